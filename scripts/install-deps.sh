@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian 12 packages wasmcap needs to build, test and run its
+# examples, only when some are missing.  Runs as root or through sudo.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config git
+  wabt tcc libtcc-dev libjansson-dev libssl-dev
+  clang lld wasi-libc libclang-rt-14-dev-wasm32"
+
+missing=""
+for pkg in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $pkg"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing Debian packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

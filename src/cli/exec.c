@@ -1,0 +1,306 @@
+/* exec.c -- `wasmcap exec`: run a WASI command module like a program.
+ *
+ * The module gets the arguments after `--`, only the environment variables
+ * named with --env, and the host's stdin, stdout and stderr.  Its exit code
+ * becomes ours; a trap exits 134, the status of a native program that
+ * aborted, so scripts can tell a crash from an ordinary failure.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "engine/engine.h"
+#include "host/wasi.h"
+#include "util/size.h"
+
+#define EXIT_TRAP 134
+#define EXIT_LOAD_ERROR 1
+#define EXIT_USAGE 2
+
+#define WASM_PAGE_SIZE 65536u
+#define MAX_WASM32_PAGES 65536u /* 4 GiB */
+
+static const char usage_text[] =
+    "usage: wasmcap exec FILE.wasm [OPTIONS] [-- ARGS...]\n"
+    "\n"
+    "Runs a WASI command module: calls its _start with FILE.wasm ARGS... as\n"
+    "argv and the host's stdin, stdout and stderr, and exits with its exit code.\n"
+    "\n"
+    "options:\n"
+    "  --timeout MS           stop the program after MS milliseconds (a trap)\n"
+    "  --memory-limit SIZE    largest linear memory: bytes or 64KiB, 16M, 1GiB, ...\n"
+    "                         (rounded up to 64 KiB pages; default 1GiB)\n"
+    "  --tier fast|optimized  compile with libtcc (starts at once) or gcc -O2\n"
+    "                         (default: fast now, optimized when it is ready)\n"
+    "  --env KEY=VALUE        give the program an environment variable\n"
+    "                         (repeatable; it sees none of the host's)\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "exit status: the program's own; 134 on a trap (the reason is printed on\n"
+    "stderr); 1 if the module cannot be loaded or linked; 2 on bad usage.\n";
+
+typedef struct exec_options {
+    const char *path;
+    uint32_t timeout_ms;
+    uint32_t max_memory_pages; /* 0: the engine's default */
+    wc_tier tier;
+    const char **env; /* --env values, in order */
+    size_t envc;
+    char **guest_args; /* after `--` */
+    size_t guest_argc;
+} exec_options;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("wasmcap exec: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n\n", stderr);
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > UINT32_MAX)
+            return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_memory_limit(const char *s, uint32_t *pages)
+{
+    uint64_t bytes;
+    if (wc_parse_size(s, &bytes) != 0 || bytes == 0)
+        return -1;
+    uint64_t n = bytes / WASM_PAGE_SIZE + (bytes % WASM_PAGE_SIZE != 0);
+    if (n > MAX_WASM32_PAGES)
+        return -1;
+    *pages = (uint32_t)n;
+    return 0;
+}
+
+/* Returns -1 when parsed, else the exit status to leave with (help, usage). */
+static int parse_options(int argc, char **argv, exec_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->tier = WC_TIER_AUTO;
+    opt->env = calloc((size_t)argc + 1, sizeof *opt->env);
+    if (!opt->env) {
+        fputs("wasmcap exec: out of memory\n", stderr);
+        return EXIT_LOAD_ERROR;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            opt->guest_args = argv + i + 1;
+            opt->guest_argc = (size_t)(argc - i - 1);
+            break;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (arg[0] != '-' || arg[1] == '\0') {
+            if (opt->path)
+                return usage_error("unexpected argument '%s' (program arguments go after --)",
+                                   arg);
+            opt->path = arg;
+            continue;
+        }
+        /* --name VALUE or --name=VALUE */
+        static const char *const with_value[] = {"--timeout", "--memory-limit", "--tier",
+                                                 "--env"};
+        const char *name = NULL, *value = NULL;
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            size_t len = strlen(with_value[k]);
+            if (strncmp(arg, with_value[k], len) != 0)
+                continue;
+            if (arg[len] == '=') {
+                name = with_value[k];
+                value = arg + len + 1;
+            } else if (arg[len] == '\0') {
+                name = with_value[k];
+                if (i + 1 >= argc)
+                    return usage_error("%s needs a value", name);
+                value = argv[++i];
+            }
+        }
+        if (!name)
+            return usage_error("unknown option '%s'", arg);
+        if (strcmp(name, "--timeout") == 0) {
+            if (parse_u32(value, &opt->timeout_ms) != 0)
+                return usage_error("--timeout: '%s' is not a number of milliseconds", value);
+        } else if (strcmp(name, "--memory-limit") == 0) {
+            if (parse_memory_limit(value, &opt->max_memory_pages) != 0)
+                return usage_error("--memory-limit: '%s' is not a size between 1 byte and "
+                                   "4GiB (e.g. 65536, 64KiB, 16M, 1GiB)",
+                                   value);
+        } else if (strcmp(name, "--tier") == 0) {
+            if (strcmp(value, "fast") == 0)
+                opt->tier = WC_TIER_FAST;
+            else if (strcmp(value, "optimized") == 0)
+                opt->tier = WC_TIER_OPTIMIZED;
+            else
+                return usage_error("--tier: '%s' is neither fast nor optimized", value);
+        } else { /* --env */
+            if (!strchr(value, '='))
+                return usage_error("--env: '%s' is not KEY=VALUE", value);
+            opt->env[opt->envc++] = value;
+        }
+    }
+    if (!opt->path)
+        return usage_error("%s", "no module given");
+    return -1;
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *size, wc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return wc_error_set(err, WC_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 65536;
+            uint8_t *grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return wc_error_set(err, WC_ERR_NOMEM, "out of memory reading %s", path);
+            }
+            buf = grown;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return wc_error_set(err, WC_ERR_IO, "cannot read %s", path);
+    }
+    *data = buf;
+    *size = len;
+    return 0;
+}
+
+/* Loads, links and runs the module; returns the exit status. */
+static int run(const exec_options *opt)
+{
+    wc_error err = {0};
+    wc_engine *engine = NULL;
+    wc_module *module = NULL;
+    wc_wasi *wasi = NULL;
+    wc_instance *instance = NULL;
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    const char **argv = NULL;
+    int status = EXIT_LOAD_ERROR;
+
+    if (read_file(opt->path, &bytes, &size, &err) != 0)
+        goto report;
+
+    wc_engine_config ecfg;
+    wc_engine_config_default(&ecfg);
+    ecfg.tier = opt->tier;
+    if (wc_engine_new(&ecfg, &engine, &err) != 0)
+        goto report;
+    if (wc_module_new(engine, bytes, size, &module, &err) != 0)
+        goto report;
+
+    argv = calloc(opt->guest_argc + 1, sizeof *argv);
+    if (!argv) {
+        wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+        goto report;
+    }
+    argv[0] = opt->path;
+    for (size_t i = 0; i < opt->guest_argc; i++)
+        argv[i + 1] = opt->guest_args[i];
+    wc_wasi_config wcfg = {
+        .argc = opt->guest_argc + 1,
+        .argv = argv,
+        .envc = opt->envc,
+        .environ = opt->env,
+        .stdio = {{.kind = WC_WASI_STDIO_HOST_FD, .host_fd = 0},
+                  {.kind = WC_WASI_STDIO_HOST_FD, .host_fd = 1},
+                  {.kind = WC_WASI_STDIO_HOST_FD, .host_fd = 2}},
+    };
+    wasi = wc_wasi_new(&wcfg, &err);
+    if (!wasi)
+        goto report;
+
+    const wc_import_binding *bindings;
+    size_t nbindings = wc_wasi_bindings(wasi, &bindings);
+    wc_instance_config icfg = {
+        .max_memory_pages = opt->max_memory_pages,
+        .timeout_ms = opt->timeout_ms,
+    };
+    wc_trap trap = WC_TRAP_NONE;
+    /* The guest's sleeps end with the engine's deadline: for the start
+     * function here, for _start below. */
+    wc_wasi_set_timeout(wasi, opt->timeout_ms);
+    if (wc_instance_new(module, &icfg, bindings, nbindings, &instance, &trap, &err) != 0) {
+        if (err.code == WC_ERR_TRAP) {
+            fprintf(stderr, "wasmcap: trap: %s\n", err.msg);
+            status = EXIT_TRAP;
+            goto done;
+        }
+        goto report;
+    }
+
+    const wc_functype *start = wc_instance_func_type(instance, "_start");
+    if (!start || start->nparams != 0 || start->nresults != 0) {
+        wc_error_set(&err, WC_ERR_LINK,
+                     "%s is not a WASI command: it exports no _start function of type () -> ()",
+                     opt->path);
+        goto report;
+    }
+    wc_wasi_set_timeout(wasi, opt->timeout_ms);
+    trap = wc_instance_call(instance, "_start", NULL, NULL, &err);
+    if (trap == WC_TRAP_NONE) {
+        status = 0;
+    } else if (trap == WC_TRAP_EXIT) {
+        status = wc_instance_exit_code(instance);
+    } else {
+        fprintf(stderr, "wasmcap: trap: %s\n", wc_instance_trap_message(instance));
+        status = EXIT_TRAP;
+    }
+    goto done;
+
+report:
+    fprintf(stderr, "wasmcap: %s\n", err.msg[0] ? err.msg : wc_error_code_name(err.code));
+done:
+    if (instance)
+        wc_instance_free(instance);
+    wc_wasi_free(wasi);
+    if (module)
+        wc_module_release(module);
+    if (engine)
+        wc_engine_free(engine);
+    free(argv);
+    free(bytes);
+    return status;
+}
+
+int wc_cmd_exec(int argc, char **argv)
+{
+    exec_options opt;
+    int status = parse_options(argc, argv, &opt);
+    if (status < 0)
+        status = run(&opt);
+    free(opt.env);
+    return status;
+}

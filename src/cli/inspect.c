@@ -1,0 +1,130 @@
+/* inspect.c -- `wasmcap inspect FILE.wasm`: what a module is, and whether it is valid. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "engine/decode.h"
+#include "util/fs.h"
+
+static const char inspect_usage[] =
+    "usage: wasmcap inspect [--limits-default] FILE.wasm\n"
+    "\n"
+    "Decodes and validates a WebAssembly module and prints its imports,\n"
+    "exports and custom sections.  Exits 0 if the module is valid, 1 if not.\n"
+    "\n"
+    "  -h, --help   show this help\n";
+
+static void print_functype(const wc_functype *ft)
+{
+    printf("(");
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        printf("%s%s", i ? " " : "", wc_valtype_name(ft->params[i]));
+    printf(") -> (");
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        printf("%s%s", i ? " " : "", wc_valtype_name(ft->results[i]));
+    printf(")");
+}
+
+static void print_limits(const wc_limits *l)
+{
+    if (l->has_max)
+        printf("%u..%u", l->min, l->max);
+    else
+        printf("%u..", l->min);
+}
+
+static void print_desc(const wc_module_info *info, const wc_import *imp)
+{
+    switch (imp->kind) {
+    case WC_EXTERN_FUNC:
+        printf("func ");
+        print_functype(&info->types[imp->desc.func_type]);
+        break;
+    case WC_EXTERN_TABLE:
+        printf("table %s ", wc_valtype_name(imp->desc.table.elemtype));
+        print_limits(&imp->desc.table.limits);
+        break;
+    case WC_EXTERN_MEMORY:
+        printf("memory ");
+        print_limits(&imp->desc.memory);
+        printf(" pages");
+        break;
+    case WC_EXTERN_GLOBAL:
+        printf("global %s%s", imp->desc.global.mutable_ ? "mut " : "",
+               wc_valtype_name(imp->desc.global.valtype));
+        break;
+    }
+}
+
+int wc_cmd_inspect(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(inspect_usage, stdout);
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "wasmcap inspect: unknown option %s\n%s", argv[i], inspect_usage);
+            return 2;
+        } else if (path) {
+            fprintf(stderr, "wasmcap inspect: one file at a time\n%s", inspect_usage);
+            return 2;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        fputs(inspect_usage, stderr);
+        return 2;
+    }
+    uint8_t *bytes;
+    size_t size;
+    int rc = wc_read_file(path, 0, &bytes, &size);
+    if (rc) {
+        fprintf(stderr, "wasmcap inspect: %s: %s\n", path, strerror(-rc));
+        return 1;
+    }
+    wc_module_info *info;
+    wc_error err = {0};
+    rc = wc_decode(bytes, size, NULL, &info, &err);
+    printf("file: %s (%zu bytes)\n", path, size);
+    if (rc) {
+        printf("valid: no\nerror: %s\n", err.msg);
+        free(bytes);
+        return 1;
+    }
+    printf("valid: yes\n");
+    printf("functions: %u imported, %u defined\n", info->nimported_funcs, info->nfuncs);
+    printf("imports: %u\n", info->nimports);
+    for (uint32_t i = 0; i < info->nimports; i++) {
+        printf("  %s.%s: ", info->imports[i].module, info->imports[i].name);
+        print_desc(info, &info->imports[i]);
+        printf("\n");
+    }
+    printf("exports: %u\n", info->nexports);
+    for (uint32_t i = 0; i < info->nexports; i++) {
+        const wc_export *ex = &info->exports[i];
+        printf("  %s: %s", ex->name, wc_extern_kind_name(ex->kind));
+        if (ex->kind == WC_EXTERN_FUNC) {
+            printf(" ");
+            print_functype(wc_module_func_type(info, ex->index));
+        }
+        printf("\n");
+    }
+    for (uint32_t i = 0; i < info->nmemories; i++) {
+        printf("memory: ");
+        print_limits(&info->memories[i]);
+        printf(" pages\n");
+    }
+    if (info->has_start)
+        printf("start: function %u\n", info->start);
+    printf("custom sections: %u\n", info->ncustom);
+    for (uint32_t i = 0; i < info->ncustom; i++)
+        printf("  %s: %zu bytes at 0x%zx\n", info->custom[i].name, info->custom[i].size,
+               info->custom[i].offset);
+    wc_module_info_free(info);
+    free(bytes);
+    return 0;
+}

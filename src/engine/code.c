@@ -1,0 +1,238 @@
+/* code.c -- the two compiler tiers and loading their output. */
+#define _GNU_SOURCE
+#include "engine/code.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <libtcc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/process.h"
+#include "util/sha256.h"
+
+#ifndef WC_TCC_LIB_DIR
+#define WC_TCC_LIB_DIR "/usr/lib/x86_64-linux-gnu/tcc"
+#endif
+
+extern const char wc_wasm_rt_header[];
+
+/* libtcc 0.9.27 keeps compiler state in globals. */
+static pthread_mutex_t tcc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct runtime_symbol {
+    const char *name;
+    const void *addr;
+} runtime_symbol;
+
+static const runtime_symbol runtime_symbols[] = {
+    {"wasm_rt_init", (const void *)wasm_rt_init},
+    {"wasm_rt_is_initialized", (const void *)wasm_rt_is_initialized},
+    {"wasm_rt_free", (const void *)wasm_rt_free},
+    {"wasm_rt_trap", (const void *)wasm_rt_trap},
+    {"wasm_rt_strerror", (const void *)wasm_rt_strerror},
+    {"wasm_rt_register_func_type", (const void *)wasm_rt_register_func_type},
+    {"wasm_rt_allocate_memory", (const void *)wasm_rt_allocate_memory},
+    {"wasm_rt_grow_memory", (const void *)wasm_rt_grow_memory},
+    {"wasm_rt_free_memory", (const void *)wasm_rt_free_memory},
+    {"wasm_rt_allocate_funcref_table", (const void *)wasm_rt_allocate_funcref_table},
+    {"wasm_rt_free_funcref_table", (const void *)wasm_rt_free_funcref_table},
+    {"wasm_rt_allocate_externref_table", (const void *)wasm_rt_allocate_externref_table},
+    {"wasm_rt_free_externref_table", (const void *)wasm_rt_free_externref_table},
+    {"wasm_rt_grow_funcref_table", (const void *)wasm_rt_grow_funcref_table},
+    {"wasm_rt_grow_externref_table", (const void *)wasm_rt_grow_externref_table},
+    {"wc_rt_call_import", (const void *)wc_rt_call_import},
+    {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
+};
+
+static int check_glue(const wc_rt_glue *glue, wc_error *err)
+{
+    if (!glue)
+        return wc_error_set(err, WC_ERR_COMPILE, "compiled code has no wc_glue symbol");
+    if (strcmp(glue->abi, WC_RT_ABI) != 0)
+        return wc_error_set(err, WC_ERR_COMPILE, "compiled code is for runtime %s, not %s",
+                            glue->abi, WC_RT_ABI);
+    return 0;
+}
+
+static void collect_tcc_error(void *opaque, const char *msg)
+{
+    wc_buf *b = opaque;
+    if (b->len < 1500) {
+        wc_buf_str(b, msg);
+        wc_buf_byte(b, '\n');
+    }
+}
+
+int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_error *err)
+{
+    (void)size;
+    wc_buf messages;
+    wc_buf_init(&messages);
+    int rc = 0;
+    wc_code *code = calloc(1, sizeof *code);
+    if (!code)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+
+    pthread_mutex_lock(&tcc_lock);
+    TCCState *s = tcc_new();
+    if (!s) {
+        rc = wc_error_set(err, WC_ERR_NOMEM, "libtcc: cannot create a compiler state");
+        goto unlock;
+    }
+    tcc_set_error_func(s, &messages, collect_tcc_error);
+    tcc_set_lib_path(s, WC_TCC_LIB_DIR);
+    tcc_set_options(s, "-w -DNDEBUG");
+    tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
+    if (tcc_compile_string(s, source) < 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "compile failed");
+        goto unlock;
+    }
+    for (size_t i = 0; i < sizeof runtime_symbols / sizeof runtime_symbols[0]; i++)
+        tcc_add_symbol(s, runtime_symbols[i].name, runtime_symbols[i].addr);
+    if (tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "link failed");
+        goto unlock;
+    }
+    code->glue = tcc_get_symbol(s, "wc_glue");
+unlock:
+    pthread_mutex_unlock(&tcc_lock);
+    wc_buf_free(&messages);
+    if (rc == 0)
+        rc = check_glue(code->glue, err);
+    code->tcc = s;
+    code->tier = WC_TIER_FAST;
+    if (rc != 0) {
+        wc_code_free(code);
+        return rc;
+    }
+    code->glue->init_module();
+    *out = code;
+    return 0;
+}
+
+int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
+                            size_t *so_size, wc_error *err)
+{
+    char dir[4096], c_path[4200], so_path[4200];
+    if (wc_make_temp_dir(dir, sizeof dir, "wasmcap-gcc") != 0)
+        return wc_error_set(err, WC_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+    snprintf(c_path, sizeof c_path, "%s/unit.c", dir);
+    snprintf(so_path, sizeof so_path, "%s/unit.so", dir);
+    int rc = wc_write_file(c_path, source, size);
+    if (rc) {
+        rc = wc_error_set(err, WC_ERR_IO, "cannot write %s: %s", c_path, strerror(-rc));
+        goto done;
+    }
+    char output[2048];
+    char *argv[] = {"gcc", "-O2", "-w", "-DNDEBUG", "-fPIC", "-shared", "-fno-plt",
+                    "-o", so_path, c_path, "-lm", NULL};
+    int status = wc_run_process(argv, output, sizeof output);
+    if (status < 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run gcc: %s", strerror(-status));
+        goto done;
+    }
+    if (status != 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "gcc failed (status %d): %s", status, output);
+        goto done;
+    }
+    rc = wc_read_file(so_path, 0, so_data, so_size);
+    if (rc)
+        rc = wc_error_set(err, WC_ERR_IO, "cannot read %s: %s", so_path, strerror(-rc));
+done:
+    wc_remove_dir(dir);
+    return rc;
+}
+
+int wc_code_load_optimized(const uint8_t *so_data, size_t so_size, wc_code **out, wc_error *err)
+{
+    int fd = memfd_create("wasmcap-code", MFD_CLOEXEC);
+    if (fd < 0)
+        return wc_error_set(err, WC_ERR_IO, "memfd_create: %s", strerror(errno));
+    size_t done = 0;
+    while (done < so_size) {
+        ssize_t n = write(fd, so_data + done, so_size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return wc_error_set(err, WC_ERR_IO, "writing compiled code: %s", strerror(errno));
+        }
+        done += (size_t)n;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    close(fd);
+    if (!dl)
+        return wc_error_set(err, WC_ERR_COMPILE, "cannot load compiled code: %s", dlerror());
+    wc_code *code = calloc(1, sizeof *code);
+    if (!code) {
+        dlclose(dl);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    code->dl = dl;
+    code->tier = WC_TIER_OPTIMIZED;
+    code->glue = dlsym(dl, "wc_glue");
+    int rc = check_glue(code->glue, err);
+    if (rc) {
+        wc_code_free(code);
+        return rc;
+    }
+    code->glue->init_module();
+    *out = code;
+    return 0;
+}
+
+void wc_code_free(wc_code *code)
+{
+    if (!code)
+        return;
+    if (code->tcc) {
+        pthread_mutex_lock(&tcc_lock);
+        tcc_delete(code->tcc);
+        pthread_mutex_unlock(&tcc_lock);
+    }
+    if (code->dl)
+        dlclose(code->dl);
+    free(code);
+}
+
+static pthread_once_t toolchain_once = PTHREAD_ONCE_INIT;
+static char toolchain_id[512];
+
+static void first_line(char *s)
+{
+    s[strcspn(s, "\r\n")] = 0;
+}
+
+static void compute_toolchain_id(void)
+{
+    char wasm2c_version[128] = "unknown", gcc_version[128] = "unknown";
+    char *wasm2c_argv[] = {"wasm2c", "--version", NULL};
+    char *gcc_argv[] = {"gcc", "-dumpfullversion", NULL};
+    if (wc_run_process(wasm2c_argv, wasm2c_version, sizeof wasm2c_version) != 0)
+        strcpy(wasm2c_version, "unavailable");
+    if (wc_run_process(gcc_argv, gcc_version, sizeof gcc_version) != 0)
+        strcpy(gcc_version, "unavailable");
+    first_line(wasm2c_version);
+    first_line(gcc_version);
+    char header_digest[65];
+    const void *parts[] = {wc_wasm_rt_header};
+    size_t sizes[] = {strlen(wc_wasm_rt_header)};
+    wc_sha256_hex(parts, sizes, 1, header_digest);
+    snprintf(toolchain_id, sizeof toolchain_id,
+             "wasm2c %s; gcc %s -O2; %s; wasm-rt.h %.16s; instrument 1",
+             wasm2c_version, gcc_version, WC_RT_ABI, header_digest);
+}
+
+const char *wc_code_toolchain_id(void)
+{
+    pthread_once(&toolchain_once, compute_toolchain_id);
+    return toolchain_id;
+}

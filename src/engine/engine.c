@@ -1,0 +1,453 @@
+/* engine.c -- engines and modules: decoding, tiers, the background build, the cache.
+ *
+ * A module starts on the fast tier (libtcc, milliseconds) unless the disk
+ * cache already holds its optimized code; meanwhile one background thread per
+ * engine builds the optimized tier with gcc -O2, stores it in the cache and
+ * switches the module over (new instances pick it up; running ones finish on
+ * the code they started with, which lives as long as the module).
+ *
+ * Cache entries are <key>.so plus <key>.sha256, the digest of the .so.  The
+ * key covers the module bytes and the whole toolchain (wc_code_toolchain_id),
+ * so a stale entry is never looked up; a corrupt or truncated one fails its
+ * digest and is rebuilt.  Files are replaced atomically, so processes sharing
+ * a cache directory never see half an entry.
+ */
+#include "engine/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/translate.h"
+#include "util/fs.h"
+#include "util/sha256.h"
+
+void wc_engine_config_default(wc_engine_config *config)
+{
+    memset(config, 0, sizeof *config);
+    config->tier = WC_TIER_AUTO;
+    wc_decode_limits_default(&config->limits);
+    config->memory_pool_size = 64;
+}
+
+static char *default_cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    char path[4096];
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/wasmcap", xdg);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.cache/wasmcap", home);
+    else
+        return NULL;
+    return strdup(path);
+}
+
+/* Fills zero fields of limits from the defaults. */
+static void complete_limits(wc_decode_limits *limits)
+{
+    wc_decode_limits d;
+    wc_decode_limits_default(&d);
+#define FILL(field) if (!limits->field) limits->field = d.field
+    FILL(max_module_bytes);
+    FILL(max_types);
+    FILL(max_functions);
+    FILL(max_code_bytes);
+    FILL(max_function_bytes);
+    FILL(max_locals);
+    FILL(max_memory_pages);
+    FILL(max_table_elements);
+    FILL(max_data_bytes);
+    FILL(max_globals);
+    FILL(max_imports);
+    FILL(max_exports);
+    FILL(max_segments);
+    FILL(max_block_depth);
+#undef FILL
+}
+
+int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err)
+{
+    wc_engine_config defaults;
+    if (!config) {
+        wc_engine_config_default(&defaults);
+        config = &defaults;
+    }
+    wc_engine *engine = calloc(1, sizeof *engine);
+    if (!engine)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    engine->config = *config;
+    complete_limits(&engine->config.limits);
+    if (!config->cache_dir)
+        engine->cache_dir = default_cache_dir();
+    else if (*config->cache_dir)
+        engine->cache_dir = strdup(config->cache_dir);
+    engine->config.cache_dir = engine->cache_dir;
+    pthread_mutex_init(&engine->lock, NULL);
+    pthread_cond_init(&engine->cond, NULL);
+    wc_watchdog_init(&engine->watchdog);
+    wc_rt_global_init();
+    wc_rt_pool_set_capacity(config->memory_pool_size ? config->memory_pool_size : 64);
+    *out = engine;
+    return 0;
+}
+
+void wc_engine_free(wc_engine *engine)
+{
+    if (!engine)
+        return;
+    pthread_mutex_lock(&engine->lock);
+    engine->stopping = true;
+    pthread_cond_broadcast(&engine->cond);
+    bool running = engine->worker_running;
+    pthread_mutex_unlock(&engine->lock);
+    if (running)
+        pthread_join(engine->worker, NULL);
+    /* Jobs that never ran hold module references. */
+    while (engine->jobs_head) {
+        wc_module *m = engine->jobs_head;
+        engine->jobs_head = m->next_job;
+        wc_module_release(m);
+    }
+    wc_watchdog_destroy(&engine->watchdog);
+    pthread_cond_destroy(&engine->cond);
+    pthread_mutex_destroy(&engine->lock);
+    free(engine->cache_dir);
+    free(engine);
+}
+
+/* ---- cache ------------------------------------------------------------- */
+
+static void cache_paths(const wc_engine *engine, const char *key, char *so, char *sum, size_t size)
+{
+    snprintf(so, size, "%s/%s.so", engine->cache_dir, key);
+    snprintf(sum, size, "%s/%s.sha256", engine->cache_dir, key);
+}
+
+/* Returns 0 and *out on a verified hit; any other outcome is a miss. */
+static int cache_load(wc_engine *engine, const char *key, wc_code **out)
+{
+    if (!engine->cache_dir)
+        return -1;
+    char so_path[4200], sum_path[4200];
+    cache_paths(engine, key, so_path, sum_path, sizeof so_path);
+    uint8_t *so = NULL, *sum = NULL;
+    size_t so_size, sum_size;
+    int rc = -1;
+    if (wc_read_file(sum_path, 256, &sum, &sum_size) != 0 || sum_size < 64)
+        goto done;
+    if (wc_read_file(so_path, 0, &so, &so_size) != 0)
+        goto done;
+    char digest[65];
+    const void *parts[] = {so};
+    size_t sizes[] = {so_size};
+    wc_sha256_hex(parts, sizes, 1, digest);
+    if (memcmp(digest, sum, 64) != 0)
+        goto done; /* corrupt or torn: rebuild and replace */
+    wc_error ignored;
+    rc = wc_code_load_optimized(so, so_size, out, &ignored);
+done:
+    free(so);
+    free(sum);
+    return rc;
+}
+
+static void cache_store(wc_engine *engine, const char *key, const uint8_t *so, size_t so_size)
+{
+    if (!engine->cache_dir || wc_mkdirs(engine->cache_dir) != 0)
+        return;
+    char so_path[4200], sum_path[4200];
+    cache_paths(engine, key, so_path, sum_path, sizeof so_path);
+    char digest[66];
+    const void *parts[] = {so};
+    size_t sizes[] = {so_size};
+    wc_sha256_hex(parts, sizes, 1, digest);
+    digest[64] = '\n';
+    /* The .so first: a reader that finds the new digest finds the new .so. */
+    if (wc_write_file_atomic(so_path, so, so_size) == 0)
+        wc_write_file_atomic(sum_path, digest, 65);
+}
+
+/* Builds, caches and loads the optimized tier from the module's source. */
+static int build_optimized(wc_module *m, wc_code **out, wc_error *err)
+{
+    uint8_t *so;
+    size_t so_size;
+    int rc = wc_code_build_optimized(m->source, m->source_len, &so, &so_size, err);
+    if (rc)
+        return rc;
+    cache_store(m->engine, m->key, so, so_size);
+    rc = wc_code_load_optimized(so, so_size, out, err);
+    free(so);
+    return rc;
+}
+
+static void set_optimized(wc_module *m, wc_code *code, int rc, const wc_error *err)
+{
+    pthread_mutex_lock(&m->lock);
+    if (rc == 0) {
+        m->optimized = code;
+        atomic_store(&m->current, code);
+        m->optimized_state = OPTIMIZED_READY;
+    } else {
+        m->optimized_state = OPTIMIZED_FAILED;
+        m->optimized_error = *err;
+    }
+    free(m->source);
+    m->source = NULL;
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    wc_engine *engine = arg;
+    pthread_mutex_lock(&engine->lock);
+    for (;;) {
+        while (!engine->stopping && !engine->jobs_head)
+            pthread_cond_wait(&engine->cond, &engine->lock);
+        if (engine->stopping)
+            break;
+        wc_module *m = engine->jobs_head;
+        engine->jobs_head = m->next_job;
+        if (!engine->jobs_head)
+            engine->jobs_tail = NULL;
+        pthread_mutex_unlock(&engine->lock);
+
+        wc_code *code = NULL;
+        wc_error err = {0};
+        int rc = build_optimized(m, &code, &err);
+        set_optimized(m, code, rc, &err);
+        wc_module_release(m);
+
+        pthread_mutex_lock(&engine->lock);
+    }
+    pthread_mutex_unlock(&engine->lock);
+    return NULL;
+}
+
+static int enqueue_optimized_build(wc_engine *engine, wc_module *m)
+{
+    pthread_mutex_lock(&engine->lock);
+    if (!engine->worker_running) {
+        if (pthread_create(&engine->worker, NULL, worker_main, engine) != 0) {
+            pthread_mutex_unlock(&engine->lock);
+            return -1;
+        }
+        engine->worker_running = true;
+    }
+    wc_module_retain(m);
+    m->next_job = NULL;
+    if (engine->jobs_tail)
+        engine->jobs_tail->next_job = m;
+    else
+        engine->jobs_head = m;
+    engine->jobs_tail = m;
+    pthread_cond_signal(&engine->cond);
+    pthread_mutex_unlock(&engine->lock);
+    return 0;
+}
+
+/* ---- modules ----------------------------------------------------------- */
+
+static void module_destroy(wc_module *m)
+{
+    if (m->signatures && m->info) {
+        for (uint32_t i = 0; i < m->info->ntypes; i++) {
+            free(m->signatures[i].params);
+            free(m->signatures[i].results);
+        }
+    }
+    free(m->signatures);
+    wc_code_free(m->fast);
+    wc_code_free(m->optimized);
+    wc_module_info_free(m->info);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->cond);
+    free(m->source);
+    free(m->bytes);
+    free(m);
+}
+
+static char *letters(const uint8_t *types, uint32_t n)
+{
+    char *s = malloc(n + 1);
+    if (s) {
+        for (uint32_t i = 0; i < n; i++)
+            s[i] = wc_type_letter(types[i]);
+        s[n] = 0;
+    }
+    return s;
+}
+
+static int make_signatures(wc_module *m, wc_error *err)
+{
+    const wc_module_info *info = m->info;
+    m->signatures = calloc(info->ntypes ? info->ntypes : 1, sizeof *m->signatures);
+    if (!m->signatures)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < info->ntypes; i++) {
+        m->signatures[i].params = letters(info->types[i].params, info->types[i].nparams);
+        m->signatures[i].results = letters(info->types[i].results, info->types[i].nresults);
+        if (!m->signatures[i].params || !m->signatures[i].results)
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_module **out,
+                  wc_error *err)
+{
+    *out = NULL;
+    if (size > engine->config.limits.max_module_bytes)
+        return wc_error_set(err, WC_ERR_LIMIT, "module is %zu bytes, more than the limit of %zu",
+                            size, engine->config.limits.max_module_bytes);
+    wc_module *m = calloc(1, sizeof *m);
+    if (!m || !(m->bytes = malloc(size ? size : 1))) {
+        free(m);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    memcpy(m->bytes, bytes, size);
+    m->size = size;
+    m->engine = engine;
+    atomic_init(&m->refs, 1);
+    atomic_init(&m->current, NULL);
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
+    m->optimized_state = OPTIMIZED_NONE;
+
+    int rc = wc_decode(m->bytes, size, &engine->config.limits, &m->info, err);
+    if (rc)
+        goto fail;
+    rc = make_signatures(m, err);
+    if (rc)
+        goto fail;
+    const void *parts[2] = {m->bytes, NULL};
+    size_t sizes[2] = {size, 0};
+    wc_sha256_hex(parts, sizes, 1, m->digest);
+
+    wc_tier tier = engine->config.tier;
+    if (tier != WC_TIER_FAST) {
+        const char *toolchain = wc_code_toolchain_id();
+        parts[1] = toolchain;
+        sizes[1] = strlen(toolchain);
+        wc_sha256_hex(parts, sizes, 2, m->key);
+        if (cache_load(engine, m->key, &m->optimized) == 0) {
+            m->optimized_state = OPTIMIZED_READY;
+            atomic_store(&m->current, m->optimized);
+            *out = m;
+            return 0;
+        }
+    }
+
+    wc_buf source;
+    wc_buf_init(&source);
+    rc = wc_translate(m->info, &source, err);
+    if (rc) {
+        wc_buf_free(&source);
+        goto fail;
+    }
+    if (!wc_buf_cstr(&source)) {
+        wc_buf_free(&source);
+        rc = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    m->source = (char *)source.data; /* the module owns it from here */
+    m->source_len = source.len;
+
+    if (tier == WC_TIER_OPTIMIZED) {
+        m->optimized_state = OPTIMIZED_PENDING;
+        wc_code *code = NULL;
+        rc = build_optimized(m, &code, err);
+        if (rc)
+            goto fail;
+        set_optimized(m, code, 0, NULL);
+        *out = m;
+        return 0;
+    }
+
+    rc = wc_code_compile_fast(m->source, m->source_len, &m->fast, err);
+    if (rc)
+        goto fail;
+    atomic_store(&m->current, m->fast);
+    if (tier == WC_TIER_AUTO) {
+        m->optimized_state = OPTIMIZED_PENDING;
+        if (enqueue_optimized_build(engine, m) != 0) {
+            m->optimized_state = OPTIMIZED_FAILED;
+            wc_error_set(&m->optimized_error, WC_ERR_COMPILE, "cannot start the background compiler");
+        }
+    } else {
+        free(m->source);
+        m->source = NULL;
+    }
+    *out = m;
+    return 0;
+fail:
+    module_destroy(m);
+    return rc;
+}
+
+wc_module *wc_module_retain(wc_module *module)
+{
+    atomic_fetch_add(&module->refs, 1);
+    return module;
+}
+
+void wc_module_release(wc_module *module)
+{
+    if (module && atomic_fetch_sub(&module->refs, 1) == 1)
+        module_destroy(module);
+}
+
+const wc_module_info *wc_module_get_info(const wc_module *module)
+{
+    return module->info;
+}
+
+wc_tier wc_module_tier(const wc_module *module)
+{
+    wc_code *code = atomic_load(&((wc_module *)module)->current);
+    return code->tier;
+}
+
+int wc_module_wait_optimized(wc_module *m, int timeout_ms, wc_error *err)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (timeout_ms > 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&m->lock);
+    int rc = 0;
+    while (m->optimized_state == OPTIMIZED_PENDING) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&m->cond, &m->lock);
+        } else if (timeout_ms == 0 || pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) {
+            if (m->optimized_state == OPTIMIZED_PENDING) {
+                rc = wc_error_set(err, WC_ERR_ARG, "the optimized tier is not ready yet");
+                break;
+            }
+        }
+    }
+    if (rc == 0 && m->optimized_state == OPTIMIZED_FAILED) {
+        if (err)
+            *err = m->optimized_error;
+        rc = WC_ERR_COMPILE;
+    } else if (rc == 0 && m->optimized_state == OPTIMIZED_NONE) {
+        rc = wc_error_set(err, WC_ERR_ARG, "the engine builds no optimized tier (tier fast)");
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+const char *wc_module_digest(const wc_module *module)
+{
+    return module->digest;
+}

@@ -1,0 +1,99 @@
+/* internal.h -- engine structures shared by engine.c and instance.c. */
+#ifndef WC_ENGINE_INTERNAL_H
+#define WC_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engine/code.h"
+#include "engine/engine.h"
+#include "engine/watchdog.h"
+
+struct wc_engine {
+    wc_engine_config config;
+    char *cache_dir; /* NULL: no disk cache */
+
+    /* background optimized-tier builds */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t worker;
+    bool worker_running, stopping;
+    wc_module *jobs_head, *jobs_tail;
+
+    wc_watchdog watchdog;
+};
+
+typedef struct wc_signature {
+    char *params, *results;
+} wc_signature;
+
+/* Type letters ("iI", "F") of a value type, as in host-function signatures. */
+char wc_type_letter(uint8_t valtype);
+/* The type index of imported function `func`. */
+uint32_t wc_module_import_func_type(const wc_module_info *info, uint32_t func);
+
+enum { OPTIMIZED_PENDING, OPTIMIZED_READY, OPTIMIZED_FAILED, OPTIMIZED_NONE };
+
+struct wc_module {
+    atomic_int refs;
+    wc_engine *engine;
+    uint8_t *bytes;
+    size_t size;
+    wc_module_info *info;
+    char digest[65]; /* sha256 of the bytes */
+    char key[65];    /* cache key: sha256 of the bytes and the toolchain id */
+
+    _Atomic(wc_code *) current; /* what new instances run on */
+    wc_code *fast, *optimized;  /* both live as long as the module */
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int optimized_state;
+    wc_error optimized_error;
+    wc_signature *signatures; /* per type, as host-function type letters */
+    char *source; /* the translation unit, kept for the background build */
+    size_t source_len;
+    wc_module *next_job;
+};
+
+/* How a wasm export of one instance is reached when another imports it. */
+typedef struct export_adapter {
+    wc_instance *target;
+    uint32_t export_index;
+} export_adapter;
+
+typedef struct import_slot {
+    wc_host_fn fn; /* functions */
+    void *env;
+    void *ptr; /* memory, table or global storage */
+} import_slot;
+
+struct wc_instance {
+    /* Must stay first.  wasm2c 1.0.32 hands import trampolines either the
+     * import context (this instance) or, for imported functions placed in a
+     * table by an element segment, the address of the generated struct's
+     * field holding it.  Dereferencing the context yields the instance in
+     * both cases. */
+    struct wc_instance *self;
+    wc_module *module;
+    wc_code *code;
+    const wc_rt_glue *glue;
+    wc_instance_config config;
+    import_slot *imports;
+    export_adapter *adapters; /* per export, made on first wc_instance_export */
+    volatile uint32_t *interrupt;
+    wasm_rt_memory_t *memory0;
+    uint32_t running; /* nesting of calls into this instance */
+    int exit_code;
+    wc_watch watch;
+    char trap_message[256];
+
+    /* The runtime header must sit immediately before the wasm2c instance. */
+    _Alignas(16) wc_rt_hdr hdr;
+    unsigned char w2c[];
+};
+
+/* Interrupt flag values. */
+enum { INTERRUPT_NONE = 0, INTERRUPT_DEADLINE = 1, INTERRUPT_REQUESTED = 2 };
+
+#endif

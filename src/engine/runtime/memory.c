@@ -1,0 +1,241 @@
+/* memory.c -- linear memories: guard-page reservations, pooled for reuse.
+ *
+ * Every linear memory is an 8 GiB + 64 KiB PROT_NONE reservation of address
+ * space (no RAM): generated code adds a 32-bit address and a 32-bit offset
+ * without checking them, and any access past the accessible prefix lands in
+ * the reservation and faults; trap.c turns the fault into a trap.  Growing a
+ * memory makes more of the prefix readable and writable.
+ *
+ * Creating and destroying reservations costs system calls and TLB work, so a
+ * freed memory goes back to a pool with its pages dropped (zeroed in place
+ * when small, returned to the kernel with MADV_DONTNEED when large) and its
+ * accessible prefix kept: the next instance of the same module reuses it
+ * without a single mprotect.  The pool is bounded; beyond it, reservations
+ * are unmapped, so a burst of instances does not pin address space forever.
+ *
+ * A registry of live reservations lets the signal handler tell a guest's
+ * out-of-bounds access from a host crash without taking a lock.
+ */
+#define _GNU_SOURCE
+#include "engine/runtime/runtime.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#define PAGE_SIZE_WASM 65536ull
+#define RESERVATION_SIZE ((8ull << 30) + PAGE_SIZE_WASM)
+#define ZERO_IN_PLACE_MAX (64 * 1024) /* memset below this, madvise above */
+#define REGISTRY_MAX 16384
+#define DEFAULT_LIMIT_PAGES 65536u /* 4 GiB, all a 32-bit address reaches */
+
+typedef struct pool_slot {
+    uint8_t *base;
+    size_t accessible; /* bytes readable and writable from base */
+    uint32_t registry_index;
+    struct pool_slot *next;
+} pool_slot;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pool_slot *pool_free_list;
+static size_t pool_pooled, pool_reserved, pool_capacity = 64;
+
+/* base addresses of live reservations; 0 marks a free entry */
+static _Atomic(uintptr_t) registry[REGISTRY_MAX];
+static atomic_uint registry_high;
+
+static __thread uint32_t thread_limit_pages;
+
+void wc_rt_set_memory_limit(uint32_t max_pages)
+{
+    thread_limit_pages = max_pages;
+}
+
+int wc_rt_memory_contains(const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr;
+    unsigned high = atomic_load_explicit(&registry_high, memory_order_acquire);
+    for (unsigned i = 0; i < high; i++) {
+        uintptr_t base = atomic_load_explicit(&registry[i], memory_order_relaxed);
+        if (base && a >= base && a < base + RESERVATION_SIZE)
+            return 1;
+    }
+    return 0;
+}
+
+static int registry_add(uintptr_t base, uint32_t *index)
+{
+    for (uint32_t i = 0; i < REGISTRY_MAX; i++) {
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong(&registry[i], &expected, base)) {
+            unsigned high = atomic_load(&registry_high);
+            while (high < i + 1 && !atomic_compare_exchange_weak(&registry_high, &high, i + 1)) {
+            }
+            *index = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static pool_slot *slot_reserve(void)
+{
+    pool_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return NULL;
+    void *base = mmap(NULL, RESERVATION_SIZE, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) {
+        free(slot);
+        return NULL;
+    }
+    slot->base = base;
+    if (registry_add((uintptr_t)base, &slot->registry_index) != 0) {
+        munmap(base, RESERVATION_SIZE);
+        free(slot);
+        return NULL;
+    }
+    return slot;
+}
+
+static void slot_unmap(pool_slot *slot)
+{
+    atomic_store(&registry[slot->registry_index], 0);
+    munmap(slot->base, RESERVATION_SIZE);
+    free(slot);
+}
+
+/* Makes exactly [0, bytes) of the slot accessible. */
+static int slot_set_accessible(pool_slot *slot, size_t bytes)
+{
+    if (bytes > slot->accessible) {
+        if (mprotect(slot->base + slot->accessible, bytes - slot->accessible,
+                     PROT_READ | PROT_WRITE) != 0)
+            return -1;
+    } else if (bytes < slot->accessible) {
+        /* The tail is already zero (pages were dropped on release). */
+        if (mprotect(slot->base + bytes, slot->accessible - bytes, PROT_NONE) != 0)
+            return -1;
+    }
+    slot->accessible = bytes;
+    return 0;
+}
+
+static pool_slot *pool_take(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    pool_slot *slot = pool_free_list;
+    if (slot) {
+        pool_free_list = slot->next;
+        pool_pooled--;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (!slot) {
+        slot = slot_reserve();
+        if (slot) {
+            pthread_mutex_lock(&pool_lock);
+            pool_reserved++;
+            pthread_mutex_unlock(&pool_lock);
+        }
+    }
+    return slot;
+}
+
+static void pool_give(pool_slot *slot)
+{
+    if (slot->accessible <= ZERO_IN_PLACE_MAX)
+        memset(slot->base, 0, slot->accessible);
+    else if (madvise(slot->base, slot->accessible, MADV_DONTNEED) != 0)
+        slot_set_accessible(slot, 0); /* cannot drop the pages: unmap below */
+
+    pthread_mutex_lock(&pool_lock);
+    if (pool_pooled < pool_capacity && slot->accessible <= RESERVATION_SIZE) {
+        slot->next = pool_free_list;
+        pool_free_list = slot;
+        pool_pooled++;
+        slot = NULL;
+    } else {
+        pool_reserved--;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (slot)
+        slot_unmap(slot);
+}
+
+void wc_rt_pool_stats_get(wc_rt_pool_stats *stats)
+{
+    pthread_mutex_lock(&pool_lock);
+    stats->reserved = pool_reserved;
+    stats->pooled = pool_pooled;
+    stats->in_use = pool_reserved - pool_pooled;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+void wc_rt_pool_set_capacity(size_t capacity)
+{
+    pool_slot *drop = NULL;
+    pthread_mutex_lock(&pool_lock);
+    pool_capacity = capacity;
+    while (pool_pooled > pool_capacity) {
+        pool_slot *slot = pool_free_list;
+        pool_free_list = slot->next;
+        pool_pooled--;
+        pool_reserved--;
+        slot->next = drop;
+        drop = slot;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    while (drop) {
+        pool_slot *next = drop->next;
+        slot_unmap(drop);
+        drop = next;
+    }
+}
+
+static uint32_t effective_limit(void)
+{
+    uint32_t limit = thread_limit_pages ? thread_limit_pages : DEFAULT_LIMIT_PAGES;
+    return limit > DEFAULT_LIMIT_PAGES ? DEFAULT_LIMIT_PAGES : limit;
+}
+
+void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages)
+{
+    uint32_t limit = effective_limit();
+    if (initial_pages > limit)
+        wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
+    pool_slot *slot = pool_take();
+    if (!slot)
+        wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
+    if (slot_set_accessible(slot, (size_t)initial_pages * PAGE_SIZE_WASM) != 0) {
+        pool_give(slot);
+        wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
+    }
+    mem->data = slot->base;
+    mem->pages = initial_pages;
+    mem->declared_max = max_pages;
+    mem->max_pages = max_pages < limit ? max_pages : limit;
+    mem->size = (uint64_t)initial_pages * PAGE_SIZE_WASM;
+    mem->slot = slot;
+}
+
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
+{
+    uint32_t old = mem->pages;
+    if (delta == 0)
+        return old;
+    uint64_t want = (uint64_t)old + delta;
+    if (want > mem->max_pages || !mem->slot)
+        return UINT32_MAX;
+    if (slot_set_accessible(mem->slot, (size_t)(want * PAGE_SIZE_WASM)) != 0)
+        return UINT32_MAX;
+    mem->pages = (uint32_t)want;
+    mem->size = want * PAGE_SIZE_WASM;
+    return old;
+}
+
+void wasm_rt_free_memory(wasm_rt_memory_t *mem)
+{
+    if (mem->slot)
+        pool_give(mem->slot);
+    memset(mem, 0, sizeof *mem);
+}

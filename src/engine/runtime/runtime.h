@@ -1,0 +1,47 @@
+/* runtime.h -- the engine's side of the wasm2c runtime (not seen by generated code).
+ *
+ * Process-wide state, all of it locked or atomic: the function-type registry,
+ * the memory pool, and the SIGSEGV/SIGBUS handler that turns faults in guard
+ * pages into traps.  Per-thread state (the trap target, the stack bounds, the
+ * alternate signal stack) is thread-local.
+ */
+#ifndef WC_ENGINE_RUNTIME_H
+#define WC_ENGINE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/runtime/wasm-rt.h"
+
+/* Installs the signal handlers once per process; safe to call repeatedly. */
+void wc_rt_global_init(void);
+
+/* Runs fn(arg) with traps caught: returns WASM_RT_TRAP_NONE or the trap.
+ * Nested calls (a host function calling back into Wasm) are allowed. */
+wasm_rt_trap_t wc_rt_run(void (*fn)(void *arg), void *arg);
+
+/* The lowest frame address Wasm code may reach on this thread, leaving room
+ * for host functions and the signal handler. */
+const char *wc_rt_stack_limit(void);
+
+/* Memory limit, in pages, applied to memories allocated by this thread until
+ * changed (set around instantiation).  0 means the default of 65535 pages. */
+void wc_rt_set_memory_limit(uint32_t max_pages);
+
+/* Pool bookkeeping, for tests and benchmarks. */
+typedef struct wc_rt_pool_stats {
+    size_t reserved;  /* reservations that exist (in use + pooled) */
+    size_t pooled;    /* reservations waiting for reuse */
+    size_t in_use;
+} wc_rt_pool_stats;
+void wc_rt_pool_stats_get(wc_rt_pool_stats *stats);
+void wc_rt_pool_set_capacity(size_t capacity);
+
+/* Registers a function type from type letters ("iI", "f"), as
+ * wasm_rt_register_func_type would; returns its id. */
+uint32_t wc_rt_func_type_id(const char *params, const char *results);
+
+/* Called by the memory pool: is addr inside a live reservation? (signal-safe) */
+int wc_rt_memory_contains(const void *addr);
+
+#endif

@@ -1,0 +1,294 @@
+/* translate.c -- instrumented Wasm → one self-contained C translation unit.
+ *
+ * Runs Debian's wasm2c on the instrumented module, then joins into a single
+ * source: our own wasm-rt.h (embedded in the binary), the generated header
+ * and code, and a glue section generated here from the module description.
+ * The glue defines the host side of every import (a trampoline that packs
+ * the arguments into wc_rt_value slots and calls the engine), a uniform
+ * calling wrapper for every exported function, accessors for other exports,
+ * and the `wc_glue` table through which the engine drives the unit.  Both
+ * compiler tiers compile exactly this text.
+ */
+#include "engine/translate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/instrument.h"
+#include "util/fs.h"
+#include "util/process.h"
+
+extern const char wc_wasm_rt_header[];
+
+static char type_letter(uint8_t vt)
+{
+    switch (vt) {
+    case WC_VT_I32: return 'i';
+    case WC_VT_I64: return 'j';
+    case WC_VT_F32: return 'f';
+    case WC_VT_F64: return 'd';
+    case WC_VT_FUNCREF: return 'r';
+    default: return 'e';
+    }
+}
+
+static const char *c_type(uint8_t vt)
+{
+    switch (vt) {
+    case WC_VT_I32: return "u32";
+    case WC_VT_I64: return "u64";
+    case WC_VT_F32: return "f32";
+    case WC_VT_F64: return "f64";
+    case WC_VT_FUNCREF: return "wasm_rt_funcref_t";
+    default: return "wasm_rt_externref_t";
+    }
+}
+
+static const char *value_field(uint8_t vt)
+{
+    switch (vt) {
+    case WC_VT_I32: return "i32";
+    case WC_VT_I64: return "i64";
+    case WC_VT_F32: return "f32";
+    case WC_VT_F64: return "f64";
+    case WC_VT_FUNCREF: return "funcref";
+    default: return "externref";
+    }
+}
+
+/* The C return type wasm2c uses for a function type. */
+static void return_type(wc_buf *b, const wc_functype *ft)
+{
+    if (ft->nresults == 0) {
+        wc_buf_str(b, "void");
+    } else if (ft->nresults == 1) {
+        wc_buf_str(b, c_type(ft->results[0]));
+    } else {
+        wc_buf_str(b, "struct wasm_multi_");
+        for (uint32_t i = 0; i < ft->nresults; i++)
+            wc_buf_byte(b, (uint8_t)type_letter(ft->results[i]));
+    }
+}
+
+/* Stores the C value `expr` of a call into results r[]. */
+static void store_results(wc_buf *b, const wc_functype *ft)
+{
+    if (ft->nresults == 1) {
+        wc_buf_printf(b, "  r[0].%s = v;\n", value_field(ft->results[0]));
+    } else {
+        for (uint32_t i = 0; i < ft->nresults; i++)
+            wc_buf_printf(b, "  r[%u].%s = v.%c%u;\n", i, value_field(ft->results[i]),
+                          type_letter(ft->results[i]), i);
+    }
+}
+
+static void glue_import_func(wc_buf *b, uint32_t index, const wc_functype *ft)
+{
+    return_type(b, ft);
+    wc_buf_printf(b, " Z_hZ_f%u(struct Z_h_instance_t *ctx", index);
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        wc_buf_printf(b, ", %s p%u", c_type(ft->params[i]), i);
+    wc_buf_printf(b, ") {\n  wc_rt_value a[%u], r[%u];\n", ft->nparams ? ft->nparams : 1,
+                  ft->nresults ? ft->nresults : 1);
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        wc_buf_printf(b, "  a[%u].%s = p%u;\n", i, value_field(ft->params[i]), i);
+    wc_buf_printf(b, "  wc_rt_call_import(ctx, %u, a, r);\n", index);
+    if (ft->nresults == 1) {
+        wc_buf_printf(b, "  return r[0].%s;\n", value_field(ft->results[0]));
+    } else if (ft->nresults > 1) {
+        wc_buf_str(b, "  ");
+        return_type(b, ft);
+        wc_buf_str(b, " v;\n");
+        for (uint32_t i = 0; i < ft->nresults; i++)
+            wc_buf_printf(b, "  v.%c%u = r[%u].%s;\n", type_letter(ft->results[i]), i, i,
+                          value_field(ft->results[i]));
+        wc_buf_str(b, "  return v;\n");
+    }
+    wc_buf_str(b, "}\n");
+}
+
+static void glue_import_other(wc_buf *b, uint32_t index, const wc_import *imp)
+{
+    switch (imp->kind) {
+    case WC_EXTERN_MEMORY:
+        wc_buf_printf(b, "wasm_rt_memory_t *Z_hZ_m%u(struct Z_h_instance_t *ctx) "
+                         "{ return wc_rt_import_ptr(ctx, %u); }\n", index, index);
+        break;
+    case WC_EXTERN_TABLE:
+        wc_buf_printf(b, "wasm_rt_%s_table_t *Z_hZ_t%u(struct Z_h_instance_t *ctx) "
+                         "{ return wc_rt_import_ptr(ctx, %u); }\n",
+                      imp->desc.table.elemtype == WC_VT_FUNCREF ? "funcref" : "externref",
+                      index, index);
+        break;
+    case WC_EXTERN_GLOBAL:
+        wc_buf_printf(b, "%s *Z_hZ_g%u(struct Z_h_instance_t *ctx) "
+                         "{ return wc_rt_import_ptr(ctx, %u); }\n",
+                      c_type(imp->desc.global.valtype), index, index);
+        break;
+    default:
+        break;
+    }
+}
+
+static void glue_export_call(wc_buf *b, uint32_t index, const wc_functype *ft)
+{
+    wc_buf_printf(b, "static void wc_export_call_%u(void *inst, const wc_rt_value *a, "
+                     "wc_rt_value *r) {\n  (void)a; (void)r;\n  ", index);
+    if (ft->nresults) {
+        return_type(b, ft);
+        wc_buf_str(b, " v = ");
+    }
+    wc_buf_printf(b, "Z_mZ_e%u((Z_m_instance_t *)inst", index);
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        wc_buf_printf(b, ", a[%u].%s", i, value_field(ft->params[i]));
+    wc_buf_str(b, ");\n");
+    if (ft->nresults)
+        store_results(b, ft);
+    wc_buf_str(b, "}\n");
+}
+
+static void generate_glue(wc_buf *b, const wc_module_info *info)
+{
+    bool has_imports = info->nimports > 0;
+    bool has_memory = info->nimported_memories + info->nmemories > 0;
+
+    wc_buf_str(b, "\n/* ---- wasmcap glue ---- */\n");
+    for (uint32_t i = 0; i < info->nimports; i++) {
+        const wc_import *imp = &info->imports[i];
+        if (imp->kind == WC_EXTERN_FUNC)
+            glue_import_func(b, i, &info->types[imp->desc.func_type]);
+        else
+            glue_import_other(b, i, imp);
+    }
+    for (uint32_t i = 0; i < info->nexports; i++) {
+        const wc_export *ex = &info->exports[i];
+        if (ex->kind == WC_EXTERN_FUNC)
+            glue_export_call(b, i, wc_module_func_type(info, ex->index));
+        else
+            wc_buf_printf(b, "static void *wc_export_ptr_%u(void *inst) "
+                             "{ return (void *)Z_mZ_e%u((Z_m_instance_t *)inst); }\n", i, i);
+    }
+    uint32_t n = info->nexports;
+    wc_buf_printf(b, "static const wc_rt_export_call_fn wc_export_calls[%u] = {", n + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (info->exports[i].kind == WC_EXTERN_FUNC)
+            wc_buf_printf(b, "wc_export_call_%u, ", i);
+        else
+            wc_buf_str(b, "0, ");
+    }
+    wc_buf_printf(b, "0};\nstatic const wc_rt_export_ptr_fn wc_export_ptrs[%u] = {", n + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (info->exports[i].kind != WC_EXTERN_FUNC)
+            wc_buf_printf(b, "wc_export_ptr_%u, ", i);
+        else
+            wc_buf_str(b, "0, ");
+    }
+    wc_buf_str(b, "0};\n");
+    wc_buf_printf(b,
+                  "static void wc_instantiate(void *inst, void *ctx) {\n"
+                  "  (void)ctx;\n  Z_m_instantiate((Z_m_instance_t *)inst%s);\n}\n",
+                  has_imports ? ", (struct Z_h_instance_t *)ctx" : "");
+    wc_buf_str(b, "static void wc_free(void *inst) { Z_m_free((Z_m_instance_t *)inst); }\n");
+    wc_buf_str(b, "static volatile uint32_t *wc_interrupt_flag(void *inst) "
+                  "{ return (volatile uint32_t *)Z_mZ_" WC_INTERRUPT_EXPORT "((Z_m_instance_t *)inst); }\n");
+    if (has_memory)
+        wc_buf_str(b, "static wasm_rt_memory_t *wc_memory0(void *inst) "
+                      "{ return Z_mZ_" WC_MEMORY_EXPORT "((Z_m_instance_t *)inst); }\n");
+    wc_buf_printf(b,
+                  "const wc_rt_glue wc_glue = {\n"
+                  "  WC_RT_ABI, sizeof(Z_m_instance_t), Z_m_init_module, wc_instantiate, wc_free,\n"
+                  "  %u, wc_export_calls, wc_export_ptrs, wc_interrupt_flag, %s\n};\n",
+                  n, has_memory ? "wc_memory0" : "0");
+}
+
+/* Appends text without the line that includes `header`. */
+static int append_without_include(wc_buf *out, const char *text, const char *header)
+{
+    char line[256];
+    snprintf(line, sizeof line, "#include \"%s\"\n", header);
+    const char *at = strstr(text, line);
+    if (!at)
+        return -1;
+    wc_buf_append(out, text, (size_t)(at - text));
+    wc_buf_str(out, at + strlen(line));
+    return 0;
+}
+
+int wc_translate(const wc_module_info *info, wc_buf *source, wc_error *err)
+{
+    wc_buf instrumented;
+    wc_buf_init(&instrumented);
+    uint32_t flag_index;
+    int rc = wc_instrument(info, &instrumented, &flag_index, err);
+    if (rc)
+        return rc;
+
+    char dir[4096], wasm_path[4200], c_path[4200], h_path[4200];
+    if (wc_make_temp_dir(dir, sizeof dir, "wasmcap") != 0) {
+        wc_buf_free(&instrumented);
+        return wc_error_set(err, WC_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+    }
+    snprintf(wasm_path, sizeof wasm_path, "%s/m.wasm", dir);
+    snprintf(c_path, sizeof c_path, "%s/m.c", dir);
+    snprintf(h_path, sizeof h_path, "%s/m.h", dir);
+    uint8_t *c_text = NULL, *h_text = NULL;
+    size_t c_len, h_len;
+    rc = wc_write_file(wasm_path, instrumented.data, instrumented.len);
+    wc_buf_free(&instrumented);
+    if (rc) {
+        rc = wc_error_set(err, WC_ERR_IO, "cannot write %s: %s", wasm_path, strerror(-rc));
+        goto done;
+    }
+    char output[2048];
+    char *argv[] = {"wasm2c", wasm_path, "-n", "m", "-o", c_path, NULL};
+    int status = wc_run_process(argv, output, sizeof output);
+    if (status < 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run wasm2c: %s (install Debian's wabt)",
+                          strerror(-status));
+        goto done;
+    }
+    if (status != 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "wasm2c failed (status %d): %s", status, output);
+        goto done;
+    }
+    if (wc_read_file(c_path, 0, &c_text, &c_len) != 0 || wc_read_file(h_path, 0, &h_text, &h_len) != 0) {
+        rc = wc_error_set(err, WC_ERR_IO, "cannot read wasm2c's output in %s", dir);
+        goto done;
+    }
+
+    /* The interrupt flag must be re-read on every check: make it volatile. */
+    const char *flag_decl = "  u32 w2c_" WC_INTERRUPT_EXPORT ";\n";
+    char *decl = strstr((char *)h_text, flag_decl);
+    if (!decl) {
+        rc = wc_error_set(err, WC_ERR_COMPILE,
+                          "wasm2c output has no interrupt flag member (unsupported wasm2c version?)");
+        goto done;
+    }
+    wc_buf header;
+    wc_buf_init(&header);
+    wc_buf_append(&header, h_text, (size_t)(decl - (char *)h_text));
+    wc_buf_str(&header, "  volatile u32 w2c_" WC_INTERRUPT_EXPORT ";\n");
+    wc_buf_str(&header, decl + strlen(flag_decl));
+    wc_buf_str(source, wc_wasm_rt_header);
+    int missing = append_without_include(source, wc_buf_cstr(&header) ? (char *)header.data : "",
+                                         "wasm-rt.h");
+    wc_buf_free(&header);
+    if (missing) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "unexpected wasm2c output (no include of wasm-rt.h)");
+        goto done;
+    }
+    if (append_without_include(source, (char *)c_text, "m.h") != 0) {
+        rc = wc_error_set(err, WC_ERR_COMPILE, "unexpected wasm2c output (no include of m.h)");
+        goto done;
+    }
+    generate_glue(source, info);
+    if (source->failed)
+        rc = wc_error_set(err, WC_ERR_NOMEM, "out of memory while translating");
+done:
+    free(c_text);
+    free(h_text);
+    wc_remove_dir(dir);
+    return rc;
+}

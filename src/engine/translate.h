@@ -1,0 +1,12 @@
+/* translate.h -- from a validated module to the C source both tiers compile. */
+#ifndef WC_ENGINE_TRANSLATE_H
+#define WC_ENGINE_TRANSLATE_H
+
+#include "engine/decode.h"
+#include "util/buf.h"
+
+/* Instruments the module, runs wasm2c and appends the complete translation
+ * unit (runtime header, generated code, glue) to source. */
+int wc_translate(const wc_module_info *info, wc_buf *source, wc_error *err);
+
+#endif

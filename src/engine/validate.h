@@ -1,0 +1,93 @@
+/* validate.h -- private to the decoder: the state shared by decode.c (the
+ * module's sections) and validate.c (function bodies and constant
+ * expressions).  Nothing outside those two files includes this header.
+ */
+#ifndef WC_ENGINE_VALIDATE_H
+#define WC_ENGINE_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/decode.h"
+
+/* "No value type known": what popping the polymorphic stack of unreachable
+ * code yields.  Never a valid encoding. */
+#define WC_VT_UNKNOWN 0
+
+typedef struct wc_decoder {
+    const uint8_t *bytes;
+    size_t size;
+    size_t pos; /* next byte to read */
+    size_t end; /* end of the region being read (section, body) */
+
+    wc_error *err;
+    wc_decode_limits limits;
+    wc_module_info *info;
+
+    /* Index spaces, imports first. */
+    uint32_t nfuncs_total;
+    uint32_t *func_types; /* type index of each function */
+    uint32_t ntables_total;
+    wc_tabletype *table_types;
+    uint32_t nmemories_total;
+    uint32_t nglobals_total;
+    wc_globaltype *global_types;
+    uint32_t nelems;
+    uint8_t *elem_types; /* reference type of each element segment */
+    uint32_t datacount;  /* from the data count section, if any */
+
+    /* C.refs: functions that ref.func may name inside function bodies. */
+    uint8_t *declared_refs; /* bitmap over nfuncs_total */
+
+    /* The first validation error met while reading the module's structure.
+     * Reported only if the rest of the module is well-formed, as the spec
+     * decodes the whole module before validating it. */
+    bool has_deferred;
+    wc_error deferred;
+} wc_decoder;
+
+/* Allocates n zeroed bytes owned by the module info; NULL when out of
+ * memory. */
+void *wc_dec_alloc(wc_decoder *d, size_t n);
+
+/* Error helpers: set d->err to "<kind> module at byte 0x..: <reason>" and
+ * return the matching WC_ERR_* code. */
+int wc_dec_malformed(wc_decoder *d, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int wc_dec_invalid(wc_decoder *d, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int wc_dec_limit(wc_decoder *d, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int wc_dec_unsupported(wc_decoder *d, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int wc_dec_nomem(wc_decoder *d);
+/* Records a validation error to report once decoding is over (first wins). */
+void wc_dec_note_invalid(wc_decoder *d, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Readers: each returns 0 or an error code, reading within [pos, end). */
+int wc_dec_byte(wc_decoder *d, uint8_t *out);
+int wc_dec_u32(wc_decoder *d, uint32_t *out);
+int wc_dec_s32(wc_decoder *d, int32_t *out);
+int wc_dec_s33(wc_decoder *d, int64_t *out);
+int wc_dec_s64(wc_decoder *d, int64_t *out);
+int wc_dec_skip(wc_decoder *d, size_t n);
+/* A value type: number or reference type (v128 is refused as unsupported). */
+int wc_dec_valtype(wc_decoder *d, uint8_t *out);
+/* A reference type: funcref or externref. */
+int wc_dec_reftype(wc_decoder *d, uint8_t *out);
+
+/* Marks function `func` as declared for ref.func (C.refs). */
+int wc_dec_declare_ref(wc_decoder *d, uint32_t func);
+
+/* Reads a constant expression (through its `end`) whose result must be of
+ * type `type`.  Validation errors are noted, not returned, so decoding can
+ * go on; malformed encodings are returned. */
+int wc_validate_const_expr(wc_decoder *d, uint8_t type);
+
+/* Validates every function body of d->info (run once the whole module is
+ * decoded), filling each wc_func's loops. */
+int wc_validate_code(wc_decoder *d);
+
+#endif

@@ -1,0 +1,13 @@
+/* size.h -- parse human-written byte sizes ("16MiB", "64K", "1G", "4096"). */
+#ifndef WC_UTIL_SIZE_H
+#define WC_UTIL_SIZE_H
+
+#include <stdint.h>
+
+/* Parses decimal digits with an optional binary suffix, case-insensitive:
+ * none or B (bytes), K/KB/KiB (1024), M/MB/MiB, G/GB/GiB, T/TB/TiB.  KB, MB,
+ * ... mean powers of 1024 too, as in most memory-limit settings.  Returns 0
+ * and *out, or -1 for an empty, malformed or overflowing size. */
+int wc_parse_size(const char *s, uint64_t *out);
+
+#endif

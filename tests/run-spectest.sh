@@ -1,0 +1,63 @@
+#!/bin/sh
+# run-spectest.sh BUILD_DIR SPECTEST_DIR -- the spec test suite in both tiers.
+#
+# Runs every .wast in SPECTEST_DIR with the fast tier (libtcc), then with the
+# optimized tier (gcc -O2), whose compiled modules are cached under
+# BUILD_DIR/spectest-cache so that re-runs skip the compiler.  Both runs must
+# pass.  Extra arguments for wasmcap-spectest can be given in SPECTEST_ARGS
+# (e.g. SPECTEST_ARGS="--jobs 4").
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BUILD_DIR SPECTEST_DIR" >&2
+    exit 2
+fi
+build_dir=$1
+spectest_dir=$2
+program=$build_dir/wasmcap-spectest
+
+if [ ! -x "$program" ]; then
+    echo "$0: $program not found: build the project first" >&2
+    exit 2
+fi
+if [ ! -d "$spectest_dir" ]; then
+    echo "$0: $spectest_dir is not a directory" >&2
+    exit 2
+fi
+
+status=0
+summaries=
+
+# run_tier TIER ARGS...: runs one tier and remembers its last three lines
+# (time, skipped, passed/failed) for the summary at the end.
+run_tier() {
+    tier=$1
+    shift
+    echo "== spec tests, $tier tier =="
+    log=$(mktemp "${TMPDIR:-/tmp}/run-spectest.XXXXXX") || exit 2
+    # Live output through tee; POSIX sh has no pipefail, so the program's
+    # exit status travels in a file.
+    # shellcheck disable=SC2086 # SPECTEST_ARGS is split on purpose
+    { "$program" --tier "$tier" ${SPECTEST_ARGS:-} "$@" "$spectest_dir" 2>&1
+      echo $? >"$log.rc"; } | tee "$log"
+    rc=$(cat "$log.rc" 2>/dev/null || echo 2)
+    summaries="$summaries
+$tier tier: $(grep -v '^FAIL' "$log" | tail -n 3 | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
+    rm -f "$log" "$log.rc"
+    if [ "$rc" -ne 0 ]; then
+        echo "== $tier tier FAILED (exit status $rc) =="
+        status=1
+    fi
+}
+
+run_tier fast
+run_tier optimized --cache-dir "$build_dir/spectest-cache"
+
+echo "== summary =="
+echo "$summaries" | sed '/^$/d'
+if [ "$status" -ne 0 ]; then
+    echo "spec tests FAILED"
+else
+    echo "spec tests passed"
+fi
+exit "$status"
