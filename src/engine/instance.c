@@ -65,7 +65,7 @@ const char *wc_trap_name(wc_trap trap)
     case WC_TRAP_NONE: return "no trap";
     case WC_TRAP_UNREACHABLE: return "unreachable";
     case WC_TRAP_OOB_MEMORY: return "out of bounds memory access";
-    case WC_TRAP_OOB_TABLE: return "out of bounds table or bulk memory access";
+    case WC_TRAP_OOB_TABLE: return "out of bounds table access";
     case WC_TRAP_INT_OVERFLOW: return "integer overflow";
     case WC_TRAP_DIV_BY_ZERO: return "integer divide by zero";
     case WC_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";

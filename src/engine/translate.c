@@ -203,6 +203,43 @@ static void generate_glue(wc_buf *b, const wc_module_info *info)
                   n, has_memory ? "wc_memory0" : "0");
 }
 
+/* Appends the generated code with two corrections:
+ * - f32.neg and f64.neg become bit flips: wasm2c emits `-(x)`, which libtcc
+ *   compiles as a subtraction that quiets NaNs and loses their sign, while
+ *   WebAssembly defines neg on the bits;
+ * - the out-of-bounds traps of the table helpers become table traps: wasm2c
+ *   raises the same OOB trap for tables and memories, and the two deserve
+ *   different messages. */
+static void append_corrected(wc_buf *out, const char *text)
+{
+    const char *table_start = strstr(text, "static inline void funcref_table_init(");
+    const char *table_end = table_start ? strstr(table_start, "DEFINE_TABLE_FILL(externref)") : NULL;
+    const char *p = text;
+    for (;;) {
+        const char *neg = strstr(p, " = -(w2c_");
+        const char *oob = NULL;
+        if (table_end && p < table_end) {
+            oob = strstr(p > table_start ? p : table_start, "TRAP(OOB)");
+            if (oob && oob >= table_end)
+                oob = NULL;
+        }
+        const char *at = neg && (!oob || neg < oob) ? neg : oob;
+        if (!at) {
+            wc_buf_str(out, p);
+            return;
+        }
+        wc_buf_append(out, p, (size_t)(at - p));
+        if (at == neg) {
+            char letter = neg[strlen(" = -(w2c_")];
+            wc_buf_str(out, letter == 'd' ? " = wc_rt_fneg64(" : " = wc_rt_fneg32(");
+            p = neg + strlen(" = -(");
+        } else {
+            wc_buf_str(out, "TRAP(OOB_TABLE)");
+            p = oob + strlen("TRAP(OOB)");
+        }
+    }
+}
+
 /* Appends text without the line that includes `header`. */
 static int append_without_include(wc_buf *out, const char *text, const char *header)
 {
@@ -212,7 +249,7 @@ static int append_without_include(wc_buf *out, const char *text, const char *hea
     if (!at)
         return -1;
     wc_buf_append(out, text, (size_t)(at - text));
-    wc_buf_str(out, at + strlen(line));
+    append_corrected(out, at + strlen(line));
     return 0;
 }
 

@@ -165,10 +165,6 @@ void wasm_rt_trap(wasm_rt_trap_t code)
         fprintf(stderr, "wasmcap: wasm trap %d outside of a call\n", (int)code);
         abort();
     }
-    /* Generated code raises OOB explicitly only for tables and bulk memory
-     * operations; plain loads and stores fault in the guard pages. */
-    if (code == WASM_RT_TRAP_OOB)
-        code = WASM_RT_TRAP_OOB_TABLE;
     tls.trap = code == WASM_RT_TRAP_NONE ? WASM_RT_TRAP_UNREACHABLE : code;
     siglongjmp(*tls.target, 1);
 }
@@ -185,7 +181,7 @@ const char *wasm_rt_strerror(wasm_rt_trap_t trap)
     case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call type mismatch";
     case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
     case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
-    case WASM_RT_TRAP_OOB_TABLE: return "out of bounds table or bulk memory access";
+    case WASM_RT_TRAP_OOB_TABLE: return "out of bounds table access";
     case WASM_RT_TRAP_MEMORY_LIMIT: return "memory limit exceeded";
     case WASM_RT_TRAP_DEADLINE: return "deadline exceeded";
     case WASM_RT_TRAP_INTERRUPTED: return "interrupted";

@@ -126,6 +126,24 @@ typedef enum {
     WASM_RT_TRAP_EXIT,
 } wasm_rt_trap_t;
 
+/* f32.neg and f64.neg flip the sign bit and nothing else (see translate.c). */
+static inline float wc_rt_fneg32(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits ^= 0x80000000u;
+    memcpy(&x, &bits, sizeof bits);
+    return x;
+}
+static inline double wc_rt_fneg64(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits ^= 0x8000000000000000ull;
+    memcpy(&x, &bits, sizeof bits);
+    return x;
+}
+
 typedef enum {
     WASM_RT_I32,
     WASM_RT_I64,
