@@ -1,0 +1,564 @@
+/* test_engine.c -- the engine end to end: calls, traps, limits, hostile modules,
+ * threads, tiers and the code cache.
+ *
+ * Modules are written in the text format and assembled with wabt's wat2wasm
+ * at test time.  After every hostile case the same process loads and runs a
+ * good module, to show that nothing was left broken.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/runtime/runtime.h"
+#include "util/fs.h"
+#include "util/process.h"
+
+static int failures;
+static char tmpdir[4096];
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            failures++;                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fputc('\n', stderr);                                           \
+        }                                                                  \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Assembles WebAssembly text with wat2wasm. */
+static uint8_t *wat(const char *text, size_t *size)
+{
+    static int counter;
+    char wat_path[4200], wasm_path[4200], out[2048];
+    snprintf(wat_path, sizeof wat_path, "%s/m%d.wat", tmpdir, counter);
+    snprintf(wasm_path, sizeof wasm_path, "%s/m%d.wasm", tmpdir, counter++);
+    if (wc_write_file(wat_path, text, strlen(text)) != 0)
+        return NULL;
+    char *argv[] = {"wat2wasm", "--enable-all", wat_path, "-o", wasm_path, NULL};
+    if (wc_run_process(argv, out, sizeof out) != 0) {
+        fprintf(stderr, "wat2wasm failed: %s\n", out);
+        return NULL;
+    }
+    uint8_t *data;
+    if (wc_read_file(wasm_path, 0, &data, size) != 0)
+        return NULL;
+    return data;
+}
+
+static wc_engine *new_engine(wc_tier tier, const char *cache_dir)
+{
+    wc_engine_config config;
+    wc_engine_config_default(&config);
+    config.tier = tier;
+    config.cache_dir = cache_dir;
+    wc_engine *engine;
+    wc_error err;
+    if (wc_engine_new(&config, &engine, &err) != 0) {
+        fprintf(stderr, "engine: %s\n", err.msg);
+        exit(1);
+    }
+    return engine;
+}
+
+static wc_module *load(wc_engine *engine, const char *text)
+{
+    size_t size;
+    uint8_t *bytes = wat(text, &size);
+    if (!bytes)
+        return NULL;
+    wc_module *module = NULL;
+    wc_error err;
+    if (wc_module_new(engine, bytes, size, &module, &err) != 0)
+        fprintf(stderr, "module: %s\n", err.msg);
+    free(bytes);
+    return module;
+}
+
+static const char *good_text =
+    "(module (memory 1)"
+    "  (func (export \"add\") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))"
+    "  (func (export \"store_load\") (param i32) (result i32)"
+    "    (i32.store (i32.const 100) (local.get 0)) (i32.load (i32.const 100))))";
+
+/* Loads and runs the good module: the engine is still healthy. */
+static void check_still_works(wc_engine *engine, const char *after)
+{
+    wc_module *m = load(engine, good_text);
+    CHECK(m != NULL, "good module failed to load after %s", after);
+    if (!m)
+        return;
+    wc_instance *inst;
+    wc_error err;
+    CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "after %s: %s", after, err.msg);
+    wc_value args[2] = {{.i32 = 40}, {.i32 = 2}}, res[1];
+    CHECK(wc_instance_call(inst, "add", args, res, &err) == WC_TRAP_NONE && res[0].i32 == 42,
+          "add after %s", after);
+    args[0].i32 = 7;
+    CHECK(wc_instance_call(inst, "store_load", args, res, &err) == WC_TRAP_NONE && res[0].i32 == 7,
+          "store_load after %s", after);
+    wc_instance_free(inst);
+    wc_module_release(m);
+}
+
+/* Calls `name` with one i32 argument on a fresh instance; returns the trap. */
+static wc_trap call1(wc_module *m, const wc_instance_config *cfg, const char *name, uint32_t arg,
+                     wc_value *result)
+{
+    wc_instance *inst;
+    wc_error err;
+    wc_trap trap = WC_TRAP_NONE;
+    if (wc_instance_new(m, cfg, NULL, 0, &inst, &trap, &err) != 0)
+        return trap ? trap : WC_TRAP_HOST;
+    wc_value args[1] = {{.i32 = arg}}, res[1] = {{0}};
+    trap = wc_instance_call(inst, name, args, res, &err);
+    if (result)
+        *result = res[0];
+    wc_instance_free(inst);
+    return trap;
+}
+
+static void test_calls_and_traps(wc_engine *engine)
+{
+    wc_module *m = load(engine,
+        "(module (memory 1) (table 2 funcref) (elem (i32.const 0) $f)"
+        "  (type $v (func)) (func $f (result i32) (i32.const 9))"
+        "  (func (export \"unreachable\") (param i32) (result i32) unreachable)"
+        "  (func (export \"div\") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))"
+        "  (func (export \"overflow\") (param i32) (result i32) (i32.div_s (i32.const 0x80000000) (local.get 0)))"
+        "  (func (export \"convert\") (param i32) (result i32) (i32.trunc_f32_s (f32.div (f32.const 0) (f32.const 0))))"
+        "  (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))"
+        "  (func (export \"indirect\") (param i32) (result i32) (call_indirect (type $v) (local.get 0)) (i32.const 0))"
+        "  (func (export \"multi\") (param i32) (result i32 i64 f64) (local.get 0) (i64.const -1) (f64.const 2.5)))");
+    CHECK(m != NULL, "trap module");
+    if (!m)
+        return;
+    wc_value r;
+    CHECK(call1(m, NULL, "unreachable", 0, &r) == WC_TRAP_UNREACHABLE, "unreachable");
+    CHECK(call1(m, NULL, "div", 0, &r) == WC_TRAP_DIV_BY_ZERO, "divide by zero");
+    CHECK(call1(m, NULL, "div", 1, &r) == WC_TRAP_NONE && r.i32 == 1, "div ok");
+    CHECK(call1(m, NULL, "overflow", (uint32_t)-1, &r) == WC_TRAP_INT_OVERFLOW, "overflow");
+    CHECK(call1(m, NULL, "convert", 0, &r) == WC_TRAP_INVALID_CONVERSION, "conversion");
+    CHECK(call1(m, NULL, "load", 65533, &r) == WC_TRAP_OOB_MEMORY, "load past the end");
+    CHECK(call1(m, NULL, "load", 0xfffffff0u, &r) == WC_TRAP_OOB_MEMORY, "load far away");
+    CHECK(call1(m, NULL, "load", 65532, &r) == WC_TRAP_NONE, "last word");
+    CHECK(call1(m, NULL, "indirect", 0, &r) == WC_TRAP_INDIRECT_CALL, "signature mismatch");
+    CHECK(call1(m, NULL, "indirect", 1, &r) == WC_TRAP_INDIRECT_CALL, "null element");
+    CHECK(call1(m, NULL, "indirect", 5, &r) == WC_TRAP_INDIRECT_CALL, "undefined element");
+
+    wc_instance *inst;
+    wc_error err;
+    CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+    /* One instance survives many traps in a row. */
+    for (int i = 0; i < 1000; i++) {
+        wc_value a[1] = {{.i32 = 70000}}, res[3];
+        if (wc_instance_call(inst, "load", a, res, &err) != WC_TRAP_OOB_MEMORY) {
+            CHECK(0, "trap %d of a series", i);
+            break;
+        }
+    }
+    wc_value a[1] = {{.i32 = 5}}, res[3];
+    CHECK(wc_instance_call(inst, "multi", a, res, &err) == WC_TRAP_NONE && res[0].i32 == 5 &&
+              res[1].i64 == UINT64_MAX && res[2].f64 == 2.5, "multi-value results");
+    CHECK(wc_instance_call(inst, "nope", a, res, &err) == WC_TRAP_HOST && err.code == WC_ERR_NOTFOUND,
+          "unknown export");
+    CHECK(strstr(wc_instance_trap_message(inst), "nope") != NULL, "message names the export");
+    wc_instance_free(inst);
+    wc_module_release(m);
+    check_still_works(engine, "traps");
+}
+
+static const char *loop_text =
+    "(module (func (export \"spin\") (param i32) (result i32) (loop $l (br $l)) (i32.const 0))"
+    "  (func (export \"count\") (param i32) (result i32) (local i32)"
+    "    (block $done (loop $l (br_if $done (i32.eqz (local.get 0)))"
+    "      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))"
+    "      (local.set 1 (i32.add (local.get 1) (i32.const 3))) (br $l))) (local.get 1)))";
+
+static void test_deadline(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, loop_text);
+    CHECK(m != NULL, "loop module (%s)", tier);
+    if (!m)
+        return;
+    wc_instance_config cfg = {.timeout_ms = 50};
+    double start = now_ms();
+    wc_trap trap = call1(m, &cfg, "spin", 0, NULL);
+    double elapsed = now_ms() - start;
+    CHECK(trap == WC_TRAP_DEADLINE, "infinite loop on %s tier: got %s", tier, wc_trap_name(trap));
+    CHECK(elapsed >= 45 && elapsed < 1000, "deadline after %.1f ms on %s tier", elapsed, tier);
+    wc_value r;
+    CHECK(call1(m, &cfg, "count", 1000, &r) == WC_TRAP_NONE && r.i32 == 3000, "loop within the deadline");
+    wc_module_release(m);
+    check_still_works(engine, "a deadline");
+}
+
+typedef struct interrupt_job {
+    wc_instance *inst;
+    int delay_ms;
+} interrupt_job;
+
+static void *interrupt_later(void *arg)
+{
+    interrupt_job *job = arg;
+    usleep((useconds_t)job->delay_ms * 1000);
+    wc_instance_interrupt(job->inst);
+    return NULL;
+}
+
+static void test_interrupt(wc_engine *engine)
+{
+    wc_module *m = load(engine, loop_text);
+    if (!m)
+        return;
+    wc_instance *inst;
+    wc_error err;
+    CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+    interrupt_job job = {inst, 20};
+    pthread_t t;
+    pthread_create(&t, NULL, interrupt_later, &job);
+    wc_value a[1] = {{.i32 = 0}}, res[1];
+    wc_trap trap = wc_instance_call(inst, "spin", a, res, &err);
+    pthread_join(t, NULL);
+    CHECK(trap == WC_TRAP_INTERRUPTED, "interrupted from another thread: got %s", wc_trap_name(trap));
+    wc_instance_free(inst);
+    wc_module_release(m);
+}
+
+static void test_memory_limits(wc_engine *engine)
+{
+    wc_module *m = load(engine,
+        "(module (memory 1)"
+        "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+        "  (func (export \"touch\") (param i32) (result i32)"
+        "    (i32.store (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)) (local.get 0))"
+        "    (memory.size)))");
+    if (!m)
+        return;
+    wc_instance_config cfg = {.max_memory_pages = 4};
+    wc_instance *inst;
+    wc_error err;
+    CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+    wc_value a[1] = {{.i32 = 3}}, r[1];
+    CHECK(wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE && r[0].i32 == 1, "grow to the limit");
+    CHECK(wc_instance_call(inst, "touch", a, r, &err) == WC_TRAP_NONE && r[0].i32 == 4, "use grown memory");
+    a[0].i32 = 1;
+    CHECK(wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE && r[0].i32 == UINT32_MAX,
+          "grow beyond the limit returns -1");
+    a[0].i32 = 0x10000;
+    CHECK(wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE && r[0].i32 == UINT32_MAX,
+          "grow by 4 GiB returns -1");
+    wc_instance_free(inst);
+    wc_module_release(m);
+
+    /* A module that needs more memory than allowed does not instantiate. */
+    m = load(engine, "(module (memory 100))");
+    if (m) {
+        wc_trap trap;
+        CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, &trap, &err) == WC_ERR_TRAP &&
+                  trap == WC_TRAP_MEMORY_LIMIT, "initial memory over the limit: %s", err.msg);
+        wc_module_release(m);
+    }
+    check_still_works(engine, "memory limits");
+}
+
+static void test_recursion(wc_engine *engine)
+{
+    wc_module *m = load(engine,
+        "(module (func $r (export \"recurse\") (param i32) (result i32)"
+        "  (i32.add (call $r (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))"
+        " (func $big (export \"big\") (param i32) (result i32)"
+        "  (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)"
+        "  (call $big (local.get 0))))");
+    if (!m)
+        return;
+    CHECK(call1(m, NULL, "recurse", 0, NULL) == WC_TRAP_STACK_EXHAUSTED, "unbounded recursion");
+    CHECK(call1(m, NULL, "big", 0, NULL) == WC_TRAP_STACK_EXHAUSTED, "recursion with big frames");
+    wc_instance_config cfg = {.max_call_depth = 100};
+    CHECK(call1(m, &cfg, "recurse", 0, NULL) == WC_TRAP_STACK_EXHAUSTED, "small depth limit");
+    wc_module_release(m);
+    check_still_works(engine, "stack exhaustion");
+}
+
+static wc_trap host_add(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    int *calls = env;
+    (*calls)++;
+    if (args[0].i32 == 13) {
+        wc_instance_set_trap_message(caller, "13 is unlucky");
+        return WC_TRAP_HOST;
+    }
+    results[0].i64 = (uint64_t)args[0].i32 + args[1].i64;
+    return WC_TRAP_NONE;
+}
+
+static void test_imports(wc_engine *engine)
+{
+    wc_module *m = load(engine,
+        "(module (import \"env\" \"add\" (func $add (param i32 i64) (result i64)))"
+        "  (import \"env\" \"mem\" (memory 1))"
+        "  (func (export \"go\") (param i32) (result i64) (call $add (local.get 0) (i64.const 1000))))");
+    if (!m)
+        return;
+    int calls = 0;
+    wc_memory *mem;
+    wc_error err;
+    CHECK(wc_memory_new(engine, 1, 0, false, &mem, &err) == 0, "%s", err.msg);
+    wc_import_binding bindings[2] = {
+        WC_HOST_FUNC("env", "add", "iI", "I", host_add, &calls),
+        {.module = "env", .name = "mem", .ext = {.kind = WC_EXTERN_MEMORY, .u.memory = mem}},
+    };
+    wc_instance *inst;
+    CHECK(wc_instance_new(m, NULL, bindings, 2, &inst, NULL, &err) == 0, "%s", err.msg);
+    wc_value a[1] = {{.i32 = 5}}, r[1];
+    CHECK(wc_instance_call(inst, "go", a, r, &err) == WC_TRAP_NONE && r[0].i64 == 1005, "host call");
+    a[0].i32 = 13;
+    CHECK(wc_instance_call(inst, "go", a, r, &err) == WC_TRAP_HOST, "host trap");
+    CHECK(strcmp(wc_instance_trap_message(inst), "13 is unlucky") == 0, "host message: %s",
+          wc_instance_trap_message(inst));
+    a[0].i32 = 1;
+    CHECK(wc_instance_call(inst, "go", a, r, &err) == WC_TRAP_NONE && r[0].i64 == 1001, "usable after host trap");
+    CHECK(calls == 3, "host called %d times", calls);
+    wc_instance_free(inst);
+
+    /* Missing and mismatched imports name what is wrong. */
+    CHECK(wc_instance_new(m, NULL, bindings, 1, &inst, NULL, &err) == WC_ERR_LINK &&
+              strstr(err.msg, "env.mem"), "missing memory: %s", err.msg);
+    wc_import_binding wrong[2] = {
+        WC_HOST_FUNC("env", "add", "ii", "I", host_add, &calls),
+        bindings[1],
+    };
+    CHECK(wc_instance_new(m, NULL, wrong, 2, &inst, NULL, &err) == WC_ERR_LINK &&
+              strstr(err.msg, "env.add") && strstr(err.msg, "i64"), "mismatched function: %s", err.msg);
+    wc_module_release(m);
+    wc_memory_free(mem);
+    check_still_works(engine, "link errors");
+}
+
+static void test_hostile_modules(wc_engine *engine)
+{
+    wc_module *m;
+    wc_error err;
+    /* A memory claiming 4 GiB: refused by the decoder's limit, at once. */
+    size_t size;
+    uint8_t *bytes = wat("(module (memory 65536))", &size);
+    if (bytes) {
+        double start = now_ms();
+        CHECK(wc_module_new(engine, bytes, size, &m, &err) == WC_ERR_LIMIT, "huge memory: %s", err.msg);
+        CHECK(now_ms() - start < 50, "refused quickly");
+        free(bytes);
+    }
+    /* A data segment whose length claims gigabytes. */
+    static const uint8_t huge_data[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+        0x05, 0x03, 0x01, 0x00, 0x01,                         /* memory 1 */
+        0x0b, 0x0a, 0x01, 0x00, 0x41, 0x00, 0x0b,             /* data: active, i32.const 0 */
+        0xff, 0xff, 0xff, 0xff, 0x0f, 0x00,                   /* length 4 GiB - 1 */
+    };
+    double start = now_ms();
+    CHECK(wc_module_new(engine, huge_data, sizeof huge_data, &m, &err) != 0, "huge data segment");
+    CHECK(now_ms() - start < 50, "refused quickly");
+    /* SIMD is refused with a clear message. */
+    bytes = wat("(module (func (export \"f\") (result v128) (v128.const i32x4 1 2 3 4)))", &size);
+    if (bytes) {
+        CHECK(wc_module_new(engine, bytes, size, &m, &err) == WC_ERR_UNSUPPORTED &&
+                  strstr(err.msg, "SIMD is not supported yet"), "SIMD: %s", err.msg);
+        free(bytes);
+    }
+    /* Every truncation and some corruptions of a real module. */
+    bytes = wat(loop_text, &size);
+    if (bytes) {
+        /* A cut at a section boundary leaves a valid (smaller) module. */
+        size_t refused = 0;
+        for (size_t cut = 0; cut < size; cut++) {
+            if (wc_module_new(engine, bytes, cut, &m, &err) == 0) {
+                wc_module_release(m);
+                continue;
+            }
+            refused++;
+            CHECK(strstr(err.msg, "byte 0x") != NULL, "truncated at %zu: %s", cut, err.msg);
+        }
+        CHECK(refused + 8 >= size, "only %zu of %zu truncations refused", refused, size);
+        uint8_t *copy = malloc(size);
+        srand(7);
+        int loaded = 0;
+        for (int i = 0; i < 200; i++) {
+            memcpy(copy, bytes, size);
+            copy[(size_t)rand() % size] ^= (uint8_t)(1 + rand() % 255);
+            if (wc_module_new(engine, copy, size, &m, &err) == 0) {
+                loaded++;
+                /* a valid mutant must also be safe to run */
+                wc_instance_config cfg = {.timeout_ms = 50};
+                call1(m, &cfg, "count", 10, NULL);
+                wc_module_release(m);
+            } else {
+                CHECK(err.msg[0] != 0, "mutant %d has an error message", i);
+            }
+        }
+        free(copy);
+        free(bytes);
+        (void)loaded;
+    }
+    /* Limits from the engine config: fewer functions than the module has. */
+    wc_engine_config config;
+    wc_engine_config_default(&config);
+    config.tier = WC_TIER_FAST;
+    config.limits.max_functions = 1;
+    wc_engine *strict;
+    wc_engine_new(&config, &strict, &err);
+    bytes = wat(loop_text, &size);
+    if (bytes) {
+        CHECK(wc_module_new(strict, bytes, size, &m, &err) == WC_ERR_LIMIT, "max_functions: %s", err.msg);
+        free(bytes);
+    }
+    wc_engine_free(strict);
+    check_still_works(engine, "hostile modules");
+}
+
+typedef struct thread_job {
+    wc_module *module;
+    int iterations;
+    int errors;
+} thread_job;
+
+static void *hammer(void *arg)
+{
+    thread_job *job = arg;
+    for (int i = 0; i < job->iterations; i++) {
+        wc_instance *inst;
+        wc_error err;
+        if (wc_instance_new(job->module, NULL, NULL, 0, &inst, NULL, &err) != 0) {
+            job->errors++;
+            continue;
+        }
+        wc_value a[2] = {{.i32 = (uint32_t)i}, {.i32 = 1}}, r[1];
+        if (wc_instance_call(inst, "add", a, r, &err) != WC_TRAP_NONE || r[0].i32 != (uint32_t)i + 1)
+            job->errors++;
+        a[0].i32 = (uint32_t)i * 3;
+        if (wc_instance_call(inst, "store_load", a, r, &err) != WC_TRAP_NONE || r[0].i32 != (uint32_t)i * 3)
+            job->errors++;
+        wc_instance_free(inst);
+    }
+    return NULL;
+}
+
+static void test_threads(wc_engine *engine)
+{
+    wc_module *m = load(engine, good_text);
+    if (!m)
+        return;
+    enum { THREADS = 4 };
+    pthread_t t[THREADS];
+    thread_job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (thread_job){m, 2000, 0};
+        pthread_create(&t[i], NULL, hammer, &jobs[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(jobs[i].errors == 0, "thread %d: %d errors", i, jobs[i].errors);
+    }
+    wc_rt_pool_stats stats;
+    wc_rt_pool_stats_get(&stats);
+    CHECK(stats.in_use == 0, "memories in use after the threads: %zu", stats.in_use);
+    CHECK(stats.reserved <= 64, "reservations after the threads: %zu", stats.reserved);
+    wc_module_release(m);
+}
+
+static void test_tiers_and_cache(void)
+{
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s/cache", tmpdir);
+    wc_engine *engine = new_engine(WC_TIER_AUTO, cache);
+    size_t size;
+    uint8_t *bytes = wat(loop_text, &size);
+    if (!bytes)
+        return;
+    wc_module *m;
+    wc_error err;
+    CHECK(wc_module_new(engine, bytes, size, &m, &err) == 0, "%s", err.msg);
+    CHECK(wc_module_tier(m) == WC_TIER_FAST, "a new module starts on the fast tier");
+    CHECK(wc_module_wait_optimized(m, 60000, &err) == 0, "optimized tier: %s", err.msg);
+    CHECK(wc_module_tier(m) == WC_TIER_OPTIMIZED, "then switches to the optimized tier");
+    wc_value r;
+    CHECK(call1(m, NULL, "count", 5, &r) == WC_TRAP_NONE && r.i32 == 15, "optimized code runs");
+    wc_module_release(m);
+    wc_engine_free(engine);
+
+    /* A second engine (as a second process would) hits the cache. */
+    engine = new_engine(WC_TIER_AUTO, cache);
+    CHECK(wc_module_new(engine, bytes, size, &m, &err) == 0, "%s", err.msg);
+    CHECK(wc_module_tier(m) == WC_TIER_OPTIMIZED, "cache hit serves the optimized tier at once");
+    const char *digest = wc_module_digest(m);
+    CHECK(strlen(digest) == 64, "digest");
+    wc_module_release(m);
+    wc_engine_free(engine);
+
+    /* Corrupt every cached object: detected, not loaded, rebuilt. */
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "for f in %s/*.so; do printf 'garbage' | dd of=$f bs=1 seek=200 conv=notrunc 2>/dev/null; done", cache);
+    CHECK(system(cmd) == 0, "corrupting the cache");
+    engine = new_engine(WC_TIER_AUTO, cache);
+    CHECK(wc_module_new(engine, bytes, size, &m, &err) == 0, "%s", err.msg);
+    CHECK(wc_module_tier(m) == WC_TIER_FAST, "a corrupt entry is not loaded");
+    CHECK(wc_module_wait_optimized(m, 60000, &err) == 0, "rebuilt: %s", err.msg);
+    wc_module_release(m);
+    wc_engine_free(engine);
+    engine = new_engine(WC_TIER_AUTO, cache);
+    CHECK(wc_module_new(engine, bytes, size, &m, &err) == 0, "%s", err.msg);
+    CHECK(wc_module_tier(m) == WC_TIER_OPTIMIZED, "the rebuilt entry is used");
+    wc_module_release(m);
+    wc_engine_free(engine);
+
+    /* The optimized tier stops infinite loops too (the flag is re-read). */
+    engine = new_engine(WC_TIER_OPTIMIZED, cache);
+    test_deadline(engine, "optimized");
+    wc_engine_free(engine);
+    free(bytes);
+}
+
+int main(void)
+{
+    if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wasmcap-test-engine") != 0) {
+        perror("mkdtemp");
+        return 1;
+    }
+    wc_engine *engine = new_engine(WC_TIER_FAST, "");
+    check_still_works(engine, "start");
+    test_calls_and_traps(engine);
+    test_deadline(engine, "fast");
+    test_interrupt(engine);
+    test_memory_limits(engine);
+    test_recursion(engine);
+    test_imports(engine);
+    test_hostile_modules(engine);
+    test_threads(engine);
+    wc_engine_free(engine);
+    test_tiers_and_cache();
+
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    if (failures) {
+        fprintf(stderr, "test_engine: %d failures\n", failures);
+        return 1;
+    }
+    printf("test_engine: all passed\n");
+    return 0;
+}
