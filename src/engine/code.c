@@ -130,8 +130,11 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
         goto done;
     }
     char output[2048];
-    char *argv[] = {"gcc", "-O2", "-w", "-DNDEBUG", "-fPIC", "-shared", "-fno-plt",
-                    "-o", so_path, c_path, "-lm", NULL};
+    /* -fsignaling-nans: without it gcc folds x*1.0, x/1.0, x-0.0 to x,
+     * which would let signaling NaNs through where WebAssembly makes them
+     * quiet. */
+    char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-w", "-DNDEBUG", "-fPIC", "-shared",
+                    "-fno-plt", "-o", so_path, c_path, "-lm", NULL};
     int status = wc_run_process(argv, output, sizeof output);
     if (status < 0) {
         rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run gcc: %s", strerror(-status));
@@ -165,18 +168,24 @@ int wc_code_load_optimized(const uint8_t *so_data, size_t so_size, wc_code **out
         }
         done += (size_t)n;
     }
+    /* The memfd stays open while the object is loaded: dlopen recognises
+     * objects by path, and a reused descriptor number would make it return
+     * another module's code. */
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    close(fd);
-    if (!dl)
+    if (!dl) {
+        close(fd);
         return wc_error_set(err, WC_ERR_COMPILE, "cannot load compiled code: %s", dlerror());
+    }
     wc_code *code = calloc(1, sizeof *code);
     if (!code) {
         dlclose(dl);
+        close(fd);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     code->dl = dl;
+    code->fd = fd;
     code->tier = WC_TIER_OPTIMIZED;
     code->glue = dlsym(dl, "wc_glue");
     int rc = check_glue(code->glue, err);
@@ -198,8 +207,10 @@ void wc_code_free(wc_code *code)
         tcc_delete(code->tcc);
         pthread_mutex_unlock(&tcc_lock);
     }
-    if (code->dl)
+    if (code->dl) {
         dlclose(code->dl);
+        close(code->fd);
+    }
     free(code);
 }
 
@@ -227,7 +238,7 @@ static void compute_toolchain_id(void)
     size_t sizes[] = {strlen(wc_wasm_rt_header)};
     wc_sha256_hex(parts, sizes, 1, header_digest);
     snprintf(toolchain_id, sizeof toolchain_id,
-             "wasm2c %s; gcc %s -O2; %s; wasm-rt.h %.16s; instrument 1",
+             "wasm2c %s; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h %.16s; instrument 1",
              wasm2c_version, gcc_version, WC_RT_ABI, header_digest);
 }
 

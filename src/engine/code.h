@@ -17,6 +17,7 @@ typedef struct wc_code {
     const wc_rt_glue *glue;
     void *tcc; /* TCCState, fast tier */
     void *dl;  /* dlopen handle, optimized tier */
+    int fd;    /* the memfd dl was loaded from */
 } wc_code;
 
 /* Compiles source with libtcc in memory.  libtcc is not thread-safe: calls

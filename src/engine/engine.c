@@ -271,6 +271,18 @@ static void module_destroy(wc_module *m)
     free(m);
 }
 
+/* WASMCAP_KEEP_SOURCE=DIR keeps each translation unit as DIR/<digest>.c,
+ * to read or compile by hand when generated code misbehaves. */
+static void keep_source_for_debugging(const wc_module *m)
+{
+    const char *dir = getenv("WASMCAP_KEEP_SOURCE");
+    if (!dir || !*dir || wc_mkdirs(dir) != 0)
+        return;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.c", dir, m->digest);
+    wc_write_file(path, m->source, m->source_len);
+}
+
 static char *letters(const uint8_t *types, uint32_t n)
 {
     char *s = malloc(n + 1);
@@ -356,6 +368,7 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
     }
     m->source = (char *)source.data; /* the module owns it from here */
     m->source_len = source.len;
+    keep_source_for_debugging(m);
 
     if (tier == WC_TIER_OPTIMIZED) {
         m->optimized_state = OPTIMIZED_PENDING;
