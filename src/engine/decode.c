@@ -378,6 +378,8 @@ static int read_tabletype(wc_decoder *d, wc_tabletype *out)
     TRY(wc_dec_reftype(d, &out->elemtype));
     size_t at = d->pos;
     TRY(read_limits(d, &out->limits));
+    if (out->limits.has_max && out->limits.min > out->limits.max)
+        return 0; /* invalid already: that is the error to report, not a limit */
     return check_limit(d, at, out->limits.min, d->limits.max_table_elements,
                        "table of initial elements");
 }
@@ -479,8 +481,8 @@ static int read_import_section(wc_decoder *d)
         return wc_dec_nomem(d);
     for (uint32_t i = 0; i < count; i++) {
         wc_import *imp = &info->imports[i];
-        TRY(read_name(d, &imp->module, NULL));
-        TRY(read_name(d, &imp->name, NULL));
+        TRY(read_name(d, &imp->module, &imp->module_len));
+        TRY(read_name(d, &imp->name, &imp->name_len));
         size_t kat = d->pos;
         uint8_t kind;
         TRY(wc_dec_byte(d, &kind));
@@ -657,6 +659,7 @@ static int read_export_section(wc_decoder *d)
     for (uint32_t i = 0; i < count && rc == 0; i++) {
         wc_export *e = &info->exports[i];
         rc = read_name(d, &e->name, &names[i].len);
+        e->name_len = names[i].len;
         if (rc)
             break;
         names[i].name = e->name;

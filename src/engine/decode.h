@@ -83,6 +83,7 @@ typedef struct wc_globaltype {
 typedef struct wc_import {
     const char *module; /* NUL-terminated, valid UTF-8 */
     const char *name;
+    size_t module_len, name_len; /* names may contain U+0000 */
     wc_extern_kind kind;
     union {
         uint32_t func_type; /* index into types */
@@ -94,6 +95,7 @@ typedef struct wc_import {
 
 typedef struct wc_export {
     const char *name;
+    size_t name_len; /* the name may contain U+0000 */
     wc_extern_kind kind;
     uint32_t index; /* in the kind's index space (imports first) */
 } wc_export;

@@ -198,6 +198,12 @@ void wc_instance_free(wc_instance *instance);
 wc_trap wc_instance_call(wc_instance *instance, const char *name,
                          const wc_value *args, wc_value *results, wc_error *err);
 
+/* The index of export `name` of `len` bytes (names may contain NUL), or -1. */
+int wc_instance_export_index(const wc_instance *instance, const char *name, size_t len);
+/* wc_instance_call by export index. */
+wc_trap wc_instance_call_index(wc_instance *instance, uint32_t export_index,
+                               const wc_value *args, wc_value *results, wc_error *err);
+
 /* The export's function type, or NULL if `name` is not an exported function. */
 const wc_functype *wc_instance_func_type(const wc_instance *instance, const char *name);
 

@@ -400,13 +400,18 @@ void wc_instance_free(wc_instance *inst)
     free(inst);
 }
 
-static int find_export(const wc_instance *inst, const char *name)
+int wc_instance_export_index(const wc_instance *inst, const char *name, size_t len)
 {
     const wc_module_info *info = inst->module->info;
     for (uint32_t i = 0; i < info->nexports; i++)
-        if (strcmp(info->exports[i].name, name) == 0)
+        if (info->exports[i].name_len == len && memcmp(info->exports[i].name, name, len) == 0)
             return (int)i;
     return -1;
+}
+
+static int find_export(const wc_instance *inst, const char *name)
+{
+    return wc_instance_export_index(inst, name, strlen(name));
 }
 
 wc_trap wc_instance_call(wc_instance *inst, const char *name, const wc_value *args,
@@ -416,6 +421,17 @@ wc_trap wc_instance_call(wc_instance *inst, const char *name, const wc_value *ar
     if (index < 0 || inst->module->info->exports[index].kind != WC_EXTERN_FUNC) {
         wc_error_set(err, WC_ERR_NOTFOUND, "no exported function named \"%s\"", name);
         snprintf(inst->trap_message, sizeof inst->trap_message, "no exported function named \"%s\"", name);
+        return WC_TRAP_HOST;
+    }
+    return wc_instance_call_index(inst, (uint32_t)index, args, results, err);
+}
+
+wc_trap wc_instance_call_index(wc_instance *inst, uint32_t index, const wc_value *args,
+                               wc_value *results, wc_error *err)
+{
+    if (index >= inst->module->info->nexports || inst->module->info->exports[index].kind != WC_EXTERN_FUNC) {
+        wc_error_set(err, WC_ERR_NOTFOUND, "export %u is not a function", index);
+        snprintf(inst->trap_message, sizeof inst->trap_message, "export %u is not a function", index);
         return WC_TRAP_HOST;
     }
     call_frame frame = {inst, inst->glue->export_call[index], args, results};

@@ -334,6 +334,8 @@ static void set_unreachable(validator *v)
 /* A branch target: the label's frame and the types a branch carries. */
 static int label(validator *v, uint32_t depth, const uint8_t **types, uint32_t *n)
 {
+    *types = NULL;
+    *n = 0;
     if (depth >= v->nctrls)
         return wc_dec_invalid(v->d, v->op_at, "unknown label %u", depth);
     ctrl_frame *frame = &v->ctrls[v->nctrls - 1 - depth];
@@ -640,9 +642,9 @@ static int validate_instruction(validator *v, uint8_t op)
 {
     wc_decoder *d = v->d;
     wc_module_info *info = d->info;
-    const uint8_t *params, *results, *types;
-    uint32_t nparams, nresults, n, index;
-    uint8_t t1, t2;
+    const uint8_t *params = NULL, *results = NULL, *types = NULL;
+    uint32_t nparams = 0, nresults = 0, n = 0, index = 0;
+    uint8_t t1 = 0, t2 = 0;
     ctrl_frame frame;
 
     if (op >= 0x45 && op <= 0xc4) {
