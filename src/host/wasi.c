@@ -402,7 +402,7 @@ static wc_trap wasi_clock_time_get(wc_instance *caller, void *env,
                                    const wc_value *args, wc_value *results)
 {
     wc_wasi *w = env;
-    uint64_t now;
+    uint64_t now = 0;
     uint16_t e = clock_now(w, args[0].i32, &now); /* args[1]: precision, unused */
     if (e)
         RETURN_ERRNO(e);
@@ -705,7 +705,7 @@ static wc_trap wasi_fd_seek(wc_instance *caller, void *env,
     uint8_t *out = guest_bytes(caller, args[3].i32, 8);
     if (!out)
         RETURN_ERRNO(ERRNO_FAULT);
-    uint64_t pos;
+    uint64_t pos = 0;
     uint16_t e = seek_stream(s, (int64_t)args[1].i64, args[2].i32, &pos);
     if (e)
         RETURN_ERRNO(e);
@@ -722,7 +722,7 @@ static wc_trap wasi_fd_tell(wc_instance *caller, void *env,
     uint8_t *out = guest_bytes(caller, args[1].i32, 8);
     if (!out)
         RETURN_ERRNO(ERRNO_FAULT);
-    uint64_t pos;
+    uint64_t pos = 0;
     uint16_t e = seek_stream(s, 0, WHENCE_CUR, &pos);
     if (e)
         RETURN_ERRNO(e);
@@ -828,7 +828,7 @@ static wc_trap wasi_fd_fdstat_get(wc_instance *caller, void *env,
     uint8_t *out = guest_bytes(caller, args[1].i32, FDSTAT_SIZE);
     if (!out)
         RETURN_ERRNO(ERRNO_FAULT);
-    uint8_t filetype;
+    uint8_t filetype = FILETYPE_UNKNOWN;
     struct stat st;
     uint16_t e = stream_stat(s, &filetype, &st);
     if (e)
@@ -881,7 +881,7 @@ static wc_trap wasi_fd_filestat_get(wc_instance *caller, void *env,
     uint8_t *out = guest_bytes(caller, args[1].i32, FILESTAT_SIZE);
     if (!out)
         RETURN_ERRNO(ERRNO_FAULT);
-    uint8_t filetype;
+    uint8_t filetype = FILETYPE_UNKNOWN;
     struct stat st;
     uint16_t e = stream_stat(s, &filetype, &st);
     if (e)
@@ -960,7 +960,7 @@ static void poll_examine(wc_wasi *w, const uint8_t *sub, poll_item *item)
         uint64_t timeout = load_u64(sub + 24);
         uint16_t flags = load_u16(sub + 40);
         if (flags & SUBCLOCKFLAGS_ABSTIME) {
-            uint64_t now;
+            uint64_t now = 0;
             item->error = clock_now(w, id, &now);
             item->wait_ns = timeout > now ? timeout - now : 0;
         } else {
