@@ -51,7 +51,7 @@ static uint8_t *wat(const char *text, size_t *size)
     if (wc_write_file(wat_path, text, strlen(text)) != 0)
         return NULL;
     char *argv[] = {"wat2wasm", "--enable-all", wat_path, "-o", wasm_path, NULL};
-    if (wc_run_process(argv, out, sizeof out) != 0) {
+    if (wc_run_process(argv, out, sizeof out, NULL) != 0) {
         fprintf(stderr, "wat2wasm failed: %s\n", out);
         return NULL;
     }

@@ -117,7 +117,7 @@ unlock:
 }
 
 int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
-                            size_t *so_size, wc_error *err)
+                            size_t *so_size, wc_cancel *cancel, wc_error *err)
 {
     char dir[4096], c_path[4200], so_path[4200];
     if (wc_make_temp_dir(dir, sizeof dir, "wasmcap-gcc") != 0)
@@ -135,7 +135,7 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
      * quiet. */
     char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-w", "-DNDEBUG", "-fPIC", "-shared",
                     "-fno-plt", "-o", so_path, c_path, "-lm", NULL};
-    int status = wc_run_process(argv, output, sizeof output);
+    int status = wc_run_process(argv, output, sizeof output, cancel);
     if (status < 0) {
         rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run gcc: %s", strerror(-status));
         goto done;
@@ -227,9 +227,9 @@ static void compute_toolchain_id(void)
     char wasm2c_version[128] = "unknown", gcc_version[128] = "unknown";
     char *wasm2c_argv[] = {"wasm2c", "--version", NULL};
     char *gcc_argv[] = {"gcc", "-dumpfullversion", NULL};
-    if (wc_run_process(wasm2c_argv, wasm2c_version, sizeof wasm2c_version) != 0)
+    if (wc_run_process(wasm2c_argv, wasm2c_version, sizeof wasm2c_version, NULL) != 0)
         strcpy(wasm2c_version, "unavailable");
-    if (wc_run_process(gcc_argv, gcc_version, sizeof gcc_version) != 0)
+    if (wc_run_process(gcc_argv, gcc_version, sizeof gcc_version, NULL) != 0)
         strcpy(gcc_version, "unavailable");
     first_line(wasm2c_version);
     first_line(gcc_version);

@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/runtime/runtime.h"
+#include "util/process.h"
 
 typedef struct wc_code {
     wc_tier tier; /* WC_TIER_FAST or WC_TIER_OPTIMIZED */
@@ -25,9 +26,9 @@ typedef struct wc_code {
 int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_error *err);
 
 /* Compiles source with gcc -O2 into a shared object; *so_data gets its bytes
- * (malloc'ed) for caching and loading. */
+ * (malloc'ed) for caching and loading.  cancel (may be NULL) stops gcc. */
 int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
-                            size_t *so_size, wc_error *err);
+                            size_t *so_size, wc_cancel *cancel, wc_error *err);
 
 /* Loads a shared object from memory (through a memfd, so what was verified
  * is exactly what is loaded). */

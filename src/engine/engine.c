@@ -87,6 +87,7 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
     engine->config.cache_dir = engine->cache_dir;
     pthread_mutex_init(&engine->lock, NULL);
     pthread_cond_init(&engine->cond, NULL);
+    wc_cancel_init(&engine->cancel);
     wc_watchdog_init(&engine->watchdog);
     wc_rt_global_init();
     wc_rt_pool_set_capacity(config->memory_pool_size ? config->memory_pool_size : 64);
@@ -103,6 +104,9 @@ void wc_engine_free(wc_engine *engine)
     pthread_cond_broadcast(&engine->cond);
     bool running = engine->worker_running;
     pthread_mutex_unlock(&engine->lock);
+    /* A build still running is abandoned, not waited for: a short-lived
+     * process should not linger for gcc (the next one builds it again). */
+    wc_cancel_fire(&engine->cancel);
     if (running)
         pthread_join(engine->worker, NULL);
     /* Jobs that never ran hold module references. */
@@ -112,6 +116,7 @@ void wc_engine_free(wc_engine *engine)
         wc_module_release(m);
     }
     wc_watchdog_destroy(&engine->watchdog);
+    wc_cancel_destroy(&engine->cancel);
     pthread_cond_destroy(&engine->cond);
     pthread_mutex_destroy(&engine->lock);
     free(engine->cache_dir);
@@ -175,7 +180,7 @@ static int build_optimized(wc_module *m, wc_code **out, wc_error *err)
 {
     uint8_t *so;
     size_t so_size;
-    int rc = wc_code_build_optimized(m->source, m->source_len, &so, &so_size, err);
+    int rc = wc_code_build_optimized(m->source, m->source_len, &so, &so_size, &m->engine->cancel, err);
     if (rc)
         return rc;
     cache_store(m->engine, m->key, so, so_size);

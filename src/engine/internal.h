@@ -19,6 +19,7 @@ struct wc_engine {
     pthread_t worker;
     bool worker_running, stopping;
     wc_module *jobs_head, *jobs_tail;
+    wc_cancel cancel; /* stops a running gcc when the engine is freed */
 
     wc_watchdog watchdog;
 };

@@ -280,7 +280,7 @@ int wc_translate(const wc_module_info *info, wc_buf *source, wc_error *err)
     }
     char output[2048];
     char *argv[] = {"wasm2c", wasm_path, "-n", "m", "-o", c_path, NULL};
-    int status = wc_run_process(argv, output, sizeof output);
+    int status = wc_run_process(argv, output, sizeof output, NULL);
     if (status < 0) {
         rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run wasm2c: %s (install Debian's wabt)",
                           strerror(-status));

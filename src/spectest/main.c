@@ -239,8 +239,8 @@ static void print_script(const script *s, size_t index, const char *work_dir,
 
     if (WIFSIGNALED(s->wait_status)) {
         int sig = WTERMSIG(s->wait_status);
-        printf("FAIL %s: worker killed by signal %d (%s) after the counts below\n",
-               s->display_name, sig, strsignal(sig));
+        printf("FAIL %s:%d: worker killed by signal %d (%s); the last command it started is on this line\n",
+               s->display_name, counts->running_line, sig, strsignal(sig));
         counts->failed++;
     } else if (!WIFEXITED(s->wait_status) || WEXITSTATUS(s->wait_status) != 0) {
         /* e.g. LeakSanitizer's exit status: its report is on stderr */

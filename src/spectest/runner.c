@@ -393,7 +393,21 @@ static void run_get(runner *r, wc_instance *instance, const char *name, action_r
     result->global_type = ext.u.global.valtype;
     result->result_types = &result->global_type;
     result->nresults = 1;
-    result->results[0] = *ext.u.global.value;
+    /* The engine stores a global in its type's width (and alignment), not
+     * as a whole wc_value: copy only the bytes of the type. */
+    size_t width;
+    switch (ext.u.global.valtype) {
+    case WC_VT_I32:
+    case WC_VT_F32: width = sizeof(uint32_t); break;
+    case WC_VT_I64:
+    case WC_VT_F64: width = sizeof(uint64_t); break;
+    case WC_VT_FUNCREF: width = sizeof(wc_funcref); break;
+    case WC_VT_EXTERNREF: width = sizeof(void *); break;
+    default:
+        fail(r, "global \"%s\" has type %s", name, wc_valtype_name(ext.u.global.valtype));
+        return;
+    }
+    memcpy(&result->results[0], ext.u.global.value, width);
     result->status = ACTION_RETURNED;
 }
 
@@ -755,6 +769,7 @@ static void run_command(runner *r, const json_t *command)
     if (!text)
         text = "";
     r->line = (int)json_integer_value(json_object_get(command, "line"));
+    r->counts->running_line = r->line;
     describe_command(r, type ? type : "(no type)", command);
 
     if (!type)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,28 @@
 
 extern char **environ;
 
-int wc_run_process(char *const argv[], char *output, size_t output_size)
+void wc_cancel_init(wc_cancel *cancel)
+{
+    pthread_mutex_init(&cancel->lock, NULL);
+    cancel->pid = 0;
+    cancel->cancelled = false;
+}
+
+void wc_cancel_destroy(wc_cancel *cancel)
+{
+    pthread_mutex_destroy(&cancel->lock);
+}
+
+void wc_cancel_fire(wc_cancel *cancel)
+{
+    pthread_mutex_lock(&cancel->lock);
+    cancel->cancelled = true;
+    if (cancel->pid > 0)
+        kill(cancel->pid, SIGKILL);
+    pthread_mutex_unlock(&cancel->lock);
+}
+
+int wc_run_process(char *const argv[], char *output, size_t output_size, wc_cancel *cancel)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
@@ -29,6 +51,13 @@ int wc_run_process(char *const argv[], char *output, size_t output_size)
     if (rc != 0) {
         close(pipefd[0]);
         return -rc;
+    }
+    if (cancel) {
+        pthread_mutex_lock(&cancel->lock);
+        cancel->pid = pid;
+        if (cancel->cancelled)
+            kill(pid, SIGKILL);
+        pthread_mutex_unlock(&cancel->lock);
     }
     size_t len = 0;
     char discard[4096];
@@ -50,6 +79,16 @@ int wc_run_process(char *const argv[], char *output, size_t output_size)
     close(pipefd[0]);
     if (output && output_size)
         output[len] = 0;
+    /* Wait without reaping first: until the child is reaped its pid cannot
+     * be reused, so wc_cancel_fire never kills a stranger. */
+    siginfo_t info;
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    if (cancel) {
+        pthread_mutex_lock(&cancel->lock);
+        cancel->pid = 0;
+        pthread_mutex_unlock(&cancel->lock);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)

@@ -2,12 +2,27 @@
 #ifndef WC_UTIL_PROCESS_H
 #define WC_UTIL_PROCESS_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+
+/* Lets another thread stop a running helper program (engine shutdown). */
+typedef struct wc_cancel {
+    pthread_mutex_t lock;
+    pid_t pid; /* the running child, 0 when none */
+    bool cancelled;
+} wc_cancel;
+
+void wc_cancel_init(wc_cancel *cancel);
+void wc_cancel_destroy(wc_cancel *cancel);
+/* Kills the running child, if any, and every later one at once. */
+void wc_cancel_fire(wc_cancel *cancel);
 
 /* Runs argv[0] (searched in PATH) with stdin from /dev/null and stdout and
  * stderr together into `output` (up to output_size-1 bytes, NUL-terminated;
  * may be NULL).  Returns the exit status (0..255), 128+signal when killed,
- * or -errno when it could not be started. */
-int wc_run_process(char *const argv[], char *output, size_t output_size);
+ * or -errno when it could not be started.  cancel may be NULL. */
+int wc_run_process(char *const argv[], char *output, size_t output_size, wc_cancel *cancel);
 
 #endif
