@@ -11,6 +11,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"compile", wc_cmd_compile, "build modules' optimized code into the cache"},
     {"exec", wc_cmd_exec, "run a WASI command module"},
     {"inspect", wc_cmd_inspect, "show a module's imports, exports and custom sections"},
 };

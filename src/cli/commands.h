@@ -7,5 +7,6 @@
 
 int wc_cmd_exec(int argc, char **argv);
 int wc_cmd_inspect(int argc, char **argv);
+int wc_cmd_compile(int argc, char **argv);
 
 #endif
