@@ -480,6 +480,53 @@ static void test_threads(wc_engine *engine)
     wc_module_release(m);
 }
 
+/* VmRSS and VmSize of this process, in KiB. */
+static void memory_usage(long *rss_kib, long *vm_kib)
+{
+    *rss_kib = *vm_kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "VmRSS: %ld", rss_kib);
+        sscanf(line, "VmSize: %ld", vm_kib);
+    }
+    fclose(f);
+}
+
+/* 100,000 instantiate+call+free cycles leave RSS and virtual size flat. */
+static void test_cycles_stay_flat(wc_engine *engine)
+{
+    wc_module *m = load(engine, good_text);
+    if (!m)
+        return;
+    long rss0 = 0, vm0 = 0, rss1, vm1;
+    for (int i = 0; i < 102000; i++) {
+        if (i == 2000)
+            memory_usage(&rss0, &vm0); /* after warm-up: pools and caches filled */
+        wc_instance *inst;
+        wc_error err;
+        if (wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) != 0) {
+            CHECK(0, "cycle %d: %s", i, err.msg);
+            break;
+        }
+        wc_value a[2] = {{.i32 = (uint32_t)i}, {.i32 = 2}}, r[1];
+        if (wc_instance_call(inst, "store_load", a, r, &err) != WC_TRAP_NONE || r[0].i32 != (uint32_t)i)
+            CHECK(0, "cycle %d", i);
+        wc_instance_free(inst);
+    }
+    memory_usage(&rss1, &vm1);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)rss1;
+    (void)vm1; /* the sanitizer's quarantine holds freed memory on purpose */
+#else
+    CHECK(rss1 - rss0 < 1024, "RSS grew by %ld KiB over 100,000 cycles", rss1 - rss0);
+    CHECK(vm1 - vm0 < 1024, "virtual size grew by %ld KiB over 100,000 cycles", vm1 - vm0);
+#endif
+    wc_module_release(m);
+}
+
 static void test_tiers_and_cache(void)
 {
     char cache[4200];
@@ -548,6 +595,7 @@ int main(void)
     test_imports(engine);
     test_hostile_modules(engine);
     test_threads(engine);
+    test_cycles_stay_flat(engine);
     wc_engine_free(engine);
     test_tiers_and_cache();
 
