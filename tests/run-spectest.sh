@@ -5,7 +5,7 @@
 # optimized tier (gcc -O2), whose compiled modules are cached under
 # BUILD_DIR/spectest-cache so that re-runs skip the compiler.  Both runs must
 # pass.  Extra arguments for wasmcap-spectest can be given in SPECTEST_ARGS
-# (e.g. SPECTEST_ARGS="--jobs 4").
+# (e.g. SPECTEST_ARGS="--jobs 4"); SPECTEST_CACHE overrides the cache directory.
 set -u
 
 if [ $# -ne 2 ]; then
@@ -42,7 +42,7 @@ run_tier() {
       echo $? >"$log.rc"; } | tee "$log"
     rc=$(cat "$log.rc" 2>/dev/null || echo 2)
     summaries="$summaries
-$tier tier: $(grep -v '^FAIL' "$log" | tail -n 3 | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
+$tier tier: $(grep -v '^FAIL' "$log" | tail -n 3 | tr '\n' '|' | sed 's/|$//; s/|/ | /g')"
     rm -f "$log" "$log.rc"
     if [ "$rc" -ne 0 ]; then
         echo "== $tier tier FAILED (exit status $rc) =="
@@ -51,7 +51,7 @@ $tier tier: $(grep -v '^FAIL' "$log" | tail -n 3 | tr '\n' ';' | sed 's/;$//; s/
 }
 
 run_tier fast
-run_tier optimized --cache-dir "$build_dir/spectest-cache"
+run_tier optimized --cache-dir "${SPECTEST_CACHE:-$build_dir/spectest-cache}"
 
 echo "== summary =="
 echo "$summaries" | sed '/^$/d'

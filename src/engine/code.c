@@ -15,6 +15,7 @@
 #include "util/fs.h"
 #include "util/process.h"
 #include "util/sha256.h"
+#include "engine/translate.h"
 
 #ifndef WC_TCC_LIB_DIR
 #define WC_TCC_LIB_DIR "/usr/lib/x86_64-linux-gnu/tcc"
@@ -238,8 +239,8 @@ static void compute_toolchain_id(void)
     size_t sizes[] = {strlen(wc_wasm_rt_header)};
     wc_sha256_hex(parts, sizes, 1, header_digest);
     snprintf(toolchain_id, sizeof toolchain_id,
-             "wasm2c %s; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h %.16s; instrument 1",
-             wasm2c_version, gcc_version, WC_RT_ABI, header_digest);
+             "wasm2c %s; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h %.16s; translation %d",
+             wasm2c_version, gcc_version, WC_RT_ABI, header_digest, WC_TRANSLATION_VERSION);
 }
 
 const char *wc_code_toolchain_id(void)

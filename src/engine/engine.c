@@ -88,6 +88,7 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
     pthread_mutex_init(&engine->lock, NULL);
     pthread_cond_init(&engine->cond, NULL);
     wc_cancel_init(&engine->cancel);
+    pthread_mutex_init(&engine->orphans_lock, NULL);
     wc_watchdog_init(&engine->watchdog);
     wc_rt_global_init();
     wc_rt_pool_set_capacity(config->memory_pool_size ? config->memory_pool_size : 64);
@@ -99,6 +100,12 @@ void wc_engine_free(wc_engine *engine)
 {
     if (!engine)
         return;
+    while (engine->orphans) {
+        wc_instance *inst = engine->orphans;
+        engine->orphans = inst->next_orphan;
+        wc_instance_free(inst);
+    }
+    pthread_mutex_destroy(&engine->orphans_lock);
     pthread_mutex_lock(&engine->lock);
     engine->stopping = true;
     pthread_cond_broadcast(&engine->cond);

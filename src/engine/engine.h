@@ -138,7 +138,9 @@ typedef struct wc_extern {
         struct {
             uint8_t valtype; /* WC_VT_* */
             bool mutable_;
-            wc_value *value; /* storage shared with the importer */
+            /* Storage shared with the importer, as wide as the type: only
+             * the wc_value member of valtype may be read or written. */
+            wc_value *value;
         } global;
     } u;
 } wc_extern;

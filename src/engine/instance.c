@@ -372,10 +372,15 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         if (trap_out)
             *trap_out = trap;
         wc_error_set(err, WC_ERR_TRAP, "instantiation trapped: %s", inst->trap_message);
-        inst->glue->free(inst->w2c);
-        wc_module_release(inst->module);
-        free(inst->imports);
-        free(inst);
+        if (info->nimported_tables > 0) {
+            wc_engine *engine = module->engine;
+            pthread_mutex_lock(&engine->orphans_lock);
+            inst->next_orphan = engine->orphans;
+            engine->orphans = inst;
+            pthread_mutex_unlock(&engine->orphans_lock);
+        } else {
+            wc_instance_free(inst);
+        }
         return WC_ERR_TRAP;
     }
     if (glue->memory0) {

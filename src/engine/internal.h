@@ -21,6 +21,13 @@ struct wc_engine {
     wc_module *jobs_head, *jobs_tail;
     wc_cancel cancel; /* stops a running gcc when the engine is freed */
 
+    /* Instances whose instantiation trapped after writing references to
+     * their functions into imported tables: the spec keeps those writes, so
+     * the functions (and the instance they close over) must outlive the
+     * failure.  Freed with the engine. */
+    pthread_mutex_t orphans_lock;
+    wc_instance *orphans;
+
     wc_watchdog watchdog;
 };
 
@@ -85,6 +92,7 @@ struct wc_instance {
     volatile uint32_t *interrupt;
     wasm_rt_memory_t *memory0;
     uint32_t running; /* nesting of calls into this instance */
+    wc_instance *next_orphan;
     int exit_code;
     wc_watch watch;
     char trap_message[256];

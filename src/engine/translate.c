@@ -209,14 +209,20 @@ static void generate_glue(wc_buf *b, const wc_module_info *info)
  *   WebAssembly defines neg on the bits;
  * - the out-of-bounds traps of the table helpers become table traps: wasm2c
  *   raises the same OOB trap for tables and memories, and the two deserve
- *   different messages. */
+ *   different messages;
+ * - element segments are applied before data segments, as instantiation
+ *   does in WebAssembly 2.0 (wasm2c 1.0.32 does data first): when a data
+ *   segment traps, the elements already written to an imported table stay. */
 static void append_corrected(wc_buf *out, const char *text)
 {
+    static const char data_first[] = "  init_memories(instance);\n  init_tables(instance);\n";
+    static const char elems_first[] = "  init_tables(instance);\n  init_memories(instance);\n";
     const char *table_start = strstr(text, "static inline void funcref_table_init(");
     const char *table_end = table_start ? strstr(table_start, "DEFINE_TABLE_FILL(externref)") : NULL;
     const char *p = text;
     for (;;) {
         const char *neg = strstr(p, " = -(w2c_");
+        const char *order = strstr(p, data_first);
         const char *oob = NULL;
         if (table_end && p < table_end) {
             oob = strstr(p > table_start ? p : table_start, "TRAP(OOB)");
@@ -224,12 +230,17 @@ static void append_corrected(wc_buf *out, const char *text)
                 oob = NULL;
         }
         const char *at = neg && (!oob || neg < oob) ? neg : oob;
+        if (order && (!at || order < at))
+            at = order;
         if (!at) {
             wc_buf_str(out, p);
             return;
         }
         wc_buf_append(out, p, (size_t)(at - p));
-        if (at == neg) {
+        if (at == order) {
+            wc_buf_str(out, elems_first);
+            p = order + strlen(data_first);
+        } else if (at == neg) {
             char letter = neg[strlen(" = -(w2c_")];
             wc_buf_str(out, letter == 'd' ? " = wc_rt_fneg64(" : " = wc_rt_fneg32(");
             p = neg + strlen(" = -(");

@@ -222,6 +222,15 @@ static int run_worker(const script *s, size_t index, const char *work_dir, bool 
     return 0;
 }
 
+static void add_counts(spectest_counts *total, const spectest_counts *part)
+{
+    total->passed += part->passed;
+    total->failed += part->failed;
+    total->skipped += part->skipped;
+    total->skipped_text += part->skipped_text;
+    total->skipped_simd += part->skipped_simd;
+}
+
 /* Prints a finished script's report and its count line; adds to totals. */
 static void print_script(const script *s, size_t index, const char *work_dir,
                          spectest_counts *counts, spectest_counts *totals)
@@ -244,7 +253,9 @@ static void print_script(const script *s, size_t index, const char *work_dir,
         counts->failed++;
     } else if (!WIFEXITED(s->wait_status) || WEXITSTATUS(s->wait_status) != 0) {
         /* e.g. LeakSanitizer's exit status: its report is on stderr */
-        printf("FAIL %s: worker exited with status %d (see its stderr)\n", s->display_name,
+        printf("FAIL %s:%d: worker exited with status %d (see its stderr); the last command "
+               "it started is on this line\n",
+               s->display_name, counts->running_line,
                WIFEXITED(s->wait_status) ? WEXITSTATUS(s->wait_status) : -1);
         counts->failed++;
     }
@@ -256,7 +267,7 @@ static void print_script(const script *s, size_t index, const char *work_dir,
                counts->skipped_text, counts->skipped_simd);
     putchar('\n');
     fflush(stdout);
-    spectest_counts_add(totals, counts);
+    add_counts(totals, counts);
 }
 
 static double seconds_since(const struct timespec *start)

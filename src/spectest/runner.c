@@ -356,9 +356,9 @@ static void action_result_free(action_result *result)
     result->results = NULL;
 }
 
-/* The export name, or NULL (after counting a failure) when it has a NUL
- * byte: the engine API names exports by C string. */
-static const char *action_field(runner *r, const json_t *action)
+/* The export name and its length (names may contain NUL), or NULL after
+ * counting a failure. */
+static const char *action_field(runner *r, const json_t *action, size_t *len)
 {
     const json_t *field = json_object_get(action, "field");
     const char *name = json_string_value(field);
@@ -366,16 +366,17 @@ static const char *action_field(runner *r, const json_t *action)
         fail(r, "action without a \"field\"");
         return NULL;
     }
-    if (strlen(name) != json_string_length(field)) {
-        fail(r, "the export name contains a NUL byte, which the engine API (C strings) "
-                "cannot express");
-        return NULL;
-    }
+    *len = json_string_length(field);
     return name;
 }
 
-static void run_get(runner *r, wc_instance *instance, const char *name, action_result *result)
+static void run_get(runner *r, wc_instance *instance, const char *name, size_t len,
+                    action_result *result)
 {
+    if (strlen(name) != len) {
+        fail(r, "get of a global whose name contains a NUL byte is not supported");
+        return;
+    }
     wc_extern ext;
     if (wc_instance_export(instance, name, &ext) != 0) {
         fail(r, "no export named \"%s\"", name);
@@ -411,14 +412,16 @@ static void run_get(runner *r, wc_instance *instance, const char *name, action_r
     result->status = ACTION_RETURNED;
 }
 
-static void run_invoke(runner *r, wc_instance *instance, const char *name,
+static void run_invoke(runner *r, wc_instance *instance, const char *name, size_t len,
                        const json_t *args_json, action_result *result)
 {
-    const wc_functype *type = wc_instance_func_type(instance, name);
-    if (!type) {
+    int index = wc_instance_export_index(instance, name, len);
+    const wc_module_info *info = wc_module_get_info(wc_instance_module(instance));
+    if (index < 0 || info->exports[index].kind != WC_EXTERN_FUNC) {
         fail(r, "no exported function named \"%s\"", name);
         return;
     }
+    const wc_functype *type = wc_module_func_type(info, info->exports[index].index);
     size_t nargs = json_array_size(args_json);
     if (nargs != type->nparams) {
         fail(r, "the script passes %zu arguments, the function takes %u", nargs,
@@ -457,7 +460,7 @@ static void run_invoke(runner *r, wc_instance *instance, const char *name,
     }
 
     wc_error err = {0};
-    wc_trap trap = wc_instance_call(instance, name, args, result->results, &err);
+    wc_trap trap = wc_instance_call_index(instance, (uint32_t)index, args, result->results, &err);
     free(args);
     if (trap == WC_TRAP_HOST && err.code == WC_ERR_NOTFOUND) {
         fail(r, "cannot call \"%s\": %s", name, err.msg);
@@ -490,13 +493,14 @@ static void run_action(runner *r, const json_t *action, action_result *result)
     module_slot *slot = find_slot(r, json_string_value(json_object_get(action, "module")));
     if (!slot)
         return;
-    const char *name = action_field(r, action);
+    size_t len;
+    const char *name = action_field(r, action, &len);
     if (!name)
         return;
     if (type && strcmp(type, "invoke") == 0)
-        run_invoke(r, slot->instance, name, json_object_get(action, "args"), result);
+        run_invoke(r, slot->instance, name, len, json_object_get(action, "args"), result);
     else if (type && strcmp(type, "get") == 0)
-        run_get(r, slot->instance, name, result);
+        run_get(r, slot->instance, name, len, result);
     else
         fail(r, "unknown action type \"%s\"", type ? type : "(none)");
 }

@@ -37,8 +37,6 @@ typedef struct spectest_counts {
     int running_line;
 } spectest_counts;
 
-void spectest_counts_add(spectest_counts *total, const spectest_counts *part);
-
 typedef struct spectest_options {
     wc_tier tier;
     const char *cache_dir; /* NULL: the engine's default cache */

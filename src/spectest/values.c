@@ -230,12 +230,3 @@ void spectest_format_expected(const spectest_value *expected, char *buf, size_t 
         break;
     }
 }
-
-void spectest_counts_add(spectest_counts *total, const spectest_counts *part)
-{
-    total->passed += part->passed;
-    total->failed += part->failed;
-    total->skipped += part->skipped;
-    total->skipped_text += part->skipped_text;
-    total->skipped_simd += part->skipped_simd;
-}
