@@ -236,6 +236,12 @@ static void test_interrupt(wc_engine *engine)
     wc_trap trap = wc_instance_call(inst, "spin", a, res, &err);
     pthread_join(t, NULL);
     CHECK(trap == WC_TRAP_INTERRUPTED, "interrupted from another thread: got %s", wc_trap_name(trap));
+    a[0].i32 = 4;
+    CHECK(wc_instance_call(inst, "count", a, res, &err) == WC_TRAP_NONE && res[0].i32 == 12,
+          "the next call runs normally");
+    wc_instance_interrupt(inst); /* while idle: stops the next call */
+    CHECK(wc_instance_call(inst, "count", a, res, &err) == WC_TRAP_INTERRUPTED, "pending interrupt");
+    CHECK(wc_instance_call(inst, "count", a, res, &err) == WC_TRAP_NONE, "consumed by that call");
     wc_instance_free(inst);
     wc_module_release(m);
 }

@@ -217,7 +217,9 @@ int wc_instance_export(wc_instance *instance, const char *name, wc_extern *out);
 wc_memory *wc_instance_memory(wc_instance *instance);
 
 /* Asks the running call to stop at its next loop header or function entry:
- * it traps with WC_TRAP_INTERRUPTED.  Any thread; harmless when idle. */
+ * it traps with WC_TRAP_INTERRUPTED.  Any thread.  A request made while no
+ * call runs stops the next call at its start; either way it is consumed by
+ * the call it stops. */
 void wc_instance_interrupt(wc_instance *instance);
 
 void *wc_instance_host_data(const wc_instance *instance);

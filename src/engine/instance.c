@@ -312,7 +312,9 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     wc_trap trap = from_rt_trap(rt);
     if (trap == WC_TRAP_UNREACHABLE && *inst->interrupt != INTERRUPT_NONE)
         trap = *inst->interrupt == INTERRUPT_DEADLINE ? WC_TRAP_DEADLINE : WC_TRAP_INTERRUPTED;
-    if (outermost && *inst->interrupt == INTERRUPT_DEADLINE)
+    /* A deadline or an interruption ends one call, not the instance. */
+    if (outermost && (*inst->interrupt == INTERRUPT_DEADLINE ||
+                      (trap == WC_TRAP_INTERRUPTED && *inst->interrupt == INTERRUPT_REQUESTED)))
         *inst->interrupt = INTERRUPT_NONE;
     if (trap != WC_TRAP_NONE && trap != WC_TRAP_HOST && trap != WC_TRAP_EXIT)
         snprintf(inst->trap_message, sizeof inst->trap_message, "%s", wc_trap_name(trap));
