@@ -212,9 +212,44 @@ static void generate_glue(wc_buf *b, const wc_module_info *info)
  *   different messages;
  * - element segments are applied before data segments, as instantiation
  *   does in WebAssembly 2.0 (wasm2c 1.0.32 does data first): when a data
- *   segment traps, the elements already written to an imported table stay. */
+ *   segment traps, the elements already written to an imported table stay;
+ * - for libtcc, loads and stores become direct accesses (tcc_direct_access). */
+/* libtcc never inlines: each load or store would be a call to wasm2c's
+ * helper, which calls memcpy.  For libtcc, once the helpers are defined,
+ * their names become macros that access the memory directly (x86-64 allows
+ * unaligned accesses; libtcc does no type-based alias analysis). */
+static const char tcc_direct_access[] =
+    "#ifdef __TINYC__\n"
+    "#define WC_LOAD(t1, t2, t3, m, a) ((t3)(t2) * (t1 *)((m)->data + (a)))\n"
+    "#define WC_STORE(t1, m, a, v) ((void)(*(t1 *)((m)->data + (a)) = (t1)(v)))\n"
+    "#define i32_load(m, a) WC_LOAD(u32, u32, u32, m, a)\n"
+    "#define i64_load(m, a) WC_LOAD(u64, u64, u64, m, a)\n"
+    "#define f32_load(m, a) WC_LOAD(f32, f32, f32, m, a)\n"
+    "#define f64_load(m, a) WC_LOAD(f64, f64, f64, m, a)\n"
+    "#define i32_load8_s(m, a) WC_LOAD(s8, s32, u32, m, a)\n"
+    "#define i64_load8_s(m, a) WC_LOAD(s8, s64, u64, m, a)\n"
+    "#define i32_load8_u(m, a) WC_LOAD(u8, u32, u32, m, a)\n"
+    "#define i64_load8_u(m, a) WC_LOAD(u8, u64, u64, m, a)\n"
+    "#define i32_load16_s(m, a) WC_LOAD(s16, s32, u32, m, a)\n"
+    "#define i64_load16_s(m, a) WC_LOAD(s16, s64, u64, m, a)\n"
+    "#define i32_load16_u(m, a) WC_LOAD(u16, u32, u32, m, a)\n"
+    "#define i64_load16_u(m, a) WC_LOAD(u16, u64, u64, m, a)\n"
+    "#define i64_load32_s(m, a) WC_LOAD(s32, s64, u64, m, a)\n"
+    "#define i64_load32_u(m, a) WC_LOAD(u32, u64, u64, m, a)\n"
+    "#define i32_store(m, a, v) WC_STORE(u32, m, a, v)\n"
+    "#define i64_store(m, a, v) WC_STORE(u64, m, a, v)\n"
+    "#define f32_store(m, a, v) WC_STORE(f32, m, a, v)\n"
+    "#define f64_store(m, a, v) WC_STORE(f64, m, a, v)\n"
+    "#define i32_store8(m, a, v) WC_STORE(u8, m, a, v)\n"
+    "#define i32_store16(m, a, v) WC_STORE(u16, m, a, v)\n"
+    "#define i64_store8(m, a, v) WC_STORE(u8, m, a, v)\n"
+    "#define i64_store16(m, a, v) WC_STORE(u16, m, a, v)\n"
+    "#define i64_store32(m, a, v) WC_STORE(u32, m, a, v)\n"
+    "#endif\n";
+
 static void append_corrected(wc_buf *out, const char *text)
 {
+    static const char last_helper[] = "DEFINE_STORE(i64_store32, u32, u64)\n";
     static const char data_first[] = "  init_memories(instance);\n  init_tables(instance);\n";
     static const char elems_first[] = "  init_tables(instance);\n  init_memories(instance);\n";
     const char *table_start = strstr(text, "static inline void funcref_table_init(");
@@ -223,6 +258,7 @@ static void append_corrected(wc_buf *out, const char *text)
     for (;;) {
         const char *neg = strstr(p, " = -(w2c_");
         const char *order = strstr(p, data_first);
+        const char *helpers = strstr(p, last_helper);
         const char *oob = NULL;
         if (table_end && p < table_end) {
             oob = strstr(p > table_start ? p : table_start, "TRAP(OOB)");
@@ -232,12 +268,18 @@ static void append_corrected(wc_buf *out, const char *text)
         const char *at = neg && (!oob || neg < oob) ? neg : oob;
         if (order && (!at || order < at))
             at = order;
+        if (helpers && (!at || helpers < at))
+            at = helpers;
         if (!at) {
             wc_buf_str(out, p);
             return;
         }
         wc_buf_append(out, p, (size_t)(at - p));
-        if (at == order) {
+        if (at == helpers) {
+            wc_buf_str(out, last_helper);
+            wc_buf_str(out, tcc_direct_access);
+            p = helpers + strlen(last_helper);
+        } else if (at == order) {
             wc_buf_str(out, elems_first);
             p = order + strlen(data_first);
         } else if (at == neg) {

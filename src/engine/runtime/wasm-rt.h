@@ -96,16 +96,13 @@ typedef struct wc_rt_hdr {
 
 #define WC_RT_HDR(inst) (((wc_rt_hdr *)(void *)(inst)) - 1)
 
-static inline uint32_t wc_rt_depth_limit(const void *inst)
-{
-    const wc_rt_hdr *h = WC_RT_HDR(inst);
-    if (UNLIKELY((const char *)__builtin_frame_address(0) < h->stack_limit))
-        return 0; /* the native stack is nearly used up: trap now */
-    return h->max_depth;
-}
-
+/* A macro, not a function: libtcc would not inline a function.  When the
+ * native stack is nearly used up the limit becomes 0, so the call traps. */
 #define wasm_rt_call_stack_depth (WC_RT_HDR(instance)->depth)
-#define WASM_RT_MAX_CALL_STACK_DEPTH (wc_rt_depth_limit(instance))
+#define WASM_RT_MAX_CALL_STACK_DEPTH                                               \
+    (UNLIKELY((const char *)__builtin_frame_address(0) < WC_RT_HDR(instance)->stack_limit) \
+         ? 0u                                                                      \
+         : WC_RT_HDR(instance)->max_depth)
 
 typedef enum {
     WASM_RT_TRAP_NONE,
