@@ -17,8 +17,11 @@
 #include "util/sha256.h"
 #include "engine/translate.h"
 
+#ifndef WC_MULTIARCH
+#define WC_MULTIARCH "x86_64-linux-gnu"
+#endif
 #ifndef WC_TCC_LIB_DIR
-#define WC_TCC_LIB_DIR "/usr/lib/x86_64-linux-gnu/tcc"
+#define WC_TCC_LIB_DIR "/usr/lib/" WC_MULTIARCH "/tcc"
 #endif
 
 extern const char wc_wasm_rt_header[];
@@ -88,7 +91,12 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     }
     tcc_set_error_func(s, &messages, collect_tcc_error);
     tcc_set_lib_path(s, WC_TCC_LIB_DIR);
-    tcc_set_options(s, "-w -DNDEBUG");
+    /* Only the directories the unit's system headers live in: libtcc's
+     * default list makes every #include probe a dozen missing paths. */
+    tcc_set_options(s, "-w -DNDEBUG -nostdinc");
+    tcc_add_sysinclude_path(s, WC_TCC_LIB_DIR "/include");
+    tcc_add_sysinclude_path(s, "/usr/include/" WC_MULTIARCH);
+    tcc_add_sysinclude_path(s, "/usr/include");
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
     if (tcc_compile_string(s, source) < 0) {
         rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "compile failed");

@@ -213,7 +213,8 @@ static void generate_glue(wc_buf *b, const wc_module_info *info)
  * - element segments are applied before data segments, as instantiation
  *   does in WebAssembly 2.0 (wasm2c 1.0.32 does data first): when a data
  *   segment traps, the elements already written to an imported table stay;
- * - for libtcc, loads and stores become direct accesses (tcc_direct_access). */
+ * - for libtcc, loads and stores become direct accesses (tcc_direct_access),
+ *   and system headers are not included (wasm-rt.h declares what is used). */
 /* libtcc never inlines: each load or store would be a call to wasm2c's
  * helper, which calls memcpy.  For libtcc, once the helpers are defined,
  * their names become macros that access the memory directly (x86-64 allows
@@ -270,12 +271,27 @@ static void append_corrected(wc_buf *out, const char *text)
             at = order;
         if (helpers && (!at || helpers < at))
             at = helpers;
+        /* an #include line: at p itself, or after a newline */
+        const char *include = strncmp(p, "#include <", 10) == 0 ? p : strstr(p, "\n#include <");
+        if (include && include != p)
+            include++;
+        if (include && (!at || include < at))
+            at = include;
         if (!at) {
             wc_buf_str(out, p);
             return;
         }
         wc_buf_append(out, p, (size_t)(at - p));
-        if (at == helpers) {
+        if (at == include) {
+            const char *eol = strchr(include, '\n');
+            size_t len = eol ? (size_t)(eol - include) + 1 : strlen(include);
+            wc_buf_str(out, "#ifndef __TINYC__\n");
+            wc_buf_append(out, include, len);
+            if (!eol)
+                wc_buf_byte(out, '\n');
+            wc_buf_str(out, "#endif\n");
+            p = include + len;
+        } else if (at == helpers) {
             wc_buf_str(out, last_helper);
             wc_buf_str(out, tcc_direct_access);
             p = helpers + strlen(last_helper);
@@ -301,8 +317,15 @@ static int append_without_include(wc_buf *out, const char *text, const char *hea
     const char *at = strstr(text, line);
     if (!at)
         return -1;
-    wc_buf_append(out, text, (size_t)(at - text));
-    append_corrected(out, at + strlen(line));
+    wc_buf joined;
+    wc_buf_init(&joined);
+    wc_buf_append(&joined, text, (size_t)(at - text));
+    wc_buf_str(&joined, at + strlen(line));
+    const char *cstr = wc_buf_cstr(&joined);
+    if (cstr)
+        append_corrected(out, cstr);
+    out->failed |= joined.failed;
+    wc_buf_free(&joined);
     return 0;
 }
 

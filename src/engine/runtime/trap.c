@@ -12,6 +12,7 @@
 #include "engine/runtime/runtime.h"
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>

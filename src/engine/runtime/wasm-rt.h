@@ -22,11 +22,76 @@
 #ifndef WASM_RT_H_
 #define WASM_RT_H_
 
-#include <setjmp.h>
+#ifdef __TINYC__
+/* libtcc compiles the unit without a single libc header (translate.c guards
+ * the generated #include lines): preprocessing glibc's headers was most of
+ * a fast-tier compile.  What the generated code uses is declared here, and
+ * isnan/signbit become inline tests instead of calls into libm. */
+#include <stdbool.h> /* libtcc's own headers, cheap */
+#include <stddef.h>
+typedef signed char int8_t;
+typedef unsigned char uint8_t;
+typedef short int16_t;
+typedef unsigned short uint16_t;
+typedef int int32_t;
+typedef unsigned int uint32_t;
+typedef long int64_t;
+typedef unsigned long uint64_t;
+typedef unsigned long uintptr_t;
+#define INT32_MIN (-2147483647 - 1)
+#define INT32_MAX 2147483647
+#define UINT32_MAX 4294967295u
+#define INT64_MIN (-9223372036854775807L - 1)
+#define INT64_MAX 9223372036854775807L
+#define UINT64_MAX 18446744073709551615ul
+void *memcpy(void *, const void *, size_t);
+void *memmove(void *, const void *, size_t);
+void *memset(void *, int, size_t);
+void abort(void);
+void *alloca(size_t);
+double floor(double);
+float floorf(float);
+double ceil(double);
+float ceilf(float);
+double trunc(double);
+float truncf(float);
+double nearbyint(double);
+float nearbyintf(float);
+double sqrt(double);
+float sqrtf(float);
+double fabs(double);
+float fabsf(float);
+double copysign(double, double);
+float copysignf(float, float);
+static inline float wc_rt_f32_bits(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+static inline int wc_rt_signbitf(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return bits >> 31;
+}
+static inline int wc_rt_signbit(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (int)(bits >> 63);
+}
+#define NAN (wc_rt_f32_bits(0x7fc00000u))
+#define INFINITY (wc_rt_f32_bits(0x7f800000u))
+#define isnan(x) ((x) != (x))
+#define signbit(x) (sizeof(x) == sizeof(float) ? wc_rt_signbitf(x) : wc_rt_signbit(x))
+#define assert(x) ((void)0)
+#else
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
