@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 
 #define PAGE_SIZE_WASM 65536ull
@@ -143,13 +144,14 @@ static pool_slot *pool_take(void)
 
 static void pool_give(pool_slot *slot)
 {
+    bool zeroed = true;
     if (slot->accessible <= ZERO_IN_PLACE_MAX)
         memset(slot->base, 0, slot->accessible);
-    else if (madvise(slot->base, slot->accessible, MADV_DONTNEED) != 0)
-        slot_set_accessible(slot, 0); /* cannot drop the pages: unmap below */
+    else
+        zeroed = madvise(slot->base, slot->accessible, MADV_DONTNEED) == 0;
 
     pthread_mutex_lock(&pool_lock);
-    if (pool_pooled < pool_capacity && slot->accessible <= RESERVATION_SIZE) {
+    if (zeroed && pool_pooled < pool_capacity) {
         slot->next = pool_free_list;
         pool_free_list = slot;
         pool_pooled++;
