@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec bench clean
+.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz bench fuzz clean
 
 all: build
 
@@ -35,7 +35,7 @@ run: build examples
 
 # The spec suite runs first in the normal build: it fills the optimized-tier
 # cache that the sanitizer run then reuses.
-test: test-unit test-spec test-asan
+test: test-unit test-spec test-asan test-fuzz
 
 test-unit: build examples
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -57,3 +57,23 @@ bench: build examples
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 	$(MAKE) -C examples clean
+
+# Coverage-guided fuzzing of the decoder and the instrumentation (clang's
+# libFuzzer, with ASan and UBSan), seeded with the spec suite's modules.
+# FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     ?= $(BUILD)/fuzz
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
+fuzz: deps
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/wast
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	  -o $(FUZZ_DIR)/fuzz_decode tests/fuzz/fuzz_decode.c \
+	  src/engine/decode.c src/engine/validate.c src/engine/error.c \
+	  src/engine/instrument.c src/util/buf.c
+	for f in $(SPECTESTS)/*.wast; do \
+	  wast2json --enable-all "$$f" -o $(FUZZ_DIR)/wast/$$(basename "$$f" .wast).json >/dev/null 2>&1 || true; \
+	done
+	cp $(FUZZ_DIR)/wast/*.wasm $(FUZZ_DIR)/corpus/ 2>/dev/null || true
+	$(FUZZ_DIR)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_DIR)/corpus
