@@ -15,6 +15,7 @@
 #include "util/fs.h"
 #include "util/process.h"
 #include "util/sha256.h"
+#include "engine/fold.h"
 #include "engine/translate.h"
 
 #ifndef WC_MULTIARCH
@@ -83,6 +84,12 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     if (!code)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 
+    /* Folding runs outside the lock: it is ours, and thread-safe. */
+    wc_buf folded;
+    wc_buf_init(&folded);
+    wc_fold_temporaries(source, &folded);
+    const char *unit = wc_buf_cstr(&folded) ? (const char *)folded.data : source;
+
     pthread_mutex_lock(&tcc_lock);
     TCCState *s = tcc_new();
     if (!s) {
@@ -98,7 +105,8 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     tcc_add_sysinclude_path(s, "/usr/include/" WC_MULTIARCH);
     tcc_add_sysinclude_path(s, "/usr/include");
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
-    if (tcc_compile_string(s, source) < 0) {
+    int compiled = tcc_compile_string(s, unit);
+    if (compiled < 0) {
         rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "compile failed");
         goto unlock;
     }
@@ -111,6 +119,7 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     code->glue = tcc_get_symbol(s, "wc_glue");
 unlock:
     pthread_mutex_unlock(&tcc_lock);
+    wc_buf_free(&folded);
     wc_buf_free(&messages);
     if (rc == 0)
         rc = check_glue(code->glue, err);
