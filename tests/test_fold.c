@@ -78,6 +78,16 @@ int main(void)
           "  w2c_i0 = w2c_p0;\n  w2c_i1 = w2c_p1;\n  instance->w2c_g0 = w2c_i1;\n  w2c_p0 = w2c_i0;\n",
           "  w2c_i0 = w2c_p0;\n  w2c_i1 = w2c_p1;\n  instance->w2c_g0 = w2c_i1;\n  w2c_p0 = w2c_i0;\n");
 
+    /* a condition that is one carried temporary becomes its expression */
+    check("condition",
+          "  w2c_i0 = w2c_p0;\n  w2c_i1 = 9u;\n  w2c_i0 = w2c_i0 < w2c_i1;\n  if (w2c_i0) {goto w2c_L1;}\n",
+          "  if (w2c_p0 < 9u) {goto w2c_L1;}\n");
+
+    /* the interrupt check reads the flag in the condition itself */
+    check("interrupt check",
+          "  w2c_i0 = instance->w2c_wcirq;\n  if (w2c_i0) {\n    UNREACHABLE;\n  }\n",
+          "  if (instance->w2c_wcirq) {\n    UNREACHABLE;\n  }\n");
+
     if (failures) {
         fprintf(stderr, "test_fold: %d failures\n", failures);
         return 1;

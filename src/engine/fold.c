@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "engine/fold.h"
+#include "engine/instrument.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -149,6 +150,13 @@ static bool is_pure(const char *s, size_t len)
         "u32", "u64", "s32", "s64", "u16", "s16", "u8", "s8",
         "I32_ROTL", "I32_ROTR", "I64_ROTL", "I64_ROTR",
     };
+    /* The interrupt check reads the flag into a temporary for the `if` on
+     * the next line: carrying that read moves it by nothing. */
+    static const char flag[] = "instance->w2c_" WC_INTERRUPT_EXPORT;
+    while (len && *s == ' ')
+        s++, len--;
+    if (len == sizeof flag - 1 && memcmp(s, flag, len) == 0)
+        return true;
     for (size_t i = 0; i < len;) {
         char c = s[i];
         if (c == ' ' || strchr("+-*&|^~!<>=?:()", c)) {
@@ -360,8 +368,18 @@ static void fold_line(folder *f, const char *line, size_t len)
         wc_buf cond;
         wc_buf_init(&cond);
         uint64_t used = 0;
-        if (close && substitute(f, open, (size_t)(close - open), NULL, &cond, &used) &&
-            wc_buf_cstr(&cond)) {
+        /* `if (w2c_i0)` tests only zero or not, which the cast to the
+         * temporary's type cannot change: leave it out, so libtcc compiles a
+         * comparison into a compare-and-branch. */
+        size_t only = close ? var_token(open + 1, "ij") : 0;
+        int k = only && open + 1 + only == close ? find(f, open + 1, only) : -1;
+        if (k >= 0) {
+            wc_buf_printf(&cond, "(%s", f->items[k].expr);
+            used = 1ull << k;
+        } else if (!close || !substitute(f, open, (size_t)(close - open), NULL, &cond, &used)) {
+            close = NULL;
+        }
+        if (close && wc_buf_cstr(&cond)) {
             consume(f, used);
             flush_all(f);
             wc_buf_append(f->out, f->indent, f->indent_len);
