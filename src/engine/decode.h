@@ -124,6 +124,9 @@ typedef struct wc_func {
     uint32_t nloops;      /* number of `loop` instructions in the body */
     const size_t *loops;  /* offset of the first instruction inside each loop,
                              ascending (just after the loop's block type) */
+    uint32_t nbackedges;  /* br, br_if and br_table instructions that can
+                             branch back to a loop */
+    const size_t *backedges; /* their offsets (of the opcode), ascending */
 } wc_func;
 
 typedef struct wc_global {

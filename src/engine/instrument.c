@@ -2,9 +2,16 @@
  *
  * wasm2c has no fuel or epoch mechanism, so a call that loops forever could
  * only be stopped by killing the process.  This pass makes every function
- * entry and every loop header test an interrupt flag:
+ * entry and every branch back to a loop (br, br_if, br_table that can target
+ * a loop label) test an interrupt flag:
  *
  *     global.get $interrupt  if  unreachable  end
+ *
+ * A loop repeats only through such a branch, and recursion passes function
+ * entries, so no code runs unboundedly without a check.  The check sits at
+ * the end of an iteration rather than at the loop header so that the body's
+ * first loads come before any exit of the iteration: gcc can then hoist
+ * loop-invariant loads (the memory base) out of the loop.
  *
  * The flag is a new mutable i32 global appended after the module's own
  * globals (appending shifts no index), exported as "wcirq" so the engine can
@@ -176,10 +183,10 @@ static void emit_code(wc_buf *out, const wc_module_info *info, uint32_t flag_ind
         wc_buf_append(&body, bytes + fn->body_offset, fn->code_offset - fn->body_offset);
         append_check(&body, flag_index);
         size_t at = fn->code_offset;
-        for (uint32_t l = 0; l < fn->nloops; l++) {
-            wc_buf_append(&body, bytes + at, fn->loops[l] - at);
+        for (uint32_t e = 0; e < fn->nbackedges; e++) {
+            wc_buf_append(&body, bytes + at, fn->backedges[e] - at);
             append_check(&body, flag_index);
-            at = fn->loops[l];
+            at = fn->backedges[e];
         }
         wc_buf_append(&body, bytes + at, end - at);
         wc_buf_uleb(&p, body.len);

@@ -193,6 +193,8 @@ typedef struct validator {
     size_t nlocal_runs, locals_cap;
     size_t *loops;
     size_t nloops, loops_cap;
+    size_t *backedges;
+    size_t nbackedges, backedges_cap;
     uint8_t *scratch; /* br_table's popped label values */
     size_t scratch_cap;
     uint32_t br_table_round; /* numbers br_table instructions */
@@ -340,6 +342,14 @@ static int label(validator *v, uint32_t depth, const uint8_t **types, uint32_t *
         return wc_dec_invalid(v->d, v->op_at, "unknown label %u", depth);
     ctrl_frame *frame = &v->ctrls[v->nctrls - 1 - depth];
     if (frame->opcode == 0x03) {
+        /* A branch back to a loop: the instrumentation checks the interrupt
+         * flag just before it (once per instruction, br_table included). */
+        if (v->nbackedges == 0 || v->backedges[v->nbackedges - 1] != v->op_at) {
+            if (!reserve((void **)&v->backedges, &v->backedges_cap, v->nbackedges + 1,
+                         sizeof *v->backedges))
+                return wc_dec_nomem(v->d);
+            v->backedges[v->nbackedges++] = v->op_at;
+        }
         *types = frame->params;
         *n = frame->nparams;
     } else {
@@ -858,7 +868,7 @@ static int validate_function(validator *v, wc_func *f)
     const wc_functype *type = &d->info->types[f->type];
     d->pos = f->body_offset;
     d->end = f->body_offset + f->body_size;
-    v->nvals = v->nctrls = v->nlocal_runs = v->nloops = 0;
+    v->nvals = v->nctrls = v->nlocal_runs = v->nloops = v->nbackedges = 0;
     v->op_at = d->pos;
     v->op = "function";
 
@@ -894,6 +904,14 @@ static int validate_function(validator *v, wc_func *f)
         memcpy(loops, v->loops, v->nloops * sizeof *loops);
         f->loops = loops;
         f->nloops = (uint32_t)v->nloops;
+    }
+    if (v->nbackedges) {
+        size_t *edges = wc_dec_alloc(d, v->nbackedges * sizeof *edges);
+        if (!edges)
+            return wc_dec_nomem(d);
+        memcpy(edges, v->backedges, v->nbackedges * sizeof *edges);
+        f->backedges = edges;
+        f->nbackedges = (uint32_t)v->nbackedges;
     }
     return 0;
 }
@@ -1063,6 +1081,7 @@ int wc_validate_code(wc_decoder *d)
     free(v.ctrls);
     free(v.locals);
     free(v.loops);
+    free(v.backedges);
     free(v.scratch);
     d->pos = d->end = d->size;
     return rc;
