@@ -762,9 +762,44 @@ static void test_robustness(void)
     }
 }
 
+/* Branches back to loops are where the instrumentation checks the
+ * interrupt flag: br_if and br_table that can reach the loop, not a br to
+ * the enclosing block. */
+static void test_backedges(void)
+{
+    static const uint8_t module[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00,             /* type () -> () */
+        0x03, 0x02, 0x01, 0x00,                         /* one function */
+        0x0a, 0x17, 0x01, 0x15, 0x00,                   /* code, body of 21 bytes, no locals */
+        0x03, 0x40,                                     /* +0  loop */
+        0x02, 0x40,                                     /* +2  block */
+        0x41, 0x00, 0x0d, 0x01,                         /* +4  i32.const 0, br_if 1 (the loop) */
+        0x41, 0x00, 0x0e, 0x02, 0x00, 0x01, 0x00,       /* +8  br_table 0 1 0 */
+        0x0c, 0x00,                                     /* +15 br 0 (the block) */
+        0x0b, 0x0b, 0x0b,
+    };
+    wc_module_info *info = NULL;
+    wc_error err = {0};
+    if (wc_decode(module, sizeof module, NULL, &info, &err) != 0) {
+        printf("FAIL %s:%d: back-edge module: %s\n", __FILE__, __LINE__, err.msg);
+        failures++;
+        return;
+    }
+    const wc_func *f = &info->funcs[0];
+    CHECK(f->nloops == 1 && f->loops[0] == f->code_offset + 2);
+    CHECK(f->nbackedges == 2);
+    if (f->nbackedges == 2) {
+        CHECK(f->backedges[0] == f->code_offset + 6 && module[f->backedges[0]] == 0x0d);
+        CHECK(f->backedges[1] == f->code_offset + 10 && module[f->backedges[1]] == 0x0e);
+    }
+    wc_module_info_free(info);
+}
+
 int main(void)
 {
     test_valid_module();
+    test_backedges();
     test_minimal_modules();
     test_malformed();
     test_invalid();
