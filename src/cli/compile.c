@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "engine/engine.h"
 #include "util/fs.h"
 
@@ -32,7 +32,7 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static int compile_one(wc_engine *engine, const char *path, bool tty)
+static int compile_one(wc_engine *engine, const char *path)
 {
     uint8_t *bytes;
     size_t size;
@@ -56,17 +56,11 @@ static int compile_one(wc_engine *engine, const char *path, bool tty)
         wc_module_release(module);
         return 0;
     }
-    static const char spinner[] = "|/-\\";
-    int turn = 0;
-    for (;;) {
-        rc = wc_module_wait_optimized(module, tty ? 100 : -1, &err);
-        if (rc != WC_ERR_ARG) /* WC_ERR_ARG: not ready yet */
-            break;
-        fprintf(stderr, "\r%s: compiling (gcc -O2) %c %.1f s", path, spinner[turn++ % 4],
-                seconds_since(&start));
-    }
-    if (tty)
-        fputs("\r\033[K", stderr);
+    char label[512];
+    snprintf(label, sizeof label, "%s: compiling (gcc -O2)", path);
+    wc_progress *progress = wc_progress_start(label);
+    rc = wc_module_wait_optimized(module, -1, &err);
+    wc_progress_stop(progress);
     if (rc) {
         fprintf(stderr, "wasmcap compile: %s: %s\n", path, err.msg);
         wc_module_release(module);
@@ -107,10 +101,9 @@ int wc_cmd_compile(int argc, char **argv)
         fprintf(stderr, "wasmcap compile: %s\n", err.msg);
         return 1;
     }
-    bool tty = isatty(2);
     int status = 0;
     for (int i = first_file; i < argc; i++)
-        status |= compile_one(engine, argv[i], tty);
+        status |= compile_one(engine, argv[i]);
     wc_engine_free(engine);
     return status;
 }

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "engine/engine.h"
 #include "host/wasi.h"
+#include "util/fs.h"
 #include "util/size.h"
 
 #define EXIT_TRAP 134
@@ -163,40 +165,6 @@ static int parse_options(int argc, char **argv, exec_options *opt)
     return -1;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *size, wc_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return wc_error_set(err, WC_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *grown = realloc(buf, cap);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return wc_error_set(err, WC_ERR_NOMEM, "out of memory reading %s", path);
-            }
-            buf = grown;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return wc_error_set(err, WC_ERR_IO, "cannot read %s", path);
-    }
-    *data = buf;
-    *size = len;
-    return 0;
-}
-
 /* Loads, links and runs the module; returns the exit status. */
 static int run(const exec_options *opt)
 {
@@ -210,15 +178,22 @@ static int run(const exec_options *opt)
     const char **argv = NULL;
     int status = EXIT_LOAD_ERROR;
 
-    if (read_file(opt->path, &bytes, &size, &err) != 0)
+    int rc = wc_read_file(opt->path, 0, &bytes, &size);
+    if (rc) {
+        wc_error_set(&err, WC_ERR_IO, "cannot read %s: %s", opt->path, strerror(-rc));
         goto report;
+    }
 
     wc_engine_config ecfg;
     wc_engine_config_default(&ecfg);
     ecfg.tier = opt->tier;
     if (wc_engine_new(&ecfg, &engine, &err) != 0)
         goto report;
-    if (wc_module_new(engine, bytes, size, &module, &err) != 0)
+    /* gcc can take seconds on a large module with --tier optimized */
+    wc_progress *progress = wc_progress_start("compiling");
+    rc = wc_module_new(engine, bytes, size, &module, &err);
+    wc_progress_stop(progress);
+    if (rc != 0)
         goto report;
 
     argv = calloc(opt->guest_argc + 1, sizeof *argv);

@@ -17,11 +17,13 @@ int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = errno ? errno : EINVAL;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
         close(fd);
         return -e;
     }
+    if (!S_ISREG(st.st_mode))
+        st.st_size = 0; /* a pipe or device: read until end of file */
     if (max_size && (uint64_t)st.st_size > max_size) {
         close(fd);
         return -EFBIG;
@@ -33,7 +35,7 @@ int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size
         return -ENOMEM;
     }
     for (;;) {
-        if (len + 1 >= cap) { /* the file grew while we read it */
+        if (len + 1 >= cap) { /* a pipe, or the file grew while we read it */
             if (max_size && len >= max_size) {
                 free(buf);
                 close(fd);

@@ -5,8 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads a whole file into a malloc'ed buffer (NUL-terminated, not counted).
- * Returns 0, or -errno.  max_size 0 means no limit. */
+/* Reads a whole file (or a pipe, until end of file) into a malloc'ed buffer
+ * (NUL-terminated, not counted).  Returns 0, or -errno.  max_size 0 means no
+ * limit. */
 int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size);
 /* Writes data to path. Returns 0 or -errno. */
 int wc_write_file(const char *path, const void *data, size_t size);
