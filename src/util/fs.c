@@ -17,10 +17,14 @@ int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
         return -e;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return -EISDIR;
     }
     if (!S_ISREG(st.st_mode))
         st.st_size = 0; /* a pipe or device: read until end of file */
