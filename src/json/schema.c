@@ -1,0 +1,1177 @@
+/* schema.c -- JSON Schema 2020-12 subset: compile a schema into a tree of
+ * nodes, then validate instances against it.
+ *
+ * Each schema object (or boolean) of the document becomes one node, keyed
+ * by its json_t while compiling so that a $ref to a schema already being
+ * compiled (a recursive type such as a tree) reuses that node instead of
+ * compiling forever.  Nodes own copies of everything they need, so the
+ * compiled schema outlives the document and is never written after
+ * compilation (validation from many threads needs no locks).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "json/schema.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bounds the recursion on the schema document while compiling. */
+#define MAX_SCHEMA_DEPTH 512
+/* Bounds subschema evaluation: a $ref cycle that does not descend into the
+ * instance ({"$ref": "#"}) would otherwise recurse until the stack ends. */
+#define MAX_EVALUATION_DEPTH 1024
+/* Longest rendering of an enum or const kept for messages. */
+#define VALUE_TEXT_MAX 160
+
+enum {
+    TYPE_NULL = 1 << 0,
+    TYPE_BOOLEAN = 1 << 1,
+    TYPE_OBJECT = 1 << 2,
+    TYPE_ARRAY = 1 << 3,
+    TYPE_NUMBER = 1 << 4,
+    TYPE_STRING = 1 << 5,
+    TYPE_INTEGER = 1 << 6,
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} type_names[] = {
+    {"null", TYPE_NULL},     {"boolean", TYPE_BOOLEAN}, {"object", TYPE_OBJECT},
+    {"array", TYPE_ARRAY},   {"number", TYPE_NUMBER},   {"string", TYPE_STRING},
+    {"integer", TYPE_INTEGER},
+};
+
+typedef struct schema_node schema_node;
+
+typedef struct {
+    schema_node **items;
+    size_t count;
+} schema_list;
+
+typedef struct {
+    char *name;
+    schema_node *schema;
+} named_schema;
+
+typedef struct {
+    pcre2_code *regex;
+    char *source;
+    schema_node *schema;
+} pattern_schema;
+
+/* A numeric keyword, kept exactly as written (integer or double). */
+typedef struct {
+    bool present;
+    bool is_integer;
+    json_int_t integer;
+    double real;
+} number_bound;
+
+#define ABSENT (-1) /* for the count limits below */
+
+struct schema_node {
+    bool is_boolean;
+    bool boolean_value;
+    unsigned types; /* TYPE_* bits; 0 accepts every type */
+
+    named_schema *properties;
+    size_t property_count;
+    pattern_schema *pattern_properties;
+    size_t pattern_property_count;
+    schema_node *additional_properties;
+    char **required;
+    size_t required_count;
+    long long min_properties, max_properties;
+
+    schema_node **prefix_items;
+    size_t prefix_item_count;
+    schema_node *items;
+    long long min_items, max_items;
+    bool unique_items;
+
+    json_t *enum_values;
+    char *enum_text;
+    json_t *const_value;
+    char *const_text;
+
+    number_bound minimum, maximum, exclusive_minimum, exclusive_maximum;
+    long long min_length, max_length;
+    pcre2_code *pattern;
+    char *pattern_source;
+
+    schema_list all_of, any_of, one_of;
+    schema_node *not_schema;
+    schema_node *ref;
+    char *ref_text;
+};
+
+struct wc_schema {
+    schema_node *root;
+    schema_node **nodes; /* every node, for freeing */
+    size_t node_count;
+};
+
+/* ---- bounded text ------------------------------------------------------ */
+
+/* A caller's fixed buffer, always NUL-terminated; output past its end is
+ * dropped rather than overflowing. */
+typedef struct {
+    char *data;
+    size_t size, len;
+} text;
+
+static void text_append(text *t, const char *s, size_t n)
+{
+    if (!t->data || t->size == 0)
+        return;
+    size_t room = t->size - 1 - t->len;
+    if (n > room)
+        n = room;
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+}
+
+static void text_vprintf(text *t, const char *fmt, va_list ap)
+{
+    if (!t->data || t->size == 0)
+        return;
+    int n = vsnprintf(t->data + t->len, t->size - t->len, fmt, ap);
+    if (n < 0)
+        return;
+    t->len += (size_t)n < t->size - t->len ? (size_t)n : t->size - 1 - t->len;
+}
+
+static void text_printf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_printf(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    text_vprintf(t, fmt, ap);
+    va_end(ap);
+}
+
+static text text_over(char *buf, size_t size)
+{
+    text t = {buf, size, 0};
+    if (buf && size)
+        buf[0] = '\0';
+    return t;
+}
+
+/* ---- JSON pointers ----------------------------------------------------- */
+
+/* One step of a location, linked to its parent on the C stack; only
+ * rendered when something fails. */
+typedef struct json_path {
+    const struct json_path *parent;
+    const char *key;  /* object member; NULL for an array index */
+    size_t index;
+    bool verbatim;    /* key is a pointer prefix ("#", a $ref), printed as is */
+    unsigned depth;
+} json_path;
+
+static void append_path_segments(text *t, const json_path *path)
+{
+    if (!path)
+        return;
+    append_path_segments(t, path->parent);
+    if (path->verbatim) {
+        text_append(t, path->key, strlen(path->key));
+        return;
+    }
+    text_append(t, "/", 1);
+    if (!path->key) {
+        text_printf(t, "%zu", path->index);
+        return;
+    }
+    for (const char *c = path->key; *c; c++) {
+        if (*c == '~')
+            text_append(t, "~0", 2);
+        else if (*c == '/')
+            text_append(t, "~1", 2);
+        else
+            text_append(t, c, 1);
+    }
+}
+
+static void append_path(text *t, const json_path *path)
+{
+    size_t before = t->len;
+    append_path_segments(t, path);
+    if (t->len == before)
+        text_append(t, "/", 1); /* the instance itself */
+}
+
+static json_path path_key(const json_path *parent, const char *key)
+{
+    return (json_path){parent, key, 0, false, parent ? parent->depth + 1 : 1};
+}
+
+static json_path path_index(const json_path *parent, size_t index)
+{
+    return (json_path){parent, NULL, index, false, parent ? parent->depth + 1 : 1};
+}
+
+/* ---- numbers and equality ---------------------------------------------- */
+
+/* Exact comparison of an integer with a double (no rounding of either,
+ * so 9007199254740993 is greater than 9007199254740992.0). */
+static int compare_integer_real(json_int_t integer, double real)
+{
+    if (real >= 0x1p63)
+        return -1;
+    if (real < -0x1p63)
+        return 1;
+    double whole = trunc(real);
+    json_int_t whole_int = (json_int_t)whole;
+    if (integer != whole_int)
+        return integer < whole_int ? -1 : 1;
+    double fraction = real - whole;
+    return fraction > 0 ? -1 : fraction < 0 ? 1 : 0;
+}
+
+static int compare_number_bound(const json_t *number, const number_bound *bound)
+{
+    if (json_is_integer(number)) {
+        json_int_t value = json_integer_value(number);
+        if (bound->is_integer)
+            return value < bound->integer ? -1 : value > bound->integer;
+        return compare_integer_real(value, bound->real);
+    }
+    double value = json_real_value(number);
+    if (bound->is_integer)
+        return -compare_integer_real(bound->integer, value);
+    return value < bound->real ? -1 : value > bound->real;
+}
+
+/* JSON Schema equality: json_equal, except that numbers compare by value
+ * (1 equals 1.0). */
+static bool schema_equal(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b)) {
+        if (json_is_integer(a) && json_is_integer(b))
+            return json_integer_value(a) == json_integer_value(b);
+        if (json_is_real(a) && json_is_real(b))
+            return json_real_value(a) == json_real_value(b);
+        if (json_is_integer(a))
+            return compare_integer_real(json_integer_value(a), json_real_value(b)) == 0;
+        return compare_integer_real(json_integer_value(b), json_real_value(a)) == 0;
+    }
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    switch (json_typeof(a)) {
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+    case JSON_ARRAY:
+        if (json_array_size(a) != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!schema_equal(json_array_get(a, i), json_array_get(b, i)))
+                return false;
+        return true;
+    case JSON_OBJECT: {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *key;
+        json_t *value;
+        json_object_foreach((json_t *)a, key, value) {
+            const json_t *other = json_object_get(b, key);
+            if (!other || !schema_equal(value, other))
+                return false;
+        }
+        return true;
+    }
+    default: /* true, false, null: the type says it all */
+        return true;
+    }
+}
+
+static bool is_integral(const json_t *value)
+{
+    if (json_is_integer(value))
+        return true;
+    if (!json_is_real(value))
+        return false;
+    double real = json_real_value(value);
+    return isfinite(real) && real == trunc(real);
+}
+
+/* The shortest of %.15g..%.17g that reads back as the same double. */
+static void format_real(char *out, size_t size, double value)
+{
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(out, size, "%.*g", precision, value);
+        if (strtod(out, NULL) == value)
+            return;
+    }
+}
+
+static void format_number(char *out, size_t size, const json_t *number)
+{
+    if (json_is_integer(number))
+        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(number));
+    else
+        format_real(out, size, json_real_value(number));
+}
+
+static void format_bound(char *out, size_t size, const number_bound *bound)
+{
+    if (bound->is_integer)
+        snprintf(out, size, "%" JSON_INTEGER_FORMAT, bound->integer);
+    else
+        format_real(out, size, bound->real);
+}
+
+static const char *instance_type_name(const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    default: return "null";
+    }
+}
+
+static bool has_type(unsigned types, const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT: return types & TYPE_OBJECT;
+    case JSON_ARRAY: return types & TYPE_ARRAY;
+    case JSON_STRING: return types & TYPE_STRING;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return (types & TYPE_NUMBER) || ((types & TYPE_INTEGER) && is_integral(value));
+    case JSON_TRUE:
+    case JSON_FALSE: return types & TYPE_BOOLEAN;
+    default: return types & TYPE_NULL;
+    }
+}
+
+/* Code points in UTF-8 (jansson strings are valid UTF-8): every byte that
+ * is not a continuation byte starts one. */
+static size_t utf8_length(const char *s, size_t bytes)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < bytes; i++)
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return count;
+}
+
+/* ---- compiling --------------------------------------------------------- */
+
+typedef struct {
+    wc_schema *schema;
+    const json_t *document;
+    const json_t **node_sources; /* parallel to schema->nodes */
+    size_t node_capacity;
+    text err;
+    unsigned depth;
+} compiler;
+
+static bool compile_error(compiler *c, const json_path *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool compile_error(compiler *c, const json_path *at, const char *fmt, ...)
+{
+    c->err.len = 0;
+    text_append(&c->err, "at ", 3);
+    append_path_segments(&c->err, at);
+    text_append(&c->err, ": ", 2);
+    va_list ap;
+    va_start(ap, fmt);
+    text_vprintf(&c->err, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool out_of_memory(compiler *c, const json_path *at)
+{
+    return compile_error(c, at, "out of memory");
+}
+
+static schema_node *compile_node(compiler *c, const json_t *source, const json_path *at);
+
+static bool read_count(compiler *c, const json_t *value, const json_path *at, long long *out)
+{
+    if (!is_integral(value) || (json_is_integer(value) ? json_integer_value(value) < 0
+                                                       : json_real_value(value) < 0))
+        return compile_error(c, at, "must be a non-negative integer");
+    if (json_is_integer(value))
+        *out = json_integer_value(value);
+    else
+        *out = json_real_value(value) >= 0x1p63 ? INT64_MAX : (long long)json_real_value(value);
+    return true;
+}
+
+static bool read_bound(compiler *c, const json_t *value, const json_path *at, number_bound *out)
+{
+    if (!json_is_number(value))
+        return compile_error(c, at, "must be a number");
+    out->present = true;
+    out->is_integer = json_is_integer(value);
+    out->integer = out->is_integer ? json_integer_value(value) : 0;
+    out->real = out->is_integer ? 0 : json_real_value(value);
+    return true;
+}
+
+static bool read_types(compiler *c, const json_t *value, const json_path *at, unsigned *out)
+{
+    const json_t *names = value;
+    size_t count = json_is_array(value) ? json_array_size(value) : 1;
+    if (!json_is_string(value) && !(json_is_array(value) && count > 0))
+        return compile_error(c, at, "must be a type name or a non-empty array of them");
+    *out = 0;
+    for (size_t i = 0; i < count; i++) {
+        const json_t *name = json_is_array(names) ? json_array_get(names, i) : names;
+        json_path item = path_index(at, i);
+        const json_path *where = json_is_array(names) ? &item : at;
+        if (!json_is_string(name))
+            return compile_error(c, where, "type names are strings");
+        unsigned bit = 0;
+        for (size_t t = 0; t < sizeof type_names / sizeof type_names[0]; t++)
+            if (strcmp(json_string_value(name), type_names[t].name) == 0)
+                bit = type_names[t].bit;
+        if (!bit)
+            return compile_error(c, where,
+                                 "unknown type \"%s\" (expected null, boolean, object, array, "
+                                 "number, integer or string)",
+                                 json_string_value(name));
+        *out |= bit;
+    }
+    return true;
+}
+
+static bool compile_list(compiler *c, const json_t *value, const json_path *at, schema_list *out)
+{
+    if (!json_is_array(value) || json_array_size(value) == 0)
+        return compile_error(c, at, "must be a non-empty array of schemas");
+    out->items = calloc(json_array_size(value), sizeof *out->items);
+    if (!out->items)
+        return out_of_memory(c, at);
+    for (size_t i = 0; i < json_array_size(value); i++) {
+        json_path item = path_index(at, i);
+        if (!(out->items[i] = compile_node(c, json_array_get(value, i), &item)))
+            return false;
+        out->count++;
+    }
+    return true;
+}
+
+static pcre2_code *compile_regex(compiler *c, const json_t *value, const json_path *at)
+{
+    if (!json_is_string(value)) {
+        compile_error(c, at, "must be a regular expression string");
+        return NULL;
+    }
+    int code;
+    PCRE2_SIZE offset;
+    pcre2_code *regex = pcre2_compile((PCRE2_SPTR)json_string_value(value),
+                                      json_string_length(value), PCRE2_UTF, &code, &offset, NULL);
+    if (!regex) {
+        PCRE2_UCHAR reason[256];
+        if (pcre2_get_error_message(code, reason, sizeof reason) < 0)
+            snprintf((char *)reason, sizeof reason, "error %d", code);
+        compile_error(c, at, "invalid regular expression \"%s\" at offset %zu: %s",
+                      json_string_value(value), (size_t)offset, (char *)reason);
+        return NULL;
+    }
+    /* JIT makes matching much faster; without it (no executable memory)
+     * the interpreter still works, so its failure is not an error. */
+    pcre2_jit_compile(regex, PCRE2_JIT_COMPLETE);
+    return regex;
+}
+
+/* Renders a value for messages ("one of: ..."), shortened if long. */
+static char *render_value(const json_t *value)
+{
+    char *dumped = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (dumped && strlen(dumped) > VALUE_TEXT_MAX)
+        strcpy(dumped + VALUE_TEXT_MAX - 3, "...");
+    return dumped;
+}
+
+/* Decodes one reference token of a URI fragment pointer in place: percent
+ * escapes (URI) then ~1 and ~0 (JSON pointer). */
+static bool decode_token(char *token)
+{
+    char *out = token;
+    for (char *in = token; *in; in++) {
+        if (*in == '%') {
+            if (!isxdigit((unsigned char)in[1]) || !isxdigit((unsigned char)in[2]))
+                return false;
+            char hex[3] = {in[1], in[2], '\0'};
+            *out++ = (char)strtoul(hex, NULL, 16);
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    out = token;
+    for (char *in = token; *in; in++) {
+        if (*in == '~') {
+            if (in[1] != '0' && in[1] != '1')
+                return false;
+            *out++ = in[1] == '0' ? '~' : '/';
+            in++;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return true;
+}
+
+/* Resolves "#" or "#/a/b" against the document; NULL with err set if not. */
+static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *at)
+{
+    if (ref[0] != '#') {
+        compile_error(c, at, "$ref \"%s\" is not supported: only local references (\"#/$defs/NAME\")",
+                      ref);
+        return NULL;
+    }
+    if (ref[1] != '\0' && ref[1] != '/') {
+        compile_error(c, at, "$ref \"%s\": anchors are not supported; use a JSON pointer such as \"#/$defs/NAME\"",
+                      ref);
+        return NULL;
+    }
+    char *pointer = strdup(ref + 1);
+    if (!pointer) {
+        out_of_memory(c, at);
+        return NULL;
+    }
+    const json_t *target = c->document;
+    char *rest = pointer;
+    while (target && *rest == '/') {
+        char *token = rest + 1;
+        char *end = strchr(token, '/');
+        rest = end ? end : token + strlen(token);
+        char saved = *rest;
+        *rest = '\0';
+        if (!decode_token(token)) {
+            target = NULL;
+        } else if (json_is_object(target)) {
+            target = json_object_get(target, token);
+        } else if (json_is_array(target)) {
+            char *digits_end;
+            unsigned long long index = strtoull(token, &digits_end, 10);
+            bool canonical = token[0] >= '0' && token[0] <= '9' && *digits_end == '\0' &&
+                             (token[0] != '0' || token[1] == '\0');
+            target = canonical ? json_array_get(target, index) : NULL;
+        } else {
+            target = NULL;
+        }
+        *rest = saved;
+    }
+    free(pointer);
+    if (!target)
+        compile_error(c, at, "$ref \"%s\" does not point to anything in this schema", ref);
+    return target;
+}
+
+static schema_node *new_node(compiler *c, const json_t *source, const json_path *at)
+{
+    wc_schema *s = c->schema;
+    if (s->node_count == c->node_capacity) {
+        size_t capacity = c->node_capacity ? c->node_capacity * 2 : 16;
+        schema_node **nodes = realloc(s->nodes, capacity * sizeof *nodes);
+        if (nodes)
+            s->nodes = nodes;
+        const json_t **sources = realloc(c->node_sources, capacity * sizeof *sources);
+        if (sources)
+            c->node_sources = sources;
+        if (!nodes || !sources) {
+            out_of_memory(c, at);
+            return NULL;
+        }
+        c->node_capacity = capacity;
+    }
+    schema_node *node = calloc(1, sizeof *node);
+    if (!node) {
+        out_of_memory(c, at);
+        return NULL;
+    }
+    node->min_properties = node->max_properties = ABSENT;
+    node->min_items = node->max_items = ABSENT;
+    node->min_length = node->max_length = ABSENT;
+    c->node_sources[s->node_count] = source;
+    s->nodes[s->node_count++] = node;
+    return node;
+}
+
+static bool compile_object_keywords(compiler *c, schema_node *node, const json_t *source,
+                                    const json_path *at)
+{
+    const json_t *value;
+#define KEYWORD(name) \
+    (value = json_object_get(source, name)) != NULL && ((keyword_path = path_key(at, name)), true)
+    json_path keyword_path;
+
+    if (KEYWORD("type") && !read_types(c, value, &keyword_path, &node->types))
+        return false;
+
+    if (KEYWORD("properties")) {
+        if (!json_is_object(value))
+            return compile_error(c, &keyword_path, "must be an object of schemas");
+        node->properties = calloc(json_object_size(value) + 1, sizeof *node->properties);
+        if (!node->properties)
+            return out_of_memory(c, &keyword_path);
+        const char *name;
+        json_t *sub;
+        json_object_foreach((json_t *)value, name, sub) {
+            json_path property = path_key(&keyword_path, name);
+            named_schema *entry = &node->properties[node->property_count];
+            if (!(entry->name = strdup(name)))
+                return out_of_memory(c, &property);
+            node->property_count++;
+            if (!(entry->schema = compile_node(c, sub, &property)))
+                return false;
+        }
+    }
+    if (KEYWORD("patternProperties")) {
+        if (!json_is_object(value))
+            return compile_error(c, &keyword_path, "must be an object of schemas");
+        node->pattern_properties =
+            calloc(json_object_size(value) + 1, sizeof *node->pattern_properties);
+        if (!node->pattern_properties)
+            return out_of_memory(c, &keyword_path);
+        const char *source_text;
+        json_t *sub;
+        json_object_foreach((json_t *)value, source_text, sub) {
+            json_path property = path_key(&keyword_path, source_text);
+            pattern_schema *entry = &node->pattern_properties[node->pattern_property_count];
+            json_t *pattern_string = json_string(source_text);
+            entry->regex = pattern_string ? compile_regex(c, pattern_string, &property) : NULL;
+            json_decref(pattern_string);
+            if (!entry->regex)
+                return pattern_string ? false : out_of_memory(c, &property);
+            node->pattern_property_count++;
+            if (!(entry->source = strdup(source_text)))
+                return out_of_memory(c, &property);
+            if (!(entry->schema = compile_node(c, sub, &property)))
+                return false;
+        }
+    }
+    if (KEYWORD("additionalProperties") &&
+        !(node->additional_properties = compile_node(c, value, &keyword_path)))
+        return false;
+    if (KEYWORD("required")) {
+        if (!json_is_array(value))
+            return compile_error(c, &keyword_path, "must be an array of property names");
+        node->required = calloc(json_array_size(value) + 1, sizeof *node->required);
+        if (!node->required)
+            return out_of_memory(c, &keyword_path);
+        for (size_t i = 0; i < json_array_size(value); i++) {
+            const json_t *name = json_array_get(value, i);
+            json_path item = path_index(&keyword_path, i);
+            if (!json_is_string(name))
+                return compile_error(c, &item, "property names are strings");
+            if (!(node->required[node->required_count] = strdup(json_string_value(name))))
+                return out_of_memory(c, &item);
+            node->required_count++;
+        }
+    }
+    if (KEYWORD("minProperties") && !read_count(c, value, &keyword_path, &node->min_properties))
+        return false;
+    if (KEYWORD("maxProperties") && !read_count(c, value, &keyword_path, &node->max_properties))
+        return false;
+
+    if (KEYWORD("prefixItems")) {
+        schema_list list = {0};
+        bool ok = compile_list(c, value, &keyword_path, &list);
+        node->prefix_items = list.items;
+        node->prefix_item_count = list.count;
+        if (!ok)
+            return false;
+    }
+    if (KEYWORD("items")) {
+        if (json_is_array(value))
+            return compile_error(c, &keyword_path,
+                                 "must be a schema; JSON Schema 2020-12 writes tuples as "
+                                 "\"prefixItems\"");
+        if (!(node->items = compile_node(c, value, &keyword_path)))
+            return false;
+    }
+    if (KEYWORD("minItems") && !read_count(c, value, &keyword_path, &node->min_items))
+        return false;
+    if (KEYWORD("maxItems") && !read_count(c, value, &keyword_path, &node->max_items))
+        return false;
+    if (KEYWORD("uniqueItems")) {
+        if (!json_is_boolean(value))
+            return compile_error(c, &keyword_path, "must be true or false");
+        node->unique_items = json_is_true(value);
+    }
+
+    if (KEYWORD("enum")) {
+        if (!json_is_array(value))
+            return compile_error(c, &keyword_path, "must be an array of values");
+        if (!(node->enum_values = json_deep_copy(value)) ||
+            !(node->enum_text = render_value(value)))
+            return out_of_memory(c, &keyword_path);
+    }
+    if (KEYWORD("const")) {
+        if (!(node->const_value = json_deep_copy(value)) ||
+            !(node->const_text = render_value(value)))
+            return out_of_memory(c, &keyword_path);
+    }
+
+    if (KEYWORD("minimum") && !read_bound(c, value, &keyword_path, &node->minimum))
+        return false;
+    if (KEYWORD("maximum") && !read_bound(c, value, &keyword_path, &node->maximum))
+        return false;
+    if (KEYWORD("exclusiveMinimum") &&
+        !read_bound(c, value, &keyword_path, &node->exclusive_minimum))
+        return false;
+    if (KEYWORD("exclusiveMaximum") &&
+        !read_bound(c, value, &keyword_path, &node->exclusive_maximum))
+        return false;
+    if (KEYWORD("minLength") && !read_count(c, value, &keyword_path, &node->min_length))
+        return false;
+    if (KEYWORD("maxLength") && !read_count(c, value, &keyword_path, &node->max_length))
+        return false;
+    if (KEYWORD("pattern")) {
+        if (!(node->pattern = compile_regex(c, value, &keyword_path)))
+            return false;
+        if (!(node->pattern_source = strdup(json_string_value(value))))
+            return out_of_memory(c, &keyword_path);
+    }
+
+    if (KEYWORD("allOf") && !compile_list(c, value, &keyword_path, &node->all_of))
+        return false;
+    if (KEYWORD("anyOf") && !compile_list(c, value, &keyword_path, &node->any_of))
+        return false;
+    if (KEYWORD("oneOf") && !compile_list(c, value, &keyword_path, &node->one_of))
+        return false;
+    if (KEYWORD("not") && !(node->not_schema = compile_node(c, value, &keyword_path)))
+        return false;
+
+    /* Definitions are checked even when nothing refers to them, so a
+     * broken one is reported when the schema is loaded. */
+    if (KEYWORD("$defs")) {
+        if (!json_is_object(value))
+            return compile_error(c, &keyword_path, "must be an object of schemas");
+        const char *name;
+        json_t *sub;
+        json_object_foreach((json_t *)value, name, sub) {
+            json_path definition = path_key(&keyword_path, name);
+            if (!compile_node(c, sub, &definition))
+                return false;
+        }
+    }
+    if (KEYWORD("$ref")) {
+        if (!json_is_string(value))
+            return compile_error(c, &keyword_path, "must be a string");
+        if (!(node->ref_text = strdup(json_string_value(value))))
+            return out_of_memory(c, &keyword_path);
+        const json_t *target = resolve_ref(c, node->ref_text, &keyword_path);
+        if (!target)
+            return false;
+        json_path target_path = {NULL, node->ref_text, 0, true, 0};
+        if (!(node->ref = compile_node(c, target, &target_path)))
+            return false;
+    }
+#undef KEYWORD
+    return true;
+}
+
+static schema_node *compile_node(compiler *c, const json_t *source, const json_path *at)
+{
+    for (size_t i = 0; i < c->schema->node_count; i++)
+        if (c->node_sources[i] == source)
+            return c->schema->nodes[i];
+    if (!json_is_object(source) && !json_is_boolean(source)) {
+        compile_error(c, at, "a schema must be an object or a boolean, not %s",
+                      instance_type_name(source));
+        return NULL;
+    }
+    if (c->depth >= MAX_SCHEMA_DEPTH) {
+        compile_error(c, at, "schema nested deeper than %d levels", MAX_SCHEMA_DEPTH);
+        return NULL;
+    }
+    schema_node *node = new_node(c, source, at);
+    if (!node)
+        return NULL;
+    if (json_is_boolean(source)) {
+        node->is_boolean = true;
+        node->boolean_value = json_is_true(source);
+        return node;
+    }
+    c->depth++;
+    bool ok = compile_object_keywords(c, node, source, at);
+    c->depth--;
+    return ok ? node : NULL;
+}
+
+static void free_node(schema_node *node)
+{
+    for (size_t i = 0; i < node->property_count; i++)
+        free(node->properties[i].name);
+    free(node->properties);
+    for (size_t i = 0; i < node->pattern_property_count; i++) {
+        pcre2_code_free(node->pattern_properties[i].regex);
+        free(node->pattern_properties[i].source);
+    }
+    free(node->pattern_properties);
+    for (size_t i = 0; i < node->required_count; i++)
+        free(node->required[i]);
+    free(node->required);
+    free(node->prefix_items);
+    json_decref(node->enum_values);
+    free(node->enum_text);
+    json_decref(node->const_value);
+    free(node->const_text);
+    pcre2_code_free(node->pattern);
+    free(node->pattern_source);
+    free(node->all_of.items);
+    free(node->any_of.items);
+    free(node->one_of.items);
+    free(node->ref_text);
+    free(node);
+}
+
+void wc_schema_free(wc_schema *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->node_count; i++)
+        free_node(s->nodes[i]);
+    free(s->nodes);
+    free(s);
+}
+
+wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
+{
+    compiler c = {.document = schema, .err = text_over(err, err_size)};
+    if (!schema) {
+        text_printf(&c.err, "no schema");
+        return NULL;
+    }
+    if (!(c.schema = calloc(1, sizeof *c.schema))) {
+        text_printf(&c.err, "out of memory");
+        return NULL;
+    }
+    json_path root = {NULL, "#", 0, true, 0};
+    c.schema->root = compile_node(&c, schema, &root);
+    free(c.node_sources);
+    if (!c.schema->root) {
+        wc_schema_free(c.schema);
+        return NULL;
+    }
+    return c.schema;
+}
+
+/* ---- validating -------------------------------------------------------- */
+
+typedef struct {
+    text err;     /* data NULL when only the verdict is wanted */
+    size_t err_size;
+    unsigned evaluation_depth;
+} validation;
+
+static bool invalid(validation *v, const json_path *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool invalid(validation *v, const json_path *at, const char *fmt, ...)
+{
+    if (!v->err.data)
+        return false;
+    v->err.len = 0;
+    v->err.data[0] = '\0';
+    text_append(&v->err, "at ", 3);
+    append_path(&v->err, at);
+    text_append(&v->err, ": ", 2);
+    va_list ap;
+    va_start(ap, fmt);
+    text_vprintf(&v->err, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool validate_node(validation *v, const schema_node *node, const json_t *instance,
+                          const json_path *at);
+
+/* Runs a subschema without a message (alternatives of anyOf/oneOf/not are
+ * expected to fail; messages are built only when the whole keyword does). */
+static bool matches_quietly(validation *v, const schema_node *node, const json_t *instance,
+                            const json_path *at)
+{
+    validation quiet = {.evaluation_depth = v->evaluation_depth};
+    return validate_node(&quiet, node, instance, at);
+}
+
+/* Appends every alternative's failure to the message: which one was meant
+ * is unknown, so the reader gets all of them. */
+static void explain_alternatives(validation *v, const schema_list *list, const json_t *instance,
+                                 const json_path *at)
+{
+    if (!v->err.data)
+        return;
+    char *detail = malloc(v->err_size);
+    if (!detail)
+        return;
+    for (size_t i = 0; i < list->count && v->err.len + 1 < v->err.size; i++) {
+        validation loud = {.err = text_over(detail, v->err_size), .err_size = v->err_size,
+                           .evaluation_depth = v->evaluation_depth};
+        if (!validate_node(&loud, list->items[i], instance, at))
+            text_printf(&v->err, "%s[%zu] %s", i ? "; " : " ", i, detail);
+    }
+    free(detail);
+}
+
+static bool validate_number(validation *v, const schema_node *node, const json_t *instance,
+                            const json_path *at)
+{
+    char value[40], bound[40];
+    if (node->minimum.present && compare_number_bound(instance, &node->minimum) < 0) {
+        format_number(value, sizeof value, instance);
+        format_bound(bound, sizeof bound, &node->minimum);
+        return invalid(v, at, "%s is less than the minimum %s", value, bound);
+    }
+    if (node->maximum.present && compare_number_bound(instance, &node->maximum) > 0) {
+        format_number(value, sizeof value, instance);
+        format_bound(bound, sizeof bound, &node->maximum);
+        return invalid(v, at, "%s is greater than the maximum %s", value, bound);
+    }
+    if (node->exclusive_minimum.present &&
+        compare_number_bound(instance, &node->exclusive_minimum) <= 0) {
+        format_number(value, sizeof value, instance);
+        format_bound(bound, sizeof bound, &node->exclusive_minimum);
+        return invalid(v, at, "%s is not greater than the exclusive minimum %s", value, bound);
+    }
+    if (node->exclusive_maximum.present &&
+        compare_number_bound(instance, &node->exclusive_maximum) >= 0) {
+        format_number(value, sizeof value, instance);
+        format_bound(bound, sizeof bound, &node->exclusive_maximum);
+        return invalid(v, at, "%s is not less than the exclusive maximum %s", value, bound);
+    }
+    return true;
+}
+
+/* 1 on a match, 0 on none, negative (a PCRE2 error) when matching itself
+ * failed.  Match data is per call: the compiled regex is shared. */
+static int regex_search(const pcre2_code *regex, const char *subject, size_t length)
+{
+    pcre2_match_data *match = pcre2_match_data_create_from_pattern(regex, NULL);
+    if (!match)
+        return PCRE2_ERROR_NOMEMORY;
+    int rc = pcre2_match(regex, (PCRE2_SPTR)subject, length, 0, 0, match, NULL);
+    pcre2_match_data_free(match);
+    return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+}
+
+static const char *regex_failure(int rc, char *out, size_t size)
+{
+    if (pcre2_get_error_message(rc, (PCRE2_UCHAR *)out, size) < 0)
+        snprintf(out, size, "error %d", rc);
+    return out;
+}
+
+static bool validate_string(validation *v, const schema_node *node, const json_t *instance,
+                            const json_path *at)
+{
+    const char *value = json_string_value(instance);
+    size_t bytes = json_string_length(instance);
+    if (node->min_length != ABSENT || node->max_length != ABSENT) {
+        size_t length = utf8_length(value, bytes);
+        if (node->min_length != ABSENT && length < (unsigned long long)node->min_length)
+            return invalid(v, at, "string has %zu characters, fewer than the minimum length %lld",
+                           length, node->min_length);
+        if (node->max_length != ABSENT && length > (unsigned long long)node->max_length)
+            return invalid(v, at, "string has %zu characters, more than the maximum length %lld",
+                           length, node->max_length);
+    }
+    if (node->pattern) {
+        int found = regex_search(node->pattern, value, bytes);
+        char reason[128];
+        if (found < 0)
+            return invalid(v, at, "could not match pattern \"%s\": %s", node->pattern_source,
+                           regex_failure(found, reason, sizeof reason));
+        if (!found)
+            return invalid(v, at, "does not match pattern \"%s\"", node->pattern_source);
+    }
+    return true;
+}
+
+static bool validate_array(validation *v, const schema_node *node, const json_t *instance,
+                           const json_path *at)
+{
+    size_t size = json_array_size(instance);
+    if (node->min_items != ABSENT && size < (unsigned long long)node->min_items)
+        return invalid(v, at, "array has %zu items, fewer than the minimum %lld", size,
+                       node->min_items);
+    if (node->max_items != ABSENT && size > (unsigned long long)node->max_items)
+        return invalid(v, at, "array has %zu items, more than the maximum %lld", size,
+                       node->max_items);
+    if (node->unique_items)
+        for (size_t i = 0; i < size; i++)
+            for (size_t j = i + 1; j < size; j++)
+                if (schema_equal(json_array_get(instance, i), json_array_get(instance, j)))
+                    return invalid(v, at, "items %zu and %zu are equal; items must be unique", i,
+                                   j);
+    for (size_t i = 0; i < size; i++) {
+        const schema_node *item_schema =
+            i < node->prefix_item_count ? node->prefix_items[i] : node->items;
+        if (!item_schema)
+            continue;
+        json_path item = path_index(at, i);
+        if (!validate_node(v, item_schema, json_array_get(instance, i), &item))
+            return false;
+    }
+    return true;
+}
+
+static bool validate_object(validation *v, const schema_node *node, const json_t *instance,
+                            const json_path *at)
+{
+    size_t size = json_object_size(instance);
+    if (node->min_properties != ABSENT && size < (unsigned long long)node->min_properties)
+        return invalid(v, at, "object has %zu properties, fewer than the minimum %lld", size,
+                       node->min_properties);
+    if (node->max_properties != ABSENT && size > (unsigned long long)node->max_properties)
+        return invalid(v, at, "object has %zu properties, more than the maximum %lld", size,
+                       node->max_properties);
+    for (size_t i = 0; i < node->required_count; i++)
+        if (!json_object_get(instance, node->required[i]))
+            return invalid(v, at, "missing required property \"%s\"", node->required[i]);
+
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)instance, key, value) {
+        json_path member = path_key(at, key);
+        bool described = false;
+        for (size_t i = 0; i < node->property_count; i++) {
+            if (strcmp(node->properties[i].name, key) != 0)
+                continue;
+            described = true;
+            if (!validate_node(v, node->properties[i].schema, value, &member))
+                return false;
+        }
+        for (size_t i = 0; i < node->pattern_property_count; i++) {
+            const pattern_schema *entry = &node->pattern_properties[i];
+            int found = regex_search(entry->regex, key, strlen(key));
+            char reason[128];
+            if (found < 0)
+                return invalid(v, &member, "could not match property name against \"%s\": %s",
+                               entry->source, regex_failure(found, reason, sizeof reason));
+            if (!found)
+                continue;
+            described = true;
+            if (!validate_node(v, entry->schema, value, &member))
+                return false;
+        }
+        if (described || !node->additional_properties)
+            continue;
+        const schema_node *additional = node->additional_properties;
+        if (additional->is_boolean && !additional->boolean_value)
+            return invalid(v, at, "unexpected property \"%s\" (additional properties are not allowed)",
+                           key);
+        if (!validate_node(v, additional, value, &member))
+            return false;
+    }
+    return true;
+}
+
+static bool validate_node(validation *v, const schema_node *node, const json_t *instance,
+                          const json_path *at)
+{
+    if (at && at->depth > WC_SCHEMA_MAX_INSTANCE_DEPTH)
+        return invalid(v, at, "value nested deeper than %d levels", WC_SCHEMA_MAX_INSTANCE_DEPTH);
+    if (v->evaluation_depth >= MAX_EVALUATION_DEPTH)
+        return invalid(v, at,
+                       "schema recursion deeper than %d levels (a $ref cycle that never "
+                       "descends into the value?)",
+                       MAX_EVALUATION_DEPTH);
+    if (node->is_boolean)
+        return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
+
+    if (node->types && !has_type(node->types, instance)) {
+        char expected[128];
+        text names = text_over(expected, sizeof expected);
+        size_t named = 0;
+        for (size_t t = 0; t < sizeof type_names / sizeof type_names[0]; t++)
+            if (node->types & type_names[t].bit)
+                text_printf(&names, "%s%s", named++ ? " or " : "", type_names[t].name);
+        const char *got = instance_type_name(instance);
+        if ((node->types & TYPE_INTEGER) && json_is_real(instance))
+            got = "a number with a fractional part";
+        return invalid(v, at, "expected %s, got %s", expected, got);
+    }
+    if (node->enum_values) {
+        bool listed = false;
+        for (size_t i = 0; i < json_array_size(node->enum_values) && !listed; i++)
+            listed = schema_equal(instance, json_array_get(node->enum_values, i));
+        if (!listed)
+            return invalid(v, at, "value is not one of %s", node->enum_text);
+    }
+    if (node->const_value && !schema_equal(instance, node->const_value))
+        return invalid(v, at, "value must be %s", node->const_text);
+
+    bool ok = true;
+    if (json_is_number(instance))
+        ok = validate_number(v, node, instance, at);
+    else if (json_is_string(instance))
+        ok = validate_string(v, node, instance, at);
+    else if (json_is_array(instance))
+        ok = validate_array(v, node, instance, at);
+    else if (json_is_object(instance))
+        ok = validate_object(v, node, instance, at);
+    if (!ok)
+        return false;
+
+    v->evaluation_depth++;
+    for (size_t i = 0; ok && i < node->all_of.count; i++)
+        ok = validate_node(v, node->all_of.items[i], instance, at);
+
+    if (ok && node->any_of.count) {
+        bool any = false;
+        for (size_t i = 0; i < node->any_of.count && !any; i++)
+            any = matches_quietly(v, node->any_of.items[i], instance, at);
+        if (!any) {
+            ok = invalid(v, at, "matches none of the anyOf alternatives:");
+            explain_alternatives(v, &node->any_of, instance, at);
+        }
+    }
+    if (ok && node->one_of.count) {
+        size_t matched = 0, first = 0, second = 0;
+        for (size_t i = 0; i < node->one_of.count && matched < 2; i++) {
+            if (!matches_quietly(v, node->one_of.items[i], instance, at))
+                continue;
+            if (matched++ == 0)
+                first = i;
+            else
+                second = i;
+        }
+        if (matched == 0) {
+            ok = invalid(v, at, "matches none of the oneOf alternatives:");
+            explain_alternatives(v, &node->one_of, instance, at);
+        } else if (matched > 1) {
+            ok = invalid(v, at, "matches oneOf alternatives %zu and %zu; exactly one must match",
+                         first, second);
+        }
+    }
+    if (ok && node->not_schema && matches_quietly(v, node->not_schema, instance, at))
+        ok = invalid(v, at, "must not match the schema in \"not\"");
+    if (ok && node->ref)
+        ok = validate_node(v, node->ref, instance, at);
+    v->evaluation_depth--;
+    return ok;
+}
+
+bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, size_t err_size)
+{
+    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size};
+    if (!s || !instance)
+        return invalid(&v, NULL, "no %s", s ? "value" : "schema");
+    return validate_node(&v, s->root, instance, NULL);
+}

@@ -1,0 +1,514 @@
+/* test_schema.c -- the JSON Schema validator: every keyword passing and
+ * failing, the messages (with the failing value's path), recursion through
+ * $ref, schemas refused at compile time, and the limits. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/schema.h"
+
+static int failures, checks;
+
+static json_t *parse(const char *text)
+{
+    json_error_t error;
+    json_t *value = json_loads(text, JSON_DECODE_ANY, &error);
+    if (!value) {
+        failures++;
+        fprintf(stderr, "FAIL test bug: cannot parse %s: %s\n", text, error.text);
+    }
+    return value;
+}
+
+static wc_schema *compile_text(const char *schema_text)
+{
+    json_t *schema = parse(schema_text);
+    if (!schema)
+        return NULL;
+    char err[512];
+    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    json_decref(schema); /* the compiled schema must not need it */
+    if (!compiled) {
+        failures++;
+        fprintf(stderr, "FAIL schema %s refused: %s\n", schema_text, err);
+    }
+    return compiled;
+}
+
+/* want_message NULL: the instance must be valid; otherwise the exact
+ * message expected. */
+static void check_instance(const wc_schema *compiled, const char *schema_text,
+                           const json_t *instance, const char *instance_text,
+                           const char *want_message)
+{
+    checks++;
+    char err[1024] = "";
+    bool valid = wc_schema_validate(compiled, instance, err, sizeof err);
+    bool quiet_valid = wc_schema_validate(compiled, instance, NULL, 0);
+    if (valid != quiet_valid) {
+        failures++;
+        fprintf(stderr, "FAIL %s on %s: verdict differs without a message buffer\n",
+                schema_text, instance_text);
+    }
+    if (!want_message && !valid) {
+        failures++;
+        fprintf(stderr, "FAIL %s on %s: want valid, got: %s\n", schema_text, instance_text, err);
+    } else if (want_message && valid) {
+        failures++;
+        fprintf(stderr, "FAIL %s on %s: want \"%s\", got valid\n", schema_text, instance_text,
+                want_message);
+    } else if (want_message && strcmp(err, want_message) != 0) {
+        failures++;
+        fprintf(stderr, "FAIL %s on %s:\n  want: %s\n  got:  %s\n", schema_text, instance_text,
+                want_message, err);
+    }
+}
+
+static void check(const char *schema_text, const char *instance_text, const char *want_message)
+{
+    wc_schema *compiled = compile_text(schema_text);
+    json_t *instance = parse(instance_text);
+    if (compiled && instance)
+        check_instance(compiled, schema_text, instance, instance_text, want_message);
+    json_decref(instance);
+    wc_schema_free(compiled);
+}
+
+#define valid(schema, instance) check(schema, instance, NULL)
+#define invalid(schema, instance, message) check(schema, instance, message)
+
+/* The schema must be refused with a message containing want_fragment. */
+static void refused(const char *schema_text, const char *want_fragment)
+{
+    json_t *schema = parse(schema_text);
+    if (!schema)
+        return;
+    checks++;
+    char err[512] = "";
+    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    if (compiled) {
+        failures++;
+        fprintf(stderr, "FAIL schema %s accepted, want error \"%s\"\n", schema_text, want_fragment);
+    } else if (!strstr(err, want_fragment)) {
+        failures++;
+        fprintf(stderr, "FAIL schema %s:\n  want error containing: %s\n  got: %s\n", schema_text,
+                want_fragment, err);
+    }
+    wc_schema_free(compiled);
+    json_decref(schema);
+}
+
+static void test_types(void)
+{
+    valid("{\"type\": \"string\"}", "\"x\"");
+    invalid("{\"type\": \"string\"}", "5", "at /: expected string, got integer");
+    valid("{\"type\": [\"string\", \"null\"]}", "null");
+    invalid("{\"type\": [\"string\", \"null\"]}", "true", "at /: expected null or string, got boolean");
+    valid("{\"type\": \"integer\"}", "1");
+    valid("{\"type\": \"integer\"}", "1.0"); /* no fractional part */
+    valid("{\"type\": \"integer\"}", "-0.0");
+    invalid("{\"type\": \"integer\"}", "1.5",
+            "at /: expected integer, got a number with a fractional part");
+    invalid("{\"type\": \"integer\"}", "\"1\"", "at /: expected integer, got string");
+    valid("{\"type\": \"number\"}", "1");
+    valid("{\"type\": \"number\"}", "1e300");
+    invalid("{\"type\": \"number\"}", "[]", "at /: expected number, got array");
+    valid("{\"type\": \"boolean\"}", "false");
+    valid("{\"type\": \"object\"}", "{}");
+    valid("{\"type\": \"array\"}", "[]");
+    invalid("{\"type\": \"null\"}", "{}", "at /: expected null, got object");
+    valid("{}", "{\"anything\": [1, 2]}");
+    valid("true", "42");
+    invalid("false", "42", "at /: no value is allowed here (schema is false)");
+}
+
+static void test_objects(void)
+{
+    const char *order = "{\"type\": \"object\", \"required\": [\"sku\", \"qty\"],"
+                        " \"properties\": {\"sku\": {\"type\": \"string\"},"
+                        "  \"qty\": {\"type\": \"integer\", \"minimum\": 1},"
+                        "  \"items\": {\"type\": \"array\", \"items\": {\"type\": \"object\","
+                        "    \"properties\": {\"price\": {\"type\": \"number\"}}}}},"
+                        " \"additionalProperties\": false}";
+    valid(order, "{\"sku\": \"a\", \"qty\": 2}");
+    valid(order, "{\"sku\": \"a\", \"qty\": 2, \"items\": [{\"price\": 1}, {\"price\": 2.5}]}");
+    invalid(order, "{\"qty\": 2}", "at /: missing required property \"sku\"");
+    invalid(order, "{\"sku\": \"a\", \"qty\": 0}", "at /qty: 0 is less than the minimum 1");
+    invalid(order, "{\"sku\": \"a\", \"qty\": 1, \"items\": [{}, {}, {\"price\": \"9\"}]}",
+            "at /items/2/price: expected number, got string");
+    invalid(order, "{\"sku\": \"a\", \"qty\": 1, \"colour\": \"red\"}",
+            "at /: unexpected property \"colour\" (additional properties are not allowed)");
+
+    /* additionalProperties as a schema; keys escaped in the path */
+    const char *map = "{\"additionalProperties\": {\"type\": \"integer\"}}";
+    valid(map, "{\"a\": 1, \"b\": 2}");
+    invalid(map, "{\"a/b~c\": \"x\"}", "at /a~1b~0c: expected integer, got string");
+
+    /* patternProperties count as described for additionalProperties */
+    const char *patterned = "{\"patternProperties\": {\"^x-\": {\"type\": \"string\"}},"
+                            " \"additionalProperties\": false}";
+    valid(patterned, "{\"x-a\": \"1\"}");
+    invalid(patterned, "{\"x-a\": 1}", "at /x-a: expected string, got integer");
+    invalid(patterned, "{\"y\": 1}",
+            "at /: unexpected property \"y\" (additional properties are not allowed)");
+
+    valid("{\"minProperties\": 1, \"maxProperties\": 2}", "{\"a\": 1}");
+    invalid("{\"minProperties\": 1}", "{}", "at /: object has 0 properties, fewer than the minimum 1");
+    invalid("{\"maxProperties\": 1}", "{\"a\": 1, \"b\": 2}",
+            "at /: object has 2 properties, more than the maximum 1");
+    /* object keywords ignore other types */
+    valid("{\"required\": [\"a\"], \"minProperties\": 3}", "\"not an object\"");
+}
+
+static void test_arrays(void)
+{
+    const char *list = "{\"items\": {\"type\": \"string\"}, \"minItems\": 1, \"maxItems\": 3}";
+    valid(list, "[\"a\", \"b\"]");
+    invalid(list, "[]", "at /: array has 0 items, fewer than the minimum 1");
+    invalid(list, "[\"a\", \"b\", \"c\", \"d\"]", "at /: array has 4 items, more than the maximum 3");
+    invalid(list, "[\"a\", 2]", "at /1: expected string, got integer");
+
+    const char *tuple = "{\"prefixItems\": [{\"type\": \"string\"}, {\"type\": \"integer\"}],"
+                        " \"items\": {\"type\": \"boolean\"}}";
+    valid(tuple, "[\"a\", 1, true, false]");
+    valid(tuple, "[\"a\"]");
+    invalid(tuple, "[1]", "at /0: expected string, got integer");
+    invalid(tuple, "[\"a\", 1, 2]", "at /2: expected boolean, got integer");
+    invalid("{\"prefixItems\": [{}], \"items\": false}", "[1, 2]",
+            "at /1: no value is allowed here (schema is false)");
+
+    valid("{\"uniqueItems\": true}", "[1, \"1\", [1], {\"a\": 1}, {\"a\": 2}]");
+    invalid("{\"uniqueItems\": true}", "[1, 2, 1.0]",
+            "at /: items 0 and 2 are equal; items must be unique");
+    invalid("{\"uniqueItems\": true}", "[{\"a\": [1, 2]}, {\"a\": [1, 2.0]}]",
+            "at /: items 0 and 1 are equal; items must be unique");
+    valid("{\"uniqueItems\": false}", "[1, 1]");
+}
+
+static void test_values(void)
+{
+    const char *colours = "{\"enum\": [\"red\", \"green\", 3, null, {\"a\": [1]}]}";
+    valid(colours, "\"red\"");
+    valid(colours, "null");
+    valid(colours, "3.0");
+    valid(colours, "{\"a\": [1.0]}");
+    invalid(colours, "\"blue\"",
+            "at /: value is not one of [\"red\",\"green\",3,null,{\"a\":[1]}]");
+    invalid(colours, "false", "at /: value is not one of [\"red\",\"green\",3,null,{\"a\":[1]}]");
+
+    valid("{\"const\": 1}", "1.0");
+    valid("{\"const\": {\"k\": [true, null]}}", "{\"k\": [true, null]}");
+    invalid("{\"const\": \"v1\"}", "\"v2\"", "at /: value must be \"v1\"");
+    invalid("{\"const\": null}", "0", "at /: value must be null");
+    invalid("{\"const\": 1}", "true", "at /: value must be 1");
+}
+
+static void test_numbers(void)
+{
+    valid("{\"minimum\": 1, \"maximum\": 10}", "1");
+    valid("{\"minimum\": 1, \"maximum\": 10}", "10.0");
+    invalid("{\"maximum\": 10}", "10.5", "at /: 10.5 is greater than the maximum 10");
+    invalid("{\"minimum\": 0.1}", "0.05", "at /: 0.05 is less than the minimum 0.1");
+    valid("{\"exclusiveMinimum\": 0, \"exclusiveMaximum\": 1}", "0.5");
+    invalid("{\"exclusiveMinimum\": 0}", "0", "at /: 0 is not greater than the exclusive minimum 0");
+    invalid("{\"exclusiveMaximum\": 1}", "1.0",
+            "at /: 1 is not less than the exclusive maximum 1");
+    /* numeric keywords ignore other types */
+    valid("{\"minimum\": 5}", "\"3\"");
+
+    /* big numbers compare exactly: 2^53 + 1 is above 2^53 as a double */
+    invalid("{\"maximum\": 9007199254740992.0}", "9007199254740993",
+            "at /: 9007199254740993 is greater than the maximum 9007199254740992");
+    valid("{\"maximum\": 9007199254740992.0}", "9007199254740992");
+    valid("{\"minimum\": -9223372036854775808}", "-9223372036854775808");
+    valid("{\"maximum\": 9223372036854775807}", "9223372036854775807");
+    invalid("{\"maximum\": 1e300}", "1e301", "at /: 1e+301 is greater than the maximum 1e+300");
+    invalid("{\"minimum\": 1e19}", "9223372036854775807",
+            "at /: 9223372036854775807 is less than the minimum 1e+19");
+    valid("{\"maximum\": 1e19}", "9223372036854775807");
+    valid("{\"type\": \"integer\"}", "1e300"); /* integral, even if huge */
+    valid("{\"exclusiveMaximum\": 9007199254740993}", "9007199254740992.0");
+    invalid("{\"exclusiveMaximum\": 9007199254740992}", "9007199254740992.0",
+            "at /: 9007199254740992 is not less than the exclusive maximum 9007199254740992");
+}
+
+static void test_strings(void)
+{
+    valid("{\"minLength\": 2, \"maxLength\": 3}", "\"ab\"");
+    invalid("{\"minLength\": 3}", "\"ab\"",
+            "at /: string has 2 characters, fewer than the minimum length 3");
+    invalid("{\"maxLength\": 3}", "\"abcd\"",
+            "at /: string has 4 characters, more than the maximum length 3");
+    /* code points, not bytes: "héllo" is 6 bytes, "日本語" 9, an emoji 4 */
+    valid("{\"maxLength\": 5}", "\"h\\u00e9llo\"");
+    valid("{\"minLength\": 3, \"maxLength\": 3}", "\"日本語\"");
+    valid("{\"maxLength\": 1}", "\"\\ud83d\\ude00\"");
+    invalid("{\"maxLength\": 2}", "\"日本語\"",
+            "at /: string has 3 characters, more than the maximum length 2");
+
+    const char *lower = "{\"properties\": {\"name\": {\"pattern\": \"^[a-z]+$\"}}}";
+    valid(lower, "{\"name\": \"abc\"}");
+    invalid(lower, "{\"name\": \"aBc\"}", "at /name: does not match pattern \"^[a-z]+$\"");
+    /* unanchored search, as the specification says */
+    valid("{\"pattern\": \"b+\"}", "\"aaabbbccc\"");
+    invalid("{\"pattern\": \"b+\"}", "\"aaa\"", "at /: does not match pattern \"b+\"");
+    /* UTF mode: "." is one code point */
+    valid("{\"pattern\": \"^.$\"}", "\"\\u00e9\"");
+    valid("{\"pattern\": \"^\\\\p{L}+$\"}", "\"日本\"");
+}
+
+static void test_combinators(void)
+{
+    const char *any = "{\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"integer\", \"minimum\": 0}]}";
+    valid(any, "\"x\"");
+    valid(any, "3");
+    invalid(any, "-1",
+            "at /: matches none of the anyOf alternatives: [0] at /: expected string, got "
+            "integer; [1] at /: -1 is less than the minimum 0");
+
+    const char *one = "{\"oneOf\": [{\"type\": \"integer\"}, {\"minimum\": 2}]}";
+    valid(one, "1");
+    valid(one, "2.5");
+    invalid(one, "3", "at /: matches oneOf alternatives 0 and 1; exactly one must match");
+    invalid(one, "1.5",
+            "at /: matches none of the oneOf alternatives: [0] at /: expected integer, got a "
+            "number with a fractional part; [1] at /: 1.5 is less than the minimum 2");
+
+    const char *all = "{\"allOf\": [{\"type\": \"string\"}, {\"maxLength\": 2}]}";
+    valid(all, "\"ab\"");
+    invalid(all, "\"abc\"", "at /: string has 3 characters, more than the maximum length 2");
+
+    valid("{\"not\": {\"type\": \"null\"}}", "0");
+    invalid("{\"not\": {\"type\": \"null\"}}", "null", "at /: must not match the schema in \"not\"");
+    /* failures inside alternatives keep their deeper paths */
+    invalid("{\"anyOf\": [{\"properties\": {\"a\": {\"type\": \"string\"}}}]}", "{\"a\": 1}",
+            "at /: matches none of the anyOf alternatives: [0] at /a: expected string, got integer");
+}
+
+static void test_refs(void)
+{
+    /* a tree: recursion through $ref */
+    const char *tree = "{\"$ref\": \"#/$defs/node\", \"$defs\": {\"node\": {\"type\": \"object\","
+                       " \"required\": [\"value\"],"
+                       " \"properties\": {\"value\": {\"type\": \"integer\"},"
+                       "  \"children\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/$defs/node\"}}},"
+                       " \"additionalProperties\": false}}}";
+    valid(tree, "{\"value\": 1, \"children\": [{\"value\": 2}, {\"value\": 3, \"children\": "
+                "[{\"value\": 4, \"children\": []}]}]}");
+    invalid(tree, "{\"value\": 1, \"children\": [{\"value\": 2}, {\"value\": 3, \"children\": "
+                  "[{\"value\": \"4\"}]}]}",
+            "at /children/1/children/0/value: expected integer, got string");
+    invalid(tree, "{\"value\": 1, \"children\": [{}]}",
+            "at /children/0: missing required property \"value\"");
+
+    /* "#" is the root; pointers are escaped and percent-encoded */
+    const char *list = "{\"anyOf\": [{\"type\": \"null\"}, {\"type\": \"array\", \"items\": {\"$ref\": \"#\"}}]}";
+    valid(list, "[[], [null, [[]]]]");
+    invalid(list, "[[1]]",
+            "at /: matches none of the anyOf alternatives: [0] at /: expected null, got array; "
+            "[1] at /0: matches none of the anyOf alternatives: [0] at /0: expected null, got "
+            "array; [1] at /0/0: matches none of the anyOf alternatives: [0] at /0/0: expected "
+            "null, got integer; [1] at /0/0: expected array, got integer");
+    valid("{\"$defs\": {\"a/b\": {\"type\": \"string\"}}, \"$ref\": \"#/$defs/a~1b\"}", "\"s\"");
+    invalid("{\"$defs\": {\"a b\": {\"type\": \"string\"}}, \"$ref\": \"#/$defs/a%20b\"}", "1",
+            "at /: expected string, got integer");
+    valid("{\"prefixItems\": [{\"type\": \"string\"}], \"items\": {\"$ref\": \"#/prefixItems/0\"}}",
+          "[\"a\", \"b\"]");
+    /* $ref applies alongside its siblings (2020-12) */
+    invalid("{\"$defs\": {\"s\": {\"type\": \"string\"}}, \"$ref\": \"#/$defs/s\", \"maxLength\": 1}",
+            "\"ab\"", "at /: string has 2 characters, more than the maximum length 1");
+
+    /* a cycle that never descends into the value stops instead of
+     * exhausting the stack */
+    json_t *cycle_schema = parse("{\"$ref\": \"#\"}");
+    char err[256];
+    wc_schema *cycle = wc_schema_compile(cycle_schema, err, sizeof err);
+    json_decref(cycle_schema);
+    if (!cycle) {
+        failures++;
+        fprintf(stderr, "FAIL cycle schema refused: %s\n", err);
+    } else {
+        if (wc_schema_validate(cycle, json_true(), err, sizeof err) ||
+            !strstr(err, "schema recursion deeper than")) {
+            failures++;
+            fprintf(stderr, "FAIL ref cycle: %s\n", err);
+        }
+        wc_schema_free(cycle);
+    }
+}
+
+static void test_refused_schemas(void)
+{
+    refused("42", "at #: a schema must be an object or a boolean, not integer");
+    refused("{\"type\": \"int\"}", "at #/type: unknown type \"int\"");
+    refused("{\"type\": [\"string\", 3]}", "at #/type/1: type names are strings");
+    refused("{\"type\": []}", "at #/type: must be a type name or a non-empty array of them");
+    refused("{\"properties\": {\"a\": {\"pattern\": \"(abc\"}}}",
+            "at #/properties/a/pattern: invalid regular expression \"(abc\" at offset 4: "
+            "missing closing parenthesis");
+    refused("{\"patternProperties\": {\"[\": {}}}",
+            "at #/patternProperties/[: invalid regular expression \"[\" at offset 1");
+    refused("{\"$ref\": \"https://example.com/s.json\"}",
+            "at #/$ref: $ref \"https://example.com/s.json\" is not supported: only local");
+    refused("{\"$ref\": \"#/$defs/missing\", \"$defs\": {}}",
+            "at #/$ref: $ref \"#/$defs/missing\" does not point to anything in this schema");
+    refused("{\"$ref\": \"#node\"}", "anchors are not supported");
+    refused("{\"$ref\": \"#/$defs/a%2\", \"$defs\": {}}", "does not point to anything");
+    refused("{\"$ref\": \"#/$defs/a~2\", \"$defs\": {}}", "does not point to anything");
+    refused("{\"$ref\": \"#/$defs/n\", \"$defs\": {\"n\": {\"minimum\": \"1\"}}}",
+            "at #/$defs/n/minimum: must be a number");
+    refused("{\"$defs\": {\"unused\": {\"maxLength\": -1}}}",
+            "at #/$defs/unused/maxLength: must be a non-negative integer");
+    refused("{\"$ref\": \"#/$defs/n\", \"$defs\": {\"n\": 7}}",
+            "at #/$defs/n: a schema must be an object or a boolean, not integer");
+    refused("{\"items\": [{}, {}]}", "at #/items: must be a schema; JSON Schema 2020-12 writes "
+                                     "tuples as \"prefixItems\"");
+    refused("{\"anyOf\": []}", "at #/anyOf: must be a non-empty array of schemas");
+    refused("{\"allOf\": [{}, \"x\"]}", "at #/allOf/1: a schema must be an object or a boolean");
+    refused("{\"required\": \"a\"}", "at #/required: must be an array of property names");
+    refused("{\"exclusiveMinimum\": true}", "at #/exclusiveMinimum: must be a number");
+    refused("{\"minItems\": 1.5}", "at #/minItems: must be a non-negative integer");
+    refused("{\"uniqueItems\": 1}", "at #/uniqueItems: must be true or false");
+    refused("{\"enum\": 1}", "at #/enum: must be an array of values");
+    refused("{\"not\": null}", "at #/not: a schema must be an object or a boolean, not null");
+
+    /* annotations and unknown keywords are accepted and ignored; counts may
+     * be written 2.0 */
+    valid("{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"$id\": \"x\","
+          " \"title\": \"t\", \"description\": \"d\", \"default\": 1, \"examples\": [1],"
+          " \"$comment\": \"c\", \"x-vendor\": {\"type\": 5}, \"format\": \"email\","
+          " \"minLength\": 2.0}",
+          "\"ab\"");
+}
+
+static void test_nesting_limit(void)
+{
+    /* a chain of arrays deeper than the limit, built by hand because
+     * json_loads has its own depth limit */
+    wc_schema *anything = compile_text("{\"items\": {\"$ref\": \"#\"}}");
+    json_t *innermost = json_array();
+    json_t *value = innermost;
+    for (int depth = 0; depth < WC_SCHEMA_MAX_INSTANCE_DEPTH + 10; depth++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, value);
+        value = outer;
+    }
+    char err[2048];
+    if (anything && (wc_schema_validate(anything, value, err, sizeof err) ||
+                     !strstr(err, "value nested deeper than 256 levels") ||
+                     strncmp(err, "at /0/0/0/", 10) != 0)) {
+        failures++;
+        fprintf(stderr, "FAIL deep nesting: %s\n", err);
+    }
+    json_decref(value);
+
+    /* exactly at the limit is fine */
+    value = json_array();
+    for (int depth = 0; depth < WC_SCHEMA_MAX_INSTANCE_DEPTH - 1; depth++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, value);
+        value = outer;
+    }
+    if (anything && !wc_schema_validate(anything, value, err, sizeof err)) {
+        failures++;
+        fprintf(stderr, "FAIL nesting at the limit: %s\n", err);
+    }
+    json_decref(value);
+    wc_schema_free(anything);
+}
+
+static void test_small_buffers(void)
+{
+    /* a message longer than the buffer is cut, still terminated */
+    wc_schema *compiled = compile_text("{\"properties\": {\"a\": {\"type\": \"string\"}}}");
+    json_t *instance = parse("{\"a\": 1}");
+    char err[8];
+    memset(err, 'x', sizeof err);
+    if (compiled && instance &&
+        (wc_schema_validate(compiled, instance, err, sizeof err) || strcmp(err, "at /a: ") != 0)) {
+        failures++;
+        fprintf(stderr, "FAIL small buffer: \"%.8s\"\n", err);
+    }
+    json_decref(instance);
+    wc_schema_free(compiled);
+}
+
+/* One compiled schema shared by several threads at once (patterns use
+ * per-call match data); every thread must see every verdict right. */
+typedef struct {
+    const wc_schema *schema;
+    json_t *good, *bad;
+    int wrong;
+} shared_use;
+
+static void *validate_repeatedly(void *arg)
+{
+    shared_use *use = arg;
+    char err[256];
+    for (int i = 0; i < 2000; i++) {
+        if (!wc_schema_validate(use->schema, use->good, err, sizeof err))
+            use->wrong++;
+        if (wc_schema_validate(use->schema, use->bad, err, sizeof err) ||
+            strcmp(err, "at /tags/1: does not match pattern \"^[a-z]+$\"") != 0)
+            use->wrong++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    wc_schema *compiled = compile_text(
+        "{\"properties\": {\"tags\": {\"items\": {\"pattern\": \"^[a-z]+$\"}}}}");
+    json_t *good = parse("{\"tags\": [\"a\", \"bc\"]}");
+    json_t *bad = parse("{\"tags\": [\"a\", \"B\"]}");
+    if (!compiled || !good || !bad)
+        goto done;
+    enum { THREADS = 4 };
+    pthread_t threads[THREADS];
+    shared_use uses[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        uses[t] = (shared_use){compiled, good, bad, 0};
+        if (pthread_create(&threads[t], NULL, validate_repeatedly, &uses[t]) != 0) {
+            failures++;
+            fprintf(stderr, "FAIL cannot start thread\n");
+            uses[t].schema = NULL;
+        }
+    }
+    for (int t = 0; t < THREADS; t++) {
+        if (!uses[t].schema)
+            continue;
+        pthread_join(threads[t], NULL);
+        checks++;
+        if (uses[t].wrong) {
+            failures++;
+            fprintf(stderr, "FAIL thread %d: %d wrong verdicts\n", t, uses[t].wrong);
+        }
+    }
+done:
+    json_decref(good);
+    json_decref(bad);
+    wc_schema_free(compiled);
+}
+
+int main(void)
+{
+    test_types();
+    test_objects();
+    test_arrays();
+    test_values();
+    test_numbers();
+    test_strings();
+    test_combinators();
+    test_refs();
+    test_refused_schemas();
+    test_nesting_limit();
+    test_small_buffers();
+    test_threads();
+    if (failures) {
+        fprintf(stderr, "test_schema: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("test_schema: all %d checks passed\n", checks);
+    return 0;
+}
