@@ -1,0 +1,73 @@
+/* wasmcap.h -- the host functions of module "wasmcap" (native plugin ABI).
+ *
+ * docs/PLUGINS.md is the contract: log, progress, config_get, kv_get/put/
+ * delete/list, http_fetch, sample, elicit, read_response.  Every function
+ * checks the plugin's permissions first; a denial is an error whose message
+ * names the permission to grant in wasmcap.json.
+ *
+ * The bindings are static; each function finds its state through
+ * wc_instance_host_data(caller), which must be a wc_wasmcap_host.  Use one
+ * wc_wasmcap_host per call (per instance), from that call's thread.
+ */
+#ifndef WC_HOST_WASMCAP_H
+#define WC_HOST_WASMCAP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "plugin/call.h"
+#include "store/kv.h"
+#include "util/buf.h"
+
+/* Error codes returned to the guest (docs/PLUGINS.md). */
+#define WC_HOST_ENOTFOUND (-1)
+#define WC_HOST_EDENIED (-2)
+#define WC_HOST_EINVAL (-3)
+#define WC_HOST_ETOOLARGE (-4)
+#define WC_HOST_EFAILED (-5)
+#define WC_HOST_ENOTSUP (-6)
+#define WC_HOST_ECANCELLED (-7)
+
+/* What the config grants one plugin.  Deny by default: a zeroed struct
+ * grants nothing (limits then take their defaults). */
+typedef struct wc_permissions {
+    char **allowed_hosts;   /* host names or "*.example.com"; http_fetch only to these */
+    size_t n_allowed_hosts;
+    char **env;             /* "KEY=VALUE" strings the guest sees through WASI */
+    size_t n_env;
+    char *kv_namespace;     /* NULL: no kv */
+    json_t *config;         /* object of string values for config_get; NULL: none */
+    bool sampling, elicitation;
+    uint64_t memory_limit;  /* bytes; 0: 64 MiB */
+    uint32_t timeout_ms;    /* 0: 10,000 */
+    size_t max_output_bytes; /* 0: 1 MiB */
+} wc_permissions;
+
+#define WC_DEFAULT_MEMORY_LIMIT (64ull << 20)
+#define WC_DEFAULT_TIMEOUT_MS 10000u
+#define WC_DEFAULT_MAX_OUTPUT (1u << 20)
+
+/* Per-call state of the host functions. */
+typedef struct wc_wasmcap_host {
+    const char *plugin;          /* the plugin's name, for logs and messages */
+    const wc_permissions *perms;
+    wc_kv *kv;                   /* NULL: no store (kv calls fail with EFAILED) */
+    wc_call *call;               /* the client side and cancellation; never NULL */
+    wc_buf response;             /* the response slot */
+} wc_wasmcap_host;
+
+void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
+                          const wc_permissions *perms, wc_kv *kv, wc_call *call);
+void wc_wasmcap_host_destroy(wc_wasmcap_host *host);
+
+/* The import bindings of module "wasmcap" (static; env unused). */
+size_t wc_wasmcap_bindings(const wc_import_binding **out);
+
+/* True when `host` (a URL's host name, lower case) matches an allowed
+ * pattern: exact, or "*.suffix" for any subdomain of suffix. */
+bool wc_host_allowed(const wc_permissions *perms, const char *host);
+
+#endif

@@ -1,0 +1,109 @@
+/* call.c -- a running plugin call: client hooks and cancellation. */
+#include "plugin/call.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "util/log.h"
+
+struct wc_call {
+    wc_call_client client;
+    atomic_bool cancelled;
+    pthread_mutex_t lock; /* guards instance and wasi against a concurrent cancel */
+    wc_instance *instance;
+    wc_wasi *wasi;
+};
+
+static const wc_call_client no_client = {.min_log_level = 8};
+
+wc_call *wc_call_new(const wc_call_client *client)
+{
+    wc_call *call = calloc(1, sizeof *call);
+    if (!call)
+        return NULL;
+    call->client = client ? *client : no_client;
+    atomic_init(&call->cancelled, false);
+    pthread_mutex_init(&call->lock, NULL);
+    return call;
+}
+
+void wc_call_free(wc_call *call)
+{
+    if (!call)
+        return;
+    pthread_mutex_destroy(&call->lock);
+    free(call);
+}
+
+const wc_call_client *wc_call_get_client(const wc_call *call)
+{
+    return &call->client;
+}
+
+void wc_call_cancel(wc_call *call)
+{
+    atomic_store(&call->cancelled, true);
+    pthread_mutex_lock(&call->lock);
+    if (call->instance)
+        wc_instance_interrupt(call->instance);
+    if (call->wasi)
+        wc_wasi_interrupt(call->wasi);
+    pthread_mutex_unlock(&call->lock);
+}
+
+bool wc_call_cancelled(const wc_call *call)
+{
+    return atomic_load(&call->cancelled);
+}
+
+void wc_call_attach(wc_call *call, wc_instance *instance, wc_wasi *wasi)
+{
+    pthread_mutex_lock(&call->lock);
+    call->instance = instance;
+    call->wasi = wasi;
+    pthread_mutex_unlock(&call->lock);
+    /* A cancel that came before the attach found nothing to interrupt. */
+    if (atomic_load(&call->cancelled)) {
+        wc_instance_interrupt(instance);
+        if (wasi)
+            wc_wasi_interrupt(wasi);
+    }
+}
+
+void wc_call_detach(wc_call *call)
+{
+    pthread_mutex_lock(&call->lock);
+    call->instance = NULL;
+    call->wasi = NULL;
+    pthread_mutex_unlock(&call->lock);
+}
+
+void wc_call_progress(wc_call *call, double progress, double total, const char *message)
+{
+    const wc_call_client *c = &call->client;
+    if (!c->notify || !c->progress_token)
+        return;
+    json_t *params = json_pack("{s:O,s:f}", "progressToken", c->progress_token, "progress", progress);
+    if (!params)
+        return;
+    if (total > 0)
+        json_object_set_new(params, "total", json_real(total));
+    if (message)
+        json_object_set_new(params, "message", json_string(message));
+    c->notify(c->ctx, "notifications/progress", params);
+}
+
+void wc_call_log(wc_call *call, int level, const char *logger, const char *message)
+{
+    const wc_call_client *c = &call->client;
+    if (!c->notify || level < c->min_log_level || level > 7)
+        return;
+    json_t *params = json_pack("{s:s,s:s}", "level", wc_log_level_name((wc_log_level)level),
+                               "data", message);
+    if (!params)
+        return;
+    if (logger)
+        json_object_set_new(params, "logger", json_string(logger));
+    c->notify(c->ctx, "notifications/message", params);
+}

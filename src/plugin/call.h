@@ -1,0 +1,59 @@
+/* call.h -- one running plugin call, as the protocol layer sees it.
+ *
+ * A wc_call carries what a call may need of the client that asked for it
+ * (notifications, requests such as sampling, the progress token, the log
+ * level) and lets another thread cancel it.  The protocol layer creates one
+ * per request; the plugin layer attaches the instance it runs, so that a
+ * cancellation interrupts running Wasm code and wakes a sleeping guest.
+ *
+ * Thread safety: wc_call_cancel and wc_call_cancelled from any thread; the
+ * rest from the thread that runs the call.
+ */
+#ifndef WC_PLUGIN_CALL_H
+#define WC_PLUGIN_CALL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "engine/engine.h"
+#include "host/wasi.h"
+
+/* How a call reaches its client.  All callbacks may be NULL (no client, as
+ * in `wasmcap call`); they are called from the call's own thread. */
+typedef struct wc_call_client {
+    void *ctx;
+    /* Sends a notification; params is stolen. */
+    void (*notify)(void *ctx, const char *method, json_t *params);
+    /* Sends a request and waits up to timeout_ms for the answer.  Returns 0
+     * with *result (owned by the caller), or -1 with a message in err.  It
+     * returns early, with -1, when the call is cancelled. */
+    int (*request)(void *ctx, const char *method, json_t *params, int timeout_ms,
+                   json_t **result, char *err, size_t err_size);
+    bool can_sample, can_elicit; /* the client's declared capabilities */
+    json_t *progress_token;      /* borrowed; NULL when the request had none */
+    int min_log_level;           /* notifications/message at or above it (0 debug .. 7 emergency; 8: none) */
+} wc_call_client;
+
+typedef struct wc_call wc_call;
+
+/* client is copied (its progress_token must outlive the call).  NULL client: none. */
+wc_call *wc_call_new(const wc_call_client *client);
+void wc_call_free(wc_call *call);
+const wc_call_client *wc_call_get_client(const wc_call *call);
+
+/* Any thread: marks the call cancelled and interrupts the attached instance. */
+void wc_call_cancel(wc_call *call);
+bool wc_call_cancelled(const wc_call *call);
+
+/* The plugin layer brackets each instance's run with these; attaching to a
+ * call that is already cancelled interrupts at once.  wasi may be NULL. */
+void wc_call_attach(wc_call *call, wc_instance *instance, wc_wasi *wasi);
+void wc_call_detach(wc_call *call);
+
+/* Convenience for host functions: notifications/progress when the client
+ * gave a token (progress increasing; total <= 0: unknown; message may be
+ * NULL), notifications/message when level >= the client's log level. */
+void wc_call_progress(wc_call *call, double progress, double total, const char *message);
+void wc_call_log(wc_call *call, int level, const char *logger, const char *message);
+
+#endif

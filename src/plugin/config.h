@@ -1,0 +1,53 @@
+/* config.h -- wasmcap.json: the server's settings and its plugins.
+ *
+ * docs/CONFIG.md documents the format.  "${VAR}" in any string is replaced
+ * by the environment variable VAR ("${VAR:-default}" when unset or empty);
+ * an unset variable without a default is an error naming it.  Relative plugin
+ * paths are resolved against the config file's directory.
+ */
+#ifndef WC_PLUGIN_CONFIG_H
+#define WC_PLUGIN_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "host/wasmcap.h"
+
+typedef struct wc_plugin_config {
+    char *name;            /* the key in "plugins" */
+    char *path;            /* absolute or relative to the working directory */
+    char *prefix;          /* tool name prefix; "" for none; default: name */
+    json_t *tool_names;    /* object: manifest tool name -> exposed name; may be NULL */
+    wc_permissions perms;
+} wc_plugin_config;
+
+typedef struct wc_config {
+    char *path;                 /* the file read; NULL for the empty default */
+    wc_plugin_config *plugins;
+    size_t nplugins;
+    /* server */
+    char *server_name;          /* default "wasmcap" */
+    size_t max_message_bytes;   /* one JSON-RPC message; default 4 MiB */
+    unsigned workers;           /* call threads; 0: number of CPUs */
+    unsigned page_size;         /* items per list page; default 100 */
+    int log_level;              /* wc_log_level; default info */
+    /* storage */
+    char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
+    char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
+    wc_tier tier;               /* "auto" (default), "fast", "optimized" */
+} wc_config;
+
+/* Reads and checks `path`.  On error returns -1 with a message naming the
+ * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
+ * permissions.timeout_ms: expected a positive integer"). */
+int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size);
+/* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
+                    char *err, size_t err_size);
+/* An empty config with every default (no plugins). */
+int wc_config_default(wc_config *out, char *err, size_t err_size);
+void wc_config_free(wc_config *config);
+
+#endif

@@ -1,0 +1,69 @@
+/* registry.h -- the capabilities a server offers: every configured plugin,
+ * loaded, with its tools, resources and prompts under their exposed names.
+ *
+ * The protocol layer asks the registry and never sees a plugin or the
+ * engine.  A registry is immutable once built and reference counted, so a
+ * reload builds a new one and swaps it in while calls on the old one finish.
+ * Every function is thread-safe.
+ *
+ * Errors of calls are JSON-RPC error codes (negative) with a message:
+ * WC_RPC_INVALID_PARAMS for an unknown tool or prompt or bad arguments to a
+ * prompt, WC_RPC_RESOURCE_NOT_FOUND for an unknown resource,
+ * WC_RPC_INTERNAL otherwise.  A tool that fails (trap, timeout, invalid
+ * input or output, isError from the plugin) is not an error: it is a result
+ * with "isError": true and a text block saying what happened.
+ */
+#ifndef WC_PLUGIN_REGISTRY_H
+#define WC_PLUGIN_REGISTRY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "plugin/call.h"
+#include "plugin/config.h"
+#include "store/kv.h"
+
+#define WC_RPC_PARSE_ERROR (-32700)
+#define WC_RPC_INVALID_REQUEST (-32600)
+#define WC_RPC_METHOD_NOT_FOUND (-32601)
+#define WC_RPC_INVALID_PARAMS (-32602)
+#define WC_RPC_INTERNAL (-32603)
+#define WC_RPC_RESOURCE_NOT_FOUND (-32002)
+
+typedef struct wc_registry wc_registry;
+
+/* Loads every plugin of config (engine and kv are borrowed and must outlive
+ * the registry; kv may be NULL).  A plugin that fails to load fails the
+ * whole registry, with a message naming it. */
+int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv,
+                    wc_registry **out, char *err, size_t err_size);
+wc_registry *wc_registry_retain(wc_registry *registry);
+void wc_registry_release(wc_registry *registry);
+
+/* Descriptors as MCP lists them (arrays, borrowed, valid while the registry
+ * lives): Tool objects with exposed names, Resource, ResourceTemplate and
+ * Prompt objects. */
+const json_t *wc_registry_tools(const wc_registry *registry);
+const json_t *wc_registry_resource_templates(const wc_registry *registry);
+const json_t *wc_registry_prompts(const wc_registry *registry);
+/* Static resources of the manifests followed by those plugins list
+ * dynamically (wasmcap_list_resources); a new array in *out. */
+int wc_registry_resources(wc_registry *registry, wc_call *call, json_t **out,
+                          char *err, size_t err_size);
+
+/* tools/call: *result is a CallToolResult. */
+int wc_registry_call_tool(wc_registry *registry, const char *name, const json_t *arguments,
+                          wc_call *call, json_t **result, char *err, size_t err_size);
+/* resources/read: *result is a ReadResourceResult. */
+int wc_registry_read_resource(wc_registry *registry, const char *uri, wc_call *call,
+                              json_t **result, char *err, size_t err_size);
+/* prompts/get: *result is a GetPromptResult.  arguments may be NULL. */
+int wc_registry_get_prompt(wc_registry *registry, const char *name, const json_t *arguments,
+                           wc_call *call, json_t **result, char *err, size_t err_size);
+/* completion/complete: params as received; *result is a CompleteResult
+ * ({"completion": {"values": [...], "total": n, "hasMore": b}}). */
+int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *call,
+                         json_t **result, char *err, size_t err_size);
+
+#endif
