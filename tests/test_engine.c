@@ -356,6 +356,50 @@ static void test_imports(wc_engine *engine)
     check_still_works(engine, "link errors");
 }
 
+/* The engine remembers how imports were resolved; later instances linked
+ * against tables with the same layout must still get their own env, and a
+ * table with another layout or signature must be resolved afresh. */
+static const char add_module[] = "env", add_name[] = "add", other_name[] = "other";
+static const char sig_iI[] = "iI", sig_ii[] = "ii", sig_I[] = "I";
+
+static void test_link_hints(wc_engine *engine)
+{
+    wc_module *m = load(engine,
+        "(module (import \"env\" \"add\" (func $add (param i32 i64) (result i64)))"
+        "  (func (export \"go\") (param i32) (result i64) (call $add (local.get 0) (i64.const 1))))");
+    if (!m)
+        return;
+    int calls[3] = {0};
+    wc_error err;
+    for (int round = 0; round < 3; round++) {
+        wc_import_binding table[2] = {
+            WC_HOST_FUNC(add_module, other_name, sig_ii, sig_I, host_add, NULL),
+            WC_HOST_FUNC(add_module, add_name, sig_iI, sig_I, host_add, &calls[round]),
+        };
+        wc_instance *inst;
+        CHECK(wc_instance_new(m, NULL, table, 2, &inst, NULL, &err) == 0, "%s", err.msg);
+        wc_value a[1] = {{.i32 = 2}}, r[1];
+        CHECK(wc_instance_call(inst, "go", a, r, &err) == WC_TRAP_NONE && r[0].i64 == 3, "hinted call");
+        wc_instance_free(inst);
+        CHECK(calls[round] == 1, "round %d reached its own env (%d calls)", round, calls[round]);
+    }
+    /* Same names at another index: found by name. */
+    int moved = 0;
+    wc_import_binding reordered[1] = {WC_HOST_FUNC(add_module, add_name, sig_iI, sig_I, host_add, &moved)};
+    wc_instance *inst;
+    CHECK(wc_instance_new(m, NULL, reordered, 1, &inst, NULL, &err) == 0, "%s", err.msg);
+    wc_value a[1] = {{.i32 = 2}}, r[1];
+    CHECK(inst && wc_instance_call(inst, "go", a, r, &err) == WC_TRAP_NONE && moved == 1, "reordered table");
+    wc_instance_free(inst);
+    /* Same index, another signature: still refused. */
+    wc_import_binding wrong[2] = {
+        WC_HOST_FUNC(add_module, other_name, sig_ii, sig_I, host_add, NULL),
+        WC_HOST_FUNC(add_module, add_name, sig_ii, sig_I, host_add, NULL),
+    };
+    CHECK(wc_instance_new(m, NULL, wrong, 2, &inst, NULL, &err) == WC_ERR_LINK, "changed signature refused");
+    wc_module_release(m);
+}
+
 static void test_hostile_modules(wc_engine *engine)
 {
     wc_module *m;
@@ -599,6 +643,7 @@ int main(void)
     test_memory_limits(engine);
     test_recursion(engine);
     test_imports(engine);
+    test_link_hints(engine);
     test_hostile_modules(engine);
     test_threads(engine);
     test_cycles_stay_flat(engine);

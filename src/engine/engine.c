@@ -273,6 +273,7 @@ static void module_destroy(wc_module *m)
         }
     }
     free(m->signatures);
+    free(atomic_load(&m->link_hint));
     wc_code_free(m->fast);
     wc_code_free(m->optimized);
     wc_module_info_free(m->info);

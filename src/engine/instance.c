@@ -266,6 +266,64 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
     return wc_error_set(err, WC_ERR_LINK, "import %s.%s has an unknown kind", imp->module, imp->name);
 }
 
+/* Hosts usually link every instance of a module against bindings from the
+ * same static tables (WASI's, wasmcap's), in the same order, with only the
+ * env pointers differing.  After one full resolution the module remembers,
+ * per import, the binding's index and the addresses of its strings; a later
+ * instance whose binding at that index has the very same strings (so the
+ * same name, module and signature already checked) takes it without any
+ * string comparison.  Anything else goes through link_import. */
+static bool link_with_hint(const link_hint *hint, uint32_t i, const wc_import_binding *bindings,
+                           size_t nbindings, import_slot *slot)
+{
+    if (!hint || i >= hint->count)
+        return false;
+    const link_hint_entry *e = &hint->entries[i];
+    if (e->index >= nbindings)
+        return false;
+    const wc_import_binding *b = &bindings[e->index];
+    if (b->ext.kind != WC_EXTERN_FUNC || b->module != e->module || b->name != e->name ||
+        b->ext.u.func.params != e->params || b->ext.u.func.results != e->results ||
+        !b->ext.u.func.fn)
+        return false;
+    slot->fn = b->ext.u.func.fn;
+    slot->env = b->ext.u.func.env;
+    return true;
+}
+
+/* Records how every import was resolved, when all are functions. */
+static void remember_links(wc_module *module, const wc_import_binding *bindings, size_t nbindings)
+{
+    const wc_module_info *info = module->info;
+    if (atomic_load(&module->link_hint))
+        return;
+    link_hint *hint = malloc(sizeof *hint + info->nimports * sizeof hint->entries[0]);
+    if (!hint)
+        return;
+    hint->count = info->nimports;
+    for (uint32_t i = 0; i < info->nimports; i++) {
+        const wc_import *imp = &info->imports[i];
+        size_t k = 0;
+        while (k < nbindings && !(strcmp(bindings[k].module, imp->module) == 0 &&
+                                  strcmp(bindings[k].name, imp->name) == 0))
+            k++;
+        if (imp->kind != WC_EXTERN_FUNC || k == nbindings) {
+            free(hint);
+            return;
+        }
+        hint->entries[i] = (link_hint_entry){
+            .index = (uint32_t)k,
+            .module = bindings[k].module,
+            .name = bindings[k].name,
+            .params = bindings[k].ext.u.func.params,
+            .results = bindings[k].ext.u.func.results,
+        };
+    }
+    link_hint *expected = NULL;
+    if (!atomic_compare_exchange_strong(&module->link_hint, &expected, hint))
+        free(hint);
+}
+
 /* ---- calls ------------------------------------------------------------- */
 
 typedef struct call_frame {
@@ -339,13 +397,20 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         imports = calloc(info->nimports, sizeof *imports);
         if (!imports)
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        const link_hint *hint = atomic_load(&module->link_hint);
+        bool all_hinted = true;
         for (uint32_t i = 0; i < info->nimports; i++) {
+            if (link_with_hint(hint, i, bindings, nbindings, &imports[i]))
+                continue;
+            all_hinted = false;
             int rc = link_import(info, i, bindings, nbindings, &imports[i], err);
             if (rc) {
                 free(imports);
                 return rc;
             }
         }
+        if (!all_hinted)
+            remember_links(module, bindings, nbindings);
     }
 
     wc_instance *inst = calloc(1, sizeof *inst + glue->instance_size);

@@ -59,10 +59,26 @@ struct wc_module {
     int optimized_state;
     wc_error optimized_error;
     wc_signature *signatures; /* per type, as host-function type letters */
+    /* Which binding satisfied each import last time, so that hosts that
+     * link every instance against the same static binding tables skip the
+     * name lookups (see link_with_hint in instance.c). */
+    _Atomic(struct link_hint *) link_hint;
     char *source; /* the translation unit, kept for the background build */
     size_t source_len;
     wc_module *next_job;
 };
+
+/* One import's binding as last resolved: its index and the identity (the
+ * addresses) of its strings. */
+typedef struct link_hint_entry {
+    uint32_t index;
+    const char *module, *name, *params, *results;
+} link_hint_entry;
+
+typedef struct link_hint {
+    uint32_t count;
+    link_hint_entry entries[];
+} link_hint;
 
 /* How a wasm export of one instance is reached when another imports it. */
 typedef struct export_adapter {
