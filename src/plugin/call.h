@@ -24,7 +24,8 @@ typedef struct wc_call_client {
     void *ctx;
     /* Sends a notification; params is stolen. */
     void (*notify)(void *ctx, const char *method, json_t *params);
-    /* Sends a request and waits up to timeout_ms for the answer.  Returns 0
+    /* Sends a request (params borrowed: the caller frees them) and waits up
+     * to timeout_ms for the answer.  Returns 0
      * with *result (owned by the caller), or -1 with a message in err.  It
      * returns early, with -1, when the call is cancelled. */
     int (*request)(void *ctx, const char *method, json_t *params, int timeout_ms,

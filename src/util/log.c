@@ -1,6 +1,8 @@
 /* log.c -- structured logs on stderr. */
 #include "util/log.h"
 
+#include "util/utf8.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,7 +46,10 @@ static void emit(wc_log_level level, const char *component, const json_t *fields
                  const char *fmt, va_list ap)
 {
     char msg[2048];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    /* A cut must not split a character, or the whole line would be refused. */
+    if (n >= (int)sizeof msg)
+        msg[wc_utf8_prefix(msg, sizeof msg - 1, sizeof msg - 1)] = 0;
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

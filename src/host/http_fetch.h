@@ -1,0 +1,34 @@
+/* http_fetch.h -- the libcurl client behind the http_fetch host function.
+ *
+ * One request from a plugin, under that plugin's permissions: http and https
+ * only, every host (the first one and each redirect's) checked against
+ * allowed_hosts, redirects followed by us (at most 5) so that each hop is
+ * checked, the whole exchange bounded by a time limit, the response body by
+ * max_output_bytes, and a cancelled call aborting the transfer.
+ *
+ * Request (JSON object): {"method": "GET", "url": "...", "headers": {name: value},
+ *                         "body": "..." | "body_base64": "..."}
+ * Response (JSON object): {"status": 200, "headers": {lower-case name: value},
+ *                          "body": "..." (UTF-8) | "body_base64": "..."}
+ */
+#ifndef WC_HOST_HTTP_FETCH_H
+#define WC_HOST_HTTP_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/wasmcap.h"
+#include "plugin/call.h"
+#include "util/buf.h"
+
+#define WC_HTTP_MAX_REDIRECTS 5
+
+/* Performs the request (request_len bytes of JSON at request) for plugin
+ * `plugin` under perms, within timeout_ms (0: the plugin's timeout).  call
+ * may be NULL (nothing cancels it).  Returns 0 with the response JSON
+ * appended to out, or a WC_HOST_E* code with the error message appended to
+ * out (a denial names the config key that grants the host). */
+int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call,
+                  uint32_t timeout_ms, const void *request, size_t request_len, wc_buf *out);
+
+#endif

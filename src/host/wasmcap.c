@@ -1,0 +1,508 @@
+/* wasmcap.c -- the host functions of module "wasmcap" (docs/PLUGINS.md).
+ *
+ * Every function finds its call's state (wc_wasmcap_host) through the
+ * instance's host data, so the bindings table is static and shared by all
+ * instances.  Order inside each function:
+ *   1. a cancelled call stops the guest (WC_TRAP_INTERRUPTED);
+ *   2. every guest pointer and length is turned into a host pointer by
+ *      wc_instance_mem; a range outside memory is a bug in the guest and
+ *      traps (WC_TRAP_HOST) with a message naming the function and argument;
+ *   3. the permission is checked; a denial is WC_HOST_EDENIED with a message
+ *      naming the wasmcap.json key that grants it;
+ *   4. the work; data, or the error's message, goes to the response slot.
+ * Guest bytes are never trusted to be UTF-8: they are sanitized (U+FFFD)
+ * before they reach a log line, a notification or an error message.
+ */
+#include "host/wasmcap.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "host/http_fetch.h"
+#include "util/log.h"
+#include "util/utf8.h"
+
+#define MAX_LOG_MESSAGE (64u << 10)     /* bytes of a guest log message kept */
+#define MAX_SERVER_LOG_MESSAGE 1800     /* util/log.c keeps 2 KiB of a line's message */
+#define MAX_PROGRESS_MESSAGE (4u << 10)
+#define MAX_QUOTED 200                  /* bytes of a guest string quoted in a message */
+
+void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
+                          const wc_permissions *perms, wc_kv *kv, wc_call *call)
+{
+    host->plugin = plugin;
+    host->perms = perms;
+    host->kv = kv;
+    host->call = call;
+    wc_buf_init(&host->response);
+}
+
+void wc_wasmcap_host_destroy(wc_wasmcap_host *host)
+{
+    wc_buf_free(&host->response);
+}
+
+bool wc_host_allowed(const wc_permissions *perms, const char *host)
+{
+    if (!perms || !host || !*host)
+        return false;
+    size_t host_len = strlen(host);
+    for (size_t i = 0; i < perms->n_allowed_hosts; i++) {
+        const char *p = perms->allowed_hosts[i];
+        if (!p)
+            continue;
+        if (p[0] == '*' && p[1] == '.' && p[2]) {
+            /* "*.example.com": suffix ".example.com" after at least one
+             * character, so neither "example.com" nor "evilexample.com". */
+            size_t suffix_len = strlen(p + 1);
+            if (host_len > suffix_len && strcasecmp(host + host_len - suffix_len, p + 1) == 0)
+                return true;
+        } else if (strcasecmp(p, host) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* The call's state, or NULL (after setting a trap message) when the
+ * instance was created without one: a bug in the host, not the guest. */
+static wc_wasmcap_host *host_of(wc_instance *caller, const char *fn)
+{
+    wc_wasmcap_host *host = wc_instance_host_data(caller);
+    if (!host)
+        wc_instance_set_trap_message(caller, "wasmcap.%s: the instance has no wasmcap host state", fn);
+    return host;
+}
+
+/* The `len` bytes at guest offset `ptr`, or NULL with a trap message. */
+static void *guest(wc_instance *caller, const char *fn, const char *what, uint32_t ptr, uint32_t len)
+{
+    void *p = wc_instance_mem(caller, ptr, len);
+    if (!p)
+        wc_instance_set_trap_message(caller,
+                                     "wasmcap.%s: %s (offset %u, %u bytes) is outside the guest's memory",
+                                     fn, what, ptr, len);
+    return p;
+}
+
+/* Common entry: host state, cancellation. */
+#define ENTER(fn)                                                             \
+    wc_wasmcap_host *host = host_of(caller, fn);                              \
+    if (!host)                                                                \
+        return WC_TRAP_HOST;                                                  \
+    if (wc_call_cancelled(host->call))                                        \
+        return WC_TRAP_INTERRUPTED
+
+/* Guest range into a local pointer, or trap. */
+#define GUEST(var, fn, what, ptr, len)                                        \
+    const uint8_t *var = guest(caller, fn, what, (ptr), (len));               \
+    if (!var)                                                                 \
+        return WC_TRAP_HOST
+
+/* Appends guest bytes to b as a quotable string: UTF-8, no NULs, short. */
+static void quote(wc_buf *b, const void *data, size_t len)
+{
+    size_t cut = wc_utf8_prefix(data, len, MAX_QUOTED);
+    size_t start = b->len;
+    wc_utf8_sanitize(b, data, cut);
+    for (size_t i = start; i < b->len && b->data; i++)
+        if (b->data[i] == 0)
+            b->data[i] = '?';
+    if (cut < len)
+        wc_buf_str(b, "...");
+}
+
+/* Sets the slot to an error message and returns code as the result. */
+static wc_trap fail(wc_wasmcap_host *host, wc_value *results, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static wc_trap fail(wc_wasmcap_host *host, wc_value *results, int code, const char *fmt, ...)
+{
+    host->response.len = 0;
+    host->response.failed = false;
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    wc_utf8_sanitize(&host->response, msg, strlen(msg));
+    results[0].i32 = (uint32_t)code;
+    return WC_TRAP_NONE;
+}
+
+/* Puts data into the slot and returns its length as the result. */
+static wc_trap reply(wc_wasmcap_host *host, wc_value *results, const void *data, size_t len)
+{
+    host->response.len = 0;
+    host->response.failed = false;
+    wc_buf_append(&host->response, data, len);
+    if (host->response.failed || len > INT32_MAX)
+        return fail(host, results, WC_HOST_EFAILED, "out of memory");
+    results[0].i32 = (uint32_t)len;
+    return WC_TRAP_NONE;
+}
+
+/* The slot holds what it holds; the result is its length (or an error). */
+static wc_trap reply_slot(wc_wasmcap_host *host, wc_value *results, int code)
+{
+    if (code < 0) {
+        results[0].i32 = (uint32_t)code;
+        return WC_TRAP_NONE;
+    }
+    if (host->response.failed || host->response.len > INT32_MAX)
+        return fail(host, results, WC_HOST_EFAILED, "out of memory");
+    results[0].i32 = (uint32_t)host->response.len;
+    return WC_TRAP_NONE;
+}
+
+static size_t max_output(const wc_permissions *perms)
+{
+    return perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT;
+}
+
+static uint32_t timeout_of(const wc_permissions *perms)
+{
+    return perms->timeout_ms ? perms->timeout_ms : WC_DEFAULT_TIMEOUT_MS;
+}
+
+/* ---- log, progress ------------------------------------------------------- */
+
+/* Guest text as a C string: sanitized UTF-8, NULs replaced, at most max bytes
+ * of input.  Returns NULL when out of memory. */
+static char *guest_text(wc_buf *b, const uint8_t *data, size_t len, size_t max)
+{
+    size_t cut = wc_utf8_prefix(data, len, max);
+    size_t start = 0;
+    for (size_t i = 0; i < cut; i++) {
+        if (data[i] != 0)
+            continue;
+        wc_utf8_sanitize(b, data + start, i - start);
+        wc_buf_str(b, "\xEF\xBF\xBD");
+        start = i + 1;
+    }
+    wc_utf8_sanitize(b, data + start, cut - start);
+    if (cut < len)
+        wc_buf_str(b, "...");
+    return wc_buf_cstr(b);
+}
+
+static wc_trap host_log(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("log");
+    int32_t level = (int32_t)args[0].i32;
+    GUEST(msg, "log", "message", args[1].i32, args[2].i32);
+    if (level < WC_LOG_DEBUG)
+        level = WC_LOG_DEBUG;
+    if (level > WC_LOG_EMERGENCY)
+        level = WC_LOG_EMERGENCY;
+
+    wc_buf text;
+    wc_buf_init(&text);
+    const char *s = guest_text(&text, msg, args[2].i32, MAX_LOG_MESSAGE);
+    if (s) {
+        /* The server log keeps a shorter message; cut at a character. */
+        size_t len = strlen(s), cut = wc_utf8_prefix(s, len, MAX_SERVER_LOG_MESSAGE);
+        json_t *fields = json_pack("{s:s}", "plugin", host->plugin ? host->plugin : "?");
+        wc_log_fields((wc_log_level)level, "plugin", fields, "%.*s%s", (int)cut, s, cut < len ? "..." : "");
+        json_decref(fields);
+        wc_call_log(host->call, level, host->plugin, s);
+    }
+    wc_buf_free(&text);
+    return WC_TRAP_NONE;
+}
+
+static wc_trap host_progress(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("progress");
+    double progress = args[0].f64, total = args[1].f64;
+    GUEST(msg, "progress", "message", args[2].i32, args[3].i32);
+    if (!isfinite(progress) || !isfinite(total))
+        return WC_TRAP_NONE; /* JSON has no NaN or infinity: nothing to send */
+    wc_buf text;
+    wc_buf_init(&text);
+    const char *s = args[3].i32 ? guest_text(&text, msg, args[3].i32, MAX_PROGRESS_MESSAGE) : NULL;
+    wc_call_progress(host->call, progress, total, s);
+    wc_buf_free(&text);
+    return WC_TRAP_NONE;
+}
+
+/* ---- config -------------------------------------------------------------- */
+
+static wc_trap host_config_get(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("config_get");
+    GUEST(key, "config_get", "key", args[0].i32, args[1].i32);
+    size_t key_len = args[1].i32;
+    const char *p = host->plugin;
+    if (!host->perms->config)
+        return fail(host, results, WC_HOST_EDENIED,
+                    "config is not granted to plugin '%s': set plugins.%s.permissions.config in wasmcap.json",
+                    p, p);
+    json_t *value = json_object_getn(host->perms->config, (const char *)key, key_len);
+    if (!value) {
+        wc_buf q;
+        wc_buf_init(&q);
+        quote(&q, key, key_len);
+        const char *k = wc_buf_cstr(&q) ? (const char *)q.data : "?";
+        wc_trap t = fail(host, results, WC_HOST_ENOTFOUND,
+                         "config key '%s' is not set for plugin '%s': set plugins.%s.permissions.config.%s "
+                         "in wasmcap.json",
+                         k, p, p, k);
+        wc_buf_free(&q);
+        return t;
+    }
+    if (json_is_string(value))
+        return reply(host, results, json_string_value(value), json_string_length(value));
+    /* Not a string (the config layer should not let one through): its JSON text. */
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text)
+        return fail(host, results, WC_HOST_EFAILED, "out of memory");
+    wc_trap t = reply(host, results, text, strlen(text));
+    free(text);
+    return t;
+}
+
+/* ---- kv ------------------------------------------------------------------ */
+
+/* Denial or missing store: sets the slot and returns true. */
+static bool kv_unavailable(wc_wasmcap_host *host, wc_value *results)
+{
+    const char *p = host->plugin;
+    if (!host->perms->kv_namespace || !*host->perms->kv_namespace) {
+        fail(host, results, WC_HOST_EDENIED,
+             "kv is not granted to plugin '%s': set plugins.%s.permissions.kv_namespace in wasmcap.json", p, p);
+        return true;
+    }
+    if (!host->kv) {
+        fail(host, results, WC_HOST_EFAILED, "kv: the server has no key-value store open");
+        return true;
+    }
+    return false;
+}
+
+static wc_trap kv_error(wc_wasmcap_host *host, wc_value *results, int rc, const uint8_t *key, size_t key_len,
+                        size_t value_len)
+{
+    wc_buf q;
+    wc_buf_init(&q);
+    quote(&q, key, key_len);
+    const char *k = wc_buf_cstr(&q) ? (const char *)q.data : "?";
+    wc_trap t;
+    switch (rc) {
+    case WC_KV_NOTFOUND:
+        t = fail(host, results, WC_HOST_ENOTFOUND, "kv: no key '%s'", k);
+        break;
+    case WC_KV_TOOLARGE:
+        if (value_len > WC_KV_MAX_VALUE)
+            t = fail(host, results, WC_HOST_ETOOLARGE, "kv: the value is %zu bytes; the limit is %u",
+                     value_len, WC_KV_MAX_VALUE);
+        else {
+            size_t ns_len = strlen(host->perms->kv_namespace) + 1; /* with the separator */
+            t = fail(host, results, WC_HOST_ETOOLARGE,
+                     "kv: the key is %zu bytes; with the namespace '%s' the limit is %zu", key_len,
+                     host->perms->kv_namespace, ns_len < WC_KV_MAX_KEY ? WC_KV_MAX_KEY - ns_len : 0);
+        }
+        break;
+    case WC_KV_FULL:
+        t = fail(host, results, WC_HOST_EFAILED, "kv: the store is full");
+        break;
+    default:
+        t = fail(host, results, WC_HOST_EFAILED, "kv: I/O error in the store");
+        break;
+    }
+    wc_buf_free(&q);
+    return t;
+}
+
+static wc_trap host_kv_get(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("kv_get");
+    GUEST(key, "kv_get", "key", args[0].i32, args[1].i32);
+    if (kv_unavailable(host, results))
+        return WC_TRAP_NONE;
+    host->response.len = 0;
+    host->response.failed = false;
+    int rc = wc_kv_get(host->kv, host->perms->kv_namespace, key, args[1].i32, &host->response);
+    if (rc)
+        return kv_error(host, results, rc, key, args[1].i32, 0);
+    return reply_slot(host, results, 0);
+}
+
+static wc_trap host_kv_put(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("kv_put");
+    GUEST(key, "kv_put", "key", args[0].i32, args[1].i32);
+    GUEST(value, "kv_put", "value", args[2].i32, args[3].i32);
+    if (kv_unavailable(host, results))
+        return WC_TRAP_NONE;
+    int rc = wc_kv_put(host->kv, host->perms->kv_namespace, key, args[1].i32, value, args[3].i32);
+    if (rc)
+        return kv_error(host, results, rc, key, args[1].i32, args[3].i32);
+    return reply(host, results, "", 0);
+}
+
+static wc_trap host_kv_delete(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("kv_delete");
+    GUEST(key, "kv_delete", "key", args[0].i32, args[1].i32);
+    if (kv_unavailable(host, results))
+        return WC_TRAP_NONE;
+    int rc = wc_kv_delete(host->kv, host->perms->kv_namespace, key, args[1].i32);
+    if (rc)
+        return kv_error(host, results, rc, key, args[1].i32, 0);
+    return reply(host, results, "", 0);
+}
+
+static wc_trap host_kv_list(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("kv_list");
+    GUEST(prefix, "kv_list", "prefix", args[0].i32, args[1].i32);
+    if (kv_unavailable(host, results))
+        return WC_TRAP_NONE;
+    json_t *keys = NULL;
+    int rc = wc_kv_list(host->kv, host->perms->kv_namespace, prefix, args[1].i32, 0, &keys);
+    if (rc)
+        return kv_error(host, results, rc, prefix, args[1].i32, 0);
+    char *text = json_dumps(keys, JSON_COMPACT);
+    json_decref(keys);
+    if (!text)
+        return fail(host, results, WC_HOST_EFAILED, "out of memory");
+    wc_trap t = reply(host, results, text, strlen(text));
+    free(text);
+    return t;
+}
+
+/* ---- http ---------------------------------------------------------------- */
+
+static wc_trap host_http_fetch(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("http_fetch");
+    GUEST(req, "http_fetch", "request", args[0].i32, args[1].i32);
+    host->response.len = 0;
+    host->response.failed = false;
+    int rc = wc_http_fetch(host->plugin, host->perms, host->call, timeout_of(host->perms), req, args[1].i32,
+                           &host->response);
+    return reply_slot(host, results, rc);
+}
+
+/* ---- sampling, elicitation ----------------------------------------------- */
+
+typedef struct client_method {
+    const char *fn;         /* host function */
+    const char *method;     /* MCP request */
+    const char *permission; /* wasmcap.json key under permissions */
+    const char *capability; /* the client capability */
+} client_method;
+
+static wc_trap client_request(wc_instance *caller, wc_wasmcap_host *host, const client_method *cm,
+                              bool granted, bool client_can, const wc_value *args, wc_value *results)
+{
+    GUEST(req, cm->fn, "request", args[0].i32, args[1].i32);
+    const char *p = host->plugin;
+    if (!granted)
+        return fail(host, results, WC_HOST_EDENIED,
+                    "%s is not granted to plugin '%s': set plugins.%s.permissions.%s to true in wasmcap.json",
+                    cm->permission, p, p, cm->permission);
+    const wc_call_client *client = wc_call_get_client(host->call);
+    if (!client_can || !client->request)
+        return fail(host, results, WC_HOST_ENOTSUP,
+                    "%s: the client did not declare the %s capability, so it cannot answer %s",
+                    cm->fn, cm->capability, cm->method);
+    json_error_t jerr;
+    json_t *params = json_loadb((const char *)req, args[1].i32, 0, &jerr);
+    if (!json_is_object(params)) {
+        json_decref(params);
+        return fail(host, results, WC_HOST_EINVAL, "%s: the request must be a JSON object (%s params)%s%s",
+                    cm->fn, cm->method, params ? "" : ": ", params ? "" : jerr.text);
+    }
+    json_t *result = NULL;
+    char err[512] = "";
+    int rc = client->request(client->ctx, cm->method, params, (int)timeout_of(host->perms), &result, err,
+                             sizeof err);
+    json_decref(params);
+    if (rc != 0 || !result) {
+        json_decref(result);
+        if (wc_call_cancelled(host->call))
+            return fail(host, results, WC_HOST_ECANCELLED, "%s: the call was cancelled", cm->fn);
+        return fail(host, results, WC_HOST_EFAILED, "%s: %s failed: %s", cm->fn, cm->method,
+                    err[0] ? err : "no answer");
+    }
+    char *text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(result);
+    if (!text)
+        return fail(host, results, WC_HOST_EFAILED, "out of memory");
+    size_t len = strlen(text);
+    wc_trap t;
+    if (len > max_output(host->perms))
+        t = fail(host, results, WC_HOST_ETOOLARGE,
+                 "%s: the client's answer is %zu bytes, over %zu (raise plugins.%s.permissions.max_output_bytes)",
+                 cm->fn, len, max_output(host->perms), p);
+    else
+        t = reply(host, results, text, len);
+    free(text);
+    return t;
+}
+
+static const client_method sample_method = {"sample", "sampling/createMessage", "sampling", "sampling"};
+static const client_method elicit_method = {"elicit", "elicitation/create", "elicitation", "elicitation"};
+
+static wc_trap host_sample(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("sample");
+    return client_request(caller, host, &sample_method, host->perms->sampling,
+                          wc_call_get_client(host->call)->can_sample, args, results);
+}
+
+static wc_trap host_elicit(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("elicit");
+    return client_request(caller, host, &elicit_method, host->perms->elicitation,
+                          wc_call_get_client(host->call)->can_elicit, args, results);
+}
+
+/* ---- the response slot ------------------------------------------------------ */
+
+/* Copies from the start of the slot, up to dst_len bytes: a guest that
+ * learned the length from the producing call reads it all at once; a shorter
+ * buffer gets a prefix.  The slot keeps its contents until the next function
+ * that produces data or an error (kv_*, config_get, http_fetch, sample,
+ * elicit); log and progress leave it alone. */
+static wc_trap host_read_response(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("read_response");
+    uint8_t *dst = guest(caller, "read_response", "destination", args[0].i32, args[1].i32);
+    if (!dst)
+        return WC_TRAP_HOST;
+    size_t n = host->response.len < args[1].i32 ? host->response.len : args[1].i32;
+    if (n)
+        memcpy(dst, host->response.data, n);
+    results[0].i32 = (uint32_t)n;
+    return WC_TRAP_NONE;
+}
+
+/* ---- bindings ---------------------------------------------------------------- */
+
+static const wc_import_binding bindings[] = {
+    WC_HOST_FUNC("wasmcap", "log", "iii", "", host_log, NULL),
+    WC_HOST_FUNC("wasmcap", "progress", "FFii", "", host_progress, NULL),
+    WC_HOST_FUNC("wasmcap", "config_get", "ii", "i", host_config_get, NULL),
+    WC_HOST_FUNC("wasmcap", "kv_get", "ii", "i", host_kv_get, NULL),
+    WC_HOST_FUNC("wasmcap", "kv_put", "iiii", "i", host_kv_put, NULL),
+    WC_HOST_FUNC("wasmcap", "kv_delete", "ii", "i", host_kv_delete, NULL),
+    WC_HOST_FUNC("wasmcap", "kv_list", "ii", "i", host_kv_list, NULL),
+    WC_HOST_FUNC("wasmcap", "http_fetch", "ii", "i", host_http_fetch, NULL),
+    WC_HOST_FUNC("wasmcap", "sample", "ii", "i", host_sample, NULL),
+    WC_HOST_FUNC("wasmcap", "elicit", "ii", "i", host_elicit, NULL),
+    WC_HOST_FUNC("wasmcap", "read_response", "ii", "i", host_read_response, NULL),
+};
+
+size_t wc_wasmcap_bindings(const wc_import_binding **out)
+{
+    *out = bindings;
+    return sizeof bindings / sizeof bindings[0];
+}

@@ -1,0 +1,357 @@
+/* test_kv.c -- the LMDB key-value store: round trips, namespaces, lists,
+ * limits, persistence, threads, and a full map that stays usable. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/kv.h"
+#include "util/fs.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        checks++;                                                             \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+            printf(__VA_ARGS__);                                              \
+            putchar('\n');                                                    \
+        }                                                                     \
+    } while (0)
+
+static char root[512], dir[600];
+
+static wc_kv *open_store(size_t map_size)
+{
+    wc_kv *kv = NULL;
+    char err[512] = "";
+    int rc = wc_kv_open(dir, map_size, &kv, err, sizeof err);
+    CHECK(rc == 0 && kv, "open %s: %d %s", dir, rc, err);
+    return kv;
+}
+
+/* The value of key as a string ("<absent>" / "<error N>"), in a static buffer. */
+static const char *get(wc_kv *kv, const char *ns, const char *key)
+{
+    static char text[256];
+    wc_buf b;
+    wc_buf_init(&b);
+    int rc = wc_kv_get(kv, ns, key, strlen(key), &b);
+    if (rc == WC_KV_NOTFOUND)
+        snprintf(text, sizeof text, "<absent>");
+    else if (rc)
+        snprintf(text, sizeof text, "<error %d>", rc);
+    else
+        snprintf(text, sizeof text, "%.*s", (int)b.len, b.data ? (char *)b.data : "");
+    wc_buf_free(&b);
+    return text;
+}
+
+static int put(wc_kv *kv, const char *ns, const char *key, const char *value)
+{
+    return wc_kv_put(kv, ns, key, strlen(key), value, strlen(value));
+}
+
+/* The list as compact JSON text (static buffer). */
+static const char *list(wc_kv *kv, const char *ns, const char *prefix, size_t limit)
+{
+    static char text[4096];
+    json_t *keys = NULL;
+    int rc = wc_kv_list(kv, ns, prefix, strlen(prefix), limit, &keys);
+    if (rc) {
+        snprintf(text, sizeof text, "<error %d>", rc);
+        return text;
+    }
+    char *s = json_dumps(keys, JSON_COMPACT);
+    snprintf(text, sizeof text, "%s", s ? s : "<dump failed>");
+    free(s);
+    json_decref(keys);
+    return text;
+}
+
+static void test_basics(void)
+{
+    wc_kv *kv = open_store(0);
+    if (!kv)
+        return;
+    CHECK(strcmp(get(kv, "a", "k"), "<absent>") == 0, "%s", get(kv, "a", "k"));
+    CHECK(put(kv, "a", "k", "one") == 0, "put");
+    CHECK(strcmp(get(kv, "a", "k"), "one") == 0, "%s", get(kv, "a", "k"));
+    CHECK(put(kv, "a", "k", "two") == 0, "overwrite");
+    CHECK(strcmp(get(kv, "a", "k"), "two") == 0, "%s", get(kv, "a", "k"));
+
+    /* Binary keys and values, empty values. */
+    const uint8_t bkey[] = {0, 1, 0xff, 0};
+    const uint8_t bval[] = {0xde, 0xad, 0, 0xbe, 0xef};
+    CHECK(wc_kv_put(kv, "a", bkey, sizeof bkey, bval, sizeof bval) == 0, "binary put");
+    wc_buf b;
+    wc_buf_init(&b);
+    CHECK(wc_kv_get(kv, "a", bkey, sizeof bkey, &b) == 0 && b.len == sizeof bval &&
+              memcmp(b.data, bval, sizeof bval) == 0, "binary get (%zu bytes)", b.len);
+    wc_buf_free(&b);
+    CHECK(put(kv, "a", "empty", "") == 0, "empty value");
+    wc_buf_init(&b);
+    wc_buf_str(&b, "x"); /* get appends */
+    CHECK(wc_kv_get(kv, "a", "empty", 5, &b) == 0 && b.len == 1, "empty get: %zu", b.len);
+    wc_buf_free(&b);
+
+    /* Namespaces are isolated, even where one is a prefix of the other. */
+    CHECK(put(kv, "ab", "k", "other") == 0, "put ab");
+    CHECK(strcmp(get(kv, "a", "k"), "two") == 0, "%s", get(kv, "a", "k"));
+    CHECK(strcmp(get(kv, "ab", "k"), "other") == 0, "%s", get(kv, "ab", "k"));
+    CHECK(strcmp(get(kv, "b", "k"), "<absent>") == 0, "%s", get(kv, "b", "k"));
+    CHECK(strcmp(list(kv, "ab", "", 0), "[\"k\"]") == 0, "%s", list(kv, "ab", "", 0));
+
+    /* Delete: present, then absent (still 0), other namespace untouched. */
+    CHECK(wc_kv_delete(kv, "a", "k", 1) == 0, "delete");
+    CHECK(strcmp(get(kv, "a", "k"), "<absent>") == 0, "%s", get(kv, "a", "k"));
+    CHECK(wc_kv_delete(kv, "a", "k", 1) == 0, "delete absent");
+    CHECK(wc_kv_delete(kv, "zzz", "nothing", 7) == 0, "delete in empty namespace");
+    CHECK(strcmp(get(kv, "ab", "k"), "other") == 0, "%s", get(kv, "ab", "k"));
+
+    /* Bad namespaces. */
+    CHECK(put(kv, "", "k", "v") == WC_KV_IO, "empty namespace");
+    CHECK(wc_kv_put(kv, NULL, "k", 1, "v", 1) == WC_KV_IO, "NULL namespace");
+    json_t *keys = (json_t *)1;
+    CHECK(wc_kv_list(kv, "", "", 0, 0, &keys) == WC_KV_IO && keys == NULL, "list empty namespace");
+    wc_kv_close(kv);
+}
+
+static void test_list(void)
+{
+    wc_kv *kv = open_store(0);
+    if (!kv)
+        return;
+    const char *names[] = {"note/b", "note/a", "note/c", "nota", "note", "zeta", "note/\xc3\xa9"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        CHECK(put(kv, "l", names[i], "v") == 0, "put %s", names[i]);
+    CHECK(put(kv, "l2", "note/x", "v") == 0, "other ns");
+    CHECK(put(kv, "k", "note/y", "v") == 0, "ns before");
+    /* A key that is not UTF-8 is skipped, the others still listed. */
+    CHECK(wc_kv_put(kv, "l", "note/\xff", 6, "v", 1) == 0, "binary key");
+
+    const char *all = list(kv, "l", "", 0);
+    CHECK(strcmp(all, "[\"nota\",\"note\",\"note/a\",\"note/b\",\"note/c\",\"note/\\u00e9\",\"zeta\"]") == 0 ||
+              strcmp(all, "[\"nota\",\"note\",\"note/a\",\"note/b\",\"note/c\",\"note/\xc3\xa9\",\"zeta\"]") == 0,
+          "%s", all);
+    CHECK(strcmp(list(kv, "l", "note/", 0), "[\"note/a\",\"note/b\",\"note/c\",\"note/\xc3\xa9\"]") == 0,
+          "%s", list(kv, "l", "note/", 0));
+    CHECK(strcmp(list(kv, "l", "note", 0), "[\"note\",\"note/a\",\"note/b\",\"note/c\",\"note/\xc3\xa9\"]") == 0,
+          "%s", list(kv, "l", "note", 0));
+    CHECK(strcmp(list(kv, "l", "note/", 2), "[\"note/a\",\"note/b\"]") == 0, "%s", list(kv, "l", "note/", 2));
+    CHECK(strcmp(list(kv, "l", "q", 0), "[]") == 0, "%s", list(kv, "l", "q", 0));
+    CHECK(strcmp(list(kv, "l", "zz", 0), "[]") == 0, "%s", list(kv, "l", "zz", 0));
+    CHECK(strcmp(list(kv, "nothing", "", 0), "[]") == 0, "%s", list(kv, "nothing", "", 0));
+    /* The last namespace in the file: the cursor runs off the end. */
+    CHECK(put(kv, "zzzz", "a", "v") == 0, "last ns");
+    CHECK(strcmp(list(kv, "zzzz", "", 0), "[\"a\"]") == 0, "%s", list(kv, "zzzz", "", 0));
+    wc_kv_close(kv);
+}
+
+static void test_limits(void)
+{
+    wc_kv *kv = open_store(0);
+    if (!kv)
+        return;
+    char key[WC_KV_MAX_KEY + 8];
+    memset(key, 'k', sizeof key);
+    size_t fits = WC_KV_MAX_KEY - strlen("ns") - 1;
+    CHECK(wc_kv_put(kv, "ns", key, fits, "v", 1) == 0, "longest key");
+    CHECK(wc_kv_put(kv, "ns", key, fits + 1, "v", 1) == WC_KV_TOOLARGE, "key too long");
+    wc_buf b;
+    wc_buf_init(&b);
+    CHECK(wc_kv_get(kv, "ns", key, fits, &b) == 0 && b.len == 1, "get longest");
+    CHECK(wc_kv_get(kv, "ns", key, fits + 1, &b) == WC_KV_TOOLARGE, "get key too long");
+    wc_buf_free(&b);
+    CHECK(wc_kv_delete(kv, "ns", key, fits + 1) == WC_KV_TOOLARGE, "delete key too long");
+    json_t *keys = NULL;
+    CHECK(wc_kv_list(kv, "ns", key, fits + 1, 0, &keys) == WC_KV_TOOLARGE && !keys, "list prefix too long");
+
+    char *big = malloc(WC_KV_MAX_VALUE + 1);
+    if (!big)
+        return;
+    memset(big, 'v', WC_KV_MAX_VALUE + 1);
+    CHECK(wc_kv_put(kv, "ns", "big", 3, big, WC_KV_MAX_VALUE) == 0, "largest value");
+    CHECK(wc_kv_put(kv, "ns", "big2", 4, big, WC_KV_MAX_VALUE + 1) == WC_KV_TOOLARGE, "value too large");
+    CHECK(strcmp(get(kv, "ns", "big2"), "<absent>") == 0, "refused value not stored");
+    wc_buf_init(&b);
+    CHECK(wc_kv_get(kv, "ns", "big", 3, &b) == 0 && b.len == WC_KV_MAX_VALUE &&
+              memcmp(b.data, big, WC_KV_MAX_VALUE) == 0, "largest value back: %zu", b.len);
+    wc_buf_free(&b);
+    free(big);
+    wc_kv_close(kv);
+}
+
+static void test_persistence(void)
+{
+    wc_kv *kv = open_store(0);
+    if (!kv)
+        return;
+    CHECK(put(kv, "p", "kept", "across reopen") == 0, "put");
+    CHECK(put(kv, "p", "gone", "x") == 0, "put");
+    CHECK(wc_kv_delete(kv, "p", "gone", 4) == 0, "delete");
+    wc_kv_close(kv);
+    kv = open_store(0);
+    if (!kv)
+        return;
+    CHECK(strcmp(get(kv, "p", "kept"), "across reopen") == 0, "%s", get(kv, "p", "kept"));
+    CHECK(strcmp(get(kv, "p", "gone"), "<absent>") == 0, "%s", get(kv, "p", "gone"));
+    wc_kv_close(kv);
+
+    /* Open errors carry a message. */
+    char path[700], err[512] = "";
+    snprintf(path, sizeof path, "%s/file", root);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+    wc_kv *bad = (wc_kv *)1;
+    CHECK(wc_kv_open(path, 0, &bad, err, sizeof err) == WC_KV_IO && !bad && err[0], "open on a file: %s", err);
+    char below[800];
+    snprintf(below, sizeof below, "%s/sub", path);
+    err[0] = 0;
+    CHECK(wc_kv_open(below, 0, &bad, err, sizeof err) == WC_KV_IO && strstr(err, below), "open below a file: %s", err);
+    remove(path);
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+#define THREADS 4
+#define PER_THREAD 300
+
+static wc_kv *shared_kv;
+
+static void *worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char ns[16], key[32], value[64];
+    snprintf(ns, sizeof ns, "t%d", id % 2); /* two threads share each namespace */
+    int bad = 0;
+    for (int i = 0; i < PER_THREAD; i++) {
+        snprintf(key, sizeof key, "w%d/%04d", id, i);
+        snprintf(value, sizeof value, "value %d of %d", i, id);
+        if (put(shared_kv, ns, key, value) != 0)
+            bad++;
+        wc_buf b;
+        wc_buf_init(&b);
+        if (wc_kv_get(shared_kv, ns, key, strlen(key), &b) != 0 || b.len != strlen(value) ||
+            memcmp(b.data, value, b.len) != 0)
+            bad++;
+        wc_buf_free(&b);
+        if (i % 50 == 0) {
+            json_t *keys = NULL;
+            snprintf(key, sizeof key, "w%d/", id);
+            if (wc_kv_list(shared_kv, ns, key, strlen(key), 0, &keys) != 0 ||
+                json_array_size(keys) != (size_t)i + 1)
+                bad++;
+            json_decref(keys);
+        }
+        if (i % 3 == 0) {
+            snprintf(key, sizeof key, "w%d/%04d", id, i);
+            snprintf(value, sizeof value, "x%d", i);
+            if (put(shared_kv, ns, key, value) != 0)
+                bad++;
+        }
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void test_threads(void)
+{
+    shared_kv = open_store(0);
+    if (!shared_kv)
+        return;
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
+    for (int i = 0; i < THREADS; i++) {
+        void *bad;
+        pthread_join(th[i], &bad);
+        CHECK(bad == NULL, "thread %d: %d failures", i, (int)(intptr_t)bad);
+    }
+    for (int ns = 0; ns < 2; ns++) {
+        char name[8];
+        snprintf(name, sizeof name, "t%d", ns);
+        json_t *keys = NULL;
+        CHECK(wc_kv_list(shared_kv, name, "", 0, 0, &keys) == 0 && json_array_size(keys) == 2 * PER_THREAD,
+              "%s has %zu keys", name, json_array_size(keys));
+        json_decref(keys);
+    }
+    char key[32];
+    for (int id = 0; id < THREADS; id++)
+        for (int i = 0; i < PER_THREAD; i += 37) {
+            snprintf(key, sizeof key, "w%d/%04d", id, i);
+            char want[64];
+            if (i % 3 == 0)
+                snprintf(want, sizeof want, "x%d", i);
+            else
+                snprintf(want, sizeof want, "value %d of %d", i, id);
+            const char *ns = id % 2 ? "t1" : "t0";
+            CHECK(strcmp(get(shared_kv, ns, key), want) == 0, "%s/%s = %s", ns, key, get(shared_kv, ns, key));
+        }
+    wc_kv_close(shared_kv);
+}
+
+/* ---- a full map ------------------------------------------------------------ */
+
+static void test_full(void)
+{
+    char small[700];
+    snprintf(small, sizeof small, "%s/small", root);
+    wc_kv *kv = NULL;
+    char err[512] = "";
+    CHECK(wc_kv_open(small, 256 * 1024, &kv, err, sizeof err) == 0, "open small: %s", err);
+    if (!kv)
+        return;
+    char value[2000];
+    memset(value, 'f', sizeof value);
+    int rc = 0, n = 0;
+    char key[32];
+    for (n = 0; n < 1000; n++) {
+        snprintf(key, sizeof key, "k%04d", n);
+        rc = wc_kv_put(kv, "full", key, strlen(key), value, sizeof value);
+        if (rc)
+            break;
+    }
+    CHECK(rc == WC_KV_FULL && n > 10, "filling: rc %d after %d puts", rc, n);
+    /* Still readable, and what was stored before is intact. */
+    wc_buf b;
+    wc_buf_init(&b);
+    CHECK(wc_kv_get(kv, "full", "k0000", 5, &b) == 0 && b.len == sizeof value, "read after full");
+    wc_buf_free(&b);
+    snprintf(key, sizeof key, "k%04d", n);
+    CHECK(strcmp(get(kv, "full", key), "<absent>") == 0, "refused put left nothing");
+    /* Deleting makes room again. */
+    for (int i = 0; i < n / 2; i++) {
+        snprintf(key, sizeof key, "k%04d", i);
+        CHECK(wc_kv_delete(kv, "full", key, strlen(key)) == 0, "delete %s", key);
+    }
+    CHECK(wc_kv_put(kv, "full", "again", 5, value, sizeof value) == 0, "put after freeing room");
+    CHECK(strcmp(list(kv, "full", "again", 0), "[\"again\"]") == 0, "%s", list(kv, "full", "again", 0));
+    wc_kv_close(kv);
+    wc_remove_dir(small);
+}
+
+int main(void)
+{
+    if (wc_make_temp_dir(root, sizeof root, "wasmcap-test-kv") != 0) {
+        printf("FAIL cannot create a temp dir\n");
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "%s/store", root); /* created by wc_kv_open */
+    test_basics();
+    test_list();
+    test_limits();
+    test_persistence();
+    test_threads();
+    test_full();
+    wc_remove_dir(dir);
+    wc_remove_dir(root);
+    if (failures) {
+        printf("test_kv: %d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    printf("test_kv: all %d checks passed\n", checks);
+    return 0;
+}
