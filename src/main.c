@@ -11,8 +11,11 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"serve", wc_cmd_serve, "serve the configured plugins over MCP on stdio"},
+    {"call", wc_cmd_call, "call one tool and print its result"},
     {"compile", wc_cmd_compile, "build modules' optimized code into the cache"},
     {"exec", wc_cmd_exec, "run a WASI command module"},
+    {"new", wc_cmd_new, "create a plugin project (C, wasm32-wasi) to start from"},
     {"inspect", wc_cmd_inspect, "show a module's imports, exports and custom sections"},
 };
 

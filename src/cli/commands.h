@@ -8,5 +8,8 @@
 int wc_cmd_exec(int argc, char **argv);
 int wc_cmd_inspect(int argc, char **argv);
 int wc_cmd_compile(int argc, char **argv);
+int wc_cmd_new(int argc, char **argv);
+int wc_cmd_serve(int argc, char **argv);
+int wc_cmd_call(int argc, char **argv);
 
 #endif

@@ -6,13 +6,16 @@
 
 #include "cli/commands.h"
 #include "engine/decode.h"
+#include "plugin/manifest.h"
 #include "util/fs.h"
 
 static const char inspect_usage[] =
     "usage: wasmcap inspect [--limits-default] FILE.wasm\n"
     "\n"
     "Decodes and validates a WebAssembly module and prints its imports,\n"
-    "exports and custom sections.  Exits 0 if the module is valid, 1 if not.\n"
+    "exports and custom sections and, for a plugin, its manifest (from the\n"
+    "wasmcap.manifest section or a NAME.manifest.json sidecar).  Exits 0 if\n"
+    "the module (and its manifest, if any) is valid, 1 if not.\n"
     "\n"
     "  -h, --help   show this help\n";
 
@@ -56,6 +59,67 @@ static void print_desc(const wc_module_info *info, const wc_import *imp)
                wc_valtype_name(imp->desc.global.valtype));
         break;
     }
+}
+
+static const char *str_or(const json_t *obj, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : dflt;
+}
+
+/* The plugin view: ABI, tools, resources, prompts, permissions.  Returns 0,
+ * or 1 when the manifest is invalid. */
+static int print_manifest(const wc_module_info *info, const char *path)
+{
+    wc_manifest m;
+    char err[1024];
+    int rc = wc_manifest_load(info, path, &m, err, sizeof err);
+    if (rc == 1) {
+        printf("plugin: no (no manifest)\n");
+        return 0;
+    }
+    if (rc != 0) {
+        printf("plugin: invalid manifest\nerror: %s\n", err);
+        return 1;
+    }
+    const char *abi = wc_module_find_export(info, "wasmcap_call_tool") ? "native"
+                      : wc_module_find_export(info, "_start")          ? "command"
+                                                                       : "none (no entry point)";
+    printf("plugin: %s %s\n", m.name, m.version ? m.version : "(no version)");
+    printf("  manifest: %s\n", m.source);
+    if (m.description)
+        printf("  description: %s\n", m.description);
+    printf("  abi: %s\n", abi);
+    printf("  tools: %zu\n", m.ntools);
+    for (size_t i = 0; i < m.ntools; i++) {
+        printf("    %s", m.tools[i].name);
+        if (m.tools[i].title)
+            printf(" -- %s", m.tools[i].title);
+        if (m.tools[i].output)
+            printf(" [structured output]");
+        printf("\n");
+    }
+    size_t i;
+    json_t *e;
+    printf("  resources: %zu\n", json_array_size(m.resources));
+    json_array_foreach(m.resources, i, e)
+        printf("    %s (%s)\n", str_or(e, "uri", "?"), str_or(e, "name", "?"));
+    printf("  resource templates: %zu\n", json_array_size(m.resource_templates));
+    json_array_foreach(m.resource_templates, i, e)
+        printf("    %s (%s)\n", str_or(e, "uriTemplate", "?"), str_or(e, "name", "?"));
+    printf("  prompts: %zu\n", json_array_size(m.prompts));
+    json_array_foreach(m.prompts, i, e)
+        printf("    %s (%zu arguments)\n", str_or(e, "name", "?"),
+               json_array_size(json_object_get(e, "arguments")));
+    if (m.permissions && json_object_size(m.permissions)) {
+        char *text = json_dumps(m.permissions, JSON_COMPACT | JSON_SORT_KEYS);
+        printf("  requested permissions: %s\n", text ? text : "?");
+        free(text);
+    } else {
+        printf("  requested permissions: none\n");
+    }
+    wc_manifest_free(&m);
+    return 0;
 }
 
 int wc_cmd_inspect(int argc, char **argv)
@@ -124,7 +188,8 @@ int wc_cmd_inspect(int argc, char **argv)
     for (uint32_t i = 0; i < info->ncustom; i++)
         printf("  %s: %zu bytes at 0x%zx\n", info->custom[i].name, info->custom[i].size,
                info->custom[i].offset);
+    rc = print_manifest(info, path);
     wc_module_info_free(info);
     free(bytes);
-    return 0;
+    return rc;
 }

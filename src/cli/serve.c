@@ -1,0 +1,238 @@
+/* serve.c -- `wasmcap serve`: the MCP server on stdin and stdout.
+ *
+ * Wires the pieces together: config, engine, key-value store (opened only
+ * when a plugin is granted a namespace), registry, server, stdio transport.
+ * Signals reach the serving thread through a self-pipe: SIGHUP reloads the
+ * config and swaps the registry (a config or plugin that fails keeps the
+ * old one serving), SIGTERM and SIGINT stop reading, let the calls in
+ * flight finish, and exit 0.  stdout carries protocol messages only; logs
+ * are JSON lines on stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/setup.h"
+#include "mcp/server.h"
+#include "transport/stdio.h"
+#include "util/log.h"
+
+#define EXIT_FAILURE_START 1
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: wasmcap serve [--config FILE] [--log-level LEVEL]\n"
+    "\n"
+    "Serves the configured plugins' tools, resources and prompts over MCP on\n"
+    "stdin and stdout (newline-delimited JSON-RPC; protocol revisions\n"
+    "2025-11-25 and 2025-06-18).  Logs go to stderr as JSON lines.\n"
+    "\n"
+    "options:\n"
+    "  --config FILE       the config (default: $WASMCAP_CONFIG, else ./wasmcap.json\n"
+    "                      if it exists, else no plugins and every default)\n"
+    "  --log-level LEVEL   debug, info, notice, warning, error, critical, alert or\n"
+    "                      emergency (default: the config's server.log_level, info)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "signals: SIGHUP reloads the config and plugins (on failure the old ones keep\n"
+    "serving); SIGTERM and SIGINT finish the calls in flight and exit.\n"
+    "\n"
+    "examples:\n"
+    "  wasmcap serve --config wasmcap.json\n"
+    "  echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}' | wasmcap serve\n"
+    "\n"
+    "exit status: 0 after end of input or SIGTERM/SIGINT; 1 if the config or a\n"
+    "plugin cannot be loaded; 2 on bad usage.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("wasmcap serve: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n\n", stderr);
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+/* The self-pipe: the handler writes the signal number, the serving thread
+ * reads it in on_wake. */
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t rc = write(signal_pipe[1], &b, 1);
+    (void)rc;
+    errno = saved;
+}
+
+typedef struct serve_state {
+    const char *config_path; /* as given or found; NULL: defaults */
+    int log_level;           /* from --log-level; -1: the config's */
+    wc_setup setup;
+    wc_mcp_server *server;
+} serve_state;
+
+static void reload(serve_state *st)
+{
+    char err[1024];
+    wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
+           st->config_path ? st->config_path : "the default config");
+    if (wc_setup_reload(&st->setup, err, sizeof err) != 0) {
+        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err);
+        return;
+    }
+    if (st->log_level < 0)
+        wc_log_set_level((wc_log_level)st->setup.config.log_level);
+    wc_mcp_server_swap(st->server, st->setup.registry);
+    wc_log(WC_LOG_INFO, "serve", "reloaded: %zu plugin(s)", st->setup.config.nplugins);
+}
+
+static bool on_wake(void *ctx)
+{
+    serve_state *st = ctx;
+    unsigned char sigs[64];
+    ssize_t n = read(signal_pipe[0], sigs, sizeof sigs);
+    bool stop = false, hup = false;
+    for (ssize_t i = 0; i < n; i++) {
+        if (sigs[i] == SIGHUP)
+            hup = true;
+        else
+            stop = true;
+    }
+    if (stop) {
+        wc_log(WC_LOG_INFO, "serve", "stopping: finishing the calls in flight");
+        return true;
+    }
+    if (hup)
+        reload(st);
+    return false;
+}
+
+static int install_signals(void)
+{
+    if (pipe(signal_pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
+        fcntl(signal_pipe[i], F_SETFL, O_NONBLOCK);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void restore_signals(void)
+{
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    for (int i = 0; i < 2; i++) {
+        if (signal_pipe[i] >= 0)
+            close(signal_pipe[i]);
+        signal_pipe[i] = -1;
+    }
+}
+
+int wc_cmd_serve(int argc, char **argv)
+{
+    serve_state st = {.log_level = -1};
+    const char *config_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        const char *value = NULL;
+        const char *name = NULL;
+        static const char *const with_value[] = {"--config", "--log-level"};
+        for (size_t k = 0; k < 2; k++) {
+            size_t len = strlen(with_value[k]);
+            if (strncmp(arg, with_value[k], len) != 0)
+                continue;
+            if (arg[len] == '=') {
+                name = with_value[k];
+                value = arg + len + 1;
+            } else if (arg[len] == '\0') {
+                name = with_value[k];
+                if (i + 1 >= argc)
+                    return usage_error("%s needs a value", name);
+                value = argv[++i];
+            }
+        }
+        if (!name)
+            return usage_error(arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
+                               arg);
+        if (strcmp(name, "--config") == 0) {
+            config_arg = value;
+        } else {
+            st.log_level = wc_log_level_parse(value);
+            if (st.log_level < 0)
+                return usage_error("--log-level: '%s' is not one of debug, info, notice, "
+                                   "warning, error, critical, alert, emergency",
+                                   value);
+        }
+    }
+    if (st.log_level >= 0)
+        wc_log_set_level((wc_log_level)st.log_level);
+
+    char err[1024];
+    st.config_path = wc_setup_find_config(config_arg);
+    if (wc_setup_open(&st.setup, st.config_path, err, sizeof err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err);
+        return EXIT_FAILURE_START;
+    }
+    if (st.log_level < 0)
+        wc_log_set_level((wc_log_level)st.setup.config.log_level);
+
+    wc_mcp_options mo;
+    wc_mcp_options_default(&mo);
+    mo.name = st.setup.config.server_name;
+    mo.version = WASMCAP_VERSION;
+    mo.workers = st.setup.config.workers;
+    mo.max_message_bytes = st.setup.config.max_message_bytes;
+    mo.page_size = st.setup.config.page_size;
+    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, err, sizeof err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
+    if (install_signals() != 0) {
+        fprintf(stderr, "wasmcap serve: pipe: %s\n", strerror(errno));
+        wc_mcp_server_free(st.server);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
+    wc_log(WC_LOG_INFO, "serve", "serving %zu plugin(s) on stdio (%u workers, config %s)",
+           st.setup.config.nplugins, wc_mcp_server_options(st.server)->workers,
+           st.config_path ? st.config_path : "defaults");
+
+    wc_stdio_options so;
+    wc_stdio_options_default(&so);
+    so.wake_fd = signal_pipe[0];
+    so.on_wake = on_wake;
+    so.wake_ctx = &st;
+    int status = 0;
+    if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
+        wc_log(WC_LOG_ERROR, "serve", "%s", err);
+        status = EXIT_FAILURE_START;
+    }
+    wc_mcp_server_free(st.server);
+    restore_signals();
+    wc_setup_close(&st.setup);
+    wc_log(WC_LOG_INFO, "serve", "stopped");
+    return status;
+}

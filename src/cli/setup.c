@@ -1,0 +1,114 @@
+/* setup.c -- config, engine, store and registry for serve and call. */
+#include "cli/setup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+const char *wc_setup_find_config(const char *arg)
+{
+    if (arg)
+        return arg;
+    const char *env = getenv("WASMCAP_CONFIG");
+    if (env && *env)
+        return env;
+    if (access("wasmcap.json", F_OK) == 0)
+        return "wasmcap.json";
+    return NULL;
+}
+
+static int load_config(const char *path, wc_config *out, char *err, size_t err_size)
+{
+    if (path)
+        return wc_config_load(path, out, err, err_size);
+    return wc_config_default(out, err, err_size);
+}
+
+static bool needs_kv(const wc_config *c)
+{
+    for (size_t i = 0; i < c->nplugins; i++)
+        if (c->plugins[i].perms.kv_namespace)
+            return true;
+    return false;
+}
+
+static int open_kv(wc_setup *s, const wc_config *c, char *err, size_t err_size)
+{
+    if (s->kv || !needs_kv(c))
+        return 0;
+    char msg[512] = "";
+    if (wc_kv_open(c->kv_dir, 0, &s->kv, msg, sizeof msg) != 0) {
+        snprintf(err, err_size, "cannot open the key-value store in %s: %s", c->kv_dir,
+                 msg[0] ? msg : "failed");
+        s->kv = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int wc_setup_open(wc_setup *s, const char *config_path, char *err, size_t err_size)
+{
+    memset(s, 0, sizeof *s);
+    s->config_path = config_path;
+    if (load_config(config_path, &s->config, err, err_size) != 0)
+        return -1;
+    wc_engine_config ec;
+    wc_engine_config_default(&ec);
+    ec.tier = s->config.tier;
+    ec.cache_dir = s->config.cache_dir;
+    wc_error e = {0};
+    if (wc_engine_new(&ec, &s->engine, &e) != 0) {
+        snprintf(err, err_size, "cannot start the engine: %s", e.msg);
+        s->engine = NULL;
+        goto fail;
+    }
+    if (open_kv(s, &s->config, err, err_size) != 0)
+        goto fail;
+    if (wc_registry_new(&s->config, s->engine, s->kv, &s->registry, err, err_size) != 0) {
+        s->registry = NULL;
+        goto fail;
+    }
+    return 0;
+fail:
+    wc_setup_close(s);
+    return -1;
+}
+
+int wc_setup_reload(wc_setup *s, char *err, size_t err_size)
+{
+    wc_config fresh;
+    if (load_config(s->config_path, &fresh, err, err_size) != 0)
+        return -1;
+    if ((fresh.kv_dir && s->config.kv_dir && strcmp(fresh.kv_dir, s->config.kv_dir) != 0) ||
+        (fresh.cache_dir && s->config.cache_dir &&
+         strcmp(fresh.cache_dir, s->config.cache_dir) != 0) ||
+        fresh.tier != s->config.tier)
+        wc_log(WC_LOG_WARNING, "setup",
+               "changes of kv_dir, cache_dir and tier take effect at the next start");
+    wc_registry *registry;
+    if (open_kv(s, &fresh, err, err_size) != 0 ||
+        wc_registry_new(&fresh, s->engine, s->kv, &registry, err, err_size) != 0) {
+        wc_config_free(&fresh);
+        return -1;
+    }
+    wc_registry_release(s->registry);
+    s->registry = registry;
+    wc_config_free(&s->config);
+    s->config = fresh;
+    return 0;
+}
+
+void wc_setup_close(wc_setup *s)
+{
+    if (s->registry)
+        wc_registry_release(s->registry);
+    if (s->kv)
+        wc_kv_close(s->kv);
+    if (s->engine)
+        wc_engine_free(s->engine);
+    wc_config_free(&s->config);
+    memset(s, 0, sizeof *s);
+}

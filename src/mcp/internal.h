@@ -1,0 +1,105 @@
+/* internal.h -- what server.c, methods.c and outbound.c share: the server,
+ * session and job structures.  Not for use outside src/mcp.
+ *
+ * Locking: server->lock guards the registry pointer, its generation and the
+ * session list; session->lock guards everything mutable in a session (state,
+ * client capabilities, log level, the in-flight jobs and the requests sent
+ * to the client).  A thread holding server->lock may take a session lock,
+ * never the other way round.  session->cond is broadcast whenever a job
+ * ends, a response from the client arrives, a call is cancelled, or the
+ * session starts closing.
+ */
+#ifndef WC_MCP_INTERNAL_H
+#define WC_MCP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "mcp/jsonrpc.h"
+#include "mcp/server.h"
+#include "util/pool.h"
+
+struct wc_mcp_server {
+    wc_mcp_options opt; /* strings point into the copies below */
+    char *name, *version, *instructions;
+    wc_pool *pool;
+    pthread_mutex_t lock;
+    wc_registry *registry; /* may be NULL */
+    unsigned long generation;
+    wc_mcp_session *sessions;
+};
+
+typedef enum mcp_state {
+    MCP_NEW,         /* waiting for initialize */
+    MCP_READY,       /* initialize answered */
+    MCP_INITIALIZED, /* notifications/initialized received */
+} mcp_state;
+
+/* A request sent to the client by a plugin call, waiting for its answer. */
+typedef struct mcp_pending {
+    long long id;
+    json_t *result, *error; /* owned once done */
+    bool done;
+    struct mcp_pending *next;
+} mcp_pending;
+
+typedef struct mcp_job mcp_job;
+
+struct wc_mcp_session {
+    wc_mcp_server *server;
+    wc_mcp_send_fn send;
+    void *send_ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    mcp_state state;
+    char version[16];
+    bool can_sample, can_elicit;
+    int log_level;
+    mcp_job *jobs; /* in flight on the pool */
+    size_t njobs;
+    mcp_pending *pending;
+    long long next_request_id;
+    bool closing;
+    wc_mcp_session *prev, *next; /* in server->sessions */
+};
+
+typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, char *err, size_t err_size);
+
+typedef struct mcp_method {
+    const char *name;
+    mcp_handler_fn fn;
+    bool on_worker;   /* may run plugin code: off the receiving thread */
+    bool before_init; /* allowed before initialize */
+} mcp_method;
+
+/* One request being answered. */
+struct mcp_job {
+    wc_mcp_session *session;
+    json_t *root;         /* owned by worker jobs; NULL for inline ones */
+    const json_t *id;
+    json_t *params;       /* may be NULL */
+    const mcp_method *method;
+    wc_registry *registry; /* retained on first use (wc_mcp_job_registry) */
+    unsigned long generation;
+    wc_call *call;         /* worker jobs only */
+    bool dropped;          /* cancelled by the client: send no answer */
+    mcp_job *prev, *next;
+};
+
+/* methods.c */
+const mcp_method *wc_mcp_find_method(const char *name);
+
+/* server.c */
+/* The server's registry as of the first call for this job (NULL: none). */
+wc_registry *wc_mcp_job_registry(mcp_job *job);
+void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out);
+/* params is stolen (may be NULL). */
+void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params);
+
+/* outbound.c */
+/* Fills the client hooks of a worker job's call (session lock held). */
+void wc_mcp_job_client(mcp_job *job, wc_call_client *client);
+/* A response from the client: to the waiting request, or dropped. */
+void wc_mcp_route_response(wc_mcp_session *session, const wc_rpc_message *msg);
+
+#endif

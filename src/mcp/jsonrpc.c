@@ -1,0 +1,253 @@
+/* jsonrpc.c -- classify incoming JSON-RPC messages and write outgoing ones.
+ *
+ * Parsing is json_loadb straight from the transport's bytes (no copy, no
+ * NUL needed).  Writing avoids building an envelope object: the fixed parts
+ * are literal text and only the id, params and result go through
+ * json_dumpb, into the caller's buffer.
+ */
+#include "mcp/jsonrpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/registry.h" /* WC_RPC_* codes */
+
+static void invalid(wc_rpc_message *m, int code, const char *fmt, const char *arg)
+{
+    m->kind = WC_RPC_MSG_INVALID;
+    m->code = code;
+    snprintf(m->reason, sizeof m->reason, fmt, arg);
+}
+
+static bool usable_id(const json_t *id)
+{
+    return json_is_string(id) || json_is_number(id);
+}
+
+void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
+{
+    memset(m, 0, sizeof *m);
+    json_error_t jerr;
+    m->root = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
+    if (!m->root) {
+        m->kind = WC_RPC_MSG_INVALID;
+        m->code = WC_RPC_PARSE_ERROR;
+        snprintf(m->reason, sizeof m->reason, "parse error: %.100s (at byte %d)", jerr.text,
+                 jerr.position);
+        return;
+    }
+    if (json_is_array(m->root)) {
+        invalid(m, WC_RPC_INVALID_REQUEST, "%s", "batches are not supported: send one message at a time");
+        return;
+    }
+    if (!json_is_object(m->root)) {
+        invalid(m, WC_RPC_INVALID_REQUEST, "%s", "a message must be a JSON object");
+        return;
+    }
+    json_t *id = json_object_get(m->root, "id");
+    if (usable_id(id))
+        m->id = id;
+    json_t *version = json_object_get(m->root, "jsonrpc");
+    if (!json_is_string(version) || strcmp(json_string_value(version), "2.0") != 0) {
+        invalid(m, WC_RPC_INVALID_REQUEST, "%s", "\"jsonrpc\" must be \"2.0\"");
+        return;
+    }
+    if (id && !m->id) {
+        invalid(m, WC_RPC_INVALID_REQUEST, "%s", "\"id\" must be a string or a number");
+        return;
+    }
+    json_t *method = json_object_get(m->root, "method");
+    if (method) {
+        if (!json_is_string(method)) {
+            invalid(m, WC_RPC_INVALID_REQUEST, "%s", "\"method\" must be a string");
+            return;
+        }
+        m->method = json_string_value(method);
+        m->params = json_object_get(m->root, "params");
+        m->kind = m->id ? WC_RPC_MSG_REQUEST : WC_RPC_MSG_NOTIFICATION;
+        if (m->params && !json_is_object(m->params)) {
+            /* For a notification nobody hears about it: it is dropped. */
+            m->kind = WC_RPC_MSG_INVALID;
+            m->code = WC_RPC_INVALID_PARAMS;
+            snprintf(m->reason, sizeof m->reason, "\"params\" of %s must be an object",
+                     m->method);
+        }
+        return;
+    }
+    m->result = json_object_get(m->root, "result");
+    m->error = json_object_get(m->root, "error");
+    if (m->id && (m->result != NULL) != (m->error != NULL)) {
+        if (m->error && !json_is_object(m->error)) {
+            invalid(m, WC_RPC_INVALID_REQUEST, "%s", "\"error\" must be an object");
+            m->id = NULL; /* never answer a response with a response */
+            return;
+        }
+        m->kind = WC_RPC_MSG_RESPONSE;
+        return;
+    }
+    invalid(m, WC_RPC_INVALID_REQUEST, "%s",
+            "not a request, notification or response: \"method\" is missing");
+    if (m->id && (m->result || m->error))
+        m->id = NULL;
+}
+
+void wc_rpc_message_free(wc_rpc_message *m)
+{
+    json_decref(m->root);
+    m->root = NULL;
+}
+
+/* --- output --- */
+
+void wc_rpc_out_init(wc_rpc_out *o)
+{
+    o->data = o->inline_buf;
+    o->len = 0;
+    o->cap = sizeof o->inline_buf;
+    o->failed = false;
+}
+
+void wc_rpc_out_free(wc_rpc_out *o)
+{
+    if (o->data != o->inline_buf)
+        free(o->data);
+    wc_rpc_out_init(o);
+}
+
+void wc_rpc_out_reset(wc_rpc_out *o)
+{
+    o->len = 0;
+    o->failed = false;
+}
+
+static bool reserve(wc_rpc_out *o, size_t extra)
+{
+    if (o->failed)
+        return false;
+    if (o->cap - o->len >= extra)
+        return true;
+    size_t cap = o->cap * 2;
+    while (cap - o->len < extra)
+        cap *= 2;
+    char *data;
+    if (o->data == o->inline_buf) {
+        data = malloc(cap);
+        if (data)
+            memcpy(data, o->data, o->len);
+    } else {
+        data = realloc(o->data, cap);
+    }
+    if (!data) {
+        o->failed = true;
+        return false;
+    }
+    o->data = data;
+    o->cap = cap;
+    return true;
+}
+
+static void put(wc_rpc_out *o, const char *s, size_t n)
+{
+    if (reserve(o, n)) {
+        memcpy(o->data + o->len, s, n);
+        o->len += n;
+    }
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void put_json(wc_rpc_out *o, const json_t *v)
+{
+    if (o->failed)
+        return;
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    size_t n = json_dumpb(v, o->data + o->len, o->cap - o->len, flags);
+    if (n == 0) {
+        o->failed = true; /* not serializable (e.g. a NaN) */
+        return;
+    }
+    if (n > o->cap - o->len) {
+        if (!reserve(o, n))
+            return;
+        n = json_dumpb(v, o->data + o->len, o->cap - o->len, flags);
+    }
+    o->len += n;
+}
+
+static void put_id(wc_rpc_out *o, const json_t *id)
+{
+    if (id)
+        put_json(o, id);
+    else
+        PUT_LIT(o, "null");
+}
+
+void wc_rpc_write_result(wc_rpc_out *o, const json_t *id, const json_t *result)
+{
+    wc_rpc_out_reset(o);
+    PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"id\":");
+    put_id(o, id);
+    PUT_LIT(o, ",\"result\":");
+    put_json(o, result);
+    PUT_LIT(o, "}");
+}
+
+void wc_rpc_write_result_text(wc_rpc_out *o, const json_t *id, const char *result)
+{
+    wc_rpc_out_reset(o);
+    PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"id\":");
+    put_id(o, id);
+    PUT_LIT(o, ",\"result\":");
+    put(o, result, strlen(result));
+    PUT_LIT(o, "}");
+}
+
+void wc_rpc_write_error(wc_rpc_out *o, const json_t *id, int code, const char *message,
+                        const json_t *data)
+{
+    wc_rpc_out_reset(o);
+    char head[64];
+    PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"id\":");
+    put_id(o, id);
+    int n = snprintf(head, sizeof head, ",\"error\":{\"code\":%d,\"message\":", code);
+    put(o, head, (size_t)n);
+    json_t *text = json_string(message ? message : "");
+    if (!text)
+        text = json_string("error (its message was not valid UTF-8)");
+    put_json(o, text);
+    json_decref(text);
+    if (data) {
+        PUT_LIT(o, ",\"data\":");
+        put_json(o, data);
+    }
+    PUT_LIT(o, "}}");
+}
+
+void wc_rpc_write_notification(wc_rpc_out *o, const char *method, const json_t *params)
+{
+    wc_rpc_out_reset(o);
+    PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"method\":\"");
+    put(o, method, strlen(method)); /* our own method names need no escaping */
+    PUT_LIT(o, "\"");
+    if (params) {
+        PUT_LIT(o, ",\"params\":");
+        put_json(o, params);
+    }
+    PUT_LIT(o, "}");
+}
+
+void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const json_t *params)
+{
+    wc_rpc_out_reset(o);
+    char head[64];
+    int n = snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"", id);
+    put(o, head, (size_t)n);
+    put(o, method, strlen(method));
+    PUT_LIT(o, "\"");
+    if (params) {
+        PUT_LIT(o, ",\"params\":");
+        put_json(o, params);
+    }
+    PUT_LIT(o, "}");
+}

@@ -1,0 +1,63 @@
+/* jsonrpc.h -- JSON-RPC 2.0 as MCP uses it: tell one message's kind, and
+ * write requests, notifications, results and errors.
+ *
+ * MCP narrows JSON-RPC: ids are strings or numbers (never null), params are
+ * objects, and batches (arrays) are not supported since 2025-06-18.  The
+ * writers serialize straight into a wc_rpc_out, whose first 4 KiB live on
+ * the caller's stack, so a typical message costs no allocation.
+ */
+#ifndef WC_MCP_JSONRPC_H
+#define WC_MCP_JSONRPC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum wc_rpc_kind {
+    WC_RPC_MSG_INVALID = 0,  /* answer with code/reason (id may be NULL) */
+    WC_RPC_MSG_REQUEST,
+    WC_RPC_MSG_NOTIFICATION,
+    WC_RPC_MSG_RESPONSE,     /* a client's answer to one of our requests */
+} wc_rpc_kind;
+
+typedef struct wc_rpc_message {
+    wc_rpc_kind kind;
+    json_t *root;        /* owned; NULL when the text did not parse */
+    /* borrowed from root: */
+    json_t *id;          /* requests and responses; for INVALID, when usable */
+    const char *method;  /* requests and notifications */
+    json_t *params;      /* may be NULL */
+    json_t *result;      /* responses: exactly one of result and error */
+    json_t *error;
+    int code;            /* INVALID: the JSON-RPC error code */
+    char reason[160];    /* INVALID: what is wrong */
+} wc_rpc_message;
+
+/* Parses and classifies one message of len bytes. */
+void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *msg);
+void wc_rpc_message_free(wc_rpc_message *msg);
+
+typedef struct wc_rpc_out {
+    char *data;
+    size_t len, cap;
+    bool failed;          /* out of memory or unserializable value */
+    char inline_buf[4096];
+} wc_rpc_out;
+
+void wc_rpc_out_init(wc_rpc_out *out);
+void wc_rpc_out_free(wc_rpc_out *out);
+void wc_rpc_out_reset(wc_rpc_out *out);
+
+/* Each writes one complete message (no newline) after resetting out. */
+void wc_rpc_write_result(wc_rpc_out *out, const json_t *id, const json_t *result);
+/* A result given as JSON text (e.g. "{}"). */
+void wc_rpc_write_result_text(wc_rpc_out *out, const json_t *id, const char *result);
+/* id NULL: "id": null.  message must be UTF-8 (else a generic text is sent);
+ * data may be NULL. */
+void wc_rpc_write_error(wc_rpc_out *out, const json_t *id, int code, const char *message,
+                        const json_t *data);
+void wc_rpc_write_notification(wc_rpc_out *out, const char *method, const json_t *params);
+void wc_rpc_write_request(wc_rpc_out *out, long long id, const char *method,
+                          const json_t *params);
+
+#endif

@@ -1,0 +1,323 @@
+/* methods.c -- the MCP methods a client may call, one handler each.
+ *
+ * A handler checks its params (a fault is -32602 naming the member),
+ * asks the registry, and returns 0 with a result (NULL: the empty result
+ * {}) or a negative JSON-RPC code with a message.  Lists are paged: the
+ * cursor is opaque to clients and carries the registry's generation, so a
+ * cursor from before a reload is refused instead of skipping items.
+ */
+#include "mcp/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static const char *const supported_versions[] = {"2025-11-25", "2025-06-18"};
+
+static int bad_params(char *err, size_t err_size, const char *fmt, const char *arg)
+{
+    snprintf(err, err_size, fmt, arg);
+    return WC_RPC_INVALID_PARAMS;
+}
+
+static int no_memory(char *err, size_t err_size)
+{
+    snprintf(err, err_size, "out of memory");
+    return WC_RPC_INTERNAL;
+}
+
+/* --- lifecycle --- */
+
+static int m_ping(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    return 0;
+}
+
+static int m_initialize(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    json_t *version = json_object_get(job->params, "protocolVersion");
+    if (!json_is_string(version))
+        return bad_params(err, err_size, "%s: params.protocolVersion must be a string",
+                          "initialize");
+    json_t *caps = json_object_get(job->params, "capabilities");
+    if (caps && !json_is_object(caps))
+        return bad_params(err, err_size, "%s: params.capabilities must be an object",
+                          "initialize");
+    const char *chosen = supported_versions[0];
+    for (size_t i = 0; i < sizeof supported_versions / sizeof supported_versions[0]; i++)
+        if (strcmp(json_string_value(version), supported_versions[i]) == 0)
+            chosen = supported_versions[i];
+
+    wc_mcp_session *s = job->session;
+    pthread_mutex_lock(&s->lock);
+    if (s->state != MCP_NEW) {
+        pthread_mutex_unlock(&s->lock);
+        snprintf(err, err_size, "initialize: the session is already initialized");
+        return WC_RPC_INVALID_REQUEST;
+    }
+    s->state = MCP_READY;
+    snprintf(s->version, sizeof s->version, "%s", chosen);
+    s->can_sample = json_is_object(json_object_get(caps, "sampling"));
+    s->can_elicit = json_is_object(json_object_get(caps, "elicitation"));
+    pthread_mutex_unlock(&s->lock);
+
+    const wc_mcp_options *o = &s->server->opt;
+    json_t *r = json_pack("{s:s,s:{s:{s:b},s:{s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s}}",
+                          "protocolVersion", chosen,
+                          "capabilities",
+                          "tools", "listChanged", 1,
+                          "resources", "listChanged", 1,
+                          "prompts", "listChanged", 1,
+                          "completions", "logging",
+                          "serverInfo", "name", o->name, "version", o->version);
+    if (!r)
+        return no_memory(err, err_size);
+    if (o->instructions)
+        json_object_set_new(r, "instructions", json_string(o->instructions));
+    json_t *client = json_object_get(job->params, "clientInfo");
+    json_t *client_name = json_object_get(client, "name");
+    wc_log(WC_LOG_INFO, "mcp", "session initialized: protocol %s, client %s", chosen,
+           json_is_string(client_name) ? json_string_value(client_name) : "(unnamed)");
+    *result = r;
+    return 0;
+}
+
+static int m_set_level(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    json_t *level = json_object_get(job->params, "level");
+    if (!json_is_string(level))
+        return bad_params(err, err_size, "%s: params.level must be a string",
+                          "logging/setLevel");
+    int l = wc_log_level_parse(json_string_value(level));
+    if (l < 0)
+        return bad_params(err, err_size,
+                          "logging/setLevel: unknown level '%.64s' (debug, info, notice, "
+                          "warning, error, critical, alert, emergency)",
+                          json_string_value(level));
+    pthread_mutex_lock(&job->session->lock);
+    job->session->log_level = l;
+    pthread_mutex_unlock(&job->session->lock);
+    return 0;
+}
+
+/* --- lists --- */
+
+/* Cursors look like "wc1-<generation>-<offset>". */
+static int page(mcp_job *job, const json_t *all, const char *key, json_t **result, char *err,
+                size_t err_size)
+{
+    size_t total = json_array_size(all);
+    size_t start = 0;
+    json_t *cursor = json_object_get(job->params, "cursor");
+    if (cursor) {
+        if (!json_is_string(cursor))
+            return bad_params(err, err_size, "%s", "params.cursor must be a string");
+        unsigned long gen;
+        size_t offset;
+        int end = 0;
+        const char *text = json_string_value(cursor);
+        if (sscanf(text, "wc1-%lu-%zu%n", &gen, &offset, &end) != 2 || text[end] != '\0' ||
+            offset == 0 || offset >= total)
+            return bad_params(err, err_size, "invalid cursor '%.64s': pass nextCursor as received",
+                              text);
+        if (gen != job->generation)
+            return bad_params(err, err_size, "%s",
+                              "the cursor is from before the server reloaded its plugins: "
+                              "list again without a cursor");
+        start = offset;
+    }
+    size_t n = job->session->server->opt.page_size;
+    if (n > total - start)
+        n = total - start;
+    json_t *items = json_array();
+    json_t *r = json_object();
+    if (!items || !r || json_object_set_new(r, key, items) != 0) {
+        json_decref(r);
+        return no_memory(err, err_size);
+    }
+    for (size_t i = start; i < start + n; i++)
+        json_array_append(items, json_array_get(all, i));
+    if (start + n < total) {
+        char next[64];
+        snprintf(next, sizeof next, "wc1-%lu-%zu", job->generation, start + n);
+        json_object_set_new(r, "nextCursor", json_string(next));
+    }
+    *result = r;
+    return 0;
+}
+
+static int list_of(mcp_job *job, const json_t *(*get)(const wc_registry *), const char *key,
+                   json_t **result, char *err, size_t err_size)
+{
+    wc_registry *registry = wc_mcp_job_registry(job);
+    json_t *empty = NULL;
+    const json_t *all = registry ? get(registry) : NULL;
+    if (!all)
+        all = empty = json_array();
+    int rc = page(job, all, key, result, err, err_size);
+    json_decref(empty);
+    return rc;
+}
+
+static int m_tools_list(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    return list_of(job, wc_registry_tools, "tools", result, err, err_size);
+}
+
+static int m_templates_list(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    return list_of(job, wc_registry_resource_templates, "resourceTemplates", result, err,
+                   err_size);
+}
+
+static int m_prompts_list(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    return list_of(job, wc_registry_prompts, "prompts", result, err, err_size);
+}
+
+static int m_resources_list(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    wc_registry *registry = wc_mcp_job_registry(job);
+    json_t *all = NULL;
+    if (registry) {
+        int rc = wc_registry_resources(registry, job->call, &all, err, err_size);
+        if (rc != 0)
+            return rc;
+    } else {
+        all = json_array();
+    }
+    if (!all)
+        return no_memory(err, err_size);
+    int rc = page(job, all, "resources", result, err, err_size);
+    json_decref(all);
+    return rc;
+}
+
+/* --- calls --- */
+
+static int no_plugins(char *err, size_t err_size, const char *what, const char *name)
+{
+    snprintf(err, err_size, "unknown %s '%.200s': no plugins are loaded", what, name);
+    return WC_RPC_INVALID_PARAMS;
+}
+
+static int m_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    json_t *name = json_object_get(job->params, "name");
+    if (!json_is_string(name))
+        return bad_params(err, err_size, "%s: params.name must be a string", "tools/call");
+    json_t *args = json_object_get(job->params, "arguments");
+    if (args && !json_is_object(args))
+        return bad_params(err, err_size, "%s: params.arguments must be an object",
+                          "tools/call");
+    wc_registry *registry = wc_mcp_job_registry(job);
+    if (!registry)
+        return no_plugins(err, err_size, "tool", json_string_value(name));
+    json_t *empty = args ? NULL : json_object();
+    int rc = wc_registry_call_tool(registry, json_string_value(name), args ? args : empty,
+                                   job->call, result, err, err_size);
+    json_decref(empty);
+    return rc;
+}
+
+static int m_resources_read(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    json_t *uri = json_object_get(job->params, "uri");
+    if (!json_is_string(uri))
+        return bad_params(err, err_size, "%s: params.uri must be a string", "resources/read");
+    wc_registry *registry = wc_mcp_job_registry(job);
+    if (!registry) {
+        snprintf(err, err_size, "resource not found: %.200s", json_string_value(uri));
+        return WC_RPC_RESOURCE_NOT_FOUND;
+    }
+    return wc_registry_read_resource(registry, json_string_value(uri), job->call, result, err,
+                                     err_size);
+}
+
+static int m_prompts_get(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    json_t *name = json_object_get(job->params, "name");
+    if (!json_is_string(name))
+        return bad_params(err, err_size, "%s: params.name must be a string", "prompts/get");
+    json_t *args = json_object_get(job->params, "arguments");
+    if (args) {
+        if (!json_is_object(args))
+            return bad_params(err, err_size, "%s: params.arguments must be an object",
+                              "prompts/get");
+        const char *key;
+        json_t *value;
+        json_object_foreach(args, key, value)
+            if (!json_is_string(value))
+                return bad_params(err, err_size,
+                                  "prompts/get: params.arguments.%.100s must be a string", key);
+    }
+    wc_registry *registry = wc_mcp_job_registry(job);
+    if (!registry)
+        return no_plugins(err, err_size, "prompt", json_string_value(name));
+    return wc_registry_get_prompt(registry, json_string_value(name), args, job->call, result,
+                                  err, err_size);
+}
+
+static int m_complete(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    static const char what[] = "completion/complete";
+    json_t *ref = json_object_get(job->params, "ref");
+    if (!json_is_object(ref))
+        return bad_params(err, err_size, "%s: params.ref must be an object", what);
+    json_t *type = json_object_get(ref, "type");
+    const char *t = json_string_value(type);
+    const char *ref_name = NULL;
+    if (t && strcmp(t, "ref/prompt") == 0) {
+        ref_name = json_string_value(json_object_get(ref, "name"));
+        if (!ref_name)
+            return bad_params(err, err_size, "%s: params.ref.name must be a string", what);
+    } else if (t && strcmp(t, "ref/resource") == 0) {
+        ref_name = json_string_value(json_object_get(ref, "uri"));
+        if (!ref_name)
+            return bad_params(err, err_size, "%s: params.ref.uri must be a string", what);
+    } else {
+        return bad_params(err, err_size,
+                          "%s: params.ref.type must be \"ref/prompt\" or \"ref/resource\"", what);
+    }
+    json_t *arg = json_object_get(job->params, "argument");
+    if (!json_is_object(arg) || !json_is_string(json_object_get(arg, "name")) ||
+        !json_is_string(json_object_get(arg, "value")))
+        return bad_params(err, err_size,
+                          "%s: params.argument must be an object with string name and value",
+                          what);
+    json_t *context = json_object_get(job->params, "context");
+    if (context && (!json_is_object(context) ||
+                    (json_object_get(context, "arguments") &&
+                     !json_is_object(json_object_get(context, "arguments")))))
+        return bad_params(err, err_size, "%s: params.context.arguments must be an object",
+                          what);
+    wc_registry *registry = wc_mcp_job_registry(job);
+    if (!registry)
+        return no_plugins(err, err_size, t[4] == 'p' ? "prompt" : "resource", ref_name);
+    return wc_registry_complete(registry, job->params, job->call, result, err, err_size);
+}
+
+static const mcp_method methods[] = {
+    /* name, handler, on_worker, before_init */
+    {"ping", m_ping, false, true},
+    {"initialize", m_initialize, false, true},
+    {"tools/list", m_tools_list, false, false},
+    {"tools/call", m_tools_call, true, false},
+    {"resources/list", m_resources_list, true, false},
+    {"resources/templates/list", m_templates_list, false, false},
+    {"resources/read", m_resources_read, true, false},
+    {"prompts/list", m_prompts_list, false, false},
+    {"prompts/get", m_prompts_get, true, false},
+    {"completion/complete", m_complete, true, false},
+    {"logging/setLevel", m_set_level, false, false},
+};
+
+const mcp_method *wc_mcp_find_method(const char *name)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(name, methods[i].name) == 0)
+            return &methods[i];
+    return NULL;
+}

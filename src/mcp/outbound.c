@@ -1,0 +1,174 @@
+/* outbound.c -- what a running call sends to its client: notifications
+ * (progress, log messages) and requests (sampling/createMessage,
+ * elicitation/create) whose answers it waits for.
+ *
+ * A request gets the session's next integer id and waits on the session's
+ * condition variable until the client's response is routed to it, the
+ * timeout passes, the call is cancelled, or the session closes.  When it
+ * stops waiting without an answer it tells the client with
+ * notifications/cancelled, as the spec asks of a requester that gives up.
+ */
+#include "mcp/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+
+static void hook_notify(void *ctx, const char *method, json_t *params)
+{
+    mcp_job *job = ctx;
+    wc_mcp_session_notify(job->session, method, params);
+}
+
+static bool declared(wc_mcp_session *s, const char *method, char *err, size_t err_size)
+{
+    const char *capability = NULL;
+    bool ok = true;
+    pthread_mutex_lock(&s->lock);
+    if (strcmp(method, "sampling/createMessage") == 0) {
+        capability = "sampling";
+        ok = s->can_sample;
+    } else if (strcmp(method, "elicitation/create") == 0) {
+        capability = "elicitation";
+        ok = s->can_elicit;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!ok)
+        snprintf(err, err_size, "the client did not declare the %s capability", capability);
+    return ok;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int hook_request(void *ctx, const char *method, json_t *params, int timeout_ms,
+                        json_t **result, char *err, size_t err_size)
+{
+    mcp_job *job = ctx;
+    wc_mcp_session *s = job->session;
+    *result = NULL;
+    if (!declared(s, method, err, err_size))
+        return -1;
+    if (timeout_ms <= 0)
+        timeout_ms = s->server->opt.request_timeout_ms;
+
+    mcp_pending p = {0};
+    pthread_mutex_lock(&s->lock);
+    if (s->closing || wc_call_cancelled(job->call)) {
+        pthread_mutex_unlock(&s->lock);
+        snprintf(err, err_size, s->closing ? "the client disconnected" : "the call was cancelled");
+        return -1;
+    }
+    p.id = ++s->next_request_id;
+    p.next = s->pending;
+    s->pending = &p;
+    pthread_mutex_unlock(&s->lock);
+
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_request(&out, p.id, method, params);
+    bool sent = !out.failed;
+    if (sent)
+        wc_mcp_session_send(s, &out);
+    wc_rpc_out_free(&out);
+
+    struct timespec deadline;
+    deadline_after(&deadline, timeout_ms);
+    bool timed_out = false;
+    pthread_mutex_lock(&s->lock);
+    while (sent && !p.done && !s->closing && !wc_call_cancelled(job->call)) {
+        if (pthread_cond_timedwait(&s->cond, &s->lock, &deadline) == ETIMEDOUT) {
+            timed_out = !p.done;
+            break;
+        }
+    }
+    for (mcp_pending **pp = &s->pending; *pp; pp = &(*pp)->next) {
+        if (*pp == &p) {
+            *pp = p.next;
+            break;
+        }
+    }
+    bool closing = s->closing;
+    pthread_mutex_unlock(&s->lock);
+
+    if (!sent) {
+        snprintf(err, err_size, "%s: the request could not be serialized", method);
+        return -1;
+    }
+    if (p.done) {
+        if (p.error) {
+            json_t *code = json_object_get(p.error, "code");
+            json_t *message = json_object_get(p.error, "message");
+            snprintf(err, err_size, "the client refused %s: %s (%lld)", method,
+                     json_is_string(message) ? json_string_value(message) : "no message",
+                     json_is_integer(code) ? (long long)json_integer_value(code) : 0LL);
+            json_decref(p.error);
+            json_decref(p.result);
+            return -1;
+        }
+        *result = p.result;
+        return 0;
+    }
+    const char *why = closing     ? "the client disconnected"
+                      : timed_out ? "no answer in time"
+                                  : "the call was cancelled";
+    if (timed_out)
+        snprintf(err, err_size, "%s: the client did not answer within %d ms", method, timeout_ms);
+    else
+        snprintf(err, err_size, "%s: %s", method, why);
+    if (!closing) {
+        json_t *cancel = json_pack("{s:I,s:s}", "requestId", (json_int_t)p.id, "reason", why);
+        if (cancel)
+            wc_mcp_session_notify(s, "notifications/cancelled", cancel);
+    }
+    return -1;
+}
+
+void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
+{
+    wc_mcp_session *s = job->session;
+    memset(client, 0, sizeof *client);
+    client->ctx = job;
+    client->notify = hook_notify;
+    client->request = hook_request;
+    client->can_sample = s->can_sample;
+    client->can_elicit = s->can_elicit;
+    client->min_log_level = s->log_level;
+    json_t *meta = json_object_get(job->params, "_meta");
+    json_t *token = json_object_get(meta, "progressToken");
+    if (json_is_string(token) || json_is_integer(token))
+        client->progress_token = token;
+}
+
+void wc_mcp_route_response(wc_mcp_session *s, const wc_rpc_message *msg)
+{
+    bool found = false;
+    if (json_is_integer(msg->id)) {
+        long long id = (long long)json_integer_value(msg->id);
+        pthread_mutex_lock(&s->lock);
+        for (mcp_pending *p = s->pending; p; p = p->next) {
+            if (p->id == id && !p->done) {
+                p->result = json_incref(msg->result);
+                p->error = json_incref(msg->error);
+                p->done = true;
+                found = true;
+                pthread_cond_broadcast(&s->cond);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (!found)
+        wc_log(WC_LOG_DEBUG, "mcp", "dropped a response to no request we are waiting for");
+}

@@ -1,0 +1,422 @@
+/* server.c -- sessions: receive a message, route it, answer it.
+ *
+ * Cheap requests (ping, initialize, the lists kept in the registry's
+ * descriptors, setLevel) are answered on the receiving thread.  Requests
+ * that may run plugin code become jobs on the worker pool; each job carries
+ * a wc_call so that notifications/cancelled can interrupt it, and a
+ * cancelled job sends no answer, as the spec asks.  Closing a session waits
+ * for its jobs, so a transport can free what its send callback uses as
+ * soon as close returns.
+ */
+#include "mcp/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+void wc_mcp_options_default(wc_mcp_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->name = "wasmcap";
+    o->version = "0";
+    o->max_message_bytes = 4u << 20;
+    o->page_size = 100;
+    o->log_level = WC_LOG_INFO;
+    o->request_timeout_ms = 60000;
+}
+
+int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
+                      wc_mcp_server **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    wc_mcp_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    wc_mcp_options_default(&s->opt);
+    if (options)
+        s->opt = *options;
+    s->name = strdup(s->opt.name ? s->opt.name : "wasmcap");
+    s->version = strdup(s->opt.version ? s->opt.version : "0");
+    s->instructions = s->opt.instructions ? strdup(s->opt.instructions) : NULL;
+    if (!s->name || !s->version || (s->opt.instructions && !s->instructions)) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    s->opt.name = s->name;
+    s->opt.version = s->version;
+    s->opt.instructions = s->instructions;
+    if (s->opt.max_message_bytes == 0)
+        s->opt.max_message_bytes = 4u << 20;
+    if (s->opt.page_size == 0)
+        s->opt.page_size = 100;
+    if (s->opt.request_timeout_ms <= 0)
+        s->opt.request_timeout_ms = 60000;
+    if (s->opt.log_level < WC_LOG_DEBUG || s->opt.log_level > WC_LOG_EMERGENCY + 1)
+        s->opt.log_level = WC_LOG_INFO;
+    int rc = wc_pool_new(s->opt.workers, s->opt.queue_size, &s->pool);
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot start the worker threads: %s", strerror(-rc));
+        goto fail;
+    }
+    s->opt.workers = wc_pool_threads(s->pool);
+    pthread_mutex_init(&s->lock, NULL);
+    s->registry = registry ? wc_registry_retain(registry) : NULL;
+    s->generation = 1;
+    *out = s;
+    return 0;
+fail:
+    free(s->name);
+    free(s->version);
+    free(s->instructions);
+    free(s);
+    return -1;
+}
+
+void wc_mcp_server_free(wc_mcp_server *s)
+{
+    if (!s)
+        return;
+    wc_pool_free(s->pool);
+    if (s->registry)
+        wc_registry_release(s->registry);
+    pthread_mutex_destroy(&s->lock);
+    free(s->name);
+    free(s->version);
+    free(s->instructions);
+    free(s);
+}
+
+const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server)
+{
+    return &server->opt;
+}
+
+void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
+{
+    static const char *const changed[] = {
+        "notifications/tools/list_changed",
+        "notifications/resources/list_changed",
+        "notifications/prompts/list_changed",
+    };
+    pthread_mutex_lock(&s->lock);
+    wc_registry *old = s->registry;
+    s->registry = registry ? wc_registry_retain(registry) : NULL;
+    s->generation++;
+    for (wc_mcp_session *session = s->sessions; session; session = session->next) {
+        pthread_mutex_lock(&session->lock);
+        bool initialized = session->state == MCP_INITIALIZED && !session->closing;
+        pthread_mutex_unlock(&session->lock);
+        if (!initialized)
+            continue;
+        for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
+            wc_mcp_session_notify(session, changed[i], NULL);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (old)
+        wc_registry_release(old);
+}
+
+wc_registry *wc_mcp_job_registry(mcp_job *job)
+{
+    if (!job->generation) {
+        wc_mcp_server *s = job->session->server;
+        pthread_mutex_lock(&s->lock);
+        job->registry = s->registry ? wc_registry_retain(s->registry) : NULL;
+        job->generation = s->generation;
+        pthread_mutex_unlock(&s->lock);
+    }
+    return job->registry;
+}
+
+/* --- sending --- */
+
+void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out)
+{
+    session->send(session->send_ctx, out->data, out->len);
+}
+
+void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params)
+{
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_notification(&out, method, params);
+    if (!out.failed)
+        wc_mcp_session_send(session, &out);
+    else
+        wc_log(WC_LOG_ERROR, "mcp", "cannot serialize %s", method);
+    wc_rpc_out_free(&out);
+    json_decref(params);
+}
+
+static void send_error(wc_mcp_session *session, const json_t *id, int code, const char *message)
+{
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_error(&out, id, code, message, NULL);
+    if (!out.failed)
+        wc_mcp_session_send(session, &out);
+    wc_rpc_out_free(&out);
+}
+
+void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message)
+{
+    send_error(session, NULL, code, message);
+}
+
+/* Answers a job: its result (NULL: {}) or its error. */
+static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
+{
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    if (rc == 0 && result)
+        wc_rpc_write_result(&out, job->id, result);
+    else if (rc == 0)
+        wc_rpc_write_result_text(&out, job->id, "{}");
+    else
+        wc_rpc_write_error(&out, job->id, rc, err[0] ? err : "internal error", NULL);
+    if (out.failed) {
+        wc_log(WC_LOG_ERROR, "mcp", "the answer to %s could not be serialized",
+               job->method->name);
+        wc_rpc_out_free(&out);
+        wc_rpc_write_error(&out, job->id, WC_RPC_INTERNAL,
+                           "the result could not be serialized as JSON", NULL);
+    }
+    wc_mcp_session_send(job->session, &out);
+    wc_rpc_out_free(&out);
+}
+
+/* --- sessions --- */
+
+wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, void *ctx)
+{
+    wc_mcp_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->server = server;
+    s->send = send;
+    s->send_ctx = ctx;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    s->state = MCP_NEW;
+    s->log_level = server->opt.log_level;
+    pthread_mutex_lock(&server->lock);
+    s->next = server->sessions;
+    if (s->next)
+        s->next->prev = s;
+    server->sessions = s;
+    pthread_mutex_unlock(&server->lock);
+    return s;
+}
+
+void wc_mcp_session_close(wc_mcp_session *s)
+{
+    if (!s)
+        return;
+    wc_mcp_server *server = s->server;
+    pthread_mutex_lock(&server->lock);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        server->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&server->lock);
+
+    pthread_mutex_lock(&s->lock);
+    s->closing = true;
+    pthread_cond_broadcast(&s->cond); /* plugin requests waiting for the client */
+    while (s->njobs > 0)
+        pthread_cond_wait(&s->cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static void job_release(mcp_job *job)
+{
+    if (job->registry)
+        wc_registry_release(job->registry);
+    if (job->call)
+        wc_call_free(job->call);
+    json_decref(job->root);
+}
+
+static void run_job(void *arg)
+{
+    mcp_job *job = arg;
+    wc_mcp_session *s = job->session;
+    json_t *result = NULL;
+    char err[1024] = "";
+    int rc = -1;
+    if (!wc_call_cancelled(job->call))
+        rc = job->method->fn(job, &result, err, sizeof err);
+
+    pthread_mutex_lock(&s->lock);
+    bool dropped = job->dropped;
+    pthread_mutex_unlock(&s->lock);
+    if (!dropped)
+        answer(job, rc, result, err);
+    json_decref(result);
+
+    /* Unlink before freeing the call: a cancel finds jobs in the list. */
+    pthread_mutex_lock(&s->lock);
+    if (job->prev)
+        job->prev->next = job->next;
+    else
+        s->jobs = job->next;
+    if (job->next)
+        job->next->prev = job->prev;
+    pthread_mutex_unlock(&s->lock);
+    job_release(job);
+    free(job);
+
+    pthread_mutex_lock(&s->lock);
+    if (--s->njobs == 0 || s->closing)
+        pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
+}
+
+static void handle_request(wc_mcp_session *s, wc_rpc_message *m)
+{
+    const mcp_method *method = wc_mcp_find_method(m->method);
+    if (!method) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
+        send_error(s, m->id, WC_RPC_METHOD_NOT_FOUND, msg);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    mcp_state state = s->state;
+    pthread_mutex_unlock(&s->lock);
+    if (state == MCP_NEW && !method->before_init) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "%.100s before initialize: the session is not initialized yet "
+                 "(send initialize first)", m->method);
+        send_error(s, m->id, WC_RPC_INVALID_REQUEST, msg);
+        return;
+    }
+
+    if (!method->on_worker) {
+        mcp_job job = {.session = s, .id = m->id, .params = m->params, .method = method};
+        json_t *result = NULL;
+        char err[512] = "";
+        int rc = method->fn(&job, &result, err, sizeof err);
+        answer(&job, rc, result, err);
+        json_decref(result);
+        job_release(&job);
+        return;
+    }
+
+    mcp_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        send_error(s, m->id, WC_RPC_INTERNAL, "out of memory");
+        return;
+    }
+    job->session = s;
+    job->root = m->root; /* the job owns the message from here */
+    m->root = NULL;
+    job->id = m->id;
+    job->params = m->params;
+    job->method = method;
+    wc_registry *registry = wc_mcp_job_registry(job); /* a snapshot as of arrival */
+    (void)registry;
+
+    wc_call_client client;
+    pthread_mutex_lock(&s->lock);
+    wc_mcp_job_client(job, &client);
+    job->call = wc_call_new(&client);
+    if (job->call) {
+        job->next = s->jobs;
+        if (job->next)
+            job->next->prev = job;
+        s->jobs = job;
+        s->njobs++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!job->call) {
+        send_error(s, job->id, WC_RPC_INTERNAL, "out of memory");
+        job_release(job);
+        free(job);
+        return;
+    }
+    if (wc_pool_submit(s->server->pool, run_job, job) != 0) {
+        /* only while the server is being freed: answer here */
+        pthread_mutex_lock(&s->lock);
+        job->dropped = true;
+        pthread_mutex_unlock(&s->lock);
+        wc_call_cancel(job->call);
+        send_error(s, job->id, WC_RPC_INTERNAL, "the server is shutting down");
+        run_job(job); /* unlinks and frees; the call is not run: it is dropped */
+    }
+}
+
+static void cancel_request(wc_mcp_session *s, const json_t *params)
+{
+    const json_t *id = json_object_get(params, "requestId");
+    if (!json_is_string(id) && !json_is_number(id))
+        return;
+    bool found = false;
+    pthread_mutex_lock(&s->lock);
+    for (mcp_job *job = s->jobs; job; job = job->next) {
+        if (json_equal(job->id, id)) {
+            found = true;
+            if (!job->dropped) {
+                job->dropped = true;
+                wc_call_cancel(job->call);
+                pthread_cond_broadcast(&s->cond); /* a request it waits on */
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    const json_t *reason = json_object_get(params, "reason");
+    wc_log(WC_LOG_DEBUG, "mcp", "notifications/cancelled for %s request (%s)",
+           found ? "a running" : "an unknown or finished",
+           json_is_string(reason) ? json_string_value(reason) : "no reason given");
+}
+
+static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
+{
+    if (strcmp(m->method, "notifications/initialized") == 0) {
+        pthread_mutex_lock(&s->lock);
+        if (s->state == MCP_READY)
+            s->state = MCP_INITIALIZED;
+        pthread_mutex_unlock(&s->lock);
+    } else if (strcmp(m->method, "notifications/cancelled") == 0) {
+        if (m->params)
+            cancel_request(s, m->params);
+    }
+    /* Others (progress, roots/list_changed, unknown ones) need nothing. */
+}
+
+void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
+{
+    wc_rpc_message m;
+    wc_rpc_parse(data, len, &m);
+    switch (m.kind) {
+    case WC_RPC_MSG_REQUEST:
+        handle_request(s, &m);
+        break;
+    case WC_RPC_MSG_NOTIFICATION:
+        handle_notification(s, &m);
+        break;
+    case WC_RPC_MSG_RESPONSE:
+        wc_mcp_route_response(s, &m);
+        break;
+    case WC_RPC_MSG_INVALID:
+        /* A notification with bad params is dropped: it gets no answer. */
+        if (m.code != WC_RPC_INVALID_PARAMS || m.id)
+            send_error(s, m.id, m.code, m.reason);
+        break;
+    }
+    wc_rpc_message_free(&m);
+}

@@ -1,0 +1,69 @@
+/* server.h -- the MCP server: sessions speaking JSON-RPC 2.0 over any
+ * transport, answered from a capability registry.
+ *
+ * A transport creates one session per client connection with a send
+ * callback, hands it every complete message it receives, and closes it when
+ * the connection ends.  The server never reads or writes a file descriptor
+ * and never runs Wasm itself: calls go to the registry on the server's
+ * worker pool and answer out of order.
+ *
+ * Protocol revisions 2025-11-25 and 2025-06-18 (initialize-based): version
+ * negotiation, tools, resources, prompts, completion, logging, progress,
+ * cancellation, pagination, and sampling/elicitation requests from plugins
+ * to clients that declared them.  A registry swap (a reload) tells every
+ * initialized session that the lists changed.
+ */
+#ifndef WC_MCP_SERVER_H
+#define WC_MCP_SERVER_H
+
+#include <stddef.h>
+
+#include "plugin/registry.h"
+
+#define WC_MCP_LATEST_VERSION "2025-11-25"
+
+typedef struct wc_mcp_options {
+    const char *name;          /* serverInfo.name; default "wasmcap" */
+    const char *version;       /* serverInfo.version; default "0" */
+    const char *instructions;  /* InitializeResult.instructions; NULL: none */
+    unsigned workers;          /* call threads; 0: the number of CPUs */
+    size_t queue_size;         /* calls waiting for a thread; 0: 256 per thread */
+    size_t max_message_bytes;  /* transports refuse longer messages; default 4 MiB */
+    unsigned page_size;        /* items per list page; default 100 */
+    int log_level;             /* a session's notifications/message level until
+                                  logging/setLevel (wc_log_level; default info) */
+    int request_timeout_ms;    /* a plugin's sampling or elicitation request; default 60,000 */
+} wc_mcp_options;
+
+void wc_mcp_options_default(wc_mcp_options *options);
+
+typedef struct wc_mcp_server wc_mcp_server;
+typedef struct wc_mcp_session wc_mcp_session;
+
+/* registry is retained (may be NULL: no capabilities). */
+int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
+                      wc_mcp_server **out, char *err, size_t err_size);
+/* Sessions must be closed first. */
+void wc_mcp_server_free(wc_mcp_server *server);
+const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server);
+/* Serves `registry` (retained) from now on; calls running on the old one
+ * finish on it.  Initialized sessions get the list_changed notifications. */
+void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+
+/* Sends one complete JSON message (no newline).  Called from any thread,
+ * possibly from several at once: it must be thread-safe. */
+typedef void (*wc_mcp_send_fn)(void *ctx, const char *data, size_t len);
+
+wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, void *ctx);
+/* Handles one message (len bytes, not NUL-terminated).  Thread-safe; may
+ * wait while the worker queue is full. */
+void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t len);
+/* Sends an error with "id": null: a transport's answer to a message it
+ * could not hand over (e.g. one over max_message_bytes). */
+void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message);
+/* Waits for the session's calls to finish (their answers are sent), wakes
+ * plugin requests still waiting for the client, and frees the session.  No
+ * other call on the session may run at the same time or after. */
+void wc_mcp_session_close(wc_mcp_session *session);
+
+#endif

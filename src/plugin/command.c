@@ -1,0 +1,93 @@
+/* command.c -- a tool call of a command (CGI-style) plugin.
+ *
+ * Any WASI program serves: argv is [plugin, tool], stdin the arguments
+ * JSON, stdout the result, stderr the server log, and a non-zero exit status
+ * marks the result as an error (docs/PLUGINS.md, "Command ABI").
+ */
+#include "plugin/plugin_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* stdout as a result: a CallToolResult when it is a JSON object with
+ * content or structuredContent, else one text block. */
+static json_t *stdout_result(const char *out, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (out[i] == ' ' || out[i] == '\n' || out[i] == '\t' || out[i] == '\r'))
+        i++;
+    if (i < len && out[i] == '{') {
+        json_t *obj = json_loadb(out, len, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(obj) &&
+            (json_object_get(obj, "content") || json_object_get(obj, "structuredContent")))
+            return obj;
+        json_decref(obj);
+    }
+    json_t *block = wc_text_block(out, len);
+    return block ? json_pack("{s:[o]}", "content", block) : NULL;
+}
+
+int wc_command_call(wc_plugin *p, const char *tool, const char *display, const char *args,
+                    size_t args_len, wc_call *call, json_t **result, char *failure,
+                    size_t failure_size)
+{
+    *result = NULL;
+    const char *argv[2] = {p->config.name, tool};
+    wc_wasi_config wcfg = {
+        .argc = 2,
+        .argv = argv,
+        .stdio = {
+            {.kind = WC_WASI_STDIO_BUFFER, .data = (const uint8_t *)args, .size = args_len},
+            {.kind = WC_WASI_STDIO_BUFFER, .max_capture = p->max_output},
+            {.kind = WC_WASI_STDIO_BUFFER},
+        },
+    };
+    char what[160];
+    snprintf(what, sizeof what, "tool '%s'", display);
+    wc_run r;
+    int rc = -1;
+    if (wc_run_begin(&r, p, call, &wcfg) != 0) {
+        wc_run_describe(&r, what, failure, failure_size);
+        wc_run_end(&r);
+        return -1;
+    }
+    wc_trap trap = wc_instance_call_index(r.inst, (uint32_t)p->start_index, NULL, NULL, NULL);
+    int status = 0;
+    if (trap == WC_TRAP_EXIT) {
+        status = wc_instance_exit_code(r.inst);
+    } else if (trap != WC_TRAP_NONE) {
+        wc_run_trapped(&r, trap);
+        wc_run_describe(&r, what, failure, failure_size);
+        goto done;
+    }
+    size_t out_len = 0, err_len = 0;
+    const char *out = (const char *)wc_wasi_output(r.wasi, 1, &out_len);
+    const char *err = (const char *)wc_wasi_output(r.wasi, 2, &err_len);
+    if (wc_wasi_output_truncated(r.wasi, 1)) {
+        r.status = WC_RUN_OUTPUT;
+        snprintf(r.msg, sizeof r.msg, "more than %zu bytes on stdout", p->max_output);
+        wc_run_describe(&r, what, failure, failure_size);
+        goto done;
+    }
+    if (status == 0) {
+        *result = stdout_result(out, out_len);
+    } else {
+        /* The program's own words, or failing those its status. */
+        const char *text = out_len ? out : err;
+        size_t len = out_len ? out_len : err_len;
+        char buf[128];
+        if (!len) {
+            len = (size_t)snprintf(buf, sizeof buf, "tool '%s' exited with status %d", display, status);
+            text = buf;
+        }
+        json_t *block = wc_text_block(text, len);
+        *result = block ? json_pack("{s:[o],s:b}", "content", block, "isError", 1) : NULL;
+    }
+    if (!*result)
+        snprintf(failure, failure_size, "out of memory");
+    else
+        rc = 0;
+done:
+    wc_run_end(&r);
+    return rc;
+}

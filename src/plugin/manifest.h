@@ -1,0 +1,73 @@
+/* manifest.h -- what a plugin says about itself (docs/PLUGINS.md).
+ *
+ * The manifest is JSON, read from the module's custom section
+ * "wasmcap.manifest" or from a sidecar NAME.manifest.json next to NAME.wasm.
+ * Parsing checks everything a server relies on (names, uniqueness, schemas
+ * that compile, templates that parse) and keeps the document itself: the
+ * descriptors clients see are built from it.  Unknown fields are tolerated so
+ * that newer plugins load on older servers.
+ *
+ * A wc_manifest owns its JSON and compiled schemas; the const char * fields
+ * point into the JSON.  Immutable after parsing: any thread may read it.
+ */
+#ifndef WC_PLUGIN_MANIFEST_H
+#define WC_PLUGIN_MANIFEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/decode.h"
+#include "json/schema.h"
+
+#define WC_MANIFEST_SECTION "wasmcap.manifest"
+#define WC_MANIFEST_MAX_BYTES (4u << 20)
+
+typedef struct wc_manifest_tool {
+    const char *name;
+    const char *title, *description; /* NULL when absent */
+    json_t *input_schema;            /* borrowed from the document; default {"type":"object"} */
+    json_t *output_schema;           /* NULL when absent */
+    json_t *annotations;             /* NULL when absent */
+    wc_schema *input, *output;       /* compiled; output NULL when absent */
+} wc_manifest_tool;
+
+typedef struct wc_manifest {
+    json_t *json;                    /* the document, owned */
+    char *source;                    /* where it came from, for messages */
+    const char *name, *version, *description; /* version, description may be NULL */
+    wc_manifest_tool *tools;
+    size_t ntools;
+    /* Arrays (borrowed from json, never NULL: empty when absent). */
+    json_t *resources, *resource_templates, *prompts;
+    json_t *permissions;             /* object or NULL */
+} wc_manifest;
+
+/* Parses and checks a manifest text.  `source` names it in messages
+ * ("calc.manifest.json: tools[1].inputSchema: at #/properties/x: ...").
+ * Returns 0, or -1 with the message in err. */
+int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manifest *out,
+                      char *err, size_t err_size);
+
+/* The manifest of the module at wasm_path: its custom section, else the
+ * sidecar.  Returns 0, 1 when there is neither (err says what was looked
+ * for), or -1 on an invalid manifest. */
+int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
+                     char *err, size_t err_size);
+
+void wc_manifest_free(wc_manifest *m);
+
+/* The tool named `name`, or -1. */
+int wc_manifest_find_tool(const wc_manifest *m, const char *name);
+
+/* True when `name` matches ^[A-Za-z0-9_.-]{1,64}$. */
+bool wc_manifest_name_ok(const char *name);
+
+/* RFC 6570 level 1 templates: "{var}" matches one or more characters other
+ * than '/'.  wc_uri_template_check returns 0 or -1 with a reason. */
+int wc_uri_template_check(const char *tmpl, char *err, size_t err_size);
+/* True when uri matches tmpl; if vars is not NULL, the variables are set in
+ * it (an object) as strings. */
+bool wc_uri_template_match(const char *tmpl, const char *uri, json_t *vars);
+
+#endif

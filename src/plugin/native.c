@@ -1,0 +1,101 @@
+/* native.c -- one call of a native plugin's entry point.
+ *
+ * The native ABI (docs/PLUGINS.md): run _initialize if exported, copy the
+ * inputs into buffers from wasmcap_alloc, call the entry point, and read the
+ * JSON object at the (ptr << 32 | len) it returns.  This is the hot path of
+ * every tool call: no lookups by name, no allocation but the result's.
+ */
+#include "plugin/plugin_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+    va_end(ap);
+    r->status = status;
+    return -1;
+}
+
+static int guest_call(wc_run *r, int index, const wc_value *args, wc_value *results)
+{
+    wc_trap trap = wc_instance_call_index(r->inst, (uint32_t)index, args, results, NULL);
+    if (trap == WC_TRAP_NONE)
+        return 0;
+    wc_run_trapped(r, trap);
+    return -1;
+}
+
+/* Copies len bytes into a fresh guest buffer; *ptr gets its address. */
+static int copy_in(wc_run *r, const void *data, size_t len, uint32_t *ptr)
+{
+    if (len > UINT32_MAX / 2)
+        return bad(r, WC_RUN_INTERNAL, "an input of %zu bytes is too large", len);
+    wc_value arg = {.i32 = (uint32_t)len}, res = {0};
+    if (guest_call(r, r->p->alloc_index, &arg, &res))
+        return -1;
+    uint8_t *dst = res.i32 ? wc_instance_mem(r->inst, res.i32, len) : NULL;
+    if (!dst) {
+        wc_memory *mem = wc_instance_memory(r->inst);
+        uint64_t used = mem ? wc_memory_size(mem) : 0;
+        if (!res.i32 && used + len + 65536 > ((uint64_t)r->p->max_pages << 16)) {
+            r->status = WC_RUN_MEMORY;
+            return -1;
+        }
+        return bad(r, WC_RUN_BADOUT, "wasmcap_alloc(%zu) returned %s", len,
+                   res.i32 ? "a buffer outside its memory" : "0");
+    }
+    if (len)
+        memcpy(dst, data, len);
+    *ptr = res.i32;
+    return 0;
+}
+
+int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, const void *b,
+                     size_t blen, int ninputs, json_t **out)
+{
+    *out = NULL;
+    wc_plugin *p = r->p;
+    if (p->init_index >= 0 && guest_call(r, p->init_index, NULL, NULL))
+        return -1;
+    wc_value args[4] = {{0}}, res = {0};
+    uint32_t ptr;
+    if (ninputs >= 1) {
+        if (copy_in(r, a, alen, &ptr))
+            return -1;
+        args[0].i32 = ptr;
+        args[1].i32 = (uint32_t)alen;
+    }
+    if (ninputs >= 2) {
+        if (copy_in(r, b, blen, &ptr))
+            return -1;
+        args[2].i32 = ptr;
+        args[3].i32 = (uint32_t)blen;
+    }
+    if (guest_call(r, export_index, args, &res))
+        return -1;
+    uint32_t rptr = (uint32_t)(res.i64 >> 32), rlen = (uint32_t)res.i64;
+    if (res.i64 == 0)
+        return bad(r, WC_RUN_BADOUT, "it returned no result (0)");
+    if (rlen > p->max_output)
+        return bad(r, WC_RUN_OUTPUT, "%u bytes", rlen);
+    const char *data = wc_instance_mem(r->inst, rptr, rlen);
+    if (!data)
+        return bad(r, WC_RUN_BADOUT, "the result at %u (%u bytes) lies outside its memory", rptr, rlen);
+    json_error_t jerr;
+    json_t *obj = json_loadb(data, rlen, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj)
+        return bad(r, WC_RUN_BADOUT, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return bad(r, WC_RUN_BADOUT, "expected a JSON object");
+    }
+    *out = obj;
+    return 0;
+}

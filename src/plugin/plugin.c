@@ -1,0 +1,1046 @@
+/* plugin.c -- load a plugin once, then run each call in a fresh instance.
+ *
+ * Everything that does not depend on the call is done at load: the module
+ * compiled, the manifest parsed and its schemas compiled, the ABI picked by
+ * the exports and their types checked, the imports resolved into a binding
+ * array in import order (so the engine's linker finds each import at once),
+ * the export indices looked up.  A call then costs an instance, a few
+ * guest calls and the JSON of its result.
+ */
+#include "plugin/plugin_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fs.h"
+#include "util/log.h"
+
+#define WASI_MODULE "wasi_snapshot_preview1"
+#define WASMCAP_MODULE "wasmcap"
+#define NATIVE_STDERR_CAPTURE (64u << 10)
+
+static const struct {
+    const char *name, *params, *results;
+    bool required;
+} native_exports[WC_ENTRY_COUNT] = {
+    [WC_ENTRY_CALL_TOOL] = {"wasmcap_call_tool", "iiii", "I", true},
+    [WC_ENTRY_READ_RESOURCE] = {"wasmcap_read_resource", "ii", "I", false},
+    [WC_ENTRY_LIST_RESOURCES] = {"wasmcap_list_resources", "", "I", false},
+    [WC_ENTRY_GET_PROMPT] = {"wasmcap_get_prompt", "iiii", "I", false},
+    [WC_ENTRY_COMPLETE] = {"wasmcap_complete", "ii", "I", false},
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int set_err(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int set_err(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void format_size(uint64_t n, char *out, size_t size)
+{
+    if (n >= (1u << 20) && n % (1u << 20) == 0)
+        snprintf(out, size, "%llu MiB", (unsigned long long)(n >> 20));
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(out, size, "%llu KiB", (unsigned long long)(n >> 10));
+    else
+        snprintf(out, size, "%llu bytes", (unsigned long long)n);
+}
+
+static bool type_is(const wc_functype *ft, const char *params, const char *results)
+{
+    const char *s[2] = {params, results};
+    const uint8_t *v[2] = {ft->params, ft->results};
+    uint32_t n[2] = {ft->nparams, ft->nresults};
+    for (int k = 0; k < 2; k++) {
+        if (strlen(s[k]) != n[k])
+            return false;
+        for (uint32_t i = 0; i < n[k]; i++) {
+            uint8_t want = s[k][i] == 'i' ? WC_VT_I32 : s[k][i] == 'I' ? WC_VT_I64 : 0;
+            if (v[k][i] != want)
+                return false;
+        }
+    }
+    return true;
+}
+
+static void describe_type(const char *params, const char *results, char *out, size_t size)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(out + n, size - n, "(");
+    for (const char *c = params; *c && n < size; c++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s", c == params ? "" : " ", *c == 'i' ? "i32" : "i64");
+    if (n < size)
+        n += (size_t)snprintf(out + n, size - n, ") -> (");
+    for (const char *c = results; *c && n < size; c++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s", c == results ? "" : " ", *c == 'i' ? "i32" : "i64");
+    if (n < size)
+        snprintf(out + n, size - n, ")");
+}
+
+/* The index of exported function `name`, checked against its type: -1 when
+ * absent, -2 (with err) when present with another type or kind. */
+static int find_func(const wc_module_info *info, const char *name, const char *params,
+                     const char *results, const char *plugin, char *err, size_t err_size)
+{
+    for (uint32_t i = 0; i < info->nexports; i++) {
+        const wc_export *e = &info->exports[i];
+        if (e->name_len != strlen(name) || memcmp(e->name, name, e->name_len) != 0)
+            continue;
+        char want[96];
+        describe_type(params, results, want, sizeof want);
+        if (e->kind != WC_EXTERN_FUNC) {
+            set_err(err, err_size, "plugin '%s': export '%s' must be a function %s, not a %s",
+                    plugin, name, want, wc_extern_kind_name(e->kind));
+            return -2;
+        }
+        const wc_functype *ft = wc_module_func_type(info, e->index);
+        if (!ft || !type_is(ft, params, results)) {
+            set_err(err, err_size, "plugin '%s': export '%s' must have type %s", plugin, name, want);
+            return -2;
+        }
+        return (int)i;
+    }
+    return -1;
+}
+
+json_t *wc_text_block(const char *text, size_t len)
+{
+    json_t *s = json_stringn(text, len);
+    if (!s) {
+        /* Not UTF-8: keep what is, replace each bad byte with U+FFFD. */
+        char *clean = malloc(len * 3 + 1);
+        if (!clean)
+            return NULL;
+        size_t o = 0;
+        for (size_t i = 0; i < len;) {
+            unsigned char c = (unsigned char)text[i];
+            size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+            bool ok = n > 0 && i + n <= len;
+            for (size_t k = 1; ok && k < n; k++)
+                ok = ((unsigned char)text[i + k] >> 6) == 2;
+            if (ok && n > 1) {
+                /* jansson knows overlong forms and surrogates; ask it */
+                json_t *probe = json_stringn(text + i, n);
+                ok = probe != NULL;
+                json_decref(probe);
+            }
+            if (ok) {
+                memcpy(clean + o, text + i, n);
+                o += n;
+                i += n;
+            } else {
+                memcpy(clean + o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                i++;
+            }
+        }
+        s = json_stringn(clean, o);
+        free(clean);
+        if (!s)
+            return NULL;
+    }
+    json_t *block = json_object();
+    if (!block || json_object_set_new(block, "type", json_string("text")) ||
+        json_object_set_new(block, "text", s)) {
+        json_decref(block);
+        return NULL;
+    }
+    return block;
+}
+
+/* ---- load -------------------------------------------------------------- */
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
+{
+    bool oom = false;
+    memset(dst, 0, sizeof *dst);
+    dst->name = dup_or_null(src->name, &oom);
+    dst->path = dup_or_null(src->path, &oom);
+    dst->prefix = dup_or_null(src->prefix ? src->prefix : src->name, &oom);
+    dst->tool_names = src->tool_names ? json_deep_copy(src->tool_names) : NULL;
+    if (src->tool_names && !dst->tool_names)
+        oom = true;
+    const wc_permissions *sp = &src->perms;
+    wc_permissions *dp = &dst->perms;
+    *dp = *sp;
+    dp->allowed_hosts = NULL;
+    dp->n_allowed_hosts = 0;
+    dp->env = NULL;
+    dp->n_env = 0;
+    dp->kv_namespace = dup_or_null(sp->kv_namespace, &oom);
+    dp->config = sp->config ? json_deep_copy(sp->config) : NULL;
+    if (sp->config && !dp->config)
+        oom = true;
+    if (sp->n_allowed_hosts) {
+        dp->allowed_hosts = calloc(sp->n_allowed_hosts, sizeof *dp->allowed_hosts);
+        if (!dp->allowed_hosts)
+            oom = true;
+        for (size_t i = 0; dp->allowed_hosts && i < sp->n_allowed_hosts; i++, dp->n_allowed_hosts++)
+            dp->allowed_hosts[i] = dup_or_null(sp->allowed_hosts[i], &oom);
+    }
+    if (sp->n_env) {
+        dp->env = calloc(sp->n_env, sizeof *dp->env);
+        if (!dp->env)
+            oom = true;
+        for (size_t i = 0; dp->env && i < sp->n_env; i++, dp->n_env++)
+            dp->env[i] = dup_or_null(sp->env[i], &oom);
+    }
+    return oom || !dst->name || !dst->path ? -1 : 0;
+}
+
+static void free_config_copy(wc_plugin_config *c)
+{
+    free(c->name);
+    free(c->path);
+    free(c->prefix);
+    json_decref(c->tool_names);
+    for (size_t i = 0; i < c->perms.n_allowed_hosts; i++)
+        free(c->perms.allowed_hosts[i]);
+    free(c->perms.allowed_hosts);
+    for (size_t i = 0; i < c->perms.n_env; i++)
+        free(c->perms.env[i]);
+    free(c->perms.env);
+    free(c->perms.kv_namespace);
+    json_decref(c->perms.config);
+}
+
+/* Resolves every import against WASI and wasmcap, in import order. */
+static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+{
+    wc_error werr = {0};
+    wc_wasi_config wcfg = {0};
+    wc_wasi *probe = wc_wasi_new(&wcfg, &werr);
+    if (!probe)
+        return set_err(err, err_size, "plugin '%s': %s", p->config.name, werr.msg);
+    const wc_import_binding *wasi, *host;
+    size_t nwasi = wc_wasi_bindings(probe, &wasi);
+    size_t nhost = wc_wasmcap_bindings(&host);
+    int rc = 0;
+    p->nbindings = info->nimports;
+    p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
+    p->wasi_slots = calloc(info->nimports ? info->nimports : 1, sizeof *p->wasi_slots);
+    if (!p->bindings || !p->wasi_slots) {
+        rc = set_err(err, err_size, "plugin '%s': out of memory", p->config.name);
+        goto done;
+    }
+    for (uint32_t i = 0; i < info->nimports; i++) {
+        const wc_import *imp = &info->imports[i];
+        const wc_import_binding *table = NULL;
+        size_t n = 0;
+        bool is_wasi = strcmp(imp->module, WASI_MODULE) == 0;
+        if (is_wasi)
+            table = wasi, n = nwasi;
+        else if (strcmp(imp->module, WASMCAP_MODULE) == 0)
+            table = host, n = nhost;
+        const wc_import_binding *found = NULL;
+        for (size_t k = 0; k < n && !found; k++)
+            if (strcmp(table[k].name, imp->name) == 0)
+                found = &table[k];
+        if (!found || imp->kind != WC_EXTERN_FUNC) {
+            rc = set_err(err, err_size,
+                         "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
+                         "the functions of modules %s and %s; see docs/PLUGINS.md)",
+                         p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE);
+            goto done;
+        }
+        p->bindings[i] = *found;
+        if (is_wasi) {
+            /* The names and signatures are static in wasi.c; env is per call. */
+            p->bindings[i].ext.u.func.env = NULL;
+            p->wasi_slots[p->nwasi++] = i;
+        }
+    }
+    p->needs_wasi = p->nwasi > 0;
+done:
+    wc_wasi_free(probe);
+    return rc;
+}
+
+static void warn(const wc_plugin *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const wc_plugin *p, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    wc_log_fields(WC_LOG_WARNING, "plugin", p->log_fields, "%s", msg);
+}
+
+static bool env_granted(const wc_permissions *perms, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < perms->n_env; i++)
+        if (strncmp(perms->env[i], name, n) == 0 && perms->env[i][n] == '=')
+            return true;
+    return false;
+}
+
+/* A warning for every permission the manifest asks for and the config does not grant. */
+static void warn_ungranted(const wc_plugin *p)
+{
+    const json_t *req = p->manifest.permissions;
+    const wc_permissions *g = &p->config.perms;
+    const char *n = p->config.name;
+    if (!req)
+        return;
+    if (json_is_true(json_object_get(req, "kv")) && !g->kv_namespace)
+        warn(p, "plugin '%s' asks for kv, not granted: set plugins.%s.permissions.kv_namespace", n, n);
+    if (json_is_true(json_object_get(req, "sampling")) && !g->sampling)
+        warn(p, "plugin '%s' asks for sampling, not granted: set plugins.%s.permissions.sampling", n, n);
+    if (json_is_true(json_object_get(req, "elicitation")) && !g->elicitation)
+        warn(p, "plugin '%s' asks for elicitation, not granted: set plugins.%s.permissions.elicitation",
+             n, n);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(req, "allowed_hosts"), i, v) {
+        const char *h = json_string_value(v);
+        char lower[256];
+        size_t k = 0;
+        for (; h && h[k] && k + 1 < sizeof lower; k++)
+            lower[k] = (char)(h[k] >= 'A' && h[k] <= 'Z' ? h[k] - 'A' + 'a' : h[k]);
+        lower[k] = 0;
+        bool ok = wc_host_allowed(g, lower);
+        for (size_t j = 0; !ok && j < g->n_allowed_hosts; j++)
+            ok = strcmp(g->allowed_hosts[j], lower) == 0;
+        if (!ok)
+            warn(p, "plugin '%s' asks for host %s, not granted: add it to plugins.%s.permissions."
+                    "allowed_hosts", n, lower, n);
+    }
+    const char *key;
+    json_t *env = json_object_get(req, "env");
+    if (json_is_array(env)) {
+        json_array_foreach(env, i, v)
+            if (!env_granted(g, json_string_value(v)))
+                warn(p, "plugin '%s' asks for environment variable %s, not granted: set "
+                        "plugins.%s.permissions.env.%s", n, json_string_value(v), n, json_string_value(v));
+    } else {
+        json_object_foreach(env, key, v)
+            if (!env_granted(g, key))
+                warn(p, "plugin '%s' asks for environment variable %s, not granted: set "
+                        "plugins.%s.permissions.env.%s", n, key, n, key);
+    }
+    json_t *cfg = json_object_get(req, "config");
+    if (json_is_array(cfg)) {
+        json_array_foreach(cfg, i, v)
+            if (!json_object_get(g->config, json_string_value(v)))
+                warn(p, "plugin '%s' asks for config key %s, not set: set plugins.%s.permissions."
+                        "config.%s", n, json_string_value(v), n, json_string_value(v));
+    } else {
+        json_object_foreach(cfg, key, v)
+            if (!json_object_get(g->config, key))
+                warn(p, "plugin '%s' asks for config key %s, not set: set plugins.%s.permissions."
+                        "config.%s", n, key, n, key);
+    }
+}
+
+static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+{
+    const char *n = p->config.name;
+    for (int e = 0; e < WC_ENTRY_COUNT; e++) {
+        p->entry[e] = find_func(info, native_exports[e].name, native_exports[e].params,
+                                native_exports[e].results, n, err, err_size);
+        if (p->entry[e] == -2)
+            return -1;
+    }
+    p->alloc_index = find_func(info, "wasmcap_alloc", "i", "i", n, err, err_size);
+    p->init_index = find_func(info, "_initialize", "", "", n, err, err_size);
+    p->start_index = find_func(info, "_start", "", "", n, err, err_size);
+    if (p->alloc_index == -2 || p->init_index == -2 || p->start_index == -2)
+        return -1;
+    if (p->entry[WC_ENTRY_CALL_TOOL] >= 0) {
+        p->abi = WC_ABI_NATIVE;
+        if (p->alloc_index < 0)
+            return set_err(err, err_size,
+                           "plugin '%s': a native plugin (it exports wasmcap_call_tool) must export "
+                           "wasmcap_alloc (i32) -> (i32)", n);
+        const wc_export *mem = wc_module_find_export(info, "memory");
+        if (!mem || mem->kind != WC_EXTERN_MEMORY)
+            return set_err(err, err_size,
+                           "plugin '%s': a native plugin must export its memory as \"memory\"", n);
+        return 0;
+    }
+    if (p->start_index >= 0) {
+        p->abi = WC_ABI_COMMAND;
+        if (p->manifest.resources && json_array_size(p->manifest.resources))
+            warn(p, "plugin '%s' is a command plugin: its resources cannot be read", n);
+        return 0;
+    }
+    return set_err(err, err_size,
+                   "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
+                   "(native ABI: with memory and wasmcap_alloc) or _start (command ABI: a WASI "
+                   "program); see docs/PLUGINS.md", n, p->config.path);
+}
+
+int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
+                   wc_plugin **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    wc_plugin *p = calloc(1, sizeof *p);
+    if (!p)
+        return set_err(err, err_size, "plugin '%s': out of memory", config->name);
+    p->engine = engine;
+    p->kv = kv;
+    if (copy_config(config, &p->config) || !(p->log_fields = json_pack("{s:s}", "plugin", config->name))) {
+        set_err(err, err_size, "plugin '%s': out of memory", config->name);
+        goto fail;
+    }
+    const wc_permissions *perms = &p->config.perms;
+    p->memory_limit = perms->memory_limit ? perms->memory_limit : WC_DEFAULT_MEMORY_LIMIT;
+    p->max_pages = (uint32_t)(p->memory_limit >> 16) ? (uint32_t)(p->memory_limit >> 16) : 1;
+    p->timeout_ms = perms->timeout_ms ? perms->timeout_ms : WC_DEFAULT_TIMEOUT_MS;
+    p->max_output = perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT;
+
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    int rc = wc_read_file(p->config.path, 0, &bytes, &size);
+    if (rc) {
+        set_err(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
+                strerror(-rc));
+        goto fail;
+    }
+    wc_error werr = {0};
+    rc = wc_module_new(engine, bytes, size, &p->module, &werr);
+    free(bytes);
+    if (rc) {
+        set_err(err, err_size, "plugin '%s': %s: %s", config->name, p->config.path, werr.msg);
+        goto fail;
+    }
+    const wc_module_info *info = wc_module_get_info(p->module);
+    if (wc_manifest_load(info, p->config.path, &p->manifest, err, err_size) != 0) {
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "plugin '%s': %s", config->name, err);
+        snprintf(err, err_size, "%s", tmp);
+        goto fail;
+    }
+    if (pick_abi(p, info, err, err_size) || resolve_imports(p, info, err, err_size))
+        goto fail;
+    if (p->abi == WC_ABI_COMMAND && json_array_size(p->manifest.prompts))
+        warn(p, "plugin '%s' is a command plugin: its prompts cannot be served", config->name);
+
+    /* One instance now: the types of the imports and the initial memory are
+     * checked here rather than in the first call. */
+    wc_run r;
+    wc_wasi_config wcfg = {0};
+    if (wc_run_begin(&r, p, NULL, p->needs_wasi || p->abi == WC_ABI_COMMAND ? &wcfg : NULL)) {
+        if (r.status == WC_RUN_MEMORY || r.status == WC_RUN_DEADLINE)
+            wc_run_describe(&r, "instantiation", err, err_size);
+        else
+            set_err(err, err_size, "plugin '%s': cannot instantiate %s: %s", config->name,
+                    p->config.path, r.msg);
+        wc_run_end(&r);
+        goto fail;
+    }
+    wc_run_end(&r);
+
+    warn_ungranted(p);
+    wc_log_fields(WC_LOG_INFO, "plugin", p->log_fields, "loaded %s%s%s (%s ABI, %zu tools)",
+                  p->manifest.name, p->manifest.version ? " " : "",
+                  p->manifest.version ? p->manifest.version : "",
+                  p->abi == WC_ABI_NATIVE ? "native" : "command", p->manifest.ntools);
+    *out = p;
+    return 0;
+fail:
+    wc_plugin_free(p);
+    return -1;
+}
+
+void wc_plugin_free(wc_plugin *p)
+{
+    if (!p)
+        return;
+    wc_manifest_free(&p->manifest);
+    wc_module_release(p->module);
+    free(p->bindings);
+    free(p->wasi_slots);
+    json_decref(p->log_fields);
+    free_config_copy(&p->config);
+    free(p);
+}
+
+const char *wc_plugin_name(const wc_plugin *p) { return p->config.name; }
+const wc_plugin_config *wc_plugin_get_config(const wc_plugin *p) { return &p->config; }
+const wc_manifest *wc_plugin_manifest(const wc_plugin *p) { return &p->manifest; }
+wc_plugin_abi wc_plugin_get_abi(const wc_plugin *p) { return p->abi; }
+wc_module *wc_plugin_module(const wc_plugin *p) { return p->module; }
+
+bool wc_plugin_has_entry(const wc_plugin *p, wc_plugin_entry e)
+{
+    return e >= 0 && e < WC_ENTRY_COUNT && p->entry[e] >= 0;
+}
+
+/* ---- runs -------------------------------------------------------------- */
+
+int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *wcfg)
+{
+    r->p = p;
+    r->own_call = NULL;
+    r->wasi = NULL;
+    r->inst = NULL;
+    r->bindings = p->bindings;
+    r->status = WC_RUN_OK;
+    r->msg[0] = 0;
+    if (!call) {
+        call = r->own_call = wc_call_new(NULL);
+        if (!call)
+            goto nomem;
+    }
+    r->call = call;
+    wc_wasmcap_host_init(&r->host, p->config.name, &p->config.perms, p->kv, call);
+    if (wc_call_cancelled(call)) {
+        r->status = WC_RUN_CANCELLED;
+        return -1;
+    }
+    wc_error werr = {0};
+    if (wcfg) {
+        wc_wasi_config cfg = *wcfg;
+        cfg.envc = p->config.perms.n_env;
+        cfg.environ = (const char *const *)p->config.perms.env;
+        if (cfg.stdio[2].kind == WC_WASI_STDIO_NULL) {
+            cfg.stdio[2].kind = WC_WASI_STDIO_BUFFER;
+            cfg.stdio[2].max_capture = NATIVE_STDERR_CAPTURE;
+        }
+        r->wasi = wc_wasi_new(&cfg, &werr);
+        if (!r->wasi) {
+            r->status = WC_RUN_INTERNAL;
+            snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
+            return -1;
+        }
+        if (p->nwasi) {
+            if (p->nbindings <= sizeof r->small / sizeof r->small[0]) {
+                r->bindings = r->small;
+            } else if (!(r->bindings = malloc(p->nbindings * sizeof *r->bindings))) {
+                r->bindings = p->bindings;
+                goto nomem;
+            }
+            memcpy(r->bindings, p->bindings, p->nbindings * sizeof *r->bindings);
+            for (size_t i = 0; i < p->nwasi; i++)
+                r->bindings[p->wasi_slots[i]].ext.u.func.env = r->wasi;
+        }
+    }
+    wc_instance_config icfg = {
+        .max_memory_pages = p->max_pages,
+        .timeout_ms = p->timeout_ms,
+        .host_data = &r->host,
+    };
+    wc_trap trap = WC_TRAP_NONE;
+    int rc = wc_instance_new(p->module, &icfg, r->bindings, p->nbindings, &r->inst, &trap, &werr);
+    if (rc) {
+        if (trap == WC_TRAP_MEMORY_LIMIT)
+            r->status = WC_RUN_MEMORY;
+        else if (trap == WC_TRAP_DEADLINE)
+            r->status = WC_RUN_DEADLINE;
+        else if (trap != WC_TRAP_NONE)
+            r->status = WC_RUN_TRAP;
+        else
+            r->status = WC_RUN_INTERNAL;
+        snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
+        return -1;
+    }
+    wc_call_attach(call, r->inst, r->wasi);
+    if (r->wasi)
+        wc_wasi_set_timeout(r->wasi, p->timeout_ms);
+    return 0;
+nomem:
+    r->status = WC_RUN_INTERNAL;
+    snprintf(r->msg, sizeof r->msg, "out of memory");
+    return -1;
+}
+
+static void log_stderr(const wc_run *r)
+{
+    size_t len = 0;
+    const uint8_t *data = r->wasi ? wc_wasi_output(r->wasi, 2, &len) : NULL;
+    if (!data || !len)
+        return;
+    const char *s = (const char *)data, *end = s + len;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *stop = nl ? nl : end;
+        if (stop > s)
+            wc_log_fields(WC_LOG_INFO, "plugin", r->p->log_fields, "%.*s", (int)(stop - s), s);
+        s = stop + 1;
+    }
+}
+
+void wc_run_end(wc_run *r)
+{
+    if (r->inst)
+        wc_call_detach(r->call);
+    log_stderr(r);
+    wc_instance_free(r->inst);
+    r->inst = NULL;
+    wc_wasi_free(r->wasi);
+    r->wasi = NULL;
+    wc_wasmcap_host_destroy(&r->host);
+    if (r->bindings != r->p->bindings && r->bindings != r->small)
+        free(r->bindings);
+    r->bindings = r->p->bindings;
+    wc_call_free(r->own_call);
+    r->own_call = NULL;
+}
+
+/* Memory at (or within a sixteenth of) the limit after a failure: most
+ * likely an allocation the limit refused. */
+static bool near_memory_limit(const wc_run *r)
+{
+    wc_memory *mem = r->inst ? wc_instance_memory(r->inst) : NULL;
+    if (!mem)
+        return false;
+    uint64_t used = wc_memory_size(mem), limit = (uint64_t)r->p->max_pages << 16;
+    uint64_t slack = limit / 16 > 65536 ? limit / 16 : 65536;
+    return used + slack > limit;
+}
+
+void wc_run_trapped(wc_run *r, wc_trap trap)
+{
+    switch (trap) {
+    case WC_TRAP_NONE:
+        r->status = WC_RUN_OK;
+        return;
+    case WC_TRAP_DEADLINE:
+        r->status = WC_RUN_DEADLINE;
+        return;
+    case WC_TRAP_INTERRUPTED:
+        r->status = wc_call_cancelled(r->call) ? WC_RUN_CANCELLED : WC_RUN_TRAP;
+        break;
+    case WC_TRAP_MEMORY_LIMIT:
+        r->status = WC_RUN_MEMORY;
+        return;
+    case WC_TRAP_EXIT:
+        r->status = WC_RUN_TRAP;
+        snprintf(r->msg, sizeof r->msg, "it called proc_exit(%d)", wc_instance_exit_code(r->inst));
+        return;
+    default:
+        r->status = near_memory_limit(r) ? WC_RUN_MEMORY : WC_RUN_TRAP;
+        break;
+    }
+    snprintf(r->msg, sizeof r->msg, "%s", wc_instance_trap_message(r->inst));
+}
+
+void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size)
+{
+    const wc_plugin *p = r->p;
+    const char *n = p->config.name;
+    char limit[32];
+    switch (r->status) {
+    case WC_RUN_OK:
+        snprintf(out, size, "%s succeeded", what);
+        break;
+    case WC_RUN_TRAP:
+        snprintf(out, size, "plugin '%s' trapped in %s: %s", n, what, r->msg);
+        break;
+    case WC_RUN_DEADLINE:
+        snprintf(out, size, "%s exceeded its time limit of %u ms (raise plugins.%s.permissions.timeout_ms)",
+                 what, p->timeout_ms, n);
+        break;
+    case WC_RUN_CANCELLED:
+        snprintf(out, size, "cancelled");
+        break;
+    case WC_RUN_MEMORY:
+        format_size((uint64_t)p->max_pages << 16, limit, sizeof limit);
+        snprintf(out, size, "%s of plugin '%s' exceeded its memory limit of %s "
+                            "(raise plugins.%s.permissions.memory_limit)", what, n, limit, n);
+        break;
+    case WC_RUN_OUTPUT:
+        format_size(p->max_output, limit, sizeof limit);
+        snprintf(out, size, "%s of plugin '%s' returned %s, more than its output limit of %s "
+                            "(raise plugins.%s.permissions.max_output_bytes)", what, n, r->msg, limit, n);
+        break;
+    case WC_RUN_BADOUT:
+        snprintf(out, size, "plugin '%s' returned an invalid result from %s: %s", n, what, r->msg);
+        break;
+    case WC_RUN_INTERNAL:
+        snprintf(out, size, "plugin '%s' could not run %s: %s", n, what, r->msg);
+        break;
+    }
+}
+
+/* ---- tools ------------------------------------------------------------- */
+
+static json_t *error_result(const char *text)
+{
+    json_t *block = wc_text_block(text, strlen(text));
+    if (!block)
+        return NULL;
+    return json_pack("{s:[o],s:b}", "content", block, "isError", 1);
+}
+
+/* The common checks of a CallToolResult (both ABIs). */
+static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const char *display,
+                             json_t *res)
+{
+    char msg[1024], verr[512];
+    json_t *content = json_object_get(res, "content");
+    json_t *sc = json_object_get(res, "structuredContent");
+    json_t *is_error = json_object_get(res, "isError");
+    if (content && !json_is_array(content)) {
+        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
+                                  "content must be an array", p->config.name, display);
+        goto fail;
+    }
+    if (sc && !json_is_object(sc)) {
+        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
+                                  "structuredContent must be an object", p->config.name, display);
+        goto fail;
+    }
+    if (is_error && !json_is_boolean(is_error)) {
+        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
+                                  "isError must be a boolean", p->config.name, display);
+        goto fail;
+    }
+    if (tool->output && !json_is_true(is_error)) {
+        if (!sc) {
+            snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' has an outputSchema but returned no "
+                                      "structuredContent", display, p->config.name);
+            goto fail;
+        }
+        if (!wc_schema_validate(tool->output, sc, verr, sizeof verr)) {
+            snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' returned structuredContent that does "
+                                      "not match its outputSchema: %s", display, p->config.name, verr);
+            goto fail;
+        }
+    }
+    if (!content) {
+        json_t *arr = json_array();
+        if (!arr || json_object_set_new(res, "content", arr))
+            goto nomem;
+        if (sc) {
+            wc_buf text;
+            wc_buf_init(&text);
+            json_t *block = wc_json_text(sc, &text) == 0
+                                ? wc_text_block((const char *)text.data, text.len) : NULL;
+            wc_buf_free(&text);
+            if (!block || json_array_append_new(arr, block))
+                goto nomem;
+        }
+    }
+    return res;
+fail:
+    json_decref(res);
+    return error_result(msg);
+nomem:
+    json_decref(res);
+    return NULL;
+}
+
+int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const json_t *arguments,
+                        wc_call *call, json_t **result, char *err, size_t err_size)
+{
+    *result = NULL;
+    if (index >= p->manifest.ntools)
+        return set_err(err, err_size, "plugin '%s' has no tool %zu", p->config.name, index);
+    const wc_manifest_tool *tool = &p->manifest.tools[index];
+    if (!display)
+        display = tool->name;
+    char msg[1024], verr[512];
+    json_t *res = NULL;
+
+    wc_buf ab;
+    wc_buf_init(&ab);
+    if (!arguments) {
+        /* {} is valid unless the schema requires something */
+        json_t *obj = json_object();
+        bool ok = obj && wc_schema_validate(tool->input, obj, verr, sizeof verr);
+        json_decref(obj);
+        if (!ok) {
+            snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display,
+                     obj ? verr : "out of memory");
+            goto fail;
+        }
+        wc_buf_str(&ab, "{}");
+    } else {
+        if (!json_is_object(arguments)) {
+            snprintf(msg, sizeof msg, "invalid arguments for tool '%s': arguments must be an object",
+                     display);
+            goto fail;
+        }
+        if (!wc_schema_validate(tool->input, arguments, verr, sizeof verr)) {
+            snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display, verr);
+            goto fail;
+        }
+        if (wc_json_text(arguments, &ab))
+            ab.failed = true;
+    }
+    if (ab.failed) {
+        wc_buf_free(&ab);
+        return set_err(err, err_size, "cannot serialize the arguments (out of memory or nested "
+                                      "too deeply)");
+    }
+    const char *args = (const char *)ab.data;
+    size_t args_len = ab.len;
+
+    if (p->abi == WC_ABI_NATIVE) {
+        wc_run r;
+        char what[160];
+        if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0)
+            wc_native_invoke(&r, p->entry[WC_ENTRY_CALL_TOOL], tool->name, strlen(tool->name), args,
+                             args_len, 2, &res);
+        if (r.status != WC_RUN_OK) {
+            snprintf(what, sizeof what, "tool '%s'", display);
+            wc_run_describe(&r, what, msg, sizeof msg);
+        }
+        wc_run_end(&r);
+        if (r.status != WC_RUN_OK)
+            goto fail;
+    } else if (wc_command_call(p, tool->name, display, args, args_len, call, &res, msg,
+                               sizeof msg) != 0) {
+        goto fail;
+    }
+    wc_buf_free(&ab);
+    *result = finish_result(p, tool, display, res);
+    if (!*result)
+        return set_err(err, err_size, "out of memory");
+    return 0;
+fail:
+    wc_buf_free(&ab);
+    *result = error_result(msg);
+    if (!*result)
+        return set_err(err, err_size, "out of memory");
+    return 0;
+}
+
+/* ---- resources, prompts, completion ------------------------------------ */
+
+/* Runs a native entry that returns an object which may be {"error": ...}. */
+static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const void *a,
+                        size_t alen, const void *b, size_t blen, int ninputs, wc_call *call,
+                        json_t **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    if (p->abi != WC_ABI_NATIVE || p->entry[e] < 0) {
+        set_err(err, err_size, "plugin '%s' does not export %s", p->config.name, native_exports[e].name);
+        return WC_PLUGIN_ENOTSUP;
+    }
+    wc_run r;
+    json_t *res = NULL;
+    if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0)
+        wc_native_invoke(&r, p->entry[e], a, alen, b, blen, ninputs, &res);
+    if (r.status != WC_RUN_OK)
+        wc_run_describe(&r, what, err, err_size);
+    wc_run_end(&r);
+    if (!res)
+        return WC_PLUGIN_EFAILED;
+    json_t *error = json_object_get(res, "error");
+    if (error) {
+        if (json_is_string(error))
+            set_err(err, err_size, "%s", json_string_value(error));
+        else
+            set_err(err, err_size, "plugin '%s' failed in %s", p->config.name, what);
+        json_decref(res);
+        return WC_PLUGIN_EREFUSED;
+    }
+    *out = res;
+    return 0;
+}
+
+int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t **result,
+                            char *err, size_t err_size)
+{
+    char what[300];
+    snprintf(what, sizeof what, "resource '%s'", uri);
+    int rc = native_entry(p, WC_ENTRY_READ_RESOURCE, what, uri, strlen(uri), NULL, 0, 1, call,
+                          result, err, err_size);
+    if (rc)
+        return rc;
+    json_t *contents = json_object_get(*result, "contents");
+    if (!json_is_array(contents)) {
+        json_decref(*result);
+        *result = NULL;
+        set_err(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
+                               "{\"contents\": [...]}", p->config.name, what);
+        return WC_PLUGIN_EFAILED;
+    }
+    /* Each content names its resource; fill in the uri asked for when missing. */
+    size_t i;
+    json_t *c;
+    json_array_foreach(contents, i, c) {
+        if (!json_is_object(c)) {
+            json_decref(*result);
+            *result = NULL;
+            set_err(err, err_size, "plugin '%s' returned an invalid result from %s: contents[%zu] "
+                                   "is not an object", p->config.name, what, i);
+            return WC_PLUGIN_EFAILED;
+        }
+        if (!json_object_get(c, "uri"))
+            json_object_set_new(c, "uri", json_string(uri));
+    }
+    return 0;
+}
+
+int wc_plugin_list_resources(wc_plugin *p, wc_call *call, json_t **resources, char *err,
+                             size_t err_size)
+{
+    json_t *res;
+    *resources = NULL;
+    int rc = native_entry(p, WC_ENTRY_LIST_RESOURCES, "the resource list", NULL, 0, NULL, 0, 0,
+                          call, &res, err, err_size);
+    if (rc)
+        return rc;
+    json_t *arr = json_object_get(res, "resources");
+    size_t i;
+    json_t *r;
+    bool ok = json_is_array(arr);
+    json_array_foreach(arr, i, r)
+        ok = ok && json_is_object(r) && json_is_string(json_object_get(r, "uri")) &&
+             json_is_string(json_object_get(r, "name"));
+    if (!ok) {
+        json_decref(res);
+        set_err(err, err_size, "plugin '%s' returned an invalid resource list: expected "
+                               "{\"resources\": [{\"uri\": ..., \"name\": ...}, ...]}", p->config.name);
+        return WC_PLUGIN_EFAILED;
+    }
+    *resources = json_incref(arr);
+    json_decref(res);
+    return 0;
+}
+
+static const json_t *find_prompt(const wc_plugin *p, const char *name)
+{
+    size_t i;
+    json_t *pr;
+    json_array_foreach(p->manifest.prompts, i, pr)
+        if (strcmp(json_string_value(json_object_get(pr, "name")), name) == 0)
+            return pr;
+    return NULL;
+}
+
+int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments, wc_call *call,
+                         json_t **result, char *err, size_t err_size)
+{
+    *result = NULL;
+    const json_t *prompt = find_prompt(p, name);
+    if (!prompt) {
+        set_err(err, err_size, "unknown prompt '%s'", name);
+        return WC_PLUGIN_EINVAL;
+    }
+    if (arguments && !json_is_object(arguments)) {
+        set_err(err, err_size, "the arguments of prompt '%s' must be an object", name);
+        return WC_PLUGIN_EINVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)arguments, key, v) {
+        if (!json_is_string(v)) {
+            set_err(err, err_size, "argument '%s' of prompt '%s' must be a string", key, name);
+            return WC_PLUGIN_EINVAL;
+        }
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(prompt, "arguments"), i, a) {
+        const char *an = json_string_value(json_object_get(a, "name"));
+        if (json_is_true(json_object_get(a, "required")) && !json_object_get(arguments, an)) {
+            set_err(err, err_size, "missing required argument '%s' for prompt '%s'", an, name);
+            return WC_PLUGIN_EINVAL;
+        }
+    }
+    char *text = arguments ? json_dumps(arguments, JSON_COMPACT) : strdup("{}");
+    if (!text)
+        return set_err(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+    char what[160];
+    snprintf(what, sizeof what, "prompt '%s'", name);
+    int rc = native_entry(p, WC_ENTRY_GET_PROMPT, what, name, strlen(name), text, strlen(text), 2,
+                          call, result, err, err_size);
+    free(text);
+    if (rc)
+        return rc;
+    if (!json_is_array(json_object_get(*result, "messages"))) {
+        json_decref(*result);
+        *result = NULL;
+        set_err(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
+                               "{\"messages\": [...]}", p->config.name, what);
+        return WC_PLUGIN_EFAILED;
+    }
+    return 0;
+}
+
+/* The manifest's `complete` list for the ref and argument of params. */
+static const json_t *complete_list(const wc_plugin *p, const json_t *params)
+{
+    const json_t *ref = json_object_get(params, "ref");
+    const char *type = json_string_value(json_object_get(ref, "type"));
+    const char *arg = json_string_value(json_object_get(json_object_get(params, "argument"), "name"));
+    if (!type || !arg)
+        return NULL;
+    size_t i;
+    json_t *e;
+    if (strcmp(type, "ref/prompt") == 0) {
+        const json_t *prompt = find_prompt(p, json_string_value(json_object_get(ref, "name")) ?
+                                                  json_string_value(json_object_get(ref, "name")) : "");
+        json_array_foreach(json_object_get(prompt, "arguments"), i, e)
+            if (strcmp(json_string_value(json_object_get(e, "name")), arg) == 0)
+                return json_object_get(e, "complete");
+    } else if (strcmp(type, "ref/resource") == 0) {
+        const char *uri = json_string_value(json_object_get(ref, "uri"));
+        json_array_foreach(p->manifest.resource_templates, i, e)
+            if (uri && strcmp(json_string_value(json_object_get(e, "uriTemplate")), uri) == 0)
+                return json_object_get(json_object_get(e, "complete"), arg);
+    }
+    return NULL;
+}
+
+int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t **values,
+                       char *err, size_t err_size)
+{
+    *values = NULL;
+    if (p->abi == WC_ABI_NATIVE && p->entry[WC_ENTRY_COMPLETE] >= 0) {
+        char *text = json_dumps(params, JSON_COMPACT);
+        if (!text)
+            return set_err(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        json_t *res;
+        int rc = native_entry(p, WC_ENTRY_COMPLETE, "completion", text, strlen(text), NULL, 0, 1,
+                              call, &res, err, err_size);
+        free(text);
+        if (rc)
+            return rc;
+        json_t *arr = json_object_get(res, "values");
+        size_t i;
+        json_t *v;
+        bool ok = json_is_array(arr);
+        json_array_foreach(arr, i, v)
+            ok = ok && json_is_string(v);
+        if (!ok) {
+            json_decref(res);
+            set_err(err, err_size, "plugin '%s' returned an invalid completion: expected "
+                                   "{\"values\": [strings]}", p->config.name);
+            return WC_PLUGIN_EFAILED;
+        }
+        *values = json_incref(arr);
+        json_decref(res);
+        return 0;
+    }
+    const char *prefix = json_string_value(json_object_get(json_object_get(params, "argument"), "value"));
+    if (!prefix)
+        prefix = "";
+    size_t plen = strlen(prefix);
+    *values = json_array();
+    if (!*values)
+        return set_err(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+    size_t i;
+    json_t *v;
+    json_array_foreach(complete_list(p, params), i, v)
+        if (strncmp(json_string_value(v), prefix, plen) == 0)
+            json_array_append(*values, v);
+    return 0;
+}

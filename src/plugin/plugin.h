@@ -1,0 +1,89 @@
+/* plugin.h -- one loaded plugin: its module, manifest, ABI and permissions.
+ *
+ * Loading does all the work that can be done once: the module is compiled,
+ * the manifest parsed and its schemas compiled, the ABI chosen and the
+ * exports type-checked, the import bindings resolved.  Each call then runs in
+ * a fresh instance (nothing of one call is seen by the next), and any number
+ * of threads may call one plugin at once.
+ *
+ * A tool call never fails as a function: trap, timeout, memory or output
+ * over its limit, bad JSON, an output that breaks its schema all become a
+ * CallToolResult with "isError": true and a text a person can act on.
+ * Other entry points return 0 or one of the codes below with a message.
+ */
+#ifndef WC_PLUGIN_PLUGIN_H
+#define WC_PLUGIN_PLUGIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "host/wasmcap.h"
+#include "plugin/call.h"
+#include "plugin/config.h"
+#include "plugin/manifest.h"
+#include "store/kv.h"
+
+typedef enum wc_plugin_abi {
+    WC_ABI_NATIVE = 1, /* exports wasmcap_call_tool */
+    WC_ABI_COMMAND,    /* a WASI program with _start */
+} wc_plugin_abi;
+
+/* Return codes of calls other than tools. */
+#define WC_PLUGIN_EFAILED (-1)  /* the call failed (trap, limit, bad output); err says how */
+#define WC_PLUGIN_EREFUSED (-2) /* the plugin answered {"error": ...}; err holds its text */
+#define WC_PLUGIN_ENOTSUP (-3)  /* the plugin has no such entry point */
+#define WC_PLUGIN_EINVAL (-4)   /* bad arguments (unknown prompt, missing argument) */
+
+/* Optional native entry points. */
+typedef enum wc_plugin_entry {
+    WC_ENTRY_CALL_TOOL = 0,
+    WC_ENTRY_READ_RESOURCE,
+    WC_ENTRY_LIST_RESOURCES,
+    WC_ENTRY_GET_PROMPT,
+    WC_ENTRY_COMPLETE,
+    WC_ENTRY_COUNT
+} wc_plugin_entry;
+
+typedef struct wc_plugin wc_plugin;
+
+/* Loads config->path.  engine and kv (may be NULL) are borrowed and must
+ * outlive the plugin; config is copied.  Logs a warning for every
+ * permission the manifest asks for and the config does not grant. */
+int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
+                   wc_plugin **out, char *err, size_t err_size);
+void wc_plugin_free(wc_plugin *plugin);
+
+const char *wc_plugin_name(const wc_plugin *plugin); /* the config's name */
+const wc_plugin_config *wc_plugin_get_config(const wc_plugin *plugin);
+const wc_manifest *wc_plugin_manifest(const wc_plugin *plugin);
+wc_plugin_abi wc_plugin_get_abi(const wc_plugin *plugin);
+bool wc_plugin_has_entry(const wc_plugin *plugin, wc_plugin_entry entry);
+wc_module *wc_plugin_module(const wc_plugin *plugin);
+
+/* tools/call of manifest tool `tool` (an index).  display is the name the
+ * client used (for messages; NULL: the manifest's).  arguments may be NULL
+ * ({}).  Returns 0 with *result a CallToolResult, or -1 (out of memory). */
+int wc_plugin_call_tool(wc_plugin *plugin, size_t tool, const char *display,
+                        const json_t *arguments, wc_call *call, json_t **result,
+                        char *err, size_t err_size);
+
+/* resources/read: *result is a ReadResourceResult ({"contents": [...]}). */
+int wc_plugin_read_resource(wc_plugin *plugin, const char *uri, wc_call *call,
+                            json_t **result, char *err, size_t err_size);
+/* wasmcap_list_resources: *resources is a new array of Resource objects. */
+int wc_plugin_list_resources(wc_plugin *plugin, wc_call *call, json_t **resources,
+                             char *err, size_t err_size);
+/* prompts/get of manifest prompt `name`; arguments may be NULL.  Required
+ * arguments are checked first (WC_PLUGIN_EINVAL). */
+int wc_plugin_get_prompt(wc_plugin *plugin, const char *name, const json_t *arguments,
+                         wc_call *call, json_t **result, char *err, size_t err_size);
+/* completion/complete; params with ref naming the manifest's prompt or
+ * template.  *values is a new array of strings (all of them; the caller
+ * caps the list).  Uses wasmcap_complete when exported, else the manifest's
+ * `complete` lists filtered by the argument's value as a prefix. */
+int wc_plugin_complete(wc_plugin *plugin, const json_t *params, wc_call *call,
+                       json_t **values, char *err, size_t err_size);
+
+#endif

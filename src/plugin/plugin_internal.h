@@ -1,0 +1,90 @@
+/* plugin_internal.h -- what plugin.c, native.c and command.c share.
+ *
+ * struct wc_plugin is everything computed at load; a `run` is one call's
+ * instance and the host state around it, set up and torn down by
+ * wc_run_begin / wc_run_end (plugin.c), driven by native.c or command.c.
+ */
+#ifndef WC_PLUGIN_PLUGIN_INTERNAL_H
+#define WC_PLUGIN_PLUGIN_INTERNAL_H
+
+#include "host/wasi.h"
+#include "plugin/plugin.h"
+
+struct wc_plugin {
+    wc_plugin_config config; /* deep copy; perms are what the host functions see */
+    wc_engine *engine;
+    wc_kv *kv;
+    wc_module *module;
+    wc_manifest manifest;
+    wc_plugin_abi abi;
+    int entry[WC_ENTRY_COUNT]; /* export index, or -1 */
+    int alloc_index, init_index, start_index;
+    /* One binding per import, in import order, so linking finds each at
+     * once.  WASI ones get the call's wc_wasi as env: wasi_slots lists them. */
+    wc_import_binding *bindings;
+    size_t nbindings;
+    uint32_t *wasi_slots;
+    size_t nwasi;
+    bool needs_wasi; /* imports anything from wasi_snapshot_preview1 */
+    uint32_t max_pages, timeout_ms;
+    uint64_t memory_limit;
+    size_t max_output;
+    json_t *log_fields; /* {"plugin": name}, read-only */
+};
+
+/* How a run failed. */
+typedef enum wc_run_status {
+    WC_RUN_OK = 0,
+    WC_RUN_TRAP,      /* msg: the trap */
+    WC_RUN_DEADLINE,
+    WC_RUN_CANCELLED,
+    WC_RUN_MEMORY,
+    WC_RUN_OUTPUT,    /* msg: the size */
+    WC_RUN_BADOUT,    /* msg: what was wrong */
+    WC_RUN_INTERNAL,  /* msg: what failed */
+} wc_run_status;
+
+typedef struct wc_run {
+    wc_plugin *p;
+    wc_call *call;
+    wc_call *own_call; /* created when the caller passed none */
+    wc_wasi *wasi;
+    wc_wasmcap_host host;
+    wc_instance *inst;
+    wc_import_binding small[32]; /* bindings patched for this call's wasi */
+    wc_import_binding *bindings;
+    wc_run_status status;
+    char msg[512];
+} wc_run;
+
+/* Creates the instance (and its wasi when wcfg is not NULL) and attaches it
+ * to the call.  Returns 0, or -1 with r->status and r->msg set. */
+int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *wcfg);
+/* Detaches, logs the guest's stderr, frees everything. */
+void wc_run_end(wc_run *r);
+/* Sets r->status and r->msg from a trap of the running instance. */
+void wc_run_trapped(wc_run *r, wc_trap trap);
+/* A failure of `what` ("tool 'add'") as a sentence for a person. */
+void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size);
+
+/* native.c: runs entry with inputs (ninputs of a/b) and parses the JSON
+ * object it returns.  0 with *out, or -1 with r->status. */
+int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, const void *b,
+                     size_t blen, int ninputs, json_t **out);
+
+/* command.c: a tool call of a command plugin (tool: the manifest's name,
+ * display: the client's).  0 with *result the raw result object (a
+ * CallToolResult before the common checks), or -1 with a sentence in
+ * failure. */
+int wc_command_call(wc_plugin *p, const char *tool, const char *display, const char *args,
+                    size_t args_len, wc_call *call, json_t **result, char *failure,
+                    size_t failure_size);
+
+/* json_text.c: appends the compact JSON text of value to out; -1 when out
+ * of memory or nested too deeply. */
+int wc_json_text(const json_t *value, wc_buf *out);
+
+/* A text content block for bytes that may not be valid UTF-8. */
+json_t *wc_text_block(const char *text, size_t len);
+
+#endif

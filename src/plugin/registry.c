@@ -1,0 +1,430 @@
+/* registry.c -- every configured plugin under its exposed names.
+ *
+ * Built once from a config and immutable afterwards, so lookups take no
+ * lock: tools, prompts and static resources sit in arrays sorted by their
+ * exposed name (binary search), templates in config order.  Names clash
+ * across plugins only as an error at build time, naming both plugins and
+ * the setting that renames one.
+ */
+#include "plugin/registry.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/plugin.h"
+#include "util/log.h"
+
+#define COMPLETION_MAX 100
+
+typedef struct entry {
+    char *name;       /* exposed name, or the URI / template */
+    wc_plugin *plugin;
+    size_t index;     /* tool index in the manifest */
+    const char *orig; /* the manifest's name (prompts) */
+} entry;
+
+typedef struct table {
+    entry *items;
+    size_t count, cap;
+} table;
+
+struct wc_registry {
+    atomic_int refs;
+    wc_plugin **plugins;
+    size_t nplugins;
+    table tools, prompts, resources, templates;
+    json_t *tool_list, *resource_list, *template_list, *prompt_list;
+};
+
+static int set_err(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int set_err(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int table_add(table *t, const char *name, wc_plugin *p, size_t index, const char *orig)
+{
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        entry *items = realloc(t->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        t->items = items;
+        t->cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    t->items[t->count++] = (entry){copy, p, index, orig};
+    return 0;
+}
+
+static void table_free(table *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        free(t->items[i].name);
+    free(t->items);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+}
+
+/* Sorts t; a name twice is an error naming both plugins. */
+static int table_seal(table *t, const char *what, const char *hint, char *err, size_t err_size)
+{
+    if (t->count > 1)
+        qsort(t->items, t->count, sizeof *t->items, entry_cmp);
+    for (size_t i = 1; i < t->count; i++) {
+        const entry *a = &t->items[i - 1], *b = &t->items[i];
+        if (strcmp(a->name, b->name) != 0)
+            continue;
+        const char *pa = wc_plugin_name(a->plugin), *pb = wc_plugin_name(b->plugin);
+        if (a->plugin == b->plugin)
+            return set_err(err, err_size, "plugin '%s' exposes two %ss as '%s'%s", pa, what,
+                           a->name, hint ? " (check its \"tools\" renames)" : "");
+        return set_err(err, err_size, "%s '%s' is exposed by both plugins '%s' and '%s'%s%s%s", what,
+                       a->name, pa, pb, hint ? " (rename one with plugins." : "",
+                       hint ? pb : "", hint ? hint : "");
+    }
+    return 0;
+}
+
+static const entry *table_find(const table *t, const char *name)
+{
+    if (!t->count)
+        return NULL;
+    entry key = {.name = (char *)name};
+    return bsearch(&key, t->items, t->count, sizeof *t->items, entry_cmp);
+}
+
+/* ---- descriptors ------------------------------------------------------- */
+
+static json_t *tool_descriptor(const wc_manifest_tool *t, const char *exposed)
+{
+    json_t *d = json_pack("{s:s}", "name", exposed);
+    if (!d)
+        return NULL;
+    if (t->title)
+        json_object_set_new(d, "title", json_string(t->title));
+    if (t->description)
+        json_object_set_new(d, "description", json_string(t->description));
+    json_object_set_new(d, "inputSchema", json_deep_copy(t->input_schema));
+    if (t->output_schema)
+        json_object_set_new(d, "outputSchema", json_deep_copy(t->output_schema));
+    if (t->annotations)
+        json_object_set_new(d, "annotations", json_deep_copy(t->annotations));
+    return d;
+}
+
+static char *exposed_name(const char *prefix, const char *name)
+{
+    size_t n = strlen(prefix) + 1 + strlen(name) + 1;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    if (*prefix)
+        snprintf(s, n, "%s-%s", prefix, name);
+    else
+        snprintf(s, n, "%s", name);
+    return s;
+}
+
+static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
+{
+    const wc_manifest *m = wc_plugin_manifest(p);
+    const wc_plugin_config *pc = wc_plugin_get_config(p);
+    const char *prefix = pc->prefix ? pc->prefix : pc->name;
+    const char *key;
+    json_t *v;
+    json_object_foreach(pc->tool_names, key, v) {
+        if (wc_manifest_find_tool(m, key) < 0)
+            return set_err(err, err_size, "plugins.%s.tools.%s: plugin '%s' has no tool '%s'",
+                           pc->name, key, pc->name, key);
+    }
+    for (size_t i = 0; i < m->ntools; i++) {
+        const char *renamed = json_string_value(json_object_get(pc->tool_names, m->tools[i].name));
+        char *name = renamed ? strdup(renamed) : exposed_name(prefix, m->tools[i].name);
+        json_t *d = name ? tool_descriptor(&m->tools[i], name) : NULL;
+        if (!d || table_add(&r->tools, name, p, i, m->tools[i].name) ||
+            json_array_append_new(r->tool_list, d)) {
+            free(name);
+            return set_err(err, err_size, "out of memory");
+        }
+        free(name);
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(m->resources, i, e) {
+        if (table_add(&r->resources, json_string_value(json_object_get(e, "uri")), p, i, NULL) ||
+            json_array_append_new(r->resource_list, json_deep_copy(e)))
+            return set_err(err, err_size, "out of memory");
+    }
+    json_array_foreach(m->resource_templates, i, e) {
+        json_t *d = json_deep_copy(e);
+        if (!d || table_add(&r->templates, json_string_value(json_object_get(e, "uriTemplate")), p,
+                            i, NULL))
+            return json_decref(d), set_err(err, err_size, "out of memory");
+        json_object_del(d, "complete");
+        json_array_append_new(r->template_list, d);
+    }
+    json_array_foreach(m->prompts, i, e) {
+        const char *orig = json_string_value(json_object_get(e, "name"));
+        char *name = exposed_name(prefix, orig);
+        json_t *d = json_deep_copy(e);
+        if (!name || !d || table_add(&r->prompts, name, p, i, orig)) {
+            free(name);
+            json_decref(d);
+            return set_err(err, err_size, "out of memory");
+        }
+        json_object_set_new(d, "name", json_string(name));
+        free(name);
+        size_t j;
+        json_t *a;
+        json_array_foreach(json_object_get(d, "arguments"), j, a)
+            json_object_del(a, "complete");
+        json_array_append_new(r->prompt_list, d);
+    }
+    return 0;
+}
+
+int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv, wc_registry **out,
+                    char *err, size_t err_size)
+{
+    *out = NULL;
+    wc_registry *r = calloc(1, sizeof *r);
+    if (!r)
+        return set_err(err, err_size, "out of memory");
+    atomic_init(&r->refs, 1);
+    r->tool_list = json_array();
+    r->resource_list = json_array();
+    r->template_list = json_array();
+    r->prompt_list = json_array();
+    r->plugins = calloc(config->nplugins ? config->nplugins : 1, sizeof *r->plugins);
+    if (!r->tool_list || !r->resource_list || !r->template_list || !r->prompt_list || !r->plugins) {
+        set_err(err, err_size, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < config->nplugins; i++) {
+        if (wc_plugin_load(&config->plugins[i], engine, kv, &r->plugins[i], err, err_size))
+            goto fail;
+        r->nplugins++;
+        if (add_plugin(r, r->plugins[i], err, err_size))
+            goto fail;
+    }
+    /* The templates keep config order: the first that matches serves. */
+    table sorted = r->templates;
+    sorted.items = malloc((r->templates.count ? r->templates.count : 1) * sizeof *sorted.items);
+    if (!sorted.items) {
+        set_err(err, err_size, "out of memory");
+        goto fail;
+    }
+    if (r->templates.count)
+        memcpy(sorted.items, r->templates.items, r->templates.count * sizeof *sorted.items);
+    int dup = table_seal(&sorted, "resource template", NULL, err, err_size);
+    free(sorted.items);
+    if (dup || table_seal(&r->tools, "tool", ".prefix or .tools)", err, err_size) ||
+        table_seal(&r->prompts, "prompt", ".prefix)", err, err_size) ||
+        table_seal(&r->resources, "resource", NULL, err, err_size))
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    wc_registry_release(r);
+    return -1;
+}
+
+wc_registry *wc_registry_retain(wc_registry *r)
+{
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+    return r;
+}
+
+void wc_registry_release(wc_registry *r)
+{
+    if (!r || atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    table_free(&r->tools);
+    table_free(&r->prompts);
+    table_free(&r->resources);
+    table_free(&r->templates);
+    json_decref(r->tool_list);
+    json_decref(r->resource_list);
+    json_decref(r->template_list);
+    json_decref(r->prompt_list);
+    for (size_t i = 0; i < r->nplugins; i++)
+        wc_plugin_free(r->plugins[i]);
+    free(r->plugins);
+    free(r);
+}
+
+const json_t *wc_registry_tools(const wc_registry *r) { return r->tool_list; }
+const json_t *wc_registry_resource_templates(const wc_registry *r) { return r->template_list; }
+const json_t *wc_registry_prompts(const wc_registry *r) { return r->prompt_list; }
+
+/* ---- calls ------------------------------------------------------------- */
+
+int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err, size_t err_size)
+{
+    *out = json_deep_copy(r->resource_list);
+    if (!*out)
+        return set_err(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+    for (size_t i = 0; i < r->nplugins; i++) {
+        wc_plugin *p = r->plugins[i];
+        if (!wc_plugin_has_entry(p, WC_ENTRY_LIST_RESOURCES))
+            continue;
+        json_t *list;
+        char msg[1024];
+        int rc = wc_plugin_list_resources(p, call, &list, msg, sizeof msg);
+        if (call && wc_call_cancelled(call)) {
+            json_decref(list);
+            json_decref(*out);
+            *out = NULL;
+            return set_err(err, err_size, "cancelled"), WC_RPC_INTERNAL;
+        }
+        if (rc) {
+            /* One failing plugin does not hide the others' resources. */
+            wc_log(WC_LOG_WARNING, "plugin", "%s", msg);
+            continue;
+        }
+        json_array_extend(*out, list);
+        json_decref(list);
+    }
+    return 0;
+}
+
+int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
+                          json_t **result, char *err, size_t err_size)
+{
+    *result = NULL;
+    const entry *e = table_find(&r->tools, name);
+    if (!e)
+        return set_err(err, err_size, "unknown tool '%s'", name), WC_RPC_INVALID_PARAMS;
+    if (wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err, err_size))
+        return WC_RPC_INTERNAL;
+    return 0;
+}
+
+static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **result, char *err,
+                     size_t err_size)
+{
+    int rc = wc_plugin_read_resource(p, uri, call, result, err, err_size);
+    if (rc == 0)
+        return 0;
+    if (rc == WC_PLUGIN_EREFUSED) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", err);
+        set_err(err, err_size, "resource not found: %s (%s)", uri, msg);
+        return WC_RPC_RESOURCE_NOT_FOUND;
+    }
+    return WC_RPC_INTERNAL;
+}
+
+int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, json_t **result,
+                              char *err, size_t err_size)
+{
+    *result = NULL;
+    const entry *e = table_find(&r->resources, uri);
+    if (e)
+        return read_from(e->plugin, uri, call, result, err, err_size);
+    for (size_t i = 0; i < r->templates.count; i++)
+        if (wc_uri_template_match(r->templates.items[i].name, uri, NULL))
+            return read_from(r->templates.items[i].plugin, uri, call, result, err, err_size);
+    for (size_t i = 0; i < r->nplugins; i++) {
+        wc_plugin *p = r->plugins[i];
+        if (!wc_plugin_has_entry(p, WC_ENTRY_READ_RESOURCE))
+            continue;
+        int rc = wc_plugin_read_resource(p, uri, call, result, err, err_size);
+        if (rc == 0)
+            return 0;
+        if (rc != WC_PLUGIN_EREFUSED)
+            return WC_RPC_INTERNAL;
+    }
+    set_err(err, err_size, "resource not found: %s", uri);
+    return WC_RPC_RESOURCE_NOT_FOUND;
+}
+
+int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
+                           json_t **result, char *err, size_t err_size)
+{
+    *result = NULL;
+    const entry *e = table_find(&r->prompts, name);
+    if (!e)
+        return set_err(err, err_size, "unknown prompt '%s'", name), WC_RPC_INVALID_PARAMS;
+    int rc = wc_plugin_get_prompt(e->plugin, e->orig, arguments, call, result, err, err_size);
+    if (rc == 0)
+        return 0;
+    return rc == WC_PLUGIN_EINVAL || rc == WC_PLUGIN_EREFUSED ? WC_RPC_INVALID_PARAMS
+                                                              : WC_RPC_INTERNAL;
+}
+
+int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, json_t **result,
+                         char *err, size_t err_size)
+{
+    *result = NULL;
+    const json_t *ref = json_object_get(params, "ref");
+    const char *type = json_string_value(json_object_get(ref, "type"));
+    const json_t *arg = json_object_get(params, "argument");
+    if (!json_is_object(ref) || !type)
+        return set_err(err, err_size, "completion: ref must be an object with a type"),
+               WC_RPC_INVALID_PARAMS;
+    if (!json_is_object(arg) || !json_is_string(json_object_get(arg, "name")) ||
+        !json_is_string(json_object_get(arg, "value")))
+        return set_err(err, err_size, "completion: argument must be {\"name\": ..., \"value\": ...}"),
+               WC_RPC_INVALID_PARAMS;
+    wc_plugin *p = NULL;
+    json_t *forward = json_deep_copy(params);
+    if (!forward)
+        return set_err(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+    if (strcmp(type, "ref/prompt") == 0) {
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const entry *e = name ? table_find(&r->prompts, name) : NULL;
+        if (!e) {
+            json_decref(forward);
+            return set_err(err, err_size, "unknown prompt '%s'", name ? name : ""),
+                   WC_RPC_INVALID_PARAMS;
+        }
+        p = e->plugin;
+        json_object_set_new(json_object_get(forward, "ref"), "name", json_string(e->orig));
+    } else if (strcmp(type, "ref/resource") == 0) {
+        const char *uri = json_string_value(json_object_get(ref, "uri"));
+        for (size_t i = 0; uri && i < r->templates.count && !p; i++)
+            if (strcmp(r->templates.items[i].name, uri) == 0)
+                p = r->templates.items[i].plugin;
+        const entry *e = !p && uri ? table_find(&r->resources, uri) : NULL;
+        if (e)
+            p = e->plugin;
+        if (!p) {
+            json_decref(forward);
+            return set_err(err, err_size, "unknown resource template '%s'", uri ? uri : ""),
+                   WC_RPC_INVALID_PARAMS;
+        }
+    } else {
+        json_decref(forward);
+        return set_err(err, err_size, "completion: unknown ref type '%s'", type),
+               WC_RPC_INVALID_PARAMS;
+    }
+    json_t *values;
+    int rc = wc_plugin_complete(p, forward, call, &values, err, err_size);
+    json_decref(forward);
+    if (rc)
+        return rc == WC_PLUGIN_EREFUSED || rc == WC_PLUGIN_EINVAL ? WC_RPC_INVALID_PARAMS
+                                                                  : WC_RPC_INTERNAL;
+    size_t total = json_array_size(values);
+    while (json_array_size(values) > COMPLETION_MAX)
+        json_array_remove(values, json_array_size(values) - 1);
+    *result = json_pack("{s:{s:o,s:I,s:b}}", "completion", "values", values, "total",
+                        (json_int_t)total, "hasMore", total > COMPLETION_MAX);
+    if (!*result)
+        return set_err(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+    return 0;
+}

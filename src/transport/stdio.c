@@ -1,0 +1,290 @@
+/* stdio.c -- newline-delimited JSON over two file descriptors.
+ *
+ * Input: one buffer that holds at most one partial line after each read;
+ * complete lines are handed to the session in place, without a copy.  A
+ * line that outgrows the limit switches the reader to discarding until the
+ * next newline, so an endless line costs no memory.
+ *
+ * Output: messages are appended to a buffer under a lock.  The first
+ * sender to find no write under way becomes the flusher: it swaps the
+ * buffer with a spare and writes it outside the lock, again and again until
+ * nothing is queued, while other threads keep appending.  The reader itself
+ * only appends while it works through the lines of one read, and flushes
+ * once at the end, so a burst of pings becomes a single write.
+ */
+#include "transport/stdio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugin/registry.h" /* WC_RPC_* codes */
+#include "util/log.h"
+
+#define READ_CHUNK (64u << 10)
+#define BATCH_FLUSH (256u << 10) /* the reader flushes early past this much output */
+
+typedef struct stdio_out {
+    pthread_mutex_t lock;
+    int fd;
+    char *buf, *spare;
+    size_t len, cap, spare_cap;
+    bool flushing;
+    bool broken;   /* the peer closed the output: drop everything */
+    bool batching; /* the reader is working through one read's lines */
+    pthread_t reader;
+} stdio_out;
+
+void wc_stdio_options_default(wc_stdio_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->in_fd = 0;
+    o->out_fd = 1;
+    o->wake_fd = -1;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                poll(&pfd, 1, -1);
+                continue;
+            }
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* With o->lock held and no flusher: writes until nothing is queued. */
+static void flush_locked(stdio_out *o)
+{
+    o->flushing = true;
+    while (o->len > 0) {
+        char *data = o->buf;
+        size_t n = o->len, data_cap = o->cap;
+        o->buf = o->spare; /* others append here while we write */
+        o->cap = o->spare_cap;
+        o->len = 0;
+        o->spare = NULL;
+        o->spare_cap = 0;
+        bool broken = o->broken;
+        pthread_mutex_unlock(&o->lock);
+        bool ok = broken || write_all(o->fd, data, n);
+        int saved = errno;
+        pthread_mutex_lock(&o->lock);
+        if (!ok && !o->broken) {
+            o->broken = true;
+            wc_log(WC_LOG_WARNING, "stdio", "cannot write to the client (%s): dropping output",
+                   strerror(saved));
+        }
+        o->spare = data;
+        o->spare_cap = data_cap;
+    }
+    o->flushing = false;
+}
+
+static bool grow(char **buf, size_t *cap, size_t need)
+{
+    if (*cap >= need)
+        return true;
+    size_t c = *cap ? *cap : 64u << 10;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        return false;
+    *buf = p;
+    *cap = c;
+    return true;
+}
+
+static void out_send(void *ctx, const char *data, size_t len)
+{
+    stdio_out *o = ctx;
+    pthread_mutex_lock(&o->lock);
+    if (o->broken) {
+        pthread_mutex_unlock(&o->lock);
+        return;
+    }
+    if (!grow(&o->buf, &o->cap, o->len + len + 1)) {
+        pthread_mutex_unlock(&o->lock);
+        wc_log(WC_LOG_ERROR, "stdio", "out of memory: a message of %zu bytes was dropped", len);
+        return;
+    }
+    memcpy(o->buf + o->len, data, len);
+    o->buf[o->len + len] = '\n';
+    o->len += len + 1;
+    bool defer = o->flushing || (o->batching && o->len < BATCH_FLUSH &&
+                                 pthread_equal(pthread_self(), o->reader));
+    if (!defer)
+        flush_locked(o);
+    pthread_mutex_unlock(&o->lock);
+}
+
+static void out_flush(stdio_out *o)
+{
+    pthread_mutex_lock(&o->lock);
+    o->batching = false;
+    if (!o->flushing)
+        flush_locked(o);
+    pthread_mutex_unlock(&o->lock);
+}
+
+static bool blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return false;
+    return true;
+}
+
+typedef struct reader {
+    wc_mcp_session *session;
+    size_t max;
+    bool discarding;
+} reader;
+
+static void too_large(reader *r)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "message too large: over the limit of %zu bytes (raise server.max_message_bytes "
+             "in wasmcap.json)", r->max);
+    wc_mcp_session_send_error(r->session, WC_RPC_INVALID_REQUEST, msg);
+    wc_log(WC_LOG_WARNING, "stdio", "refused a message over %zu bytes", r->max);
+}
+
+static void line(reader *r, const char *p, size_t n)
+{
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (n > r->max) {
+        too_large(r);
+        return;
+    }
+    if (blank(p, n))
+        return;
+    wc_mcp_session_receive(r->session, p, n);
+}
+
+int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,
+                   size_t err_size)
+{
+    stdio_out out = {.fd = opt->out_fd, .reader = pthread_self()};
+    pthread_mutex_init(&out.lock, NULL);
+    reader r = {.max = opt->max_message_bytes ? opt->max_message_bytes
+                                              : wc_mcp_server_options(server)->max_message_bytes};
+    int status = 0;
+    size_t cap = READ_CHUNK, len = 0;
+    char *buf = malloc(cap);
+    r.session = buf ? wc_mcp_session_new(server, out_send, &out) : NULL;
+    if (!r.session) {
+        free(buf);
+        pthread_mutex_destroy(&out.lock);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+
+    for (;;) {
+        if (opt->wake_fd >= 0) {
+            struct pollfd pfd[2] = {{.fd = opt->in_fd, .events = POLLIN},
+                                    {.fd = opt->wake_fd, .events = POLLIN}};
+            if (poll(pfd, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                snprintf(err, err_size, "poll: %s", strerror(errno));
+                status = -1;
+                break;
+            }
+            if (pfd[1].revents) {
+                if (opt->on_wake(opt->wake_ctx))
+                    break;
+                if (!pfd[0].revents)
+                    continue;
+            }
+        }
+        if (cap - len < READ_CHUNK / 4) {
+            /* a partial line fills the buffer: make room (it is <= max) */
+            size_t want = cap * 2;
+            char *p = realloc(buf, want);
+            if (!p) {
+                snprintf(err, err_size, "out of memory reading a message of %zu bytes", len);
+                status = -1;
+                break;
+            }
+            buf = p;
+            cap = want;
+        }
+        ssize_t n = read(opt->in_fd, buf + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                struct pollfd pfd = {.fd = opt->in_fd, .events = POLLIN};
+                poll(&pfd, 1, -1);
+                continue;
+            }
+            snprintf(err, err_size, "read: %s", strerror(errno));
+            status = -1;
+            break;
+        }
+        if (n == 0) {
+            if (!r.discarding && len > 0) /* a last line without its newline */
+                line(&r, buf, len);
+            break;
+        }
+
+        size_t scan = len, start = 0;
+        len += (size_t)n;
+        pthread_mutex_lock(&out.lock);
+        out.batching = true;
+        pthread_mutex_unlock(&out.lock);
+        char *nl;
+        while ((nl = memchr(buf + scan, '\n', len - scan)) != NULL) {
+            size_t end = (size_t)(nl - buf);
+            if (r.discarding)
+                r.discarding = false; /* the end of a refused line */
+            else
+                line(&r, buf + start, end - start);
+            start = scan = end + 1;
+        }
+        if (r.discarding) {
+            len = 0;
+        } else if (len - start > r.max) {
+            too_large(&r);
+            r.discarding = true;
+            len = 0;
+        } else {
+            memmove(buf, buf + start, len - start);
+            len -= start;
+        }
+        out_flush(&out);
+        /* Keep the buffer small again after a big message. */
+        if (len == 0 && cap > 4 * READ_CHUNK) {
+            char *p = realloc(buf, READ_CHUNK);
+            if (p) {
+                buf = p;
+                cap = READ_CHUNK;
+            }
+        }
+    }
+    free(buf);
+    wc_mcp_session_close(r.session); /* waits for calls in flight */
+    out_flush(&out);
+    free(out.buf);
+    free(out.spare);
+    pthread_mutex_destroy(&out.lock);
+    return status;
+}

@@ -1,0 +1,31 @@
+/* pool.h -- a fixed set of worker threads taking tasks from a bounded queue.
+ *
+ * The protocol layer runs plugin calls here so a slow call never holds up
+ * the reader of a session and calls answer out of order.  The queue is
+ * bounded: a producer that finds it full waits, which pushes back on a
+ * client that sends faster than the plugins can answer.  Tasks start in the
+ * order they were submitted (with one thread they also finish in it).
+ */
+#ifndef WC_UTIL_POOL_H
+#define WC_UTIL_POOL_H
+
+#include <stddef.h>
+
+typedef struct wc_pool wc_pool;
+typedef void (*wc_pool_fn)(void *arg);
+
+/* threads 0: the number of online CPUs; queue_size 0: 256 per thread.
+ * Returns 0, or a negative errno. */
+int wc_pool_new(unsigned threads, size_t queue_size, wc_pool **out);
+/* Queues fn(arg), waiting while the queue is full.  Returns 0, or -1 once
+ * the pool is being freed (fn is then not run). */
+int wc_pool_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
+/* As wc_pool_submit, but returns -1 at once when the queue is full. */
+int wc_pool_try_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
+/* Waits until every task submitted so far has finished. */
+void wc_pool_drain(wc_pool *pool);
+unsigned wc_pool_threads(const wc_pool *pool);
+/* Runs every queued task, then stops and joins the threads. */
+void wc_pool_free(wc_pool *pool);
+
+#endif

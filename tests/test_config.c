@@ -1,0 +1,294 @@
+/* test_config.c -- wasmcap.json: every key, the defaults, ${VAR} expansion,
+ * and the errors (unknown keys, bad types), each naming file and path.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/config.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+            printf(__VA_ARGS__);                                              \
+            putchar('\n');                                                    \
+        }                                                                     \
+    } while (0)
+
+static char tmpdir[256];
+
+static void bad(const char *text, const char *want)
+{
+    wc_config c;
+    char err[1024] = "";
+    int rc = wc_config_parse(text, "/base", &c, err, sizeof err);
+    CHECK(rc == -1, "accepted: %s", text);
+    CHECK(strcmp(err, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err, want);
+    if (rc == 0)
+        wc_config_free(&c);
+}
+
+static void test_defaults(void)
+{
+    setenv("HOME", "/home/u", 1);
+    unsetenv("XDG_DATA_HOME");
+    unsetenv("XDG_CACHE_HOME");
+    wc_config c;
+    char err[512];
+    CHECK(wc_config_default(&c, err, sizeof err) == 0, "default: %s", err);
+    CHECK(strcmp(c.server_name, "wasmcap") == 0, "name");
+    CHECK(c.max_message_bytes == 4u << 20 && c.workers == 0 && c.page_size == 100, "numbers");
+    CHECK(c.log_level == WC_LOG_INFO && c.tier == WC_TIER_AUTO, "level, tier");
+    CHECK(strcmp(c.kv_dir, "/home/u/.local/share/wasmcap/kv") == 0, "kv_dir %s", c.kv_dir);
+    CHECK(strcmp(c.cache_dir, "/home/u/.cache/wasmcap") == 0, "cache_dir %s", c.cache_dir);
+    CHECK(c.nplugins == 0 && !c.plugins && !c.path, "no plugins");
+    wc_config_free(&c);
+
+    setenv("XDG_DATA_HOME", "/data", 1);
+    setenv("XDG_CACHE_HOME", "relative/ignored", 1);
+    CHECK(wc_config_parse("{}", NULL, &c, err, sizeof err) == 0, "empty: %s", err);
+    CHECK(strcmp(c.kv_dir, "/data/wasmcap/kv") == 0, "xdg kv_dir %s", c.kv_dir);
+    CHECK(strcmp(c.cache_dir, "/home/u/.cache/wasmcap") == 0, "relative XDG ignored: %s", c.cache_dir);
+    wc_config_free(&c);
+    unsetenv("XDG_DATA_HOME");
+    unsetenv("XDG_CACHE_HOME");
+
+    unsetenv("HOME");
+    CHECK(wc_config_default(&c, err, sizeof err) == -1 && strstr(err, "HOME"), "no HOME: %s", err);
+    setenv("HOME", "/home/u", 1);
+}
+
+static void test_full(void)
+{
+    setenv("WC_TEST_KEY", "s3cret", 1);
+    setenv("WC_TEST_EMPTY", "", 1);
+    unsetenv("WC_TEST_UNSET");
+    const char *text =
+        "{\"server\": {\"name\": \"srv\", \"max_message_bytes\": \"8MiB\", \"workers\": 3,"
+        "              \"page_size\": 20, \"log_level\": \"debug\", \"tier\": \"fast\"},"
+        " \"storage\": {\"kv_dir\": \"${WC_TEST_UNSET:-${HOME}/kv}\", \"cache_dir\": \"cache\"},"
+        " \"plugins\": {"
+        "   \"calculator\": {\"path\": \"plugins/calc.wasm\", \"prefix\": \"calc\","
+        "                    \"tools\": {\"calculate\": \"calc\"},"
+        "     \"permissions\": {\"allowed_hosts\": [\"API.example.com\", \"*.example.org\"],"
+        "                       \"env\": {\"KEY\": \"${WC_TEST_KEY}\", \"PLAIN\": \"a$$b\"},"
+        "                       \"memory_limit\": \"32MiB\", \"timeout_ms\": 2500,"
+        "                       \"max_output_bytes\": 65536, \"kv_namespace\": \"calc\","
+        "                       \"config\": {\"unit\": \"${WC_TEST_EMPTY:-metric}\"},"
+        "                       \"sampling\": true, \"elicitation\": false}},"
+        "   \"bare\": {\"path\": \"/abs/bare.wasm\", \"prefix\": \"\"},"
+        "   \"plain\": {\"path\": \"p.wasm\"}"
+        " }}";
+    wc_config c;
+    char err[1024] = "";
+    int rc = wc_config_parse(text, "/etc/wasmcap", &c, err, sizeof err);
+    CHECK(rc == 0, "full config: %s", err);
+    if (rc)
+        return;
+    CHECK(strcmp(c.server_name, "srv") == 0 && c.max_message_bytes == 8u << 20 && c.workers == 3 &&
+              c.page_size == 20 && c.log_level == WC_LOG_DEBUG && c.tier == WC_TIER_FAST, "server");
+    CHECK(strcmp(c.kv_dir, "/home/u/kv") == 0, "nested default: %s", c.kv_dir);
+    CHECK(strcmp(c.cache_dir, "/etc/wasmcap/cache") == 0, "relative cache_dir: %s", c.cache_dir);
+    CHECK(c.nplugins == 3, "nplugins %zu", c.nplugins);
+    const wc_plugin_config *p = &c.plugins[0];
+    CHECK(strcmp(p->name, "calculator") == 0 && strcmp(p->path, "/etc/wasmcap/plugins/calc.wasm") == 0 &&
+              strcmp(p->prefix, "calc") == 0, "plugin: %s %s", p->name, p->path);
+    CHECK(strcmp(json_string_value(json_object_get(p->tool_names, "calculate")), "calc") == 0, "tools");
+    const wc_permissions *pm = &p->perms;
+    CHECK(pm->n_allowed_hosts == 2 && strcmp(pm->allowed_hosts[0], "api.example.com") == 0 &&
+              strcmp(pm->allowed_hosts[1], "*.example.org") == 0, "hosts lower-cased");
+    CHECK(pm->n_env == 2 && strcmp(pm->env[0], "KEY=s3cret") == 0 && strcmp(pm->env[1], "PLAIN=a$b") == 0,
+          "env: %s %s", pm->n_env ? pm->env[0] : "", pm->n_env > 1 ? pm->env[1] : "");
+    CHECK(pm->memory_limit == 32u << 20 && pm->timeout_ms == 2500 && pm->max_output_bytes == 65536,
+          "limits");
+    CHECK(strcmp(pm->kv_namespace, "calc") == 0, "kv_namespace");
+    CHECK(strcmp(json_string_value(json_object_get(pm->config, "unit")), "metric") == 0,
+          "empty variable takes the default");
+    CHECK(pm->sampling && !pm->elicitation, "sampling");
+    p = &c.plugins[1];
+    CHECK(strcmp(p->path, "/abs/bare.wasm") == 0 && strcmp(p->prefix, "") == 0 && !p->tool_names,
+          "bare");
+    CHECK(p->perms.n_env == 0 && !p->perms.kv_namespace && p->perms.memory_limit == 0 &&
+              !p->perms.sampling && !p->perms.config, "deny by default");
+    p = &c.plugins[2];
+    CHECK(strcmp(p->prefix, "plain") == 0, "default prefix = name: %s", p->prefix);
+    wc_config_free(&c);
+
+    /* No base directory: relative paths stay relative to the working directory. */
+    CHECK(wc_config_parse("{\"plugins\": {\"a\": {\"path\": \"x/a.wasm\"}}}", NULL, &c, err, sizeof err) == 0 &&
+              strcmp(c.plugins[0].path, "x/a.wasm") == 0, "no base: %s", err);
+    wc_config_free(&c);
+}
+
+static void test_errors(void)
+{
+    bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
+    bad("[]", "wasmcap.json: expected a JSON object");
+    bad("{\"sever\": {}}", "wasmcap.json: sever: unknown key (the config has server, storage, plugins)");
+    bad("{\"server\": {\"nmae\": \"x\"}}",
+        "wasmcap.json: server.nmae: unknown key (server takes name, max_message_bytes, workers, page_size, "
+        "log_level, tier)");
+    bad("{\"server\": []}", "wasmcap.json: server: expected an object");
+    bad("{\"server\": {\"name\": 1}}", "wasmcap.json: server.name: expected a string");
+    bad("{\"server\": {\"name\": \"\"}}", "wasmcap.json: server.name: expected a non-empty string");
+    bad("{\"server\": {\"max_message_bytes\": \"4 lots\"}}",
+        "wasmcap.json: server.max_message_bytes: '4 lots' is not a positive size (examples: 4096, \"64K\", "
+        "\"16MiB\", \"1G\")");
+    bad("{\"server\": {\"max_message_bytes\": 10}}",
+        "wasmcap.json: server.max_message_bytes: must be between 1KiB and 1GiB");
+    bad("{\"server\": {\"max_message_bytes\": true}}",
+        "wasmcap.json: server.max_message_bytes: expected a size (an integer or a string such as \"64MiB\")");
+    bad("{\"server\": {\"workers\": -1}}", "wasmcap.json: server.workers: expected a non-negative integer");
+    bad("{\"server\": {\"workers\": 1.5}}", "wasmcap.json: server.workers: expected a non-negative integer");
+    bad("{\"server\": {\"page_size\": 0}}", "wasmcap.json: server.page_size: expected a positive integer");
+    bad("{\"server\": {\"log_level\": \"loud\"}}",
+        "wasmcap.json: server.log_level: unknown level 'loud' (debug, info, notice, warning, error, critical, "
+        "alert, emergency)");
+    bad("{\"server\": {\"tier\": \"slow\"}}", "wasmcap.json: server.tier: unknown tier 'slow' (auto, fast, optimized)");
+    bad("{\"storage\": {\"kvdir\": \"x\"}}", "wasmcap.json: storage.kvdir: unknown key (storage takes kv_dir, cache_dir)");
+    bad("{\"storage\": {\"kv_dir\": \"\"}}", "wasmcap.json: storage.kv_dir: expected a non-empty path");
+    bad("{\"plugins\": []}", "wasmcap.json: plugins: expected an object (\"name\": {\"path\": ...})");
+    bad("{\"plugins\": {\"bad name\": {\"path\": \"a\"}}}",
+        "wasmcap.json: plugins.bad name: a plugin name must match ^[A-Za-z0-9_.-]{1,64}$");
+    bad("{\"plugins\": {\"a\": 1}}", "wasmcap.json: plugins.a: expected an object");
+    bad("{\"plugins\": {\"a\": {}}}", "wasmcap.json: plugins.a: path is required");
+    bad("{\"plugins\": {\"a\": {\"path\": \"\"}}}", "wasmcap.json: plugins.a.path: expected a non-empty path");
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"pth\": 1}}}",
+        "wasmcap.json: plugins.a.pth: unknown key (a plugin takes path, prefix, tools, permissions)");
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"prefix\": \"a b\"}}}",
+        "wasmcap.json: plugins.a.prefix: a prefix may hold up to 64 letters, digits, '_', '.' or '-'");
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"tools\": []}}}",
+        "wasmcap.json: plugins.a.tools: expected an object (\"tool\": \"exposed name\")");
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"tools\": {\"t\": \"\"}}}}",
+        "wasmcap.json: plugins.a.tools.t: '' is not a valid tool name (1 to 128 letters, digits, '_', '.' or '-')");
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"tools\": {\"t\": 3}}}}",
+        "wasmcap.json: plugins.a.tools.t: expected a string");
+    const char *perm = "{\"plugins\": {\"notes\": {\"path\": \"a\", \"permissions\": %s}}}";
+    struct { const char *perms, *want; } cases[] = {
+        {"[]", "plugins.notes.permissions: expected an object"},
+        {"{\"timeout_ms\": 0}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
+        {"{\"timeout_ms\": \"10s\"}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
+        {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown permission (allowed_hosts, env, "
+                               "memory_limit, timeout_ms, max_output_bytes, kv_namespace, config, sampling, "
+                               "elicitation)"},
+        {"{\"memory_limit\": \"1K\"}", "plugins.notes.permissions.memory_limit: must be between 64KiB and 4GiB"},
+        {"{\"memory_limit\": 0}", "plugins.notes.permissions.memory_limit: expected a positive size"},
+        {"{\"max_output_bytes\": \"2G\"}", "plugins.notes.permissions.max_output_bytes: must be at most 1GiB"},
+        {"{\"allowed_hosts\": \"a.com\"}", "plugins.notes.permissions.allowed_hosts: expected an array of host names"},
+        {"{\"allowed_hosts\": [\"a.com\", 1]}", "plugins.notes.permissions.allowed_hosts[1]: expected a string"},
+        {"{\"allowed_hosts\": [\"http://a.com\"]}",
+         "plugins.notes.permissions.allowed_hosts[0]: 'http://a.com' is not a host name or *.domain pattern"},
+        {"{\"allowed_hosts\": [\"*.\"]}", "plugins.notes.permissions.allowed_hosts[0]: empty host name"},
+        {"{\"env\": [\"A\"]}", "plugins.notes.permissions.env: expected an object of strings (\"NAME\": \"value\")"},
+        {"{\"env\": {\"A\": 1}}", "plugins.notes.permissions.env.A: expected a string"},
+        {"{\"env\": {\"A=B\": \"x\"}}", "plugins.notes.permissions.env.A=B: a variable name must be non-empty and "
+                                        "without '='"},
+        {"{\"kv_namespace\": \"\"}", "plugins.notes.permissions.kv_namespace: expected a non-empty string"},
+        {"{\"config\": {\"k\": 1}}", "plugins.notes.permissions.config.k: expected a string"},
+        {"{\"config\": \"k\"}", "plugins.notes.permissions.config: expected an object of strings"},
+        {"{\"sampling\": \"yes\"}", "plugins.notes.permissions.sampling: expected true or false"},
+        {"{\"elicitation\": 1}", "plugins.notes.permissions.elicitation: expected true or false"},
+        {"{\"env\": {\"K\": \"${WC_TEST_UNSET}\"}}",
+         "plugins.notes.permissions.env.K: environment variable WC_TEST_UNSET is not set (write "
+         "${WC_TEST_UNSET:-default} to give a default)"},
+        {"{\"env\": {\"K\": \"${WC_TEST_UNSET:-${WC_TEST_UNSET}}\"}}",
+         "plugins.notes.permissions.env.K: environment variable WC_TEST_UNSET is not set (write "
+         "${WC_TEST_UNSET:-default} to give a default)"},
+        {"{\"env\": {\"K\": \"${WC_TEST_KEY\"}}",
+         "plugins.notes.permissions.env.K: unterminated or malformed ${WC_TEST_KEY...} (expected '}' or ':-')"},
+        {"{\"env\": {\"K\": \"${WC_TEST_KEY:-x\"}}", "plugins.notes.permissions.env.K: unterminated ${WC_TEST_KEY:-...}"},
+        {"{\"env\": {\"K\": \"${}\"}}",
+         "plugins.notes.permissions.env.K: bad variable reference at offset 0 (expected ${NAME})"},
+    };
+    unsetenv("WC_TEST_UNSET");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024], want[1024];
+        snprintf(text, sizeof text, perm, cases[i].perms);
+        snprintf(want, sizeof want, "wasmcap.json: %s", cases[i].want);
+        bad(text, want);
+    }
+}
+
+static void test_expansion(void)
+{
+    setenv("WC_A", "alpha", 1);
+    unsetenv("WC_TEST_UNSET");
+    struct { const char *in, *out; } cases[] = {
+        {"plain", "plain"},
+        {"${WC_A}", "alpha"},
+        {"x${WC_A}y${WC_A}z", "xalphayalphaz"},
+        {"$$", "$"},
+        {"$${WC_A}", "${WC_A}"},
+        {"cost: $5", "cost: $5"},
+        {"end$", "end$"},
+        {"${WC_TEST_UNSET:-}", ""},
+        {"${WC_TEST_UNSET:-fallback}", "fallback"},
+        {"${WC_TEST_UNSET:-a${WC_A}b}", "aalphab"},
+        {"${WC_TEST_UNSET:-{braces}}", "{braces}"},
+        {"${WC_A:-unused}", "alpha"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512], err[512] = "";
+        snprintf(text, sizeof text, "{\"server\": {\"name\": \"n\"}, \"plugins\": {\"p\": {\"path\": \"/x\", "
+                                    "\"permissions\": {\"config\": {\"v\": \"%s\"}}}}}", cases[i].in);
+        wc_config c;
+        int rc = wc_config_parse(text, NULL, &c, err, sizeof err);
+        CHECK(rc == 0, "%s: %s", cases[i].in, err);
+        if (rc)
+            continue;
+        const char *got = json_string_value(json_object_get(c.plugins[0].perms.config, "v"));
+        CHECK(got && strcmp(got, cases[i].out) == 0, "%s -> %s, want %s", cases[i].in, got, cases[i].out);
+        wc_config_free(&c);
+    }
+}
+
+static void test_load(void)
+{
+    char path[512], err[1024] = "";
+    snprintf(path, sizeof path, "%s/wasmcap.json", tmpdir);
+    const char *text = "{\"plugins\": {\"n\": {\"path\": \"n.wasm\", \"permissions\": {\"timeout_ms\": -5}}}}";
+    wc_write_file(path, text, strlen(text));
+    wc_config c;
+    CHECK(wc_config_load(path, &c, err, sizeof err) == -1, "bad file accepted");
+    char want[1024];
+    snprintf(want, sizeof want, "%s: plugins.n.permissions.timeout_ms: expected a positive integer", path);
+    CHECK(strcmp(err, want) == 0, "got %s", err);
+
+    text = "{\"plugins\": {\"n\": {\"path\": \"sub/n.wasm\"}}}";
+    wc_write_file(path, text, strlen(text));
+    CHECK(wc_config_load(path, &c, err, sizeof err) == 0, "load: %s", err);
+    snprintf(want, sizeof want, "%s/sub/n.wasm", tmpdir);
+    CHECK(c.path && strcmp(c.path, path) == 0, "path");
+    CHECK(c.nplugins == 1 && strcmp(c.plugins[0].path, want) == 0, "relative to the file: %s",
+          c.nplugins ? c.plugins[0].path : "");
+    wc_config_free(&c);
+
+    snprintf(path, sizeof path, "%s/missing.json", tmpdir);
+    CHECK(wc_config_load(path, &c, err, sizeof err) == -1 && strstr(err, "No such file"), "missing: %s", err);
+}
+
+int main(void)
+{
+    if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wc-config-test") != 0) {
+        printf("FAIL: temp dir\n");
+        return 1;
+    }
+    test_defaults();
+    test_full();
+    test_errors();
+    test_expansion();
+    test_load();
+    wc_remove_dir(tmpdir);
+    if (failures) {
+        printf("%d failures\n", failures);
+        return 1;
+    }
+    printf("test_config: all passed\n");
+    return 0;
+}

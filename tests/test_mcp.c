@@ -1,0 +1,890 @@
+/* test_mcp.c -- the MCP protocol layer, driven in process.
+ *
+ * A session's send callback captures every message.  The protocol cases
+ * run on a registry without plugins (wc_config_default); the call cases
+ * (tools/call, pagination, cancellation, progress, sampling routed to the
+ * client and back) run on a small native plugin written here in WAT and
+ * built with wat2wasm, so they need nothing from other tests.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mcp/internal.h"
+#include "mcp/server.h"
+#include "plugin/config.h"
+#include "plugin/registry.h"
+#include "util/log.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+            printf(__VA_ARGS__);                                              \
+            putchar('\n');                                                    \
+        }                                                                     \
+    } while (0)
+
+/* --- capture --- */
+
+typedef struct capture {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    json_t *msgs; /* array of parsed messages, in order sent */
+    int bad;      /* messages that were not one JSON object */
+} capture;
+
+static void capture_send(void *ctx, const char *data, size_t len)
+{
+    capture *c = ctx;
+    json_error_t jerr;
+    json_t *v = json_loadb(data, len, 0, &jerr);
+    pthread_mutex_lock(&c->lock);
+    if (!json_is_object(v) || memchr(data, '\n', len))
+        c->bad++;
+    if (v)
+        json_array_append_new(c->msgs, v);
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void capture_init(capture *c)
+{
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    c->msgs = json_array();
+    c->bad = 0;
+}
+
+static void capture_free(capture *c)
+{
+    json_decref(c->msgs);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+}
+
+static size_t capture_count(capture *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t n = json_array_size(c->msgs);
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+typedef bool (*match_fn)(json_t *msg, const void *arg);
+
+/* Waits up to ms for a message matching; returns a new reference or NULL.
+ * The message is removed from the capture. */
+static json_t *wait_match(capture *c, match_fn match, const void *arg, int ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        for (size_t i = 0; i < json_array_size(c->msgs); i++) {
+            json_t *m = json_array_get(c->msgs, i);
+            if (match(m, arg)) {
+                json_incref(m);
+                json_array_remove(c->msgs, i);
+                pthread_mutex_unlock(&c->lock);
+                return m;
+            }
+        }
+        if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static bool match_id(json_t *m, const void *arg)
+{
+    json_t *id = json_object_get(m, "id");
+    return !json_object_get(m, "method") && json_is_integer(id) &&
+           json_integer_value(id) == *(const long long *)arg;
+}
+
+static bool match_null_id(json_t *m, const void *arg)
+{
+    return json_is_null(json_object_get(m, "id"));
+}
+
+static bool match_method(json_t *m, const void *arg)
+{
+    json_t *method = json_object_get(m, "method");
+    return json_is_string(method) && strcmp(json_string_value(method), arg) == 0;
+}
+
+static json_t *response(capture *c, long long id)
+{
+    return wait_match(c, match_id, &id, 5000);
+}
+
+static void sendf(wc_mcp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sendf(wc_mcp_session *s, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    wc_mcp_session_receive(s, buf, (size_t)n);
+}
+
+static long long error_code(json_t *m)
+{
+    return json_integer_value(json_object_get(json_object_get(m, "error"), "code"));
+}
+
+static const char *error_message(json_t *m)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(m, "error"), "message"));
+    return s ? s : "";
+}
+
+/* Sends request id with method and params, expects error code; returns the message. */
+static void expect_error(capture *c, wc_mcp_session *s, long long id, const char *method,
+                         const char *params, long long code, const char *needle, int line)
+{
+    if (params)
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":%s}", id, method,
+              params);
+    else
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\"}", id, method);
+    json_t *r = response(c, id);
+    CHECK(r && error_code(r) == code, "line %d: %s %s: code %lld (%s), want %lld", line, method,
+          params ? params : "", r ? error_code(r) : 0, r ? error_message(r) : "no answer", code);
+    if (r && needle)
+        CHECK(strstr(error_message(r), needle), "line %d: message '%s' lacks '%s'", line,
+              error_message(r), needle);
+    json_decref(r);
+}
+
+#define EXPECT_ERROR(c, s, id, method, params, code, needle) \
+    expect_error(c, s, id, method, params, code, needle, __LINE__)
+
+static json_t *result_of(capture *c, wc_mcp_session *s, long long id, const char *method,
+                         const char *params)
+{
+    if (params)
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":%s}", id, method,
+              params);
+    else
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\"}", id, method);
+    json_t *r = response(c, id);
+    if (!r || !json_object_get(r, "result")) {
+        printf("  (%s: %s)\n", method, r ? error_message(r) : "no answer");
+        json_decref(r);
+        return NULL;
+    }
+    json_t *result = json_incref(json_object_get(r, "result"));
+    json_decref(r);
+    return result;
+}
+
+static void initialize(capture *c, wc_mcp_session *s, const char *caps)
+{
+    json_t *r = result_of(c, s, 1000, "initialize",
+                          caps ? caps
+                               : "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+                                 "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
+    CHECK(r != NULL, "initialize failed");
+    json_decref(r);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+}
+
+/* --- the no-plugin registry --- */
+
+typedef struct world {
+    wc_config config;
+    wc_engine *engine;
+    wc_registry *registry;
+    wc_mcp_server *server;
+} world;
+
+static int world_open(world *w, const char *config_text, unsigned page_size)
+{
+    char err[512];
+    memset(w, 0, sizeof *w);
+    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, err, sizeof err)
+                         : wc_config_default(&w->config, err, sizeof err);
+    if (rc != 0) {
+        printf("config: %s\n", err);
+        return -1;
+    }
+    wc_engine_config ec;
+    wc_engine_config_default(&ec);
+    ec.tier = WC_TIER_FAST;
+    ec.cache_dir = "";
+    wc_error e = {0};
+    if (wc_engine_new(&ec, &w->engine, &e) != 0) {
+        printf("engine: %s\n", e.msg);
+        return -1;
+    }
+    if (wc_registry_new(&w->config, w->engine, NULL, &w->registry, err, sizeof err) != 0) {
+        printf("registry: %s\n", err);
+        w->registry = NULL;
+        return -1;
+    }
+    wc_mcp_options o;
+    wc_mcp_options_default(&o);
+    o.name = "test-server";
+    o.version = "9.9";
+    o.instructions = "be nice";
+    o.workers = 2;
+    o.page_size = page_size;
+    o.request_timeout_ms = 300;
+    if (wc_mcp_server_new(&o, w->registry, &w->server, err, sizeof err) != 0) {
+        printf("server: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void world_close(world *w)
+{
+    wc_mcp_server_free(w->server);
+    if (w->registry)
+        wc_registry_release(w->registry);
+    if (w->engine)
+        wc_engine_free(w->engine);
+    wc_config_free(&w->config);
+}
+
+/* --- protocol cases --- */
+
+static void test_jsonrpc_errors(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":1,");
+    json_t *r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32700, "parse error: %lld", r ? error_code(r) : 0);
+    json_decref(r);
+
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "batches are not supported"),
+          "batch: %s", r ? error_message(r) : "no answer");
+    json_decref(r);
+
+    sendf(s, "42");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600, "a number as message");
+    json_decref(r);
+
+    /* wrong jsonrpc: answered with the request's id */
+    sendf(s, "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"ping\"}");
+    r = response(&c, 7);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "2.0"), "jsonrpc 1.0");
+    json_decref(r);
+    sendf(s, "{\"id\":8,\"method\":\"ping\"}");
+    r = response(&c, 8);
+    CHECK(r && error_code(r) == -32600, "no jsonrpc member");
+    json_decref(r);
+
+    /* ids of the wrong type: id null in the answer */
+    const char *bad_ids[] = {"{\"a\":1}", "null", "true", "[1]"};
+    for (size_t i = 0; i < 4; i++) {
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}", bad_ids[i]);
+        r = wait_match(&c, match_null_id, NULL, 2000);
+        CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "id"), "id %s",
+              bad_ids[i]);
+        json_decref(r);
+    }
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":5}");
+    r = response(&c, 9);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "method"), "method number");
+    json_decref(r);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":10}");
+    r = response(&c, 10);
+    CHECK(r && error_code(r) == -32600, "no method, no result");
+    json_decref(r);
+
+    /* string ids are echoed as strings */
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"ping\"}");
+    r = wait_match(&c, match_null_id, NULL, 300);
+    CHECK(r == NULL, "a string id was answered with id null");
+    json_decref(r);
+    pthread_mutex_lock(&c.lock);
+    json_t *last = json_array_get(c.msgs, json_array_size(c.msgs) - 1);
+    CHECK(last && json_is_string(json_object_get(last, "id")) &&
+              strcmp(json_string_value(json_object_get(last, "id")), "abc") == 0 &&
+              json_is_object(json_object_get(last, "result")),
+          "ping with a string id");
+    json_array_clear(c.msgs);
+    pthread_mutex_unlock(&c.lock);
+
+    /* params that are not an object */
+    EXPECT_ERROR(&c, s, 11, "ping", "[1,2]", -32602, "params");
+    /* before initialize: ping works, the rest is refused */
+    json_t *pong = result_of(&c, s, 12, "ping", NULL);
+    CHECK(pong && json_object_size(pong) == 0, "ping before initialize");
+    json_decref(pong);
+    EXPECT_ERROR(&c, s, 13, "tools/list", NULL, -32600, "initialize");
+    EXPECT_ERROR(&c, s, 14, "tools/call", "{\"name\":\"x\"}", -32600, "initialize");
+    EXPECT_ERROR(&c, s, 15, "no/such", NULL, -32601, "no/such");
+
+    /* notifications are never answered, even bad ones */
+    size_t before = capture_count(&c);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/whatever\"}");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"no/such\",\"params\":{}}");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":[1]}");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+             "\"params\":{\"requestId\":424242,\"reason\":\"gone\"}}");
+    /* a response to nothing we asked is dropped too */
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":999,\"result\":{}}");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":998,\"error\":{\"code\":-1,\"message\":\"x\"}}");
+    usleep(50000);
+    CHECK(capture_count(&c) == before, "a notification or stray response got an answer");
+    CHECK(c.bad == 0, "%d messages were not single JSON objects", c.bad);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
+static void test_initialize(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    EXPECT_ERROR(&c, s, 1, "initialize", "{\"capabilities\":{}}", -32602, "protocolVersion");
+    EXPECT_ERROR(&c, s, 2, "initialize", "{\"protocolVersion\":20250618}", -32602,
+                 "protocolVersion");
+    EXPECT_ERROR(&c, s, 3, "initialize",
+                 "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":[]}", -32602,
+                 "capabilities");
+    json_t *r = result_of(&c, s, 4, "initialize",
+                          "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"sampling\":{}},"
+                          "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
+    CHECK(r != NULL, "initialize");
+    if (r) {
+        CHECK(strcmp(json_string_value(json_object_get(r, "protocolVersion")), "2025-06-18") == 0,
+              "version not echoed");
+        json_t *caps = json_object_get(r, "capabilities");
+        CHECK(json_is_true(json_object_get(json_object_get(caps, "tools"), "listChanged")),
+              "tools.listChanged");
+        CHECK(json_is_true(json_object_get(json_object_get(caps, "resources"), "listChanged")),
+              "resources.listChanged");
+        CHECK(json_is_true(json_object_get(json_object_get(caps, "prompts"), "listChanged")),
+              "prompts.listChanged");
+        CHECK(json_is_object(json_object_get(caps, "completions")), "completions");
+        CHECK(json_is_object(json_object_get(caps, "logging")), "logging");
+        CHECK(!json_object_get(json_object_get(caps, "resources"), "subscribe"),
+              "subscribe is not offered");
+        json_t *info = json_object_get(r, "serverInfo");
+        CHECK(strcmp(json_string_value(json_object_get(info, "name")), "test-server") == 0 &&
+                  strcmp(json_string_value(json_object_get(info, "version")), "9.9") == 0,
+              "serverInfo");
+        CHECK(json_is_string(json_object_get(r, "instructions")), "instructions");
+    }
+    json_decref(r);
+    CHECK(s->can_sample && !s->can_elicit, "client capabilities not recorded");
+    EXPECT_ERROR(&c, s, 5, "initialize",
+                 "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{}}", -32600,
+                 "already initialized");
+    /* requests between the answer and notifications/initialized are served */
+    json_t *tools = result_of(&c, s, 6, "tools/list", NULL);
+    CHECK(tools && json_array_size(json_object_get(tools, "tools")) == 0 &&
+              !json_object_get(tools, "nextCursor"),
+          "empty tools/list");
+    json_decref(tools);
+    wc_mcp_session_close(s);
+
+    /* unsupported and latest versions */
+    const char *asked[] = {"2024-11-05", "1999-01-01", "2025-11-25"};
+    for (size_t i = 0; i < 3; i++) {
+        s = wc_mcp_session_new(w->server, capture_send, &c);
+        char params[256];
+        snprintf(params, sizeof params,
+                 "{\"protocolVersion\":\"%s\",\"capabilities\":{\"elicitation\":{}},"
+                 "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}",
+                 asked[i]);
+        r = result_of(&c, s, 20 + (long long)i, "initialize", params);
+        CHECK(r && strcmp(json_string_value(json_object_get(r, "protocolVersion")),
+                          "2025-11-25") == 0,
+              "asked %s, got %s", asked[i],
+              r ? json_string_value(json_object_get(r, "protocolVersion")) : "no answer");
+        CHECK(!s->can_sample && s->can_elicit, "elicitation capability");
+        json_decref(r);
+        wc_mcp_session_close(s);
+    }
+    capture_free(&c);
+}
+
+static void test_methods_no_plugins(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, NULL);
+
+    const char *lists[][2] = {{"tools/list", "tools"},
+                              {"resources/list", "resources"},
+                              {"resources/templates/list", "resourceTemplates"},
+                              {"prompts/list", "prompts"}};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *r = result_of(&c, s, 100 + (long long)i, lists[i][0], "{}");
+        CHECK(r && json_is_array(json_object_get(r, lists[i][1])) &&
+                  json_array_size(json_object_get(r, lists[i][1])) == 0,
+              "%s", lists[i][0]);
+        json_decref(r);
+        EXPECT_ERROR(&c, s, 110 + (long long)i, lists[i][0], "{\"cursor\":\"wc1-1-5\"}", -32602,
+                     "cursor");
+        EXPECT_ERROR(&c, s, 120 + (long long)i, lists[i][0], "{\"cursor\":7}", -32602, "cursor");
+    }
+    EXPECT_ERROR(&c, s, 130, "tools/call", "{}", -32602, "name");
+    EXPECT_ERROR(&c, s, 131, "tools/call", "{\"name\":3}", -32602, "name");
+    EXPECT_ERROR(&c, s, 132, "tools/call", "{\"name\":\"x\",\"arguments\":[]}", -32602,
+                 "arguments");
+    EXPECT_ERROR(&c, s, 133, "tools/call", "{\"name\":\"nope\",\"arguments\":{}}", -32602, "nope");
+    EXPECT_ERROR(&c, s, 134, "tools/call", NULL, -32602, "name");
+    EXPECT_ERROR(&c, s, 140, "resources/read", "{}", -32602, "uri");
+    EXPECT_ERROR(&c, s, 141, "resources/read", "{\"uri\":\"x://nothing\"}", -32002, NULL);
+    EXPECT_ERROR(&c, s, 150, "prompts/get", "{}", -32602, "name");
+    EXPECT_ERROR(&c, s, 151, "prompts/get", "{\"name\":\"p\",\"arguments\":{\"a\":1}}", -32602,
+                 "arguments.a");
+    EXPECT_ERROR(&c, s, 152, "prompts/get", "{\"name\":\"nope\"}", -32602, NULL);
+    EXPECT_ERROR(&c, s, 160, "completion/complete", "{}", -32602, "ref");
+    EXPECT_ERROR(&c, s, 161, "completion/complete",
+                 "{\"ref\":{\"type\":\"ref/other\"},\"argument\":{\"name\":\"a\",\"value\":\"\"}}",
+                 -32602, "ref.type");
+    EXPECT_ERROR(&c, s, 162, "completion/complete",
+                 "{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"p\"},\"argument\":{\"name\":\"a\"}}",
+                 -32602, "argument");
+    EXPECT_ERROR(&c, s, 163, "completion/complete",
+                 "{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"p\"},"
+                 "\"argument\":{\"name\":\"a\",\"value\":\"\"},\"context\":{\"arguments\":1}}",
+                 -32602, "context");
+    EXPECT_ERROR(&c, s, 164, "completion/complete",
+                 "{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"nope\"},"
+                 "\"argument\":{\"name\":\"a\",\"value\":\"\"}}",
+                 -32602, NULL);
+    EXPECT_ERROR(&c, s, 170, "logging/setLevel", "{}", -32602, "level");
+    EXPECT_ERROR(&c, s, 171, "logging/setLevel", "{\"level\":\"loud\"}", -32602, "loud");
+    EXPECT_ERROR(&c, s, 172, "resources/subscribe", "{\"uri\":\"x://a\"}", -32601, NULL);
+    json_t *r = result_of(&c, s, 173, "logging/setLevel", "{\"level\":\"error\"}");
+    CHECK(r && json_object_size(r) == 0, "setLevel result");
+    json_decref(r);
+    CHECK(s->log_level == WC_LOG_ERROR, "level %d", s->log_level);
+    r = result_of(&c, s, 174, "logging/setLevel", "{\"level\":\"debug\"}");
+    json_decref(r);
+    CHECK(s->log_level == WC_LOG_DEBUG, "level %d", s->log_level);
+    CHECK(c.bad == 0, "%d bad messages", c.bad);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
+/* The server->client request machinery on a hand-made job. */
+typedef struct asker {
+    mcp_job *job;
+    wc_call_client client;
+    const char *method;
+    int rc;
+    json_t *result;
+    char err[256];
+} asker;
+
+static void *ask(void *arg)
+{
+    asker *a = arg;
+    json_t *params = json_pack("{s:[],s:i}", "messages", "maxTokens", 5);
+    a->rc = a->client.request(a->client.ctx, a->method, params, 0, &a->result, a->err,
+                              sizeof a->err);
+    json_decref(params);
+    return NULL;
+}
+
+static void start_ask(asker *a, wc_mcp_session *s, mcp_job *job, const char *method)
+{
+    memset(a, 0, sizeof *a);
+    memset(job, 0, sizeof *job);
+    job->session = s;
+    job->call = NULL;
+    a->job = job;
+    a->method = method;
+    pthread_mutex_lock(&s->lock);
+    wc_mcp_job_client(job, &a->client);
+    s->njobs++; /* as a real job: close waits for it */
+    pthread_mutex_unlock(&s->lock);
+    job->call = wc_call_new(&a->client);
+}
+
+static void end_ask(asker *a, wc_mcp_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->njobs--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    wc_call_free(a->job->call);
+    json_decref(a->result);
+}
+
+static void test_outbound(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}");
+    mcp_job job;
+    asker a;
+    pthread_t t;
+
+    /* not declared: refused without a message */
+    start_ask(&a, s, &job, "elicitation/create");
+    ask(&a);
+    CHECK(a.rc == -1 && strstr(a.err, "elicitation"), "undeclared: %d %s", a.rc, a.err);
+    end_ask(&a, s);
+
+    /* answered */
+    start_ask(&a, s, &job, "sampling/createMessage");
+    pthread_create(&t, NULL, ask, &a);
+    json_t *req = wait_match(&c, match_method, "sampling/createMessage", 2000);
+    CHECK(req && json_is_integer(json_object_get(req, "id")) &&
+              json_object_get(json_object_get(req, "params"), "maxTokens"),
+          "request not sent");
+    long long id = req ? json_integer_value(json_object_get(req, "id")) : 0;
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"role\":\"assistant\","
+             "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}", id);
+    pthread_join(t, NULL);
+    CHECK(a.rc == 0 && json_is_string(json_object_get(a.result, "model")), "answer: %d %s",
+          a.rc, a.err);
+    json_decref(req);
+    end_ask(&a, s);
+
+    /* the client's error */
+    start_ask(&a, s, &job, "sampling/createMessage");
+    pthread_create(&t, NULL, ask, &a);
+    req = wait_match(&c, match_method, "sampling/createMessage", 2000);
+    long long id2 = req ? json_integer_value(json_object_get(req, "id")) : 0;
+    CHECK(id2 != id, "request ids repeat: %lld", id2);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-1,\"message\":\"user said no\"}}",
+          id2);
+    pthread_join(t, NULL);
+    CHECK(a.rc == -1 && strstr(a.err, "user said no"), "error answer: %d %s", a.rc, a.err);
+    json_decref(req);
+    end_ask(&a, s);
+
+    /* no answer: times out (300 ms here) and tells the client */
+    start_ask(&a, s, &job, "sampling/createMessage");
+    pthread_create(&t, NULL, ask, &a);
+    pthread_join(t, NULL);
+    CHECK(a.rc == -1 && strstr(a.err, "within"), "timeout: %d %s", a.rc, a.err);
+    json_t *cancel = wait_match(&c, match_method, "notifications/cancelled", 2000);
+    CHECK(cancel && json_is_integer(json_object_get(json_object_get(cancel, "params"), "requestId")),
+          "no notifications/cancelled after a timeout");
+    json_decref(cancel);
+    json_decref(wait_match(&c, match_method, "sampling/createMessage", 100));
+    end_ask(&a, s);
+
+    /* cancelled while waiting: wakes at once */
+    start_ask(&a, s, &job, "sampling/createMessage");
+    pthread_create(&t, NULL, ask, &a);
+    json_decref(wait_match(&c, match_method, "sampling/createMessage", 2000));
+    pthread_mutex_lock(&s->lock);
+    wc_call_cancel(job.call);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(t, NULL);
+    CHECK(a.rc == -1 && strstr(a.err, "cancelled"), "cancel: %d %s", a.rc, a.err);
+    end_ask(&a, s);
+
+    /* a late answer to the cancelled request is dropped quietly */
+    size_t before = capture_count(&c);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{}}", id);
+    CHECK(capture_count(&c) == before, "a late answer was answered");
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
+/* --- a plugin: native ABI in WAT, one behaviour per first letter --- */
+
+static char plugin_dir[256];
+
+static const char *const results[] = {
+    "{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}",
+    "{\"content\":[{\"type\":\"text\",\"text\":\"sampled\"}]}",
+    "{\"content\":[{\"type\":\"text\",\"text\":\"refused\"}],\"isError\":true}",
+    "{\"messages\":[],\"maxTokens\":5}",
+    "half",
+};
+static const int offsets[] = {64, 256, 512, 768, 1024};
+
+static void wat_string(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+static int build_plugin(void)
+{
+    snprintf(plugin_dir, sizeof plugin_dir, "/tmp/wasmcap-test-mcp-XXXXXX");
+    if (!mkdtemp(plugin_dir))
+        return -1;
+    char path[400];
+    snprintf(path, sizeof path, "%s/t.wat", plugin_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs("(module\n"
+          " (import \"wasmcap\" \"progress\" (func $progress (param f64 f64 i32 i32)))\n"
+          " (import \"wasmcap\" \"sample\" (func $sample (param i32 i32) (result i32)))\n"
+          " (memory (export \"memory\") 2)\n"
+          " (global $heap (mut i32) (i32.const 4096))\n", f);
+    for (int i = 0; i < 5; i++) {
+        fprintf(f, " (data (i32.const %d) \"", offsets[i]);
+        wat_string(f, results[i]);
+        fputs("\")\n", f);
+    }
+#define LEN(i) (int)strlen(results[i])
+    fprintf(f,
+            " (func (export \"wasmcap_alloc\") (param $n i32) (result i32) (local $p i32)\n"
+            "  global.get $heap local.set $p\n"
+            "  global.get $heap local.get $n i32.add global.set $heap\n"
+            "  local.get $p)\n"
+            " (func $ret (param $p i32) (param $n i32) (result i64)\n"
+            "  (i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32))\n"
+            "          (i64.extend_i32_u (local.get $n))))\n"
+            " (func (export \"wasmcap_call_tool\") (param $name i32) (param $nl i32)\n"
+            "       (param $a i32) (param $al i32) (result i64) (local $c i32)\n"
+            "  (local.set $c (i32.load8_u (local.get $name)))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 115)) (then (loop $l (br $l))))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 112))\n"
+            "   (then (call $progress (f64.const 1) (f64.const 2) (i32.const %d) (i32.const %d))))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 113))\n"
+            "   (then (if (i32.ge_s (call $sample (i32.const %d) (i32.const %d)) (i32.const 0))\n"
+            "          (then (return (call $ret (i32.const %d) (i32.const %d))))\n"
+            "          (else (return (call $ret (i32.const %d) (i32.const %d)))))))\n"
+            "  (call $ret (i32.const %d) (i32.const %d)))\n"
+            ")\n",
+            offsets[4], LEN(4), offsets[3], LEN(3), offsets[1], LEN(1), offsets[2], LEN(2),
+            offsets[0], LEN(0));
+    fclose(f);
+    snprintf(path, sizeof path, "%s/t.manifest.json", plugin_dir);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":["
+          "{\"name\":\"a1\"},{\"name\":\"a2\"},{\"name\":\"a3\"},"
+          "{\"name\":\"spin\"},{\"name\":\"prog\"},{\"name\":\"qsample\"}]}\n", f);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "wat2wasm -o '%s/t.wasm' '%s/t.wat'", plugin_dir, plugin_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void remove_plugin(void)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", plugin_dir);
+    if (system(cmd) != 0)
+        printf("cannot remove %s\n", plugin_dir);
+}
+
+static const char *text_of(json_t *result)
+{
+    json_t *block = json_array_get(json_object_get(result, "content"), 0);
+    const char *t = json_string_value(json_object_get(block, "text"));
+    return t ? t : "";
+}
+
+static void test_plugin(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, NULL);
+
+    /* pagination: 6 tools, 2 a page */
+    json_t *names = json_array();
+    char params[256] = "{}";
+    int pages = 0;
+    for (long long id = 200; id < 210; id++) {
+        json_t *r = result_of(&c, s, id, "tools/list", params);
+        if (!r)
+            break;
+        pages++;
+        json_t *tools = json_object_get(r, "tools");
+        CHECK(json_array_size(tools) == 2, "page %d has %zu tools", pages, json_array_size(tools));
+        size_t i;
+        json_t *tool;
+        json_array_foreach(tools, i, tool)
+            json_array_append(names, json_object_get(tool, "name"));
+        json_t *next = json_object_get(r, "nextCursor");
+        if (!next) {
+            json_decref(r);
+            break;
+        }
+        CHECK(json_is_string(next), "nextCursor");
+        snprintf(params, sizeof params, "{\"cursor\":\"%s\"}", json_string_value(next));
+        json_decref(r);
+    }
+    CHECK(pages == 3 && json_array_size(names) == 6, "%d pages, %zu tools", pages,
+          json_array_size(names));
+    CHECK(strcmp(json_string_value(json_array_get(names, 5)), "qsample") == 0, "last tool %s",
+          json_string_value(json_array_get(names, 5)));
+    json_decref(names);
+    EXPECT_ERROR(&c, s, 211, "tools/list", "{\"cursor\":\"wc1-1-6\"}", -32602, "cursor");
+    EXPECT_ERROR(&c, s, 212, "tools/list", "{\"cursor\":\"wc1-1-0\"}", -32602, "cursor");
+    EXPECT_ERROR(&c, s, 213, "tools/list", "{\"cursor\":\"wc1-1-2x\"}", -32602, "cursor");
+    EXPECT_ERROR(&c, s, 214, "tools/list", "{\"cursor\":\"\"}", -32602, "cursor");
+
+    /* a swap: list_changed x3, and the old cursor is refused */
+    wc_mcp_server_swap(w->server, w->registry);
+    const char *changed[] = {"notifications/tools/list_changed",
+                             "notifications/resources/list_changed",
+                             "notifications/prompts/list_changed"};
+    for (int i = 0; i < 3; i++) {
+        json_t *n = wait_match(&c, match_method, changed[i], 2000);
+        CHECK(n != NULL, "no %s after a swap", changed[i]);
+        json_decref(n);
+    }
+    EXPECT_ERROR(&c, s, 215, "tools/list", params, -32602, "reloaded");
+
+    /* a call */
+    json_t *r = result_of(&c, s, 220, "tools/call", "{\"name\":\"a1\",\"arguments\":{}}");
+    CHECK(r && strcmp(text_of(r), "ok") == 0 && !json_is_true(json_object_get(r, "isError")),
+          "tools/call a1: %s", r ? text_of(r) : "no result");
+    json_decref(r);
+    r = result_of(&c, s, 221, "tools/call", "{\"name\":\"a2\"}"); /* no arguments */
+    CHECK(r && strcmp(text_of(r), "ok") == 0, "tools/call without arguments");
+    json_decref(r);
+
+    /* progress: the token comes back, before the answer */
+    r = result_of(&c, s, 222, "tools/call",
+                  "{\"name\":\"prog\",\"arguments\":{},\"_meta\":{\"progressToken\":\"tok\"}}");
+    CHECK(r && strcmp(text_of(r), "ok") == 0, "prog");
+    json_decref(r);
+    json_t *n = wait_match(&c, match_method, "notifications/progress", 100);
+    json_t *np = json_object_get(n, "params");
+    CHECK(n && json_is_string(json_object_get(np, "progressToken")) &&
+              strcmp(json_string_value(json_object_get(np, "progressToken")), "tok") == 0 &&
+              json_number_value(json_object_get(np, "progress")) == 1 &&
+              json_number_value(json_object_get(np, "total")) == 2 &&
+              strcmp(json_string_value(json_object_get(np, "message")), "half") == 0,
+          "notifications/progress");
+    json_decref(n);
+    r = result_of(&c, s, 223, "tools/call", "{\"name\":\"prog\",\"arguments\":{}}");
+    json_decref(r);
+    n = wait_match(&c, match_method, "notifications/progress", 100);
+    CHECK(n == NULL, "progress without a token");
+    json_decref(n);
+
+    /* out of order, then cancelled: no answer for the cancelled call */
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":230,\"method\":\"tools/call\","
+             "\"params\":{\"name\":\"spin\",\"arguments\":{}}}");
+    r = result_of(&c, s, 231, "tools/call", "{\"name\":\"a3\",\"arguments\":{}}");
+    CHECK(r && strcmp(text_of(r), "ok") == 0, "a call while another runs");
+    json_decref(r);
+    usleep(50000);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+             "\"params\":{\"requestId\":230,\"reason\":\"enough\"}}");
+    long long spin_id = 230;
+    r = wait_match(&c, match_id, &spin_id, 1500);
+    CHECK(r == NULL, "a cancelled call was answered: %s", r ? error_message(r) : "");
+    json_decref(r);
+    pthread_mutex_lock(&s->lock);
+    size_t running = s->njobs;
+    pthread_mutex_unlock(&s->lock);
+    CHECK(running == 0, "%zu calls still running after the cancel", running);
+
+    /* sampling without the capability: the plugin hears "not supported" */
+    r = result_of(&c, s, 240, "tools/call", "{\"name\":\"qsample\",\"arguments\":{}}");
+    CHECK(r && strcmp(text_of(r), "refused") == 0 && json_is_true(json_object_get(r, "isError")),
+          "qsample without sampling: %s", r ? text_of(r) : "no result");
+    json_decref(r);
+    CHECK(c.bad == 0, "%d bad messages", c.bad);
+    wc_mcp_session_close(s);
+
+    /* sampling with it: the request reaches the client and the answer the plugin */
+    s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":250,\"method\":\"tools/call\","
+             "\"params\":{\"name\":\"qsample\",\"arguments\":{}}}");
+    json_t *req = wait_match(&c, match_method, "sampling/createMessage", 5000);
+    CHECK(req && json_integer_value(json_object_get(json_object_get(req, "params"), "maxTokens")) == 5,
+          "sampling request");
+    if (req)
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"role\":\"assistant\","
+                 "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}",
+              (long long)json_integer_value(json_object_get(req, "id")));
+    json_decref(req);
+    r = response(&c, 250);
+    json_t *res = json_object_get(r, "result");
+    CHECK(res && strcmp(text_of(res), "sampled") == 0, "qsample answered: %s",
+          res ? text_of(res) : error_message(r));
+    json_decref(r);
+
+    /* a call still waiting on the client when the session closes ends */
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":251,\"method\":\"tools/call\","
+             "\"params\":{\"name\":\"qsample\",\"arguments\":{}}}");
+    req = wait_match(&c, match_method, "sampling/createMessage", 5000);
+    CHECK(req != NULL, "second sampling request");
+    json_decref(req);
+    wc_mcp_session_close(s); /* must not hang */
+    r = response(&c, 251);
+    res = json_object_get(r, "result");
+    CHECK(res && strcmp(text_of(res), "refused") == 0, "the call ended at close: %s",
+          res ? text_of(res) : "no answer");
+    json_decref(r);
+    capture_free(&c);
+}
+
+int main(void)
+{
+    wc_log_set_level(WC_LOG_WARNING);
+    world w;
+    if (world_open(&w, NULL, 100) != 0) {
+        puts("FAIL: cannot build the no-plugin world");
+        return 1;
+    }
+    test_jsonrpc_errors(&w);
+    test_initialize(&w);
+    test_methods_no_plugins(&w);
+    test_outbound(&w);
+    world_close(&w);
+
+    if (build_plugin() != 0) {
+        puts("FAIL: cannot build the test plugin with wat2wasm");
+        return 1;
+    }
+    char config[1200];
+    snprintf(config, sizeof config,
+             "{\"storage\":{\"cache_dir\":\"%s/cache\",\"kv_dir\":\"%s/kv\"},"
+             "\"plugins\":{\"t\":{\"path\":\"%s/t.wasm\",\"prefix\":\"\","
+             "\"permissions\":{\"sampling\":true,\"timeout_ms\":20000}}}}",
+             plugin_dir, plugin_dir, plugin_dir);
+    if (world_open(&w, config, 2) != 0) {
+        puts("FAIL: cannot load the test plugin");
+        remove_plugin();
+        return 1;
+    }
+    test_plugin(&w);
+    world_close(&w);
+    remove_plugin();
+    if (failures) {
+        printf("%d failures\n", failures);
+        return 1;
+    }
+    puts("test_mcp: all passed");
+    return 0;
+}

@@ -1,0 +1,535 @@
+/* test_plugin.c -- loading plugins and calling them, one fresh instance per call.
+ *
+ * Drives the test guests (tests/guests, built into WC_BINARY_DIR/guests)
+ * through every outcome of a tool call: success, invalid arguments, traps,
+ * deadlines, memory and output limits, bad results, cancellation; checks
+ * that the call after each failure works, that many threads can call one
+ * plugin, the host functions (kv, config, env, stderr), the command ABI, and
+ * the refusals at load.  Ends with a measure of calls per second.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plugin/plugin.h"
+#include "util/fs.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+            printf(__VA_ARGS__);                                              \
+            putchar('\n');                                                    \
+        }                                                                     \
+    } while (0)
+
+#define GUEST(name) WC_BINARY_DIR "/guests/" name ".wasm"
+
+static wc_engine *engine;
+static char tmpdir[256];
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static wc_plugin *load(const char *name, const char *path, const wc_permissions *perms)
+{
+    wc_plugin_config pc = {.name = (char *)name, .path = (char *)path};
+    if (perms)
+        pc.perms = *perms;
+    wc_plugin *p = NULL;
+    char err[1024];
+    if (wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) != 0) {
+        printf("FAIL: cannot load %s: %s\n", path, err);
+        failures++;
+        return NULL;
+    }
+    return p;
+}
+
+/* Loading fails; the message contains `want`. */
+static void load_fails(const char *path, const char *want)
+{
+    wc_plugin_config pc = {.name = "broken", .path = (char *)path};
+    wc_plugin *p = NULL;
+    char err[1024] = "";
+    int rc = wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err);
+    CHECK(rc != 0 && !p, "%s loaded", path);
+    CHECK(strstr(err, want), "load error for %s: got \"%s\", want \"%s\"", path, err, want);
+    wc_plugin_free(p);
+}
+
+/* Calls tool with args (JSON text or NULL); returns the CallToolResult. */
+static json_t *call_with(wc_plugin *p, const char *tool, const char *args, wc_call *call)
+{
+    int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
+    CHECK(index >= 0, "no tool %s", tool);
+    if (index < 0)
+        return NULL;
+    json_t *a = args ? json_loads(args, 0, NULL) : NULL;
+    CHECK(!args || a, "bad test args %s", args);
+    json_t *res = NULL;
+    char err[512] = "";
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, a, call, &res, err, sizeof err);
+    CHECK(rc == 0 && res, "call %s failed: %s", tool, err);
+    json_decref(a);
+    return res;
+}
+
+static json_t *call(wc_plugin *p, const char *tool, const char *args)
+{
+    return call_with(p, tool, args, NULL);
+}
+
+static const char *text_of(const json_t *res)
+{
+    const char *s = json_string_value(json_object_get(json_array_get(json_object_get(res, "content"), 0), "text"));
+    return s ? s : "(no text)";
+}
+
+static bool is_error(const json_t *res)
+{
+    return json_is_true(json_object_get(res, "isError"));
+}
+
+/* The call fails with exactly `want` (or containing it when exact is false). */
+static void expect_error(wc_plugin *p, const char *tool, const char *args, const char *want, bool exact)
+{
+    json_t *res = call(p, tool, args);
+    const char *text = text_of(res);
+    CHECK(is_error(res), "%s: not an error: %s", tool, text);
+    CHECK(json_array_size(json_object_get(res, "content")) == 1, "%s: one block", tool);
+    CHECK(exact ? strcmp(text, want) == 0 : strstr(text, want) != NULL,
+          "%s: got \"%s\", want \"%s\"", tool, text, want);
+    json_decref(res);
+}
+
+/* echo works: the plugin survived whatever came before. */
+static void expect_echo(wc_plugin *p, int n)
+{
+    char args[64];
+    snprintf(args, sizeof args, "{\"n\": %d}", n);
+    json_t *res = call(p, "echo", args);
+    json_t *sc = json_object_get(res, "structuredContent");
+    CHECK(!is_error(res) && json_integer_value(json_object_get(sc, "n")) == n, "echo %d: %s", n,
+          text_of(res));
+    json_decref(res);
+}
+
+/* ---- native tools ------------------------------------------------------ */
+
+static void test_echo(void)
+{
+    wc_plugin *p = load("echo", GUEST("echo"), NULL);
+    if (!p)
+        return;
+    CHECK(wc_plugin_get_abi(p) == WC_ABI_NATIVE, "abi");
+    const wc_manifest *m = wc_plugin_manifest(p);
+    CHECK(strcmp(m->name, "echo") == 0 && strcmp(m->version, "1.0.0") == 0, "manifest name");
+    CHECK(m->ntools == 14, "ntools %zu", m->ntools);
+    CHECK(wc_plugin_has_entry(p, WC_ENTRY_COMPLETE) && !wc_plugin_has_entry(p, WC_ENTRY_READ_RESOURCE),
+          "entries");
+
+    json_t *res = call(p, "echo", "{\"text\": \"hi\"}");
+    CHECK(!is_error(res), "echo error: %s", text_of(res));
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(res, "structuredContent"), "text")),
+                 "hi") == 0, "structuredContent");
+    CHECK(strcmp(text_of(res), "{\"text\":\"hi\"}") == 0, "text block added: %s", text_of(res));
+    json_decref(res);
+
+    res = call(p, "echo", NULL);
+    CHECK(!is_error(res) && json_object_size(json_object_get(res, "structuredContent")) == 0,
+          "no arguments: %s", text_of(res));
+    json_decref(res);
+
+    /* Input checked before the plugin runs. */
+    expect_error(p, "echo", "{\"text\": 5}",
+                 "invalid arguments for tool 'echo': at /text: expected string, got integer", true);
+    expect_error(p, "echo", "[1]", "invalid arguments for tool 'echo': arguments must be an object", true);
+
+    /* The name a client used appears in messages. */
+    json_t *bad = json_pack("{s:i}", "text", 1);
+    int idx = wc_manifest_find_tool(m, "echo");
+    char err[256];
+    CHECK(wc_plugin_call_tool(p, (size_t)idx, "calc", bad, NULL, &res, err, sizeof err) == 0, "call");
+    CHECK(strncmp(text_of(res), "invalid arguments for tool 'calc': ", 35) == 0, "display name: %s",
+          text_of(res));
+    json_decref(res);
+    json_decref(bad);
+
+    expect_error(p, "trap", NULL, "plugin 'echo' trapped in tool 'trap': unreachable", true);
+    expect_echo(p, 1);
+    expect_error(p, "oob", NULL, "plugin 'echo' trapped in tool 'oob': out of bounds memory access", true);
+    expect_echo(p, 2);
+    expect_error(p, "badout", NULL,
+                 "tool 'badout' of plugin 'echo' returned structuredContent that does not match its "
+                 "outputSchema: at /count: expected number, got string", true);
+    expect_error(p, "nostruct", NULL,
+                 "tool 'nostruct' of plugin 'echo' has an outputSchema but returned no structuredContent",
+                 true);
+    expect_error(p, "badjson", NULL, "plugin 'echo' returned an invalid result from tool 'badjson': "
+                                      "invalid JSON", false);
+    expect_error(p, "notobject", NULL, "tool 'notobject': expected a JSON object", false);
+    expect_error(p, "zero", NULL, "tool 'zero': it returned no result (0)", false);
+    expect_error(p, "outside", NULL, "lies outside its memory", false);
+    expect_echo(p, 3);
+
+    res = call(p, "goodout", NULL);
+    CHECK(!is_error(res) && strcmp(text_of(res), "{\"count\":3}") == 0, "goodout: %s", text_of(res));
+    json_decref(res);
+    res = call(p, "iserror", NULL);
+    CHECK(is_error(res) && strcmp(text_of(res), "unknown operation 'pow'; use + - * /") == 0,
+          "iserror: %s", text_of(res));
+    json_decref(res);
+
+    /* Default output limit (1 MiB) lets 200,000 bytes through. */
+    res = call(p, "big", NULL);
+    CHECK(!is_error(res) && strlen(text_of(res)) == 200000 - 39, "big: %zu", strlen(text_of(res)));
+    json_decref(res);
+
+    /* Completion through the export: every value, capping is the registry's. */
+    json_t *params = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "ref", "type", "ref/prompt", "name", "pick",
+                               "argument", "name", "item", "value", "");
+    json_t *values = NULL;
+    CHECK(wc_plugin_complete(p, params, NULL, &values, err, sizeof err) == 0, "complete: %s", err);
+    CHECK(json_array_size(values) == 150, "values %zu", json_array_size(values));
+    json_decref(values);
+    json_decref(params);
+    wc_plugin_free(p);
+}
+
+static void test_limits(void)
+{
+    wc_permissions perms = {.timeout_ms = 200, .memory_limit = 1 << 20, .max_output_bytes = 100000};
+    wc_plugin *p = load("echo", GUEST("echo"), &perms);
+    if (!p)
+        return;
+    double t0 = now();
+    expect_error(p, "loop", NULL,
+                 "tool 'loop' exceeded its time limit of 200 ms (raise plugins.echo.permissions.timeout_ms)",
+                 true);
+    double elapsed = now() - t0;
+    CHECK(elapsed >= 0.15 && elapsed < 3, "deadline after %.3f s", elapsed);
+    expect_echo(p, 4);
+    expect_error(p, "grow", NULL,
+                 "tool 'grow' of plugin 'echo' exceeded its memory limit of 1 MiB (raise "
+                 "plugins.echo.permissions.memory_limit)", true);
+    expect_echo(p, 5);
+    expect_error(p, "big", NULL,
+                 "tool 'big' of plugin 'echo' returned 200000 bytes, more than its output limit of "
+                 "100000 bytes (raise plugins.echo.permissions.max_output_bytes)", true);
+    expect_echo(p, 6);
+    /* Arguments larger than the memory limit allows. */
+    size_t n = 2 << 20;
+    char *huge = malloc(n + 32);
+    snprintf(huge, 16, "{\"text\":\"");
+    memset(huge + 9, 'a', n);
+    strcpy(huge + 9 + n, "\"}");
+    expect_error(p, "echo", huge, "exceeded its memory limit of 1 MiB", false);
+    free(huge);
+    expect_echo(p, 7);
+    wc_plugin_free(p);
+}
+
+/* ---- cancellation ------------------------------------------------------ */
+
+typedef struct cancel_job {
+    wc_plugin *p;
+    wc_call *call;
+    json_t *res;
+    double finished;
+} cancel_job;
+
+static void *run_loop(void *arg)
+{
+    cancel_job *job = arg;
+    job->res = call_with(job->p, "loop", NULL, job->call);
+    job->finished = now();
+    return NULL;
+}
+
+static void test_cancel(void)
+{
+    wc_plugin *p = load("echo", GUEST("echo"), NULL); /* timeout 10 s */
+    if (!p)
+        return;
+    cancel_job job = {.p = p, .call = wc_call_new(NULL)};
+    pthread_t t;
+    pthread_create(&t, NULL, run_loop, &job);
+    usleep(100 * 1000);
+    double cancelled = now();
+    wc_call_cancel(job.call);
+    pthread_join(t, NULL);
+    CHECK(is_error(job.res) && strcmp(text_of(job.res), "cancelled") == 0, "cancel: %s", text_of(job.res));
+    CHECK(job.finished - cancelled < 0.5, "cancel took %.3f s", job.finished - cancelled);
+    json_decref(job.res);
+    /* A call cancelled before it starts never runs. */
+    json_t *res = call_with(p, "echo", "{}", job.call);
+    CHECK(is_error(res) && strcmp(text_of(res), "cancelled") == 0, "pre-cancelled: %s", text_of(res));
+    json_decref(res);
+    wc_call_free(job.call);
+    expect_echo(p, 8);
+    wc_plugin_free(p);
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+typedef struct thread_job {
+    wc_plugin *p;
+    int base, bad;
+} thread_job;
+
+static void *run_many(void *arg)
+{
+    thread_job *job = arg;
+    int index = wc_manifest_find_tool(wc_plugin_manifest(job->p), "echo");
+    for (int i = 0; i < 1000; i++) {
+        json_t *args = json_pack("{s:i}", "n", job->base + i), *res = NULL;
+        char err[256];
+        if (wc_plugin_call_tool(job->p, (size_t)index, NULL, args, NULL, &res, err, sizeof err) != 0 ||
+            json_integer_value(json_object_get(json_object_get(res, "structuredContent"), "n")) !=
+                job->base + i)
+            job->bad++;
+        json_decref(res);
+        json_decref(args);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    wc_plugin *p = load("echo", GUEST("echo"), NULL);
+    if (!p)
+        return;
+    pthread_t t[4];
+    thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){p, i * 100000, 0};
+        pthread_create(&t[i], NULL, run_many, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(jobs[i].bad == 0, "thread %d: %d bad calls", i, jobs[i].bad);
+    }
+    wc_plugin_free(p);
+}
+
+/* ---- host functions ---------------------------------------------------- */
+
+static void expect_text(wc_plugin *p, const char *tool, const char *args, const char *want, bool err)
+{
+    json_t *res = call(p, tool, args);
+    CHECK(is_error(res) == err && strstr(text_of(res), want), "%s: got \"%s\" (isError %d), want \"%s\"",
+          tool, text_of(res), is_error(res), want);
+    json_decref(res);
+}
+
+static void test_store(void)
+{
+    char kvdir[512];
+    snprintf(kvdir, sizeof kvdir, "%s/kv", tmpdir);
+    wc_kv *kv = NULL;
+    char err[512];
+    CHECK(wc_kv_open(kvdir, 0, &kv, err, sizeof err) == 0, "kv: %s", err);
+    char *env[] = {"GREETING=hello"};
+    json_t *config = json_pack("{s:s}", "color", "blue");
+    wc_permissions perms = {.kv_namespace = "store", .env = env, .n_env = 1, .config = config};
+    wc_plugin_config pc = {.name = "store", .path = GUEST("store"), .perms = perms};
+    wc_plugin *p = NULL;
+    CHECK(wc_plugin_load(&pc, engine, kv, &p, err, sizeof err) == 0, "load store: %s", err);
+    if (p) {
+        expect_text(p, "put", "{\"key\": \"k1\", \"value\": \"v1\"}", "stored", false);
+        expect_text(p, "get", "{\"key\": \"k1\"}", "value: v1", false);
+        expect_text(p, "get", "{\"key\": \"nope\"}", "code -1", true);
+        expect_text(p, "put", "{\"key\": \"k1\"}", "invalid arguments for tool 'put': at /: missing required property", true);
+        expect_text(p, "env", NULL, "GREETING=hello", false);
+        expect_text(p, "config", NULL, "color: blue", false);
+        expect_text(p, "stderr", NULL, "logged", false);
+        wc_plugin_free(p);
+    }
+    json_decref(config);
+
+    /* Nothing granted: kv is denied with the setting to change; warnings at load. */
+    fflush(stderr);
+    char logpath[512];
+    snprintf(logpath, sizeof logpath, "%s/log", tmpdir);
+    FILE *log = fopen(logpath, "w+");
+    int saved = dup(2);
+    dup2(fileno(log), 2);
+    wc_plugin_config bare = {.name = "store", .path = GUEST("store")};
+    p = NULL;
+    int rc = wc_plugin_load(&bare, engine, kv, &p, err, sizeof err);
+    if (p) {
+        expect_text(p, "put", "{\"key\": \"k\", \"value\": \"v\"}", "plugins.store.permissions.kv_namespace",
+                    true);
+        expect_text(p, "env", NULL, "GREETING unset", false);
+        expect_text(p, "stderr", NULL, "logged", false);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    CHECK(rc == 0, "load bare store: %s", err);
+    wc_plugin_free(p);
+    uint8_t *text = NULL;
+    size_t size = 0;
+    CHECK(wc_read_file(logpath, 0, &text, &size) == 0, "log");
+    const char *s = text ? (const char *)text : "";
+    CHECK(strstr(s, "asks for kv, not granted: set plugins.store.permissions.kv_namespace"), "kv warning: %s", s);
+    CHECK(strstr(s, "asks for environment variable GREETING"), "env warning");
+    CHECK(strstr(s, "asks for config key color"), "config warning");
+    CHECK(strstr(s, "asks for host api.example.com"), "host warning");
+    CHECK(strstr(s, "asks for sampling"), "sampling warning");
+    CHECK(strstr(s, "first line") && strstr(s, "second line") && strstr(s, "\"plugin\":\"store\""),
+          "stderr logged line by line: %s", s);
+    free(text);
+    fclose(log);
+    wc_kv_close(kv);
+}
+
+/* ---- command ABI ------------------------------------------------------- */
+
+static void test_command(void)
+{
+    char *env[] = {"GREETING=bonjour"};
+    wc_permissions perms = {.env = env, .n_env = 1, .max_output_bytes = 100000};
+    wc_plugin *p = load("cmdtool", GUEST("cmd_tool"), &perms);
+    if (!p)
+        return;
+    CHECK(wc_plugin_get_abi(p) == WC_ABI_COMMAND, "command abi");
+    json_t *res = call(p, "upper", "{\"a\": \"xy\"}");
+    CHECK(!is_error(res) && strcmp(text_of(res), "{\"A\":\"XY\"}") == 0, "upper: %s", text_of(res));
+    json_decref(res);
+    res = call(p, "json", "{\"a\": 1}");
+    json_t *sc = json_object_get(res, "structuredContent");
+    CHECK(!is_error(res) && strcmp(json_string_value(json_object_get(sc, "program")), "cmdtool") == 0 &&
+              json_integer_value(json_object_get(sc, "input_bytes")) == 7,
+          "json: %s", text_of(res));
+    json_decref(res);
+    expect_text(p, "fail", "{}", "boom: the input was {}", true);
+    expect_text(p, "failout", NULL, "bad input, try again", true);
+    expect_text(p, "silent", NULL, "tool 'silent' exited with status 4", true);
+    expect_text(p, "trap", NULL, "plugin 'cmdtool' trapped in tool 'trap': unreachable", true);
+    expect_text(p, "flood", NULL, "(raise plugins.cmdtool.permissions.max_output_bytes)", true);
+    expect_text(p, "env", NULL, "bonjour", false);
+    expect_text(p, "typed", NULL, "has an outputSchema but returned no structuredContent", true);
+    expect_text(p, "upper", "{}", "{}", false);
+    wc_plugin_free(p);
+}
+
+/* ---- refusals at load --------------------------------------------------- */
+
+static void with_sidecar(const char *guest, const char *manifest, const char *want)
+{
+    char wasm[512], side[512];
+    snprintf(wasm, sizeof wasm, "%s/%s.wasm", tmpdir, guest);
+    snprintf(side, sizeof side, "%s/%s.manifest.json", tmpdir, guest);
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    char src[512];
+    snprintf(src, sizeof src, "%s/guests/%s.wasm", WC_BINARY_DIR, guest);
+    CHECK(wc_read_file(src, 0, &bytes, &size) == 0, "read %s", src);
+    wc_write_file(wasm, bytes, size);
+    free(bytes);
+    if (manifest)
+        wc_write_file(side, manifest, strlen(manifest));
+    else
+        unlink(side);
+    load_fails(wasm, want);
+}
+
+static void test_refusals(void)
+{
+    load_fails("/nonexistent/x.wasm", "plugin 'broken': cannot read /nonexistent/x.wasm");
+    load_fails(GUEST("badimport"), "plugin 'broken' imports wasmcap.teleport, which wasmcap does not provide");
+    with_sidecar("noentry", NULL, "noentry.wasm has no manifest: no custom section 'wasmcap.manifest'");
+    with_sidecar("noentry", "{\"name\": \"n\", \"tools\": [{\"name\": \"t\"}]}",
+                 "has no entry point: expected an export wasmcap_call_tool");
+    with_sidecar("bad", "{\"name\": \"b\"}",
+                 "export 'wasmcap_call_tool' must have type (i32 i32 i32 i32) -> (i64)");
+    with_sidecar("noentry", "{\"name\": \"n\", \"tools\": [{\"name\": 5}]}", "tools[0]: name must be a string");
+    /* A module that does not decode. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/junk.wasm", tmpdir);
+    wc_write_file(path, "\0asm\2\0\0\0", 8);
+    load_fails(path, "plugin 'broken': ");
+    /* Initial memory over the limit. */
+    wc_plugin_config pc = {.name = "tiny", .path = GUEST("store"), .perms = {.memory_limit = 1}};
+    wc_plugin *p = NULL;
+    char err[512] = "";
+    CHECK(wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) == 0 || strstr(err, "memory limit"),
+          "tiny memory: %s", err);
+    wc_plugin_free(p);
+}
+
+/* ---- speed ------------------------------------------------------------- */
+
+static void measure(void)
+{
+    wc_plugin *p = load("echo", GUEST("echo"), NULL);
+    if (!p)
+        return;
+    int index = wc_manifest_find_tool(wc_plugin_manifest(p), "echo");
+    json_t *args = json_pack("{s:s}", "text", "hi");
+    wc_call *c = wc_call_new(NULL);
+    int n = getenv("WC_PLUGIN_BENCH") ? atoi(getenv("WC_PLUGIN_BENCH")) : 20000;
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        json_t *res = NULL;
+        char err[256];
+        wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &res, err, sizeof err);
+        json_decref(res);
+    }
+    double dt = now() - t0;
+    printf("echo tool calls, one thread: %.0f calls/s (%.2f us/call)\n", n / dt, dt / n * 1e6);
+    wc_call_free(c);
+    json_decref(args);
+    wc_plugin_free(p);
+}
+
+int main(void)
+{
+    wc_engine_config cfg;
+    wc_engine_config_default(&cfg);
+    cfg.tier = WC_TIER_FAST;
+    cfg.cache_dir = "";
+    wc_error err = {0};
+    if (wc_engine_new(&cfg, &engine, &err) != 0) {
+        printf("FAIL: engine: %s\n", err.msg);
+        return 1;
+    }
+    if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wc-plugin-test") != 0) {
+        printf("FAIL: temp dir\n");
+        return 1;
+    }
+    if (!getenv("WC_PLUGIN_BENCH")) { /* WC_PLUGIN_BENCH=N: only the measure, N calls */
+        test_echo();
+        test_limits();
+        test_cancel();
+        test_threads();
+        test_store();
+        test_command();
+        test_refusals();
+    }
+    measure();
+    char kvdir[512];
+    snprintf(kvdir, sizeof kvdir, "%s/kv", tmpdir);
+    wc_remove_dir(kvdir);
+    wc_remove_dir(tmpdir);
+    wc_engine_free(engine);
+    if (failures) {
+        printf("%d failures\n", failures);
+        return 1;
+    }
+    printf("test_plugin: all passed\n");
+    return 0;
+}
