@@ -1,4 +1,9 @@
-/* watchdog.c -- deadline thread for running calls. */
+/* watchdog.c -- deadline thread for running calls.
+ *
+ * Arming and disarming are on every call's path, so they never wake the
+ * thread unless the new deadline is earlier than the time it already sleeps
+ * until.  A disarmed head is not worth a wake-up either: the thread wakes at
+ * its old time, finds nothing due, and sleeps until the next deadline. */
 #include "engine/watchdog.h"
 
 #include <errno.h>
@@ -21,6 +26,7 @@ void wc_watchdog_init(wc_watchdog *wd)
     pthread_condattr_destroy(&attr);
     wd->running = wd->stopping = false;
     wd->head = NULL;
+    wd->sleep_until = UINT64_MAX;
 }
 
 static void unlink_watch(wc_watchdog *wd, wc_watch *w)
@@ -47,9 +53,11 @@ static void *watchdog_main(void *arg)
             unlink_watch(wd, w);
         }
         if (!wd->head) {
+            wd->sleep_until = UINT64_MAX;
             pthread_cond_wait(&wd->wake, &wd->lock);
         } else {
             uint64_t at = wd->head->deadline_ns;
+            wd->sleep_until = at;
             struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ull),
                                   .tv_nsec = (long)(at % 1000000000ull)};
             pthread_cond_timedwait(&wd->wake, &wd->lock, &ts);
@@ -100,8 +108,10 @@ int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint3
     else
         wd->head = w;
     w->armed = true;
-    if (!prev)
+    if (w->deadline_ns < wd->sleep_until) {
+        wd->sleep_until = w->deadline_ns; /* one signal, even if many arm now */
         pthread_cond_signal(&wd->wake);
+    }
     pthread_mutex_unlock(&wd->lock);
     return 0;
 }

@@ -26,6 +26,7 @@ typedef struct wc_watchdog {
     pthread_t thread;
     bool running, stopping;
     wc_watch *head; /* armed watches, earliest deadline first */
+    uint64_t sleep_until; /* when the thread wakes by itself; UINT64_MAX: never */
 } wc_watchdog;
 
 void wc_watchdog_init(wc_watchdog *wd);

@@ -45,8 +45,11 @@ static void *worker(void *arg)
         p->head = (p->head + 1) % p->cap;
         p->count--;
         p->running++;
-        if (p->waiting_producers)
-            pthread_cond_signal(&p->not_full);
+        /* Producers blocked on a full queue are woken once it is half
+         * empty, not at every task: a pipelined client would otherwise cost
+         * a wake-up (two context switches) per call. */
+        if (p->waiting_producers && p->count <= p->cap / 2)
+            pthread_cond_broadcast(&p->not_full);
         pthread_mutex_unlock(&p->lock);
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);
