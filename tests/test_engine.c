@@ -262,15 +262,30 @@ static void test_memory_limits(wc_engine *engine)
     CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
     wc_value a[1] = {{.i32 = 3}}, r[1];
     CHECK(wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE && r[0].i32 == 1, "grow to the limit");
+    CHECK(!wc_instance_memory_limit_reached(inst), "limit not reached yet");
     CHECK(wc_instance_call(inst, "touch", a, r, &err) == WC_TRAP_NONE && r[0].i32 == 4, "use grown memory");
     a[0].i32 = 1;
     CHECK(wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE && r[0].i32 == UINT32_MAX,
           "grow beyond the limit returns -1");
+    CHECK(wc_instance_memory_limit_reached(inst), "the refusal is recorded");
     a[0].i32 = 0x10000;
     CHECK(wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE && r[0].i32 == UINT32_MAX,
           "grow by 4 GiB returns -1");
     wc_instance_free(inst);
     wc_module_release(m);
+
+    /* The module's own maximum is not the host's limit. */
+    m = load(engine, "(module (memory 1 2)"
+                     "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))");
+    if (m) {
+        CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+        a[0].i32 = 2;
+        CHECK(inst && wc_instance_call(inst, "grow", a, r, &err) == WC_TRAP_NONE &&
+                  r[0].i32 == UINT32_MAX && !wc_instance_memory_limit_reached(inst),
+              "a grow past the module's maximum is not the host's limit");
+        wc_instance_free(inst);
+        wc_module_release(m);
+    }
 
     /* A module that needs more memory than allowed does not instantiate. */
     m = load(engine, "(module (memory 100))");

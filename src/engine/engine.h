@@ -222,6 +222,11 @@ wc_memory *wc_instance_memory(wc_instance *instance);
  * the call it stops. */
 void wc_instance_interrupt(wc_instance *instance);
 
+/* True once a memory.grow of memory 0 failed because of the instance's
+ * max_memory_pages (not the module's own maximum): the way to tell "the
+ * guest ran out of memory under our limit" from other failures. */
+bool wc_instance_memory_limit_reached(const wc_instance *instance);
+
 void *wc_instance_host_data(const wc_instance *instance);
 const wc_module *wc_instance_module(const wc_instance *instance);
 /* For host functions: a message for the trap they are about to return. */

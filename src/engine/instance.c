@@ -593,6 +593,11 @@ void wc_instance_interrupt(wc_instance *inst)
     *inst->interrupt = INTERRUPT_REQUESTED;
 }
 
+bool wc_instance_memory_limit_reached(const wc_instance *inst)
+{
+    return inst->memory0 && inst->memory0->limit_refused;
+}
+
 void *wc_instance_host_data(const wc_instance *inst)
 {
     return inst->config.host_data;

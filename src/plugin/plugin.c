@@ -600,16 +600,11 @@ void wc_run_end(wc_run *r)
     r->own_call = NULL;
 }
 
-/* Memory at (or within a sixteenth of) the limit after a failure: most
- * likely an allocation the limit refused. */
+/* A trap after the limit refused a memory.grow: the guest's allocator
+ * failed, and whatever it did next (abort, unreachable) is the symptom. */
 static bool near_memory_limit(const wc_run *r)
 {
-    wc_memory *mem = r->inst ? wc_instance_memory(r->inst) : NULL;
-    if (!mem)
-        return false;
-    uint64_t used = wc_memory_size(mem), limit = (uint64_t)r->p->max_pages << 16;
-    uint64_t slack = limit / 16 > 65536 ? limit / 16 : 65536;
-    return used + slack > limit;
+    return r->inst && wc_instance_memory_limit_reached(r->inst);
 }
 
 void wc_run_trapped(wc_run *r, wc_trap trap)

@@ -218,6 +218,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->max_pages = max_pages < limit ? max_pages : limit;
     mem->size = (uint64_t)initial_pages * PAGE_SIZE_WASM;
     mem->slot = slot;
+    mem->limit_refused = 0;
 }
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
@@ -226,8 +227,11 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
     if (delta == 0)
         return old;
     uint64_t want = (uint64_t)old + delta;
-    if (want > mem->max_pages || !mem->slot)
+    if (want > mem->max_pages || !mem->slot) {
+        if (want <= mem->declared_max || mem->declared_max == UINT32_MAX)
+            mem->limit_refused = 1;
         return UINT32_MAX;
+    }
     if (slot_set_accessible(mem->slot, (size_t)(want * PAGE_SIZE_WASM)) != 0)
         return UINT32_MAX;
     mem->pages = (uint32_t)want;

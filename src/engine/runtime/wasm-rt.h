@@ -234,6 +234,7 @@ typedef struct {
     uint64_t size;             /* in bytes */
     uint32_t declared_max;     /* as the module declared it; UINT32_MAX: none */
     void *slot;                /* the memory pool's bookkeeping */
+    uint32_t limit_refused;    /* a memory.grow failed on the host's limit, not the module's */
 } wasm_rt_memory_t;
 
 /* Both table kinds share one layout; elemtype (0x70 funcref, 0x6f externref,
