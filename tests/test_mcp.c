@@ -849,9 +849,36 @@ static void test_plugin(world *w)
     capture_free(&c);
 }
 
+/* What the stdio reader sends to a worker unparsed, and what it keeps. */
+static void test_peek(void)
+{
+    static const struct {
+        const char *text;
+        bool queued;
+    } cases[] = {
+        {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}", true},
+        {" { \"method\" : \"ping\" , \"id\" : \"a}\\\"b\" } ", true},
+        {"{\"params\":{\"method\":\"x\",\"id\":[1,{\"}\":\"]\"}]},\"method\":\"tools/list\",\"id\":7}", true},
+        {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", false},
+        {"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":1}}", false},
+        {"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"method\":\"x\"}}", false},
+        {"{\"params\":{\"id\":1},\"method\":\"tools/call\"}", false},
+        {"{\"m\\u0065thod\":\"x\",\"id\":1}", false},
+        {"{\"method\":\"tools/call\",\"id\":1", false},
+        {"[{\"method\":\"ping\",\"id\":1}]", false},
+        {"{\"method\":5,\"id\":1}", false},
+        {"", false},
+        {"{\"method\":\"ping\",\"id\":1} trailing", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(wc_rpc_peek_request(cases[i].text, strlen(cases[i].text)) == cases[i].queued,
+              "peek %s", cases[i].text);
+}
+
 int main(void)
 {
     wc_log_set_level(WC_LOG_WARNING);
+    test_peek();
     world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");

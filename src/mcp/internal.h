@@ -57,6 +57,11 @@ struct wc_mcp_session {
     int log_level;
     mcp_job *jobs; /* in flight on the pool */
     size_t njobs;
+    size_t nqueued; /* raw messages on the pool, not parsed yet */
+    /* Ids of notifications/cancelled that named no running request: the
+     * request may still be queued unparsed (wc_mcp_session_receive_queued). */
+    json_t *early_cancels[32];
+    unsigned nearly_cancels;
     mcp_pending *pending;
     long long next_request_id;
     bool closing;

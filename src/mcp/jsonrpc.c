@@ -251,3 +251,98 @@ void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const
     }
     PUT_LIT(o, "}");
 }
+
+/* --- peeking at a message's top level --- */
+
+static const char *peek_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at the opening quote: returns the position after the closing one. */
+static const char *peek_string(const char *p, const char *end, bool *escaped)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\') {
+            *escaped = true;
+            p++;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Skips one value; NULL when the text ends first. */
+static const char *peek_value(const char *p, const char *end)
+{
+    bool escaped = false;
+    if (p < end && *p == '"')
+        return peek_string(p, end, &escaped);
+    if (p < end && (*p == '{' || *p == '[')) {
+        int depth = 0;
+        while (p < end) {
+            if (*p == '"') {
+                p = peek_string(p, end, &escaped);
+                if (!p)
+                    return NULL;
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if ((*p == '}' || *p == ']') && --depth == 0)
+                return p + 1;
+            p++;
+        }
+        return NULL;
+    }
+    while (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\n' &&
+           *p != '\r')
+        p++;
+    return p;
+}
+
+bool wc_rpc_peek_request(const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    bool has_method = false, has_id = false;
+    p = peek_ws(p, end);
+    if (p == end || *p != '{')
+        return false;
+    p = peek_ws(p + 1, end);
+    while (p < end && *p == '"') {
+        bool escaped = false;
+        const char *key = p + 1, *key_end = peek_string(p, end, &escaped);
+        if (!key_end || escaped)
+            return false;
+        size_t key_len = (size_t)(key_end - 1 - key);
+        p = peek_ws(key_end, end);
+        if (p == end || *p != ':')
+            return false;
+        p = peek_ws(p + 1, end);
+        const char *value = p;
+        p = peek_value(p, end);
+        if (!p)
+            return false;
+        if (key_len == 6 && memcmp(key, "method", 6) == 0) {
+            if (*value != '"')
+                return false;
+            size_t n = (size_t)(p - value);
+            if (n == 12 && memcmp(value, "\"initialize\"", 12) == 0)
+                return false;
+            has_method = true;
+        } else if (key_len == 2 && memcmp(key, "id", 2) == 0) {
+            has_id = true;
+        }
+        p = peek_ws(p, end);
+        if (p < end && *p == ',')
+            p = peek_ws(p + 1, end);
+        else
+            break;
+    }
+    if (!has_method || !has_id || p == end || *p != '}')
+        return false;
+    return peek_ws(p + 1, end) == end;
+}

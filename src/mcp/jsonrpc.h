@@ -37,6 +37,12 @@ typedef struct wc_rpc_message {
 void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *msg);
 void wc_rpc_message_free(wc_rpc_message *msg);
 
+/* Without parsing: true when the text looks like a request (an object with
+ * top-level members "method" and "id") whose method is not "initialize".
+ * Cheap enough for a reader thread; when unsure it says false, and the
+ * message takes the ordinary path. */
+bool wc_rpc_peek_request(const char *data, size_t len);
+
 typedef struct wc_rpc_out {
     char *data;
     size_t len, cap;

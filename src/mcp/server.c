@@ -233,9 +233,11 @@ void wc_mcp_session_close(wc_mcp_session *s)
     pthread_mutex_lock(&s->lock);
     s->closing = true;
     pthread_cond_broadcast(&s->cond); /* plugin requests waiting for the client */
-    while (s->njobs > 0)
+    while (s->njobs > 0 || s->nqueued > 0)
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
+    for (unsigned i = 0; i < s->nearly_cancels; i++)
+        json_decref(s->early_cancels[i]);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -285,7 +287,21 @@ static void run_job(void *arg)
     pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
 }
 
-static void handle_request(wc_mcp_session *s, wc_rpc_message *m)
+/* True (and forgets it) when the client cancelled this id before the
+ * request was parsed.  Session lock held. */
+static bool take_early_cancel(wc_mcp_session *s, const json_t *id)
+{
+    for (unsigned i = 0; i < s->nearly_cancels; i++) {
+        if (json_equal(s->early_cancels[i], id)) {
+            json_decref(s->early_cancels[i]);
+            s->early_cancels[i] = s->early_cancels[--s->nearly_cancels];
+            return true;
+        }
+    }
+    return false;
+}
+
+static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
 {
     const mcp_method *method = wc_mcp_find_method(m->method);
     if (!method) {
@@ -341,12 +357,20 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m)
             job->next->prev = job;
         s->jobs = job;
         s->njobs++;
+        if (s->nearly_cancels && take_early_cancel(s, job->id)) {
+            job->dropped = true;
+            wc_call_cancel(job->call);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     if (!job->call) {
         send_error(s, job->id, WC_RPC_INTERNAL, "out of memory");
         job_release(job);
         free(job);
+        return;
+    }
+    if (on_worker) {
+        run_job(job);
         return;
     }
     if (wc_pool_submit(s->server->pool, run_job, job) != 0) {
@@ -377,6 +401,18 @@ static void cancel_request(wc_mcp_session *s, const json_t *params)
             }
         }
     }
+    if (!found) {
+        /* Perhaps still queued unparsed: remember it, the oldest making room. */
+        if (s->nearly_cancels == sizeof s->early_cancels / sizeof s->early_cancels[0]) {
+            json_decref(s->early_cancels[0]);
+            memmove(s->early_cancels, s->early_cancels + 1,
+                    (s->nearly_cancels - 1) * sizeof s->early_cancels[0]);
+            s->nearly_cancels--;
+        }
+        json_t *copy = json_deep_copy(id);
+        if (copy)
+            s->early_cancels[s->nearly_cancels++] = copy;
+    }
     pthread_mutex_unlock(&s->lock);
     const json_t *reason = json_object_get(params, "reason");
     wc_log(WC_LOG_DEBUG, "mcp", "notifications/cancelled for %s request (%s)",
@@ -398,13 +434,13 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
     /* Others (progress, roots/list_changed, unknown ones) need nothing. */
 }
 
-void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
+static void dispatch(wc_mcp_session *s, const char *data, size_t len, bool on_worker)
 {
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m);
+        handle_request(s, &m, on_worker);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
@@ -419,4 +455,53 @@ void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
         break;
     }
     wc_rpc_message_free(&m);
+}
+
+void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
+{
+    dispatch(s, data, len, false);
+}
+
+typedef struct queued_message {
+    wc_mcp_session *session;
+    size_t len;
+    char data[];
+} queued_message;
+
+static void run_queued(void *arg)
+{
+    queued_message *q = arg;
+    wc_mcp_session *s = q->session;
+    dispatch(s, q->data, q->len, true);
+    free(q);
+    pthread_mutex_lock(&s->lock);
+    if (--s->nqueued == 0 && s->closing)
+        pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
+}
+
+void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t len)
+{
+    if (!wc_rpc_peek_request(data, len)) {
+        dispatch(s, data, len, false);
+        return;
+    }
+    queued_message *q = malloc(sizeof *q + len);
+    if (!q) {
+        dispatch(s, data, len, false);
+        return;
+    }
+    q->session = s;
+    q->len = len;
+    memcpy(q->data, data, len);
+    pthread_mutex_lock(&s->lock);
+    s->nqueued++;
+    pthread_mutex_unlock(&s->lock);
+    if (wc_pool_submit(s->server->pool, run_queued, q) != 0) {
+        pthread_mutex_lock(&s->lock);
+        s->nqueued--;
+        pthread_mutex_unlock(&s->lock);
+        free(q);
+        dispatch(s, data, len, false); /* the pool is stopping: answers at once */
+    }
 }

@@ -58,6 +58,13 @@ wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, v
 /* Handles one message (len bytes, not NUL-terminated).  Thread-safe; may
  * wait while the worker queue is full. */
 void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t len);
+/* As wc_mcp_session_receive, for a transport's reader thread: a request
+ * other than initialize is copied and parsed, as well as run, on a worker,
+ * so the reader only finds message boundaries.  Everything else (initialize,
+ * notifications such as notifications/cancelled, responses from the client,
+ * messages it cannot classify) is handled at once, in order, as by
+ * wc_mcp_session_receive. */
+void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, size_t len);
 /* Sends an error with "id": null: a transport's answer to a message it
  * could not hand over (e.g. one over max_message_bytes). */
 void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message);

@@ -176,7 +176,7 @@ static void line(reader *r, const char *p, size_t n)
     }
     if (blank(p, n))
         return;
-    wc_mcp_session_receive(r->session, p, n);
+    wc_mcp_session_receive_queued(r->session, p, n);
 }
 
 int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,
