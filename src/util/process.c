@@ -30,7 +30,7 @@ void wc_cancel_fire(wc_cancel *cancel)
     pthread_mutex_lock(&cancel->lock);
     cancel->cancelled = true;
     if (cancel->pid > 0)
-        kill(cancel->pid, SIGKILL);
+        kill(-cancel->pid, SIGKILL); /* the group: gcc's cc1 and as too */
     pthread_mutex_unlock(&cancel->lock);
 }
 
@@ -44,8 +44,16 @@ int wc_run_process(char *const argv[], char *output, size_t output_size, wc_canc
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
+    /* A process group of its own, so that a cancel kills what the program
+     * started as well (gcc's cc1 would otherwise hold the pipe open and
+     * keep us waiting until it finished). */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     close(pipefd[1]);
     if (rc != 0) {
@@ -56,7 +64,7 @@ int wc_run_process(char *const argv[], char *output, size_t output_size, wc_canc
         pthread_mutex_lock(&cancel->lock);
         cancel->pid = pid;
         if (cancel->cancelled)
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
         pthread_mutex_unlock(&cancel->lock);
     }
     size_t len = 0;

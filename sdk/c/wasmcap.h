@@ -1,0 +1,1646 @@
+/* wasmcap.h -- the C guest SDK for wasmcap plugins (native ABI, docs/PLUGINS.md).
+ *
+ * One header, two parts.  Every file may include it for the declarations;
+ * exactly one .c file of a plugin defines WASMCAP_IMPLEMENTATION before the
+ * include to compile the implementation (a plugin of one file just does it):
+ *
+ *     #define WASMCAP_IMPLEMENTATION
+ *     #include "wasmcap.h"
+ *
+ *     WASMCAP_MANIFEST_FILE("manifest.json");
+ *
+ *     static int add(const wasmcap_json *args, wasmcap_result *out)
+ *     {
+ *         double a = wasmcap_json_number(wasmcap_json_get(args, "a"), 0);
+ *         double b = wasmcap_json_number(wasmcap_json_get(args, "b"), 0);
+ *         return wasmcap_text(out, "%g", a + b);
+ *     }
+ *
+ *     WASMCAP_TOOLS({"add", add});
+ *
+ * Build for wasm32-wasi with wasi-libc as a reactor (no main; the host calls
+ * _initialize once per instance, then one entry point):
+ *
+ *     clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor \
+ *           -Wl,--stack-first -Wl,-z,stack-size=32768 -Wl,--strip-debug \
+ *           -o plugin.wasm plugin.c
+ *
+ * --stack-first puts the stack below the data, so an overflow traps instead of
+ * overwriting globals; 32 KiB of stack is enough for the SDK (printf of a
+ * double takes about 8 KiB) and keeps the initial memory at one page.  Every
+ * call runs in a fresh instance, so the SDK never frees what a call leaves
+ * behind and keeps no large static buffers: a small tool touches two pages of
+ * linear memory (stack and data, plus the first heap page).
+ *
+ * What the header gives a plugin:
+ *   - WASMCAP_MANIFEST_FILE(path): embed the manifest in the custom section
+ *     "wasmcap.manifest".  The path is resolved by the assembler relative to
+ *     the compiler's working directory (not to the source file): run clang
+ *     from the plugin's directory, or pass -Wa,-I<dir>.  Use it once per
+ *     module: sections of the same name from several files are concatenated.
+ *   - WASMCAP_TOOLS({"name", fn}, ...): the tools; fn is a wasmcap_tool_fn.
+ *     Defines the export wasmcap_call_tool.  Optional entry points:
+ *     WASMCAP_READ_RESOURCE(fn), WASMCAP_LIST_RESOURCES(fn),
+ *     WASMCAP_PROMPTS({"name", fn}, ...), WASMCAP_COMPLETE(fn).
+ *   - Host functions (module "wasmcap"): wasmcap_log, wasmcap_progress,
+ *     wasmcap_config_get, wasmcap_kv_get/put/delete/list, wasmcap_http_fetch,
+ *     wasmcap_sample, wasmcap_elicit.  They return 0 (or a length) or a
+ *     negative WASMCAP_E* code; wasmcap_last_error() is then the host's
+ *     message.  Values come back malloc'ed and NUL-terminated, with lengths.
+ *   - A strict JSON reader (wasmcap_json_parse: RFC 8259, UTF-8 checked,
+ *     depth-limited, never crashes on any input) and a JSON writer
+ *     (wasmcap_jw_*: escaping, shortest round-trip numbers, nesting).
+ *   - Result helpers: wasmcap_text, wasmcap_error, wasmcap_structured.
+ */
+#ifndef WASMCAP_H
+#define WASMCAP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors and log levels (docs/PLUGINS.md) --------------------------- */
+
+#define WASMCAP_ENOTFOUND (-1)  /* not found */
+#define WASMCAP_EDENIED (-2)    /* permission denied: the message names the grant */
+#define WASMCAP_EINVAL (-3)     /* invalid argument */
+#define WASMCAP_ETOOLARGE (-4)  /* too large */
+#define WASMCAP_EFAILED (-5)    /* I/O, network, the client refused */
+#define WASMCAP_ENOTSUP (-6)    /* the client did not declare the capability */
+#define WASMCAP_ECANCELLED (-7) /* the request was cancelled */
+#define WASMCAP_ENOMEM (-100)   /* the guest ran out of memory (SDK only) */
+
+enum {
+    WASMCAP_DEBUG = 0,
+    WASMCAP_INFO,
+    WASMCAP_NOTICE,
+    WASMCAP_WARNING,
+    WASMCAP_ERROR,
+    WASMCAP_CRITICAL,
+    WASMCAP_ALERT,
+    WASMCAP_EMERGENCY,
+};
+
+#define WASMCAP_JSON_MAX_DEPTH 64
+
+/* ---- JSON values ------------------------------------------------------- */
+
+typedef enum wasmcap_json_type {
+    WASMCAP_JSON_NULL,
+    WASMCAP_JSON_BOOL,
+    WASMCAP_JSON_NUMBER,
+    WASMCAP_JSON_STRING,
+    WASMCAP_JSON_ARRAY,
+    WASMCAP_JSON_OBJECT,
+} wasmcap_json_type;
+
+/* A parsed value.  Children of an array or object are a list (child, next);
+ * members of an object carry their key.  Strings are decoded UTF-8,
+ * NUL-terminated (len counts the bytes; "\u0000" may put a NUL inside). */
+typedef struct wasmcap_json wasmcap_json;
+struct wasmcap_json {
+    wasmcap_json_type type;
+    int boolean;             /* BOOL: 0 or 1 */
+    double number;           /* NUMBER (always finite) */
+    const char *string;      /* STRING */
+    size_t len;              /* STRING: bytes; ARRAY, OBJECT: number of children */
+    const char *key;         /* a member of an object: its key (NUL-terminated) */
+    size_t key_len;
+    wasmcap_json *child;     /* ARRAY, OBJECT: the first child */
+    wasmcap_json *next;      /* the next sibling */
+    void *arena_;            /* the root owns the memory of the whole tree */
+};
+
+/* Parses exactly one JSON value (surrounding white space allowed) from
+ * text[0..len).  Returns the root, or NULL with a message in err ("expected
+ * ':' at byte 7").  Free the root with wasmcap_json_free. */
+wasmcap_json *wasmcap_json_parse(const char *text, size_t len, char *err, size_t err_size);
+void wasmcap_json_free(wasmcap_json *root);
+
+/* Lookups; each accepts NULL and returns NULL (or the default) on a mismatch. */
+const wasmcap_json *wasmcap_json_get(const wasmcap_json *object, const char *key);
+const wasmcap_json *wasmcap_json_at(const wasmcap_json *array, size_t index);
+const char *wasmcap_json_string(const wasmcap_json *v, const char *dflt);
+double wasmcap_json_number(const wasmcap_json *v, double dflt);
+int wasmcap_json_bool(const wasmcap_json *v, int dflt);
+/* True when v is a number with an integral value in [-2^53, 2^53]. */
+int wasmcap_json_is_integer(const wasmcap_json *v);
+
+/* ---- buffers and the JSON writer --------------------------------------- */
+
+typedef struct wasmcap_buf {
+    char *data;     /* NUL-terminated while not failed */
+    size_t len, cap;
+    int failed;     /* an allocation failed; the contents are incomplete */
+} wasmcap_buf;
+
+void wasmcap_buf_append(wasmcap_buf *b, const void *data, size_t len);
+void wasmcap_buf_puts(wasmcap_buf *b, const char *s);
+void wasmcap_buf_printf(wasmcap_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wasmcap_buf_vprintf(wasmcap_buf *b, const char *fmt, va_list ap);
+void wasmcap_buf_free(wasmcap_buf *b);
+
+/* Writes JSON into buf.  Commas and colons are placed for you: open a
+ * container, write keys and values, close it.  Misuse (a value where a key is
+ * due, too deep) marks the writer failed rather than producing bad JSON. */
+typedef struct wasmcap_jw {
+    wasmcap_buf buf;
+    unsigned depth;
+    uint64_t has_items;  /* bit d: the container at depth d has an item */
+    uint64_t is_object;  /* bit d: the container at depth d is an object */
+    int after_key;
+} wasmcap_jw;
+
+void wasmcap_jw_begin_object(wasmcap_jw *w);
+void wasmcap_jw_end_object(wasmcap_jw *w);
+void wasmcap_jw_begin_array(wasmcap_jw *w);
+void wasmcap_jw_end_array(wasmcap_jw *w);
+void wasmcap_jw_key(wasmcap_jw *w, const char *key);
+void wasmcap_jw_string(wasmcap_jw *w, const char *s);          /* NULL writes null */
+void wasmcap_jw_stringn(wasmcap_jw *w, const char *s, size_t len);
+void wasmcap_jw_stringf(wasmcap_jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wasmcap_jw_number(wasmcap_jw *w, double v);               /* NaN, inf: null */
+void wasmcap_jw_int(wasmcap_jw *w, long long v);
+void wasmcap_jw_bool(wasmcap_jw *w, int v);
+void wasmcap_jw_null(wasmcap_jw *w);
+void wasmcap_jw_value(wasmcap_jw *w, const wasmcap_json *v);   /* a parsed value, copied */
+void wasmcap_jw_raw(wasmcap_jw *w, const char *json, size_t len); /* trusted JSON text */
+/* Shorthands for a member: key then value. */
+void wasmcap_jw_kv_string(wasmcap_jw *w, const char *key, const char *s);
+void wasmcap_jw_kv_number(wasmcap_jw *w, const char *key, double v);
+void wasmcap_jw_kv_int(wasmcap_jw *w, const char *key, long long v);
+void wasmcap_jw_kv_bool(wasmcap_jw *w, const char *key, int v);
+/* A prompt message {"role": role, "content": {"type": "text", "text": text}}. */
+void wasmcap_jw_message(wasmcap_jw *w, const char *role, const char *text);
+
+/* Formats v as JavaScript's String(v) does (shortest round-trip digits:
+ * 0.1 + 0.2 -> "0.30000000000000004", 1e21 -> "1e+21", -0 -> "0",
+ * NaN -> "NaN").  out must hold 32 bytes; returns the length. */
+size_t wasmcap_format_number(double v, char out[32]);
+
+/* ---- results ----------------------------------------------------------- */
+
+/* A tool's CallToolResult under construction. */
+typedef struct wasmcap_result {
+    wasmcap_jw content;     /* the items of "content" (an open array) */
+    wasmcap_jw structured;  /* the members of "structuredContent" (an open object) */
+    int has_structured;
+    int is_error;
+} wasmcap_result;
+
+/* Adds a text block.  Returns 0. */
+int wasmcap_text(wasmcap_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Marks the result isError with this message as its only text; structured
+ * content is dropped.  Returns -1, so a tool can `return wasmcap_error(...)`. */
+int wasmcap_error(wasmcap_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The writer of structuredContent: an object already open; write members. */
+wasmcap_jw *wasmcap_structured(wasmcap_result *r);
+/* The writer of content: an array already open; write whole blocks. */
+wasmcap_jw *wasmcap_content(wasmcap_result *r);
+
+/* The reply of the other entry points: the handler writes the members of
+ * the top-level object into w (already open), or fails with
+ * wasmcap_reply_error, which replaces the reply with {"error": message}. */
+typedef struct wasmcap_reply {
+    wasmcap_jw w;
+    char *error;
+} wasmcap_reply;
+
+int wasmcap_reply_error(wasmcap_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "contents": [{"uri", "mimeType", "text"}] for wasmcap_read_resource. */
+void wasmcap_resource_text(wasmcap_reply *r, const char *uri, const char *mime_type,
+                           const char *text);
+
+/* ---- entry points ------------------------------------------------------ */
+
+/* A tool: args is the arguments object (already validated by the host
+ * against the tool's inputSchema).  Return 0, or wasmcap_error(...). */
+typedef int (*wasmcap_tool_fn)(const wasmcap_json *args, wasmcap_result *out);
+typedef struct wasmcap_tool {
+    const char *name;
+    wasmcap_tool_fn fn;
+} wasmcap_tool;
+
+/* A prompt: args is the arguments object ({} when none were given); write
+ * "description" and "messages" (wasmcap_jw_message helps). */
+typedef int (*wasmcap_prompt_fn)(const wasmcap_json *args, wasmcap_reply *out);
+typedef struct wasmcap_prompt {
+    const char *name;
+    wasmcap_prompt_fn fn;
+} wasmcap_prompt;
+
+typedef int (*wasmcap_read_resource_fn)(const char *uri, wasmcap_reply *out);
+typedef int (*wasmcap_list_resources_fn)(wasmcap_reply *out);
+/* params: the completion/complete params (ref, argument, context); write
+ * "values": [...]. */
+typedef int (*wasmcap_complete_fn)(const wasmcap_json *params, wasmcap_reply *out);
+
+#ifdef __wasm__
+#define WASMCAP_EXPORT(name) __attribute__((export_name(name), visibility("default")))
+#else /* a native build, for the SDK's own tests: no wasm exports */
+#define WASMCAP_EXPORT(name)
+#endif
+
+uint64_t wasmcap__call_tool(const wasmcap_tool *tools, size_t ntools, const char *name,
+                            size_t name_len, const char *args, size_t args_len);
+uint64_t wasmcap__get_prompt(const wasmcap_prompt *prompts, size_t nprompts, const char *name,
+                             size_t name_len, const char *args, size_t args_len);
+uint64_t wasmcap__read_resource(wasmcap_read_resource_fn fn, const char *uri, size_t uri_len);
+uint64_t wasmcap__list_resources(wasmcap_list_resources_fn fn);
+uint64_t wasmcap__complete(wasmcap_complete_fn fn, const char *params, size_t params_len);
+
+/* Each macro defines one export; use it once, at file scope, with a ';'. */
+#define WASMCAP_TOOLS(...)                                                              \
+    static const wasmcap_tool wasmcap__tools[] = {__VA_ARGS__};                          \
+    WASMCAP_EXPORT("wasmcap_call_tool")                                                 \
+    uint64_t wasmcap_call_tool(const char *name, size_t name_len, const char *args,    \
+                               size_t args_len)                                         \
+    {                                                                                   \
+        return wasmcap__call_tool(wasmcap__tools, sizeof wasmcap__tools / sizeof wasmcap__tools[0], \
+                                  name, name_len, args, args_len);                      \
+    }                                                                                   \
+    extern int wasmcap__tools_defined
+
+#define WASMCAP_PROMPTS(...)                                                            \
+    static const wasmcap_prompt wasmcap__prompts[] = {__VA_ARGS__};                      \
+    WASMCAP_EXPORT("wasmcap_get_prompt")                                                \
+    uint64_t wasmcap_get_prompt(const char *name, size_t name_len, const char *args,   \
+                                size_t args_len)                                        \
+    {                                                                                   \
+        return wasmcap__get_prompt(wasmcap__prompts,                                    \
+                                   sizeof wasmcap__prompts / sizeof wasmcap__prompts[0], \
+                                   name, name_len, args, args_len);                     \
+    }                                                                                   \
+    extern int wasmcap__prompts_defined
+
+#define WASMCAP_READ_RESOURCE(fn)                                                       \
+    WASMCAP_EXPORT("wasmcap_read_resource")                                             \
+    uint64_t wasmcap_read_resource(const char *uri, size_t uri_len)                     \
+    {                                                                                   \
+        return wasmcap__read_resource(fn, uri, uri_len);                                \
+    }                                                                                   \
+    extern int wasmcap__read_resource_defined
+
+#define WASMCAP_LIST_RESOURCES(fn)                                                      \
+    WASMCAP_EXPORT("wasmcap_list_resources")                                            \
+    uint64_t wasmcap_list_resources(void) { return wasmcap__list_resources(fn); }       \
+    extern int wasmcap__list_resources_defined
+
+#define WASMCAP_COMPLETE(fn)                                                            \
+    WASMCAP_EXPORT("wasmcap_complete")                                                  \
+    uint64_t wasmcap_complete(const char *params, size_t params_len)                    \
+    {                                                                                   \
+        return wasmcap__complete(fn, params, params_len);                               \
+    }                                                                                   \
+    extern int wasmcap__complete_defined
+
+/* Embeds the manifest file (path relative to the compiler's working
+ * directory) as the custom section "wasmcap.manifest". */
+#define WASMCAP_MANIFEST_FILE(path)                                                     \
+    __asm__(".section .custom_section.wasmcap.manifest,\"\",@\n"                        \
+            ".incbin \"" path "\"\n"                                                    \
+            ".section .text,\"\",@\n")
+
+/* ---- host functions ---------------------------------------------------- */
+
+/* level: WASMCAP_DEBUG .. WASMCAP_EMERGENCY. */
+void wasmcap_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* total <= 0: unknown.  fmt may be NULL. */
+void wasmcap_progress(double progress, double total, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* On success these return 0 and, where there is a value, store a malloc'ed
+ * NUL-terminated copy in *value (its length in *len; len may be NULL).  On
+ * failure they return a WASMCAP_E* code, set *value to NULL, and
+ * wasmcap_last_error() says why. */
+int wasmcap_config_get(const char *key, char **value, size_t *len);
+int wasmcap_kv_get(const char *key, char **value, size_t *len);
+int wasmcap_kv_put(const char *key, const char *value, size_t value_len);
+int wasmcap_kv_delete(const char *key);
+/* *json: a JSON array of the keys with that prefix, sorted. */
+int wasmcap_kv_list(const char *prefix, char **json, size_t *len);
+/* request: {"method","url","headers":{},"body"}; *response:
+ * {"status","headers":{},"body"}. */
+int wasmcap_http_fetch(const char *request, char **response, size_t *len);
+/* sampling/createMessage params in, the client's result out. */
+int wasmcap_sample(const char *request, char **response, size_t *len);
+/* elicitation/create params in, the client's result out. */
+int wasmcap_elicit(const char *request, char **response, size_t *len);
+/* The message of the last failed host call ("" when none). */
+const char *wasmcap_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMCAP_H */
+
+/* ======================================================================== */
+/* Implementation                                                           */
+/* ======================================================================== */
+
+#ifdef WASMCAP_IMPLEMENTATION
+#ifndef WASMCAP_IMPLEMENTATION_DONE
+#define WASMCAP_IMPLEMENTATION_DONE
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- imports ----------------------------------------------------------- */
+
+#ifdef __wasm__
+#define WASMCAP__IMPORT(name) __attribute__((import_module("wasmcap"), import_name(name)))
+#else /* native: the test program defines these functions */
+#define WASMCAP__IMPORT(name)
+#endif
+
+WASMCAP__IMPORT("log") void wasmcap__h_log(int32_t level, const char *msg, size_t msg_len);
+WASMCAP__IMPORT("progress")
+void wasmcap__h_progress(double progress, double total, const char *msg, size_t msg_len);
+WASMCAP__IMPORT("config_get") int32_t wasmcap__h_config_get(const char *key, size_t key_len);
+WASMCAP__IMPORT("kv_get") int32_t wasmcap__h_kv_get(const char *key, size_t key_len);
+WASMCAP__IMPORT("kv_put")
+int32_t wasmcap__h_kv_put(const char *key, size_t key_len, const char *val, size_t val_len);
+WASMCAP__IMPORT("kv_delete") int32_t wasmcap__h_kv_delete(const char *key, size_t key_len);
+WASMCAP__IMPORT("kv_list") int32_t wasmcap__h_kv_list(const char *prefix, size_t prefix_len);
+WASMCAP__IMPORT("http_fetch") int32_t wasmcap__h_http_fetch(const char *req, size_t req_len);
+WASMCAP__IMPORT("sample") int32_t wasmcap__h_sample(const char *req, size_t req_len);
+WASMCAP__IMPORT("elicit") int32_t wasmcap__h_elicit(const char *req, size_t req_len);
+WASMCAP__IMPORT("read_response") int32_t wasmcap__h_read_response(char *dst, size_t dst_len);
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* The host copies a call's inputs into buffers from here.  One spare byte
+ * lets the SDK keep them NUL-terminated. */
+WASMCAP_EXPORT("wasmcap_alloc") void *wasmcap_alloc(size_t size)
+{
+    if (size > SIZE_MAX - 1)
+        return NULL;
+    return malloc(size + 1);
+}
+
+#ifdef __wasm__
+static uint64_t wasmcap__pack(const char *ptr, size_t len)
+{
+    if (!ptr)
+        return 0;
+    return ((uint64_t)(uintptr_t)ptr << 32) | (uint64_t)(uint32_t)len;
+}
+#else
+/* Native pointers do not fit in 32 bits: a native build (the SDK's tests)
+ * finds the last reply here, and the returned value is its length + 1. */
+const char *wasmcap__native_reply;
+static uint64_t wasmcap__pack(const char *ptr, size_t len)
+{
+    wasmcap__native_reply = ptr;
+    return ptr ? (uint64_t)len + 1 : 0;
+}
+#endif
+
+/* ---- buffers ----------------------------------------------------------- */
+
+static int wasmcap__buf_reserve(wasmcap_buf *b, size_t more)
+{
+    if (b->failed)
+        return -1;
+    if (more > SIZE_MAX / 2 - b->len) {
+        b->failed = 1;
+        return -1;
+    }
+    size_t need = b->len + more + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 128;
+    while (cap < need)
+        cap *= 2;
+    char *p = (char *)realloc(b->data, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void wasmcap_buf_append(wasmcap_buf *b, const void *data, size_t len)
+{
+    if (wasmcap__buf_reserve(b, len))
+        return;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = 0;
+}
+
+void wasmcap_buf_puts(wasmcap_buf *b, const char *s)
+{
+    wasmcap_buf_append(b, s, strlen(s));
+}
+
+void wasmcap_buf_vprintf(wasmcap_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if (wasmcap__buf_reserve(b, (size_t)n))
+        return;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void wasmcap_buf_printf(wasmcap_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wasmcap_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void wasmcap_buf_free(wasmcap_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = 0;
+}
+
+static char *wasmcap__vformat(const char *fmt, va_list ap)
+{
+    wasmcap_buf b = {0};
+    wasmcap_buf_vprintf(&b, fmt, ap);
+    if (b.failed || !b.data) {
+        wasmcap_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at p (p < end), or 0. */
+static size_t wasmcap__utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    unsigned cp = c & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static size_t wasmcap__utf8_put(char *out, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* ---- JSON reader ------------------------------------------------------- */
+
+typedef struct wasmcap__chunk {
+    struct wasmcap__chunk *next;
+    size_t size, used;
+} wasmcap__chunk;
+
+typedef struct wasmcap__parser {
+    const unsigned char *start, *p, *end;
+    wasmcap__chunk *chunks;
+    size_t next_chunk;
+    char *err;
+    size_t err_size;
+    int failed;
+} wasmcap__parser;
+
+static void *wasmcap__palloc(wasmcap__parser *ps, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    wasmcap__chunk *c = ps->chunks;
+    if (!c || c->size - c->used < n) {
+        size_t size = ps->next_chunk;
+        if (size < n)
+            size = n;
+        c = (wasmcap__chunk *)malloc(sizeof(wasmcap__chunk) + size);
+        if (!c)
+            return NULL;
+        c->size = size;
+        c->used = 0;
+        c->next = ps->chunks;
+        ps->chunks = c;
+        if (ps->next_chunk < (1u << 20))
+            ps->next_chunk *= 2;
+    }
+    void *p = (char *)(c + 1) + c->used;
+    c->used += n;
+    return p;
+}
+
+static int wasmcap__fail(wasmcap__parser *ps, const char *what)
+{
+    if (!ps->failed && ps->err && ps->err_size) {
+        if (ps->p >= ps->end)
+            snprintf(ps->err, ps->err_size, "%s at end of input", what);
+        else
+            snprintf(ps->err, ps->err_size, "%s at byte %zu", what, (size_t)(ps->p - ps->start));
+    }
+    ps->failed = 1;
+    return -1;
+}
+
+static void wasmcap__ws(wasmcap__parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+        ps->p++;
+}
+
+static int wasmcap__hex4(const unsigned char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* At the opening quote.  Decodes into arena memory. */
+static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_len)
+{
+    ps->p++; /* '"' */
+    const unsigned char *q = ps->p;
+    /* Find the closing quote; the decoded string is never longer. */
+    while (q < ps->end && *q != '"') {
+        if (*q == '\\' && q + 1 < ps->end)
+            q++;
+        q++;
+    }
+    if (q >= ps->end)
+        return wasmcap__fail(ps, "unterminated string");
+    char *dst = (char *)wasmcap__palloc(ps, (size_t)(q - ps->p) + 1);
+    if (!dst)
+        return wasmcap__fail(ps, "out of memory");
+    size_t n = 0;
+    while (*ps->p != '"') {
+        unsigned c = *ps->p;
+        if (c < 0x20)
+            return wasmcap__fail(ps, "control character in string");
+        if (c == '\\') {
+            if (ps->end - ps->p < 2)
+                return wasmcap__fail(ps, "bad escape");
+            unsigned e = ps->p[1];
+            ps->p += 2;
+            switch (e) {
+            case '"': dst[n++] = '"'; break;
+            case '\\': dst[n++] = '\\'; break;
+            case '/': dst[n++] = '/'; break;
+            case 'b': dst[n++] = '\b'; break;
+            case 'f': dst[n++] = '\f'; break;
+            case 'n': dst[n++] = '\n'; break;
+            case 'r': dst[n++] = '\r'; break;
+            case 't': dst[n++] = '\t'; break;
+            case 'u': {
+                unsigned cp;
+                ps->p -= 2;
+                if (ps->end - ps->p < 6 || wasmcap__hex4(ps->p + 2, &cp))
+                    return wasmcap__fail(ps, "bad \\u escape");
+                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                    return wasmcap__fail(ps, "lone low surrogate");
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (ps->end - ps->p < 12 || ps->p[6] != '\\' || ps->p[7] != 'u' ||
+                        wasmcap__hex4(ps->p + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return wasmcap__fail(ps, "lone high surrogate");
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    ps->p += 6;
+                }
+                ps->p += 6;
+                /* 6 (or 12) input bytes become at most 3 (or 4) output bytes */
+                n += wasmcap__utf8_put(dst + n, cp);
+                break;
+            }
+            default:
+                ps->p -= 2;
+                return wasmcap__fail(ps, "bad escape");
+            }
+            continue;
+        }
+        size_t k = wasmcap__utf8_len(ps->p, ps->end);
+        if (!k)
+            return wasmcap__fail(ps, "invalid UTF-8");
+        memcpy(dst + n, ps->p, k);
+        n += k;
+        ps->p += k;
+    }
+    ps->p++; /* '"' */
+    dst[n] = 0;
+    *out = dst;
+    *out_len = n;
+    return 0;
+}
+
+static int wasmcap__number(wasmcap__parser *ps, double *out)
+{
+    const unsigned char *s = ps->p, *p = ps->p, *e = ps->end;
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e || *p < '0' || *p > '9')
+        return wasmcap__fail(ps, "invalid number");
+    if (*p == '0') {
+        p++;
+        if (p < e && *p >= '0' && *p <= '9')
+            return wasmcap__fail(ps, "leading zero in number");
+    } else {
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || *p < '0' || *p > '9') {
+            ps->p = p;
+            return wasmcap__fail(ps, "digit expected after '.'");
+        }
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || *p < '0' || *p > '9') {
+            ps->p = p;
+            return wasmcap__fail(ps, "digit expected in exponent");
+        }
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    size_t n = (size_t)(p - s);
+    char small[64];
+    char *tmp = n < sizeof small ? small : (char *)malloc(n + 1);
+    if (!tmp)
+        return wasmcap__fail(ps, "out of memory");
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    double v = strtod(tmp, NULL);
+    if (tmp != small)
+        free(tmp);
+    if (!isfinite(v))
+        return wasmcap__fail(ps, "number out of range");
+    *out = v;
+    ps->p = p;
+    return 0;
+}
+
+static int wasmcap__literal(wasmcap__parser *ps, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+        return wasmcap__fail(ps, "invalid literal");
+    ps->p += n;
+    return 0;
+}
+
+static int wasmcap__value(wasmcap__parser *ps, wasmcap_json *v, int depth)
+{
+    wasmcap__ws(ps);
+    if (ps->p >= ps->end)
+        return wasmcap__fail(ps, "value expected");
+    switch (*ps->p) {
+    case '{':
+    case '[': {
+        int object = *ps->p == '{';
+        char close = object ? '}' : ']';
+        if (depth >= WASMCAP_JSON_MAX_DEPTH)
+            return wasmcap__fail(ps, "nesting too deep");
+        v->type = object ? WASMCAP_JSON_OBJECT : WASMCAP_JSON_ARRAY;
+        ps->p++;
+        wasmcap__ws(ps);
+        if (ps->p < ps->end && *ps->p == close) {
+            ps->p++;
+            return 0;
+        }
+        wasmcap_json **tail = &v->child;
+        for (;;) {
+            wasmcap_json *c = (wasmcap_json *)wasmcap__palloc(ps, sizeof *c);
+            if (!c)
+                return wasmcap__fail(ps, "out of memory");
+            memset(c, 0, sizeof *c);
+            if (object) {
+                wasmcap__ws(ps);
+                if (ps->p >= ps->end || *ps->p != '"')
+                    return wasmcap__fail(ps, "string key expected");
+                if (wasmcap__string(ps, &c->key, &c->key_len))
+                    return -1;
+                wasmcap__ws(ps);
+                if (ps->p >= ps->end || *ps->p != ':')
+                    return wasmcap__fail(ps, "':' expected");
+                ps->p++;
+            }
+            if (wasmcap__value(ps, c, depth + 1))
+                return -1;
+            *tail = c;
+            tail = &c->next;
+            v->len++;
+            wasmcap__ws(ps);
+            if (ps->p < ps->end && *ps->p == ',') {
+                ps->p++;
+                continue;
+            }
+            if (ps->p < ps->end && *ps->p == close) {
+                ps->p++;
+                return 0;
+            }
+            return wasmcap__fail(ps, object ? "',' or '}' expected" : "',' or ']' expected");
+        }
+    }
+    case '"':
+        v->type = WASMCAP_JSON_STRING;
+        return wasmcap__string(ps, &v->string, &v->len);
+    case 't':
+        v->type = WASMCAP_JSON_BOOL;
+        v->boolean = 1;
+        return wasmcap__literal(ps, "true");
+    case 'f':
+        v->type = WASMCAP_JSON_BOOL;
+        return wasmcap__literal(ps, "false");
+    case 'n':
+        v->type = WASMCAP_JSON_NULL;
+        return wasmcap__literal(ps, "null");
+    default:
+        v->type = WASMCAP_JSON_NUMBER;
+        return wasmcap__number(ps, &v->number);
+    }
+}
+
+static void wasmcap__free_chunks(wasmcap__chunk *c)
+{
+    while (c) {
+        wasmcap__chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+wasmcap_json *wasmcap_json_parse(const char *text, size_t len, char *err, size_t err_size)
+{
+    wasmcap__parser ps;
+    memset(&ps, 0, sizeof ps);
+    if (err && err_size)
+        err[0] = 0;
+    ps.start = ps.p = (const unsigned char *)(text ? text : "");
+    ps.end = ps.p + (text ? len : 0);
+    ps.err = err;
+    ps.err_size = err_size;
+    ps.next_chunk = 256 + 2 * (len < (1u << 20) ? len : (1u << 20));
+    wasmcap_json *root = (wasmcap_json *)wasmcap__palloc(&ps, sizeof *root);
+    if (!root) {
+        wasmcap__fail(&ps, "out of memory");
+        return NULL;
+    }
+    memset(root, 0, sizeof *root);
+    if (wasmcap__value(&ps, root, 0) == 0) {
+        wasmcap__ws(&ps);
+        if (ps.p != ps.end)
+            wasmcap__fail(&ps, "trailing characters");
+    }
+    if (ps.failed) {
+        wasmcap__free_chunks(ps.chunks);
+        return NULL;
+    }
+    root->arena_ = ps.chunks;
+    return root;
+}
+
+void wasmcap_json_free(wasmcap_json *root)
+{
+    if (root)
+        wasmcap__free_chunks((wasmcap__chunk *)root->arena_);
+}
+
+const wasmcap_json *wasmcap_json_get(const wasmcap_json *object, const char *key)
+{
+    if (!object || object->type != WASMCAP_JSON_OBJECT || !key)
+        return NULL;
+    size_t n = strlen(key);
+    for (const wasmcap_json *c = object->child; c; c = c->next)
+        if (c->key_len == n && memcmp(c->key, key, n) == 0)
+            return c;
+    return NULL;
+}
+
+const wasmcap_json *wasmcap_json_at(const wasmcap_json *array, size_t index)
+{
+    if (!array || array->type != WASMCAP_JSON_ARRAY)
+        return NULL;
+    const wasmcap_json *c = array->child;
+    while (c && index--)
+        c = c->next;
+    return c;
+}
+
+const char *wasmcap_json_string(const wasmcap_json *v, const char *dflt)
+{
+    return v && v->type == WASMCAP_JSON_STRING ? v->string : dflt;
+}
+
+double wasmcap_json_number(const wasmcap_json *v, double dflt)
+{
+    return v && v->type == WASMCAP_JSON_NUMBER ? v->number : dflt;
+}
+
+int wasmcap_json_bool(const wasmcap_json *v, int dflt)
+{
+    return v && v->type == WASMCAP_JSON_BOOL ? v->boolean : dflt;
+}
+
+int wasmcap_json_is_integer(const wasmcap_json *v)
+{
+    return v && v->type == WASMCAP_JSON_NUMBER && v->number == floor(v->number) &&
+           fabs(v->number) <= 9007199254740992.0;
+}
+
+/* ---- JSON writer ------------------------------------------------------- */
+
+size_t wasmcap_format_number(double v, char out[32])
+{
+    if (isnan(v))
+        return (size_t)snprintf(out, 32, "NaN");
+    if (isinf(v))
+        return (size_t)snprintf(out, 32, v < 0 ? "-Infinity" : "Infinity");
+    if (v == 0)
+        return (size_t)snprintf(out, 32, "0");
+    /* Integers (the common case) need no search for the shortest digits. */
+    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
+        unsigned long long u = v < 0 ? (unsigned long long)-(long long)v : (unsigned long long)v;
+        char rev[24];
+        size_t n = 0, len = 0;
+        do
+            rev[n++] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0)
+            out[len++] = '-';
+        while (n)
+            out[len++] = rev[--n];
+        out[len] = 0;
+        return len;
+    }
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    /* tmp is [-]d[.ddd]e(+|-)xx: collect the digits and the exponent */
+    char digits[24];
+    int k = 0, neg = 0;
+    const char *s = tmp;
+    if (*s == '-') {
+        neg = 1;
+        s++;
+    }
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9' && k < 20)
+            digits[k++] = *s;
+    int exp10 = *s == 'e' ? atoi(s + 1) : 0;
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    int n = exp10 + 1; /* v = 0.digits * 10^n */
+    char *o = out;
+    if (neg)
+        *o++ = '-';
+    if (k <= n && n <= 21) {
+        memcpy(o, digits, (size_t)k);
+        o += k;
+        for (int i = k; i < n; i++)
+            *o++ = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(o, digits, (size_t)n);
+        o += n;
+        *o++ = '.';
+        memcpy(o, digits + n, (size_t)(k - n));
+        o += k - n;
+    } else if (-6 < n && n <= 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -n; i++)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)k);
+        o += k;
+    } else {
+        *o++ = digits[0];
+        if (k > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)(k - 1));
+            o += k - 1;
+        }
+        o += snprintf(o, 8, "e%c%d", n - 1 < 0 ? '-' : '+', n - 1 < 0 ? 1 - n : n - 1);
+    }
+    *o = 0;
+    return (size_t)(o - out);
+}
+
+/* Before a value or a key: the comma, and checks of what is due. */
+static int wasmcap__jw_pre(wasmcap_jw *w, int is_key)
+{
+    if (w->buf.failed)
+        return -1;
+    if (w->depth == 0) {
+        if (is_key || w->buf.len) { /* one top-level value only */
+            w->buf.failed = 1;
+            return -1;
+        }
+        return 0;
+    }
+    uint64_t bit = 1ull << (w->depth - 1);
+    int in_object = (w->is_object & bit) != 0;
+    if (in_object && !is_key && !w->after_key) {
+        w->buf.failed = 1;
+        return -1;
+    }
+    if ((!in_object && is_key) || (is_key && w->after_key)) {
+        w->buf.failed = 1;
+        return -1;
+    }
+    if (w->after_key) {
+        w->after_key = 0;
+        return 0;
+    }
+    if (w->has_items & bit)
+        wasmcap_buf_append(&w->buf, ",", 1);
+    w->has_items |= bit;
+    return 0;
+}
+
+static void wasmcap__jw_begin(wasmcap_jw *w, int object)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    if (w->depth >= 64) {
+        w->buf.failed = 1;
+        return;
+    }
+    wasmcap_buf_append(&w->buf, object ? "{" : "[", 1);
+    uint64_t bit = 1ull << w->depth;
+    w->has_items &= ~bit;
+    if (object)
+        w->is_object |= bit;
+    else
+        w->is_object &= ~bit;
+    w->depth++;
+}
+
+static void wasmcap__jw_end(wasmcap_jw *w, int object)
+{
+    if (w->buf.failed)
+        return;
+    if (w->depth == 0 || w->after_key || ((w->is_object >> (w->depth - 1)) & 1) != (uint64_t)object) {
+        w->buf.failed = 1;
+        return;
+    }
+    w->depth--;
+    wasmcap_buf_append(&w->buf, object ? "}" : "]", 1);
+}
+
+void wasmcap_jw_begin_object(wasmcap_jw *w) { wasmcap__jw_begin(w, 1); }
+void wasmcap_jw_end_object(wasmcap_jw *w) { wasmcap__jw_end(w, 1); }
+void wasmcap_jw_begin_array(wasmcap_jw *w) { wasmcap__jw_begin(w, 0); }
+void wasmcap_jw_end_array(wasmcap_jw *w) { wasmcap__jw_end(w, 0); }
+
+/* A quoted, escaped string; invalid UTF-8 becomes U+FFFD. */
+static void wasmcap__jw_quote(wasmcap_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    wasmcap_buf_append(b, "\"", 1);
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
+            p++;
+        if (p > run)
+            wasmcap_buf_append(b, run, (size_t)(p - run));
+        if (p >= end)
+            break;
+        unsigned c = *p;
+        if (c >= 0x80) {
+            size_t k = wasmcap__utf8_len(p, end);
+            if (k) {
+                wasmcap_buf_append(b, p, k);
+                p += k;
+            } else {
+                wasmcap_buf_append(b, "\xEF\xBF\xBD", 3);
+                p++;
+            }
+            continue;
+        }
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        wasmcap_buf_append(b, esc, n);
+        p++;
+    }
+    wasmcap_buf_append(b, "\"", 1);
+}
+
+void wasmcap_jw_key(wasmcap_jw *w, const char *key)
+{
+    if (!key) {
+        w->buf.failed = 1;
+        return;
+    }
+    if (wasmcap__jw_pre(w, 1))
+        return;
+    wasmcap__jw_quote(&w->buf, key, strlen(key));
+    wasmcap_buf_append(&w->buf, ":", 1);
+    w->after_key = 1;
+}
+
+void wasmcap_jw_stringn(wasmcap_jw *w, const char *s, size_t len)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    if (!s)
+        wasmcap_buf_append(&w->buf, "null", 4);
+    else
+        wasmcap__jw_quote(&w->buf, s, len);
+}
+
+void wasmcap_jw_string(wasmcap_jw *w, const char *s)
+{
+    wasmcap_jw_stringn(w, s, s ? strlen(s) : 0);
+}
+
+void wasmcap_jw_stringf(wasmcap_jw *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = wasmcap__vformat(fmt, ap);
+    va_end(ap);
+    if (!s) {
+        w->buf.failed = 1;
+        return;
+    }
+    wasmcap_jw_string(w, s);
+    free(s);
+}
+
+void wasmcap_jw_number(wasmcap_jw *w, double v)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    if (!isfinite(v)) {
+        wasmcap_buf_append(&w->buf, "null", 4);
+        return;
+    }
+    char tmp[32];
+    size_t n = wasmcap_format_number(v, tmp);
+    wasmcap_buf_append(&w->buf, tmp, n);
+}
+
+void wasmcap_jw_int(wasmcap_jw *w, long long v)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", v);
+    wasmcap_buf_append(&w->buf, tmp, (size_t)n);
+}
+
+void wasmcap_jw_bool(wasmcap_jw *w, int v)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    if (v)
+        wasmcap_buf_append(&w->buf, "true", 4);
+    else
+        wasmcap_buf_append(&w->buf, "false", 5);
+}
+
+void wasmcap_jw_null(wasmcap_jw *w)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    wasmcap_buf_append(&w->buf, "null", 4);
+}
+
+void wasmcap_jw_raw(wasmcap_jw *w, const char *json, size_t len)
+{
+    if (wasmcap__jw_pre(w, 0))
+        return;
+    wasmcap_buf_append(&w->buf, json, len);
+}
+
+void wasmcap_jw_value(wasmcap_jw *w, const wasmcap_json *v)
+{
+    if (!v) {
+        wasmcap_jw_null(w);
+        return;
+    }
+    switch (v->type) {
+    case WASMCAP_JSON_NULL: wasmcap_jw_null(w); break;
+    case WASMCAP_JSON_BOOL: wasmcap_jw_bool(w, v->boolean); break;
+    case WASMCAP_JSON_NUMBER: wasmcap_jw_number(w, v->number); break;
+    case WASMCAP_JSON_STRING: wasmcap_jw_stringn(w, v->string, v->len); break;
+    case WASMCAP_JSON_ARRAY:
+        wasmcap_jw_begin_array(w);
+        for (const wasmcap_json *c = v->child; c; c = c->next)
+            wasmcap_jw_value(w, c);
+        wasmcap_jw_end_array(w);
+        break;
+    case WASMCAP_JSON_OBJECT:
+        wasmcap_jw_begin_object(w);
+        for (const wasmcap_json *c = v->child; c; c = c->next) {
+            /* keys may hold NUL: write them by length */
+            if (wasmcap__jw_pre(w, 1))
+                return;
+            wasmcap__jw_quote(&w->buf, c->key, c->key_len);
+            wasmcap_buf_append(&w->buf, ":", 1);
+            w->after_key = 1;
+            wasmcap_jw_value(w, c);
+        }
+        wasmcap_jw_end_object(w);
+        break;
+    }
+}
+
+void wasmcap_jw_kv_string(wasmcap_jw *w, const char *key, const char *s)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_string(w, s);
+}
+
+void wasmcap_jw_kv_number(wasmcap_jw *w, const char *key, double v)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_number(w, v);
+}
+
+void wasmcap_jw_kv_int(wasmcap_jw *w, const char *key, long long v)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_int(w, v);
+}
+
+void wasmcap_jw_kv_bool(wasmcap_jw *w, const char *key, int v)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_bool(w, v);
+}
+
+void wasmcap_jw_message(wasmcap_jw *w, const char *role, const char *text)
+{
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "role", role);
+    wasmcap_jw_key(w, "content");
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "type", "text");
+    wasmcap_jw_kv_string(w, "text", text);
+    wasmcap_jw_end_object(w);
+    wasmcap_jw_end_object(w);
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static void wasmcap__result_init(wasmcap_result *r)
+{
+    memset(r, 0, sizeof *r);
+    wasmcap_jw_begin_array(&r->content);
+}
+
+static void wasmcap__text_block(wasmcap_result *r, const char *text)
+{
+    wasmcap_jw_begin_object(&r->content);
+    wasmcap_jw_kv_string(&r->content, "type", "text");
+    wasmcap_jw_kv_string(&r->content, "text", text);
+    wasmcap_jw_end_object(&r->content);
+}
+
+int wasmcap_text(wasmcap_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = wasmcap__vformat(fmt, ap);
+    va_end(ap);
+    if (!s) {
+        r->content.buf.failed = 1;
+        return WASMCAP_ENOMEM;
+    }
+    wasmcap__text_block(r, s);
+    free(s);
+    return 0;
+}
+
+int wasmcap_error(wasmcap_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = wasmcap__vformat(fmt, ap);
+    va_end(ap);
+    wasmcap_buf_free(&r->content.buf);
+    wasmcap_buf_free(&r->structured.buf);
+    wasmcap__result_init(r);
+    r->is_error = 1;
+    wasmcap__text_block(r, s ? s : "out of memory");
+    free(s);
+    return -1;
+}
+
+wasmcap_jw *wasmcap_structured(wasmcap_result *r)
+{
+    if (!r->has_structured) {
+        r->has_structured = 1;
+        wasmcap_jw_begin_object(&r->structured);
+    }
+    return &r->structured;
+}
+
+wasmcap_jw *wasmcap_content(wasmcap_result *r)
+{
+    return &r->content;
+}
+
+/* The final CallToolResult, or 0 (the host reports a failed call). */
+static uint64_t wasmcap__result_finish(wasmcap_result *r)
+{
+    wasmcap_jw_end_array(&r->content);
+    if (r->has_structured)
+        wasmcap_jw_end_object(&r->structured);
+    if (r->content.buf.failed || (r->has_structured && r->structured.buf.failed)) {
+        /* a misused writer or no memory: say so rather than send bad JSON */
+        wasmcap_error(r, "the plugin could not build its result "
+                         "(out of memory, or a misused JSON writer)");
+        wasmcap_jw_end_array(&r->content);
+        if (r->content.buf.failed)
+            return 0;
+    }
+    wasmcap_buf out = {0};
+    wasmcap_buf_puts(&out, "{\"content\":");
+    wasmcap_buf_append(&out, r->content.buf.data, r->content.buf.len);
+    if (r->has_structured && !r->is_error) {
+        wasmcap_buf_puts(&out, ",\"structuredContent\":");
+        wasmcap_buf_append(&out, r->structured.buf.data, r->structured.buf.len);
+    }
+    if (r->is_error)
+        wasmcap_buf_puts(&out, ",\"isError\":true");
+    wasmcap_buf_append(&out, "}", 1);
+    wasmcap_buf_free(&r->content.buf);
+    wasmcap_buf_free(&r->structured.buf);
+    if (out.failed) {
+        wasmcap_buf_free(&out);
+        return 0;
+    }
+    return wasmcap__pack(out.data, out.len);
+}
+
+int wasmcap_reply_error(wasmcap_reply *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = wasmcap__vformat(fmt, ap);
+    va_end(ap);
+    free(r->error);
+    r->error = s ? s : strdup("out of memory");
+    return -1;
+}
+
+void wasmcap_resource_text(wasmcap_reply *r, const char *uri, const char *mime_type,
+                           const char *text)
+{
+    wasmcap_jw_key(&r->w, "contents");
+    wasmcap_jw_begin_array(&r->w);
+    wasmcap_jw_begin_object(&r->w);
+    wasmcap_jw_kv_string(&r->w, "uri", uri);
+    if (mime_type)
+        wasmcap_jw_kv_string(&r->w, "mimeType", mime_type);
+    wasmcap_jw_kv_string(&r->w, "text", text);
+    wasmcap_jw_end_object(&r->w);
+    wasmcap_jw_end_array(&r->w);
+}
+
+static void wasmcap__reply_init(wasmcap_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    wasmcap_jw_begin_object(&r->w);
+}
+
+static uint64_t wasmcap__reply_finish(wasmcap_reply *r, int rc)
+{
+    if (rc == 0 && !r->error) {
+        wasmcap_jw_end_object(&r->w);
+        if (!r->w.buf.failed)
+            return wasmcap__pack(r->w.buf.data, r->w.buf.len);
+        rc = wasmcap_reply_error(r, "the plugin built an invalid reply (JSON writer misuse "
+                                    "or out of memory)");
+    }
+    wasmcap_buf_free(&r->w.buf);
+    wasmcap_jw w = {0};
+    wasmcap_jw_begin_object(&w);
+    wasmcap_jw_kv_string(&w, "error", r->error ? r->error : "the plugin failed");
+    wasmcap_jw_end_object(&w);
+    free(r->error);
+    r->error = NULL;
+    if (w.buf.failed) {
+        wasmcap_buf_free(&w.buf);
+        return 0;
+    }
+    return wasmcap__pack(w.buf.data, w.buf.len);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static int wasmcap__name_is(const char *want, const char *name, size_t name_len)
+{
+    return strlen(want) == name_len && memcmp(want, name, name_len) == 0;
+}
+
+/* Parses an arguments object; empty input is {}. */
+static wasmcap_json *wasmcap__parse_args(const char *text, size_t len, char *err, size_t err_size)
+{
+    static const char empty[] = "{}";
+    if (!text || len == 0) {
+        text = empty;
+        len = 2;
+    }
+    wasmcap_json *v = wasmcap_json_parse(text, len, err, err_size);
+    if (v && v->type == WASMCAP_JSON_NULL) {
+        wasmcap_json_free(v);
+        v = wasmcap_json_parse(empty, 2, err, err_size);
+    }
+    if (v && v->type != WASMCAP_JSON_OBJECT) {
+        snprintf(err, err_size, "arguments must be a JSON object");
+        wasmcap_json_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+uint64_t wasmcap__call_tool(const wasmcap_tool *tools, size_t ntools, const char *name,
+                            size_t name_len, const char *args, size_t args_len)
+{
+    wasmcap_result r;
+    wasmcap__result_init(&r);
+    const wasmcap_tool *tool = NULL;
+    for (size_t i = 0; i < ntools; i++)
+        if (tools[i].name && wasmcap__name_is(tools[i].name, name, name_len))
+            tool = &tools[i];
+    if (!tool) {
+        wasmcap_error(&r, "unknown tool '%.*s'", (int)(name_len > 200 ? 200 : name_len), name);
+        return wasmcap__result_finish(&r);
+    }
+    char err[128];
+    wasmcap_json *a = wasmcap__parse_args(args, args_len, err, sizeof err);
+    if (!a) {
+        wasmcap_error(&r, "invalid arguments: %s", err);
+        return wasmcap__result_finish(&r);
+    }
+    int rc = tool->fn(a, &r);
+    if (rc != 0 && !r.is_error)
+        wasmcap_error(&r, "tool '%s' failed (%d)", tool->name, rc);
+    wasmcap_json_free(a);
+    return wasmcap__result_finish(&r);
+}
+
+uint64_t wasmcap__get_prompt(const wasmcap_prompt *prompts, size_t nprompts, const char *name,
+                             size_t name_len, const char *args, size_t args_len)
+{
+    wasmcap_reply r;
+    wasmcap__reply_init(&r);
+    const wasmcap_prompt *prompt = NULL;
+    for (size_t i = 0; i < nprompts; i++)
+        if (prompts[i].name && wasmcap__name_is(prompts[i].name, name, name_len))
+            prompt = &prompts[i];
+    if (!prompt)
+        return wasmcap__reply_finish(
+            &r, wasmcap_reply_error(&r, "unknown prompt '%.*s'",
+                                    (int)(name_len > 200 ? 200 : name_len), name));
+    char err[128];
+    wasmcap_json *a = wasmcap__parse_args(args, args_len, err, sizeof err);
+    if (!a)
+        return wasmcap__reply_finish(&r, wasmcap_reply_error(&r, "invalid arguments: %s", err));
+    int rc = prompt->fn(a, &r);
+    wasmcap_json_free(a);
+    return wasmcap__reply_finish(&r, rc);
+}
+
+uint64_t wasmcap__read_resource(wasmcap_read_resource_fn fn, const char *uri, size_t uri_len)
+{
+    wasmcap_reply r;
+    wasmcap__reply_init(&r);
+    char *u = (char *)malloc(uri_len + 1);
+    if (!u)
+        return wasmcap__reply_finish(&r, wasmcap_reply_error(&r, "out of memory"));
+    if (uri_len)
+        memcpy(u, uri, uri_len);
+    u[uri_len] = 0;
+    int rc = strlen(u) != uri_len ? wasmcap_reply_error(&r, "invalid uri") : fn(u, &r);
+    free(u);
+    return wasmcap__reply_finish(&r, rc);
+}
+
+uint64_t wasmcap__list_resources(wasmcap_list_resources_fn fn)
+{
+    wasmcap_reply r;
+    wasmcap__reply_init(&r);
+    return wasmcap__reply_finish(&r, fn(&r));
+}
+
+uint64_t wasmcap__complete(wasmcap_complete_fn fn, const char *params, size_t params_len)
+{
+    wasmcap_reply r;
+    wasmcap__reply_init(&r);
+    char err[128];
+    wasmcap_json *p = wasmcap__parse_args(params, params_len, err, sizeof err);
+    if (!p)
+        return wasmcap__reply_finish(&r, wasmcap_reply_error(&r, "invalid params: %s", err));
+    int rc = fn(p, &r);
+    wasmcap_json_free(p);
+    return wasmcap__reply_finish(&r, rc);
+}
+
+/* ---- host function wrappers -------------------------------------------- */
+
+static char *wasmcap__last_error;
+
+const char *wasmcap_last_error(void)
+{
+    return wasmcap__last_error ? wasmcap__last_error : "";
+}
+
+static void wasmcap__set_error(const char *msg)
+{
+    free(wasmcap__last_error);
+    wasmcap__last_error = strdup(msg);
+}
+
+/* Turns a host return value into the SDK's: copies the response slot out. */
+static int wasmcap__take(int32_t rc, char **value, size_t *len)
+{
+    if (value)
+        *value = NULL;
+    if (len)
+        *len = 0;
+    if (rc < 0) {
+        /* the slot holds the message; messages are short */
+        char msg[512];
+        int32_t n = wasmcap__h_read_response(msg, sizeof msg - 1);
+        if (n < 0 || n > (int32_t)sizeof msg - 1)
+            n = 0;
+        msg[n] = 0;
+        wasmcap__set_error(n ? msg : "host call failed");
+        return rc;
+    }
+    if (!value)
+        return 0;
+    char *buf = (char *)malloc((size_t)rc + 1);
+    if (!buf) {
+        wasmcap__set_error("out of memory");
+        return WASMCAP_ENOMEM;
+    }
+    int32_t n = rc ? wasmcap__h_read_response(buf, (size_t)rc) : 0;
+    if (n < 0 || n > rc)
+        n = 0;
+    buf[n] = 0;
+    *value = buf;
+    if (len)
+        *len = (size_t)n;
+    return 0;
+}
+
+void wasmcap_log(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = wasmcap__vformat(fmt, ap);
+    va_end(ap);
+    if (s)
+        wasmcap__h_log(level, s, strlen(s));
+    free(s);
+}
+
+void wasmcap_progress(double progress, double total, const char *fmt, ...)
+{
+    char *s = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        s = wasmcap__vformat(fmt, ap);
+        va_end(ap);
+    }
+    wasmcap__h_progress(progress, total, s ? s : "", s ? strlen(s) : 0);
+    free(s);
+}
+
+int wasmcap_config_get(const char *key, char **value, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_config_get(key, strlen(key)), value, len);
+}
+
+int wasmcap_kv_get(const char *key, char **value, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_kv_get(key, strlen(key)), value, len);
+}
+
+int wasmcap_kv_put(const char *key, const char *value, size_t value_len)
+{
+    return wasmcap__take(wasmcap__h_kv_put(key, strlen(key), value, value_len), NULL, NULL);
+}
+
+int wasmcap_kv_delete(const char *key)
+{
+    return wasmcap__take(wasmcap__h_kv_delete(key, strlen(key)), NULL, NULL);
+}
+
+int wasmcap_kv_list(const char *prefix, char **json, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_kv_list(prefix, strlen(prefix)), json, len);
+}
+
+int wasmcap_http_fetch(const char *request, char **response, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_http_fetch(request, strlen(request)), response, len);
+}
+
+int wasmcap_sample(const char *request, char **response, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_sample(request, strlen(request)), response, len);
+}
+
+int wasmcap_elicit(const char *request, char **response, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_elicit(request, strlen(request)), response, len);
+}
+
+#endif /* WASMCAP_IMPLEMENTATION_DONE */
+#endif /* WASMCAP_IMPLEMENTATION */
