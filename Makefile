@@ -26,12 +26,15 @@ build: deps $(BUILD)/Makefile
 build-asan: deps $(ASAN_BUILD)/Makefile
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The engine's example programs and the example plugins (plugins/).
 examples: deps
 	$(MAKE) -C examples
+	$(MAKE) -C plugins
 
-# Builds the example WASI program and runs it through the engine.
+# Serves the example plugins of wasmcap.json over stdio (an MCP client
+# starts this; see README.md, "Use it from an MCP client").
 run: build examples
-	$(BUILD)/wasmcap exec examples/hello/hello.wasm -- world
+	$(BUILD)/wasmcap serve --config wasmcap.json
 
 # The spec suite runs first in the normal build: it fills the optimized-tier
 # cache that the sanitizer run then reuses.

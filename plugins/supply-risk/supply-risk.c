@@ -1,0 +1,154 @@
+/* supply-risk.c -- the supply-risk plugin: a decision-ready answer to "will
+ * this SKU run out?" from two numbers kept in the host's kv store.
+ *
+ * The rule, documented in the manifest so a client sees it too:
+ *   days of cover  = stock / daily demand
+ *   P(stock-out)   = 1 / (1 + e^(0.5 * (days of cover - buffer_days)))
+ *                    (a logistic curve: 50% when the cover equals the buffer,
+ *                    about 8% with 5 days to spare, about 92% 5 days short)
+ *   action         = none < 5% <= monitor < 25% <= reorder < 60% <= expedite
+ * Daily demand comes from the call, else the stored "demand:<sku>", else 10.
+ * Stock is stored as "stock:<sku>" (a decimal number) by set_stock.
+ */
+#define WASMCAP_IMPLEMENTATION
+#include "wasmcap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+WASMCAP_MANIFEST_FILE("manifest.json");
+
+#define DEFAULT_DAILY_DEMAND 10.0
+#define STEEPNESS 0.5
+
+/* ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$, also checked here: a SKU becomes part of
+ * a kv key. */
+static int valid_sku(const char *sku)
+{
+    size_t n = strlen(sku);
+    if (n < 1 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = sku[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '_' && c != '-')))
+            return 0;
+    }
+    return 1;
+}
+
+/* Reads the number stored under "<kind>:<sku>".  Returns 0, or the host's
+ * error (WASMCAP_ENOTFOUND when absent, WASMCAP_EINVAL when not a number). */
+static int load_number(const char *kind, const char *sku, double *out)
+{
+    char key[96], *text;
+    snprintf(key, sizeof key, "%s:%s", kind, sku);
+    int rc = wasmcap_kv_get(key, &text, NULL);
+    if (rc)
+        return rc;
+    char *end;
+    double v = strtod(text, &end);
+    rc = end == text || *end || !isfinite(v) || v < 0 ? WASMCAP_EINVAL : 0;
+    if (rc)
+        wasmcap_log(WASMCAP_WARNING, "kv %s holds '%.40s', not a number", key, text);
+    free(text);
+    *out = v;
+    return rc;
+}
+
+static int store_number(const char *kind, const char *sku, double v)
+{
+    char key[96], text[32];
+    snprintf(key, sizeof key, "%s:%s", kind, sku);
+    size_t n = wasmcap_format_number(v, text);
+    return wasmcap_kv_put(key, text, n);
+}
+
+static const char *action_for(double p)
+{
+    if (p < 0.05)
+        return "none";
+    if (p < 0.25)
+        return "monitor";
+    if (p < 0.60)
+        return "reorder";
+    return "expedite";
+}
+
+static int assess(const wasmcap_json *args, wasmcap_result *out)
+{
+    const char *sku = wasmcap_json_string(wasmcap_json_get(args, "sku"), "");
+    const wasmcap_json *buffer = wasmcap_json_get(args, "buffer_days");
+    const wasmcap_json *demand_arg = wasmcap_json_get(args, "daily_demand");
+    if (!valid_sku(sku))
+        return wasmcap_error(out, "invalid sku '%s'", sku);
+    if (!wasmcap_json_is_integer(buffer) || buffer->number < 0)
+        return wasmcap_error(out, "buffer_days must be an integer >= 0");
+    double demand = wasmcap_json_number(demand_arg, 0);
+    if (demand_arg && !(demand > 0))
+        return wasmcap_error(out, "daily_demand must be a number > 0");
+
+    double stock;
+    int rc = load_number("stock", sku, &stock);
+    if (rc == WASMCAP_ENOTFOUND)
+        return wasmcap_error(out, "unknown SKU '%s': record its stock with the set_stock tool first",
+                             sku);
+    if (rc)
+        return wasmcap_error(out, "could not read the stock of '%s': %s", sku,
+                             rc == WASMCAP_EINVAL ? "the stored value is not a number"
+                                                  : wasmcap_last_error());
+    if (!demand_arg) {
+        rc = load_number("demand", sku, &demand);
+        if (rc || !(demand > 0))
+            demand = DEFAULT_DAILY_DEMAND;
+    }
+
+    double cover = stock / demand;
+    double p = 1.0 / (1.0 + exp(STEEPNESS * (cover - buffer->number)));
+    p = round(p * 10000) / 10000; /* four decimals are plenty for a decision */
+    const char *action = action_for(p);
+
+    char days[32];
+    snprintf(days, sizeof days, "%.1f", cover);
+    size_t n = strlen(days);
+    if (n > 2 && strcmp(days + n - 2, ".0") == 0)
+        days[n - 2] = 0;
+    wasmcap_text(out, "%s: %s days of cover, stockout risk %.0f%% -> %s", sku, days, p * 100,
+                 action);
+    wasmcap_jw *s = wasmcap_structured(out);
+    wasmcap_jw_kv_string(s, "sku", sku);
+    wasmcap_jw_kv_number(s, "current_stock", stock);
+    wasmcap_jw_kv_number(s, "stockout_probability", p);
+    wasmcap_jw_kv_string(s, "recommended_action", action);
+    return 0;
+}
+
+static int set_stock(const wasmcap_json *args, wasmcap_result *out)
+{
+    const char *sku = wasmcap_json_string(wasmcap_json_get(args, "sku"), "");
+    const wasmcap_json *quantity = wasmcap_json_get(args, "quantity");
+    const wasmcap_json *demand = wasmcap_json_get(args, "daily_demand");
+    if (!valid_sku(sku))
+        return wasmcap_error(out, "invalid sku '%s'", sku);
+    if (!wasmcap_json_is_integer(quantity) || quantity->number < 0)
+        return wasmcap_error(out, "quantity must be an integer >= 0");
+    if (demand && !(wasmcap_json_number(demand, 0) > 0))
+        return wasmcap_error(out, "daily_demand must be a number > 0");
+    if (store_number("stock", sku, quantity->number) ||
+        (demand && store_number("demand", sku, demand->number)))
+        return wasmcap_error(out, "could not store '%s': %s", sku, wasmcap_last_error());
+    wasmcap_log(WASMCAP_INFO, "stock of %s set to %.0f", sku, quantity->number);
+    if (demand)
+        wasmcap_text(out, "%s: stock %.0f, daily demand %g", sku, quantity->number, demand->number);
+    else
+        wasmcap_text(out, "%s: stock %.0f", sku, quantity->number);
+    wasmcap_jw *s = wasmcap_structured(out);
+    wasmcap_jw_kv_string(s, "sku", sku);
+    wasmcap_jw_kv_int(s, "quantity", (long long)quantity->number);
+    if (demand)
+        wasmcap_jw_kv_number(s, "daily_demand", demand->number);
+    return 0;
+}
+
+WASMCAP_TOOLS({"assess", assess}, {"set_stock", set_stock});

@@ -1,0 +1,258 @@
+/* test_plugins.c -- the example plugins (plugins/, built by `make examples`)
+ * through `wasmcap call` with the repository's wasmcap.json.
+ *
+ * Every tool of every example plugin, with good and bad input: the
+ * calculator's JavaScript-style numbers and its division-by-zero error, the
+ * expression parser's limits, notes' add/get/list/delete round trip in the
+ * kv store, supply-risk's rule and its error naming set_stock, and the
+ * command-ABI hello.  The kv store is a fresh temporary directory, so the
+ * test starts from nothing and leaves nothing behind.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fs.h"
+#include "util/process.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+            printf(__VA_ARGS__);                                              \
+            putchar('\n');                                                    \
+        }                                                                     \
+    } while (0)
+
+static char output[65536];
+
+/* Calls a tool; returns the CallToolResult (NULL when the output is not
+ * JSON) and the exit status in *status. */
+static json_t *call(const char *tool, const char *args, int *status)
+{
+    char *argv[] = {WC_BINARY_DIR "/wasmcap", "call", "--config", WC_SOURCE_DIR "/wasmcap.json",
+                    (char *)tool, (char *)args, NULL};
+    *status = wc_run_process(argv, output, sizeof output, NULL);
+    /* stderr is mixed in; the result is the line that starts with '{"' */
+    const char *line = output;
+    while (line && strncmp(line, "{\"content\"", 10) != 0 && strncmp(line, "{\"structured", 12) != 0) {
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    if (!line)
+        return NULL;
+    json_error_t jerr;
+    return json_loads(line, JSON_DISABLE_EOF_CHECK, &jerr);
+}
+
+static const char *text_of(json_t *r)
+{
+    const char *t = json_string_value(
+        json_object_get(json_array_get(json_object_get(r, "content"), 0), "text"));
+    return t ? t : "";
+}
+
+static json_t *structured(json_t *r, const char *key)
+{
+    return json_object_get(json_object_get(r, "structuredContent"), key);
+}
+
+/* A successful call whose first text block is `text`. */
+static json_t *expect_text(const char *tool, const char *args, const char *text)
+{
+    int status;
+    json_t *r = call(tool, args, &status);
+    CHECK(r && status == 0 && !json_is_true(json_object_get(r, "isError")) &&
+              strcmp(text_of(r), text) == 0,
+          "%s %s: want \"%s\", got (%d): %s", tool, args, text, status, output);
+    return r;
+}
+
+/* A tool error (isError, exit status 1) whose text contains `part`. */
+static void expect_error(const char *tool, const char *args, const char *part)
+{
+    int status;
+    json_t *r = call(tool, args, &status);
+    CHECK(r && status == 1 && json_is_true(json_object_get(r, "isError")) &&
+              strstr(text_of(r), part),
+          "%s %s: want an error with \"%s\", got (%d): %s", tool, args, part, status, output);
+    json_decref(r);
+}
+
+static void test_calculator(void)
+{
+    static const struct {
+        const char *args, *text;
+        double result;
+    } cases[] = {
+        {"{\"a\": 2, \"b\": 3, \"op\": \"+\"}", "5", 5},
+        {"{\"a\": 0.1, \"b\": 0.2, \"op\": \"+\"}", "0.30000000000000004", 0.30000000000000004},
+        {"{\"a\": 5, \"b\": 8, \"op\": \"-\"}", "-3", -3},
+        {"{\"a\": 7, \"b\": 6, \"op\": \"*\"}", "42", 42},
+        {"{\"a\": 1, \"b\": 3, \"op\": \"/\"}", "0.3333333333333333", 1.0 / 3},
+        {"{\"a\": 1e21, \"b\": 0, \"op\": \"+\"}", "1e+21", 1e21},
+        {"{\"a\": 1, \"b\": 1e7, \"op\": \"/\"}", "1e-7", 1e-7},
+        {"{\"a\": -0.0, \"b\": 0, \"op\": \"*\"}", "0", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *r = expect_text("calculator-calculate", cases[i].args, cases[i].text);
+        CHECK(json_number_value(structured(r, "result")) == cases[i].result,
+              "structured result of %s: %s", cases[i].args, output);
+        json_decref(r);
+    }
+    expect_error("calculator-calculate", "{\"a\": 1, \"b\": 0, \"op\": \"/\"}", "division by zero");
+    expect_error("calculator-calculate", "{\"a\": 1e308, \"b\": 10, \"op\": \"*\"}", "not a finite");
+    /* the schema keeps out what the plugin never sees */
+    expect_error("calculator-calculate", "{\"a\": 1, \"b\": 2, \"op\": \"^\"}", "op");
+    expect_error("calculator-calculate", "{\"a\": \"1\", \"b\": 2, \"op\": \"+\"}", "a");
+
+    json_t *r = expect_text("calculator-evaluate", "{\"expression\": \"(2 + 3) * 4 ^ 2 - -1\"}", "81");
+    CHECK(json_number_value(structured(r, "result")) == 81, "evaluate structured");
+    json_decref(r);
+    json_decref(expect_text("calculator-evaluate", "{\"expression\": \"2 ^ 3 ^ 2\"}", "512"));
+    json_decref(expect_text("calculator-evaluate", "{\"expression\": \" 10 % 4 + 1.5e3 / 3\"}", "502"));
+    expect_error("calculator-evaluate", "{\"expression\": \"1 / (3 - 3)\"}", "division by zero");
+    expect_error("calculator-evaluate", "{\"expression\": \"(1 + 2\"}", "')' expected");
+    expect_error("calculator-evaluate", "{\"expression\": \"1 + 2)\"}", "unbalanced ')'");
+    expect_error("calculator-evaluate", "{\"expression\": \"1 + x\"}", "number or '(' expected");
+    expect_error("calculator-evaluate", "{\"expression\": \"0x10\"}", "malformed number");
+    expect_error("calculator-evaluate", "{\"expression\": \"inf\"}", "number or '(' expected");
+    /* deep nesting is refused, not a stack overflow */
+    char deep[1200];
+    int n = snprintf(deep, sizeof deep, "{\"expression\": \"");
+    for (int i = 0; i < 500; i++)
+        deep[n++] = '(';
+    snprintf(deep + n, sizeof deep - (size_t)n, "1\"}");
+    expect_error("calculator-evaluate", deep, "nested too deeply");
+    n = snprintf(deep, sizeof deep, "{\"expression\": \"");
+    for (int i = 0; i < 500; i++)
+        deep[n++] = '-';
+    snprintf(deep + n, sizeof deep - (size_t)n, "1\"}");
+    expect_error("calculator-evaluate", deep, "nested too deeply");
+}
+
+static void test_notes(void)
+{
+    json_t *r = expect_text("notes-list", "{}", "no notes yet; add one with the add tool");
+    CHECK(json_array_size(structured(r, "ids")) == 0, "empty list: %s", output);
+    json_decref(r);
+    r = expect_text("notes-add", "{\"id\": \"shopping\", \"text\": \"milk \\\"2%\\\"\\n\\u00e9\"}",
+                    "Added note 'shopping' (12 bytes)");
+    CHECK(json_is_false(structured(r, "replaced")), "replaced: %s", output);
+    json_decref(r);
+    r = expect_text("notes-add", "{\"id\": \"shopping\", \"text\": \"milk \\\"2%\\\"\\n\\u00e9!\"}",
+                    "Replaced note 'shopping' (13 bytes)");
+    CHECK(json_is_true(structured(r, "replaced")), "replaced: %s", output);
+    json_decref(r);
+    json_decref(expect_text("notes-add", "{\"id\": \"ideas-2\", \"text\": \"\"}",
+                            "Added note 'ideas-2' (0 bytes)"));
+    r = expect_text("notes-get", "{\"id\": \"shopping\"}", "milk \"2%\"\n\xc3\xa9!");
+    CHECK(strcmp(json_string_value(structured(r, "text")) ?: "", "milk \"2%\"\n\xc3\xa9!") == 0,
+          "get structured: %s", output);
+    json_decref(r);
+    r = expect_text("notes-list", "{}", "ideas-2\nshopping");
+    CHECK(json_array_size(structured(r, "ids")) == 2, "list: %s", output);
+    json_decref(r);
+    json_decref(expect_text("notes-delete", "{\"id\": \"ideas-2\"}", "Deleted note 'ideas-2'"));
+    r = expect_text("notes-delete", "{\"id\": \"ideas-2\"}", "There was no note 'ideas-2'");
+    CHECK(json_is_false(structured(r, "deleted")), "delete twice: %s", output);
+    json_decref(r);
+    expect_error("notes-get", "{\"id\": \"ideas-2\"}", "no note 'ideas-2'");
+    expect_error("notes-add", "{\"id\": \"Bad Id\", \"text\": \"x\"}", "pattern");
+    expect_error("notes-get", "{}", "id");
+}
+
+static void test_supply_risk(void)
+{
+    expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 7}", "set_stock");
+    json_decref(expect_text("supply-risk-set_stock", "{\"sku\": \"SKU-1\", \"quantity\": 120}",
+                            "SKU-1: stock 120"));
+    /* 120 / 10 per day = 12 days; 1 / (1 + e^(0.5 * 5)) = 7.6% */
+    json_t *r = expect_text("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 7}",
+                            "SKU-1: 12 days of cover, stockout risk 8% -> monitor");
+    CHECK(json_object_size(json_object_get(r, "structuredContent")) == 4, "four fields: %s", output);
+    CHECK(strcmp(json_string_value(structured(r, "sku")) ?: "", "SKU-1") == 0, "sku");
+    CHECK(json_number_value(structured(r, "current_stock")) == 120, "current_stock");
+    CHECK(json_number_value(structured(r, "stockout_probability")) == 0.0759, "probability: %s",
+          output);
+    CHECK(strcmp(json_string_value(structured(r, "recommended_action")) ?: "", "monitor") == 0,
+          "action");
+    json_decref(r);
+    json_decref(expect_text("supply-risk-assess",
+                            "{\"sku\": \"SKU-1\", \"buffer_days\": 7, \"daily_demand\": 40}",
+                            "SKU-1: 3 days of cover, stockout risk 88% -> expedite"));
+    json_decref(expect_text("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 0}",
+                            "SKU-1: 12 days of cover, stockout risk 0% -> none"));
+    /* a stored demand replaces the default */
+    json_decref(expect_text("supply-risk-set_stock",
+                            "{\"sku\": \"SKU-2\", \"quantity\": 5, \"daily_demand\": 2.5}",
+                            "SKU-2: stock 5, daily demand 2.5"));
+    json_decref(expect_text("supply-risk-assess", "{\"sku\": \"SKU-2\", \"buffer_days\": 0}",
+                            "SKU-2: 2 days of cover, stockout risk 27% -> reorder"));
+    expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": -1}", "buffer_days");
+    expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 1.5}", "buffer_days");
+    expect_error("supply-risk-assess", "{\"sku\": \"SKU 1\", \"buffer_days\": 1}", "sku");
+    expect_error("supply-risk-assess",
+                 "{\"sku\": \"SKU-1\", \"buffer_days\": 1, \"daily_demand\": 0}", "daily_demand");
+    expect_error("supply-risk-set_stock", "{\"sku\": \"SKU-1\", \"quantity\": -5}", "quantity");
+}
+
+static void test_hello(void)
+{
+    json_decref(expect_text("hello-greet", "{\"name\": \"world\"}", "Hello, world!"));
+    json_decref(expect_text("hello-greet", "{\"name\": \"a \\\"b\\\"\"}", "Hello, a \"b\"!"));
+    expect_error("hello-greet", "{}", "name");
+}
+
+int main(void)
+{
+    static const char *const modules[] = {"calculator/calculator", "notes/notes",
+                                          "supply-risk/supply-risk", "hello/hello"};
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, WC_SOURCE_DIR "/plugins/%s.wasm", modules[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            printf("FAIL: %s is missing; build the plugins with `make examples`\n", path);
+            return 1;
+        }
+        fclose(f);
+    }
+    char tmp[512];
+    if (wc_make_temp_dir(tmp, sizeof tmp, "wasmcap-plugins")) {
+        printf("FAIL: cannot create a temporary directory\n");
+        return 1;
+    }
+    /* a fresh kv store (the code cache stays shared: it is keyed by content) */
+    setenv("XDG_DATA_HOME", tmp, 1);
+    unsetenv("WASMCAP_CONFIG");
+
+    /* fill the optimized-code cache first, as a deployment would: a call
+     * that ends while the background build runs abandons it */
+    char *compile_argv[] = {WC_BINARY_DIR "/wasmcap", "compile",
+                            WC_SOURCE_DIR "/plugins/calculator/calculator.wasm",
+                            WC_SOURCE_DIR "/plugins/notes/notes.wasm",
+                            WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm",
+                            WC_SOURCE_DIR "/plugins/hello/hello.wasm", NULL};
+    int rc = wc_run_process(compile_argv, output, sizeof output, NULL);
+    CHECK(rc == 0, "wasmcap compile failed (%d): %s", rc, output);
+
+    test_calculator();
+    test_notes();
+    test_supply_risk();
+    test_hello();
+
+    char *rm_argv[] = {"rm", "-rf", tmp, NULL};
+    CHECK(wc_run_process(rm_argv, output, sizeof output, NULL) == 0, "rm -rf %s", tmp);
+    if (failures) {
+        printf("%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_plugins: all checks passed\n");
+    return 0;
+}
