@@ -5,9 +5,9 @@
  * config serving just this plugin) and a copy of the SDK header, so the
  * directory builds on its own, away from this source tree.
  *
- * The SDK header is found at run time: --sdk DIR, $WASMCAP_SDK, next to the
- * executable (../sdk/c for a build tree, ../share/wasmcap/sdk/c when
- * installed), then /usr/local/share and /usr/share.  Existing files are
+ * The SDK header is the one this binary was built with (embedded, so it
+ * always matches the host ABI of this wasmcap); --sdk DIR or $WASMCAP_SDK
+ * picks another copy.  Existing files are
  * never overwritten: every target is checked before anything is written,
  * and each file is created with O_EXCL.
  */
@@ -37,8 +37,8 @@ static const char new_usage[] =
     "NAME: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.\n"
     "\n"
     "  --dir DIR    where to create the NAME directory (must exist)\n"
-    "  --sdk DIR    the directory holding the SDK's wasmcap.h (default: $WASMCAP_SDK,\n"
-    "               or found next to the wasmcap executable)\n"
+    "  --sdk DIR    take wasmcap.h from DIR instead of the copy built into wasmcap\n"
+    "               (also $WASMCAP_SDK)\n"
     "  -h, --help   show this help\n";
 
 /* ---- templates (@NAME@ is replaced by the plugin's name) ---------------- */
@@ -196,6 +196,8 @@ static int try_sdk(const char *dir, char **out, size_t *len, char *found, size_t
     return 0;
 }
 
+extern const char wc_sdk_header[]; /* sdk/c/wasmcap.h, embedded at build time */
+
 static int find_sdk(const char *sdk_opt, char **out, size_t *len, char *found, size_t found_size)
 {
     if (sdk_opt)
@@ -203,25 +205,12 @@ static int find_sdk(const char *sdk_opt, char **out, size_t *len, char *found, s
     const char *env = getenv("WASMCAP_SDK");
     if (env && *env)
         return try_sdk(env, out, len, found, found_size);
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            static const char *const rel[] = {"../sdk/c", "../share/wasmcap/sdk/c", "sdk/c"};
-            for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-                char dir[PATH_MAX + 32];
-                snprintf(dir, sizeof dir, "%s/%s", exe, rel[i]);
-                if (try_sdk(dir, out, len, found, found_size) == 0)
-                    return 0;
-            }
-        }
-    }
-    if (try_sdk("/usr/local/share/wasmcap/sdk/c", out, len, found, found_size) == 0)
-        return 0;
-    return try_sdk("/usr/share/wasmcap/sdk/c", out, len, found, found_size);
+    *out = strdup(wc_sdk_header);
+    if (!*out)
+        return -1;
+    *len = strlen(wc_sdk_header);
+    snprintf(found, found_size, "the SDK built into wasmcap %s", WASMCAP_VERSION);
+    return 0;
 }
 
 typedef struct new_file {
@@ -311,12 +300,11 @@ int wc_cmd_new(int argc, char **argv)
     char *header = NULL, found[PATH_MAX];
     size_t header_len = 0;
     if (find_sdk(sdk, &header, &header_len, found, sizeof found)) {
-        if (sdk)
-            fprintf(stderr, "wasmcap new: no SDK header %s/wasmcap.h\n", sdk);
+        const char *from = sdk ? sdk : getenv("WASMCAP_SDK");
+        if (from)
+            fprintf(stderr, "wasmcap new: no SDK header %s/wasmcap.h\n", from);
         else
-            fprintf(stderr, "wasmcap new: cannot find the C SDK (wasmcap.h); pass --sdk DIR or "
-                            "set WASMCAP_SDK to the directory holding it (sdk/c in the "
-                            "wasmcap sources)\n");
+            fprintf(stderr, "wasmcap new: out of memory\n");
         return 1;
     }
 
@@ -383,7 +371,7 @@ int wc_cmd_new(int argc, char **argv)
     }
     status = 0;
     printf("Created %s/: %s, manifest.json, Makefile, wasmcap.json, wasmcap.h\n"
-           "(SDK header copied from %s)\n"
+           "(SDK header: %s)\n"
            "\n"
            "Build it and call its tool:\n"
            "\n"
