@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz bench fuzz clean
+.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz test-e2e bench bench-stdio fuzz clean
 
 all: build
 
@@ -38,7 +38,7 @@ run: build examples
 
 # The spec suite runs first in the normal build: it fills the optimized-tier
 # cache that the sanitizer run then reuses.
-test: test-unit test-spec test-asan test-fuzz
+test: test-unit test-spec test-asan test-fuzz test-e2e
 
 test-unit: build examples
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -56,6 +56,26 @@ test-spec: build
 
 bench: build examples
 	sh bench/run.sh $(BUILD)
+
+# End to end: the official MCP TypeScript SDK client (npm, pinned by
+# tests/e2e/package-lock.json) drives $(BUILD)/wasmcap serve over stdio with
+# the example plugins and the test-only faults plugin.  The optimized tier
+# of every plugin is compiled into a cache first, so the many short-lived
+# servers of the tests start on it instead of each running gcc.
+E2E_DIR = tests/e2e
+test-e2e: build
+	@test -d $(E2E_DIR)/node_modules || (cd $(E2E_DIR) && npm ci --no-audit --no-fund)
+	$(MAKE) -C plugins
+	$(MAKE) -C $(E2E_DIR)/plugins/faults
+	$(BUILD)/wasmcap compile --cache-dir $(BUILD)/e2e-cache plugins/*/*.wasm $(E2E_DIR)/plugins/faults/faults.wasm
+	cd $(E2E_DIR) && WASMCAP_BIN=$(CURDIR)/$(BUILD)/wasmcap WASMCAP_E2E_CACHE=$(CURDIR)/$(BUILD)/e2e-cache \
+	  node --test --test-concurrency=1 sdk.test.mjs raw.test.mjs
+
+# MCP over stdio: 100,000 pipelined tools/call of calculate, wasmcap against
+# the anchor (the official TypeScript SDK server), side by side.
+bench-stdio: build
+	$(MAKE) -C plugins
+	sh bench/stdio.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,519 @@
+// sdk.test.mjs -- wasmcap serve, end to end, through the official MCP
+// TypeScript SDK client over stdio (pinned in package.json).
+//
+// One server (tests/e2e/wasmcap.json: the four example plugins and the
+// test-only faults plugin, page_size 2, max_message_bytes 1 MiB, faults with
+// timeout_ms 3000, memory_limit 16 MiB, max_output_bytes 256 KiB) serves
+// the tests in order; a few tests start their own server to observe
+// something in isolation.  Every failure case is followed by a call that
+// must work.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ErrorCode,
+  LATEST_PROTOCOL_VERSION,
+} from "@modelcontextprotocol/sdk/types.js";
+
+import { startClient, listAll, textOf, sleep } from "./lib.mjs";
+
+let srv; // the shared server
+const sampled = []; // sampling requests the client answered
+const elicited = []; // elicitation requests the client answered
+const logs = [];    // notifications/message params received
+
+function setup(client) {
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+    sampled.push(req.params);
+    const text = req.params.messages?.[0]?.content?.text ?? "";
+    if (text === "refuse")
+      throw new McpError(ErrorCode.InvalidRequest, "the user declined to sample");
+    return { role: "assistant", content: { type: "text", text: `echo: ${text}` }, model: "e2e-model", stopReason: "endTurn" };
+  });
+  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+    elicited.push(req.params);
+    if (/decline/.test(req.params.message)) return { action: "decline" };
+    return { action: "accept", content: { name: "Ada" } };
+  });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { logs.push(n.params); });
+}
+
+before(async () => {
+  srv = await startClient({ capabilities: { sampling: {}, elicitation: {} }, setup });
+});
+
+after(async () => {
+  if (srv) {
+    const status = await srv.close();
+    assert.deepEqual(status, { code: 0, signal: null }, `server exit on EOF; stderr:\n${srv.stderr().slice(-2000)}`);
+  }
+});
+
+/** Asserts the faults plugin (and so the server) still answers. */
+async function assertAlive(client, tag = "alive") {
+  const r = await client.callTool({ name: "faults-echo", arguments: { text: tag } });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.deepEqual(r.structuredContent, { text: tag });
+  const c = await client.callTool({ name: "calculator-calculate", arguments: { a: 20, b: 22, op: "+" } });
+  assert.deepEqual(c.structuredContent, { result: 42 });
+}
+
+async function timed(fn) {
+  const t0 = Date.now();
+  const value = await fn();
+  return { value, ms: Date.now() - t0 };
+}
+
+// ---- initialize ---------------------------------------------------------
+
+test("initialize: negotiated version, server info and capabilities", () => {
+  const { client, transport } = srv;
+  // SDK 1.32.2 asks for its latest revision; wasmcap supports it.
+  assert.equal(LATEST_PROTOCOL_VERSION, "2025-11-25");
+  assert.equal(transport.protocolVersion, LATEST_PROTOCOL_VERSION);
+  const init = transport.received((m) => m.id !== undefined && m.result?.protocolVersion)[0];
+  assert.ok(init, "an initialize result");
+  assert.equal(init.result.protocolVersion, transport.protocolVersion);
+  const info = client.getServerVersion();
+  assert.equal(info.name, "wasmcap-e2e");
+  assert.equal(typeof info.version, "string");
+  const caps = client.getServerCapabilities();
+  for (const cap of ["tools", "resources", "prompts", "logging", "completions"])
+    assert.ok(caps[cap], `capability ${cap} in ${JSON.stringify(caps)}`);
+});
+
+// ---- tools/list ---------------------------------------------------------
+
+const EXAMPLE_TOOLS = [
+  "calculator-calculate", "calculator-evaluate",
+  "notes-add", "notes-get", "notes-list", "notes-delete",
+  "supply-risk-assess", "supply-risk-set_stock",
+  "hello-greet",
+];
+const FAULT_TOOLS = ["echo", "trap", "loop", "hog", "big", "slow", "sample", "ask", "bad_output"].map((t) => `faults-${t}`);
+
+test("tools/list: every tool, in pages of 2, with schemas", async () => {
+  const { items, pages } = await listAll((p) => srv.client.listTools(p), "tools");
+  const names = items.map((t) => t.name);
+  for (const name of [...EXAMPLE_TOOLS, ...FAULT_TOOLS])
+    assert.ok(names.includes(name), `${name} listed in ${names.join(", ")}`);
+  assert.equal(new Set(names).size, names.length, "no tool listed twice");
+  assert.ok(pages.length >= Math.ceil(items.length / 2), `pages ${pages}`);
+  for (const n of pages.slice(0, -1)) assert.equal(n, 2, `pages ${pages}`);
+  assert.ok(pages.at(-1) >= 1 && pages.at(-1) <= 2, `pages ${pages}`);
+  for (const t of items) {
+    assert.equal(t.inputSchema?.type, "object", `${t.name} inputSchema`);
+    assert.equal(typeof t.description, "string", `${t.name} description`);
+  }
+  const calc = items.find((t) => t.name === "calculator-calculate");
+  assert.deepEqual(calc.inputSchema.required, ["a", "b", "op"]);
+  assert.equal(calc.outputSchema?.type, "object");
+  assert.equal(calc.annotations?.readOnlyHint, true);
+  assert.ok(items.find((t) => t.name === "supply-risk-assess").outputSchema, "supply-risk-assess outputSchema");
+  assert.ok(items.find((t) => t.name === "faults-bad_output").outputSchema, "faults-bad_output outputSchema");
+});
+
+test("tools/list: an invalid cursor is -32602", async () => {
+  await assert.rejects(srv.client.listTools({ cursor: "not-a-cursor" }),
+    (e) => e instanceof McpError && e.code === ErrorCode.InvalidParams);
+  await assertAlive(srv.client);
+});
+
+// ---- example tools --------------------------------------------------------
+
+test("calculator: every operation, structured and text", async () => {
+  const cases = [[6, 7, "*", 42], [1.5, 2.25, "+", 3.75], [10, 4, "-", 6], [7, 2, "/", 3.5], [-3, 0.5, "*", -1.5]];
+  for (const [a, b, op, want] of cases) {
+    const r = await srv.client.callTool({ name: "calculator-calculate", arguments: { a, b, op } });
+    assert.equal(r.isError ?? false, false, textOf(r));
+    assert.deepEqual(r.structuredContent, { result: want });
+    assert.equal(textOf(r), String(want));
+  }
+  const e = await srv.client.callTool({ name: "calculator-evaluate", arguments: { expression: "(2 + 3) * 4 ^ 2" } });
+  assert.deepEqual(e.structuredContent, { result: 80 });
+  const z = await srv.client.callTool({ name: "calculator-calculate", arguments: { a: 1, b: 0, op: "/" } });
+  assert.equal(z.isError, true);
+  assert.match(textOf(z), /division by zero/);
+});
+
+test("supply-risk: set_stock then assess, every action", async () => {
+  const call = (name, args) => srv.client.callTool({ name: `supply-risk-${name}`, arguments: args });
+  let r = await call("set_stock", { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.deepEqual(r.structuredContent, { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
+  const expect = (cover, buffer) => Math.round(10000 / (1 + Math.exp(0.5 * (cover - buffer)))) / 10000;
+  for (const [buffer, action] of [[0, "none"], [7, "monitor"], [10, "reorder"], [20, "expedite"]]) {
+    r = await call("assess", { sku: "WIDGET-1", buffer_days: buffer });
+    assert.equal(r.isError ?? false, false, textOf(r));
+    assert.equal(r.structuredContent.sku, "WIDGET-1");
+    assert.equal(r.structuredContent.current_stock, 100);
+    assert.equal(r.structuredContent.recommended_action, action, `buffer ${buffer}: ${textOf(r)}`);
+    assert.ok(Math.abs(r.structuredContent.stockout_probability - expect(10, buffer)) < 1e-9,
+      `buffer ${buffer}: ${r.structuredContent.stockout_probability} vs ${expect(10, buffer)}`);
+    assert.match(textOf(r), /WIDGET-1/);
+  }
+  // demand given in the call overrides the stored one: 100 / 50 = 2 days of cover
+  r = await call("assess", { sku: "WIDGET-1", buffer_days: 2, daily_demand: 50 });
+  assert.equal(r.structuredContent.stockout_probability, 0.5);
+  r = await call("assess", { sku: "UNKNOWN-9", buffer_days: 3 });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /set_stock/);
+  r = await call("assess", { sku: "WIDGET-1", buffer_days: -1 });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /buffer_days/);
+});
+
+test("hello: a WASI command plugin answers with its stdout", async () => {
+  const r = await srv.client.callTool({ name: "hello-greet", arguments: { name: "world" } });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.deepEqual(r.content, [{ type: "text", text: "Hello, world!" }]);
+  const u = await srv.client.callTool({ name: "hello-greet", arguments: { name: "Zoë \"Z\"" } });
+  assert.equal(textOf(u), "Hello, Zoë \"Z\"!");
+  const e = await srv.client.callTool({ name: "hello-greet", arguments: { name: "" } });
+  assert.equal(e.isError, true);
+  assert.match(textOf(e), /name/);
+});
+
+test("notes: add, get, list, delete", async () => {
+  const call = (name, args) => srv.client.callTool({ name: `notes-${name}`, arguments: args });
+  let r = await call("add", { id: "shopping", text: "milk, eggs" });
+  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 10, replaced: false }, textOf(r));
+  r = await call("add", { id: "shopping", text: "milk, eggs, bread" });
+  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 17, replaced: true });
+  r = await call("add", { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
+  assert.equal(r.structuredContent.replaced, false);
+  r = await call("get", { id: "ideas" });
+  assert.deepEqual(r.structuredContent, { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
+  r = await call("list", {});
+  assert.deepEqual(r.structuredContent, { ids: ["ideas", "shopping"] });
+  r = await call("get", { id: "nothing-here" });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /no note 'nothing-here'/);
+  r = await call("add", { id: "Bad Id", text: "x" });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /\bid\b/, textOf(r));
+  await call("add", { id: "scratch", text: "to be deleted" });
+  r = await call("delete", { id: "scratch" });
+  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: true });
+  r = await call("delete", { id: "scratch" });
+  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: false });
+});
+
+test("notes: resources, templates and reads", async () => {
+  const { items: resources, pages } = await listAll((p) => srv.client.listResources(p), "resources");
+  for (const n of pages) assert.ok(n <= 2, `pages ${pages}`);
+  const uris = resources.map((r) => r.uri);
+  assert.equal(uris[0], "notes://index", "the manifest's resources come first");
+  for (const u of ["notes://index", "notes://ideas", "notes://shopping"])
+    assert.ok(uris.includes(u), `${u} in ${uris}`);
+  assert.ok(!uris.includes("notes://scratch"), "a deleted note is not listed");
+
+  const { items: templates } = await listAll((p) => srv.client.listResourceTemplates(p), "resourceTemplates");
+  const t = templates.find((x) => x.uriTemplate === "notes://{id}");
+  assert.ok(t, JSON.stringify(templates));
+  assert.equal(t.mimeType, "text/plain");
+
+  let r = await srv.client.readResource({ uri: "notes://shopping" });
+  assert.deepEqual(r.contents, [{ uri: "notes://shopping", mimeType: "text/plain", text: "milk, eggs, bread" }]);
+  r = await srv.client.readResource({ uri: "notes://index" });
+  assert.equal(r.contents[0].mimeType, "application/json");
+  assert.deepEqual(JSON.parse(r.contents[0].text), ["ideas", "shopping"]);
+  await assert.rejects(srv.client.readResource({ uri: "notes://missing" }), (e) => {
+    assert.ok(e instanceof McpError, String(e));
+    assert.equal(e.code, -32002);
+    assert.match(e.message, /missing/);
+    return true;
+  });
+  await assert.rejects(srv.client.readResource({ uri: "nobody://x" }),
+    (e) => e instanceof McpError && e.code === -32002);
+});
+
+test("notes: prompt and completion", async () => {
+  const { items: prompts } = await listAll((p) => srv.client.listPrompts(p), "prompts");
+  const p = prompts.find((x) => /summarize$/.test(x.name));
+  assert.ok(p, JSON.stringify(prompts));
+  assert.equal(p.name, "notes-summarize");
+  assert.deepEqual(p.arguments.map((a) => [a.name, a.required]), [["id", true]]);
+
+  const got = await srv.client.getPrompt({ name: p.name, arguments: { id: "shopping" } });
+  assert.equal(got.messages.length, 1);
+  assert.equal(got.messages[0].role, "user");
+  assert.match(got.messages[0].content.text, /milk, eggs, bread/);
+  await assert.rejects(srv.client.getPrompt({ name: p.name, arguments: {} }),
+    (e) => e instanceof McpError && e.code === ErrorCode.InvalidParams && /id/.test(e.message));
+  await assert.rejects(srv.client.getPrompt({ name: p.name, arguments: { id: "missing" } }),
+    (e) => e instanceof McpError && e.code === ErrorCode.InvalidParams && /missing/.test(e.message));
+  await assert.rejects(srv.client.getPrompt({ name: "no-such-prompt" }),
+    (e) => e instanceof McpError && e.code === ErrorCode.InvalidParams);
+
+  let c = await srv.client.complete({ ref: { type: "ref/prompt", name: p.name }, argument: { name: "id", value: "sh" } });
+  assert.deepEqual(c.completion.values, ["shopping"]);
+  c = await srv.client.complete({ ref: { type: "ref/prompt", name: p.name }, argument: { name: "id", value: "" } });
+  assert.deepEqual(c.completion.values, ["ideas", "shopping"]);
+  c = await srv.client.complete({ ref: { type: "ref/resource", uri: "notes://{id}" }, argument: { name: "id", value: "i" } });
+  assert.deepEqual(c.completion.values, ["ideas"]);
+  c = await srv.client.complete({ ref: { type: "ref/prompt", name: p.name }, argument: { name: "id", value: "zz" } });
+  assert.deepEqual(c.completion.values, []);
+});
+
+test("parallel calls: 300 at once, every answer matched to its request", async () => {
+  const calls = [];
+  for (let i = 0; i < 300; i++) {
+    const op = ["+", "-", "*", "/"][i % 4];
+    const a = i - 150, b = (i % 7) + 1;
+    const want = op === "+" ? a + b : op === "-" ? a - b : op === "*" ? a * b : a / b;
+    calls.push(srv.client.callTool({ name: "calculator-calculate", arguments: { a, b, op } })
+      .then((r) => assert.deepEqual(r.structuredContent, { result: want }, `${a} ${op} ${b}`)));
+    if (i % 50 === 0)
+      calls.push(srv.client.callTool({ name: "faults-echo", arguments: { text: `e${i}` } })
+        .then((r) => assert.deepEqual(r.structuredContent, { text: `e${i}` })));
+  }
+  await Promise.all(calls);
+});
+
+// ---- errors of tools/call ------------------------------------------------
+
+test("unknown tool: McpError -32602 naming it", async () => {
+  await assert.rejects(srv.client.callTool({ name: "no-such-tool", arguments: {} }), (e) => {
+    assert.ok(e instanceof McpError, String(e));
+    assert.equal(e.code, ErrorCode.InvalidParams);
+    assert.match(e.message, /no-such-tool/);
+    return true;
+  });
+  await assertAlive(srv.client);
+});
+
+test("wrong argument types: isError naming the field", async () => {
+  const r = await srv.client.callTool({ name: "calculator-calculate", arguments: { a: "six", b: 7, op: "*" } });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /\ba\b/, "names the field a");
+  assert.match(textOf(r), /number/, "says what it should be");
+  const m = await srv.client.callTool({ name: "calculator-calculate", arguments: { a: 1, b: 2 } });
+  assert.equal(m.isError, true);
+  assert.match(textOf(m), /\bop\b/, "names the missing field");
+  const o = await srv.client.callTool({ name: "calculator-calculate", arguments: { a: 1, b: 2, op: "^" } });
+  assert.equal(o.isError, true);
+  assert.match(textOf(o), /\bop\b/);
+  await assertAlive(srv.client);
+});
+
+test("trap: isError saying the plugin trapped", async () => {
+  const r = await srv.client.callTool({ name: "faults-trap", arguments: {} });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /plugin 'faults' trapped/);
+  assert.match(textOf(r), /unreachable/i);
+  await assertAlive(srv.client);
+});
+
+test("loop: stopped at timeout_ms with a message naming the limit", async () => {
+  const { value: r, ms } = await timed(() => srv.client.callTool({ name: "faults-loop", arguments: {} }));
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /time limit of 3000 ms \(raise plugins\.faults\.permissions\.timeout_ms\)/, textOf(r));
+  assert.ok(ms >= 2900 && ms < 9000, `took ${ms} ms for a 3000 ms limit`);
+  await assertAlive(srv.client);
+});
+
+test("hog: stopped at memory_limit with a message naming the limit", async () => {
+  const r = await srv.client.callTool({ name: "faults-hog", arguments: {} });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /memory limit of 16 MiB \(raise plugins\.faults\.permissions\.memory_limit\)/, textOf(r));
+  await assertAlive(srv.client);
+});
+
+test("big: output over max_output_bytes is refused naming the limit", async () => {
+  const r = await srv.client.callTool({ name: "faults-big", arguments: { bytes: 1 << 20 } });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /output limit of 256 KiB \(raise plugins\.faults\.permissions\.max_output_bytes\)/, textOf(r).slice(0, 300));
+  assert.ok(JSON.stringify(r).length < 64 * 1024, "the oversized output is not passed on");
+  const small = await srv.client.callTool({ name: "faults-big", arguments: { bytes: 1000 } });
+  assert.equal(small.isError ?? false, false, textOf(small).slice(0, 300));
+  assert.equal(textOf(small), "x".repeat(1000));
+  await assertAlive(srv.client);
+});
+
+test("bad_output: structuredContent violating outputSchema is an isError result", async () => {
+  const r = await srv.client.callTool({ name: "faults-bad_output", arguments: {} });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /output ?schema/i, textOf(r));
+  assert.match(textOf(r), /\/count: expected integer/, "names the failing property and the expected type");
+  await assertAlive(srv.client);
+});
+
+test("a large argument under the limits (100,000 characters, ~170 KB) goes through intact", async () => {
+  const text = "ünï ✓ \"q\"\n\t".repeat(10000).slice(0, 100000);
+  const r = await srv.client.callTool({ name: "faults-echo", arguments: { text } });
+  assert.equal(r.isError ?? false, false, textOf(r).slice(0, 300));
+  assert.equal(r.structuredContent.text, text);
+});
+
+test("10 MB argument: refused by max_message_bytes, the session goes on", async () => {
+  const before = srv.errors.length;
+  const huge = "x".repeat(10 << 20);
+  const { ms } = await timed(() => assert.rejects(
+    srv.client.callTool({ name: "faults-echo", arguments: { text: huge } }, undefined, { timeout: 3000 }),
+    (e) => {
+      assert.ok(e instanceof McpError, String(e));
+      // The server answers a message it could not read with "id": null,
+      // which the SDK cannot match to the request: it reports the line
+      // through onerror and the request ends at its timeout.
+      assert.equal(e.code, ErrorCode.RequestTimeout, e.message);
+      return true;
+    }));
+  assert.ok(ms < 6000, `${ms} ms`);
+  // What the SDK reports is its own schema's refusal of "id": null.
+  const seen = srv.errors.slice(before).map((e) => String(e.message));
+  assert.ok(seen.some((m) => /received null/.test(m)), `the SDK saw the server's "id": null answer: ${seen}`);
+  await assertAlive(srv.client);
+});
+
+// ---- sampling -------------------------------------------------------------
+
+test("sampling: the plugin's request reaches the client and its answer comes back", async () => {
+  const n = sampled.length;
+  const r = await srv.client.callTool({ name: "faults-sample", arguments: { prompt: "What is \"2+2\"?" } });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.equal(sampled.length, n + 1);
+  assert.equal(sampled[n].messages[0].role, "user");
+  assert.equal(sampled[n].messages[0].content.text, "What is \"2+2\"?");
+  assert.equal(sampled[n].maxTokens, 100);
+  assert.deepEqual(r.structuredContent.answer,
+    { role: "assistant", content: { type: "text", text: "echo: What is \"2+2\"?" }, model: "e2e-model", stopReason: "endTurn" });
+});
+
+test("sampling: a refusal by the client is an isError result", async () => {
+  const r = await srv.client.callTool({ name: "faults-sample", arguments: { prompt: "refuse" } });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /sampling failed \(-5\)/);
+  assert.match(textOf(r), /declined/);
+  await assertAlive(srv.client);
+});
+
+test("elicitation: the plugin asks the user through the client", async () => {
+  const n = elicited.length;
+  let r = await srv.client.callTool({ name: "faults-ask", arguments: { question: "Who are you?" } });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.equal(elicited.length, n + 1);
+  assert.equal(elicited[n].message, "Who are you?");
+  assert.deepEqual(elicited[n].requestedSchema.required, ["name"]);
+  assert.deepEqual(r.structuredContent.answer, { action: "accept", content: { name: "Ada" } });
+  r = await srv.client.callTool({ name: "faults-ask", arguments: { question: "please decline" } });
+  assert.deepEqual(r.structuredContent.answer, { action: "decline" });
+});
+
+test("sampling and elicitation: a client without the capability gets an isError result", async () => {
+  const other = await startClient();
+  try {
+    const r = await other.client.callTool({ name: "faults-sample", arguments: { prompt: "hi" } });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /sampling failed \(-6\)/, textOf(r));
+    assert.match(textOf(r), /sampling/);
+    const e = await other.client.callTool({ name: "faults-ask", arguments: { question: "name?" } });
+    assert.equal(e.isError, true);
+    assert.match(textOf(e), /elicitation failed \(-6\)/, textOf(e));
+    await assertAlive(other.client);
+  } finally {
+    assert.deepEqual(await other.close(), { code: 0, signal: null });
+  }
+});
+
+// ---- progress and logging ---------------------------------------------------
+
+test("progress: one notification per step, in order, before the result", async () => {
+  const events = [];
+  const from = srv.transport.log.length;
+  const r = await srv.client.callTool({ name: "faults-slow", arguments: { steps: 4, step_ms: 30 } }, undefined,
+    { onprogress: (p) => events.push(p) });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.deepEqual(r.structuredContent, { steps: 4 });
+  const want = [1, 2, 3, 4].map((i) => [i, 4, `step ${i} of 4 done`]);
+  // On the wire: all four, in order, then the result.
+  const call = srv.transport.log.slice(from).find((e) => e.dir === "out" && e.m.method === "tools/call").m;
+  const token = call.params._meta.progressToken;
+  const wire = srv.transport.log.slice(from).filter((e) => e.dir === "in" &&
+    (e.m.id === call.id || (e.m.method === "notifications/progress" && e.m.params.progressToken === token)));
+  assert.deepEqual(wire.map((e) => e.m.id === call.id ? "result" :
+    [e.m.params.progress, e.m.params.total, e.m.params.message]), [...want, "result"]);
+  // Through the SDK: it runs notification handlers a microtask late but
+  // takes a response at once, so a notification that arrives in the same
+  // read as the response is dropped (SDK 1.32.2 behaviour); the earlier
+  // ones reach onprogress in order.
+  assert.ok(events.length >= 2, `onprogress saw ${events.length} events`);
+  assert.deepEqual(events.map((e) => [e.progress, e.total, e.message]), want.slice(0, events.length));
+});
+
+test("progress: none without a progress token", async () => {
+  const from = srv.transport.log.length;
+  const r = await srv.client.callTool({ name: "faults-slow", arguments: { steps: 2, step_ms: 5 } });
+  assert.deepEqual(r.structuredContent, { steps: 2 });
+  assert.deepEqual(srv.transport.received((m) => m.method === "notifications/progress", from), []);
+});
+
+test("logging: setLevel filters notifications/message", async () => {
+  const stepLogs = () => logs.filter((l) => JSON.stringify(l.data).includes("of 3 done"));
+  await srv.client.setLoggingLevel("warning");
+  logs.length = 0;
+  await srv.client.callTool({ name: "faults-slow", arguments: { steps: 3, step_ms: 5 } });
+  await sleep(100);
+  assert.deepEqual(stepLogs(), [], "info messages are below warning");
+
+  await srv.client.setLoggingLevel("info");
+  await srv.client.callTool({ name: "faults-slow", arguments: { steps: 3, step_ms: 5 } });
+  await sleep(100);
+  const got = stepLogs();
+  assert.equal(got.length, 3, JSON.stringify(logs));
+  for (const [i, l] of got.entries()) {
+    assert.equal(l.level, "info");
+    assert.match(JSON.stringify(l.data), new RegExp(`step ${i + 1} of 3 done`));
+  }
+  await assert.rejects(srv.client.setLoggingLevel("loud"),
+    (e) => e instanceof McpError && e.code === ErrorCode.InvalidParams);
+});
+
+// ---- cancellation ------------------------------------------------------------
+
+test("cancellation: aborted calls stop on the server and free their workers", async () => {
+  // The config has 2 workers: two slow calls of ~2.4 s occupy both.  After
+  // they are cancelled a third call must not wait for them.
+  const controllers = [new AbortController(), new AbortController()];
+  const from = srv.transport.log.length;
+  const progress = [0, 0];
+  const calls = controllers.map((c, k) => srv.client.callTool(
+    { name: "faults-slow", arguments: { steps: 60, step_ms: 40 } }, undefined,
+    { signal: c.signal, onprogress: () => { progress[k]++; } }));
+  await sleep(300);
+  assert.ok(progress[0] > 0 && progress[1] > 0, `both calls running (progress ${progress})`);
+  const ids = srv.transport.log.slice(from)
+    .filter((e) => e.dir === "out" && e.m.method === "tools/call").map((e) => e.m.id);
+  assert.equal(ids.length, 2);
+  for (const c of controllers) c.abort("test cancels");
+  for (const p of calls) await assert.rejects(p, /test cancels/);
+  const cancelledAt = srv.transport.log.length;
+  const { ms } = await timed(() => assertAlive(srv.client, "after cancel"));
+  assert.ok(ms < 1200, `the next call took ${ms} ms: the cancelled calls still held the workers`);
+  await sleep(2500); // past the time the slow calls would have taken
+  // A step or two may have been under way when the cancellation arrived;
+  // anything beyond that means the calls went on running.
+  const progressOf = (from, to) => srv.transport.log.slice(from, to)
+    .filter((e) => e.dir === "in" && e.m.method === "notifications/progress").map((e) => e.m.params.progress);
+  const reached = Math.max(...progressOf(from, cancelledAt));
+  const late = srv.transport.received((m) =>
+    (m.method === "notifications/progress" && m.params.progress > reached + 3) || ids.includes(m.id), cancelledAt);
+  assert.deepEqual(late, [], `no progress past step ${reached + 3} and no response after the cancellation`);
+});
+
+test("cancellation: an endless loop is interrupted before its deadline", async () => {
+  const c = new AbortController();
+  const call = srv.client.callTool({ name: "faults-loop", arguments: {} }, undefined, { signal: c.signal });
+  const call2 = srv.client.callTool({ name: "faults-loop", arguments: {} }, undefined, { signal: c.signal });
+  await sleep(200);
+  c.abort("stop looping");
+  await assert.rejects(call, /stop looping/);
+  await assert.rejects(call2, /stop looping/);
+  const { ms } = await timed(() => assertAlive(srv.client, "after loop"));
+  assert.ok(ms < 1200, `the next call took ${ms} ms: the loops were not interrupted`);
+});
