@@ -1,16 +1,19 @@
 /* jsonrpc.c -- classify incoming JSON-RPC messages and write outgoing ones.
  *
- * Parsing is json_loadb straight from the transport's bytes (no copy, no
- * NUL needed).  Writing avoids building an envelope object: the fixed parts
- * are literal text and only the id, params and result go through
- * json_dumpb, into the caller's buffer.
+ * Parsing is wc_json_parse straight from the transport's bytes (no copy,
+ * no NUL needed).  Writing avoids building an envelope object: the fixed
+ * parts are literal text and only the id, params and result go through
+ * wc_json_write, straight into the caller's buffer.
  */
 #include "mcp/jsonrpc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/parse.h"
+#include "json/text.h"
 #include "plugin/registry.h" /* WC_RPC_* codes */
 
 static void invalid(wc_rpc_message *m, int code, const char *fmt, const char *arg)
@@ -28,12 +31,12 @@ static bool usable_id(const json_t *id)
 void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
 {
     memset(m, 0, sizeof *m);
-    json_error_t jerr;
-    m->root = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
+    wc_json_error jerr;
+    m->root = wc_json_parse(data, len, 0, &jerr);
     if (!m->root) {
         m->kind = WC_RPC_MSG_INVALID;
         m->code = WC_RPC_PARSE_ERROR;
-        snprintf(m->reason, sizeof m->reason, "parse error: %.100s (at byte %d)", jerr.text,
+        snprintf(m->reason, sizeof m->reason, "parse error: %.110s (at byte %zu)", jerr.text,
                  jerr.position);
         return;
     }
@@ -157,22 +160,49 @@ static void put(wc_rpc_out *o, const char *s, size_t n)
 
 #define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
 
+/* The wc_json_sink over an out: text goes straight into its buffer. */
+typedef struct out_sink {
+    wc_json_sink sink; /* first: grow gets it */
+    wc_rpc_out *out;
+} out_sink;
+
+static bool out_grow(wc_json_sink *sink, size_t extra)
+{
+    out_sink *os = (out_sink *)sink;
+    os->out->len = sink->len;
+    if (!reserve(os->out, extra))
+        return false;
+    sink->data = os->out->data;
+    sink->cap = os->out->cap;
+    return true;
+}
+
 static void put_json(wc_rpc_out *o, const json_t *v)
 {
     if (o->failed)
         return;
-    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-    size_t n = json_dumpb(v, o->data + o->len, o->cap - o->len, flags);
-    if (n == 0) {
-        o->failed = true; /* not serializable (e.g. a NaN) */
+    out_sink os = {
+        .sink = {.data = o->data, .len = o->len, .cap = o->cap, .grow = out_grow},
+        .out = o,
+    };
+    if (wc_json_write(&os.sink, v) != 0)
+        o->failed = true; /* out of memory or not serializable (nested too deeply) */
+    else
+        o->len = os.sink.len;
+}
+
+static void put_json_string(wc_rpc_out *o, const char *s, size_t n)
+{
+    if (o->failed)
         return;
-    }
-    if (n > o->cap - o->len) {
-        if (!reserve(o, n))
-            return;
-        n = json_dumpb(v, o->data + o->len, o->cap - o->len, flags);
-    }
-    o->len += n;
+    out_sink os = {
+        .sink = {.data = o->data, .len = o->len, .cap = o->cap, .grow = out_grow},
+        .out = o,
+    };
+    if (wc_json_write_string(&os.sink, s, n) != 0)
+        o->failed = true;
+    else
+        o->len = os.sink.len;
 }
 
 static void put_id(wc_rpc_out *o, const json_t *id)
@@ -212,11 +242,14 @@ void wc_rpc_write_error(wc_rpc_out *o, const json_t *id, int code, const char *m
     put_id(o, id);
     int n = snprintf(head, sizeof head, ",\"error\":{\"code\":%d,\"message\":", code);
     put(o, head, (size_t)n);
-    json_t *text = json_string(message ? message : "");
-    if (!text)
-        text = json_string("error (its message was not valid UTF-8)");
-    put_json(o, text);
-    json_decref(text);
+    if (!message)
+        message = "";
+    size_t mlen = strlen(message);
+    if (wc_json_utf8_valid_prefix(message, mlen) != mlen) {
+        message = "error (its message was not valid UTF-8)";
+        mlen = strlen(message);
+    }
+    put_json_string(o, message, mlen);
     if (data) {
         PUT_LIT(o, ",\"data\":");
         put_json(o, data);
@@ -261,19 +294,39 @@ static const char *peek_ws(const char *p, const char *end)
     return p;
 }
 
+/* 8 bytes at once: true when none is '"' or '\\'. */
+static bool peek_plain8(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+    return ((((quote - ones) & ~quote) | ((bslash - ones) & ~bslash)) & highs) == 0;
+}
+
 /* p at the opening quote: returns the position after the closing one. */
 static const char *peek_string(const char *p, const char *end, bool *escaped)
 {
     for (p++; p < end; p++) {
+        while (end - p >= 8 && peek_plain8(p))
+            p += 8;
+        if (p == end)
+            break;
         if (*p == '\\') {
             *escaped = true;
-            p++;
+            if (++p == end)
+                break;
         } else if (*p == '"') {
             return p + 1;
         }
     }
     return NULL;
 }
+
+/* Bytes that matter inside a container: quotes and brackets. */
+static const uint8_t peek_special[256] = {
+    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
+};
 
 /* Skips one value; NULL when the text ends first. */
 static const char *peek_value(const char *p, const char *end)
@@ -284,6 +337,10 @@ static const char *peek_value(const char *p, const char *end)
     if (p < end && (*p == '{' || *p == '[')) {
         int depth = 0;
         while (p < end) {
+            while (p < end && !peek_special[(unsigned char)*p])
+                p++;
+            if (p == end)
+                break;
             if (*p == '"') {
                 p = peek_string(p, end, &escaped);
                 if (!p)
@@ -292,7 +349,7 @@ static const char *peek_value(const char *p, const char *end)
             }
             if (*p == '{' || *p == '[')
                 depth++;
-            else if ((*p == '}' || *p == ']') && --depth == 0)
+            else if (--depth == 0)
                 return p + 1;
             p++;
         }
@@ -327,7 +384,7 @@ bool wc_rpc_peek_request(const char *data, size_t len)
         if (!p)
             return false;
         if (key_len == 6 && memcmp(key, "method", 6) == 0) {
-            if (*value != '"')
+            if (value == end || *value != '"')
                 return false;
             size_t n = (size_t)(p - value);
             if (n == 12 && memcmp(value, "\"initialize\"", 12) == 0)

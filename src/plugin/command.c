@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json/parse.h"
+
 /* stdout as a result: a CallToolResult when it is a JSON object with
  * content or structuredContent, else one text block. */
 static json_t *stdout_result(const char *out, size_t len)
@@ -17,7 +19,7 @@ static json_t *stdout_result(const char *out, size_t len)
     while (i < len && (out[i] == ' ' || out[i] == '\n' || out[i] == '\t' || out[i] == '\r'))
         i++;
     if (i < len && out[i] == '{') {
-        json_t *obj = json_loadb(out, len, JSON_REJECT_DUPLICATES, NULL);
+        json_t *obj = wc_json_parse(out, len, WC_JSON_REJECT_DUPLICATES, NULL);
         if (json_is_object(obj) &&
             (json_object_get(obj, "content") || json_object_get(obj, "structuredContent")))
             return obj;

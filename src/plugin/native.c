@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json/parse.h"
+
 static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
@@ -88,10 +90,10 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     const char *data = wc_instance_mem(r->inst, rptr, rlen);
     if (!data)
         return bad(r, WC_RUN_BADOUT, "the result at %u (%u bytes) lies outside its memory", rptr, rlen);
-    json_error_t jerr;
-    json_t *obj = json_loadb(data, rlen, JSON_REJECT_DUPLICATES, &jerr);
+    wc_json_error jerr;
+    json_t *obj = wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
     if (!obj)
-        return bad(r, WC_RUN_BADOUT, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+        return bad(r, WC_RUN_BADOUT, "invalid JSON at byte %zu: %s", jerr.position, jerr.text);
     if (!json_is_object(obj)) {
         json_decref(obj);
         return bad(r, WC_RUN_BADOUT, "expected a JSON object");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/text.h"
 #include "util/fs.h"
 #include "util/log.h"
 

@@ -80,10 +80,6 @@ int wc_command_call(wc_plugin *p, const char *tool, const char *display, const c
                     size_t args_len, wc_call *call, json_t **result, char *failure,
                     size_t failure_size);
 
-/* json_text.c: appends the compact JSON text of value to out; -1 when out
- * of memory or nested too deeply. */
-int wc_json_text(const json_t *value, wc_buf *out);
-
 /* A text content block for bytes that may not be valid UTF-8. */
 json_t *wc_text_block(const char *text, size_t len);
 

@@ -1,0 +1,708 @@
+/* parse.c -- JSON text to jansson values in one pass over a pointer.
+ *
+ * Why not json_loadb: it reads each byte through a callback, copies every
+ * token into a growable buffer, checks strings' UTF-8 a second time when
+ * the value is made and a third time for keys.  Here the loop below reads
+ * the text directly; a string without escapes goes from the input to
+ * jansson in one copy (jansson's own), with escapes it is decoded into a
+ * scratch buffer that lives as long as the parse.
+ *
+ * The parser is iterative: a container is attached to its parent as soon as
+ * it is created and pushed on an explicit stack, so the nesting limit costs
+ * no C stack and an error anywhere frees everything with one json_decref of
+ * the root.  See parse.h for exactly what is accepted.
+ */
+#include "json/parse.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct scratch {
+    char *data;
+    size_t len, cap;
+    char inline_buf[256];
+} scratch;
+
+typedef struct parser {
+    const char *start, *end;
+    unsigned flags;
+    wc_json_error *err;
+    scratch val, key; /* decoded strings with escapes: values, keys */
+} parser;
+
+/* Bytes a string may hold as they are: printable ASCII but '"' and '\'. */
+static const uint8_t plain[256] = {
+    [0x20 ... 0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7f] = 1,
+};
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* --- errors --- */
+
+static bool is_delimiter(unsigned char c)
+{
+    switch (c) {
+    case ' ': case '\t': case '\r': case '\n': case ',': case ':':
+    case '[': case ']': case '{': case '}':
+        return true;
+    }
+    return false;
+}
+
+/* "'tok'" (printable ASCII, other bytes as \xNN) or "end of input". */
+static void describe_near(char *out, size_t size, const char *at, const char *end)
+{
+    if (at >= end) {
+        snprintf(out, size, "end of input");
+        return;
+    }
+    size_t n = 0, i = 0;
+    out[n++] = '\'';
+    for (; at + i < end && i < 20 && n + 6 < size; i++) {
+        unsigned char c = (unsigned char)at[i];
+        if (i > 0 && is_delimiter(c))
+            break;
+        if (c >= 0x20 && c < 0x7f)
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+    }
+    if (i == 20 && at + i < end && !is_delimiter((unsigned char)at[i]) && n + 5 < size)
+        n += (size_t)snprintf(out + n, size - n, "...");
+    out[n++] = '\'';
+    out[n] = 0;
+}
+
+static void fail(parser *ps, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(parser *ps, const char *at, const char *fmt, ...)
+{
+    wc_json_error *e = ps->err;
+    if (!e)
+        return;
+    char what[96], near[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (at) {
+        describe_near(near, sizeof near, at, ps->end);
+        snprintf(e->text, sizeof e->text, "%s near %s", what, near);
+    } else {
+        snprintf(e->text, sizeof e->text, "%s", what);
+        at = ps->start;
+    }
+    e->position = (size_t)(at - ps->start);
+    e->line = 1;
+    const char *line_start = ps->start;
+    for (const char *p = ps->start; p < at; p++)
+        if (*p == '\n')
+            e->line++, line_start = p + 1;
+    e->column = (int)(at - line_start) + 1;
+}
+
+/* --- scratch buffers --- */
+
+static void scratch_init(scratch *s)
+{
+    s->data = s->inline_buf;
+    s->len = 0;
+    s->cap = sizeof s->inline_buf;
+}
+
+static void scratch_free(scratch *s)
+{
+    if (s->data != s->inline_buf)
+        free(s->data);
+}
+
+static bool scratch_put(scratch *s, const char *data, size_t n)
+{
+    if (s->cap - s->len < n) {
+        size_t cap = s->cap;
+        while (cap - s->len < n) {
+            if (cap > SIZE_MAX / 2)
+                return false;
+            cap *= 2;
+        }
+        char *d = s->data == s->inline_buf ? malloc(cap) : realloc(s->data, cap);
+        if (!d)
+            return false;
+        if (s->data == s->inline_buf)
+            memcpy(d, s->data, s->len);
+        s->data = d;
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, data, n);
+    s->len += n;
+    return true;
+}
+
+/* --- UTF-8 --- */
+
+/* The length of the valid UTF-8 sequence at p (whose first byte is >=
+ * 0x80), or 0. */
+static size_t utf8_seq(const char *p, const char *end)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t avail = (size_t)(end - p);
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (avail < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+size_t wc_json_utf8_valid_prefix(const char *s, size_t len)
+{
+    const char *p = s, *end = s + len;
+    while (p < end) {
+        if ((unsigned char)*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_seq(p, end);
+        if (!n)
+            break;
+        p += n;
+    }
+    return (size_t)(p - s);
+}
+
+/* --- strings --- */
+
+/* 8 bytes at once: true when none needs a closer look (a quote, a
+ * backslash, a control character or a non-ASCII byte). */
+static bool plain8(const char *q)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t w;
+    memcpy(&w, q, 8);
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+    uint64_t bad = (w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                    ((bslash - ones) & ~bslash)) & highs;
+    return bad == 0;
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+static size_t utf8_encode(char *out, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* q at the opening quote.  On success *text and *len are the string's content
+ * (in the input, or in sc when it had escapes) and the return value points
+ * after the closing quote; NULL on error. */
+static const char *scan_string(parser *ps, const char *q, scratch *sc, const char **text,
+                               size_t *len)
+{
+    const char *open = q, *end = ps->end;
+    const char *s = ++q;
+    bool escaped = false;
+    sc->len = 0;
+    for (;;) {
+        while (end - q >= 8 && plain8(q))
+            q += 8;
+        while (q < end && plain[(unsigned char)*q])
+            q++;
+        if (q == end) {
+            fail(ps, open, "premature end of input in string");
+            return NULL;
+        }
+        unsigned char c = (unsigned char)*q;
+        if (c == '"')
+            break;
+        if (c >= 0x80) {
+            size_t n = utf8_seq(q, end);
+            if (!n) {
+                fail(ps, q, "invalid UTF-8 byte 0x%02x in string", c);
+                return NULL;
+            }
+            q += n;
+            continue;
+        }
+        if (c != '\\') {
+            fail(ps, q, "control character 0x%02x in string (it must be escaped)", c);
+            return NULL;
+        }
+        /* an escape: the plain run before it goes to the scratch buffer */
+        if (!scratch_put(sc, s, (size_t)(q - s)))
+            goto nomem;
+        escaped = true;
+        const char *esc = q;
+        if (end - q < 2) {
+            fail(ps, open, "premature end of input in string");
+            return NULL;
+        }
+        char out[4];
+        size_t n = 1;
+        switch (q[1]) {
+        case '"': out[0] = '"'; break;
+        case '\\': out[0] = '\\'; break;
+        case '/': out[0] = '/'; break;
+        case 'b': out[0] = '\b'; break;
+        case 'f': out[0] = '\f'; break;
+        case 'n': out[0] = '\n'; break;
+        case 'r': out[0] = '\r'; break;
+        case 't': out[0] = '\t'; break;
+        case 'u': {
+            int cp = end - q >= 6 ? hex4(q + 2) : -1;
+            if (cp < 0) {
+                fail(ps, esc, "invalid \\u escape (4 hex digits expected)");
+                return NULL;
+            }
+            if (cp == 0) {
+                fail(ps, esc, "\\u0000 is not allowed in a string");
+                return NULL;
+            }
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                fail(ps, esc, "invalid Unicode escape: a low surrogate without a high one");
+                return NULL;
+            }
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                int lo = end - q >= 12 && q[6] == '\\' && q[7] == 'u' ? hex4(q + 8) : -1;
+                if (lo < 0xdc00 || lo > 0xdfff) {
+                    fail(ps, esc, "invalid Unicode escape: a high surrogate without a low one");
+                    return NULL;
+                }
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                q += 6;
+            }
+            n = utf8_encode(out, (unsigned)cp);
+            q += 4;
+            break;
+        }
+        default:
+            fail(ps, esc, "invalid escape");
+            return NULL;
+        }
+        q += 2;
+        if (!scratch_put(sc, out, n))
+            goto nomem;
+        s = q;
+    }
+    if (escaped) {
+        if (!scratch_put(sc, s, (size_t)(q - s)))
+            goto nomem;
+        *text = sc->data;
+        *len = sc->len;
+    } else {
+        *text = s;
+        *len = (size_t)(q - s);
+    }
+    return q + 1;
+nomem:
+    fail(ps, NULL, "out of memory");
+    return NULL;
+}
+
+/* --- numbers --- */
+
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* strtod of [s, e) in the C locale's notation. */
+static double slow_strtod(const char *s, size_t n, bool *ok)
+{
+    char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+    if (!buf) {
+        *ok = false;
+        return 0;
+    }
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    const char *point = localeconv()->decimal_point;
+    if (point && point[0] != '.' && point[0] && !point[1]) {
+        char *dot = strchr(buf, '.');
+        if (dot)
+            *dot = point[0];
+    }
+    char *stop;
+    errno = 0;
+    double v = strtod(buf, &stop);
+    *ok = stop == buf + n;
+    if (buf != small)
+        free(buf);
+    return v;
+}
+
+/* p at '-' or a digit: the number, or NULL (error set) with *after unset. */
+static json_t *parse_number(parser *ps, const char *p, const char **after)
+{
+    const char *s = p, *end = ps->end;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p == end || !is_digit(*p)) {
+        fail(ps, s, "invalid number");
+        return NULL;
+    }
+    /* Significant digits go to m while they fit; exp10 scales it. */
+    uint64_t m = 0;
+    int nd = 0, exp10 = 0;
+    bool many = false, real = false;
+    if (*p == '0') {
+        p++;
+    } else {
+        for (; p < end && is_digit(*p); p++) {
+            if (nd < 19)
+                m = m * 10 + (uint64_t)(*p - '0'), nd++;
+            else
+                many = true;
+        }
+    }
+    if (p < end && *p == '.') {
+        real = true;
+        p++;
+        if (p == end || !is_digit(*p)) {
+            fail(ps, s, "invalid number");
+            return NULL;
+        }
+        for (; p < end && is_digit(*p); p++) {
+            if (m == 0 && *p == '0') {
+                exp10--;
+            } else if (nd < 19) {
+                m = m * 10 + (uint64_t)(*p - '0'), nd++;
+                exp10--;
+            } else {
+                many = true;
+            }
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        real = true;
+        p++;
+        bool eneg = false;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p == end || !is_digit(*p)) {
+            fail(ps, s, "invalid number");
+            return NULL;
+        }
+        int e = 0;
+        for (; p < end && is_digit(*p); p++)
+            if (e < 100000)
+                e = e * 10 + (*p - '0');
+        exp10 += eneg ? -e : e;
+    }
+    if (p < end && (is_digit(*p) || is_alpha(*p) || *p == '.' || *p == '+' || *p == '-')) {
+        fail(ps, s, "invalid number");
+        return NULL;
+    }
+    *after = p;
+    if (!real) {
+        if (many) {
+            fail(ps, s, "too big %sinteger", neg ? "negative " : "");
+            return NULL;
+        }
+        /* at most 19 digits: m did not wrap, but may exceed int64 */
+        uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+        if (m > limit) {
+            fail(ps, s, "too big %sinteger", neg ? "negative " : "");
+            return NULL;
+        }
+        return json_integer(neg ? (json_int_t)(0 - m) : (json_int_t)m);
+    }
+    double v;
+    if (!many && m == 0) {
+        v = 0.0;
+    } else if (!many && m <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        /* both exact, so one correctly rounded operation (Clinger) */
+        v = (double)m;
+        v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+    } else {
+        bool ok;
+        v = slow_strtod(neg ? s + 1 : s, (size_t)(p - s) - neg, &ok);
+        if (!ok) {
+            fail(ps, NULL, "out of memory");
+            return NULL;
+        }
+        if (isinf(v)) {
+            fail(ps, s, "real number overflow");
+            return NULL;
+        }
+    }
+    return json_real(neg ? -v : v);
+}
+
+/* --- values --- */
+
+static int attach(parser *ps, json_t **root, json_t *parent, const char *key, size_t klen,
+                  const char *key_at, json_t *v)
+{
+    if (!v) {
+        fail(ps, NULL, "out of memory");
+        return -1;
+    }
+    if (!parent) {
+        *root = v;
+        return 0;
+    }
+    if (json_is_array(parent)) {
+        if (json_array_append_new(parent, v) == 0)
+            return 0;
+    } else {
+        size_t before = json_object_size(parent);
+        if (json_object_setn_new_nocheck(parent, key, klen, v) == 0) {
+            if ((ps->flags & WC_JSON_REJECT_DUPLICATES) && json_object_size(parent) == before) {
+                fail(ps, key_at, "duplicate object key");
+                return -1;
+            }
+            return 0;
+        }
+    }
+    fail(ps, NULL, "out of memory");
+    return -1;
+}
+
+json_t *wc_json_parse(const char *data, size_t len, unsigned flags, wc_json_error *err)
+{
+    parser ps = {.start = data, .end = data + len, .flags = flags, .err = err};
+    scratch_init(&ps.val);
+    scratch_init(&ps.key);
+    if (err) {
+        err->text[0] = 0;
+        err->position = 0;
+        err->line = err->column = 0;
+    }
+    const char *p = data, *end = data + len;
+    json_t *root = NULL;
+    json_t *small_stack[64], **stack = small_stack;
+    size_t depth = 0, stack_cap = sizeof small_stack / sizeof *small_stack;
+    const char *key = NULL, *key_at = NULL;
+    size_t klen = 0;
+
+    p = skip_ws(p, end);
+value:
+    /* p at a value: attach it to the top of the stack */
+    {
+        json_t *parent = depth ? stack[depth - 1] : NULL;
+        json_t *v;
+        if (p == end) {
+            fail(&ps, p, "a value expected");
+            goto error;
+        }
+        switch (*p) {
+        case '{':
+        case '[': {
+            bool object = *p == '{';
+            if (depth >= WC_JSON_MAX_DEPTH) {
+                fail(&ps, p, "maximum nesting depth (%d) exceeded", WC_JSON_MAX_DEPTH);
+                goto error;
+            }
+            v = object ? json_object() : json_array();
+            if (attach(&ps, &root, parent, key, klen, key_at, v))
+                goto error;
+            if (depth == stack_cap) {
+                size_t cap = stack_cap * 2;
+                json_t **grown = stack == small_stack ? malloc(cap * sizeof *grown)
+                                                      : realloc(stack, cap * sizeof *grown);
+                if (!grown) {
+                    fail(&ps, NULL, "out of memory");
+                    goto error;
+                }
+                if (stack == small_stack)
+                    memcpy(grown, small_stack, sizeof small_stack);
+                stack = grown;
+                stack_cap = cap;
+            }
+            stack[depth++] = v;
+            p = skip_ws(p + 1, end);
+            if (object) {
+                if (p < end && *p == '}') {
+                    p++, depth--;
+                    goto after;
+                }
+                goto member;
+            }
+            if (p < end && *p == ']') {
+                p++, depth--;
+                goto after;
+            }
+            goto value;
+        }
+        case '"': {
+            const char *text;
+            size_t n;
+            p = scan_string(&ps, p, &ps.val, &text, &n);
+            if (!p)
+                goto error;
+            v = json_stringn_nocheck(text, n);
+            break;
+        }
+        case 't':
+        case 'f':
+        case 'n': {
+            const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+            size_t n = strlen(word);
+            if ((size_t)(end - p) < n || memcmp(p, word, n) != 0 ||
+                ((size_t)(end - p) > n && is_alpha(p[n]))) {
+                fail(&ps, p, "invalid literal");
+                goto error;
+            }
+            v = *p == 't' ? json_true() : *p == 'f' ? json_false() : json_null();
+            p += n;
+            break;
+        }
+        case '-':
+        case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9':
+            v = parse_number(&ps, p, &p);
+            if (!v)
+                goto error;
+            break;
+        default:
+            fail(&ps, p, is_alpha(*p) ? "invalid literal" : "a value expected");
+            goto error;
+        }
+        if (attach(&ps, &root, parent, key, klen, key_at, v))
+            goto error;
+    }
+after:
+    /* a value ended: what may follow depends on the container */
+    p = skip_ws(p, end);
+    if (depth == 0) {
+        if (p != end) {
+            fail(&ps, p, "end of input expected after the value");
+            goto error;
+        }
+        goto done;
+    }
+    if (json_is_object(stack[depth - 1])) {
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            goto member;
+        }
+        if (p < end && *p == '}') {
+            p++, depth--;
+            goto after;
+        }
+        fail(&ps, p, "',' or '}' expected");
+        goto error;
+    }
+    if (p < end && *p == ',') {
+        p = skip_ws(p + 1, end);
+        goto value;
+    }
+    if (p < end && *p == ']') {
+        p++, depth--;
+        goto after;
+    }
+    fail(&ps, p, "',' or ']' expected");
+    goto error;
+
+member:
+    /* p at an object member's key */
+    if (p == end || *p != '"') {
+        bool first = json_object_size(stack[depth - 1]) == 0;
+        fail(&ps, p, first ? "string or '}' expected" : "string (a key) expected");
+        goto error;
+    }
+    key_at = p;
+    p = scan_string(&ps, p, &ps.key, &key, &klen);
+    if (!p)
+        goto error;
+    p = skip_ws(p, end);
+    if (p == end || *p != ':') {
+        fail(&ps, p, "':' expected");
+        goto error;
+    }
+    p = skip_ws(p + 1, end);
+    goto value;
+
+error:
+    json_decref(root);
+    root = NULL;
+done:
+    if (stack != small_stack)
+        free(stack);
+    scratch_free(&ps.val);
+    scratch_free(&ps.key);
+    return root;
+}

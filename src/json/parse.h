@@ -1,0 +1,60 @@
+/* parse.h -- a strict, fast JSON (RFC 8259) parser that builds jansson values.
+ *
+ * Every tool call parses its request and the plugin's result.  jansson's
+ * json_loadb reads through a per-character callback and copies every string
+ * twice; this parser walks a pointer over the bytes once and hands jansson
+ * finished keys and strings (validated here, so jansson's *_nocheck
+ * functions skip a second check).  It accepts exactly what
+ * json_loadb(..., JSON_DECODE_ANY, ...) accepts:
+ *
+ *   - any value at the top level, whitespace (space, tab, CR, LF) only
+ *     around it; anything after it is an error;
+ *   - strings must be valid UTF-8 (no overlong forms, no surrogates, nothing
+ *     above U+10FFFF); control characters must be escaped; "\u0000" is an
+ *     error (a string with a NUL cannot be used as a C string); a \u
+ *     surrogate must be half of a proper pair;
+ *   - numbers without fraction or exponent are integers and must fit int64
+ *     ("-0" is the integer 0); a larger one is an error ("too big
+ *     integer"), as in jansson; numbers with a fraction or exponent are
+ *     reals, correctly rounded; one that overflows a double is an error,
+ *     one that underflows is 0 or a subnormal;
+ *   - duplicate keys: the last one wins (its value replaces the first in
+ *     the first one's place), unless WC_JSON_REJECT_DUPLICATES;
+ *   - at most WC_JSON_MAX_DEPTH nested arrays and objects (json_loadb also
+ *     counts a scalar inside the innermost one as a level, so it refuses
+ *     2048 arrays around a 1; this parser, and wc_json_write, take them).
+ *
+ * One difference more: json_loadb takes a NUL byte right after a value for
+ * the end of the text ("[1\0]" is [1] to it); here a raw NUL is an error
+ * wherever it is.
+ *
+ * The input is len bytes and need not be NUL-terminated; no byte outside
+ * it is ever read.
+ */
+#ifndef WC_JSON_PARSE_H
+#define WC_JSON_PARSE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define WC_JSON_MAX_DEPTH 2048 /* jansson's own limit */
+
+/* Flags of wc_json_parse. */
+#define WC_JSON_REJECT_DUPLICATES 0x1u /* a key twice in one object is an error */
+
+typedef struct wc_json_error {
+    char text[160];  /* e.g. "',' or '}' expected near 'x'" */
+    size_t position; /* byte offset where the problem starts (0-based) */
+    int line;        /* 1-based */
+    int column;      /* 1-based, in bytes */
+} wc_json_error;
+
+/* Parses the JSON text data[0..len).  Returns a new reference, or NULL with
+ * *err filled in (err may be NULL). */
+json_t *wc_json_parse(const char *data, size_t len, unsigned flags, wc_json_error *err);
+
+/* The length of the longest prefix of s[0..len) that is valid UTF-8 (by the
+ * rules above): len when all of it is. */
+size_t wc_json_utf8_valid_prefix(const char *s, size_t len);
+
+#endif
