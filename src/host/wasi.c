@@ -160,7 +160,10 @@ struct wc_wasi {
     bool interrupted;
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
 
-    wc_import_binding bindings[WASI_FUNCTION_COUNT];
+    /* Made on the first wc_wasi_bindings: hosts that bind only the few
+     * functions a module imports (the plugin layer, per call) never pay for
+     * the table. */
+    wc_import_binding *bindings;
 };
 
 /* ---- guest memory ------------------------------------------------------ */
@@ -1198,12 +1201,6 @@ wc_wasi *wc_wasi_new(const wc_wasi_config *config, wc_error *err)
     w->virtual_now_ns = config->virtual_clock_start_ns;
     w->fixed_random = config->fixed_random;
     w->random_state = config->random_seed;
-
-    for (size_t i = 0; i < WASI_FUNCTION_COUNT; i++) {
-        const wasi_function *f = &wasi_functions[i];
-        w->bindings[i] = (wc_import_binding)WC_HOST_FUNC(
-            "wasi_snapshot_preview1", f->name, f->params, f->results, f->fn, w);
-    }
     return w;
 
 fail:
@@ -1223,11 +1220,24 @@ void wc_wasi_free(wc_wasi *wasi)
     }
     pthread_cond_destroy(&wasi->wake);
     pthread_mutex_destroy(&wasi->lock);
+    free(wasi->bindings);
     free(wasi);
 }
 
 size_t wc_wasi_bindings(wc_wasi *wasi, const wc_import_binding **out)
 {
+    if (!wasi->bindings) {
+        wasi->bindings = malloc(WASI_FUNCTION_COUNT * sizeof *wasi->bindings);
+        if (!wasi->bindings) {
+            *out = NULL;
+            return 0;
+        }
+        for (size_t i = 0; i < WASI_FUNCTION_COUNT; i++) {
+            const wasi_function *f = &wasi_functions[i];
+            wasi->bindings[i] = (wc_import_binding)WC_HOST_FUNC(
+                "wasi_snapshot_preview1", f->name, f->params, f->results, f->fn, wasi);
+        }
+    }
     *out = wasi->bindings;
     return WASI_FUNCTION_COUNT;
 }

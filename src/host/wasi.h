@@ -77,7 +77,8 @@ wc_wasi *wc_wasi_new(const wc_wasi_config *config, wc_error *err);
 void wc_wasi_free(wc_wasi *wasi);
 
 /* Import bindings for every preview-1 function (module
- * "wasi_snapshot_preview1"), valid while wasi lives.  Returns their count. */
+ * "wasi_snapshot_preview1"), valid while wasi lives.  Returns their count
+ * (0, with *out NULL, when out of memory). */
 size_t wc_wasi_bindings(wc_wasi *wasi, const wc_import_binding **out);
 
 /* Output captured on fd 1 or 2 (a BUFFER stream; otherwise NULL and 0).
