@@ -875,10 +875,46 @@ static void test_peek(void)
               "peek %s", cases[i].text);
 }
 
+/* The id of a message seen in pieces (an oversized request). */
+static void test_id_scan(void)
+{
+    static const struct {
+        const char *text, *id; /* id as JSON text; NULL: none */
+    } cases[] = {
+        {"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\"}", "7"},
+        {"{\"method\":\"x\",\"params\":{\"id\":1,\"a\":[{\"id\":2}]},\"id\":\"r-1\"}", "\"r-1\""},
+        {" { \"id\" : \"a\\\"}\" , \"method\":\"x\"}", "\"a\\\"}\""},
+        {"{\"i\\u0064\":5,\"id\":6}", "6"},
+        {"{\"id\":{\"x\":1},\"method\":\"x\"}", NULL},
+        {"{\"id\":null}", NULL},
+        {"{\"id\":true}", NULL},
+        {"[{\"id\":1}]", NULL},
+        {"{\"params\":{\"id\":1}}", NULL},
+        {"{\"id\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}", NULL},
+        {"{\"id\":-1.5e3}", "-1500.0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t piece = 1; piece <= 3; piece++) {
+            wc_rpc_id_scan scan;
+            wc_rpc_id_scan_init(&scan);
+            const char *t = cases[i].text;
+            size_t len = strlen(t);
+            for (size_t at = 0; at < len; at += piece)
+                wc_rpc_id_scan_feed(&scan, t + at, len - at < piece ? len - at : piece);
+            json_t *id = wc_rpc_id_scan_result(&scan);
+            json_t *want = cases[i].id ? json_loads(cases[i].id, JSON_DECODE_ANY, NULL) : NULL;
+            CHECK(want ? id && json_equal(id, want) : !id, "id of %s in pieces of %zu", t, piece);
+            json_decref(id);
+            json_decref(want);
+        }
+    }
+}
+
 int main(void)
 {
     wc_log_set_level(WC_LOG_WARNING);
     test_peek();
+    test_id_scan();
     world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");

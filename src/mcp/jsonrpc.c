@@ -403,3 +403,170 @@ bool wc_rpc_peek_request(const char *data, size_t len)
         return false;
     return peek_ws(p + 1, end) == end;
 }
+
+/* --- the id of a message seen in pieces --- */
+
+enum {
+    SCAN_START,        /* before the top-level '{' */
+    SCAN_KEY,          /* in the top object, before a key */
+    SCAN_IN_KEY,
+    SCAN_COLON,
+    SCAN_VALUE,        /* before a member's value */
+    SCAN_IN_STRING,    /* a top-level string value */
+    SCAN_IN_SCALAR,    /* a top-level number or literal */
+    SCAN_NESTED,       /* inside a nested object or array (depth > 1) */
+    SCAN_NESTED_STRING,
+    SCAN_AFTER_VALUE,
+    SCAN_DONE,
+};
+
+void wc_rpc_id_scan_init(wc_rpc_id_scan *scan)
+{
+    memset(scan, 0, sizeof *scan);
+    scan->state = SCAN_START;
+}
+
+static void scan_keep(wc_rpc_id_scan *scan, char c)
+{
+    if (!scan->capturing)
+        return;
+    if (scan->value_len + 1 >= sizeof scan->value)
+        scan->value_too_long = true;
+    else
+        scan->value[scan->value_len++] = c;
+}
+
+static void scan_end_value(wc_rpc_id_scan *scan)
+{
+    if (scan->capturing) {
+        scan->capturing = false;
+        scan->value_done = true;
+    }
+    scan->state = SCAN_AFTER_VALUE;
+}
+
+void wc_rpc_id_scan_feed(wc_rpc_id_scan *scan, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len && scan->state != SCAN_DONE; i++) {
+        char c = data[i];
+        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        switch (scan->state) {
+        case SCAN_START:
+            if (c == '{')
+                scan->state = SCAN_KEY;
+            else if (!ws)
+                scan->state = SCAN_DONE;
+            break;
+        case SCAN_KEY:
+            if (c == '"') {
+                scan->state = SCAN_IN_KEY;
+                scan->key_len = 0;
+                scan->key_is_id = true;
+                scan->escape = false;
+            } else if (!ws) {
+                scan->state = SCAN_DONE;
+            }
+            break;
+        case SCAN_IN_KEY:
+            if (scan->escape) {
+                scan->escape = false;
+                scan->key_is_id = false;
+            } else if (c == '\\') {
+                scan->escape = true;
+            } else if (c == '"') {
+                scan->key_is_id = scan->key_is_id && scan->key_len == 2 &&
+                                  scan->key[0] == 'i' && scan->key[1] == 'd';
+                scan->state = SCAN_COLON;
+            } else if (scan->key_len < sizeof scan->key) {
+                scan->key[scan->key_len++] = c;
+            } else {
+                scan->key_is_id = false;
+            }
+            break;
+        case SCAN_COLON:
+            if (c == ':')
+                scan->state = SCAN_VALUE;
+            else if (!ws)
+                scan->state = SCAN_DONE;
+            break;
+        case SCAN_VALUE:
+            if (ws)
+                break;
+            if (scan->key_is_id && !scan->value_done) {
+                scan->capturing = true;
+                scan->value_len = 0;
+                scan->value_too_long = false;
+            }
+            if (c == '"') {
+                scan_keep(scan, c);
+                scan->escape = false;
+                scan->state = SCAN_IN_STRING;
+            } else if (c == '{' || c == '[') {
+                scan->capturing = false; /* an object or array is no id */
+                scan->depth = 1;
+                scan->state = SCAN_NESTED;
+            } else {
+                scan_keep(scan, c);
+                scan->state = SCAN_IN_SCALAR;
+            }
+            break;
+        case SCAN_IN_STRING:
+            scan_keep(scan, c);
+            if (scan->escape)
+                scan->escape = false;
+            else if (c == '\\')
+                scan->escape = true;
+            else if (c == '"')
+                scan_end_value(scan);
+            break;
+        case SCAN_IN_SCALAR:
+            if (c == ',' || c == '}' || ws) {
+                scan_end_value(scan);
+                if (c == ',')
+                    scan->state = SCAN_KEY;
+                else if (c == '}')
+                    scan->state = SCAN_DONE;
+            } else {
+                scan_keep(scan, c);
+            }
+            break;
+        case SCAN_NESTED:
+            if (c == '"') {
+                scan->escape = false;
+                scan->state = SCAN_NESTED_STRING;
+            } else if (c == '{' || c == '[') {
+                scan->depth++;
+            } else if ((c == '}' || c == ']') && --scan->depth == 0) {
+                scan->state = SCAN_AFTER_VALUE;
+            }
+            break;
+        case SCAN_NESTED_STRING:
+            if (scan->escape)
+                scan->escape = false;
+            else if (c == '\\')
+                scan->escape = true;
+            else if (c == '"')
+                scan->state = SCAN_NESTED;
+            break;
+        case SCAN_AFTER_VALUE:
+            if (c == ',')
+                scan->state = SCAN_KEY;
+            else if (!ws)
+                scan->state = SCAN_DONE;
+            break;
+        }
+    }
+}
+
+json_t *wc_rpc_id_scan_result(const wc_rpc_id_scan *scan)
+{
+    if (!scan->value_done || scan->value_too_long)
+        return NULL;
+    wc_json_error jerr;
+    json_t *id = wc_json_parse(scan->value, scan->value_len, 0, &jerr);
+    if (id && !json_is_string(id) && !json_is_integer(id) && !json_is_real(id)) {
+        json_decref(id);
+        return NULL;
+    }
+    return id;
+}

@@ -43,6 +43,24 @@ void wc_rpc_message_free(wc_rpc_message *msg);
  * message takes the ordinary path. */
 bool wc_rpc_peek_request(const char *data, size_t len);
 
+/* Finds the top-level "id" of a message fed in pieces, without keeping the
+ * message: a transport refusing an oversized request still answers it by
+ * its id.  Only a string or number id of at most 64 bytes is kept. */
+typedef struct wc_rpc_id_scan {
+    int state, depth;
+    bool escape, key_is_id, capturing;
+    size_t key_len;
+    char key[3];
+    char value[65];
+    size_t value_len;
+    bool value_done, value_too_long;
+} wc_rpc_id_scan;
+
+void wc_rpc_id_scan_init(wc_rpc_id_scan *scan);
+void wc_rpc_id_scan_feed(wc_rpc_id_scan *scan, const char *data, size_t len);
+/* The id found (a new reference), or NULL. */
+json_t *wc_rpc_id_scan_result(const wc_rpc_id_scan *scan);
+
 typedef struct wc_rpc_out {
     char *data;
     size_t len, cap;

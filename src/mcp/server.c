@@ -167,6 +167,12 @@ void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *me
     send_error(session, NULL, code, message);
 }
 
+void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int code,
+                                  const char *message)
+{
+    send_error(session, id, code, message);
+}
+
 /* Answers a job: its result (NULL: {}) or its error. */
 static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
 {

@@ -68,6 +68,9 @@ void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, si
 /* Sends an error with "id": null: a transport's answer to a message it
  * could not hand over (e.g. one over max_message_bytes). */
 void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message);
+/* The same for a request whose id the transport found (NULL: "id": null). */
+void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int code,
+                                  const char *message);
 /* Waits for the session's calls to finish (their answers are sent), wakes
  * plugin requests still waiting for the client, and frees the session.  No
  * other call on the session may run at the same time or after. */

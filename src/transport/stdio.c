@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcp/jsonrpc.h"
 #include "plugin/registry.h" /* WC_RPC_* codes */
 #include "util/log.h"
 
@@ -153,17 +154,28 @@ static bool blank(const char *p, size_t n)
 typedef struct reader {
     wc_mcp_session *session;
     size_t max;
-    bool discarding;
+    bool discarding;      /* in a line over the limit, until its newline */
+    wc_rpc_id_scan scan;  /* that line's id, found as it streams past */
 } reader;
 
+/* The refused line has ended: answer it, by its id when it had one. */
 static void too_large(reader *r)
 {
     char msg[200];
     snprintf(msg, sizeof msg,
              "message too large: over the limit of %zu bytes (raise server.max_message_bytes "
              "in wasmcap.json)", r->max);
-    wc_mcp_session_send_error(r->session, WC_RPC_INVALID_REQUEST, msg);
+    json_t *id = wc_rpc_id_scan_result(&r->scan);
+    wc_mcp_session_send_error_id(r->session, id, WC_RPC_INVALID_REQUEST, msg);
+    json_decref(id);
     wc_log(WC_LOG_WARNING, "stdio", "refused a message over %zu bytes", r->max);
+}
+
+static void start_discarding(reader *r, const char *p, size_t n)
+{
+    wc_rpc_id_scan_init(&r->scan);
+    wc_rpc_id_scan_feed(&r->scan, p, n);
+    r->discarding = true;
 }
 
 static void line(reader *r, const char *p, size_t n)
@@ -171,6 +183,8 @@ static void line(reader *r, const char *p, size_t n)
     if (n > 0 && p[n - 1] == '\r')
         n--;
     if (n > r->max) {
+        start_discarding(r, p, n);
+        r->discarding = false;
         too_large(r);
         return;
     }
@@ -241,7 +255,9 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
             break;
         }
         if (n == 0) {
-            if (!r.discarding && len > 0) /* a last line without its newline */
+            if (r.discarding)
+                too_large(&r);
+            else if (len > 0) /* a last line without its newline */
                 line(&r, buf, len);
             break;
         }
@@ -254,17 +270,20 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
         char *nl;
         while ((nl = memchr(buf + scan, '\n', len - scan)) != NULL) {
             size_t end = (size_t)(nl - buf);
-            if (r.discarding)
-                r.discarding = false; /* the end of a refused line */
-            else
+            if (r.discarding) { /* the end of a refused line */
+                wc_rpc_id_scan_feed(&r.scan, buf + start, end - start);
+                r.discarding = false;
+                too_large(&r);
+            } else {
                 line(&r, buf + start, end - start);
+            }
             start = scan = end + 1;
         }
         if (r.discarding) {
+            wc_rpc_id_scan_feed(&r.scan, buf + start, len - start);
             len = 0;
         } else if (len - start > r.max) {
-            too_large(&r);
-            r.discarding = true;
+            start_discarding(&r, buf + start, len - start);
             len = 0;
         } else {
             memmove(buf, buf + start, len - start);

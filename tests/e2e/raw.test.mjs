@@ -89,14 +89,14 @@ test("raw protocol errors, each followed by a working request", async () => {
     peer.send(JSON.stringify({ jsonrpc: "2.0", id: 16, method: "tools/call", params: { name: "calculator-calculate", arguments: "6*7" } }));
     assertError(await peer.next(byId(16)), -32602, 16);
 
-    // a line over max_message_bytes (1 MiB in the test config): refused, id null
+    // a line over max_message_bytes (1 MiB in the test config): refused, answered by its id
     const big = JSON.stringify({ jsonrpc: "2.0", id: 17, method: "tools/call",
       params: { name: "faults-echo", arguments: { text: "y".repeat(2 << 20) } } });
     peer.send(big);
-    const refused = await peer.next((m) => m.error && m.id === null, 10000);
-    assertError(refused, -32600, null);
+    const refused = await peer.next(byId(17), 10000);
+    assertError(refused, -32600, 17);
     assert.match(refused.error.message, /max_message_bytes/);
-    assert.equal(peer.queue.filter((m) => m.id === 17).length, 0, "the oversized request did not run");
+    assert.equal(peer.queue.filter((m) => m.id === 17 && m.result).length, 0, "the oversized request did not run");
 
     // and a real call still works, on the same connection
     peer.send(JSON.stringify({ jsonrpc: "2.0", id: 18, method: "tools/call",
