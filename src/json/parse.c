@@ -111,7 +111,10 @@ static void fail(parser *ps, const char *at, const char *fmt, ...)
     va_end(ap);
     if (at) {
         describe_near(near, sizeof near, at, ps->end);
-        snprintf(e->text, sizeof e->text, "%s near %s", what, near);
+        /* both parts are bounded (96 bytes each): a cut is acceptable */
+        int n = snprintf(e->text, sizeof e->text, "%s", what);
+        if (n >= 0 && (size_t)n < sizeof e->text)
+            snprintf(e->text + n, sizeof e->text - (size_t)n, " near %s", near);
     } else {
         snprintf(e->text, sizeof e->text, "%s", what);
         at = ps->start;
