@@ -208,6 +208,44 @@ static void test_deadline(wc_engine *engine, const char *tier)
     check_still_works(engine, "a deadline");
 }
 
+/* timeout_whole_instance: one deadline for instantiation and every call. */
+static void test_whole_instance_deadline(wc_engine *engine)
+{
+    wc_module *m = load(engine, loop_text);
+    if (!m)
+        return;
+    wc_instance_config cfg = {.timeout_ms = 60, .timeout_whole_instance = true};
+    wc_instance *inst;
+    wc_error err;
+    CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+    if (inst) {
+        wc_value a = {.i32 = 10}, r;
+        CHECK(wc_instance_call(inst, "count", &a, &r, &err) == WC_TRAP_NONE, "a call within the deadline");
+        usleep(100 * 1000);
+        CHECK(wc_instance_call(inst, "count", &a, &r, &err) == WC_TRAP_DEADLINE,
+              "a call after the instance's deadline traps");
+        CHECK(wc_instance_call(inst, "count", &a, &r, &err) == WC_TRAP_DEADLINE, "and so does the next");
+        wc_instance_free(inst);
+    }
+    /* an endless loop still ends at the deadline */
+    CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+    if (inst) {
+        double start = now_ms();
+        wc_value a = {.i32 = 0};
+        CHECK(wc_instance_call(inst, "spin", &a, NULL, &err) == WC_TRAP_DEADLINE, "spin stopped");
+        double elapsed = now_ms() - start;
+        CHECK(elapsed >= 50 && elapsed < 1000, "whole-instance deadline after %.1f ms", elapsed);
+        wc_instance_free(inst);
+    }
+    /* instances freed before their deadline leave nothing armed behind */
+    for (int i = 0; i < 1000; i++) {
+        CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, NULL, &err) == 0, "%s", err.msg);
+        wc_instance_free(inst);
+    }
+    wc_module_release(m);
+    check_still_works(engine, "whole-instance deadlines");
+}
+
 typedef struct interrupt_job {
     wc_instance *inst;
     int delay_ms;
@@ -654,6 +692,7 @@ int main(void)
     check_still_works(engine, "start");
     test_calls_and_traps(engine);
     test_deadline(engine, "fast");
+    test_whole_instance_deadline(engine);
     test_interrupt(engine);
     test_memory_limits(engine);
     test_recursion(engine);

@@ -180,6 +180,12 @@ typedef struct wc_instance_config {
     uint32_t max_call_depth;
     /* Wall-clock limit for each call (and the start function), in ms; 0: none. */
     uint32_t timeout_ms;
+    /* When true, timeout_ms bounds the instance's whole life instead: it
+     * starts at wc_instance_new and covers instantiation and every call
+     * together; once passed, every call traps with WC_TRAP_DEADLINE.  For
+     * hosts that create an instance per request (and pay one watchdog arm
+     * instead of one per call). */
+    bool timeout_whole_instance;
     /* Passed to host functions through wc_instance_host_data(). */
     void *host_data;
 } wc_instance_config;

@@ -350,15 +350,16 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
 {
     bool outermost = inst->running == 0;
     uint32_t saved_depth = inst->hdr.depth;
+    bool per_call = !inst->config.timeout_whole_instance;
     if (outermost) {
         inst->hdr.depth = 0;
         inst->trap_message[0] = 0;
-        if (*inst->interrupt == INTERRUPT_DEADLINE)
+        if (per_call && *inst->interrupt == INTERRUPT_DEADLINE)
             *inst->interrupt = INTERRUPT_NONE;
     }
     inst->hdr.stack_limit = wc_rt_stack_limit();
     inst->running++;
-    bool armed = outermost && inst->config.timeout_ms &&
+    bool armed = outermost && per_call && inst->config.timeout_ms &&
                  wc_watchdog_arm(&inst->module->engine->watchdog, &inst->watch, inst->interrupt,
                                  INTERRUPT_DEADLINE, inst->config.timeout_ms) == 0;
     wasm_rt_trap_t rt = wc_rt_run(fn, arg);
@@ -371,7 +372,7 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     if (trap == WC_TRAP_UNREACHABLE && *inst->interrupt != INTERRUPT_NONE)
         trap = *inst->interrupt == INTERRUPT_DEADLINE ? WC_TRAP_DEADLINE : WC_TRAP_INTERRUPTED;
     /* A deadline or an interruption ends one call, not the instance. */
-    if (outermost && (*inst->interrupt == INTERRUPT_DEADLINE ||
+    if (outermost && ((per_call && *inst->interrupt == INTERRUPT_DEADLINE) ||
                       (trap == WC_TRAP_INTERRUPTED && *inst->interrupt == INTERRUPT_REQUESTED)))
         *inst->interrupt = INTERRUPT_NONE;
     if (trap != WC_TRAP_NONE && trap != WC_TRAP_HOST && trap != WC_TRAP_EXIT)
@@ -432,6 +433,10 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
     inst->hdr.max_depth = inst->config.max_call_depth;
     inst->interrupt = glue->interrupt_flag(inst->w2c);
 
+    if (inst->config.timeout_whole_instance && inst->config.timeout_ms)
+        inst->whole_armed = wc_watchdog_arm(&module->engine->watchdog, &inst->watch,
+                                            inst->interrupt, INTERRUPT_DEADLINE,
+                                            inst->config.timeout_ms) == 0;
     wc_rt_set_memory_limit(inst->config.max_memory_pages);
     wc_trap trap = guarded(inst, run_instantiate, inst);
     wc_rt_set_memory_limit(0);
@@ -439,6 +444,10 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         if (trap_out)
             *trap_out = trap;
         wc_error_set(err, WC_ERR_TRAP, "instantiation trapped: %s", inst->trap_message);
+        if (inst->whole_armed) {
+            wc_watchdog_disarm(&module->engine->watchdog, &inst->watch);
+            inst->whole_armed = false;
+        }
         if (info->nimported_tables > 0) {
             wc_engine *engine = module->engine;
             pthread_mutex_lock(&engine->orphans_lock);
@@ -465,6 +474,8 @@ void wc_instance_free(wc_instance *inst)
 {
     if (!inst)
         return;
+    if (inst->whole_armed)
+        wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
     inst->glue->free(inst->w2c);
     wc_module_release(inst->module);
     free(inst->imports);

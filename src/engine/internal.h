@@ -111,6 +111,7 @@ struct wc_instance {
     wc_instance *next_orphan;
     int exit_code;
     wc_watch watch;
+    bool whole_armed; /* timeout_whole_instance: the watch runs until free */
     char trap_message[256];
 
     /* The runtime header must sit immediately before the wasm2c instance. */

@@ -542,6 +542,9 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     wc_instance_config icfg = {
         .max_memory_pages = p->max_pages,
         .timeout_ms = p->timeout_ms,
+        /* the limit is for the whole call: _initialize, the allocations and
+         * the entry point together */
+        .timeout_whole_instance = true,
         .host_data = &r->host,
     };
     wc_trap trap = WC_TRAP_NONE;
