@@ -90,6 +90,11 @@ void wc_mcp_server_free(wc_mcp_server *s)
     free(s);
 }
 
+bool wc_mcp_server_backlog(const wc_mcp_server *server)
+{
+    return wc_pool_waiting(server->pool) > 0;
+}
+
 const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server)
 {
     return &server->opt;
@@ -160,6 +165,14 @@ static void send_error(wc_mcp_session *session, const json_t *id, int code, cons
     if (!out.failed)
         wc_mcp_session_send(session, &out);
     wc_rpc_out_free(&out);
+}
+
+bool wc_mcp_session_busy(wc_mcp_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool busy = s->njobs > 0 || s->nqueued > 0;
+    pthread_mutex_unlock(&s->lock);
+    return busy;
 }
 
 void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message)

@@ -16,6 +16,7 @@
 #ifndef WC_MCP_SERVER_H
 #define WC_MCP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "plugin/registry.h"
@@ -49,6 +50,10 @@ const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+/* True when received messages wait for a worker: more answers are coming
+ * soon, so a transport may hold small writes back to batch them.  Lock-free
+ * and possibly stale; only false once the queue has drained. */
+bool wc_mcp_server_backlog(const wc_mcp_server *server);
 
 /* Sends one complete JSON message (no newline).  Called from any thread,
  * possibly from several at once: it must be thread-safe. */
@@ -65,6 +70,8 @@ void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t le
  * messages it cannot classify) is handled at once, in order, as by
  * wc_mcp_session_receive. */
 void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, size_t len);
+/* True while requests of the session are queued or running. */
+bool wc_mcp_session_busy(wc_mcp_session *session);
 /* Sends an error with "id": null: a transport's answer to a message it
  * could not hand over (e.g. one over max_message_bytes). */
 void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message);

@@ -10,7 +10,12 @@
  * buffer with a spare and writes it outside the lock, again and again until
  * nothing is queued, while other threads keep appending.  The reader itself
  * only appends while it works through the lines of one read, and flushes
- * once at the end, so a burst of pings becomes a single write.
+ * once at the end, so a burst of pings becomes a single write.  A worker
+ * holds its answer back while other requests still wait for a worker (the
+ * last of a burst writes them all): every write wakes the client, and a
+ * pipelining client would otherwise get one small write per answer.  So
+ * that a long call taken up next cannot strand held answers, the reader
+ * looks every HOLD_MS while requests are in flight and writes what it finds.
  */
 #include "transport/stdio.h"
 
@@ -28,6 +33,8 @@
 
 #define READ_CHUNK (64u << 10)
 #define BATCH_FLUSH (256u << 10) /* the reader flushes early past this much output */
+#define HOLD_MAX (64u << 10)     /* a worker holds answers back up to this much */
+#define HOLD_MS 2                /* the reader's look at held answers */
 
 typedef struct stdio_out {
     pthread_mutex_t lock;
@@ -38,6 +45,7 @@ typedef struct stdio_out {
     bool broken;   /* the peer closed the output: drop everything */
     bool batching; /* the reader is working through one read's lines */
     pthread_t reader;
+    const wc_mcp_server *server; /* its backlog lets workers hold answers back */
 } stdio_out;
 
 void wc_stdio_options_default(wc_stdio_options *o)
@@ -127,8 +135,9 @@ static void out_send(void *ctx, const char *data, size_t len)
     memcpy(o->buf + o->len, data, len);
     o->buf[o->len + len] = '\n';
     o->len += len + 1;
-    bool defer = o->flushing || (o->batching && o->len < BATCH_FLUSH &&
-                                 pthread_equal(pthread_self(), o->reader));
+    bool on_reader = pthread_equal(pthread_self(), o->reader);
+    bool defer = o->flushing || (o->batching && o->len < BATCH_FLUSH && on_reader) ||
+                 (!on_reader && o->len < HOLD_MAX && wc_mcp_server_backlog(o->server));
     if (!defer)
         flush_locked(o);
     pthread_mutex_unlock(&o->lock);
@@ -141,6 +150,14 @@ static void out_flush(stdio_out *o)
     if (!o->flushing)
         flush_locked(o);
     pthread_mutex_unlock(&o->lock);
+}
+
+static bool out_pending(stdio_out *o)
+{
+    pthread_mutex_lock(&o->lock);
+    bool pending = o->len > 0 && !o->flushing;
+    pthread_mutex_unlock(&o->lock);
+    return pending;
 }
 
 static bool blank(const char *p, size_t n)
@@ -196,7 +213,7 @@ static void line(reader *r, const char *p, size_t n)
 int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,
                    size_t err_size)
 {
-    stdio_out out = {.fd = opt->out_fd, .reader = pthread_self()};
+    stdio_out out = {.fd = opt->out_fd, .reader = pthread_self(), .server = server};
     pthread_mutex_init(&out.lock, NULL);
     reader r = {.max = opt->max_message_bytes ? opt->max_message_bytes
                                               : wc_mcp_server_options(server)->max_message_bytes};
@@ -212,17 +229,26 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
     }
 
     for (;;) {
-        if (opt->wake_fd >= 0) {
+        /* Answers may be held back while requests are queued or running:
+         * look again soon.  With none when we wait, none can be held later:
+         * only this thread queues requests. */
+        int timeout = wc_mcp_session_busy(r.session) || out_pending(&out) ? HOLD_MS : -1;
+        if (opt->wake_fd >= 0 || timeout >= 0) {
             struct pollfd pfd[2] = {{.fd = opt->in_fd, .events = POLLIN},
                                     {.fd = opt->wake_fd, .events = POLLIN}};
-            if (poll(pfd, 2, -1) < 0) {
+            int ready = poll(pfd, opt->wake_fd >= 0 ? 2 : 1, timeout);
+            if (ready < 0) {
                 if (errno == EINTR)
                     continue;
                 snprintf(err, err_size, "poll: %s", strerror(errno));
                 status = -1;
                 break;
             }
-            if (pfd[1].revents) {
+            if (ready == 0) {
+                out_flush(&out);
+                continue;
+            }
+            if (opt->wake_fd >= 0 && pfd[1].revents) {
                 if (opt->on_wake(opt->wake_ctx))
                     break;
                 if (!pfd[0].revents)

@@ -7,6 +7,7 @@
 #include "util/pool.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct wc_pool {
     pthread_cond_t not_empty, not_full, idle;
     task *ring;
     size_t cap, head, count;
+    atomic_size_t waiting; /* count, published for wc_pool_waiting */
     size_t running;                 /* tasks being run now */
     unsigned waiting_workers, waiting_producers, waiting_drainers;
     bool stopping;
@@ -44,6 +46,7 @@ static void *worker(void *arg)
         task t = p->ring[p->head];
         p->head = (p->head + 1) % p->cap;
         p->count--;
+        atomic_store_explicit(&p->waiting, p->count, memory_order_relaxed);
         p->running++;
         /* Producers blocked on a full queue are woken once it is half
          * empty, not at every task: a pipelined client would otherwise cost
@@ -117,6 +120,7 @@ static int submit(wc_pool *p, wc_pool_fn fn, void *arg, bool wait)
     }
     p->ring[(p->head + p->count) % p->cap] = (task){fn, arg};
     p->count++;
+    atomic_store_explicit(&p->waiting, p->count, memory_order_relaxed);
     if (p->waiting_workers)
         pthread_cond_signal(&p->not_empty);
     pthread_mutex_unlock(&p->lock);
@@ -142,6 +146,11 @@ void wc_pool_drain(wc_pool *p)
         p->waiting_drainers--;
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+size_t wc_pool_waiting(const wc_pool *pool)
+{
+    return atomic_load_explicit(&pool->waiting, memory_order_relaxed);
 }
 
 unsigned wc_pool_threads(const wc_pool *pool)

@@ -25,6 +25,9 @@ int wc_pool_try_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
 /* Waits until every task submitted so far has finished. */
 void wc_pool_drain(wc_pool *pool);
 unsigned wc_pool_threads(const wc_pool *pool);
+/* Tasks waiting for a thread, read without the lock: a hint that may be
+ * stale by the time it is used (e.g. "more results are coming soon"). */
+size_t wc_pool_waiting(const wc_pool *pool);
 /* Runs every queued task, then stops and joins the threads. */
 void wc_pool_free(wc_pool *pool);
 

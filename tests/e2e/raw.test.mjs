@@ -143,6 +143,36 @@ test("EOF with calls in flight: answered, then exit 0", async () => {
     assert.deepEqual(m.result.structuredContent, { result: (m.id - 100) * 2 });
 });
 
+test("answers are not held back behind long calls", async () => {
+  // Two workers.  201 (1 s) and 202 (3 s) take both; 203 (fast) and 204
+  // (2 s) wait.  At 1 s the worker done with 201 sees 203 and 204 queued and
+  // holds 201's answer back to batch it, runs 203, holds that answer too
+  // (204 is still queued), and takes 204.  Both answers must still reach
+  // the client promptly, not when 204 or 202 ends.
+  const peer = startRaw();
+  try {
+    peer.send(INIT);
+    await peer.next(byId("init"));
+    peer.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+    const slow = (id, ms) => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call",
+      params: { name: "faults-slow", arguments: { steps: 1, step_ms: ms } } });
+    const fast = JSON.stringify({ jsonrpc: "2.0", id: 203, method: "tools/call",
+      params: { name: "calculator-calculate", arguments: { a: 2, b: 21, op: "*" } } });
+    const start = Date.now();
+    peer.proc.stdin.write([slow(201, 1000), slow(202, 2900), fast, slow(204, 2000)].join("\n") + "\n");
+    await peer.next(byId(201), 5000);
+    const m = await peer.next(byId(203), 5000);
+    const ms = Date.now() - start;
+    assert.deepEqual(m.result.structuredContent, { result: 42 });
+    assert.ok(ms < 1800, `the answers after the first long call took ${ms} ms`);
+    assert.ok(!peer.queue.some((x) => x.id === 202 || x.id === 204), "the other long calls still run");
+    await peer.next(byId(202), 10000);
+    await peer.next(byId(204), 10000);
+  } finally {
+    await peer.end();
+  }
+});
+
 test("EOF while the optimized tier is still compiling: exit 0 at once", async () => {
   // An empty code cache: the server starts on the fast tier and compiles
   // the optimized one with gcc in the background.  A client that closes
