@@ -20,11 +20,13 @@
 #include "transport/stdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mcp/jsonrpc.h"
@@ -35,6 +37,7 @@
 #define BATCH_FLUSH (256u << 10) /* the reader flushes early past this much output */
 #define HOLD_MAX (64u << 10)     /* a worker holds answers back up to this much */
 #define HOLD_MS 2                /* the reader's look at held answers */
+#define PIPE_BYTES (1 << 20)
 
 typedef struct stdio_out {
     pthread_mutex_t lock;
@@ -76,11 +79,16 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
-/* With o->lock held and no flusher: writes until nothing is queued. */
-static void flush_locked(stdio_out *o)
+/* With o->lock held and no flusher: writes until nothing is queued, or,
+ * for a worker (all false), until what others appended meanwhile is small
+ * enough to hold back: a worker must not turn into the writer of everyone
+ * else's answers while there is work to run. */
+static void flush_locked(stdio_out *o, bool all)
 {
     o->flushing = true;
     while (o->len > 0) {
+        if (!all && o->len < HOLD_MAX && wc_mcp_server_backlog(o->server))
+            break; /* held: the next sender or the reader writes it */
         char *data = o->buf;
         size_t n = o->len, data_cap = o->cap;
         o->buf = o->spare; /* others append here while we write */
@@ -139,7 +147,7 @@ static void out_send(void *ctx, const char *data, size_t len)
     bool defer = o->flushing || (o->batching && o->len < BATCH_FLUSH && on_reader) ||
                  (!on_reader && o->len < HOLD_MAX && wc_mcp_server_backlog(o->server));
     if (!defer)
-        flush_locked(o);
+        flush_locked(o, false);
     pthread_mutex_unlock(&o->lock);
 }
 
@@ -148,8 +156,18 @@ static void out_flush(stdio_out *o)
     pthread_mutex_lock(&o->lock);
     o->batching = false;
     if (!o->flushing)
-        flush_locked(o);
+        flush_locked(o, true);
     pthread_mutex_unlock(&o->lock);
+}
+
+/* Bigger pipe buffers (where we may have them: up to the system's
+ * pipe-max-size) let a pipelining client and this server run further apart
+ * before either has to wait, with fewer wake-ups on both sides. */
+static void widen_pipe(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
 }
 
 static bool out_pending(stdio_out *o)
@@ -214,6 +232,8 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
                    size_t err_size)
 {
     stdio_out out = {.fd = opt->out_fd, .reader = pthread_self(), .server = server};
+    widen_pipe(opt->in_fd);
+    widen_pipe(opt->out_fd);
     pthread_mutex_init(&out.lock, NULL);
     reader r = {.max = opt->max_message_bytes ? opt->max_message_bytes
                                               : wc_mcp_server_options(server)->max_message_bytes};
