@@ -17,6 +17,7 @@
  * that a long call taken up next cannot strand held answers, the reader
  * looks every HOLD_MS while requests are in flight and writes what it finds.
  */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "transport/stdio.h"
 
 #include <errno.h>
