@@ -376,8 +376,8 @@ WASMCAP__IMPORT("read_response") int32_t wasmcap__h_read_response(char *dst, siz
 
 /* ---- memory ------------------------------------------------------------ */
 
-/* The host copies a call's inputs into buffers from here.  One spare byte
- * lets the SDK keep them NUL-terminated. */
+/* The host copies a call's inputs into one buffer from here (several
+ * inputs side by side: never write past an input's length). */
 WASMCAP_EXPORT("wasmcap_alloc") void *wasmcap_alloc(size_t size)
 {
     if (size > SIZE_MAX - 1)

@@ -34,11 +34,14 @@ static int guest_call(wc_run *r, int index, const wc_value *args, wc_value *resu
     return -1;
 }
 
-/* Copies len bytes into a fresh guest buffer; *ptr gets its address. */
-static int copy_in(wc_run *r, const void *data, size_t len, uint32_t *ptr)
+/* Allocates a guest buffer of `total` bytes and copies the len bytes of
+ * data to its start; *ptr gets its address. */
+static int copy_in(wc_run *r, const void *data, size_t len, size_t total, uint32_t *ptr)
 {
-    if (len > UINT32_MAX / 2)
-        return bad(r, WC_RUN_INTERNAL, "an input of %zu bytes is too large", len);
+    if (total > UINT32_MAX / 2)
+        return bad(r, WC_RUN_INTERNAL, "an input of %zu bytes is too large", total);
+    size_t want = len;
+    len = total; /* bounds below are for the whole buffer */
     wc_value arg = {.i32 = (uint32_t)len}, res = {0};
     if (guest_call(r, r->p->alloc_index, &arg, &res))
         return -1;
@@ -53,8 +56,8 @@ static int copy_in(wc_run *r, const void *data, size_t len, uint32_t *ptr)
         return bad(r, WC_RUN_BADOUT, "wasmcap_alloc(%zu) returned %s", len,
                    res.i32 ? "a buffer outside its memory" : "0");
     }
-    if (len)
-        memcpy(dst, data, len);
+    if (want)
+        memcpy(dst, data, want);
     *ptr = res.i32;
     return 0;
 }
@@ -67,18 +70,21 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     if (p->init_index >= 0 && guest_call(r, p->init_index, NULL, NULL))
         return -1;
     wc_value args[4] = {{0}}, res = {0};
-    uint32_t ptr;
+    /* Both inputs in one buffer: one guest call fewer per call. */
     if (ninputs >= 1) {
-        if (copy_in(r, a, alen, &ptr))
+        size_t total = alen + (ninputs >= 2 ? blen : 0);
+        uint32_t ptr = 0;
+        if (copy_in(r, a, alen, total, &ptr))
             return -1;
         args[0].i32 = ptr;
         args[1].i32 = (uint32_t)alen;
-    }
-    if (ninputs >= 2) {
-        if (copy_in(r, b, blen, &ptr))
-            return -1;
-        args[2].i32 = ptr;
-        args[3].i32 = (uint32_t)blen;
+        if (ninputs >= 2) {
+            uint8_t *dst = wc_instance_mem(r->inst, ptr + (uint64_t)alen, blen);
+            if (blen)
+                memcpy(dst, b, blen);
+            args[2].i32 = ptr + (uint32_t)alen;
+            args[3].i32 = (uint32_t)blen;
+        }
     }
     if (guest_call(r, export_index, args, &res))
         return -1;
