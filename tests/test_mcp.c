@@ -41,6 +41,7 @@ typedef struct capture {
     pthread_cond_t cond;
     json_t *msgs; /* array of parsed messages, in order sent */
     int bad;      /* messages that were not one JSON object */
+    int verbatim; /* answers carrying a plugin's result as it wrote it */
 } capture;
 
 static void capture_send(void *ctx, const char *data, size_t len)
@@ -51,6 +52,8 @@ static void capture_send(void *ctx, const char *data, size_t len)
     pthread_mutex_lock(&c->lock);
     if (!json_is_object(v) || memchr(data, '\n', len))
         c->bad++;
+    if (memmem(data, len, "\"content\": [", 12))
+        c->verbatim++;
     if (v)
         json_array_append_new(c->msgs, v);
     pthread_cond_broadcast(&c->cond);
@@ -618,17 +621,22 @@ static void test_outbound(world *w)
 static char plugin_dir[256];
 
 static const char *const results[] = {
-    "{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}",
+    "{\"content\": [{\"type\":\"text\",\"text\":\"ok\"}] }",
     "{\"content\":[{\"type\":\"text\",\"text\":\"sampled\"}]}",
     "{\"content\":[{\"type\":\"text\",\"text\":\"refused\"}],\"isError\":true}",
     "{\"messages\":[],\"maxTokens\":5}",
     "half",
+    "{\"content\":[\n{\"type\":\"text\",\"text\":\"nl\"}]}",
 };
-static const int offsets[] = {64, 256, 512, 768, 1024};
+static const int offsets[] = {64, 256, 512, 768, 1024, 1280};
 
 static void wat_string(FILE *f, const char *s)
 {
     for (; *s; s++) {
+        if (*s == '\n') {
+            fputs("\\0a", f);
+            continue;
+        }
         if (*s == '"' || *s == '\\')
             fputc('\\', f);
         fputc(*s, f);
@@ -650,7 +658,7 @@ static int build_plugin(void)
           " (import \"wasmcap\" \"sample\" (func $sample (param i32 i32) (result i32)))\n"
           " (memory (export \"memory\") 2)\n"
           " (global $heap (mut i32) (i32.const 4096))\n", f);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         fprintf(f, " (data (i32.const %d) \"", offsets[i]);
         wat_string(f, results[i]);
         fputs("\")\n", f);
@@ -668,6 +676,8 @@ static int build_plugin(void)
             "       (param $a i32) (param $al i32) (result i64) (local $c i32)\n"
             "  (local.set $c (i32.load8_u (local.get $name)))\n"
             "  (if (i32.eq (local.get $c) (i32.const 115)) (then (loop $l (br $l))))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 110))\n"
+            "   (then (return (call $ret (i32.const %d) (i32.const %d)))))\n"
             "  (if (i32.eq (local.get $c) (i32.const 112))\n"
             "   (then (call $progress (f64.const 1) (f64.const 2) (i32.const %d) (i32.const %d))))\n"
             "  (if (i32.eq (local.get $c) (i32.const 113))\n"
@@ -676,15 +686,15 @@ static int build_plugin(void)
             "          (else (return (call $ret (i32.const %d) (i32.const %d)))))))\n"
             "  (call $ret (i32.const %d) (i32.const %d)))\n"
             ")\n",
-            offsets[4], LEN(4), offsets[3], LEN(3), offsets[1], LEN(1), offsets[2], LEN(2),
-            offsets[0], LEN(0));
+            offsets[5], LEN(5), offsets[4], LEN(4), offsets[3], LEN(3), offsets[1], LEN(1),
+            offsets[2], LEN(2), offsets[0], LEN(0));
     fclose(f);
     snprintf(path, sizeof path, "%s/t.manifest.json", plugin_dir);
     f = fopen(path, "w");
     if (!f)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":["
-          "{\"name\":\"a1\"},{\"name\":\"a2\"},{\"name\":\"a3\"},"
+          "{\"name\":\"a1\"},{\"name\":\"nl\"},{\"name\":\"a3\"},"
           "{\"name\":\"spin\"},{\"name\":\"prog\"},{\"name\":\"qsample\"}]}\n", f);
     fclose(f);
     char cmd[1024];
@@ -761,12 +771,18 @@ static void test_plugin(world *w)
     EXPECT_ERROR(&c, s, 215, "tools/list", params, -32602, "reloaded");
 
     /* a call */
+    int verbatim = c.verbatim;
     json_t *r = result_of(&c, s, 220, "tools/call", "{\"name\":\"a1\",\"arguments\":{}}");
     CHECK(r && strcmp(text_of(r), "ok") == 0 && !json_is_true(json_object_get(r, "isError")),
           "tools/call a1: %s", r ? text_of(r) : "no result");
+    CHECK(c.verbatim == verbatim + 1, "the plugin's result passed on as it wrote it");
     json_decref(r);
-    r = result_of(&c, s, 221, "tools/call", "{\"name\":\"a2\"}"); /* no arguments */
-    CHECK(r && strcmp(text_of(r), "ok") == 0, "tools/call without arguments");
+    /* no arguments; a result with a line break between its tokens is
+     * written again, on one line (capture_send counts it bad otherwise) */
+    int bad = c.bad;
+    r = result_of(&c, s, 221, "tools/call", "{\"name\":\"nl\"}");
+    CHECK(r && strcmp(text_of(r), "nl") == 0, "tools/call without arguments");
+    CHECK(c.bad == bad, "an answer with a line break");
     json_decref(r);
 
     /* progress: the token comes back, before the answer */

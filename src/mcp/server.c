@@ -191,7 +191,11 @@ static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
 {
     wc_rpc_out out;
     wc_rpc_out_init(&out);
-    if (rc == 0 && result)
+    size_t text_len = 0;
+    const char *text = rc == 0 && job->call ? wc_call_result_text(job->call, &text_len) : NULL;
+    if (text)
+        wc_rpc_write_result_text(&out, job->id, text); /* the plugin's own bytes */
+    else if (rc == 0 && result)
         wc_rpc_write_result(&out, job->id, result);
     else if (rc == 0)
         wc_rpc_write_result_text(&out, job->id, "{}");

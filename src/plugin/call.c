@@ -13,6 +13,8 @@ struct wc_call {
     pthread_mutex_t lock; /* guards instance and wasi against a concurrent cancel */
     wc_instance *instance;
     wc_wasi *wasi;
+    char *result_text;
+    size_t result_len;
 };
 
 static const wc_call_client no_client = {.min_log_level = 8};
@@ -33,7 +35,21 @@ void wc_call_free(wc_call *call)
     if (!call)
         return;
     pthread_mutex_destroy(&call->lock);
+    free(call->result_text);
     free(call);
+}
+
+void wc_call_set_result_text(wc_call *call, char *text, size_t len)
+{
+    free(call->result_text);
+    call->result_text = text;
+    call->result_len = text ? len : 0;
+}
+
+const char *wc_call_result_text(const wc_call *call, size_t *len)
+{
+    *len = call->result_len;
+    return call->result_text;
 }
 
 const wc_call_client *wc_call_get_client(const wc_call *call)

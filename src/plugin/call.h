@@ -51,6 +51,14 @@ bool wc_call_cancelled(const wc_call *call);
 void wc_call_attach(wc_call *call, wc_instance *instance, wc_wasi *wasi);
 void wc_call_detach(wc_call *call);
 
+/* The text of a tools/call result exactly as the plugin wrote it, when the
+ * server passes it on unchanged (the parsed value is equal to it): the
+ * protocol layer may then send these bytes instead of writing the value
+ * again.  The text is one line of valid JSON.  set takes ownership of a
+ * malloc'ed text; get returns NULL when there is none. */
+void wc_call_set_result_text(wc_call *call, char *text, size_t len);
+const char *wc_call_result_text(const wc_call *call, size_t *len);
+
 /* Convenience for host functions: notifications/progress when the client
  * gave a token (progress increasing; total <= 0: unknown; message may be
  * NULL), notifications/message when level >= the client's log level. */

@@ -104,6 +104,8 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
         json_decref(obj);
         return bad(r, WC_RUN_BADOUT, "expected a JSON object");
     }
+    if (r->keep_text && !memchr(data, '\n', rlen) && !memchr(data, '\r', rlen))
+        wc_buf_append(r->keep_text, data, rlen);
     *out = obj;
     return 0;
 }

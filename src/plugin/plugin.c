@@ -501,6 +501,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->bindings = p->bindings;
     r->status = WC_RUN_OK;
     r->msg[0] = 0;
+    r->keep_text = NULL;
     if (!call) {
         call = r->own_call = wc_call_new(NULL);
         if (!call)
@@ -755,8 +756,9 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     char msg[1024], verr[512];
     json_t *res = NULL;
 
-    wc_buf ab;
+    wc_buf ab, text; /* the arguments; the result as the plugin wrote it (native ABI) */
     wc_buf_init(&ab);
+    wc_buf_init(&text);
     if (!arguments) {
         /* {} is valid unless the schema requires something */
         json_t *obj = json_object();
@@ -792,9 +794,11 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     if (p->abi == WC_ABI_NATIVE) {
         wc_run r;
         char what[160];
-        if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0)
+        if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0) {
+            r.keep_text = call ? &text : NULL;
             wc_native_invoke(&r, p->entry[WC_ENTRY_CALL_TOOL], tool->name, strlen(tool->name), args,
                              args_len, 2, &res);
+        }
         if (r.status != WC_RUN_OK) {
             snprintf(what, sizeof what, "tool '%s'", display);
             wc_run_describe(&r, what, msg, sizeof msg);
@@ -807,11 +811,22 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         goto fail;
     }
     wc_buf_free(&ab);
+    bool complete = res && json_object_get(res, "content") != NULL;
+    json_t *raw_of = res;
     *result = finish_result(p, tool, display, res);
-    if (!*result)
+    if (!*result) {
+        wc_buf_free(&text);
         return set_err(err, err_size, "out of memory");
+    }
+    /* Passed on unchanged: the protocol layer may send the plugin's bytes. */
+    if (complete && *result == raw_of && text.len && !text.failed && wc_buf_cstr(&text)) {
+        wc_call_set_result_text(call, (char *)text.data, text.len);
+        text.data = NULL;
+    }
+    wc_buf_free(&text);
     return 0;
 fail:
+    wc_buf_free(&text);
     wc_buf_free(&ab);
     *result = error_result(msg);
     if (!*result)

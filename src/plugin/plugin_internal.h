@@ -55,6 +55,9 @@ typedef struct wc_run {
     wc_import_binding *bindings;
     wc_run_status status;
     char msg[512];
+    /* When set, wc_native_invoke copies the result's text here if it is
+     * one line (no CR or LF between its tokens). */
+    wc_buf *keep_text;
 } wc_run;
 
 /* Creates the instance (and its wasi when wcfg is not NULL) and attaches it
