@@ -282,6 +282,14 @@ static void test_jsonrpc_errors(world *w)
     CHECK(r && error_code(r) == -32700, "parse error: %lld", r ? error_code(r) : 0);
     json_decref(r);
 
+    /* duplicate keys: what a schema checked must be what a plugin reads */
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+             "{\"name\":\"x\",\"arguments\":{\"a\":1,\"a\":\"one\"}}}");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32700 && strstr(error_message(r), "duplicate"),
+          "duplicate keys: %s", r ? error_message(r) : "no answer");
+    json_decref(r);
+
     sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
     r = wait_match(&c, match_null_id, NULL, 2000);
     CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "batches are not supported"),
@@ -891,6 +899,32 @@ static void test_peek(void)
               "peek %s", cases[i].text);
 }
 
+/* The bytes of params.arguments, handed to a guest as the client sent them. */
+static void test_find_arguments(void)
+{
+    static const struct {
+        const char *text, *args; /* NULL: not found */
+    } cases[] = {
+        {"{\"method\":\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"a\": [1, {\"b\":\"}\"}]}},\"id\":1}",
+         "{\"a\": [1, {\"b\":\"}\"}]}"},
+        {" { \"params\" : { \"arguments\" : { } , \"name\":\"t\" } } ", "{ }"},
+        {"{\"arguments\":{\"x\":1},\"params\":{\"name\":\"t\"}}", NULL},
+        {"{\"params\":{\"x\":{\"arguments\":{}}}}", NULL},
+        {"{\"params\":{\"arguments\":[1]}}", NULL},
+        {"{\"params\":{\"argum\\u0065nts\":{}}}", NULL},
+        {"{\"params\":[]}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *start = NULL;
+        size_t n = 0;
+        bool found = wc_rpc_find_arguments(cases[i].text, strlen(cases[i].text), &start, &n);
+        CHECK(cases[i].args ? found && n == strlen(cases[i].args) &&
+                                  memcmp(start, cases[i].args, n) == 0
+                            : !found,
+              "arguments of %s: %.*s", cases[i].text, found ? (int)n : 0, found ? start : "");
+    }
+}
+
 /* The id of a message seen in pieces (an oversized request). */
 static void test_id_scan(void)
 {
@@ -931,6 +965,7 @@ int main(void)
     wc_log_set_level(WC_LOG_WARNING);
     test_peek();
     test_id_scan();
+    test_find_arguments();
     world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");

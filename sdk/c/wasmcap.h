@@ -1291,6 +1291,13 @@ int wasmcap_text(wasmcap_result *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == 0) {
+        /* a plain string: no formatting machinery (a call's hot path) */
+        const char *text = va_arg(ap, const char *);
+        va_end(ap);
+        wasmcap__text_block(r, text ? text : "(null)");
+        return 0;
+    }
     char *s = wasmcap__vformat(fmt, ap);
     va_end(ap);
     if (!s) {

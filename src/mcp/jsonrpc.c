@@ -32,7 +32,9 @@ void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
 {
     memset(m, 0, sizeof *m);
     wc_json_error jerr;
-    m->root = wc_json_parse(data, len, 0, &jerr);
+    /* Duplicate keys are refused: a value checked against a schema here
+     * must be the value a plugin reads from the same bytes. */
+    m->root = wc_json_parse(data, len, WC_JSON_REJECT_DUPLICATES, &jerr);
     if (!m->root) {
         m->kind = WC_RPC_MSG_INVALID;
         m->code = WC_RPC_PARSE_ERROR;
@@ -402,6 +404,58 @@ bool wc_rpc_peek_request(const char *data, size_t len)
     if (!has_method || !has_id || p == end || *p != '}')
         return false;
     return peek_ws(p + 1, end) == end;
+}
+
+/* --- params.arguments, found in the bytes --- */
+
+/* p at a '{': finds member `name` of that object; *value and *n get its span. */
+static bool find_member(const char *p, const char *end, const char *name, const char **value,
+                        size_t *n)
+{
+    size_t name_len = strlen(name);
+    p = peek_ws(p + 1, end);
+    while (p < end && *p == '"') {
+        bool escaped = false;
+        const char *key = p + 1, *key_end = peek_string(p, end, &escaped);
+        if (!key_end)
+            return false;
+        size_t key_len = (size_t)(key_end - 1 - key);
+        p = peek_ws(key_end, end);
+        if (p == end || *p != ':')
+            return false;
+        p = peek_ws(p + 1, end);
+        const char *v = p;
+        p = peek_value(p, end);
+        if (!p)
+            return false;
+        if (!escaped && key_len == name_len && memcmp(key, name, name_len) == 0) {
+            *value = v;
+            *n = (size_t)(p - v);
+            return true;
+        }
+        p = peek_ws(p, end);
+        if (p < end && *p == ',')
+            p = peek_ws(p + 1, end);
+        else
+            break;
+    }
+    return false;
+}
+
+bool wc_rpc_find_arguments(const char *data, size_t len, const char **start, size_t *n)
+{
+    const char *end = data + len, *p = peek_ws(data, end), *params;
+    size_t params_len;
+    if (p == end || *p != '{' || !find_member(p, end, "params", &params, &params_len) ||
+        *params != '{')
+        return false;
+    const char *args;
+    size_t args_len;
+    if (!find_member(params, params + params_len, "arguments", &args, &args_len) || *args != '{')
+        return false;
+    *start = args;
+    *n = args_len;
+    return true;
 }
 
 /* --- the id of a message seen in pieces --- */

@@ -43,6 +43,10 @@ void wc_rpc_message_free(wc_rpc_message *msg);
  * message takes the ordinary path. */
 bool wc_rpc_peek_request(const char *data, size_t len);
 
+/* In the text of a message that parsed: the bytes of params.arguments when
+ * it is an object (keys written with escapes are not matched). */
+bool wc_rpc_find_arguments(const char *data, size_t len, const char **start, size_t *n);
+
 /* Finds the top-level "id" of a message fed in pieces, without keeping the
  * message: a transport refusing an oversized request still answers it by
  * its id.  Only a string or number id of at most 64 bytes is kept. */

@@ -324,7 +324,8 @@ static bool take_early_cancel(wc_mcp_session *s, const json_t *id)
     return false;
 }
 
-static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
+static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker,
+                           const char *data, size_t len)
 {
     const mcp_method *method = wc_mcp_find_method(m->method);
     if (!method) {
@@ -393,6 +394,14 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
         return;
     }
     if (on_worker) {
+        /* The message's bytes outlive this inline run: the plugin may hand
+         * the arguments to the guest as the client wrote them. */
+        const char *args;
+        size_t args_len;
+        if (strcmp(method->name, "tools/call") == 0 &&
+            json_is_object(json_object_get(job->params, "arguments")) &&
+            wc_rpc_find_arguments(data, len, &args, &args_len))
+            wc_call_set_arguments_text(job->call, args, args_len);
         run_job(job);
         return;
     }
@@ -463,7 +472,7 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, bool on_wo
     wc_rpc_parse(data, len, &m);
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m, on_worker);
+        handle_request(s, &m, on_worker, data, len);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);

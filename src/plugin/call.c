@@ -15,6 +15,8 @@ struct wc_call {
     wc_wasi *wasi;
     char *result_text;
     size_t result_len;
+    const char *arguments_text;
+    size_t arguments_len;
 };
 
 static const wc_call_client no_client = {.min_log_level = 8};
@@ -44,6 +46,18 @@ void wc_call_set_result_text(wc_call *call, char *text, size_t len)
     free(call->result_text);
     call->result_text = text;
     call->result_len = text ? len : 0;
+}
+
+void wc_call_set_arguments_text(wc_call *call, const char *text, size_t len)
+{
+    call->arguments_text = text;
+    call->arguments_len = text ? len : 0;
+}
+
+const char *wc_call_arguments_text(const wc_call *call, size_t *len)
+{
+    *len = call->arguments_len;
+    return call->arguments_text;
 }
 
 const char *wc_call_result_text(const wc_call *call, size_t *len)

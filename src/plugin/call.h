@@ -59,6 +59,13 @@ void wc_call_detach(wc_call *call);
 void wc_call_set_result_text(wc_call *call, char *text, size_t len);
 const char *wc_call_result_text(const wc_call *call, size_t *len);
 
+/* The text of the arguments as the client sent them (borrowed: valid for
+ * the call), when the protocol layer has it: the plugin layer may hand
+ * these bytes to the guest instead of writing the parsed value again.
+ * They must be the text the parsed arguments came from. */
+void wc_call_set_arguments_text(wc_call *call, const char *text, size_t len);
+const char *wc_call_arguments_text(const wc_call *call, size_t *len);
+
 /* Convenience for host functions: notifications/progress when the client
  * gave a token (progress increasing; total <= 0: unknown; message may be
  * NULL), notifications/message when level >= the client's log level. */

@@ -780,7 +780,11 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
             snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display, verr);
             goto fail;
         }
-        if (wc_json_text(arguments, &ab))
+        size_t raw_len = 0;
+        const char *raw = call ? wc_call_arguments_text(call, &raw_len) : NULL;
+        if (raw)
+            wc_buf_append(&ab, raw, raw_len); /* the client's bytes, already checked */
+        else if (wc_json_text(arguments, &ab))
             ab.failed = true;
     }
     if (ab.failed) {
