@@ -733,6 +733,22 @@ static int wasmcap__number(wasmcap__parser *ps, double *out)
             p++;
     }
     size_t n = (size_t)(p - s);
+    /* An integer of up to 15 digits is exact in a double: no strtod. */
+    {
+        const unsigned char *q = s;
+        int neg = q < p && *q == '-';
+        q += neg;
+        if (p - q <= 15) {
+            double acc = 0;
+            while (q < p && *q >= '0' && *q <= '9')
+                acc = acc * 10 + (*q++ - '0');
+            if (q == p) {
+                *out = neg ? -acc : acc;
+                ps->p = p;
+                return 0;
+            }
+        }
+    }
     char small[64];
     char *tmp = n < sizeof small ? small : (char *)malloc(n + 1);
     if (!tmp)
