@@ -13,12 +13,13 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/setup.h"
 #include "util/buf.h"
 #include "util/log.h"
 
 #define EXIT_TOOL_ERROR 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE WC_EXIT_USAGE
 
 static const char usage_text[] =
     "usage: wasmcap call [--config FILE] TOOL [ARGUMENTS]\n"
@@ -42,11 +43,7 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("wasmcap call: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n\n", stderr);
-    fputs(usage_text, stderr);
-    return EXIT_USAGE;
+    return wc_cli_usage_error("call", usage_text, fmt, arg);
 }
 
 static json_t *read_arguments(const char *text, char *err, size_t err_size)
@@ -91,13 +88,14 @@ int wc_cmd_call(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        if (strcmp(arg, "--config") == 0) {
-            if (i + 1 >= argc)
-                return usage_error("%s needs a value", arg);
-            config_arg = argv[++i];
-        } else if (strncmp(arg, "--config=", 9) == 0) {
-            config_arg = arg + 9;
-        } else if (arg[0] == '-' && arg[1] != '\0') {
+        static const char *const with_value[] = {"--config"};
+        const char *name = NULL;
+        int found = wc_cli_option(argc, argv, &i, with_value, 1, &name, &config_arg);
+        if (found < 0)
+            return usage_error("%s needs a value", name);
+        if (found)
+            continue;
+        if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg);
         } else if (!tool) {
             tool = arg;

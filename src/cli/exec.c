@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/progress.h"
 #include "engine/engine.h"
 #include "host/wasi.h"
@@ -19,7 +20,7 @@
 
 #define EXIT_TRAP 134
 #define EXIT_LOAD_ERROR 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE WC_EXIT_USAGE
 
 #define WASM_PAGE_SIZE 65536u
 #define MAX_WASM32_PAGES 65536u /* 4 GiB */
@@ -56,11 +57,7 @@ typedef struct exec_options {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("wasmcap exec: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n\n", stderr);
-    fputs(usage_text, stderr);
-    return EXIT_USAGE;
+    return wc_cli_usage_error("exec", usage_text, fmt, arg);
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -123,21 +120,11 @@ static int parse_options(int argc, char **argv, exec_options *opt)
         static const char *const with_value[] = {"--timeout", "--memory-limit", "--tier",
                                                  "--env"};
         const char *name = NULL, *value = NULL;
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-            size_t len = strlen(with_value[k]);
-            if (strncmp(arg, with_value[k], len) != 0)
-                continue;
-            if (arg[len] == '=') {
-                name = with_value[k];
-                value = arg + len + 1;
-            } else if (arg[len] == '\0') {
-                name = with_value[k];
-                if (i + 1 >= argc)
-                    return usage_error("%s needs a value", name);
-                value = argv[++i];
-            }
-        }
-        if (!name)
+        int found = wc_cli_option(argc, argv, &i, with_value,
+                                  sizeof with_value / sizeof with_value[0], &name, &value);
+        if (found < 0)
+            return usage_error("%s needs a value", name);
+        if (!found)
             return usage_error("unknown option '%s'", arg);
         if (strcmp(name, "--timeout") == 0) {
             if (parse_u32(value, &opt->timeout_ms) != 0)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -253,19 +254,19 @@ int wc_cmd_new(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(new_usage, stdout);
             return 0;
-        } else if (strcmp(a, "--dir") == 0 || strcmp(a, "--sdk") == 0) {
-            if (i + 1 >= argc || !*argv[i + 1]) {
-                fprintf(stderr, "wasmcap new: %s needs a directory\n%s", a, new_usage);
-                return 2;
-            }
-            if (a[2] == 'd')
-                dir = argv[++i];
+        }
+        static const char *const with_value[] = {"--dir", "--sdk"};
+        const char *opt = NULL, *value = NULL;
+        int found = wc_cli_option(argc, argv, &i, with_value, 2, &opt, &value);
+        if (found < 0 || (found && !*value)) {
+            fprintf(stderr, "wasmcap new: %s needs a directory\n%s", opt, new_usage);
+            return WC_EXIT_USAGE;
+        }
+        if (found) {
+            if (strcmp(opt, "--dir") == 0)
+                dir = value;
             else
-                sdk = argv[++i];
-        } else if (strncmp(a, "--dir=", 6) == 0 && a[6]) {
-            dir = a + 6;
-        } else if (strncmp(a, "--sdk=", 6) == 0 && a[6]) {
-            sdk = a + 6;
+                sdk = value;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "wasmcap new: unknown option %s\n%s", a, new_usage);
             return 2;

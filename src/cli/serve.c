@@ -17,13 +17,14 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/setup.h"
 #include "mcp/server.h"
 #include "transport/stdio.h"
 #include "util/log.h"
 
 #define EXIT_FAILURE_START 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE WC_EXIT_USAGE
 
 static const char usage_text[] =
     "usage: wasmcap serve [--config FILE] [--log-level LEVEL]\n"
@@ -51,11 +52,7 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("wasmcap serve: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n\n", stderr);
-    fputs(usage_text, stderr);
-    return EXIT_USAGE;
+    return wc_cli_usage_error("serve", usage_text, fmt, arg);
 }
 
 /* The self-pipe: the handler writes the signal number, the serving thread
@@ -156,24 +153,12 @@ int wc_cmd_serve(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        const char *value = NULL;
-        const char *name = NULL;
         static const char *const with_value[] = {"--config", "--log-level"};
-        for (size_t k = 0; k < 2; k++) {
-            size_t len = strlen(with_value[k]);
-            if (strncmp(arg, with_value[k], len) != 0)
-                continue;
-            if (arg[len] == '=') {
-                name = with_value[k];
-                value = arg + len + 1;
-            } else if (arg[len] == '\0') {
-                name = with_value[k];
-                if (i + 1 >= argc)
-                    return usage_error("%s needs a value", name);
-                value = argv[++i];
-            }
-        }
-        if (!name)
+        const char *name = NULL, *value = NULL;
+        int found = wc_cli_option(argc, argv, &i, with_value, 2, &name, &value);
+        if (found < 0)
+            return usage_error("%s needs a value", name);
+        if (!found)
             return usage_error(arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
                                arg);
         if (strcmp(name, "--config") == 0) {
