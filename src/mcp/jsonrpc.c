@@ -363,83 +363,115 @@ static const char *peek_value(const char *p, const char *end)
     return p;
 }
 
-bool wc_rpc_peek_request(const char *data, size_t len)
+/* One member of an object, as bytes. */
+typedef struct peek_member {
+    const char *key; /* without the quotes */
+    size_t key_len;
+    bool escaped;    /* the key has escapes: its bytes are not its text */
+    const char *value;
+    size_t value_len;
+} peek_member;
+
+/* Visits the members of the object at p (a '{') until visit returns false.
+ * Returns 1 when the object ended (*after: past its '}'), 0 when visit
+ * stopped, -1 on text that is not an object. */
+static int peek_members(const char *p, const char *end,
+                        bool (*visit)(void *ctx, const peek_member *m), void *ctx,
+                        const char **after)
 {
-    const char *p = data, *end = data + len;
-    bool has_method = false, has_id = false;
-    p = peek_ws(p, end);
-    if (p == end || *p != '{')
-        return false;
     p = peek_ws(p + 1, end);
     while (p < end && *p == '"') {
-        bool escaped = false;
-        const char *key = p + 1, *key_end = peek_string(p, end, &escaped);
-        if (!key_end || escaped)
-            return false;
-        size_t key_len = (size_t)(key_end - 1 - key);
+        peek_member m = {.key = p + 1};
+        const char *key_end = peek_string(p, end, &m.escaped);
+        if (!key_end)
+            return -1;
+        m.key_len = (size_t)(key_end - 1 - m.key);
         p = peek_ws(key_end, end);
         if (p == end || *p != ':')
-            return false;
-        p = peek_ws(p + 1, end);
-        const char *value = p;
+            return -1;
+        m.value = p = peek_ws(p + 1, end);
         p = peek_value(p, end);
         if (!p)
-            return false;
-        if (key_len == 6 && memcmp(key, "method", 6) == 0) {
-            if (value == end || *value != '"')
-                return false;
-            size_t n = (size_t)(p - value);
-            if (n == 12 && memcmp(value, "\"initialize\"", 12) == 0)
-                return false;
-            has_method = true;
-        } else if (key_len == 2 && memcmp(key, "id", 2) == 0) {
-            has_id = true;
-        }
+            return -1;
+        m.value_len = (size_t)(p - m.value);
+        if (!visit(ctx, &m))
+            return 0;
         p = peek_ws(p, end);
         if (p < end && *p == ',')
             p = peek_ws(p + 1, end);
         else
             break;
     }
-    if (!has_method || !has_id || p == end || *p != '}')
+    if (p == end || *p != '}')
+        return -1;
+    *after = p + 1;
+    return 1;
+}
+
+static bool key_is(const peek_member *m, const char *name)
+{
+    return !m->escaped && m->key_len == strlen(name) && memcmp(m->key, name, m->key_len) == 0;
+}
+
+typedef struct request_peek {
+    bool has_method, has_id, unsure;
+} request_peek;
+
+static bool visit_request(void *ctx, const peek_member *m)
+{
+    request_peek *rp = ctx;
+    bool method = key_is(m, "method");
+    if (m->escaped || (method && (m->value_len == 0 || *m->value != '"' ||
+                                  (m->value_len == 12 &&
+                                   memcmp(m->value, "\"initialize\"", 12) == 0)))) {
+        rp->unsure = true; /* the ordinary path decides */
         return false;
-    return peek_ws(p + 1, end) == end;
+    }
+    rp->has_method |= method;
+    rp->has_id |= key_is(m, "id");
+    return true;
+}
+
+bool wc_rpc_peek_request(const char *data, size_t len)
+{
+    const char *end = data + len, *p = peek_ws(data, end), *after;
+    if (p == end || *p != '{')
+        return false;
+    request_peek rp = {0};
+    if (peek_members(p, end, visit_request, &rp, &after) != 1 || rp.unsure)
+        return false;
+    return rp.has_method && rp.has_id && peek_ws(after, end) == end;
 }
 
 /* --- params.arguments, found in the bytes --- */
+
+typedef struct member_search {
+    const char *name;
+    const char *value;
+    size_t value_len;
+} member_search;
+
+static bool visit_search(void *ctx, const peek_member *m)
+{
+    member_search *ms = ctx;
+    if (!key_is(m, ms->name))
+        return true;
+    ms->value = m->value;
+    ms->value_len = m->value_len;
+    return false;
+}
 
 /* p at a '{': finds member `name` of that object; *value and *n get its span. */
 static bool find_member(const char *p, const char *end, const char *name, const char **value,
                         size_t *n)
 {
-    size_t name_len = strlen(name);
-    p = peek_ws(p + 1, end);
-    while (p < end && *p == '"') {
-        bool escaped = false;
-        const char *key = p + 1, *key_end = peek_string(p, end, &escaped);
-        if (!key_end)
-            return false;
-        size_t key_len = (size_t)(key_end - 1 - key);
-        p = peek_ws(key_end, end);
-        if (p == end || *p != ':')
-            return false;
-        p = peek_ws(p + 1, end);
-        const char *v = p;
-        p = peek_value(p, end);
-        if (!p)
-            return false;
-        if (!escaped && key_len == name_len && memcmp(key, name, name_len) == 0) {
-            *value = v;
-            *n = (size_t)(p - v);
-            return true;
-        }
-        p = peek_ws(p, end);
-        if (p < end && *p == ',')
-            p = peek_ws(p + 1, end);
-        else
-            break;
-    }
-    return false;
+    member_search ms = {.name = name};
+    const char *after;
+    if (peek_members(p, end, visit_search, &ms, &after) != 0)
+        return false;
+    *value = ms.value;
+    *n = ms.value_len;
+    return true;
 }
 
 bool wc_rpc_find_arguments(const char *data, size_t len, const char **start, size_t *n)
