@@ -6,7 +6,9 @@
  * round trip through the writer), the writer's escaping and misuse checks,
  * JavaScript-style number formatting (shortest round trip), the dispatch of
  * tools, prompts and resources into result JSON (checked with jansson), and
- * the host-call wrappers against a stub host with a response slot.
+ * the host-call wrappers against an in-test double of the host (a response
+ * slot, a tiny kv).  The real host functions run under these wrappers in
+ * tests/test_plugins.c and tests/e2e (the example plugins, in wasm).
  */
 #define WASMCAP_IMPLEMENTATION
 #include "../sdk/c/wasmcap.h"
@@ -31,7 +33,7 @@ static int failures;
 
 extern const char *wasmcap__native_reply;
 
-/* ---- a stub host: the response slot and a tiny kv ----------------------- */
+/* ---- the host's double: the response slot and a tiny kv ----------------- */
 
 static char slot[1024];
 static size_t slot_len;
