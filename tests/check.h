@@ -1,0 +1,21 @@
+/* check.h -- the tests' one assertion: CHECK(cond, fmt, ...) prints what
+ * failed and where, counts it in `failures`, and goes on, so one run shows
+ * every failure.  A test's main returns non-zero when failures > 0. */
+#ifndef WC_TESTS_CHECK_H
+#define WC_TESTS_CHECK_H
+
+#include <stdio.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+            printf(__VA_ARGS__);                                              \
+            putchar('\n');                                                    \
+        }                                                                     \
+    } while (0)
+
+#endif
