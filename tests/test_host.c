@@ -29,18 +29,7 @@
 #include "util/process.h"
 #include "util/utf8.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        checks++;                                                             \
-        if (!(cond)) {                                                        \
-            failures++;                                                       \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-            printf(__VA_ARGS__);                                              \
-            putchar('\n');                                                    \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 static wc_engine *engine;
 static wc_module *guest_module;

@@ -8,18 +8,7 @@
 #include "store/kv.h"
 #include "util/fs.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        checks++;                                                             \
-        if (!(cond)) {                                                        \
-            failures++;                                                       \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-            printf(__VA_ARGS__);                                              \
-            putchar('\n');                                                    \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 static char root[512], dir[600];
 
