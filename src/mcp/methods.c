@@ -215,11 +215,8 @@ static int m_tools_call(mcp_job *job, json_t **result, char *err, size_t err_siz
     wc_registry *registry = wc_mcp_job_registry(job);
     if (!registry)
         return no_plugins(err, err_size, "tool", json_string_value(name));
-    json_t *empty = args ? NULL : json_object();
-    int rc = wc_registry_call_tool(registry, json_string_value(name), args ? args : empty,
-                                   job->call, result, err, err_size);
-    json_decref(empty);
-    return rc;
+    return wc_registry_call_tool(registry, json_string_value(name), args, job->call, result,
+                                 err, err_size);
 }
 
 static int m_resources_read(mcp_job *job, json_t **result, char *err, size_t err_size)

@@ -759,6 +759,10 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     wc_buf ab, text; /* the arguments; the result as the plugin wrote it (native ABI) */
     wc_buf_init(&ab);
     wc_buf_init(&text);
+    /* the client's own bytes when the protocol layer has them: no need to
+     * write the (checked) arguments again */
+    size_t raw_len = 0;
+    const char *raw = arguments && call ? wc_call_arguments_text(call, &raw_len) : NULL;
     if (!arguments) {
         /* {} is valid unless the schema requires something */
         json_t *obj = json_object();
@@ -780,11 +784,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
             snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display, verr);
             goto fail;
         }
-        size_t raw_len = 0;
-        const char *raw = call ? wc_call_arguments_text(call, &raw_len) : NULL;
-        if (raw)
-            wc_buf_append(&ab, raw, raw_len); /* the client's bytes, already checked */
-        else if (wc_json_text(arguments, &ab))
+        if (!raw && wc_json_text(arguments, &ab))
             ab.failed = true;
     }
     if (ab.failed) {
@@ -792,8 +792,8 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         return set_err(err, err_size, "cannot serialize the arguments (out of memory or nested "
                                       "too deeply)");
     }
-    const char *args = (const char *)ab.data;
-    size_t args_len = ab.len;
+    const char *args = raw ? raw : (const char *)ab.data;
+    size_t args_len = raw ? raw_len : ab.len;
 
     if (p->abi == WC_ABI_NATIVE) {
         wc_run r;
