@@ -1198,6 +1198,37 @@ static void test_peek(void)
     }
 }
 
+/* Spans: where each container of the top levels was in the text. */
+static void test_spans(void)
+{
+    const char *text = " {\"a\": [1, {\"b\": {}}], \"c\" : {\"d\":[[]]} } ";
+    wc_json_span items[8];
+    wc_json_spans spans = {.items = items, .cap = 8, .max_depth = 2};
+    json_t *v = wc_json_parse_spans(text, strlen(text), 0, NULL, &spans);
+    CHECK(v && spans.count == 3 && !spans.overflow, "spans: %zu", spans.count);
+    const json_t *want[3] = {json_object_get(v, "a"), json_object_get(v, "c"), v};
+    const char *texts[3] = {"[1, {\"b\": {}}]", "{\"d\":[[]]}",
+                            "{\"a\": [1, {\"b\": {}}], \"c\" : {\"d\":[[]]} }"};
+    for (int i = 0; i < 3; i++) {
+        const wc_json_span *sp = wc_json_span_of(&spans, want[i]);
+        CHECK(sp && sp->end - sp->start == strlen(texts[i]) &&
+                  memcmp(text + sp->start, texts[i], strlen(texts[i])) == 0,
+              "span %d", i);
+    }
+    CHECK(!wc_json_span_of(&spans, json_object_get(json_object_get(v, "c"), "d")),
+          "a container deeper than max_depth has no span");
+    json_decref(v);
+
+    spans.cap = 1;
+    v = wc_json_parse_spans(text, strlen(text), 0, NULL, &spans);
+    CHECK(v && spans.count == 1 && spans.overflow, "overflow: %zu", spans.count);
+    json_decref(v);
+
+    spans.cap = 8;
+    CHECK(!wc_json_parse_spans("[[1],", 5, 0, NULL, &spans) && spans.count == 0,
+          "no spans after an error");
+}
+
 int main(void)
 {
     test_conformance();
@@ -1212,6 +1243,7 @@ int main(void)
     test_agreement();
     test_jsonrpc();
     test_peek();
+    test_spans();
     /* a locale with a decimal comma changes nothing (when one is installed) */
     if (setlocale(LC_NUMERIC, "de_DE.UTF-8") || setlocale(LC_NUMERIC, "fr_FR.UTF-8")) {
         test_reals();

@@ -889,29 +889,41 @@ static void test_peek(void)
               "peek %s", cases[i].text);
 }
 
-/* The bytes of params.arguments, handed to a guest as the client sent them. */
-static void test_find_arguments(void)
+/* The bytes of params.arguments, located while parsing and handed to a
+ * guest as the client sent them. */
+static void test_arguments_text(void)
 {
+#define REQ(params) "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":" params "}"
     static const struct {
-        const char *text, *args; /* NULL: not found */
+        const char *text, *args; /* NULL: none */
     } cases[] = {
-        {"{\"method\":\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"a\": [1, {\"b\":\"}\"}]}},\"id\":1}",
+        {REQ("{\"name\":\"t\",\"arguments\":{\"a\": [1, {\"b\":\"}\"}]}}"),
          "{\"a\": [1, {\"b\":\"}\"}]}"},
-        {" { \"params\" : { \"arguments\" : { } , \"name\":\"t\" } } ", "{ }"},
-        {"{\"arguments\":{\"x\":1},\"params\":{\"name\":\"t\"}}", NULL},
-        {"{\"params\":{\"x\":{\"arguments\":{}}}}", NULL},
-        {"{\"params\":{\"arguments\":[1]}}", NULL},
-        {"{\"params\":{\"argum\\u0065nts\":{}}}", NULL},
-        {"{\"params\":[]}", NULL},
+        {" { \"jsonrpc\":\"2.0\", \"params\" : { \"arguments\" : { } , \"name\":\"t\" } ,"
+         "\"method\":\"tools/call\",\"id\":\"x\"} ", "{ }"},
+        {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"arguments\":{\"x\":1},"
+         "\"params\":{\"name\":\"t\"}}", NULL},
+        {REQ("{\"x\":{\"arguments\":{}}}"), NULL},
+        {REQ("{\"arguments\":[1]}"), NULL},
+        {REQ("{\"arguments\":\"{}\"}"), NULL},
+        {REQ("{\"argum\\u0065nts\":{\"k\":[]}}"), "{\"k\":[]}"},
+        {REQ("{\"a\":[[[[]]]],\"b\":{},\"c\":{},\"d\":{},\"e\":{},\"f\":{},\"g\":{},"
+             "\"h\":{},\"i\":{},\"arguments\":{}}"), NULL}, /* more than 8 containers */
+        {REQ("[]"), NULL},
+        {"{\"jsonrpc\":\"2.0\",\"method\":\"n\",\"params\":{\"arguments\":{\"z\":0}}}",
+         "{\"z\":0}"},
     };
+#undef REQ
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *start = NULL;
-        size_t n = 0;
-        bool found = wc_rpc_find_arguments(cases[i].text, strlen(cases[i].text), &start, &n);
-        CHECK(cases[i].args ? found && n == strlen(cases[i].args) &&
+        wc_rpc_message m;
+        wc_rpc_parse(cases[i].text, strlen(cases[i].text), &m);
+        const char *start = m.arguments_text;
+        size_t n = m.arguments_len;
+        CHECK(cases[i].args ? start && n == strlen(cases[i].args) &&
                                   memcmp(start, cases[i].args, n) == 0
-                            : !found,
-              "arguments of %s: %.*s", cases[i].text, found ? (int)n : 0, found ? start : "");
+                            : !start,
+              "arguments of %s: %.*s", cases[i].text, start ? (int)n : 0, start ? start : "");
+        wc_rpc_message_free(&m);
     }
 }
 
@@ -955,7 +967,7 @@ int main(void)
     wc_log_set_level(WC_LOG_WARNING);
     test_peek();
     test_id_scan();
-    test_find_arguments();
+    test_arguments_text();
     world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");

@@ -544,9 +544,54 @@ static int attach(parser *ps, json_t **root, json_t *parent, const char *key, si
     return -1;
 }
 
+#define SPAN_DEPTH_MAX 8
+
+/* A container at depth (1-based) closed at p, just past its bracket. */
+static void span_close(wc_json_spans *spans, const char *const *opened, size_t depth,
+                       json_t *value, const char *data, const char *p)
+{
+    if (!spans || depth > spans->max_depth)
+        return;
+    if (spans->count == spans->cap) {
+        spans->overflow = 1;
+        return;
+    }
+    spans->items[spans->count++] = (wc_json_span){
+        .value = value, .start = (size_t)(opened[depth - 1] - data), .end = (size_t)(p - data)};
+}
+
+const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *value)
+{
+    for (size_t i = 0; i < spans->count; i++)
+        if (spans->items[i].value == value)
+            return &spans->items[i];
+    return NULL;
+}
+
 json_t *wc_json_parse(const char *data, size_t len, unsigned flags, wc_json_error *err)
 {
+    return wc_json_parse_spans(data, len, flags, err, NULL);
+}
+
+json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_json_error *err,
+                            wc_json_spans *spans)
+{
     parser ps = {.start = data, .end = data + len, .flags = flags, .err = err};
+    const char *opened[SPAN_DEPTH_MAX]; /* where the open containers began */
+    if (spans) {
+        spans->count = 0;
+        spans->overflow = 0;
+        if (spans->max_depth > SPAN_DEPTH_MAX)
+            spans->max_depth = SPAN_DEPTH_MAX;
+    }
+/* Closes the innermost container: p is at its bracket. */
+#define CLOSE_CONTAINER()                                                   \
+    do {                                                                    \
+        p++;                                                                \
+        if (spans)                                                          \
+            span_close(spans, opened, depth, stack[depth - 1], data, p);    \
+        depth--;                                                            \
+    } while (0)
     scratch_init(&ps.val);
     scratch_init(&ps.key);
     if (err) {
@@ -595,17 +640,19 @@ value:
                 stack = grown;
                 stack_cap = cap;
             }
+            if (depth < SPAN_DEPTH_MAX)
+                opened[depth] = p;
             stack[depth++] = v;
             p = skip_ws(p + 1, end);
             if (object) {
                 if (p < end && *p == '}') {
-                    p++, depth--;
+                    CLOSE_CONTAINER();
                     goto after;
                 }
                 goto member;
             }
             if (p < end && *p == ']') {
-                p++, depth--;
+                CLOSE_CONTAINER();
                 goto after;
             }
             goto value;
@@ -663,7 +710,7 @@ after:
             goto member;
         }
         if (p < end && *p == '}') {
-            p++, depth--;
+            CLOSE_CONTAINER();
             goto after;
         }
         fail(&ps, p, "',' or '}' expected");
@@ -674,7 +721,7 @@ after:
         goto value;
     }
     if (p < end && *p == ']') {
-        p++, depth--;
+        CLOSE_CONTAINER();
         goto after;
     }
     fail(&ps, p, "',' or ']' expected");
@@ -707,5 +754,8 @@ done:
         free(stack);
     scratch_free(&ps.val);
     scratch_free(&ps.key);
+    if (!root && spans)
+        spans->count = 0;
     return root;
+#undef CLOSE_CONTAINER
 }

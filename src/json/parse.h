@@ -53,6 +53,29 @@ typedef struct wc_json_error {
  * *err filled in (err may be NULL). */
 json_t *wc_json_parse(const char *data, size_t len, unsigned flags, wc_json_error *err);
 
+/* Where containers came from in the text, so a caller can hand a part of it
+ * on as the client wrote it without searching the bytes again.  The parser
+ * records the objects and arrays nested at most max_depth deep (the top
+ * level is depth 1) into items[0..cap), in the order they close; more than
+ * cap of them sets overflow and the rest are not recorded. */
+typedef struct wc_json_span {
+    const json_t *value;
+    size_t start, end; /* data[start..end) is its text, brackets included */
+} wc_json_span;
+
+typedef struct wc_json_spans {
+    wc_json_span *items;
+    size_t cap, count;
+    unsigned max_depth; /* at most 8 */
+    int overflow;
+} wc_json_spans;
+
+json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_json_error *err,
+                            wc_json_spans *spans);
+
+/* The recorded span of value, or NULL. */
+const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *value);
+
 /* The length of the longest prefix of s[0..len) that is valid UTF-8 (by the
  * rules above): len when all of it is. */
 size_t wc_json_utf8_valid_prefix(const char *s, size_t len);

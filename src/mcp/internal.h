@@ -13,6 +13,7 @@
 #define WC_MCP_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "mcp/jsonrpc.h"
@@ -57,7 +58,9 @@ struct wc_mcp_session {
     int log_level;
     mcp_job *jobs; /* in flight on the pool */
     size_t njobs;
-    size_t nqueued; /* raw messages on the pool, not parsed yet */
+    /* raw messages on the pool, not parsed yet; atomic so that queueing one
+     * takes no lock (the lock is taken when it drops to 0 while closing) */
+    atomic_size_t nqueued;
     /* Ids of notifications/cancelled that named no running request: the
      * request may still be queued unparsed (wc_mcp_session_receive_queued). */
     json_t *early_cancels[32];

@@ -7,6 +7,10 @@
  */
 #include "mcp/jsonrpc.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +38,11 @@ void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
     wc_json_error jerr;
     /* Duplicate keys are refused: a value checked against a schema here
      * must be the value a plugin reads from the same bytes. */
-    m->root = wc_json_parse(data, len, WC_JSON_REJECT_DUPLICATES, &jerr);
+    /* The containers of the top three levels are located in the text on the
+     * way: params.arguments is handed to the plugin as the client wrote it. */
+    wc_json_span span_items[8];
+    wc_json_spans spans = {.items = span_items, .cap = 8, .max_depth = 3};
+    m->root = wc_json_parse_spans(data, len, WC_JSON_REJECT_DUPLICATES, &jerr, &spans);
     if (!m->root) {
         m->kind = WC_RPC_MSG_INVALID;
         m->code = WC_RPC_PARSE_ERROR;
@@ -71,6 +79,13 @@ void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
         m->method = json_string_value(method);
         m->params = json_object_get(m->root, "params");
         m->kind = m->id ? WC_RPC_MSG_REQUEST : WC_RPC_MSG_NOTIFICATION;
+        json_t *arguments = json_object_get(m->params, "arguments");
+        const wc_json_span *span = json_is_object(arguments) ? wc_json_span_of(&spans, arguments)
+                                                             : NULL;
+        if (span) {
+            m->arguments_text = data + span->start;
+            m->arguments_len = span->end - span->start;
+        }
         if (m->params && !json_is_object(m->params)) {
             /* For a notification nobody hears about it: it is dropped. */
             m->kind = WC_RPC_MSG_INVALID;
@@ -296,39 +311,64 @@ static const char *peek_ws(const char *p, const char *end)
     return p;
 }
 
-/* 8 bytes at once: true when none is '"' or '\\'. */
-static bool peek_plain8(const char *p)
+/* The first byte in [p, end) that is '"' or '\\' (or end): 16 bytes at a
+ * time, since a request's params are scanned on the reader's thread. */
+static const char *peek_quote_or_escape(const char *p, const char *end)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t w;
-    memcpy(&w, p, 8);
-    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-    return ((((quote - ones) & ~quote) | ((bslash - ones) & ~bslash)) & highs) == 0;
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, bslash)));
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/* The first quote or bracket in [p, end) (or end). */
+static const char *peek_special(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), lbrace = _mm_set1_epi8('{'),
+                  rbrace = _mm_set1_epi8('}'), lbracket = _mm_set1_epi8('['),
+                  rbracket = _mm_set1_epi8(']');
+    while (end - p >= 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, lbrace)),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, rbrace), _mm_cmpeq_epi8(b, lbracket)),
+                         _mm_cmpeq_epi8(b, rbracket)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '{' && *p != '}' && *p != '[' && *p != ']')
+        p++;
+    return p;
 }
 
 /* p at the opening quote: returns the position after the closing one. */
 static const char *peek_string(const char *p, const char *end, bool *escaped)
 {
-    for (p++; p < end; p++) {
-        while (end - p >= 8 && peek_plain8(p))
-            p += 8;
+    for (p++;; p++) {
+        p = peek_quote_or_escape(p, end);
         if (p == end)
-            break;
-        if (*p == '\\') {
-            *escaped = true;
-            if (++p == end)
-                break;
-        } else if (*p == '"') {
+            return NULL;
+        if (*p == '"')
             return p + 1;
-        }
+        *escaped = true; /* a backslash: skip the byte it escapes */
+        if (++p == end)
+            return NULL;
     }
-    return NULL;
 }
-
-/* Bytes that matter inside a container: quotes and brackets. */
-static const uint8_t peek_special[256] = {
-    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
-};
 
 /* Skips one value; NULL when the text ends first. */
 static const char *peek_value(const char *p, const char *end)
@@ -339,8 +379,7 @@ static const char *peek_value(const char *p, const char *end)
     if (p < end && (*p == '{' || *p == '[')) {
         int depth = 0;
         while (p < end) {
-            while (p < end && !peek_special[(unsigned char)*p])
-                p++;
+            p = peek_special(p, end);
             if (p == end)
                 break;
             if (*p == '"') {
@@ -441,53 +480,6 @@ bool wc_rpc_peek_request(const char *data, size_t len)
     if (peek_members(p, end, visit_request, &rp, &after) != 1 || rp.unsure)
         return false;
     return rp.has_method && rp.has_id && peek_ws(after, end) == end;
-}
-
-/* --- params.arguments, found in the bytes --- */
-
-typedef struct member_search {
-    const char *name;
-    const char *value;
-    size_t value_len;
-} member_search;
-
-static bool visit_search(void *ctx, const peek_member *m)
-{
-    member_search *ms = ctx;
-    if (!key_is(m, ms->name))
-        return true;
-    ms->value = m->value;
-    ms->value_len = m->value_len;
-    return false;
-}
-
-/* p at a '{': finds member `name` of that object; *value and *n get its span. */
-static bool find_member(const char *p, const char *end, const char *name, const char **value,
-                        size_t *n)
-{
-    member_search ms = {.name = name};
-    const char *after;
-    if (peek_members(p, end, visit_search, &ms, &after) != 0)
-        return false;
-    *value = ms.value;
-    *n = ms.value_len;
-    return true;
-}
-
-bool wc_rpc_find_arguments(const char *data, size_t len, const char **start, size_t *n)
-{
-    const char *end = data + len, *p = peek_ws(data, end), *params;
-    size_t params_len;
-    if (p == end || *p != '{' || !find_member(p, end, "params", &params, &params_len) ||
-        *params != '{')
-        return false;
-    const char *args;
-    size_t args_len;
-    if (!find_member(params, params + params_len, "arguments", &args, &args_len) || *args != '{')
-        return false;
-    *start = args;
-    *n = args_len;
-    return true;
 }
 
 /* --- the id of a message seen in pieces --- */

@@ -29,6 +29,10 @@ typedef struct wc_rpc_message {
     json_t *params;      /* may be NULL */
     json_t *result;      /* responses: exactly one of result and error */
     json_t *error;
+    /* requests: the text of params.arguments when it is an object, as the
+     * client wrote it (points into the parsed bytes); else NULL */
+    const char *arguments_text;
+    size_t arguments_len;
     int code;            /* INVALID: the JSON-RPC error code */
     char reason[160];    /* INVALID: what is wrong */
 } wc_rpc_message;
@@ -42,10 +46,6 @@ void wc_rpc_message_free(wc_rpc_message *msg);
  * Cheap enough for a reader thread; when unsure it says false, and the
  * message takes the ordinary path. */
 bool wc_rpc_peek_request(const char *data, size_t len);
-
-/* In the text of a message that parsed: the bytes of params.arguments when
- * it is an object (keys written with escapes are not matched). */
-bool wc_rpc_find_arguments(const char *data, size_t len, const char **start, size_t *n);
 
 /* Finds the top-level "id" of a message fed in pieces, without keeping the
  * message: a transport refusing an oversized request still answers it by

@@ -170,7 +170,7 @@ static void send_error(wc_mcp_session *session, const json_t *id, int code, cons
 bool wc_mcp_session_busy(wc_mcp_session *s)
 {
     pthread_mutex_lock(&s->lock);
-    bool busy = s->njobs > 0 || s->nqueued > 0;
+    bool busy = s->njobs > 0 || atomic_load(&s->nqueued) > 0;
     pthread_mutex_unlock(&s->lock);
     return busy;
 }
@@ -256,7 +256,7 @@ void wc_mcp_session_close(wc_mcp_session *s)
     pthread_mutex_lock(&s->lock);
     s->closing = true;
     pthread_cond_broadcast(&s->cond); /* plugin requests waiting for the client */
-    while (s->njobs > 0 || s->nqueued > 0)
+    while (s->njobs > 0 || atomic_load(&s->nqueued) > 0)
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->nearly_cancels; i++)
@@ -300,14 +300,11 @@ static void run_job(void *arg)
         s->jobs = job->next;
     if (job->next)
         job->next->prev = job->prev;
-    pthread_mutex_unlock(&s->lock);
-    job_release(job);
-    free(job);
-
-    pthread_mutex_lock(&s->lock);
     if (--s->njobs == 0 || s->closing)
         pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
+    job_release(job); /* touches the job's call and registry, not the session */
+    free(job);
 }
 
 /* True (and forgets it) when the client cancelled this id before the
@@ -324,8 +321,16 @@ static bool take_early_cancel(wc_mcp_session *s, const json_t *id)
     return false;
 }
 
-static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker,
-                           const char *data, size_t len)
+static void send_before_initialize(wc_mcp_session *s, const wc_rpc_message *m)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "%.100s before initialize: the session is not initialized yet "
+             "(send initialize first)", m->method);
+    send_error(s, m->id, WC_RPC_INVALID_REQUEST, msg);
+}
+
+static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
 {
     const mcp_method *method = wc_mcp_find_method(m->method);
     if (!method) {
@@ -334,19 +339,14 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker,
         send_error(s, m->id, WC_RPC_METHOD_NOT_FOUND, msg);
         return;
     }
-    pthread_mutex_lock(&s->lock);
-    mcp_state state = s->state;
-    pthread_mutex_unlock(&s->lock);
-    if (state == MCP_NEW && !method->before_init) {
-        char msg[256];
-        snprintf(msg, sizeof msg,
-                 "%.100s before initialize: the session is not initialized yet "
-                 "(send initialize first)", m->method);
-        send_error(s, m->id, WC_RPC_INVALID_REQUEST, msg);
-        return;
-    }
-
     if (!method->on_worker) {
+        pthread_mutex_lock(&s->lock);
+        mcp_state state = s->state;
+        pthread_mutex_unlock(&s->lock);
+        if (state == MCP_NEW && !method->before_init) {
+            send_before_initialize(s, m);
+            return;
+        }
         mcp_job job = {.session = s, .id = m->id, .params = m->params, .method = method};
         json_t *result = NULL;
         char err[512] = "";
@@ -373,8 +373,9 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker,
 
     wc_call_client client;
     pthread_mutex_lock(&s->lock);
+    bool too_early = s->state == MCP_NEW && !method->before_init;
     wc_mcp_job_client(job, &client);
-    job->call = wc_call_new(&client);
+    job->call = too_early ? NULL : wc_call_new(&client);
     if (job->call) {
         job->next = s->jobs;
         if (job->next)
@@ -387,6 +388,12 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker,
         }
     }
     pthread_mutex_unlock(&s->lock);
+    if (too_early) {
+        send_before_initialize(s, m);
+        job_release(job);
+        free(job);
+        return;
+    }
     if (!job->call) {
         send_error(s, job->id, WC_RPC_INTERNAL, "out of memory");
         job_release(job);
@@ -396,12 +403,8 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker,
     if (on_worker) {
         /* The message's bytes outlive this inline run: the plugin may hand
          * the arguments to the guest as the client wrote them. */
-        const char *args;
-        size_t args_len;
-        if (strcmp(method->name, "tools/call") == 0 &&
-            json_is_object(json_object_get(job->params, "arguments")) &&
-            wc_rpc_find_arguments(data, len, &args, &args_len))
-            wc_call_set_arguments_text(job->call, args, args_len);
+        if (m->arguments_text && strcmp(method->name, "tools/call") == 0)
+            wc_call_set_arguments_text(job->call, m->arguments_text, m->arguments_len);
         run_job(job);
         return;
     }
@@ -472,7 +475,7 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, bool on_wo
     wc_rpc_parse(data, len, &m);
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m, on_worker, data, len);
+        handle_request(s, &m, on_worker);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
@@ -500,16 +503,28 @@ typedef struct queued_message {
     char data[];
 } queued_message;
 
+/* One queued message is dealt with.  While others remain, no lock: a
+ * closing session still waits for them.  The last one is taken off under
+ * the lock, so the closer cannot free the session before it is unlocked. */
+static void queued_done(wc_mcp_session *s)
+{
+    size_t n = atomic_load(&s->nqueued);
+    while (n > 1)
+        if (atomic_compare_exchange_weak(&s->nqueued, &n, n - 1))
+            return;
+    pthread_mutex_lock(&s->lock);
+    if (atomic_fetch_sub(&s->nqueued, 1) == 1 && s->closing)
+        pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void run_queued(void *arg)
 {
     queued_message *q = arg;
     wc_mcp_session *s = q->session;
     dispatch(s, q->data, q->len, true);
     free(q);
-    pthread_mutex_lock(&s->lock);
-    if (--s->nqueued == 0 && s->closing)
-        pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
+    queued_done(s); /* the session may be freed from here on */
 }
 
 void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t len)
@@ -526,13 +541,9 @@ void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t l
     q->session = s;
     q->len = len;
     memcpy(q->data, data, len);
-    pthread_mutex_lock(&s->lock);
-    s->nqueued++;
-    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add(&s->nqueued, 1);
     if (wc_pool_submit(s->server->pool, run_queued, q) != 0) {
-        pthread_mutex_lock(&s->lock);
-        s->nqueued--;
-        pthread_mutex_unlock(&s->lock);
+        queued_done(s);
         free(q);
         dispatch(s, data, len, false); /* the pool is stopping: answers at once */
     }
