@@ -306,8 +306,10 @@ static int string_list_init(string_list *list, size_t count,
     /* Guest sizes and pointers are 32 bits. */
     if (total > UINT32_MAX / 2 || count > UINT32_MAX / 8)
         return wc_error_set(err, WC_ERR_ARG, "wasi: %s is too large", what);
-    list->offsets = malloc((count ? count : 1) * sizeof *list->offsets);
-    list->blob = malloc(total ? total : 1);
+    if (count == 0)
+        return 0; /* the usual case for plugins: no allocation per instance */
+    list->offsets = malloc(count * sizeof *list->offsets);
+    list->blob = malloc(total);
     if (!list->offsets || !list->blob)
         return wc_error_set(err, WC_ERR_NOMEM, "wasi: out of memory");
     size_t pos = 0;
@@ -347,7 +349,8 @@ static uint16_t string_list_get(wc_instance *inst, const string_list *list,
     uint8_t *buf = guest_bytes(inst, buf_ptr, list->blob_size);
     if (!pointers || !buf)
         return ERRNO_FAULT;
-    memmove(buf, list->blob, list->blob_size);
+    if (list->blob_size)
+        memmove(buf, list->blob, list->blob_size);
     /* Both ranges are inside a 32-bit memory, so these sums fit. */
     for (size_t i = 0; i < list->count; i++)
         store_u32(pointers + 4 * i, buf_ptr + list->offsets[i]);
