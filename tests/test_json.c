@@ -1006,6 +1006,9 @@ static const char *corpus[] = {
     "[1, -0, 0.5, -1.25e+10, 3E-5, 9223372036854775807, -9223372036854775808, 1e-400]",
     "  {\"a\" : [ {} , [ ] , \"\" , { \"b\" : { \"c\" : [ [ [ ] ] ] } } ] }  ",
     "\"\\ud83d\\ude00 \\u0041\\u00DF\\u6771 \\/\\b\\f\\n\\r\\t \xf0\x9f\x98\x80\"",
+    "{\"content\":[{\"type\":\"text\",\"text\":\"x\"},{\"type\":\"image\",\"data\":\"AA==\"}],"
+    "\"structuredContent\":{\"v\":[1,{\"w\":null}]},\"isError\":false,\"_meta\":{\"k\":[1.5,\"s\"]},"
+    "\"n\":-2}",
     "[true,false,null,\"true\",{\"null\":null}]",
     "{\"a\":1,\"a\":2,\"b\":{\"a\":3}}",
     "123456.789e-2",
@@ -1013,8 +1016,55 @@ static const char *corpus[] = {
     "[\"\\u0000\"]",
 };
 
+/* wc_json_parse_skim takes and refuses what wc_json_parse does (without
+ * WC_JSON_REJECT_DUPLICATES), at the same byte; of a top-level object it
+ * builds the kept members and every scalar, and leaves other arrays and
+ * objects empty. */
+static void compare_skim(const char *text, size_t len, const char *what)
+{
+    static const char *const keep[] = {"structuredContent", "isError", NULL};
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        abort();
+    if (len)
+        memcpy(copy, text, len);
+    wc_json_error full_err, skim_err;
+    json_t *full = wc_json_parse(copy, len, 0, &full_err);
+    json_t *skim = wc_json_parse_skim(copy, len, 0, keep, &skim_err);
+    free(copy);
+    if (!full || !skim) {
+        CHECK(!full && !skim && full_err.position == skim_err.position &&
+                  strcmp(full_err.text, skim_err.text) == 0,
+              "%s: skim %s (%s at %zu), full %s (%s at %zu): %.*s", what,
+              skim ? "accepts" : "refuses", skim ? "" : skim_err.text, skim_err.position,
+              full ? "accepts" : "refuses", full ? "" : full_err.text, full_err.position,
+              (int)(len > 200 ? 200 : len), text);
+    } else if (!json_is_object(full)) {
+        CHECK(json_equal(full, skim), "%s: skim differs on a non-object", what);
+    } else {
+        const char *key;
+        json_t *value;
+        bool ok = json_object_size(full) == json_object_size(skim);
+        json_object_foreach(full, key, value) {
+            json_t *got = json_object_get(skim, key);
+            bool kept = strcmp(key, keep[0]) == 0 || strcmp(key, keep[1]) == 0;
+            if (kept || !(json_is_object(value) || json_is_array(value)))
+                ok = ok && json_equal(value, got);
+            else
+                ok = ok && got && json_typeof(got) == json_typeof(value) &&
+                     (json_is_object(got) ? json_object_size(got) : json_array_size(got)) == 0;
+        }
+        CHECK(ok, "%s: skim built the wrong members: %.*s", what, (int)(len > 200 ? 200 : len),
+              text);
+    }
+    json_decref(full);
+    json_decref(skim);
+}
+
 static void compare_with_jansson(const char *text, size_t len, unsigned flags, const char *what)
 {
+    if (flags == 0)
+        compare_skim(text, len, what);
     wc_json_error err;
     json_t *v = parse_exact(text, len, flags, &err);
     if (memchr(text, 0, len)) {

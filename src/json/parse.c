@@ -568,15 +568,46 @@ const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *va
     return NULL;
 }
 
+/* Stand-ins on the stack for containers being skimmed (checked, not built):
+ * json_is_object and json_is_array tell them apart like real ones. */
+static json_t skim_object = {JSON_OBJECT, (size_t)-1};
+static json_t skim_array = {JSON_ARRAY, (size_t)-1};
+
+static bool is_kept(const char *const *keep, const char *key, size_t klen)
+{
+    for (; *keep; keep++)
+        if (strlen(*keep) == klen && memcmp(*keep, key, klen) == 0)
+            return true;
+    return false;
+}
+
+static json_t *parse(const char *data, size_t len, unsigned flags, wc_json_error *err,
+                     wc_json_spans *spans, const char *const *keep);
+
 json_t *wc_json_parse(const char *data, size_t len, unsigned flags, wc_json_error *err)
 {
-    return wc_json_parse_spans(data, len, flags, err, NULL);
+    return parse(data, len, flags, err, NULL, NULL);
 }
 
 json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_json_error *err,
                             wc_json_spans *spans)
 {
+    return parse(data, len, flags, err, spans, NULL);
+}
+
+json_t *wc_json_parse_skim(const char *data, size_t len, unsigned flags,
+                           const char *const *keep, wc_json_error *err)
+{
+    return parse(data, len, flags, err, NULL, keep);
+}
+
+static json_t *parse(const char *data, size_t len, unsigned flags, wc_json_error *err,
+                     wc_json_spans *spans, const char *const *keep)
+{
     parser ps = {.start = data, .end = data + len, .flags = flags, .err = err};
+    /* While skimming, the depth of the outermost skimmed container; 0 else. */
+    size_t skim_depth = 0;
+    bool first_member = false; /* for the message when a key is missing */
     const char *opened[SPAN_DEPTH_MAX]; /* where the open containers began */
     if (spans) {
         spans->count = 0;
@@ -588,9 +619,10 @@ json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_jso
 #define CLOSE_CONTAINER()                                                   \
     do {                                                                    \
         p++;                                                                \
-        if (spans)                                                          \
+        if (spans && !skim_depth)                                           \
             span_close(spans, opened, depth, stack[depth - 1], data, p);    \
-        depth--;                                                            \
+        if (depth-- == skim_depth)                                          \
+            skim_depth = 0;                                                 \
     } while (0)
     scratch_init(&ps.val);
     scratch_init(&ps.key);
@@ -624,9 +656,18 @@ value:
                 fail(&ps, p, "maximum nesting depth (%d) exceeded", WC_JSON_MAX_DEPTH);
                 goto error;
             }
-            v = object ? json_object() : json_array();
-            if (attach(&ps, &root, parent, key, klen, key_at, v))
-                goto error;
+            if (skim_depth) {
+                v = object ? &skim_object : &skim_array;
+            } else {
+                v = object ? json_object() : json_array();
+                if (attach(&ps, &root, parent, key, klen, key_at, v))
+                    goto error;
+                if (keep && depth == 1 && json_is_object(parent) && !is_kept(keep, key, klen)) {
+                    /* the member keeps the empty container; its text is checked */
+                    skim_depth = depth + 1;
+                    v = object ? &skim_object : &skim_array;
+                }
+            }
             if (depth == stack_cap) {
                 size_t cap = stack_cap * 2;
                 json_t **grown = stack == small_stack ? malloc(cap * sizeof *grown)
@@ -649,6 +690,7 @@ value:
                     CLOSE_CONTAINER();
                     goto after;
                 }
+                first_member = true;
                 goto member;
             }
             if (p < end && *p == ']') {
@@ -663,6 +705,8 @@ value:
             p = scan_string(&ps, p, &ps.val, &text, &n);
             if (!p)
                 goto error;
+            if (skim_depth)
+                goto after;
             v = json_stringn_nocheck(text, n);
             break;
         }
@@ -678,6 +722,8 @@ value:
             }
             v = *p == 't' ? json_true() : *p == 'f' ? json_false() : json_null();
             p += n;
+            if (skim_depth)
+                goto after;
             break;
         }
         case '-':
@@ -686,6 +732,10 @@ value:
             v = parse_number(&ps, p, &p);
             if (!v)
                 goto error;
+            if (skim_depth) {
+                json_decref(v);
+                goto after;
+            }
             break;
         default:
             fail(&ps, p, is_alpha(*p) ? "invalid literal" : "a value expected");
@@ -707,6 +757,7 @@ after:
     if (json_is_object(stack[depth - 1])) {
         if (p < end && *p == ',') {
             p = skip_ws(p + 1, end);
+            first_member = false;
             goto member;
         }
         if (p < end && *p == '}') {
@@ -730,8 +781,7 @@ after:
 member:
     /* p at an object member's key */
     if (p == end || *p != '"') {
-        bool first = json_object_size(stack[depth - 1]) == 0;
-        fail(&ps, p, first ? "string or '}' expected" : "string (a key) expected");
+        fail(&ps, p, first_member ? "string or '}' expected" : "string (a key) expected");
         goto error;
     }
     key_at = p;

@@ -73,6 +73,15 @@ typedef struct wc_json_spans {
 json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_json_error *err,
                             wc_json_spans *spans);
 
+/* Parses like wc_json_parse, except that when the text is an object, the
+ * values of its members not named in keep (a NULL-terminated list) that are
+ * arrays or objects are checked and not built: such a member holds an empty
+ * array or object instead.  For a caller that passes the text itself on and
+ * reads only the kept members.  Inside a skimmed value, duplicate keys are
+ * not looked for (everything else is checked as wc_json_parse does). */
+json_t *wc_json_parse_skim(const char *data, size_t len, unsigned flags,
+                           const char *const *keep, wc_json_error *err);
+
 /* The recorded span of value, or NULL. */
 const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *value);
 

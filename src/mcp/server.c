@@ -377,6 +377,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
     wc_mcp_job_client(job, &client);
     job->call = too_early ? NULL : wc_call_new(&client);
     if (job->call) {
+        wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
         job->next = s->jobs;
         if (job->next)
             job->next->prev = job;

@@ -15,6 +15,7 @@ struct wc_call {
     wc_wasi *wasi;
     char *result_text;
     size_t result_len;
+    bool prefer_result_text;
     const char *arguments_text;
     size_t arguments_len;
 };
@@ -58,6 +59,16 @@ const char *wc_call_arguments_text(const wc_call *call, size_t *len)
 {
     *len = call->arguments_len;
     return call->arguments_text;
+}
+
+void wc_call_prefer_result_text(wc_call *call)
+{
+    call->prefer_result_text = true;
+}
+
+bool wc_call_prefers_result_text(const wc_call *call)
+{
+    return call->prefer_result_text;
 }
 
 const char *wc_call_result_text(const wc_call *call, size_t *len)

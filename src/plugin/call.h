@@ -59,6 +59,13 @@ void wc_call_detach(wc_call *call);
 void wc_call_set_result_text(wc_call *call, char *text, size_t len);
 const char *wc_call_result_text(const wc_call *call, size_t *len);
 
+/* Said by a caller that sends the result text whenever there is one: the
+ * plugin layer may then build of such a result only what its checks read
+ * (the returned value has the members the checks use; other arrays and
+ * objects in it are empty).  A caller that reads the value says nothing. */
+void wc_call_prefer_result_text(wc_call *call);
+bool wc_call_prefers_result_text(const wc_call *call);
+
 /* The text of the arguments as the client sent them (borrowed: valid for
  * the call), when the protocol layer has it: the plugin layer may hand
  * these bytes to the guest instead of writing the parsed value again.

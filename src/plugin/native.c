@@ -96,16 +96,28 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     const char *data = wc_instance_mem(r->inst, rptr, rlen);
     if (!data)
         return bad(r, WC_RUN_BADOUT, "the result at %u (%u bytes) lies outside its memory", rptr, rlen);
+    bool kept = false;
+    if (r->keep_text && !memchr(data, '\n', rlen) && !memchr(data, '\r', rlen)) {
+        wc_buf_append(r->keep_text, data, rlen);
+        kept = !r->keep_text->failed && wc_buf_cstr(r->keep_text);
+    }
+    /* The text goes to the client as it is when it is a complete result
+     * (it has content): then only what finish_result checks is built. */
+    static const char *const checked[] = {"structuredContent", "isError", NULL};
     wc_json_error jerr;
-    json_t *obj = wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
+    json_t *obj = kept && r->skim_result
+                      ? wc_json_parse_skim(data, rlen, WC_JSON_REJECT_DUPLICATES, checked, &jerr)
+                      : wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
+    if (obj && kept && r->skim_result && json_is_object(obj) && !json_object_get(obj, "content")) {
+        json_decref(obj); /* a result to complete, not to pass on: all of it */
+        obj = wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
+    }
     if (!obj)
         return bad(r, WC_RUN_BADOUT, "invalid JSON at byte %zu: %s", jerr.position, jerr.text);
     if (!json_is_object(obj)) {
         json_decref(obj);
         return bad(r, WC_RUN_BADOUT, "expected a JSON object");
     }
-    if (r->keep_text && !memchr(data, '\n', rlen) && !memchr(data, '\r', rlen))
-        wc_buf_append(r->keep_text, data, rlen);
     *out = obj;
     return 0;
 }

@@ -502,6 +502,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->status = WC_RUN_OK;
     r->msg[0] = 0;
     r->keep_text = NULL;
+    r->skim_result = false;
     if (!call) {
         call = r->own_call = wc_call_new(NULL);
         if (!call)
@@ -800,6 +801,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         char what[160];
         if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0) {
             r.keep_text = call ? &text : NULL;
+            r.skim_result = call && wc_call_prefers_result_text(call);
             wc_native_invoke(&r, p->entry[WC_ENTRY_CALL_TOOL], tool->name, strlen(tool->name), args,
                              args_len, 2, &res);
         }

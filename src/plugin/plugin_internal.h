@@ -58,6 +58,9 @@ typedef struct wc_run {
     /* When set, wc_native_invoke copies the result's text here if it is
      * one line (no CR or LF between its tokens). */
     wc_buf *keep_text;
+    /* With keep_text: when the text was kept, build of the result only what
+     * the checks read (wc_json_parse_skim): the caller sends the text. */
+    bool skim_result;
 } wc_run;
 
 /* Creates the instance (and its wasi when wcfg is not NULL) and attaches it
