@@ -1140,6 +1140,124 @@ static void test_agreement(void)
 
 /* --- JSON-RPC on top --- */
 
+/* wc_rpc_parse (with its fast path for plain requests) classifies every
+ * text exactly as wc_rpc_parse_tree, the general path, does. */
+static void compare_rpc(const char *text, size_t len, const char *what)
+{
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        abort();
+    if (len)
+        memcpy(copy, text, len);
+    wc_rpc_message fast, tree;
+    wc_rpc_parse(copy, len, &fast);
+    wc_rpc_parse_tree(copy, len, &tree);
+    bool same_args = !fast.arguments_text == !tree.arguments_text &&
+                     fast.arguments_len == tree.arguments_len &&
+                     (!fast.arguments_text || fast.arguments_text == tree.arguments_text);
+    CHECK(fast.kind == tree.kind && fast.code == tree.code &&
+              strcmp(fast.reason, tree.reason) == 0 && !fast.id == !tree.id &&
+              (!fast.id || json_equal(fast.id, tree.id)) && !fast.method == !tree.method &&
+              (!fast.method || strcmp(fast.method, tree.method) == 0) &&
+              !fast.params == !tree.params && (!fast.params || json_equal(fast.params, tree.params)) &&
+              same_args,
+          "%s: the fast path differs: %.*s", what, (int)(len > 200 ? 200 : len), text);
+    wc_rpc_message_free(&fast);
+    wc_rpc_message_free(&tree);
+    free(copy);
+}
+
+static void test_rpc_fast_path(void)
+{
+    static const char *requests[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"c\","
+        "\"arguments\":{\"a\":1,\"b\":[2,{\"c\":\"d\"}],\"op\":\"*\"}}}",
+        " { \"params\" : { \"arguments\" : { } , \"name\" : \"t\" , \"_meta\" : {\"progressToken\":5} } ,"
+        " \"method\" : \"tools/call\" , \"id\" : \"x-\xc3\xa9\" , \"jsonrpc\" : \"2.0\" } \r\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":-12.5e3,\"method\":\"ping\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\",\"method\":\"m\\u0065\",\"params\":{\"x\":\"\\ud83d\\ude00\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":[]}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"a\":1,\"a\":2}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7,\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{},\"extra\":1}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\x01\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\xc3\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"0123456789012345678901234567890123456789"
+        "0123456789012345678901234\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":01,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"arguments\":[1]}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{}} x",
+        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{}}]",
+    };
+    size_t n = sizeof requests / sizeof *requests;
+    for (size_t i = 0; i < 3; i++) {
+        wc_rpc_message m;
+        wc_rpc_parse(requests[i], strlen(requests[i]), &m);
+        CHECK(m.kind == WC_RPC_MSG_REQUEST && m.method == m.method_text,
+              "request %zu did not take the fast path", i);
+        wc_rpc_message_free(&m);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(requests[i]);
+        compare_rpc(requests[i], len, "request");
+        for (size_t cut = 0; cut < len; cut++)
+            compare_rpc(requests[i], cut, "truncation");
+    }
+    /* params nested to the depth limit, counting the envelope as a level:
+     * 2046 arrays inside params are taken, 2047 refused, by both paths */
+    for (int arrays = 2046; arrays <= 2047; arrays++) {
+        char *deep = malloc(2 * (size_t)arrays + 128);
+        if (!deep)
+            abort();
+        int at = sprintf(deep, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"x\":");
+        for (int d = 0; d < arrays; d++)
+            deep[at++] = '[';
+        for (int d = 0; d < arrays; d++)
+            deep[at++] = ']';
+        at += sprintf(deep + at, "}}");
+        compare_rpc(deep, (size_t)at, "deep params");
+        free(deep);
+    }
+    static const char bytes[] = "{}[],:\"\\ 0123456789.eE+-tfnulrsa\x00\x01\x1f\x7f\x80\xc3";
+    char buf[512];
+    for (int i = 0; i < 40000; i++) {
+        const char *src = requests[rnd_below(n)];
+        size_t len = strlen(src);
+        memcpy(buf, src, len);
+        int edits = 1 + (int)rnd_below(2);
+        for (int e = 0; e < edits; e++) {
+            size_t pos = rnd_below(len + 1);
+            char c = bytes[rnd_below(sizeof bytes - 1)];
+            switch (rnd_below(3)) {
+            case 0:
+                if (pos < len)
+                    buf[pos] = c;
+                break;
+            case 1:
+                if (len < sizeof buf - 1) {
+                    memmove(buf + pos + 1, buf + pos, len - pos);
+                    buf[pos] = c;
+                    len++;
+                }
+                break;
+            default:
+                if (pos < len) {
+                    memmove(buf + pos, buf + pos + 1, len - pos - 1);
+                    len--;
+                }
+            }
+        }
+        compare_rpc(buf, len, "mutation");
+    }
+}
+
 static void test_jsonrpc(void)
 {
     wc_rpc_message m;
@@ -1294,6 +1412,7 @@ int main(void)
     test_jsonrpc();
     test_peek();
     test_spans();
+    test_rpc_fast_path();
     /* a locale with a decimal comma changes nothing (when one is installed) */
     if (setlocale(LC_NUMERIC, "de_DE.UTF-8") || setlocale(LC_NUMERIC, "fr_FR.UTF-8")) {
         test_reals();

@@ -32,7 +32,145 @@ static bool usable_id(const json_t *id)
     return json_is_string(id) || json_is_number(id);
 }
 
+static const char *peek_ws(const char *p, const char *end);
+static const char *peek_value(const char *p, const char *end);
+
+/* A string token at p without escapes whose bytes are valid in a JSON
+ * string (UTF-8, no control characters): its contents, and p moved past
+ * it; false for anything else. */
+static bool plain_string(const char **p, const char *end, const char **text, size_t *n)
+{
+    const char *q = *p;
+    if (q == end || *q != '"')
+        return false;
+    const char *start = ++q;
+    while (q < end && *q != '"') {
+        if (*q == '\\' || (unsigned char)*q < 0x20)
+            return false;
+        q++;
+    }
+    if (q == end || wc_json_utf8_valid_prefix(start, (size_t)(q - start)) != (size_t)(q - start))
+        return false;
+    *text = start;
+    *n = (size_t)(q - start);
+    *p = q + 1;
+    return true;
+}
+
+/* The common request, {"jsonrpc":"2.0","id":..,"method":"..","params":{..}}
+ * in any order, without building a tree for the envelope: only params and
+ * the id become values (in a two-element array that root owns).  Anything
+ * else -- another member, a key written with escapes, a member twice, a
+ * method with escapes, any error -- returns false and the message takes the
+ * general path, which also gives every error its message. */
+static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
+{
+    const char *p = peek_ws(data, data + len), *end = data + len;
+    if (p == end || *p != '{')
+        return false;
+    const char *id_at = NULL, *id_end = NULL, *params_at = NULL, *params_end = NULL;
+    const char *method = NULL;
+    size_t method_len = 0;
+    unsigned seen = 0;
+    enum { JSONRPC = 1, ID = 2, METHOD = 4, PARAMS = 8 };
+    p = peek_ws(p + 1, end);
+    for (;;) {
+        const char *key;
+        size_t key_len;
+        if (!plain_string(&p, end, &key, &key_len))
+            return false;
+        p = peek_ws(p, end);
+        if (p == end || *p != ':')
+            return false;
+        p = peek_ws(p + 1, end);
+        unsigned which = key_len == 7 && memcmp(key, "jsonrpc", 7) == 0   ? JSONRPC
+                         : key_len == 2 && memcmp(key, "id", 2) == 0       ? ID
+                         : key_len == 6 && memcmp(key, "method", 6) == 0   ? METHOD
+                         : key_len == 6 && memcmp(key, "params", 6) == 0   ? PARAMS
+                                                                           : 0;
+        if (!which || (seen & which))
+            return false;
+        seen |= which;
+        if (which == JSONRPC) {
+            if (end - p < 5 || memcmp(p, "\"2.0\"", 5) != 0)
+                return false;
+            p += 5;
+        } else if (which == METHOD) {
+            if (!plain_string(&p, end, &method, &method_len) ||
+                method_len >= sizeof m->method_text)
+                return false;
+        } else {
+            const char *at = p;
+            if (which == PARAMS && (p == end || *p != '{'))
+                return false;
+            /* (params nested near the depth limit take the general path,
+             * which counts the envelope as a level: 4000 bytes hold no
+             * more than 2000 levels) */
+            p = peek_value(p, end);
+            if (!p || p == at)
+                return false;
+            if (which == ID)
+                id_at = at, id_end = p;
+            else if (p - at > 4000)
+                return false;
+            else
+                params_at = at, params_end = p;
+        }
+        p = peek_ws(p, end);
+        if (p < end && *p == ',') {
+            p = peek_ws(p + 1, end);
+            continue;
+        }
+        if (p == end || *p != '}')
+            return false;
+        break;
+    }
+    if (seen != (JSONRPC | ID | METHOD | PARAMS) || peek_ws(p + 1, end) != end)
+        return false;
+
+    json_t *id = wc_json_parse(id_at, (size_t)(id_end - id_at), 0, NULL);
+    if (!usable_id(id)) {
+        json_decref(id);
+        return false;
+    }
+    wc_json_span span_items[4];
+    wc_json_spans spans = {.items = span_items, .cap = 4, .max_depth = 2};
+    json_t *params = wc_json_parse_spans(params_at, (size_t)(params_end - params_at),
+                                         WC_JSON_REJECT_DUPLICATES, NULL, &spans);
+    json_t *root = params ? json_array() : NULL;
+    if (!root || json_array_append(root, params) || json_array_append(root, id)) {
+        json_decref(root);
+        json_decref(params);
+        json_decref(id);
+        return false;
+    }
+    json_decref(params); /* root holds them */
+    json_decref(id);
+    memcpy(m->method_text, method, method_len);
+    m->method_text[method_len] = 0;
+    m->kind = WC_RPC_MSG_REQUEST;
+    m->root = root;
+    m->params = params;
+    m->id = id;
+    m->method = m->method_text;
+    json_t *arguments = json_object_get(params, "arguments");
+    const wc_json_span *span = json_is_object(arguments) ? wc_json_span_of(&spans, arguments)
+                                                         : NULL;
+    if (span) {
+        m->arguments_text = params_at + span->start;
+        m->arguments_len = span->end - span->start;
+    }
+    return true;
+}
+
 void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
+{
+    memset(m, 0, sizeof *m);
+    if (!parse_request_fast(data, len, m))
+        wc_rpc_parse_tree(data, len, m);
+}
+
+void wc_rpc_parse_tree(const char *data, size_t len, wc_rpc_message *m)
 {
     memset(m, 0, sizeof *m);
     wc_json_error jerr;

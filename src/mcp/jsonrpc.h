@@ -35,10 +35,16 @@ typedef struct wc_rpc_message {
     size_t arguments_len;
     int code;            /* INVALID: the JSON-RPC error code */
     char reason[160];    /* INVALID: what is wrong */
+    char method_text[64]; /* where method points when root holds no copy */
 } wc_rpc_message;
 
-/* Parses and classifies one message of len bytes. */
+/* Parses and classifies one message of len bytes.  method lives as long as
+ * the message (not root): a caller keeping root must not keep method. */
 void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *msg);
+
+/* The same, always by building the whole message as one tree: the
+ * reference the fast path of wc_rpc_parse is tested against. */
+void wc_rpc_parse_tree(const char *data, size_t len, wc_rpc_message *msg);
 void wc_rpc_message_free(wc_rpc_message *msg);
 
 /* Without parsing: true when the text looks like a request (an object with
