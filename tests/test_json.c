@@ -1016,6 +1016,43 @@ static const char *corpus[] = {
     "[\"\\u0000\"]",
 };
 
+/* A copy of src in buf with 1..max_edits random edits (replace, insert or
+ * delete a byte that matters to JSON, or cut the text); its length. */
+static size_t mutate(char *buf, size_t cap, const char *src, int max_edits)
+{
+    static const char bytes[] = "{}[],:\"\\ 0123456789.eE+-tfnulrsa\x00\x01\x1f\x7f\x80\xbf\xc3"
+                                "\xe2\xed\xf0\xf4\xff";
+    size_t len = strlen(src);
+    memcpy(buf, src, len);
+    int edits = 1 + (int)rnd_below((size_t)max_edits);
+    for (int e = 0; e < edits; e++) {
+        size_t at = rnd_below(len + 1);
+        char c = bytes[rnd_below(sizeof bytes - 1)];
+        switch (rnd_below(4)) {
+        case 0: /* replace */
+            if (at < len)
+                buf[at] = c;
+            break;
+        case 1: /* insert */
+            if (len < cap - 1) {
+                memmove(buf + at + 1, buf + at, len - at);
+                buf[at] = c;
+                len++;
+            }
+            break;
+        case 2: /* delete */
+            if (at < len) {
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+            }
+            break;
+        default: /* cut */
+            len = at;
+        }
+    }
+    return len;
+}
+
 /* wc_json_parse_skim takes and refuses what wc_json_parse does (without
  * WC_JSON_REJECT_DUPLICATES), at the same byte; of a top-level object it
  * builds the kept members and every scalar, and leaves other arrays and
@@ -1101,39 +1138,9 @@ static void test_agreement(void)
             compare_with_jansson(corpus[i], n, 0, "truncation");
     }
     /* random mutations */
-    static const char bytes[] = "{}[],:\"\\ 0123456789.eE+-tfnulrsa\x00\x01\x1f\x7f\x80\xbf\xc3"
-                                "\xe2\xed\xf0\xf4\xff";
     char buf[512] = {0};
     for (int i = 0; i < 40000; i++) {
-        const char *src = corpus[rnd_below(ncorpus)];
-        size_t len = strlen(src);
-        memcpy(buf, src, len);
-        int edits = 1 + (int)rnd_below(3);
-        for (int e = 0; e < edits; e++) {
-            size_t at = rnd_below(len + 1);
-            char c = bytes[rnd_below(sizeof bytes - 1)];
-            switch (rnd_below(4)) {
-            case 0: /* replace */
-                if (at < len)
-                    buf[at] = c;
-                break;
-            case 1: /* insert */
-                if (len < sizeof buf - 1) {
-                    memmove(buf + at + 1, buf + at, len - at);
-                    buf[at] = c;
-                    len++;
-                }
-                break;
-            case 2: /* delete */
-                if (at < len) {
-                    memmove(buf + at, buf + at + 1, len - at - 1);
-                    len--;
-                }
-                break;
-            default: /* cut */
-                len = at;
-            }
-        }
+        size_t len = mutate(buf, sizeof buf, corpus[rnd_below(ncorpus)], 3);
         compare_with_jansson(buf, len, rnd() & 1 ? WC_JSON_REJECT_DUPLICATES : 0, "mutation");
     }
 }
@@ -1225,35 +1232,9 @@ static void test_rpc_fast_path(void)
         compare_rpc(deep, (size_t)at, "deep params");
         free(deep);
     }
-    static const char bytes[] = "{}[],:\"\\ 0123456789.eE+-tfnulrsa\x00\x01\x1f\x7f\x80\xc3";
     char buf[512];
     for (int i = 0; i < 40000; i++) {
-        const char *src = requests[rnd_below(n)];
-        size_t len = strlen(src);
-        memcpy(buf, src, len);
-        int edits = 1 + (int)rnd_below(2);
-        for (int e = 0; e < edits; e++) {
-            size_t pos = rnd_below(len + 1);
-            char c = bytes[rnd_below(sizeof bytes - 1)];
-            switch (rnd_below(3)) {
-            case 0:
-                if (pos < len)
-                    buf[pos] = c;
-                break;
-            case 1:
-                if (len < sizeof buf - 1) {
-                    memmove(buf + pos + 1, buf + pos, len - pos);
-                    buf[pos] = c;
-                    len++;
-                }
-                break;
-            default:
-                if (pos < len) {
-                    memmove(buf + pos, buf + pos + 1, len - pos - 1);
-                    len--;
-                }
-            }
-        }
+        size_t len = mutate(buf, sizeof buf, requests[rnd_below(n)], 2);
         compare_rpc(buf, len, "mutation");
     }
 }
