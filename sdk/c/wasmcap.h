@@ -431,6 +431,12 @@ static int wasmcap__buf_reserve(wasmcap_buf *b, size_t more)
 
 void wasmcap_buf_append(wasmcap_buf *b, const void *data, size_t len)
 {
+    if (!b->failed && b->len + len < b->cap && len < b->cap) { /* room already: the usual case */
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = 0;
+        return;
+    }
     if (wasmcap__buf_reserve(b, len))
         return;
     if (len)
@@ -640,6 +646,16 @@ static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_le
         return wasmcap__fail(ps, "out of memory");
     size_t n = 0;
     while (*ps->p != '"') {
+        /* a run of plain ASCII at once (the closing quote ends it) */
+        const unsigned char *run = ps->p;
+        while (*run >= 0x20 && *run < 0x80 && *run != '"' && *run != '\\')
+            run++;
+        if (run > ps->p) {
+            memcpy(dst + n, ps->p, (size_t)(run - ps->p));
+            n += (size_t)(run - ps->p);
+            ps->p = run;
+            continue;
+        }
         unsigned c = *ps->p;
         if (c < 0x20)
             return wasmcap__fail(ps, "control character in string");
@@ -1295,12 +1311,16 @@ static void wasmcap__result_init(wasmcap_result *r)
     wasmcap_jw_begin_array(&r->content);
 }
 
+/* {"type":"text","text":...} as one value of the content array; written
+ * directly, since it is on every call's path. */
 static void wasmcap__text_block(wasmcap_result *r, const char *text)
 {
-    wasmcap_jw_begin_object(&r->content);
-    wasmcap_jw_kv_string(&r->content, "type", "text");
-    wasmcap_jw_kv_string(&r->content, "text", text);
-    wasmcap_jw_end_object(&r->content);
+    static const char head[] = "{\"type\":\"text\",\"text\":";
+    if (wasmcap__jw_pre(&r->content, 0))
+        return;
+    wasmcap_buf_append(&r->content.buf, head, sizeof head - 1);
+    wasmcap__jw_quote(&r->content.buf, text, strlen(text));
+    wasmcap_buf_append(&r->content.buf, "}", 1);
 }
 
 int wasmcap_text(wasmcap_result *r, const char *fmt, ...)
