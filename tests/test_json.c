@@ -1053,7 +1053,7 @@ static size_t mutate(char *buf, size_t cap, const char *src, int max_edits)
     return len;
 }
 
-/* wc_json_parse_skim takes and refuses what wc_json_parse does (without
+/* Skimming (wc_json_options.keep) takes and refuses what wc_json_parse does (without
  * WC_JSON_REJECT_DUPLICATES), at the same byte; of a top-level object it
  * builds the kept members and every scalar, and leaves other arrays and
  * objects empty. */
@@ -1067,7 +1067,8 @@ static void compare_skim(const char *text, size_t len, const char *what)
         memcpy(copy, text, len);
     wc_json_error full_err, skim_err;
     json_t *full = wc_json_parse(copy, len, 0, &full_err);
-    json_t *skim = wc_json_parse_skim(copy, len, 0, keep, &skim_err);
+    wc_json_options o = {.keep = keep};
+    json_t *skim = wc_json_parse_with(copy, len, &o, &skim_err);
     free(copy);
     if (!full || !skim) {
         CHECK(!full && !skim && full_err.position == skim_err.position &&
@@ -1353,7 +1354,8 @@ static void test_spans(void)
     const char *text = " {\"a\": [1, {\"b\": {}}], \"c\" : {\"d\":[[]]} } ";
     wc_json_span items[8];
     wc_json_spans spans = {.items = items, .cap = 8, .max_depth = 2};
-    json_t *v = wc_json_parse_spans(text, strlen(text), 0, NULL, &spans);
+    wc_json_options o = {.spans = &spans};
+    json_t *v = wc_json_parse_with(text, strlen(text), &o, NULL);
     CHECK(v && spans.count == 3 && !spans.overflow, "spans: %zu", spans.count);
     const json_t *want[3] = {json_object_get(v, "a"), json_object_get(v, "c"), v};
     const char *texts[3] = {"[1, {\"b\": {}}]", "{\"d\":[[]]}",
@@ -1369,13 +1371,28 @@ static void test_spans(void)
     json_decref(v);
 
     spans.cap = 1;
-    v = wc_json_parse_spans(text, strlen(text), 0, NULL, &spans);
+    v = wc_json_parse_with(text, strlen(text), &o, NULL);
     CHECK(v && spans.count == 1 && spans.overflow, "overflow: %zu", spans.count);
     json_decref(v);
 
     spans.cap = 8;
-    CHECK(!wc_json_parse_spans("[[1],", 5, 0, NULL, &spans) && spans.count == 0,
+    CHECK(!wc_json_parse_with("[[1],", 5, &o, NULL) && spans.count == 0,
           "no spans after an error");
+
+    /* a skimmed member: an empty stand-in, and the span of its text */
+    static const char *const skim[] = {"arguments", NULL};
+    const char *req = "{\"name\":\"x\",\"arguments\":{\"a\":[1,{\"b\":2}]},\"z\":{\"c\":[]}}";
+    wc_json_options so = {.spans = &spans, .skim = skim};
+    v = wc_json_parse_with(req, strlen(req), &so, NULL);
+    json_t *args = json_object_get(v, "arguments");
+    const wc_json_span *sp = args ? wc_json_span_of(&spans, args) : NULL;
+    CHECK(json_is_object(args) && json_object_size(args) == 0 && sp &&
+              sp->end - sp->start == strlen("{\"a\":[1,{\"b\":2}]}") &&
+              memcmp(req + sp->start, "{\"a\":", 5) == 0 &&
+              json_array_size(json_object_get(json_object_get(v, "z"), "c")) == 0 &&
+              json_is_array(json_object_get(json_object_get(v, "z"), "c")),
+          "skimmed arguments");
+    json_decref(v);
 }
 
 int main(void)

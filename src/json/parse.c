@@ -573,38 +573,39 @@ const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *va
 static json_t skim_object = {JSON_OBJECT, (size_t)-1};
 static json_t skim_array = {JSON_ARRAY, (size_t)-1};
 
-static bool is_kept(const char *const *keep, const char *key, size_t klen)
+static bool is_listed(const char *const *names, const char *key, size_t klen)
 {
-    for (; *keep; keep++)
-        if (strlen(*keep) == klen && memcmp(*keep, key, klen) == 0)
+    for (; *names; names++)
+        if (strlen(*names) == klen && memcmp(*names, key, klen) == 0)
             return true;
     return false;
 }
 
-static json_t *parse(const char *data, size_t len, unsigned flags, wc_json_error *err,
-                     wc_json_spans *spans, const char *const *keep);
+static bool skimmed(const wc_json_options *o, const char *key, size_t klen)
+{
+    return o->keep ? !is_listed(o->keep, key, klen) : o->skim && is_listed(o->skim, key, klen);
+}
+
+static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_json_error *err);
 
 json_t *wc_json_parse(const char *data, size_t len, unsigned flags, wc_json_error *err)
 {
-    return parse(data, len, flags, err, NULL, NULL);
+    wc_json_options o = {.flags = flags};
+    return parse(data, len, &o, err);
 }
 
-json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_json_error *err,
-                            wc_json_spans *spans)
+json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *options,
+                           wc_json_error *err)
 {
-    return parse(data, len, flags, err, spans, NULL);
+    return parse(data, len, options, err);
 }
 
-json_t *wc_json_parse_skim(const char *data, size_t len, unsigned flags,
-                           const char *const *keep, wc_json_error *err)
+static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_json_error *err)
 {
-    return parse(data, len, flags, err, NULL, keep);
-}
-
-static json_t *parse(const char *data, size_t len, unsigned flags, wc_json_error *err,
-                     wc_json_spans *spans, const char *const *keep)
-{
-    parser ps = {.start = data, .end = data + len, .flags = flags, .err = err};
+    parser ps = {.start = data, .end = data + len, .flags = o->flags, .err = err};
+    wc_json_spans *spans = o->spans;
+    bool skimming_some = o->keep || o->skim;
+    json_t *skim_placeholder = NULL; /* the member's empty stand-in */
     /* While skimming, the depth of the outermost skimmed container; 0 else. */
     size_t skim_depth = 0;
     bool first_member = false; /* for the message when a key is missing */
@@ -619,8 +620,9 @@ static json_t *parse(const char *data, size_t len, unsigned flags, wc_json_error
 #define CLOSE_CONTAINER()                                                   \
     do {                                                                    \
         p++;                                                                \
-        if (spans && !skim_depth)                                           \
-            span_close(spans, opened, depth, stack[depth - 1], data, p);    \
+        if (spans && (!skim_depth || depth == skim_depth))                  \
+            span_close(spans, opened, depth,                                \
+                       skim_depth ? skim_placeholder : stack[depth - 1], data, p); \
         if (depth-- == skim_depth)                                          \
             skim_depth = 0;                                                 \
     } while (0)
@@ -662,9 +664,11 @@ value:
                 v = object ? json_object() : json_array();
                 if (attach(&ps, &root, parent, key, klen, key_at, v))
                     goto error;
-                if (keep && depth == 1 && json_is_object(parent) && !is_kept(keep, key, klen)) {
+                if (skimming_some && depth == 1 && json_is_object(parent) &&
+                    skimmed(o, key, klen)) {
                     /* the member keeps the empty container; its text is checked */
                     skim_depth = depth + 1;
+                    skim_placeholder = v;
                     v = object ? &skim_object : &skim_array;
                 }
             }

@@ -70,17 +70,23 @@ typedef struct wc_json_spans {
     int overflow;
 } wc_json_spans;
 
-json_t *wc_json_parse_spans(const char *data, size_t len, unsigned flags, wc_json_error *err,
-                            wc_json_spans *spans);
+typedef struct wc_json_options {
+    unsigned flags;       /* WC_JSON_REJECT_DUPLICATES */
+    wc_json_spans *spans; /* NULL: none recorded */
+    /* Skimming, for a caller that passes (part of) the text on and reads
+     * only some members: when the text is an object, the array and object
+     * values of some of its members are checked and not built -- such a
+     * member holds an empty array or object, whose span is recorded.  Those
+     * skimmed are the members not named in keep, or those named in skim
+     * (NULL-terminated lists; at most one of the two is set).  Inside a
+     * skimmed value, duplicate keys are not looked for; everything else is
+     * checked as wc_json_parse does. */
+    const char *const *keep;
+    const char *const *skim;
+} wc_json_options;
 
-/* Parses like wc_json_parse, except that when the text is an object, the
- * values of its members not named in keep (a NULL-terminated list) that are
- * arrays or objects are checked and not built: such a member holds an empty
- * array or object instead.  For a caller that passes the text itself on and
- * reads only the kept members.  Inside a skimmed value, duplicate keys are
- * not looked for (everything else is checked as wc_json_parse does). */
-json_t *wc_json_parse_skim(const char *data, size_t len, unsigned flags,
-                           const char *const *keep, wc_json_error *err);
+json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *options,
+                           wc_json_error *err);
 
 /* The recorded span of value, or NULL. */
 const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *value);

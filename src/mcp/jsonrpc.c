@@ -135,8 +135,9 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
     }
     wc_json_span span_items[4];
     wc_json_spans spans = {.items = span_items, .cap = 4, .max_depth = 2};
-    json_t *params = wc_json_parse_spans(params_at, (size_t)(params_end - params_at),
-                                         WC_JSON_REJECT_DUPLICATES, NULL, &spans);
+    wc_json_options params_options = {.flags = WC_JSON_REJECT_DUPLICATES, .spans = &spans};
+    json_t *params = wc_json_parse_with(params_at, (size_t)(params_end - params_at),
+                                        &params_options, NULL);
     json_t *root = params ? json_array() : NULL;
     if (!root || json_array_append(root, params) || json_array_append(root, id)) {
         json_decref(root);
@@ -180,7 +181,8 @@ void wc_rpc_parse_tree(const char *data, size_t len, wc_rpc_message *m)
      * way: params.arguments is handed to the plugin as the client wrote it. */
     wc_json_span span_items[8];
     wc_json_spans spans = {.items = span_items, .cap = 8, .max_depth = 3};
-    m->root = wc_json_parse_spans(data, len, WC_JSON_REJECT_DUPLICATES, &jerr, &spans);
+    wc_json_options options = {.flags = WC_JSON_REJECT_DUPLICATES, .spans = &spans};
+    m->root = wc_json_parse_with(data, len, &options, &jerr);
     if (!m->root) {
         m->kind = WC_RPC_MSG_INVALID;
         m->code = WC_RPC_PARSE_ERROR;

@@ -105,8 +105,9 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
      * (it has content): then only what finish_result checks is built. */
     static const char *const checked[] = {"structuredContent", "isError", NULL};
     wc_json_error jerr;
+    wc_json_options skim = {.flags = WC_JSON_REJECT_DUPLICATES, .keep = checked};
     json_t *obj = kept && r->skim_result
-                      ? wc_json_parse_skim(data, rlen, WC_JSON_REJECT_DUPLICATES, checked, &jerr)
+                      ? wc_json_parse_with(data, rlen, &skim, &jerr)
                       : wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
     if (obj && kept && r->skim_result && json_is_object(obj) && !json_object_get(obj, "content")) {
         json_decref(obj); /* a result to complete, not to pass on: all of it */

@@ -59,7 +59,7 @@ typedef struct wc_run {
      * one line (no CR or LF between its tokens). */
     wc_buf *keep_text;
     /* With keep_text: when the text was kept, build of the result only what
-     * the checks read (wc_json_parse_skim): the caller sends the text. */
+     * the checks read (wc_json_options.keep): the caller sends the text. */
     bool skim_result;
 } wc_run;
 
