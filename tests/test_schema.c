@@ -8,7 +8,27 @@
 
 #include "json/schema.h"
 
-static int failures, checks;
+static int failures, checks, decided_from_text;
+
+/* wc_schema_validate_object_text, where it decides, must agree with
+ * wc_schema_validate on the parsed value: verdict and message. */
+static void check_text_agrees(const wc_schema *compiled, const char *schema_text,
+                              const char *instance_text, bool valid, const char *err)
+{
+    char text_err[1024] = "";
+    int rc = wc_schema_validate_object_text(compiled, instance_text, strlen(instance_text),
+                                            text_err, sizeof text_err);
+    if (rc < 0)
+        return;
+    checks++;
+    decided_from_text++;
+    if (rc != (valid ? 1 : 0) || (!valid && strcmp(err, text_err) != 0)) {
+        failures++;
+        fprintf(stderr, "FAIL %s on %s: from the text %s (%s), from the value %s (%s)\n",
+                schema_text, instance_text, rc ? "valid" : "invalid", text_err,
+                valid ? "valid" : "invalid", err);
+    }
+}
 
 static json_t *parse(const char *text)
 {
@@ -46,6 +66,8 @@ static void check_instance(const wc_schema *compiled, const char *schema_text,
     char err[1024] = "";
     bool valid = wc_schema_validate(compiled, instance, err, sizeof err);
     bool quiet_valid = wc_schema_validate(compiled, instance, NULL, 0);
+    if (instance_text)
+        check_text_agrees(compiled, schema_text, instance_text, valid, err);
     if (valid != quiet_valid) {
         failures++;
         fprintf(stderr, "FAIL %s on %s: verdict differs without a message buffer\n",
@@ -491,6 +513,67 @@ done:
     wc_schema_free(compiled);
 }
 
+/* Flat objects made at random against schemas like tools declare: the
+ * text path decides most of them, always as the value path does. */
+static void test_text_agreement(void)
+{
+    static const char *schemas[] = {
+        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"},"
+        "\"op\":{\"type\":\"string\",\"enum\":[\"+\",\"-\",\"*\",\"/\"]}},\"required\":[\"a\",\"b\",\"op\"],"
+        "\"additionalProperties\":false}",
+        "{\"type\":\"object\",\"properties\":{\"sku\":{\"type\":\"string\",\"pattern\":\"^[A-Z]+-[0-9]+$\","
+        "\"maxLength\":12},\"days\":{\"type\":\"integer\",\"minimum\":1,\"exclusiveMaximum\":100}},"
+        "\"required\":[\"sku\"],\"minProperties\":1,\"maxProperties\":3}",
+        "{\"properties\":{\"x\":{\"const\":true},\"y\":{\"type\":[\"null\",\"string\"],\"minLength\":2}},"
+        "\"additionalProperties\":{\"type\":\"integer\"}}",
+        "{\"type\":\"object\",\"additionalProperties\":false}",
+        "{\"type\":[\"object\",\"null\"],\"properties\":{\"a/b~c\":{\"type\":\"boolean\"}},"
+        "\"required\":[\"a/b~c\"]}",
+        "{}",
+    };
+    static const char *keys[] = {"a", "b", "op", "sku", "days", "x", "y", "z", "a/b~c", "\u00e9t\u00e9"};
+    static const char *values[] = {
+        "1", "-2.5", "0", "1e400", "9007199254740993", "\"+\"", "\"%\"", "\"ABC-12\"",
+        "\"abc\"", "\"A\\u0042C-1\"", "\"\"", "true", "false", "null", "3", "99.5", "100",
+        "\"\\ud83d\\ude00x\"",
+    };
+    unsigned seed = 12345;
+    int before = decided_from_text;
+    for (size_t si = 0; si < sizeof schemas / sizeof *schemas; si++) {
+        wc_schema *compiled = compile_text(schemas[si]);
+        if (!compiled)
+            continue;
+        for (int round = 0; round < 400; round++) {
+            char text[512];
+            int n = 0, members = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 5;
+            n += sprintf(text + n, "{");
+            for (int i = 0; i < members; i++) {
+                seed = seed * 1103515245u + 12345u;
+                const char *k = keys[(seed >> 16) % (sizeof keys / sizeof *keys)];
+                seed = seed * 1103515245u + 12345u;
+                const char *val = values[(seed >> 16) % (sizeof values / sizeof *values)];
+                n += sprintf(text + n, "%s\"%s\" : %s", i ? ", " : " ", k, val);
+            }
+            sprintf(text + n, " }");
+            json_error_t error;
+            json_t *instance = json_loads(text, JSON_REJECT_DUPLICATES, &error);
+            if (!instance)
+                continue; /* a key twice, or a number jansson refuses */
+            char err[1024] = "";
+            bool valid = wc_schema_validate(compiled, instance, err, sizeof err);
+            check_text_agrees(compiled, schemas[si], text, valid, err);
+            json_decref(instance);
+        }
+        wc_schema_free(compiled);
+    }
+    checks++;
+    if (decided_from_text - before < 1000) {
+        failures++;
+        fprintf(stderr, "FAIL the text path decided only %d random instances\n",
+                decided_from_text - before);
+    }
+}
+
 int main(void)
 {
     test_types();
@@ -505,6 +588,7 @@ int main(void)
     test_nesting_limit();
     test_small_buffers();
     test_threads();
+    test_text_agreement();
     if (failures) {
         fprintf(stderr, "test_schema: %d failure(s)\n", failures);
         return 1;

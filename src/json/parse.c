@@ -813,3 +813,85 @@ done:
     return root;
 #undef CLOSE_CONTAINER
 }
+
+/* --- flat objects --- */
+
+static const char *flat_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+const char *wc_json_plain_string(const char *p, const char *end, const char **text, size_t *n)
+{
+    if (p == end || *p != '"')
+        return NULL;
+    const char *start = ++p;
+    while (p < end && *p != '"') {
+        if (*p == '\\' || (unsigned char)*p < 0x20)
+            return NULL;
+        p++;
+    }
+    if (p == end || wc_json_utf8_valid_prefix(start, (size_t)(p - start)) != (size_t)(p - start))
+        return NULL;
+    *text = start;
+    *n = (size_t)(p - start);
+    return p + 1;
+}
+
+/* Skips a scalar value (a string may have escapes); NULL for a container
+ * or text that ends first. */
+static const char *flat_scalar(const char *p, const char *end)
+{
+    if (p == end || *p == '{' || *p == '[')
+        return NULL;
+    if (*p == '"') {
+        for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\' && ++p == end)
+                return NULL;
+        return p < end ? p + 1 : NULL;
+    }
+    while (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\n' &&
+           *p != '\r')
+        p++;
+    return p;
+}
+
+int wc_json_flat_members(const char *data, size_t len, wc_json_member *out)
+{
+    const char *p = flat_ws(data, data + len), *end = data + len;
+    if (p == end || *p != '{')
+        return -1;
+    p = flat_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return flat_ws(p + 1, end) == end ? 0 : -1;
+    for (int n = 0;; ) {
+        if (n == WC_JSON_FLAT_MAX)
+            return -1;
+        wc_json_member *m = &out[n];
+        p = wc_json_plain_string(p, end, &m->key, &m->key_len);
+        if (!p)
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (out[i].key_len == m->key_len && memcmp(out[i].key, m->key, m->key_len) == 0)
+                return -1;
+        p = flat_ws(p, end);
+        if (p == end || *p != ':')
+            return -1;
+        m->value = p = flat_ws(p + 1, end);
+        p = flat_scalar(p, end);
+        if (!p || p == m->value)
+            return -1;
+        m->value_len = (size_t)(p - m->value);
+        n++;
+        p = flat_ws(p, end);
+        if (p < end && *p == ',') {
+            p = flat_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}' && flat_ws(p + 1, end) == end)
+            return n;
+        return -1;
+    }
+}

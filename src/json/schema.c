@@ -12,6 +12,8 @@
 
 #include "json/schema.h"
 
+#include "json/parse.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <pcre2.h>
@@ -1174,4 +1176,111 @@ bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, s
     if (!s || !instance)
         return invalid(&v, NULL, "no %s", s ? "value" : "schema");
     return validate_node(&v, s->root, instance, NULL);
+}
+
+/* ---- validating an object from its text --------------------------------- */
+
+#define TEXT_MEMBERS_MAX WC_JSON_FLAT_MAX
+#define TEXT_KEY_MAX 128
+
+/* The value of a scalar token of valid JSON text: the common forms made
+ * directly, the rest by the parser. */
+static json_t *scalar_value(const char *t, size_t n)
+{
+    if (n >= 2 && t[0] == '"' && !memchr(t + 1, '\\', n - 2))
+        return json_stringn_nocheck(t + 1, n - 2); /* valid text: valid UTF-8 */
+    if (n == 4 && memcmp(t, "true", 4) == 0)
+        return json_true();
+    if (n == 5 && memcmp(t, "false", 5) == 0)
+        return json_false();
+    if (n == 4 && memcmp(t, "null", 4) == 0)
+        return json_null();
+    size_t i = t[0] == '-', digits = n - i;
+    if (digits >= 1 && digits <= 18 && (t[i] != '0' || digits == 1)) {
+        json_int_t v = 0;
+        for (; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+            v = v * 10 + (t[i] - '0');
+        if (i == n)
+            return json_integer(t[0] == '-' ? -v : v);
+    }
+    return wc_json_parse(t, n, 0, NULL);
+}
+
+/* Whether validate_node on the root, for an object, does only what
+ * validate_object does: no keyword here that looks at the whole value. */
+static bool object_keywords_only(const schema_node *node)
+{
+    return !node->is_boolean && (!node->types || (node->types & TYPE_OBJECT)) &&
+           !node->enum_values && !node->const_value && !node->all_of.count &&
+           !node->any_of.count && !node->one_of.count && !node->not_schema && !node->ref &&
+           !node->pattern_property_count;
+}
+
+int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
+                                   size_t err_size)
+{
+    if (!s || !object_keywords_only(s->root))
+        return -1;
+    wc_json_member members[TEXT_MEMBERS_MAX];
+    int count = wc_json_flat_members(data, len, members);
+    if (count < 0)
+        return -1;
+    for (int i = 0; i < count; i++)
+        if (members[i].key_len >= TEXT_KEY_MAX)
+            return -1;
+    /* Every value is read before anything is judged, so that text this
+     * cannot decide on is handed back without a verdict. */
+    json_t *values[TEXT_MEMBERS_MAX];
+    char keys[TEXT_MEMBERS_MAX][TEXT_KEY_MAX];
+    for (int i = 0; i < count; i++) {
+        values[i] = scalar_value(members[i].value, members[i].value_len);
+        if (!values[i]) {
+            while (i-- > 0)
+                json_decref(values[i]);
+            return -1;
+        }
+        memcpy(keys[i], members[i].key, members[i].key_len);
+        keys[i][members[i].key_len] = 0;
+    }
+
+    /* What validate_object does, in its order and with its words. */
+    const schema_node *node = s->root;
+    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size};
+    bool ok = true;
+    size_t size = (size_t)count;
+    if (node->min_properties != ABSENT && size < (unsigned long long)node->min_properties)
+        ok = invalid(&v, NULL, "object has %zu properties, fewer than the minimum %lld", size,
+                     node->min_properties);
+    else if (node->max_properties != ABSENT && size > (unsigned long long)node->max_properties)
+        ok = invalid(&v, NULL, "object has %zu properties, more than the maximum %lld", size,
+                     node->max_properties);
+    for (size_t r = 0; ok && r < node->required_count; r++) {
+        bool present = false;
+        for (int i = 0; i < count && !present; i++)
+            present = strcmp(keys[i], node->required[r]) == 0;
+        if (!present)
+            ok = invalid(&v, NULL, "missing required property \"%s\"", node->required[r]);
+    }
+    for (int i = 0; ok && i < count; i++) {
+        json_path member = path_key(NULL, keys[i]);
+        bool described = false;
+        for (size_t k = 0; ok && k < node->property_count; k++) {
+            if (strcmp(node->properties[k].name, keys[i]) != 0)
+                continue;
+            described = true;
+            ok = validate_node(&v, node->properties[k].schema, values[i], &member);
+        }
+        if (!ok || described || !node->additional_properties)
+            continue;
+        const schema_node *additional = node->additional_properties;
+        if (additional->is_boolean && !additional->boolean_value)
+            ok = invalid(&v, NULL,
+                         "unexpected property \"%s\" (additional properties are not allowed)",
+                         keys[i]);
+        else
+            ok = validate_node(&v, additional, values[i], &member);
+    }
+    for (int i = 0; i < count; i++)
+        json_decref(values[i]);
+    return ok ? 1 : 0;
 }

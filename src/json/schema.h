@@ -35,6 +35,16 @@ wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size);
  * number, got string"), into err (which may be NULL). */
 bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, size_t err_size);
 
+/* The same verdict and message as wc_schema_validate on the value of the
+ * JSON text data[0..len), read from the text: 1 valid, 0 invalid (err
+ * written).  Only for what it can decide cheaply -- a flat object (scalar
+ * members, keys without escapes, none twice, at most 32) and a schema whose
+ * top level only describes an object's members -- and -1 for anything else
+ * (then parse the text and call wc_schema_validate).  The text must be
+ * valid JSON: it is not checked here as a whole. */
+int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
+                                   size_t err_size);
+
 void wc_schema_free(wc_schema *s);
 
 #endif

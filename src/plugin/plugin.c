@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/parse.h"
 #include "json/text.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -781,7 +782,23 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
                      display);
             goto fail;
         }
-        if (!wc_schema_validate(tool->input, arguments, verr, sizeof verr)) {
+        /* With the client's text at hand, a flat object is checked from it
+         * (the value may then be an empty stand-in: see jsonrpc.c); what
+         * the text path cannot decide is checked on the text parsed. */
+        int verdict = raw ? wc_schema_validate_object_text(tool->input, raw, raw_len, verr,
+                                                           sizeof verr)
+                          : -1;
+        if (verdict < 0) {
+            json_t *parsed = raw ? wc_json_parse(raw, raw_len, WC_JSON_REJECT_DUPLICATES, NULL)
+                                 : NULL;
+            if (raw && !parsed)
+                snprintf(verr, sizeof verr, "the arguments are not valid JSON");
+            verdict = (!raw || parsed) &&
+                      wc_schema_validate(tool->input, parsed ? parsed : arguments, verr,
+                                         sizeof verr);
+            json_decref(parsed);
+        }
+        if (!verdict) {
             snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display, verr);
             goto fail;
         }
