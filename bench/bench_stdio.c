@@ -35,6 +35,10 @@
  *
  * Parsing and checking happen outside the timed phase so that the driver's
  * own cost weighs the same on every server.
+ *
+ * The summary gives each server's median, and with --runs > 1 also the
+ * median of the ratios within each round: the servers of one round run
+ * seconds apart, while this kind of machine drifts in speed over minutes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -676,6 +680,20 @@ int main(int argc, char **argv)
         printf("\n%s / %s: calls/s x%.2f, peak RSS x%.3f (1/%.1f)\n", servers[0].name, servers[s].name,
                rate[s] > 0 ? rate[0] / rate[s] : 0.0, rss[s] > 0 ? rss[0] / rss[s] : 0.0,
                rss[0] > 0 ? rss[s] / rss[0] : 0.0);
+        if (runs < 2)
+            continue;
+        /* The machine's speed drifts over minutes; the two servers of one
+         * round ran seconds apart, so the ratio within each round is the
+         * steadier figure. */
+        double ratios[MAX_RUNS], lo = 0, hi = 0;
+        for (int r = 0; r < runs; r++) {
+            double a = results[0][r].wall_s, b = results[s][r].wall_s;
+            ratios[r] = a > 0 ? b / a : 0;
+            lo = r == 0 || ratios[r] < lo ? ratios[r] : lo;
+            hi = r == 0 || ratios[r] > hi ? ratios[r] : hi;
+        }
+        printf("%s / %s, round by round: calls/s x%.2f median (x%.2f to x%.2f)\n",
+               servers[0].name, servers[s].name, median(ratios, runs), lo, hi);
     }
     if (failed)
         printf("\nFAILED: at least one run gave a wrong, missing or late answer (see above)\n");
