@@ -1069,6 +1069,13 @@ static void compare_skim(const char *text, size_t len, const char *what)
     json_t *full = wc_json_parse(copy, len, 0, &full_err);
     wc_json_options o = {.keep = keep};
     json_t *skim = wc_json_parse_with(copy, len, &o, &skim_err);
+    wc_json_options check = {.check_only = true};
+    wc_json_error check_err;
+    json_t *checked = wc_json_parse_with(copy, len, &check, &check_err);
+    CHECK(!checked == !full && (checked ? checked == json_true()
+                                        : check_err.position == full_err.position &&
+                                              strcmp(check_err.text, full_err.text) == 0),
+          "%s: check_only disagrees: %.*s", what, (int)(len > 200 ? 200 : len), text);
     free(copy);
     if (!full || !skim) {
         CHECK(!full && !skim && full_err.position == skim_err.position &&

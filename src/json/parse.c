@@ -414,7 +414,9 @@ static double slow_strtod(const char *s, size_t n, bool *ok)
 }
 
 /* p at '-' or a digit: the number, or NULL (error set) with *after unset. */
-static json_t *parse_number(parser *ps, const char *p, const char **after)
+/* A number's value; with build false, only checked (json_true() stands in
+ * for it: no allocation). */
+static json_t *parse_number(parser *ps, const char *p, const char **after, bool build)
 {
     const char *s = p, *end = ps->end;
     bool neg = false;
@@ -490,7 +492,7 @@ static json_t *parse_number(parser *ps, const char *p, const char **after)
             fail(ps, s, "too big %sinteger", neg ? "negative " : "");
             return NULL;
         }
-        return json_integer(neg ? (json_int_t)(0 - m) : (json_int_t)m);
+        return build ? json_integer(neg ? (json_int_t)(0 - m) : (json_int_t)m) : json_true();
     }
     double v;
     if (!many && m == 0) {
@@ -511,7 +513,7 @@ static json_t *parse_number(parser *ps, const char *p, const char **after)
             return NULL;
         }
     }
-    return json_real(neg ? -v : v);
+    return build ? json_real(neg ? -v : v) : json_true();
 }
 
 /* --- values --- */
@@ -609,6 +611,7 @@ static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_
     /* While skimming, the depth of the outermost skimmed container; 0 else. */
     size_t skim_depth = 0;
     bool first_member = false; /* for the message when a key is missing */
+    bool failed = false;
     const char *opened[SPAN_DEPTH_MAX]; /* where the open containers began */
     if (spans) {
         spans->count = 0;
@@ -645,6 +648,7 @@ value:
     /* p at a value: attach it to the top of the stack */
     {
         json_t *parent = depth ? stack[depth - 1] : NULL;
+        bool skimming_now = skim_depth || (o->check_only && depth == 0);
         json_t *v;
         if (p == end) {
             fail(&ps, p, "a value expected");
@@ -658,8 +662,10 @@ value:
                 fail(&ps, p, "maximum nesting depth (%d) exceeded", WC_JSON_MAX_DEPTH);
                 goto error;
             }
-            if (skim_depth) {
+            if (skimming_now) {
                 v = object ? &skim_object : &skim_array;
+                if (!skim_depth)
+                    skim_depth = 1; /* check_only: the whole text */
             } else {
                 v = object ? json_object() : json_array();
                 if (attach(&ps, &root, parent, key, klen, key_at, v))
@@ -709,7 +715,7 @@ value:
             p = scan_string(&ps, p, &ps.val, &text, &n);
             if (!p)
                 goto error;
-            if (skim_depth)
+            if (skimming_now)
                 goto after;
             v = json_stringn_nocheck(text, n);
             break;
@@ -726,20 +732,18 @@ value:
             }
             v = *p == 't' ? json_true() : *p == 'f' ? json_false() : json_null();
             p += n;
-            if (skim_depth)
+            if (skimming_now)
                 goto after;
             break;
         }
         case '-':
         case '0': case '1': case '2': case '3': case '4':
         case '5': case '6': case '7': case '8': case '9':
-            v = parse_number(&ps, p, &p);
+            v = parse_number(&ps, p, &p, !skimming_now);
             if (!v)
                 goto error;
-            if (skim_depth) {
-                json_decref(v);
+            if (skimming_now)
                 goto after;
-            }
             break;
         default:
             fail(&ps, p, is_alpha(*p) ? "invalid literal" : "a value expected");
@@ -803,95 +807,17 @@ member:
 error:
     json_decref(root);
     root = NULL;
+    failed = true;
 done:
     if (stack != small_stack)
         free(stack);
     scratch_free(&ps.val);
     scratch_free(&ps.key);
+    if (o->check_only && !failed)
+        root = json_true();
     if (!root && spans)
         spans->count = 0;
     return root;
 #undef CLOSE_CONTAINER
 }
 
-/* --- flat objects --- */
-
-static const char *flat_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-const char *wc_json_plain_string(const char *p, const char *end, const char **text, size_t *n)
-{
-    if (p == end || *p != '"')
-        return NULL;
-    const char *start = ++p;
-    while (p < end && *p != '"') {
-        if (*p == '\\' || (unsigned char)*p < 0x20)
-            return NULL;
-        p++;
-    }
-    if (p == end || wc_json_utf8_valid_prefix(start, (size_t)(p - start)) != (size_t)(p - start))
-        return NULL;
-    *text = start;
-    *n = (size_t)(p - start);
-    return p + 1;
-}
-
-/* Skips a scalar value (a string may have escapes); NULL for a container
- * or text that ends first. */
-static const char *flat_scalar(const char *p, const char *end)
-{
-    if (p == end || *p == '{' || *p == '[')
-        return NULL;
-    if (*p == '"') {
-        for (p++; p < end && *p != '"'; p++)
-            if (*p == '\\' && ++p == end)
-                return NULL;
-        return p < end ? p + 1 : NULL;
-    }
-    while (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\n' &&
-           *p != '\r')
-        p++;
-    return p;
-}
-
-int wc_json_flat_members(const char *data, size_t len, wc_json_member *out)
-{
-    const char *p = flat_ws(data, data + len), *end = data + len;
-    if (p == end || *p != '{')
-        return -1;
-    p = flat_ws(p + 1, end);
-    if (p < end && *p == '}')
-        return flat_ws(p + 1, end) == end ? 0 : -1;
-    for (int n = 0;; ) {
-        if (n == WC_JSON_FLAT_MAX)
-            return -1;
-        wc_json_member *m = &out[n];
-        p = wc_json_plain_string(p, end, &m->key, &m->key_len);
-        if (!p)
-            return -1;
-        for (int i = 0; i < n; i++)
-            if (out[i].key_len == m->key_len && memcmp(out[i].key, m->key, m->key_len) == 0)
-                return -1;
-        p = flat_ws(p, end);
-        if (p == end || *p != ':')
-            return -1;
-        m->value = p = flat_ws(p + 1, end);
-        p = flat_scalar(p, end);
-        if (!p || p == m->value)
-            return -1;
-        m->value_len = (size_t)(p - m->value);
-        n++;
-        p = flat_ws(p, end);
-        if (p < end && *p == ',') {
-            p = flat_ws(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == '}' && flat_ws(p + 1, end) == end)
-            return n;
-        return -1;
-    }
-}

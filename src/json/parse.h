@@ -35,6 +35,7 @@
 #define WC_JSON_PARSE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define WC_JSON_MAX_DEPTH 2048 /* jansson's own limit */
@@ -83,27 +84,13 @@ typedef struct wc_json_options {
      * checked as wc_json_parse does. */
     const char *const *keep;
     const char *const *skim;
+    /* Check the whole text, build nothing: json_true() when it is valid.
+     * (Duplicate keys are then not looked for.) */
+    bool check_only;
 } wc_json_options;
 
 json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *options,
                            wc_json_error *err);
-
-/* A string token at p written without escapes or control characters, in
- * valid UTF-8: *text and *n get its contents, and the position after its
- * closing quote is returned; NULL for anything else. */
-const char *wc_json_plain_string(const char *p, const char *end, const char **text, size_t *n);
-
-/* The members of a flat object -- every value a scalar, every key written
- * without escapes, no key twice, at most WC_JSON_FLAT_MAX members -- as
- * byte ranges into data; -1 when the text is not such an object.  Only the
- * shape is read: the values' own text is not checked. */
-#define WC_JSON_FLAT_MAX 32
-typedef struct wc_json_member {
-    const char *key, *value; /* the key without its quotes; the value's token */
-    size_t key_len, value_len;
-} wc_json_member;
-
-int wc_json_flat_members(const char *data, size_t len, wc_json_member *out);
 
 /* The recorded span of value, or NULL. */
 const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *value);

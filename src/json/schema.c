@@ -13,6 +13,7 @@
 #include "json/schema.h"
 
 #include "json/parse.h"
+#include "json/scan.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -7,16 +7,13 @@
  */
 #include "mcp/jsonrpc.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json/parse.h"
+#include "json/scan.h"
 #include "json/text.h"
 #include "plugin/registry.h" /* WC_RPC_* codes */
 
@@ -32,8 +29,6 @@ static bool usable_id(const json_t *id)
     return json_is_string(id) || json_is_number(id);
 }
 
-static const char *peek_ws(const char *p, const char *end);
-static const char *peek_value(const char *p, const char *end);
 static bool arguments_are_flat(const char *params, const char *end);
 
 /* A plain string token (wc_json_plain_string), p moved past it. */
@@ -54,7 +49,7 @@ static bool plain_string(const char **p, const char *end, const char **text, siz
  * general path, which also gives every error its message. */
 static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
 {
-    const char *p = peek_ws(data, data + len), *end = data + len;
+    const char *p = wc_json_scan_ws(data, data + len), *end = data + len;
     if (p == end || *p != '{')
         return false;
     const char *id_at = NULL, *id_end = NULL, *params_at = NULL, *params_end = NULL;
@@ -62,16 +57,16 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
     size_t method_len = 0;
     unsigned seen = 0;
     enum { JSONRPC = 1, ID = 2, METHOD = 4, PARAMS = 8 };
-    p = peek_ws(p + 1, end);
+    p = wc_json_scan_ws(p + 1, end);
     for (;;) {
         const char *key;
         size_t key_len;
         if (!plain_string(&p, end, &key, &key_len))
             return false;
-        p = peek_ws(p, end);
+        p = wc_json_scan_ws(p, end);
         if (p == end || *p != ':')
             return false;
-        p = peek_ws(p + 1, end);
+        p = wc_json_scan_ws(p + 1, end);
         unsigned which = key_len == 7 && memcmp(key, "jsonrpc", 7) == 0   ? JSONRPC
                          : key_len == 2 && memcmp(key, "id", 2) == 0       ? ID
                          : key_len == 6 && memcmp(key, "method", 6) == 0   ? METHOD
@@ -95,7 +90,7 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
             /* (params nested near the depth limit take the general path,
              * which counts the envelope as a level: 4000 bytes hold no
              * more than 2000 levels) */
-            p = peek_value(p, end);
+            p = wc_json_scan_value(p, end);
             if (!p || p == at)
                 return false;
             if (which == ID)
@@ -105,16 +100,16 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
             else
                 params_at = at, params_end = p;
         }
-        p = peek_ws(p, end);
+        p = wc_json_scan_ws(p, end);
         if (p < end && *p == ',') {
-            p = peek_ws(p + 1, end);
+            p = wc_json_scan_ws(p + 1, end);
             continue;
         }
         if (p == end || *p != '}')
             return false;
         break;
     }
-    if (seen != (JSONRPC | ID | METHOD | PARAMS) || peek_ws(p + 1, end) != end)
+    if (seen != (JSONRPC | ID | METHOD | PARAMS) || wc_json_scan_ws(p + 1, end) != end)
         return false;
 
     json_t *id = wc_json_parse(id_at, (size_t)(id_end - id_at), 0, NULL);
@@ -441,155 +436,12 @@ void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const
 
 /* --- peeking at a message's top level --- */
 
-static const char *peek_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* The first byte in [p, end) that is '"' or '\\' (or end): 16 bytes at a
- * time, since a request's params are scanned on the reader's thread. */
-static const char *peek_quote_or_escape(const char *p, const char *end)
-{
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    while (end - p >= 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned mask = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, bslash)));
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 16;
-    }
-#endif
-    while (p < end && *p != '"' && *p != '\\')
-        p++;
-    return p;
-}
-
-/* The first quote or bracket in [p, end) (or end). */
-static const char *peek_special(const char *p, const char *end)
-{
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), lbrace = _mm_set1_epi8('{'),
-                  rbrace = _mm_set1_epi8('}'), lbracket = _mm_set1_epi8('['),
-                  rbracket = _mm_set1_epi8(']');
-    while (end - p >= 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, lbrace)),
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, rbrace), _mm_cmpeq_epi8(b, lbracket)),
-                         _mm_cmpeq_epi8(b, rbracket)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 16;
-    }
-#endif
-    while (p < end && *p != '"' && *p != '{' && *p != '}' && *p != '[' && *p != ']')
-        p++;
-    return p;
-}
-
-/* p at the opening quote: returns the position after the closing one. */
-static const char *peek_string(const char *p, const char *end, bool *escaped)
-{
-    for (p++;; p++) {
-        p = peek_quote_or_escape(p, end);
-        if (p == end)
-            return NULL;
-        if (*p == '"')
-            return p + 1;
-        *escaped = true; /* a backslash: skip the byte it escapes */
-        if (++p == end)
-            return NULL;
-    }
-}
-
-/* Skips one value; NULL when the text ends first. */
-static const char *peek_value(const char *p, const char *end)
-{
-    bool escaped = false;
-    if (p < end && *p == '"')
-        return peek_string(p, end, &escaped);
-    if (p < end && (*p == '{' || *p == '[')) {
-        int depth = 0;
-        while (p < end) {
-            p = peek_special(p, end);
-            if (p == end)
-                break;
-            if (*p == '"') {
-                p = peek_string(p, end, &escaped);
-                if (!p)
-                    return NULL;
-                continue;
-            }
-            if (*p == '{' || *p == '[')
-                depth++;
-            else if (--depth == 0)
-                return p + 1;
-            p++;
-        }
-        return NULL;
-    }
-    while (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\n' &&
-           *p != '\r')
-        p++;
-    return p;
-}
-
-/* One member of an object, as bytes. */
-typedef struct peek_member {
-    const char *key; /* without the quotes */
-    size_t key_len;
-    bool escaped;    /* the key has escapes: its bytes are not its text */
-    const char *value;
-    size_t value_len;
-} peek_member;
-
-/* Visits the members of the object at p (a '{') until visit returns false.
- * Returns 1 when the object ended (*after: past its '}'), 0 when visit
- * stopped, -1 on text that is not an object. */
-static int peek_members(const char *p, const char *end,
-                        bool (*visit)(void *ctx, const peek_member *m), void *ctx,
-                        const char **after)
-{
-    p = peek_ws(p + 1, end);
-    while (p < end && *p == '"') {
-        peek_member m = {.key = p + 1};
-        const char *key_end = peek_string(p, end, &m.escaped);
-        if (!key_end)
-            return -1;
-        m.key_len = (size_t)(key_end - 1 - m.key);
-        p = peek_ws(key_end, end);
-        if (p == end || *p != ':')
-            return -1;
-        m.value = p = peek_ws(p + 1, end);
-        p = peek_value(p, end);
-        if (!p)
-            return -1;
-        m.value_len = (size_t)(p - m.value);
-        if (!visit(ctx, &m))
-            return 0;
-        p = peek_ws(p, end);
-        if (p < end && *p == ',')
-            p = peek_ws(p + 1, end);
-        else
-            break;
-    }
-    if (p == end || *p != '}')
-        return -1;
-    *after = p + 1;
-    return 1;
-}
-
-static bool key_is(const peek_member *m, const char *name)
+static bool key_is(const wc_json_member_scan *m, const char *name)
 {
     return !m->escaped && m->key_len == strlen(name) && memcmp(m->key, name, m->key_len) == 0;
 }
 
-static bool visit_arguments(void *ctx, const peek_member *m)
+static bool visit_arguments(void *ctx, const wc_json_member_scan *m)
 {
     if (!key_is(m, "arguments"))
         return true;
@@ -604,7 +456,7 @@ static bool arguments_are_flat(const char *params, const char *end)
 {
     bool flat = false;
     const char *after;
-    peek_members(params, end, visit_arguments, &flat, &after);
+    wc_json_scan_members(params, end, visit_arguments, &flat, &after);
     return flat;
 }
 
@@ -612,7 +464,7 @@ typedef struct request_peek {
     bool has_method, has_id, unsure;
 } request_peek;
 
-static bool visit_request(void *ctx, const peek_member *m)
+static bool visit_request(void *ctx, const wc_json_member_scan *m)
 {
     request_peek *rp = ctx;
     bool method = key_is(m, "method");
@@ -629,13 +481,13 @@ static bool visit_request(void *ctx, const peek_member *m)
 
 bool wc_rpc_peek_request(const char *data, size_t len)
 {
-    const char *end = data + len, *p = peek_ws(data, end), *after;
+    const char *end = data + len, *p = wc_json_scan_ws(data, end), *after;
     if (p == end || *p != '{')
         return false;
     request_peek rp = {0};
-    if (peek_members(p, end, visit_request, &rp, &after) != 1 || rp.unsure)
+    if (wc_json_scan_members(p, end, visit_request, &rp, &after) != 1 || rp.unsure)
         return false;
-    return rp.has_method && rp.has_id && peek_ws(after, end) == end;
+    return rp.has_method && rp.has_id && wc_json_scan_ws(after, end) == end;
 }
 
 /* --- the id of a message seen in pieces --- */
