@@ -1076,6 +1076,29 @@ static void compare_skim(const char *text, size_t len, const char *what)
                                         : check_err.position == full_err.position &&
                                               strcmp(check_err.text, full_err.text) == 0),
           "%s: check_only disagrees: %.*s", what, (int)(len > 200 ? 200 : len), text);
+    /* With duplicates refused, skimming finds them too (unless it says it
+     * could not compare the keys). */
+    wc_json_error strict_err, err2;
+    json_t *strict = wc_json_parse(copy, len, WC_JSON_REJECT_DUPLICATES, &strict_err);
+    for (int mode = 0; mode < 2; mode++) {
+        bool unchecked = false;
+        wc_json_options so = {.flags = WC_JSON_REJECT_DUPLICATES, .unchecked_duplicates = &unchecked};
+        if (mode)
+            so.check_only = true;
+        else
+            so.keep = keep;
+        json_t *v = wc_json_parse_with(copy, len, &so, &err2);
+        if (!unchecked)
+            CHECK(!v == !strict && (v || (err2.position == strict_err.position &&
+                                          strcmp(err2.text, strict_err.text) == 0)),
+                  "%s: %s with duplicates refused disagrees (%s at %zu, want %s at %zu): %.*s",
+                  what, mode ? "check_only" : "skimming", v ? "ok" : err2.text, err2.position,
+                  strict ? "ok" : strict_err.text, strict_err.position,
+                  (int)(len > 200 ? 200 : len), text);
+        if (v != json_true())
+            json_decref(v);
+    }
+    json_decref(strict);
     free(copy);
     if (!full || !skim) {
         CHECK(!full && !skim && full_err.position == skim_err.position &&

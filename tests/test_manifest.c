@@ -213,7 +213,7 @@ static void test_sources(void)
     if (info) {
         CHECK(wc_manifest_load(info, WC_BINARY_DIR "/guests/echo.wasm", &m, err, sizeof err) == 0,
               "echo: %s", err);
-        CHECK(m.name && strcmp(m.name, "echo") == 0 && m.ntools == 14, "echo manifest");
+        CHECK(m.name && strcmp(m.name, "echo") == 0 && m.ntools == 16, "echo manifest");
         CHECK(strcmp(m.source, "echo.wasm (section wasmcap.manifest)") == 0, "source %s", m.source);
         wc_manifest_free(&m);
     }

@@ -126,7 +126,7 @@ static void test_echo(void)
     CHECK(wc_plugin_get_abi(p) == WC_ABI_NATIVE, "abi");
     const wc_manifest *m = wc_plugin_manifest(p);
     CHECK(strcmp(m->name, "echo") == 0 && strcmp(m->version, "1.0.0") == 0, "manifest name");
-    CHECK(m->ntools == 14, "ntools %zu", m->ntools);
+    CHECK(m->ntools == 16, "ntools %zu", m->ntools);
     CHECK(wc_plugin_has_entry(p, WC_ENTRY_COMPLETE) && !wc_plugin_has_entry(p, WC_ENTRY_READ_RESOURCE),
           "entries");
 
@@ -195,6 +195,59 @@ static void test_echo(void)
     CHECK(json_array_size(values) == 150, "values %zu", json_array_size(values));
     json_decref(values);
     json_decref(params);
+    wc_plugin_free(p);
+}
+
+/* A caller that sends result text gets results checked from their bytes:
+ * the same verdicts and messages as the parsed path, for every shape. */
+static void test_result_text(void)
+{
+    wc_plugin *p = load("echo", GUEST("echo"), NULL);
+    if (!p)
+        return;
+    const char *tools[] = {"shape", "shapeout"};
+    for (int t = 0; t < 2; t++) {
+        int index = wc_manifest_find_tool(wc_plugin_manifest(p), tools[t]);
+        for (int n = 0;; n++) {
+            char args_text[32];
+            snprintf(args_text, sizeof args_text, "{\"n\":%d}", n);
+            json_t *args = json_loads(args_text, 0, NULL);
+            char err[512] = "";
+            json_t *parsed = NULL, *preferred = NULL;
+            int rc1 = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &parsed, err, sizeof err);
+            wc_call *c = wc_call_new(NULL);
+            wc_call_prefer_result_text(c);
+            int rc2 = wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &preferred, err, sizeof err);
+            json_decref(args);
+            if (strstr(text_of(parsed), "it returned no result (0)")) { /* past the list */
+                json_decref(parsed);
+                json_decref(preferred);
+                wc_call_free(c);
+                CHECK(n >= 20, "only %d shapes", n);
+                break;
+            }
+            size_t len = 0;
+            const char *text = wc_call_result_text(c, &len);
+            if (n == 1) /* {"content":[],"structuredContent":{"count":3}} */
+                CHECK(text && !preferred, "%s %d: not checked from its text", tools[t], n);
+            if (text) {
+                /* passed on: exactly what the parsed path passes unchanged */
+                json_t *sent = json_loadb(text, len, 0, NULL);
+                CHECK(rc1 == 0 && rc2 == 0 && sent && json_equal(sent, parsed),
+                      "%s %d: text %s, parsed %s", tools[t], n, text, text_of(parsed));
+                json_decref(sent);
+            } else {
+                char *a = json_dumps(parsed, JSON_SORT_KEYS), *b = json_dumps(preferred, JSON_SORT_KEYS);
+                CHECK(rc1 == rc2 && a && b && strcmp(a, b) == 0, "%s %d: parsed %s, preferred %s",
+                      tools[t], n, a ? a : "-", b ? b : "-");
+                free(a);
+                free(b);
+            }
+            json_decref(parsed);
+            json_decref(preferred);
+            wc_call_free(c);
+        }
+    }
     wc_plugin_free(p);
 }
 
@@ -503,6 +556,7 @@ int main(void)
     }
     if (!getenv("WC_PLUGIN_BENCH")) { /* WC_PLUGIN_BENCH=N: only the measure, N calls */
         test_echo();
+    test_result_text();
         test_limits();
         test_cancel();
         test_threads();

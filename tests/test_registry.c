@@ -48,7 +48,7 @@ static const char *text_of(const json_t *res)
 static void test_tools(wc_registry *r)
 {
     const json_t *tools = wc_registry_tools(r);
-    CHECK(json_array_size(tools) == 14 + 1 + 9, "tools %zu", json_array_size(tools));
+    CHECK(json_array_size(tools) == 16 + 1 + 9, "tools %zu", json_array_size(tools));
     const json_t *say = find_named(tools, "name", "say");
     CHECK(say, "renamed tool");
     CHECK(!find_named(tools, "name", "echo-echo"), "renamed away");
@@ -259,7 +259,7 @@ int main(void)
         wc_registry_release(r); /* the threads and `extra` keep it alive */
         for (int i = 0; i < 2; i++)
             pthread_join(t[i], NULL);
-        CHECK(json_array_size(wc_registry_tools(extra)) == 24, "still alive");
+        CHECK(json_array_size(wc_registry_tools(extra)) == 26, "still alive");
         wc_registry_release(extra);
     }
 
@@ -278,7 +278,7 @@ int main(void)
     /* Renames resolve a clash. */
     r = build("{\"plugins\": {\"a\": {\"path\": \"" GUEST("echo") "\", \"prefix\": \"\"},"
               "\"b\": {\"path\": \"" GUEST("echo") "\"}}}", err, sizeof err);
-    CHECK(r && json_array_size(wc_registry_tools(r)) == 28, "prefixes separate: %s", err);
+    CHECK(r && json_array_size(wc_registry_tools(r)) == 32, "prefixes separate: %s", err);
     wc_registry_release(r);
     /* An empty config. */
     r = build("{}", err, sizeof err);

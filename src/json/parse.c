@@ -575,6 +575,57 @@ const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *va
 static json_t skim_object = {JSON_OBJECT, (size_t)-1};
 static json_t skim_array = {JSON_ARRAY, (size_t)-1};
 
+/* Keys of the skimmed objects now open, compared by their bytes, so that a
+ * skimmed value hides no duplicate key either.  Keys written with escapes,
+ * or more of them than fit here, cannot be compared so: that is reported
+ * (wc_json_options.unchecked_duplicates) rather than guessed. */
+#define SKIM_KEYS_MAX 128
+#define SKIM_LEVELS_MAX 32
+
+typedef struct skim_keys {
+    const char *key[SKIM_KEYS_MAX];
+    size_t len[SKIM_KEYS_MAX];
+    size_t count;
+    size_t base[SKIM_LEVELS_MAX]; /* per open skimmed object, its first key */
+    size_t levels, untracked;     /* open skimmed objects tracked, and beyond */
+    bool unchecked;
+} skim_keys;
+
+static void skim_object_open(skim_keys *k)
+{
+    if (k->levels < SKIM_LEVELS_MAX && !k->untracked) {
+        k->base[k->levels++] = k->count;
+    } else {
+        k->untracked++;
+        k->unchecked = true;
+    }
+}
+
+static void skim_object_close(skim_keys *k)
+{
+    if (k->untracked)
+        k->untracked--;
+    else
+        k->count = k->base[--k->levels];
+}
+
+/* A key of the innermost skimmed object: false when it is there already. */
+static bool skim_key(skim_keys *k, const char *key, size_t klen, bool raw)
+{
+    if (k->untracked)
+        return true;
+    if (!raw || k->count == SKIM_KEYS_MAX) {
+        k->unchecked = true;
+        return true;
+    }
+    for (size_t i = k->base[k->levels - 1]; i < k->count; i++)
+        if (k->len[i] == klen && memcmp(k->key[i], key, klen) == 0)
+            return false;
+    k->key[k->count] = key;
+    k->len[k->count++] = klen;
+    return true;
+}
+
 static bool is_listed(const char *const *names, const char *key, size_t klen)
 {
     for (; *names; names++)
@@ -612,6 +663,10 @@ static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_
     size_t skim_depth = 0;
     bool first_member = false; /* for the message when a key is missing */
     bool failed = false;
+    skim_keys sk;
+    sk.count = sk.levels = sk.untracked = 0;
+    sk.unchecked = false;
+    const char *duplicate_at = NULL; /* a repeated key in a skimmed object */
     const char *opened[SPAN_DEPTH_MAX]; /* where the open containers began */
     if (spans) {
         spans->count = 0;
@@ -626,6 +681,8 @@ static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_
         if (spans && (!skim_depth || depth == skim_depth))                  \
             span_close(spans, opened, depth,                                \
                        skim_depth ? skim_placeholder : stack[depth - 1], data, p); \
+        if (stack[depth - 1] == &skim_object)                               \
+            skim_object_close(&sk);                                         \
         if (depth-- == skim_depth)                                          \
             skim_depth = 0;                                                 \
     } while (0)
@@ -663,9 +720,15 @@ value:
                 goto error;
             }
             if (skimming_now) {
+                if (duplicate_at) {
+                    fail(&ps, duplicate_at, "duplicate object key");
+                    goto error;
+                }
                 v = object ? &skim_object : &skim_array;
                 if (!skim_depth)
                     skim_depth = 1; /* check_only: the whole text */
+                if (object)
+                    skim_object_open(&sk);
             } else {
                 v = object ? json_object() : json_array();
                 if (attach(&ps, &root, parent, key, klen, key_at, v))
@@ -676,6 +739,8 @@ value:
                     skim_depth = depth + 1;
                     skim_placeholder = v;
                     v = object ? &skim_object : &skim_array;
+                    if (object)
+                        skim_object_open(&sk);
                 }
             }
             if (depth == stack_cap) {
@@ -716,7 +781,7 @@ value:
             if (!p)
                 goto error;
             if (skimming_now)
-                goto after;
+                goto skimmed_scalar;
             v = json_stringn_nocheck(text, n);
             break;
         }
@@ -733,7 +798,7 @@ value:
             v = *p == 't' ? json_true() : *p == 'f' ? json_false() : json_null();
             p += n;
             if (skimming_now)
-                goto after;
+                goto skimmed_scalar;
             break;
         }
         case '-':
@@ -743,7 +808,7 @@ value:
             if (!v)
                 goto error;
             if (skimming_now)
-                goto after;
+                goto skimmed_scalar;
             break;
         default:
             fail(&ps, p, is_alpha(*p) ? "invalid literal" : "a value expected");
@@ -751,6 +816,12 @@ value:
         }
         if (attach(&ps, &root, parent, key, klen, key_at, v))
             goto error;
+    }
+    goto after;
+skimmed_scalar:
+    if (duplicate_at) {
+        fail(&ps, duplicate_at, "duplicate object key");
+        goto error;
     }
 after:
     /* a value ended: what may follow depends on the container */
@@ -796,6 +867,11 @@ member:
     p = scan_string(&ps, p, &ps.key, &key, &klen);
     if (!p)
         goto error;
+    /* Reported once the value is read, where attach would report it. */
+    duplicate_at = stack[depth - 1] == &skim_object && (ps.flags & WC_JSON_REJECT_DUPLICATES) &&
+                           !skim_key(&sk, key, klen, key > data && key < end)
+                       ? key_at
+                       : NULL;
     p = skip_ws(p, end);
     if (p == end || *p != ':') {
         fail(&ps, p, "':' expected");
@@ -815,6 +891,8 @@ done:
     scratch_free(&ps.key);
     if (o->check_only && !failed)
         root = json_true();
+    if (o->unchecked_duplicates)
+        *o->unchecked_duplicates = !failed && sk.unchecked && (ps.flags & WC_JSON_REJECT_DUPLICATES);
     if (!root && spans)
         spans->count = 0;
     return root;

@@ -79,14 +79,17 @@ typedef struct wc_json_options {
      * values of some of its members are checked and not built -- such a
      * member holds an empty array or object, whose span is recorded.  Those
      * skimmed are the members not named in keep, or those named in skim
-     * (NULL-terminated lists; at most one of the two is set).  Inside a
-     * skimmed value, duplicate keys are not looked for; everything else is
-     * checked as wc_json_parse does. */
+     * (NULL-terminated lists; at most one of the two is set).  A skimmed
+     * value is checked as wc_json_parse would, duplicate keys included --
+     * compared by their bytes: where keys have escapes, or too many objects
+     * are open, duplicates are not looked for and *unchecked_duplicates is
+     * set (then parse without skimming if they matter). */
     const char *const *keep;
     const char *const *skim;
     /* Check the whole text, build nothing: json_true() when it is valid.
-     * (Duplicate keys are then not looked for.) */
+     * The whole text is skimmed. */
     bool check_only;
+    bool *unchecked_duplicates; /* may be NULL */
 } wc_json_options;
 
 json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *options,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json/parse.h"
+#include "json/scan.h"
 
 static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -62,6 +63,71 @@ static int copy_in(wc_run *r, const void *data, size_t len, size_t total, uint32
     return 0;
 }
 
+/* The usual result -- {"content":[...]} with perhaps "structuredContent"
+ * (a flat object) and "isError" (a boolean), keys plain and none twice --
+ * checked from its bytes: valid JSON throughout, and the shape
+ * finish_result would check.  Anything else is left to the parsed path,
+ * which also words every error. */
+typedef struct result_shape {
+    wc_run *r;
+    int members;
+    const char *keys[16];
+    size_t key_lens[16];
+    bool content, bad;
+} result_shape;
+
+static bool visit_result_member(void *ctx, const wc_json_member_scan *m)
+{
+    result_shape *rs = ctx;
+    if (m->escaped || rs->members == 16) {
+        rs->bad = true;
+        return false;
+    }
+    for (int i = 0; i < rs->members; i++)
+        if (rs->key_lens[i] == m->key_len && memcmp(rs->keys[i], m->key, m->key_len) == 0) {
+            rs->bad = true;
+            return false;
+        }
+    rs->keys[rs->members] = m->key;
+    rs->key_lens[rs->members++] = m->key_len;
+#define KEY_IS(name) (m->key_len == sizeof name - 1 && memcmp(m->key, name, sizeof name - 1) == 0)
+    if (KEY_IS("content")) {
+        rs->content = m->value_len > 0 && m->value[0] == '[';
+        rs->bad = !rs->content;
+    } else if (KEY_IS("isError")) {
+        bool t = m->value_len == 4 && memcmp(m->value, "true", 4) == 0;
+        rs->r->is_error = t;
+        rs->bad = !t && !(m->value_len == 5 && memcmp(m->value, "false", 5) == 0);
+    } else if (KEY_IS("structuredContent")) {
+        wc_json_member flat[WC_JSON_FLAT_MAX];
+        rs->r->structured = m->value;
+        rs->r->structured_len = m->value_len;
+        rs->bad = wc_json_flat_members(m->value, m->value_len, flat) < 0;
+    }
+#undef KEY_IS
+    return !rs->bad;
+}
+
+static bool text_result_shape(wc_run *r, const char *text, size_t len)
+{
+    bool unchecked = false;
+    wc_json_options check = {.flags = WC_JSON_REJECT_DUPLICATES, .check_only = true,
+                             .unchecked_duplicates = &unchecked};
+    if (!wc_json_parse_with(text, len, &check, NULL) || unchecked)
+        return false;
+    const char *end = text + len, *p = wc_json_scan_ws(text, end), *after;
+    if (p == end || *p != '{')
+        return false;
+    result_shape rs = {.r = r};
+    r->is_error = false;
+    r->structured = NULL;
+    if (wc_json_scan_members(p, end, visit_result_member, &rs, &after) != 1 || rs.bad ||
+        !rs.content)
+        return false;
+    r->text_result = true;
+    return true;
+}
+
 int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, const void *b,
                      size_t blen, int ninputs, json_t **out)
 {
@@ -101,16 +167,24 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
         wc_buf_append(r->keep_text, data, rlen);
         kept = !r->keep_text->failed && wc_buf_cstr(r->keep_text);
     }
+    if (kept && r->skim_result &&
+        text_result_shape(r, (const char *)r->keep_text->data + (r->keep_text->len - rlen), rlen))
+        return 0; /* *out stays NULL: the text is the result */
     /* The text goes to the client as it is when it is a complete result
      * (it has content): then only what finish_result checks is built. */
     static const char *const checked[] = {"structuredContent", "isError", NULL};
     wc_json_error jerr;
-    wc_json_options skim = {.flags = WC_JSON_REJECT_DUPLICATES, .keep = checked};
+    bool unchecked = false;
+    wc_json_options skim = {.flags = WC_JSON_REJECT_DUPLICATES, .keep = checked,
+                            .unchecked_duplicates = &unchecked};
     json_t *obj = kept && r->skim_result
                       ? wc_json_parse_with(data, rlen, &skim, &jerr)
                       : wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
-    if (obj && kept && r->skim_result && json_is_object(obj) && !json_object_get(obj, "content")) {
-        json_decref(obj); /* a result to complete, not to pass on: all of it */
+    if (obj && kept && r->skim_result &&
+        (unchecked || (json_is_object(obj) && !json_object_get(obj, "content")))) {
+        /* keys it could not compare, or a result to complete rather than
+         * pass on: all of it */
+        json_decref(obj);
         obj = wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
     }
     if (!obj)

@@ -504,6 +504,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->msg[0] = 0;
     r->keep_text = NULL;
     r->skim_result = false;
+    r->text_result = false;
     if (!call) {
         call = r->own_call = wc_call_new(NULL);
         if (!call)
@@ -813,6 +814,9 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     const char *args = raw ? raw : (const char *)ab.data;
     size_t args_len = raw ? raw_len : ab.len;
 
+    bool text_result = false, is_error = false;
+    const char *structured = NULL;
+    size_t structured_len = 0;
     if (p->abi == WC_ABI_NATIVE) {
         wc_run r;
         char what[160];
@@ -829,11 +833,49 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         wc_run_end(&r);
         if (r.status != WC_RUN_OK)
             goto fail;
+        text_result = r.text_result;
+        is_error = r.is_error;
+        structured = r.structured;
+        structured_len = r.structured_len;
     } else if (wc_command_call(p, tool->name, display, args, args_len, call, &res, msg,
                                sizeof msg) != 0) {
         goto fail;
     }
     wc_buf_free(&ab);
+    if (text_result) {
+        /* Its shape was checked from the bytes; what is left of
+         * finish_result's checks is the outputSchema. */
+        if (tool->output && !is_error) {
+            int verdict = 0;
+            if (!structured) {
+                snprintf(verr, sizeof verr, "no structuredContent");
+            } else {
+                verdict = wc_schema_validate_object_text(tool->output, structured, structured_len,
+                                                         verr, sizeof verr);
+                if (verdict < 0) {
+                    json_t *sc = wc_json_parse(structured, structured_len,
+                                               WC_JSON_REJECT_DUPLICATES, NULL);
+                    verdict = sc && wc_schema_validate(tool->output, sc, verr, sizeof verr);
+                    json_decref(sc);
+                }
+            }
+            if (!verdict) {
+                if (!structured)
+                    snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' has an outputSchema but "
+                                              "returned no structuredContent",
+                             display, p->config.name);
+                else
+                    snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' returned structuredContent "
+                                              "that does not match its outputSchema: %s",
+                             display, p->config.name, verr);
+                goto fail;
+            }
+        }
+        wc_call_set_result_text(call, (char *)text.data, text.len);
+        text.data = NULL;
+        wc_buf_free(&text);
+        return 0; /* *result stays NULL: the call carries the text */
+    }
     bool complete = res && json_object_get(res, "content") != NULL;
     json_t *raw_of = res;
     *result = finish_result(p, tool, display, res);

@@ -64,7 +64,10 @@ wc_module *wc_plugin_module(const wc_plugin *plugin);
 
 /* tools/call of manifest tool `tool` (an index).  display is the name the
  * client used (for messages; NULL: the manifest's).  arguments may be NULL
- * ({}).  Returns 0 with *result a CallToolResult, or -1 (out of memory). */
+ * ({}).  Returns 0 with *result a CallToolResult, or -1 (out of memory).
+ * When the caller said wc_call_prefer_result_text, the result may instead
+ * be the call's result text, with *result NULL (or a value that holds only
+ * what the checks read: see wc_call_prefer_result_text). */
 int wc_plugin_call_tool(wc_plugin *plugin, size_t tool, const char *display,
                         const json_t *arguments, wc_call *call, json_t **result,
                         char *err, size_t err_size);

@@ -61,6 +61,14 @@ typedef struct wc_run {
     /* With keep_text: when the text was kept, build of the result only what
      * the checks read (wc_json_options.keep): the caller sends the text. */
     bool skim_result;
+    /* Set by wc_native_invoke (with skim_result) when the kept text is a
+     * result whose shape was checked from its bytes and nothing was built:
+     * content an array, isError absent or a boolean (is_error), and
+     * structuredContent absent (structured NULL) or a flat object. */
+    bool text_result;
+    bool is_error;
+    const char *structured; /* into keep_text */
+    size_t structured_len;
 } wc_run;
 
 /* Creates the instance (and its wasi when wcfg is not NULL) and attaches it

@@ -52,7 +52,8 @@ const json_t *wc_registry_prompts(const wc_registry *registry);
 int wc_registry_resources(wc_registry *registry, wc_call *call, json_t **out,
                           char *err, size_t err_size);
 
-/* tools/call: *result is a CallToolResult. */
+/* tools/call: *result is a CallToolResult (or NULL when the call carries its
+ * text: see wc_plugin_call_tool). */
 int wc_registry_call_tool(wc_registry *registry, const char *name, const json_t *arguments,
                           wc_call *call, json_t **result, char *err, size_t err_size);
 /* resources/read: *result is a ReadResourceResult. */

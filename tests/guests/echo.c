@@ -5,6 +5,43 @@ MANIFEST("echo.manifest.json");
 
 static volatile int sink;
 
+/* Results of every shape, for the host's two ways of checking one: parsed,
+ * or from its text (tests/test_plugin.c compares them). */
+static const char *const shapes[] = {
+    "{\"content\":[{\"type\":\"text\",\"text\":\"plain\"}]}",
+    "{\"content\":[],\"structuredContent\":{\"count\":3}}",
+    "{\"content\":[{\"type\":\"text\",\"text\":\"3\"}],\"structuredContent\":{\"count\":\"x\"}}",
+    "{\"content\":[],\"structuredContent\":{\"other\":1}}",
+    "{\"content\":[],\"structuredContent\":{\"count\":{\"nested\":true}}}",
+    "{\"content\":[],\"structuredContent\":{\"count\":1,\"count\":2}}",
+    "{\"content\":[],\"content\":[]}",
+    "{\"content\":[{\"a\":1,\"a\":2}],\"structuredContent\":{\"count\":1}}",
+    "{\"content\":{},\"structuredContent\":{\"count\":1}}",
+    "{\"content\":[],\"isError\":\"yes\"}",
+    "{\"content\":[],\"isError\":true}",
+    "{\"content\":[],\"isError\":false,\"structuredContent\":{\"count\":0}}",
+    "{\"structuredContent\":{\"count\":5}}",
+    "{\"c\\u006fntent\":[],\"structuredContent\":{\"count\":5}}",
+    "{\"content\":[],\"structuredContent\":[1]}",
+    "{\"content\":[],\"structuredContent\":{\"count\":1},\"_meta\":{\"k\":[1,{\"z\":null}]}}",
+    "{\"content\":[{\"type\":\"text\",\"text\":\"\\u00e9\\n\"}] , \"structuredContent\" : { \"count\" : -1.5e3 } }",
+    "{\"content\":[],\"structuredContent\":{\"count\":1}} x",
+    "{\"content\":[1,],\"structuredContent\":{\"count\":1}}",
+    "{\"content\":[\"\\ud800\"],\"structuredContent\":{\"count\":1}}",
+};
+
+/* n from arguments {"n": N} (the first digits in them). */
+static unsigned shape_index(const char *args, int len)
+{
+    unsigned n = 0;
+    int i = 0;
+    while (i < len && (args[i] < '0' || args[i] > '9'))
+        i++;
+    while (i < len && args[i] >= '0' && args[i] <= '9')
+        n = n * 10 + (unsigned)(args[i++] - '0');
+    return n;
+}
+
 EXPORT("wasmcap_call_tool")
 int64_t call_tool(const char *name, int name_len, const char *args, int args_len)
 {
@@ -50,6 +87,10 @@ int64_t call_tool(const char *name, int name_len, const char *args, int args_len
         return 0;
     if (name_is(name, name_len, "outside"))
         return result((const char *)(uintptr_t)0xfff00000u, 100);
+    if (name_is(name, name_len, "shape") || name_is(name, name_len, "shapeout")) {
+        unsigned n = shape_index(args, args_len);
+        return n < sizeof shapes / sizeof shapes[0] ? result_str(shapes[n]) : 0;
+    }
     if (name_is(name, name_len, "iserror"))
         return result_str("{\"content\":[{\"type\":\"text\",\"text\":\"unknown operation 'pow'; "
                           "use + - * /\"}],\"isError\":true}");
