@@ -29,7 +29,6 @@ static bool usable_id(const json_t *id)
     return json_is_string(id) || json_is_number(id);
 }
 
-static bool arguments_are_flat(const char *params, const char *end);
 
 /* A plain string token (wc_json_plain_string), p moved past it. */
 static bool plain_string(const char **p, const char *end, const char **text, size_t *n)
@@ -120,16 +119,24 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
     wc_json_span span_items[4];
     wc_json_spans spans = {.items = span_items, .cap = 4, .max_depth = 2};
     wc_json_options params_options = {.flags = WC_JSON_REJECT_DUPLICATES, .spans = &spans};
-    /* The arguments of a tool call are checked from their text by the
-     * plugin layer (wc_schema_validate_object_text) and handed to the guest
-     * as text: when they are a flat object without a key twice (so skimming
-     * misses no duplicate), params.arguments is left an empty stand-in. */
+    /* The arguments of a tool call are checked by the plugin layer from
+     * their text (wc_schema_validate_object_text, or its own parse) and
+     * handed to the guest as text: params.arguments is left an empty
+     * stand-in, unless skimming could not compare its keys. */
     static const char *const skim_arguments[] = {"arguments", NULL};
-    if (method_len == 10 && memcmp(method, "tools/call", 10) == 0 &&
-        arguments_are_flat(params_at, params_end))
+    bool unchecked = false;
+    if (method_len == 10 && memcmp(method, "tools/call", 10) == 0) {
         params_options.skim = skim_arguments;
+        params_options.unchecked_duplicates = &unchecked;
+    }
     json_t *params = wc_json_parse_with(params_at, (size_t)(params_end - params_at),
                                         &params_options, NULL);
+    if (params && unchecked) {
+        json_decref(params);
+        params_options.skim = NULL;
+        params = wc_json_parse_with(params_at, (size_t)(params_end - params_at),
+                                    &params_options, NULL);
+    }
     json_t *root = params ? json_array() : NULL;
     if (!root || json_array_append(root, params) || json_array_append(root, id)) {
         json_decref(root);
@@ -439,25 +446,6 @@ void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const
 static bool key_is(const wc_json_member_scan *m, const char *name)
 {
     return !m->escaped && m->key_len == strlen(name) && memcmp(m->key, name, m->key_len) == 0;
-}
-
-static bool visit_arguments(void *ctx, const wc_json_member_scan *m)
-{
-    if (!key_is(m, "arguments"))
-        return true;
-    wc_json_member members[WC_JSON_FLAT_MAX];
-    *(bool *)ctx = wc_json_flat_members(m->value, m->value_len, members) >= 0;
-    return false;
-}
-
-/* params (the text of an object): has it an "arguments" member that is a
- * flat object (wc_json_flat_members)? */
-static bool arguments_are_flat(const char *params, const char *end)
-{
-    bool flat = false;
-    const char *after;
-    wc_json_scan_members(params, end, visit_arguments, &flat, &after);
-    return flat;
 }
 
 typedef struct request_peek {

@@ -505,6 +505,9 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->keep_text = NULL;
     r->skim_result = false;
     r->text_result = false;
+    r->is_error = false;
+    r->structured = NULL;
+    r->structured_len = 0;
     if (!call) {
         call = r->own_call = wc_call_new(NULL);
         if (!call)
