@@ -136,6 +136,7 @@ typedef struct wasmcap_buf {
     char *data;     /* NUL-terminated while not failed */
     size_t len, cap;
     int failed;     /* an allocation failed; the contents are incomplete */
+    int scratch;    /* the SDK's own: memory from the call's arena, see below */
 } wasmcap_buf;
 
 void wasmcap_buf_append(wasmcap_buf *b, const void *data, size_t len);
@@ -376,13 +377,66 @@ WASMCAP__IMPORT("read_response") int32_t wasmcap__h_read_response(char *dst, siz
 
 /* ---- memory ------------------------------------------------------------ */
 
+/* Each call runs in a fresh instance, so the SDK's own short-lived memory
+ * (the call's inputs, the parsed arguments, the result being written)
+ * comes from a small static arena first: no malloc or free, and for a
+ * small call the allocator never even starts.  Past the arena, malloc.
+ * Memory a plugin gets from the SDK (strings, buffers it made) is always
+ * malloc'ed; what wasmcap_alloc returns lives until the instance ends. */
+#define WASMCAP__ARENA_SIZE 4096
+static _Alignas(16) unsigned char wasmcap__arena[WASMCAP__ARENA_SIZE];
+static size_t wasmcap__arena_used;
+
+static int wasmcap__in_arena(const void *p)
+{
+    const unsigned char *c = (const unsigned char *)p;
+    return c >= wasmcap__arena && c < wasmcap__arena + WASMCAP__ARENA_SIZE;
+}
+
+static void *wasmcap__alloc(size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (n <= WASMCAP__ARENA_SIZE && need <= WASMCAP__ARENA_SIZE - wasmcap__arena_used) {
+        void *p = wasmcap__arena + wasmcap__arena_used;
+        wasmcap__arena_used += need;
+        return p;
+    }
+    return malloc(n ? n : 1);
+}
+
+static void wasmcap__free(void *p)
+{
+    if (p && !wasmcap__in_arena(p))
+        free(p);
+}
+
+/* p holds old bytes; the arena's last block grows in place. */
+static void *wasmcap__realloc(void *p, size_t old, size_t n)
+{
+    if (!p)
+        return wasmcap__alloc(n);
+    if (!wasmcap__in_arena(p))
+        return realloc(p, n);
+    size_t at = (size_t)((unsigned char *)p - wasmcap__arena);
+    size_t old_need = (old + 15) & ~(size_t)15, need = (n + 15) & ~(size_t)15;
+    if (at + old_need == wasmcap__arena_used && n <= WASMCAP__ARENA_SIZE &&
+        need <= WASMCAP__ARENA_SIZE - at) {
+        wasmcap__arena_used = at + need;
+        return p;
+    }
+    void *q = wasmcap__alloc(n);
+    if (q)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
 /* The host copies a call's inputs into one buffer from here (several
  * inputs side by side: never write past an input's length). */
 WASMCAP_EXPORT("wasmcap_alloc") void *wasmcap_alloc(size_t size)
 {
     if (size > SIZE_MAX - 1)
         return NULL;
-    return malloc(size + 1);
+    return wasmcap__alloc(size + 1);
 }
 
 #ifdef __wasm__
@@ -395,9 +449,17 @@ static uint64_t wasmcap__pack(const char *ptr, size_t len)
 #else
 /* Native pointers do not fit in 32 bits: a native build (the SDK's tests)
  * finds the last reply here, and the returned value is its length + 1. */
-const char *wasmcap__native_reply;
+const char *wasmcap__native_reply; /* malloc'ed: the test frees it */
 static uint64_t wasmcap__pack(const char *ptr, size_t len)
 {
+    if (ptr && wasmcap__in_arena(ptr)) {
+        char *copy = (char *)malloc(len + 1);
+        if (copy) {
+            memcpy(copy, ptr, len);
+            copy[len] = 0;
+        }
+        ptr = copy;
+    }
     wasmcap__native_reply = ptr;
     return ptr ? (uint64_t)len + 1 : 0;
 }
@@ -419,7 +481,8 @@ static int wasmcap__buf_reserve(wasmcap_buf *b, size_t more)
     size_t cap = b->cap ? b->cap : 128;
     while (cap < need)
         cap *= 2;
-    char *p = (char *)realloc(b->data, cap);
+    char *p = b->scratch ? (char *)wasmcap__realloc(b->data, b->cap, cap)
+                         : (char *)realloc(b->data, cap);
     if (!p) {
         b->failed = 1;
         return -1;
@@ -476,7 +539,10 @@ void wasmcap_buf_printf(wasmcap_buf *b, const char *fmt, ...)
 
 void wasmcap_buf_free(wasmcap_buf *b)
 {
-    free(b->data);
+    if (b->scratch)
+        wasmcap__free(b->data);
+    else
+        free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = 0;
@@ -576,7 +642,7 @@ static void *wasmcap__palloc(wasmcap__parser *ps, size_t n)
         size_t size = ps->next_chunk;
         if (size < n)
             size = n;
-        c = (wasmcap__chunk *)malloc(sizeof(wasmcap__chunk) + size);
+        c = (wasmcap__chunk *)wasmcap__alloc(sizeof(wasmcap__chunk) + size);
         if (!c)
             return NULL;
         c->size = size;
@@ -866,7 +932,7 @@ static void wasmcap__free_chunks(wasmcap__chunk *c)
 {
     while (c) {
         wasmcap__chunk *next = c->next;
-        free(c);
+        wasmcap__free(c);
         c = next;
     }
 }
@@ -1308,6 +1374,7 @@ void wasmcap_jw_message(wasmcap_jw *w, const char *role, const char *text)
 static void wasmcap__result_init(wasmcap_result *r)
 {
     memset(r, 0, sizeof *r);
+    r->content.buf.scratch = r->structured.buf.scratch = 1;
     wasmcap_jw_begin_array(&r->content);
 }
 
@@ -1389,6 +1456,7 @@ static uint64_t wasmcap__result_finish(wasmcap_result *r)
             return 0;
     }
     wasmcap_buf out = {0};
+    out.scratch = 1;
     wasmcap_buf_puts(&out, "{\"content\":");
     wasmcap_buf_append(&out, r->content.buf.data, r->content.buf.len);
     if (r->has_structured && !r->is_error) {
@@ -1435,6 +1503,7 @@ void wasmcap_resource_text(wasmcap_reply *r, const char *uri, const char *mime_t
 static void wasmcap__reply_init(wasmcap_reply *r)
 {
     memset(r, 0, sizeof *r);
+    r->w.buf.scratch = 1;
     wasmcap_jw_begin_object(&r->w);
 }
 
