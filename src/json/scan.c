@@ -150,12 +150,16 @@ const char *wc_json_plain_string(const char *p, const char *end, const char **te
     if (p == end || *p != '"')
         return NULL;
     const char *start = ++p;
+    bool ascii = true;
     while (p < end && *p != '"') {
-        if (*p == '\\' || (unsigned char)*p < 0x20)
+        unsigned char c = (unsigned char)*p;
+        if (c == '\\' || c < 0x20)
             return NULL;
+        ascii &= c < 0x80;
         p++;
     }
-    if (p == end || wc_json_utf8_valid_prefix(start, (size_t)(p - start)) != (size_t)(p - start))
+    if (p == end || (!ascii && wc_json_utf8_valid_prefix(start, (size_t)(p - start)) !=
+                                   (size_t)(p - start)))
         return NULL;
     *text = start;
     *n = (size_t)(p - start);
