@@ -1,9 +1,11 @@
 /* jsonrpc.c -- classify incoming JSON-RPC messages and write outgoing ones.
  *
- * Parsing is wc_json_parse straight from the transport's bytes (no copy,
- * no NUL needed).  Writing avoids building an envelope object: the fixed
- * parts are literal text and only the id, params and result go through
- * wc_json_write, straight into the caller's buffer.
+ * Parsing reads straight from the transport's bytes (no copy, no NUL
+ * needed): a plain request by a small scanner that builds only params and
+ * the id (a tool call's arguments are left as text for the plugin layer),
+ * anything else as one tree.  Writing avoids building an envelope object:
+ * the fixed parts are literal text and only the id, params and result go
+ * through wc_json_write, straight into the caller's buffer.
  */
 #include "mcp/jsonrpc.h"
 
@@ -28,7 +30,6 @@ static bool usable_id(const json_t *id)
 {
     return json_is_string(id) || json_is_number(id);
 }
-
 
 /* A plain string token (wc_json_plain_string), p moved past it. */
 static bool plain_string(const char **p, const char *end, const char **text, size_t *n)
