@@ -61,12 +61,13 @@ static uint8_t *wat(const char *text, size_t *size)
     return data;
 }
 
-static wc_engine *new_engine(wc_tier tier, const char *cache_dir)
+static wc_engine *new_engine_tracking(wc_tier tier, const char *cache_dir, bool track_writes)
 {
     wc_engine_config config;
     wc_engine_config_default(&config);
     config.tier = tier;
     config.cache_dir = cache_dir;
+    config.track_writes = track_writes;
     wc_engine *engine;
     wc_error err;
     if (wc_engine_new(&config, &engine, &err) != 0) {
@@ -74,6 +75,11 @@ static wc_engine *new_engine(wc_tier tier, const char *cache_dir)
         exit(1);
     }
     return engine;
+}
+
+static wc_engine *new_engine(wc_tier tier, const char *cache_dir)
+{
+    return new_engine_tracking(tier, cache_dir, false);
 }
 
 static wc_module *load(wc_engine *engine, const char *text)
@@ -682,6 +688,91 @@ static void test_tiers_and_cache(void)
     free(bytes);
 }
 
+/* A freed memory is zeroed only where it was written (the dirty map): every
+ * way of writing must mark its page, or a call's data would reach the next
+ * instance.  Each page of the memory gets one write, by one of twelve
+ * means in turn, plus writes through the host's pointer; memories of 1, 3,
+ * 4 (the map's reach) and 5 pages (zeroed whole).  The next instance, in
+ * the memory this thread just freed, must start exactly as a fresh one. */
+static const char *scribble_text =
+    "(module (memory (export \"mem\") 1 16)"
+    "  (data (i32.const 100) \"pristine\")"
+    "  (data $p \"PASSIVEPASSIVE\")"
+    "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+    "  (func (export \"scribble\") (param $how i32)"
+    "    (local $addr i32) (local $end i32) (local $m i32) (local $at i32)"
+    "    (local.set $end (i32.mul (memory.size) (i32.const 65536)))"
+    "    (block $done (loop $next"
+    "      (br_if $done (i32.ge_u (local.get $addr) (local.get $end)))"
+    "      (local.set $at (i32.add (local.get $addr) (i32.const 8)))"
+    "      (local.set $m (i32.rem_u (i32.add (i32.shr_u (local.get $addr) (i32.const 12))"
+    "                                        (local.get $how)) (i32.const 12)))"
+    "      (if (i32.eq (local.get $m) (i32.const 0)) (then (i32.store (local.get $at) (i32.const -1))))"
+    "      (if (i32.eq (local.get $m) (i32.const 1)) (then (i64.store (local.get $at) (i64.const -1))))"
+    "      (if (i32.eq (local.get $m) (i32.const 2)) (then (f32.store (local.get $at) (f32.const -1))))"
+    "      (if (i32.eq (local.get $m) (i32.const 3)) (then (f64.store (local.get $at) (f64.const -1))))"
+    "      (if (i32.eq (local.get $m) (i32.const 4)) (then (i32.store8 (local.get $at) (i32.const 255))))"
+    "      (if (i32.eq (local.get $m) (i32.const 5)) (then (i32.store16 (local.get $at) (i32.const 65535))))"
+    "      (if (i32.eq (local.get $m) (i32.const 6)) (then (i64.store8 (local.get $at) (i64.const 255))))"
+    "      (if (i32.eq (local.get $m) (i32.const 7)) (then (i64.store16 (local.get $at) (i64.const 65535))))"
+    "      (if (i32.eq (local.get $m) (i32.const 8)) (then (i64.store32 (local.get $at) (i64.const -1))))"
+    "      (if (i32.eq (local.get $m) (i32.const 9))"
+    "        (then (memory.fill (local.get $at) (i32.const 171) (i32.const 16))))"
+    "      (if (i32.eq (local.get $m) (i32.const 10))"
+    "        (then (memory.copy (local.get $at) (i32.const 100) (i32.const 8))))"
+    "      (if (i32.eq (local.get $m) (i32.const 11))"
+    "        (then (memory.init $p (local.get $at) (i32.const 0) (i32.const 8))))"
+    "      (local.set $addr (i32.add (local.get $addr) (i32.const 4096)))"
+    "      (br $next))))"
+    ")";
+
+static void test_freed_memory_is_clean(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, scribble_text);
+    CHECK(m != NULL, "%s: scribble module", tier);
+    if (!m)
+        return;
+    wc_error err;
+    wc_instance *inst;
+    static uint8_t reference[65536];
+    CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+    const uint8_t *mem = wc_instance_mem(inst, 0, sizeof reference);
+    CHECK(mem && memcmp(mem + 100, "pristine", 8) == 0, "%s: reference image", tier);
+    if (mem)
+        memcpy(reference, mem, sizeof reference);
+    wc_instance_free(inst);
+
+    static const uint32_t pages[] = {1, 3, 4, 5};
+    for (uint32_t how = 0; how < 12; how++) {
+        for (size_t k = 0; k < sizeof pages / sizeof pages[0]; k++) {
+            CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+            wc_value args[1] = {{.i32 = pages[k] - 1}}, res[1];
+            if (pages[k] > 1)
+                CHECK(wc_instance_call(inst, "grow", args, res, &err) == WC_TRAP_NONE &&
+                          res[0].i32 == 1, "%s: grow", tier);
+            args[0].i32 = how;
+            CHECK(wc_instance_call(inst, "scribble", args, NULL, &err) == WC_TRAP_NONE,
+                  "%s: scribble: %s", tier, err.msg);
+            if (how == 0) { /* and the host's own writes */
+                uint8_t *p = wc_instance_mem(inst, 20000, 30000);
+                if (p)
+                    memset(p, 0x5a, 30000);
+            }
+            wc_instance_free(inst);
+
+            CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+            mem = wc_instance_mem(inst, 0, sizeof reference);
+            size_t differ = 0;
+            for (size_t i = 0; mem && i < sizeof reference; i++)
+                differ += mem[i] != reference[i];
+            CHECK(mem && differ == 0, "%s: %zu bytes left over after writes by means %u in %u pages",
+                  tier, differ, how, pages[k]);
+            wc_instance_free(inst);
+        }
+    }
+    wc_module_release(m);
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wasmcap-test-engine") != 0) {
@@ -701,7 +792,14 @@ int main(void)
     test_hostile_modules(engine);
     test_threads(engine);
     test_cycles_stay_flat(engine);
+    test_freed_memory_is_clean(engine, "fast tier, writes not tracked");
     wc_engine_free(engine);
+    static const wc_tier tiers[] = {WC_TIER_FAST, WC_TIER_OPTIMIZED};
+    for (int t = 0; t < 2; t++) {
+        wc_engine *tracking = new_engine_tracking(tiers[t], tmpdir, true);
+        test_freed_memory_is_clean(tracking, t ? "optimized tier" : "fast tier");
+        wc_engine_free(tracking);
+    }
     test_tiers_and_cache();
 
     char cmd[4300];

@@ -76,6 +76,7 @@ int wc_cmd_compile(int argc, char **argv)
 {
     wc_engine_config config;
     wc_engine_config_default(&config);
+    config.track_writes = true; /* the code `wasmcap serve` loads from the cache */
     int first_file = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

@@ -355,7 +355,11 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
 
     wc_tier tier = engine->config.tier;
     if (tier != WC_TIER_FAST) {
-        const char *toolchain = wc_code_toolchain_id();
+        /* the same bytes translated with and without write marks are two
+         * different objects */
+        char toolchain[1100];
+        snprintf(toolchain, sizeof toolchain, "%s; %s", wc_code_toolchain_id(),
+                 engine->config.track_writes ? "writes tracked" : "writes not tracked");
         parts[1] = toolchain;
         sizes[1] = strlen(toolchain);
         wc_sha256_hex(parts, sizes, 2, m->key);
@@ -369,7 +373,7 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
 
     wc_buf source;
     wc_buf_init(&source);
-    rc = wc_translate(m->info, &source, err);
+    rc = wc_translate(m->info, engine->config.track_writes, &source, err);
     if (rc) {
         wc_buf_free(&source);
         goto fail;

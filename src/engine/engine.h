@@ -86,6 +86,13 @@ typedef struct wc_engine_config {
     wc_decode_limits limits; /* zeros: defaults */
     /* Linear memories kept for reuse after their instance is freed. 0: 64. */
     uint32_t memory_pool_size;
+    /* Generated code marks the pages it writes, so that freeing a memory
+     * zeroes only those (see wasm-rt.h, WC_DIRTY).  It pays where instances
+     * are many and short, as a plugin host's are: zeroing a 64 KiB memory
+     * whole was 15% of a small tool call, while the marks cost store-heavy
+     * code up to a fifth of its speed (docs/BENCHMARKS.md).  Off: memories
+     * are zeroed whole. */
+    bool track_writes;
 } wc_engine_config;
 
 void wc_engine_config_default(wc_engine_config *config);
@@ -162,7 +169,7 @@ typedef struct wc_import_binding {
 int wc_memory_new(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
                   bool has_max, wc_memory **out, wc_error *err);
 void wc_memory_free(wc_memory *memory);
-uint8_t *wc_memory_data(wc_memory *memory);
+uint8_t *wc_memory_data(wc_memory *memory); /* all of it counts as written */
 uint64_t wc_memory_size(const wc_memory *memory); /* in bytes */
 
 int wc_table_new(wc_engine *engine, uint8_t elemtype, uint32_t initial,
@@ -244,7 +251,9 @@ void wc_instance_set_exit_code(wc_instance *instance, int code);
 int wc_instance_exit_code(const wc_instance *instance);
 
 /* For host functions: a pointer to `len` bytes at `offset` of the caller's
- * memory 0, or NULL if the range is out of bounds. */
+ * memory 0, or NULL if the range is out of bounds.  The range counts as
+ * written (freeing the memory zeroes only written pages): write guest
+ * memory through no other pointer. */
 void *wc_instance_mem(wc_instance *instance, uint64_t offset, uint64_t len);
 
 #endif

@@ -412,6 +412,11 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         }
         if (!all_hinted)
             remember_links(module, bindings, nbindings);
+        /* Code that does not mark its writes may write an imported memory:
+         * that memory is zeroed whole when freed. */
+        for (uint32_t i = 0; i < info->nimports && !module->engine->config.track_writes; i++)
+            if (info->imports[i].kind == WC_EXTERN_MEMORY)
+                ((wasm_rt_memory_t *)imports[i].ptr)->tracked = 0;
     }
 
     wc_instance *inst = calloc(1, sizeof *inst + glue->instance_size);
@@ -438,8 +443,10 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
                                             inst->interrupt, INTERRUPT_DEADLINE,
                                             inst->config.timeout_ms) == 0;
     wc_rt_set_memory_limit(inst->config.max_memory_pages);
+    wc_rt_set_memory_tracking(module->engine->config.track_writes);
     wc_trap trap = guarded(inst, run_instantiate, inst);
     wc_rt_set_memory_limit(0);
+    wc_rt_set_memory_tracking(false);
     if (trap != WC_TRAP_NONE) {
         if (trap_out)
             *trap_out = trap;
@@ -647,6 +654,7 @@ void *wc_instance_mem(wc_instance *inst, uint64_t offset, uint64_t len)
     wasm_rt_memory_t *mem = inst->memory0;
     if (!mem || offset > mem->size || len > mem->size - offset)
         return NULL;
+    wc_dirty_range(mem, offset, len); /* the host may write there */
     return mem->data + offset;
 }
 
@@ -692,7 +700,9 @@ void wc_memory_free(wc_memory *memory)
 
 uint8_t *wc_memory_data(wc_memory *memory)
 {
-    return ((wasm_rt_memory_t *)memory)->data;
+    wasm_rt_memory_t *mem = (wasm_rt_memory_t *)memory;
+    memset(mem->dirty, 1, sizeof mem->dirty); /* any byte may be written */
+    return mem->data;
 }
 
 uint64_t wc_memory_size(const wc_memory *memory)

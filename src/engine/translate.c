@@ -222,7 +222,11 @@ static void generate_glue(wc_buf *b, const wc_module_info *info)
 static const char tcc_direct_access[] =
     "#ifdef __TINYC__\n"
     "#define WC_LOAD(t1, t2, t3, m, a) ((t3)(t2) * (t1 *)((m)->data + (a)))\n"
+    "#ifdef WC_TRACK_WRITES\n"
+    "#define WC_STORE(t1, m, a, v) ((void)(*(t1 *)((m)->data + (a)) = (t1)(v)), WC_DIRTY(m, a))\n"
+    "#else\n"
     "#define WC_STORE(t1, m, a, v) ((void)(*(t1 *)((m)->data + (a)) = (t1)(v)))\n"
+    "#endif\n"
     "#define i32_load(m, a) WC_LOAD(u32, u32, u32, m, a)\n"
     "#define i64_load(m, a) WC_LOAD(u64, u64, u64, m, a)\n"
     "#define f32_load(m, a) WC_LOAD(f32, f32, f32, m, a)\n"
@@ -309,6 +313,59 @@ static void append_corrected(wc_buf *out, const char *text)
     }
 }
 
+/* Every write the generated code makes to a linear memory also marks its
+ * page (wasm-rt.h, WC_DIRTY): stores, data segments and memory.init
+ * (LOAD_DATA), memory.fill and memory.copy.  Each of wasm2c's helpers is
+ * patched where it writes; a helper not found exactly once fails the
+ * translation, so a different wasm2c cannot slip an unmarked write past.
+ * Big-endian hosts, whose helpers differ, are refused. */
+static const struct {
+    const char *find, *add;
+} write_marks[] = {
+    {"#if WABT_BIG_ENDIAN\n",
+     "#error \"wasmcap tracks memory writes in the little-endian helpers only\"\n"},
+    {"    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            \\\n",
+     "    WC_DIRTY(mem, addr);                                               \\\n"},
+    {"    load_data(&(m.data[o]), i, s); \\\n", "    wc_dirty_range(&(m), o, s);    \\\n"},
+    {"  memset(mem->data + d, val, n);\n", "  wc_dirty_range(mem, d, n);\n"},
+    {"  memmove(dest->data + dest_addr, src->data + src_addr, n);\n",
+     "  wc_dirty_range(dest, dest_addr, n);\n"},
+};
+
+/* text with each write_marks line followed by its addition; NULL (out of
+ * memory, or a line not there exactly once). */
+static char *mark_writes(const char *text)
+{
+    wc_buf out;
+    wc_buf_init(&out);
+    const char *p = text;
+    const char *at[sizeof write_marks / sizeof write_marks[0]];
+    for (size_t i = 0; i < sizeof write_marks / sizeof write_marks[0]; i++) {
+        at[i] = strstr(text, write_marks[i].find);
+        if (!at[i] || strstr(at[i] + 1, write_marks[i].find))
+            return NULL;
+    }
+    for (;;) {
+        size_t next = SIZE_MAX;
+        for (size_t i = 0; i < sizeof write_marks / sizeof write_marks[0]; i++)
+            if (at[i] >= p && (next == SIZE_MAX || at[i] < at[next]))
+                next = i;
+        if (next == SIZE_MAX)
+            break;
+        size_t len = strlen(write_marks[next].find);
+        wc_buf_append(&out, p, (size_t)(at[next] - p) + len);
+        wc_buf_str(&out, write_marks[next].add);
+        p = at[next] + len;
+    }
+    wc_buf_str(&out, p);
+    char *result = (char *)wc_buf_cstr(&out);
+    if (!result || out.failed) {
+        wc_buf_free(&out);
+        return NULL;
+    }
+    return result;
+}
+
 /* Appends text without the line that includes `header`. */
 static int append_without_include(wc_buf *out, const char *text, const char *header)
 {
@@ -329,7 +386,7 @@ static int append_without_include(wc_buf *out, const char *text, const char *hea
     return 0;
 }
 
-int wc_translate(const wc_module_info *info, wc_buf *source, wc_error *err)
+int wc_translate(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
 {
     wc_buf instrumented;
     wc_buf_init(&instrumented);
@@ -384,6 +441,8 @@ int wc_translate(const wc_module_info *info, wc_buf *source, wc_error *err)
     wc_buf_append(&header, h_text, (size_t)(decl - (char *)h_text));
     wc_buf_str(&header, "  volatile u32 w2c_" WC_INTERRUPT_EXPORT ";\n");
     wc_buf_str(&header, decl + strlen(flag_decl));
+    if (track_writes)
+        wc_buf_str(source, "#define WC_TRACK_WRITES 1\n");
     wc_buf_str(source, wc_wasm_rt_header);
     int missing = append_without_include(source, wc_buf_cstr(&header) ? (char *)header.data : "",
                                          "wasm-rt.h");
@@ -392,7 +451,16 @@ int wc_translate(const wc_module_info *info, wc_buf *source, wc_error *err)
         rc = wc_error_set(err, WC_ERR_COMPILE, "unexpected wasm2c output (no include of wasm-rt.h)");
         goto done;
     }
-    if (append_without_include(source, (char *)c_text, "m.h") != 0) {
+    char *marked = track_writes ? mark_writes((char *)c_text) : strdup((char *)c_text);
+    if (!marked) {
+        rc = wc_error_set(err, WC_ERR_COMPILE,
+                          "unexpected wasm2c output (its memory-write helpers were not found "
+                          "once each) or out of memory");
+        goto done;
+    }
+    int no_include = append_without_include(source, marked, "m.h");
+    free(marked);
+    if (no_include) {
         rc = wc_error_set(err, WC_ERR_COMPILE, "unexpected wasm2c output (no include of m.h)");
         goto done;
     }

@@ -8,8 +8,9 @@
  *
  * Creating and destroying reservations costs system calls and TLB work, so a
  * freed memory goes back to a pool with its pages dropped (zeroed in place
- * when small, returned to the kernel with MADV_DONTNEED when large) and its
- * accessible prefix kept: the next instance of the same module reuses it
+ * when small -- only the pages written, when its dirty map covers it -- and
+ * returned to the kernel with MADV_DONTNEED when large) and its accessible
+ * prefix kept: the next instance of the same module reuses it
  * without a single mprotect.  The pool is bounded; beyond it, reservations
  * are unmapped, so a burst of instances does not pin address space forever.
  * Each thread keeps the last memory it freed for its own next instance: the
@@ -57,10 +58,16 @@ static _Atomic(uintptr_t) registry[REGISTRY_MAX];
 static atomic_uint registry_high;
 
 static __thread uint32_t thread_limit_pages;
+static __thread bool thread_tracking;
 
 void wc_rt_set_memory_limit(uint32_t max_pages)
 {
     thread_limit_pages = max_pages;
+}
+
+void wc_rt_set_memory_tracking(bool tracked)
+{
+    thread_tracking = tracked;
 }
 
 int wc_rt_memory_contains(const void *addr)
@@ -177,10 +184,31 @@ static pool_slot *pool_take(void)
     return slot;
 }
 
-static void pool_give(pool_slot *slot)
+/* Zeroes the pages of a memory of at most WC_DIRTY_PAGES pages that its
+ * dirty map marks, adjacent ones in one go. */
+static void zero_dirty(pool_slot *slot, const uint32_t *dirty)
+{
+    size_t pages = slot->accessible >> WC_DIRTY_SHIFT;
+    for (size_t i = 0; i < pages;) {
+        if (!dirty[i]) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < pages && dirty[j])
+            j++;
+        memset(slot->base + (i << WC_DIRTY_SHIFT), 0, (j - i) << WC_DIRTY_SHIFT);
+        i = j;
+    }
+}
+
+/* dirty: the freed memory's map of written pages, or NULL (zero it all). */
+static void pool_give(pool_slot *slot, const uint32_t *dirty)
 {
     bool zeroed = true;
-    if (slot->accessible <= ZERO_IN_PLACE_MAX)
+    if (dirty && slot->accessible <= ((size_t)WC_DIRTY_PAGES << WC_DIRTY_SHIFT))
+        zero_dirty(slot, dirty);
+    else if (slot->accessible <= ZERO_IN_PLACE_MAX)
         memset(slot->base, 0, slot->accessible);
     else
         zeroed = madvise(slot->base, slot->accessible, MADV_DONTNEED) == 0;
@@ -265,7 +293,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     if (!slot)
         wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
     if (slot_set_accessible(slot, (size_t)initial_pages * PAGE_SIZE_WASM) != 0) {
-        pool_give(slot);
+        pool_give(slot, NULL);
         wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
     }
     mem->data = slot->base;
@@ -275,6 +303,8 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->size = (uint64_t)initial_pages * PAGE_SIZE_WASM;
     mem->slot = slot;
     mem->limit_refused = 0;
+    memset(mem->dirty, 0, sizeof mem->dirty);
+    mem->tracked = thread_tracking;
 }
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
@@ -298,6 +328,6 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
 void wasm_rt_free_memory(wasm_rt_memory_t *mem)
 {
     if (mem->slot)
-        pool_give(mem->slot);
+        pool_give(mem->slot, mem->tracked ? mem->dirty : NULL);
     memset(mem, 0, sizeof *mem);
 }

@@ -235,7 +235,34 @@ typedef struct {
     uint32_t declared_max;     /* as the module declared it; UINT32_MAX: none */
     void *slot;                /* the memory pool's bookkeeping */
     uint32_t limit_refused;    /* a memory.grow failed on the host's limit, not the module's */
+    /* 4 KiB pages written (nonzero): see WC_DIRTY.  Not a char type, so
+     * that a mark does not alias data and the compiler keeps the pointer in
+     * a register across a loop of stores. */
+    uint32_t dirty[64];
+    uint32_t tracked;          /* every writer marks dirty: zero only those pages */
 } wasm_rt_memory_t;
+
+/* Which 4 KiB pages of a memory have been written since it was allocated:
+ * the generated code marks every store, bulk operation and data segment,
+ * the host every range it is handed (wc_instance_mem), and freeing zeroes
+ * only those pages -- zeroing the whole of a freed memory was the largest
+ * cost of a small call.  The map covers 64 pages (256 KiB); a larger memory
+ * is zeroed whole, so an index that wraps only marks a page too many. */
+#define WC_DIRTY_SHIFT 12
+#define WC_DIRTY_PAGES 64
+#define WC_DIRTY(m, a) \
+    ((void)((m)->dirty[((uint64_t)(a) >> WC_DIRTY_SHIFT) & (WC_DIRTY_PAGES - 1)] = 1))
+
+static inline void wc_dirty_range(wasm_rt_memory_t *m, uint64_t start, uint64_t n)
+{
+    if (n == 0)
+        return;
+    uint64_t first = start >> WC_DIRTY_SHIFT, last = (start + n - 1) >> WC_DIRTY_SHIFT;
+    if (last - first >= WC_DIRTY_PAGES)
+        last = first + WC_DIRTY_PAGES - 1;
+    for (uint64_t i = first; i <= last; i++)
+        m->dirty[i & (WC_DIRTY_PAGES - 1)] = 1;
+}
 
 /* Both table kinds share one layout; elemtype (0x70 funcref, 0x6f externref,
  * set when the table is allocated) lets the linker check table imports. */
