@@ -736,7 +736,7 @@ static void test_freed_memory_is_clean(wc_engine *engine, const char *tier)
     wc_instance *inst;
     static uint8_t reference[65536];
     CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
-    const uint8_t *mem = wc_instance_mem(inst, 0, sizeof reference);
+    const uint8_t *mem = wc_instance_mem_view(inst, 0, sizeof reference);
     CHECK(mem && memcmp(mem + 100, "pristine", 8) == 0, "%s: reference image", tier);
     if (mem)
         memcpy(reference, mem, sizeof reference);
@@ -761,7 +761,7 @@ static void test_freed_memory_is_clean(wc_engine *engine, const char *tier)
             wc_instance_free(inst);
 
             CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
-            mem = wc_instance_mem(inst, 0, sizeof reference);
+            mem = wc_instance_mem_view(inst, 0, sizeof reference);
             size_t differ = 0;
             for (size_t i = 0; mem && i < sizeof reference; i++)
                 differ += mem[i] != reference[i];
@@ -771,6 +771,69 @@ static void test_freed_memory_is_clean(wc_engine *engine, const char *tier)
         }
     }
     wc_module_release(m);
+}
+
+/* The pages a module's data segments loaded, untouched since, stay for the
+ * next instance of the same module, which copies nothing into them: that
+ * instance must still start as a fresh one, another module must find none
+ * of those bytes, and memory.init -- at run time or in a start function --
+ * must still write. */
+static const char *image_text_a =
+    "(module (memory (export \"mem\") 1)"
+    "  (data (i32.const 100) \"module-a\") (data (i32.const 20000) \"far-a\")"
+    "  (data $p \"INIT\")"
+    "  (func $start (memory.init $p (i32.const 300) (i32.const 0) (i32.const 4)))"
+    "  (start $start)"
+    "  (func (export \"far\") (i32.store (i32.const 40000) (i32.const 7)))"
+    "  (func (export \"init\") (param i32) (memory.init $p (local.get 0) (i32.const 0) (i32.const 4))))";
+static const char *image_text_b =
+    "(module (memory (export \"mem\") 1) (data (i32.const 200) \"module-b\"))";
+
+static bool memory_is(wc_instance *inst, const uint8_t *want, size_t n)
+{
+    const uint8_t *mem = wc_instance_mem_view(inst, 0, n);
+    return mem && memcmp(mem, want, n) == 0;
+}
+
+static void test_data_images(wc_engine *engine, const char *tier)
+{
+    wc_module *a = load(engine, image_text_a), *b = load(engine, image_text_b);
+    CHECK(a && b, "%s: image modules", tier);
+    if (!a || !b) {
+        if (a)
+            wc_module_release(a);
+        if (b)
+            wc_module_release(b);
+        return;
+    }
+    static uint8_t want_a[65536], want_b[65536];
+    memset(want_a, 0, sizeof want_a);
+    memcpy(want_a + 100, "module-a", 8);
+    memcpy(want_a + 20000, "far-a", 5);
+    memcpy(want_a + 300, "INIT", 4);
+    memset(want_b, 0, sizeof want_b);
+    memcpy(want_b + 200, "module-b", 8);
+    wc_error err;
+    wc_instance *inst;
+    for (int round = 0; round < 6; round++) {
+        /* a, twice (the second reloads), with a write to a page of its own */
+        for (int i = 0; i < 2; i++) {
+            CHECK(wc_instance_new(a, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+            CHECK(memory_is(inst, want_a, sizeof want_a), "%s: round %d: a starts fresh", tier, round);
+            CHECK(wc_instance_call(inst, "far", NULL, NULL, &err) == WC_TRAP_NONE, "%s: far", tier);
+            wc_value args[1] = {{.i32 = 50000 + round}};
+            CHECK(wc_instance_call(inst, "init", args, NULL, &err) == WC_TRAP_NONE, "%s: init", tier);
+            const uint8_t *at = wc_instance_mem_view(inst, 50000 + (uint64_t)round, 4);
+            CHECK(at && memcmp(at, "INIT", 4) == 0, "%s: memory.init at run time wrote", tier);
+            wc_instance_free(inst);
+        }
+        /* then b: none of a's bytes */
+        CHECK(wc_instance_new(b, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        CHECK(memory_is(inst, want_b, sizeof want_b), "%s: round %d: b finds a's data", tier, round);
+        wc_instance_free(inst);
+    }
+    wc_module_release(a);
+    wc_module_release(b);
 }
 
 int main(void)
@@ -798,6 +861,7 @@ int main(void)
     for (int t = 0; t < 2; t++) {
         wc_engine *tracking = new_engine_tracking(tiers[t], tmpdir, true);
         test_freed_memory_is_clean(tracking, t ? "optimized tier" : "fast tier");
+        test_data_images(tracking, t ? "optimized tier" : "fast tier");
         wc_engine_free(tracking);
     }
     test_tiers_and_cache();

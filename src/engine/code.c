@@ -53,6 +53,8 @@ static const runtime_symbol runtime_symbols[] = {
     {"wasm_rt_grow_externref_table", (const void *)wasm_rt_grow_externref_table},
     {"wc_rt_call_import", (const void *)wc_rt_call_import},
     {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
+    {"wc_rt_data_loaded", (const void *)wc_rt_data_loaded},
+    {"wc_rt_load_segment", (const void *)wc_rt_load_segment},
 };
 
 static int check_glue(const wc_rt_glue *glue, wc_error *err)

@@ -255,5 +255,7 @@ int wc_instance_exit_code(const wc_instance *instance);
  * written (freeing the memory zeroes only written pages): write guest
  * memory through no other pointer. */
 void *wc_instance_mem(wc_instance *instance, uint64_t offset, uint64_t len);
+/* The same range for reading only: it does not count as written. */
+const void *wc_instance_mem_view(const wc_instance *instance, uint64_t offset, uint64_t len);
 
 #endif

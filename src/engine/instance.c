@@ -443,10 +443,10 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
                                             inst->interrupt, INTERRUPT_DEADLINE,
                                             inst->config.timeout_ms) == 0;
     wc_rt_set_memory_limit(inst->config.max_memory_pages);
-    wc_rt_set_memory_tracking(module->engine->config.track_writes);
+    wc_rt_set_memory_tracking(module->engine->config.track_writes, module->digest);
     wc_trap trap = guarded(inst, run_instantiate, inst);
     wc_rt_set_memory_limit(0);
-    wc_rt_set_memory_tracking(false);
+    wc_rt_set_memory_tracking(false, NULL);
     if (trap != WC_TRAP_NONE) {
         if (trap_out)
             *trap_out = trap;
@@ -655,6 +655,14 @@ void *wc_instance_mem(wc_instance *inst, uint64_t offset, uint64_t len)
     if (!mem || offset > mem->size || len > mem->size - offset)
         return NULL;
     wc_dirty_range(mem, offset, len); /* the host may write there */
+    return mem->data + offset;
+}
+
+const void *wc_instance_mem_view(const wc_instance *inst, uint64_t offset, uint64_t len)
+{
+    const wasm_rt_memory_t *mem = inst->memory0;
+    if (!mem || offset > mem->size || len > mem->size - offset)
+        return NULL;
     return mem->data + offset;
 }
 

@@ -314,48 +314,62 @@ static void append_corrected(wc_buf *out, const char *text)
 }
 
 /* Every write the generated code makes to a linear memory also marks its
- * page (wasm-rt.h, WC_DIRTY): stores, data segments and memory.init
- * (LOAD_DATA), memory.fill and memory.copy.  Each of wasm2c's helpers is
- * patched where it writes; a helper not found exactly once fails the
- * translation, so a different wasm2c cannot slip an unmarked write past.
- * Big-endian hosts, whose helpers differ, are refused. */
+ * page (wasm-rt.h, WC_DIRTY): stores, memory.fill, memory.copy, and
+ * LOAD_DATA, which goes through wc_load_data -- the active data segments
+ * mark the pages they load apart, and into a memory that already holds this
+ * module's untouched data they are not copied again.  That phase ends
+ * before init_data_instances (which precedes the start function).  Each of
+ * wasm2c's helpers is patched where it writes; one not found exactly once
+ * fails the translation, so a different wasm2c cannot slip an unmarked
+ * write past.  Big-endian hosts, whose helpers differ, are refused. */
 static const struct {
-    const char *find, *add;
+    const char *find, *replace; /* replace: the text that takes find's place */
+    bool optional;              /* may be absent (a module without data) */
 } write_marks[] = {
     {"#if WABT_BIG_ENDIAN\n",
-     "#error \"wasmcap tracks memory writes in the little-endian helpers only\"\n"},
+     "#if WABT_BIG_ENDIAN\n"
+     "#error \"wasmcap tracks memory writes in the little-endian helpers only\"\n", false},
     {"    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            \\\n",
-     "    WC_DIRTY(mem, addr);                                               \\\n"},
-    {"    load_data(&(m.data[o]), i, s); \\\n", "    wc_dirty_range(&(m), o, s);    \\\n"},
-    {"  memset(mem->data + d, val, n);\n", "  wc_dirty_range(mem, d, n);\n"},
+     "    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            \\\n"
+     "    WC_DIRTY(mem, addr);                                               \\\n", false},
+    {"    load_data(&(m.data[o]), i, s); \\\n", "    wc_load_data(&(m), o, i, s);   \\\n", false},
+    {"  memset(mem->data + d, val, n);\n",
+     "  memset(mem->data + d, val, n);\n  wc_dirty_range(mem, d, n);\n", false},
     {"  memmove(dest->data + dest_addr, src->data + src_addr, n);\n",
-     "  wc_dirty_range(dest, dest_addr, n);\n"},
+     "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n"
+     "  wc_dirty_range(dest, dest_addr, n);\n", false},
+    {"  init_data_instances(instance);\n",
+     "  wc_rt_data_loaded();\n  init_data_instances(instance);\n", true},
 };
 
-/* text with each write_marks line followed by its addition; NULL (out of
- * memory, or a line not there exactly once). */
+/* text with each write_marks line replaced; NULL (out of memory, a line
+ * not there exactly once, or data loaded with no end to its phase). */
 static char *mark_writes(const char *text)
 {
+    enum { N = sizeof write_marks / sizeof write_marks[0] };
+    const char *at[N];
+    for (size_t i = 0; i < N; i++) {
+        at[i] = strstr(text, write_marks[i].find);
+        if (at[i] && strstr(at[i] + 1, write_marks[i].find))
+            return NULL;
+        if (!at[i] && !write_marks[i].optional)
+            return NULL;
+    }
+    if (!at[N - 1] && (strstr(text, "LOAD_DATA(instance") || strstr(text, "LOAD_DATA((*instance")))
+        return NULL;
     wc_buf out;
     wc_buf_init(&out);
     const char *p = text;
-    const char *at[sizeof write_marks / sizeof write_marks[0]];
-    for (size_t i = 0; i < sizeof write_marks / sizeof write_marks[0]; i++) {
-        at[i] = strstr(text, write_marks[i].find);
-        if (!at[i] || strstr(at[i] + 1, write_marks[i].find))
-            return NULL;
-    }
     for (;;) {
-        size_t next = SIZE_MAX;
-        for (size_t i = 0; i < sizeof write_marks / sizeof write_marks[0]; i++)
-            if (at[i] >= p && (next == SIZE_MAX || at[i] < at[next]))
+        size_t next = N;
+        for (size_t i = 0; i < N; i++)
+            if (at[i] && at[i] >= p && (next == N || at[i] < at[next]))
                 next = i;
-        if (next == SIZE_MAX)
+        if (next == N)
             break;
-        size_t len = strlen(write_marks[next].find);
-        wc_buf_append(&out, p, (size_t)(at[next] - p) + len);
-        wc_buf_str(&out, write_marks[next].add);
-        p = at[next] + len;
+        wc_buf_append(&out, p, (size_t)(at[next] - p));
+        wc_buf_str(&out, write_marks[next].replace);
+        p = at[next] + strlen(write_marks[next].find);
     }
     wc_buf_str(&out, p);
     char *result = (char *)wc_buf_cstr(&out);

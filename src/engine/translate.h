@@ -10,7 +10,7 @@
 /* Part of the code-cache key: bump it whenever instrument.c or translate.c
  * change what they generate, so cached objects built by older code are
  * never loaded. */
-#define WC_TRANSLATION_VERSION 7
+#define WC_TRANSLATION_VERSION 8
 
 /* Instruments the module, runs wasm2c and appends the complete translation
  * unit (runtime header, generated code, glue) to source. */

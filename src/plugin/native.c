@@ -159,7 +159,7 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
         return bad(r, WC_RUN_BADOUT, "it returned no result (0)");
     if (rlen > p->max_output)
         return bad(r, WC_RUN_OUTPUT, "%u bytes", rlen);
-    const char *data = wc_instance_mem(r->inst, rptr, rlen);
+    const char *data = wc_instance_mem_view(r->inst, rptr, rlen);
     if (!data)
         return bad(r, WC_RUN_BADOUT, "the result at %u (%u bytes) lies outside its memory", rptr, rlen);
     bool kept = false;

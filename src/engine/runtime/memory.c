@@ -38,6 +38,12 @@
 typedef struct pool_slot {
     uint8_t *base;
     size_t accessible; /* bytes readable and writable from base */
+    /* Pages (bit i: the 4 KiB page i) holding the data segments of the
+     * module whose digest is image_owner, exactly as loaded: the only
+     * nonzero bytes of a pooled slot.  Another module's instance zeroes
+     * them first. */
+    uint64_t image;
+    char image_owner[72];
     uint32_t registry_index;
     struct pool_slot *next;
 } pool_slot;
@@ -59,15 +65,51 @@ static atomic_uint registry_high;
 
 static __thread uint32_t thread_limit_pages;
 static __thread bool thread_tracking;
+static __thread const char *thread_owner;         /* the instantiating module's digest */
+static __thread wasm_rt_memory_t *thread_loading; /* its memory, loading data segments */
 
 void wc_rt_set_memory_limit(uint32_t max_pages)
 {
     thread_limit_pages = max_pages;
 }
 
-void wc_rt_set_memory_tracking(bool tracked)
+void wc_rt_set_memory_tracking(bool tracked, const char *owner)
 {
     thread_tracking = tracked;
+    thread_owner = tracked ? owner : NULL;
+    if (!tracked && thread_loading) {
+        /* instantiation is over (or trapped): what was loaded is final */
+        thread_loading->loading = 0;
+        thread_loading->reload = 0;
+        thread_loading = NULL;
+    }
+}
+
+void wc_rt_load_segment(wasm_rt_memory_t *m, uint64_t o, const void *src, size_t n)
+{
+    const uint8_t *from = src;
+    while (n > 0) {
+        uint64_t page = o >> WC_DIRTY_SHIFT;
+        size_t chunk = (size_t)(((page + 1) << WC_DIRTY_SHIFT) - o);
+        if (chunk > n)
+            chunk = n;
+        if (!(page < WC_DIRTY_PAGES && ((m->reload >> page) & 1)))
+            memcpy(m->data + o, from, chunk);
+        wc_mark_range(m->loaded, o, chunk);
+        o += chunk;
+        from += chunk;
+        n -= chunk;
+    }
+}
+
+void wc_rt_data_loaded(void)
+{
+    if (thread_loading) {
+        thread_loading->loading = 0;
+        thread_loading->reload = 0;
+        thread_loading->loaded_all = 1;
+        thread_loading = NULL;
+    }
 }
 
 int wc_rt_memory_contains(const void *addr)
@@ -184,31 +226,52 @@ static pool_slot *pool_take(void)
     return slot;
 }
 
-/* Zeroes the pages of a memory of at most WC_DIRTY_PAGES pages that its
- * dirty map marks, adjacent ones in one go. */
-static void zero_dirty(pool_slot *slot, const uint32_t *dirty)
+/* Zeroes the 4 KiB pages of a slot of at most WC_DIRTY_PAGES pages whose
+ * bits are set in mask, each run of adjacent ones in one go. */
+static void zero_pages(pool_slot *slot, uint64_t mask)
 {
-    size_t pages = slot->accessible >> WC_DIRTY_SHIFT;
-    for (size_t i = 0; i < pages;) {
-        if (!dirty[i]) {
-            i++;
-            continue;
-        }
-        size_t j = i + 1;
-        while (j < pages && dirty[j])
-            j++;
-        memset(slot->base + (i << WC_DIRTY_SHIFT), 0, (j - i) << WC_DIRTY_SHIFT);
-        i = j;
+    while (mask) {
+        unsigned first = (unsigned)__builtin_ctzll(mask);
+        uint64_t from_first = mask >> first;
+        unsigned run = from_first == UINT64_MAX ? 64 : (unsigned)__builtin_ctzll(~from_first);
+        memset(slot->base + ((size_t)first << WC_DIRTY_SHIFT), 0, (size_t)run << WC_DIRTY_SHIFT);
+        mask &= run == 64 ? 0 : ~(((1ull << run) - 1) << first);
     }
 }
 
-/* dirty: the freed memory's map of written pages, or NULL (zero it all). */
-static void pool_give(pool_slot *slot, const uint32_t *dirty)
+/* The pages of the slot's accessible prefix a map marks (marks past it,
+ * left by a wrapped index, name pages that hold nothing). */
+static uint64_t page_mask(const pool_slot *slot, const uint32_t *map)
+{
+    size_t pages = slot->accessible >> WC_DIRTY_SHIFT;
+    uint64_t mask = 0;
+    for (size_t i = 0; i < pages; i++)
+        mask |= (uint64_t)(map[i] != 0) << i;
+    return mask;
+}
+
+/* mem: the freed memory (its maps of written and loaded pages), or NULL
+ * (zero it all). */
+static void pool_give(pool_slot *slot, const wasm_rt_memory_t *mem)
 {
     bool zeroed = true;
-    if (dirty && slot->accessible <= ((size_t)WC_DIRTY_PAGES << WC_DIRTY_SHIFT))
-        zero_dirty(slot, dirty);
-    else if (slot->accessible <= ZERO_IN_PLACE_MAX)
+    bool mapped = mem && mem->tracked &&
+                  slot->accessible <= ((size_t)WC_DIRTY_PAGES << WC_DIRTY_SHIFT);
+    slot->image = 0;
+    if (mapped) {
+        uint64_t loaded = page_mask(slot, mem->loaded), written = page_mask(slot, mem->dirty);
+        zero_pages(slot, written);
+        /* The pages only the data segments wrote stay for the next
+         * instance of the same module (their loading must have ended). */
+        uint64_t image = loaded & ~written;
+        if (image && mem->loaded_all && mem->owner &&
+            strlen(mem->owner) < sizeof slot->image_owner) {
+            slot->image = image;
+            strcpy(slot->image_owner, mem->owner);
+        } else {
+            zero_pages(slot, image);
+        }
+    } else if (slot->accessible <= ZERO_IN_PLACE_MAX)
         memset(slot->base, 0, slot->accessible);
     else
         zeroed = madvise(slot->base, slot->accessible, MADV_DONTNEED) == 0;
@@ -292,6 +355,14 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     pool_slot *slot = pool_take();
     if (!slot)
         wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
+    /* A slot holding another module's data segments (or any, for a memory
+     * whose writes are not tracked) is zeroed first. */
+    bool same = slot->image && thread_tracking && thread_owner &&
+                strcmp(slot->image_owner, thread_owner) == 0;
+    uint64_t reload = same ? slot->image : 0;
+    if (slot->image && !same)
+        zero_pages(slot, slot->image);
+    slot->image = 0;
     if (slot_set_accessible(slot, (size_t)initial_pages * PAGE_SIZE_WASM) != 0) {
         pool_give(slot, NULL);
         wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
@@ -304,7 +375,14 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->slot = slot;
     mem->limit_refused = 0;
     memset(mem->dirty, 0, sizeof mem->dirty);
+    memset(mem->loaded, 0, sizeof mem->loaded);
     mem->tracked = thread_tracking;
+    mem->owner = thread_tracking ? thread_owner : NULL;
+    mem->loading = thread_tracking;
+    mem->reload = reload;
+    mem->loaded_all = 0;
+    if (thread_tracking)
+        thread_loading = mem;
 }
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
@@ -328,6 +406,6 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
 void wasm_rt_free_memory(wasm_rt_memory_t *mem)
 {
     if (mem->slot)
-        pool_give(mem->slot, mem->tracked ? mem->dirty : NULL);
+        pool_give(mem->slot, mem);
     memset(mem, 0, sizeof *mem);
 }

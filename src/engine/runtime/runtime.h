@@ -28,8 +28,9 @@ const char *wc_rt_stack_limit(void);
  * changed (set around instantiation).  0 means the default of 65535 pages. */
 void wc_rt_set_memory_limit(uint32_t max_pages);
 /* Whether memories allocated by this thread until changed are written only
- * by code that marks its writes (set around instantiation). */
-void wc_rt_set_memory_tracking(bool tracked);
+ * by code that marks its writes, and the digest of the module whose
+ * instance allocates them (set around instantiation; false ends it). */
+void wc_rt_set_memory_tracking(bool tracked, const char *owner);
 
 /* Pool bookkeeping, for tests and benchmarks. */
 typedef struct wc_rt_pool_stats {

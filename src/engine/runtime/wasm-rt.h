@@ -240,6 +240,11 @@ typedef struct {
      * a register across a loop of stores. */
     uint32_t dirty[64];
     uint32_t tracked;          /* every writer marks dirty: zero only those pages */
+    uint32_t loaded[64];       /* pages the active data segments loaded (wc_load_data) */
+    uint32_t loading;          /* the active data segments are being loaded */
+    uint64_t reload;           /* ... bit i: page i holds its bytes already */
+    uint32_t loaded_all;       /* they all were (wc_rt_data_loaded was reached) */
+    const char *owner;         /* the module's digest, while tracked */
 } wasm_rt_memory_t;
 
 /* Which 4 KiB pages of a memory have been written since it was allocated:
@@ -253,7 +258,7 @@ typedef struct {
 #define WC_DIRTY(m, a) \
     ((void)((m)->dirty[((uint64_t)(a) >> WC_DIRTY_SHIFT) & (WC_DIRTY_PAGES - 1)] = 1))
 
-static inline void wc_dirty_range(wasm_rt_memory_t *m, uint64_t start, uint64_t n)
+static inline void wc_mark_range(uint32_t *map, uint64_t start, uint64_t n)
 {
     if (n == 0)
         return;
@@ -261,8 +266,33 @@ static inline void wc_dirty_range(wasm_rt_memory_t *m, uint64_t start, uint64_t 
     if (last - first >= WC_DIRTY_PAGES)
         last = first + WC_DIRTY_PAGES - 1;
     for (uint64_t i = first; i <= last; i++)
-        m->dirty[i & (WC_DIRTY_PAGES - 1)] = 1;
+        map[i & (WC_DIRTY_PAGES - 1)] = 1;
 }
+
+static inline void wc_dirty_range(wasm_rt_memory_t *m, uint64_t start, uint64_t n)
+{
+    wc_mark_range(m->dirty, start, n);
+}
+
+/* An active data segment while the memory is being set up: its pages are
+ * marked apart (loaded), and pages that still hold this module's loaded
+ * bytes from the memory's last instance (reload) are not copied again. */
+void wc_rt_load_segment(wasm_rt_memory_t *m, uint64_t o, const void *src, size_t n);
+
+/* LOAD_DATA, after its range check: an active data segment, or
+ * memory.init. */
+static inline void wc_load_data(wasm_rt_memory_t *m, uint64_t o, const void *src, size_t n)
+{
+    if (m->loading) {
+        wc_rt_load_segment(m, o, src, n);
+    } else {
+        memcpy(m->data + o, src, n);
+        wc_dirty_range(m, o, n);
+    }
+}
+
+/* Called by the generated code once the active data segments are loaded. */
+void wc_rt_data_loaded(void);
 
 /* Both table kinds share one layout; elemtype (0x70 funcref, 0x6f externref,
  * set when the table is allocated) lets the linker check table imports. */
