@@ -18,6 +18,7 @@
 #include "json/parse.h"
 #include "json/text.h"
 #include "util/fs.h"
+#include "util/err.h"
 #include "util/log.h"
 
 #define WASI_MODULE "wasi_snapshot_preview1"
@@ -36,17 +37,6 @@ static const struct {
 };
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static int set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static void format_size(uint64_t n, char *out, size_t size)
 {
@@ -101,13 +91,13 @@ static int find_func(const wc_module_info *info, const char *name, const char *p
         char want[96];
         describe_type(params, results, want, sizeof want);
         if (e->kind != WC_EXTERN_FUNC) {
-            set_err(err, err_size, "plugin '%s': export '%s' must be a function %s, not a %s",
+            wc_err_set(err, err_size, "plugin '%s': export '%s' must be a function %s, not a %s",
                     plugin, name, want, wc_extern_kind_name(e->kind));
             return -2;
         }
         const wc_functype *ft = wc_module_func_type(info, e->index);
         if (!ft || !type_is(ft, params, results)) {
-            set_err(err, err_size, "plugin '%s': export '%s' must have type %s", plugin, name, want);
+            wc_err_set(err, err_size, "plugin '%s': export '%s' must have type %s", plugin, name, want);
             return -2;
         }
         return (int)i;
@@ -233,7 +223,7 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
     wc_wasi_config wcfg = {0};
     wc_wasi *probe = wc_wasi_new(&wcfg, &werr);
     if (!probe)
-        return set_err(err, err_size, "plugin '%s': %s", p->config.name, werr.msg);
+        return wc_err_set(err, err_size, "plugin '%s': %s", p->config.name, werr.msg);
     const wc_import_binding *wasi, *host;
     size_t nwasi = wc_wasi_bindings(probe, &wasi);
     size_t nhost = wc_wasmcap_bindings(&host);
@@ -242,7 +232,7 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
     p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
     p->wasi_slots = calloc(info->nimports ? info->nimports : 1, sizeof *p->wasi_slots);
     if (!p->bindings || !p->wasi_slots) {
-        rc = set_err(err, err_size, "plugin '%s': out of memory", p->config.name);
+        rc = wc_err_set(err, err_size, "plugin '%s': out of memory", p->config.name);
         goto done;
     }
     for (uint32_t i = 0; i < info->nimports; i++) {
@@ -259,7 +249,7 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
             if (strcmp(table[k].name, imp->name) == 0)
                 found = &table[k];
         if (!found || imp->kind != WC_EXTERN_FUNC) {
-            rc = set_err(err, err_size,
+            rc = wc_err_set(err, err_size,
                          "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
                          "the functions of modules %s and %s; see docs/PLUGINS.md)",
                          p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE);
@@ -373,12 +363,12 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t 
     if (p->entry[WC_ENTRY_CALL_TOOL] >= 0) {
         p->abi = WC_ABI_NATIVE;
         if (p->alloc_index < 0)
-            return set_err(err, err_size,
+            return wc_err_set(err, err_size,
                            "plugin '%s': a native plugin (it exports wasmcap_call_tool) must export "
                            "wasmcap_alloc (i32) -> (i32)", n);
         const wc_export *mem = wc_module_find_export(info, "memory");
         if (!mem || mem->kind != WC_EXTERN_MEMORY)
-            return set_err(err, err_size,
+            return wc_err_set(err, err_size,
                            "plugin '%s': a native plugin must export its memory as \"memory\"", n);
         return 0;
     }
@@ -388,7 +378,7 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t 
             warn(p, "plugin '%s' is a command plugin: its resources cannot be read", n);
         return 0;
     }
-    return set_err(err, err_size,
+    return wc_err_set(err, err_size,
                    "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
                    "(native ABI: with memory and wasmcap_alloc) or _start (command ABI: a WASI "
                    "program); see docs/PLUGINS.md", n, p->config.path);
@@ -400,11 +390,11 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     *out = NULL;
     wc_plugin *p = calloc(1, sizeof *p);
     if (!p)
-        return set_err(err, err_size, "plugin '%s': out of memory", config->name);
+        return wc_err_set(err, err_size, "plugin '%s': out of memory", config->name);
     p->engine = engine;
     p->kv = kv;
     if (copy_config(config, &p->config) || !(p->log_fields = json_pack("{s:s}", "plugin", config->name))) {
-        set_err(err, err_size, "plugin '%s': out of memory", config->name);
+        wc_err_set(err, err_size, "plugin '%s': out of memory", config->name);
         goto fail;
     }
     const wc_permissions *perms = &p->config.perms;
@@ -417,7 +407,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     size_t size = 0;
     int rc = wc_read_file(p->config.path, 0, &bytes, &size);
     if (rc) {
-        set_err(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
+        wc_err_set(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
                 strerror(-rc));
         goto fail;
     }
@@ -425,7 +415,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     rc = wc_module_new(engine, bytes, size, &p->module, &werr);
     free(bytes);
     if (rc) {
-        set_err(err, err_size, "plugin '%s': %s: %s", config->name, p->config.path, werr.msg);
+        wc_err_set(err, err_size, "plugin '%s': %s: %s", config->name, p->config.path, werr.msg);
         goto fail;
     }
     const wc_module_info *info = wc_module_get_info(p->module);
@@ -448,7 +438,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
         if (r.status == WC_RUN_MEMORY || r.status == WC_RUN_DEADLINE)
             wc_run_describe(&r, "instantiation", err, err_size);
         else
-            set_err(err, err_size, "plugin '%s': cannot instantiate %s: %s", config->name,
+            wc_err_set(err, err_size, "plugin '%s': cannot instantiate %s: %s", config->name,
                     p->config.path, r.msg);
         wc_run_end(&r);
         goto fail;
@@ -755,7 +745,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
 {
     *result = NULL;
     if (index >= p->manifest.ntools)
-        return set_err(err, err_size, "plugin '%s' has no tool %zu", p->config.name, index);
+        return wc_err_set(err, err_size, "plugin '%s' has no tool %zu", p->config.name, index);
     const wc_manifest_tool *tool = &p->manifest.tools[index];
     if (!display)
         display = tool->name;
@@ -811,7 +801,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     }
     if (ab.failed) {
         wc_buf_free(&ab);
-        return set_err(err, err_size, "cannot serialize the arguments (out of memory or nested "
+        return wc_err_set(err, err_size, "cannot serialize the arguments (out of memory or nested "
                                       "too deeply)");
     }
     const char *args = raw ? raw : (const char *)ab.data;
@@ -884,7 +874,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     *result = finish_result(p, tool, display, res);
     if (!*result) {
         wc_buf_free(&text);
-        return set_err(err, err_size, "out of memory");
+        return wc_err_set(err, err_size, "out of memory");
     }
     /* Passed on unchanged: the protocol layer may send the plugin's bytes. */
     if (complete && *result == raw_of && text.len && !text.failed && wc_buf_cstr(&text)) {
@@ -898,7 +888,7 @@ fail:
     wc_buf_free(&ab);
     *result = error_result(msg);
     if (!*result)
-        return set_err(err, err_size, "out of memory");
+        return wc_err_set(err, err_size, "out of memory");
     return 0;
 }
 
@@ -911,7 +901,7 @@ static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const
 {
     *out = NULL;
     if (p->abi != WC_ABI_NATIVE || p->entry[e] < 0) {
-        set_err(err, err_size, "plugin '%s' does not export %s", p->config.name, native_exports[e].name);
+        wc_err_set(err, err_size, "plugin '%s' does not export %s", p->config.name, native_exports[e].name);
         return WC_PLUGIN_ENOTSUP;
     }
     wc_run r;
@@ -926,9 +916,9 @@ static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const
     json_t *error = json_object_get(res, "error");
     if (error) {
         if (json_is_string(error))
-            set_err(err, err_size, "%s", json_string_value(error));
+            wc_err_set(err, err_size, "%s", json_string_value(error));
         else
-            set_err(err, err_size, "plugin '%s' failed in %s", p->config.name, what);
+            wc_err_set(err, err_size, "plugin '%s' failed in %s", p->config.name, what);
         json_decref(res);
         return WC_PLUGIN_EREFUSED;
     }
@@ -949,7 +939,7 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
     if (!json_is_array(contents)) {
         json_decref(*result);
         *result = NULL;
-        set_err(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
+        wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
                                "{\"contents\": [...]}", p->config.name, what);
         return WC_PLUGIN_EFAILED;
     }
@@ -960,7 +950,7 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
         if (!json_is_object(c)) {
             json_decref(*result);
             *result = NULL;
-            set_err(err, err_size, "plugin '%s' returned an invalid result from %s: contents[%zu] "
+            wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: contents[%zu] "
                                    "is not an object", p->config.name, what, i);
             return WC_PLUGIN_EFAILED;
         }
@@ -988,7 +978,7 @@ int wc_plugin_list_resources(wc_plugin *p, wc_call *call, json_t **resources, ch
              json_is_string(json_object_get(r, "name"));
     if (!ok) {
         json_decref(res);
-        set_err(err, err_size, "plugin '%s' returned an invalid resource list: expected "
+        wc_err_set(err, err_size, "plugin '%s' returned an invalid resource list: expected "
                                "{\"resources\": [{\"uri\": ..., \"name\": ...}, ...]}", p->config.name);
         return WC_PLUGIN_EFAILED;
     }
@@ -1013,18 +1003,18 @@ int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments
     *result = NULL;
     const json_t *prompt = find_prompt(p, name);
     if (!prompt) {
-        set_err(err, err_size, "unknown prompt '%s'", name);
+        wc_err_set(err, err_size, "unknown prompt '%s'", name);
         return WC_PLUGIN_EINVAL;
     }
     if (arguments && !json_is_object(arguments)) {
-        set_err(err, err_size, "the arguments of prompt '%s' must be an object", name);
+        wc_err_set(err, err_size, "the arguments of prompt '%s' must be an object", name);
         return WC_PLUGIN_EINVAL;
     }
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)arguments, key, v) {
         if (!json_is_string(v)) {
-            set_err(err, err_size, "argument '%s' of prompt '%s' must be a string", key, name);
+            wc_err_set(err, err_size, "argument '%s' of prompt '%s' must be a string", key, name);
             return WC_PLUGIN_EINVAL;
         }
     }
@@ -1033,13 +1023,13 @@ int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments
     json_array_foreach(json_object_get(prompt, "arguments"), i, a) {
         const char *an = json_string_value(json_object_get(a, "name"));
         if (json_is_true(json_object_get(a, "required")) && !json_object_get(arguments, an)) {
-            set_err(err, err_size, "missing required argument '%s' for prompt '%s'", an, name);
+            wc_err_set(err, err_size, "missing required argument '%s' for prompt '%s'", an, name);
             return WC_PLUGIN_EINVAL;
         }
     }
     char *text = arguments ? json_dumps(arguments, JSON_COMPACT) : strdup("{}");
     if (!text)
-        return set_err(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
     char what[160];
     snprintf(what, sizeof what, "prompt '%s'", name);
     int rc = native_entry(p, WC_ENTRY_GET_PROMPT, what, name, strlen(name), text, strlen(text), 2,
@@ -1050,7 +1040,7 @@ int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments
     if (!json_is_array(json_object_get(*result, "messages"))) {
         json_decref(*result);
         *result = NULL;
-        set_err(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
+        wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
                                "{\"messages\": [...]}", p->config.name, what);
         return WC_PLUGIN_EFAILED;
     }
@@ -1089,7 +1079,7 @@ int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t
     if (p->abi == WC_ABI_NATIVE && p->entry[WC_ENTRY_COMPLETE] >= 0) {
         char *text = json_dumps(params, JSON_COMPACT);
         if (!text)
-            return set_err(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+            return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
         json_t *res;
         int rc = native_entry(p, WC_ENTRY_COMPLETE, "completion", text, strlen(text), NULL, 0, 1,
                               call, &res, err, err_size);
@@ -1104,7 +1094,7 @@ int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t
             ok = ok && json_is_string(v);
         if (!ok) {
             json_decref(res);
-            set_err(err, err_size, "plugin '%s' returned an invalid completion: expected "
+            wc_err_set(err, err_size, "plugin '%s' returned an invalid completion: expected "
                                    "{\"values\": [strings]}", p->config.name);
             return WC_PLUGIN_EFAILED;
         }
@@ -1118,7 +1108,7 @@ int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t
     size_t plen = strlen(prefix);
     *values = json_array();
     if (!*values)
-        return set_err(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
     size_t i;
     json_t *v;
     json_array_foreach(complete_list(p, params), i, v)

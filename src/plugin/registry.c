@@ -8,13 +8,13 @@
  */
 #include "plugin/registry.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin/plugin.h"
+#include "util/err.h"
 #include "util/log.h"
 
 #define COMPLETION_MAX 100
@@ -39,16 +39,6 @@ struct wc_registry {
     json_t *tool_list, *resource_list, *template_list, *prompt_list;
 };
 
-static int set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int table_add(table *t, const char *name, wc_plugin *p, size_t index, const char *orig)
 {
@@ -90,9 +80,9 @@ static int table_seal(table *t, const char *what, const char *hint, char *err, s
             continue;
         const char *pa = wc_plugin_name(a->plugin), *pb = wc_plugin_name(b->plugin);
         if (a->plugin == b->plugin)
-            return set_err(err, err_size, "plugin '%s' exposes two %ss as '%s'%s", pa, what,
+            return wc_err_set(err, err_size, "plugin '%s' exposes two %ss as '%s'%s", pa, what,
                            a->name, hint ? " (check its \"tools\" renames)" : "");
-        return set_err(err, err_size, "%s '%s' is exposed by both plugins '%s' and '%s'%s%s%s", what,
+        return wc_err_set(err, err_size, "%s '%s' is exposed by both plugins '%s' and '%s'%s%s%s", what,
                        a->name, pa, pb, hint ? " (rename one with plugins." : "",
                        hint ? pb : "", hint ? hint : "");
     }
@@ -148,7 +138,7 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
     json_t *v;
     json_object_foreach(pc->tool_names, key, v) {
         if (wc_manifest_find_tool(m, key) < 0)
-            return set_err(err, err_size, "plugins.%s.tools.%s: plugin '%s' has no tool '%s'",
+            return wc_err_set(err, err_size, "plugins.%s.tools.%s: plugin '%s' has no tool '%s'",
                            pc->name, key, pc->name, key);
     }
     for (size_t i = 0; i < m->ntools; i++) {
@@ -158,7 +148,7 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
         if (!d || table_add(&r->tools, name, p, i, m->tools[i].name) ||
             json_array_append_new(r->tool_list, d)) {
             free(name);
-            return set_err(err, err_size, "out of memory");
+            return wc_err_set(err, err_size, "out of memory");
         }
         free(name);
     }
@@ -167,13 +157,13 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
     json_array_foreach(m->resources, i, e) {
         if (table_add(&r->resources, json_string_value(json_object_get(e, "uri")), p, i, NULL) ||
             json_array_append_new(r->resource_list, json_deep_copy(e)))
-            return set_err(err, err_size, "out of memory");
+            return wc_err_set(err, err_size, "out of memory");
     }
     json_array_foreach(m->resource_templates, i, e) {
         json_t *d = json_deep_copy(e);
         if (!d || table_add(&r->templates, json_string_value(json_object_get(e, "uriTemplate")), p,
                             i, NULL))
-            return json_decref(d), set_err(err, err_size, "out of memory");
+            return json_decref(d), wc_err_set(err, err_size, "out of memory");
         json_object_del(d, "complete");
         json_array_append_new(r->template_list, d);
     }
@@ -184,7 +174,7 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
         if (!name || !d || table_add(&r->prompts, name, p, i, orig)) {
             free(name);
             json_decref(d);
-            return set_err(err, err_size, "out of memory");
+            return wc_err_set(err, err_size, "out of memory");
         }
         json_object_set_new(d, "name", json_string(name));
         free(name);
@@ -203,7 +193,7 @@ int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv, wc_re
     *out = NULL;
     wc_registry *r = calloc(1, sizeof *r);
     if (!r)
-        return set_err(err, err_size, "out of memory");
+        return wc_err_set(err, err_size, "out of memory");
     atomic_init(&r->refs, 1);
     r->tool_list = json_array();
     r->resource_list = json_array();
@@ -211,7 +201,7 @@ int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv, wc_re
     r->prompt_list = json_array();
     r->plugins = calloc(config->nplugins ? config->nplugins : 1, sizeof *r->plugins);
     if (!r->tool_list || !r->resource_list || !r->template_list || !r->prompt_list || !r->plugins) {
-        set_err(err, err_size, "out of memory");
+        wc_err_set(err, err_size, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < config->nplugins; i++) {
@@ -225,7 +215,7 @@ int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv, wc_re
     table sorted = r->templates;
     sorted.items = malloc((r->templates.count ? r->templates.count : 1) * sizeof *sorted.items);
     if (!sorted.items) {
-        set_err(err, err_size, "out of memory");
+        wc_err_set(err, err_size, "out of memory");
         goto fail;
     }
     if (r->templates.count)
@@ -277,7 +267,7 @@ int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err
 {
     *out = json_deep_copy(r->resource_list);
     if (!*out)
-        return set_err(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+        return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
     for (size_t i = 0; i < r->nplugins; i++) {
         wc_plugin *p = r->plugins[i];
         if (!wc_plugin_has_entry(p, WC_ENTRY_LIST_RESOURCES))
@@ -289,7 +279,7 @@ int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err
             json_decref(list);
             json_decref(*out);
             *out = NULL;
-            return set_err(err, err_size, "cancelled"), WC_RPC_INTERNAL;
+            return wc_err_set(err, err_size, "cancelled"), WC_RPC_INTERNAL;
         }
         if (rc) {
             /* One failing plugin does not hide the others' resources. */
@@ -308,7 +298,7 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
     *result = NULL;
     const entry *e = table_find(&r->tools, name);
     if (!e)
-        return set_err(err, err_size, "unknown tool '%s'", name), WC_RPC_INVALID_PARAMS;
+        return wc_err_set(err, err_size, "unknown tool '%s'", name), WC_RPC_INVALID_PARAMS;
     if (wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err, err_size))
         return WC_RPC_INTERNAL;
     return 0;
@@ -323,7 +313,7 @@ static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **resu
     if (rc == WC_PLUGIN_EREFUSED) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", err);
-        set_err(err, err_size, "resource not found: %s (%s)", uri, msg);
+        wc_err_set(err, err_size, "resource not found: %s (%s)", uri, msg);
         return WC_RPC_RESOURCE_NOT_FOUND;
     }
     return WC_RPC_INTERNAL;
@@ -349,7 +339,7 @@ int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, js
         if (rc != WC_PLUGIN_EREFUSED)
             return WC_RPC_INTERNAL;
     }
-    set_err(err, err_size, "resource not found: %s", uri);
+    wc_err_set(err, err_size, "resource not found: %s", uri);
     return WC_RPC_RESOURCE_NOT_FOUND;
 }
 
@@ -359,7 +349,7 @@ int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *argum
     *result = NULL;
     const entry *e = table_find(&r->prompts, name);
     if (!e)
-        return set_err(err, err_size, "unknown prompt '%s'", name), WC_RPC_INVALID_PARAMS;
+        return wc_err_set(err, err_size, "unknown prompt '%s'", name), WC_RPC_INVALID_PARAMS;
     int rc = wc_plugin_get_prompt(e->plugin, e->orig, arguments, call, result, err, err_size);
     if (rc == 0)
         return 0;
@@ -375,22 +365,22 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
     const char *type = json_string_value(json_object_get(ref, "type"));
     const json_t *arg = json_object_get(params, "argument");
     if (!json_is_object(ref) || !type)
-        return set_err(err, err_size, "completion: ref must be an object with a type"),
+        return wc_err_set(err, err_size, "completion: ref must be an object with a type"),
                WC_RPC_INVALID_PARAMS;
     if (!json_is_object(arg) || !json_is_string(json_object_get(arg, "name")) ||
         !json_is_string(json_object_get(arg, "value")))
-        return set_err(err, err_size, "completion: argument must be {\"name\": ..., \"value\": ...}"),
+        return wc_err_set(err, err_size, "completion: argument must be {\"name\": ..., \"value\": ...}"),
                WC_RPC_INVALID_PARAMS;
     wc_plugin *p = NULL;
     json_t *forward = json_deep_copy(params);
     if (!forward)
-        return set_err(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+        return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
     if (strcmp(type, "ref/prompt") == 0) {
         const char *name = json_string_value(json_object_get(ref, "name"));
         const entry *e = name ? table_find(&r->prompts, name) : NULL;
         if (!e) {
             json_decref(forward);
-            return set_err(err, err_size, "unknown prompt '%s'", name ? name : ""),
+            return wc_err_set(err, err_size, "unknown prompt '%s'", name ? name : ""),
                    WC_RPC_INVALID_PARAMS;
         }
         p = e->plugin;
@@ -405,12 +395,12 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
             p = e->plugin;
         if (!p) {
             json_decref(forward);
-            return set_err(err, err_size, "unknown resource template '%s'", uri ? uri : ""),
+            return wc_err_set(err, err_size, "unknown resource template '%s'", uri ? uri : ""),
                    WC_RPC_INVALID_PARAMS;
         }
     } else {
         json_decref(forward);
-        return set_err(err, err_size, "completion: unknown ref type '%s'", type),
+        return wc_err_set(err, err_size, "completion: unknown ref type '%s'", type),
                WC_RPC_INVALID_PARAMS;
     }
     json_t *values;
@@ -425,6 +415,6 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
     *result = json_pack("{s:{s:o,s:I,s:b}}", "completion", "values", values, "total",
                         (json_int_t)total, "hasMore", total > COMPLETION_MAX);
     if (!*result)
-        return set_err(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+        return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
     return 0;
 }
