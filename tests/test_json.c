@@ -20,19 +20,7 @@
 #include "json/parse.h"
 #include "json/text.h"
 #include "mcp/jsonrpc.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                         \
-    do {                                                                                         \
-        checks++;                                                                                \
-        if (!(cond)) {                                                                           \
-            failures++;                                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-            fprintf(stderr, __VA_ARGS__);                                                        \
-            fputc('\n', stderr);                                                                 \
-        }                                                                                        \
-    } while (0)
+#include "check.h"
 
 /* --- helpers --- */
 
