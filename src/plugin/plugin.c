@@ -682,11 +682,37 @@ static json_t *error_result(const char *text)
     return json_pack("{s:[o],s:b}", "content", block, "isError", 1);
 }
 
+/* structuredContent against the tool's outputSchema: the value, or its
+ * text (checked from the text where that decides).  False with msg set. */
+static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const char *display,
+                         const json_t *sc, const char *sc_text, size_t sc_len, char *msg,
+                         size_t msg_size)
+{
+    char verr[512];
+    if (!sc && !sc_text) {
+        snprintf(msg, msg_size, "tool '%s' of plugin '%s' has an outputSchema but returned no "
+                                "structuredContent", display, p->config.name);
+        return false;
+    }
+    int verdict = sc ? -1 : wc_schema_validate_object_text(tool->output, sc_text, sc_len, verr,
+                                                             sizeof verr);
+    if (verdict < 0) {
+        json_t *parsed = sc ? NULL : wc_json_parse(sc_text, sc_len, WC_JSON_REJECT_DUPLICATES, NULL);
+        verdict = (sc || parsed) &&
+                  wc_schema_validate(tool->output, sc ? sc : parsed, verr, sizeof verr);
+        json_decref(parsed);
+    }
+    if (!verdict)
+        snprintf(msg, msg_size, "tool '%s' of plugin '%s' returned structuredContent that does "
+                                "not match its outputSchema: %s", display, p->config.name, verr);
+    return verdict;
+}
+
 /* The common checks of a CallToolResult (both ABIs). */
 static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const char *display,
                              json_t *res)
 {
-    char msg[1024], verr[512];
+    char msg[1024];
     json_t *content = json_object_get(res, "content");
     json_t *sc = json_object_get(res, "structuredContent");
     json_t *is_error = json_object_get(res, "isError");
@@ -705,18 +731,9 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
                                   "isError must be a boolean", p->config.name, display);
         goto fail;
     }
-    if (tool->output && !json_is_true(is_error)) {
-        if (!sc) {
-            snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' has an outputSchema but returned no "
-                                      "structuredContent", display, p->config.name);
-            goto fail;
-        }
-        if (!wc_schema_validate(tool->output, sc, verr, sizeof verr)) {
-            snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' returned structuredContent that does "
-                                      "not match its outputSchema: %s", display, p->config.name, verr);
-            goto fail;
-        }
-    }
+    if (tool->output && !json_is_true(is_error) &&
+        !check_output(p, tool, display, sc, NULL, 0, msg, sizeof msg))
+        goto fail;
     if (!content) {
         json_t *arr = json_array();
         if (!arr || json_object_set_new(res, "content", arr))
@@ -838,32 +855,9 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     if (text_result) {
         /* Its shape was checked from the bytes; what is left of
          * finish_result's checks is the outputSchema. */
-        if (tool->output && !is_error) {
-            int verdict = 0;
-            if (!structured) {
-                snprintf(verr, sizeof verr, "no structuredContent");
-            } else {
-                verdict = wc_schema_validate_object_text(tool->output, structured, structured_len,
-                                                         verr, sizeof verr);
-                if (verdict < 0) {
-                    json_t *sc = wc_json_parse(structured, structured_len,
-                                               WC_JSON_REJECT_DUPLICATES, NULL);
-                    verdict = sc && wc_schema_validate(tool->output, sc, verr, sizeof verr);
-                    json_decref(sc);
-                }
-            }
-            if (!verdict) {
-                if (!structured)
-                    snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' has an outputSchema but "
-                                              "returned no structuredContent",
-                             display, p->config.name);
-                else
-                    snprintf(msg, sizeof msg, "tool '%s' of plugin '%s' returned structuredContent "
-                                              "that does not match its outputSchema: %s",
-                             display, p->config.name, verr);
-                goto fail;
-            }
-        }
+        if (tool->output && !is_error &&
+            !check_output(p, tool, display, NULL, structured, structured_len, msg, sizeof msg))
+            goto fail;
         wc_call_set_result_text(call, (char *)text.data, text.len);
         text.data = NULL;
         wc_buf_free(&text);
