@@ -110,6 +110,11 @@ const char *wc_json_scan_value(const char *p, const char *end)
     return p;
 }
 
+bool wc_json_key_is(const wc_json_member_scan *m, const char *name)
+{
+    return !m->escaped && m->key_len == strlen(name) && memcmp(m->key, name, m->key_len) == 0;
+}
+
 int wc_json_scan_members(const char *p, const char *end,
                          bool (*visit)(void *ctx, const wc_json_member_scan *m), void *ctx,
                          const char **after)
@@ -172,16 +177,7 @@ static const char *flat_scalar(const char *p, const char *end)
 {
     if (p == end || *p == '{' || *p == '[')
         return NULL;
-    if (*p == '"') {
-        for (p++; p < end && *p != '"'; p++)
-            if (*p == '\\' && ++p == end)
-                return NULL;
-        return p < end ? p + 1 : NULL;
-    }
-    while (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\n' &&
-           *p != '\r')
-        p++;
-    return p;
+    return wc_json_scan_value(p, end);
 }
 
 int wc_json_flat_members(const char *data, size_t len, wc_json_member *out)

@@ -27,6 +27,9 @@ typedef struct wc_json_member_scan {
     size_t value_len;
 } wc_json_member_scan;
 
+/* Whether the member's key is name (a key written with escapes never is). */
+bool wc_json_key_is(const wc_json_member_scan *m, const char *name);
+
 /* Visits the members of the object at p (a '{') until visit returns false.
  * Returns 1 when the object ended (*after: past its '}'), 0 when visit
  * stopped, -1 on text that is not an object. */

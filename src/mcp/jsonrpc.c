@@ -444,11 +444,6 @@ void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const
 
 /* --- peeking at a message's top level --- */
 
-static bool key_is(const wc_json_member_scan *m, const char *name)
-{
-    return !m->escaped && m->key_len == strlen(name) && memcmp(m->key, name, m->key_len) == 0;
-}
-
 typedef struct request_peek {
     bool has_method, has_id, unsure;
 } request_peek;
@@ -456,7 +451,7 @@ typedef struct request_peek {
 static bool visit_request(void *ctx, const wc_json_member_scan *m)
 {
     request_peek *rp = ctx;
-    bool method = key_is(m, "method");
+    bool method = wc_json_key_is(m, "method");
     if (m->escaped || (method && (m->value_len == 0 || *m->value != '"' ||
                                   (m->value_len == 12 &&
                                    memcmp(m->value, "\"initialize\"", 12) == 0)))) {
@@ -464,7 +459,7 @@ static bool visit_request(void *ctx, const wc_json_member_scan *m)
         return false;
     }
     rp->has_method |= method;
-    rp->has_id |= key_is(m, "id");
+    rp->has_id |= wc_json_key_is(m, "id");
     return true;
 }
 

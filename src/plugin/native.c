@@ -90,21 +90,19 @@ static bool visit_result_member(void *ctx, const wc_json_member_scan *m)
         }
     rs->keys[rs->members] = m->key;
     rs->key_lens[rs->members++] = m->key_len;
-#define KEY_IS(name) (m->key_len == sizeof name - 1 && memcmp(m->key, name, sizeof name - 1) == 0)
-    if (KEY_IS("content")) {
+    if (wc_json_key_is(m, "content")) {
         rs->content = m->value_len > 0 && m->value[0] == '[';
         rs->bad = !rs->content;
-    } else if (KEY_IS("isError")) {
+    } else if (wc_json_key_is(m, "isError")) {
         bool t = m->value_len == 4 && memcmp(m->value, "true", 4) == 0;
         rs->r->is_error = t;
         rs->bad = !t && !(m->value_len == 5 && memcmp(m->value, "false", 5) == 0);
-    } else if (KEY_IS("structuredContent")) {
+    } else if (wc_json_key_is(m, "structuredContent")) {
         wc_json_member flat[WC_JSON_FLAT_MAX];
         rs->r->structured = m->value;
         rs->r->structured_len = m->value_len;
         rs->bad = wc_json_flat_members(m->value, m->value_len, flat) < 0;
     }
-#undef KEY_IS
     return !rs->bad;
 }
 
