@@ -120,7 +120,12 @@ static void test_errors(void)
 {
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
-    bad("{\"sever\": {}}", "wasmcap.json: sever: unknown key (the config has server, storage, plugins)");
+    bad("{\"sever\": {}}",
+        "wasmcap.json: sever: unknown key (the config has server, storage, plugins, http, auth)");
+    bad("{\"http\": []}", "wasmcap.json: http: expected an object");
+    bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
+        "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
+        "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
     bad("{\"server\": {\"nmae\": \"x\"}}",
         "wasmcap.json: server.nmae: unknown key (server takes name, max_message_bytes, workers, page_size, "
         "log_level, tier)");
@@ -238,6 +243,27 @@ static void test_expansion(void)
     }
 }
 
+/* The http and auth sections are kept for their own readers, expanded. */
+static void test_sections(void)
+{
+    wc_config c;
+    char err[512];
+    setenv("WC_TEST_PORT", "9123", 1);
+    CHECK(wc_config_parse("{\"http\": {\"listen\": \"127.0.0.1:${WC_TEST_PORT}\", \"n\": [1, "
+                          "\"${WC_TEST_PORT}\", {\"k\": \"${WC_TEST_PORT}x\"}]}}",
+                          NULL, &c, err, sizeof err) == 0, "sections: %s", err);
+    CHECK(c.http && !c.auth, "http kept");
+    CHECK(strcmp(json_string_value(json_object_get(c.http, "listen")), "127.0.0.1:9123") == 0,
+          "expanded");
+    json_t *n = json_object_get(c.http, "n");
+    CHECK(json_integer_value(json_array_get(n, 0)) == 1 &&
+              strcmp(json_string_value(json_array_get(n, 1)), "9123") == 0 &&
+              strcmp(json_string_value(json_object_get(json_array_get(n, 2), "k")), "9123x") == 0,
+          "nested values expanded");
+    wc_config_free(&c);
+    unsetenv("WC_TEST_PORT");
+}
+
 static void test_load(void)
 {
     char path[512], err[1024] = "";
@@ -273,6 +299,7 @@ int main(void)
     test_full();
     test_errors();
     test_expansion();
+    test_sections();
     test_load();
     wc_remove_dir(tmpdir);
     if (failures) {

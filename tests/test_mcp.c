@@ -34,9 +34,12 @@ typedef struct capture {
     int verbatim; /* answers carrying a plugin's result as it wrote it */
 } capture;
 
-static void capture_send(void *ctx, const char *data, size_t len)
+static void capture_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
 {
     capture *c = ctx;
+    (void)route;
+    if (!data)
+        return;
     json_error_t jerr;
     json_t *v = json_loadb(data, len, 0, &jerr);
     pthread_mutex_lock(&c->lock);

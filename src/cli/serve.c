@@ -1,4 +1,5 @@
-/* serve.c -- `wasmcap serve`: the MCP server on stdin and stdout.
+/* serve.c -- `wasmcap serve`: the MCP server on stdin and stdout, on
+ * HTTP (Streamable HTTP and legacy SSE), or both.
  *
  * Wires the pieces together: config, engine, key-value store (opened only
  * when a plugin is granted a namespace), registry, server, stdio transport.
@@ -20,22 +21,30 @@
 #include "cli/options.h"
 #include "cli/setup.h"
 #include "mcp/server.h"
+#include "transport/http.h"
+#include "transport/http_config.h"
 #include "transport/stdio.h"
+#include <pthread.h>
 #include "util/log.h"
 
 #define EXIT_FAILURE_START 1
 #define EXIT_USAGE WC_EXIT_USAGE
 
 static const char usage_text[] =
-    "usage: wasmcap serve [--config FILE] [--log-level LEVEL]\n"
+    "usage: wasmcap serve [--config FILE] [--http ADDRESS [--stdio]] [--log-level LEVEL]\n"
     "\n"
     "Serves the configured plugins' tools, resources and prompts over MCP on\n"
-    "stdin and stdout (newline-delimited JSON-RPC; protocol revisions\n"
-    "2025-11-25 and 2025-06-18).  Logs go to stderr as JSON lines.\n"
+    "stdin and stdout (newline-delimited JSON-RPC), or over HTTP: Streamable\n"
+    "HTTP on /mcp and the legacy HTTP+SSE transport on /sse (protocol\n"
+    "revisions 2025-11-25, 2025-06-18 and 2024-11-05), with /healthz, /readyz\n"
+    "and /metrics.  Logs go to stderr as JSON lines.\n"
     "\n"
     "options:\n"
     "  --config FILE       the config (default: $WASMCAP_CONFIG, else ./wasmcap.json\n"
     "                      if it exists, else no plugins and every default)\n"
+    "  --http ADDRESS      serve HTTP on ADDRESS (host:port, [v6]:port or port;\n"
+    "                      default: the config's http.listen); stdio is then off\n"
+    "  --stdio             with HTTP, serve stdin/stdout too (end of input stops both)\n"
     "  --log-level LEVEL   debug, info, notice, warning, error, critical, alert or\n"
     "                      emergency (default: the config's server.log_level, info)\n"
     "  -h, --help          show this help\n"
@@ -45,6 +54,7 @@ static const char usage_text[] =
     "\n"
     "examples:\n"
     "  wasmcap serve --config wasmcap.json\n"
+    "  wasmcap serve --http 127.0.0.1:8080\n"
     "  echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}' | wasmcap serve\n"
     "\n"
     "exit status: 0 after end of input or SIGTERM/SIGINT; 1 if the config or a\n"
@@ -73,6 +83,7 @@ typedef struct serve_state {
     int log_level;           /* from --log-level; -1: the config's */
     wc_setup setup;
     wc_mcp_server *server;
+    wc_http_server *http;
 } serve_state;
 
 static void reload(serve_state *st)
@@ -111,6 +122,12 @@ static bool on_wake(void *ctx)
     return false;
 }
 
+static void *run_http(void *arg)
+{
+    wc_http_server_run(arg);
+    return NULL;
+}
+
 static int install_signals(void)
 {
     if (pipe(signal_pipe) != 0)
@@ -146,16 +163,21 @@ static void restore_signals(void)
 int wc_cmd_serve(int argc, char **argv)
 {
     serve_state st = {.log_level = -1};
-    const char *config_arg = NULL;
+    const char *config_arg = NULL, *http_arg = NULL;
+    bool with_stdio = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(usage_text, stdout);
             return 0;
         }
-        static const char *const with_value[] = {"--config", "--log-level"};
+        if (strcmp(arg, "--stdio") == 0) {
+            with_stdio = true;
+            continue;
+        }
+        static const char *const with_value[] = {"--config", "--log-level", "--http"};
         const char *name = NULL, *value = NULL;
-        int found = wc_cli_option(argc, argv, &i, with_value, 2, &name, &value);
+        int found = wc_cli_option(argc, argv, &i, with_value, 3, &name, &value);
         if (found < 0)
             return usage_error("%s needs a value", name);
         if (!found)
@@ -163,6 +185,8 @@ int wc_cmd_serve(int argc, char **argv)
                                arg);
         if (strcmp(name, "--config") == 0) {
             config_arg = value;
+        } else if (strcmp(name, "--http") == 0) {
+            http_arg = value;
         } else {
             st.log_level = wc_log_level_parse(value);
             if (st.log_level < 0)
@@ -201,20 +225,72 @@ int wc_cmd_serve(int argc, char **argv)
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
-    wc_log(WC_LOG_INFO, "serve", "serving %zu plugin(s) on stdio (%u workers, config %s)",
-           st.setup.config.nplugins, wc_mcp_server_options(st.server)->workers,
-           st.config_path ? st.config_path : "defaults");
-
-    wc_stdio_options so;
-    wc_stdio_options_default(&so);
-    so.wake_fd = signal_pipe[0];
-    so.on_wake = on_wake;
-    so.wake_ctx = &st;
     int status = 0;
-    if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
-        wc_log(WC_LOG_ERROR, "serve", "%s", err);
-        status = EXIT_FAILURE_START;
+    wc_http_config hc;
+    if (wc_http_config_parse(st.setup.config.http, &hc, err, sizeof err) != 0 ||
+        (http_arg && wc_http_parse_listen(http_arg, hc.host, sizeof hc.host, hc.port,
+                                          sizeof hc.port, err, sizeof err) != 0)) {
+        fprintf(stderr, "wasmcap serve: %s%s\n", http_arg && !strchr(err, ':') ? "--http " : "",
+                err);
+        status = http_arg ? EXIT_USAGE : EXIT_FAILURE_START;
+        goto out;
     }
+    if (http_arg) {
+        hc.options.host = hc.host;
+        hc.options.port = hc.port;
+        hc.enabled = true;
+    }
+    if (with_stdio && !hc.enabled) {
+        fprintf(stderr, "wasmcap serve: --stdio goes with --http (stdio alone is the default)\n");
+        status = EXIT_USAGE;
+        goto out_http_config;
+    }
+    if (hc.enabled) {
+        if (wc_http_server_new(&hc.options, st.server, &st.http, err, sizeof err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err);
+            status = EXIT_FAILURE_START;
+            goto out_http_config;
+        }
+        wc_log(WC_LOG_INFO, "serve", "serving %zu plugin(s) on http://%s:%d%s%s (%u workers, "
+               "config %s)", st.setup.config.nplugins, hc.options.host,
+               wc_http_server_port(st.http), hc.options.endpoint ? hc.options.endpoint : "/mcp",
+               with_stdio ? " and stdio" : "", wc_mcp_server_options(st.server)->workers,
+               st.config_path ? st.config_path : "defaults");
+    } else {
+        wc_log(WC_LOG_INFO, "serve", "serving %zu plugin(s) on stdio (%u workers, config %s)",
+               st.setup.config.nplugins, wc_mcp_server_options(st.server)->workers,
+               st.config_path ? st.config_path : "defaults");
+    }
+
+    if (st.http && !with_stdio) {
+        wc_http_server_watch(st.http, signal_pipe[0], on_wake, &st);
+        wc_http_server_run(st.http);
+    } else {
+        pthread_t http_thread;
+        bool http_running = st.http && pthread_create(&http_thread, NULL, run_http, st.http) == 0;
+        if (st.http && !http_running) {
+            wc_log(WC_LOG_ERROR, "serve", "cannot start the HTTP thread");
+            status = EXIT_FAILURE_START;
+        } else {
+            wc_stdio_options so;
+            wc_stdio_options_default(&so);
+            so.wake_fd = signal_pipe[0];
+            so.on_wake = on_wake;
+            so.wake_ctx = &st;
+            if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
+                wc_log(WC_LOG_ERROR, "serve", "%s", err);
+                status = EXIT_FAILURE_START;
+            }
+        }
+        if (http_running) {
+            wc_http_server_stop(st.http);
+            pthread_join(http_thread, NULL);
+        }
+    }
+    wc_http_server_free(st.http);
+out_http_config:
+    wc_http_config_free(&hc);
+out:
     wc_mcp_server_free(st.server);
     restore_signals();
     wc_setup_close(&st.setup);

@@ -90,6 +90,7 @@ struct mcp_job {
     wc_registry *registry; /* retained on first use (wc_mcp_job_registry) */
     unsigned long generation;
     wc_call *call;         /* worker jobs only */
+    unsigned long long tag; /* the transport's, for routing (0: none) */
     bool dropped;          /* cancelled by the client: send no answer */
     mcp_job *prev, *next;
 };
@@ -101,6 +102,9 @@ const mcp_method *wc_mcp_find_method(const char *name);
 /* The server's registry as of the first call for this job (NULL: none). */
 wc_registry *wc_mcp_job_registry(mcp_job *job);
 void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out);
+/* out NULL: the final route of a tag that gets no answer. */
+void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
+                                const wc_rpc_out *out);
 /* params is stolen (may be NULL). */
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params);
 

@@ -20,7 +20,15 @@
 static void hook_notify(void *ctx, const char *method, json_t *params)
 {
     mcp_job *job = ctx;
-    wc_mcp_session_notify(job->session, method, params);
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_notification(&out, method, params);
+    if (!out.failed)
+        wc_mcp_session_send_routed(job->session, job->tag, false, &out);
+    else
+        wc_log(WC_LOG_ERROR, "mcp", "cannot serialize %s", method);
+    wc_rpc_out_free(&out);
+    json_decref(params);
 }
 
 static bool declared(wc_mcp_session *s, const char *method, char *err, size_t err_size)
@@ -80,7 +88,7 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     wc_rpc_write_request(&out, p.id, method, params);
     bool sent = !out.failed;
     if (sent)
-        wc_mcp_session_send(s, &out);
+        wc_mcp_session_send_routed(s, job->tag, false, &out);
     wc_rpc_out_free(&out);
 
     struct timespec deadline;
@@ -129,8 +137,14 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
         snprintf(err, err_size, "%s: %s", method, why);
     if (!closing) {
         json_t *cancel = json_pack("{s:I,s:s}", "requestId", (json_int_t)p.id, "reason", why);
-        if (cancel)
-            wc_mcp_session_notify(s, "notifications/cancelled", cancel);
+        if (cancel) {
+            wc_rpc_out_init(&out);
+            wc_rpc_write_notification(&out, "notifications/cancelled", cancel);
+            if (!out.failed)
+                wc_mcp_session_send_routed(s, job->tag, false, &out);
+            wc_rpc_out_free(&out);
+            json_decref(cancel);
+        }
     }
     return -1;
 }

@@ -139,9 +139,16 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 /* --- sending --- */
 
+void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
+                                const wc_rpc_out *out)
+{
+    wc_mcp_route route = {.tag = tag, .final = final};
+    session->send(session->send_ctx, &route, out ? out->data : NULL, out ? out->len : 0);
+}
+
 void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out)
 {
-    session->send(session->send_ctx, out->data, out->len);
+    wc_mcp_session_send_routed(session, 0, false, out);
 }
 
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params)
@@ -157,13 +164,15 @@ void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *
     json_decref(params);
 }
 
-static void send_error(wc_mcp_session *session, const json_t *id, int code, const char *message)
+/* An error answer; tag 0: to no tagged request. */
+static void send_error(wc_mcp_session *session, unsigned long long tag, const json_t *id,
+                       int code, const char *message)
 {
     wc_rpc_out out;
     wc_rpc_out_init(&out);
     wc_rpc_write_error(&out, id, code, message, NULL);
     if (!out.failed)
-        wc_mcp_session_send(session, &out);
+        wc_mcp_session_send_routed(session, tag, tag != 0, &out);
     wc_rpc_out_free(&out);
 }
 
@@ -177,13 +186,13 @@ bool wc_mcp_session_busy(wc_mcp_session *s)
 
 void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message)
 {
-    send_error(session, NULL, code, message);
+    send_error(session, 0, NULL, code, message);
 }
 
 void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int code,
                                   const char *message)
 {
-    send_error(session, id, code, message);
+    send_error(session, 0, id, code, message);
 }
 
 /* Answers a job: its result (NULL: {}) or its error. */
@@ -208,7 +217,7 @@ static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
         wc_rpc_write_error(&out, job->id, WC_RPC_INTERNAL,
                            "the result could not be serialized as JSON", NULL);
     }
-    wc_mcp_session_send(job->session, &out);
+    wc_mcp_session_send_routed(job->session, job->tag, true, &out);
     wc_rpc_out_free(&out);
 }
 
@@ -290,6 +299,8 @@ static void run_job(void *arg)
     pthread_mutex_unlock(&s->lock);
     if (!dropped)
         answer(job, rc, result, err);
+    else if (job->tag)
+        wc_mcp_session_send_routed(s, job->tag, true, NULL); /* no answer comes */
     json_decref(result);
 
     /* Unlink before freeing the call: a cancel finds jobs in the list. */
@@ -321,22 +332,24 @@ static bool take_early_cancel(wc_mcp_session *s, const json_t *id)
     return false;
 }
 
-static void send_before_initialize(wc_mcp_session *s, const wc_rpc_message *m)
+static void send_before_initialize(wc_mcp_session *s, unsigned long long tag,
+                                   const wc_rpc_message *m)
 {
     char msg[256];
     snprintf(msg, sizeof msg,
              "%.100s before initialize: the session is not initialized yet "
              "(send initialize first)", m->method);
-    send_error(s, m->id, WC_RPC_INVALID_REQUEST, msg);
+    send_error(s, tag, m->id, WC_RPC_INVALID_REQUEST, msg);
 }
 
-static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
+static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag,
+                           bool on_worker)
 {
     const mcp_method *method = wc_mcp_find_method(m->method);
     if (!method) {
         char msg[256];
         snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
-        send_error(s, m->id, WC_RPC_METHOD_NOT_FOUND, msg);
+        send_error(s, tag, m->id, WC_RPC_METHOD_NOT_FOUND, msg);
         return;
     }
     if (!method->on_worker) {
@@ -344,10 +357,11 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
         mcp_state state = s->state;
         pthread_mutex_unlock(&s->lock);
         if (state == MCP_NEW && !method->before_init) {
-            send_before_initialize(s, m);
+            send_before_initialize(s, tag, m);
             return;
         }
-        mcp_job job = {.session = s, .id = m->id, .params = m->params, .method = method};
+        mcp_job job = {.session = s, .id = m->id, .params = m->params, .method = method,
+                       .tag = tag};
         json_t *result = NULL;
         char err[512] = "";
         int rc = method->fn(&job, &result, err, sizeof err);
@@ -359,10 +373,11 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
 
     mcp_job *job = calloc(1, sizeof *job);
     if (!job) {
-        send_error(s, m->id, WC_RPC_INTERNAL, "out of memory");
+        send_error(s, tag, m->id, WC_RPC_INTERNAL, "out of memory");
         return;
     }
     job->session = s;
+    job->tag = tag;
     job->root = m->root; /* the job owns the message from here */
     m->root = NULL;
     job->id = m->id;
@@ -390,13 +405,13 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
     }
     pthread_mutex_unlock(&s->lock);
     if (too_early) {
-        send_before_initialize(s, m);
+        send_before_initialize(s, tag, m);
         job_release(job);
         free(job);
         return;
     }
     if (!job->call) {
-        send_error(s, job->id, WC_RPC_INTERNAL, "out of memory");
+        send_error(s, tag, job->id, WC_RPC_INTERNAL, "out of memory");
         job_release(job);
         free(job);
         return;
@@ -415,9 +430,30 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, bool on_worker)
         job->dropped = true;
         pthread_mutex_unlock(&s->lock);
         wc_call_cancel(job->call);
-        send_error(s, job->id, WC_RPC_INTERNAL, "the server is shutting down");
+        send_error(s, tag, job->id, WC_RPC_INTERNAL, "the server is shutting down");
+        job->tag = 0; /* answered */
         run_job(job); /* unlinks and frees; the call is not run: it is dropped */
     }
+}
+
+void wc_mcp_session_version(wc_mcp_session *s, char *out, size_t size)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(out, size, "%s", s->state == MCP_NEW ? "" : s->version);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void wc_mcp_session_cancel_all(wc_mcp_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (mcp_job *job = s->jobs; job; job = job->next) {
+        if (!job->dropped) {
+            job->dropped = true;
+            wc_call_cancel(job->call);
+        }
+    }
+    pthread_cond_broadcast(&s->cond); /* requests to the client they wait on */
+    pthread_mutex_unlock(&s->lock);
 }
 
 static void cancel_request(wc_mcp_session *s, const json_t *params)
@@ -470,13 +506,14 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
     /* Others (progress, roots/list_changed, unknown ones) need nothing. */
 }
 
-static void dispatch(wc_mcp_session *s, const char *data, size_t len, bool on_worker)
+static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned long long tag,
+                     bool on_worker)
 {
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m, on_worker);
+        handle_request(s, &m, tag, on_worker);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
@@ -487,7 +524,7 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, bool on_wo
     case WC_RPC_MSG_INVALID:
         /* A notification with bad params is dropped: it gets no answer. */
         if (m.code != WC_RPC_INVALID_PARAMS || m.id)
-            send_error(s, m.id, m.code, m.reason);
+            send_error(s, m.id ? tag : 0, m.id, m.code, m.reason);
         break;
     }
     wc_rpc_message_free(&m);
@@ -495,11 +532,18 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, bool on_wo
 
 void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
 {
-    dispatch(s, data, len, false);
+    dispatch(s, data, len, 0, false);
+}
+
+void wc_mcp_session_receive_tagged(wc_mcp_session *s, const char *data, size_t len,
+                                   unsigned long long tag)
+{
+    dispatch(s, data, len, tag, false);
 }
 
 typedef struct queued_message {
     wc_mcp_session *session;
+    unsigned long long tag;
     size_t len;
     char data[];
 } queued_message;
@@ -523,29 +567,36 @@ static void run_queued(void *arg)
 {
     queued_message *q = arg;
     wc_mcp_session *s = q->session;
-    dispatch(s, q->data, q->len, true);
+    dispatch(s, q->data, q->len, q->tag, true);
     free(q);
     queued_done(s); /* the session may be freed from here on */
 }
 
 void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t len)
 {
+    wc_mcp_session_receive_queued_tagged(s, data, len, 0);
+}
+
+void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, size_t len,
+                                          unsigned long long tag)
+{
     if (!wc_rpc_peek_request(data, len)) {
-        dispatch(s, data, len, false);
+        dispatch(s, data, len, tag, false);
         return;
     }
     queued_message *q = malloc(sizeof *q + len);
     if (!q) {
-        dispatch(s, data, len, false);
+        dispatch(s, data, len, tag, false);
         return;
     }
     q->session = s;
+    q->tag = tag;
     q->len = len;
     memcpy(q->data, data, len);
     atomic_fetch_add(&s->nqueued, 1);
     if (wc_pool_submit(s->server->pool, run_queued, q) != 0) {
         queued_done(s);
         free(q);
-        dispatch(s, data, len, false); /* the pool is stopping: answers at once */
+        dispatch(s, data, len, tag, false); /* the pool is stopping: answers at once */
     }
 }

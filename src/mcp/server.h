@@ -55,9 +55,23 @@ void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
  * and possibly stale; only false once the queue has drained. */
 bool wc_mcp_server_backlog(const wc_mcp_server *server);
 
-/* Sends one complete JSON message (no newline).  Called from any thread,
- * possibly from several at once: it must be thread-safe. */
-typedef void (*wc_mcp_send_fn)(void *ctx, const char *data, size_t len);
+/* What an outgoing message belongs to, for transports that route messages
+ * by request (Streamable HTTP answers a POST on that POST's own stream). */
+typedef struct wc_mcp_route {
+    /* The tag the transport gave the request this message answers or that
+     * caused it (progress, logs, sampling requests of its call); 0: none,
+     * a message of the session (list_changed, a request with no tag). */
+    unsigned long long tag;
+    /* This is the last message for the tag: its answer, or (data NULL) the
+     * news that no answer comes because the client cancelled the request. */
+    bool final;
+} wc_mcp_route;
+
+/* Sends one complete JSON message (no newline); data is NULL only for a
+ * final route without an answer.  Called from any thread, possibly from
+ * several at once: it must be thread-safe. */
+typedef void (*wc_mcp_send_fn)(void *ctx, const wc_mcp_route *route, const char *data,
+                               size_t len);
 
 wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, void *ctx);
 /* Handles one message (len bytes, not NUL-terminated).  Thread-safe; may
@@ -70,6 +84,17 @@ void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t le
  * messages it cannot classify) is handled at once, in order, as by
  * wc_mcp_session_receive. */
 void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, size_t len);
+/* As wc_mcp_session_receive and wc_mcp_session_receive_queued, with a tag
+ * (not 0) that every message the request leads to carries in its route. */
+void wc_mcp_session_receive_tagged(wc_mcp_session *session, const char *data, size_t len,
+                                   unsigned long long tag);
+void wc_mcp_session_receive_queued_tagged(wc_mcp_session *session, const char *data,
+                                          size_t len, unsigned long long tag);
+/* The protocol revision initialize agreed on ("" before it). */
+void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
+/* Cancels every request of the session that is running (as by
+ * notifications/cancelled): they send no answer, only a final route. */
+void wc_mcp_session_cancel_all(wc_mcp_session *session);
 /* True while requests of the session are queued or running. */
 bool wc_mcp_session_busy(wc_mcp_session *session);
 /* Sends an error with "id": null: a transport's answer to a message it

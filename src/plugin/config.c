@@ -339,6 +339,54 @@ static int parse_server(cparser *cp, const json_t *obj, wc_config *c)
     return 0;
 }
 
+/* A copy of v with "${VAR}" expanded in every string, for the sections
+ * other layers read (http, auth). */
+static int expanded_copy(cparser *cp, const json_t *v, const char *path, json_t **out)
+{
+    char sub[256];
+    *out = NULL;
+    if (json_is_string(v)) {
+        char *s;
+        if (get_string(cp, v, path, &s))
+            return -1;
+        *out = json_string(s);
+        free(s);
+    } else if (json_is_object(v)) {
+        json_t *obj = json_object();
+        const char *key;
+        json_t *item, *copy;
+        json_object_foreach((json_t *)v, key, item) {
+            join_path(sub, sizeof sub, path, key);
+            if (!obj || expanded_copy(cp, item, sub, &copy)) {
+                json_decref(obj);
+                return obj ? -1 : fail(cp, path, "out of memory");
+            }
+            if (json_object_set_new(obj, key, copy)) {
+                json_decref(obj);
+                return fail(cp, path, "out of memory");
+            }
+        }
+        *out = obj;
+    } else if (json_is_array(v)) {
+        json_t *arr = json_array(), *copy;
+        for (size_t i = 0; arr && i < json_array_size(v); i++) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            if (expanded_copy(cp, json_array_get(v, i), sub, &copy)) {
+                json_decref(arr);
+                return -1;
+            }
+            if (json_array_append_new(arr, copy)) {
+                json_decref(arr);
+                return fail(cp, path, "out of memory");
+            }
+        }
+        *out = arr;
+    } else {
+        *out = json_copy((json_t *)v);
+    }
+    return *out ? 0 : fail(cp, path, "out of memory");
+}
+
 static int parse_storage(cparser *cp, const json_t *obj, wc_config *c)
 {
     if (!json_is_object(obj))
@@ -627,10 +675,17 @@ static int parse(cparser *cp, const char *text, size_t len, wc_config *out)
             rc = parse_storage(cp, v, out);
         else if (strcmp(key, "plugins") == 0)
             rc = parse_plugins(cp, v, out);
+        else if (strcmp(key, "http") == 0 || strcmp(key, "auth") == 0) {
+            json_t **slot = key[0] == 'h' ? &out->http : &out->auth;
+            if (!json_is_object(v))
+                rc = fail(cp, key, "expected an object");
+            else
+                rc = expanded_copy(cp, v, key, slot);
+        }
         else if (strcmp(key, "$schema") == 0 || strcmp(key, "$comment") == 0)
             rc = 0;
         else
-            rc = fail(cp, key, "unknown key (the config has server, storage, plugins)");
+            rc = fail(cp, key, "unknown key (the config has server, storage, plugins, http, auth)");
         if (rc)
             goto fail;
     }
@@ -712,5 +767,7 @@ void wc_config_free(wc_config *c)
     free(c->server_name);
     free(c->kv_dir);
     free(c->cache_dir);
+    json_decref(c->http);
+    json_decref(c->auth);
     memset(c, 0, sizeof *c);
 }

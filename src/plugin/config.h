@@ -37,6 +37,10 @@ typedef struct wc_config {
     char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
     char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
     wc_tier tier;               /* "auto" (default), "fast", "optimized" */
+    /* Sections read by other layers, "${VAR}" already expanded; NULL when
+     * absent: "http" (transport/http_config.c), "auth" (auth/). */
+    json_t *http;
+    json_t *auth;
 } wc_config;
 
 /* Reads and checks `path`.  On error returns -1 with a message naming the

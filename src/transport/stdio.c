@@ -128,9 +128,12 @@ static bool grow(char **buf, size_t *cap, size_t need)
     return true;
 }
 
-static void out_send(void *ctx, const char *data, size_t len)
+static void out_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
 {
     stdio_out *o = ctx;
+    (void)route; /* one stream carries everything */
+    if (!data)
+        return;
     pthread_mutex_lock(&o->lock);
     if (o->broken) {
         pthread_mutex_unlock(&o->lock);

@@ -1,0 +1,419 @@
+/* http.c -- the HTTP server: its loop, the queue from the workers, the
+ * checks every request passes (Host and Origin against DNS rebinding),
+ * routing, and the operational endpoints.
+ */
+#include "transport/http_internal.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "mcp/jsonrpc.h"
+#include "util/log.h"
+
+void wc_http_options_default(wc_http_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = "8080";
+    o->endpoint = "/mcp";
+    o->max_sessions = 100000;
+    o->max_sessions_per_client = 1000;
+    o->max_streams_per_session = 64;
+    o->session_idle_ms = 600000;
+    o->sse_log_events = 256;
+    o->sse_log_bytes = 1u << 20;
+    o->sse_keep_finished = 16;
+    o->sse_retry_ms = 1000;
+}
+
+/* --- replies --- */
+
+void http_reply_rpc_error(http_conn *conn, int status, int code, const char *message,
+                          const char *headers)
+{
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_error(&out, NULL, code, message, NULL);
+    http_conn_reply(conn, status, "application/json", headers, out.data, out.len);
+    wc_rpc_out_free(&out);
+}
+
+void http_reply_text(http_conn *conn, int status, const char *text, const char *headers)
+{
+    http_conn_reply(conn, status, "text/plain; charset=utf-8", headers, text, strlen(text));
+}
+
+/* --- Host and Origin --- */
+
+/* The host part of "host[:port]" or "[v6]:port"; false when malformed. */
+static bool split_host(const char *v, size_t n, const char **host, size_t *host_len)
+{
+    if (n == 0)
+        return false;
+    if (v[0] == '[') {
+        const char *close = memchr(v, ']', n);
+        if (!close)
+            return false;
+        *host = v;
+        *host_len = (size_t)(close - v) + 1;
+        return true;
+    }
+    const char *colon = memchr(v, ':', n);
+    *host = v;
+    *host_len = colon ? (size_t)(colon - v) : n;
+    return *host_len > 0;
+}
+
+static bool is_loopback_name(const char *h, size_t n)
+{
+    static const char *const names[] = {"localhost", "127.0.0.1", "[::1]"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], h, n) == 0)
+            return true;
+    return false;
+}
+
+static bool listed(const char *const *list, size_t count, const char *v, size_t n)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(list[i], "*") == 0 || (strlen(list[i]) == n && strncasecmp(list[i], v, n) == 0))
+            return true;
+    return false;
+}
+
+static bool host_allowed(const http_server *srv, const char *v, size_t n)
+{
+    const char *host;
+    size_t host_len;
+    if (!split_host(v, n, &host, &host_len))
+        return false;
+    if (listed(srv->opt.allowed_hosts, srv->opt.nallowed_hosts, v, n) ||
+        listed(srv->opt.allowed_hosts, srv->opt.nallowed_hosts, host, host_len))
+        return true;
+    if (srv->bound_to_loopback)
+        return is_loopback_name(host, host_len);
+    return srv->opt.nallowed_hosts == 0;
+}
+
+static bool origin_allowed(const http_server *srv, const char *v, size_t n)
+{
+    if (listed(srv->opt.allowed_origins, srv->opt.nallowed_origins, v, n))
+        return true;
+    /* scheme://host[:port], with nothing after */
+    const char *sep = n > 3 ? strstr(v, "://") : NULL;
+    if (!sep || sep >= v + n)
+        return false;
+    const char *authority = sep + 3;
+    size_t alen = (size_t)(v + n - authority);
+    if (memchr(authority, '/', alen))
+        return false;
+    const char *host;
+    size_t host_len;
+    if (!split_host(authority, alen, &host, &host_len))
+        return false;
+    return srv->bound_to_loopback && is_loopback_name(host, host_len);
+}
+
+/* --- operational endpoints --- */
+
+static void reply_metrics(http_server *srv, http_conn *conn)
+{
+    const wc_http_stats *st = &srv->stats;
+    char text[2048];
+    int n = snprintf(
+        text, sizeof text,
+        "# HELP wasmcap_http_requests_total HTTP requests received.\n"
+        "# TYPE wasmcap_http_requests_total counter\n"
+        "wasmcap_http_requests_total %llu\n"
+        "# HELP wasmcap_http_responses_total HTTP responses by status class.\n"
+        "# TYPE wasmcap_http_responses_total counter\n"
+        "wasmcap_http_responses_total{class=\"2xx\"} %llu\n"
+        "wasmcap_http_responses_total{class=\"4xx\"} %llu\n"
+        "wasmcap_http_responses_total{class=\"5xx\"} %llu\n"
+        "# HELP wasmcap_http_connections Open HTTP connections.\n"
+        "# TYPE wasmcap_http_connections gauge\n"
+        "wasmcap_http_connections %u\n"
+        "# HELP wasmcap_sessions Open MCP sessions over HTTP.\n"
+        "# TYPE wasmcap_sessions gauge\n"
+        "wasmcap_sessions %lld\n"
+        "# HELP wasmcap_sessions_opened_total Sessions opened.\n"
+        "# TYPE wasmcap_sessions_opened_total counter\n"
+        "wasmcap_sessions_opened_total %llu\n"
+        "# HELP wasmcap_sessions_expired_total Sessions ended for being idle.\n"
+        "# TYPE wasmcap_sessions_expired_total counter\n"
+        "wasmcap_sessions_expired_total %llu\n"
+        "# HELP wasmcap_sse_streams Event streams kept (open or kept for replay).\n"
+        "# TYPE wasmcap_sse_streams gauge\n"
+        "wasmcap_sse_streams %lld\n"
+        "# HELP wasmcap_sse_events_sent_total Server-sent events written.\n"
+        "# TYPE wasmcap_sse_events_sent_total counter\n"
+        "wasmcap_sse_events_sent_total %llu\n",
+        st->requests, http_listener_responses(srv->listener, 2),
+        http_listener_responses(srv->listener, 4), http_listener_responses(srv->listener, 5),
+        http_listener_connections(srv->listener), st->open_sessions, st->sessions_opened,
+        st->sessions_expired, st->open_streams, st->events_sent);
+    http_conn_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, text,
+                    (size_t)n);
+}
+
+static bool path_is(const http_request *req, const char *path)
+{
+    return req->path_len == strlen(path) && memcmp(req->path, path, req->path_len) == 0;
+}
+
+static void on_request(void *ctx, http_conn *conn, const http_request *req, char *body,
+                       size_t body_len)
+{
+    http_server *srv = ctx;
+    srv->stats.requests++;
+    size_t n;
+    const char *host = http_header_get(req, "host", &n);
+    if (!host && req->minor_version == 1) {
+        http_reply_text(conn, 400, "Bad Request: Host header is required\n", NULL);
+        return;
+    }
+    if (host && !host_allowed(srv, host, n)) {
+        http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST,
+                             "Forbidden: Host not allowed (DNS rebinding protection; add it to "
+                             "http.allowed_hosts)", NULL);
+        return;
+    }
+    const char *origin = http_header_get(req, "origin", &n);
+    if (origin && !origin_allowed(srv, origin, n)) {
+        http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST,
+                             "Forbidden: Origin not allowed (add it to http.allowed_origins)",
+                             NULL);
+        return;
+    }
+
+    if (path_is(req, srv->endpoint)) {
+        http_mcp_handle(srv, conn, req, body, body_len);
+    } else if (!srv->opt.no_legacy_sse && path_is(req, "/sse")) {
+        http_legacy_sse(srv, conn, req);
+    } else if (!srv->opt.no_legacy_sse && path_is(req, "/messages")) {
+        http_legacy_message(srv, conn, req, body, body_len);
+    } else if (path_is(req, "/healthz")) {
+        http_reply_text(conn, 200, "ok\n", NULL);
+    } else if (path_is(req, "/readyz")) {
+        if (atomic_load(&srv->stopping))
+            http_reply_text(conn, 503, "stopping\n", NULL);
+        else
+            http_reply_text(conn, 200, "ready\n", NULL);
+    } else if (path_is(req, "/metrics")) {
+        reply_metrics(srv, conn);
+    } else {
+        http_reply_text(conn, 404, "Not Found\n", NULL);
+    }
+}
+
+/* --- the queue from the workers --- */
+
+static void drain_outbox(http_server *srv)
+{
+    for (;;) {
+        pthread_mutex_lock(&srv->outbox_lock);
+        outbox_entry *e = srv->outbox_head;
+        srv->outbox_head = srv->outbox_tail = NULL;
+        pthread_mutex_unlock(&srv->outbox_lock);
+        if (!e)
+            return;
+        while (e) {
+            outbox_entry *next = e->next;
+            if (e->closed)
+                http_session_destroy(e->session);
+            else
+                http_session_deliver(e->session, e->tag, e->final, e->data, e->len);
+            free(e);
+            e = next;
+        }
+    }
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    http_server *srv = arg;
+    unsigned long long count;
+    ssize_t r = read(fd, &count, sizeof count);
+    (void)r;
+    atomic_store(&srv->outbox_signalled, false);
+    drain_outbox(srv);
+    if (atomic_load(&srv->stopping))
+        event_base_loopbreak(srv->base);
+}
+
+static void watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_server *srv = arg;
+    if (srv->watch_fn(srv->watch_ctx)) {
+        atomic_store(&srv->stopping, true);
+        event_base_loopbreak(srv->base);
+    }
+}
+
+/* --- lifetime --- */
+
+static SSL_CTX *tls_context(const char *cert, const char *key, char *err, size_t err_size)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, err_size, "cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        char why[256];
+        ERR_error_string_n(ERR_get_error(), why, sizeof why);
+        snprintf(err, err_size, "TLS certificate %s / key %s: %s", cert, key, why);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static bool host_is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
+}
+
+int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
+                       wc_http_server **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    http_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    wc_http_options defaults;
+    wc_http_options_default(&defaults);
+    srv->opt = options ? *options : defaults;
+#define DEFAULT(field)                                                                         \
+    if (!srv->opt.field)                                                                       \
+        srv->opt.field = defaults.field;
+    DEFAULT(host)
+    DEFAULT(port)
+    DEFAULT(endpoint)
+    DEFAULT(max_sessions)
+    DEFAULT(max_sessions_per_client)
+    DEFAULT(max_streams_per_session)
+    DEFAULT(session_idle_ms)
+    DEFAULT(sse_log_events)
+    DEFAULT(sse_log_bytes)
+    DEFAULT(sse_keep_finished)
+    DEFAULT(sse_retry_ms)
+#undef DEFAULT
+    srv->mcp = mcp;
+    srv->wake_fd = -1;
+    srv->endpoint = strdup(srv->opt.endpoint);
+    srv->opt.endpoint = srv->endpoint;
+    srv->bound_to_loopback = host_is_loopback(srv->opt.host);
+    pthread_mutex_init(&srv->outbox_lock, NULL);
+    http_closer_start(srv);
+    if (!srv->endpoint || srv->endpoint[0] != '/') {
+        snprintf(err, err_size, "the endpoint must be a path starting with '/'");
+        goto fail;
+    }
+    if ((srv->opt.tls_cert != NULL) != (srv->opt.tls_key != NULL)) {
+        snprintf(err, err_size, "TLS needs both a certificate and a key");
+        goto fail;
+    }
+    if (srv->opt.tls_cert && !(srv->tls = tls_context(srv->opt.tls_cert, srv->opt.tls_key, err,
+                                                      err_size)))
+        goto fail;
+    srv->base = event_base_new();
+    srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!srv->base || srv->wake_fd < 0 || http_sessions_init(srv) != 0) {
+        snprintf(err, err_size, "cannot set up the event loop: %s", strerror(errno));
+        goto fail;
+    }
+    event_assign(&srv->wake_ev, srv->base, srv->wake_fd, EV_READ | EV_PERSIST, wake_cb, srv);
+    event_add(&srv->wake_ev, NULL);
+
+    http_listener_options lo = {.host = srv->opt.host, .port = srv->opt.port,
+                                .tls = srv->tls, .limits = srv->opt.limits,
+                                .on_request = on_request, .ctx = srv};
+    if (lo.limits.max_body_bytes == 0)
+        lo.limits.max_body_bytes = wc_mcp_server_options(mcp)->max_message_bytes;
+    if (http_listener_new(srv->base, &lo, &srv->listener, err, err_size) != 0)
+        goto fail;
+    *out = srv;
+    return 0;
+fail:
+    wc_http_server_free(srv);
+    return -1;
+}
+
+int wc_http_server_watch(wc_http_server *srv, int fd, bool (*fn)(void *ctx), void *ctx)
+{
+    if (srv->watching)
+        event_del(&srv->watch_ev);
+    srv->watch_fn = fn;
+    srv->watch_ctx = ctx;
+    event_assign(&srv->watch_ev, srv->base, fd, EV_READ | EV_PERSIST, watch_cb, srv);
+    srv->watching = event_add(&srv->watch_ev, NULL) == 0;
+    return srv->watching ? 0 : -1;
+}
+
+int wc_http_server_run(wc_http_server *srv)
+{
+    while (!atomic_load(&srv->stopping))
+        if (event_base_loop(srv->base, 0) != 0 || event_base_got_break(srv->base))
+            break;
+    return 0;
+}
+
+void wc_http_server_stop(wc_http_server *srv)
+{
+    atomic_store(&srv->stopping, true);
+    unsigned long long one = 1;
+    ssize_t w = write(srv->wake_fd, &one, sizeof one);
+    (void)w;
+}
+
+int wc_http_server_port(const wc_http_server *srv)
+{
+    return http_listener_port(srv->listener);
+}
+
+void wc_http_server_free(wc_http_server *srv)
+{
+    if (!srv)
+        return;
+    atomic_store(&srv->stopping, true);
+    if (srv->listener)
+        http_listener_free(srv->listener); /* closes every connection */
+    srv->listener = NULL;
+    if (srv->buckets)
+        http_sessions_free(srv); /* hands every session to the closer */
+    http_closer_stop(srv);          /* all closed and posted back */
+    drain_outbox(srv);              /* frees them */
+    if (srv->watching)
+        event_del(&srv->watch_ev);
+    if (srv->wake_fd >= 0) {
+        event_del(&srv->wake_ev);
+        close(srv->wake_fd);
+    }
+    if (srv->base)
+        event_base_free(srv->base);
+    if (srv->tls)
+        SSL_CTX_free(srv->tls);
+    pthread_mutex_destroy(&srv->outbox_lock);
+    free(srv->endpoint);
+    free(srv);
+}

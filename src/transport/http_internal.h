@@ -1,0 +1,190 @@
+/* http_internal.h -- what the files of the HTTP transport share: the
+ * server, its MCP sessions and their event streams.  Not for use outside
+ * src/transport/http*.c.
+ *
+ * Threads: everything here belongs to the loop thread except the outbox,
+ * which workers fill (under outbox_lock) with the messages their calls
+ * send, and the closer thread, which closes MCP sessions (waiting for
+ * their calls) off the loop.  An http_session is freed on the loop only
+ * after its MCP session was closed, when the closer posts it back through
+ * the outbox behind every message the session's calls sent.
+ */
+#ifndef WC_TRANSPORT_HTTP_INTERNAL_H
+#define WC_TRANSPORT_HTTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "mcp/server.h"
+#include "transport/http.h"
+#include "transport/http_conn.h"
+#include "util/counts.h"
+
+#define HTTP_SESSION_ID_LEN 32 /* hex digits of 128 random bits */
+
+typedef struct wc_http_server http_server;
+typedef struct http_session http_session;
+
+/* One event kept for replay: its number in the stream and its SSE text
+ * (id and data lines, ready to write). */
+typedef struct sse_event {
+    unsigned long long seq;
+    size_t len;
+    struct sse_event *next;
+    char text[];
+} sse_event;
+
+/* A stream of messages for one client request (a POST answered as an
+ * event stream) or of the session itself (number 0: the GET stream).
+ * Event ids are "<stream>-<seq>", unique in the session; seq 0 is the
+ * priming event, which carries no message. */
+typedef struct sse_stream {
+    unsigned long long no;
+    http_session *session;
+    http_conn *conn;          /* the connection writing it now, or NULL */
+    bool started;             /* the reply is an event stream (not JSON) */
+    bool finished;            /* its last message (the answer) was logged */
+    bool json_only;           /* the client accepts no event stream: answer as JSON */
+    bool legacy;              /* the 2024-11-05 transport: events without ids */
+    bool initialize;          /* answers initialize: the session lives only if it succeeds */
+    unsigned long long next_seq;
+    unsigned long long sent_seq; /* the last seq written to a connection */
+    sse_event *log, *log_tail;   /* the last events, oldest first */
+    size_t log_events, log_bytes;
+    struct sse_stream *prev, *next; /* in session->streams */
+} sse_stream;
+
+typedef enum http_era {
+    HTTP_ERA_SESSION,   /* initialize-based (2025-06-18, 2025-11-25) */
+    HTTP_ERA_LEGACY,    /* HTTP+SSE (2024-11-05): GET /sse, POST /messages */
+} http_era;
+
+struct http_session {
+    char id[HTTP_SESSION_ID_LEN + 1];
+    http_server *server;
+    wc_mcp_session *mcp;
+    http_era era;
+    char client[WC_COUNTS_KEY_MAX + 1]; /* the address that opened it */
+    char header[64];                    /* "Mcp-Session-Id: <id>\r\n" */
+    sse_stream *streams;
+    unsigned nstreams;
+    unsigned long long next_stream;
+    long long last_used_ms;
+    bool closing;      /* handed to the closer: no new requests */
+    bool cancel;       /* the closer cancels its calls first */
+    http_session *hash_next;         /* in server->buckets */
+    http_session *lru_prev, *lru_next; /* least recently used first */
+};
+
+typedef struct outbox_entry {
+    http_session *session;
+    unsigned long long tag;
+    bool final;
+    bool closed; /* the closer is done with the session: free it */
+    size_t len;
+    struct outbox_entry *next;
+    char *data;  /* NULL: no answer comes for tag */
+    char inline_data[];
+} outbox_entry;
+
+struct wc_http_server {
+    wc_http_options opt;
+    wc_mcp_server *mcp;
+    struct event_base *base;
+    http_listener *listener;
+    SSL_CTX *tls;
+    char *endpoint, *resource_url;
+    bool bound_to_loopback;
+
+    /* sessions by id */
+    http_session **buckets;
+    size_t nbuckets, nsessions;
+    http_session *lru_head, *lru_tail;
+    wc_counts *sessions_per_client;
+    struct event sweep_ev;
+
+    /* workers -> loop */
+    pthread_mutex_t outbox_lock;
+    outbox_entry *outbox_head, *outbox_tail;
+    atomic_bool outbox_signalled;
+    int wake_fd; /* eventfd */
+    struct event wake_ev;
+
+    /* loop -> closer thread */
+    pthread_t closer;
+    bool closer_running;
+    pthread_mutex_t closer_lock;
+    pthread_cond_t closer_cond;
+    http_session *closer_queue; /* linked by hash_next */
+    bool closer_stop;
+
+    atomic_bool stopping;
+    struct event watch_ev;
+    bool watching;
+    bool (*watch_fn)(void *ctx);
+    void *watch_ctx;
+    wc_http_stats stats;
+};
+
+/* http_session.c */
+int http_sessions_init(http_server *server);
+void http_sessions_free(http_server *server);
+/* A new session registered under a fresh random id; NULL when out of
+ * memory.  Its MCP session sends through the outbox. */
+http_session *http_session_create(http_server *server, http_era era, const char *client);
+http_session *http_session_find(http_server *server, const char *id, size_t len);
+void http_session_touch(http_session *session);
+/* Forgets the session (404 from now on), closes its streams' connections
+ * and hands its MCP session to the closer; cancel: stop its calls. */
+void http_session_end(http_session *session, bool cancel);
+/* A message for the session from the outbox (loop thread). */
+void http_session_deliver(http_session *session, unsigned long long tag, bool final,
+                          const char *data, size_t len);
+/* The closer finished: free it. */
+void http_session_destroy(http_session *session);
+void http_closer_start(http_server *server);
+void http_closer_stop(http_server *server);
+
+/* http_sse.c */
+sse_stream *sse_stream_new(http_session *session, unsigned long long no);
+sse_stream *sse_stream_find(http_session *session, unsigned long long no);
+void sse_stream_free(sse_stream *stream);
+/* Attaches conn and starts the event stream on it: headers, then the
+ * priming event (an id, empty data, and retry when polling is on). */
+void sse_stream_start(sse_stream *stream, http_conn *conn, const char *extra_headers);
+/* Adds one message (logged for replay; written when a connection is
+ * attached).  final: the stream's last. */
+void sse_stream_push(sse_stream *stream, const char *data, size_t len, bool final);
+/* Ends the stream without a message (its request was cancelled). */
+void sse_stream_push_end(sse_stream *stream);
+/* Takes over a stream after Last-Event-ID seq: replays what followed. */
+void sse_stream_resume(sse_stream *stream, http_conn *conn, unsigned long long after,
+                       const char *extra_headers);
+/* Parses "<stream>-<seq>". */
+bool sse_parse_event_id(const char *text, size_t len, unsigned long long *stream,
+                        unsigned long long *seq);
+void sse_stream_detach(sse_stream *stream);
+/* The request's connection (stream->conn, no reply yet): forget it if it
+ * goes away before the answer. */
+void sse_stream_watch(sse_stream *stream);
+
+/* http_mcp.c */
+void http_mcp_handle(http_server *server, http_conn *conn, const http_request *req, char *body,
+                     size_t body_len);
+/* http_legacy.c */
+void http_legacy_sse(http_server *server, http_conn *conn, const http_request *req);
+void http_legacy_message(http_server *server, http_conn *conn, const http_request *req,
+                         char *body, size_t body_len);
+
+/* http.c */
+/* Replies with a JSON-RPC error object (id null) as the body. */
+void http_reply_rpc_error(http_conn *conn, int status, int code, const char *message,
+                          const char *headers);
+void http_reply_text(http_conn *conn, int status, const char *text, const char *headers);
+
+#endif

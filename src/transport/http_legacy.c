@@ -1,0 +1,88 @@
+/* http_legacy.c -- the HTTP+SSE transport of MCP 2024-11-05, for clients
+ * that predate Streamable HTTP: GET /sse opens a session whose messages
+ * all travel on that one event stream, starting with an `endpoint` event
+ * that names where to POST (/messages?sessionId=...).  Closing the stream
+ * ends the session.
+ */
+#include "transport/http_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "plugin/registry.h" /* WC_RPC_* codes */
+
+static void stream_closed(void *owner, http_conn *conn)
+{
+    sse_stream *st = owner;
+    (void)conn;
+    st->conn = NULL;
+    http_session_end(st->session, true);
+}
+
+void http_legacy_sse(http_server *srv, http_conn *conn, const http_request *req)
+{
+    size_t n;
+    const char *accept = http_header_get(req, "accept", &n);
+    if (req->method != HTTP_GET) {
+        http_reply_text(conn, 405, "Method Not Allowed: GET /sse\n", "Allow: GET\r\n");
+        return;
+    }
+    if (accept && !http_list_has(accept, n, "text/event-stream") && !http_list_has(accept, n, "*/*")) {
+        http_reply_text(conn, 406, "Not Acceptable: /sse answers text/event-stream\n", NULL);
+        return;
+    }
+    if ((unsigned long)wc_counts_get(srv->sessions_per_client, http_conn_peer(conn)) >=
+        srv->opt.max_sessions_per_client) {
+        http_reply_text(conn, 429, "Too Many Requests: this client has too many open sessions\n",
+                        "Retry-After: 60\r\n");
+        return;
+    }
+    http_session *s = http_session_create(srv, HTTP_ERA_LEGACY, http_conn_peer(conn));
+    sse_stream *st = s ? sse_stream_new(s, 0) : NULL;
+    if (!st) {
+        if (s)
+            http_session_end(s, false);
+        http_reply_text(conn, 503, "Service Unavailable: no more sessions can be opened now\n",
+                        "Retry-After: 60\r\n");
+        return;
+    }
+    st->legacy = true;
+    sse_stream_start(st, conn, NULL);
+    http_conn_set_owner(conn, stream_closed, st);
+    char event[128];
+    int len = snprintf(event, sizeof event, "event: endpoint\ndata: /messages?sessionId=%s\n\n",
+                       s->id);
+    http_conn_stream_write(conn, event, (size_t)len);
+}
+
+void http_legacy_message(http_server *srv, http_conn *conn, const http_request *req, char *body,
+                         size_t body_len)
+{
+    if (req->method != HTTP_POST) {
+        http_reply_text(conn, 405, "Method Not Allowed: POST /messages\n", "Allow: POST\r\n");
+        return;
+    }
+    char id[HTTP_SESSION_ID_LEN + 2];
+    int n = http_query_param(req->query, req->query_len, "sessionId", id, sizeof id);
+    http_session *s = n > 0 ? http_session_find(srv, id, (size_t)n) : NULL;
+    if (n <= 0) {
+        http_reply_text(conn, 400, "Bad Request: the sessionId query parameter is required\n",
+                        NULL);
+        return;
+    }
+    if (!s || s->era != HTTP_ERA_LEGACY) {
+        http_reply_text(conn, 404, "Not Found: no such session (open GET /sse first)\n", NULL);
+        return;
+    }
+    size_t ct_len;
+    const char *ct = http_header_get(req, "content-type", &ct_len);
+    if (!ct || !http_list_has(ct, ct_len, "application/json")) {
+        http_reply_text(conn, 415, "Unsupported Media Type: Content-Type must be "
+                        "application/json\n", NULL);
+        return;
+    }
+    http_session_touch(s);
+    /* Everything, answers included, goes out on the session's stream. */
+    wc_mcp_session_receive_queued(s->mcp, body, body_len);
+    http_reply_text(conn, 202, "Accepted\n", NULL);
+}

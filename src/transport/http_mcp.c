@@ -1,0 +1,291 @@
+/* http_mcp.c -- the Streamable HTTP endpoint (MCP 2025-06-18 and
+ * 2025-11-25): POST carries one JSON-RPC message, GET opens the session's
+ * own event stream or resumes one after Last-Event-ID, DELETE ends the
+ * session.
+ *
+ * A POSTed request gets a stream number, which tags everything its call
+ * sends.  Its answer goes back as application/json when nothing came
+ * before it; the first message before the answer (progress, a log line, a
+ * sampling request) turns the reply into an event stream instead, which
+ * then ends with the answer.
+ */
+#include "transport/http_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/scan.h"
+#include "plugin/registry.h" /* WC_RPC_* codes */
+#include "util/log.h"
+
+static const char *const header_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+/* MCP-Protocol-Version: absent means 2025-03-26 (the spec's rule for
+ * clients that predate the header); anything else must be a revision this
+ * server speaks. */
+static bool protocol_header_ok(const http_request *req, char *bad, size_t bad_size)
+{
+    size_t n;
+    const char *v = http_header_get(req, "mcp-protocol-version", &n);
+    if (!v)
+        return true;
+    for (size_t i = 0; i < sizeof header_versions / sizeof header_versions[0]; i++)
+        if (strlen(header_versions[i]) == n && memcmp(header_versions[i], v, n) == 0)
+            return true;
+    snprintf(bad, bad_size, "Bad Request: unsupported MCP-Protocol-Version '%.*s' "
+             "(supported: 2025-11-25, 2025-06-18, 2025-03-26)", (int)(n > 40 ? 40 : n), v);
+    return false;
+}
+
+static bool accepts(const http_request *req, const char *type)
+{
+    size_t n;
+    const char *v = http_header_get(req, "accept", &n);
+    return v && (http_list_has(v, n, type) || http_list_has(v, n, "*/*"));
+}
+
+typedef struct message_shape {
+    bool has_id, has_method, has_result, has_error, has_jsonrpc;
+    bool is_initialize;
+} message_shape;
+
+static bool visit_member(void *ctx, const wc_json_member_scan *m)
+{
+    message_shape *shape = ctx;
+    if (wc_json_key_is(m, "id"))
+        shape->has_id = true;
+    else if (wc_json_key_is(m, "method")) {
+        shape->has_method = true;
+        shape->is_initialize = m->value_len == 12 && memcmp(m->value, "\"initialize\"", 12) == 0;
+    } else if (wc_json_key_is(m, "result"))
+        shape->has_result = true;
+    else if (wc_json_key_is(m, "error"))
+        shape->has_error = true;
+    else if (wc_json_key_is(m, "jsonrpc"))
+        shape->has_jsonrpc = true;
+    return true;
+}
+
+/* What a POSTed body is, from its top-level members; -1: not an object. */
+static int read_shape(const char *body, size_t len, message_shape *shape)
+{
+    memset(shape, 0, sizeof *shape);
+    const char *p = wc_json_scan_ws(body, body + len);
+    const char *after = NULL;
+    if (p == body + len || *p != '{')
+        return -1;
+    if (wc_json_scan_members(p, body + len, visit_member, shape, &after) != 1)
+        return -1;
+    if (wc_json_scan_ws(after, body + len) != body + len)
+        return -1;
+    return 0;
+}
+
+static http_session *session_of(http_server *srv, http_conn *conn, const http_request *req,
+                                bool *missing)
+{
+    size_t n;
+    const char *id = http_header_get(req, "mcp-session-id", &n);
+    *missing = id == NULL;
+    if (!id)
+        return NULL;
+    http_session *s = http_session_find(srv, id, n);
+    if (!s || s->era != HTTP_ERA_SESSION) {
+        http_reply_rpc_error(conn, 404, -32001, "Session not found: it ended or never existed "
+                             "(initialize a new session)", NULL);
+        return NULL;
+    }
+    return s;
+}
+
+/* The session a GET or DELETE names, its headers checked; NULL when the
+ * reply (400 or 404) was sent. */
+static http_session *require_session(http_server *srv, http_conn *conn, const http_request *req)
+{
+    bool missing;
+    http_session *s = session_of(srv, conn, req, &missing);
+    if (!s) {
+        if (missing)
+            http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
+                                 "Bad Request: Mcp-Session-Id header is required", NULL);
+        return NULL;
+    }
+    char bad[160];
+    if (!protocol_header_ok(req, bad, sizeof bad)) {
+        http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST, bad, NULL);
+        return NULL;
+    }
+    return s;
+}
+
+static void handle_post(http_server *srv, http_conn *conn, const http_request *req, char *body,
+                        size_t len)
+{
+    size_t n;
+    const char *ct = http_header_get(req, "content-type", &n);
+    if (!ct || !http_list_has(ct, n, "application/json")) {
+        http_reply_rpc_error(conn, 415, WC_RPC_INVALID_REQUEST,
+                             "Unsupported Media Type: Content-Type must be application/json", NULL);
+        return;
+    }
+    if (!accepts(req, "application/json") || !accepts(req, "text/event-stream")) {
+        http_reply_rpc_error(conn, 406, WC_RPC_INVALID_REQUEST,
+                             "Not Acceptable: Accept must list both application/json and "
+                             "text/event-stream", NULL);
+        return;
+    }
+    message_shape shape;
+    if (read_shape(body, len, &shape) != 0) {
+        const char *p = wc_json_scan_ws(body, body + len);
+        if (p < body + len && *p == '[')
+            http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
+                                 "Invalid Request: batches are not supported; send one "
+                                 "JSON-RPC message per POST", NULL);
+        else
+            http_reply_rpc_error(conn, 400, WC_RPC_PARSE_ERROR,
+                                 "Parse error: the body is not one JSON object", NULL);
+        return;
+    }
+    bool is_request = shape.has_method && shape.has_id;
+    bool is_notification = shape.has_method && !shape.has_id;
+    bool is_response = !shape.has_method && shape.has_id && (shape.has_result || shape.has_error);
+    if (!is_request && !is_notification && !is_response) {
+        http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
+                             "Invalid Request: not a JSON-RPC request, notification or response",
+                             NULL);
+        return;
+    }
+
+    bool missing;
+    http_session *s;
+    if (shape.is_initialize && is_request && !http_header_get(req, "mcp-session-id", NULL)) {
+        long per_client = wc_counts_get(srv->sessions_per_client, http_conn_peer(conn));
+        if ((unsigned long)per_client >= srv->opt.max_sessions_per_client) {
+            http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
+                                 "Too Many Requests: this client has too many open sessions "
+                                 "(end some with DELETE)", "Retry-After: 60\r\n");
+            return;
+        }
+        s = http_session_create(srv, HTTP_ERA_SESSION, http_conn_peer(conn));
+        if (!s) {
+            http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL,
+                                 "Service Unavailable: no more sessions can be opened now",
+                                 "Retry-After: 60\r\n");
+            return;
+        }
+    } else {
+        s = session_of(srv, conn, req, &missing);
+        if (!s) {
+            if (missing)
+                http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
+                                     "Bad Request: Mcp-Session-Id header is required "
+                                     "(initialize first)", NULL);
+            return;
+        }
+        char bad[160];
+        if (!protocol_header_ok(req, bad, sizeof bad)) {
+            http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST, bad, NULL);
+            return;
+        }
+    }
+    http_session_touch(s);
+
+    if (!is_request) {
+        wc_mcp_session_receive(s->mcp, body, len);
+        http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
+        return;
+    }
+    unsigned active = 0;
+    for (sse_stream *st = s->streams; st; st = st->next)
+        active += !st->finished;
+    if (active >= srv->opt.max_streams_per_session) {
+        http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
+                             "Too Many Requests: too many requests of this session in flight",
+                             "Retry-After: 1\r\n");
+        return;
+    }
+    sse_stream *st = sse_stream_new(s, s->next_stream++);
+    if (!st) {
+        http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
+                             NULL);
+        return;
+    }
+    st->conn = conn;
+    st->initialize = shape.is_initialize;
+    sse_stream_watch(st);
+    wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+}
+
+static void handle_get(http_server *srv, http_conn *conn, const http_request *req)
+{
+    if (srv->opt.no_get_stream) {
+        http_reply_text(conn, 405, "GET streams are disabled on this server\n",
+                        "Allow: POST, DELETE\r\n");
+        return;
+    }
+    if (!accepts(req, "text/event-stream")) {
+        http_reply_rpc_error(conn, 406, WC_RPC_INVALID_REQUEST,
+                             "Not Acceptable: Accept must list text/event-stream", NULL);
+        return;
+    }
+    http_session *s = require_session(srv, conn, req);
+    if (!s)
+        return;
+    http_session_touch(s);
+    size_t n;
+    const char *last = http_header_get(req, "last-event-id", &n);
+    unsigned long long stream_no, seq;
+    if (last && sse_parse_event_id(last, n, &stream_no, &seq)) {
+        sse_stream *st = sse_stream_find(s, stream_no);
+        if (st) {
+            sse_stream_resume(st, conn, seq, s->header);
+            return;
+        }
+        /* A stream we no longer have: serve the session's own stream. */
+    }
+    sse_stream *st = sse_stream_find(s, 0);
+    if (st && st->conn) {
+        http_reply_rpc_error(conn, 409, WC_RPC_INVALID_REQUEST,
+                             "Conflict: this session's GET stream is already open", NULL);
+        return;
+    }
+    if (!st)
+        st = sse_stream_new(s, 0);
+    if (!st) {
+        http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
+                             NULL);
+        return;
+    }
+    sse_stream_start(st, conn, s->header);
+}
+
+static void handle_delete(http_server *srv, http_conn *conn, const http_request *req)
+{
+    http_session *s = require_session(srv, conn, req);
+    if (!s)
+        return;
+    wc_log(WC_LOG_DEBUG, "http", "session %.8s... ended by the client", s->id);
+    http_session_end(s, true);
+    http_conn_reply(conn, 200, NULL, NULL, NULL, 0);
+}
+
+void http_mcp_handle(http_server *srv, http_conn *conn, const http_request *req, char *body,
+                     size_t body_len)
+{
+    switch (req->method) {
+    case HTTP_POST:
+        handle_post(srv, conn, req, body, body_len);
+        break;
+    case HTTP_GET:
+        handle_get(srv, conn, req);
+        break;
+    case HTTP_DELETE:
+        handle_delete(srv, conn, req);
+        break;
+    default:
+        http_reply_text(conn, 405, "Method Not Allowed: use POST, GET or DELETE\n",
+                        "Allow: GET, POST, DELETE, OPTIONS\r\n");
+        break;
+    }
+}

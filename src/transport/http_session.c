@@ -1,0 +1,406 @@
+/* http_session.c -- the HTTP transport's sessions: ids, lookup, expiry,
+ * routing the messages of their calls to streams, and closing.
+ *
+ * Session ids are 128 bits from getrandom(2) in hex.  Sessions sit in a
+ * hash table by id and in a list by last use, so that the sweep finds idle
+ * ones without looking at the others.  A session is idle when nothing of it
+ * is open: no connection waits on one of its streams.
+ */
+#include "transport/http_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define SWEEP_MS 1000
+#define SWEEP_BUDGET 4096 /* sessions looked at per sweep */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t bucket_of(const http_server *srv, const char *id, size_t len)
+{
+    unsigned long long h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
+    return (size_t)(h & (srv->nbuckets - 1));
+}
+
+static void lru_unlink(http_session *s)
+{
+    http_server *srv = s->server;
+    if (s->lru_prev)
+        s->lru_prev->lru_next = s->lru_next;
+    else if (srv->lru_head == s)
+        srv->lru_head = s->lru_next;
+    if (s->lru_next)
+        s->lru_next->lru_prev = s->lru_prev;
+    else if (srv->lru_tail == s)
+        srv->lru_tail = s->lru_prev;
+    s->lru_prev = s->lru_next = NULL;
+}
+
+static void lru_append(http_session *s)
+{
+    http_server *srv = s->server;
+    s->lru_prev = srv->lru_tail;
+    s->lru_next = NULL;
+    if (srv->lru_tail)
+        srv->lru_tail->lru_next = s;
+    else
+        srv->lru_head = s;
+    srv->lru_tail = s;
+}
+
+void http_session_touch(http_session *s)
+{
+    s->last_used_ms = now_ms();
+    if (s->server->lru_tail != s) {
+        lru_unlink(s);
+        lru_append(s);
+    }
+}
+
+static bool session_open(const http_session *s)
+{
+    for (const sse_stream *st = s->streams; st; st = st->next)
+        if (st->conn)
+            return true;
+    return false;
+}
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_server *srv = arg;
+    long long now = now_ms();
+    for (int i = 0; i < SWEEP_BUDGET && srv->lru_head; i++) {
+        http_session *s = srv->lru_head;
+        if (now - s->last_used_ms < srv->opt.session_idle_ms)
+            break; /* the rest were used more recently */
+        if (session_open(s) || wc_mcp_session_busy(s->mcp)) {
+            http_session_touch(s); /* in use: look again one idle time later */
+            continue;
+        }
+        wc_log(WC_LOG_DEBUG, "http", "session %.8s... expired after %d ms idle", s->id,
+               srv->opt.session_idle_ms);
+        srv->stats.sessions_expired++;
+        http_session_end(s, false);
+    }
+}
+
+static void grow_buckets(http_server *srv)
+{
+    size_t n = srv->nbuckets * 2;
+    http_session **b = calloc(n, sizeof *b);
+    if (!b)
+        return;
+    http_session **old = srv->buckets;
+    size_t old_n = srv->nbuckets;
+    srv->buckets = b;
+    srv->nbuckets = n;
+    for (size_t i = 0; i < old_n; i++) {
+        for (http_session *s = old[i], *next; s; s = next) {
+            next = s->hash_next;
+            size_t j = bucket_of(srv, s->id, HTTP_SESSION_ID_LEN);
+            s->hash_next = b[j];
+            b[j] = s;
+        }
+    }
+    free(old);
+}
+
+int http_sessions_init(http_server *srv)
+{
+    srv->nbuckets = 1024;
+    srv->buckets = calloc(srv->nbuckets, sizeof *srv->buckets);
+    srv->sessions_per_client = wc_counts_new();
+    if (!srv->buckets || !srv->sessions_per_client)
+        return -1;
+    event_assign(&srv->sweep_ev, srv->base, -1, EV_PERSIST, sweep_cb, srv);
+    struct timeval tv = {SWEEP_MS / 1000, (SWEEP_MS % 1000) * 1000};
+    event_add(&srv->sweep_ev, &tv);
+    return 0;
+}
+
+/* --- the MCP session's messages: any thread -> outbox -> loop --- */
+
+static void outbox_push(http_server *srv, outbox_entry *e)
+{
+    pthread_mutex_lock(&srv->outbox_lock);
+    if (srv->outbox_tail)
+        srv->outbox_tail->next = e;
+    else
+        srv->outbox_head = e;
+    srv->outbox_tail = e;
+    pthread_mutex_unlock(&srv->outbox_lock);
+    if (!atomic_exchange(&srv->outbox_signalled, true)) {
+        unsigned long long one = 1;
+        ssize_t w = write(srv->wake_fd, &one, sizeof one);
+        (void)w; /* EAGAIN: the counter is already set, the loop wakes anyway */
+    }
+}
+
+static void session_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
+{
+    http_session *s = ctx;
+    outbox_entry *e = malloc(sizeof *e + (data ? len + 1 : 0));
+    if (!e) {
+        wc_log(WC_LOG_ERROR, "http", "out of memory: a message of session %.8s... is lost",
+               s->id);
+        return;
+    }
+    e->session = s;
+    e->tag = route->tag;
+    e->final = route->final;
+    e->closed = false;
+    e->next = NULL;
+    e->len = len;
+    e->data = NULL;
+    if (data) {
+        e->data = e->inline_data;
+        memcpy(e->data, data, len);
+        e->data[len] = 0;
+    }
+    outbox_push(s->server, e);
+}
+
+http_session *http_session_create(http_server *srv, http_era era, const char *client)
+{
+    if (srv->nsessions >= srv->opt.max_sessions)
+        return NULL;
+    http_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    unsigned char raw[HTTP_SESSION_ID_LEN / 2];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
+    s->server = srv;
+    s->era = era;
+    snprintf(s->client, sizeof s->client, "%s", client);
+    s->next_stream = 1;
+    snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
+    s->mcp = wc_mcp_session_new(srv->mcp, session_send, s);
+    if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
+        if (s->mcp)
+            wc_mcp_session_close(s->mcp);
+        free(s);
+        return NULL;
+    }
+    size_t b = bucket_of(srv, s->id, HTTP_SESSION_ID_LEN);
+    s->hash_next = srv->buckets[b];
+    srv->buckets[b] = s;
+    s->last_used_ms = now_ms();
+    lru_append(s);
+    srv->nsessions++;
+    srv->stats.sessions_opened++;
+    srv->stats.open_sessions++;
+    if (srv->nsessions > srv->nbuckets)
+        grow_buckets(srv);
+    return s;
+}
+
+http_session *http_session_find(http_server *srv, const char *id, size_t len)
+{
+    if (len != HTTP_SESSION_ID_LEN)
+        return NULL;
+    for (http_session *s = srv->buckets[bucket_of(srv, id, len)]; s; s = s->hash_next)
+        if (memcmp(s->id, id, len) == 0)
+            return s;
+    return NULL;
+}
+
+/* Keeps at most sse_keep_finished finished streams (for replay), dropping
+ * the oldest that no connection is reading. */
+static void trim_finished(http_session *s)
+{
+    unsigned finished = 0;
+    sse_stream *oldest = NULL;
+    for (sse_stream *st = s->streams; st; st = st->next) {
+        if (st->finished && !st->conn) {
+            finished++;
+            if (!oldest || st->no < oldest->no)
+                oldest = st;
+        }
+    }
+    if (finished > s->server->opt.sse_keep_finished && oldest)
+        sse_stream_free(oldest);
+}
+
+void http_session_deliver(http_session *s, unsigned long long tag, bool final,
+                          const char *data, size_t len)
+{
+    if (s->closing)
+        return;
+    if (tag == 0) {
+        if (!data)
+            return;
+        sse_stream *st = sse_stream_find(s, 0);
+        if (!st)
+            st = sse_stream_new(s, 0);
+        if (st)
+            sse_stream_push(st, data, len, false);
+        return;
+    }
+    sse_stream *st = sse_stream_find(s, tag);
+    if (!st)
+        return; /* dropped by the client or trimmed */
+    const char *headers = s->header;
+    if (st->initialize) {
+        char version[16];
+        wc_mcp_session_version(s->mcp, version, sizeof version);
+        if (!version[0])
+            headers = NULL; /* initialize failed: no session to name */
+    }
+    if (!st->started) {
+        http_conn *conn = st->conn;
+        if (final) {
+            /* The common case: the answer alone, as application/json. */
+            sse_stream_detach(st);
+            if (conn && data)
+                http_conn_reply(conn, 200, "application/json", headers, data, len);
+            else if (conn)
+                http_conn_reply(conn, 202, NULL, headers, NULL, 0);
+            bool failed_init = st->initialize && !headers;
+            sse_stream_free(st);
+            if (failed_init)
+                http_session_end(s, true);
+            return;
+        }
+        if (conn)
+            sse_stream_start(st, conn, headers);
+        else
+            st->started = true; /* logged, for a client that never saw an id */
+    }
+    if (data)
+        sse_stream_push(st, data, len, final);
+    else if (final)
+        sse_stream_push_end(st);
+    else if (st->conn) {
+        /* The call asks the client to poll: end this connection, the client
+         * comes back with Last-Event-ID after the retry time. */
+        http_conn *c = st->conn;
+        sse_stream_detach(st);
+        http_conn_stream_close(c);
+    }
+    if (st->finished)
+        trim_finished(s);
+}
+
+/* --- ending and closing --- */
+
+void http_session_end(http_session *s, bool cancel)
+{
+    http_server *srv = s->server;
+    if (s->closing)
+        return;
+    s->closing = true;
+    s->cancel = cancel;
+    http_session **pp = &srv->buckets[bucket_of(srv, s->id, HTTP_SESSION_ID_LEN)];
+    for (; *pp; pp = &(*pp)->hash_next) {
+        if (*pp == s) {
+            *pp = s->hash_next;
+            break;
+        }
+    }
+    lru_unlink(s);
+    srv->nsessions--;
+    srv->stats.open_sessions--;
+    srv->stats.sessions_closed++;
+    wc_counts_add(srv->sessions_per_client, s->client, -1);
+    while (s->streams)
+        sse_stream_free(s->streams);
+
+    pthread_mutex_lock(&srv->closer_lock);
+    s->hash_next = srv->closer_queue;
+    srv->closer_queue = s;
+    pthread_cond_signal(&srv->closer_cond);
+    pthread_mutex_unlock(&srv->closer_lock);
+}
+
+void http_session_destroy(http_session *s)
+{
+    while (s->streams) /* messages that arrived after the end made none, but be sure */
+        sse_stream_free(s->streams);
+    free(s);
+}
+
+/* The closer thread: closes MCP sessions, which waits for their calls, off
+ * the loop; then hands each session back to the loop to be freed. */
+static void *closer_main(void *arg)
+{
+    http_server *srv = arg;
+    pthread_mutex_lock(&srv->closer_lock);
+    for (;;) {
+        while (!srv->closer_queue && !srv->closer_stop)
+            pthread_cond_wait(&srv->closer_cond, &srv->closer_lock);
+        http_session *s = srv->closer_queue;
+        if (!s)
+            break; /* stopping and nothing left */
+        srv->closer_queue = s->hash_next;
+        pthread_mutex_unlock(&srv->closer_lock);
+        if (s->cancel)
+            wc_mcp_session_cancel_all(s->mcp);
+        wc_mcp_session_close(s->mcp); /* no message of it is sent after this */
+        s->mcp = NULL;
+        outbox_entry *e = calloc(1, sizeof *e);
+        if (e) {
+            e->session = s;
+            e->closed = true;
+            outbox_push(srv, e);
+        } /* else: the struct leaks rather than risk a message still queued for it */
+        pthread_mutex_lock(&srv->closer_lock);
+    }
+    pthread_mutex_unlock(&srv->closer_lock);
+    return NULL;
+}
+
+void http_closer_start(http_server *srv)
+{
+    pthread_mutex_init(&srv->closer_lock, NULL);
+    pthread_cond_init(&srv->closer_cond, NULL);
+    srv->closer_running = pthread_create(&srv->closer, NULL, closer_main, srv) == 0;
+}
+
+void http_closer_stop(http_server *srv)
+{
+    if (srv->closer_running) {
+        pthread_mutex_lock(&srv->closer_lock);
+        srv->closer_stop = true;
+        pthread_cond_signal(&srv->closer_cond);
+        pthread_mutex_unlock(&srv->closer_lock);
+        pthread_join(srv->closer, NULL);
+        srv->closer_running = false;
+    }
+    pthread_mutex_destroy(&srv->closer_lock);
+    pthread_cond_destroy(&srv->closer_cond);
+}
+
+void http_sessions_free(http_server *srv)
+{
+    if (srv->buckets) {
+        for (size_t i = 0; i < srv->nbuckets; i++)
+            while (srv->buckets[i])
+                http_session_end(srv->buckets[i], true);
+    }
+    event_del(&srv->sweep_ev);
+    free(srv->buckets);
+    srv->buckets = NULL;
+    wc_counts_free(srv->sessions_per_client);
+    srv->sessions_per_client = NULL;
+}
