@@ -390,8 +390,8 @@ static void test_initialize(world *w)
               "prompts.listChanged");
         CHECK(json_is_object(json_object_get(caps, "completions")), "completions");
         CHECK(json_is_object(json_object_get(caps, "logging")), "logging");
-        CHECK(!json_object_get(json_object_get(caps, "resources"), "subscribe"),
-              "subscribe is not offered");
+        CHECK(json_is_true(json_object_get(json_object_get(caps, "resources"), "subscribe")),
+              "resources.subscribe");
         json_t *info = json_object_get(r, "serverInfo");
         CHECK(strcmp(json_string_value(json_object_get(info, "name")), "test-server") == 0 &&
                   strcmp(json_string_value(json_object_get(info, "version")), "9.9") == 0,
@@ -482,7 +482,8 @@ static void test_methods_no_plugins(world *w)
                  -32602, NULL);
     EXPECT_ERROR(&c, s, 170, "logging/setLevel", "{}", -32602, "level");
     EXPECT_ERROR(&c, s, 171, "logging/setLevel", "{\"level\":\"loud\"}", -32602, "loud");
-    EXPECT_ERROR(&c, s, 172, "resources/subscribe", "{\"uri\":\"x://a\"}", -32601, NULL);
+    EXPECT_ERROR(&c, s, 172, "resources/subscribe", "{}", -32602, "uri");
+    EXPECT_ERROR(&c, s, 175, "resources/unsubscribe", "{\"uri\":3}", -32602, "uri");
     json_t *r = result_of(&c, s, 173, "logging/setLevel", "{\"level\":\"error\"}");
     CHECK(r && json_object_size(r) == 0, "setLevel result");
     json_decref(r);
@@ -493,6 +494,44 @@ static void test_methods_no_plugins(world *w)
     CHECK(c.bad == 0, "%d bad messages", c.bad);
     wc_mcp_session_close(s);
     capture_free(&c);
+}
+
+/* resources/subscribe: only sessions subscribed to a URI hear that it
+ * changed, and not after unsubscribing. */
+static void test_subscriptions(world *w)
+{
+    capture a, b;
+    capture_init(&a);
+    capture_init(&b);
+    wc_mcp_session *sa = wc_mcp_session_new(w->server, capture_send, &a);
+    wc_mcp_session *sb = wc_mcp_session_new(w->server, capture_send, &b);
+    initialize(&a, sa, NULL);
+    initialize(&b, sb, NULL);
+    json_t *r = result_of(&a, sa, 2, "resources/subscribe", "{\"uri\":\"notes://1\"}");
+    CHECK(r && json_object_size(r) == 0, "subscribe result");
+    json_decref(r);
+    json_decref(result_of(&b, sb, 2, "resources/subscribe", "{\"uri\":\"notes://2\"}"));
+
+    wc_mcp_server_resource_updated(w->server, "notes://1");
+    json_t *m = wait_match(&a, match_method, "notifications/resources/updated", 2000);
+    CHECK(m && strcmp(json_string_value(json_object_get(json_object_get(m, "params"), "uri")),
+                      "notes://1") == 0, "a hears of notes://1");
+    json_decref(m);
+    CHECK(!wait_match(&b, match_method, "notifications/resources/updated", 100),
+          "b did not subscribe to notes://1");
+
+    json_decref(result_of(&a, sa, 3, "resources/unsubscribe", "{\"uri\":\"notes://1\"}"));
+    size_t before = capture_count(&a);
+    wc_mcp_server_resource_updated(w->server, "notes://1");
+    wc_mcp_server_resource_updated(w->server, "notes://2");
+    m = wait_match(&b, match_method, "notifications/resources/updated", 2000);
+    CHECK(m != NULL, "b hears of notes://2");
+    json_decref(m);
+    CHECK(capture_count(&a) == before, "a unsubscribed: nothing more");
+    wc_mcp_session_close(sa);
+    wc_mcp_session_close(sb);
+    capture_free(&a);
+    capture_free(&b);
 }
 
 /* The server->client request machinery on a hand-made job. */
@@ -979,6 +1018,7 @@ int main(void)
     test_jsonrpc_errors(&w);
     test_initialize(&w);
     test_methods_no_plugins(&w);
+    test_subscriptions(&w);
     test_outbound(&w);
     world_close(&w);
 

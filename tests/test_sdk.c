@@ -30,6 +30,8 @@ static size_t slot_len;
 static int logged_level = -1;
 static char logged[256];
 static double progress_seen;
+static char updated_uri[64];
+static int streams_closed;
 
 static int32_t set_slot(const char *s, int32_t rc)
 {
@@ -47,6 +49,14 @@ void wasmcap__h_progress(double progress, double total, const char *msg, size_t 
 {
     (void)total, (void)msg, (void)len;
     progress_seen = progress;
+}
+void wasmcap__h_resource_updated(const char *uri, size_t len)
+{
+    snprintf(updated_uri, sizeof updated_uri, "%.*s", (int)len, uri);
+}
+void wasmcap__h_close_stream(void)
+{
+    streams_closed++;
 }
 int32_t wasmcap__h_config_get(const char *key, size_t len)
 {
@@ -619,6 +629,10 @@ static void test_host_calls(void)
     CHECK(logged_level == WASMCAP_WARNING && strcmp(logged, "50%") == 0, "log: %d %s", logged_level, logged);
     wasmcap_progress(3, 10, NULL);
     CHECK(progress_seen == 3, "progress");
+    wasmcap_resource_updated("notes://a");
+    CHECK(strcmp(updated_uri, "notes://a") == 0, "resource_updated: %s", updated_uri);
+    wasmcap_close_stream();
+    CHECK(streams_closed == 1, "close_stream");
     /* an over-long error message is cut, not overflowed */
     set_slot("", 0);
     slot_len = sizeof slot;

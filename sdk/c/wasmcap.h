@@ -313,6 +313,13 @@ void wasmcap_log(int level, const char *fmt, ...) __attribute__((format(printf, 
 /* total <= 0: unknown.  fmt may be NULL. */
 void wasmcap_progress(double progress, double total, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* One of the plugin's resources changed: clients that subscribed to uri
+ * (resources/subscribe) get notifications/resources/updated. */
+void wasmcap_resource_updated(const char *uri);
+/* Lets the transport end the connection that carries this call's messages
+ * (over HTTP the client reconnects after the server's retry time and
+ * resumes with Last-Event-ID); the call goes on.  A no-op on stdio. */
+void wasmcap_close_stream(void);
 
 /* On success these return 0 and, where there is a value, store a malloc'ed
  * NUL-terminated copy in *value (its length in *len; len may be NULL).  On
@@ -364,6 +371,9 @@ const char *wasmcap_last_error(void);
 WASMCAP__IMPORT("log") void wasmcap__h_log(int32_t level, const char *msg, size_t msg_len);
 WASMCAP__IMPORT("progress")
 void wasmcap__h_progress(double progress, double total, const char *msg, size_t msg_len);
+WASMCAP__IMPORT("resource_updated")
+void wasmcap__h_resource_updated(const char *uri, size_t uri_len);
+WASMCAP__IMPORT("close_stream") void wasmcap__h_close_stream(void);
 WASMCAP__IMPORT("config_get") int32_t wasmcap__h_config_get(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_get") int32_t wasmcap__h_kv_get(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_put")
@@ -1712,6 +1722,16 @@ void wasmcap_progress(double progress, double total, const char *fmt, ...)
     }
     wasmcap__h_progress(progress, total, s ? s : "", s ? strlen(s) : 0);
     free(s);
+}
+
+void wasmcap_resource_updated(const char *uri)
+{
+    wasmcap__h_resource_updated(uri, strlen(uri));
+}
+
+void wasmcap_close_stream(void)
+{
+    wasmcap__h_close_stream();
 }
 
 int wasmcap_config_get(const char *key, char **value, size_t *len)

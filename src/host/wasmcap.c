@@ -231,6 +231,36 @@ static wc_trap host_progress(wc_instance *caller, void *env, const wc_value *arg
     return WC_TRAP_NONE;
 }
 
+#define MAX_URI 2048
+
+/* A resource of the plugin changed: subscribed clients are told. */
+static wc_trap host_resource_updated(wc_instance *caller, void *env, const wc_value *args,
+                                     wc_value *results)
+{
+    ENTER("resource_updated");
+    GUEST(uri, "resource_updated", "uri", args[0].i32, args[1].i32);
+    size_t len = args[1].i32;
+    if (len == 0 || len > MAX_URI || !wc_utf8_valid((const char *)uri, len) ||
+        memchr(uri, 0, len))
+        return WC_TRAP_NONE; /* not a URI anyone subscribed to */
+    char *text = strndup((const char *)uri, len);
+    if (text)
+        wc_call_resource_updated(host->call, text);
+    free(text);
+    return WC_TRAP_NONE;
+}
+
+/* The call lets the transport close the connection that carries its
+ * messages (HTTP: the client resumes with Last-Event-ID after retry). */
+static wc_trap host_close_stream(wc_instance *caller, void *env, const wc_value *args,
+                                 wc_value *results)
+{
+    ENTER("close_stream");
+    (void)args;
+    wc_call_close_stream(host->call);
+    return WC_TRAP_NONE;
+}
+
 /* ---- config -------------------------------------------------------------- */
 
 static wc_trap host_config_get(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
@@ -490,6 +520,8 @@ static wc_trap host_read_response(wc_instance *caller, void *env, const wc_value
 static const wc_import_binding bindings[] = {
     WC_HOST_FUNC("wasmcap", "log", "iii", "", host_log, NULL),
     WC_HOST_FUNC("wasmcap", "progress", "FFii", "", host_progress, NULL),
+    WC_HOST_FUNC("wasmcap", "resource_updated", "ii", "", host_resource_updated, NULL),
+    WC_HOST_FUNC("wasmcap", "close_stream", "", "", host_close_stream, NULL),
     WC_HOST_FUNC("wasmcap", "config_get", "ii", "i", host_config_get, NULL),
     WC_HOST_FUNC("wasmcap", "kv_get", "ii", "i", host_kv_get, NULL),
     WC_HOST_FUNC("wasmcap", "kv_put", "iiii", "i", host_kv_put, NULL),

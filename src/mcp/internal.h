@@ -67,6 +67,7 @@ struct wc_mcp_session {
     unsigned nearly_cancels;
     mcp_pending *pending;
     long long next_request_id;
+    json_t *subscriptions; /* resource URIs (keys) the client subscribed to; may be NULL */
     bool closing;
     wc_mcp_session *prev, *next; /* in server->sessions */
 };

@@ -64,11 +64,11 @@ static int m_initialize(mcp_job *job, json_t **result, char *err, size_t err_siz
     pthread_mutex_unlock(&s->lock);
 
     const wc_mcp_options *o = &s->server->opt;
-    json_t *r = json_pack("{s:s,s:{s:{s:b},s:{s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s}}",
+    json_t *r = json_pack("{s:s,s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s}}",
                           "protocolVersion", chosen,
                           "capabilities",
                           "tools", "listChanged", 1,
-                          "resources", "listChanged", 1,
+                          "resources", "subscribe", 1, "listChanged", 1,
                           "prompts", "listChanged", 1,
                           "completions", "logging",
                           "serverInfo", "name", o->name, "version", o->version);
@@ -233,6 +233,49 @@ static int m_resources_read(mcp_job *job, json_t **result, char *err, size_t err
                                      err_size);
 }
 
+#define MAX_SUBSCRIPTIONS 1024
+
+static int subscription(mcp_job *job, bool subscribe, char *err, size_t err_size)
+{
+    const char *method = subscribe ? "resources/subscribe" : "resources/unsubscribe";
+    json_t *uri = json_object_get(job->params, "uri");
+    if (!json_is_string(uri) || json_string_length(uri) == 0)
+        return bad_params(err, err_size, "%s: params.uri must be a non-empty string", method);
+    wc_mcp_session *s = job->session;
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    if (subscribe) {
+        if (!s->subscriptions)
+            s->subscriptions = json_object();
+        if (!s->subscriptions) {
+            rc = no_memory(err, err_size);
+        } else if (json_object_size(s->subscriptions) >= MAX_SUBSCRIPTIONS &&
+                   !json_object_get(s->subscriptions, json_string_value(uri))) {
+            snprintf(err, err_size, "resources/subscribe: this session already has %d "
+                     "subscriptions (unsubscribe from some first)", MAX_SUBSCRIPTIONS);
+            rc = WC_RPC_INVALID_PARAMS;
+        } else if (json_object_set_new(s->subscriptions, json_string_value(uri), json_true())) {
+            rc = no_memory(err, err_size);
+        }
+    } else if (s->subscriptions) {
+        json_object_del(s->subscriptions, json_string_value(uri));
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int m_subscribe(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    (void)result;
+    return subscription(job, true, err, err_size);
+}
+
+static int m_unsubscribe(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    (void)result;
+    return subscription(job, false, err, err_size);
+}
+
 static int m_prompts_get(mcp_job *job, json_t **result, char *err, size_t err_size)
 {
     json_t *name = json_object_get(job->params, "name");
@@ -305,6 +348,8 @@ static const mcp_method methods[] = {
     {"resources/list", m_resources_list, true, false},
     {"resources/templates/list", m_templates_list, false, false},
     {"resources/read", m_resources_read, true, false},
+    {"resources/subscribe", m_subscribe, false, false},
+    {"resources/unsubscribe", m_unsubscribe, false, false},
     {"prompts/list", m_prompts_list, false, false},
     {"prompts/get", m_prompts_get, true, false},
     {"completion/complete", m_complete, true, false},

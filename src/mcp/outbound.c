@@ -149,6 +149,19 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     return -1;
 }
 
+static void hook_resource_updated(void *ctx, const char *uri)
+{
+    mcp_job *job = ctx;
+    wc_mcp_server_resource_updated(job->session->server, uri);
+}
+
+static void hook_close_stream(void *ctx)
+{
+    mcp_job *job = ctx;
+    if (job->tag)
+        wc_mcp_session_send_routed(job->session, job->tag, false, NULL);
+}
+
 void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
 {
     wc_mcp_session *s = job->session;
@@ -156,6 +169,8 @@ void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
     client->ctx = job;
     client->notify = hook_notify;
     client->request = hook_request;
+    client->resource_updated = hook_resource_updated;
+    client->close_stream = hook_close_stream;
     client->can_sample = s->can_sample;
     client->can_elicit = s->can_elicit;
     client->min_log_level = s->log_level;

@@ -125,6 +125,21 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
         wc_registry_release(old);
 }
 
+void wc_mcp_server_resource_updated(wc_mcp_server *s, const char *uri)
+{
+    pthread_mutex_lock(&s->lock);
+    for (wc_mcp_session *session = s->sessions; session; session = session->next) {
+        pthread_mutex_lock(&session->lock);
+        bool subscribed = !session->closing && session->subscriptions &&
+                          json_object_get(session->subscriptions, uri);
+        pthread_mutex_unlock(&session->lock);
+        if (subscribed)
+            wc_mcp_session_notify(session, "notifications/resources/updated",
+                                  json_pack("{s:s}", "uri", uri));
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 wc_registry *wc_mcp_job_registry(mcp_job *job)
 {
     if (!job->generation) {
@@ -270,6 +285,7 @@ void wc_mcp_session_close(wc_mcp_session *s)
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->nearly_cancels; i++)
         json_decref(s->early_cancels[i]);
+    json_decref(s->subscriptions);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -50,6 +50,9 @@ const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+/* Tells every session subscribed to uri (resources/subscribe) that the
+ * resource changed: notifications/resources/updated.  Any thread. */
+void wc_mcp_server_resource_updated(wc_mcp_server *server, const char *uri);
 /* True when received messages wait for a worker: more answers are coming
  * soon, so a transport may hold small writes back to batch them.  Lock-free
  * and possibly stale; only false once the queue has drained. */

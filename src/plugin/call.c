@@ -148,3 +148,15 @@ void wc_call_log(wc_call *call, int level, const char *logger, const char *messa
         json_object_set_new(params, "logger", json_string(logger));
     c->notify(c->ctx, "notifications/message", params);
 }
+
+void wc_call_resource_updated(wc_call *call, const char *uri)
+{
+    if (call->client.resource_updated)
+        call->client.resource_updated(call->client.ctx, uri);
+}
+
+void wc_call_close_stream(wc_call *call)
+{
+    if (call->client.close_stream)
+        call->client.close_stream(call->client.ctx);
+}

@@ -30,6 +30,11 @@ typedef struct wc_call_client {
      * returns early, with -1, when the call is cancelled. */
     int (*request)(void *ctx, const char *method, json_t *params, int timeout_ms,
                    json_t **result, char *err, size_t err_size);
+    /* Optional: a resource changed (clients subscribed to uri hear of it). */
+    void (*resource_updated)(void *ctx, const char *uri);
+    /* Optional: the transport may end the connection carrying this call's
+     * messages now; the client reconnects and resumes (HTTP polling). */
+    void (*close_stream)(void *ctx);
     bool can_sample, can_elicit; /* the client's declared capabilities */
     json_t *progress_token;      /* borrowed; NULL when the request had none */
     int min_log_level;           /* notifications/message at or above it (0 debug .. 7 emergency; 8: none) */
@@ -78,5 +83,7 @@ const char *wc_call_arguments_text(const wc_call *call, size_t *len);
  * NULL), notifications/message when level >= the client's log level. */
 void wc_call_progress(wc_call *call, double progress, double total, const char *message);
 void wc_call_log(wc_call *call, int level, const char *logger, const char *message);
+void wc_call_resource_updated(wc_call *call, const char *uri);
+void wc_call_close_stream(wc_call *call);
 
 #endif
