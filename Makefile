@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz test-e2e bench bench-stdio fuzz clean
+.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz test-e2e bench bench-stdio bench-http fuzz clean
 
 all: build
 
@@ -76,6 +76,12 @@ test-e2e: build
 bench-stdio: build
 	$(MAKE) -C plugins
 	sh bench/stdio.sh $(BUILD)
+
+# MCP over Streamable HTTP: wrk drives tools/call of calculate on one session,
+# wasmcap against the anchor's server_http.mjs, side by side.
+bench-http: build
+	$(MAKE) -C plugins
+	sh bench/http.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

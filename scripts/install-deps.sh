@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config git
   wabt tcc libtcc-dev libjansson-dev libpcre2-dev libssl-dev
-  liblmdb-dev libcurl4-openssl-dev libmimalloc-dev libevent-dev libjwt-dev
+  liblmdb-dev libcurl4-openssl-dev libmimalloc-dev libevent-dev libjwt-dev wrk curl
   clang lld wasi-libc libclang-rt-14-dev-wasm32"
 
 missing=""
