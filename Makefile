@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz test-e2e bench bench-stdio bench-http fuzz clean
+.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http fuzz clean
 
 all: build
 
@@ -38,7 +38,7 @@ run: build examples
 
 # The spec suite runs first in the normal build: it fills the optimized-tier
 # cache that the sanitizer run then reuses.
-test: test-unit test-spec test-asan test-fuzz test-e2e
+test: test-unit test-spec test-asan test-fuzz test-e2e test-conformance
 
 test-unit: build examples
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -70,6 +70,13 @@ test-e2e: build
 	$(BUILD)/wasmcap compile --cache-dir $(BUILD)/e2e-cache plugins/*/*.wasm $(E2E_DIR)/plugins/faults/faults.wasm
 	cd $(E2E_DIR) && WASMCAP_BIN=$(CURDIR)/$(BUILD)/wasmcap WASMCAP_E2E_CACHE=$(CURDIR)/$(BUILD)/e2e-cache \
 	  node --test --test-concurrency=1 sdk.test.mjs raw.test.mjs
+
+# The official MCP conformance suite (npm, pinned by
+# tests/conformance/package-lock.json) against wasmcap serve --http with the
+# conformance fixtures plugin; docs/CONFORMANCE.md.
+test-conformance: build
+	$(MAKE) -C plugins
+	sh tests/conformance/run.sh $(BUILD)
 
 # MCP over stdio: 100,000 pipelined tools/call of calculate, wasmcap against
 # the anchor (the official TypeScript SDK server), side by side.
