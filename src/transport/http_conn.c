@@ -68,7 +68,11 @@ struct http_conn {
     char *in;
     size_t in_len, in_cap;
     size_t request_len;      /* bytes of the current request in `in` (HANDLING on) */
-    http_request req;
+    /* What the current head said; the full parse (2 KB of fields) lives in
+     * the listener, filled again just before the handler runs. */
+    size_t head_len;
+    long long content_length;
+    bool body_chunked;
     http_chunked chunked;
     long long deadline_ms;   /* head/body deadline; 0: none */
     long long write_stalled_since; /* output waiting, no progress since; 0: none */
@@ -92,6 +96,7 @@ struct http_listener {
     wc_counts *per_client;
     char *scratch;
     unsigned long long responses[6]; /* by status class */
+    http_request req;                /* the request being handed over */
 };
 
 void http_limits_default(http_limits *l)
@@ -351,17 +356,11 @@ static void write_head(http_conn *c, int status, const char *content_type, const
 
 static void process_input(http_conn *c);
 
-/* The reply is complete: on to the next request, or close. */
-static void request_done(http_conn *c)
+/* Drops the handled request's bytes from `in` once the handler returned
+ * (its pointers were valid during the call only): a long reply, such as an
+ * event stream, then keeps no input buffer. */
+static void consume_request(http_conn *c)
 {
-    c->on_close = NULL;
-    c->owner = NULL;
-    if (!c->keep_alive) {
-        c->state = CONN_CLOSING;
-        if (flush(c))
-            rearm(c);
-        return;
-    }
     if (c->nul_placed) {
         c->in[c->request_len] = c->nul_saved;
         c->nul_placed = false;
@@ -373,6 +372,19 @@ static void request_done(http_conn *c)
         free(c->in);
         c->in = NULL;
         c->in_cap = 0;
+    }
+}
+
+/* The reply is complete: on to the next request, or close. */
+static void request_done(http_conn *c)
+{
+    c->on_close = NULL;
+    c->owner = NULL;
+    if (!c->keep_alive) {
+        c->state = CONN_CLOSING;
+        if (flush(c))
+            rearm(c);
+        return;
     }
     c->state = CONN_HEAD;
     c->deadline_ms = 0;
@@ -575,8 +587,9 @@ static void process_input(http_conn *c)
         if (c->state == CONN_HEAD) {
             int status = 0;
             const char *reason = NULL;
+            http_request *req = &c->l->req;
             http_parse_result r =
-                http_parse_head(c->in, c->in_len, lim->max_head_bytes, &c->req, &status, &reason);
+                http_parse_head(c->in, c->in_len, lim->max_head_bytes, req, &status, &reason);
             if (r == HTTP_PARSE_MORE) {
                 if (!c->deadline_ms)
                     c->deadline_ms = now_ms() + lim->head_timeout_ms;
@@ -586,30 +599,32 @@ static void process_input(http_conn *c)
                 refuse(c, status, reason);
                 break;
             }
-            c->http10 = c->req.minor_version == 0;
-            c->keep_alive = c->req.keep_alive;
-            c->head_only = c->req.method == HTTP_HEAD;
-            if (c->req.content_length > (long long)lim->max_body_bytes) {
+            c->http10 = req->minor_version == 0;
+            c->keep_alive = req->keep_alive;
+            c->head_only = req->method == HTTP_HEAD;
+            c->head_len = req->head_len;
+            c->content_length = req->content_length;
+            c->body_chunked = req->chunked;
+            if (req->content_length > (long long)lim->max_body_bytes) {
                 refuse(c, 413, "the request body is too large");
                 break;
             }
             memset(&c->chunked, 0, sizeof c->chunked);
             c->state = CONN_BODY;
             c->deadline_ms = now_ms() + lim->body_timeout_ms;
-            bool body_here = c->req.chunked ? false
-                                            : c->in_len >= c->req.head_len +
-                                                               (size_t)(c->req.content_length > 0
-                                                                            ? c->req.content_length
-                                                                            : 0);
-            if (c->req.expect_continue && !body_here && c->req.minor_version == 1) {
+            bool body_here =
+                !req->chunked &&
+                c->in_len >= req->head_len +
+                                 (size_t)(req->content_length > 0 ? req->content_length : 0);
+            if (req->expect_continue && !body_here && req->minor_version == 1) {
                 out_append(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
                 if (!flush(c))
                     break;
             }
         }
         /* CONN_BODY */
-        size_t head = c->req.head_len, body_len;
-        if (c->req.chunked) {
+        size_t head = c->head_len, body_len;
+        if (c->body_chunked) {
             size_t consumed = 0;
             int status = 0;
             int r = http_chunked_feed(&c->chunked, c->in + head, c->in_len - head,
@@ -624,7 +639,7 @@ static void process_input(http_conn *c)
             body_len = c->chunked.write_at;
             c->request_len = head + consumed;
         } else {
-            body_len = c->req.content_length > 0 ? (size_t)c->req.content_length : 0;
+            body_len = c->content_length > 0 ? (size_t)c->content_length : 0;
             if (c->in_len < head + body_len)
                 break;
             c->request_len = head + body_len;
@@ -641,10 +656,12 @@ static void process_input(http_conn *c)
         /* Re-read the head: `in` may have moved since it was parsed. */
         int status;
         const char *reason;
-        http_parse_head(c->in, c->in_len, lim->max_head_bytes, &c->req, &status, &reason);
+        http_parse_head(c->in, c->in_len, lim->max_head_bytes, &c->l->req, &status, &reason);
         c->state = CONN_HANDLING;
         c->deadline_ms = 0;
-        c->l->opt.on_request(c->l->opt.ctx, c, &c->req, c->in + head, body_len);
+        c->l->opt.on_request(c->l->opt.ctx, c, &c->l->req, c->in + head, body_len);
+        if (!c->dead)
+            consume_request(c);
     }
     c->depth--;
     if (c->dead) {
