@@ -112,6 +112,8 @@ wc_module *wc_module_retain(wc_module *module);
 void wc_module_release(wc_module *module);
 
 const wc_module_info *wc_module_get_info(const wc_module *module);
+/* Instances alive now and made so far in this process (all engines). */
+void wc_instance_counts(unsigned long long *live, unsigned long long *created);
 /* The tier new instances get now: WC_TIER_FAST or WC_TIER_OPTIMIZED. */
 wc_tier wc_module_tier(const wc_module *module);
 /* Waits up to timeout_ms (negative: forever) for the optimized tier.

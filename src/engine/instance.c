@@ -382,6 +382,15 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     return trap;
 }
 
+/* For /metrics: instances made and still alive, process-wide. */
+static atomic_ullong instances_created, instances_live;
+
+void wc_instance_counts(unsigned long long *live, unsigned long long *created)
+{
+    *live = atomic_load_explicit(&instances_live, memory_order_relaxed);
+    *created = atomic_load_explicit(&instances_created, memory_order_relaxed);
+}
+
 int wc_instance_new(wc_module *module, const wc_instance_config *config,
                     const wc_import_binding *bindings, size_t nbindings, wc_instance **out,
                     wc_trap *trap_out, wc_error *err)
@@ -474,6 +483,8 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         }
     }
     *out = inst;
+    atomic_fetch_add_explicit(&instances_created, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&instances_live, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -483,6 +494,7 @@ void wc_instance_free(wc_instance *inst)
         return;
     if (inst->whole_armed)
         wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
+    atomic_fetch_sub_explicit(&instances_live, 1, memory_order_relaxed);
     inst->glue->free(inst->w2c);
     wc_module_release(inst->module);
     free(inst->imports);

@@ -92,12 +92,14 @@ struct mcp_job {
     unsigned long generation;
     wc_call *call;         /* worker jobs only */
     unsigned long long tag; /* the transport's, for routing (0: none) */
+    double started;         /* arrival, monotonic seconds (worker jobs) */
     bool dropped;          /* cancelled by the client: send no answer */
     mcp_job *prev, *next;
 };
 
 /* methods.c */
 const mcp_method *wc_mcp_find_method(const char *name);
+int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size);
 
 /* server.c */
 /* The server's registry as of the first call for this job (NULL: none). */

@@ -203,7 +203,7 @@ static int no_plugins(char *err, size_t err_size, const char *what, const char *
     return WC_RPC_INVALID_PARAMS;
 }
 
-static int m_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size)
+int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size)
 {
     json_t *name = json_object_get(job->params, "name");
     if (!json_is_string(name))
@@ -344,7 +344,7 @@ static const mcp_method methods[] = {
     {"ping", m_ping, false, true},
     {"initialize", m_initialize, false, true},
     {"tools/list", m_tools_list, false, false},
-    {"tools/call", m_tools_call, true, false},
+    {"tools/call", wc_mcp_tools_call, true, false},
     {"resources/list", m_resources_list, true, false},
     {"resources/templates/list", m_templates_list, false, false},
     {"resources/read", m_resources_read, true, false},

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/scan.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 void wc_mcp_options_default(wc_mcp_options *o)
 {
@@ -93,6 +95,14 @@ void wc_mcp_server_free(wc_mcp_server *s)
 bool wc_mcp_server_backlog(const wc_mcp_server *server)
 {
     return wc_pool_waiting(server->pool) > 0;
+}
+
+wc_registry *wc_mcp_server_registry(wc_mcp_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    wc_registry *r = s->registry ? wc_registry_retain(s->registry) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    return r;
 }
 
 const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server)
@@ -300,6 +310,49 @@ static void job_release(mcp_job *job)
     json_decref(job->root);
 }
 
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool find_is_error(void *ctx, const wc_json_member_scan *m)
+{
+    if (!wc_json_key_is(m, "isError"))
+        return true;
+    *(bool *)ctx = m->value_len == 4 && memcmp(m->value, "true", 4) == 0;
+    return false;
+}
+
+/* tools/call outcomes for /metrics, by tool (an unknown one is -32602). */
+static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped)
+{
+    const json_t *name = json_object_get(job->params, "name");
+    wc_call_status status = WC_CALL_OK;
+    if (dropped) {
+        status = WC_CALL_CANCELLED;
+    } else if (rc != 0) {
+        status = WC_CALL_ERROR;
+        if (rc == WC_RPC_INVALID_PARAMS)
+            name = NULL;
+    } else {
+        size_t len = 0;
+        const char *text = wc_call_result_text(job->call, &len);
+        bool is_error = false;
+        if (text) {
+            const char *p = wc_json_scan_ws(text, text + len), *after;
+            wc_json_scan_members(p, text + len, find_is_error, &is_error, &after);
+        } else {
+            is_error = json_is_true(json_object_get(result, "isError"));
+        }
+        if (is_error)
+            status = WC_CALL_TOOL_ERROR;
+    }
+    wc_metrics_call(json_is_string(name) ? json_string_value(name) : "(unknown)", status,
+                    now_seconds() - job->started);
+}
+
 static void run_job(void *arg)
 {
     mcp_job *job = arg;
@@ -313,6 +366,8 @@ static void run_job(void *arg)
     pthread_mutex_lock(&s->lock);
     bool dropped = job->dropped;
     pthread_mutex_unlock(&s->lock);
+    if (job->method->fn == wc_mcp_tools_call)
+        record_call(job, rc, result, dropped);
     if (!dropped)
         answer(job, rc, result, err);
     else if (job->tag)
@@ -394,6 +449,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     }
     job->session = s;
     job->tag = tag;
+    job->started = now_seconds();
     job->root = m->root; /* the job owns the message from here */
     m->root = NULL;
     job->id = m->id;

@@ -47,6 +47,8 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
 /* Sessions must be closed first. */
 void wc_mcp_server_free(wc_mcp_server *server);
 const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server);
+/* The registry served now, retained (release it); NULL: none. */
+wc_registry *wc_mcp_server_registry(wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);

@@ -418,3 +418,13 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
         return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
     return 0;
 }
+
+size_t wc_registry_plugin_tiers(const wc_registry *r, const char **names, wc_tier *tiers,
+                                size_t max)
+{
+    for (size_t i = 0; i < r->nplugins && i < max; i++) {
+        names[i] = wc_plugin_name(r->plugins[i]);
+        tiers[i] = wc_module_tier(wc_plugin_module(r->plugins[i]));
+    }
+    return r->nplugins;
+}

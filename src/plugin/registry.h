@@ -45,6 +45,10 @@ void wc_registry_release(wc_registry *registry);
  * lives): Tool objects with exposed names, Resource, ResourceTemplate and
  * Prompt objects. */
 const json_t *wc_registry_tools(const wc_registry *registry);
+/* The plugins (config names) and the tier their new instances get now;
+ * returns how many there are (at most max are filled in). */
+size_t wc_registry_plugin_tiers(const wc_registry *registry, const char **names, wc_tier *tiers,
+                                size_t max);
 const json_t *wc_registry_resource_templates(const wc_registry *registry);
 const json_t *wc_registry_prompts(const wc_registry *registry);
 /* Static resources of the manifests followed by those plugins list

@@ -17,7 +17,9 @@
 #include <event2/event.h>
 
 #include "mcp/jsonrpc.h"
+#include "util/buf.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 void wc_http_options_default(wc_http_options *o)
 {
@@ -128,9 +130,11 @@ static bool origin_allowed(const http_server *srv, const char *v, size_t n)
 static void reply_metrics(http_server *srv, http_conn *conn)
 {
     const wc_http_stats *st = &srv->stats;
-    char text[2048];
-    int n = snprintf(
-        text, sizeof text,
+    const http_listener *l = srv->listener;
+    wc_buf out;
+    wc_buf_init(&out);
+    wc_buf_printf(
+        &out,
         "# HELP wasmcap_http_requests_total HTTP requests received.\n"
         "# TYPE wasmcap_http_requests_total counter\n"
         "wasmcap_http_requests_total %llu\n"
@@ -139,6 +143,10 @@ static void reply_metrics(http_server *srv, http_conn *conn)
         "wasmcap_http_responses_total{class=\"2xx\"} %llu\n"
         "wasmcap_http_responses_total{class=\"4xx\"} %llu\n"
         "wasmcap_http_responses_total{class=\"5xx\"} %llu\n"
+        "# HELP wasmcap_http_bytes_total Bytes read from and written to HTTP clients.\n"
+        "# TYPE wasmcap_http_bytes_total counter\n"
+        "wasmcap_http_bytes_total{direction=\"in\"} %llu\n"
+        "wasmcap_http_bytes_total{direction=\"out\"} %llu\n"
         "# HELP wasmcap_http_connections Open HTTP connections.\n"
         "# TYPE wasmcap_http_connections gauge\n"
         "wasmcap_http_connections %u\n"
@@ -157,12 +165,46 @@ static void reply_metrics(http_server *srv, http_conn *conn)
         "# HELP wasmcap_sse_events_sent_total Server-sent events written.\n"
         "# TYPE wasmcap_sse_events_sent_total counter\n"
         "wasmcap_sse_events_sent_total %llu\n",
-        st->requests, http_listener_responses(srv->listener, 2),
-        http_listener_responses(srv->listener, 4), http_listener_responses(srv->listener, 5),
-        http_listener_connections(srv->listener), st->open_sessions, st->sessions_opened,
+        st->requests, http_listener_responses(l, 2), http_listener_responses(l, 4),
+        http_listener_responses(l, 5), http_listener_bytes(l, false), http_listener_bytes(l, true),
+        http_listener_connections(l), st->open_sessions, st->sessions_opened,
         st->sessions_expired, st->open_streams, st->events_sent);
-    http_conn_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, text,
-                    (size_t)n);
+    unsigned long long live, created;
+    wc_instance_counts(&live, &created);
+    wc_buf_printf(&out,
+                  "# HELP wasmcap_instances Wasm instances alive now.\n"
+                  "# TYPE wasmcap_instances gauge\n"
+                  "wasmcap_instances %llu\n"
+                  "# HELP wasmcap_instances_created_total Wasm instances made (one per call).\n"
+                  "# TYPE wasmcap_instances_created_total counter\n"
+                  "wasmcap_instances_created_total %llu\n",
+                  live, created);
+    wc_registry *registry = wc_mcp_server_registry(srv->mcp);
+    if (registry) {
+        const char *names[256];
+        wc_tier tiers[256];
+        size_t n = wc_registry_plugin_tiers(registry, names, tiers, 256);
+        wc_buf_str(&out, "# HELP wasmcap_plugin_tier The compile tier a plugin's new instances "
+                         "get (1 on the tier in use).\n"
+                         "# TYPE wasmcap_plugin_tier gauge\n");
+        for (size_t i = 0; i < n && i < 256; i++) {
+            for (int t = 0; t < 2; t++) {
+                wc_tier tier = t ? WC_TIER_OPTIMIZED : WC_TIER_FAST;
+                wc_buf_printf(&out, "wasmcap_plugin_tier{plugin=\"%s\",tier=\"%s\"} %d\n",
+                              names[i], t ? "optimized" : "fast", tiers[i] == tier);
+            }
+        }
+        wc_registry_release(registry);
+    }
+    wc_metrics_render_calls(&out);
+    if (out.failed) {
+        wc_buf_free(&out);
+        http_reply_text(conn, 500, "out of memory\n", NULL);
+        return;
+    }
+    http_conn_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
+                    (const char *)out.data, out.len);
+    wc_buf_free(&out);
 }
 
 static bool path_is(const http_request *req, const char *path)

@@ -96,6 +96,7 @@ struct http_listener {
     wc_counts *per_client;
     char *scratch;
     unsigned long long responses[6]; /* by status class */
+    unsigned long long bytes_in, bytes_out;
     http_request req;                /* the request being handed over */
 };
 
@@ -280,6 +281,7 @@ static bool flush(http_conn *c)
             }
         }
         c->out_off += (size_t)w;
+        c->l->bytes_out += (size_t)w;
         c->write_stalled_since = 0;
     }
     if (c->out.len == c->out_off) {
@@ -567,6 +569,7 @@ static long read_some(http_conn *c)
             return -1;
         }
         memcpy(c->in + c->in_len, l->scratch, (size_t)n);
+        l->bytes_in += (size_t)n;
         c->in_len += (size_t)n;
         total += n;
         if (c->state != CONN_HEAD && c->state != CONN_BODY &&
@@ -978,4 +981,9 @@ unsigned http_listener_connections(const http_listener *l)
 unsigned long long http_listener_responses(const http_listener *l, int status_class)
 {
     return status_class >= 1 && status_class <= 5 ? l->responses[status_class] : 0;
+}
+
+unsigned long long http_listener_bytes(const http_listener *l, bool out)
+{
+    return out ? l->bytes_out : l->bytes_in;
 }

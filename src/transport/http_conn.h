@@ -69,6 +69,8 @@ int http_listener_port(const http_listener *listener);
 unsigned http_listener_connections(const http_listener *listener);
 /* Replies sent with a status in class (1 to 5: 1xx to 5xx). */
 unsigned long long http_listener_responses(const http_listener *listener, int status_class);
+/* Bytes read from (out false) or written to (out true) clients. */
+unsigned long long http_listener_bytes(const http_listener *listener, bool out);
 /* Stops accepting (connections in progress go on). */
 void http_listener_stop_accepting(http_listener *listener);
 
