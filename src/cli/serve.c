@@ -11,12 +11,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/setup.h"
@@ -24,7 +26,6 @@
 #include "transport/http.h"
 #include "transport/http_config.h"
 #include "transport/stdio.h"
-#include <pthread.h>
 #include "util/log.h"
 
 #define EXIT_FAILURE_START 1
@@ -120,6 +121,33 @@ static bool on_wake(void *ctx)
     if (hup)
         reload(st);
     return false;
+}
+
+/* The authorizer of the config's auth section (already "${VAR}"-expanded);
+ * relative paths in it are taken from the config file's directory. */
+static int open_auth(const wc_config *config, wc_auth **out, char *err, size_t err_size)
+{
+    char dir[4096] = ".";
+    if (config->path) {
+        snprintf(dir, sizeof dir, "%s", config->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = 0;
+        else
+            snprintf(dir, sizeof dir, ".");
+    }
+    wc_auth_options ao;
+    char why[768];
+    const char *file = config->path ? config->path : "wasmcap.json";
+    if (wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, why, sizeof why) != 0) {
+        snprintf(err, err_size, "%s: %s", file, why);
+        return -1;
+    }
+    int rc = wc_auth_new(&ao, out, why, sizeof why);
+    wc_auth_options_free(&ao);
+    if (rc != 0)
+        snprintf(err, err_size, "%s: %s", file, why);
+    return rc;
 }
 
 static void *run_http(void *arg)
@@ -226,6 +254,7 @@ int wc_cmd_serve(int argc, char **argv)
         return EXIT_FAILURE_START;
     }
     int status = 0;
+    wc_auth *auth = NULL;
     wc_http_config hc;
     if (wc_http_config_parse(st.setup.config.http, &hc, err, sizeof err) != 0 ||
         (http_arg && wc_http_parse_listen(http_arg, hc.host, sizeof hc.host, hc.port,
@@ -244,6 +273,17 @@ int wc_cmd_serve(int argc, char **argv)
         fprintf(stderr, "wasmcap serve: --stdio goes with --http (stdio alone is the default)\n");
         status = EXIT_USAGE;
         goto out_http_config;
+    }
+    if (hc.enabled && st.setup.config.auth) {
+        if (open_auth(&st.setup.config, &auth, err, sizeof err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err);
+            status = EXIT_FAILURE_START;
+            goto out_http_config;
+        }
+        hc.options.auth = auth;
+    } else if (st.setup.config.auth) {
+        wc_log(WC_LOG_NOTICE, "serve", "the auth section applies to HTTP only: stdio has no "
+               "authorization");
     }
     if (hc.enabled) {
         if (wc_http_server_new(&hc.options, st.server, &st.http, err, sizeof err) != 0) {
@@ -289,6 +329,7 @@ int wc_cmd_serve(int argc, char **argv)
     }
     wc_http_server_free(st.http);
 out_http_config:
+    wc_auth_free(auth);
     wc_http_config_free(&hc);
 out:
     wc_mcp_server_free(st.server);

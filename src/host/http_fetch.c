@@ -30,15 +30,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/curl_once.h"
 #include "util/utf8.h"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- state of one transfer -------------------------------------------- */
 
@@ -365,7 +359,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
         return fail(out, WC_HOST_EDENIED,
                     "http is not granted to plugin '%s': set plugins.%s.permissions.allowed_hosts in wasmcap.json",
                     plugin, plugin);
-    pthread_once(&curl_once, curl_init);
+    CURLcode curl_init_rc = wc_curl_global_init();
     if (curl_init_rc != CURLE_OK)
         return fail(out, WC_HOST_EFAILED, "http_fetch: libcurl failed to initialize: %s",
                     curl_easy_strerror(curl_init_rc));

@@ -212,6 +212,90 @@ static bool path_is(const http_request *req, const char *path)
     return req->path_len == strlen(path) && memcmp(req->path, path, req->path_len) == 0;
 }
 
+/* --- authorization --- */
+
+bool http_session_owned(const http_server *srv, const http_session *s)
+{
+    if (!srv->opt.auth || !srv->principal)
+        return true;
+    return s->subject && strcmp(s->subject, srv->principal->subject) == 0;
+}
+
+bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)
+{
+    if (!srv->opt.auth || !srv->principal)
+        return true;
+    json_t *msg = json_loadb(body, len, 0, NULL);
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    const char *tool = json_string_value(json_object_get(json_object_get(msg, "params"), "name"));
+    bool ok = true;
+    if (method && strcmp(method, "tools/call") == 0 && tool) {
+        wc_auth_result denied;
+        memset(&denied, 0, sizeof denied);
+        ok = wc_auth_may_call_tool(srv->opt.auth, srv->principal, tool, &denied);
+        if (!ok) {
+            char headers[1024], message[512];
+            snprintf(headers, sizeof headers, "WWW-Authenticate: %s\r\n",
+                     denied.www_authenticate ? denied.www_authenticate : "Bearer");
+            snprintf(message, sizeof message, "Forbidden: insufficient scope to call %.200s "
+                     "(needs: %.200s)", tool, wc_auth_tool_required_scopes(srv->opt.auth, tool));
+            http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST, message, headers);
+            wc_log(WC_LOG_INFO, "http", "denied %s to %s: insufficient scope", tool,
+                   srv->principal->subject);
+        }
+        wc_auth_result_free(&denied);
+    }
+    json_decref(msg);
+    return ok;
+}
+
+/* Authenticates a request to a protected path; false when the refusal
+ * was sent.  On success the principal is in *result. */
+static bool authenticate(http_server *srv, http_conn *conn, const http_request *req,
+                         wc_auth_result *result)
+{
+    const char *value = NULL;
+    size_t value_len = 0;
+    unsigned count = 0;
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        const http_header *h = &req->headers[i];
+        if (h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0) {
+            value = h->value;
+            value_len = h->value_len;
+            count++;
+        }
+    }
+    memset(result, 0, sizeof *result);
+    if (count > 1) {
+        http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
+                             "Bad Request: more than one Authorization header", NULL);
+        return false;
+    }
+    char *copy = value ? strndup(value, value_len) : NULL;
+    wc_auth_authenticate(srv->opt.auth, copy, result);
+    free(copy);
+    if (result->http_status == 200)
+        return true;
+    wc_log(WC_LOG_INFO, "http", "refused %s from %s: %s (%s)", srv->endpoint,
+           http_conn_peer(conn), wc_auth_reason_name(result->reason), result->detail);
+    char headers[1024] = "";
+    if (result->www_authenticate)
+        snprintf(headers, sizeof headers, "WWW-Authenticate: %s\r\n", result->www_authenticate);
+    const char *why = result->http_status == 401   ? "Unauthorized"
+                      : result->http_status == 400 ? "Bad Request"
+                      : result->http_status == 403 ? "Forbidden"
+                                                   : "Service Unavailable";
+    char message[256];
+    snprintf(message, sizeof message, "%s: %s", why,
+             wc_auth_reason_description(result->reason)[0]
+                 ? wc_auth_reason_description(result->reason)
+                 : "a valid bearer token is required");
+    http_reply_rpc_error(conn, result->http_status, WC_RPC_INVALID_REQUEST, message,
+                         headers[0] ? headers : NULL);
+    wc_auth_result_free(result);
+    return false;
+}
+
 static void on_request(void *ctx, http_conn *conn, const http_request *req, char *body,
                        size_t body_len)
 {
@@ -237,6 +321,30 @@ static void on_request(void *ctx, http_conn *conn, const http_request *req, char
         return;
     }
 
+    bool protected_path = path_is(req, srv->endpoint) || path_is(req, "/metrics") ||
+                          (!srv->opt.no_legacy_sse &&
+                           (path_is(req, "/sse") || path_is(req, "/messages")));
+    wc_auth_result auth_result;
+    if (srv->opt.auth) {
+        char path[512];
+        snprintf(path, sizeof path, "%.*s", (int)(req->path_len < 511 ? req->path_len : 511),
+                 req->path);
+        if (wc_auth_is_metadata_path(srv->opt.auth, path)) {
+            if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+                http_reply_text(conn, 405, "Method Not Allowed\n", "Allow: GET\r\n");
+                return;
+            }
+            const char *doc = wc_auth_metadata_json(srv->opt.auth);
+            http_conn_reply(conn, 200, "application/json", "Access-Control-Allow-Origin: *\r\n",
+                            doc, strlen(doc));
+            return;
+        }
+        if (protected_path) {
+            if (!authenticate(srv, conn, req, &auth_result))
+                return;
+            srv->principal = &auth_result.principal;
+        }
+    }
     if (path_is(req, srv->endpoint)) {
         http_mcp_handle(srv, conn, req, body, body_len);
     } else if (!srv->opt.no_legacy_sse && path_is(req, "/sse")) {
@@ -254,6 +362,10 @@ static void on_request(void *ctx, http_conn *conn, const http_request *req, char
         reply_metrics(srv, conn);
     } else {
         http_reply_text(conn, 404, "Not Found\n", NULL);
+    }
+    if (srv->principal) {
+        srv->principal = NULL;
+        wc_auth_result_free(&auth_result);
     }
 }
 

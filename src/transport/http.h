@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth/auth.h"
 #include "mcp/server.h"
 #include "transport/http_conn.h"
 
@@ -44,6 +45,11 @@ typedef struct wc_http_options {
     int sse_retry_ms;                 /* retry: in priming events; default 1,000; -1: none */
     bool no_get_stream;               /* GET on the endpoint answers 405 */
     bool no_legacy_sse;               /* no /sse and /messages */
+    /* Optional (borrowed; must outlive the server): every request to the
+     * MCP endpoints needs a valid bearer token, tools/call the tool's
+     * scopes, a session answers only the principal that opened it, and
+     * /.well-known/oauth-protected-resource serves the RFC 9728 metadata. */
+    wc_auth *auth;
 } wc_http_options;
 
 void wc_http_options_default(wc_http_options *options);

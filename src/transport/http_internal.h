@@ -71,6 +71,7 @@ struct http_session {
     http_era era;
     char client[WC_COUNTS_KEY_MAX + 1]; /* the address that opened it */
     char header[64];                    /* "Mcp-Session-Id: <id>\r\n" */
+    char *subject;                      /* with auth: the principal that opened it */
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;
@@ -123,6 +124,8 @@ struct wc_http_server {
     http_session *closer_queue; /* linked by hash_next */
     bool closer_stop;
 
+    /* With auth: who sent the request being handled (valid during it). */
+    const wc_auth_principal *principal;
     atomic_bool stopping;
     struct event watch_ev;
     bool watching;
@@ -182,6 +185,11 @@ void http_legacy_message(http_server *server, http_conn *conn, const http_reques
                          char *body, size_t body_len);
 
 /* http.c */
+/* With auth: whether the request's principal may call the tool a
+ * tools/call body names; false when the 403 was sent. */
+bool http_may_call(http_server *server, http_conn *conn, const char *body, size_t len);
+/* With auth: whether the session belongs to the request's principal. */
+bool http_session_owned(const http_server *server, const http_session *session);
 /* Replies with a JSON-RPC error object (id null) as the body. */
 void http_reply_rpc_error(http_conn *conn, int status, int code, const char *message,
                           const char *headers);

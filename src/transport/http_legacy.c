@@ -82,6 +82,8 @@ void http_legacy_message(http_server *srv, http_conn *conn, const http_request *
         return;
     }
     http_session_touch(s);
+    if (!http_may_call(srv, conn, body, body_len))
+        return;
     /* Everything, answers included, goes out on the session's stream. */
     wc_mcp_session_receive_queued(s->mcp, body, body_len);
     http_reply_text(conn, 202, "Accepted\n", NULL);

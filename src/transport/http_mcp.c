@@ -190,6 +190,8 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
         }
     }
     http_session_touch(s);
+    if (is_request && !http_may_call(srv, conn, body, len))
+        return;
 
     if (!is_request) {
         wc_mcp_session_receive(s->mcp, body, len);

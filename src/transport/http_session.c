@@ -195,10 +195,15 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     snprintf(s->client, sizeof s->client, "%s", client);
     s->next_stream = 1;
     snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
+    if (srv->principal && !(s->subject = strdup(srv->principal->subject))) {
+        free(s);
+        return NULL;
+    }
     s->mcp = wc_mcp_session_new(srv->mcp, session_send, s);
     if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
         if (s->mcp)
             wc_mcp_session_close(s->mcp);
+        free(s->subject);
         free(s);
         return NULL;
     }
@@ -221,7 +226,7 @@ http_session *http_session_find(http_server *srv, const char *id, size_t len)
         return NULL;
     for (http_session *s = srv->buckets[bucket_of(srv, id, len)]; s; s = s->hash_next)
         if (memcmp(s->id, id, len) == 0)
-            return s;
+            return http_session_owned(srv, s) ? s : NULL; /* another's: as if unknown */
     return NULL;
 }
 
@@ -337,6 +342,7 @@ void http_session_destroy(http_session *s)
 {
     while (s->streams) /* messages that arrived after the end made none, but be sure */
         sse_stream_free(s->streams);
+    free(s->subject);
     free(s);
 }
 

@@ -1,0 +1,175 @@
+/* scopes.c -- OAuth scopes: the syntax of RFC 6749 section 3.3, what a
+ * principal holds, and what each tool requires.
+ *
+ * A tool's requirement is a conjunction: the caller needs every scope its
+ * entry lists (a tool without an entry takes the "*" entry).  Scope names
+ * are compared exactly, as RFC 6749 says they are case-sensitive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/internal.h"
+#include "util/buf.h"
+
+bool wc_scope_token_ok(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* The next scope of a space-separated list at *pos: its start and length,
+ * false at the end. */
+static bool next_scope(const char *list, size_t len, size_t *pos, const char **scope, size_t *scope_len)
+{
+    size_t i = *pos;
+    while (i < len && list[i] == ' ')
+        i++;
+    if (i >= len) {
+        *pos = i;
+        return false;
+    }
+    size_t start = i;
+    while (i < len && list[i] != ' ')
+        i++;
+    *scope = list + start;
+    *scope_len = i - start;
+    *pos = i;
+    return true;
+}
+
+/* Whether the space-separated list[0..len) holds scope[0..scope_len). */
+static bool list_has(const char *list, size_t len, const char *scope, size_t scope_len)
+{
+    size_t pos = 0;
+    const char *s;
+    size_t n;
+    while (next_scope(list, len, &pos, &s, &n))
+        if (n == scope_len && memcmp(s, scope, n) == 0)
+            return true;
+    return false;
+}
+
+char *wc_scopes_normalize(const char *list, char *err, size_t err_size)
+{
+    wc_buf out;
+    wc_buf_init(&out);
+    size_t pos = 0, len = strlen(list);
+    const char *s;
+    size_t n;
+    while (next_scope(list, len, &pos, &s, &n)) {
+        if (!wc_scope_token_ok(s, n)) {
+            char printable[80];
+            wc_auth_printable(printable, sizeof printable, s, n);
+            snprintf(err, err_size, "'%s' is not a valid scope (printable ASCII without spaces, '\"' or '\\')",
+                     printable);
+            wc_buf_free(&out);
+            return NULL;
+        }
+        if (out.data && list_has((const char *)out.data, out.len, s, n))
+            continue;
+        if (out.len)
+            wc_buf_byte(&out, ' ');
+        wc_buf_append(&out, s, n);
+    }
+    char *text = out.len ? wc_buf_cstr(&out) : strdup("");
+    if (!text) {
+        wc_buf_free(&out);
+        snprintf(err, err_size, "out of memory");
+    }
+    return text;
+}
+
+static bool principal_has(const wc_auth_principal *p, const char *scope, size_t len)
+{
+    for (size_t i = 0; i < p->n_scopes; i++)
+        if (strlen(p->scopes[i]) == len && memcmp(p->scopes[i], scope, len) == 0)
+            return true;
+    return false;
+}
+
+int wc_principal_add_scopes(wc_auth_principal *p, const char *list, size_t len)
+{
+    size_t pos = 0;
+    const char *s;
+    size_t n;
+    while (next_scope(list, len, &pos, &s, &n)) {
+        if (principal_has(p, s, n))
+            continue;
+        char **grown = realloc(p->scopes, (p->n_scopes + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        p->scopes = grown;
+        if (!(p->scopes[p->n_scopes] = strndup(s, n)))
+            return -1;
+        p->n_scopes++;
+    }
+    return 0;
+}
+
+void wc_auth_principal_free(wc_auth_principal *p)
+{
+    for (size_t i = 0; i < p->n_scopes; i++)
+        free(p->scopes[i]);
+    free(p->scopes);
+    free(p->subject);
+    free(p->client_id);
+    memset(p, 0, sizeof *p);
+}
+
+bool wc_auth_has_scopes(const wc_auth_principal *who, const char *scopes)
+{
+    if (who->all_scopes)
+        return true;
+    size_t pos = 0, len = strlen(scopes);
+    const char *s;
+    size_t n;
+    while (next_scope(scopes, len, &pos, &s, &n))
+        if (!principal_has(who, s, n))
+            return false;
+    return true;
+}
+
+const char *wc_auth_tool_required_scopes(const wc_auth *auth, const char *tool)
+{
+    for (size_t i = 0; i < auth->opts.n_tool_scopes; i++)
+        if (strcmp(auth->opts.tool_scopes[i].tool, tool) == 0)
+            return auth->opts.tool_scopes[i].scopes;
+    return auth->default_scopes;
+}
+
+bool wc_auth_may_call_tool(const wc_auth *auth, const wc_auth_principal *who, const char *tool,
+                           wc_auth_result *denied)
+{
+    const char *required = wc_auth_tool_required_scopes(auth, tool);
+    if (wc_auth_has_scopes(who, required))
+        return true;
+    if (denied) {
+        wc_buf held;
+        wc_buf_init(&held);
+        for (size_t i = 0; i < who->n_scopes; i++)
+            wc_buf_printf(&held, "%s%s", i ? " " : "", who->scopes[i]);
+        char printable_tool[80], printable_subject[80], printable_held[200];
+        wc_auth_printable(printable_tool, sizeof printable_tool, tool, strlen(tool));
+        const char *subject = who->subject ? who->subject : "";
+        wc_auth_printable(printable_subject, sizeof printable_subject, subject, strlen(subject));
+        wc_auth_printable(printable_held, sizeof printable_held, held.data ? (const char *)held.data : "",
+                          held.len);
+        wc_buf detail;
+        wc_buf_init(&detail);
+        wc_buf_printf(&detail, "tool '%s' needs scopes '%s'; %s '%s' has '%s'", printable_tool, required,
+                      who->kind == WC_AUTH_KIND_STATIC ? "static token" : "subject", printable_subject,
+                      printable_held);
+        wc_buf_free(&held);
+        const char *text = wc_buf_cstr(&detail);
+        wc_auth_fail(auth, WC_AUTH_INSUFFICIENT_SCOPE, required, text ? text : "insufficient scope", denied);
+        wc_buf_free(&detail);
+    }
+    return false;
+}
