@@ -30,6 +30,7 @@ typedef struct capture {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     json_t *msgs; /* array of parsed messages, in order sent */
+    int last_status; /* http_status of the last final route */
     int bad;      /* messages that were not one JSON object */
     int verbatim; /* answers carrying a plugin's result as it wrote it */
 } capture;
@@ -37,7 +38,11 @@ typedef struct capture {
 static void capture_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
 {
     capture *c = ctx;
-    (void)route;
+    if (route->final) {
+        pthread_mutex_lock(&c->lock);
+        c->last_status = route->http_status;
+        pthread_mutex_unlock(&c->lock);
+    }
     if (!data)
         return;
     json_error_t jerr;
@@ -534,6 +539,159 @@ static void test_subscriptions(world *w)
     capture_free(&b);
 }
 
+#define META_2026 "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
+                  "\"io.modelcontextprotocol/clientCapabilities\":{}}"
+
+/* One stateless request on a fresh session (header version given); returns
+ * the answer, with the HTTP status the core chose in *status. */
+static json_t *stateless_call(world *w, const char *header, const char *method,
+                              const char *params, int *status)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new_stateless(w->server, capture_send, &c, header);
+    char request[1024];
+    int n = snprintf(request, sizeof request,
+                     "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":%s}", method,
+                     params);
+    wc_mcp_session_receive_tagged(s, request, (size_t)n, 1); /* as the HTTP transport does */
+    long long id = 7;
+    json_t *r = wait_match(&c, match_id, &id, 2000);
+    wc_mcp_session_close(s);
+    *status = c.last_status;
+    capture_free(&c);
+    return r;
+}
+
+/* Protocol revision 2026-07-28: _meta checks in their order with their
+ * codes and HTTP statuses, removed methods, discover, and what every
+ * result carries. */
+static void test_stateless(world *w)
+{
+    int status;
+    json_t *r = stateless_call(w, "2026-07-28", "server/discover", "{}", &status);
+    CHECK(r && error_code(r) == -32602 && status == 400, "no _meta: %lld/%d",
+          r ? error_code(r) : 0, status);
+    json_decref(r);
+    r = stateless_call(w, "2026-07-28", "server/discover",
+                       "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}",
+                       &status);
+    CHECK(r && error_code(r) == -32602 && strstr(error_message(r), "clientCapabilities"),
+          "no capabilities");
+    json_decref(r);
+    r = stateless_call(w, "2026-07-28", "server/discover",
+                       "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"v9\","
+                       "\"io.modelcontextprotocol/clientCapabilities\":{}}}",
+                       &status);
+    CHECK(r && error_code(r) == -32020 && status == 400, "header mismatch");
+    json_decref(r);
+    r = stateless_call(w, "v9", "server/discover",
+                       "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"v9\","
+                       "\"io.modelcontextprotocol/clientCapabilities\":{}}}",
+                       &status);
+    json_t *data = r ? json_object_get(json_object_get(r, "error"), "data") : NULL;
+    CHECK(r && error_code(r) == -32022 && status == 400 &&
+              strcmp(json_string_value(json_object_get(data, "requested")), "v9") == 0 &&
+              strcmp(json_string_value(json_array_get(json_object_get(data, "supported"), 0)),
+                     "2026-07-28") == 0,
+          "unsupported version");
+    json_decref(r);
+    static const char *const removed[] = {"initialize", "ping", "logging/setLevel",
+                                          "resources/subscribe", "resources/unsubscribe",
+                                          "no/such"};
+    for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++) {
+        r = stateless_call(w, "2026-07-28", removed[i], "{" META_2026 "}", &status);
+        CHECK(r && error_code(r) == -32601 && status == 404, "%s: removed", removed[i]);
+        json_decref(r);
+    }
+    r = stateless_call(w, "2026-07-28", "server/discover", "{" META_2026 "}", &status);
+    json_t *result = r ? json_object_get(r, "result") : NULL;
+    json_t *info = json_object_get(json_object_get(result, "_meta"),
+                                   "io.modelcontextprotocol/serverInfo");
+    CHECK(result && status == 0 &&
+              strcmp(json_string_value(json_array_get(json_object_get(result,
+                                                                      "supportedVersions"), 0)),
+                     "2026-07-28") == 0 &&
+              json_is_object(json_object_get(result, "capabilities")) &&
+              strcmp(json_string_value(json_object_get(result, "resultType")), "complete") == 0 &&
+              json_integer_value(json_object_get(result, "ttlMs")) == 0 &&
+              strcmp(json_string_value(json_object_get(result, "cacheScope")), "public") == 0 &&
+              strcmp(json_string_value(json_object_get(info, "name")), "test-server") == 0,
+          "discover");
+    json_decref(r);
+    r = stateless_call(w, "2026-07-28", "tools/list", "{" META_2026 "}", &status);
+    result = r ? json_object_get(r, "result") : NULL;
+    CHECK(json_is_array(json_object_get(result, "tools")) &&
+              json_object_get(result, "ttlMs") && json_object_get(result, "cacheScope") &&
+              json_object_get(result, "resultType"),
+          "tools/list carries resultType and cache hints");
+    json_decref(r);
+    r = stateless_call(w, "2026-07-28", "resources/read", "{\"uri\":\"x://none\"," META_2026 "}",
+                       &status);
+    data = r ? json_object_get(json_object_get(r, "error"), "data") : NULL;
+    CHECK(r && error_code(r) == -32602 &&
+              strcmp(json_string_value(json_object_get(data, "uri")), "x://none") == 0,
+          "unknown resource: -32602 with data.uri");
+    json_decref(r);
+    /* a stateful session keeps the 2025 shapes */
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, NULL);
+    r = result_of(&c, s, 2, "tools/list", "{}");
+    CHECK(r && !json_object_get(r, "resultType") && !json_object_get(r, "ttlMs"),
+          "stateful results are unchanged");
+    json_decref(r);
+    expect_error(&c, s, 3, "server/discover", "{}", -32601, NULL, __LINE__);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
+/* subscriptions/listen: the acknowledgement first, then only what the
+ * filter asked for, each tagged with the subscription id. */
+static void test_listen(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new_stateless(w->server, capture_send, &c, "2026-07-28");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":\"L1\",\"method\":\"subscriptions/listen\","
+             "\"params\":{\"notifications\":{\"promptsListChanged\":true,"
+             "\"resourceSubscriptions\":[\"notes://9\"]}," META_2026 "}}");
+    json_t *m = wait_match(&c, match_method, "notifications/subscriptions/acknowledged", 2000);
+    json_t *p = m ? json_object_get(m, "params") : NULL;
+    CHECK(p && json_is_true(json_object_get(json_object_get(p, "notifications"),
+                                            "promptsListChanged")) &&
+              !json_object_get(json_object_get(p, "notifications"), "toolsListChanged") &&
+              strcmp(json_string_value(json_object_get(json_object_get(p, "_meta"),
+                                                       "io.modelcontextprotocol/subscriptionId")),
+                     "L1") == 0,
+          "acknowledged with the honoured filter and the subscription id");
+    json_decref(m);
+    wc_mcp_server_list_changed(w->server, "tools");
+    wc_mcp_server_list_changed(w->server, "prompts");
+    wc_mcp_server_resource_updated(w->server, "notes://9");
+    wc_mcp_server_resource_updated(w->server, "notes://other");
+    m = wait_match(&c, match_method, "notifications/prompts/list_changed", 2000);
+    CHECK(m && strcmp(json_string_value(json_object_get(
+                          json_object_get(json_object_get(m, "params"), "_meta"),
+                          "io.modelcontextprotocol/subscriptionId")),
+                      "L1") == 0,
+          "prompts list_changed tagged");
+    json_decref(m);
+    m = wait_match(&c, match_method, "notifications/resources/updated", 2000);
+    CHECK(m && strcmp(json_string_value(json_object_get(json_object_get(m, "params"), "uri")),
+                      "notes://9") == 0,
+          "resources/updated for the subscribed URI");
+    json_decref(m);
+    CHECK(!wait_match(&c, match_method, "notifications/tools/list_changed", 100),
+          "tools list_changed was not asked for");
+    CHECK(!wait_match(&c, match_method, "notifications/resources/updated", 100),
+          "nothing for notes://other");
+    CHECK(capture_count(&c) == 0, "no answer to listen while it is open");
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
 /* The server->client request machinery on a hand-made job. */
 typedef struct asker {
     mcp_job *job;
@@ -1019,6 +1177,8 @@ int main(void)
     test_initialize(&w);
     test_methods_no_plugins(&w);
     test_subscriptions(&w);
+    test_stateless(&w);
+    test_listen(&w);
     test_outbound(&w);
     world_close(&w);
 

@@ -58,6 +58,11 @@ void wasmcap__h_close_stream(void)
 {
     streams_closed++;
 }
+static char changed_kind[16];
+void wasmcap__h_list_changed(const char *kind, size_t len)
+{
+    snprintf(changed_kind, sizeof changed_kind, "%.*s", (int)len, kind);
+}
 int32_t wasmcap__h_config_get(const char *key, size_t len)
 {
     if (len == 3 && memcmp(key, "url", 3) == 0)
@@ -633,6 +638,8 @@ static void test_host_calls(void)
     CHECK(strcmp(updated_uri, "notes://a") == 0, "resource_updated: %s", updated_uri);
     wasmcap_close_stream();
     CHECK(streams_closed == 1, "close_stream");
+    wasmcap_list_changed("prompts");
+    CHECK(strcmp(changed_kind, "prompts") == 0, "list_changed: %s", changed_kind);
     /* an over-long error message is cut, not overflowed */
     set_slot("", 0);
     slot_len = sizeof slot;

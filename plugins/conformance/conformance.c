@@ -10,9 +10,8 @@
  * as they are: prefix "" (tests/conformance/wasmcap.json).
  *
  * Fixtures the suite needs but the host ABI cannot express yet (the
- * InputRequiredResult tools of SEP-2322, the list-change triggers, the
- * tasks extension) are not here; docs/CONFORMANCE.md, "Gaps", says what
- * is missing for each.
+ * InputRequiredResult tools of SEP-2322, the tasks extension) are not
+ * here; docs/CONFORMANCE.md, "Gaps", says what is missing for each.
  */
 #define WASMCAP_IMPLEMENTATION
 #include "wasmcap.h"
@@ -388,6 +387,23 @@ static int logging_tool(const wasmcap_json *args, wasmcap_result *out)
     return wasmcap_text(out, "%s", "Logging evaluated");
 }
 
+/* SEP-2575: listeners of subscriptions/listen hear of a list change (the
+ * reference server mutates its list; the lists here come from the
+ * manifest, so the tool only announces it). */
+static int trigger_tool_change(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_list_changed("tools");
+    return wasmcap_text(out, "%s", "Mutation triggered");
+}
+
+static int trigger_prompt_change(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_list_changed("prompts");
+    return wasmcap_text(out, "%s", "Mutation triggered");
+}
+
 WASMCAP_TOOLS({"test_simple_text", simple_text},
               {"test_image_content", image_content},
               {"test_audio_content", audio_content},
@@ -405,7 +421,9 @@ WASMCAP_TOOLS({"test_simple_text", simple_text},
               {"test_custom_header", custom_header},
               {"test_missing_capability", missing_capability},
               {"test_streaming_elicitation", streaming_elicitation},
-              {"test_logging_tool", logging_tool});
+              {"test_logging_tool", logging_tool},
+              {"test_trigger_tool_change", trigger_tool_change},
+              {"test_trigger_prompt_change", trigger_prompt_change});
 
 /* ---- resources ------------------------------------------------------------- */
 

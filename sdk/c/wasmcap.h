@@ -316,6 +316,9 @@ void wasmcap_progress(double progress, double total, const char *fmt, ...)
 /* One of the plugin's resources changed: clients that subscribed to uri
  * (resources/subscribe) get notifications/resources/updated. */
 void wasmcap_resource_updated(const char *uri);
+/* One of the plugin's lists changed: kind "tools", "prompts" or
+ * "resources" (e.g. a resource per note, after a note was added). */
+void wasmcap_list_changed(const char *kind);
 /* Lets the transport end the connection that carries this call's messages
  * (over HTTP the client reconnects after the server's retry time and
  * resumes with Last-Event-ID); the call goes on.  A no-op on stdio. */
@@ -374,6 +377,7 @@ void wasmcap__h_progress(double progress, double total, const char *msg, size_t 
 WASMCAP__IMPORT("resource_updated")
 void wasmcap__h_resource_updated(const char *uri, size_t uri_len);
 WASMCAP__IMPORT("close_stream") void wasmcap__h_close_stream(void);
+WASMCAP__IMPORT("list_changed") void wasmcap__h_list_changed(const char *kind, size_t kind_len);
 WASMCAP__IMPORT("config_get") int32_t wasmcap__h_config_get(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_get") int32_t wasmcap__h_kv_get(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_put")
@@ -1732,6 +1736,11 @@ void wasmcap_resource_updated(const char *uri)
 void wasmcap_close_stream(void)
 {
     wasmcap__h_close_stream();
+}
+
+void wasmcap_list_changed(const char *kind)
+{
+    wasmcap__h_list_changed(kind, strlen(kind));
 }
 
 int wasmcap_config_get(const char *key, char **value, size_t *len)

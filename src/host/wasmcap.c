@@ -250,6 +250,20 @@ static wc_trap host_resource_updated(wc_instance *caller, void *env, const wc_va
     return WC_TRAP_NONE;
 }
 
+/* One of the plugin's lists changed ("tools", "prompts", "resources"):
+ * every session that listens for it is told. */
+static wc_trap host_list_changed(wc_instance *caller, void *env, const wc_value *args,
+                                 wc_value *results)
+{
+    ENTER("list_changed");
+    GUEST(kind, "list_changed", "kind", args[0].i32, args[1].i32);
+    static const char *const kinds[] = {"tools", "prompts", "resources"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strlen(kinds[i]) == args[1].i32 && memcmp(kind, kinds[i], args[1].i32) == 0)
+            wc_call_list_changed(host->call, kinds[i]);
+    return WC_TRAP_NONE;
+}
+
 /* The call lets the transport close the connection that carries its
  * messages (HTTP: the client resumes with Last-Event-ID after retry). */
 static wc_trap host_close_stream(wc_instance *caller, void *env, const wc_value *args,
@@ -522,6 +536,7 @@ static const wc_import_binding bindings[] = {
     WC_HOST_FUNC("wasmcap", "progress", "FFii", "", host_progress, NULL),
     WC_HOST_FUNC("wasmcap", "resource_updated", "ii", "", host_resource_updated, NULL),
     WC_HOST_FUNC("wasmcap", "close_stream", "", "", host_close_stream, NULL),
+    WC_HOST_FUNC("wasmcap", "list_changed", "ii", "", host_list_changed, NULL),
     WC_HOST_FUNC("wasmcap", "config_get", "ii", "i", host_config_get, NULL),
     WC_HOST_FUNC("wasmcap", "kv_get", "ii", "i", host_kv_get, NULL),
     WC_HOST_FUNC("wasmcap", "kv_put", "iiii", "i", host_kv_put, NULL),

@@ -69,17 +69,36 @@ struct wc_mcp_session {
     long long next_request_id;
     json_t *subscriptions; /* resource URIs (keys) the client subscribed to; may be NULL */
     bool closing;
+    /* The stateless revision (2026-07-28): the session carries one request
+     * (or one subscriptions/listen), whose _meta says everything. */
+    bool stateless;
+    char header_version[16];      /* the transport's MCP-Protocol-Version; "" none */
+    json_t *client_capabilities;  /* this request's _meta clientCapabilities */
+    json_t *listen_id;            /* an open subscriptions/listen: its request id */
+    unsigned long long listen_tag;
+    unsigned listen_lists;        /* LISTEN_* lists it asked to hear about */
     wc_mcp_session *prev, *next; /* in server->sessions */
 };
 
 typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, char *err, size_t err_size);
+
+/* Which protocol eras a method belongs to. */
+#define MCP_ERA_SESSION 1u   /* initialize-based: 2025-06-18, 2025-11-25 */
+#define MCP_ERA_STATELESS 2u /* 2026-07-28 */
+#define MCP_ERA_BOTH 3u
 
 typedef struct mcp_method {
     const char *name;
     mcp_handler_fn fn;
     bool on_worker;   /* may run plugin code: off the receiving thread */
     bool before_init; /* allowed before initialize */
+    unsigned eras;
+    const char *cache_scope; /* stateless results carry ttlMs and this cacheScope; NULL: not cacheable */
 } mcp_method;
+
+/* A handler's rc when it answered nothing and will not: the request stays
+ * open (subscriptions/listen), its messages flowing on its tag. */
+#define MCP_NO_ANSWER 1
 
 /* One request being answered. */
 struct mcp_job {
@@ -93,6 +112,10 @@ struct mcp_job {
     wc_call *call;         /* worker jobs only */
     unsigned long long tag; /* the transport's, for routing (0: none) */
     double started;         /* arrival, monotonic seconds (worker jobs) */
+    /* Stateless revision: a client capability the call needed (a request
+     * to the client it tried) that the request did not declare; the answer
+     * is then -32021 naming it.  Written by the call's own thread. */
+    const char *missing_capability;
     bool dropped;          /* cancelled by the client: send no answer */
     mcp_job *prev, *next;
 };
@@ -110,6 +133,27 @@ void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag,
                                 const wc_rpc_out *out);
 /* params is stolen (may be NULL). */
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params);
+
+/* stateless.c */
+#define LISTEN_TOOLS 1u
+#define LISTEN_PROMPTS 2u
+#define LISTEN_RESOURCES 4u
+/* Checks a stateless request's _meta before it is routed (-32602, -32020,
+ * -32022) and takes its capabilities and log level; on refusal returns
+ * false with the error to send (*data owned by the caller, may be NULL)
+ * and the HTTP status a transport should use. */
+bool wc_mcp_stateless_admit(wc_mcp_session *session, const wc_rpc_message *msg, int *code,
+                            char *message, size_t message_size, json_t **data, int *status);
+/* Adds what the 2026-07-28 revision puts on every result: resultType,
+ * _meta's serverInfo, and cache hints for cacheable methods. */
+void wc_mcp_stateless_decorate(wc_mcp_session *session, const mcp_method *method,
+                               json_t *result);
+int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size);
+int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size);
+/* notifications/<kind>/list_changed to stateless listeners that asked
+ * (kind: one LISTEN_* bit); server lock held. */
+void wc_mcp_stateless_list_changed(wc_mcp_session *session, unsigned kind, const char *method);
+void wc_mcp_stateless_resource_updated(wc_mcp_session *session, const char *uri);
 
 /* outbound.c */
 /* Fills the client hooks of a worker job's call (session lock held). */

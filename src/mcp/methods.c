@@ -339,21 +339,25 @@ static int m_complete(mcp_job *job, json_t **result, char *err, size_t err_size)
     return wc_registry_complete(registry, job->params, job->call, result, err, err_size);
 }
 
+/* Lists are the same for every client: "public"; a resource's contents
+ * may depend on who reads it: "private". */
 static const mcp_method methods[] = {
-    /* name, handler, on_worker, before_init */
-    {"ping", m_ping, false, true},
-    {"initialize", m_initialize, false, true},
-    {"tools/list", m_tools_list, false, false},
-    {"tools/call", wc_mcp_tools_call, true, false},
-    {"resources/list", m_resources_list, true, false},
-    {"resources/templates/list", m_templates_list, false, false},
-    {"resources/read", m_resources_read, true, false},
-    {"resources/subscribe", m_subscribe, false, false},
-    {"resources/unsubscribe", m_unsubscribe, false, false},
-    {"prompts/list", m_prompts_list, false, false},
-    {"prompts/get", m_prompts_get, true, false},
-    {"completion/complete", m_complete, true, false},
-    {"logging/setLevel", m_set_level, false, false},
+    /* name, handler, on_worker, before_init, eras, cache scope */
+    {"ping", m_ping, false, true, MCP_ERA_SESSION, NULL},
+    {"initialize", m_initialize, false, true, MCP_ERA_SESSION, NULL},
+    {"server/discover", wc_mcp_discover, false, true, MCP_ERA_STATELESS, "public"},
+    {"subscriptions/listen", wc_mcp_listen, false, false, MCP_ERA_STATELESS, NULL},
+    {"tools/list", m_tools_list, false, false, MCP_ERA_BOTH, "public"},
+    {"tools/call", wc_mcp_tools_call, true, false, MCP_ERA_BOTH, NULL},
+    {"resources/list", m_resources_list, true, false, MCP_ERA_BOTH, "public"},
+    {"resources/templates/list", m_templates_list, false, false, MCP_ERA_BOTH, "public"},
+    {"resources/read", m_resources_read, true, false, MCP_ERA_BOTH, "private"},
+    {"resources/subscribe", m_subscribe, false, false, MCP_ERA_SESSION, NULL},
+    {"resources/unsubscribe", m_unsubscribe, false, false, MCP_ERA_SESSION, NULL},
+    {"prompts/list", m_prompts_list, false, false, MCP_ERA_BOTH, "public"},
+    {"prompts/get", m_prompts_get, true, false, MCP_ERA_BOTH, NULL},
+    {"completion/complete", m_complete, true, false, MCP_ERA_BOTH, NULL},
+    {"logging/setLevel", m_set_level, false, false, MCP_ERA_SESSION, NULL},
 };
 
 const mcp_method *wc_mcp_find_method(const char *name)

@@ -31,11 +31,24 @@ static void hook_notify(void *ctx, const char *method, json_t *params)
     json_decref(params);
 }
 
-static bool declared(wc_mcp_session *s, const char *method, char *err, size_t err_size)
+static bool declared(mcp_job *job, const char *method, char *err, size_t err_size)
 {
+    wc_mcp_session *s = job->session;
     const char *capability = NULL;
     bool ok = true;
     pthread_mutex_lock(&s->lock);
+    if (s->stateless) {
+        const char *needed = strcmp(method, "sampling/createMessage") == 0 ? "sampling"
+                             : strcmp(method, "elicitation/create") == 0   ? "elicitation"
+                                                                           : NULL;
+        if (needed && !json_object_get(s->client_capabilities, needed))
+            job->missing_capability = needed; /* answered -32021 once the call ends */
+        pthread_mutex_unlock(&s->lock);
+        snprintf(err, err_size, "%s cannot be sent in protocol revision 2026-07-28, which has "
+                 "no requests to the client (a tool asks through an input-required result)",
+                 method);
+        return false;
+    }
     if (strcmp(method, "sampling/createMessage") == 0) {
         capability = "sampling";
         ok = s->can_sample;
@@ -66,7 +79,7 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     mcp_job *job = ctx;
     wc_mcp_session *s = job->session;
     *result = NULL;
-    if (!declared(s, method, err, err_size))
+    if (!declared(job, method, err, err_size))
         return -1;
     if (timeout_ms <= 0)
         timeout_ms = s->server->opt.request_timeout_ms;
@@ -155,6 +168,12 @@ static void hook_resource_updated(void *ctx, const char *uri)
     wc_mcp_server_resource_updated(job->session->server, uri);
 }
 
+static void hook_list_changed(void *ctx, const char *kind)
+{
+    mcp_job *job = ctx;
+    wc_mcp_server_list_changed(job->session->server, kind);
+}
+
 static void hook_close_stream(void *ctx)
 {
     mcp_job *job = ctx;
@@ -171,8 +190,11 @@ void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
     client->request = hook_request;
     client->resource_updated = hook_resource_updated;
     client->close_stream = hook_close_stream;
-    client->can_sample = s->can_sample;
-    client->can_elicit = s->can_elicit;
+    client->list_changed = hook_list_changed;
+    /* A stateless request lets every client request reach hook_request,
+     * which refuses it and notes an undeclared capability (-32021). */
+    client->can_sample = s->can_sample || s->stateless;
+    client->can_elicit = s->can_elicit || s->stateless;
     client->min_log_level = s->log_level;
     json_t *meta = json_object_get(job->params, "_meta");
     json_t *token = json_object_get(meta, "progressToken");

@@ -110,6 +110,34 @@ const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server)
     return &server->opt;
 }
 
+/* One session hears that a list changed: a stateful one after its
+ * initialization, a stateless one when its listen asked.  Server lock held. */
+static void notify_list_changed(wc_mcp_session *session, unsigned kind, const char *method)
+{
+    pthread_mutex_lock(&session->lock);
+    bool stateless = session->stateless;
+    bool initialized = session->state == MCP_INITIALIZED && !session->closing;
+    pthread_mutex_unlock(&session->lock);
+    if (stateless)
+        wc_mcp_stateless_list_changed(session, kind, method);
+    else if (initialized)
+        wc_mcp_session_notify(session, method, NULL);
+}
+
+void wc_mcp_server_list_changed(wc_mcp_server *s, const char *kind)
+{
+    unsigned bit = strcmp(kind, "tools") == 0     ? LISTEN_TOOLS
+                   : strcmp(kind, "prompts") == 0 ? LISTEN_PROMPTS
+                                                  : LISTEN_RESOURCES;
+    char method[64];
+    snprintf(method, sizeof method, "notifications/%s/list_changed",
+             bit == LISTEN_TOOLS ? "tools" : bit == LISTEN_PROMPTS ? "prompts" : "resources");
+    pthread_mutex_lock(&s->lock);
+    for (wc_mcp_session *session = s->sessions; session; session = session->next)
+        notify_list_changed(session, bit, method);
+    pthread_mutex_unlock(&s->lock);
+}
+
 void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
 {
     static const char *const changed[] = {
@@ -121,15 +149,10 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
     wc_registry *old = s->registry;
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation++;
-    for (wc_mcp_session *session = s->sessions; session; session = session->next) {
-        pthread_mutex_lock(&session->lock);
-        bool initialized = session->state == MCP_INITIALIZED && !session->closing;
-        pthread_mutex_unlock(&session->lock);
-        if (!initialized)
-            continue;
+    static const unsigned kinds[] = {LISTEN_TOOLS, LISTEN_RESOURCES, LISTEN_PROMPTS};
+    for (wc_mcp_session *session = s->sessions; session; session = session->next)
         for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
-            wc_mcp_session_notify(session, changed[i], NULL);
-    }
+            notify_list_changed(session, kinds[i], changed[i]);
     pthread_mutex_unlock(&s->lock);
     if (old)
         wc_registry_release(old);
@@ -140,10 +163,13 @@ void wc_mcp_server_resource_updated(wc_mcp_server *s, const char *uri)
     pthread_mutex_lock(&s->lock);
     for (wc_mcp_session *session = s->sessions; session; session = session->next) {
         pthread_mutex_lock(&session->lock);
+        bool stateless = session->stateless;
         bool subscribed = !session->closing && session->subscriptions &&
                           json_object_get(session->subscriptions, uri);
         pthread_mutex_unlock(&session->lock);
-        if (subscribed)
+        if (stateless)
+            wc_mcp_stateless_resource_updated(session, uri);
+        else if (subscribed)
             wc_mcp_session_notify(session, "notifications/resources/updated",
                                   json_pack("{s:s}", "uri", uri));
     }
@@ -164,11 +190,16 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 /* --- sending --- */
 
+static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_rpc_out *out)
+{
+    session->send(session->send_ctx, route, out ? out->data : NULL, out ? out->len : 0);
+}
+
 void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
                                 const wc_rpc_out *out)
 {
     wc_mcp_route route = {.tag = tag, .final = final};
-    session->send(session->send_ctx, &route, out ? out->data : NULL, out ? out->len : 0);
+    send_route(session, &route, out);
 }
 
 void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out)
@@ -189,16 +220,25 @@ void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *
     json_decref(params);
 }
 
-/* An error answer; tag 0: to no tagged request. */
-static void send_error(wc_mcp_session *session, unsigned long long tag, const json_t *id,
-                       int code, const char *message)
+/* An error answer with its data (may be NULL) and, for the stateless
+ * revision, the HTTP status it comes with (0: none); tag 0: to no tagged
+ * request. */
+static void send_error_full(wc_mcp_session *session, unsigned long long tag, const json_t *id,
+                            int code, const char *message, const json_t *data, int http_status)
 {
     wc_rpc_out out;
     wc_rpc_out_init(&out);
-    wc_rpc_write_error(&out, id, code, message, NULL);
+    wc_rpc_write_error(&out, id, code, message, data);
+    wc_mcp_route route = {.tag = tag, .final = tag != 0, .http_status = http_status};
     if (!out.failed)
-        wc_mcp_session_send_routed(session, tag, tag != 0, &out);
+        send_route(session, &route, &out);
     wc_rpc_out_free(&out);
+}
+
+static void send_error(wc_mcp_session *session, unsigned long long tag, const json_t *id,
+                       int code, const char *message)
+{
+    send_error_full(session, tag, id, code, message, NULL, 0);
 }
 
 bool wc_mcp_session_busy(wc_mcp_session *s)
@@ -221,12 +261,40 @@ void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int
 }
 
 /* Answers a job: its result (NULL: {}) or its error. */
-static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
+static void answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
+    if (rc == MCP_NO_ANSWER)
+        return; /* the request stays open (subscriptions/listen) */
+    char missing[256];
+    json_t *made = NULL, *data = NULL;
+    int http_status = 0;
+    if (job->session->stateless && job->missing_capability) {
+        /* The call needed what the client did not declare: that, not the
+         * plugin's reaction to being refused, is the answer. */
+        rc = WC_RPC_MISSING_CAPABILITY;
+        snprintf(missing, sizeof missing, "the request needs the client capability '%s', "
+                 "which its _meta.io.modelcontextprotocol/clientCapabilities does not declare",
+                 job->missing_capability);
+        err = missing;
+        data = json_pack("{s:{s:{}}}", "requiredCapabilities", job->missing_capability);
+        http_status = 400;
+    } else if (job->session->stateless) {
+        if (rc == 0) {
+            if (!result)
+                result = made = json_object();
+            wc_mcp_stateless_decorate(job->session, job->method, result);
+        } else if (rc == WC_RPC_RESOURCE_NOT_FOUND) {
+            /* The revision's code for an unknown URI, and the URI with it. */
+            rc = WC_RPC_INVALID_PARAMS;
+            data = json_pack("{s:O}", "uri", json_object_get(job->params, "uri"));
+        }
+    }
     wc_rpc_out out;
     wc_rpc_out_init(&out);
     size_t text_len = 0;
-    const char *text = rc == 0 && job->call ? wc_call_result_text(job->call, &text_len) : NULL;
+    const char *text = rc == 0 && job->call && !job->session->stateless
+                           ? wc_call_result_text(job->call, &text_len)
+                           : NULL;
     if (text)
         wc_rpc_write_result_text(&out, job->id, text); /* the plugin's own bytes */
     else if (rc == 0 && result)
@@ -234,7 +302,9 @@ static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
     else if (rc == 0)
         wc_rpc_write_result_text(&out, job->id, "{}");
     else
-        wc_rpc_write_error(&out, job->id, rc, err[0] ? err : "internal error", NULL);
+        wc_rpc_write_error(&out, job->id, rc, err[0] ? err : "internal error", data);
+    json_decref(made);
+    json_decref(data);
     if (out.failed) {
         wc_log(WC_LOG_ERROR, "mcp", "the answer to %s could not be serialized",
                job->method->name);
@@ -242,7 +312,8 @@ static void answer(mcp_job *job, int rc, const json_t *result, const char *err)
         wc_rpc_write_error(&out, job->id, WC_RPC_INTERNAL,
                            "the result could not be serialized as JSON", NULL);
     }
-    wc_mcp_session_send_routed(job->session, job->tag, true, &out);
+    wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = http_status};
+    send_route(job->session, &route, &out);
     wc_rpc_out_free(&out);
 }
 
@@ -296,6 +367,8 @@ void wc_mcp_session_close(wc_mcp_session *s)
     for (unsigned i = 0; i < s->nearly_cancels; i++)
         json_decref(s->early_cancels[i]);
     json_decref(s->subscriptions);
+    json_decref(s->client_capabilities);
+    json_decref(s->listen_id);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -416,11 +489,26 @@ static void send_before_initialize(wc_mcp_session *s, unsigned long long tag,
 static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag,
                            bool on_worker)
 {
-    const mcp_method *method = wc_mcp_find_method(m->method);
-    if (!method) {
+    if (s->stateless) {
+        int code = 0, status = 0;
         char msg[256];
-        snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
-        send_error(s, tag, m->id, WC_RPC_METHOD_NOT_FOUND, msg);
+        json_t *data = NULL;
+        if (!wc_mcp_stateless_admit(s, m, &code, msg, sizeof msg, &data, &status)) {
+            send_error_full(s, tag, m->id, code, msg, data, status);
+            json_decref(data);
+            return;
+        }
+    }
+    const mcp_method *method = wc_mcp_find_method(m->method);
+    if (!method || !(method->eras & (s->stateless ? MCP_ERA_STATELESS : MCP_ERA_SESSION))) {
+        char msg[256];
+        if (method && s->stateless)
+            snprintf(msg, sizeof msg, "method not found: %.150s is not part of protocol "
+                     "revision 2026-07-28", m->method);
+        else
+            snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
+        send_error_full(s, tag, m->id, WC_RPC_METHOD_NOT_FOUND, msg, NULL,
+                        s->stateless ? 404 : 0);
         return;
     }
     if (!method->on_worker) {
@@ -464,7 +552,8 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     wc_mcp_job_client(job, &client);
     job->call = too_early ? NULL : wc_call_new(&client);
     if (job->call) {
-        wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
+        if (!s->stateless) /* a stateless answer is decorated: it needs the value */
+            wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
         job->next = s->jobs;
         if (job->next)
             job->next->prev = job;

@@ -34,6 +34,7 @@ typedef struct wc_mcp_options {
     int log_level;             /* a session's notifications/message level until
                                   logging/setLevel (wc_log_level; default info) */
     int request_timeout_ms;    /* a plugin's sampling or elicitation request; default 60,000 */
+    long long cache_ttl_ms;    /* stateless revision: ttlMs of lists and reads; default 0 */
 } wc_mcp_options;
 
 void wc_mcp_options_default(wc_mcp_options *options);
@@ -70,6 +71,10 @@ typedef struct wc_mcp_route {
     /* This is the last message for the tag: its answer, or (data NULL) the
      * news that no answer comes because the client cancelled the request. */
     bool final;
+    /* For an error answer of the stateless revision: the HTTP status the
+     * revision gives it (400 for bad _meta and version errors, 404 for an
+     * unknown method); 0: the transport's usual one. */
+    int http_status;
 } wc_mcp_route;
 
 /* Sends one complete JSON message (no newline); data is NULL only for a
@@ -89,6 +94,18 @@ void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t le
  * messages it cannot classify) is handled at once, in order, as by
  * wc_mcp_session_receive. */
 void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, size_t len);
+/* A session for the stateless revision (2026-07-28): no initialize; every
+ * request carries its protocol version, client capabilities and log level
+ * in params._meta.  header_version is the transport's MCP-Protocol-Version
+ * header (NULL: none), which must agree with _meta.  Transports use one
+ * per request (or per subscriptions/listen) and close it after the final
+ * message. */
+wc_mcp_session *wc_mcp_session_new_stateless(wc_mcp_server *server, wc_mcp_send_fn send,
+                                             void *ctx, const char *header_version);
+/* Tells sessions that asked (stateful ones, and stateless listeners that
+ * subscribed to that list) that a list changed: kind "tools", "prompts"
+ * or "resources".  Any thread. */
+void wc_mcp_server_list_changed(wc_mcp_server *server, const char *kind);
 /* As wc_mcp_session_receive and wc_mcp_session_receive_queued, with a tag
  * (not 0) that every message the request leads to carries in its route. */
 void wc_mcp_session_receive_tagged(wc_mcp_session *session, const char *data, size_t len,

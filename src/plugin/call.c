@@ -160,3 +160,9 @@ void wc_call_close_stream(wc_call *call)
     if (call->client.close_stream)
         call->client.close_stream(call->client.ctx);
 }
+
+void wc_call_list_changed(wc_call *call, const char *kind)
+{
+    if (call->client.list_changed)
+        call->client.list_changed(call->client.ctx, kind);
+}

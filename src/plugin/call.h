@@ -32,6 +32,8 @@ typedef struct wc_call_client {
                    json_t **result, char *err, size_t err_size);
     /* Optional: a resource changed (clients subscribed to uri hear of it). */
     void (*resource_updated)(void *ctx, const char *uri);
+    /* Optional: a list changed ("tools", "prompts" or "resources"). */
+    void (*list_changed)(void *ctx, const char *kind);
     /* Optional: the transport may end the connection carrying this call's
      * messages now; the client reconnects and resumes (HTTP polling). */
     void (*close_stream)(void *ctx);
@@ -84,6 +86,7 @@ const char *wc_call_arguments_text(const wc_call *call, size_t *len);
 void wc_call_progress(wc_call *call, double progress, double total, const char *message);
 void wc_call_log(wc_call *call, int level, const char *logger, const char *message);
 void wc_call_resource_updated(wc_call *call, const char *uri);
+void wc_call_list_changed(wc_call *call, const char *kind);
 void wc_call_close_stream(wc_call *call);
 
 #endif

@@ -30,6 +30,10 @@
 #define WC_RPC_INVALID_PARAMS (-32602)
 #define WC_RPC_INTERNAL (-32603)
 #define WC_RPC_RESOURCE_NOT_FOUND (-32002)
+/* Protocol revision 2026-07-28 */
+#define WC_RPC_HEADER_MISMATCH (-32020)     /* an HTTP header disagrees with the body */
+#define WC_RPC_MISSING_CAPABILITY (-32021)  /* the request needs a client capability not declared */
+#define WC_RPC_UNSUPPORTED_VERSION (-32022) /* data: {supported, requested} */
 
 typedef struct wc_registry wc_registry;
 

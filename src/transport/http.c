@@ -385,7 +385,8 @@ static void drain_outbox(http_server *srv)
             if (e->closed)
                 http_session_destroy(e->session);
             else
-                http_session_deliver(e->session, e->tag, e->final, e->data, e->len);
+                http_session_deliver(e->session, e->tag, e->final, e->http_status, e->data,
+                                     e->len);
             free(e);
             e = next;
         }

@@ -62,6 +62,7 @@ typedef struct sse_stream {
 typedef enum http_era {
     HTTP_ERA_SESSION,   /* initialize-based (2025-06-18, 2025-11-25) */
     HTTP_ERA_LEGACY,    /* HTTP+SSE (2024-11-05): GET /sse, POST /messages */
+    HTTP_ERA_STATELESS, /* 2026-07-28: one request (or listen), no id, not in the table */
 } http_era;
 
 struct http_session {
@@ -86,6 +87,7 @@ typedef struct outbox_entry {
     http_session *session;
     unsigned long long tag;
     bool final;
+    int http_status; /* wc_mcp_route's; 0: the usual */
     bool closed; /* the closer is done with the session: free it */
     size_t len;
     struct outbox_entry *next;
@@ -139,7 +141,8 @@ int http_sessions_init(http_server *server);
 void http_sessions_free(http_server *server);
 /* A new session registered under a fresh random id; NULL when out of
  * memory.  Its MCP session sends through the outbox. */
-http_session *http_session_create(http_server *server, http_era era, const char *client);
+http_session *http_session_create(http_server *server, http_era era, const char *client,
+                                  const char *header_version);
 http_session *http_session_find(http_server *server, const char *id, size_t len);
 void http_session_touch(http_session *session);
 /* Forgets the session (404 from now on), closes its streams' connections
@@ -147,7 +150,7 @@ void http_session_touch(http_session *session);
 void http_session_end(http_session *session, bool cancel);
 /* A message for the session from the outbox (loop thread). */
 void http_session_deliver(http_session *session, unsigned long long tag, bool final,
-                          const char *data, size_t len);
+                          int http_status, const char *data, size_t len);
 /* The closer finished: free it. */
 void http_session_destroy(http_session *session);
 void http_closer_start(http_server *server);

@@ -37,7 +37,7 @@ void http_legacy_sse(http_server *srv, http_conn *conn, const http_request *req)
                         "Retry-After: 60\r\n");
         return;
     }
-    http_session *s = http_session_create(srv, HTTP_ERA_LEGACY, http_conn_peer(conn));
+    http_session *s = http_session_create(srv, HTTP_ERA_LEGACY, http_conn_peer(conn), NULL);
     sse_stream *st = s ? sse_stream_new(s, 0) : NULL;
     if (!st) {
         if (s)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "json/scan.h"
+#include "mcp/jsonrpc.h"
 #include "plugin/registry.h" /* WC_RPC_* codes */
 #include "util/log.h"
 
@@ -99,6 +100,109 @@ static http_session *session_of(http_server *srv, http_conn *conn, const http_re
     return s;
 }
 
+/* An error answer that names its request (the stateless revision wants
+ * the id on every error). */
+static void reply_error_id(http_conn *conn, int status, const json_t *id, int code,
+                           const char *message)
+{
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_error(&out, id, code, message, NULL);
+    http_conn_reply(conn, status, "application/json", NULL, out.data, out.len);
+    wc_rpc_out_free(&out);
+}
+
+/* Whether a header's value, without surrounding spaces, is exactly want. */
+static bool header_equals(const http_request *req, const char *name, const char *want)
+{
+    size_t n;
+    const char *v = http_header_get(req, name, &n);
+    if (!v || !want)
+        return false;
+    while (n > 0 && (*v == ' ' || *v == '\t'))
+        v++, n--;
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return strlen(want) == n && memcmp(v, want, n) == 0;
+}
+
+/* A POST without a session that is not initialize: the stateless revision
+ * (2026-07-28), where the request says everything itself.  Its headers
+ * must agree with its body (Mcp-Method, Mcp-Name); the MCP core checks
+ * its _meta. */
+static void handle_stateless(http_server *srv, http_conn *conn, const http_request *req,
+                             char *body, size_t len, bool is_request)
+{
+    if (!is_request) {
+        http_conn_reply(conn, 202, NULL, NULL, NULL, 0); /* nothing of it needs an answer */
+        return;
+    }
+    json_t *msg = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!msg) {
+        http_reply_rpc_error(conn, 400, WC_RPC_PARSE_ERROR,
+                             "Parse error: the body is not valid JSON", NULL);
+        return;
+    }
+    const json_t *id = json_object_get(msg, "id");
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    const json_t *params = json_object_get(msg, "params");
+    size_t n;
+    const char *version = http_header_get(req, "mcp-protocol-version", &n);
+    char header_version[16];
+    if (!version) {
+        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH,
+                       "Bad Request: the MCP-Protocol-Version header is required (or initialize "
+                       "first and send Mcp-Session-Id)");
+        goto out;
+    }
+    snprintf(header_version, sizeof header_version, "%.*s", (int)(n < 15 ? n : 15), version);
+    if (strncmp(header_version, "2024-", 5) == 0 || strncmp(header_version, "2025-", 5) == 0) {
+        reply_error_id(conn, 400, id, WC_RPC_INVALID_REQUEST,
+                       "Bad Request: Mcp-Session-Id header is required (initialize first)");
+        goto out;
+    }
+    if (!method || !header_equals(req, "mcp-method", method)) {
+        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH,
+                       "Bad Request: the Mcp-Method header must name the body's method");
+        goto out;
+    }
+    const char *name_member = strcmp(method, "tools/call") == 0 ||
+                                      strcmp(method, "prompts/get") == 0
+                                  ? "name"
+                              : strcmp(method, "resources/read") == 0 ? "uri"
+                                                                       : NULL;
+    if (name_member &&
+        !header_equals(req, "mcp-name", json_string_value(json_object_get(params, name_member)))) {
+        char text[160];
+        snprintf(text, sizeof text, "Bad Request: the Mcp-Name header must be params.%s",
+                 name_member);
+        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text);
+        goto out;
+    }
+    if ((unsigned long)wc_counts_get(srv->sessions_per_client, http_conn_peer(conn)) >=
+        srv->opt.max_sessions_per_client) {
+        reply_error_id(conn, 429, id, WC_RPC_INTERNAL,
+                       "Too Many Requests: this client has too many requests in flight");
+        goto out;
+    }
+    if (!http_may_call(srv, conn, body, len))
+        goto out;
+    http_session *s =
+        http_session_create(srv, HTTP_ERA_STATELESS, http_conn_peer(conn), header_version);
+    sse_stream *st = s ? sse_stream_new(s, 1) : NULL;
+    if (!st) {
+        if (s)
+            http_session_end(s, false);
+        reply_error_id(conn, 503, id, WC_RPC_INTERNAL, "Service Unavailable: out of memory");
+        goto out;
+    }
+    st->conn = conn;
+    sse_stream_watch(st);
+    wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+out:
+    json_decref(msg);
+}
+
 /* The session a GET or DELETE names, its headers checked; NULL when the
  * reply (400 or 404) was sent. */
 static http_session *require_session(http_server *srv, http_conn *conn, const http_request *req)
@@ -159,6 +263,18 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
 
     bool missing;
     http_session *s;
+    /* The era is chosen by how the client opens: initialize (without a
+     * 2026 MCP-Protocol-Version header) starts a session; anything else
+     * without a session id is a stateless request. */
+    size_t vn;
+    const char *v = http_header_get(req, "mcp-protocol-version", &vn);
+    bool session_era_header = !v || (vn >= 5 && (memcmp(v, "2024-", 5) == 0 ||
+                                                 memcmp(v, "2025-", 5) == 0));
+    if ((!shape.is_initialize || !session_era_header) &&
+        !http_header_get(req, "mcp-session-id", NULL)) {
+        handle_stateless(srv, conn, req, body, len, is_request);
+        return;
+    }
     if (shape.is_initialize && is_request && !http_header_get(req, "mcp-session-id", NULL)) {
         long per_client = wc_counts_get(srv->sessions_per_client, http_conn_peer(conn));
         if ((unsigned long)per_client >= srv->opt.max_sessions_per_client) {
@@ -167,7 +283,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
                                  "(end some with DELETE)", "Retry-After: 60\r\n");
             return;
         }
-        s = http_session_create(srv, HTTP_ERA_SESSION, http_conn_peer(conn));
+        s = http_session_create(srv, HTTP_ERA_SESSION, http_conn_peer(conn), NULL);
         if (!s) {
             http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL,
                                  "Service Unavailable: no more sessions can be opened now",

@@ -164,6 +164,7 @@ static void session_send(void *ctx, const wc_mcp_route *route, const char *data,
     e->session = s;
     e->tag = route->tag;
     e->final = route->final;
+    e->http_status = route->http_status;
     e->closed = false;
     e->next = NULL;
     e->len = len;
@@ -176,10 +177,12 @@ static void session_send(void *ctx, const wc_mcp_route *route, const char *data,
     outbox_push(s->server, e);
 }
 
-http_session *http_session_create(http_server *srv, http_era era, const char *client)
+http_session *http_session_create(http_server *srv, http_era era, const char *client,
+                                  const char *header_version)
 {
     if (srv->nsessions >= srv->opt.max_sessions)
         return NULL;
+    bool stateless = era == HTTP_ERA_STATELESS;
     http_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -199,7 +202,8 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
         free(s);
         return NULL;
     }
-    s->mcp = wc_mcp_session_new(srv->mcp, session_send, s);
+    s->mcp = stateless ? wc_mcp_session_new_stateless(srv->mcp, session_send, s, header_version)
+                       : wc_mcp_session_new(srv->mcp, session_send, s);
     if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
         if (s->mcp)
             wc_mcp_session_close(s->mcp);
@@ -207,11 +211,13 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
         free(s);
         return NULL;
     }
-    size_t b = bucket_of(srv, s->id, HTTP_SESSION_ID_LEN);
-    s->hash_next = srv->buckets[b];
-    srv->buckets[b] = s;
     s->last_used_ms = now_ms();
-    lru_append(s);
+    if (!stateless) { /* a stateless one is reached only through its request */
+        size_t b = bucket_of(srv, s->id, HTTP_SESSION_ID_LEN);
+        s->hash_next = srv->buckets[b];
+        srv->buckets[b] = s;
+        lru_append(s);
+    }
     srv->nsessions++;
     srv->stats.sessions_opened++;
     srv->stats.open_sessions++;
@@ -248,10 +254,13 @@ static void trim_finished(http_session *s)
 }
 
 void http_session_deliver(http_session *s, unsigned long long tag, bool final,
-                          const char *data, size_t len)
+                          int http_status, const char *data, size_t len)
 {
     if (s->closing)
         return;
+    bool stateless = s->era == HTTP_ERA_STATELESS;
+    if (tag == 0 && stateless)
+        return; /* nothing of a stateless request goes anywhere else */
     if (tag == 0) {
         if (!data)
             return;
@@ -265,7 +274,7 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
     sse_stream *st = sse_stream_find(s, tag);
     if (!st)
         return; /* dropped by the client or trimmed */
-    const char *headers = s->header;
+    const char *headers = stateless ? NULL : s->header;
     if (st->initialize) {
         char version[16];
         wc_mcp_session_version(s->mcp, version, sizeof version);
@@ -278,13 +287,14 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
             /* The common case: the answer alone, as application/json. */
             sse_stream_detach(st);
             if (conn && data)
-                http_conn_reply(conn, 200, "application/json", headers, data, len);
+                http_conn_reply(conn, http_status ? http_status : 200, "application/json",
+                                headers, data, len);
             else if (conn)
                 http_conn_reply(conn, 202, NULL, headers, NULL, 0);
             bool failed_init = st->initialize && !headers;
             sse_stream_free(st);
-            if (failed_init)
-                http_session_end(s, true);
+            if (failed_init || stateless)
+                http_session_end(s, !stateless);
             return;
         }
         if (conn)
@@ -303,7 +313,9 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
         sse_stream_detach(st);
         http_conn_stream_close(c);
     }
-    if (st->finished)
+    if (st->finished && stateless)
+        http_session_end(s, false); /* its one request is answered */
+    else if (st->finished)
         trim_finished(s);
 }
 
@@ -316,14 +328,16 @@ void http_session_end(http_session *s, bool cancel)
         return;
     s->closing = true;
     s->cancel = cancel;
-    http_session **pp = &srv->buckets[bucket_of(srv, s->id, HTTP_SESSION_ID_LEN)];
-    for (; *pp; pp = &(*pp)->hash_next) {
-        if (*pp == s) {
-            *pp = s->hash_next;
-            break;
+    if (s->era != HTTP_ERA_STATELESS) {
+        http_session **pp = &srv->buckets[bucket_of(srv, s->id, HTTP_SESSION_ID_LEN)];
+        for (; *pp; pp = &(*pp)->hash_next) {
+            if (*pp == s) {
+                *pp = s->hash_next;
+                break;
+            }
         }
+        lru_unlink(s);
     }
-    lru_unlink(s);
     srv->nsessions--;
     srv->stats.open_sessions--;
     srv->stats.sessions_closed++;

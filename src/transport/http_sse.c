@@ -45,6 +45,10 @@ static void on_conn_closed(void *owner, http_conn *conn)
     sse_stream *st = owner;
     (void)conn;
     st->conn = NULL;
+    /* A stateless request lives as long as its connection: without a
+     * session id nothing could resume it, so its call is cancelled. */
+    if (st->session->era == HTTP_ERA_STATELESS)
+        http_session_end(st->session, true);
 }
 
 void sse_stream_watch(sse_stream *st)

@@ -1,0 +1,253 @@
+/* stateless.c -- the stateless revision of MCP (2026-07-28): no
+ * initialize, every request says in params._meta which revision it speaks,
+ * what the client can do and how much it wants to hear; every result says
+ * its resultType and who answered; lists and reads say how long they may
+ * be cached; subscriptions/listen replaces the session's own stream.
+ *
+ * A stateless session carries one request.  The checks run in the order
+ * the revision gives them: _meta complete (-32602), then the transport's
+ * MCP-Protocol-Version header equal to _meta's version (-32020), then the
+ * version supported (-32022), then routing (-32601 for methods the
+ * revision removed or never had).
+ */
+#include "mcp/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define STATELESS_VERSION "2026-07-28"
+#define META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define META_CAPABILITIES "io.modelcontextprotocol/clientCapabilities"
+#define META_LOG_LEVEL "io.modelcontextprotocol/logLevel"
+#define META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
+#define META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
+#define MAX_LISTEN_URIS 1024
+
+wc_mcp_session *wc_mcp_session_new_stateless(wc_mcp_server *server, wc_mcp_send_fn send,
+                                             void *ctx, const char *header_version)
+{
+    wc_mcp_session *s = wc_mcp_session_new(server, send, ctx);
+    if (!s)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    s->stateless = true;
+    s->state = MCP_INITIALIZED; /* nothing to negotiate: each request says it all */
+    snprintf(s->header_version, sizeof s->header_version, "%s",
+             header_version ? header_version : "");
+    s->log_level = WC_LOG_EMERGENCY + 1; /* no log messages unless _meta asks */
+    pthread_mutex_unlock(&s->lock);
+    return s;
+}
+
+static bool refuse(int *code, int value, char *message, size_t size, int *status, int http,
+                   const char *text)
+{
+    *code = value;
+    *status = http;
+    snprintf(message, size, "%s", text);
+    return false;
+}
+
+bool wc_mcp_stateless_admit(wc_mcp_session *s, const wc_rpc_message *m, int *code,
+                            char *message, size_t message_size, json_t **data, int *status)
+{
+    *data = NULL;
+    json_t *meta = json_object_get(m->params, "_meta");
+    if (!json_is_object(meta))
+        return refuse(code, WC_RPC_INVALID_PARAMS, message, message_size, status, 400,
+                      "params._meta is required in protocol revision " STATELESS_VERSION
+                      " (with " META_VERSION " and " META_CAPABILITIES ")");
+    json_t *version = json_object_get(meta, META_VERSION);
+    if (!json_is_string(version))
+        return refuse(code, WC_RPC_INVALID_PARAMS, message, message_size, status, 400,
+                      "params._meta." META_VERSION " is required (a string)");
+    json_t *caps = json_object_get(meta, META_CAPABILITIES);
+    if (!json_is_object(caps))
+        return refuse(code, WC_RPC_INVALID_PARAMS, message, message_size, status, 400,
+                      "params._meta." META_CAPABILITIES " is required (an object; {} for none)");
+    const char *v = json_string_value(version);
+    if (s->header_version[0] && strcmp(s->header_version, v) != 0) {
+        snprintf(message, message_size, "the MCP-Protocol-Version header (%s) does not match "
+                 "params._meta." META_VERSION " (%.40s)", s->header_version, v);
+        *code = WC_RPC_HEADER_MISMATCH;
+        *status = 400;
+        return false;
+    }
+    if (strcmp(v, STATELESS_VERSION) != 0) {
+        snprintf(message, message_size, "unsupported protocol version %.40s (supported: "
+                 STATELESS_VERSION ")", v);
+        *code = WC_RPC_UNSUPPORTED_VERSION;
+        *status = 400;
+        *data = json_pack("{s:[s],s:s}", "supported", STATELESS_VERSION, "requested", v);
+        return false;
+    }
+    int level = WC_LOG_EMERGENCY + 1;
+    json_t *log_level = json_object_get(meta, META_LOG_LEVEL);
+    if (log_level) {
+        level = json_is_string(log_level) ? wc_log_level_parse(json_string_value(log_level)) : -1;
+        if (level < 0)
+            return refuse(code, WC_RPC_INVALID_PARAMS, message, message_size, status, 400,
+                          "params._meta." META_LOG_LEVEL " must be one of debug, info, notice, "
+                          "warning, error, critical, alert, emergency");
+    }
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->version, sizeof s->version, "%s", STATELESS_VERSION);
+    s->log_level = level;
+    /* The stateless revision sends no requests to the client: sampling and
+     * elicitation happen through input-required results instead. */
+    s->can_sample = s->can_elicit = false;
+    json_decref(s->client_capabilities);
+    s->client_capabilities = json_incref(caps);
+    pthread_mutex_unlock(&s->lock);
+    return true;
+}
+
+void wc_mcp_stateless_decorate(wc_mcp_session *s, const mcp_method *method, json_t *result)
+{
+    if (!json_is_object(result))
+        return;
+    if (!json_object_get(result, "resultType"))
+        json_object_set_new(result, "resultType", json_string("complete"));
+    json_t *meta = json_object_get(result, "_meta");
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        json_object_set_new(result, "_meta", meta);
+    }
+    if (meta && !json_object_get(meta, META_SERVER_INFO)) {
+        const wc_mcp_options *o = &s->server->opt;
+        json_object_set_new(meta, META_SERVER_INFO,
+                            json_pack("{s:s,s:s}", "name", o->name, "version", o->version));
+    }
+    if (method && method->cache_scope) {
+        if (!json_object_get(result, "ttlMs"))
+            json_object_set_new(result, "ttlMs", json_integer(s->server->opt.cache_ttl_ms));
+        if (!json_object_get(result, "cacheScope"))
+            json_object_set_new(result, "cacheScope", json_string(method->cache_scope));
+    }
+}
+
+int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    const wc_mcp_options *o = &job->session->server->opt;
+    json_t *r = json_pack("{s:[s],s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{}}}",
+                          "supportedVersions", STATELESS_VERSION,
+                          "capabilities",
+                          "tools", "listChanged", 1,
+                          "resources", "subscribe", 1, "listChanged", 1,
+                          "prompts", "listChanged", 1,
+                          "completions");
+    if (!r) {
+        snprintf(err, err_size, "out of memory");
+        return WC_RPC_INTERNAL;
+    }
+    if (o->instructions)
+        json_object_set_new(r, "instructions", json_string(o->instructions));
+    *result = r;
+    return 0;
+}
+
+static json_t *subscription_meta(const wc_mcp_session *s)
+{
+    return json_pack("{s:O}", META_SUBSCRIPTION, s->listen_id);
+}
+
+/* Session lock held by the caller or not needed: listen_* are written once,
+ * by wc_mcp_listen, before any notification can look at them. */
+static void send_on_listen(wc_mcp_session *s, const char *method, json_t *params)
+{
+    wc_rpc_out out;
+    wc_rpc_out_init(&out);
+    wc_rpc_write_notification(&out, method, params);
+    if (!out.failed)
+        wc_mcp_session_send_routed(s, s->listen_tag, false, &out);
+    wc_rpc_out_free(&out);
+    json_decref(params);
+}
+
+int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
+{
+    (void)result;
+    wc_mcp_session *s = job->session;
+    json_t *filter = json_object_get(job->params, "notifications");
+    if (filter && !json_is_object(filter)) {
+        snprintf(err, err_size, "subscriptions/listen: params.notifications must be an object");
+        return WC_RPC_INVALID_PARAMS;
+    }
+    unsigned lists = 0;
+    json_t *honoured = json_object();
+    static const struct {
+        const char *key;
+        unsigned bit;
+    } flags[] = {{"toolsListChanged", LISTEN_TOOLS},
+                 {"promptsListChanged", LISTEN_PROMPTS},
+                 {"resourcesListChanged", LISTEN_RESOURCES}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (json_is_true(json_object_get(filter, flags[i].key))) {
+            lists |= flags[i].bit;
+            json_object_set_new(honoured, flags[i].key, json_true());
+        }
+    }
+    json_t *uris = json_object_get(filter, "resourceSubscriptions");
+    json_t *subscriptions = NULL;
+    if (uris) {
+        if (!json_is_array(uris) || json_array_size(uris) > MAX_LISTEN_URIS) {
+            json_decref(honoured);
+            snprintf(err, err_size, "subscriptions/listen: params.notifications."
+                     "resourceSubscriptions must be an array of at most %d URIs", MAX_LISTEN_URIS);
+            return WC_RPC_INVALID_PARAMS;
+        }
+        subscriptions = json_object();
+        json_t *kept = json_array();
+        size_t i;
+        json_t *uri;
+        json_array_foreach(uris, i, uri) {
+            if (!json_is_string(uri) || !json_string_length(uri))
+                continue;
+            json_object_set_new(subscriptions, json_string_value(uri), json_true());
+            json_array_append(kept, uri);
+        }
+        json_object_set_new(honoured, "resourceSubscriptions", kept);
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->listen_id) {
+        pthread_mutex_unlock(&s->lock);
+        json_decref(honoured);
+        json_decref(subscriptions);
+        snprintf(err, err_size, "subscriptions/listen: this stream is already listening");
+        return WC_RPC_INVALID_REQUEST;
+    }
+    s->listen_id = json_deep_copy(job->id);
+    s->listen_tag = job->tag;
+    s->listen_lists = lists;
+    json_decref(s->subscriptions);
+    s->subscriptions = subscriptions;
+    pthread_mutex_unlock(&s->lock);
+
+    json_t *params = json_pack("{s:o,s:o}", "notifications", honoured, "_meta",
+                               subscription_meta(s));
+    send_on_listen(s, "notifications/subscriptions/acknowledged", params);
+    return MCP_NO_ANSWER;
+}
+
+void wc_mcp_stateless_list_changed(wc_mcp_session *s, unsigned kind, const char *method)
+{
+    pthread_mutex_lock(&s->lock);
+    bool wanted = s->stateless && s->listen_id && !s->closing && (s->listen_lists & kind);
+    pthread_mutex_unlock(&s->lock);
+    if (wanted)
+        send_on_listen(s, method, json_pack("{s:o}", "_meta", subscription_meta(s)));
+}
+
+/* notifications/resources/updated on a listen stream that named uri. */
+void wc_mcp_stateless_resource_updated(wc_mcp_session *s, const char *uri)
+{
+    pthread_mutex_lock(&s->lock);
+    bool wanted = s->stateless && s->listen_id && !s->closing && s->subscriptions &&
+                  json_object_get(s->subscriptions, uri);
+    pthread_mutex_unlock(&s->lock);
+    if (wanted)
+        send_on_listen(s, "notifications/resources/updated",
+                       json_pack("{s:s,s:o}", "uri", uri, "_meta", subscription_meta(s)));
+}
