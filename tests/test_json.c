@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "json/parse.h"
+#include "json/scan.h"
 #include "json/text.h"
 #include "mcp/jsonrpc.h"
 #include "check.h"
@@ -712,6 +713,30 @@ static void test_depth(void)
             json_decref(j);
         }
     }
+    /* a part of a larger text (max_depth counts the levels around it), read
+     * as a value followed by more: 5 levels taken with a limit of 5, 6 not,
+     * by every mode that builds or checks */
+    for (size_t depth = 5; depth <= 6; depth++) {
+        size_t n = 0;
+        for (size_t i = 0; i < depth; i++)
+            text[n++] = '[';
+        for (size_t i = 0; i < depth; i++)
+            text[n++] = ']';
+        memcpy(text + n, ",]", 2);
+        for (int mode = 0; mode < 2; mode++) {
+            size_t value_end = 0;
+            wc_json_options o = {.max_depth = 5, .value_end = &value_end, .check_only = mode};
+            wc_json_error err;
+            json_t *v = wc_json_parse_with(text, n + 2, &o, &err);
+            if (depth == 5)
+                CHECK(v && value_end == n, "max_depth 5: %zu levels refused (%s)", depth,
+                      v ? "" : err.text);
+            else
+                CHECK(!v && err.position == 5, "max_depth 5: %zu levels accepted", depth);
+            if (v != json_true())
+                json_decref(v);
+        }
+    }
     free(text);
     /* the writer refuses what the parser would refuse */
     json_t *root = json_array(), *inner = root;
@@ -1002,6 +1027,10 @@ static const char *corpus[] = {
     "123456.789e-2",
     "{\"k\\u0000\":1}",
     "[\"\\u0000\"]",
+    " {\"result\":499, \"x\" : -1.5e-3,\"s\":\"\\u00e9\\n\xc3\xa9\",\"t\":true,\"f\":false,\"n\":null} ",
+    "{\"a\":1,\"b\":\"two\",\"a\":3}",
+    "-9223372036854775809",
+    "\"plain \xe2\x82\xac text\"",
 };
 
 /* A copy of src in buf with 1..max_edits random edits (replace, insert or
@@ -1117,10 +1146,112 @@ static void compare_skim(const char *text, size_t len, const char *what)
     json_decref(skim);
 }
 
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The parts callers read out of a larger text agree with a parse of
+ * exactly their bytes: a value followed by more (value_end), one scalar
+ * token (wc_json_check_scalar), one number token (wc_json_number_token)
+ * and a flat object with its values checked (wc_json_flat_object_checked). */
+static void compare_parts(const char *text, size_t len, const char *what)
+{
+    char *copy = malloc(len ? len : 1); /* exactly: ASan sees any read past the end */
+    if (!copy)
+        abort();
+    memcpy(copy, text, len);
+    const char *end = copy + len;
+    size_t lead = 0, trimmed = len;
+    while (lead < len && is_ws(copy[lead]))
+        lead++;
+    while (trimmed > lead && is_ws(copy[trimmed - 1]))
+        trimmed--;
+    int shown = (int)(len > 200 ? 200 : len);
+    json_t *full = wc_json_parse(copy, len, 0, NULL);
+
+    size_t value_end = 0;
+    wc_json_options po = {.value_end = &value_end};
+    json_t *prefix = wc_json_parse_with(copy, len, &po, NULL);
+    CHECK(!full || (prefix && value_end == trimmed && same(prefix, full)),
+          "%s: a value followed by nothing not read as a prefix: %.*s", what, shown, text);
+    if (prefix) {
+        json_t *alone = parse_exact(copy, value_end, 0, NULL);
+        CHECK(alone && same(alone, prefix) && value_end > lead && !is_ws(copy[value_end - 1]),
+              "%s: the prefix read (%zu bytes) is not a value on its own: %.*s", what,
+              value_end, shown, text);
+        json_decref(alone);
+    }
+    if (full) {
+        /* followed by more text, the same value and end */
+        char *more = malloc(len + 2);
+        if (!more)
+            abort();
+        memcpy(more, text, len);
+        memcpy(more + len, ",]", 2);
+        size_t end2 = 0;
+        wc_json_options po2 = {.value_end = &end2};
+        json_t *v = wc_json_parse_with(more, len + 2, &po2, NULL);
+        CHECK(v && end2 == trimmed && same(v, full), "%s: a value followed by ,] misread: %.*s",
+              what, shown, text);
+        json_decref(v);
+        free(more);
+    }
+
+    bool scalar = prefix && !json_is_object(prefix) && !json_is_array(prefix);
+    const char *after = wc_json_check_scalar(copy + lead, end);
+    CHECK(!after == !scalar && (!after || (size_t)(after - copy) == value_end),
+          "%s: wc_json_check_scalar %s (%zu), the parser %s: %.*s", what,
+          after ? "takes it" : "refuses it", after ? (size_t)(after - copy) : 0,
+          scalar ? "takes a scalar" : "does not", shown, text);
+
+    bool is_integer = false;
+    json_int_t integer = 0;
+    double real = 0;
+    bool number = wc_json_number_token(copy + lead, trimmed - lead, &is_integer, &integer, &real);
+    CHECK(number == (full && json_is_number(full)) &&
+              (!number || (is_integer ? json_is_integer(full) && json_integer_value(full) == integer
+                                      : json_is_real(full) &&
+                                            memcmp(&real, &(double){json_real_value(full)},
+                                                   sizeof real) == 0)),
+          "%s: wc_json_number_token %s: %.*s", what, number ? "takes it" : "refuses it", shown,
+          text);
+
+    wc_json_member members[WC_JSON_FLAT_MAX];
+    int count = -1;
+    after = wc_json_flat_object_checked(copy + lead, end, members, &count);
+    if (after) {
+        /* valid JSON, duplicates refused, and the members as parsed */
+        size_t n = (size_t)(after - (copy + lead));
+        json_t *obj = parse_exact(copy + lead, n, WC_JSON_REJECT_DUPLICATES, NULL);
+        bool ok = obj && json_is_object(obj) && json_object_size(obj) == (size_t)count &&
+                  prefix && value_end == (size_t)(after - copy);
+        for (int i = 0; ok && i < count; i++) {
+            char key[256];
+            ok = members[i].key_len < sizeof key;
+            if (!ok)
+                break;
+            memcpy(key, members[i].key, members[i].key_len);
+            key[members[i].key_len] = 0;
+            json_t *value = parse_exact(members[i].value, members[i].value_len, 0, NULL);
+            ok = value && same(value, json_object_get(obj, key));
+            json_decref(value);
+        }
+        CHECK(ok, "%s: wc_json_flat_object_checked takes what the parser does not: %.*s", what,
+              shown, text);
+        json_decref(obj);
+    }
+    json_decref(full);
+    json_decref(prefix);
+    free(copy);
+}
+
 static void compare_with_jansson(const char *text, size_t len, unsigned flags, const char *what)
 {
-    if (flags == 0)
+    if (flags == 0) {
         compare_skim(text, len, what);
+        compare_parts(text, len, what);
+    }
     wc_json_error err;
     json_t *v = parse_exact(text, len, flags, &err);
     if (memchr(text, 0, len)) {
@@ -1239,9 +1370,41 @@ static void test_rpc_fast_path(void)
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"arguments\":[1]}}",
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{}} x",
         "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{}}]",
+        /* the method after params: a tool call's arguments are built */
+        "{\"jsonrpc\":\"2.0\",\"params\":{\"name\":\"c\",\"arguments\":{\"a\":1,\"b\":[2]}},"
+        "\"id\":3,\"method\":\"tools/call\"}",
+        /* ids the envelope reads itself, and ones it leaves to the parser */
+        "{\"jsonrpc\":\"2.0\",\"id\":1E+2,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":-0,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775807,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775808,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1x,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":0.,\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"\xe2\x82\xac\\u0041\",\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"a\x01\",\"method\":\"m\",\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"m\",\"params\":{}}",
+        /* tool calls whose params are read without the parser, and near misses */
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{ \"arguments\" :"
+        " {\"x\":\"\\u00e9\",\"y\":-0.5e1} , \"name\" : \"t\" }}",
+        "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"t\","
+        "\"arguments\":{}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"t\\u0021\","
+        "\"arguments\":{\"a\":1}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"t\","
+        "\"name\":\"u\",\"arguments\":{\"a\":1}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"t\","
+        "\"arguments\":{\"a\":1},\"arguments\":{\"a\":2}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":7,"
+        "\"arguments\":{\"a\":1}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"arguments\":"
+        "{\"a\":1,\"b\":\"\xc3\xa9\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":\"t\","
+        "\"arguments\":{\"a\":01}}}",
     };
     size_t n = sizeof requests / sizeof *requests;
-    for (size_t i = 0; i < 3; i++) {
+    static const size_t fast[] = {0, 1, 2, 24, 25, 26, 27, 31, 34, 35, 36, 39, 40};
+    for (size_t f = 0; f < sizeof fast / sizeof *fast; f++) {
+        size_t i = fast[f];
         wc_rpc_message m;
         wc_rpc_parse(requests[i], strlen(requests[i]), &m);
         CHECK(m.kind == WC_RPC_MSG_REQUEST && m.method == m.method_text,
@@ -1257,6 +1420,18 @@ static void test_rpc_fast_path(void)
                   m.arguments_text && m.arguments_len == strlen(want) &&
                   memcmp(m.arguments_text, want, m.arguments_len) == 0,
               "flat tool arguments are left as text");
+        wc_rpc_message_free(&m);
+        /* arguments first: the same, and params' members in the text's order */
+        wc_rpc_parse(requests[34], strlen(requests[34]), &m);
+        args = json_object_get(m.params, "arguments");
+        want = "{\"x\":\"\\u00e9\",\"y\":-0.5e1}";
+        void *first = json_object_iter(m.params);
+        CHECK(m.kind == WC_RPC_MSG_REQUEST && json_is_object(args) && json_object_size(args) == 0 &&
+                  strcmp(json_string_value(json_object_get(m.params, "name")), "t") == 0 &&
+                  first && strcmp(json_object_iter_key(first), "arguments") == 0 &&
+                  m.arguments_text && m.arguments_len == strlen(want) &&
+                  memcmp(m.arguments_text, want, m.arguments_len) == 0,
+              "a tool call's params read without the parser");
         wc_rpc_message_free(&m);
     }
     for (size_t i = 0; i < n; i++) {
@@ -1317,6 +1492,20 @@ static void test_jsonrpc(void)
     CHECK(!out.failed && out.len == strlen(want) && memcmp(out.data, want, out.len) == 0,
           "result: %.*s", (int)out.len, out.data);
     free(want_result);
+
+    /* integer ids, written without the general writer, as it writes them */
+    static const json_int_t int_ids[] = {0, 7, -1, 10, -10, 1234567890123, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof int_ids / sizeof *int_ids; i++) {
+        json_t *int_id = json_integer(int_ids[i]);
+        wc_rpc_write_result_text(&out, int_id, "{}");
+        char want_int[96];
+        snprintf(want_int, sizeof want_int, "{\"jsonrpc\":\"2.0\",\"id\":%" JSON_INTEGER_FORMAT
+                 ",\"result\":{}}", int_ids[i]);
+        CHECK(!out.failed && out.len == strlen(want_int) &&
+                  memcmp(out.data, want_int, out.len) == 0,
+              "integer id: %.*s", (int)out.len, out.data);
+        json_decref(int_id);
+    }
 
     wc_rpc_write_error(&out, NULL, -32602, "bad \"arg\"\n", NULL);
     const char *want_err = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32602,"
@@ -1395,6 +1584,54 @@ static void test_peek(void)
     }
 }
 
+/* Where a container ends, read byte by byte: what wc_json_scan_value must
+ * find 16 bytes at a time. */
+static const char *container_end_reference(const char *p, const char *end)
+{
+    int depth = 0;
+    bool in_string = false;
+    while (p < end) {
+        char c = *p++;
+        if (in_string) {
+            if (c == '\\') {
+                if (p == end)
+                    return NULL;
+                p++;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Texts of every length around the block size, quotes, escapes and
+ * brackets anywhere (an escape on a block's last byte among them). */
+static void test_scan_value(void)
+{
+    static const char bytes[] = "{}[]\"\"\\\\ab,:";
+    for (int i = 0; i < 60000; i++) {
+        size_t len = 1 + rnd_below(70);
+        char *text = malloc(len);
+        if (!text)
+            abort();
+        text[0] = rnd() & 1 ? '{' : '[';
+        for (size_t k = 1; k < len; k++)
+            text[k] = bytes[rnd_below(sizeof bytes - 1)];
+        const char *want = container_end_reference(text, text + len);
+        const char *got = wc_json_scan_value(text, text + len);
+        CHECK(got == want, "scan_value: %td, want %td: %.*s", got ? got - text : -1,
+              want ? want - text : -1, (int)len, text);
+        free(text);
+    }
+}
+
 /* Spans: where each container of the top levels was in the text. */
 static void test_spans(void)
 {
@@ -1456,6 +1693,7 @@ int main(void)
     test_agreement();
     test_jsonrpc();
     test_peek();
+    test_scan_value();
     test_spans();
     test_rpc_fast_path();
     /* a locale with a decimal comma changes nothing (when one is installed) */

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json/parse.h"
 #include "plugin/plugin.h"
+#include "plugin/plugin_internal.h"
 #include "util/fs.h"
 
 #include "check.h"
@@ -249,6 +251,142 @@ static void test_result_text(void)
         }
     }
     wc_plugin_free(p);
+}
+
+/* wc_result_text_shape, the one pass over a result's bytes, decides only
+ * what the parsed path would: when it takes a text, the text parses (keys
+ * twice refused), content is an array, isError absent or the boolean it
+ * reports, and structuredContent absent or the flat object whose members
+ * it lists. */
+static bool compare_result_shape(const char *text, size_t len)
+{
+    char *copy = malloc(len ? len : 1); /* exactly: ASan sees any read past the end */
+    if (!copy)
+        abort();
+    memcpy(copy, text, len);
+    wc_run r;
+    memset(&r, 0, sizeof r);
+    bool taken = wc_result_text_shape(&r, copy, len);
+    if (taken) {
+        json_t *v = wc_json_parse(copy, len, WC_JSON_REJECT_DUPLICATES, NULL);
+        json_t *content = json_object_get(v, "content"), *ie = json_object_get(v, "isError");
+        json_t *sc = json_object_get(v, "structuredContent");
+        bool ok = r.text_result && json_is_object(v) && json_is_array(content) &&
+                  (!ie || json_is_boolean(ie)) && r.is_error == json_is_true(ie) &&
+                  !sc == !r.structured;
+        if (ok && sc) {
+            json_t *sc_text = wc_json_parse(r.structured, r.structured_len, 0, NULL);
+            ok = json_is_object(sc) && json_equal(sc_text, sc) &&
+                 json_object_size(sc) == (size_t)r.structured_count;
+            for (int i = 0; ok && i < r.structured_count; i++) {
+                const wc_json_member *m = &r.structured_members[i];
+                json_t *value = wc_json_parse(m->value, m->value_len, 0, NULL);
+                ok = value && json_equal(value, json_object_getn(sc, m->key, m->key_len));
+                json_decref(value);
+            }
+            json_decref(sc_text);
+        }
+        CHECK(ok, "result shape taken from the text, not by the parser: %.*s",
+              (int)(len > 200 ? 200 : len), text);
+        json_decref(v);
+    }
+    free(copy);
+    return taken;
+}
+
+static uint64_t shape_rng = 0x2545f4914f6cdd1dull;
+
+static size_t shape_rnd(size_t n)
+{
+    shape_rng ^= shape_rng << 13;
+    shape_rng ^= shape_rng >> 7;
+    shape_rng ^= shape_rng << 17;
+    return (size_t)(shape_rng % n);
+}
+
+static void test_result_shapes(void)
+{
+    /* the usual results, which must be decided from their text */
+    static const char *usual[] = {
+        "{\"content\":[{\"type\":\"text\",\"text\":\"499\"}],\"structuredContent\":{\"result\":499}}",
+        " { \"isError\" : true , \"content\" : [ ] } ",
+        "{\"content\":[{\"type\":\"text\",\"text\":\"\\u00e9\\n\\\"q\\\"\"}],\"isError\":false,"
+        "\"structuredContent\":{\"s\":\"\\ud83d\\ude00\",\"r\":-1.5e-3,\"t\":true,\"n\":null,\"u\":\"\xc3\xa9\"},"
+        "\"_meta\":{\"k\":[1,{\"z\":null}]}}",
+        "{\"structuredContent\":{},\"content\":[[[]],{\"a\":{\"a\":1}},\"x\"],\"n\":-0}",
+    };
+    /* and some it leaves to the parsed path */
+    static const char *others[] = {
+        "{\"content\":[],\"structuredContent\":{\"a\":[1]}}",
+        "{\"c\\u006fntent\":[]}",
+        "{\"content\":[],\"isError\":\"true\"}",
+        "{\"content\":[],}",
+        "{\"content\":[],\"content\":[]}",
+        "{\"content\":[{\"a\":1,\"a\":2}]}",
+        "{\"content\":[],\"structuredContent\":{\"a\":1,\"a\":2}}",
+        "{\"content\":[],\"structuredContent\":{\"a\":01}}",
+        "{\"content\":[],\"structuredContent\":{\"a\":\"\xc3\"}}",
+        "{\"content\":[],\"structuredContent\":{\"a\":\"\\u0000\"}}",
+        "{\"content\":[],\"isError\":truex}",
+        "{\"content\":[1 2]}",
+        "{\"content\":{}}",
+        "{}",
+        "[{\"content\":[]}]",
+    };
+    for (size_t i = 0; i < sizeof usual / sizeof *usual; i++)
+        CHECK(compare_result_shape(usual[i], strlen(usual[i])), "not decided from its text: %s",
+              usual[i]);
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+        CHECK(!compare_result_shape(others[i], strlen(others[i])), "decided from its text: %s",
+              others[i]);
+    /* content nested to the parser's limit, the result object counted */
+    for (size_t arrays = WC_JSON_MAX_DEPTH - 1; arrays <= WC_JSON_MAX_DEPTH; arrays++) {
+        char *deep = malloc(2 * arrays + 16);
+        if (!deep)
+            abort();
+        size_t n = (size_t)sprintf(deep, "{\"content\":");
+        memset(deep + n, '[', arrays);
+        memset(deep + n + arrays, ']', arrays);
+        n += 2 * arrays;
+        deep[n++] = '}';
+        bool taken = compare_result_shape(deep, n);
+        CHECK(taken == (arrays < WC_JSON_MAX_DEPTH), "content in %zu arrays %s", arrays,
+              taken ? "taken" : "refused");
+        free(deep);
+    }
+    /* every truncation, and random edits of the bytes that matter */
+    static const char edits[] = "{}[],:\"\\ 0123456789.eE+-tfnulrsa\x00\x01\x1f\x7f\x80\xbf\xc3\xed\xf4\xff";
+    char buf[512];
+    for (size_t i = 0; i < sizeof usual / sizeof *usual; i++) {
+        size_t whole = strlen(usual[i]);
+        while (usual[i][whole - 1] == ' ')
+            whole--;
+        for (size_t cut = 0; cut < whole; cut++)
+            CHECK(!compare_result_shape(usual[i], cut), "a truncation taken: %.*s", (int)cut,
+                  usual[i]);
+    }
+    for (int round = 0; round < 60000; round++) {
+        const char *src = round & 1 ? usual[shape_rnd(sizeof usual / sizeof *usual)]
+                                    : others[shape_rnd(sizeof others / sizeof *others)];
+        size_t len = strlen(src);
+        memcpy(buf, src, len);
+        for (size_t e = 1 + shape_rnd(3); e > 0; e--) {
+            size_t at = shape_rnd(len + 1);
+            char c = edits[shape_rnd(sizeof edits - 1)];
+            size_t how = shape_rnd(3);
+            if (how == 0 && at < len) {
+                buf[at] = c;
+            } else if (how == 1 && len < sizeof buf - 1) {
+                memmove(buf + at + 1, buf + at, len - at);
+                buf[at] = c;
+                len++;
+            } else if (how == 2 && at < len) {
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+            }
+        }
+        compare_result_shape(buf, len);
+    }
 }
 
 static void test_limits(void)
@@ -556,7 +694,8 @@ int main(void)
     }
     if (!getenv("WC_PLUGIN_BENCH")) { /* WC_PLUGIN_BENCH=N: only the measure, N calls */
         test_echo();
-    test_result_text();
+        test_result_text();
+        test_result_shapes();
         test_limits();
         test_cancel();
         test_threads();

@@ -530,12 +530,30 @@ static void test_text_agreement(void)
         "{\"type\":[\"object\",\"null\"],\"properties\":{\"a/b~c\":{\"type\":\"boolean\"}},"
         "\"required\":[\"a/b~c\"]}",
         "{}",
+        /* members whose schemas need the value built (combinators, $ref) */
+        "{\"properties\":{\"a\":{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\","
+        "\"maxLength\":1}]},\"b\":{\"$ref\":\"#/$defs/n\"},\"op\":{\"oneOf\":[{\"const\":\"+\"},"
+        "{\"type\":\"string\",\"minLength\":2}]}},\"$defs\":{\"n\":{\"type\":\"number\",\"minimum\":0}},"
+        "\"additionalProperties\":{\"not\":{\"type\":\"null\"}}}",
+        /* numbers compared by value, boolean schemas, bounds of both kinds */
+        "{\"properties\":{\"a\":{\"enum\":[1,2.5,\"x\",null,true,\"\\u00e9t\\u00e9\"]},\"b\":{\"const\":3},"
+        "\"x\":{\"type\":\"integer\",\"maximum\":2.5,\"exclusiveMinimum\":-3},\"y\":false,\"z\":true,"
+        "\"op\":{\"type\":\"string\",\"minLength\":2,\"maxLength\":3,\"pattern\":\"^[^+]\"}},"
+        "\"required\":[\"\\u00e9t\\u00e9\"],\"additionalProperties\":{\"type\":[\"number\",\"boolean\"],"
+        "\"minimum\":-1e300,\"exclusiveMaximum\":100}}",
     };
-    static const char *keys[] = {"a", "b", "op", "sku", "days", "x", "y", "z", "a/b~c", "\u00e9t\u00e9"};
+    static const char *keys[] = {
+        "a", "b", "op", "sku", "days", "x", "y", "z", "a/b~c", "\u00e9t\u00e9",
+        /* longer than any buffer a key might be copied into */
+        "k0123456789012345678901234567890123456789012345678901234567890123456789"
+        "0123456789012345678901234567890123456789012345678901234567890123456789",
+    };
     static const char *values[] = {
         "1", "-2.5", "0", "1e400", "9007199254740993", "\"+\"", "\"%\"", "\"ABC-12\"",
         "\"abc\"", "\"A\\u0042C-1\"", "\"\"", "true", "false", "null", "3", "99.5", "100",
-        "\"\\ud83d\\ude00x\"",
+        "\"\\ud83d\\ude00x\"", "3.0", "1.0", "2.5", "-0", "1E2", "2.5e-3", "-3", "\"x\"",
+        "\"\xc3\xa9t\xc3\xa9\"", "\"\\u00e9t\\u00e9\"", "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"",
+        "-9223372036854775808", "12345678901234567890",
     };
     unsigned seed = 12345;
     int before = decided_from_text;
@@ -544,7 +562,7 @@ static void test_text_agreement(void)
         if (!compiled)
             continue;
         for (int round = 0; round < 400; round++) {
-            char text[512];
+            char text[1024];
             int n = 0, members = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 5;
             n += sprintf(text + n, "{");
             for (int i = 0; i < members; i++) {

@@ -481,6 +481,34 @@ static uint64_t wasmcap__pack(const char *ptr, size_t len)
 
 /* ---- buffers ----------------------------------------------------------- */
 
+/* memcpy for the short pieces a result is made of: in wasm a call to
+ * memcpy costs more than the copy, so up to 16 bytes move as two
+ * overlapping words (or bytes) and only longer runs call it. */
+static void wasmcap__copy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t head, tail;
+        __builtin_memcpy(&head, s, 8);
+        __builtin_memcpy(&tail, s + n - 8, 8);
+        __builtin_memcpy(d, &head, 8);
+        __builtin_memcpy(d + n - 8, &tail, 8);
+    } else if (n >= 4) {
+        uint32_t head, tail;
+        __builtin_memcpy(&head, s, 4);
+        __builtin_memcpy(&tail, s + n - 4, 4);
+        __builtin_memcpy(d, &head, 4);
+        __builtin_memcpy(d + n - 4, &tail, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
 static int wasmcap__buf_reserve(wasmcap_buf *b, size_t more)
 {
     if (b->failed)
@@ -509,7 +537,7 @@ static int wasmcap__buf_reserve(wasmcap_buf *b, size_t more)
 void wasmcap_buf_append(wasmcap_buf *b, const void *data, size_t len)
 {
     if (!b->failed && b->len + len < b->cap && len < b->cap) { /* room already: the usual case */
-        memcpy(b->data + b->len, data, len);
+        wasmcap__copy(b->data + b->len, data, len);
         b->len += len;
         b->data[b->len] = 0;
         return;
@@ -713,10 +741,17 @@ static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_le
 {
     ps->p++; /* '"' */
     const unsigned char *q = ps->p;
-    /* Find the closing quote; the decoded string is never longer. */
+    /* Find the closing quote; the decoded string is never longer.  Plain
+     * printable ASCII (keys, most values) is its own decoding. */
+    int plain = 1;
     while (q < ps->end && *q != '"') {
-        if (*q == '\\' && q + 1 < ps->end)
-            q++;
+        if (*q == '\\') {
+            plain = 0;
+            if (q + 1 < ps->end)
+                q++;
+        } else if (*q < 0x20 || *q >= 0x80) {
+            plain = 0;
+        }
         q++;
     }
     if (q >= ps->end)
@@ -724,6 +759,15 @@ static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_le
     char *dst = (char *)wasmcap__palloc(ps, (size_t)(q - ps->p) + 1);
     if (!dst)
         return wasmcap__fail(ps, "out of memory");
+    if (plain) {
+        size_t len = (size_t)(q - ps->p);
+        wasmcap__copy(dst, ps->p, len);
+        dst[len] = 0;
+        ps->p = q + 1;
+        *out = dst;
+        *out_len = len;
+        return 0;
+    }
     size_t n = 0;
     while (*ps->p != '"') {
         /* a run of plain ASCII at once (the closing quote ends it) */
@@ -1469,17 +1513,24 @@ static uint64_t wasmcap__result_finish(wasmcap_result *r)
         if (r->content.buf.failed)
             return 0;
     }
+    static const char head[] = "{\"content\":", sc[] = ",\"structuredContent\":",
+                      error[] = ",\"isError\":true}";
+    int with_sc = r->has_structured && !r->is_error;
     wasmcap_buf out = {0};
     out.scratch = 1;
-    wasmcap_buf_puts(&out, "{\"content\":");
+    /* one allocation of the whole size, then the pieces */
+    wasmcap__buf_reserve(&out, sizeof head + r->content.buf.len + sizeof sc +
+                                   (with_sc ? r->structured.buf.len : 0) + sizeof error);
+    wasmcap_buf_append(&out, head, sizeof head - 1);
     wasmcap_buf_append(&out, r->content.buf.data, r->content.buf.len);
-    if (r->has_structured && !r->is_error) {
-        wasmcap_buf_puts(&out, ",\"structuredContent\":");
+    if (with_sc) {
+        wasmcap_buf_append(&out, sc, sizeof sc - 1);
         wasmcap_buf_append(&out, r->structured.buf.data, r->structured.buf.len);
     }
     if (r->is_error)
-        wasmcap_buf_puts(&out, ",\"isError\":true");
-    wasmcap_buf_append(&out, "}", 1);
+        wasmcap_buf_append(&out, error, sizeof error - 1);
+    else
+        wasmcap_buf_append(&out, "}", 1);
     wasmcap_buf_free(&r->content.buf);
     wasmcap_buf_free(&r->structured.buf);
     if (out.failed) {

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/scan.h"
+
 typedef struct scratch {
     char *data;
     size_t len, cap;
@@ -34,7 +36,6 @@ typedef struct parser {
     const char *start, *end;
     unsigned flags;
     wc_json_error *err;
-    scratch val, key; /* decoded strings with escapes: values, keys */
 } parser;
 
 /* Bytes a string may hold as they are: printable ASCII but '"' and '\'. */
@@ -219,19 +220,6 @@ size_t wc_json_utf8_valid_prefix(const char *s, size_t len)
 
 /* --- strings --- */
 
-/* 8 bytes at once: true when none needs a closer look (a quote, a
- * backslash, a control character or a non-ASCII byte). */
-static bool plain8(const char *q)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t w;
-    memcpy(&w, q, 8);
-    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-    uint64_t bad = (w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
-                    ((bslash - ones) & ~bslash)) & highs;
-    return bad == 0;
-}
-
 static int hex4(const char *p)
 {
     int v = 0;
@@ -286,10 +274,14 @@ static const char *scan_string(parser *ps, const char *q, scratch *sc, const cha
     bool escaped = false;
     sc->len = 0;
     for (;;) {
-        while (end - q >= 8 && plain8(q))
+        unsigned skip = 8;
+        while (end - q >= 8 && (skip = wc_json_first_special8(q)) == 8)
             q += 8;
-        while (q < end && plain[(unsigned char)*q])
-            q++;
+        if (skip < 8)
+            q += skip;
+        else
+            while (q < end && plain[(unsigned char)*q])
+                q++;
         if (q == end) {
             fail(ps, open, "premature end of input in string");
             return NULL;
@@ -413,10 +405,16 @@ static double slow_strtod(const char *s, size_t n, bool *ok)
     return v;
 }
 
-/* p at '-' or a digit: the number, or NULL (error set) with *after unset. */
-/* A number's value; with build false, only checked (json_true() stands in
- * for it: no allocation). */
-static json_t *parse_number(parser *ps, const char *p, const char **after, bool build)
+/* A number token read: an integer, or a real (correctly rounded). */
+typedef struct number_value {
+    bool real;
+    json_int_t integer;
+    double value;
+} number_value;
+
+/* p at '-' or a digit: reads the number into *out and returns the position
+ * after it, or NULL (error set). */
+static const char *read_number(parser *ps, const char *p, number_value *out)
 {
     const char *s = p, *end = ps->end;
     bool neg = false;
@@ -480,7 +478,7 @@ static json_t *parse_number(parser *ps, const char *p, const char **after, bool 
         fail(ps, s, "invalid number");
         return NULL;
     }
-    *after = p;
+    out->real = real;
     if (!real) {
         if (many) {
             fail(ps, s, "too big %sinteger", neg ? "negative " : "");
@@ -492,7 +490,8 @@ static json_t *parse_number(parser *ps, const char *p, const char **after, bool 
             fail(ps, s, "too big %sinteger", neg ? "negative " : "");
             return NULL;
         }
-        return build ? json_integer(neg ? (json_int_t)(0 - m) : (json_int_t)m) : json_true();
+        out->integer = neg ? (json_int_t)(0 - m) : (json_int_t)m;
+        return p;
     }
     double v;
     if (!many && m == 0) {
@@ -513,7 +512,133 @@ static json_t *parse_number(parser *ps, const char *p, const char **after, bool 
             return NULL;
         }
     }
-    return build ? json_real(neg ? -v : v) : json_true();
+    out->value = neg ? -v : v;
+    return p;
+}
+
+/* p at '-' or a digit: the number's value, or NULL (error set) with
+ * *after unset.  With build false, only checked (json_true() stands in for
+ * it: no allocation). */
+static json_t *parse_number(parser *ps, const char *p, const char **after, bool build)
+{
+    number_value n;
+    const char *q = read_number(ps, p, &n);
+    if (!q)
+        return NULL;
+    *after = q;
+    if (!build)
+        return json_true();
+    return n.real ? json_real(n.value) : json_integer(n.integer);
+}
+
+bool wc_json_number_token(const char *t, size_t n, bool *is_integer, json_int_t *integer,
+                          double *real)
+{
+    if (n == 0 || (*t != '-' && !is_digit(*t)))
+        return false;
+    /* The common case, a short integer, without the general reader. */
+    size_t sign = *t == '-', digits = n - sign;
+    if (digits >= 1 && digits <= 18 && (t[sign] != '0' || digits == 1)) {
+        json_int_t v = 0;
+        size_t i = sign;
+        for (; i < n && is_digit(t[i]); i++)
+            v = v * 10 + (t[i] - '0');
+        if (i == n) {
+            *is_integer = true;
+            *integer = sign ? -v : v;
+            return true;
+        }
+    }
+    parser ps = {.start = t, .end = t + n};
+    number_value v;
+    if (read_number(&ps, t, &v) != t + n)
+        return false;
+    *is_integer = !v.real;
+    if (v.real)
+        *real = v.value;
+    else
+        *integer = v.integer;
+    return true;
+}
+
+/* p at 't', 'f' or 'n': the length of the literal there, or 0. */
+static size_t literal_length(const char *p, const char *end)
+{
+    const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+    size_t n = *p == 'f' ? 5 : 4;
+    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0 ||
+        ((size_t)(end - p) > n && is_alpha(p[n])))
+        return 0;
+    return n;
+}
+
+/* p at '"': past the closing quote when everything before it is printable
+ * ASCII without a backslash (a valid string as it is), else NULL. */
+static const char *plain_ascii_string(const char *p, const char *end)
+{
+    unsigned skip = 8;
+    p++;
+    while (end - p >= 8 && (skip = wc_json_first_special8(p)) == 8)
+        p += 8;
+    if (skip < 8)
+        p += skip;
+    else
+        while (p < end && plain[(unsigned char)*p])
+            p++;
+    return p < end && *p == '"' ? p + 1 : NULL;
+}
+
+/* p at '-' or a digit: past a short integer (at most 18 digits, no
+ * leading zero) that nothing continues, else NULL. */
+static const char *short_integer(const char *p, const char *end)
+{
+    const char *digits = p + (*p == '-'), *q = digits;
+    while (q < end && is_digit(*q) && q - digits < 19)
+        q++;
+    size_t n = (size_t)(q - digits);
+    if (n == 0 || n > 18 || (*digits == '0' && n > 1))
+        return NULL;
+    if (q < end && (is_digit(*q) || is_alpha(*q) || *q == '.' || *q == '+' || *q == '-'))
+        return NULL;
+    return q;
+}
+
+const char *wc_json_check_scalar(const char *p, const char *end)
+{
+    if (p == end)
+        return NULL;
+    /* the usual tokens first, without the general readers */
+    const char *after = *p == '"' ? plain_ascii_string(p, end)
+                        : *p == '-' || is_digit(*p) ? short_integer(p, end)
+                                                    : NULL;
+    if (after)
+        return after;
+    parser ps = {.start = p, .end = end};
+    switch (*p) {
+    case '"': {
+        scratch sc;
+        scratch_init(&sc);
+        const char *text;
+        size_t n;
+        const char *after = scan_string(&ps, p, &sc, &text, &n);
+        scratch_free(&sc);
+        return after;
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+        size_t n = literal_length(p, end);
+        return n ? p + n : NULL;
+    }
+    case '-':
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+        number_value v;
+        return read_number(&ps, p, &v);
+    }
+    default:
+        return NULL;
+    }
 }
 
 /* --- values --- */
@@ -656,6 +781,10 @@ json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *
 static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_json_error *err)
 {
     parser ps = {.start = data, .end = data + len, .flags = o->flags, .err = err};
+    /* decoded strings with escapes: values, keys (not zeroed: a parse of a
+     * few bytes should not pay for clearing half a kilobyte) */
+    scratch val, key_scratch;
+    size_t max_depth = o->max_depth ? o->max_depth : WC_JSON_MAX_DEPTH;
     wc_json_spans *spans = o->spans;
     bool skimming_some = o->keep || o->skim;
     json_t *skim_placeholder = NULL; /* the member's empty stand-in */
@@ -686,8 +815,8 @@ static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_
         if (depth-- == skim_depth)                                          \
             skim_depth = 0;                                                 \
     } while (0)
-    scratch_init(&ps.val);
-    scratch_init(&ps.key);
+    scratch_init(&val);
+    scratch_init(&key_scratch);
     if (err) {
         err->text[0] = 0;
         err->position = 0;
@@ -715,7 +844,7 @@ value:
         case '{':
         case '[': {
             bool object = *p == '{';
-            if (depth >= WC_JSON_MAX_DEPTH) {
+            if (depth >= max_depth) {
                 fail(&ps, p, "maximum nesting depth (%d) exceeded", WC_JSON_MAX_DEPTH);
                 goto error;
             }
@@ -777,7 +906,7 @@ value:
         case '"': {
             const char *text;
             size_t n;
-            p = scan_string(&ps, p, &ps.val, &text, &n);
+            p = scan_string(&ps, p, &val, &text, &n);
             if (!p)
                 goto error;
             if (skimming_now)
@@ -788,10 +917,8 @@ value:
         case 't':
         case 'f':
         case 'n': {
-            const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-            size_t n = strlen(word);
-            if ((size_t)(end - p) < n || memcmp(p, word, n) != 0 ||
-                ((size_t)(end - p) > n && is_alpha(p[n]))) {
+            size_t n = literal_length(p, end);
+            if (!n) {
                 fail(&ps, p, "invalid literal");
                 goto error;
             }
@@ -825,6 +952,10 @@ skimmed_scalar:
     }
 after:
     /* a value ended: what may follow depends on the container */
+    if (depth == 0 && o->value_end) {
+        *o->value_end = (size_t)(p - data);
+        goto done;
+    }
     p = skip_ws(p, end);
     if (depth == 0) {
         if (p != end) {
@@ -864,7 +995,7 @@ member:
         goto error;
     }
     key_at = p;
-    p = scan_string(&ps, p, &ps.key, &key, &klen);
+    p = scan_string(&ps, p, &key_scratch, &key, &klen);
     if (!p)
         goto error;
     /* Reported once the value is read, where attach would report it. */
@@ -887,8 +1018,8 @@ error:
 done:
     if (stack != small_stack)
         free(stack);
-    scratch_free(&ps.val);
-    scratch_free(&ps.key);
+    scratch_free(&val);
+    scratch_free(&key_scratch);
     if (o->check_only && !failed)
         root = json_true();
     if (o->unchecked_duplicates)

@@ -90,6 +90,13 @@ typedef struct wc_json_options {
      * The whole text is skimmed. */
     bool check_only;
     bool *unchecked_duplicates; /* may be NULL */
+    /* A value followed by more text: when set, the value at the start of
+     * the text (after whitespace) is read and whatever follows it is not
+     * looked at; *value_end gets the offset just past the value. */
+    size_t *value_end;
+    /* Containers nested at most this deep (0: WC_JSON_MAX_DEPTH), for a
+     * part of a larger text, whose limit counts the levels around it. */
+    unsigned max_depth;
 } wc_json_options;
 
 json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *options,
@@ -97,6 +104,17 @@ json_t *wc_json_parse_with(const char *data, size_t len, const wc_json_options *
 
 /* The recorded span of value, or NULL. */
 const wc_json_span *wc_json_span_of(const wc_json_spans *spans, const json_t *value);
+
+/* Whether t[0..n) is exactly one number token as the parser reads it: an
+ * integer (no fraction or exponent, within int64: *is_integer, *integer)
+ * or a real (*real, correctly rounded, finite). */
+bool wc_json_number_token(const char *t, size_t n, bool *is_integer, json_int_t *integer,
+                          double *real);
+
+/* The scalar token (string, number, true, false or null) at p, checked as
+ * wc_json_parse checks it: the position just past it, or NULL when it is
+ * invalid or not a scalar. */
+const char *wc_json_check_scalar(const char *p, const char *end);
 
 /* The length of the longest prefix of s[0..len) that is valid UTF-8 (by the
  * rules above): len when all of it is. */

@@ -60,6 +60,7 @@ typedef struct {
 
 typedef struct {
     char *name;
+    size_t name_len; /* strlen(name): members read from text compare by length first */
     schema_node *schema;
 } named_schema;
 
@@ -79,6 +80,23 @@ typedef struct {
 
 #define ABSENT (-1) /* for the count limits below */
 
+/* A number instance, from a jansson value or straight from JSON text. */
+typedef struct number_value {
+    bool is_integer;
+    json_int_t integer;
+    double real;
+} number_value;
+
+/* A scalar instance -- from a jansson value, or straight from JSON text
+ * with nothing allocated -- as the keywords for scalars read it. */
+typedef struct scalar {
+    json_type type; /* JSON_STRING, JSON_INTEGER, JSON_REAL, JSON_TRUE, JSON_FALSE, JSON_NULL */
+    const char *string; /* JSON_STRING: its UTF-8 bytes (no NUL needed) */
+    size_t length;
+    number_value number; /* JSON_INTEGER, JSON_REAL */
+} scalar;
+
+
 struct schema_node {
     bool is_boolean;
     bool boolean_value;
@@ -90,6 +108,7 @@ struct schema_node {
     size_t pattern_property_count;
     schema_node *additional_properties;
     char **required;
+    size_t *required_len; /* strlen of each */
     size_t required_count;
     long long min_properties, max_properties;
 
@@ -101,8 +120,14 @@ struct schema_node {
 
     json_t *enum_values;
     char *enum_text;
+    /* The scalars among the enum's values (a scalar instance equals no
+     * other) and the const as a scalar: compared without jansson calls. */
+    scalar *enum_scalars;
+    size_t enum_scalar_count;
     json_t *const_value;
     char *const_text;
+    scalar const_scalar;
+    bool const_is_scalar;
 
     number_bound minimum, maximum, exclusive_minimum, exclusive_maximum;
     long long min_length, max_length;
@@ -119,6 +144,7 @@ struct wc_schema {
     schema_node *root;
     schema_node **nodes; /* every node, for freeing */
     size_t node_count;
+    bool members_from_text; /* the root only describes an object's members */
 };
 
 /* ---- bounded text ------------------------------------------------------ */
@@ -179,6 +205,7 @@ typedef struct json_path {
     size_t index;
     bool verbatim;    /* key is a pointer prefix ("#", a $ref), printed as is */
     unsigned depth;
+    size_t key_len;   /* SIZE_MAX: key is NUL-terminated */
 } json_path;
 
 static void append_path_segments(text *t, const json_path *path)
@@ -195,7 +222,8 @@ static void append_path_segments(text *t, const json_path *path)
         text_printf(t, "%zu", path->index);
         return;
     }
-    for (const char *c = path->key; *c; c++) {
+    for (const char *c = path->key;
+         path->key_len == SIZE_MAX ? *c != 0 : c < path->key + path->key_len; c++) {
         if (*c == '~')
             text_append(t, "~0", 2);
         else if (*c == '/')
@@ -215,12 +243,18 @@ static void append_path(text *t, const json_path *path)
 
 static json_path path_key(const json_path *parent, const char *key)
 {
-    return (json_path){parent, key, 0, false, parent ? parent->depth + 1 : 1};
+    return (json_path){parent, key, 0, false, parent ? parent->depth + 1 : 1, SIZE_MAX};
+}
+
+/* A key given by its length (read from text: no NUL after it). */
+static json_path path_key_n(const json_path *parent, const char *key, size_t len)
+{
+    return (json_path){parent, key, 0, false, parent ? parent->depth + 1 : 1, len};
 }
 
 static json_path path_index(const json_path *parent, size_t index)
 {
-    return (json_path){parent, NULL, index, false, parent ? parent->depth + 1 : 1};
+    return (json_path){parent, NULL, index, false, parent ? parent->depth + 1 : 1, SIZE_MAX};
 }
 
 /* ---- numbers and equality ---------------------------------------------- */
@@ -241,33 +275,86 @@ static int compare_integer_real(json_int_t integer, double real)
     return fraction > 0 ? -1 : fraction < 0 ? 1 : 0;
 }
 
-static int compare_number_bound(const json_t *number, const number_bound *bound)
+static number_value number_of(const json_t *number)
 {
-    if (json_is_integer(number)) {
-        json_int_t value = json_integer_value(number);
+    number_value n = {.is_integer = json_is_integer(number)};
+    if (n.is_integer)
+        n.integer = json_integer_value(number);
+    else
+        n.real = json_real_value(number);
+    return n;
+}
+
+static int compare_number_bound(number_value number, const number_bound *bound)
+{
+    if (number.is_integer) {
+        json_int_t value = number.integer;
         if (bound->is_integer)
             return value < bound->integer ? -1 : value > bound->integer;
         return compare_integer_real(value, bound->real);
     }
-    double value = json_real_value(number);
+    double value = number.real;
     if (bound->is_integer)
         return -compare_integer_real(bound->integer, value);
     return value < bound->real ? -1 : value > bound->real;
+}
+
+static bool numbers_equal(number_value a, number_value b)
+{
+    if (a.is_integer && b.is_integer)
+        return a.integer == b.integer;
+    if (!a.is_integer && !b.is_integer)
+        return a.real == b.real;
+    if (a.is_integer)
+        return compare_integer_real(a.integer, b.real) == 0;
+    return compare_integer_real(b.integer, a.real) == 0;
+}
+
+/* Whether a[0..n) and b[0..n) are the same bytes: keys and short strings,
+ * where a call to memcmp costs more than the loop. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static scalar scalar_of(const json_t *instance)
+{
+    scalar s = {.type = json_typeof(instance)};
+    if (s.type == JSON_STRING) {
+        s.string = json_string_value(instance);
+        s.length = json_string_length(instance);
+    } else if (s.type == JSON_INTEGER || s.type == JSON_REAL) {
+        s.number = number_of(instance);
+    }
+    return s;
+}
+
+static bool scalar_is_number(const scalar *s)
+{
+    return s->type == JSON_INTEGER || s->type == JSON_REAL;
+}
+
+/* schema_equal for two scalars. */
+static bool scalar_same(const scalar *a, const scalar *b)
+{
+    if (scalar_is_number(a) && scalar_is_number(b))
+        return numbers_equal(a->number, b->number);
+    if (a->type != b->type)
+        return false;
+    if (a->type == JSON_STRING)
+        return a->length == b->length && same_bytes(a->string, b->string, a->length);
+    return true; /* true, false, null: the type says it all */
 }
 
 /* JSON Schema equality: json_equal, except that numbers compare by value
  * (1 equals 1.0). */
 static bool schema_equal(const json_t *a, const json_t *b)
 {
-    if (json_is_number(a) && json_is_number(b)) {
-        if (json_is_integer(a) && json_is_integer(b))
-            return json_integer_value(a) == json_integer_value(b);
-        if (json_is_real(a) && json_is_real(b))
-            return json_real_value(a) == json_real_value(b);
-        if (json_is_integer(a))
-            return compare_integer_real(json_integer_value(a), json_real_value(b)) == 0;
-        return compare_integer_real(json_integer_value(b), json_real_value(a)) == 0;
-    }
+    if (json_is_number(a) && json_is_number(b))
+        return numbers_equal(number_of(a), number_of(b));
     if (json_typeof(a) != json_typeof(b))
         return false;
     switch (json_typeof(a)) {
@@ -298,14 +385,9 @@ static bool schema_equal(const json_t *a, const json_t *b)
     }
 }
 
-static bool is_integral(const json_t *value)
+static bool is_integral(number_value number)
 {
-    if (json_is_integer(value))
-        return true;
-    if (!json_is_real(value))
-        return false;
-    double real = json_real_value(value);
-    return isfinite(real) && real == trunc(real);
+    return number.is_integer || (isfinite(number.real) && number.real == trunc(number.real));
 }
 
 /* The shortest of %.15g..%.17g that reads back as the same double. */
@@ -318,12 +400,12 @@ static void format_real(char *out, size_t size, double value)
     }
 }
 
-static void format_number(char *out, size_t size, const json_t *number)
+static void format_number(char *out, size_t size, number_value number)
 {
-    if (json_is_integer(number))
-        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(number));
+    if (number.is_integer)
+        snprintf(out, size, "%" JSON_INTEGER_FORMAT, number.integer);
     else
-        format_real(out, size, json_real_value(number));
+        format_real(out, size, number.real);
 }
 
 static void format_bound(char *out, size_t size, const number_bound *bound)
@@ -334,9 +416,9 @@ static void format_bound(char *out, size_t size, const number_bound *bound)
         format_real(out, size, bound->real);
 }
 
-static const char *instance_type_name(const json_t *value)
+static const char *type_name(json_type type)
 {
-    switch (json_typeof(value)) {
+    switch (type) {
     case JSON_OBJECT: return "object";
     case JSON_ARRAY: return "array";
     case JSON_STRING: return "string";
@@ -348,15 +430,22 @@ static const char *instance_type_name(const json_t *value)
     }
 }
 
-static bool has_type(unsigned types, const json_t *value)
+static const char *instance_type_name(const json_t *value)
 {
-    switch (json_typeof(value)) {
+    return type_name(json_typeof(value));
+}
+
+/* Whether a value of this type (and, for a number, integral or not) is one
+ * of types. */
+static bool has_type(unsigned types, json_type type, bool integral)
+{
+    switch (type) {
     case JSON_OBJECT: return types & TYPE_OBJECT;
     case JSON_ARRAY: return types & TYPE_ARRAY;
     case JSON_STRING: return types & TYPE_STRING;
     case JSON_INTEGER:
     case JSON_REAL:
-        return (types & TYPE_NUMBER) || ((types & TYPE_INTEGER) && is_integral(value));
+        return (types & TYPE_NUMBER) || ((types & TYPE_INTEGER) && integral);
     case JSON_TRUE:
     case JSON_FALSE: return types & TYPE_BOOLEAN;
     default: return types & TYPE_NULL;
@@ -408,7 +497,8 @@ static schema_node *compile_node(compiler *c, const json_t *source, const json_p
 
 static bool read_count(compiler *c, const json_t *value, const json_path *at, long long *out)
 {
-    if (!is_integral(value) || (json_is_integer(value) ? json_integer_value(value) < 0
+    if (!json_is_number(value) || !is_integral(number_of(value)) ||
+        (json_is_integer(value) ? json_integer_value(value) < 0
                                                        : json_real_value(value) < 0))
         return compile_error(c, at, "must be a non-negative integer");
     if (json_is_integer(value))
@@ -638,6 +728,7 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
             named_schema *entry = &node->properties[node->property_count];
             if (!(entry->name = strdup(name)))
                 return out_of_memory(c, &property);
+            entry->name_len = strlen(entry->name);
             node->property_count++;
             if (!(entry->schema = compile_node(c, sub, &property)))
                 return false;
@@ -674,7 +765,8 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
         if (!json_is_array(value))
             return compile_error(c, &keyword_path, "must be an array of property names");
         node->required = calloc(json_array_size(value) + 1, sizeof *node->required);
-        if (!node->required)
+        node->required_len = calloc(json_array_size(value) + 1, sizeof *node->required_len);
+        if (!node->required || !node->required_len)
             return out_of_memory(c, &keyword_path);
         for (size_t i = 0; i < json_array_size(value); i++) {
             const json_t *name = json_array_get(value, i);
@@ -683,6 +775,7 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
                 return compile_error(c, &item, "property names are strings");
             if (!(node->required[node->required_count] = strdup(json_string_value(name))))
                 return out_of_memory(c, &item);
+            node->required_len[node->required_count] = strlen(node->required[node->required_count]);
             node->required_count++;
         }
     }
@@ -721,13 +814,21 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
         if (!json_is_array(value))
             return compile_error(c, &keyword_path, "must be an array of values");
         if (!(node->enum_values = json_deep_copy(value)) ||
-            !(node->enum_text = render_value(value)))
+            !(node->enum_text = render_value(value)) ||
+            !(node->enum_scalars = calloc(json_array_size(value) + 1, sizeof *node->enum_scalars)))
             return out_of_memory(c, &keyword_path);
+        for (size_t i = 0; i < json_array_size(node->enum_values); i++) {
+            const json_t *item = json_array_get(node->enum_values, i);
+            if (!json_is_object(item) && !json_is_array(item))
+                node->enum_scalars[node->enum_scalar_count++] = scalar_of(item);
+        }
     }
     if (KEYWORD("const")) {
         if (!(node->const_value = json_deep_copy(value)) ||
             !(node->const_text = render_value(value)))
             return out_of_memory(c, &keyword_path);
+        if ((node->const_is_scalar = !json_is_object(value) && !json_is_array(value)))
+            node->const_scalar = scalar_of(node->const_value);
     }
 
     if (KEYWORD("minimum") && !read_bound(c, value, &keyword_path, &node->minimum))
@@ -781,7 +882,7 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
         const json_t *target = resolve_ref(c, node->ref_text, &keyword_path);
         if (!target)
             return false;
-        json_path target_path = {NULL, node->ref_text, 0, true, 0};
+        json_path target_path = {NULL, node->ref_text, 0, true, 0, SIZE_MAX};
         if (!(node->ref = compile_node(c, target, &target_path)))
             return false;
     }
@@ -830,9 +931,11 @@ static void free_node(schema_node *node)
     for (size_t i = 0; i < node->required_count; i++)
         free(node->required[i]);
     free(node->required);
+    free(node->required_len);
     free(node->prefix_items);
     json_decref(node->enum_values);
     free(node->enum_text);
+    free(node->enum_scalars);
     json_decref(node->const_value);
     free(node->const_text);
     pcre2_code_free(node->pattern);
@@ -854,6 +957,8 @@ void wc_schema_free(wc_schema *s)
     free(s);
 }
 
+static bool object_keywords_only(const schema_node *node);
+
 wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
 {
     compiler c = {.document = schema, .err = text_over(err, err_size)};
@@ -865,13 +970,14 @@ wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
         text_printf(&c.err, "out of memory");
         return NULL;
     }
-    json_path root = {NULL, "#", 0, true, 0};
+    json_path root = {NULL, "#", 0, true, 0, SIZE_MAX};
     c.schema->root = compile_node(&c, schema, &root);
     free(c.node_sources);
     if (!c.schema->root) {
         wc_schema_free(c.schema);
         return NULL;
     }
+    c.schema->members_from_text = object_keywords_only(c.schema->root);
     return c.schema;
 }
 
@@ -932,7 +1038,7 @@ static void explain_alternatives(validation *v, const schema_list *list, const j
     free(detail);
 }
 
-static bool validate_number(validation *v, const schema_node *node, const json_t *instance,
+static bool validate_number(validation *v, const schema_node *node, number_value instance,
                             const json_path *at)
 {
     char value[40], bound[40];
@@ -980,11 +1086,9 @@ static const char *regex_failure(int rc, char *out, size_t size)
     return out;
 }
 
-static bool validate_string(validation *v, const schema_node *node, const json_t *instance,
-                            const json_path *at)
+static bool validate_string(validation *v, const schema_node *node, const char *value,
+                            size_t bytes, const json_path *at)
 {
-    const char *value = json_string_value(instance);
-    size_t bytes = json_string_length(instance);
     if (node->min_length != ABSENT || node->max_length != ABSENT) {
         size_t length = utf8_length(value, bytes);
         if (node->min_length != ABSENT && length < (unsigned long long)node->min_length)
@@ -1003,6 +1107,49 @@ static bool validate_string(validation *v, const schema_node *node, const json_t
         if (!found)
             return invalid(v, at, "does not match pattern \"%s\"", node->pattern_source);
     }
+    return true;
+}
+
+/* "type": true when the instance has one of the node's types. */
+static bool check_type(validation *v, const schema_node *node, json_type type, bool integral,
+                       const json_path *at)
+{
+    if (!node->types || has_type(node->types, type, integral))
+        return true;
+    char expected[128];
+    text names = text_over(expected, sizeof expected);
+    size_t named = 0;
+    for (size_t t = 0; t < sizeof type_names / sizeof type_names[0]; t++)
+        if (node->types & type_names[t].bit)
+            text_printf(&names, "%s%s", named++ ? " or " : "", type_names[t].name);
+    const char *got = type_name(type);
+    if ((node->types & TYPE_INTEGER) && type == JSON_REAL)
+        got = "a number with a fractional part";
+    return invalid(v, at, "expected %s, got %s", expected, got);
+}
+
+/* What validate_node checks of a scalar before the combinators: type,
+ * enum, const and the number or string keywords, in that order. */
+static bool validate_scalar(validation *v, const schema_node *node, const scalar *instance,
+                            const json_path *at)
+{
+    bool number = scalar_is_number(instance);
+    if (!check_type(v, node, instance->type, number && is_integral(instance->number), at))
+        return false;
+    if (node->enum_values) {
+        bool listed = false;
+        for (size_t i = 0; i < node->enum_scalar_count && !listed; i++)
+            listed = scalar_same(instance, &node->enum_scalars[i]);
+        if (!listed)
+            return invalid(v, at, "value is not one of %s", node->enum_text);
+    }
+    if (node->const_value &&
+        !(node->const_is_scalar && scalar_same(instance, &node->const_scalar)))
+        return invalid(v, at, "value must be %s", node->const_text);
+    if (number)
+        return validate_number(v, node, instance->number, at);
+    if (instance->type == JSON_STRING)
+        return validate_string(v, node, instance->string, instance->length, at);
     return true;
 }
 
@@ -1098,37 +1245,25 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
     if (node->is_boolean)
         return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
 
-    if (node->types && !has_type(node->types, instance)) {
-        char expected[128];
-        text names = text_over(expected, sizeof expected);
-        size_t named = 0;
-        for (size_t t = 0; t < sizeof type_names / sizeof type_names[0]; t++)
-            if (node->types & type_names[t].bit)
-                text_printf(&names, "%s%s", named++ ? " or " : "", type_names[t].name);
-        const char *got = instance_type_name(instance);
-        if ((node->types & TYPE_INTEGER) && json_is_real(instance))
-            got = "a number with a fractional part";
-        return invalid(v, at, "expected %s, got %s", expected, got);
+    bool ok;
+    if (json_is_object(instance) || json_is_array(instance)) {
+        ok = check_type(v, node, json_typeof(instance), false, at);
+        if (ok && node->enum_values) {
+            bool listed = false;
+            for (size_t i = 0; i < json_array_size(node->enum_values) && !listed; i++)
+                listed = schema_equal(instance, json_array_get(node->enum_values, i));
+            if (!listed)
+                return invalid(v, at, "value is not one of %s", node->enum_text);
+        }
+        if (ok && node->const_value && !schema_equal(instance, node->const_value))
+            return invalid(v, at, "value must be %s", node->const_text);
+        if (ok)
+            ok = json_is_array(instance) ? validate_array(v, node, instance, at)
+                                         : validate_object(v, node, instance, at);
+    } else {
+        scalar value = scalar_of(instance);
+        ok = validate_scalar(v, node, &value, at);
     }
-    if (node->enum_values) {
-        bool listed = false;
-        for (size_t i = 0; i < json_array_size(node->enum_values) && !listed; i++)
-            listed = schema_equal(instance, json_array_get(node->enum_values, i));
-        if (!listed)
-            return invalid(v, at, "value is not one of %s", node->enum_text);
-    }
-    if (node->const_value && !schema_equal(instance, node->const_value))
-        return invalid(v, at, "value must be %s", node->const_text);
-
-    bool ok = true;
-    if (json_is_number(instance))
-        ok = validate_number(v, node, instance, at);
-    else if (json_is_string(instance))
-        ok = validate_string(v, node, instance, at);
-    else if (json_is_array(instance))
-        ok = validate_array(v, node, instance, at);
-    else if (json_is_object(instance))
-        ok = validate_object(v, node, instance, at);
     if (!ok)
         return false;
 
@@ -1182,29 +1317,48 @@ bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, s
 /* ---- validating an object from its text --------------------------------- */
 
 #define TEXT_MEMBERS_MAX WC_JSON_FLAT_MAX
-#define TEXT_KEY_MAX 128
 
-/* The value of a scalar token of valid JSON text: the common forms made
- * directly, the rest by the parser. */
-static json_t *scalar_value(const char *t, size_t n)
+/* A scalar token of valid JSON text read without allocating: false for a
+ * string with escapes (its bytes are not its value). */
+static bool scalar_from_text(const char *t, size_t n, scalar *out)
 {
-    if (n >= 2 && t[0] == '"' && !memchr(t + 1, '\\', n - 2))
-        return json_stringn_nocheck(t + 1, n - 2); /* valid text: valid UTF-8 */
-    if (n == 4 && memcmp(t, "true", 4) == 0)
-        return json_true();
-    if (n == 5 && memcmp(t, "false", 5) == 0)
-        return json_false();
-    if (n == 4 && memcmp(t, "null", 4) == 0)
-        return json_null();
-    size_t i = t[0] == '-', digits = n - i;
-    if (digits >= 1 && digits <= 18 && (t[i] != '0' || digits == 1)) {
-        json_int_t v = 0;
-        for (; i < n && t[i] >= '0' && t[i] <= '9'; i++)
-            v = v * 10 + (t[i] - '0');
-        if (i == n)
-            return json_integer(t[0] == '-' ? -v : v);
+    if (n >= 2 && t[0] == '"') {
+        if (memchr(t + 1, '\\', n - 2))
+            return false;
+        *out = (scalar){.type = JSON_STRING, .string = t + 1, .length = n - 2};
+        return true;
     }
-    return wc_json_parse(t, n, 0, NULL);
+    if (n == 4 && memcmp(t, "true", 4) == 0)
+        *out = (scalar){.type = JSON_TRUE};
+    else if (n == 5 && memcmp(t, "false", 5) == 0)
+        *out = (scalar){.type = JSON_FALSE};
+    else if (n == 4 && memcmp(t, "null", 4) == 0)
+        *out = (scalar){.type = JSON_NULL};
+    else if (wc_json_number_token(t, n, &out->number.is_integer, &out->number.integer,
+                                  &out->number.real))
+        out->type = out->number.is_integer ? JSON_INTEGER : JSON_REAL;
+    else
+        return false;
+    return true;
+}
+
+/* Whether validate_node on a scalar does no more than validate_scalar: no
+ * combinator or $ref needs the instance as a value. */
+static bool scalar_keywords_only(const schema_node *node)
+{
+    return node->is_boolean ||
+           (!node->all_of.count && !node->any_of.count && !node->one_of.count &&
+            !node->not_schema && !node->ref);
+}
+
+/* validate_node for a member one level down (depth and evaluation limits
+ * are far) whose node scalar_keywords_only accepts. */
+static bool validate_member_scalar(validation *v, const schema_node *node, const scalar *value,
+                                   const json_path *at)
+{
+    if (node->is_boolean)
+        return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
+    return validate_scalar(v, node, value, at);
 }
 
 /* Whether validate_node on the root, for an object, does only what
@@ -1217,35 +1371,66 @@ static bool object_keywords_only(const schema_node *node)
            !node->pattern_property_count;
 }
 
-int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
-                                   size_t err_size)
+static bool name_is(const named_schema *property, const char *key, size_t key_len)
 {
-    if (!s || !object_keywords_only(s->root))
+    return property->name_len == key_len && same_bytes(property->name, key, key_len);
+}
+
+/* One member as the checks see it: its scalar read from the text, or a
+ * value built (a string with escapes, a node that needs a value). */
+typedef struct text_member {
+    scalar scalar;
+    json_t *value; /* NULL: use scalar */
+    size_t property; /* the first property of its name (property_count: none) */
+} text_member;
+
+/* Reads a member: its scalar, and the first property of its name.  True
+ * when its value must be built as well: it cannot be read as a scalar, or
+ * a node it is checked against needs a jansson value. */
+static bool read_member(const schema_node *node, const wc_json_member *m, text_member *read)
+{
+    bool needs_value = !scalar_from_text(m->value, m->value_len, &read->scalar);
+    read->property = node->property_count;
+    for (size_t k = 0; k < node->property_count; k++) {
+        if (!name_is(&node->properties[k], m->key, m->key_len))
+            continue;
+        if (read->property == node->property_count)
+            read->property = k;
+        needs_value |= !scalar_keywords_only(node->properties[k].schema);
+    }
+    return needs_value || (read->property == node->property_count &&
+                           node->additional_properties &&
+                           !scalar_keywords_only(node->additional_properties));
+}
+
+static bool validate_text_member(validation *v, const schema_node *node, const text_member *m,
+                                 const json_path *at)
+{
+    return m->value ? validate_node(v, node, m->value, at)
+                    : validate_member_scalar(v, node, &m->scalar, at);
+}
+
+int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members, int count,
+                               char *err, size_t err_size)
+{
+    if (!s || !s->members_from_text || count < 0 || count > TEXT_MEMBERS_MAX)
         return -1;
-    wc_json_member members[TEXT_MEMBERS_MAX];
-    int count = wc_json_flat_members(data, len, members);
-    if (count < 0)
-        return -1;
-    for (int i = 0; i < count; i++)
-        if (members[i].key_len >= TEXT_KEY_MAX)
-            return -1;
+    const schema_node *node = s->root;
     /* Every value is read before anything is judged, so that text this
      * cannot decide on is handed back without a verdict. */
-    json_t *values[TEXT_MEMBERS_MAX];
-    char keys[TEXT_MEMBERS_MAX][TEXT_KEY_MAX];
+    text_member read[TEXT_MEMBERS_MAX];
     for (int i = 0; i < count; i++) {
-        values[i] = scalar_value(members[i].value, members[i].value_len);
-        if (!values[i]) {
+        const wc_json_member *m = &members[i];
+        read[i].value = NULL;
+        if (read_member(node, m, &read[i]) &&
+            !(read[i].value = wc_json_parse(m->value, m->value_len, 0, NULL))) {
             while (i-- > 0)
-                json_decref(values[i]);
+                json_decref(read[i].value);
             return -1;
         }
-        memcpy(keys[i], members[i].key, members[i].key_len);
-        keys[i][members[i].key_len] = 0;
     }
 
     /* What validate_object does, in its order and with its words. */
-    const schema_node *node = s->root;
     validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size};
     bool ok = true;
     size_t size = (size_t)count;
@@ -1258,30 +1443,41 @@ int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t 
     for (size_t r = 0; ok && r < node->required_count; r++) {
         bool present = false;
         for (int i = 0; i < count && !present; i++)
-            present = strcmp(keys[i], node->required[r]) == 0;
+            present = members[i].key_len == node->required_len[r] &&
+                      same_bytes(members[i].key, node->required[r], members[i].key_len);
         if (!present)
             ok = invalid(&v, NULL, "missing required property \"%s\"", node->required[r]);
     }
     for (int i = 0; ok && i < count; i++) {
-        json_path member = path_key(NULL, keys[i]);
+        json_path member = path_key_n(NULL, members[i].key, members[i].key_len);
         bool described = false;
-        for (size_t k = 0; ok && k < node->property_count; k++) {
-            if (strcmp(node->properties[k].name, keys[i]) != 0)
+        for (size_t k = read[i].property; ok && k < node->property_count; k++) {
+            if (!name_is(&node->properties[k], members[i].key, members[i].key_len))
                 continue;
             described = true;
-            ok = validate_node(&v, node->properties[k].schema, values[i], &member);
+            ok = validate_text_member(&v, node->properties[k].schema, &read[i], &member);
         }
         if (!ok || described || !node->additional_properties)
             continue;
         const schema_node *additional = node->additional_properties;
         if (additional->is_boolean && !additional->boolean_value)
             ok = invalid(&v, NULL,
-                         "unexpected property \"%s\" (additional properties are not allowed)",
-                         keys[i]);
+                         "unexpected property \"%.*s\" (additional properties are not allowed)",
+                         (int)members[i].key_len, members[i].key);
         else
-            ok = validate_node(&v, additional, values[i], &member);
+            ok = validate_text_member(&v, additional, &read[i], &member);
     }
     for (int i = 0; i < count; i++)
-        json_decref(values[i]);
+        json_decref(read[i].value);
     return ok ? 1 : 0;
+}
+
+int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
+                                   size_t err_size)
+{
+    if (!s || !s->members_from_text)
+        return -1;
+    wc_json_member members[TEXT_MEMBERS_MAX];
+    int count = wc_json_flat_members(data, len, members);
+    return count < 0 ? -1 : wc_schema_validate_members(s, members, count, err, err_size);
 }

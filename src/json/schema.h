@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "json/scan.h"
+
 typedef struct wc_schema wc_schema;
 
 /* Deepest instance nesting validated; deeper values fail validation. */
@@ -44,6 +46,12 @@ bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, s
  * valid JSON: it is not checked here as a whole. */
 int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
                                    size_t err_size);
+
+/* The same on a flat object already split into its members (as
+ * wc_json_flat_members splits one: keys without escapes, none twice, each
+ * value one valid scalar token), for a caller that has them at hand. */
+int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members, int count,
+                               char *err, size_t err_size);
 
 void wc_schema_free(wc_schema *s);
 

@@ -2,10 +2,12 @@
  *
  * Parsing reads straight from the transport's bytes (no copy, no NUL
  * needed): a plain request by a small scanner that builds only params and
- * the id (a tool call's arguments are left as text for the plugin layer),
+ * the id (a tool call's arguments are left as text for the plugin layer;
+ * the usual tool call's params are read without the parser at all),
  * anything else as one tree.  Writing avoids building an envelope object:
- * the fixed parts are literal text and only the id, params and result go
- * through wc_json_write, straight into the caller's buffer.
+ * the fixed parts are literal text, an integer id is written directly, and
+ * only other ids, params and results go through wc_json_write, straight
+ * into the caller's buffer.
  */
 #include "mcp/jsonrpc.h"
 
@@ -41,109 +43,240 @@ static bool plain_string(const char **p, const char *end, const char **text, siz
     return true;
 }
 
+/* The envelope's members, as bits of what was seen. */
+enum { JSONRPC = 1, ID = 2, METHOD = 4, PARAMS = 8 };
+
+/* The key at p when it is one of the envelope's, written plainly ("id"
+ * with its quotes), p moved past it; 0 for any other key. */
+static unsigned envelope_key(const char **p, const char *end)
+{
+    const char *text;
+    size_t len;
+    unsigned which;
+    if (end - *p < 4 || (*p)[0] != '"')
+        return 0;
+    switch ((*p)[1]) {
+    case 'j': text = "\"jsonrpc\"", len = 9, which = JSONRPC; break;
+    case 'i': text = "\"id\"", len = 4, which = ID; break;
+    case 'm': text = "\"method\"", len = 8, which = METHOD; break;
+    case 'p': text = "\"params\"", len = 8, which = PARAMS; break;
+    default: return 0;
+    }
+    if ((size_t)(end - *p) < len || memcmp(*p, text, len) != 0)
+        return 0;
+    *p += len;
+    return which;
+}
+
+static bool is_number_byte(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/* The id at p, made directly when it is a plain string or a number, else
+ * by the parser; NULL when it is not a string or number or not valid. */
+static json_t *envelope_id(const char **p, const char *end)
+{
+    const char *at = *p, *text;
+    size_t n;
+    if (at < end && *at == '"') {
+        const char *after = wc_json_plain_string(at, end, &text, &n);
+        if (after) {
+            *p = after;
+            return json_stringn_nocheck(text, n); /* checked: UTF-8, no escapes */
+        }
+        after = wc_json_scan_value(at, end);
+        if (!after)
+            return NULL;
+        *p = after;
+        json_t *id = wc_json_parse(at, (size_t)(after - at), 0, NULL);
+        if (!json_is_string(id)) {
+            json_decref(id);
+            return NULL;
+        }
+        return id;
+    }
+    /* A number token as the parser reads one; what follows it is the
+     * envelope's to check (a letter there fails the envelope). */
+    const char *q = at;
+    while (q < end && is_number_byte(*q))
+        q++;
+    bool is_integer;
+    json_int_t integer;
+    double real;
+    if (!wc_json_number_token(at, (size_t)(q - at), &is_integer, &integer, &real))
+        return NULL;
+    *p = q;
+    return is_integer ? json_integer(integer) : json_real(real);
+}
+
+/* Whether the text at p starts with the len bytes of lit. */
+static bool starts_with(const char *p, const char *end, const char *lit, size_t len)
+{
+    return (size_t)(end - p) >= len && memcmp(p, lit, len) == 0;
+}
+
+/* The params of a tool call in their usual form -- {"name": "...",
+ * "arguments": {...}}, both members, in either order, nothing else, the
+ * name written plainly and the arguments a flat object -- read without the
+ * parser: the arguments are checked as the parser checks them (values,
+ * duplicate keys) and left an empty stand-in, as skimming leaves them.
+ * NULL for anything else (the parser then decides); else *after is past
+ * params, *args and *args_len the arguments' text. */
+static json_t *tool_call_params(const char *p, const char *end, const char **after,
+                                const char **args, size_t *args_len)
+{
+    const char *name = NULL, *args_at = NULL, *args_end = NULL;
+    size_t name_len = 0;
+    bool name_first = false;
+    p = wc_json_scan_ws(p + 1, end);
+    for (;;) {
+        if (!name && starts_with(p, end, "\"name\"", 6)) {
+            name_first = !args_at;
+            p = wc_json_scan_ws(p + 6, end);
+            if (p == end || *p != ':')
+                return NULL;
+            p = wc_json_plain_string(wc_json_scan_ws(p + 1, end), end, &name, &name_len);
+        } else if (!args_at && starts_with(p, end, "\"arguments\"", 11)) {
+            p = wc_json_scan_ws(p + 11, end);
+            if (p == end || *p != ':')
+                return NULL;
+            wc_json_member members[WC_JSON_FLAT_MAX];
+            int count;
+            args_at = wc_json_scan_ws(p + 1, end);
+            p = args_end = wc_json_flat_object_checked(args_at, end, members, &count);
+        } else {
+            return NULL;
+        }
+        if (!p)
+            return NULL;
+        p = wc_json_scan_ws(p, end);
+        if (p < end && *p == ',') {
+            p = wc_json_scan_ws(p + 1, end);
+            continue;
+        }
+        if (p == end || *p != '}' || !name || !args_at)
+            return NULL;
+        break;
+    }
+    json_t *params = json_object();
+    if (!params)
+        return NULL;
+    json_t *name_value = json_stringn_nocheck(name, name_len); /* plain: valid UTF-8 */
+    json_t *stand_in = json_object();
+    /* Members in the text's order, as the parser adds them.  set_new takes
+     * its value, NULL or not, whether it succeeds or fails. */
+    int failed = json_object_set_new_nocheck(params, name_first ? "name" : "arguments",
+                                             name_first ? name_value : stand_in);
+    failed |= json_object_set_new_nocheck(params, name_first ? "arguments" : "name",
+                                          name_first ? stand_in : name_value);
+    if (failed) {
+        json_decref(params);
+        return NULL;
+    }
+    *after = p + 1;
+    *args = args_at;
+    *args_len = (size_t)(args_end - args_at);
+    return params;
+}
+
 /* The common request, {"jsonrpc":"2.0","id":..,"method":"..","params":{..}}
- * in any order, without building a tree for the envelope: only params and
- * the id become values (in a two-element array that root owns).  Anything
- * else -- another member, a key written with escapes, a member twice, a
- * method with escapes, any error -- returns false and the message takes the
- * general path, which also gives every error its message. */
+ * in any order, read in one pass without building a tree for the envelope:
+ * only params and the id become values (in a two-element array that root
+ * owns), params parsed where it lies.  Anything else -- another member, a
+ * key written with escapes, a member twice, a method with escapes, any
+ * error -- returns false and the message takes the general path, which
+ * also gives every error its message. */
 static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
 {
     const char *p = wc_json_scan_ws(data, data + len), *end = data + len;
     if (p == end || *p != '{')
         return false;
-    const char *id_at = NULL, *id_end = NULL, *params_at = NULL, *params_end = NULL;
-    const char *method = NULL;
+    json_t *id = NULL, *params = NULL;
+    const char *params_at = NULL, *method = NULL;
+    const char *fast_args = NULL; /* set when tool_call_params read params */
+    size_t fast_args_len = 0;
     size_t method_len = 0;
     unsigned seen = 0;
-    enum { JSONRPC = 1, ID = 2, METHOD = 4, PARAMS = 8 };
+    wc_json_span span_items[4];
+    wc_json_spans spans = {.items = span_items, .cap = 4, .max_depth = 2};
     p = wc_json_scan_ws(p + 1, end);
     for (;;) {
-        const char *key;
-        size_t key_len;
-        if (!plain_string(&p, end, &key, &key_len))
-            return false;
+        unsigned which = envelope_key(&p, end);
+        if (!which || (seen & which))
+            goto refuse;
+        seen |= which;
         p = wc_json_scan_ws(p, end);
         if (p == end || *p != ':')
-            return false;
+            goto refuse;
         p = wc_json_scan_ws(p + 1, end);
-        unsigned which = key_len == 7 && memcmp(key, "jsonrpc", 7) == 0   ? JSONRPC
-                         : key_len == 2 && memcmp(key, "id", 2) == 0       ? ID
-                         : key_len == 6 && memcmp(key, "method", 6) == 0   ? METHOD
-                         : key_len == 6 && memcmp(key, "params", 6) == 0   ? PARAMS
-                                                                           : 0;
-        if (!which || (seen & which))
-            return false;
-        seen |= which;
         if (which == JSONRPC) {
             if (end - p < 5 || memcmp(p, "\"2.0\"", 5) != 0)
-                return false;
+                goto refuse;
             p += 5;
         } else if (which == METHOD) {
             if (!plain_string(&p, end, &method, &method_len) ||
                 method_len >= sizeof m->method_text)
-                return false;
+                goto refuse;
+        } else if (which == ID) {
+            if (!(id = envelope_id(&p, end)))
+                goto refuse;
         } else {
-            const char *at = p;
-            if (which == PARAMS && (p == end || *p != '{'))
-                return false;
-            /* (params nested near the depth limit take the general path,
-             * which counts the envelope as a level: 4000 bytes hold no
-             * more than 2000 levels) */
-            p = wc_json_scan_value(p, end);
-            if (!p || p == at)
-                return false;
-            if (which == ID)
-                id_at = at, id_end = p;
-            else if (p - at > 4000)
-                return false;
-            else
-                params_at = at, params_end = p;
+            if (p == end || *p != '{')
+                goto refuse;
+            params_at = p;
+            bool tool_call = method && method_len == 10 && memcmp(method, "tools/call", 10) == 0;
+            const char *after;
+            if (tool_call &&
+                (params = tool_call_params(p, end, &after, &fast_args, &fast_args_len))) {
+                p = after;
+                goto next_member;
+            }
+            size_t params_len = 0;
+            /* The envelope is a level of nesting: params may hold one
+             * fewer than a whole message. */
+            wc_json_options options = {.flags = WC_JSON_REJECT_DUPLICATES, .spans = &spans,
+                                       .value_end = &params_len,
+                                       .max_depth = WC_JSON_MAX_DEPTH - 1};
+            /* The arguments of a tool call are checked by the plugin layer
+             * from their text (wc_schema_validate_object_text, or its own
+             * parse) and handed to the guest as text: params.arguments is
+             * left an empty stand-in, unless skimming could not compare its
+             * keys.  (The method may come after params: then it is known
+             * too late, and the arguments are built.) */
+            static const char *const skim_arguments[] = {"arguments", NULL};
+            bool unchecked = false;
+            if (tool_call) {
+                options.skim = skim_arguments;
+                options.unchecked_duplicates = &unchecked;
+            }
+            params = wc_json_parse_with(p, (size_t)(end - p), &options, NULL);
+            if (params && unchecked) {
+                json_decref(params);
+                options.skim = NULL;
+                params = wc_json_parse_with(p, (size_t)(end - p), &options, NULL);
+            }
+            if (!params)
+                goto refuse;
+            p += params_len;
         }
+    next_member:
         p = wc_json_scan_ws(p, end);
         if (p < end && *p == ',') {
             p = wc_json_scan_ws(p + 1, end);
             continue;
         }
         if (p == end || *p != '}')
-            return false;
+            goto refuse;
         break;
     }
     if (seen != (JSONRPC | ID | METHOD | PARAMS) || wc_json_scan_ws(p + 1, end) != end)
-        return false;
+        goto refuse;
 
-    json_t *id = wc_json_parse(id_at, (size_t)(id_end - id_at), 0, NULL);
-    if (!usable_id(id)) {
-        json_decref(id);
-        return false;
-    }
-    wc_json_span span_items[4];
-    wc_json_spans spans = {.items = span_items, .cap = 4, .max_depth = 2};
-    wc_json_options params_options = {.flags = WC_JSON_REJECT_DUPLICATES, .spans = &spans};
-    /* The arguments of a tool call are checked by the plugin layer from
-     * their text (wc_schema_validate_object_text, or its own parse) and
-     * handed to the guest as text: params.arguments is left an empty
-     * stand-in, unless skimming could not compare its keys. */
-    static const char *const skim_arguments[] = {"arguments", NULL};
-    bool unchecked = false;
-    if (method_len == 10 && memcmp(method, "tools/call", 10) == 0) {
-        params_options.skim = skim_arguments;
-        params_options.unchecked_duplicates = &unchecked;
-    }
-    json_t *params = wc_json_parse_with(params_at, (size_t)(params_end - params_at),
-                                        &params_options, NULL);
-    if (params && unchecked) {
-        json_decref(params);
-        params_options.skim = NULL;
-        params = wc_json_parse_with(params_at, (size_t)(params_end - params_at),
-                                    &params_options, NULL);
-    }
-    json_t *root = params ? json_array() : NULL;
+    json_t *root = json_array();
     if (!root || json_array_append(root, params) || json_array_append(root, id)) {
         json_decref(root);
-        json_decref(params);
-        json_decref(id);
-        return false;
+        goto refuse;
     }
     json_decref(params); /* root holds them */
     json_decref(id);
@@ -154,6 +287,11 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
     m->params = params;
     m->id = id;
     m->method = m->method_text;
+    if (fast_args) {
+        m->arguments_text = fast_args;
+        m->arguments_len = fast_args_len;
+        return true;
+    }
     json_t *arguments = json_object_get(params, "arguments");
     const wc_json_span *span = json_is_object(arguments) ? wc_json_span_of(&spans, arguments)
                                                          : NULL;
@@ -162,6 +300,10 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
         m->arguments_len = span->end - span->start;
     }
     return true;
+refuse:
+    json_decref(id);
+    json_decref(params);
+    return false;
 }
 
 void wc_rpc_parse(const char *data, size_t len, wc_rpc_message *m)
@@ -364,10 +506,22 @@ static void put_json_string(wc_rpc_out *o, const char *s, size_t n)
 
 static void put_id(wc_rpc_out *o, const json_t *id)
 {
-    if (id)
+    if (json_is_integer(id)) {
+        /* the usual id, every answer: decimal digits as the writer's */
+        json_int_t v = json_integer_value(id);
+        unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+        char text[24], *p = text + sizeof text;
+        do
+            *--p = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0)
+            *--p = '-';
+        put(o, p, (size_t)(text + sizeof text - p));
+    } else if (id) {
         put_json(o, id);
-    else
+    } else {
         PUT_LIT(o, "null");
+    }
 }
 
 void wc_rpc_write_result(wc_rpc_out *o, const json_t *id, const json_t *result)
@@ -444,34 +598,44 @@ void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const
 
 /* --- peeking at a message's top level --- */
 
-typedef struct request_peek {
-    bool has_method, has_id, unsure;
-} request_peek;
-
-static bool visit_request(void *ctx, const wc_json_member_scan *m)
-{
-    request_peek *rp = ctx;
-    bool method = wc_json_key_is(m, "method");
-    if (m->escaped || (method && (m->value_len == 0 || *m->value != '"' ||
-                                  (m->value_len == 12 &&
-                                   memcmp(m->value, "\"initialize\"", 12) == 0)))) {
-        rp->unsure = true; /* the ordinary path decides */
-        return false;
-    }
-    rp->has_method |= method;
-    rp->has_id |= wc_json_key_is(m, "id");
-    return true;
-}
-
+/* The top-level members as wc_json_scan_members visits them, in one loop
+ * (this runs on the reader thread for every message). */
 bool wc_rpc_peek_request(const char *data, size_t len)
 {
-    const char *end = data + len, *p = wc_json_scan_ws(data, end), *after;
+    const char *end = data + len, *p = wc_json_scan_ws(data, end);
     if (p == end || *p != '{')
         return false;
-    request_peek rp = {0};
-    if (wc_json_scan_members(p, end, visit_request, &rp, &after) != 1 || rp.unsure)
+    bool has_method = false, has_id = false;
+    p = wc_json_scan_ws(p + 1, end);
+    while (p < end && *p == '"') {
+        const char *key = p + 1;
+        if (!(p = wc_json_scan_value(p, end)))
+            return false;
+        size_t key_len = (size_t)(p - 1 - key);
+        if (memchr(key, '\\', key_len))
+            return false; /* unsure: the ordinary path decides */
+        p = wc_json_scan_ws(p, end);
+        if (p == end || *p != ':')
+            return false;
+        const char *value = p = wc_json_scan_ws(p + 1, end);
+        if (!(p = wc_json_scan_value(p, end)))
+            return false;
+        if (key_len == 6 && memcmp(key, "method", 6) == 0) {
+            if (p == value || *value != '"' ||
+                (p - value == 12 && memcmp(value, "\"initialize\"", 12) == 0))
+                return false;
+            has_method = true;
+        } else if (key_len == 2 && key[0] == 'i' && key[1] == 'd') {
+            has_id = true;
+        }
+        p = wc_json_scan_ws(p, end);
+        if (p == end || *p != ',')
+            break;
+        p = wc_json_scan_ws(p + 1, end);
+    }
+    if (p == end || *p != '}')
         return false;
-    return rp.has_method && rp.has_id && wc_json_scan_ws(after, end) == end;
+    return has_method && has_id && wc_json_scan_ws(p + 1, end) == end;
 }
 
 /* --- the id of a message seen in pieces --- */

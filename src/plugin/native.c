@@ -63,64 +63,117 @@ static int copy_in(wc_run *r, const void *data, size_t len, size_t total, uint32
     return 0;
 }
 
-/* The usual result -- {"content":[...]} with perhaps "structuredContent"
- * (a flat object) and "isError" (a boolean), keys plain and none twice --
- * checked from its bytes: valid JSON throughout, and the shape
- * finish_result would check.  Anything else is left to the parsed path,
- * which also words every error. */
-typedef struct result_shape {
-    wc_run *r;
-    int members;
-    const char *keys[16];
-    size_t key_lens[16];
-    bool content, bad;
-} result_shape;
-
-static bool visit_result_member(void *ctx, const wc_json_member_scan *m)
+/* A member's value checked as wc_json_parse checks it (duplicate keys
+ * refused), nothing built: the position past it, or NULL.  The value sits
+ * in the result object, whose level counts toward the nesting limit. */
+static const char *checked_value(const char *p, const char *end)
 {
-    result_shape *rs = ctx;
-    if (m->escaped || rs->members == 16) {
-        rs->bad = true;
-        return false;
-    }
-    for (int i = 0; i < rs->members; i++)
-        if (rs->key_lens[i] == m->key_len && memcmp(rs->keys[i], m->key, m->key_len) == 0) {
-            rs->bad = true;
-            return false;
-        }
-    rs->keys[rs->members] = m->key;
-    rs->key_lens[rs->members++] = m->key_len;
-    if (wc_json_key_is(m, "content")) {
-        rs->content = m->value_len > 0 && m->value[0] == '[';
-        rs->bad = !rs->content;
-    } else if (wc_json_key_is(m, "isError")) {
-        bool t = m->value_len == 4 && memcmp(m->value, "true", 4) == 0;
-        rs->r->is_error = t;
-        rs->bad = !t && !(m->value_len == 5 && memcmp(m->value, "false", 5) == 0);
-    } else if (wc_json_key_is(m, "structuredContent")) {
-        wc_json_member flat[WC_JSON_FLAT_MAX];
-        rs->r->structured = m->value;
-        rs->r->structured_len = m->value_len;
-        rs->bad = wc_json_flat_members(m->value, m->value_len, flat) < 0;
-    }
-    return !rs->bad;
+    if (p < end && *p != '{' && *p != '[')
+        return wc_json_check_scalar(p, end);
+    bool unchecked = false;
+    size_t len = 0;
+    wc_json_options check = {.flags = WC_JSON_REJECT_DUPLICATES, .check_only = true,
+                             .unchecked_duplicates = &unchecked, .value_end = &len,
+                             .max_depth = WC_JSON_MAX_DEPTH - 1};
+    if (!wc_json_parse_with(p, (size_t)(end - p), &check, NULL) || unchecked)
+        return NULL; /* (a check returns json_true(), nothing to free) */
+    return p + len;
 }
 
-static bool text_result_shape(wc_run *r, const char *text, size_t len)
+/* content as results usually have it -- an array of flat objects (text
+ * blocks) and scalars -- checked without the parser: the position past it,
+ * or NULL for anything else, which checked_value then decides. */
+static const char *flat_content(const char *p, const char *end)
 {
-    bool unchecked = false;
-    wc_json_options check = {.flags = WC_JSON_REJECT_DUPLICATES, .check_only = true,
-                             .unchecked_duplicates = &unchecked};
-    if (!wc_json_parse_with(text, len, &check, NULL) || unchecked)
+    p = wc_json_scan_ws(p + 1, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    for (;;) {
+        wc_json_member members[WC_JSON_FLAT_MAX];
+        int count;
+        if (p < end && *p == '[')
+            return NULL;
+        p = p < end && *p == '{' ? wc_json_flat_object_checked(p, end, members, &count)
+                                 : wc_json_check_scalar(p, end);
+        if (!p)
+            return NULL;
+        p = wc_json_scan_ws(p, end);
+        if (p < end && *p == ',') {
+            p = wc_json_scan_ws(p + 1, end);
+            continue;
+        }
+        return p < end && *p == ']' ? p + 1 : NULL;
+    }
+}
+
+static bool key_is(const char *key, size_t len, const char *name, size_t name_len)
+{
+    if (len != name_len)
         return false;
-    const char *end = text + len, *p = wc_json_scan_ws(text, end), *after;
-    if (p == end || *p != '{')
-        return false;
-    result_shape rs = {.r = r};
+    for (size_t i = 0; i < len; i++) /* short keys: cheaper than a call to memcmp */
+        if (key[i] != name[i])
+            return false;
+    return true;
+}
+
+#define KEY_IS(key, len, lit) key_is((key), (len), (lit), sizeof(lit) - 1)
+
+bool wc_result_text_shape(wc_run *r, const char *text, size_t len)
+{
+    const char *end = text + len, *p = wc_json_scan_ws(text, end);
     r->is_error = false;
     r->structured = NULL;
-    if (wc_json_scan_members(p, end, visit_result_member, &rs, &after) != 1 || rs.bad ||
-        !rs.content)
+    r->structured_len = 0;
+    r->structured_count = 0;
+    if (p == end || *p != '{')
+        return false;
+    const char *keys[16];
+    size_t key_lens[16];
+    int members = 0;
+    bool content = false;
+    p = wc_json_scan_ws(p + 1, end);
+    for (;;) { /* ({} has no content: refused with the rest) */
+        const char *key;
+        size_t key_len;
+        if (members == 16 || !(p = wc_json_plain_string(p, end, &key, &key_len)))
+            return false;
+        for (int i = 0; i < members; i++)
+            if (key_is(keys[i], key_lens[i], key, key_len))
+                return false;
+        keys[members] = key;
+        key_lens[members++] = key_len;
+        p = wc_json_scan_ws(p, end);
+        if (p == end || *p != ':')
+            return false;
+        const char *value = p = wc_json_scan_ws(p + 1, end);
+        if (KEY_IS(key, key_len, "content")) {
+            if (p == end || *p != '[')
+                return false;
+            content = true;
+            const char *after = flat_content(p, end);
+            p = after ? after : checked_value(p, end);
+        } else if (KEY_IS(key, key_len, "isError")) {
+            p = wc_json_check_scalar(p, end);
+            if (!p || (*value != 't' && *value != 'f'))
+                return false; /* not a boolean: the parsed path words it */
+            r->is_error = *value == 't';
+        } else if (KEY_IS(key, key_len, "structuredContent")) {
+            p = wc_json_flat_object_checked(p, end, r->structured_members, &r->structured_count);
+            if (!p)
+                return false;
+            r->structured = value;
+            r->structured_len = (size_t)(p - value);
+        } else {
+            p = checked_value(p, end);
+        }
+        if (!p)
+            return false;
+        p = wc_json_scan_ws(p, end);
+        if (p == end || *p != ',')
+            break;
+        p = wc_json_scan_ws(p + 1, end);
+    }
+    if (p == end || *p != '}' || wc_json_scan_ws(p + 1, end) != end || !content)
         return false;
     r->text_result = true;
     return true;
@@ -166,7 +219,7 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
         kept = !r->keep_text->failed && wc_buf_cstr(r->keep_text);
     }
     if (kept && r->skim_result &&
-        text_result_shape(r, (const char *)r->keep_text->data + (r->keep_text->len - rlen), rlen))
+        wc_result_text_shape(r, (const char *)r->keep_text->data + (r->keep_text->len - rlen), rlen))
         return 0; /* *out stays NULL: the text is the result */
     /* The text goes to the client as it is when it is a complete result
      * (it has content): then only what finish_result checks is built. */

@@ -683,10 +683,11 @@ static json_t *error_result(const char *text)
 }
 
 /* structuredContent against the tool's outputSchema: the value, or its
- * text (checked from the text where that decides).  False with msg set. */
+ * text and members (checked from them where that decides).  False with msg
+ * set. */
 static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const char *display,
-                         const json_t *sc, const char *sc_text, size_t sc_len, char *msg,
-                         size_t msg_size)
+                         const json_t *sc, const char *sc_text, size_t sc_len,
+                         const wc_json_member *members, int count, char *msg, size_t msg_size)
 {
     char verr[512];
     if (!sc && !sc_text) {
@@ -694,8 +695,8 @@ static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const
                                 "structuredContent", display, p->config.name);
         return false;
     }
-    int verdict = sc ? -1 : wc_schema_validate_object_text(tool->output, sc_text, sc_len, verr,
-                                                             sizeof verr);
+    int verdict = sc ? -1 : wc_schema_validate_members(tool->output, members, count, verr,
+                                                        sizeof verr);
     if (verdict < 0) {
         json_t *parsed = sc ? NULL : wc_json_parse(sc_text, sc_len, WC_JSON_REJECT_DUPLICATES, NULL);
         verdict = (sc || parsed) &&
@@ -732,7 +733,7 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
         goto fail;
     }
     if (tool->output && !json_is_true(is_error) &&
-        !check_output(p, tool, display, sc, NULL, 0, msg, sizeof msg))
+        !check_output(p, tool, display, sc, NULL, 0, NULL, 0, msg, sizeof msg))
         goto fail;
     if (!content) {
         json_t *arr = json_array();
@@ -827,8 +828,8 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     bool text_result = false, is_error = false;
     const char *structured = NULL;
     size_t structured_len = 0;
+    wc_run r;
     if (p->abi == WC_ABI_NATIVE) {
-        wc_run r;
         char what[160];
         if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0) {
             r.keep_text = call ? &text : NULL;
@@ -856,7 +857,8 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         /* Its shape was checked from the bytes; what is left of
          * finish_result's checks is the outputSchema. */
         if (tool->output && !is_error &&
-            !check_output(p, tool, display, NULL, structured, structured_len, msg, sizeof msg))
+            !check_output(p, tool, display, NULL, structured, structured_len,
+                          r.structured_members, r.structured_count, msg, sizeof msg))
             goto fail;
         wc_call_set_result_text(call, (char *)text.data, text.len);
         text.data = NULL;

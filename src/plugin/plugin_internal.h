@@ -8,6 +8,7 @@
 #define WC_PLUGIN_PLUGIN_INTERNAL_H
 
 #include "host/wasi.h"
+#include "json/scan.h"
 #include "plugin/plugin.h"
 
 struct wc_plugin {
@@ -64,11 +65,14 @@ typedef struct wc_run {
     /* Set by wc_native_invoke (with skim_result) when the kept text is a
      * result whose shape was checked from its bytes and nothing was built:
      * content an array, isError absent or a boolean (is_error), and
-     * structuredContent absent (structured NULL) or a flat object. */
+     * structuredContent absent (structured NULL) or a flat object, whose
+     * members are split out for the outputSchema. */
     bool text_result;
     bool is_error;
     const char *structured; /* into keep_text */
     size_t structured_len;
+    wc_json_member structured_members[WC_JSON_FLAT_MAX];
+    int structured_count;
 } wc_run;
 
 /* Creates the instance (and its wasi when wcfg is not NULL) and attaches it
@@ -85,6 +89,15 @@ void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size);
  * object it returns.  0 with *out, or -1 with r->status. */
 int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, const void *b,
                      size_t blen, int ninputs, json_t **out);
+
+/* native.c: whether text is a CallToolResult of the usual shape, checked
+ * in one pass over its bytes with nothing built: valid JSON throughout
+ * (duplicate keys refused), an object with keys written plainly, "content"
+ * an array, "isError" absent or a boolean, "structuredContent" absent or a
+ * flat object (wc_json_flat_members).  Then it sets r->text_result,
+ * r->is_error and r->structured*; false means only "not decided here": the
+ * parsed path checks the text and words what is wrong. */
+bool wc_result_text_shape(wc_run *r, const char *text, size_t len);
 
 /* command.c: a tool call of a command plugin (tool: the manifest's name,
  * display: the client's).  0 with *result the raw result object (a
