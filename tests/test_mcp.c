@@ -893,6 +893,9 @@ static int build_plugin(void)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":["
           "{\"name\":\"a1\"},{\"name\":\"nl\"},{\"name\":\"a3\"},"
+          "{\"name\":\"aneeds\",\"inputSchema\":{\"type\":\"object\","
+          "\"required\":[\"x\"],\"properties\":{\"x\":{\"type\":\"integer\"}}}},"
+          "{\"name\":\"again\"},"
           "{\"name\":\"spin\"},{\"name\":\"prog\"},{\"name\":\"qsample\"}]}\n", f);
     fclose(f);
     char cmd[1024];
@@ -946,12 +949,12 @@ static void test_plugin(world *w)
         snprintf(params, sizeof params, "{\"cursor\":\"%s\"}", json_string_value(next));
         json_decref(r);
     }
-    CHECK(pages == 3 && json_array_size(names) == 6, "%d pages, %zu tools", pages,
+    CHECK(pages == 4 && json_array_size(names) == 8, "%d pages, %zu tools", pages,
           json_array_size(names));
-    CHECK(strcmp(json_string_value(json_array_get(names, 5)), "qsample") == 0, "last tool %s",
-          json_string_value(json_array_get(names, 5)));
+    CHECK(strcmp(json_string_value(json_array_get(names, 7)), "qsample") == 0, "last tool %s",
+          json_string_value(json_array_get(names, 7)));
     json_decref(names);
-    EXPECT_ERROR(&c, s, 211, "tools/list", "{\"cursor\":\"wc1-1-6\"}", -32602, "cursor");
+    EXPECT_ERROR(&c, s, 211, "tools/list", "{\"cursor\":\"wc1-1-8\"}", -32602, "cursor");
     EXPECT_ERROR(&c, s, 212, "tools/list", "{\"cursor\":\"wc1-1-0\"}", -32602, "cursor");
     EXPECT_ERROR(&c, s, 213, "tools/list", "{\"cursor\":\"wc1-1-2x\"}", -32602, "cursor");
     EXPECT_ERROR(&c, s, 214, "tools/list", "{\"cursor\":\"\"}", -32602, "cursor");
@@ -975,6 +978,19 @@ static void test_plugin(world *w)
           "tools/call a1: %s", r ? text_of(r) : "no result");
     CHECK(c.verbatim == verbatim + 1, "the plugin's result passed on as it wrote it");
     json_decref(r);
+    /* Received off the workers (wc_mcp_session_receive), a tool call keeps
+     * its arguments: the fast parser leaves them as text the job copies. */
+    capture direct;
+    capture_init(&direct);
+    wc_mcp_session *d = wc_mcp_session_new(w->server, capture_send, &direct);
+    initialize(&direct, d, NULL);
+    r = result_of(&direct, d, 7, "tools/call", "{\"name\":\"aneeds\",\"arguments\":{\"x\":4}}");
+    CHECK(r && strcmp(text_of(r), "ok") == 0 && !json_is_true(json_object_get(r, "isError")),
+          "arguments reach a job received off the workers: %s", r ? text_of(r) : "none");
+    json_decref(r);
+    wc_mcp_session_close(d);
+    capture_free(&direct);
+
     /* no arguments; a result with a line break between its tokens is
      * written again, on one line (capture_send counts it bad otherwise) */
     int bad = c.bad;

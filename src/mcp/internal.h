@@ -118,6 +118,9 @@ struct mcp_job {
     const char *missing_capability;
     bool dropped;          /* cancelled by the client: send no answer */
     mcp_job *prev, *next;
+    /* A tools/call received off the workers keeps its arguments' text
+     * here: the bytes it came in do not outlive the receive call. */
+    char arguments_copy[];
 };
 
 /* methods.c */

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/scan.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -390,14 +389,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool find_is_error(void *ctx, const wc_json_member_scan *m)
-{
-    if (!wc_json_key_is(m, "isError"))
-        return true;
-    *(bool *)ctx = m->value_len == 4 && memcmp(m->value, "true", 4) == 0;
-    return false;
-}
-
 /* tools/call outcomes for /metrics, by tool (an unknown one is -32602). */
 static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped)
 {
@@ -410,15 +401,8 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
         if (rc == WC_RPC_INVALID_PARAMS)
             name = NULL;
     } else {
-        size_t len = 0;
-        const char *text = wc_call_result_text(job->call, &len);
-        bool is_error = false;
-        if (text) {
-            const char *p = wc_json_scan_ws(text, text + len), *after;
-            wc_json_scan_members(p, text + len, find_is_error, &is_error, &after);
-        } else {
-            is_error = json_is_true(json_object_get(result, "isError"));
-        }
+        bool is_error = result ? json_is_true(json_object_get(result, "isError"))
+                               : wc_call_result_is_error(job->call);
         if (is_error)
             status = WC_CALL_TOOL_ERROR;
     }
@@ -530,7 +514,10 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         return;
     }
 
-    mcp_job *job = calloc(1, sizeof *job);
+    /* The fast parser leaves a tool call's arguments as text only: a job
+     * that runs after the receive returned needs its own copy of it. */
+    bool copy_arguments = !on_worker && m->arguments_text && strcmp(method->name, "tools/call") == 0;
+    mcp_job *job = calloc(1, sizeof *job + (copy_arguments ? m->arguments_len + 1 : 0));
     if (!job) {
         send_error(s, tag, m->id, WC_RPC_INTERNAL, "out of memory");
         return;
@@ -584,6 +571,10 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
             wc_call_set_arguments_text(job->call, m->arguments_text, m->arguments_len);
         run_job(job);
         return;
+    }
+    if (copy_arguments) {
+        memcpy(job->arguments_copy, m->arguments_text, m->arguments_len);
+        wc_call_set_arguments_text(job->call, job->arguments_copy, m->arguments_len);
     }
     if (wc_pool_submit(s->server->pool, run_job, job) != 0) {
         /* only while the server is being freed: answer here */

@@ -15,6 +15,7 @@ struct wc_call {
     wc_wasi *wasi;
     char *result_text;
     size_t result_len;
+    bool result_is_error;
     bool prefer_result_text;
     const char *arguments_text;
     size_t arguments_len;
@@ -47,6 +48,16 @@ void wc_call_set_result_text(wc_call *call, char *text, size_t len)
     free(call->result_text);
     call->result_text = text;
     call->result_len = text ? len : 0;
+}
+
+void wc_call_set_result_is_error(wc_call *call, bool is_error)
+{
+    call->result_is_error = is_error;
+}
+
+bool wc_call_result_is_error(const wc_call *call)
+{
+    return call->result_is_error;
 }
 
 void wc_call_set_arguments_text(wc_call *call, const char *text, size_t len)

@@ -65,6 +65,10 @@ void wc_call_detach(wc_call *call);
  * malloc'ed text; get returns NULL when there is none. */
 void wc_call_set_result_text(wc_call *call, char *text, size_t len);
 const char *wc_call_result_text(const wc_call *call, size_t *len);
+/* For a result carried only as text (no value): whether it has isError:
+ * true, as the plugin layer found when it checked the bytes. */
+void wc_call_set_result_is_error(wc_call *call, bool is_error);
+bool wc_call_result_is_error(const wc_call *call);
 
 /* Said by a caller that sends the result text whenever there is one: the
  * plugin layer may then build of such a result only what its checks read

@@ -861,6 +861,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
                           r.structured_members, r.structured_count, msg, sizeof msg))
             goto fail;
         wc_call_set_result_text(call, (char *)text.data, text.len);
+        wc_call_set_result_is_error(call, is_error);
         text.data = NULL;
         wc_buf_free(&text);
         return 0; /* *result stays NULL: the call carries the text */
