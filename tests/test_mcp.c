@@ -18,6 +18,7 @@
 
 #include "mcp/internal.h"
 #include "mcp/server.h"
+#include "plugin/plugin.h"
 #include "plugin/config.h"
 #include "plugin/registry.h"
 #include "util/log.h"
@@ -647,6 +648,87 @@ static void test_stateless(world *w)
     capture_free(&c);
 }
 
+/* Input-required rounds: a sealed requestState opens only unchanged, for
+ * the request it was made for, under the key that made it; and what a
+ * plugin may return as an input-required result. */
+static void test_input_required(world *w)
+{
+    wc_mcp_server *s = w->server;
+    char *sealed = wc_mcp_state_seal(s, "tools/call\nt", "round1:{\"a\":1}");
+    CHECK(sealed && strncmp(sealed, "s1.", 3) == 0 && !strstr(sealed, "round1"),
+          "sealed: %s", sealed ? sealed : "NULL");
+    char *opened = sealed ? wc_mcp_state_open(s, "tools/call\nt", sealed) : NULL;
+    CHECK(opened && strcmp(opened, "round1:{\"a\":1}") == 0, "round trip");
+    free(opened);
+    CHECK(!wc_mcp_state_open(s, "tools/call\nother", sealed), "another tool's state");
+    CHECK(!wc_mcp_state_open(s, "prompts/get\nt", sealed), "another method's state");
+    size_t n = strlen(sealed);
+    char *tampered = malloc(n + 16);
+    for (size_t i = 3; i < n; i++) { /* every character changed, one at a time */
+        memcpy(tampered, sealed, n + 1);
+        tampered[i] = tampered[i] == 'A' ? 'B' : 'A';
+        char *o = wc_mcp_state_open(s, "tools/call\nt", tampered);
+        CHECK(!o, "changed at %zu: opened", i);
+        free(o);
+    }
+    snprintf(tampered, n + 16, "%s-TAMPERED", sealed);
+    CHECK(!wc_mcp_state_open(s, "tools/call\nt", tampered), "suffix");
+    free(tampered);
+    static const char *const garbage[] = {"", "s1.", "s1..", "x1.YQ.YQ", "s1.YQ", "s1.!!.!!"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
+        CHECK(!wc_mcp_state_open(s, "tools/call\nt", garbage[i]), "garbage %zu", i);
+    /* another server (another random key) cannot open it */
+    wc_mcp_server *other = NULL;
+    char err[256];
+    CHECK(wc_mcp_server_new(NULL, NULL, &other, err, sizeof err) == 0, "second server");
+    CHECK(!wc_mcp_state_open(other, "tools/call\nt", sealed), "another key");
+    wc_mcp_server_free(other);
+    /* a configured secret makes the same key on every server */
+    wc_mcp_options o;
+    wc_mcp_options_default(&o);
+    o.state_secret = "shared-secret-of-a-cluster";
+    wc_mcp_server *a = NULL, *b = NULL;
+    wc_mcp_server_new(&o, NULL, &a, err, sizeof err);
+    wc_mcp_server_new(&o, NULL, &b, err, sizeof err);
+    char *shared = wc_mcp_state_seal(a, "x", "state");
+    char *back = wc_mcp_state_open(b, "x", shared);
+    CHECK(back && strcmp(back, "state") == 0, "shared secret");
+    free(back);
+    free(shared);
+    wc_mcp_server_free(a);
+    wc_mcp_server_free(b);
+    free(sealed);
+
+    static const struct {
+        const char *json;
+        int want;
+    } shapes[] = {
+        {"{\"content\":[]}", 0},
+        {"{\"resultType\":\"complete\",\"content\":[]}", 0},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
+         "\"elicitation/create\",\"params\":{}}}}", 1},
+        {"{\"resultType\":\"input_required\",\"requestState\":\"s\"}", 1},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
+         "\"roots/list\"}}}", 1},
+        {"{\"resultType\":\"input_required\"}", -1},
+        {"{\"resultType\":\"task\"}", -1},
+        {"{\"resultType\":3}", -1},
+        {"{\"resultType\":\"input_required\",\"requestState\":5}", -1},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":[]}", -1},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
+         "\"tools/call\"}}}", -1},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
+         "\"roots/list\",\"params\":[]}}}", -1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        json_t *v = json_loads(shapes[i].json, 0, NULL);
+        char why[256] = "";
+        int got = wc_input_required_check(v, why, sizeof why);
+        CHECK(got == shapes[i].want && (got >= 0 || why[0]), "shape %zu: %d (%s)", i, got, why);
+        json_decref(v);
+    }
+}
+
 /* subscriptions/listen: the acknowledgement first, then only what the
  * filter asked for, each tagged with the subscription id. */
 static void test_listen(world *w)
@@ -1195,6 +1277,7 @@ int main(void)
     test_subscriptions(&w);
     test_stateless(&w);
     test_listen(&w);
+    test_input_required(&w);
     test_outbound(&w);
     world_close(&w);
 

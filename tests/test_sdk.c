@@ -58,6 +58,10 @@ void wasmcap__h_close_stream(void)
 {
     streams_closed++;
 }
+int32_t wasmcap__h_request_context(void)
+{
+    return set_slot("{\"requestState\":\"s\"}", 0);
+}
 static char changed_kind[16];
 void wasmcap__h_list_changed(const char *kind, size_t len)
 {
@@ -638,6 +642,9 @@ static void test_host_calls(void)
     CHECK(strcmp(updated_uri, "notes://a") == 0, "resource_updated: %s", updated_uri);
     wasmcap_close_stream();
     CHECK(streams_closed == 1, "close_stream");
+    CHECK(wasmcap_request_context(&v, &len) == 0 && strcmp(v, "{\"requestState\":\"s\"}") == 0,
+          "request_context");
+    free(v);
     wasmcap_list_changed("prompts");
     CHECK(strcmp(changed_kind, "prompts") == 0, "list_changed: %s", changed_kind);
     /* an over-long error message is cut, not overflowed */

@@ -9,9 +9,8 @@
  * compares them finds the same bytes.  The config must expose the names
  * as they are: prefix "" (tests/conformance/wasmcap.json).
  *
- * Fixtures the suite needs but the host ABI cannot express yet (the
- * InputRequiredResult tools of SEP-2322, the tasks extension) are not
- * here; docs/CONFORMANCE.md, "Gaps", says what is missing for each.
+ * The tasks extension (never scored) has no fixtures: docs/CONFORMANCE.md,
+ * "Gaps", says what it would need.
  */
 #define WASMCAP_IMPLEMENTATION
 #include "wasmcap.h"
@@ -404,6 +403,250 @@ static int trigger_prompt_change(const wasmcap_json *args, wasmcap_result *out)
     return wasmcap_text(out, "%s", "Mutation triggered");
 }
 
+/* ---- tools: input-required results (SEP-2322, revision 2026-07-28) ---------- */
+
+/* What the request brings for an input-required round; {} when nothing. */
+static wasmcap_json *request_context(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    wasmcap_json *ctx = NULL;
+    if (wasmcap_request_context(&text, &len) == 0)
+        ctx = wasmcap_json_parse(text, len, NULL, 0);
+    free(text);
+    return ctx ? ctx : wasmcap_json_parse("{}", 2, NULL, 0);
+}
+
+static const wasmcap_json *input_response(const wasmcap_json *ctx, const char *key)
+{
+    const wasmcap_json *r = wasmcap_json_get(wasmcap_json_get(ctx, "inputResponses"), key);
+    return r && r->type == WASMCAP_JSON_OBJECT ? r : NULL;
+}
+
+static const char *request_state(const wasmcap_json *ctx)
+{
+    return wasmcap_json_string(wasmcap_json_get(ctx, "requestState"), NULL);
+}
+
+/* A field of an accepted elicitation's content, or NULL. */
+static const wasmcap_json *accepted(const wasmcap_json *response, const char *field)
+{
+    if (strcmp(wasmcap_json_string(wasmcap_json_get(response, "action"), ""), "accept") != 0)
+        return NULL;
+    return wasmcap_json_get(wasmcap_json_get(response, "content"), field);
+}
+
+/* key -> elicitation/create asking for one property of the given type. */
+static void ask_elicitation(wasmcap_jw *w, const char *key, const char *message,
+                            const char *property, const char *type)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "method", "elicitation/create");
+    wasmcap_jw_key(w, "params");
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "message", message);
+    wasmcap_jw_key(w, "requestedSchema");
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "type", "object");
+    wasmcap_jw_key(w, "properties");
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_key(w, property);
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "type", type);
+    wasmcap_jw_end_object(w);
+    wasmcap_jw_end_object(w);
+    wasmcap_jw_key(w, "required");
+    wasmcap_jw_begin_array(w);
+    wasmcap_jw_string(w, property);
+    wasmcap_jw_end_array(w);
+    wasmcap_jw_end_object(w);
+    wasmcap_jw_end_object(w);
+    wasmcap_jw_end_object(w);
+}
+
+/* key -> sampling/createMessage of one user message. */
+static void ask_sampling(wasmcap_jw *w, const char *key, const char *prompt, int max_tokens)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_kv_string(w, "method", "sampling/createMessage");
+    wasmcap_jw_key(w, "params");
+    wasmcap_jw_begin_object(w);
+    wasmcap_jw_key(w, "messages");
+    wasmcap_jw_begin_array(w);
+    wasmcap_jw_message(w, "user", prompt);
+    wasmcap_jw_end_array(w);
+    wasmcap_jw_kv_int(w, "maxTokens", max_tokens);
+    wasmcap_jw_end_object(w);
+    wasmcap_jw_end_object(w);
+}
+
+static void ask_roots(wasmcap_jw *w, const char *key)
+{
+    wasmcap_jw_key(w, key);
+    wasmcap_jw_raw(w, "{\"method\":\"roots/list\",\"params\":{}}", 35);
+}
+
+static const char *sampled_reply(const wasmcap_json *response)
+{
+    return wasmcap_json_string(wasmcap_json_get(wasmcap_json_get(response, "content"), "text"),
+                               NULL);
+}
+
+static int roots_count(const wasmcap_json *response)
+{
+    int n = 0;
+    const wasmcap_json *roots = wasmcap_json_get(response, "roots");
+    for (const wasmcap_json *r = roots && roots->type == WASMCAP_JSON_ARRAY ? roots->child : NULL;
+         r; r = r->next)
+        n++;
+    return n;
+}
+
+static int input_elicitation(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const char *name = wasmcap_json_string(accepted(input_response(ctx, "user_name"), "name"),
+                                           NULL);
+    if (name)
+        wasmcap_text(out, "Hello, %s!", name);
+    else /* first round, or an answer that is not one: ask (again) */
+        ask_elicitation(wasmcap_input_required(out, NULL), "user_name", "What is your name?",
+                        "name", "string");
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
+static int input_sampling(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const wasmcap_json *sample = input_response(ctx, "sample_request");
+    if (sample)
+        wasmcap_text(out, "Sampling result: %s",
+                     sampled_reply(sample) ? sampled_reply(sample) : "no response");
+    else
+        ask_sampling(wasmcap_input_required(out, NULL), "sample_request",
+                     "What is the capital of France?", 100);
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
+static int input_list_roots(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const wasmcap_json *roots = input_response(ctx, "roots_request");
+    if (roots)
+        wasmcap_text(out, "Found %d root(s)", roots_count(roots));
+    else
+        ask_roots(wasmcap_input_required(out, NULL), "roots_request");
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
+/* The confirm-with-state round trip; the host seals the state, so what
+ * comes back is what this tool wrote. */
+static int confirm_with_state(wasmcap_result *out, const char *kind, const char *done)
+{
+    wasmcap_json *ctx = request_context();
+    const char *state = request_state(ctx);
+    const wasmcap_json *ok = accepted(input_response(ctx, "confirm"), "ok");
+    if (state && strcmp(state, kind) == 0 && wasmcap_json_bool(ok, 0))
+        wasmcap_text(out, "%s", done);
+    else
+        ask_elicitation(wasmcap_input_required(out, kind), "confirm", "Please confirm", "ok",
+                        "boolean");
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
+static int input_request_state(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    return confirm_with_state(out, "request-state", "state-ok: requestState validated");
+}
+
+static int input_tampered_state(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    return confirm_with_state(out, "tamper-test", "integrity-ok: state verified");
+}
+
+static int input_multiple(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const char *state = request_state(ctx);
+    const wasmcap_json *user = input_response(ctx, "user_name");
+    const wasmcap_json *greeting = input_response(ctx, "greeting");
+    const wasmcap_json *roots = input_response(ctx, "client_roots");
+    if (state && strcmp(state, "multiple-inputs") == 0 && user && greeting && roots) {
+        const char *name = wasmcap_json_string(accepted(user, "name"), "unknown");
+        const char *hello = sampled_reply(greeting) ? sampled_reply(greeting) : "Hello there!";
+        wasmcap_text(out, "Name: %s; Greeting: %s; Roots: %d", name, hello, roots_count(roots));
+    } else {
+        wasmcap_jw *w = wasmcap_input_required(out, "multiple-inputs");
+        ask_elicitation(w, "user_name", "What is your name?", "name", "string");
+        ask_sampling(w, "greeting", "Generate a greeting", 50);
+        ask_roots(w, "client_roots");
+    }
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
+/* Two rounds of questions; the state carries the first answer to the
+ * last round ("round2:<name>"). */
+static int input_multi_round(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const char *state = request_state(ctx);
+    const char *name = wasmcap_json_string(accepted(input_response(ctx, "step1"), "name"), NULL);
+    const char *color =
+        wasmcap_json_string(accepted(input_response(ctx, "step2"), "color"), NULL);
+    if (state && strcmp(state, "round1") == 0 && name) {
+        char next[256];
+        snprintf(next, sizeof next, "round2:%.200s", name);
+        ask_elicitation(wasmcap_input_required(out, next), "step2",
+                        "Step 2: What is your favorite color?", "color", "string");
+    } else if (state && strncmp(state, "round2:", 7) == 0 && color) {
+        wasmcap_text(out, "Multi-round complete for %s who likes %s", state + 7, color);
+    } else {
+        ask_elicitation(wasmcap_input_required(out, "round1"), "step1",
+                        "Step 1: What is your name?", "name", "string");
+    }
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
+/* Asks only for what the client declared it can answer. */
+static int input_capabilities(const wasmcap_json *args, wasmcap_result *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const wasmcap_json *caps = wasmcap_json_get(ctx, "clientCapabilities");
+    int elicit = wasmcap_json_get(caps, "elicitation") != NULL;
+    int sample = wasmcap_json_get(caps, "sampling") != NULL;
+    int roots = wasmcap_json_get(caps, "roots") != NULL;
+    if (input_response(ctx, "elicit_input") || input_response(ctx, "sample_input") ||
+        input_response(ctx, "roots_input") || !(elicit || sample || roots)) {
+        wasmcap_text(out, "%s", "Capabilities respected");
+    } else {
+        wasmcap_jw *w = wasmcap_input_required(out, NULL);
+        if (elicit)
+            ask_elicitation(w, "elicit_input", "Elicitation input", "value", "string");
+        if (sample)
+            ask_sampling(w, "sample_input", "Sample request", 50);
+        if (roots)
+            ask_roots(w, "roots_input");
+    }
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
 WASMCAP_TOOLS({"test_simple_text", simple_text},
               {"test_image_content", image_content},
               {"test_audio_content", audio_content},
@@ -423,7 +666,15 @@ WASMCAP_TOOLS({"test_simple_text", simple_text},
               {"test_streaming_elicitation", streaming_elicitation},
               {"test_logging_tool", logging_tool},
               {"test_trigger_tool_change", trigger_tool_change},
-              {"test_trigger_prompt_change", trigger_prompt_change});
+              {"test_trigger_prompt_change", trigger_prompt_change},
+              {"test_input_required_result_elicitation", input_elicitation},
+              {"test_input_required_result_sampling", input_sampling},
+              {"test_input_required_result_list_roots", input_list_roots},
+              {"test_input_required_result_request_state", input_request_state},
+              {"test_input_required_result_multiple_inputs", input_multiple},
+              {"test_input_required_result_multi_round", input_multi_round},
+              {"test_input_required_result_tampered_state", input_tampered_state},
+              {"test_input_required_result_capabilities", input_capabilities});
 
 /* ---- resources ------------------------------------------------------------- */
 
@@ -568,7 +819,34 @@ static int prompt_with_image(const wasmcap_json *args, wasmcap_reply *out)
     return 0;
 }
 
+/* SEP-2322 for prompts/get: the context comes from the client first. */
+static int input_required_prompt(const wasmcap_json *args, wasmcap_reply *out)
+{
+    (void)args;
+    wasmcap_json *ctx = request_context();
+    const char *context =
+        wasmcap_json_string(accepted(input_response(ctx, "user_context"), "context"), NULL);
+    if (context) {
+        char text[512];
+        snprintf(text, sizeof text, "Prompt with context: %.400s", context);
+        wasmcap_jw_key(&out->w, "messages");
+        wasmcap_jw_begin_array(&out->w);
+        wasmcap_jw_message(&out->w, "user", text);
+        wasmcap_jw_end_array(&out->w);
+    } else {
+        wasmcap_jw_kv_string(&out->w, "resultType", "input_required");
+        wasmcap_jw_key(&out->w, "inputRequests");
+        wasmcap_jw_begin_object(&out->w);
+        ask_elicitation(&out->w, "user_context", "What context should the prompt use?",
+                        "context", "string");
+        wasmcap_jw_end_object(&out->w);
+    }
+    wasmcap_json_free(ctx);
+    return 0;
+}
+
 WASMCAP_PROMPTS({"test_simple_prompt", simple_prompt},
                 {"test_prompt_with_arguments", prompt_with_arguments},
                 {"test_prompt_with_embedded_resource", prompt_with_embedded_resource},
-                {"test_prompt_with_image", prompt_with_image});
+                {"test_prompt_with_image", prompt_with_image},
+                {"test_input_required_result_prompt", input_required_prompt});

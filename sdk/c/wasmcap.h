@@ -191,6 +191,9 @@ typedef struct wasmcap_result {
     wasmcap_jw structured;  /* the members of "structuredContent" (an open object) */
     int has_structured;
     int is_error;
+    int input_required;     /* wasmcap_input_required was called */
+    wasmcap_jw inputs;      /* the members of "inputRequests" (an open object) */
+    char *request_state;    /* malloc'ed; NULL: none */
 } wasmcap_result;
 
 /* Adds a text block.  Returns 0. */
@@ -202,6 +205,13 @@ int wasmcap_error(wasmcap_result *r, const char *fmt, ...) __attribute__((format
 wasmcap_jw *wasmcap_structured(wasmcap_result *r);
 /* The writer of content: an array already open; write whole blocks. */
 wasmcap_jw *wasmcap_content(wasmcap_result *r);
+/* Turns the result into an input-required one (protocol revision
+ * 2026-07-28): the client answers the requests and calls the tool again
+ * with them (wasmcap_request_context).  Returns the writer of
+ * "inputRequests", an object already open: write key -> {"method",
+ * "params"} (elicitation/create, sampling/createMessage, roots/list).
+ * request_state (may be NULL) comes back verified in the next round. */
+wasmcap_jw *wasmcap_input_required(wasmcap_result *r, const char *request_state);
 
 /* The reply of the other entry points: the handler writes the members of
  * the top-level object into w (already open), or fails with
@@ -341,6 +351,14 @@ int wasmcap_http_fetch(const char *request, char **response, size_t *len);
 int wasmcap_sample(const char *request, char **response, size_t *len);
 /* elicitation/create params in, the client's result out. */
 int wasmcap_elicit(const char *request, char **response, size_t *len);
+/* What this request brings for an input-required round (protocol revision
+ * 2026-07-28): {"inputResponses": {key: the client's answer},
+ * "requestState": "<the state this tool returned, verified>",
+ * "clientCapabilities": {...}}, each member only when there is one.  A tool
+ * that needs input returns {"resultType": "input_required",
+ * "inputRequests": {key: {"method", "params"}}, "requestState": "..."}
+ * and is called again with the answers. */
+int wasmcap_request_context(char **json, size_t *len);
 /* The message of the last failed host call ("" when none). */
 const char *wasmcap_last_error(void);
 
@@ -378,6 +396,7 @@ WASMCAP__IMPORT("resource_updated")
 void wasmcap__h_resource_updated(const char *uri, size_t uri_len);
 WASMCAP__IMPORT("close_stream") void wasmcap__h_close_stream(void);
 WASMCAP__IMPORT("list_changed") void wasmcap__h_list_changed(const char *kind, size_t kind_len);
+WASMCAP__IMPORT("request_context") int32_t wasmcap__h_request_context(void);
 WASMCAP__IMPORT("config_get") int32_t wasmcap__h_config_get(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_get") int32_t wasmcap__h_kv_get(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_put")
@@ -1478,6 +1497,8 @@ int wasmcap_error(wasmcap_result *r, const char *fmt, ...)
     va_end(ap);
     wasmcap_buf_free(&r->content.buf);
     wasmcap_buf_free(&r->structured.buf);
+    wasmcap_buf_free(&r->inputs.buf);
+    free(r->request_state);
     wasmcap__result_init(r);
     r->is_error = 1;
     wasmcap__text_block(r, s ? s : "out of memory");
@@ -1499,9 +1520,52 @@ wasmcap_jw *wasmcap_content(wasmcap_result *r)
     return &r->content;
 }
 
+wasmcap_jw *wasmcap_input_required(wasmcap_result *r, const char *request_state)
+{
+    if (!r->input_required) {
+        r->input_required = 1;
+        wasmcap_jw_begin_object(&r->inputs);
+    }
+    free(r->request_state);
+    r->request_state = request_state ? strdup(request_state) : NULL;
+    return &r->inputs;
+}
+
+/* {"resultType":"input_required","inputRequests":{...},"requestState":...} */
+static uint64_t wasmcap__input_required_finish(wasmcap_result *r)
+{
+    wasmcap_jw_end_object(&r->inputs);
+    wasmcap_jw w = {0};
+    wasmcap_jw_begin_object(&w);
+    wasmcap_jw_kv_string(&w, "resultType", "input_required");
+    wasmcap_jw_key(&w, "inputRequests");
+    wasmcap_jw_raw(&w, (const char *)r->inputs.buf.data, r->inputs.buf.len);
+    if (r->request_state)
+        wasmcap_jw_kv_string(&w, "requestState", r->request_state);
+    wasmcap_jw_end_object(&w);
+    int failed = r->inputs.buf.failed || w.buf.failed;
+    wasmcap_buf_free(&r->inputs.buf);
+    wasmcap_buf_free(&r->content.buf);
+    wasmcap_buf_free(&r->structured.buf);
+    free(r->request_state);
+    r->request_state = NULL;
+    if (failed) {
+        wasmcap_buf_free(&w.buf);
+        return 0;
+    }
+    return wasmcap__pack(w.buf.data, w.buf.len);
+}
+
 /* The final CallToolResult, or 0 (the host reports a failed call). */
 static uint64_t wasmcap__result_finish(wasmcap_result *r)
 {
+    if (r->input_required && !r->is_error)
+        return wasmcap__input_required_finish(r);
+    if (r->input_required) {
+        wasmcap_buf_free(&r->inputs.buf);
+        free(r->request_state);
+        r->request_state = NULL;
+    }
     wasmcap_jw_end_array(&r->content);
     if (r->has_structured)
         wasmcap_jw_end_object(&r->structured);
@@ -1832,6 +1896,11 @@ int wasmcap_sample(const char *request, char **response, size_t *len)
 int wasmcap_elicit(const char *request, char **response, size_t *len)
 {
     return wasmcap__take(wasmcap__h_elicit(request, strlen(request)), response, len);
+}
+
+int wasmcap_request_context(char **json, size_t *len)
+{
+    return wasmcap__take(wasmcap__h_request_context(), json, len);
 }
 
 #endif /* WASMCAP_IMPLEMENTATION_DONE */

@@ -10,19 +10,9 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "util/base64url.h"
 
 #define WC_AUTH_DIGEST_LEN 32 /* SHA-256 */
-
-/* ---- base64url.c ------------------------------------------------------- */
-
-/* Decodes unpadded base64url (RFC 7515 section 2) strictly: only A-Z a-z
- * 0-9 '-' '_', no '=', no length of the form 4n+1, unused trailing bits
- * zero -- so one byte string has exactly one encoding, and what we accept
- * is what any other decoder (libjwt's included) reads the same way.
- * Returns malloc'ed bytes (NUL-terminated, not counted), or NULL. */
-uint8_t *wc_b64url_decode(const char *in, size_t len, size_t *out_len);
-/* Whether wc_b64url_decode would accept in[0..len). */
-bool wc_b64url_valid(const char *in, size_t len);
 
 /* ---- algorithms (signature.c) ------------------------------------------ */
 

@@ -264,6 +264,27 @@ static wc_trap host_list_changed(wc_instance *caller, void *env, const wc_value 
     return WC_TRAP_NONE;
 }
 
+/* What the request brings for an input-required round: inputResponses,
+ * the opened requestState, the client's capabilities (JSON in the slot). */
+static wc_trap host_request_context(wc_instance *caller, void *env, const wc_value *args,
+                                    wc_value *results)
+{
+    ENTER("request_context");
+    (void)args;
+    json_t *c = wc_call_request_context(host->call);
+    char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
+    json_decref(c);
+    if (!text)
+        return fail(host, results, WC_HOST_EFAILED, "request_context: out of memory");
+    wc_trap t = strlen(text) > max_output(host->perms)
+                    ? fail(host, results, WC_HOST_ETOOLARGE,
+                           "request_context: %zu bytes, over the plugin's output limit",
+                           strlen(text))
+                    : reply(host, results, text, strlen(text));
+    free(text);
+    return t;
+}
+
 /* The call lets the transport close the connection that carries its
  * messages (HTTP: the client resumes with Last-Event-ID after retry). */
 static wc_trap host_close_stream(wc_instance *caller, void *env, const wc_value *args,
@@ -537,6 +558,7 @@ static const wc_import_binding bindings[] = {
     WC_HOST_FUNC("wasmcap", "resource_updated", "ii", "", host_resource_updated, NULL),
     WC_HOST_FUNC("wasmcap", "close_stream", "", "", host_close_stream, NULL),
     WC_HOST_FUNC("wasmcap", "list_changed", "ii", "", host_list_changed, NULL),
+    WC_HOST_FUNC("wasmcap", "request_context", "", "i", host_request_context, NULL),
     WC_HOST_FUNC("wasmcap", "config_get", "ii", "i", host_config_get, NULL),
     WC_HOST_FUNC("wasmcap", "kv_get", "ii", "i", host_kv_get, NULL),
     WC_HOST_FUNC("wasmcap", "kv_put", "iiii", "i", host_kv_put, NULL),

@@ -28,6 +28,8 @@ struct wc_mcp_server {
     wc_registry *registry; /* may be NULL */
     unsigned long generation;
     wc_mcp_session *sessions;
+    unsigned char state_key[64]; /* seals input-required requestStates */
+    size_t state_key_len;
 };
 
 typedef enum mcp_state {
@@ -116,6 +118,7 @@ struct mcp_job {
      * to the client it tried) that the request did not declare; the answer
      * is then -32021 naming it.  Written by the call's own thread. */
     const char *missing_capability;
+    char *request_state;    /* the opened requestState of a stateless request, or NULL */
     bool dropped;          /* cancelled by the client: send no answer */
     mcp_job *prev, *next;
     /* A tools/call received off the workers keeps its arguments' text
@@ -157,6 +160,15 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size);
  * (kind: one LISTEN_* bit); server lock held. */
 void wc_mcp_stateless_list_changed(wc_mcp_session *session, unsigned kind, const char *method);
 void wc_mcp_stateless_resource_updated(wc_mcp_session *session, const char *uri);
+
+/* request_state.c */
+/* The sealing key: secret (the config's) or, when NULL or empty, random. */
+int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
+/* scope names the request ("tools/call\nname"); both return malloc'ed
+ * text, or NULL (open: the state was changed, made for another request
+ * or by another key). */
+char *wc_mcp_state_seal(const wc_mcp_server *server, const char *scope, const char *state);
+char *wc_mcp_state_open(const wc_mcp_server *server, const char *scope, const char *sealed);
 
 /* outbound.c */
 /* Fills the client hooks of a worker job's call (session lock held). */

@@ -168,6 +168,33 @@ static void hook_resource_updated(void *ctx, const char *uri)
     wc_mcp_server_resource_updated(job->session->server, uri);
 }
 
+static json_t *hook_request_context(void *ctx)
+{
+    mcp_job *job = ctx;
+    wc_mcp_session *s = job->session;
+    json_t *c = json_object();
+    if (!c)
+        return NULL;
+    json_t *responses = json_object_get(job->params, "inputResponses");
+    if (json_is_object(responses))
+        json_object_set(c, "inputResponses", responses);
+    if (job->request_state)
+        json_object_set_new(c, "requestState", json_string(job->request_state));
+    pthread_mutex_lock(&s->lock);
+    if (s->client_capabilities) {
+        json_object_set(c, "clientCapabilities", s->client_capabilities);
+    } else {
+        json_t *caps = json_object();
+        if (s->can_sample)
+            json_object_set_new(caps, "sampling", json_object());
+        if (s->can_elicit)
+            json_object_set_new(caps, "elicitation", json_object());
+        json_object_set_new(c, "clientCapabilities", caps);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return c;
+}
+
 static void hook_list_changed(void *ctx, const char *kind)
 {
     mcp_job *job = ctx;
@@ -191,6 +218,7 @@ void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
     client->resource_updated = hook_resource_updated;
     client->close_stream = hook_close_stream;
     client->list_changed = hook_list_changed;
+    client->request_context = hook_request_context;
     /* A stateless request lets every client request reach hook_request,
      * which refuses it and notes an undeclared capability (-32021). */
     client->can_sample = s->can_sample || s->stateless;

@@ -10,10 +10,12 @@
  */
 #include "mcp/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/plugin.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -58,6 +60,11 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
         s->opt.request_timeout_ms = 60000;
     if (s->opt.log_level < WC_LOG_DEBUG || s->opt.log_level > WC_LOG_EMERGENCY + 1)
         s->opt.log_level = WC_LOG_INFO;
+    if (wc_mcp_state_init(s, s->opt.state_secret) != 0) {
+        snprintf(err, err_size, "cannot make a key for request states: %s", strerror(errno));
+        goto fail;
+    }
+    s->opt.state_secret = NULL; /* copied into the key; the caller's string may go */
     int rc = wc_pool_new(s->opt.workers, s->opt.queue_size, &s->pool);
     if (rc != 0) {
         snprintf(err, err_size, "cannot start the worker threads: %s", strerror(-rc));
@@ -260,6 +267,55 @@ void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int
 }
 
 /* Answers a job: its result (NULL: {}) or its error. */
+/* What a requestState is bound to: the method and the tool, prompt or
+ * resource it asked about. */
+static void state_scope(const mcp_job *job, char *out, size_t size)
+{
+    const json_t *name = json_object_get(job->params, "name");
+    if (!name)
+        name = json_object_get(job->params, "uri");
+    snprintf(out, size, "%s\n%s", job->method->name,
+             json_is_string(name) ? json_string_value(name) : "");
+}
+
+/* An input-required result on its way out (stateless revision): every
+ * request must be one the client declared it can answer, and the plugin's
+ * state is sealed.  Returns 0, or an error code with message and data. */
+static int finish_input_required(mcp_job *job, json_t *result, char *message, size_t size,
+                                 json_t **data)
+{
+    wc_mcp_session *s = job->session;
+    const char *key;
+    json_t *r;
+    json_object_foreach(json_object_get(result, "inputRequests"), key, r) {
+        const char *cap =
+            wc_input_method_capability(json_string_value(json_object_get(r, "method")));
+        pthread_mutex_lock(&s->lock);
+        bool declared = cap && json_object_get(s->client_capabilities, cap);
+        pthread_mutex_unlock(&s->lock);
+        if (!declared) {
+            snprintf(message, size, "the request needs the client capability '%s' (for its "
+                     "input request '%.60s'), which the client did not declare", cap ? cap : "?",
+                     key);
+            *data = json_pack("{s:{s:{}}}", "requiredCapabilities", cap ? cap : "?");
+            return WC_RPC_MISSING_CAPABILITY;
+        }
+    }
+    json_t *state = json_object_get(result, "requestState");
+    if (json_is_string(state)) {
+        char scope[512];
+        state_scope(job, scope, sizeof scope);
+        char *sealed = wc_mcp_state_seal(s->server, scope, json_string_value(state));
+        if (!sealed) {
+            snprintf(message, size, "the requestState could not be sealed");
+            return WC_RPC_INTERNAL;
+        }
+        json_object_set_new(result, "requestState", json_string(sealed));
+        free(sealed);
+    }
+    return 0;
+}
+
 static void answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
     if (rc == MCP_NO_ANSWER)
@@ -278,15 +334,34 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
         data = json_pack("{s:{s:{}}}", "requiredCapabilities", job->missing_capability);
         http_status = 400;
     } else if (job->session->stateless) {
+        char why[256];
+        if (rc == 0 && result && wc_input_required_check(result, why, sizeof why) > 0) {
+            rc = finish_input_required(job, result, missing, sizeof missing, &data);
+            if (rc != 0) {
+                err = missing;
+                http_status = rc == WC_RPC_MISSING_CAPABILITY ? 400 : 0;
+            }
+        }
         if (rc == 0) {
             if (!result)
                 result = made = json_object();
             wc_mcp_stateless_decorate(job->session, job->method, result);
-        } else if (rc == WC_RPC_RESOURCE_NOT_FOUND) {
+        } else if (rc == WC_RPC_RESOURCE_NOT_FOUND && !data) {
             /* The revision's code for an unknown URI, and the URI with it. */
             rc = WC_RPC_INVALID_PARAMS;
             data = json_pack("{s:O}", "uri", json_object_get(job->params, "uri"));
         }
+    }
+    char why[256];
+    if (!job->session->stateless && rc == 0 && result &&
+        wc_input_required_check(result, why, sizeof why) > 0) {
+        /* Input-required rounds exist only in the stateless revision: a
+         * session client could not answer them. */
+        snprintf(missing, sizeof missing, "%s asked the client for input, which only protocol "
+                 "revision 2026-07-28 can carry (this session speaks %s)", job->method->name,
+                 job->session->version);
+        rc = WC_RPC_INTERNAL;
+        err = missing;
     }
     wc_rpc_out out;
     wc_rpc_out_init(&out);
@@ -375,6 +450,7 @@ void wc_mcp_session_close(wc_mcp_session *s)
 
 static void job_release(mcp_job *job)
 {
+    free(job->request_state);
     if (job->registry)
         wc_registry_release(job->registry);
     if (job->call)
@@ -530,6 +606,24 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     job->id = m->id;
     job->params = m->params;
     job->method = method;
+    json_t *state = s->stateless ? json_object_get(job->params, "requestState") : NULL;
+    if (state) {
+        /* An input-required round coming back: its state must be the one
+         * this server sealed for this very request. */
+        char scope[512];
+        state_scope(job, scope, sizeof scope);
+        job->request_state = json_is_string(state)
+                                 ? wc_mcp_state_open(s->server, scope, json_string_value(state))
+                                 : NULL;
+        if (!job->request_state) {
+            send_error(s, tag, job->id, WC_RPC_INVALID_PARAMS,
+                       "requestState integrity check failed: it was changed, or made for "
+                       "another request or by another server");
+            job_release(job);
+            free(job);
+            return;
+        }
+    }
     wc_registry *registry = wc_mcp_job_registry(job); /* a snapshot as of arrival */
     (void)registry;
 

@@ -35,6 +35,8 @@ typedef struct wc_mcp_options {
                                   logging/setLevel (wc_log_level; default info) */
     int request_timeout_ms;    /* a plugin's sampling or elicitation request; default 60,000 */
     long long cache_ttl_ms;    /* stateless revision: ttlMs of lists and reads; default 0 */
+    const char *state_secret;  /* seals input-required requestStates; NULL: random per process
+                                  (servers that share clients need the same one) */
 } wc_mcp_options;
 
 void wc_mcp_options_default(wc_mcp_options *options);

@@ -177,3 +177,10 @@ void wc_call_list_changed(wc_call *call, const char *kind)
     if (call->client.list_changed)
         call->client.list_changed(call->client.ctx, kind);
 }
+
+json_t *wc_call_request_context(wc_call *call)
+{
+    json_t *c = call->client.request_context ? call->client.request_context(call->client.ctx)
+                                             : NULL;
+    return c ? c : json_object();
+}

@@ -32,6 +32,10 @@ typedef struct wc_call_client {
                    json_t **result, char *err, size_t err_size);
     /* Optional: a resource changed (clients subscribed to uri hear of it). */
     void (*resource_updated)(void *ctx, const char *uri);
+    /* Optional: what the request brings for an input-required round
+     * (protocol revision 2026-07-28): {"inputResponses", "requestState",
+     * "clientCapabilities"}, each when there is one; a new reference. */
+    json_t *(*request_context)(void *ctx);
     /* Optional: a list changed ("tools", "prompts" or "resources"). */
     void (*list_changed)(void *ctx, const char *kind);
     /* Optional: the transport may end the connection carrying this call's
@@ -91,6 +95,9 @@ void wc_call_progress(wc_call *call, double progress, double total, const char *
 void wc_call_log(wc_call *call, int level, const char *logger, const char *message);
 void wc_call_resource_updated(wc_call *call, const char *uri);
 void wc_call_list_changed(wc_call *call, const char *kind);
+/* The request's context (see wc_call_client.request_context): a new
+ * reference, {} when the client hook gives none. */
+json_t *wc_call_request_context(wc_call *call);
 void wc_call_close_stream(wc_call *call);
 
 #endif

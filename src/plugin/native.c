@@ -223,7 +223,9 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
         return 0; /* *out stays NULL: the text is the result */
     /* The text goes to the client as it is when it is a complete result
      * (it has content): then only what finish_result checks is built. */
-    static const char *const checked[] = {"structuredContent", "isError", NULL};
+    /* resultType and its members: an input-required result is told apart */
+    static const char *const checked[] = {"structuredContent", "isError", "resultType",
+                                          "inputRequests", "requestState", NULL};
     wc_json_error jerr;
     bool unchecked = false;
     wc_json_options skim = {.flags = WC_JSON_REJECT_DUPLICATES, .keep = checked,

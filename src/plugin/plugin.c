@@ -714,6 +714,15 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
                              json_t *res)
 {
     char msg[1024];
+    char why[512];
+    int asks = wc_input_required_check(res, why, sizeof why);
+    if (asks > 0)
+        return res; /* no content: the client answers its requests first */
+    if (asks < 0) {
+        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
+                 p->config.name, display, why);
+        goto fail;
+    }
     json_t *content = json_object_get(res, "content");
     json_t *sc = json_object_get(res, "structuredContent");
     json_t *is_error = json_object_get(res, "isError");
@@ -923,6 +932,23 @@ static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const
     return 0;
 }
 
+/* A resource or prompt result that asks the client for input first: 1
+ * (passed on as it is), 0 (an ordinary result), or an error code with
+ * *result freed. */
+static int asks_for_input(const wc_plugin *p, const char *what, json_t **result, char *err,
+                          size_t err_size)
+{
+    char why[512];
+    int asks = wc_input_required_check(*result, why, sizeof why);
+    if (asks >= 0)
+        return asks;
+    json_decref(*result);
+    *result = NULL;
+    wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: %s",
+               p->config.name, what, why);
+    return WC_PLUGIN_EFAILED;
+}
+
 int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t **result,
                             char *err, size_t err_size)
 {
@@ -932,6 +958,9 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
                           result, err, err_size);
     if (rc)
         return rc;
+    int asks = asks_for_input(p, what, result, err, err_size);
+    if (asks != 0)
+        return asks > 0 ? 0 : asks;
     json_t *contents = json_object_get(*result, "contents");
     if (!json_is_array(contents)) {
         json_decref(*result);
@@ -1034,6 +1063,9 @@ int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments
     free(text);
     if (rc)
         return rc;
+    int asks = asks_for_input(p, what, result, err, err_size);
+    if (asks != 0)
+        return asks > 0 ? 0 : asks;
     if (!json_is_array(json_object_get(*result, "messages"))) {
         json_decref(*result);
         *result = NULL;

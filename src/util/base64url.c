@@ -1,14 +1,14 @@
 /* base64url.c -- strict unpadded base64url (RFC 7515 section 2, RFC 4648
- * section 5) for JWS segments and JWK members.
+ * section 5): JWS segments and JWK members, sealed request states.
  *
  * Strict on purpose: libjwt's decoder skips characters it does not know and
  * ignores stray bits, so a token it verifies could be read differently by
  * us.  Refusing everything but the canonical encoding makes both readings
  * the same bytes.
  */
-#include <stdlib.h>
+#include "util/base64url.h"
 
-#include "auth/internal.h"
+#include <stdlib.h>
 
 /* 0..63 for the alphabet, 64 for everything else. */
 static const uint8_t value_of[256] = {
@@ -66,4 +66,31 @@ uint8_t *wc_b64url_decode(const char *in, size_t len, size_t *out_len)
     out[o] = 0;
     *out_len = o;
     return out;
+}
+
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t wc_b64url_encoded_len(size_t len)
+{
+    return len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+}
+
+size_t wc_b64url_encode(const uint8_t *in, size_t len, char *out)
+{
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        acc = (acc << 8) | in[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[o++] = alphabet[(acc >> bits) & 63];
+        }
+        acc &= (1u << bits) - 1;
+    }
+    if (bits > 0)
+        out[o++] = alphabet[(acc << (6 - bits)) & 63];
+    out[o] = 0;
+    return o;
 }
