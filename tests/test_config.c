@@ -128,7 +128,9 @@ static void test_errors(void)
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
     bad("{\"server\": {\"nmae\": \"x\"}}",
         "wasmcap.json: server.nmae: unknown key (server takes name, max_message_bytes, workers, page_size, "
-        "log_level, tier)");
+        "log_level, tier, state_secret)");
+    bad("{\"server\": {\"state_secret\": \"short\"}}",
+        "wasmcap.json: server.state_secret: must be at least 32 characters (it keys an HMAC)");
     bad("{\"server\": []}", "wasmcap.json: server: expected an object");
     bad("{\"server\": {\"name\": 1}}", "wasmcap.json: server.name: expected a string");
     bad("{\"server\": {\"name\": \"\"}}", "wasmcap.json: server.name: expected a non-empty string");

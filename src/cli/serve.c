@@ -242,6 +242,7 @@ int wc_cmd_serve(int argc, char **argv)
     mo.workers = st.setup.config.workers;
     mo.max_message_bytes = st.setup.config.max_message_bytes;
     mo.page_size = st.setup.config.page_size;
+    mo.state_secret = st.setup.config.state_secret;
     if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, err, sizeof err) != 0) {
         fprintf(stderr, "wasmcap serve: %s\n", err);
         wc_setup_close(&st.setup);

@@ -315,6 +315,16 @@ static int parse_server(cparser *cp, const json_t *obj, wc_config *c)
             }
             free(s);
             c->log_level = level;
+        } else if (strcmp(key, "state_secret") == 0) {
+            char *s;
+            if (get_string(cp, v, path, &s))
+                return -1;
+            if (strlen(s) < 32) {
+                free(s);
+                return fail(cp, path, "must be at least 32 characters (it keys an HMAC)");
+            }
+            free(c->state_secret);
+            c->state_secret = s;
         } else if (strcmp(key, "tier") == 0) {
             char *s;
             if (get_string(cp, v, path, &s))
@@ -333,7 +343,7 @@ static int parse_server(cparser *cp, const json_t *obj, wc_config *c)
             free(s);
         } else {
             return fail(cp, path, "unknown key (server takes name, max_message_bytes, workers, "
-                                  "page_size, log_level, tier)");
+                                  "page_size, log_level, tier, state_secret)");
         }
     }
     return 0;
@@ -765,6 +775,7 @@ void wc_config_free(wc_config *c)
     free(c->plugins);
     free(c->path);
     free(c->server_name);
+    free(c->state_secret);
     free(c->kv_dir);
     free(c->cache_dir);
     json_decref(c->http);

@@ -33,6 +33,7 @@ typedef struct wc_config {
     unsigned workers;           /* call threads; 0: number of CPUs */
     unsigned page_size;         /* items per list page; default 100 */
     int log_level;              /* wc_log_level; default info */
+    char *state_secret;         /* seals input-required requestStates; NULL: random per process */
     /* storage */
     char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
     char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
