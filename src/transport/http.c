@@ -2,6 +2,7 @@
  * checks every request passes (Host and Origin against DNS rebinding),
  * routing, and the operational endpoints.
  */
+#define _GNU_SOURCE /* memmem */
 #include "transport/http_internal.h"
 
 #include <errno.h>
@@ -111,8 +112,8 @@ static bool origin_allowed(const http_server *srv, const char *v, size_t n)
     if (listed(srv->opt.allowed_origins, srv->opt.nallowed_origins, v, n))
         return true;
     /* scheme://host[:port], with nothing after */
-    const char *sep = n > 3 ? strstr(v, "://") : NULL;
-    if (!sep || sep >= v + n)
+    const char *sep = memmem(v, n, "://", 3); /* the value is not NUL-terminated */
+    if (!sep)
         return false;
     const char *authority = sep + 3;
     size_t alen = (size_t)(v + n - authority);
@@ -314,6 +315,8 @@ static void on_request(void *ctx, http_conn *conn, const http_request *req, char
         return;
     }
     const char *origin = http_header_get(req, "origin", &n);
+    if (origin && origin_allowed(srv, origin, n))
+        http_conn_set_cors(conn, origin, n); /* a browser client may read the reply */
     if (origin && !origin_allowed(srv, origin, n)) {
         http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST,
                              "Forbidden: Origin not allowed (add it to http.allowed_origins)",

@@ -10,6 +10,13 @@
  * A connection is freed only when no callback of its own is on the stack
  * (`depth`): a handler may reply, abort, or see the peer close while the
  * reader is still looking at it.
+ *
+ * Nothing of the owner's runs inside the owner's own calls (a reply, a
+ * stream write): a write that fails there closes the connection but tells
+ * the owner from the loop, and a pipelined request waiting behind the
+ * reply is read from the loop too.  Otherwise a stream write could free
+ * the stream that is writing, or a DELETE queued behind a call's answer
+ * could end the session while its answer is still being delivered.
  */
 #define _GNU_SOURCE /* accept4 */
 #include "transport/http_conn.h"
@@ -40,8 +47,17 @@
 
 #define SCRATCH_BYTES (64u << 10)
 #define READ_BUDGET (256u << 10) /* per event, for fairness between peers */
+/* Requests handled per turn: 256 KiB of small pipelined requests would
+ * hold the loop (and every other peer's timers) for many milliseconds. */
+#define REQUESTS_PER_TURN 16
 #define ACCEPT_BUDGET 256
 #define PAUSE_MS 100              /* out of descriptors: try accepting again after */
+/* After refusing a request whose body may still be coming: how long and
+ * how much more to read and drop before closing.  Closing with unread
+ * input sends a reset, which can destroy the refusal before the client
+ * reads it (RFC 9112 §9.6). */
+#define LINGER_MS 2000
+#define LINGER_BYTES (4u << 20)
 
 typedef enum conn_state {
     CONN_HEAD,      /* reading a request head */
@@ -49,17 +65,25 @@ typedef enum conn_state {
     CONN_HANDLING,  /* the request is with the handler; no reply started */
     CONN_STREAMING, /* a reply body is being written in pieces */
     CONN_CLOSING,   /* writing what is left, then closing */
+    CONN_LINGER,    /* refused and answered: reading and dropping input until EOF */
 } conn_state;
 
 struct http_conn {
     struct event ev;
     http_listener *l;
+    char *cors; /* CORS headers for the current request's reply; NULL: none */
     int fd;
     SSL *ssl;
     conn_state state;
     short interest; /* the event's current EV_READ/EV_WRITE */
     bool ssl_wants_write, ssl_wants_read_for_write;
     bool dead;       /* closed; freed when depth drops to 0 */
+    bool close_pending; /* dead; the owner is told from the loop, then it is freed */
+    bool input_pending; /* a pipelined request waits: read it from the loop */
+    unsigned owner_calls; /* the owner's calls on the stack (reply, stream_*) */
+    bool processing;    /* process_input is on the stack */
+    bool linger;        /* a refusal: linger before closing */
+    size_t dropped;     /* bytes read and dropped while lingering */
     bool has_timer;  /* the event was added with a timeout */
     bool nul_placed; /* in[request_len] holds the body's NUL, not `nul_saved` */
     char nul_saved;
@@ -166,8 +190,17 @@ static void conn_free(http_conn *c)
     l->nconns--;
     wc_counts_add(l->per_client, c->peer, -1);
     free(c->in);
+    free(c->cors);
     wc_buf_free(&c->out);
     free(c);
+}
+
+/* Frees a closed connection once nothing on the stack uses it and the
+ * owner was told. */
+static void conn_release(http_conn *c)
+{
+    if (c->dead && c->depth == 0 && !c->close_pending)
+        conn_free(c);
 }
 
 /* Closes the socket now; the struct goes when no callback uses it.
@@ -184,6 +217,13 @@ static void conn_close(http_conn *c, bool notify)
     }
     close(c->fd);
     c->fd = -1;
+    if (notify && c->on_close && c->owner_calls > 0) {
+        /* The owner is on the stack: it hears of this from the loop. */
+        c->close_pending = true;
+        event_assign(&c->ev, c->l->base, -1, 0, conn_cb, c);
+        event_active(&c->ev, EV_TIMEOUT, 1);
+        return;
+    }
     http_conn_close_fn on_close = c->on_close;
     void *owner = c->owner;
     c->on_close = NULL;
@@ -193,11 +233,38 @@ static void conn_close(http_conn *c, bool notify)
         on_close(owner, c);
         c->depth--;
     }
-    if (c->depth == 0)
-        conn_free(c);
+    conn_release(c);
 }
 
-/* The timer this connection needs now, in ms; -1: none. */
+/* The owner's calls hold the connection like the loop's callbacks do. */
+static void owner_call_enter(http_conn *c)
+{
+    c->depth++;
+    c->owner_calls++;
+}
+
+static void owner_call_leave(http_conn *c)
+{
+    c->owner_calls--;
+    c->depth--;
+    conn_release(c);
+}
+
+/* A deferred close: tell the owner (unless it let go meanwhile), free. */
+static void finish_close(http_conn *c)
+{
+    http_conn_close_fn on_close = c->on_close;
+    void *owner = c->owner;
+    c->on_close = NULL;
+    c->owner = NULL;
+    c->close_pending = false;
+    if (on_close)
+        on_close(owner, c);
+}
+
+/* The timer this connection needs now, in ms; -1: none.  A deadline
+ * already past gives the shortest timer, never none: a read handled in the
+ * loop iteration where the deadline passes must not cancel its timer. */
 static long long timeout_for(const http_conn *c, long long now)
 {
     const http_limits *lim = &c->l->opt.limits;
@@ -205,13 +272,17 @@ static long long timeout_for(const http_conn *c, long long now)
     if (c->out.len > c->out_off) {
         long long since = c->write_stalled_since ? c->write_stalled_since : now;
         t = since + lim->write_timeout_ms - now;
+        if (t < 0)
+            t = 0;
     }
     long long own = -1;
-    if (c->state == CONN_HEAD || c->state == CONN_BODY) {
-        if (c->deadline_ms)
-            own = c->deadline_ms - now;
-        else if (c->state == CONN_HEAD)
-            own = lim->idle_timeout_ms;
+    if (c->state == CONN_LINGER || ((c->state == CONN_HEAD || c->state == CONN_BODY) &&
+                                    c->deadline_ms)) {
+        own = c->deadline_ms - now;
+        if (own < 0)
+            own = 0;
+    } else if (c->state == CONN_HEAD) {
+        own = lim->idle_timeout_ms;
     }
     if (own >= 0 && (t < 0 || own < t))
         t = own;
@@ -240,6 +311,8 @@ static void rearm(http_conn *c)
     struct timeval tv = {.tv_sec = t / 1000, .tv_usec = (t % 1000) * 1000};
     event_add(&c->ev, t >= 0 ? &tv : NULL);
     c->has_timer = t >= 0;
+    if (c->input_pending)
+        event_active(&c->ev, EV_READ, 1); /* event_del above dropped an activation */
 }
 
 /* --- writing --- */
@@ -289,6 +362,15 @@ static bool flush(http_conn *c)
         c->out_off = 0;
         c->write_stalled_since = 0;
         if (c->state == CONN_CLOSING) {
+            if (c->linger && !c->ssl && shutdown(c->fd, SHUT_WR) == 0) {
+                c->state = CONN_LINGER;
+                c->deadline_ms = now_ms() + LINGER_MS;
+                c->reading_paused = false;
+                free(c->in);
+                c->in = NULL;
+                c->in_len = c->in_cap = 0;
+                return true;
+            }
             conn_close(c, false);
             return false;
         }
@@ -316,8 +398,8 @@ static void out_append(http_conn *c, const void *data, size_t len)
 
 static const char *http_date(void)
 {
-    static time_t cached_at;
-    static char text[40];
+    static _Thread_local time_t cached_at; /* one loop per thread; servers may share a process */
+    static _Thread_local char text[40];
     time_t t = time(NULL);
     if (t != cached_at) {
         struct tm tm;
@@ -353,6 +435,8 @@ static void write_head(http_conn *c, int status, const char *content_type, const
         out_append(c, "Connection: keep-alive\r\n", 24);
     if (headers)
         out_append(c, headers, strlen(headers));
+    if (c->cors)
+        out_append(c, c->cors, strlen(c->cors));
     out_append(c, "\r\n", 2);
 }
 
@@ -382,6 +466,8 @@ static void request_done(http_conn *c)
 {
     c->on_close = NULL;
     c->owner = NULL;
+    free(c->cors);
+    c->cors = NULL;
     if (!c->keep_alive) {
         c->state = CONN_CLOSING;
         if (flush(c))
@@ -393,33 +479,39 @@ static void request_done(http_conn *c)
     c->reading_paused = false;
     if (!flush(c))
         return;
-    if (c->depth == 0 && c->in_len > 0)
-        process_input(c); /* a pipelined request; the reader's loop does it otherwise */
-    else
-        rearm(c);
+    /* A pipelined request: process_input's loop takes it when it is on
+     * the stack; otherwise the loop does, not the owner's call that got
+     * here. */
+    if (c->in_len > 0 && !c->processing)
+        c->input_pending = true;
+    rearm(c);
 }
 
+/* Only a request being handled gets a reply (not one already answered,
+ * nor the next one on the connection). */
 void http_conn_reply(http_conn *c, int status, const char *content_type, const char *headers,
                      const char *body, size_t len)
 {
-    if (c->dead || c->state == CONN_STREAMING || c->state == CONN_CLOSING)
+    if (c->dead || c->state != CONN_HANDLING)
         return;
+    owner_call_enter(c);
     c->chunked_out = false;
     write_head(c, status, content_type, headers, (long long)len);
     if (!c->head_only && len)
         out_append(c, body, len);
-    if (c->out.failed) {
+    if (c->out.failed)
         conn_close(c, true);
-        return;
-    }
-    request_done(c);
+    else
+        request_done(c);
+    owner_call_leave(c);
 }
 
 void http_conn_stream_start(http_conn *c, int status, const char *content_type,
                             const char *headers)
 {
-    if (c->dead || c->state == CONN_STREAMING || c->state == CONN_CLOSING)
+    if (c->dead || c->state != CONN_HANDLING)
         return;
+    owner_call_enter(c);
     c->chunked_out = !c->http10;
     if (c->http10)
         c->keep_alive = false; /* the end of the body is the end of the connection */
@@ -427,9 +519,19 @@ void http_conn_stream_start(http_conn *c, int status, const char *content_type,
     c->state = CONN_STREAMING;
     if (flush(c))
         rearm(c);
+    owner_call_leave(c);
 }
 
+static void stream_write(http_conn *c, const char *data, size_t len);
+
 void http_conn_stream_write(http_conn *c, const char *data, size_t len)
+{
+    owner_call_enter(c);
+    stream_write(c, data, len);
+    owner_call_leave(c);
+}
+
+static void stream_write(http_conn *c, const char *data, size_t len)
 {
     if (c->dead || c->state != CONN_STREAMING || len == 0 || c->head_only)
         return;
@@ -454,9 +556,11 @@ void http_conn_stream_end(http_conn *c)
 {
     if (c->dead || c->state != CONN_STREAMING)
         return;
+    owner_call_enter(c);
     if (c->chunked_out && !c->head_only)
         out_append(c, "0\r\n\r\n", 5);
     request_done(c);
+    owner_call_leave(c);
 }
 
 void http_conn_stream_close(http_conn *c)
@@ -469,6 +573,8 @@ void http_conn_stream_close(http_conn *c)
 
 void http_conn_abort(http_conn *c)
 {
+    c->on_close = NULL; /* also when a failed write already closed it */
+    c->owner = NULL;
     conn_close(c, false);
 }
 
@@ -507,6 +613,7 @@ static void refuse(http_conn *c, int status, const char *reason)
     int n = snprintf(body, sizeof body, "%s\n", reason);
     c->keep_alive = false;
     c->head_only = false;
+    c->linger = true;
     c->state = CONN_HANDLING;
     http_conn_reply(c, status, "text/plain; charset=utf-8", NULL, body, (size_t)n);
 }
@@ -564,6 +671,14 @@ static long read_some(http_conn *c)
                 return -1;
             }
         }
+        if (c->state == CONN_LINGER) {
+            c->dropped += (size_t)n;
+            if (c->dropped > LINGER_BYTES) {
+                conn_close(c, true);
+                return -1;
+            }
+            continue;
+        }
         if (!in_reserve(c, (size_t)n + 1)) {
             conn_close(c, true);
             return -1;
@@ -577,6 +692,10 @@ static long read_some(http_conn *c)
             c->reading_paused = true; /* pipelined too far ahead: wait */
             break;
         }
+        /* Enough to judge a head, or requests to work through before
+         * reading more: each one handled moves what follows it. */
+        if (c->state == CONN_HEAD && c->in_len > l->opt.limits.max_head_bytes)
+            break;
     }
     return total;
 }
@@ -586,7 +705,16 @@ static void process_input(http_conn *c)
 {
     const http_limits *lim = &c->l->opt.limits;
     c->depth++;
+    c->input_pending = false;
+    c->processing = true;
+    unsigned handled = 0;
     while (!c->dead && (c->state == CONN_HEAD || c->state == CONN_BODY) && c->in_len > 0) {
+        if (handled == REQUESTS_PER_TURN) {
+            /* The rest on a later turn; read nothing more meanwhile. */
+            c->input_pending = true;
+            c->reading_paused = true;
+            break;
+        }
         if (c->state == CONN_HEAD) {
             int status = 0;
             const char *reason = NULL;
@@ -663,13 +791,16 @@ static void process_input(http_conn *c)
         c->state = CONN_HANDLING;
         c->deadline_ms = 0;
         c->l->opt.on_request(c->l->opt.ctx, c, &c->l->req, c->in + head, body_len);
+        handled++;
         if (!c->dead)
             consume_request(c);
     }
     c->depth--;
+    c->processing = false;
+    if ((c->state == CONN_HEAD || c->state == CONN_BODY) && !c->input_pending)
+        c->reading_paused = false; /* what is left needs more bytes */
     if (c->dead) {
-        if (c->depth == 0)
-            conn_free(c);
+        conn_release(c);
         return;
     }
     rearm(c);
@@ -678,6 +809,13 @@ static void process_input(http_conn *c)
 static void on_timeout(http_conn *c)
 {
     long long now = now_ms();
+    if (c->state == CONN_LINGER) {
+        if (now >= c->deadline_ms)
+            conn_close(c, true);
+        else
+            rearm(c);
+        return;
+    }
     if (c->out.len > c->out_off && c->write_stalled_since &&
         now - c->write_stalled_since >= c->l->opt.limits.write_timeout_ms) {
         wc_log(WC_LOG_INFO, "http", "dropping %s: no write progress in %d ms", c->peer,
@@ -703,19 +841,26 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     http_conn *c = arg;
     c->depth++;
+    if (c->close_pending) {
+        finish_close(c);
+        goto out;
+    }
     if (what & EV_WRITE || (c->ssl_wants_read_for_write && what & EV_READ)) {
         if (!flush(c))
             goto out;
     }
+    bool input = c->input_pending;
+    c->input_pending = false;
     if (what & EV_READ && !c->dead && !c->reading_paused) {
         long n = read_some(c);
-        if (n > 0 && (c->state == CONN_HEAD || c->state == CONN_BODY)) {
-            c->depth--;
-            process_input(c); /* rearms or frees */
-            return;
-        }
         if (n < 0)
             goto out;
+        input = input || n > 0;
+    }
+    if (input && !c->dead && (c->state == CONN_HEAD || c->state == CONN_BODY)) {
+        c->depth--;
+        process_input(c); /* rearms or frees */
+        return;
     }
     if (what & EV_TIMEOUT && !c->dead) {
         on_timeout(c);
@@ -725,8 +870,7 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
         rearm(c);
 out:
     c->depth--;
-    if (c->dead && c->depth == 0)
-        conn_free(c);
+    conn_release(c);
 }
 
 /* --- accepting --- */
@@ -956,6 +1100,10 @@ void http_listener_free(http_listener *l)
     while (l->conns) {
         http_conn *c = l->conns;
         c->depth = 0; /* no callback of the loop runs any more */
+        if (c->close_pending) {
+            event_del(&c->ev);
+            finish_close(c);
+        }
         if (c->dead)
             conn_free(c);
         else
@@ -986,4 +1134,19 @@ unsigned long long http_listener_responses(const http_listener *l, int status_cl
 unsigned long long http_listener_bytes(const http_listener *l, bool out)
 {
     return out ? l->bytes_out : l->bytes_in;
+}
+
+void http_conn_set_cors(http_conn *c, const char *origin, size_t len)
+{
+    free(c->cors);
+    c->cors = NULL;
+    if (!origin)
+        return;
+    static const char fmt[] = "Access-Control-Allow-Origin: %.*s\r\n"
+                              "Access-Control-Expose-Headers: Mcp-Session-Id, WWW-Authenticate\r\n"
+                              "Vary: Origin\r\n";
+    size_t n = sizeof fmt + len;
+    c->cors = malloc(n);
+    if (c->cors)
+        snprintf(c->cors, n, fmt, (int)len, origin);
 }

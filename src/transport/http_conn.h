@@ -83,7 +83,12 @@ bool http_conn_is_tls(const http_conn *conn);
 
 /* Called once when the connection goes away while an owner is set (the
  * peer closed it, it failed, or it was dropped).  The connection must not
- * be used after this, nor from within on_close. */
+ * be used after this, nor from within on_close.  Always called from the
+ * loop, never from within the owner's own calls on the connection (reply,
+ * stream_*): when one of those fails, the connection is closed at once
+ * (later calls do nothing) and on_close follows from the loop, unless the
+ * owner lets go first (set_owner NULL).  Likewise a pipelined request
+ * behind a reply is handled from the loop, never inside the reply call. */
 typedef void (*http_conn_close_fn)(void *owner, http_conn *conn);
 void http_conn_set_owner(http_conn *conn, http_conn_close_fn on_close, void *owner);
 
@@ -103,6 +108,9 @@ void http_conn_stream_close(http_conn *conn);
 /* Drops the connection at once (nothing more is written); the owner's
  * on_close is not called. */
 void http_conn_abort(http_conn *conn);
+/* The reply to the current request carries CORS headers for this Origin
+ * (already checked by the caller); NULL: none. */
+void http_conn_set_cors(http_conn *conn, const char *origin, size_t len);
 /* Bytes queued but not written yet. */
 size_t http_conn_pending(const http_conn *conn);
 

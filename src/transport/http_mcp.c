@@ -356,7 +356,7 @@ static void handle_get(http_server *srv, http_conn *conn, const http_request *re
     unsigned long long stream_no, seq;
     if (last && sse_parse_event_id(last, n, &stream_no, &seq)) {
         sse_stream *st = sse_stream_find(s, stream_no);
-        if (st) {
+        if (st && st->started) { /* a POST still waiting has sent no id to resume from */
             sse_stream_resume(st, conn, seq, s->header);
             return;
         }
@@ -400,6 +400,17 @@ void http_mcp_handle(http_server *srv, http_conn *conn, const http_request *req,
         break;
     case HTTP_DELETE:
         handle_delete(srv, conn, req);
+        break;
+    case HTTP_OPTIONS:
+        /* A browser's preflight (the Origin was checked already). */
+        http_conn_reply(conn, 204, NULL,
+                        "Allow: GET, POST, DELETE, OPTIONS\r\n"
+                        "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS\r\n"
+                        "Access-Control-Allow-Headers: Content-Type, Accept, Authorization, "
+                        "Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, "
+                        "Mcp-Name\r\n"
+                        "Access-Control-Max-Age: 600\r\n",
+                        NULL, 0);
         break;
     default:
         http_reply_text(conn, 405, "Method Not Allowed: use POST, GET or DELETE\n",

@@ -84,6 +84,12 @@ static bool parse_length(const char *p, size_t n, long long *out)
     return true;
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* method SP request-target SP HTTP-version (RFC 9112 §3). */
 static http_parse_result request_line(const char *line, size_t n, http_request *req,
                                       int *status, const char **reason)
 {
@@ -101,15 +107,16 @@ static http_parse_result request_line(const char *line, size_t n, http_request *
     const char *sp2 = memchr(target, ' ', (size_t)(end - target));
     if (!sp2 || sp2 == target)
         return fail(status, reason, 400, "malformed request line");
+    /* Exactly HTTP/DIGIT.DIGIT: anything else (a trailing space, a third
+     * word, a bare CR before the LF) is malformed, not a version we lack. */
     const char *version = sp2 + 1;
-    if ((size_t)(end - version) != 8 || memcmp(version, "HTTP/1.", 7) != 0) {
-        if ((size_t)(end - version) >= 5 && memcmp(version, "HTTP/", 5) == 0)
-            return fail(status, reason, 505, "only HTTP/1.0 and HTTP/1.1 are served");
+    if ((size_t)(end - version) != 8 || memcmp(version, "HTTP/", 5) != 0 ||
+        !is_digit(version[5]) || version[6] != '.' || !is_digit(version[7]))
         return fail(status, reason, 400, "malformed HTTP version");
-    }
-    if (version[7] != '0' && version[7] != '1')
+    if (version[5] != '1')
         return fail(status, reason, 505, "only HTTP/1.0 and HTTP/1.1 are served");
-    req->minor_version = version[7] - '0';
+    /* RFC 9110 §6.2: a later 1.x is served as the highest we implement. */
+    req->minor_version = version[7] == '0' ? 0 : 1;
     for (const char *c = target; c < sp2; c++)
         if ((unsigned char)*c <= 0x20 || *c == 0x7f)
             return fail(status, reason, 400, "malformed request target");
@@ -119,6 +126,8 @@ static http_parse_result request_line(const char *line, size_t n, http_request *
             req->path_len = 1;
             return HTTP_PARSE_DONE;
         }
+        /* The absolute form would name a host other than Host's, which
+         * the DNS rebinding checks look at: refused. */
         return fail(status, reason, 400, "the request target must be a path");
     }
     const char *q = memchr(target, '?', (size_t)(sp2 - target));
@@ -131,6 +140,9 @@ static http_parse_result request_line(const char *line, size_t n, http_request *
     return HTTP_PARSE_DONE;
 }
 
+/* The checks run in an order that gives a buffer the same answer whether
+ * it arrives whole or grows a byte at a time: the request line as soon as
+ * it is complete, then the size of the head, then the header fields. */
 http_parse_result http_parse_head(const char *data, size_t len, size_t max_head,
                                   http_request *req, int *status, const char **reason)
 {
@@ -140,30 +152,35 @@ http_parse_result http_parse_head(const char *data, size_t len, size_t max_head,
     size_t skip = 0;
     while (skip < len && (data[skip] == '\r' || data[skip] == '\n'))
         skip++;
+    const char *p = data + skip, *end = data + len;
+    const char *first_lf = memchr(p, '\n', (size_t)(end - p));
+    if (!first_lf || (size_t)(first_lf + 1 - data) > max_head) {
+        if (len > max_head)
+            return fail(status, reason, 414, "the request line is too long");
+        return HTTP_PARSE_MORE;
+    }
+    /* A bad request line is refused at once, before the rest arrives. */
+    const char *line = NULL;
+    size_t n = 0;
+    next_line(&p, end, &line, &n);
+    http_parse_result r = request_line(line, n, req, status, reason);
+    if (r != HTTP_PARSE_DONE)
+        return r;
+
     size_t end_at = head_end(data + skip, len - skip);
     if (end_at == 0) {
         if (len > max_head)
             return fail(status, reason, 431, "the request head is too large");
-        /* A line that cannot be a request line: say so before it grows. */
         return HTTP_PARSE_MORE;
     }
     end_at += skip;
     if (end_at > max_head)
         return fail(status, reason, 431, "the request head is too large");
-    const char *p = data + skip, *end = data + end_at;
-    for (const char *c = p; c < end; c++)
-        if (*c == 0)
-            return fail(status, reason, 400, "NUL in the request head");
+    end = data + end_at;
+    if (memchr(p, 0, (size_t)(end - p)))
+        return fail(status, reason, 400, "NUL in the request head");
 
-    const char *line = NULL;
-    size_t n = 0;
-    if (!next_line(&p, end, &line, &n))
-        return fail(status, reason, 400, "malformed request line");
-    http_parse_result r = request_line(line, n, req, status, reason);
-    if (r != HTTP_PARSE_DONE)
-        return r;
-
-    bool connection_close = false, connection_keep = false, have_te = false;
+    bool connection_close = false, connection_keep = false, have_te = false, have_host = false;
     while (next_line(&p, end, &line, &n) && n > 0) {
         if (line[0] == ' ' || line[0] == '\t')
             return fail(status, reason, 400, "folded header lines are not accepted");
@@ -201,6 +218,11 @@ http_parse_result http_parse_head(const char *data, size_t len, size_t max_head,
                 return fail(status, reason, 501, "only the chunked transfer coding is supported");
             have_te = true;
             req->chunked = true;
+        } else if (token_is(h->name, h->name_len, "host")) {
+            /* RFC 9112 §3.2: which of two would the Host checks look at? */
+            if (have_host)
+                return fail(status, reason, 400, "more than one Host header");
+            have_host = true;
         } else if (token_is(h->name, h->name_len, "connection")) {
             if (http_list_has(h->value, h->value_len, "close"))
                 connection_close = true;
@@ -255,7 +277,24 @@ bool http_list_has(const char *value, size_t len, const char *token)
     return false;
 }
 
-enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_TRAILER_LINE };
+/* Chunk sizes, extensions and trailers are not body: without limits of
+ * their own a peer could stream them forever within max_body. */
+#define CHUNK_LINE_MAX 4096        /* a size line with its extensions */
+#define CHUNK_TRAILERS_MAX 16384   /* the trailer section */
+
+enum {
+    CH_SIZE,         /* hex digits */
+    CH_SIZE_WS,      /* blanks after them: ';' or the line end must follow */
+    CH_EXT,          /* extensions, ignored */
+    CH_SIZE_LF,      /* the LF that ends the size line */
+    CH_DATA,
+    CH_DATA_CR,      /* the CRLF (or LF) after the data */
+    CH_DATA_LF,
+    CH_TRAILER,      /* the start of a trailer line, or the final empty line */
+    CH_TRAILER_LINE,
+    CH_TRAILER_LF,   /* the LF after a CR in the trailer section */
+    CH_END_LF,       /* the LF of the final empty line */
+};
 
 static int hexval(char c)
 {
@@ -265,6 +304,13 @@ static int hexval(char c)
         return c - 'a' + 10;
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
+    return -1;
+}
+
+static int chunk_fail(http_chunked *c, size_t i, int code, int *status)
+{
+    c->read_at = i;
+    *status = code;
     return -1;
 }
 
@@ -278,52 +324,55 @@ int http_chunked_feed(http_chunked *c, char *body, size_t len, size_t max_body,
         case CH_SIZE: {
             int h = hexval(ch);
             if (h >= 0) {
-                if (++c->size_digits > 15) { /* no chunk is 2^60 bytes */
-                    *status = 413;
-                    return -1;
-                }
+                if ((c->chunk_left > 0 || h > 0) && ++c->size_digits > 15)
+                    return chunk_fail(c, i, 413, status); /* no chunk is 2^60 bytes */
+                if (++c->line_bytes > CHUNK_LINE_MAX)
+                    return chunk_fail(c, i, 400, status);
                 c->chunk_left = c->chunk_left * 16 + (size_t)h;
+                c->seen_digit = true;
                 i++;
                 continue;
             }
-            if (c->size_digits == 0) {
-                *status = 400;
-                return -1;
-            }
-            if (ch == ';' || ch == ' ' || ch == '\t')
-                c->state = CH_EXT;
-            else if (ch == '\r' || ch == '\n')
-                c->state = CH_SIZE_LF;
-            else {
-                *status = 400;
-                return -1;
-            }
-            if (ch != '\n')
-                i++;
+            if (!c->seen_digit)
+                return chunk_fail(c, i, 400, status);
+            c->state = CH_SIZE_WS;
             continue;
         }
-        case CH_EXT:
-            if (ch == '\n') {
+        case CH_SIZE_WS:
+            if (ch == ' ' || ch == '\t') {
+                if (++c->line_bytes > CHUNK_LINE_MAX)
+                    return chunk_fail(c, i, 400, status);
+                i++;
+            } else if (ch == ';') {
+                c->state = CH_EXT;
+            } else if (ch == '\r') {
                 c->state = CH_SIZE_LF;
+                i++;
+            } else if (ch == '\n') {
+                c->state = CH_SIZE_LF;
+            } else {
+                return chunk_fail(c, i, 400, status);
+            }
+            continue;
+        case CH_EXT:
+            if (ch == '\r' || ch == '\n') {
+                c->state = CH_SIZE_LF;
+                i += ch == '\r';
                 continue;
             }
-            if (ch != '\r' && !is_field_char((unsigned char)ch)) {
-                *status = 400;
-                return -1;
-            }
+            if (!is_field_char((unsigned char)ch) || ++c->line_bytes > CHUNK_LINE_MAX)
+                return chunk_fail(c, i, 400, status);
             i++;
             continue;
         case CH_SIZE_LF:
-            if (ch != '\n') {
-                *status = 400;
-                return -1;
-            }
+            if (ch != '\n')
+                return chunk_fail(c, i, 400, status);
             i++;
-            if (c->chunk_left > max_body || c->write_at + c->chunk_left > max_body) {
-                *status = 413;
-                return -1;
-            }
+            if (c->chunk_left > max_body || c->write_at + c->chunk_left > max_body)
+                return chunk_fail(c, i, 413, status);
             c->size_digits = 0;
+            c->line_bytes = 0;
+            c->seen_digit = false;
             c->state = c->chunk_left == 0 ? CH_TRAILER : CH_DATA;
             continue;
         case CH_DATA: {
@@ -342,15 +391,14 @@ int http_chunked_feed(http_chunked *c, char *body, size_t len, size_t max_body,
                 i++;
             continue;
         case CH_DATA_LF:
-            if (ch != '\n') {
-                *status = 400;
-                return -1;
-            }
+            if (ch != '\n')
+                return chunk_fail(c, i, 400, status);
             i++;
             c->state = CH_SIZE;
             continue;
-        case CH_TRAILER: /* the start of a trailer line, or the final empty line */
+        case CH_TRAILER:
             if (ch == '\r') {
+                c->state = CH_END_LF;
                 i++;
                 continue;
             }
@@ -361,13 +409,27 @@ int http_chunked_feed(http_chunked *c, char *body, size_t len, size_t max_body,
             }
             c->state = CH_TRAILER_LINE;
             continue;
+        case CH_END_LF:
+            if (ch != '\n')
+                return chunk_fail(c, i, 400, status);
+            c->read_at = ++i;
+            *consumed = i;
+            return 1;
         case CH_TRAILER_LINE:
+            if (++c->trailer_bytes > CHUNK_TRAILERS_MAX)
+                return chunk_fail(c, i, 431, status);
             if (ch == '\n')
                 c->state = CH_TRAILER;
-            else if (ch != '\r' && !is_field_char((unsigned char)ch)) {
-                *status = 400;
-                return -1;
-            }
+            else if (ch == '\r')
+                c->state = CH_TRAILER_LF;
+            else if (!is_field_char((unsigned char)ch))
+                return chunk_fail(c, i, 400, status);
+            i++;
+            continue;
+        case CH_TRAILER_LF:
+            if (ch != '\n')
+                return chunk_fail(c, i, 400, status);
+            c->state = CH_TRAILER;
             i++;
             continue;
         }

@@ -8,8 +8,9 @@
  * Strict where leniency lets two parsers disagree (request smuggling): a
  * request with both Content-Length and Transfer-Encoding, conflicting
  * Content-Lengths, a transfer coding other than chunked, folded header
- * lines, a space before a header's colon or a control character anywhere
- * in the head is refused.  Bare LF line ends are accepted (RFC 9112 §2.2).
+ * lines, a space before a header's colon, two Host headers or a control
+ * character anywhere in the head is refused.  Bare LF line ends are
+ * accepted (RFC 9112 §2.2); a CR anywhere but before an LF is not.
  */
 #ifndef WC_TRANSPORT_HTTP_PARSE_H
 #define WC_TRANSPORT_HTTP_PARSE_H
@@ -57,7 +58,9 @@ typedef enum http_parse_result {
 } http_parse_result;
 
 /* Parses the request head at the start of data.  On error, *status is the
- * status code to answer (400, 414, 431, 501, 505) and reason a short text. */
+ * status code to answer (400, 414, 417, 431, 501, 505) and reason a short
+ * text.  A request line is judged as soon as it is complete; the result
+ * for a buffer is the same whether it arrives whole or in pieces. */
 http_parse_result http_parse_head(const char *data, size_t len, size_t max_head,
                                   http_request *req, int *status, const char **reason);
 
@@ -76,13 +79,18 @@ typedef struct http_chunked {
     size_t write_at;   /* decoded bytes so far (at the start of the body) */
     size_t chunk_left; /* data bytes left in the current chunk */
     int state;
-    int size_digits;   /* hex digits of the current size line */
+    int size_digits;   /* significant hex digits of the current size */
+    bool seen_digit;   /* the size line has one */
+    size_t line_bytes; /* of the current size line (extensions included) */
+    size_t trailer_bytes;
 } http_chunked;
 
 /* Decodes what it can of body[0, len).  Returns 1 when the body ended
  * (*consumed: the encoded bytes it took, trailers included; the decoded
  * body is body[0, write_at)), 0 when it needs more, -1 when the encoding
- * is wrong or the decoded body would pass max_body (*status 400 or 413). */
+ * is wrong (*status 400), the decoded body would pass max_body (413) or
+ * the trailers pass 16 KiB (431).  A size line with its extensions may
+ * have 4 KiB; CR is accepted only before LF. */
 int http_chunked_feed(http_chunked *c, char *body, size_t len, size_t max_body,
                       size_t *consumed, int *status);
 

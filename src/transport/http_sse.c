@@ -70,10 +70,16 @@ void sse_stream_free(sse_stream *st)
     if (st->conn) {
         http_conn *conn = st->conn;
         sse_stream_detach(st);
-        if (st->started)
+        if (st->started) {
             http_conn_stream_close(conn);
-        else
-            http_conn_abort(conn);
+        } else {
+            /* A request still waiting for its answer when its session
+             * ended (DELETE, expiry): say so rather than drop the line. */
+            static const char gone[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+                                       "-32001,\"message\":\"Session not found: the session "
+                                       "ended before this request was answered\"}}";
+            http_conn_reply(conn, 404, "application/json", NULL, gone, sizeof gone - 1);
+        }
     }
     for (sse_event *e = st->log, *next; e; e = next) {
         next = e->next;
@@ -165,6 +171,10 @@ static sse_event *sse_event_new(const sse_stream *st, unsigned long long seq, co
 static void log_event(sse_stream *st, sse_event *e)
 {
     const wc_http_options *o = &st->session->server->opt;
+    if (st->legacy) { /* 2024-11-05 events have no ids: nothing could resume them */
+        free(e);
+        return;
+    }
     if (st->log_tail)
         st->log_tail->next = e;
     else
@@ -254,9 +264,9 @@ void sse_stream_push(sse_stream *st, const char *data, size_t len, bool final)
         return;
     }
     st->next_seq++;
-    log_event(st, e);
     if (st->conn)
         write_event(st, e);
+    log_event(st, e); /* frees it when it is not kept */
     if (final) {
         st->finished = true;
         if (st->conn) {
