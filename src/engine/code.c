@@ -114,10 +114,22 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     }
     for (size_t i = 0; i < sizeof runtime_symbols / sizeof runtime_symbols[0]; i++)
         tcc_add_symbol(s, runtime_symbols[i].name, runtime_symbols[i].addr);
-    if (tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
+    /* The code goes to pages of its own, not to libtcc's malloc'ed block:
+     * libtcc makes the pages under its code executable, and an allocator
+     * that later recommits memory on those pages (mimalloc does, with
+     * mprotect) takes that away again from under running code. */
+    int text_size = tcc_relocate(s, NULL);
+    void *text = text_size > 0 ? mmap(NULL, (size_t)text_size, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                               : MAP_FAILED;
+    if (text == MAP_FAILED || tcc_relocate(s, text) < 0) {
+        if (text != MAP_FAILED)
+            munmap(text, (size_t)text_size);
         rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "link failed");
         goto unlock;
     }
+    code->text = text;
+    code->text_size = (size_t)text_size;
     code->glue = tcc_get_symbol(s, "wc_glue");
 unlock:
     pthread_mutex_unlock(&tcc_lock);
@@ -227,6 +239,8 @@ void wc_code_free(wc_code *code)
         tcc_delete(code->tcc);
         pthread_mutex_unlock(&tcc_lock);
     }
+    if (code->text)
+        munmap(code->text, code->text_size);
     if (code->dl) {
         dlclose(code->dl);
         close(code->fd);

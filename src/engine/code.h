@@ -17,6 +17,8 @@ typedef struct wc_code {
     wc_tier tier; /* WC_TIER_FAST or WC_TIER_OPTIMIZED */
     const wc_rt_glue *glue;
     void *tcc; /* TCCState, fast tier */
+    void *text; /* the fast tier's relocated code: pages of its own (mmap) */
+    size_t text_size;
     void *dl;  /* dlopen handle, optimized tier */
     int fd;    /* the memfd dl was loaded from */
 } wc_code;
