@@ -417,9 +417,10 @@ static void test_initialize(world *w)
     json_decref(tools);
     wc_mcp_session_close(s);
 
-    /* unsupported and latest versions */
-    const char *asked[] = {"2024-11-05", "1999-01-01", "2025-11-25"};
-    for (size_t i = 0; i < 3; i++) {
+    /* supported versions are echoed, others get the latest */
+    const char *asked[] = {"2024-11-05", "1999-01-01", "2025-03-26", "2025-11-25"};
+    const char *got[] = {"2024-11-05", "2025-11-25", "2025-11-25", "2025-11-25"};
+    for (size_t i = 0; i < 4; i++) {
         s = wc_mcp_session_new(w->server, capture_send, &c);
         char params[256];
         snprintf(params, sizeof params,
@@ -428,7 +429,7 @@ static void test_initialize(world *w)
                  asked[i]);
         r = result_of(&c, s, 20 + (long long)i, "initialize", params);
         CHECK(r && strcmp(json_string_value(json_object_get(r, "protocolVersion")),
-                          "2025-11-25") == 0,
+                          got[i]) == 0,
               "asked %s, got %s", asked[i],
               r ? json_string_value(json_object_get(r, "protocolVersion")) : "no answer");
         CHECK(!s->can_sample && s->can_elicit, "elicitation capability");
@@ -961,6 +962,8 @@ static int build_plugin(void)
             "  (if (i32.eq (local.get $c) (i32.const 112))\n"
             "   (then (call $progress (f64.const 1) (f64.const 2) (i32.const %d) (i32.const %d))))\n"
             "  (if (i32.eq (local.get $c) (i32.const 113))\n"
+            "   (then (call $progress (f64.const 1) (f64.const 2) (i32.const 0) (i32.const 0))))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 113))\n"
             "   (then (if (i32.ge_s (call $sample (i32.const %d) (i32.const %d)) (i32.const 0))\n"
             "          (then (return (call $ret (i32.const %d) (i32.const %d))))\n"
             "          (else (return (call $ret (i32.const %d) (i32.const %d)))))))\n"
@@ -998,6 +1001,107 @@ static const char *text_of(json_t *result)
     json_t *block = json_array_get(json_object_get(result, "content"), 0);
     const char *t = json_string_value(json_object_get(block, "text"));
     return t ? t : "";
+}
+
+static void send_attempt(wc_mcp_session *s, unsigned budget_ms, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void send_attempt(wc_mcp_session *s, unsigned budget_ms, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    wc_mcp_session_receive_attempt(s, buf, (size_t)n, 1, budget_ms);
+}
+
+static size_t count_method(capture *c, const char *method)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(c->msgs); i++)
+        n += match_method(json_array_get(c->msgs, i), method);
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+/* Attempts (wc_mcp_session_receive_attempt): a pure call answers before
+ * the receive returns, its progress held and sent before the answer; a
+ * call that needs the client, or more than the budget, runs again in full
+ * on the pool, and what the aborted attempt sent is never seen. */
+static void test_attempts(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}");
+    size_t before = capture_count(&c);
+    send_attempt(s, 50, "{\"jsonrpc\":\"2.0\",\"id\":300,\"method\":\"tools/call\","
+                        "\"params\":{\"name\":\"a1\",\"arguments\":{}}}");
+    CHECK(capture_count(&c) == before + 1, "a pure call answered before the receive returned");
+    json_t *r = response(&c, 300);
+    CHECK(r && strcmp(text_of(json_object_get(r, "result")), "ok") == 0, "attempted a1");
+    json_decref(r);
+
+    send_attempt(s, 50, "{\"jsonrpc\":\"2.0\",\"id\":301,\"method\":\"tools/call\","
+                        "\"params\":{\"name\":\"prog\",\"arguments\":{},"
+                        "\"_meta\":{\"progressToken\":\"t1\"}}}");
+    pthread_mutex_lock(&c.lock);
+    size_t n = json_array_size(c.msgs);
+    bool in_order = n >= 2 && match_method(json_array_get(c.msgs, n - 2), "notifications/progress") &&
+                    json_integer_value(json_object_get(json_array_get(c.msgs, n - 1), "id")) == 301;
+    pthread_mutex_unlock(&c.lock);
+    CHECK(in_order, "held progress, then the answer, before the receive returned");
+    CHECK(count_method(&c, "notifications/progress") == 1, "one progress notification");
+    json_decref(wait_match(&c, match_method, "notifications/progress", 100));
+    json_decref(response(&c, 301));
+
+    /* the sampling request aborts the attempt: the full run asks the client */
+    send_attempt(s, 50, "{\"jsonrpc\":\"2.0\",\"id\":302,\"method\":\"tools/call\","
+                        "\"params\":{\"name\":\"qsample\",\"arguments\":{},"
+                        "\"_meta\":{\"progressToken\":\"t2\"}}}");
+    json_t *req = wait_match(&c, match_method, "sampling/createMessage", 5000);
+    CHECK(req != NULL, "the full run asked for sampling");
+    if (req)
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"role\":\"assistant\","
+                 "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}",
+              (long long)json_integer_value(json_object_get(req, "id")));
+    json_decref(req);
+    r = response(&c, 302);
+    CHECK(r && strcmp(text_of(json_object_get(r, "result")), "sampled") == 0,
+          "qsample after an aborted attempt: %s", r ? error_message(r) : "no answer");
+    json_decref(r);
+    CHECK(count_method(&c, "notifications/progress") == 1,
+          "only the full run's progress, not the aborted attempt's: %zu",
+          count_method(&c, "notifications/progress"));
+    json_decref(wait_match(&c, match_method, "notifications/progress", 100));
+
+    /* past its budget: aborted, then running on the pool until cancelled */
+    send_attempt(s, 5, "{\"jsonrpc\":\"2.0\",\"id\":303,\"method\":\"tools/call\","
+                       "\"params\":{\"name\":\"spin\",\"arguments\":{}}}");
+    usleep(100000);
+    pthread_mutex_lock(&s->lock);
+    size_t running = s->njobs;
+    pthread_mutex_unlock(&s->lock);
+    CHECK(running == 1, "spin goes on past the budget, on the pool (%zu running)", running);
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+             "\"params\":{\"requestId\":303}}");
+    long long spin = 303;
+    r = wait_match(&c, match_id, &spin, 1000);
+    CHECK(r == NULL, "a cancelled call was answered");
+    json_decref(r);
+    for (int i = 0; i < 50; i++) {
+        pthread_mutex_lock(&s->lock);
+        running = s->njobs;
+        pthread_mutex_unlock(&s->lock);
+        if (!running)
+            break;
+        usleep(20000);
+    }
+    CHECK(running == 0, "spin stopped after the cancel");
+    CHECK(c.bad == 0, "%d bad messages", c.bad);
+    wc_mcp_session_close(s);
+    capture_free(&c);
 }
 
 static void test_plugin(world *w)
@@ -1297,6 +1401,7 @@ int main(void)
         return 1;
     }
     test_plugin(&w);
+    test_attempts(&w);
     world_close(&w);
     remove_plugin();
     if (failures) {

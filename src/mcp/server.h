@@ -7,11 +7,12 @@
  * and never runs Wasm itself: calls go to the registry on the server's
  * worker pool and answer out of order.
  *
- * Protocol revisions 2025-11-25 and 2025-06-18 (initialize-based): version
- * negotiation, tools, resources, prompts, completion, logging, progress,
- * cancellation, pagination, and sampling/elicitation requests from plugins
- * to clients that declared them.  A registry swap (a reload) tells every
- * initialized session that the lists changed.
+ * Protocol revisions 2025-11-25, 2025-06-18 and 2024-11-05
+ * (initialize-based): version negotiation, tools, resources, prompts,
+ * completion, logging, progress, cancellation, pagination, and
+ * sampling/elicitation requests from plugins to clients that declared
+ * them; and 2026-07-28 (stateless, stateless.c).  A registry swap (a
+ * reload) tells every initialized session that the lists changed.
  */
 #ifndef WC_MCP_SERVER_H
 #define WC_MCP_SERVER_H
@@ -119,6 +120,13 @@ void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
 /* Cancels every request of the session that is running (as by
  * notifications/cancelled): they send no answer, only a final route. */
 void wc_mcp_session_cancel_all(wc_mcp_session *session);
+/* As wc_mcp_session_receive_tagged, for an event loop's thread that must
+ * not wait: a tools/call, resources/read or prompts/get is first attempted
+ * right here, within budget_ms and only while it has no effects (call.h);
+ * if it needs more, it runs again in full on the worker pool.  Tools that
+ * keep needing more stop being attempted.  budget_ms 0: no attempts. */
+void wc_mcp_session_receive_attempt(wc_mcp_session *session, const char *data, size_t len,
+                                    unsigned long long tag, unsigned budget_ms);
 /* True while requests of the session are queued or running. */
 bool wc_mcp_session_busy(wc_mcp_session *session);
 /* Sends an error with "id": null: a transport's answer to a message it
