@@ -99,6 +99,12 @@ static void *guest(wc_instance *caller, const char *fn, const char *what, uint32
     if (wc_call_cancelled(host->call))                                        \
         return WC_TRAP_INTERRUPTED
 
+/* A function that acts on the world (or waits) ends an attempt there:
+ * the call runs again, in full, where acting is allowed (call.h). */
+#define ACT()                                                                 \
+    if (!wc_call_may_act(host->call))                                         \
+    return WC_TRAP_INTERRUPTED
+
 /* Guest range into a local pointer, or trap. */
 #define GUEST(var, fn, what, ptr, len)                                        \
     const uint8_t *var = guest(caller, fn, what, (ptr), (len));               \
@@ -194,6 +200,7 @@ static char *guest_text(wc_buf *b, const uint8_t *data, size_t len, size_t max)
 static wc_trap host_log(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("log");
+    ACT();
     int32_t level = (int32_t)args[0].i32;
     GUEST(msg, "log", "message", args[1].i32, args[2].i32);
     if (level < WC_LOG_DEBUG)
@@ -238,6 +245,7 @@ static wc_trap host_resource_updated(wc_instance *caller, void *env, const wc_va
                                      wc_value *results)
 {
     ENTER("resource_updated");
+    ACT();
     GUEST(uri, "resource_updated", "uri", args[0].i32, args[1].i32);
     size_t len = args[1].i32;
     if (len == 0 || len > MAX_URI || !wc_utf8_valid((const char *)uri, len) ||
@@ -256,6 +264,7 @@ static wc_trap host_list_changed(wc_instance *caller, void *env, const wc_value 
                                  wc_value *results)
 {
     ENTER("list_changed");
+    ACT();
     GUEST(kind, "list_changed", "kind", args[0].i32, args[1].i32);
     static const char *const kinds[] = {"tools", "prompts", "resources"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -291,6 +300,7 @@ static wc_trap host_close_stream(wc_instance *caller, void *env, const wc_value 
                                  wc_value *results)
 {
     ENTER("close_stream");
+    ACT();
     (void)args;
     wc_call_close_stream(host->call);
     return WC_TRAP_NONE;
@@ -401,6 +411,7 @@ static wc_trap host_kv_get(wc_instance *caller, void *env, const wc_value *args,
 static wc_trap host_kv_put(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("kv_put");
+    ACT();
     GUEST(key, "kv_put", "key", args[0].i32, args[1].i32);
     GUEST(value, "kv_put", "value", args[2].i32, args[3].i32);
     if (kv_unavailable(host, results))
@@ -414,6 +425,7 @@ static wc_trap host_kv_put(wc_instance *caller, void *env, const wc_value *args,
 static wc_trap host_kv_delete(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("kv_delete");
+    ACT();
     GUEST(key, "kv_delete", "key", args[0].i32, args[1].i32);
     if (kv_unavailable(host, results))
         return WC_TRAP_NONE;
@@ -447,6 +459,7 @@ static wc_trap host_kv_list(wc_instance *caller, void *env, const wc_value *args
 static wc_trap host_http_fetch(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("http_fetch");
+    ACT();
     GUEST(req, "http_fetch", "request", args[0].i32, args[1].i32);
     host->response.len = 0;
     host->response.failed = false;
@@ -519,6 +532,7 @@ static const client_method elicit_method = {"elicit", "elicitation/create", "eli
 static wc_trap host_sample(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("sample");
+    ACT();
     return client_request(caller, host, &sample_method, host->perms->sampling,
                           wc_call_get_client(host->call)->can_sample, args, results);
 }
@@ -526,6 +540,7 @@ static wc_trap host_sample(wc_instance *caller, void *env, const wc_value *args,
 static wc_trap host_elicit(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("elicit");
+    ACT();
     return client_request(caller, host, &elicit_method, host->perms->elicitation,
                           wc_call_get_client(host->call)->can_elicit, args, results);
 }

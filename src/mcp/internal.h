@@ -20,6 +20,20 @@
 #include "mcp/server.h"
 #include "util/pool.h"
 
+/* How a tool (by hash of its name) fares when attempted on a transport's
+ * loop: tools that keep aborting stop being attempted. */
+#define MCP_ATTEMPT_SLOTS 256
+typedef struct mcp_attempt_stats {
+    unsigned attempts, aborts, skipped;
+} mcp_attempt_stats;
+
+/* A message an attempt sent, held until the attempt stands. */
+typedef struct mcp_held {
+    struct mcp_held *next;
+    size_t len;
+    char data[];
+} mcp_held;
+
 struct wc_mcp_server {
     wc_mcp_options opt; /* strings point into the copies below */
     char *name, *version, *instructions;
@@ -30,6 +44,8 @@ struct wc_mcp_server {
     wc_mcp_session *sessions;
     unsigned char state_key[64]; /* seals input-required requestStates */
     size_t state_key_len;
+    pthread_mutex_t attempt_lock;
+    mcp_attempt_stats attempts[MCP_ATTEMPT_SLOTS];
 };
 
 typedef enum mcp_state {
@@ -119,6 +135,8 @@ struct mcp_job {
      * is then -32021 naming it.  Written by the call's own thread. */
     const char *missing_capability;
     char *request_state;    /* the opened requestState of a stateless request, or NULL */
+    bool attempt;           /* running as an attempt on the receiving thread (call.h) */
+    mcp_held *held, **held_tail; /* what the attempt sent, in order */
     bool dropped;          /* cancelled by the client: send no answer */
     mcp_job *prev, *next;
     /* A tools/call received off the workers keeps its arguments' text

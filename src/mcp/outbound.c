@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,8 +24,21 @@ static void hook_notify(void *ctx, const char *method, json_t *params)
     wc_rpc_out out;
     wc_rpc_out_init(&out);
     wc_rpc_write_notification(&out, method, params);
-    if (!out.failed)
+    if (!out.failed && job->attempt) {
+        /* held: if the attempt is aborted, the full run sends it again */
+        mcp_held *h = malloc(sizeof *h + out.len);
+        if (h) {
+            h->next = NULL;
+            h->len = out.len;
+            memcpy(h->data, out.data, out.len);
+            *job->held_tail = h;
+            job->held_tail = &h->next;
+        } else {
+            wc_call_abort_attempt(job->call);
+        }
+    } else if (!out.failed) {
         wc_mcp_session_send_routed(job->session, job->tag, false, &out);
+    }
     else
         wc_log(WC_LOG_ERROR, "mcp", "cannot serialize %s", method);
     wc_rpc_out_free(&out);
@@ -79,6 +93,11 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     mcp_job *job = ctx;
     wc_mcp_session *s = job->session;
     *result = NULL;
+    if (job->attempt) { /* an attempt may not wait for the client */
+        wc_call_abort_attempt(job->call);
+        snprintf(err, err_size, "not attempted");
+        return -1;
+    }
     if (!declared(job, method, err, err_size))
         return -1;
     if (timeout_ms <= 0)

@@ -72,6 +72,7 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     }
     s->opt.workers = wc_pool_threads(s->pool);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->attempt_lock, NULL);
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation = 1;
     *out = s;
@@ -92,6 +93,7 @@ void wc_mcp_server_free(wc_mcp_server *s)
     if (s->registry)
         wc_registry_release(s->registry);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->attempt_lock);
     free(s->name);
     free(s->version);
     free(s->instructions);
@@ -486,16 +488,11 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
                     now_seconds() - job->started);
 }
 
-static void run_job(void *arg)
+/* Answers a job that ran (rc, result, err from its handler), then
+ * unlinks and frees it. */
+static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
 {
-    mcp_job *job = arg;
     wc_mcp_session *s = job->session;
-    json_t *result = NULL;
-    char err[1024] = "";
-    int rc = -1;
-    if (!wc_call_cancelled(job->call))
-        rc = job->method->fn(job, &result, err, sizeof err);
-
     pthread_mutex_lock(&s->lock);
     bool dropped = job->dropped;
     pthread_mutex_unlock(&s->lock);
@@ -520,6 +517,133 @@ static void run_job(void *arg)
     pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
     job_release(job); /* touches the job's call and registry, not the session */
     free(job);
+}
+
+static void run_job(void *arg)
+{
+    mcp_job *job = arg;
+    json_t *result = NULL;
+    char err[1024] = "";
+    int rc = -1;
+    if (!wc_call_cancelled(job->call))
+        rc = job->method->fn(job, &result, err, sizeof err);
+    complete_job(job, rc, result, err);
+}
+
+/* --- attempts on the receiving thread (wc_mcp_session_receive_attempt) --- */
+
+static mcp_attempt_stats *attempt_slot(wc_mcp_server *s, const mcp_job *job)
+{
+    const char *name = json_string_value(json_object_get(job->params, "name"));
+    if (!name)
+        name = json_string_value(json_object_get(job->params, "uri"));
+    unsigned long long h = 1469598103934665603ull;
+    for (const char *p = job->method->name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = name ? name : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return &s->attempts[h % MCP_ATTEMPT_SLOTS];
+}
+
+/* The methods that run plugin code once, with their result the only thing
+ * they leave: safe to run again in full after an aborted attempt. */
+static bool attemptable(const mcp_method *method)
+{
+    return method->fn == wc_mcp_tools_call || strcmp(method->name, "resources/read") == 0 ||
+           strcmp(method->name, "prompts/get") == 0;
+}
+
+/* Whether to attempt: always at first; a tool aborted more than once in
+ * four attempts waits, with one probe every 256 requests in case it
+ * changed.  Counts halve now and then, so the past fades. */
+static bool should_attempt(wc_mcp_server *s, const mcp_job *job)
+{
+    pthread_mutex_lock(&s->attempt_lock);
+    mcp_attempt_stats *st = attempt_slot(s, job);
+    bool yes = st->aborts * 4 <= st->attempts + 4 || ++st->skipped % 256 == 0;
+    pthread_mutex_unlock(&s->attempt_lock);
+    return yes;
+}
+
+static void count_attempt(wc_mcp_server *s, const mcp_job *job, bool aborted)
+{
+    pthread_mutex_lock(&s->attempt_lock);
+    mcp_attempt_stats *st = attempt_slot(s, job);
+    st->attempts++;
+    st->aborts += aborted;
+    if (st->attempts >= 1024) {
+        st->attempts /= 2;
+        st->aborts /= 2;
+    }
+    pthread_mutex_unlock(&s->attempt_lock);
+}
+
+static void drop_held(mcp_job *job)
+{
+    for (mcp_held *h = job->held, *next; h; h = next) {
+        next = h->next;
+        free(h);
+    }
+    job->held = NULL;
+    job->held_tail = &job->held;
+}
+
+/* Runs a worker job here as an attempt.  If it stands, its held messages
+ * and its answer go out and the job is done; if it was aborted, it is
+ * given a fresh call and queued for the pool, to run in full. */
+static void attempt_job(mcp_job *job, unsigned budget_ms)
+{
+    wc_mcp_session *s = job->session;
+    json_t *result = NULL;
+    char err[1024] = "";
+    job->held = NULL;
+    job->held_tail = &job->held;
+    job->attempt = true;
+    wc_call_set_attempt(job->call, budget_ms);
+    int rc = job->method->fn(job, &result, err, sizeof err);
+    job->attempt = false;
+    bool aborted = wc_call_attempt_aborted(job->call);
+    count_attempt(s->server, job, aborted);
+    if (!aborted) {
+        for (mcp_held *h = job->held; h; h = h->next) {
+            wc_rpc_out out = {.data = h->data, .len = h->len};
+            wc_mcp_session_send_routed(s, job->tag, false, &out);
+        }
+        drop_held(job);
+        complete_job(job, rc, result, err);
+        return;
+    }
+    json_decref(result);
+    drop_held(job);
+    job->missing_capability = NULL;
+    wc_call_client client;
+    size_t args_len = 0;
+    const char *args = wc_call_arguments_text(job->call, &args_len);
+    pthread_mutex_lock(&s->lock);
+    wc_mcp_job_client(job, &client);
+    wc_call *fresh = wc_call_new(&client);
+    wc_call *old = job->call;
+    if (fresh) {
+        if (!s->stateless)
+            wc_call_prefer_result_text(fresh);
+        if (args)
+            wc_call_set_arguments_text(fresh, args, args_len);
+        job->call = fresh;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!fresh) {
+        complete_job(job, WC_RPC_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    wc_call_free(old);
+    if (wc_pool_submit(s->server->pool, run_job, job) != 0) {
+        pthread_mutex_lock(&s->lock);
+        job->dropped = true;
+        pthread_mutex_unlock(&s->lock);
+        send_error(s, job->tag, job->id, WC_RPC_INTERNAL, "the server is shutting down");
+        job->tag = 0; /* answered */
+        complete_job(job, -1, NULL, "");
+    }
 }
 
 /* True (and forgets it) when the client cancelled this id before the
@@ -547,7 +671,7 @@ static void send_before_initialize(wc_mcp_session *s, unsigned long long tag,
 }
 
 static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag,
-                           bool on_worker)
+                           bool on_worker, unsigned attempt_ms)
 {
     if (s->stateless) {
         int code = 0, status = 0;
@@ -670,6 +794,10 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         memcpy(job->arguments_copy, m->arguments_text, m->arguments_len);
         wc_call_set_arguments_text(job->call, job->arguments_copy, m->arguments_len);
     }
+    if (attempt_ms && !job->dropped && attemptable(method) && should_attempt(s->server, job)) {
+        attempt_job(job, attempt_ms);
+        return;
+    }
     if (wc_pool_submit(s->server->pool, run_job, job) != 0) {
         /* only while the server is being freed: answer here */
         pthread_mutex_lock(&s->lock);
@@ -753,13 +881,13 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
 }
 
 static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned long long tag,
-                     bool on_worker)
+                     bool on_worker, unsigned attempt_ms)
 {
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m, tag, on_worker);
+        handle_request(s, &m, tag, on_worker, attempt_ms);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
@@ -778,13 +906,19 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
 
 void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
 {
-    dispatch(s, data, len, 0, false);
+    dispatch(s, data, len, 0, false, 0);
+}
+
+void wc_mcp_session_receive_attempt(wc_mcp_session *s, const char *data, size_t len,
+                                    unsigned long long tag, unsigned budget_ms)
+{
+    dispatch(s, data, len, tag, false, budget_ms);
 }
 
 void wc_mcp_session_receive_tagged(wc_mcp_session *s, const char *data, size_t len,
                                    unsigned long long tag)
 {
-    dispatch(s, data, len, tag, false);
+    dispatch(s, data, len, tag, false, 0);
 }
 
 typedef struct queued_message {
@@ -813,7 +947,7 @@ static void run_queued(void *arg)
 {
     queued_message *q = arg;
     wc_mcp_session *s = q->session;
-    dispatch(s, q->data, q->len, q->tag, true);
+    dispatch(s, q->data, q->len, q->tag, true, 0);
     free(q);
     queued_done(s); /* the session may be freed from here on */
 }
@@ -827,12 +961,12 @@ void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, s
                                           unsigned long long tag)
 {
     if (!wc_rpc_peek_request(data, len)) {
-        dispatch(s, data, len, tag, false);
+        dispatch(s, data, len, tag, false, 0);
         return;
     }
     queued_message *q = malloc(sizeof *q + len);
     if (!q) {
-        dispatch(s, data, len, tag, false);
+        dispatch(s, data, len, tag, false, 0);
         return;
     }
     q->session = s;
@@ -843,6 +977,6 @@ void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, s
     if (wc_pool_submit(s->server->pool, run_queued, q) != 0) {
         queued_done(s);
         free(q);
-        dispatch(s, data, len, tag, false); /* the pool is stopping: answers at once */
+        dispatch(s, data, len, tag, false, 0); /* the pool is stopping: answers at once */
     }
 }

@@ -19,6 +19,8 @@ struct wc_call {
     bool prefer_result_text;
     const char *arguments_text;
     size_t arguments_len;
+    uint32_t attempt_budget_ms; /* an attempt (see call.h); 0: an ordinary call */
+    atomic_bool attempt_aborted;
 };
 
 static const wc_call_client no_client = {.min_log_level = 8};
@@ -183,4 +185,33 @@ json_t *wc_call_request_context(wc_call *call)
     json_t *c = call->client.request_context ? call->client.request_context(call->client.ctx)
                                              : NULL;
     return c ? c : json_object();
+}
+
+void wc_call_set_attempt(wc_call *call, uint32_t budget_ms)
+{
+    call->attempt_budget_ms = budget_ms;
+}
+
+uint32_t wc_call_attempt_budget(const wc_call *call)
+{
+    return call->attempt_budget_ms;
+}
+
+void wc_call_abort_attempt(wc_call *call)
+{
+    atomic_store(&call->attempt_aborted, true);
+    wc_call_cancel(call);
+}
+
+bool wc_call_may_act(wc_call *call)
+{
+    if (!call->attempt_budget_ms)
+        return true;
+    wc_call_abort_attempt(call);
+    return false;
+}
+
+bool wc_call_attempt_aborted(const wc_call *call)
+{
+    return atomic_load(&call->attempt_aborted);
 }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine/engine.h"
 #include "host/wasi.h"
@@ -87,6 +88,22 @@ bool wc_call_prefers_result_text(const wc_call *call);
  * They must be the text the parsed arguments came from. */
 void wc_call_set_arguments_text(wc_call *call, const char *text, size_t len);
 const char *wc_call_arguments_text(const wc_call *call, size_t *len);
+
+/* An attempt: a call run where waiting is not allowed (an event loop's
+ * thread), within budget_ms, and only as far as it has no effects.  The
+ * first host function that would act on the world or wait (log, kv
+ * writes, http_fetch, requests to the client, list and resource
+ * notifications, stream control) or the end of the budget aborts it
+ * before anything happened; the caller then runs the call again as an
+ * ordinary one.  Notifications it sends (progress) are the caller's to
+ * hold until it knows the attempt stood. */
+void wc_call_set_attempt(wc_call *call, uint32_t budget_ms);
+uint32_t wc_call_attempt_budget(const wc_call *call); /* 0: not an attempt */
+/* Host functions call this before they act: false (and the attempt is
+ * aborted, its instance interrupted) when the call is an attempt. */
+bool wc_call_may_act(wc_call *call);
+void wc_call_abort_attempt(wc_call *call);
+bool wc_call_attempt_aborted(const wc_call *call);
 
 /* Convenience for host functions: notifications/progress when the client
  * gave a token (progress increasing; total <= 0: unknown; message may be

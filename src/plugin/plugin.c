@@ -536,9 +536,12 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
                 r->bindings[p->wasi_slots[i]].ext.u.func.env = r->wasi;
         }
     }
+    /* An attempt has its budget, not the plugin's whole time limit. */
+    uint32_t budget = wc_call_attempt_budget(call);
+    uint32_t timeout = budget && budget < p->timeout_ms ? budget : p->timeout_ms;
     wc_instance_config icfg = {
         .max_memory_pages = p->max_pages,
-        .timeout_ms = p->timeout_ms,
+        .timeout_ms = timeout,
         /* the limit is for the whole call: _initialize, the allocations and
          * the entry point together */
         .timeout_whole_instance = true,
@@ -550,7 +553,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
         if (trap == WC_TRAP_MEMORY_LIMIT)
             r->status = WC_RUN_MEMORY;
         else if (trap == WC_TRAP_DEADLINE)
-            r->status = WC_RUN_DEADLINE;
+            r->status = budget ? (wc_call_abort_attempt(call), WC_RUN_CANCELLED) : WC_RUN_DEADLINE;
         else if (trap != WC_TRAP_NONE)
             r->status = WC_RUN_TRAP;
         else
@@ -560,7 +563,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     }
     wc_call_attach(call, r->inst, r->wasi);
     if (r->wasi)
-        wc_wasi_set_timeout(r->wasi, p->timeout_ms);
+        wc_wasi_set_timeout(r->wasi, timeout);
     return 0;
 nomem:
     r->status = WC_RUN_INTERNAL;
@@ -588,7 +591,8 @@ void wc_run_end(wc_run *r)
 {
     if (r->inst)
         wc_call_detach(r->call);
-    log_stderr(r);
+    if (!wc_call_attempt_aborted(r->call)) /* an aborted attempt runs again and logs then */
+        log_stderr(r);
     wc_instance_free(r->inst);
     r->inst = NULL;
     wc_wasi_free(r->wasi);
@@ -615,6 +619,11 @@ void wc_run_trapped(wc_run *r, wc_trap trap)
         r->status = WC_RUN_OK;
         return;
     case WC_TRAP_DEADLINE:
+        if (wc_call_attempt_budget(r->call)) {
+            wc_call_abort_attempt(r->call); /* out of budget: the call runs again in full */
+            r->status = WC_RUN_CANCELLED;
+            return;
+        }
         r->status = WC_RUN_DEADLINE;
         return;
     case WC_TRAP_INTERRUPTED:
@@ -776,6 +785,11 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     const wc_manifest_tool *tool = &p->manifest.tools[index];
     if (!display)
         display = tool->name;
+    if (call && wc_call_attempt_budget(call) && p->abi != WC_ABI_NATIVE) {
+        /* A command's stdio and exit are effects of their own: no attempt. */
+        wc_call_abort_attempt(call);
+        return wc_err_set(err, err_size, "not attempted");
+    }
     char msg[1024], verr[512];
     json_t *res = NULL;
 

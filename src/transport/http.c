@@ -36,6 +36,7 @@ void wc_http_options_default(wc_http_options *o)
     o->sse_log_bytes = 1u << 20;
     o->sse_keep_finished = 16;
     o->sse_retry_ms = 1000;
+    o->inline_budget_ms = 2;
 }
 
 /* --- replies --- */
@@ -475,6 +476,7 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     DEFAULT(sse_log_bytes)
     DEFAULT(sse_keep_finished)
     DEFAULT(sse_retry_ms)
+    DEFAULT(inline_budget_ms)
 #undef DEFAULT
     srv->mcp = mcp;
     srv->wake_fd = -1;
@@ -530,9 +532,12 @@ int wc_http_server_watch(wc_http_server *srv, int fd, bool (*fn)(void *ctx), voi
 
 int wc_http_server_run(wc_http_server *srv)
 {
+    srv->loop_thread = pthread_self();
+    atomic_store(&srv->loop_running, true);
     while (!atomic_load(&srv->stopping))
         if (event_base_loop(srv->base, 0) != 0 || event_base_got_break(srv->base))
             break;
+    atomic_store(&srv->loop_running, false);
     return 0;
 }
 

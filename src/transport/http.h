@@ -45,6 +45,12 @@ typedef struct wc_http_options {
     int sse_retry_ms;                 /* retry: in priming events; default 1,000; -1: none */
     bool no_get_stream;               /* GET on the endpoint answers 405 */
     bool no_legacy_sse;               /* no /sse and /messages */
+    /* A tool call is first attempted on the loop's thread, within this
+     * budget and only while it has no effects, before it goes to the
+     * worker pool (wc_mcp_session_receive_attempt): no hand-over between
+     * threads for the short, pure calls capabilities mostly are.  Default
+     * 2; -1: never. */
+    int inline_budget_ms;
     /* Optional (borrowed; must outlive the server): every request to the
      * MCP endpoints needs a valid bearer token, tools/call the tool's
      * scopes, a session answers only the principal that opened it, and

@@ -136,6 +136,7 @@ int wc_http_config_parse(const json_t *section, wc_http_config *c, char *err, si
         COUNT("max_streams_per_session", 1, 100000, o->max_streams_per_session)
         COUNT("session_idle_ms", 1000, 7 * 86400000ll, o->session_idle_ms)
         COUNT("sse_retry_ms", -1, 3600000, o->sse_retry_ms)
+        COUNT("inline_budget_ms", -1, 1000, o->inline_budget_ms)
         COUNT("sse_log_events", 1, 1000000, o->sse_log_events)
         COUNT("sse_log_bytes", 1024, 1ll << 30, o->sse_log_bytes)
         COUNT("sse_keep_finished", 1, 100000, o->sse_keep_finished)

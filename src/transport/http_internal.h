@@ -129,6 +129,8 @@ struct wc_http_server {
     /* With auth: who sent the request being handled (valid during it). */
     const wc_auth_principal *principal;
     atomic_bool stopping;
+    pthread_t loop_thread;     /* the thread in wc_http_server_run */
+    atomic_bool loop_running;
     struct event watch_ev;
     bool watching;
     bool (*watch_fn)(void *ctx);
@@ -144,6 +146,10 @@ void http_sessions_free(http_server *server);
 http_session *http_session_create(http_server *server, http_era era, const char *client,
                                   const char *header_version);
 http_session *http_session_find(http_server *server, const char *id, size_t len);
+/* Hands a request to the session's MCP session: attempted on the loop
+ * when the options allow (http.inline_budget_ms), else queued. */
+void http_session_receive(http_session *session, const char *body, size_t len,
+                          unsigned long long tag);
 void http_session_touch(http_session *session);
 /* Forgets the session (404 from now on), closes its streams' connections
  * and hands its MCP session to the closer; cancel: stop its calls. */

@@ -198,7 +198,7 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
     }
     st->conn = conn;
     sse_stream_watch(st);
-    wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+    http_session_receive(s, body, len, st->no);
 out:
     json_decref(msg);
 }
@@ -332,7 +332,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     st->conn = conn;
     st->initialize = shape.is_initialize;
     sse_stream_watch(st);
-    wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+    http_session_receive(s, body, len, st->no);
 }
 
 static void handle_get(http_server *srv, http_conn *conn, const http_request *req)

@@ -155,6 +155,14 @@ static void outbox_push(http_server *srv, outbox_entry *e)
 static void session_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
 {
     http_session *s = ctx;
+    http_server *srv = s->server;
+    if (atomic_load(&srv->loop_running) && pthread_equal(pthread_self(), srv->loop_thread)) {
+        /* Sent on the loop itself (a cheap method, an attempted call): no
+         * queue.  Its tag's messages all come from this thread, so their
+         * order holds. */
+        http_session_deliver(s, route->tag, route->final, route->http_status, data, len);
+        return;
+    }
     outbox_entry *e = malloc(sizeof *e + (data ? len + 1 : 0));
     if (!e) {
         wc_log(WC_LOG_ERROR, "http", "out of memory: a message of session %.8s... is lost",
@@ -224,6 +232,15 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     if (srv->nsessions > srv->nbuckets)
         grow_buckets(srv);
     return s;
+}
+
+void http_session_receive(http_session *s, const char *body, size_t len, unsigned long long tag)
+{
+    int budget = s->server->opt.inline_budget_ms;
+    if (budget > 0)
+        wc_mcp_session_receive_attempt(s->mcp, body, len, tag, (unsigned)budget);
+    else
+        wc_mcp_session_receive_queued_tagged(s->mcp, body, len, tag);
 }
 
 http_session *http_session_find(http_server *srv, const char *id, size_t len)
