@@ -33,7 +33,7 @@ typedef struct hc {
     bool eof;  /* the server closed (or reset) the connection */
 } hc;
 
-static long long hc_now_ms(void)
+static inline long long hc_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,7 +43,7 @@ static long long hc_now_ms(void)
 /* Connects to 127.0.0.1:port from source (another loopback address, so
  * that tests counting per client do not see each other; NULL: any).
  * rcvbuf > 0 shrinks the receive buffer (a client that reads slowly). */
-static bool hc_open_from(hc *c, int port, const char *source, int rcvbuf)
+static inline bool hc_open_from(hc *c, int port, const char *source, int rcvbuf)
 {
     memset(c, 0, sizeof *c);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -81,12 +81,12 @@ static bool hc_open_from(hc *c, int port, const char *source, int rcvbuf)
     return true;
 }
 
-static bool hc_open(hc *c, int port, const char *source)
+static inline bool hc_open(hc *c, int port, const char *source)
 {
     return hc_open_from(c, port, source, 0);
 }
 
-static void hc_close(hc *c)
+static inline void hc_close(hc *c)
 {
     if (c->fd >= 0)
         close(c->fd);
@@ -98,7 +98,7 @@ static void hc_close(hc *c)
 
 /* Sends everything within timeout_ms; false when the connection failed or
  * the server stopped taking bytes. */
-static bool hc_send_timeout(hc *c, const void *data, size_t len, int timeout_ms)
+static inline bool hc_send_timeout(hc *c, const void *data, size_t len, int timeout_ms)
 {
     const char *p = data;
     long long deadline = hc_now_ms() + timeout_ms;
@@ -121,13 +121,13 @@ static bool hc_send_timeout(hc *c, const void *data, size_t len, int timeout_ms)
     return true;
 }
 
-static bool hc_send(hc *c, const void *data, size_t len)
+static inline bool hc_send(hc *c, const void *data, size_t len)
 {
     return hc_send_timeout(c, data, len, 5000);
 }
 
-static bool hc_sendf(hc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool hc_sendf(hc *c, const char *fmt, ...)
+static inline bool hc_sendf(hc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline bool hc_sendf(hc *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -143,7 +143,7 @@ static bool hc_sendf(hc *c, const char *fmt, ...)
 
 /* Reads what arrives before deadline: 1 some bytes, 0 the end of the
  * connection, -1 nothing in time. */
-static int hc_fill(hc *c, long long deadline)
+static inline int hc_fill(hc *c, long long deadline)
 {
     if (c->eof)
         return 0;
@@ -170,7 +170,7 @@ static int hc_fill(hc *c, long long deadline)
     }
 }
 
-static void hc_consume(hc *c, size_t n)
+static inline void hc_consume(hc *c, size_t n)
 {
     memmove(c->buf, c->buf + n, c->len - n);
     c->len -= n;
@@ -180,7 +180,7 @@ static void hc_consume(hc *c, size_t n)
 
 /* Whether the server closes the connection within timeout_ms (bytes that
  * arrive before are dropped). */
-static bool hc_closed_within(hc *c, int timeout_ms)
+static inline bool hc_closed_within(hc *c, int timeout_ms)
 {
     long long deadline = hc_now_ms() + timeout_ms;
     for (;;) {
@@ -208,7 +208,7 @@ typedef struct hc_resp {
     bool done;               /* the whole body arrived */
 } hc_resp;
 
-static void hc_resp_free(hc_resp *r)
+static inline void hc_resp_free(hc_resp *r)
 {
     free(r->head);
     free(r->body);
@@ -258,7 +258,7 @@ static void body_append(hc_resp *r, const char *data, size_t n)
 
 /* Reads a response head.  head_request: no body follows (HEAD).  Returns
  * the status, or 0 when none came in time or the connection ended. */
-static int hc_read_head(hc *c, hc_resp *r, int timeout_ms, bool head_request)
+static inline int hc_read_head(hc *c, hc_resp *r, int timeout_ms, bool head_request)
 {
     memset(r, 0, sizeof *r);
     long long deadline = hc_now_ms() + timeout_ms;
@@ -293,7 +293,7 @@ static int hc_read_head(hc *c, hc_resp *r, int timeout_ms, bool head_request)
 /* Decodes the body bytes that have arrived; waits for more if none could
  * be.  1: progress, 0: the body is complete, -1: timeout, the connection
  * ended early or the framing is broken. */
-static int hc_body_step(hc *c, hc_resp *r, long long deadline)
+static inline int hc_body_step(hc *c, hc_resp *r, long long deadline)
 {
     if (r->done)
         return 0;
@@ -370,7 +370,7 @@ static int hc_body_step(hc *c, hc_resp *r, long long deadline)
     }
 }
 
-static bool hc_read_body(hc *c, hc_resp *r, int timeout_ms)
+static inline bool hc_read_body(hc *c, hc_resp *r, int timeout_ms)
 {
     long long deadline = hc_now_ms() + timeout_ms;
     int s;
@@ -380,7 +380,7 @@ static bool hc_read_body(hc *c, hc_resp *r, int timeout_ms)
 }
 
 /* A whole response: its status, or 0 when none came in time. */
-static int hc_response(hc *c, hc_resp *r, int timeout_ms, bool head_request)
+static inline int hc_response(hc *c, hc_resp *r, int timeout_ms, bool head_request)
 {
     if (!hc_read_head(c, r, timeout_ms, head_request))
         return 0;
@@ -398,7 +398,7 @@ typedef struct hc_event {
     char *data; /* the data lines joined by \n */
 } hc_event;
 
-static void hc_event_free(hc_event *e)
+static inline void hc_event_free(hc_event *e)
 {
     free(e->data);
     e->data = NULL;
@@ -406,7 +406,7 @@ static void hc_event_free(hc_event *e)
 
 /* The next event of an event-stream body: 1 one was read, 0 the stream
  * ended cleanly (nothing half-read), -1 timeout or a broken stream. */
-static int hc_next_event(hc *c, hc_resp *r, hc_event *e, int timeout_ms)
+static inline int hc_next_event(hc *c, hc_resp *r, hc_event *e, int timeout_ms)
 {
     memset(e, 0, sizeof *e);
     e->retry = -1;

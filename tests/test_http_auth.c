@@ -1,0 +1,214 @@
+/* test_http_auth.c -- the HTTP transport with an auth section: tokens
+ * checked on every MCP request, tools/call scopes, sessions bound to the
+ * principal that opened them, and the RFC 9728 metadata; JWTs are signed
+ * here (HS256) so that expiry and audience can be got wrong on purpose.
+ */
+#define _GNU_SOURCE
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "http_client.h"
+#include "auth/auth.h"
+#include "mcp/server.h"
+#include "transport/http.h"
+#include "util/base64url.h"
+
+#define WAIT_MS 3000
+#define SECRET "0123456789abcdef0123456789abcdef-hs256"
+#define RESOURCE "http://localhost/mcp"
+#define ALICE "Authorization: Bearer alice-token-0123456789abcdef\r\n"
+#define BOB "Authorization: Bearer bob-token-0123456789abcdef00\r\n"
+#define INIT "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":" \
+             "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"
+#define CALL "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"calc\"," \
+             "\"arguments\":{}}}"
+
+static int port;
+
+static void *serve(void *arg)
+{
+    wc_http_server_run(arg);
+    return NULL;
+}
+
+/* An HS256 JWT with these claims, as "Authorization: Bearer ...\r\n". */
+static void jwt_header(char *out, size_t size, const char *claims)
+{
+    static const char head[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char input[2048];
+    size_t n = wc_b64url_encode((const uint8_t *)head, strlen(head), input);
+    input[n++] = '.';
+    n += wc_b64url_encode((const uint8_t *)claims, strlen(claims), input + n);
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)input, n, mac, &mac_len);
+    char sig[64];
+    wc_b64url_encode(mac, mac_len, sig);
+    snprintf(out, size, "Authorization: Bearer %.*s.%s\r\n", (int)n, input, sig);
+}
+
+static int request(const char *method, const char *path, const char *session, const char *extra,
+                   const char *body, hc_resp *r)
+{
+    hc c;
+    memset(r, 0, sizeof *r);
+    if (!hc_open(&c, port, NULL))
+        return 0;
+    char sid[96] = "";
+    if (session)
+        snprintf(sid, sizeof sid, "Mcp-Session-Id: %s\r\n", session);
+    bool sent = body ? hc_sendf(&c,
+                                "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: "
+                                "application/json\r\nAccept: application/json, text/event-stream"
+                                "\r\n%s%sContent-Length: %zu\r\n\r\n%s",
+                                method, path, port, sid, extra ? extra : "", strlen(body), body)
+                     : hc_sendf(&c, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s\r\n", method,
+                                path, port, sid, extra ? extra : "");
+    int status = sent ? hc_response(&c, r, WAIT_MS, false) : 0;
+    hc_close(&c);
+    return status;
+}
+
+static bool header_has(const hc_resp *r, const char *name, const char *needle)
+{
+    const char *v = hc_header(r, name);
+    return v && strstr(v, needle);
+}
+
+int main(void)
+{
+    static const char section[] =
+        "{\"resource\": \"" RESOURCE "\","
+        " \"bearer_tokens\": [{\"token\": \"alice-token-0123456789abcdef\", \"subject\": \"alice\"},"
+        "                   {\"token\": \"bob-token-0123456789abcdef00\", \"subject\": \"bob\","
+        "                    \"scopes\": \"other\"}],"
+        " \"tool_scopes\": {\"calc\": \"calc\"},"
+        " \"jwt\": {\"issuer\": \"https://issuer.test\", \"hs256_secret\": \"" SECRET "\"}}";
+    char err[512];
+    json_t *j = json_loads(section, 0, NULL);
+    wc_auth_options ao;
+    wc_auth *auth = NULL;
+    CHECK(wc_auth_options_parse(j, NULL, NULL, NULL, &ao, err, sizeof err) == 0, "auth: %s", err);
+    CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
+    wc_auth_options_free(&ao);
+    json_decref(j);
+    wc_mcp_server *mcp = NULL;
+    CHECK(wc_mcp_server_new(NULL, NULL, &mcp, err, sizeof err) == 0, "mcp: %s", err);
+    wc_http_options o;
+    wc_http_options_default(&o);
+    o.port = "0";
+    o.auth = auth;
+    wc_http_server *http = NULL;
+    CHECK(wc_http_server_new(&o, mcp, &http, err, sizeof err) == 0, "http: %s", err);
+    if (!http)
+        return 1;
+    port = wc_http_server_port(http);
+    pthread_t thread;
+    pthread_create(&thread, NULL, serve, http);
+
+    hc_resp r;
+    /* no token: 401 pointing at the metadata */
+    CHECK(request("POST", "/mcp", NULL, NULL, INIT, &r) == 401 &&
+              header_has(&r, "www-authenticate",
+                         "resource_metadata=\"http://localhost/.well-known/"
+                         "oauth-protected-resource/mcp\""),
+          "no token: %d", r.status);
+    hc_resp_free(&r);
+    CHECK(request("GET", "/.well-known/oauth-protected-resource/mcp", NULL, NULL, NULL, &r) ==
+                  200 &&
+              r.body && strstr(r.body, "\"resource\":\"" RESOURCE "\"") &&
+              strstr(r.body, "\"bearer_methods_supported\":[\"header\"]"),
+          "metadata: %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
+    CHECK(request("GET", "/healthz", NULL, NULL, NULL, &r) == 200, "healthz needs no token");
+    hc_resp_free(&r);
+    CHECK(request("GET", "/metrics", NULL, NULL, NULL, &r) == 401, "metrics needs a token");
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", NULL, ALICE ALICE, INIT, &r) == 400, "two Authorization headers");
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", NULL, "Authorization: Bearer wrong-token-0123456789abc\r\n", INIT,
+                  &r) == 401 &&
+              header_has(&r, "www-authenticate", "error=\"invalid_token\""),
+          "unknown token");
+    hc_resp_free(&r);
+
+    /* alice's session answers alice only */
+    char session[64] = "";
+    CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 200 && hc_header(&r, "mcp-session-id"),
+          "alice initializes: %d", r.status);
+    if (hc_header(&r, "mcp-session-id"))
+        snprintf(session, sizeof session, "%s", hc_header(&r, "mcp-session-id"));
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", session, ALICE, CALL, &r) == 200 && r.body &&
+              strstr(r.body, "-32602"),
+          "alice may call calc (unknown here: -32602): %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", session, BOB, CALL, &r) == 404,
+          "bob cannot use alice's session: %d", r.status);
+    hc_resp_free(&r);
+
+    /* bob lacks the scope calc */
+    char bob_session[64] = "";
+    request("POST", "/mcp", NULL, BOB, INIT, &r);
+    if (hc_header(&r, "mcp-session-id"))
+        snprintf(bob_session, sizeof bob_session, "%s", hc_header(&r, "mcp-session-id"));
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", bob_session, BOB, CALL, &r) == 403 &&
+              header_has(&r, "www-authenticate", "error=\"insufficient_scope\"") &&
+              header_has(&r, "www-authenticate", "scope=\"calc\""),
+          "bob: 403 insufficient_scope: %d", r.status);
+    hc_resp_free(&r);
+
+    /* JWTs: valid, expired, for another audience, badly signed */
+    long now = (long)time(NULL);
+    char auth_header[2048], claims[512];
+    snprintf(claims, sizeof claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\",\"sub\":\"carol\","
+             "\"exp\":%ld,\"scope\":\"calc\"}",
+             now + 600);
+    jwt_header(auth_header, sizeof auth_header, claims);
+    CHECK(request("POST", "/mcp", NULL, auth_header, INIT, &r) == 200, "valid JWT: %d", r.status);
+    hc_resp_free(&r);
+    snprintf(claims, sizeof claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\",\"sub\":\"carol\","
+             "\"exp\":%ld}",
+             now - 3600);
+    jwt_header(auth_header, sizeof auth_header, claims);
+    CHECK(request("POST", "/mcp", NULL, auth_header, INIT, &r) == 401 &&
+              header_has(&r, "www-authenticate", "invalid_token"),
+          "expired JWT: %d", r.status);
+    hc_resp_free(&r);
+    snprintf(claims, sizeof claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"https://other.example/mcp\","
+             "\"sub\":\"carol\",\"exp\":%ld}",
+             now + 600);
+    jwt_header(auth_header, sizeof auth_header, claims);
+    CHECK(request("POST", "/mcp", NULL, auth_header, INIT, &r) == 401,
+          "JWT for another audience: %d", r.status);
+    hc_resp_free(&r);
+    snprintf(claims, sizeof claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\",\"sub\":\"carol\","
+             "\"exp\":%ld}",
+             now + 600);
+    jwt_header(auth_header, sizeof auth_header, claims);
+    char *dot = strrchr(auth_header, '.');
+    dot[1] = dot[1] == 'A' ? 'B' : 'A'; /* one character of the signature */
+    CHECK(request("POST", "/mcp", NULL, auth_header, INIT, &r) == 401, "bad signature: %d",
+          r.status);
+    hc_resp_free(&r);
+
+    wc_http_server_stop(http);
+    pthread_join(thread, NULL);
+    wc_http_server_free(http);
+    wc_mcp_server_free(mcp);
+    wc_auth_free(auth);
+    if (failures)
+        return 1;
+    printf("test_http_auth: all %d checks passed\n", checks);
+    return 0;
+}
