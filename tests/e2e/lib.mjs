@@ -133,7 +133,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export function startRaw(opts = {}) {
   const data = serverEnv();
-  const proc = spawn(WASMCAP, ["serve", "--config", opts.config ?? CONFIG], {
+  const proc = spawn(WASMCAP, ["serve", "--config", opts.config ?? CONFIG, ...(opts.args ?? [])], {
     env: { ...process.env, ...data.env, ...opts.env },
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -208,3 +208,29 @@ test("a config error fails at start with a message naming the file", async () =>
   assert.match(stderr, /\/nonexistent\/wasmcap\.json/);
   assert.equal(stdout, "", "nothing on stdout, which belongs to the protocol");
 });
+
+test("stdio and HTTP together (--http ... --stdio): both answer, end of input stops both", async () => {
+  const peer = startRaw({ args: ["--http", "127.0.0.1:0", "--stdio"] });
+  try {
+    let port;
+    for (let i = 0; i < 100 && !port; i++) {
+      port = peer.stderr().match(/on http:\/\/127\.0\.0\.1:(\d+)\/mcp/)?.[1];
+      if (!port) await sleep(50);
+    }
+    assert.ok(port, `no HTTP address in the log: ${peer.stderr()}`);
+    await ping(peer, 1);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    const init = await fetch(`http://127.0.0.1:${port}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: INIT,
+    });
+    assert.equal(init.status, 200);
+    assert.match(init.headers.get("mcp-session-id") ?? "", /^[0-9a-f]{32}$/);
+    await ping(peer, 2);
+  } finally {
+    const status = await peer.end();
+    assert.deepEqual(status, { code: 0, signal: null });
+  }
+});
