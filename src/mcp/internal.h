@@ -64,6 +64,8 @@ typedef struct mcp_pending {
 
 typedef struct mcp_job mcp_job;
 
+#define MCP_EARLY_CANCELS 32
+
 struct wc_mcp_session {
     wc_mcp_server *server;
     wc_mcp_send_fn send;
@@ -81,7 +83,8 @@ struct wc_mcp_session {
     atomic_size_t nqueued;
     /* Ids of notifications/cancelled that named no running request: the
      * request may still be queued unparsed (wc_mcp_session_receive_queued). */
-    json_t *early_cancels[32];
+    json_t **early_cancels; /* MCP_EARLY_CANCELS slots, made on first use: an idle
+                               session (an open event stream) stays small */
     unsigned nearly_cancels;
     mcp_pending *pending;
     long long next_request_id;

@@ -442,6 +442,7 @@ void wc_mcp_session_close(wc_mcp_session *s)
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->nearly_cancels; i++)
         json_decref(s->early_cancels[i]);
+    free(s->early_cancels);
     json_decref(s->subscriptions);
     json_decref(s->client_capabilities);
     json_decref(s->listen_id);
@@ -849,7 +850,13 @@ static void cancel_request(wc_mcp_session *s, const json_t *params)
     }
     if (!found) {
         /* Perhaps still queued unparsed: remember it, the oldest making room. */
-        if (s->nearly_cancels == sizeof s->early_cancels / sizeof s->early_cancels[0]) {
+        if (!s->early_cancels)
+            s->early_cancels = calloc(MCP_EARLY_CANCELS, sizeof *s->early_cancels);
+        if (!s->early_cancels) {
+            pthread_mutex_unlock(&s->lock);
+            return; /* out of memory: this cancel is lost, as if it came too late */
+        }
+        if (s->nearly_cancels == MCP_EARLY_CANCELS) {
             json_decref(s->early_cancels[0]);
             memmove(s->early_cancels, s->early_cancels + 1,
                     (s->nearly_cancels - 1) * sizeof s->early_cancels[0]);
