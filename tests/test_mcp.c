@@ -1099,6 +1099,18 @@ static void test_attempts(world *w)
         usleep(20000);
     }
     CHECK(running == 0, "spin stopped after the cancel");
+
+    /* A cancel that arrives before its request (still queued unparsed on a
+     * stdio reader) is remembered: the request then gets no answer. */
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+             "\"params\":{\"requestId\":304}}");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":304,\"method\":\"tools/call\","
+             "\"params\":{\"name\":\"a1\",\"arguments\":{}}}");
+    long long early = 304;
+    r = wait_match(&c, match_id, &early, 300);
+    CHECK(r == NULL, "a request cancelled before it arrived was answered");
+    json_decref(r);
+    json_decref(result_of(&c, s, 305, "tools/call", "{\"name\":\"a1\",\"arguments\":{}}"));
     CHECK(c.bad == 0, "%d bad messages", c.bad);
     wc_mcp_session_close(s);
     capture_free(&c);
