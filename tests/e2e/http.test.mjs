@@ -29,6 +29,7 @@ import {
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 import { startHttpServer, connectHttp, connectSse, listAll, textOf, sleep } from "./lib.mjs";
+import { checkCalculator, checkHello, checkNotes, checkSupplyRisk } from "./examples.mjs";
 
 let srv;  // the server
 let main; // the shared Streamable HTTP client
@@ -214,63 +215,13 @@ test("tools/list: every tool, in pages of 2, with schemas", async () => {
 
 // ---- the example tools ------------------------------------------------------------
 
-test("calculator: operations, evaluate, division by zero", async () => {
-  for (const [a, b, op, want] of [[6, 7, "*", 42], [1.5, 2.25, "+", 3.75], [10, 4, "-", 6], [7, 2, "/", 3.5]]) {
-    const r = await main.client.callTool({ name: "calculator-calculate", arguments: { a, b, op } });
-    assert.equal(r.isError ?? false, false, textOf(r));
-    assert.deepEqual(r.structuredContent, { result: want });
-    assert.equal(textOf(r), String(want));
-  }
-  const e = await main.client.callTool({ name: "calculator-evaluate", arguments: { expression: "(2 + 3) * 4 ^ 2" } });
-  assert.deepEqual(e.structuredContent, { result: 80 });
-  const z = await main.client.callTool({ name: "calculator-calculate", arguments: { a: 1, b: 0, op: "/" } });
-  assert.equal(z.isError, true);
-  assert.match(textOf(z), /division by zero/);
-});
+test("calculator: operations, evaluate, division by zero", () => checkCalculator(main.client));
 
-test("supply-risk: set_stock then assess", async () => {
-  const call = (name, args) => main.client.callTool({ name: `supply-risk-${name}`, arguments: args });
-  let r = await call("set_stock", { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
-  assert.equal(r.isError ?? false, false, textOf(r));
-  assert.deepEqual(r.structuredContent, { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
-  for (const [buffer, action] of [[0, "none"], [7, "monitor"], [10, "reorder"], [20, "expedite"]]) {
-    r = await call("assess", { sku: "WIDGET-1", buffer_days: buffer });
-    assert.equal(r.isError ?? false, false, textOf(r));
-    assert.equal(r.structuredContent.current_stock, 100);
-    assert.equal(r.structuredContent.recommended_action, action, `buffer ${buffer}: ${textOf(r)}`);
-    assert.match(textOf(r), /WIDGET-1/);
-  }
-  r = await call("assess", { sku: "UNKNOWN-9", buffer_days: 3 });
-  assert.equal(r.isError, true);
-  assert.match(textOf(r), /set_stock/);
-});
+test("supply-risk: set_stock then assess", () => checkSupplyRisk(main.client));
 
-test("hello: a WASI command plugin answers with its stdout", async () => {
-  const r = await main.client.callTool({ name: "hello-greet", arguments: { name: "Zoë \"Z\"" } });
-  assert.equal(r.isError ?? false, false, textOf(r));
-  assert.deepEqual(r.content, [{ type: "text", text: "Hello, Zoë \"Z\"!" }]);
-  const e = await main.client.callTool({ name: "hello-greet", arguments: { name: "" } });
-  assert.equal(e.isError, true);
-});
+test("hello: a WASI command plugin answers with its stdout", () => checkHello(main.client));
 
-test("notes: add, get, list, delete", async () => {
-  const call = (name, args) => main.client.callTool({ name: `notes-${name}`, arguments: args });
-  let r = await call("add", { id: "shopping", text: "milk, eggs" });
-  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 10, replaced: false }, textOf(r));
-  r = await call("add", { id: "shopping", text: "milk, eggs, bread" });
-  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 17, replaced: true });
-  r = await call("add", { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
-  assert.equal(r.structuredContent.replaced, false);
-  r = await call("get", { id: "ideas" });
-  assert.deepEqual(r.structuredContent, { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
-  r = await call("list", {});
-  assert.deepEqual(r.structuredContent, { ids: ["ideas", "shopping"] });
-  r = await call("get", { id: "nothing-here" });
-  assert.equal(r.isError, true);
-  await call("add", { id: "scratch", text: "to be deleted" });
-  r = await call("delete", { id: "scratch" });
-  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: true });
-});
+test("notes: add, get, list, delete", () => checkNotes(main.client));
 
 test("resources: list, templates, read, unknown", async () => {
   const { items: resources } = await listAll((p) => main.client.listResources(p), "resources");

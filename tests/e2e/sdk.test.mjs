@@ -21,6 +21,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 
 import { startClient, listAll, textOf, sleep } from "./lib.mjs";
+import { checkCalculator, checkHello, checkNotes, checkSupplyRisk } from "./examples.mjs";
 
 let srv; // the shared server
 const sampled = []; // sampling requests the client answered
@@ -126,83 +127,13 @@ test("tools/list: an invalid cursor is -32602", async () => {
 
 // ---- example tools --------------------------------------------------------
 
-test("calculator: every operation, structured and text", async () => {
-  const cases = [[6, 7, "*", 42], [1.5, 2.25, "+", 3.75], [10, 4, "-", 6], [7, 2, "/", 3.5], [-3, 0.5, "*", -1.5]];
-  for (const [a, b, op, want] of cases) {
-    const r = await srv.client.callTool({ name: "calculator-calculate", arguments: { a, b, op } });
-    assert.equal(r.isError ?? false, false, textOf(r));
-    assert.deepEqual(r.structuredContent, { result: want });
-    assert.equal(textOf(r), String(want));
-  }
-  const e = await srv.client.callTool({ name: "calculator-evaluate", arguments: { expression: "(2 + 3) * 4 ^ 2" } });
-  assert.deepEqual(e.structuredContent, { result: 80 });
-  const z = await srv.client.callTool({ name: "calculator-calculate", arguments: { a: 1, b: 0, op: "/" } });
-  assert.equal(z.isError, true);
-  assert.match(textOf(z), /division by zero/);
-});
+test("calculator: every operation, structured and text", () => checkCalculator(srv.client));
 
-test("supply-risk: set_stock then assess, every action", async () => {
-  const call = (name, args) => srv.client.callTool({ name: `supply-risk-${name}`, arguments: args });
-  let r = await call("set_stock", { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
-  assert.equal(r.isError ?? false, false, textOf(r));
-  assert.deepEqual(r.structuredContent, { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
-  const expect = (cover, buffer) => Math.round(10000 / (1 + Math.exp(0.5 * (cover - buffer)))) / 10000;
-  for (const [buffer, action] of [[0, "none"], [7, "monitor"], [10, "reorder"], [20, "expedite"]]) {
-    r = await call("assess", { sku: "WIDGET-1", buffer_days: buffer });
-    assert.equal(r.isError ?? false, false, textOf(r));
-    assert.equal(r.structuredContent.sku, "WIDGET-1");
-    assert.equal(r.structuredContent.current_stock, 100);
-    assert.equal(r.structuredContent.recommended_action, action, `buffer ${buffer}: ${textOf(r)}`);
-    assert.ok(Math.abs(r.structuredContent.stockout_probability - expect(10, buffer)) < 1e-9,
-      `buffer ${buffer}: ${r.structuredContent.stockout_probability} vs ${expect(10, buffer)}`);
-    assert.match(textOf(r), /WIDGET-1/);
-  }
-  // demand given in the call overrides the stored one: 100 / 50 = 2 days of cover
-  r = await call("assess", { sku: "WIDGET-1", buffer_days: 2, daily_demand: 50 });
-  assert.equal(r.structuredContent.stockout_probability, 0.5);
-  r = await call("assess", { sku: "UNKNOWN-9", buffer_days: 3 });
-  assert.equal(r.isError, true);
-  assert.match(textOf(r), /set_stock/);
-  r = await call("assess", { sku: "WIDGET-1", buffer_days: -1 });
-  assert.equal(r.isError, true);
-  assert.match(textOf(r), /buffer_days/);
-});
+test("supply-risk: set_stock then assess, every action", () => checkSupplyRisk(srv.client));
 
-test("hello: a WASI command plugin answers with its stdout", async () => {
-  const r = await srv.client.callTool({ name: "hello-greet", arguments: { name: "world" } });
-  assert.equal(r.isError ?? false, false, textOf(r));
-  assert.deepEqual(r.content, [{ type: "text", text: "Hello, world!" }]);
-  const u = await srv.client.callTool({ name: "hello-greet", arguments: { name: "Zoë \"Z\"" } });
-  assert.equal(textOf(u), "Hello, Zoë \"Z\"!");
-  const e = await srv.client.callTool({ name: "hello-greet", arguments: { name: "" } });
-  assert.equal(e.isError, true);
-  assert.match(textOf(e), /name/);
-});
+test("hello: a WASI command plugin answers with its stdout", () => checkHello(srv.client));
 
-test("notes: add, get, list, delete", async () => {
-  const call = (name, args) => srv.client.callTool({ name: `notes-${name}`, arguments: args });
-  let r = await call("add", { id: "shopping", text: "milk, eggs" });
-  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 10, replaced: false }, textOf(r));
-  r = await call("add", { id: "shopping", text: "milk, eggs, bread" });
-  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 17, replaced: true });
-  r = await call("add", { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
-  assert.equal(r.structuredContent.replaced, false);
-  r = await call("get", { id: "ideas" });
-  assert.deepEqual(r.structuredContent, { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
-  r = await call("list", {});
-  assert.deepEqual(r.structuredContent, { ids: ["ideas", "shopping"] });
-  r = await call("get", { id: "nothing-here" });
-  assert.equal(r.isError, true);
-  assert.match(textOf(r), /no note 'nothing-here'/);
-  r = await call("add", { id: "Bad Id", text: "x" });
-  assert.equal(r.isError, true);
-  assert.match(textOf(r), /\bid\b/, textOf(r));
-  await call("add", { id: "scratch", text: "to be deleted" });
-  r = await call("delete", { id: "scratch" });
-  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: true });
-  r = await call("delete", { id: "scratch" });
-  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: false });
-});
+test("notes: add, get, list, delete", () => checkNotes(srv.client));
 
 test("notes: resources, templates and reads", async () => {
   const { items: resources, pages } = await listAll((p) => srv.client.listResources(p), "resources");

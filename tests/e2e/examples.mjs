@@ -1,0 +1,85 @@
+// examples.mjs -- what the example plugins must answer, whatever the transport:
+// the stdio suite (sdk.test.mjs) and the HTTP one (http.test.mjs) run these
+// same checks through their own clients.
+
+import assert from "node:assert/strict";
+
+import { textOf } from "./lib.mjs";
+
+export async function checkCalculator(client) {
+  const cases = [[6, 7, "*", 42], [1.5, 2.25, "+", 3.75], [10, 4, "-", 6], [7, 2, "/", 3.5], [-3, 0.5, "*", -1.5]];
+  for (const [a, b, op, want] of cases) {
+    const r = await client.callTool({ name: "calculator-calculate", arguments: { a, b, op } });
+    assert.equal(r.isError ?? false, false, textOf(r));
+    assert.deepEqual(r.structuredContent, { result: want });
+    assert.equal(textOf(r), String(want));
+  }
+  const e = await client.callTool({ name: "calculator-evaluate", arguments: { expression: "(2 + 3) * 4 ^ 2" } });
+  assert.deepEqual(e.structuredContent, { result: 80 });
+  const z = await client.callTool({ name: "calculator-calculate", arguments: { a: 1, b: 0, op: "/" } });
+  assert.equal(z.isError, true);
+  assert.match(textOf(z), /division by zero/);
+}
+
+export async function checkSupplyRisk(client) {
+  const call = (name, args) => client.callTool({ name: `supply-risk-${name}`, arguments: args });
+  let r = await call("set_stock", { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.deepEqual(r.structuredContent, { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
+  const expect = (cover, buffer) => Math.round(10000 / (1 + Math.exp(0.5 * (cover - buffer)))) / 10000;
+  for (const [buffer, action] of [[0, "none"], [7, "monitor"], [10, "reorder"], [20, "expedite"]]) {
+    r = await call("assess", { sku: "WIDGET-1", buffer_days: buffer });
+    assert.equal(r.isError ?? false, false, textOf(r));
+    assert.equal(r.structuredContent.sku, "WIDGET-1");
+    assert.equal(r.structuredContent.current_stock, 100);
+    assert.equal(r.structuredContent.recommended_action, action, `buffer ${buffer}: ${textOf(r)}`);
+    assert.ok(Math.abs(r.structuredContent.stockout_probability - expect(10, buffer)) < 1e-9,
+      `buffer ${buffer}: ${r.structuredContent.stockout_probability} vs ${expect(10, buffer)}`);
+    assert.match(textOf(r), /WIDGET-1/);
+  }
+  // demand given in the call overrides the stored one: 100 / 50 = 2 days of cover
+  r = await call("assess", { sku: "WIDGET-1", buffer_days: 2, daily_demand: 50 });
+  assert.equal(r.structuredContent.stockout_probability, 0.5);
+  r = await call("assess", { sku: "UNKNOWN-9", buffer_days: 3 });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /set_stock/);
+  r = await call("assess", { sku: "WIDGET-1", buffer_days: -1 });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /buffer_days/);
+}
+
+export async function checkHello(client) {
+  const r = await client.callTool({ name: "hello-greet", arguments: { name: "world" } });
+  assert.equal(r.isError ?? false, false, textOf(r));
+  assert.deepEqual(r.content, [{ type: "text", text: "Hello, world!" }]);
+  const u = await client.callTool({ name: "hello-greet", arguments: { name: "Zoë \"Z\"" } });
+  assert.equal(textOf(u), "Hello, Zoë \"Z\"!");
+  const e = await client.callTool({ name: "hello-greet", arguments: { name: "" } });
+  assert.equal(e.isError, true);
+  assert.match(textOf(e), /name/);
+}
+
+export async function checkNotes(client) {
+  const call = (name, args) => client.callTool({ name: `notes-${name}`, arguments: args });
+  let r = await call("add", { id: "shopping", text: "milk, eggs" });
+  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 10, replaced: false }, textOf(r));
+  r = await call("add", { id: "shopping", text: "milk, eggs, bread" });
+  assert.deepEqual(r.structuredContent, { id: "shopping", bytes: 17, replaced: true });
+  r = await call("add", { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
+  assert.equal(r.structuredContent.replaced, false);
+  r = await call("get", { id: "ideas" });
+  assert.deepEqual(r.structuredContent, { id: "ideas", text: "Ünïcode ✓ and \"quotes\"\nsecond line" });
+  r = await call("list", {});
+  assert.deepEqual(r.structuredContent, { ids: ["ideas", "shopping"] });
+  r = await call("get", { id: "nothing-here" });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /no note 'nothing-here'/);
+  r = await call("add", { id: "Bad Id", text: "x" });
+  assert.equal(r.isError, true);
+  assert.match(textOf(r), /\bid\b/, textOf(r));
+  await call("add", { id: "scratch", text: "to be deleted" });
+  r = await call("delete", { id: "scratch" });
+  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: true });
+  r = await call("delete", { id: "scratch" });
+  assert.deepEqual(r.structuredContent, { id: "scratch", deleted: false });
+}
