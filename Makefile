@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http fuzz clean
+.PHONY: all deps build build-asan examples run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http fuzz clean
 
 all: build
 
@@ -35,6 +35,11 @@ examples: deps
 # starts this; see README.md, "Use it from an MCP client").
 run: build examples
 	$(BUILD)/wasmcap serve --config wasmcap.json
+
+# The same over HTTP: Streamable HTTP on http://127.0.0.1:8080/mcp, legacy
+# SSE on /sse, and /healthz, /readyz, /metrics.
+run-http: build examples
+	$(BUILD)/wasmcap serve --config wasmcap.json --http 127.0.0.1:8080
 
 # The spec suite runs first in the normal build: it fills the optimized-tier
 # cache that the sanitizer run then reuses.
