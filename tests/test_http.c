@@ -133,7 +133,9 @@ static int build_plugin(void)
     if (!f)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":[{\"name\":\"ok\"},{\"name\":\"prog\"},"
-          "{\"name\":\"qsample\"},{\"name\":\"spin\"}]}\n",
+          "{\"name\":\"qsample\"},{\"name\":\"spin\"},"
+          "{\"name\":\"okparam\",\"inputSchema\":{\"type\":\"object\",\"required\":[\"region\"],"
+          "\"properties\":{\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"}}}}]}\n",
           f);
     fclose(f);
     char cmd[1024];
@@ -1673,6 +1675,51 @@ static void test_expiry_end(void)
     CHECK(metric(strict_srv.port, "wasmcap_sessions_expired_total") >= 1, "expiries are counted");
 }
 
+/* Protocol revision 2026-07-28 (SEP-2243): an argument marked x-mcp-header
+ * travels in its Mcp-Param-* header too, which must agree with it. */
+static void test_param_headers(void)
+{
+    static const char body[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+        "\"okparam\",\"arguments\":{\"region\":\"eu\"},\"_meta\":{\"io.modelcontextprotocol/"
+        "protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
+    static const struct {
+        const char *header; /* NULL: none */
+        int status;
+    } cases[] = {
+        {"eu", 200},
+        {"  eu  ", 200},
+        {"=?base64?ZXU=?=", 200},
+        {"=?base64?ZXU?=", 400},    /* bad padding */
+        {"=?base64?Z!U=?=", 400},   /* not the alphabet */
+        {"us", 400},
+        {"=?base64?dXM=?=", 400},   /* "us" */
+        {NULL, 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra,
+                 "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\n"
+                 "Mcp-Name: okparam\r\n%s%s%s",
+                 cases[i].header ? "Mcp-Param-Region: " : "",
+                 cases[i].header ? cases[i].header : "", cases[i].header ? "\r\n" : "");
+        hc c;
+        hc_resp r;
+        hc_open(&c, main_srv.port, "127.0.0.61");
+        int status = post(&c, main_srv.port, NULL, extra, body, &r);
+        json_t *m = body_json(&r);
+        CHECK(status == cases[i].status, "Mcp-Param-Region '%s': %d, want %d (%s)",
+              cases[i].header ? cases[i].header : "(none)", status, cases[i].status,
+              r.body ? r.body : "");
+        if (cases[i].status == 400)
+            CHECK(error_code(m) == -32020, "Mcp-Param-Region '%s': code %lld",
+                  cases[i].header ? cases[i].header : "(none)", error_code(m));
+        json_decref(m);
+        hc_resp_free(&r);
+        hc_close(&c);
+    }
+}
+
 int main(void)
 {
     wc_log_set_level(getenv("TEST_HTTP_LOG") ? WC_LOG_DEBUG : WC_LOG_ERROR);
@@ -1733,6 +1780,7 @@ int main(void)
         {"slow reader", test_slow_reader},
         {"session flood", test_session_flood},
         {"connection limit", test_connection_limit},
+        {"param headers", test_param_headers},
         {"legacy", test_legacy},
         {"expiry (end)", test_expiry_end},
     };

@@ -188,6 +188,11 @@ void sse_stream_watch(sse_stream *stream);
 /* http_mcp.c */
 void http_mcp_handle(http_server *server, http_conn *conn, const http_request *req, char *body,
                      size_t body_len);
+/* http_params.c: a stateless tools/call's Mcp-Param-* headers agree with
+ * the arguments the tool marks with x-mcp-header; false with why. */
+bool http_params_check(http_server *server, const http_request *req, const json_t *params,
+                       char *why, size_t why_size);
+
 /* http_legacy.c */
 void http_legacy_sse(http_server *server, http_conn *conn, const http_request *req);
 void http_legacy_message(http_server *server, http_conn *conn, const http_request *req,

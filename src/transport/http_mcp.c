@@ -179,6 +179,13 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
         reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text);
         goto out;
     }
+    char why[256];
+    if (strcmp(method, "tools/call") == 0 && !http_params_check(srv, req, params, why, sizeof why)) {
+        char text[320];
+        snprintf(text, sizeof text, "Bad Request: %s", why);
+        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text);
+        goto out;
+    }
     if ((unsigned long)wc_counts_get(srv->sessions_per_client, http_conn_peer(conn)) >=
         srv->opt.max_sessions_per_client) {
         reply_error_id(conn, 429, id, WC_RPC_INTERNAL,
