@@ -306,6 +306,23 @@ static void test_combinators(void)
     /* failures inside alternatives keep their deeper paths */
     invalid("{\"anyOf\": [{\"properties\": {\"a\": {\"type\": \"string\"}}}]}", "{\"a\": 1}",
             "at /: matches none of the anyOf alternatives: [0] at /a: expected string, got integer");
+
+    /* if/then/else: "if" only chooses the branch; its own failure is no error */
+    const char *contact =
+        "{\"type\": \"object\", \"properties\": {\"contactMethod\": {\"enum\": [\"email\", "
+        "\"phone\"]}}, \"if\": {\"properties\": {\"contactMethod\": {\"const\": \"phone\"}}}, "
+        "\"then\": {\"required\": [\"phone\"]}, \"else\": {\"required\": [\"email\"]}}";
+    valid(contact, "{\"contactMethod\": \"phone\", \"phone\": \"123\"}");
+    valid(contact, "{\"contactMethod\": \"email\", \"email\": \"a@b\"}");
+    invalid(contact, "{\"contactMethod\": \"phone\", \"email\": \"a@b\"}",
+            "at /: missing required property \"phone\"");
+    invalid(contact, "{\"contactMethod\": \"email\"}", "at /: missing required property \"email\"");
+    valid("{\"if\": {\"type\": \"string\"}, \"then\": {\"minLength\": 2}}", "5");
+    invalid("{\"if\": {\"type\": \"string\"}, \"then\": {\"minLength\": 2}}", "\"a\"",
+            "at /: string has 1 characters, fewer than the minimum length 2");
+    valid("{\"if\": false, \"else\": {\"minimum\": 3}}", "3");
+    invalid("{\"if\": false, \"else\": {\"minimum\": 3}}", "1", "at /: 1 is less than the minimum 3");
+    valid("{\"then\": false, \"else\": false}", "1"); /* no if: then and else do nothing */
 }
 
 static void test_refs(void)
@@ -541,6 +558,9 @@ static void test_text_agreement(void)
         "\"op\":{\"type\":\"string\",\"minLength\":2,\"maxLength\":3,\"pattern\":\"^[^+]\"}},"
         "\"required\":[\"\\u00e9t\\u00e9\"],\"additionalProperties\":{\"type\":[\"number\",\"boolean\"],"
         "\"minimum\":-1e300,\"exclusiveMaximum\":100}}",
+        /* if/then/else on the object and on a member: decided on the values */
+        "{\"properties\":{\"op\":{\"if\":{\"type\":\"string\"},\"then\":{\"maxLength\":1}}},"
+        "\"if\":{\"required\":[\"a\"]},\"then\":{\"required\":[\"b\"]},\"else\":{\"maxProperties\":2}}",
     };
     static const char *keys[] = {
         "a", "b", "op", "sku", "days", "x", "y", "z", "a/b~c", "\u00e9t\u00e9",

@@ -136,6 +136,7 @@ struct schema_node {
 
     schema_list all_of, any_of, one_of;
     schema_node *not_schema;
+    schema_node *if_schema, *then_schema, *else_schema;
     schema_node *ref;
     char *ref_text;
 };
@@ -860,6 +861,12 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
         return false;
     if (KEYWORD("not") && !(node->not_schema = compile_node(c, value, &keyword_path)))
         return false;
+    if (KEYWORD("if") && !(node->if_schema = compile_node(c, value, &keyword_path)))
+        return false;
+    if (KEYWORD("then") && !(node->then_schema = compile_node(c, value, &keyword_path)))
+        return false;
+    if (KEYWORD("else") && !(node->else_schema = compile_node(c, value, &keyword_path)))
+        return false;
 
     /* Definitions are checked even when nothing refers to them, so a
      * broken one is reported when the schema is loaded. */
@@ -1300,6 +1307,14 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
     }
     if (ok && node->not_schema && matches_quietly(v, node->not_schema, instance, at))
         ok = invalid(v, at, "must not match the schema in \"not\"");
+    if (ok && node->if_schema) {
+        /* "if" only chooses: its own failure is no error (2020-12, 10.2.2). */
+        const schema_node *branch = matches_quietly(v, node->if_schema, instance, at)
+                                        ? node->then_schema
+                                        : node->else_schema;
+        if (branch)
+            ok = validate_node(v, branch, instance, at);
+    }
     if (ok && node->ref)
         ok = validate_node(v, node->ref, instance, at);
     v->evaluation_depth--;
@@ -1348,7 +1363,7 @@ static bool scalar_keywords_only(const schema_node *node)
 {
     return node->is_boolean ||
            (!node->all_of.count && !node->any_of.count && !node->one_of.count &&
-            !node->not_schema && !node->ref);
+            !node->not_schema && !node->if_schema && !node->ref);
 }
 
 /* validate_node for a member one level down (depth and evaluation limits
@@ -1367,8 +1382,8 @@ static bool object_keywords_only(const schema_node *node)
 {
     return !node->is_boolean && (!node->types || (node->types & TYPE_OBJECT)) &&
            !node->enum_values && !node->const_value && !node->all_of.count &&
-           !node->any_of.count && !node->one_of.count && !node->not_schema && !node->ref &&
-           !node->pattern_property_count;
+           !node->any_of.count && !node->one_of.count && !node->not_schema &&
+           !node->if_schema && !node->ref && !node->pattern_property_count;
 }
 
 static bool name_is(const named_schema *property, const char *key, size_t key_len)
