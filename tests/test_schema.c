@@ -323,6 +323,13 @@ static void test_combinators(void)
     valid("{\"if\": false, \"else\": {\"minimum\": 3}}", "3");
     invalid("{\"if\": false, \"else\": {\"minimum\": 3}}", "1", "at /: 1 is less than the minimum 3");
     valid("{\"then\": false, \"else\": false}", "1"); /* no if: then and else do nothing */
+
+    /* $ref to an $anchor; an "$anchor" inside const data is not a schema */
+    const char *anchored = "{\"properties\": {\"x\": {\"$ref\": \"#pos\"}, \"y\": {\"const\": "
+                           "{\"$anchor\": \"pos\"}}}, \"$defs\": {\"p\": {\"$anchor\": \"pos\", "
+                           "\"type\": \"integer\", \"minimum\": 1}}}";
+    valid(anchored, "{\"x\": 2}");
+    invalid(anchored, "{\"x\": 0}", "at /x: 0 is less than the minimum 1");
 }
 
 static void test_refs(void)
@@ -392,7 +399,9 @@ static void test_refused_schemas(void)
             "at #/$ref: $ref \"https://example.com/s.json\" is not supported: only local");
     refused("{\"$ref\": \"#/$defs/missing\", \"$defs\": {}}",
             "at #/$ref: $ref \"#/$defs/missing\" does not point to anything in this schema");
-    refused("{\"$ref\": \"#node\"}", "anchors are not supported");
+    refused("{\"$ref\": \"#node\"}", "no subschema declares this $anchor");
+    refused("{\"$ref\": \"#n\", \"$defs\": {\"a\": {\"$anchor\": \"n\"}, \"b\": {\"$anchor\": \"n\"}}}",
+            "the anchor is declared 2 times");
     refused("{\"$ref\": \"#/$defs/a%2\", \"$defs\": {}}", "does not point to anything");
     refused("{\"$ref\": \"#/$defs/a~2\", \"$defs\": {}}", "does not point to anything");
     refused("{\"$ref\": \"#/$defs/n\", \"$defs\": {\"n\": {\"minimum\": \"1\"}}}",

@@ -628,7 +628,35 @@ static bool decode_token(char *token)
     return true;
 }
 
-/* Resolves "#" or "#/a/b" against the document; NULL with err set if not. */
+/* The subschemas declaring "$anchor": name, anywhere in v (counted; the
+ * first kept).  depth bounds the walk of a hostile document. */
+static void find_anchor(const json_t *v, const char *name, const json_t **found, int *count,
+                        int depth)
+{
+    if (depth > 256)
+        return;
+    if (json_is_object(v)) {
+        const json_t *anchor = json_object_get(v, "$anchor");
+        if (json_is_string(anchor) && strcmp(json_string_value(anchor), name) == 0) {
+            if ((*count)++ == 0)
+                *found = v;
+        }
+        const char *key;
+        json_t *sub;
+        json_object_foreach((json_t *)v, key, sub) {
+            if (strcmp(key, "enum") != 0 && strcmp(key, "const") != 0) /* data, not schemas */
+                find_anchor(sub, name, found, count, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *sub;
+        json_array_foreach(v, i, sub)
+            find_anchor(sub, name, found, count, depth + 1);
+    }
+}
+
+/* Resolves "#", "#/a/b" (a JSON pointer) or "#name" (an $anchor) against
+ * the document; NULL with err set if not. */
 static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *at)
 {
     if (ref[0] != '#') {
@@ -637,9 +665,14 @@ static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *
         return NULL;
     }
     if (ref[1] != '\0' && ref[1] != '/') {
-        compile_error(c, at, "$ref \"%s\": anchors are not supported; use a JSON pointer such as \"#/$defs/NAME\"",
-                      ref);
-        return NULL;
+        const json_t *found = NULL;
+        int count = 0;
+        find_anchor(c->document, ref + 1, &found, &count, 0);
+        if (count != 1)
+            compile_error(c, at, count ? "$ref \"%s\": the anchor is declared %d times"
+                                       : "$ref \"%s\": no subschema declares this $anchor%.0d",
+                          ref, count);
+        return count == 1 ? found : NULL;
     }
     char *pointer = strdup(ref + 1);
     if (!pointer) {
