@@ -23,6 +23,7 @@
 
 #include "auth/internal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/curl_once.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -43,13 +44,6 @@ struct wc_jwks {
     bool last_failed;        /* the last finished fetch failed */
     char last_error[512];
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- fetching a URL ---------------------------------------------------- */
 
@@ -191,7 +185,7 @@ static int refresh_locked(wc_jwks *jwks, bool force, bool wait, char *err, size_
         }
         return 0;
     }
-    uint64_t start = now_ms();
+    uint64_t start = wc_monotonic_ms();
     if (!force && jwks->attempt_ms && start - jwks->attempt_ms < (uint64_t)jwks->refresh_min_s * 1000)
         return 1;
     jwks->fetching = true;
@@ -207,7 +201,7 @@ static int refresh_locked(wc_jwks *jwks, bool force, bool wait, char *err, size_
     if (rc == 0) {
         old = jwks->current;
         jwks->current = fresh;
-        jwks->loaded_ms = now_ms();
+        jwks->loaded_ms = wc_monotonic_ms();
         jwks->last_failed = false;
     } else {
         jwks->last_failed = true;
@@ -337,7 +331,7 @@ wc_jwks_lookup_result wc_jwks_lookup(wc_jwks *jwks, const char *kid, const wc_jw
     wc_jwk_set *current = jwks->current;
     if (current)
         wc_jwk_set_ref(current);
-    bool stale = current && jwks->max_age_s && now_ms() - jwks->loaded_ms >= (uint64_t)jwks->max_age_s * 1000;
+    bool stale = current && jwks->max_age_s && wc_monotonic_ms() - jwks->loaded_ms >= (uint64_t)jwks->max_age_s * 1000;
     pthread_mutex_unlock(&jwks->lock);
 
     find_result found = find(current, kid, alg, key, detail, detail_size);

@@ -9,13 +9,6 @@
 #include <errno.h>
 #include <time.h>
 
-uint64_t wc_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void wc_watchdog_init(wc_watchdog *wd)
 {
     pthread_mutex_init(&wd->lock, NULL);

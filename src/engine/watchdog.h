@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/clock.h" /* wc_monotonic_ns */
+
 typedef struct wc_watch {
     uint64_t deadline_ns; /* CLOCK_MONOTONIC */
     volatile uint32_t *flag;
@@ -36,6 +38,5 @@ int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint3
                     uint32_t timeout_ms);
 void wc_watchdog_disarm(wc_watchdog *wd, wc_watch *w);
 
-uint64_t wc_monotonic_ns(void);
 
 #endif

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/curl_once.h"
 #include "util/utf8.h"
 
@@ -102,13 +103,6 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 }
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static bool is_token(const char *s)
 {
@@ -365,7 +359,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
                     curl_easy_strerror(curl_init_rc));
     if (timeout_ms == 0)
         timeout_ms = perms->timeout_ms ? perms->timeout_ms : WC_DEFAULT_TIMEOUT_MS;
-    const uint64_t deadline = now_ms() + timeout_ms;
+    const uint64_t deadline = wc_monotonic_ms() + timeout_ms;
 
     json_error_t jerr;
     json_t *req = json_loadb(request, request_len, 0, &jerr);
@@ -423,7 +417,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
             break;
         }
 
-        uint64_t now = now_ms();
+        uint64_t now = wc_monotonic_ms();
         if (now >= deadline) {
             code = fail(out, WC_HOST_EFAILED, "http_fetch: timed out after %u ms (raise plugins.%s.permissions.timeout_ms)",
                         timeout_ms, plugin);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "plugin/plugin.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -461,13 +462,6 @@ static void job_release(mcp_job *job)
     json_decref(job->root);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* tools/call outcomes for /metrics, by tool (an unknown one is -32602). */
 static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped)
 {
@@ -486,7 +480,7 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
             status = WC_CALL_TOOL_ERROR;
     }
     wc_metrics_call(json_is_string(name) ? json_string_value(name) : "(unknown)", status,
-                    now_seconds() - job->started);
+                    (double)wc_monotonic_ns() / 1e9 - job->started);
 }
 
 /* Answers a job that ran (rc, result, err from its handler), then
@@ -725,7 +719,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     }
     job->session = s;
     job->tag = tag;
-    job->started = now_seconds();
+    job->started = (double)wc_monotonic_ns() / 1e9;
     job->root = m->root; /* the job owns the message from here */
     m->root = NULL;
     job->id = m->id;

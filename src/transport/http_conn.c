@@ -42,6 +42,7 @@
 #include <event2/event_struct.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/counts.h"
 #include "util/log.h"
 
@@ -135,13 +136,6 @@ void http_limits_default(http_limits *l)
     l->write_timeout_ms = 30000;
     l->max_pending_output = 8u << 20;
     l->max_connections_per_client = 1024;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *http_status_text(int status)
@@ -299,7 +293,7 @@ static void rearm(http_conn *c)
         want |= EV_READ;
     if (c->out.len > c->out_off || c->ssl_wants_write)
         want |= EV_WRITE;
-    long long t = timeout_for(c, now_ms());
+    long long t = timeout_for(c, (long long)wc_monotonic_coarse_ms());
     if (want != c->interest) {
         event_del(&c->ev);
         event_assign(&c->ev, c->l->base, c->fd, want | EV_PERSIST, conn_cb, c);
@@ -364,7 +358,7 @@ static bool flush(http_conn *c)
         if (c->state == CONN_CLOSING) {
             if (c->linger && !c->ssl && shutdown(c->fd, SHUT_WR) == 0) {
                 c->state = CONN_LINGER;
-                c->deadline_ms = now_ms() + LINGER_MS;
+                c->deadline_ms = (long long)wc_monotonic_coarse_ms() + LINGER_MS;
                 c->reading_paused = false;
                 free(c->in);
                 c->in = NULL;
@@ -376,7 +370,7 @@ static bool flush(http_conn *c)
         }
     } else {
         if (!c->write_stalled_since)
-            c->write_stalled_since = now_ms();
+            c->write_stalled_since = (long long)wc_monotonic_coarse_ms();
         if (c->out.len - c->out_off > c->l->opt.limits.max_pending_output) {
             wc_log(WC_LOG_WARNING, "http", "dropping %s: it does not read its replies "
                    "(%zu bytes waiting)", c->peer, c->out.len - c->out_off);
@@ -723,7 +717,7 @@ static void process_input(http_conn *c)
                 http_parse_head(c->in, c->in_len, lim->max_head_bytes, req, &status, &reason);
             if (r == HTTP_PARSE_MORE) {
                 if (!c->deadline_ms)
-                    c->deadline_ms = now_ms() + lim->head_timeout_ms;
+                    c->deadline_ms = (long long)wc_monotonic_coarse_ms() + lim->head_timeout_ms;
                 break;
             }
             if (r == HTTP_PARSE_ERROR) {
@@ -742,7 +736,7 @@ static void process_input(http_conn *c)
             }
             memset(&c->chunked, 0, sizeof c->chunked);
             c->state = CONN_BODY;
-            c->deadline_ms = now_ms() + lim->body_timeout_ms;
+            c->deadline_ms = (long long)wc_monotonic_coarse_ms() + lim->body_timeout_ms;
             bool body_here =
                 !req->chunked &&
                 c->in_len >= req->head_len +
@@ -808,7 +802,7 @@ static void process_input(http_conn *c)
 
 static void on_timeout(http_conn *c)
 {
-    long long now = now_ms();
+    long long now = (long long)wc_monotonic_coarse_ms();
     if (c->state == CONN_LINGER) {
         if (now >= c->deadline_ms)
             conn_close(c, true);

@@ -16,17 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #define SWEEP_MS 1000
 #define SWEEP_BUDGET 4096 /* sessions looked at per sweep */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t bucket_of(const http_server *srv, const char *id, size_t len)
 {
@@ -64,7 +58,7 @@ static void lru_append(http_session *s)
 
 void http_session_touch(http_session *s)
 {
-    s->last_used_ms = now_ms();
+    s->last_used_ms = (long long)wc_monotonic_coarse_ms();
     if (s->server->lru_tail != s) {
         lru_unlink(s);
         lru_append(s);
@@ -84,7 +78,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     http_server *srv = arg;
-    long long now = now_ms();
+    long long now = (long long)wc_monotonic_coarse_ms();
     for (int i = 0; i < SWEEP_BUDGET && srv->lru_head; i++) {
         http_session *s = srv->lru_head;
         if (now - s->last_used_ms < srv->opt.session_idle_ms)
@@ -219,7 +213,7 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
         free(s);
         return NULL;
     }
-    s->last_used_ms = now_ms();
+    s->last_used_ms = (long long)wc_monotonic_coarse_ms();
     if (!stateless) { /* a stateless one is reached only through its request */
         size_t b = bucket_of(srv, s->id, HTTP_SESSION_ID_LEN);
         s->hash_next = srv->buckets[b];

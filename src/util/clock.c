@@ -1,0 +1,23 @@
+/* clock.c -- CLOCK_MONOTONIC and CLOCK_MONOTONIC_COARSE. */
+#include "util/clock.h"
+
+#include <time.h>
+
+uint64_t wc_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t wc_monotonic_ms(void)
+{
+    return wc_monotonic_ns() / 1000000ull;
+}
+
+uint64_t wc_monotonic_coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
+}

@@ -1,0 +1,14 @@
+/* clock.h -- the monotonic clock, in the units its callers count in:
+ * deadlines, timeouts, latencies. */
+#ifndef WC_UTIL_CLOCK_H
+#define WC_UTIL_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t wc_monotonic_ns(void);
+uint64_t wc_monotonic_ms(void);
+/* The kernel's tick-resolution clock (a few ms): cheaper, for timers that
+ * are checked on every event of a busy loop. */
+uint64_t wc_monotonic_coarse_ms(void);
+
+#endif
