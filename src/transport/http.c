@@ -44,9 +44,15 @@ void wc_http_options_default(wc_http_options *o)
 void http_reply_rpc_error(http_conn *conn, int status, int code, const char *message,
                           const char *headers)
 {
+    http_reply_rpc_error_id(conn, status, NULL, code, message, headers);
+}
+
+void http_reply_rpc_error_id(http_conn *conn, int status, const json_t *id, int code,
+                             const char *message, const char *headers)
+{
     wc_rpc_out out;
     wc_rpc_out_init(&out);
-    wc_rpc_write_error(&out, NULL, code, message, NULL);
+    wc_rpc_write_error(&out, id, code, message, NULL);
     http_conn_reply(conn, status, "application/json", headers, out.data, out.len);
     wc_rpc_out_free(&out);
 }

@@ -207,6 +207,10 @@ bool http_session_owned(const http_server *server, const http_session *session);
 /* Replies with a JSON-RPC error object (id null) as the body. */
 void http_reply_rpc_error(http_conn *conn, int status, int code, const char *message,
                           const char *headers);
+/* The same naming the request's id (the stateless revision wants it on
+ * every error). */
+void http_reply_rpc_error_id(http_conn *conn, int status, const json_t *id, int code,
+                             const char *message, const char *headers);
 void http_reply_text(http_conn *conn, int status, const char *text, const char *headers);
 
 #endif

@@ -100,18 +100,6 @@ static http_session *session_of(http_server *srv, http_conn *conn, const http_re
     return s;
 }
 
-/* An error answer that names its request (the stateless revision wants
- * the id on every error). */
-static void reply_error_id(http_conn *conn, int status, const json_t *id, int code,
-                           const char *message)
-{
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
-    wc_rpc_write_error(&out, id, code, message, NULL);
-    http_conn_reply(conn, status, "application/json", NULL, out.data, out.len);
-    wc_rpc_out_free(&out);
-}
-
 /* Whether a header's value, without surrounding spaces, is exactly want. */
 static bool header_equals(const http_request *req, const char *name, const char *want)
 {
@@ -150,20 +138,25 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
     const char *version = http_header_get(req, "mcp-protocol-version", &n);
     char header_version[16];
     if (!version) {
-        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH,
-                       "Bad Request: the MCP-Protocol-Version header is required (or initialize "
-                       "first and send Mcp-Session-Id)");
+        http_reply_rpc_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH,
+                                "Bad Request: the MCP-Protocol-Version header is required "
+                                "(or initialize first and send Mcp-Session-Id)",
+                                NULL);
         goto out;
     }
     snprintf(header_version, sizeof header_version, "%.*s", (int)(n < 15 ? n : 15), version);
     if (strncmp(header_version, "2024-", 5) == 0 || strncmp(header_version, "2025-", 5) == 0) {
-        reply_error_id(conn, 400, id, WC_RPC_INVALID_REQUEST,
-                       "Bad Request: Mcp-Session-Id header is required (initialize first)");
+        http_reply_rpc_error_id(conn, 400, id, WC_RPC_INVALID_REQUEST,
+                                "Bad Request: Mcp-Session-Id header is required "
+                                "(initialize first)",
+                                NULL);
         goto out;
     }
     if (!method || !header_equals(req, "mcp-method", method)) {
-        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH,
-                       "Bad Request: the Mcp-Method header must name the body's method");
+        http_reply_rpc_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH,
+                                "Bad Request: the Mcp-Method header must name the "
+                                "body's method",
+                                NULL);
         goto out;
     }
     const char *name_member = strcmp(method, "tools/call") == 0 ||
@@ -176,20 +169,23 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
         char text[160];
         snprintf(text, sizeof text, "Bad Request: the Mcp-Name header must be params.%s",
                  name_member);
-        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text);
+        http_reply_rpc_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text, NULL);
         goto out;
     }
     char why[256];
-    if (strcmp(method, "tools/call") == 0 && !http_params_check(srv, req, params, why, sizeof why)) {
+    if (strcmp(method, "tools/call") == 0 &&
+        !http_params_check(srv, req, params, why, sizeof why)) {
         char text[320];
         snprintf(text, sizeof text, "Bad Request: %s", why);
-        reply_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text);
+        http_reply_rpc_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text, NULL);
         goto out;
     }
     if ((unsigned long)wc_counts_get(srv->sessions_per_client, http_conn_peer(conn)) >=
         srv->opt.max_sessions_per_client) {
-        reply_error_id(conn, 429, id, WC_RPC_INTERNAL,
-                       "Too Many Requests: this client has too many requests in flight");
+        http_reply_rpc_error_id(conn, 429, id, WC_RPC_INTERNAL,
+                                "Too Many Requests: this client has too many requests "
+                                "in flight",
+                                NULL);
         goto out;
     }
     if (!http_may_call(srv, conn, body, len))
@@ -200,7 +196,8 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
     if (!st) {
         if (s)
             http_session_end(s, false);
-        reply_error_id(conn, 503, id, WC_RPC_INTERNAL, "Service Unavailable: out of memory");
+        http_reply_rpc_error_id(conn, 503, id, WC_RPC_INTERNAL,
+                                "Service Unavailable: out of memory", NULL);
         goto out;
     }
     st->conn = conn;

@@ -75,10 +75,9 @@ void sse_stream_free(sse_stream *st)
         } else {
             /* A request still waiting for its answer when its session
              * ended (DELETE, expiry): say so rather than drop the line. */
-            static const char gone[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
-                                       "-32001,\"message\":\"Session not found: the session "
-                                       "ended before this request was answered\"}}";
-            http_conn_reply(conn, 404, "application/json", NULL, gone, sizeof gone - 1);
+            http_reply_rpc_error(conn, 404, -32001,
+                                 "Session not found: the session ended before this request "
+                                 "was answered", NULL);
         }
     }
     for (sse_event *e = st->log, *next; e; e = next) {
