@@ -4,7 +4,37 @@
 
 import assert from "node:assert/strict";
 
-import { textOf } from "./lib.mjs";
+import { listAll, textOf } from "./lib.mjs";
+
+export const EXAMPLE_TOOLS = [
+  "calculator-calculate", "calculator-evaluate",
+  "notes-add", "notes-get", "notes-list", "notes-delete",
+  "supply-risk-assess", "supply-risk-set_stock",
+  "hello-greet",
+];
+export const FAULT_TOOLS = ["echo", "trap", "loop", "hog", "big", "slow", "sample", "ask", "bad_output"].map((t) => `faults-${t}`);
+
+// tools/list of tests/e2e/wasmcap.json in pages of 2: every tool once, with schemas.
+export async function checkToolPages(client) {
+  const { items, pages } = await listAll((p) => client.listTools(p), "tools");
+  const names = items.map((t) => t.name);
+  for (const name of [...EXAMPLE_TOOLS, ...FAULT_TOOLS])
+    assert.ok(names.includes(name), `${name} listed in ${names.join(", ")}`);
+  assert.equal(new Set(names).size, names.length, "no tool listed twice");
+  assert.ok(pages.length >= Math.ceil(items.length / 2), `pages ${pages}`);
+  for (const n of pages.slice(0, -1)) assert.equal(n, 2, `pages ${pages}`);
+  assert.ok(pages.at(-1) >= 1 && pages.at(-1) <= 2, `pages ${pages}`);
+  for (const t of items) {
+    assert.equal(t.inputSchema?.type, "object", `${t.name} inputSchema`);
+    assert.equal(typeof t.description, "string", `${t.name} description`);
+  }
+  const calc = items.find((t) => t.name === "calculator-calculate");
+  assert.deepEqual(calc.inputSchema.required, ["a", "b", "op"]);
+  assert.equal(calc.outputSchema?.type, "object");
+  assert.equal(calc.annotations?.readOnlyHint, true);
+  assert.ok(items.find((t) => t.name === "supply-risk-assess").outputSchema, "supply-risk-assess outputSchema");
+  assert.ok(items.find((t) => t.name === "faults-bad_output").outputSchema, "faults-bad_output outputSchema");
+}
 
 export async function checkCalculator(client) {
   const cases = [[6, 7, "*", 42], [1.5, 2.25, "+", 3.75], [10, 4, "-", 6], [7, 2, "/", 3.5], [-3, 0.5, "*", -1.5]];

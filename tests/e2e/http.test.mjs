@@ -29,7 +29,9 @@ import {
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 import { startHttpServer, connectHttp, connectSse, listAll, textOf, sleep } from "./lib.mjs";
-import { checkCalculator, checkHello, checkNotes, checkSupplyRisk } from "./examples.mjs";
+import {
+  checkCalculator, checkHello, checkNotes, checkSupplyRisk, checkToolPages, EXAMPLE_TOOLS, FAULT_TOOLS,
+} from "./examples.mjs";
 
 let srv;  // the server
 let main; // the shared Streamable HTTP client
@@ -190,25 +192,8 @@ test("initialize: a session, the latest revision, server info, capabilities; ans
 
 // ---- lists ---------------------------------------------------------------------
 
-const EXAMPLE_TOOLS = [
-  "calculator-calculate", "calculator-evaluate",
-  "notes-add", "notes-get", "notes-list", "notes-delete",
-  "supply-risk-assess", "supply-risk-set_stock",
-  "hello-greet",
-];
-const FAULT_TOOLS = ["echo", "trap", "loop", "hog", "big", "slow", "sample", "ask", "bad_output"].map((t) => `faults-${t}`);
-
-test("tools/list: every tool, in pages of 2, with schemas", async () => {
-  const { items, pages } = await listAll((p) => main.client.listTools(p), "tools");
-  const names = items.map((t) => t.name);
-  for (const name of [...EXAMPLE_TOOLS, ...FAULT_TOOLS])
-    assert.ok(names.includes(name), `${name} listed in ${names.join(", ")}`);
-  assert.equal(new Set(names).size, names.length, "no tool listed twice");
-  for (const n of pages.slice(0, -1)) assert.equal(n, 2, `pages ${pages}`);
-  for (const t of items) assert.equal(t.inputSchema?.type, "object", `${t.name} inputSchema`);
-  const calc = items.find((t) => t.name === "calculator-calculate");
-  assert.deepEqual(calc.inputSchema.required, ["a", "b", "op"]);
-  assert.equal(calc.outputSchema?.type, "object");
+test("tools/list: every tool, in pages of 2, with schemas; a bad cursor is -32602", async () => {
+  await checkToolPages(main.client);
   await assert.rejects(main.client.listTools({ cursor: "not-a-cursor" }),
     (e) => e instanceof McpError && e.code === ErrorCode.InvalidParams);
 });
