@@ -37,30 +37,10 @@ done
 command -v wrk >/dev/null || { echo "http.sh: wrk not found (apt-get install wrk)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "http.sh: curl not found" >&2; exit 1; }
 
-anchor=${ANCHOR_DIR:-$src/../shared/anchors/ts-sdk}
-[ -f "$anchor/server_http.mjs" ] || { echo "http.sh: no anchor at $anchor" >&2; exit 1; }
-anchor=$(cd "$anchor" && pwd)
-if [ ! -d "$anchor/node_modules" ]; then
-    scratch="$build/anchor-ts-sdk"
-    mkdir -p "$scratch"
-    cp "$anchor/package.json" "$anchor"/server_*.mjs "$scratch/"
-    if [ ! -d "$scratch/node_modules/express" ]; then
-        echo "http.sh: installing the anchor's npm dependencies in $scratch" >&2
-        (cd "$scratch" && npm install --no-audit --no-fund >&2)
-    fi
-    anchor=$scratch
-fi
-
+. "$src/bench/lib.sh"
+bench_anchor
 work="$build/bench-http"
-mkdir -p "$work/cache" "$work/kv"
-cat > "$work/wasmcap.json" <<JSON
-{
-  "server": {"name": "wasmcap-bench", "log_level": "warning", "tier": "optimized"},
-  "storage": {"kv_dir": "$work/kv", "cache_dir": "$work/cache"},
-  "plugins": {"calculator": {"path": "$plugin"}}
-}
-JSON
-"$wasmcap" compile --cache-dir "$work/cache" "$plugin" >&2
+bench_config "$work" "$plugin"
 
 runs=${RUNS:-3}
 duration=${DURATION:-10}

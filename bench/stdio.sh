@@ -47,35 +47,11 @@ if [ ! -f "$plugin" ]; then
     exit 1
 fi
 
-# The anchor, with its dependencies.
-anchor=${ANCHOR_DIR:-$src/../shared/anchors/ts-sdk}
-if [ ! -f "$anchor/server_stdio.mjs" ]; then
-    echo "stdio.sh: no anchor at $anchor (set ANCHOR_DIR)" >&2
-    exit 1
-fi
-anchor=$(cd "$anchor" && pwd)
-if [ ! -d "$anchor/node_modules" ]; then
-    scratch="$build/anchor-ts-sdk"
-    mkdir -p "$scratch"
-    cp "$anchor/package.json" "$anchor/server_stdio.mjs" "$scratch/"
-    if [ ! -d "$scratch/node_modules" ]; then
-        echo "stdio.sh: installing the anchor's npm dependencies in $scratch" >&2
-        (cd "$scratch" && npm install --no-audit --no-fund >&2)
-    fi
-    anchor=$scratch
-fi
-
-# wasmcap's config and its code cache.
+# The anchor with its dependencies; wasmcap's config and its code cache.
+. "$src/bench/lib.sh"
+bench_anchor
 work="$build/bench-stdio"
-mkdir -p "$work/cache" "$work/kv"
-cat > "$work/wasmcap.json" <<EOF
-{
-  "server": {"name": "wasmcap-bench", "log_level": "warning", "tier": "optimized"},
-  "storage": {"kv_dir": "$work/kv", "cache_dir": "$work/cache"},
-  "plugins": {"calculator": {"path": "$plugin"}}
-}
-EOF
-"$wasmcap" compile --cache-dir "$work/cache" "$plugin" >&2
+bench_config "$work" "$plugin"
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), nproc $(nproc)," \
      "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"

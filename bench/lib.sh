@@ -1,0 +1,40 @@
+# lib.sh -- what bench/stdio.sh and bench/http.sh share.  Sourced, with
+# $src (the checkout), $build (absolute) and $wasmcap set.
+
+# bench_anchor: sets $anchor to a directory holding the anchor's servers
+# (../shared/anchors/ts-sdk or ANCHOR_DIR) with their npm dependencies.
+# When that directory has no node_modules, the servers are copied to
+# $build/anchor-ts-sdk and installed there, so nothing is written into
+# ../shared.
+bench_anchor() {
+    anchor=${ANCHOR_DIR:-$src/../shared/anchors/ts-sdk}
+    if [ ! -f "$anchor/server_stdio.mjs" ]; then
+        echo "$(basename "$0"): no anchor at $anchor (set ANCHOR_DIR)" >&2
+        exit 1
+    fi
+    anchor=$(cd "$anchor" && pwd)
+    [ -d "$anchor/node_modules" ] && return 0
+    scratch="$build/anchor-ts-sdk"
+    mkdir -p "$scratch"
+    cp "$anchor/package.json" "$anchor"/server_*.mjs "$scratch/"
+    if [ ! -d "$scratch/node_modules/express" ]; then
+        echo "$(basename "$0"): installing the anchor's npm dependencies in $scratch" >&2
+        (cd "$scratch" && npm install --no-audit --no-fund >&2)
+    fi
+    anchor=$scratch
+}
+
+# bench_config WORK PLUGIN: WORK/wasmcap.json serves PLUGIN as "calculator"
+# on the optimized tier, its code cache filled beforehand by `wasmcap
+# compile`, so no compiler runs during a measurement.
+bench_config() {
+    mkdir -p "$1/cache" "$1/kv"
+    cat > "$1/wasmcap.json" <<JSON
+{
+  "server": {"name": "wasmcap-bench", "log_level": "warning", "tier": "optimized"},
+  "storage": {"kv_dir": "$1/kv", "cache_dir": "$1/cache"},
+  "plugins": {"calculator": {"path": "$2"}}
+}
+JSON
+    "$wasmcap" compile --cache-dir "$1/cache" "$2" >&2
+}
