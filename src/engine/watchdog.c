@@ -1,37 +1,74 @@
 /* watchdog.c -- deadline thread for running calls.
  *
- * Arming and disarming are on every call's path, so they never wake the
- * thread unless the new deadline is earlier than the time it already sleeps
- * until.  A disarmed head is not worth a wake-up either: the thread wakes at
- * its old time, finds nothing due, and sleeps until the next deadline. */
+ * Every call arms and disarms a watch, from several workers at once: one
+ * shared lock there was the most contended lock of a busy server.  So the
+ * armed watches are kept in shards, one per arming thread in the usual
+ * case, and the thread's own lock is taken on a call's path only to wake
+ * it for an earlier deadline than the one it sleeps until.  A disarmed
+ * watch is not worth a wake-up either: the thread wakes at its old time,
+ * finds nothing due, and sleeps until the next deadline.
+ *
+ * No arm is missed: the thread publishes sleep_until = UINT64_MAX before it
+ * scans the shards and the time it will wake after, while an arm inserts
+ * under its shard's lock before it reads sleep_until.  Either the scan sees
+ * the new watch, or the arm sees a time no earlier than the scan began and
+ * wakes the thread when its deadline comes first.
+ */
 #include "engine/watchdog.h"
 
 #include <errno.h>
 #include <time.h>
 
+/* This thread's shard: threads take them in turn, so workers rarely share. */
+static wc_watch_shard *own_shard(wc_watchdog *wd)
+{
+    return &wd->shards[wc_thread_shard()];
+}
+
 void wc_watchdog_init(wc_watchdog *wd)
 {
+    for (int i = 0; i < WC_WATCHDOG_SHARDS; i++) {
+        pthread_mutex_init(&wd->shards[i].lock, NULL);
+        wd->shards[i].head = wd->shards[i].tail = NULL;
+    }
     pthread_mutex_init(&wd->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&wd->wake, &attr);
     pthread_condattr_destroy(&attr);
-    wd->running = wd->stopping = false;
-    wd->head = NULL;
-    wd->sleep_until = UINT64_MAX;
+    atomic_init(&wd->running, false);
+    wd->stopping = false;
+    atomic_init(&wd->sleep_until, UINT64_MAX);
 }
 
-static void unlink_watch(wc_watchdog *wd, wc_watch *w)
+/* Shard lock held. */
+static void unlink_watch(wc_watch_shard *sh, wc_watch *w)
 {
     if (w->prev)
         w->prev->next = w->next;
     else
-        wd->head = w->next;
+        sh->head = w->next;
     if (w->next)
         w->next->prev = w->prev;
+    else
+        sh->tail = w->prev;
     w->prev = w->next = NULL;
     w->armed = false;
+}
+
+/* Fires what is due in one shard; returns its earliest deadline left. */
+static uint64_t fire_due(wc_watch_shard *sh, uint64_t now)
+{
+    pthread_mutex_lock(&sh->lock);
+    while (sh->head && sh->head->deadline_ns <= now) {
+        wc_watch *w = sh->head;
+        *w->flag = w->value;
+        unlink_watch(sh, w);
+    }
+    uint64_t next = sh->head ? sh->head->deadline_ns : UINT64_MAX;
+    pthread_mutex_unlock(&sh->lock);
+    return next;
 }
 
 static void *watchdog_main(void *arg)
@@ -39,18 +76,17 @@ static void *watchdog_main(void *arg)
     wc_watchdog *wd = arg;
     pthread_mutex_lock(&wd->lock);
     while (!wd->stopping) {
-        uint64_t now = wc_monotonic_ns();
-        while (wd->head && wd->head->deadline_ns <= now) {
-            wc_watch *w = wd->head;
-            *w->flag = w->value;
-            unlink_watch(wd, w);
+        atomic_store(&wd->sleep_until, UINT64_MAX);
+        uint64_t now = wc_monotonic_ns(), at = UINT64_MAX;
+        for (int i = 0; i < WC_WATCHDOG_SHARDS; i++) {
+            uint64_t next = fire_due(&wd->shards[i], now);
+            if (next < at)
+                at = next;
         }
-        if (!wd->head) {
-            wd->sleep_until = UINT64_MAX;
+        if (at == UINT64_MAX) {
             pthread_cond_wait(&wd->wake, &wd->lock);
         } else {
-            uint64_t at = wd->head->deadline_ns;
-            wd->sleep_until = at;
+            atomic_store(&wd->sleep_until, at);
             struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ull),
                                   .tv_nsec = (long)(at % 1000000000ull)};
             pthread_cond_timedwait(&wd->wake, &wd->lock, &ts);
@@ -71,48 +107,72 @@ void wc_watchdog_destroy(wc_watchdog *wd)
         pthread_join(wd->thread, NULL);
     pthread_cond_destroy(&wd->wake);
     pthread_mutex_destroy(&wd->lock);
+    for (int i = 0; i < WC_WATCHDOG_SHARDS; i++)
+        pthread_mutex_destroy(&wd->shards[i].lock);
+}
+
+static int start_thread(wc_watchdog *wd)
+{
+    int rc = 0;
+    pthread_mutex_lock(&wd->lock);
+    if (!wd->running) {
+        if (pthread_create(&wd->thread, NULL, watchdog_main, wd) == 0)
+            wd->running = true;
+        else
+            rc = -1;
+    }
+    pthread_mutex_unlock(&wd->lock);
+    return rc;
 }
 
 int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
                     uint32_t timeout_ms)
 {
+    if (!atomic_load_explicit(&wd->running, memory_order_acquire) && start_thread(wd) != 0)
+        return -1;
     w->deadline_ns = wc_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
     w->flag = flag;
     w->value = value;
-    pthread_mutex_lock(&wd->lock);
-    if (!wd->running) {
-        if (pthread_create(&wd->thread, NULL, watchdog_main, wd) != 0) {
-            pthread_mutex_unlock(&wd->lock);
-            return -1;
-        }
-        wd->running = true;
-    }
-    wc_watch *prev = NULL, *at = wd->head;
-    while (at && at->deadline_ns <= w->deadline_ns) {
-        prev = at;
-        at = at->next;
-    }
+    wc_watch_shard *sh = own_shard(wd);
+    pthread_mutex_lock(&sh->lock);
+    /* Deadlines mostly come in order: search from the latest. */
+    wc_watch *prev = sh->tail;
+    while (prev && prev->deadline_ns > w->deadline_ns)
+        prev = prev->prev;
+    wc_watch *next = prev ? prev->next : sh->head;
     w->prev = prev;
-    w->next = at;
-    if (at)
-        at->prev = w;
+    w->next = next;
+    if (next)
+        next->prev = w;
+    else
+        sh->tail = w;
     if (prev)
         prev->next = w;
     else
-        wd->head = w;
+        sh->head = w;
+    w->shard = sh;
     w->armed = true;
-    if (w->deadline_ns < wd->sleep_until) {
-        wd->sleep_until = w->deadline_ns; /* one signal, even if many arm now */
-        pthread_cond_signal(&wd->wake);
+    pthread_mutex_unlock(&sh->lock);
+
+    if (w->deadline_ns < atomic_load(&wd->sleep_until)) {
+        pthread_mutex_lock(&wd->lock);
+        if (w->deadline_ns < atomic_load(&wd->sleep_until)) {
+            atomic_store(&wd->sleep_until, w->deadline_ns); /* one signal, even if many arm */
+            pthread_cond_signal(&wd->wake);
+        }
+        pthread_mutex_unlock(&wd->lock);
     }
-    pthread_mutex_unlock(&wd->lock);
     return 0;
 }
 
 void wc_watchdog_disarm(wc_watchdog *wd, wc_watch *w)
 {
-    pthread_mutex_lock(&wd->lock);
+    (void)wd;
+    wc_watch_shard *sh = w->shard;
+    if (!sh)
+        return;
+    pthread_mutex_lock(&sh->lock);
     if (w->armed)
-        unlink_watch(wd, w);
-    pthread_mutex_unlock(&wd->lock);
+        unlink_watch(sh, w);
+    pthread_mutex_unlock(&sh->lock);
 }
