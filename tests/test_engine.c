@@ -574,6 +574,8 @@ static void test_threads(wc_engine *engine)
     enum { THREADS = 4 };
     pthread_t t[THREADS];
     thread_job jobs[THREADS];
+    unsigned long long live_before, made_before, live_after, made_after;
+    wc_instance_counts(&live_before, &made_before);
     for (int i = 0; i < THREADS; i++) {
         jobs[i] = (thread_job){m, 2000, 0};
         pthread_create(&t[i], NULL, hammer, &jobs[i]);
@@ -582,6 +584,11 @@ static void test_threads(wc_engine *engine)
         pthread_join(t[i], NULL);
         CHECK(jobs[i].errors == 0, "thread %d: %d errors", i, jobs[i].errors);
     }
+    /* The counts (per thread shard) add up across the threads. */
+    wc_instance_counts(&live_after, &made_after);
+    CHECK(made_after - made_before == THREADS * 2000, "instances made: %llu",
+          made_after - made_before);
+    CHECK(live_after == live_before, "instances live: %llu, before %llu", live_after, live_before);
     wc_rt_pool_stats stats;
     wc_rt_pool_stats_get(&stats);
     CHECK(stats.in_use == 0, "memories in use after the threads: %zu", stats.in_use);

@@ -1,4 +1,6 @@
-/* test_metrics.c -- the call metrics and their Prometheus text. */
+/* test_metrics.c -- the call metrics and their Prometheus text, counted
+ * from one thread and from many (each counts in its own shard). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,47 @@ static char *render(void)
     return wc_buf_cstr(&b);
 }
 
+#define THREADS 20 /* more than the shards: some are shared */
+#define CALLS 5000
+
+static void *count_calls(void *arg)
+{
+    char own[32];
+    snprintf(own, sizeof own, "thread%d", (int)(long)arg);
+    for (int i = 0; i < CALLS; i++) {
+        wc_metrics_call("shared", i % 2 ? WC_CALL_OK : WC_CALL_ERROR, 0.0003);
+        wc_metrics_call(own, WC_CALL_OK, 2);
+    }
+    return NULL;
+}
+
+/* Counts from many threads add up, per tool and across tools. */
+static void test_threads(void)
+{
+    pthread_t t[THREADS];
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, count_calls, (void *)i);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    char *text = render();
+    char want[128];
+    snprintf(want, sizeof want, "wasmcap_tool_calls_total{tool=\"shared\",status=\"ok\"} %d\n",
+             THREADS * CALLS / 2);
+    CHECK(text && strstr(text, want), "shared ok: want %s", want);
+    snprintf(want, sizeof want, "wasmcap_tool_call_seconds_count{tool=\"shared\"} %d\n",
+             THREADS * CALLS);
+    CHECK(text && strstr(text, want), "shared count: want %s", want);
+    for (int i = 0; i < THREADS; i++) {
+        snprintf(want, sizeof want,
+                 "wasmcap_tool_call_seconds_bucket{tool=\"thread%d\",le=\"2.5\"} %d\n", i, CALLS);
+        CHECK(text && strstr(text, want), "thread %d: want %s", i, want);
+    }
+    free(text);
+}
+
 int main(void)
 {
+    test_threads();
     wc_metrics_call("calc", WC_CALL_OK, 0.0002);
     wc_metrics_call("calc", WC_CALL_OK, 0.003);
     wc_metrics_call("calc", WC_CALL_TOOL_ERROR, 20);

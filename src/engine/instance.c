@@ -6,6 +6,7 @@
  * wc_rt_call_import / wc_rt_import_ptr with the instance as context.
  */
 #include "engine/internal.h"
+#include "util/shard.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -382,13 +383,23 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     return trap;
 }
 
-/* For /metrics: instances made and still alive, process-wide. */
-static atomic_ullong instances_created, instances_live;
+/* For /metrics: instances made and freed, process-wide.  Every call makes
+ * and frees one, on whichever worker it runs: counted per thread shard, so
+ * that workers do not pass one cache line back and forth. */
+typedef struct instance_counts {
+    atomic_ullong created, freed;
+} __attribute__((aligned(64))) instance_counts;
+static instance_counts counts[WC_SHARDS];
 
 void wc_instance_counts(unsigned long long *live, unsigned long long *created)
 {
-    *live = atomic_load_explicit(&instances_live, memory_order_relaxed);
-    *created = atomic_load_explicit(&instances_created, memory_order_relaxed);
+    unsigned long long made = 0, freed = 0;
+    for (int i = 0; i < WC_SHARDS; i++) {
+        freed += atomic_load_explicit(&counts[i].freed, memory_order_relaxed);
+        made += atomic_load_explicit(&counts[i].created, memory_order_relaxed);
+    }
+    *created = made;
+    *live = made > freed ? made - freed : 0; /* a free counted before its make */
 }
 
 int wc_instance_new(wc_module *module, const wc_instance_config *config,
@@ -483,8 +494,7 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         }
     }
     *out = inst;
-    atomic_fetch_add_explicit(&instances_created, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&instances_live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&counts[wc_thread_shard()].created, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -494,7 +504,7 @@ void wc_instance_free(wc_instance *inst)
         return;
     if (inst->whole_armed)
         wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
-    atomic_fetch_sub_explicit(&instances_live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&counts[wc_thread_shard()].freed, 1, memory_order_relaxed);
     inst->glue->free(inst->w2c);
     wc_module_release(inst->module);
     free(inst->imports);
@@ -621,6 +631,11 @@ wc_memory *wc_instance_memory(wc_instance *inst)
 void wc_instance_interrupt(wc_instance *inst)
 {
     *inst->interrupt = INTERRUPT_REQUESTED;
+}
+
+uint64_t wc_instance_deadline_ns(const wc_instance *inst)
+{
+    return inst->whole_armed ? inst->watch.deadline_ns : 0;
 }
 
 bool wc_instance_memory_limit_reached(const wc_instance *inst)
