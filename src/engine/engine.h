@@ -237,6 +237,11 @@ wc_memory *wc_instance_memory(wc_instance *instance);
  * the call it stops. */
 void wc_instance_interrupt(wc_instance *instance);
 
+/* With timeout_whole_instance: when the instance's time is up
+ * (CLOCK_MONOTONIC ns), for waits in host functions to end by then; 0 when
+ * it has no such deadline. */
+uint64_t wc_instance_deadline_ns(const wc_instance *instance);
+
 /* True once a memory.grow of memory 0 failed because of the instance's
  * max_memory_pages (not the module's own maximum): the way to tell "the
  * guest ran out of memory under our limit" from other failures. */

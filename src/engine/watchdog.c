@@ -130,7 +130,7 @@ int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint3
 {
     if (!atomic_load_explicit(&wd->running, memory_order_acquire) && start_thread(wd) != 0)
         return -1;
-    w->deadline_ns = wc_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+    w->deadline_ns = wc_monotonic_deadline_ns(timeout_ms);
     w->flag = flag;
     w->value = value;
     wc_watch_shard *sh = own_shard(wd);

@@ -8,6 +8,7 @@
  * through memcpy.
  */
 #include "host/wasi.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -233,13 +234,6 @@ static uint64_t add_saturating(uint64_t a, uint64_t b)
 static uint64_t timespec_to_ns(const struct timespec *ts)
 {
     return (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
-}
-
-static uint64_t monotonic_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return timespec_to_ns(&ts);
 }
 
 static bool host_clock_id(uint32_t id, clockid_t *out)
@@ -928,14 +922,14 @@ static wc_trap wasi_sleep(wc_wasi *w, uint64_t ns)
     if (!interrupted && w->virtual_clock) {
         w->virtual_now_ns = add_saturating(w->virtual_now_ns, ns);
     } else if (!interrupted) {
-        uint64_t until = add_saturating(monotonic_now_ns(), ns);
+        uint64_t until = add_saturating(wc_monotonic_ns(), ns);
         if (w->deadline_ns && until >= w->deadline_ns) {
             until = w->deadline_ns;
             hit_deadline = true;
         }
         struct timespec ts = {.tv_sec = (time_t)(until / NSEC_PER_SEC),
                               .tv_nsec = (long)(until % NSEC_PER_SEC)};
-        while (!w->interrupted && monotonic_now_ns() < until)
+        while (!w->interrupted && wc_monotonic_ns() < until)
             pthread_cond_timedwait(&w->wake, &w->lock, &ts);
         interrupted = w->interrupted;
     }
@@ -1271,10 +1265,15 @@ bool wc_wasi_output_truncated(const wc_wasi *wasi, int fd)
 
 void wc_wasi_set_timeout(wc_wasi *wasi, uint32_t timeout_ms)
 {
+    wc_wasi_set_deadline(wasi, timeout_ms
+                                   ? add_saturating(wc_monotonic_ns(), (uint64_t)timeout_ms * 1000000)
+                                   : 0);
+}
+
+void wc_wasi_set_deadline(wc_wasi *wasi, uint64_t deadline_ns)
+{
     pthread_mutex_lock(&wasi->lock);
-    wasi->deadline_ns = timeout_ms
-        ? add_saturating(monotonic_now_ns(), (uint64_t)timeout_ms * 1000000)
-        : 0;
+    wasi->deadline_ns = deadline_ns;
     pthread_mutex_unlock(&wasi->lock);
 }
 

@@ -92,6 +92,9 @@ bool wc_wasi_output_truncated(const wc_wasi *wasi, int fd);
  * WC_TRAP_DEADLINE trap.  Call it just before each call with the instance's
  * timeout_ms; 0 removes the bound. */
 void wc_wasi_set_timeout(wc_wasi *wasi, uint32_t timeout_ms);
+/* The same as a time (CLOCK_MONOTONIC ns; 0: none), e.g. the deadline of
+ * the instance the calls come from. */
+void wc_wasi_set_deadline(wc_wasi *wasi, uint64_t deadline_ns);
 
 /* Wakes a guest sleeping in poll_oneoff, which then traps with
  * WC_TRAP_INTERRUPTED; later sleeps trap at once.  Any thread.  Pair it with

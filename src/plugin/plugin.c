@@ -562,8 +562,8 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
         return -1;
     }
     wc_call_attach(call, r->inst, r->wasi);
-    if (r->wasi)
-        wc_wasi_set_timeout(r->wasi, timeout);
+    if (r->wasi) /* waits in WASI calls end with the instance's time */
+        wc_wasi_set_deadline(r->wasi, wc_instance_deadline_ns(r->inst));
     return 0;
 nomem:
     r->status = WC_RUN_INTERNAL;
