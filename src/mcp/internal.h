@@ -4,7 +4,9 @@
  * Locking: server->lock guards the registry pointer, its generation and the
  * session list; session->lock guards everything mutable in a session (state,
  * client capabilities, log level, the in-flight jobs and the requests sent
- * to the client).  A thread holding server->lock may take a session lock,
+ * to the client, and its copy of the server's registry and generation, which
+ * a swap updates under both locks: a request takes its snapshot under the
+ * session lock alone).  A thread holding server->lock may take a session lock,
  * never the other way round.  session->cond is broadcast whenever a job
  * ends, a response from the client arrives, a call is cancelled, or the
  * session starts closing.
@@ -76,8 +78,12 @@ struct wc_mcp_session {
     char version[16];
     bool can_sample, can_elicit;
     int log_level;
+    wc_registry *registry; /* the server's, retained; may be NULL */
+    unsigned long generation;
     mcp_job *jobs; /* in flight on the pool */
-    size_t njobs;
+    /* how many: raised under the lock, lowered without it unless it drops
+     * to 0 (a closing session waits for that) */
+    atomic_size_t njobs;
     /* raw messages on the pool, not parsed yet; atomic so that queueing one
      * takes no lock (the lock is taken when it drops to 0 while closing) */
     atomic_size_t nqueued;
@@ -141,6 +147,9 @@ struct mcp_job {
     bool attempt;           /* running as an attempt on the receiving thread (call.h) */
     mcp_held *held, **held_tail; /* what the attempt sent, in order */
     bool dropped;          /* cancelled by the client: send no answer */
+    /* Run within its queued message's turn on a worker: that message's
+     * count (nqueued) holds the session open until after the job ends. */
+    bool in_queued;
     mcp_job *prev, *next;
     /* A tools/call received off the workers keeps its arguments' text
      * here: the bytes it came in do not outlive the receive call. */

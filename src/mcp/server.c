@@ -158,6 +158,15 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
     wc_registry *old = s->registry;
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation++;
+    for (wc_mcp_session *session = s->sessions; session; session = session->next) {
+        pthread_mutex_lock(&session->lock);
+        wc_registry *was = session->registry;
+        session->registry = s->registry ? wc_registry_retain(s->registry) : NULL;
+        session->generation = s->generation;
+        pthread_mutex_unlock(&session->lock);
+        if (was)
+            wc_registry_release(was); /* s->registry or old still holds it */
+    }
     static const unsigned kinds[] = {LISTEN_TOOLS, LISTEN_RESOURCES, LISTEN_PROMPTS};
     for (wc_mcp_session *session = s->sessions; session; session = session->next)
         for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
@@ -185,14 +194,20 @@ void wc_mcp_server_resource_updated(wc_mcp_server *s, const char *uri)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Session lock held. */
+static void snapshot_registry(mcp_job *job)
+{
+    wc_mcp_session *s = job->session;
+    job->registry = s->registry ? wc_registry_retain(s->registry) : NULL;
+    job->generation = s->generation;
+}
+
 wc_registry *wc_mcp_job_registry(mcp_job *job)
 {
     if (!job->generation) {
-        wc_mcp_server *s = job->session->server;
-        pthread_mutex_lock(&s->lock);
-        job->registry = s->registry ? wc_registry_retain(s->registry) : NULL;
-        job->generation = s->generation;
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_lock(&job->session->lock);
+        snapshot_registry(job);
+        pthread_mutex_unlock(&job->session->lock);
     }
     return job->registry;
 }
@@ -253,7 +268,7 @@ static void send_error(wc_mcp_session *session, unsigned long long tag, const js
 bool wc_mcp_session_busy(wc_mcp_session *s)
 {
     pthread_mutex_lock(&s->lock);
-    bool busy = s->njobs > 0 || atomic_load(&s->nqueued) > 0;
+    bool busy = atomic_load(&s->njobs) > 0 || atomic_load(&s->nqueued) > 0;
     pthread_mutex_unlock(&s->lock);
     return busy;
 }
@@ -413,6 +428,8 @@ wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, v
     s->state = MCP_NEW;
     s->log_level = server->opt.log_level;
     pthread_mutex_lock(&server->lock);
+    s->registry = server->registry ? wc_registry_retain(server->registry) : NULL;
+    s->generation = server->generation;
     s->next = server->sessions;
     if (s->next)
         s->next->prev = s;
@@ -438,9 +455,11 @@ void wc_mcp_session_close(wc_mcp_session *s)
     pthread_mutex_lock(&s->lock);
     s->closing = true;
     pthread_cond_broadcast(&s->cond); /* plugin requests waiting for the client */
-    while (s->njobs > 0 || atomic_load(&s->nqueued) > 0)
+    while (atomic_load(&s->njobs) > 0 || atomic_load(&s->nqueued) > 0)
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
+    if (s->registry)
+        wc_registry_release(s->registry);
     for (unsigned i = 0; i < s->nearly_cancels; i++)
         json_decref(s->early_cancels[i]);
     free(s->early_cancels);
@@ -483,13 +502,41 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
                     (double)wc_monotonic_ns() / 1e9 - job->started);
 }
 
+/* Lowers a count that holds the session open (its queued messages, its
+ * jobs).  While others remain, no lock: a closing session still waits for
+ * them.  The last one is taken off under the lock, so the closer cannot
+ * free the session before it is unlocked. */
+static void count_done(wc_mcp_session *s, atomic_size_t *count)
+{
+    size_t n = atomic_load(count);
+    while (n > 1)
+        if (atomic_compare_exchange_weak(count, &n, n - 1))
+            return;
+    pthread_mutex_lock(&s->lock);
+    if (atomic_fetch_sub(count, 1) == 1 && s->closing)
+        pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* Answers a job that ran (rc, result, err from its handler), then
  * unlinks and frees it. */
 static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
 {
     wc_mcp_session *s = job->session;
+    /* Unlinked first, in the one lock a job takes at its end: a cancel
+     * that comes later finds nothing to interrupt, as if it came after the
+     * answer.  The count still holds the session open while we answer. */
     pthread_mutex_lock(&s->lock);
     bool dropped = job->dropped;
+    if (job->prev)
+        job->prev->next = job->next;
+    else
+        s->jobs = job->next;
+    if (job->next)
+        job->next->prev = job->prev;
+    bool closing = s->closing;
+    if (closing)
+        pthread_cond_broadcast(&s->cond); /* its closer may wait on a request of ours */
     pthread_mutex_unlock(&s->lock);
     if (job->method->fn == wc_mcp_tools_call)
         record_call(job, rc, result, dropped);
@@ -498,18 +545,10 @@ static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
     else if (job->tag)
         wc_mcp_session_send_routed(s, job->tag, true, NULL); /* no answer comes */
     json_decref(result);
-
-    /* Unlink before freeing the call: a cancel finds jobs in the list. */
-    pthread_mutex_lock(&s->lock);
-    if (job->prev)
-        job->prev->next = job->next;
+    if (job->in_queued)
+        atomic_fetch_sub(&s->njobs, 1); /* its message's count_done wakes a closer */
     else
-        s->jobs = job->next;
-    if (job->next)
-        job->next->prev = job->prev;
-    if (--s->njobs == 0 || s->closing)
-        pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock); /* the session may be freed from here on */
+        count_done(s, &s->njobs); /* the session may be freed from here on */
     job_release(job); /* touches the job's call and registry, not the session */
     free(job);
 }
@@ -743,11 +782,9 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
             return;
         }
     }
-    wc_registry *registry = wc_mcp_job_registry(job); /* a snapshot as of arrival */
-    (void)registry;
-
     wc_call_client client;
     pthread_mutex_lock(&s->lock);
+    snapshot_registry(job); /* as of arrival */
     bool too_early = s->state == MCP_NEW && !method->before_init;
     wc_mcp_job_client(job, &client);
     job->call = too_early ? NULL : wc_call_new(&client);
@@ -758,7 +795,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         if (job->next)
             job->next->prev = job;
         s->jobs = job;
-        s->njobs++;
+        atomic_fetch_add(&s->njobs, 1);
         if (s->nearly_cancels && take_early_cancel(s, job->id)) {
             job->dropped = true;
             wc_call_cancel(job->call);
@@ -778,6 +815,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         return;
     }
     if (on_worker) {
+        job->in_queued = true;
         /* The message's bytes outlive this inline run: the plugin may hand
          * the arguments to the guest as the client wrote them. */
         if (m->arguments_text && strcmp(method->name, "tools/call") == 0)
@@ -929,28 +967,13 @@ typedef struct queued_message {
     char data[];
 } queued_message;
 
-/* One queued message is dealt with.  While others remain, no lock: a
- * closing session still waits for them.  The last one is taken off under
- * the lock, so the closer cannot free the session before it is unlocked. */
-static void queued_done(wc_mcp_session *s)
-{
-    size_t n = atomic_load(&s->nqueued);
-    while (n > 1)
-        if (atomic_compare_exchange_weak(&s->nqueued, &n, n - 1))
-            return;
-    pthread_mutex_lock(&s->lock);
-    if (atomic_fetch_sub(&s->nqueued, 1) == 1 && s->closing)
-        pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-}
-
 static void run_queued(void *arg)
 {
     queued_message *q = arg;
     wc_mcp_session *s = q->session;
     dispatch(s, q->data, q->len, q->tag, true, 0);
     free(q);
-    queued_done(s); /* the session may be freed from here on */
+    count_done(s, &s->nqueued); /* the session may be freed from here on */
 }
 
 void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t len)
@@ -976,7 +999,7 @@ void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, s
     memcpy(q->data, data, len);
     atomic_fetch_add(&s->nqueued, 1);
     if (wc_pool_submit(s->server->pool, run_queued, q) != 0) {
-        queued_done(s);
+        count_done(s, &s->nqueued);
         free(q);
         dispatch(s, data, len, tag, false, 0); /* the pool is stopping: answers at once */
     }
