@@ -43,7 +43,11 @@ uint32_t wc_module_import_func_type(const wc_module_info *info, uint32_t func);
 enum { OPTIMIZED_PENDING, OPTIMIZED_READY, OPTIMIZED_FAILED, OPTIMIZED_NONE };
 
 struct wc_module {
+    /* Every instance made and freed moves the count, from any worker: it
+     * has a cache line to itself, so the fields every instantiation reads
+     * are not passed between the cores with it. */
     atomic_int refs;
+    char refs_line[64 - sizeof(atomic_int)];
     wc_engine *engine;
     uint8_t *bytes;
     size_t size;
@@ -112,6 +116,7 @@ struct wc_instance {
     int exit_code;
     wc_watch watch;
     bool whole_armed; /* timeout_whole_instance: the watch runs until free */
+    bool owns_module_ref; /* not module_borrowed, or an orphan */
     char trap_message[256];
 
     /* The runtime header must sit immediately before the wasm2c instance. */
