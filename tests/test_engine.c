@@ -843,6 +843,56 @@ static void test_data_images(wc_engine *engine, const char *tier)
     wc_module_release(b);
 }
 
+/* module_borrowed: the instance holds no reference of its own, except one
+ * whose failed instantiation left its functions in an imported table: that
+ * one outlives the caller's hold and keeps its module. */
+static void test_borrowed_module(wc_engine *engine)
+{
+    wc_module *m = load(engine, good_text);
+    if (!m)
+        return;
+    wc_instance_config cfg = {.module_borrowed = true};
+    wc_value r;
+    CHECK(call1(m, &cfg, "add", 41, &r) == WC_TRAP_NONE, "a borrowed instance runs");
+    wc_module_release(m); /* after the instance: nothing else holds it */
+
+    wc_table *table;
+    wc_error err;
+    if (wc_table_new(engine, WC_VT_FUNCREF, 2, 2, true, &table, &err) != 0) {
+        CHECK(false, "table: %s", err.msg);
+        return;
+    }
+    wc_import_binding bind = {.module = "t", .name = "tab",
+                              .ext = {.kind = WC_EXTERN_TABLE, .u.table = table}};
+    wc_module *leaves = load(engine,
+        "(module (import \"t\" \"tab\" (table 2 funcref))"
+        "  (func $f (result i32) (i32.const 42)) (elem (i32.const 0) $f)"
+        "  (func $start unreachable) (start $start))");
+    wc_module *caller = load(engine,
+        "(module (import \"t\" \"tab\" (table 2 funcref)) (type $r (func (result i32)))"
+        "  (func (export \"call0\") (result i32) (call_indirect (type $r) (i32.const 0))))");
+    if (leaves && caller) {
+        wc_instance *inst = NULL;
+        wc_trap trap = WC_TRAP_NONE;
+        CHECK(wc_instance_new(leaves, &cfg, &bind, 1, &inst, &trap, &err) == WC_ERR_TRAP &&
+                  trap == WC_TRAP_UNREACHABLE,
+              "the start function traps: %s", err.msg);
+        wc_module_release(leaves); /* the orphan still needs its code */
+        leaves = NULL;
+        CHECK(wc_instance_new(caller, NULL, &bind, 1, &inst, NULL, &err) == 0, "caller: %s",
+              err.msg);
+        wc_value res[1] = {{0}};
+        CHECK(inst && wc_instance_call(inst, "call0", NULL, res, &err) == WC_TRAP_NONE &&
+                  res[0].i32 == 42,
+              "the orphan's function, called after its module's last outside hold: %s",
+              err.msg);
+        wc_instance_free(inst);
+    }
+    wc_module_release(leaves);
+    wc_module_release(caller);
+    wc_table_free(table); /* the orphan keeps its own reference until the engine goes */
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wasmcap-test-engine") != 0) {
@@ -861,6 +911,7 @@ int main(void)
     test_link_hints(engine);
     test_hostile_modules(engine);
     test_threads(engine);
+    test_borrowed_module(engine);
     test_cycles_stay_flat(engine);
     test_freed_memory_is_clean(engine, "fast tier, writes not tracked");
     wc_engine_free(engine);

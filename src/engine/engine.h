@@ -197,6 +197,10 @@ typedef struct wc_instance_config {
     bool timeout_whole_instance;
     /* Passed to host functions through wc_instance_host_data(). */
     void *host_data;
+    /* The caller keeps the module alive until wc_instance_free returns, so
+     * the instance need not hold a reference: two atomic operations fewer
+     * on a count every worker making instances of the module shares. */
+    bool module_borrowed;
 } wc_instance_config;
 
 /* Resolves every import of the module against bindings (by module, name,

@@ -445,11 +445,12 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     inst->self = inst;
-    inst->module = wc_module_retain(module);
     inst->code = code;
     inst->glue = glue;
     if (config)
         inst->config = *config;
+    inst->owns_module_ref = !inst->config.module_borrowed;
+    inst->module = inst->owns_module_ref ? wc_module_retain(module) : module;
     if (!inst->config.max_memory_pages)
         inst->config.max_memory_pages = DEFAULT_MAX_PAGES;
     if (!inst->config.max_call_depth)
@@ -477,6 +478,10 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         }
         if (info->nimported_tables > 0) {
             wc_engine *engine = module->engine;
+            if (!inst->owns_module_ref) { /* it outlives the caller's hold */
+                wc_module_retain(module);
+                inst->owns_module_ref = true;
+            }
             pthread_mutex_lock(&engine->orphans_lock);
             inst->next_orphan = engine->orphans;
             engine->orphans = inst;
@@ -506,7 +511,8 @@ void wc_instance_free(wc_instance *inst)
         wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
     atomic_fetch_add_explicit(&counts[wc_thread_shard()].freed, 1, memory_order_relaxed);
     inst->glue->free(inst->w2c);
-    wc_module_release(inst->module);
+    if (inst->owns_module_ref)
+        wc_module_release(inst->module);
     free(inst->imports);
     free(inst->adapters);
     free(inst);

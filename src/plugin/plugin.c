@@ -546,6 +546,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
          * the entry point together */
         .timeout_whole_instance = true,
         .host_data = &r->host,
+        .module_borrowed = true, /* the plugin holds it, and the caller the plugin */
     };
     wc_trap trap = WC_TRAP_NONE;
     int rc = wc_instance_new(p->module, &icfg, r->bindings, p->nbindings, &r->inst, &trap, &werr);
