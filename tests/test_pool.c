@@ -51,6 +51,34 @@ static void test_order(void)
     wc_pool_free(pool);
 }
 
+/* Batches bigger than the queue (8) go in pieces, still in order. */
+static void test_order_many(void)
+{
+    wc_pool *pool;
+    CHECK(wc_pool_new(1, 8, &pool) == 0, "new");
+    static order_log log;
+    static order_task tasks[1000];
+    static void *args[1000];
+    for (int i = 0; i < 1000; i++) {
+        tasks[i] = (order_task){&log, i};
+        args[i] = &tasks[i];
+    }
+    size_t at = 0, sizes[] = {1, 3, 8, 9, 50, 0, 929};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        CHECK(wc_pool_submit_many(pool, record, args + at, sizes[k]) == sizes[k], "batch %zu",
+              sizes[k]);
+        at += sizes[k];
+    }
+    wc_pool_drain(pool);
+    CHECK(atomic_load(&log.n) == 1000, "ran %d", atomic_load(&log.n));
+    int in_order = 1;
+    for (int i = 0; i < 1000; i++)
+        if (log.seen[i] != i)
+            in_order = 0;
+    CHECK(in_order, "batched tasks did not run in submit order");
+    wc_pool_free(pool);
+}
+
 /* --- drain waits for running tasks; try_submit refuses a full queue --- */
 
 typedef struct gate {
@@ -108,7 +136,8 @@ static void test_drain_and_full(void)
     wc_pool_free(pool);
 }
 
-/* --- many producers, many workers: every task runs exactly once --- */
+/* --- many producers, one task or a batch at a time, many workers: every
+ * task runs exactly once --- */
 
 #define PRODUCERS 8
 #define PER_PRODUCER 20000
@@ -126,12 +155,26 @@ typedef struct producer {
     int failed;
 } producer;
 
+/* Odd producers submit in batches of up to 37 (more than the queue holds). */
 static void *produce(void *arg)
 {
     producer *p = arg;
-    for (int i = 0; i < PER_PRODUCER; i++)
-        if (wc_pool_submit(p->pool, count, (void *)(size_t)(p->index * PER_PRODUCER + i)) != 0)
-            p->failed++;
+    void *batch[37];
+    for (int i = 0; i < PER_PRODUCER;) {
+        if (p->index % 2 == 0) {
+            if (wc_pool_submit(p->pool, count, (void *)(size_t)(p->index * PER_PRODUCER + i)) != 0)
+                p->failed++;
+            i++;
+            continue;
+        }
+        size_t n = (size_t)(1 + i % 37);
+        if (n > (size_t)(PER_PRODUCER - i))
+            n = (size_t)(PER_PRODUCER - i);
+        for (size_t k = 0; k < n; k++)
+            batch[k] = (void *)(size_t)(p->index * PER_PRODUCER + i + (int)k);
+        p->failed += (int)(n - wc_pool_submit_many(p->pool, count, batch, n));
+        i += (int)n;
+    }
     return NULL;
 }
 
@@ -190,6 +233,7 @@ static void test_free_runs_queue(void)
 int main(void)
 {
     test_order();
+    test_order_many();
     test_drain_and_full();
     test_many_producers();
     test_free_runs_queue();

@@ -127,6 +127,35 @@ static int submit(wc_pool *p, wc_pool_fn fn, void *arg, bool wait)
     return 0;
 }
 
+size_t wc_pool_submit_many(wc_pool *p, wc_pool_fn fn, void *const *args, size_t n)
+{
+    size_t done = 0;
+    pthread_mutex_lock(&p->lock);
+    while (done < n) {
+        while (p->count == p->cap && !p->stopping) {
+            p->waiting_producers++;
+            pthread_cond_wait(&p->not_full, &p->lock);
+            p->waiting_producers--;
+        }
+        if (p->stopping)
+            break;
+        size_t room = p->cap - p->count, take = n - done < room ? n - done : room;
+        for (size_t i = 0; i < take; i++)
+            p->ring[(p->head + p->count + i) % p->cap] = (task){fn, args[done + i]};
+        p->count += take;
+        done += take;
+        atomic_store_explicit(&p->waiting, p->count, memory_order_relaxed);
+        if (p->waiting_workers) {
+            if (take > 1)
+                pthread_cond_broadcast(&p->not_empty);
+            else
+                pthread_cond_signal(&p->not_empty);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return done;
+}
+
 int wc_pool_submit(wc_pool *pool, wc_pool_fn fn, void *arg)
 {
     return submit(pool, fn, arg, true);

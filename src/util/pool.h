@@ -20,6 +20,11 @@ int wc_pool_new(unsigned threads, size_t queue_size, wc_pool **out);
 /* Queues fn(arg), waiting while the queue is full.  Returns 0, or -1 once
  * the pool is being freed (fn is then not run). */
 int wc_pool_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
+/* Queues fn(args[0]) ... fn(args[n - 1]) in that order, as many at a time
+ * as there is room for (one lock for a batch that fits instead of one a
+ * task), waiting while the queue is full.  Returns how many were queued:
+ * fewer than n only once the pool is being freed (the rest are not run). */
+size_t wc_pool_submit_many(wc_pool *pool, wc_pool_fn fn, void *const *args, size_t n);
 /* As wc_pool_submit, but returns -1 at once when the queue is full. */
 int wc_pool_try_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
 /* Waits until every task submitted so far has finished. */
