@@ -67,6 +67,7 @@ typedef struct mcp_pending {
 typedef struct mcp_job mcp_job;
 
 #define MCP_EARLY_CANCELS 32
+#define MCP_BATCH 16 /* requests a reader hands to the pool at once */
 
 struct wc_mcp_session {
     wc_mcp_server *server;
@@ -87,6 +88,10 @@ struct wc_mcp_session {
     /* raw messages on the pool, not parsed yet; atomic so that queueing one
      * takes no lock (the lock is taken when it drops to 0 while closing) */
     atomic_size_t nqueued;
+    /* Requests received by wc_mcp_session_receive_batched and not yet on
+     * the pool (queued_message *): the receiving thread's alone. */
+    void *batch[MCP_BATCH];
+    unsigned nbatch;
     /* Ids of notifications/cancelled that named no running request: the
      * request may still be queued unparsed (wc_mcp_session_receive_queued). */
     json_t **early_cancels; /* MCP_EARLY_CANCELS slots, made on first use: an idle

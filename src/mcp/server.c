@@ -442,6 +442,7 @@ void wc_mcp_session_close(wc_mcp_session *s)
 {
     if (!s)
         return;
+    wc_mcp_session_flush_batch(s);
     wc_mcp_server *server = s->server;
     pthread_mutex_lock(&server->lock);
     if (s->prev)
@@ -981,26 +982,64 @@ void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t l
     wc_mcp_session_receive_queued_tagged(s, data, len, 0);
 }
 
-void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, size_t len,
-                                          unsigned long long tag)
+/* A copy of a request for a worker; NULL when the text is not one that
+ * goes to a worker (or no memory is left): the caller dispatches it. */
+static queued_message *queued_copy(wc_mcp_session *s, const char *data, size_t len,
+                                   unsigned long long tag)
 {
-    if (!wc_rpc_peek_request(data, len)) {
-        dispatch(s, data, len, tag, false, 0);
-        return;
-    }
+    if (!wc_rpc_peek_request(data, len))
+        return NULL;
     queued_message *q = malloc(sizeof *q + len);
-    if (!q) {
-        dispatch(s, data, len, tag, false, 0);
-        return;
-    }
+    if (!q)
+        return NULL;
     q->session = s;
     q->tag = tag;
     q->len = len;
     memcpy(q->data, data, len);
-    atomic_fetch_add(&s->nqueued, 1);
-    if (wc_pool_submit(s->server->pool, run_queued, q) != 0) {
+    return q;
+}
+
+/* Hands queued copies to the pool in one go; those it no longer takes (it
+ * is being freed) are answered here. */
+static void submit_queued(wc_mcp_session *s, void *const *qs, size_t n)
+{
+    atomic_fetch_add(&s->nqueued, n);
+    size_t taken = wc_pool_submit_many(s->server->pool, run_queued, qs, n);
+    for (size_t i = taken; i < n; i++) {
+        queued_message *q = qs[i];
         count_done(s, &s->nqueued);
+        dispatch(s, q->data, q->len, q->tag, false, 0);
         free(q);
-        dispatch(s, data, len, tag, false, 0); /* the pool is stopping: answers at once */
+    }
+}
+
+void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, size_t len,
+                                          unsigned long long tag)
+{
+    void *q = queued_copy(s, data, len, tag);
+    if (q)
+        submit_queued(s, &q, 1);
+    else
+        dispatch(s, data, len, tag, false, 0);
+}
+
+void wc_mcp_session_receive_batched(wc_mcp_session *s, const char *data, size_t len)
+{
+    queued_message *q = queued_copy(s, data, len, 0);
+    if (!q) {
+        wc_mcp_session_flush_batch(s); /* what came before goes first */
+        dispatch(s, data, len, 0, false, 0);
+        return;
+    }
+    s->batch[s->nbatch++] = q;
+    if (s->nbatch == MCP_BATCH)
+        wc_mcp_session_flush_batch(s);
+}
+
+void wc_mcp_session_flush_batch(wc_mcp_session *s)
+{
+    if (s->nbatch) {
+        submit_queued(s, s->batch, s->nbatch);
+        s->nbatch = 0;
     }
 }

@@ -97,6 +97,14 @@ void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t le
  * messages it cannot classify) is handled at once, in order, as by
  * wc_mcp_session_receive. */
 void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, size_t len);
+/* The same for a reader that takes many messages at once (stdio): requests
+ * are handed to the pool in batches, one lock for up to 16, when the batch
+ * is full, before a message handled at once (so order is kept), and at
+ * wc_mcp_session_flush_batch, which the reader calls when it has gone
+ * through what it read.  Only the receiving thread may call these two (and
+ * it closes the session, which flushes too). */
+void wc_mcp_session_receive_batched(wc_mcp_session *session, const char *data, size_t len);
+void wc_mcp_session_flush_batch(wc_mcp_session *session);
 /* A session for the stateless revision (2026-07-28): no initialize; every
  * request carries its protocol version, client capabilities and log level
  * in params._meta.  header_version is the transport's MCP-Protocol-Version

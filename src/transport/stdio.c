@@ -229,7 +229,7 @@ static void line(reader *r, const char *p, size_t n)
     }
     if (blank(p, n))
         return;
-    wc_mcp_session_receive_queued(r->session, p, n);
+    wc_mcp_session_receive_batched(r->session, p, n);
 }
 
 int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,
@@ -339,6 +339,7 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
             memmove(buf, buf + start, len - start);
             len -= start;
         }
+        wc_mcp_session_flush_batch(r.session);
         out_flush(&out);
         /* Keep the buffer small again after a big message. */
         if (len == 0 && cap > 4 * READ_CHUNK) {
