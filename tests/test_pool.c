@@ -30,6 +30,19 @@ static void record(void *arg)
     t->log->seen[i] = t->value;
 }
 
+/* Drains and frees the pool; the log must hold 0..999 in order. */
+static void check_ran_in_order(wc_pool *pool, order_log *log, const char *how)
+{
+    wc_pool_drain(pool);
+    CHECK(atomic_load(&log->n) == 1000, "%s: ran %d", how, atomic_load(&log->n));
+    int in_order = 1;
+    for (int i = 0; i < 1000; i++)
+        if (log->seen[i] != i)
+            in_order = 0;
+    CHECK(in_order, "%s tasks did not run in submit order", how);
+    wc_pool_free(pool);
+}
+
 static void test_order(void)
 {
     wc_pool *pool;
@@ -41,14 +54,7 @@ static void test_order(void)
         tasks[i] = (order_task){&log, i};
         CHECK(wc_pool_submit(pool, record, &tasks[i]) == 0, "submit %d", i);
     }
-    wc_pool_drain(pool);
-    CHECK(atomic_load(&log.n) == 1000, "ran %d", atomic_load(&log.n));
-    int in_order = 1;
-    for (int i = 0; i < 1000; i++)
-        if (log.seen[i] != i)
-            in_order = 0;
-    CHECK(in_order, "tasks did not run in submit order");
-    wc_pool_free(pool);
+    check_ran_in_order(pool, &log, "single");
 }
 
 /* Batches bigger than the queue (8) go in pieces, still in order. */
@@ -69,14 +75,7 @@ static void test_order_many(void)
               sizes[k]);
         at += sizes[k];
     }
-    wc_pool_drain(pool);
-    CHECK(atomic_load(&log.n) == 1000, "ran %d", atomic_load(&log.n));
-    int in_order = 1;
-    for (int i = 0; i < 1000; i++)
-        if (log.seen[i] != i)
-            in_order = 0;
-    CHECK(in_order, "batched tasks did not run in submit order");
-    wc_pool_free(pool);
+    check_ran_in_order(pool, &log, "batched");
 }
 
 /* --- drain waits for running tasks; try_submit refuses a full queue --- */
