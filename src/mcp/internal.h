@@ -88,10 +88,6 @@ struct wc_mcp_session {
     /* raw messages on the pool, not parsed yet; atomic so that queueing one
      * takes no lock (the lock is taken when it drops to 0 while closing) */
     atomic_size_t nqueued;
-    /* Requests received by wc_mcp_session_receive_batched and not yet on
-     * the pool (queued_message *): the receiving thread's alone. */
-    void *batch[MCP_BATCH];
-    unsigned nbatch;
     /* Ids of notifications/cancelled that named no running request: the
      * request may still be queued unparsed (wc_mcp_session_receive_queued). */
     json_t **early_cancels; /* MCP_EARLY_CANCELS slots, made on first use: an idle
@@ -110,6 +106,12 @@ struct wc_mcp_session {
     unsigned long long listen_tag;
     unsigned listen_lists;        /* LISTEN_* lists it asked to hear about */
     wc_mcp_session *prev, *next; /* in server->sessions */
+    /* Requests received by wc_mcp_session_receive_batched and not yet on
+     * the pool (queued_message *): the receiving thread's alone, and a
+     * cache line away from the counts the workers move. */
+    char batch_line[64];
+    void *batch[MCP_BATCH];
+    unsigned nbatch;
 };
 
 typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, char *err, size_t err_size);

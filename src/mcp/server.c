@@ -783,12 +783,19 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
             return;
         }
     }
+    /* Made before the lock and filled in under it: every request takes
+     * this lock, so what it holds it for stays short. */
+    wc_call *call = wc_call_new(NULL);
     wc_call_client client;
     pthread_mutex_lock(&s->lock);
     snapshot_registry(job); /* as of arrival */
     bool too_early = s->state == MCP_NEW && !method->before_init;
-    wc_mcp_job_client(job, &client);
-    job->call = too_early ? NULL : wc_call_new(&client);
+    if (call && !too_early) {
+        wc_mcp_job_client(job, &client);
+        wc_call_set_client(call, &client);
+        job->call = call;
+        call = NULL;
+    }
     if (job->call) {
         if (!s->stateless) /* a stateless answer is decorated: it needs the value */
             wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
@@ -803,6 +810,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         }
     }
     pthread_mutex_unlock(&s->lock);
+    wc_call_free(call); /* not needed after all */
     if (too_early) {
         send_before_initialize(s, tag, m);
         job_release(job);

@@ -36,6 +36,11 @@ wc_call *wc_call_new(const wc_call_client *client)
     return call;
 }
 
+void wc_call_set_client(wc_call *call, const wc_call_client *client)
+{
+    call->client = client ? *client : no_client;
+}
+
 void wc_call_free(wc_call *call)
 {
     if (!call)

@@ -52,6 +52,9 @@ typedef struct wc_call wc_call;
 /* client is copied (its progress_token must outlive the call).  NULL client: none. */
 wc_call *wc_call_new(const wc_call_client *client);
 void wc_call_free(wc_call *call);
+/* Sets the client of a call made with none, before it runs: a caller can
+ * make the call outside its lock and fill it in under it. */
+void wc_call_set_client(wc_call *call, const wc_call_client *client);
 const wc_call_client *wc_call_get_client(const wc_call *call);
 
 /* Any thread: marks the call cancelled and interrupts the attached instance. */
