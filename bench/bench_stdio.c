@@ -446,11 +446,19 @@ static long self_rss_kib(void)
 
 /* Waits up to timeout_s for the child, then kills it.  *hwm_kib gets the
  * last VmHWM read while the child was still exiting. */
-static int reap(pid_t pid, double timeout_s, struct rusage *ru, long *hwm_kib)
+/* Waits for the server to exit, reading (and dropping) whatever it still
+ * writes to out_fd: a server with output left to write cannot finish. */
+static int reap(pid_t pid, double timeout_s, int out_fd, struct rusage *ru, long *hwm_kib)
 {
     int status;
     double deadline = now_s() + timeout_s;
+    int flags = fcntl(out_fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(out_fd, F_SETFL, flags | O_NONBLOCK);
     for (;;) {
+        char sink[65536];
+        while (read(out_fd, sink, sizeof sink) > 0)
+            ;
         long hwm = proc_hwm_kib(pid);
         if (hwm > *hwm_kib)
             *hwm_kib = hwm;
@@ -562,7 +570,7 @@ static run_result run_server(const server_spec *s, size_t warmup, size_t calls)
     close(to_child);
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
-    res.exit_status = reap(pid, 15.0, &ru, &res.exit_hwm_kib);
+    res.exit_status = reap(pid, 15.0, from_child, &ru, &res.exit_hwm_kib);
     res.maxrss_kib = ru.ru_maxrss;
     if (rc == 0 && warmup > 0)
         rc = check_responses(&in, warm_from, main_from, 1, warmup, err, sizeof err);
