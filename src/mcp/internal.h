@@ -7,9 +7,9 @@
  * to the client, and its copy of the server's registry and generation, which
  * a swap updates under both locks: a request takes its snapshot under the
  * session lock alone).  A thread holding server->lock may take a session lock,
- * never the other way round.  session->cond is broadcast whenever a job
- * ends, a response from the client arrives, a call is cancelled, or the
- * session starts closing.
+ * never the other way round.  session->cond is broadcast when the last job
+ * or queued message of a closing session ends, a response from the client
+ * arrives, a call is cancelled, or the session starts closing.
  */
 #ifndef WC_MCP_INTERNAL_H
 #define WC_MCP_INTERNAL_H

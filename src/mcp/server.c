@@ -535,9 +535,6 @@ static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
         s->jobs = job->next;
     if (job->next)
         job->next->prev = job->prev;
-    bool closing = s->closing;
-    if (closing)
-        pthread_cond_broadcast(&s->cond); /* its closer may wait on a request of ours */
     pthread_mutex_unlock(&s->lock);
     if (job->method->fn == wc_mcp_tools_call)
         record_call(job, rc, result, dropped);
