@@ -1168,6 +1168,19 @@ static void test_plugin(world *w)
         json_decref(n);
     }
     EXPECT_ERROR(&c, s, 215, "tools/list", params, -32602, "reloaded");
+    /* An open session's requests see each swap: to no plugins, and back. */
+    for (int round = 0; round < 2; round++) {
+        wc_mcp_server_swap(w->server, round == 0 ? NULL : w->registry);
+        for (int i = 0; i < 3; i++)
+            json_decref(wait_match(&c, match_method, changed[i], 2000));
+        json_t *listed = result_of(&c, s, 216 + 2 * round, "tools/list", "{}");
+        size_t n = json_array_size(json_object_get(listed, "tools"));
+        CHECK(listed && (round == 0 ? n == 0 : n > 0), "swap %d: %zu tools listed", round, n);
+        json_decref(listed);
+        if (round == 0)
+            EXPECT_ERROR(&c, s, 217, "tools/call", "{\"name\":\"a1\",\"arguments\":{}}",
+                         -32602, "a1");
+    }
 
     /* a call */
     int verbatim = c.verbatim;
