@@ -386,20 +386,13 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
 /* For /metrics: instances made and freed, process-wide.  Every call makes
  * and frees one, on whichever worker it runs: counted per thread shard, so
  * that workers do not pass one cache line back and forth. */
-typedef struct instance_counts {
-    atomic_ullong created, freed;
-} __attribute__((aligned(64))) instance_counts;
-static instance_counts counts[WC_SHARDS];
+static wc_shard_count instances_created[WC_SHARDS], instances_freed[WC_SHARDS];
 
 void wc_instance_counts(unsigned long long *live, unsigned long long *created)
 {
-    unsigned long long made = 0, freed = 0;
-    for (int i = 0; i < WC_SHARDS; i++) {
-        freed += atomic_load_explicit(&counts[i].freed, memory_order_relaxed);
-        made += atomic_load_explicit(&counts[i].created, memory_order_relaxed);
-    }
-    *created = made;
-    *live = made > freed ? made - freed : 0; /* a free counted before its make */
+    long freed = wc_shard_sum(instances_freed), made = wc_shard_sum(instances_created);
+    *created = made > 0 ? (unsigned long long)made : 0;
+    *live = made > freed ? (unsigned long long)(made - freed) : 0; /* a free counted before its make */
 }
 
 int wc_instance_new(wc_module *module, const wc_instance_config *config,
@@ -499,7 +492,7 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         }
     }
     *out = inst;
-    atomic_fetch_add_explicit(&counts[wc_thread_shard()].created, 1, memory_order_relaxed);
+    wc_shard_add(instances_created, 1);
     return 0;
 }
 
@@ -509,7 +502,7 @@ void wc_instance_free(wc_instance *inst)
         return;
     if (inst->whole_armed)
         wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
-    atomic_fetch_add_explicit(&counts[wc_thread_shard()].freed, 1, memory_order_relaxed);
+    wc_shard_add(instances_freed, 1);
     inst->glue->free(inst->w2c);
     if (inst->owns_module_ref)
         wc_module_release(inst->module);

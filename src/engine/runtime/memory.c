@@ -58,23 +58,7 @@ static size_t pool_pooled, pool_reserved, pool_capacity = 64;
 static __thread pool_slot *thread_kept;
 /* Counted per thread shard: each call takes and gives one back, and a
  * shared counter would pass its cache line between the workers. */
-typedef struct kept_count {
-    atomic_long n;
-} __attribute__((aligned(64))) kept_count;
-static kept_count threads_kept[WC_SHARDS];
-
-static void count_kept(long delta)
-{
-    atomic_fetch_add_explicit(&threads_kept[wc_thread_shard()].n, delta, memory_order_relaxed);
-}
-
-static size_t kept_total(void)
-{
-    long n = 0;
-    for (int i = 0; i < WC_SHARDS; i++)
-        n += atomic_load_explicit(&threads_kept[i].n, memory_order_relaxed);
-    return n > 0 ? (size_t)n : 0;
-}
+static wc_shard_count threads_kept[WC_SHARDS];
 static pthread_key_t thread_kept_key;
 static pthread_once_t thread_kept_once = PTHREAD_ONCE_INIT;
 
@@ -209,7 +193,7 @@ static void thread_kept_release(void *unused)
     pool_slot *slot = thread_kept;
     if (slot) {
         thread_kept = NULL;
-        count_kept(-1);
+        wc_shard_add(threads_kept, -1);
         pool_put_zeroed(slot);
     }
 }
@@ -224,7 +208,7 @@ static pool_slot *pool_take(void)
     pool_slot *kept = thread_kept;
     if (kept) {
         thread_kept = NULL;
-        count_kept(-1);
+        wc_shard_add(threads_kept, -1);
         return kept;
     }
     pthread_mutex_lock(&pool_lock);
@@ -308,7 +292,7 @@ static void pool_give(pool_slot *slot, const wasm_rt_memory_t *mem)
         if (!pthread_getspecific(thread_kept_key))
             pthread_setspecific(thread_kept_key, &thread_kept_once);
         thread_kept = slot;
-        count_kept(1);
+        wc_shard_add(threads_kept, 1);
         return;
     }
     pool_put_zeroed(slot);
@@ -334,7 +318,8 @@ void wc_rt_pool_stats_get(wc_rt_pool_stats *stats)
 {
     pthread_mutex_lock(&pool_lock);
     stats->reserved = pool_reserved;
-    stats->pooled = pool_pooled + kept_total();
+    long kept = wc_shard_sum(threads_kept);
+    stats->pooled = pool_pooled + (kept > 0 ? (size_t)kept : 0);
     stats->in_use = pool_reserved - stats->pooled;
     pthread_mutex_unlock(&pool_lock);
 }
