@@ -267,10 +267,7 @@ static void send_error(wc_mcp_session *session, unsigned long long tag, const js
 
 bool wc_mcp_session_busy(wc_mcp_session *s)
 {
-    pthread_mutex_lock(&s->lock);
-    bool busy = atomic_load(&s->njobs) > 0 || atomic_load(&s->nqueued) > 0;
-    pthread_mutex_unlock(&s->lock);
-    return busy;
+    return atomic_load(&s->njobs) > 0 || atomic_load(&s->nqueued) > 0; /* both counts atomic */
 }
 
 void wc_mcp_session_send_error(wc_mcp_session *session, int code, const char *message)
