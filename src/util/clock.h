@@ -10,9 +10,7 @@ uint64_t wc_monotonic_ms(void);
 /* The kernel's tick-resolution clock (a few ms): cheaper, for timers that
  * are checked on every event of a busy loop. */
 uint64_t wc_monotonic_coarse_ms(void);
-/* A CLOCK_MONOTONIC time timeout_ms from now, never early and at most one
- * kernel tick late: read from the coarse clock, cheaper than the precise
- * one for the deadline every call arms. */
+/* A CLOCK_MONOTONIC time timeout_ms from now, never early. */
 uint64_t wc_monotonic_deadline_ns(uint32_t timeout_ms);
 
 #endif
