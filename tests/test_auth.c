@@ -760,6 +760,68 @@ static void test_hs256(void)
     wc_auth_free(auth);
 }
 
+/* The principal's id: the same for the same (method, issuer, subject),
+ * different when any of them differs, so that sessions bound to it are
+ * never shared by two principals whose subject strings agree. */
+static void test_principal_ids(void)
+{
+    static const char *const issuers[2] = {ISSUER, "https://other-issuer.example.com"};
+    char ids[2][WC_AUTH_PRINCIPAL_ID_LEN + 1];
+    char static_id[WC_AUTH_PRINCIPAL_ID_LEN + 1] = "", client_id[WC_AUTH_PRINCIPAL_ID_LEN + 1] = "";
+    for (int i = 0; i < 2; i++) {
+        wc_auth_options o;
+        wc_auth_options_init(&o);
+        o.resource = RESOURCE;
+        o.jwt.issuer = (char *)issuers[i];
+        o.jwt.hs256_secret = SECRET;
+        wc_auth_static_token token = {.token = "alice-static-token-0123456789", .subject = "alice"};
+        o.bearer_tokens = &token;
+        o.n_bearer_tokens = 1;
+        wc_auth *auth = new_auth(&o);
+        if (!auth)
+            return;
+        char *c = format("{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"alice\",\"exp\":%ld}", issuers[i],
+                         RESOURCE, now_s + 600);
+        char *t = sign_raw("{\"alg\":\"HS256\"}", c, "HS256", NULL, SECRET);
+        wc_auth_result r;
+        authenticate_token(auth, t, &r);
+        CHECK(r.http_status == 200 && strcmp(r.principal.subject, "alice") == 0 &&
+                  r.principal.issuer && strcmp(r.principal.issuer, issuers[i]) == 0 &&
+                  strlen(r.principal.id) == WC_AUTH_PRINCIPAL_ID_LEN,
+              "JWT alice of issuer %d: %d", i, r.http_status);
+        snprintf(ids[i], sizeof ids[i], "%s", r.principal.id);
+        wc_auth_result_free(&r);
+        authenticate_token(auth, t, &r);
+        CHECK(r.http_status == 200 && strcmp(r.principal.id, ids[i]) == 0,
+              "the same token, the same id");
+        wc_auth_result_free(&r);
+        free(t);
+        free(c);
+        if (i == 0) {
+            authenticate_token(auth, "alice-static-token-0123456789", &r);
+            CHECK(r.http_status == 200 && strcmp(r.principal.subject, "alice") == 0 &&
+                      !r.principal.issuer,
+                  "static alice: %d", r.http_status);
+            snprintf(static_id, sizeof static_id, "%s", r.principal.id);
+            wc_auth_result_free(&r);
+            c = format("{\"iss\":\"%s\",\"aud\":\"%s\",\"client_id\":\"alice\",\"exp\":%ld}",
+                       issuers[i], RESOURCE, now_s + 600);
+            t = sign_raw("{\"alg\":\"HS256\"}", c, "HS256", NULL, SECRET);
+            authenticate_token(auth, t, &r);
+            CHECK(r.http_status == 200 && strcmp(r.principal.subject, "alice") == 0,
+                  "client_id alice: %d", r.http_status);
+            snprintf(client_id, sizeof client_id, "%s", r.principal.id);
+            wc_auth_result_free(&r);
+            free(t);
+            free(c);
+        }
+        wc_auth_free(auth);
+    }
+    CHECK(strcmp(ids[0], ids[1]) != 0, "sub alice of two issuers: two principals");
+    CHECK(strcmp(ids[0], static_id) != 0, "JWT alice and the static token alice: two principals");
+    CHECK(strcmp(ids[0], client_id) != 0, "sub alice and client_id alice: two principals");
+}
+
 /* ---- JWK parsing ------------------------------------------------------- */
 
 static void test_jwk_parsing(void)
@@ -1655,6 +1717,7 @@ int main(void)
     test_jwt_signatures();
     test_jwt_claims();
     test_hs256();
+    test_principal_ids();
     test_jwk_parsing();
     test_scopes();
     test_metadata();

@@ -152,6 +152,42 @@ int main(void)
           "bob cannot use alice's session: %d", r.status);
     hc_resp_free(&r);
 
+    /* A JWT whose sub is "alice" is not the static token of subject alice:
+     * sessions are bound to (method, issuer, subject), not the subject. */
+    long soon = (long)time(NULL) + 600;
+    char jwt_alice[2048], jwt_claims[512];
+    snprintf(jwt_claims, sizeof jwt_claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\",\"sub\":\"alice\","
+             "\"exp\":%ld,\"scope\":\"calc\"}",
+             soon);
+    jwt_header(jwt_alice, sizeof jwt_alice, jwt_claims);
+    CHECK(request("POST", "/mcp", session, jwt_alice, CALL, &r) == 404,
+          "a JWT with sub alice cannot use the static alice's session: %d", r.status);
+    hc_resp_free(&r);
+    char jwt_session[64] = "";
+    CHECK(request("POST", "/mcp", NULL, jwt_alice, INIT, &r) == 200 &&
+              hc_header(&r, "mcp-session-id"),
+          "the JWT alice initializes: %d", r.status);
+    if (hc_header(&r, "mcp-session-id"))
+        snprintf(jwt_session, sizeof jwt_session, "%s", hc_header(&r, "mcp-session-id"));
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", jwt_session, ALICE, CALL, &r) == 404,
+          "the static alice cannot use the JWT alice's session: %d", r.status);
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", jwt_session, jwt_alice, CALL, &r) == 200,
+          "the JWT alice uses its own session: %d", r.status);
+    hc_resp_free(&r);
+    /* the same sub named by client_id (no sub) is another principal too */
+    char jwt_client[2048];
+    snprintf(jwt_claims, sizeof jwt_claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\","
+             "\"client_id\":\"alice\",\"exp\":%ld,\"scope\":\"calc\"}",
+             soon);
+    jwt_header(jwt_client, sizeof jwt_client, jwt_claims);
+    CHECK(request("POST", "/mcp", jwt_session, jwt_client, CALL, &r) == 404,
+          "a client_id alice cannot use the sub alice's session: %d", r.status);
+    hc_resp_free(&r);
+
     /* bob lacks the scope calc */
     char bob_session[64] = "";
     request("POST", "/mcp", NULL, BOB, INIT, &r);

@@ -150,6 +150,7 @@ static void accept_static(const wc_auth *auth, long index, wc_auth_result *out)
         wc_auth_fail(auth, WC_AUTH_INTERNAL_ERROR, NULL, "out of memory", out);
         return;
     }
+    wc_principal_set_id(p, "static", NULL, NULL, p->subject);
     out->http_status = 200;
     out->reason = WC_AUTH_OK;
 }

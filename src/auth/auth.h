@@ -160,10 +160,19 @@ typedef enum wc_auth_kind {
     WC_AUTH_KIND_JWT,    /* a verified JWT access token */
 } wc_auth_kind;
 
+/* The length of wc_auth_principal.id: hex digits of a SHA-256. */
+#define WC_AUTH_PRINCIPAL_ID_LEN 64
+
 /* Who made a request; owned by the result that holds it. */
 typedef struct wc_auth_principal {
     wc_auth_kind kind;
     char *subject;     /* `sub`, else `client_id`, else ""; a static token's subject */
+    char *issuer;      /* a JWT's `iss`; NULL for static tokens */
+    /* Who, as one opaque name: equal exactly when the authentication
+     * method, the issuer and the subject (and the claim it came from) are:
+     * a JWT whose `sub` is a static token's subject is someone else.  What
+     * sessions are bound to and counted by. */
+    char id[WC_AUTH_PRINCIPAL_ID_LEN + 1];
     char *client_id;   /* `client_id`, else `azp`; NULL when neither */
     char **scopes;     /* granted scopes, each once */
     size_t n_scopes;

@@ -11,6 +11,7 @@
 
 #include "auth/internal.h"
 #include "util/buf.h"
+#include "util/sha256.h"
 
 bool wc_scope_token_ok(const char *s, size_t len)
 {
@@ -113,12 +114,31 @@ int wc_principal_add_scopes(wc_auth_principal *p, const char *list, size_t len)
     return 0;
 }
 
+void wc_principal_set_id(wc_auth_principal *p, const char *method, const char *issuer,
+                         const char *claim, const char *subject)
+{
+    /* Each part after its length, so that no two tuples make the same text. */
+    const char *text[4] = {method, issuer ? issuer : "", claim ? claim : "", subject};
+    unsigned long long lens[4];
+    const void *parts[8];
+    size_t sizes[8];
+    for (int i = 0; i < 4; i++) {
+        lens[i] = strlen(text[i]);
+        parts[2 * i] = &lens[i];
+        sizes[2 * i] = sizeof lens[i];
+        parts[2 * i + 1] = text[i];
+        sizes[2 * i + 1] = lens[i];
+    }
+    wc_sha256_hex(parts, sizes, 8, p->id);
+}
+
 void wc_auth_principal_free(wc_auth_principal *p)
 {
     for (size_t i = 0; i < p->n_scopes; i++)
         free(p->scopes[i]);
     free(p->scopes);
     free(p->subject);
+    free(p->issuer);
     free(p->client_id);
     memset(p, 0, sizeof *p);
 }

@@ -226,7 +226,7 @@ bool http_session_owned(const http_server *srv, const http_session *s)
 {
     if (!srv->opt.auth || !srv->principal)
         return true;
-    return s->subject && strcmp(s->subject, srv->principal->subject) == 0;
+    return strcmp(s->owner, srv->principal->id) == 0;
 }
 
 bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)

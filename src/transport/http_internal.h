@@ -72,7 +72,9 @@ struct http_session {
     http_era era;
     char client[WC_COUNTS_KEY_MAX + 1]; /* the address that opened it */
     char header[64];                    /* "Mcp-Session-Id: <id>\r\n" */
-    char *subject;                      /* with auth: the principal that opened it */
+    /* With auth: the principal that opened it (wc_auth_principal.id); only
+     * the same one may use it.  "" without auth. */
+    char owner[WC_AUTH_PRINCIPAL_ID_LEN + 1];
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;

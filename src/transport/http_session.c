@@ -200,16 +200,13 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     snprintf(s->client, sizeof s->client, "%s", client);
     s->next_stream = 1;
     snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
-    if (srv->principal && !(s->subject = strdup(srv->principal->subject))) {
-        free(s);
-        return NULL;
-    }
+    if (srv->principal)
+        memcpy(s->owner, srv->principal->id, sizeof s->owner);
     s->mcp = stateless ? wc_mcp_session_new_stateless(srv->mcp, session_send, s, header_version)
                        : wc_mcp_session_new(srv->mcp, session_send, s);
     if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
         if (s->mcp)
             wc_mcp_session_close(s->mcp);
-        free(s->subject);
         free(s);
         return NULL;
     }
@@ -367,7 +364,6 @@ void http_session_destroy(http_session *s)
 {
     while (s->streams) /* messages that arrived after the end made none, but be sure */
         sse_stream_free(s->streams);
-    free(s->subject);
     free(s);
 }
 
