@@ -103,6 +103,7 @@ int main(void)
     wc_http_options_default(&o);
     o.port = "0";
     o.auth = auth;
+    o.max_sessions_per_principal = 4;
     wc_http_server *http = NULL;
     CHECK(wc_http_server_new(&o, mcp, &http, err, sizeof err) == 0, "http: %s", err);
     if (!http)
@@ -236,6 +237,32 @@ int main(void)
     dot[1] = dot[1] == 'A' ? 'B' : 'A'; /* one character of the signature */
     CHECK(request("POST", "/mcp", NULL, auth_header, INIT, &r) == 401, "bad signature: %d",
           r.status);
+    hc_resp_free(&r);
+
+    /* sessions per principal: alice has one; three more, then 429, whatever
+     * other principals hold; a DELETE makes room */
+    char alice_sessions[3][64];
+    for (int i = 0; i < 3; i++) {
+        alice_sessions[i][0] = 0;
+        CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 200, "alice's session %d: %d",
+              i + 2, r.status);
+        if (hc_header(&r, "mcp-session-id"))
+            snprintf(alice_sessions[i], sizeof alice_sessions[i], "%s",
+                     hc_header(&r, "mcp-session-id"));
+        hc_resp_free(&r);
+    }
+    CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 429 && r.body &&
+              strstr(r.body, "max_sessions_per_principal"),
+          "alice's fifth session: %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", NULL, jwt_alice, INIT, &r) == 200,
+          "the JWT alice is another principal: %d", r.status);
+    hc_resp_free(&r);
+    CHECK(request("DELETE", "/mcp", alice_sessions[0], ALICE, NULL, &r) == 200, "DELETE: %d",
+          r.status);
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 200,
+          "alice may open one again after a DELETE: %d", r.status);
     hc_resp_free(&r);
 
     wc_http_server_stop(http);

@@ -30,6 +30,7 @@ void wc_http_options_default(wc_http_options *o)
     o->endpoint = "/mcp";
     o->max_sessions = 100000;
     o->max_sessions_per_client = 1000;
+    o->max_sessions_per_principal = 100;
     o->max_streams_per_session = 64;
     o->session_idle_ms = 600000;
     o->sse_log_events = 256;
@@ -227,6 +228,14 @@ bool http_session_owned(const http_server *srv, const http_session *s)
     if (!srv->opt.auth || !srv->principal)
         return true;
     return strcmp(s->owner, srv->principal->id) == 0;
+}
+
+bool http_principal_full(const http_server *srv)
+{
+    if (!srv->opt.auth || !srv->principal)
+        return false;
+    return (unsigned long)wc_counts_get(srv->sessions_per_principal, srv->principal->id) >=
+           srv->opt.max_sessions_per_principal;
 }
 
 bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)
@@ -476,6 +485,7 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     DEFAULT(endpoint)
     DEFAULT(max_sessions)
     DEFAULT(max_sessions_per_client)
+    DEFAULT(max_sessions_per_principal)
     DEFAULT(max_streams_per_session)
     DEFAULT(session_idle_ms)
     DEFAULT(sse_log_events)

@@ -75,6 +75,7 @@ struct http_session {
     /* With auth: the principal that opened it (wc_auth_principal.id); only
      * the same one may use it.  "" without auth. */
     char owner[WC_AUTH_PRINCIPAL_ID_LEN + 1];
+    bool owner_counted; /* in server->sessions_per_principal */
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;
@@ -111,6 +112,7 @@ struct wc_http_server {
     size_t nbuckets, nsessions;
     http_session *lru_head, *lru_tail;
     wc_counts *sessions_per_client;
+    wc_counts *sessions_per_principal; /* with auth, by principal id */
     struct event sweep_ev;
 
     /* workers -> loop */
@@ -204,6 +206,9 @@ void http_legacy_message(http_server *server, http_conn *conn, const http_reques
 /* With auth: whether the request's principal may call the tool a
  * tools/call body names; false when the 403 was sent. */
 bool http_may_call(http_server *server, http_conn *conn, const char *body, size_t len);
+/* With auth: whether the request's principal has as many open sessions
+ * as http.max_sessions_per_principal allows. */
+bool http_principal_full(const http_server *server);
 /* With auth: whether the session belongs to the request's principal. */
 bool http_session_owned(const http_server *server, const http_session *session);
 /* Replies with a JSON-RPC error object (id null) as the body. */
