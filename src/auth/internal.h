@@ -155,6 +155,7 @@ struct wc_auth {
     char *metadata_path;      /* the path of metadata_url */
     char *metadata_json;
     const char *default_scopes; /* the "*" entry of tool_scopes, "" when none */
+    const char *table_defaults[WC_AUTH_TARGETS]; /* each table's "*" entry, or NULL */
 };
 
 /* jwt.c: validates a JWT-shaped token (two dots); fills p on OK. */

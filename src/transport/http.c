@@ -238,34 +238,6 @@ bool http_principal_full(const http_server *srv)
            srv->opt.max_sessions_per_principal;
 }
 
-bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)
-{
-    if (!srv->opt.auth || !srv->principal)
-        return true;
-    json_t *msg = json_loadb(body, len, 0, NULL);
-    const char *method = json_string_value(json_object_get(msg, "method"));
-    const char *tool = json_string_value(json_object_get(json_object_get(msg, "params"), "name"));
-    bool ok = true;
-    if (method && strcmp(method, "tools/call") == 0 && tool) {
-        wc_auth_result denied;
-        memset(&denied, 0, sizeof denied);
-        ok = wc_auth_may_call_tool(srv->opt.auth, srv->principal, tool, &denied);
-        if (!ok) {
-            char headers[1024], message[512];
-            snprintf(headers, sizeof headers, "WWW-Authenticate: %s\r\n",
-                     denied.www_authenticate ? denied.www_authenticate : "Bearer");
-            snprintf(message, sizeof message, "Forbidden: insufficient scope to call %.200s "
-                     "(needs: %.200s)", tool, wc_auth_tool_required_scopes(srv->opt.auth, tool));
-            http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST, message, headers);
-            wc_log(WC_LOG_INFO, "http", "denied %s to %s: insufficient scope", tool,
-                   srv->principal->subject);
-        }
-        wc_auth_result_free(&denied);
-    }
-    json_decref(msg);
-    return ok;
-}
-
 /* Authenticates a request to a protected path; false when the refusal
  * was sent.  On success the principal is in *result. */
 static bool authenticate(http_server *srv, http_conn *conn, const http_request *req,

@@ -57,8 +57,10 @@ typedef struct wc_http_options {
      * 2; -1: never. */
     int inline_budget_ms;
     /* Optional (borrowed; must outlive the server): every request to the
-     * MCP endpoints needs a valid bearer token, tools/call the tool's
-     * scopes, a session answers only the principal that opened it, and
+     * MCP endpoints needs a valid bearer token, tools/call, prompts/get,
+     * resources/read and completion/complete the scopes of the tool,
+     * prompt or plugin they run, a session answers only the principal that
+     * opened it, and
      * /.well-known/oauth-protected-resource serves the RFC 9728 metadata. */
     wc_auth *auth;
 } wc_http_options;

@@ -202,10 +202,13 @@ void http_legacy_sse(http_server *server, http_conn *conn, const http_request *r
 void http_legacy_message(http_server *server, http_conn *conn, const http_request *req,
                          char *body, size_t body_len);
 
-/* http.c */
-/* With auth: whether the request's principal may call the tool a
- * tools/call body names; false when the 403 was sent. */
+/* http_scopes.c: with auth, whether the request's principal holds the
+ * scopes of the tool, prompt or plugin the body's request would run
+ * (tools/call, prompts/get, resources/read, completion/complete); false
+ * when the 403 was sent. */
 bool http_may_call(http_server *server, http_conn *conn, const char *body, size_t len);
+
+/* http.c */
 /* With auth: whether the request's principal has as many open sessions
  * as http.max_sessions_per_principal allows. */
 bool http_principal_full(const http_server *server);
