@@ -908,6 +908,24 @@ static void test_listen(world *w)
     CHECK(capture_count(&c) == 0, "no answer to listen while it is open");
     wc_mcp_session_close(s);
     capture_free(&c);
+
+    /* a listen's URIs are bounded as subscriptions are: 5000 bytes is too long */
+    capture_init(&c);
+    s = wc_mcp_session_new_stateless(w->server, capture_send, &c, "2026-07-28");
+    char *msg = malloc(6000);
+    int n = snprintf(msg, 6000, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"subscriptions/listen\","
+                     "\"params\":{\"notifications\":{\"resourceSubscriptions\":[\"n://");
+    memset(msg + n, 'l', 5000);
+    n += 5000;
+    n += snprintf(msg + n, 6000 - (size_t)n, "\"]}," META_2026 "}}");
+    wc_mcp_session_receive(s, msg, (size_t)n);
+    free(msg);
+    m = response(&c, 77);
+    CHECK(m && error_code(m) == -32602 && strstr(error_message(m), "at most 4096"),
+          "a listen with a 5000-byte URI: %s", m ? error_message(m) : "no answer");
+    json_decref(m);
+    wc_mcp_session_close(s);
+    capture_free(&c);
 }
 
 /* The server->client request machinery on a hand-made job. */
