@@ -202,10 +202,21 @@ void http_legacy_sse(http_server *server, http_conn *conn, const http_request *r
 void http_legacy_message(http_server *server, http_conn *conn, const http_request *req,
                          char *body, size_t body_len);
 
-/* http_scopes.c: with auth, whether the request's principal holds the
- * scopes of the tool, prompt or plugin the body's request would run
- * (tools/call, prompts/get, resources/read, completion/complete); false
- * when the 403 was sent. */
+/* http_scopes.c */
+/* What a refused request would have run. */
+typedef struct http_scope_refusal {
+    wc_auth_target target; /* WC_AUTH_TARGETS: not a scope, `what` says why */
+    const char *what;      /* "call", "get prompt", ... (static text) */
+    char name[256];        /* the tool, prompt or plugin */
+} http_scope_refusal;
+/* Whether `who` holds the scopes of everything the body's request (or
+ * each request of a batch) would run; registry may be NULL.  Any thread. */
+bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_registry *registry,
+                       const char *body, size_t len, http_scope_refusal *refusal);
+/* With auth, whether the request's principal holds the scopes of the
+ * tool, prompt or plugin the body's request would run (tools/call,
+ * prompts/get, resources/read, completion/complete); false when the 403
+ * was sent. */
 bool http_may_call(http_server *server, http_conn *conn, const char *body, size_t len);
 
 /* http.c */
