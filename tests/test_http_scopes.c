@@ -38,7 +38,7 @@ static void expect(const wc_auth_principal *who, const char *body, bool want,
 {
     http_scope_refusal refusal;
     memset(&refusal, 0, sizeof refusal);
-    bool got = http_scopes_allow(auth, who, registry, body, strlen(body), &refusal);
+    bool got = http_scopes_allow(auth, who, NULL, registry, body, strlen(body), &refusal);
     CHECK(got == want, "line %d: %s: %s, want %s", line, body, got ? "allowed" : "refused",
           want ? "allowed" : "refused");
     if (!want && !got)

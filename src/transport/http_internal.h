@@ -210,9 +210,11 @@ typedef struct http_scope_refusal {
     char name[256];        /* the tool, prompt or plugin */
 } http_scope_refusal;
 /* Whether `who` holds the scopes of everything the body's request (or
- * each request of a batch) would run; registry may be NULL.  Any thread. */
-bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_registry *registry,
-                       const char *body, size_t len, http_scope_refusal *refusal);
+ * each request of a batch) would run.  registry NULL: mcp's, taken only
+ * when a resource's plugins must be found.  Any thread. */
+bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_mcp_server *mcp,
+                       wc_registry *registry, const char *body, size_t len,
+                       http_scope_refusal *refusal);
 /* With auth, whether the request's principal holds the scopes of the
  * tool, prompt or plugin the body's request would run (tools/call,
  * prompts/get, resources/read, completion/complete); false when the 403

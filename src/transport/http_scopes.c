@@ -32,16 +32,31 @@ static bool allowed(const wc_auth *auth, const wc_auth_principal *who, wc_auth_t
     return false;
 }
 
+/* The registry, taken from the MCP server only when a resource needs it:
+ * tools and prompts are checked by name, with no lock. */
+typedef struct registry_ref {
+    wc_mcp_server *mcp;
+    wc_registry *registry;
+    bool taken; /* ours to release */
+} registry_ref;
+
 /* Every plugin the resource's request may run must be one the caller
  * holds the scopes of. */
 static bool resource_allowed(const wc_auth *auth, const wc_auth_principal *who,
-                             wc_registry *registry, const char *uri, bool exact,
+                             registry_ref *ref, const char *uri, bool exact,
                              http_scope_refusal *refusal)
 {
-    if (!uri || !registry)
+    if (!uri)
         return true;
+    if (!ref->registry && ref->mcp && !ref->taken) {
+        ref->registry = wc_mcp_server_registry(ref->mcp);
+        ref->taken = true;
+    }
+    if (!ref->registry)
+        return true; /* no plugins: nothing runs */
     const char *names[MAX_RESOURCE_PLUGINS];
-    size_t n = wc_registry_resource_plugins(registry, uri, exact, names, MAX_RESOURCE_PLUGINS);
+    size_t n = wc_registry_resource_plugins(ref->registry, uri, exact, names,
+                                            MAX_RESOURCE_PLUGINS);
     if (n > MAX_RESOURCE_PLUGINS) {
         refusal->target = WC_AUTH_TARGETS;
         refusal->what = "too many plugins may serve this resource to check their scopes";
@@ -55,7 +70,7 @@ static bool resource_allowed(const wc_auth *auth, const wc_auth_principal *who,
 }
 
 static bool request_allowed(const wc_auth *auth, const wc_auth_principal *who,
-                            wc_registry *registry, const char *method, const json_t *params,
+                            registry_ref *registry, const char *method, const json_t *params,
                             http_scope_refusal *refusal)
 {
     if (strcmp(method, "tools/call") == 0)
@@ -83,7 +98,7 @@ static bool request_allowed(const wc_auth *auth, const wc_auth_principal *who,
 }
 
 static bool batch_allowed(const wc_auth *auth, const wc_auth_principal *who,
-                          wc_registry *registry, const char *body, size_t len,
+                          registry_ref *registry, const char *body, size_t len,
                           http_scope_refusal *refusal)
 {
     json_t *batch = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
@@ -105,17 +120,24 @@ static bool batch_allowed(const wc_auth *auth, const wc_auth_principal *who,
     return ok;
 }
 
-bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_registry *registry,
-                       const char *body, size_t len, http_scope_refusal *refusal)
+bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_mcp_server *mcp,
+                       wc_registry *registry, const char *body, size_t len,
+                       http_scope_refusal *refusal)
 {
+    registry_ref ref = {.mcp = mcp, .registry = registry};
+    bool ok;
     const char *p = wc_json_scan_ws(body, body + len);
-    if (p < body + len && *p == '[')
-        return batch_allowed(auth, who, registry, body, len, refusal);
-    wc_rpc_message m;
-    wc_rpc_parse(body, len, &m);
-    bool ok = m.kind != WC_RPC_MSG_REQUEST ||
-              request_allowed(auth, who, registry, m.method, m.params, refusal);
-    wc_rpc_message_free(&m);
+    if (p < body + len && *p == '[') {
+        ok = batch_allowed(auth, who, &ref, body, len, refusal);
+    } else {
+        wc_rpc_message m;
+        wc_rpc_parse(body, len, &m);
+        ok = m.kind != WC_RPC_MSG_REQUEST ||
+             request_allowed(auth, who, &ref, m.method, m.params, refusal);
+        wc_rpc_message_free(&m);
+    }
+    if (ref.taken && ref.registry)
+        wc_registry_release(ref.registry);
     return ok;
 }
 
@@ -123,11 +145,9 @@ bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t l
 {
     if (!srv->opt.auth || !srv->principal)
         return true;
-    wc_registry *registry = wc_mcp_server_registry(srv->mcp);
     http_scope_refusal refusal;
-    bool ok = http_scopes_allow(srv->opt.auth, srv->principal, registry, body, len, &refusal);
-    if (registry)
-        wc_registry_release(registry);
+    bool ok = http_scopes_allow(srv->opt.auth, srv->principal, srv->mcp, NULL, body, len,
+                                &refusal);
     if (ok)
         return true;
     if (refusal.target == WC_AUTH_TARGETS) {
