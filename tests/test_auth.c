@@ -760,6 +760,68 @@ static void test_hs256(void)
     wc_auth_free(auth);
 }
 
+/* The principal's id: the same for the same (method, issuer, subject),
+ * different when any of them differs, so that sessions bound to it are
+ * never shared by two principals whose subject strings agree. */
+static void test_principal_ids(void)
+{
+    static const char *const issuers[2] = {ISSUER, "https://other-issuer.example.com"};
+    char ids[2][WC_AUTH_PRINCIPAL_ID_LEN + 1];
+    char static_id[WC_AUTH_PRINCIPAL_ID_LEN + 1] = "", client_id[WC_AUTH_PRINCIPAL_ID_LEN + 1] = "";
+    for (int i = 0; i < 2; i++) {
+        wc_auth_options o;
+        wc_auth_options_init(&o);
+        o.resource = RESOURCE;
+        o.jwt.issuer = (char *)issuers[i];
+        o.jwt.hs256_secret = SECRET;
+        wc_auth_static_token token = {.token = "alice-static-token-0123456789", .subject = "alice"};
+        o.bearer_tokens = &token;
+        o.n_bearer_tokens = 1;
+        wc_auth *auth = new_auth(&o);
+        if (!auth)
+            return;
+        char *c = format("{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"alice\",\"exp\":%ld}", issuers[i],
+                         RESOURCE, now_s + 600);
+        char *t = sign_raw("{\"alg\":\"HS256\"}", c, "HS256", NULL, SECRET);
+        wc_auth_result r;
+        authenticate_token(auth, t, &r);
+        CHECK(r.http_status == 200 && strcmp(r.principal.subject, "alice") == 0 &&
+                  r.principal.issuer && strcmp(r.principal.issuer, issuers[i]) == 0 &&
+                  strlen(r.principal.id) == WC_AUTH_PRINCIPAL_ID_LEN,
+              "JWT alice of issuer %d: %d", i, r.http_status);
+        snprintf(ids[i], sizeof ids[i], "%s", r.principal.id);
+        wc_auth_result_free(&r);
+        authenticate_token(auth, t, &r);
+        CHECK(r.http_status == 200 && strcmp(r.principal.id, ids[i]) == 0,
+              "the same token, the same id");
+        wc_auth_result_free(&r);
+        free(t);
+        free(c);
+        if (i == 0) {
+            authenticate_token(auth, "alice-static-token-0123456789", &r);
+            CHECK(r.http_status == 200 && strcmp(r.principal.subject, "alice") == 0 &&
+                      !r.principal.issuer,
+                  "static alice: %d", r.http_status);
+            snprintf(static_id, sizeof static_id, "%s", r.principal.id);
+            wc_auth_result_free(&r);
+            c = format("{\"iss\":\"%s\",\"aud\":\"%s\",\"client_id\":\"alice\",\"exp\":%ld}",
+                       issuers[i], RESOURCE, now_s + 600);
+            t = sign_raw("{\"alg\":\"HS256\"}", c, "HS256", NULL, SECRET);
+            authenticate_token(auth, t, &r);
+            CHECK(r.http_status == 200 && strcmp(r.principal.subject, "alice") == 0,
+                  "client_id alice: %d", r.http_status);
+            snprintf(client_id, sizeof client_id, "%s", r.principal.id);
+            wc_auth_result_free(&r);
+            free(t);
+            free(c);
+        }
+        wc_auth_free(auth);
+    }
+    CHECK(strcmp(ids[0], ids[1]) != 0, "sub alice of two issuers: two principals");
+    CHECK(strcmp(ids[0], static_id) != 0, "JWT alice and the static token alice: two principals");
+    CHECK(strcmp(ids[0], client_id) != 0, "sub alice and client_id alice: two principals");
+}
+
 /* ---- JWK parsing ------------------------------------------------------- */
 
 static void test_jwk_parsing(void)
@@ -855,13 +917,31 @@ static void test_scopes(void)
                                      {"static-tools-0123456789", NULL, "mcp:tools"}};
     o.bearer_tokens = tokens;
     o.n_bearer_tokens = 2;
-    wc_auth_tool_scopes tool_scopes[] = {
+    wc_auth_scope_entry tool_scopes[] = {
         {"*", "mcp:tools"}, {"admin-reset", "mcp:admin  mcp:tools mcp:admin"}, {"public-ping", ""}};
-    o.tool_scopes = tool_scopes;
-    o.n_tool_scopes = 3;
+    o.scopes[WC_AUTH_TOOL].entries = tool_scopes;
+    o.scopes[WC_AUTH_TOOL].count = 3;
+    wc_auth_scope_entry prompt_scopes[] = {{"summarize", "mcp:prompts"}, {"open", ""}};
+    o.scopes[WC_AUTH_PROMPT].entries = prompt_scopes;
+    o.scopes[WC_AUTH_PROMPT].count = 2;
+    wc_auth_scope_entry resource_scopes[] = {{"*", "mcp:read"}, {"notes", "mcp:notes"}};
+    o.scopes[WC_AUTH_RESOURCE].entries = resource_scopes;
+    o.scopes[WC_AUTH_RESOURCE].count = 2;
     wc_auth *auth = new_auth(&o);
     if (!auth)
         return;
+    /* prompts and resources: their entry, else their table's "*", else the tools' "*" */
+    CHECK(strcmp(wc_auth_required_scopes(auth, WC_AUTH_PROMPT, "summarize"), "mcp:prompts") == 0,
+          "a prompt's own entry");
+    CHECK(strcmp(wc_auth_required_scopes(auth, WC_AUTH_PROMPT, "open"), "") == 0, "an open prompt");
+    CHECK(strcmp(wc_auth_required_scopes(auth, WC_AUTH_PROMPT, "other"), "mcp:tools") == 0,
+          "a prompt without entry, in a table without \"*\": the tools' \"*\"");
+    CHECK(strcmp(wc_auth_required_scopes(auth, WC_AUTH_RESOURCE, "notes"), "mcp:notes") == 0,
+          "a plugin's resources");
+    CHECK(strcmp(wc_auth_required_scopes(auth, WC_AUTH_RESOURCE, "calc"), "mcp:read") == 0,
+          "resource_scopes' \"*\"");
+    CHECK(strcmp(wc_auth_required_scopes(auth, WC_AUTH_TOOL, "summarize"), "mcp:tools") == 0,
+          "the tables are apart: a tool named like a prompt");
     CHECK(strcmp(wc_auth_tool_required_scopes(auth, "calc-add"), "mcp:tools") == 0, "default");
     CHECK(strcmp(wc_auth_tool_required_scopes(auth, "admin-reset"), "mcp:admin mcp:tools") == 0,
           "normalized: %s", wc_auth_tool_required_scopes(auth, "admin-reset"));
@@ -1003,9 +1083,9 @@ static void test_metadata(void)
     o.resource_metadata_url = "https://meta.example.com/prm/mcp.json?v=2";
     o.bearer_tokens = tokens;
     o.n_bearer_tokens = 1;
-    wc_auth_tool_scopes tool_scopes[] = {{"a", "s1 s2"}, {"*", "s2 s3"}, {"b", ""}};
-    o.tool_scopes = tool_scopes;
-    o.n_tool_scopes = 3;
+    wc_auth_scope_entry tool_scopes[] = {{"a", "s1 s2"}, {"*", "s2 s3"}, {"b", ""}};
+    o.scopes[WC_AUTH_TOOL].entries = tool_scopes;
+    o.scopes[WC_AUTH_TOOL].count = 3;
     auth = new_auth(&o);
     if (!auth)
         return;
@@ -1070,6 +1150,8 @@ static void test_config(void)
         " \"scopes_supported\": [\"mcp:tools\", \"mcp:admin\"],"
         " \"bearer_tokens\": [\"${TOKEN}\", {\"token\": \"" TOKEN_B "\", \"subject\": \"ci\", \"scopes\": [\"a\", \"b\"]}],"
         " \"tool_scopes\": {\"*\": \"mcp:tools\", \"admin-reset\": [\"mcp:admin\", \"mcp:tools\"], \"ping\": \"\"},"
+        " \"prompt_scopes\": {\"summarize\": \"mcp:prompts\"},"
+        " \"resource_scopes\": {\"*\": [\"mcp:read\"], \"notes\": \"mcp:notes  mcp:read\"},"
         " \"jwt\": {\"issuer\": \"https://auth.example.com\", \"audience\": \"api://x\", \"jwks_file\": \"keys/jwks.json\","
         "          \"hs256_secret\": \"${SECRET}\", \"leeway_s\": 30, \"jwks_timeout_ms\": 2000, \"jwks_max_bytes\": \"64KiB\","
         "          \"jwks_refresh_min_s\": 10, \"jwks_max_age_s\": 600, \"max_token_bytes\": 8192}}";
@@ -1088,9 +1170,18 @@ static void test_config(void)
         CHECK(o.n_bearer_tokens == 2 && strcmp(o.bearer_tokens[0].token, TOKEN_A) == 0 && !o.bearer_tokens[0].subject &&
                   !o.bearer_tokens[0].scopes && strcmp(o.bearer_tokens[1].subject, "ci") == 0 &&
                   strcmp(o.bearer_tokens[1].scopes, "a b") == 0, "tokens");
-        CHECK(o.n_tool_scopes == 3 && strcmp(o.tool_scopes[0].tool, "*") == 0 &&
-                  strcmp(o.tool_scopes[1].scopes, "mcp:admin mcp:tools") == 0 && strcmp(o.tool_scopes[2].scopes, "") == 0,
+        const wc_auth_scope_table *tools = &o.scopes[WC_AUTH_TOOL];
+        CHECK(tools->count == 3 && strcmp(tools->entries[0].name, "*") == 0 &&
+                  strcmp(tools->entries[1].scopes, "mcp:admin mcp:tools") == 0 && strcmp(tools->entries[2].scopes, "") == 0,
               "tool scopes");
+        const wc_auth_scope_table *prompts = &o.scopes[WC_AUTH_PROMPT];
+        const wc_auth_scope_table *resources = &o.scopes[WC_AUTH_RESOURCE];
+        CHECK(prompts->count == 1 && strcmp(prompts->entries[0].name, "summarize") == 0 &&
+                  strcmp(prompts->entries[0].scopes, "mcp:prompts") == 0,
+              "prompt scopes");
+        CHECK(resources->count == 2 && strcmp(resources->entries[0].scopes, "mcp:read") == 0 &&
+                  strcmp(resources->entries[1].name, "notes") == 0,
+              "resource scopes");
         CHECK(strcmp(o.jwt.issuer, ISSUER) == 0 && strcmp(o.jwt.audience, "api://x") == 0 &&
                   strcmp(o.jwt.jwks_file, "/etc/wasmcap/keys/jwks.json") == 0 && strcmp(o.jwt.hs256_secret, SECRET) == 0,
               "jwt strings: %s", o.jwt.jwks_file);
@@ -1123,7 +1214,8 @@ static void test_config(void)
         {"{\"resource\": \"https://a/mcp\"}", "auth: no credential is accepted: set auth.bearer_tokens or auth.jwt"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_token\": []}",
          "auth.bearer_token: unknown key (auth takes resource, resource_name, resource_metadata_url, "
-         "authorization_servers, scopes_supported, bearer_tokens, tool_scopes, jwt)"},
+         "authorization_servers, scopes_supported, bearer_tokens, tool_scopes, prompt_scopes, "
+         "resource_scopes, jwt)"},
         {"{\"resource\": 5}", "auth.resource: expected a string"},
         {"{\"resource\": \"\"}", "auth.resource: expected a non-empty string"},
         {"{\"resource\": \"ftp://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"]}",
@@ -1163,6 +1255,13 @@ static void test_config(void)
          "auth.tool_scopes.calc: expected scopes: a string (\"read write\") or an array of strings"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"], \"tool_scopes\": {\"\": \"a\"}}",
          "auth.tool_scopes: a tool name must not be empty"},
+        {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"], \"prompt_scopes\": []}",
+         "auth.prompt_scopes: expected an object (\"prompt name\" or \"*\": \"scope ...\")"},
+        {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"], \"resource_scopes\": {\"\": \"a\"}}",
+         "auth.resource_scopes: a plugin name must not be empty"},
+        {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"], \"resource_scopes\": {\"n\": \"a\\\"b\"}}",
+         "auth.resource_scopes.n: 'a\"b' is not a valid scope (printable ASCII without spaces, "
+         "'\"' or '\\')"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"], \"authorization_servers\": \"https://x\"}",
          "auth.authorization_servers: expected an array of strings"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\"], \"authorization_servers\": [\"x\"]}",
@@ -1655,6 +1754,7 @@ int main(void)
     test_jwt_signatures();
     test_jwt_claims();
     test_hs256();
+    test_principal_ids();
     test_jwk_parsing();
     test_scopes();
     test_metadata();

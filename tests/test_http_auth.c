@@ -1,7 +1,8 @@
 /* test_http_auth.c -- the HTTP transport with an auth section: tokens
- * checked on every MCP request, tools/call scopes, sessions bound to the
- * principal that opened them, and the RFC 9728 metadata; JWTs are signed
- * here (HS256) so that expiry and audience can be got wrong on purpose.
+ * checked on every MCP request, the scopes of tools, prompts and resources
+ * (of the test guest "res"), sessions bound to the principal that opened
+ * them, and the RFC 9728 metadata; JWTs are signed here (HS256) so that
+ * expiry and audience can be got wrong on purpose.
  */
 #define _GNU_SOURCE
 #include <openssl/hmac.h>
@@ -15,6 +16,7 @@
 #include "http_client.h"
 #include "auth/auth.h"
 #include "mcp/server.h"
+#include "plugin/registry.h"
 #include "transport/http.h"
 #include "util/base64url.h"
 
@@ -25,6 +27,20 @@
 #define BOB "Authorization: Bearer bob-token-0123456789abcdef00\r\n"
 #define INIT "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":" \
              "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"
+#define GUEST(name) WC_BINARY_DIR "/guests/" name ".wasm"
+#define RPC(id, method, params) \
+    "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"" method "\",\"params\":" params "}"
+#define PROMPT RPC(3, "prompts/get", "{\"name\":\"greet\",\"arguments\":{\"who\":\"al\"}}")
+#define COMPLETE_PROMPT                                                                        \
+    RPC(4, "completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"greet\"},"       \
+                                  "\"argument\":{\"name\":\"who\",\"value\":\"a\"}}")
+#define READ_STATIC RPC(5, "resources/read", "{\"uri\":\"mem://static\"}")
+#define READ_TEMPLATE RPC(6, "resources/read", "{\"uri\":\"mem://items/7\"}")
+#define READ_DYNAMIC RPC(7, "resources/read", "{\"uri\":\"mem://dynamic\"}")
+#define COMPLETE_RESOURCE                                                                      \
+    RPC(8, "completion/complete", "{\"ref\":{\"type\":\"ref/resource\","                        \
+                                  "\"uri\":\"mem://items/{id}\"},"                                \
+                                  "\"argument\":{\"name\":\"id\",\"value\":\"a\"}}")
 #define CALL "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"calc\"," \
              "\"arguments\":{}}}"
 
@@ -88,6 +104,8 @@ int main(void)
         "                   {\"token\": \"bob-token-0123456789abcdef00\", \"subject\": \"bob\","
         "                    \"scopes\": \"other\"}],"
         " \"tool_scopes\": {\"calc\": \"calc\"},"
+        " \"prompt_scopes\": {\"greet\": \"prompts\"},"
+        " \"resource_scopes\": {\"res\": \"res-read\"},"
         " \"jwt\": {\"issuer\": \"https://issuer.test\", \"hs256_secret\": \"" SECRET "\"}}";
     char err[512];
     json_t *j = json_loads(section, 0, NULL);
@@ -97,12 +115,28 @@ int main(void)
     CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
     wc_auth_options_free(&ao);
     json_decref(j);
+    wc_engine_config ec;
+    wc_engine_config_default(&ec);
+    ec.tier = WC_TIER_FAST;
+    ec.cache_dir = "";
+    wc_engine *engine = NULL;
+    wc_error werr = {0};
+    CHECK(wc_engine_new(&ec, &engine, &werr) == 0, "engine: %s", werr.msg);
+    wc_config config;
+    CHECK(wc_config_parse("{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
+                          "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
+          "config: %s", err);
+    wc_registry *registry = NULL;
+    CHECK(wc_registry_new(&config, engine, NULL, &registry, err, sizeof err) == 0,
+          "registry: %s", err);
+    wc_config_free(&config);
     wc_mcp_server *mcp = NULL;
-    CHECK(wc_mcp_server_new(NULL, NULL, &mcp, err, sizeof err) == 0, "mcp: %s", err);
+    CHECK(wc_mcp_server_new(NULL, registry, &mcp, err, sizeof err) == 0, "mcp: %s", err);
     wc_http_options o;
     wc_http_options_default(&o);
     o.port = "0";
     o.auth = auth;
+    o.max_sessions_per_principal = 4;
     wc_http_server *http = NULL;
     CHECK(wc_http_server_new(&o, mcp, &http, err, sizeof err) == 0, "http: %s", err);
     if (!http)
@@ -152,6 +186,42 @@ int main(void)
           "bob cannot use alice's session: %d", r.status);
     hc_resp_free(&r);
 
+    /* A JWT whose sub is "alice" is not the static token of subject alice:
+     * sessions are bound to (method, issuer, subject), not the subject. */
+    long soon = (long)time(NULL) + 600;
+    char jwt_alice[2048], jwt_claims[512];
+    snprintf(jwt_claims, sizeof jwt_claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\",\"sub\":\"alice\","
+             "\"exp\":%ld,\"scope\":\"calc\"}",
+             soon);
+    jwt_header(jwt_alice, sizeof jwt_alice, jwt_claims);
+    CHECK(request("POST", "/mcp", session, jwt_alice, CALL, &r) == 404,
+          "a JWT with sub alice cannot use the static alice's session: %d", r.status);
+    hc_resp_free(&r);
+    char jwt_session[64] = "";
+    CHECK(request("POST", "/mcp", NULL, jwt_alice, INIT, &r) == 200 &&
+              hc_header(&r, "mcp-session-id"),
+          "the JWT alice initializes: %d", r.status);
+    if (hc_header(&r, "mcp-session-id"))
+        snprintf(jwt_session, sizeof jwt_session, "%s", hc_header(&r, "mcp-session-id"));
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", jwt_session, ALICE, CALL, &r) == 404,
+          "the static alice cannot use the JWT alice's session: %d", r.status);
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", jwt_session, jwt_alice, CALL, &r) == 200,
+          "the JWT alice uses its own session: %d", r.status);
+    hc_resp_free(&r);
+    /* the same sub named by client_id (no sub) is another principal too */
+    char jwt_client[2048];
+    snprintf(jwt_claims, sizeof jwt_claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\","
+             "\"client_id\":\"alice\",\"exp\":%ld,\"scope\":\"calc\"}",
+             soon);
+    jwt_header(jwt_client, sizeof jwt_client, jwt_claims);
+    CHECK(request("POST", "/mcp", jwt_session, jwt_client, CALL, &r) == 404,
+          "a client_id alice cannot use the sub alice's session: %d", r.status);
+    hc_resp_free(&r);
+
     /* bob lacks the scope calc */
     char bob_session[64] = "";
     request("POST", "/mcp", NULL, BOB, INIT, &r);
@@ -162,6 +232,58 @@ int main(void)
               header_has(&r, "www-authenticate", "error=\"insufficient_scope\"") &&
               header_has(&r, "www-authenticate", "scope=\"calc\""),
           "bob: 403 insufficient_scope: %d", r.status);
+    hc_resp_free(&r);
+
+    /* Prompts, resources and completions run plugin code too: bob, who
+     * holds only "other", gets 403 for each, naming the scope needed. */
+    static const struct {
+        const char *body, *scope, *what;
+    } gated[] = {
+        {PROMPT, "prompts", "prompts/get"},
+        {COMPLETE_PROMPT, "prompts", "completion/complete of a prompt"},
+        {READ_STATIC, "res-read", "resources/read of a static resource"},
+        {READ_TEMPLATE, "res-read", "resources/read through a template"},
+        {READ_DYNAMIC, "res-read", "resources/read of a resource the plugin lists itself"},
+        {COMPLETE_RESOURCE, "res-read", "completion/complete of a resource template"},
+    };
+    for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "scope=\"%s\"", gated[i].scope);
+        CHECK(request("POST", "/mcp", bob_session, BOB, gated[i].body, &r) == 403 &&
+                  header_has(&r, "www-authenticate", "error=\"insufficient_scope\"") &&
+                  header_has(&r, "www-authenticate", want),
+              "bob: %s: 403 insufficient_scope %s: %d %s", gated[i].what, want, r.status,
+              r.body ? r.body : "");
+        hc_resp_free(&r);
+        /* alice's token grants every scope: the plugin answers */
+        CHECK(request("POST", "/mcp", session, ALICE, gated[i].body, &r) == 200 && r.body &&
+                  strstr(r.body, "\"result\""),
+              "alice: %s: %d %s", gated[i].what, r.status, r.body ? r.body : "");
+        hc_resp_free(&r);
+    }
+    /* a JWT with "prompts" only: prompts yes, resources no */
+    char jwt_prompts[2048], prompts_session[64] = "";
+    snprintf(jwt_claims, sizeof jwt_claims,
+             "{\"iss\":\"https://issuer.test\",\"aud\":\"" RESOURCE "\",\"sub\":\"dave\","
+             "\"exp\":%ld,\"scope\":\"prompts\"}",
+             soon);
+    jwt_header(jwt_prompts, sizeof jwt_prompts, jwt_claims);
+    request("POST", "/mcp", NULL, jwt_prompts, INIT, &r);
+    if (hc_header(&r, "mcp-session-id"))
+        snprintf(prompts_session, sizeof prompts_session, "%s", hc_header(&r, "mcp-session-id"));
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", prompts_session, jwt_prompts, PROMPT, &r) == 200 && r.body &&
+              strstr(r.body, "\"result\""),
+          "dave may get the prompt: %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", prompts_session, jwt_prompts, READ_TEMPLATE, &r) == 403,
+          "dave may not read res's resources: %d", r.status);
+    hc_resp_free(&r);
+    /* an unknown URI may be served by any plugin that reads resources
+     * itself: the caller needs their scopes too */
+    CHECK(request("POST", "/mcp", prompts_session, jwt_prompts,
+                  RPC(9, "resources/read", "{\"uri\":\"other://x\"}"), &r) == 403,
+          "dave may not read an unknown URI that res might serve: %d", r.status);
     hc_resp_free(&r);
 
     /* JWTs: valid, expired, for another audience, badly signed */
@@ -202,10 +324,38 @@ int main(void)
           r.status);
     hc_resp_free(&r);
 
+    /* sessions per principal: alice has one; three more, then 429, whatever
+     * other principals hold; a DELETE makes room */
+    char alice_sessions[3][64];
+    for (int i = 0; i < 3; i++) {
+        alice_sessions[i][0] = 0;
+        CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 200, "alice's session %d: %d",
+              i + 2, r.status);
+        if (hc_header(&r, "mcp-session-id"))
+            snprintf(alice_sessions[i], sizeof alice_sessions[i], "%s",
+                     hc_header(&r, "mcp-session-id"));
+        hc_resp_free(&r);
+    }
+    CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 429 && r.body &&
+              strstr(r.body, "max_sessions_per_principal"),
+          "alice's fifth session: %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", NULL, jwt_alice, INIT, &r) == 200,
+          "the JWT alice is another principal: %d", r.status);
+    hc_resp_free(&r);
+    CHECK(request("DELETE", "/mcp", alice_sessions[0], ALICE, NULL, &r) == 200, "DELETE: %d",
+          r.status);
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", NULL, ALICE, INIT, &r) == 200,
+          "alice may open one again after a DELETE: %d", r.status);
+    hc_resp_free(&r);
+
     wc_http_server_stop(http);
     pthread_join(thread, NULL);
     wc_http_server_free(http);
     wc_mcp_server_free(mcp);
+    wc_registry_release(registry);
+    wc_engine_free(engine);
     wc_auth_free(auth);
     if (failures)
         return 1;

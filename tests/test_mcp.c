@@ -541,6 +541,141 @@ static void test_subscriptions(world *w)
     capture_free(&b);
 }
 
+/* Resident memory of this process, KiB. */
+static long rss_kib(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Sends resources/subscribe for a URI of `len` bytes ("notes://<i>/xxx..."). */
+static json_t *subscribe_long(capture *c, wc_mcp_session *s, long long id, size_t len, int i)
+{
+    char *msg = malloc(len + 200);
+    if (!msg)
+        return NULL;
+    int n = snprintf(msg, 200, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"resources/subscribe\","
+                     "\"params\":{\"uri\":\"", id);
+    int prefix = snprintf(msg + n, 200, "notes://%d/", i);
+    memset(msg + n + prefix, 'x', len - (size_t)prefix);
+    memcpy(msg + n + len, "\"}}", 3);
+    wc_mcp_session_receive(s, msg, (size_t)n + len + 3);
+    free(msg);
+    return response(c, id);
+}
+
+/* What one session can make the server keep is bounded: subscribed URIs
+ * (length, count, bytes together) and the ids of early cancels. */
+static void test_session_bounds(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, NULL);
+
+    /* 150 subscriptions of 3 MiB URIs: each refused, nothing kept */
+    long before = rss_kib();
+    int refused = 0;
+    for (int i = 0; i < 150; i++) {
+        json_t *r = subscribe_long(&c, s, 10 + i, 3u << 20, i);
+        refused += r && error_code(r) == -32602 && strstr(error_message(r), "at most 4096");
+        if (i == 0)
+            CHECK(r && error_code(r) == -32602, "a 3 MiB URI: %s",
+                  r ? error_message(r) : "no answer");
+        json_decref(r);
+    }
+    long grown = rss_kib() - before;
+    CHECK(refused == 150, "%d of 150 subscriptions of 3 MiB URIs refused", refused);
+#ifndef __SANITIZE_ADDRESS__ /* its quarantine keeps what was freed */
+    CHECK(grown < 64 * 1024, "150 subscribes of 3 MiB: RSS grew by %ld KiB", grown);
+#endif
+    printf("  150 subscribes of 3 MiB URIs: RSS grew by %ld KiB\n", grown);
+    json_t *r = subscribe_long(&c, s, 200, 4097, 0);
+    CHECK(r && error_code(r) == -32602, "a 4097-byte URI is refused");
+    json_decref(r);
+    r = subscribe_long(&c, s, 201, 4096, 0);
+    CHECK(r && json_object_get(r, "result"), "a 4096-byte URI is taken");
+    json_decref(r);
+
+    /* bytes together: 4000-byte URIs fit 65 times in 256 KiB, with the one above */
+    int taken = 0;
+    for (int i = 1; i <= 70; i++) {
+        r = subscribe_long(&c, s, 300 + i, 4000, i);
+        if (r && json_object_get(r, "result"))
+            taken++;
+        else if (i == taken + 1)
+            CHECK(r && error_code(r) == -32602 && strstr(error_message(r), "together"),
+                  "over the byte budget: %s", r ? error_message(r) : "no answer");
+        json_decref(r);
+    }
+    CHECK(taken == 64, "%d URIs of 4000 bytes taken beside one of 4096 (want 64)", taken);
+    /* unsubscribing makes room again */
+    char *uri = malloc(4001);
+    int prefix = snprintf(uri, 4001, "notes://1/");
+    memset(uri + prefix, 'x', 4000 - (size_t)prefix);
+    uri[4000] = 0;
+    char *msg = malloc(4200);
+    int n = snprintf(msg, 4200, "{\"jsonrpc\":\"2.0\",\"id\":400,\"method\":\"resources/"
+                     "unsubscribe\",\"params\":{\"uri\":\"%s\"}}", uri);
+    wc_mcp_session_receive(s, msg, (size_t)n);
+    json_decref(response(&c, 400));
+    free(msg);
+    free(uri);
+    r = subscribe_long(&c, s, 401, 4000, 70);
+    CHECK(r && json_object_get(r, "result"), "room again after an unsubscribe: %s",
+          r && !json_object_get(r, "result") ? error_message(r) : "");
+    json_decref(r);
+
+    /* early cancels: 32 kept, the oldest forgotten; long ids not kept */
+    for (int i = 0; i < 40; i++)
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                 "\"params\":{\"requestId\":\"c%d\"}}", i);
+    CHECK(s->nearly_cancels == 32, "%u early cancels kept", s->nearly_cancels);
+    CHECK(s->nearly_cancels && strcmp(json_string_value(s->early_cancels[0]), "c8") == 0,
+          "the oldest were forgotten");
+    size_t long_len = 1u << 20;
+    msg = malloc(long_len + 200);
+    n = snprintf(msg, 200, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                 "\"params\":{\"requestId\":\"");
+    memset(msg + n, 'i', long_len);
+    memcpy(msg + n + long_len, "\"}}", 3);
+    for (int i = 0; i < 40; i++)
+        wc_mcp_session_receive(s, msg, (size_t)n + long_len + 3);
+    free(msg);
+    size_t longest = 0;
+    for (unsigned i = 0; i < s->nearly_cancels; i++)
+        if (json_string_length(s->early_cancels[i]) > longest)
+            longest = json_string_length(s->early_cancels[i]);
+    CHECK(longest <= 256, "an early cancel of %zu bytes is kept (at most 256)", longest);
+    CHECK(c.bad == 0, "%d bad messages", c.bad);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+
+    /* count: 1024 per session */
+    capture_init(&c);
+    s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, NULL);
+    taken = 0;
+    for (int i = 0; i < 1025; i++) {
+        char params[64];
+        snprintf(params, sizeof params, "{\"uri\":\"n://%d\"}", i);
+        r = result_of(&c, s, 1 + i, "resources/subscribe", params);
+        taken += r != NULL;
+        json_decref(r);
+    }
+    CHECK(taken == 1024, "%d subscriptions taken (want 1024)", taken);
+    EXPECT_ERROR(&c, s, 2000, "resources/subscribe", "{\"uri\":\"n://x\"}", -32602,
+                 "already has 1024");
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
 #define META_2026 "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
                   "\"io.modelcontextprotocol/clientCapabilities\":{}}"
 
@@ -771,6 +906,24 @@ static void test_listen(world *w)
     CHECK(!wait_match(&c, match_method, "notifications/resources/updated", 100),
           "nothing for notes://other");
     CHECK(capture_count(&c) == 0, "no answer to listen while it is open");
+    wc_mcp_session_close(s);
+    capture_free(&c);
+
+    /* a listen's URIs are bounded as subscriptions are: 5000 bytes is too long */
+    capture_init(&c);
+    s = wc_mcp_session_new_stateless(w->server, capture_send, &c, "2026-07-28");
+    char *msg = malloc(6000);
+    int n = snprintf(msg, 6000, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"subscriptions/listen\","
+                     "\"params\":{\"notifications\":{\"resourceSubscriptions\":[\"n://");
+    memset(msg + n, 'l', 5000);
+    n += 5000;
+    n += snprintf(msg + n, 6000 - (size_t)n, "\"]}," META_2026 "}}");
+    wc_mcp_session_receive(s, msg, (size_t)n);
+    free(msg);
+    m = response(&c, 77);
+    CHECK(m && error_code(m) == -32602 && strstr(error_message(m), "at most 4096"),
+          "a listen with a 5000-byte URI: %s", m ? error_message(m) : "no answer");
+    json_decref(m);
     wc_mcp_session_close(s);
     capture_free(&c);
 }
@@ -1404,6 +1557,7 @@ int main(void)
     test_initialize(&w);
     test_methods_no_plugins(&w);
     test_subscriptions(&w);
+    test_session_bounds(&w);
     test_stateless(&w);
     test_listen(&w);
     test_input_required(&w);

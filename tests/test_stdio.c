@@ -5,7 +5,8 @@
  * error that does not end the session, an oversized line refused with the
  * limit and skipped, blank lines ignored, exit 0 at end of input and on
  * SIGTERM, list_changed notifications after SIGHUP (and none when the new
- * config is broken), and how many pipelined pings a second it answers.
+ * config is broken), subscriptions bounded in length and bytes (150 of
+ * 3 MiB keep nothing), and how many pipelined pings a second it answers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -147,6 +148,82 @@ static const char *message_of(json_t *m)
 {
     const char *s = json_string_value(json_object_get(json_object_get(m, "error"), "message"));
     return s ? s : "";
+}
+
+/* The child's resident memory, KiB (0 when unknown). */
+static long child_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* Writes a resources/subscribe line whose URI has len bytes; returns the answer. */
+static json_t *subscribe(child *c, long long id, size_t len, char *buf)
+{
+    int n = sprintf(buf, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"resources/subscribe\","
+                    "\"params\":{\"uri\":\"", id);
+    int prefix = sprintf(buf + n, "mem://%lld/", id);
+    memset(buf + n + prefix, 'u', len - (size_t)prefix);
+    strcpy(buf + n + len, "\"}}\n");
+    put(c->in, buf);
+    return read_msg(c->out, 10000);
+}
+
+/* What a stdio client can make the server keep is bounded too. */
+static void test_subscription_bounds(void)
+{
+    FILE *f = fopen(config_path, "w");
+    fprintf(f, "{\"server\": {\"max_message_bytes\": \"4MiB\", \"workers\": 2},\n"
+               " \"storage\": {\"kv_dir\": \"%s/kv\", \"cache_dir\": \"%s/cache\"}}\n",
+            dir, dir);
+    fclose(f);
+    child c = spawn(-1);
+    put(c.in, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+              "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+              "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n"
+              "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n");
+    json_t *m = read_msg(c.out, 10000);
+    CHECK(m && id_of(m) == 1, "initialized");
+    json_decref(m);
+    char *buf = malloc((3u << 20) + 256);
+    long before = child_rss_kib(c.pid);
+    int refused = 0;
+    for (int i = 0; i < 150; i++) {
+        m = subscribe(&c, 100 + i, 3u << 20, buf);
+        refused += m && id_of(m) == 100 + i && code_of(m) == -32602 &&
+                   strstr(message_of(m), "at most 4096");
+        json_decref(m);
+    }
+    long grown = child_rss_kib(c.pid) - before;
+    CHECK(refused == 150, "%d of 150 subscribes of 3 MiB URIs refused", refused);
+#ifndef __SANITIZE_ADDRESS__ /* an ASan server keeps what it freed in quarantine */
+    CHECK(grown < 64 * 1024, "150 subscribes of 3 MiB URIs: the server grew by %ld KiB", grown);
+#endif
+    printf("  stdio: 150 subscribes of 3 MiB URIs: the server grew by %ld KiB\n", grown);
+    int taken = 0;
+    for (int i = 0; i < 70; i++) {
+        m = subscribe(&c, 300 + i, 4000, buf);
+        if (m && json_object_get(m, "result"))
+            taken++;
+        else if (i == taken)
+            CHECK(m && code_of(m) == -32602 && strstr(message_of(m), "together"),
+                  "over 256 KiB of URIs: %s", m ? message_of(m) : "no answer");
+        json_decref(m);
+    }
+    CHECK(taken == 65, "%d subscriptions of 4000 bytes taken (want 65)", taken);
+    free(buf);
+    close(c.in);
+    CHECK(wait_exit(&c, 10000) == 0, "exit 0 at end of input");
+    close(c.out);
+    write_config("");
 }
 
 static void test_lines(void)
@@ -324,6 +401,7 @@ int main(void)
     write_config("");
     test_lines();
     test_signals();
+    test_subscription_bounds();
     test_throughput();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

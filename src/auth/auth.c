@@ -44,15 +44,19 @@ static int prepare(wc_auth *auth, char *err, size_t err_size)
     wc_auth_options *o = &auth->opts;
     auth->audience = o->jwt.audience ? o->jwt.audience : o->resource;
     auth->jwt_enabled = o->jwt.jwks_file || o->jwt.jwks_url || o->jwt.hs256_secret;
-    auth->default_scopes = "";
-    for (size_t i = 0; i < o->n_tool_scopes; i++) {
-        if (!o->tool_scopes[i].scopes && !(o->tool_scopes[i].scopes = strdup("")))
-            goto nomem;
-        if (normalize_in_place(&o->tool_scopes[i].scopes, err, err_size))
-            return -1;
-        if (strcmp(o->tool_scopes[i].tool, "*") == 0)
-            auth->default_scopes = o->tool_scopes[i].scopes;
+    for (int t = 0; t < WC_AUTH_TARGETS; t++) {
+        wc_auth_scope_table *table = &o->scopes[t];
+        for (size_t i = 0; i < table->count; i++) {
+            wc_auth_scope_entry *e = &table->entries[i];
+            if (!e->scopes && !(e->scopes = strdup("")))
+                goto nomem;
+            if (normalize_in_place(&e->scopes, err, err_size))
+                return -1;
+            if (strcmp(e->name, "*") == 0)
+                auth->table_defaults[t] = e->scopes;
+        }
     }
+    auth->default_scopes = auth->table_defaults[WC_AUTH_TOOL] ? auth->table_defaults[WC_AUTH_TOOL] : "";
     size_t n = o->n_bearer_tokens;
     auth->token_digests = calloc(n ? n : 1, sizeof *auth->token_digests);
     auth->token_subjects = calloc(n ? n : 1, sizeof *auth->token_subjects);
@@ -150,6 +154,7 @@ static void accept_static(const wc_auth *auth, long index, wc_auth_result *out)
         wc_auth_fail(auth, WC_AUTH_INTERNAL_ERROR, NULL, "out of memory", out);
         return;
     }
+    wc_principal_set_id(p, "static", NULL, NULL, p->subject);
     out->http_status = 200;
     out->reason = WC_AUTH_OK;
 }

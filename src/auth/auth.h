@@ -10,8 +10,8 @@
  *     token names an unknown `kid`) or with a shared HS256 secret, and then
  *     checked: `iss`, `aud`, `exp`, `nbf`, `iat`; scopes from `scope` or
  *     `scp`.
- * Tools may require scopes (per tool, with a "*" default); a caller needs
- * every scope its tool lists.
+ * Tools, prompts and the resources of a plugin may require scopes (per
+ * name, with "*" defaults); a caller needs every scope listed.
  *
  * What the transport does with one request:
  *
@@ -20,9 +20,9 @@
  *     if (res.http_status != 200)
  *         answer res.http_status, with "WWW-Authenticate: <res.www_authenticate>"
  *         when that is not NULL; log res.detail (never send it)
- *     ... for tools/call of `tool`:
+ *     ... for tools/call of `tool` (prompts/get, resources/read likewise):
  *     wc_auth_result denied;
- *     if (!wc_auth_may_call_tool(auth, &res.principal, tool, &denied))
+ *     if (!wc_auth_may_use(auth, &res.principal, WC_AUTH_TOOL, tool, &denied))
  *         answer 403 with denied.www_authenticate
  *     wc_auth_result_free(&res);
  *
@@ -56,11 +56,25 @@ typedef struct wc_auth_static_token {
     char *scopes;  /* space-separated scopes it grants; NULL: every scope (it may call every tool) */
 } wc_auth_static_token;
 
-/* The scopes one tool requires. */
-typedef struct wc_auth_tool_scopes {
-    char *tool;   /* an exposed tool name ("calc-add"), or "*" for every tool not listed */
+/* What runs plugin code, and so may require scopes. */
+typedef enum wc_auth_target {
+    WC_AUTH_TOOL,     /* tools/call of a tool, by exposed name ("calc-add") */
+    WC_AUTH_PROMPT,   /* prompts/get, and completion/complete of a prompt, by exposed name */
+    WC_AUTH_RESOURCE, /* resources/read, and completion/complete of a resource, by the
+                         name of the plugin (in the config) that serves it */
+    WC_AUTH_TARGETS
+} wc_auth_target;
+
+/* The scopes one tool, prompt or plugin's resources require. */
+typedef struct wc_auth_scope_entry {
+    char *name;   /* as wc_auth_target says, or "*" for every one not listed */
     char *scopes; /* space-separated; the caller needs all of them; "" for none */
-} wc_auth_tool_scopes;
+} wc_auth_scope_entry;
+
+typedef struct wc_auth_scope_table {
+    wc_auth_scope_entry *entries;
+    size_t count;
+} wc_auth_scope_table;
 
 /* JWT access tokens; enabled when jwks_file, jwks_url or hs256_secret is set. */
 typedef struct wc_auth_jwt_options {
@@ -85,13 +99,15 @@ typedef struct wc_auth_options {
                                     derived from resource (wc_auth_metadata_url_for) */
     char **authorization_servers; /* issuer URLs of the authorization servers clients should use */
     size_t n_authorization_servers;
-    char **scopes_supported;     /* advertised; none: every scope named in tool_scopes */
+    char **scopes_supported;     /* advertised; none: every scope the scope tables name */
     size_t n_scopes_supported;
     /* Credentials and what they may do. */
     wc_auth_static_token *bearer_tokens;
     size_t n_bearer_tokens;
-    wc_auth_tool_scopes *tool_scopes;
-    size_t n_tool_scopes;
+    /* by wc_auth_target: the config's tool_scopes, prompt_scopes and
+     * resource_scopes.  A name without an entry takes its table's "*",
+     * else tool_scopes' "*" (the default for all plugin code), else none. */
+    wc_auth_scope_table scopes[WC_AUTH_TARGETS];
     wc_auth_jwt_options jwt;
 } wc_auth_options;
 
@@ -160,10 +176,19 @@ typedef enum wc_auth_kind {
     WC_AUTH_KIND_JWT,    /* a verified JWT access token */
 } wc_auth_kind;
 
+/* The length of wc_auth_principal.id: hex digits of a SHA-256. */
+#define WC_AUTH_PRINCIPAL_ID_LEN 64
+
 /* Who made a request; owned by the result that holds it. */
 typedef struct wc_auth_principal {
     wc_auth_kind kind;
     char *subject;     /* `sub`, else `client_id`, else ""; a static token's subject */
+    char *issuer;      /* a JWT's `iss`; NULL for static tokens */
+    /* Who, as one opaque name: equal exactly when the authentication
+     * method, the issuer and the subject (and the claim it came from) are:
+     * a JWT whose `sub` is a static token's subject is someone else.  What
+     * sessions are bound to and counted by. */
+    char id[WC_AUTH_PRINCIPAL_ID_LEN + 1];
     char *client_id;   /* `client_id`, else `azp`; NULL when neither */
     char **scopes;     /* granted scopes, each once */
     size_t n_scopes;
@@ -191,15 +216,23 @@ typedef struct wc_auth_result {
  *                         resource_metadata="<url>"   */
 void wc_auth_authenticate(wc_auth *auth, const char *authorization, wc_auth_result *out);
 
-/* Whether `who` holds every scope `tool` requires (its own entry, else the
- * "*" entry, else none).  When not and denied is not NULL, *denied is the
- * 403 answer: Bearer error="insufficient_scope", scope="<required scopes>",
+/* Whether `who` holds every scope the target `name` requires (its own
+ * entry, else its table's "*", else tool_scopes' "*", else none).  When
+ * not and denied is not NULL, *denied is the 403 answer: Bearer
+ * error="insufficient_scope", scope="<required scopes>",
  * resource_metadata="<url>" (free it with wc_auth_result_free). */
+bool wc_auth_may_use(const wc_auth *auth, const wc_auth_principal *who, wc_auth_target target,
+                     const char *name, wc_auth_result *denied);
+/* The space-separated scopes the target `name` requires ("" for none). */
+const char *wc_auth_required_scopes(const wc_auth *auth, wc_auth_target target, const char *name);
+/* The same for a tool (WC_AUTH_TOOL). */
 bool wc_auth_may_call_tool(const wc_auth *auth, const wc_auth_principal *who, const char *tool,
                            wc_auth_result *denied);
-
-/* The space-separated scopes `tool` requires ("" for none). */
 const char *wc_auth_tool_required_scopes(const wc_auth *auth, const char *tool);
+/* The config key of a target's table ("tool_scopes", ...) and what its
+ * names name ("tool", "prompt", "plugin"). */
+const char *wc_auth_target_key(wc_auth_target target);
+const char *wc_auth_target_noun(wc_auth_target target);
 
 /* Whether `who` holds every scope in the space-separated list `scopes`. */
 bool wc_auth_has_scopes(const wc_auth_principal *who, const char *scopes);

@@ -129,6 +129,11 @@ bool wc_scope_token_ok(const char *s, size_t len);
 char *wc_scopes_normalize(const char *list, char *err, size_t err_size);
 /* Adds each scope of the space-separated list to p (each once). */
 int wc_principal_add_scopes(wc_auth_principal *p, const char *list, size_t len);
+/* Fills p->id from who vouches for p (method "static" or "jwt", the issuer
+ * or NULL), the claim the subject came from ("sub", "client_id", or NULL)
+ * and the subject. */
+void wc_principal_set_id(wc_auth_principal *p, const char *method, const char *issuer,
+                         const char *claim, const char *subject);
 
 /* ---- challenge.c ------------------------------------------------------- */
 
@@ -150,6 +155,7 @@ struct wc_auth {
     char *metadata_path;      /* the path of metadata_url */
     char *metadata_json;
     const char *default_scopes; /* the "*" entry of tool_scopes, "" when none */
+    const char *table_defaults[WC_AUTH_TARGETS]; /* each table's "*" entry, or NULL */
 };
 
 /* jwt.c: validates a JWT-shaped token (two dots); fills p on OK. */

@@ -156,7 +156,10 @@ static wc_auth_reason check_claims(const wc_auth *auth, const json_t *claims, wc
     p->expires_at = exp >= 9.2e18 ? INT64_MAX : (int64_t)exp;
     const char *who = sub ? sub : client_id ? client_id : "";
     const char *client = client_id ? client_id : azp;
-    bool oom = !(p->subject = strdup(who)) || (client && !(p->client_id = strdup(client)));
+    bool oom = !(p->subject = strdup(who)) || !(p->issuer = strdup(iss)) ||
+               (client && !(p->client_id = strdup(client)));
+    if (!oom)
+        wc_principal_set_id(p, "jwt", iss, sub ? "sub" : client_id ? "client_id" : NULL, who);
     if (!oom && scope)
         oom = wc_principal_add_scopes(p, scope, strlen(scope)) != 0;
     if (!oom && json_is_string(scp))

@@ -65,7 +65,8 @@ static bool array_has(const json_t *array, const char *s)
     return false;
 }
 
-/* scopes_supported: as configured, else every scope a tool requires. */
+/* scopes_supported: as configured, else every scope a tool, prompt or
+ * plugin's resources require. */
 static int add_scopes(json_t *array, const wc_auth_options *o)
 {
     for (size_t i = 0; i < o->n_scopes_supported; i++)
@@ -74,17 +75,19 @@ static int add_scopes(json_t *array, const wc_auth_options *o)
             return -1;
     if (o->n_scopes_supported)
         return 0;
-    for (size_t i = 0; i < o->n_tool_scopes; i++) {
-        const char *list = o->tool_scopes[i].scopes;
-        while (*list) {
-            size_t n = strcspn(list, " ");
-            char *scope = strndup(list, n);
-            int rc = !scope ? -1 : array_has(array, scope) ? 0 : json_array_append_new(array, json_string(scope));
-            free(scope);
-            if (rc)
-                return -1;
-            list += n;
-            list += strspn(list, " ");
+    for (int t = 0; t < WC_AUTH_TARGETS; t++) {
+        for (size_t i = 0; i < o->scopes[t].count; i++) {
+            const char *list = o->scopes[t].entries[i].scopes;
+            while (*list) {
+                size_t n = strcspn(list, " ");
+                char *scope = strndup(list, n);
+                int rc = !scope ? -1 : array_has(array, scope) ? 0 : json_array_append_new(array, json_string(scope));
+                free(scope);
+                if (rc)
+                    return -1;
+                list += n;
+                list += strspn(list, " ");
+            }
         }
     }
     return 0;

@@ -57,11 +57,13 @@ void wc_auth_options_free(wc_auth_options *o)
         free(t->scopes);
     }
     free(o->bearer_tokens);
-    for (size_t i = 0; i < o->n_tool_scopes; i++) {
-        free(o->tool_scopes[i].tool);
-        free(o->tool_scopes[i].scopes);
+    for (int t = 0; t < WC_AUTH_TARGETS; t++) {
+        for (size_t i = 0; i < o->scopes[t].count; i++) {
+            free(o->scopes[t].entries[i].name);
+            free(o->scopes[t].entries[i].scopes);
+        }
+        free(o->scopes[t].entries);
     }
-    free(o->tool_scopes);
     free(o->jwt.issuer);
     free(o->jwt.audience);
     free(o->jwt.jwks_file);
@@ -122,12 +124,16 @@ int wc_auth_options_copy(const wc_auth_options *src, wc_auth_options *dst)
                  dup_string(s->scopes, &d->scopes);
         }
     }
-    if (ok && src->n_tool_scopes) {
-        ok = (dst->tool_scopes = calloc(src->n_tool_scopes, sizeof *dst->tool_scopes)) != NULL;
-        for (size_t i = 0; ok && i < src->n_tool_scopes; i++) {
-            wc_auth_tool_scopes *d = &dst->tool_scopes[dst->n_tool_scopes++];
-            ok = dup_string(src->tool_scopes[i].tool, &d->tool) &&
-                 dup_string(src->tool_scopes[i].scopes, &d->scopes);
+    for (int t = 0; ok && t < WC_AUTH_TARGETS; t++) {
+        const wc_auth_scope_table *from = &src->scopes[t];
+        wc_auth_scope_table *to = &dst->scopes[t];
+        if (!from->count)
+            continue;
+        ok = (to->entries = calloc(from->count, sizeof *to->entries)) != NULL;
+        for (size_t i = 0; ok && i < from->count; i++) {
+            wc_auth_scope_entry *d = &to->entries[to->count++];
+            ok = dup_string(from->entries[i].name, &d->name) &&
+                 dup_string(from->entries[i].scopes, &d->scopes);
         }
     }
     if (!ok)
@@ -252,17 +258,22 @@ int wc_auth_options_check(const wc_auth_options *o, char *err, size_t err_size)
         if (t->scopes && check_scopes(t->scopes, path, err, err_size))
             return -1;
     }
-    for (size_t i = 0; i < o->n_tool_scopes; i++) {
-        const wc_auth_tool_scopes *t = &o->tool_scopes[i];
-        if (!t->tool || !*t->tool)
-            return failf(err, err_size, "auth.tool_scopes: a tool name must not be empty");
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(o->tool_scopes[j].tool, t->tool) == 0)
-                return failf(err, err_size, "auth.tool_scopes.%s: listed twice", t->tool);
-        char path[200];
-        snprintf(path, sizeof path, "auth.tool_scopes.%.150s", t->tool);
-        if (check_scopes(t->scopes ? t->scopes : "", path, err, err_size))
-            return -1;
+    for (int target = 0; target < WC_AUTH_TARGETS; target++) {
+        const wc_auth_scope_table *table = &o->scopes[target];
+        const char *key = wc_auth_target_key((wc_auth_target)target);
+        for (size_t i = 0; i < table->count; i++) {
+            const wc_auth_scope_entry *t = &table->entries[i];
+            if (!t->name || !*t->name)
+                return failf(err, err_size, "auth.%s: a %s name must not be empty", key,
+                             wc_auth_target_noun((wc_auth_target)target));
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(table->entries[j].name, t->name) == 0)
+                    return failf(err, err_size, "auth.%s.%s: listed twice", key, t->name);
+            char path[200];
+            snprintf(path, sizeof path, "auth.%s.%.150s", key, t->name);
+            if (check_scopes(t->scopes ? t->scopes : "", path, err, err_size))
+                return -1;
+        }
     }
 
     const wc_auth_jwt_options *j = &o->jwt;
@@ -504,23 +515,27 @@ static int parse_bearer_tokens(parser *ps, const json_t *v, wc_auth_options *o)
     return 0;
 }
 
-static int parse_tool_scopes(parser *ps, const json_t *v, wc_auth_options *o)
+static int parse_scope_table(parser *ps, const json_t *v, wc_auth_target target,
+                             wc_auth_options *o)
 {
-    const char *path = "auth.tool_scopes";
+    char path[64];
+    snprintf(path, sizeof path, "auth.%s", wc_auth_target_key(target));
+    const char *noun = wc_auth_target_noun(target);
     if (!json_is_object(v))
-        return fail(ps, path, "expected an object (\"tool name\" or \"*\": \"scope ...\")");
+        return fail(ps, path, "expected an object (\"%s name\" or \"*\": \"scope ...\")", noun);
+    wc_auth_scope_table *table = &o->scopes[target];
     size_t count = json_object_size(v);
-    if (!(o->tool_scopes = calloc(count ? count : 1, sizeof *o->tool_scopes)))
+    if (!(table->entries = calloc(count ? count : 1, sizeof *table->entries)))
         return fail(ps, path, "out of memory");
-    const char *tool;
+    const char *name;
     json_t *scopes;
-    json_object_foreach((json_t *)v, tool, scopes) {
+    json_object_foreach((json_t *)v, name, scopes) {
         char sub[300];
-        join(sub, sizeof sub, path, tool);
-        if (!*tool)
-            return fail(ps, path, "a tool name must not be empty");
-        wc_auth_tool_scopes *t = &o->tool_scopes[o->n_tool_scopes++];
-        if (!(t->tool = strdup(tool)))
+        join(sub, sizeof sub, path, name);
+        if (!*name)
+            return fail(ps, path, "a %s name must not be empty", noun);
+        wc_auth_scope_entry *t = &table->entries[table->count++];
+        if (!(t->name = strdup(name)))
             return fail(ps, sub, "out of memory");
         if (get_scopes(ps, scopes, sub, &t->scopes))
             return -1;
@@ -608,12 +623,17 @@ int wc_auth_options_parse(const json_t *section, const char *base_dir, wc_auth_e
         else if (strcmp(key, "bearer_tokens") == 0)
             rc = parse_bearer_tokens(&ps, v, out);
         else if (strcmp(key, "tool_scopes") == 0)
-            rc = parse_tool_scopes(&ps, v, out);
+            rc = parse_scope_table(&ps, v, WC_AUTH_TOOL, out);
+        else if (strcmp(key, "prompt_scopes") == 0)
+            rc = parse_scope_table(&ps, v, WC_AUTH_PROMPT, out);
+        else if (strcmp(key, "resource_scopes") == 0)
+            rc = parse_scope_table(&ps, v, WC_AUTH_RESOURCE, out);
         else if (strcmp(key, "jwt") == 0)
             rc = parse_jwt(&ps, v, &out->jwt);
         else
             rc = fail(&ps, path, "unknown key (auth takes resource, resource_name, resource_metadata_url, "
-                                 "authorization_servers, scopes_supported, bearer_tokens, tool_scopes, jwt)");
+                                 "authorization_servers, scopes_supported, bearer_tokens, tool_scopes, "
+                                 "prompt_scopes, resource_scopes, jwt)");
         if (rc) {
             wc_auth_options_free(out);
             return -1;

@@ -1,8 +1,10 @@
 /* scopes.c -- OAuth scopes: the syntax of RFC 6749 section 3.3, what a
- * principal holds, and what each tool requires.
+ * principal holds, and what each tool, prompt and plugin's resources
+ * require.
  *
- * A tool's requirement is a conjunction: the caller needs every scope its
- * entry lists (a tool without an entry takes the "*" entry).  Scope names
+ * A requirement is a conjunction: the caller needs every scope its entry
+ * lists (a name without an entry takes its table's "*" entry, else the
+ * "*" of tool_scopes).  Scope names
  * are compared exactly, as RFC 6749 says they are case-sensitive.
  */
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "auth/internal.h"
 #include "util/buf.h"
+#include "util/sha256.h"
 
 bool wc_scope_token_ok(const char *s, size_t len)
 {
@@ -113,12 +116,31 @@ int wc_principal_add_scopes(wc_auth_principal *p, const char *list, size_t len)
     return 0;
 }
 
+void wc_principal_set_id(wc_auth_principal *p, const char *method, const char *issuer,
+                         const char *claim, const char *subject)
+{
+    /* Each part after its length, so that no two tuples make the same text. */
+    const char *text[4] = {method, issuer ? issuer : "", claim ? claim : "", subject};
+    unsigned long long lens[4];
+    const void *parts[8];
+    size_t sizes[8];
+    for (int i = 0; i < 4; i++) {
+        lens[i] = strlen(text[i]);
+        parts[2 * i] = &lens[i];
+        sizes[2 * i] = sizeof lens[i];
+        parts[2 * i + 1] = text[i];
+        sizes[2 * i + 1] = lens[i];
+    }
+    wc_sha256_hex(parts, sizes, 8, p->id);
+}
+
 void wc_auth_principal_free(wc_auth_principal *p)
 {
     for (size_t i = 0; i < p->n_scopes; i++)
         free(p->scopes[i]);
     free(p->scopes);
     free(p->subject);
+    free(p->issuer);
     free(p->client_id);
     memset(p, 0, sizeof *p);
 }
@@ -136,18 +158,47 @@ bool wc_auth_has_scopes(const wc_auth_principal *who, const char *scopes)
     return true;
 }
 
+const char *wc_auth_target_key(wc_auth_target target)
+{
+    static const char *const keys[WC_AUTH_TARGETS] = {"tool_scopes", "prompt_scopes",
+                                                      "resource_scopes"};
+    return (unsigned)target < WC_AUTH_TARGETS ? keys[target] : "?";
+}
+
+const char *wc_auth_target_noun(wc_auth_target target)
+{
+    static const char *const nouns[WC_AUTH_TARGETS] = {"tool", "prompt", "plugin"};
+    return (unsigned)target < WC_AUTH_TARGETS ? nouns[target] : "?";
+}
+
+const char *wc_auth_required_scopes(const wc_auth *auth, wc_auth_target target, const char *name)
+{
+    if ((unsigned)target >= WC_AUTH_TARGETS)
+        return auth->default_scopes;
+    const wc_auth_scope_table *table = &auth->opts.scopes[target];
+    for (size_t i = 0; i < table->count; i++)
+        if (strcmp(table->entries[i].name, name) == 0)
+            return table->entries[i].scopes;
+    if (auth->table_defaults[target])
+        return auth->table_defaults[target];
+    return auth->default_scopes; /* tool_scopes' "*": the default for all plugin code */
+}
+
 const char *wc_auth_tool_required_scopes(const wc_auth *auth, const char *tool)
 {
-    for (size_t i = 0; i < auth->opts.n_tool_scopes; i++)
-        if (strcmp(auth->opts.tool_scopes[i].tool, tool) == 0)
-            return auth->opts.tool_scopes[i].scopes;
-    return auth->default_scopes;
+    return wc_auth_required_scopes(auth, WC_AUTH_TOOL, tool);
 }
 
 bool wc_auth_may_call_tool(const wc_auth *auth, const wc_auth_principal *who, const char *tool,
                            wc_auth_result *denied)
 {
-    const char *required = wc_auth_tool_required_scopes(auth, tool);
+    return wc_auth_may_use(auth, who, WC_AUTH_TOOL, tool, denied);
+}
+
+bool wc_auth_may_use(const wc_auth *auth, const wc_auth_principal *who, wc_auth_target target,
+                     const char *name, wc_auth_result *denied)
+{
+    const char *required = wc_auth_required_scopes(auth, target, name);
     if (wc_auth_has_scopes(who, required))
         return true;
     if (denied) {
@@ -155,15 +206,17 @@ bool wc_auth_may_call_tool(const wc_auth *auth, const wc_auth_principal *who, co
         wc_buf_init(&held);
         for (size_t i = 0; i < who->n_scopes; i++)
             wc_buf_printf(&held, "%s%s", i ? " " : "", who->scopes[i]);
-        char printable_tool[80], printable_subject[80], printable_held[200];
-        wc_auth_printable(printable_tool, sizeof printable_tool, tool, strlen(tool));
+        char printable_name[80], printable_subject[80], printable_held[200];
+        wc_auth_printable(printable_name, sizeof printable_name, name, strlen(name));
         const char *subject = who->subject ? who->subject : "";
         wc_auth_printable(printable_subject, sizeof printable_subject, subject, strlen(subject));
         wc_auth_printable(printable_held, sizeof printable_held, held.data ? (const char *)held.data : "",
                           held.len);
         wc_buf detail;
         wc_buf_init(&detail);
-        wc_buf_printf(&detail, "tool '%s' needs scopes '%s'; %s '%s' has '%s'", printable_tool, required,
+        wc_buf_printf(&detail, "%s%s '%s' needs scopes '%s'; %s '%s' has '%s'",
+                      target == WC_AUTH_RESOURCE ? "the resources of " : "",
+                      wc_auth_target_noun(target), printable_name, required,
                       who->kind == WC_AUTH_KIND_STATIC ? "static token" : "subject", printable_subject,
                       printable_held);
         wc_buf_free(&held);

@@ -66,7 +66,14 @@ typedef struct mcp_pending {
 
 typedef struct mcp_job mcp_job;
 
-#define MCP_EARLY_CANCELS 32
+/* What one session may make the server remember (docs/CONFIG.md, "Limits
+ * per session"): a client that asks for more gets -32602, or for cancels
+ * the oldest is forgotten. */
+#define MCP_EARLY_CANCELS 32            /* cancels of requests not seen yet */
+#define MCP_MAX_CANCEL_ID_BYTES 256     /* a longer id is not remembered */
+#define MCP_MAX_SUBSCRIPTIONS 1024      /* resources/subscribe URIs, or a listen's */
+#define MCP_MAX_SUBSCRIPTION_URI 4096   /* bytes of one subscribed URI */
+#define MCP_MAX_SUBSCRIPTION_BYTES (256u * 1024) /* all of them together */
 #define MCP_BATCH 16 /* requests a reader hands to the pool at once */
 
 struct wc_mcp_session {
@@ -96,6 +103,7 @@ struct wc_mcp_session {
     mcp_pending *pending;
     long long next_request_id;
     json_t *subscriptions; /* resource URIs (keys) the client subscribed to; may be NULL */
+    size_t subscription_bytes; /* the length of all those URIs */
     bool closing;
     /* The stateless revision (2026-07-28): the session carries one request
      * (or one subscriptions/listen), whose _meta says everything. */
@@ -197,6 +205,11 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size);
  * (kind: one LISTEN_* bit); server lock held. */
 void wc_mcp_stateless_list_changed(wc_mcp_session *session, unsigned kind, const char *method);
 void wc_mcp_stateless_resource_updated(wc_mcp_session *session, const char *uri);
+
+/* methods.c: whether one more subscribed URI of uri_len bytes fits a
+ * session holding count URIs of bytes in all; if not, -32602 with why. */
+int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, size_t bytes,
+                             char *err, size_t err_size);
 
 /* request_state.c */
 /* The sealing key: secret (the config's) or, when NULL or empty, random. */

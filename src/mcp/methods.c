@@ -236,7 +236,27 @@ static int m_resources_read(mcp_job *job, json_t **result, char *err, size_t err
                                      err_size);
 }
 
-#define MAX_SUBSCRIPTIONS 1024
+int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, size_t bytes,
+                             char *err, size_t err_size)
+{
+    if (uri_len > MCP_MAX_SUBSCRIPTION_URI) {
+        snprintf(err, err_size, "%s: the URI is %zu bytes long; a subscribed URI may have at "
+                 "most %u", method, uri_len, MCP_MAX_SUBSCRIPTION_URI);
+        return WC_RPC_INVALID_PARAMS;
+    }
+    if (count >= MCP_MAX_SUBSCRIPTIONS) {
+        snprintf(err, err_size, "%s: this session already has %u subscriptions (unsubscribe "
+                 "from some first)", method, MCP_MAX_SUBSCRIPTIONS);
+        return WC_RPC_INVALID_PARAMS;
+    }
+    if (bytes + uri_len > MCP_MAX_SUBSCRIPTION_BYTES) {
+        snprintf(err, err_size, "%s: this session's subscribed URIs would take more than %u "
+                 "bytes together (unsubscribe from some first)", method,
+                 MCP_MAX_SUBSCRIPTION_BYTES);
+        return WC_RPC_INVALID_PARAMS;
+    }
+    return 0;
+}
 
 static int subscription(mcp_job *job, bool subscribe, char *err, size_t err_size)
 {
@@ -244,6 +264,8 @@ static int subscription(mcp_job *job, bool subscribe, char *err, size_t err_size
     json_t *uri = json_object_get(job->params, "uri");
     if (!json_is_string(uri) || json_string_length(uri) == 0)
         return bad_params(err, err_size, "%s: params.uri must be a non-empty string", method);
+    const char *text = json_string_value(uri);
+    size_t len = strlen(text); /* the key kept, up to a NUL the URI may hold */
     wc_mcp_session *s = job->session;
     int rc = 0;
     pthread_mutex_lock(&s->lock);
@@ -252,16 +274,18 @@ static int subscription(mcp_job *job, bool subscribe, char *err, size_t err_size
             s->subscriptions = json_object();
         if (!s->subscriptions) {
             rc = no_memory(err, err_size);
-        } else if (json_object_size(s->subscriptions) >= MAX_SUBSCRIPTIONS &&
-                   !json_object_get(s->subscriptions, json_string_value(uri))) {
-            snprintf(err, err_size, "resources/subscribe: this session already has %d "
-                     "subscriptions (unsubscribe from some first)", MAX_SUBSCRIPTIONS);
-            rc = WC_RPC_INVALID_PARAMS;
-        } else if (json_object_set_new(s->subscriptions, json_string_value(uri), json_true())) {
+        } else if (json_object_get(s->subscriptions, text)) {
+            /* already subscribed: nothing more to keep */
+        } else if ((rc = wc_mcp_subscription_fits(method, json_string_length(uri), json_object_size(s->subscriptions),
+                                                  s->subscription_bytes, err, err_size))) {
+        } else if (json_object_set_new(s->subscriptions, text, json_true())) {
             rc = no_memory(err, err_size);
+        } else {
+            s->subscription_bytes += len;
         }
-    } else if (s->subscriptions) {
-        json_object_del(s->subscriptions, json_string_value(uri));
+    } else if (s->subscriptions && json_object_get(s->subscriptions, text)) {
+        json_object_del(s->subscriptions, text);
+        s->subscription_bytes -= len;
     }
     pthread_mutex_unlock(&s->lock);
     return rc;

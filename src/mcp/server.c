@@ -883,7 +883,13 @@ static void cancel_request(wc_mcp_session *s, const json_t *params)
             }
         }
     }
-    if (!found) {
+    if (!found && json_is_string(id) && json_string_length(id) > MCP_MAX_CANCEL_ID_BYTES) {
+        /* Not kept: remembering ids of any length would let a client grow
+         * the session at will.  Such a cancel is lost, as if it came late. */
+        wc_log(WC_LOG_DEBUG, "mcp", "notifications/cancelled for an unknown request with a "
+               "%zu-byte id: not remembered (at most %d)", json_string_length(id),
+               MCP_MAX_CANCEL_ID_BYTES);
+    } else if (!found) {
         /* Perhaps still queued unparsed: remember it, the oldest making room. */
         if (!s->early_cancels)
             s->early_cancels = calloc(MCP_EARLY_CANCELS, sizeof *s->early_cancels);

@@ -23,7 +23,6 @@
 #define META_LOG_LEVEL "io.modelcontextprotocol/logLevel"
 #define META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
 #define META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
-#define MAX_LISTEN_URIS 1024
 
 wc_mcp_session *wc_mcp_session_new_stateless(wc_mcp_server *server, wc_mcp_send_fn send,
                                              void *ctx, const char *header_version)
@@ -192,21 +191,33 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
     json_t *uris = json_object_get(filter, "resourceSubscriptions");
     json_t *subscriptions = NULL;
     if (uris) {
-        if (!json_is_array(uris) || json_array_size(uris) > MAX_LISTEN_URIS) {
+        if (!json_is_array(uris) || json_array_size(uris) > MCP_MAX_SUBSCRIPTIONS) {
             json_decref(honoured);
             snprintf(err, err_size, "subscriptions/listen: params.notifications."
-                     "resourceSubscriptions must be an array of at most %d URIs", MAX_LISTEN_URIS);
+                     "resourceSubscriptions must be an array of at most %u URIs",
+                     MCP_MAX_SUBSCRIPTIONS);
             return WC_RPC_INVALID_PARAMS;
         }
         subscriptions = json_object();
         json_t *kept = json_array();
-        size_t i;
+        size_t i, bytes = 0;
         json_t *uri;
         json_array_foreach(uris, i, uri) {
-            if (!json_is_string(uri) || !json_string_length(uri))
+            if (!json_is_string(uri) || !json_string_length(uri) ||
+                json_object_get(subscriptions, json_string_value(uri)))
                 continue;
+            int rc = wc_mcp_subscription_fits("subscriptions/listen", json_string_length(uri),
+                                              json_object_size(subscriptions), bytes, err,
+                                              err_size);
+            if (rc) {
+                json_decref(honoured);
+                json_decref(subscriptions);
+                json_decref(kept);
+                return rc;
+            }
             json_object_set_new(subscriptions, json_string_value(uri), json_true());
             json_array_append(kept, uri);
+            bytes += strlen(json_string_value(uri));
         }
         json_object_set_new(honoured, "resourceSubscriptions", kept);
     }

@@ -347,6 +347,41 @@ int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, js
     return WC_RPC_RESOURCE_NOT_FOUND;
 }
 
+size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool exact,
+                                    const char **names, size_t max)
+{
+    /* The same order of lookups as wc_registry_read_resource and
+     * wc_registry_complete, so that the plugin named is the one that runs. */
+    const wc_plugin *one = NULL;
+    if (exact) {
+        for (size_t i = 0; i < r->templates.count && !one; i++)
+            if (strcmp(r->templates.items[i].name, uri) == 0)
+                one = r->templates.items[i].plugin;
+    }
+    const entry *e = one ? NULL : table_find(&r->resources, uri);
+    if (e)
+        one = e->plugin;
+    for (size_t i = 0; !exact && !one && i < r->templates.count; i++)
+        if (wc_uri_template_match(r->templates.items[i].name, uri, NULL))
+            one = r->templates.items[i].plugin;
+    if (one) {
+        if (max)
+            names[0] = wc_plugin_name(one);
+        return 1;
+    }
+    if (exact)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < r->nplugins; i++) {
+        if (!wc_plugin_has_entry(r->plugins[i], WC_ENTRY_READ_RESOURCE))
+            continue;
+        if (n < max)
+            names[n] = wc_plugin_name(r->plugins[i]);
+        n++;
+    }
+    return n;
+}
+
 int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
                            json_t **result, char *err, size_t err_size)
 {

@@ -70,6 +70,15 @@ int wc_registry_read_resource(wc_registry *registry, const char *uri, wc_call *c
 /* prompts/get: *result is a GetPromptResult.  arguments may be NULL. */
 int wc_registry_get_prompt(wc_registry *registry, const char *name, const json_t *arguments,
                            wc_call *call, json_t **result, char *err, size_t err_size);
+/* The plugins (config names) whose code a request about uri may run, for
+ * their scopes: for resources/read (exact false) the plugin of that static
+ * resource, else of the first template it matches, else every plugin that
+ * reads resources itself; for a completion's ref/resource (exact true) the
+ * plugin of that template or static resource, else none.  Returns how
+ * many there are; names gets at most max of them (valid while the
+ * registry lives). */
+size_t wc_registry_resource_plugins(const wc_registry *registry, const char *uri, bool exact,
+                                    const char **names, size_t max);
 /* completion/complete: params as received; *result is a CompleteResult
  * ({"completion": {"values": [...], "total": n, "hasMore": b}}). */
 int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *call,

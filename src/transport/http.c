@@ -30,6 +30,7 @@ void wc_http_options_default(wc_http_options *o)
     o->endpoint = "/mcp";
     o->max_sessions = 100000;
     o->max_sessions_per_client = 1000;
+    o->max_sessions_per_principal = 100;
     o->max_streams_per_session = 64;
     o->session_idle_ms = 600000;
     o->sse_log_events = 256;
@@ -226,35 +227,15 @@ bool http_session_owned(const http_server *srv, const http_session *s)
 {
     if (!srv->opt.auth || !srv->principal)
         return true;
-    return s->subject && strcmp(s->subject, srv->principal->subject) == 0;
+    return strcmp(s->owner, srv->principal->id) == 0;
 }
 
-bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)
+bool http_principal_full(const http_server *srv)
 {
     if (!srv->opt.auth || !srv->principal)
-        return true;
-    json_t *msg = json_loadb(body, len, 0, NULL);
-    const char *method = json_string_value(json_object_get(msg, "method"));
-    const char *tool = json_string_value(json_object_get(json_object_get(msg, "params"), "name"));
-    bool ok = true;
-    if (method && strcmp(method, "tools/call") == 0 && tool) {
-        wc_auth_result denied;
-        memset(&denied, 0, sizeof denied);
-        ok = wc_auth_may_call_tool(srv->opt.auth, srv->principal, tool, &denied);
-        if (!ok) {
-            char headers[1024], message[512];
-            snprintf(headers, sizeof headers, "WWW-Authenticate: %s\r\n",
-                     denied.www_authenticate ? denied.www_authenticate : "Bearer");
-            snprintf(message, sizeof message, "Forbidden: insufficient scope to call %.200s "
-                     "(needs: %.200s)", tool, wc_auth_tool_required_scopes(srv->opt.auth, tool));
-            http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST, message, headers);
-            wc_log(WC_LOG_INFO, "http", "denied %s to %s: insufficient scope", tool,
-                   srv->principal->subject);
-        }
-        wc_auth_result_free(&denied);
-    }
-    json_decref(msg);
-    return ok;
+        return false;
+    return (unsigned long)wc_counts_get(srv->sessions_per_principal, srv->principal->id) >=
+           srv->opt.max_sessions_per_principal;
 }
 
 /* Authenticates a request to a protected path; false when the refusal
@@ -476,6 +457,7 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     DEFAULT(endpoint)
     DEFAULT(max_sessions)
     DEFAULT(max_sessions_per_client)
+    DEFAULT(max_sessions_per_principal)
     DEFAULT(max_streams_per_session)
     DEFAULT(session_idle_ms)
     DEFAULT(sse_log_events)

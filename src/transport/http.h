@@ -37,6 +37,11 @@ typedef struct wc_http_options {
     size_t nallowed_hosts;
     unsigned max_sessions;            /* default 100,000 */
     unsigned max_sessions_per_client; /* by address; default 1,000 */
+    /* With auth: open sessions (not stateless requests) of one principal
+     * (wc_auth_principal.id), from any address; default 100.  What one
+     * principal can make the server keep is this many times a session's
+     * bounded state. */
+    unsigned max_sessions_per_principal;
     unsigned max_streams_per_session; /* requests in flight and GET streams; default 64 */
     int session_idle_ms;              /* default 600,000 */
     unsigned sse_log_events;          /* kept per stream for replay; default 256 */
@@ -52,8 +57,10 @@ typedef struct wc_http_options {
      * 2; -1: never. */
     int inline_budget_ms;
     /* Optional (borrowed; must outlive the server): every request to the
-     * MCP endpoints needs a valid bearer token, tools/call the tool's
-     * scopes, a session answers only the principal that opened it, and
+     * MCP endpoints needs a valid bearer token, tools/call, prompts/get,
+     * resources/read and completion/complete the scopes of the tool,
+     * prompt or plugin they run, a session answers only the principal that
+     * opened it, and
      * /.well-known/oauth-protected-resource serves the RFC 9728 metadata. */
     wc_auth *auth;
 } wc_http_options;

@@ -133,6 +133,7 @@ int wc_http_config_parse(const json_t *section, wc_http_config *c, char *err, si
         COUNT("max_connections_per_client", 1, 10000000, o->limits.max_connections_per_client)
         COUNT("max_sessions", 1, 10000000, o->max_sessions)
         COUNT("max_sessions_per_client", 1, 10000000, o->max_sessions_per_client)
+        COUNT("max_sessions_per_principal", 1, 10000000, o->max_sessions_per_principal)
         COUNT("max_streams_per_session", 1, 100000, o->max_streams_per_session)
         COUNT("session_idle_ms", 1000, 7 * 86400000ll, o->session_idle_ms)
         COUNT("sse_retry_ms", -1, 3600000, o->sse_retry_ms)

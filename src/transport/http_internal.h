@@ -72,7 +72,10 @@ struct http_session {
     http_era era;
     char client[WC_COUNTS_KEY_MAX + 1]; /* the address that opened it */
     char header[64];                    /* "Mcp-Session-Id: <id>\r\n" */
-    char *subject;                      /* with auth: the principal that opened it */
+    /* With auth: the principal that opened it (wc_auth_principal.id); only
+     * the same one may use it.  "" without auth. */
+    char owner[WC_AUTH_PRINCIPAL_ID_LEN + 1];
+    bool owner_counted; /* in server->sessions_per_principal */
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;
@@ -109,6 +112,7 @@ struct wc_http_server {
     size_t nbuckets, nsessions;
     http_session *lru_head, *lru_tail;
     wc_counts *sessions_per_client;
+    wc_counts *sessions_per_principal; /* with auth, by principal id */
     struct event sweep_ev;
 
     /* workers -> loop */
@@ -198,10 +202,29 @@ void http_legacy_sse(http_server *server, http_conn *conn, const http_request *r
 void http_legacy_message(http_server *server, http_conn *conn, const http_request *req,
                          char *body, size_t body_len);
 
-/* http.c */
-/* With auth: whether the request's principal may call the tool a
- * tools/call body names; false when the 403 was sent. */
+/* http_scopes.c */
+/* What a refused request would have run. */
+typedef struct http_scope_refusal {
+    wc_auth_target target; /* WC_AUTH_TARGETS: not a scope, `what` says why */
+    const char *what;      /* "call", "get prompt", ... (static text) */
+    char name[256];        /* the tool, prompt or plugin */
+} http_scope_refusal;
+/* Whether `who` holds the scopes of everything the body's request (or
+ * each request of a batch) would run.  registry NULL: mcp's, taken only
+ * when a resource's plugins must be found.  Any thread. */
+bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_mcp_server *mcp,
+                       wc_registry *registry, const char *body, size_t len,
+                       http_scope_refusal *refusal);
+/* With auth, whether the request's principal holds the scopes of the
+ * tool, prompt or plugin the body's request would run (tools/call,
+ * prompts/get, resources/read, completion/complete); false when the 403
+ * was sent. */
 bool http_may_call(http_server *server, http_conn *conn, const char *body, size_t len);
+
+/* http.c */
+/* With auth: whether the request's principal has as many open sessions
+ * as http.max_sessions_per_principal allows. */
+bool http_principal_full(const http_server *server);
 /* With auth: whether the session belongs to the request's principal. */
 bool http_session_owned(const http_server *server, const http_session *session);
 /* Replies with a JSON-RPC error object (id null) as the body. */

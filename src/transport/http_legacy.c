@@ -37,6 +37,11 @@ void http_legacy_sse(http_server *srv, http_conn *conn, const http_request *req)
                         "Retry-After: 60\r\n");
         return;
     }
+    if (http_principal_full(srv)) {
+        http_reply_text(conn, 429, "Too Many Requests: this principal has as many open sessions "
+                        "as http.max_sessions_per_principal allows\n", "Retry-After: 60\r\n");
+        return;
+    }
     http_session *s = http_session_create(srv, HTTP_ERA_LEGACY, http_conn_peer(conn), NULL);
     sse_stream *st = s ? sse_stream_new(s, 0) : NULL;
     if (!st) {

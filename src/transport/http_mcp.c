@@ -287,6 +287,14 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
                                  "(end some with DELETE)", "Retry-After: 60\r\n");
             return;
         }
+        if (http_principal_full(srv)) {
+            char text[200];
+            snprintf(text, sizeof text, "Too Many Requests: this principal has %u open sessions, "
+                     "the most http.max_sessions_per_principal allows (end some with DELETE)",
+                     srv->opt.max_sessions_per_principal);
+            http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL, text, "Retry-After: 60\r\n");
+            return;
+        }
         s = http_session_create(srv, HTTP_ERA_SESSION, http_conn_peer(conn), NULL);
         if (!s) {
             http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL,

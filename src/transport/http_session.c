@@ -120,7 +120,8 @@ int http_sessions_init(http_server *srv)
     srv->nbuckets = 1024;
     srv->buckets = calloc(srv->nbuckets, sizeof *srv->buckets);
     srv->sessions_per_client = wc_counts_new();
-    if (!srv->buckets || !srv->sessions_per_client)
+    srv->sessions_per_principal = wc_counts_new();
+    if (!srv->buckets || !srv->sessions_per_client || !srv->sessions_per_principal)
         return -1;
     event_assign(&srv->sweep_ev, srv->base, -1, EV_PERSIST, sweep_cb, srv);
     struct timeval tv = {SWEEP_MS / 1000, (SWEEP_MS % 1000) * 1000};
@@ -200,19 +201,20 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     snprintf(s->client, sizeof s->client, "%s", client);
     s->next_stream = 1;
     snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
-    if (srv->principal && !(s->subject = strdup(srv->principal->subject))) {
-        free(s);
-        return NULL;
-    }
+    if (srv->principal)
+        memcpy(s->owner, srv->principal->id, sizeof s->owner);
     s->mcp = stateless ? wc_mcp_session_new_stateless(srv->mcp, session_send, s, header_version)
                        : wc_mcp_session_new(srv->mcp, session_send, s);
     if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
         if (s->mcp)
             wc_mcp_session_close(s->mcp);
-        free(s->subject);
         free(s);
         return NULL;
     }
+    /* A stateless request is no session kept: the per-client count of
+     * requests in flight bounds those. */
+    if (s->owner[0] && !stateless)
+        s->owner_counted = wc_counts_add(srv->sessions_per_principal, s->owner, 1) >= 0;
     s->last_used_ms = (long long)wc_monotonic_coarse_ms();
     if (!stateless) { /* a stateless one is reached only through its request */
         size_t b = bucket_of(srv, s->id, HTTP_SESSION_ID_LEN);
@@ -353,6 +355,8 @@ void http_session_end(http_session *s, bool cancel)
     srv->stats.open_sessions--;
     srv->stats.sessions_closed++;
     wc_counts_add(srv->sessions_per_client, s->client, -1);
+    if (s->owner_counted)
+        wc_counts_add(srv->sessions_per_principal, s->owner, -1);
     while (s->streams)
         sse_stream_free(s->streams);
 
@@ -367,7 +371,6 @@ void http_session_destroy(http_session *s)
 {
     while (s->streams) /* messages that arrived after the end made none, but be sure */
         sse_stream_free(s->streams);
-    free(s->subject);
     free(s);
 }
 
@@ -434,4 +437,6 @@ void http_sessions_free(http_server *srv)
     srv->buckets = NULL;
     wc_counts_free(srv->sessions_per_client);
     srv->sessions_per_client = NULL;
+    wc_counts_free(srv->sessions_per_principal);
+    srv->sessions_per_principal = NULL;
 }

@@ -1,0 +1,125 @@
+/* test_http_scopes.c -- which scopes an HTTP request needs: the tool,
+ * prompt or plugin its request (or each request of a 2025-03-26 batch)
+ * would run, found with the MCP layer's parser and the registry (the test
+ * guest "res" serves resources and a prompt).  test_http_auth drives the
+ * same over real HTTP.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "auth/auth.h"
+#include "plugin/registry.h"
+#include "transport/http_internal.h"
+
+#define GUEST(name) WC_BINARY_DIR "/guests/" name ".wasm"
+#define RPC(id, method, params) \
+    "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"" method "\",\"params\":" params "}"
+#define CALC RPC(1, "tools/call", "{\"name\":\"calc\",\"arguments\":{}}")
+#define PING "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}"
+#define GREET RPC(3, "prompts/get", "{\"name\":\"greet\"}")
+#define READ RPC(4, "resources/read", "{\"uri\":\"mem://items/1\"}")
+
+static wc_auth *auth;
+static wc_registry *registry;
+
+/* The principal of a static token of the config below. */
+static void principal_of(const char *token, wc_auth_result *r)
+{
+    char header[128];
+    snprintf(header, sizeof header, "Bearer %s", token);
+    wc_auth_authenticate(auth, header, r);
+    CHECK(r->http_status == 200, "token %s: %d", token, r->http_status);
+}
+
+static void expect(const wc_auth_principal *who, const char *body, bool want,
+                   wc_auth_target target, const char *name, int line)
+{
+    http_scope_refusal refusal;
+    memset(&refusal, 0, sizeof refusal);
+    bool got = http_scopes_allow(auth, who, NULL, registry, body, strlen(body), &refusal);
+    CHECK(got == want, "line %d: %s: %s, want %s", line, body, got ? "allowed" : "refused",
+          want ? "allowed" : "refused");
+    if (!want && !got)
+        CHECK(refusal.target == target && (!name || strcmp(refusal.name, name) == 0),
+              "line %d: refused for target %d '%s', want %d '%s'", line, (int)refusal.target,
+              refusal.name, (int)target, name ? name : "");
+}
+#define ALLOWED(who, body) expect(who, body, true, 0, NULL, __LINE__)
+#define REFUSED(who, body, target, name) expect(who, body, false, target, name, __LINE__)
+
+int main(void)
+{
+    char err[512];
+    json_t *section = json_loads(
+        "{\"resource\": \"http://localhost/mcp\","
+        " \"bearer_tokens\": [{\"token\": \"all-scopes-0123456789\", \"subject\": \"root\"},"
+        "                    {\"token\": \"calc-only-0123456789\", \"subject\": \"c\", \"scopes\": \"calc\"},"
+        "                    {\"token\": \"no-scopes-0123456789\", \"subject\": \"n\", \"scopes\": \"x\"}],"
+        " \"tool_scopes\": {\"calc\": \"calc\"},"
+        " \"prompt_scopes\": {\"*\": \"prompts\"},"
+        " \"resource_scopes\": {\"res\": \"res\"}}",
+        0, NULL);
+    wc_auth_options ao;
+    CHECK(wc_auth_options_parse(section, NULL, NULL, NULL, &ao, err, sizeof err) == 0, "auth: %s", err);
+    json_decref(section);
+    CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
+    wc_auth_options_free(&ao);
+    wc_engine_config ec;
+    wc_engine_config_default(&ec);
+    ec.tier = WC_TIER_FAST;
+    ec.cache_dir = "";
+    wc_engine *engine = NULL;
+    wc_error werr = {0};
+    CHECK(wc_engine_new(&ec, &engine, &werr) == 0, "engine: %s", werr.msg);
+    wc_config config;
+    CHECK(wc_config_parse("{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
+                          "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
+          "config: %s", err);
+    CHECK(wc_registry_new(&config, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
+          err);
+    wc_config_free(&config);
+    if (failures)
+        return 1;
+
+    wc_auth_result root, calc, none;
+    principal_of("all-scopes-0123456789", &root);
+    principal_of("calc-only-0123456789", &calc);
+    principal_of("no-scopes-0123456789", &none);
+
+    /* one message */
+    ALLOWED(&root.principal, CALC);
+    ALLOWED(&calc.principal, CALC);
+    REFUSED(&none.principal, CALC, WC_AUTH_TOOL, "calc");
+    REFUSED(&calc.principal, GREET, WC_AUTH_PROMPT, "greet");
+    REFUSED(&calc.principal, READ, WC_AUTH_RESOURCE, "res");
+    ALLOWED(&none.principal, PING);
+    ALLOWED(&none.principal, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+    /* what the MCP layer does not take as a request runs nothing */
+    ALLOWED(&none.principal, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"");
+    ALLOWED(&none.principal, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"calc\"}}");
+
+    /* a batch: every request of it is checked */
+    ALLOWED(&none.principal, "[" PING "]");
+    ALLOWED(&calc.principal, " [" PING "," CALC "]");
+    REFUSED(&none.principal, "[" PING "," CALC "]", WC_AUTH_TOOL, "calc");
+    REFUSED(&calc.principal, "[" CALC "," GREET "]", WC_AUTH_PROMPT, "greet");
+    REFUSED(&calc.principal, "[" PING ", " READ "]", WC_AUTH_RESOURCE, "res");
+    ALLOWED(&root.principal, "[" CALC "," GREET "," READ "]");
+    /* one that cannot be read is refused, not guessed at */
+    REFUSED(&root.principal, "[" CALC ",", WC_AUTH_TARGETS, NULL);
+    REFUSED(&root.principal, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}]",
+            WC_AUTH_TARGETS, NULL);
+
+    wc_auth_result_free(&root);
+    wc_auth_result_free(&calc);
+    wc_auth_result_free(&none);
+    wc_registry_release(registry);
+    wc_engine_free(engine);
+    wc_auth_free(auth);
+    if (failures)
+        return 1;
+    printf("test_http_scopes: all %d checks passed\n", checks);
+    return 0;
+}
