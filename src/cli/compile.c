@@ -5,6 +5,7 @@
  * next time.  This command builds ahead of time, showing progress when
  * stderr is a terminal.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +37,13 @@ static int compile_one(wc_engine *engine, const char *path)
 {
     uint8_t *bytes;
     size_t size;
-    int rc = wc_read_file(path, 0, &bytes, &size);
+    size_t max_bytes = wc_engine_max_module_bytes(engine);
+    int rc = wc_read_regular_file(path, max_bytes, &bytes, &size);
     if (rc) {
-        fprintf(stderr, "wasmcap compile: %s: %s\n", path, strerror(-rc));
+        if (rc == -EFBIG)
+            fprintf(stderr, "wasmcap compile: %s: larger than the module limit of %zu bytes\n", path, max_bytes);
+        else
+            fprintf(stderr, "wasmcap compile: %s: %s\n", path, wc_read_file_strerror(rc));
         return 1;
     }
     struct timespec start;

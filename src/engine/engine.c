@@ -130,6 +130,11 @@ void wc_engine_free(wc_engine *engine)
     free(engine);
 }
 
+size_t wc_engine_max_module_bytes(const wc_engine *engine)
+{
+    return engine->config.limits.max_module_bytes;
+}
+
 /* ---- cache ------------------------------------------------------------- */
 
 static void cache_paths(const wc_engine *engine, const char *key, char *so, char *sum, size_t size)

@@ -101,6 +101,9 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
 /* Waits for background compiles to stop; every module and instance must be
  * freed first. */
 void wc_engine_free(wc_engine *engine);
+/* The largest module wc_module_new accepts, in bytes: readers of module
+ * files stop there (wc_read_regular_file). */
+size_t wc_engine_max_module_bytes(const wc_engine *engine);
 
 /* ---- modules ----------------------------------------------------------- */
 
