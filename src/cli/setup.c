@@ -59,6 +59,7 @@ int wc_setup_open(wc_setup *s, const char *config_path, char *err, size_t err_si
     wc_engine_config_default(&ec);
     ec.tier = s->config.tier;
     ec.cache_dir = s->config.cache_dir;
+    ec.cache_key = s->config.cache_key;
     ec.track_writes = true; /* an instance per call: zero only what a call wrote */
     wc_error e = {0};
     if (wc_engine_new(&ec, &s->engine, &e) != 0) {
