@@ -286,10 +286,22 @@ static void test_kv(void)
     CHECK(call_str(h, "kv_list", "") > 0 && strcmp(slot(h), "[\"a/1\",\"a/2\",\"greeting\"]") == 0, "%s",
           slot(h));
     CHECK(call_str(h, "kv_get", "a/2") == 0, "empty value");
+    int32_t rc;
+    /* The page says what kv_list leaves out: the key that is not UTF-8. */
+    poke(h, IN_A, "a/", 2);
+    CHECK(call(h, "kv_list_page", NULL, 4, IN_A, 2, IN_B, 0) > 0 &&
+              strcmp(slot(h), "{\"keys\":[\"a/1\",\"a/2\"],\"skipped\":1}") == 0, "page: %s", slot(h));
+    poke(h, IN_B, "!!", 2);
+    rc = call(h, "kv_list_page", NULL, 4, IN_A, 2, IN_B, 2);
+    CHECK(rc == WC_HOST_EINVAL && strstr(slot(h), "cursor"), "bad cursor: %d %s", rc, slot(h));
+    /* a cursor continues after the key it names ("a/1" is YS8x) */
+    poke(h, IN_B, "YS8x", 4);
+    CHECK(call(h, "kv_list_page", NULL, 4, IN_A, 2, IN_B, 4) > 0 &&
+              strcmp(slot(h), "{\"keys\":[\"a/2\"],\"skipped\":1}") == 0, "after a/1: %s", slot(h));
 
     CHECK(call_str(h, "kv_delete", "a/1") == 0, "delete");
     CHECK(call_str(h, "kv_delete", "a/1") == 0, "delete absent");
-    int32_t rc = call_str(h, "kv_get", "a/1");
+    rc = call_str(h, "kv_get", "a/1");
     CHECK(rc == WC_HOST_ENOTFOUND && strcmp(slot(h), "kv: no key 'a/1'") == 0, "%d %s", rc, slot(h));
     CHECK(call_str(h, "kv_list", "a/") > 0 && strcmp(slot(h), "[\"a/2\"]") == 0, "%s", slot(h));
 
