@@ -25,7 +25,7 @@
 
 #include "check.h"
 
-static char tmp[256], cache_dir[512], key_path[512], marker[512];
+static char tmp[256], cache_dir[400], key_path[600], marker[512];
 static uint8_t *module_bytes;
 static size_t module_size;
 
@@ -175,6 +175,15 @@ int main(void)
     CHECK(load(WC_TIER_AUTO) == WC_TIER_FAST, "a key readable by others was used");
     chmod(key_path, 0600);
     CHECK(load(WC_TIER_AUTO) == WC_TIER_OPTIMIZED, "hit with the key private again");
+
+    /* A key inside the cache directory: refused. */
+    char inside[600];
+    snprintf(inside, sizeof inside, "%s/cache.key", cache_dir);
+    char saved[600];
+    snprintf(saved, sizeof saved, "%s", key_path);
+    snprintf(key_path, sizeof key_path, "%s", inside);
+    CHECK(load(WC_TIER_AUTO) == WC_TIER_FAST && !exists(inside), "a key inside the cache was used");
+    snprintf(key_path, sizeof key_path, "%s", saved);
 
     /* The attacker's object, with a matching digest and a foreign MAC:
      * never loaded, its constructor never runs; the entry is rebuilt. */

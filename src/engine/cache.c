@@ -142,6 +142,14 @@ static int create_key(const char *path)
 static bool load_key(wc_cache *cache)
 {
     const char *path = cache->key_path;
+    size_t dir_len = strlen(cache->dir);
+    while (dir_len > 1 && cache->dir[dir_len - 1] == '/')
+        dir_len--;
+    if (strncmp(path, cache->dir, dir_len) == 0 && path[dir_len] == '/') {
+        /* whoever can read the cache could then forge its entries */
+        disable(cache, "the cache key %s is inside the cache directory %s", path, cache->dir);
+        return false;
+    }
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
         int rc = create_key(path);
