@@ -252,7 +252,7 @@ int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key,
         goto abort;
     uint64_t before = usage;
     if (rc == 0)
-        usage -= key_len + old.mv_size;
+        usage = usage > key_len + old.mv_size ? usage - (key_len + old.mv_size) : 0;
     usage += key_len + value_len;
     if (usage_out)
         *usage_out = usage;
@@ -297,7 +297,8 @@ int wc_kv_delete(wc_kv *kv, const char *ns, const void *key, size_t key_len)
     /* read before the delete: a first count must still see the key */
     if ((rc = read_usage(txn, kv->dbi, ns, &usage)) != 0)
         goto abort;
-    usage -= key_len + old.mv_size;
+    /* saturating: an older wasmcap may have written without counting */
+    usage = usage > key_len + old.mv_size ? usage - (key_len + old.mv_size) : 0;
     if ((rc = mdb_del(txn, kv->dbi, &k, NULL)) != 0 || (rc = write_usage(txn, kv->dbi, ns, usage)) != 0)
         goto abort;
     return map_error(mdb_txn_commit(txn));
