@@ -224,8 +224,8 @@ static int open_dir(wc_cache *cache)
     const char *why = "cannot be checked";
     if (fstat(fd, &st) != 0 || !safe_stat(&st, &why)) {
         close(fd);
-        disable(cache, "the cache directory %s %s (mode %03o, owner uid %u)", cache->dir, why,
-                (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
+        disable(cache, "the cache directory %s %s (mode %03o, owner uid %u; chmod 700 it, as its owner)",
+                cache->dir, why, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
         return -1;
     }
     return fd;
