@@ -88,6 +88,7 @@ static void inspect(const char *path, outcome *o)
     memset(o, 0, sizeof *o);
     char err_path[512];
     snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
+    unlink(err_path); /* no message of an earlier run */
     double start = now();
     pid_t pid = fork();
     if (pid == 0) {
@@ -156,6 +157,7 @@ static void load_plugin(const char *path, outcome *o)
     memset(o, 0, sizeof *o);
     char err_path[512];
     snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
+    unlink(err_path); /* no message of an earlier run */
     double start = now();
     pid_t pid = fork();
     if (pid == 0) {
@@ -183,6 +185,25 @@ static void load_plugin(const char *path, outcome *o)
         memcpy(o->stderr_text, text, len + 1);
         free(text);
     }
+}
+
+/* A module without a manifest section whose sidecar manifest is a FIFO:
+ * refused at once, not waited on. */
+static void test_sidecar_fifo(void)
+{
+    char wasm[512], sidecar[512];
+    snprintf(wasm, sizeof wasm, "%s/bare.wasm", tmpdir);
+    snprintf(sidecar, sizeof sidecar, "%s/bare.manifest.json", tmpdir);
+    CHECK(wc_write_file(wasm, "\0asm\1\0\0\0", 8) == 0, "write bare.wasm");
+    CHECK(mkfifo(sidecar, 0600) == 0, "mkfifo: %s", strerror(errno));
+    outcome o;
+    load_plugin(wasm, &o);
+    printf("load with a FIFO sidecar: status %d, %.3f s\n", o.status, o.seconds);
+    CHECK(!o.killed && o.status == 1 && o.seconds < 5, "FIFO sidecar: killed %d status %d %.1f s", o.killed,
+          o.status, o.seconds);
+    CHECK(strstr(o.stderr_text, "bare.manifest.json: not a regular file"), "FIFO sidecar: \"%s\"", o.stderr_text);
+    unlink(sidecar);
+    unlink(wasm);
 }
 
 static void test_plugin_load(const char *sparse, const char *fifo)
@@ -219,6 +240,7 @@ int main(void)
 
     test_reader(sparse, fifo);
     test_plugin_load(sparse, fifo);
+    test_sidecar_fifo();
     test_cli(sparse, fifo);
 
     unlink(sparse);
