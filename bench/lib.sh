@@ -28,7 +28,7 @@ bench_anchor() {
 # on the optimized tier, its code cache filled beforehand by `wasmcap
 # compile`, so no compiler runs during a measurement.
 bench_config() {
-    mkdir -p "$1/cache" "$1/kv"
+    mkdir -p -m 700 "$1/cache" "$1/kv" # a cache writable by others is not used
     cat > "$1/wasmcap.json" <<JSON
 {
   "server": {"name": "wasmcap-bench", "log_level": "warning", "tier": "optimized"},

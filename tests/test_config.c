@@ -62,14 +62,15 @@ static void test_full(void)
     const char *text =
         "{\"server\": {\"name\": \"srv\", \"max_message_bytes\": \"8MiB\", \"workers\": 3,"
         "              \"page_size\": 20, \"log_level\": \"debug\", \"tier\": \"fast\"},"
-        " \"storage\": {\"kv_dir\": \"${WC_TEST_UNSET:-${HOME}/kv}\", \"cache_dir\": \"cache\"},"
+        " \"storage\": {\"kv_dir\": \"${WC_TEST_UNSET:-${HOME}/kv}\", \"cache_dir\": \"cache\","
+        "             \"kv_map_size\": \"64MiB\", \"cache_key\": \"keys/cache.key\"},"
         " \"plugins\": {"
         "   \"calculator\": {\"path\": \"plugins/calc.wasm\", \"prefix\": \"calc\","
         "                    \"tools\": {\"calculate\": \"calc\"},"
         "     \"permissions\": {\"allowed_hosts\": [\"API.example.com\", \"*.example.org\"],"
         "                       \"env\": {\"KEY\": \"${WC_TEST_KEY}\", \"PLAIN\": \"a$$b\"},"
         "                       \"memory_limit\": \"32MiB\", \"timeout_ms\": 2500,"
-        "                       \"max_output_bytes\": 65536, \"kv_namespace\": \"calc\","
+        "                       \"max_output_bytes\": 65536, \"kv_namespace\": \"calc\", \"kv_quota\": \"1MiB\","
         "                       \"config\": {\"unit\": \"${WC_TEST_EMPTY:-metric}\"},"
         "                       \"sampling\": true, \"elicitation\": false}},"
         "   \"bare\": {\"path\": \"/abs/bare.wasm\", \"prefix\": \"\"},"
@@ -85,6 +86,8 @@ static void test_full(void)
               c.page_size == 20 && c.log_level == WC_LOG_DEBUG && c.tier == WC_TIER_FAST, "server");
     CHECK(strcmp(c.kv_dir, "/home/u/kv") == 0, "nested default: %s", c.kv_dir);
     CHECK(strcmp(c.cache_dir, "/etc/wasmcap/cache") == 0, "relative cache_dir: %s", c.cache_dir);
+    CHECK(strcmp(c.cache_key, "/etc/wasmcap/keys/cache.key") == 0, "relative cache_key: %s", c.cache_key);
+    CHECK(c.kv_map_size == 64u << 20, "kv_map_size %zu", c.kv_map_size);
     CHECK(c.nplugins == 3, "nplugins %zu", c.nplugins);
     const wc_plugin_config *p = &c.plugins[0];
     CHECK(strcmp(p->name, "calculator") == 0 && strcmp(p->path, "/etc/wasmcap/plugins/calc.wasm") == 0 &&
@@ -97,7 +100,7 @@ static void test_full(void)
           "env: %s %s", pm->n_env ? pm->env[0] : "", pm->n_env > 1 ? pm->env[1] : "");
     CHECK(pm->memory_limit == 32u << 20 && pm->timeout_ms == 2500 && pm->max_output_bytes == 65536,
           "limits");
-    CHECK(strcmp(pm->kv_namespace, "calc") == 0, "kv_namespace");
+    CHECK(strcmp(pm->kv_namespace, "calc") == 0 && pm->kv_quota == 1u << 20, "kv_namespace, kv_quota");
     CHECK(strcmp(json_string_value(json_object_get(pm->config, "unit")), "metric") == 0,
           "empty variable takes the default");
     CHECK(pm->sampling && !pm->elicitation, "sampling");
@@ -148,8 +151,10 @@ static void test_errors(void)
         "wasmcap.json: server.log_level: unknown level 'loud' (debug, info, notice, warning, error, critical, "
         "alert, emergency)");
     bad("{\"server\": {\"tier\": \"slow\"}}", "wasmcap.json: server.tier: unknown tier 'slow' (auto, fast, optimized)");
-    bad("{\"storage\": {\"kvdir\": \"x\"}}", "wasmcap.json: storage.kvdir: unknown key (storage takes kv_dir, cache_dir)");
+    bad("{\"storage\": {\"kvdir\": \"x\"}}", "wasmcap.json: storage.kvdir: unknown key (storage takes kv_dir, kv_map_size, cache_dir, cache_key)");
     bad("{\"storage\": {\"kv_dir\": \"\"}}", "wasmcap.json: storage.kv_dir: expected a non-empty path");
+    bad("{\"storage\": {\"kv_map_size\": \"4K\"}}", "wasmcap.json: storage.kv_map_size: must be between 1MiB and 1TiB");
+    bad("{\"storage\": {\"cache_key\": \"\"}}", "wasmcap.json: storage.cache_key: expected a non-empty path");
     bad("{\"plugins\": []}", "wasmcap.json: plugins: expected an object (\"name\": {\"path\": ...})");
     bad("{\"plugins\": {\"bad name\": {\"path\": \"a\"}}}",
         "wasmcap.json: plugins.bad name: a plugin name must match ^[A-Za-z0-9_.-]{1,64}$");
@@ -172,7 +177,7 @@ static void test_errors(void)
         {"{\"timeout_ms\": 0}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
         {"{\"timeout_ms\": \"10s\"}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown permission (allowed_hosts, env, "
-                               "memory_limit, timeout_ms, max_output_bytes, kv_namespace, config, sampling, "
+                               "memory_limit, timeout_ms, max_output_bytes, kv_namespace, kv_quota, config, sampling, "
                                "elicitation)"},
         {"{\"memory_limit\": \"1K\"}", "plugins.notes.permissions.memory_limit: must be between 64KiB and 4GiB"},
         {"{\"memory_limit\": 0}", "plugins.notes.permissions.memory_limit: expected a positive size"},
@@ -187,6 +192,7 @@ static void test_errors(void)
         {"{\"env\": {\"A=B\": \"x\"}}", "plugins.notes.permissions.env.A=B: a variable name must be non-empty and "
                                         "without '='"},
         {"{\"kv_namespace\": \"\"}", "plugins.notes.permissions.kv_namespace: expected a non-empty string"},
+        {"{\"kv_quota\": 0}", "plugins.notes.permissions.kv_quota: expected a positive size"},
         {"{\"config\": {\"k\": 1}}", "plugins.notes.permissions.config.k: expected a string"},
         {"{\"config\": \"k\"}", "plugins.notes.permissions.config: expected an object of strings"},
         {"{\"sampling\": \"yes\"}", "plugins.notes.permissions.sampling: expected true or false"},

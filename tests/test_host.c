@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "engine/engine.h"
+#include "host/http_fetch.h"
 #include "host/wasmcap.h"
 #include "plugin/call.h"
 #include "store/kv.h"
@@ -285,10 +286,22 @@ static void test_kv(void)
     CHECK(call_str(h, "kv_list", "") > 0 && strcmp(slot(h), "[\"a/1\",\"a/2\",\"greeting\"]") == 0, "%s",
           slot(h));
     CHECK(call_str(h, "kv_get", "a/2") == 0, "empty value");
+    int32_t rc;
+    /* The page says what kv_list leaves out: the key that is not UTF-8. */
+    poke(h, IN_A, "a/", 2);
+    CHECK(call(h, "kv_list_page", NULL, 4, IN_A, 2, IN_B, 0) > 0 &&
+              strcmp(slot(h), "{\"keys\":[\"a/1\",\"a/2\"],\"skipped\":1}") == 0, "page: %s", slot(h));
+    poke(h, IN_B, "!!", 2);
+    rc = call(h, "kv_list_page", NULL, 4, IN_A, 2, IN_B, 2);
+    CHECK(rc == WC_HOST_EINVAL && strstr(slot(h), "cursor"), "bad cursor: %d %s", rc, slot(h));
+    /* a cursor continues after the key it names ("a/1" is YS8x) */
+    poke(h, IN_B, "YS8x", 4);
+    CHECK(call(h, "kv_list_page", NULL, 4, IN_A, 2, IN_B, 4) > 0 &&
+              strcmp(slot(h), "{\"keys\":[\"a/2\"],\"skipped\":1}") == 0, "after a/1: %s", slot(h));
 
     CHECK(call_str(h, "kv_delete", "a/1") == 0, "delete");
     CHECK(call_str(h, "kv_delete", "a/1") == 0, "delete absent");
-    int32_t rc = call_str(h, "kv_get", "a/1");
+    rc = call_str(h, "kv_get", "a/1");
     CHECK(rc == WC_HOST_ENOTFOUND && strcmp(slot(h), "kv: no key 'a/1'") == 0, "%d %s", rc, slot(h));
     CHECK(call_str(h, "kv_list", "a/") > 0 && strcmp(slot(h), "[\"a/2\"]") == 0, "%s", slot(h));
 
@@ -636,6 +649,7 @@ static void test_bad_pointers(void)
 static struct {
     int fd;
     int port;
+    int fd2, port2; /* another port of the same host, for cross-origin redirects */
     atomic_bool stop;
     atomic_int connections;
     pthread_mutex_t lock;
@@ -704,15 +718,32 @@ static void serve_one(int fd)
         char body[4096];
         const char *custom = strcasestr(req, "\r\nx-custom: ");
         const char *auth = strcasestr(req, "\r\nauthorization: ");
-        int n = snprintf(body, sizeof body, "%s %.*s %.*s%s", method, (int)content_length, req + header_len,
+        const char *cookie = strcasestr(req, "\r\ncookie: ");
+        const char *proxy_auth = strcasestr(req, "\r\nproxy-authorization: ");
+        int n = snprintf(body, sizeof body, "%s %.*s %.*s%s%s%s", method, (int)content_length, req + header_len,
                          custom ? (int)strcspn(custom + 12, "\r") : 0, custom ? custom + 12 : "",
-                         auth ? " +auth" : "");
+                         auth ? " +auth" : "", cookie ? " +cookie" : "", proxy_auth ? " +proxy-auth" : "");
         respond(fd, 201, "", body, (size_t)n);
     } else if (strcmp(path, "/redirect") == 0) {
         respond(fd, 302, "Location: /hello\r\n", "", 0);
     } else if (strcmp(path, "/redirect-abs") == 0) {
         snprintf(headers, sizeof headers, "Location: http://127.0.0.1:%d/echo\r\n", server.port);
         respond(fd, 307, headers, "", 0);
+    } else if (strcmp(path, "/redirect-port") == 0) {
+        snprintf(headers, sizeof headers, "Location: http://127.0.0.1:%d/echo\r\n", server.port2);
+        respond(fd, 307, headers, "", 0);
+    } else if (strcmp(path, "/redirect-back") == 0) {
+        /* to the other port, which sends the request back here */
+        snprintf(headers, sizeof headers, "Location: http://127.0.0.1:%d/redirect-abs\r\n", server.port2);
+        respond(fd, 307, headers, "", 0);
+    } else if (strcmp(path, "/many-headers") == 0) {
+        const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n";
+        send_all(fd, head, strlen(head));
+        static char lines[30000 * 8];
+        for (int i = 0; i < 30000; i++)
+            memcpy(lines + i * 8, "X-D: v\r\n", 8);
+        send_all(fd, lines, sizeof lines);
+        send_all(fd, "\r\nok", 4);
     } else if (strcmp(path, "/redirect-denied") == 0) {
         snprintf(headers, sizeof headers, "Location: http://localhost:%d/hello\r\n", server.port);
         respond(fd, 302, headers, "", 0);
@@ -755,10 +786,10 @@ static void serve_one(int fd)
 static void *server_main(void *arg)
 {
     while (!atomic_load(&server.stop)) {
-        struct pollfd p = {.fd = server.fd, .events = POLLIN};
-        if (poll(&p, 1, 50) <= 0)
+        struct pollfd p[2] = {{.fd = server.fd, .events = POLLIN}, {.fd = server.fd2, .events = POLLIN}};
+        if (poll(p, 2, 50) <= 0)
             continue;
-        int c = accept(server.fd, NULL, NULL);
+        int c = accept(p[0].revents ? server.fd : server.fd2, NULL, NULL);
         if (c < 0)
             continue;
         atomic_fetch_add(&server.connections, 1);
@@ -787,6 +818,16 @@ static bool server_start(void)
         return false;
     }
     server.port = ntohs(addr.sin_port);
+    server.fd2 = socket(AF_INET, SOCK_STREAM, 0);
+    addr.sin_port = 0;
+    alen = sizeof addr;
+    if (server.fd2 < 0 || bind(server.fd2, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+        listen(server.fd2, 16) != 0 || getsockname(server.fd2, (struct sockaddr *)&addr, &alen) != 0) {
+        printf("FAIL: cannot start the HTTP server's second port: %s\n", strerror(errno));
+        failures++;
+        return false;
+    }
+    server.port2 = ntohs(addr.sin_port);
     pthread_create(&server.thread, NULL, server_main, NULL);
     return true;
 }
@@ -796,6 +837,7 @@ static void server_stop(void)
     atomic_store(&server.stop, true);
     pthread_join(server.thread, NULL);
     close(server.fd);
+    close(server.fd2);
     pthread_mutex_destroy(&server.lock);
 }
 
@@ -831,6 +873,7 @@ static void test_http(void)
     h->perms.max_output_bytes = 4000;
     if (!start(h))
         return end(h), server_stop();
+    int before;
 
     int32_t rc = fetch(h, "{\"url\":\"http://127.0.0.1:%d/hello\"}", port);
     CHECK(rc > 0, "hello: %d %s", rc, slot(h));
@@ -884,6 +927,64 @@ static void test_http(void)
     server_log(log, sizeof log);
     CHECK(strcmp(log, "POST /redirect-abs\nPOST /echo\n") == 0, "%s", log);
 
+    /* A redirect to another port of the same host is another origin: the
+     * credentials stay behind, also when a later hop comes back. */
+    const char *creds = "\"headers\":{\"Authorization\":\"Bearer t\",\"Cookie\":\"s=1\","
+                        "\"Proxy-Authorization\":\"Basic x\",\"X-Custom\":\"kept\"}";
+    rc = fetch(h, "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%d/echo\",\"body\":\"b\",%s}", port, creds);
+    r = slot_json(h);
+    CHECK(rc > 0 && strcmp(json_string_value(json_object_get(r, "body")) ?: "", "POST b kept +auth +cookie +proxy-auth") == 0,
+          "same origin: %s", slot(h));
+    json_decref(r);
+    rc = fetch(h, "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%d/redirect-port\",\"body\":\"b\",%s}", port, creds);
+    r = slot_json(h);
+    CHECK(rc > 0 && strcmp(json_string_value(json_object_get(r, "body")) ?: "", "POST b kept") == 0,
+          "credentials across ports: %s", slot(h));
+    json_decref(r);
+    rc = fetch(h, "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%d/redirect-back\",\"body\":\"b\",%s}", port, creds);
+    r = slot_json(h);
+    CHECK(rc > 0 && strcmp(json_string_value(json_object_get(r, "body")) ?: "", "POST b kept") == 0,
+          "credentials after coming back: %s", slot(h));
+    json_decref(r);
+    server_log(log, sizeof log);
+    CHECK(strcmp(log, "POST /echo\nPOST /redirect-port\nPOST /echo\nPOST /redirect-back\nPOST /redirect-abs\n"
+                      "POST /echo\n") == 0, "%s", log);
+
+    /* Redirects judged by origin: scheme, host, port. */
+    CHECK(wc_http_redirect_kind("https://a.example/x", "http://a.example/y") == WC_HTTP_REDIRECT_DOWNGRADE,
+          "https -> http");
+    CHECK(wc_http_redirect_kind("https://a.example/x", "HTTP://a.example:443/y") == WC_HTTP_REDIRECT_DOWNGRADE,
+          "https -> http on 443");
+    CHECK(wc_http_redirect_kind("http://a.example/x", "https://a.example/y") == WC_HTTP_REDIRECT_CROSS_ORIGIN,
+          "http -> https");
+    CHECK(wc_http_redirect_kind("http://a.example/x", "http://a.example:8080/y") == WC_HTTP_REDIRECT_CROSS_ORIGIN,
+          "another port");
+    CHECK(wc_http_redirect_kind("http://a.example/x", "http://b.example/x") == WC_HTTP_REDIRECT_CROSS_ORIGIN,
+          "another host");
+    CHECK(wc_http_redirect_kind("http://a.example/x", "http://A.Example:80/y?q") == WC_HTTP_REDIRECT_SAME_ORIGIN,
+          "default port and case");
+    CHECK(wc_http_redirect_kind("https://a.example/x", "https://a.example:443/y") == WC_HTTP_REDIRECT_SAME_ORIGIN,
+          "https default port");
+
+    /* Host and the framing headers are the host's: refused, nothing sent. */
+    before = atomic_load(&server.connections);
+    static const char *const reserved[] = {"Host", "content-length", "Transfer-Encoding", "Connection", "Upgrade",
+                                           "TE", "Trailer", "Keep-Alive", "Proxy-Connection", "Expect"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        rc = fetch(h, "{\"url\":\"http://127.0.0.1:%d/echo\",\"headers\":{\"%s\":\"evil.example\"}}", port,
+                   reserved[i]);
+        snprintf(want, sizeof want, "http_fetch: header '%s' may not be set by a plugin", reserved[i]);
+        CHECK(rc == WC_HOST_EINVAL && strncmp(slot(h), want, strlen(want)) == 0, "%s: %d %s", reserved[i], rc, slot(h));
+    }
+    CHECK(atomic_load(&server.connections) == before, "a refused header was sent");
+
+    /* 30,000 repeats of a header: joined in linear time, counted against
+     * max_output_bytes (4000 here: refused; 1 MiB: fine and fast). */
+    rc = fetch(h, "{\"url\":\"http://127.0.0.1:%d/many-headers\"}", port);
+    CHECK(rc == WC_HOST_ETOOLARGE && strstr(slot(h), "larger than 4000 bytes") &&
+              strstr(slot(h), "plugins.notes.permissions.max_output_bytes"), "many headers: %d %s", rc, slot(h));
+    server_log(log, sizeof log);
+
     /* A 303 continues as GET without the body. */
     rc = fetch(h, "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%d/see-other\",\"body\":\"form\"}", port);
     r = slot_json(h);
@@ -903,7 +1004,7 @@ static void test_http(void)
     server_log(log, sizeof log);
 
     /* A redirect to a host that is not allowed is refused, not followed. */
-    int before = atomic_load(&server.connections);
+    before = atomic_load(&server.connections);
     rc = fetch(h, "{\"url\":\"http://127.0.0.1:%d/redirect-denied\"}", port);
     snprintf(want, sizeof want,
              "http_fetch: redirect from 127.0.0.1 to host 'localhost' refused: 'localhost' is not allowed for "
@@ -969,6 +1070,27 @@ static void test_http(void)
     rc = fetch(h, "{\"url\":\"http://127.0.0.1:1/\"}");
     CHECK(rc == WC_HOST_EFAILED && strstr(slot(h), "127.0.0.1"), "%d %s", rc, slot(h));
     end(h);
+
+    /* Many repeated headers under a cap they fit in: linear time. */
+    h = new_harness();
+    h->perms.allowed_hosts = hosts;
+    h->perms.n_allowed_hosts = 1;
+    h->perms.max_output_bytes = 1u << 20;
+    if (start(h)) {
+        double t0 = now_s();
+        rc = fetch(h, "{\"url\":\"http://127.0.0.1:%d/many-headers\"}", port);
+        double elapsed = now_s() - t0;
+        /* larger than the guest's slot buffer: read the host's */
+        r = json_loadb((const char *)h->host.response.data, h->host.response.len, 0, NULL);
+        const char *joined = json_string_value(json_object_get(json_object_get(r, "headers"), "x-d"));
+        CHECK(rc > 0 && joined && strlen(joined) == 30000 * 3 - 2 && strncmp(joined, "v, v, v", 7) == 0,
+              "30,000 headers: %d %.100s", rc, (const char *)h->host.response.data);
+        CHECK(elapsed < 0.5, "30,000 repeated headers took %.3f s", elapsed);
+        printf("30,000 repeated response headers: %.3f s\n", elapsed);
+        json_decref(r);
+    }
+    end(h);
+    server_log(log, sizeof log);
 
     /* The plugin's timeout bounds the request. */
     h = new_harness();

@@ -1,5 +1,7 @@
 /* test_kv.c -- the LMDB key-value store: round trips, namespaces, lists,
- * limits, persistence, threads, and a full map that stays usable. */
+ * limits, persistence, threads, a full map that stays usable, per-namespace
+ * quotas and lists in pages that say what they left out. */
+#include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,6 +324,137 @@ static void test_full(void)
     wc_remove_dir(small);
 }
 
+
+/* ---- quotas ------------------------------------------------------------- */
+
+static uint64_t usage_of(wc_kv *kv, const char *ns)
+{
+    uint64_t u = 0;
+    int rc = wc_kv_usage(kv, ns, &u);
+    CHECK(rc == 0, "usage of %s: %d", ns, rc);
+    return u;
+}
+
+/* Removes the usage record, as in a store written before usage was kept. */
+static void forget_usage(const char *path, const char *ns)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    char key[64];
+    key[0] = 0;
+    snprintf(key + 1, sizeof key - 1, "%s", ns);
+    MDB_val k = {.mv_size = strlen(ns) + 1, .mv_data = key};
+    int rc = mdb_env_create(&env);
+    if (rc == 0)
+        rc = mdb_env_open(env, path, MDB_NOTLS, 0600);
+    if (rc == 0)
+        rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc == 0 && (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0 && (rc = mdb_del(txn, dbi, &k, NULL)) == 0)
+        rc = mdb_txn_commit(txn);
+    CHECK(rc == 0, "forget usage: %s", mdb_strerror(rc));
+    mdb_env_close(env);
+}
+
+static void test_quota(void)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/quota", root);
+    wc_kv *kv = NULL;
+    char err[512] = "";
+    CHECK(wc_kv_open(path, 0, &kv, err, sizeof err) == 0, "open: %s", err);
+    if (!kv)
+        return;
+    char value[100];
+    memset(value, 'v', sizeof value);
+    uint64_t usage = 0;
+    /* quota 250: two 1-byte keys with 100-byte values fit (202), a third does not */
+    CHECK(wc_kv_put_within(kv, "q", 250, "a", 1, value, 100, &usage) == 0 && usage == 101, "first: %llu",
+          (unsigned long long)usage);
+    CHECK(wc_kv_put_within(kv, "q", 250, "b", 1, value, 100, &usage) == 0 && usage == 202, "second");
+    CHECK(wc_kv_put_within(kv, "q", 250, "c", 1, value, 100, &usage) == WC_KV_QUOTA && usage == 303,
+          "third refused: %llu", (unsigned long long)usage);
+    CHECK(strcmp(get(kv, "q", "c"), "<absent>") == 0, "the refused put left nothing");
+    CHECK(usage_of(kv, "q") == 202, "usage after a refusal");
+    /* overwriting counts the difference; other namespaces are not counted */
+    CHECK(wc_kv_put_within(kv, "q", 250, "a", 1, value, 10, &usage) == 0 && usage == 112, "shrink a");
+    CHECK(wc_kv_put_within(kv, "q", 250, "c", 1, value, 100, &usage) == 0 && usage == 213, "c fits now");
+    CHECK(put(kv, "other", "x", "yyyy") == 0 && usage_of(kv, "other") == 5 && usage_of(kv, "q") == 213,
+          "namespaces apart");
+    /* a namespace over a lowered quota can still shrink, not grow */
+    CHECK(wc_kv_put_within(kv, "q", 100, "b", 1, value, 50, &usage) == 0 && usage == 163, "shrink over quota");
+    CHECK(wc_kv_put_within(kv, "q", 100, "d", 1, "", 0, &usage) == WC_KV_QUOTA, "grow over quota");
+    CHECK(wc_kv_delete(kv, "q", "c", 1) == 0 && usage_of(kv, "q") == 62, "delete frees");
+    CHECK(wc_kv_delete(kv, "q", "zz", 2) == 0 && usage_of(kv, "q") == 62, "absent delete");
+    wc_kv_close(kv);
+    /* a store without the record (written before quotas) is counted once */
+    forget_usage(path, "q");
+    CHECK(wc_kv_open(path, 0, &kv, err, sizeof err) == 0, "reopen: %s", err);
+    if (!kv)
+        return;
+    CHECK(usage_of(kv, "q") == 62, "counted: %llu", (unsigned long long)usage_of(kv, "q"));
+    CHECK(wc_kv_put_within(kv, "q", 100, "e", 1, value, 40, &usage) == WC_KV_QUOTA && usage == 103,
+          "quota after a count");
+    CHECK(strcmp(list(kv, "q", "", 0), "[\"a\",\"b\"]") == 0, "the record is not a key: %s", list(kv, "q", "", 0));
+    wc_kv_close(kv);
+    wc_remove_dir(path);
+}
+
+/* ---- pages -------------------------------------------------------------- */
+
+static void test_pages(void)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/pages", root);
+    wc_kv *kv = NULL;
+    char err[512] = "";
+    CHECK(wc_kv_open(path, 0, &kv, err, sizeof err) == 0, "open: %s", err);
+    if (!kv)
+        return;
+    /* 25 keys under n/, every fifth not UTF-8, and keys around the prefix */
+    char key[16];
+    for (int i = 0; i < 25; i++) {
+        snprintf(key, sizeof key, "n/%02d%s", i, i % 5 == 4 ? "\xff" : "");
+        CHECK(put(kv, "p", key, "v") == 0, "put %s", key);
+    }
+    CHECK(put(kv, "p", "m", "v") == 0 && put(kv, "p", "o", "v") == 0, "neighbours");
+    size_t keys = 0, skipped = 0, pages = 0;
+    uint8_t after[WC_KV_MAX_KEY];
+    size_t after_len = 0;
+    wc_kv_page page;
+    for (;;) {
+        int rc = wc_kv_list_page(kv, "p", "n/", 2, after, after_len, 10, &page);
+        CHECK(rc == 0, "page %zu: %d", pages, rc);
+        if (rc)
+            break;
+        pages++;
+        keys += json_array_size(page.keys);
+        skipped += page.skipped;
+        CHECK(json_array_size(page.keys) + page.skipped <= 10, "a page examines at most its limit");
+        json_decref(page.keys);
+        if (!page.more || pages > 10)
+            break;
+        memcpy(after, page.last, page.last_len);
+        after_len = page.last_len;
+    }
+    CHECK(pages == 3 && keys == 20 && skipped == 5, "pages %zu keys %zu skipped %zu", pages, keys, skipped);
+    /* the old shape: the first page only, limit included */
+    CHECK(strcmp(list(kv, "p", "n/0", 3), "[\"n/00\",\"n/01\",\"n/02\"]") == 0, "%s", list(kv, "p", "n/0", 3));
+    /* a cursor outside the prefix: before it starts from the top, after it ends */
+    CHECK(wc_kv_list_page(kv, "p", "n/", 2, "a", 1, 0, &page) == 0 && json_array_size(page.keys) == 20 &&
+              page.skipped == 5 && !page.more, "cursor before the range");
+    json_decref(page.keys);
+    CHECK(wc_kv_list_page(kv, "p", "n/", 2, "z", 1, 0, &page) == 0 && json_array_size(page.keys) == 0 &&
+              !page.more, "cursor past the range");
+    json_decref(page.keys);
+    /* exactly a page's worth: more may be reported, the next page is empty */
+    CHECK(wc_kv_list_page(kv, "p", "n/0", 3, NULL, 0, 10, &page) == 0 && json_array_size(page.keys) == 8 &&
+              page.skipped == 2, "exact page");
+    json_decref(page.keys);
+    wc_kv_close(kv);
+    wc_remove_dir(path);
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(root, sizeof root, "wasmcap-test-kv") != 0) {
@@ -335,6 +468,8 @@ int main(void)
     test_persistence();
     test_threads();
     test_full();
+    test_quota();
+    test_pages();
     wc_remove_dir(dir);
     wc_remove_dir(root);
     if (failures) {

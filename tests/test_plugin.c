@@ -540,6 +540,20 @@ static void test_store(void)
     }
     json_decref(config);
 
+    /* A quota: the put that would exceed it fails, naming the setting. */
+    wc_plugin_config quoted = {.name = "store", .path = GUEST("store"),
+                               .perms = {.kv_namespace = "quoted", .kv_quota = 16}};
+    p = NULL;
+    CHECK(wc_plugin_load(&quoted, engine, kv, &p, err, sizeof err) == 0, "load quoted store: %s", err);
+    if (p) {
+        expect_text(p, "put", "{\"key\": \"k\", \"value\": \"0123456789\"}", "stored", false);
+        expect_text(p, "put", "{\"key\": \"k2\", \"value\": \"0123456789\"}",
+                    "code -4 kv: the put would make namespace 'quoted' hold 23 bytes of keys and values, over "
+                    "plugins.store.permissions.kv_quota (16 bytes)", true);
+        expect_text(p, "put", "{\"key\": \"k\", \"value\": \"012345678901234\"}", "stored", false);
+        wc_plugin_free(p);
+    }
+
     /* Nothing granted: kv is denied with the setting to change; warnings at load. */
     fflush(stderr);
     char logpath[512];

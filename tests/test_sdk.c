@@ -105,6 +105,12 @@ int32_t wasmcap__h_kv_list(const char *prefix, size_t len)
     (void)prefix, (void)len;
     return set_slot("[\"a\",\"b\"]", 0);
 }
+static char page_args[64];
+int32_t wasmcap__h_kv_list_page(const char *prefix, size_t len, const char *cursor, size_t cursor_len)
+{
+    snprintf(page_args, sizeof page_args, "%.*s|%.*s", (int)len, prefix, (int)cursor_len, cursor);
+    return set_slot("{\"keys\":[\"a\"],\"skipped\":1}", 0);
+}
 int32_t wasmcap__h_http_fetch(const char *req, size_t len)
 {
     (void)req, (void)len;
@@ -624,6 +630,11 @@ static void test_host_calls(void)
     CHECK(wasmcap_kv_delete("k") == 0, "kv_delete");
     CHECK(wasmcap_kv_get("k", &v, NULL) == WASMCAP_ENOTFOUND, "deleted");
     CHECK(wasmcap_kv_list("", &v, &len) == 0 && strcmp(v, "[\"a\",\"b\"]") == 0, "kv_list");
+    free(v);
+    CHECK(wasmcap_kv_list_page("n/", NULL, &v, &len) == 0 && strcmp(page_args, "n/|") == 0 &&
+              strstr(v, "\"skipped\":1"), "kv_list_page: %s %s", page_args, v);
+    free(v);
+    CHECK(wasmcap_kv_list_page("n/", "bi8", &v, &len) == 0 && strcmp(page_args, "n/|bi8") == 0, "cursor");
     free(v);
     CHECK(wasmcap_config_get("url", &v, &len) == 0 && strcmp(v, "https://example.com") == 0 &&
               len == 19, "config_get");

@@ -3,7 +3,8 @@
  * Shows every entry point of the native ABI: tools (add, get, list,
  * delete), a static resource (notes://index), a resource template
  * (notes://{id}) with its instances listed dynamically, a prompt
- * (summarize) and completion of note ids.  A note lives under the kv key
+ * (summarize) and completion of note ids; a change to a note notifies the
+ * clients subscribed to it (resource_updated).  A note lives under the kv key
  * "note:<id>"; the config gives the plugin its own kv namespace, so the keys
  * never meet another plugin's.
  */
@@ -76,6 +77,20 @@ static const char *key_id(const wasmcap_json *key)
     return s + strlen(KEY_PREFIX);
 }
 
+/* Tells subscribers what a change touched: the note's own resource, the
+ * index (it lists every id), and the resource list when a note came or went.
+ * The server advertises resources/subscribe; without this a subscribed
+ * client would never hear of a change. */
+static void notify_changed(const char *id, int created_or_removed)
+{
+    char uri[80];
+    snprintf(uri, sizeof uri, "notes://%s", id);
+    wasmcap_resource_updated(uri);
+    wasmcap_resource_updated("notes://index");
+    if (created_or_removed)
+        wasmcap_list_changed("resources");
+}
+
 /* ---- tools ------------------------------------------------------------- */
 
 static int add(const wasmcap_json *args, wasmcap_result *out)
@@ -93,6 +108,7 @@ static int add(const wasmcap_json *args, wasmcap_result *out)
     int rc = wasmcap_kv_put(key, text->string, text->len);
     if (rc)
         return wasmcap_error(out, "could not store note '%s': %s", id, wasmcap_last_error());
+    notify_changed(id, !replaced);
     wasmcap_log(WASMCAP_INFO, "%s note '%s' (%zu bytes)", replaced ? "replaced" : "added", id,
                 text->len);
     wasmcap_text(out, "%s note '%s' (%zu bytes)", replaced ? "Replaced" : "Added", id, text->len);
@@ -164,8 +180,10 @@ static int delete_note(const wasmcap_json *args, wasmcap_result *out)
     note_key(key, id);
     if (existed && wasmcap_kv_delete(key))
         return wasmcap_error(out, "could not delete note '%s': %s", id, wasmcap_last_error());
-    if (existed)
+    if (existed) {
+        notify_changed(id, 1);
         wasmcap_log(WASMCAP_INFO, "deleted note '%s'", id);
+    }
     wasmcap_text(out, existed ? "Deleted note '%s'" : "There was no note '%s'", id);
     wasmcap_jw *s = wasmcap_structured(out);
     wasmcap_jw_kv_string(s, "id", id);

@@ -43,7 +43,7 @@
  *     WASMCAP_READ_RESOURCE(fn), WASMCAP_LIST_RESOURCES(fn),
  *     WASMCAP_PROMPTS({"name", fn}, ...), WASMCAP_COMPLETE(fn).
  *   - Host functions (module "wasmcap"): wasmcap_log, wasmcap_progress,
- *     wasmcap_config_get, wasmcap_kv_get/put/delete/list, wasmcap_http_fetch,
+ *     wasmcap_config_get, wasmcap_kv_get/put/delete/list/list_page, wasmcap_http_fetch,
  *     wasmcap_sample, wasmcap_elicit.  They return 0 (or a length) or a
  *     negative WASMCAP_E* code; wasmcap_last_error() is then the host's
  *     message.  Values come back malloc'ed and NUL-terminated, with lengths.
@@ -342,8 +342,16 @@ int wasmcap_config_get(const char *key, char **value, size_t *len);
 int wasmcap_kv_get(const char *key, char **value, size_t *len);
 int wasmcap_kv_put(const char *key, const char *value, size_t value_len);
 int wasmcap_kv_delete(const char *key);
-/* *json: a JSON array of the keys with that prefix, sorted. */
+/* *json: a JSON array of the keys with that prefix, sorted: at most the
+ * first 10,000, without keys that are not UTF-8 (the server logs when it
+ * left any out).  wasmcap_kv_list_page says so and goes on. */
 int wasmcap_kv_list(const char *prefix, char **json, size_t *len);
+/* One page of the keys with that prefix, sorted: *json is
+ * {"keys": [...], "skipped": n, "cursor": "..."}.  "skipped" counts keys
+ * that are not UTF-8 (no JSON string holds them); "cursor" is there while
+ * keys may remain: pass it (NULL or "" for the first page) to get the next
+ * page.  A page examines at most 10,000 keys. */
+int wasmcap_kv_list_page(const char *prefix, const char *cursor, char **json, size_t *len);
 /* request: {"method","url","headers":{},"body"}; *response:
  * {"status","headers":{},"body"}. */
 int wasmcap_http_fetch(const char *request, char **response, size_t *len);
@@ -403,6 +411,8 @@ WASMCAP__IMPORT("kv_put")
 int32_t wasmcap__h_kv_put(const char *key, size_t key_len, const char *val, size_t val_len);
 WASMCAP__IMPORT("kv_delete") int32_t wasmcap__h_kv_delete(const char *key, size_t key_len);
 WASMCAP__IMPORT("kv_list") int32_t wasmcap__h_kv_list(const char *prefix, size_t prefix_len);
+WASMCAP__IMPORT("kv_list_page")
+int32_t wasmcap__h_kv_list_page(const char *prefix, size_t prefix_len, const char *cursor, size_t cursor_len);
 WASMCAP__IMPORT("http_fetch") int32_t wasmcap__h_http_fetch(const char *req, size_t req_len);
 WASMCAP__IMPORT("sample") int32_t wasmcap__h_sample(const char *req, size_t req_len);
 WASMCAP__IMPORT("elicit") int32_t wasmcap__h_elicit(const char *req, size_t req_len);
@@ -1881,6 +1891,13 @@ int wasmcap_kv_delete(const char *key)
 int wasmcap_kv_list(const char *prefix, char **json, size_t *len)
 {
     return wasmcap__take(wasmcap__h_kv_list(prefix, strlen(prefix)), json, len);
+}
+
+int wasmcap_kv_list_page(const char *prefix, const char *cursor, char **json, size_t *len)
+{
+    if (!cursor)
+        cursor = "";
+    return wasmcap__take(wasmcap__h_kv_list_page(prefix, strlen(prefix), cursor, strlen(cursor)), json, len);
 }
 
 int wasmcap_http_fetch(const char *request, char **response, size_t *len)

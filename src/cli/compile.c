@@ -5,6 +5,7 @@
  * next time.  This command builds ahead of time, showing progress when
  * stderr is a terminal.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,15 @@
 #include "util/fs.h"
 
 static const char compile_usage[] =
-    "usage: wasmcap compile [--cache-dir DIR] FILE.wasm...\n"
+    "usage: wasmcap compile [--cache-dir DIR] [--cache-key FILE] FILE.wasm...\n"
     "\n"
     "Builds the optimized tier (gcc -O2) of each module into the code cache,\n"
     "so that later runs start on optimized code.  Modules already in the\n"
     "cache are reported as such.\n"
     "\n"
     "  --cache-dir DIR  the cache (default: $XDG_CACHE_HOME/wasmcap or ~/.cache/wasmcap)\n"
+    "  --cache-key FILE the key that authenticates its entries, created 0600 if missing\n"
+    "                   (default: $XDG_CONFIG_HOME/wasmcap/cache.key or ~/.config/wasmcap/cache.key)\n"
     "  -h, --help       show this help\n";
 
 static double seconds_since(const struct timespec *start)
@@ -36,9 +39,13 @@ static int compile_one(wc_engine *engine, const char *path)
 {
     uint8_t *bytes;
     size_t size;
-    int rc = wc_read_file(path, 0, &bytes, &size);
+    size_t max_bytes = wc_engine_max_module_bytes(engine);
+    int rc = wc_read_regular_file(path, max_bytes, &bytes, &size);
     if (rc) {
-        fprintf(stderr, "wasmcap compile: %s: %s\n", path, strerror(-rc));
+        if (rc == -EFBIG)
+            fprintf(stderr, "wasmcap compile: %s: larger than the module limit of %zu bytes\n", path, max_bytes);
+        else
+            fprintf(stderr, "wasmcap compile: %s: %s\n", path, wc_read_file_strerror(rc));
         return 1;
     }
     struct timespec start;
@@ -84,6 +91,8 @@ int wc_cmd_compile(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--cache-dir") == 0 && i + 1 < argc) {
             config.cache_dir = argv[++i];
+        } else if (strcmp(argv[i], "--cache-key") == 0 && i + 1 < argc) {
+            config.cache_key = argv[++i];
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "wasmcap compile: unknown option %s\n%s", argv[i], compile_usage);
             return 2;

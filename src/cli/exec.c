@@ -165,17 +165,22 @@ static int run(const exec_options *opt)
     const char **argv = NULL;
     int status = EXIT_LOAD_ERROR;
 
-    int rc = wc_read_file(opt->path, 0, &bytes, &size);
-    if (rc) {
-        wc_error_set(&err, WC_ERR_IO, "cannot read %s: %s", opt->path, strerror(-rc));
-        goto report;
-    }
-
     wc_engine_config ecfg;
     wc_engine_config_default(&ecfg);
     ecfg.tier = opt->tier;
     if (wc_engine_new(&ecfg, &engine, &err) != 0)
         goto report;
+    size_t max_bytes = wc_engine_max_module_bytes(engine);
+    int rc = wc_read_regular_file(opt->path, max_bytes, &bytes, &size);
+    if (rc == -EFBIG) {
+        wc_error_set(&err, WC_ERR_LIMIT, "cannot read %s: larger than the module limit of %zu bytes",
+                     opt->path, max_bytes);
+        goto report;
+    }
+    if (rc) {
+        wc_error_set(&err, WC_ERR_IO, "cannot read %s: %s", opt->path, wc_read_file_strerror(rc));
+        goto report;
+    }
     /* gcc can take seconds on a large module with --tier optimized */
     wc_progress *progress = wc_progress_start("compiling");
     rc = wc_module_new(engine, bytes, size, &module, &err);

@@ -145,9 +145,15 @@ int wc_cmd_inspect(int argc, char **argv)
     }
     uint8_t *bytes;
     size_t size;
-    int rc = wc_read_file(path, 0, &bytes, &size);
+    wc_decode_limits limits;
+    wc_decode_limits_default(&limits);
+    int rc = wc_read_regular_file(path, limits.max_module_bytes, &bytes, &size);
     if (rc) {
-        fprintf(stderr, "wasmcap inspect: %s: %s\n", path, strerror(-rc));
+        if (rc == -EFBIG)
+            fprintf(stderr, "wasmcap inspect: %s: larger than the module limit of %zu bytes\n", path,
+                    limits.max_module_bytes);
+        else
+            fprintf(stderr, "wasmcap inspect: %s: %s\n", path, wc_read_file_strerror(rc));
         return 1;
     }
     wc_module_info *info;

@@ -40,7 +40,7 @@ static int open_kv(wc_setup *s, const wc_config *c, char *err, size_t err_size)
     if (s->kv || !needs_kv(c))
         return 0;
     char msg[512] = "";
-    if (wc_kv_open(c->kv_dir, 0, &s->kv, msg, sizeof msg) != 0) {
+    if (wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, msg, sizeof msg) != 0) {
         snprintf(err, err_size, "cannot open the key-value store in %s: %s", c->kv_dir,
                  msg[0] ? msg : "failed");
         s->kv = NULL;
@@ -59,6 +59,7 @@ int wc_setup_open(wc_setup *s, const char *config_path, char *err, size_t err_si
     wc_engine_config_default(&ec);
     ec.tier = s->config.tier;
     ec.cache_dir = s->config.cache_dir;
+    ec.cache_key = s->config.cache_key;
     ec.track_writes = true; /* an instance per call: zero only what a call wrote */
     wc_error e = {0};
     if (wc_engine_new(&ec, &s->engine, &e) != 0) {
@@ -86,9 +87,9 @@ int wc_setup_reload(wc_setup *s, char *err, size_t err_size)
     if ((fresh.kv_dir && s->config.kv_dir && strcmp(fresh.kv_dir, s->config.kv_dir) != 0) ||
         (fresh.cache_dir && s->config.cache_dir &&
          strcmp(fresh.cache_dir, s->config.cache_dir) != 0) ||
-        fresh.tier != s->config.tier)
+        fresh.kv_map_size != s->config.kv_map_size || fresh.tier != s->config.tier)
         wc_log(WC_LOG_WARNING, "setup",
-               "changes of kv_dir, cache_dir and tier take effect at the next start");
+               "changes of kv_dir, kv_map_size, cache_dir and tier take effect at the next start");
     wc_registry *registry;
     if (open_kv(s, &fresh, err, err_size) != 0 ||
         wc_registry_new(&fresh, s->engine, s->kv, &registry, err, err_size) != 0) {

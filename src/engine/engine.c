@@ -6,11 +6,12 @@
  * switches the module over (new instances pick it up; running ones finish on
  * the code they started with, which lives as long as the module).
  *
- * Cache entries are <key>.so plus <key>.sha256, the digest of the .so.  The
- * key covers the module bytes and the whole toolchain (wc_code_toolchain_id),
- * so a stale entry is never looked up; a corrupt or truncated one fails its
- * digest and is rebuilt.  Files are replaced atomically, so processes sharing
- * a cache directory never see half an entry.
+ * Cache entries (cache.c) are <key>.so plus <key>.hmac, authenticated under
+ * a per-user key.  The key covers the module bytes and the whole toolchain
+ * (wc_code_toolchain_id), so a stale entry is never looked up; a corrupt,
+ * truncated or foreign one fails its MAC and is rebuilt.  Files are replaced
+ * atomically, so processes sharing a cache directory never see half an
+ * entry.
  */
 #include "engine/internal.h"
 
@@ -85,6 +86,13 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
     else if (*config->cache_dir)
         engine->cache_dir = strdup(config->cache_dir);
     engine->config.cache_dir = engine->cache_dir;
+    engine->config.cache_key = NULL; /* the caller's string may not outlive the engine */
+    if (wc_cache_init(&engine->cache, engine->cache_dir, config->cache_key) != 0) {
+        wc_cache_destroy(&engine->cache);
+        free(engine->cache_dir);
+        free(engine);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
     pthread_mutex_init(&engine->lock, NULL);
     pthread_cond_init(&engine->cond, NULL);
     wc_cancel_init(&engine->cancel);
@@ -126,60 +134,14 @@ void wc_engine_free(wc_engine *engine)
     wc_cancel_destroy(&engine->cancel);
     pthread_cond_destroy(&engine->cond);
     pthread_mutex_destroy(&engine->lock);
+    wc_cache_destroy(&engine->cache);
     free(engine->cache_dir);
     free(engine);
 }
 
-/* ---- cache ------------------------------------------------------------- */
-
-static void cache_paths(const wc_engine *engine, const char *key, char *so, char *sum, size_t size)
+size_t wc_engine_max_module_bytes(const wc_engine *engine)
 {
-    snprintf(so, size, "%s/%s.so", engine->cache_dir, key);
-    snprintf(sum, size, "%s/%s.sha256", engine->cache_dir, key);
-}
-
-/* Returns 0 and *out on a verified hit; any other outcome is a miss. */
-static int cache_load(wc_engine *engine, const char *key, wc_code **out)
-{
-    if (!engine->cache_dir)
-        return -1;
-    char so_path[4200], sum_path[4200];
-    cache_paths(engine, key, so_path, sum_path, sizeof so_path);
-    uint8_t *so = NULL, *sum = NULL;
-    size_t so_size, sum_size;
-    int rc = -1;
-    if (wc_read_file(sum_path, 256, &sum, &sum_size) != 0 || sum_size < 64)
-        goto done;
-    if (wc_read_file(so_path, 0, &so, &so_size) != 0)
-        goto done;
-    char digest[65];
-    const void *parts[] = {so};
-    size_t sizes[] = {so_size};
-    wc_sha256_hex(parts, sizes, 1, digest);
-    if (memcmp(digest, sum, 64) != 0)
-        goto done; /* corrupt or torn: rebuild and replace */
-    wc_error ignored;
-    rc = wc_code_load_optimized(so, so_size, out, &ignored);
-done:
-    free(so);
-    free(sum);
-    return rc;
-}
-
-static void cache_store(wc_engine *engine, const char *key, const uint8_t *so, size_t so_size)
-{
-    if (!engine->cache_dir || wc_mkdirs(engine->cache_dir) != 0)
-        return;
-    char so_path[4200], sum_path[4200];
-    cache_paths(engine, key, so_path, sum_path, sizeof so_path);
-    char digest[66];
-    const void *parts[] = {so};
-    size_t sizes[] = {so_size};
-    wc_sha256_hex(parts, sizes, 1, digest);
-    digest[64] = '\n';
-    /* The .so first: a reader that finds the new digest finds the new .so. */
-    if (wc_write_file_atomic(so_path, so, so_size) == 0)
-        wc_write_file_atomic(sum_path, digest, 65);
+    return engine->config.limits.max_module_bytes;
 }
 
 /* Builds, caches and loads the optimized tier from the module's source. */
@@ -190,7 +152,7 @@ static int build_optimized(wc_module *m, wc_code **out, wc_error *err)
     int rc = wc_code_build_optimized(m->source, m->source_len, &so, &so_size, &m->engine->cancel, err);
     if (rc)
         return rc;
-    cache_store(m->engine, m->key, so, so_size);
+    wc_cache_store(&m->engine->cache, m->key, so, so_size);
     rc = wc_code_load_optimized(so, so_size, out, err);
     free(so);
     return rc;
@@ -363,7 +325,7 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
         parts[1] = toolchain;
         sizes[1] = strlen(toolchain);
         wc_sha256_hex(parts, sizes, 2, m->key);
-        if (cache_load(engine, m->key, &m->optimized) == 0) {
+        if (wc_cache_load(&engine->cache, m->key, &m->optimized) == 0) {
             m->optimized_state = OPTIMIZED_READY;
             atomic_store(&m->current, m->optimized);
             *out = m;

@@ -83,6 +83,11 @@ typedef struct wc_engine_config {
      * $XDG_CACHE_HOME/wasmcap or ~/.cache/wasmcap; "" disables the disk cache
      * (optimized code is then built per process). */
     const char *cache_dir;
+    /* The file holding the key that authenticates cache entries (HMAC-SHA256
+     * over each .so), kept outside cache_dir and created 0600 on first use.
+     * NULL: $XDG_CONFIG_HOME/wasmcap/cache.key or ~/.config/wasmcap/cache.key;
+     * "" (or no usable key): the disk cache is not used. */
+    const char *cache_key;
     wc_decode_limits limits; /* zeros: defaults */
     /* Linear memories kept for reuse after their instance is freed. 0: 64. */
     uint32_t memory_pool_size;
@@ -101,6 +106,9 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
 /* Waits for background compiles to stop; every module and instance must be
  * freed first. */
 void wc_engine_free(wc_engine *engine);
+/* The largest module wc_module_new accepts, in bytes: readers of module
+ * files stop there (wc_read_regular_file). */
+size_t wc_engine_max_module_bytes(const wc_engine *engine);
 
 /* ---- modules ----------------------------------------------------------- */
 

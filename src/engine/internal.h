@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "engine/cache.h"
 #include "engine/code.h"
 #include "engine/engine.h"
 #include "engine/watchdog.h"
@@ -12,6 +13,7 @@
 struct wc_engine {
     wc_engine_config config;
     char *cache_dir; /* NULL: no disk cache */
+    wc_cache cache;
 
     /* background optimized-tier builds */
     pthread_mutex_t lock;

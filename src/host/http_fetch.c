@@ -7,7 +7,12 @@
  *     curl uses (CURLOPT_CURLU): the host we check is the host curl dials;
  *   - redirects are not followed by curl; we read each Location, check its
  *     host and scheme, and make the next request ourselves (at most
- *     WC_HTTP_MAX_REDIRECTS), dropping credentials when the host changes;
+ *     WC_HTTP_MAX_REDIRECTS), dropping Authorization, Cookie and
+ *     Proxy-Authorization for good once a hop changes scheme, host or port,
+ *     and never leaving https for plain http;
+ *   - the plugin may not set Host (another virtual host on an allowed
+ *     address) nor the headers that frame the message or the connection
+ *     (Content-Length, Transfer-Encoding, Connection, ...): curl writes those;
  *   - proxies from the environment (http_proxy, ALL_PROXY, ...) are ignored
  *     (CURLOPT_PROXY ""): the server's environment is not plugin
  *     configuration, and a proxy there would silently carry every plugin's
@@ -15,7 +20,9 @@
  *     setting yet; one would be a per-plugin permission.
  * Only http and https are spoken, in both directions.  The body is decoded
  * (Accept-Encoding) before it is counted against max_output_bytes, so a
- * compressed bomb stops at the cap.  A cancelled call aborts the transfer
+ * compressed bomb stops at the cap; the response headers count against the
+ * same cap, and repeated ones are collected as lists and joined once, so
+ * 30,000 of them cost linear time.  A cancelled call aborts the transfer
  * from curl's progress callback.
  */
 #include "host/http_fetch.h"
@@ -39,8 +46,12 @@
 
 typedef struct transfer {
     wc_buf body;
-    json_t *headers;   /* of the latest response */
-    size_t max_body;
+    /* Of the latest response: lower-case name -> array of its values, joined
+     * with ", " by make_response (appending to a string per repeat would be
+     * quadratic). */
+    json_t *headers;
+    size_t header_bytes; /* names + values of the latest response */
+    size_t max_body;     /* max_output_bytes: body and headers together */
     bool too_large;
     wc_call *call;
 } transfer;
@@ -49,7 +60,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
     transfer *t = ctx;
     size_t n = size * nmemb;
-    if (n > t->max_body - t->body.len) {
+    if (t->header_bytes + t->body.len > t->max_body || n > t->max_body - t->header_bytes - t->body.len) {
         t->too_large = true;
         return 0; /* CURLE_WRITE_ERROR */
     }
@@ -63,6 +74,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
     size_t n = size * nmemb;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         json_object_clear(t->headers); /* a new response (after 1xx, or a hop) */
+        t->header_bytes = 0;
         return n;
     }
     const char *colon = memchr(data, ':', n);
@@ -74,6 +86,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
+    /* what the plugin will get: the name, the value, and ", " or ":" */
+    t->header_bytes += name_len + (size_t)(end - v) + 2;
+    if (t->header_bytes > t->max_body) {
+        t->too_large = true;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
 
     wc_buf name, value;
     wc_buf_init(&name);
@@ -82,18 +100,42 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
         wc_buf_byte(&name, (uint8_t)tolower((unsigned char)data[i]));
     char *name_s = wc_buf_cstr(&name);
     if (name_s && wc_utf8_valid(name_s, name.len) && !memchr(name_s, 0, name.len)) {
-        json_t *old = json_object_get(t->headers, name_s);
-        if (old && json_is_string(old)) {
-            wc_buf_append(&value, json_string_value(old), json_string_length(old));
-            wc_buf_str(&value, ", ");
-        }
         wc_utf8_sanitize(&value, v, (size_t)(end - v));
-        if (!value.failed)
-            json_object_set_new(t->headers, name_s, json_stringn(value.data ? (char *)value.data : "", value.len));
+        json_t *values = json_object_get(t->headers, name_s);
+        if (!values && (values = json_array()) && json_object_set_new(t->headers, name_s, values) != 0)
+            values = NULL;
+        if (!value.failed && values)
+            json_array_append_new(values, json_stringn(value.data ? (char *)value.data : "", value.len));
     }
     wc_buf_free(&name);
     wc_buf_free(&value);
     return n;
+}
+
+/* The headers as the plugin sees them: name -> the values joined by ", ". */
+static json_t *joined_headers(const json_t *lists)
+{
+    json_t *out = json_object();
+    const char *name;
+    json_t *values;
+    json_object_foreach((json_t *)lists, name, values) {
+        wc_buf joined;
+        wc_buf_init(&joined);
+        for (size_t i = 0; i < json_array_size(values); i++) {
+            json_t *v = json_array_get(values, i);
+            if (i)
+                wc_buf_str(&joined, ", ");
+            wc_buf_append(&joined, json_string_value(v), json_string_length(v));
+        }
+        if (!out || joined.failed ||
+            json_object_set_new(out, name, json_stringn(joined.data ? (char *)joined.data : "", joined.len)) != 0) {
+            wc_buf_free(&joined);
+            json_decref(out);
+            return NULL;
+        }
+        wc_buf_free(&joined);
+    }
+    return out;
 }
 
 static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -211,11 +253,70 @@ done:
     return 0;
 }
 
-/* Headers that carry credentials: not sent on to another host. */
+/* Headers curl writes itself, from the URL, the body and the connection:
+ * Host would reach another virtual host on an allowed address, and the
+ * framing and hop-by-hop ones would let a plugin desynchronise the message
+ * (request smuggling through a proxy) or the connection. */
+static bool is_reserved_header(const char *name)
+{
+    static const char *const reserved[] = {"host", "content-length", "transfer-encoding", "connection",
+                                           "keep-alive", "proxy-connection", "upgrade", "te", "trailer",
+                                           "expect"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcasecmp(name, reserved[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Headers that carry credentials: not sent on to another origin. */
 static bool is_credential(const char *name)
 {
     return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "cookie") == 0 ||
            strcasecmp(name, "proxy-authorization") == 0;
+}
+
+/* scheme, host (lower case) and port (the scheme's default filled in). */
+typedef struct origin {
+    char *scheme, *host, *port;
+} origin;
+
+static bool get_origin(const char *url, origin *o)
+{
+    memset(o, 0, sizeof *o);
+    CURLU *u = curl_url();
+    bool ok = u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+    curl_url_cleanup(u);
+    if (ok) {
+        for (char *p = o->scheme; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (char *p = o->host; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    return ok;
+}
+
+static void free_origin(origin *o)
+{
+    curl_free(o->scheme);
+    curl_free(o->host);
+    curl_free(o->port);
+}
+
+wc_http_redirect wc_http_redirect_kind(const char *from_url, const char *to_url)
+{
+    origin a, b;
+    bool parsed = get_origin(from_url, &a) & get_origin(to_url, &b);
+    wc_http_redirect kind = WC_HTTP_REDIRECT_CROSS_ORIGIN;
+    if (parsed && strcmp(a.scheme, "https") == 0 && strcmp(b.scheme, "https") != 0)
+        kind = WC_HTTP_REDIRECT_DOWNGRADE;
+    else if (parsed && strcmp(a.scheme, b.scheme) == 0 && strcmp(a.host, b.host) == 0 && strcmp(a.port, b.port) == 0)
+        kind = WC_HTTP_REDIRECT_SAME_ORIGIN;
+    free_origin(&a);
+    free_origin(&b);
+    return kind;
 }
 
 /* Builds the header list from the request's "headers" (already checked). */
@@ -280,6 +381,10 @@ static int check_request(json_t *req, const char **method, const char **url, jso
         json_object_foreach(*headers, name, value) {
             if (!is_token(name))
                 return fail(out, WC_HOST_EINVAL, "http_fetch: invalid header name '%.100s'", name);
+            if (is_reserved_header(name))
+                return fail(out, WC_HOST_EINVAL,
+                            "http_fetch: header '%s' may not be set by a plugin: the host writes it "
+                            "(from the URL, the body and the connection)", name);
             if (!json_is_string(value))
                 return fail(out, WC_HOST_EINVAL, "http_fetch: header '%s' must be a string", name);
             const char *v = json_string_value(value);
@@ -320,8 +425,13 @@ static int make_response(long status, transfer *t, wc_buf *out)
     json_t *resp = json_object();
     if (!resp)
         return fail(out, WC_HOST_EFAILED, "http_fetch: out of memory");
+    json_t *headers = joined_headers(t->headers);
+    if (!headers) {
+        json_decref(resp);
+        return fail(out, WC_HOST_EFAILED, "http_fetch: out of memory");
+    }
     json_object_set_new(resp, "status", json_integer(status));
-    json_object_set(resp, "headers", t->headers);
+    json_object_set_new(resp, "headers", headers);
     const char *data = t->body.data ? (const char *)t->body.data : "";
     if (wc_utf8_valid(data, t->body.len)) {
         json_object_set_new(resp, "body", json_stringn(data, t->body.len));
@@ -376,7 +486,8 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
     wc_buf_init(&t.body);
     wc_buf body;
     wc_buf_init(&body);
-    char *cur_url = NULL, *cur_host = NULL, *first_host = NULL;
+    char *cur_url = NULL, *cur_host = NULL;
+    bool drop_credentials = false; /* for good, once a hop left the first origin */
     CURLU *u = NULL;
     CURL *curl = NULL;
     struct curl_slist *hdrs = NULL;
@@ -412,10 +523,6 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
         u = next_u;
         free(cur_host);
         cur_host = host;
-        if (!first_host && !(first_host = strdup(host))) {
-            code = fail(out, WC_HOST_EFAILED, "http_fetch: out of memory");
-            break;
-        }
 
         uint64_t now = wc_monotonic_ms();
         if (now >= deadline) {
@@ -425,7 +532,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
         }
         bool oom = false;
         curl_slist_free_all(hdrs);
-        hdrs = make_headers(headers, strcmp(first_host, cur_host) != 0, &oom);
+        hdrs = make_headers(headers, drop_credentials, &oom);
         if (oom) {
             code = fail(out, WC_HOST_EFAILED, "http_fetch: out of memory");
             break;
@@ -471,7 +578,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
         if (rc != CURLE_OK) {
             if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED)
                 code = fail(out, WC_HOST_ETOOLARGE,
-                            "http_fetch: the response body from %s is larger than %zu bytes "
+                            "http_fetch: the response from %s (headers and body) is larger than %zu bytes "
                             "(raise plugins.%s.permissions.max_output_bytes)", cur_host,
                             t.max_body, plugin);
             else if (rc == CURLE_ABORTED_BY_CALLBACK && call && wc_call_cancelled(call))
@@ -503,6 +610,19 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
             code = fail(out, WC_HOST_EFAILED, "http_fetch: out of memory");
             break;
         }
+        wc_http_redirect kind = wc_http_redirect_kind(cur_url, next);
+        if (kind == WC_HTTP_REDIRECT_DOWNGRADE) {
+            wc_buf q;
+            wc_buf_init(&q);
+            quote(&q, next);
+            code = fail(out, WC_HOST_EDENIED, "http_fetch: redirect from https://%s to '%s' refused: it would leave "
+                        "https for plain http", cur_host, wc_buf_cstr(&q) ? (const char *)q.data : "?");
+            wc_buf_free(&q);
+            free(next);
+            break;
+        }
+        if (kind == WC_HTTP_REDIRECT_CROSS_ORIGIN)
+            drop_credentials = true;
         free(cur_url);
         cur_url = next;
         /* 303, and 301/302 after a POST, continue as GET without a body (as browsers do). */
@@ -528,7 +648,6 @@ done:
     curl_url_cleanup(u);
     free(cur_url);
     free(cur_host);
-    free(first_host);
     wc_buf_free(&body);
     wc_buf_free(&t.body);
     json_decref(t.headers);

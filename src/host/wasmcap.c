@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "host/http_fetch.h"
+#include "util/base64url.h"
 #include "util/log.h"
 #include "util/utf8.h"
 
@@ -384,7 +385,7 @@ static wc_trap kv_error(wc_wasmcap_host *host, wc_value *results, int rc, const 
         }
         break;
     case WC_KV_FULL:
-        t = fail(host, results, WC_HOST_EFAILED, "kv: the store is full");
+        t = fail(host, results, WC_HOST_EFAILED, "kv: the store is full (storage.kv_map_size in wasmcap.json)");
         break;
     default:
         t = fail(host, results, WC_HOST_EFAILED, "kv: I/O error in the store");
@@ -416,7 +417,15 @@ static wc_trap host_kv_put(wc_instance *caller, void *env, const wc_value *args,
     GUEST(value, "kv_put", "value", args[2].i32, args[3].i32);
     if (kv_unavailable(host, results))
         return WC_TRAP_NONE;
-    int rc = wc_kv_put(host->kv, host->perms->kv_namespace, key, args[1].i32, value, args[3].i32);
+    uint64_t quota = host->perms->kv_quota, usage = 0;
+    int rc = wc_kv_put_within(host->kv, host->perms->kv_namespace, quota, key, args[1].i32, value,
+                              args[3].i32, &usage);
+    if (rc == WC_KV_QUOTA)
+        return fail(host, results, WC_HOST_ETOOLARGE,
+                    "kv: the put would make namespace '%s' hold %llu bytes of keys and values, over "
+                    "plugins.%s.permissions.kv_quota (%llu bytes)",
+                    host->perms->kv_namespace, (unsigned long long)usage, host->plugin,
+                    (unsigned long long)quota);
     if (rc)
         return kv_error(host, results, rc, key, args[1].i32, args[3].i32);
     return reply(host, results, "", 0);
@@ -435,18 +444,66 @@ static wc_trap host_kv_delete(wc_instance *caller, void *env, const wc_value *ar
     return reply(host, results, "", 0);
 }
 
+/* The first page as a bare array: the shape plugins built before
+ * kv_list_page expect.  It cannot say that it was cut short or left keys
+ * out, so the server log says it. */
 static wc_trap host_kv_list(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTER("kv_list");
     GUEST(prefix, "kv_list", "prefix", args[0].i32, args[1].i32);
     if (kv_unavailable(host, results))
         return WC_TRAP_NONE;
-    json_t *keys = NULL;
-    int rc = wc_kv_list(host->kv, host->perms->kv_namespace, prefix, args[1].i32, 0, &keys);
+    wc_kv_page page;
+    int rc = wc_kv_list_page(host->kv, host->perms->kv_namespace, prefix, args[1].i32, NULL, 0, 0, &page);
     if (rc)
         return kv_error(host, results, rc, prefix, args[1].i32, 0);
-    char *text = json_dumps(keys, JSON_COMPACT);
-    json_decref(keys);
+    if (page.more || page.skipped)
+        wc_log(WC_LOG_WARNING, "kv",
+               "plugin '%s': kv_list returned %zu keys, left out %zu that are not UTF-8%s "
+               "(kv_list_page reports both and continues)", host->plugin, json_array_size(page.keys),
+               page.skipped, page.more ? " and stopped at its limit of " WC_KV_LIST_LIMIT_TEXT " keys" : "");
+    char *text = json_dumps(page.keys, JSON_COMPACT);
+    json_decref(page.keys);
+    if (!text)
+        return fail(host, results, WC_HOST_EFAILED, "out of memory");
+    wc_trap t = reply(host, results, text, strlen(text));
+    free(text);
+    return t;
+}
+
+/* {"keys": [...], "skipped": n, "cursor": "..."}: cursor (present while
+ * keys may remain) is the last key examined, base64url, for the next call. */
+static wc_trap host_kv_list_page(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    ENTER("kv_list_page");
+    GUEST(prefix, "kv_list_page", "prefix", args[0].i32, args[1].i32);
+    GUEST(cursor, "kv_list_page", "cursor", args[2].i32, args[3].i32);
+    if (kv_unavailable(host, results))
+        return WC_TRAP_NONE;
+    size_t after_len = 0;
+    uint8_t *after = NULL;
+    if (args[3].i32) {
+        after = wc_b64url_decode((const char *)cursor, args[3].i32, &after_len);
+        if (!after || after_len == 0) {
+            free(after);
+            return fail(host, results, WC_HOST_EINVAL,
+                        "kv_list_page: the cursor is not one a previous kv_list_page returned");
+        }
+    }
+    wc_kv_page page;
+    int rc = wc_kv_list_page(host->kv, host->perms->kv_namespace, prefix, args[1].i32, after, after_len, 0,
+                             &page);
+    free(after);
+    if (rc)
+        return kv_error(host, results, rc, prefix, args[1].i32, 0);
+    json_t *out = json_pack("{s:o, s:I}", "keys", page.keys, "skipped", (json_int_t)page.skipped);
+    if (out && page.more) {
+        char next[WC_KV_MAX_KEY * 2];
+        wc_b64url_encode(page.last, page.last_len, next);
+        json_object_set_new(out, "cursor", json_string(next));
+    }
+    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    json_decref(out);
     if (!text)
         return fail(host, results, WC_HOST_EFAILED, "out of memory");
     wc_trap t = reply(host, results, text, strlen(text));
@@ -579,6 +636,7 @@ static const wc_import_binding bindings[] = {
     WC_HOST_FUNC("wasmcap", "kv_put", "iiii", "i", host_kv_put, NULL),
     WC_HOST_FUNC("wasmcap", "kv_delete", "ii", "i", host_kv_delete, NULL),
     WC_HOST_FUNC("wasmcap", "kv_list", "ii", "i", host_kv_list, NULL),
+    WC_HOST_FUNC("wasmcap", "kv_list_page", "iiii", "i", host_kv_list_page, NULL),
     WC_HOST_FUNC("wasmcap", "http_fetch", "ii", "i", host_http_fetch, NULL),
     WC_HOST_FUNC("wasmcap", "sample", "ii", "i", host_sample, NULL),
     WC_HOST_FUNC("wasmcap", "elicit", "ii", "i", host_elicit, NULL),

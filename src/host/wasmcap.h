@@ -39,6 +39,7 @@ typedef struct wc_permissions {
     char **env;             /* "KEY=VALUE" strings the guest sees through WASI */
     size_t n_env;
     char *kv_namespace;     /* NULL: no kv */
+    uint64_t kv_quota;      /* bytes of keys + values in the namespace; 0: no quota */
     json_t *config;         /* object of string values for config_get; NULL: none */
     bool sampling, elicitation;
     uint64_t memory_limit;  /* bytes; 0: 64 MiB */

@@ -256,10 +256,11 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->tier = WC_TIER_AUTO;
     out->kv_dir = xdg_dir("XDG_DATA_HOME", ".local/share", "wasmcap/kv");
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
-    if (!out->server_name || !out->kv_dir || !out->cache_dir) {
+    out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
+    if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
         snprintf(err, err_size,
                  "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
-                 "nor HOME is set (set storage.kv_dir and storage.cache_dir)");
+                 "nor HOME is set (set storage.kv_dir, storage.cache_dir and storage.cache_key)");
         wc_config_free(out);
         return -1;
     }
@@ -407,16 +408,27 @@ static int parse_storage(cparser *cp, const json_t *obj, wc_config *c)
     json_object_foreach((json_t *)obj, key, v) {
         join_path(path, sizeof path, "storage", key);
         char **slot;
+        if (strcmp(key, "kv_map_size") == 0) {
+            uint64_t n;
+            if (get_size(cp, v, path, &n))
+                return -1;
+            if (n < WC_KV_MIN_MAP_SIZE || n > WC_KV_MAX_MAP_SIZE)
+                return fail(cp, path, "must be between 1MiB and 1TiB");
+            c->kv_map_size = (size_t)n;
+            continue;
+        }
         if (strcmp(key, "kv_dir") == 0)
             slot = &c->kv_dir;
         else if (strcmp(key, "cache_dir") == 0)
             slot = &c->cache_dir;
+        else if (strcmp(key, "cache_key") == 0)
+            slot = &c->cache_key;
         else
-            return fail(cp, path, "unknown key (storage takes kv_dir, cache_dir)");
+            return fail(cp, path, "unknown key (storage takes kv_dir, kv_map_size, cache_dir, cache_key)");
         char *s, *resolved;
         if (get_string(cp, v, path, &s))
             return -1;
-        if (!*s && slot == &c->kv_dir) {
+        if (!*s && slot != &c->cache_dir) {
             free(s);
             return fail(cp, path, "expected a non-empty path");
         }
@@ -516,6 +528,10 @@ static int parse_permissions(cparser *cp, const json_t *obj, const char *parent,
             if (n > (1ull << 30))
                 return fail(cp, path, "must be at most 1GiB");
             p->max_output_bytes = (size_t)n;
+        } else if (strcmp(key, "kv_quota") == 0) {
+            if (get_size(cp, v, path, &n))
+                return -1;
+            p->kv_quota = n;
         } else if (strcmp(key, "kv_namespace") == 0) {
             char *s;
             if (get_string(cp, v, path, &s))
@@ -553,7 +569,7 @@ static int parse_permissions(cparser *cp, const json_t *obj, const char *parent,
                 return -1;
         } else {
             return fail(cp, path, "unknown permission (allowed_hosts, env, memory_limit, timeout_ms, "
-                                  "max_output_bytes, kv_namespace, config, sampling, elicitation)");
+                                  "max_output_bytes, kv_namespace, kv_quota, config, sampling, elicitation)");
         }
     }
     return 0;
@@ -778,6 +794,7 @@ void wc_config_free(wc_config *c)
     free(c->state_secret);
     free(c->kv_dir);
     free(c->cache_dir);
+    free(c->cache_key);
     json_decref(c->http);
     json_decref(c->auth);
     memset(c, 0, sizeof *c);

@@ -36,7 +36,11 @@ typedef struct wc_config {
     char *state_secret;         /* seals input-required requestStates; NULL: random per process */
     /* storage */
     char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
+    size_t kv_map_size;         /* LMDB map size; 0: WC_KV_DEFAULT_MAP_SIZE (1 GiB) */
     char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
+    /* The key that authenticates cache entries, kept outside the cache;
+     * default $XDG_CONFIG_HOME/wasmcap/cache.key (~/.config/...) */
+    char *cache_key;
     wc_tier tier;               /* "auto" (default), "fast", "optimized" */
     /* Sections read by other layers, "${VAR}" already expanded; NULL when
      * absent: "http" (transport/http_config.c), "auth" (auth/). */

@@ -485,7 +485,8 @@ int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manif
     memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
     uint8_t *data = NULL;
     size_t size = 0;
-    int rc = wc_read_file(sidecar, WC_MANIFEST_MAX_BYTES, &data, &size);
+    /* a FIFO or device there must not stall or flood the load */
+    int rc = wc_read_regular_file(sidecar, WC_MANIFEST_MAX_BYTES, &data, &size);
     if (rc == -ENOENT) {
         snprintf(err, err_size,
                  "%s has no manifest: no custom section '%s' and no sidecar file %s", base,
@@ -494,7 +495,7 @@ int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manif
         return 1;
     }
     if (rc) {
-        snprintf(err, err_size, "%s: %s", sidecar, strerror(-rc));
+        snprintf(err, err_size, "%s: %s", sidecar, wc_read_file_strerror(rc));
         free(sidecar);
         return -1;
     }

@@ -405,10 +405,15 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
 
     uint8_t *bytes = NULL;
     size_t size = 0;
-    int rc = wc_read_file(p->config.path, 0, &bytes, &size);
+    size_t max_bytes = wc_engine_max_module_bytes(engine);
+    int rc = wc_read_regular_file(p->config.path, max_bytes, &bytes, &size);
     if (rc) {
-        wc_err_set(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
-                strerror(-rc));
+        if (rc == -EFBIG)
+            wc_err_set(err, err_size, "plugin '%s': cannot read %s: larger than the module limit of %zu bytes",
+                       config->name, p->config.path, max_bytes);
+        else
+            wc_err_set(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
+                       wc_read_file_strerror(rc));
         goto fail;
     }
     wc_error werr = {0};

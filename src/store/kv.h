@@ -7,7 +7,8 @@
  *
  * Errors are negative: WC_KV_NOTFOUND for a missing key, WC_KV_TOOLARGE for
  * a key or value over the limits, WC_KV_FULL when the map is full,
- * WC_KV_IO otherwise (with a message in err where there is one).
+ * WC_KV_QUOTA when a namespace's quota would be exceeded, WC_KV_IO otherwise
+ * (with a message in err where there is one).
  */
 #ifndef WC_STORE_KV_H
 #define WC_STORE_KV_H
@@ -21,10 +22,18 @@
 #define WC_KV_TOOLARGE (-2)
 #define WC_KV_FULL (-3)
 #define WC_KV_IO (-4)
+#define WC_KV_QUOTA (-5)
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #define WC_KV_MAX_KEY 400             /* bytes of namespace + key, under LMDB's 511 */
 #define WC_KV_MAX_VALUE (1u << 20)     /* 1 MiB */
 #define WC_KV_DEFAULT_MAP_SIZE (1ull << 30)
+#define WC_KV_MIN_MAP_SIZE (1ull << 20)
+#define WC_KV_MAX_MAP_SIZE (1ull << 40)
+#define WC_KV_LIST_LIMIT 10000         /* keys a list examines per call */
+#define WC_KV_LIST_LIMIT_TEXT "10,000"
 
 typedef struct wc_kv wc_kv;
 
@@ -37,10 +46,31 @@ void wc_kv_close(wc_kv *kv);
 int wc_kv_get(wc_kv *kv, const char *ns, const void *key, size_t key_len, wc_buf *out);
 int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
               const void *value, size_t value_len);
+/* As wc_kv_put, refusing with WC_KV_QUOTA a put that would take the bytes
+ * of keys + values in ns over quota (0: no quota); *usage (may be NULL)
+ * gets what ns would hold with the put.  A put that does not grow ns always
+ * goes through, so a namespace over a lowered quota can still shrink. */
+int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key, size_t key_len,
+                     const void *value, size_t value_len, uint64_t *usage);
+/* The bytes of keys + values stored in ns (what kv_quota counts). */
+int wc_kv_usage(wc_kv *kv, const char *ns, uint64_t *usage);
 /* 0 also when the key was absent. */
 int wc_kv_delete(wc_kv *kv, const char *ns, const void *key, size_t key_len);
-/* The keys of ns starting with prefix, sorted, at most `limit` (0: 10,000),
- * as a new JSON array of strings (keys that are not UTF-8 are skipped). */
+/* One page of the keys of ns starting with prefix, in order. */
+typedef struct wc_kv_page {
+    json_t *keys;     /* array of the keys that are UTF-8 */
+    size_t skipped;   /* keys examined and left out: not UTF-8 (no JSON string holds them) */
+    bool more;        /* the page stopped at its limit: keys after `last` may remain */
+    uint8_t last[WC_KV_MAX_KEY]; /* the last key examined, to continue after */
+    size_t last_len;
+} wc_kv_page;
+
+/* Examines at most `limit` keys (0: WC_KV_LIST_LIMIT) of ns starting with
+ * prefix, after the key `after` when after_len > 0 (the previous page's
+ * last), and fills page; free page->keys with json_decref. */
+int wc_kv_list_page(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
+                    const void *after, size_t after_len, size_t limit, wc_kv_page *page);
+/* The first page as a JSON array (callers that cannot say "truncated"). */
 int wc_kv_list(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
                size_t limit, json_t **keys);
 

@@ -6,6 +6,12 @@
  * a namespace's keys with a prefix form one contiguous, sorted range that a
  * cursor reads from MDB_SET_RANGE.
  *
+ * Each namespace's usage (bytes of keys + values, what kv_quota limits) is
+ * kept under the key '\0' + namespace, which no namespace's range can hold,
+ * and updated in the same transaction as every put and delete, so it is
+ * exact across processes and crashes.  A store written before usage was
+ * kept gets it counted once, by the first write to the namespace.
+ *
  * MDB_NOTLS: worker threads come and go and a read transaction is not tied
  * to the thread that began it.  Each operation is one short transaction
  * (LMDB serializes writers; readers never block).  Limits are checked
@@ -28,7 +34,6 @@ struct wc_kv {
     MDB_dbi dbi;
 };
 
-#define DEFAULT_LIST_LIMIT 10000
 
 int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, char *err, size_t err_size)
 {
@@ -151,8 +156,80 @@ int wc_kv_get(wc_kv *kv, const char *ns, const void *key, size_t key_len, wc_buf
     return map_error(rc);
 }
 
-int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
-              const void *value, size_t value_len)
+/* ---- usage ------------------------------------------------------------- */
+
+static size_t usage_key(const char *ns, uint8_t *buf)
+{
+    size_t ns_len = strlen(ns);
+    buf[0] = 0;
+    memcpy(buf + 1, ns, ns_len);
+    return ns_len + 1;
+}
+
+/* Counts the namespace (key bytes after the separator, plus values). */
+static int count_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t *usage)
+{
+    uint8_t buf[WC_KV_MAX_KEY];
+    int n = make_key(ns, NULL, 0, buf);
+    if (n < 0)
+        return WC_KV_IO;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return rc;
+    uint64_t total = 0;
+    MDB_val k = {.mv_size = (size_t)n, .mv_data = buf}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size >= (size_t)n && memcmp(k.mv_data, buf, (size_t)n) == 0) {
+        total += k.mv_size - (size_t)n + v.mv_size;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    *usage = total;
+    return 0;
+}
+
+static int read_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t *usage)
+{
+    uint8_t buf[WC_KV_MAX_KEY + 1];
+    MDB_val k = {.mv_size = usage_key(ns, buf), .mv_data = buf}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0 && v.mv_size == sizeof *usage) {
+        memcpy(usage, v.mv_data, sizeof *usage);
+        return 0;
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    return count_usage(txn, dbi, ns, usage);
+}
+
+static int write_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t usage)
+{
+    uint8_t buf[WC_KV_MAX_KEY + 1];
+    MDB_val k = {.mv_size = usage_key(ns, buf), .mv_data = buf};
+    MDB_val v = {.mv_size = sizeof usage, .mv_data = &usage};
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+int wc_kv_usage(wc_kv *kv, const char *ns, uint64_t *usage)
+{
+    if (!ns || !*ns || strlen(ns) >= WC_KV_MAX_KEY)
+        return WC_KV_IO;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return map_error(rc);
+    rc = read_usage(txn, kv->dbi, ns, usage);
+    mdb_txn_abort(txn);
+    return rc < 0 ? rc : map_error(rc);
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key, size_t key_len,
+                     const void *value, size_t value_len, uint64_t *usage_out)
 {
     uint8_t buf[WC_KV_MAX_KEY];
     int n = make_key(ns, key, key_len, buf);
@@ -166,14 +243,36 @@ int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
     int rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
     if (rc != 0)
         return map_error(rc);
-    MDB_val k = {.mv_size = (size_t)n, .mv_data = buf};
-    MDB_val v = {.mv_size = value_len, .mv_data = value_len ? (void *)value : (void *)""};
-    rc = mdb_put(txn, kv->dbi, &k, &v, 0);
-    if (rc != 0) {
+    MDB_val k = {.mv_size = (size_t)n, .mv_data = buf}, old;
+    uint64_t usage;
+    if ((rc = read_usage(txn, kv->dbi, ns, &usage)) != 0)
+        goto abort;
+    rc = mdb_get(txn, kv->dbi, &k, &old);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        goto abort;
+    uint64_t before = usage;
+    if (rc == 0)
+        usage = usage > key_len + old.mv_size ? usage - (key_len + old.mv_size) : 0;
+    usage += key_len + value_len;
+    if (usage_out)
+        *usage_out = usage;
+    if (quota && usage > quota && usage > before) {
         mdb_txn_abort(txn);
-        return map_error(rc);
+        return WC_KV_QUOTA;
     }
+    MDB_val v = {.mv_size = value_len, .mv_data = value_len ? (void *)value : (void *)""};
+    if ((rc = mdb_put(txn, kv->dbi, &k, &v, 0)) != 0 || (rc = write_usage(txn, kv->dbi, ns, usage)) != 0)
+        goto abort;
     return map_error(mdb_txn_commit(txn)); /* the commit frees the txn either way */
+abort:
+    mdb_txn_abort(txn);
+    return rc < 0 ? rc : map_error(rc);
+}
+
+int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
+              const void *value, size_t value_len)
+{
+    return wc_kv_put_within(kv, ns, 0, key, key_len, value, value_len, NULL);
 }
 
 int wc_kv_delete(wc_kv *kv, const char *ns, const void *key, size_t key_len)
@@ -186,30 +285,58 @@ int wc_kv_delete(wc_kv *kv, const char *ns, const void *key, size_t key_len)
     int rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
     if (rc != 0)
         return map_error(rc);
-    MDB_val k = {.mv_size = (size_t)n, .mv_data = buf};
-    rc = mdb_del(txn, kv->dbi, &k, NULL);
+    MDB_val k = {.mv_size = (size_t)n, .mv_data = buf}, old;
+    uint64_t usage;
+    rc = mdb_get(txn, kv->dbi, &k, &old);
     if (rc == MDB_NOTFOUND) {
         mdb_txn_abort(txn);
         return 0;
     }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return map_error(rc);
-    }
+    if (rc != 0)
+        goto abort;
+    /* read before the delete: a first count must still see the key */
+    if ((rc = read_usage(txn, kv->dbi, ns, &usage)) != 0)
+        goto abort;
+    /* saturating: an older wasmcap may have written without counting */
+    usage = usage > key_len + old.mv_size ? usage - (key_len + old.mv_size) : 0;
+    if ((rc = mdb_del(txn, kv->dbi, &k, NULL)) != 0 || (rc = write_usage(txn, kv->dbi, ns, usage)) != 0)
+        goto abort;
     return map_error(mdb_txn_commit(txn));
+abort:
+    mdb_txn_abort(txn);
+    return rc < 0 ? rc : map_error(rc);
 }
 
-int wc_kv_list(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
-               size_t limit, json_t **keys)
+/* ---- lists ------------------------------------------------------------- */
+
+int wc_kv_list_page(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
+                    const void *after, size_t after_len, size_t limit, wc_kv_page *page)
 {
-    *keys = NULL;
-    uint8_t buf[WC_KV_MAX_KEY];
+    memset(page, 0, sizeof *page);
+    uint8_t buf[WC_KV_MAX_KEY], start[WC_KV_MAX_KEY];
     int n = make_key(ns, prefix, prefix_len, buf);
     if (n < 0)
         return n;
+    int start_len = n;
+    memcpy(start, buf, (size_t)n);
+    if (after_len) {
+        size_t common = after_len < prefix_len ? after_len : prefix_len;
+        int order = common ? memcmp(after, prefix, common) : 0;
+        if (order < 0 || (order == 0 && after_len < prefix_len)) {
+            after_len = 0; /* before the range: from its start */
+        } else if (order > 0) {
+            page->keys = json_array(); /* past the range: nothing left */
+            return page->keys ? 0 : WC_KV_IO;
+        }
+    }
+    if (after_len) {
+        start_len = make_key(ns, after, after_len, start);
+        if (start_len < 0)
+            return start_len;
+    }
     size_t ns_len = strlen(ns) + 1; /* with the separator */
     if (limit == 0)
-        limit = DEFAULT_LIST_LIMIT;
+        limit = WC_KV_LIST_LIMIT;
 
     json_t *arr = json_array();
     if (!arr)
@@ -227,19 +354,32 @@ int wc_kv_list(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
         json_decref(arr);
         return map_error(rc);
     }
-    MDB_val k = {.mv_size = (size_t)n, .mv_data = buf}, v;
+    MDB_val k = {.mv_size = (size_t)start_len, .mv_data = start}, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && json_array_size(arr) < limit) {
+    /* continuing: the previous page's last key is not repeated */
+    if (rc == 0 && after_len && k.mv_size == (size_t)start_len && memcmp(k.mv_data, start, k.mv_size) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    size_t examined = 0;
+    while (rc == 0) {
         if (k.mv_size < (size_t)n || memcmp(k.mv_data, buf, (size_t)n) != 0)
             break; /* past the range */
+        if (examined == limit) {
+            page->more = true;
+            break;
+        }
+        examined++;
         const char *name = (const char *)k.mv_data + ns_len;
         size_t name_len = k.mv_size - ns_len;
+        memcpy(page->last, name, name_len);
+        page->last_len = name_len;
         if (wc_utf8_valid(name, name_len)) {
             json_t *s = json_stringn(name, name_len);
             if (!s || json_array_append_new(arr, s) != 0) {
                 rc = ENOMEM;
                 break;
             }
+        } else {
+            page->skipped++;
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
@@ -249,6 +389,15 @@ int wc_kv_list(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
         json_decref(arr);
         return map_error(rc);
     }
-    *keys = arr;
+    page->keys = arr;
     return 0;
+}
+
+int wc_kv_list(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
+               size_t limit, json_t **keys)
+{
+    wc_kv_page page;
+    int rc = wc_kv_list_page(kv, ns, prefix, prefix_len, NULL, 0, limit, &page);
+    *keys = rc == 0 ? page.keys : NULL;
+    return rc;
 }

@@ -5,54 +5,40 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size)
+/* Reads fd to its end into a new buffer.  With max_size, never asks for more
+ * than max_size + 1 bytes: one byte past the limit proves the file too
+ * large, whatever it is (a pipe, /dev/zero, a file that grows). */
+static int read_to_end(int fd, size_t expected, size_t max_size, uint8_t **data, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return -EISDIR;
-    }
-    if (!S_ISREG(st.st_mode))
-        st.st_size = 0; /* a pipe or device: read until end of file */
-    if (max_size && (uint64_t)st.st_size > max_size) {
-        close(fd);
-        return -EFBIG;
-    }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
+    size_t cap = expected + 1, len = 0;
+    if (max_size && cap > max_size + 2)
+        cap = max_size + 2;
     uint8_t *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return -ENOMEM;
-    }
     for (;;) {
+        if (max_size && len > max_size) {
+            free(buf);
+            return -EFBIG;
+        }
         if (len + 1 >= cap) { /* a pipe, or the file grew while we read it */
-            if (max_size && len >= max_size) {
-                free(buf);
-                close(fd);
-                return -EFBIG;
-            }
-            uint8_t *grown = realloc(buf, cap * 2);
+            size_t grown_cap = cap * 2;
+            if (max_size && grown_cap > max_size + 2)
+                grown_cap = max_size + 2;
+            uint8_t *grown = realloc(buf, grown_cap);
             if (!grown) {
                 free(buf);
-                close(fd);
                 return -ENOMEM;
             }
             buf = grown;
-            cap *= 2;
+            cap = grown_cap;
         }
         ssize_t n = read(fd, buf + len, cap - 1 - len);
         if (n < 0) {
@@ -60,18 +46,64 @@ int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size
                 continue;
             int e = errno;
             free(buf);
-            close(fd);
             return -e;
         }
         if (n == 0)
             break;
         len += (size_t)n;
     }
-    close(fd);
     buf[len] = 0;
     *data = buf;
     *size = len;
     return 0;
+}
+
+static int read_file(const char *path, size_t max_size, bool regular_only, uint8_t **data, size_t *size)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer must not wait for one. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        rc = -errno;
+    else if (S_ISDIR(st.st_mode))
+        rc = -EISDIR;
+    else if (regular_only && !S_ISREG(st.st_mode))
+        rc = -EINVAL;
+    if (rc == 0) {
+        if (!S_ISREG(st.st_mode))
+            st.st_size = 0; /* a pipe or device: read until end of file */
+        if (max_size && (uint64_t)st.st_size > max_size)
+            rc = -EFBIG; /* refused on its size alone: nothing is read */
+        else
+            rc = read_to_end(fd, (size_t)st.st_size, max_size, data, size);
+    }
+    close(fd);
+    return rc;
+}
+
+int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size)
+{
+    return read_file(path, max_size, false, data, size);
+}
+
+int wc_read_regular_file(const char *path, size_t max_size, uint8_t **data, size_t *size)
+{
+    return read_file(path, max_size, true, data, size);
+}
+
+const char *wc_read_file_strerror(int rc)
+{
+    switch (rc) {
+    case -EINVAL:
+        return "not a regular file";
+    case -EFBIG:
+        return "larger than the limit";
+    default:
+        return strerror(-rc);
+    }
 }
 
 static int write_all(int fd, const void *data, size_t size)

@@ -9,6 +9,14 @@
  * (NUL-terminated, not counted).  Returns 0, or -errno.  max_size 0 means no
  * limit. */
 int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size);
+/* As wc_read_file, for files whose size is limited (modules, cache entries):
+ * a FIFO, device or anything else that is not a regular file is refused with
+ * -EINVAL before a byte is read, a file over max_size with -EFBIG on its
+ * size alone, and at most max_size + 1 bytes are ever read. */
+int wc_read_regular_file(const char *path, size_t max_size, uint8_t **data, size_t *size);
+/* The reason for a read function's -errno, in words ("not a regular file",
+ * "larger than the limit", or strerror). */
+const char *wc_read_file_strerror(int rc);
 /* Writes data to path. Returns 0 or -errno. */
 int wc_write_file(const char *path, const void *data, size_t size);
 /* Writes to a temporary name in the same directory, fsyncs, renames over

@@ -15,6 +15,8 @@ import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   McpError,
   ErrorCode,
   LATEST_PROTOCOL_VERSION,
@@ -135,6 +137,61 @@ test("notes: resources, templates and reads", async () => {
   });
   await assert.rejects(srv.client.readResource({ uri: "nobody://x" }),
     (e) => e instanceof McpError && e.code === -32002);
+});
+
+test("notes: a changed note notifies its subscribers (resources/updated), the index's and the list's", async () => {
+  const updated = [];
+  let listChanged = 0;
+  srv.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { updated.push(n.params.uri); });
+  srv.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => { listChanged++; });
+  const settle = async (want) => {
+    for (let i = 0; i < 100 && !want(); i++) await sleep(20);
+  };
+  const call = async (name, args) => {
+    const r = await srv.client.callTool({ name: `notes-${name}`, arguments: args });
+    assert.equal(r.isError ?? false, false, textOf(r));
+  };
+  try {
+    await srv.client.subscribeResource({ uri: "notes://watched" });
+    await srv.client.subscribeResource({ uri: "notes://index" });
+
+    await call("add", { id: "watched", text: "one" });
+    await settle(() => updated.length >= 2 && listChanged >= 1);
+    assert.deepEqual(updated.sort(), ["notes://index", "notes://watched"], "add");
+    assert.equal(listChanged, 1, "a new note changes the resource list");
+
+    updated.length = 0;
+    await call("add", { id: "watched", text: "two" });
+    await settle(() => updated.length >= 2);
+    assert.deepEqual(updated.sort(), ["notes://index", "notes://watched"], "replace");
+
+    // a note nobody subscribed to: only the index's subscribers hear of it
+    updated.length = 0;
+    await call("add", { id: "unwatched", text: "x" });
+    await call("delete", { id: "unwatched" });
+    await settle(() => updated.length >= 2);
+    await sleep(100);
+    assert.deepEqual(updated, ["notes://index", "notes://index"], "only the index");
+
+    updated.length = 0;
+    await call("delete", { id: "watched" });
+    await settle(() => updated.length >= 2);
+    assert.deepEqual(updated.sort(), ["notes://index", "notes://watched"], "delete");
+    assert.equal(listChanged, 4, "each note that came or went changed the list");
+
+    // after unsubscribing, nothing
+    await srv.client.unsubscribeResource({ uri: "notes://watched" });
+    await srv.client.unsubscribeResource({ uri: "notes://index" });
+    updated.length = 0;
+    await call("add", { id: "watched", text: "three" });
+    await call("delete", { id: "watched" });
+    await sleep(200);
+    assert.deepEqual(updated, [], "unsubscribed");
+  } finally {
+    await srv.client.callTool({ name: "notes-delete", arguments: { id: "watched" } }); // the notes the next tests expect
+    srv.client.removeNotificationHandler("notifications/resources/updated");
+    srv.client.removeNotificationHandler("notifications/resources/list_changed");
+  }
 });
 
 test("notes: prompt and completion", async () => {
