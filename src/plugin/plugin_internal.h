@@ -56,6 +56,7 @@ typedef struct wc_run {
     wc_import_binding *bindings;
     wc_run_status status;
     char msg[512];
+    uint64_t deadline_ns; /* the instance's (0: none): checks of its result end by it too */
     /* When set, wc_native_invoke copies the result's text here if it is
      * one line (no CR or LF between its tokens). */
     wc_buf *keep_text;
