@@ -779,6 +779,11 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
                                   "content must be an array", p->config.name, display);
         goto fail;
     }
+    if (content && !wc_content_check(content, why, sizeof why)) {
+        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
+                 p->config.name, display, why);
+        goto fail;
+    }
     if (sc && !json_is_object(sc)) {
         snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
                                   "structuredContent must be an object", p->config.name, display);
