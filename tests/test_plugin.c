@@ -444,7 +444,7 @@ static void test_costly_schemas(void)
     CHECK(took < 500, "catastrophic pattern took %.0f ms", took);
     free(args);
 
-    /* the check of 1000 costly items would take ~400 ms: it stops at the
+    /* the check of 3000 costly items would take ~500 ms: it stops at the
      * call's time limit */
     start = now_ms();
     expect_error(p, "slowout", "{}",

@@ -48,7 +48,7 @@ int64_t call_tool(const char *name, int name_len, const char *args, int args_len
     if (name_is(name, name_len, "slowout")) {
         static const char head[] = "{\"content\":[],\"structuredContent\":{\"items\":[";
         static const char item[] = "\"aaaaaaaaaaaaaaax\"";
-        enum { ITEMS = 1000 };
+        enum { ITEMS = 3000 };
         size_t n = sizeof head - 1 + ITEMS * sizeof item + 3;
         char *out = wasmcap_alloc((int)n), *p = out;
         memcpy(p, head, sizeof head - 1);
