@@ -11,15 +11,22 @@
 typedef struct {
     const char *type;
     const char *required[2]; /* string members; NULL: none more */
+    const char *since;       /* the first protocol revision that has it */
 } block_kind;
 
 static const block_kind kinds[] = {
-    {"text", {"text", NULL}},
-    {"image", {"data", "mimeType"}},
-    {"audio", {"data", "mimeType"}},
-    {"resource_link", {"uri", "name"}},
-    {"resource", {NULL, NULL}}, /* its "resource" object is checked below */
+    {"text", {"text", NULL}, "2024-11-05"},
+    {"image", {"data", "mimeType"}, "2024-11-05"},
+    {"audio", {"data", "mimeType"}, "2025-03-26"},
+    {"resource_link", {"uri", "name"}, "2025-06-18"},
+    {"resource", {NULL, NULL}, "2024-11-05"}, /* its "resource" object is checked below */
 };
+
+/* Revisions are dates: they compare as strings. */
+static bool kind_in(const block_kind *kind, const char *revision)
+{
+    return !revision || !revision[0] || strcmp(kind->since, revision) <= 0;
+}
 
 #define KIND_COUNT (sizeof kinds / sizeof kinds[0])
 #define TYPE_NAMES "text, image, audio, resource_link or resource"
@@ -40,7 +47,7 @@ static bool embedded_resource_ok(const json_t *resource)
             json_is_string(json_object_get(resource, "blob")));
 }
 
-bool wc_content_check(const json_t *content, char *why, size_t why_size)
+bool wc_content_check(const json_t *content, const char *revision, char *why, size_t why_size)
 {
     size_t i;
     const json_t *block;
@@ -55,6 +62,12 @@ bool wc_content_check(const json_t *content, char *why, size_t why_size)
                                  : NULL;
         if (!kind) {
             snprintf(why, why_size, "content[%zu] needs a \"type\" of " TYPE_NAMES, i);
+            return false;
+        }
+        if (!kind_in(kind, revision)) {
+            snprintf(why, why_size, "content[%zu] is of type %s, which protocol revision %s "
+                                    "does not have (it came with %s)",
+                     i, kind->type, revision, kind->since);
             return false;
         }
         for (int r = 0; r < 2 && kind->required[r]; r++) {
@@ -95,13 +108,13 @@ static const wc_json_member *member_named(const wc_json_member *members, int cou
     return NULL;
 }
 
-bool wc_content_flat_block_ok(const wc_json_member *members, int count)
+bool wc_content_flat_block_ok(const wc_json_member *members, int count, const char *revision)
 {
     const wc_json_member *type = member_named(members, count, "type");
     const char *name;
     size_t len;
     const block_kind *kind = type && plain_string(type, &name, &len) ? kind_named(name, len) : NULL;
-    if (!kind || !kind->required[0]) /* a resource is never flat */
+    if (!kind || !kind->required[0] || !kind_in(kind, revision)) /* a resource is never flat */
         return false;
     for (int r = 0; r < 2 && kind->required[r]; r++) {
         const wc_json_member *m = member_named(members, count, kind->required[r]);

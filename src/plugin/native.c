@@ -84,7 +84,7 @@ static const char *checked_value(const char *p, const char *end)
  * (text, image, audio, resource_link), each valid -- checked without the
  * parser: the position past it, or NULL for anything else, which the
  * parsed path then decides (and words). */
-static const char *flat_content(const char *p, const char *end)
+static const char *flat_content(const char *p, const char *end, const char *revision)
 {
     p = wc_json_scan_ws(p + 1, end);
     if (p < end && *p == ']')
@@ -95,7 +95,7 @@ static const char *flat_content(const char *p, const char *end)
         if (p == end || *p != '{')
             return NULL;
         p = wc_json_flat_object_checked(p, end, members, &count);
-        if (!p || !wc_content_flat_block_ok(members, count))
+        if (!p || !wc_content_flat_block_ok(members, count, revision))
             return NULL;
         p = wc_json_scan_ws(p, end);
         if (p < end && *p == ',') {
@@ -150,7 +150,8 @@ bool wc_result_text_shape(wc_run *r, const char *text, size_t len)
             if (p == end || *p != '[')
                 return false;
             content = true;
-            p = flat_content(p, end);
+            p = flat_content(p, end, r->call ? wc_call_get_client(r->call)->protocol_version
+                                             : NULL);
         } else if (KEY_IS(key, key_len, "isError")) {
             p = wc_json_check_scalar(p, end);
             if (!p || (*value != 't' && *value != 'f'))

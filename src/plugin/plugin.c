@@ -779,7 +779,8 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
                                   "content must be an array", p->config.name, display);
         goto fail;
     }
-    if (content && !wc_content_check(content, why, sizeof why)) {
+    const char *revision = call ? wc_call_get_client(call)->protocol_version : NULL;
+    if (content && !wc_content_check(content, revision, why, sizeof why)) {
         snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
                  p->config.name, display, why);
         goto fail;

@@ -110,13 +110,14 @@ int wc_command_call(wc_plugin *p, const char *tool, const char *display, const c
                     size_t failure_size);
 
 /* content.c: whether every block of a result's content array is a content
- * block of the MCP schema (an object, a known "type", that type's required
- * members); otherwise false with what is wrong in why ("content[2] ..."). */
-bool wc_content_check(const json_t *content, char *why, size_t why_size);
+ * block of the MCP schema of protocol revision `revision` (NULL or "": the
+ * latest): an object, a "type" the revision has, that type's required
+ * members; otherwise false with what is wrong in why ("content[2] ..."). */
+bool wc_content_check(const json_t *content, const char *revision, char *why, size_t why_size);
 /* content.c: the same for one flat block already split into its members
  * (wc_json_flat_object_checked): true only when it is surely valid; false
  * leaves the verdict to wc_content_check on the parsed value. */
-bool wc_content_flat_block_ok(const wc_json_member *members, int count);
+bool wc_content_flat_block_ok(const wc_json_member *members, int count, const char *revision);
 
 /* A text content block for bytes that may not be valid UTF-8. */
 json_t *wc_text_block(const char *text, size_t len);
