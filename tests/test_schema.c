@@ -569,6 +569,32 @@ static void test_work_budget(void)
     json_decref(empty);
 }
 
+/* Compiling is linear in the schema's size: a plugin's large schema costs
+ * its load no quadratic time (finding a $ref's node was a linear search). */
+static void test_compile_size(void)
+{
+    json_t *properties = json_object();
+    for (int i = 0; i < 100000; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        json_object_set_new(properties, name, json_pack("{s:s}", "type", "string"));
+    }
+    json_t *schema = json_pack("{s:s,s:o,s:{s:s}}", "type", "object", "properties", properties,
+                               "items", "$ref", "#/properties/p99999");
+    char err[256] = "";
+    double start = now_ms();
+    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    double took = now_ms() - start;
+    checks++;
+    if (!compiled || took > 3000) {
+        failures++;
+        fprintf(stderr, "FAIL 100,000 properties: %s after %.0f ms\n", compiled ? "compiled" : err,
+                took);
+    }
+    wc_schema_free(compiled);
+    json_decref(schema);
+}
+
 static void test_nesting_limit(void)
 {
     /* a chain of arrays deeper than the limit, built by hand because
@@ -773,6 +799,7 @@ int main(void)
     test_refused_schemas();
     test_unbounded_refused();
     test_work_budget();
+    test_compile_size();
     test_nesting_limit();
     test_small_buffers();
     test_threads();

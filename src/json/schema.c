@@ -487,6 +487,10 @@ typedef struct {
     const json_t *document;
     const json_t **node_sources; /* parallel to schema->nodes */
     size_t node_capacity;
+    /* node index + 1 by source, open addressing (a power of two, at most
+     * half full): finding a $ref's node costs the same at any size */
+    size_t *slots;
+    size_t slot_count;
     text err;
     unsigned depth;
     bool has_regex;
@@ -727,6 +731,42 @@ static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *
     return target;
 }
 
+static size_t slot_of(const compiler *c, const json_t *source)
+{
+    size_t mask = c->slot_count - 1;
+    size_t i = (size_t)(((uintptr_t)source >> 4) * 0x9E3779B97F4A7C15ull) & mask;
+    while (c->slots[i] && c->node_sources[c->slots[i] - 1] != source)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The node compiled from source, or NULL. */
+static schema_node *node_from(const compiler *c, const json_t *source)
+{
+    if (!c->slot_count)
+        return NULL;
+    size_t index = c->slots[slot_of(c, source)];
+    return index ? c->schema->nodes[index - 1] : NULL;
+}
+
+/* Indexes node number `index` (its source already recorded). */
+static bool index_node(compiler *c, size_t index)
+{
+    if (2 * (index + 1) > c->slot_count) {
+        size_t count = c->slot_count ? 2 * c->slot_count : 64;
+        size_t *slots = calloc(count, sizeof *slots);
+        if (!slots)
+            return false;
+        free(c->slots);
+        c->slots = slots;
+        c->slot_count = count;
+        for (size_t i = 0; i < index; i++)
+            c->slots[slot_of(c, c->node_sources[i])] = i + 1;
+    }
+    c->slots[slot_of(c, c->node_sources[index])] = index + 1;
+    return true;
+}
+
 static schema_node *new_node(compiler *c, const json_t *source, const json_path *at)
 {
     wc_schema *s = c->schema;
@@ -755,6 +795,10 @@ static schema_node *new_node(compiler *c, const json_t *source, const json_path 
     node->index = s->node_count;
     c->node_sources[s->node_count] = source;
     s->nodes[s->node_count++] = node;
+    if (!index_node(c, node->index)) {
+        out_of_memory(c, at);
+        return NULL;
+    }
     return node;
 }
 
@@ -956,9 +1000,9 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
 
 static schema_node *compile_node(compiler *c, const json_t *source, const json_path *at)
 {
-    for (size_t i = 0; i < c->schema->node_count; i++)
-        if (c->node_sources[i] == source)
-            return c->schema->nodes[i];
+    schema_node *known = node_from(c, source);
+    if (known)
+        return known;
     if (!json_is_object(source) && !json_is_boolean(source)) {
         compile_error(c, at, "a schema must be an object or a boolean, not %s",
                       instance_type_name(source));
@@ -1119,6 +1163,7 @@ wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
     json_path root = {NULL, "#", 0, true, 0, SIZE_MAX};
     c.schema->root = compile_node(&c, schema, &root);
     free(c.node_sources);
+    free(c.slots);
     if (!c.schema->root) {
         wc_schema_free(c.schema);
         return NULL;
