@@ -491,6 +491,11 @@ typedef struct {
      * half full): finding a $ref's node costs the same at any size */
     size_t *slots;
     size_t slot_count;
+    /* every "$anchor" of the document, by name then in document order;
+     * collected at the first "#name" $ref */
+    struct anchor_entry *anchors;
+    size_t anchor_count, anchor_capacity;
+    bool anchors_collected;
     text err;
     unsigned depth;
     bool has_regex;
@@ -651,31 +656,80 @@ static bool decode_token(char *token)
     return true;
 }
 
-/* The subschemas declaring "$anchor": name, anywhere in v (counted; the
- * first kept).  depth bounds the walk of a hostile document. */
-static void find_anchor(const json_t *v, const char *name, const json_t **found, int *count,
-                        int depth)
+typedef struct anchor_entry {
+    const char *name;
+    const json_t *schema;
+    size_t order; /* in the walk: the first declaration is the one kept */
+} anchor_entry;
+
+/* Appends every subschema of v declaring "$anchor" (one walk of the
+ * document for all "#name" refs).  depth bounds the walk of a hostile
+ * document.  False when out of memory. */
+static bool collect_anchors(compiler *c, const json_t *v, int depth)
 {
     if (depth > 256)
-        return;
+        return true;
     if (json_is_object(v)) {
         const json_t *anchor = json_object_get(v, "$anchor");
-        if (json_is_string(anchor) && strcmp(json_string_value(anchor), name) == 0) {
-            if ((*count)++ == 0)
-                *found = v;
+        if (json_is_string(anchor)) {
+            if (c->anchor_count == c->anchor_capacity) {
+                size_t capacity = c->anchor_capacity ? 2 * c->anchor_capacity : 16;
+                anchor_entry *grown = realloc(c->anchors, capacity * sizeof *grown);
+                if (!grown)
+                    return false;
+                c->anchors = grown;
+                c->anchor_capacity = capacity;
+            }
+            c->anchors[c->anchor_count] =
+                (anchor_entry){json_string_value(anchor), v, c->anchor_count};
+            c->anchor_count++;
         }
         const char *key;
         json_t *sub;
         json_object_foreach((json_t *)v, key, sub) {
-            if (strcmp(key, "enum") != 0 && strcmp(key, "const") != 0) /* data, not schemas */
-                find_anchor(sub, name, found, count, depth + 1);
+            if (strcmp(key, "enum") != 0 && strcmp(key, "const") != 0 && /* data, not schemas */
+                !collect_anchors(c, sub, depth + 1))
+                return false;
         }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *sub;
         json_array_foreach(v, i, sub)
-            find_anchor(sub, name, found, count, depth + 1);
+            if (!collect_anchors(c, sub, depth + 1))
+                return false;
     }
+    return true;
+}
+
+static int compare_anchors(const void *a, const void *b)
+{
+    const anchor_entry *x = a, *y = b;
+    int by_name = strcmp(x->name, y->name);
+    return by_name ? by_name : (x->order > y->order) - (x->order < y->order);
+}
+
+/* The subschemas declaring "$anchor": name (counted; the first kept). */
+static bool find_anchor(compiler *c, const char *name, const json_t **found, int *count)
+{
+    if (!c->anchors_collected) {
+        if (!collect_anchors(c, c->document, 0))
+            return false;
+        if (c->anchor_count) /* (qsort wants an array even for none) */
+            qsort(c->anchors, c->anchor_count, sizeof *c->anchors, compare_anchors);
+        c->anchors_collected = true;
+    }
+    size_t low = 0, high = c->anchor_count; /* the first entry not before name */
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (strcmp(c->anchors[mid].name, name) < 0)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    for (size_t i = low; i < c->anchor_count && strcmp(c->anchors[i].name, name) == 0; i++)
+        if ((*count)++ == 0)
+            *found = c->anchors[i].schema;
+    return true;
 }
 
 /* Resolves "#", "#/a/b" (a JSON pointer) or "#name" (an $anchor) against
@@ -690,7 +744,10 @@ static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *
     if (ref[1] != '\0' && ref[1] != '/') {
         const json_t *found = NULL;
         int count = 0;
-        find_anchor(c->document, ref + 1, &found, &count, 0);
+        if (!find_anchor(c, ref + 1, &found, &count)) {
+            out_of_memory(c, at);
+            return NULL;
+        }
         if (count != 1)
             compile_error(c, at, count ? "$ref \"%s\": the anchor is declared %d times"
                                        : "$ref \"%s\": no subschema declares this $anchor%.0d",
@@ -1164,6 +1221,7 @@ wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
     c.schema->root = compile_node(&c, schema, &root);
     free(c.node_sources);
     free(c.slots);
+    free(c.anchors);
     if (!c.schema->root) {
         wc_schema_free(c.schema);
         return NULL;
