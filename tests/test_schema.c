@@ -567,6 +567,30 @@ static void test_work_budget(void)
         fprintf(stderr, "FAIL pattern from text: %d %s\n", verdict, err);
     }
     wc_schema_free(member);
+
+    /* chains of $refs (400 each, acyclic) under nested items: deeper than
+     * the evaluation stack allows */
+    json_t *defs = json_object();
+    for (int i = 0; i < 400; i++) {
+        char name[16], ref[32];
+        snprintf(name, sizeof name, "d%d", i);
+        snprintf(ref, sizeof ref, "#/$defs/d%d", i + 1);
+        json_object_set_new(defs, name, i < 399 ? json_pack("{s:s}", "$ref", ref)
+                                                : json_pack("{s:{s:s}}", "items", "$ref",
+                                                            "#/$defs/d0"));
+    }
+    json_t *long_chain = json_pack("{s:s,s:o}", "$ref", "#/$defs/d0", "$defs", defs);
+    wc_schema *chain_schema = wc_schema_compile(long_chain, err, sizeof err);
+    json_t *nested = json_loads("[[[[]]]]", 0, NULL);
+    checks++;
+    if (!chain_schema || wc_schema_validate(chain_schema, nested, err, sizeof err) ||
+        strcmp(err, "at /0/0: schema recursion deeper than 1024 levels") != 0) {
+        failures++;
+        fprintf(stderr, "FAIL chains of 400 $refs: %s\n", err);
+    }
+    json_decref(nested);
+    wc_schema_free(chain_schema);
+    json_decref(long_chain);
     json_decref(empty);
 }
 

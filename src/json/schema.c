@@ -27,8 +27,9 @@
 
 /* Bounds the recursion on the schema document while compiling. */
 #define MAX_SCHEMA_DEPTH 512
-/* Bounds subschema evaluation: a $ref cycle that does not descend into the
- * instance ({"$ref": "#"}) would otherwise recurse until the stack ends. */
+/* Bounds the stack of subschema evaluation: cycles that do not descend into
+ * the instance are refused at compile time, but a long acyclic chain of
+ * $refs, or one under each of many nested values, still nests this deep. */
 #define MAX_EVALUATION_DEPTH 1024
 /* What one regex match costs of a validation's steps (its own work is
  * bounded by the match context's limits). */
@@ -1609,9 +1610,7 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
         return invalid(v, at, "value nested deeper than %d levels", WC_SCHEMA_MAX_INSTANCE_DEPTH);
     if (v->evaluation_depth >= MAX_EVALUATION_DEPTH)
         return invalid(v, at,
-                       "schema recursion deeper than %d levels (a $ref cycle that never "
-                       "descends into the value?)",
-                       MAX_EVALUATION_DEPTH);
+                       "schema recursion deeper than %d levels", MAX_EVALUATION_DEPTH);
     if (node->is_boolean)
         return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
 
