@@ -100,7 +100,8 @@ clean:
 	$(MAKE) -C examples clean
 
 # Coverage-guided fuzzing of the decoder and the instrumentation (clang's
-# libFuzzer, with ASan and UBSan), seeded with the spec suite's modules.
+# libFuzzer, with ASan and UBSan), seeded with the spec suite's modules,
+# and of the JSON Schema compiler and validator.
 # FUZZ_SECONDS bounds the run.
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     ?= $(BUILD)/fuzz
@@ -118,3 +119,10 @@ fuzz: deps
 	done
 	cp $(FUZZ_DIR)/wast/*.wasm $(FUZZ_DIR)/corpus/ 2>/dev/null || true
 	$(FUZZ_DIR)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_DIR)/corpus
+	# the JSON Schema compiler and validator; -timeout: a slow input fails the run
+	mkdir -p $(FUZZ_DIR)/schema_corpus
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	  -o $(FUZZ_DIR)/fuzz_schema tests/fuzz/fuzz_schema.c src/json/schema.c src/json/parse.c \
+	  src/json/scan.c src/util/clock.c $$(pkg-config --cflags --libs jansson libpcre2-8)
+	$(FUZZ_DIR)/fuzz_schema -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=4096 \
+	  $(FUZZ_DIR)/schema_corpus tests/fuzz/schema_seeds

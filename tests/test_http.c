@@ -169,8 +169,9 @@ static int world_open(void)
              "{\"storage\":{\"cache_dir\":\"%s/cache\",\"kv_dir\":\"%s/kv\"},"
              "\"plugins\":{\"t\":{\"path\":\"%s/t.wasm\",\"prefix\":\"\","
              "\"permissions\":{\"sampling\":true,\"timeout_ms\":20000}},"
-             "\"echo\":{\"path\":\"%s/guests/echo.wasm\"}}}",
-             plugin_dir, plugin_dir, plugin_dir, WC_BINARY_DIR);
+             "\"echo\":{\"path\":\"%s/guests/echo.wasm\"},"
+             "\"hostile\":{\"path\":\"%s/guests/hostile.wasm\"}}}",
+             plugin_dir, plugin_dir, plugin_dir, WC_BINARY_DIR, WC_BINARY_DIR);
     if (wc_config_parse(config, "/", &w.config, err, sizeof err) != 0) {
         printf("config: %s\n", err);
         return -1;
@@ -501,6 +502,65 @@ static void test_sessions(void)
     hc_resp_free(&r);
     CHECK(!c.eof, "the connection was kept through all of it");
     hc_close(&c);
+}
+
+/* --- costly schema checks: the loop keeps serving, shutdown is not blocked --- */
+
+static void test_costly_schema(void)
+{
+    /* a server of its own, stopped at the end while a call runs */
+    server own = {0};
+    wc_http_options o;
+    wc_http_options_default(&o);
+    o.port = "0";
+    if (server_start(&own, &o) != 0) {
+        CHECK(false, "cannot start a server");
+        return;
+    }
+    int port = own.port;
+    const char *costly = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
+                         "{\"name\":\"hostile-exponential\",\"arguments\":{}}}";
+    hc c, h;
+    hc_resp r;
+    char session[33];
+    bool opened = hc_open(&c, port, "127.0.0.40") && open_session(&c, port, session);
+    bool other = hc_open(&h, port, "127.0.0.41");
+    if (opened && other) {
+        long long start = hc_now_ms();
+        send_post(&c, port, session, NULL, costly);
+        int health = get(&h, port, "/healthz", NULL, &r);
+        long long health_ms = hc_now_ms() - start;
+        CHECK(health == 200 && health_ms < 1000, "/healthz while a costly check runs: %d after %lld ms",
+              health, health_ms);
+        hc_resp_free(&r);
+        int status = hc_response(&c, &r, WAIT_MS, false);
+        json_t *msg = body_json(&r);
+        json_t *result = json_object_get(msg, "result");
+        CHECK(status == 200 && json_is_true(json_object_get(result, "isError")) &&
+                  strstr(result_text(msg),
+                         "the arguments of tool 'hostile-exponential' could not be checked "
+                         "against its schema: schema validation stopped at /: it needed more "
+                         "than 1000000 steps"),
+              "costly call: %d %s", status, r.body ? r.body : "");
+        printf("costly call answered after %lld ms, /healthz after %lld ms\n",
+               hc_now_ms() - start, health_ms);
+        json_decref(msg);
+        hc_resp_free(&r);
+
+        /* stopping (as SIGTERM does) with such calls in flight */
+        for (int i = 0; i < 4; i++)
+            send_post(&c, port, session, NULL, costly);
+        start = hc_now_ms();
+        server_stop(&own);
+        long long stop_ms = hc_now_ms() - start;
+        CHECK(stop_ms < 2000, "stopping took %lld ms", stop_ms);
+    }
+    CHECK(opened && other, "cannot connect");
+    if (opened)
+        hc_close(&c);
+    if (other)
+        hc_close(&h);
+    server_stop(&own);
 }
 
 /* --- a call answered as an event stream --- */
@@ -1783,6 +1843,7 @@ int main(void)
         {"session flood", test_session_flood},
         {"connection limit", test_connection_limit},
         {"param headers", test_param_headers},
+        {"costly schema", test_costly_schema},
         {"legacy", test_legacy},
         {"expiry (end)", test_expiry_end},
     };

@@ -111,6 +111,13 @@ static void test_errors(void)
         "\"object\", \"required\": 5}}]}",
         "t.json: tools[1].outputSchema: the schema of tool 'b' does not compile: at #/required: "
         "must be an array of property names");
+    /* a schema whose validation could recurse without end is refused at load */
+    bad("{\"name\": \"x\", \"tools\": [{\"name\": \"loop\", \"inputSchema\": {\"type\": \"object\","
+        " \"anyOf\": [{\"$ref\": \"#\"}, {\"$ref\": \"#\"}]}}]}",
+        "t.json: tools[0].inputSchema: the schema of tool 'loop' does not compile: at "
+        "#/anyOf/0/$ref: $ref \"#\" leads back to a schema applied to the same value, so "
+        "validating could recurse without end; recursion must pass through properties, items or "
+        "another keyword that applies to a part of the value");
     bad("{\"name\": \"x\", \"resources\": [{\"name\": \"n\"}]}", "t.json: resources[0]: uri is required");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\"}]}", "t.json: resources[0]: name is required");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"\", \"name\": \"n\"}]}",

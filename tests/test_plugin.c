@@ -271,7 +271,9 @@ static bool compare_result_shape(const char *text, size_t len)
         json_t *v = wc_json_parse(copy, len, WC_JSON_REJECT_DUPLICATES, NULL);
         json_t *content = json_object_get(v, "content"), *ie = json_object_get(v, "isError");
         json_t *sc = json_object_get(v, "structuredContent");
+        char why[256];
         bool ok = r.text_result && json_is_object(v) && json_is_array(content) &&
+                  wc_content_check(content, NULL, why, sizeof why) &&
                   (!ie || json_is_boolean(ie)) && r.is_error == json_is_true(ie) &&
                   !sc == !r.structured;
         if (ok && sc) {
@@ -313,7 +315,9 @@ static void test_result_shapes(void)
         "{\"content\":[{\"type\":\"text\",\"text\":\"\\u00e9\\n\\\"q\\\"\"}],\"isError\":false,"
         "\"structuredContent\":{\"s\":\"\\ud83d\\ude00\",\"r\":-1.5e-3,\"t\":true,\"n\":null,\"u\":\"\xc3\xa9\"},"
         "\"_meta\":{\"k\":[1,{\"z\":null}]}}",
-        "{\"structuredContent\":{},\"content\":[[[]],{\"a\":{\"a\":1}},\"x\"],\"n\":-0}",
+        "{\"structuredContent\":{},\"content\":[{\"type\":\"image\",\"data\":\"AA==\","
+        "\"mimeType\":\"image/png\"},{\"type\":\"resource_link\",\"uri\":\"u\",\"name\":\"n\"}],"
+        "\"n\":-0}",
     };
     /* and some it leaves to the parsed path */
     static const char *others[] = {
@@ -332,6 +336,12 @@ static void test_result_shapes(void)
         "{\"content\":{}}",
         "{}",
         "[{\"content\":[]}]",
+        /* content blocks that are not surely valid: the parsed path words it */
+        "{\"structuredContent\":{},\"content\":[[[]],{\"a\":{\"a\":1}},\"x\"],\"n\":-0}",
+        "{\"content\":[1,\"x\",null]}",
+        "{\"content\":[{\"type\":\"text\"}]}",
+        "{\"content\":[{\"type\":\"t\\u0065xt\",\"text\":\"a\"}]}",
+        "{\"content\":[{\"type\":\"resource\",\"resource\":{\"uri\":\"u\",\"text\":\"\"}}]}",
     };
     for (size_t i = 0; i < sizeof usual / sizeof *usual; i++)
         CHECK(compare_result_shape(usual[i], strlen(usual[i])), "not decided from its text: %s",
@@ -339,18 +349,19 @@ static void test_result_shapes(void)
     for (size_t i = 0; i < sizeof others / sizeof *others; i++)
         CHECK(!compare_result_shape(others[i], strlen(others[i])), "decided from its text: %s",
               others[i]);
-    /* content nested to the parser's limit, the result object counted */
+    /* a member nested to the parser's limit, the result object counted
+     * (content of arrays is never taken: blocks are objects) */
     for (size_t arrays = WC_JSON_MAX_DEPTH - 1; arrays <= WC_JSON_MAX_DEPTH; arrays++) {
-        char *deep = malloc(2 * arrays + 16);
+        char *deep = malloc(2 * arrays + 32);
         if (!deep)
             abort();
-        size_t n = (size_t)sprintf(deep, "{\"content\":");
+        size_t n = (size_t)sprintf(deep, "{\"content\":[],\"_meta\":");
         memset(deep + n, '[', arrays);
         memset(deep + n + arrays, ']', arrays);
         n += 2 * arrays;
         deep[n++] = '}';
         bool taken = compare_result_shape(deep, n);
-        CHECK(taken == (arrays < WC_JSON_MAX_DEPTH), "content in %zu arrays %s", arrays,
+        CHECK(taken == (arrays < WC_JSON_MAX_DEPTH), "_meta in %zu arrays %s", arrays,
               taken ? "taken" : "refused");
         free(deep);
     }
@@ -387,6 +398,186 @@ static void test_result_shapes(void)
         }
         compare_result_shape(buf, len);
     }
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Schema checks are bounded: too costly arguments are a clear tool error,
+ * the output check ends with the call's time limit, and an attempt hands
+ * what needs more than its small budget back to be run in full. */
+static void test_costly_schemas(void)
+{
+    /* the default time limit (10 s) is far: the steps are what stops these */
+    wc_plugin *p = load("hostile", GUEST("hostile"), NULL);
+    if (!p)
+        return;
+    double start = now_ms();
+    expect_error(p, "exponential", "{}",
+                 "the arguments of tool 'exponential' could not be checked against its schema: "
+                 "schema validation stopped at /: it needed more than 1000000 steps, the limit of "
+                 "one validation (the value is too costly to check against this schema)",
+                 true);
+    double took = now_ms() - start;
+    CHECK(took < 2000, "exponential arguments took %.0f ms", took);
+
+    size_t n = 0, size = 200000;
+    char *args = malloc(size);
+    if (!args)
+        abort();
+    n += (size_t)snprintf(args, size, "{\"items\":[");
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)snprintf(args + n, size - n, "%s\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"",
+                              i ? "," : "");
+    snprintf(args + n, size - n, "]}");
+    start = now_ms();
+    expect_error(p, "patterns", args,
+                 "the arguments of tool 'patterns' could not be checked against its schema: "
+                 "schema validation stopped at /items/0: matching \"^(a+)+$\" needed more "
+                 "backtracking than the limit of one match (100000)",
+                 true);
+    took = now_ms() - start;
+    CHECK(took < 500, "catastrophic pattern took %.0f ms", took);
+    free(args);
+    wc_plugin_free(p);
+
+    wc_permissions perms = {.timeout_ms = 100};
+    if (!(p = load("hostile", GUEST("hostile"), &perms)))
+        return;
+
+    /* the check of 3000 costly items would take ~500 ms: it stops at the
+     * call's time limit */
+    start = now_ms();
+    expect_error(p, "slowout", "{}",
+                 "tool 'slowout' exceeded its time limit of 100 ms while checking the "
+                 "structuredContent (raise plugins.hostile.permissions.timeout_ms)",
+                 true);
+    took = now_ms() - start;
+    printf("output check stopped by the deadline after %.0f ms (limit 100)\n", took);
+
+    /* in an attempt, a check over the small budget aborts: the caller runs
+     * the call again in full */
+    const char *tools[] = {"exponential", "slowout", "blocks"};
+    for (int t = 0; t < 3; t++) {
+        wc_call *c = wc_call_new(NULL);
+        wc_call_set_attempt(c, 2);
+        start = now_ms();
+        json_t *res = call_with(p, tools[t], "{}", c);
+        took = now_ms() - start;
+        bool aborted = wc_call_attempt_aborted(c);
+        CHECK(aborted == (t < 2), "attempt of %s: aborted %d (%s)", tools[t], aborted,
+              text_of(res));
+        CHECK(took < 200, "attempt of %s took %.1f ms", tools[t], took);
+        json_decref(res);
+        wc_call_free(c);
+    }
+    wc_plugin_free(p);
+}
+
+/* Content blocks of a result are checked on both paths (parsed, and from
+ * the text): a bad one is a tool error, never passed on. */
+static void test_content_blocks(void)
+{
+    wc_plugin *p = load("hostile", GUEST("hostile"), NULL);
+    if (!p)
+        return;
+    static const char *const invalid[] = {
+        "content[0] must be a content block object",
+        "content[0] needs a \"type\" of text, image, audio, resource_link or resource",
+        "content[0] needs a \"type\" of text, image, audio, resource_link or resource",
+        "content[0] of type text needs a string \"text\"",
+        "content[0] of type text needs a string \"text\"",
+        "content[0] of type image needs a string \"mimeType\"",
+        "content[0] of type audio needs a string \"data\"",
+        "content[0] of type resource_link needs a string \"name\"",
+        "content[0] of type resource needs a \"resource\" object with a string \"uri\" and a "
+        "string \"text\" or \"blob\"",
+        "content[0] of type resource needs a \"resource\" object",
+        "content[1] must be a content block object",
+        "content[0] needs a \"type\" of",
+    };
+    enum { VALID = 6 };
+    for (int n = 0; n < VALID + (int)(sizeof invalid / sizeof *invalid); n++) {
+        char args[32];
+        snprintf(args, sizeof args, "{\"n\":%d}", n);
+        for (int preferred = 0; preferred < 2; preferred++) {
+            wc_call *c = wc_call_new(NULL);
+            if (preferred)
+                wc_call_prefer_result_text(c);
+            json_t *a = json_loads(args, 0, NULL), *res = NULL;
+            char err[256] = "";
+            int index = wc_manifest_find_tool(wc_plugin_manifest(p), "blocks");
+            CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, err,
+                                                    sizeof err) == 0,
+                  "blocks %d: %s", n, err);
+            json_decref(a);
+            size_t len = 0;
+            const char *text = wc_call_result_text(c, &len);
+            if (n < VALID) {
+                CHECK((res && !is_error(res)) || (!res && text), "blocks %d (%s): %s", n,
+                      preferred ? "text" : "parsed", res ? text_of(res) : "-");
+            } else {
+                char want[400];
+                snprintf(want, sizeof want,
+                         "plugin 'hostile' returned an invalid result from tool 'blocks': %s",
+                         invalid[n - VALID]);
+                CHECK(res && is_error(res) && !text && strstr(text_of(res), want),
+                      "blocks %d (%s): got %s (text %s), want %s", n,
+                      preferred ? "text" : "parsed", res ? text_of(res) : "-",
+                      text ? text : "-", want);
+            }
+            json_decref(res);
+            wc_call_free(c);
+        }
+    }
+
+    /* block types the negotiated revision does not have */
+    static const struct {
+        int n;
+        const char *revision, *want; /* want NULL: valid */
+    } by_revision[] = {
+        {1, "2024-11-05", "content[1] is of type audio, which protocol revision 2024-11-05 does "
+                          "not have (it came with 2025-03-26)"},
+        {1, "2025-03-26", NULL},
+        {2, "2025-03-26", "content[0] is of type resource_link, which protocol revision "
+                          "2025-03-26 does not have (it came with 2025-06-18)"},
+        {2, "2025-06-18", NULL},
+        {0, "2024-11-05", NULL},
+    };
+    for (size_t i = 0; i < sizeof by_revision / sizeof *by_revision; i++) {
+        for (int preferred = 0; preferred < 2; preferred++) {
+            wc_call_client client = {.min_log_level = 8,
+                                     .protocol_version = by_revision[i].revision};
+            wc_call *c = wc_call_new(&client);
+            if (preferred)
+                wc_call_prefer_result_text(c);
+            char args[32];
+            snprintf(args, sizeof args, "{\"n\":%d}", by_revision[i].n);
+            json_t *a = json_loads(args, 0, NULL), *res = NULL;
+            char err[256] = "";
+            int index = wc_manifest_find_tool(wc_plugin_manifest(p), "blocks");
+            CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, err,
+                                                    sizeof err) == 0,
+                  "blocks: %s", err);
+            size_t len = 0;
+            bool sent_text = wc_call_result_text(c, &len) != NULL;
+            if (!by_revision[i].want)
+                CHECK(sent_text || (res && !is_error(res)), "blocks %d in %s: %s",
+                      by_revision[i].n, by_revision[i].revision, res ? text_of(res) : "-");
+            else
+                CHECK(!sent_text && res && is_error(res) && strstr(text_of(res), by_revision[i].want),
+                      "blocks %d in %s (%s): got %s", by_revision[i].n, by_revision[i].revision,
+                      preferred ? "text" : "parsed", res ? text_of(res) : "-");
+            json_decref(a);
+            json_decref(res);
+            wc_call_free(c);
+        }
+    }
+    wc_plugin_free(p);
 }
 
 static void test_limits(void)
@@ -711,6 +902,8 @@ int main(void)
         test_result_text();
         test_result_shapes();
         test_limits();
+        test_costly_schemas();
+        test_content_blocks();
         test_cancel();
         test_threads();
         test_store();

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json/schema.h"
 
@@ -365,23 +366,6 @@ static void test_refs(void)
     invalid("{\"$defs\": {\"s\": {\"type\": \"string\"}}, \"$ref\": \"#/$defs/s\", \"maxLength\": 1}",
             "\"ab\"", "at /: string has 2 characters, more than the maximum length 1");
 
-    /* a cycle that never descends into the value stops instead of
-     * exhausting the stack */
-    json_t *cycle_schema = parse("{\"$ref\": \"#\"}");
-    char err[256];
-    wc_schema *cycle = wc_schema_compile(cycle_schema, err, sizeof err);
-    json_decref(cycle_schema);
-    if (!cycle) {
-        failures++;
-        fprintf(stderr, "FAIL cycle schema refused: %s\n", err);
-    } else {
-        if (wc_schema_validate(cycle, json_true(), err, sizeof err) ||
-            !strstr(err, "schema recursion deeper than")) {
-            failures++;
-            fprintf(stderr, "FAIL ref cycle: %s\n", err);
-        }
-        wc_schema_free(cycle);
-    }
 }
 
 static void test_refused_schemas(void)
@@ -428,6 +412,236 @@ static void test_refused_schemas(void)
           " \"$comment\": \"c\", \"x-vendor\": {\"type\": 5}, \"format\": \"email\","
           " \"minLength\": 2.0}",
           "\"ab\"");
+}
+
+/* Schemas whose $refs recurse without descending into the value are
+ * refused at load, naming where the cycle closes; recursion under a
+ * keyword that takes a part of the value is fine (test_refs). */
+static void test_unbounded_refused(void)
+{
+    refused("{\"type\": \"object\", \"anyOf\": [{\"$ref\": \"#\"}, {\"$ref\": \"#\"}]}",
+            "at #/anyOf/0/$ref: $ref \"#\" leads back to a schema applied to the same value");
+    refused("{\"$ref\": \"#\"}", "at #/$ref: $ref \"#\" leads back");
+    refused("{\"$defs\": {\"a\": {\"allOf\": [{\"$ref\": \"#/$defs/b\"}]},"
+            " \"b\": {\"if\": true, \"else\": {\"not\": {\"$ref\": \"#/$defs/a\"}}}}}",
+            "$ref \"#/$defs/");
+    refused("{\"properties\": {\"x\": {\"oneOf\": [{\"$ref\": \"#/properties/x\"}]}}}",
+            "at #/properties/x/oneOf/0/$ref: $ref \"#/properties/x\" leads back");
+    /* a shared (acyclic) target and descending recursion still compile */
+    valid("{\"$defs\": {\"s\": {\"type\": \"string\"}}, \"anyOf\": [{\"$ref\": \"#/$defs/s\"},"
+          " {\"allOf\": [{\"$ref\": \"#/$defs/s\"}]}]}", "\"x\"");
+    valid("{\"additionalProperties\": {\"anyOf\": [{\"$ref\": \"#\"}, {\"$ref\": \"#\"}]}}",
+          "{\"a\": {\"b\": {}}}");
+}
+
+/* CPU time of this thread: what a loaded machine does not stretch. */
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* The check must stop with `want` (a verdict) and a message containing
+ * fragment, within two seconds of CPU (a sanitizer build included). */
+static void stops(const char *what, const wc_schema *compiled, const json_t *instance,
+                  const wc_schema_budget *budget, int want, const char *fragment)
+{
+    checks++;
+    char err[512] = "";
+    double start = cpu_ms();
+    int verdict = wc_schema_check(compiled, instance, budget, err, sizeof err);
+    double took = cpu_ms() - start;
+    if (verdict != want || !strstr(err, fragment) || took > 2000) {
+        failures++;
+        fprintf(stderr, "FAIL %s: verdict %d (want %d) after %.0f ms: %s\n", what, verdict, want,
+                took, err);
+    }
+}
+
+/* The work of one validation is bounded: exponential combinators, costly
+ * patterns and quadratic uniqueItems stop with a clear message. */
+static void test_work_budget(void)
+{
+    char err[512];
+    /* 2^40 paths through a DAG of anyOf (no cycle: nothing to refuse) */
+    char chain[8192];
+    int n = snprintf(chain, sizeof chain, "{\"$ref\": \"#/$defs/d0\", \"$defs\": {");
+    for (int i = 0; i < 40; i++)
+        n += snprintf(chain + n, sizeof chain - n,
+                      "\"d%d\": {\"anyOf\": [{\"$ref\": \"#/$defs/d%d\"}, {\"$ref\": "
+                      "\"#/$defs/d%d\"}]}, ", i, i + 1, i + 1);
+    snprintf(chain + n, sizeof chain - n, "\"d40\": false}}");
+    wc_schema *exponential = compile_text(chain);
+    json_t *empty = json_object();
+    if (exponential) {
+        stops("exponential anyOf", exponential, empty, NULL, WC_SCHEMA_OVER_BUDGET,
+              "schema validation stopped at /: it needed more than 1000000 steps");
+        /* the plain call fails with the same message rather than hanging */
+        checks++;
+        if (wc_schema_validate(exponential, empty, err, sizeof err) ||
+            !strstr(err, "schema validation stopped")) {
+            failures++;
+            fprintf(stderr, "FAIL exponential anyOf (validate): %s\n", err);
+        }
+    }
+    wc_schema_free(exponential);
+
+    /* two recursive branches that do descend: twice the work per level */
+    wc_schema *doubling = compile_text(
+        "{\"anyOf\": [{\"type\": \"array\", \"items\": {\"$ref\": \"#\"}},"
+        " {\"type\": \"array\", \"items\": {\"$ref\": \"#\"}}]}");
+    json_t *deep = json_integer(1);
+    for (int i = 0; i < 40; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, deep);
+        deep = outer;
+    }
+    if (doubling)
+        stops("doubling recursion", doubling, deep, NULL, WC_SCHEMA_OVER_BUDGET,
+              "it needed more than 1000000 steps");
+    wc_schema_free(doubling);
+    json_decref(deep);
+
+    /* a catastrophic pattern on many long items: the match limit */
+    wc_schema *pattern = compile_text(
+        "{\"type\": \"array\", \"items\": {\"type\": \"string\", \"pattern\": \"^(a+)+$\"}}");
+    json_t *items = json_array();
+    char item[64];
+    memset(item, 'a', sizeof item);
+    item[sizeof item - 2] = 'b';
+    item[sizeof item - 1] = '\0';
+    for (int i = 0; i < 5000; i++)
+        json_array_append_new(items, json_string(item));
+    if (pattern) {
+        stops("catastrophic pattern", pattern, items, NULL, WC_SCHEMA_OVER_BUDGET,
+              "schema validation stopped at /0: matching \"^(a+)+$\" needed more backtracking "
+              "than the limit of one match (100000)");
+    }
+    wc_schema_free(pattern);
+
+    /* many matches: each costs steps, so their number is bounded too */
+    pattern = compile_text(
+        "{\"type\": \"array\", \"items\": {\"type\": \"string\", \"pattern\": \"^a\"}}");
+    json_array_clear(items);
+    for (int i = 0; i < 20000; i++)
+        json_array_append_new(items, json_string("ab"));
+    if (pattern) {
+        stops("many matches", pattern, items, NULL, WC_SCHEMA_OVER_BUDGET,
+              "it needed more than 1000000 steps");
+        /* a small budget (an event loop's) stops far sooner */
+        wc_schema_budget small = {.max_steps = WC_SCHEMA_SMALL_STEPS, .small = true};
+        stops("small budget", pattern, items, &small, WC_SCHEMA_OVER_BUDGET,
+              "it needed more than 10000 steps");
+        /* a deadline that has passed is seen within STEPS_PER_CLOCK_CHECK */
+        wc_schema_budget late = {.deadline_ns = 1};
+        stops("deadline", pattern, items, &late, WC_SCHEMA_PAST_DEADLINE, "its time ran out");
+        json_t *few = json_pack("[s,s]", "ab", "b");
+        stops("few items within the budget", pattern, few, &late, WC_SCHEMA_INVALID,
+              "at /1: does not match pattern \"^a\"");
+        json_decref(few);
+    }
+    wc_schema_free(pattern);
+
+    /* uniqueItems compares n*(n-1)/2 pairs */
+    wc_schema *unique = compile_text("{\"uniqueItems\": true}");
+    json_array_clear(items);
+    for (int i = 0; i < 5000; i++)
+        json_array_append_new(items, json_integer(i));
+    if (unique)
+        stops("uniqueItems", unique, items, NULL, WC_SCHEMA_OVER_BUDGET, "steps");
+    wc_schema_free(unique);
+    json_decref(items);
+
+    /* the text path has the same limits */
+    wc_schema *member = compile_text(
+        "{\"type\": \"object\", \"properties\": {\"s\": {\"type\": \"string\","
+        " \"pattern\": \"^(a+)+$\"}}}");
+    const char *text = "{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}";
+    checks++;
+    int verdict = member ? wc_schema_check_object_text(member, text, strlen(text), NULL, err,
+                                                        sizeof err)
+                         : WC_SCHEMA_OVER_BUDGET;
+    if (verdict != WC_SCHEMA_OVER_BUDGET || !strstr(err, "stopped at /s: matching")) {
+        failures++;
+        fprintf(stderr, "FAIL pattern from text: %d %s\n", verdict, err);
+    }
+    wc_schema_free(member);
+
+    /* chains of $refs (400 each, acyclic) under nested items: deeper than
+     * the evaluation stack allows */
+    json_t *defs = json_object();
+    for (int i = 0; i < 400; i++) {
+        char name[16], ref[32];
+        snprintf(name, sizeof name, "d%d", i);
+        snprintf(ref, sizeof ref, "#/$defs/d%d", i + 1);
+        json_object_set_new(defs, name, i < 399 ? json_pack("{s:s}", "$ref", ref)
+                                                : json_pack("{s:{s:s}}", "items", "$ref",
+                                                            "#/$defs/d0"));
+    }
+    json_t *long_chain = json_pack("{s:s,s:o}", "$ref", "#/$defs/d0", "$defs", defs);
+    wc_schema *chain_schema = wc_schema_compile(long_chain, err, sizeof err);
+    json_t *nested = json_loads("[[[[]]]]", 0, NULL);
+    checks++;
+    if (!chain_schema || wc_schema_validate(chain_schema, nested, err, sizeof err) ||
+        strcmp(err, "at /0/0: schema recursion deeper than 1024 levels") != 0) {
+        failures++;
+        fprintf(stderr, "FAIL chains of 400 $refs: %s\n", err);
+    }
+    json_decref(nested);
+    wc_schema_free(chain_schema);
+    json_decref(long_chain);
+    json_decref(empty);
+}
+
+/* Compiling is linear in the schema's size (CPU time measured): a plugin's large schema costs
+ * its load no quadratic time (finding a $ref's node was a linear search). */
+static void test_compile_size(void)
+{
+    json_t *properties = json_object();
+    for (int i = 0; i < 100000; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        json_object_set_new(properties, name, json_pack("{s:s}", "type", "string"));
+    }
+    json_t *schema = json_pack("{s:s,s:o,s:{s:s}}", "type", "object", "properties", properties,
+                               "items", "$ref", "#/properties/p99999");
+    char err[256] = "";
+    double start = cpu_ms();
+    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    double took = cpu_ms() - start;
+    checks++;
+    if (!compiled || took > 3000) {
+        failures++;
+        fprintf(stderr, "FAIL 100,000 properties: %s after %.0f ms\n", compiled ? "compiled" : err,
+                took);
+    }
+    wc_schema_free(compiled);
+    json_decref(schema);
+
+    /* many "#name" refs: one walk for all anchors, not one per ref */
+    properties = json_object();
+    json_t *defs = json_object();
+    for (int i = 0; i < 20000; i++) {
+        char name[16], anchor[16], ref[16];
+        snprintf(name, sizeof name, "p%d", i);
+        snprintf(anchor, sizeof anchor, "a%d", i);
+        snprintf(ref, sizeof ref, "#a%d", i);
+        json_object_set_new(properties, name, json_pack("{s:s}", "$ref", ref));
+        json_object_set_new(defs, name, json_pack("{s:s,s:s}", "$anchor", anchor, "type", "string"));
+    }
+    schema = json_pack("{s:o,s:o}", "properties", properties, "$defs", defs);
+    start = cpu_ms();
+    compiled = wc_schema_compile(schema, err, sizeof err);
+    took = cpu_ms() - start;
+    checks++;
+    if (!compiled || took > 3000) {
+        failures++;
+        fprintf(stderr, "FAIL 20,000 anchor refs: %s after %.0f ms\n", compiled ? "compiled" : err,
+                took);
+    }
+    wc_schema_free(compiled);
+    json_decref(schema);
 }
 
 static void test_nesting_limit(void)
@@ -632,6 +846,9 @@ int main(void)
     test_combinators();
     test_refs();
     test_refused_schemas();
+    test_unbounded_refused();
+    test_work_budget();
+    test_compile_size();
     test_nesting_limit();
     test_small_buffers();
     test_threads();

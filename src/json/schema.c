@@ -14,6 +14,7 @@
 
 #include "json/parse.h"
 #include "json/scan.h"
+#include "util/clock.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -26,9 +27,15 @@
 
 /* Bounds the recursion on the schema document while compiling. */
 #define MAX_SCHEMA_DEPTH 512
-/* Bounds subschema evaluation: a $ref cycle that does not descend into the
- * instance ({"$ref": "#"}) would otherwise recurse until the stack ends. */
+/* Bounds the stack of subschema evaluation: cycles that do not descend into
+ * the instance are refused at compile time, but a long acyclic chain of
+ * $refs, or one under each of many nested values, still nests this deep. */
 #define MAX_EVALUATION_DEPTH 1024
+/* What one regex match costs of a validation's steps (its own work is
+ * bounded by the match context's limits). */
+#define REGEX_STEPS 100
+/* Steps between two looks at the clock, when there is a deadline. */
+#define STEPS_PER_CLOCK_CHECK 1024
 /* Longest rendering of an enum or const kept for messages. */
 #define VALUE_TEXT_MAX 160
 
@@ -139,6 +146,8 @@ struct schema_node {
     schema_node *if_schema, *then_schema, *else_schema;
     schema_node *ref;
     char *ref_text;
+    char *ref_at; /* where the $ref is ("#/anyOf/0/$ref"), for messages */
+    size_t index; /* in wc_schema.nodes */
 };
 
 struct wc_schema {
@@ -146,6 +155,9 @@ struct wc_schema {
     schema_node **nodes; /* every node, for freeing */
     size_t node_count;
     bool members_from_text; /* the root only describes an object's members */
+    /* PCRE2 limits of each match (immutable: shared by every validation);
+     * NULL when the schema has no regex. */
+    pcre2_match_context *match, *small_match;
 };
 
 /* ---- bounded text ------------------------------------------------------ */
@@ -260,6 +272,9 @@ static json_path path_index(const json_path *parent, size_t index)
 
 /* ---- numbers and equality ---------------------------------------------- */
 
+typedef struct validation validation;
+static bool spend(validation *v, uint64_t cost, const json_path *at);
+
 /* Exact comparison of an integer with a double (no rounding of either,
  * so 9007199254740993 is greater than 9007199254740992.0). */
 static int compare_integer_real(json_int_t integer, double real)
@@ -351,9 +366,12 @@ static bool scalar_same(const scalar *a, const scalar *b)
 }
 
 /* JSON Schema equality: json_equal, except that numbers compare by value
- * (1 equals 1.0). */
-static bool schema_equal(const json_t *a, const json_t *b)
+ * (1 equals 1.0).  Each value compared is a step of v's budget (false once
+ * it is spent: the caller's verdict then yields to why it stopped). */
+static bool schema_equal(validation *v, const json_t *a, const json_t *b)
 {
+    if (!spend(v, 1, NULL))
+        return false;
     if (json_is_number(a) && json_is_number(b))
         return numbers_equal(number_of(a), number_of(b));
     if (json_typeof(a) != json_typeof(b))
@@ -366,7 +384,7 @@ static bool schema_equal(const json_t *a, const json_t *b)
         if (json_array_size(a) != json_array_size(b))
             return false;
         for (size_t i = 0; i < json_array_size(a); i++)
-            if (!schema_equal(json_array_get(a, i), json_array_get(b, i)))
+            if (!schema_equal(v, json_array_get(a, i), json_array_get(b, i)))
                 return false;
         return true;
     case JSON_OBJECT: {
@@ -376,7 +394,7 @@ static bool schema_equal(const json_t *a, const json_t *b)
         json_t *value;
         json_object_foreach((json_t *)a, key, value) {
             const json_t *other = json_object_get(b, key);
-            if (!other || !schema_equal(value, other))
+            if (!other || !schema_equal(v, value, other))
                 return false;
         }
         return true;
@@ -470,8 +488,18 @@ typedef struct {
     const json_t *document;
     const json_t **node_sources; /* parallel to schema->nodes */
     size_t node_capacity;
+    /* node index + 1 by source, open addressing (a power of two, at most
+     * half full): finding a $ref's node costs the same at any size */
+    size_t *slots;
+    size_t slot_count;
+    /* every "$anchor" of the document, by name then in document order;
+     * collected at the first "#name" $ref */
+    struct anchor_entry *anchors;
+    size_t anchor_count, anchor_capacity;
+    bool anchors_collected;
     text err;
     unsigned depth;
+    bool has_regex;
 } compiler;
 
 static bool compile_error(compiler *c, const json_path *at, const char *fmt, ...)
@@ -581,6 +609,7 @@ static pcre2_code *compile_regex(compiler *c, const json_t *value, const json_pa
                       json_string_value(value), (size_t)offset, (char *)reason);
         return NULL;
     }
+    c->has_regex = true;
     /* JIT makes matching much faster; without it (no executable memory)
      * the interpreter still works, so its failure is not an error. */
     pcre2_jit_compile(regex, PCRE2_JIT_COMPLETE);
@@ -628,31 +657,80 @@ static bool decode_token(char *token)
     return true;
 }
 
-/* The subschemas declaring "$anchor": name, anywhere in v (counted; the
- * first kept).  depth bounds the walk of a hostile document. */
-static void find_anchor(const json_t *v, const char *name, const json_t **found, int *count,
-                        int depth)
+typedef struct anchor_entry {
+    const char *name;
+    const json_t *schema;
+    size_t order; /* in the walk: the first declaration is the one kept */
+} anchor_entry;
+
+/* Appends every subschema of v declaring "$anchor" (one walk of the
+ * document for all "#name" refs).  depth bounds the walk of a hostile
+ * document.  False when out of memory. */
+static bool collect_anchors(compiler *c, const json_t *v, int depth)
 {
     if (depth > 256)
-        return;
+        return true;
     if (json_is_object(v)) {
         const json_t *anchor = json_object_get(v, "$anchor");
-        if (json_is_string(anchor) && strcmp(json_string_value(anchor), name) == 0) {
-            if ((*count)++ == 0)
-                *found = v;
+        if (json_is_string(anchor)) {
+            if (c->anchor_count == c->anchor_capacity) {
+                size_t capacity = c->anchor_capacity ? 2 * c->anchor_capacity : 16;
+                anchor_entry *grown = realloc(c->anchors, capacity * sizeof *grown);
+                if (!grown)
+                    return false;
+                c->anchors = grown;
+                c->anchor_capacity = capacity;
+            }
+            c->anchors[c->anchor_count] =
+                (anchor_entry){json_string_value(anchor), v, c->anchor_count};
+            c->anchor_count++;
         }
         const char *key;
         json_t *sub;
         json_object_foreach((json_t *)v, key, sub) {
-            if (strcmp(key, "enum") != 0 && strcmp(key, "const") != 0) /* data, not schemas */
-                find_anchor(sub, name, found, count, depth + 1);
+            if (strcmp(key, "enum") != 0 && strcmp(key, "const") != 0 && /* data, not schemas */
+                !collect_anchors(c, sub, depth + 1))
+                return false;
         }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *sub;
         json_array_foreach(v, i, sub)
-            find_anchor(sub, name, found, count, depth + 1);
+            if (!collect_anchors(c, sub, depth + 1))
+                return false;
     }
+    return true;
+}
+
+static int compare_anchors(const void *a, const void *b)
+{
+    const anchor_entry *x = a, *y = b;
+    int by_name = strcmp(x->name, y->name);
+    return by_name ? by_name : (x->order > y->order) - (x->order < y->order);
+}
+
+/* The subschemas declaring "$anchor": name (counted; the first kept). */
+static bool find_anchor(compiler *c, const char *name, const json_t **found, int *count)
+{
+    if (!c->anchors_collected) {
+        if (!collect_anchors(c, c->document, 0))
+            return false;
+        if (c->anchor_count) /* (qsort wants an array even for none) */
+            qsort(c->anchors, c->anchor_count, sizeof *c->anchors, compare_anchors);
+        c->anchors_collected = true;
+    }
+    size_t low = 0, high = c->anchor_count; /* the first entry not before name */
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (strcmp(c->anchors[mid].name, name) < 0)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    for (size_t i = low; i < c->anchor_count && strcmp(c->anchors[i].name, name) == 0; i++)
+        if ((*count)++ == 0)
+            *found = c->anchors[i].schema;
+    return true;
 }
 
 /* Resolves "#", "#/a/b" (a JSON pointer) or "#name" (an $anchor) against
@@ -667,7 +745,10 @@ static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *
     if (ref[1] != '\0' && ref[1] != '/') {
         const json_t *found = NULL;
         int count = 0;
-        find_anchor(c->document, ref + 1, &found, &count, 0);
+        if (!find_anchor(c, ref + 1, &found, &count)) {
+            out_of_memory(c, at);
+            return NULL;
+        }
         if (count != 1)
             compile_error(c, at, count ? "$ref \"%s\": the anchor is declared %d times"
                                        : "$ref \"%s\": no subschema declares this $anchor%.0d",
@@ -708,6 +789,42 @@ static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *
     return target;
 }
 
+static size_t slot_of(const compiler *c, const json_t *source)
+{
+    size_t mask = c->slot_count - 1;
+    size_t i = (size_t)(((uintptr_t)source >> 4) * 0x9E3779B97F4A7C15ull) & mask;
+    while (c->slots[i] && c->node_sources[c->slots[i] - 1] != source)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The node compiled from source, or NULL. */
+static schema_node *node_from(const compiler *c, const json_t *source)
+{
+    if (!c->slot_count)
+        return NULL;
+    size_t index = c->slots[slot_of(c, source)];
+    return index ? c->schema->nodes[index - 1] : NULL;
+}
+
+/* Indexes node number `index` (its source already recorded). */
+static bool index_node(compiler *c, size_t index)
+{
+    if (2 * (index + 1) > c->slot_count) {
+        size_t count = c->slot_count ? 2 * c->slot_count : 64;
+        size_t *slots = calloc(count, sizeof *slots);
+        if (!slots)
+            return false;
+        free(c->slots);
+        c->slots = slots;
+        c->slot_count = count;
+        for (size_t i = 0; i < index; i++)
+            c->slots[slot_of(c, c->node_sources[i])] = i + 1;
+    }
+    c->slots[slot_of(c, c->node_sources[index])] = index + 1;
+    return true;
+}
+
 static schema_node *new_node(compiler *c, const json_t *source, const json_path *at)
 {
     wc_schema *s = c->schema;
@@ -733,8 +850,13 @@ static schema_node *new_node(compiler *c, const json_t *source, const json_path 
     node->min_properties = node->max_properties = ABSENT;
     node->min_items = node->max_items = ABSENT;
     node->min_length = node->max_length = ABSENT;
+    node->index = s->node_count;
     c->node_sources[s->node_count] = source;
     s->nodes[s->node_count++] = node;
+    if (!index_node(c, node->index)) {
+        out_of_memory(c, at);
+        return NULL;
+    }
     return node;
 }
 
@@ -917,7 +1039,11 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
     if (KEYWORD("$ref")) {
         if (!json_is_string(value))
             return compile_error(c, &keyword_path, "must be a string");
-        if (!(node->ref_text = strdup(json_string_value(value))))
+        char where[512];
+        text where_text = text_over(where, sizeof where);
+        append_path_segments(&where_text, &keyword_path);
+        if (!(node->ref_text = strdup(json_string_value(value))) ||
+            !(node->ref_at = strdup(where)))
             return out_of_memory(c, &keyword_path);
         const json_t *target = resolve_ref(c, node->ref_text, &keyword_path);
         if (!target)
@@ -932,9 +1058,9 @@ static bool compile_object_keywords(compiler *c, schema_node *node, const json_t
 
 static schema_node *compile_node(compiler *c, const json_t *source, const json_path *at)
 {
-    for (size_t i = 0; i < c->schema->node_count; i++)
-        if (c->node_sources[i] == source)
-            return c->schema->nodes[i];
+    schema_node *known = node_from(c, source);
+    if (known)
+        return known;
     if (!json_is_object(source) && !json_is_boolean(source)) {
         compile_error(c, at, "a schema must be an object or a boolean, not %s",
                       instance_type_name(source));
@@ -984,6 +1110,7 @@ static void free_node(schema_node *node)
     free(node->any_of.items);
     free(node->one_of.items);
     free(node->ref_text);
+    free(node->ref_at);
     free(node);
 }
 
@@ -994,7 +1121,88 @@ void wc_schema_free(wc_schema *s)
     for (size_t i = 0; i < s->node_count; i++)
         free_node(s->nodes[i]);
     free(s->nodes);
+    pcre2_match_context_free(s->match);
+    pcre2_match_context_free(s->small_match);
     free(s);
+}
+
+/* ---- refusing what cannot be bounded ------------------------------------ */
+
+/* The k-th subschema applied to the very value a node is applied to (not
+ * to a member or an item of it), or NULL past the last. */
+static const schema_node *in_place_child(const schema_node *node, size_t k)
+{
+    const schema_list *lists[] = {&node->all_of, &node->any_of, &node->one_of};
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        if (k < lists[l]->count)
+            return lists[l]->items[k];
+        k -= lists[l]->count;
+    }
+    const schema_node *single[] = {node->not_schema, node->if_schema, node->then_schema,
+                                   node->else_schema, node->ref};
+    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+        if (single[i] && k-- == 0)
+            return single[i];
+    return NULL;
+}
+
+typedef struct {
+    const schema_node *node;
+    size_t next_child;
+} cycle_frame;
+
+/* A cycle of in-place subschemas ({"anyOf": [{"$ref": "#"}, ...]}) would
+ * apply itself to the same value forever (or 2^depth times): refused.  A
+ * depth-first walk over in-place edges; a cycle always passes a $ref (the
+ * document itself is a tree), which the message names. */
+static bool refuse_in_place_cycles(compiler *c)
+{
+    wc_schema *s = c->schema;
+    size_t n = s->node_count;
+    unsigned char *state = calloc(n, 1); /* 0 unseen, 1 on the walk's path, 2 done */
+    cycle_frame *path = malloc(n * sizeof *path);
+    bool ok = state && path;
+    if (!ok)
+        text_printf(&c->err, "out of memory");
+    for (size_t root = 0; ok && root < n; root++) {
+        if (state[root])
+            continue;
+        size_t depth = 0;
+        path[depth++] = (cycle_frame){s->nodes[root], 0};
+        state[root] = 1;
+        while (ok && depth) {
+            cycle_frame *top = &path[depth - 1];
+            const schema_node *child = in_place_child(top->node, top->next_child++);
+            if (!child) {
+                state[top->node->index] = 2;
+                depth--;
+            } else if (state[child->index] == 0) {
+                state[child->index] = 1;
+                path[depth++] = (cycle_frame){child, 0};
+            } else if (state[child->index] == 1) {
+                size_t first = depth - 1;
+                while (path[first].node != child)
+                    first--;
+                const schema_node *by = NULL;
+                for (size_t i = first; i < depth && !by; i++) {
+                    const schema_node *next = i + 1 < depth ? path[i + 1].node : child;
+                    if (path[i].node->ref == next)
+                        by = path[i].node;
+                }
+                c->err.len = 0;
+                text_printf(&c->err,
+                            "at %s: $ref \"%s\" leads back to a schema applied to the same "
+                            "value, so validating could recurse without end; recursion must "
+                            "pass through properties, items or another keyword that applies to "
+                            "a part of the value",
+                            by ? by->ref_at : "#", by ? by->ref_text : "#");
+                ok = false;
+            }
+        }
+    }
+    free(state);
+    free(path);
+    return ok;
 }
 
 static bool object_keywords_only(const schema_node *node);
@@ -1013,9 +1221,28 @@ wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
     json_path root = {NULL, "#", 0, true, 0, SIZE_MAX};
     c.schema->root = compile_node(&c, schema, &root);
     free(c.node_sources);
+    free(c.slots);
+    free(c.anchors);
     if (!c.schema->root) {
         wc_schema_free(c.schema);
         return NULL;
+    }
+    if (!refuse_in_place_cycles(&c)) {
+        wc_schema_free(c.schema);
+        return NULL;
+    }
+    if (c.has_regex) {
+        c.schema->match = pcre2_match_context_create(NULL);
+        c.schema->small_match = pcre2_match_context_create(NULL);
+        if (!c.schema->match || !c.schema->small_match) {
+            text_printf(&c.err, "out of memory");
+            wc_schema_free(c.schema);
+            return NULL;
+        }
+        pcre2_set_match_limit(c.schema->match, WC_SCHEMA_MATCH_LIMIT);
+        pcre2_set_match_limit(c.schema->small_match, WC_SCHEMA_SMALL_MATCH_LIMIT);
+        pcre2_set_depth_limit(c.schema->match, WC_SCHEMA_DEPTH_LIMIT);
+        pcre2_set_depth_limit(c.schema->small_match, WC_SCHEMA_DEPTH_LIMIT);
     }
     c.schema->members_from_text = object_keywords_only(c.schema->root);
     return c.schema;
@@ -1023,11 +1250,92 @@ wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
 
 /* ---- validating -------------------------------------------------------- */
 
+/* What one validation may still spend, shared by the quiet runs nested in
+ * it (anyOf alternatives): once stopped, every step fails at once. */
 typedef struct {
+    uint64_t steps_left, steps_limit;
+    int64_t until_clock; /* steps until the next look at the clock */
+    uint64_t deadline_ns;
+    uint32_t max_ms;
+    pcre2_match_context *match; /* only read by pcre2_match */
+    unsigned match_limit;
+    int stopped; /* 0, WC_SCHEMA_OVER_BUDGET or WC_SCHEMA_PAST_DEADLINE */
+    char why[384];
+} work;
+
+struct validation {
     text err;     /* data NULL when only the verdict is wanted */
     size_t err_size;
     unsigned evaluation_depth;
-} validation;
+    work *work;
+};
+
+static void work_init(work *w, const wc_schema *s, const wc_schema_budget *budget)
+{
+    w->steps_limit = budget && budget->max_steps ? budget->max_steps : WC_SCHEMA_DEFAULT_STEPS;
+    w->steps_left = w->steps_limit;
+    w->until_clock = STEPS_PER_CLOCK_CHECK;
+    w->deadline_ns = budget ? budget->deadline_ns : 0;
+    w->max_ms = budget ? budget->max_ms : 0;
+    bool small = budget && budget->small;
+    w->match = s ? (small ? s->small_match : s->match) : NULL;
+    w->match_limit = small ? WC_SCHEMA_SMALL_MATCH_LIMIT : WC_SCHEMA_MATCH_LIMIT;
+    w->stopped = 0;
+}
+
+static bool stop_work(work *w, int why, const json_path *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool stop_work(work *w, int why, const json_path *at, const char *fmt, ...)
+{
+    w->stopped = why;
+    text t = text_over(w->why, sizeof w->why);
+    text_append(&t, "schema validation stopped at ", 29);
+    append_path(&t, at);
+    text_append(&t, ": ", 2);
+    va_list ap;
+    va_start(ap, fmt);
+    text_vprintf(&t, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Takes cost steps of the budget: false (and the work stopped) when it is
+ * spent or its time is up.  The clock is read only every
+ * STEPS_PER_CLOCK_CHECK steps, so small checks never read it. */
+static bool spend(validation *v, uint64_t cost, const json_path *at)
+{
+    work *w = v->work;
+    if (w->stopped)
+        return false;
+    if (cost > w->steps_left)
+        return stop_work(w, WC_SCHEMA_OVER_BUDGET, at,
+                         "it needed more than %llu steps, the limit of one validation (the "
+                         "value is too costly to check against this schema)",
+                         (unsigned long long)w->steps_limit);
+    w->steps_left -= cost;
+    if ((w->until_clock -= (int64_t)cost) > 0 || (!w->deadline_ns && !w->max_ms))
+        return true;
+    w->until_clock = STEPS_PER_CLOCK_CHECK;
+    uint64_t now = wc_monotonic_ns();
+    if (!w->deadline_ns)
+        w->deadline_ns = now + (uint64_t)w->max_ms * 1000000u;
+    if (now < w->deadline_ns)
+        return true;
+    return stop_work(w, WC_SCHEMA_PAST_DEADLINE, at, "its time ran out");
+}
+
+/* The verdict of a whole validation: why it stopped, if it did, wins
+ * over what the stopped steps answered. */
+static int verdict_of(validation *v, bool ok)
+{
+    if (!v->work->stopped)
+        return ok ? WC_SCHEMA_VALID : WC_SCHEMA_INVALID;
+    if (v->err.data) {
+        v->err.len = 0;
+        text_append(&v->err, v->work->why, strlen(v->work->why));
+    }
+    return v->work->stopped;
+}
 
 static bool invalid(validation *v, const json_path *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -1055,7 +1363,7 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
 static bool matches_quietly(validation *v, const schema_node *node, const json_t *instance,
                             const json_path *at)
 {
-    validation quiet = {.evaluation_depth = v->evaluation_depth};
+    validation quiet = {.evaluation_depth = v->evaluation_depth, .work = v->work};
     return validate_node(&quiet, node, instance, at);
 }
 
@@ -1064,14 +1372,14 @@ static bool matches_quietly(validation *v, const schema_node *node, const json_t
 static void explain_alternatives(validation *v, const schema_list *list, const json_t *instance,
                                  const json_path *at)
 {
-    if (!v->err.data)
+    if (!v->err.data || v->work->stopped)
         return;
     char *detail = malloc(v->err_size);
     if (!detail)
         return;
     for (size_t i = 0; i < list->count && v->err.len + 1 < v->err.size; i++) {
         validation loud = {.err = text_over(detail, v->err_size), .err_size = v->err_size,
-                           .evaluation_depth = v->evaluation_depth};
+                           .evaluation_depth = v->evaluation_depth, .work = v->work};
         if (!validate_node(&loud, list->items[i], instance, at))
             text_printf(&v->err, "%s[%zu] %s", i ? "; " : " ", i, detail);
     }
@@ -1108,14 +1416,23 @@ static bool validate_number(validation *v, const schema_node *node, number_value
 }
 
 /* 1 on a match, 0 on none, negative (a PCRE2 error) when matching itself
- * failed.  Match data is per call: the compiled regex is shared. */
-static int regex_search(const pcre2_code *regex, const char *subject, size_t length)
+ * failed -- or when it ran past the budget's limits, which stops the
+ * work.  Match data is per call: the compiled regex is shared. */
+static int regex_search(validation *v, const pcre2_code *regex, const char *source,
+                        const char *subject, size_t length, const json_path *at)
 {
+    if (!spend(v, REGEX_STEPS, at))
+        return PCRE2_ERROR_MATCHLIMIT;
     pcre2_match_data *match = pcre2_match_data_create_from_pattern(regex, NULL);
     if (!match)
         return PCRE2_ERROR_NOMEMORY;
-    int rc = pcre2_match(regex, (PCRE2_SPTR)subject, length, 0, 0, match, NULL);
+    int rc = pcre2_match(regex, (PCRE2_SPTR)subject, length, 0, 0, match, v->work->match);
     pcre2_match_data_free(match);
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+        rc == PCRE2_ERROR_HEAPLIMIT)
+        stop_work(v->work, WC_SCHEMA_OVER_BUDGET, at,
+                  "matching \"%s\" needed more backtracking than the limit of one match (%u)",
+                  source, v->work->match_limit);
     return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
 }
 
@@ -1139,8 +1456,10 @@ static bool validate_string(validation *v, const schema_node *node, const char *
                            length, node->max_length);
     }
     if (node->pattern) {
-        int found = regex_search(node->pattern, value, bytes);
+        int found = regex_search(v, node->pattern, node->pattern_source, value, bytes, at);
         char reason[128];
+        if (found < 0 && v->work->stopped)
+            return false;
         if (found < 0)
             return invalid(v, at, "could not match pattern \"%s\": %s", node->pattern_source,
                            regex_failure(found, reason, sizeof reason));
@@ -1203,12 +1522,16 @@ static bool validate_array(validation *v, const schema_node *node, const json_t 
     if (node->max_items != ABSENT && size > (unsigned long long)node->max_items)
         return invalid(v, at, "array has %zu items, more than the maximum %lld", size,
                        node->max_items);
-    if (node->unique_items)
-        for (size_t i = 0; i < size; i++)
-            for (size_t j = i + 1; j < size; j++)
-                if (schema_equal(json_array_get(instance, i), json_array_get(instance, j)))
-                    return invalid(v, at, "items %zu and %zu are equal; items must be unique", i,
-                                   j);
+    /* n*(n-1)/2 comparisons, each a step at least: the budget bounds them */
+    for (size_t i = 0; node->unique_items && i < size; i++) {
+        for (size_t j = i + 1; j < size; j++) {
+            if (schema_equal(v, json_array_get(instance, i), json_array_get(instance, j)))
+                return invalid(v, at, "items %zu and %zu are equal; items must be unique", i,
+                               j);
+            if (v->work->stopped)
+                return false;
+        }
+    }
     for (size_t i = 0; i < size; i++) {
         const schema_node *item_schema =
             i < node->prefix_item_count ? node->prefix_items[i] : node->items;
@@ -1231,6 +1554,8 @@ static bool validate_object(validation *v, const schema_node *node, const json_t
     if (node->max_properties != ABSENT && size > (unsigned long long)node->max_properties)
         return invalid(v, at, "object has %zu properties, more than the maximum %lld", size,
                        node->max_properties);
+    if (!spend(v, node->required_count / 16, at))
+        return false;
     for (size_t i = 0; i < node->required_count; i++)
         if (!json_object_get(instance, node->required[i]))
             return invalid(v, at, "missing required property \"%s\"", node->required[i]);
@@ -1239,6 +1564,8 @@ static bool validate_object(validation *v, const schema_node *node, const json_t
     json_t *value;
     json_object_foreach((json_t *)instance, key, value) {
         json_path member = path_key(at, key);
+        if (!spend(v, 1 + node->property_count / 16, &member))
+            return false;
         bool described = false;
         for (size_t i = 0; i < node->property_count; i++) {
             if (strcmp(node->properties[i].name, key) != 0)
@@ -1249,8 +1576,10 @@ static bool validate_object(validation *v, const schema_node *node, const json_t
         }
         for (size_t i = 0; i < node->pattern_property_count; i++) {
             const pattern_schema *entry = &node->pattern_properties[i];
-            int found = regex_search(entry->regex, key, strlen(key));
+            int found = regex_search(v, entry->regex, entry->source, key, strlen(key), &member);
             char reason[128];
+            if (found < 0 && v->work->stopped)
+                return false;
             if (found < 0)
                 return invalid(v, &member, "could not match property name against \"%s\": %s",
                                entry->source, regex_failure(found, reason, sizeof reason));
@@ -1275,13 +1604,13 @@ static bool validate_object(validation *v, const schema_node *node, const json_t
 static bool validate_node(validation *v, const schema_node *node, const json_t *instance,
                           const json_path *at)
 {
+    if (!spend(v, 1, at))
+        return false;
     if (at && at->depth > WC_SCHEMA_MAX_INSTANCE_DEPTH)
         return invalid(v, at, "value nested deeper than %d levels", WC_SCHEMA_MAX_INSTANCE_DEPTH);
     if (v->evaluation_depth >= MAX_EVALUATION_DEPTH)
         return invalid(v, at,
-                       "schema recursion deeper than %d levels (a $ref cycle that never "
-                       "descends into the value?)",
-                       MAX_EVALUATION_DEPTH);
+                       "schema recursion deeper than %d levels", MAX_EVALUATION_DEPTH);
     if (node->is_boolean)
         return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
 
@@ -1291,11 +1620,11 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
         if (ok && node->enum_values) {
             bool listed = false;
             for (size_t i = 0; i < json_array_size(node->enum_values) && !listed; i++)
-                listed = schema_equal(instance, json_array_get(node->enum_values, i));
+                listed = schema_equal(v, instance, json_array_get(node->enum_values, i));
             if (!listed)
                 return invalid(v, at, "value is not one of %s", node->enum_text);
         }
-        if (ok && node->const_value && !schema_equal(instance, node->const_value))
+        if (ok && node->const_value && !schema_equal(v, instance, node->const_value))
             return invalid(v, at, "value must be %s", node->const_text);
         if (ok)
             ok = json_is_array(instance) ? validate_array(v, node, instance, at)
@@ -1354,12 +1683,21 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
     return ok;
 }
 
-bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, size_t err_size)
+int wc_schema_check(const wc_schema *s, const json_t *instance, const wc_schema_budget *budget,
+                    char *err, size_t err_size)
 {
-    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size};
+    work w;
+    work_init(&w, s, budget);
+    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size,
+                    .work = &w};
     if (!s || !instance)
         return invalid(&v, NULL, "no %s", s ? "value" : "schema");
-    return validate_node(&v, s->root, instance, NULL);
+    return verdict_of(&v, validate_node(&v, s->root, instance, NULL));
+}
+
+bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, size_t err_size)
+{
+    return wc_schema_check(s, instance, NULL, err, err_size) == WC_SCHEMA_VALID;
 }
 
 /* ---- validating an object from its text --------------------------------- */
@@ -1404,6 +1742,8 @@ static bool scalar_keywords_only(const schema_node *node)
 static bool validate_member_scalar(validation *v, const schema_node *node, const scalar *value,
                                    const json_path *at)
 {
+    if (!spend(v, 1, at))
+        return false;
     if (node->is_boolean)
         return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
     return validate_scalar(v, node, value, at);
@@ -1458,8 +1798,8 @@ static bool validate_text_member(validation *v, const schema_node *node, const t
                     : validate_member_scalar(v, node, &m->scalar, at);
 }
 
-int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members, int count,
-                               char *err, size_t err_size)
+int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, int count,
+                            const wc_schema_budget *budget, char *err, size_t err_size)
 {
     if (!s || !s->members_from_text || count < 0 || count > TEXT_MEMBERS_MAX)
         return -1;
@@ -1479,7 +1819,10 @@ int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members
     }
 
     /* What validate_object does, in its order and with its words. */
-    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size};
+    work w;
+    work_init(&w, s, budget);
+    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size,
+                    .work = &w};
     bool ok = true;
     size_t size = (size_t)count;
     if (node->min_properties != ABSENT && size < (unsigned long long)node->min_properties)
@@ -1517,15 +1860,31 @@ int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members
     }
     for (int i = 0; i < count; i++)
         json_decref(read[i].value);
-    return ok ? 1 : 0;
+    return verdict_of(&v, ok);
+}
+
+int wc_schema_check_object_text(const wc_schema *s, const char *data, size_t len,
+                                const wc_schema_budget *budget, char *err, size_t err_size)
+{
+    if (!s || !s->members_from_text)
+        return WC_SCHEMA_UNDECIDED;
+    wc_json_member members[TEXT_MEMBERS_MAX];
+    int count = wc_json_flat_members(data, len, members);
+    return count < 0 ? WC_SCHEMA_UNDECIDED
+                     : wc_schema_check_members(s, members, count, budget, err, err_size);
+}
+
+/* The default budget; running out of it is a failure with its message. */
+int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members, int count,
+                               char *err, size_t err_size)
+{
+    int verdict = wc_schema_check_members(s, members, count, NULL, err, err_size);
+    return verdict < WC_SCHEMA_UNDECIDED ? WC_SCHEMA_INVALID : verdict;
 }
 
 int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
                                    size_t err_size)
 {
-    if (!s || !s->members_from_text)
-        return -1;
-    wc_json_member members[TEXT_MEMBERS_MAX];
-    int count = wc_json_flat_members(data, len, members);
-    return count < 0 ? -1 : wc_schema_validate_members(s, members, count, err, err_size);
+    int verdict = wc_schema_check_object_text(s, data, len, NULL, err, err_size);
+    return verdict < WC_SCHEMA_UNDECIDED ? WC_SCHEMA_INVALID : verdict;
 }

@@ -243,6 +243,7 @@ void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
     client->can_sample = s->can_sample || s->stateless;
     client->can_elicit = s->can_elicit || s->stateless;
     client->min_log_level = s->log_level;
+    client->protocol_version = s->version;
     json_t *meta = json_object_get(job->params, "_meta");
     json_t *token = json_object_get(meta, "progressToken");
     if (json_is_string(token) || json_is_integer(token))

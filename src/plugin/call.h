@@ -45,6 +45,10 @@ typedef struct wc_call_client {
     bool can_sample, can_elicit; /* the client's declared capabilities */
     json_t *progress_token;      /* borrowed; NULL when the request had none */
     int min_log_level;           /* notifications/message at or above it (0 debug .. 7 emergency; 8: none) */
+    /* The negotiated protocol revision ("2025-06-18", valid for the call):
+     * results hold only what it has (content block types).  NULL or "":
+     * the latest. */
+    const char *protocol_version;
 } wc_call_client;
 
 typedef struct wc_call wc_call;

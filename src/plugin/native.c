@@ -80,10 +80,11 @@ static const char *checked_value(const char *p, const char *end)
     return p + len;
 }
 
-/* content as results usually have it -- an array of flat objects (text
- * blocks) and scalars -- checked without the parser: the position past it,
- * or NULL for anything else, which checked_value then decides. */
-static const char *flat_content(const char *p, const char *end)
+/* content as results usually have it -- an array of flat content blocks
+ * (text, image, audio, resource_link), each valid -- checked without the
+ * parser: the position past it, or NULL for anything else, which the
+ * parsed path then decides (and words). */
+static const char *flat_content(const char *p, const char *end, const char *revision)
 {
     p = wc_json_scan_ws(p + 1, end);
     if (p < end && *p == ']')
@@ -91,11 +92,10 @@ static const char *flat_content(const char *p, const char *end)
     for (;;) {
         wc_json_member members[WC_JSON_FLAT_MAX];
         int count;
-        if (p < end && *p == '[')
+        if (p == end || *p != '{')
             return NULL;
-        p = p < end && *p == '{' ? wc_json_flat_object_checked(p, end, members, &count)
-                                 : wc_json_check_scalar(p, end);
-        if (!p)
+        p = wc_json_flat_object_checked(p, end, members, &count);
+        if (!p || !wc_content_flat_block_ok(members, count, revision))
             return NULL;
         p = wc_json_scan_ws(p, end);
         if (p < end && *p == ',') {
@@ -150,8 +150,8 @@ bool wc_result_text_shape(wc_run *r, const char *text, size_t len)
             if (p == end || *p != '[')
                 return false;
             content = true;
-            const char *after = flat_content(p, end);
-            p = after ? after : checked_value(p, end);
+            p = flat_content(p, end, r->call ? wc_call_get_client(r->call)->protocol_version
+                                             : NULL);
         } else if (KEY_IS(key, key_len, "isError")) {
             p = wc_json_check_scalar(p, end);
             if (!p || (*value != 't' && *value != 'f'))
@@ -224,8 +224,8 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     /* The text goes to the client as it is when it is a complete result
      * (it has content): then only what finish_result checks is built. */
     /* resultType and its members: an input-required result is told apart */
-    static const char *const checked[] = {"structuredContent", "isError", "resultType",
-                                          "inputRequests", "requestState", NULL};
+    static const char *const checked[] = {"content", "structuredContent", "isError",
+                                          "resultType", "inputRequests", "requestState", NULL};
     wc_json_error jerr;
     bool unchecked = false;
     wc_json_options skim = {.flags = WC_JSON_REJECT_DUPLICATES, .keep = checked,

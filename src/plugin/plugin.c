@@ -496,6 +496,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->inst = NULL;
     r->bindings = p->bindings;
     r->status = WC_RUN_OK;
+    r->deadline_ns = 0;
     r->msg[0] = 0;
     r->keep_text = NULL;
     r->skim_result = false;
@@ -568,8 +569,9 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
         return -1;
     }
     wc_call_attach(call, r->inst, r->wasi);
+    r->deadline_ns = wc_instance_deadline_ns(r->inst);
     if (r->wasi) /* waits in WASI calls end with the instance's time */
-        wc_wasi_set_deadline(r->wasi, wc_instance_deadline_ns(r->inst));
+        wc_wasi_set_deadline(r->wasi, r->deadline_ns);
     return 0;
 nomem:
     r->status = WC_RUN_INTERNAL;
@@ -697,12 +699,43 @@ static json_t *error_result(const char *text)
     return json_pack("{s:[o],s:b}", "content", block, "isError", 1);
 }
 
+/* The budget of a tool's schema checks: in an attempt a small one (a
+ * check that needs more sends the call to a worker), otherwise the steps
+ * and the plugin's time limit. */
+static wc_schema_budget schema_budget(const wc_plugin *p, const wc_call *call)
+{
+    uint32_t attempt_ms = call ? wc_call_attempt_budget(call) : 0;
+    if (attempt_ms)
+        return (wc_schema_budget){.max_steps = WC_SCHEMA_SMALL_STEPS, .max_ms = attempt_ms,
+                                  .small = true};
+    return (wc_schema_budget){.max_ms = p->timeout_ms};
+}
+
+/* msg for a check of `what` that stopped before its verdict (verr says
+ * where).  An attempt is aborted: the call runs again on a worker, with
+ * the full budget. */
+static void describe_stopped_check(const wc_plugin *p, wc_call *call, const char *display,
+                                   const char *what, int verdict, const char *verr, char *msg,
+                                   size_t msg_size)
+{
+    if (call && wc_call_attempt_budget(call))
+        wc_call_abort_attempt(call);
+    if (verdict == WC_SCHEMA_PAST_DEADLINE)
+        snprintf(msg, msg_size, "tool '%s' exceeded its time limit of %u ms while checking %s "
+                                "(raise plugins.%s.permissions.timeout_ms)",
+                 display, p->timeout_ms, what, p->config.name);
+    else
+        snprintf(msg, msg_size, "%s of tool '%s' could not be checked against its schema: %s",
+                 what, display, verr);
+}
+
 /* structuredContent against the tool's outputSchema: the value, or its
- * text and members (checked from them where that decides).  False with msg
- * set. */
+ * text and members (checked from them where that decides), within budget.
+ * False with msg set. */
 static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const char *display,
                          const json_t *sc, const char *sc_text, size_t sc_len,
-                         const wc_json_member *members, int count, char *msg, size_t msg_size)
+                         const wc_json_member *members, int count, wc_call *call,
+                         const wc_schema_budget *budget, char *msg, size_t msg_size)
 {
     char verr[512];
     if (!sc && !sc_text) {
@@ -710,23 +743,28 @@ static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const
                                 "structuredContent", display, p->config.name);
         return false;
     }
-    int verdict = sc ? -1 : wc_schema_validate_members(tool->output, members, count, verr,
-                                                        sizeof verr);
-    if (verdict < 0) {
+    int verdict = sc ? WC_SCHEMA_UNDECIDED
+                     : wc_schema_check_members(tool->output, members, count, budget, verr,
+                                               sizeof verr);
+    if (verdict == WC_SCHEMA_UNDECIDED) {
         json_t *parsed = sc ? NULL : wc_json_parse(sc_text, sc_len, WC_JSON_REJECT_DUPLICATES, NULL);
-        verdict = (sc || parsed) &&
-                  wc_schema_validate(tool->output, sc ? sc : parsed, verr, sizeof verr);
+        verdict = sc || parsed ? wc_schema_check(tool->output, sc ? sc : parsed, budget, verr,
+                                                 sizeof verr)
+                               : WC_SCHEMA_INVALID;
         json_decref(parsed);
     }
-    if (!verdict)
+    if (verdict == WC_SCHEMA_INVALID)
         snprintf(msg, msg_size, "tool '%s' of plugin '%s' returned structuredContent that does "
                                 "not match its outputSchema: %s", display, p->config.name, verr);
-    return verdict;
+    else if (verdict != WC_SCHEMA_VALID)
+        describe_stopped_check(p, call, display, "the structuredContent", verdict, verr, msg,
+                               msg_size);
+    return verdict == WC_SCHEMA_VALID;
 }
 
 /* The common checks of a CallToolResult (both ABIs). */
 static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const char *display,
-                             json_t *res)
+                             json_t *res, wc_call *call, const wc_schema_budget *budget)
 {
     char msg[1024];
     char why[512];
@@ -746,6 +784,12 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
                                   "content must be an array", p->config.name, display);
         goto fail;
     }
+    const char *revision = call ? wc_call_get_client(call)->protocol_version : NULL;
+    if (content && !wc_content_check(content, revision, why, sizeof why)) {
+        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
+                 p->config.name, display, why);
+        goto fail;
+    }
     if (sc && !json_is_object(sc)) {
         snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
                                   "structuredContent must be an object", p->config.name, display);
@@ -757,7 +801,7 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
         goto fail;
     }
     if (tool->output && !json_is_true(is_error) &&
-        !check_output(p, tool, display, sc, NULL, 0, NULL, 0, msg, sizeof msg))
+        !check_output(p, tool, display, sc, NULL, 0, NULL, 0, call, budget, msg, sizeof msg))
         goto fail;
     if (!content) {
         json_t *arr = json_array();
@@ -798,6 +842,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     }
     char msg[1024], verr[512];
     json_t *res = NULL;
+    wc_schema_budget budget = schema_budget(p, call);
 
     wc_buf ab, text; /* the arguments; the result as the plugin wrote it (native ABI) */
     wc_buf_init(&ab);
@@ -809,9 +854,15 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     if (!arguments) {
         /* {} is valid unless the schema requires something */
         json_t *obj = json_object();
-        bool ok = obj && wc_schema_validate(tool->input, obj, verr, sizeof verr);
+        int verdict = obj ? wc_schema_check(tool->input, obj, &budget, verr, sizeof verr)
+                          : WC_SCHEMA_INVALID;
         json_decref(obj);
-        if (!ok) {
+        if (verdict < WC_SCHEMA_UNDECIDED) {
+            describe_stopped_check(p, call, display, "the arguments", verdict, verr, msg,
+                                   sizeof msg);
+            goto fail;
+        }
+        if (verdict != WC_SCHEMA_VALID) {
             snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display,
                      obj ? verr : "out of memory");
             goto fail;
@@ -826,20 +877,25 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         /* With the client's text at hand, a flat object is checked from it
          * (the value may then be an empty stand-in: see jsonrpc.c); what
          * the text path cannot decide is checked on the text parsed. */
-        int verdict = raw ? wc_schema_validate_object_text(tool->input, raw, raw_len, verr,
-                                                           sizeof verr)
-                          : -1;
-        if (verdict < 0) {
+        int verdict = raw ? wc_schema_check_object_text(tool->input, raw, raw_len, &budget, verr,
+                                                        sizeof verr)
+                          : WC_SCHEMA_UNDECIDED;
+        if (verdict == WC_SCHEMA_UNDECIDED) {
             json_t *parsed = raw ? wc_json_parse(raw, raw_len, WC_JSON_REJECT_DUPLICATES, NULL)
                                  : NULL;
             if (raw && !parsed)
                 snprintf(verr, sizeof verr, "the arguments are not valid JSON");
-            verdict = (!raw || parsed) &&
-                      wc_schema_validate(tool->input, parsed ? parsed : arguments, verr,
-                                         sizeof verr);
+            verdict = !raw || parsed ? wc_schema_check(tool->input, parsed ? parsed : arguments,
+                                                       &budget, verr, sizeof verr)
+                                     : WC_SCHEMA_INVALID;
             json_decref(parsed);
         }
-        if (!verdict) {
+        if (verdict < WC_SCHEMA_UNDECIDED) {
+            describe_stopped_check(p, call, display, "the arguments", verdict, verr, msg,
+                                   sizeof msg);
+            goto fail;
+        }
+        if (verdict != WC_SCHEMA_VALID) {
             snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display, verr);
             goto fail;
         }
@@ -875,6 +931,8 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
             goto fail;
         text_result = r.text_result;
         is_error = r.is_error;
+        if (r.deadline_ns) /* the checks of its result end with the call's time */
+            budget.deadline_ns = r.deadline_ns;
         structured = r.structured;
         structured_len = r.structured_len;
     } else if (wc_command_call(p, tool->name, display, args, args_len, call, &res, msg,
@@ -887,7 +945,8 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
          * finish_result's checks is the outputSchema. */
         if (tool->output && !is_error &&
             !check_output(p, tool, display, NULL, structured, structured_len,
-                          r.structured_members, r.structured_count, msg, sizeof msg))
+                          r.structured_members, r.structured_count, call, &budget, msg,
+                          sizeof msg))
             goto fail;
         wc_call_set_result_text(call, (char *)text.data, text.len);
         wc_call_set_result_is_error(call, is_error);
@@ -897,7 +956,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     }
     bool complete = res && json_object_get(res, "content") != NULL;
     json_t *raw_of = res;
-    *result = finish_result(p, tool, display, res);
+    *result = finish_result(p, tool, display, res, call, &budget);
     if (!*result) {
         wc_buf_free(&text);
         return wc_err_set(err, err_size, "out of memory");

@@ -56,6 +56,7 @@ typedef struct wc_run {
     wc_import_binding *bindings;
     wc_run_status status;
     char msg[512];
+    uint64_t deadline_ns; /* the instance's (0: none): checks of its result end by it too */
     /* When set, wc_native_invoke copies the result's text here if it is
      * one line (no CR or LF between its tokens). */
     wc_buf *keep_text;
@@ -93,7 +94,8 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
 /* native.c: whether text is a CallToolResult of the usual shape, checked
  * in one pass over its bytes with nothing built: valid JSON throughout
  * (duplicate keys refused), an object with keys written plainly, "content"
- * an array, "isError" absent or a boolean, "structuredContent" absent or a
+ * an array of flat content blocks that wc_content_flat_block_ok accepts,
+ * "isError" absent or a boolean, "structuredContent" absent or a
  * flat object (wc_json_flat_members).  Then it sets r->text_result,
  * r->is_error and r->structured*; false means only "not decided here": the
  * parsed path checks the text and words what is wrong. */
@@ -106,6 +108,16 @@ bool wc_result_text_shape(wc_run *r, const char *text, size_t len);
 int wc_command_call(wc_plugin *p, const char *tool, const char *display, const char *args,
                     size_t args_len, wc_call *call, json_t **result, char *failure,
                     size_t failure_size);
+
+/* content.c: whether every block of a result's content array is a content
+ * block of the MCP schema of protocol revision `revision` (NULL or "": the
+ * latest): an object, a "type" the revision has, that type's required
+ * members; otherwise false with what is wrong in why ("content[2] ..."). */
+bool wc_content_check(const json_t *content, const char *revision, char *why, size_t why_size);
+/* content.c: the same for one flat block already split into its members
+ * (wc_json_flat_object_checked): true only when it is surely valid; false
+ * leaves the verdict to wc_content_check on the parsed value. */
+bool wc_content_flat_block_ok(const wc_json_member *members, int count, const char *revision);
 
 /* A text content block for bytes that may not be valid UTF-8. */
 json_t *wc_text_block(const char *text, size_t len);
