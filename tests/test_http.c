@@ -925,6 +925,17 @@ static void test_rebinding(void)
           "Origin that starts like an allowed one");
     CHECK(post_with_host(port, host, "https://app.example.com:8443") == 403,
           "an allowed origin on another port");
+    /* read strictly: not a loopback name with something after it */
+    CHECK(post_with_host(port, "[::1]evil", NULL) == 403, "Host [::1]evil");
+    snprintf(host, sizeof host, "[::1]evil:%d", port);
+    CHECK(post_with_host(port, host, NULL) == 403, "Host [::1]evil:port");
+    CHECK(post_with_host(port, "localhost:@evil.com", NULL) == 403, "Host localhost:@evil.com");
+    CHECK(post_with_host(port, "127.0.0.1", "http://localhost:@evil.com") == 403,
+          "Origin http://localhost:@evil.com");
+    CHECK(post_with_host(port, "127.0.0.1", "http://localhost@evil.com") == 403,
+          "Origin with userinfo");
+    CHECK(post_with_host(port, "127.0.0.1", "http://[::1]evil") == 403, "Origin http://[::1]evil");
+    CHECK(post_with_host(port, "127.0.0.1", "http://localhost/evil") == 403, "Origin with a path");
 
     snprintf(host, sizeof host, "localhost:%d", port);
     snprintf(origin, sizeof origin, "http://localhost:%d", port);
