@@ -583,6 +583,139 @@ static void test_sse_call(void)
     hc_close(&c);
 }
 
+/* --- messages the MCP parser refuses --- */
+
+/* A POST of body answered at once: 400 with a JSON-RPC error whose id is
+ * null.  False (checked) when the answer did not come or is another. */
+static bool refused_at_once(hc *c, int port, const char *session, const char *extra,
+                            const char *body, const char *what)
+{
+    hc_resp r;
+    long long t0 = hc_now_ms();
+    int status = post(c, port, session, extra, body, &r);
+    json_t *msg = body_json(&r);
+    bool ok = status == 400 && json_is_object(msg) &&
+              json_is_null(json_object_get(msg, "id")) && error_code(msg) < 0 &&
+              content_type_is(&r, "application/json");
+    CHECK(ok, "%s: status %d after %lld ms, body %.200s", what, status, hc_now_ms() - t0,
+          r.body ? r.body : "(none)");
+    json_decref(msg);
+    hc_resp_free(&r);
+    return ok;
+}
+
+/* Requests by their shape (a method and an id) that the parser refuses. */
+static void refused_bodies(char **bodies, const char **names, size_t *count)
+{
+    static const struct {
+        const char *name, *body;
+    } fixed[] = {
+        {"duplicate key", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"method\":\"ping\"}"},
+        {"\\u0000", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{\"a\":\"x\\u0000\"}}"},
+        {"invalid UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{\"a\":\"\xff\xfe\"}}"},
+        {"lone surrogate", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{\"a\":\"\\ud800\"}}"},
+        {"oversized integer", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{\"n\":123456789012345678901234567890}}"},
+        {"id object", "{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"ping\"}"},
+        {"id null", "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}"},
+        {"id true", "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}"},
+        {"id array", "{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"tools/call\",\"params\":{\"name\":\"ok\",\"arguments\":{}}}"},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        names[n] = fixed[i].name;
+        bodies[n++] = strdup(fixed[i].body);
+    }
+    /* nesting over the parser's limit, in params */
+    size_t depth = 2100;
+    const char *head = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{\"a\":";
+    char *deep = malloc(strlen(head) + 2 * depth + 8);
+    size_t at = (size_t)sprintf(deep, "%s", head);
+    memset(deep + at, '[', depth);
+    at += depth;
+    memset(deep + at, ']', depth);
+    at += depth;
+    strcpy(deep + at, "}}");
+    names[n] = "nesting over the limit";
+    bodies[n++] = deep;
+    *count = n;
+}
+
+static void test_refused_messages(void)
+{
+    int port = main_srv.port;
+    char *bodies[16];
+    const char *names[16];
+    size_t count;
+    refused_bodies(bodies, names, &count);
+    static const struct {
+        const char *version, *init;
+    } revisions[] = {
+        {"2025-11-25", INIT_LATEST},
+        {"2025-06-18", INIT_BODY("2025-06-18", "{}")},
+    };
+    for (size_t v = 0; v < 2; v++) {
+        hc c;
+        CHECK(hc_open(&c, port, "127.0.0.30"), "connect");
+        char session[33], extra[64], what[96];
+        snprintf(extra, sizeof extra, "MCP-Protocol-Version: %s\r\n", revisions[v].version);
+        if (!open_session_with(&c, port, revisions[v].init, session)) {
+            hc_close(&c);
+            continue;
+        }
+        bool answered = true;
+        for (size_t i = 0; i < count && answered; i++) {
+            snprintf(what, sizeof what, "%s: %s", revisions[v].version, names[i]);
+            answered = refused_at_once(&c, port, session, extra, bodies[i], what);
+        }
+        /* more than max_streams_per_session (64) of them: none stays in flight */
+        for (int i = 0; i < 80 && answered; i++) {
+            snprintf(what, sizeof what, "%s: refused message %d", revisions[v].version, i);
+            answered = refused_at_once(&c, port, session, extra, bodies[(size_t)i % count], what);
+        }
+        /* clients that leave without waiting for the answer: none of
+         * their POSTs is left counting against the session's limit */
+        for (int i = 0; i < 70; i++) {
+            hc gone;
+            hc_resp r;
+            if (!hc_open(&gone, port, "127.0.0.32"))
+                break;
+            send_post(&gone, port, session, extra, bodies[(size_t)i % count]);
+            hc_response(&gone, &r, 200, false);
+            hc_resp_free(&r);
+            hc_close(&gone);
+        }
+        hc_close(&c); /* on a connection of its own: one above may still wait */
+        CHECK(hc_open(&c, port, "127.0.0.33"), "connect");
+        hc_resp r;
+        int status = post(&c, port, session, extra,
+                          "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"ok\",\"arguments\":{}}}",
+                          &r);
+        json_t *msg = body_json(&r);
+        CHECK(status == 200 && strcmp(result_text(msg), "ok") == 0,
+              "%s: the session still answers after the refusals: %d %.200s",
+              revisions[v].version, status, r.body ? r.body : "");
+        json_decref(msg);
+        hc_resp_free(&r);
+        hc_close(&c);
+    }
+
+    /* the stateless revision, request by request */
+    static const char *const stateless_headers =
+        "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: ping\r\n";
+    hc c;
+    CHECK(hc_open(&c, port, "127.0.0.31"), "connect");
+    bool answered = true;
+    for (size_t i = 0; i < count && answered; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "stateless: %s", names[i]);
+        answered = refused_at_once(&c, port, NULL, stateless_headers, bodies[i], what);
+    }
+    hc_close(&c);
+    for (size_t i = 0; i < count; i++)
+        free(bodies[i]);
+}
+
 /* --- the GET stream --- */
 
 static void test_get_stream(void)
@@ -1779,6 +1912,7 @@ int main(void)
         {"expiry (start)", test_expiry_start},
         {"sessions", test_sessions},
         {"sse call", test_sse_call},
+        {"refused messages", test_refused_messages},
         {"get stream", test_get_stream},
         {"resume", test_resume},
         {"refusals", test_refusals},

@@ -933,14 +933,24 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
+        if (tag) /* nothing answers it: the transport's wait ends here */
+            wc_mcp_session_send_routed(s, tag, true, NULL);
         break;
     case WC_RPC_MSG_RESPONSE:
         wc_mcp_route_response(s, &m);
+        if (tag)
+            wc_mcp_session_send_routed(s, tag, true, NULL);
         break;
     case WC_RPC_MSG_INVALID:
-        /* A notification with bad params is dropped: it gets no answer. */
-        if (m.code != WC_RPC_INVALID_PARAMS || m.id)
-            send_error(s, m.id ? tag : 0, m.id, m.code, m.reason);
+        if (tag) {
+            /* The transport waits on the tag for an answer: a message
+             * refused without a usable id gets it too, with "id": null and
+             * 400 (the input was not accepted), else it never ends. */
+            send_error_full(s, tag, m.id, m.code, m.reason, NULL, m.id ? 0 : 400);
+        } else if (m.code != WC_RPC_INVALID_PARAMS || m.id) {
+            /* A notification with bad params is dropped: it gets no answer. */
+            send_error(s, 0, m.id, m.code, m.reason);
+        }
         break;
     }
     wc_rpc_message_free(&m);

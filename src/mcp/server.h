@@ -76,7 +76,9 @@ typedef struct wc_mcp_route {
     bool final;
     /* For an error answer of the stateless revision: the HTTP status the
      * revision gives it (400 for bad _meta and version errors, 404 for an
-     * unknown method); 0: the transport's usual one. */
+     * unknown method); in any revision 400 for a tagged message refused
+     * without a usable id (answered with "id": null); 0: the transport's
+     * usual one. */
     int http_status;
 } wc_mcp_route;
 

@@ -53,6 +53,9 @@ void http_reply_rpc_error_id(http_conn *conn, int status, const json_t *id, int 
 {
     wc_rpc_out out;
     wc_rpc_out_init(&out);
+    /* JSON-RPC ids are strings or numbers: another is answered with null */
+    if (!json_is_string(id) && !json_is_number(id))
+        id = NULL;
     wc_rpc_write_error(&out, id, code, message, NULL);
     http_conn_reply(conn, status, "application/json", headers, out.data, out.len);
     wc_rpc_out_free(&out);
