@@ -667,6 +667,22 @@ static void test_refused_messages(void)
             snprintf(what, sizeof what, "%s: %s", revisions[v].version, names[i]);
             answered = refused_at_once(&c, port, session, extra, bodies[i], what);
         }
+        /* notifications too: refused ones get 400 on their POST, not 202 */
+        static const char *const bad_notes[] = {
+            "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"method\":\"x\"}",
+            "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"a\":\"\\ud800\"}}",
+            "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":[1]}",
+        };
+        for (size_t i = 0; i < 3 && answered; i++) {
+            snprintf(what, sizeof what, "%s: refused notification %zu", revisions[v].version, i);
+            answered = refused_at_once(&c, port, session, extra, bad_notes[i], what);
+        }
+        hc_resp note;
+        CHECK(post(&c, port, session, extra,
+                   "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}",
+                   &note) == 202,
+              "%s: a good notification still gets 202: %d", revisions[v].version, note.status);
+        hc_resp_free(&note);
         /* more than max_streams_per_session (64) of them: none stays in flight */
         for (int i = 0; i < 80 && answered; i++) {
             snprintf(what, sizeof what, "%s: refused message %d", revisions[v].version, i);
