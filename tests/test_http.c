@@ -79,7 +79,8 @@ static void wat_string(FILE *f, const char *s)
 
 /* Tools by first letter: ok; prog (progress, then a warning log line);
  * qsample (progress, a sampling request to the client, progress, then
- * "sampled" or "refused"); spin (loops until cancelled). */
+ * "sampled" or "refused"); spin (loops until cancelled); closer
+ * (close_stream, then ok); dclose (progress, close_stream, then ok). */
 static int build_plugin(void)
 {
     snprintf(plugin_dir, sizeof plugin_dir, "/tmp/wasmcap-test-http-XXXXXX");
@@ -94,6 +95,7 @@ static int build_plugin(void)
           " (import \"wasmcap\" \"progress\" (func $progress (param f64 f64 i32 i32)))\n"
           " (import \"wasmcap\" \"log\" (func $log (param i32 i32 i32)))\n"
           " (import \"wasmcap\" \"sample\" (func $sample (param i32 i32) (result i32)))\n"
+          " (import \"wasmcap\" \"close_stream\" (func $close_stream))\n"
           " (memory (export \"memory\") 2)\n"
           " (global $heap (mut i32) (i32.const 4096))\n",
           f);
@@ -114,6 +116,10 @@ static int build_plugin(void)
             "       (param $a i32) (param $al i32) (result i64) (local $c i32)\n"
             "  (local.set $c (i32.load8_u (local.get $name)))\n"
             "  (if (i32.eq (local.get $c) (i32.const 115)) (then (loop $l (br $l))))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 99)) (then (call $close_stream)))\n"
+            "  (if (i32.eq (local.get $c) (i32.const 100)) (then\n"
+            "   (call $progress (f64.const 1) (f64.const 2) (i32.const %d) (i32.const %d))\n"
+            "   (call $close_stream)))\n"
             "  (if (i32.eq (local.get $c) (i32.const 112)) (then\n"
             "   (call $progress (f64.const 1) (f64.const 2) (i32.const %d) (i32.const %d))\n"
             "   (call $log (i32.const 3) (i32.const %d) (i32.const %d))))\n"
@@ -125,7 +131,8 @@ static int build_plugin(void)
             "   (return (call $ret (i32.const %d) (i32.const %d)))))\n"
             "  (call $ret (i32.const %d) (i32.const %d)))\n"
             ")\n",
-            AT(S_HALF), AT(S_LOGGED), AT(S_BEFORE), AT(S_SAMPLE_PARAMS), AT(S_REFUSED), AT(S_AFTER),
+            AT(S_HALF), AT(S_HALF), AT(S_LOGGED), AT(S_BEFORE), AT(S_SAMPLE_PARAMS),
+            AT(S_REFUSED), AT(S_AFTER),
             AT(S_SAMPLED), AT(S_OK));
     fclose(f);
     snprintf(path, sizeof path, "%s/t.manifest.json", plugin_dir);
@@ -133,7 +140,8 @@ static int build_plugin(void)
     if (!f)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":[{\"name\":\"ok\"},{\"name\":\"prog\"},"
-          "{\"name\":\"qsample\"},{\"name\":\"spin\"},"
+          "{\"name\":\"qsample\"},{\"name\":\"spin\"},{\"name\":\"closer\"},"
+          "{\"name\":\"dclose\"},"
           "{\"name\":\"okparam\",\"inputSchema\":{\"type\":\"object\",\"required\":[\"region\"],"
           "\"properties\":{\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"}}}}]}\n",
           f);
@@ -730,6 +738,151 @@ static void test_refused_messages(void)
     hc_close(&c);
     for (size_t i = 0; i < count; i++)
         free(bodies[i]);
+}
+
+/* --- close_stream (SSE polling, SEP-1699) --- */
+
+#define CALL_BODY(id, name, meta)                                                           \
+    "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"tools/call\",\"params\":{\"name\":\"" \
+    name "\",\"arguments\":{}" meta "}}"
+
+/* Reads the events of the stream in r until it ends; the message with
+ * the given id, if one came (the caller frees it). */
+static json_t *answer_on_stream(hc *c, hc_resp *r, long long id, int *events)
+{
+    json_t *found = NULL;
+    hc_event e;
+    *events = 0;
+    while (hc_next_event(c, r, &e, WAIT_MS) == 1) {
+        ++*events;
+        json_t *m = e.data && e.data[0] ? json_loads(e.data, 0, NULL) : NULL;
+        if (!found && json_integer_value(json_object_get(m, "id")) == id &&
+            json_object_get(m, "result"))
+            found = m;
+        else
+            json_decref(m);
+        hc_event_free(&e);
+    }
+    return found;
+}
+
+/* GET with Last-Event-ID on c: the answer with the given id, replayed. */
+static void resume_for_answer(hc *c, int port, const char *session, const char *last_id,
+                              const char *extra, long long id, const char *what)
+{
+    char headers[256];
+    snprintf(headers, sizeof headers,
+             "Accept: text/event-stream\r\nMcp-Session-Id: %s\r\nLast-Event-ID: %s\r\n%s",
+             session, last_id, extra ? extra : "");
+    hc_sendf(c, "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n", port, headers);
+    hc_resp r;
+    int status = hc_read_head(c, &r, WAIT_MS, false);
+    int events = 0;
+    json_t *m = status == 200 ? answer_on_stream(c, &r, id, &events) : NULL;
+    CHECK(status == 200 && strcmp(result_text(m), "ok") == 0 && r.done,
+          "%s: the answer replayed after Last-Event-ID %s on the same connection: status %d, "
+          "%d events, eof %d", what, last_id, status, events, c->eof);
+    json_decref(m);
+    hc_resp_free(&r);
+}
+
+static void test_close_stream(void)
+{
+    int port = main_srv.port;
+    hc c;
+    hc_resp r;
+    hc_event e;
+    CHECK(hc_open(&c, port, "127.0.0.34"), "connect");
+    char session[33];
+    if (!open_session(&c, port, session)) {
+        hc_close(&c);
+        return;
+    }
+    /* 2025-11-25: the priming event gives the client an id, then the POST's
+     * stream ends; the keep-alive connection serves the resuming GET */
+    send_post(&c, port, session, NULL, CALL_BODY(21, "closer", ""));
+    int status = hc_read_head(&c, &r, WAIT_MS, false);
+    CHECK(status == 200 && content_type_is(&r, "text/event-stream"), "closer: %d", status);
+    const char *close_header = hc_header(&r, "connection");
+    CHECK(!close_header || strcasecmp(close_header, "close") != 0,
+          "the stream ends, not the connection");
+    char last_id[64] = "";
+    if (hc_next_event(&c, &r, &e, WAIT_MS) == 1) {
+        if (e.has_id && e.data && e.data[0] == 0)
+            snprintf(last_id, sizeof last_id, "%s", e.id);
+        hc_event_free(&e);
+    }
+    CHECK(last_id[0], "the priming event first");
+    CHECK(hc_next_event(&c, &r, &e, WAIT_MS) == 0 && r.done && !c.eof,
+          "then the POST's stream ends, the connection stays (eof %d)", c.eof);
+    hc_event_free(&e);
+    hc_resp_free(&r);
+    resume_for_answer(&c, port, session, last_id, NULL, 21, "2025-11-25");
+    status = post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\",\"id\":22,\"method\":\"ping\"}",
+                  &r);
+    CHECK(status == 200 && !c.eof, "a request after the resume, same connection: %d", status);
+    hc_resp_free(&r);
+
+    /* 2025-06-18 has no priming event: with no id sent, the stream stays
+     * and the answer comes on the POST */
+    char old[33];
+    const char *v0618 = "MCP-Protocol-Version: 2025-06-18\r\n";
+    if (open_session_with(&c, port, INIT_BODY("2025-06-18", "{}"), old)) {
+        status = post(&c, port, old, v0618, CALL_BODY(23, "closer", ""), &r);
+        json_t *m = body_json(&r);
+        CHECK(status == 200 && strcmp(result_text(m), "ok") == 0,
+              "2025-06-18 closer: the answer on the POST: %d %.200s", status,
+              r.body ? r.body : "(none)");
+        json_decref(m);
+        hc_resp_free(&r);
+        /* after a progress event (with an id), it may close */
+        send_post(&c, port, old, v0618,
+                  CALL_BODY(24, "dclose", ",\"_meta\":{\"progressToken\":\"t\"}"));
+        status = hc_read_head(&c, &r, WAIT_MS, false);
+        last_id[0] = 0;
+        if (status == 200 && hc_next_event(&c, &r, &e, WAIT_MS) == 1) {
+            if (e.has_id && e.data && strstr(e.data, "notifications/progress"))
+                snprintf(last_id, sizeof last_id, "%s", e.id);
+            hc_event_free(&e);
+        }
+        CHECK(last_id[0], "2025-06-18 dclose: the progress event first (%d)", status);
+        CHECK(hc_next_event(&c, &r, &e, WAIT_MS) == 0 && r.done && !c.eof,
+              "2025-06-18 dclose: then the stream ends");
+        hc_event_free(&e);
+        hc_resp_free(&r);
+        if (last_id[0])
+            resume_for_answer(&c, port, old, last_id, v0618, 24, "2025-06-18");
+    }
+    hc_close(&c);
+
+    /* the stateless revision: nothing to resume in, so the stream stays */
+    static const char stateless_meta[] =
+        ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+        "\"io.modelcontextprotocol/clientCapabilities\":{},\"progressToken\":\"t\"}";
+    static const char *const tools[] = {"closer", "dclose"};
+    for (int i = 0; i < 2; i++) {
+        char body[512], extra[256];
+        snprintf(body, sizeof body,
+                 "{\"jsonrpc\":\"2.0\",\"id\":25,\"method\":\"tools/call\",\"params\":{\"name\":"
+                 "\"%s\",\"arguments\":{}%s}}", tools[i], stateless_meta);
+        snprintf(extra, sizeof extra, "MCP-Protocol-Version: 2026-07-28\r\n"
+                 "Mcp-Method: tools/call\r\nMcp-Name: %s\r\n", tools[i]);
+        CHECK(hc_open(&c, port, "127.0.0.35"), "connect");
+        send_post(&c, port, NULL, extra, body);
+        status = hc_read_head(&c, &r, WAIT_MS, false);
+        json_t *m = NULL;
+        int events = 0;
+        if (status == 200 && content_type_is(&r, "text/event-stream")) {
+            m = answer_on_stream(&c, &r, 25, &events);
+        } else if (status == 200 && hc_read_body(&c, &r, WAIT_MS)) {
+            m = body_json(&r);
+        }
+        CHECK(strcmp(result_text(m), "ok") == 0, "stateless %s: the answer on the POST: %d",
+              tools[i], status);
+        json_decref(m);
+        hc_resp_free(&r);
+        hc_close(&c);
+    }
 }
 
 /* --- the GET stream --- */
@@ -1929,6 +2082,7 @@ int main(void)
         {"sessions", test_sessions},
         {"sse call", test_sse_call},
         {"refused messages", test_refused_messages},
+        {"close stream", test_close_stream},
         {"get stream", test_get_stream},
         {"resume", test_resume},
         {"refusals", test_refusals},

@@ -292,6 +292,10 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
         if (!version[0])
             headers = NULL; /* initialize failed: no session to name */
     }
+    if (!data && !final) {
+        sse_stream_release(st, headers); /* the call's close_stream */
+        return;
+    }
     if (!st->started) {
         http_conn *conn = st->conn;
         if (final) {
@@ -315,15 +319,8 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
     }
     if (data)
         sse_stream_push(st, data, len, final);
-    else if (final)
+    else
         sse_stream_push_end(st);
-    else if (st->conn) {
-        /* The call asks the client to poll: end this connection, the client
-         * comes back with Last-Event-ID after the retry time. */
-        http_conn *c = st->conn;
-        sse_stream_detach(st);
-        http_conn_stream_close(c);
-    }
     if (st->finished && stateless)
         http_session_end(s, false); /* its one request is answered */
     else if (st->finished)
