@@ -1947,6 +1947,155 @@ static void test_legacy(void)
     hc_close(&p);
 }
 
+/* --- legacy /messages: bounded, and cancelled with its session --- */
+
+/* GET /sse on sse; the POST path of the session goes to path. */
+static bool legacy_open(hc *sse, hc_resp *r, int port, const char *source, char path[128])
+{
+    path[0] = 0;
+    if (!hc_open(sse, port, source))
+        return false;
+    hc_sendf(sse, "GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+    hc_event e;
+    if (hc_read_head(sse, r, WAIT_MS, false) == 200 &&
+        hc_next_event(sse, r, &e, WAIT_MS) == 1) {
+        if (strcmp(e.event, "endpoint") == 0)
+            snprintf(path, 128, "%s", e.data);
+        hc_event_free(&e);
+    }
+    CHECK(path[0], "legacy endpoint event");
+    return path[0] != 0;
+}
+
+/* POSTs msg to a legacy path; the status (the body goes to body when given). */
+static int legacy_post(hc *c, const char *path, const char *msg, size_t len, char *body,
+                       size_t body_size)
+{
+    hc_resp r;
+    hc_sendf(c, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: %zu\r\n\r\n", path, len);
+    hc_send(c, msg, len);
+    int status = hc_response(c, &r, WAIT_MS, false);
+    if (body)
+        snprintf(body, body_size, "%s", r.body ? r.body : "");
+    hc_resp_free(&r);
+    return status;
+}
+
+static bool legacy_initialize(hc *c, const char *path)
+{
+    const char *init = INIT_BODY("2024-11-05", "{}");
+    return legacy_post(c, path, init, strlen(init), NULL, 0) == 202 &&
+           legacy_post(c, path, INITIALIZED, strlen(INITIALIZED), NULL, 0) == 202;
+}
+
+/* Spinning calls (they run until cancelled) of pad bytes each. */
+static char *spin_call(int id, size_t pad, size_t *len)
+{
+    char *m = malloc(pad + 200);
+    int n = sprintf(m, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":"
+                       "{\"name\":\"spin\",\"arguments\":{\"pad\":\"", id);
+    memset(m + n, 'x', pad);
+    *len = (size_t)n + pad + (size_t)sprintf(m + n + pad, "\"}}}");
+    return m;
+}
+
+static void test_legacy_bounds(void)
+{
+    server flood = {0};
+    wc_http_options o;
+    wc_http_options_default(&o);
+    o.port = "0";
+    o.limits.max_body_bytes = 1u << 20;
+    if (server_start(&flood, &o) != 0) {
+        CHECK(0, "cannot start the flood server");
+        return;
+    }
+    int port = flood.port;
+    hc sse, p;
+    hc_resp r;
+    char path[128], body[256];
+    if (!legacy_open(&sse, &r, port, "127.0.0.41", path) || !hc_open(&p, port, "127.0.0.41") ||
+        !legacy_initialize(&p, path)) {
+        CHECK(0, "legacy session");
+        server_stop(&flood);
+        return;
+    }
+    /* 400 POSTs of 64 KiB calls that run until cancelled: at most 64 in
+     * flight are taken, the rest refused with 429 */
+    long rss_before = rss_kb();
+    int accepted = 0, refused = 0;
+    size_t len;
+    char *msg = spin_call(0, 64 * 1024, &len);
+    for (int i = 0; i < 400; i++) {
+        int status = legacy_post(&p, path, msg, len, body, sizeof body);
+        accepted += status == 202;
+        if (status == 429) {
+            if (!refused)
+                CHECK(strstr(body, "in flight") != NULL, "the 429 says why: '%s'", body);
+            refused++;
+        }
+    }
+    free(msg);
+    long grown_mb = (rss_kb() - rss_before) / 1024;
+    CHECK(accepted == 64 && refused == 336,
+          "400 spinning calls: %d accepted, %d refused (64 may be in flight)", accepted, refused);
+    CHECK(grown_mb < 16, "RSS grew by %ld MB for 64 calls of 64 KiB in flight", grown_mb);
+    /* a notification is not a request: it passes the full session */
+    const char *cancel = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                         "\"params\":{\"requestId\":12345}}";
+    CHECK(legacy_post(&p, path, cancel, strlen(cancel), NULL, 0) == 202,
+          "a cancel passes the session at its limit");
+
+    /* closing the stream cancels them all: another client's call, which
+     * needs a worker too, is answered at once */
+    hc_resp_free(&r);
+    hc_close(&sse);
+    hc sse2, p2;
+    hc_resp r2;
+    char path2[128];
+    long long t0 = hc_now_ms();
+    if (legacy_open(&sse2, &r2, port, "127.0.0.42", path2) && hc_open(&p2, port, "127.0.0.42") &&
+        legacy_initialize(&p2, path2)) {
+        const char *call = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+                           "\"params\":{\"name\":\"ok\",\"arguments\":{}}}";
+        CHECK(legacy_post(&p2, path2, call, strlen(call), NULL, 0) == 202, "another client's call");
+        bool answered = false;
+        hc_event e;
+        while (!answered && hc_next_event(&sse2, &r2, &e, WAIT_MS) == 1) {
+            json_t *m = json_loads(e.data ? e.data : "", 0, NULL);
+            answered = json_integer_value(json_object_get(m, "id")) == 2 &&
+                       strcmp(result_text(m), "ok") == 0;
+            json_decref(m);
+            hc_event_free(&e);
+        }
+        CHECK(answered, "another client's call after the flood's stream closed: answered %d "
+              "after %lld ms", answered, hc_now_ms() - t0);
+        hc_close(&p2);
+    }
+    hc_resp_free(&r2);
+    hc_close(&sse2);
+    hc_close(&p);
+
+    /* the same left open at shutdown: the server stops at once */
+    if (legacy_open(&sse, &r, port, "127.0.0.43", path) && hc_open(&p, port, "127.0.0.43") &&
+        legacy_initialize(&p, path)) {
+        msg = spin_call(0, 16, &len);
+        accepted = 0;
+        for (int i = 0; i < 80; i++)
+            accepted += legacy_post(&p, path, msg, len, NULL, 0) == 202;
+        free(msg);
+        CHECK(accepted == 64, "64 spinning calls taken: %d", accepted);
+    }
+    t0 = hc_now_ms();
+    server_stop(&flood);
+    long long stop_ms = hc_now_ms() - t0;
+    CHECK(stop_ms < 3000, "shutdown with 64 spinning calls queued took %lld ms", stop_ms);
+    hc_resp_free(&r);
+    hc_close(&sse);
+    hc_close(&p);
+}
+
 /* --- session expiry (the strict server), in two halves around the rest --- */
 
 static char expiring[33];
@@ -2097,6 +2246,7 @@ int main(void)
         {"connection limit", test_connection_limit},
         {"param headers", test_param_headers},
         {"legacy", test_legacy},
+        {"legacy bounds", test_legacy_bounds},
         {"expiry (end)", test_expiry_end},
     };
     const char *only = getenv("TEST_HTTP_ONLY");

@@ -798,7 +798,8 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
             job->next->prev = job;
         s->jobs = job;
         atomic_fetch_add(&s->njobs, 1);
-        if (s->nearly_cancels && take_early_cancel(s, job->id)) {
+        if (atomic_load(&s->cancelled) ||
+            (s->nearly_cancels && take_early_cancel(s, job->id))) {
             job->dropped = true;
             wc_call_cancel(job->call);
         }
@@ -856,6 +857,7 @@ void wc_mcp_session_version(wc_mcp_session *s, char *out, size_t size)
 void wc_mcp_session_cancel_all(wc_mcp_session *s)
 {
     pthread_mutex_lock(&s->lock);
+    atomic_store(&s->cancelled, true); /* and those still queued (handle_request) */
     for (mcp_job *job = s->jobs; job; job = job->next) {
         if (!job->dropped) {
             job->dropped = true;
@@ -984,7 +986,10 @@ static void run_queued(void *arg)
 {
     queued_message *q = arg;
     wc_mcp_session *s = q->session;
-    dispatch(s, q->data, q->len, q->tag, true, 0);
+    /* A cancelled session's queue drains without parsing: its requests
+     * would not run anyway, and other sessions wait for these workers. */
+    if (!atomic_load(&s->cancelled))
+        dispatch(s, q->data, q->len, q->tag, true, 0);
     free(q);
     count_done(s, &s->nqueued); /* the session may be freed from here on */
 }

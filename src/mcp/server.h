@@ -128,7 +128,9 @@ void wc_mcp_session_receive_queued_tagged(wc_mcp_session *session, const char *d
 /* The protocol revision initialize agreed on ("" before it). */
 void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
 /* Cancels every request of the session that is running (as by
- * notifications/cancelled): they send no answer, only a final route. */
+ * notifications/cancelled): they send no answer, only a final route.  The
+ * session is being closed: worker requests still queued, or received
+ * after this, never run either. */
 void wc_mcp_session_cancel_all(wc_mcp_session *session);
 /* As wc_mcp_session_receive_tagged, for an event loop's thread that must
  * not wait: a tools/call, resources/read or prompts/get is first attempted

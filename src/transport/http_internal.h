@@ -77,6 +77,7 @@ struct http_session {
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;
+    unsigned legacy_in_flight; /* POSTs to /messages not answered yet (their tags) */
     long long last_used_ms;
     bool closing;      /* handed to the closer: no new requests */
     bool cancel;       /* the closer cancels its calls first */

@@ -269,6 +269,16 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
 {
     if (s->closing)
         return;
+    if (s->era == HTTP_ERA_LEGACY) {
+        /* Everything goes out on the one stream; a final message ends one
+         * of the POSTs counted in flight. */
+        if (tag && final && s->legacy_in_flight > 0)
+            s->legacy_in_flight--;
+        sse_stream *st = data ? sse_stream_find(s, 0) : NULL;
+        if (st)
+            sse_stream_push(st, data, len, false);
+        return;
+    }
     bool stateless = s->era == HTTP_ERA_STATELESS;
     if (tag == 0 && stateless)
         return; /* nothing of a stateless request goes anywhere else */
