@@ -12,6 +12,7 @@
  * hence the WAT plugin, built with wat2wasm as in test_mcp.c.)
  *
  * TEST_HTTP_ONLY=WORD runs the tests whose name contains WORD;
+ * TEST_HTTP_SKIP="name,name" skips the tests named there;
  * TEST_HTTP_LOG=1 shows the server's log.
  */
 #define _GNU_SOURCE
@@ -1660,8 +1661,7 @@ static void test_slow_reader(void)
     int port = strict_srv.port;
     hc sse, poster, other;
     hc_resp r, pr;
-    CHECK(hc_open_from(&sse, port, "127.0.0.12", 4096) && hc_open(&poster, port, "127.0.0.12") &&
-              hc_open(&other, port, "127.0.0.13"),
+    CHECK(hc_open_from(&sse, port, "127.0.0.12", 4096) && hc_open(&poster, port, "127.0.0.12"),
           "connect");
     hc_sendf(&sse, "GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
     hc_event e;
@@ -1688,7 +1688,10 @@ static void test_slow_reader(void)
         usleep(20 * 1000);
     }
     CHECK(dropped, "a client that reads nothing of %d answers of 200 KB was not dropped", calls);
-    CHECK(get(&other, port, "/healthz", NULL, &pr) == 200, "another client is served");
+    /* connected now: one opened at the start could outlive the strict
+     * server's idle timeout (500 ms) on a loaded machine */
+    CHECK(hc_open(&other, port, "127.0.0.13") && get(&other, port, "/healthz", NULL, &pr) == 200,
+          "another client is served");
     hc_resp_free(&pr);
     CHECK(metric_before >= 1 && metric(port, "wasmcap_sessions") == metric_before - 1,
           "the session ended with its stream");
@@ -2040,7 +2043,11 @@ static void test_legacy_bounds(void)
     long grown_mb = (rss_kb() - rss_before) / 1024;
     CHECK(accepted == 64 && refused == 336,
           "400 spinning calls: %d accepted, %d refused (64 may be in flight)", accepted, refused);
+#ifndef __SANITIZE_ADDRESS__ /* its quarantine holds the refused bodies' buffers back */
     CHECK(grown_mb < 16, "RSS grew by %ld MB for 64 calls of 64 KiB in flight", grown_mb);
+#else
+    (void)grown_mb;
+#endif
     /* a notification is not a request: it passes the full session */
     const char *cancel = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
                          "\"params\":{\"requestId\":12345}}";
@@ -2230,8 +2237,6 @@ int main(void)
         {"expiry (start)", test_expiry_start},
         {"sessions", test_sessions},
         {"sse call", test_sse_call},
-        {"refused messages", test_refused_messages},
-        {"close stream", test_close_stream},
         {"get stream", test_get_stream},
         {"resume", test_resume},
         {"refusals", test_refusals},
@@ -2247,11 +2252,16 @@ int main(void)
         {"param headers", test_param_headers},
         {"legacy", test_legacy},
         {"legacy bounds", test_legacy_bounds},
+        /* after the slowloris tests: the tools these call add lines to the
+         * /metrics that slowloris load floods the loop with */
+        {"refused messages", test_refused_messages},
+        {"close stream", test_close_stream},
         {"expiry (end)", test_expiry_end},
     };
     const char *only = getenv("TEST_HTTP_ONLY");
+    const char *skip = getenv("TEST_HTTP_SKIP");
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (only && !strstr(tests[i].name, only))
+        if ((only && !strstr(tests[i].name, only)) || (skip && strstr(skip, tests[i].name)))
             continue;
         int before = failures;
         long long t0 = hc_now_ms();
