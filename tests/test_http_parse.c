@@ -869,6 +869,37 @@ static void test_authority(void)
               bad_origins[i]);
 }
 
+/* Random values from an alphabet of the bytes that matter, each from an
+ * exact-size copy: no read outside it, and what is accepted holds up. */
+static void test_authority_random(void)
+{
+    static const char alphabet[] = "ab1:[]@/.%?#-_~!eEf0 \t\\";
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)(rand() % 24);
+        char *v = malloc(n ? n : 1);
+        for (size_t i = 0; i < n; i++)
+            v[i] = rand() % 16 == 0 ? (char)(rand() % 256) : alphabet[rand() % (sizeof alphabet - 1)];
+        http_authority a;
+        if (http_authority_parse(v, n, &a)) {
+            bool sane = a.host == v && a.host_len > 0 && a.host_len <= n && a.port <= 65535 &&
+                        !memchr(v, '@', n) && !memchr(v, '/', n) && !memchr(v, ' ', n);
+            if (v[0] == '[')
+                sane = sane && v[a.host_len - 1] == ']';
+            else
+                sane = sane && !memchr(v, '[', n) && !memchr(a.host, ':', a.host_len);
+            http_authority again;
+            sane = sane && http_authority_parse(v, a.host_len, &again) && !again.has_port &&
+                   again.host_len == a.host_len;
+            CHECK(sane, "random Host '%.*s' accepted as host '%.*s' port %u", (int)n, v,
+                  (int)a.host_len, a.host, a.port);
+        }
+        const char *scheme;
+        size_t scheme_len;
+        http_origin_parse(v, n, &scheme, &scheme_len, &a);
+        free(v);
+    }
+}
+
 int main(void)
 {
     unsigned seed = (unsigned)time(NULL);
@@ -883,6 +914,7 @@ int main(void)
     test_head_random();
     test_lists_and_queries();
     test_authority();
+    test_authority_random();
     if (failures) {
         printf("%d of %d checks failed (TEST_HTTP_PARSE_SEED=%u)\n", failures, checks, seed);
         return 1;
