@@ -7,6 +7,8 @@
  * the same head, or ERROR with the same status) whether the buffer arrives
  * whole or grows a byte at a time, as it does on a connection; and chunked
  * bodies must decode the same fed whole, byte by byte or in random pieces.
+ * Host and Origin values (src/transport/http_authority.c) are read by
+ * their RFC grammars, each from an exact-size copy too.
  * TEST_HTTP_PARSE_SEED=N replays one random run.
  */
 #include <stdbool.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "transport/http_authority.h"
 #include "transport/http_parse.h"
 
 #include "check.h"
@@ -777,6 +780,126 @@ static void test_lists_and_queries(void)
     CHECK(http_query_param("a=12345678", 10, "a", out, sizeof out) == -1, "one byte too long");
 }
 
+/* --- Host and Origin --- */
+
+/* Parses text as a Host value from an exact-size copy; the host part goes
+ * to host (NUL-terminated), the port to *port (-1: none). */
+static bool host_value(const char *text, char *host, size_t host_size, long *port)
+{
+    size_t n = strlen(text);
+    char *copy = malloc(n ? n : 1);
+    memcpy(copy, text, n);
+    http_authority a;
+    bool ok = http_authority_parse(copy, n, &a);
+    if (ok) {
+        snprintf(host, host_size, "%.*s", (int)a.host_len, a.host);
+        *port = a.has_port ? (long)a.port : -1;
+    }
+    free(copy);
+    return ok;
+}
+
+static bool origin_value(const char *text, char *host, size_t host_size)
+{
+    size_t n = strlen(text);
+    char *copy = malloc(n ? n : 1);
+    memcpy(copy, text, n);
+    const char *scheme;
+    size_t scheme_len;
+    http_authority a;
+    bool ok = http_origin_parse(copy, n, &scheme, &scheme_len, &a);
+    if (ok)
+        snprintf(host, host_size, "%.*s://%.*s", (int)scheme_len, scheme, (int)a.host_len,
+                 a.host);
+    free(copy);
+    return ok;
+}
+
+static void test_authority(void)
+{
+    static const struct {
+        const char *text, *host;
+        long port;
+    } good[] = {
+        {"localhost", "localhost", -1},
+        {"localhost:8080", "localhost", 8080},
+        {"127.0.0.1:65535", "127.0.0.1", 65535},
+        {"[::1]", "[::1]", -1},
+        {"[::1]:3000", "[::1]", 3000},
+        {"[2001:db8::7]:0", "[2001:db8::7]", 0},
+        {"[::ffff:127.0.0.1]", "[::ffff:127.0.0.1]", -1},
+        {"api.example.com:", "api.example.com", 0}, /* RFC 3986: port = *DIGIT */
+        {"ex%41mple.com", "ex%41mple.com", -1},
+        {"a-b_c~d.e", "a-b_c~d.e", -1},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char host[64] = "";
+        long port = -2;
+        bool ok = host_value(good[i].text, host, sizeof host, &port);
+        CHECK(ok && strcmp(host, good[i].host) == 0 && port == good[i].port,
+              "Host '%s': ok %d host '%s' port %ld", good[i].text, ok, host, port);
+    }
+    static const char *const bad[] = {
+        "", ":80", "[::1]evil", "[::1]:80evil", "[::1]]", "[::1", "[]", "[evil]",
+        "[::1%eth0]", "[v1.x]", "[127.0.0.1]", "localhost:@evil.com", "user@localhost",
+        "localhost:80@evil.com", "localhost/evil", "localhost?x", "localhost#x",
+        "local host", "localhost:65536", "localhost:000080", "localhost:-1", "localhost:8x",
+        "ex%4", "ex%zzmple", "local\\host", "localhost\t", "[::1]:80:80", "a:b:c",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char host[64];
+        long port;
+        CHECK(!host_value(bad[i], host, sizeof host, &port), "Host '%s' accepted", bad[i]);
+    }
+    char host[64] = "";
+    CHECK(origin_value("http://localhost:3000", host, sizeof host) &&
+              strcmp(host, "http://localhost") == 0,
+          "Origin http://localhost:3000: '%s'", host);
+    CHECK(origin_value("https://[::1]", host, sizeof host) && strcmp(host, "https://[::1]") == 0,
+          "Origin https://[::1]: '%s'", host);
+    CHECK(origin_value("vscode-webview+x.1://app", host, sizeof host), "a scheme with + - .");
+    static const char *const bad_origins[] = {
+        "http://localhost:@evil.com", "http://user@localhost", "http://localhost@evil.com",
+        "http://localhost/", "http://localhost/path", "http://localhost?q", "http://localhost#f",
+        "http://[::1]evil", "http://", "://localhost", "1http://localhost", "http:/localhost",
+        "http:localhost", "null", "localhost", "ht tp://localhost", "http://localhost:99999",
+    };
+    for (size_t i = 0; i < sizeof bad_origins / sizeof bad_origins[0]; i++)
+        CHECK(!origin_value(bad_origins[i], host, sizeof host), "Origin '%s' accepted",
+              bad_origins[i]);
+}
+
+/* Random values from an alphabet of the bytes that matter, each from an
+ * exact-size copy: no read outside it, and what is accepted holds up. */
+static void test_authority_random(void)
+{
+    static const char alphabet[] = "ab1:[]@/.%?#-_~!eEf0 \t\\";
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)(rand() % 24);
+        char *v = malloc(n ? n : 1);
+        for (size_t i = 0; i < n; i++)
+            v[i] = rand() % 16 == 0 ? (char)(rand() % 256) : alphabet[rand() % (sizeof alphabet - 1)];
+        http_authority a;
+        if (http_authority_parse(v, n, &a)) {
+            bool sane = a.host == v && a.host_len > 0 && a.host_len <= n && a.port <= 65535 &&
+                        !memchr(v, '@', n) && !memchr(v, '/', n) && !memchr(v, ' ', n);
+            if (v[0] == '[')
+                sane = sane && v[a.host_len - 1] == ']';
+            else
+                sane = sane && !memchr(v, '[', n) && !memchr(a.host, ':', a.host_len);
+            http_authority again;
+            sane = sane && http_authority_parse(v, a.host_len, &again) && !again.has_port &&
+                   again.host_len == a.host_len;
+            CHECK(sane, "random Host '%.*s' accepted as host '%.*s' port %u", (int)n, v,
+                  (int)a.host_len, a.host, a.port);
+        }
+        const char *scheme;
+        size_t scheme_len;
+        http_origin_parse(v, n, &scheme, &scheme_len, &a);
+        free(v);
+    }
+}
+
 int main(void)
 {
     unsigned seed = (unsigned)time(NULL);
@@ -790,6 +913,8 @@ int main(void)
     test_chunked_random();
     test_head_random();
     test_lists_and_queries();
+    test_authority();
+    test_authority_random();
     if (failures) {
         printf("%d of %d checks failed (TEST_HTTP_PARSE_SEED=%u)\n", failures, checks, seed);
         return 1;

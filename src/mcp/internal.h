@@ -105,6 +105,9 @@ struct wc_mcp_session {
     json_t *subscriptions; /* resource URIs (keys) the client subscribed to; may be NULL */
     size_t subscription_bytes; /* the length of all those URIs */
     bool closing;
+    /* wc_mcp_session_cancel_all ran: no request of the session runs from
+     * now on, not even one still queued unparsed (set under the lock). */
+    atomic_bool cancelled;
     /* The stateless revision (2026-07-28): the session carries one request
      * (or one subscriptions/listen), whose _meta says everything. */
     bool stateless;

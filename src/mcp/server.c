@@ -798,7 +798,8 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
             job->next->prev = job;
         s->jobs = job;
         atomic_fetch_add(&s->njobs, 1);
-        if (s->nearly_cancels && take_early_cancel(s, job->id)) {
+        if (atomic_load(&s->cancelled) ||
+            (s->nearly_cancels && take_early_cancel(s, job->id))) {
             job->dropped = true;
             wc_call_cancel(job->call);
         }
@@ -856,6 +857,7 @@ void wc_mcp_session_version(wc_mcp_session *s, char *out, size_t size)
 void wc_mcp_session_cancel_all(wc_mcp_session *s)
 {
     pthread_mutex_lock(&s->lock);
+    atomic_store(&s->cancelled, true); /* and those still queued (handle_request) */
     for (mcp_job *job = s->jobs; job; job = job->next) {
         if (!job->dropped) {
             job->dropped = true;
@@ -939,14 +941,24 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
+        if (tag) /* nothing answers it: the transport's wait ends here */
+            wc_mcp_session_send_routed(s, tag, true, NULL);
         break;
     case WC_RPC_MSG_RESPONSE:
         wc_mcp_route_response(s, &m);
+        if (tag)
+            wc_mcp_session_send_routed(s, tag, true, NULL);
         break;
     case WC_RPC_MSG_INVALID:
-        /* A notification with bad params is dropped: it gets no answer. */
-        if (m.code != WC_RPC_INVALID_PARAMS || m.id)
-            send_error(s, m.id ? tag : 0, m.id, m.code, m.reason);
+        if (tag) {
+            /* The transport waits on the tag for an answer: a message
+             * refused without a usable id gets it too, with "id": null and
+             * 400 (the input was not accepted), else it never ends. */
+            send_error_full(s, tag, m.id, m.code, m.reason, NULL, m.id ? 0 : 400);
+        } else if (m.code != WC_RPC_INVALID_PARAMS || m.id) {
+            /* A notification with bad params is dropped: it gets no answer. */
+            send_error(s, 0, m.id, m.code, m.reason);
+        }
         break;
     }
     wc_rpc_message_free(&m);
@@ -980,7 +992,10 @@ static void run_queued(void *arg)
 {
     queued_message *q = arg;
     wc_mcp_session *s = q->session;
-    dispatch(s, q->data, q->len, q->tag, true, 0);
+    /* A cancelled session's queue drains without parsing: its requests
+     * would not run anyway, and other sessions wait for these workers. */
+    if (!atomic_load(&s->cancelled))
+        dispatch(s, q->data, q->len, q->tag, true, 0);
     free(q);
     count_done(s, &s->nqueued); /* the session may be freed from here on */
 }

@@ -76,7 +76,9 @@ typedef struct wc_mcp_route {
     bool final;
     /* For an error answer of the stateless revision: the HTTP status the
      * revision gives it (400 for bad _meta and version errors, 404 for an
-     * unknown method); 0: the transport's usual one. */
+     * unknown method); in any revision 400 for a tagged message refused
+     * without a usable id (answered with "id": null); 0: the transport's
+     * usual one. */
     int http_status;
 } wc_mcp_route;
 
@@ -126,7 +128,9 @@ void wc_mcp_session_receive_queued_tagged(wc_mcp_session *session, const char *d
 /* The protocol revision initialize agreed on ("" before it). */
 void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
 /* Cancels every request of the session that is running (as by
- * notifications/cancelled): they send no answer, only a final route. */
+ * notifications/cancelled): they send no answer, only a final route.  The
+ * session is being closed: worker requests still queued, or received
+ * after this, never run either. */
 void wc_mcp_session_cancel_all(wc_mcp_session *session);
 /* As wc_mcp_session_receive_tagged, for an event loop's thread that must
  * not wait: a tools/call, resources/read or prompts/get is first attempted

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "mcp/jsonrpc.h"
+#include "transport/http_authority.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -53,6 +54,9 @@ void http_reply_rpc_error_id(http_conn *conn, int status, const json_t *id, int 
 {
     wc_rpc_out out;
     wc_rpc_out_init(&out);
+    /* JSON-RPC ids are strings or numbers: another is answered with null */
+    if (!json_is_string(id) && !json_is_number(id))
+        id = NULL;
     wc_rpc_write_error(&out, id, code, message, NULL);
     http_conn_reply(conn, status, "application/json", headers, out.data, out.len);
     wc_rpc_out_free(&out);
@@ -64,25 +68,6 @@ void http_reply_text(http_conn *conn, int status, const char *text, const char *
 }
 
 /* --- Host and Origin --- */
-
-/* The host part of "host[:port]" or "[v6]:port"; false when malformed. */
-static bool split_host(const char *v, size_t n, const char **host, size_t *host_len)
-{
-    if (n == 0)
-        return false;
-    if (v[0] == '[') {
-        const char *close = memchr(v, ']', n);
-        if (!close)
-            return false;
-        *host = v;
-        *host_len = (size_t)(close - v) + 1;
-        return true;
-    }
-    const char *colon = memchr(v, ':', n);
-    *host = v;
-    *host_len = colon ? (size_t)(colon - v) : n;
-    return *host_len > 0;
-}
 
 static bool is_loopback_name(const char *h, size_t n)
 {
@@ -101,37 +86,33 @@ static bool listed(const char *const *list, size_t count, const char *v, size_t 
     return false;
 }
 
+/* Only a well-formed value is compared: a lax split took "[::1]evil" for
+ * [::1] and "localhost:@evil.com" for localhost. */
 static bool host_allowed(const http_server *srv, const char *v, size_t n)
 {
-    const char *host;
-    size_t host_len;
-    if (!split_host(v, n, &host, &host_len))
+    http_authority a;
+    if (!http_authority_parse(v, n, &a))
         return false;
     if (listed(srv->opt.allowed_hosts, srv->opt.nallowed_hosts, v, n) ||
-        listed(srv->opt.allowed_hosts, srv->opt.nallowed_hosts, host, host_len))
+        listed(srv->opt.allowed_hosts, srv->opt.nallowed_hosts, a.host, a.host_len))
         return true;
     if (srv->bound_to_loopback)
-        return is_loopback_name(host, host_len);
+        return is_loopback_name(a.host, a.host_len);
     return srv->opt.nallowed_hosts == 0;
 }
 
 static bool origin_allowed(const http_server *srv, const char *v, size_t n)
 {
+    const char *scheme;
+    size_t scheme_len;
+    http_authority a;
+    if (!http_origin_parse(v, n, &scheme, &scheme_len, &a))
+        /* "null" (a sandboxed or file: page) only when listed as such */
+        return n == 4 && memcmp(v, "null", 4) == 0 &&
+               listed(srv->opt.allowed_origins, srv->opt.nallowed_origins, v, n);
     if (listed(srv->opt.allowed_origins, srv->opt.nallowed_origins, v, n))
         return true;
-    /* scheme://host[:port], with nothing after */
-    const char *sep = memmem(v, n, "://", 3); /* the value is not NUL-terminated */
-    if (!sep)
-        return false;
-    const char *authority = sep + 3;
-    size_t alen = (size_t)(v + n - authority);
-    if (memchr(authority, '/', alen))
-        return false;
-    const char *host;
-    size_t host_len;
-    if (!split_host(authority, alen, &host, &host_len))
-        return false;
-    return srv->bound_to_loopback && is_loopback_name(host, host_len);
+    return srv->bound_to_loopback && is_loopback_name(a.host, a.host_len);
 }
 
 /* --- operational endpoints --- */
@@ -303,9 +284,10 @@ static void on_request(void *ctx, http_conn *conn, const http_request *req, char
         return;
     }
     const char *origin = http_header_get(req, "origin", &n);
-    if (origin && origin_allowed(srv, origin, n))
+    bool origin_ok = origin && origin_allowed(srv, origin, n);
+    if (origin_ok)
         http_conn_set_cors(conn, origin, n); /* a browser client may read the reply */
-    if (origin && !origin_allowed(srv, origin, n)) {
+    if (origin && !origin_ok) {
         http_reply_rpc_error(conn, 403, WC_RPC_INVALID_REQUEST,
                              "Forbidden: Origin not allowed (add it to http.allowed_origins)",
                              NULL);

@@ -54,6 +54,7 @@ typedef struct sse_stream {
     bool initialize;          /* answers initialize: the session lives only if it succeeds */
     unsigned long long next_seq;
     unsigned long long sent_seq; /* the last seq written to a connection */
+    bool conn_has_id;            /* an event with an id went out on this connection */
     sse_event *log, *log_tail;   /* the last events, oldest first */
     size_t log_events, log_bytes;
     struct sse_stream *prev, *next; /* in session->streams */
@@ -79,6 +80,7 @@ struct http_session {
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;
+    unsigned legacy_in_flight; /* POSTs to /messages not answered yet (their tags) */
     long long last_used_ms;
     bool closing;      /* handed to the closer: no new requests */
     bool cancel;       /* the closer cancels its calls first */
@@ -181,6 +183,15 @@ void sse_stream_push_end(sse_stream *stream);
 /* Takes over a stream after Last-Event-ID seq: replays what followed. */
 void sse_stream_resume(sse_stream *stream, http_conn *conn, unsigned long long after,
                        const char *extra_headers);
+/* A call's close_stream (SSE polling, SEP-1699): ends the stream's
+ * connection mid-call, so that the client resumes with Last-Event-ID, but
+ * only when it can: an event with an id went out on that connection (a
+ * stream not started yet starts with its priming event when the session's
+ * revision has one).  Otherwise (a 2025-06-18 reply still to be JSON, the
+ * stateless revision, which has no session to resume in) the stream stays
+ * and carries the answer.  The connection stays usable for the next
+ * request (the chunked body just ends).  extra_headers as for start. */
+void sse_stream_release(sse_stream *stream, const char *extra_headers);
 /* Parses "<stream>-<seq>". */
 bool sse_parse_event_id(const char *text, size_t len, unsigned long long *stream,
                         unsigned long long *seq);

@@ -9,7 +9,36 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json/scan.h"
 #include "plugin/registry.h" /* WC_RPC_* codes */
+
+typedef struct top_members {
+    bool id, method, escaped;
+} top_members;
+
+static bool visit_member(void *ctx, const wc_json_member_scan *m)
+{
+    top_members *t = ctx;
+    t->escaped |= m->escaped;
+    t->id |= wc_json_key_is(m, "id");
+    t->method |= wc_json_key_is(m, "method");
+    return true;
+}
+
+/* Whether the message is surely a notification or a response (not both
+ * "id" and "method" at the top): no call comes of it, so it passes even
+ * when the session's requests are at their limit (a cancel must get
+ * through).  Anything unclear counts as a request. */
+static bool surely_not_request(const char *body, size_t len)
+{
+    const char *p = wc_json_scan_ws(body, body + len), *after;
+    top_members t = {0};
+    if (p == body + len || *p != '{')
+        return false;
+    if (wc_json_scan_members(p, body + len, visit_member, &t, &after) != 1 || t.escaped)
+        return false;
+    return !(t.id && t.method);
+}
 
 static void stream_closed(void *owner, http_conn *conn)
 {
@@ -89,7 +118,18 @@ void http_legacy_message(http_server *srv, http_conn *conn, const http_request *
     http_session_touch(s);
     if (!http_may_call(srv, conn, body, body_len))
         return;
-    /* Everything, answers included, goes out on the session's stream. */
-    wc_mcp_session_receive_queued(s->mcp, body, body_len);
+    if (s->legacy_in_flight >= srv->opt.max_streams_per_session &&
+        !surely_not_request(body, body_len)) {
+        char text[160];
+        snprintf(text, sizeof text, "Too Many Requests: %u requests of this session are in "
+                 "flight; send more when their answers came\n", s->legacy_in_flight);
+        http_reply_text(conn, 429, text, "Retry-After: 1\r\n");
+        return;
+    }
+    /* Everything, answers included, goes out on the session's stream; the
+     * tag tells when this message is done with (every tagged message ends
+     * with a final route). */
+    s->legacy_in_flight++; /* before: a message handled at once is done within */
+    wc_mcp_session_receive_queued_tagged(s->mcp, body, body_len, s->next_stream++);
     http_reply_text(conn, 202, "Accepted\n", NULL);
 }

@@ -321,9 +321,20 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     if (is_request && !http_may_call(srv, conn, body, len))
         return;
 
+    sse_stream *st;
     if (!is_request) {
-        wc_mcp_session_receive(s->mcp, body, len);
-        http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
+        /* Tagged, so that one the parser refuses is answered here (400)
+         * rather than on the GET stream; the rest get 202.  Handled at
+         * once, outside the limit on requests in flight. */
+        st = sse_stream_new(s, s->next_stream++);
+        if (!st) {
+            http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL,
+                                 "Service Unavailable: out of memory", NULL);
+            return;
+        }
+        st->conn = conn;
+        sse_stream_watch(st);
+        wc_mcp_session_receive_tagged(s->mcp, body, len, st->no);
         return;
     }
     unsigned active = 0;
@@ -335,7 +346,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
                              "Retry-After: 1\r\n");
         return;
     }
-    sse_stream *st = sse_stream_new(s, s->next_stream++);
+    st = sse_stream_new(s, s->next_stream++);
     if (!st) {
         http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
                              NULL);

@@ -271,6 +271,16 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
 {
     if (s->closing)
         return;
+    if (s->era == HTTP_ERA_LEGACY) {
+        /* Everything goes out on the one stream; a final message ends one
+         * of the POSTs counted in flight. */
+        if (tag && final && s->legacy_in_flight > 0)
+            s->legacy_in_flight--;
+        sse_stream *st = data ? sse_stream_find(s, 0) : NULL;
+        if (st)
+            sse_stream_push(st, data, len, false);
+        return;
+    }
     bool stateless = s->era == HTTP_ERA_STATELESS;
     if (tag == 0 && stateless)
         return; /* nothing of a stateless request goes anywhere else */
@@ -293,6 +303,10 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
         wc_mcp_session_version(s->mcp, version, sizeof version);
         if (!version[0])
             headers = NULL; /* initialize failed: no session to name */
+    }
+    if (!data && !final) {
+        sse_stream_release(st, headers); /* the call's close_stream */
+        return;
     }
     if (!st->started) {
         http_conn *conn = st->conn;
@@ -317,15 +331,8 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
     }
     if (data)
         sse_stream_push(st, data, len, final);
-    else if (final)
+    else
         sse_stream_push_end(st);
-    else if (st->conn) {
-        /* The call asks the client to poll: end this connection, the client
-         * comes back with Last-Event-ID after the retry time. */
-        http_conn *c = st->conn;
-        sse_stream_detach(st);
-        http_conn_stream_close(c);
-    }
     if (st->finished && stateless)
         http_session_end(s, false); /* its one request is answered */
     else if (st->finished)

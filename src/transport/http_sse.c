@@ -196,6 +196,7 @@ static void write_event(sse_stream *st, const sse_event *e)
     http_conn_stream_write(st->conn, e->text, e->len);
     st->session->server->stats.events_sent++;
     st->sent_seq = e->seq;
+    st->conn_has_id |= !st->legacy;
 }
 
 /* Writes the logged events after seq `after` that were not written yet. */
@@ -213,6 +214,7 @@ static void attach(sse_stream *st, http_conn *conn, const char *extra_headers)
              "X-Accel-Buffering: no\r\n%s", extra_headers ? extra_headers : "");
     st->conn = conn;
     st->started = true;
+    st->conn_has_id = false;
     http_conn_set_owner(conn, on_conn_closed, st);
     http_conn_stream_start(conn, 200, "text/event-stream", headers);
 }
@@ -227,6 +229,7 @@ static void prime(sse_stream *st)
                                  retry)
                       : snprintf(text, sizeof text, "id: %llu-0\ndata: \n\n", st->no);
     http_conn_stream_write(st->conn, text, (size_t)n);
+    st->conn_has_id = true;
 }
 
 void sse_stream_start(sse_stream *st, http_conn *conn, const char *extra_headers)
@@ -240,10 +243,11 @@ void sse_stream_resume(sse_stream *st, http_conn *conn, unsigned long long after
                        const char *extra_headers)
 {
     if (st->conn) {
-        /* One connection per stream: the newer one takes over. */
+        /* One connection per stream: the newer one takes over.  The old
+         * one's body ends; the connection itself may serve another request. */
         http_conn *old = st->conn;
         sse_stream_detach(st);
-        http_conn_stream_close(old);
+        http_conn_stream_end(old);
     }
     attach(st, conn, extra_headers);
     write_backlog(st, after);
@@ -252,6 +256,22 @@ void sse_stream_resume(sse_stream *st, http_conn *conn, unsigned long long after
         sse_stream_detach(st);
         http_conn_stream_end(c);
     }
+}
+
+void sse_stream_release(sse_stream *st, const char *extra_headers)
+{
+    if (st->session->era != HTTP_ERA_SESSION || !st->conn)
+        return;
+    if (!st->started) {
+        if (!primes(st))
+            return; /* no id to give: the answer comes as usual */
+        sse_stream_start(st, st->conn, extra_headers);
+    }
+    if (!st->conn_has_id || !st->conn)
+        return;
+    http_conn *c = st->conn;
+    sse_stream_detach(st);
+    http_conn_stream_end(c);
 }
 
 void sse_stream_push(sse_stream *st, const char *data, size_t len, bool final)

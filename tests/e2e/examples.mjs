@@ -12,7 +12,7 @@ export const EXAMPLE_TOOLS = [
   "supply-risk-assess", "supply-risk-set_stock",
   "hello-greet",
 ];
-export const FAULT_TOOLS = ["echo", "trap", "loop", "hog", "big", "slow", "sample", "ask", "bad_output"].map((t) => `faults-${t}`);
+export const FAULT_TOOLS = ["echo", "trap", "loop", "hog", "big", "slow", "sample", "ask", "bad_output", "poll"].map((t) => `faults-${t}`);
 
 // tools/list of tests/e2e/wasmcap.json in pages of 2: every tool once, with schemas.
 export async function checkToolPages(client) {

@@ -28,7 +28,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { startHttpServer, connectHttp, connectSse, listAll, textOf, sleep } from "./lib.mjs";
+import { startHttpServer, connectHttp, connectSse, listAll, textOf, sleep, wireFetch } from "./lib.mjs";
 import {
   checkCalculator, checkHello, checkNotes, checkSupplyRisk, checkToolPages, EXAMPLE_TOOLS, FAULT_TOOLS,
 } from "./examples.mjs";
@@ -565,6 +565,58 @@ function startProxy(port) {
     close() { this.cut(); return new Promise((r) => server.close(r)); },
   }))));
 }
+
+// ---- close_stream (SSE polling, SEP-1699) ------------------------------------------
+
+const isPoll = (e) => e.method === "POST" && e.rpc?.params?.name === "faults-poll";
+
+test("close_stream: a 2025-11-25 client resumes after the priming event and gets the answer", async () => {
+  const c = await connectHttp(srv);
+  try {
+    const from = c.wire.log.length;
+    const { value: r, ms } = await timed(() =>
+      c.client.callTool({ name: "faults-poll", arguments: {} }, undefined, { timeout: 8000 }));
+    assert.deepEqual(r.structuredContent, { polled: true });
+    assert.ok(ms >= 900, `the answer came after the server's retry time (${ms} ms)`);
+    const post = c.wire.log.slice(from).find(isPoll);
+    assert.match(post.contentType, /^text\/event-stream/);
+    assert.deepEqual(post.events.map((e) => [e.data, /^\d+-0$/.test(e.id ?? "")]), [["", true]],
+      "the POST's stream carried the priming event only");
+    const get = c.wire.log.slice(from).find((e) => e.method === "GET" && e.headers["last-event-id"]);
+    assert.ok(get, "the client resumed with GET and Last-Event-ID");
+    assert.equal(get.headers["last-event-id"], post.events[0].id);
+    assert.equal(get.status, 200);
+    await assertAlive(c.client, "after polling"); // on the same keep-alive connections
+  } finally {
+    await c.close();
+  }
+});
+
+test("close_stream: a 2025-06-18 client, which has no event id to resume from, gets the answer on its POST", async () => {
+  // The SDK asks for its latest revision; this client asks for 2025-06-18,
+  // as the Inspector and @ai-sdk/mcp did when the answer was lost.
+  const wire = wireFetch();
+  const asOld = async (url, init = {}) => {
+    if (typeof init.body === "string" && /"method":"initialize"/.test(init.body))
+      init = { ...init, body: init.body.replace(/"protocolVersion":"[^"]*"/, '"protocolVersion":"2025-06-18"') };
+    return wire.fetch(url, init);
+  };
+  const c = await connectHttp(srv, { wire: { ...wire, fetch: asOld } });
+  try {
+    assert.equal(c.http.protocolVersion, "2025-06-18");
+    const from = wire.log.length;
+    const { value: r, ms } = await timed(() =>
+      c.client.callTool({ name: "faults-poll", arguments: {} }, undefined, { timeout: 5000 }));
+    assert.deepEqual(r.structuredContent, { polled: true });
+    assert.ok(ms < 900, `no reconnection was needed (${ms} ms)`);
+    const post = wire.log.slice(from).find(isPoll);
+    assert.equal(post.status, 200);
+    assert.equal(post.headers["mcp-protocol-version"], "2025-06-18");
+    await assertAlive(c.client, "after polling in 2025-06-18");
+  } finally {
+    await c.close();
+  }
+});
 
 test("resumption through a TCP proxy: events swallowed in transit are replayed", async () => {
   const proxy = await startProxy(srv.port);

@@ -19,6 +19,9 @@
  *   ask         asks the user through the client (host import `elicit`) for
  *               a name and returns the client's answer
  *   bad_output  returns structuredContent that violates its outputSchema
+ *   poll        asks the host to close its event stream (host import
+ *               `close_stream`, SSE polling), works `ms` milliseconds
+ *               (default 200), then returns {"polled": true}
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +37,7 @@ IMPORT("progress") void host_progress(double progress, double total, const char 
 IMPORT("sample") int32_t host_sample(const char *req, int32_t len);
 IMPORT("elicit") int32_t host_elicit(const char *req, int32_t len);
 IMPORT("read_response") int32_t host_read_response(char *dst, int32_t len);
+IMPORT("close_stream") void host_close_stream(void);
 
 #define LOG_INFO 1
 
@@ -151,6 +155,16 @@ static int64_t tool_slow(const char *args, size_t len)
     return result(out);
 }
 
+static int64_t tool_poll(const char *args, size_t len)
+{
+    long ms = arg_int(args, len, "ms", 200);
+    host_close_stream();
+    uint64_t until = now_ms() + (uint64_t)ms;
+    while (now_ms() < until)
+        spin++;
+    return result("{\"structuredContent\":{\"polled\":true}}");
+}
+
 /* The host's answer to a client request (sample or elicit): {"answer":
  * <the client's result>} on success, an isError naming the code otherwise. */
 static int64_t client_answer(const char *what, int32_t got)
@@ -253,8 +267,10 @@ int64_t faults_call_tool(const char *name, int32_t name_len, const char *args, i
         return tool_sample(args, alen);
     if (IS("ask"))
         return tool_ask(args, alen);
+    if (IS("poll"))
+        return tool_poll(args, alen);
     if (IS("bad_output"))
         return result("{\"structuredContent\":{\"count\":\"many\"}}");
 #undef IS
-    return error_result("unknown tool; the faults plugin has echo, trap, loop, hog, big, slow, sample, ask, bad_output");
+    return error_result("unknown tool; the faults plugin has echo, trap, loop, hog, big, slow, sample, ask, bad_output, poll");
 }
