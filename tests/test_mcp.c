@@ -419,7 +419,7 @@ static void test_initialize(world *w)
 
     /* supported versions are echoed, others get the latest */
     const char *asked[] = {"2024-11-05", "1999-01-01", "2025-03-26", "2025-11-25"};
-    const char *got[] = {"2024-11-05", "2025-11-25", "2025-11-25", "2025-11-25"};
+    const char *got[] = {"2024-11-05", "2025-11-25", "2025-03-26", "2025-11-25"};
     for (size_t i = 0; i < 4; i++) {
         s = wc_mcp_session_new(w->server, capture_send, &c);
         char params[256];
@@ -1116,6 +1116,121 @@ static void test_attempts(world *w)
     capture_free(&c);
 }
 
+static bool match_array(json_t *m, const void *arg)
+{
+    return json_is_array(m);
+}
+
+/* The answer of request id in a batch's answer array, or NULL. */
+static json_t *member_with_id(json_t *answers, long long id)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(answers, i, a)
+        if (json_integer_value(json_object_get(a, "id")) == id &&
+            json_is_integer(json_object_get(a, "id")))
+            return a;
+    return NULL;
+}
+
+/* JSON-RPC batches: answered as one array in a 2025-03-26 session, refused
+ * in the revisions that dropped them. */
+static void test_batches(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    /* before initialize there is no revision with batches yet */
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    json_t *r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600, "a batch before initialize is refused");
+    json_decref(r);
+    initialize(&c, s,
+               "{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},"
+               "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
+    char version[16];
+    wc_mcp_session_version(s, version, sizeof version);
+    CHECK(strcmp(version, "2025-03-26") == 0, "2025-03-26 negotiated, got %s", version);
+
+    /* requests (two of them plugin calls, answered off the reader), a
+     * notification, an invalid element and an unknown method */
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"a1\",\"arguments\":{}}},"
+             "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}},"
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"},"
+             "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"aneeds\",\"arguments\":{\"x\":4}}},"
+             "7,"
+             "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"no/such\"},"
+             "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\",\"params\":{}}]");
+    json_t *answers = wait_match(&c, match_array, NULL, 5000);
+    CHECK(json_array_size(answers) == 6, "6 answers in one array, got %zu",
+          json_array_size(answers));
+    json_t *a = member_with_id(answers, 1);
+    CHECK(a && strcmp(text_of(json_object_get(a, "result")), "ok") == 0, "batch tools/call a1");
+    a = member_with_id(answers, 3);
+    CHECK(a && strcmp(text_of(json_object_get(a, "result")), "ok") == 0,
+          "batch tools/call keeps its arguments");
+    a = member_with_id(answers, 2);
+    CHECK(a && json_is_object(json_object_get(a, "result")), "batch ping");
+    a = member_with_id(answers, 4);
+    CHECK(a && error_code(a) == -32601, "batch unknown method");
+    a = member_with_id(answers, 5);
+    CHECK(a && error_code(a) == -32600 && strstr(error_message(a), "batch"),
+          "initialize in a batch");
+    size_t i, nulls = 0;
+    json_array_foreach(answers, i, a)
+        nulls += json_is_null(json_object_get(a, "id")) && error_code(a) == -32600;
+    CHECK(nulls == 1, "the element 7 gets an Invalid Request with id null");
+    json_decref(answers);
+
+    /* only notifications and responses: nothing is answered */
+    size_t before = capture_count(&c);
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}},"
+             "{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":{}}]");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}");
+    r = response(&c, 6);
+    CHECK(r && capture_count(&c) == before, "a batch of notifications gets no answer");
+    json_decref(r);
+
+    /* the empty array is one Invalid Request */
+    sendf(s, "[]");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "empty"), "empty batch: %s",
+          r ? error_message(r) : "no answer");
+    json_decref(r);
+    /* too many elements: one error for the batch, nothing of it runs */
+    size_t big_len = (MCP_MAX_BATCH + 1) * 64 + 16, n = 0;
+    char *big = malloc(big_len);
+    n += (size_t)snprintf(big + n, big_len - n, "[");
+    for (unsigned k = 0; k <= MCP_MAX_BATCH; k++)
+        n += (size_t)snprintf(big + n, big_len - n, "%s{\"jsonrpc\":\"2.0\",\"id\":%u,"
+                              "\"method\":\"ping\"}", k ? "," : "", 10000 + k);
+    n += (size_t)snprintf(big + n, big_len - n, "]");
+    wc_mcp_session_receive(s, big, n);
+    free(big);
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "at most"),
+          "oversized batch: %s", r ? error_message(r) : "no answer");
+    json_decref(r);
+    CHECK(!wait_match(&c, match_array, NULL, 100), "no answers from an oversized batch");
+    wc_mcp_session_close(s);
+
+    /* 2025-06-18 and later keep refusing batches */
+    s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s,
+               "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+               "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "batches are not supported"),
+          "a batch in 2025-06-18 is refused");
+    json_decref(r);
+    CHECK(!wait_match(&c, match_array, NULL, 100), "no array answer in 2025-06-18");
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
 static void test_plugin(world *w)
 {
     capture c;
@@ -1426,6 +1541,7 @@ int main(void)
         return 1;
     }
     test_plugin(&w);
+    test_batches(&w);
     test_attempts(&w);
     world_close(&w);
     remove_plugin();

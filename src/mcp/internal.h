@@ -207,6 +207,23 @@ int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
 char *wc_mcp_state_seal(const wc_mcp_server *server, const char *scope, const char *state);
 char *wc_mcp_state_open(const wc_mcp_server *server, const char *scope, const char *sealed);
 
+/* batch.c: JSON-RPC batches (revision 2025-03-26 only) */
+#define MCP_BATCH_VERSION "2025-03-26"
+#define MCP_MAX_BATCH 1024u /* messages in one batch; more: one -32600 for the batch */
+typedef struct mcp_batch mcp_batch;
+/* Whether the session's revision has batches (takes the session lock). */
+bool wc_mcp_batch_allowed(wc_mcp_session *session);
+/* Handles an array received under the transport's tag: answers, as one
+ * array, once every request of it is answered. */
+void wc_mcp_batch_handle(wc_mcp_session *session, const json_t *array, unsigned long long tag);
+/* Whether a route's tag is a batch's: the message goes to wc_mcp_batch_route. */
+bool wc_mcp_batch_tag(unsigned long long tag);
+void wc_mcp_batch_route(wc_mcp_session *session, const wc_mcp_route *route, const char *data,
+                        size_t len);
+/* server.c: one message of a batch, as dispatch handles a message alone. */
+void wc_mcp_handle_request(wc_mcp_session *session, wc_rpc_message *msg, unsigned long long tag);
+void wc_mcp_handle_notification(wc_mcp_session *session, const wc_rpc_message *msg);
+
 /* outbound.c */
 /* Fills the client hooks of a worker job's call (session lock held). */
 void wc_mcp_job_client(mcp_job *job, wc_call_client *client);

@@ -216,6 +216,10 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_rpc_out *out)
 {
+    if (wc_mcp_batch_tag(route->tag)) {
+        wc_mcp_batch_route(session, route, out ? out->data : NULL, out ? out->len : 0);
+        return;
+    }
     session->send(session->send_ctx, route, out ? out->data : NULL, out ? out->len : 0);
 }
 
@@ -927,6 +931,11 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
 {
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
+    if (m.batch && wc_mcp_batch_allowed(s)) {
+        wc_mcp_batch_handle(s, m.root, tag);
+        wc_rpc_message_free(&m);
+        return;
+    }
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
         handle_request(s, &m, tag, on_worker, attempt_ms);
@@ -944,6 +953,16 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
         break;
     }
     wc_rpc_message_free(&m);
+}
+
+void wc_mcp_handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag)
+{
+    handle_request(s, m, tag, false, 0);
+}
+
+void wc_mcp_handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
+{
+    handle_notification(s, m);
 }
 
 void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
