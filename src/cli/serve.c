@@ -320,6 +320,7 @@ int wc_cmd_serve(int argc, char **argv)
             wc_stdio_options so;
             wc_stdio_options_default(&so);
             so.wake_fd = signal_pipe[0];
+            so.max_queued_bytes = st.setup.config.stdio_max_queued_bytes;
             so.on_wake = on_wake;
             so.wake_ctx = &st;
             if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
