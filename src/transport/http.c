@@ -229,11 +229,10 @@ bool http_session_owned(const http_server *srv, const http_session *s)
     return s->subject && strcmp(s->subject, srv->principal->subject) == 0;
 }
 
-bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)
+/* One message's tool call against the principal's scopes; false when the
+ * refusal was sent. */
+static bool may_call_one(http_server *srv, http_conn *conn, const json_t *msg)
 {
-    if (!srv->opt.auth || !srv->principal)
-        return true;
-    json_t *msg = json_loadb(body, len, 0, NULL);
     const char *method = json_string_value(json_object_get(msg, "method"));
     const char *tool = json_string_value(json_object_get(json_object_get(msg, "params"), "name"));
     bool ok = true;
@@ -252,6 +251,24 @@ bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t l
                    srv->principal->subject);
         }
         wc_auth_result_free(&denied);
+    }
+    return ok;
+}
+
+bool http_may_call(http_server *srv, http_conn *conn, const char *body, size_t len)
+{
+    if (!srv->opt.auth || !srv->principal)
+        return true;
+    json_t *msg = json_loadb(body, len, 0, NULL);
+    bool ok = true;
+    if (json_is_array(msg)) { /* a batch (2025-03-26): every call in it */
+        size_t i;
+        json_t *one;
+        json_array_foreach(msg, i, one)
+            if (!(ok = may_call_one(srv, conn, one)))
+                break;
+    } else {
+        ok = may_call_one(srv, conn, msg);
     }
     json_decref(msg);
     return ok;
