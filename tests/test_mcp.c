@@ -977,7 +977,7 @@ static int build_plugin(void)
     if (!f)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":["
-          "{\"name\":\"a1\"},{\"name\":\"nl\"},{\"name\":\"a3\"},"
+          "{\"name\":\"a1\",\"title\":\"A one\"},{\"name\":\"nl\"},{\"name\":\"a3\"},"
           "{\"name\":\"aneeds\",\"inputSchema\":{\"type\":\"object\","
           "\"required\":[\"x\"],\"properties\":{\"x\":{\"type\":\"integer\"}}}},"
           "{\"name\":\"again\"},"
@@ -1151,6 +1151,16 @@ static void test_batches(world *w)
     char version[16];
     wc_mcp_session_version(s, version, sizeof version);
     CHECK(strcmp(version, "2025-03-26") == 0, "2025-03-26 negotiated, got %s", version);
+
+    /* results as that revision has them: no title (a1 has one) */
+    json_t *listed = result_of(&c, s, 7, "tools/list", "{}");
+    size_t k;
+    json_t *tool;
+    bool titled = false;
+    json_array_foreach(json_object_get(listed, "tools"), k, tool)
+        titled |= json_object_get(tool, "title") != NULL;
+    CHECK(listed && !titled, "tools/list of a 2025-03-26 session carries no title");
+    json_decref(listed);
 
     /* requests (two of them plugin calls, answered off the reader), a
      * notification, an invalid element and an unknown method */
@@ -1504,12 +1514,57 @@ static void test_id_scan(void)
     }
 }
 
+/* What revision 2025-03-26 lacks is trimmed from a copy of a result. */
+static void test_revision_2025_03_26(void)
+{
+    json_t *call = json_loads("{\"content\":[{\"type\":\"resource_link\",\"uri\":\"note://1\","
+                              "\"name\":\"n\"},{\"type\":\"text\",\"text\":\"t\"}],"
+                              "\"structuredContent\":{\"a\":1},\"isError\":false}", 0, NULL);
+    json_t *t = wc_mcp_revision_2025_03_26("tools/call", call);
+    json_t *first = json_array_get(json_object_get(t, "content"), 0);
+    CHECK(t && !json_object_get(t, "structuredContent") &&
+              strcmp(json_string_value(json_object_get(first, "type")), "text") == 0 &&
+              strcmp(json_string_value(json_object_get(first, "text")), "note://1") == 0 &&
+              json_array_size(json_object_get(t, "content")) == 2,
+          "tools/call: resource_link as text, no structuredContent");
+    CHECK(json_object_get(call, "structuredContent") != NULL, "the original is left alone");
+    json_decref(t);
+    json_decref(call);
+    call = json_loads("{\"content\":[],\"structuredContent\":{\"a\":1}}", 0, NULL);
+    t = wc_mcp_revision_2025_03_26("tools/call", call);
+    first = json_array_get(json_object_get(t, "content"), 0);
+    CHECK(first && strcmp(json_string_value(json_object_get(first, "text")), "{\"a\":1}") == 0,
+          "structured content alone becomes a text block");
+    json_decref(t);
+    json_decref(call);
+    json_t *list = json_loads("{\"tools\":[{\"name\":\"x\",\"title\":\"X\",\"outputSchema\":{},"
+                              "\"inputSchema\":{\"type\":\"object\"},\"annotations\":{\"title\":\"k\"}}]}",
+                              0, NULL);
+    t = wc_mcp_revision_2025_03_26("tools/list", list);
+    json_t *tool = json_array_get(json_object_get(t, "tools"), 0);
+    CHECK(tool && !json_object_get(tool, "title") && !json_object_get(tool, "outputSchema") &&
+              json_object_get(tool, "inputSchema") && json_object_get(tool, "annotations"),
+          "tools/list: title and outputSchema trimmed, the rest kept");
+    json_decref(t);
+    json_decref(list);
+    json_t *prompts = json_loads("{\"prompts\":[{\"name\":\"p\",\"title\":\"P\",\"arguments\":"
+                                 "[{\"name\":\"a\",\"title\":\"A\"}]}]}", 0, NULL);
+    t = wc_mcp_revision_2025_03_26("prompts/list", prompts);
+    json_t *prompt = json_array_get(json_object_get(t, "prompts"), 0);
+    CHECK(prompt && !json_object_get(prompt, "title") &&
+              !json_object_get(json_array_get(json_object_get(prompt, "arguments"), 0), "title"),
+          "prompts/list: titles trimmed");
+    json_decref(t);
+    json_decref(prompts);
+}
+
 int main(void)
 {
     wc_log_set_level(WC_LOG_WARNING);
     test_peek();
     test_id_scan();
     test_arguments_text();
+    test_revision_2025_03_26();
     world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");

@@ -77,6 +77,7 @@ struct wc_mcp_session {
     pthread_cond_t cond; /* CLOCK_MONOTONIC */
     mcp_state state;
     char version[16];
+    bool shapes_2025_03_26; /* results trimmed to that revision (revision.c) */
     bool can_sample, can_elicit;
     int log_level;
     wc_registry *registry; /* the server's, retained; may be NULL */
@@ -223,6 +224,10 @@ void wc_mcp_batch_route(wc_mcp_session *session, const wc_mcp_route *route, cons
 /* server.c: one message of a batch, as dispatch handles a message alone. */
 void wc_mcp_handle_request(wc_mcp_session *session, wc_rpc_message *msg, unsigned long long tag);
 void wc_mcp_handle_notification(wc_mcp_session *session, const wc_rpc_message *msg);
+
+/* revision.c: a copy of a result trimmed to what revision 2025-03-26 has
+ * (NULL: out of memory). */
+json_t *wc_mcp_revision_2025_03_26(const char *method, const json_t *result);
 
 /* outbound.c */
 /* Fills the client hooks of a worker job's call (session lock held). */

@@ -62,6 +62,7 @@ static int m_initialize(mcp_job *job, json_t **result, char *err, size_t err_siz
     }
     s->state = MCP_READY;
     snprintf(s->version, sizeof s->version, "%s", chosen);
+    s->shapes_2025_03_26 = strcmp(chosen, MCP_BATCH_VERSION) == 0;
     s->can_sample = json_is_object(json_object_get(caps, "sampling"));
     s->can_elicit = json_is_object(json_object_get(caps, "elicitation"));
     pthread_mutex_unlock(&s->lock);

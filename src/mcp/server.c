@@ -385,9 +385,15 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     wc_rpc_out out;
     wc_rpc_out_init(&out);
     size_t text_len = 0;
-    const char *text = rc == 0 && job->call && !job->session->stateless
+    const char *text = rc == 0 && job->call && !job->session->stateless &&
+                               !job->session->shapes_2025_03_26
                            ? wc_call_result_text(job->call, &text_len)
                            : NULL;
+    if (rc == 0 && result && job->session->shapes_2025_03_26) {
+        json_t *trimmed = wc_mcp_revision_2025_03_26(job->method->name, result);
+        if (trimmed)
+            result = made = trimmed; /* made had nothing: not stateless */
+    }
     if (text)
         wc_rpc_write_result_text(&out, job->id, text); /* the plugin's own bytes */
     else if (rc == 0 && result)
@@ -795,7 +801,9 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         call = NULL;
     }
     if (job->call) {
-        if (!s->stateless) /* a stateless answer is decorated: it needs the value */
+        /* A stateless answer is decorated, a 2025-03-26 one trimmed: they
+         * need the value. */
+        if (!s->stateless && !s->shapes_2025_03_26)
             wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
         job->next = s->jobs;
         if (job->next)
