@@ -18,7 +18,6 @@
 #include "util/buf.h"
 #include "util/log.h"
 
-#define BATCH_TAG (1ull << 63) /* user-space addresses never have it */
 
 struct mcp_batch {
     wc_mcp_session *session;
@@ -36,11 +35,6 @@ bool wc_mcp_batch_allowed(wc_mcp_session *s)
                    strcmp(s->version, MCP_BATCH_VERSION) == 0;
     pthread_mutex_unlock(&s->lock);
     return allowed;
-}
-
-bool wc_mcp_batch_tag(unsigned long long tag)
-{
-    return (tag & BATCH_TAG) != 0;
 }
 
 static void append(mcp_batch *b, const char *data, size_t len)
@@ -82,7 +76,7 @@ static void settle(mcp_batch *b)
 void wc_mcp_batch_route(wc_mcp_session *s, const wc_mcp_route *route, const char *data,
                         size_t len)
 {
-    mcp_batch *b = (mcp_batch *)(uintptr_t)(route->tag & ~BATCH_TAG);
+    mcp_batch *b = (mcp_batch *)(uintptr_t)(route->tag & ~MCP_BATCH_TAG);
     if (!route->final) {
         wc_mcp_route own = *route;
         own.tag = b->tag;
@@ -126,7 +120,7 @@ static void element(mcp_batch *b, const json_t *value)
     }
     wc_rpc_message m;
     wc_rpc_parse_tree(text, strlen(text), &m);
-    unsigned long long tag = BATCH_TAG | (uintptr_t)b;
+    unsigned long long tag = MCP_BATCH_TAG | (uintptr_t)b;
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
         if (strcmp(m.method, "initialize") == 0) {

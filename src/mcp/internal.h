@@ -217,8 +217,14 @@ bool wc_mcp_batch_allowed(wc_mcp_session *session);
 /* Handles an array received under the transport's tag: answers, as one
  * array, once every request of it is answered. */
 void wc_mcp_batch_handle(wc_mcp_session *session, const json_t *array, unsigned long long tag);
-/* Whether a route's tag is a batch's: the message goes to wc_mcp_batch_route. */
-bool wc_mcp_batch_tag(unsigned long long tag);
+/* Whether a route's tag is a batch's (its address with this bit, which
+ * user-space addresses never have): the message goes to wc_mcp_batch_route.
+ * Inline: every message sent asks. */
+#define MCP_BATCH_TAG (1ull << 63)
+static inline bool wc_mcp_batch_tag(unsigned long long tag)
+{
+    return (tag & MCP_BATCH_TAG) != 0;
+}
 void wc_mcp_batch_route(wc_mcp_session *session, const wc_mcp_route *route, const char *data,
                         size_t len);
 /* server.c: one message of a batch, as dispatch handles a message alone. */

@@ -1,5 +1,6 @@
-/* http_mcp.c -- the Streamable HTTP endpoint (MCP 2025-06-18 and
- * 2025-11-25): POST carries one JSON-RPC message, GET opens the session's
+/* http_mcp.c -- the Streamable HTTP endpoint (MCP 2025-03-26, 2025-06-18
+ * and 2025-11-25): POST carries one JSON-RPC message (or, in a 2025-03-26
+ * session, a batch of them), GET opens the session's
  * own event stream or resumes one after Last-Event-ID, DELETE ends the
  * session.
  *
