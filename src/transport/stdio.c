@@ -146,14 +146,6 @@ static bool wait_for_room(stdio_out *o, size_t len)
     return !o->broken;
 }
 
-static bool out_full(stdio_out *o)
-{
-    pthread_mutex_lock(&o->lock);
-    bool full = o->len >= o->max_queued && !o->broken;
-    pthread_mutex_unlock(&o->lock);
-    return full;
-}
-
 static bool grow(char **buf, size_t *cap, size_t need)
 {
     if (*cap >= need)
@@ -215,12 +207,14 @@ static void widen_pipe(int fd)
         (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
 }
 
-static bool out_pending(stdio_out *o)
+/* What the reader must know before it waits: whether output is queued
+ * with no write under way (*pending), and whether the queue is full. */
+static void out_state(stdio_out *o, bool *pending, bool *full)
 {
     pthread_mutex_lock(&o->lock);
-    bool pending = o->len > 0 && !o->flushing;
+    *pending = o->len > 0 && !o->flushing;
+    *full = o->len >= o->max_queued && !o->broken;
     pthread_mutex_unlock(&o->lock);
-    return pending;
 }
 
 static bool blank(const char *p, size_t n)
@@ -301,9 +295,10 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
         /* Answers may be held back while requests are queued or running:
          * look again soon.  With none when we wait, none can be held later:
          * only this thread queues requests. */
-        int timeout = wc_mcp_session_busy(r.session) || out_pending(&out) ? HOLD_MS : -1;
+        bool pending, full;
+        out_state(&out, &pending, &full);
+        int timeout = wc_mcp_session_busy(r.session) || pending ? HOLD_MS : -1;
         /* A full queue: no input (no new answers) until the client reads. */
-        bool full = out_full(&out);
         if (full)
             timeout = FULL_POLL_MS;
         if (opt->wake_fd >= 0 || timeout >= 0) {
