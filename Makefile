@@ -69,12 +69,12 @@ bench: build examples
 # servers of the tests start on it instead of each running gcc.
 E2E_DIR = tests/e2e
 test-e2e: build
-	@test -d $(E2E_DIR)/node_modules || (cd $(E2E_DIR) && npm ci --no-audit --no-fund)
+	@test -d $(E2E_DIR)/node_modules/sdk-1-11 || (cd $(E2E_DIR) && npm ci --no-audit --no-fund)
 	$(MAKE) -C plugins
 	$(MAKE) -C $(E2E_DIR)/plugins/faults
 	$(BUILD)/wasmcap compile --cache-dir $(BUILD)/e2e-cache plugins/*/*.wasm $(E2E_DIR)/plugins/faults/faults.wasm
 	cd $(E2E_DIR) && WASMCAP_BIN=$(CURDIR)/$(BUILD)/wasmcap WASMCAP_E2E_CACHE=$(CURDIR)/$(BUILD)/e2e-cache \
-	  node --test --test-concurrency=1 sdk.test.mjs raw.test.mjs http.test.mjs
+	  node --test --test-concurrency=1 sdk.test.mjs raw.test.mjs http.test.mjs revision-2025-03-26.test.mjs
 
 # The official MCP conformance suite (npm, pinned by
 # tests/conformance/package-lock.json) against wasmcap serve --http with the

@@ -61,6 +61,7 @@ static void test_full(void)
     unsetenv("WC_TEST_UNSET");
     const char *text =
         "{\"server\": {\"name\": \"srv\", \"max_message_bytes\": \"8MiB\", \"workers\": 3,"
+        "              \"stdio_max_queued_bytes\": \"2MiB\","
         "              \"page_size\": 20, \"log_level\": \"debug\", \"tier\": \"fast\"},"
         " \"storage\": {\"kv_dir\": \"${WC_TEST_UNSET:-${HOME}/kv}\", \"cache_dir\": \"cache\","
         "             \"kv_map_size\": \"64MiB\", \"cache_key\": \"keys/cache.key\"},"
@@ -71,6 +72,7 @@ static void test_full(void)
         "                       \"env\": {\"KEY\": \"${WC_TEST_KEY}\", \"PLAIN\": \"a$$b\"},"
         "                       \"memory_limit\": \"32MiB\", \"timeout_ms\": 2500,"
         "                       \"max_output_bytes\": 65536, \"kv_namespace\": \"calc\", \"kv_quota\": \"1MiB\","
+        "                       \"max_log_messages\": 50, \"max_log_bytes\": \"4KiB\","
         "                       \"config\": {\"unit\": \"${WC_TEST_EMPTY:-metric}\"},"
         "                       \"sampling\": true, \"elicitation\": false}},"
         "   \"bare\": {\"path\": \"/abs/bare.wasm\", \"prefix\": \"\"},"
@@ -83,7 +85,8 @@ static void test_full(void)
     if (rc)
         return;
     CHECK(strcmp(c.server_name, "srv") == 0 && c.max_message_bytes == 8u << 20 && c.workers == 3 &&
-              c.page_size == 20 && c.log_level == WC_LOG_DEBUG && c.tier == WC_TIER_FAST, "server");
+              c.page_size == 20 && c.log_level == WC_LOG_DEBUG && c.tier == WC_TIER_FAST &&
+              c.stdio_max_queued_bytes == 2u << 20, "server");
     CHECK(strcmp(c.kv_dir, "/home/u/kv") == 0, "nested default: %s", c.kv_dir);
     CHECK(strcmp(c.cache_dir, "/etc/wasmcap/cache") == 0, "relative cache_dir: %s", c.cache_dir);
     CHECK(strcmp(c.cache_key, "/etc/wasmcap/keys/cache.key") == 0, "relative cache_key: %s", c.cache_key);
@@ -100,6 +103,7 @@ static void test_full(void)
           "env: %s %s", pm->n_env ? pm->env[0] : "", pm->n_env > 1 ? pm->env[1] : "");
     CHECK(pm->memory_limit == 32u << 20 && pm->timeout_ms == 2500 && pm->max_output_bytes == 65536,
           "limits");
+    CHECK(pm->max_log_messages == 50 && pm->max_log_bytes == 4096, "log budget");
     CHECK(strcmp(pm->kv_namespace, "calc") == 0 && pm->kv_quota == 1u << 20, "kv_namespace, kv_quota");
     CHECK(strcmp(json_string_value(json_object_get(pm->config, "unit")), "metric") == 0,
           "empty variable takes the default");
@@ -130,8 +134,10 @@ static void test_errors(void)
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
     bad("{\"server\": {\"nmae\": \"x\"}}",
-        "wasmcap.json: server.nmae: unknown key (server takes name, max_message_bytes, workers, page_size, "
-        "log_level, tier, state_secret)");
+        "wasmcap.json: server.nmae: unknown key (server takes name, max_message_bytes, "
+        "stdio_max_queued_bytes, workers, page_size, log_level, tier, state_secret)");
+    bad("{\"server\": {\"stdio_max_queued_bytes\": \"1KiB\"}}",
+        "wasmcap.json: server.stdio_max_queued_bytes: must be between 64KiB and 1GiB");
     bad("{\"server\": {\"state_secret\": \"short\"}}",
         "wasmcap.json: server.state_secret: must be at least 32 characters (it keys an HMAC)");
     bad("{\"server\": []}", "wasmcap.json: server: expected an object");
@@ -177,8 +183,11 @@ static void test_errors(void)
         {"{\"timeout_ms\": 0}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
         {"{\"timeout_ms\": \"10s\"}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown permission (allowed_hosts, env, "
-                               "memory_limit, timeout_ms, max_output_bytes, kv_namespace, kv_quota, config, sampling, "
-                               "elicitation)"},
+                               "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
+                               "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation)"},
+        {"{\"max_log_messages\": 0}", "plugins.notes.permissions.max_log_messages: expected a positive integer"},
+        {"{\"max_log_bytes\": \"2GiB\"}",
+         "plugins.notes.permissions.max_log_bytes: must be between 1 byte and 1GiB"},
         {"{\"memory_limit\": \"1K\"}", "plugins.notes.permissions.memory_limit: must be between 64KiB and 4GiB"},
         {"{\"memory_limit\": 0}", "plugins.notes.permissions.memory_limit: expected a positive size"},
         {"{\"max_output_bytes\": \"2G\"}", "plugins.notes.permissions.max_output_bytes: must be at most 1GiB"},

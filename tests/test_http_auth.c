@@ -233,6 +233,20 @@ int main(void)
               header_has(&r, "www-authenticate", "scope=\"calc\""),
           "bob: 403 insufficient_scope: %d", r.status);
     hc_resp_free(&r);
+    /* nor may a batch of a 2025-03-26 session carry the call past the check */
+    char old_session[64] = "";
+    request("POST", "/mcp", NULL, BOB,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+            "\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},"
+            "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}", &r);
+    if (hc_header(&r, "mcp-session-id"))
+        snprintf(old_session, sizeof old_session, "%s", hc_header(&r, "mcp-session-id"));
+    hc_resp_free(&r);
+    CHECK(request("POST", "/mcp", old_session, BOB,
+                  "[{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}," CALL "]", &r) == 403 &&
+              header_has(&r, "www-authenticate", "scope=\"calc\""),
+          "bob: a batch with a call of calc is 403 too: %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
 
     /* Prompts, resources and completions run plugin code too: bob, who
      * holds only "other", gets 403 for each, naming the scope needed. */

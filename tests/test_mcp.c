@@ -419,7 +419,7 @@ static void test_initialize(world *w)
 
     /* supported versions are echoed, others get the latest */
     const char *asked[] = {"2024-11-05", "1999-01-01", "2025-03-26", "2025-11-25"};
-    const char *got[] = {"2024-11-05", "2025-11-25", "2025-11-25", "2025-11-25"};
+    const char *got[] = {"2024-11-05", "2025-11-25", "2025-03-26", "2025-11-25"};
     for (size_t i = 0; i < 4; i++) {
         s = wc_mcp_session_new(w->server, capture_send, &c);
         char params[256];
@@ -1130,7 +1130,7 @@ static int build_plugin(void)
     if (!f)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":["
-          "{\"name\":\"a1\"},{\"name\":\"nl\"},{\"name\":\"a3\"},"
+          "{\"name\":\"a1\",\"title\":\"A one\"},{\"name\":\"nl\"},{\"name\":\"a3\"},"
           "{\"name\":\"aneeds\",\"inputSchema\":{\"type\":\"object\","
           "\"required\":[\"x\"],\"properties\":{\"x\":{\"type\":\"integer\"}}}},"
           "{\"name\":\"again\"},"
@@ -1265,6 +1265,131 @@ static void test_attempts(world *w)
     json_decref(r);
     json_decref(result_of(&c, s, 305, "tools/call", "{\"name\":\"a1\",\"arguments\":{}}"));
     CHECK(c.bad == 0, "%d bad messages", c.bad);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
+static bool match_array(json_t *m, const void *arg)
+{
+    return json_is_array(m);
+}
+
+/* The answer of request id in a batch's answer array, or NULL. */
+static json_t *member_with_id(json_t *answers, long long id)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(answers, i, a)
+        if (json_integer_value(json_object_get(a, "id")) == id &&
+            json_is_integer(json_object_get(a, "id")))
+            return a;
+    return NULL;
+}
+
+/* JSON-RPC batches: answered as one array in a 2025-03-26 session, refused
+ * in the revisions that dropped them. */
+static void test_batches(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    /* before initialize there is no revision with batches yet */
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    json_t *r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600, "a batch before initialize is refused");
+    json_decref(r);
+    initialize(&c, s,
+               "{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},"
+               "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
+    char version[16];
+    wc_mcp_session_version(s, version, sizeof version);
+    CHECK(strcmp(version, "2025-03-26") == 0, "2025-03-26 negotiated, got %s", version);
+
+    /* results as that revision has them: no title (a1 has one) */
+    json_t *listed = result_of(&c, s, 7, "tools/list", "{}");
+    size_t k;
+    json_t *tool;
+    bool titled = false;
+    json_array_foreach(json_object_get(listed, "tools"), k, tool)
+        titled |= json_object_get(tool, "title") != NULL;
+    CHECK(listed && !titled, "tools/list of a 2025-03-26 session carries no title");
+    json_decref(listed);
+
+    /* requests (two of them plugin calls, answered off the reader), a
+     * notification, an invalid element and an unknown method */
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"a1\",\"arguments\":{}}},"
+             "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}},"
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"},"
+             "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"aneeds\",\"arguments\":{\"x\":4}}},"
+             "7,"
+             "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"no/such\"},"
+             "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\",\"params\":{}}]");
+    json_t *answers = wait_match(&c, match_array, NULL, 5000);
+    CHECK(json_array_size(answers) == 6, "6 answers in one array, got %zu",
+          json_array_size(answers));
+    json_t *a = member_with_id(answers, 1);
+    CHECK(a && strcmp(text_of(json_object_get(a, "result")), "ok") == 0, "batch tools/call a1");
+    a = member_with_id(answers, 3);
+    CHECK(a && strcmp(text_of(json_object_get(a, "result")), "ok") == 0,
+          "batch tools/call keeps its arguments");
+    a = member_with_id(answers, 2);
+    CHECK(a && json_is_object(json_object_get(a, "result")), "batch ping");
+    a = member_with_id(answers, 4);
+    CHECK(a && error_code(a) == -32601, "batch unknown method");
+    a = member_with_id(answers, 5);
+    CHECK(a && error_code(a) == -32600 && strstr(error_message(a), "batch"),
+          "initialize in a batch");
+    size_t i, nulls = 0;
+    json_array_foreach(answers, i, a)
+        nulls += json_is_null(json_object_get(a, "id")) && error_code(a) == -32600;
+    CHECK(nulls == 1, "the element 7 gets an Invalid Request with id null");
+    json_decref(answers);
+
+    /* only notifications and responses: nothing is answered */
+    size_t before = capture_count(&c);
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}},"
+             "{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":{}}]");
+    sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}");
+    r = response(&c, 6);
+    CHECK(r && capture_count(&c) == before, "a batch of notifications gets no answer");
+    json_decref(r);
+
+    /* the empty array is one Invalid Request */
+    sendf(s, "[]");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "empty"), "empty batch: %s",
+          r ? error_message(r) : "no answer");
+    json_decref(r);
+    /* too many elements: one error for the batch, nothing of it runs */
+    size_t big_len = (MCP_MAX_BATCH + 1) * 64 + 16, n = 0;
+    char *big = malloc(big_len);
+    n += (size_t)snprintf(big + n, big_len - n, "[");
+    for (unsigned k = 0; k <= MCP_MAX_BATCH; k++)
+        n += (size_t)snprintf(big + n, big_len - n, "%s{\"jsonrpc\":\"2.0\",\"id\":%u,"
+                              "\"method\":\"ping\"}", k ? "," : "", 10000 + k);
+    n += (size_t)snprintf(big + n, big_len - n, "]");
+    wc_mcp_session_receive(s, big, n);
+    free(big);
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "at most"),
+          "oversized batch: %s", r ? error_message(r) : "no answer");
+    json_decref(r);
+    CHECK(!wait_match(&c, match_array, NULL, 100), "no answers from an oversized batch");
+    wc_mcp_session_close(s);
+
+    /* 2025-06-18 and later keep refusing batches */
+    s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s,
+               "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+               "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
+    sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    r = wait_match(&c, match_null_id, NULL, 2000);
+    CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "batches are not supported"),
+          "a batch in 2025-06-18 is refused");
+    json_decref(r);
+    CHECK(!wait_match(&c, match_array, NULL, 100), "no array answer in 2025-06-18");
     wc_mcp_session_close(s);
     capture_free(&c);
 }
@@ -1542,12 +1667,57 @@ static void test_id_scan(void)
     }
 }
 
+/* What revision 2025-03-26 lacks is trimmed from a copy of a result. */
+static void test_revision_2025_03_26(void)
+{
+    json_t *call = json_loads("{\"content\":[{\"type\":\"resource_link\",\"uri\":\"note://1\","
+                              "\"name\":\"n\"},{\"type\":\"text\",\"text\":\"t\"}],"
+                              "\"structuredContent\":{\"a\":1},\"isError\":false}", 0, NULL);
+    json_t *t = wc_mcp_revision_2025_03_26("tools/call", call);
+    json_t *first = json_array_get(json_object_get(t, "content"), 0);
+    CHECK(t && !json_object_get(t, "structuredContent") &&
+              strcmp(json_string_value(json_object_get(first, "type")), "text") == 0 &&
+              strcmp(json_string_value(json_object_get(first, "text")), "note://1") == 0 &&
+              json_array_size(json_object_get(t, "content")) == 2,
+          "tools/call: resource_link as text, no structuredContent");
+    CHECK(json_object_get(call, "structuredContent") != NULL, "the original is left alone");
+    json_decref(t);
+    json_decref(call);
+    call = json_loads("{\"content\":[],\"structuredContent\":{\"a\":1}}", 0, NULL);
+    t = wc_mcp_revision_2025_03_26("tools/call", call);
+    first = json_array_get(json_object_get(t, "content"), 0);
+    CHECK(first && strcmp(json_string_value(json_object_get(first, "text")), "{\"a\":1}") == 0,
+          "structured content alone becomes a text block");
+    json_decref(t);
+    json_decref(call);
+    json_t *list = json_loads("{\"tools\":[{\"name\":\"x\",\"title\":\"X\",\"outputSchema\":{},"
+                              "\"inputSchema\":{\"type\":\"object\"},\"annotations\":{\"title\":\"k\"}}]}",
+                              0, NULL);
+    t = wc_mcp_revision_2025_03_26("tools/list", list);
+    json_t *tool = json_array_get(json_object_get(t, "tools"), 0);
+    CHECK(tool && !json_object_get(tool, "title") && !json_object_get(tool, "outputSchema") &&
+              json_object_get(tool, "inputSchema") && json_object_get(tool, "annotations"),
+          "tools/list: title and outputSchema trimmed, the rest kept");
+    json_decref(t);
+    json_decref(list);
+    json_t *prompts = json_loads("{\"prompts\":[{\"name\":\"p\",\"title\":\"P\",\"arguments\":"
+                                 "[{\"name\":\"a\",\"title\":\"A\"}]}]}", 0, NULL);
+    t = wc_mcp_revision_2025_03_26("prompts/list", prompts);
+    json_t *prompt = json_array_get(json_object_get(t, "prompts"), 0);
+    CHECK(prompt && !json_object_get(prompt, "title") &&
+              !json_object_get(json_array_get(json_object_get(prompt, "arguments"), 0), "title"),
+          "prompts/list: titles trimmed");
+    json_decref(t);
+    json_decref(prompts);
+}
+
 int main(void)
 {
     wc_log_set_level(WC_LOG_WARNING);
     test_peek();
     test_id_scan();
     test_arguments_text();
+    test_revision_2025_03_26();
     world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");
@@ -1580,6 +1750,7 @@ int main(void)
         return 1;
     }
     test_plugin(&w);
+    test_batches(&w);
     test_attempts(&w);
     world_close(&w);
     remove_plugin();

@@ -6,7 +6,11 @@
  * limit and skipped, blank lines ignored, exit 0 at end of input and on
  * SIGTERM, list_changed notifications after SIGHUP (and none when the new
  * config is broken), subscriptions bounded in length and bytes (150 of
- * 3 MiB keep nothing), and how many pipelined pings a second it answers.
+ * 3 MiB keep nothing), and how many pipelined pings a second it answers;
+ * with a log-flooding plugin (tests/guests/flood.c): a client that stops
+ * reading holds the server's memory to the output bound and loses nothing,
+ * and a call's logs stop at its budget with one line saying what was
+ * dropped; and JSON-RPC batches of a 2025-03-26 session.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +30,7 @@
 #include "check.h"
 
 static char dir[256], config_path[300];
+static const char *stderr_path; /* the child's stderr goes here; NULL: /dev/null */
 
 static void write_config(const char *extra)
 {
@@ -56,8 +61,18 @@ static child spawn(int stdin_fd)
         dup2(stdin_fd >= 0 ? stdin_fd : to[0], 0);
         dup2(from[1], 1);
         int devnull = open("/dev/null", O_WRONLY);
-        if (!getenv("TEST_STDIO_STDERR"))
+        if (stderr_path)
+            dup2(open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
+        else if (!getenv("TEST_STDIO_STDERR"))
             dup2(devnull, 2);
+        /* Under ASan freed memory waits in a quarantine (256 MB): keep it
+         * small, so that RSS shows what the server holds. */
+        const char *asan = getenv("ASAN_OPTIONS");
+        if (asan) {
+            char opts[1024];
+            snprintf(opts, sizeof opts, "%s:quarantine_size_mb=4", asan);
+            setenv("ASAN_OPTIONS", opts, 1);
+        }
         execl(WC_BINARY_DIR "/wasmcap", "wasmcap", "serve", "--config", config_path, (char *)NULL);
         _exit(127);
     }
@@ -389,6 +404,220 @@ static void test_throughput(void)
            secs > 0 ? (double)(N - 1) / secs : 0.0);
 }
 
+/* The config with the flood plugin; perms is its permissions object. */
+static void write_flood_config(const char *perms)
+{
+    FILE *f = fopen(config_path, "w");
+    fprintf(f,
+            "{\"server\": {\"name\": \"stdio-test\", \"workers\": 4, "
+            "\"stdio_max_queued_bytes\": \"1MiB\"},\n"
+            " \"storage\": {\"kv_dir\": \"%s/kv\", \"cache_dir\": \"%s/cache\"},\n"
+            " \"plugins\": {\"flood\": {\"path\": \"%s/guests/flood.wasm\", \"prefix\": \"\",\n"
+            "   \"permissions\": %s}}}\n",
+            dir, dir, WC_BINARY_DIR, perms);
+    fclose(f);
+}
+
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static void start_session(child *c, const char *version)
+{
+    char init[400];
+    snprintf(init, sizeof init,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+             "{\"protocolVersion\":\"%s\",\"capabilities\":{},"
+             "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n"
+             "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n", version);
+    put(c->in, init);
+    json_t *m = read_msg(c->out, 10000);
+    CHECK(m && id_of(m) == 1, "initialize");
+    json_decref(m);
+}
+
+/* 4 calls flood the output while the client reads nothing: the server's
+ * memory stays within the output bound, then every message arrives. */
+static void test_flood(void)
+{
+    enum { CALLS = 4, COUNT = 30000, SIZE = 400 }; /* ~60 MB of notifications */
+    /* the 1 MiB queue and its spare (2 MiB each at most), the calls, and
+     * under ASan its quarantine (4 MiB here) and redzones */
+    const long BOUND_KIB = 24 << 10;
+    /* Waiting for the client counts against a call's time: give it plenty. */
+    write_flood_config("{\"max_log_messages\": 100000000, \"max_log_bytes\": \"1GiB\", "
+                       "\"timeout_ms\": 300000}");
+    child c = spawn(-1);
+    start_session(&c, "2025-11-25");
+    long base = rss_kib(c.pid);
+    for (int i = 0; i < CALLS; i++) {
+        char call[200];
+        snprintf(call, sizeof call,
+                 "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":"
+                 "\"flood\",\"arguments\":{\"count\":%d,\"size\":%d}}}\n", 10 + i, COUNT, SIZE);
+        put(c.in, call);
+    }
+    long peak = base;
+    for (int t = 0; t < 60; t++) { /* 3 s of not reading */
+        usleep(50000);
+        long kib = rss_kib(c.pid);
+        if (kib > peak)
+            peak = kib;
+    }
+    /* now read it all */
+    static char buf[1 << 16];
+    size_t have = 0;
+    long notes = 0;
+    int answered = 0;
+    double deadline = now() + 120;
+    while (answered < CALLS && now() < deadline) {
+        struct pollfd p = {.fd = c.out, .events = POLLIN};
+        if (poll(&p, 1, 1000) <= 0)
+            continue;
+        ssize_t r = read(c.out, buf + have, sizeof buf - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        char *start = buf, *nl;
+        while ((nl = memchr(start, '\n', have - (size_t)(start - buf))) != NULL) {
+            *nl = 0;
+            if (strstr(start, "\"notifications/message\"")) {
+                notes++;
+            } else if (strstr(start, "\"id\":")) {
+                answered++;
+                CHECK(strstr(start, "flooded"), "a call failed: %.300s", start);
+            }
+            start = nl + 1;
+        }
+        have -= (size_t)(start - buf);
+        memmove(buf, start, have);
+    }
+    printf("stdio flood: RSS %ld KiB before, peak %ld KiB while the client did not read "
+           "(bound %ld KiB more); %ld notifications, %d answers\n", base, peak, BOUND_KIB,
+           notes, answered);
+    CHECK(base > 0 && peak - base < BOUND_KIB, "RSS grew by %ld KiB (bound %ld KiB)",
+          peak - base, BOUND_KIB);
+    CHECK(answered == CALLS, "%d answers of %d calls", answered, CALLS);
+    CHECK(notes == (long)CALLS * COUNT, "%ld notifications of %ld: none may be dropped", notes,
+          (long)CALLS * COUNT);
+    close(c.in);
+    CHECK(wait_exit(&c, 10000) == 0, "exit status at EOF");
+    close(c.out);
+}
+
+static size_t count_in_file(const char *path, const char *needle, bool *found_dropped)
+{
+    FILE *f = fopen(path, "r");
+    static char line[1 << 17];
+    size_t n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strstr(line, needle))
+            n++;
+        if (strstr(line, "were dropped"))
+            *found_dropped = true;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* A call's logs stop at its budget (messages, then bytes); one last
+ * message says how many were dropped, to the client and to stderr. */
+static void test_log_budget(void)
+{
+    char log_path[300];
+    snprintf(log_path, sizeof log_path, "%s/stderr", dir);
+    stderr_path = log_path;
+    write_flood_config("{}");
+    child c = spawn(-1);
+    start_session(&c, "2025-11-25");
+    struct {
+        int count, size, want, dropped;
+    } cases[] = {{5000, 100, 1000, 4000}, {100, 60000, 17, 83}};
+    for (int k = 0; k < 2; k++) {
+        char call[200];
+        snprintf(call, sizeof call,
+                 "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":"
+                 "\"flood\",\"arguments\":{\"count\":%d,\"size\":%d}}}\n", 20 + k,
+                 cases[k].count, cases[k].size);
+        put(c.in, call);
+        int notes = 0;
+        char *said = NULL;
+        json_t *m;
+        while ((m = read_msg(c.out, 20000)) != NULL && id_of(m) != 20 + k) {
+            const char *data = json_string_value(
+                json_object_get(json_object_get(m, "params"), "data"));
+            if (data && data[0] == 'l')
+                notes++;
+            else if (data && strstr(data, "dropped"))
+                said = strdup(data);
+            json_decref(m);
+        }
+        CHECK(m != NULL, "case %d: no answer", k);
+        json_decref(m);
+        char want[64];
+        snprintf(want, sizeof want, "%d log messages", cases[k].dropped);
+        CHECK(notes == cases[k].want, "case %d: %d log notifications, want %d", k, notes,
+              cases[k].want);
+        CHECK(said && strstr(said, want) && strstr(said, "permissions.max_log_messages"),
+              "case %d: the last notification says what was dropped: %s", k,
+              said ? said : "none");
+        free(said);
+    }
+    close(c.in);
+    CHECK(wait_exit(&c, 10000) == 0, "exit status at EOF");
+    close(c.out);
+    stderr_path = NULL;
+    bool dropped_line = false;
+    size_t lines = count_in_file(log_path, "llllllllll", &dropped_line);
+    CHECK(lines == 1000 + 17, "%zu plugin log lines on stderr, want %d", lines, 1000 + 17);
+    CHECK(dropped_line, "no stderr line says what was dropped");
+}
+
+/* A 2025-03-26 session over stdio: a batch line gets one array line. */
+static void test_batch(void)
+{
+    write_config("");
+    child c = spawn(-1);
+    start_session(&c, "2025-03-26");
+    put(c.in, "[{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"},"
+              "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+              "{\"requestId\":77}},"
+              "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}]\n"
+              "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}]\n"
+              "[]\n"
+              "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}\n");
+    char *line = read_line(c.out, 5000);
+    json_t *v = line ? json_loads(line, 0, NULL) : NULL;
+    CHECK(json_is_array(v) && json_array_size(v) == 2, "batch answer: %s", line ? line : "none");
+    long long ids = 0;
+    for (size_t i = 0; i < json_array_size(v); i++)
+        ids += id_of(json_array_get(v, i));
+    CHECK(ids == 5, "the answers of requests 2 and 3");
+    json_decref(v);
+    free(line);
+    json_t *m = read_msg(c.out, 5000); /* no answer to the notification-only batch */
+    CHECK(m && json_is_null(json_object_get(m, "id")) && code_of(m) == -32600,
+          "the empty batch is one Invalid Request");
+    json_decref(m);
+    m = read_msg(c.out, 5000);
+    CHECK(m && id_of(m) == 4, "the session goes on");
+    json_decref(m);
+    close(c.in);
+    CHECK(wait_exit(&c, 5000) == 0, "exit status at EOF");
+    close(c.out);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -403,6 +632,9 @@ int main(void)
     test_signals();
     test_subscription_bounds();
     test_throughput();
+    test_batch();
+    test_log_budget();
+    test_flood();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -36,8 +36,8 @@ static const char usage_text[] =
     "\n"
     "Serves the configured plugins' tools, resources and prompts over MCP on\n"
     "stdin and stdout (newline-delimited JSON-RPC), or over HTTP: Streamable\n"
-    "HTTP on /mcp (protocol revisions 2025-11-25 and 2025-06-18 with\n"
-    "sessions, and the stateless 2026-07-28, chosen by how a client opens) and\n"
+    "HTTP on /mcp (protocol revisions 2025-11-25, 2025-06-18 and 2025-03-26\n"
+    "with sessions, and the stateless 2026-07-28, chosen by how a client opens) and\n"
     "the legacy HTTP+SSE transport on /sse (2024-11-05), with /healthz,\n"
     "/readyz and /metrics.  The config's \"http\" section sets the address,\n"
     "TLS, allowed origins and limits, its \"auth\" section bearer and JWT\n"
@@ -320,6 +320,7 @@ int wc_cmd_serve(int argc, char **argv)
             wc_stdio_options so;
             wc_stdio_options_default(&so);
             so.wake_fd = signal_pipe[0];
+            so.max_queued_bytes = st.setup.config.stdio_max_queued_bytes;
             so.on_wake = on_wake;
             so.wake_ctx = &st;
             if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {

@@ -39,12 +39,53 @@ void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
     host->perms = perms;
     host->kv = kv;
     host->call = call;
+    host->log_messages = 0;
+    host->log_bytes = 0;
+    host->logs_dropped = 0;
     wc_buf_init(&host->response);
+}
+
+static uint32_t max_log_messages(const wc_permissions *perms)
+{
+    return perms && perms->max_log_messages ? perms->max_log_messages
+                                            : WC_DEFAULT_MAX_LOG_MESSAGES;
+}
+
+static size_t max_log_bytes(const wc_permissions *perms)
+{
+    return perms && perms->max_log_bytes ? perms->max_log_bytes : WC_DEFAULT_MAX_LOG_BYTES;
 }
 
 void wc_wasmcap_host_destroy(wc_wasmcap_host *host)
 {
+    if (host->logs_dropped) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "%llu log messages of this call were dropped: over its budget of %u messages "
+                 "or %zu bytes (permissions.max_log_messages, permissions.max_log_bytes)",
+                 (unsigned long long)host->logs_dropped, max_log_messages(host->perms),
+                 max_log_bytes(host->perms));
+        json_t *fields = json_pack("{s:s}", "plugin", host->plugin ? host->plugin : "?");
+        wc_log_fields(WC_LOG_WARNING, "plugin", fields, "%s", msg);
+        json_decref(fields);
+        wc_call_log(host->call, WC_LOG_WARNING, host->plugin, msg);
+    }
     wc_buf_free(&host->response);
+}
+
+/* Whether one more log message of len bytes fits the call's budget;
+ * counts it either way.  A flood of logs would otherwise fill the server's
+ * log and the client's output faster than either drains. */
+static bool log_fits(wc_wasmcap_host *host, size_t len)
+{
+    if (host->log_messages >= max_log_messages(host->perms) ||
+        len > max_log_bytes(host->perms) - host->log_bytes) {
+        host->logs_dropped++;
+        return false;
+    }
+    host->log_messages++;
+    host->log_bytes += len;
+    return true;
 }
 
 bool wc_host_allowed(const wc_permissions *perms, const char *host)
@@ -208,6 +249,8 @@ static wc_trap host_log(wc_instance *caller, void *env, const wc_value *args, wc
         level = WC_LOG_DEBUG;
     if (level > WC_LOG_EMERGENCY)
         level = WC_LOG_EMERGENCY;
+    if (!log_fits(host, args[2].i32))
+        return WC_TRAP_NONE;
 
     wc_buf text;
     wc_buf_init(&text);

@@ -45,11 +45,15 @@ typedef struct wc_permissions {
     uint64_t memory_limit;  /* bytes; 0: 64 MiB */
     uint32_t timeout_ms;    /* 0: 10,000 */
     size_t max_output_bytes; /* 0: 1 MiB */
+    uint32_t max_log_messages; /* log calls of one call passed on; 0: 1,000 */
+    size_t max_log_bytes;      /* their message bytes; 0: 1 MiB */
 } wc_permissions;
 
 #define WC_DEFAULT_MEMORY_LIMIT (64ull << 20)
 #define WC_DEFAULT_TIMEOUT_MS 10000u
 #define WC_DEFAULT_MAX_OUTPUT (1u << 20)
+#define WC_DEFAULT_MAX_LOG_MESSAGES 1000u
+#define WC_DEFAULT_MAX_LOG_BYTES (1u << 20)
 
 /* Per-call state of the host functions. */
 typedef struct wc_wasmcap_host {
@@ -58,10 +62,17 @@ typedef struct wc_wasmcap_host {
     wc_kv *kv;                   /* NULL: no store (kv calls fail with EFAILED) */
     wc_call *call;               /* the client side and cancellation; never NULL */
     wc_buf response;             /* the response slot */
+    /* The call's log budget: what went out, and what was dropped past it
+     * (counted, and said once when the call ends). */
+    uint32_t log_messages;
+    size_t log_bytes;
+    uint64_t logs_dropped;
 } wc_wasmcap_host;
 
 void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
                           const wc_permissions *perms, wc_kv *kv, wc_call *call);
+/* Ends the call's use of host: says how many log messages were dropped,
+ * if any (one server log line and one notifications/message). */
 void wc_wasmcap_host_destroy(wc_wasmcap_host *host);
 
 /* The import bindings of module "wasmcap" (static; env unused). */

@@ -84,6 +84,7 @@ struct wc_mcp_session {
     pthread_cond_t cond; /* CLOCK_MONOTONIC */
     mcp_state state;
     char version[16];
+    bool shapes_2025_03_26; /* results trimmed to that revision (revision.c) */
     bool can_sample, can_elicit;
     int log_level;
     wc_registry *registry; /* the server's, retained; may be NULL */
@@ -222,6 +223,33 @@ int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
  * or by another key). */
 char *wc_mcp_state_seal(const wc_mcp_server *server, const char *scope, const char *state);
 char *wc_mcp_state_open(const wc_mcp_server *server, const char *scope, const char *sealed);
+
+/* batch.c: JSON-RPC batches (revision 2025-03-26 only) */
+#define MCP_BATCH_VERSION "2025-03-26"
+#define MCP_MAX_BATCH 1024u /* messages in one batch; more: one -32600 for the batch */
+typedef struct mcp_batch mcp_batch;
+/* Whether the session's revision has batches (takes the session lock). */
+bool wc_mcp_batch_allowed(wc_mcp_session *session);
+/* Handles an array received under the transport's tag: answers, as one
+ * array, once every request of it is answered. */
+void wc_mcp_batch_handle(wc_mcp_session *session, const json_t *array, unsigned long long tag);
+/* Whether a route's tag is a batch's (its address with this bit, which
+ * user-space addresses never have): the message goes to wc_mcp_batch_route.
+ * Inline: every message sent asks. */
+#define MCP_BATCH_TAG (1ull << 63)
+static inline bool wc_mcp_batch_tag(unsigned long long tag)
+{
+    return (tag & MCP_BATCH_TAG) != 0;
+}
+void wc_mcp_batch_route(wc_mcp_session *session, const wc_mcp_route *route, const char *data,
+                        size_t len);
+/* server.c: one message of a batch, as dispatch handles a message alone. */
+void wc_mcp_handle_request(wc_mcp_session *session, wc_rpc_message *msg, unsigned long long tag);
+void wc_mcp_handle_notification(wc_mcp_session *session, const wc_rpc_message *msg);
+
+/* revision.c: a copy of a result trimmed to what revision 2025-03-26 has
+ * (NULL: out of memory). */
+json_t *wc_mcp_revision_2025_03_26(const char *method, const json_t *result);
 
 /* outbound.c */
 /* Fills the client hooks of a worker job's call (session lock held). */

@@ -334,6 +334,7 @@ void wc_rpc_parse_tree(const char *data, size_t len, wc_rpc_message *m)
     }
     if (json_is_array(m->root)) {
         invalid(m, WC_RPC_INVALID_REQUEST, "%s", "batches are not supported: send one message at a time");
+        m->batch = true;
         return;
     }
     if (!json_is_object(m->root)) {

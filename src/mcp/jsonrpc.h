@@ -2,7 +2,8 @@
  * write requests, notifications, results and errors.
  *
  * MCP narrows JSON-RPC: ids are strings or numbers (never null), params are
- * objects, and batches (arrays) are not supported since 2025-06-18.  The
+ * objects, and batches (arrays) exist only in 2025-03-26 (mcp/batch.c):
+ * the parser refuses them, marking the message as a batch.  The
  * writers serialize straight into a wc_rpc_out, whose first 4 KiB live on
  * the caller's stack, so a typical message costs no allocation.
  */
@@ -34,6 +35,7 @@ typedef struct wc_rpc_message {
     const char *arguments_text;
     size_t arguments_len;
     int code;            /* INVALID: the JSON-RPC error code */
+    bool batch;          /* INVALID: root is an array (a batch, for revisions that have them) */
     char reason[160];    /* INVALID: what is wrong */
     char method_text[64]; /* where method points when root holds no copy */
 } wc_rpc_message;

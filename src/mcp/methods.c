@@ -15,9 +15,9 @@
 #include "util/log.h"
 
 /* 2024-11-05 is the revision of the legacy HTTP+SSE transport and its
- * clients.  2025-03-26 is left out on purpose: it requires receiving
- * JSON-RPC batches, which the revisions around it do not allow. */
-static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "2024-11-05"};
+ * clients.  2025-03-26 is the one with JSON-RPC batches (batch.c). */
+static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                                 "2024-11-05"};
 
 static int bad_params(char *err, size_t err_size, const char *fmt, const char *arg)
 {
@@ -62,6 +62,7 @@ static int m_initialize(mcp_job *job, json_t **result, char *err, size_t err_siz
     }
     s->state = MCP_READY;
     snprintf(s->version, sizeof s->version, "%s", chosen);
+    s->shapes_2025_03_26 = strcmp(chosen, MCP_BATCH_VERSION) == 0;
     s->can_sample = json_is_object(json_object_get(caps, "sampling"));
     s->can_elicit = json_is_object(json_object_get(caps, "elicitation"));
     pthread_mutex_unlock(&s->lock);

@@ -216,6 +216,10 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_rpc_out *out)
 {
+    if (wc_mcp_batch_tag(route->tag)) {
+        wc_mcp_batch_route(session, route, out ? out->data : NULL, out ? out->len : 0);
+        return;
+    }
     session->send(session->send_ctx, route, out ? out->data : NULL, out ? out->len : 0);
 }
 
@@ -381,9 +385,15 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     wc_rpc_out out;
     wc_rpc_out_init(&out);
     size_t text_len = 0;
-    const char *text = rc == 0 && job->call && !job->session->stateless
+    const char *text = rc == 0 && job->call && !job->session->stateless &&
+                               !job->session->shapes_2025_03_26
                            ? wc_call_result_text(job->call, &text_len)
                            : NULL;
+    if (rc == 0 && result && job->session->shapes_2025_03_26) {
+        json_t *trimmed = wc_mcp_revision_2025_03_26(job->method->name, result);
+        if (trimmed)
+            result = made = trimmed; /* made had nothing: not stateless */
+    }
     if (text)
         wc_rpc_write_result_text(&out, job->id, text); /* the plugin's own bytes */
     else if (rc == 0 && result)
@@ -791,7 +801,9 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         call = NULL;
     }
     if (job->call) {
-        if (!s->stateless) /* a stateless answer is decorated: it needs the value */
+        /* A stateless answer is decorated, a 2025-03-26 one trimmed: they
+         * need the value. */
+        if (!s->stateless && !s->shapes_2025_03_26)
             wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
         job->next = s->jobs;
         if (job->next)
@@ -935,6 +947,11 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
 {
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
+    if (m.batch && wc_mcp_batch_allowed(s)) {
+        wc_mcp_batch_handle(s, m.root, tag);
+        wc_rpc_message_free(&m);
+        return;
+    }
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
         handle_request(s, &m, tag, on_worker, attempt_ms);
@@ -962,6 +979,16 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
         break;
     }
     wc_rpc_message_free(&m);
+}
+
+void wc_mcp_handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag)
+{
+    handle_request(s, m, tag, false, 0);
+}
+
+void wc_mcp_handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
+{
+    handle_notification(s, m);
 }
 
 void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)

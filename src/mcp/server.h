@@ -7,8 +7,8 @@
  * and never runs Wasm itself: calls go to the registry on the server's
  * worker pool and answer out of order.
  *
- * Protocol revisions 2025-11-25, 2025-06-18 and 2024-11-05
- * (initialize-based): version negotiation, tools, resources, prompts,
+ * Protocol revisions 2025-11-25, 2025-06-18, 2025-03-26 (with JSON-RPC
+ * batches, answered as one array) and 2024-11-05 (initialize-based): version negotiation, tools, resources, prompts,
  * completion, logging, progress, cancellation, pagination, and
  * sampling/elicitation requests from plugins to clients that declared
  * them; and 2026-07-28 (stateless, stateless.c).  A registry swap (a

@@ -295,6 +295,12 @@ static int parse_server(cparser *cp, const json_t *obj, wc_config *c)
             if (n < 1024 || n > (1ull << 30))
                 return fail(cp, path, "must be between 1KiB and 1GiB");
             c->max_message_bytes = (size_t)n;
+        } else if (strcmp(key, "stdio_max_queued_bytes") == 0) {
+            if (get_size(cp, v, path, &n))
+                return -1;
+            if (n < (64u << 10) || n > (1ull << 30))
+                return fail(cp, path, "must be between 64KiB and 1GiB");
+            c->stdio_max_queued_bytes = (size_t)n;
         } else if (strcmp(key, "workers") == 0) {
             if (get_uint(cp, v, path, false, 1024, &n))
                 return -1;
@@ -343,8 +349,9 @@ static int parse_server(cparser *cp, const json_t *obj, wc_config *c)
             }
             free(s);
         } else {
-            return fail(cp, path, "unknown key (server takes name, max_message_bytes, workers, "
-                                  "page_size, log_level, tier, state_secret)");
+            return fail(cp, path, "unknown key (server takes name, max_message_bytes, "
+                                  "stdio_max_queued_bytes, workers, page_size, log_level, tier, "
+                                  "state_secret)");
         }
     }
     return 0;
@@ -532,6 +539,16 @@ static int parse_permissions(cparser *cp, const json_t *obj, const char *parent,
             if (get_size(cp, v, path, &n))
                 return -1;
             p->kv_quota = n;
+        } else if (strcmp(key, "max_log_messages") == 0) {
+            if (get_uint(cp, v, path, true, 100000000, &n))
+                return -1;
+            p->max_log_messages = (uint32_t)n;
+        } else if (strcmp(key, "max_log_bytes") == 0) {
+            if (get_size(cp, v, path, &n))
+                return -1;
+            if (n < 1 || n > (1ull << 30))
+                return fail(cp, path, "must be between 1 byte and 1GiB");
+            p->max_log_bytes = (size_t)n;
         } else if (strcmp(key, "kv_namespace") == 0) {
             char *s;
             if (get_string(cp, v, path, &s))
@@ -569,7 +586,8 @@ static int parse_permissions(cparser *cp, const json_t *obj, const char *parent,
                 return -1;
         } else {
             return fail(cp, path, "unknown permission (allowed_hosts, env, memory_limit, timeout_ms, "
-                                  "max_output_bytes, kv_namespace, kv_quota, config, sampling, elicitation)");
+                                  "max_output_bytes, max_log_messages, max_log_bytes, "
+                                  "kv_namespace, kv_quota, config, sampling, elicitation)");
         }
     }
     return 0;

@@ -30,6 +30,7 @@ typedef struct wc_config {
     /* server */
     char *server_name;          /* default "wasmcap" */
     size_t max_message_bytes;   /* one JSON-RPC message; default 4 MiB */
+    size_t stdio_max_queued_bytes; /* stdio output a client has not read; 0: 4 MiB */
     unsigned workers;           /* call threads; 0: number of CPUs */
     unsigned page_size;         /* items per list page; default 100 */
     int log_level;              /* wc_log_level; default info */

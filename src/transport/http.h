@@ -1,7 +1,8 @@
-/* http.h -- MCP over HTTP: Streamable HTTP (revisions 2025-06-18 and
- * 2025-11-25, with resumable event streams) on one endpoint, the legacy
- * HTTP+SSE transport (2024-11-05) on /sse and /messages, and the
- * operational endpoints /healthz, /readyz and /metrics.
+/* http.h -- MCP over HTTP: Streamable HTTP (revisions 2025-03-26,
+ * 2025-06-18 and 2025-11-25, with resumable event streams) on one
+ * endpoint, the legacy HTTP+SSE transport (2024-11-05) on /sse and
+ * /messages, and the operational endpoints /healthz, /readyz and
+ * /metrics.
  *
  * The server runs one event loop on the thread that calls
  * wc_http_server_run; plugin calls run on the MCP server's worker pool and

@@ -1,5 +1,6 @@
-/* http_mcp.c -- the Streamable HTTP endpoint (MCP 2025-06-18 and
- * 2025-11-25): POST carries one JSON-RPC message, GET opens the session's
+/* http_mcp.c -- the Streamable HTTP endpoint (MCP 2025-03-26, 2025-06-18
+ * and 2025-11-25): POST carries one JSON-RPC message (or, in a 2025-03-26
+ * session, a batch of them), GET opens the session's
  * own event stream or resumes one after Last-Event-ID, DELETE ends the
  * session.
  *
@@ -227,6 +228,88 @@ static http_session *require_session(http_server *srv, http_conn *conn, const ht
     return s;
 }
 
+/* Whether a batch needs an answer: it holds a request, or something that
+ * is neither a notification nor a response (answered with an error). */
+static bool batch_needs_answer(const json_t *batch)
+{
+    if (json_array_size(batch) == 0)
+        return true; /* one Invalid Request */
+    size_t i;
+    json_t *m;
+    json_array_foreach(batch, i, m) {
+        bool has_id = json_object_get(m, "id") != NULL;
+        bool has_method = json_object_get(m, "method") != NULL;
+        bool response = !has_method && has_id &&
+                        (json_object_get(m, "result") || json_object_get(m, "error"));
+        if (!json_is_object(m) || (has_method && has_id) || (!has_method && !response))
+            return true;
+    }
+    return false;
+}
+
+/* A POSTed JSON-RPC batch, which only a 2025-03-26 session may send: with
+ * requests in it, their answers come as one array on the POST's event
+ * stream; with only notifications and responses, 202. */
+static void handle_batch(http_server *srv, http_conn *conn, const http_request *req,
+                         char *body, size_t len)
+{
+    bool missing;
+    http_session *s = session_of(srv, conn, req, &missing);
+    if (!s) {
+        if (missing)
+            http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
+                                 "Invalid Request: batches are not supported; send one "
+                                 "JSON-RPC message per POST", NULL);
+        return;
+    }
+    char version[16], bad[160];
+    wc_mcp_session_version(s->mcp, version, sizeof version);
+    if (strcmp(version, "2025-03-26") != 0) {
+        snprintf(bad, sizeof bad, "Invalid Request: batches are not supported in protocol "
+                 "revision %s; send one JSON-RPC message per POST", version);
+        http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST, bad, NULL);
+        return;
+    }
+    if (!protocol_header_ok(req, bad, sizeof bad)) {
+        http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST, bad, NULL);
+        return;
+    }
+    json_t *batch = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    bool needs_answer = batch_needs_answer(batch);
+    json_decref(batch);
+    if (!batch) {
+        http_reply_rpc_error(conn, 400, WC_RPC_PARSE_ERROR,
+                             "Parse error: the body is not valid JSON", NULL);
+        return;
+    }
+    http_session_touch(s);
+    if (!http_may_call(srv, conn, body, len))
+        return;
+    if (!needs_answer) {
+        wc_mcp_session_receive(s->mcp, body, len);
+        http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
+        return;
+    }
+    unsigned active = 0;
+    for (sse_stream *st = s->streams; st; st = st->next)
+        active += !st->finished;
+    if (active >= srv->opt.max_streams_per_session) {
+        http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
+                             "Too Many Requests: too many requests of this session in flight",
+                             "Retry-After: 1\r\n");
+        return;
+    }
+    sse_stream *st = sse_stream_new(s, s->next_stream++);
+    if (!st) {
+        http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
+                             NULL);
+        return;
+    }
+    st->conn = conn;
+    sse_stream_watch(st);
+    http_session_receive(s, body, len, st->no);
+}
+
 static void handle_post(http_server *srv, http_conn *conn, const http_request *req, char *body,
                         size_t len)
 {
@@ -247,9 +330,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     if (read_shape(body, len, &shape) != 0) {
         const char *p = wc_json_scan_ws(body, body + len);
         if (p < body + len && *p == '[')
-            http_reply_rpc_error(conn, 400, WC_RPC_INVALID_REQUEST,
-                                 "Invalid Request: batches are not supported; send one "
-                                 "JSON-RPC message per POST", NULL);
+            handle_batch(srv, conn, req, body, len);
         else
             http_reply_rpc_error(conn, 400, WC_RPC_PARSE_ERROR,
                                  "Parse error: the body is not one JSON object", NULL);

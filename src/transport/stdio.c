@@ -16,6 +16,13 @@
  * pipelining client would otherwise get one small write per answer.  So
  * that a long call taken up next cannot strand held answers, the reader
  * looks every HOLD_MS while requests are in flight and writes what it finds.
+ *
+ * The queue is bounded (max_queued bytes): a worker whose message does not
+ * fit waits until the flusher has taken the queue, or becomes the flusher
+ * itself, so a client that stops reading stops the calls that produce
+ * output (back-pressure) and no message is dropped.  The reader never
+ * waits for room: while the queue is full it stops taking input instead,
+ * which bounds what its own answers add.
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "transport/stdio.h"
@@ -39,6 +46,8 @@
 #define HOLD_MAX (64u << 10)     /* a worker holds answers back up to this much */
 #define HOLD_MS 2                /* the reader's look at held answers */
 #define PIPE_BYTES (1 << 20)
+#define DEFAULT_MAX_QUEUED (4u << 20)
+#define FULL_POLL_MS 20          /* the reader's look at a full queue */
 
 typedef struct stdio_out {
     pthread_mutex_t lock;
@@ -50,6 +59,9 @@ typedef struct stdio_out {
     bool batching; /* the reader is working through one read's lines */
     pthread_t reader;
     const wc_mcp_server *server; /* its backlog lets workers hold answers back */
+    size_t max_queued;           /* bytes queued before senders wait */
+    pthread_cond_t room;         /* the queue was taken, or the output broke */
+    unsigned waiting;            /* senders waiting on room */
 } stdio_out;
 
 void wc_stdio_options_default(wc_stdio_options *o)
@@ -97,13 +109,15 @@ static void flush_locked(stdio_out *o, bool all)
         o->len = 0;
         o->spare = NULL;
         o->spare_cap = 0;
+        if (o->waiting)
+            pthread_cond_broadcast(&o->room);
         bool broken = o->broken;
         pthread_mutex_unlock(&o->lock);
         bool ok = broken || write_all(o->fd, data, n);
         int saved = errno;
         pthread_mutex_lock(&o->lock);
         if (!ok && !o->broken) {
-            o->broken = true;
+            o->broken = true; /* waiters see it when this flush ends */
             wc_log(WC_LOG_WARNING, "stdio", "cannot write to the client (%s): dropping output",
                    strerror(saved));
         }
@@ -111,6 +125,25 @@ static void flush_locked(stdio_out *o, bool all)
         o->spare_cap = data_cap;
     }
     o->flushing = false;
+    if (o->waiting) /* one of them may have to become the flusher */
+        pthread_cond_broadcast(&o->room);
+}
+
+/* A worker's message of len bytes fits once the queue has room for it (an
+ * empty queue takes any message).  With o->lock held; false when the
+ * output broke meanwhile. */
+static bool wait_for_room(stdio_out *o, size_t len)
+{
+    while (!o->broken && o->len > 0 && o->len + len + 1 > o->max_queued) {
+        if (!o->flushing) {
+            flush_locked(o, true);
+            continue;
+        }
+        o->waiting++;
+        pthread_cond_wait(&o->room, &o->lock);
+        o->waiting--;
+    }
+    return !o->broken;
 }
 
 static bool grow(char **buf, size_t *cap, size_t need)
@@ -134,8 +167,9 @@ static void out_send(void *ctx, const wc_mcp_route *route, const char *data, siz
     (void)route; /* one stream carries everything */
     if (!data)
         return;
+    bool on_reader = pthread_equal(pthread_self(), o->reader);
     pthread_mutex_lock(&o->lock);
-    if (o->broken) {
+    if (o->broken || (!on_reader && !wait_for_room(o, len))) {
         pthread_mutex_unlock(&o->lock);
         return;
     }
@@ -147,7 +181,6 @@ static void out_send(void *ctx, const wc_mcp_route *route, const char *data, siz
     memcpy(o->buf + o->len, data, len);
     o->buf[o->len + len] = '\n';
     o->len += len + 1;
-    bool on_reader = pthread_equal(pthread_self(), o->reader);
     bool defer = o->flushing || (o->batching && o->len < BATCH_FLUSH && on_reader) ||
                  (!on_reader && o->len < HOLD_MAX && wc_mcp_server_backlog(o->server));
     if (!defer)
@@ -174,12 +207,14 @@ static void widen_pipe(int fd)
         (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
 }
 
-static bool out_pending(stdio_out *o)
+/* What the reader must know before it waits: whether output is queued
+ * with no write under way (*pending), and whether the queue is full. */
+static void out_state(stdio_out *o, bool *pending, bool *full)
 {
     pthread_mutex_lock(&o->lock);
-    bool pending = o->len > 0 && !o->flushing;
+    *pending = o->len > 0 && !o->flushing;
+    *full = o->len >= o->max_queued && !o->broken;
     pthread_mutex_unlock(&o->lock);
-    return pending;
 }
 
 static bool blank(const char *p, size_t n)
@@ -235,10 +270,13 @@ static void line(reader *r, const char *p, size_t n)
 int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,
                    size_t err_size)
 {
-    stdio_out out = {.fd = opt->out_fd, .reader = pthread_self(), .server = server};
+    stdio_out out = {.fd = opt->out_fd, .reader = pthread_self(), .server = server,
+                     .max_queued = opt->max_queued_bytes ? opt->max_queued_bytes
+                                                         : DEFAULT_MAX_QUEUED};
     widen_pipe(opt->in_fd);
     widen_pipe(opt->out_fd);
     pthread_mutex_init(&out.lock, NULL);
+    pthread_cond_init(&out.room, NULL);
     reader r = {.max = opt->max_message_bytes ? opt->max_message_bytes
                                               : wc_mcp_server_options(server)->max_message_bytes};
     int status = 0;
@@ -248,6 +286,7 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
     if (!r.session) {
         free(buf);
         pthread_mutex_destroy(&out.lock);
+        pthread_cond_destroy(&out.room);
         snprintf(err, err_size, "out of memory");
         return -1;
     }
@@ -256,9 +295,14 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
         /* Answers may be held back while requests are queued or running:
          * look again soon.  With none when we wait, none can be held later:
          * only this thread queues requests. */
-        int timeout = wc_mcp_session_busy(r.session) || out_pending(&out) ? HOLD_MS : -1;
+        bool pending, full;
+        out_state(&out, &pending, &full);
+        int timeout = wc_mcp_session_busy(r.session) || pending ? HOLD_MS : -1;
+        /* A full queue: no input (no new answers) until the client reads. */
+        if (full)
+            timeout = FULL_POLL_MS;
         if (opt->wake_fd >= 0 || timeout >= 0) {
-            struct pollfd pfd[2] = {{.fd = opt->in_fd, .events = POLLIN},
+            struct pollfd pfd[2] = {{.fd = full ? -1 : opt->in_fd, .events = POLLIN},
                                     {.fd = opt->wake_fd, .events = POLLIN}};
             int ready = poll(pfd, opt->wake_fd >= 0 ? 2 : 1, timeout);
             if (ready < 0) {
@@ -356,5 +400,6 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
     free(out.buf);
     free(out.spare);
     pthread_mutex_destroy(&out.lock);
+    pthread_cond_destroy(&out.room);
     return status;
 }

@@ -8,7 +8,9 @@
  * flight finish and their answers are written before wc_stdio_serve
  * returns.  Answers are written in batches: whoever finds no write under
  * way writes everything queued, so a busy server makes one write(2) for
- * many messages.  The caller should ignore SIGPIPE.
+ * many messages.  The queue of output is bounded (max_queued_bytes): when
+ * the client stops reading, the calls that send wait and no message is
+ * dropped.  The caller should ignore SIGPIPE.
  */
 #ifndef WC_TRANSPORT_STDIO_H
 #define WC_TRANSPORT_STDIO_H
@@ -21,6 +23,10 @@
 typedef struct wc_stdio_options {
     int in_fd, out_fd;
     size_t max_message_bytes; /* 0: the server's option */
+    /* Output queued for a client that does not read: past it, calls that
+     * send wait (back-pressure) and the reader takes no more input.
+     * 0: 4 MiB. */
+    size_t max_queued_bytes;
     /* Optional: when wake_fd becomes readable, on_wake(wake_ctx) is called on
      * the serving thread (e.g. for signals through a self-pipe); it returns
      * true to stop reading, as at end of input.  wake_fd -1: none. */
