@@ -1649,10 +1649,11 @@ static void test_slowloris(void)
     hc_resp_free(&r);
     hc_close(&slow);
 
-    /* a head trickling a byte every millisecond or two: bytes arriving as
-     * the deadline passes must not push it back */
+    /* a head trickling a byte every 0.1, 1 or 2 ms: bytes arriving as the
+     * deadline passes must not push it back, even faster than the 1 ms
+     * timer the connection then gets */
     bool all_dropped = true;
-    for (int round = 0; round < 2; round++) {
+    for (int round = -1; round < 2; round++) {
         CHECK(hc_open(&slow, port, "127.0.0.9"), "connect");
         t0 = hc_now_ms();
         hc_sendf(&slow, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
@@ -1663,6 +1664,8 @@ static void test_slowloris(void)
             struct pollfd pf = {.fd = slow.fd, .events = POLLIN};
             if (poll(&pf, 1, 1 + round) == 1)
                 dropped = true; /* the 408, or the end */
+            if (round < 0)
+                usleep(100);
         }
         all_dropped &= dropped;
         hc_close(&slow);
@@ -1787,7 +1790,10 @@ static void test_slowloris_under_load(void)
                                 "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     long long t0 = hc_now_ms();
     int left = SLOW;
-    while (left > 0 && hc_now_ms() - t0 < STRICT_HEAD_TIMEOUT_MS + 1500) {
+    /* Slack for a sanitizer build sharing two cores with another suite:
+     * 1.5 s was seen used up there; a deadline that never fires still
+     * fails. */
+    while (left > 0 && hc_now_ms() - t0 < STRICT_HEAD_TIMEOUT_MS + 5000) {
         hc_send_timeout(&flood, requests, len, 0);
         hc_fill(&flood, hc_now_ms()); /* answers are read and dropped */
         flood.len = 0;
@@ -1801,7 +1807,7 @@ static void test_slowloris_under_load(void)
             }
         }
     }
-    CHECK(left == 0, "%d of %d trickling heads outlived the head timeout (%d ms) by 1.5 s", left,
+    CHECK(left == 0, "%d of %d trickling heads outlived the head timeout (%d ms) by 5 s", left,
           SLOW, STRICT_HEAD_TIMEOUT_MS);
     for (int i = 0; i < SLOW; i++)
         hc_close(&slow[i]);
