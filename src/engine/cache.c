@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define MAC_HEX 64
@@ -89,17 +90,6 @@ static void disable(wc_cache *cache, const char *fmt, ...)
     if (first)
         wc_log(WC_LOG_WARNING, "cache", "%s: compiling without the disk cache (docs/CONFIG.md, storage.cache_dir)",
                msg);
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Creates the key file: written whole to a temporary name, then linked in,
@@ -183,7 +173,7 @@ static bool load_key(wc_cache *cache)
         return false;
     }
     for (int i = 0; i < WC_CACHE_KEY_BYTES; i++) {
-        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+        int hi = wc_hex_digit(text[2 * i]), lo = wc_hex_digit(text[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             disable(cache, "the cache key %s is not %d hex digits", path, 2 * WC_CACHE_KEY_BYTES);
             OPENSSL_cleanse(text, sizeof text);

@@ -230,6 +230,21 @@ static http_session *require_session(http_server *srv, http_conn *conn, const ht
 
 /* Whether a batch needs an answer: it holds a request, or something that
  * is neither a notification nor a response (answered with an error). */
+/* Whether the session may have one more request in flight; when not, the
+ * 429 was sent. */
+static bool room_for_request(http_server *srv, http_conn *conn, http_session *s)
+{
+    unsigned active = 0;
+    for (sse_stream *st = s->streams; st; st = st->next)
+        active += !st->finished;
+    if (active < srv->opt.max_streams_per_session)
+        return true;
+    http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
+                         "Too Many Requests: too many requests of this session in flight",
+                         "Retry-After: 1\r\n");
+    return false;
+}
+
 static bool batch_needs_answer(const json_t *batch)
 {
     if (json_array_size(batch) == 0)
@@ -290,15 +305,8 @@ static void handle_batch(http_server *srv, http_conn *conn, const http_request *
         http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
         return;
     }
-    unsigned active = 0;
-    for (sse_stream *st = s->streams; st; st = st->next)
-        active += !st->finished;
-    if (active >= srv->opt.max_streams_per_session) {
-        http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
-                             "Too Many Requests: too many requests of this session in flight",
-                             "Retry-After: 1\r\n");
+    if (!room_for_request(srv, conn, s))
         return;
-    }
     sse_stream *st = sse_stream_new(s, s->next_stream++);
     if (!st) {
         http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
@@ -418,15 +426,8 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
         wc_mcp_session_receive_tagged(s->mcp, body, len, st->no);
         return;
     }
-    unsigned active = 0;
-    for (sse_stream *st = s->streams; st; st = st->next)
-        active += !st->finished;
-    if (active >= srv->opt.max_streams_per_session) {
-        http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
-                             "Too Many Requests: too many requests of this session in flight",
-                             "Retry-After: 1\r\n");
+    if (!room_for_request(srv, conn, s))
         return;
-    }
     st = sse_stream_new(s, s->next_stream++);
     if (!st) {
         http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",

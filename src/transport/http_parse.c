@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hex.h"
+
 static bool is_tchar(unsigned char c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -296,17 +298,6 @@ enum {
     CH_END_LF,       /* the LF of the final empty line */
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int chunk_fail(http_chunked *c, size_t i, int code, int *status)
 {
     c->read_at = i;
@@ -322,7 +313,7 @@ int http_chunked_feed(http_chunked *c, char *body, size_t len, size_t max_body,
         char ch = body[i];
         switch (c->state) {
         case CH_SIZE: {
-            int h = hexval(ch);
+            int h = wc_hex_digit(ch);
             if (h >= 0) {
                 if ((c->chunk_left > 0 || h > 0) && ++c->size_digits > 15)
                     return chunk_fail(c, i, 413, status); /* no chunk is 2^60 bytes */
@@ -446,8 +437,8 @@ static int unhex_into(const char *p, size_t n, char *out, size_t out_size)
         if (ch == '+') {
             ch = ' ';
         } else if (ch == '%') {
-            int hi = i + 1 < n ? hexval(p[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(p[i + 2]) : -1;
+            int hi = i + 1 < n ? wc_hex_digit(p[i + 1]) : -1;
+            int lo = i + 2 < n ? wc_hex_digit(p[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return -1;
             ch = (char)(hi * 16 + lo);
