@@ -95,6 +95,12 @@ bench-http: build
 	$(MAKE) -C plugins
 	sh bench/http.sh $(BUILD)
 
+# Not in `make test`: mixed ordinary and abusive stdio and HTTP clients for
+# SOAK_SECONDS (default 600), the servers' memory and descriptors sampled
+# every second (tests/soak/soak.mjs states the bounds; SOAK_CASES picks cases).
+soak: build
+	sh tests/soak/run.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 	$(MAKE) -C examples clean
