@@ -31,7 +31,7 @@
 //              be answered, and another client's call right after the close
 //              must take less than 5 s (the closed session's queue is
 //              cancelled)
-//   subscribe  resources/subscribe with 1 MiB URIs, 100 per session
+//   subscribe  resources/subscribe with 1 MiB URIs, 300 per session
 //   fetch      the abuse plugin's http_fetch against a local server: a
 //              redirect to another port must not carry Authorization or
 //              Cookie, a plugin's Host header must not reach the server,
@@ -463,13 +463,13 @@ async function subscribeLoop(srv) {
       c = await request(name, "connect", 30000, httpClient(srv));
       if (!c) { await sleep(1000); continue; }
       let refused = 0;
-      for (let i = 0; i < 100 && until(); i++) {
+      for (let i = 0; i < 300 && until(); i++) {
         const r = await request(name, `resources/subscribe ${i} of 1 MiB`, 10000,
           c.client.subscribeResource({ uri: `notes://${i}-${pad}` }).then(() => "ok", (e) => e.message));
         if (r !== "ok") refused++;
       }
       await sleep(5000); // the session holds what it kept
-      if (refused === 0) console.log(`[${elapsed()}s] subscribe: 100 subscriptions of 1 MiB kept by one session`);
+      if (refused === 0) console.log(`[${elapsed()}s] subscribe: 300 subscriptions of 1 MiB kept by one session`);
     } catch (e) {
       fail(name, e.message);
     } finally {
