@@ -1275,6 +1275,22 @@ static void test_peek(void)
             }
         }
     }
+    /* An initialize must stay on the reading thread however its method is
+     * written (found by fuzz_jsonrpc: a worker ran it after the calls that
+     * followed, which were refused "before initialize"). */
+    static const char *const initializes[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initi\\u0061lize\",\"params\":{}}",
+        "{\"id\":1,\"method\":\"\\u0069nitialize\"}",
+    };
+    for (size_t i = 0; i < sizeof initializes / sizeof *initializes; i++) {
+        size_t n = strlen(initializes[i]);
+        char *exact = malloc(n);
+        memcpy(exact, initializes[i], n);
+        CHECK(!wc_rpc_peek_request(exact, n), "peek sends %s to a worker", initializes[i]);
+        free(exact);
+    }
+    const char *plain = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}";
+    CHECK(wc_rpc_peek_request(plain, strlen(plain)), "peek refuses a plain tools/call");
 }
 
 /* Where a container ends, read byte by byte: what wc_json_scan_value must

@@ -11,6 +11,7 @@
  * pieces, and the header and query helpers stay within their values.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "http_parse_agreement.h"
@@ -62,7 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t limits[] = {8192, 64, len ? len : 1};
     check_consistent(text, len, limits[data[0] % 3], "fuzz");
     check_helpers(text, len);
-    if (failures)
+    if (failures) {
+        fflush(stdout); /* CHECK printed why */
         abort();
+    }
     return 0;
 }

@@ -10,6 +10,7 @@
  * input and undefined behaviour (ASan, UBSan).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "json_agreement.h"
@@ -19,7 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
     compare_with_jansson(text, size, 0, "fuzz");
     compare_with_jansson(text, size, WC_JSON_REJECT_DUPLICATES, "fuzz (no duplicates)");
-    if (failures)
+    if (failures) {
+        fflush(stdout); /* CHECK printed why */
         abort();
+    }
     return 0;
 }

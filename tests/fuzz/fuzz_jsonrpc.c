@@ -10,9 +10,12 @@
  *   request or response finds either nothing or the message's own id;
  * - a result and an error written for a valid request's id read back as a
  *   response with that id, the result unchanged;
- * - wc_rpc_peek_request never reads past the text.
+ * - wc_rpc_peek_request, which sends a message to a worker without parsing
+ *   it, says yes only to what parses as a request (or is refused) and
+ *   never to an initialize, which must run on the reading thread.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "json_agreement.h"
@@ -80,15 +83,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(text, data, size);
     compare_rpc(text, size, "fuzz");
-    (void)wc_rpc_peek_request(text, size);
+    bool to_worker = wc_rpc_peek_request(text, size);
     wc_rpc_message tree;
     wc_rpc_parse_tree(text, size, &tree);
+    CHECK(!to_worker || tree.kind == WC_RPC_MSG_INVALID ||
+              (tree.kind == WC_RPC_MSG_REQUEST && strcmp(tree.method, "initialize") != 0),
+          "wc_rpc_peek_request sends a %s to a worker: %.*s",
+          tree.kind == WC_RPC_MSG_REQUEST ? "initialize" : "message that is no request",
+          (int)(size > 200 ? 200 : size), text);
     check_id_scan(text, size, &tree);
     if (tree.kind == WC_RPC_MSG_REQUEST)
         check_round_trip(&tree, text, size);
     wc_rpc_message_free(&tree);
     free(text);
-    if (failures)
+    if (failures) {
+        fflush(stdout); /* CHECK printed why */
         abort();
+    }
     return 0;
 }

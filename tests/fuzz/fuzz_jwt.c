@@ -137,7 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default:
         check_jwk_set(text, len);
     }
-    if (failures)
+    if (failures) {
+        fflush(stdout); /* CHECK printed why */
         abort();
+    }
     return 0;
 }

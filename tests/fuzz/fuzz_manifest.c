@@ -10,6 +10,7 @@
  * made from it.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(err[0], "a manifest refused without a message");
     }
     free(text);
-    if (failures)
+    if (failures) {
+        fflush(stdout); /* CHECK printed why */
         abort();
+    }
     return 0;
 }
