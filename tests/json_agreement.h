@@ -1,7 +1,8 @@
 /* json_agreement.h -- the JSON parser's oracles, shared by test_json.c and
  * the fuzzers (tests/fuzz): every entry point of json/parse.h and
  * json/scan.h, and the JSON-RPC reader's fast path, must agree with the
- * general path and with jansson's json_loadb on any text.  Disagreements
+ * general path and with jansson's json_loadb on any text, and the writer
+ * must write what json_dumps does and read back the same value.  Disagreements
  * are CHECK failures (check.h); a fuzzer aborts when `failures` grows.
  */
 #ifndef WC_TESTS_JSON_AGREEMENT_H
@@ -13,6 +14,8 @@
 
 #include "json/parse.h"
 #include "json/scan.h"
+#include "json/text.h"
+#include "util/buf.h"
 #include "mcp/jsonrpc.h"
 #include "check.h"
 
@@ -324,6 +327,66 @@ static inline void compare_rpc(const char *text, size_t len, const char *what)
     wc_rpc_message_free(&fast);
     wc_rpc_message_free(&tree);
     free(copy);
+}
+
+/* The text of v by wc_json_text; NULL on failure.  Caller frees. */
+static inline char *text_of(const json_t *v, size_t *len)
+{
+    wc_buf b;
+    wc_buf_init(&b);
+    if (wc_json_text(v, &b) != 0) {
+        wc_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return wc_buf_cstr(&b);
+}
+
+static inline bool has_nul_string(const json_t *v)
+{
+    const char *key;
+    size_t i, klen;
+    json_t *item;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return memchr(json_string_value(v), 0, json_string_length(v)) != NULL;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, item) if (has_nul_string(item)) return true;
+        return false;
+    case JSON_OBJECT:
+        json_object_keylen_foreach((json_t *)v, key, klen, item) {
+            if (memchr(key, 0, klen) || has_nul_string(item))
+                return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+/* Our text must be json_dumpb's, byte for byte, and read back the same
+ * (unless a string holds a NUL: "\u0000" is refused on input). */
+static inline void check_text(const json_t *v, const char *what)
+{
+    size_t len = 0;
+    char *mine = text_of(v, &len);
+    CHECK(mine != NULL, "%s: wc_json_text failed", what);
+    if (!mine)
+        return;
+    char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    CHECK(theirs && strlen(theirs) == len && memcmp(theirs, mine, len) == 0,
+          "%s: text differs from json_dumpb:\n  mine:   %.300s\n  theirs: %.300s", what, mine,
+          theirs ? theirs : "(null)");
+    wc_json_error err;
+    json_t *back = parse_exact(mine, len, 0, &err);
+    if (has_nul_string(v))
+        CHECK(!back && strstr(err.text, "\\u0000"), "%s: \\u0000 read back", what);
+    else
+        CHECK(back && same(back, v), "%s: does not read back (%s): %.300s", what,
+              back ? "different value" : err.text, mine);
+    json_decref(back);
+    free(theirs);
+    free(mine);
 }
 
 #endif
