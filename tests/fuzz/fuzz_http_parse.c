@@ -8,13 +8,45 @@
  * whole or grows a byte at a time, parsed fields inside the head, and an
  * error always with a status and reason.  On a complete head, the bytes
  * after it decode as a chunked body the same whole, byte by byte and in
- * pieces, and the header and query helpers stay within their values.
+ * pieces, the header and query helpers stay within their values, header
+ * values have no surrounding blanks, and the body's framing is what its
+ * headers say (a Content-Length of exactly that many digits, or chunked,
+ * never both).
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "http_parse_agreement.h"
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void check_fields(const http_request *req)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        const http_header *h = &req->headers[i];
+        ok = ok && h->name_len > 0 &&
+             (h->value_len == 0 || (!is_blank(h->value[0]) && !is_blank(h->value[h->value_len - 1])));
+    }
+    CHECK(ok, "a header name is empty or a value keeps blanks around it");
+    size_t n = 0;
+    const char *cl = http_header_get(req, "content-length", &n);
+    long long value = 0;
+    bool digits = cl && n > 0;
+    for (size_t i = 0; digits && i < n; i++) {
+        digits = cl[i] >= '0' && cl[i] <= '9' && value <= (LLONG_MAX - 9) / 10;
+        value = value * 10 + (cl[i] - '0');
+    }
+    CHECK(req->chunked ? req->content_length == -1 && !cl
+                       : (cl ? digits && req->content_length == value : req->content_length == -1),
+          "framing: chunked %d, content_length %lld, Content-Length '%.*s'", req->chunked,
+          req->content_length, cl ? (int)(n > 40 ? 40 : n) : 0, cl ? cl : "");
+}
 
 static void check_helpers(const char *text, size_t len)
 {
@@ -23,6 +55,7 @@ static void check_helpers(const char *text, size_t len)
     const char *reason;
     if (http_parse_head(text, len, 8192, &req, &status, &reason) != HTTP_PARSE_DONE)
         return;
+    check_fields(&req);
     static const char *const names[] = {"host", "content-type", "accept", "mcp-session-id",
                                          "authorization", "origin", "last-event-id"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {

@@ -744,6 +744,9 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
+// a client library's stray rejection is a finding, not a reason to stop
+process.on("unhandledRejection", (e) => fail("client library", `unhandled rejection: ${e?.message ?? e}`));
+
 main().catch((e) => {
   console.error(e);
   for (const s of servers) if (!s.done) s.proc.kill("SIGKILL");
