@@ -967,6 +967,40 @@ static void test_agreement(void)
     }
 }
 
+/* A skim that fails where duplicates were not looked for (too many open
+ * objects) says so, as a successful one does: its error may not be the
+ * first a full parse finds (found by fuzz_json: a duplicate key 40 objects
+ * deep, then a syntax error, got the syntax error's message). */
+static void test_skim_unchecked_on_failure(void)
+{
+    char text[1024];
+    size_t n = (size_t)snprintf(text, sizeof text, "{\"result\":");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "{\"k\":");
+    n += (size_t)snprintf(text + n, sizeof text - n, "{\"a\":0,\"a\":1,x}");
+    wc_json_error strict_err;
+    json_t *strict = parse_exact(text, n, WC_JSON_REJECT_DUPLICATES, &strict_err);
+    CHECK(!strict && strstr(strict_err.text, "duplicate"), "the full parse: %s",
+          strict ? "accepts" : strict_err.text);
+    static const char *const keep[] = {"structuredContent", NULL};
+    for (int mode = 0; mode < 2; mode++) {
+        bool unchecked = false;
+        wc_json_options o = {.flags = WC_JSON_REJECT_DUPLICATES, .unchecked_duplicates = &unchecked};
+        if (mode)
+            o.check_only = true;
+        else
+            o.keep = keep;
+        wc_json_error err;
+        json_t *v = wc_json_parse_with(text, n, &o, &err);
+        CHECK(!v && (unchecked || (err.position == strict_err.position &&
+                                   strcmp(err.text, strict_err.text) == 0)),
+              "%s: %s at %zu, unchecked %d; the full parse: %s at %zu",
+              mode ? "check_only" : "skimming", v ? "accepted" : err.text, err.position,
+              unchecked, strict_err.text, strict_err.position);
+    }
+    json_decref(strict);
+}
+
 /* --- JSON-RPC on top --- */
 
 static void test_rpc_fast_path(void)
@@ -1338,6 +1372,7 @@ int main(void)
     test_writer();
     test_random_round_trips();
     test_agreement();
+    test_skim_unchecked_on_failure();
     test_jsonrpc();
     test_peek();
     test_scan_value();
