@@ -238,14 +238,10 @@ static inline void compare_parts(const char *text, size_t len, const char *what)
         bool ok = obj && json_is_object(obj) && json_object_size(obj) == (size_t)count &&
                   prefix && value_end == (size_t)(after - copy);
         for (int i = 0; ok && i < count; i++) {
-            char key[256];
-            ok = members[i].key_len < sizeof key;
-            if (!ok)
-                break;
-            memcpy(key, members[i].key, members[i].key_len);
-            key[members[i].key_len] = 0;
+            /* keys of any length (a fixed buffer here made a long key a
+             * false alarm of fuzz_json) */
             json_t *value = parse_exact(members[i].value, members[i].value_len, 0, NULL);
-            ok = value && same(value, json_object_get(obj, key));
+            ok = value && same(value, json_object_getn(obj, members[i].key, members[i].key_len));
             json_decref(value);
         }
         CHECK(ok, "%s: wc_json_flat_object_checked takes what the parser does not: %.*s", what,
