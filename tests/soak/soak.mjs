@@ -738,7 +738,8 @@ async function main() {
   let failed = 0;
   for (const [k, v] of [...stats].sort()) {
     failed += v.failures.length;
-    console.log(`  ${v.failures.length ? "FAIL" : "ok  "} ${k}: ${v.answered} of ${v.sent} requests answered${v.failures.length ? `, ${v.failures.length} failure(s), first: ${v.failures[0]}` : ""}`);
+    const counts = k.startsWith("server ") ? "" : `${v.answered} of ${v.sent} requests answered, `;
+    console.log(`  ${v.failures.length ? "FAIL" : "ok  "} ${k}: ${counts}${v.failures.length} failure(s)${v.failures.length ? `, first: ${v.failures[0]}` : ""}`);
   }
   console.log(failed ? `soak: FAILED (${failed} failures)` : "soak: passed");
   process.exit(failed ? 1 : 0);
