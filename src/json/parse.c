@@ -1023,7 +1023,7 @@ done:
     if (o->check_only && !failed)
         root = json_true();
     if (o->unchecked_duplicates)
-        *o->unchecked_duplicates = !failed && sk.unchecked && (ps.flags & WC_JSON_REJECT_DUPLICATES);
+        *o->unchecked_duplicates = sk.unchecked && (ps.flags & WC_JSON_REJECT_DUPLICATES);
     if (!root && spans)
         spans->count = 0;
     return root;

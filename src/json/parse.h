@@ -83,7 +83,9 @@ typedef struct wc_json_options {
      * value is checked as wc_json_parse would, duplicate keys included --
      * compared by their bytes: where keys have escapes, or too many objects
      * are open, duplicates are not looked for and *unchecked_duplicates is
-     * set (then parse without skimming if they matter). */
+     * set (then parse without skimming if they matter) -- also when the
+     * text is refused: its error may then not be the first a full parse
+     * finds. */
     const char *const *keep;
     const char *const *skim;
     /* Check the whole text, build nothing: json_true() when it is valid.

@@ -622,8 +622,11 @@ bool wc_rpc_peek_request(const char *data, size_t len)
         if (!(p = wc_json_scan_value(p, end)))
             return false;
         if (key_len == 6 && memcmp(key, "method", 6) == 0) {
+            /* An escaped method may spell initialize (it is longer than
+             * "initialize" with its quotes): unsure. */
             if (p == value || *value != '"' ||
-                (p - value == 12 && memcmp(value, "\"initialize\"", 12) == 0))
+                (p - value == 12 && memcmp(value, "\"initialize\"", 12) == 0) ||
+                (p - value > 12 && memchr(value, '\\', (size_t)(p - value))))
                 return false;
             has_method = true;
         } else if (key_len == 2 && key[0] == 'i' && key[1] == 'd') {

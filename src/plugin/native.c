@@ -233,10 +233,10 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     json_t *obj = kept && r->skim_result
                       ? wc_json_parse_with(data, rlen, &skim, &jerr)
                       : wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
-    if (obj && kept && r->skim_result &&
-        (unchecked || (json_is_object(obj) && !json_object_get(obj, "content")))) {
-        /* keys it could not compare, or a result to complete rather than
-         * pass on: all of it */
+    if (kept && r->skim_result &&
+        (unchecked || (obj && json_is_object(obj) && !json_object_get(obj, "content")))) {
+        /* keys it could not compare (then a refusal names the first fault
+         * too), or a result to complete rather than pass on: all of it */
         json_decref(obj);
         obj = wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
     }
