@@ -308,7 +308,10 @@ static void free_origin(origin *o)
 wc_http_redirect wc_http_redirect_kind(const char *from_url, const char *to_url)
 {
     origin a, b;
-    bool parsed = get_origin(from_url, &a) & get_origin(to_url, &b);
+    /* Both parsed, even when the first fails: free_origin needs both set. */
+    bool from_ok = get_origin(from_url, &a);
+    bool to_ok = get_origin(to_url, &b);
+    bool parsed = from_ok && to_ok;
     wc_http_redirect kind = WC_HTTP_REDIRECT_CROSS_ORIGIN;
     if (parsed && strcmp(a.scheme, "https") == 0 && strcmp(b.scheme, "https") != 0)
         kind = WC_HTTP_REDIRECT_DOWNGRADE;
