@@ -36,10 +36,10 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT INT TERM
 
 wait_port() {
-    i=0
+    tries=0 # not i: the caller's round counter
     while ! curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && { echo "ab_http.sh: server on port $1 did not start" >&2; return 1; }
+        tries=$((tries + 1))
+        [ $tries -gt 200 ] && { echo "ab_http.sh: server on port $1 did not start" >&2; return 1; }
         sleep 0.05
     done
 }
