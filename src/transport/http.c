@@ -33,6 +33,7 @@ void wc_http_options_default(wc_http_options *o)
     o->max_sessions_per_client = 1000;
     o->max_sessions_per_principal = 100;
     o->max_streams_per_session = 64;
+    o->max_client_bytes = 256ll << 20;
     o->session_idle_ms = 600000;
     o->sse_log_events = 256;
     o->sse_log_bytes = 1u << 20;
@@ -159,6 +160,26 @@ static void reply_metrics(http_server *srv, http_conn *conn)
         http_listener_responses(l, 5), http_listener_bytes(l, false), http_listener_bytes(l, true),
         http_listener_connections(l), st->open_sessions, st->sessions_opened,
         st->sessions_expired, st->open_streams, st->events_sent);
+    wc_buf_printf(
+        &out,
+        "# HELP wasmcap_client_bytes Bytes kept for all HTTP clients: request bodies in flight "
+        "and event logs kept for replay.\n"
+        "# TYPE wasmcap_client_bytes gauge\n"
+        "wasmcap_client_bytes %lld\n"
+        "# HELP wasmcap_client_bytes_max Bytes kept for the client that has most "
+        "(http.max_client_bytes bounds it).\n"
+        "# TYPE wasmcap_client_bytes_max gauge\n"
+        "wasmcap_client_bytes_max %zu\n"
+        "# HELP wasmcap_client_budget_refusals_total Requests refused with 429 for "
+        "http.max_client_bytes.\n"
+        "# TYPE wasmcap_client_budget_refusals_total counter\n"
+        "wasmcap_client_budget_refusals_total %llu\n"
+        "# HELP wasmcap_replay_logs_dropped_total Event logs of finished streams dropped for "
+        "http.max_client_bytes.\n"
+        "# TYPE wasmcap_replay_logs_dropped_total counter\n"
+        "wasmcap_replay_logs_dropped_total %llu\n",
+        st->client_bytes, http_budget_max_bytes(srv), st->client_budget_refusals,
+        st->replay_logs_dropped);
     unsigned long long live, created;
     wc_instance_counts(&live, &created);
     wc_buf_printf(&out,
@@ -441,6 +462,7 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     DEFAULT(max_sessions_per_client)
     DEFAULT(max_sessions_per_principal)
     DEFAULT(max_streams_per_session)
+    DEFAULT(max_client_bytes)
     DEFAULT(session_idle_ms)
     DEFAULT(sse_log_events)
     DEFAULT(sse_log_bytes)
@@ -536,6 +558,7 @@ void wc_http_server_free(wc_http_server *srv)
         http_sessions_free(srv); /* hands every session to the closer */
     http_closer_stop(srv);          /* all closed and posted back */
     drain_outbox(srv);              /* frees them */
+    http_budgets_free(srv);
     if (srv->watching)
         event_del(&srv->watch_ev);
     if (srv->wake_fd >= 0) {

@@ -44,6 +44,10 @@ typedef struct wc_http_options {
      * bounded state. */
     unsigned max_sessions_per_principal;
     unsigned max_streams_per_session; /* requests in flight and GET streams; default 64 */
+    /* Bytes the server keeps for one client (its principal with auth, else
+     * its address) over all its sessions: request bodies in flight and
+     * event logs kept for replay.  Default 256 MiB; -1: no limit. */
+    long long max_client_bytes;
     int session_idle_ms;              /* default 600,000 */
     unsigned sse_log_events;          /* kept per stream for replay; default 256 */
     size_t sse_log_bytes;             /* default 1 MiB */
@@ -74,6 +78,8 @@ typedef struct wc_http_stats {
     unsigned long long sessions_opened, sessions_closed, sessions_expired;
     unsigned long long events_sent;
     long long open_sessions, open_streams;
+    long long client_bytes; /* kept for all clients (http.max_client_bytes) */
+    unsigned long long client_budget_refusals, replay_logs_dropped;
 } wc_http_stats;
 
 typedef struct wc_http_server wc_http_server;

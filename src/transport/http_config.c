@@ -135,6 +135,16 @@ int wc_http_config_parse(const json_t *section, wc_http_config *c, char *err, si
         COUNT("max_sessions_per_client", 1, 10000000, o->max_sessions_per_client)
         COUNT("max_sessions_per_principal", 1, 10000000, o->max_sessions_per_principal)
         COUNT("max_streams_per_session", 1, 100000, o->max_streams_per_session)
+        else if (strcmp(key, "max_client_bytes") == 0) {
+            /* 0 would read as "the default" to wc_http_server_new: refuse it */
+            if (json_is_integer(v) && json_integer_value(v) == -1)
+                o->max_client_bytes = -1;
+            else if ((rc = get_count(v, key, 65536, 1ll << 40, &n, err, err_size)) == 0)
+                o->max_client_bytes = n;
+            else
+                snprintf(err, err_size, "http.max_client_bytes: expected -1 (no limit) or an "
+                         "integer from 65536 to %lld", 1ll << 40);
+        }
         COUNT("session_idle_ms", 1000, 7 * 86400000ll, o->session_idle_ms)
         COUNT("sse_retry_ms", -1, 3600000, o->sse_retry_ms)
         COUNT("inline_budget_ms", -1, 1000, o->inline_budget_ms)

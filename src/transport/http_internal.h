@@ -29,6 +29,12 @@
 
 typedef struct wc_http_server http_server;
 typedef struct http_session http_session;
+typedef struct http_budget http_budget;
+
+/* "p:<principal id>" or "a:<address>" */
+#define HTTP_BUDGET_KEY_MAX (2 + (WC_AUTH_PRINCIPAL_ID_LEN > WC_COUNTS_KEY_MAX       \
+                                      ? WC_AUTH_PRINCIPAL_ID_LEN                  \
+                                      : WC_COUNTS_KEY_MAX))
 
 /* One event kept for replay: its number in the stream and its SSE text
  * (id and data lines, ready to write). */
@@ -57,6 +63,9 @@ typedef struct sse_stream {
     bool conn_has_id;            /* an event with an id went out on this connection */
     sse_event *log, *log_tail;   /* the last events, oldest first */
     size_t log_events, log_bytes;
+    size_t request_bytes;        /* its request's body, charged until the answer */
+    bool replay_listed;          /* in its budget's list of droppable logs */
+    struct sse_stream *replay_prev, *replay_next;
     struct sse_stream *prev, *next; /* in session->streams */
 } sse_stream;
 
@@ -81,6 +90,14 @@ struct http_session {
     unsigned nstreams;
     unsigned long long next_stream;
     unsigned legacy_in_flight; /* POSTs to /messages not answered yet (their tags) */
+    /* Their bodies' bytes by tag, to release at each final message. */
+    struct legacy_body {
+        unsigned long long tag;
+        size_t bytes;
+    } *legacy_bodies;
+    unsigned nlegacy_bodies, legacy_bodies_cap;
+    http_budget *budget; /* its client's (http_budget.c) */
+    long long charged;   /* what it charged there and has not released */
     long long last_used_ms;
     bool closing;      /* handed to the closer: no new requests */
     bool cancel;       /* the closer cancels its calls first */
@@ -115,6 +132,8 @@ struct wc_http_server {
     http_session *lru_head, *lru_tail;
     wc_counts *sessions_per_client;
     wc_counts *sessions_per_principal; /* with auth, by principal id */
+    http_budget **budget_buckets;      /* by client (http_budget.c) */
+    size_t budget_nbuckets, nbudgets;
     struct event sweep_ev;
 
     /* workers -> loop */
@@ -152,10 +171,14 @@ void http_sessions_free(http_server *server);
 http_session *http_session_create(http_server *server, http_era era, const char *client,
                                   const char *header_version);
 http_session *http_session_find(http_server *server, const char *id, size_t len);
-/* Hands a request to the session's MCP session: attempted on the loop
- * when the options allow (http.inline_budget_ms), else queued. */
-void http_session_receive(http_session *session, const char *body, size_t len,
-                          unsigned long long tag);
+/* Hands the request of stream (a new one, tagged with its number) to
+ * its session's MCP session: attempted on the loop when the options allow
+ * (http.inline_budget_ms), else queued.  Its body is charged to the
+ * client's budget until the answer. */
+void http_session_receive(sse_stream *stream, const char *body, size_t len);
+/* Charges the body of a /messages POST (tag) until its final message; -1:
+ * out of memory. */
+int http_session_charge_legacy(http_session *session, unsigned long long tag, size_t len);
 void http_session_touch(http_session *session);
 /* Forgets the session (404 from now on), closes its streams' connections
  * and hands its MCP session to the closer; cancel: stop its calls. */
@@ -167,6 +190,38 @@ void http_session_deliver(http_session *session, unsigned long long tag, bool fi
 void http_session_destroy(http_session *session);
 void http_closer_start(http_server *server);
 void http_closer_stop(http_server *server);
+
+/* http_budget.c: bytes kept per client (http.max_client_bytes).  Loop
+ * thread only. */
+int http_budgets_init(http_server *server);
+/* After every session was destroyed. */
+void http_budgets_free(http_server *server);
+/* The budget key of the request being handled: its principal with auth,
+ * else peer (its address). */
+void http_budget_key(const http_server *server, const char *peer,
+                     char key[HTTP_BUDGET_KEY_MAX + 1]);
+/* NULL: the client keeps nothing now. */
+http_budget *http_budget_find(const http_server *server, const char *key);
+/* A session's reference (created at 0 bytes when new); NULL: out of memory. */
+http_budget *http_budget_acquire(http_server *server, const char *key);
+void http_budget_release(http_server *server, http_budget *budget);
+/* Adds delta (negative: releases) to the session's client and its own
+ * total, which http_session_destroy releases whatever is left of. */
+void http_budget_charge(http_session *session, long long delta);
+size_t http_budget_bytes(const http_budget *budget); /* NULL: 0 */
+/* The most any one client keeps now (for /metrics). */
+size_t http_budget_max_bytes(const http_server *server);
+/* Whether a request of len bytes fits the budget (NULL: the client keeps
+ * nothing), after dropping the replay logs of its finished streams, oldest
+ * first, as needed; false: refuse it (429, http_budget_refusal's text). */
+bool http_budget_admit(http_server *server, http_budget *budget, size_t len);
+void http_budget_refusal(const http_server *server, const http_budget *budget, size_t len,
+                         char *out, size_t size);
+/* A finished stream whose every event went out once may have its log
+ * dropped for the budget; offer lists it (if so), withdraw unlists it (it
+ * is being read again, or freed). */
+void http_budget_offer_replay(sse_stream *stream);
+void http_budget_withdraw_replay(sse_stream *stream);
 
 /* http_sse.c */
 sse_stream *sse_stream_new(http_session *session, unsigned long long no);

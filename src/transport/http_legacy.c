@@ -118,18 +118,30 @@ void http_legacy_message(http_server *srv, http_conn *conn, const http_request *
     http_session_touch(s);
     if (!http_may_call(srv, conn, body, body_len))
         return;
-    if (s->legacy_in_flight >= srv->opt.max_streams_per_session &&
-        !surely_not_request(body, body_len)) {
+    bool request = !surely_not_request(body, body_len);
+    if (s->legacy_in_flight >= srv->opt.max_streams_per_session && request) {
         char text[160];
         snprintf(text, sizeof text, "Too Many Requests: %u requests of this session are in "
                  "flight; send more when their answers came\n", s->legacy_in_flight);
         http_reply_text(conn, 429, text, "Retry-After: 1\r\n");
         return;
     }
+    if (request && !http_budget_admit(srv, s->budget, body_len)) {
+        char text[320];
+        http_budget_refusal(srv, s->budget, body_len, text, sizeof text - 1);
+        strcat(text, "\n");
+        http_reply_text(conn, 429, text, "Retry-After: 1\r\n");
+        return;
+    }
     /* Everything, answers included, goes out on the session's stream; the
      * tag tells when this message is done with (every tagged message ends
-     * with a final route). */
+     * with a final route), and its body is charged until then. */
+    unsigned long long tag = s->next_stream++;
+    if (http_session_charge_legacy(s, tag, body_len) != 0) {
+        http_reply_text(conn, 503, "Service Unavailable: out of memory\n", NULL);
+        return;
+    }
     s->legacy_in_flight++; /* before: a message handled at once is done within */
-    wc_mcp_session_receive_queued_tagged(s->mcp, body, body_len, s->next_stream++);
+    wc_mcp_session_receive_queued_tagged(s->mcp, body, body_len, tag);
     http_reply_text(conn, 202, "Accepted\n", NULL);
 }

@@ -101,6 +101,27 @@ static http_session *session_of(http_server *srv, http_conn *conn, const http_re
     return s;
 }
 
+/* Whether the client's budget (NULL: it keeps nothing) takes a request of
+ * len bytes; false when the 429 was sent. */
+static bool budget_admits(http_server *srv, http_conn *conn, http_budget *budget, size_t len,
+                          const json_t *id)
+{
+    if (http_budget_admit(srv, budget, len))
+        return true;
+    char text[320];
+    http_budget_refusal(srv, budget, len, text, sizeof text);
+    http_reply_rpc_error_id(conn, 429, id, WC_RPC_INTERNAL, text, "Retry-After: 1\r\n");
+    return false;
+}
+
+/* The budget of the request's client before it has a session. */
+static http_budget *request_budget(const http_server *srv, http_conn *conn)
+{
+    char key[HTTP_BUDGET_KEY_MAX + 1];
+    http_budget_key(srv, http_conn_peer(conn), key);
+    return http_budget_find(srv, key);
+}
+
 /* Whether a header's value, without surrounding spaces, is exactly want. */
 static bool header_equals(const http_request *req, const char *name, const char *want)
 {
@@ -191,6 +212,8 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
     }
     if (!http_may_call(srv, conn, body, len))
         goto out;
+    if (!budget_admits(srv, conn, request_budget(srv, conn), len, id))
+        goto out;
     http_session *s =
         http_session_create(srv, HTTP_ERA_STATELESS, http_conn_peer(conn), header_version);
     sse_stream *st = s ? sse_stream_new(s, 1) : NULL;
@@ -203,7 +226,7 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
     }
     st->conn = conn;
     sse_stream_watch(st);
-    http_session_receive(s, body, len, st->no);
+    http_session_receive(st, body, len);
 out:
     json_decref(msg);
 }
@@ -307,6 +330,8 @@ static void handle_batch(http_server *srv, http_conn *conn, const http_request *
     }
     if (!room_for_request(srv, conn, s))
         return;
+    if (!budget_admits(srv, conn, s->budget, len, NULL))
+        return;
     sse_stream *st = sse_stream_new(s, s->next_stream++);
     if (!st) {
         http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
@@ -315,7 +340,7 @@ static void handle_batch(http_server *srv, http_conn *conn, const http_request *
     }
     st->conn = conn;
     sse_stream_watch(st);
-    http_session_receive(s, body, len, st->no);
+    http_session_receive(st, body, len);
 }
 
 static void handle_post(http_server *srv, http_conn *conn, const http_request *req, char *body,
@@ -356,6 +381,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
 
     bool missing;
     http_session *s;
+    bool admitted = false; /* by the budget, before its session was made */
     /* The era is chosen by how the client opens: initialize (without a
      * 2026 MCP-Protocol-Version header) starts a session; anything else
      * without a session id is a stateless request. */
@@ -384,6 +410,9 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
             http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL, text, "Retry-After: 60\r\n");
             return;
         }
+        if (!budget_admits(srv, conn, request_budget(srv, conn), len, NULL))
+            return;
+        admitted = true;
         s = http_session_create(srv, HTTP_ERA_SESSION, http_conn_peer(conn), NULL);
         if (!s) {
             http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL,
@@ -428,6 +457,8 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     }
     if (!room_for_request(srv, conn, s))
         return;
+    if (!admitted && !budget_admits(srv, conn, s->budget, len, NULL))
+        return;
     st = sse_stream_new(s, s->next_stream++);
     if (!st) {
         http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
@@ -437,7 +468,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     st->conn = conn;
     st->initialize = shape.is_initialize;
     sse_stream_watch(st);
-    http_session_receive(s, body, len, st->no);
+    http_session_receive(st, body, len);
 }
 
 static void handle_get(http_server *srv, http_conn *conn, const http_request *req)

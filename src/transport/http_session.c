@@ -121,7 +121,8 @@ int http_sessions_init(http_server *srv)
     srv->buckets = calloc(srv->nbuckets, sizeof *srv->buckets);
     srv->sessions_per_client = wc_counts_new();
     srv->sessions_per_principal = wc_counts_new();
-    if (!srv->buckets || !srv->sessions_per_client || !srv->sessions_per_principal)
+    if (!srv->buckets || !srv->sessions_per_client || !srv->sessions_per_principal ||
+        http_budgets_init(srv) != 0)
         return -1;
     event_assign(&srv->sweep_ev, srv->base, -1, EV_PERSIST, sweep_cb, srv);
     struct timeval tv = {SWEEP_MS / 1000, (SWEEP_MS % 1000) * 1000};
@@ -203,11 +204,19 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
     if (srv->principal)
         memcpy(s->owner, srv->principal->id, sizeof s->owner);
+    char key[HTTP_BUDGET_KEY_MAX + 1];
+    http_budget_key(srv, client, key);
+    s->budget = http_budget_acquire(srv, key);
+    if (!s->budget) {
+        free(s);
+        return NULL;
+    }
     s->mcp = stateless ? wc_mcp_session_new_stateless(srv->mcp, session_send, s, header_version)
                        : wc_mcp_session_new(srv->mcp, session_send, s);
     if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
         if (s->mcp)
             wc_mcp_session_close(s->mcp);
+        http_budget_release(srv, s->budget);
         free(s);
         return NULL;
     }
@@ -230,13 +239,52 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     return s;
 }
 
-void http_session_receive(http_session *s, const char *body, size_t len, unsigned long long tag)
+void http_session_receive(sse_stream *st, const char *body, size_t len)
 {
+    http_session *s = st->session;
+    /* Charged before: an attempted call may be answered within. */
+    st->request_bytes = len;
+    http_budget_charge(s, (long long)len);
     int budget = s->server->opt.inline_budget_ms;
     if (budget > 0)
-        wc_mcp_session_receive_attempt(s->mcp, body, len, tag, (unsigned)budget);
+        wc_mcp_session_receive_attempt(s->mcp, body, len, st->no, (unsigned)budget);
     else
-        wc_mcp_session_receive_queued_tagged(s->mcp, body, len, tag);
+        wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+}
+
+/* The request of a /messages POST is charged until its final message. */
+int http_session_charge_legacy(http_session *s, unsigned long long tag, size_t len)
+{
+    if (s->nlegacy_bodies == s->legacy_bodies_cap) {
+        unsigned cap = s->legacy_bodies_cap ? s->legacy_bodies_cap * 2 : 8;
+        struct legacy_body *b = realloc(s->legacy_bodies, cap * sizeof *b);
+        if (!b)
+            return -1;
+        s->legacy_bodies = b;
+        s->legacy_bodies_cap = cap;
+    }
+    s->legacy_bodies[s->nlegacy_bodies++] = (struct legacy_body){tag, len};
+    http_budget_charge(s, (long long)len);
+    return 0;
+}
+
+static void release_legacy(http_session *s, unsigned long long tag)
+{
+    for (unsigned i = 0; i < s->nlegacy_bodies; i++) {
+        if (s->legacy_bodies[i].tag == tag) {
+            http_budget_charge(s, -(long long)s->legacy_bodies[i].bytes);
+            s->legacy_bodies[i] = s->legacy_bodies[--s->nlegacy_bodies];
+            return;
+        }
+    }
+}
+
+static void release_request(sse_stream *st)
+{
+    if (st->request_bytes) {
+        http_budget_charge(st->session, -(long long)st->request_bytes);
+        st->request_bytes = 0;
+    }
 }
 
 http_session *http_session_find(http_server *srv, const char *id, size_t len)
@@ -276,6 +324,8 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
          * of the POSTs counted in flight. */
         if (tag && final && s->legacy_in_flight > 0)
             s->legacy_in_flight--;
+        if (tag && final)
+            release_legacy(s, tag);
         sse_stream *st = data ? sse_stream_find(s, 0) : NULL;
         if (st)
             sse_stream_push(st, data, len, false);
@@ -297,6 +347,8 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
     sse_stream *st = sse_stream_find(s, tag);
     if (!st)
         return; /* dropped by the client or trimmed */
+    if (final)
+        release_request(st);
     const char *headers = stateless ? NULL : s->header;
     if (st->initialize) {
         char version[16];
@@ -378,6 +430,11 @@ void http_session_destroy(http_session *s)
 {
     while (s->streams) /* messages that arrived after the end made none, but be sure */
         sse_stream_free(s->streams);
+    /* The bodies of calls that ended unanswered with the session: its MCP
+     * session held them until now. */
+    http_budget_charge(s, -s->charged);
+    http_budget_release(s->server, s->budget);
+    free(s->legacy_bodies);
     free(s);
 }
 

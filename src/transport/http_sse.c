@@ -80,10 +80,13 @@ void sse_stream_free(sse_stream *st)
                                  "was answered", NULL);
         }
     }
+    http_budget_withdraw_replay(st);
     for (sse_event *e = st->log, *next; e; e = next) {
         next = e->next;
         free(e);
     }
+    if (st->log_bytes)
+        http_budget_charge(s, -(long long)st->log_bytes);
     if (st->prev)
         st->prev->next = st->next;
     else
@@ -181,14 +184,17 @@ static void log_event(sse_stream *st, sse_event *e)
     st->log_tail = e;
     st->log_events++;
     st->log_bytes += e->len;
+    size_t dropped = 0;
     while (st->log && st->log != e &&
            (st->log_events > o->sse_log_events || st->log_bytes > o->sse_log_bytes)) {
         sse_event *old = st->log;
         st->log = old->next;
         st->log_events--;
         st->log_bytes -= old->len;
+        dropped += old->len;
         free(old);
     }
+    http_budget_charge(st->session, (long long)e->len - (long long)dropped);
 }
 
 static void write_event(sse_stream *st, const sse_event *e)
@@ -212,6 +218,7 @@ static void attach(sse_stream *st, http_conn *conn, const char *extra_headers)
     char headers[512];
     snprintf(headers, sizeof headers, "Cache-Control: no-cache, no-transform\r\n"
              "X-Accel-Buffering: no\r\n%s", extra_headers ? extra_headers : "");
+    http_budget_withdraw_replay(st); /* read again: not to be dropped meanwhile */
     st->conn = conn;
     st->started = true;
     st->conn_has_id = false;
@@ -256,6 +263,8 @@ void sse_stream_resume(sse_stream *st, http_conn *conn, unsigned long long after
         sse_stream_detach(st);
         http_conn_stream_end(c);
     }
+    if (st->finished)
+        http_budget_offer_replay(st); /* when every event went out now */
 }
 
 void sse_stream_release(sse_stream *st, const char *extra_headers)
@@ -293,6 +302,7 @@ void sse_stream_push(sse_stream *st, const char *data, size_t len, bool final)
             sse_stream_detach(st);
             http_conn_stream_end(c);
         }
+        http_budget_offer_replay(st);
     }
 }
 
@@ -304,4 +314,5 @@ void sse_stream_push_end(sse_stream *st)
         sse_stream_detach(st);
         http_conn_stream_end(c);
     }
+    http_budget_offer_replay(st);
 }
