@@ -1005,6 +1005,12 @@ static void test_get_stream(void)
     CHECK(hc_next_event(&g, &r, &e, WAIT_MS) == 0 && r.done, "the GET stream ends with the session");
     hc_event_free(&e);
     hc_resp_free(&r);
+    /* Its headers said nothing of closing, so a pooling client may send
+     * its next request on that connection at once: it must be answered. */
+    hc_sendf(&g, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+    CHECK(hc_response(&g, &r, WAIT_MS, false) == 200 && !g.eof,
+          "a request on the ended GET stream's connection: %d", r.status);
+    hc_resp_free(&r);
 out:
     hc_close(&c);
     hc_close(&g);

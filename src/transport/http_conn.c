@@ -557,14 +557,6 @@ void http_conn_stream_end(http_conn *c)
     owner_call_leave(c);
 }
 
-void http_conn_stream_close(http_conn *c)
-{
-    if (c->dead || c->state != CONN_STREAMING)
-        return;
-    c->keep_alive = false;
-    http_conn_stream_end(c);
-}
-
 void http_conn_abort(http_conn *c)
 {
     c->on_close = NULL; /* also when a failed write already closed it */

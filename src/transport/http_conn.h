@@ -103,8 +103,6 @@ void http_conn_stream_start(http_conn *conn, int status, const char *content_typ
 void http_conn_stream_write(http_conn *conn, const char *data, size_t len);
 /* Ends the body; the connection goes on to the next request. */
 void http_conn_stream_end(http_conn *conn);
-/* Ends the body and closes the connection once it is written. */
-void http_conn_stream_close(http_conn *conn);
 /* Drops the connection at once (nothing more is written); the owner's
  * on_close is not called. */
 void http_conn_abort(http_conn *conn);

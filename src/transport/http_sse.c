@@ -71,7 +71,9 @@ void sse_stream_free(sse_stream *st)
         http_conn *conn = st->conn;
         sse_stream_detach(st);
         if (st->started) {
-            http_conn_stream_close(conn);
+            /* The head promised a connection that stays: a pooling client
+             * may reuse it as soon as the body ends, so only end the body. */
+            http_conn_stream_end(conn);
         } else {
             /* A request still waiting for its answer when its session
              * ended (DELETE, expiry): say so rather than drop the line. */

@@ -52,7 +52,15 @@
 //     128) MiB and open descriptors at most SOAK_FDS (default 64) over
 //     their peak during the warm-up (the first min(30 s, 10%) of the run,
 //     ordinary calls only); flood servers: 128 MiB over their RSS after
-//     initialize;
+//     initialize.  What the http server may hold is mostly the legacy
+//     case's, by design: a session queues up to max_streams_per_session
+//     (64) messages of 1 MiB, 16 more arrive meanwhile, and the allocator
+//     keeps the freed pages for the next flood.  Measured alone over 180 s
+//     it levels off at 105-115 MiB (all other cases together: 28 MiB); in
+//     a full 600 s run the http server went up and down between 77 and
+//     131 MiB from 60 s on (peak 140), not growing: little headroom left
+//     under the bound, which a per-client budget on bodies in flight
+//     (http.max_client_bytes) would widen;
 //   - after the clients have gone, each long-lived server's descriptors
 //     return to within 16 of the baseline, and SIGTERM stops it within 10 s.
 import { spawn } from "node:child_process";
