@@ -1178,6 +1178,33 @@ static size_t count_method(capture *c, const char *method)
     return n;
 }
 
+/* A call rerun on the pool after an aborted attempt, in a 2025-03-26
+ * session: its answer is trimmed from the result's value, so the rerun
+ * must keep the value too (it came back as an empty result). */
+static void test_attempt_2025_03_26(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, "{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{\"sampling\":{}}}");
+    send_attempt(s, 50, "{\"jsonrpc\":\"2.0\",\"id\":310,\"method\":\"tools/call\","
+                        "\"params\":{\"name\":\"qsample\",\"arguments\":{}}}");
+    json_t *req = wait_match(&c, match_method, "sampling/createMessage", 5000);
+    CHECK(req != NULL, "the full run asked for sampling");
+    if (req)
+        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"role\":\"assistant\","
+                 "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}",
+              (long long)json_integer_value(json_object_get(req, "id")));
+    json_decref(req);
+    json_t *r = response(&c, 310);
+    CHECK(r && strcmp(text_of(json_object_get(r, "result")), "sampled") == 0,
+          "a 2025-03-26 answer after an aborted attempt: '%s'",
+          r ? text_of(json_object_get(r, "result")) : "no answer");
+    json_decref(r);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
 /* Attempts (wc_mcp_session_receive_attempt): a pure call answers before
  * the receive returns, its progress held and sent before the answer; a
  * call that needs the client, or more than the budget, runs again in full
@@ -1752,6 +1779,7 @@ int main(void)
     test_plugin(&w);
     test_batches(&w);
     test_attempts(&w);
+    test_attempt_2025_03_26(&w);
     world_close(&w);
     remove_plugin();
     if (failures) {

@@ -335,6 +335,15 @@ static int finish_input_required(mcp_job *job, json_t *result, char *message, si
     return 0;
 }
 
+/* Whether a call's answer may be the plugin's own result bytes: not when
+ * the answer is decorated (stateless) or trimmed (2025-03-26), which needs
+ * the value.  Every call of the session, first or rerun after an attempt,
+ * must agree with answer(), or the result is lost. */
+static bool answers_result_text(const wc_mcp_session *s)
+{
+    return !s->stateless && !s->shapes_2025_03_26;
+}
+
 static void answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
     if (rc == MCP_NO_ANSWER)
@@ -385,8 +394,7 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     wc_rpc_out out;
     wc_rpc_out_init(&out);
     size_t text_len = 0;
-    const char *text = rc == 0 && job->call && !job->session->stateless &&
-                               !job->session->shapes_2025_03_26
+    const char *text = rc == 0 && job->call && answers_result_text(job->session)
                            ? wc_call_result_text(job->call, &text_len)
                            : NULL;
     if (rc == 0 && result && job->session->shapes_2025_03_26) {
@@ -663,7 +671,7 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     wc_call *fresh = wc_call_new(&client);
     wc_call *old = job->call;
     if (fresh) {
-        if (!s->stateless)
+        if (answers_result_text(s))
             wc_call_prefer_result_text(fresh);
         if (args)
             wc_call_set_arguments_text(fresh, args, args_len);
@@ -803,7 +811,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     if (job->call) {
         /* A stateless answer is decorated, a 2025-03-26 one trimmed: they
          * need the value. */
-        if (!s->stateless && !s->shapes_2025_03_26)
+        if (answers_result_text(s))
             wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
         job->next = s->jobs;
         if (job->next)
