@@ -30,32 +30,12 @@ duration=${DURATION:-8}
 conns=${CONNECTIONS:-32}
 port=${PORT:-18481}
 ticks=$(getconf CLK_TCK)
+. "$src/bench/lib.sh"
 work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
-wait_port() {
-    tries=0 # not i: the caller's round counter
-    while ! curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
-        tries=$((tries + 1))
-        [ $tries -gt 200 ] && { echo "ab_http.sh: server on port $1 did not start" >&2; return 1; }
-        sleep 0.05
-    done
-}
-
-open_session() {
-    sid=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-        -H 'Accept: application/json, text/event-stream' \
-        -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
-        "$1" | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
-    [ -n "$sid" ] || { echo "ab_http.sh: no session from $1" >&2; return 1; }
-    curl -s -o /dev/null -H 'Content-Type: application/json' \
-        -H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $sid" \
-        -H 'MCP-Protocol-Version: 2025-11-25' \
-        -d '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$1"
-    echo "$sid"
-}
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -70,9 +50,9 @@ while [ "$i" -lt "$rounds" ]; do
         bin=${pair#*=}
         "$bin" serve --config "$config" --http "127.0.0.1:$port" 2>"$work/$name.log" &
         pid=$!
-        wait_port "$port"
+        bench_wait_port "$port"
         url="http://127.0.0.1:$port/mcp"
-        sid=$(open_session "$url")
+        sid=$(bench_open_session "$url")
         MCP_SESSION=$sid MCP_TOOL=calculator-calculate wrk -t 1 -c "$conns" -d 2s \
             -s "$src/bench/http_call.lua" "$url" >/dev/null
         before=$(cpu_ticks "$pid")

@@ -52,34 +52,11 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-wait_port() {
-    i=0
-    while ! curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && { echo "http.sh: server on port $1 did not start" >&2; return 1; }
-        sleep 0.05
-    done
-}
-
-# Opens a session; prints its id.
-open_session() {
-    url=$1
-    sid=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-        -H 'Accept: application/json, text/event-stream' \
-        -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
-        "$url" | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
-    [ -n "$sid" ] || { echo "http.sh: no session from $url" >&2; return 1; }
-    curl -s -o /dev/null -H 'Content-Type: application/json' \
-        -H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $sid" \
-        -H 'MCP-Protocol-Version: 2025-11-25' \
-        -d '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$url"
-    echo "$sid"
-}
 
 # measure NAME TOOL: the server is $pid on $port; appends a result line.
 measure() {
     name=$1 tool=$2 url="http://127.0.0.1:$port/mcp"
-    sid=$(open_session "$url")
+    sid=$(bench_open_session "$url")
     MCP_SESSION=$sid MCP_TOOL=$tool wrk -t "$threads" -c "$conns" -d 2s \
         -s "$src/bench/http_call.lua" "$url" >/dev/null
     out=$(MCP_SESSION=$sid MCP_TOOL=$tool wrk -t "$threads" -c "$conns" -d "${duration}s" \
@@ -103,7 +80,7 @@ printf "%-16s %12s %10s %10s %10s\n" server calls/s p50_us p99_us rss_kib
 for round in $(seq 1 "$runs"); do
     "$wasmcap" serve --config "$work/wasmcap.json" --http "127.0.0.1:$port" 2>"$work/wasmcap.log" &
     pid=$!
-    wait_port "$port"
+    bench_wait_port "$port"
     measure "wasmcap" calculator-calculate
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
@@ -111,7 +88,7 @@ for round in $(seq 1 "$runs"); do
         jr=0; [ "$mode" = json ] && jr=1
         PORT=$port JSONRESP=$jr node "$anchor/server_http.mjs" 2>"$work/anchor.log" &
         pid=$!
-        wait_port "$port"
+        bench_wait_port "$port"
         measure "anchor-$mode" calculate
         kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
     done

@@ -38,3 +38,27 @@ bench_config() {
 JSON
     "$wasmcap" compile --cache-dir "$1/cache" "$2" >&2
 }
+
+# bench_wait_port PORT: waits (up to 10 s) for a server to answer there.
+bench_wait_port() {
+    tries=0 # not i: callers count their rounds in i
+    while ! curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
+        tries=$((tries + 1))
+        [ $tries -gt 200 ] && { echo "$(basename "$0"): server on port $1 did not start" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+# bench_open_session URL: initializes one MCP session there; prints its id.
+bench_open_session() {
+    sid=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' \
+        -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
+        "$1" | tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" {print $2}')
+    [ -n "$sid" ] || { echo "$(basename "$0"): no session from $1" >&2; return 1; }
+    curl -s -o /dev/null -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $sid" \
+        -H 'MCP-Protocol-Version: 2025-11-25' \
+        -d '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$1"
+    echo "$sid"
+}
