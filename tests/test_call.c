@@ -1,12 +1,16 @@
-/* test_call.c -- the parts of a plugin call: the cancellation token (its
- * reasons, and its hook, also when the cancel came first or from another
- * thread). */
+/* test_call.c -- the three parts of a plugin call: the cancellation token
+ * (its reasons, and its hook, also when the cancel came first or from
+ * another thread), the client port's notifications, and the call record
+ * (its I/O copied in, its result text its own). */
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "host/client_port.h"
+#include "plugin/call.h"
 #include "util/cancel_token.h"
 
 #include "check.h"
@@ -86,10 +90,84 @@ static void test_token_threads(void)
     wc_cancel_token_destroy(&sp.token);
 }
 
+static void record_notify(void *ctx, const char *method, json_t *params)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:o}", "method", method, "params", params));
+}
+
+static void test_client_port(void)
+{
+    /* No client: nothing is sent, the context is {}. */
+    wc_client_progress(&wc_no_client, 1, 2, "half");
+    wc_client_log(&wc_no_client, 7, "x", "emergency");
+    json_t *context = wc_client_request_context(&wc_no_client);
+    CHECK(json_is_object(context) && json_object_size(context) == 0, "no client's context");
+    json_decref(context);
+
+    json_t *sent = json_array();
+    json_t *token = json_integer(7);
+    wc_client_port port = {.ctx = sent, .notify = record_notify, .min_log_level = 4};
+    wc_client_progress(&port, 1, 2, NULL);
+    CHECK(json_array_size(sent) == 0, "progress without a token was sent");
+    port.progress_token = token;
+    wc_client_progress(&port, 1, 0, "step");
+    json_t *p = json_object_get(json_array_get(sent, 0), "params");
+    CHECK(p && json_equal(json_object_get(p, "progressToken"), token) &&
+              !json_object_get(p, "total") &&
+              strcmp(json_string_value(json_object_get(p, "message")), "step") == 0,
+          "progress params");
+    wc_client_log(&port, 3, "plugin", "below the level");
+    wc_client_log(&port, 4, "plugin", "at the level");
+    CHECK(json_array_size(sent) == 2, "%zu notifications", json_array_size(sent));
+    p = json_object_get(json_array_get(sent, 1), "params");
+    CHECK(p && strcmp(json_string_value(json_object_get(p, "data")), "at the level") == 0 &&
+              strcmp(json_string_value(json_object_get(p, "logger")), "plugin") == 0,
+          "log params");
+    json_decref(token);
+    json_decref(sent);
+}
+
+static void test_call_record(void)
+{
+    char args[] = "{\"a\":1}";
+    wc_client_port port = {.min_log_level = 2, .protocol_version = "2025-06-18"};
+    wc_call_io io = {.arguments_text = args, .arguments_len = strlen(args),
+                     .prefer_result_text = true, .inline_budget_ms = 5,
+                     .result_text = (char *)"not the call's", .result_len = 14};
+    wc_call *call = wc_call_new(&port, &io);
+    CHECK(call, "out of memory");
+    if (!call)
+        return;
+    CHECK(call->client.min_log_level == 2 && strcmp(call->client.protocol_version, "2025-06-18") == 0,
+          "the port was not copied");
+    CHECK(call->io.arguments_text == args && call->io.arguments_len == 7 &&
+              call->io.prefer_result_text && call->io.inline_budget_ms == 5,
+          "the I/O was not copied");
+    CHECK(!call->io.result_text && call->io.result_len == 0, "a new call has a result text");
+    call->io.result_text = strdup("{\"content\":[]}"); /* freed with the call */
+    CHECK(!wc_call_cancelled(call) && !wc_call_attempt_aborted(call), "stopped at birth");
+    wc_call_abort_attempt(call);
+    CHECK(wc_call_cancelled(call) && wc_call_attempt_aborted(call), "an aborted attempt stops");
+    wc_call_free(call);
+
+    call = wc_call_new(NULL, NULL);
+    CHECK(call && call->client.min_log_level == 8 && !call->client.notify &&
+              !call->io.arguments_text && !call->io.inline_budget_ms,
+          "a call with no client and no I/O");
+    if (call) {
+        wc_call_cancel(call);
+        CHECK(wc_call_cancelled(call) && !wc_call_attempt_aborted(call),
+              "a cancel is not an aborted attempt");
+    }
+    wc_call_free(call);
+}
+
 int main(void)
 {
     test_token();
     test_token_threads();
+    test_client_port();
+    test_call_record();
     if (failures) {
         printf("test_call: %d of %d checks failed\n", failures, checks);
         return 1;
