@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "transport/http_config.h"
 #include "util/log.h"
 #include "check.h"
