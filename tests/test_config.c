@@ -117,6 +117,11 @@ static void test_full(void)
     CHECK(strcmp(p->prefix, "plain") == 0, "default prefix = name: %s", p->prefix);
     wc_config_free(&c);
 
+    /* "$schema" and "$comment" are taken whatever they hold. */
+    CHECK(wc_config_parse("{\"$schema\": \"https://example.com/s\", \"$comment\": [1]}", NULL, &c, err,
+                          sizeof err) == 0, "$schema, $comment: %s", err);
+    wc_config_free(&c);
+
     /* No base directory: relative paths stay relative to the working directory. */
     CHECK(wc_config_parse("{\"plugins\": {\"a\": {\"path\": \"x/a.wasm\"}}}", NULL, &c, err, sizeof err) == 0 &&
               strcmp(c.plugins[0].path, "x/a.wasm") == 0, "no base: %s", err);

@@ -1,5 +1,6 @@
 /* fuzz_config.c -- libFuzzer target for the configuration reader: the
- * server's wasmcap.json (plugin/config.c) with its "${VAR}" expansion, and
+ * server's wasmcap.json (cli/config.c, plugin/config.c, json/reader.c)
+ * with its "${VAR}" expansion (cli/expand.c), and
  * the "http" and "auth" sections the transport and auth layers read from
  * it (transport/http_config.c, auth/options.c).
  *
