@@ -8,7 +8,7 @@
  * wc_http_server_run; plugin calls run on the MCP server's worker pool and
  * their messages come back to the loop through a queue.  Requests are
  * checked before anything else: Host and Origin against DNS rebinding,
- * then sizes and timeouts (http_conn.h), then the protocol's headers.
+ * then sizes and timeouts (http_limits.h), then the protocol's headers.
  */
 #ifndef WC_TRANSPORT_HTTP_H
 #define WC_TRANSPORT_HTTP_H
@@ -18,7 +18,7 @@
 
 #include "auth/auth.h"
 #include "mcp/server.h"
-#include "transport/http_conn.h"
+#include "transport/http_limits.h"
 
 typedef struct wc_http_options {
     const char *host;      /* default "127.0.0.1" */
@@ -26,7 +26,7 @@ typedef struct wc_http_options {
     const char *endpoint;  /* default "/mcp" */
     const char *tls_cert;  /* PEM files; both or neither */
     const char *tls_key;
-    http_limits limits;    /* zero fields: the defaults of http_conn.h */
+    http_limits limits;    /* zero fields: the defaults of http_limits.h */
     /* Origins (scheme://host[:port]) allowed besides localhost's when
      * bound to loopback; "*" allows any. */
     const char *const *allowed_origins;

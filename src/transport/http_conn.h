@@ -22,24 +22,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "transport/http_limits.h"
 #include "transport/http_parse.h"
 
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
 
-typedef struct http_limits {
-    size_t max_head_bytes;     /* default 16 KiB */
-    size_t max_body_bytes;     /* default 4 MiB */
-    int head_timeout_ms;       /* default 10,000 */
-    int body_timeout_ms;       /* default 30,000 */
-    int idle_timeout_ms;       /* keep-alive; default 60,000 */
-    int write_timeout_ms;      /* default 30,000 */
-    size_t max_pending_output; /* default 8 MiB */
-    unsigned max_connections;  /* default: what the fd limit allows */
-    unsigned max_connections_per_client; /* default 1,024 */
-} http_limits;
-
-void http_limits_default(http_limits *limits);
 
 typedef struct http_conn http_conn;
 typedef struct http_listener http_listener;
