@@ -211,9 +211,9 @@ static void test_config_errors(void)
     wc_error err = {0};
     const char *env[] = {"NOEQUALS"};
     wc_wasi_config cfg = {.envc = 1, .environ = env};
-    CHECK(!wc_wasi_new(&cfg, &err) && err.code == WC_ERR_ARG, "environ without '='");
+    CHECK(!wc_wasi_new(&cfg, &err) && err.code == WC_EINVAL, "environ without '='");
     wc_wasi_config bad_fd = {.stdio = {[1] = {.kind = WC_WASI_STDIO_HOST_FD, .host_fd = -1}}};
-    CHECK(!wc_wasi_new(&bad_fd, &err) && err.code == WC_ERR_ARG, "negative host fd");
+    CHECK(!wc_wasi_new(&bad_fd, &err) && err.code == WC_EINVAL, "negative host fd");
 }
 
 /* ---- a hostile guest --------------------------------------------------- */
