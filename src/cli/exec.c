@@ -172,13 +172,13 @@ static int run(const exec_options *opt)
         goto report;
     size_t max_bytes = wc_engine_max_module_bytes(engine);
     int rc = wc_read_regular_file(opt->path, max_bytes, &bytes, &size);
-    if (rc == -EFBIG) {
+    if (rc == WC_ETOOBIG) {
         wc_error_set(&err, WC_ETOOBIG, "cannot read %s: larger than the module limit of %zu bytes",
                      opt->path, max_bytes);
         goto report;
     }
     if (rc) {
-        wc_error_set(&err, WC_EIO, "cannot read %s: %s", opt->path, wc_read_file_strerror(rc));
+        wc_error_set(&err, rc, "cannot read %s: %s", opt->path, wc_strerror(rc));
         goto report;
     }
     /* gcc can take seconds on a large module with --tier optimized */
