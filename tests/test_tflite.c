@@ -210,7 +210,7 @@ static wc_tflite_model *read_built(const tfb *b, char *err, size_t err_size)
 
 static void test_built(void)
 {
-    tfb b;
+    static tfb b;
     tfb_parts p;
     char err[512];
     tfb_model(&b, &p);
@@ -257,7 +257,7 @@ typedef void (*damage_fn)(tfb *b, const tfb_parts *p);
 
 static void expect_refused(const char *what, damage_fn damage, size_t at, const char *says)
 {
-    tfb b;
+    static tfb b;
     tfb_parts p;
     char err[512] = "";
     tfb_model(&b, &p);
@@ -439,7 +439,7 @@ static void test_hostile_built(void)
     expect_refused("odd vtable size", vtable_odd, ANY_OFFSET, "vtable has size 7");
     expect_refused("field outside its table", field_outside_table, ANY_OFFSET,
                    "does not fit in its table");
-    tfb b;
+    static tfb b;
     tfb_parts p;
     tfb_model(&b, &p);
     expect_refused("vector length overflow", shape_length_overflow, p.shape[0],
@@ -496,26 +496,43 @@ static void test_shared_vectors(void)
     static tfb b;
     tfb_parts p;
     char err[512];
-    tfb_shared_model(&b, &p, &(tfb_sharing){1, 4000, 1000});
+    tfb_shared_model(&b, &p, &(tfb_sharing){1, 4000, 1000, 3});
     wc_tflite_model *m = read_built(&b, err, sizeof err);
     CHECK(!m && strstr(err, "shared too often") && strstr(err, "offset 0x"), "shared vectors: %s",
           m ? "accepted" : err);
     wc_tflite_free(m);
     /* a few sharings are fine */
-    tfb_shared_model(&b, &p, &(tfb_sharing){1, 4, 10});
+    tfb_shared_model(&b, &p, &(tfb_sharing){1, 4, 10, 3});
     m = read_built(&b, err, sizeof err);
     CHECK(m && m->noperators == 4 && m->operators[3].ninputs == 13, "4 shared operators: %s",
           m ? "" : err);
     wc_tflite_free(m);
 }
 
+/* A vector of more tensors than the reader takes: refused on its length,
+ * before a tensor struct is allocated for each entry (a small file of
+ * shared tables would otherwise cost far more memory than its size). */
+static void test_too_many_tensors(void)
+{
+    static tfb b;
+    tfb_parts p;
+    char err[512];
+    tfb_shared_model(&b, &p, &(tfb_sharing){1, 1, 0, WC_TFLITE_MAX_TENSORS + 1});
+    wc_tflite_model *m = read_built(&b, err, sizeof err);
+    char want[128];
+    snprintf(want, sizeof want, "offset 0x%zx: subgraph 0 has %u tensors, at most %u", p.tensors,
+             WC_TFLITE_MAX_TENSORS + 1, WC_TFLITE_MAX_TENSORS);
+    CHECK(!m && strstr(err, want), "too many tensors: %s", m ? "accepted" : err);
+    wc_tflite_free(m);
+}
+
 /* More than one subgraph: read, the first described. */
 static void test_two_subgraphs(void)
 {
-    tfb b;
+    static tfb b;
     tfb_parts p;
     char err[512];
-    tfb_shared_model(&b, &p, &(tfb_sharing){2, 1, 0});
+    tfb_shared_model(&b, &p, &(tfb_sharing){2, 1, 0, 3});
     wc_tflite_model *m = read_built(&b, err, sizeof err);
     CHECK(m && m->nsubgraphs == 2 && m->noperators == 1, "two subgraphs: %s", m ? "" : err);
     wc_tflite_free(m);
@@ -547,7 +564,8 @@ static void test_inspect(void)
         "valid: yes",
         "inputs: 1\n  88 input: INT8 [1,96,96,1] quantized: scale 0.00784314, zero point -1\n",
         "outputs: 1\n  87 MobilenetV1/Predictions/Reshape_1: INT8 [1,2]",
-        "operators: 31\n  0 DEPTHWISE_CONV_2D (code 4, version 3): in [88,0,33] out [34] -- xnnpack",
+        "operators: 31\n  0 DEPTHWISE_CONV_2D (code 4, version 3): in [88,0,33] out [34] -- "
+        "xnnpack",
         "  CONV_2D: 14 (xnnpack)\n  DEPTHWISE_CONV_2D: 14 (xnnpack)\n",
         "coverage: every operator is on the XNNPACK path or an own kernel",
     };
@@ -561,7 +579,7 @@ static void test_inspect(void)
         CHECK(0, "temp dir");
         return;
     }
-    tfb b;
+    static tfb b;
     tfb_parts p;
     tfb_model(&b, &p);
     tfb_set_u32(&b, p.shape[2], 4000000);
@@ -697,6 +715,7 @@ int main(void)
     test_hostile_built();
     test_shared_vectors();
     test_two_subgraphs();
+    test_too_many_tensors();
     if (models_present()) {
         test_hello_world("hello_world_float.tflite", WC_TFLITE_FLOAT32);
         test_hello_world("hello_world_int8.tflite", WC_TFLITE_INT8);

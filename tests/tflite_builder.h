@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/tflite.h"
+
 typedef struct tfb {
-    uint8_t b[1 << 16];
+    uint8_t b[(WC_TFLITE_MAX_TENSORS + 1) * 4 + (1 << 16)];
     size_t n;
 } tfb;
 
@@ -144,9 +146,11 @@ typedef struct tfb_parts {
 
 /* How many times the model's tables are shared: the subgraphs vector has
  * `subgraphs` entries and the operators vector `operators`, all pointing to
- * the same table; the operator has `padding_inputs` more -1 inputs. */
+ * the same table; the operator has `padding_inputs` more -1 inputs; the
+ * tensors vector has `tensors` entries (at least 3), those past the third
+ * pointing to the first tensor. */
 typedef struct tfb_sharing {
-    uint32_t subgraphs, operators, padding_inputs;
+    uint32_t subgraphs, operators, padding_inputs, tensors;
 } tfb_sharing;
 
 /* y = relu(x W^T): one FULLY_CONNECTED of a [1,2] FLOAT32 input, [3,2]
@@ -182,7 +186,7 @@ static void tfb_shared_model(tfb *b, tfb_parts *p, const tfb_sharing *share)
     p->subgraph = tfb_table(b, 5, 0x1f);
     for (uint32_t i = 0; i < share->subgraphs; i++)
         tfb_link(b, tfb_elem(subgraphs, i), p->subgraph);
-    p->tensors = tfb_vector(b, 3, 4, NULL);
+    p->tensors = tfb_vector(b, share->tensors, 4, NULL);
     tfb_link_field(b, p->subgraph, 0, p->tensors);
     p->sg_inputs = tfb_vec_i32(b, 1, (const int32_t[]){0});
     tfb_link_field(b, p->subgraph, 1, p->sg_inputs);
@@ -198,6 +202,8 @@ static void tfb_shared_model(tfb *b, tfb_parts *p, const tfb_sharing *share)
     for (int i = 0; i < 3; i++) {
         p->tensor[i] = tfb_table(b, 7, i == 2 ? 0x1f : 0xf);
         tfb_link(b, tfb_elem(p->tensors, (uint32_t)i), p->tensor[i]);
+        for (uint32_t k = 3; i == 0 && k < share->tensors; k++)
+            tfb_link(b, tfb_elem(p->tensors, k), p->tensor[0]);
         p->shape[i] = tfb_vec_i32(b, 2, shapes[i]);
         tfb_link_field(b, p->tensor[i], 0, p->shape[i]);
         tfb_set(b, p->tensor[i], 1, i == 2 ? 9 : 0); /* y is INT8 */
@@ -244,7 +250,7 @@ static void tfb_shared_model(tfb *b, tfb_parts *p, const tfb_sharing *share)
 
 static void tfb_model(tfb *b, tfb_parts *p)
 {
-    tfb_shared_model(b, p, &(tfb_sharing){1, 1, 0});
+    tfb_shared_model(b, p, &(tfb_sharing){1, 1, 0, 3});
 }
 
 #endif

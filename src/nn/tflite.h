@@ -94,6 +94,13 @@ enum {
 #define WC_TFLITE_MAX_RANK 8
 /* The most bytes one tensor may take. */
 #define WC_TFLITE_MAX_TENSOR_BYTES ((uint64_t)1 << 31)
+/* The most tensors, operators, operator codes and buffers a model may
+ * have: each becomes a struct of the description, and tables may be shared,
+ * so a small file could otherwise ask for gigabytes. */
+#define WC_TFLITE_MAX_TENSORS (1u << 18)
+#define WC_TFLITE_MAX_OPERATORS (1u << 18)
+#define WC_TFLITE_MAX_OPERATOR_CODES (1u << 16)
+#define WC_TFLITE_MAX_BUFFERS (1u << 18)
 
 /* f = scale * (q - zero_point), per tensor (count 1) or per channel along
  * `dimension` (count = that dimension's size). */

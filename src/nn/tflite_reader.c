@@ -82,6 +82,13 @@ static int copy_i32(walk *w, const wc_fb_vector *v, const char *what, int32_t **
     return 0;
 }
 
+static int check_count(walk *w, const wc_fb_vector *v, const char *what, uint32_t max)
+{
+    if (v->len <= max)
+        return 0;
+    return wc_fb_fail(&w->r, v->pos - 4, "has %u %s, at most %u are supported", v->len, what, max);
+}
+
 bool wc_tflite_identified(const uint8_t *bytes, size_t size)
 {
     return size >= 8 && memcmp(bytes + 4, "TFL3", 4) == 0;
@@ -91,7 +98,8 @@ static int read_buffers(walk *w, const wc_fb_table *model)
 {
     wc_fb_vector v;
     wc_fb_context(&w->r, "model");
-    if (wc_fb_vector_field(&w->r, model, MODEL_BUFFERS, 4, "buffers", &v))
+    if (wc_fb_vector_field(&w->r, model, MODEL_BUFFERS, 4, "buffers", &v) ||
+        check_count(w, &v, "buffers", WC_TFLITE_MAX_BUFFERS))
         return -1;
     w->m->nbuffers = v.len;
     w->buffers = calloc(v.len ? v.len : 1, sizeof *w->buffers);
@@ -129,7 +137,8 @@ static int read_operator_codes(walk *w, const wc_fb_table *model)
 {
     wc_fb_vector v;
     wc_fb_context(&w->r, "model");
-    if (wc_fb_vector_field(&w->r, model, MODEL_OPERATOR_CODES, 4, "operator_codes", &v))
+    if (wc_fb_vector_field(&w->r, model, MODEL_OPERATOR_CODES, 4, "operator_codes", &v) ||
+        check_count(w, &v, "operator codes", WC_TFLITE_MAX_OPERATOR_CODES))
         return -1;
     w->ncodes = v.len;
     w->codes = calloc(v.len ? v.len : 1, sizeof *w->codes);
@@ -580,7 +589,9 @@ static int read_subgraph(walk *w, const wc_fb_table *model)
     if (wc_fb_vector_table(&w->r, &subgraphs, 0, "", &sg) ||
         wc_fb_string_field(&w->r, &sg, SUBGRAPH_NAME, "name", &m->subgraph_name, &name_len) ||
         wc_fb_vector_field(&w->r, &sg, SUBGRAPH_TENSORS, 4, "tensors", &tensors) ||
-        wc_fb_vector_field(&w->r, &sg, SUBGRAPH_OPERATORS, 4, "operators", &ops))
+        wc_fb_vector_field(&w->r, &sg, SUBGRAPH_OPERATORS, 4, "operators", &ops) ||
+        check_count(w, &tensors, "tensors", WC_TFLITE_MAX_TENSORS) ||
+        check_count(w, &ops, "operators", WC_TFLITE_MAX_OPERATORS))
         return -1;
     if (!m->subgraph_name)
         m->subgraph_name = "";
