@@ -1,16 +1,21 @@
 /* test_wasi_nn.c -- WASI-NN ("wasi_ephemeral_nn") end to end: the guest
  * tests/guests/nn_sdk.c through the C SDK header, its hostile calls, the
  * permissions, the deadline, and `wasmcap exec --nn-model` running
- * tests/guests/cmd_nn_raw.c, written against the bare standard imports. */
+ * tests/guests/cmd_nn_raw.c, written against the bare standard imports;
+ * then a plugin's tool call (tests/guests/nn_tool.c) with the permissions
+ * and models of a wasmcap.json. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "engine/engine.h"
 #include "host/wasi.h"
 #include "host/wasi_nn.h"
+#include "plugin/manifest.h"
+#include "plugin/plugin.h"
 #include "util/cancel_token.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -373,6 +378,108 @@ static void test_exec(void)
     CHECK(status == 0 && has(out, "--nn-model NAME=PATH"), "status %d: %s", status, out);
 }
 
+/* ---- a plugin's tool call, and the config --------------------------------- */
+
+/* Calls tool of nn_tool.wasm under perms; its structuredContent. */
+static json_t *tool_call(const wc_permissions *perms, const char *tool)
+{
+    wc_plugin_config pc = {.name = "nn_tool", .path = GUEST("nn_tool"), .perms = *perms};
+    wc_plugin *p = NULL;
+    char err[1024] = "";
+    if (wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) != 0) {
+        CHECK(0, "load nn_tool: %s", err);
+        return NULL;
+    }
+    json_t *res = NULL;
+    int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, NULL, NULL, &res, err, sizeof err);
+    CHECK(rc == 0 && res, "call %s: %s", tool, err);
+    json_t *sc = json_incref(json_object_get(res, "structuredContent"));
+    CHECK(sc != NULL, "%s: no structuredContent", tool);
+    json_decref(res);
+    wc_plugin_free(p);
+    return sc;
+}
+
+static long long field(const json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+static void test_plugin(void)
+{
+    char *grant[] = {"sine"};
+    wc_permissions perms = {.nn_library = models, .nn_models = grant, .n_nn_models = 1,
+                            .nn_max_contexts = 2};
+    json_t *r = tool_call(&perms, "sine");
+    CHECK(r && field(r, "rc") == 0 && llabs(field(r, "milli") - 841) < 100, "sine: %s",
+          r ? json_dumps(r, JSON_COMPACT) : "null");
+    json_decref(r);
+    r = tool_call(&perms, "contexts");
+    CHECK(r && field(r, "rc") == WC_WASI_NN_BUSY && field(r, "opened") == 2, "contexts");
+    json_decref(r);
+    r = tool_call(&perms, "raw");
+    CHECK(r && field(r, "rc") == WC_WASI_NN_UNSUPPORTED_OPERATION, "raw without nn_load");
+    json_decref(r);
+    perms.nn_load = true;
+    r = tool_call(&perms, "raw");
+    CHECK(r && field(r, "rc") == WC_WASI_NN_INVALID_ARGUMENT, "raw junk with nn_load");
+    json_decref(r);
+    wc_permissions none = {.nn_library = models};
+    r = tool_call(&none, "sine");
+    CHECK(r && field(r, "rc") == WC_WASI_NN_NOT_FOUND, "sine not granted");
+    json_decref(r);
+}
+
+static void test_config(void)
+{
+    char text[2048], err[1024] = "";
+    wc_config c;
+    snprintf(text, sizeof text,
+             "{\"nn\": {\"models\": {\"sine\": {\"path\": \"%s\", \"encoding\": "
+             "\"tflite\", \"target\": \"cpu\"}, \"again\": {\"path\": \"%s\"}}},"
+             " \"plugins\": {\"t\": {\"path\": \"%s\", \"permissions\": {\"nn_models\": "
+             "[\"sine\"], \"nn_load\": true, \"nn_max_load_bytes\": \"1MiB\", "
+             "\"nn_max_contexts\": 2}}}}",
+             SINE_MODEL, SINE_MODEL, GUEST("nn_tool"));
+    CHECK(wc_config_parse(text, NULL, &c, err, sizeof err) == 0, "%s", err);
+    if (!err[0]) {
+        CHECK(wc_nn_models_count(c.nn_models) == 2, "%zu models", wc_nn_models_count(c.nn_models));
+        const wc_permissions *p = &c.plugins[0].perms;
+        CHECK(p->nn_library == c.nn_models && p->n_nn_models == 1 && p->nn_load &&
+                  p->nn_max_load_bytes == (1u << 20) && p->nn_max_contexts == 2,
+              "permissions");
+        json_t *r = tool_call(p, "sine");
+        CHECK(r && field(r, "rc") == 0, "sine from the config");
+        json_decref(r);
+        wc_config_free(&c);
+    }
+
+    static const struct {
+        const char *json, *says;
+    } bad[] = {
+        {"{\"nn\": {\"models\": {\"m\": {\"path\": \"/nonexistent.tflite\"}}}}",
+         "nn.models.m: nn: model 'm'"},
+        {"{\"nn\": {\"models\": {\"m\": {\"path\": \"" SINE_MODEL "\", \"encoding\": \"onnx\"}}}}",
+         "nn.models.m"},
+        {"{\"nn\": {\"models\": {\"m\": {\"path\": \"x\", \"encoding\": \"keras\"}}}}",
+         "'keras' is not an encoding"},
+        {"{\"nn\": {\"models\": {\"m\": {}}}}", "nn.models.m.path"},
+        {"{\"nn\": {\"modles\": {}}}", "modles"},
+        {"{\"plugins\": {\"t\": {\"path\": \"x.wasm\", \"permissions\": {\"nn_models\": "
+         "[\"ghost\"]}}}}",
+         "plugins.t.permissions.nn_models: no model 'ghost' in nn.models"},
+        {"{\"plugins\": {\"t\": {\"path\": \"x.wasm\", \"permissions\": {\"nn_max_contexts\": 0}}}}",
+         "nn_max_contexts"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        CHECK(wc_config_parse(bad[i].json, NULL, &c, err, sizeof err) != 0, "accepted %s",
+              bad[i].json);
+        CHECK(strstr(err, bad[i].says), "%s: \"%s\", want \"%s\"", bad[i].json, err, bad[i].says);
+    }
+}
+
 int main(void)
 {
     wc_engine_config ecfg;
@@ -405,8 +512,10 @@ int main(void)
     test_deadline();
     test_shared();
     test_exec();
+    test_plugin();
+    test_config();
 
-    wc_nn_models_free(models);
+    wc_nn_models_release(models);
     wc_module_release(module);
     wc_engine_free(engine);
     printf("%d checks, %d failures\n", checks, failures);

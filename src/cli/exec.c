@@ -186,7 +186,7 @@ static int load_nn_models(const exec_options *opt, wc_nn_models **out, wc_error 
                       : wc_error_set(err, WC_ENOMEM, "out of memory");
         free(name);
         if (rc) {
-            wc_nn_models_free(models);
+            wc_nn_models_release(models);
             return rc;
         }
     }
@@ -327,7 +327,7 @@ done:
         wc_instance_free(instance);
     wc_wasi_free(wasi);
     wc_wasi_nn_free(nn);
-    wc_nn_models_free(models);
+    wc_nn_models_release(models);
     free(bindings);
     if (module)
         wc_module_release(module);

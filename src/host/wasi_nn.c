@@ -240,7 +240,7 @@ static int32_t do_load(wc_wasi_nn *nn, wc_instance *inst, const wc_value *args)
     wc_error err = {0};
     if (wc_nn_graph_load(bytes, len, (wc_nn_encoding)encodings[encoding], (wc_nn_target)target,
                          &graph, &err) != 0)
-        return backend_failed(nn, "load", &err);
+        return report(nn, errno_of_backend(err.code), true, "load: %s", wc_error_message(&err));
     nn->graphs[slot] = (graph_slot){graph, true};
     put_u32(inst, out, slot);
     return WC_WASI_NN_SUCCESS;
@@ -392,7 +392,7 @@ static int32_t do_get_output(wc_wasi_nn *nn, wc_instance *inst, const wc_value *
     wc_error err = {0};
     if (wc_nn_get_output(c->ctx, index, buf, cap, &needed, &err) != 0) {
         if (err.code == WC_ETOOBIG)
-            return fail(nn, WC_WASI_NN_TOO_LARGE,
+            return deny(nn, WC_WASI_NN_TOO_LARGE,
                         "get_output: output %u is %zu bytes, the buffer holds %u", index, needed,
                         cap);
         return backend_failed(nn, "get_output", &err);

@@ -60,8 +60,11 @@ int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
 /* NULL when there is no model of that name (name need not end in NUL). */
 wc_nn_graph *wc_nn_models_find(const wc_nn_models *models, const char *name, size_t len);
 size_t wc_nn_models_count(const wc_nn_models *models);
-/* After every wc_wasi_nn that uses the models is freed. */
-void wc_nn_models_free(wc_nn_models *models);
+/* Counted references: the config and every plugin that may open the models
+ * hold one, so a reload frees the old models only after the last call that
+ * uses them.  new() returns the first; release frees with the last. */
+wc_nn_models *wc_nn_models_retain(wc_nn_models *models);
+void wc_nn_models_release(wc_nn_models *models);
 
 /* "tflite", "tensorflowlite", "autodetect", ... -> the encoding; -1 if none. */
 int wc_nn_encoding_parse(const char *name);

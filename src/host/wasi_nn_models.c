@@ -3,6 +3,7 @@
 #include "host/wasi_nn.h"
 #include "util/fs.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ typedef struct named_model {
 } named_model;
 
 struct wc_nn_models {
+    atomic_uint refs;
     named_model *items;
     size_t count, cap;
 };
@@ -25,6 +27,8 @@ wc_nn_models *wc_nn_models_new(wc_error *err)
     wc_nn_models *models = calloc(1, sizeof *models);
     if (!models)
         wc_error_set(err, WC_ENOMEM, "nn: out of memory");
+    else
+        atomic_init(&models->refs, 1);
     return models;
 }
 
@@ -83,9 +87,16 @@ size_t wc_nn_models_count(const wc_nn_models *models)
     return models ? models->count : 0;
 }
 
-void wc_nn_models_free(wc_nn_models *models)
+wc_nn_models *wc_nn_models_retain(wc_nn_models *models)
 {
-    if (!models)
+    if (models)
+        atomic_fetch_add(&models->refs, 1);
+    return models;
+}
+
+void wc_nn_models_release(wc_nn_models *models)
+{
+    if (!models || atomic_fetch_sub(&models->refs, 1) != 1)
         return;
     for (size_t i = 0; i < models->count; i++) {
         wc_nn_graph_free(models->items[i].graph);
