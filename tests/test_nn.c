@@ -29,15 +29,6 @@ static uint8_t *read_model(const char *name, size_t *size)
     return rc == 0 ? bytes : NULL;
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t next_random(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)rng;
-}
 
 /* Random bytes for a tensor: quantized values anywhere in their range,
  * floats in [-3, 3]. */
@@ -45,11 +36,11 @@ static void fill_random(const wc_tflite_tensor *t, uint8_t *bytes, size_t size)
 {
     if (t->type != WC_TFLITE_FLOAT32) {
         for (size_t i = 0; i < size; i++)
-            bytes[i] = (uint8_t)next_random();
+            bytes[i] = (uint8_t)nnref_random();
         return;
     }
     for (size_t i = 0; i + 4 <= size; i += 4) {
-        float f = (float)(next_random() % 60001) / 10000.0f - 3.0f;
+        float f = (float)(nnref_random() % 60001) / 10000.0f - 3.0f;
         memcpy(bytes + i, &f, 4);
     }
 }
@@ -250,7 +241,7 @@ static void test_threads_share_a_graph(void)
     for (int i = 0; i < 2; i++) {
         image[i] = malloc(96 * 96);
         for (int p = 0; p < 96 * 96; p++)
-            image[i][p] = (uint8_t)next_random();
+            image[i][p] = (uint8_t)nnref_random();
     }
     for (int i = 0; i < 4; i++) {
         w[i] = (worker){.graph = g, .input = image[i % 2]};
