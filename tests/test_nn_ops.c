@@ -623,6 +623,16 @@ static void test_shapes_and_types(void)
     graph_io(&b, 1, &x, y);
     agrees("prelu", &b);
 
+    /* an operator whose result nothing reads is left out */
+    mb_init(&b);
+    x = tensor(&b, WC_TFLITE_FLOAT32, 0, 0, 2, (int32_t[]){3, 5});
+    int32_t unused = tensor(&b, WC_TFLITE_FLOAT32, 0, 0, 2, (int32_t[]){3, 5});
+    y = tensor(&b, WC_TFLITE_FLOAT32, 0, 0, 2, (int32_t[]){3, 5});
+    op(&b, WC_TFLITE_OP_RELU, 1, &x, unused);
+    op(&b, WC_TFLITE_OP_LOGISTIC, 1, &x, y);
+    graph_io(&b, 1, &x, y);
+    agrees("a dead operator", &b);
+
     /* two operators: conv then softmax over the result, int8 */
     conv_model(&b, &I8, 0, WC_TFLITE_PADDING_SAME, 1, 1, WC_TFLITE_ACT_NONE, 1, 0);
     int32_t conv_out = b.out[0];
@@ -664,9 +674,10 @@ static void test_refusals(void)
     b.op_io[0][0] = orphan;
     refused("unwritten tensor", &b, "before any operator writes it");
 
-    /* an operator writing a graph input */
+    /* an operator writing a graph input that a later one reads */
     unary_model(&b, &F32, WC_TFLITE_OP_RELU, 0, 0);
     b.op_io[0][7] = b.in[0];
+    op(&b, WC_TFLITE_OP_LOGISTIC, 1, &b.in[0], b.out[0]);
     refused("writes a graph input", &b, "already written or constant");
 
     /* rank over XNNPACK's 6 */
