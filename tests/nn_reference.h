@@ -18,6 +18,16 @@
 
 #include "nn/tflite.h"
 
+/* The tests' inputs: xorshift, the same sequence every run. */
+static uint32_t nnref_random(void)
+{
+    static uint64_t state = 0x9e3779b97f4a7c15ull;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)state;
+}
+
 typedef struct nnref {
     const wc_tflite_model *m;
     double **v; /* per tensor */
@@ -303,6 +313,117 @@ static void nnref_unary(nnref *r, const wc_tflite_operator *op)
     }
 }
 
+static void nnref_transpose_conv(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *w = &r->m->tensors[op->inputs[1]], *x = &r->m->tensors[op->inputs[2]];
+    const wc_tflite_tensor *y = &r->m->tensors[op->outputs[0]];
+    const wc_tflite_options *o = &op->options;
+    const double *bv = op->ninputs > 3 && op->inputs[3] >= 0 ? r->v[op->inputs[3]] : NULL;
+    double *yv = r->v[op->outputs[0]];
+    int64_t unused, kh = w->shape[1], kw = w->shape[2];
+    int64_t pt = nnref_pad_before(o->padding, y->shape[1], kh, o->stride_h, 1, &unused);
+    int64_t pl = nnref_pad_before(o->padding, y->shape[2], kw, o->stride_w, 1, &unused);
+    size_t n = nnref_count(y);
+    for (size_t i = 0; i < n; i++)
+        yv[i] = bv ? bv[i % (size_t)y->shape[3]] : 0;
+    for (int64_t b = 0; b < x->shape[0]; b++)
+        for (int64_t i = 0; i < x->shape[1]; i++)
+            for (int64_t j = 0; j < x->shape[2]; j++)
+                for (int64_t a = 0; a < kh; a++)
+                    for (int64_t c = 0; c < kw; c++) {
+                        int64_t oy = i * o->stride_h - pt + a, ox = j * o->stride_w - pl + c;
+                        if (oy < 0 || ox < 0 || oy >= y->shape[1] || ox >= y->shape[2])
+                            continue;
+                        for (int64_t oc = 0; oc < y->shape[3]; oc++)
+                            for (int64_t ic = 0; ic < x->shape[3]; ic++)
+                                yv[NNREF_AT4(y, b, oy, ox, oc)] +=
+                                    r->v[op->inputs[2]][NNREF_AT4(x, b, i, j, ic)] *
+                                    r->v[op->inputs[1]][NNREF_AT4(w, oc, a, c, ic)];
+                    }
+    for (size_t i = 0; i < n; i++)
+        yv[i] = nnref_act(o->activation, yv[i]);
+}
+
+static void nnref_pad(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *x = &r->m->tensors[op->inputs[0]], *p = &r->m->tensors[op->inputs[1]];
+    const wc_tflite_tensor *y = &r->m->tensors[op->outputs[0]];
+    size_t n = nnref_count(y);
+    for (size_t i = 0; i < n; i++) {
+        size_t rest = i, at = 0, stride = 1;
+        int inside = 1;
+        for (int d = (int)y->rank - 1; d >= 0; d--) {
+            int32_t before;
+            memcpy(&before, p->data + 8 * d, 4);
+            int64_t coord = (int64_t)(rest % (size_t)y->shape[d]) - before;
+            rest /= (size_t)y->shape[d];
+            inside &= coord >= 0 && coord < x->shape[d];
+            at += (size_t)coord * stride;
+            stride *= (size_t)x->shape[d];
+        }
+        r->v[op->outputs[0]][i] = inside ? r->v[op->inputs[0]][at] : 0;
+    }
+}
+
+static void nnref_depth_to_space(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *x = &r->m->tensors[op->inputs[0]];
+    const wc_tflite_tensor *y = &r->m->tensors[op->outputs[0]];
+    int64_t bs = op->options.block_size;
+    for (int64_t n = 0; n < y->shape[0]; n++)
+        for (int64_t i = 0; i < y->shape[1]; i++)
+            for (int64_t j = 0; j < y->shape[2]; j++)
+                for (int64_t c = 0; c < y->shape[3]; c++)
+                    r->v[op->outputs[0]][NNREF_AT4(y, n, i, j, c)] =
+                        r->v[op->inputs[0]][NNREF_AT4(x, n, i / bs, j / bs,
+                                                      ((i % bs) * bs + j % bs) * y->shape[3] + c)];
+}
+
+static void nnref_prelu(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *x = &r->m->tensors[op->inputs[0]];
+    size_t n = nnref_count(x), c = (size_t)x->shape[x->rank - 1];
+    for (size_t i = 0; i < n; i++) {
+        double v = r->v[op->inputs[0]][i];
+        r->v[op->outputs[0]][i] = v < 0 ? v * r->v[op->inputs[1]][i % c] : v;
+    }
+}
+
+/* TFLite's resize_bilinear: legacy (top-left) sampling, half-pixel
+ * centers or aligned corners. */
+static void nnref_resize_bilinear(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *x = &r->m->tensors[op->inputs[0]];
+    const wc_tflite_tensor *y = &r->m->tensors[op->outputs[0]];
+    const wc_tflite_options *o = &op->options;
+    double scale[2];
+    for (int d = 0; d < 2; d++) {
+        double in = (double)x->shape[1 + d], out = (double)y->shape[1 + d];
+        scale[d] = o->align_corners && out > 1 ? (in - 1) / (out - 1) : in / out;
+    }
+    for (int64_t n = 0; n < y->shape[0]; n++)
+        for (int64_t i = 0; i < y->shape[1]; i++)
+            for (int64_t j = 0; j < y->shape[2]; j++) {
+                double sy = o->half_pixel_centers ? (i + 0.5) * scale[0] - 0.5 : i * scale[0];
+                double sx = o->half_pixel_centers ? (j + 0.5) * scale[1] - 0.5 : j * scale[1];
+                int64_t y0 = (int64_t)floor(sy), x0 = (int64_t)floor(sx);
+                double dy = sy - (double)y0, dx = sx - (double)x0;
+                int64_t y1 = (int64_t)ceil(sy), x1 = (int64_t)ceil(sx);
+                y0 = y0 < 0 ? 0 : y0;
+                x0 = x0 < 0 ? 0 : x0;
+                y1 = y1 > x->shape[1] - 1 ? x->shape[1] - 1 : y1;
+                x1 = x1 > x->shape[2] - 1 ? x->shape[2] - 1 : x1;
+                for (int64_t c = 0; c < y->shape[3]; c++) {
+                    const double *v = r->v[op->inputs[0]];
+                    r->v[op->outputs[0]][NNREF_AT4(y, n, i, j, c)] =
+                        v[NNREF_AT4(x, n, y0, x0, c)] * (1 - dy) * (1 - dx) +
+                        v[NNREF_AT4(x, n, y1, x0, c)] * dy * (1 - dx) +
+                        v[NNREF_AT4(x, n, y0, x1, c)] * (1 - dy) * dx +
+                        v[NNREF_AT4(x, n, y1, x1, c)] * dy * dx;
+                }
+            }
+}
+
 /* Runs the model on inputs (one byte array per graph input, in the model's
  * types) and writes the graph's outputs to outputs (likewise).  Returns -1
  * on an operator it does not know. */
@@ -337,6 +458,21 @@ static int nnref_run(const wc_tflite_model *m, const uint8_t *const *inputs, uin
             break;
         case WC_TFLITE_OP_MEAN:
             nnref_mean_hw(&r, op);
+            break;
+        case WC_TFLITE_OP_TRANSPOSE_CONV:
+            nnref_transpose_conv(&r, op);
+            break;
+        case WC_TFLITE_OP_PAD:
+            nnref_pad(&r, op);
+            break;
+        case WC_TFLITE_OP_DEPTH_TO_SPACE:
+            nnref_depth_to_space(&r, op);
+            break;
+        case WC_TFLITE_OP_PRELU:
+            nnref_prelu(&r, op);
+            break;
+        case WC_TFLITE_OP_RESIZE_BILINEAR:
+            nnref_resize_bilinear(&r, op);
             break;
         case WC_TFLITE_OP_ADD:
         case WC_TFLITE_OP_SUB:

@@ -29,15 +29,6 @@ static uint8_t *read_model(const char *name, size_t *size)
     return rc == 0 ? bytes : NULL;
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t next_random(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)rng;
-}
 
 /* Random bytes for a tensor: quantized values anywhere in their range,
  * floats in [-3, 3]. */
@@ -45,11 +36,11 @@ static void fill_random(const wc_tflite_tensor *t, uint8_t *bytes, size_t size)
 {
     if (t->type != WC_TFLITE_FLOAT32) {
         for (size_t i = 0; i < size; i++)
-            bytes[i] = (uint8_t)next_random();
+            bytes[i] = (uint8_t)nnref_random();
         return;
     }
     for (size_t i = 0; i + 4 <= size; i += 4) {
-        float f = (float)(next_random() % 60001) / 10000.0f - 3.0f;
+        float f = (float)(nnref_random() % 60001) / 10000.0f - 3.0f;
         memcpy(bytes + i, &f, 4);
     }
 }
@@ -250,7 +241,7 @@ static void test_threads_share_a_graph(void)
     for (int i = 0; i < 2; i++) {
         image[i] = malloc(96 * 96);
         for (int p = 0; p < 96 * 96; p++)
-            image[i][p] = (uint8_t)next_random();
+            image[i][p] = (uint8_t)nnref_random();
     }
     for (int i = 0; i < 4; i++) {
         w[i] = (worker){.graph = g, .input = image[i % 2]};
@@ -363,6 +354,74 @@ static void test_misuse(void)
     wc_nn_graph_free(g);
 }
 
+/* ---- damaged models through the whole backend ------------------------- */
+
+/* Loads a damaged copy and, when it is accepted, runs it: every model the
+ * reader and builder let through must run without a fault (the shape
+ * checks are what keep XNNPACK inside its buffers). */
+static void load_and_run(const uint8_t *bytes, size_t size, int *loaded)
+{
+    wc_error err = {0};
+    wc_nn_graph *g;
+    int rc = wc_nn_graph_load(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g,
+                              &err);
+    if (rc) {
+        CHECK(rc == WC_EMALFORMED || rc == WC_EBADMODULE || rc == WC_ENOMEM,
+              "damaged model: code %d: %s", rc, err.msg);
+        CHECK(err.msg[0], "damaged model refused without a message");
+        return;
+    }
+    ++*loaded;
+    wc_nn_context *c;
+    if (wc_nn_context_new(g, &c, &err) == 0) {
+        for (uint32_t i = 0; i < wc_nn_graph_input_count(g); i++) {
+            const wc_nn_tensor_info *t = wc_nn_graph_input(g, i);
+            uint8_t *zero = calloc(1, t->size + 1);
+            wc_nn_set_input(c, i, t->type, t->dims, t->rank, zero, t->size, &err);
+            free(zero);
+        }
+        if (wc_nn_compute(c, &err) == 0)
+            for (uint32_t i = 0; i < wc_nn_graph_output_count(g); i++) {
+                size_t need = wc_nn_graph_output(g, i)->size;
+                uint8_t *out = malloc(need + 1);
+                CHECK(wc_nn_get_output(c, i, out, need, NULL, &err) == 0, "%s", err.msg);
+                free(out);
+            }
+        wc_nn_context_free(c);
+    }
+    wc_nn_graph_free(g);
+}
+
+static void test_damaged_models(void)
+{
+    static const struct {
+        const char *name;
+        size_t stride; /* every stride-th 4-byte field */
+    } models[] = {{"hello_world_int8.tflite", 4},
+                  {"hello_world_float.tflite", 4},
+                  {"simple_add_model.tflite", 4},
+                  {"person_detect.tflite", 4 * 211}};
+    static const uint32_t hostile[] = {0xffffffffu, 0x7fffffffu, 0x00000001u, 0x00010000u};
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
+        size_t size;
+        uint8_t *bytes = read_model(models[k].name, &size);
+        int loaded = 0, tried = 0;
+        if (!bytes)
+            continue;
+        uint8_t *copy = malloc(size);
+        for (size_t at = 0; at + 4 <= size; at += models[k].stride)
+            for (size_t v = 0; v < sizeof hostile / sizeof *hostile; v++) {
+                memcpy(copy, bytes, size);
+                memcpy(copy + at, &hostile[v], 4);
+                load_and_run(copy, size, &loaded);
+                tried++;
+            }
+        printf("%s: %d damaged copies, %d loaded and ran\n", models[k].name, tried, loaded);
+        free(copy);
+        free(bytes);
+    }
+}
+
 int main(void)
 {
     test_encodings();
@@ -370,6 +429,7 @@ int main(void)
     test_shared_models();
     test_hello_world_follows_sin();
     test_threads_share_a_graph();
+    test_damaged_models();
     printf("%s: %d checks, %d failures\n", failures ? "FAIL" : "ok", checks, failures);
     return failures != 0;
 }

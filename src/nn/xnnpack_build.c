@@ -26,6 +26,7 @@ typedef struct builder {
     xnn_subgraph_t sg;
     uint32_t *ids;         /* per tensor: its value, or XNN_INVALID_VALUE_ID */
     unsigned char *ready;  /* per tensor: produced, constant or a graph input */
+    unsigned char *live;   /* per operator: some graph output depends on it */
     uint32_t opi;
     const wc_tflite_operator *op;
     wc_error *err;
@@ -810,6 +811,32 @@ static int operator(builder *b)
     return REFUSED;
 }
 
+/* Marks the operators some graph output depends on.  XNNPACK allocates no
+ * buffer for a value nothing reads and then fails on the node that writes
+ * it, so an operator whose result is unused is left out, as TFLite's
+ * result would not show it either.  TFLite lists operators in execution
+ * order, so one pass backwards suffices. */
+static int mark_live(builder *b)
+{
+    const wc_tflite_model *m = b->m;
+    unsigned char *needed = calloc((size_t)m->ntensors + 1, 1);
+    if (!needed)
+        return wc_error_set(b->err, WC_ENOMEM, "nn: out of memory building an XNNPACK subgraph");
+    for (uint32_t i = 0; i < m->noutputs; i++)
+        needed[m->outputs[i]] = 1;
+    for (uint32_t k = m->noperators; k-- > 0;) {
+        const wc_tflite_operator *op = &m->operators[k];
+        for (uint32_t o = 0; o < op->noutputs; o++)
+            if (op->outputs[o] >= 0 && needed[op->outputs[o]])
+                b->live[k] = 1;
+        for (uint32_t i = 0; b->live[k] && i < op->ninputs; i++)
+            if (op->inputs[i] >= 0)
+                needed[op->inputs[i]] = 1;
+    }
+    free(needed);
+    return 0;
+}
+
 int wc_xnn_build(const wc_tflite_model *m, xnn_subgraph_t *out, wc_error *err)
 {
     *out = NULL;
@@ -819,9 +846,11 @@ int wc_xnn_build(const wc_tflite_model *m, xnn_subgraph_t *out, wc_error *err)
     builder b = {.m = m, .err = err};
     b.ids = malloc(((size_t)m->ntensors + 1) * sizeof *b.ids);
     b.ready = calloc((size_t)m->ntensors + 1, 1);
-    if (!b.ids || !b.ready) {
+    b.live = calloc((size_t)m->noperators + 1, 1);
+    if (!b.ids || !b.ready || !b.live) {
         free(b.ids);
         free(b.ready);
+        free(b.live);
         return wc_error_set(err, WC_ENOMEM, "nn: out of memory building an XNNPACK subgraph");
     }
     for (uint32_t i = 0; i < m->ntensors; i++) {
@@ -830,7 +859,7 @@ int wc_xnn_build(const wc_tflite_model *m, xnn_subgraph_t *out, wc_error *err)
     }
     for (uint32_t i = 0; i < m->ninputs; i++)
         b.ready[m->inputs[i]] = 1;
-    rc = 0;
+    rc = mark_live(&b);
     enum xnn_status st = xnn_create_subgraph(m->ninputs + m->noutputs, 0, &b.sg);
     if (st != xnn_status_success)
         rc = wc_error_set(err, WC_ENOMEM, "nn: XNNPACK cannot make a subgraph (status %d)",
@@ -850,6 +879,8 @@ int wc_xnn_build(const wc_tflite_model *m, xnn_subgraph_t *out, wc_error *err)
     for (uint32_t i = 0; rc == 0 && i < m->noperators; i++) {
         b.opi = i;
         b.op = &m->operators[i];
+        if (!b.live[i])
+            continue;
         if (operator(&b))
             rc = WC_EBADMODULE;
     }
@@ -869,6 +900,7 @@ int wc_xnn_build(const wc_tflite_model *m, xnn_subgraph_t *out, wc_error *err)
                                   "nn: tensor %d is both a graph input and output", m->inputs[i]);
     free(b.ids);
     free(b.ready);
+    free(b.live);
     if (rc) {
         if (b.sg)
             xnn_delete_subgraph(b.sg);
