@@ -225,3 +225,20 @@ EXPORT("raw_two_builders") int32_t raw_two_builders(void)
     wasi_nn_graph g;
     return wasi_nn_load(b, 2, WASI_NN_ENCODING_TENSORFLOWLITE, WASI_NN_TARGET_CPU, &g);
 }
+
+EXPORT("output_past_memory") int32_t output_past_memory(void)
+{
+    wasi_nn_graph_execution_context ctx;
+    int32_t rc = context(&ctx);
+    uint32_t written;
+    return rc ? -100 - rc : wasi_nn_get_output(ctx, 0, (uint8_t *)0xfffffff0u, 64, &written);
+}
+
+EXPORT("bad_input_index") int32_t bad_input_index(void)
+{
+    wasi_nn_graph_execution_context ctx;
+    int32_t rc = context(&ctx);
+    float x = 1.0f;
+    wasi_nn_tensor in = {dims11, 2, WASI_NN_TYPE_F32, (const uint8_t *)&x, sizeof x};
+    return rc ? -100 - rc : wasi_nn_set_input(ctx, 5, &in);
+}
