@@ -31,7 +31,7 @@ endmacro()
 
 
 wc_layer(util                                          DOORS *)
-wc_layer(json      USES util                           DOORS parse.h scan.h text.h schema.h)
+wc_layer(json      USES util                           DOORS parse.h scan.h text.h schema.h reader.h)
 wc_layer(store     USES util                           DOORS kv.h)
 wc_layer(auth      USES json util                      DOORS auth.h)
 wc_layer(engine    USES util                           DOORS engine.h decode.h error.h)

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "auth/auth.h"
+#include "cli/config.h"
 #include "plugin/registry.h"
 #include "transport/http_internal.h"
 
@@ -77,7 +78,7 @@ int main(void)
     CHECK(wc_config_parse("{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
                           "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
           "config: %s", err);
-    CHECK(wc_registry_new(&config, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
+    CHECK(wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
           err);
     wc_config_free(&config);
     if (failures)

@@ -842,7 +842,7 @@ static void test_refusals(void)
                  "has no entry point: expected an export wasmcap_call_tool");
     with_sidecar("bad", "{\"name\": \"b\"}",
                  "export 'wasmcap_call_tool' must have type (i32 i32 i32 i32) -> (i64)");
-    with_sidecar("noentry", "{\"name\": \"n\", \"tools\": [{\"name\": 5}]}", "tools[0]: name must be a string");
+    with_sidecar("noentry", "{\"name\": \"n\", \"tools\": [{\"name\": 5}]}", "tools[0].name: expected a string");
     /* A module that does not decode. */
     char path[512];
     snprintf(path, sizeof path, "%s/junk.wasm", tmpdir);

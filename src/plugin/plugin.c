@@ -200,22 +200,6 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     return oom || !dst->name || !dst->path ? -1 : 0;
 }
 
-static void free_config_copy(wc_plugin_config *c)
-{
-    free(c->name);
-    free(c->path);
-    free(c->prefix);
-    json_decref(c->tool_names);
-    for (size_t i = 0; i < c->perms.n_allowed_hosts; i++)
-        free(c->perms.allowed_hosts[i]);
-    free(c->perms.allowed_hosts);
-    for (size_t i = 0; i < c->perms.n_env; i++)
-        free(c->perms.env[i]);
-    free(c->perms.env);
-    free(c->perms.kv_namespace);
-    json_decref(c->perms.config);
-}
-
 /* Resolves every import against WASI and wasmcap, in import order. */
 static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
 {
@@ -471,7 +455,7 @@ void wc_plugin_free(wc_plugin *p)
     free(p->bindings);
     free(p->wasi_slots);
     json_decref(p->log_fields);
-    free_config_copy(&p->config);
+    wc_plugin_config_free(&p->config);
     free(p);
 }
 
