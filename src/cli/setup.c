@@ -39,10 +39,10 @@ static int open_kv(wc_setup *s, const wc_config *c, char *err, size_t err_size)
 {
     if (s->kv || !needs_kv(c))
         return 0;
-    char msg[512] = "";
-    if (wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, msg, sizeof msg) != 0) {
+    wc_error kv_err = {0};
+    if (wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, &kv_err) != 0) {
         snprintf(err, err_size, "cannot open the key-value store in %s: %s", c->kv_dir,
-                 msg[0] ? msg : "failed");
+                 wc_error_message(&kv_err));
         s->kv = NULL;
         return -1;
     }

@@ -448,7 +448,7 @@ int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manif
         return 1;
     }
     if (rc) {
-        snprintf(err, err_size, "%s: %s", sidecar, wc_read_file_strerror(rc));
+        snprintf(err, err_size, "%s: %s", sidecar, wc_strerror(rc));
         free(sidecar);
         return -1;
     }

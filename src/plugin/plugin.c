@@ -397,7 +397,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
                        config->name, p->config.path, max_bytes);
         else
             wc_err_set(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
-                       wc_read_file_strerror(rc));
+                       wc_strerror(rc));
         goto fail;
     }
     wc_error werr = {0};
