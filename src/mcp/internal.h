@@ -182,10 +182,10 @@ int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size)
 /* server.c */
 /* The server's registry as of the first call for this job (NULL: none). */
 wc_registry *wc_mcp_job_registry(mcp_job *job);
-void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out);
+void wc_mcp_session_send(wc_mcp_session *session, const wc_buf *out);
 /* out NULL: the final route of a tag that gets no answer. */
 void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
-                                const wc_rpc_out *out);
+                                const wc_buf *out);
 /* params is stolen (may be NULL). */
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params);
 
@@ -252,8 +252,8 @@ void wc_mcp_handle_notification(wc_mcp_session *session, const wc_rpc_message *m
 json_t *wc_mcp_revision_2025_03_26(const char *method, const json_t *result);
 
 /* outbound.c */
-/* Fills the client hooks of a worker job's call (session lock held). */
-void wc_mcp_job_client(mcp_job *job, wc_call_client *client);
+/* Fills the client port of a worker job's call (session lock held). */
+void wc_mcp_job_client(mcp_job *job, wc_client_port *client);
 /* A response from the client: to the waiting request, or dropped. */
 void wc_mcp_route_response(wc_mcp_session *session, const wc_rpc_message *msg);
 

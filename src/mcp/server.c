@@ -214,37 +214,40 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 /* --- sending --- */
 
-static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_rpc_out *out)
+static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_buf *out)
 {
     if (wc_mcp_batch_tag(route->tag)) {
-        wc_mcp_batch_route(session, route, out ? out->data : NULL, out ? out->len : 0);
+        wc_mcp_batch_route(session, route, out ? (const char *)out->data : NULL,
+                           out ? out->len : 0);
         return;
     }
-    session->send(session->send_ctx, route, out ? out->data : NULL, out ? out->len : 0);
+    session->send(session->send_ctx, route, out ? (const char *)out->data : NULL,
+                  out ? out->len : 0);
 }
 
 void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
-                                const wc_rpc_out *out)
+                                const wc_buf *out)
 {
     wc_mcp_route route = {.tag = tag, .final = final};
     send_route(session, &route, out);
 }
 
-void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out)
+void wc_mcp_session_send(wc_mcp_session *session, const wc_buf *out)
 {
     wc_mcp_session_send_routed(session, 0, false, out);
 }
 
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_notification(&out, method, params);
     if (!out.failed)
         wc_mcp_session_send(session, &out);
     else
         wc_log(WC_LOG_ERROR, "mcp", "cannot serialize %s", method);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
     json_decref(params);
 }
 
@@ -254,13 +257,14 @@ void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *
 static void send_error_full(wc_mcp_session *session, unsigned long long tag, const json_t *id,
                             int code, const char *message, const json_t *data, int http_status)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_error(&out, id, code, message, data);
     wc_mcp_route route = {.tag = tag, .final = tag != 0, .http_status = http_status};
     if (!out.failed)
         send_route(session, &route, &out);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 }
 
 static void send_error(wc_mcp_session *session, unsigned long long tag, const json_t *id,
@@ -391,11 +395,11 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
         rc = WC_RPC_INTERNAL;
         err = missing;
     }
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
-    size_t text_len = 0;
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     const char *text = rc == 0 && job->call && answers_result_text(job->session)
-                           ? wc_call_result_text(job->call, &text_len)
+                           ? job->call->io.result_text
                            : NULL;
     if (rc == 0 && result && job->session->shapes_2025_03_26) {
         json_t *trimmed = wc_mcp_revision_2025_03_26(job->method->name, result);
@@ -415,13 +419,13 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     if (out.failed) {
         wc_log(WC_LOG_ERROR, "mcp", "the answer to %s could not be serialized",
                job->method->name);
-        wc_rpc_out_free(&out);
+        wc_buf_free(&out);
         wc_rpc_write_error(&out, job->id, WC_RPC_INTERNAL,
                            "the result could not be serialized as JSON", NULL);
     }
     wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = http_status};
     send_route(job->session, &route, &out);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 }
 
 /* --- sessions --- */
@@ -510,7 +514,7 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
             name = NULL;
     } else {
         bool is_error = result ? json_is_true(json_object_get(result, "isError"))
-                               : wc_call_result_is_error(job->call);
+                               : job->call->io.result_is_error;
         if (is_error)
             status = WC_CALL_TOOL_ERROR;
     }
@@ -646,14 +650,14 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     job->held = NULL;
     job->held_tail = &job->held;
     job->attempt = true;
-    wc_call_set_attempt(job->call, budget_ms);
+    job->call->io.inline_budget_ms = budget_ms;
     int rc = job->method->fn(job, &result, err, sizeof err);
     job->attempt = false;
     bool aborted = wc_call_attempt_aborted(job->call);
     count_attempt(s->server, job, aborted);
     if (!aborted) {
         for (mcp_held *h = job->held; h; h = h->next) {
-            wc_rpc_out out = {.data = h->data, .len = h->len};
+            wc_buf out = {.data = (uint8_t *)h->data, .len = h->len, .cap = h->len};
             wc_mcp_session_send_routed(s, job->tag, false, &out);
         }
         drop_held(job);
@@ -663,20 +667,16 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     json_decref(result);
     drop_held(job);
     job->missing_capability = NULL;
-    wc_call_client client;
-    size_t args_len = 0;
-    const char *args = wc_call_arguments_text(job->call, &args_len);
+    wc_client_port client;
+    wc_call_io io = {.arguments_text = job->call->io.arguments_text,
+                     .arguments_len = job->call->io.arguments_len};
     pthread_mutex_lock(&s->lock);
     wc_mcp_job_client(job, &client);
-    wc_call *fresh = wc_call_new(&client);
+    io.prefer_result_text = answers_result_text(s);
+    wc_call *fresh = wc_call_new(&client, &io);
     wc_call *old = job->call;
-    if (fresh) {
-        if (answers_result_text(s))
-            wc_call_prefer_result_text(fresh);
-        if (args)
-            wc_call_set_arguments_text(fresh, args, args_len);
+    if (fresh)
         job->call = fresh;
-    }
     pthread_mutex_unlock(&s->lock);
     if (!fresh) {
         complete_job(job, WC_RPC_INTERNAL, NULL, "out of memory");
@@ -797,22 +797,19 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     }
     /* Made before the lock and filled in under it: every request takes
      * this lock, so what it holds it for stays short. */
-    wc_call *call = wc_call_new(NULL);
-    wc_call_client client;
+    wc_call *call = wc_call_new(NULL, NULL);
     pthread_mutex_lock(&s->lock);
     snapshot_registry(job); /* as of arrival */
     bool too_early = s->state == MCP_NEW && !method->before_init;
     if (call && !too_early) {
-        wc_mcp_job_client(job, &client);
-        wc_call_set_client(call, &client);
+        wc_mcp_job_client(job, &call->client);
         job->call = call;
         call = NULL;
     }
     if (job->call) {
         /* A stateless answer is decorated, a 2025-03-26 one trimmed: they
-         * need the value. */
-        if (answers_result_text(s))
-            wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
+         * need the value.  answer() sends the text when there is one. */
+        job->call->io.prefer_result_text = answers_result_text(s);
         job->next = s->jobs;
         if (job->next)
             job->next->prev = job;
@@ -842,14 +839,17 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         job->in_queued = true;
         /* The message's bytes outlive this inline run: the plugin may hand
          * the arguments to the guest as the client wrote them. */
-        if (m->arguments_text && strcmp(method->name, "tools/call") == 0)
-            wc_call_set_arguments_text(job->call, m->arguments_text, m->arguments_len);
+        if (m->arguments_text && strcmp(method->name, "tools/call") == 0) {
+            job->call->io.arguments_text = m->arguments_text;
+            job->call->io.arguments_len = m->arguments_len;
+        }
         run_job(job);
         return;
     }
     if (copy_arguments) {
         memcpy(job->arguments_copy, m->arguments_text, m->arguments_len);
-        wc_call_set_arguments_text(job->call, job->arguments_copy, m->arguments_len);
+        job->call->io.arguments_text = job->arguments_copy;
+        job->call->io.arguments_len = m->arguments_len;
     }
     if (attempt_ms && !job->dropped && attemptable(method) && should_attempt(s->server, job)) {
         attempt_job(job, attempt_ms);
