@@ -17,6 +17,7 @@
 
 set(WC_LAYERS "")
 set(WC_FRONT_ENDS "")
+set(WC_EDGES "")
 
 macro(wc_layer name)
   cmake_parse_arguments(_wl "FRONT" "" "USES;DOORS" ${ARGN})
@@ -30,19 +31,29 @@ macro(wc_layer name)
 endmacro()
 
 
+# Where a layer sees one header of a layer it does not use: the protocol
+# implements the host's client port (what a guest may ask of the client),
+# so mcp sees host/client_port.h, and only that, of the host layer.
+macro(wc_edge_door from to)
+  set(WC_EDGE_${from}_${to}_DOORS ${ARGN})
+  list(APPEND WC_EDGES ${from}_${to})
+endmacro()
+
 wc_layer(util                                          DOORS *)
 wc_layer(json      USES util                           DOORS parse.h scan.h text.h schema.h reader.h)
 wc_layer(store     USES util                           DOORS kv.h)
 wc_layer(auth      USES json util                      DOORS auth.h)
 wc_layer(nn        USES util                           DOORS tflite.h)
 wc_layer(engine    USES util                           DOORS engine.h decode.h)
-wc_layer(host      USES nn engine store json util      DOORS wasmcap.h wasi.h http_fetch.h)
-wc_layer(plugin    USES host engine store json util    DOORS registry.h config.h manifest.h)
+wc_layer(host      USES nn engine store json util      DOORS wasmcap.h wasi.h http_fetch.h client_port.h)
+wc_layer(plugin    USES host engine store json util    DOORS registry.h call.h config.h manifest.h)
 wc_layer(mcp       USES plugin json util               DOORS server.h jsonrpc.h)
 wc_layer(transport USES mcp auth json util             DOORS http.h http_limits.h http_config.h stdio.h)
 
 wc_layer(cli       FRONT USES transport mcp plugin host nn engine store auth json util)
 wc_layer(spectest  FRONT USES engine util)
+
+wc_edge_door(mcp host client_port.h)
 
 
 # The include folders that make the table true.  BINARY/layers/self/NAME
@@ -55,6 +66,11 @@ function(wc_layer_include_dirs name out)
   set(dirs ${root}/self/${name})
   foreach(used ${WC_LAYER_${name}_USES})
     list(APPEND dirs ${root}/doors/${used})
+  endforeach()
+  foreach(edge ${WC_EDGES})
+    if(edge MATCHES "^${name}_")
+      list(APPEND dirs ${root}/edges/${edge})
+    endif()
   endforeach()
   set(${out} ${dirs} PARENT_SCOPE)
 endfunction()
@@ -80,6 +96,14 @@ function(wc_layer_make_folders)
       endif()
       file(CREATE_LINK ${CMAKE_SOURCE_DIR}/src/${name}/${door}
            ${root}/doors/${name}/${name}/${door} SYMBOLIC)
+    endforeach()
+  endforeach()
+  foreach(edge ${WC_EDGES})
+    string(REGEX REPLACE "^[a-z]+_" "" to ${edge})
+    file(MAKE_DIRECTORY ${root}/edges/${edge}/${to})
+    foreach(door ${WC_EDGE_${edge}_DOORS})
+      file(CREATE_LINK ${CMAKE_SOURCE_DIR}/src/${to}/${door}
+           ${root}/edges/${edge}/${to}/${door} SYMBOLIC)
     endforeach()
   endforeach()
 endfunction()
