@@ -20,6 +20,7 @@
 
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
+#include "plugin/registry.h"
 #include "util/pool.h"
 
 /* How a tool (by hash of its name) fares when attempted on a transport's

@@ -17,10 +17,15 @@
 #ifndef WC_MCP_SERVER_H
 #define WC_MCP_SERVER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "plugin/registry.h"
+#include "util/buf.h"
+
+/* The plugin layer's registry (plugin/registry.h), which a transport only
+ * passes along. */
+typedef struct wc_registry wc_registry;
 
 #define WC_MCP_LATEST_VERSION "2025-11-25"
 
@@ -56,6 +61,13 @@ wc_registry *wc_mcp_server_registry(wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+/* Appends the protocol and plugin layers' part of /metrics (Prometheus
+ * text format): Wasm instances, each plugin's compile tier, tool calls by
+ * tool and status. */
+void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out);
+/* The inputSchema of the tool of that exposed name in the registry in use
+ * (a new reference), or NULL when there is no such tool. */
+json_t *wc_mcp_server_tool_input_schema(wc_mcp_server *server, const char *name);
 /* Tells every session subscribed to uri (resources/subscribe) that the
  * resource changed: notifications/resources/updated.  Any thread. */
 void wc_mcp_server_resource_updated(wc_mcp_server *server, const char *uri);

@@ -453,12 +453,28 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
     return 0;
 }
 
-size_t wc_registry_plugin_tiers(const wc_registry *r, const char **names, wc_tier *tiers,
-                                size_t max)
+void wc_registry_render_metrics(const wc_registry *r, wc_buf *out)
 {
-    for (size_t i = 0; i < r->nplugins && i < max; i++) {
-        names[i] = wc_plugin_name(r->plugins[i]);
-        tiers[i] = wc_module_tier(wc_plugin_module(r->plugins[i]));
+    unsigned long long live, created;
+    wc_instance_counts(&live, &created);
+    wc_buf_printf(out,
+                  "# HELP wasmcap_instances Wasm instances alive now.\n"
+                  "# TYPE wasmcap_instances gauge\n"
+                  "wasmcap_instances %llu\n"
+                  "# HELP wasmcap_instances_created_total Wasm instances made (one per call).\n"
+                  "# TYPE wasmcap_instances_created_total counter\n"
+                  "wasmcap_instances_created_total %llu\n",
+                  live, created);
+    if (!r)
+        return;
+    wc_buf_str(out, "# HELP wasmcap_plugin_tier The compile tier a plugin's new instances "
+                    "get (1 on the tier in use).\n"
+                    "# TYPE wasmcap_plugin_tier gauge\n");
+    for (size_t i = 0; i < r->nplugins; i++) {
+        wc_tier tier = wc_module_tier(wc_plugin_module(r->plugins[i]));
+        for (int t = 0; t < 2; t++)
+            wc_buf_printf(out, "wasmcap_plugin_tier{plugin=\"%s\",tier=\"%s\"} %d\n",
+                          wc_plugin_name(r->plugins[i]), t ? "optimized" : "fast",
+                          tier == (t ? WC_TIER_OPTIMIZED : WC_TIER_FAST));
     }
-    return r->nplugins;
 }

@@ -19,10 +19,13 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "engine/engine.h"
 #include "plugin/call.h"
-#include "plugin/config.h"
-#include "store/kv.h"
+#include "util/buf.h"
+
+/* Only the front end that builds a registry needs these in full. */
+typedef struct wc_engine wc_engine;
+typedef struct wc_kv wc_kv;
+typedef struct wc_plugin_config wc_plugin_config;
 
 #define WC_RPC_PARSE_ERROR (-32700)
 #define WC_RPC_INVALID_REQUEST (-32600)
@@ -49,10 +52,10 @@ void wc_registry_release(wc_registry *registry);
  * lives): Tool objects with exposed names, Resource, ResourceTemplate and
  * Prompt objects. */
 const json_t *wc_registry_tools(const wc_registry *registry);
-/* The plugins (config names) and the tier their new instances get now;
- * returns how many there are (at most max are filled in). */
-size_t wc_registry_plugin_tiers(const wc_registry *registry, const char **names, wc_tier *tiers,
-                                size_t max);
+/* The plugin layer's part of /metrics, in the Prometheus text format: Wasm
+ * instances alive and made, and the compile tier each plugin's new
+ * instances get (registry may be NULL: no plugins loaded). */
+void wc_registry_render_metrics(const wc_registry *registry, wc_buf *out);
 const json_t *wc_registry_resource_templates(const wc_registry *registry);
 const json_t *wc_registry_prompts(const wc_registry *registry);
 /* Static resources of the manifests followed by those plugins list
