@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/plugin.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mcp/jsonrpc.h"
 #include "plugin/registry.h"
 
 #define WC_MCP_LATEST_VERSION "2025-11-25"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "json/scan.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
+#include "mcp/jsonrpc.h"
 
 typedef struct top_members {
     bool id, method, escaped;

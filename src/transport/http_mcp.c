@@ -18,7 +18,6 @@
 
 #include "json/scan.h"
 #include "mcp/jsonrpc.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
 #include "util/log.h"
 
 static const char *const header_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};

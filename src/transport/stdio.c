@@ -38,7 +38,6 @@
 #include <unistd.h>
 
 #include "mcp/jsonrpc.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
 #include "util/log.h"
 
 #define READ_CHUNK (64u << 10)
