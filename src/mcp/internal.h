@@ -97,7 +97,7 @@ struct wc_mcp_session {
      * takes no lock (the lock is taken when it drops to 0 while closing) */
     atomic_size_t nqueued;
     /* Ids of notifications/cancelled that named no running request: the
-     * request may still be queued unparsed (wc_mcp_session_receive_queued). */
+     * request may still be queued unparsed (WC_MCP_RECEIVE_QUEUED). */
     json_t **early_cancels; /* MCP_EARLY_CANCELS slots, made on first use: an idle
                                session (an open event stream) stays small */
     unsigned nearly_cancels;
@@ -118,7 +118,7 @@ struct wc_mcp_session {
     unsigned long long listen_tag;
     unsigned listen_lists;        /* LISTEN_* lists it asked to hear about */
     wc_mcp_session *prev, *next; /* in server->sessions */
-    /* Requests received by wc_mcp_session_receive_batched and not yet on
+    /* Requests received WC_MCP_RECEIVE_BATCHED and not yet on
      * the pool (queued_message *): the receiving thread's alone, and a
      * cache line away from the counts the workers move. */
     char batch_line[64];

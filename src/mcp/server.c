@@ -576,7 +576,7 @@ static void run_job(void *arg)
     complete_job(job, rc, result, err);
 }
 
-/* --- attempts on the receiving thread (wc_mcp_session_receive_attempt) --- */
+/* --- attempts on the receiving thread (wc_mcp_receive_options.attempt_ms) --- */
 
 static mcp_attempt_stats *attempt_slot(wc_mcp_server *s, const mcp_job *job)
 {
@@ -949,9 +949,10 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
     /* Others (progress, roots/list_changed, unknown ones) need nothing. */
 }
 
-static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned long long tag,
-                     bool on_worker, unsigned attempt_ms)
+static void dispatch(wc_mcp_session *s, const char *data, size_t len,
+                     const wc_mcp_receive_options *o, bool on_worker)
 {
+    unsigned long long tag = o->tag;
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
     if (m.batch && wc_mcp_batch_allowed(s)) {
@@ -961,7 +962,7 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
     }
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m, tag, on_worker, attempt_ms);
+        handle_request(s, &m, tag, on_worker, o->attempt_ms);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
@@ -998,23 +999,6 @@ void wc_mcp_handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
     handle_notification(s, m);
 }
 
-void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
-{
-    dispatch(s, data, len, 0, false, 0);
-}
-
-void wc_mcp_session_receive_attempt(wc_mcp_session *s, const char *data, size_t len,
-                                    unsigned long long tag, unsigned budget_ms)
-{
-    dispatch(s, data, len, tag, false, budget_ms);
-}
-
-void wc_mcp_session_receive_tagged(wc_mcp_session *s, const char *data, size_t len,
-                                   unsigned long long tag)
-{
-    dispatch(s, data, len, tag, false, 0);
-}
-
 typedef struct queued_message {
     wc_mcp_session *session;
     unsigned long long tag;
@@ -1028,15 +1012,12 @@ static void run_queued(void *arg)
     wc_mcp_session *s = q->session;
     /* A cancelled session's queue drains without parsing: its requests
      * would not run anyway, and other sessions wait for these workers. */
-    if (!atomic_load(&s->cancelled))
-        dispatch(s, q->data, q->len, q->tag, true, 0);
+    if (!atomic_load(&s->cancelled)) {
+        wc_mcp_receive_options o = {.tag = q->tag};
+        dispatch(s, q->data, q->len, &o, true);
+    }
     free(q);
     count_done(s, &s->nqueued); /* the session may be freed from here on */
-}
-
-void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t len)
-{
-    wc_mcp_session_receive_queued_tagged(s, data, len, 0);
 }
 
 /* A copy of a request for a worker; NULL when the text is not one that
@@ -1065,32 +1046,43 @@ static void submit_queued(wc_mcp_session *s, void *const *qs, size_t n)
     for (size_t i = taken; i < n; i++) {
         queued_message *q = qs[i];
         count_done(s, &s->nqueued);
-        dispatch(s, q->data, q->len, q->tag, false, 0);
+        wc_mcp_receive_options o = {.tag = q->tag};
+        dispatch(s, q->data, q->len, &o, false);
         free(q);
     }
 }
 
-void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, size_t len,
-                                          unsigned long long tag)
+/* QUEUED and BATCHED: requests go to the pool unparsed. */
+static void receive_queued(wc_mcp_session *s, const char *data, size_t len,
+                           const wc_mcp_receive_options *o)
 {
-    void *q = queued_copy(s, data, len, tag);
-    if (q)
-        submit_queued(s, &q, 1);
-    else
-        dispatch(s, data, len, tag, false, 0);
-}
-
-void wc_mcp_session_receive_batched(wc_mcp_session *s, const char *data, size_t len)
-{
-    queued_message *q = queued_copy(s, data, len, 0);
+    bool batched = o->mode == WC_MCP_RECEIVE_BATCHED;
+    queued_message *q = queued_copy(s, data, len, o->tag);
     if (!q) {
-        wc_mcp_session_flush_batch(s); /* what came before goes first */
-        dispatch(s, data, len, 0, false, 0);
+        if (batched)
+            wc_mcp_session_flush_batch(s); /* what came before goes first */
+        dispatch(s, data, len, o, false);
+        return;
+    }
+    if (!batched) {
+        void *one = q;
+        submit_queued(s, &one, 1);
         return;
     }
     s->batch[s->nbatch++] = q;
     if (s->nbatch == MCP_BATCH)
         wc_mcp_session_flush_batch(s);
+}
+
+void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len,
+                            const wc_mcp_receive_options *opts)
+{
+    static const wc_mcp_receive_options now = {.mode = WC_MCP_RECEIVE_NOW};
+    const wc_mcp_receive_options *o = opts ? opts : &now;
+    if (o->mode == WC_MCP_RECEIVE_NOW)
+        dispatch(s, data, len, o, false);
+    else
+        receive_queued(s, data, len, o);
 }
 
 void wc_mcp_session_flush_batch(wc_mcp_session *s)

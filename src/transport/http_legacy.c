@@ -142,6 +142,7 @@ void http_legacy_message(http_server *srv, http_conn *conn, const http_request *
         return;
     }
     s->legacy_in_flight++; /* before: a message handled at once is done within */
-    wc_mcp_session_receive_queued_tagged(s->mcp, body, body_len, tag);
+    wc_mcp_receive_options o = {.mode = WC_MCP_RECEIVE_QUEUED, .tag = tag};
+    wc_mcp_session_receive(s->mcp, body, body_len, &o);
     http_reply_text(conn, 202, "Accepted\n", NULL);
 }

@@ -323,7 +323,7 @@ static void handle_batch(http_server *srv, http_conn *conn, const http_request *
     if (!http_may_call(srv, conn, body, len))
         return;
     if (!needs_answer) {
-        wc_mcp_session_receive(s->mcp, body, len);
+        wc_mcp_session_receive(s->mcp, body, len, NULL);
         http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
         return;
     }
@@ -451,7 +451,8 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
         }
         st->conn = conn;
         sse_stream_watch(st);
-        wc_mcp_session_receive_tagged(s->mcp, body, len, st->no);
+        wc_mcp_receive_options o = {.tag = st->no};
+        wc_mcp_session_receive(s->mcp, body, len, &o);
         return;
     }
     if (!room_for_request(srv, conn, s))

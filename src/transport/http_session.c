@@ -246,10 +246,12 @@ void http_session_receive(sse_stream *st, const char *body, size_t len)
     st->request_bytes = len;
     http_budget_charge(s, (long long)len);
     int budget = s->server->opt.inline_budget_ms;
+    wc_mcp_receive_options o = {.tag = st->no};
     if (budget > 0)
-        wc_mcp_session_receive_attempt(s->mcp, body, len, st->no, (unsigned)budget);
+        o.attempt_ms = (unsigned)budget;
     else
-        wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+        o.mode = WC_MCP_RECEIVE_QUEUED;
+    wc_mcp_session_receive(s->mcp, body, len, &o);
 }
 
 /* The request of a /messages POST is charged until its final message. */
