@@ -247,6 +247,12 @@ void wc_mcp_batch_route(wc_mcp_session *session, const wc_mcp_route *route, cons
 void wc_mcp_handle_request(wc_mcp_session *session, wc_rpc_message *msg, unsigned long long tag);
 void wc_mcp_handle_notification(wc_mcp_session *session, const wc_rpc_message *msg);
 
+/* authorize.c: whether opts->authorize allows the plugin code a parsed
+ * message (received as data) would run; as_batch: it is an array the
+ * session handles as a batch. */
+bool wc_mcp_authorized(wc_mcp_session *session, const wc_rpc_message *msg, bool as_batch,
+                       const char *data, size_t len, const wc_mcp_receive_options *opts);
+
 /* revision.c: a copy of a result trimmed to what revision 2025-03-26 has
  * (NULL: out of memory). */
 json_t *wc_mcp_revision_2025_03_26(const char *method, const json_t *result);

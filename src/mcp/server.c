@@ -949,16 +949,22 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
     /* Others (progress, roots/list_changed, unknown ones) need nothing. */
 }
 
-static void dispatch(wc_mcp_session *s, const char *data, size_t len,
+/* False when o->authorize refused the message: nothing of it ran. */
+static bool dispatch(wc_mcp_session *s, const char *data, size_t len,
                      const wc_mcp_receive_options *o, bool on_worker)
 {
     unsigned long long tag = o->tag;
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
-    if (m.batch && wc_mcp_batch_allowed(s)) {
+    bool as_batch = m.batch && wc_mcp_batch_allowed(s);
+    if (o->authorize && !wc_mcp_authorized(s, &m, as_batch, data, len, o)) {
+        wc_rpc_message_free(&m);
+        return false;
+    }
+    if (as_batch) {
         wc_mcp_batch_handle(s, m.root, tag);
         wc_rpc_message_free(&m);
-        return;
+        return true;
     }
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
@@ -987,6 +993,7 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len,
         break;
     }
     wc_rpc_message_free(&m);
+    return true;
 }
 
 void wc_mcp_handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag)
@@ -1052,8 +1059,20 @@ static void submit_queued(wc_mcp_session *s, void *const *qs, size_t n)
     }
 }
 
+/* A request to be run on a worker is authorized here, where the hook's
+ * context is valid: parsed for that, and again on the worker. */
+static bool authorized_text(wc_mcp_session *s, const char *data, size_t len,
+                            const wc_mcp_receive_options *o)
+{
+    wc_rpc_message m;
+    wc_rpc_parse(data, len, &m);
+    bool ok = wc_mcp_authorized(s, &m, false, data, len, o);
+    wc_rpc_message_free(&m);
+    return ok;
+}
+
 /* QUEUED and BATCHED: requests go to the pool unparsed. */
-static void receive_queued(wc_mcp_session *s, const char *data, size_t len,
+static bool receive_queued(wc_mcp_session *s, const char *data, size_t len,
                            const wc_mcp_receive_options *o)
 {
     bool batched = o->mode == WC_MCP_RECEIVE_BATCHED;
@@ -1061,28 +1080,31 @@ static void receive_queued(wc_mcp_session *s, const char *data, size_t len,
     if (!q) {
         if (batched)
             wc_mcp_session_flush_batch(s); /* what came before goes first */
-        dispatch(s, data, len, o, false);
-        return;
+        return dispatch(s, data, len, o, false);
+    }
+    if (o->authorize && !authorized_text(s, data, len, o)) {
+        free(q);
+        return false;
     }
     if (!batched) {
         void *one = q;
         submit_queued(s, &one, 1);
-        return;
+        return true;
     }
     s->batch[s->nbatch++] = q;
     if (s->nbatch == MCP_BATCH)
         wc_mcp_session_flush_batch(s);
+    return true;
 }
 
-void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len,
+bool wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len,
                             const wc_mcp_receive_options *opts)
 {
     static const wc_mcp_receive_options now = {.mode = WC_MCP_RECEIVE_NOW};
     const wc_mcp_receive_options *o = opts ? opts : &now;
     if (o->mode == WC_MCP_RECEIVE_NOW)
-        dispatch(s, data, len, o, false);
-    else
-        receive_queued(s, data, len, o);
+        return dispatch(s, data, len, o, false);
+    return receive_queued(s, data, len, o);
 }
 
 void wc_mcp_session_flush_batch(wc_mcp_session *s)

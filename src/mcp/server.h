@@ -113,6 +113,29 @@ typedef enum wc_mcp_receive_mode {
     WC_MCP_RECEIVE_BATCHED,
 } wc_mcp_receive_mode;
 
+/* Plugin code a request would run, as an authorize hook is asked about it. */
+typedef enum wc_mcp_code {
+    WC_MCP_CODE_TOOL,      /* tools/call: name is the tool's exposed name */
+    WC_MCP_CODE_PROMPT,    /* prompts/get, or completion/complete of a prompt: its exposed
+                              name */
+    WC_MCP_CODE_RESOURCES, /* resources/read, or completion/complete of a resource: name is
+                              a plugin (by its config name) that may serve it, asked for
+                              each */
+    WC_MCP_CODE_UNKNOWN,   /* what would run cannot be told: name says why */
+} wc_mcp_code;
+
+typedef struct wc_mcp_access {
+    wc_mcp_code code;
+    const char *method; /* the request's; NULL for an unreadable batch */
+    const char *name;
+} wc_mcp_access;
+
+/* True when the message may run that code.  Asked on the receiving thread,
+ * within wc_mcp_session_receive, after the server's own parse, so what is
+ * asked about is what would run; messages that run no plugin code are not
+ * asked about. */
+typedef bool (*wc_mcp_authorize_fn)(void *ctx, const wc_mcp_access *access);
+
 typedef struct wc_mcp_receive_options {
     wc_mcp_receive_mode mode;
     /* Not 0: every message the request leads to carries it in its route. */
@@ -123,11 +146,18 @@ typedef struct wc_mcp_receive_options {
      * more, it runs again in full on the worker pool.  Tools that keep
      * needing more stop being attempted.  0: no attempts. */
     unsigned attempt_ms;
+    /* Not NULL: the message (every request of a batch) runs only what
+     * this allows (a transport's per-tool authorization, with its
+     * principal in authorize_ctx). */
+    wc_mcp_authorize_fn authorize;
+    void *authorize_ctx;
 } wc_mcp_receive_options;
 
 /* Handles one message (len bytes, not NUL-terminated) as opts says (NULL:
- * NOW, untagged). */
-void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t len,
+ * NOW, untagged, nothing to authorize).  False when authorize refused it:
+ * nothing of it was handled or sent, not even its tag's final route, and
+ * the transport answers it. */
+bool wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t len,
                             const wc_mcp_receive_options *opts);
 /* Hands the requests WC_MCP_RECEIVE_BATCHED kept to the pool. */
 void wc_mcp_session_flush_batch(wc_mcp_session *session);
