@@ -83,14 +83,11 @@ static int m_initialize(mcp_job *job, json_t **result, char *err, size_t err_siz
     pthread_mutex_unlock(&s->lock);
 
     const wc_mcp_options *o = &s->server->opt;
-    json_t *r = json_pack("{s:s,s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s}}",
-                          "protocolVersion", chosen,
-                          "capabilities",
-                          "tools", "listChanged", 1,
-                          "resources", "subscribe", 1, "listChanged", 1,
-                          "prompts", "listChanged", 1,
-                          "completions", "logging",
-                          "serverInfo", "name", o->name, "version", o->version);
+    json_t *ours = wc_mcp_capabilities(s->era);
+    json_t *r = ours ? json_pack("{s:s,s:o,s:{s:s,s:s}}", "protocolVersion", chosen,
+                                 "capabilities", ours,
+                                 "serverInfo", "name", o->name, "version", o->version)
+                     : NULL;
     if (!r)
         return no_memory(err, err_size);
     if (o->instructions)
@@ -381,6 +378,18 @@ static int m_complete(mcp_job *job, json_t **result, char *err, size_t err_size)
         return no_plugins(err, err_size, t[4] == 'p' ? "prompt" : "resource", ref_name);
     return rpc_code(wc_registry_complete(registry, job->params, job->call, result, err,
                                          err_size));
+}
+
+json_t *wc_mcp_capabilities(const mcp_era *era)
+{
+    json_t *caps = json_pack("{s:{s:b},s:{s:b,s:b},s:{s:b},s:{}}",
+                             "tools", "listChanged", 1,
+                             "resources", "subscribe", 1, "listChanged", 1,
+                             "prompts", "listChanged", 1,
+                             "completions");
+    if (caps && (wc_mcp_find_method("logging/setLevel")->eras & era->methods))
+        json_object_set_new(caps, "logging", json_object());
+    return caps;
 }
 
 /* Lists are the same for every client: "public"; a resource's contents
