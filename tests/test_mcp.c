@@ -807,6 +807,13 @@ static void test_stateless(world *w)
               strcmp(json_string_value(json_object_get(result, "cacheScope")), "public") == 0 &&
               strcmp(json_string_value(json_object_get(info, "name")), "test-server") == 0,
           "discover");
+    json_t *caps = json_object_get(result, "capabilities");
+    CHECK(json_is_true(json_object_get(json_object_get(caps, "tools"), "listChanged")) &&
+              json_is_true(json_object_get(json_object_get(caps, "resources"), "subscribe")) &&
+              json_is_object(json_object_get(caps, "prompts")) &&
+              json_is_object(json_object_get(caps, "completions")) &&
+              !json_object_get(caps, "logging"),
+          "discover's capabilities: initialize's, less logging, which the revision lacks");
     json_decref(r);
     r = stateless_call(w, "2026-07-28", "tools/list", "{" META_2026 "}", &status);
     result = r ? json_object_get(r, "result") : NULL;
