@@ -274,7 +274,12 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
     if (rc == MCP_NO_ANSWER)
         return; /* the request stays open (subscriptions/listen) */
-    mcp_answer a = {.rc = rc, .result = result, .err = err};
+    mcp_answer a; /* not zeroed whole: its message is written only when used */
+    a.rc = rc;
+    a.result = result;
+    a.err = err;
+    a.data = a.made = NULL;
+    a.http_status = 0;
     job->session->era->finish(job, &a);
     wc_rpc_out out;
     wc_rpc_out_init(&out);
