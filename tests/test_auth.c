@@ -1213,7 +1213,7 @@ static void test_config(void)
                "(\"https://mcp.example.com/mcp\")"},
         {"{\"resource\": \"https://a/mcp\"}", "auth: no credential is accepted: set auth.bearer_tokens or auth.jwt"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_token\": []}",
-         "auth.bearer_token: unknown key (auth takes resource, resource_name, resource_metadata_url, "
+         "auth.bearer_token: unknown key (expected one of: resource, resource_name, resource_metadata_url, "
          "authorization_servers, scopes_supported, bearer_tokens, tool_scopes, prompt_scopes, "
          "resource_scopes, jwt)"},
         {"{\"resource\": 5}", "auth.resource: expected a string"},
@@ -1240,9 +1240,9 @@ static void test_config(void)
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [\"${TOKEN}\", \"" TOKEN_A "\"]}",
          "auth.bearer_tokens[1]: the same token as auth.bearer_tokens[0]"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [{\"subject\": \"x\"}]}",
-         "auth.bearer_tokens[0]: token is required"},
+         "auth.bearer_tokens[0].token: required"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [{\"token\": \"${TOKEN}\", \"scope\": \"x\"}]}",
-         "auth.bearer_tokens[0].scope: unknown key (a token takes token, subject, scopes)"},
+         "auth.bearer_tokens[0].scope: unknown key (expected one of: token, subject, scopes)"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [{\"token\": \"${TOKEN}\", \"scopes\": \"a \\\"b\"}]}",
          "auth.bearer_tokens[0].scopes: '\"b' is not a valid scope (printable ASCII without spaces, '\"' or '\\')"},
         {"{\"resource\": \"https://a/mcp\", \"bearer_tokens\": [{\"token\": \"${TOKEN}\", \"scopes\": [\"a b\"]}]}",
@@ -1270,7 +1270,7 @@ static void test_config(void)
          "auth.scopes_supported[0]: not a valid scope (printable ASCII without spaces, '\"' or '\\')"},
         {"{\"resource\": \"https://a/mcp\", \"jwt\": []}", "auth.jwt: expected an object"},
         {"{\"resource\": \"https://a/mcp\", \"jwt\": {\"isuer\": \"x\"}}",
-         "auth.jwt.isuer: unknown key (jwt takes issuer, audience, jwks_url, jwks_file, hs256_secret, leeway_s, "
+         "auth.jwt.isuer: unknown key (expected one of: issuer, audience, jwks_url, jwks_file, hs256_secret, leeway_s, "
          "jwks_timeout_ms, jwks_max_bytes, jwks_refresh_min_s, jwks_max_age_s, max_token_bytes)"},
         {"{\"resource\": \"https://a/mcp\", \"jwt\": {\"jwks_url\": \"https://a/jwks\"}}",
          "auth.jwt.issuer: required: the `iss` of the tokens to accept, the authorization server's issuer identifier"},
@@ -1286,15 +1286,15 @@ static void test_config(void)
         {"{\"resource\": \"https://a/mcp\", %s, \"leeway_s\": -1}}", "auth.jwt.leeway_s: expected an integer from 0 to 600"},
         {"{\"resource\": \"https://a/mcp\", %s, \"leeway_s\": \"60\"}}", "auth.jwt.leeway_s: expected an integer from 0 to 600"},
         {"{\"resource\": \"https://a/mcp\", %s, \"jwks_timeout_ms\": 50}}",
-         "auth.jwt.jwks_timeout_ms: expected an integer from 100 to 60000"},
+         "auth.jwt.jwks_timeout_ms: expected a duration in milliseconds from 100 to 60000"},
         {"{\"resource\": \"https://a/mcp\", %s, \"jwks_max_bytes\": \"1GiB\"}}",
          "auth.jwt.jwks_max_bytes: must be between 1KiB and 64MiB"},
         {"{\"resource\": \"https://a/mcp\", %s, \"jwks_max_bytes\": \"lots\"}}",
-         "auth.jwt.jwks_max_bytes: not a positive size (examples: 65536, \"64KiB\", \"1MiB\")"},
+         "auth.jwt.jwks_max_bytes: 'lots' is not a positive size (examples: 4096, \"64K\", \"16MiB\", \"1G\")"},
         {"{\"resource\": \"https://a/mcp\", %s, \"max_token_bytes\": \"1MiB\"}}",
          "auth.jwt.max_token_bytes: must be between 1KiB and 64KiB"},
         {"{\"resource\": \"https://a/mcp\", %s, \"max_token_bytes\": true}}",
-         "auth.jwt.max_token_bytes: expected a size (an integer or a string such as \"1MiB\")"},
+         "auth.jwt.max_token_bytes: expected a size (an integer or a string such as \"64MiB\")"},
         {"{\"resource\": \"https://a/mcp\", %s, \"audience\": \"\"}}", "auth.jwt.audience: expected a non-empty string"},
         {"{\"resource\": \"https://a/mcp\", %s, \"jwks_refresh_min_s\": 86401}}",
          "auth.jwt.jwks_refresh_min_s: expected an integer from 0 to 86400"},

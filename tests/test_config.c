@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -117,6 +117,11 @@ static void test_full(void)
     CHECK(strcmp(p->prefix, "plain") == 0, "default prefix = name: %s", p->prefix);
     wc_config_free(&c);
 
+    /* "$schema" and "$comment" are taken whatever they hold. */
+    CHECK(wc_config_parse("{\"$schema\": \"https://example.com/s\", \"$comment\": [1]}", NULL, &c, err,
+                          sizeof err) == 0, "$schema, $comment: %s", err);
+    wc_config_free(&c);
+
     /* No base directory: relative paths stay relative to the working directory. */
     CHECK(wc_config_parse("{\"plugins\": {\"a\": {\"path\": \"x/a.wasm\"}}}", NULL, &c, err, sizeof err) == 0 &&
               strcmp(c.plugins[0].path, "x/a.wasm") == 0, "no base: %s", err);
@@ -128,13 +133,14 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (the config has server, storage, plugins, http, auth)");
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, http, auth, $schema, "
+        "$comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
     bad("{\"server\": {\"nmae\": \"x\"}}",
-        "wasmcap.json: server.nmae: unknown key (server takes name, max_message_bytes, "
+        "wasmcap.json: server.nmae: unknown key (expected one of: name, max_message_bytes, "
         "stdio_max_queued_bytes, workers, page_size, log_level, tier, state_secret)");
     bad("{\"server\": {\"stdio_max_queued_bytes\": \"1KiB\"}}",
         "wasmcap.json: server.stdio_max_queued_bytes: must be between 64KiB and 1GiB");
@@ -150,14 +156,15 @@ static void test_errors(void)
         "wasmcap.json: server.max_message_bytes: must be between 1KiB and 1GiB");
     bad("{\"server\": {\"max_message_bytes\": true}}",
         "wasmcap.json: server.max_message_bytes: expected a size (an integer or a string such as \"64MiB\")");
-    bad("{\"server\": {\"workers\": -1}}", "wasmcap.json: server.workers: expected a non-negative integer");
-    bad("{\"server\": {\"workers\": 1.5}}", "wasmcap.json: server.workers: expected a non-negative integer");
-    bad("{\"server\": {\"page_size\": 0}}", "wasmcap.json: server.page_size: expected a positive integer");
+    bad("{\"server\": {\"workers\": -1}}", "wasmcap.json: server.workers: expected an integer from 0 to 1024");
+    bad("{\"server\": {\"workers\": 1.5}}", "wasmcap.json: server.workers: expected an integer from 0 to 1024");
+    bad("{\"server\": {\"page_size\": 0}}", "wasmcap.json: server.page_size: expected an integer from 1 to 100000");
     bad("{\"server\": {\"log_level\": \"loud\"}}",
         "wasmcap.json: server.log_level: unknown level 'loud' (debug, info, notice, warning, error, critical, "
         "alert, emergency)");
     bad("{\"server\": {\"tier\": \"slow\"}}", "wasmcap.json: server.tier: unknown tier 'slow' (auto, fast, optimized)");
-    bad("{\"storage\": {\"kvdir\": \"x\"}}", "wasmcap.json: storage.kvdir: unknown key (storage takes kv_dir, kv_map_size, cache_dir, cache_key)");
+    bad("{\"storage\": {\"kvdir\": \"x\"}}", "wasmcap.json: storage.kvdir: unknown key (expected one of: kv_dir, kv_map_size, cache_dir, "
+        "cache_key)");
     bad("{\"storage\": {\"kv_dir\": \"\"}}", "wasmcap.json: storage.kv_dir: expected a non-empty path");
     bad("{\"storage\": {\"kv_map_size\": \"4K\"}}", "wasmcap.json: storage.kv_map_size: must be between 1MiB and 1TiB");
     bad("{\"storage\": {\"cache_key\": \"\"}}", "wasmcap.json: storage.cache_key: expected a non-empty path");
@@ -165,10 +172,10 @@ static void test_errors(void)
     bad("{\"plugins\": {\"bad name\": {\"path\": \"a\"}}}",
         "wasmcap.json: plugins.bad name: a plugin name must match ^[A-Za-z0-9_.-]{1,64}$");
     bad("{\"plugins\": {\"a\": 1}}", "wasmcap.json: plugins.a: expected an object");
-    bad("{\"plugins\": {\"a\": {}}}", "wasmcap.json: plugins.a: path is required");
+    bad("{\"plugins\": {\"a\": {}}}", "wasmcap.json: plugins.a.path: required");
     bad("{\"plugins\": {\"a\": {\"path\": \"\"}}}", "wasmcap.json: plugins.a.path: expected a non-empty path");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"pth\": 1}}}",
-        "wasmcap.json: plugins.a.pth: unknown key (a plugin takes path, prefix, tools, permissions)");
+        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, prefix, tools, permissions)");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"prefix\": \"a b\"}}}",
         "wasmcap.json: plugins.a.prefix: a prefix may hold up to 64 letters, digits, '_', '.' or '-'");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"tools\": []}}}",
@@ -180,14 +187,16 @@ static void test_errors(void)
     const char *perm = "{\"plugins\": {\"notes\": {\"path\": \"a\", \"permissions\": %s}}}";
     struct { const char *perms, *want; } cases[] = {
         {"[]", "plugins.notes.permissions: expected an object"},
-        {"{\"timeout_ms\": 0}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
-        {"{\"timeout_ms\": \"10s\"}", "plugins.notes.permissions.timeout_ms: expected a positive integer"},
-        {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown permission (allowed_hosts, env, "
+        {"{\"timeout_ms\": 0}", "plugins.notes.permissions.timeout_ms: expected a duration in milliseconds from 1 to "
+                                 "86400000"},
+        {"{\"timeout_ms\": \"10s\"}", "plugins.notes.permissions.timeout_ms: expected a duration in milliseconds from 1 "
+                                      "to 86400000"},
+        {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown key (expected one of: allowed_hosts, env, "
                                "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
                                "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation)"},
-        {"{\"max_log_messages\": 0}", "plugins.notes.permissions.max_log_messages: expected a positive integer"},
+        {"{\"max_log_messages\": 0}", "plugins.notes.permissions.max_log_messages: expected an integer from 1 to 100000000"},
         {"{\"max_log_bytes\": \"2GiB\"}",
-         "plugins.notes.permissions.max_log_bytes: must be between 1 byte and 1GiB"},
+         "plugins.notes.permissions.max_log_bytes: must be at most 1GiB"},
         {"{\"memory_limit\": \"1K\"}", "plugins.notes.permissions.memory_limit: must be between 64KiB and 4GiB"},
         {"{\"memory_limit\": 0}", "plugins.notes.permissions.memory_limit: expected a positive size"},
         {"{\"max_output_bytes\": \"2G\"}", "plugins.notes.permissions.max_output_bytes: must be at most 1GiB"},
@@ -290,7 +299,7 @@ static void test_load(void)
     wc_config c;
     CHECK(wc_config_load(path, &c, err, sizeof err) == -1, "bad file accepted");
     char want[1024];
-    snprintf(want, sizeof want, "%s: plugins.n.permissions.timeout_ms: expected a positive integer", path);
+    snprintf(want, sizeof want, "%s: plugins.n.permissions.timeout_ms: expected a duration in milliseconds from 1 to 86400000", path);
     CHECK(strcmp(err, want) == 0, "got %s", err);
 
     text = "{\"plugins\": {\"n\": {\"path\": \"sub/n.wasm\"}}}";

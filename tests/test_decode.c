@@ -108,7 +108,7 @@ static void func_module(buf *m, const uint8_t *type, size_t ntype, const uint8_t
 
 static const char *code_name(int rc)
 {
-    return rc == 0 ? "ok" : wc_error_code_name(rc);
+    return rc == 0 ? "ok" : wc_strerror(rc);
 }
 
 /* Decodes and checks the result code and that the message holds `words`. */
@@ -127,8 +127,8 @@ static void expect_at(int line, const uint8_t *bytes, size_t n, const wc_decode_
         failures++;
     }
     if (rc) {
-        const char *prefix = rc == WC_ERR_MALFORMED ? "malformed module at byte 0x"
-                             : rc == WC_ERR_INVALID ? "invalid module at byte 0x" : NULL;
+        const char *prefix = rc == WC_EMALFORMED ? "malformed module at byte 0x"
+                             : rc == WC_EBADMODULE ? "invalid module at byte 0x" : NULL;
         if (prefix && strncmp(err.msg, prefix, strlen(prefix)) != 0) {
             printf("FAIL %s:%d: message \"%s\" does not start with \"%s\"\n", __FILE__, line,
                    err.msg, prefix);
@@ -326,71 +326,71 @@ static void test_malformed(void)
     buf m;
     m.n = 0;
     PUT(&m, 0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00);
-    EXPECT(&m, WC_ERR_MALFORMED, "magic header");
+    EXPECT(&m, WC_EMALFORMED, "magic header");
     m.n = 0;
     PUT(&m, 0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00);
-    EXPECT(&m, WC_ERR_MALFORMED, "unknown binary version");
+    EXPECT(&m, WC_EMALFORMED, "unknown binary version");
     m.n = 0;
     PUT(&m, 0x00, 0x61);
-    EXPECT(&m, WC_ERR_MALFORMED, NULL);
-    expect_at(__LINE__, NULL, 0, NULL, WC_ERR_MALFORMED, "magic header");
+    EXPECT(&m, WC_EMALFORMED, NULL);
+    expect_at(__LINE__, NULL, 0, NULL, WC_EMALFORMED, "magic header");
 
     /* LEB128: six bytes, or unused bits set. */
     header(&m);
     PUT(&m, 0x01, 0x86, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00);
-    EXPECT(&m, WC_ERR_MALFORMED, "integer representation too long");
+    EXPECT(&m, WC_EMALFORMED, "integer representation too long");
     header(&m);
     PUT(&m, 0x01, 0x81, 0x80, 0x80, 0x80, 0x70, 0x00);
-    EXPECT(&m, WC_ERR_MALFORMED, "integer too large");
+    EXPECT(&m, WC_EMALFORMED, "integer too large");
     /* i32.const with unused bits not a sign extension. */
-    BODY_EXPECT(T_I32, BODY(0x41, 0x80, 0x80, 0x80, 0x80, 0x70, 0x0b), 0, WC_ERR_MALFORMED,
+    BODY_EXPECT(T_I32, BODY(0x41, 0x80, 0x80, 0x80, 0x80, 0x70, 0x0b), 0, WC_EMALFORMED,
                 "integer too large");
 
     /* Unexpected end, section size mismatch, bad section id, junk. */
     header(&m);
     PUT(&m, 0x01, 0x05, 0x01, 0x60);
-    EXPECT(&m, WC_ERR_MALFORMED, "unexpected end");
+    EXPECT(&m, WC_EMALFORMED, "unexpected end");
     header(&m);
     section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "section size mismatch");
+    EXPECT(&m, WC_EMALFORMED, "section size mismatch");
     header(&m);
     section(&m, 13, BYTES(0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "malformed section id");
+    EXPECT(&m, WC_EMALFORMED, "malformed section id");
     header(&m);
     PUT(&m, 0x01, 0x01, 0x00, 0xff);
-    EXPECT(&m, WC_ERR_MALFORMED, NULL);
+    EXPECT(&m, WC_EMALFORMED, NULL);
 
     /* Order and duplicates. */
     header(&m);
     section(&m, 3, BYTES(0x00));
     section(&m, 1, BYTES(0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "out of order");
+    EXPECT(&m, WC_EMALFORMED, "out of order");
     header(&m);
     section(&m, 1, BYTES(0x00));
     section(&m, 1, BYTES(0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "duplicated");
+    EXPECT(&m, WC_EMALFORMED, "duplicated");
     header(&m);
     section(&m, 10, BYTES(0x00));
     section(&m, 12, BYTES(0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "out of order");
+    EXPECT(&m, WC_EMALFORMED, "out of order");
 
     /* Function and code sections disagree. */
     header(&m);
     section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
     section(&m, 3, BYTES(0x01, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "function and code section have inconsistent lengths");
+    EXPECT(&m, WC_EMALFORMED, "function and code section have inconsistent lengths");
     header(&m);
     section(&m, 10, BYTES(0x01, 0x02, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_MALFORMED, "function and code section have inconsistent lengths");
+    EXPECT(&m, WC_EMALFORMED, "function and code section have inconsistent lengths");
 
     /* Data count disagrees with the data section, or is missing. */
     header(&m);
     section(&m, 12, BYTES(0x02));
     section(&m, 11, BYTES(0x01, 0x01, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "data count and data section have inconsistent lengths");
+    EXPECT(&m, WC_EMALFORMED, "data count and data section have inconsistent lengths");
     header(&m);
     section(&m, 12, BYTES(0x01));
-    EXPECT(&m, WC_ERR_MALFORMED, "data count and data section have inconsistent lengths");
+    EXPECT(&m, WC_EMALFORMED, "data count and data section have inconsistent lengths");
     {
         header(&m);
         section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
@@ -398,66 +398,66 @@ static void test_malformed(void)
         section(&m, 5, BYTES(0x01, 0x00, 0x01));
         section(&m, 10, BYTES(0x01, 0x05, 0x00, 0xfc, 0x09, 0x00, 0x0b));
         section(&m, 11, BYTES(0x01, 0x01, 0x00));
-        EXPECT(&m, WC_ERR_MALFORMED, "data count section required");
+        EXPECT(&m, WC_EMALFORMED, "data count section required");
     }
 
     /* Names: malformed UTF-8 (an overlong encoding and a surrogate). */
     header(&m);
     section(&m, 0, BYTES(0x02, 0xc0, 0x80));
-    EXPECT(&m, WC_ERR_MALFORMED, "malformed UTF-8");
+    EXPECT(&m, WC_EMALFORMED, "malformed UTF-8");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x03, 0xed, 0xa0, 0x80, 0x01, 'x', 0x03, 0x7f, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "malformed UTF-8");
+    EXPECT(&m, WC_EMALFORMED, "malformed UTF-8");
     header(&m);
     section(&m, 0, BYTES(0x05, 'a'));
-    EXPECT(&m, WC_ERR_MALFORMED, "unexpected end");
+    EXPECT(&m, WC_EMALFORMED, "unexpected end");
 
     /* Bad value type, mutability, limits flags, import and export kinds. */
     header(&m);
     section(&m, 1, BYTES(0x01, 0x60, 0x01, 0x7a, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "malformed value type");
+    EXPECT(&m, WC_EMALFORMED, "malformed value type");
     header(&m);
     section(&m, 6, BYTES(0x01, 0x7f, 0x02, 0x41, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_MALFORMED, "malformed mutability");
+    EXPECT(&m, WC_EMALFORMED, "malformed mutability");
     header(&m);
     section(&m, 5, BYTES(0x01, 0x04, 0x01));
-    EXPECT(&m, WC_ERR_MALFORMED, "integer too large");
+    EXPECT(&m, WC_EMALFORMED, "integer too large");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "malformed import kind");
+    EXPECT(&m, WC_EMALFORMED, "malformed import kind");
 
     /* Reserved bytes must be zero. */
-    BODY_EXPECT(T_VOID, BODY(0x3f, 0x01, 0x1a, 0x0b), WITH_MEMORY, WC_ERR_MALFORMED,
+    BODY_EXPECT(T_VOID, BODY(0x3f, 0x01, 0x1a, 0x0b), WITH_MEMORY, WC_EMALFORMED,
                 "zero byte expected");
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x40, 0x80, 0x00, 0x1a, 0x0b), WITH_MEMORY,
-                WC_ERR_MALFORMED, "zero byte expected");
+                WC_EMALFORMED, "zero byte expected");
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x01, 0x0b),
-                WITH_MEMORY, WC_ERR_MALFORMED, "zero byte expected");
+                WITH_MEMORY, WC_EMALFORMED, "zero byte expected");
 
     /* Too many locals: 2^32-1 + 2 overflows; a huge count within the body. */
     BODY_EXPECT(T_VOID, BYTES(0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x02, 0x7e, 0x0b), 0,
-                WC_ERR_MALFORMED, "too many locals");
+                WC_EMALFORMED, "too many locals");
 
     /* Illegal opcodes, missing end, operators after the end. */
-    BODY_EXPECT(T_VOID, BODY(0x06, 0x0b), 0, WC_ERR_MALFORMED, "illegal opcode");
-    BODY_EXPECT(T_VOID, BODY(0xfc, 0x12, 0x0b), 0, WC_ERR_MALFORMED, "illegal opcode");
-    BODY_EXPECT(T_VOID, BODY(0x01), 0, WC_ERR_MALFORMED, "END opcode expected");
-    BODY_EXPECT(T_VOID, BODY(0x02, 0x40, 0x0b), 0, WC_ERR_MALFORMED, "END opcode expected");
-    BODY_EXPECT(T_VOID, BODY(0x0b, 0x01), 0, WC_ERR_MALFORMED, "after the end");
-    BODY_EXPECT(T_VOID, BODY(0x05, 0x0b), 0, WC_ERR_MALFORMED, NULL);
+    BODY_EXPECT(T_VOID, BODY(0x06, 0x0b), 0, WC_EMALFORMED, "illegal opcode");
+    BODY_EXPECT(T_VOID, BODY(0xfc, 0x12, 0x0b), 0, WC_EMALFORMED, "illegal opcode");
+    BODY_EXPECT(T_VOID, BODY(0x01), 0, WC_EMALFORMED, "END opcode expected");
+    BODY_EXPECT(T_VOID, BODY(0x02, 0x40, 0x0b), 0, WC_EMALFORMED, "END opcode expected");
+    BODY_EXPECT(T_VOID, BODY(0x0b, 0x01), 0, WC_EMALFORMED, "after the end");
+    BODY_EXPECT(T_VOID, BODY(0x05, 0x0b), 0, WC_EMALFORMED, NULL);
     /* ref.null of a non-reference type. */
-    BODY_EXPECT(T_VOID, BODY(0xd0, 0x7f, 0x1a, 0x0b), 0, WC_ERR_MALFORMED, "reference type");
+    BODY_EXPECT(T_VOID, BODY(0xd0, 0x7f, 0x1a, 0x0b), 0, WC_EMALFORMED, "reference type");
 
     /* Element segment kinds 0..7 only; elemkind must be 0. */
     header(&m);
     section(&m, 9, BYTES(0x01, 0x08, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "elements segment kind");
+    EXPECT(&m, WC_EMALFORMED, "elements segment kind");
     header(&m);
     section(&m, 9, BYTES(0x01, 0x01, 0x01, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "element kind");
+    EXPECT(&m, WC_EMALFORMED, "element kind");
     header(&m);
     section(&m, 11, BYTES(0x01, 0x03, 0x00));
-    EXPECT(&m, WC_ERR_MALFORMED, "data segment kind");
+    EXPECT(&m, WC_EMALFORMED, "data segment kind");
 
     /* Malformed wins over invalid anywhere in the module, as the
      * specification decodes everything before it validates. */
@@ -465,7 +465,7 @@ static void test_malformed(void)
     section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
     section(&m, 3, BYTES(0x02, 0x00, 0x00));
     section(&m, 10, BYTES(0x02, 0x04, 0x00, 0x41, 0x00, 0x0b, 0x03, 0x00, 0x06, 0x0b));
-    EXPECT(&m, WC_ERR_MALFORMED, "illegal opcode");
+    EXPECT(&m, WC_EMALFORMED, "illegal opcode");
 }
 
 /* ---- invalid modules ------------------------------------------------------------- */
@@ -473,111 +473,111 @@ static void test_malformed(void)
 static void test_invalid(void)
 {
     buf m;
-    BODY_EXPECT(T_I32, BODY(0x42, 0x00, 0x0b), 0, WC_ERR_INVALID, "type mismatch");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x0b), 0, WC_ERR_INVALID, "type mismatch");
+    BODY_EXPECT(T_I32, BODY(0x42, 0x00, 0x0b), 0, WC_EBADMODULE, "type mismatch");
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x0b), 0, WC_EBADMODULE, "type mismatch");
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a, 0x1a, 0x0b), 0,
-                WC_ERR_INVALID, "type mismatch in i32.add, expected i32 got f64");
-    BODY_EXPECT(T_VOID, BODY(0x1a, 0x0b), 0, WC_ERR_INVALID, "type mismatch");
-    BODY_EXPECT(T_VOID, BODY(0x20, 0x00, 0x1a, 0x0b), 0, WC_ERR_INVALID, "unknown local 0");
-    BODY_EXPECT(T_VOID, BODY(0x23, 0x03, 0x1a, 0x0b), WITH_GLOBALS, WC_ERR_INVALID,
+                WC_EBADMODULE, "type mismatch in i32.add, expected i32 got f64");
+    BODY_EXPECT(T_VOID, BODY(0x1a, 0x0b), 0, WC_EBADMODULE, "type mismatch");
+    BODY_EXPECT(T_VOID, BODY(0x20, 0x00, 0x1a, 0x0b), 0, WC_EBADMODULE, "unknown local 0");
+    BODY_EXPECT(T_VOID, BODY(0x23, 0x03, 0x1a, 0x0b), WITH_GLOBALS, WC_EBADMODULE,
                 "unknown global 3");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x24, 0x00, 0x0b), WITH_GLOBALS, WC_ERR_INVALID,
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x24, 0x00, 0x0b), WITH_GLOBALS, WC_EBADMODULE,
                 "global is immutable");
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x24, 0x01, 0x0b), WITH_GLOBALS, 0, NULL);
-    BODY_EXPECT(T_VOID, BODY(0x10, 0x01, 0x0b), 0, WC_ERR_INVALID, "unknown function 1");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x11, 0x00, 0x00, 0x0b), 0, WC_ERR_INVALID,
+    BODY_EXPECT(T_VOID, BODY(0x10, 0x01, 0x0b), 0, WC_EBADMODULE, "unknown function 1");
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x11, 0x00, 0x00, 0x0b), 0, WC_EBADMODULE,
                 "unknown table 0");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x11, 0x05, 0x00, 0x0b), WITH_TABLE, WC_ERR_INVALID,
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x11, 0x05, 0x00, 0x0b), WITH_TABLE, WC_EBADMODULE,
                 "unknown type 5");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x28, 0x02, 0x00, 0x1a, 0x0b), 0, WC_ERR_INVALID,
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x28, 0x02, 0x00, 0x1a, 0x0b), 0, WC_EBADMODULE,
                 "unknown memory 0");
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x28, 0x03, 0x00, 0x1a, 0x0b), WITH_MEMORY,
-                WC_ERR_INVALID, "alignment must not be larger than natural");
-    BODY_EXPECT(T_VOID, BODY(0x0c, 0x01, 0x0b), 0, WC_ERR_INVALID, "unknown label 1");
-    BODY_EXPECT(T_VOID, BODY(0x02, 0x09, 0x0b, 0x0b), 0, WC_ERR_INVALID, "unknown type 9");
-    BODY_EXPECT(T_VOID, BODY(0xfc, 0x09, 0x01, 0x0b), WITH_MEMORY | WITH_DATA, WC_ERR_INVALID,
+                WC_EBADMODULE, "alignment must not be larger than natural");
+    BODY_EXPECT(T_VOID, BODY(0x0c, 0x01, 0x0b), 0, WC_EBADMODULE, "unknown label 1");
+    BODY_EXPECT(T_VOID, BODY(0x02, 0x09, 0x0b, 0x0b), 0, WC_EBADMODULE, "unknown type 9");
+    BODY_EXPECT(T_VOID, BODY(0xfc, 0x09, 0x01, 0x0b), WITH_MEMORY | WITH_DATA, WC_EBADMODULE,
                 "unknown data segment 1");
-    BODY_EXPECT(T_VOID, BODY(0xfc, 0x0d, 0x01, 0x0b), WITH_ELEM, WC_ERR_INVALID,
+    BODY_EXPECT(T_VOID, BODY(0xfc, 0x0d, 0x01, 0x0b), WITH_ELEM, WC_EBADMODULE,
                 "unknown elem segment 1");
-    BODY_EXPECT(T_VOID, BODY(0xd2, 0x00, 0x1a, 0x0b), 0, WC_ERR_INVALID,
+    BODY_EXPECT(T_VOID, BODY(0xd2, 0x00, 0x1a, 0x0b), 0, WC_EBADMODULE,
                 "undeclared function reference");
     BODY_EXPECT(T_VOID, BODY(0xd0, 0x70, 0xd0, 0x70, 0x41, 0x01, 0x1b, 0x1a, 0x0b), 0,
-                WC_ERR_INVALID, "type mismatch");
+                WC_EBADMODULE, "type mismatch");
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x41, 0x00, 0x41, 0x01, 0x1c, 0x02, 0x7f, 0x7f, 0x1a,
-                             0x0b), 0, WC_ERR_INVALID, "invalid result arity");
+                             0x0b), 0, WC_EBADMODULE, "invalid result arity");
     /* br_table targets of different arity: block [] and block [i32]. */
     BODY_EXPECT(T_VOID, BODY(0x02, 0x40, 0x02, 0x7f, 0x41, 0x00, 0x0e, 0x01, 0x00, 0x01, 0x0b,
-                             0x1a, 0x0b, 0x0b), 0, WC_ERR_INVALID, "type mismatch");
+                             0x1a, 0x0b, 0x0b), 0, WC_EBADMODULE, "type mismatch");
     /* if without else must not change the stack's type. */
     BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x04, 0x7f, 0x41, 0x00, 0x0b, 0x1a, 0x0b), 0,
-                WC_ERR_INVALID, "type mismatch");
+                WC_EBADMODULE, "type mismatch");
 
     /* Module-level rules. */
     header(&m);
     section(&m, 5, BYTES(0x02, 0x00, 0x01, 0x00, 0x01));
-    EXPECT(&m, WC_ERR_INVALID, "multiple memories");
+    EXPECT(&m, WC_EBADMODULE, "multiple memories");
     header(&m);
     section(&m, 5, BYTES(0x01, 0x00, 0x81, 0x80, 0x04));
-    EXPECT(&m, WC_ERR_INVALID, "memory size must be at most 65536 pages");
+    EXPECT(&m, WC_EBADMODULE, "memory size must be at most 65536 pages");
     header(&m);
     section(&m, 5, BYTES(0x01, 0x01, 0x02, 0x01));
-    EXPECT(&m, WC_ERR_INVALID, "size minimum must not be greater than maximum");
+    EXPECT(&m, WC_EBADMODULE, "size minimum must not be greater than maximum");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x01, 0x70, 0x01, 0x03, 0x02));
-    EXPECT(&m, WC_ERR_INVALID, "size minimum must not be greater than maximum");
+    EXPECT(&m, WC_EBADMODULE, "size minimum must not be greater than maximum");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x00, 0x00));
-    EXPECT(&m, WC_ERR_INVALID, "unknown type 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown type 0");
     header(&m);
     section(&m, 1, BYTES(0x01, 0x60, 0x01, 0x7f, 0x00));
     section(&m, 3, BYTES(0x01, 0x00));
     section(&m, 8, BYTES(0x00));
     section(&m, 10, BYTES(0x01, 0x02, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_INVALID, "start function");
+    EXPECT(&m, WC_EBADMODULE, "start function");
     header(&m);
     section(&m, 8, BYTES(0x00));
-    EXPECT(&m, WC_ERR_INVALID, "unknown function 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown function 0");
     header(&m);
     section(&m, 6, BYTES(0x01, 0x7f, 0x00, 0x41, 0x00, 0x0b));
     section(&m, 7, BYTES(0x02, 0x01, 'x', 0x03, 0x00, 0x01, 'x', 0x03, 0x00));
-    EXPECT(&m, WC_ERR_INVALID, "duplicate export name");
+    EXPECT(&m, WC_EBADMODULE, "duplicate export name");
     header(&m);
     section(&m, 7, BYTES(0x01, 0x01, 'x', 0x03, 0x00));
-    EXPECT(&m, WC_ERR_INVALID, "unknown global 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown global 0");
 
     /* Constant expressions. */
     header(&m);
     section(&m, 6, BYTES(0x01, 0x7f, 0x00, 0x41, 0x00, 0x41, 0x00, 0x6a, 0x0b));
-    EXPECT(&m, WC_ERR_INVALID, "constant expression required");
+    EXPECT(&m, WC_EBADMODULE, "constant expression required");
     header(&m);
     section(&m, 6, BYTES(0x02, 0x7f, 0x00, 0x41, 0x00, 0x0b, 0x7f, 0x00, 0x23, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_INVALID, "unknown global 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown global 0");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x03, 0x7f, 0x01));
     section(&m, 6, BYTES(0x01, 0x7f, 0x00, 0x23, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_INVALID, "constant expression required");
+    EXPECT(&m, WC_EBADMODULE, "constant expression required");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x03, 0x7f, 0x00));
     section(&m, 6, BYTES(0x01, 0x7f, 0x00, 0x23, 0x00, 0x0b));
     EXPECT(&m, 0, NULL);
     header(&m);
     section(&m, 6, BYTES(0x01, 0x7e, 0x00, 0x41, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_INVALID, "type mismatch");
+    EXPECT(&m, WC_EBADMODULE, "type mismatch");
     header(&m);
     section(&m, 6, BYTES(0x01, 0x70, 0x00, 0xd2, 0x00, 0x0b));
-    EXPECT(&m, WC_ERR_INVALID, "unknown function 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown function 0");
 
     /* Element and data segments. */
     header(&m);
     section(&m, 9, BYTES(0x01, 0x00, 0x41, 0x00, 0x0b, 0x00));
-    EXPECT(&m, WC_ERR_INVALID, "unknown table 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown table 0");
     header(&m);
     section(&m, 11, BYTES(0x01, 0x00, 0x41, 0x00, 0x0b, 0x00));
-    EXPECT(&m, WC_ERR_INVALID, "unknown memory 0");
+    EXPECT(&m, WC_EBADMODULE, "unknown memory 0");
     header(&m);
     section(&m, 4, BYTES(0x01, 0x6f, 0x00, 0x01));
     section(&m, 9, BYTES(0x01, 0x00, 0x41, 0x00, 0x0b, 0x00));
-    EXPECT(&m, WC_ERR_INVALID, "type mismatch");
+    EXPECT(&m, WC_EBADMODULE, "type mismatch");
 }
 
 /* ---- limits ---------------------------------------------------------------------- */
@@ -586,7 +586,7 @@ static void expect_fast_limit(int line, const buf *m, const wc_decode_limits *li
                               const char *words)
 {
     double start = cpu_ms();
-    expect_at(line, m->b, m->n, limits, WC_ERR_LIMIT, words);
+    expect_at(line, m->b, m->n, limits, WC_ETOOBIG, words);
     double took = cpu_ms() - start;
     if (took > 10.0) {
         printf("FAIL %s:%d: limit took %.2f ms\n", __FILE__, line, took);
@@ -663,15 +663,15 @@ static void test_simd(void)
     buf m;
     header(&m);
     section(&m, 1, BYTES(0x01, 0x60, 0x01, 0x7b, 0x00));
-    EXPECT(&m, WC_ERR_UNSUPPORTED, "SIMD is not supported yet");
+    EXPECT(&m, WC_ENOTSUP, "SIMD is not supported yet");
     BODY_EXPECT(T_VOID, BODY(0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x1a,
-                             0x0b), 0, WC_ERR_UNSUPPORTED, "SIMD is not supported yet");
-    BODY_EXPECT(T_VOID, BYTES(0x01, 0x01, 0x7b, 0x0b), 0, WC_ERR_UNSUPPORTED,
+                             0x0b), 0, WC_ENOTSUP, "SIMD is not supported yet");
+    BODY_EXPECT(T_VOID, BYTES(0x01, 0x01, 0x7b, 0x0b), 0, WC_ENOTSUP,
                 "SIMD is not supported yet");
     header(&m);
     section(&m, 6, BYTES(0x01, 0x7b, 0x00, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                          0, 0, 0x0b));
-    EXPECT(&m, WC_ERR_UNSUPPORTED, "SIMD is not supported yet");
+    EXPECT(&m, WC_ENOTSUP, "SIMD is not supported yet");
 }
 
 /* ---- robustness ------------------------------------------------------------------ */

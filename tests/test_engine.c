@@ -181,7 +181,7 @@ static void test_calls_and_traps(wc_engine *engine)
     wc_value a[1] = {{.i32 = 5}}, res[3];
     CHECK(wc_instance_call(inst, "multi", a, res, &err) == WC_TRAP_NONE && res[0].i32 == 5 &&
               res[1].i64 == UINT64_MAX && res[2].f64 == 2.5, "multi-value results");
-    CHECK(wc_instance_call(inst, "nope", a, res, &err) == WC_TRAP_HOST && err.code == WC_ERR_NOTFOUND,
+    CHECK(wc_instance_call(inst, "nope", a, res, &err) == WC_TRAP_HOST && err.code == WC_ENOTFOUND,
           "unknown export");
     CHECK(strstr(wc_instance_trap_message(inst), "nope") != NULL, "message names the export");
     wc_instance_free(inst);
@@ -335,7 +335,7 @@ static void test_memory_limits(wc_engine *engine)
     m = load(engine, "(module (memory 100))");
     if (m) {
         wc_trap trap;
-        CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, &trap, &err) == WC_ERR_TRAP &&
+        CHECK(wc_instance_new(m, &cfg, NULL, 0, &inst, &trap, &err) == WC_ETRAP &&
                   trap == WC_TRAP_MEMORY_LIMIT, "initial memory over the limit: %s", err.msg);
         wc_module_release(m);
     }
@@ -402,13 +402,13 @@ static void test_imports(wc_engine *engine)
     wc_instance_free(inst);
 
     /* Missing and mismatched imports name what is wrong. */
-    CHECK(wc_instance_new(m, NULL, bindings, 1, &inst, NULL, &err) == WC_ERR_LINK &&
+    CHECK(wc_instance_new(m, NULL, bindings, 1, &inst, NULL, &err) == WC_ELINK &&
               strstr(err.msg, "env.mem"), "missing memory: %s", err.msg);
     wc_import_binding wrong[2] = {
         WC_HOST_FUNC("env", "add", "ii", "I", host_add, &calls),
         bindings[1],
     };
-    CHECK(wc_instance_new(m, NULL, wrong, 2, &inst, NULL, &err) == WC_ERR_LINK &&
+    CHECK(wc_instance_new(m, NULL, wrong, 2, &inst, NULL, &err) == WC_ELINK &&
               strstr(err.msg, "env.add") && strstr(err.msg, "i64"), "mismatched function: %s", err.msg);
     wc_module_release(m);
     wc_memory_free(mem);
@@ -455,7 +455,7 @@ static void test_link_hints(wc_engine *engine)
         WC_HOST_FUNC(add_module, other_name, sig_ii, sig_I, host_add, NULL),
         WC_HOST_FUNC(add_module, add_name, sig_ii, sig_I, host_add, NULL),
     };
-    CHECK(wc_instance_new(m, NULL, wrong, 2, &inst, NULL, &err) == WC_ERR_LINK, "changed signature refused");
+    CHECK(wc_instance_new(m, NULL, wrong, 2, &inst, NULL, &err) == WC_ELINK, "changed signature refused");
     wc_module_release(m);
 }
 
@@ -468,7 +468,7 @@ static void test_hostile_modules(wc_engine *engine)
     uint8_t *bytes = wat("(module (memory 65536))", &size);
     if (bytes) {
         double start = now_ms();
-        CHECK(wc_module_new(engine, bytes, size, &m, &err) == WC_ERR_LIMIT, "huge memory: %s", err.msg);
+        CHECK(wc_module_new(engine, bytes, size, &m, &err) == WC_ETOOBIG, "huge memory: %s", err.msg);
         CHECK(now_ms() - start < 50, "refused quickly");
         free(bytes);
     }
@@ -485,7 +485,7 @@ static void test_hostile_modules(wc_engine *engine)
     /* SIMD is refused with a clear message. */
     bytes = wat("(module (func (export \"f\") (result v128) (v128.const i32x4 1 2 3 4)))", &size);
     if (bytes) {
-        CHECK(wc_module_new(engine, bytes, size, &m, &err) == WC_ERR_UNSUPPORTED &&
+        CHECK(wc_module_new(engine, bytes, size, &m, &err) == WC_ENOTSUP &&
                   strstr(err.msg, "SIMD is not supported yet"), "SIMD: %s", err.msg);
         free(bytes);
     }
@@ -532,7 +532,7 @@ static void test_hostile_modules(wc_engine *engine)
     wc_engine_new(&config, &strict, &err);
     bytes = wat(loop_text, &size);
     if (bytes) {
-        CHECK(wc_module_new(strict, bytes, size, &m, &err) == WC_ERR_LIMIT, "max_functions: %s", err.msg);
+        CHECK(wc_module_new(strict, bytes, size, &m, &err) == WC_ETOOBIG, "max_functions: %s", err.msg);
         free(bytes);
     }
     wc_engine_free(strict);
@@ -874,7 +874,7 @@ static void test_borrowed_module(wc_engine *engine)
     if (leaves && caller) {
         wc_instance *inst = NULL;
         wc_trap trap = WC_TRAP_NONE;
-        CHECK(wc_instance_new(leaves, &cfg, &bind, 1, &inst, &trap, &err) == WC_ERR_TRAP &&
+        CHECK(wc_instance_new(leaves, &cfg, &bind, 1, &inst, &trap, &err) == WC_ETRAP &&
                   trap == WC_TRAP_UNREACHABLE,
               "the start function traps: %s", err.msg);
         wc_module_release(leaves); /* the orphan still needs its code */

@@ -1229,10 +1229,11 @@ int main(void)
     ecfg.tier = WC_TIER_FAST;
     ecfg.cache_dir = "";
     wc_error err = {0};
-    char kv_dir[700], kerr[512];
+    char kv_dir[700];
+    wc_error kerr = {0};
     snprintf(kv_dir, sizeof kv_dir, "%s/kv", tmp_dir);
     if (wc_engine_new(&ecfg, &engine, &err) != 0 || !compile_guest() ||
-        wc_kv_open(kv_dir, 0, &store, kerr, sizeof kerr) != 0) {
+        wc_kv_open(kv_dir, 0, &store, &kerr) != 0) {
         printf("FAIL: setup: %s\n", err.msg);
         return 1;
     }

@@ -27,7 +27,7 @@
 #include <jansson.h>
 
 #include "mcp/server.h"
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "plugin/registry.h"
 #include "transport/http.h"
 #include "util/log.h"
@@ -194,7 +194,7 @@ static int world_open(void)
         printf("engine: %s\n", e.msg);
         return -1;
     }
-    if (wc_registry_new(&w.config, w.engine, NULL, &w.registry, err, sizeof err) != 0) {
+    if (wc_registry_new(w.config.plugins, w.config.nplugins, w.engine, NULL, &w.registry, err, sizeof err) != 0) {
         printf("registry: %s\n", err);
         w.registry = NULL;
         return -1;

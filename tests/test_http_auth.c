@@ -15,6 +15,7 @@
 #include "check.h"
 #include "http_client.h"
 #include "auth/auth.h"
+#include "cli/config.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
 #include "transport/http.h"
@@ -127,7 +128,7 @@ int main(void)
                           "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
           "config: %s", err);
     wc_registry *registry = NULL;
-    CHECK(wc_registry_new(&config, engine, NULL, &registry, err, sizeof err) == 0,
+    CHECK(wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) == 0,
           "registry: %s", err);
     wc_config_free(&config);
     wc_mcp_server *mcp = NULL;

@@ -25,7 +25,7 @@
 
 #include "auth/auth.h"
 #include "mcp/server.h"
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "plugin/registry.h"
 #include "transport/http.h"
 #include "transport/http_config.h"
@@ -148,7 +148,7 @@ static int world_open(void)
         printf("engine: %s\n", e.msg);
         return -1;
     }
-    if (wc_registry_new(&config, engine, NULL, &registry, err, sizeof err) != 0) {
+    if (wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) != 0) {
         printf("registry: %s\n", err);
         registry = NULL;
         return -1;

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "auth/auth.h"
+#include "cli/config.h"
 #include "plugin/registry.h"
 #include "transport/http_internal.h"
 
@@ -88,7 +89,7 @@ int main(void)
     CHECK(wc_config_parse("{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
                           "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
           "config: %s", err);
-    CHECK(wc_registry_new(&config, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
+    CHECK(wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
           err);
     wc_config_free(&config);
     wc_mcp_server *mcp = NULL;

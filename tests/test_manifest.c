@@ -84,21 +84,21 @@ static void test_errors(void)
     bad("[]", "t.json: the manifest must be a JSON object");
     bad("{\"name\": \"a\", \"name\": \"b\"}",
         "t.json: invalid JSON at line 1, column 20: duplicate object key near '\"name\"'");
-    bad("{}", "t.json: name is required");
-    bad("{\"name\": 3}", "t.json: name must be a string");
+    bad("{}", "t.json: name: required");
+    bad("{\"name\": 3}", "t.json: name: expected a string");
     bad("{\"name\": \"has space\"}", "t.json: name: 'has space' must match ^[A-Za-z0-9_.-]{1,64}$");
     bad("{\"name\": \"\"}", "t.json: name: '' must match ^[A-Za-z0-9_.-]{1,64}$");
-    bad("{\"name\": \"x\", \"version\": 1}", "t.json: version must be a string");
+    bad("{\"name\": \"x\", \"version\": 1}", "t.json: version: expected a string");
     bad("{\"name\": \"x\", \"tools\": {}}", "t.json: tools: expected an array");
     bad("{\"name\": \"x\", \"tools\": [1]}", "t.json: tools[0]: expected an object");
-    bad("{\"name\": \"x\", \"tools\": [{}]}", "t.json: tools[0]: name is required");
+    bad("{\"name\": \"x\", \"tools\": [{}]}", "t.json: tools[0].name: required");
     bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a/b\"}]}",
-        "t.json: tools[0]: name 'a/b' must match ^[A-Za-z0-9_.-]{1,64}$");
+        "t.json: tools[0].name: 'a/b' must match ^[A-Za-z0-9_.-]{1,64}$");
     bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}",
-        "t.json: tools[1]: duplicate tool name 'a'");
-    bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a\", \"title\": []}]}", "t.json: tools[0]: title must be a string");
+        "t.json: tools[1].name: duplicate tool name 'a'");
+    bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a\", \"title\": []}]}", "t.json: tools[0].title: expected a string");
     bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a\", \"annotations\": 1}]}",
-        "t.json: tools[0]: annotations must be an object");
+        "t.json: tools[0].annotations: expected an object");
     bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a\", \"inputSchema\": true}]}",
         "t.json: tools[0].inputSchema: expected a JSON Schema object");
     bad("{\"name\": \"x\", \"tools\": [{\"name\": \"a\", \"inputSchema\": {\"type\": \"string\"}}]}",
@@ -118,55 +118,55 @@ static void test_errors(void)
         "#/anyOf/0/$ref: $ref \"#\" leads back to a schema applied to the same value, so "
         "validating could recurse without end; recursion must pass through properties, items or "
         "another keyword that applies to a part of the value");
-    bad("{\"name\": \"x\", \"resources\": [{\"name\": \"n\"}]}", "t.json: resources[0]: uri is required");
-    bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\"}]}", "t.json: resources[0]: name is required");
+    bad("{\"name\": \"x\", \"resources\": [{\"name\": \"n\"}]}", "t.json: resources[0].uri: required");
+    bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\"}]}", "t.json: resources[0].name: required");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"\", \"name\": \"n\"}]}",
-        "t.json: resources[0]: uri must not be empty");
+        "t.json: resources[0].uri: expected a non-empty string");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\", \"name\": \"n\", \"size\": -1}]}",
-        "t.json: resources[0]: size must not be negative");
+        "t.json: resources[0].size: expected a non-negative integer");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\", \"name\": \"n\", \"size\": \"big\"}]}",
-        "t.json: resources[0]: size must be an integer");
+        "t.json: resources[0].size: expected a non-negative integer");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\", \"name\": \"n\"}, {\"uri\": \"u\", \"name\": \"m\"}]}",
-        "t.json: resources[1]: duplicate resource uri 'u'");
+        "t.json: resources[1].uri: duplicate resource uri 'u'");
     bad("{\"name\": \"x\", \"resources\": [{\"uri\": \"u\", \"name\": \"n\", \"mimeType\": 1}]}",
-        "t.json: resources[0]: mimeType must be a string");
+        "t.json: resources[0].mimeType: expected a string");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://{id\", \"name\": \"n\"}]}",
-        "t.json: resourceTemplates[0]: uriTemplate 'a://{id': bad variable at offset 4 (expected "
+        "t.json: resourceTemplates[0].uriTemplate: 'a://{id': bad variable at offset 4 (expected "
         "{name} with letters, digits or _)");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://}\", \"name\": \"n\"}]}",
-        "t.json: resourceTemplates[0]: uriTemplate 'a://}': unbalanced '}' at offset 4");
+        "t.json: resourceTemplates[0].uriTemplate: 'a://}': unbalanced '}' at offset 4");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://{x}{y}\", \"name\": \"n\"}]}",
-        "t.json: resourceTemplates[0]: uriTemplate 'a://{x}{y}': two variables without a separator at offset 7");
+        "t.json: resourceTemplates[0].uriTemplate: 'a://{x}{y}': two variables without a separator at offset 7");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://{x}\"}]}",
-        "t.json: resourceTemplates[0]: name is required");
+        "t.json: resourceTemplates[0].name: required");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://{x}\", \"name\": \"n\","
         " \"complete\": {\"y\": []}}]}",
         "t.json: resourceTemplates[0].complete.y: the template has no variable 'y'");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://{x}\", \"name\": \"n\","
         " \"complete\": {\"x\": [1]}}]}",
-        "t.json: resourceTemplates[0].complete.x: element 0 is not a string");
+        "t.json: resourceTemplates[0].complete.x[0]: expected a string");
     bad("{\"name\": \"x\", \"resourceTemplates\": [{\"uriTemplate\": \"a://{x}\", \"name\": \"n\"},"
         " {\"uriTemplate\": \"a://{x}\", \"name\": \"m\"}]}",
-        "t.json: resourceTemplates[1]: duplicate uriTemplate 'a://{x}'");
-    bad("{\"name\": \"x\", \"prompts\": [{\"description\": \"d\"}]}", "t.json: prompts[0]: name is required");
+        "t.json: resourceTemplates[1].uriTemplate: duplicate uriTemplate 'a://{x}'");
+    bad("{\"name\": \"x\", \"prompts\": [{\"description\": \"d\"}]}", "t.json: prompts[0].name: required");
     bad("{\"name\": \"x\", \"prompts\": [{\"name\": \"p\"}, {\"name\": \"p\"}]}",
-        "t.json: prompts[1]: duplicate prompt name 'p'");
+        "t.json: prompts[1].name: duplicate prompt name 'p'");
     bad("{\"name\": \"x\", \"prompts\": [{\"name\": \"p\", \"arguments\": {}}]}",
-        "t.json: prompts[0]: arguments must be an array");
+        "t.json: prompts[0].arguments: expected an array");
     bad("{\"name\": \"x\", \"prompts\": [{\"name\": \"p\", \"arguments\": [{\"name\": \"a\", \"required\": 1}]}]}",
-        "t.json: prompts[0].arguments[0]: required must be a boolean");
+        "t.json: prompts[0].arguments[0].required: expected true or false");
     bad("{\"name\": \"x\", \"prompts\": [{\"name\": \"p\", \"arguments\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}]}",
-        "t.json: prompts[0].arguments[1]: duplicate argument name 'a'");
+        "t.json: prompts[0].arguments[1].name: duplicate argument name 'a'");
     bad("{\"name\": \"x\", \"prompts\": [{\"name\": \"p\", \"arguments\": [{}]}]}",
-        "t.json: prompts[0].arguments[0]: name is required");
+        "t.json: prompts[0].arguments[0].name: required");
     bad("{\"name\": \"x\", \"prompts\": [{\"name\": \"p\", \"arguments\": [{\"name\": \"a\", \"complete\": [true]}]}]}",
-        "t.json: prompts[0].arguments[0].complete: element 0 is not a string");
+        "t.json: prompts[0].arguments[0].complete[0]: expected a string");
     bad("{\"name\": \"x\", \"permissions\": []}", "t.json: permissions: expected an object");
-    bad("{\"name\": \"x\", \"permissions\": {\"kv\": \"yes\"}}", "t.json: permissions: kv must be a boolean");
+    bad("{\"name\": \"x\", \"permissions\": {\"kv\": \"yes\"}}", "t.json: permissions.kv: expected true or false");
     bad("{\"name\": \"x\", \"permissions\": {\"allowed_hosts\": \"a.com\"}}",
-        "t.json: permissions: allowed_hosts must be an array");
+        "t.json: permissions.allowed_hosts: expected an array of strings");
     bad("{\"name\": \"x\", \"permissions\": {\"allowed_hosts\": [1]}}",
-        "t.json: permissions.allowed_hosts: element 0 is not a string");
+        "t.json: permissions.allowed_hosts[0]: expected a string");
     bad("{\"name\": \"x\", \"permissions\": {\"env\": \"KEY\"}}",
         "t.json: permissions.env: expected an array of strings");
 }

@@ -19,7 +19,7 @@
 #include "mcp/internal.h"
 #include "mcp/server.h"
 #include "plugin/plugin.h"
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "plugin/registry.h"
 #include "util/log.h"
 
@@ -240,7 +240,7 @@ static int world_open(world *w, const char *config_text, unsigned page_size)
         printf("engine: %s\n", e.msg);
         return -1;
     }
-    if (wc_registry_new(&w->config, w->engine, NULL, &w->registry, err, sizeof err) != 0) {
+    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, err, sizeof err) != 0) {
         printf("registry: %s\n", err);
         w->registry = NULL;
         return -1;

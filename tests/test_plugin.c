@@ -712,7 +712,8 @@ static void test_store(void)
     snprintf(kvdir, sizeof kvdir, "%s/kv", tmpdir);
     wc_kv *kv = NULL;
     char err[512];
-    CHECK(wc_kv_open(kvdir, 0, &kv, err, sizeof err) == 0, "kv: %s", err);
+    wc_error kv_err = {0};
+    CHECK(wc_kv_open(kvdir, 0, &kv, &kv_err) == 0, "kv: %s", kv_err.msg);
     char *env[] = {"GREETING=hello"};
     json_t *config = json_pack("{s:s}", "color", "blue");
     wc_permissions perms = {.kv_namespace = "store", .env = env, .n_env = 1, .config = config};
@@ -842,7 +843,7 @@ static void test_refusals(void)
                  "has no entry point: expected an export wasmcap_call_tool");
     with_sidecar("bad", "{\"name\": \"b\"}",
                  "export 'wasmcap_call_tool' must have type (i32 i32 i32 i32) -> (i64)");
-    with_sidecar("noentry", "{\"name\": \"n\", \"tools\": [{\"name\": 5}]}", "tools[0]: name must be a string");
+    with_sidecar("noentry", "{\"name\": \"n\", \"tools\": [{\"name\": 5}]}", "tools[0].name: expected a string");
     /* A module that does not decode. */
     char path[512];
     snprintf(path, sizeof path, "%s/junk.wasm", tmpdir);

@@ -122,7 +122,7 @@ static void test_drain_and_full(void)
         usleep(1000);
     for (int i = 0; i < 2; i++)
         CHECK(wc_pool_submit(pool, wait_gate, &g) == 0, "submit");
-    CHECK(wc_pool_try_submit(pool, wait_gate, &g) == -1, "a full queue accepted a task");
+    CHECK(wc_pool_try_submit(pool, wait_gate, &g) == WC_EAGAIN, "a full queue accepted a task");
     pthread_t opener;
     pthread_create(&opener, NULL, open_later, &g);
     /* blocks until a slot frees up, after the gate opens */

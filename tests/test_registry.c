@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/config.h"
 #include "plugin/registry.h"
 
 #include "check.h"
@@ -24,7 +25,7 @@ static wc_registry *build(const char *text, char *err, size_t err_size)
         return NULL;
     }
     wc_registry *r = NULL;
-    wc_registry_new(&c, engine, NULL, &r, err, err_size);
+    wc_registry_new(c.plugins, c.nplugins, engine, NULL, &r, err, err_size);
     wc_config_free(&c); /* the registry keeps what it needs */
     return r;
 }

@@ -211,9 +211,9 @@ static void test_config_errors(void)
     wc_error err = {0};
     const char *env[] = {"NOEQUALS"};
     wc_wasi_config cfg = {.envc = 1, .environ = env};
-    CHECK(!wc_wasi_new(&cfg, &err) && err.code == WC_ERR_ARG, "environ without '='");
+    CHECK(!wc_wasi_new(&cfg, &err) && err.code == WC_EINVAL, "environ without '='");
     wc_wasi_config bad_fd = {.stdio = {[1] = {.kind = WC_WASI_STDIO_HOST_FD, .host_fd = -1}}};
-    CHECK(!wc_wasi_new(&bad_fd, &err) && err.code == WC_ERR_ARG, "negative host fd");
+    CHECK(!wc_wasi_new(&bad_fd, &err) && err.code == WC_EINVAL, "negative host fd");
 }
 
 /* ---- a hostile guest --------------------------------------------------- */
@@ -622,10 +622,10 @@ static void test_parse_size(void)
         {"4096", 0, 4096},         {"64KiB", 0, 65536},      {"64k", 0, 65536},
         {"16M", 0, 16u << 20},     {"16MiB", 0, 16u << 20},  {"16mb", 0, 16u << 20},
         {"1G", 0, 1u << 30},       {"1GiB", 0, 1u << 30},    {"2T", 0, UINT64_C(2) << 40},
-        {"0", 0, 0},               {"12B", 0, 12},           {"", -1, 0},
-        {"M", -1, 0},              {"-1", -1, 0},            {" 1", -1, 0},
-        {"1 M", -1, 0},            {"16X", -1, 0},           {"1.5G", -1, 0},
-        {"18446744073709551616", -1, 0}, {"17179869184G", -1, 0},
+        {"0", 0, 0},               {"12B", 0, 12},           {"", WC_EINVAL, 0},
+        {"M", WC_EINVAL, 0},       {"-1", WC_EINVAL, 0},     {" 1", WC_EINVAL, 0},
+        {"1 M", WC_EINVAL, 0},     {"16X", WC_EINVAL, 0},    {"1.5G", WC_EINVAL, 0},
+        {"18446744073709551616", WC_ETOOBIG, 0}, {"17179869184G", WC_ETOOBIG, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t v = 0;

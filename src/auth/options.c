@@ -9,13 +9,14 @@
  */
 #include <openssl/crypto.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/internal.h"
-#include "util/size.h"
+#include "json/reader.h"
 
 #define MIN_STATIC_TOKEN_LEN 16
 #define MAX_STATIC_TOKEN_LEN 4096
@@ -300,7 +301,8 @@ int wc_auth_options_check(const wc_auth_options *o, char *err, size_t err_size)
     if (j->leeway_s > 600)
         return failf(err, err_size, "auth.jwt.leeway_s: expected an integer from 0 to 600");
     if (j->jwks_timeout_ms < 100 || j->jwks_timeout_ms > 60000)
-        return failf(err, err_size, "auth.jwt.jwks_timeout_ms: expected an integer from 100 to 60000");
+        return failf(err, err_size, "auth.jwt.jwks_timeout_ms: expected a duration in milliseconds from 100 to "
+                                    "60000");
     if (j->jwks_max_bytes < 1024 || j->jwks_max_bytes > (64u << 20))
         return failf(err, err_size, "auth.jwt.jwks_max_bytes: must be between 1KiB and 64MiB");
     if (j->jwks_refresh_min_s > 86400)
@@ -315,126 +317,54 @@ int wc_auth_options_check(const wc_auth_options *o, char *err, size_t err_size)
 
 /* ---- parsing ----------------------------------------------------------- */
 
-typedef struct parser {
-    const char *base_dir;
-    wc_auth_expand_fn expand;
-    void *expand_ctx;
-    char *err;
-    size_t err_size;
-} parser;
-
-static int fail(parser *ps, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(parser *ps, const char *path, const char *fmt, ...)
+/* A nonempty string member of obj into *slot. */
+static void read_nonempty(wc_rnode *obj, const char *key, char **slot)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(ps->err, ps->err_size, "%s: %s", path, msg);
-    return -1;
-}
-
-static void join(char *dst, size_t size, const char *parent, const char *key)
-{
-    snprintf(dst, size, "%s.%s", parent, key);
-}
-
-/* The (expanded) string at path; *out malloc'ed. */
-static int get_string(parser *ps, const json_t *v, const char *path, char **out)
-{
-    *out = NULL;
-    if (!json_is_string(v))
-        return fail(ps, path, "expected a string");
-    char *s = NULL;
-    if (ps->expand) {
-        char msg[400];
-        if (ps->expand(ps->expand_ctx, json_string_value(v), json_string_length(v), &s, msg, sizeof msg))
-            return fail(ps, path, "%s", msg);
-    } else if (strlen(json_string_value(v)) == json_string_length(v)) {
-        s = strdup(json_string_value(v));
-    } else {
-        return fail(ps, path, "the string contains a NUL character");
-    }
-    if (!s)
-        return fail(ps, path, "out of memory");
-    *out = s;
-    return 0;
-}
-
-static int get_nonempty(parser *ps, const json_t *v, const char *path, char **slot)
-{
+    wc_rnode m = wc_rnode_member(obj, key);
     char *s;
-    if (get_string(ps, v, path, &s))
-        return -1;
-    if (!*s) {
-        free(s);
-        return fail(ps, path, "expected a non-empty string");
+    if (wc_rnode_string(&m, WC_READ_NONEMPTY, &s)) {
+        free(*slot);
+        *slot = s;
     }
-    free(*slot);
-    *slot = s;
-    return 0;
 }
 
-static int get_uint(parser *ps, const json_t *v, const char *path, json_int_t min, json_int_t max, unsigned *out)
+static void read_uint(wc_rnode *obj, const char *key, long long min, long long max, unsigned *out)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return fail(ps, path, "expected an integer from %lld to %lld", (long long)min, (long long)max);
-    *out = (unsigned)json_integer_value(v);
-    return 0;
+    wc_rnode m = wc_rnode_member(obj, key);
+    long long n;
+    if (wc_rnode_int(&m, min, max, &n))
+        *out = (unsigned)n;
 }
 
 /* A size (ranges are wc_auth_options_check's). */
-static int get_size(parser *ps, const json_t *v, const char *path, size_t *out)
+static void read_size(wc_rnode *obj, const char *key, size_t *out)
 {
-    uint64_t n = 0;
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        n = (uint64_t)json_integer_value(v);
-    } else if (json_is_string(v)) {
-        char *s;
-        if (get_string(ps, v, path, &s))
-            return -1;
-        int rc = wc_parse_size(s, &n);
-        free(s);
-        if (rc || n == 0)
-            return fail(ps, path, "not a positive size (examples: 65536, \"64KiB\", \"1MiB\")");
-    } else {
-        return fail(ps, path, "expected a size (an integer or a string such as \"1MiB\")");
-    }
-    *out = n > SIZE_MAX ? SIZE_MAX : (size_t)n;
-    return 0;
+    wc_rnode m = wc_rnode_member(obj, key);
+    uint64_t n;
+    if (wc_rnode_size(&m, 1, UINT64_MAX, &n))
+        *out = n > SIZE_MAX ? SIZE_MAX : (size_t)n;
 }
 
 /* A scope list: "a b" or ["a", "b"], normalized to "a b". */
-static int get_scopes(parser *ps, const json_t *v, const char *path, char **out)
+static bool read_scopes(const wc_rnode *node, char **out)
 {
-    *out = NULL;
     char *joined = NULL;
-    if (json_is_string(v)) {
-        if (get_string(ps, v, path, &joined))
-            return -1;
-    } else if (json_is_array(v)) {
-        size_t total = 1, i;
-        const json_t *item;
-        char **parts = calloc(json_array_size(v) + 1, sizeof *parts);
-        if (!parts)
-            return fail(ps, path, "out of memory");
-        int rc = 0;
-        json_array_foreach(v, i, item) {
-            char sub[300];
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            if ((rc = get_string(ps, item, sub, &parts[i])))
-                break;
-            if (strchr(parts[i], ' ') || !*parts[i]) {
-                rc = fail(ps, sub, "one scope per array item, without spaces");
-                break;
-            }
+    if (json_is_array(node->json)) {
+        char **parts;
+        size_t n, total = 1;
+        if (!wc_rnode_strings(node, 0, &parts, &n))
+            return false;
+        for (size_t i = 0; i < n; i++) {
             total += strlen(parts[i]) + 1;
+            if (!*parts[i] || strchr(parts[i], ' ')) {
+                wc_rnode item = wc_rnode_item(node, i);
+                wc_rnode_fail(&item, "one scope per array item, without spaces");
+            }
         }
-        if (!rc && !(joined = calloc(1, total)))
-            rc = fail(ps, path, "out of memory");
-        for (i = 0; i < json_array_size(v); i++) {
-            if (!rc && parts[i]) {
+        if (!node->reader->failed && !(joined = calloc(1, total)))
+            wc_rnode_fail(node, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            if (joined) {
                 if (i)
                     strcat(joined, " ");
                 strcat(joined, parts[i]);
@@ -442,204 +372,151 @@ static int get_scopes(parser *ps, const json_t *v, const char *path, char **out)
             free(parts[i]);
         }
         free(parts);
-        if (rc)
-            return -1;
+        if (!joined)
+            return false;
+    } else if (json_is_string(node->json)) {
+        if (!wc_rnode_string(node, 0, &joined))
+            return false;
     } else {
-        return fail(ps, path, "expected scopes: a string (\"read write\") or an array of strings");
+        return wc_rnode_fail(node, "expected scopes: a string (\"read write\") or an array of strings");
     }
     char why[200];
     *out = wc_scopes_normalize(joined, why, sizeof why);
     free(joined);
-    return *out ? 0 : fail(ps, path, "%s", why);
+    return *out ? true : wc_rnode_fail(node, "%s", why);
 }
 
-static int get_string_array(parser *ps, const json_t *v, const char *path, char ***list, size_t *n)
+static void read_string_array(wc_rnode *obj, const char *key, char ***list, size_t *n)
 {
-    if (!json_is_array(v))
-        return fail(ps, path, "expected an array of strings");
-    free_strings(*list, *n);
-    *n = 0;
-    size_t count = json_array_size(v);
-    if (!(*list = calloc(count ? count : 1, sizeof **list)))
-        return fail(ps, path, "out of memory");
-    for (size_t i = 0; i < count; i++) {
-        char sub[300];
-        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        if (get_nonempty(ps, json_array_get(v, i), sub, &(*list)[*n]))
-            return -1;
-        (*n)++;
+    wc_rnode m = wc_rnode_member(obj, key);
+    char **items;
+    size_t count;
+    if (wc_rnode_strings(&m, WC_READ_NONEMPTY, &items, &count)) {
+        free_strings(*list, *n);
+        *list = items;
+        *n = count;
     }
-    return 0;
 }
 
-static int parse_bearer_tokens(parser *ps, const json_t *v, wc_auth_options *o)
+static void read_token(const wc_rnode *item, wc_auth_static_token *t)
 {
-    const char *path = "auth.bearer_tokens";
-    if (!json_is_array(v))
-        return fail(ps, path, "expected an array of tokens (strings, or {\"token\": ..., \"subject\": ..., "
-                              "\"scopes\": ...})");
-    size_t count = json_array_size(v);
-    if (!(o->bearer_tokens = calloc(count ? count : 1, sizeof *o->bearer_tokens)))
-        return fail(ps, path, "out of memory");
-    for (size_t i = 0; i < count; i++) {
-        char base[64], sub[96];
-        snprintf(base, sizeof base, "%s[%zu]", path, i);
-        wc_auth_static_token *t = &o->bearer_tokens[o->n_bearer_tokens++];
-        const json_t *item = json_array_get(v, i);
-        if (json_is_string(item)) {
-            if (get_string(ps, item, base, &t->token))
-                return -1;
-            continue;
-        }
-        if (!json_is_object(item))
-            return fail(ps, base, "expected a string or an object with token, subject, scopes");
-        const char *key;
-        json_t *member;
-        json_object_foreach((json_t *)item, key, member) {
-            join(sub, sizeof sub, base, key);
-            int rc;
-            if (strcmp(key, "token") == 0)
-                rc = get_string(ps, member, sub, &t->token);
-            else if (strcmp(key, "subject") == 0)
-                rc = get_nonempty(ps, member, sub, &t->subject);
-            else if (strcmp(key, "scopes") == 0)
-                rc = get_scopes(ps, member, sub, &t->scopes);
-            else
-                rc = fail(ps, sub, "unknown key (a token takes token, subject, scopes)");
-            if (rc)
-                return -1;
-        }
-        if (!t->token)
-            return fail(ps, base, "token is required");
+    if (json_is_string(item->json)) {
+        wc_rnode_string(item, 0, &t->token);
+        return;
     }
-    return 0;
+    if (!wc_rnode_object(item, "a string or an object with token, subject, scopes"))
+        return;
+    wc_rnode obj = *item;
+    wc_rnode token = wc_rnode_member(&obj, "token");
+    wc_rnode_require(&token);
+    wc_rnode_string(&token, 0, &t->token);
+    read_nonempty(&obj, "subject", &t->subject);
+    wc_rnode scopes = wc_rnode_member(&obj, "scopes");
+    if (wc_rnode_present(&scopes))
+        read_scopes(&scopes, &t->scopes);
+    wc_rnode_done(&obj);
 }
 
-static int parse_scope_table(parser *ps, const json_t *v, wc_auth_target target,
-                             wc_auth_options *o)
+static void read_bearer_tokens(wc_rnode *auth, wc_auth_options *o)
 {
-    char path[64];
-    snprintf(path, sizeof path, "auth.%s", wc_auth_target_key(target));
+    wc_rnode list = wc_rnode_member(auth, "bearer_tokens");
+    if (!wc_rnode_array(&list, "an array of tokens (strings, or {\"token\": ..., \"subject\": ..., "
+                               "\"scopes\": ...})"))
+        return;
+    size_t count = wc_rnode_count(&list);
+    if (!(o->bearer_tokens = calloc(count ? count : 1, sizeof *o->bearer_tokens))) {
+        wc_rnode_fail(&list, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < count && wc_rnode_present(&list); i++) {
+        wc_rnode item = wc_rnode_item(&list, i);
+        read_token(&item, &o->bearer_tokens[o->n_bearer_tokens++]);
+    }
+}
+
+static void read_scope_table(wc_rnode *auth, wc_auth_target target, wc_auth_options *o)
+{
     const char *noun = wc_auth_target_noun(target);
-    if (!json_is_object(v))
-        return fail(ps, path, "expected an object (\"%s name\" or \"*\": \"scope ...\")", noun);
+    wc_rnode obj = wc_rnode_member(auth, wc_auth_target_key(target));
+    char what[96];
+    snprintf(what, sizeof what, "an object (\"%s name\" or \"*\": \"scope ...\")", noun);
+    if (!wc_rnode_object(&obj, what))
+        return;
     wc_auth_scope_table *table = &o->scopes[target];
-    size_t count = json_object_size(v);
-    if (!(table->entries = calloc(count ? count : 1, sizeof *table->entries)))
-        return fail(ps, path, "out of memory");
-    const char *name;
-    json_t *scopes;
-    json_object_foreach((json_t *)v, name, scopes) {
-        char sub[300];
-        join(sub, sizeof sub, path, name);
-        if (!*name)
-            return fail(ps, path, "a %s name must not be empty", noun);
-        wc_auth_scope_entry *t = &table->entries[table->count++];
-        if (!(t->name = strdup(name)))
-            return fail(ps, sub, "out of memory");
-        if (get_scopes(ps, scopes, sub, &t->scopes))
-            return -1;
+    size_t count = json_object_size(obj.json);
+    if (!(table->entries = calloc(count ? count : 1, sizeof *table->entries))) {
+        wc_rnode_fail(&obj, "out of memory");
+        return;
     }
-    return 0;
+    void *iter = NULL;
+    wc_rnode m;
+    while (wc_rnode_next(&obj, &iter, &m)) {
+        if (!*m.key) {
+            wc_rnode_fail(&obj, "a %s name must not be empty", noun);
+            return;
+        }
+        wc_auth_scope_entry *t = &table->entries[table->count++];
+        if (!(t->name = strdup(m.key)))
+            wc_rnode_fail(&m, "out of memory");
+        else
+            read_scopes(&m, &t->scopes);
+    }
 }
 
-static int parse_jwt(parser *ps, const json_t *v, wc_auth_jwt_options *j)
+static void read_jwt(wc_rnode *auth, wc_auth_jwt_options *j)
 {
-    if (!json_is_object(v))
-        return fail(ps, "auth.jwt", "expected an object");
-    const char *key;
-    json_t *m;
-    json_object_foreach((json_t *)v, key, m) {
-        char path[128];
-        join(path, sizeof path, "auth.jwt", key);
-        int rc;
-        if (strcmp(key, "issuer") == 0) {
-            rc = get_nonempty(ps, m, path, &j->issuer);
-        } else if (strcmp(key, "audience") == 0) {
-            rc = get_nonempty(ps, m, path, &j->audience);
-        } else if (strcmp(key, "jwks_url") == 0) {
-            rc = get_nonempty(ps, m, path, &j->jwks_url);
-        } else if (strcmp(key, "hs256_secret") == 0) {
-            rc = get_nonempty(ps, m, path, &j->hs256_secret);
-        } else if (strcmp(key, "jwks_file") == 0) {
-            rc = get_nonempty(ps, m, path, &j->jwks_file);
-            if (!rc && j->jwks_file[0] != '/' && ps->base_dir && *ps->base_dir) {
-                size_t n = strlen(ps->base_dir) + 1 + strlen(j->jwks_file) + 1;
-                char *joined = malloc(n);
-                if (!joined)
-                    return fail(ps, path, "out of memory");
-                snprintf(joined, n, "%s/%s", ps->base_dir, j->jwks_file);
-                free(j->jwks_file);
-                j->jwks_file = joined;
-            }
-        } else if (strcmp(key, "leeway_s") == 0) {
-            rc = get_uint(ps, m, path, 0, 600, &j->leeway_s);
-        } else if (strcmp(key, "jwks_timeout_ms") == 0) {
-            rc = get_uint(ps, m, path, 100, 60000, &j->jwks_timeout_ms);
-        } else if (strcmp(key, "jwks_refresh_min_s") == 0) {
-            rc = get_uint(ps, m, path, 0, 86400, &j->jwks_refresh_min_s);
-        } else if (strcmp(key, "jwks_max_age_s") == 0) {
-            rc = get_uint(ps, m, path, 0, 604800, &j->jwks_max_age_s);
-        } else if (strcmp(key, "jwks_max_bytes") == 0) {
-            rc = get_size(ps, m, path, &j->jwks_max_bytes);
-        } else if (strcmp(key, "max_token_bytes") == 0) {
-            rc = get_size(ps, m, path, &j->max_token_bytes);
-        } else {
-            rc = fail(ps, path, "unknown key (jwt takes issuer, audience, jwks_url, jwks_file, hs256_secret, "
-                                "leeway_s, jwks_timeout_ms, jwks_max_bytes, jwks_refresh_min_s, "
-                                "jwks_max_age_s, max_token_bytes)");
-        }
-        if (rc)
-            return -1;
+    wc_rnode obj = wc_rnode_member(auth, "jwt");
+    if (!wc_rnode_object(&obj, NULL))
+        return;
+    read_nonempty(&obj, "issuer", &j->issuer);
+    read_nonempty(&obj, "audience", &j->audience);
+    read_nonempty(&obj, "jwks_url", &j->jwks_url);
+    wc_rnode file = wc_rnode_member(&obj, "jwks_file");
+    char *path;
+    if (wc_rnode_path(&file, WC_READ_NONEMPTY, &path)) {
+        free(j->jwks_file);
+        j->jwks_file = path;
     }
-    return 0;
+    read_nonempty(&obj, "hs256_secret", &j->hs256_secret);
+    read_uint(&obj, "leeway_s", 0, 600, &j->leeway_s);
+    wc_rnode timeout = wc_rnode_member(&obj, "jwks_timeout_ms");
+    uint32_t ms;
+    if (wc_rnode_ms(&timeout, 100, 60000, &ms))
+        j->jwks_timeout_ms = ms;
+    read_size(&obj, "jwks_max_bytes", &j->jwks_max_bytes);
+    read_uint(&obj, "jwks_refresh_min_s", 0, 86400, &j->jwks_refresh_min_s);
+    read_uint(&obj, "jwks_max_age_s", 0, 604800, &j->jwks_max_age_s);
+    read_size(&obj, "max_token_bytes", &j->max_token_bytes);
+    wc_rnode_done(&obj);
 }
 
 int wc_auth_options_parse(const json_t *section, const char *base_dir, wc_auth_expand_fn expand,
                           void *expand_ctx, wc_auth_options *out, char *err, size_t err_size)
 {
     wc_auth_options_init(out);
-    parser ps = {base_dir, expand, expand_ctx, err, err_size};
-    if (!json_is_object(section)) {
-        fail(&ps, "auth", "expected an object");
-        return -1;
+    wc_reader reader;
+    wc_reader_init(&reader, NULL);
+    reader.base_dir = base_dir;
+    reader.expand = expand;
+    reader.expand_ctx = expand_ctx;
+    wc_rnode auth = wc_reader_root(&reader, section, "auth");
+    if (wc_rnode_object(&auth, NULL)) {
+        read_nonempty(&auth, "resource", &out->resource);
+        read_nonempty(&auth, "resource_name", &out->resource_name);
+        read_nonempty(&auth, "resource_metadata_url", &out->resource_metadata_url);
+        read_string_array(&auth, "authorization_servers", &out->authorization_servers,
+                          &out->n_authorization_servers);
+        read_string_array(&auth, "scopes_supported", &out->scopes_supported, &out->n_scopes_supported);
+        read_bearer_tokens(&auth, out);
+        read_scope_table(&auth, WC_AUTH_TOOL, out);
+        read_scope_table(&auth, WC_AUTH_PROMPT, out);
+        read_scope_table(&auth, WC_AUTH_RESOURCE, out);
+        read_jwt(&auth, &out->jwt);
+        wc_rnode_done(&auth);
+    } else if (!section) {
+        wc_rnode_fail(&auth, "expected an object");
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)section, key, v) {
-        char path[128];
-        join(path, sizeof path, "auth", key);
-        int rc;
-        if (strcmp(key, "resource") == 0)
-            rc = get_nonempty(&ps, v, path, &out->resource);
-        else if (strcmp(key, "resource_name") == 0)
-            rc = get_nonempty(&ps, v, path, &out->resource_name);
-        else if (strcmp(key, "resource_metadata_url") == 0)
-            rc = get_nonempty(&ps, v, path, &out->resource_metadata_url);
-        else if (strcmp(key, "authorization_servers") == 0)
-            rc = get_string_array(&ps, v, path, &out->authorization_servers, &out->n_authorization_servers);
-        else if (strcmp(key, "scopes_supported") == 0)
-            rc = get_string_array(&ps, v, path, &out->scopes_supported, &out->n_scopes_supported);
-        else if (strcmp(key, "bearer_tokens") == 0)
-            rc = parse_bearer_tokens(&ps, v, out);
-        else if (strcmp(key, "tool_scopes") == 0)
-            rc = parse_scope_table(&ps, v, WC_AUTH_TOOL, out);
-        else if (strcmp(key, "prompt_scopes") == 0)
-            rc = parse_scope_table(&ps, v, WC_AUTH_PROMPT, out);
-        else if (strcmp(key, "resource_scopes") == 0)
-            rc = parse_scope_table(&ps, v, WC_AUTH_RESOURCE, out);
-        else if (strcmp(key, "jwt") == 0)
-            rc = parse_jwt(&ps, v, &out->jwt);
-        else
-            rc = fail(&ps, path, "unknown key (auth takes resource, resource_name, resource_metadata_url, "
-                                 "authorization_servers, scopes_supported, bearer_tokens, tool_scopes, "
-                                 "prompt_scopes, resource_scopes, jwt)");
-        if (rc) {
-            wc_auth_options_free(out);
-            return -1;
-        }
-    }
-    if (wc_auth_options_check(out, err, err_size)) {
+    if (wc_reader_result(&reader, err, err_size) != 0 || wc_auth_options_check(out, err, err_size) != 0) {
         wc_auth_options_free(out);
         return -1;
     }

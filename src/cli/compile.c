@@ -42,10 +42,10 @@ static int compile_one(wc_engine *engine, const char *path)
     size_t max_bytes = wc_engine_max_module_bytes(engine);
     int rc = wc_read_regular_file(path, max_bytes, &bytes, &size);
     if (rc) {
-        if (rc == -EFBIG)
+        if (rc == WC_ETOOBIG)
             fprintf(stderr, "wasmcap compile: %s: larger than the module limit of %zu bytes\n", path, max_bytes);
         else
-            fprintf(stderr, "wasmcap compile: %s: %s\n", path, wc_read_file_strerror(rc));
+            fprintf(stderr, "wasmcap compile: %s: %s\n", path, wc_strerror(rc));
         return 1;
     }
     struct timespec start;

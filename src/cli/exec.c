@@ -172,13 +172,13 @@ static int run(const exec_options *opt)
         goto report;
     size_t max_bytes = wc_engine_max_module_bytes(engine);
     int rc = wc_read_regular_file(opt->path, max_bytes, &bytes, &size);
-    if (rc == -EFBIG) {
-        wc_error_set(&err, WC_ERR_LIMIT, "cannot read %s: larger than the module limit of %zu bytes",
+    if (rc == WC_ETOOBIG) {
+        wc_error_set(&err, WC_ETOOBIG, "cannot read %s: larger than the module limit of %zu bytes",
                      opt->path, max_bytes);
         goto report;
     }
     if (rc) {
-        wc_error_set(&err, WC_ERR_IO, "cannot read %s: %s", opt->path, wc_read_file_strerror(rc));
+        wc_error_set(&err, rc, "cannot read %s: %s", opt->path, wc_strerror(rc));
         goto report;
     }
     /* gcc can take seconds on a large module with --tier optimized */
@@ -190,7 +190,7 @@ static int run(const exec_options *opt)
 
     argv = calloc(opt->guest_argc + 1, sizeof *argv);
     if (!argv) {
-        wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+        wc_error_set(&err, WC_ENOMEM, "out of memory");
         goto report;
     }
     argv[0] = opt->path;
@@ -220,7 +220,7 @@ static int run(const exec_options *opt)
      * function here, for _start below. */
     wc_wasi_set_timeout(wasi, opt->timeout_ms);
     if (wc_instance_new(module, &icfg, bindings, nbindings, &instance, &trap, &err) != 0) {
-        if (err.code == WC_ERR_TRAP) {
+        if (err.code == WC_ETRAP) {
             fprintf(stderr, "wasmcap: trap: %s\n", err.msg);
             status = EXIT_TRAP;
             goto done;
@@ -230,7 +230,7 @@ static int run(const exec_options *opt)
 
     const wc_functype *start = wc_instance_func_type(instance, "_start");
     if (!start || start->nparams != 0 || start->nresults != 0) {
-        wc_error_set(&err, WC_ERR_LINK,
+        wc_error_set(&err, WC_ELINK,
                      "%s is not a WASI command: it exports no _start function of type () -> ()",
                      opt->path);
         goto report;
@@ -248,7 +248,7 @@ static int run(const exec_options *opt)
     goto done;
 
 report:
-    fprintf(stderr, "wasmcap: %s\n", err.msg[0] ? err.msg : wc_error_code_name(err.code));
+    fprintf(stderr, "wasmcap: %s\n", wc_error_message(&err));
 done:
     if (instance)
         wc_instance_free(instance);

@@ -149,11 +149,11 @@ int wc_cmd_inspect(int argc, char **argv)
     wc_decode_limits_default(&limits);
     int rc = wc_read_regular_file(path, limits.max_module_bytes, &bytes, &size);
     if (rc) {
-        if (rc == -EFBIG)
+        if (rc == WC_ETOOBIG)
             fprintf(stderr, "wasmcap inspect: %s: larger than the module limit of %zu bytes\n", path,
                     limits.max_module_bytes);
         else
-            fprintf(stderr, "wasmcap inspect: %s: %s\n", path, wc_read_file_strerror(rc));
+            fprintf(stderr, "wasmcap inspect: %s: %s\n", path, wc_strerror(rc));
         return 1;
     }
     wc_module_info *info;

@@ -39,10 +39,10 @@ static int open_kv(wc_setup *s, const wc_config *c, char *err, size_t err_size)
 {
     if (s->kv || !needs_kv(c))
         return 0;
-    char msg[512] = "";
-    if (wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, msg, sizeof msg) != 0) {
+    wc_error kv_err = {0};
+    if (wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, &kv_err) != 0) {
         snprintf(err, err_size, "cannot open the key-value store in %s: %s", c->kv_dir,
-                 msg[0] ? msg : "failed");
+                 wc_error_message(&kv_err));
         s->kv = NULL;
         return -1;
     }
@@ -69,7 +69,7 @@ int wc_setup_open(wc_setup *s, const char *config_path, char *err, size_t err_si
     }
     if (open_kv(s, &s->config, err, err_size) != 0)
         goto fail;
-    if (wc_registry_new(&s->config, s->engine, s->kv, &s->registry, err, err_size) != 0) {
+    if (wc_registry_new(s->config.plugins, s->config.nplugins, s->engine, s->kv, &s->registry, err, err_size) != 0) {
         s->registry = NULL;
         goto fail;
     }
@@ -92,7 +92,7 @@ int wc_setup_reload(wc_setup *s, char *err, size_t err_size)
                "changes of kv_dir, kv_map_size, cache_dir and tier take effect at the next start");
     wc_registry *registry;
     if (open_kv(s, &fresh, err, err_size) != 0 ||
-        wc_registry_new(&fresh, s->engine, s->kv, &registry, err, err_size) != 0) {
+        wc_registry_new(fresh.plugins, fresh.nplugins, s->engine, s->kv, &registry, err, err_size) != 0) {
         wc_config_free(&fresh);
         return -1;
     }

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "plugin/registry.h"
 
 typedef struct wc_setup {

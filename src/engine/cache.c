@@ -50,7 +50,7 @@ int wc_cache_init(wc_cache *cache, const char *dir, const char *key_path)
     if (!cache->key_path)
         return 0; /* no HOME: no key, so no cache */
     cache->dir = strdup(dir);
-    return cache->dir ? 0 : -1;
+    return cache->dir ? 0 : WC_ENOMEM;
 }
 
 void wc_cache_destroy(wc_cache *cache)
@@ -107,7 +107,7 @@ static int create_key(const char *path)
     }
     uint8_t raw[WC_CACHE_KEY_BYTES];
     if (RAND_bytes(raw, sizeof raw) != 1)
-        return -EIO;
+        return WC_EIO;
     char text[2 * WC_CACHE_KEY_BYTES + 2];
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(text + 2 * i, 3, "%02x", raw[i]);
@@ -119,7 +119,7 @@ static int create_key(const char *path)
         return -errno;
     int rc = 0;
     if (write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1) || fsync(fd) != 0)
-        rc = -EIO;
+        rc = WC_EIO;
     close(fd);
     OPENSSL_cleanse(text, sizeof text);
     if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
@@ -144,13 +144,13 @@ static bool load_key(wc_cache *cache)
     if (fd < 0 && errno == ENOENT) {
         int rc = create_key(path);
         if (rc) {
-            disable(cache, "cannot create the cache key %s: %s", path, strerror(-rc));
+            disable(cache, "cannot create the cache key %s: %s", path, wc_strerror(rc));
             return false;
         }
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
-        disable(cache, "cannot open the cache key %s: %s", path, strerror(errno));
+        disable(cache, "cannot open the cache key %s: %s", path, wc_strerror(-errno));
         return false;
     }
     struct stat st;
@@ -204,40 +204,42 @@ static bool usable(wc_cache *cache)
     return ok;
 }
 
-/* The cache directory, opened and checked; -1 when absent or unsafe. */
+/* The cache directory, opened and checked; WC_ENOTFOUND when absent or
+ * unsafe. */
 static int open_dir(wc_cache *cache)
 {
     int fd = open(cache->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return -1; /* absent: a miss, and the store creates it */
+        return WC_ENOTFOUND; /* absent: a miss, and the store creates it */
     struct stat st = {0};
     const char *why = "cannot be checked";
     if (fstat(fd, &st) != 0 || !safe_stat(&st, &why)) {
         close(fd);
         disable(cache, "the cache directory %s %s (mode %03o, owner uid %u; chmod 700 it, as its owner)",
                 cache->dir, why, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
-        return -1;
+        return WC_ENOTFOUND;
     }
     return fd;
 }
 
 /* Reads an entry file: a regular file of ours, not writable by others, at
- * most max bytes.  Returns 0 or -1 (absent or refused; refusals warn). */
+ * most max bytes.  Returns 0 or WC_ENOTFOUND (absent or refused; refusals
+ * warn). */
 static int read_entry(wc_cache *cache, int dir_fd, const char *name, size_t max, uint8_t **data, size_t *size)
 {
     int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return -1;
+        return WC_ENOTFOUND;
     struct stat st;
     const char *why = "is not a regular file";
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_stat(&st, &why)) {
         close(fd);
         disable(cache, "the cache entry %s/%s %s", cache->dir, name, why);
-        return -1;
+        return WC_ENOTFOUND;
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);
-        return -1;
+        return WC_ENOTFOUND;
     }
     size_t cap = (size_t)st.st_size, len = 0;
     uint8_t *buf = malloc(cap + 1);
@@ -252,7 +254,7 @@ static int read_entry(wc_cache *cache, int dir_fd, const char *name, size_t max,
     close(fd);
     if (!buf || len != cap) {
         free(buf);
-        return -1;
+        return WC_ENOTFOUND;
     }
     *data = buf;
     *size = len;
@@ -284,16 +286,16 @@ static bool entry_mac(const wc_cache *cache, const char *key, const uint8_t *so,
 int wc_cache_load(wc_cache *cache, const char *key, wc_code **out)
 {
     if (!usable(cache))
-        return -1;
+        return WC_ENOTFOUND;
     int dir_fd = open_dir(cache);
     if (dir_fd < 0)
-        return -1;
+        return dir_fd;
     char so_name[128], mac_name[128];
     snprintf(so_name, sizeof so_name, "%s.so", key);
     snprintf(mac_name, sizeof mac_name, "%s.hmac", key);
     uint8_t *so = NULL, *mac = NULL;
     size_t so_size = 0, mac_size = 0;
-    int rc = -1;
+    int rc = WC_ENOTFOUND;
     if (read_entry(cache, dir_fd, mac_name, MAC_HEX + 1, &mac, &mac_size) != 0 || mac_size < MAC_HEX ||
         read_entry(cache, dir_fd, so_name, WC_CACHE_MAX_ENTRY_BYTES, &so, &so_size) != 0)
         goto done;

@@ -38,11 +38,13 @@ typedef struct wc_cache {
     uint8_t key[WC_CACHE_KEY_BYTES];
 } wc_cache;
 
-/* dir NULL: no cache.  key_path NULL: the default; "" disables the cache. */
+/* dir NULL: no cache.  key_path NULL: the default; "" disables the cache.
+ * Returns 0 or WC_ENOMEM. */
 int wc_cache_init(wc_cache *cache, const char *dir, const char *key_path);
 void wc_cache_destroy(wc_cache *cache);
 
-/* Returns 0 and *out on an authenticated hit; anything else is a miss. */
+/* Returns 0 and *out on an authenticated hit; WC_ENOTFOUND when there is no
+ * usable entry, or the error that kept an authenticated one from loading. */
 int wc_cache_load(wc_cache *cache, const char *key, wc_code **out);
 /* Stores an entry (best effort: a failure only costs a rebuild later). */
 void wc_cache_store(wc_cache *cache, const char *key, const uint8_t *so, size_t so_size);

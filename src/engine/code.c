@@ -60,9 +60,9 @@ static const runtime_symbol runtime_symbols[] = {
 static int check_glue(const wc_rt_glue *glue, wc_error *err)
 {
     if (!glue)
-        return wc_error_set(err, WC_ERR_COMPILE, "compiled code has no wc_glue symbol");
+        return wc_error_set(err, WC_ECOMPILE, "compiled code has no wc_glue symbol");
     if (strcmp(glue->abi, WC_RT_ABI) != 0)
-        return wc_error_set(err, WC_ERR_COMPILE, "compiled code is for runtime %s, not %s",
+        return wc_error_set(err, WC_ECOMPILE, "compiled code is for runtime %s, not %s",
                             glue->abi, WC_RT_ABI);
     return 0;
 }
@@ -84,7 +84,7 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     int rc = 0;
     wc_code *code = calloc(1, sizeof *code);
     if (!code)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
 
     /* Folding runs outside the lock: it is ours, and thread-safe. */
     wc_buf folded;
@@ -95,7 +95,7 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     pthread_mutex_lock(&tcc_lock);
     TCCState *s = tcc_new();
     if (!s) {
-        rc = wc_error_set(err, WC_ERR_NOMEM, "libtcc: cannot create a compiler state");
+        rc = wc_error_set(err, WC_ENOMEM, "libtcc: cannot create a compiler state");
         goto unlock;
     }
     tcc_set_error_func(s, &messages, collect_tcc_error);
@@ -109,7 +109,7 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
     int compiled = tcc_compile_string(s, unit);
     if (compiled < 0) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "compile failed");
+        rc = wc_error_set(err, WC_ECOMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "compile failed");
         goto unlock;
     }
     for (size_t i = 0; i < sizeof runtime_symbols / sizeof runtime_symbols[0]; i++)
@@ -125,7 +125,7 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     if (text == MAP_FAILED || tcc_relocate(s, text) < 0) {
         if (text != MAP_FAILED)
             munmap(text, (size_t)text_size);
-        rc = wc_error_set(err, WC_ERR_COMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "link failed");
+        rc = wc_error_set(err, WC_ECOMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "link failed");
         goto unlock;
     }
     code->text = text;
@@ -152,13 +152,14 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
                             size_t *so_size, wc_cancel *cancel, wc_error *err)
 {
     char dir[4096], c_path[4200], so_path[4200];
-    if (wc_make_temp_dir(dir, sizeof dir, "wasmcap-gcc") != 0)
-        return wc_error_set(err, WC_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+    int rc = wc_make_temp_dir(dir, sizeof dir, "wasmcap-gcc");
+    if (rc)
+        return wc_error_set(err, rc, "cannot create a temporary directory: %s", wc_strerror(rc));
     snprintf(c_path, sizeof c_path, "%s/unit.c", dir);
     snprintf(so_path, sizeof so_path, "%s/unit.so", dir);
-    int rc = wc_write_file(c_path, source, size);
+    rc = wc_write_file(c_path, source, size);
     if (rc) {
-        rc = wc_error_set(err, WC_ERR_IO, "cannot write %s: %s", c_path, strerror(-rc));
+        rc = wc_error_set(err, rc, "cannot write %s: %s", c_path, wc_strerror(rc));
         goto done;
     }
     char output[2048];
@@ -169,16 +170,16 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
                     "-fno-plt", "-o", so_path, c_path, "-lm", NULL};
     int status = wc_run_process(argv, output, sizeof output, cancel);
     if (status < 0) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run gcc: %s", strerror(-status));
+        rc = wc_error_set(err, WC_ECOMPILE, "cannot run gcc: %s", wc_strerror(status));
         goto done;
     }
     if (status != 0) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "gcc failed (status %d): %s", status, output);
+        rc = wc_error_set(err, WC_ECOMPILE, "gcc failed (status %d): %s", status, output);
         goto done;
     }
     rc = wc_read_file(so_path, 0, so_data, so_size);
     if (rc)
-        rc = wc_error_set(err, WC_ERR_IO, "cannot read %s: %s", so_path, strerror(-rc));
+        rc = wc_error_set(err, rc, "cannot read %s: %s", so_path, wc_strerror(rc));
 done:
     wc_remove_dir(dir);
     return rc;
@@ -187,16 +188,19 @@ done:
 int wc_code_load_optimized(const uint8_t *so_data, size_t so_size, wc_code **out, wc_error *err)
 {
     int fd = memfd_create("wasmcap-code", MFD_CLOEXEC);
-    if (fd < 0)
-        return wc_error_set(err, WC_ERR_IO, "memfd_create: %s", strerror(errno));
+    if (fd < 0) {
+        int rc = -errno;
+        return wc_error_set(err, rc, "memfd_create: %s", wc_strerror(rc));
+    }
     size_t done = 0;
     while (done < so_size) {
         ssize_t n = write(fd, so_data + done, so_size - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
+            int rc = n < 0 ? -errno : WC_EIO;
             close(fd);
-            return wc_error_set(err, WC_ERR_IO, "writing compiled code: %s", strerror(errno));
+            return wc_error_set(err, rc, "writing compiled code: %s", wc_strerror(rc));
         }
         done += (size_t)n;
     }
@@ -208,13 +212,13 @@ int wc_code_load_optimized(const uint8_t *so_data, size_t so_size, wc_code **out
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
         close(fd);
-        return wc_error_set(err, WC_ERR_COMPILE, "cannot load compiled code: %s", dlerror());
+        return wc_error_set(err, WC_ECOMPILE, "cannot load compiled code: %s", dlerror());
     }
     wc_code *code = calloc(1, sizeof *code);
     if (!code) {
         dlclose(dl);
         close(fd);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     code->dl = dl;
     code->fd = fd;

@@ -125,14 +125,14 @@ static int set_error(wc_error *err, int code, const char *kind, size_t at,
         return rc;                                                  \
     }
 
-DEFINE_ERROR(wc_dec_malformed, WC_ERR_MALFORMED, "malformed")
-DEFINE_ERROR(wc_dec_invalid, WC_ERR_INVALID, "invalid")
-DEFINE_ERROR(wc_dec_limit, WC_ERR_LIMIT, "oversized")
-DEFINE_ERROR(wc_dec_unsupported, WC_ERR_UNSUPPORTED, "unsupported")
+DEFINE_ERROR(wc_dec_malformed, WC_EMALFORMED, "malformed")
+DEFINE_ERROR(wc_dec_invalid, WC_EBADMODULE, "invalid")
+DEFINE_ERROR(wc_dec_limit, WC_ETOOBIG, "oversized")
+DEFINE_ERROR(wc_dec_unsupported, WC_ENOTSUP, "unsupported")
 
 int wc_dec_nomem(wc_decoder *d)
 {
-    return wc_error_set(d->err, WC_ERR_NOMEM, "out of memory while decoding the module");
+    return wc_error_set(d->err, WC_ENOMEM, "out of memory while decoding the module");
 }
 
 void wc_dec_note_invalid(wc_decoder *d, size_t at, const char *fmt, ...)
@@ -141,7 +141,7 @@ void wc_dec_note_invalid(wc_decoder *d, size_t at, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    set_error(&d->deferred, WC_ERR_INVALID, "invalid", at, fmt, ap);
+    set_error(&d->deferred, WC_EBADMODULE, "invalid", at, fmt, ap);
     va_end(ap);
     d->has_deferred = true;
 }
@@ -1112,7 +1112,7 @@ int wc_decode(const uint8_t *bytes, size_t size, const wc_decode_limits *limits,
     if (out)
         *out = NULL;
     if (!out || (!bytes && size))
-        return wc_error_set(err, WC_ERR_ARG, "wc_decode: no module bytes or no output");
+        return wc_error_set(err, WC_EINVAL, "wc_decode: no module bytes or no output");
     wc_decoder d = {.bytes = bytes, .size = size, .err = err};
     fill_limits(&d.limits, limits);
     if (size > d.limits.max_module_bytes)

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/error.h"
+#include "util/error.h"
 
 /* Value types, by their binary encoding. */
 enum {
@@ -211,8 +211,8 @@ void wc_decode_limits_default(wc_decode_limits *limits);
 
 /* Decodes and validates bytes[0..size).  On success returns 0 and *out is a
  * new info to free with wc_module_info_free().  On failure returns
- * WC_ERR_MALFORMED (binary format), WC_ERR_INVALID (validation),
- * WC_ERR_LIMIT (a configured limit) or WC_ERR_UNSUPPORTED (SIMD and other
+ * WC_EMALFORMED (binary format), WC_EBADMODULE (validation),
+ * WC_ETOOBIG (a configured limit) or WC_ENOTSUP (SIMD and other
  * proposals beyond 2.0), *out is NULL and err holds the reason with the
  * byte offset.  limits may be NULL for the defaults.  Never reads outside
  * bytes[0..size), whatever the input. */

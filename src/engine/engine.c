@@ -78,7 +78,7 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
     }
     wc_engine *engine = calloc(1, sizeof *engine);
     if (!engine)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     engine->config = *config;
     complete_limits(&engine->config.limits);
     if (!config->cache_dir)
@@ -91,7 +91,7 @@ int wc_engine_new(const wc_engine_config *config, wc_engine **out, wc_error *err
         wc_cache_destroy(&engine->cache);
         free(engine->cache_dir);
         free(engine);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&engine->lock, NULL);
     pthread_cond_init(&engine->cond, NULL);
@@ -206,9 +206,10 @@ static int enqueue_optimized_build(wc_engine *engine, wc_module *m)
 {
     pthread_mutex_lock(&engine->lock);
     if (!engine->worker_running) {
-        if (pthread_create(&engine->worker, NULL, worker_main, engine) != 0) {
+        int rc = pthread_create(&engine->worker, NULL, worker_main, engine);
+        if (rc != 0) {
             pthread_mutex_unlock(&engine->lock);
-            return -1;
+            return -rc;
         }
         engine->worker_running = true;
     }
@@ -274,12 +275,12 @@ static int make_signatures(wc_module *m, wc_error *err)
     const wc_module_info *info = m->info;
     m->signatures = calloc(info->ntypes ? info->ntypes : 1, sizeof *m->signatures);
     if (!m->signatures)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < info->ntypes; i++) {
         m->signatures[i].params = letters(info->types[i].params, info->types[i].nparams);
         m->signatures[i].results = letters(info->types[i].results, info->types[i].nresults);
         if (!m->signatures[i].params || !m->signatures[i].results)
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     return 0;
 }
@@ -289,12 +290,12 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
 {
     *out = NULL;
     if (size > engine->config.limits.max_module_bytes)
-        return wc_error_set(err, WC_ERR_LIMIT, "module is %zu bytes, more than the limit of %zu",
+        return wc_error_set(err, WC_ETOOBIG, "module is %zu bytes, more than the limit of %zu",
                             size, engine->config.limits.max_module_bytes);
     wc_module *m = calloc(1, sizeof *m);
     if (!m || !(m->bytes = malloc(size ? size : 1))) {
         free(m);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     memcpy(m->bytes, bytes, size);
     m->size = size;
@@ -342,7 +343,7 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
     }
     if (!wc_buf_cstr(&source)) {
         wc_buf_free(&source);
-        rc = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto fail;
     }
     m->source = (char *)source.data; /* the module owns it from here */
@@ -366,9 +367,11 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
     atomic_store(&m->current, m->fast);
     if (tier == WC_TIER_AUTO) {
         m->optimized_state = OPTIMIZED_PENDING;
-        if (enqueue_optimized_build(engine, m) != 0) {
+        int started = enqueue_optimized_build(engine, m);
+        if (started != 0) {
             m->optimized_state = OPTIMIZED_FAILED;
-            wc_error_set(&m->optimized_error, WC_ERR_COMPILE, "cannot start the background compiler");
+            wc_error_set(&m->optimized_error, WC_ECOMPILE, "cannot start the background compiler: %s",
+                         wc_strerror(started));
         }
     } else {
         free(m->source);
@@ -423,7 +426,7 @@ int wc_module_wait_optimized(wc_module *m, int timeout_ms, wc_error *err)
             pthread_cond_wait(&m->cond, &m->lock);
         } else if (timeout_ms == 0 || pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) {
             if (m->optimized_state == OPTIMIZED_PENDING) {
-                rc = wc_error_set(err, WC_ERR_ARG, "the optimized tier is not ready yet");
+                rc = wc_error_set(err, WC_ETIMEDOUT, "the optimized tier is not ready yet");
                 break;
             }
         }
@@ -431,9 +434,9 @@ int wc_module_wait_optimized(wc_module *m, int timeout_ms, wc_error *err)
     if (rc == 0 && m->optimized_state == OPTIMIZED_FAILED) {
         if (err)
             *err = m->optimized_error;
-        rc = WC_ERR_COMPILE;
+        rc = WC_ECOMPILE;
     } else if (rc == 0 && m->optimized_state == OPTIMIZED_NONE) {
-        rc = wc_error_set(err, WC_ERR_ARG, "the engine builds no optimized tier (tier fast)");
+        rc = wc_error_set(err, WC_ENOTSUP, "the engine builds no optimized tier (tier fast)");
     }
     pthread_mutex_unlock(&m->lock);
     return rc;

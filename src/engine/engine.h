@@ -11,7 +11,7 @@
  * threads at once.  An instance is used by one thread at a time, except
  * wc_instance_interrupt(), which any thread may call.
  *
- * Errors: functions return 0 or a negative WC_ERR_* code and fill a wc_error.
+ * Errors: functions return 0 or a negative WC_E* code and fill a wc_error.
  */
 #ifndef WC_ENGINE_ENGINE_H
 #define WC_ENGINE_ENGINE_H
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "engine/decode.h"
-#include "engine/error.h"
+#include "util/error.h"
 
 typedef struct wc_engine wc_engine;
 typedef struct wc_module wc_module;
@@ -125,8 +125,9 @@ void wc_instance_counts(unsigned long long *live, unsigned long long *created);
 /* The tier new instances get now: WC_TIER_FAST or WC_TIER_OPTIMIZED. */
 wc_tier wc_module_tier(const wc_module *module);
 /* Waits up to timeout_ms (negative: forever) for the optimized tier.
- * Returns 0 when it is in use, WC_ERR_COMPILE if its build failed (err
- * says why; the fast tier keeps serving), or WC_ERR_ARG on timeout. */
+ * Returns 0 when it is in use, WC_ECOMPILE if its build failed (err
+ * says why; the fast tier keeps serving), WC_ETIMEDOUT on timeout, or
+ * WC_ENOTSUP when the engine builds no optimized tier (WC_TIER_FAST). */
 int wc_module_wait_optimized(wc_module *module, int timeout_ms, wc_error *err);
 /* The sha256 of the module bytes, as 64 hex digits. */
 const char *wc_module_digest(const wc_module *module);
@@ -212,9 +213,9 @@ typedef struct wc_instance_config {
 } wc_instance_config;
 
 /* Resolves every import of the module against bindings (by module, name,
- * kind and type; a missing or mismatched import is WC_ERR_LINK naming it),
+ * kind and type; a missing or mismatched import is WC_ELINK naming it),
  * allocates the instance and runs the start function.  A trap there is
- * WC_ERR_TRAP with the trap's name; *trap (if not NULL) gets its kind. */
+ * WC_ETRAP with the trap's name; *trap (if not NULL) gets its kind. */
 int wc_instance_new(wc_module *module, const wc_instance_config *config,
                     const wc_import_binding *bindings, size_t nbindings,
                     wc_instance **out, wc_trap *trap, wc_error *err);
@@ -223,11 +224,12 @@ void wc_instance_free(wc_instance *instance);
 /* Calls export `name` (a function).  args and results hold exactly the
  * function's parameter and result counts.  Returns WC_TRAP_NONE or the trap;
  * the instance stays usable after a trap (its state is whatever the trap
- * left).  A wrong name or kind is WC_ERR_NOTFOUND in err and WC_TRAP_HOST. */
+ * left).  A wrong name or kind is WC_ENOTFOUND in err and WC_TRAP_HOST. */
 wc_trap wc_instance_call(wc_instance *instance, const char *name,
                          const wc_value *args, wc_value *results, wc_error *err);
 
-/* The index of export `name` of `len` bytes (names may contain NUL), or -1. */
+/* The index of export `name` of `len` bytes (names may contain NUL), or
+ * WC_ENOTFOUND. */
 int wc_instance_export_index(const wc_instance *instance, const char *name, size_t len);
 /* wc_instance_call by export index. */
 wc_trap wc_instance_call_index(wc_instance *instance, uint32_t export_index,
@@ -236,7 +238,7 @@ wc_trap wc_instance_call_index(wc_instance *instance, uint32_t export_index,
 /* The export's function type, or NULL if `name` is not an exported function. */
 const wc_functype *wc_instance_func_type(const wc_instance *instance, const char *name);
 
-/* An export as something another instance can import.  Returns WC_ERR_NOTFOUND
+/* An export as something another instance can import.  Returns WC_ENOTFOUND
  * if there is no such export.  The extern is valid while the instance lives. */
 int wc_instance_export(wc_instance *instance, const char *name, wc_extern *out);
 

@@ -208,14 +208,14 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
     if (!b) {
         if (imp->kind == WC_EXTERN_FUNC) {
             describe_functype(&info->types[imp->desc.func_type], want, sizeof want);
-            return wc_error_set(err, WC_ERR_LINK, "unknown import: %s.%s (func %s) is not provided by the host",
+            return wc_error_set(err, WC_ELINK, "unknown import: %s.%s (func %s) is not provided by the host",
                                 imp->module, imp->name, want);
         }
-        return wc_error_set(err, WC_ERR_LINK, "unknown import: %s.%s (%s) is not provided by the host",
+        return wc_error_set(err, WC_ELINK, "unknown import: %s.%s (%s) is not provided by the host",
                             imp->module, imp->name, wc_extern_kind_name(imp->kind));
     }
     if (b->ext.kind != imp->kind)
-        return wc_error_set(err, WC_ERR_LINK, "incompatible import type: %s.%s must be a %s, the host provides a %s",
+        return wc_error_set(err, WC_ELINK, "incompatible import type: %s.%s must be a %s, the host provides a %s",
                             imp->module, imp->name, wc_extern_kind_name(imp->kind),
                             wc_extern_kind_name(b->ext.kind));
     switch (imp->kind) {
@@ -225,7 +225,7 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
             describe_functype(ft, want, sizeof want);
             describe_letters(b->ext.u.func.params ? b->ext.u.func.params : "",
                              b->ext.u.func.results ? b->ext.u.func.results : "", have, sizeof have);
-            return wc_error_set(err, WC_ERR_LINK,
+            return wc_error_set(err, WC_ELINK,
                                 "incompatible import type: %s.%s must be func %s, the host provides func %s",
                                 imp->module, imp->name, want, have);
         }
@@ -237,7 +237,7 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
         wasm_rt_memory_t *mem = (wasm_rt_memory_t *)b->ext.u.memory;
         if (!mem || !limits_match(&imp->desc.memory, mem->pages, mem->declared_max,
                                   mem->declared_max != UINT32_MAX))
-            return wc_error_set(err, WC_ERR_LINK,
+            return wc_error_set(err, WC_ELINK,
                                 "incompatible import type: memory %s.%s has limits that do not fit",
                                 imp->module, imp->name);
         slot->ptr = mem;
@@ -248,7 +248,7 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
         if (!table || table->elemtype != imp->desc.table.elemtype ||
             !limits_match(&imp->desc.table.limits, table->size, table->max_size,
                           table->max_size != UINT32_MAX))
-            return wc_error_set(err, WC_ERR_LINK,
+            return wc_error_set(err, WC_ELINK,
                                 "incompatible import type: table %s.%s has a different type or limits",
                                 imp->module, imp->name);
         slot->ptr = table;
@@ -257,14 +257,14 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
     case WC_EXTERN_GLOBAL:
         if (!b->ext.u.global.value || b->ext.u.global.valtype != imp->desc.global.valtype ||
             b->ext.u.global.mutable_ != imp->desc.global.mutable_)
-            return wc_error_set(err, WC_ERR_LINK,
+            return wc_error_set(err, WC_ELINK,
                                 "incompatible import type: global %s.%s must be %s%s",
                                 imp->module, imp->name, imp->desc.global.mutable_ ? "mut " : "",
                                 wc_valtype_name(imp->desc.global.valtype));
         slot->ptr = b->ext.u.global.value;
         return 0;
     }
-    return wc_error_set(err, WC_ERR_LINK, "import %s.%s has an unknown kind", imp->module, imp->name);
+    return wc_error_set(err, WC_ELINK, "import %s.%s has an unknown kind", imp->module, imp->name);
 }
 
 /* Hosts usually link every instance of a module against bindings from the
@@ -410,7 +410,7 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
     if (info->nimports) {
         imports = calloc(info->nimports, sizeof *imports);
         if (!imports)
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
         const link_hint *hint = atomic_load(&module->link_hint);
         bool all_hinted = true;
         for (uint32_t i = 0; i < info->nimports; i++) {
@@ -435,7 +435,7 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
     wc_instance *inst = calloc(1, sizeof *inst + glue->instance_size);
     if (!inst) {
         free(imports);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     inst->self = inst;
     inst->code = code;
@@ -464,7 +464,7 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
     if (trap != WC_TRAP_NONE) {
         if (trap_out)
             *trap_out = trap;
-        wc_error_set(err, WC_ERR_TRAP, "instantiation trapped: %s", inst->trap_message);
+        wc_error_set(err, WC_ETRAP, "instantiation trapped: %s", inst->trap_message);
         if (inst->whole_armed) {
             wc_watchdog_disarm(&module->engine->watchdog, &inst->watch);
             inst->whole_armed = false;
@@ -482,7 +482,7 @@ int wc_instance_new(wc_module *module, const wc_instance_config *config,
         } else {
             wc_instance_free(inst);
         }
-        return WC_ERR_TRAP;
+        return WC_ETRAP;
     }
     if (glue->memory0) {
         inst->memory0 = glue->memory0(inst->w2c);
@@ -517,7 +517,7 @@ int wc_instance_export_index(const wc_instance *inst, const char *name, size_t l
     for (uint32_t i = 0; i < info->nexports; i++)
         if (info->exports[i].name_len == len && memcmp(info->exports[i].name, name, len) == 0)
             return (int)i;
-    return -1;
+    return WC_ENOTFOUND;
 }
 
 static int find_export(const wc_instance *inst, const char *name)
@@ -530,7 +530,7 @@ wc_trap wc_instance_call(wc_instance *inst, const char *name, const wc_value *ar
 {
     int index = find_export(inst, name);
     if (index < 0 || inst->module->info->exports[index].kind != WC_EXTERN_FUNC) {
-        wc_error_set(err, WC_ERR_NOTFOUND, "no exported function named \"%s\"", name);
+        wc_error_set(err, WC_ENOTFOUND, "no exported function named \"%s\"", name);
         snprintf(inst->trap_message, sizeof inst->trap_message, "no exported function named \"%s\"", name);
         return WC_TRAP_HOST;
     }
@@ -541,14 +541,14 @@ wc_trap wc_instance_call_index(wc_instance *inst, uint32_t index, const wc_value
                                wc_value *results, wc_error *err)
 {
     if (index >= inst->module->info->nexports || inst->module->info->exports[index].kind != WC_EXTERN_FUNC) {
-        wc_error_set(err, WC_ERR_NOTFOUND, "export %u is not a function", index);
+        wc_error_set(err, WC_ENOTFOUND, "export %u is not a function", index);
         snprintf(inst->trap_message, sizeof inst->trap_message, "export %u is not a function", index);
         return WC_TRAP_HOST;
     }
     call_frame frame = {inst, inst->glue->export_call[index], args, results};
     wc_trap trap = guarded(inst, run_export, &frame);
     if (trap != WC_TRAP_NONE)
-        wc_error_set(err, WC_ERR_TRAP, "%s", inst->trap_message);
+        wc_error_set(err, WC_ETRAP, "%s", inst->trap_message);
     return trap;
 }
 
@@ -578,7 +578,7 @@ int wc_instance_export(wc_instance *inst, const char *name, wc_extern *out)
 {
     int index = find_export(inst, name);
     if (index < 0)
-        return WC_ERR_NOTFOUND;
+        return WC_ENOTFOUND;
     const wc_module_info *info = inst->module->info;
     const wc_export *ex = &info->exports[index];
     memset(out, 0, sizeof *out);
@@ -587,7 +587,7 @@ int wc_instance_export(wc_instance *inst, const char *name, wc_extern *out)
         if (!inst->adapters) {
             inst->adapters = calloc(info->nexports, sizeof *inst->adapters);
             if (!inst->adapters)
-                return WC_ERR_NOMEM;
+                return WC_ENOMEM;
         }
         export_adapter *a = &inst->adapters[index];
         a->target = inst;
@@ -713,11 +713,11 @@ int wc_memory_new(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
     (void)engine;
     wasm_rt_memory_t *mem = calloc(1, sizeof *mem);
     if (!mem)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     host_alloc a = {.initial = initial_pages, .max = has_max ? max_pages : 65536, .object = mem};
     if (wc_rt_run(run_memory_alloc, &a) != WASM_RT_TRAP_NONE) {
         free(mem);
-        return wc_error_set(err, WC_ERR_LIMIT, "cannot allocate a memory of %u pages", initial_pages);
+        return wc_error_set(err, WC_ETOOBIG, "cannot allocate a memory of %u pages", initial_pages);
     }
     mem->declared_max = has_max ? max_pages : UINT32_MAX;
     *out = (wc_memory *)mem;
@@ -758,15 +758,15 @@ int wc_table_new(wc_engine *engine, uint8_t elemtype, uint32_t initial, uint32_t
 {
     (void)engine;
     if (elemtype != WC_VT_FUNCREF && elemtype != WC_VT_EXTERNREF)
-        return wc_error_set(err, WC_ERR_ARG, "a table holds funcref or externref");
+        return wc_error_set(err, WC_EINVAL, "a table holds funcref or externref");
     wasm_rt_funcref_table_t *table = calloc(1, sizeof *table);
     if (!table)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     host_alloc a = {.initial = initial, .max = has_max ? max : UINT32_MAX, .elemtype = elemtype,
                     .object = table};
     if (wc_rt_run(run_table_alloc, &a) != WASM_RT_TRAP_NONE) {
         free(table);
-        return wc_error_set(err, WC_ERR_LIMIT, "cannot allocate a table of %u elements", initial);
+        return wc_error_set(err, WC_ETOOBIG, "cannot allocate a table of %u elements", initial);
     }
     *out = (wc_table *)table;
     return 0;

@@ -246,7 +246,7 @@ int wc_instrument(const wc_module_info *info, wc_buf *out, uint32_t *flag_index,
     if (!exports_done)
         emit_exports(out, info, flag);
     if (out->failed)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory while instrumenting the module");
+        return wc_error_set(err, WC_ENOMEM, "out of memory while instrumenting the module");
     *flag_index = flag;
     return 0;
 }

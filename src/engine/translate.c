@@ -387,7 +387,7 @@ static int append_without_include(wc_buf *out, const char *text, const char *hea
     snprintf(line, sizeof line, "#include \"%s\"\n", header);
     const char *at = strstr(text, line);
     if (!at)
-        return -1;
+        return WC_ECOMPILE;
     wc_buf joined;
     wc_buf_init(&joined);
     wc_buf_append(&joined, text, (size_t)(at - text));
@@ -410,9 +410,10 @@ int wc_translate(const wc_module_info *info, bool track_writes, wc_buf *source, 
         return rc;
 
     char dir[4096], wasm_path[4200], c_path[4200], h_path[4200];
-    if (wc_make_temp_dir(dir, sizeof dir, "wasmcap") != 0) {
+    rc = wc_make_temp_dir(dir, sizeof dir, "wasmcap");
+    if (rc) {
         wc_buf_free(&instrumented);
-        return wc_error_set(err, WC_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+        return wc_error_set(err, rc, "cannot create a temporary directory: %s", wc_strerror(rc));
     }
     snprintf(wasm_path, sizeof wasm_path, "%s/m.wasm", dir);
     snprintf(c_path, sizeof c_path, "%s/m.c", dir);
@@ -422,23 +423,23 @@ int wc_translate(const wc_module_info *info, bool track_writes, wc_buf *source, 
     rc = wc_write_file(wasm_path, instrumented.data, instrumented.len);
     wc_buf_free(&instrumented);
     if (rc) {
-        rc = wc_error_set(err, WC_ERR_IO, "cannot write %s: %s", wasm_path, strerror(-rc));
+        rc = wc_error_set(err, rc, "cannot write %s: %s", wasm_path, wc_strerror(rc));
         goto done;
     }
     char output[2048];
     char *argv[] = {"wasm2c", wasm_path, "-n", "m", "-o", c_path, NULL};
     int status = wc_run_process(argv, output, sizeof output, NULL);
     if (status < 0) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "cannot run wasm2c: %s (install Debian's wabt)",
-                          strerror(-status));
+        rc = wc_error_set(err, WC_ECOMPILE, "cannot run wasm2c: %s (install Debian's wabt)",
+                          wc_strerror(status));
         goto done;
     }
     if (status != 0) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "wasm2c failed (status %d): %s", status, output);
+        rc = wc_error_set(err, WC_ECOMPILE, "wasm2c failed (status %d): %s", status, output);
         goto done;
     }
     if (wc_read_file(c_path, 0, &c_text, &c_len) != 0 || wc_read_file(h_path, 0, &h_text, &h_len) != 0) {
-        rc = wc_error_set(err, WC_ERR_IO, "cannot read wasm2c's output in %s", dir);
+        rc = wc_error_set(err, WC_EIO, "cannot read wasm2c's output in %s", dir);
         goto done;
     }
 
@@ -446,7 +447,7 @@ int wc_translate(const wc_module_info *info, bool track_writes, wc_buf *source, 
     const char *flag_decl = "  u32 w2c_" WC_INTERRUPT_EXPORT ";\n";
     char *decl = strstr((char *)h_text, flag_decl);
     if (!decl) {
-        rc = wc_error_set(err, WC_ERR_COMPILE,
+        rc = wc_error_set(err, WC_ECOMPILE,
                           "wasm2c output has no interrupt flag member (unsupported wasm2c version?)");
         goto done;
     }
@@ -462,12 +463,12 @@ int wc_translate(const wc_module_info *info, bool track_writes, wc_buf *source, 
                                          "wasm-rt.h");
     wc_buf_free(&header);
     if (missing) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "unexpected wasm2c output (no include of wasm-rt.h)");
+        rc = wc_error_set(err, WC_ECOMPILE, "unexpected wasm2c output (no include of wasm-rt.h)");
         goto done;
     }
     char *marked = track_writes ? mark_writes((char *)c_text) : strdup((char *)c_text);
     if (!marked) {
-        rc = wc_error_set(err, WC_ERR_COMPILE,
+        rc = wc_error_set(err, WC_ECOMPILE,
                           "unexpected wasm2c output (its memory-write helpers were not found "
                           "once each) or out of memory");
         goto done;
@@ -475,12 +476,12 @@ int wc_translate(const wc_module_info *info, bool track_writes, wc_buf *source, 
     int no_include = append_without_include(source, marked, "m.h");
     free(marked);
     if (no_include) {
-        rc = wc_error_set(err, WC_ERR_COMPILE, "unexpected wasm2c output (no include of m.h)");
+        rc = wc_error_set(err, WC_ECOMPILE, "unexpected wasm2c output (no include of m.h)");
         goto done;
     }
     generate_glue(source, info);
     if (source->failed)
-        rc = wc_error_set(err, WC_ERR_NOMEM, "out of memory while translating");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory while translating");
 done:
     free(c_text);
     free(h_text);

@@ -1059,7 +1059,7 @@ static int skim_functions(wc_decoder *d, uint32_t first, const wc_error *invalid
     }
     if (d->err)
         *d->err = *invalid;
-    return WC_ERR_INVALID;
+    return WC_EBADMODULE;
 }
 
 int wc_validate_code(wc_decoder *d)
@@ -1070,7 +1070,7 @@ int wc_validate_code(wc_decoder *d)
     int rc = 0;
     for (uint32_t i = 0; i < d->info->nfuncs && rc == 0; i++) {
         rc = validate_function(&v, &d->info->funcs[i]);
-        if (rc == WC_ERR_INVALID) {
+        if (rc == WC_EBADMODULE) {
             wc_error saved = {0};
             if (d->err)
                 saved = *d->err;

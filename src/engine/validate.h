@@ -52,7 +52,7 @@ typedef struct wc_decoder {
 void *wc_dec_alloc(wc_decoder *d, size_t n);
 
 /* Error helpers: set d->err to "<kind> module at byte 0x..: <reason>" and
- * return the matching WC_ERR_* code. */
+ * return the matching WC_E* code. */
 int wc_dec_malformed(wc_decoder *d, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int wc_dec_invalid(wc_decoder *d, size_t at, const char *fmt, ...)

@@ -116,10 +116,9 @@ static int start_thread(wc_watchdog *wd)
     int rc = 0;
     pthread_mutex_lock(&wd->lock);
     if (!wd->running) {
-        if (pthread_create(&wd->thread, NULL, watchdog_main, wd) == 0)
+        rc = -pthread_create(&wd->thread, NULL, watchdog_main, wd);
+        if (rc == 0)
             wd->running = true;
-        else
-            rc = -1;
     }
     pthread_mutex_unlock(&wd->lock);
     return rc;
@@ -128,8 +127,11 @@ static int start_thread(wc_watchdog *wd)
 int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
                     uint32_t timeout_ms)
 {
-    if (!atomic_load_explicit(&wd->running, memory_order_acquire) && start_thread(wd) != 0)
-        return -1;
+    if (!atomic_load_explicit(&wd->running, memory_order_acquire)) {
+        int rc = start_thread(wd);
+        if (rc != 0)
+            return rc;
+    }
     w->deadline_ns = wc_monotonic_deadline_ns(timeout_ms);
     w->flag = flag;
     w->value = value;

@@ -52,7 +52,7 @@ typedef struct wc_watchdog {
 
 void wc_watchdog_init(wc_watchdog *wd);
 void wc_watchdog_destroy(wc_watchdog *wd); /* joins the thread */
-/* Returns 0, or -1 if the watchdog thread could not be started. */
+/* Returns 0, or the -errno of a watchdog thread that could not start. */
 int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
                     uint32_t timeout_ms);
 void wc_watchdog_disarm(wc_watchdog *wd, wc_watch *w);

@@ -286,26 +286,26 @@ static int string_list_init(string_list *list, size_t count,
 {
     memset(list, 0, sizeof *list);
     if (count > 0 && !strings)
-        return wc_error_set(err, WC_ERR_ARG, "wasi: %s is NULL", what);
+        return wc_error_set(err, WC_EINVAL, "wasi: %s is NULL", what);
     size_t total = 0;
     for (size_t i = 0; i < count; i++) {
         if (!strings[i])
-            return wc_error_set(err, WC_ERR_ARG, "wasi: %s[%zu] is NULL", what, i);
+            return wc_error_set(err, WC_EINVAL, "wasi: %s[%zu] is NULL", what, i);
         if (need_equals && !strchr(strings[i], '='))
-            return wc_error_set(err, WC_ERR_ARG,
+            return wc_error_set(err, WC_EINVAL,
                                 "wasi: %s[%zu] \"%s\" is not KEY=VALUE", what, i,
                                 strings[i]);
         total += strlen(strings[i]) + 1;
     }
     /* Guest sizes and pointers are 32 bits. */
     if (total > UINT32_MAX / 2 || count > UINT32_MAX / 8)
-        return wc_error_set(err, WC_ERR_ARG, "wasi: %s is too large", what);
+        return wc_error_set(err, WC_EINVAL, "wasi: %s is too large", what);
     if (count == 0)
         return 0; /* the usual case for plugins: no allocation per instance */
     list->offsets = malloc(count * sizeof *list->offsets);
     list->blob = malloc(total);
     if (!list->offsets || !list->blob)
-        return wc_error_set(err, WC_ERR_NOMEM, "wasi: out of memory");
+        return wc_error_set(err, WC_ENOMEM, "wasi: out of memory");
     size_t pos = 0;
     for (size_t i = 0; i < count; i++) {
         size_t len = strlen(strings[i]) + 1;
@@ -1148,7 +1148,7 @@ static int stream_init(wasi_stream *s, int fd, const wc_wasi_stdio *cfg, wc_erro
         return 0;
     case WC_WASI_STDIO_HOST_FD:
         if (cfg->host_fd < 0)
-            return wc_error_set(err, WC_ERR_ARG, "wasi: %s: host fd %d is not valid",
+            return wc_error_set(err, WC_EINVAL, "wasi: %s: host fd %d is not valid",
                                 names[fd], cfg->host_fd);
         s->host_fd = cfg->host_fd;
         return 0;
@@ -1158,16 +1158,16 @@ static int stream_init(wasi_stream *s, int fd, const wc_wasi_stdio *cfg, wc_erro
             return 0;
         }
         if (cfg->size > 0 && !cfg->data)
-            return wc_error_set(err, WC_ERR_ARG, "wasi: stdin buffer is NULL");
+            return wc_error_set(err, WC_EINVAL, "wasi: stdin buffer is NULL");
         s->input = malloc(cfg->size ? cfg->size : 1);
         if (!s->input)
-            return wc_error_set(err, WC_ERR_NOMEM, "wasi: out of memory for stdin");
+            return wc_error_set(err, WC_ENOMEM, "wasi: out of memory for stdin");
         if (cfg->size)
             memcpy(s->input, cfg->data, cfg->size);
         s->input_size = cfg->size;
         return 0;
     }
-    return wc_error_set(err, WC_ERR_ARG, "wasi: %s: unknown stream kind %d", names[fd],
+    return wc_error_set(err, WC_EINVAL, "wasi: %s: unknown stream kind %d", names[fd],
                         (int)cfg->kind);
 }
 
@@ -1175,7 +1175,7 @@ wc_wasi *wc_wasi_new(const wc_wasi_config *config, wc_error *err)
 {
     wc_wasi *w = calloc(1, sizeof *w);
     if (!w) {
-        wc_error_set(err, WC_ERR_NOMEM, "wasi: out of memory");
+        wc_error_set(err, WC_ENOMEM, "wasi: out of memory");
         return NULL;
     }
     pthread_mutex_init(&w->lock, NULL);

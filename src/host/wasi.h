@@ -72,7 +72,7 @@ typedef struct wc_wasi_config {
     uint64_t random_seed;
 } wc_wasi_config;
 
-/* Returns NULL and fills err (WC_ERR_NOMEM, WC_ERR_ARG) on failure. */
+/* Returns NULL and fills err (WC_ENOMEM, WC_EINVAL) on failure. */
 wc_wasi *wc_wasi_new(const wc_wasi_config *config, wc_error *err);
 void wc_wasi_free(wc_wasi *wasi);
 

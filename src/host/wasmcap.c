@@ -413,10 +413,10 @@ static wc_trap kv_error(wc_wasmcap_host *host, wc_value *results, int rc, const 
     const char *k = wc_buf_cstr(&q) ? (const char *)q.data : "?";
     wc_trap t;
     switch (rc) {
-    case WC_KV_NOTFOUND:
+    case WC_ENOTFOUND:
         t = fail(host, results, WC_HOST_ENOTFOUND, "kv: no key '%s'", k);
         break;
-    case WC_KV_TOOLARGE:
+    case WC_ETOOBIG:
         if (value_len > WC_KV_MAX_VALUE)
             t = fail(host, results, WC_HOST_ETOOLARGE, "kv: the value is %zu bytes; the limit is %u",
                      value_len, WC_KV_MAX_VALUE);
@@ -427,7 +427,7 @@ static wc_trap kv_error(wc_wasmcap_host *host, wc_value *results, int rc, const 
                      host->perms->kv_namespace, ns_len < WC_KV_MAX_KEY ? WC_KV_MAX_KEY - ns_len : 0);
         }
         break;
-    case WC_KV_FULL:
+    case WC_ENOSPC:
         t = fail(host, results, WC_HOST_EFAILED, "kv: the store is full (storage.kv_map_size in wasmcap.json)");
         break;
     default:
@@ -463,7 +463,7 @@ static wc_trap host_kv_put(wc_instance *caller, void *env, const wc_value *args,
     uint64_t quota = host->perms->kv_quota, usage = 0;
     int rc = wc_kv_put_within(host->kv, host->perms->kv_namespace, quota, key, args[1].i32, value,
                               args[3].i32, &usage);
-    if (rc == WC_KV_QUOTA)
+    if (rc == WC_EQUOTA)
         return fail(host, results, WC_HOST_ETOOLARGE,
                     "kv: the put would make namespace '%s' hold %llu bytes of keys and values, over "
                     "plugins.%s.permissions.kv_quota (%llu bytes)",

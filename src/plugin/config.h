@@ -1,19 +1,19 @@
-/* config.h -- wasmcap.json: the server's settings and its plugins.
+/* config.h -- what wasmcap.json says about each plugin: where it is, the
+ * names it is exposed under and the permissions it is granted.
  *
- * docs/CONFIG.md documents the format.  "${VAR}" in any string is replaced
- * by the environment variable VAR ("${VAR:-default}" when unset or empty);
- * an unset variable without a default is an error naming it.  Relative plugin
- * paths are resolved against the config file's directory.
+ * The front end reads the rest of the file (cli/config.h) and hands the
+ * "plugins" object here, on a reader that expands "${VAR}" and resolves
+ * relative paths (docs/CONFIG.md documents the keys).
  */
 #ifndef WC_PLUGIN_CONFIG_H
 #define WC_PLUGIN_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "engine/engine.h"
 #include "host/wasmcap.h"
+#include "json/reader.h"
 
 typedef struct wc_plugin_config {
     char *name;            /* the key in "plugins" */
@@ -23,41 +23,12 @@ typedef struct wc_plugin_config {
     wc_permissions perms;
 } wc_plugin_config;
 
-typedef struct wc_config {
-    char *path;                 /* the file read; NULL for the empty default */
-    wc_plugin_config *plugins;
-    size_t nplugins;
-    /* server */
-    char *server_name;          /* default "wasmcap" */
-    size_t max_message_bytes;   /* one JSON-RPC message; default 4 MiB */
-    size_t stdio_max_queued_bytes; /* stdio output a client has not read; 0: 4 MiB */
-    unsigned workers;           /* call threads; 0: number of CPUs */
-    unsigned page_size;         /* items per list page; default 100 */
-    int log_level;              /* wc_log_level; default info */
-    char *state_secret;         /* seals input-required requestStates; NULL: random per process */
-    /* storage */
-    char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
-    size_t kv_map_size;         /* LMDB map size; 0: WC_KV_DEFAULT_MAP_SIZE (1 GiB) */
-    char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
-    /* The key that authenticates cache entries, kept outside the cache;
-     * default $XDG_CONFIG_HOME/wasmcap/cache.key (~/.config/...) */
-    char *cache_key;
-    wc_tier tier;               /* "auto" (default), "fast", "optimized" */
-    /* Sections read by other layers, "${VAR}" already expanded; NULL when
-     * absent: "http" (transport/http_config.c), "auth" (auth/). */
-    json_t *http;
-    json_t *auth;
-} wc_config;
-
-/* Reads and checks `path`.  On error returns -1 with a message naming the
- * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
- * permissions.timeout_ms: expected a positive integer"). */
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size);
-/* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
-int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
-                    char *err, size_t err_size);
-/* An empty config with every default (no plugins). */
-int wc_config_default(wc_config *out, char *err, size_t err_size);
-void wc_config_free(wc_config *config);
+/* Reads the "plugins" object ("name": {"path": ..., ...}) into a new array
+ * of *count entries (none when absent).  Unknown keys are refused.  False
+ * when the reader failed (the entries read so far are freed). */
+bool wc_plugin_configs_read(const wc_rnode *plugins, wc_plugin_config **out, size_t *count);
+/* Frees what one entry holds (its fields, not the entry). */
+void wc_plugin_config_free(wc_plugin_config *plugin);
+void wc_plugin_configs_free(wc_plugin_config *plugins, size_t count);
 
 #endif

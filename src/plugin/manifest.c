@@ -8,11 +8,12 @@
 #include "plugin/manifest.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/reader.h"
 #include "util/fs.h"
 
 /* ---- URI templates (RFC 6570 level 1) ---------------------------------- */
@@ -100,83 +101,45 @@ bool wc_manifest_name_ok(const char *name)
     return n >= 1 && n <= 64;
 }
 
-typedef struct parser {
-    const char *source;
-    char *err;
-    size_t err_size;
-} parser;
-
-static int fail(parser *ps, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(parser *ps, const char *field, const char *fmt, ...)
+/* An optional string member of obj, borrowed from the document. */
+static void read_text(wc_rnode *obj, const char *key, const char **out)
 {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (field && *field)
-        snprintf(ps->err, ps->err_size, "%s: %s: %s", ps->source, field, msg);
-    else
-        snprintf(ps->err, ps->err_size, "%s: %s", ps->source, msg);
-    return -1;
+    wc_rnode m = wc_rnode_member(obj, key);
+    wc_rnode_text(&m, 0, out);
 }
 
-/* An optional member of the given type: 0 (absent or right), -1 otherwise. */
-static int opt_string(parser *ps, json_t *obj, const char *key, const char *path, const char **out)
+/* A required string member of obj; its node in *node. */
+static bool read_required(wc_rnode *obj, const char *key, unsigned flags, wc_rnode *node,
+                          const char **out)
 {
-    json_t *v = json_object_get(obj, key);
-    if (out)
-        *out = NULL;
-    if (!v)
-        return 0;
-    if (!json_is_string(v))
-        return fail(ps, path, "%s must be a string", key);
-    if (out)
-        *out = json_string_value(v);
-    return 0;
+    *node = wc_rnode_member(obj, key);
+    return wc_rnode_require(node) && wc_rnode_text(node, flags, out);
 }
 
-static int opt_type(parser *ps, json_t *obj, const char *key, const char *path, json_type type,
-                    const char *what, json_t **out)
+/* An optional member of obj that must be an array of strings. */
+static void check_strings(const wc_rnode *node)
 {
-    json_t *v = json_object_get(obj, key);
-    if (out)
-        *out = NULL;
-    if (!v)
-        return 0;
-    bool ok = json_typeof(v) == type ||
-              (type == JSON_TRUE && json_is_boolean(v)) ||
-              (type == JSON_REAL && json_is_number(v));
-    if (!ok)
-        return fail(ps, path, "%s must be %s", key, what);
-    if (out)
-        *out = v;
-    return 0;
+    const char **list = NULL;
+    size_t n;
+    if (wc_rnode_texts(node, 0, &list, &n))
+        free(list);
 }
 
-static int req_string(parser *ps, json_t *obj, const char *key, const char *path, const char **out)
+/* The array member key of the document (an empty array is added when
+ * absent); its node in *node. */
+static bool read_array(wc_rnode *doc, const char *key, wc_rnode *node, json_t **out)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return fail(ps, path, "%s is required", key);
-    return opt_string(ps, obj, key, path, out);
-}
-
-/* The array member `key` (an empty array is added when absent). */
-static int get_array(parser *ps, json_t *doc, const char *key, json_t **out)
-{
-    json_t *v = json_object_get(doc, key);
-    if (!v) {
-        v = json_array();
-        if (!v || json_object_set_new(doc, key, v))
-            return fail(ps, NULL, "out of memory");
-    } else if (!json_is_array(v)) {
-        return fail(ps, key, "expected an array");
+    *node = wc_rnode_member(doc, key);
+    if (!node->json) {
+        json_t *v = json_array();
+        if (!v || json_object_set_new((json_t *)doc->json, key, v))
+            return wc_reader_fail(doc->reader, "out of memory");
+        node->json = v;
+    } else if (!wc_rnode_array(node, NULL)) {
+        return false;
     }
-    *out = v;
-    return 0;
+    *out = (json_t *)node->json;
+    return true;
 }
 
 /* True when some earlier element of arr has member key == value. */
@@ -190,111 +153,98 @@ static bool seen_before(json_t *arr, size_t upto, const char *key, const char *v
     return false;
 }
 
-static int check_string_array(parser *ps, json_t *v, const char *path)
-{
-    if (!json_is_array(v))
-        return fail(ps, path, "expected an array of strings");
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e) {
-        if (!json_is_string(e))
-            return fail(ps, path, "element %zu is not a string", i);
-    }
-    return 0;
-}
-
 /* ---- sections ---------------------------------------------------------- */
 
-static int parse_schema(parser *ps, json_t *schema, const char *path, const char *tool,
-                        wc_schema **out)
+static bool read_schema(const wc_rnode *node, const char *tool, wc_schema **out)
 {
-    if (!json_is_object(schema))
-        return fail(ps, path, "expected a JSON Schema object");
-    json_t *type = json_object_get(schema, "type");
+    if (!wc_rnode_object(node, "a JSON Schema object"))
+        return false;
+    json_t *type = json_object_get(node->json, "type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "object") != 0)
-        return fail(ps, path, "the schema of tool '%s' must have \"type\": \"object\"", tool);
+        return wc_rnode_fail(node, "the schema of tool '%s' must have \"type\": \"object\"", tool);
     char msg[512];
-    *out = wc_schema_compile(schema, msg, sizeof msg);
+    *out = wc_schema_compile(node->json, msg, sizeof msg);
     if (!*out)
-        return fail(ps, path, "the schema of tool '%s' does not compile: %s", tool, msg);
-    return 0;
+        return wc_rnode_fail(node, "the schema of tool '%s' does not compile: %s", tool, msg);
+    return true;
 }
 
-static int parse_tools(parser *ps, wc_manifest *m)
+static bool read_tool(wc_rnode *t, json_t *tools, size_t i, wc_manifest_tool *tool)
 {
+    wc_rnode name;
+    if (!wc_rnode_object(t, NULL) || !read_required(t, "name", 0, &name, &tool->name))
+        return false;
+    if (!wc_manifest_name_ok(tool->name))
+        return wc_rnode_fail(&name, "'%s' must match ^[A-Za-z0-9_.-]{1,64}$", tool->name);
+    if (seen_before(tools, i, "name", tool->name))
+        return wc_rnode_fail(&name, "duplicate tool name '%s'", tool->name);
+    read_text(t, "title", &tool->title);
+    read_text(t, "description", &tool->description);
+    wc_rnode annotations = wc_rnode_member(t, "annotations");
+    if (wc_rnode_object(&annotations, NULL))
+        tool->annotations = (json_t *)annotations.json;
+    wc_rnode input = wc_rnode_member(t, "inputSchema");
+    if (t->reader->failed)
+        return false;
+    if (!input.json) {
+        json_t *schema = json_pack("{s:s}", "type", "object");
+        if (!schema || json_object_set_new((json_t *)t->json, "inputSchema", schema))
+            return wc_reader_fail(t->reader, "out of memory");
+        input.json = schema;
+    }
+    tool->input_schema = (json_t *)input.json;
+    if (!read_schema(&input, tool->name, &tool->input))
+        return false;
+    wc_rnode output = wc_rnode_member(t, "outputSchema");
+    tool->output_schema = (json_t *)output.json;
+    return !output.json || read_schema(&output, tool->name, &tool->output);
+}
+
+static bool read_tools(wc_rnode *doc, wc_manifest *m)
+{
+    wc_rnode list;
     json_t *tools;
-    if (get_array(ps, m->json, "tools", &tools))
-        return -1;
+    if (!read_array(doc, "tools", &list, &tools))
+        return false;
     m->ntools = json_array_size(tools);
     if (m->ntools) {
         m->tools = calloc(m->ntools, sizeof *m->tools);
         if (!m->tools) {
             m->ntools = 0;
-            return fail(ps, NULL, "out of memory");
+            return wc_reader_fail(doc->reader, "out of memory");
         }
     }
-    char path[96];
     for (size_t i = 0; i < m->ntools; i++) {
-        json_t *t = json_array_get(tools, i);
-        wc_manifest_tool *tool = &m->tools[i];
-        snprintf(path, sizeof path, "tools[%zu]", i);
-        if (!json_is_object(t))
-            return fail(ps, path, "expected an object");
-        if (req_string(ps, t, "name", path, &tool->name))
-            return -1;
-        if (!wc_manifest_name_ok(tool->name))
-            return fail(ps, path, "name '%s' must match ^[A-Za-z0-9_.-]{1,64}$", tool->name);
-        if (seen_before(tools, i, "name", tool->name))
-            return fail(ps, path, "duplicate tool name '%s'", tool->name);
-        if (opt_string(ps, t, "title", path, &tool->title) ||
-            opt_string(ps, t, "description", path, &tool->description) ||
-            opt_type(ps, t, "annotations", path, JSON_OBJECT, "an object", &tool->annotations))
-            return -1;
-        tool->input_schema = json_object_get(t, "inputSchema");
-        if (!tool->input_schema) {
-            tool->input_schema = json_pack("{s:s}", "type", "object");
-            if (!tool->input_schema || json_object_set_new(t, "inputSchema", tool->input_schema))
-                return fail(ps, NULL, "out of memory");
-        }
-        snprintf(path, sizeof path, "tools[%zu].inputSchema", i);
-        if (parse_schema(ps, tool->input_schema, path, tool->name, &tool->input))
-            return -1;
-        tool->output_schema = json_object_get(t, "outputSchema");
-        if (tool->output_schema) {
-            snprintf(path, sizeof path, "tools[%zu].outputSchema", i);
-            if (parse_schema(ps, tool->output_schema, path, tool->name, &tool->output))
-                return -1;
-        }
+        wc_rnode t = wc_rnode_item(&list, i);
+        if (!read_tool(&t, tools, i, &m->tools[i]))
+            return false;
     }
-    return 0;
+    return true;
 }
 
-static int parse_resources(parser *ps, wc_manifest *m)
+static bool read_resources(wc_rnode *doc, wc_manifest *m)
 {
-    if (get_array(ps, m->json, "resources", &m->resources))
-        return -1;
-    char path[64];
-    size_t i;
-    json_t *r;
-    json_array_foreach(m->resources, i, r) {
-        snprintf(path, sizeof path, "resources[%zu]", i);
-        const char *uri;
-        json_t *size;
-        if (!json_is_object(r))
-            return fail(ps, path, "expected an object");
-        if (req_string(ps, r, "uri", path, &uri) || req_string(ps, r, "name", path, NULL) ||
-            opt_string(ps, r, "title", path, NULL) || opt_string(ps, r, "description", path, NULL) ||
-            opt_string(ps, r, "mimeType", path, NULL) ||
-            opt_type(ps, r, "size", path, JSON_INTEGER, "an integer", &size))
-            return -1;
-        if (!*uri)
-            return fail(ps, path, "uri must not be empty");
-        if (size && json_integer_value(size) < 0)
-            return fail(ps, path, "size must not be negative");
+    wc_rnode list;
+    if (!read_array(doc, "resources", &list, &m->resources))
+        return false;
+    for (size_t i = 0; i < json_array_size(m->resources); i++) {
+        wc_rnode r = wc_rnode_item(&list, i), uri_node, name_node;
+        const char *uri, *text;
+        long long size;
+        if (!wc_rnode_object(&r, NULL) || !read_required(&r, "uri", WC_READ_NONEMPTY, &uri_node, &uri) ||
+            !read_required(&r, "name", 0, &name_node, &text))
+            return false;
+        read_text(&r, "title", &text);
+        read_text(&r, "description", &text);
+        read_text(&r, "mimeType", &text);
+        wc_rnode size_node = wc_rnode_member(&r, "size");
+        wc_rnode_int(&size_node, 0, LLONG_MAX, &size);
+        if (r.reader->failed)
+            return false;
         if (seen_before(m->resources, i, "uri", uri))
-            return fail(ps, path, "duplicate resource uri '%s'", uri);
+            return wc_rnode_fail(&uri_node, "duplicate resource uri '%s'", uri);
     }
-    return 0;
+    return true;
 }
 
 /* True when template t has a variable called name. */
@@ -307,152 +257,155 @@ static bool template_has_var(const char *t, const char *name)
     return false;
 }
 
-static int parse_templates(parser *ps, wc_manifest *m)
+static bool read_templates(wc_rnode *doc, wc_manifest *m)
 {
-    if (get_array(ps, m->json, "resourceTemplates", &m->resource_templates))
-        return -1;
-    char path[64], msg[256];
-    size_t i;
-    json_t *r;
-    json_array_foreach(m->resource_templates, i, r) {
-        snprintf(path, sizeof path, "resourceTemplates[%zu]", i);
-        const char *tmpl;
-        json_t *complete;
-        if (!json_is_object(r))
-            return fail(ps, path, "expected an object");
-        if (req_string(ps, r, "uriTemplate", path, &tmpl) || req_string(ps, r, "name", path, NULL) ||
-            opt_string(ps, r, "title", path, NULL) || opt_string(ps, r, "description", path, NULL) ||
-            opt_string(ps, r, "mimeType", path, NULL) ||
-            opt_type(ps, r, "complete", path, JSON_OBJECT, "an object", &complete))
-            return -1;
+    wc_rnode list;
+    if (!read_array(doc, "resourceTemplates", &list, &m->resource_templates))
+        return false;
+    for (size_t i = 0; i < json_array_size(m->resource_templates); i++) {
+        wc_rnode r = wc_rnode_item(&list, i), tmpl_node, name_node;
+        const char *tmpl, *text;
+        if (!wc_rnode_object(&r, NULL) || !read_required(&r, "uriTemplate", 0, &tmpl_node, &tmpl) ||
+            !read_required(&r, "name", 0, &name_node, &text))
+            return false;
+        read_text(&r, "title", &text);
+        read_text(&r, "description", &text);
+        read_text(&r, "mimeType", &text);
+        wc_rnode complete = wc_rnode_member(&r, "complete");
+        wc_rnode_object(&complete, NULL);
+        if (r.reader->failed)
+            return false;
+        char msg[256];
         if (wc_uri_template_check(tmpl, msg, sizeof msg))
-            return fail(ps, path, "uriTemplate '%s': %s", tmpl, msg);
+            return wc_rnode_fail(&tmpl_node, "'%s': %s", tmpl, msg);
         if (seen_before(m->resource_templates, i, "uriTemplate", tmpl))
-            return fail(ps, path, "duplicate uriTemplate '%s'", tmpl);
-        const char *var;
-        json_t *values;
-        json_object_foreach(complete, var, values) {
-            char sub[160];
-            snprintf(sub, sizeof sub, "%s.complete.%s", path, var);
-            if (!template_has_var(tmpl, var))
-                return fail(ps, sub, "the template has no variable '%s'", var);
-            if (check_string_array(ps, values, sub))
-                return -1;
+            return wc_rnode_fail(&tmpl_node, "duplicate uriTemplate '%s'", tmpl);
+        void *iter = NULL;
+        wc_rnode values;
+        while (wc_rnode_next(&complete, &iter, &values)) {
+            if (!template_has_var(tmpl, values.key))
+                return wc_rnode_fail(&values, "the template has no variable '%s'", values.key);
+            check_strings(&values);
         }
+        if (r.reader->failed)
+            return false;
     }
-    return 0;
+    return true;
 }
 
-static int parse_prompts(parser *ps, wc_manifest *m)
+static bool read_argument(wc_rnode *a, json_t *args, size_t j)
 {
-    if (get_array(ps, m->json, "prompts", &m->prompts))
-        return -1;
-    char path[64];
-    size_t i;
-    json_t *p;
-    json_array_foreach(m->prompts, i, p) {
-        snprintf(path, sizeof path, "prompts[%zu]", i);
-        const char *name;
-        json_t *args;
-        if (!json_is_object(p))
-            return fail(ps, path, "expected an object");
-        if (req_string(ps, p, "name", path, &name) || opt_string(ps, p, "title", path, NULL) ||
-            opt_string(ps, p, "description", path, NULL) ||
-            opt_type(ps, p, "arguments", path, JSON_ARRAY, "an array", &args))
-            return -1;
+    wc_rnode name_node;
+    const char *name, *text;
+    bool required;
+    if (!wc_rnode_object(a, NULL) || !read_required(a, "name", 0, &name_node, &name))
+        return false;
+    read_text(a, "description", &text);
+    wc_rnode req = wc_rnode_member(a, "required");
+    wc_rnode_bool(&req, &required);
+    wc_rnode complete = wc_rnode_member(a, "complete");
+    wc_rnode_array(&complete, NULL);
+    if (a->reader->failed)
+        return false;
+    if (seen_before(args, j, "name", name))
+        return wc_rnode_fail(&name_node, "duplicate argument name '%s'", name);
+    check_strings(&complete);
+    return !a->reader->failed;
+}
+
+static bool read_prompts(wc_rnode *doc, wc_manifest *m)
+{
+    wc_rnode list;
+    if (!read_array(doc, "prompts", &list, &m->prompts))
+        return false;
+    for (size_t i = 0; i < json_array_size(m->prompts); i++) {
+        wc_rnode p = wc_rnode_item(&list, i), name_node;
+        const char *name, *text;
+        if (!wc_rnode_object(&p, NULL) || !read_required(&p, "name", 0, &name_node, &name))
+            return false;
+        read_text(&p, "title", &text);
+        read_text(&p, "description", &text);
+        wc_rnode args = wc_rnode_member(&p, "arguments");
+        wc_rnode_array(&args, NULL);
+        if (p.reader->failed)
+            return false;
         if (!wc_manifest_name_ok(name))
-            return fail(ps, path, "name '%s' must match ^[A-Za-z0-9_.-]{1,64}$", name);
+            return wc_rnode_fail(&name_node, "'%s' must match ^[A-Za-z0-9_.-]{1,64}$", name);
         if (seen_before(m->prompts, i, "name", name))
-            return fail(ps, path, "duplicate prompt name '%s'", name);
-        size_t j;
-        json_t *a;
-        json_array_foreach(args, j, a) {
-            char sub[96];
-            snprintf(sub, sizeof sub, "%s.arguments[%zu]", path, j);
-            const char *aname;
-            json_t *complete;
-            if (!json_is_object(a))
-                return fail(ps, sub, "expected an object");
-            if (req_string(ps, a, "name", sub, &aname) ||
-                opt_string(ps, a, "description", sub, NULL) ||
-                opt_type(ps, a, "required", sub, JSON_TRUE, "a boolean", NULL) ||
-                opt_type(ps, a, "complete", sub, JSON_ARRAY, "an array", &complete))
-                return -1;
-            if (seen_before(args, j, "name", aname))
-                return fail(ps, sub, "duplicate argument name '%s'", aname);
-            if (complete) {
-                char csub[128];
-                snprintf(csub, sizeof csub, "%s.complete", sub);
-                if (check_string_array(ps, complete, csub))
-                    return -1;
-            }
+            return wc_rnode_fail(&name_node, "duplicate prompt name '%s'", name);
+        for (size_t j = 0; j < wc_rnode_count(&args); j++) {
+            wc_rnode a = wc_rnode_item(&args, j);
+            if (!read_argument(&a, (json_t *)args.json, j))
+                return false;
         }
     }
-    return 0;
+    return true;
 }
 
-static int parse_permissions(parser *ps, wc_manifest *m)
+static bool read_permissions(wc_rnode *doc, wc_manifest *m)
 {
-    json_t *perms = json_object_get(m->json, "permissions");
-    if (!perms)
-        return 0;
-    if (!json_is_object(perms))
-        return fail(ps, "permissions", "expected an object");
-    m->permissions = perms;
-    const char *p = "permissions";
-    json_t *hosts, *env, *config;
-    if (opt_type(ps, perms, "kv", p, JSON_TRUE, "a boolean", NULL) ||
-        opt_type(ps, perms, "sampling", p, JSON_TRUE, "a boolean", NULL) ||
-        opt_type(ps, perms, "elicitation", p, JSON_TRUE, "a boolean", NULL) ||
-        opt_type(ps, perms, "allowed_hosts", p, JSON_ARRAY, "an array", &hosts))
-        return -1;
-    if (hosts && check_string_array(ps, hosts, "permissions.allowed_hosts"))
-        return -1;
+    wc_rnode perms = wc_rnode_member(doc, "permissions");
+    if (!perms.json)
+        return true;
+    if (!wc_rnode_object(&perms, NULL))
+        return false;
+    m->permissions = (json_t *)perms.json;
+    static const char *const flags[] = {"kv", "sampling", "elicitation"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        wc_rnode flag = wc_rnode_member(&perms, flags[i]);
+        bool on;
+        wc_rnode_bool(&flag, &on);
+    }
+    wc_rnode hosts = wc_rnode_member(&perms, "allowed_hosts");
+    check_strings(&hosts);
     /* env and config: the names asked for, as an array or an object's keys. */
-    env = json_object_get(perms, "env");
-    if (env && !json_is_object(env) && check_string_array(ps, env, "permissions.env"))
-        return -1;
-    config = json_object_get(perms, "config");
-    if (config && !json_is_object(config) && check_string_array(ps, config, "permissions.config"))
-        return -1;
-    return 0;
+    static const char *const names[] = {"env", "config"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        wc_rnode asked = wc_rnode_member(&perms, names[i]);
+        if (!json_is_object(asked.json))
+            check_strings(&asked);
+    }
+    return !perms.reader->failed;
 }
 
 /* ---- entry points ------------------------------------------------------ */
+
+static bool read_manifest(wc_reader *reader, wc_manifest *m)
+{
+    if (!json_is_object(m->json))
+        return wc_reader_fail(reader, "the manifest must be a JSON object");
+    wc_rnode doc = wc_reader_root(reader, m->json, NULL), name;
+    if (!read_required(&doc, "name", 0, &name, &m->name))
+        return false;
+    read_text(&doc, "version", &m->version);
+    read_text(&doc, "description", &m->description);
+    if (reader->failed)
+        return false;
+    if (!wc_manifest_name_ok(m->name))
+        return wc_rnode_fail(&name, "'%s' must match ^[A-Za-z0-9_.-]{1,64}$", m->name);
+    /* Unknown members are left alone: newer plugins load on older servers. */
+    return read_tools(&doc, m) && read_resources(&doc, m) && read_templates(&doc, m) &&
+           read_prompts(&doc, m) && read_permissions(&doc, m);
+}
 
 int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manifest *out,
                       char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
-    parser ps = {source, err, err_size};
     out->source = strdup(source);
-    if (!out->source)
-        return fail(&ps, NULL, "out of memory");
-    json_error_t jerr;
-    out->json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!out->json) {
-        fail(&ps, NULL, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-        goto fail;
+    if (!out->source) {
+        snprintf(err, err_size, "%s: out of memory", source);
+        return -1;
     }
-    if (!json_is_object(out->json)) {
-        fail(&ps, NULL, "the manifest must be a JSON object");
-        goto fail;
+    wc_reader reader;
+    wc_reader_init(&reader, out->source);
+    out->json = wc_reader_load(&reader, text, len);
+    if (!out->json || !read_manifest(&reader, out)) {
+        wc_reader_result(&reader, err, err_size);
+        wc_manifest_free(out);
+        return -1;
     }
-    if (req_string(&ps, out->json, "name", "", &out->name) ||
-        opt_string(&ps, out->json, "version", "", &out->version) ||
-        opt_string(&ps, out->json, "description", "", &out->description))
-        goto fail;
-    if (!wc_manifest_name_ok(out->name)) {
-        fail(&ps, "name", "'%s' must match ^[A-Za-z0-9_.-]{1,64}$", out->name);
-        goto fail;
-    }
-    if (parse_tools(&ps, out) || parse_resources(&ps, out) || parse_templates(&ps, out) ||
-        parse_prompts(&ps, out) || parse_permissions(&ps, out))
-        goto fail;
     return 0;
-fail:
-    wc_manifest_free(out);
-    return -1;
 }
 
 int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
@@ -495,7 +448,7 @@ int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manif
         return 1;
     }
     if (rc) {
-        snprintf(err, err_size, "%s: %s", sidecar, wc_read_file_strerror(rc));
+        snprintf(err, err_size, "%s: %s", sidecar, wc_strerror(rc));
         free(sidecar);
         return -1;
     }

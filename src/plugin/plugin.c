@@ -201,22 +201,6 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     return oom || !dst->name || !dst->path ? -1 : 0;
 }
 
-static void free_config_copy(wc_plugin_config *c)
-{
-    free(c->name);
-    free(c->path);
-    free(c->prefix);
-    json_decref(c->tool_names);
-    for (size_t i = 0; i < c->perms.n_allowed_hosts; i++)
-        free(c->perms.allowed_hosts[i]);
-    free(c->perms.allowed_hosts);
-    for (size_t i = 0; i < c->perms.n_env; i++)
-        free(c->perms.env[i]);
-    free(c->perms.env);
-    free(c->perms.kv_namespace);
-    json_decref(c->perms.config);
-}
-
 /* Resolves every import against WASI and wasmcap, in import order. */
 static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
 {
@@ -414,7 +398,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
                        config->name, p->config.path, max_bytes);
         else
             wc_err_set(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
-                       wc_read_file_strerror(rc));
+                       wc_strerror(rc));
         goto fail;
     }
     wc_error werr = {0};
@@ -472,7 +456,7 @@ void wc_plugin_free(wc_plugin *p)
     free(p->bindings);
     free(p->wasi_slots);
     json_decref(p->log_fields);
-    free_config_copy(&p->config);
+    wc_plugin_config_free(&p->config);
     free(p);
 }
 

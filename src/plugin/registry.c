@@ -191,8 +191,8 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
     return 0;
 }
 
-int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv, wc_registry **out,
-                    char *err, size_t err_size)
+int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
+                    wc_registry **out, char *err, size_t err_size)
 {
     *out = NULL;
     wc_registry *r = calloc(1, sizeof *r);
@@ -203,13 +203,13 @@ int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv, wc_re
     r->resource_list = json_array();
     r->template_list = json_array();
     r->prompt_list = json_array();
-    r->plugins = calloc(config->nplugins ? config->nplugins : 1, sizeof *r->plugins);
+    r->plugins = calloc(nplugins ? nplugins : 1, sizeof *r->plugins);
     if (!r->tool_list || !r->resource_list || !r->template_list || !r->prompt_list || !r->plugins) {
         wc_err_set(err, err_size, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < config->nplugins; i++) {
-        if (wc_plugin_load(&config->plugins[i], engine, kv, &r->plugins[i], err, err_size))
+    for (size_t i = 0; i < nplugins; i++) {
+        if (wc_plugin_load(&plugins[i], engine, kv, &r->plugins[i], err, err_size))
             goto fail;
         r->nplugins++;
         if (add_plugin(r, r->plugins[i], err, err_size))

@@ -32,11 +32,11 @@ typedef enum wc_registry_error {
 
 typedef struct wc_registry wc_registry;
 
-/* Loads every plugin of config (engine and kv are borrowed and must outlive
- * the registry; kv may be NULL).  A plugin that fails to load fails the
- * whole registry, with a message naming it. */
-int wc_registry_new(const wc_config *config, wc_engine *engine, wc_kv *kv,
-                    wc_registry **out, char *err, size_t err_size);
+/* Loads the plugins of plugins[0..nplugins) (engine and kv are borrowed and
+ * must outlive the registry; kv may be NULL).  A plugin that fails to load
+ * fails the whole registry, with a message naming it. */
+int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine,
+                    wc_kv *kv, wc_registry **out, char *err, size_t err_size);
 wc_registry *wc_registry_retain(wc_registry *registry);
 void wc_registry_release(wc_registry *registry);
 

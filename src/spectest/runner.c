@@ -202,11 +202,11 @@ static int load_module(runner *r, const char *filename, wc_module **module, wc_e
     *module = NULL;
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", r->dir, filename) >= sizeof path)
-        return wc_error_set(err, WC_ERR_IO, "path too long: %s/%s", r->dir, filename);
+        return wc_error_set(err, WC_EIO, "path too long: %s/%s", r->dir, filename);
     uint8_t *bytes;
     size_t size;
     if (spectest_read_file(path, &bytes, &size) != 0)
-        return wc_error_set(err, WC_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+        return wc_error_set(err, WC_EIO, "cannot read %s: %s", path, strerror(errno));
     int rc = wc_module_new(r->engine, bytes, size, module, err);
     free(bytes);
     return rc;
@@ -223,7 +223,7 @@ static int build_bindings(runner *r, wc_import_binding **out, size_t *count)
     }
     wc_import_binding *bindings = calloc(capacity ? capacity : 1, sizeof *bindings);
     if (!bindings)
-        return WC_ERR_NOMEM;
+        return WC_ENOMEM;
 
     size_t n = 0;
     for (size_t i = r->nregistrations; i-- > 0;) {
@@ -259,7 +259,7 @@ static int instantiate(runner *r, wc_module *module, wc_instance **instance,
     wc_import_binding *bindings;
     size_t nbindings;
     if (build_bindings(r, &bindings, &nbindings) != 0)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory for import bindings");
+        return wc_error_set(err, WC_ENOMEM, "out of memory for import bindings");
     int rc = wc_instance_new(module, &r->instance_config, bindings, nbindings, instance,
                              trap, err);
     free(bindings);
@@ -462,7 +462,7 @@ static void run_invoke(runner *r, wc_instance *instance, const char *name, size_
     wc_error err = {0};
     wc_trap trap = wc_instance_call_index(instance, (uint32_t)index, args, result->results, &err);
     free(args);
-    if (trap == WC_TRAP_HOST && err.code == WC_ERR_NOTFOUND) {
+    if (trap == WC_TRAP_HOST && err.code == WC_ENOTFOUND) {
         fail(r, "cannot call \"%s\": %s", name, err.msg);
         return;
     }
@@ -542,19 +542,19 @@ static void command_module(runner *r, const json_t *command)
     }
     wc_error err = {0};
     int rc = load_module(r, filename, &slot->module, &err);
-    if (rc == WC_ERR_UNSUPPORTED) {
+    if (rc == WC_ENOTSUP) {
         slot->state = SLOT_SKIPPED;
         skip(r, SKIP_SIMD, err.msg);
         return;
     }
     if (rc != 0) {
-        fail(r, "expected the module to load, got %s: %s", wc_error_code_name(rc), err.msg);
+        fail(r, "expected the module to load, got %s: %s", wc_strerror(rc), err.msg);
         return;
     }
     wc_trap trap;
     rc = instantiate(r, slot->module, &slot->instance, &trap, &err);
     if (rc != 0) {
-        fail(r, "expected the module to instantiate, got %s: %s", wc_error_code_name(rc),
+        fail(r, "expected the module to instantiate, got %s: %s", wc_strerror(rc),
              err.msg);
         return;
     }
@@ -690,26 +690,26 @@ static void expect_instantiation_failure(runner *r, const json_t *command, const
     wc_error err = {0};
     wc_module *module;
     int rc = load_module(r, filename, &module, &err);
-    if (rc == WC_ERR_UNSUPPORTED) {
+    if (rc == WC_ENOTSUP) {
         skip(r, SKIP_SIMD, err.msg);
         return;
     }
     if (rc != 0) {
         fail(r, "expected %s \"%s\" at instantiation, got %s when loading: %s",
-             wc_error_code_name(expected_code), text, wc_error_code_name(rc), err.msg);
+             wc_strerror(expected_code), text, wc_strerror(rc), err.msg);
         return;
     }
     wc_instance *instance;
     wc_trap trap;
     rc = instantiate(r, module, &instance, &trap, &err);
     if (rc == 0) {
-        fail(r, "expected %s \"%s\", got a working instance", wc_error_code_name(expected_code),
+        fail(r, "expected %s \"%s\", got a working instance", wc_strerror(expected_code),
              text);
         wc_instance_free(instance);
     } else if (rc != expected_code) {
-        fail(r, "expected %s \"%s\", got %s: %s", wc_error_code_name(expected_code), text,
-             wc_error_code_name(rc), err.msg);
-    } else if (expected_code == WC_ERR_TRAP && !trap_matches_text(trap, text)) {
+        fail(r, "expected %s \"%s\", got %s: %s", wc_strerror(expected_code), text,
+             wc_strerror(rc), err.msg);
+    } else if (expected_code == WC_ETRAP && !trap_matches_text(trap, text)) {
         fail(r, "expected trap \"%s\", got trap \"%s\" (%s)", text, wc_trap_name(trap), err.msg);
     } else {
         pass(r);
@@ -757,13 +757,13 @@ static void expect_rejection(runner *r, const json_t *command, const char *text,
 
     if (rc == expected_code)
         pass(r);
-    else if (rc == WC_ERR_UNSUPPORTED)
+    else if (rc == WC_ENOTSUP)
         skip(r, SKIP_SIMD, err.msg);
     else if (rc == 0)
-        fail(r, "expected %s \"%s\", got a valid module", wc_error_code_name(expected_code), text);
+        fail(r, "expected %s \"%s\", got a valid module", wc_strerror(expected_code), text);
     else
-        fail(r, "expected %s \"%s\", got %s: %s", wc_error_code_name(expected_code), text,
-             wc_error_code_name(rc), err.msg);
+        fail(r, "expected %s \"%s\", got %s: %s", wc_strerror(expected_code), text,
+             wc_strerror(rc), err.msg);
 }
 
 static void run_command(runner *r, const json_t *command)
@@ -789,17 +789,17 @@ static void run_command(runner *r, const json_t *command)
     else if (strcmp(type, "assert_trap") == 0 && json_object_get(command, "action"))
         expect_action_trap(r, command, text, false);
     else if (strcmp(type, "assert_trap") == 0) /* the module form */
-        expect_instantiation_failure(r, command, text, WC_ERR_TRAP);
+        expect_instantiation_failure(r, command, text, WC_ETRAP);
     else if (strcmp(type, "assert_exhaustion") == 0)
         expect_action_trap(r, command, text, true);
     else if (strcmp(type, "assert_invalid") == 0)
-        expect_rejection(r, command, text, WC_ERR_INVALID);
+        expect_rejection(r, command, text, WC_EBADMODULE);
     else if (strcmp(type, "assert_malformed") == 0)
-        expect_rejection(r, command, text, WC_ERR_MALFORMED);
+        expect_rejection(r, command, text, WC_EMALFORMED);
     else if (strcmp(type, "assert_unlinkable") == 0)
-        expect_instantiation_failure(r, command, text, WC_ERR_LINK);
+        expect_instantiation_failure(r, command, text, WC_ELINK);
     else if (strcmp(type, "assert_uninstantiable") == 0)
-        expect_instantiation_failure(r, command, text, WC_ERR_TRAP);
+        expect_instantiation_failure(r, command, text, WC_ETRAP);
     else
         fail(r, "unknown command type");
 }

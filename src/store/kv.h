@@ -5,10 +5,11 @@
  * environment in a directory, crash-safe, many readers and one writer at a
  * time across threads.  Thread-safe.
  *
- * Errors are negative: WC_KV_NOTFOUND for a missing key, WC_KV_TOOLARGE for
- * a key or value over the limits, WC_KV_FULL when the map is full,
- * WC_KV_QUOTA when a namespace's quota would be exceeded, WC_KV_IO otherwise
- * (with a message in err where there is one).
+ * Errors are WC_E* codes (util/error.h): WC_ENOTFOUND for a missing key,
+ * WC_ETOOBIG for a key or value over the limits, WC_ENOSPC when the map is
+ * full, WC_EQUOTA when a namespace's quota would be exceeded, WC_EINVAL for
+ * an empty namespace or a missing buffer, WC_ENOMEM, and WC_EIO for any
+ * other failure of the store (wc_kv_open says which in a wc_error).
  */
 #ifndef WC_STORE_KV_H
 #define WC_STORE_KV_H
@@ -16,16 +17,11 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "util/buf.h"
-
-#define WC_KV_NOTFOUND (-1)
-#define WC_KV_TOOLARGE (-2)
-#define WC_KV_FULL (-3)
-#define WC_KV_IO (-4)
-#define WC_KV_QUOTA (-5)
-
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "util/buf.h"
+#include "util/error.h"
 
 #define WC_KV_MAX_KEY 400             /* bytes of namespace + key, under LMDB's 511 */
 #define WC_KV_MAX_VALUE (1u << 20)     /* 1 MiB */
@@ -39,14 +35,14 @@ typedef struct wc_kv wc_kv;
 
 /* Opens (creating the directory, mode 0700, if needed) the store in `dir`.
  * map_size 0: WC_KV_DEFAULT_MAP_SIZE. */
-int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, char *err, size_t err_size);
+int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, wc_error *err);
 void wc_kv_close(wc_kv *kv);
 
 /* The value of key in namespace ns, appended to out. */
 int wc_kv_get(wc_kv *kv, const char *ns, const void *key, size_t key_len, wc_buf *out);
 int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
               const void *value, size_t value_len);
-/* As wc_kv_put, refusing with WC_KV_QUOTA a put that would take the bytes
+/* As wc_kv_put, refusing with WC_EQUOTA a put that would take the bytes
  * of keys + values in ns over quota (0: no quota); *usage (may be NULL)
  * gets what ns would hold with the put.  A put that does not grow ns always
  * goes through, so a namespace over a lowered quota can still shrink. */

@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <lmdb.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,23 +34,37 @@ struct wc_kv {
 };
 
 
-int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, char *err, size_t err_size)
+/* LMDB's result (0, one of its MDB_* codes, or a positive errno) as a WC_E*
+ * code. */
+static int map_error(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case MDB_NOTFOUND:
+        return WC_ENOTFOUND;
+    case MDB_MAP_FULL:
+        return WC_ENOSPC;
+    case MDB_BAD_VALSIZE:
+        return WC_ETOOBIG;
+    case ENOMEM:
+        return WC_ENOMEM;
+    default:
+        return WC_EIO;
+    }
+}
+
+int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, wc_error *err)
 {
     *out = NULL;
-    if (!dir || !*dir) {
-        snprintf(err, err_size, "kv: no directory given");
-        return WC_KV_IO;
-    }
+    if (!dir || !*dir)
+        return wc_error_set(err, WC_EINVAL, "kv: no directory given");
     int rc = wc_mkdirs(dir);
-    if (rc != 0) {
-        snprintf(err, err_size, "kv: cannot create %s: %s", dir, strerror(-rc));
-        return WC_KV_IO;
-    }
+    if (rc != 0)
+        return wc_error_set(err, WC_EIO, "kv: cannot create %s: %s", dir, wc_strerror(rc));
     wc_kv *kv = calloc(1, sizeof *kv);
-    if (!kv) {
-        snprintf(err, err_size, "kv: out of memory");
-        return WC_KV_IO;
-    }
+    if (!kv)
+        return wc_error_set(err, WC_ENOMEM, "kv: out of memory");
     const char *what = "mdb_env_create";
     if ((rc = mdb_env_create(&kv->env)) != 0)
         goto fail;
@@ -87,11 +100,11 @@ int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, char *err, size_t 
     return 0;
 
 fail:
-    snprintf(err, err_size, "kv: %s on %s: %s", what, dir, mdb_strerror(rc));
     if (kv->env)
         mdb_env_close(kv->env);
     free(kv);
-    return rc == MDB_MAP_FULL ? WC_KV_FULL : WC_KV_IO;
+    return wc_error_set(err, rc == MDB_MAP_FULL ? WC_ENOSPC : WC_EIO, "kv: %s on %s: %s", what, dir,
+                        mdb_strerror(rc));
 }
 
 void wc_kv_close(wc_kv *kv)
@@ -103,36 +116,20 @@ void wc_kv_close(wc_kv *kv)
 }
 
 /* Builds ns + '\0' + key in buf (WC_KV_MAX_KEY bytes).  Returns the length,
- * WC_KV_IO for an empty namespace, or WC_KV_TOOLARGE when the whole is over
+ * WC_EINVAL for an empty namespace, or WC_ETOOBIG when the whole is over
  * the limit (for every operation, a list's prefix included: such a key is
  * refused, not silently absent). */
 static int make_key(const char *ns, const void *key, size_t key_len, uint8_t *buf)
 {
     if (!ns || !*ns || (key_len && !key))
-        return WC_KV_IO;
+        return WC_EINVAL;
     size_t ns_len = strlen(ns);
     if (ns_len >= WC_KV_MAX_KEY || key_len > WC_KV_MAX_KEY - ns_len - 1)
-        return WC_KV_TOOLARGE;
+        return WC_ETOOBIG;
     memcpy(buf, ns, ns_len + 1); /* with its NUL: the separator */
     if (key_len)
         memcpy(buf + ns_len + 1, key, key_len);
     return (int)(ns_len + 1 + key_len);
-}
-
-static int map_error(int rc)
-{
-    switch (rc) {
-    case 0:
-        return 0;
-    case MDB_NOTFOUND:
-        return WC_KV_NOTFOUND;
-    case MDB_MAP_FULL:
-        return WC_KV_FULL;
-    case MDB_BAD_VALSIZE:
-        return WC_KV_TOOLARGE;
-    default:
-        return WC_KV_IO;
-    }
 }
 
 int wc_kv_get(wc_kv *kv, const char *ns, const void *key, size_t key_len, wc_buf *out)
@@ -166,13 +163,15 @@ static size_t usage_key(const char *ns, uint8_t *buf)
     return ns_len + 1;
 }
 
-/* Counts the namespace (key bytes after the separator, plus values). */
+/* Counts the namespace (key bytes after the separator, plus values).  As
+ * the other helpers under a transaction, returns LMDB's result, for
+ * map_error. */
 static int count_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t *usage)
 {
     uint8_t buf[WC_KV_MAX_KEY];
     int n = make_key(ns, NULL, 0, buf);
     if (n < 0)
-        return WC_KV_IO;
+        return EINVAL;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc != 0)
@@ -215,15 +214,17 @@ static int write_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t usage
 
 int wc_kv_usage(wc_kv *kv, const char *ns, uint64_t *usage)
 {
-    if (!ns || !*ns || strlen(ns) >= WC_KV_MAX_KEY)
-        return WC_KV_IO;
+    if (!ns || !*ns)
+        return WC_EINVAL;
+    if (strlen(ns) >= WC_KV_MAX_KEY)
+        return WC_ETOOBIG;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0)
         return map_error(rc);
     rc = read_usage(txn, kv->dbi, ns, usage);
     mdb_txn_abort(txn);
-    return rc < 0 ? rc : map_error(rc);
+    return map_error(rc);
 }
 
 /* ---- writes ------------------------------------------------------------ */
@@ -236,9 +237,9 @@ int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key,
     if (n < 0)
         return n;
     if (value_len > WC_KV_MAX_VALUE)
-        return WC_KV_TOOLARGE;
+        return WC_ETOOBIG;
     if (value_len && !value)
-        return WC_KV_IO;
+        return WC_EINVAL;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
     if (rc != 0)
@@ -258,7 +259,7 @@ int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key,
         *usage_out = usage;
     if (quota && usage > quota && usage > before) {
         mdb_txn_abort(txn);
-        return WC_KV_QUOTA;
+        return WC_EQUOTA;
     }
     MDB_val v = {.mv_size = value_len, .mv_data = value_len ? (void *)value : (void *)""};
     if ((rc = mdb_put(txn, kv->dbi, &k, &v, 0)) != 0 || (rc = write_usage(txn, kv->dbi, ns, usage)) != 0)
@@ -266,7 +267,7 @@ int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key,
     return map_error(mdb_txn_commit(txn)); /* the commit frees the txn either way */
 abort:
     mdb_txn_abort(txn);
-    return rc < 0 ? rc : map_error(rc);
+    return map_error(rc);
 }
 
 int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
@@ -304,7 +305,7 @@ int wc_kv_delete(wc_kv *kv, const char *ns, const void *key, size_t key_len)
     return map_error(mdb_txn_commit(txn));
 abort:
     mdb_txn_abort(txn);
-    return rc < 0 ? rc : map_error(rc);
+    return map_error(rc);
 }
 
 /* ---- lists ------------------------------------------------------------- */
@@ -326,7 +327,7 @@ int wc_kv_list_page(wc_kv *kv, const char *ns, const void *prefix, size_t prefix
             after_len = 0; /* before the range: from its start */
         } else if (order > 0) {
             page->keys = json_array(); /* past the range: nothing left */
-            return page->keys ? 0 : WC_KV_IO;
+            return page->keys ? 0 : WC_ENOMEM;
         }
     }
     if (after_len) {
@@ -340,7 +341,7 @@ int wc_kv_list_page(wc_kv *kv, const char *ns, const void *prefix, size_t prefix
 
     json_t *arr = json_array();
     if (!arr)
-        return WC_KV_IO;
+        return WC_ENOMEM;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {

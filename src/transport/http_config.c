@@ -1,9 +1,12 @@
-/* http_config.c -- reading the "http" section into wc_http_options. */
+/* http_config.c -- reading the "http" section into wc_http_options (json/reader.h). */
 #include "transport/http_config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json/reader.h"
 
 int wc_http_parse_listen(const char *text, char *host, size_t host_size, char *port,
                          size_t port_size, char *err, size_t err_size)
@@ -33,142 +36,120 @@ int wc_http_parse_listen(const char *text, char *host, size_t host_size, char *p
     return 0;
 }
 
-static int fail(char *err, size_t err_size, const char *key, const char *what)
+/* An integer member of sec in [min, max] into field (of any integer type). */
+#define COUNT(sec, key, min, max, field)                                                       \
+    do {                                                                                       \
+        long long n_;                                                                          \
+        wc_rnode m_ = wc_rnode_member(sec, key);                                               \
+        if (wc_rnode_int(&m_, min, max, &n_))                                                  \
+            field = n_;                                                                        \
+    } while (0)
+
+/* A duration member of sec in [min, max] milliseconds into field. */
+#define MILLISECONDS(sec, key, min, max, field)                                                \
+    do {                                                                                       \
+        uint32_t ms_;                                                                          \
+        wc_rnode m_ = wc_rnode_member(sec, key);                                               \
+        if (wc_rnode_ms(&m_, min, max, &ms_))                                                  \
+            field = (int)ms_;                                                                  \
+    } while (0)
+
+/* A boolean member of sec that turns off what field turns on. */
+static void read_enabled(wc_rnode *sec, const char *key, bool *disabled)
 {
-    snprintf(err, err_size, "http.%s: %s", key, what);
-    return -1;
+    wc_rnode m = wc_rnode_member(sec, key);
+    bool on;
+    if (wc_rnode_bool(&m, &on))
+        *disabled = !on;
 }
 
-static int get_count(const json_t *v, const char *key, long long min, long long max,
-                     long long *out, char *err, size_t err_size)
+static void read_listen(wc_rnode *sec, wc_http_config *c)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        char what[96];
-        snprintf(what, sizeof what, "expected an integer from %lld to %lld", min, max);
-        return fail(err, err_size, key, what);
+    wc_rnode m = wc_rnode_member(sec, "listen");
+    const char *text;
+    if (!wc_rnode_text(&m, 0, &text))
+        return;
+    char why[256];
+    if (wc_http_parse_listen(text, c->host, sizeof c->host, c->port, sizeof c->port, why,
+                             sizeof why) != 0) {
+        wc_rnode_fail(&m, "%s", why);
+        return;
     }
-    *out = json_integer_value(v);
-    return 0;
+    c->options.host = c->host;
+    c->options.port = c->port;
+    c->enabled = true;
 }
 
-static int get_list(const json_t *v, const char *key, const char ***out, size_t *n, char *err,
-                    size_t err_size)
+/* 0 would read as "the default" to wc_http_server_new: refused. */
+static void read_client_bytes(wc_rnode *sec, wc_http_options *o)
 {
-    if (!json_is_array(v))
-        return fail(err, err_size, key, "expected an array of strings");
-    free(*out);
-    *out = calloc(json_array_size(v) + 1, sizeof **out);
-    if (!*out)
-        return fail(err, err_size, key, "out of memory");
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        const json_t *item = json_array_get(v, i);
-        if (!json_is_string(item) || !json_string_length(item))
-            return fail(err, err_size, key, "expected an array of non-empty strings");
-        (*out)[i] = json_string_value(item);
-    }
-    *n = json_array_size(v);
-    return 0;
+    const long long max = 1ll << 40;
+    wc_rnode m = wc_rnode_member(sec, "max_client_bytes");
+    if (!wc_rnode_present(&m))
+        return;
+    long long n = json_is_integer(m.json) ? json_integer_value(m.json) : 0;
+    if (json_is_integer(m.json) && (n == -1 || (n >= 65536 && n <= max)))
+        o->max_client_bytes = n;
+    else
+        wc_rnode_fail(&m, "expected -1 (no limit) or an integer from 65536 to %lld", max);
+}
+
+static void read_section(wc_rnode *sec, wc_http_config *c)
+{
+    wc_http_options *o = &c->options;
+    read_listen(sec, c);
+    wc_rnode endpoint = wc_rnode_member(sec, "endpoint");
+    wc_rnode cert = wc_rnode_member(sec, "tls_cert");
+    wc_rnode key = wc_rnode_member(sec, "tls_key");
+    wc_rnode_text(&endpoint, WC_READ_NONEMPTY, &o->endpoint);
+    wc_rnode_text(&cert, WC_READ_NONEMPTY, &o->tls_cert);
+    wc_rnode_text(&key, WC_READ_NONEMPTY, &o->tls_key);
+    wc_rnode origins = wc_rnode_member(sec, "allowed_origins");
+    wc_rnode hosts = wc_rnode_member(sec, "allowed_hosts");
+    wc_rnode_texts(&origins, WC_READ_NONEMPTY, &c->origins, &o->nallowed_origins);
+    wc_rnode_texts(&hosts, WC_READ_NONEMPTY, &c->hosts, &o->nallowed_hosts);
+    COUNT(sec, "max_body_bytes", 1024, 1ll << 30, o->limits.max_body_bytes);
+    COUNT(sec, "max_header_bytes", 1024, 1 << 20, o->limits.max_head_bytes);
+    MILLISECONDS(sec, "header_timeout_ms", 100, 3600000, o->limits.head_timeout_ms);
+    MILLISECONDS(sec, "body_timeout_ms", 100, 3600000, o->limits.body_timeout_ms);
+    MILLISECONDS(sec, "idle_timeout_ms", 100, 86400000, o->limits.idle_timeout_ms);
+    MILLISECONDS(sec, "write_timeout_ms", 100, 3600000, o->limits.write_timeout_ms);
+    COUNT(sec, "max_pending_output", 4096, 1ll << 30, o->limits.max_pending_output);
+    COUNT(sec, "max_connections", 1, 10000000, o->limits.max_connections);
+    COUNT(sec, "max_connections_per_client", 1, 10000000, o->limits.max_connections_per_client);
+    COUNT(sec, "max_sessions", 1, 10000000, o->max_sessions);
+    COUNT(sec, "max_sessions_per_client", 1, 10000000, o->max_sessions_per_client);
+    COUNT(sec, "max_sessions_per_principal", 1, 10000000, o->max_sessions_per_principal);
+    COUNT(sec, "max_streams_per_session", 1, 100000, o->max_streams_per_session);
+    read_client_bytes(sec, o);
+    MILLISECONDS(sec, "session_idle_ms", 1000, 7 * 86400000u, o->session_idle_ms);
+    COUNT(sec, "sse_retry_ms", -1, 3600000, o->sse_retry_ms);
+    COUNT(sec, "inline_budget_ms", -1, 1000, o->inline_budget_ms);
+    COUNT(sec, "sse_log_events", 1, 1000000, o->sse_log_events);
+    COUNT(sec, "sse_log_bytes", 1024, 1ll << 30, o->sse_log_bytes);
+    COUNT(sec, "sse_keep_finished", 1, 100000, o->sse_keep_finished);
+    read_enabled(sec, "get_stream", &o->no_get_stream);
+    read_enabled(sec, "legacy_sse", &o->no_legacy_sse);
+    if (wc_rnode_done(sec) && (o->tls_cert != NULL) != (o->tls_key != NULL))
+        wc_rnode_fail(o->tls_cert ? &key : &cert, "TLS needs both tls_cert and tls_key");
 }
 
 int wc_http_config_parse(const json_t *section, wc_http_config *c, char *err, size_t err_size)
 {
     memset(c, 0, sizeof *c);
     wc_http_options_default(&c->options);
-    wc_http_options *o = &c->options;
     if (!section)
         return 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)section, key, v) {
-        long long n = 0;
-        int rc = 0;
-#define COUNT(name, min, max, field)                                                           \
-    else if (strcmp(key, name) == 0) {                                                         \
-        rc = get_count(v, key, min, max, &n, err, err_size);                                   \
-        field = n;                                                                             \
-    }
-#define STRING(name, field)                                                                    \
-    else if (strcmp(key, name) == 0) {                                                         \
-        if (!json_is_string(v) || !json_string_length(v))                                      \
-            rc = fail(err, err_size, key, "expected a non-empty string");                      \
-        else                                                                                   \
-            field = json_string_value(v);                                                      \
-    }
-#define FLAG(name, field, invert)                                                              \
-    else if (strcmp(key, name) == 0) {                                                         \
-        if (!json_is_boolean(v))                                                               \
-            rc = fail(err, err_size, key, "expected true or false");                           \
-        else                                                                                   \
-            field = invert ? !json_is_true(v) : json_is_true(v);                               \
-    }
-        if (strcmp(key, "listen") == 0) {
-            if (!json_is_string(v))
-                rc = fail(err, err_size, key, "expected \"host:port\"");
-            else if (wc_http_parse_listen(json_string_value(v), c->host, sizeof c->host, c->port,
-                                          sizeof c->port, err, err_size) == 0) {
-                o->host = c->host;
-                o->port = c->port;
-                c->enabled = true;
-            } else {
-                char why[256];
-                snprintf(why, sizeof why, "%s", err);
-                rc = fail(err, err_size, key, why);
-            }
-        }
-        STRING("endpoint", o->endpoint)
-        STRING("tls_cert", o->tls_cert)
-        STRING("tls_key", o->tls_key)
-        else if (strcmp(key, "allowed_origins") == 0)
-            rc = get_list(v, key, &c->origins, &o->nallowed_origins, err, err_size);
-        else if (strcmp(key, "allowed_hosts") == 0)
-            rc = get_list(v, key, &c->hosts, &o->nallowed_hosts, err, err_size);
-        COUNT("max_body_bytes", 1024, 1ll << 30, o->limits.max_body_bytes)
-        COUNT("max_header_bytes", 1024, 1 << 20, o->limits.max_head_bytes)
-        COUNT("header_timeout_ms", 100, 3600000, o->limits.head_timeout_ms)
-        COUNT("body_timeout_ms", 100, 3600000, o->limits.body_timeout_ms)
-        COUNT("idle_timeout_ms", 100, 86400000, o->limits.idle_timeout_ms)
-        COUNT("write_timeout_ms", 100, 3600000, o->limits.write_timeout_ms)
-        COUNT("max_pending_output", 4096, 1ll << 30, o->limits.max_pending_output)
-        COUNT("max_connections", 1, 10000000, o->limits.max_connections)
-        COUNT("max_connections_per_client", 1, 10000000, o->limits.max_connections_per_client)
-        COUNT("max_sessions", 1, 10000000, o->max_sessions)
-        COUNT("max_sessions_per_client", 1, 10000000, o->max_sessions_per_client)
-        COUNT("max_sessions_per_principal", 1, 10000000, o->max_sessions_per_principal)
-        COUNT("max_streams_per_session", 1, 100000, o->max_streams_per_session)
-        else if (strcmp(key, "max_client_bytes") == 0) {
-            /* 0 would read as "the default" to wc_http_server_new: refuse it */
-            if (json_is_integer(v) && json_integer_value(v) == -1)
-                o->max_client_bytes = -1;
-            else if ((rc = get_count(v, key, 65536, 1ll << 40, &n, err, err_size)) == 0)
-                o->max_client_bytes = n;
-            else
-                snprintf(err, err_size, "http.max_client_bytes: expected -1 (no limit) or an "
-                         "integer from 65536 to %lld", 1ll << 40);
-        }
-        COUNT("session_idle_ms", 1000, 7 * 86400000ll, o->session_idle_ms)
-        COUNT("sse_retry_ms", -1, 3600000, o->sse_retry_ms)
-        COUNT("inline_budget_ms", -1, 1000, o->inline_budget_ms)
-        COUNT("sse_log_events", 1, 1000000, o->sse_log_events)
-        COUNT("sse_log_bytes", 1024, 1ll << 30, o->sse_log_bytes)
-        COUNT("sse_keep_finished", 1, 100000, o->sse_keep_finished)
-        FLAG("get_stream", o->no_get_stream, true)
-        FLAG("legacy_sse", o->no_legacy_sse, true)
-        else
-            rc = fail(err, err_size, key, "unknown key (see docs/CONFIG.md, \"http\")");
-#undef COUNT
-#undef STRING
-#undef FLAG
-        if (rc) {
-            wc_http_config_free(c);
-            return -1;
-        }
-    }
-    o->allowed_origins = c->origins;
-    o->allowed_hosts = c->hosts;
-    if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
+    wc_reader reader;
+    wc_reader_init(&reader, NULL);
+    wc_rnode sec = wc_reader_root(&reader, section, "http");
+    if (wc_rnode_object(&sec, NULL))
+        read_section(&sec, c);
+    c->options.allowed_origins = c->origins;
+    c->options.allowed_hosts = c->hosts;
+    if (wc_reader_result(&reader, err, err_size) != 0) {
         wc_http_config_free(c);
-        return fail(err, err_size, o->tls_cert ? "tls_key" : "tls_cert",
-                    "TLS needs both tls_cert and tls_key");
+        return -1;
     }
     return 0;
 }

@@ -75,7 +75,7 @@ long wc_counts_add(wc_counts *c, const char *key, long delta)
 {
     size_t len = strlen(key);
     if (len > WC_COUNTS_KEY_MAX)
-        return -1;
+        return WC_ETOOBIG;
     count_entry **pp = &c->buckets[hash_key(key) & (c->nbuckets - 1)];
     for (; *pp; pp = &(*pp)->next) {
         count_entry *e = *pp;
@@ -93,7 +93,7 @@ long wc_counts_add(wc_counts *c, const char *key, long delta)
         return 0;
     count_entry *e = malloc(sizeof *e + len + 1);
     if (!e)
-        return -1;
+        return WC_ENOMEM;
     memcpy(e->key, key, len + 1);
     e->count = delta;
     e->next = NULL;

@@ -1,7 +1,9 @@
 /* err.h -- a message for the caller, written into the buffer it passed.
  *
- * Layers that answer with "-1 and a message" (the plugin layer, the
- * registry) share this one writer.  err may be NULL when err_size is 0. */
+ * The carrier of the layers that still answer with "-1 and a message" in
+ * a caller's buffer (the plugin layer, the registry); util, engine and store
+ * answer with a WC_E* code and a wc_error instead (util/error.h), which is
+ * where those layers are going.  err may be NULL when err_size is 0. */
 #ifndef WC_UTIL_ERR_H
 #define WC_UTIL_ERR_H
 

@@ -22,11 +22,11 @@ static int read_to_end(int fd, size_t expected, size_t max_size, uint8_t **data,
         cap = max_size + 2;
     uint8_t *buf = malloc(cap);
     if (!buf)
-        return -ENOMEM;
+        return WC_ENOMEM;
     for (;;) {
         if (max_size && len > max_size) {
             free(buf);
-            return -EFBIG;
+            return WC_ETOOBIG;
         }
         if (len + 1 >= cap) { /* a pipe, or the file grew while we read it */
             size_t grown_cap = cap * 2;
@@ -35,7 +35,7 @@ static int read_to_end(int fd, size_t expected, size_t max_size, uint8_t **data,
             uint8_t *grown = realloc(buf, grown_cap);
             if (!grown) {
                 free(buf);
-                return -ENOMEM;
+                return WC_ENOMEM;
             }
             buf = grown;
             cap = grown_cap;
@@ -69,14 +69,14 @@ static int read_file(const char *path, size_t max_size, bool regular_only, uint8
     if (fstat(fd, &st) != 0)
         rc = -errno;
     else if (S_ISDIR(st.st_mode))
-        rc = -EISDIR;
+        rc = WC_EISDIR;
     else if (regular_only && !S_ISREG(st.st_mode))
-        rc = -EINVAL;
+        rc = WC_ENOTREG;
     if (rc == 0) {
         if (!S_ISREG(st.st_mode))
             st.st_size = 0; /* a pipe or device: read until end of file */
         if (max_size && (uint64_t)st.st_size > max_size)
-            rc = -EFBIG; /* refused on its size alone: nothing is read */
+            rc = WC_ETOOBIG; /* refused on its size alone: nothing is read */
         else
             rc = read_to_end(fd, (size_t)st.st_size, max_size, data, size);
     }
@@ -92,18 +92,6 @@ int wc_read_file(const char *path, size_t max_size, uint8_t **data, size_t *size
 int wc_read_regular_file(const char *path, size_t max_size, uint8_t **data, size_t *size)
 {
     return read_file(path, max_size, true, data, size);
-}
-
-const char *wc_read_file_strerror(int rc)
-{
-    switch (rc) {
-    case -EINVAL:
-        return "not a regular file";
-    case -EFBIG:
-        return "larger than the limit";
-    default:
-        return strerror(-rc);
-    }
 }
 
 static int write_all(int fd, const void *data, size_t size)
@@ -137,7 +125,7 @@ int wc_write_file_atomic(const char *path, const void *data, size_t size)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
+        return WC_ENAMETOOLONG;
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -158,7 +146,7 @@ int wc_mkdirs(const char *path)
     char buf[4096];
     size_t len = strlen(path);
     if (len == 0 || len >= sizeof buf)
-        return -ENAMETOOLONG;
+        return WC_ENAMETOOLONG;
     memcpy(buf, path, len + 1);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
@@ -179,7 +167,7 @@ int wc_make_temp_dir(char *path, size_t path_size, const char *prefix)
     if (!tmp || !*tmp)
         tmp = "/tmp";
     if (snprintf(path, path_size, "%s/%s-XXXXXX", tmp, prefix) >= (int)path_size)
-        return -ENAMETOOLONG;
+        return WC_ENAMETOOLONG;
     if (!mkdtemp(path))
         return -errno;
     return 0;

@@ -75,14 +75,14 @@ int wc_pool_new(unsigned threads, size_t queue_size, wc_pool **out)
         queue_size = (size_t)threads * 256;
     wc_pool *p = calloc(1, sizeof *p);
     if (!p)
-        return -ENOMEM;
+        return WC_ENOMEM;
     p->ring = calloc(queue_size, sizeof *p->ring);
     p->threads = calloc(threads, sizeof *p->threads);
     if (!p->ring || !p->threads) {
         free(p->ring);
         free(p->threads);
         free(p);
-        return -ENOMEM;
+        return WC_ENOMEM;
     }
     p->cap = queue_size;
     pthread_mutex_init(&p->lock, NULL);
@@ -108,7 +108,7 @@ static int submit(wc_pool *p, wc_pool_fn fn, void *arg, bool wait)
     while (p->count == p->cap && !p->stopping) {
         if (!wait) {
             pthread_mutex_unlock(&p->lock);
-            return -1;
+            return WC_EAGAIN;
         }
         p->waiting_producers++;
         pthread_cond_wait(&p->not_full, &p->lock);
@@ -116,7 +116,7 @@ static int submit(wc_pool *p, wc_pool_fn fn, void *arg, bool wait)
     }
     if (p->stopping) {
         pthread_mutex_unlock(&p->lock);
-        return -1;
+        return WC_ECANCELED;
     }
     p->ring[(p->head + p->count) % p->cap] = (task){fn, arg};
     p->count++;

@@ -11,21 +11,23 @@
 
 #include <stddef.h>
 
+#include "util/error.h"
+
 typedef struct wc_pool wc_pool;
 typedef void (*wc_pool_fn)(void *arg);
 
 /* threads 0: the number of online CPUs; queue_size 0: 256 per thread.
- * Returns 0, or a negative errno. */
+ * Returns 0, WC_ENOMEM, or the -errno of a thread that could not start. */
 int wc_pool_new(unsigned threads, size_t queue_size, wc_pool **out);
-/* Queues fn(arg), waiting while the queue is full.  Returns 0, or -1 once
- * the pool is being freed (fn is then not run). */
+/* Queues fn(arg), waiting while the queue is full.  Returns 0, or
+ * WC_ECANCELED once the pool is being freed (fn is then not run). */
 int wc_pool_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
 /* Queues fn(args[0]) ... fn(args[n - 1]) in that order, as many at a time
  * as there is room for (one lock for a batch that fits instead of one a
  * task), waiting while the queue is full.  Returns how many were queued:
  * fewer than n only once the pool is being freed (the rest are not run). */
 size_t wc_pool_submit_many(wc_pool *pool, wc_pool_fn fn, void *const *args, size_t n);
-/* As wc_pool_submit, but returns -1 at once when the queue is full. */
+/* As wc_pool_submit, but returns WC_EAGAIN at once when the queue is full. */
 int wc_pool_try_submit(wc_pool *pool, wc_pool_fn fn, void *arg);
 /* Waits until every task submitted so far has finished. */
 void wc_pool_drain(wc_pool *pool);

@@ -22,7 +22,8 @@ void wc_cancel_fire(wc_cancel *cancel);
 /* Runs argv[0] (searched in PATH) with stdin from /dev/null and stdout and
  * stderr together into `output` (up to output_size-1 bytes, NUL-terminated;
  * may be NULL).  Returns the exit status (0..255), 128+signal when killed,
- * or -errno when it could not be started.  cancel may be NULL. */
+ * or -errno (a WC_E* code) when it could not be started.  cancel may be
+ * NULL. */
 int wc_run_process(char *const argv[], char *output, size_t output_size, wc_cancel *cancel);
 
 #endif

@@ -7,12 +7,12 @@
 int wc_parse_size(const char *s, uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s))
-        return -1; /* also refuses a sign or leading space, which strtoull allows */
+        return WC_EINVAL; /* also refuses a sign or leading space, which strtoull allows */
     uint64_t value = 0;
     for (; isdigit((unsigned char)*s); s++) {
         unsigned digit = (unsigned)(*s - '0');
         if (value > (UINT64_MAX - digit) / 10)
-            return -1;
+            return WC_ETOOBIG;
         value = value * 10 + digit;
     }
     static const struct {
@@ -27,9 +27,9 @@ int wc_parse_size(const char *s, uint64_t *out)
         if (strcasecmp(s, units[i].suffix) != 0)
             continue;
         if (value > (UINT64_MAX >> units[i].shift))
-            return -1;
+            return WC_ETOOBIG;
         *out = value << units[i].shift;
         return 0;
     }
-    return -1;
+    return WC_EINVAL;
 }

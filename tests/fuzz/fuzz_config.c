@@ -1,5 +1,6 @@
 /* fuzz_config.c -- libFuzzer target for the configuration reader: the
- * server's wasmcap.json (plugin/config.c) with its "${VAR}" expansion, and
+ * server's wasmcap.json (cli/config.c, plugin/config.c, json/reader.c)
+ * with its "${VAR}" expansion (cli/expand.c), and
  * the "http" and "auth" sections the transport and auth layers read from
  * it (transport/http_config.c, auth/options.c).
  *
@@ -13,7 +14,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
-#include "plugin/config.h"
+#include "cli/config.h"
 #include "transport/http_config.h"
 #include "util/log.h"
 #include "check.h"

@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "engine/runtime/runtime.h"
+#include "util/error.h"
 #include "util/shard.h"
 
 #include <pthread.h>
@@ -139,7 +140,7 @@ static int registry_add(uintptr_t base, uint32_t *index)
             return 0;
         }
     }
-    return -1;
+    return WC_ENOSPC;
 }
 
 static pool_slot *slot_reserve(void)
@@ -175,11 +176,11 @@ static int slot_set_accessible(pool_slot *slot, size_t bytes)
     if (bytes > slot->accessible) {
         if (mprotect(slot->base + slot->accessible, bytes - slot->accessible,
                      PROT_READ | PROT_WRITE) != 0)
-            return -1;
+            return -errno;
     } else if (bytes < slot->accessible) {
         /* The tail is already zero (pages were dropped on release). */
         if (mprotect(slot->base + bytes, slot->accessible - bytes, PROT_NONE) != 0)
-            return -1;
+            return -errno;
     }
     slot->accessible = bytes;
     return 0;

@@ -1,0 +1,262 @@
+/* config.c -- read and check wasmcap.json (docs/CONFIG.md): the server and
+ * storage sections here, the plugins' entries in plugin/config.c, on one
+ * reader (json/reader.h) that expands "${VAR}" in every string.
+ *
+ * The config grants permissions and opens doors, so it is strict: an
+ * unknown key is an error, and every error names the file and the JSON path
+ * of the value.
+ */
+#include "cli/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/expand.h"
+#include "store/kv.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define MAX_CONFIG_BYTES (16u << 20)
+
+/* $XDG_x (absolute) + tail, else $HOME + home_tail + tail. */
+static char *xdg_dir(const char *xdg, const char *home_tail, const char *tail)
+{
+    const char *base = getenv(xdg);
+    char buf[4096];
+    if (base && base[0] == '/') {
+        snprintf(buf, sizeof buf, "%s/%s", base, tail);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || !*home)
+            return NULL;
+        snprintf(buf, sizeof buf, "%s/%s/%s", home, home_tail, tail);
+    }
+    return strdup(buf);
+}
+
+int wc_config_default(wc_config *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    out->server_name = strdup("wasmcap");
+    out->max_message_bytes = 4u << 20;
+    out->workers = 0;
+    out->page_size = 100;
+    out->log_level = WC_LOG_INFO;
+    out->tier = WC_TIER_AUTO;
+    out->kv_dir = xdg_dir("XDG_DATA_HOME", ".local/share", "wasmcap/kv");
+    out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
+    out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
+    if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
+        snprintf(err, err_size,
+                 "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
+                 "nor HOME is set (set storage.kv_dir, storage.cache_dir and storage.cache_key)");
+        wc_config_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+/* A string member that replaces *slot when present. */
+static void read_string(wc_rnode *obj, const char *key, unsigned flags, char **slot)
+{
+    wc_rnode m = wc_rnode_member(obj, key);
+    char *s;
+    if (wc_rnode_string(&m, flags, &s)) {
+        free(*slot);
+        *slot = s;
+    }
+}
+
+static void read_server_size(wc_rnode *server, const char *key, uint64_t min, size_t *out)
+{
+    wc_rnode m = wc_rnode_member(server, key);
+    uint64_t n;
+    if (wc_rnode_size(&m, min, 1ull << 30, &n))
+        *out = (size_t)n;
+}
+
+static void read_log_level(wc_rnode *server, wc_config *c)
+{
+    wc_rnode m = wc_rnode_member(server, "log_level");
+    char *s;
+    if (!wc_rnode_string(&m, 0, &s))
+        return;
+    int level = wc_log_level_parse(s);
+    if (level < 0)
+        wc_rnode_fail(&m, "unknown level '%s' (debug, info, notice, warning, error, critical, alert, "
+                          "emergency)", s);
+    else
+        c->log_level = level;
+    free(s);
+}
+
+static void read_tier(wc_rnode *server, wc_config *c)
+{
+    wc_rnode m = wc_rnode_member(server, "tier");
+    char *s;
+    if (!wc_rnode_string(&m, 0, &s))
+        return;
+    if (strcmp(s, "auto") == 0)
+        c->tier = WC_TIER_AUTO;
+    else if (strcmp(s, "fast") == 0)
+        c->tier = WC_TIER_FAST;
+    else if (strcmp(s, "optimized") == 0)
+        c->tier = WC_TIER_OPTIMIZED;
+    else
+        wc_rnode_fail(&m, "unknown tier '%s' (auto, fast, optimized)", s);
+    free(s);
+}
+
+static void read_server(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode server = wc_rnode_member(doc, "server");
+    if (!wc_rnode_object(&server, NULL))
+        return;
+    long long n;
+    read_string(&server, "name", WC_READ_NONEMPTY, &c->server_name);
+    read_server_size(&server, "max_message_bytes", 1u << 10, &c->max_message_bytes);
+    read_server_size(&server, "stdio_max_queued_bytes", 64u << 10, &c->stdio_max_queued_bytes);
+    wc_rnode workers = wc_rnode_member(&server, "workers");
+    if (wc_rnode_int(&workers, 0, 1024, &n))
+        c->workers = (unsigned)n;
+    wc_rnode page = wc_rnode_member(&server, "page_size");
+    if (wc_rnode_int(&page, 1, 100000, &n))
+        c->page_size = (unsigned)n;
+    read_log_level(&server, c);
+    read_tier(&server, c);
+    wc_rnode secret = wc_rnode_member(&server, "state_secret");
+    char *s;
+    if (wc_rnode_string(&secret, 0, &s)) {
+        if (strlen(s) < 32) {
+            wc_rnode_fail(&secret, "must be at least 32 characters (it keys an HMAC)");
+            free(s);
+        } else {
+            free(c->state_secret);
+            c->state_secret = s;
+        }
+    }
+    wc_rnode_done(&server);
+}
+
+static void read_storage_path(wc_rnode *storage, const char *key, unsigned flags, char **slot)
+{
+    wc_rnode m = wc_rnode_member(storage, key);
+    char *s;
+    if (wc_rnode_path(&m, flags, &s)) {
+        free(*slot);
+        *slot = s;
+    }
+}
+
+static void read_storage(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode storage = wc_rnode_member(doc, "storage");
+    if (!wc_rnode_object(&storage, NULL))
+        return;
+    read_storage_path(&storage, "kv_dir", WC_READ_NONEMPTY, &c->kv_dir);
+    wc_rnode size = wc_rnode_member(&storage, "kv_map_size");
+    uint64_t n;
+    if (wc_rnode_size(&size, WC_KV_MIN_MAP_SIZE, WC_KV_MAX_MAP_SIZE, &n))
+        c->kv_map_size = (size_t)n;
+    read_storage_path(&storage, "cache_dir", 0, &c->cache_dir); /* "": no cache */
+    read_storage_path(&storage, "cache_key", WC_READ_NONEMPTY, &c->cache_key);
+    wc_rnode_done(&storage);
+}
+
+/* "http" or "auth": kept expanded for the layer that reads it. */
+static void read_section(wc_rnode *doc, const char *key, json_t **out)
+{
+    wc_rnode m = wc_rnode_member(doc, key);
+    if (wc_rnode_object(&m, NULL))
+        wc_rnode_copy(&m, out);
+}
+
+static int parse(const char *source, const char *base_dir, const char *text, size_t len,
+                 wc_config *out, char *err, size_t err_size)
+{
+    if (wc_config_default(out, err, err_size))
+        return -1;
+    wc_reader reader;
+    wc_reader_init(&reader, source);
+    reader.base_dir = base_dir;
+    reader.expand = wc_env_expand;
+    json_t *json = wc_reader_load(&reader, text, len);
+    if (json && !json_is_object(json))
+        wc_reader_fail(&reader, "expected a JSON object");
+    if (!reader.failed) {
+        wc_rnode doc = wc_reader_root(&reader, json, NULL);
+        read_server(&doc, out);
+        read_storage(&doc, out);
+        wc_rnode plugins = wc_rnode_member(&doc, "plugins");
+        wc_plugin_configs_read(&plugins, &out->plugins, &out->nplugins);
+        read_section(&doc, "http", &out->http);
+        read_section(&doc, "auth", &out->auth);
+        wc_rnode_member(&doc, "$schema");
+        wc_rnode_member(&doc, "$comment");
+        wc_rnode_done(&doc);
+    }
+    json_decref(json);
+    if (wc_reader_result(&reader, err, err_size) != 0) {
+        wc_config_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out, char *err,
+                    size_t err_size)
+{
+    return parse("wasmcap.json", base_dir, text, strlen(text), out, err, err_size);
+}
+
+int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
+    if (rc) {
+        snprintf(err, err_size, "%s: %s", path, strerror(-rc));
+        return -1;
+    }
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    if (!dir) {
+        free(data);
+        snprintf(err, err_size, "%s: out of memory", path);
+        return -1;
+    }
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err, err_size);
+    free(data);
+    free(dir);
+    if (rc)
+        return -1;
+    out->path = strdup(path);
+    if (!out->path) {
+        wc_config_free(out);
+        snprintf(err, err_size, "%s: out of memory", path);
+        return -1;
+    }
+    return 0;
+}
+
+void wc_config_free(wc_config *c)
+{
+    if (!c)
+        return;
+    wc_plugin_configs_free(c->plugins, c->nplugins);
+    free(c->path);
+    free(c->server_name);
+    free(c->state_secret);
+    free(c->kv_dir);
+    free(c->cache_dir);
+    free(c->cache_key);
+    json_decref(c->http);
+    json_decref(c->auth);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,55 @@
+/* config.h -- wasmcap.json: the server's settings and its plugins.
+ *
+ * docs/CONFIG.md documents the format.  "${VAR}" in any string is replaced
+ * by the environment variable VAR (cli/expand.h); relative paths are
+ * resolved against the config file's directory.  The plugins' entries are
+ * read by the plugin layer (plugin/config.h), the "http" and "auth"
+ * sections by their own layers at start (kept here, expanded).
+ */
+#ifndef WC_CLI_CONFIG_H
+#define WC_CLI_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "plugin/config.h"
+
+typedef struct wc_config {
+    char *path;                 /* the file read; NULL for the empty default */
+    wc_plugin_config *plugins;
+    size_t nplugins;
+    /* server */
+    char *server_name;          /* default "wasmcap" */
+    size_t max_message_bytes;   /* one JSON-RPC message; default 4 MiB */
+    size_t stdio_max_queued_bytes; /* stdio output a client has not read; 0: 4 MiB */
+    unsigned workers;           /* call threads; 0: number of CPUs */
+    unsigned page_size;         /* items per list page; default 100 */
+    int log_level;              /* wc_log_level; default info */
+    char *state_secret;         /* seals input-required requestStates; NULL: random per process */
+    /* storage */
+    char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
+    size_t kv_map_size;         /* LMDB map size; 0: WC_KV_DEFAULT_MAP_SIZE (1 GiB) */
+    char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
+    /* The key that authenticates cache entries, kept outside the cache;
+     * default $XDG_CONFIG_HOME/wasmcap/cache.key (~/.config/...) */
+    char *cache_key;
+    wc_tier tier;               /* "auto" (default), "fast", "optimized" */
+    /* Sections read by other layers, "${VAR}" already expanded; NULL when
+     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h). */
+    json_t *http;
+    json_t *auth;
+} wc_config;
+
+/* Reads and checks `path`.  On error returns -1 with a message naming the
+ * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
+ * permissions.kv_namespace: expected a string"). */
+int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size);
+/* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
+                    char *err, size_t err_size);
+/* An empty config with every default (no plugins). */
+int wc_config_default(wc_config *out, char *err, size_t err_size);
+void wc_config_free(wc_config *config);
+
+#endif
