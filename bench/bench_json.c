@@ -109,13 +109,14 @@ static void op_dumpb(void *ctx)
 static void op_write(void *ctx)
 {
     write_ctx *c = ctx;
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_result(&out, c->id, c->value);
     if (out.len <= c->cap)
         memcpy(c->buf, out.data, out.len);
     c->len = out.len;
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 }
 
 static void op_json_write(void *ctx)
@@ -143,10 +144,11 @@ static void op_round(void *ctx)
     round_ctx *c = ctx;
     wc_rpc_message m;
     wc_rpc_parse(c->request, c->request_len, &m);
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_result(&out, m.id, c->result);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
     wc_rpc_message_free(&m);
 }
 

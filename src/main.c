@@ -16,7 +16,7 @@ static const command commands[] = {
     {"compile", wc_cmd_compile, "build modules' optimized code into the cache"},
     {"exec", wc_cmd_exec, "run a WASI command module"},
     {"new", wc_cmd_new, "create a plugin project (C, wasm32-wasi) to start from"},
-    {"inspect", wc_cmd_inspect, "show a module's imports, exports and custom sections"},
+    {"inspect", wc_cmd_inspect, "show a module's imports and exports, or a .tflite model"},
 };
 
 static void usage(FILE *out)

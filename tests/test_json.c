@@ -1145,8 +1145,9 @@ static void test_jsonrpc(void)
           "parse error reason: %s", m.reason);
     wc_rpc_message_free(&m);
 
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     json_t *id = json_string("r\"1");
     json_t *result = json_pack("{s:[{s:s,s:s}],s:{s:f,s:i}}", "content", "type", "text", "text",
                                "h\xc3\xa9llo\n", "structuredContent", "x", 2.5, "n", 3);
@@ -1155,7 +1156,7 @@ static void test_jsonrpc(void)
     char want[512];
     snprintf(want, sizeof want, "{\"jsonrpc\":\"2.0\",\"id\":\"r\\\"1\",\"result\":%s}", want_result);
     CHECK(!out.failed && out.len == strlen(want) && memcmp(out.data, want, out.len) == 0,
-          "result: %.*s", (int)out.len, out.data);
+          "result: %.*s", (int)out.len, (const char *)out.data);
     free(want_result);
 
     /* integer ids, written without the general writer, as it writes them */
@@ -1168,7 +1169,7 @@ static void test_jsonrpc(void)
                  ",\"result\":{}}", int_ids[i]);
         CHECK(!out.failed && out.len == strlen(want_int) &&
                   memcmp(out.data, want_int, out.len) == 0,
-              "integer id: %.*s", (int)out.len, out.data);
+              "integer id: %.*s", (int)out.len, (const char *)out.data);
         json_decref(int_id);
     }
 
@@ -1176,19 +1177,19 @@ static void test_jsonrpc(void)
     const char *want_err = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32602,"
                            "\"message\":\"bad \\\"arg\\\"\\n\"}}";
     CHECK(!out.failed && out.len == strlen(want_err) && memcmp(out.data, want_err, out.len) == 0,
-          "error: %.*s", (int)out.len, out.data);
+          "error: %.*s", (int)out.len, (const char *)out.data);
     wc_rpc_write_error(&out, id, 1, "bad \xff utf-8", result);
     CHECK(!out.failed && memmem(out.data, out.len, "not valid UTF-8", 15) &&
               memmem(out.data, out.len, "\"data\":{", 8),
-          "error with invalid UTF-8: %.*s", (int)out.len, out.data);
+          "error with invalid UTF-8: %.*s", (int)out.len, (const char *)out.data);
 
     /* a result larger than the inline buffer moves to the heap intact */
     json_t *big = json_array();
     for (int i = 0; i < 2000; i++)
         json_array_append_new(big, json_sprintf("item %d", i));
     wc_rpc_write_result(&out, id, big);
-    json_t *back = out.failed ? NULL : wc_json_parse(out.data, out.len, 0, NULL);
-    CHECK(back && same(json_object_get(back, "result"), big) && out.data != out.inline_buf,
+    json_t *back = out.failed ? NULL : wc_json_parse((const char *)out.data, out.len, 0, NULL);
+    CHECK(back && same(json_object_get(back, "result"), big) && out.data != block,
           "big result");
     json_decref(back);
     json_decref(big);
@@ -1208,9 +1209,9 @@ static void test_jsonrpc(void)
     const char *want_req = "{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"sampling/createMessage\","
                            "\"params\":{\"k\":\"v\"}}";
     CHECK(!out.failed && out.len == strlen(want_req) && memcmp(out.data, want_req, out.len) == 0,
-          "request: %.*s", (int)out.len, out.data);
+          "request: %.*s", (int)out.len, (const char *)out.data);
     json_decref(params);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
     json_decref(id);
     json_decref(result);
 }

@@ -25,6 +25,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/curl_once.h"
+#include "util/curl_sink.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -47,26 +48,6 @@ struct wc_jwks {
 
 /* ---- fetching a URL ---------------------------------------------------- */
 
-
-typedef struct sink {
-    wc_buf body;
-    size_t max;
-    bool too_large;
-} sink;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
-{
-    sink *s = ctx;
-    size_t n = size * nmemb;
-    /* Counted after decoding, so a compressed bomb stops here too. */
-    if (n > s->max - s->body.len) {
-        s->too_large = true;
-        return 0;
-    }
-    wc_buf_append(&s->body, data, n);
-    return s->body.failed ? 0 : n;
-}
-
 int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, char **body,
                       size_t *len, char *err, size_t err_size)
 {
@@ -85,8 +66,8 @@ int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, ch
         snprintf(err, err_size, "%s: out of memory", url);
         return -1;
     }
-    sink s = {.max = max_bytes};
-    wc_buf_init(&s.body);
+    wc_curl_sink s;
+    wc_curl_sink_init(&s, max_bytes);
     char curl_err[CURL_ERROR_SIZE] = "";
     /* A key set fetched over https must not be downgraded to http by a redirect. */
     bool https = strncmp(url, "https://", 8) == 0;
@@ -102,7 +83,7 @@ int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, ch
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "wasmcap");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, wc_curl_sink_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
     CURLcode rc = curl_easy_perform(curl);
@@ -112,7 +93,7 @@ int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, ch
     curl_slist_free_all(headers);
 
     int result = -1;
-    if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    if (s.exceeded || rc == CURLE_FILESIZE_EXCEEDED)
         snprintf(err, err_size, "%s: the key set is larger than %zu bytes (auth.jwt.jwks_max_bytes)", url,
                  max_bytes);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -137,7 +118,7 @@ int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, ch
             return 0;
         }
     }
-    wc_buf_free(&s.body);
+    wc_curl_sink_free(&s);
     return result;
 }
 

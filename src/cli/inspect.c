@@ -1,21 +1,31 @@
-/* inspect.c -- `wasmcap inspect FILE.wasm`: what a module is, and whether it is valid. */
+/* inspect.c -- `wasmcap inspect FILE.wasm`: what a module is, and whether it
+ * is valid; a TensorFlow Lite model goes to inspect_tflite.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/inspect_tflite.h"
 #include "engine/decode.h"
+#include "nn/tflite.h"
 #include "plugin/manifest.h"
 #include "util/fs.h"
 
 static const char inspect_usage[] =
     "usage: wasmcap inspect [--limits-default] FILE.wasm\n"
+    "       wasmcap inspect FILE.tflite\n"
     "\n"
     "Decodes and validates a WebAssembly module and prints its imports,\n"
     "exports and custom sections and, for a plugin, its manifest (from the\n"
     "wasmcap.manifest section or a NAME.manifest.json sidecar).  Exits 0 if\n"
     "the module (and its manifest, if any) is valid, 1 if not.\n"
+    "\n"
+    "A TensorFlow Lite model (file identifier TFL3, or a name ending in\n"
+    ".tflite) is read and checked instead: its inputs and outputs with type,\n"
+    "shape and quantization, its operators, and for each whether the XNNPACK\n"
+    "path or an own kernel of the WASI-NN backend covers it.  Exits 0 if the\n"
+    "model is valid, 1 if not.\n"
     "\n"
     "  -h, --help   show this help\n";
 
@@ -147,14 +157,22 @@ int wc_cmd_inspect(int argc, char **argv)
     size_t size;
     wc_decode_limits limits;
     wc_decode_limits_default(&limits);
-    int rc = wc_read_regular_file(path, limits.max_module_bytes, &bytes, &size);
+    size_t path_len = strlen(path);
+    bool named_model = path_len >= 7 && strcmp(path + path_len - 7, ".tflite") == 0;
+    size_t max_bytes = named_model ? WC_INSPECT_MAX_MODEL_BYTES : limits.max_module_bytes;
+    int rc = wc_read_regular_file(path, max_bytes, &bytes, &size);
     if (rc) {
         if (rc == WC_ETOOBIG)
-            fprintf(stderr, "wasmcap inspect: %s: larger than the module limit of %zu bytes\n", path,
-                    limits.max_module_bytes);
+            fprintf(stderr, "wasmcap inspect: %s: larger than the %s limit of %zu bytes\n", path,
+                    named_model ? "model" : "module", max_bytes);
         else
             fprintf(stderr, "wasmcap inspect: %s: %s\n", path, wc_strerror(rc));
         return 1;
+    }
+    if (named_model || wc_tflite_identified(bytes, size)) {
+        rc = wc_inspect_tflite(path, bytes, size);
+        free(bytes);
+        return rc;
     }
     wc_module_info *info;
     wc_error err = {0};

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "engine/validate.h"
+#include "util/grow.h"
 
 #define TRY(expr)                \
     do {                         \
@@ -896,14 +897,8 @@ typedef struct growing {
 /* Appends one item (zeroed) to a malloc'd vector; NULL when out of memory. */
 static void *grow_push(growing *g, size_t item_size)
 {
-    if (g->count == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 16;
-        void *items = realloc(g->items, cap * item_size);
-        if (!items)
-            return NULL;
-        g->items = items;
-        g->cap = cap;
-    }
+    if (!wc_grow(&g->items, &g->cap, g->count + 1, item_size))
+        return NULL;
     void *slot = (char *)g->items + g->count++ * item_size;
     memset(slot, 0, item_size);
     return slot;

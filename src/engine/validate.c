@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/validate.h"
+#include "util/grow.h"
 
 #define TRY(expr)                \
     do {                         \
@@ -200,24 +201,6 @@ typedef struct validator {
     uint32_t br_table_round; /* numbers br_table instructions */
 } validator;
 
-/* Grows a malloc'd array to hold `need` items. */
-static bool reserve(void **items, size_t *cap, size_t need, size_t item_size)
-{
-    if (need <= *cap)
-        return true;
-    size_t fresh = *cap ? *cap : 64;
-    while (fresh < need)
-        fresh *= 2;
-    if (fresh > SIZE_MAX / item_size)
-        return false;
-    void *p = realloc(*items, fresh * item_size);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = fresh;
-    return true;
-}
-
 static int type_mismatch(validator *v, uint8_t expected, uint8_t actual, bool nothing)
 {
     if (nothing)
@@ -232,7 +215,7 @@ static int push(validator *v, uint8_t type)
     if (v->nvals >= v->d->limits.max_stack_height)
         return wc_dec_limit(v->d, v->op_at, "operand stack exceeds the limit of %u values",
                             v->d->limits.max_stack_height);
-    if (!reserve((void **)&v->vals, &v->vals_cap, v->nvals + 1, 1))
+    if (!wc_grow((void **)&v->vals, &v->vals_cap, v->nvals + 1, 1))
         return wc_dec_nomem(v->d);
     v->vals[v->nvals++] = type;
     return 0;
@@ -246,7 +229,7 @@ static int push_all(validator *v, const uint8_t *types, uint32_t n)
                                                  ? v->nvals : v->d->limits.max_stack_height))
         return wc_dec_limit(v->d, v->op_at, "operand stack exceeds the limit of %u values",
                             v->d->limits.max_stack_height);
-    if (!reserve((void **)&v->vals, &v->vals_cap, v->nvals + n, 1))
+    if (!wc_grow((void **)&v->vals, &v->vals_cap, v->nvals + n, 1))
         return wc_dec_nomem(v->d);
     memcpy(v->vals + v->nvals, types, n);
     v->nvals += n;
@@ -300,7 +283,7 @@ static int push_ctrl(validator *v, uint8_t opcode, const uint8_t *params, uint32
     if (v->nctrls > v->d->limits.max_block_depth)
         return wc_dec_limit(v->d, v->op_at, "blocks nested deeper than the limit of %u",
                             v->d->limits.max_block_depth);
-    if (!reserve((void **)&v->ctrls, &v->ctrls_cap, v->nctrls + 1, sizeof *v->ctrls))
+    if (!wc_grow((void **)&v->ctrls, &v->ctrls_cap, v->nctrls + 1, sizeof *v->ctrls))
         return wc_dec_nomem(v->d);
     v->ctrls[v->nctrls++] = (ctrl_frame){
         .opcode = opcode,
@@ -345,7 +328,7 @@ static int label(validator *v, uint32_t depth, const uint8_t **types, uint32_t *
         /* A branch back to a loop: the instrumentation checks the interrupt
          * flag just before it (once per instruction, br_table included). */
         if (v->nbackedges == 0 || v->backedges[v->nbackedges - 1] != v->op_at) {
-            if (!reserve((void **)&v->backedges, &v->backedges_cap, v->nbackedges + 1,
+            if (!wc_grow((void **)&v->backedges, &v->backedges_cap, v->nbackedges + 1,
                          sizeof *v->backedges))
                 return wc_dec_nomem(v->d);
             v->backedges[v->nbackedges++] = v->op_at;
@@ -453,7 +436,7 @@ static int add_locals(validator *v, uint64_t count, uint8_t type)
     if (count == 0)
         return 0;
     uint64_t start = v->nlocal_runs ? v->locals[v->nlocal_runs - 1].end : 0;
-    if (!reserve((void **)&v->locals, &v->locals_cap, v->nlocal_runs + 1, sizeof *v->locals))
+    if (!wc_grow((void **)&v->locals, &v->locals_cap, v->nlocal_runs + 1, sizeof *v->locals))
         return wc_dec_nomem(v->d);
     v->locals[v->nlocal_runs++] = (local_run){.end = start + count, .type = type};
     return 0;
@@ -492,7 +475,7 @@ static int validate_br_table(validator *v)
     const uint8_t *default_types;
     uint32_t arity;
     TRY(label(v, depth, &default_types, &arity));
-    if (!reserve((void **)&v->scratch, &v->scratch_cap, arity, 1))
+    if (!wc_grow((void **)&v->scratch, &v->scratch_cap, arity, 1))
         return wc_dec_nomem(d);
     d->pos = labels_at;
     uint32_t round = ++v->br_table_round;
@@ -688,7 +671,7 @@ static int validate_instruction(validator *v, uint8_t op)
         TRY(read_blocktype(v, &params, &nparams, &results, &nresults));
         if (op == 0x03) {
             /* Where the instrumentation splices its interrupt check. */
-            if (!reserve((void **)&v->loops, &v->loops_cap, v->nloops + 1, sizeof *v->loops))
+            if (!wc_grow((void **)&v->loops, &v->loops_cap, v->nloops + 1, sizeof *v->loops))
                 return wc_dec_nomem(d);
             v->loops[v->nloops++] = d->pos;
         }

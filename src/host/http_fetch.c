@@ -39,34 +39,22 @@
 
 #include "util/clock.h"
 #include "util/curl_once.h"
+#include "util/curl_sink.h"
 #include "util/utf8.h"
 
 
 /* ---- state of one transfer -------------------------------------------- */
 
 typedef struct transfer {
-    wc_buf body;
+    /* The body, capped at max_output_bytes with the latest response's
+     * header names and values charged against the same cap. */
+    wc_curl_sink sink;
     /* Of the latest response: lower-case name -> array of its values, joined
      * with ", " by make_response (appending to a string per repeat would be
      * quadratic). */
     json_t *headers;
-    size_t header_bytes; /* names + values of the latest response */
-    size_t max_body;     /* max_output_bytes: body and headers together */
-    bool too_large;
     wc_call *call;
 } transfer;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
-{
-    transfer *t = ctx;
-    size_t n = size * nmemb;
-    if (t->header_bytes + t->body.len > t->max_body || n > t->max_body - t->header_bytes - t->body.len) {
-        t->too_large = true;
-        return 0; /* CURLE_WRITE_ERROR */
-    }
-    wc_buf_append(&t->body, data, n);
-    return t->body.failed ? 0 : n;
-}
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 {
@@ -74,7 +62,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
     size_t n = size * nmemb;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         json_object_clear(t->headers); /* a new response (after 1xx, or a hop) */
-        t->header_bytes = 0;
+        t->sink.charged = 0;
         return n;
     }
     const char *colon = memchr(data, ':', n);
@@ -87,11 +75,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
     /* what the plugin will get: the name, the value, and ", " or ":" */
-    t->header_bytes += name_len + (size_t)(end - v) + 2;
-    if (t->header_bytes > t->max_body) {
-        t->too_large = true;
+    if (!wc_curl_sink_charge(&t->sink, name_len + (size_t)(end - v) + 2))
         return 0; /* CURLE_WRITE_ERROR */
-    }
 
     wc_buf name, value;
     wc_buf_init(&name);
@@ -435,14 +420,15 @@ static int make_response(long status, transfer *t, wc_buf *out)
     }
     json_object_set_new(resp, "status", json_integer(status));
     json_object_set_new(resp, "headers", headers);
-    const char *data = t->body.data ? (const char *)t->body.data : "";
-    if (wc_utf8_valid(data, t->body.len)) {
-        json_object_set_new(resp, "body", json_stringn(data, t->body.len));
+    const wc_buf *body = &t->sink.body;
+    const char *data = body->data ? (const char *)body->data : "";
+    if (wc_utf8_valid(data, body->len)) {
+        json_object_set_new(resp, "body", json_stringn(data, body->len));
     } else {
-        size_t enc_len = (t->body.len + 2) / 3 * 4;
+        size_t enc_len = (body->len + 2) / 3 * 4;
         unsigned char *enc = malloc(enc_len + 1);
         if (enc) {
-            EVP_EncodeBlock(enc, (const unsigned char *)data, (int)t->body.len);
+            EVP_EncodeBlock(enc, (const unsigned char *)data, (int)body->len);
             json_object_set_new(resp, "body_base64", json_stringn((char *)enc, enc_len));
             free(enc);
         }
@@ -484,9 +470,9 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
     const char *method = "GET", *url = NULL;
     json_t *headers = NULL;
     bool has_body = false;
-    transfer t = {.max_body = perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT,
-                  .call = call};
-    wc_buf_init(&t.body);
+    transfer t = {.call = call};
+    size_t max_output = perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT;
+    wc_curl_sink_init(&t.sink, max_output);
     wc_buf body;
     wc_buf_init(&body);
     char *cur_url = NULL, *cur_host = NULL;
@@ -541,8 +527,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
             break;
         }
         json_object_clear(t.headers);
-        t.body.len = 0;
-        t.too_large = false;
+        wc_curl_sink_reset(&t.sink);
         errbuf[0] = 0;
 
         curl_easy_reset(curl);
@@ -556,9 +541,9 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
         if (strcmp(m, "HEAD") != 0) /* a HEAD's Content-Length announces no body */
-            curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.max_body);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+            curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_output);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, wc_curl_sink_write);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t.sink);
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
         curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -579,11 +564,11 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
 
         CURLcode rc = curl_easy_perform(curl);
         if (rc != CURLE_OK) {
-            if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            if (t.sink.exceeded || rc == CURLE_FILESIZE_EXCEEDED)
                 code = fail(out, WC_HOST_ETOOLARGE,
                             "http_fetch: the response from %s (headers and body) is larger than %zu bytes "
                             "(raise plugins.%s.permissions.max_output_bytes)", cur_host,
-                            t.max_body, plugin);
+                            max_output, plugin);
             else if (rc == CURLE_ABORTED_BY_CALLBACK && call && wc_call_cancelled(call))
                 code = fail(out, WC_HOST_ECANCELLED, "http_fetch: the call was cancelled");
             else if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -652,7 +637,7 @@ done:
     free(cur_url);
     free(cur_host);
     wc_buf_free(&body);
-    wc_buf_free(&t.body);
+    wc_curl_sink_free(&t.sink);
     json_decref(t.headers);
     json_decref(req);
     return code;

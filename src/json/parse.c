@@ -25,12 +25,10 @@
 #include <string.h>
 
 #include "json/scan.h"
+#include "util/buf.h"
 
-typedef struct scratch {
-    char *data;
-    size_t len, cap;
-    char inline_buf[256];
-} scratch;
+/* The stack block of a scratch buffer: most decoded strings fit. */
+#define SCRATCH_BLOCK 256
 
 typedef struct parser {
     const char *start, *end;
@@ -127,43 +125,6 @@ static void fail(parser *ps, const char *at, const char *fmt, ...)
         if (*p == '\n')
             e->line++, line_start = p + 1;
     e->column = (int)(at - line_start) + 1;
-}
-
-/* --- scratch buffers --- */
-
-static void scratch_init(scratch *s)
-{
-    s->data = s->inline_buf;
-    s->len = 0;
-    s->cap = sizeof s->inline_buf;
-}
-
-static void scratch_free(scratch *s)
-{
-    if (s->data != s->inline_buf)
-        free(s->data);
-}
-
-static bool scratch_put(scratch *s, const char *data, size_t n)
-{
-    if (s->cap - s->len < n) {
-        size_t cap = s->cap;
-        while (cap - s->len < n) {
-            if (cap > SIZE_MAX / 2)
-                return false;
-            cap *= 2;
-        }
-        char *d = s->data == s->inline_buf ? malloc(cap) : realloc(s->data, cap);
-        if (!d)
-            return false;
-        if (s->data == s->inline_buf)
-            memcpy(d, s->data, s->len);
-        s->data = d;
-        s->cap = cap;
-    }
-    memcpy(s->data + s->len, data, n);
-    s->len += n;
-    return true;
 }
 
 /* --- UTF-8 --- */
@@ -266,13 +227,13 @@ static size_t utf8_encode(char *out, unsigned cp)
 /* q at the opening quote.  On success *text and *len are the string's content
  * (in the input, or in sc when it had escapes) and the return value points
  * after the closing quote; NULL on error. */
-static const char *scan_string(parser *ps, const char *q, scratch *sc, const char **text,
+static const char *scan_string(parser *ps, const char *q, wc_buf *sc, const char **text,
                                size_t *len)
 {
     const char *open = q, *end = ps->end;
     const char *s = ++q;
     bool escaped = false;
-    sc->len = 0;
+    wc_buf_reset(sc);
     for (;;) {
         unsigned skip = 8;
         while (end - q >= 8 && (skip = wc_json_first_special8(q)) == 8)
@@ -303,8 +264,7 @@ static const char *scan_string(parser *ps, const char *q, scratch *sc, const cha
             return NULL;
         }
         /* an escape: the plain run before it goes to the scratch buffer */
-        if (!scratch_put(sc, s, (size_t)(q - s)))
-            goto nomem;
+        wc_buf_append(sc, s, (size_t)(q - s));
         escaped = true;
         const char *esc = q;
         if (end - q < 2) {
@@ -354,23 +314,22 @@ static const char *scan_string(parser *ps, const char *q, scratch *sc, const cha
             return NULL;
         }
         q += 2;
-        if (!scratch_put(sc, out, n))
-            goto nomem;
+        wc_buf_append(sc, out, n);
         s = q;
     }
     if (escaped) {
-        if (!scratch_put(sc, s, (size_t)(q - s)))
-            goto nomem;
-        *text = sc->data;
+        wc_buf_append(sc, s, (size_t)(q - s));
+        if (sc->failed) { /* every append since the first failure did nothing */
+            fail(ps, NULL, "out of memory");
+            return NULL;
+        }
+        *text = (const char *)sc->data;
         *len = sc->len;
     } else {
         *text = s;
         *len = (size_t)(q - s);
     }
     return q + 1;
-nomem:
-    fail(ps, NULL, "out of memory");
-    return NULL;
 }
 
 /* --- numbers --- */
@@ -616,12 +575,13 @@ const char *wc_json_check_scalar(const char *p, const char *end)
     parser ps = {.start = p, .end = end};
     switch (*p) {
     case '"': {
-        scratch sc;
-        scratch_init(&sc);
+        char block[SCRATCH_BLOCK];
+        wc_buf sc;
+        wc_buf_init_on(&sc, block, sizeof block);
         const char *text;
         size_t n;
         const char *after = scan_string(&ps, p, &sc, &text, &n);
-        scratch_free(&sc);
+        wc_buf_free(&sc);
         return after;
     }
     case 't':
@@ -783,7 +743,8 @@ static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_
     parser ps = {.start = data, .end = data + len, .flags = o->flags, .err = err};
     /* decoded strings with escapes: values, keys (not zeroed: a parse of a
      * few bytes should not pay for clearing half a kilobyte) */
-    scratch val, key_scratch;
+    char val_block[SCRATCH_BLOCK], key_block[SCRATCH_BLOCK];
+    wc_buf val, key_scratch;
     size_t max_depth = o->max_depth ? o->max_depth : WC_JSON_MAX_DEPTH;
     wc_json_spans *spans = o->spans;
     bool skimming_some = o->keep || o->skim;
@@ -815,8 +776,8 @@ static json_t *parse(const char *data, size_t len, const wc_json_options *o, wc_
         if (depth-- == skim_depth)                                          \
             skim_depth = 0;                                                 \
     } while (0)
-    scratch_init(&val);
-    scratch_init(&key_scratch);
+    wc_buf_init_on(&val, val_block, sizeof val_block);
+    wc_buf_init_on(&key_scratch, key_block, sizeof key_block);
     if (err) {
         err->text[0] = 0;
         err->position = 0;
@@ -1018,8 +979,8 @@ error:
 done:
     if (stack != small_stack)
         free(stack);
-    scratch_free(&val);
-    scratch_free(&key_scratch);
+    wc_buf_free(&val);
+    wc_buf_free(&key_scratch);
     if (o->check_only && !failed)
         root = json_true();
     if (o->unchecked_duplicates)

@@ -15,6 +15,7 @@
 #include "json/parse.h"
 #include "json/scan.h"
 #include "util/clock.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -487,7 +488,7 @@ typedef struct {
     wc_schema *schema;
     const json_t *document;
     const json_t **node_sources; /* parallel to schema->nodes */
-    size_t node_capacity;
+    size_t node_capacity, sources_capacity;
     /* node index + 1 by source, open addressing (a power of two, at most
      * half full): finding a $ref's node costs the same at any size */
     size_t *slots;
@@ -673,14 +674,9 @@ static bool collect_anchors(compiler *c, const json_t *v, int depth)
     if (json_is_object(v)) {
         const json_t *anchor = json_object_get(v, "$anchor");
         if (json_is_string(anchor)) {
-            if (c->anchor_count == c->anchor_capacity) {
-                size_t capacity = c->anchor_capacity ? 2 * c->anchor_capacity : 16;
-                anchor_entry *grown = realloc(c->anchors, capacity * sizeof *grown);
-                if (!grown)
-                    return false;
-                c->anchors = grown;
-                c->anchor_capacity = capacity;
-            }
+            if (!wc_grow((void **)&c->anchors, &c->anchor_capacity, c->anchor_count + 1,
+                         sizeof *c->anchors))
+                return false;
             c->anchors[c->anchor_count] =
                 (anchor_entry){json_string_value(anchor), v, c->anchor_count};
             c->anchor_count++;
@@ -828,19 +824,11 @@ static bool index_node(compiler *c, size_t index)
 static schema_node *new_node(compiler *c, const json_t *source, const json_path *at)
 {
     wc_schema *s = c->schema;
-    if (s->node_count == c->node_capacity) {
-        size_t capacity = c->node_capacity ? c->node_capacity * 2 : 16;
-        schema_node **nodes = realloc(s->nodes, capacity * sizeof *nodes);
-        if (nodes)
-            s->nodes = nodes;
-        const json_t **sources = realloc(c->node_sources, capacity * sizeof *sources);
-        if (sources)
-            c->node_sources = sources;
-        if (!nodes || !sources) {
-            out_of_memory(c, at);
-            return NULL;
-        }
-        c->node_capacity = capacity;
+    size_t need = s->node_count + 1;
+    if (!wc_grow((void **)&s->nodes, &c->node_capacity, need, sizeof *s->nodes) ||
+        !wc_grow((void **)&c->node_sources, &c->sources_capacity, need, sizeof *c->node_sources)) {
+        out_of_memory(c, at);
+        return NULL;
     }
     schema_node *node = calloc(1, sizeof *node);
     if (!node) {

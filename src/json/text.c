@@ -350,20 +350,37 @@ static bool buf_grow(wc_json_sink *sink, size_t extra)
     return true;
 }
 
-int wc_json_text(const json_t *value, wc_buf *out)
+static buf_sink buf_sink_on(wc_buf *out)
 {
-    if (out->failed)
-        return -1;
-    buf_sink bs = {
+    return (buf_sink){
         .sink = {.data = (char *)out->data,
                  .len = out->len,
                  .cap = out->cap ? out->cap - 1 : 0,
                  .grow = buf_grow},
         .buf = out,
     };
-    int rc = wc_json_write(&bs.sink, value);
-    out->len = bs.sink.len;
-    if (bs.sink.failed)
-        out->failed = true;
+}
+
+static int buf_sink_end(buf_sink *bs, int rc)
+{
+    bs->buf->len = bs->sink.len;
+    if (bs->sink.failed)
+        bs->buf->failed = true;
     return rc;
+}
+
+int wc_json_text(const json_t *value, wc_buf *out)
+{
+    if (out->failed)
+        return -1;
+    buf_sink bs = buf_sink_on(out);
+    return buf_sink_end(&bs, wc_json_write(&bs.sink, value));
+}
+
+int wc_json_string_text(const char *s, size_t len, wc_buf *out)
+{
+    if (out->failed)
+        return -1;
+    buf_sink bs = buf_sink_on(out);
+    return buf_sink_end(&bs, wc_json_write_string(&bs.sink, s, len));
 }

@@ -47,4 +47,8 @@ int wc_json_write_string(wc_json_sink *sink, const char *s, size_t len);
  * may hold part of the text, or be failed when out of memory). */
 int wc_json_text(const json_t *value, wc_buf *out);
 
+/* Appends s[0..len) (UTF-8) to out as a JSON string literal.  0, or -1
+ * when out failed. */
+int wc_json_string_text(const char *s, size_t len, wc_buf *out);
+
 #endif

@@ -89,23 +89,25 @@ void wc_mcp_batch_route(wc_mcp_session *s, const wc_mcp_route *route, const char
 
 static void append_error(mcp_batch *b, const json_t *id, int code, const char *message)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_error(&out, id, code, message, NULL);
     if (!out.failed)
-        append(b, out.data, out.len);
-    wc_rpc_out_free(&out);
+        append(b, (const char *)out.data, out.len);
+    wc_buf_free(&out);
 }
 
 static void send_alone(wc_mcp_session *s, unsigned long long tag, int code, const char *message)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_error(&out, NULL, code, message, NULL);
     wc_mcp_route route = {.tag = tag, .final = tag != 0};
     if (!out.failed)
-        s->send(s->send_ctx, &route, out.data, out.len);
-    wc_rpc_out_free(&out);
+        s->send(s->send_ctx, &route, (const char *)out.data, out.len);
+    wc_buf_free(&out);
 }
 
 /* One element, as if it had come alone (its text is the element's). */

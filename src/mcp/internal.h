@@ -230,10 +230,10 @@ wc_mcp_session *wc_mcp_session_open(wc_mcp_server *server, const mcp_era *era,
                                     wc_mcp_send_fn send, void *ctx);
 /* The server's registry as of the first call for this job (NULL: none). */
 wc_registry *wc_mcp_job_registry(mcp_job *job);
-void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out);
+void wc_mcp_session_send(wc_mcp_session *session, const wc_buf *out);
 /* out NULL: the final route of a tag that gets no answer. */
 void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
-                                const wc_rpc_out *out);
+                                const wc_buf *out);
 /* params is stolen (may be NULL). */
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params);
 

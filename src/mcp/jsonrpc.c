@@ -402,109 +402,15 @@ void wc_rpc_message_free(wc_rpc_message *m)
 
 /* --- output --- */
 
-void wc_rpc_out_init(wc_rpc_out *o)
+#define PUT_LIT(o, lit) wc_buf_append((o), (lit), sizeof(lit) - 1)
+
+static void put_json(wc_buf *o, const json_t *v)
 {
-    o->data = o->inline_buf;
-    o->len = 0;
-    o->cap = sizeof o->inline_buf;
-    o->failed = false;
-}
-
-void wc_rpc_out_free(wc_rpc_out *o)
-{
-    if (o->data != o->inline_buf)
-        free(o->data);
-    wc_rpc_out_init(o);
-}
-
-void wc_rpc_out_reset(wc_rpc_out *o)
-{
-    o->len = 0;
-    o->failed = false;
-}
-
-static bool reserve(wc_rpc_out *o, size_t extra)
-{
-    if (o->failed)
-        return false;
-    if (o->cap - o->len >= extra)
-        return true;
-    size_t cap = o->cap * 2;
-    while (cap - o->len < extra)
-        cap *= 2;
-    char *data;
-    if (o->data == o->inline_buf) {
-        data = malloc(cap);
-        if (data)
-            memcpy(data, o->data, o->len);
-    } else {
-        data = realloc(o->data, cap);
-    }
-    if (!data) {
-        o->failed = true;
-        return false;
-    }
-    o->data = data;
-    o->cap = cap;
-    return true;
-}
-
-static void put(wc_rpc_out *o, const char *s, size_t n)
-{
-    if (reserve(o, n)) {
-        memcpy(o->data + o->len, s, n);
-        o->len += n;
-    }
-}
-
-#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
-
-/* The wc_json_sink over an out: text goes straight into its buffer. */
-typedef struct out_sink {
-    wc_json_sink sink; /* first: grow gets it */
-    wc_rpc_out *out;
-} out_sink;
-
-static bool out_grow(wc_json_sink *sink, size_t extra)
-{
-    out_sink *os = (out_sink *)sink;
-    os->out->len = sink->len;
-    if (!reserve(os->out, extra))
-        return false;
-    sink->data = os->out->data;
-    sink->cap = os->out->cap;
-    return true;
-}
-
-static void put_json(wc_rpc_out *o, const json_t *v)
-{
-    if (o->failed)
-        return;
-    out_sink os = {
-        .sink = {.data = o->data, .len = o->len, .cap = o->cap, .grow = out_grow},
-        .out = o,
-    };
-    if (wc_json_write(&os.sink, v) != 0)
+    if (wc_json_text(v, o) != 0)
         o->failed = true; /* out of memory or not serializable (nested too deeply) */
-    else
-        o->len = os.sink.len;
 }
 
-static void put_json_string(wc_rpc_out *o, const char *s, size_t n)
-{
-    if (o->failed)
-        return;
-    out_sink os = {
-        .sink = {.data = o->data, .len = o->len, .cap = o->cap, .grow = out_grow},
-        .out = o,
-    };
-    if (wc_json_write_string(&os.sink, s, n) != 0)
-        o->failed = true;
-    else
-        o->len = os.sink.len;
-}
-
-static void put_id(wc_rpc_out *o, const json_t *id)
+static void put_id(wc_buf *o, const json_t *id)
 {
     if (json_is_integer(id)) {
         /* the usual id, every answer: decimal digits as the writer's */
@@ -516,7 +422,7 @@ static void put_id(wc_rpc_out *o, const json_t *id)
         while ((u /= 10) != 0);
         if (v < 0)
             *--p = '-';
-        put(o, p, (size_t)(text + sizeof text - p));
+        wc_buf_append(o, p, (size_t)(text + sizeof text - p));
     } else if (id) {
         put_json(o, id);
     } else {
@@ -524,9 +430,9 @@ static void put_id(wc_rpc_out *o, const json_t *id)
     }
 }
 
-void wc_rpc_write_result(wc_rpc_out *o, const json_t *id, const json_t *result)
+void wc_rpc_write_result(wc_buf *o, const json_t *id, const json_t *result)
 {
-    wc_rpc_out_reset(o);
+    wc_buf_reset(o);
     PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"id\":");
     put_id(o, id);
     PUT_LIT(o, ",\"result\":");
@@ -534,25 +440,25 @@ void wc_rpc_write_result(wc_rpc_out *o, const json_t *id, const json_t *result)
     PUT_LIT(o, "}");
 }
 
-void wc_rpc_write_result_text(wc_rpc_out *o, const json_t *id, const char *result)
+void wc_rpc_write_result_text(wc_buf *o, const json_t *id, const char *result)
 {
-    wc_rpc_out_reset(o);
+    wc_buf_reset(o);
     PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"id\":");
     put_id(o, id);
     PUT_LIT(o, ",\"result\":");
-    put(o, result, strlen(result));
+    wc_buf_append(o, result, strlen(result));
     PUT_LIT(o, "}");
 }
 
-void wc_rpc_write_error(wc_rpc_out *o, const json_t *id, int code, const char *message,
+void wc_rpc_write_error(wc_buf *o, const json_t *id, int code, const char *message,
                         const json_t *data)
 {
-    wc_rpc_out_reset(o);
+    wc_buf_reset(o);
     char head[64];
     PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"id\":");
     put_id(o, id);
     int n = snprintf(head, sizeof head, ",\"error\":{\"code\":%d,\"message\":", code);
-    put(o, head, (size_t)n);
+    wc_buf_append(o, head, (size_t)n);
     if (!message)
         message = "";
     size_t mlen = strlen(message);
@@ -560,7 +466,7 @@ void wc_rpc_write_error(wc_rpc_out *o, const json_t *id, int code, const char *m
         message = "error (its message was not valid UTF-8)";
         mlen = strlen(message);
     }
-    put_json_string(o, message, mlen);
+    wc_json_string_text(message, mlen, o);
     if (data) {
         PUT_LIT(o, ",\"data\":");
         put_json(o, data);
@@ -568,11 +474,11 @@ void wc_rpc_write_error(wc_rpc_out *o, const json_t *id, int code, const char *m
     PUT_LIT(o, "}}");
 }
 
-void wc_rpc_write_notification(wc_rpc_out *o, const char *method, const json_t *params)
+void wc_rpc_write_notification(wc_buf *o, const char *method, const json_t *params)
 {
-    wc_rpc_out_reset(o);
+    wc_buf_reset(o);
     PUT_LIT(o, "{\"jsonrpc\":\"2.0\",\"method\":\"");
-    put(o, method, strlen(method)); /* our own method names need no escaping */
+    wc_buf_append(o, method, strlen(method)); /* our own method names need no escaping */
     PUT_LIT(o, "\"");
     if (params) {
         PUT_LIT(o, ",\"params\":");
@@ -581,13 +487,13 @@ void wc_rpc_write_notification(wc_rpc_out *o, const char *method, const json_t *
     PUT_LIT(o, "}");
 }
 
-void wc_rpc_write_request(wc_rpc_out *o, long long id, const char *method, const json_t *params)
+void wc_rpc_write_request(wc_buf *o, long long id, const char *method, const json_t *params)
 {
-    wc_rpc_out_reset(o);
+    wc_buf_reset(o);
     char head[64];
     int n = snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"", id);
-    put(o, head, (size_t)n);
-    put(o, method, strlen(method));
+    wc_buf_append(o, head, (size_t)n);
+    wc_buf_append(o, method, strlen(method));
     PUT_LIT(o, "\"");
     if (params) {
         PUT_LIT(o, ",\"params\":");

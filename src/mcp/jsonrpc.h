@@ -4,8 +4,8 @@
  * MCP narrows JSON-RPC: ids are strings or numbers (never null), params are
  * objects, and batches (arrays) exist only in 2025-03-26 (mcp/batch.c):
  * the parser refuses them, marking the message as a batch.  The
- * writers serialize straight into a wc_rpc_out, whose first 4 KiB live on
- * the caller's stack, so a typical message costs no allocation.
+ * writers serialize straight into a wc_buf, which the caller starts on a
+ * WC_RPC_BLOCK on its stack, so a typical message costs no allocation.
  */
 #ifndef WC_MCP_JSONRPC_H
 #define WC_MCP_JSONRPC_H
@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "util/buf.h"
 
 /* Error codes: JSON-RPC's own, then MCP's. */
 #define WC_RPC_PARSE_ERROR (-32700)
@@ -85,27 +87,21 @@ void wc_rpc_id_scan_feed(wc_rpc_id_scan *scan, const char *data, size_t len);
 /* The id found (a new reference), or NULL. */
 json_t *wc_rpc_id_scan_result(const wc_rpc_id_scan *scan);
 
-typedef struct wc_rpc_out {
-    char *data;
-    size_t len, cap;
-    bool failed;          /* out of memory or unserializable value */
-    char inline_buf[4096];
-} wc_rpc_out;
+/* The size of the stack block a message is written on: most answers fit
+ * it, so they are written without an allocation (wc_buf_init_on). */
+#define WC_RPC_BLOCK 4096
 
-void wc_rpc_out_init(wc_rpc_out *out);
-void wc_rpc_out_free(wc_rpc_out *out);
-void wc_rpc_out_reset(wc_rpc_out *out);
-
-/* Each writes one complete message (no newline) after resetting out. */
-void wc_rpc_write_result(wc_rpc_out *out, const json_t *id, const json_t *result);
+/* Each writes one complete message (no newline) after resetting out; out
+ * is failed when out of memory or a value is not serializable. */
+void wc_rpc_write_result(wc_buf *out, const json_t *id, const json_t *result);
 /* A result given as JSON text (e.g. "{}"). */
-void wc_rpc_write_result_text(wc_rpc_out *out, const json_t *id, const char *result);
+void wc_rpc_write_result_text(wc_buf *out, const json_t *id, const char *result);
 /* id NULL: "id": null.  message must be UTF-8 (else a generic text is sent);
  * data may be NULL. */
-void wc_rpc_write_error(wc_rpc_out *out, const json_t *id, int code, const char *message,
+void wc_rpc_write_error(wc_buf *out, const json_t *id, int code, const char *message,
                         const json_t *data);
-void wc_rpc_write_notification(wc_rpc_out *out, const char *method, const json_t *params);
-void wc_rpc_write_request(wc_rpc_out *out, long long id, const char *method,
+void wc_rpc_write_notification(wc_buf *out, const char *method, const json_t *params);
+void wc_rpc_write_request(wc_buf *out, long long id, const char *method,
                           const json_t *params);
 
 #endif

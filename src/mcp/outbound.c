@@ -21,8 +21,9 @@
 static void hook_notify(void *ctx, const char *method, json_t *params)
 {
     mcp_job *job = ctx;
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_notification(&out, method, params);
     if (!out.failed && job->attempt) {
         /* held: if the attempt is aborted, the full run sends it again */
@@ -41,7 +42,7 @@ static void hook_notify(void *ctx, const char *method, json_t *params)
     }
     else
         wc_log(WC_LOG_ERROR, "mcp", "cannot serialize %s", method);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
     json_decref(params);
 }
 
@@ -115,13 +116,14 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     s->pending = &p;
     pthread_mutex_unlock(&s->lock);
 
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_request(&out, p.id, method, params);
     bool sent = !out.failed;
     if (sent)
         wc_mcp_session_send_routed(s, job->tag, false, &out);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 
     struct timespec deadline;
     deadline_after(&deadline, timeout_ms);
@@ -170,11 +172,10 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     if (!closing) {
         json_t *cancel = json_pack("{s:I,s:s}", "requestId", (json_int_t)p.id, "reason", why);
         if (cancel) {
-            wc_rpc_out_init(&out);
             wc_rpc_write_notification(&out, "notifications/cancelled", cancel);
             if (!out.failed)
                 wc_mcp_session_send_routed(s, job->tag, false, &out);
-            wc_rpc_out_free(&out);
+            wc_buf_free(&out);
             json_decref(cancel);
         }
     }

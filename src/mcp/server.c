@@ -189,37 +189,40 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 /* --- sending --- */
 
-static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_rpc_out *out)
+static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_buf *out)
 {
     if (wc_mcp_batch_tag(route->tag)) {
-        wc_mcp_batch_route(session, route, out ? out->data : NULL, out ? out->len : 0);
+        wc_mcp_batch_route(session, route, out ? (const char *)out->data : NULL,
+                           out ? out->len : 0);
         return;
     }
-    session->send(session->send_ctx, route, out ? out->data : NULL, out ? out->len : 0);
+    session->send(session->send_ctx, route, out ? (const char *)out->data : NULL,
+                  out ? out->len : 0);
 }
 
 void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag, bool final,
-                                const wc_rpc_out *out)
+                                const wc_buf *out)
 {
     wc_mcp_route route = {.tag = tag, .final = final};
     send_route(session, &route, out);
 }
 
-void wc_mcp_session_send(wc_mcp_session *session, const wc_rpc_out *out)
+void wc_mcp_session_send(wc_mcp_session *session, const wc_buf *out)
 {
     wc_mcp_session_send_routed(session, 0, false, out);
 }
 
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_notification(&out, method, params);
     if (!out.failed)
         wc_mcp_session_send(session, &out);
     else
         wc_log(WC_LOG_ERROR, "mcp", "cannot serialize %s", method);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
     json_decref(params);
 }
 
@@ -229,13 +232,14 @@ void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *
 static void send_error_full(wc_mcp_session *session, unsigned long long tag, const json_t *id,
                             int code, const char *message, const json_t *data, int http_status)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_error(&out, id, code, message, data);
     wc_mcp_route route = {.tag = tag, .final = tag != 0, .http_status = http_status};
     if (!out.failed)
         send_route(session, &route, &out);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 }
 
 static void send_error(wc_mcp_session *session, unsigned long long tag, const json_t *id,
@@ -281,8 +285,9 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     a.data = a.made = NULL;
     a.http_status = 0;
     job->session->era->finish(job, &a);
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     size_t text_len = 0;
     const char *text = a.rc == 0 && job->call && answers_result_text(job->session)
                            ? wc_call_result_text(job->call, &text_len)
@@ -300,13 +305,13 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     if (out.failed) {
         wc_log(WC_LOG_ERROR, "mcp", "the answer to %s could not be serialized",
                job->method->name);
-        wc_rpc_out_free(&out);
+        wc_buf_free(&out);
         wc_rpc_write_error(&out, job->id, WC_RPC_INTERNAL,
                            "the result could not be serialized as JSON", NULL);
     }
     wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = a.http_status};
     send_route(job->session, &route, &out);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 }
 
 /* --- sessions --- */
@@ -545,7 +550,7 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     count_attempt(s->server, job, aborted);
     if (!aborted) {
         for (mcp_held *h = job->held; h; h = h->next) {
-            wc_rpc_out out = {.data = h->data, .len = h->len};
+            wc_buf out = {.data = (uint8_t *)h->data, .len = h->len, .cap = h->len};
             wc_mcp_session_send_routed(s, job->tag, false, &out);
         }
         drop_held(job);

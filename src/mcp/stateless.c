@@ -158,12 +158,13 @@ static json_t *subscription_meta(const wc_mcp_session *s)
  * by wc_mcp_listen, before any notification can look at them. */
 static void send_on_listen(wc_mcp_session *s, const char *method, json_t *params)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     wc_rpc_write_notification(&out, method, params);
     if (!out.failed)
         wc_mcp_session_send_routed(s, s->listen_tag, false, &out);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
     json_decref(params);
 }
 

@@ -15,6 +15,7 @@
 
 #include "plugin/plugin.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define COMPLETION_MAX 100
@@ -46,14 +47,8 @@ struct wc_registry {
 
 static int table_add(table *t, const char *name, wc_plugin *p, size_t index, const char *orig)
 {
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        entry *items = realloc(t->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        t->items = items;
-        t->cap = cap;
-    }
+    if (!wc_grow((void **)&t->items, &t->cap, t->count + 1, sizeof *t->items))
+        return -1;
     char *copy = strdup(name);
     if (!copy)
         return -1;

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/grow.h"
+
 typedef enum script_state {
     SCRIPT_PENDING,
     SCRIPT_RUNNING,
@@ -92,14 +94,9 @@ static bool ends_with(const char *s, const char *suffix)
 
 static void add_script(script_list *list, const char *path)
 {
-    if (list->count == list->capacity) {
-        list->capacity = list->capacity ? list->capacity * 2 : 64;
-        script *items = realloc(list->items, list->capacity * sizeof *items);
-        if (!items) {
-            fputs("wasmcap-spectest: out of memory\n", stderr);
-            exit(2);
-        }
-        list->items = items;
+    if (!wc_grow((void **)&list->items, &list->capacity, list->count + 1, sizeof *list->items)) {
+        fputs("wasmcap-spectest: out of memory\n", stderr);
+        exit(2);
     }
     const char *slash = strrchr(path, '/');
     script *s = &list->items[list->count++];
@@ -128,14 +125,9 @@ static int add_directory(script_list *list, const char *dir)
     while ((entry = readdir(d)) != NULL) {
         if (entry->d_name[0] == '.' || !ends_with(entry->d_name, ".wast"))
             continue;
-        if (count == capacity) {
-            capacity = capacity ? capacity * 2 : 256;
-            char **grown = realloc(names, capacity * sizeof *names);
-            if (!grown) {
-                fputs("wasmcap-spectest: out of memory\n", stderr);
-                exit(2);
-            }
-            names = grown;
+        if (!wc_grow((void **)&names, &capacity, count + 1, sizeof *names)) {
+            fputs("wasmcap-spectest: out of memory\n", stderr);
+            exit(2);
         }
         names[count++] = xstrdup(entry->d_name);
     }

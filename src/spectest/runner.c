@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 /* Wall-clock limit per call so that a broken test cannot hang CI. */
 enum { CALL_TIMEOUT_MS = 10000 };
 
@@ -177,19 +179,6 @@ static void describe_command(runner *r, const char *type, const json_t *command)
 }
 
 /* ---- modules and instances ---------------------------------------------- */
-
-/* Makes room for one more element; returns the (maybe moved) array or NULL,
- * leaving the old array intact, when out of memory. */
-static void *grow_array(void *array, size_t *capacity, size_t count, size_t element_size)
-{
-    if (count < *capacity)
-        return array;
-    size_t new_capacity = *capacity ? *capacity * 2 : 16;
-    void *grown = realloc(array, new_capacity * element_size);
-    if (grown)
-        *capacity = new_capacity;
-    return grown;
-}
 
 static char *copy_string(const char *s)
 {
@@ -523,12 +512,10 @@ static void format_results(const action_result *result, char *buf, size_t size)
 static void command_module(runner *r, const json_t *command)
 {
     const char *filename = json_string_value(json_object_get(command, "filename"));
-    module_slot *slots = grow_array(r->slots, &r->slots_capacity, r->nslots, sizeof *slots);
-    if (!slots) {
+    if (!wc_grow((void **)&r->slots, &r->slots_capacity, r->nslots + 1, sizeof *r->slots)) {
         fail(r, "out of memory");
         return;
     }
-    r->slots = slots;
     module_slot *slot = &r->slots[r->nslots];
     memset(slot, 0, sizeof *slot);
     slot->state = SLOT_FAILED;
@@ -572,13 +559,11 @@ static void command_register(runner *r, const json_t *command)
     module_slot *slot = find_slot(r, json_string_value(json_object_get(command, "name")));
     if (!slot)
         return;
-    registration *registrations = grow_array(r->registrations, &r->registrations_capacity,
-                                             r->nregistrations, sizeof *registrations);
-    if (!registrations) {
+    if (!wc_grow((void **)&r->registrations, &r->registrations_capacity,
+                 r->nregistrations + 1, sizeof *r->registrations)) {
         fail(r, "out of memory");
         return;
     }
-    r->registrations = registrations;
     char *as_copy = strdup(as);
     if (!as_copy) {
         fail(r, "out of memory");

@@ -53,14 +53,16 @@ void http_reply_rpc_error(http_conn *conn, int status, int code, const char *mes
 void http_reply_rpc_error_id(http_conn *conn, int status, const json_t *id, int code,
                              const char *message, const char *headers)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     /* JSON-RPC ids are strings or numbers: another is answered with null */
     if (!json_is_string(id) && !json_is_number(id))
         id = NULL;
     wc_rpc_write_error(&out, id, code, message, NULL);
-    http_conn_reply(conn, status, "application/json", headers, out.data, out.len);
-    wc_rpc_out_free(&out);
+    http_conn_reply(conn, status, "application/json", headers, (const char *)out.data,
+                    out.len);
+    wc_buf_free(&out);
 }
 
 void http_reply_text(http_conn *conn, int status, const char *text, const char *headers)

@@ -44,6 +44,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/counts.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define SCRATCH_BYTES (64u << 10)
@@ -604,19 +605,12 @@ static void refuse(http_conn *c, int status, const char *reason)
     http_conn_reply(c, status, "text/plain; charset=utf-8", NULL, body, (size_t)n);
 }
 
+/* Room for extra more bytes of input; the first buffer holds a usual
+ * request's head whole. */
 static bool in_reserve(http_conn *c, size_t extra)
 {
-    if (c->in_cap - c->in_len >= extra)
-        return true;
-    size_t cap = c->in_cap ? c->in_cap : 1024;
-    while (cap - c->in_len < extra)
-        cap *= 2;
-    char *p = realloc(c->in, cap);
-    if (!p)
-        return false;
-    c->in = p;
-    c->in_cap = cap;
-    return true;
+    size_t need = c->in_len + extra;
+    return wc_grow((void **)&c->in, &c->in_cap, need < 1024 ? 1024 : need, 1);
 }
 
 /* Reads what the socket has.  Returns the bytes read (0: nothing now),

@@ -95,7 +95,8 @@ struct http_session {
         unsigned long long tag;
         size_t bytes;
     } *legacy_bodies;
-    unsigned nlegacy_bodies, legacy_bodies_cap;
+    unsigned nlegacy_bodies;
+    size_t legacy_bodies_cap;
     http_budget *budget; /* its client's (http_budget.c) */
     long long charged;   /* what it charged there and has not released */
     long long last_used_ms;

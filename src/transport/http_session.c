@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define SWEEP_MS 1000
@@ -278,14 +279,9 @@ void http_session_receive(sse_stream *st, const char *body, size_t len, bool req
 /* The request of a /messages POST is charged until its final message. */
 int http_session_charge_legacy(http_session *s, unsigned long long tag, size_t len)
 {
-    if (s->nlegacy_bodies == s->legacy_bodies_cap) {
-        unsigned cap = s->legacy_bodies_cap ? s->legacy_bodies_cap * 2 : 8;
-        struct legacy_body *b = realloc(s->legacy_bodies, cap * sizeof *b);
-        if (!b)
-            return -1;
-        s->legacy_bodies = b;
-        s->legacy_bodies_cap = cap;
-    }
+    if (!wc_grow((void **)&s->legacy_bodies, &s->legacy_bodies_cap, (size_t)s->nlegacy_bodies + 1,
+                 sizeof *s->legacy_bodies))
+        return -1;
     s->legacy_bodies[s->nlegacy_bodies++] = (struct legacy_body){tag, len};
     http_budget_charge(s, (long long)len);
     return 0;

@@ -38,9 +38,11 @@
 #include <unistd.h>
 
 #include "mcp/jsonrpc.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #define READ_CHUNK (64u << 10)
+#define QUEUE_FIRST (64u << 10)  /* the output queue's first buffer: many answers */
 #define BATCH_FLUSH (256u << 10) /* the reader flushes early past this much output */
 #define HOLD_MAX (64u << 10)     /* a worker holds answers back up to this much */
 #define HOLD_MS 2                /* the reader's look at held answers */
@@ -145,21 +147,6 @@ static bool wait_for_room(stdio_out *o, size_t len)
     return !o->broken;
 }
 
-static bool grow(char **buf, size_t *cap, size_t need)
-{
-    if (*cap >= need)
-        return true;
-    size_t c = *cap ? *cap : 64u << 10;
-    while (c < need)
-        c *= 2;
-    char *p = realloc(*buf, c);
-    if (!p)
-        return false;
-    *buf = p;
-    *cap = c;
-    return true;
-}
-
 static void out_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
 {
     stdio_out *o = ctx;
@@ -172,7 +159,8 @@ static void out_send(void *ctx, const wc_mcp_route *route, const char *data, siz
         pthread_mutex_unlock(&o->lock);
         return;
     }
-    if (!grow(&o->buf, &o->cap, o->len + len + 1)) {
+    size_t need = o->len + len + 1;
+    if (!wc_grow((void **)&o->buf, &o->cap, need < QUEUE_FIRST ? QUEUE_FIRST : need, 1)) {
         pthread_mutex_unlock(&o->lock);
         wc_log(WC_LOG_ERROR, "stdio", "out of memory: a message of %zu bytes was dropped", len);
         return;
@@ -323,17 +311,11 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
                     continue;
             }
         }
-        if (cap - len < READ_CHUNK / 4) {
-            /* a partial line fills the buffer: make room (it is <= max) */
-            size_t want = cap * 2;
-            char *p = realloc(buf, want);
-            if (!p) {
-                snprintf(err, err_size, "out of memory reading a message of %zu bytes", len);
-                status = -1;
-                break;
-            }
-            buf = p;
-            cap = want;
+        /* a partial line filling the buffer gets room (it is <= max) */
+        if (!wc_grow((void **)&buf, &cap, len + READ_CHUNK / 4, 1)) {
+            snprintf(err, err_size, "out of memory reading a message of %zu bytes", len);
+            status = -1;
+            break;
         }
         ssize_t n = read(opt->in_fd, buf + len, cap - len);
         if (n < 0) {

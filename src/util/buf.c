@@ -1,41 +1,60 @@
-/* buf.c -- growable byte buffer. */
+/* buf.c -- growable byte buffer, on the heap or starting on a caller's block. */
 #include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 void wc_buf_init(wc_buf *b)
 {
     memset(b, 0, sizeof *b);
 }
 
+void wc_buf_init_on(wc_buf *b, void *block, size_t size)
+{
+    *b = (wc_buf){.data = block, .cap = block ? size : 0, .block = block,
+                  .block_size = block ? size : 0};
+}
+
 void wc_buf_free(wc_buf *b)
 {
-    free(b->data);
-    wc_buf_init(b);
+    if (b->data != b->block)
+        free(b->data);
+    wc_buf_init_on(b, b->block, b->block_size);
 }
+
+void wc_buf_reset(wc_buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+}
+
+/* A heap buffer starts at this many bytes: most texts built here are short. */
+#define FIRST_HEAP 256
 
 bool wc_buf_reserve(wc_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
-    if (extra > SIZE_MAX / 2 - b->len) {
+    if (extra >= SIZE_MAX - b->len) {
         b->failed = true;
         return false;
     }
     size_t need = b->len + extra + 1; /* +1: room for wc_buf_cstr's NUL */
     if (need <= b->cap)
         return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    uint8_t *data = realloc(b->data, cap);
-    if (!data) {
+    bool on_block = b->data == b->block;
+    void *heap = on_block ? NULL : b->data;
+    size_t cap = b->cap;
+    if (!wc_grow(&heap, &cap, need < FIRST_HEAP ? FIRST_HEAP : need, 1)) {
         b->failed = true;
         return false;
     }
-    b->data = data;
+    if (on_block && b->len)
+        memcpy(heap, b->block, b->len);
+    b->data = heap;
     b->cap = cap;
     return true;
 }

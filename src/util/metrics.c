@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                 0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
 #define NBOUNDS (sizeof bounds / sizeof bounds[0])
@@ -54,14 +56,8 @@ static size_t intern(const char *name)
             return i;
     if (nnames >= WC_METRICS_MAX_TOOLS && strcmp(name, "(other)") != 0)
         return intern("(other)");
-    if (nnames == names_cap) {
-        size_t n = names_cap ? names_cap * 2 : 16;
-        char **t = realloc(names, n * sizeof *t);
-        if (!t)
-            return SIZE_MAX;
-        names = t;
-        names_cap = n;
-    }
+    if (!wc_grow((void **)&names, &names_cap, nnames + 1, sizeof *names))
+        return SIZE_MAX;
     char *copy = strdup(name);
     if (!copy)
         return SIZE_MAX;
@@ -89,14 +85,8 @@ static tool_counts *find(shard *sh, const char *name)
     for (size_t i = 0; i < sh->ntools; i++) /* a name past the limit: (other) */
         if (sh->tools[i].index == index)
             return &sh->tools[i].counts;
-    if (sh->ntools == sh->cap) {
-        size_t n = sh->cap ? sh->cap * 2 : 8;
-        shard_tool *t = realloc(sh->tools, n * sizeof *t);
-        if (!t)
-            return NULL;
-        sh->tools = t;
-        sh->cap = n;
-    }
+    if (!wc_grow((void **)&sh->tools, &sh->cap, sh->ntools + 1, sizeof *sh->tools))
+        return NULL;
     shard_tool *t = &sh->tools[sh->ntools];
     memset(t, 0, sizeof *t);
     t->name = interned;

@@ -53,12 +53,13 @@ static void check_id_scan(const char *text, size_t len, const wc_rpc_message *tr
 
 static void check_round_trip(const wc_rpc_message *req, const char *text, size_t len)
 {
-    wc_rpc_out out;
-    wc_rpc_out_init(&out);
+    uint8_t block[WC_RPC_BLOCK];
+    wc_buf out;
+    wc_buf_init_on(&out, block, sizeof block);
     json_t *result = req->params ? req->params : json_null();
     wc_rpc_write_result(&out, req->id, result);
     wc_rpc_message back;
-    wc_rpc_parse(out.data, out.len, &back);
+    wc_rpc_parse((const char *)out.data, out.len, &back);
     CHECK(!out.failed && back.kind == WC_RPC_MSG_RESPONSE && back.id &&
               json_equal(back.id, req->id) && back.result && json_equal(back.result, result),
           "a result for this request does not read back: %.*s", (int)(len > 200 ? 200 : len),
@@ -66,13 +67,13 @@ static void check_round_trip(const wc_rpc_message *req, const char *text, size_t
     wc_rpc_message_free(&back);
 
     wc_rpc_write_error(&out, req->id, -32602, req->method, req->params);
-    wc_rpc_parse(out.data, out.len, &back);
+    wc_rpc_parse((const char *)out.data, out.len, &back);
     CHECK(!out.failed && back.kind == WC_RPC_MSG_RESPONSE && back.id &&
               json_equal(back.id, req->id) && back.error,
           "an error for this request does not read back: %.*s", (int)(len > 200 ? 200 : len),
           text);
     wc_rpc_message_free(&back);
-    wc_rpc_out_free(&out);
+    wc_buf_free(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 
+#include "util/grow.h"
+
 #define TABLE_MAX_ELEMENTS 10000000u
 
 #define DEFINE_TABLE(type, elem_t, elemtype_code)                                        \
@@ -65,7 +67,8 @@ typedef struct func_type {
 
 static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
 static func_type *types;
-static uint32_t ntypes, types_cap;
+static uint32_t ntypes;
+static size_t types_cap;
 
 static uint32_t register_type(uint32_t nparams, uint32_t nresults, const uint8_t *sig)
 {
@@ -78,14 +81,8 @@ static uint32_t register_type(uint32_t nparams, uint32_t nresults, const uint8_t
             return i + 1; /* 0 is never a valid id: null funcrefs carry it */
         }
     }
-    if (ntypes == types_cap) {
-        uint32_t cap = types_cap ? types_cap * 2 : 64;
-        func_type *grown = realloc(types, cap * sizeof *grown);
-        if (!grown)
-            abort(); /* registry growth is tiny; failing here means the host is out of memory */
-        types = grown;
-        types_cap = cap;
-    }
+    if (!wc_grow((void **)&types, &types_cap, (size_t)ntypes + 1, sizeof *types))
+        abort(); /* registry growth is tiny; failing here means the host is out of memory */
     uint8_t *copy = malloc(n ? n : 1);
     if (!copy)
         abort();
