@@ -21,10 +21,11 @@
 #include <openssl/evp.h>
 
 #include "engine/engine.h"
+#include "host/client_port.h"
 #include "host/http_fetch.h"
 #include "host/wasmcap.h"
-#include "plugin/call.h"
 #include "store/kv.h"
+#include "util/cancel_token.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/process.h"
@@ -48,7 +49,7 @@ typedef struct fake {
     int answer;        /* what request returns: 0 or -1 */
     json_t *result;    /* copied into *result on success; NULL: echo the params */
     const char *error; /* message on failure */
-    wc_call *cancel;   /* if set, request cancels this call and fails */
+    wc_cancel_token *cancel; /* if set, request cancels this call and fails */
 } fake;
 
 static void fake_notify(void *ctx, const char *method, json_t *params)
@@ -64,7 +65,7 @@ static int fake_request(void *ctx, const char *method, json_t *params, int timeo
     json_array_append_new(f->requests, json_pack("{s:s,s:O,s:i}", "method", method, "params", params,
                                                  "timeout", timeout_ms));
     if (f->cancel) {
-        wc_call_cancel(f->cancel);
+        wc_cancel_token_cancel(f->cancel, WC_CANCEL_REQUESTED);
         snprintf(err, err_size, "cancelled");
         return -1;
     }
@@ -95,8 +96,9 @@ static void fake_free(fake *f)
 typedef struct harness {
     wc_permissions perms;
     fake client;
-    wc_call_client cc;
-    wc_call *call;
+    wc_client_port cc;
+    wc_cancel_token cancel;
+    bool effect_free; /* an attempt: the first effect stops the call */
     wc_wasmcap_host host;
     wc_instance *inst;
 } harness;
@@ -105,8 +107,8 @@ typedef struct harness {
 static bool start(harness *h)
 {
     h->cc.ctx = &h->client;
-    h->call = wc_call_new(&h->cc);
-    wc_wasmcap_host_init(&h->host, "notes", &h->perms, store, h->call);
+    wc_wasmcap_host_init(&h->host, "notes", &h->perms, store, &h->cc, &h->cancel,
+                         h->effect_free);
     const wc_import_binding *bindings;
     size_t n = wc_wasmcap_bindings(&bindings);
     wc_instance_config icfg = {.timeout_ms = 20000, .host_data = &h->host};
@@ -123,6 +125,7 @@ static harness *new_harness(void)
 {
     harness *h = calloc(1, sizeof *h);
     fake_init(&h->client);
+    wc_cancel_token_init(&h->cancel);
     h->cc.notify = fake_notify;
     h->cc.request = fake_request;
     h->cc.min_log_level = 0;
@@ -133,7 +136,7 @@ static void end(harness *h)
 {
     wc_instance_free(h->inst);
     wc_wasmcap_host_destroy(&h->host);
-    wc_call_free(h->call);
+    wc_cancel_token_destroy(&h->cancel);
     fake_free(&h->client);
     json_decref(h->perms.config);
     free(h);
@@ -328,8 +331,7 @@ static void test_kv(void)
     h = new_harness();
     h->perms.kv_namespace = "notes";
     h->cc.ctx = &h->client;
-    h->call = wc_call_new(&h->cc);
-    wc_wasmcap_host_init(&h->host, "notes", &h->perms, NULL, h->call);
+    wc_wasmcap_host_init(&h->host, "notes", &h->perms, NULL, &h->cc, &h->cancel, false);
     const wc_import_binding *bindings;
     size_t n = wc_wasmcap_bindings(&bindings);
     wc_instance_config icfg = {.host_data = &h->host};
@@ -460,6 +462,41 @@ static void test_progress(void)
 
 /* ---- sampling and elicitation ------------------------------------------------- */
 
+/* An attempt's host functions: what only reads or reports goes on; the
+ * first that would act stops the call, to be run again in full. */
+static void test_effect_free(void)
+{
+    harness *h = new_harness();
+    json_t *token = json_string("tok-2");
+    h->cc.progress_token = token;
+    h->effect_free = true;
+    h->perms.config = json_pack("{s:s}", "k", "v");
+    if (!start(h)) {
+        json_decref(token);
+        return end(h);
+    }
+    poke(h, IN_A, "k", 1);
+    CHECK(call_str(h, "config_get", "k") == 1 && strcmp(slot(h), "v") == 0, "config_get: %s",
+          slot(h));
+    wc_value args[4] = {{.f64 = 1}, {.f64 = 2}, {.i32 = IN_A}, {.i32 = 0}};
+    wc_error err = {0};
+    CHECK(wc_instance_call(h->inst, "progress", args, NULL, &err) == WC_TRAP_NONE, "progress");
+    CHECK(json_array_size(h->client.notes) == 1, "progress in an attempt: %zu notes",
+          json_array_size(h->client.notes));
+    CHECK(!wc_cancel_token_cancelled(&h->cancel), "stopped before any effect");
+    wc_trap trap;
+    call(h, "log", &trap, 3, WC_LOG_ERROR, IN_A, 1);
+    CHECK(trap == WC_TRAP_INTERRUPTED, "log in an attempt: %s", wc_trap_name(trap));
+    CHECK(json_array_size(h->client.notes) == 1, "the log went out");
+    CHECK(wc_cancel_token_stopped_for(&h->cancel, WC_CANCEL_RETRY) &&
+              !wc_cancel_token_stopped_for(&h->cancel, WC_CANCEL_REQUESTED),
+          "an attempt's effect is a retry, not a cancel");
+    call(h, "config_get", &trap, 2, IN_A, 1);
+    CHECK(trap == WC_TRAP_INTERRUPTED, "after the stop: %s", wc_trap_name(trap));
+    end(h);
+    json_decref(token);
+}
+
 static void test_client_requests(void)
 {
     harness *h = new_harness();
@@ -545,7 +582,7 @@ static void test_client_requests(void)
 
     /* Cancelled while waiting for the client: ECANCELLED, then the next
      * host call stops the guest. */
-    h->client.cancel = h->call;
+    h->client.cancel = &h->cancel;
     rc = call_str(h, "sample", "{}");
     char *msg = wc_buf_cstr(&h->host.response); /* read_response would stop the guest now */
     CHECK(rc == WC_HOST_ECANCELLED && msg && strcmp(msg, "sample: the call was cancelled") == 0, "%d %s", rc, msg);
@@ -559,7 +596,7 @@ static void test_client_requests(void)
 /* ---- cancellation and bad pointers -------------------------------------------- */
 
 typedef struct canceller {
-    wc_call *call;
+    wc_cancel_token *cancel;
     int delay_ms;
 } canceller;
 
@@ -568,8 +605,13 @@ static void *cancel_later(void *arg)
     canceller *c = arg;
     struct timespec ts = {.tv_sec = c->delay_ms / 1000, .tv_nsec = (long)(c->delay_ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
-    wc_call_cancel(c->call);
+    wc_cancel_token_cancel(c->cancel, WC_CANCEL_REQUESTED);
     return NULL;
+}
+
+static void interrupt_instance(void *inst)
+{
+    wc_instance_interrupt(inst);
 }
 
 static double now_s(void)
@@ -591,9 +633,9 @@ static void test_cancel(void)
             continue;
         }
         if (attach)
-            wc_call_attach(h->call, h->inst, NULL);
+            wc_cancel_token_on_interrupt(&h->cancel, interrupt_instance, h->inst);
         poke(h, IN_A, "k", 1);
-        canceller c = {.call = h->call, .delay_ms = 100};
+        canceller c = {.cancel = &h->cancel, .delay_ms = 100};
         pthread_t th;
         pthread_create(&th, NULL, cancel_later, &c);
         double t0 = now_s();
@@ -602,7 +644,7 @@ static void test_cancel(void)
         double elapsed = now_s() - t0;
         pthread_join(th, NULL);
         if (attach)
-            wc_call_detach(h->call);
+            wc_cancel_token_on_interrupt(&h->cancel, NULL, NULL);
         CHECK(trap == WC_TRAP_INTERRUPTED, "attach %d: %s (%s)", attach, wc_trap_name(trap),
               wc_instance_trap_message(h->inst));
         CHECK(elapsed >= 0.09 && elapsed < 5, "attach %d: stopped after %.3f s", attach, elapsed);
@@ -1114,7 +1156,7 @@ static void test_http(void)
     h->perms.allowed_hosts = hosts;
     h->perms.n_allowed_hosts = 1;
     if (start(h)) {
-        canceller c = {.call = h->call, .delay_ms = 200};
+        canceller c = {.cancel = &h->cancel, .delay_ms = 200};
         pthread_t th;
         pthread_create(&th, NULL, cancel_later, &c);
         double t0 = now_s();
@@ -1245,6 +1287,7 @@ int main(void)
     test_config();
     test_log();
     test_progress();
+    test_effect_free();
     test_client_requests();
     test_cancel();
     test_bad_pointers();

@@ -990,7 +990,7 @@ static void test_listen(world *w)
 /* The server->client request machinery on a hand-made job. */
 typedef struct asker {
     mcp_job *job;
-    wc_call_client client;
+    wc_client_port client;
     const char *method;
     int rc;
     json_t *result;
@@ -1019,7 +1019,7 @@ static void start_ask(asker *a, wc_mcp_session *s, mcp_job *job, const char *met
     wc_mcp_job_client(job, &a->client);
     s->njobs++; /* as a real job: close waits for it */
     pthread_mutex_unlock(&s->lock);
-    job->call = wc_call_new(&a->client);
+    job->call = wc_call_new(&a->client, NULL);
 }
 
 static void end_ask(asker *a, wc_mcp_session *s)

@@ -125,7 +125,7 @@ static void test_echo(void)
     wc_plugin *p = load("echo", GUEST("echo"), NULL);
     if (!p)
         return;
-    CHECK(wc_plugin_get_abi(p) == WC_ABI_NATIVE, "abi");
+    CHECK(strcmp(wc_plugin_abi_name(p), "native") == 0, "abi");
     const wc_manifest *m = wc_plugin_manifest(p);
     CHECK(strcmp(m->name, "echo") == 0 && strcmp(m->version, "1.0.0") == 0, "manifest name");
     CHECK(m->ntools == 16, "ntools %zu", m->ntools);
@@ -217,8 +217,7 @@ static void test_result_text(void)
             char err[512] = "";
             json_t *parsed = NULL, *preferred = NULL;
             int rc1 = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &parsed, err, sizeof err);
-            wc_call *c = wc_call_new(NULL);
-            wc_call_prefer_result_text(c);
+            wc_call *c = wc_call_new(NULL, &(wc_call_io){.prefer_result_text = true});
             int rc2 = wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &preferred, err, sizeof err);
             json_decref(args);
             if (strstr(text_of(parsed), "it returned no result (0)")) { /* past the list */
@@ -228,8 +227,8 @@ static void test_result_text(void)
                 CHECK(n >= 20, "only %d shapes", n);
                 break;
             }
-            size_t len = 0;
-            const char *text = wc_call_result_text(c, &len);
+            size_t len = c->io.result_len;
+            const char *text = c->io.result_text;
             if (n == 1) /* {"content":[],"structuredContent":{"count":3}} */
                 CHECK(text && !preferred, "%s %d: not checked from its text", tools[t], n);
             if (text) {
@@ -264,9 +263,9 @@ static bool compare_result_shape(const char *text, size_t len)
     if (!copy)
         abort();
     memcpy(copy, text, len);
-    wc_run r;
+    wc_result_shape r;
     memset(&r, 0, sizeof r);
-    bool taken = wc_result_text_shape(&r, copy, len);
+    bool taken = wc_result_text_shape(&r, NULL, copy, len);
     if (taken) {
         json_t *v = wc_json_parse(copy, len, WC_JSON_REJECT_DUPLICATES, NULL);
         json_t *content = json_object_get(v, "content"), *ie = json_object_get(v, "isError");
@@ -463,8 +462,7 @@ static void test_costly_schemas(void)
      * the call again in full */
     const char *tools[] = {"exponential", "slowout", "blocks"};
     for (int t = 0; t < 3; t++) {
-        wc_call *c = wc_call_new(NULL);
-        wc_call_set_attempt(c, 2);
+        wc_call *c = wc_call_new(NULL, &(wc_call_io){.inline_budget_ms = 2});
         start = now_ms();
         json_t *res = call_with(p, tools[t], "{}", c);
         took = now_ms() - start;
@@ -505,9 +503,7 @@ static void test_content_blocks(void)
         char args[32];
         snprintf(args, sizeof args, "{\"n\":%d}", n);
         for (int preferred = 0; preferred < 2; preferred++) {
-            wc_call *c = wc_call_new(NULL);
-            if (preferred)
-                wc_call_prefer_result_text(c);
+            wc_call *c = wc_call_new(NULL, &(wc_call_io){.prefer_result_text = preferred});
             json_t *a = json_loads(args, 0, NULL), *res = NULL;
             char err[256] = "";
             int index = wc_manifest_find_tool(wc_plugin_manifest(p), "blocks");
@@ -515,8 +511,7 @@ static void test_content_blocks(void)
                                                     sizeof err) == 0,
                   "blocks %d: %s", n, err);
             json_decref(a);
-            size_t len = 0;
-            const char *text = wc_call_result_text(c, &len);
+            const char *text = c->io.result_text;
             if (n < VALID) {
                 CHECK((res && !is_error(res)) || (!res && text), "blocks %d (%s): %s", n,
                       preferred ? "text" : "parsed", res ? text_of(res) : "-");
@@ -550,11 +545,9 @@ static void test_content_blocks(void)
     };
     for (size_t i = 0; i < sizeof by_revision / sizeof *by_revision; i++) {
         for (int preferred = 0; preferred < 2; preferred++) {
-            wc_call_client client = {.min_log_level = 8,
+            wc_client_port client = {.min_log_level = 8,
                                      .protocol_version = by_revision[i].revision};
-            wc_call *c = wc_call_new(&client);
-            if (preferred)
-                wc_call_prefer_result_text(c);
+            wc_call *c = wc_call_new(&client, &(wc_call_io){.prefer_result_text = preferred});
             char args[32];
             snprintf(args, sizeof args, "{\"n\":%d}", by_revision[i].n);
             json_t *a = json_loads(args, 0, NULL), *res = NULL;
@@ -563,8 +556,7 @@ static void test_content_blocks(void)
             CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, err,
                                                     sizeof err) == 0,
                   "blocks: %s", err);
-            size_t len = 0;
-            bool sent_text = wc_call_result_text(c, &len) != NULL;
+            bool sent_text = c->io.result_text != NULL;
             if (!by_revision[i].want)
                 CHECK(sent_text || (res && !is_error(res)), "blocks %d in %s: %s",
                       by_revision[i].n, by_revision[i].revision, res ? text_of(res) : "-");
@@ -613,6 +605,42 @@ static void test_limits(void)
     wc_plugin_free(p);
 }
 
+/* ---- the ABI table ------------------------------------------------------ */
+
+/* Native first, every ABI with a name, a load and a tool call; a command
+ * plugin answers the other operations as not supported and is never
+ * attempted (its stdio and exit are effects of their own). */
+static void test_abi_table(void)
+{
+    size_t n = 0;
+    for (const wc_plugin_abi *const *a = wc_plugin_abis; *a; a++, n++)
+        CHECK((*a)->name && (*a)->load && (*a)->call_tool, "ABI %zu is incomplete", n);
+    CHECK(n == 2 && wc_plugin_abis[0] == &wc_abi_native && wc_plugin_abis[1] == &wc_abi_command,
+          "%zu ABIs", n);
+    wc_plugin *p = load("cmdtool", GUEST("cmd_tool"), NULL);
+    if (!p)
+        return;
+    json_t *res = NULL;
+    char err[256] = "";
+    CHECK(wc_plugin_read_resource(p, "mem://a", NULL, &res, err, sizeof err) ==
+                  WC_PLUGIN_ENOTSUP &&
+              !res && strstr(err, "does not export wasmcap_read_resource"),
+          "read_resource: %s", err);
+    CHECK(wc_plugin_list_resources(p, NULL, &res, err, sizeof err) == WC_PLUGIN_ENOTSUP && !res,
+          "list_resources: %s", err);
+    wc_call *c = wc_call_new(NULL, &(wc_call_io){.inline_budget_ms = 50});
+    json_t *args = json_pack("{s:s}", "a", "x");
+    int index = wc_manifest_find_tool(wc_plugin_manifest(p), "upper");
+    int rc = index >= 0 ? wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &res, err,
+                                              sizeof err)
+                        : 0;
+    CHECK(rc != 0 && !res && wc_call_attempt_aborted(c), "a command attempted: %d %s", rc, err);
+    json_decref(res);
+    json_decref(args);
+    wc_call_free(c);
+    wc_plugin_free(p);
+}
+
 /* ---- cancellation ------------------------------------------------------ */
 
 typedef struct cancel_job {
@@ -635,7 +663,7 @@ static void test_cancel(void)
     wc_plugin *p = load("echo", GUEST("echo"), NULL); /* timeout 10 s */
     if (!p)
         return;
-    cancel_job job = {.p = p, .call = wc_call_new(NULL)};
+    cancel_job job = {.p = p, .call = wc_call_new(NULL, NULL)};
     pthread_t t;
     pthread_create(&t, NULL, run_loop, &job);
     usleep(100 * 1000);
@@ -792,7 +820,7 @@ static void test_command(void)
     wc_plugin *p = load("cmdtool", GUEST("cmd_tool"), &perms);
     if (!p)
         return;
-    CHECK(wc_plugin_get_abi(p) == WC_ABI_COMMAND, "command abi");
+    CHECK(strcmp(wc_plugin_abi_name(p), "command") == 0, "command abi");
     json_t *res = call(p, "upper", "{\"a\": \"xy\"}");
     CHECK(!is_error(res) && strcmp(text_of(res), "{\"A\":\"XY\"}") == 0, "upper: %s", text_of(res));
     json_decref(res);
@@ -867,7 +895,7 @@ static void measure(void)
         return;
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), "echo");
     json_t *args = json_pack("{s:s}", "text", "hi");
-    wc_call *c = wc_call_new(NULL);
+    wc_call *c = wc_call_new(NULL, NULL);
     int n = getenv("WC_PLUGIN_BENCH") ? atoi(getenv("WC_PLUGIN_BENCH")) : 20000;
     double t0 = now();
     for (int i = 0; i < n; i++) {
@@ -909,6 +937,7 @@ int main(void)
         test_threads();
         test_store();
         test_command();
+        test_abi_table();
         test_refusals();
     }
     measure();

@@ -124,7 +124,7 @@ int wc_cmd_call(int argc, char **argv)
 
     int status;
     json_t *result = NULL;
-    wc_call *call = wc_call_new(NULL);
+    wc_call *call = wc_call_new(NULL, NULL);
     int rc = call ? wc_registry_call_tool(setup.registry, tool, args, call, &result, err,
                                           sizeof err)
                   : (snprintf(err, sizeof err, "out of memory"), WC_REGISTRY_EFAILED);

@@ -53,7 +53,7 @@ typedef struct transfer {
      * with ", " by make_response (appending to a string per repeat would be
      * quadratic). */
     json_t *headers;
-    wc_call *call;
+    const wc_cancel_token *cancel;
 } transfer;
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
@@ -126,7 +126,7 @@ static json_t *joined_headers(const json_t *lists)
 static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     transfer *t = ctx;
-    return t->call && wc_call_cancelled(t->call) ? 1 : 0;
+    return t->cancel && wc_cancel_token_cancelled(t->cancel) ? 1 : 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -445,7 +445,7 @@ static int make_response(long status, transfer *t, wc_buf *out)
 
 /* ---- the request ------------------------------------------------------- */
 
-int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call,
+int wc_http_fetch(const char *plugin, const wc_permissions *perms, const wc_cancel_token *cancel,
                   uint32_t timeout_ms, const void *request, size_t request_len, wc_buf *out)
 {
     if (perms->n_allowed_hosts == 0)
@@ -470,7 +470,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
     const char *method = "GET", *url = NULL;
     json_t *headers = NULL;
     bool has_body = false;
-    transfer t = {.call = call};
+    transfer t = {.cancel = cancel};
     size_t max_output = perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT;
     wc_curl_sink_init(&t.sink, max_output);
     wc_buf body;
@@ -569,7 +569,7 @@ int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call
                             "http_fetch: the response from %s (headers and body) is larger than %zu bytes "
                             "(raise plugins.%s.permissions.max_output_bytes)", cur_host,
                             max_output, plugin);
-            else if (rc == CURLE_ABORTED_BY_CALLBACK && call && wc_call_cancelled(call))
+            else if (rc == CURLE_ABORTED_BY_CALLBACK && cancel && wc_cancel_token_cancelled(cancel))
                 code = fail(out, WC_HOST_ECANCELLED, "http_fetch: the call was cancelled");
             else if (rc == CURLE_OPERATION_TIMEDOUT)
                 code = fail(out, WC_HOST_EFAILED,

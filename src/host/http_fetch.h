@@ -20,8 +20,8 @@
 #include <stdint.h>
 
 #include "host/wasmcap.h"
-#include "plugin/call.h"
 #include "util/buf.h"
+#include "util/cancel_token.h"
 
 #define WC_HTTP_MAX_REDIRECTS 5
 
@@ -38,11 +38,11 @@ typedef enum wc_http_redirect {
 wc_http_redirect wc_http_redirect_kind(const char *from_url, const char *to_url);
 
 /* Performs the request (request_len bytes of JSON at request) for plugin
- * `plugin` under perms, within timeout_ms (0: the plugin's timeout).  call
+ * `plugin` under perms, within timeout_ms (0: the plugin's timeout).  cancel
  * may be NULL (nothing cancels it).  Returns 0 with the response JSON
  * appended to out, or a WC_HOST_E* code with the error message appended to
  * out (a denial names the config key that grants the host). */
-int wc_http_fetch(const char *plugin, const wc_permissions *perms, wc_call *call,
+int wc_http_fetch(const char *plugin, const wc_permissions *perms, const wc_cancel_token *cancel,
                   uint32_t timeout_ms, const void *request, size_t request_len, wc_buf *out);
 
 #endif

@@ -33,12 +33,16 @@
 #define MAX_QUOTED 200                  /* bytes of a guest string quoted in a message */
 
 void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
-                          const wc_permissions *perms, wc_kv *kv, wc_call *call)
+                          const wc_permissions *perms, wc_kv *kv,
+                          const wc_client_port *client, wc_cancel_token *cancel,
+                          bool effect_free)
 {
     host->plugin = plugin;
     host->perms = perms;
     host->kv = kv;
-    host->call = call;
+    host->client = client;
+    host->cancel = cancel;
+    host->effect_free = effect_free;
     host->log_messages = 0;
     host->log_bytes = 0;
     host->logs_dropped = 0;
@@ -68,7 +72,7 @@ void wc_wasmcap_host_destroy(wc_wasmcap_host *host)
         json_t *fields = json_pack("{s:s}", "plugin", host->plugin ? host->plugin : "?");
         wc_log_fields(WC_LOG_WARNING, "plugin", fields, "%s", msg);
         json_decref(fields);
-        wc_call_log(host->call, WC_LOG_WARNING, host->plugin, msg);
+        wc_client_log(host->client, WC_LOG_WARNING, host->plugin, msg);
     }
     wc_buf_free(&host->response);
 }
@@ -138,14 +142,16 @@ static void *guest(wc_instance *caller, const char *fn, const char *what, uint32
     wc_wasmcap_host *host = host_of(caller, fn);                              \
     if (!host)                                                                \
         return WC_TRAP_HOST;                                                  \
-    if (wc_call_cancelled(host->call))                                        \
+    if (wc_cancel_token_cancelled(host->cancel))                              \
         return WC_TRAP_INTERRUPTED
 
 /* A function that acts on the world (or waits) ends an attempt there:
- * the call runs again, in full, where acting is allowed (call.h). */
+ * the call runs again, in full, where acting is allowed. */
 #define ACT()                                                                 \
-    if (!wc_call_may_act(host->call))                                         \
-    return WC_TRAP_INTERRUPTED
+    if (host->effect_free) {                                                  \
+        wc_cancel_token_cancel(host->cancel, WC_CANCEL_RETRY);                \
+        return WC_TRAP_INTERRUPTED;                                           \
+    }
 
 /* Guest range into a local pointer, or trap. */
 #define GUEST(var, fn, what, ptr, len)                                        \
@@ -261,7 +267,7 @@ static wc_trap host_log(wc_instance *caller, void *env, const wc_value *args, wc
         json_t *fields = json_pack("{s:s}", "plugin", host->plugin ? host->plugin : "?");
         wc_log_fields((wc_log_level)level, "plugin", fields, "%.*s%s", (int)cut, s, cut < len ? "..." : "");
         json_decref(fields);
-        wc_call_log(host->call, level, host->plugin, s);
+        wc_client_log(host->client, level, host->plugin, s);
     }
     wc_buf_free(&text);
     return WC_TRAP_NONE;
@@ -277,7 +283,7 @@ static wc_trap host_progress(wc_instance *caller, void *env, const wc_value *arg
     wc_buf text;
     wc_buf_init(&text);
     const char *s = args[3].i32 ? guest_text(&text, msg, args[3].i32, MAX_PROGRESS_MESSAGE) : NULL;
-    wc_call_progress(host->call, progress, total, s);
+    wc_client_progress(host->client, progress, total, s);
     wc_buf_free(&text);
     return WC_TRAP_NONE;
 }
@@ -297,7 +303,7 @@ static wc_trap host_resource_updated(wc_instance *caller, void *env, const wc_va
         return WC_TRAP_NONE; /* not a URI anyone subscribed to */
     char *text = strndup((const char *)uri, len);
     if (text)
-        wc_call_resource_updated(host->call, text);
+        wc_client_resource_updated(host->client, text);
     free(text);
     return WC_TRAP_NONE;
 }
@@ -313,7 +319,7 @@ static wc_trap host_list_changed(wc_instance *caller, void *env, const wc_value 
     static const char *const kinds[] = {"tools", "prompts", "resources"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strlen(kinds[i]) == args[1].i32 && memcmp(kind, kinds[i], args[1].i32) == 0)
-            wc_call_list_changed(host->call, kinds[i]);
+            wc_client_list_changed(host->client, kinds[i]);
     return WC_TRAP_NONE;
 }
 
@@ -324,7 +330,7 @@ static wc_trap host_request_context(wc_instance *caller, void *env, const wc_val
 {
     ENTER("request_context");
     (void)args;
-    json_t *c = wc_call_request_context(host->call);
+    json_t *c = wc_client_request_context(host->client);
     char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
     json_decref(c);
     if (!text)
@@ -346,7 +352,7 @@ static wc_trap host_close_stream(wc_instance *caller, void *env, const wc_value 
     ENTER("close_stream");
     ACT();
     (void)args;
-    wc_call_close_stream(host->call);
+    wc_client_close_stream(host->client);
     return WC_TRAP_NONE;
 }
 
@@ -563,7 +569,7 @@ static wc_trap host_http_fetch(wc_instance *caller, void *env, const wc_value *a
     GUEST(req, "http_fetch", "request", args[0].i32, args[1].i32);
     host->response.len = 0;
     host->response.failed = false;
-    int rc = wc_http_fetch(host->plugin, host->perms, host->call, timeout_of(host->perms), req, args[1].i32,
+    int rc = wc_http_fetch(host->plugin, host->perms, host->cancel, timeout_of(host->perms), req, args[1].i32,
                            &host->response);
     return reply_slot(host, results, rc);
 }
@@ -586,7 +592,7 @@ static wc_trap client_request(wc_instance *caller, wc_wasmcap_host *host, const 
         return fail(host, results, WC_HOST_EDENIED,
                     "%s is not granted to plugin '%s': set plugins.%s.permissions.%s to true in wasmcap.json",
                     cm->permission, p, p, cm->permission);
-    const wc_call_client *client = wc_call_get_client(host->call);
+    const wc_client_port *client = host->client;
     if (!client_can || !client->request)
         return fail(host, results, WC_HOST_ENOTSUP,
                     "%s: the client did not declare the %s capability, so it cannot answer %s",
@@ -605,7 +611,7 @@ static wc_trap client_request(wc_instance *caller, wc_wasmcap_host *host, const 
     json_decref(params);
     if (rc != 0 || !result) {
         json_decref(result);
-        if (wc_call_cancelled(host->call))
+        if (wc_cancel_token_cancelled(host->cancel))
             return fail(host, results, WC_HOST_ECANCELLED, "%s: the call was cancelled", cm->fn);
         return fail(host, results, WC_HOST_EFAILED, "%s: %s failed: %s", cm->fn, cm->method,
                     err[0] ? err : "no answer");
@@ -634,7 +640,7 @@ static wc_trap host_sample(wc_instance *caller, void *env, const wc_value *args,
     ENTER("sample");
     ACT();
     return client_request(caller, host, &sample_method, host->perms->sampling,
-                          wc_call_get_client(host->call)->can_sample, args, results);
+                          host->client->can_sample, args, results);
 }
 
 static wc_trap host_elicit(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
@@ -642,7 +648,7 @@ static wc_trap host_elicit(wc_instance *caller, void *env, const wc_value *args,
     ENTER("elicit");
     ACT();
     return client_request(caller, host, &elicit_method, host->perms->elicitation,
-                          wc_call_get_client(host->call)->can_elicit, args, results);
+                          host->client->can_elicit, args, results);
 }
 
 /* ---- the response slot ------------------------------------------------------ */

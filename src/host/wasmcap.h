@@ -18,9 +18,10 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "plugin/call.h"
+#include "host/client_port.h"
 #include "store/kv.h"
 #include "util/buf.h"
+#include "util/cancel_token.h"
 
 /* Error codes returned to the guest (docs/PLUGINS.md). */
 #define WC_HOST_ENOTFOUND (-1)
@@ -60,7 +61,12 @@ typedef struct wc_wasmcap_host {
     const char *plugin;          /* the plugin's name, for logs and messages */
     const wc_permissions *perms;
     wc_kv *kv;                   /* NULL: no store (kv calls fail with EFAILED) */
-    wc_call *call;               /* the client side and cancellation; never NULL */
+    const wc_client_port *client; /* never NULL (wc_no_client: none) */
+    wc_cancel_token *cancel;     /* what stops the call; never NULL */
+    /* An attempt: the call runs where it may not act on the world or wait,
+     * and the first host function that would stops it (WC_CANCEL_RETRY)
+     * before anything happened, so that it runs again in full elsewhere. */
+    bool effect_free;
     wc_buf response;             /* the response slot */
     /* The call's log budget: what went out, and what was dropped past it
      * (counted, and said once when the call ends). */
@@ -70,7 +76,9 @@ typedef struct wc_wasmcap_host {
 } wc_wasmcap_host;
 
 void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
-                          const wc_permissions *perms, wc_kv *kv, wc_call *call);
+                          const wc_permissions *perms, wc_kv *kv,
+                          const wc_client_port *client, wc_cancel_token *cancel,
+                          bool effect_free);
 /* Ends the call's use of host: says how many log messages were dropped,
  * if any (one server log line and one notifications/message). */
 void wc_wasmcap_host_destroy(wc_wasmcap_host *host);

@@ -292,8 +292,8 @@ bool wc_mcp_authorized(wc_mcp_session *session, const wc_rpc_message *msg, bool 
 json_t *wc_mcp_revision_2025_03_26(const char *method, const json_t *result);
 
 /* outbound.c */
-/* Fills the client hooks of a worker job's call (session lock held). */
-void wc_mcp_job_client(mcp_job *job, wc_call_client *client);
+/* Fills the client port of a worker job's call (session lock held). */
+void wc_mcp_job_client(mcp_job *job, wc_client_port *client);
 /* A response from the client: to the waiting request, or dropped. */
 void wc_mcp_route_response(wc_mcp_session *session, const wc_rpc_message *msg);
 

@@ -1,6 +1,7 @@
 /* outbound.c -- what a running call sends to its client: notifications
  * (progress, log messages) and requests (sampling/createMessage,
- * elicitation/create) whose answers it waits for.
+ * elicitation/create) whose answers it waits for.  This is the protocol's
+ * side of the client port (host/client_port.h).
  *
  * A request gets the session's next integer id and waits on the session's
  * condition variable until the client's response is routed to it, the
@@ -228,7 +229,7 @@ static void hook_close_stream(void *ctx)
         wc_mcp_session_send_routed(job->session, job->tag, false, NULL);
 }
 
-void wc_mcp_job_client(mcp_job *job, wc_call_client *client)
+void wc_mcp_job_client(mcp_job *job, wc_client_port *client)
 {
     wc_mcp_session *s = job->session;
     memset(client, 0, sizeof *client);

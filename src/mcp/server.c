@@ -288,9 +288,8 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     uint8_t block[WC_RPC_BLOCK];
     wc_buf out;
     wc_buf_init_on(&out, block, sizeof block);
-    size_t text_len = 0;
     const char *text = a.rc == 0 && job->call && answers_result_text(job->session)
-                           ? wc_call_result_text(job->call, &text_len)
+                           ? job->call->io.result_text
                            : NULL;
     if (text)
         wc_rpc_write_result_text(&out, job->id, text); /* the plugin's own bytes */
@@ -407,7 +406,7 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
             name = NULL;
     } else {
         bool is_error = result ? json_is_true(json_object_get(result, "isError"))
-                               : wc_call_result_is_error(job->call);
+                               : job->call->io.result_is_error;
         if (is_error)
             status = WC_CALL_TOOL_ERROR;
     }
@@ -543,7 +542,7 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     job->held = NULL;
     job->held_tail = &job->held;
     job->attempt = true;
-    wc_call_set_attempt(job->call, budget_ms);
+    job->call->io.inline_budget_ms = budget_ms;
     int rc = job->method->fn(job, &result, err, sizeof err);
     job->attempt = false;
     bool aborted = wc_call_attempt_aborted(job->call);
@@ -560,20 +559,16 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     json_decref(result);
     drop_held(job);
     job->missing_capability = NULL;
-    wc_call_client client;
-    size_t args_len = 0;
-    const char *args = wc_call_arguments_text(job->call, &args_len);
+    wc_client_port client;
+    wc_call_io io = {.arguments_text = job->call->io.arguments_text,
+                     .arguments_len = job->call->io.arguments_len};
     pthread_mutex_lock(&s->lock);
     wc_mcp_job_client(job, &client);
-    wc_call *fresh = wc_call_new(&client);
+    io.prefer_result_text = answers_result_text(s);
+    wc_call *fresh = wc_call_new(&client, &io);
     wc_call *old = job->call;
-    if (fresh) {
-        if (answers_result_text(s))
-            wc_call_prefer_result_text(fresh);
-        if (args)
-            wc_call_set_arguments_text(fresh, args, args_len);
+    if (fresh)
         job->call = fresh;
-    }
     pthread_mutex_unlock(&s->lock);
     if (!fresh) {
         complete_job(job, WC_RPC_INTERNAL, NULL, "out of memory");
@@ -684,22 +679,19 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     }
     /* Made before the lock and filled in under it: every request takes
      * this lock, so what it holds it for stays short. */
-    wc_call *call = wc_call_new(NULL);
-    wc_call_client client;
+    wc_call *call = wc_call_new(NULL, NULL);
     pthread_mutex_lock(&s->lock);
     snapshot_registry(job); /* as of arrival */
     bool too_early = s->state == MCP_NEW && !method->before_init;
     if (call && !too_early) {
-        wc_mcp_job_client(job, &client);
-        wc_call_set_client(call, &client);
+        wc_mcp_job_client(job, &call->client);
         job->call = call;
         call = NULL;
     }
     if (job->call) {
         /* A stateless answer is decorated, a 2025-03-26 one trimmed: they
-         * need the value. */
-        if (answers_result_text(s))
-            wc_call_prefer_result_text(job->call); /* answer() sends it when there is one */
+         * need the value.  answer() sends the text when there is one. */
+        job->call->io.prefer_result_text = answers_result_text(s);
         job->next = s->jobs;
         if (job->next)
             job->next->prev = job;
@@ -729,14 +721,17 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         job->in_queued = true;
         /* The message's bytes outlive this inline run: the plugin may hand
          * the arguments to the guest as the client wrote them. */
-        if (m->arguments_text && strcmp(method->name, "tools/call") == 0)
-            wc_call_set_arguments_text(job->call, m->arguments_text, m->arguments_len);
+        if (m->arguments_text && strcmp(method->name, "tools/call") == 0) {
+            job->call->io.arguments_text = m->arguments_text;
+            job->call->io.arguments_len = m->arguments_len;
+        }
         run_job(job);
         return;
     }
     if (copy_arguments) {
         memcpy(job->arguments_copy, m->arguments_text, m->arguments_len);
-        wc_call_set_arguments_text(job->call, job->arguments_copy, m->arguments_len);
+        job->call->io.arguments_text = job->arguments_copy;
+        job->call->io.arguments_len = m->arguments_len;
     }
     if (attempt_ms && !job->dropped && attemptable(method) && should_attempt(s->server, job)) {
         attempt_job(job, attempt_ms);

@@ -1,4 +1,4 @@
-/* command.c -- a tool call of a command (CGI-style) plugin.
+/* command.c -- the command (CGI-style) ABI (abi.h): a tool call of a WASI program.
  *
  * Any WASI program serves: argv is [plugin, tool], stdin the arguments
  * JSON, stdout the result, stderr the server log, and a non-zero exit status
@@ -29,17 +29,19 @@ static json_t *stdout_result(const char *out, size_t len)
     return block ? json_pack("{s:[o]}", "content", block) : NULL;
 }
 
-int wc_command_call(wc_plugin *p, const char *tool, const char *display, const char *args,
-                    size_t args_len, wc_call *call, json_t **result, char *failure,
-                    size_t failure_size)
+/* A tool call: 0 with run->result the raw result object, or -1 with a
+ * sentence in failure. */
+static int command_call_tool(wc_plugin *p, wc_tool_run *run, char *failure, size_t failure_size)
 {
+    json_t **result = &run->result;
+    const char *display = run->display;
     *result = NULL;
-    const char *argv[2] = {p->config.name, tool};
+    const char *argv[2] = {p->config.name, run->tool->name};
     wc_wasi_config wcfg = {
         .argc = 2,
         .argv = argv,
         .stdio = {
-            {.kind = WC_WASI_STDIO_BUFFER, .data = (const uint8_t *)args, .size = args_len},
+            {.kind = WC_WASI_STDIO_BUFFER, .data = (const uint8_t *)run->args, .size = run->args_len},
             {.kind = WC_WASI_STDIO_BUFFER, .max_capture = p->max_output},
             {.kind = WC_WASI_STDIO_BUFFER},
         },
@@ -48,7 +50,7 @@ int wc_command_call(wc_plugin *p, const char *tool, const char *display, const c
     snprintf(what, sizeof what, "tool '%s'", display);
     wc_run r;
     int rc = -1;
-    if (wc_run_begin(&r, p, call, &wcfg) != 0) {
+    if (wc_run_begin(&r, p, run->call, &wcfg) != 0) {
         wc_run_describe(&r, what, failure, failure_size);
         wc_run_end(&r);
         return -1;
@@ -93,3 +95,17 @@ done:
     wc_run_end(&r);
     return rc;
 }
+
+static int command_load(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+{
+    return p->start_index >= 0;
+}
+
+/* Only tools: a program's one entry point takes a tool name and arguments. */
+const wc_plugin_abi wc_abi_command = {
+    .name = "command",
+    .always_wasi = true, /* its stdio */
+    .attemptable = false, /* its stdio and exit are effects of their own */
+    .load = command_load,
+    .call_tool = command_call_tool,
+};

@@ -1,4 +1,4 @@
-/* native.c -- one call of a native plugin's entry point.
+/* native.c -- the native ABI (abi.h): one call of a plugin's entry point.
  *
  * The native ABI (docs/PLUGINS.md): run _initialize if exported, copy the
  * inputs into buffers from wasmcap_alloc, call the entry point, and read the
@@ -13,6 +13,7 @@
 
 #include "json/parse.h"
 #include "json/scan.h"
+#include "util/err.h"
 
 static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -118,13 +119,14 @@ static bool key_is(const char *key, size_t len, const char *name, size_t name_le
 
 #define KEY_IS(key, len, lit) key_is((key), (len), (lit), sizeof(lit) - 1)
 
-bool wc_result_text_shape(wc_run *r, const char *text, size_t len)
+bool wc_result_text_shape(wc_result_shape *shape, const char *revision, const char *text,
+                          size_t len)
 {
     const char *end = text + len, *p = wc_json_scan_ws(text, end);
-    r->is_error = false;
-    r->structured = NULL;
-    r->structured_len = 0;
-    r->structured_count = 0;
+    shape->is_error = false;
+    shape->structured = NULL;
+    shape->structured_len = 0;
+    shape->structured_count = 0;
     if (p == end || *p != '{')
         return false;
     const char *keys[16];
@@ -150,19 +152,19 @@ bool wc_result_text_shape(wc_run *r, const char *text, size_t len)
             if (p == end || *p != '[')
                 return false;
             content = true;
-            p = flat_content(p, end, r->call ? wc_call_get_client(r->call)->protocol_version
-                                             : NULL);
+            p = flat_content(p, end, revision);
         } else if (KEY_IS(key, key_len, "isError")) {
             p = wc_json_check_scalar(p, end);
             if (!p || (*value != 't' && *value != 'f'))
                 return false; /* not a boolean: the parsed path words it */
-            r->is_error = *value == 't';
+            shape->is_error = *value == 't';
         } else if (KEY_IS(key, key_len, "structuredContent")) {
-            p = wc_json_flat_object_checked(p, end, r->structured_members, &r->structured_count);
+            p = wc_json_flat_object_checked(p, end, shape->structured_members,
+                                            &shape->structured_count);
             if (!p)
                 return false;
-            r->structured = value;
-            r->structured_len = (size_t)(p - value);
+            shape->structured = value;
+            shape->structured_len = (size_t)(p - value);
         } else {
             p = checked_value(p, end);
         }
@@ -175,12 +177,14 @@ bool wc_result_text_shape(wc_run *r, const char *text, size_t len)
     }
     if (p == end || *p != '}' || wc_json_scan_ws(p + 1, end) != end || !content)
         return false;
-    r->text_result = true;
+    shape->text_result = true;
     return true;
 }
 
-int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, const void *b,
-                     size_t blen, int ninputs, json_t **out)
+/* Runs entry with inputs (ninputs of a/b) and parses the JSON object it
+ * returns.  0 with *out, or -1 with r->status. */
+static int native_invoke(wc_run *r, int export_index, const void *a, size_t alen,
+                         const void *b, size_t blen, int ninputs, json_t **out)
 {
     *out = NULL;
     wc_plugin *p = r->p;
@@ -218,8 +222,9 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
         wc_buf_append(r->keep_text, data, rlen);
         kept = !r->keep_text->failed && wc_buf_cstr(r->keep_text);
     }
-    if (kept && r->skim_result &&
-        wc_result_text_shape(r, (const char *)r->keep_text->data + (r->keep_text->len - rlen), rlen))
+    if (kept && r->skim &&
+        wc_result_text_shape(r->skim, r->call->client.protocol_version,
+                             (const char *)r->keep_text->data + (r->keep_text->len - rlen), rlen))
         return 0; /* *out stays NULL: the text is the result */
     /* The text goes to the client as it is when it is a complete result
      * (it has content): then only what finish_result checks is built. */
@@ -230,10 +235,10 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     bool unchecked = false;
     wc_json_options skim = {.flags = WC_JSON_REJECT_DUPLICATES, .keep = checked,
                             .unchecked_duplicates = &unchecked};
-    json_t *obj = kept && r->skim_result
+    json_t *obj = kept && r->skim
                       ? wc_json_parse_with(data, rlen, &skim, &jerr)
                       : wc_json_parse(data, rlen, WC_JSON_REJECT_DUPLICATES, &jerr);
-    if (kept && r->skim_result &&
+    if (kept && r->skim &&
         (unchecked || (obj && json_is_object(obj) && !json_object_get(obj, "content")))) {
         /* keys it could not compare (then a refusal names the first fault
          * too), or a result to complete rather than pass on: all of it */
@@ -249,3 +254,118 @@ int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, co
     *out = obj;
     return 0;
 }
+
+/* ---- the operations ---------------------------------------------------- */
+
+static int native_load(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+{
+    const char *n = p->config.name;
+    if (p->entry[WC_ENTRY_CALL_TOOL] < 0)
+        return 0;
+    if (p->alloc_index < 0)
+        return wc_err_set(err, err_size,
+                          "plugin '%s': a native plugin (it exports wasmcap_call_tool) must export "
+                          "wasmcap_alloc (i32) -> (i32)", n);
+    const wc_export *mem = wc_module_find_export(info, "memory");
+    if (!mem || mem->kind != WC_EXTERN_MEMORY)
+        return wc_err_set(err, err_size,
+                          "plugin '%s': a native plugin must export its memory as \"memory\"", n);
+    return 1;
+}
+
+static wc_wasi_config *wasi_if_imported(const wc_plugin *p, wc_wasi_config *none)
+{
+    *none = (wc_wasi_config){0};
+    return p->needs_wasi ? none : NULL;
+}
+
+static int native_call_tool(wc_plugin *p, wc_tool_run *t, char *failure, size_t failure_size)
+{
+    wc_run r;
+    wc_wasi_config wcfg;
+    if (wc_run_begin(&r, p, t->call, wasi_if_imported(p, &wcfg)) == 0) {
+        r.keep_text = t->keep_text;
+        r.skim = t->skim;
+        native_invoke(&r, p->entry[WC_ENTRY_CALL_TOOL], t->tool->name, strlen(t->tool->name),
+                      t->args, t->args_len, 2, &t->result);
+    }
+    if (r.status != WC_RUN_OK) {
+        char what[160];
+        snprintf(what, sizeof what, "tool '%s'", t->display);
+        wc_run_describe(&r, what, failure, failure_size);
+    }
+    wc_run_end(&r);
+    if (r.status != WC_RUN_OK)
+        return -1;
+    t->deadline_ns = r.deadline_ns;
+    return 0;
+}
+
+/* Runs an entry that returns an object which may be {"error": ...}. */
+static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const void *a,
+                        size_t alen, const void *b, size_t blen, int ninputs, wc_call *call,
+                        json_t **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    wc_run r;
+    wc_wasi_config wcfg;
+    json_t *res = NULL;
+    if (wc_run_begin(&r, p, call, wasi_if_imported(p, &wcfg)) == 0)
+        native_invoke(&r, p->entry[e], a, alen, b, blen, ninputs, &res);
+    if (r.status != WC_RUN_OK)
+        wc_run_describe(&r, what, err, err_size);
+    wc_run_end(&r);
+    if (!res)
+        return WC_PLUGIN_EFAILED;
+    json_t *error = json_object_get(res, "error");
+    if (error) {
+        if (json_is_string(error))
+            wc_err_set(err, err_size, "%s", json_string_value(error));
+        else
+            wc_err_set(err, err_size, "plugin '%s' failed in %s", p->config.name, what);
+        json_decref(res);
+        return WC_PLUGIN_EREFUSED;
+    }
+    *out = res;
+    return 0;
+}
+
+static int native_read_resource(wc_plugin *p, const char *uri, const char *what, wc_call *call,
+                                json_t **out, char *err, size_t err_size)
+{
+    return native_entry(p, WC_ENTRY_READ_RESOURCE, what, uri, strlen(uri), NULL, 0, 1, call, out,
+                        err, err_size);
+}
+
+static int native_list_resources(wc_plugin *p, wc_call *call, json_t **out, char *err,
+                                 size_t err_size)
+{
+    return native_entry(p, WC_ENTRY_LIST_RESOURCES, "the resource list", NULL, 0, NULL, 0, 0,
+                        call, out, err, err_size);
+}
+
+static int native_get_prompt(wc_plugin *p, const char *name, const char *arguments,
+                             const char *what, wc_call *call, json_t **out, char *err,
+                             size_t err_size)
+{
+    return native_entry(p, WC_ENTRY_GET_PROMPT, what, name, strlen(name), arguments,
+                        strlen(arguments), 2, call, out, err, err_size);
+}
+
+static int native_complete(wc_plugin *p, const char *params, wc_call *call, json_t **out,
+                           char *err, size_t err_size)
+{
+    return native_entry(p, WC_ENTRY_COMPLETE, "completion", params, strlen(params), NULL, 0, 1,
+                        call, out, err, err_size);
+}
+
+const wc_plugin_abi wc_abi_native = {
+    .name = "native",
+    .attemptable = true,
+    .load = native_load,
+    .call_tool = native_call_tool,
+    .read_resource = native_read_resource,
+    .list_resources = native_list_resources,
+    .get_prompt = native_get_prompt,
+    .complete = native_complete,
+};

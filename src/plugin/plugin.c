@@ -5,7 +5,8 @@
  * the exports and their types checked, the imports resolved into a binding
  * array in import order (so the engine's linker finds each import at once),
  * the export indices looked up.  A call then costs an instance, a few
- * guest calls and the JSON of its result.
+ * guest calls and the JSON of its result.  What differs between ABIs is in
+ * their tables (abi.h); this file holds what every ABI shares.
  */
 #include "plugin/plugin_internal.h"
 
@@ -345,22 +346,15 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t 
     p->start_index = find_func(info, "_start", "", "", n, err, err_size);
     if (p->alloc_index == -2 || p->init_index == -2 || p->start_index == -2)
         return -1;
-    if (p->entry[WC_ENTRY_CALL_TOOL] >= 0) {
-        p->abi = WC_ABI_NATIVE;
-        if (p->alloc_index < 0)
-            return wc_err_set(err, err_size,
-                           "plugin '%s': a native plugin (it exports wasmcap_call_tool) must export "
-                           "wasmcap_alloc (i32) -> (i32)", n);
-        const wc_export *mem = wc_module_find_export(info, "memory");
-        if (!mem || mem->kind != WC_EXTERN_MEMORY)
-            return wc_err_set(err, err_size,
-                           "plugin '%s': a native plugin must export its memory as \"memory\"", n);
-        return 0;
-    }
-    if (p->start_index >= 0) {
-        p->abi = WC_ABI_COMMAND;
-        if (p->manifest.resources && json_array_size(p->manifest.resources))
-            warn(p, "plugin '%s' is a command plugin: its resources cannot be read", n);
+    for (const wc_plugin_abi *const *abi = wc_plugin_abis; *abi; abi++) {
+        int taken = (*abi)->load(p, info, err, err_size);
+        if (taken < 0)
+            return -1;
+        if (!taken)
+            continue;
+        p->abi = *abi;
+        if (!p->abi->read_resource && json_array_size(p->manifest.resources))
+            warn(p, "plugin '%s' is a %s plugin: its resources cannot be read", n, p->abi->name);
         return 0;
     }
     return wc_err_set(err, err_size,
@@ -417,14 +411,15 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     }
     if (pick_abi(p, info, err, err_size) || resolve_imports(p, info, err, err_size))
         goto fail;
-    if (p->abi == WC_ABI_COMMAND && json_array_size(p->manifest.prompts))
-        warn(p, "plugin '%s' is a command plugin: its prompts cannot be served", config->name);
+    if (!p->abi->get_prompt && json_array_size(p->manifest.prompts))
+        warn(p, "plugin '%s' is a %s plugin: its prompts cannot be served", config->name,
+             p->abi->name);
 
     /* One instance now: the types of the imports and the initial memory are
      * checked here rather than in the first call. */
     wc_run r;
     wc_wasi_config wcfg = {0};
-    if (wc_run_begin(&r, p, NULL, p->needs_wasi || p->abi == WC_ABI_COMMAND ? &wcfg : NULL)) {
+    if (wc_run_begin(&r, p, NULL, p->needs_wasi || p->abi->always_wasi ? &wcfg : NULL)) {
         if (r.status == WC_RUN_MEMORY || r.status == WC_RUN_DEADLINE)
             wc_run_describe(&r, "instantiation", err, err_size);
         else
@@ -439,7 +434,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     wc_log_fields(WC_LOG_INFO, "plugin", p->log_fields, "loaded %s%s%s (%s ABI, %zu tools)",
                   p->manifest.name, p->manifest.version ? " " : "",
                   p->manifest.version ? p->manifest.version : "",
-                  p->abi == WC_ABI_NATIVE ? "native" : "command", p->manifest.ntools);
+                  p->abi->name, p->manifest.ntools);
     *out = p;
     return 0;
 fail:
@@ -463,7 +458,7 @@ void wc_plugin_free(wc_plugin *p)
 const char *wc_plugin_name(const wc_plugin *p) { return p->config.name; }
 const wc_plugin_config *wc_plugin_get_config(const wc_plugin *p) { return &p->config; }
 const wc_manifest *wc_plugin_manifest(const wc_plugin *p) { return &p->manifest; }
-wc_plugin_abi wc_plugin_get_abi(const wc_plugin *p) { return p->abi; }
+const char *wc_plugin_abi_name(const wc_plugin *p) { return p->abi->name; }
 wc_module *wc_plugin_module(const wc_plugin *p) { return p->module; }
 
 bool wc_plugin_has_entry(const wc_plugin *p, wc_plugin_entry e)
@@ -472,6 +467,16 @@ bool wc_plugin_has_entry(const wc_plugin *p, wc_plugin_entry e)
 }
 
 /* ---- runs -------------------------------------------------------------- */
+
+/* The call's cancellation hook while an instance runs: stops its code and
+ * wakes it from a WASI sleep. */
+static void interrupt_run(void *ctx)
+{
+    wc_run *r = ctx;
+    wc_instance_interrupt(r->inst);
+    if (r->wasi)
+        wc_wasi_interrupt(r->wasi);
+}
 
 int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *wcfg)
 {
@@ -484,18 +489,17 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->deadline_ns = 0;
     r->msg[0] = 0;
     r->keep_text = NULL;
-    r->skim_result = false;
-    r->text_result = false;
-    r->is_error = false;
-    r->structured = NULL;
-    r->structured_len = 0;
+    r->skim = NULL;
     if (!call) {
-        call = r->own_call = wc_call_new(NULL);
+        call = r->own_call = wc_call_new(NULL, NULL);
         if (!call)
             goto nomem;
     }
     r->call = call;
-    wc_wasmcap_host_init(&r->host, p->config.name, &p->config.perms, p->kv, call);
+    /* An attempt has its budget, not the plugin's whole time limit. */
+    uint32_t budget = call->io.inline_budget_ms;
+    wc_wasmcap_host_init(&r->host, p->config.name, &p->config.perms, p->kv, &call->client,
+                         &call->cancel, budget != 0);
     if (wc_call_cancelled(call)) {
         r->status = WC_RUN_CANCELLED;
         return -1;
@@ -527,8 +531,6 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
                 r->bindings[p->wasi_slots[i]].ext.u.func.env = r->wasi;
         }
     }
-    /* An attempt has its budget, not the plugin's whole time limit. */
-    uint32_t budget = wc_call_attempt_budget(call);
     uint32_t timeout = budget && budget < p->timeout_ms ? budget : p->timeout_ms;
     wc_instance_config icfg = {
         .max_memory_pages = p->max_pages,
@@ -553,7 +555,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
         snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
         return -1;
     }
-    wc_call_attach(call, r->inst, r->wasi);
+    wc_cancel_token_on_interrupt(&call->cancel, interrupt_run, r);
     r->deadline_ns = wc_instance_deadline_ns(r->inst);
     if (r->wasi) /* waits in WASI calls end with the instance's time */
         wc_wasi_set_deadline(r->wasi, r->deadline_ns);
@@ -583,7 +585,7 @@ static void log_stderr(const wc_run *r)
 void wc_run_end(wc_run *r)
 {
     if (r->inst)
-        wc_call_detach(r->call);
+        wc_cancel_token_on_interrupt(&r->call->cancel, NULL, NULL);
     if (!wc_call_attempt_aborted(r->call)) /* an aborted attempt runs again and logs then */
         log_stderr(r);
     wc_instance_free(r->inst);
@@ -612,7 +614,7 @@ void wc_run_trapped(wc_run *r, wc_trap trap)
         r->status = WC_RUN_OK;
         return;
     case WC_TRAP_DEADLINE:
-        if (wc_call_attempt_budget(r->call)) {
+        if (r->call->io.inline_budget_ms) {
             wc_call_abort_attempt(r->call); /* out of budget: the call runs again in full */
             r->status = WC_RUN_CANCELLED;
             return;
@@ -689,7 +691,7 @@ static json_t *error_result(const char *text)
  * and the plugin's time limit. */
 static wc_schema_budget schema_budget(const wc_plugin *p, const wc_call *call)
 {
-    uint32_t attempt_ms = call ? wc_call_attempt_budget(call) : 0;
+    uint32_t attempt_ms = call ? call->io.inline_budget_ms : 0;
     if (attempt_ms)
         return (wc_schema_budget){.max_steps = WC_SCHEMA_SMALL_STEPS, .max_ms = attempt_ms,
                                   .small = true};
@@ -703,7 +705,7 @@ static void describe_stopped_check(const wc_plugin *p, wc_call *call, const char
                                    const char *what, int verdict, const char *verr, char *msg,
                                    size_t msg_size)
 {
-    if (call && wc_call_attempt_budget(call))
+    if (call && call->io.inline_budget_ms)
         wc_call_abort_attempt(call);
     if (verdict == WC_SCHEMA_PAST_DEADLINE)
         snprintf(msg, msg_size, "tool '%s' exceeded its time limit of %u ms while checking %s "
@@ -769,7 +771,7 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
                                   "content must be an array", p->config.name, display);
         goto fail;
     }
-    const char *revision = call ? wc_call_get_client(call)->protocol_version : NULL;
+    const char *revision = call ? call->client.protocol_version : NULL;
     if (content && !wc_content_check(content, revision, why, sizeof why)) {
         snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
                  p->config.name, display, why);
@@ -820,8 +822,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     const wc_manifest_tool *tool = &p->manifest.tools[index];
     if (!display)
         display = tool->name;
-    if (call && wc_call_attempt_budget(call) && p->abi != WC_ABI_NATIVE) {
-        /* A command's stdio and exit are effects of their own: no attempt. */
+    if (call && call->io.inline_budget_ms && !p->abi->attemptable) {
         wc_call_abort_attempt(call);
         return wc_err_set(err, err_size, "not attempted");
     }
@@ -835,7 +836,9 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     /* the client's own bytes when the protocol layer has them: no need to
      * write the (checked) arguments again */
     size_t raw_len = 0;
-    const char *raw = arguments && call ? wc_call_arguments_text(call, &raw_len) : NULL;
+    const char *raw = arguments && call ? call->io.arguments_text : NULL;
+    if (raw)
+        raw_len = call->io.arguments_len;
     if (!arguments) {
         /* {} is valid unless the schema requires something */
         json_t *obj = json_object();
@@ -895,46 +898,35 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     const char *args = raw ? raw : (const char *)ab.data;
     size_t args_len = raw ? raw_len : ab.len;
 
-    bool text_result = false, is_error = false;
-    const char *structured = NULL;
-    size_t structured_len = 0;
-    wc_run r;
-    if (p->abi == WC_ABI_NATIVE) {
-        char what[160];
-        if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0) {
-            r.keep_text = call ? &text : NULL;
-            r.skim_result = call && wc_call_prefers_result_text(call);
-            wc_native_invoke(&r, p->entry[WC_ENTRY_CALL_TOOL], tool->name, strlen(tool->name), args,
-                             args_len, 2, &res);
-        }
-        if (r.status != WC_RUN_OK) {
-            snprintf(what, sizeof what, "tool '%s'", display);
-            wc_run_describe(&r, what, msg, sizeof msg);
-        }
-        wc_run_end(&r);
-        if (r.status != WC_RUN_OK)
-            goto fail;
-        text_result = r.text_result;
-        is_error = r.is_error;
-        if (r.deadline_ns) /* the checks of its result end with the call's time */
-            budget.deadline_ns = r.deadline_ns;
-        structured = r.structured;
-        structured_len = r.structured_len;
-    } else if (wc_command_call(p, tool->name, display, args, args_len, call, &res, msg,
-                               sizeof msg) != 0) {
+    wc_result_shape shape;
+    shape.text_result = false;
+    wc_tool_run run = {
+        .tool = tool,
+        .display = display,
+        .args = args,
+        .args_len = args_len,
+        .call = call,
+        .keep_text = call ? &text : NULL,
+        .skim = call && call->io.prefer_result_text ? &shape : NULL,
+    };
+    if (p->abi->call_tool(p, &run, msg, sizeof msg) != 0)
         goto fail;
-    }
+    res = run.result;
+    if (run.deadline_ns) /* the checks of its result end with the call's time */
+        budget.deadline_ns = run.deadline_ns;
     wc_buf_free(&ab);
-    if (text_result) {
+    if (shape.text_result) {
         /* Its shape was checked from the bytes; what is left of
          * finish_result's checks is the outputSchema. */
-        if (tool->output && !is_error &&
-            !check_output(p, tool, display, NULL, structured, structured_len,
-                          r.structured_members, r.structured_count, call, &budget, msg,
+        if (tool->output && !shape.is_error &&
+            !check_output(p, tool, display, NULL, shape.structured, shape.structured_len,
+                          shape.structured_members, shape.structured_count, call, &budget, msg,
                           sizeof msg))
             goto fail;
-        wc_call_set_result_text(call, (char *)text.data, text.len);
-        wc_call_set_result_is_error(call, is_error);
+        free(call->io.result_text);
+        call->io.result_text = (char *)text.data;
+        call->io.result_len = text.len;
+        call->io.result_is_error = shape.is_error;
         text.data = NULL;
         wc_buf_free(&text);
         return 0; /* *result stays NULL: the call carries the text */
@@ -948,7 +940,9 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     }
     /* Passed on unchanged: the protocol layer may send the plugin's bytes. */
     if (complete && *result == raw_of && text.len && !text.failed && wc_buf_cstr(&text)) {
-        wc_call_set_result_text(call, (char *)text.data, text.len);
+        free(call->io.result_text);
+        call->io.result_text = (char *)text.data;
+        call->io.result_len = text.len;
         text.data = NULL;
     }
     wc_buf_free(&text);
@@ -964,36 +958,12 @@ fail:
 
 /* ---- resources, prompts, completion ------------------------------------ */
 
-/* Runs a native entry that returns an object which may be {"error": ...}. */
-static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const void *a,
-                        size_t alen, const void *b, size_t blen, int ninputs, wc_call *call,
-                        json_t **out, char *err, size_t err_size)
+/* An operation the plugin's ABI lacks, or an entry point it does not export. */
+static int unsupported(const wc_plugin *p, wc_plugin_entry e, char *err, size_t err_size)
 {
-    *out = NULL;
-    if (p->abi != WC_ABI_NATIVE || p->entry[e] < 0) {
-        wc_err_set(err, err_size, "plugin '%s' does not export %s", p->config.name, native_exports[e].name);
-        return WC_PLUGIN_ENOTSUP;
-    }
-    wc_run r;
-    json_t *res = NULL;
-    if (wc_run_begin(&r, p, call, p->needs_wasi ? &(wc_wasi_config){0} : NULL) == 0)
-        wc_native_invoke(&r, p->entry[e], a, alen, b, blen, ninputs, &res);
-    if (r.status != WC_RUN_OK)
-        wc_run_describe(&r, what, err, err_size);
-    wc_run_end(&r);
-    if (!res)
-        return WC_PLUGIN_EFAILED;
-    json_t *error = json_object_get(res, "error");
-    if (error) {
-        if (json_is_string(error))
-            wc_err_set(err, err_size, "%s", json_string_value(error));
-        else
-            wc_err_set(err, err_size, "plugin '%s' failed in %s", p->config.name, what);
-        json_decref(res);
-        return WC_PLUGIN_EREFUSED;
-    }
-    *out = res;
-    return 0;
+    wc_err_set(err, err_size, "plugin '%s' does not export %s", p->config.name,
+               native_exports[e].name);
+    return WC_PLUGIN_ENOTSUP;
 }
 
 /* A resource or prompt result that asks the client for input first: 1
@@ -1018,8 +988,10 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
 {
     char what[300];
     snprintf(what, sizeof what, "resource '%s'", uri);
-    int rc = native_entry(p, WC_ENTRY_READ_RESOURCE, what, uri, strlen(uri), NULL, 0, 1, call,
-                          result, err, err_size);
+    *result = NULL;
+    if (!p->abi->read_resource || p->entry[WC_ENTRY_READ_RESOURCE] < 0)
+        return unsupported(p, WC_ENTRY_READ_RESOURCE, err, err_size);
+    int rc = p->abi->read_resource(p, uri, what, call, result, err, err_size);
     if (rc)
         return rc;
     int asks = asks_for_input(p, what, result, err, err_size);
@@ -1055,8 +1027,9 @@ int wc_plugin_list_resources(wc_plugin *p, wc_call *call, json_t **resources, ch
 {
     json_t *res;
     *resources = NULL;
-    int rc = native_entry(p, WC_ENTRY_LIST_RESOURCES, "the resource list", NULL, 0, NULL, 0, 0,
-                          call, &res, err, err_size);
+    if (!p->abi->list_resources || p->entry[WC_ENTRY_LIST_RESOURCES] < 0)
+        return unsupported(p, WC_ENTRY_LIST_RESOURCES, err, err_size);
+    int rc = p->abi->list_resources(p, call, &res, err, err_size);
     if (rc)
         return rc;
     json_t *arr = json_object_get(res, "resources");
@@ -1117,13 +1090,14 @@ int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments
             return WC_PLUGIN_EINVAL;
         }
     }
+    if (!p->abi->get_prompt || p->entry[WC_ENTRY_GET_PROMPT] < 0)
+        return unsupported(p, WC_ENTRY_GET_PROMPT, err, err_size);
     char *text = arguments ? json_dumps(arguments, JSON_COMPACT) : strdup("{}");
     if (!text)
         return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
     char what[160];
     snprintf(what, sizeof what, "prompt '%s'", name);
-    int rc = native_entry(p, WC_ENTRY_GET_PROMPT, what, name, strlen(name), text, strlen(text), 2,
-                          call, result, err, err_size);
+    int rc = p->abi->get_prompt(p, name, text, what, call, result, err, err_size);
     free(text);
     if (rc)
         return rc;
@@ -1169,13 +1143,12 @@ int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t
                        char *err, size_t err_size)
 {
     *values = NULL;
-    if (p->abi == WC_ABI_NATIVE && p->entry[WC_ENTRY_COMPLETE] >= 0) {
+    if (p->abi->complete && p->entry[WC_ENTRY_COMPLETE] >= 0) {
         char *text = json_dumps(params, JSON_COMPACT);
         if (!text)
             return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
         json_t *res;
-        int rc = native_entry(p, WC_ENTRY_COMPLETE, "completion", text, strlen(text), NULL, 0, 1,
-                              call, &res, err, err_size);
+        int rc = p->abi->complete(p, text, call, &res, err, err_size);
         free(text);
         if (rc)
             return rc;

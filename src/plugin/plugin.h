@@ -25,11 +25,6 @@
 #include "plugin/manifest.h"
 #include "store/kv.h"
 
-typedef enum wc_plugin_abi {
-    WC_ABI_NATIVE = 1, /* exports wasmcap_call_tool */
-    WC_ABI_COMMAND,    /* a WASI program with _start */
-} wc_plugin_abi;
-
 /* Return codes of calls other than tools. */
 #define WC_PLUGIN_EFAILED (-1)  /* the call failed (trap, limit, bad output); err says how */
 #define WC_PLUGIN_EREFUSED (-2) /* the plugin answered {"error": ...}; err holds its text */
@@ -58,16 +53,18 @@ void wc_plugin_free(wc_plugin *plugin);
 const char *wc_plugin_name(const wc_plugin *plugin); /* the config's name */
 const wc_plugin_config *wc_plugin_get_config(const wc_plugin *plugin);
 const wc_manifest *wc_plugin_manifest(const wc_plugin *plugin);
-wc_plugin_abi wc_plugin_get_abi(const wc_plugin *plugin);
+/* "native" (exports wasmcap_call_tool) or "command" (a WASI program with
+ * _start): plugin/abi.h. */
+const char *wc_plugin_abi_name(const wc_plugin *plugin);
 bool wc_plugin_has_entry(const wc_plugin *plugin, wc_plugin_entry entry);
 wc_module *wc_plugin_module(const wc_plugin *plugin);
 
 /* tools/call of manifest tool `tool` (an index).  display is the name the
  * client used (for messages; NULL: the manifest's).  arguments may be NULL
  * ({}).  Returns 0 with *result a CallToolResult, or -1 (out of memory).
- * When the caller said wc_call_prefer_result_text, the result may instead
- * be the call's result text, with *result NULL (or a value that holds only
- * what the checks read: see wc_call_prefer_result_text). */
+ * When the call's I/O prefers the result text, the result may instead be
+ * the call's io.result_text, with *result NULL (or a value that holds only
+ * what the checks read: see wc_call_io.prefer_result_text). */
 int wc_plugin_call_tool(wc_plugin *plugin, size_t tool, const char *display,
                         const json_t *arguments, wc_call *call, json_t **result,
                         char *err, size_t err_size);

@@ -1,4 +1,4 @@
-/* plugin_internal.h -- what plugin.c, native.c and command.c share.
+/* plugin_internal.h -- what plugin.c and the ABIs (abi.h) share.
  *
  * struct wc_plugin is everything computed at load; a `run` is one call's
  * instance and the host state around it, set up and torn down by
@@ -9,6 +9,7 @@
 
 #include "host/wasi.h"
 #include "json/scan.h"
+#include "plugin/abi.h"
 #include "plugin/plugin.h"
 
 struct wc_plugin {
@@ -17,7 +18,7 @@ struct wc_plugin {
     wc_kv *kv;
     wc_module *module;
     wc_manifest manifest;
-    wc_plugin_abi abi;
+    const wc_plugin_abi *abi;
     int entry[WC_ENTRY_COUNT]; /* export index, or -1 */
     int alloc_index, init_index, start_index;
     /* One binding per import, in import order, so linking finds each at
@@ -61,53 +62,33 @@ typedef struct wc_run {
      * one line (no CR or LF between its tokens). */
     wc_buf *keep_text;
     /* With keep_text: when the text was kept, build of the result only what
-     * the checks read (wc_json_options.keep): the caller sends the text. */
-    bool skim_result;
-    /* Set by wc_native_invoke (with skim_result) when the kept text is a
-     * result whose shape was checked from its bytes and nothing was built:
-     * content an array, isError absent or a boolean (is_error), and
-     * structuredContent absent (structured NULL) or a flat object, whose
-     * members are split out for the outputSchema. */
-    bool text_result;
-    bool is_error;
-    const char *structured; /* into keep_text */
-    size_t structured_len;
-    wc_json_member structured_members[WC_JSON_FLAT_MAX];
-    int structured_count;
+     * the checks read (wc_json_options.keep): the caller sends the text.
+     * wc_native_invoke sets skim->text_result when it checked the text's
+     * shape from its bytes and built nothing. */
+    wc_result_shape *skim;
 } wc_run;
 
-/* Creates the instance (and its wasi when wcfg is not NULL) and attaches it
- * to the call.  Returns 0, or -1 with r->status and r->msg set. */
+/* Creates the instance (and its wasi when wcfg is not NULL) and makes the
+ * call's cancellation interrupt it.  Returns 0, or -1 with r->status and
+ * r->msg set. */
 int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *wcfg);
-/* Detaches, logs the guest's stderr, frees everything. */
+/* Ends the interruption, logs the guest's stderr, frees everything. */
 void wc_run_end(wc_run *r);
 /* Sets r->status and r->msg from a trap of the running instance. */
 void wc_run_trapped(wc_run *r, wc_trap trap);
 /* A failure of `what` ("tool 'add'") as a sentence for a person. */
 void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size);
 
-/* native.c: runs entry with inputs (ninputs of a/b) and parses the JSON
- * object it returns.  0 with *out, or -1 with r->status. */
-int wc_native_invoke(wc_run *r, int export_index, const void *a, size_t alen, const void *b,
-                     size_t blen, int ninputs, json_t **out);
-
 /* native.c: whether text is a CallToolResult of the usual shape, checked
  * in one pass over its bytes with nothing built: valid JSON throughout
  * (duplicate keys refused), an object with keys written plainly, "content"
- * an array of flat content blocks that wc_content_flat_block_ok accepts,
- * "isError" absent or a boolean, "structuredContent" absent or a
- * flat object (wc_json_flat_members).  Then it sets r->text_result,
- * r->is_error and r->structured*; false means only "not decided here": the
- * parsed path checks the text and words what is wrong. */
-bool wc_result_text_shape(wc_run *r, const char *text, size_t len);
-
-/* command.c: a tool call of a command plugin (tool: the manifest's name,
- * display: the client's).  0 with *result the raw result object (a
- * CallToolResult before the common checks), or -1 with a sentence in
- * failure. */
-int wc_command_call(wc_plugin *p, const char *tool, const char *display, const char *args,
-                    size_t args_len, wc_call *call, json_t **result, char *failure,
-                    size_t failure_size);
+ * an array of flat content blocks that wc_content_flat_block_ok accepts
+ * for protocol revision `revision`, "isError" absent or a boolean,
+ * "structuredContent" absent or a flat object (wc_json_flat_members).
+ * Then it fills *shape; false means only "not decided here": the parsed
+ * path checks the text and words what is wrong. */
+bool wc_result_text_shape(wc_result_shape *shape, const char *revision, const char *text,
+                          size_t len);
 
 /* content.c: whether every block of a result's content array is a content
  * block of the MCP schema of protocol revision `revision` (NULL or "": the

@@ -1,0 +1,6 @@
+/* abi.c -- the plugin ABIs load tries, in order (abi.h).  The native ABI
+ * comes first: a module exporting both wasmcap_call_tool and _start is a
+ * native plugin. */
+#include "plugin/abi.h"
+
+const wc_plugin_abi *const wc_plugin_abis[] = {&wc_abi_native, &wc_abi_command, NULL};
