@@ -1,5 +1,5 @@
-/* internal.h -- what server.c, methods.c and outbound.c share: the server,
- * session and job structures.  Not for use outside src/mcp.
+/* internal.h -- what the files of src/mcp share: the server, session, job
+ * and era structures.  Not for use outside src/mcp.
  *
  * Locking: server->lock guards the registry pointer, its generation and the
  * session list; session->lock guards everything mutable in a session (state,
