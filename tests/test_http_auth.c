@@ -234,6 +234,14 @@ int main(void)
               header_has(&r, "www-authenticate", "scope=\"calc\""),
           "bob: 403 insufficient_scope: %d", r.status);
     hc_resp_free(&r);
+    /* an id whose key is written with an escape makes a request all the same:
+     * the MCP layer's parse, not the transport's scan, decides what runs */
+    CHECK(request("POST", "/mcp", bob_session, BOB,
+                  "{\"jsonrpc\":\"2.0\",\"\\u0069d\":2,\"method\":\"tools/call\","
+                  "\"params\":{\"name\":\"calc\",\"arguments\":{}}}", &r) == 403 &&
+              header_has(&r, "www-authenticate", "scope=\"calc\""),
+          "bob: a call with an escaped id key: %d %s", r.status, r.body ? r.body : "");
+    hc_resp_free(&r);
     /* nor may a batch of a 2025-03-26 session carry the call past the check */
     char old_session[64] = "";
     request("POST", "/mcp", NULL, BOB,

@@ -1,8 +1,9 @@
 /* test_http_scopes.c -- which scopes an HTTP request needs: the tool,
  * prompt or plugin its request (or each request of a 2025-03-26 batch)
- * would run, found with the MCP layer's parser and the registry (the test
- * guest "res" serves resources and a prompt).  test_http_auth drives the
- * same over real HTTP.
+ * would run, as the MCP session finds it with its own parser and asks the
+ * transport's authorize hook (the test guest "res" serves resources and a
+ * prompt), received at once and queued.  test_http_auth drives the same
+ * over real HTTP.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,12 @@
 
 static wc_auth *auth;
 static wc_registry *registry;
+static wc_mcp_session *session; /* 2025-03-26, which has batches */
+
+static void discard(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
+{
+    (void)ctx, (void)route, (void)data, (void)len;
+}
 
 /* The principal of a static token of the config below. */
 static void principal_of(const char *token, wc_auth_result *r)
@@ -37,15 +44,19 @@ static void principal_of(const char *token, wc_auth_result *r)
 static void expect(const wc_auth_principal *who, const char *body, bool want,
                    wc_auth_target target, const char *name, int line)
 {
-    http_scope_refusal refusal;
-    memset(&refusal, 0, sizeof refusal);
-    bool got = http_scopes_allow(auth, who, NULL, registry, body, strlen(body), &refusal);
-    CHECK(got == want, "line %d: %s: %s, want %s", line, body, got ? "allowed" : "refused",
-          want ? "allowed" : "refused");
-    if (!want && !got)
-        CHECK(refusal.target == target && (!name || strcmp(refusal.name, name) == 0),
-              "line %d: refused for target %d '%s', want %d '%s'", line, (int)refusal.target,
-              refusal.name, (int)target, name ? name : "");
+    static const wc_mcp_receive_mode modes[] = {WC_MCP_RECEIVE_NOW, WC_MCP_RECEIVE_QUEUED};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        http_scope_check check = {.auth = auth, .who = who};
+        wc_mcp_receive_options o = {.mode = modes[i], .authorize = http_scopes_allow,
+                                    .authorize_ctx = &check};
+        bool got = wc_mcp_session_receive(session, body, strlen(body), &o);
+        CHECK(got == want, "line %d, mode %d: %s: %s, want %s", line, (int)modes[i], body,
+              got ? "allowed" : "refused", want ? "allowed" : "refused");
+        if (!want && !got)
+            CHECK(check.target == target && (!name || strcmp(check.name, name) == 0),
+                  "line %d: refused for target %d '%s', want %d '%s'", line, (int)check.target,
+                  check.name, (int)target, name ? name : "");
+    }
 }
 #define ALLOWED(who, body) expect(who, body, true, 0, NULL, __LINE__)
 #define REFUSED(who, body, target, name) expect(who, body, false, target, name, __LINE__)
@@ -81,8 +92,16 @@ int main(void)
     CHECK(wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
           err);
     wc_config_free(&config);
+    wc_mcp_server *mcp = NULL;
+    CHECK(wc_mcp_server_new(NULL, registry, &mcp, err, sizeof err) == 0, "server: %s", err);
     if (failures)
         return 1;
+    session = wc_mcp_session_new(mcp, discard, NULL);
+    static const char init[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+        "\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},"
+        "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+    wc_mcp_session_receive(session, init, strlen(init), NULL);
 
     wc_auth_result root, calc, none;
     principal_of("all-scopes-0123456789", &root);
@@ -100,6 +119,9 @@ int main(void)
     /* what the MCP layer does not take as a request runs nothing */
     ALLOWED(&none.principal, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"");
     ALLOWED(&none.principal, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"calc\"}}");
+    /* what it does take as one is checked, however its keys are written */
+    REFUSED(&none.principal, "{\"jsonrpc\":\"2.0\",\"\\u0069d\":1,\"method\":\"tools/call\","
+            "\"params\":{\"name\":\"calc\"}}", WC_AUTH_TOOL, "calc");
 
     /* a batch: every request of it is checked */
     ALLOWED(&none.principal, "[" PING "]");
@@ -113,6 +135,8 @@ int main(void)
     REFUSED(&root.principal, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}]",
             WC_AUTH_TARGETS, NULL);
 
+    wc_mcp_session_close(session);
+    wc_mcp_server_free(mcp);
     wc_auth_result_free(&root);
     wc_auth_result_free(&calc);
     wc_auth_result_free(&none);

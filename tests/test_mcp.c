@@ -32,6 +32,7 @@ typedef struct capture {
     pthread_cond_t cond;
     json_t *msgs; /* array of parsed messages, in order sent */
     int last_status; /* http_status of the last final route */
+    unsigned long long last_tag; /* the tag of the last final route */
     int bad;      /* messages that were not one JSON object */
     int verbatim; /* answers carrying a plugin's result as it wrote it */
 } capture;
@@ -42,6 +43,7 @@ static void capture_send(void *ctx, const wc_mcp_route *route, const char *data,
     if (route->final) {
         pthread_mutex_lock(&c->lock);
         c->last_status = route->http_status;
+        c->last_tag = route->tag;
         pthread_mutex_unlock(&c->lock);
     }
     if (!data)
@@ -145,7 +147,7 @@ static void sendf(wc_mcp_session *s, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    wc_mcp_session_receive(s, buf, (size_t)n);
+    wc_mcp_session_receive(s, buf, (size_t)n, NULL);
 }
 
 static long long error_code(json_t *m)
@@ -565,7 +567,7 @@ static json_t *subscribe_long(capture *c, wc_mcp_session *s, long long id, size_
     int prefix = snprintf(msg + n, 200, "notes://%d/", i);
     memset(msg + n + prefix, 'x', len - (size_t)prefix);
     memcpy(msg + n + len, "\"}}", 3);
-    wc_mcp_session_receive(s, msg, (size_t)n + len + 3);
+    wc_mcp_session_receive(s, msg, (size_t)n + len + 3, NULL);
     free(msg);
     return response(c, id);
 }
@@ -623,7 +625,7 @@ static void test_session_bounds(world *w)
     char *msg = malloc(4200);
     int n = snprintf(msg, 4200, "{\"jsonrpc\":\"2.0\",\"id\":400,\"method\":\"resources/"
                      "unsubscribe\",\"params\":{\"uri\":\"%s\"}}", uri);
-    wc_mcp_session_receive(s, msg, (size_t)n);
+    wc_mcp_session_receive(s, msg, (size_t)n, NULL);
     json_decref(response(&c, 400));
     free(msg);
     free(uri);
@@ -646,7 +648,7 @@ static void test_session_bounds(world *w)
     memset(msg + n, 'i', long_len);
     memcpy(msg + n + long_len, "\"}}", 3);
     for (int i = 0; i < 40; i++)
-        wc_mcp_session_receive(s, msg, (size_t)n + long_len + 3);
+        wc_mcp_session_receive(s, msg, (size_t)n + long_len + 3, NULL);
     free(msg);
     size_t longest = 0;
     for (unsigned i = 0; i < s->nearly_cancels; i++)
@@ -676,6 +678,55 @@ static void test_session_bounds(world *w)
     capture_free(&c);
 }
 
+/* The receive modes: QUEUED runs a request on a worker and routes its
+ * answer by the tag; BATCHED keeps requests until the batch is flushed,
+ * which a message handled at once does first, so order holds. */
+static void test_receive_modes(world *w)
+{
+    capture c;
+    capture_init(&c);
+    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    initialize(&c, s, NULL);
+    static const char ping[] = "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\"}";
+    char text[128];
+
+    wc_mcp_receive_options queued = {.mode = WC_MCP_RECEIVE_QUEUED, .tag = 9};
+    int n = snprintf(text, sizeof text, ping, 30);
+    wc_mcp_session_receive(s, text, (size_t)n, &queued);
+    json_t *r = response(&c, 30);
+    pthread_mutex_lock(&c.lock);
+    unsigned long long tag = c.last_tag;
+    pthread_mutex_unlock(&c.lock);
+    CHECK(r && json_object_get(r, "result") && tag == 9, "queued ping: %s, tag %llu",
+          r ? "answered" : "no answer", tag);
+    json_decref(r);
+
+    wc_mcp_receive_options batched = {.mode = WC_MCP_RECEIVE_BATCHED};
+    for (int id = 31; id <= 32; id++) {
+        n = snprintf(text, sizeof text, ping, id);
+        wc_mcp_session_receive(s, text, (size_t)n, &batched);
+    }
+    long long id = 31;
+    r = wait_match(&c, match_id, &id, 100);
+    CHECK(!r, "a batched request ran before its batch was flushed");
+    json_decref(r);
+    wc_mcp_session_flush_batch(s);
+    for (id = 31; id <= 32; id++) {
+        r = response(&c, id);
+        CHECK(r != NULL, "batched ping %lld after the flush: no answer", id);
+        json_decref(r);
+    }
+    n = snprintf(text, sizeof text, ping, 33);
+    wc_mcp_session_receive(s, text, (size_t)n, &batched);
+    static const char note[] = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}";
+    wc_mcp_session_receive(s, note, strlen(note), &batched); /* handled at once: flushes */
+    r = response(&c, 33);
+    CHECK(r != NULL, "a message handled at once did not flush the batch before it");
+    json_decref(r);
+    wc_mcp_session_close(s);
+    capture_free(&c);
+}
+
 #define META_2026 "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
                   "\"io.modelcontextprotocol/clientCapabilities\":{}}"
 
@@ -691,7 +742,8 @@ static json_t *stateless_call(world *w, const char *header, const char *method,
     int n = snprintf(request, sizeof request,
                      "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":%s}", method,
                      params);
-    wc_mcp_session_receive_tagged(s, request, (size_t)n, 1); /* as the HTTP transport does */
+    wc_mcp_receive_options tagged = {.tag = 1}; /* as the HTTP transport does */
+    wc_mcp_session_receive(s, request, (size_t)n, &tagged);
     long long id = 7;
     json_t *r = wait_match(&c, match_id, &id, 2000);
     wc_mcp_session_close(s);
@@ -755,6 +807,13 @@ static void test_stateless(world *w)
               strcmp(json_string_value(json_object_get(result, "cacheScope")), "public") == 0 &&
               strcmp(json_string_value(json_object_get(info, "name")), "test-server") == 0,
           "discover");
+    json_t *caps = json_object_get(result, "capabilities");
+    CHECK(json_is_true(json_object_get(json_object_get(caps, "tools"), "listChanged")) &&
+              json_is_true(json_object_get(json_object_get(caps, "resources"), "subscribe")) &&
+              json_is_object(json_object_get(caps, "prompts")) &&
+              json_is_object(json_object_get(caps, "completions")) &&
+              !json_object_get(caps, "logging"),
+          "discover's capabilities: initialize's, less logging, which the revision lacks");
     json_decref(r);
     r = stateless_call(w, "2026-07-28", "tools/list", "{" META_2026 "}", &status);
     result = r ? json_object_get(r, "result") : NULL;
@@ -918,7 +977,7 @@ static void test_listen(world *w)
     memset(msg + n, 'l', 5000);
     n += 5000;
     n += snprintf(msg + n, 6000 - (size_t)n, "\"]}," META_2026 "}}");
-    wc_mcp_session_receive(s, msg, (size_t)n);
+    wc_mcp_session_receive(s, msg, (size_t)n, NULL);
     free(msg);
     m = response(&c, 77);
     CHECK(m && error_code(m) == -32602 && strstr(error_message(m), "at most 4096"),
@@ -1165,7 +1224,8 @@ static void send_attempt(wc_mcp_session *s, unsigned budget_ms, const char *fmt,
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    wc_mcp_session_receive_attempt(s, buf, (size_t)n, 1, budget_ms);
+    wc_mcp_receive_options attempt = {.tag = 1, .attempt_ms = budget_ms};
+    wc_mcp_session_receive(s, buf, (size_t)n, &attempt);
 }
 
 static size_t count_method(capture *c, const char *method)
@@ -1205,7 +1265,7 @@ static void test_attempt_2025_03_26(world *w)
     capture_free(&c);
 }
 
-/* Attempts (wc_mcp_session_receive_attempt): a pure call answers before
+/* Attempts (wc_mcp_receive_options.attempt_ms): a pure call answers before
  * the receive returns, its progress held and sent before the answer; a
  * call that needs the client, or more than the budget, runs again in full
  * on the pool, and what the aborted attempt sent is never seen. */
@@ -1397,7 +1457,7 @@ static void test_batches(world *w)
         n += (size_t)snprintf(big + n, big_len - n, "%s{\"jsonrpc\":\"2.0\",\"id\":%u,"
                               "\"method\":\"ping\"}", k ? "," : "", 10000 + k);
     n += (size_t)snprintf(big + n, big_len - n, "]");
-    wc_mcp_session_receive(s, big, n);
+    wc_mcp_session_receive(s, big, n, NULL);
     free(big);
     r = wait_match(&c, match_null_id, NULL, 2000);
     CHECK(r && error_code(r) == -32600 && strstr(error_message(r), "at most"),
@@ -1755,6 +1815,7 @@ int main(void)
     test_methods_no_plugins(&w);
     test_subscriptions(&w);
     test_session_bounds(&w);
+    test_receive_modes(&w);
     test_stateless(&w);
     test_listen(&w);
     test_input_required(&w);

@@ -77,7 +77,7 @@ static void test_tools(wc_registry *r)
           "message uses the exposed name: %s", text_of(res));
     json_decref(res);
     json_decref(args);
-    CHECK(wc_registry_call_tool(r, "echo-echo", NULL, NULL, &res, err, sizeof err) == WC_RPC_INVALID_PARAMS &&
+    CHECK(wc_registry_call_tool(r, "echo-echo", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
               strcmp(err, "unknown tool 'echo-echo'") == 0 && !res, "unknown: %s", err);
     args = json_object();
     CHECK(wc_registry_call_tool(r, "cmd-upper", args, NULL, &res, err, sizeof err) == 0 &&
@@ -104,10 +104,10 @@ static void test_resources(wc_registry *r)
         {"mem://static", 0, "static text"},
         {"mem://items/42", 0, "an item"},
         {"mem://dynamic", 0, "dynamic text"},
-        {"mem://items/none", WC_RPC_RESOURCE_NOT_FOUND, "resource not found: mem://items/none (no such resource here)"},
-        {"mem://missing", WC_RPC_RESOURCE_NOT_FOUND, "resource not found: mem://missing (no such resource here)"},
-        {"mem://elsewhere", WC_RPC_RESOURCE_NOT_FOUND, "resource not found: mem://elsewhere"},
-        {"mem://trap", WC_RPC_INTERNAL, "plugin 'res' trapped in resource 'mem://trap': unreachable"},
+        {"mem://items/none", WC_REGISTRY_ENOTFOUND, "resource not found: mem://items/none (no such resource here)"},
+        {"mem://missing", WC_REGISTRY_ENOTFOUND, "resource not found: mem://missing (no such resource here)"},
+        {"mem://elsewhere", WC_REGISTRY_ENOTFOUND, "resource not found: mem://elsewhere"},
+        {"mem://trap", WC_REGISTRY_EFAILED, "plugin 'res' trapped in resource 'mem://trap': unreachable"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *res = NULL;
@@ -143,19 +143,19 @@ static void test_prompts(wc_registry *r)
     CHECK(text && strcmp(text, "Say hello to bob") == 0, "greet text: %s", text);
     json_decref(res);
     json_decref(args);
-    CHECK(wc_registry_get_prompt(r, "greet", NULL, NULL, &res, err, sizeof err) == WC_RPC_INVALID_PARAMS &&
+    CHECK(wc_registry_get_prompt(r, "greet", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
               strcmp(err, "missing required argument 'who' for prompt 'greet'") == 0, "missing: %s", err);
     args = json_pack("{s:s}", "who", "eve");
-    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == WC_RPC_INVALID_PARAMS &&
+    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
               strcmp(err, "eve is not welcome") == 0, "refused: %s", err);
     json_decref(args);
     args = json_pack("{s:i}", "who", 1);
-    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == WC_RPC_INVALID_PARAMS &&
+    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
               strstr(err, "must be a string"), "non-string: %s", err);
     json_decref(args);
-    CHECK(wc_registry_get_prompt(r, "nope", NULL, NULL, &res, err, sizeof err) == WC_RPC_INVALID_PARAMS &&
+    CHECK(wc_registry_get_prompt(r, "nope", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
               strcmp(err, "unknown prompt 'nope'") == 0, "unknown: %s", err);
-    CHECK(wc_registry_get_prompt(r, "echo-pick", NULL, NULL, &res, err, sizeof err) == WC_RPC_INTERNAL &&
+    CHECK(wc_registry_get_prompt(r, "echo-pick", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EFAILED &&
               strstr(err, "does not export wasmcap_get_prompt"), "no export: %s", err);
 }
 
@@ -196,13 +196,13 @@ static void test_complete(wc_registry *r)
               json_is_true(json_object_get(c, "hasMore")), "capped");
     json_decref(res);
     complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"zz\"}, \"argument\": {\"name\": \"a\", \"value\": \"\"}}",
-             WC_RPC_INVALID_PARAMS, err, sizeof err);
+             WC_REGISTRY_EINVAL, err, sizeof err);
     CHECK(strcmp(err, "unknown prompt 'zz'") == 0, "%s", err);
     complete(r, "{\"ref\": {\"type\": \"ref/resource\", \"uri\": \"x://{y}\"}, \"argument\": {\"name\": \"y\", \"value\": \"\"}}",
-             WC_RPC_INVALID_PARAMS, err, sizeof err);
+             WC_REGISTRY_EINVAL, err, sizeof err);
     complete(r, "{\"ref\": {\"type\": \"ref/thing\"}, \"argument\": {\"name\": \"y\", \"value\": \"\"}}",
-             WC_RPC_INVALID_PARAMS, err, sizeof err);
-    complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"greet\"}}", WC_RPC_INVALID_PARAMS, err, sizeof err);
+             WC_REGISTRY_EINVAL, err, sizeof err);
+    complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"greet\"}}", WC_REGISTRY_EINVAL, err, sizeof err);
 }
 
 static void *hammer(void *arg)
@@ -285,7 +285,7 @@ int main(void)
     r = build("{}", err, sizeof err);
     CHECK(r && json_array_size(wc_registry_tools(r)) == 0, "empty: %s", err);
     json_t *res = NULL;
-    CHECK(r && wc_registry_read_resource(r, "a://b", NULL, &res, err, sizeof err) == WC_RPC_RESOURCE_NOT_FOUND,
+    CHECK(r && wc_registry_read_resource(r, "a://b", NULL, &res, err, sizeof err) == WC_REGISTRY_ENOTFOUND,
           "empty read");
     wc_registry_release(r);
 

@@ -471,6 +471,8 @@ static void test_config(void)
          "nn.models.m"},
         {"{\"nn\": {\"models\": {\"m\": {\"path\": \"x\", \"encoding\": \"keras\"}}}}",
          "'keras' is not an encoding"},
+        {"{\"nn\": {\"models\": {\"m\": {\"path\": \"x\", \"target\": \"npu\"}}}}",
+         "'npu' is not a target"},
         {"{\"nn\": {\"models\": {\"m\": {}}}}", "nn.models.m.path"},
         {"{\"nn\": {\"modles\": {}}}", "modles"},
         {"{\"plugins\": {\"t\": {\"path\": \"x.wasm\", \"permissions\": {\"nn_models\": "
@@ -502,14 +504,11 @@ int main(void)
     }
     free(bytes);
     models = wc_nn_models_new(&err);
-    CHECK(wc_nn_models_add(models, "sine", SINE_MODEL, WC_NN_ENCODING_AUTODETECT,
-                           WC_NN_TARGET_CPU, &err) == 0,
+    CHECK(wc_nn_models_add(models, "sine", SINE_MODEL, NULL, NULL, &err) == 0,
           "%s", err.msg);
-    CHECK(wc_nn_models_add(models, "other", SINE_MODEL, WC_NN_ENCODING_TENSORFLOWLITE,
-                           WC_NN_TARGET_CPU, &err) == 0,
+    CHECK(wc_nn_models_add(models, "other", SINE_MODEL, "tensorflowlite", "cpu", &err) == 0,
           "%s", err.msg);
-    CHECK(wc_nn_models_add(models, "sine", SINE_MODEL, WC_NN_ENCODING_AUTODETECT,
-                           WC_NN_TARGET_CPU, &err) == WC_EINVAL,
+    CHECK(wc_nn_models_add(models, "sine", SINE_MODEL, NULL, NULL, &err) == WC_EINVAL,
           "a second 'sine'");
     CHECK(wc_nn_models_count(models) == 2, "%zu models", wc_nn_models_count(models));
 

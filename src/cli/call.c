@@ -127,10 +127,10 @@ int wc_cmd_call(int argc, char **argv)
     wc_call *call = wc_call_new(NULL, NULL);
     int rc = call ? wc_registry_call_tool(setup.registry, tool, args, call, &result, err,
                                           sizeof err)
-                  : (snprintf(err, sizeof err, "out of memory"), WC_RPC_INTERNAL);
+                  : (snprintf(err, sizeof err, "out of memory"), WC_REGISTRY_EFAILED);
     if (rc != 0) {
         fprintf(stderr, "wasmcap call: %s\n", err);
-        status = rc == WC_RPC_INVALID_PARAMS ? EXIT_USAGE : EXIT_TOOL_ERROR;
+        status = rc == WC_REGISTRY_EINVAL ? EXIT_USAGE : EXIT_TOOL_ERROR;
     } else {
         char *text = json_dumps(result, JSON_COMPACT);
         if (text) {

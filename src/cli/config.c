@@ -180,24 +180,17 @@ static void read_model(wc_rnode *model, wc_nn_models *models)
     if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ...)"))
         return;
     char *path = NULL;
-    const char *encoding = "autodetect", *target = "cpu";
+    const char *encoding = NULL, *target = NULL;
     wc_rnode m = wc_rnode_member(model, "path");
     if (wc_rnode_require(&m))
         wc_rnode_path(&m, WC_READ_NONEMPTY, &path);
     wc_rnode enc = wc_rnode_member(model, "encoding");
     wc_rnode_text(&enc, 0, &encoding);
-    int e = wc_nn_encoding_parse(encoding);
-    if (e < 0)
-        wc_rnode_fail(&enc, "'%s' is not an encoding (tensorflowlite, tflite, autodetect, onnx, "
-                            "openvino, tensorflow, pytorch, ggml)", encoding);
     wc_rnode tgt = wc_rnode_member(model, "target");
     wc_rnode_text(&tgt, 0, &target);
-    int t = wc_nn_target_parse(target);
-    if (t < 0)
-        wc_rnode_fail(&tgt, "'%s' is not a target (cpu, gpu, tpu)", target);
     wc_error err = {0};
     if (wc_rnode_done(model) && path &&
-        wc_nn_models_add(models, model->key, path, (wc_nn_encoding)e, (wc_nn_target)t, &err))
+        wc_nn_models_add(models, model->key, path, encoding, target, &err))
         wc_rnode_fail(model, "%s", wc_error_message(&err));
     free(path);
 }

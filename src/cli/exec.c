@@ -181,8 +181,7 @@ static int load_nn_models(const exec_options *opt, wc_nn_models **out, wc_error 
     for (size_t i = 0; i < opt->n_nn_models; i++) {
         const char *arg = opt->nn_models[i], *eq = strchr(arg, '=');
         char *name = strndup(arg, (size_t)(eq - arg));
-        int rc = name ? wc_nn_models_add(models, name, eq + 1, WC_NN_ENCODING_AUTODETECT,
-                                         WC_NN_TARGET_CPU, err)
+        int rc = name ? wc_nn_models_add(models, name, eq + 1, NULL, NULL, err)
                       : wc_error_set(err, WC_ENOMEM, "out of memory");
         free(name);
         if (rc) {

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libtcc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,23 @@ static const runtime_symbol runtime_symbols[] = {
     {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
     {"wc_rt_data_loaded", (const void *)wc_rt_data_loaded},
     {"wc_rt_load_segment", (const void *)wc_rt_load_segment},
+    /* The math the generated code calls (wasm2c's float operators): given
+     * here, so the fast tier does not depend on whether the program that
+     * embeds the engine happens to have libm among its loaded objects. */
+    {"ceil", (const void *)ceil},
+    {"ceilf", (const void *)ceilf},
+    {"copysign", (const void *)copysign},
+    {"copysignf", (const void *)copysignf},
+    {"fabs", (const void *)fabs},
+    {"fabsf", (const void *)fabsf},
+    {"floor", (const void *)floor},
+    {"floorf", (const void *)floorf},
+    {"nearbyint", (const void *)nearbyint},
+    {"nearbyintf", (const void *)nearbyintf},
+    {"sqrt", (const void *)sqrt},
+    {"sqrtf", (const void *)sqrtf},
+    {"trunc", (const void *)trunc},
+    {"truncf", (const void *)truncf},
 };
 
 static int check_glue(const wc_rt_glue *glue, wc_error *err)

@@ -10,6 +10,7 @@
  * graph_encoding ends with autodetect = 5, and WasmEdge adds ggml = 6.
  */
 #include "host/wasi_nn.h"
+#include "nn/backend.h"
 #include "util/clock.h"
 #include "util/log.h"
 

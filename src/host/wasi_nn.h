@@ -26,7 +26,6 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "nn/backend.h"
 #include "util/cancel_token.h"
 #include "util/error.h"
 
@@ -51,12 +50,16 @@ typedef enum wc_wasi_nn_errno {
 /* ---- models loaded once, shared ---------------------------------------- */
 
 typedef struct wc_nn_models wc_nn_models;
+typedef struct wc_nn_graph wc_nn_graph; /* nn/backend.h */
 
 wc_nn_models *wc_nn_models_new(wc_error *err);
-/* Reads the file at path and loads it as NAME.  A name already present is
- * WC_EINVAL; a file the backend refuses keeps the backend's code. */
+/* Reads the file at path and loads it as NAME, with encoding "tensorflowlite"
+ * (or "tflite"), "autodetect", "onnx", "openvino", "tensorflow", "pytorch"
+ * or "ggml", and target "cpu", "gpu" or "tpu" (NULL: autodetect, cpu).  A
+ * name already present or an unknown encoding or target is WC_EINVAL; a
+ * file the backend refuses keeps the backend's code. */
 int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
-                     wc_nn_encoding encoding, wc_nn_target target, wc_error *err);
+                     const char *encoding, const char *target, wc_error *err);
 /* NULL when there is no model of that name (name need not end in NUL). */
 wc_nn_graph *wc_nn_models_find(const wc_nn_models *models, const char *name, size_t len);
 size_t wc_nn_models_count(const wc_nn_models *models);
@@ -65,11 +68,6 @@ size_t wc_nn_models_count(const wc_nn_models *models);
  * uses them.  new() returns the first; release frees with the last. */
 wc_nn_models *wc_nn_models_retain(wc_nn_models *models);
 void wc_nn_models_release(wc_nn_models *models);
-
-/* "tflite", "tensorflowlite", "autodetect", ... -> the encoding; -1 if none. */
-int wc_nn_encoding_parse(const char *name);
-/* "cpu", "gpu", "tpu" -> the target; -1 if none. */
-int wc_nn_target_parse(const char *name);
 
 /* ---- one instance's WASI-NN -------------------------------------------- */
 

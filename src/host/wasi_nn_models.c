@@ -1,6 +1,7 @@
 /* wasi_nn_models.c -- the config's models, loaded once at start and shared
  * read-only by every instance that opens them by name. */
 #include "host/wasi_nn.h"
+#include "nn/backend.h"
 #include "util/fs.h"
 
 #include <stdatomic.h>
@@ -44,9 +45,49 @@ wc_nn_graph *wc_nn_models_find(const wc_nn_models *models, const char *name, siz
     return NULL;
 }
 
-int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
-                     wc_nn_encoding encoding, wc_nn_target target, wc_error *err)
+static int encoding_of(const char *name)
 {
+    static const struct {
+        const char *name;
+        wc_nn_encoding encoding;
+    } names[] = {
+        {"openvino", WC_NN_ENCODING_OPENVINO},     {"onnx", WC_NN_ENCODING_ONNX},
+        {"tensorflow", WC_NN_ENCODING_TENSORFLOW}, {"pytorch", WC_NN_ENCODING_PYTORCH},
+        {"tensorflowlite", WC_NN_ENCODING_TENSORFLOWLITE},
+        {"tflite", WC_NN_ENCODING_TENSORFLOWLITE}, {"ggml", WC_NN_ENCODING_GGML},
+        {"autodetect", WC_NN_ENCODING_AUTODETECT},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0)
+            return (int)names[i].encoding;
+    return -1;
+}
+
+static int target_of(const char *name)
+{
+    if (strcmp(name, "cpu") == 0)
+        return WC_NN_TARGET_CPU;
+    if (strcmp(name, "gpu") == 0)
+        return WC_NN_TARGET_GPU;
+    if (strcmp(name, "tpu") == 0)
+        return WC_NN_TARGET_TPU;
+    return -1;
+}
+
+int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
+                     const char *encoding_name, const char *target_name, wc_error *err)
+{
+    int encoding = encoding_of(encoding_name ? encoding_name : "autodetect");
+    int target = target_of(target_name ? target_name : "cpu");
+    if (encoding < 0)
+        return wc_error_set(err, WC_EINVAL,
+                            "nn: model '%s': '%s' is not an encoding (tensorflowlite, tflite, "
+                            "autodetect, onnx, openvino, tensorflow, pytorch, ggml)",
+                            name, encoding_name);
+    if (target < 0)
+        return wc_error_set(err, WC_EINVAL,
+                            "nn: model '%s': '%s' is not a target (cpu, gpu, tpu)", name,
+                            target_name);
     if (!*name)
         return wc_error_set(err, WC_EINVAL, "nn: a model needs a name");
     if (wc_nn_models_find(models, name, strlen(name)))
@@ -66,7 +107,7 @@ int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
         return wc_error_set(err, rc, "nn: model '%s': cannot read %s: %s", name, path,
                             wc_strerror(rc));
     wc_nn_graph *graph = NULL;
-    rc = wc_nn_graph_load(bytes, size, encoding, target, &graph, err);
+    rc = wc_nn_graph_load(bytes, size, (wc_nn_encoding)encoding, (wc_nn_target)target, &graph, err);
     free(bytes);
     if (rc) {
         char why[sizeof err->msg];
@@ -104,33 +145,4 @@ void wc_nn_models_release(wc_nn_models *models)
     }
     free(models->items);
     free(models);
-}
-
-int wc_nn_encoding_parse(const char *name)
-{
-    static const struct {
-        const char *name;
-        wc_nn_encoding encoding;
-    } names[] = {
-        {"openvino", WC_NN_ENCODING_OPENVINO},     {"onnx", WC_NN_ENCODING_ONNX},
-        {"tensorflow", WC_NN_ENCODING_TENSORFLOW}, {"pytorch", WC_NN_ENCODING_PYTORCH},
-        {"tensorflowlite", WC_NN_ENCODING_TENSORFLOWLITE},
-        {"tflite", WC_NN_ENCODING_TENSORFLOWLITE}, {"ggml", WC_NN_ENCODING_GGML},
-        {"autodetect", WC_NN_ENCODING_AUTODETECT},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i].name) == 0)
-            return (int)names[i].encoding;
-    return -1;
-}
-
-int wc_nn_target_parse(const char *name)
-{
-    if (strcmp(name, "cpu") == 0)
-        return WC_NN_TARGET_CPU;
-    if (strcmp(name, "gpu") == 0)
-        return WC_NN_TARGET_GPU;
-    if (strcmp(name, "tpu") == 0)
-        return WC_NN_TARGET_TPU;
-    return -1;
 }

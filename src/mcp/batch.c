@@ -31,8 +31,7 @@ struct mcp_batch {
 bool wc_mcp_batch_allowed(wc_mcp_session *s)
 {
     pthread_mutex_lock(&s->lock);
-    bool allowed = !s->stateless && s->state != MCP_NEW &&
-                   strcmp(s->version, MCP_BATCH_VERSION) == 0;
+    bool allowed = s->state != MCP_NEW && strcmp(s->version, MCP_BATCH_VERSION) == 0;
     pthread_mutex_unlock(&s->lock);
     return allowed;
 }

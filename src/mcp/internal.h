@@ -1,5 +1,5 @@
-/* internal.h -- what server.c, methods.c and outbound.c share: the server,
- * session and job structures.  Not for use outside src/mcp.
+/* internal.h -- what the files of src/mcp share: the server, session, job
+ * and era structures.  Not for use outside src/mcp.
  *
  * Locking: server->lock guards the registry pointer, its generation and the
  * session list; session->lock guards everything mutable in a session (state,
@@ -20,6 +20,7 @@
 
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
+#include "plugin/registry.h"
 #include "util/pool.h"
 
 /* How a tool (by hash of its name) fares when attempted on a transport's
@@ -97,7 +98,7 @@ struct wc_mcp_session {
      * takes no lock (the lock is taken when it drops to 0 while closing) */
     atomic_size_t nqueued;
     /* Ids of notifications/cancelled that named no running request: the
-     * request may still be queued unparsed (wc_mcp_session_receive_queued). */
+     * request may still be queued unparsed (WC_MCP_RECEIVE_QUEUED). */
     json_t **early_cancels; /* MCP_EARLY_CANCELS slots, made on first use: an idle
                                session (an open event stream) stays small */
     unsigned nearly_cancels;
@@ -109,16 +110,18 @@ struct wc_mcp_session {
     /* wc_mcp_session_cancel_all ran: no request of the session runs from
      * now on, not even one still queued unparsed (set under the lock). */
     atomic_bool cancelled;
-    /* The stateless revision (2026-07-28): the session carries one request
-     * (or one subscriptions/listen), whose _meta says everything. */
-    bool stateless;
+    /* Its protocol era, set before the session is listed and never
+     * changed, so read without the lock.  The stateless one's session
+     * carries one request (or one subscriptions/listen), whose _meta says
+     * everything. */
+    const struct mcp_era *era;
     char header_version[16];      /* the transport's MCP-Protocol-Version; "" none */
     json_t *client_capabilities;  /* this request's _meta clientCapabilities */
     json_t *listen_id;            /* an open subscriptions/listen: its request id */
     unsigned long long listen_tag;
     unsigned listen_lists;        /* LISTEN_* lists it asked to hear about */
     wc_mcp_session *prev, *next; /* in server->sessions */
-    /* Requests received by wc_mcp_session_receive_batched and not yet on
+    /* Requests received WC_MCP_RECEIVE_BATCHED and not yet on
      * the pool (queued_message *): the receiving thread's alone, and a
      * cache line away from the counts the workers move. */
     char batch_line[64];
@@ -145,6 +148,46 @@ typedef struct mcp_method {
 /* A handler's rc when it answered nothing and will not: the request stays
  * open (subscriptions/listen), its messages flowing on its tag. */
 #define MCP_NO_ANSWER 1
+
+/* A request's outcome on its way to becoming the answer. */
+typedef struct mcp_answer {
+    int rc;             /* 0 or a JSON-RPC error code */
+    json_t *result;     /* rc 0: the result (NULL: {}), the handler's or `made` */
+    const char *err;    /* rc not 0: the message */
+    json_t *data;       /* the error's data (owned; may be NULL) */
+    json_t *made;       /* a result made on the way (owned; may be NULL) */
+    int http_status;    /* wc_mcp_route.http_status */
+    char message[256];  /* room for err */
+} mcp_answer;
+
+/* What differs between the protocol eras: the initialize-based revisions
+ * (stateful.c) and the stateless 2026-07-28 (stateless.c). */
+typedef struct mcp_era {
+    unsigned methods;          /* the MCP_ERA_* bit of the methods it has */
+    const char *revision;      /* its one revision, named when a method is not in it; NULL:
+                                  several */
+    int unknown_method_status; /* wc_mcp_route.http_status of -32601 */
+    bool client_requests;      /* a call may send requests to the client (sampling,
+                                  elicitation); else it is refused (outbound.c) */
+    bool result_text;          /* an answer may be the plugin's result bytes as they are */
+    /* Checks a request before it is routed; NULL: none.  On refusal
+     * returns false with the error to send (*data owned by the caller, may
+     * be NULL) and the HTTP status a transport should use. */
+    bool (*admit)(wc_mcp_session *session, const wc_rpc_message *msg, int *code,
+                  char *message, size_t message_size, json_t **data, int *status);
+    /* Takes what a job's request brings back from an earlier round (a
+     * requestState) before it runs; NULL: nothing.  False: refused with
+     * -32602 and message. */
+    bool (*open)(mcp_job *job, char *message, size_t message_size);
+    /* Turns a handler's outcome into the answer. */
+    void (*finish)(mcp_job *job, mcp_answer *answer);
+    /* A list changed (kind: one LISTEN_* bit; method: its notification) or
+     * a resource did: tells the session if it asked.  Server lock held. */
+    void (*list_changed)(wc_mcp_session *session, unsigned kind, const char *method);
+    void (*resource_updated)(wc_mcp_session *session, const char *uri);
+} mcp_era;
+
+extern const mcp_era wc_mcp_era_stateful, wc_mcp_era_stateless;
 
 /* One request being answered. */
 struct mcp_job {
@@ -178,8 +221,14 @@ struct mcp_job {
 /* methods.c */
 const mcp_method *wc_mcp_find_method(const char *name);
 int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size);
+/* The server's capabilities as the era announces them (initialize,
+ * server/discover); NULL: out of memory. */
+json_t *wc_mcp_capabilities(const mcp_era *era);
 
 /* server.c */
+/* A new session of the era, listed in the server's; NULL: out of memory. */
+wc_mcp_session *wc_mcp_session_open(wc_mcp_server *server, const mcp_era *era,
+                                    wc_mcp_send_fn send, void *ctx);
 /* The server's registry as of the first call for this job (NULL: none). */
 wc_registry *wc_mcp_job_registry(mcp_job *job);
 void wc_mcp_session_send(wc_mcp_session *session, const wc_buf *out);
@@ -189,26 +238,12 @@ void wc_mcp_session_send_routed(wc_mcp_session *session, unsigned long long tag,
 /* params is stolen (may be NULL). */
 void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *params);
 
-/* stateless.c */
+/* stateless.c: the methods only the stateless era has */
 #define LISTEN_TOOLS 1u
 #define LISTEN_PROMPTS 2u
 #define LISTEN_RESOURCES 4u
-/* Checks a stateless request's _meta before it is routed (-32602, -32020,
- * -32022) and takes its capabilities and log level; on refusal returns
- * false with the error to send (*data owned by the caller, may be NULL)
- * and the HTTP status a transport should use. */
-bool wc_mcp_stateless_admit(wc_mcp_session *session, const wc_rpc_message *msg, int *code,
-                            char *message, size_t message_size, json_t **data, int *status);
-/* Adds what the 2026-07-28 revision puts on every result: resultType,
- * _meta's serverInfo, and cache hints for cacheable methods. */
-void wc_mcp_stateless_decorate(wc_mcp_session *session, const mcp_method *method,
-                               json_t *result);
 int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size);
 int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size);
-/* notifications/<kind>/list_changed to stateless listeners that asked
- * (kind: one LISTEN_* bit); server lock held. */
-void wc_mcp_stateless_list_changed(wc_mcp_session *session, unsigned kind, const char *method);
-void wc_mcp_stateless_resource_updated(wc_mcp_session *session, const char *uri);
 
 /* methods.c: whether one more subscribed URI of uri_len bytes fits a
  * session holding count URIs of bytes in all; if not, -32602 with why. */
@@ -246,6 +281,12 @@ void wc_mcp_batch_route(wc_mcp_session *session, const wc_mcp_route *route, cons
 /* server.c: one message of a batch, as dispatch handles a message alone. */
 void wc_mcp_handle_request(wc_mcp_session *session, wc_rpc_message *msg, unsigned long long tag);
 void wc_mcp_handle_notification(wc_mcp_session *session, const wc_rpc_message *msg);
+
+/* authorize.c: whether opts->authorize allows the plugin code a parsed
+ * message (received as data) would run; as_batch: it is an array the
+ * session handles as a batch. */
+bool wc_mcp_authorized(wc_mcp_session *session, const wc_rpc_message *msg, bool as_batch,
+                       const char *data, size_t len, const wc_mcp_receive_options *opts);
 
 /* revision.c: a copy of a result trimmed to what revision 2025-03-26 has
  * (NULL: out of memory). */

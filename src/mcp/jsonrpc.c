@@ -19,7 +19,6 @@
 #include "json/parse.h"
 #include "json/scan.h"
 #include "json/text.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
 
 static void invalid(wc_rpc_message *m, int code, const char *fmt, const char *arg)
 {

@@ -16,6 +16,18 @@
 
 #include "util/buf.h"
 
+/* Error codes: JSON-RPC's own, then MCP's. */
+#define WC_RPC_PARSE_ERROR (-32700)
+#define WC_RPC_INVALID_REQUEST (-32600)
+#define WC_RPC_METHOD_NOT_FOUND (-32601)
+#define WC_RPC_INVALID_PARAMS (-32602)
+#define WC_RPC_INTERNAL (-32603)
+#define WC_RPC_RESOURCE_NOT_FOUND (-32002)
+/* Protocol revision 2026-07-28 */
+#define WC_RPC_HEADER_MISMATCH (-32020)     /* an HTTP header disagrees with the body */
+#define WC_RPC_MISSING_CAPABILITY (-32021)  /* the request needs a client capability not declared */
+#define WC_RPC_UNSUPPORTED_VERSION (-32022) /* data: {supported, requested} */
+
 typedef enum wc_rpc_kind {
     WC_RPC_MSG_INVALID = 0,  /* answer with code/reason (id may be NULL) */
     WC_RPC_MSG_REQUEST,

@@ -31,6 +31,21 @@ static int no_memory(char *err, size_t err_size)
     return WC_RPC_INTERNAL;
 }
 
+/* The JSON-RPC code of what the registry answered (0: success). */
+static int rpc_code(int registry_rc)
+{
+    switch (registry_rc) {
+    case 0:
+        return 0;
+    case WC_REGISTRY_EINVAL:
+        return WC_RPC_INVALID_PARAMS;
+    case WC_REGISTRY_ENOTFOUND:
+        return WC_RPC_RESOURCE_NOT_FOUND;
+    default:
+        return WC_RPC_INTERNAL;
+    }
+}
+
 /* --- lifecycle --- */
 
 static int m_ping(mcp_job *job, json_t **result, char *err, size_t err_size)
@@ -68,14 +83,11 @@ static int m_initialize(mcp_job *job, json_t **result, char *err, size_t err_siz
     pthread_mutex_unlock(&s->lock);
 
     const wc_mcp_options *o = &s->server->opt;
-    json_t *r = json_pack("{s:s,s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s}}",
-                          "protocolVersion", chosen,
-                          "capabilities",
-                          "tools", "listChanged", 1,
-                          "resources", "subscribe", 1, "listChanged", 1,
-                          "prompts", "listChanged", 1,
-                          "completions", "logging",
-                          "serverInfo", "name", o->name, "version", o->version);
+    json_t *ours = wc_mcp_capabilities(s->era);
+    json_t *r = ours ? json_pack("{s:s,s:o,s:{s:s,s:s}}", "protocolVersion", chosen,
+                                 "capabilities", ours,
+                                 "serverInfo", "name", o->name, "version", o->version)
+                     : NULL;
     if (!r)
         return no_memory(err, err_size);
     if (o->instructions)
@@ -186,7 +198,7 @@ static int m_resources_list(mcp_job *job, json_t **result, char *err, size_t err
     wc_registry *registry = wc_mcp_job_registry(job);
     json_t *all = NULL;
     if (registry) {
-        int rc = wc_registry_resources(registry, job->call, &all, err, err_size);
+        int rc = rpc_code(wc_registry_resources(registry, job->call, &all, err, err_size));
         if (rc != 0)
             return rc;
     } else {
@@ -219,8 +231,8 @@ int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size)
     wc_registry *registry = wc_mcp_job_registry(job);
     if (!registry)
         return no_plugins(err, err_size, "tool", json_string_value(name));
-    return wc_registry_call_tool(registry, json_string_value(name), args, job->call, result,
-                                 err, err_size);
+    return rpc_code(wc_registry_call_tool(registry, json_string_value(name), args, job->call,
+                                          result, err, err_size));
 }
 
 static int m_resources_read(mcp_job *job, json_t **result, char *err, size_t err_size)
@@ -233,8 +245,8 @@ static int m_resources_read(mcp_job *job, json_t **result, char *err, size_t err
         snprintf(err, err_size, "resource not found: %.200s", json_string_value(uri));
         return WC_RPC_RESOURCE_NOT_FOUND;
     }
-    return wc_registry_read_resource(registry, json_string_value(uri), job->call, result, err,
-                                     err_size);
+    return rpc_code(wc_registry_read_resource(registry, json_string_value(uri), job->call,
+                                              result, err, err_size));
 }
 
 int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, size_t bytes,
@@ -324,8 +336,8 @@ static int m_prompts_get(mcp_job *job, json_t **result, char *err, size_t err_si
     wc_registry *registry = wc_mcp_job_registry(job);
     if (!registry)
         return no_plugins(err, err_size, "prompt", json_string_value(name));
-    return wc_registry_get_prompt(registry, json_string_value(name), args, job->call, result,
-                                  err, err_size);
+    return rpc_code(wc_registry_get_prompt(registry, json_string_value(name), args, job->call,
+                                           result, err, err_size));
 }
 
 static int m_complete(mcp_job *job, json_t **result, char *err, size_t err_size)
@@ -364,7 +376,20 @@ static int m_complete(mcp_job *job, json_t **result, char *err, size_t err_size)
     wc_registry *registry = wc_mcp_job_registry(job);
     if (!registry)
         return no_plugins(err, err_size, t[4] == 'p' ? "prompt" : "resource", ref_name);
-    return wc_registry_complete(registry, job->params, job->call, result, err, err_size);
+    return rpc_code(wc_registry_complete(registry, job->params, job->call, result, err,
+                                         err_size));
+}
+
+json_t *wc_mcp_capabilities(const mcp_era *era)
+{
+    json_t *caps = json_pack("{s:{s:b},s:{s:b,s:b},s:{s:b},s:{}}",
+                             "tools", "listChanged", 1,
+                             "resources", "subscribe", 1, "listChanged", 1,
+                             "prompts", "listChanged", 1,
+                             "completions");
+    if (caps && (wc_mcp_find_method("logging/setLevel")->eras & era->methods))
+        json_object_set_new(caps, "logging", json_object());
+    return caps;
 }
 
 /* Lists are the same for every client: "public"; a resource's contents

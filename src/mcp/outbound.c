@@ -53,7 +53,7 @@ static bool declared(mcp_job *job, const char *method, char *err, size_t err_siz
     const char *capability = NULL;
     bool ok = true;
     pthread_mutex_lock(&s->lock);
-    if (s->stateless) {
+    if (!s->era->client_requests) {
         const char *needed = strcmp(method, "sampling/createMessage") == 0 ? "sampling"
                              : strcmp(method, "elicitation/create") == 0   ? "elicitation"
                                                                            : NULL;
@@ -240,10 +240,10 @@ void wc_mcp_job_client(mcp_job *job, wc_client_port *client)
     client->close_stream = hook_close_stream;
     client->list_changed = hook_list_changed;
     client->request_context = hook_request_context;
-    /* A stateless request lets every client request reach hook_request,
+    /* An era without client requests lets every one reach hook_request,
      * which refuses it and notes an undeclared capability (-32021). */
-    client->can_sample = s->can_sample || s->stateless;
-    client->can_elicit = s->can_elicit || s->stateless;
+    client->can_sample = s->can_sample || !s->era->client_requests;
+    client->can_elicit = s->can_elicit || !s->era->client_requests;
     client->min_log_level = s->log_level;
     client->protocol_version = s->version;
     json_t *meta = json_object_get(job->params, "_meta");

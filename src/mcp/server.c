@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/plugin.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -119,20 +118,6 @@ const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server)
     return &server->opt;
 }
 
-/* One session hears that a list changed: a stateful one after its
- * initialization, a stateless one when its listen asked.  Server lock held. */
-static void notify_list_changed(wc_mcp_session *session, unsigned kind, const char *method)
-{
-    pthread_mutex_lock(&session->lock);
-    bool stateless = session->stateless;
-    bool initialized = session->state == MCP_INITIALIZED && !session->closing;
-    pthread_mutex_unlock(&session->lock);
-    if (stateless)
-        wc_mcp_stateless_list_changed(session, kind, method);
-    else if (initialized)
-        wc_mcp_session_notify(session, method, NULL);
-}
-
 void wc_mcp_server_list_changed(wc_mcp_server *s, const char *kind)
 {
     unsigned bit = strcmp(kind, "tools") == 0     ? LISTEN_TOOLS
@@ -143,7 +128,7 @@ void wc_mcp_server_list_changed(wc_mcp_server *s, const char *kind)
              bit == LISTEN_TOOLS ? "tools" : bit == LISTEN_PROMPTS ? "prompts" : "resources");
     pthread_mutex_lock(&s->lock);
     for (wc_mcp_session *session = s->sessions; session; session = session->next)
-        notify_list_changed(session, bit, method);
+        session->era->list_changed(session, bit, method);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -170,7 +155,7 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
     static const unsigned kinds[] = {LISTEN_TOOLS, LISTEN_RESOURCES, LISTEN_PROMPTS};
     for (wc_mcp_session *session = s->sessions; session; session = session->next)
         for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
-            notify_list_changed(session, kinds[i], changed[i]);
+            session->era->list_changed(session, kinds[i], changed[i]);
     pthread_mutex_unlock(&s->lock);
     if (old)
         wc_registry_release(old);
@@ -179,18 +164,8 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
 void wc_mcp_server_resource_updated(wc_mcp_server *s, const char *uri)
 {
     pthread_mutex_lock(&s->lock);
-    for (wc_mcp_session *session = s->sessions; session; session = session->next) {
-        pthread_mutex_lock(&session->lock);
-        bool stateless = session->stateless;
-        bool subscribed = !session->closing && session->subscriptions &&
-                          json_object_get(session->subscriptions, uri);
-        pthread_mutex_unlock(&session->lock);
-        if (stateless)
-            wc_mcp_stateless_resource_updated(session, uri);
-        else if (subscribed)
-            wc_mcp_session_notify(session, "notifications/resources/updated",
-                                  json_pack("{s:s}", "uri", uri));
-    }
+    for (wc_mcp_session *session = s->sessions; session; session = session->next)
+        session->era->resource_updated(session, uri);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -289,133 +264,43 @@ void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int
     send_error(session, 0, id, code, message);
 }
 
-/* Answers a job: its result (NULL: {}) or its error. */
-/* What a requestState is bound to: the method and the tool, prompt or
- * resource it asked about. */
-static void state_scope(const mcp_job *job, char *out, size_t size)
-{
-    const json_t *name = json_object_get(job->params, "name");
-    if (!name)
-        name = json_object_get(job->params, "uri");
-    snprintf(out, size, "%s\n%s", job->method->name,
-             json_is_string(name) ? json_string_value(name) : "");
-}
-
-/* An input-required result on its way out (stateless revision): every
- * request must be one the client declared it can answer, and the plugin's
- * state is sealed.  Returns 0, or an error code with message and data. */
-static int finish_input_required(mcp_job *job, json_t *result, char *message, size_t size,
-                                 json_t **data)
-{
-    wc_mcp_session *s = job->session;
-    const char *key;
-    json_t *r;
-    json_object_foreach(json_object_get(result, "inputRequests"), key, r) {
-        const char *cap =
-            wc_input_method_capability(json_string_value(json_object_get(r, "method")));
-        pthread_mutex_lock(&s->lock);
-        bool declared = cap && json_object_get(s->client_capabilities, cap);
-        pthread_mutex_unlock(&s->lock);
-        if (!declared) {
-            snprintf(message, size, "the request needs the client capability '%s' (for its "
-                     "input request '%.60s'), which the client did not declare", cap ? cap : "?",
-                     key);
-            *data = json_pack("{s:{s:{}}}", "requiredCapabilities", cap ? cap : "?");
-            return WC_RPC_MISSING_CAPABILITY;
-        }
-    }
-    json_t *state = json_object_get(result, "requestState");
-    if (json_is_string(state)) {
-        char scope[512];
-        state_scope(job, scope, sizeof scope);
-        char *sealed = wc_mcp_state_seal(s->server, scope, json_string_value(state));
-        if (!sealed) {
-            snprintf(message, size, "the requestState could not be sealed");
-            return WC_RPC_INTERNAL;
-        }
-        json_object_set_new(result, "requestState", json_string(sealed));
-        free(sealed);
-    }
-    return 0;
-}
-
 /* Whether a call's answer may be the plugin's own result bytes: not when
  * the answer is decorated (stateless) or trimmed (2025-03-26), which needs
  * the value.  Every call of the session, first or rerun after an attempt,
  * must agree with answer(), or the result is lost. */
 static bool answers_result_text(const wc_mcp_session *s)
 {
-    return !s->stateless && !s->shapes_2025_03_26;
+    return s->era->result_text && !s->shapes_2025_03_26;
 }
 
+/* Answers a job: its result (NULL: {}) or its error, as its era has it. */
 static void answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
     if (rc == MCP_NO_ANSWER)
         return; /* the request stays open (subscriptions/listen) */
-    char missing[256];
-    json_t *made = NULL, *data = NULL;
-    int http_status = 0;
-    if (job->session->stateless && job->missing_capability) {
-        /* The call needed what the client did not declare: that, not the
-         * plugin's reaction to being refused, is the answer. */
-        rc = WC_RPC_MISSING_CAPABILITY;
-        snprintf(missing, sizeof missing, "the request needs the client capability '%s', "
-                 "which its _meta.io.modelcontextprotocol/clientCapabilities does not declare",
-                 job->missing_capability);
-        err = missing;
-        data = json_pack("{s:{s:{}}}", "requiredCapabilities", job->missing_capability);
-        http_status = 400;
-    } else if (job->session->stateless) {
-        char why[256];
-        if (rc == 0 && result && wc_input_required_check(result, why, sizeof why) > 0) {
-            rc = finish_input_required(job, result, missing, sizeof missing, &data);
-            if (rc != 0) {
-                err = missing;
-                http_status = rc == WC_RPC_MISSING_CAPABILITY ? 400 : 0;
-            }
-        }
-        if (rc == 0) {
-            if (!result)
-                result = made = json_object();
-            wc_mcp_stateless_decorate(job->session, job->method, result);
-        } else if (rc == WC_RPC_RESOURCE_NOT_FOUND && !data) {
-            /* The revision's code for an unknown URI, and the URI with it. */
-            rc = WC_RPC_INVALID_PARAMS;
-            data = json_pack("{s:O}", "uri", json_object_get(job->params, "uri"));
-        }
-    }
-    char why[256];
-    if (!job->session->stateless && rc == 0 && result &&
-        wc_input_required_check(result, why, sizeof why) > 0) {
-        /* Input-required rounds exist only in the stateless revision: a
-         * session client could not answer them. */
-        snprintf(missing, sizeof missing, "%s asked the client for input, which only protocol "
-                 "revision 2026-07-28 can carry (this session speaks %s)", job->method->name,
-                 job->session->version);
-        rc = WC_RPC_INTERNAL;
-        err = missing;
-    }
+    mcp_answer a; /* not zeroed whole: its message is written only when used */
+    a.rc = rc;
+    a.result = result;
+    a.err = err;
+    a.data = a.made = NULL;
+    a.http_status = 0;
+    job->session->era->finish(job, &a);
     uint8_t block[WC_RPC_BLOCK];
     wc_buf out;
     wc_buf_init_on(&out, block, sizeof block);
-    const char *text = rc == 0 && job->call && answers_result_text(job->session)
+    const char *text = a.rc == 0 && job->call && answers_result_text(job->session)
                            ? job->call->io.result_text
                            : NULL;
-    if (rc == 0 && result && job->session->shapes_2025_03_26) {
-        json_t *trimmed = wc_mcp_revision_2025_03_26(job->method->name, result);
-        if (trimmed)
-            result = made = trimmed; /* made had nothing: not stateless */
-    }
     if (text)
         wc_rpc_write_result_text(&out, job->id, text); /* the plugin's own bytes */
-    else if (rc == 0 && result)
-        wc_rpc_write_result(&out, job->id, result);
-    else if (rc == 0)
+    else if (a.rc == 0 && a.result)
+        wc_rpc_write_result(&out, job->id, a.result);
+    else if (a.rc == 0)
         wc_rpc_write_result_text(&out, job->id, "{}");
     else
-        wc_rpc_write_error(&out, job->id, rc, err[0] ? err : "internal error", data);
-    json_decref(made);
-    json_decref(data);
+        wc_rpc_write_error(&out, job->id, a.rc, a.err[0] ? a.err : "internal error", a.data);
+    json_decref(a.made);
+    json_decref(a.data);
     if (out.failed) {
         wc_log(WC_LOG_ERROR, "mcp", "the answer to %s could not be serialized",
                job->method->name);
@@ -423,19 +308,21 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
         wc_rpc_write_error(&out, job->id, WC_RPC_INTERNAL,
                            "the result could not be serialized as JSON", NULL);
     }
-    wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = http_status};
+    wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = a.http_status};
     send_route(job->session, &route, &out);
     wc_buf_free(&out);
 }
 
 /* --- sessions --- */
 
-wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, void *ctx)
+wc_mcp_session *wc_mcp_session_open(wc_mcp_server *server, const mcp_era *era,
+                                    wc_mcp_send_fn send, void *ctx)
 {
     wc_mcp_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->server = server;
+    s->era = era;
     s->send = send;
     s->send_ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
@@ -455,6 +342,11 @@ wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, v
     server->sessions = s;
     pthread_mutex_unlock(&server->lock);
     return s;
+}
+
+wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, void *ctx)
+{
+    return wc_mcp_session_open(server, &wc_mcp_era_stateful, send, ctx);
 }
 
 void wc_mcp_session_close(wc_mcp_session *s)
@@ -581,7 +473,7 @@ static void run_job(void *arg)
     complete_job(job, rc, result, err);
 }
 
-/* --- attempts on the receiving thread (wc_mcp_session_receive_attempt) --- */
+/* --- attempts on the receiving thread (wc_mcp_receive_options.attempt_ms) --- */
 
 static mcp_attempt_stats *attempt_slot(wc_mcp_server *s, const mcp_job *job)
 {
@@ -720,26 +612,27 @@ static void send_before_initialize(wc_mcp_session *s, unsigned long long tag,
 static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag,
                            bool on_worker, unsigned attempt_ms)
 {
-    if (s->stateless) {
+    const mcp_era *era = s->era;
+    if (era->admit) {
         int code = 0, status = 0;
         char msg[256];
         json_t *data = NULL;
-        if (!wc_mcp_stateless_admit(s, m, &code, msg, sizeof msg, &data, &status)) {
+        if (!era->admit(s, m, &code, msg, sizeof msg, &data, &status)) {
             send_error_full(s, tag, m->id, code, msg, data, status);
             json_decref(data);
             return;
         }
     }
     const mcp_method *method = wc_mcp_find_method(m->method);
-    if (!method || !(method->eras & (s->stateless ? MCP_ERA_STATELESS : MCP_ERA_SESSION))) {
+    if (!method || !(method->eras & era->methods)) {
         char msg[256];
-        if (method && s->stateless)
+        if (method && era->revision)
             snprintf(msg, sizeof msg, "method not found: %.150s is not part of protocol "
-                     "revision 2026-07-28", m->method);
+                     "revision %s", m->method, era->revision);
         else
             snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
         send_error_full(s, tag, m->id, WC_RPC_METHOD_NOT_FOUND, msg, NULL,
-                        s->stateless ? 404 : 0);
+                        era->unknown_method_status);
         return;
     }
     if (!method->on_worker) {
@@ -777,23 +670,12 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     job->id = m->id;
     job->params = m->params;
     job->method = method;
-    json_t *state = s->stateless ? json_object_get(job->params, "requestState") : NULL;
-    if (state) {
-        /* An input-required round coming back: its state must be the one
-         * this server sealed for this very request. */
-        char scope[512];
-        state_scope(job, scope, sizeof scope);
-        job->request_state = json_is_string(state)
-                                 ? wc_mcp_state_open(s->server, scope, json_string_value(state))
-                                 : NULL;
-        if (!job->request_state) {
-            send_error(s, tag, job->id, WC_RPC_INVALID_PARAMS,
-                       "requestState integrity check failed: it was changed, or made for "
-                       "another request or by another server");
-            job_release(job);
-            free(job);
-            return;
-        }
+    char refused[256];
+    if (era->open && !era->open(job, refused, sizeof refused)) {
+        send_error(s, tag, job->id, WC_RPC_INVALID_PARAMS, refused);
+        job_release(job);
+        free(job);
+        return;
     }
     /* Made before the lock and filled in under it: every request takes
      * this lock, so what it holds it for stays short. */
@@ -950,19 +832,26 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
     /* Others (progress, roots/list_changed, unknown ones) need nothing. */
 }
 
-static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned long long tag,
-                     bool on_worker, unsigned attempt_ms)
+/* False when o->authorize refused the message: nothing of it ran. */
+static bool dispatch(wc_mcp_session *s, const char *data, size_t len,
+                     const wc_mcp_receive_options *o, bool on_worker)
 {
+    unsigned long long tag = o->tag;
     wc_rpc_message m;
     wc_rpc_parse(data, len, &m);
-    if (m.batch && wc_mcp_batch_allowed(s)) {
+    bool as_batch = m.batch && wc_mcp_batch_allowed(s);
+    if (o->authorize && !wc_mcp_authorized(s, &m, as_batch, data, len, o)) {
+        wc_rpc_message_free(&m);
+        return false;
+    }
+    if (as_batch) {
         wc_mcp_batch_handle(s, m.root, tag);
         wc_rpc_message_free(&m);
-        return;
+        return true;
     }
     switch (m.kind) {
     case WC_RPC_MSG_REQUEST:
-        handle_request(s, &m, tag, on_worker, attempt_ms);
+        handle_request(s, &m, tag, on_worker, o->attempt_ms);
         break;
     case WC_RPC_MSG_NOTIFICATION:
         handle_notification(s, &m);
@@ -987,6 +876,7 @@ static void dispatch(wc_mcp_session *s, const char *data, size_t len, unsigned l
         break;
     }
     wc_rpc_message_free(&m);
+    return true;
 }
 
 void wc_mcp_handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long long tag)
@@ -997,23 +887,6 @@ void wc_mcp_handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
 void wc_mcp_handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
 {
     handle_notification(s, m);
-}
-
-void wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len)
-{
-    dispatch(s, data, len, 0, false, 0);
-}
-
-void wc_mcp_session_receive_attempt(wc_mcp_session *s, const char *data, size_t len,
-                                    unsigned long long tag, unsigned budget_ms)
-{
-    dispatch(s, data, len, tag, false, budget_ms);
-}
-
-void wc_mcp_session_receive_tagged(wc_mcp_session *s, const char *data, size_t len,
-                                   unsigned long long tag)
-{
-    dispatch(s, data, len, tag, false, 0);
 }
 
 typedef struct queued_message {
@@ -1029,15 +902,12 @@ static void run_queued(void *arg)
     wc_mcp_session *s = q->session;
     /* A cancelled session's queue drains without parsing: its requests
      * would not run anyway, and other sessions wait for these workers. */
-    if (!atomic_load(&s->cancelled))
-        dispatch(s, q->data, q->len, q->tag, true, 0);
+    if (!atomic_load(&s->cancelled)) {
+        wc_mcp_receive_options o = {.tag = q->tag};
+        dispatch(s, q->data, q->len, &o, true);
+    }
     free(q);
     count_done(s, &s->nqueued); /* the session may be freed from here on */
-}
-
-void wc_mcp_session_receive_queued(wc_mcp_session *s, const char *data, size_t len)
-{
-    wc_mcp_session_receive_queued_tagged(s, data, len, 0);
 }
 
 /* A copy of a request for a worker; NULL when the text is not one that
@@ -1066,32 +936,58 @@ static void submit_queued(wc_mcp_session *s, void *const *qs, size_t n)
     for (size_t i = taken; i < n; i++) {
         queued_message *q = qs[i];
         count_done(s, &s->nqueued);
-        dispatch(s, q->data, q->len, q->tag, false, 0);
+        wc_mcp_receive_options o = {.tag = q->tag};
+        dispatch(s, q->data, q->len, &o, false);
         free(q);
     }
 }
 
-void wc_mcp_session_receive_queued_tagged(wc_mcp_session *s, const char *data, size_t len,
-                                          unsigned long long tag)
+/* A request to be run on a worker is authorized here, where the hook's
+ * context is valid: parsed for that, and again on the worker. */
+static bool authorized_text(wc_mcp_session *s, const char *data, size_t len,
+                            const wc_mcp_receive_options *o)
 {
-    void *q = queued_copy(s, data, len, tag);
-    if (q)
-        submit_queued(s, &q, 1);
-    else
-        dispatch(s, data, len, tag, false, 0);
+    wc_rpc_message m;
+    wc_rpc_parse(data, len, &m);
+    bool ok = wc_mcp_authorized(s, &m, false, data, len, o);
+    wc_rpc_message_free(&m);
+    return ok;
 }
 
-void wc_mcp_session_receive_batched(wc_mcp_session *s, const char *data, size_t len)
+/* QUEUED and BATCHED: requests go to the pool unparsed. */
+static bool receive_queued(wc_mcp_session *s, const char *data, size_t len,
+                           const wc_mcp_receive_options *o)
 {
-    queued_message *q = queued_copy(s, data, len, 0);
+    bool batched = o->mode == WC_MCP_RECEIVE_BATCHED;
+    queued_message *q = queued_copy(s, data, len, o->tag);
     if (!q) {
-        wc_mcp_session_flush_batch(s); /* what came before goes first */
-        dispatch(s, data, len, 0, false, 0);
-        return;
+        if (batched)
+            wc_mcp_session_flush_batch(s); /* what came before goes first */
+        return dispatch(s, data, len, o, false);
+    }
+    if (o->authorize && !authorized_text(s, data, len, o)) {
+        free(q);
+        return false;
+    }
+    if (!batched) {
+        void *one = q;
+        submit_queued(s, &one, 1);
+        return true;
     }
     s->batch[s->nbatch++] = q;
     if (s->nbatch == MCP_BATCH)
         wc_mcp_session_flush_batch(s);
+    return true;
+}
+
+bool wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len,
+                            const wc_mcp_receive_options *opts)
+{
+    static const wc_mcp_receive_options now = {.mode = WC_MCP_RECEIVE_NOW};
+    const wc_mcp_receive_options *o = opts ? opts : &now;
+    if (o->mode == WC_MCP_RECEIVE_NOW)
+        return dispatch(s, data, len, o, false);
+    return receive_queued(s, data, len, o);
 }
 
 void wc_mcp_session_flush_batch(wc_mcp_session *s)

@@ -17,10 +17,16 @@
 #ifndef WC_MCP_SERVER_H
 #define WC_MCP_SERVER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "plugin/registry.h"
+#include "mcp/jsonrpc.h"
+#include "util/buf.h"
+
+/* The plugin layer's registry (plugin/registry.h), which a transport only
+ * passes along. */
+typedef struct wc_registry wc_registry;
 
 #define WC_MCP_LATEST_VERSION "2025-11-25"
 
@@ -56,6 +62,13 @@ wc_registry *wc_mcp_server_registry(wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+/* Appends the protocol and plugin layers' part of /metrics (Prometheus
+ * text format): Wasm instances, each plugin's compile tier, tool calls by
+ * tool and status. */
+void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out);
+/* The inputSchema of the tool of that exposed name in the registry in use
+ * (a new reference), or NULL when there is no such tool. */
+json_t *wc_mcp_server_tool_input_schema(wc_mcp_server *server, const char *name);
 /* Tells every session subscribed to uri (resources/subscribe) that the
  * resource changed: notifications/resources/updated.  Any thread. */
 void wc_mcp_server_resource_updated(wc_mcp_server *server, const char *uri);
@@ -89,23 +102,76 @@ typedef void (*wc_mcp_send_fn)(void *ctx, const wc_mcp_route *route, const char 
                                size_t len);
 
 wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, void *ctx);
-/* Handles one message (len bytes, not NUL-terminated).  Thread-safe; may
- * wait while the worker queue is full. */
-void wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t len);
-/* As wc_mcp_session_receive, for a transport's reader thread: a request
- * other than initialize is copied and parsed, as well as run, on a worker,
- * so the reader only finds message boundaries.  Everything else (initialize,
- * notifications such as notifications/cancelled, responses from the client,
- * messages it cannot classify) is handled at once, in order, as by
- * wc_mcp_session_receive. */
-void wc_mcp_session_receive_queued(wc_mcp_session *session, const char *data, size_t len);
-/* The same for a reader that takes many messages at once (stdio): requests
- * are handed to the pool in batches, one lock for up to 16, when the batch
- * is full, before a message handled at once (so order is kept), and at
- * wc_mcp_session_flush_batch, which the reader calls when it has gone
- * through what it read.  Only the receiving thread may call these two (and
- * it closes the session, which flushes too). */
-void wc_mcp_session_receive_batched(wc_mcp_session *session, const char *data, size_t len);
+
+/* How wc_mcp_session_receive hands a message on. */
+typedef enum wc_mcp_receive_mode {
+    /* Parsed and routed on the calling thread; methods that may run plugin
+     * code become jobs on the worker pool.  Thread-safe; may wait while
+     * the worker queue is full. */
+    WC_MCP_RECEIVE_NOW = 0,
+    /* For a transport's reader thread: a request other than initialize is
+     * copied and parsed, as well as run, on a worker, so the reader only
+     * finds message boundaries.  Everything else (initialize,
+     * notifications such as notifications/cancelled, responses from the
+     * client, messages it cannot classify) is handled at once, in order,
+     * as NOW. */
+    WC_MCP_RECEIVE_QUEUED,
+    /* QUEUED for a reader that takes many messages at once (stdio):
+     * requests are handed to the pool in batches, one lock for up to 16,
+     * when the batch is full, before a message handled at once (so order
+     * is kept), and at wc_mcp_session_flush_batch, which the reader calls
+     * when it has gone through what it read.  Only the receiving thread
+     * may receive so (and it closes the session, which flushes too). */
+    WC_MCP_RECEIVE_BATCHED,
+} wc_mcp_receive_mode;
+
+/* Plugin code a request would run, as an authorize hook is asked about it. */
+typedef enum wc_mcp_code {
+    WC_MCP_CODE_TOOL,      /* tools/call: name is the tool's exposed name */
+    WC_MCP_CODE_PROMPT,    /* prompts/get, or completion/complete of a prompt: its exposed
+                              name */
+    WC_MCP_CODE_RESOURCES, /* resources/read, or completion/complete of a resource: name is
+                              a plugin (by its config name) that may serve it, asked for
+                              each */
+    WC_MCP_CODE_UNKNOWN,   /* what would run cannot be told: name says why */
+} wc_mcp_code;
+
+typedef struct wc_mcp_access {
+    wc_mcp_code code;
+    const char *method; /* the request's; NULL for an unreadable batch */
+    const char *name;
+} wc_mcp_access;
+
+/* True when the message may run that code.  Asked on the receiving thread,
+ * within wc_mcp_session_receive, after the server's own parse, so what is
+ * asked about is what would run; messages that run no plugin code are not
+ * asked about. */
+typedef bool (*wc_mcp_authorize_fn)(void *ctx, const wc_mcp_access *access);
+
+typedef struct wc_mcp_receive_options {
+    wc_mcp_receive_mode mode;
+    /* Not 0: every message the request leads to carries it in its route. */
+    unsigned long long tag;
+    /* NOW, for an event loop's thread that must not wait: a tools/call,
+     * resources/read or prompts/get is first attempted right here, within
+     * attempt_ms and only while it has no effects (call.h); if it needs
+     * more, it runs again in full on the worker pool.  Tools that keep
+     * needing more stop being attempted.  0: no attempts. */
+    unsigned attempt_ms;
+    /* Not NULL: the message (every request of a batch) runs only what
+     * this allows (a transport's per-tool authorization, with its
+     * principal in authorize_ctx). */
+    wc_mcp_authorize_fn authorize;
+    void *authorize_ctx;
+} wc_mcp_receive_options;
+
+/* Handles one message (len bytes, not NUL-terminated) as opts says (NULL:
+ * NOW, untagged, nothing to authorize).  False when authorize refused it:
+ * nothing of it was handled or sent, not even its tag's final route, and
+ * the transport answers it. */
+bool wc_mcp_session_receive(wc_mcp_session *session, const char *data, size_t len,
+                            const wc_mcp_receive_options *opts);
+/* Hands the requests WC_MCP_RECEIVE_BATCHED kept to the pool. */
 void wc_mcp_session_flush_batch(wc_mcp_session *session);
 /* A session for the stateless revision (2026-07-28): no initialize; every
  * request carries its protocol version, client capabilities and log level
@@ -119,12 +185,6 @@ wc_mcp_session *wc_mcp_session_new_stateless(wc_mcp_server *server, wc_mcp_send_
  * subscribed to that list) that a list changed: kind "tools", "prompts"
  * or "resources".  Any thread. */
 void wc_mcp_server_list_changed(wc_mcp_server *server, const char *kind);
-/* As wc_mcp_session_receive and wc_mcp_session_receive_queued, with a tag
- * (not 0) that every message the request leads to carries in its route. */
-void wc_mcp_session_receive_tagged(wc_mcp_session *session, const char *data, size_t len,
-                                   unsigned long long tag);
-void wc_mcp_session_receive_queued_tagged(wc_mcp_session *session, const char *data,
-                                          size_t len, unsigned long long tag);
 /* The protocol revision initialize agreed on ("" before it). */
 void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
 /* Cancels every request of the session that is running (as by
@@ -132,13 +192,6 @@ void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
  * session is being closed: worker requests still queued, or received
  * after this, never run either. */
 void wc_mcp_session_cancel_all(wc_mcp_session *session);
-/* As wc_mcp_session_receive_tagged, for an event loop's thread that must
- * not wait: a tools/call, resources/read or prompts/get is first attempted
- * right here, within budget_ms and only while it has no effects (call.h);
- * if it needs more, it runs again in full on the worker pool.  Tools that
- * keep needing more stop being attempted.  budget_ms 0: no attempts. */
-void wc_mcp_session_receive_attempt(wc_mcp_session *session, const char *data, size_t len,
-                                    unsigned long long tag, unsigned budget_ms);
 /* True while requests of the session are queued or running. */
 bool wc_mcp_session_busy(wc_mcp_session *session);
 /* Sends an error with "id": null: a transport's answer to a message it

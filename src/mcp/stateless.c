@@ -1,8 +1,11 @@
-/* stateless.c -- the stateless revision of MCP (2026-07-28): no
+/* stateless.c -- the stateless era of MCP (revision 2026-07-28): no
  * initialize, every request says in params._meta which revision it speaks,
  * what the client can do and how much it wants to hear; every result says
  * its resultType and who answered; lists and reads say how long they may
- * be cached; subscriptions/listen replaces the session's own stream.
+ * be cached; subscriptions/listen replaces the session's own stream; no
+ * requests go to the client, a plugin asks through an input-required
+ * result instead, whose requestState goes out sealed and comes back to be
+ * opened.
  *
  * A stateless session carries one request.  The checks run in the order
  * the revision gives them: _meta complete (-32602), then the transport's
@@ -13,6 +16,7 @@
 #include "mcp/internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -27,11 +31,10 @@
 wc_mcp_session *wc_mcp_session_new_stateless(wc_mcp_server *server, wc_mcp_send_fn send,
                                              void *ctx, const char *header_version)
 {
-    wc_mcp_session *s = wc_mcp_session_new(server, send, ctx);
+    wc_mcp_session *s = wc_mcp_session_open(server, &wc_mcp_era_stateless, send, ctx);
     if (!s)
         return NULL;
     pthread_mutex_lock(&s->lock);
-    s->stateless = true;
     s->state = MCP_INITIALIZED; /* nothing to negotiate: each request says it all */
     snprintf(s->header_version, sizeof s->header_version, "%s",
              header_version ? header_version : "");
@@ -49,8 +52,8 @@ static bool refuse(int *code, int value, char *message, size_t size, int *status
     return false;
 }
 
-bool wc_mcp_stateless_admit(wc_mcp_session *s, const wc_rpc_message *m, int *code,
-                            char *message, size_t message_size, json_t **data, int *status)
+static bool admit(wc_mcp_session *s, const wc_rpc_message *m, int *code, char *message,
+                  size_t message_size, json_t **data, int *status)
 {
     *data = NULL;
     json_t *meta = json_object_get(m->params, "_meta");
@@ -103,7 +106,9 @@ bool wc_mcp_stateless_admit(wc_mcp_session *s, const wc_rpc_message *m, int *cod
     return true;
 }
 
-void wc_mcp_stateless_decorate(wc_mcp_session *s, const mcp_method *method, json_t *result)
+/* What the revision puts on every result: resultType, _meta's serverInfo,
+ * and cache hints for cacheable methods. */
+static void decorate(wc_mcp_session *s, const mcp_method *method, json_t *result)
 {
     if (!json_is_object(result))
         return;
@@ -130,13 +135,10 @@ void wc_mcp_stateless_decorate(wc_mcp_session *s, const mcp_method *method, json
 int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size)
 {
     const wc_mcp_options *o = &job->session->server->opt;
-    json_t *r = json_pack("{s:[s],s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{}}}",
-                          "supportedVersions", STATELESS_VERSION,
-                          "capabilities",
-                          "tools", "listChanged", 1,
-                          "resources", "subscribe", 1, "listChanged", 1,
-                          "prompts", "listChanged", 1,
-                          "completions");
+    json_t *caps = wc_mcp_capabilities(&wc_mcp_era_stateless);
+    json_t *r = caps ? json_pack("{s:[s],s:o}", "supportedVersions", STATELESS_VERSION,
+                                 "capabilities", caps)
+                     : NULL;
     if (!r) {
         snprintf(err, err_size, "out of memory");
         return WC_RPC_INTERNAL;
@@ -243,23 +245,140 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
     return MCP_NO_ANSWER;
 }
 
-void wc_mcp_stateless_list_changed(wc_mcp_session *s, unsigned kind, const char *method)
+/* notifications/<kind>/list_changed on a listen stream that asked. */
+static void list_changed(wc_mcp_session *s, unsigned kind, const char *method)
 {
     pthread_mutex_lock(&s->lock);
-    bool wanted = s->stateless && s->listen_id && !s->closing && (s->listen_lists & kind);
+    bool wanted = s->listen_id && !s->closing && (s->listen_lists & kind);
     pthread_mutex_unlock(&s->lock);
     if (wanted)
         send_on_listen(s, method, json_pack("{s:o}", "_meta", subscription_meta(s)));
 }
 
 /* notifications/resources/updated on a listen stream that named uri. */
-void wc_mcp_stateless_resource_updated(wc_mcp_session *s, const char *uri)
+static void resource_updated(wc_mcp_session *s, const char *uri)
 {
     pthread_mutex_lock(&s->lock);
-    bool wanted = s->stateless && s->listen_id && !s->closing && s->subscriptions &&
+    bool wanted = s->listen_id && !s->closing && s->subscriptions &&
                   json_object_get(s->subscriptions, uri);
     pthread_mutex_unlock(&s->lock);
     if (wanted)
         send_on_listen(s, "notifications/resources/updated",
                        json_pack("{s:s,s:o}", "uri", uri, "_meta", subscription_meta(s)));
 }
+
+/* --- input-required rounds --- */
+
+/* What a requestState is bound to: the method and the tool, prompt or
+ * resource it asked about. */
+static void state_scope(const mcp_job *job, char *out, size_t size)
+{
+    const json_t *name = json_object_get(job->params, "name");
+    if (!name)
+        name = json_object_get(job->params, "uri");
+    snprintf(out, size, "%s\n%s", job->method->name,
+             json_is_string(name) ? json_string_value(name) : "");
+}
+
+/* An input-required round coming back: its state must be the one this
+ * server sealed for this very request. */
+static bool open_state(mcp_job *job, char *message, size_t message_size)
+{
+    json_t *state = json_object_get(job->params, "requestState");
+    if (!state)
+        return true;
+    char scope[512];
+    state_scope(job, scope, sizeof scope);
+    job->request_state = json_is_string(state) ? wc_mcp_state_open(job->session->server, scope,
+                                                                   json_string_value(state))
+                                               : NULL;
+    if (job->request_state)
+        return true;
+    snprintf(message, message_size, "requestState integrity check failed: it was changed, or "
+             "made for another request or by another server");
+    return false;
+}
+
+/* An input-required result on its way out: every request must be one the
+ * client declared it can answer, and the plugin's state is sealed.
+ * Returns 0, or an error code with message and data. */
+static int finish_input_required(mcp_job *job, json_t *result, char *message, size_t size,
+                                 json_t **data)
+{
+    wc_mcp_session *s = job->session;
+    const char *key;
+    json_t *r;
+    json_object_foreach(json_object_get(result, "inputRequests"), key, r) {
+        const char *cap =
+            wc_input_method_capability(json_string_value(json_object_get(r, "method")));
+        pthread_mutex_lock(&s->lock);
+        bool declared = cap && json_object_get(s->client_capabilities, cap);
+        pthread_mutex_unlock(&s->lock);
+        if (!declared) {
+            snprintf(message, size, "the request needs the client capability '%s' (for its "
+                     "input request '%.60s'), which the client did not declare", cap ? cap : "?",
+                     key);
+            *data = json_pack("{s:{s:{}}}", "requiredCapabilities", cap ? cap : "?");
+            return WC_RPC_MISSING_CAPABILITY;
+        }
+    }
+    json_t *state = json_object_get(result, "requestState");
+    if (json_is_string(state)) {
+        char scope[512];
+        state_scope(job, scope, sizeof scope);
+        char *sealed = wc_mcp_state_seal(s->server, scope, json_string_value(state));
+        if (!sealed) {
+            snprintf(message, size, "the requestState could not be sealed");
+            return WC_RPC_INTERNAL;
+        }
+        json_object_set_new(result, "requestState", json_string(sealed));
+        free(sealed);
+    }
+    return 0;
+}
+
+static void finish(mcp_job *job, mcp_answer *a)
+{
+    if (job->missing_capability) {
+        /* The call needed what the client did not declare: that, not the
+         * plugin's reaction to being refused, is the answer. */
+        a->rc = WC_RPC_MISSING_CAPABILITY;
+        snprintf(a->message, sizeof a->message, "the request needs the client capability "
+                 "'%s', which its _meta.io.modelcontextprotocol/clientCapabilities does not "
+                 "declare", job->missing_capability);
+        a->err = a->message;
+        a->data = json_pack("{s:{s:{}}}", "requiredCapabilities", job->missing_capability);
+        a->http_status = 400;
+        return;
+    }
+    char why[256];
+    if (a->rc == 0 && a->result && wc_input_required_check(a->result, why, sizeof why) > 0) {
+        a->rc = finish_input_required(job, a->result, a->message, sizeof a->message, &a->data);
+        if (a->rc != 0) {
+            a->err = a->message;
+            a->http_status = a->rc == WC_RPC_MISSING_CAPABILITY ? 400 : 0;
+        }
+    }
+    if (a->rc == 0) {
+        if (!a->result)
+            a->result = a->made = json_object();
+        decorate(job->session, job->method, a->result);
+    } else if (a->rc == WC_RPC_RESOURCE_NOT_FOUND && !a->data) {
+        /* The revision's code for an unknown URI, and the URI with it. */
+        a->rc = WC_RPC_INVALID_PARAMS;
+        a->data = json_pack("{s:O}", "uri", json_object_get(job->params, "uri"));
+    }
+}
+
+const mcp_era wc_mcp_era_stateless = {
+    .methods = MCP_ERA_STATELESS,
+    .revision = STATELESS_VERSION,
+    .unknown_method_status = 404,
+    .client_requests = false,
+    .result_text = false, /* every result is decorated */
+    .admit = admit,
+    .open = open_state,
+    .finish = finish,
+    .list_changed = list_changed,
+    .resource_updated = resource_updated,
+};

@@ -5,7 +5,7 @@
  * requests and sends the same request again with "inputResponses" by key
  * and the state, which the plugin reads through request_context.
  */
-#include "plugin/plugin.h"
+#include "plugin/registry.h"
 
 #include <stdio.h>
 #include <string.h>

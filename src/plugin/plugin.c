@@ -18,6 +18,7 @@
 
 #include "json/parse.h"
 #include "json/text.h"
+#include "plugin/registry.h" /* wc_input_required_check */
 #include "util/fs.h"
 #include "util/err.h"
 #include "util/log.h"

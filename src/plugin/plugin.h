@@ -86,12 +86,4 @@ int wc_plugin_get_prompt(wc_plugin *plugin, const char *name, const json_t *argu
 int wc_plugin_complete(wc_plugin *plugin, const json_t *params, wc_call *call,
                        json_t **values, char *err, size_t err_size);
 
-/* input_required.c: a result that asks the client for input first
- * (protocol revision 2026-07-28): 1 when res is one and well formed, 0
- * when it is an ordinary result, -1 with why when it is malformed. */
-int wc_input_required_check(const json_t *res, char *why, size_t why_size);
-/* The client capability an input request's method needs ("elicitation",
- * "sampling", "roots"), or NULL. */
-const char *wc_input_method_capability(const char *method);
-
 #endif

@@ -266,7 +266,7 @@ int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err
 {
     *out = json_deep_copy(r->resource_list);
     if (!*out)
-        return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+        return wc_err_set(err, err_size, "out of memory"), WC_REGISTRY_EFAILED;
     for (size_t i = 0; i < r->nplugins; i++) {
         wc_plugin *p = r->plugins[i];
         if (!wc_plugin_has_entry(p, WC_ENTRY_LIST_RESOURCES))
@@ -278,7 +278,7 @@ int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err
             json_decref(list);
             json_decref(*out);
             *out = NULL;
-            return wc_err_set(err, err_size, "cancelled"), WC_RPC_INTERNAL;
+            return wc_err_set(err, err_size, "cancelled"), WC_REGISTRY_EFAILED;
         }
         if (rc) {
             /* One failing plugin does not hide the others' resources. */
@@ -297,9 +297,9 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
     *result = NULL;
     const entry *e = table_find(&r->tools, name);
     if (!e)
-        return wc_err_set(err, err_size, "unknown tool '%s'", name), WC_RPC_INVALID_PARAMS;
+        return wc_err_set(err, err_size, "unknown tool '%s'", name), WC_REGISTRY_EINVAL;
     if (wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err, err_size))
-        return WC_RPC_INTERNAL;
+        return WC_REGISTRY_EFAILED;
     return 0;
 }
 
@@ -313,9 +313,9 @@ static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **resu
         char msg[512];
         snprintf(msg, sizeof msg, "%s", err);
         wc_err_set(err, err_size, "resource not found: %s (%s)", uri, msg);
-        return WC_RPC_RESOURCE_NOT_FOUND;
+        return WC_REGISTRY_ENOTFOUND;
     }
-    return WC_RPC_INTERNAL;
+    return WC_REGISTRY_EFAILED;
 }
 
 int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, json_t **result,
@@ -336,10 +336,10 @@ int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, js
         if (rc == 0)
             return 0;
         if (rc != WC_PLUGIN_EREFUSED)
-            return WC_RPC_INTERNAL;
+            return WC_REGISTRY_EFAILED;
     }
     wc_err_set(err, err_size, "resource not found: %s", uri);
-    return WC_RPC_RESOURCE_NOT_FOUND;
+    return WC_REGISTRY_ENOTFOUND;
 }
 
 size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool exact,
@@ -383,12 +383,12 @@ int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *argum
     *result = NULL;
     const entry *e = table_find(&r->prompts, name);
     if (!e)
-        return wc_err_set(err, err_size, "unknown prompt '%s'", name), WC_RPC_INVALID_PARAMS;
+        return wc_err_set(err, err_size, "unknown prompt '%s'", name), WC_REGISTRY_EINVAL;
     int rc = wc_plugin_get_prompt(e->plugin, e->orig, arguments, call, result, err, err_size);
     if (rc == 0)
         return 0;
-    return rc == WC_PLUGIN_EINVAL || rc == WC_PLUGIN_EREFUSED ? WC_RPC_INVALID_PARAMS
-                                                              : WC_RPC_INTERNAL;
+    return rc == WC_PLUGIN_EINVAL || rc == WC_PLUGIN_EREFUSED ? WC_REGISTRY_EINVAL
+                                                              : WC_REGISTRY_EFAILED;
 }
 
 int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, json_t **result,
@@ -400,22 +400,22 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
     const json_t *arg = json_object_get(params, "argument");
     if (!json_is_object(ref) || !type)
         return wc_err_set(err, err_size, "completion: ref must be an object with a type"),
-               WC_RPC_INVALID_PARAMS;
+               WC_REGISTRY_EINVAL;
     if (!json_is_object(arg) || !json_is_string(json_object_get(arg, "name")) ||
         !json_is_string(json_object_get(arg, "value")))
         return wc_err_set(err, err_size, "completion: argument must be {\"name\": ..., \"value\": ...}"),
-               WC_RPC_INVALID_PARAMS;
+               WC_REGISTRY_EINVAL;
     wc_plugin *p = NULL;
     json_t *forward = json_deep_copy(params);
     if (!forward)
-        return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+        return wc_err_set(err, err_size, "out of memory"), WC_REGISTRY_EFAILED;
     if (strcmp(type, "ref/prompt") == 0) {
         const char *name = json_string_value(json_object_get(ref, "name"));
         const entry *e = name ? table_find(&r->prompts, name) : NULL;
         if (!e) {
             json_decref(forward);
             return wc_err_set(err, err_size, "unknown prompt '%s'", name ? name : ""),
-                   WC_RPC_INVALID_PARAMS;
+                   WC_REGISTRY_EINVAL;
         }
         p = e->plugin;
         json_object_set_new(json_object_get(forward, "ref"), "name", json_string(e->orig));
@@ -430,35 +430,51 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
         if (!p) {
             json_decref(forward);
             return wc_err_set(err, err_size, "unknown resource template '%s'", uri ? uri : ""),
-                   WC_RPC_INVALID_PARAMS;
+                   WC_REGISTRY_EINVAL;
         }
     } else {
         json_decref(forward);
         return wc_err_set(err, err_size, "completion: unknown ref type '%s'", type),
-               WC_RPC_INVALID_PARAMS;
+               WC_REGISTRY_EINVAL;
     }
     json_t *values;
     int rc = wc_plugin_complete(p, forward, call, &values, err, err_size);
     json_decref(forward);
     if (rc)
-        return rc == WC_PLUGIN_EREFUSED || rc == WC_PLUGIN_EINVAL ? WC_RPC_INVALID_PARAMS
-                                                                  : WC_RPC_INTERNAL;
+        return rc == WC_PLUGIN_EREFUSED || rc == WC_PLUGIN_EINVAL ? WC_REGISTRY_EINVAL
+                                                                  : WC_REGISTRY_EFAILED;
     size_t total = json_array_size(values);
     while (json_array_size(values) > COMPLETION_MAX)
         json_array_remove(values, json_array_size(values) - 1);
     *result = json_pack("{s:{s:o,s:I,s:b}}", "completion", "values", values, "total",
                         (json_int_t)total, "hasMore", total > COMPLETION_MAX);
     if (!*result)
-        return wc_err_set(err, err_size, "out of memory"), WC_RPC_INTERNAL;
+        return wc_err_set(err, err_size, "out of memory"), WC_REGISTRY_EFAILED;
     return 0;
 }
 
-size_t wc_registry_plugin_tiers(const wc_registry *r, const char **names, wc_tier *tiers,
-                                size_t max)
+void wc_registry_render_metrics(const wc_registry *r, wc_buf *out)
 {
-    for (size_t i = 0; i < r->nplugins && i < max; i++) {
-        names[i] = wc_plugin_name(r->plugins[i]);
-        tiers[i] = wc_module_tier(wc_plugin_module(r->plugins[i]));
+    unsigned long long live, created;
+    wc_instance_counts(&live, &created);
+    wc_buf_printf(out,
+                  "# HELP wasmcap_instances Wasm instances alive now.\n"
+                  "# TYPE wasmcap_instances gauge\n"
+                  "wasmcap_instances %llu\n"
+                  "# HELP wasmcap_instances_created_total Wasm instances made (one per call).\n"
+                  "# TYPE wasmcap_instances_created_total counter\n"
+                  "wasmcap_instances_created_total %llu\n",
+                  live, created);
+    if (!r)
+        return;
+    wc_buf_str(out, "# HELP wasmcap_plugin_tier The compile tier a plugin's new instances "
+                    "get (1 on the tier in use).\n"
+                    "# TYPE wasmcap_plugin_tier gauge\n");
+    for (size_t i = 0; i < r->nplugins; i++) {
+        wc_tier tier = wc_module_tier(wc_plugin_module(r->plugins[i]));
+        for (int t = 0; t < 2; t++)
+            wc_buf_printf(out, "wasmcap_plugin_tier{plugin=\"%s\",tier=\"%s\"} %d\n",
+                          wc_plugin_name(r->plugins[i]), t ? "optimized" : "fast",
+                          tier == (t ? WC_TIER_OPTIMIZED : WC_TIER_FAST));
     }
-    return r->nplugins;
 }

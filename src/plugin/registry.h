@@ -6,12 +6,10 @@
  * reload builds a new one and swaps it in while calls on the old one finish.
  * Every function is thread-safe.
  *
- * Errors of calls are JSON-RPC error codes (negative) with a message:
- * WC_RPC_INVALID_PARAMS for an unknown tool or prompt or bad arguments to a
- * prompt, WC_RPC_RESOURCE_NOT_FOUND for an unknown resource,
- * WC_RPC_INTERNAL otherwise.  A tool that fails (trap, timeout, invalid
- * input or output, isError from the plugin) is not an error: it is a result
- * with "isError": true and a text block saying what happened.
+ * Calls return 0 or a wc_registry_error with a message; the protocol
+ * layer turns those into its own codes.  A tool that fails (trap, timeout,
+ * invalid input or output, isError from the plugin) is not an error: it is
+ * a result with "isError": true and a text block saying what happened.
  */
 #ifndef WC_PLUGIN_REGISTRY_H
 #define WC_PLUGIN_REGISTRY_H
@@ -19,21 +17,21 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "engine/engine.h"
 #include "plugin/call.h"
-#include "plugin/config.h"
-#include "store/kv.h"
+#include "util/buf.h"
 
-#define WC_RPC_PARSE_ERROR (-32700)
-#define WC_RPC_INVALID_REQUEST (-32600)
-#define WC_RPC_METHOD_NOT_FOUND (-32601)
-#define WC_RPC_INVALID_PARAMS (-32602)
-#define WC_RPC_INTERNAL (-32603)
-#define WC_RPC_RESOURCE_NOT_FOUND (-32002)
-/* Protocol revision 2026-07-28 */
-#define WC_RPC_HEADER_MISMATCH (-32020)     /* an HTTP header disagrees with the body */
-#define WC_RPC_MISSING_CAPABILITY (-32021)  /* the request needs a client capability not declared */
-#define WC_RPC_UNSUPPORTED_VERSION (-32022) /* data: {supported, requested} */
+/* Only the front end that builds a registry needs these in full. */
+typedef struct wc_engine wc_engine;
+typedef struct wc_kv wc_kv;
+typedef struct wc_plugin_config wc_plugin_config;
+
+/* Why a call failed. */
+typedef enum wc_registry_error {
+    WC_REGISTRY_EINVAL = -1,    /* an unknown tool or prompt, bad arguments to a prompt or a
+                                   completion */
+    WC_REGISTRY_ENOTFOUND = -2, /* no plugin has the resource */
+    WC_REGISTRY_EFAILED = -3,   /* anything else: the plugin failed, out of memory, cancelled */
+} wc_registry_error;
 
 typedef struct wc_registry wc_registry;
 
@@ -49,10 +47,10 @@ void wc_registry_release(wc_registry *registry);
  * lives): Tool objects with exposed names, Resource, ResourceTemplate and
  * Prompt objects. */
 const json_t *wc_registry_tools(const wc_registry *registry);
-/* The plugins (config names) and the tier their new instances get now;
- * returns how many there are (at most max are filled in). */
-size_t wc_registry_plugin_tiers(const wc_registry *registry, const char **names, wc_tier *tiers,
-                                size_t max);
+/* The plugin layer's part of /metrics, in the Prometheus text format: Wasm
+ * instances alive and made, and the compile tier each plugin's new
+ * instances get (registry may be NULL: no plugins loaded). */
+void wc_registry_render_metrics(const wc_registry *registry, wc_buf *out);
 const json_t *wc_registry_resource_templates(const wc_registry *registry);
 const json_t *wc_registry_prompts(const wc_registry *registry);
 /* Static resources of the manifests followed by those plugins list
@@ -83,5 +81,13 @@ size_t wc_registry_resource_plugins(const wc_registry *registry, const char *uri
  * ({"completion": {"values": [...], "total": n, "hasMore": b}}). */
 int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *call,
                          json_t **result, char *err, size_t err_size);
+
+/* input_required.c: a result that asks the client for input first
+ * (protocol revision 2026-07-28): 1 when res is one and well formed, 0
+ * when it is an ordinary result, -1 with why when it is malformed. */
+int wc_input_required_check(const json_t *res, char *why, size_t why_size);
+/* The client capability an input request's method needs ("elicitation",
+ * "sampling", "roots"), or NULL. */
+const char *wc_input_method_capability(const char *method);
 
 #endif

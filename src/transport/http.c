@@ -182,34 +182,7 @@ static void reply_metrics(http_server *srv, http_conn *conn)
         "wasmcap_replay_logs_dropped_total %llu\n",
         st->client_bytes, http_budget_max_bytes(srv), st->client_budget_refusals,
         st->replay_logs_dropped);
-    unsigned long long live, created;
-    wc_instance_counts(&live, &created);
-    wc_buf_printf(&out,
-                  "# HELP wasmcap_instances Wasm instances alive now.\n"
-                  "# TYPE wasmcap_instances gauge\n"
-                  "wasmcap_instances %llu\n"
-                  "# HELP wasmcap_instances_created_total Wasm instances made (one per call).\n"
-                  "# TYPE wasmcap_instances_created_total counter\n"
-                  "wasmcap_instances_created_total %llu\n",
-                  live, created);
-    wc_registry *registry = wc_mcp_server_registry(srv->mcp);
-    if (registry) {
-        const char *names[256];
-        wc_tier tiers[256];
-        size_t n = wc_registry_plugin_tiers(registry, names, tiers, 256);
-        wc_buf_str(&out, "# HELP wasmcap_plugin_tier The compile tier a plugin's new instances "
-                         "get (1 on the tier in use).\n"
-                         "# TYPE wasmcap_plugin_tier gauge\n");
-        for (size_t i = 0; i < n && i < 256; i++) {
-            for (int t = 0; t < 2; t++) {
-                wc_tier tier = t ? WC_TIER_OPTIMIZED : WC_TIER_FAST;
-                wc_buf_printf(&out, "wasmcap_plugin_tier{plugin=\"%s\",tier=\"%s\"} %d\n",
-                              names[i], t ? "optimized" : "fast", tiers[i] == tier);
-            }
-        }
-        wc_registry_release(registry);
-    }
-    wc_metrics_render_calls(&out);
+    wc_mcp_server_render_metrics(srv->mcp, &out);
     if (out.failed) {
         wc_buf_free(&out);
         http_reply_text(conn, 500, "out of memory\n", NULL);

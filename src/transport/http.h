@@ -57,7 +57,7 @@ typedef struct wc_http_options {
     bool no_legacy_sse;               /* no /sse and /messages */
     /* A tool call is first attempted on the loop's thread, within this
      * budget and only while it has no effects, before it goes to the
-     * worker pool (wc_mcp_session_receive_attempt): no hand-over between
+     * worker pool (wc_mcp_receive_options.attempt_ms): no hand-over between
      * threads for the short, pure calls capabilities mostly are.  Default
      * 2; -1: never. */
     int inline_budget_ms;

@@ -172,11 +172,14 @@ void http_sessions_free(http_server *server);
 http_session *http_session_create(http_server *server, http_era era, const char *client,
                                   const char *header_version);
 http_session *http_session_find(http_server *server, const char *id, size_t len);
-/* Hands the request of stream (a new one, tagged with its number) to
- * its session's MCP session: attempted on the loop when the options allow
- * (http.inline_budget_ms), else queued.  Its body is charged to the
- * client's budget until the answer. */
-void http_session_receive(sse_stream *stream, const char *body, size_t len);
+/* Hands the message of stream (a new one, tagged with its number) to its
+ * session's MCP session, with auth under the request's principal's scopes.
+ * A request is attempted on the loop when the options allow
+ * (http.inline_budget_ms), else queued, and its body is charged to the
+ * client's budget until the answer; anything else is handled at once.  One
+ * the principal may not run is answered 403 here, and stream freed (with
+ * a stateless session, the session ended). */
+void http_session_receive(sse_stream *stream, const char *body, size_t len, bool request);
 /* Charges the body of a /messages POST (tag) until its final message; -1:
  * out of memory. */
 int http_session_charge_legacy(http_session *session, unsigned long long tag, size_t len);
@@ -270,23 +273,24 @@ void http_legacy_message(http_server *server, http_conn *conn, const http_reques
                          char *body, size_t body_len);
 
 /* http_scopes.c */
-/* What a refused request would have run. */
-typedef struct http_scope_refusal {
+/* The request's principal as an authorize hook's context, and what the
+ * hook refused. */
+typedef struct http_scope_check {
+    const wc_auth *auth;
+    const wc_auth_principal *who;
     wc_auth_target target; /* WC_AUTH_TARGETS: not a scope, `what` says why */
     const char *what;      /* "call", "get prompt", ... (static text) */
     char name[256];        /* the tool, prompt or plugin */
-} http_scope_refusal;
-/* Whether `who` holds the scopes of everything the body's request (or
- * each request of a batch) would run.  registry NULL: mcp's, taken only
- * when a resource's plugins must be found.  Any thread. */
-bool http_scopes_allow(const wc_auth *auth, const wc_auth_principal *who, wc_mcp_server *mcp,
-                       wc_registry *registry, const char *body, size_t len,
-                       http_scope_refusal *refusal);
-/* With auth, whether the request's principal holds the scopes of the
- * tool, prompt or plugin the body's request would run (tools/call,
- * prompts/get, resources/read, completion/complete); false when the 403
- * was sent. */
-bool http_may_call(http_server *server, http_conn *conn, const char *body, size_t len);
+} http_scope_check;
+/* The hook (wc_mcp_authorize_fn; ctx: an http_scope_check): whether the
+ * principal holds the scopes of the code. */
+bool http_scopes_allow(void *ctx, const wc_mcp_access *access);
+/* With auth, puts the request's principal in check and check in opts as
+ * its authorize hook; without, leaves opts as they are. */
+void http_scopes_hook(const http_server *server, http_scope_check *check,
+                      wc_mcp_receive_options *opts);
+/* The 403 for what check refused. */
+void http_scopes_refuse(http_conn *conn, const http_scope_check *check);
 
 /* http.c */
 /* With auth: whether the request's principal has as many open sessions

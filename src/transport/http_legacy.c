@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "json/scan.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
+#include "mcp/jsonrpc.h"
 
 typedef struct top_members {
     bool id, method, escaped;
@@ -116,8 +116,6 @@ void http_legacy_message(http_server *srv, http_conn *conn, const http_request *
         return;
     }
     http_session_touch(s);
-    if (!http_may_call(srv, conn, body, body_len))
-        return;
     bool request = !surely_not_request(body, body_len);
     if (s->legacy_in_flight >= srv->opt.max_streams_per_session && request) {
         char text[160];
@@ -142,6 +140,13 @@ void http_legacy_message(http_server *srv, http_conn *conn, const http_request *
         return;
     }
     s->legacy_in_flight++; /* before: a message handled at once is done within */
-    wc_mcp_session_receive_queued_tagged(s->mcp, body, body_len, tag);
-    http_reply_text(conn, 202, "Accepted\n", NULL);
+    wc_mcp_receive_options o = {.mode = WC_MCP_RECEIVE_QUEUED, .tag = tag};
+    http_scope_check check;
+    http_scopes_hook(srv, &check, &o);
+    if (wc_mcp_session_receive(s->mcp, body, body_len, &o)) {
+        http_reply_text(conn, 202, "Accepted\n", NULL);
+        return;
+    }
+    http_session_deliver(s, tag, true, 0, NULL, 0); /* no message comes for the tag */
+    http_scopes_refuse(conn, &check);
 }

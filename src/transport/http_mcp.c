@@ -18,7 +18,6 @@
 
 #include "json/scan.h"
 #include "mcp/jsonrpc.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
 #include "util/log.h"
 
 static const char *const header_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
@@ -210,8 +209,6 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
                                 NULL);
         goto out;
     }
-    if (!http_may_call(srv, conn, body, len))
-        goto out;
     if (!budget_admits(srv, conn, request_budget(srv, conn), len, id))
         goto out;
     http_session *s =
@@ -226,7 +223,7 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
     }
     st->conn = conn;
     sse_stream_watch(st);
-    http_session_receive(st, body, len);
+    http_session_receive(st, body, len, true);
 out:
     json_decref(msg);
 }
@@ -321,11 +318,14 @@ static void handle_batch(http_server *srv, http_conn *conn, const http_request *
         return;
     }
     http_session_touch(s);
-    if (!http_may_call(srv, conn, body, len))
-        return;
     if (!needs_answer) {
-        wc_mcp_session_receive(s->mcp, body, len);
-        http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
+        http_scope_check check;
+        wc_mcp_receive_options o = {0};
+        http_scopes_hook(srv, &check, &o);
+        if (wc_mcp_session_receive(s->mcp, body, len, &o))
+            http_conn_reply(conn, 202, NULL, s->header, NULL, 0);
+        else
+            http_scopes_refuse(conn, &check);
         return;
     }
     if (!room_for_request(srv, conn, s))
@@ -340,7 +340,7 @@ static void handle_batch(http_server *srv, http_conn *conn, const http_request *
     }
     st->conn = conn;
     sse_stream_watch(st);
-    http_session_receive(st, body, len);
+    http_session_receive(st, body, len, true);
 }
 
 static void handle_post(http_server *srv, http_conn *conn, const http_request *req, char *body,
@@ -436,8 +436,6 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
         }
     }
     http_session_touch(s);
-    if (is_request && !http_may_call(srv, conn, body, len))
-        return;
 
     sse_stream *st;
     if (!is_request) {
@@ -452,7 +450,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
         }
         st->conn = conn;
         sse_stream_watch(st);
-        wc_mcp_session_receive_tagged(s->mcp, body, len, st->no);
+        http_session_receive(st, body, len, false);
         return;
     }
     if (!room_for_request(srv, conn, s))
@@ -468,7 +466,7 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     st->conn = conn;
     st->initialize = shape.is_initialize;
     sse_stream_watch(st);
-    http_session_receive(st, body, len);
+    http_session_receive(st, body, len, true);
 }
 
 static void handle_get(http_server *srv, http_conn *conn, const http_request *req)

@@ -103,19 +103,11 @@ bool http_params_check(http_server *srv, const http_request *req, const json_t *
                        char *why, size_t why_size)
 {
     const char *name = json_string_value(json_object_get(params, "name"));
-    wc_registry *registry = name ? wc_mcp_server_registry(srv->mcp) : NULL;
-    if (!registry)
+    json_t *schema = name ? wc_mcp_server_tool_input_schema(srv->mcp, name) : NULL;
+    if (!schema)
         return true;
-    const json_t *tool = NULL, *t;
-    size_t i;
-    json_array_foreach(wc_registry_tools(registry), i, t) {
-        if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0) {
-            tool = t;
-            break;
-        }
-    }
     bool ok = true;
-    const json_t *props = json_object_get(json_object_get(tool, "inputSchema"), "properties");
+    const json_t *props = json_object_get(schema, "properties");
     const json_t *args = json_object_get(params, "arguments");
     const char *key;
     const json_t *prop;
@@ -143,6 +135,6 @@ bool http_params_check(http_server *srv, const http_request *req, const json_t *
         if (!ok)
             break;
     }
-    wc_registry_release(registry);
+    json_decref(schema);
     return ok;
 }

@@ -240,17 +240,40 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     return s;
 }
 
-void http_session_receive(sse_stream *st, const char *body, size_t len)
+static void release_request(sse_stream *st)
+{
+    if (st->request_bytes) {
+        http_budget_charge(st->session, -(long long)st->request_bytes);
+        st->request_bytes = 0;
+    }
+}
+
+void http_session_receive(sse_stream *st, const char *body, size_t len, bool request)
 {
     http_session *s = st->session;
-    /* Charged before: an attempted call may be answered within. */
-    st->request_bytes = len;
-    http_budget_charge(s, (long long)len);
-    int budget = s->server->opt.inline_budget_ms;
-    if (budget > 0)
-        wc_mcp_session_receive_attempt(s->mcp, body, len, st->no, (unsigned)budget);
-    else
-        wc_mcp_session_receive_queued_tagged(s->mcp, body, len, st->no);
+    wc_mcp_receive_options o = {.tag = st->no};
+    if (request) {
+        /* Charged before: an attempted call may be answered within. */
+        st->request_bytes = len;
+        http_budget_charge(s, (long long)len);
+        int budget = s->server->opt.inline_budget_ms;
+        if (budget > 0)
+            o.attempt_ms = (unsigned)budget;
+        else
+            o.mode = WC_MCP_RECEIVE_QUEUED;
+    }
+    http_scope_check check;
+    http_scopes_hook(s->server, &check, &o);
+    if (wc_mcp_session_receive(s->mcp, body, len, &o))
+        return;
+    /* Refused before anything of it ran: no message comes for the stream. */
+    http_conn *conn = st->conn;
+    release_request(st);
+    sse_stream_detach(st);
+    sse_stream_free(st);
+    if (s->era == HTTP_ERA_STATELESS)
+        http_session_end(s, false);
+    http_scopes_refuse(conn, &check);
 }
 
 /* The request of a /messages POST is charged until its final message. */
@@ -272,14 +295,6 @@ static void release_legacy(http_session *s, unsigned long long tag)
             s->legacy_bodies[i] = s->legacy_bodies[--s->nlegacy_bodies];
             return;
         }
-    }
-}
-
-static void release_request(sse_stream *st)
-{
-    if (st->request_bytes) {
-        http_budget_charge(st->session, -(long long)st->request_bytes);
-        st->request_bytes = 0;
     }
 }
 

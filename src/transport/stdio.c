@@ -38,7 +38,6 @@
 #include <unistd.h>
 
 #include "mcp/jsonrpc.h"
-#include "plugin/registry.h" /* WC_RPC_* codes */
 #include "util/grow.h"
 #include "util/log.h"
 
@@ -252,7 +251,8 @@ static void line(reader *r, const char *p, size_t n)
     }
     if (blank(p, n))
         return;
-    wc_mcp_session_receive_batched(r->session, p, n);
+    static const wc_mcp_receive_options batched = {.mode = WC_MCP_RECEIVE_BATCHED};
+    wc_mcp_session_receive(r->session, p, n, &batched);
 }
 
 int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,

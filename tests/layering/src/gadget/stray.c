@@ -1,0 +1,2 @@
+/* A folder the table does not name. */
+int stray;

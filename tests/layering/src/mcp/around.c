@@ -1,0 +1,2 @@
+/* A relative path around the include folders. */
+#include "../engine/engine.h"
