@@ -4,6 +4,7 @@
  * tests/guests/cmd_nn_raw.c, written against the bare standard imports;
  * then a plugin's tool call (tests/guests/nn_tool.c) with the permissions
  * and models of a wasmcap.json. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,37 @@ static void test_deadline(void)
     wc_cancel_token_destroy(&cancel);
 }
 
+/* Instances on several threads run one shared model at once. */
+enum { THREADS = 4, RUNS_PER_THREAD = 5 };
+
+static void *run_sine(void *arg)
+{
+    int *ok = arg;
+    wc_wasi_nn_config config = granted;
+    config.models = models;
+    for (int i = 0; i < RUNS_PER_THREAD; i++) {
+        guest g;
+        if (guest_start(&g, &config) && call(&g, "sine", 0, 0) == 0)
+            (*ok)++;
+        guest_end(&g);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    pthread_t threads[THREADS];
+    int ok[THREADS] = {0}, total = 0;
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&threads[i], NULL, run_sine, &ok[i]);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        total += ok[i];
+    }
+    CHECK(total == THREADS * RUNS_PER_THREAD, "%d of %d runs on threads", total,
+          THREADS * RUNS_PER_THREAD);
+}
+
 /* Many instances open one shared model. */
 static void test_shared(void)
 {
@@ -517,6 +549,7 @@ int main(void)
     test_raw_load();
     test_deadline();
     test_shared();
+    test_threads();
     test_exec();
     test_plugin();
     test_config();
