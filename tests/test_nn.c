@@ -462,6 +462,29 @@ static void test_own_kernel(void)
     wc_nn_graph_free(g);
 }
 
+/* Huge dimensions in a file: over the reader's 2 GiB a tensor is refused
+ * as malformed; under it, the shape check refuses the operator before
+ * anything of that size is allocated. */
+static void test_huge_dims(void)
+{
+    static tfb b;
+    tfb_parts p;
+    wc_error err = {0};
+    wc_nn_graph *g = NULL;
+    tfb_model(&b, &p);
+    tfb_set_u32(&b, p.shape[0] + 8, 1u << 30); /* x: [1, 2^30] f32, 4 GiB */
+    CHECK(wc_nn_graph_load(b.b, b.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+                  WC_EMALFORMED &&
+              !g,
+          "4 GiB input: %d %s", err.code, err.msg);
+    tfb_model(&b, &p);
+    tfb_set_u32(&b, p.shape[0] + 8, 1u << 28); /* x: [1, 2^28] f32, 1 GiB */
+    CHECK(wc_nn_graph_load(b.b, b.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+                  WC_EBADMODULE &&
+              strstr(err.msg, "operator 0 (FULLY_CONNECTED)") && !g,
+          "1 GiB input: %d %s", err.code, err.msg);
+}
+
 int main(void)
 {
     test_encodings();
@@ -471,6 +494,7 @@ int main(void)
     test_threads_share_a_graph();
     test_damaged_models();
     test_own_kernel();
+    test_huge_dims();
     printf("%s: %d checks, %d failures\n", failures ? "FAIL" : "ok", checks, failures);
     return failures != 0;
 }
