@@ -293,6 +293,12 @@ static void test_encodings(void)
     CHECK(wc_nn_graph_load(bytes, 0, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
               WC_EMALFORMED,
           "empty: %d %s", err.code, err.msg);
+    CHECK(wc_nn_graph_load(NULL, 0, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+              WC_EMALFORMED,
+          "no bytes: %d %s", err.code, err.msg);
+    CHECK(wc_nn_graph_load(NULL, 0, WC_NN_ENCODING_AUTODETECT, WC_NN_TARGET_CPU, &g, &err) ==
+              WC_ENOTSUP,
+          "no bytes, autodetect: %d %s", err.code, err.msg);
     free(bytes);
 }
 
