@@ -217,19 +217,6 @@ static void nnref_pool(nnref *r, const wc_tflite_operator *op, int max)
                 }
 }
 
-static void nnref_mean_hw(nnref *r, const wc_tflite_operator *op)
-{
-    const wc_tflite_tensor *x = &r->m->tensors[op->inputs[0]];
-    for (int64_t n = 0; n < x->shape[0]; n++)
-        for (int64_t c = 0; c < x->shape[3]; c++) {
-            double acc = 0;
-            for (int64_t i = 0; i < x->shape[1]; i++)
-                for (int64_t j = 0; j < x->shape[2]; j++)
-                    acc += r->v[op->inputs[0]][NNREF_AT4(x, n, i, j, c)];
-            r->v[op->outputs[0]][n * x->shape[3] + c] = acc / (double)(x->shape[1] * x->shape[2]);
-        }
-}
-
 /* Element index in a broadcast operand of shape t for output index i of
  * shape y. */
 static size_t nnref_broadcast(const wc_tflite_tensor *t, const wc_tflite_tensor *y, size_t i)
@@ -424,6 +411,48 @@ static void nnref_resize_bilinear(nnref *r, const wc_tflite_operator *op)
             }
 }
 
+static void nnref_concatenation(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *y = &r->m->tensors[op->outputs[0]];
+    int32_t axis = op->options.axis < 0 ? op->options.axis + (int32_t)y->rank : op->options.axis;
+    size_t outer = 1, at = 0;
+    for (int32_t d = 0; d < axis; d++)
+        outer *= (size_t)y->shape[d];
+    for (size_t o = 0; o < outer; o++)
+        for (uint32_t i = 0; i < op->ninputs; i++) {
+            size_t block = nnref_count(&r->m->tensors[op->inputs[i]]) / outer;
+            for (size_t k = 0; k < block; k++)
+                r->v[op->outputs[0]][at++] =
+                    nnref_act(op->options.activation, r->v[op->inputs[i]][o * block + k]);
+        }
+}
+
+/* MEAN over any constant axes. */
+static void nnref_mean(nnref *r, const wc_tflite_operator *op)
+{
+    const wc_tflite_tensor *x = &r->m->tensors[op->inputs[0]], *axes = &r->m->tensors[op->inputs[1]];
+    unsigned char reduced[WC_TFLITE_MAX_RANK] = {0};
+    for (size_t i = 0; i < axes->data_size / 4; i++) {
+        int32_t a;
+        memcpy(&a, axes->data + 4 * i, 4);
+        reduced[a < 0 ? a + (int32_t)x->rank : a] = 1;
+    }
+    size_t n = nnref_count(x), nout = nnref_count(&r->m->tensors[op->outputs[0]]);
+    for (size_t o = 0; o < nout; o++)
+        r->v[op->outputs[0]][o] = 0;
+    /* walk the input's coordinates like an odometer */
+    int64_t coord[WC_TFLITE_MAX_RANK] = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t o = 0;
+        for (uint32_t d = 0; d < x->rank; d++)
+            if (!reduced[d])
+                o = o * (size_t)x->shape[d] + (size_t)coord[d];
+        r->v[op->outputs[0]][o] += r->v[op->inputs[0]][i] / (double)(n / nout);
+        for (uint32_t d = x->rank; d-- > 0 && ++coord[d] == x->shape[d];)
+            coord[d] = 0;
+    }
+}
+
 /* Runs the model on inputs (one byte array per graph input, in the model's
  * types) and writes the graph's outputs to outputs (likewise).  Returns -1
  * on an operator it does not know. */
@@ -457,7 +486,10 @@ static int nnref_run(const wc_tflite_model *m, const uint8_t *const *inputs, uin
             nnref_pool(&r, op, 1);
             break;
         case WC_TFLITE_OP_MEAN:
-            nnref_mean_hw(&r, op);
+            nnref_mean(&r, op);
+            break;
+        case WC_TFLITE_OP_CONCATENATION:
+            nnref_concatenation(&r, op);
             break;
         case WC_TFLITE_OP_TRANSPOSE_CONV:
             nnref_transpose_conv(&r, op);

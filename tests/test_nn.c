@@ -15,6 +15,7 @@
 #include "nn/backend.h"
 #include "nn/tflite.h"
 #include "nn_reference.h"
+#include "tflite_builder.h"
 #include "util/fs.h"
 
 #define MODELS WC_SOURCE_DIR "/../shared/models/"
@@ -292,6 +293,12 @@ static void test_encodings(void)
     CHECK(wc_nn_graph_load(bytes, 0, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
               WC_EMALFORMED,
           "empty: %d %s", err.code, err.msg);
+    CHECK(wc_nn_graph_load(NULL, 0, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+              WC_EMALFORMED,
+          "no bytes: %d %s", err.code, err.msg);
+    CHECK(wc_nn_graph_load(NULL, 0, WC_NN_ENCODING_AUTODETECT, WC_NN_TARGET_CPU, &g, &err) ==
+              WC_ENOTSUP,
+          "no bytes, autodetect: %d %s", err.code, err.msg);
     free(bytes);
 }
 
@@ -422,6 +429,68 @@ static void test_damaged_models(void)
     }
 }
 
+/* ---- an own kernel through the interface ------------------------------- */
+
+/* tflite_builder.h's model turned into y = tanh(x): the plan runs it as
+ * the project's kernel, on the context's buffers. */
+static void test_own_kernel(void)
+{
+    static tfb b;
+    tfb_parts p;
+    tfb_model(&b, &p);
+    tfb_set(&b, p.opcode, 0, WC_TFLITE_OP_TANH);
+    tfb_set(&b, p.opcode, 3, WC_TFLITE_OP_TANH);
+    tfb_set(&b, p.op, 3, 0); /* no options */
+    CHECK(tfb_get_u32(&b, p.shape[2] + 8) == 3, "the built model's y is not [1, 3]");
+    tfb_set_u32(&b, p.shape[2] + 8, 2); /* y: [1, 2] */
+    tfb_set(&b, p.tensor[2], 1, WC_TFLITE_FLOAT32);
+    wc_error err = {0};
+    wc_nn_graph *g;
+    wc_nn_context *c[2];
+    int rc = wc_nn_graph_load(b.b, b.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err);
+    CHECK(rc == 0, "tanh model: %s", wc_error_message(&err));
+    if (rc)
+        return;
+    float x[2][2] = {{0.5f, -1.25f}, {2.0f, 0.0f}}, y[2] = {0};
+    for (int i = 0; i < 2; i++) {
+        CHECK(wc_nn_context_new(g, &c[i], &err) == 0, "%s", err.msg);
+        CHECK(wc_nn_set_input(c[i], 0, WC_NN_F32, (const uint32_t[]){1, 2}, 2, x[i], sizeof x[i],
+                              &err) == 0,
+              "%s", err.msg);
+    }
+    for (int i = 0; i < 2; i++) {
+        CHECK(wc_nn_compute(c[i], &err) == 0, "%s", err.msg);
+        CHECK(wc_nn_get_output(c[i], 0, y, sizeof y, NULL, &err) == 0, "%s", err.msg);
+        for (int k = 0; k < 2; k++)
+            CHECK(fabsf(y[k] - tanhf(x[i][k])) < 1e-6f, "tanh(%g) = %g", x[i][k], y[k]);
+        wc_nn_context_free(c[i]);
+    }
+    wc_nn_graph_free(g);
+}
+
+/* Huge dimensions in a file: over the reader's 2 GiB a tensor is refused
+ * as malformed; under it, the shape check refuses the operator before
+ * anything of that size is allocated. */
+static void test_huge_dims(void)
+{
+    static tfb b;
+    tfb_parts p;
+    wc_error err = {0};
+    wc_nn_graph *g = NULL;
+    tfb_model(&b, &p);
+    tfb_set_u32(&b, p.shape[0] + 8, 1u << 30); /* x: [1, 2^30] f32, 4 GiB */
+    CHECK(wc_nn_graph_load(b.b, b.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+                  WC_EMALFORMED &&
+              !g,
+          "4 GiB input: %d %s", err.code, err.msg);
+    tfb_model(&b, &p);
+    tfb_set_u32(&b, p.shape[0] + 8, 1u << 28); /* x: [1, 2^28] f32, 1 GiB */
+    CHECK(wc_nn_graph_load(b.b, b.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+                  WC_EBADMODULE &&
+              strstr(err.msg, "operator 0 (FULLY_CONNECTED)") && !g,
+          "1 GiB input: %d %s", err.code, err.msg);
+}
+
 int main(void)
 {
     test_encodings();
@@ -430,6 +499,8 @@ int main(void)
     test_hello_world_follows_sin();
     test_threads_share_a_graph();
     test_damaged_models();
+    test_own_kernel();
+    test_huge_dims();
     printf("%s: %d checks, %d failures\n", failures ? "FAIL" : "ok", checks, failures);
     return failures != 0;
 }

@@ -59,7 +59,8 @@ int wc_nn_graph_load(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
         free(g);
         return wc_error_set(err, WC_ENOMEM, "nn: out of memory loading a %zu-byte model", size);
     }
-    memcpy(g->bytes, bytes, size);
+    if (size)
+        memcpy(g->bytes, bytes, size);
     g->backend = backend;
     int rc = backend->load(g->bytes, size, &g->impl, &g->ninputs, &g->inputs, &g->noutputs,
                            &g->outputs, err);

@@ -8,70 +8,102 @@
  * Load makes the first one, so that a model XNNPACK refuses is refused at
  * load and the first context is cheap.  Runtimes run on the caller's thread
  * (no thread pool): parallelism comes from contexts on different threads.
+ *
+ * A model with operators XNNPACK lacks runs as a plan (xnnpack_plan.h):
+ * one runtime per XNNPACK segment, the project's kernels between them, all
+ * on the context's buffers for the tensors the steps exchange; the pool
+ * then holds sets of runtimes, one per segment.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/backend_ops.h"
+#include "nn/kernels.h"
 #include "nn/tflite.h"
 #include "nn/xnnpack_build.h"
+#include "nn/xnnpack_plan.h"
 
 typedef struct xnn_graph {
     wc_tflite_model *model;
+    wc_xnn_plan *plan;
     pthread_mutex_t lock;
-    xnn_runtime_t *idle; /* the pool */
+    xnn_runtime_t **idle; /* the pool: runtime sets, one runtime per segment */
     size_t nidle, cap;
 } xnn_graph;
 
 typedef struct xnn_context {
     xnn_graph *graph;
-    xnn_runtime_t runtime;
-    uint32_t nvalues;
-    void **buffers; /* inputs then outputs, XNN_EXTRA_BYTES longer as XNNPACK reads past */
+    xnn_runtime_t *runtimes; /* per step; NULL for an own kernel */
+    void **buffers; /* per tensor: those the steps or the caller exchange, XNN_EXTRA_BYTES
+                     * longer as XNNPACK reads past; NULL for the others */
 } xnn_context;
 
-static int make_runtime(xnn_graph *g, xnn_runtime_t *out, wc_error *err)
+static void free_runtimes(const xnn_graph *g, xnn_runtime_t *set)
 {
-    xnn_subgraph_t sg;
-    int rc = wc_xnn_build(g->model, &sg, err);
-    if (rc)
+    for (uint32_t s = 0; set && s < g->plan->nsteps; s++)
+        if (set[s])
+            xnn_delete_runtime(set[s]);
+    free(set);
+}
+
+static int make_runtimes(xnn_graph *g, xnn_runtime_t **out, wc_error *err)
+{
+    xnn_runtime_t *set = calloc((size_t)g->plan->nsteps + 1, sizeof *set);
+    if (!set)
+        return wc_error_set(err, WC_ENOMEM, "nn: out of memory making XNNPACK runtimes");
+    int rc = 0;
+    for (uint32_t s = 0; rc == 0 && s < g->plan->nsteps; s++) {
+        if (g->plan->steps[s].own)
+            continue;
+        xnn_subgraph_t sg;
+        rc = wc_xnn_build(g->model, g->plan, s, &sg, err);
+        if (rc)
+            break;
+        enum xnn_status st = xnn_create_runtime_v2(sg, NULL, 0, &set[s]);
+        xnn_delete_subgraph(sg);
+        if (st != xnn_status_success) {
+            set[s] = NULL;
+            rc = wc_error_set(err, st == xnn_status_out_of_memory ? WC_ENOMEM : WC_EBADMODULE,
+                              "nn: XNNPACK cannot make a runtime of the model (status %d)",
+                              (int)st);
+        }
+    }
+    if (rc) {
+        free_runtimes(g, set);
         return rc;
-    enum xnn_status st = xnn_create_runtime_v2(sg, NULL, 0, out);
-    xnn_delete_subgraph(sg);
-    if (st != xnn_status_success)
-        return wc_error_set(err, st == xnn_status_out_of_memory ? WC_ENOMEM : WC_EBADMODULE,
-                            "nn: XNNPACK cannot make a runtime of the model (status %d)", (int)st);
+    }
+    *out = set;
     return 0;
 }
 
-static int pool_put(xnn_graph *g, xnn_runtime_t rt)
+static int pool_put(xnn_graph *g, xnn_runtime_t *set)
 {
     pthread_mutex_lock(&g->lock);
     if (g->nidle == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 4;
-        xnn_runtime_t *idle = realloc(g->idle, cap * sizeof *idle);
+        xnn_runtime_t **idle = realloc(g->idle, cap * sizeof *idle);
         if (!idle) {
             pthread_mutex_unlock(&g->lock);
-            xnn_delete_runtime(rt);
+            free_runtimes(g, set);
             return WC_ENOMEM;
         }
         g->idle = idle;
         g->cap = cap;
     }
-    g->idle[g->nidle++] = rt;
+    g->idle[g->nidle++] = set;
     pthread_mutex_unlock(&g->lock);
     return 0;
 }
 
-static xnn_runtime_t pool_take(xnn_graph *g)
+static xnn_runtime_t *pool_take(xnn_graph *g)
 {
-    xnn_runtime_t rt = NULL;
+    xnn_runtime_t *set = NULL;
     pthread_mutex_lock(&g->lock);
     if (g->nidle)
-        rt = g->idle[--g->nidle];
+        set = g->idle[--g->nidle];
     pthread_mutex_unlock(&g->lock);
-    return rt;
+    return set;
 }
 
 static int describe(const wc_tflite_tensor *t, wc_nn_tensor_info *info, wc_error *err)
@@ -108,8 +140,9 @@ static void graph_free(void *impl)
     if (!g)
         return;
     for (size_t i = 0; i < g->nidle; i++)
-        xnn_delete_runtime(g->idle[i]);
+        free_runtimes(g, g->idle[i]);
     free(g->idle);
+    wc_xnn_plan_free(g->plan);
     pthread_mutex_destroy(&g->lock);
     wc_tflite_free(g->model);
     free(g);
@@ -140,8 +173,10 @@ static int load(const uint8_t *bytes, size_t size, void **out, uint32_t *ninputs
         rc = describe(&m->tensors[m->inputs[i]], &(*inputs)[i], err);
     for (uint32_t i = 0; rc == 0 && i < m->noutputs; i++)
         rc = describe(&m->tensors[m->outputs[i]], &(*outputs)[i], err);
-    xnn_runtime_t rt;
-    if (rc == 0 && (rc = make_runtime(g, &rt, err)) == 0 && pool_put(g, rt) < 0)
+    if (rc == 0)
+        rc = wc_xnn_plan_make(m, &g->plan, err);
+    xnn_runtime_t *set;
+    if (rc == 0 && (rc = make_runtimes(g, &set, err)) == 0 && pool_put(g, set) < 0)
         rc = wc_error_set(err, WC_ENOMEM, "nn: out of memory loading a model");
     if (rc) {
         free(*inputs);
@@ -162,12 +197,49 @@ static void context_free(void *graph, void *impl)
     (void)graph;
     if (!c)
         return;
-    if (c->runtime)
-        pool_put(c->graph, c->runtime);
-    for (uint32_t i = 0; c->buffers && i < c->nvalues; i++)
-        free(c->buffers[i]);
+    if (c->runtimes)
+        pool_put(c->graph, c->runtimes);
+    for (uint32_t t = 0; c->buffers && t < c->graph->model->ntensors; t++)
+        free(c->buffers[t]);
     free(c->buffers);
     free(c);
+}
+
+static int add_buffer(xnn_context *c, int32_t t, wc_error *err)
+{
+    const wc_tflite_tensor *tensor = &c->graph->model->tensors[t];
+    if (c->buffers[t])
+        return 0;
+    size_t size = wc_tflite_type_bits(tensor->type) / 8;
+    for (uint32_t d = 0; d < tensor->rank; d++)
+        size *= (size_t)tensor->shape[d];
+    c->buffers[t] = calloc(1, size + XNN_EXTRA_BYTES);
+    if (!c->buffers[t])
+        return wc_error_set(err, WC_ENOMEM, "nn: out of memory for a %zu-byte tensor", size);
+    return 0;
+}
+
+/* Points each segment's runtime at the context's buffers, once. */
+static int set_up(xnn_context *c, wc_error *err)
+{
+    const wc_xnn_plan *p = c->graph->plan;
+    for (uint32_t s = 0; s < p->nsteps; s++) {
+        const wc_xnn_step *st = &p->steps[s];
+        if (st->own)
+            continue;
+        uint32_t n = st->nin + st->nout;
+        struct xnn_external_value *ext = calloc((size_t)n + 1, sizeof *ext);
+        if (!ext)
+            return wc_error_set(err, WC_ENOMEM, "nn: out of memory making an execution context");
+        for (uint32_t i = 0; i < n; i++)
+            ext[i] = (struct xnn_external_value){.id = i, .data = c->buffers[st->external[i]]};
+        enum xnn_status status = xnn_setup_runtime(c->runtimes[s], n, ext);
+        free(ext);
+        if (status != xnn_status_success)
+            return wc_error_set(err, WC_EIO, "nn: XNNPACK cannot set up a runtime (status %d)",
+                                (int)status);
+    }
+    return 0;
 }
 
 static int context_new(void *graph, void **out, void **inputs, void **outputs, wc_error *err)
@@ -175,43 +247,31 @@ static int context_new(void *graph, void **out, void **inputs, void **outputs, w
     xnn_graph *g = graph;
     const wc_tflite_model *m = g->model;
     xnn_context *c = calloc(1, sizeof *c);
-    uint32_t n = m->ninputs + m->noutputs;
-    struct xnn_external_value *ext = calloc((size_t)n + 1, sizeof *ext);
-    if (!c || !ext || !(c->buffers = calloc((size_t)n + 1, sizeof *c->buffers))) {
+    if (!c || !(c->buffers = calloc((size_t)m->ntensors + 1, sizeof *c->buffers))) {
         free(c);
-        free(ext);
         return wc_error_set(err, WC_ENOMEM, "nn: out of memory making an execution context");
     }
     c->graph = g;
-    c->nvalues = n;
     int rc = 0;
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        int32_t t = i < m->ninputs ? m->inputs[i] : m->outputs[i - m->ninputs];
-        size_t size = wc_tflite_type_bits(m->tensors[t].type) / 8;
-        for (uint32_t d = 0; d < m->tensors[t].rank; d++)
-            size *= (size_t)m->tensors[t].shape[d];
-        c->buffers[i] = calloc(1, size + XNN_EXTRA_BYTES);
-        if (!c->buffers[i])
-            rc = wc_error_set(err, WC_ENOMEM, "nn: out of memory for a %zu-byte tensor", size);
-        ext[i] = (struct xnn_external_value){.id = i, .data = c->buffers[i]};
-    }
-    if (rc == 0 && !(c->runtime = pool_take(g)))
-        rc = make_runtime(g, &c->runtime, err);
-    if (rc == 0) {
-        enum xnn_status st = xnn_setup_runtime(c->runtime, n, ext);
-        if (st != xnn_status_success)
-            rc = wc_error_set(err, WC_EIO, "nn: XNNPACK cannot set up a runtime (status %d)",
-                              (int)st);
-    }
-    free(ext);
+    for (uint32_t i = 0; rc == 0 && i < m->ninputs; i++)
+        rc = add_buffer(c, m->inputs[i], err);
+    for (uint32_t i = 0; rc == 0 && i < m->noutputs; i++)
+        rc = add_buffer(c, m->outputs[i], err);
+    for (uint32_t s = 0; rc == 0 && s < g->plan->nsteps; s++)
+        for (uint32_t i = 0; rc == 0 && i < g->plan->steps[s].nin + g->plan->steps[s].nout; i++)
+            rc = add_buffer(c, g->plan->steps[s].external[i], err);
+    if (rc == 0 && !(c->runtimes = pool_take(g)))
+        rc = make_runtimes(g, &c->runtimes, err);
+    if (rc == 0)
+        rc = set_up(c, err);
     if (rc) {
         context_free(g, c);
         return rc;
     }
     for (uint32_t i = 0; i < m->ninputs; i++)
-        inputs[i] = c->buffers[i];
+        inputs[i] = c->buffers[m->inputs[i]];
     for (uint32_t i = 0; i < m->noutputs; i++)
-        outputs[i] = c->buffers[m->ninputs + i];
+        outputs[i] = c->buffers[m->outputs[i]];
     *out = c;
     return 0;
 }
@@ -219,10 +279,21 @@ static int context_new(void *graph, void **out, void **inputs, void **outputs, w
 static int compute(void *impl, wc_error *err)
 {
     xnn_context *c = impl;
-    enum xnn_status st = xnn_invoke_runtime(c->runtime);
-    if (st != xnn_status_success)
-        return wc_error_set(err, WC_EIO, "nn: XNNPACK failed running the model (status %d)",
-                            (int)st);
+    const wc_xnn_plan *p = c->graph->plan;
+    for (uint32_t s = 0; s < p->nsteps; s++) {
+        const wc_xnn_step *st = &p->steps[s];
+        if (st->own) {
+            int rc = wc_nn_kernel_run(c->graph->model, &c->graph->model->operators[st->first],
+                                      c->buffers, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        enum xnn_status status = xnn_invoke_runtime(c->runtimes[s]);
+        if (status != xnn_status_success)
+            return wc_error_set(err, WC_EIO, "nn: XNNPACK failed running the model (status %d)",
+                                (int)status);
+    }
     return 0;
 }
 

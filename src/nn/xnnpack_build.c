@@ -26,7 +26,7 @@ typedef struct builder {
     xnn_subgraph_t sg;
     uint32_t *ids;         /* per tensor: its value, or XNN_INVALID_VALUE_ID */
     unsigned char *ready;  /* per tensor: produced, constant or a graph input */
-    unsigned char *live;   /* per operator: some graph output depends on it */
+    const wc_xnn_step *step;
     uint32_t opi;
     const wc_tflite_operator *op;
     wc_error *err;
@@ -53,22 +53,15 @@ static int refuse(builder *b, const char *fmt, const char *detail)
 {
     char what[256];
     snprintf(what, sizeof what, fmt, detail);
-    if (b->op)
-        wc_error_set(b->err, WC_EBADMODULE, "nn: operator %u (%s): %s", b->opi, b->op->name, what);
-    else
-        wc_error_set(b->err, WC_EBADMODULE, "nn: graph input %u: %s", b->opi, what);
+    wc_error_set(b->err, WC_EBADMODULE, "nn: operator %u (%s): %s", b->opi, b->op->name, what);
     return REFUSED;
 }
 
 static int refuse_status(builder *b, const char *node, enum xnn_status st)
 {
-    if (b->op)
-        wc_error_set(b->err, WC_EBADMODULE,
-                     "nn: operator %u (%s): XNNPACK cannot make a %s node of it (status %d)",
-                     b->opi, b->op->name, node, (int)st);
-    else
-        wc_error_set(b->err, WC_EBADMODULE, "nn: graph input %u: XNNPACK refuses it (status %d)",
-                     b->opi, (int)st);
+    wc_error_set(b->err, WC_EBADMODULE,
+                 "nn: operator %u (%s): XNNPACK cannot make a %s node of it (status %d)", b->opi,
+                 b->op->name, node, (int)st);
     return REFUSED;
 }
 
@@ -138,12 +131,11 @@ static int value(builder *b, int32_t index, uint32_t *id)
     if (dims_of(b, t, dims) < 0)
         return REFUSED;
     uint32_t ext = XNN_INVALID_VALUE_ID, flags = 0;
-    for (uint32_t i = 0; i < b->m->ninputs; i++)
-        if (b->m->inputs[i] == index)
-            ext = i, flags = XNN_VALUE_FLAG_EXTERNAL_INPUT;
-    for (uint32_t i = 0; i < b->m->noutputs; i++)
-        if (b->m->outputs[i] == index)
-            ext = b->m->ninputs + i, flags |= XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
+    for (uint32_t i = 0; i < b->step->nin + b->step->nout; i++)
+        if (b->step->external[i] == index) {
+            ext = i;
+            flags = i < b->step->nin ? XNN_VALUE_FLAG_EXTERNAL_INPUT : XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
+        }
     enum xnn_status st;
     if (dt == xnn_datatype_fp32)
         st = xnn_define_tensor_value(b->sg, dt, t->rank, dims, t->data, ext, flags, id);
@@ -454,8 +446,7 @@ static int mean(builder *b, uint32_t x, uint32_t out, enum xnn_datatype dt)
 {
     const wc_tflite_tensor *in = in_tensor(b, 0), *y = T(b, b->op->outputs[0]);
     if (wc_tflite_operator_path(b->m, b->op) != WC_TFLITE_PATH_XNNPACK)
-        return refuse(b, "a MEAN not over height and width needs the project's own kernel, "
-                         "which this backend does not have yet%s", "");
+        return refuse(b, "a MEAN not over height and width is not an XNNPACK node%s", "");
     int64_t n = in->shape[0], c = in->shape[3];
     size_t dims4[4] = {(size_t)n, 1, 1, (size_t)c};
     uint32_t pooled = out;
@@ -738,9 +729,6 @@ static int node(builder *b, const uint32_t *x, uint32_t out, enum xnn_datatype d
     case WC_TFLITE_OP_DEQUANTIZE:
         return unary(b, x[0], out);
     }
-    if (wc_tflite_operator_path(b->m, b->op) == WC_TFLITE_PATH_OWN_KERNEL)
-        return refuse(b, "needs the project's own kernel, which this backend does not have "
-                         "yet%s", "");
     return refuse(b, "not supported by the XNNPACK backend%s", "");
 }
 
@@ -811,96 +799,45 @@ static int operator(builder *b)
     return REFUSED;
 }
 
-/* Marks the operators some graph output depends on.  XNNPACK allocates no
- * buffer for a value nothing reads and then fails on the node that writes
- * it, so an operator whose result is unused is left out, as TFLite's
- * result would not show it either.  TFLite lists operators in execution
- * order, so one pass backwards suffices. */
-static int mark_live(builder *b)
-{
-    const wc_tflite_model *m = b->m;
-    unsigned char *needed = calloc((size_t)m->ntensors + 1, 1);
-    if (!needed)
-        return wc_error_set(b->err, WC_ENOMEM, "nn: out of memory building an XNNPACK subgraph");
-    for (uint32_t i = 0; i < m->noutputs; i++)
-        needed[m->outputs[i]] = 1;
-    for (uint32_t k = m->noperators; k-- > 0;) {
-        const wc_tflite_operator *op = &m->operators[k];
-        for (uint32_t o = 0; o < op->noutputs; o++)
-            if (op->outputs[o] >= 0 && needed[op->outputs[o]])
-                b->live[k] = 1;
-        for (uint32_t i = 0; b->live[k] && i < op->ninputs; i++)
-            if (op->inputs[i] >= 0)
-                needed[op->inputs[i]] = 1;
-    }
-    free(needed);
-    return 0;
-}
-
-int wc_xnn_build(const wc_tflite_model *m, xnn_subgraph_t *out, wc_error *err)
+int wc_xnn_build(const wc_tflite_model *m, const wc_xnn_plan *plan, uint32_t step,
+                 xnn_subgraph_t *out, wc_error *err)
 {
     *out = NULL;
     int rc = wc_xnn_init(err);
     if (rc)
         return rc;
-    builder b = {.m = m, .err = err};
+    const wc_xnn_step *st = &plan->steps[step];
+    builder b = {.m = m, .err = err, .step = st};
     b.ids = malloc(((size_t)m->ntensors + 1) * sizeof *b.ids);
     b.ready = calloc((size_t)m->ntensors + 1, 1);
-    b.live = calloc((size_t)m->noperators + 1, 1);
-    if (!b.ids || !b.ready || !b.live) {
+    if (!b.ids || !b.ready) {
         free(b.ids);
         free(b.ready);
-        free(b.live);
         return wc_error_set(err, WC_ENOMEM, "nn: out of memory building an XNNPACK subgraph");
     }
     for (uint32_t i = 0; i < m->ntensors; i++) {
         b.ids[i] = XNN_INVALID_VALUE_ID;
         b.ready[i] = m->tensors[i].data != NULL;
     }
-    for (uint32_t i = 0; i < m->ninputs; i++)
-        b.ready[m->inputs[i]] = 1;
-    rc = mark_live(&b);
-    enum xnn_status st = xnn_create_subgraph(m->ninputs + m->noutputs, 0, &b.sg);
-    if (st != xnn_status_success)
+    for (uint32_t i = 0; i < st->nin; i++)
+        b.ready[st->external[i]] = 1;
+    enum xnn_status status = xnn_create_subgraph(st->nin + st->nout, 0, &b.sg);
+    if (status != xnn_status_success)
         rc = wc_error_set(err, WC_ENOMEM, "nn: XNNPACK cannot make a subgraph (status %d)",
-                          (int)st);
-    for (uint32_t i = 0; rc == 0 && i < m->ninputs; i++) {
-        uint32_t id;
-        b.opi = i;
-        for (uint32_t j = 0; rc == 0 && j < i; j++)
-            if (m->inputs[j] == m->inputs[i])
-                rc = wc_error_set(err, WC_EBADMODULE, "nn: graph inputs %u and %u are one tensor",
-                                  j, i);
-        if (rc == 0 && m->tensors[m->inputs[i]].data)
-            rc = wc_error_set(err, WC_EBADMODULE, "nn: graph input %u is a constant", i);
-        if (rc == 0 && value(&b, m->inputs[i], &id))
-            rc = WC_EBADMODULE;
-    }
-    for (uint32_t i = 0; rc == 0 && i < m->noperators; i++) {
+                          (int)status);
+    for (uint32_t i = st->first; rc == 0 && i < st->end; i++) {
         b.opi = i;
         b.op = &m->operators[i];
-        if (!b.live[i])
-            continue;
-        if (operator(&b))
+        if (plan->live[i] && operator(&b))
             rc = WC_EBADMODULE;
     }
-    for (uint32_t i = 0; rc == 0 && i < m->noutputs; i++)
-        if (b.ids[m->outputs[i]] == XNN_INVALID_VALUE_ID || m->tensors[m->outputs[i]].data)
+    for (uint32_t i = 0; rc == 0 && i < st->nin + st->nout; i++)
+        if (b.ids[st->external[i]] == XNN_INVALID_VALUE_ID)
             rc = wc_error_set(err, WC_EBADMODULE,
-                              "nn: graph output %u is not computed by any operator", i);
-    for (uint32_t i = 0; rc == 0 && i < m->noutputs; i++)
-        for (uint32_t j = 0; rc == 0 && j < i; j++)
-            if (m->outputs[j] == m->outputs[i])
-                rc = wc_error_set(err, WC_EBADMODULE, "nn: graph outputs %u and %u are one tensor",
-                                  j, i);
-    for (uint32_t i = 0; rc == 0 && i < m->ninputs; i++)
-        for (uint32_t j = 0; rc == 0 && j < m->noutputs; j++)
-            if (m->inputs[i] == m->outputs[j])
-                rc = wc_error_set(err, WC_EBADMODULE,
-                                  "nn: tensor %d is both a graph input and output", m->inputs[i]);
+                              "nn: tensor \"%s\" is not used as XNNPACK data",
+                              m->tensors[st->external[i]].name);
     free(b.ids);
     free(b.ready);
-    free(b.live);
     if (rc) {
         if (b.sg)
             xnn_delete_subgraph(b.sg);
