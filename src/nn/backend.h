@@ -32,7 +32,9 @@
 
 #include "util/error.h"
 
-/* wasi_ephemeral_nn graph_encoding */
+/* The graph encodings WASI-NN names.  The numbers are the nn layer's own:
+ * the guest ABI's (wasi_ephemeral_nn, where autodetect is 5 in the witx and
+ * WasmEdge adds ggml as 6) are mapped to these in host/wasi_nn.c. */
 typedef enum wc_nn_encoding {
     WC_NN_ENCODING_OPENVINO = 0,
     WC_NN_ENCODING_ONNX = 1,
