@@ -4,7 +4,7 @@
  * Every tool of every example plugin, with good and bad input: the
  * calculator's JavaScript-style numbers and its division-by-zero error, the
  * expression parser's limits, notes' add/get/list/delete round trip in the
- * kv store, supply-risk's rule and its error naming set_stock, and the
+ * kv store, supply-risk's model-backed decision and its error naming set_stock, and the
  * command-ABI hello.  The kv store is a fresh temporary directory, so the
  * test starts from nothing and leaves nothing behind.
  */
@@ -19,12 +19,14 @@
 #include "check.h"
 
 static char output[65536];
+/* the repository's config, or a test's variant of it */
+static const char *config = WC_SOURCE_DIR "/wasmcap.json";
 
 /* Calls a tool; returns the CallToolResult (NULL when the output is not
  * JSON) and the exit status in *status. */
 static json_t *call(const char *tool, const char *args, int *status)
 {
-    char *argv[] = {WC_BINARY_DIR "/wasmcap", "call", "--config", WC_SOURCE_DIR "/wasmcap.json",
+    char *argv[] = {WC_BINARY_DIR "/wasmcap", "call", "--config", (char *)config,
                     (char *)tool, (char *)args, NULL};
     *status = wc_run_process(argv, output, sizeof output, NULL);
     /* stderr is mixed in; the result is the line that starts with '{"' */
@@ -162,34 +164,102 @@ static void test_supply_risk(void)
     expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 7}", "set_stock");
     json_decref(expect_text("supply-risk-set_stock", "{\"sku\": \"SKU-1\", \"quantity\": 120}",
                             "SKU-1: stock 120"));
-    /* 120 / 10 per day = 12 days; 1 / (1 + e^(0.5 * 5)) = 7.6% */
+    /* 120 / 10 per day = 12 days, 5 more than the buffer: the model says
+     * 7.4% (19 / 256, its int8 output; the rule it was fitted to, 7.6%) */
     json_t *r = expect_text("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 7}",
-                            "SKU-1: 12 days of cover, stockout risk 8% -> monitor");
+                            "SKU-1: 12 days of cover, stockout risk 7% -> Hold");
     CHECK(json_object_size(json_object_get(r, "structuredContent")) == 4, "four fields: %s", output);
     CHECK(strcmp(json_string_value(structured(r, "sku")) ?: "", "SKU-1") == 0, "sku");
     CHECK(json_number_value(structured(r, "current_stock")) == 120, "current_stock");
-    CHECK(json_number_value(structured(r, "stockout_probability")) == 0.0759, "probability: %s",
+    CHECK(json_number_value(structured(r, "stockout_probability")) == 0.0742, "probability: %s",
           output);
-    CHECK(strcmp(json_string_value(structured(r, "recommended_action")) ?: "", "monitor") == 0,
+    CHECK(strcmp(json_string_value(structured(r, "recommended_action")) ?: "", "Hold") == 0,
           "action");
     json_decref(r);
     json_decref(expect_text("supply-risk-assess",
                             "{\"sku\": \"SKU-1\", \"buffer_days\": 7, \"daily_demand\": 40}",
-                            "SKU-1: 3 days of cover, stockout risk 88% -> expedite"));
+                            "SKU-1: 3 days of cover, stockout risk 88% -> Expedite"));
     json_decref(expect_text("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 0}",
-                            "SKU-1: 12 days of cover, stockout risk 0% -> none"));
+                            "SKU-1: 12 days of cover, stockout risk 0% -> Hold"));
     /* a stored demand replaces the default */
     json_decref(expect_text("supply-risk-set_stock",
                             "{\"sku\": \"SKU-2\", \"quantity\": 5, \"daily_demand\": 2.5}",
                             "SKU-2: stock 5, daily demand 2.5"));
     json_decref(expect_text("supply-risk-assess", "{\"sku\": \"SKU-2\", \"buffer_days\": 0}",
-                            "SKU-2: 2 days of cover, stockout risk 27% -> reorder"));
+                            "SKU-2: 2 days of cover, stockout risk 27% -> RouteSecondary"));
     expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": -1}", "buffer_days");
     expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 1.5}", "buffer_days");
+    expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 41}", "buffer_days");
     expect_error("supply-risk-assess", "{\"sku\": \"SKU 1\", \"buffer_days\": 1}", "sku");
     expect_error("supply-risk-assess",
                  "{\"sku\": \"SKU-1\", \"buffer_days\": 1, \"daily_demand\": 0}", "daily_demand");
     expect_error("supply-risk-set_stock", "{\"sku\": \"SKU-1\", \"quantity\": -5}", "quantity");
+}
+
+/* A few SKUs put into kv first, each decision checked against the
+ * manifest's outputSchema and its thresholds (Hold below 25%,
+ * RouteSecondary below 60%, Expedite from there). */
+static void test_supply_risk_decisions(void)
+{
+    static const struct {
+        const char *sku;
+        int stock, buffer;
+        const char *action;
+    } cases[] = {
+        {"FAR-1", 300, 7, "Hold"},         /* 30 days of cover */
+        {"EVEN-2", 90, 9, "RouteSecondary"}, /* cover equal to the buffer: 50% */
+        {"SHORT-3", 80, 10, "Expedite"},   /* two days short: about 72% */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char args[128], text[64];
+        snprintf(args, sizeof args, "{\"sku\": \"%s\", \"quantity\": %d}", cases[i].sku,
+                 cases[i].stock);
+        snprintf(text, sizeof text, "%s: stock %d", cases[i].sku, cases[i].stock);
+        json_decref(expect_text("supply-risk-set_stock", args, text));
+        snprintf(args, sizeof args, "{\"sku\": \"%s\", \"buffer_days\": %d}", cases[i].sku,
+                 cases[i].buffer);
+        int status;
+        json_t *r = call("supply-risk-assess", args, &status);
+        json_t *p = structured(r, "stockout_probability");
+        const char *action = json_string_value(structured(r, "recommended_action"));
+        CHECK(r && status == 0 && json_object_size(json_object_get(r, "structuredContent")) == 4 &&
+                  json_is_string(structured(r, "sku")) &&
+                  strcmp(json_string_value(structured(r, "sku")), cases[i].sku) == 0 &&
+                  json_number_value(structured(r, "current_stock")) == cases[i].stock &&
+                  json_is_number(p) && json_number_value(p) >= 0 && json_number_value(p) <= 1 &&
+                  action && strcmp(action, cases[i].action) == 0 && strstr(text_of(r), action),
+              "%s: want %s: %s", args, cases[i].action, output);
+        double v = json_number_value(p);
+        const char *by_threshold = v < 0.25 ? "Hold" : v < 0.60 ? "RouteSecondary" : "Expedite";
+        CHECK(action && strcmp(action, by_threshold) == 0, "%s: %g is %s, not %s", args, v,
+              by_threshold, action ? action : "(none)");
+        json_decref(r);
+    }
+}
+
+/* The same plugin without the model granted: a tool error that says what
+ * the server must grant. */
+static void test_supply_risk_without_grant(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/no-grant.json", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (!f)
+        return;
+    fprintf(f,
+            "{\"nn\": {\"models\": {\"supply_risk\": {\"path\": \"%s\"}}},\n"
+            " \"plugins\": {\"supply-risk\": {\"path\": \"%s\",\n"
+            "   \"permissions\": {\"kv_namespace\": \"supply-risk\"}}}}\n",
+            WC_SOURCE_DIR "/plugins/supply-risk/model/supply-risk.tflite",
+            WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm");
+    fclose(f);
+    config = path;
+    json_decref(expect_text("supply-risk-set_stock", "{\"sku\": \"SKU-1\", \"quantity\": 120}",
+                            "SKU-1: stock 120"));
+    expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 7}",
+                 "grant it with permissions.nn_models");
+    config = WC_SOURCE_DIR "/wasmcap.json";
 }
 
 static void test_hello(void)
@@ -235,6 +305,8 @@ int main(void)
     test_calculator();
     test_notes();
     test_supply_risk();
+    test_supply_risk_decisions();
+    test_supply_risk_without_grant(tmp);
     test_hello();
 
     char *rm_argv[] = {"rm", "-rf", tmp, NULL};

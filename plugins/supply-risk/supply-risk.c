@@ -1,17 +1,19 @@
 /* supply-risk.c -- the supply-risk plugin: a decision-ready answer to "will
- * this SKU run out?" from two numbers kept in the host's kv store.
+ * this SKU run out?" from the stock kept in the host's kv store and a small
+ * quantized model run next to it through WASI-NN.
  *
- * The rule, documented in the manifest so a client sees it too:
  *   days of cover  = stock / daily demand
- *   P(stock-out)   = 1 / (1 + e^(0.5 * (days of cover - buffer_days)))
- *                    (a logistic curve: 50% when the cover equals the buffer,
- *                    about 8% with 5 days to spare, about 92% 5 days short)
- *   action         = none < 5% <= monitor < 25% <= reorder < 60% <= expedite
+ *   P(stock-out)   = the model "supply_risk" (model/fit.h: a logistic
+ *                    regression of (days of cover, buffer days), int8),
+ *                    opened with load_by_name, so the plugin needs
+ *                    permissions.nn_models: ["supply_risk"]
+ *   action         = the manifest's thresholds (HOLD_BELOW, EXPEDITE_FROM)
  * Daily demand comes from the call, else the stored "demand:<sku>", else 10.
  * Stock is stored as "stock:<sku>" (a decimal number) by set_stock.
  */
 #define WASMCAP_IMPLEMENTATION
 #include "wasmcap.h"
+#include "wasi_nn.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +22,12 @@
 WASMCAP_MANIFEST_FILE("manifest.json");
 
 #define DEFAULT_DAILY_DEMAND 10.0
-#define STEEPNESS 0.5
+#define MODEL_NAME "supply_risk"
+/* the model's input range (model/fit.h): quarter days from 0 to 63.75 */
+#define MAX_MODEL_DAYS 63.75
+/* the thresholds the manifest documents */
+#define HOLD_BELOW 0.25
+#define EXPEDITE_FROM 0.60
 
 /* ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$, also checked here: a SKU becomes part of
  * a kv key. */
@@ -67,13 +74,40 @@ static int store_number(const char *kind, const char *sku, double v)
 
 static const char *action_for(double p)
 {
-    if (p < 0.05)
-        return "none";
-    if (p < 0.25)
-        return "monitor";
-    if (p < 0.60)
-        return "reorder";
-    return "expedite";
+    if (p < HOLD_BELOW)
+        return "Hold";
+    if (p < EXPEDITE_FROM)
+        return "RouteSecondary";
+    return "Expedite";
+}
+
+/* Runs the model on (days of cover, buffer days); returns 0 or the WASI-NN
+ * error, with the step that failed in *step. */
+static int predict(double cover, double buffer_days, double *p, const char **step)
+{
+    float x[2] = {(float)fmin(cover, MAX_MODEL_DAYS), (float)fmin(buffer_days, MAX_MODEL_DAYS)};
+    float y = 0;
+    uint32_t dims[] = {1, 2}, written = 0;
+    wasi_nn_tensor in = {dims, 2, WASI_NN_TYPE_F32, (const uint8_t *)x, sizeof x};
+    wasi_nn_graph graph;
+    wasi_nn_graph_execution_context ctx;
+    int rc;
+    if ((rc = wasi_nn_load_by_name(MODEL_NAME, sizeof MODEL_NAME - 1, &graph)))
+        *step = "load_by_name";
+    else if ((rc = wasi_nn_init_execution_context(graph, &ctx)))
+        *step = "init_execution_context";
+    else if ((rc = wasi_nn_set_input(ctx, 0, &in)))
+        *step = "set_input";
+    else if ((rc = wasi_nn_compute(ctx)))
+        *step = "compute";
+    else if ((rc = wasi_nn_get_output(ctx, 0, (uint8_t *)&y, sizeof y, &written)))
+        *step = "get_output";
+    else if (written != sizeof y || !(y >= 0 && y <= 1)) {
+        *step = "get_output";
+        rc = WASI_NN_RUNTIME_ERROR;
+    }
+    *p = y;
+    return rc;
 }
 
 static int assess(const wasmcap_json *args, wasmcap_result *out)
@@ -105,7 +139,17 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
     }
 
     double cover = stock / demand;
-    double p = 1.0 / (1.0 + exp(STEEPNESS * (cover - buffer->number)));
+    double p;
+    const char *step = "";
+    rc = predict(cover, buffer->number, &p, &step);
+    if (rc == WASI_NN_NOT_FOUND && strcmp(step, "load_by_name") == 0)
+        return wasmcap_error(out,
+                             "the model '%s' is not available to this plugin: the server must "
+                             "configure nn.models.%s and grant it with permissions.nn_models",
+                             MODEL_NAME, MODEL_NAME);
+    if (rc)
+        return wasmcap_error(out, "the model '%s' failed in %s (WASI-NN error %d)", MODEL_NAME,
+                             step, rc);
     p = round(p * 10000) / 10000; /* four decimals are plenty for a decision */
     const char *action = action_for(p);
 

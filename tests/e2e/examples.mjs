@@ -56,20 +56,22 @@ export async function checkSupplyRisk(client) {
   let r = await call("set_stock", { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
   assert.equal(r.isError ?? false, false, textOf(r));
   assert.deepEqual(r.structuredContent, { sku: "WIDGET-1", quantity: 100, daily_demand: 10 });
-  const expect = (cover, buffer) => Math.round(10000 / (1 + Math.exp(0.5 * (cover - buffer)))) / 10000;
-  for (const [buffer, action] of [[0, "none"], [7, "monitor"], [10, "reorder"], [20, "expedite"]]) {
+  // the model (plugins/supply-risk/model/fit.h) was fitted to this rule; its
+  // int8 output stays within a few 1/256 steps of it
+  const expect = (cover, buffer) => 1 / (1 + Math.exp(0.5 * (cover - buffer)));
+  for (const [buffer, action] of [[0, "Hold"], [7, "Hold"], [10, "RouteSecondary"], [20, "Expedite"]]) {
     r = await call("assess", { sku: "WIDGET-1", buffer_days: buffer });
     assert.equal(r.isError ?? false, false, textOf(r));
     assert.equal(r.structuredContent.sku, "WIDGET-1");
     assert.equal(r.structuredContent.current_stock, 100);
     assert.equal(r.structuredContent.recommended_action, action, `buffer ${buffer}: ${textOf(r)}`);
-    assert.ok(Math.abs(r.structuredContent.stockout_probability - expect(10, buffer)) < 1e-9,
+    assert.ok(Math.abs(r.structuredContent.stockout_probability - expect(10, buffer)) < 0.03,
       `buffer ${buffer}: ${r.structuredContent.stockout_probability} vs ${expect(10, buffer)}`);
     assert.match(textOf(r), /WIDGET-1/);
   }
   // demand given in the call overrides the stored one: 100 / 50 = 2 days of cover
   r = await call("assess", { sku: "WIDGET-1", buffer_days: 2, daily_demand: 50 });
-  assert.equal(r.structuredContent.stockout_probability, 0.5);
+  assert.ok(Math.abs(r.structuredContent.stockout_probability - 0.5) < 0.03, textOf(r));
   r = await call("assess", { sku: "UNKNOWN-9", buffer_days: 3 });
   assert.equal(r.isError, true);
   assert.match(textOf(r), /set_stock/);
