@@ -4,11 +4,14 @@
  * Every tool of every example plugin, with good and bad input: the
  * calculator's JavaScript-style numbers and its division-by-zero error, the
  * expression parser's limits, notes' add/get/list/delete round trip in the
- * kv store, supply-risk's model-backed decision and its error naming set_stock, and the
- * command-ABI hello.  The kv store is a fresh temporary directory, so the
- * test starts from nothing and leaves nothing behind.
+ * kv store, supply-risk's model-backed decision and its errors (naming
+ * set_stock, or the grant it lacks), the command-ABI hello, and
+ * person-detect with the published model of ../shared/models, granted only
+ * in a config the test writes.  The kv store is a fresh temporary
+ * directory, so the test starts from nothing and leaves nothing behind.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,28 +240,80 @@ static void test_supply_risk_decisions(void)
     }
 }
 
+/* Switches the calls to a config written in dir: one plugin of plugins/
+ * with the given permissions (JSON) and one model. */
+static int use_config(const char *dir, const char *plugin, const char *model,
+                      const char *model_path, const char *permissions)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/%s.json", dir, plugin);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (!f)
+        return -1;
+    fprintf(f,
+            "{\"nn\": {\"models\": {\"%s\": {\"path\": \"%s\"}}},\n"
+            " \"plugins\": {\"%s\": {\"path\": \"%s/plugins/%s/%s.wasm\",\n"
+            "   \"permissions\": %s}}}\n",
+            model, model_path, plugin, WC_SOURCE_DIR, plugin, plugin, permissions);
+    fclose(f);
+    config = path;
+    return 0;
+}
+
 /* The same plugin without the model granted: a tool error that says what
  * the server must grant. */
 static void test_supply_risk_without_grant(const char *dir)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/no-grant.json", dir);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL, "cannot write %s", path);
-    if (!f)
+    if (use_config(dir, "supply-risk", "supply_risk",
+                   WC_SOURCE_DIR "/plugins/supply-risk/model/supply-risk.tflite",
+                   "{\"kv_namespace\": \"supply-risk\"}"))
         return;
-    fprintf(f,
-            "{\"nn\": {\"models\": {\"supply_risk\": {\"path\": \"%s\"}}},\n"
-            " \"plugins\": {\"supply-risk\": {\"path\": \"%s\",\n"
-            "   \"permissions\": {\"kv_namespace\": \"supply-risk\"}}}}\n",
-            WC_SOURCE_DIR "/plugins/supply-risk/model/supply-risk.tflite",
-            WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm");
-    fclose(f);
-    config = path;
     json_decref(expect_text("supply-risk-set_stock", "{\"sku\": \"SKU-1\", \"quantity\": 120}",
                             "SKU-1: stock 120"));
     expect_error("supply-risk-assess", "{\"sku\": \"SKU-1\", \"buffer_days\": 7}",
                  "grant it with permissions.nn_models");
+    config = WC_SOURCE_DIR "/wasmcap.json";
+}
+
+/* person-detect on a synthetic image (a bright disc on a dark gradient),
+ * with the published model from ../shared/models granted in a test-only
+ * config: the answer is "person: 0.NN" and a probability pair. */
+static void test_person_detect(const char *dir)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static uint8_t pixels[96 * 96];
+    for (int y = 0; y < 96; y++)
+        for (int x = 0; x < 96; x++) {
+            int dx = x - 48, dy = y - 40;
+            pixels[y * 96 + x] = (uint8_t)(dx * dx + dy * dy < 400 ? 220 : y * 2);
+        }
+    static char args[16384];
+    size_t n = (size_t)snprintf(args, sizeof args, "{\"image\": \"");
+    for (size_t i = 0; i < sizeof pixels; i += 3) {
+        uint32_t bits = (uint32_t)pixels[i] << 16 | (uint32_t)pixels[i + 1] << 8 | pixels[i + 2];
+        for (int k = 3; k >= 0; k--)
+            args[n++] = b64[bits >> 6 * k & 63];
+    }
+    snprintf(args + n, sizeof args - n, "\"}");
+
+    if (use_config(dir, "person-detect", "person_detect",
+                   WC_SOURCE_DIR "/../shared/models/person_detect.tflite",
+                   "{\"nn_models\": [\"person_detect\"]}"))
+        return;
+    int status;
+    json_t *r = call("person-detect-detect", args, &status);
+    double person = json_number_value(structured(r, "person"));
+    double no_person = json_number_value(structured(r, "no_person"));
+    char want[32];
+    snprintf(want, sizeof want, "person: %.2f", person);
+    CHECK(r && status == 0 && json_is_number(structured(r, "person")) &&
+              json_is_number(structured(r, "no_person")) && person >= 0 && person <= 1 &&
+              no_person >= 0 && no_person <= 1 && fabs(person + no_person - 1) <= 2.0 / 256 &&
+              strcmp(text_of(r), want) == 0,
+          "person-detect: %s", output);
+    json_decref(r);
+    expect_error("person-detect-detect", "{\"image\": \"short\"}", "image");
     config = WC_SOURCE_DIR "/wasmcap.json";
 }
 
@@ -307,6 +362,7 @@ int main(void)
     test_supply_risk();
     test_supply_risk_decisions();
     test_supply_risk_without_grant(tmp);
+    test_person_detect(tmp);
     test_hello();
 
     char *rm_argv[] = {"rm", "-rf", tmp, NULL};

@@ -87,22 +87,11 @@ static int predict(double cover, double buffer_days, double *p, const char **ste
 {
     float x[2] = {(float)fmin(cover, MAX_MODEL_DAYS), (float)fmin(buffer_days, MAX_MODEL_DAYS)};
     float y = 0;
-    uint32_t dims[] = {1, 2}, written = 0;
+    uint32_t dims[] = {1, 2};
     wasi_nn_tensor in = {dims, 2, WASI_NN_TYPE_F32, (const uint8_t *)x, sizeof x};
-    wasi_nn_graph graph;
-    wasi_nn_graph_execution_context ctx;
-    int rc;
-    if ((rc = wasi_nn_load_by_name(MODEL_NAME, sizeof MODEL_NAME - 1, &graph)))
-        *step = "load_by_name";
-    else if ((rc = wasi_nn_init_execution_context(graph, &ctx)))
-        *step = "init_execution_context";
-    else if ((rc = wasi_nn_set_input(ctx, 0, &in)))
-        *step = "set_input";
-    else if ((rc = wasi_nn_compute(ctx)))
-        *step = "compute";
-    else if ((rc = wasi_nn_get_output(ctx, 0, (uint8_t *)&y, sizeof y, &written)))
-        *step = "get_output";
-    else if (written != sizeof y || !(y >= 0 && y <= 1)) {
+    int rc = wasi_nn_infer_by_name(MODEL_NAME, sizeof MODEL_NAME - 1, &in, (uint8_t *)&y,
+                                   sizeof y, step);
+    if (rc == 0 && !(y >= 0 && y <= 1)) {
         *step = "get_output";
         rc = WASI_NN_RUNTIME_ERROR;
     }
@@ -142,14 +131,9 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
     double p;
     const char *step = "";
     rc = predict(cover, buffer->number, &p, &step);
-    if (rc == WASI_NN_NOT_FOUND && strcmp(step, "load_by_name") == 0)
-        return wasmcap_error(out,
-                             "the model '%s' is not available to this plugin: the server must "
-                             "configure nn.models.%s and grant it with permissions.nn_models",
-                             MODEL_NAME, MODEL_NAME);
     if (rc)
-        return wasmcap_error(out, "the model '%s' failed in %s (WASI-NN error %d)", MODEL_NAME,
-                             step, rc);
+        return wasmcap_error(out, "the model '%s' %s (WASI-NN error %d in %s)", MODEL_NAME,
+                             wasi_nn_infer_failure(rc, step), rc, step);
     p = round(p * 10000) / 10000; /* four decimals are plenty for a decision */
     const char *action = action_for(p);
 

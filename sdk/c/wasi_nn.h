@@ -24,6 +24,7 @@
 #define WASI_NN_H
 
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -116,6 +117,45 @@ int32_t wasi_nn_get_output(wasi_nn_graph_execution_context ctx, uint32_t index, 
                            uint32_t out_max, uint32_t *written);
 
 #undef WASI_NN_IMPORT
+
+/* One inference with a model the config names: load_by_name, a context,
+ * input 0, compute, output 0 (out_max bytes; exactly that many must come
+ * back).  Returns the first error, with the import that gave it in *step
+ * (NOT_FOUND from "load_by_name": the model is missing or not granted). */
+static inline int32_t wasi_nn_infer_by_name(const char *name, uint32_t name_len,
+                                            const wasi_nn_tensor *input, uint8_t *out,
+                                            uint32_t out_max, const char **step)
+{
+    wasi_nn_graph graph;
+    wasi_nn_graph_execution_context ctx;
+    uint32_t written = 0;
+    int32_t rc;
+    if ((rc = wasi_nn_load_by_name(name, name_len, &graph)))
+        *step = "load_by_name";
+    else if ((rc = wasi_nn_init_execution_context(graph, &ctx)))
+        *step = "init_execution_context";
+    else if ((rc = wasi_nn_set_input(ctx, 0, input)))
+        *step = "set_input";
+    else if ((rc = wasi_nn_compute(ctx)))
+        *step = "compute";
+    else if ((rc = wasi_nn_get_output(ctx, 0, out, out_max, &written)))
+        *step = "get_output";
+    else if (written != out_max) {
+        *step = "get_output";
+        rc = WASI_NN_RUNTIME_ERROR;
+    }
+    return rc;
+}
+
+/* What a failure of wasi_nn_infer_by_name means, for a message to the
+ * user: a model missing at load_by_name is one the server did not grant. */
+static inline const char *wasi_nn_infer_failure(int32_t rc, const char *step)
+{
+    if (rc == WASI_NN_NOT_FOUND && strcmp(step, "load_by_name") == 0)
+        return "is not available to this plugin: the server must configure it in nn.models "
+               "and grant it with permissions.nn_models";
+    return "failed";
+}
 
 #ifdef __cplusplus
 }
