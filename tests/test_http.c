@@ -41,6 +41,7 @@
 #define STRICT_IDLE_TIMEOUT_MS 500
 #define STRICT_SESSION_IDLE_MS 1000
 #define WAIT_MS 5000 /* for anything that should come at once */
+#define WORKERS 4     /* the MCP server's pool */
 
 #define INIT_BODY(version, caps)                                                          \
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" \
@@ -201,7 +202,7 @@ static int world_open(void)
     }
     wc_mcp_options o;
     wc_mcp_options_default(&o);
-    o.workers = 4;
+    o.workers = WORKERS;
     o.request_timeout_ms = 10000;
     if (wc_mcp_server_new(&o, w.registry, &w.mcp, err, sizeof err) != 0) {
         printf("mcp server: %s\n", err);
@@ -259,6 +260,17 @@ static void server_stop(server *s)
     pthread_join(s->thread, NULL);
     wc_http_server_free(s->http);
     s->http = NULL;
+}
+
+/* A server of the test's own, with the default options. */
+static bool own_server_start(server *s)
+{
+    wc_http_options o;
+    wc_http_options_default(&o);
+    o.port = "0";
+    bool started = server_start(s, &o) == 0;
+    CHECK(started, "cannot start a server");
+    return started;
 }
 
 /* --- requests --- */
@@ -519,13 +531,8 @@ static void test_costly_schema(void)
 {
     /* a server of its own, stopped at the end while a call runs */
     server own = {0};
-    wc_http_options o;
-    wc_http_options_default(&o);
-    o.port = "0";
-    if (server_start(&own, &o) != 0) {
-        CHECK(false, "cannot start a server");
+    if (!own_server_start(&own))
         return;
-    }
     int port = own.port;
     const char *costly = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
                          "{\"name\":\"hostile-exponential\",\"arguments\":{}}}";
@@ -2265,6 +2272,83 @@ static void test_param_headers(void)
     }
 }
 
+/* --- ending sessions while the pool is full --- */
+
+static int delete_session(hc *c, int port, const char *session)
+{
+    hc_resp r;
+    hc_sendf(c, "DELETE /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nMcp-Session-Id: %s\r\n\r\n", port,
+             session);
+    int status = hc_response(c, &r, WAIT_MS, false);
+    hc_resp_free(&r);
+    return status;
+}
+
+static long long spins_cancelled(int port)
+{
+    return metric(port, "wasmcap_tool_calls_total{tool=\"spin\",status=\"cancelled\"}");
+}
+
+/* Every worker runs a spinning call: one of session B, the others of
+ * session C, which stays.  Session A's call waits for a worker, so A's
+ * close cannot finish before one is free.  A is ended, then B: B's cancel
+ * must not wait for A's close (that would wait for C's calls, seconds),
+ * and once B's call is cancelled its worker ends A's call too. */
+static void test_end_with_pool_full(void)
+{
+    server own = {0};
+    if (!own_server_start(&own))
+        return;
+    int port = own.port;
+    /* a connection per request: each waits for its answer */
+    enum { A, B, D, C0, NCONN = C0 + WORKERS - 1 };
+    hc conns[NCONN];
+    bool connected[NCONN];
+    bool opened = true;
+    for (int i = 0; i < NCONN; i++)
+        opened &= connected[i] = hc_open(&conns[i], port, "127.0.0.42");
+    char sa[33], sb[33], sc[33];
+    opened = opened && open_session(&conns[A], port, sa) && open_session(&conns[B], port, sb) &&
+             open_session(&conns[C0], port, sc);
+    CHECK(opened, "cannot open the sessions");
+    if (opened) {
+        long long before = spins_cancelled(port);
+        send_post(&conns[B], port, sb, NULL, CALL_BODY(1, "spin", ""));
+        usleep(200 * 1000);
+        for (int i = C0; i < NCONN; i++)
+            send_post(&conns[i], port, sc, NULL, CALL_BODY(2, "spin", ""));
+        usleep(300 * 1000);
+        send_post(&conns[A], port, sa, NULL, CALL_BODY(3, "spin", ""));
+        usleep(200 * 1000);
+        CHECK(delete_session(&conns[D], port, sa) == 200, "DELETE of A");
+        usleep(200 * 1000); /* A's end is under way */
+        long long start = hc_now_ms();
+        CHECK(delete_session(&conns[D], port, sb) == 200, "DELETE of B");
+        long long took = -1;
+        while (hc_now_ms() - start < WAIT_MS) {
+            if (spins_cancelled(port) >= before + 2) {
+                took = hc_now_ms() - start;
+                break;
+            }
+            usleep(20 * 1000);
+        }
+        printf("the calls of A and B ended %lld ms after the DELETE of B\n", took);
+        CHECK(took >= 0 && took < 1000,
+              "B's call was not cancelled at once (%lld ms): its end waited for A's", took);
+
+        /* stopping cancels C's calls and waits for them */
+        start = hc_now_ms();
+        server_stop(&own);
+        long long stop_ms = hc_now_ms() - start;
+        CHECK(stop_ms < 2000, "stopping with %d spinning calls took %lld ms", WORKERS - 1,
+              stop_ms);
+    }
+    for (int i = 0; i < NCONN; i++)
+        if (connected[i])
+            hc_close(&conns[i]);
+    server_stop(&own);
+}
+
 int main(void)
 {
     wc_log_set_level(getenv("TEST_HTTP_LOG") ? WC_LOG_DEBUG : WC_LOG_ERROR);
@@ -2333,6 +2417,7 @@ int main(void)
          * /metrics that slowloris load floods the loop with */
         {"refused messages", test_refused_messages},
         {"close stream", test_close_stream},
+        {"end with pool full", test_end_with_pool_full},
         {"expiry (end)", test_expiry_end},
     };
     const char *only = getenv("TEST_HTTP_ONLY");
