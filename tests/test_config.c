@@ -133,7 +133,7 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, http, auth, $schema, "
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, $schema, "
         "$comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
@@ -193,7 +193,8 @@ static void test_errors(void)
                                       "to 86400000"},
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown key (expected one of: allowed_hosts, env, "
                                "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
-                               "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation)"},
+                               "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation, "
+                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts)"},
         {"{\"max_log_messages\": 0}", "plugins.notes.permissions.max_log_messages: expected an integer from 1 to 100000000"},
         {"{\"max_log_bytes\": \"2GiB\"}",
          "plugins.notes.permissions.max_log_bytes: must be at most 1GiB"},

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/expand.h"
+#include "host/wasi_nn.h"
 #include "store/kv.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -174,6 +175,63 @@ static void read_section(wc_rnode *doc, const char *key, json_t **out)
         wc_rnode_copy(&m, out);
 }
 
+static void read_model(wc_rnode *model, wc_nn_models *models)
+{
+    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ...)"))
+        return;
+    char *path = NULL;
+    const char *encoding = NULL, *target = NULL;
+    wc_rnode m = wc_rnode_member(model, "path");
+    if (wc_rnode_require(&m))
+        wc_rnode_path(&m, WC_READ_NONEMPTY, &path);
+    wc_rnode enc = wc_rnode_member(model, "encoding");
+    wc_rnode_text(&enc, 0, &encoding);
+    wc_rnode tgt = wc_rnode_member(model, "target");
+    wc_rnode_text(&tgt, 0, &target);
+    wc_error err = {0};
+    if (wc_rnode_done(model) && path &&
+        wc_nn_models_add(models, model->key, path, encoding, target, &err))
+        wc_rnode_fail(model, "%s", wc_error_message(&err));
+    free(path);
+}
+
+/* The models, loaded here once for every plugin. */
+static void read_nn(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode nn = wc_rnode_member(doc, "nn");
+    if (!wc_rnode_object(&nn, NULL))
+        return;
+    wc_rnode list = wc_rnode_member(&nn, "models");
+    if (wc_rnode_object(&list, "an object (\"name\": {\"path\": ...})")) {
+        wc_error err = {0};
+        if (!(c->nn_models = wc_nn_models_new(&err))) {
+            wc_rnode_fail(&list, "out of memory");
+            return;
+        }
+        void *iter = NULL;
+        wc_rnode model;
+        while (wc_rnode_next(&list, &iter, &model) && !model.reader->failed)
+            read_model(&model, c->nn_models);
+    }
+    wc_rnode_done(&nn);
+}
+
+/* Every granted model exists; each plugin holds the models. */
+static void grant_models(wc_rnode *doc, wc_config *c)
+{
+    for (size_t i = 0; i < c->nplugins; i++) {
+        wc_permissions *p = &c->plugins[i].perms;
+        for (size_t k = 0; k < p->n_nn_models; k++)
+            if (!wc_nn_models_find(c->nn_models, p->nn_models[k], strlen(p->nn_models[k]))) {
+                wc_reader_fail(doc->reader,
+                               "plugins.%s.permissions.nn_models: no model '%s' in nn.models",
+                               c->plugins[i].name, p->nn_models[k]);
+                return;
+            }
+        p->nn_library = wc_nn_models_retain(c->nn_models);
+    }
+}
+
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
                  wc_config *out, char *err, size_t err_size)
 {
@@ -192,6 +250,9 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         read_storage(&doc, out);
         wc_rnode plugins = wc_rnode_member(&doc, "plugins");
         wc_plugin_configs_read(&plugins, &out->plugins, &out->nplugins);
+        read_nn(&doc, out);
+        if (!reader.failed)
+            grant_models(&doc, out);
         read_section(&doc, "http", &out->http);
         read_section(&doc, "auth", &out->auth);
         wc_rnode_member(&doc, "$schema");
@@ -258,5 +319,6 @@ void wc_config_free(wc_config *c)
     free(c->cache_key);
     json_decref(c->http);
     json_decref(c->auth);
+    wc_nn_models_release(c->nn_models);
     memset(c, 0, sizeof *c);
 }

@@ -39,6 +39,9 @@ typedef struct wc_config {
      * absent: "http" (transport/http_config.h), "auth" (auth/auth.h). */
     json_t *http;
     json_t *auth;
+    /* "nn": {"models": {NAME: {path, encoding, target}}}, loaded once; each
+     * plugin's permissions hold a reference too.  NULL: no models. */
+    struct wc_nn_models *nn_models;
 } wc_config;
 
 /* Reads and checks `path`.  On error returns -1 with a message naming the

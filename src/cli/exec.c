@@ -1,5 +1,8 @@
 /* exec.c -- `wasmcap exec`: run a WASI command module like a program.
  *
+ * The module gets WASI-NN too (module "wasi_ephemeral_nn"): the models named
+ * with --nn-model, loaded before it starts, and `load` of model bytes.
+ *
  * The module gets the arguments after `--`, only the environment variables
  * named with --env, and the host's stdin, stdout and stderr.  Its exit code
  * becomes ours; a trap exits 134, the status of a native program that
@@ -15,6 +18,8 @@
 #include "cli/progress.h"
 #include "engine/engine.h"
 #include "host/wasi.h"
+#include "host/wasi_nn.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/size.h"
 
@@ -39,10 +44,14 @@ static const char usage_text[] =
     "                         (default: fast now, optimized when it is ready)\n"
     "  --env KEY=VALUE        give the program an environment variable\n"
     "                         (repeatable; it sees none of the host's)\n"
+    "  --nn-model NAME=PATH   load the model file PATH (encoding detected from its\n"
+    "                         bytes) for WASI-NN's load_by_name(\"NAME\")\n"
+    "                         (repeatable)\n"
     "  -h, --help             show this help\n"
     "\n"
     "exit status: the program's own; 134 on a trap (the reason is printed on\n"
-    "stderr); 1 if the module cannot be loaded or linked; 2 on bad usage.\n";
+    "stderr); 1 if the module or a model cannot be loaded, or linking fails;\n"
+    "2 on bad usage.\n";
 
 typedef struct exec_options {
     const char *path;
@@ -51,6 +60,8 @@ typedef struct exec_options {
     wc_tier tier;
     const char **env; /* --env values, in order */
     size_t envc;
+    const char **nn_models; /* --nn-model values, in order */
+    size_t n_nn_models;
     char **guest_args; /* after `--` */
     size_t guest_argc;
 } exec_options;
@@ -94,7 +105,8 @@ static int parse_options(int argc, char **argv, exec_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->tier = WC_TIER_AUTO;
     opt->env = calloc((size_t)argc + 1, sizeof *opt->env);
-    if (!opt->env) {
+    opt->nn_models = calloc((size_t)argc + 1, sizeof *opt->nn_models);
+    if (!opt->env || !opt->nn_models) {
         fputs("wasmcap exec: out of memory\n", stderr);
         return EXIT_LOAD_ERROR;
     }
@@ -118,7 +130,7 @@ static int parse_options(int argc, char **argv, exec_options *opt)
         }
         /* --name VALUE or --name=VALUE */
         static const char *const with_value[] = {"--timeout", "--memory-limit", "--tier",
-                                                 "--env"};
+                                                 "--env", "--nn-model"};
         const char *name = NULL, *value = NULL;
         int found = wc_cli_option(argc, argv, &i, with_value,
                                   sizeof with_value / sizeof with_value[0], &name, &value);
@@ -141,6 +153,11 @@ static int parse_options(int argc, char **argv, exec_options *opt)
                 opt->tier = WC_TIER_OPTIMIZED;
             else
                 return usage_error("--tier: '%s' is neither fast nor optimized", value);
+        } else if (strcmp(name, "--nn-model") == 0) {
+            const char *eq = strchr(value, '=');
+            if (!eq || eq == value || !eq[1])
+                return usage_error("--nn-model: '%s' is not NAME=PATH", value);
+            opt->nn_models[opt->n_nn_models++] = value;
         } else { /* --env */
             if (!strchr(value, '='))
                 return usage_error("--env: '%s' is not KEY=VALUE", value);
@@ -152,6 +169,45 @@ static int parse_options(int argc, char **argv, exec_options *opt)
     return -1;
 }
 
+/* The --nn-model files, loaded before the program starts. */
+static int load_nn_models(const exec_options *opt, wc_nn_models **out, wc_error *err)
+{
+    *out = NULL;
+    if (!opt->n_nn_models)
+        return 0;
+    wc_nn_models *models = wc_nn_models_new(err);
+    if (!models)
+        return err->code;
+    for (size_t i = 0; i < opt->n_nn_models; i++) {
+        const char *arg = opt->nn_models[i], *eq = strchr(arg, '=');
+        char *name = strndup(arg, (size_t)(eq - arg));
+        int rc = name ? wc_nn_models_add(models, name, eq + 1, NULL, NULL, err)
+                      : wc_error_set(err, WC_ENOMEM, "out of memory");
+        free(name);
+        if (rc) {
+            wc_nn_models_release(models);
+            return rc;
+        }
+    }
+    *out = models;
+    return 0;
+}
+
+/* WASI's bindings and WASI-NN's in one table (caller frees); 0 when out of
+ * memory. */
+static size_t join_bindings(wc_wasi *wasi, wc_wasi_nn *nn, wc_import_binding **out)
+{
+    const wc_import_binding *w, *n;
+    size_t nw = wc_wasi_bindings(wasi, &w);
+    size_t nn_count = wc_wasi_nn_bindings(nn, &n);
+    *out = nw ? malloc((nw + nn_count) * sizeof **out) : NULL;
+    if (!*out)
+        return 0;
+    memcpy(*out, w, nw * sizeof *w);
+    memcpy(*out + nw, n, nn_count * sizeof *n);
+    return nw + nn_count;
+}
+
 /* Loads, links and runs the module; returns the exit status. */
 static int run(const exec_options *opt)
 {
@@ -159,6 +215,9 @@ static int run(const exec_options *opt)
     wc_engine *engine = NULL;
     wc_module *module = NULL;
     wc_wasi *wasi = NULL;
+    wc_nn_models *models = NULL;
+    wc_wasi_nn *nn = NULL;
+    wc_import_binding *bindings = NULL;
     wc_instance *instance = NULL;
     uint8_t *bytes = NULL;
     size_t size = 0;
@@ -209,8 +268,20 @@ static int run(const exec_options *opt)
     if (!wasi)
         goto report;
 
-    const wc_import_binding *bindings;
-    size_t nbindings = wc_wasi_bindings(wasi, &bindings);
+    if (load_nn_models(opt, &models, &err) != 0)
+        goto report;
+    nn = wc_wasi_nn_new(&(wc_wasi_nn_config){.who = opt->path,
+                                              .models = models,
+                                              .grant_all_models = true,
+                                              .allow_load = true},
+                        &err);
+    if (!nn)
+        goto report;
+    size_t nbindings = join_bindings(wasi, nn, &bindings);
+    if (!nbindings) {
+        wc_error_set(&err, WC_ENOMEM, "out of memory");
+        goto report;
+    }
     wc_instance_config icfg = {
         .max_memory_pages = opt->max_memory_pages,
         .timeout_ms = opt->timeout_ms,
@@ -236,6 +307,7 @@ static int run(const exec_options *opt)
         goto report;
     }
     wc_wasi_set_timeout(wasi, opt->timeout_ms);
+    wc_wasi_nn_set_deadline(nn, opt->timeout_ms ? wc_monotonic_deadline_ns(opt->timeout_ms) : 0);
     trap = wc_instance_call(instance, "_start", NULL, NULL, &err);
     if (trap == WC_TRAP_NONE) {
         status = 0;
@@ -253,6 +325,9 @@ done:
     if (instance)
         wc_instance_free(instance);
     wc_wasi_free(wasi);
+    wc_wasi_nn_free(nn);
+    wc_nn_models_release(models);
+    free(bindings);
     if (module)
         wc_module_release(module);
     if (engine)
@@ -269,5 +344,6 @@ int wc_cmd_exec(int argc, char **argv)
     if (status < 0)
         status = run(&opt);
     free(opt.env);
+    free(opt.nn_models);
     return status;
 }

@@ -48,6 +48,15 @@ typedef struct wc_permissions {
     size_t max_output_bytes; /* 0: 1 MiB */
     uint32_t max_log_messages; /* log calls of one call passed on; 0: 1,000 */
     size_t max_log_bytes;      /* their message bytes; 0: 1 MiB */
+    /* WASI-NN (host/wasi_nn.h): the config's models, shared (a counted
+     * reference; NULL: none), the names of them load_by_name may open, and
+     * `load` of raw bytes. */
+    struct wc_nn_models *nn_library;
+    char **nn_models;
+    size_t n_nn_models;
+    bool nn_load;
+    uint64_t nn_max_load_bytes; /* 0: 16 MiB */
+    uint32_t nn_max_contexts;   /* 0: 4 */
 } wc_permissions;
 
 #define WC_DEFAULT_MEMORY_LIMIT (64ull << 20)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/wasi_nn.h"
 #include "plugin/manifest.h"
 
 /* A host name pattern: "example.com" or "*.example.com", lower-cased. */
@@ -105,6 +106,21 @@ static void read_size(wc_rnode *perms, const char *key, uint64_t min, uint64_t m
     wc_rnode_size(&m, min, max, out);
 }
 
+/* Which models of nn.models the plugin may open, and raw loads. */
+static void read_nn(wc_rnode *perms, wc_permissions *p)
+{
+    wc_rnode names = wc_rnode_member(perms, "nn_models");
+    if (wc_rnode_array(&names, "an array of model names"))
+        wc_rnode_strings(&names, WC_READ_NONEMPTY, &p->nn_models, &p->n_nn_models);
+    wc_rnode load = wc_rnode_member(perms, "nn_load");
+    wc_rnode_bool(&load, &p->nn_load);
+    read_size(perms, "nn_max_load_bytes", 1, 1ull << 30, &p->nn_max_load_bytes);
+    wc_rnode contexts = wc_rnode_member(perms, "nn_max_contexts");
+    long long n;
+    if (wc_rnode_int(&contexts, 1, 1024, &n))
+        p->nn_max_contexts = (uint32_t)n;
+}
+
 static void read_permissions(wc_rnode *plugin, wc_permissions *p)
 {
     wc_rnode perms = wc_rnode_member(plugin, "permissions");
@@ -134,6 +150,7 @@ static void read_permissions(wc_rnode *plugin, wc_permissions *p)
     wc_rnode_bool(&sampling, &p->sampling);
     wc_rnode elicitation = wc_rnode_member(&perms, "elicitation");
     wc_rnode_bool(&elicitation, &p->elicitation);
+    read_nn(&perms, p);
     wc_rnode_done(&perms);
 }
 
@@ -240,6 +257,10 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     free(p->env);
     free(p->kv_namespace);
     json_decref(p->config);
+    for (size_t i = 0; i < p->n_nn_models; i++)
+        free(p->nn_models[i]);
+    free(p->nn_models);
+    wc_nn_models_release(p->nn_library);
     memset(pc, 0, sizeof *pc);
 }
 

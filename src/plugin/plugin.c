@@ -25,6 +25,7 @@
 
 #define WASI_MODULE "wasi_snapshot_preview1"
 #define WASMCAP_MODULE "wasmcap"
+#define WASI_NN_MODULE "wasi_ephemeral_nn"
 #define NATIVE_STDERR_CAPTURE (64u << 10)
 
 static const struct {
@@ -164,6 +165,20 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
+/* The granted names, and a reference to the shared models. */
+static int copy_nn_permissions(const wc_permissions *sp, wc_permissions *dp)
+{
+    bool oom = false;
+    dp->nn_library = wc_nn_models_retain(sp->nn_library);
+    dp->nn_models = NULL;
+    dp->n_nn_models = 0;
+    if (sp->n_nn_models && !(dp->nn_models = calloc(sp->n_nn_models, sizeof *dp->nn_models)))
+        return -1;
+    for (size_t i = 0; dp->nn_models && i < sp->n_nn_models; i++, dp->n_nn_models++)
+        dp->nn_models[i] = dup_or_null(sp->nn_models[i], &oom);
+    return oom ? -1 : 0;
+}
+
 static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
 {
     bool oom = false;
@@ -199,6 +214,8 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
         for (size_t i = 0; dp->env && i < sp->n_env; i++, dp->n_env++)
             dp->env[i] = dup_or_null(sp->env[i], &oom);
     }
+    if (copy_nn_permissions(sp, dp))
+        oom = true;
     return oom || !dst->name || !dst->path ? -1 : 0;
 }
 
@@ -208,16 +225,21 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
     wc_error werr = {0};
     wc_wasi_config wcfg = {0};
     wc_wasi *probe = wc_wasi_new(&wcfg, &werr);
-    if (!probe)
+    wc_wasi_nn *nn_probe = probe ? wc_wasi_nn_new(&(wc_wasi_nn_config){0}, &werr) : NULL;
+    if (!nn_probe) {
+        wc_wasi_free(probe);
         return wc_err_set(err, err_size, "plugin '%s': %s", p->config.name, werr.msg);
-    const wc_import_binding *wasi, *host;
+    }
+    const wc_import_binding *wasi, *host, *nn;
     size_t nwasi = wc_wasi_bindings(probe, &wasi);
+    size_t nnn = wc_wasi_nn_bindings(nn_probe, &nn);
     size_t nhost = wc_wasmcap_bindings(&host);
     int rc = 0;
     p->nbindings = info->nimports;
     p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
     p->wasi_slots = calloc(info->nimports ? info->nimports : 1, sizeof *p->wasi_slots);
-    if (!p->bindings || !p->wasi_slots) {
+    p->nn_slots = calloc(info->nimports ? info->nimports : 1, sizeof *p->nn_slots);
+    if (!p->bindings || !p->wasi_slots || !p->nn_slots) {
         rc = wc_err_set(err, err_size, "plugin '%s': out of memory", p->config.name);
         goto done;
     }
@@ -230,6 +252,8 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
             table = wasi, n = nwasi;
         else if (strcmp(imp->module, WASMCAP_MODULE) == 0)
             table = host, n = nhost;
+        else if (strcmp(imp->module, WASI_NN_MODULE) == 0)
+            table = nn, n = nnn;
         const wc_import_binding *found = NULL;
         for (size_t k = 0; k < n && !found; k++)
             if (strcmp(table[k].name, imp->name) == 0)
@@ -237,8 +261,9 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
         if (!found || imp->kind != WC_EXTERN_FUNC) {
             rc = wc_err_set(err, err_size,
                          "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
-                         "the functions of modules %s and %s; see docs/PLUGINS.md)",
-                         p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE);
+                         "the functions of modules %s, %s and %s; see docs/PLUGINS.md)",
+                         p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE,
+                         WASI_NN_MODULE);
             goto done;
         }
         p->bindings[i] = *found;
@@ -246,10 +271,14 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
             /* The names and signatures are static in wasi.c; env is per call. */
             p->bindings[i].ext.u.func.env = NULL;
             p->wasi_slots[p->nwasi++] = i;
+        } else if (table == nn) {
+            p->bindings[i].ext.u.func.env = NULL;
+            p->nn_slots[p->nnn++] = i;
         }
     }
     p->needs_wasi = p->nwasi > 0;
 done:
+    wc_wasi_nn_free(nn_probe);
     wc_wasi_free(probe);
     return rc;
 }
@@ -450,6 +479,7 @@ void wc_plugin_free(wc_plugin *p)
     wc_module_release(p->module);
     free(p->bindings);
     free(p->wasi_slots);
+    free(p->nn_slots);
     json_decref(p->log_fields);
     wc_plugin_config_free(&p->config);
     free(p);
@@ -478,11 +508,29 @@ static void interrupt_run(void *ctx)
         wc_wasi_interrupt(r->wasi);
 }
 
+/* The call's WASI-NN, as the plugin's permissions grant it. */
+static wc_wasi_nn *new_call_nn(const wc_plugin *p, wc_call *call, wc_error *err)
+{
+    const wc_permissions *perms = &p->config.perms;
+    wc_wasi_nn_config cfg = {
+        .who = p->config.name,
+        .models = perms->nn_library,
+        .granted = (const char *const *)perms->nn_models,
+        .n_granted = perms->n_nn_models,
+        .allow_load = perms->nn_load,
+        .max_load_bytes = perms->nn_max_load_bytes,
+        .max_contexts = perms->nn_max_contexts,
+        .cancel = &call->cancel,
+    };
+    return wc_wasi_nn_new(&cfg, err);
+}
+
 int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *wcfg)
 {
     r->p = p;
     r->own_call = NULL;
     r->wasi = NULL;
+    r->nn = NULL;
     r->inst = NULL;
     r->bindings = p->bindings;
     r->status = WC_RUN_OK;
@@ -519,17 +567,24 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
             snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
             return -1;
         }
-        if (p->nwasi) {
-            if (p->nbindings <= sizeof r->small / sizeof r->small[0]) {
-                r->bindings = r->small;
-            } else if (!(r->bindings = malloc(p->nbindings * sizeof *r->bindings))) {
-                r->bindings = p->bindings;
-                goto nomem;
-            }
-            memcpy(r->bindings, p->bindings, p->nbindings * sizeof *r->bindings);
-            for (size_t i = 0; i < p->nwasi; i++)
-                r->bindings[p->wasi_slots[i]].ext.u.func.env = r->wasi;
+    }
+    if (p->nnn && !(r->nn = new_call_nn(p, call, &werr))) {
+        r->status = WC_RUN_INTERNAL;
+        snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
+        return -1;
+    }
+    if ((r->wasi && p->nwasi) || r->nn) {
+        if (p->nbindings <= sizeof r->small / sizeof r->small[0]) {
+            r->bindings = r->small;
+        } else if (!(r->bindings = malloc(p->nbindings * sizeof *r->bindings))) {
+            r->bindings = p->bindings;
+            goto nomem;
         }
+        memcpy(r->bindings, p->bindings, p->nbindings * sizeof *r->bindings);
+        for (size_t i = 0; r->wasi && i < p->nwasi; i++)
+            r->bindings[p->wasi_slots[i]].ext.u.func.env = r->wasi;
+        for (size_t i = 0; i < p->nnn; i++)
+            r->bindings[p->nn_slots[i]].ext.u.func.env = r->nn;
     }
     uint32_t timeout = budget && budget < p->timeout_ms ? budget : p->timeout_ms;
     wc_instance_config icfg = {
@@ -559,6 +614,8 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     r->deadline_ns = wc_instance_deadline_ns(r->inst);
     if (r->wasi) /* waits in WASI calls end with the instance's time */
         wc_wasi_set_deadline(r->wasi, r->deadline_ns);
+    if (r->nn) /* and so does inference */
+        wc_wasi_nn_set_deadline(r->nn, r->deadline_ns);
     return 0;
 nomem:
     r->status = WC_RUN_INTERNAL;
@@ -592,6 +649,8 @@ void wc_run_end(wc_run *r)
     r->inst = NULL;
     wc_wasi_free(r->wasi);
     r->wasi = NULL;
+    wc_wasi_nn_free(r->nn);
+    r->nn = NULL;
     wc_wasmcap_host_destroy(&r->host);
     if (r->bindings != r->p->bindings && r->bindings != r->small)
         free(r->bindings);

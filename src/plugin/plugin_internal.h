@@ -8,6 +8,7 @@
 #define WC_PLUGIN_PLUGIN_INTERNAL_H
 
 #include "host/wasi.h"
+#include "host/wasi_nn.h"
 #include "json/scan.h"
 #include "plugin/abi.h"
 #include "plugin/plugin.h"
@@ -27,6 +28,8 @@ struct wc_plugin {
     size_t nbindings;
     uint32_t *wasi_slots;
     size_t nwasi;
+    uint32_t *nn_slots; /* the wasi_ephemeral_nn ones: env is the call's wc_wasi_nn */
+    size_t nnn;
     bool needs_wasi; /* imports anything from wasi_snapshot_preview1 */
     uint32_t max_pages, timeout_ms;
     uint64_t memory_limit;
@@ -51,6 +54,7 @@ typedef struct wc_run {
     wc_call *call;
     wc_call *own_call; /* created when the caller passed none */
     wc_wasi *wasi;
+    wc_wasi_nn *nn; /* when the plugin imports WASI-NN */
     wc_wasmcap_host host;
     wc_instance *inst;
     wc_import_binding small[32]; /* bindings patched for this call's wasi */

@@ -1,0 +1,106 @@
+/* backend.h -- the nn layer's door to inference: one interface for every
+ * backend, shaped for WASI-NN (wasi_ephemeral_nn) so that its host functions
+ * are thin on top of it.
+ *
+ * A graph is loaded once from a model's bytes (the expensive part: reading,
+ * checking, packing weights) and is immutable afterwards; any number of
+ * execution contexts, on any threads at once, share it.  A context owns its
+ * input and output buffers and whatever mutable state the backend needs, so
+ * it is cheap to make and belongs to one thread at a time.
+ *
+ * Inputs are checked against the model's tensor before a backend sees them:
+ * the type (an INT8 model tensor takes WC_NN_U8 data, as WASI-NN has no int8
+ * type), the dimensions and the size.  An output is copied into the caller's
+ * buffer; a buffer too small is WC_ETOOBIG and *needed says the size.
+ *
+ * Errors are wc_error codes with a message:
+ *   WC_ENOTSUP    an encoding or target without a backend (WASI-NN's
+ *                 invalid_encoding), and nothing else;
+ *   WC_EMALFORMED a model file the reader refuses (with the byte offset);
+ *   WC_EBADMODULE a readable model the backend cannot run (the operator and
+ *                 why: WASI-NN's unsupported_operation);
+ *   WC_EINVAL     a bad index, type, shape or size, or compute before every
+ *                 input is set, or get_output before compute;
+ *   WC_ETOOBIG    an output buffer too small;
+ *   WC_ENOMEM     out of memory.
+ */
+#ifndef WC_NN_BACKEND_H
+#define WC_NN_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* The graph encodings WASI-NN names.  The numbers are the nn layer's own:
+ * the guest ABI's (wasi_ephemeral_nn, where autodetect is 5 in the witx and
+ * WasmEdge adds ggml as 6) are mapped to these in host/wasi_nn.c. */
+typedef enum wc_nn_encoding {
+    WC_NN_ENCODING_OPENVINO = 0,
+    WC_NN_ENCODING_ONNX = 1,
+    WC_NN_ENCODING_TENSORFLOW = 2,
+    WC_NN_ENCODING_PYTORCH = 3,
+    WC_NN_ENCODING_TENSORFLOWLITE = 4,
+    WC_NN_ENCODING_GGML = 5,
+    WC_NN_ENCODING_AUTODETECT = 6,
+} wc_nn_encoding;
+
+/* wasi_ephemeral_nn execution_target */
+typedef enum wc_nn_target {
+    WC_NN_TARGET_CPU = 0,
+    WC_NN_TARGET_GPU = 1,
+    WC_NN_TARGET_TPU = 2,
+} wc_nn_target;
+
+/* wasi_ephemeral_nn tensor_type */
+typedef enum wc_nn_type {
+    WC_NN_F16 = 0,
+    WC_NN_F32 = 1,
+    WC_NN_F64 = 2,
+    WC_NN_U8 = 3,
+    WC_NN_I32 = 4,
+    WC_NN_I64 = 5,
+} wc_nn_type;
+
+#define WC_NN_MAX_RANK 8
+
+/* A graph input or output as the model declares it. */
+typedef struct wc_nn_tensor_info {
+    wc_nn_type type;
+    int is_int8; /* an INT8 tensor, given and read as WC_NN_U8 bytes */
+    uint32_t rank;
+    uint32_t dims[WC_NN_MAX_RANK];
+    size_t size; /* bytes */
+} wc_nn_tensor_info;
+
+typedef struct wc_nn_graph wc_nn_graph;
+typedef struct wc_nn_context wc_nn_context;
+
+/* Loads a model.  WC_NN_ENCODING_AUTODETECT picks the backend from the
+ * bytes (a TFLite file identifier).  bytes are copied. */
+int wc_nn_graph_load(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
+                     wc_nn_target target, wc_nn_graph **out, wc_error *err);
+/* Frees a graph; every context made from it must be freed first. */
+void wc_nn_graph_free(wc_nn_graph *graph);
+
+/* The backend's name ("xnnpack"). */
+const char *wc_nn_graph_backend(const wc_nn_graph *graph);
+uint32_t wc_nn_graph_input_count(const wc_nn_graph *graph);
+uint32_t wc_nn_graph_output_count(const wc_nn_graph *graph);
+/* NULL when index is out of range. */
+const wc_nn_tensor_info *wc_nn_graph_input(const wc_nn_graph *graph, uint32_t index);
+const wc_nn_tensor_info *wc_nn_graph_output(const wc_nn_graph *graph, uint32_t index);
+
+int wc_nn_context_new(wc_nn_graph *graph, wc_nn_context **out, wc_error *err);
+void wc_nn_context_free(wc_nn_context *ctx);
+
+/* Copies an input; dims (rank of them) must be the model tensor's. */
+int wc_nn_set_input(wc_nn_context *ctx, uint32_t index, wc_nn_type type, const uint32_t *dims,
+                    uint32_t rank, const void *data, size_t size, wc_error *err);
+int wc_nn_compute(wc_nn_context *ctx, wc_error *err);
+/* Copies output index into buf (capacity cap); *needed (if not NULL) is
+ * set to the output's size in bytes whether or not it fits. */
+int wc_nn_get_output(wc_nn_context *ctx, uint32_t index, void *buf, size_t cap, size_t *needed,
+                     wc_error *err);
+
+#endif

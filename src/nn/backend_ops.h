@@ -1,0 +1,28 @@
+/* backend_ops.h -- what a backend gives backend.c: the operations behind
+ * backend.h's one interface.  backend.c checks every argument first, so a
+ * backend sees only valid indices and inputs of the right type and size.
+ */
+#ifndef WC_NN_BACKEND_OPS_H
+#define WC_NN_BACKEND_OPS_H
+
+#include "nn/backend.h"
+
+typedef struct wc_nn_backend {
+    const char *name;
+    /* Reads and prepares the model; fills *ninputs, *noutputs and the
+     * malloc'd arrays *inputs, *outputs that describe them.  bytes
+     * outlive the graph (backend.c keeps a copy). */
+    int (*load)(const uint8_t *bytes, size_t size, void **graph, uint32_t *ninputs,
+                wc_nn_tensor_info **inputs, uint32_t *noutputs, wc_nn_tensor_info **outputs,
+                wc_error *err);
+    void (*graph_free)(void *graph);
+    /* Makes a context's state and the buffers the inputs are copied to and
+     * the outputs read from (inputs[i], outputs[i], sized as described). */
+    int (*context_new)(void *graph, void **ctx, void **inputs, void **outputs, wc_error *err);
+    void (*context_free)(void *graph, void *ctx);
+    int (*compute)(void *ctx, wc_error *err);
+} wc_nn_backend;
+
+extern const wc_nn_backend wc_nn_xnnpack_backend;
+
+#endif
