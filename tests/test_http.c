@@ -34,6 +34,7 @@
 
 #include "check.h"
 #include "http_client.h"
+#include "http_server.h"
 
 #define MAIN_MAX_BODY (64 * 1024)
 #define MAIN_MAX_HEAD 8192
@@ -41,6 +42,7 @@
 #define STRICT_IDLE_TIMEOUT_MS 500
 #define STRICT_SESSION_IDLE_MS 1000
 #define WAIT_MS 5000 /* for anything that should come at once */
+#define WORKERS 4     /* the MCP server's pool */
 
 #define INIT_BODY(version, caps)                                                          \
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" \
@@ -84,12 +86,9 @@ static void wat_string(FILE *f, const char *s)
  * (close_stream, then ok); dclose (progress, close_stream, then ok). */
 static int build_plugin(void)
 {
-    snprintf(plugin_dir, sizeof plugin_dir, "/tmp/wasmcap-test-http-XXXXXX");
-    if (!mkdtemp(plugin_dir))
+    if (hs_plugin_dir_make(plugin_dir, sizeof plugin_dir, "http") != 0)
         return -1;
-    char path[400];
-    snprintf(path, sizeof path, "%s/t.wat", plugin_dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = hs_plugin_file(plugin_dir, "t.wat");
     if (!f)
         return -1;
     fputs("(module\n"
@@ -136,8 +135,7 @@ static int build_plugin(void)
             AT(S_REFUSED), AT(S_AFTER),
             AT(S_SAMPLED), AT(S_OK));
     fclose(f);
-    snprintf(path, sizeof path, "%s/t.manifest.json", plugin_dir);
-    f = fopen(path, "w");
+    f = hs_plugin_file(plugin_dir, "t.manifest.json");
     if (!f)
         return -1;
     fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":[{\"name\":\"ok\"},{\"name\":\"prog\"},"
@@ -147,33 +145,16 @@ static int build_plugin(void)
           "\"properties\":{\"region\":{\"type\":\"string\",\"x-mcp-header\":\"Region\"}}}}]}\n",
           f);
     fclose(f);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "wat2wasm -o '%s/t.wasm' '%s/t.wat'", plugin_dir, plugin_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void remove_plugin(void)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", plugin_dir);
-    if (system(cmd) != 0)
-        printf("cannot remove %s\n", plugin_dir);
+    return hs_plugin_wat2wasm(plugin_dir, "t");
 }
 
 /* --- the servers --- */
 
-typedef struct world {
-    wc_config config;
-    wc_engine *engine;
-    wc_registry *registry;
-    wc_mcp_server *mcp;
-} world;
-
-static world w;
+static hs_world w;
 
 static int world_open(void)
 {
-    char config[2048], err[512];
+    char config[2048];
     snprintf(config, sizeof config,
              "{\"storage\":{\"cache_dir\":\"%s/cache\",\"kv_dir\":\"%s/kv\"},"
              "\"plugins\":{\"t\":{\"path\":\"%s/t.wasm\",\"prefix\":\"\","
@@ -181,120 +162,31 @@ static int world_open(void)
              "\"echo\":{\"path\":\"%s/guests/echo.wasm\"},"
              "\"hostile\":{\"path\":\"%s/guests/hostile.wasm\"}}}",
              plugin_dir, plugin_dir, plugin_dir, WC_BINARY_DIR, WC_BINARY_DIR);
-    if (wc_config_parse(config, "/", &w.config, err, sizeof err) != 0) {
-        printf("config: %s\n", err);
-        return -1;
-    }
-    wc_engine_config ec;
-    wc_engine_config_default(&ec);
-    ec.tier = WC_TIER_FAST;
-    ec.cache_dir = "";
-    wc_error e = {0};
-    if (wc_engine_new(&ec, &w.engine, &e) != 0) {
-        printf("engine: %s\n", e.msg);
-        return -1;
-    }
-    if (wc_registry_new(w.config.plugins, w.config.nplugins, w.engine, NULL, &w.registry, err, sizeof err) != 0) {
-        printf("registry: %s\n", err);
-        w.registry = NULL;
-        return -1;
-    }
     wc_mcp_options o;
     wc_mcp_options_default(&o);
-    o.workers = 4;
+    o.workers = WORKERS;
     o.request_timeout_ms = 10000;
-    if (wc_mcp_server_new(&o, w.registry, &w.mcp, err, sizeof err) != 0) {
-        printf("mcp server: %s\n", err);
-        return -1;
-    }
-    return 0;
+    return hs_world_open(&w, config, &o);
 }
 
-static void world_close(void)
+static hs_server main_srv, strict_srv;
+
+/* A server of the test's own, with the default options. */
+static bool own_server_start(hs_server *s)
 {
-    if (w.mcp)
-        wc_mcp_server_free(w.mcp);
-    if (w.registry)
-        wc_registry_release(w.registry);
-    if (w.engine)
-        wc_engine_free(w.engine);
-    wc_config_free(&w.config);
-}
-
-typedef struct server {
-    wc_http_server *http;
-    pthread_t thread;
-    int port;
-} server;
-
-static server main_srv, strict_srv;
-
-static void *server_main(void *arg)
-{
-    wc_http_server_run(((server *)arg)->http);
-    return NULL;
-}
-
-static int server_start(server *s, const wc_http_options *o)
-{
-    char err[512];
-    if (wc_http_server_new(o, w.mcp, &s->http, err, sizeof err) != 0) {
-        printf("http server: %s\n", err);
-        return -1;
-    }
-    s->port = wc_http_server_port(s->http);
-    if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
-        wc_http_server_free(s->http);
-        s->http = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static void server_stop(server *s)
-{
-    if (!s->http)
-        return;
-    wc_http_server_stop(s->http);
-    pthread_join(s->thread, NULL);
-    wc_http_server_free(s->http);
-    s->http = NULL;
+    wc_http_options o;
+    wc_http_options_default(&o);
+    o.port = "0";
+    bool started = hs_server_start(s, w.mcp, &o) == 0;
+    CHECK(started, "cannot start a server");
+    return started;
 }
 
 /* --- requests --- */
 
-static bool is_session_id(const char *id)
-{
-    if (!id || strlen(id) != 32)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
 static bool send_post(hc *c, int port, const char *session, const char *extra, const char *body)
 {
-    char sid[128] = "";
-    if (session)
-        snprintf(sid, sizeof sid, "Mcp-Session-Id: %s\r\n", session);
-    return hc_sendf(c,
-                    "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                    "Content-Type: application/json\r\n"
-                    "Accept: application/json, text/event-stream\r\n%s%s"
-                    "Content-Length: %zu\r\n\r\n%s",
-                    port, sid, extra ? extra : "", strlen(body), body);
-}
-
-/* POSTs body and reads the whole answer; returns its status (0: none). */
-static int post(hc *c, int port, const char *session, const char *extra, const char *body,
-                hc_resp *r)
-{
-    if (!send_post(c, port, session, extra, body)) {
-        memset(r, 0, sizeof *r);
-        return 0;
-    }
-    return hc_response(c, r, WAIT_MS, false);
+    return hs_send_post(c, port, session, extra, body, strlen(body));
 }
 
 static int get(hc *c, int port, const char *path, const char *extra, hc_resp *r)
@@ -336,29 +228,9 @@ static bool content_type_is(const hc_resp *r, const char *type)
     return ct && strncasecmp(ct, type, strlen(type)) == 0;
 }
 
-/* Opens a session (initialize, then notifications/initialized) on c;
- * the id goes to session.  caps: the client's capabilities. */
-static bool open_session_with(hc *c, int port, const char *init_body, char session[33])
-{
-    hc_resp r;
-    int status = post(c, port, NULL, NULL, init_body, &r);
-    const char *id = hc_header(&r, "mcp-session-id");
-    bool ok = status == 200 && is_session_id(id);
-    CHECK(ok, "initialize: status %d, session id '%s'", status, id ? id : "(none)");
-    if (ok)
-        snprintf(session, 33, "%s", id);
-    hc_resp_free(&r);
-    if (!ok)
-        return false;
-    status = post(c, port, session, NULL, INITIALIZED, &r);
-    CHECK(status == 202, "notifications/initialized: %d", status);
-    hc_resp_free(&r);
-    return status == 202;
-}
-
 static bool open_session(hc *c, int port, char session[33])
 {
-    return open_session_with(c, port, INIT_LATEST, session);
+    return hs_open_session(c, port, NULL, INIT_LATEST, session);
 }
 
 /* Reads the next event and checks its id is "<stream>-<seq>" and that it
@@ -382,38 +254,6 @@ static json_t *next_message(hc *c, hc_resp *r, unsigned long long stream, unsign
 
 #define NEXT_MESSAGE(c, r, stream, seq) next_message(c, r, stream, seq, __LINE__)
 
-static long rss_kb(void)
-{
-    long size = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-/* A number from the metrics text: the value on the line "name value". */
-static long long metric(int port, const char *name)
-{
-    hc c;
-    hc_resp r;
-    long long v = -1;
-    if (!hc_open(&c, port, "127.0.0.99"))
-        return -1;
-    if (get(&c, port, "/metrics", NULL, &r) == 200) {
-        char key[128];
-        snprintf(key, sizeof key, "\n%s ", name);
-        const char *at = strstr(r.body, key);
-        if (at)
-            v = atoll(at + strlen(key));
-    }
-    hc_resp_free(&r);
-    hc_close(&c);
-    return v;
-}
-
 /* --- sessions and plain answers --- */
 
 static void test_sessions(void)
@@ -422,12 +262,12 @@ static void test_sessions(void)
     hc c;
     CHECK(hc_open(&c, port, NULL), "connect");
     hc_resp r;
-    int status = post(&c, port, NULL, NULL, INIT_LATEST, &r);
+    int status = hs_post(&c, port, NULL, NULL, INIT_LATEST, &r);
     char first[33] = "";
     const char *id = hc_header(&r, "mcp-session-id");
     CHECK(status == 200 && content_type_is(&r, "application/json"),
           "initialize: %d, Content-Type %s", status, hc_header(&r, "content-type"));
-    CHECK(is_session_id(id), "Mcp-Session-Id '%s': 32 hex digits", id ? id : "(none)");
+    CHECK(hs_is_session_id(id), "Mcp-Session-Id '%s': 32 hex digits", id ? id : "(none)");
     if (id)
         snprintf(first, sizeof first, "%s", id);
     json_t *msg = body_json(&r);
@@ -442,9 +282,9 @@ static void test_sessions(void)
     /* ids differ between sessions */
     char ids[8][33];
     for (int i = 0; i < 8; i++) {
-        status = post(&c, port, NULL, NULL, INIT_LATEST, &r);
+        status = hs_post(&c, port, NULL, NULL, INIT_LATEST, &r);
         id = hc_header(&r, "mcp-session-id");
-        CHECK(status == 200 && is_session_id(id), "initialize %d: %d", i, status);
+        CHECK(status == 200 && hs_is_session_id(id), "initialize %d: %d", i, status);
         snprintf(ids[i], sizeof ids[i], "%s", id ? id : "");
         CHECK(strcmp(ids[i], first) != 0, "a session id came twice");
         for (int j = 0; j < i; j++)
@@ -457,12 +297,12 @@ static void test_sessions(void)
     }
 
     /* a notification: 202, no body */
-    status = post(&c, port, first, NULL, INITIALIZED, &r);
+    status = hs_post(&c, port, first, NULL, INITIALIZED, &r);
     CHECK(status == 202 && r.body_len == 0, "notification: %d, %zu bytes", status, r.body_len);
     hc_resp_free(&r);
 
     /* requests: application/json */
-    status = post(&c, port, first, NULL, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
+    status = hs_post(&c, port, first, NULL, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
                   &r);
     msg = body_json(&r);
     json_t *tools = json_object_get(json_object_get(msg, "result"), "tools");
@@ -480,7 +320,7 @@ static void test_sessions(void)
     json_decref(msg);
     hc_resp_free(&r);
 
-    status = post(&c, port, first, NULL,
+    status = hs_post(&c, port, first, NULL,
                   "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
                   "\"params\":{\"name\":\"echo-echo\",\"arguments\":{\"text\":\"hi\"}}}",
                   &r);
@@ -498,7 +338,7 @@ static void test_sessions(void)
              first);
     CHECK(hc_response(&c, &r, WAIT_MS, false) == 200, "DELETE: %d", r.status);
     hc_resp_free(&r);
-    status = post(&c, port, first, NULL, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}", &r);
+    status = hs_post(&c, port, first, NULL, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}", &r);
     CHECK(status == 404, "POST after DELETE: %d", status);
     hc_resp_free(&r);
     hc_sendf(&c, "DELETE /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nMcp-Session-Id: %s\r\n\r\n", port,
@@ -518,14 +358,9 @@ static void test_sessions(void)
 static void test_costly_schema(void)
 {
     /* a server of its own, stopped at the end while a call runs */
-    server own = {0};
-    wc_http_options o;
-    wc_http_options_default(&o);
-    o.port = "0";
-    if (server_start(&own, &o) != 0) {
-        CHECK(false, "cannot start a server");
+    hs_server own = {0};
+    if (!own_server_start(&own))
         return;
-    }
     int port = own.port;
     const char *costly = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
                          "{\"name\":\"hostile-exponential\",\"arguments\":{}}}";
@@ -560,7 +395,7 @@ static void test_costly_schema(void)
         for (int i = 0; i < 4; i++)
             send_post(&c, port, session, NULL, costly);
         start = hc_now_ms();
-        server_stop(&own);
+        hs_server_stop(&own);
         long long stop_ms = hc_now_ms() - start;
         CHECK(stop_ms < 2000, "stopping took %lld ms", stop_ms);
     }
@@ -569,7 +404,7 @@ static void test_costly_schema(void)
         hc_close(&c);
     if (other)
         hc_close(&h);
-    server_stop(&own);
+    hs_server_stop(&own);
 }
 
 /* --- a call answered as an event stream --- */
@@ -625,14 +460,14 @@ static void test_sse_call(void)
     hc_resp_free(&r);
 
     /* the connection goes on */
-    status = post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}", &r);
+    status = hs_post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}", &r);
     CHECK(status == 200 && !c.eof, "a request after the stream on the same connection: %d",
           status);
     hc_resp_free(&r);
 
     /* a session of 2025-06-18 gets no priming event */
     char old[33];
-    if (open_session_with(&c, port, INIT_BODY("2025-06-18", "{}"), old)) {
+    if (hs_open_session(&c, port, NULL, INIT_BODY("2025-06-18", "{}"), old)) {
         send_post(&c, port, old, "MCP-Protocol-Version: 2025-06-18\r\n",
                   "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":"
                   "\"prog\",\"arguments\":{},\"_meta\":{\"progressToken\":1}}}");
@@ -661,7 +496,7 @@ static bool refused_at_once(hc *c, int port, const char *session, const char *ex
 {
     hc_resp r;
     long long t0 = hc_now_ms();
-    int status = post(c, port, session, extra, body, &r);
+    int status = hs_post(c, port, session, extra, body, &r);
     json_t *msg = body_json(&r);
     bool ok = status == 400 && json_is_object(msg) &&
               json_is_null(json_object_get(msg, "id")) && error_code(msg) < 0 &&
@@ -727,7 +562,7 @@ static void test_refused_messages(void)
         CHECK(hc_open(&c, port, "127.0.0.30"), "connect");
         char session[33], extra[64], what[96];
         snprintf(extra, sizeof extra, "MCP-Protocol-Version: %s\r\n", revisions[v].version);
-        if (!open_session_with(&c, port, revisions[v].init, session)) {
+        if (!hs_open_session(&c, port, NULL, revisions[v].init, session)) {
             hc_close(&c);
             continue;
         }
@@ -747,7 +582,7 @@ static void test_refused_messages(void)
             answered = refused_at_once(&c, port, session, extra, bad_notes[i], what);
         }
         hc_resp note;
-        CHECK(post(&c, port, session, extra,
+        CHECK(hs_post(&c, port, session, extra,
                    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}",
                    &note) == 202,
               "%s: a good notification still gets 202: %d", revisions[v].version, note.status);
@@ -772,7 +607,7 @@ static void test_refused_messages(void)
         hc_close(&c); /* on a connection of its own: one above may still wait */
         CHECK(hc_open(&c, port, "127.0.0.33"), "connect");
         hc_resp r;
-        int status = post(&c, port, session, extra,
+        int status = hs_post(&c, port, session, extra,
                           "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
                           "{\"name\":\"ok\",\"arguments\":{}}}",
                           &r);
@@ -879,7 +714,7 @@ static void test_close_stream(void)
     hc_event_free(&e);
     hc_resp_free(&r);
     resume_for_answer(&c, port, session, last_id, NULL, 21, "2025-11-25");
-    status = post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\",\"id\":22,\"method\":\"ping\"}",
+    status = hs_post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\",\"id\":22,\"method\":\"ping\"}",
                   &r);
     CHECK(status == 200 && !c.eof, "a request after the resume, same connection: %d", status);
     hc_resp_free(&r);
@@ -888,8 +723,8 @@ static void test_close_stream(void)
      * and the answer comes on the POST */
     char old[33];
     const char *v0618 = "MCP-Protocol-Version: 2025-06-18\r\n";
-    if (open_session_with(&c, port, INIT_BODY("2025-06-18", "{}"), old)) {
-        status = post(&c, port, old, v0618, CALL_BODY(23, "closer", ""), &r);
+    if (hs_open_session(&c, port, NULL, INIT_BODY("2025-06-18", "{}"), old)) {
+        status = hs_post(&c, port, old, v0618, CALL_BODY(23, "closer", ""), &r);
         json_t *m = body_json(&r);
         CHECK(status == 200 && strcmp(result_text(m), "ok") == 0,
               "2025-06-18 closer: the answer on the POST: %d %.200s", status,
@@ -1025,7 +860,7 @@ static void test_resume(void)
     hc c, p;
     CHECK(hc_open(&c, port, "127.0.0.4") && hc_open(&p, port, "127.0.0.4"), "connect");
     char session[33];
-    if (!open_session_with(&p, port, INIT_BODY("2025-11-25", "{\"sampling\":{}}"), session))
+    if (!hs_open_session(&p, port, NULL, INIT_BODY("2025-11-25", "{\"sampling\":{}}"), session))
         goto out;
     send_post(&c, port, session, NULL,
               "{\"jsonrpc\":\"2.0\",\"id\":\"call-1\",\"method\":\"tools/call\",\"params\":"
@@ -1080,7 +915,7 @@ static void test_resume(void)
     free(id_text);
     json_decref(request_id);
     hc_resp pr;
-    CHECK(post(&p, port, session, NULL, answer, &pr) == 202, "the sampling answer: %d", pr.status);
+    CHECK(hs_post(&p, port, session, NULL, answer, &pr) == 202, "the sampling answer: %d", pr.status);
     hc_resp_free(&pr);
     m = NEXT_MESSAGE(&c, &r, stream, 3);
     CHECK(strcmp(method_of(m), "notifications/progress") == 0 &&
@@ -1130,26 +965,26 @@ static void test_refusals(void)
     }
     const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
     hc_resp r;
-    int status = post(&c, port, NULL, NULL, ping, &r);
+    int status = hs_post(&c, port, NULL, NULL, ping, &r);
     expect_status(status, 400, &r, "no session");
     hc_resp_free(&r);
-    status = post(&c, port, "0123456789abcdef0123456789abcdef", NULL, ping, &r);
+    status = hs_post(&c, port, "0123456789abcdef0123456789abcdef", NULL, ping, &r);
     expect_status(status, 404, &r, "unknown session");
     hc_resp_free(&r);
-    status = post(&c, port, "short", NULL, ping, &r);
+    status = hs_post(&c, port, "short", NULL, ping, &r);
     expect_status(status, 404, &r, "malformed session");
     hc_resp_free(&r);
 
-    status = post(&c, port, session, "MCP-Protocol-Version: 1999-01-01\r\n", ping, &r);
+    status = hs_post(&c, port, session, "MCP-Protocol-Version: 1999-01-01\r\n", ping, &r);
     expect_status(status, 400, &r, "unsupported MCP-Protocol-Version");
     hc_resp_free(&r);
-    status = post(&c, port, session, NULL, ping, &r);
+    status = hs_post(&c, port, session, NULL, ping, &r);
     expect_status(status, 200, &r, "no MCP-Protocol-Version");
     hc_resp_free(&r);
-    status = post(&c, port, session, "MCP-Protocol-Version: 2025-03-26\r\n", ping, &r);
+    status = hs_post(&c, port, session, "MCP-Protocol-Version: 2025-03-26\r\n", ping, &r);
     expect_status(status, 200, &r, "MCP-Protocol-Version 2025-03-26");
     hc_resp_free(&r);
-    status = post(&c, port, session, "MCP-Protocol-Version: 2025-11-25\r\n", ping, &r);
+    status = hs_post(&c, port, session, "MCP-Protocol-Version: 2025-11-25\r\n", ping, &r);
     expect_status(status, 200, &r, "MCP-Protocol-Version 2025-11-25");
     hc_resp_free(&r);
 
@@ -1183,25 +1018,25 @@ static void test_refusals(void)
     }
 
     /* bodies that are not one JSON-RPC message */
-    status = post(&c, port, session, NULL, "{\"jsonrpc\":", &r);
+    status = hs_post(&c, port, session, NULL, "{\"jsonrpc\":", &r);
     json_t *m = body_json(&r);
     CHECK(status == 400 && error_code(m) == -32700 && json_is_null(json_object_get(m, "id")),
           "not JSON: %d %s", status, r.body ? r.body : "");
     json_decref(m);
     hc_resp_free(&r);
-    status = post(&c, port, session, NULL, "{\"a\":1} {\"b\":2}", &r);
+    status = hs_post(&c, port, session, NULL, "{\"a\":1} {\"b\":2}", &r);
     m = body_json(&r);
     CHECK(status == 400 && error_code(m) == -32700, "two objects: %d", status);
     json_decref(m);
     hc_resp_free(&r);
-    status = post(&c, port, session, NULL, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]",
+    status = hs_post(&c, port, session, NULL, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]",
                   &r);
     m = body_json(&r);
     CHECK(status == 400 && error_code(m) == -32600, "a batch: %d %s", status,
           r.body ? r.body : "");
     json_decref(m);
     hc_resp_free(&r);
-    status = post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\"}", &r);
+    status = hs_post(&c, port, session, NULL, "{\"jsonrpc\":\"2.0\"}", &r);
     CHECK(status == 400, "neither request nor response: %d", status);
     hc_resp_free(&r);
 
@@ -1436,7 +1271,7 @@ static void test_http_semantics(void)
                      "0\r\nX-Checksum: none\r\n\r\n",
                  half, (int)half, init, strlen(init) - half, init + half);
         status = hc_response(&c, &r, WAIT_MS, false);
-        CHECK(status == 200 && is_session_id(hc_header(&r, "mcp-session-id")),
+        CHECK(status == 200 && hs_is_session_id(hc_header(&r, "mcp-session-id")),
               "a chunked initialize: %d %s", status, r.body ? r.body : "");
         hc_resp_free(&r);
 
@@ -1575,7 +1410,7 @@ static void test_sizes(void)
 
     /* the same while the client keeps sending: the server neither buffers
      * it nor leaves the client without its answer */
-    long rss_before = rss_kb();
+    long rss_before = hs_rss_kb();
     CHECK(hc_open(&c, port, "127.0.0.8"), "connect");
     hc_sendf(&c, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  "Accept: application/json, text/event-stream\r\nContent-Length: %d\r\n\r\n",
@@ -1590,7 +1425,7 @@ static void test_sizes(void)
           r.status, sent);
     hc_resp_free(&r);
     hc_close(&c);
-    long grown = rss_kb() - rss_before;
+    long grown = hs_rss_kb() - rss_before;
     CHECK(grown < 16 * 1024, "memory grew by %ld KiB while refusing a large body", grown);
 
     /* a chunked body over the limit: 413 */
@@ -1616,7 +1451,7 @@ static void test_sizes(void)
     memcpy(body + MAIN_MAX_BODY - 3, "\"}}", 4);
     char session[33];
     if (open_session(&c, port, session)) {
-        CHECK(post(&c, port, session, NULL, body, &r) == 202, "a body of exactly the limit: %d",
+        CHECK(hs_post(&c, port, session, NULL, body, &r) == 202, "a body of exactly the limit: %d",
               r.status);
         hc_resp_free(&r);
     }
@@ -1739,7 +1574,7 @@ static void test_slow_reader(void)
         snprintf(path, sizeof path, "%s", e.data);
     hc_event_free(&e);
     CHECK(strncmp(path, "/messages?sessionId=", 20) == 0, "endpoint event: '%s'", path);
-    long long metric_before = metric(port, "wasmcap_sessions");
+    long long metric_before = hs_metric(port, NULL, "wasmcap_sessions");
     bool dropped = false;
     int calls = 0;
     for (int i = 0; i < 60 && !dropped; i++) {
@@ -1762,7 +1597,7 @@ static void test_slow_reader(void)
     CHECK(hc_open(&other, port, "127.0.0.13") && get(&other, port, "/healthz", NULL, &pr) == 200,
           "another client is served");
     hc_resp_free(&pr);
-    CHECK(metric_before >= 1 && metric(port, "wasmcap_sessions") == metric_before - 1,
+    CHECK(metric_before >= 1 && hs_metric(port, NULL, "wasmcap_sessions") == metric_before - 1,
           "the session ended with its stream");
     /* the stream itself is closed: what was sent drains, then the end */
     CHECK(hc_closed_within(&sse, WAIT_MS), "the slow reader's connection is closed");
@@ -1865,10 +1700,10 @@ static void test_session_flood(void)
             hc_resp_free(&r);
         }
         if (total == 1000)
-            rss_warm = rss_kb();
+            rss_warm = hs_rss_kb();
     }
     free(batch);
-    long grown = rss_kb() - rss_warm;
+    long grown = hs_rss_kb() - rss_warm;
     CHECK(ok == 100 && refused == 9900 && other == 0 && order_errors == 0,
           "10,000 initializes from one client: %d sessions, %d refused, %d other, %d out of order",
           ok, refused, other, order_errors);
@@ -1889,10 +1724,10 @@ static void test_session_flood(void)
     hc_sendf(&c, "DELETE /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nMcp-Session-Id: %s\r\n\r\n", ids[0]);
     CHECK(hc_response(&c, &r, WAIT_MS, false) == 200, "DELETE: %d", r.status);
     hc_resp_free(&r);
-    CHECK(post(&c, port, NULL, NULL, INIT_LATEST, &r) == 200, "a session after one ended: %d",
+    CHECK(hs_post(&c, port, NULL, NULL, INIT_LATEST, &r) == 200, "a session after one ended: %d",
           r.status);
     hc_resp_free(&r);
-    CHECK(post(&c, port, NULL, NULL, INIT_LATEST, &r) == 429, "and no more: %d", r.status);
+    CHECK(hs_post(&c, port, NULL, NULL, INIT_LATEST, &r) == 429, "and no more: %d", r.status);
     hc_resp_free(&r);
     free(ids);
     hc_close(&c);
@@ -1958,7 +1793,7 @@ static void test_legacy(void)
     if (hc_next_event(&sse, &r, &e, WAIT_MS) == 1 && strcmp(e.event, "endpoint") == 0)
         snprintf(path, sizeof path, "%s", e.data);
     hc_event_free(&e);
-    CHECK(strncmp(path, "/messages?sessionId=", 20) == 0 && is_session_id(path + 20),
+    CHECK(strncmp(path, "/messages?sessionId=", 20) == 0 && hs_is_session_id(path + 20),
           "endpoint event: '%s'", path);
 
     static const char *const messages[] = {
@@ -2002,7 +1837,7 @@ static void test_legacy(void)
     hc_resp_free(&pr);
     /* a legacy session is not a Streamable HTTP one */
     const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}";
-    CHECK(post(&p, port, path + 20, NULL, ping, &pr) == 404, "legacy id on /mcp: %d", pr.status);
+    CHECK(hs_post(&p, port, path + 20, NULL, ping, &pr) == 404, "legacy id on /mcp: %d", pr.status);
     hc_resp_free(&pr);
 
     /* closing the stream ends the session */
@@ -2077,12 +1912,12 @@ static char *spin_call(int id, size_t pad, size_t *len)
 
 static void test_legacy_bounds(void)
 {
-    server flood = {0};
+    hs_server flood = {0};
     wc_http_options o;
     wc_http_options_default(&o);
     o.port = "0";
     o.limits.max_body_bytes = 1u << 20;
-    if (server_start(&flood, &o) != 0) {
+    if (hs_server_start(&flood, w.mcp, &o) != 0) {
         CHECK(0, "cannot start the flood server");
         return;
     }
@@ -2093,12 +1928,12 @@ static void test_legacy_bounds(void)
     if (!legacy_open(&sse, &r, port, "127.0.0.41", path) || !hc_open(&p, port, "127.0.0.41") ||
         !legacy_initialize(&p, path)) {
         CHECK(0, "legacy session");
-        server_stop(&flood);
+        hs_server_stop(&flood);
         return;
     }
     /* 400 POSTs of 64 KiB calls that run until cancelled: at most 64 in
      * flight are taken, the rest refused with 429 */
-    long rss_before = rss_kb();
+    long rss_before = hs_rss_kb();
     int accepted = 0, refused = 0;
     size_t len;
     char *msg = spin_call(0, 64 * 1024, &len);
@@ -2112,7 +1947,7 @@ static void test_legacy_bounds(void)
         }
     }
     free(msg);
-    long grown_mb = (rss_kb() - rss_before) / 1024;
+    long grown_mb = (hs_rss_kb() - rss_before) / 1024;
     CHECK(accepted == 64 && refused == 336,
           "400 spinning calls: %d accepted, %d refused (64 may be in flight)", accepted, refused);
 #ifndef __SANITIZE_ADDRESS__ /* its quarantine holds the refused bodies' buffers back */
@@ -2167,7 +2002,7 @@ static void test_legacy_bounds(void)
         CHECK(accepted == 64, "64 spinning calls taken: %d", accepted);
     }
     t0 = hc_now_ms();
-    server_stop(&flood);
+    hs_server_stop(&flood);
     long long stop_ms = hc_now_ms() - t0;
     CHECK(stop_ms < 3000, "shutdown with 64 spinning calls queued took %lld ms", stop_ms);
     hc_resp_free(&r);
@@ -2191,7 +2026,7 @@ static void test_expiry_start(void)
         hc_close(&c);
         CHECK(hc_open(&c, strict_srv.port, "127.0.0.50"), "reconnect");
         hc_resp r;
-        CHECK(post(&c, strict_srv.port, expiring, NULL,
+        CHECK(hs_post(&c, strict_srv.port, expiring, NULL,
                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r) == 200,
               "a session used within its idle time lives: %d", r.status);
         hc_resp_free(&r);
@@ -2212,12 +2047,12 @@ static void test_expiry_end(void)
     hc c;
     hc_resp r;
     CHECK(hc_open(&c, strict_srv.port, "127.0.0.50"), "connect");
-    CHECK(post(&c, strict_srv.port, expiring, NULL,
+    CHECK(hs_post(&c, strict_srv.port, expiring, NULL,
                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}", &r) == 404,
           "an idle session expired: %d", r.status);
     hc_resp_free(&r);
     hc_close(&c);
-    CHECK(metric(strict_srv.port, "wasmcap_sessions_expired_total") >= 1, "expiries are counted");
+    CHECK(hs_metric(strict_srv.port, NULL, "wasmcap_sessions_expired_total") >= 1, "expiries are counted");
 }
 
 /* Protocol revision 2026-07-28 (SEP-2243): an argument marked x-mcp-header
@@ -2251,7 +2086,7 @@ static void test_param_headers(void)
         hc c;
         hc_resp r;
         hc_open(&c, main_srv.port, "127.0.0.61");
-        int status = post(&c, main_srv.port, NULL, extra, body, &r);
+        int status = hs_post(&c, main_srv.port, NULL, extra, body, &r);
         json_t *m = body_json(&r);
         CHECK(status == cases[i].status, "Mcp-Param-Region '%s': %d, want %d (%s)",
               cases[i].header ? cases[i].header : "(none)", status, cases[i].status,
@@ -2265,6 +2100,83 @@ static void test_param_headers(void)
     }
 }
 
+/* --- ending sessions while the pool is full --- */
+
+static int delete_session(hc *c, int port, const char *session)
+{
+    hc_resp r;
+    hc_sendf(c, "DELETE /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nMcp-Session-Id: %s\r\n\r\n", port,
+             session);
+    int status = hc_response(c, &r, WAIT_MS, false);
+    hc_resp_free(&r);
+    return status;
+}
+
+static long long spins_cancelled(int port)
+{
+    return hs_metric(port, NULL, "wasmcap_tool_calls_total{tool=\"spin\",status=\"cancelled\"}");
+}
+
+/* Every worker runs a spinning call: one of session B, the others of
+ * session C, which stays.  Session A's call waits for a worker, so A's
+ * close cannot finish before one is free.  A is ended, then B: B's cancel
+ * must not wait for A's close (that would wait for C's calls, seconds),
+ * and once B's call is cancelled its worker ends A's call too. */
+static void test_end_with_pool_full(void)
+{
+    hs_server own = {0};
+    if (!own_server_start(&own))
+        return;
+    int port = own.port;
+    /* a connection per request: each waits for its answer */
+    enum { A, B, D, C0, NCONN = C0 + WORKERS - 1 };
+    hc conns[NCONN];
+    bool connected[NCONN];
+    bool opened = true;
+    for (int i = 0; i < NCONN; i++)
+        opened &= connected[i] = hc_open(&conns[i], port, "127.0.0.42");
+    char sa[33], sb[33], sc[33];
+    opened = opened && open_session(&conns[A], port, sa) && open_session(&conns[B], port, sb) &&
+             open_session(&conns[C0], port, sc);
+    CHECK(opened, "cannot open the sessions");
+    if (opened) {
+        long long before = spins_cancelled(port);
+        send_post(&conns[B], port, sb, NULL, CALL_BODY(1, "spin", ""));
+        usleep(200 * 1000);
+        for (int i = C0; i < NCONN; i++)
+            send_post(&conns[i], port, sc, NULL, CALL_BODY(2, "spin", ""));
+        usleep(300 * 1000);
+        send_post(&conns[A], port, sa, NULL, CALL_BODY(3, "spin", ""));
+        usleep(200 * 1000);
+        CHECK(delete_session(&conns[D], port, sa) == 200, "DELETE of A");
+        usleep(200 * 1000); /* A's end is under way */
+        long long start = hc_now_ms();
+        CHECK(delete_session(&conns[D], port, sb) == 200, "DELETE of B");
+        long long took = -1;
+        while (hc_now_ms() - start < WAIT_MS) {
+            if (spins_cancelled(port) >= before + 2) {
+                took = hc_now_ms() - start;
+                break;
+            }
+            usleep(20 * 1000);
+        }
+        printf("the calls of A and B ended %lld ms after the DELETE of B\n", took);
+        CHECK(took >= 0 && took < 1000,
+              "B's call was not cancelled at once (%lld ms): its end waited for A's", took);
+
+        /* stopping cancels C's calls and waits for them */
+        start = hc_now_ms();
+        hs_server_stop(&own);
+        long long stop_ms = hc_now_ms() - start;
+        CHECK(stop_ms < 2000, "stopping with %d spinning calls took %lld ms", WORKERS - 1,
+              stop_ms);
+    }
+    for (int i = 0; i < NCONN; i++)
+        if (connected[i])
+            hc_close(&conns[i]);
+    hs_server_stop(&own);
+}
+
 int main(void)
 {
     wc_log_set_level(getenv("TEST_HTTP_LOG") ? WC_LOG_DEBUG : WC_LOG_ERROR);
@@ -2274,8 +2186,8 @@ int main(void)
     }
     if (world_open() != 0) {
         puts("FAIL: cannot load the test plugins");
-        world_close();
-        remove_plugin();
+        hs_world_close(&w);
+        hs_plugin_dir_remove(plugin_dir);
         return 1;
     }
     static const char *const origins[] = {"https://app.example.com"};
@@ -2298,11 +2210,11 @@ int main(void)
     s.limits.write_timeout_ms = 60000; /* the slow reader is dropped for its backlog, not for time */
     s.limits.max_pending_output = 64 * 1024;
     s.session_idle_ms = STRICT_SESSION_IDLE_MS;
-    if (server_start(&main_srv, &o) != 0 || server_start(&strict_srv, &s) != 0) {
+    if (hs_server_start(&main_srv, w.mcp, &o) != 0 || hs_server_start(&strict_srv, w.mcp, &s) != 0) {
         puts("FAIL: cannot start the HTTP servers");
-        server_stop(&main_srv);
-        world_close();
-        remove_plugin();
+        hs_server_stop(&main_srv);
+        hs_world_close(&w);
+        hs_plugin_dir_remove(plugin_dir);
         return 1;
     }
 
@@ -2333,6 +2245,7 @@ int main(void)
          * /metrics that slowloris load floods the loop with */
         {"refused messages", test_refused_messages},
         {"close stream", test_close_stream},
+        {"end with pool full", test_end_with_pool_full},
         {"expiry (end)", test_expiry_end},
     };
     const char *only = getenv("TEST_HTTP_ONLY");
@@ -2348,10 +2261,10 @@ int main(void)
         fflush(stdout);
     }
 
-    server_stop(&strict_srv);
-    server_stop(&main_srv);
-    world_close();
-    remove_plugin();
+    hs_server_stop(&strict_srv);
+    hs_server_stop(&main_srv);
+    hs_world_close(&w);
+    hs_plugin_dir_remove(plugin_dir);
     if (failures) {
         printf("%d of %d checks failed\n", failures, checks);
         return 1;

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "http_client.h"
+#include "http_server.h"
 #include "auth/auth.h"
 #include "cli/config.h"
 #include "mcp/server.h"
@@ -46,12 +47,6 @@
              "\"arguments\":{}}}"
 
 static int port;
-
-static void *serve(void *arg)
-{
-    wc_http_server_run(arg);
-    return NULL;
-}
 
 /* An HS256 JWT with these claims, as "Authorization: Bearer ...\r\n". */
 static void jwt_header(char *out, size_t size, const char *claims)
@@ -116,35 +111,20 @@ int main(void)
     CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
     wc_auth_options_free(&ao);
     json_decref(j);
-    wc_engine_config ec;
-    wc_engine_config_default(&ec);
-    ec.tier = WC_TIER_FAST;
-    ec.cache_dir = "";
-    wc_engine *engine = NULL;
-    wc_error werr = {0};
-    CHECK(wc_engine_new(&ec, &engine, &werr) == 0, "engine: %s", werr.msg);
-    wc_config config;
-    CHECK(wc_config_parse("{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
-                          "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
-          "config: %s", err);
-    wc_registry *registry = NULL;
-    CHECK(wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) == 0,
-          "registry: %s", err);
-    wc_config_free(&config);
-    wc_mcp_server *mcp = NULL;
-    CHECK(wc_mcp_server_new(NULL, registry, &mcp, err, sizeof err) == 0, "mcp: %s", err);
+    hs_world w;
+    CHECK(hs_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
+                            "\"prefix\": \"\"}}}", NULL) == 0,
+          "the res guest and an MCP server over it");
     wc_http_options o;
     wc_http_options_default(&o);
     o.port = "0";
     o.auth = auth;
     o.max_sessions_per_principal = 4;
-    wc_http_server *http = NULL;
-    CHECK(wc_http_server_new(&o, mcp, &http, err, sizeof err) == 0, "http: %s", err);
-    if (!http)
+    hs_server srv = {0};
+    CHECK(hs_server_start(&srv, w.mcp, &o) == 0, "http server");
+    if (!srv.http)
         return 1;
-    port = wc_http_server_port(http);
-    pthread_t thread;
-    pthread_create(&thread, NULL, serve, http);
+    port = srv.port;
 
     hc_resp r;
     /* no token: 401 pointing at the metadata */
@@ -373,12 +353,8 @@ int main(void)
           "alice may open one again after a DELETE: %d", r.status);
     hc_resp_free(&r);
 
-    wc_http_server_stop(http);
-    pthread_join(thread, NULL);
-    wc_http_server_free(http);
-    wc_mcp_server_free(mcp);
-    wc_registry_release(registry);
-    wc_engine_free(engine);
+    hs_server_stop(&srv);
+    hs_world_close(&w);
     wc_auth_free(auth);
     if (failures)
         return 1;

@@ -33,13 +33,13 @@
 
 #include "check.h"
 #include "http_client.h"
+#include "http_server.h"
 
 #define WAIT_MS 5000
 #define BIG_TEXT 65536 /* bytes of text in the "big" answer */
 #define INIT_BODY                                                                          \
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":" \
     "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"
-#define INITIALIZED "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
 
 /* --- the plugin --- */
 
@@ -50,12 +50,9 @@ static char plugin_dir[256];
  * anything else answers "ok". */
 static int build_plugin(void)
 {
-    snprintf(plugin_dir, sizeof plugin_dir, "/tmp/wasmcap-test-budget-XXXXXX");
-    if (!mkdtemp(plugin_dir))
+    if (hs_plugin_dir_make(plugin_dir, sizeof plugin_dir, "budget") != 0)
         return -1;
-    char path[400];
-    snprintf(path, sizeof path, "%s/b.wat", plugin_dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = hs_plugin_file(plugin_dir, "b.wat");
     if (!f)
         return -1;
     const char *ok = "{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}";
@@ -99,118 +96,33 @@ static int build_plugin(void)
             ")\n",
             big_len, (int)strlen(ok));
     fclose(f);
-    snprintf(path, sizeof path, "%s/b.manifest.json", plugin_dir);
-    f = fopen(path, "w");
+    f = hs_plugin_file(plugin_dir, "b.manifest.json");
     if (!f)
         return -1;
     fputs("{\"name\":\"b\",\"version\":\"1.0.0\",\"tools\":[{\"name\":\"ok\"},{\"name\":\"spin\"},"
           "{\"name\":\"big\"},{\"name\":\"cbig\"}]}\n",
           f);
     fclose(f);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "wat2wasm -o '%s/b.wasm' '%s/b.wat'", plugin_dir, plugin_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void remove_plugin(void)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", plugin_dir);
-    if (system(cmd) != 0)
-        printf("cannot remove %s\n", plugin_dir);
+    return hs_plugin_wat2wasm(plugin_dir, "b");
 }
 
 /* --- the server --- */
 
-static wc_config config;
-static wc_engine *engine;
-static wc_registry *registry;
-static wc_mcp_server *mcp;
+static hs_world w;
 
 static int world_open(void)
 {
-    char text[1024], err[512];
+    char text[1024];
     snprintf(text, sizeof text,
              "{\"storage\":{\"cache_dir\":\"%s/cache\",\"kv_dir\":\"%s/kv\"},"
              "\"plugins\":{\"b\":{\"path\":\"%s/b.wasm\",\"prefix\":\"\","
              "\"permissions\":{\"timeout_ms\":20000}}}}",
              plugin_dir, plugin_dir, plugin_dir);
-    if (wc_config_parse(text, "/", &config, err, sizeof err) != 0) {
-        printf("config: %s\n", err);
-        return -1;
-    }
-    wc_engine_config ec;
-    wc_engine_config_default(&ec);
-    ec.tier = WC_TIER_FAST;
-    ec.cache_dir = "";
-    wc_error e = {0};
-    if (wc_engine_new(&ec, &engine, &e) != 0) {
-        printf("engine: %s\n", e.msg);
-        return -1;
-    }
-    if (wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) != 0) {
-        printf("registry: %s\n", err);
-        registry = NULL;
-        return -1;
-    }
     wc_mcp_options o;
     wc_mcp_options_default(&o);
     o.workers = 8; /* more than the spinning calls a budget lets in: another client finds one free */
     o.request_timeout_ms = 20000;
-    if (wc_mcp_server_new(&o, registry, &mcp, err, sizeof err) != 0) {
-        printf("mcp server: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static void world_close(void)
-{
-    if (mcp)
-        wc_mcp_server_free(mcp);
-    if (registry)
-        wc_registry_release(registry);
-    if (engine)
-        wc_engine_free(engine);
-    wc_config_free(&config);
-}
-
-typedef struct server {
-    wc_http_server *http;
-    pthread_t thread;
-    int port;
-} server;
-
-static void *server_main(void *arg)
-{
-    wc_http_server_run(((server *)arg)->http);
-    return NULL;
-}
-
-static int server_start(server *s, const wc_http_options *o)
-{
-    char err[512];
-    if (wc_http_server_new(o, mcp, &s->http, err, sizeof err) != 0) {
-        printf("http server: %s\n", err);
-        return -1;
-    }
-    s->port = wc_http_server_port(s->http);
-    if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
-        wc_http_server_free(s->http);
-        s->http = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static void server_stop(server *s)
-{
-    if (!s->http)
-        return;
-    wc_http_server_stop(s->http);
-    pthread_join(s->thread, NULL);
-    wc_http_server_free(s->http);
-    s->http = NULL;
+    return hs_world_open(&w, text, &o);
 }
 
 /* --- requests --- */
@@ -221,42 +133,19 @@ static const char *bearer = "";
 static bool send_post(hc *c, int port, const char *session, const char *extra, const char *body,
                       size_t len)
 {
-    char sid[128] = "";
-    if (session)
-        snprintf(sid, sizeof sid, "Mcp-Session-Id: %s\r\n", session);
-    return hc_sendf(c,
-                    "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                    "Content-Type: application/json\r\n"
-                    "Accept: application/json, text/event-stream\r\n%s%s%s"
-                    "Content-Length: %zu\r\n\r\n",
-                    port, sid, bearer, extra ? extra : "", len) &&
-           hc_send(c, body, len);
+    char headers[1024];
+    snprintf(headers, sizeof headers, "%s%s", bearer, extra ? extra : "");
+    return hs_send_post(c, port, session, headers, body, len);
 }
 
 static int post(hc *c, int port, const char *session, const char *body, hc_resp *r)
 {
-    memset(r, 0, sizeof *r);
-    if (!send_post(c, port, session, NULL, body, strlen(body)))
-        return 0;
-    return hc_response(c, r, WAIT_MS, false);
+    return hs_post(c, port, session, bearer, body, r);
 }
 
 static bool open_session(hc *c, int port, char session[33])
 {
-    hc_resp r;
-    int status = post(c, port, NULL, INIT_BODY, &r);
-    const char *id = hc_header(&r, "mcp-session-id");
-    bool ok = status == 200 && id && strlen(id) == 32;
-    CHECK(ok, "initialize: status %d", status);
-    if (ok)
-        snprintf(session, 33, "%s", id);
-    hc_resp_free(&r);
-    if (!ok)
-        return false;
-    status = post(c, port, session, INITIALIZED, &r);
-    hc_resp_free(&r);
-    CHECK(status == 202, "notifications/initialized: %d", status);
-    return status == 202;
+    return hs_open_session(c, port, bearer, INIT_BODY, session);
 }
 
 static void end_session(int port, const char *session)
@@ -285,46 +174,13 @@ static char *call(const char *tool, int id, size_t pad, bool progress, size_t *l
     return m;
 }
 
-static long rss_kb(void)
-{
-    long size = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-/* A number from /metrics: the value on the line "name value"; -1: none. */
-static long long metric(int port, const char *name)
-{
-    hc c;
-    hc_resp r;
-    long long v = -1;
-    if (!hc_open(&c, port, "127.0.0.99"))
-        return -1;
-    if (hc_sendf(&c, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n", port, bearer) &&
-        hc_response(&c, &r, WAIT_MS, false) == 200) {
-        char key[128];
-        snprintf(key, sizeof key, "\n%s ", name);
-        const char *at = strstr(r.body, key);
-        if (at)
-            v = atoll(at + strlen(key));
-    }
-    hc_resp_free(&r);
-    hc_close(&c);
-    return v;
-}
-
-/* Waits until the metric is want (the closer ends sessions off the loop). */
+/* Waits until the metric is want (a session is freed once its calls end, off the loop). */
 static long long metric_settles(int port, const char *name, long long want)
 {
-    long long v = metric(port, name), deadline = hc_now_ms() + 4 * WAIT_MS;
+    long long v = hs_metric(port, bearer, name), deadline = hc_now_ms() + 4 * WAIT_MS;
     while (v != want && hc_now_ms() < deadline) {
         usleep(20000);
-        v = metric(port, name);
+        v = hs_metric(port, bearer, name);
     }
     return v;
 }
@@ -338,14 +194,14 @@ static long long metric_settles(int port, const char *name, long long want)
 
 static void test_in_flight(void)
 {
-    server srv = {0};
+    hs_server srv = {0};
     wc_http_options o;
     wc_http_options_default(&o);
     o.port = "0";
     o.limits.max_body_bytes = 512 * 1024;
     o.max_client_bytes = FLIGHT_BUDGET;
     o.inline_budget_ms = -1; /* spinning calls straight to the workers, not tried on the loop */
-    if (server_start(&srv, &o) != 0) {
+    if (hs_server_start(&srv, w.mcp, &o) != 0) {
         CHECK(0, "cannot start the server");
         return;
     }
@@ -357,7 +213,7 @@ static void test_in_flight(void)
         if (!hc_open(&c, port, abuser) || !open_session(&c, port, sessions[i])) {
             CHECK(0, "session %d", i);
             hc_close(&c);
-            server_stop(&srv);
+            hs_server_stop(&srv);
             return;
         }
         hc_close(&c);
@@ -372,7 +228,7 @@ static void test_in_flight(void)
     hc *flying = calloc(FLIGHT_POSTS, sizeof *flying);
     int accepted = 0, refused = 0, other_status = 0;
     char refusal[512] = "", retry_after[32] = "";
-    long rss_before = rss_kb();
+    long rss_before = hs_rss_kb();
     for (int i = 0; i < FLIGHT_POSTS; i++) {
         hc *h = &flying[accepted];
         if (!hc_open(h, port, abuser) ||
@@ -397,7 +253,7 @@ static void test_in_flight(void)
         }
         hc_resp_free(&r);
     }
-    long grown_mb = (rss_kb() - rss_before) / 1024;
+    long grown_mb = (hs_rss_kb() - rss_before) / 1024;
     /* a refusal slower than 300 ms (a loaded machine, ASan) is no call in flight */
     for (int i = 0; i < accepted;) {
         hc_resp r;
@@ -418,7 +274,7 @@ static void test_in_flight(void)
     CHECK(strstr(refusal, "http.max_client_bytes") != NULL && atoi(retry_after) > 0,
           "the 429 names the limit and says when to retry: '%s', Retry-After '%s'", refusal,
           retry_after);
-    long long kept = metric(port, "wasmcap_client_bytes_max");
+    long long kept = hs_metric(port, bearer, "wasmcap_client_bytes_max");
     printf("in flight: %d of %d calls of %zu bytes taken, %d refused, %lld bytes kept, "
            "RSS +%ld MB\n", accepted, FLIGHT_POSTS, len, refused, kept, grown_mb);
     CHECK(kept == (long long)accepted * (long long)len,
@@ -496,7 +352,7 @@ static void test_in_flight(void)
     free(flying);
     long long left = metric_settles(port, "wasmcap_client_bytes", 0);
     CHECK(left == 0, "after the sessions ended %lld bytes are still counted", left);
-    CHECK(metric(port, "wasmcap_client_bytes_max") == 0, "no client keeps anything");
+    CHECK(hs_metric(port, bearer, "wasmcap_client_bytes_max") == 0, "no client keeps anything");
     if (hc_open(&c, port, abuser) && open_session(&c, port, session)) {
         hc_resp r;
         int status = post(&c, port, session,
@@ -509,7 +365,7 @@ static void test_in_flight(void)
     }
     hc_close(&c);
     free(msg);
-    server_stop(&srv);
+    hs_server_stop(&srv);
 }
 
 /* --- replay logs --- */
@@ -545,12 +401,12 @@ static bool stream_call(hc *c, int port, const char *session, const char *tool, 
 
 static void test_replay_logs(void)
 {
-    server srv = {0};
+    hs_server srv = {0};
     wc_http_options o;
     wc_http_options_default(&o);
     o.port = "0";
     o.max_client_bytes = LOG_BUDGET;
-    if (server_start(&srv, &o) != 0) {
+    if (hs_server_start(&srv, w.mcp, &o) != 0) {
         CHECK(0, "cannot start the server");
         return;
     }
@@ -560,7 +416,7 @@ static void test_replay_logs(void)
     hc c;
     if (!hc_open(&c, port, client) || !open_session(&c, port, session)) {
         hc_close(&c);
-        server_stop(&srv);
+        hs_server_stop(&srv);
         return;
     }
     /* a call whose stream closes before its answer: that answer, logged
@@ -589,7 +445,7 @@ static void test_replay_logs(void)
         if (i == 0)
             first_stream = no;
         last_stream = no;
-        long long kept = metric(port, "wasmcap_client_bytes_max");
+        long long kept = hs_metric(port, bearer, "wasmcap_client_bytes_max");
         most = kept > most ? kept : most;
         CHECK(kept > 0 && kept <= LOG_BUDGET + BIG_TEXT + 4096,
               "call %d: the client keeps %lld bytes (budget %d and one answer)", i, kept,
@@ -597,10 +453,10 @@ static void test_replay_logs(void)
     }
     CHECK(served == 12, "%d of 12 calls answered", served);
     printf("replay logs: 12 answers of %d KiB, %lld logs dropped, at most %lld bytes kept "
-           "(budget %d)\n", BIG_TEXT / 1024, metric(port, "wasmcap_replay_logs_dropped_total"),
+           "(budget %d)\n", BIG_TEXT / 1024, hs_metric(port, bearer, "wasmcap_replay_logs_dropped_total"),
            most, LOG_BUDGET);
-    CHECK(metric(port, "wasmcap_replay_logs_dropped_total") > 0, "replay logs were dropped");
-    CHECK(metric(port, "wasmcap_client_budget_refusals_total") == 0,
+    CHECK(hs_metric(port, bearer, "wasmcap_replay_logs_dropped_total") > 0, "replay logs were dropped");
+    CHECK(hs_metric(port, bearer, "wasmcap_client_budget_refusals_total") == 0,
           "no request was refused while logs could be dropped");
 
     /* the undelivered answer is still there; the oldest delivered one is not */
@@ -645,7 +501,7 @@ static void test_replay_logs(void)
     end_session(port, session);
     long long left = metric_settles(port, "wasmcap_client_bytes", 0);
     CHECK(left == 0, "after the session ended %lld bytes are still counted", left);
-    server_stop(&srv);
+    hs_server_stop(&srv);
 }
 
 /* --- by principal --- */
@@ -690,7 +546,7 @@ static void test_principal(void)
     json_decref(j);
     if (!auth)
         return;
-    server srv = {0};
+    hs_server srv = {0};
     wc_http_options o;
     wc_http_options_default(&o);
     o.port = "0";
@@ -698,7 +554,7 @@ static void test_principal(void)
     o.max_client_bytes = FLIGHT_BUDGET;
     o.inline_budget_ms = -1; /* spinning calls straight to the workers, not tried on the loop */
     o.auth = auth;
-    if (server_start(&srv, &o) != 0) {
+    if (hs_server_start(&srv, w.mcp, &o) != 0) {
         CHECK(0, "cannot start the server");
         wc_auth_free(auth);
         return;
@@ -745,7 +601,7 @@ static void test_principal(void)
     long long left = metric_settles(port, "wasmcap_client_bytes", 0);
     CHECK(left == 0, "after the sessions ended %lld bytes are still counted", left);
     bearer = "";
-    server_stop(&srv);
+    hs_server_stop(&srv);
     wc_auth_free(auth);
 }
 
@@ -789,8 +645,8 @@ int main(void)
     }
     if (world_open() != 0) {
         puts("FAIL: cannot load the test plugin");
-        world_close();
-        remove_plugin();
+        hs_world_close(&w);
+        hs_plugin_dir_remove(plugin_dir);
         return 1;
     }
     struct {
@@ -806,8 +662,8 @@ int main(void)
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (!only || strstr(tests[i].name, only))
             tests[i].fn();
-    world_close();
-    remove_plugin();
+    hs_world_close(&w);
+    hs_plugin_dir_remove(plugin_dir);
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

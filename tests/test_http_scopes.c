@@ -5,11 +5,13 @@
  * prompt), received at once and queued.  test_http_auth drives the same
  * over real HTTP.
  */
+#define _GNU_SOURCE /* vasprintf, in http_client.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "http_server.h"
 #include "auth/auth.h"
 #include "cli/config.h"
 #include "plugin/registry.h"
@@ -24,7 +26,6 @@
 #define READ RPC(4, "resources/read", "{\"uri\":\"mem://items/1\"}")
 
 static wc_auth *auth;
-static wc_registry *registry;
 static wc_mcp_session *session; /* 2025-03-26, which has batches */
 
 static void discard(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
@@ -78,25 +79,13 @@ int main(void)
     json_decref(section);
     CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
     wc_auth_options_free(&ao);
-    wc_engine_config ec;
-    wc_engine_config_default(&ec);
-    ec.tier = WC_TIER_FAST;
-    ec.cache_dir = "";
-    wc_engine *engine = NULL;
-    wc_error werr = {0};
-    CHECK(wc_engine_new(&ec, &engine, &werr) == 0, "engine: %s", werr.msg);
-    wc_config config;
-    CHECK(wc_config_parse("{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
-                          "\"prefix\": \"\"}}}", NULL, &config, err, sizeof err) == 0,
-          "config: %s", err);
-    CHECK(wc_registry_new(config.plugins, config.nplugins, engine, NULL, &registry, err, sizeof err) == 0, "registry: %s",
-          err);
-    wc_config_free(&config);
-    wc_mcp_server *mcp = NULL;
-    CHECK(wc_mcp_server_new(NULL, registry, &mcp, err, sizeof err) == 0, "server: %s", err);
+    hs_world w;
+    CHECK(hs_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
+                            "\"prefix\": \"\"}}}", NULL) == 0,
+          "the res guest and an MCP server over it");
     if (failures)
         return 1;
-    session = wc_mcp_session_new(mcp, discard, NULL);
+    session = wc_mcp_session_new(w.mcp, discard, NULL);
     static const char init[] =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
         "\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},"
@@ -136,12 +125,10 @@ int main(void)
             WC_AUTH_TARGETS, NULL);
 
     wc_mcp_session_close(session);
-    wc_mcp_server_free(mcp);
     wc_auth_result_free(&root);
     wc_auth_result_free(&calc);
     wc_auth_result_free(&none);
-    wc_registry_release(registry);
-    wc_engine_free(engine);
+    hs_world_close(&w);
     wc_auth_free(auth);
     if (failures)
         return 1;

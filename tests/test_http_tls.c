@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "http_server.h"
 #include "mcp/server.h"
 #include "transport/http.h"
 
@@ -66,12 +67,6 @@ static int connect_to(int port)
     return fd;
 }
 
-static void *serve(void *arg)
-{
-    wc_http_server_run(arg);
-    return NULL;
-}
-
 /* Reads until the body of a Content-Length response is complete. */
 static size_t read_response(SSL *ssl, char *buf, size_t size)
 {
@@ -104,13 +99,11 @@ int main(void)
     o.port = "0";
     o.tls_cert = cert_path;
     o.tls_key = key_path;
-    wc_http_server *http = NULL;
-    CHECK(wc_http_server_new(&o, mcp, &http, err, sizeof err) == 0, "server: %s", err);
-    if (!http)
+    hs_server srv = {0};
+    CHECK(hs_server_start(&srv, mcp, &o) == 0, "server");
+    if (!srv.http)
         return 1;
-    int port = wc_http_server_port(http);
-    pthread_t thread;
-    pthread_create(&thread, NULL, serve, http);
+    int port = srv.port;
 
     /* A TLS client that trusts exactly this certificate. */
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -173,9 +166,7 @@ int main(void)
               strstr(err, "/nonexistent/cert.pem"),
           "bad certificate: %s", err);
 
-    wc_http_server_stop(http);
-    pthread_join(thread, NULL);
-    wc_http_server_free(http);
+    hs_server_stop(&srv);
     wc_mcp_server_free(mcp);
     SSL_CTX_free(ctx);
     SSL_CTX_free(strict);

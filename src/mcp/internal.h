@@ -7,9 +7,10 @@
  * to the client, and its copy of the server's registry and generation, which
  * a swap updates under both locks: a request takes its snapshot under the
  * session lock alone).  A thread holding server->lock may take a session lock,
- * never the other way round.  session->cond is broadcast when the last job
- * or queued message of a closing session ends, a response from the client
- * arrives, a call is cancelled, or the session starts closing.
+ * never the other way round.  session->cond is broadcast when a response
+ * from the client arrives, a call is cancelled, or the session starts
+ * closing.  The thread that lowers the last count of a closing session
+ * frees it and calls its on_closed.
  */
 #ifndef WC_MCP_INTERNAL_H
 #define WC_MCP_INTERNAL_H
@@ -92,7 +93,7 @@ struct wc_mcp_session {
     unsigned long generation;
     mcp_job *jobs; /* in flight on the pool */
     /* how many: raised under the lock, lowered without it unless it drops
-     * to 0 (a closing session waits for that) */
+     * to 0 (a closing session is freed then) */
     atomic_size_t njobs;
     /* raw messages on the pool, not parsed yet; atomic so that queueing one
      * takes no lock (the lock is taken when it drops to 0 while closing) */
@@ -107,6 +108,10 @@ struct wc_mcp_session {
     json_t *subscriptions; /* resource URIs (keys) the client subscribed to; may be NULL */
     size_t subscription_bytes; /* the length of all those URIs */
     bool closing;
+    /* Set with closing: called once the session is freed (count_done). */
+    void (*on_closed)(void *ctx);
+    void *on_closed_ctx;
+    bool freeing; /* the one thread to free it was chosen */
     /* wc_mcp_session_cancel_all ran: no request of the session runs from
      * now on, not even one still queued unparsed (set under the lock). */
     atomic_bool cancelled;

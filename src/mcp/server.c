@@ -4,9 +4,9 @@
  * descriptors, setLevel) are answered on the receiving thread.  Requests
  * that may run plugin code become jobs on the worker pool; each job carries
  * a wc_call so that notifications/cancelled can interrupt it, and a
- * cancelled job sends no answer, as the spec asks.  Closing a session waits
- * for its jobs, so a transport can free what its send callback uses as
- * soon as close returns.
+ * cancelled job sends no answer, as the spec asks.  A closing session is
+ * freed after its last job, so a transport can free what its send callback
+ * uses once close returns (or close_then's on_closed is called).
  */
 #include "mcp/internal.h"
 
@@ -349,10 +349,43 @@ wc_mcp_session *wc_mcp_session_new(wc_mcp_server *server, wc_mcp_send_fn send, v
     return wc_mcp_session_open(server, &wc_mcp_era_stateful, send, ctx);
 }
 
-void wc_mcp_session_close(wc_mcp_session *s)
+static void session_free(wc_mcp_session *s)
 {
-    if (!s)
-        return;
+    if (s->registry)
+        wc_registry_release(s->registry);
+    for (unsigned i = 0; i < s->nearly_cancels; i++)
+        json_decref(s->early_cancels[i]);
+    free(s->early_cancels);
+    json_decref(s->subscriptions);
+    json_decref(s->client_capabilities);
+    json_decref(s->listen_id);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* Under the session lock: whether the caller is the one to free it (it is
+ * closing and nothing holds it open); once true, never again. */
+static bool last_out(wc_mcp_session *s)
+{
+    if (!s->on_closed || atomic_load(&s->njobs) > 0 || atomic_load(&s->nqueued) > 0)
+        return false;
+    if (s->freeing)
+        return false;
+    s->freeing = true;
+    return true;
+}
+
+static void finish_close(wc_mcp_session *s)
+{
+    void (*on_closed)(void *) = s->on_closed;
+    void *ctx = s->on_closed_ctx;
+    session_free(s);
+    on_closed(ctx);
+}
+
+void wc_mcp_session_close_then(wc_mcp_session *s, void (*on_closed)(void *ctx), void *ctx)
+{
     wc_mcp_session_flush_batch(s);
     wc_mcp_server *server = s->server;
     pthread_mutex_lock(&server->lock);
@@ -366,21 +399,44 @@ void wc_mcp_session_close(wc_mcp_session *s)
 
     pthread_mutex_lock(&s->lock);
     s->closing = true;
+    s->on_closed = on_closed;
+    s->on_closed_ctx = ctx;
     pthread_cond_broadcast(&s->cond); /* plugin requests waiting for the client */
-    while (atomic_load(&s->njobs) > 0 || atomic_load(&s->nqueued) > 0)
-        pthread_cond_wait(&s->cond, &s->lock);
+    bool last = last_out(s);
     pthread_mutex_unlock(&s->lock);
-    if (s->registry)
-        wc_registry_release(s->registry);
-    for (unsigned i = 0; i < s->nearly_cancels; i++)
-        json_decref(s->early_cancels[i]);
-    free(s->early_cancels);
-    json_decref(s->subscriptions);
-    json_decref(s->client_capabilities);
-    json_decref(s->listen_id);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    if (last)
+        finish_close(s);
+}
+
+typedef struct close_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool closed;
+} close_wait;
+
+static void closed_signal(void *ctx)
+{
+    close_wait *w = ctx;
+    pthread_mutex_lock(&w->lock);
+    w->closed = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void wc_mcp_session_close(wc_mcp_session *s)
+{
+    if (!s)
+        return;
+    close_wait w = {.closed = false};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    wc_mcp_session_close_then(s, closed_signal, &w);
+    pthread_mutex_lock(&w.lock);
+    while (!w.closed)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    pthread_cond_destroy(&w.cond);
+    pthread_mutex_destroy(&w.lock);
 }
 
 static void job_release(mcp_job *job)
@@ -416,8 +472,8 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
 
 /* Lowers a count that holds the session open (its queued messages, its
  * jobs).  While others remain, no lock: a closing session still waits for
- * them.  The last one is taken off under the lock, so the closer cannot
- * free the session before it is unlocked. */
+ * them.  The last one is taken off under the lock, where close_then looks
+ * too, so exactly one thread frees a closing session. */
 static void count_done(wc_mcp_session *s, atomic_size_t *count)
 {
     size_t n = atomic_load(count);
@@ -425,9 +481,11 @@ static void count_done(wc_mcp_session *s, atomic_size_t *count)
         if (atomic_compare_exchange_weak(count, &n, n - 1))
             return;
     pthread_mutex_lock(&s->lock);
-    if (atomic_fetch_sub(count, 1) == 1 && s->closing)
-        pthread_cond_broadcast(&s->cond);
+    atomic_fetch_sub(count, 1);
+    bool last = last_out(s);
     pthread_mutex_unlock(&s->lock);
+    if (last)
+        finish_close(s);
 }
 
 /* Answers a job that ran (rc, result, err from its handler), then
@@ -455,7 +513,7 @@ static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
         wc_mcp_session_send_routed(s, job->tag, true, NULL); /* no answer comes */
     json_decref(result);
     if (job->in_queued)
-        atomic_fetch_sub(&s->njobs, 1); /* its message's count_done wakes a closer */
+        atomic_fetch_sub(&s->njobs, 1); /* its message's count_done frees a closing session */
     else
         count_done(s, &s->njobs); /* the session may be freed from here on */
     job_release(job); /* touches the job's call and registry, not the session */

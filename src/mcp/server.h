@@ -204,5 +204,9 @@ void wc_mcp_session_send_error_id(wc_mcp_session *session, const json_t *id, int
  * plugin requests still waiting for the client, and frees the session.  No
  * other call on the session may run at the same time or after. */
 void wc_mcp_session_close(wc_mcp_session *session);
+/* The same without waiting: the session is freed, and on_closed(ctx)
+ * called, by whichever thread ends its last call (this one when none
+ * runs), after every message of the session was sent. */
+void wc_mcp_session_close_then(wc_mcp_session *session, void (*on_closed)(void *ctx), void *ctx);
 
 #endif

@@ -451,7 +451,7 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     srv->opt.endpoint = srv->endpoint;
     srv->bound_to_loopback = host_is_loopback(srv->opt.host);
     pthread_mutex_init(&srv->outbox_lock, NULL);
-    http_closer_start(srv);
+    http_closing_init(srv);
     if (!srv->endpoint || srv->endpoint[0] != '/') {
         snprintf(err, err_size, "the endpoint must be a path starting with '/'");
         goto fail;
@@ -530,8 +530,8 @@ void wc_http_server_free(wc_http_server *srv)
         http_listener_free(srv->listener); /* closes every connection */
     srv->listener = NULL;
     if (srv->buckets)
-        http_sessions_free(srv); /* hands every session to the closer */
-    http_closer_stop(srv);          /* all closed and posted back */
+        http_sessions_free(srv); /* ends every session, cancelling its calls */
+    http_closing_wait(srv);         /* all closed and posted back */
     drain_outbox(srv);              /* frees them */
     http_budgets_free(srv);
     if (srv->watching)

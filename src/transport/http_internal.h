@@ -4,10 +4,10 @@
  *
  * Threads: everything here belongs to the loop thread except the outbox,
  * which workers fill (under outbox_lock) with the messages their calls
- * send, and the closer thread, which closes MCP sessions (waiting for
- * their calls) off the loop.  An http_session is freed on the loop only
- * after its MCP session was closed, when the closer posts it back through
- * the outbox behind every message the session's calls sent.
+ * send.  An ended session's MCP session is closed without waiting; the
+ * thread that ends its last call posts the session back through the
+ * outbox, behind every message its calls sent, and the loop frees it
+ * there.
  */
 #ifndef WC_TRANSPORT_HTTP_INTERNAL_H
 #define WC_TRANSPORT_HTTP_INTERNAL_H
@@ -100,8 +100,7 @@ struct http_session {
     http_budget *budget; /* its client's (http_budget.c) */
     long long charged;   /* what it charged there and has not released */
     long long last_used_ms;
-    bool closing;      /* handed to the closer: no new requests */
-    bool cancel;       /* the closer cancels its calls first */
+    bool closing;      /* ended: no new requests, freed from the outbox */
     http_session *hash_next;         /* in server->buckets */
     http_session *lru_prev, *lru_next; /* least recently used first */
 };
@@ -111,7 +110,7 @@ typedef struct outbox_entry {
     unsigned long long tag;
     bool final;
     int http_status; /* wc_mcp_route's; 0: the usual */
-    bool closed; /* the closer is done with the session: free it */
+    bool closed; /* its MCP session is freed: free it */
     size_t len;
     struct outbox_entry *next;
     char *data;  /* NULL: no answer comes for tag */
@@ -144,13 +143,10 @@ struct wc_http_server {
     int wake_fd; /* eventfd */
     struct event wake_ev;
 
-    /* loop -> closer thread */
-    pthread_t closer;
-    bool closer_running;
-    pthread_mutex_t closer_lock;
-    pthread_cond_t closer_cond;
-    http_session *closer_queue; /* linked by hash_next */
-    bool closer_stop;
+    /* sessions ended whose MCP session is not freed yet */
+    pthread_mutex_t closing_lock;
+    pthread_cond_t closing_cond;
+    unsigned nclosing;
 
     /* With auth: who sent the request being handled (valid during it). */
     const wc_auth_principal *principal;
@@ -185,15 +181,17 @@ void http_session_receive(sse_stream *stream, const char *body, size_t len, bool
 int http_session_charge_legacy(http_session *session, unsigned long long tag, size_t len);
 void http_session_touch(http_session *session);
 /* Forgets the session (404 from now on), closes its streams' connections
- * and hands its MCP session to the closer; cancel: stop its calls. */
+ * and closes its MCP session without waiting; cancel: stop its calls. */
 void http_session_end(http_session *session, bool cancel);
 /* A message for the session from the outbox (loop thread). */
 void http_session_deliver(http_session *session, unsigned long long tag, bool final,
                           int http_status, const char *data, size_t len);
-/* The closer finished: free it. */
+/* Its MCP session was freed and posted back: free it. */
 void http_session_destroy(http_session *session);
-void http_closer_start(http_server *server);
-void http_closer_stop(http_server *server);
+void http_closing_init(http_server *server);
+/* Waits until every ended session's MCP session is freed (its calls
+ * ended) and posted back through the outbox. */
+void http_closing_wait(http_server *server);
 
 /* http_budget.c: bytes kept per client (http.max_client_bytes).  Loop
  * thread only. */

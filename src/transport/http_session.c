@@ -404,13 +404,31 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
 
 /* --- ending and closing --- */
 
+/* Called by whichever thread freed the MCP session: no message of it
+ * comes after this, so the loop may free the session once it reaches
+ * this entry of the outbox. */
+static void session_closed(void *ctx)
+{
+    http_session *s = ctx;
+    http_server *srv = s->server;
+    outbox_entry *e = calloc(1, sizeof *e);
+    if (e) {
+        e->session = s;
+        e->closed = true;
+        outbox_push(srv, e);
+    } /* else: the struct leaks rather than risk a message still queued for it */
+    pthread_mutex_lock(&srv->closing_lock);
+    if (--srv->nclosing == 0)
+        pthread_cond_broadcast(&srv->closing_cond);
+    pthread_mutex_unlock(&srv->closing_lock);
+}
+
 void http_session_end(http_session *s, bool cancel)
 {
     http_server *srv = s->server;
     if (s->closing)
         return;
     s->closing = true;
-    s->cancel = cancel;
     if (s->era != HTTP_ERA_STATELESS) {
         http_session **pp = &srv->buckets[bucket_of(srv, s->id, HTTP_SESSION_ID_LEN)];
         for (; *pp; pp = &(*pp)->hash_next) {
@@ -430,11 +448,16 @@ void http_session_end(http_session *s, bool cancel)
     while (s->streams)
         sse_stream_free(s->streams);
 
-    pthread_mutex_lock(&srv->closer_lock);
-    s->hash_next = srv->closer_queue;
-    srv->closer_queue = s;
-    pthread_cond_signal(&srv->closer_cond);
-    pthread_mutex_unlock(&srv->closer_lock);
+    pthread_mutex_lock(&srv->closing_lock);
+    srv->nclosing++;
+    pthread_mutex_unlock(&srv->closing_lock);
+    wc_mcp_session *mcp = s->mcp;
+    s->mcp = NULL;
+    /* Neither waits: a call of another session that runs long must not
+     * hold this one's cancel back. */
+    if (cancel)
+        wc_mcp_session_cancel_all(mcp);
+    wc_mcp_session_close_then(mcp, session_closed, s);
 }
 
 void http_session_destroy(http_session *s)
@@ -449,55 +472,21 @@ void http_session_destroy(http_session *s)
     free(s);
 }
 
-/* The closer thread: closes MCP sessions, which waits for their calls, off
- * the loop; then hands each session back to the loop to be freed. */
-static void *closer_main(void *arg)
+void http_closing_init(http_server *srv)
 {
-    http_server *srv = arg;
-    pthread_mutex_lock(&srv->closer_lock);
-    for (;;) {
-        while (!srv->closer_queue && !srv->closer_stop)
-            pthread_cond_wait(&srv->closer_cond, &srv->closer_lock);
-        http_session *s = srv->closer_queue;
-        if (!s)
-            break; /* stopping and nothing left */
-        srv->closer_queue = s->hash_next;
-        pthread_mutex_unlock(&srv->closer_lock);
-        if (s->cancel)
-            wc_mcp_session_cancel_all(s->mcp);
-        wc_mcp_session_close(s->mcp); /* no message of it is sent after this */
-        s->mcp = NULL;
-        outbox_entry *e = calloc(1, sizeof *e);
-        if (e) {
-            e->session = s;
-            e->closed = true;
-            outbox_push(srv, e);
-        } /* else: the struct leaks rather than risk a message still queued for it */
-        pthread_mutex_lock(&srv->closer_lock);
-    }
-    pthread_mutex_unlock(&srv->closer_lock);
-    return NULL;
+    pthread_mutex_init(&srv->closing_lock, NULL);
+    pthread_cond_init(&srv->closing_cond, NULL);
+    srv->nclosing = 0;
 }
 
-void http_closer_start(http_server *srv)
+void http_closing_wait(http_server *srv)
 {
-    pthread_mutex_init(&srv->closer_lock, NULL);
-    pthread_cond_init(&srv->closer_cond, NULL);
-    srv->closer_running = pthread_create(&srv->closer, NULL, closer_main, srv) == 0;
-}
-
-void http_closer_stop(http_server *srv)
-{
-    if (srv->closer_running) {
-        pthread_mutex_lock(&srv->closer_lock);
-        srv->closer_stop = true;
-        pthread_cond_signal(&srv->closer_cond);
-        pthread_mutex_unlock(&srv->closer_lock);
-        pthread_join(srv->closer, NULL);
-        srv->closer_running = false;
-    }
-    pthread_mutex_destroy(&srv->closer_lock);
-    pthread_cond_destroy(&srv->closer_cond);
+    pthread_mutex_lock(&srv->closing_lock);
+    while (srv->nclosing > 0)
+        pthread_cond_wait(&srv->closing_cond, &srv->closing_lock);
+    pthread_mutex_unlock(&srv->closing_lock);
+    pthread_mutex_destroy(&srv->closing_lock);
+    pthread_cond_destroy(&srv->closing_cond);
 }
 
 void http_sessions_free(http_server *srv)
