@@ -1,5 +1,5 @@
 /* http_server.h -- the in-process servers of the HTTP transport's tests:
- * a world (engine, registry over a config text, MCP server), HTTP servers
+ * HTTP servers over a world (tests/world.h)
  * on a free port of 127.0.0.1 each with a thread running its loop, a
  * directory in /tmp for the plugins a test writes in WAT, and opening an
  * MCP session over the blocking client of http_client.h.
@@ -24,65 +24,11 @@
 
 #include "check.h"
 #include "http_client.h"
+#include "world.h"
 
 #define HS_WAIT_MS 5000 /* for an answer that should come at once */
 
-/* --- the world the servers serve --- */
-
-typedef struct hs_world {
-    wc_config config;
-    wc_engine *engine;
-    wc_registry *registry;
-    wc_mcp_server *mcp;
-} hs_world;
-
-/* Loads the plugins of config_text (a config file's JSON, absolute paths)
- * on the fast tier without a cache, and makes an MCP server over them
- * (options: NULL for the defaults).  -1, said on stdout, on failure: the
- * caller still calls hs_world_close. */
-static inline int hs_world_open(hs_world *w, const char *config_text,
-                                const wc_mcp_options *options)
-{
-    char err[512];
-    memset(w, 0, sizeof *w);
-    if (wc_config_parse(config_text, "/", &w->config, err, sizeof err) != 0) {
-        printf("config: %s\n", err);
-        return -1;
-    }
-    wc_engine_config ec;
-    wc_engine_config_default(&ec);
-    ec.tier = WC_TIER_FAST;
-    ec.cache_dir = "";
-    wc_error e = {0};
-    if (wc_engine_new(&ec, &w->engine, &e) != 0) {
-        printf("engine: %s\n", e.msg);
-        return -1;
-    }
-    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, err,
-                        sizeof err) != 0) {
-        printf("registry: %s\n", err);
-        w->registry = NULL;
-        return -1;
-    }
-    if (wc_mcp_server_new(options, w->registry, &w->mcp, err, sizeof err) != 0) {
-        printf("mcp server: %s\n", err);
-        w->mcp = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static inline void hs_world_close(hs_world *w)
-{
-    if (w->mcp)
-        wc_mcp_server_free(w->mcp);
-    if (w->registry)
-        wc_registry_release(w->registry);
-    if (w->engine)
-        wc_engine_free(w->engine);
-    wc_config_free(&w->config);
-    memset(w, 0, sizeof *w);
-}
+/* The world the servers serve is tests/world.h's test_world. */
 
 /* --- servers, each on a thread of its own --- */
 

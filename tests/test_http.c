@@ -150,7 +150,7 @@ static int build_plugin(void)
 
 /* --- the servers --- */
 
-static hs_world w;
+static test_world w;
 
 static int world_open(void)
 {
@@ -166,7 +166,7 @@ static int world_open(void)
     wc_mcp_options_default(&o);
     o.workers = WORKERS;
     o.request_timeout_ms = 10000;
-    return hs_world_open(&w, config, &o);
+    return test_world_open(&w, config, &o);
 }
 
 static hs_server main_srv, strict_srv;
@@ -2186,7 +2186,7 @@ int main(void)
     }
     if (world_open() != 0) {
         puts("FAIL: cannot load the test plugins");
-        hs_world_close(&w);
+        test_world_close(&w);
         hs_plugin_dir_remove(plugin_dir);
         return 1;
     }
@@ -2213,7 +2213,7 @@ int main(void)
     if (hs_server_start(&main_srv, w.mcp, &o) != 0 || hs_server_start(&strict_srv, w.mcp, &s) != 0) {
         puts("FAIL: cannot start the HTTP servers");
         hs_server_stop(&main_srv);
-        hs_world_close(&w);
+        test_world_close(&w);
         hs_plugin_dir_remove(plugin_dir);
         return 1;
     }
@@ -2263,7 +2263,7 @@ int main(void)
 
     hs_server_stop(&strict_srv);
     hs_server_stop(&main_srv);
-    hs_world_close(&w);
+    test_world_close(&w);
     hs_plugin_dir_remove(plugin_dir);
     if (failures) {
         printf("%d of %d checks failed\n", failures, checks);

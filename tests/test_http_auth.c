@@ -111,8 +111,8 @@ int main(void)
     CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
     wc_auth_options_free(&ao);
     json_decref(j);
-    hs_world w;
-    CHECK(hs_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
+    test_world w;
+    CHECK(test_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
                             "\"prefix\": \"\"}}}", NULL) == 0,
           "the res guest and an MCP server over it");
     wc_http_options o;
@@ -354,7 +354,7 @@ int main(void)
     hc_resp_free(&r);
 
     hs_server_stop(&srv);
-    hs_world_close(&w);
+    test_world_close(&w);
     wc_auth_free(auth);
     if (failures)
         return 1;

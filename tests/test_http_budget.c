@@ -108,7 +108,7 @@ static int build_plugin(void)
 
 /* --- the server --- */
 
-static hs_world w;
+static test_world w;
 
 static int world_open(void)
 {
@@ -122,7 +122,7 @@ static int world_open(void)
     wc_mcp_options_default(&o);
     o.workers = 8; /* more than the spinning calls a budget lets in: another client finds one free */
     o.request_timeout_ms = 20000;
-    return hs_world_open(&w, text, &o);
+    return test_world_open(&w, text, &o);
 }
 
 /* --- requests --- */
@@ -645,7 +645,7 @@ int main(void)
     }
     if (world_open() != 0) {
         puts("FAIL: cannot load the test plugin");
-        hs_world_close(&w);
+        test_world_close(&w);
         hs_plugin_dir_remove(plugin_dir);
         return 1;
     }
@@ -662,7 +662,7 @@ int main(void)
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (!only || strstr(tests[i].name, only))
             tests[i].fn();
-    hs_world_close(&w);
+    test_world_close(&w);
     hs_plugin_dir_remove(plugin_dir);
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;

@@ -79,8 +79,8 @@ int main(void)
     json_decref(section);
     CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
     wc_auth_options_free(&ao);
-    hs_world w;
-    CHECK(hs_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
+    test_world w;
+    CHECK(test_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "
                             "\"prefix\": \"\"}}}", NULL) == 0,
           "the res guest and an MCP server over it");
     if (failures)
@@ -128,7 +128,7 @@ int main(void)
     wc_auth_result_free(&root);
     wc_auth_result_free(&calc);
     wc_auth_result_free(&none);
-    hs_world_close(&w);
+    test_world_close(&w);
     wc_auth_free(auth);
     if (failures)
         return 1;

@@ -24,6 +24,7 @@
 #include "util/log.h"
 
 #include "check.h"
+#include "world.h"
 
 /* --- capture --- */
 
@@ -214,37 +215,9 @@ static void initialize(capture *c, wc_mcp_session *s, const char *caps)
 
 /* --- the no-plugin registry --- */
 
-typedef struct world {
-    wc_config config;
-    wc_engine *engine;
-    wc_registry *registry;
-    wc_mcp_server *server;
-} world;
-
-static int world_open(world *w, const char *config_text, unsigned page_size)
+/* The MCP server of these tests: no HTTP, two workers, short timeouts. */
+static int world_open(test_world *w, const char *config_text, unsigned page_size)
 {
-    char err[512];
-    memset(w, 0, sizeof *w);
-    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, err, sizeof err)
-                         : wc_config_default(&w->config, err, sizeof err);
-    if (rc != 0) {
-        printf("config: %s\n", err);
-        return -1;
-    }
-    wc_engine_config ec;
-    wc_engine_config_default(&ec);
-    ec.tier = WC_TIER_FAST;
-    ec.cache_dir = "";
-    wc_error e = {0};
-    if (wc_engine_new(&ec, &w->engine, &e) != 0) {
-        printf("engine: %s\n", e.msg);
-        return -1;
-    }
-    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, err, sizeof err) != 0) {
-        printf("registry: %s\n", err);
-        w->registry = NULL;
-        return -1;
-    }
     wc_mcp_options o;
     wc_mcp_options_default(&o);
     o.name = "test-server";
@@ -253,30 +226,16 @@ static int world_open(world *w, const char *config_text, unsigned page_size)
     o.workers = 2;
     o.page_size = page_size;
     o.request_timeout_ms = 300;
-    if (wc_mcp_server_new(&o, w->registry, &w->server, err, sizeof err) != 0) {
-        printf("server: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static void world_close(world *w)
-{
-    wc_mcp_server_free(w->server);
-    if (w->registry)
-        wc_registry_release(w->registry);
-    if (w->engine)
-        wc_engine_free(w->engine);
-    wc_config_free(&w->config);
+    return test_world_open(w, config_text, &o);
 }
 
 /* --- protocol cases --- */
 
-static void test_jsonrpc_errors(world *w)
+static void test_jsonrpc_errors(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
 
     sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":1,");
     json_t *r = wait_match(&c, match_null_id, NULL, 2000);
@@ -371,11 +330,11 @@ static void test_jsonrpc_errors(world *w)
     capture_free(&c);
 }
 
-static void test_initialize(world *w)
+static void test_initialize(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     EXPECT_ERROR(&c, s, 1, "initialize", "{\"capabilities\":{}}", -32602, "protocolVersion");
     EXPECT_ERROR(&c, s, 2, "initialize", "{\"protocolVersion\":20250618}", -32602,
                  "protocolVersion");
@@ -423,7 +382,7 @@ static void test_initialize(world *w)
     const char *asked[] = {"2024-11-05", "1999-01-01", "2025-03-26", "2025-11-25"};
     const char *got[] = {"2024-11-05", "2025-11-25", "2025-03-26", "2025-11-25"};
     for (size_t i = 0; i < 4; i++) {
-        s = wc_mcp_session_new(w->server, capture_send, &c);
+        s = wc_mcp_session_new(w->mcp, capture_send, &c);
         char params[256];
         snprintf(params, sizeof params,
                  "{\"protocolVersion\":\"%s\",\"capabilities\":{\"elicitation\":{}},"
@@ -441,11 +400,11 @@ static void test_initialize(world *w)
     capture_free(&c);
 }
 
-static void test_methods_no_plugins(world *w)
+static void test_methods_no_plugins(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, NULL);
 
     const char *lists[][2] = {{"tools/list", "tools"},
@@ -507,13 +466,13 @@ static void test_methods_no_plugins(world *w)
 
 /* resources/subscribe: only sessions subscribed to a URI hear that it
  * changed, and not after unsubscribing. */
-static void test_subscriptions(world *w)
+static void test_subscriptions(test_world *w)
 {
     capture a, b;
     capture_init(&a);
     capture_init(&b);
-    wc_mcp_session *sa = wc_mcp_session_new(w->server, capture_send, &a);
-    wc_mcp_session *sb = wc_mcp_session_new(w->server, capture_send, &b);
+    wc_mcp_session *sa = wc_mcp_session_new(w->mcp, capture_send, &a);
+    wc_mcp_session *sb = wc_mcp_session_new(w->mcp, capture_send, &b);
     initialize(&a, sa, NULL);
     initialize(&b, sb, NULL);
     json_t *r = result_of(&a, sa, 2, "resources/subscribe", "{\"uri\":\"notes://1\"}");
@@ -521,7 +480,7 @@ static void test_subscriptions(world *w)
     json_decref(r);
     json_decref(result_of(&b, sb, 2, "resources/subscribe", "{\"uri\":\"notes://2\"}"));
 
-    wc_mcp_server_resource_updated(w->server, "notes://1");
+    wc_mcp_server_resource_updated(w->mcp, "notes://1");
     json_t *m = wait_match(&a, match_method, "notifications/resources/updated", 2000);
     CHECK(m && strcmp(json_string_value(json_object_get(json_object_get(m, "params"), "uri")),
                       "notes://1") == 0, "a hears of notes://1");
@@ -531,8 +490,8 @@ static void test_subscriptions(world *w)
 
     json_decref(result_of(&a, sa, 3, "resources/unsubscribe", "{\"uri\":\"notes://1\"}"));
     size_t before = capture_count(&a);
-    wc_mcp_server_resource_updated(w->server, "notes://1");
-    wc_mcp_server_resource_updated(w->server, "notes://2");
+    wc_mcp_server_resource_updated(w->mcp, "notes://1");
+    wc_mcp_server_resource_updated(w->mcp, "notes://2");
     m = wait_match(&b, match_method, "notifications/resources/updated", 2000);
     CHECK(m != NULL, "b hears of notes://2");
     json_decref(m);
@@ -574,11 +533,11 @@ static json_t *subscribe_long(capture *c, wc_mcp_session *s, long long id, size_
 
 /* What one session can make the server keep is bounded: subscribed URIs
  * (length, count, bytes together) and the ids of early cancels. */
-static void test_session_bounds(world *w)
+static void test_session_bounds(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, NULL);
 
     /* 150 subscriptions of 3 MiB URIs: each refused, nothing kept */
@@ -661,7 +620,7 @@ static void test_session_bounds(world *w)
 
     /* count: 1024 per session */
     capture_init(&c);
-    s = wc_mcp_session_new(w->server, capture_send, &c);
+    s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, NULL);
     taken = 0;
     for (int i = 0; i < 1025; i++) {
@@ -681,11 +640,11 @@ static void test_session_bounds(world *w)
 /* The receive modes: QUEUED runs a request on a worker and routes its
  * answer by the tag; BATCHED keeps requests until the batch is flushed,
  * which a message handled at once does first, so order holds. */
-static void test_receive_modes(world *w)
+static void test_receive_modes(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, NULL);
     static const char ping[] = "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\"}";
     char text[128];
@@ -732,12 +691,12 @@ static void test_receive_modes(world *w)
 
 /* One stateless request on a fresh session (header version given); returns
  * the answer, with the HTTP status the core chose in *status. */
-static json_t *stateless_call(world *w, const char *header, const char *method,
+static json_t *stateless_call(test_world *w, const char *header, const char *method,
                               const char *params, int *status)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new_stateless(w->server, capture_send, &c, header);
+    wc_mcp_session *s = wc_mcp_session_new_stateless(w->mcp, capture_send, &c, header);
     char request[1024];
     int n = snprintf(request, sizeof request,
                      "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":%s}", method,
@@ -755,7 +714,7 @@ static json_t *stateless_call(world *w, const char *header, const char *method,
 /* Protocol revision 2026-07-28: _meta checks in their order with their
  * codes and HTTP statuses, removed methods, discover, and what every
  * result carries. */
-static void test_stateless(world *w)
+static void test_stateless(test_world *w)
 {
     int status;
     json_t *r = stateless_call(w, "2026-07-28", "server/discover", "{}", &status);
@@ -832,7 +791,7 @@ static void test_stateless(world *w)
     /* a stateful session keeps the 2025 shapes */
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, NULL);
     r = result_of(&c, s, 2, "tools/list", "{}");
     CHECK(r && !json_object_get(r, "resultType") && !json_object_get(r, "ttlMs"),
@@ -846,9 +805,9 @@ static void test_stateless(world *w)
 /* Input-required rounds: a sealed requestState opens only unchanged, for
  * the request it was made for, under the key that made it; and what a
  * plugin may return as an input-required result. */
-static void test_input_required(world *w)
+static void test_input_required(test_world *w)
 {
-    wc_mcp_server *s = w->server;
+    wc_mcp_server *s = w->mcp;
     char *sealed = wc_mcp_state_seal(s, "tools/call\nt", "round1:{\"a\":1}");
     CHECK(sealed && strncmp(sealed, "s1.", 3) == 0 && !strstr(sealed, "round1"),
           "sealed: %s", sealed ? sealed : "NULL");
@@ -926,11 +885,11 @@ static void test_input_required(world *w)
 
 /* subscriptions/listen: the acknowledgement first, then only what the
  * filter asked for, each tagged with the subscription id. */
-static void test_listen(world *w)
+static void test_listen(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new_stateless(w->server, capture_send, &c, "2026-07-28");
+    wc_mcp_session *s = wc_mcp_session_new_stateless(w->mcp, capture_send, &c, "2026-07-28");
     sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":\"L1\",\"method\":\"subscriptions/listen\","
              "\"params\":{\"notifications\":{\"promptsListChanged\":true,"
              "\"resourceSubscriptions\":[\"notes://9\"]}," META_2026 "}}");
@@ -944,10 +903,10 @@ static void test_listen(world *w)
                      "L1") == 0,
           "acknowledged with the honoured filter and the subscription id");
     json_decref(m);
-    wc_mcp_server_list_changed(w->server, "tools");
-    wc_mcp_server_list_changed(w->server, "prompts");
-    wc_mcp_server_resource_updated(w->server, "notes://9");
-    wc_mcp_server_resource_updated(w->server, "notes://other");
+    wc_mcp_server_list_changed(w->mcp, "tools");
+    wc_mcp_server_list_changed(w->mcp, "prompts");
+    wc_mcp_server_resource_updated(w->mcp, "notes://9");
+    wc_mcp_server_resource_updated(w->mcp, "notes://other");
     m = wait_match(&c, match_method, "notifications/prompts/list_changed", 2000);
     CHECK(m && strcmp(json_string_value(json_object_get(
                           json_object_get(json_object_get(m, "params"), "_meta"),
@@ -970,7 +929,7 @@ static void test_listen(world *w)
 
     /* a listen's URIs are bounded as subscriptions are: 5000 bytes is too long */
     capture_init(&c);
-    s = wc_mcp_session_new_stateless(w->server, capture_send, &c, "2026-07-28");
+    s = wc_mcp_session_new_stateless(w->mcp, capture_send, &c, "2026-07-28");
     char *msg = malloc(6000);
     int n = snprintf(msg, 6000, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"subscriptions/listen\","
                      "\"params\":{\"notifications\":{\"resourceSubscriptions\":[\"n://");
@@ -1032,11 +991,11 @@ static void end_ask(asker *a, wc_mcp_session *s)
     json_decref(a->result);
 }
 
-static void test_outbound(world *w)
+static void test_outbound(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}");
     mcp_job job;
     asker a;
@@ -1241,11 +1200,11 @@ static size_t count_method(capture *c, const char *method)
 /* A call rerun on the pool after an aborted attempt, in a 2025-03-26
  * session: its answer is trimmed from the result's value, so the rerun
  * must keep the value too (it came back as an empty result). */
-static void test_attempt_2025_03_26(world *w)
+static void test_attempt_2025_03_26(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, "{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{\"sampling\":{}}}");
     send_attempt(s, 50, "{\"jsonrpc\":\"2.0\",\"id\":310,\"method\":\"tools/call\","
                         "\"params\":{\"name\":\"qsample\",\"arguments\":{}}}");
@@ -1269,11 +1228,11 @@ static void test_attempt_2025_03_26(world *w)
  * the receive returns, its progress held and sent before the answer; a
  * call that needs the client, or more than the budget, runs again in full
  * on the pool, and what the aborted attempt sent is never seen. */
-static void test_attempts(world *w)
+static void test_attempts(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}");
     size_t before = capture_count(&c);
     send_attempt(s, 50, "{\"jsonrpc\":\"2.0\",\"id\":300,\"method\":\"tools/call\","
@@ -1375,11 +1334,11 @@ static json_t *member_with_id(json_t *answers, long long id)
 
 /* JSON-RPC batches: answered as one array in a 2025-03-26 session, refused
  * in the revisions that dropped them. */
-static void test_batches(world *w)
+static void test_batches(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     /* before initialize there is no revision with batches yet */
     sendf(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
     json_t *r = wait_match(&c, match_null_id, NULL, 2000);
@@ -1467,7 +1426,7 @@ static void test_batches(world *w)
     wc_mcp_session_close(s);
 
     /* 2025-06-18 and later keep refusing batches */
-    s = wc_mcp_session_new(w->server, capture_send, &c);
+    s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s,
                "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
                "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
@@ -1481,11 +1440,11 @@ static void test_batches(world *w)
     capture_free(&c);
 }
 
-static void test_plugin(world *w)
+static void test_plugin(test_world *w)
 {
     capture c;
     capture_init(&c);
-    wc_mcp_session *s = wc_mcp_session_new(w->server, capture_send, &c);
+    wc_mcp_session *s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, NULL);
 
     /* pagination: 6 tools, 2 a page */
@@ -1523,7 +1482,7 @@ static void test_plugin(world *w)
     EXPECT_ERROR(&c, s, 214, "tools/list", "{\"cursor\":\"\"}", -32602, "cursor");
 
     /* a swap: list_changed x3, and the old cursor is refused */
-    wc_mcp_server_swap(w->server, w->registry);
+    wc_mcp_server_swap(w->mcp, w->registry);
     const char *changed[] = {"notifications/tools/list_changed",
                              "notifications/resources/list_changed",
                              "notifications/prompts/list_changed"};
@@ -1535,7 +1494,7 @@ static void test_plugin(world *w)
     EXPECT_ERROR(&c, s, 215, "tools/list", params, -32602, "reloaded");
     /* An open session's requests see each swap: to no plugins, and back. */
     for (int round = 0; round < 2; round++) {
-        wc_mcp_server_swap(w->server, round == 0 ? NULL : w->registry);
+        wc_mcp_server_swap(w->mcp, round == 0 ? NULL : w->registry);
         for (int i = 0; i < 3; i++)
             json_decref(wait_match(&c, match_method, changed[i], 2000));
         json_t *listed = result_of(&c, s, 216 + 2 * round, "tools/list", "{}");
@@ -1558,7 +1517,7 @@ static void test_plugin(world *w)
      * its arguments: the fast parser leaves them as text the job copies. */
     capture direct;
     capture_init(&direct);
-    wc_mcp_session *d = wc_mcp_session_new(w->server, capture_send, &direct);
+    wc_mcp_session *d = wc_mcp_session_new(w->mcp, capture_send, &direct);
     initialize(&direct, d, NULL);
     r = result_of(&direct, d, 7, "tools/call", "{\"name\":\"aneeds\",\"arguments\":{\"x\":4}}");
     CHECK(r && strcmp(text_of(r), "ok") == 0 && !json_is_true(json_object_get(r, "isError")),
@@ -1622,7 +1581,7 @@ static void test_plugin(world *w)
     wc_mcp_session_close(s);
 
     /* sampling with it: the request reaches the client and the answer the plugin */
-    s = wc_mcp_session_new(w->server, capture_send, &c);
+    s = wc_mcp_session_new(w->mcp, capture_send, &c);
     initialize(&c, s, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}");
     sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":250,\"method\":\"tools/call\","
              "\"params\":{\"name\":\"qsample\",\"arguments\":{}}}");
@@ -1805,7 +1764,7 @@ int main(void)
     test_id_scan();
     test_arguments_text();
     test_revision_2025_03_26();
-    world w;
+    test_world w;
     if (world_open(&w, NULL, 100) != 0) {
         puts("FAIL: cannot build the no-plugin world");
         return 1;
@@ -1820,7 +1779,7 @@ int main(void)
     test_listen(&w);
     test_input_required(&w);
     test_outbound(&w);
-    world_close(&w);
+    test_world_close(&w);
 
     if (build_plugin() != 0) {
         puts("FAIL: cannot build the test plugin with wat2wasm");
@@ -1841,7 +1800,7 @@ int main(void)
     test_batches(&w);
     test_attempts(&w);
     test_attempt_2025_03_26(&w);
-    world_close(&w);
+    test_world_close(&w);
     remove_plugin();
     if (failures) {
         printf("%d failures\n", failures);

@@ -1,0 +1,71 @@
+/* world.h -- what the protocol tests serve: the plugins of a config text
+ * loaded on the fast tier without a cache, and an MCP server over them.
+ * Shared by test_mcp.c and the HTTP tests (through http_server.h).
+ */
+#ifndef WC_TESTS_WORLD_H
+#define WC_TESTS_WORLD_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/config.h"
+#include "mcp/server.h"
+#include "plugin/registry.h"
+
+typedef struct test_world {
+    wc_config config;
+    wc_engine *engine;
+    wc_registry *registry;
+    wc_mcp_server *mcp;
+} test_world;
+
+/* config_text: a config file's JSON (absolute paths), NULL for the default
+ * config; options: NULL for the defaults.  -1, said on stdout, on failure:
+ * the caller still calls test_world_close. */
+static inline int test_world_open(test_world *w, const char *config_text,
+                                  const wc_mcp_options *options)
+{
+    char err[512];
+    memset(w, 0, sizeof *w);
+    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, err, sizeof err)
+                         : wc_config_default(&w->config, err, sizeof err);
+    if (rc != 0) {
+        printf("config: %s\n", err);
+        return -1;
+    }
+    wc_engine_config ec;
+    wc_engine_config_default(&ec);
+    ec.tier = WC_TIER_FAST;
+    ec.cache_dir = "";
+    wc_error e = {0};
+    if (wc_engine_new(&ec, &w->engine, &e) != 0) {
+        printf("engine: %s\n", e.msg);
+        return -1;
+    }
+    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, err,
+                        sizeof err) != 0) {
+        printf("registry: %s\n", err);
+        w->registry = NULL;
+        return -1;
+    }
+    if (wc_mcp_server_new(options, w->registry, &w->mcp, err, sizeof err) != 0) {
+        printf("mcp server: %s\n", err);
+        w->mcp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static inline void test_world_close(test_world *w)
+{
+    if (w->mcp)
+        wc_mcp_server_free(w->mcp);
+    if (w->registry)
+        wc_registry_release(w->registry);
+    if (w->engine)
+        wc_engine_free(w->engine);
+    wc_config_free(&w->config);
+    memset(w, 0, sizeof *w);
+}
+
+#endif
