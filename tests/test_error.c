@@ -22,7 +22,8 @@ static const struct {
     CODE(WC_EINVAL),    CODE(WC_ETOOBIG),   CODE(WC_ENOSPC),        CODE(WC_ENAMETOOLONG),
     CODE(WC_ENOTSUP),   CODE(WC_ETIMEDOUT), CODE(WC_EQUOTA),        CODE(WC_ECANCELED),
     CODE(WC_EMALFORMED), CODE(WC_EBADMODULE), CODE(WC_ELINK),       CODE(WC_ETRAP),
-    CODE(WC_ECOMPILE),  CODE(WC_ENOTFOUND), CODE(WC_ENOTREG),
+    CODE(WC_ECOMPILE),  CODE(WC_ENOTFOUND), CODE(WC_ENOTREG),     CODE(WC_ENOTCONN),
+    CODE(WC_ENORESPONDERS),
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
@@ -62,6 +63,8 @@ static void test_system_codes(void)
           wc_strerror(WC_ENOTREG));
     CHECK(strcmp(wc_strerror(WC_EMALFORMED), "malformed module") == 0, "EMALFORMED: %s",
           wc_strerror(WC_EMALFORMED));
+    CHECK(strcmp(wc_strerror(WC_ENORESPONDERS), "no responders") == 0, "ENORESPONDERS: %s",
+          wc_strerror(WC_ENORESPONDERS));
 }
 
 static void test_unknown_codes(void)

@@ -44,6 +44,7 @@ enum {
     WC_ETIMEDOUT = -ETIMEDOUT,       /* a wait ran out of time */
     WC_EQUOTA = -EDQUOT,             /* a quota would be exceeded */
     WC_ECANCELED = -ECANCELED,       /* stopped: the owner is shutting down */
+    WC_ENOTCONN = -ENOTCONN,         /* a peer (the bus's server) is not connected */
 
     /* What only wasmcap reports. */
     WC_EMALFORMED = -3001, /* not a well-formed binary module */
@@ -53,6 +54,7 @@ enum {
     WC_ECOMPILE = -3005,   /* translation or compilation failed */
     WC_ENOTFOUND = -3006,  /* no such key, export or name */
     WC_ENOTREG = -3007,    /* not a regular file */
+    WC_ENORESPONDERS = -3008, /* a bus request nobody was subscribed to */
 };
 
 /* A short description of code.  System codes read as the system words
