@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/config.h"
 #include "cli/expand.h"
 #include "host/wasi_nn.h"
 #include "store/kv.h"
@@ -48,6 +49,7 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->kv_dir = xdg_dir("XDG_DATA_HOME", ".local/share", "wasmcap/kv");
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
+
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
         snprintf(err, err_size,
                  "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
@@ -167,7 +169,21 @@ static void read_storage(wc_rnode *doc, wc_config *c)
     wc_rnode_done(&storage);
 }
 
-/* "http" or "auth": kept expanded for the layer that reads it. */
+/* The bus section is read at start by serve; a mistake in it is the
+ * config's error, found at load (and at reload) like any other. */
+static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section)
+{
+    if (!section || doc->reader->failed)
+        return;
+    wc_bus_settings s;
+    char why[768];
+    if (wc_bus_settings_parse(section, base_dir, &s, why, sizeof why) != 0)
+        wc_reader_fail(doc->reader, "%s", why);
+    else
+        wc_bus_settings_free(&s);
+}
+
+/* "http", "auth" or "bus": kept expanded for the layer that reads it. */
 static void read_section(wc_rnode *doc, const char *key, json_t **out)
 {
     wc_rnode m = wc_rnode_member(doc, key);
@@ -255,6 +271,8 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
             grant_models(&doc, out);
         read_section(&doc, "http", &out->http);
         read_section(&doc, "auth", &out->auth);
+        read_section(&doc, "bus", &out->bus);
+        check_bus(&doc, base_dir, out->bus);
         wc_rnode_member(&doc, "$schema");
         wc_rnode_member(&doc, "$comment");
         wc_rnode_done(&doc);
@@ -319,6 +337,7 @@ void wc_config_free(wc_config *c)
     free(c->cache_key);
     json_decref(c->http);
     json_decref(c->auth);
+    json_decref(c->bus);
     wc_nn_models_release(c->nn_models);
     memset(c, 0, sizeof *c);
 }

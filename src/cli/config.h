@@ -36,9 +36,12 @@ typedef struct wc_config {
     char *cache_key;
     wc_tier tier;               /* "auto" (default), "fast", "optimized" */
     /* Sections read by other layers, "${VAR}" already expanded; NULL when
-     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h). */
+     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h), "bus"
+     * (bus/config.h: read again by serve, with relative paths from the
+     * config's directory). */
     json_t *http;
     json_t *auth;
+    json_t *bus;                /* "bus" (bus/config.h) */
     /* "nn": {"models": {NAME: {path, encoding, target}}}, loaded once; each
      * plugin's permissions hold a reference too.  NULL: no models. */
     struct wc_nn_models *nn_models;

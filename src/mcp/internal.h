@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "bus/bus.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
@@ -38,6 +39,8 @@ typedef struct mcp_held {
     char data[];
 } mcp_held;
 
+#define MCP_EVENT_SUBJECTS 4 /* the bus subjects events.c turns into notifications */
+
 struct wc_mcp_server {
     wc_mcp_options opt; /* strings point into the copies below */
     char *name, *version, *instructions;
@@ -50,6 +53,9 @@ struct wc_mcp_server {
     size_t state_key_len;
     pthread_mutex_t attempt_lock;
     mcp_attempt_stats attempts[MCP_ATTEMPT_SLOTS];
+    /* events from the bus (events.c) */
+    wc_bus_sub *event_subs[MCP_EVENT_SUBJECTS];
+    atomic_uint_fast64_t events_delivered, events_dropped;
 };
 
 typedef enum mcp_state {
@@ -258,6 +264,14 @@ int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, s
 /* request_state.c */
 /* The sealing key: secret (the config's) or, when NULL or empty, random. */
 int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
+
+/* Events from the bus as notifications (events.c): subscribes to the event
+ * subjects when the server has a bus (0, or -1 with err), and ends the
+ * subscriptions (after stop, no handler runs). */
+int wc_mcp_events_start(wc_mcp_server *server, char *err, size_t err_size);
+void wc_mcp_events_stop(wc_mcp_server *server);
+void wc_mcp_events_render_metrics(wc_mcp_server *server, wc_buf *out);
+
 /* scope names the request ("tools/call\nname"); both return malloc'ed
  * text, or NULL (open: the state was changed, made for another request
  * or by another key). */

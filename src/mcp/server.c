@@ -75,6 +75,10 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     pthread_mutex_init(&s->attempt_lock, NULL);
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation = 1;
+    if (wc_mcp_events_start(s, err, err_size) != 0) {
+        wc_mcp_server_free(s);
+        return -1;
+    }
     *out = s;
     return 0;
 fail:
@@ -89,6 +93,7 @@ void wc_mcp_server_free(wc_mcp_server *s)
 {
     if (!s)
         return;
+    wc_mcp_events_stop(s);
     wc_pool_free(s->pool);
     if (s->registry)
         wc_registry_release(s->registry);

@@ -44,6 +44,8 @@ typedef struct wc_mcp_options {
     long long cache_ttl_ms;    /* stateless revision: ttlMs of lists and reads; default 0 */
     const char *state_secret;  /* seals input-required requestStates; NULL: random per process
                                   (servers that share clients need the same one) */
+    struct wc_bus *bus;        /* the event bus behind the server (borrowed: it outlives the
+                                  server); NULL: none */
 } wc_mcp_options;
 
 void wc_mcp_options_default(wc_mcp_options *options);
@@ -66,6 +68,9 @@ void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
  * text format): Wasm instances, each plugin's compile tier, tool calls by
  * tool and status. */
 void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out);
+/* Appends what /healthz adds to its "ok": one line per part that has a
+ * state of its own ("bus: nats disconnected\n"); nothing when none. */
+void wc_mcp_server_render_health(wc_mcp_server *server, wc_buf *out);
 /* The inputSchema of the tool of that exposed name in the registry in use
  * (a new reference), or NULL when there is no such tool. */
 json_t *wc_mcp_server_tool_input_schema(wc_mcp_server *server, const char *name);
