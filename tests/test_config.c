@@ -134,7 +134,7 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, bus, "
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, bus, audit, "
         "$schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "engine/engine.h"
+#include "mcp/server.h"
 #include "plugin/config.h"
 
 typedef struct wc_config {
@@ -45,6 +46,14 @@ typedef struct wc_config {
     /* "nn": {"models": {NAME: {path, encoding, target}}}, loaded once; each
      * plugin's permissions hold a reference too.  NULL: no models. */
     struct wc_nn_models *nn_models;
+    /* "audit": events of tool calls on the bus.  audit.stream points at
+     * audit_stream; with the stream neither named nor turned off
+     * (audit_stream_default), serve keeps the events in WASMCAP_AUDIT when
+     * the bus is NATS. */
+    wc_mcp_audit_options audit;
+    char *audit_stream;
+    bool audit_stream_default;
+    bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
 } wc_config;
 
 /* Reads and checks `path`.  On error returns -1 with a message naming the

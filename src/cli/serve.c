@@ -291,6 +291,15 @@ int wc_cmd_serve(int argc, char **argv)
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
     mo.bus = bus;
+    /* in-process, nobody outside the process could read audit events:
+     * they are off unless the config asks for them */
+    bool nats = strcmp(wc_bus_kind(bus), "nats") == 0;
+    mo.audit = st.setup.config.audit;
+    mo.audit.stream = st.setup.config.audit_stream;
+    if (st.setup.config.audit_enabled_default)
+        mo.audit.enabled = nats;
+    if (st.setup.config.audit_stream_default && nats)
+        mo.audit.stream = "WASMCAP_AUDIT";
     mo.name = st.setup.config.server_name;
     mo.version = WASMCAP_VERSION;
     mo.workers = st.setup.config.workers;

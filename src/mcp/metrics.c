@@ -18,6 +18,7 @@ void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out)
     if (bus) {
         wc_bus_render_metrics(bus, out);
         wc_mcp_events_render_metrics(server, out);
+        wc_mcp_audit_render_metrics(server, out);
     }
 }
 

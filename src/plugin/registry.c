@@ -298,6 +298,10 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
     const entry *e = table_find(&r->tools, name);
     if (!e)
         return wc_err_set(err, err_size, "unknown tool '%s'", name), WC_REGISTRY_EINVAL;
+    if (call) {
+        call->io.plugin = wc_plugin_name(e->plugin);
+        call->io.tier = wc_plugin_tier_name(e->plugin);
+    }
     if (wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err, err_size))
         return WC_REGISTRY_EFAILED;
     return 0;
