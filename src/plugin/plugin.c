@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/extism.h"
 #include "json/parse.h"
 #include "json/text.h"
 #include "plugin/registry.h" /* wc_input_required_check */
@@ -230,10 +231,15 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
         wc_wasi_free(probe);
         return wc_err_set(err, err_size, "plugin '%s': %s", p->config.name, werr.msg);
     }
-    const wc_import_binding *wasi, *host, *nn;
+    const wc_import_binding *wasi, *host, *nn, *xenv, *xuser;
     size_t nwasi = wc_wasi_bindings(probe, &wasi);
     size_t nnn = wc_wasi_nn_bindings(nn_probe, &nn);
     size_t nhost = wc_wasmcap_bindings(&host);
+    /* Extism's kernel and hyper-mcp's functions only for Extism plugins:
+     * they need the call state that ABI sets up */
+    bool extism = p->abi == &wc_abi_extism;
+    size_t nxenv = extism ? wc_extism_env_bindings(&xenv) : 0;
+    size_t nxuser = extism ? wc_extism_user_bindings(&xuser) : 0;
     int rc = 0;
     p->nbindings = info->nimports;
     p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
@@ -254,6 +260,10 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
             table = host, n = nhost;
         else if (strcmp(imp->module, WASI_NN_MODULE) == 0)
             table = nn, n = nnn;
+        else if (strcmp(imp->module, WC_EXTISM_ENV_MODULE) == 0)
+            table = xenv, n = nxenv;
+        else if (strcmp(imp->module, WC_EXTISM_USER_MODULE) == 0)
+            table = xuser, n = nxuser;
         const wc_import_binding *found = NULL;
         for (size_t k = 0; k < n && !found; k++)
             if (strcmp(table[k].name, imp->name) == 0)
@@ -261,9 +271,10 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
         if (!found || imp->kind != WC_EXTERN_FUNC) {
             rc = wc_err_set(err, err_size,
                          "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
-                         "the functions of modules %s, %s and %s; see docs/PLUGINS.md)",
+                         "the functions of modules %s, %s and %s%s; see docs/PLUGINS.md)",
                          p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE,
-                         WASI_NN_MODULE);
+                         WASI_NN_MODULE, extism ? ", " WC_EXTISM_ENV_MODULE " and "
+                                                  WC_EXTISM_USER_MODULE : "");
             goto done;
         }
         p->bindings[i] = *found;
@@ -361,6 +372,8 @@ static void warn_ungranted(const wc_plugin *p)
     }
 }
 
+/* 0, -1 when an ABI refused the module, 1 when none took it (err says
+ * why either way). */
 static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
 {
     const char *n = p->config.name;
@@ -386,10 +399,12 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t 
             warn(p, "plugin '%s' is a %s plugin: its resources cannot be read", n, p->abi->name);
         return 0;
     }
-    return wc_err_set(err, err_size,
+    wc_err_set(err, err_size,
                    "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
-                   "(native ABI: with memory and wasmcap_alloc) or _start (command ABI: a WASI "
-                   "program); see docs/PLUGINS.md", n, p->config.path);
+                   "(native ABI: with memory and wasmcap_alloc), describe and call or list_tools "
+                   "and call_tool (Extism ABI: hyper-mcp's plugins) or _start (command ABI: a "
+                   "WASI program); see docs/PLUGINS.md", n, p->config.path);
+    return 1;
 }
 
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
@@ -432,13 +447,24 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
         goto fail;
     }
     const wc_module_info *info = wc_module_get_info(p->module);
-    if (wc_manifest_load(info, p->config.path, &p->manifest, err, err_size) != 0) {
-        char tmp[1024];
-        snprintf(tmp, sizeof tmp, "plugin '%s': %s", config->name, err);
-        snprintf(err, err_size, "%s", tmp);
+    char manifest_err[1024];
+    int manifest = wc_manifest_load(info, p->config.path, &p->manifest, manifest_err,
+                                    sizeof manifest_err);
+    if (manifest < 0) {
+        wc_err_set(err, err_size, "plugin '%s': %s", config->name, manifest_err);
         goto fail;
     }
-    if (pick_abi(p, info, err, err_size) || resolve_imports(p, info, err, err_size))
+    /* Without a manifest, only a plugin that describes itself can serve. */
+    int picked = pick_abi(p, info, err, err_size);
+    if (picked < 0)
+        goto fail;
+    if (manifest == 1 && (picked || !p->abi->describe)) {
+        wc_err_set(err, err_size, "plugin '%s': %s", config->name, manifest_err);
+        goto fail;
+    }
+    if (picked || resolve_imports(p, info, err, err_size))
+        goto fail;
+    if (manifest == 1 && p->abi->describe(p, err, err_size))
         goto fail;
     if (!p->abi->get_prompt && json_array_size(p->manifest.prompts))
         warn(p, "plugin '%s' is a %s plugin: its prompts cannot be served", config->name,
@@ -475,6 +501,8 @@ void wc_plugin_free(wc_plugin *p)
 {
     if (!p)
         return;
+    if (p->abi && p->abi->unload)
+        p->abi->unload(p);
     wc_manifest_free(&p->manifest);
     wc_module_release(p->module);
     free(p->bindings);
