@@ -45,7 +45,7 @@ XENV("log_warn") void x_log_warn(uint64_t addr);
 XENV("log_error") void x_log_error(uint64_t addr);
 XENV("get_log_level") int32_t x_get_log_level(void);
 
-#define BUF_MAX (64u << 10)
+#define BUF_MAX (16u << 10)
 
 /* A new block holding n bytes of p. */
 static inline uint64_t x_store(const void *p, size_t n)
