@@ -12,12 +12,12 @@
 // be exactly those; any other is reported and fails the test.
 //
 // usage: node differential.mjs WASMCAP_BINARY GUEST_DIR
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import createPlugin from "@extism/extism";
+import { startWasmcap } from "./wasmcap_stdio.mjs";
 
 const [wasmcapBin, guestDir] = process.argv.slice(2);
 if (!wasmcapBin || !guestDir) {
@@ -70,38 +70,6 @@ function classifyWasmcap(msg) {
   return `error ${text.replace(/\d+/g, "N")}`;
 }
 
-// ---- wasmcap serve over stdio ----------------------------------------------
-
-function startWasmcap(configPath) {
-  const proc = spawn(wasmcapBin, ["serve", "--config", configPath], { stdio: ["pipe", "pipe", "pipe"] });
-  let buf = "", stderr = "";
-  const waiting = new Map();
-  proc.stdout.on("data", (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (!line.trim()) continue;
-      const msg = JSON.parse(line);
-      if (msg.id !== undefined && waiting.has(msg.id)) {
-        waiting.get(msg.id)(msg);
-        waiting.delete(msg.id);
-      }
-    }
-  });
-  proc.stderr.on("data", (d) => { stderr += d; });
-  let next = 1;
-  const request = (method, params) => new Promise((resolve, reject) => {
-    const id = next++;
-    const timer = setTimeout(() => reject(new Error(`${method}: no answer in 20 s; stderr:\n${stderr}`)), 20000);
-    waiting.set(id, (m) => { clearTimeout(timer); resolve(m); });
-    proc.stdin.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
-  });
-  const notify = (method, params) => proc.stdin.write(JSON.stringify({ jsonrpc: "2.0", method, params }) + "\n");
-  return { proc, request, notify, stderr: () => stderr };
-}
-
 // ---- the run ------------------------------------------------------------------
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasmcap-extism-diff-"));
@@ -113,7 +81,7 @@ try {
     storage: { kv_dir: path.join(dir, "kv"), cache_dir: path.join(dir, "cache") },
     plugins: { x: { path: guest, permissions: { config: CONFIG } } },
   }));
-  const server = startWasmcap(configPath);
+  const server = startWasmcap(wasmcapBin, configPath);
   const init = await server.request("initialize", {
     protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "differential", version: "1" },
   });
@@ -178,8 +146,7 @@ try {
     }
 
   await plugin.close();
-  server.proc.stdin.end();
-  await new Promise((r) => server.proc.on("exit", r));
+  await server.close();
 } catch (e) {
   failed++;
   console.log(`FAIL ${e.stack}`);

@@ -7,5 +7,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 sh "$here/install.sh" "$build"
 # node resolves @extism/extism from the script's folder
-cp "$here/differential.mjs" "$build/extism-js/differential.mjs"
+cp "$here/differential.mjs" "$here/wasmcap_stdio.mjs" "$build/extism-js/"
 exec node "$build/extism-js/differential.mjs" "$build/wasmcap" "$build/guests"
