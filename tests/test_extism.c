@@ -35,9 +35,9 @@ static wc_plugin *load(const char *path, const wc_permissions *perms)
     if (perms)
         pc.perms = *perms;
     wc_plugin *p = NULL;
-    char err[1024] = "";
-    int rc = wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err);
-    CHECK(rc == 0 && p, "cannot load %s: %s", path, err);
+    wc_error err = {0};
+    int rc = wc_plugin_load(&pc, engine, NULL, &p, &err);
+    CHECK(rc == 0 && p, "cannot load %s: %s", path, err.msg);
     return p;
 }
 
@@ -50,9 +50,9 @@ static json_t *call_in(wc_plugin *p, const char *tool, const char *args, wc_call
         return json_object();
     json_t *a = json_loads(args ? args : "{}", 0, NULL);
     json_t *res = NULL;
-    char err[512] = "";
-    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, a, call, &res, err, sizeof err);
-    CHECK(rc == 0, "call %s: %s", tool, err);
+    wc_error err = {0};
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, a, call, &res, &err);
+    CHECK(rc == 0, "call %s: %s", tool, err.msg);
     json_decref(a);
     if (!res && call && call->io.result_text)
         res = json_loads(call->io.result_text, 0, NULL);
@@ -317,7 +317,7 @@ static void fake_notify(void *ctx, const char *method, json_t *params)
 }
 
 static int fake_request(void *ctx, const char *method, json_t *params, int timeout_ms,
-                        json_t **result, char *err, size_t err_size)
+                        json_t **result, wc_error *err)
 {
     saw(method, NULL);
     if (strcmp(method, "sampling/createMessage") == 0)
@@ -326,7 +326,7 @@ static int fake_request(void *ctx, const char *method, json_t *params, int timeo
     else if (strcmp(method, "roots/list") == 0)
         *result = json_pack("{s:[{s:s}]}", "roots", "uri", "file:///work");
     else
-        return snprintf(err, err_size, "no %s here", method), -1;
+        return wc_error_set(err, WC_ENOTFOUND, "no %s here", method);
     return 0;
 }
 
@@ -349,27 +349,26 @@ static void test_v2(void)
     expect_failure(p, "greet", "{}", "who");
 
     json_t *res = NULL;
-    char err[512] = "";
+    wc_error err = {0};
     json_t *args = json_pack("{s:s}", "topic", "autumn");
-    CHECK(wc_plugin_get_prompt(p, "haiku", args, NULL, &res, err, sizeof err) == 0, "prompt: %s", err);
+    CHECK(wc_plugin_get_prompt(p, "haiku", args, NULL, &res, &err) == 0, "prompt: %s", err.msg);
     json_decref(args);
     const char *pt = json_string_value(json_object_get(
         json_object_get(json_array_get(json_object_get(res, "messages"), 0), "content"), "text"));
     CHECK(pt && strcmp(pt, "a haiku about autumn") == 0, "prompt text %s", pt ? pt : "(none)");
     json_decref(res);
 
-    CHECK(wc_plugin_read_resource(p, "mem://v2/items/7", NULL, &res, err, sizeof err) == 0,
-          "read: %s", err);
+    CHECK(wc_plugin_read_resource(p, "mem://v2/items/7", NULL, &res, &err) == 0, "read: %s",
+          err.msg);
     const char *rt = json_string_value(json_object_get(json_array_get(json_object_get(res, "contents"), 0), "text"));
     CHECK(rt && strcmp(rt, "contents of mem://v2/items/7") == 0, "resource text %s", rt ? rt : "(none)");
     json_decref(res);
 
     json_t *params = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "ref", "type", "ref/prompt", "name",
                                "haiku", "argument", "name", "topic", "value", "au");
-    CHECK(wc_plugin_complete(p, params, NULL, &res, err, sizeof err) == 0 &&
-              json_array_size(res) == 2 &&
+    CHECK(wc_plugin_complete(p, params, NULL, &res, &err) == 0 && json_array_size(res) == 2 &&
               strcmp(json_string_value(json_array_get(res, 0)), "autumn") == 0,
-          "complete: %s", err);
+          "complete: %s", err.msg);
     json_decref(res);
     json_decref(params);
 

@@ -36,7 +36,7 @@ static char *xdg_dir(const char *xdg, const char *home_tail, const char *tail)
     return strdup(buf);
 }
 
-int wc_config_default(wc_config *out, char *err, size_t err_size)
+int wc_config_default(wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->server_name = strdup("wasmcap");
@@ -49,11 +49,11 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
-        snprintf(err, err_size,
-                 "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
-                 "nor HOME is set (set storage.kv_dir, storage.cache_dir and storage.cache_key)");
         wc_config_free(out);
-        return -1;
+        return wc_error_set(err, WC_EINVAL,
+                            "cannot choose default storage directories: neither XDG_DATA_HOME/"
+                            "XDG_CACHE_HOME nor HOME is set (set storage.kv_dir, "
+                            "storage.cache_dir and storage.cache_key)");
     }
     return 0;
 }
@@ -88,7 +88,7 @@ static void read_log_level(wc_rnode *server, wc_config *c)
     int level = wc_log_level_parse(s);
     if (level < 0)
         wc_rnode_fail(&m, "unknown level '%s' (debug, info, notice, warning, error, critical, alert, "
-                          "emergency)", s);
+                      "emergency)", s);
     else
         c->log_level = level;
     free(s);
@@ -233,10 +233,11 @@ static void grant_models(wc_rnode *doc, wc_config *c)
 }
 
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
-                 wc_config *out, char *err, size_t err_size)
+                 wc_config *out, wc_error *err)
 {
-    if (wc_config_default(out, err, err_size))
-        return -1;
+    int rc = wc_config_default(out, err);
+    if (rc)
+        return rc;
     wc_reader reader;
     wc_reader_init(&reader, source);
     reader.base_dir = base_dir;
@@ -260,48 +261,41 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         wc_rnode_done(&doc);
     }
     json_decref(json);
-    if (wc_reader_result(&reader, err, err_size) != 0) {
+    if ((rc = wc_reader_result(&reader, err)) != 0)
         wc_config_free(out);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
-int wc_config_parse(const char *text, const char *base_dir, wc_config *out, char *err,
-                    size_t err_size)
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
-    return parse("wasmcap.json", base_dir, text, strlen(text), out, err, err_size);
+    return parse("wasmcap.json", base_dir, text, strlen(text), out, err);
 }
 
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size)
+int wc_config_load(const char *path, wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
-    if (rc) {
-        snprintf(err, err_size, "%s: %s", path, strerror(-rc));
-        return -1;
-    }
+    if (rc)
+        return wc_error_set(err, rc, "%s: %s", path, wc_strerror(rc));
     char *dir = strdup(path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *(slash == dir ? slash + 1 : slash) = 0;
     if (!dir) {
         free(data);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
-    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err, err_size);
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err);
     free(data);
     free(dir);
     if (rc)
-        return -1;
+        return rc;
     out->path = strdup(path);
     if (!out->path) {
         wc_config_free(out);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
     return 0;
 }

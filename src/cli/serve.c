@@ -93,11 +93,11 @@ typedef struct serve_state {
 
 static void reload(serve_state *st)
 {
-    char err[1024];
+    wc_error err;
     wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
            st->config_path ? st->config_path : "the default config");
-    if (wc_setup_reload(&st->setup, err, sizeof err) != 0) {
-        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err);
+    if (wc_setup_reload(&st->setup, &err) != 0) {
+        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err.msg);
         return;
     }
     if (st->log_level < 0)
@@ -129,7 +129,7 @@ static bool on_wake(void *ctx)
 
 /* The authorizer of the config's auth section (already "${VAR}"-expanded);
  * relative paths in it are taken from the config file's directory. */
-static int open_auth(const wc_config *config, wc_auth **out, char *err, size_t err_size)
+static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
 {
     char dir[4096] = ".";
     if (config->path) {
@@ -141,17 +141,16 @@ static int open_auth(const wc_config *config, wc_auth **out, char *err, size_t e
             snprintf(dir, sizeof dir, ".");
     }
     wc_auth_options ao;
-    char why[768];
+    wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
-    if (wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, why, sizeof why) != 0) {
-        snprintf(err, err_size, "%s: %s", file, why);
-        return -1;
-    }
-    int rc = wc_auth_new(&ao, out, why, sizeof why);
+    int rc = wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, &why);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, why.msg);
+    rc = wc_auth_new(&ao, out, &why);
     wc_auth_options_free(&ao);
     if (rc != 0)
-        snprintf(err, err_size, "%s: %s", file, why);
-    return rc;
+        return wc_error_set(err, rc, "%s: %s", file, why.msg);
+    return 0;
 }
 
 static void *run_http(void *arg)
@@ -230,10 +229,10 @@ int wc_cmd_serve(int argc, char **argv)
     if (st.log_level >= 0)
         wc_log_set_level((wc_log_level)st.log_level);
 
-    char err[1024];
+    wc_error err;
     st.config_path = wc_setup_find_config(config_arg);
-    if (wc_setup_open(&st.setup, st.config_path, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (wc_setup_open(&st.setup, st.config_path, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         return EXIT_FAILURE_START;
     }
     if (st.log_level < 0)
@@ -247,8 +246,8 @@ int wc_cmd_serve(int argc, char **argv)
     mo.max_message_bytes = st.setup.config.max_message_bytes;
     mo.page_size = st.setup.config.page_size;
     mo.state_secret = st.setup.config.state_secret;
-    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
@@ -261,11 +260,11 @@ int wc_cmd_serve(int argc, char **argv)
     int status = 0;
     wc_auth *auth = NULL;
     wc_http_config hc;
-    if (wc_http_config_parse(st.setup.config.http, &hc, err, sizeof err) != 0 ||
+    if (wc_http_config_parse(st.setup.config.http, &hc, &err) != 0 ||
         (http_arg && wc_http_parse_listen(http_arg, hc.host, sizeof hc.host, hc.port,
-                                          sizeof hc.port, err, sizeof err) != 0)) {
-        fprintf(stderr, "wasmcap serve: %s%s\n", http_arg && !strchr(err, ':') ? "--http " : "",
-                err);
+                                          sizeof hc.port, &err) != 0)) {
+        fprintf(stderr, "wasmcap serve: %s%s\n",
+                http_arg && !strchr(err.msg, ':') ? "--http " : "", err.msg);
         status = http_arg ? EXIT_USAGE : EXIT_FAILURE_START;
         goto out;
     }
@@ -280,8 +279,8 @@ int wc_cmd_serve(int argc, char **argv)
         goto out_http_config;
     }
     if (hc.enabled && st.setup.config.auth) {
-        if (open_auth(&st.setup.config, &auth, err, sizeof err) != 0) {
-            fprintf(stderr, "wasmcap serve: %s\n", err);
+        if (open_auth(&st.setup.config, &auth, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
             status = EXIT_FAILURE_START;
             goto out_http_config;
         }
@@ -291,8 +290,8 @@ int wc_cmd_serve(int argc, char **argv)
                "authorization");
     }
     if (hc.enabled) {
-        if (wc_http_server_new(&hc.options, st.server, &st.http, err, sizeof err) != 0) {
-            fprintf(stderr, "wasmcap serve: %s\n", err);
+        if (wc_http_server_new(&hc.options, st.server, &st.http, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
             status = EXIT_FAILURE_START;
             goto out_http_config;
         }
@@ -323,8 +322,8 @@ int wc_cmd_serve(int argc, char **argv)
             so.max_queued_bytes = st.setup.config.stdio_max_queued_bytes;
             so.on_wake = on_wake;
             so.wake_ctx = &st;
-            if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
-                wc_log(WC_LOG_ERROR, "serve", "%s", err);
+            if (wc_stdio_serve(st.server, &so, &err) != 0) {
+                wc_log(WC_LOG_ERROR, "serve", "%s", err.msg);
                 status = EXIT_FAILURE_START;
             }
         }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "json/parse.h"
+#include "util/error.h"
 
 static wc_trap stop(wc_instance *caller, const char *fn, const char *fmt, const char *a,
                     const char *b)
@@ -74,15 +75,15 @@ static json_t *ask(wc_instance *caller, wc_wasmcap_host *host, const char *fn, c
 {
     const wc_client_port *client = host->client;
     json_t *result = NULL;
-    char err[512] = "";
-    int rc = client->request(client->ctx, method, params, (int)timeout_ms, &result, err, sizeof err);
+    wc_error err = {0};
+    int rc = client->request(client->ctx, method, params, (int)timeout_ms, &result, &err);
     if (rc == 0 && result)
         return result;
     json_decref(result);
     if (wc_cancel_token_cancelled(host->cancel))
         stop(caller, fn, "the call was cancelled", NULL, NULL);
     else
-        stop(caller, fn, "%s failed: %s", method, err[0] ? err : "no answer");
+        stop(caller, fn, "%s failed: %s", method, rc ? wc_error_message(&err) : "no answer");
     return NULL;
 }
 
@@ -148,9 +149,8 @@ static wc_trap u_list_roots(wc_instance *caller, void *env, const wc_value *args
     if (host->client->request) {
         json_t *params = json_object();
         json_t *result = NULL;
-        char err[512] = "";
         int rc = host->client->request(host->client->ctx, "roots/list", params,
-                                       (int)timeout_of(host->perms), &result, err, sizeof err);
+                                       (int)timeout_of(host->perms), &result, NULL);
         json_decref(params);
         if (rc == 0 && json_is_object(result))
             roots = result;

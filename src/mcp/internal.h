@@ -134,7 +134,7 @@ struct wc_mcp_session {
     unsigned nbatch;
 };
 
-typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, char *err, size_t err_size);
+typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, wc_error *err);
 
 /* Which protocol eras a method belongs to. */
 #define MCP_ERA_SESSION 1u   /* initialize-based: 2025-06-18, 2025-11-25 */
@@ -225,7 +225,7 @@ struct mcp_job {
 
 /* methods.c */
 const mcp_method *wc_mcp_find_method(const char *name);
-int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size);
+int wc_mcp_tools_call(mcp_job *job, json_t **result, wc_error *err);
 /* The server's capabilities as the era announces them (initialize,
  * server/discover); NULL: out of memory. */
 json_t *wc_mcp_capabilities(const mcp_era *era);
@@ -247,13 +247,13 @@ void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *
 #define LISTEN_TOOLS 1u
 #define LISTEN_PROMPTS 2u
 #define LISTEN_RESOURCES 4u
-int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size);
-int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size);
+int wc_mcp_discover(mcp_job *job, json_t **result, wc_error *err);
+int wc_mcp_listen(mcp_job *job, json_t **result, wc_error *err);
 
 /* methods.c: whether one more subscribed URI of uri_len bytes fits a
  * session holding count URIs of bytes in all; if not, -32602 with why. */
 int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, size_t bytes,
-                             char *err, size_t err_size);
+                             wc_error *err);
 
 /* request_state.c */
 /* The sealing key: secret (the config's) or, when NULL or empty, random. */

@@ -25,7 +25,7 @@
 #include "host/extism.h"
 #include "json/parse.h"
 #include "util/buf.h"
-#include "util/err.h"
+#include "util/error.h"
 
 enum {
     X_DESCRIBE, X_CALL, /* v1 */
@@ -53,7 +53,7 @@ static extism_plugin *state_of(const wc_plugin *p) { return p->abi_state; }
 /* The index of export `name` when it is a function () -> (i32): -1 when
  * absent, -2 (with err) when it has another type. */
 static int find_entry(const wc_plugin *p, const wc_module_info *info, const char *name,
-                      const char *results, char *err, size_t err_size)
+                      const char *results, wc_error *err)
 {
     const wc_export *e = wc_module_find_export(info, name);
     if (!e)
@@ -62,7 +62,7 @@ static int find_entry(const wc_plugin *p, const wc_module_info *info, const char
     bool ok = ft && ft->nparams == 0 && ft->nresults == strlen(results) &&
               (ft->nresults == 0 || ft->results[0] == WC_VT_I32);
     if (!ok) {
-        wc_err_set(err, err_size, "plugin '%s': Extism export '%s' must be a function () -> (%s)",
+        wc_error_set(err, WC_ELINK, "plugin '%s': Extism export '%s' must be a function () -> (%s)",
                    p->config.name, name, *results ? "i32" : "");
         return -2;
     }
@@ -77,24 +77,24 @@ static bool imports_extism(const wc_module_info *info)
     return false;
 }
 
-static int extism_load(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+static int extism_load(wc_plugin *p, const wc_module_info *info, wc_error *err)
 {
     int found[X_COUNT];
     bool any = false;
     for (int i = 0; i < X_COUNT; i++) {
         /* on_roots_list_changed returns nothing in some PDKs' bindings */
-        found[i] = find_entry(p, info, export_names[i], "i", err, err_size);
+        found[i] = find_entry(p, info, export_names[i], "i", err);
         if (found[i] == -2 && i == X_ON_ROOTS_LIST_CHANGED)
             found[i] = -1;
         if (found[i] == -2)
-            return -1;
+            return WC_ELINK;
         any = any || found[i] >= 0;
     }
     bool v1 = found[X_DESCRIBE] >= 0 && found[X_CALL] >= 0;
     bool v2 = found[X_LIST_TOOLS] >= 0 || found[X_CALL_TOOL] >= 0;
     if (!v1 && !v2) {
         if (imports_extism(info) && !any && p->start_index < 0)
-            return wc_err_set(err, err_size,
+            return wc_error_set(err, WC_ELINK,
                               "plugin '%s' imports Extism's host functions but exports neither "
                               "describe and call (hyper-mcp v1) nor list_tools and call_tool "
                               "(hyper-mcp v2); see docs/PLUGINS.md", p->config.name);
@@ -102,17 +102,16 @@ static int extism_load(wc_plugin *p, const wc_module_info *info, char *err, size
     }
     const wc_export *mem = wc_module_find_export(info, "memory");
     if (!mem || mem->kind != WC_EXTERN_MEMORY)
-        return wc_err_set(err, err_size, "plugin '%s': an Extism plugin must export its memory",
+        return wc_error_set(err, WC_ELINK, "plugin '%s': an Extism plugin must export its memory",
                           p->config.name);
     extism_plugin *x = calloc(1, sizeof *x);
     if (!x || !(x->vars = wc_extism_vars_new(0))) {
         free(x);
-        return wc_err_set(err, err_size, "plugin '%s': out of memory", p->config.name);
+        return wc_error_set(err, WC_ENOMEM, "plugin '%s': out of memory", p->config.name);
     }
     x->version = v1 ? 1 : 2;
     memcpy(x->exports, found, sizeof found);
-    char cerr[8];
-    x->ctors = find_entry(p, info, "__wasm_call_ctors", "", cerr, sizeof cerr);
+    x->ctors = find_entry(p, info, "__wasm_call_ctors", "", NULL);
     p->abi_state = x;
     for (int e = 0; e < WC_ENTRY_COUNT; e++)
         p->entry[e] = -1;
@@ -146,17 +145,17 @@ static int guest_call(wc_run *r, int index, wc_value *results)
     return -1;
 }
 
-/* Runs export `fn` on input; 0 with the output in *out, WC_PLUGIN_EFAILED
- * or WC_PLUGIN_EREFUSED (the guest's error, or its non-zero return) with
- * err set. */
+/* Runs export `fn` on input; 0 with the output in *out, WC_EREFUSED (the
+ * guest's error, or its non-zero return) or the run's code (WC_ETRAP, ...)
+ * with err set. */
 static int extism_run(wc_plugin *p, int fn, const char *what, wc_call *call, const void *input,
-                      size_t input_len, wc_buf *out, char *err, size_t err_size)
+                      size_t input_len, wc_buf *out, wc_error *err)
 {
     extism_plugin *x = state_of(p);
     wc_run r;
     wc_wasi_config wcfg = {0};
     wc_extism_call ec;
-    int rc = WC_PLUGIN_EFAILED;
+    int rc = WC_EPLUGIN;
     bool have_ec = false;
     if (wc_run_begin(&r, p, call, p->needs_wasi ? &wcfg : NULL) != 0)
         goto done;
@@ -181,15 +180,15 @@ static int extism_run(wc_plugin *p, int fn, const char *what, wc_call *call, con
         wc_buf_init(&text);
         wc_buf_append(&text, msg, len < 4000 ? len : 4000);
         const char *s = wc_buf_cstr(&text);
-        wc_err_set(err, err_size, "%s", s ? s : "out of memory");
+        wc_error_set(err, WC_EREFUSED, "%s", s ? s : "out of memory");
         wc_buf_free(&text);
-        rc = WC_PLUGIN_EREFUSED;
+        rc = WC_EREFUSED;
         goto done;
     }
     if ((int32_t)res.i32 != 0) {
-        wc_err_set(err, err_size, "plugin '%s' failed in %s: Returned non-zero exit code: %d",
+        wc_error_set(err, WC_EREFUSED, "plugin '%s' failed in %s: Returned non-zero exit code: %d",
                    p->config.name, what, (int32_t)res.i32);
-        rc = WC_PLUGIN_EREFUSED;
+        rc = WC_EREFUSED;
         goto done;
     }
     const uint8_t *data = wc_extism_call_output(&ec, &len);
@@ -206,8 +205,8 @@ static int extism_run(wc_plugin *p, int fn, const char *what, wc_call *call, con
     }
     rc = 0;
 done:
-    if (rc == WC_PLUGIN_EFAILED)
-        wc_run_describe(&r, what, err, err_size);
+    if (rc == WC_EPLUGIN)
+        rc = wc_run_describe(&r, what, err);
     r.host.extism = NULL;
     wc_run_end(&r);
     if (have_ec)
@@ -249,25 +248,25 @@ static void append_string(wc_buf *b, const char *s)
 
 /* Runs fn and parses its output as a JSON object. */
 static int extism_json(wc_plugin *p, int fn, const char *what, wc_call *call, const wc_buf *input,
-                       json_t **out, char *err, size_t err_size)
+                       json_t **out, wc_error *err)
 {
     *out = NULL;
     if (input->failed)
-        return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     wc_buf text;
     wc_buf_init(&text);
     int rc = extism_run(p, fn, what, call, input->data ? input->data : (const uint8_t *)"",
-                        input->len, &text, err, err_size);
+                        input->len, &text, err);
     if (rc == 0) {
         wc_json_error jerr;
         json_t *v = wc_json_parse(text.data ? (const char *)text.data : "", text.len,
                                   WC_JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(v)) {
-            wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: %s%s",
+            wc_error_set(err, WC_EPLUGIN, "plugin '%s' returned an invalid result from %s: %s%s",
                        p->config.name, what, v ? "expected a JSON object" : "invalid JSON: ",
                        v ? "" : jerr.text);
             json_decref(v);
-            rc = WC_PLUGIN_EFAILED;
+            rc = WC_EPLUGIN;
         } else {
             *out = v;
         }
@@ -278,7 +277,7 @@ static int extism_json(wc_plugin *p, int fn, const char *what, wc_call *call, co
 
 /* ---- the operations --------------------------------------------------------- */
 
-static int extism_call_tool(wc_plugin *p, wc_tool_run *t, char *failure, size_t failure_size)
+static int extism_call_tool(wc_plugin *p, wc_tool_run *t, wc_error *failure)
 {
     extism_plugin *x = state_of(p);
     wc_buf in;
@@ -296,21 +295,21 @@ static int extism_call_tool(wc_plugin *p, wc_tool_run *t, char *failure, size_t 
     char what[160];
     snprintf(what, sizeof what, "tool '%s'", t->display);
     int rc = extism_json(p, x->version == 1 ? X_CALL : X_CALL_TOOL, what, t->call, &in, &t->result,
-                         failure, failure_size);
+                         failure);
     wc_buf_free(&in);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 /* Runs v2 export fn on {"request": request, "context": ...}; request
  * (stolen) is the MCP request's params. */
 static int run_request(wc_plugin *p, int fn, const char *what, wc_call *call, json_t *request,
-                       json_t **out, char *err, size_t err_size)
+                       json_t **out, wc_error *err)
 {
     *out = NULL;
     char *text = request ? json_dumps(request, JSON_COMPACT) : NULL;
     json_decref(request);
     if (!text)
-        return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     wc_buf in;
     wc_buf_init(&in);
     wc_buf_str(&in, "{\"request\":");
@@ -319,32 +318,30 @@ static int run_request(wc_plugin *p, int fn, const char *what, wc_call *call, js
     wc_buf_str(&in, ",\"context\":");
     append_context(&in, p, call);
     wc_buf_str(&in, "}");
-    int rc = extism_json(p, fn, what, call, &in, out, err, err_size);
+    int rc = extism_json(p, fn, what, call, &in, out, err);
     wc_buf_free(&in);
     return rc;
 }
 
 static int extism_read_resource(wc_plugin *p, const char *uri, const char *what, wc_call *call,
-                                json_t **out, char *err, size_t err_size)
+                                json_t **out, wc_error *err)
 {
-    return run_request(p, X_READ_RESOURCE, what, call, json_pack("{s:s}", "uri", uri), out, err,
-                       err_size);
+    return run_request(p, X_READ_RESOURCE, what, call, json_pack("{s:s}", "uri", uri), out, err);
 }
 
 static int extism_get_prompt(wc_plugin *p, const char *name, const char *arguments,
-                             const char *what, wc_call *call, json_t **out, char *err,
-                             size_t err_size)
+                             const char *what, wc_call *call, json_t **out, wc_error *err)
 {
     json_t *args = wc_json_parse(arguments, strlen(arguments), 0, NULL);
     return run_request(p, X_GET_PROMPT, what, call,
                        args ? json_pack("{s:s,s:o}", "name", name, "arguments", args) : NULL, out,
-                       err, err_size);
+                       err);
 }
 
 /* hyper-mcp strips "ref/" from the reference's type ("prompt", "resource")
  * and answers a CompleteResult, {"completion": {"values": [...]}}. */
 static int extism_complete(wc_plugin *p, const char *params, wc_call *call, json_t **out,
-                           char *err, size_t err_size)
+                           wc_error *err)
 {
     *out = NULL;
     json_t *req = wc_json_parse(params, strlen(params), 0, NULL);
@@ -353,17 +350,16 @@ static int extism_complete(wc_plugin *p, const char *params, wc_call *call, json
     if (type && strncmp(type, "ref/", 4) == 0)
         json_object_set_new(ref, "type", json_string(type + 4));
     json_t *res;
-    int rc = run_request(p, X_COMPLETE, "completion", call, req, &res, err, err_size);
+    int rc = run_request(p, X_COMPLETE, "completion", call, req, &res, err);
     if (rc)
         return rc;
     json_t *values = json_object_get(json_object_get(res, "completion"), "values");
     *out = values ? json_pack("{s:O}", "values", values) : NULL;
     json_decref(res);
     if (!values)
-        return wc_err_set(err, err_size, "plugin '%s' returned an invalid completion: expected "
-                                         "{\"completion\": {\"values\": [...]}}", p->config.name),
-               WC_PLUGIN_EFAILED;
-    return *out ? 0 : (wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED);
+        return wc_error_set(err, WC_EPLUGIN, "plugin '%s' returned an invalid completion: "
+                            "expected {\"completion\": {\"values\": [...]}}", p->config.name);
+    return *out ? 0 : wc_error_set(err, WC_ENOMEM, "out of memory");
 }
 
 /* ---- the manifest, from the plugin's own lists -------------------------- */
@@ -371,11 +367,11 @@ static int extism_complete(wc_plugin *p, const char *params, wc_call *call, json
 /* member of the object fn returns, into doc as key (an empty array when
  * the plugin lacks fn). */
 static int list_into(wc_plugin *p, int fn, const char *member, const char *key, json_t *doc,
-                     char *err, size_t err_size)
+                     wc_error *err)
 {
     extism_plugin *x = state_of(p);
     if (x->exports[fn] < 0)
-        return json_object_set_new(doc, key, json_array()) ? wc_err_set(err, err_size, "out of memory") : 0;
+        return json_object_set_new(doc, key, json_array()) ? wc_error_set(err, WC_ENOMEM, "out of memory") : 0;
     wc_buf in;
     wc_buf_init(&in);
     if (fn != X_DESCRIBE) {
@@ -386,16 +382,16 @@ static int list_into(wc_plugin *p, int fn, const char *member, const char *key, 
     json_t *res;
     char what[64];
     snprintf(what, sizeof what, "%s", export_names[fn]);
-    char msg[1024];
-    int rc = extism_json(p, fn, what, NULL, &in, &res, msg, sizeof msg);
+    wc_error msg = {0};
+    int rc = extism_json(p, fn, what, NULL, &in, &res, &msg);
     wc_buf_free(&in);
     if (rc)
-        return wc_err_set(err, err_size, "plugin '%s': %s failed: %s", p->config.name,
-                          export_names[fn], msg);
+        return wc_error_set(err, rc, "plugin '%s': %s failed: %s", p->config.name,
+                            export_names[fn], wc_error_message(&msg));
     json_t *list = json_object_get(res, member);
     if (!json_is_array(list)) {
         json_decref(res);
-        return wc_err_set(err, err_size, "plugin '%s': %s returned no \"%s\" array",
+        return wc_error_set(err, WC_EPLUGIN, "plugin '%s': %s returned no \"%s\" array",
                           p->config.name, export_names[fn], member);
     }
     json_object_set(doc, key, list);
@@ -403,30 +399,30 @@ static int list_into(wc_plugin *p, int fn, const char *member, const char *key, 
     return 0;
 }
 
-static int extism_describe(wc_plugin *p, char *err, size_t err_size)
+static int extism_describe(wc_plugin *p, wc_error *err)
 {
     extism_plugin *x = state_of(p);
     json_t *doc = json_pack("{s:s}", "name", p->config.name);
     if (!doc)
-        return wc_err_set(err, err_size, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     int rc = x->version == 1
-                 ? list_into(p, X_DESCRIBE, "tools", "tools", doc, err, err_size)
-                 : list_into(p, X_LIST_TOOLS, "tools", "tools", doc, err, err_size);
+                 ? list_into(p, X_DESCRIBE, "tools", "tools", doc, err)
+                 : list_into(p, X_LIST_TOOLS, "tools", "tools", doc, err);
     if (!rc && x->version == 2)
-        rc = list_into(p, X_LIST_PROMPTS, "prompts", "prompts", doc, err, err_size) ||
-             list_into(p, X_LIST_RESOURCES, "resources", "resources", doc, err, err_size) ||
-             list_into(p, X_LIST_RESOURCE_TEMPLATES, "resourceTemplates", "resourceTemplates", doc,
-                       err, err_size);
+        if ((rc = list_into(p, X_LIST_PROMPTS, "prompts", "prompts", doc, err)) == 0 &&
+            (rc = list_into(p, X_LIST_RESOURCES, "resources", "resources", doc, err)) == 0)
+            rc = list_into(p, X_LIST_RESOURCE_TEMPLATES, "resourceTemplates", "resourceTemplates",
+                           doc, err);
     char *text = rc ? NULL : json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (rc)
-        return -1;
+        return rc;
     if (!text)
-        return wc_err_set(err, err_size, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     char source[300];
     snprintf(source, sizeof source, "%s (%s)", p->config.path,
              x->version == 1 ? "describe" : "list_tools");
-    rc = wc_manifest_parse(text, strlen(text), source, &p->manifest, err, err_size);
+    rc = wc_manifest_parse(text, strlen(text), source, &p->manifest, err);
     free(text);
     return rc;
 }

@@ -21,6 +21,8 @@ const char *wc_strerror(int code)
     case WC_ECOMPILE: return "compile error";
     case WC_ENOTFOUND: return "not found";
     case WC_ENOTREG: return "not a regular file";
+    case WC_EPLUGIN: return "plugin call failed";
+    case WC_EREFUSED: return "refused by the plugin";
     }
     /* Any other -errno in the system's words, exactly as strerror() gives
      * them (strerrordesc_np, unlike strerror, is thread-safe). */

@@ -53,6 +53,8 @@ enum {
     WC_ECOMPILE = -3005,   /* translation or compilation failed */
     WC_ENOTFOUND = -3006,  /* no such key, export or name */
     WC_ENOTREG = -3007,    /* not a regular file */
+    WC_EPLUGIN = -3008,    /* a plugin's call failed (trap, limit, bad output) */
+    WC_EREFUSED = -3009,   /* a plugin answered with an error of its own */
 };
 
 /* A short description of code.  System codes read as the system words
@@ -65,7 +67,7 @@ const char *wc_strerror(int code);
 /* A code and the message that explains it to a person. */
 typedef struct wc_error {
     int code;
-    char msg[512];
+    char msg[1024];
 } wc_error;
 
 /* Sets err (if not NULL) to code and a printf-style message, truncated to
