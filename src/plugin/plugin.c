@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/extism.h"
 #include "json/parse.h"
 #include "json/text.h"
 #include "plugin/registry.h" /* wc_input_required_check */
@@ -230,10 +231,15 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *e
         wc_wasi_free(probe);
         return wc_error_set(err, WC_ENOMEM, "plugin '%s': %s", p->config.name, werr.msg);
     }
-    const wc_import_binding *wasi, *host, *nn;
+    const wc_import_binding *wasi, *host, *nn, *xenv, *xuser;
     size_t nwasi = wc_wasi_bindings(probe, &wasi);
     size_t nnn = wc_wasi_nn_bindings(nn_probe, &nn);
     size_t nhost = wc_wasmcap_bindings(&host);
+    /* Extism's kernel and hyper-mcp's functions only for Extism plugins:
+     * they need the call state that ABI sets up */
+    bool extism = p->abi == &wc_abi_extism;
+    size_t nxenv = extism ? wc_extism_env_bindings(&xenv) : 0;
+    size_t nxuser = extism ? wc_extism_user_bindings(&xuser) : 0;
     int rc = 0;
     p->nbindings = info->nimports;
     p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
@@ -254,6 +260,10 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *e
             table = host, n = nhost;
         else if (strcmp(imp->module, WASI_NN_MODULE) == 0)
             table = nn, n = nnn;
+        else if (strcmp(imp->module, WC_EXTISM_ENV_MODULE) == 0)
+            table = xenv, n = nxenv;
+        else if (strcmp(imp->module, WC_EXTISM_USER_MODULE) == 0)
+            table = xuser, n = nxuser;
         const wc_import_binding *found = NULL;
         for (size_t k = 0; k < n && !found; k++)
             if (strcmp(table[k].name, imp->name) == 0)
@@ -261,9 +271,10 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *e
         if (!found || imp->kind != WC_EXTERN_FUNC) {
             rc = wc_error_set(err, WC_ELINK,
                               "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
-                              "the functions of modules %s, %s and %s; see docs/PLUGINS.md)",
+                              "the functions of modules %s, %s and %s%s; see docs/PLUGINS.md)",
                               p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE,
-                              WASI_NN_MODULE);
+                              WASI_NN_MODULE, extism ? ", " WC_EXTISM_ENV_MODULE " and "
+                                                       WC_EXTISM_USER_MODULE : "");
             goto done;
         }
         p->bindings[i] = *found;
@@ -361,7 +372,9 @@ static void warn_ungranted(const wc_plugin *p)
     }
 }
 
-static int pick_abi(wc_plugin *p, const wc_module_info *info, wc_error *err)
+/* 0, or a WC_E* code: *none says whether no ABI took the module (rather
+ * than one refusing it). */
+static int pick_abi(wc_plugin *p, const wc_module_info *info, bool *none, wc_error *err)
 {
     const char *n = p->config.name;
     for (int e = 0; e < WC_ENTRY_COUNT; e++) {
@@ -386,10 +399,12 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, wc_error *err)
             warn(p, "plugin '%s' is a %s plugin: its resources cannot be read", n, p->abi->name);
         return 0;
     }
+    *none = true;
     return wc_error_set(err, WC_ELINK,
                         "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
-                        "(native ABI: with memory and wasmcap_alloc) or _start (command ABI: a WASI "
-                        "program); see docs/PLUGINS.md", n, p->config.path);
+                        "(native ABI: with memory and wasmcap_alloc), describe and call or "
+                        "list_tools and call_tool (Extism ABI: hyper-mcp's plugins) or _start "
+                        "(command ABI: a WASI program); see docs/PLUGINS.md", n, p->config.path);
 }
 
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
@@ -434,14 +449,22 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
         goto fail;
     }
     const wc_module_info *info = wc_module_get_info(p->module);
-    if ((rc = wc_manifest_load(info, p->config.path, &p->manifest, err)) != 0) {
-        if (err) {
-            wc_error manifest = *err;
-            wc_error_set(err, rc, "plugin '%s': %s", config->name, manifest.msg);
-        }
+    wc_error manifest_err = {0};
+    int manifest = wc_manifest_load(info, p->config.path, &p->manifest, &manifest_err);
+    if (manifest && manifest != WC_ENOENT) {
+        rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
         goto fail;
     }
-    if ((rc = pick_abi(p, info, err)) || (rc = resolve_imports(p, info, err)))
+    /* Without a manifest, only a plugin that describes itself can serve. */
+    bool none = false;
+    rc = pick_abi(p, info, &none, err);
+    if (manifest && (none || (!rc && !p->abi->describe))) {
+        rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
+        goto fail;
+    }
+    if (rc || (rc = resolve_imports(p, info, err)))
+        goto fail;
+    if (manifest && (rc = p->abi->describe(p, err)))
         goto fail;
     if (!p->abi->get_prompt && json_array_size(p->manifest.prompts))
         warn(p, "plugin '%s' is a %s plugin: its prompts cannot be served", config->name,
@@ -478,6 +501,8 @@ void wc_plugin_free(wc_plugin *p)
 {
     if (!p)
         return;
+    if (p->abi && p->abi->unload)
+        p->abi->unload(p);
     wc_manifest_free(&p->manifest);
     wc_module_release(p->module);
     free(p->bindings);

@@ -20,6 +20,7 @@ struct wc_plugin {
     wc_module *module;
     wc_manifest manifest;
     const wc_plugin_abi *abi;
+    void *abi_state; /* the ABI's own, from its load (freed by its unload) */
     int entry[WC_ENTRY_COUNT]; /* export index, or -1 */
     int alloc_index, init_index, start_index;
     /* One binding per import, in import order, so linking finds each at
