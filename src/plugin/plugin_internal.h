@@ -80,6 +80,10 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
 void wc_run_end(wc_run *r);
 /* Sets r->status and r->msg from a trap of the running instance. */
 void wc_run_trapped(wc_run *r, wc_trap trap);
+/* The trap a guest call ended with, as the run counts it: one that returned
+ * (or exited) after WASI-NN stopped a compute at the deadline is
+ * WC_TRAP_DEADLINE, as the guest got only runtime_error and went on. */
+wc_trap wc_run_outcome(const wc_run *r, wc_trap trap);
 /* A failure of `what` ("tool 'add'") as a sentence for a person. */
 void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size);
 
