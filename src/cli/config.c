@@ -15,6 +15,7 @@
 #include "bus/config.h"
 #include "cli/expand.h"
 #include "host/wasi_nn.h"
+#include "nn/backend.h"
 #include "store/kv.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -263,10 +264,17 @@ static void read_model(wc_rnode *model, wc_nn_models *models)
     wc_rnode_text(&enc, 0, &encoding);
     wc_rnode tgt = wc_rnode_member(model, "target");
     wc_rnode_text(&tgt, 0, &target);
+    wc_rnode rts = wc_rnode_member(model, "runtimes");
+    long long runtimes = 0;
+    wc_rnode_int(&rts, 1, WC_NN_MAX_RUNTIMES, &runtimes);
     wc_error err = {0};
-    if (wc_rnode_done(model) && path &&
-        wc_nn_models_add(models, model->key, path, encoding, target, &err))
-        wc_rnode_fail(model, "%s", wc_error_message(&err));
+    if (wc_rnode_done(model) && path && !model->reader->failed) {
+        if (wc_nn_models_add(models, model->key, path, encoding, target, &err))
+            wc_rnode_fail(model, "%s", wc_error_message(&err));
+        else if (runtimes)
+            wc_nn_graph_set_max_runtimes(
+                wc_nn_models_find(models, model->key, strlen(model->key)), (uint32_t)runtimes);
+    }
     free(path);
 }
 
