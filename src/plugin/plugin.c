@@ -842,7 +842,8 @@ static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const
                          const wc_json_member *members, int count, wc_call *call,
                          const wc_schema_budget *budget, wc_error *msg)
 {
-    wc_error verr = {0};
+    wc_error verr;
+    verr.msg[0] = '\0'; /* text that is not JSON gets no schema message */
     if (!sc && !sc_text) {
         wc_error_set(msg, WC_EPLUGIN,
                      "tool '%s' of plugin '%s' has an outputSchema but returned no "
