@@ -50,7 +50,7 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
     out->audit.enabled = true;
-    out->audit.queue = 4096;
+    out->audit.queue = 16384;
     out->audit.stream_max_age_ms = 7ull * 86400000;
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
