@@ -142,8 +142,8 @@ static void *stdio_main(void *arg)
     wc_stdio_options_default(&o);
     o.in_fd = r->in_fd;
     o.out_fd = r->out_fd;
-    char err[256];
-    wc_stdio_serve(r->mcp, &o, err, sizeof err);
+    wc_error err = {0};
+    wc_stdio_serve(r->mcp, &o, &err);
     close(r->out_fd);
     return NULL;
 }

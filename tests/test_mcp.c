@@ -647,8 +647,8 @@ static void test_input_required(test_world *w)
         CHECK(!wc_mcp_state_open(s, "tools/call\nt", garbage[i]), "garbage %zu", i);
     /* another server (another random key) cannot open it */
     wc_mcp_server *other = NULL;
-    char err[256];
-    CHECK(wc_mcp_server_new(NULL, NULL, &other, err, sizeof err) == 0, "second server");
+    wc_error err;
+    CHECK(wc_mcp_server_new(NULL, NULL, &other, &err) == 0, "second server");
     CHECK(!wc_mcp_state_open(other, "tools/call\nt", sealed), "another key");
     wc_mcp_server_free(other);
     /* a configured secret makes the same key on every server */
@@ -656,8 +656,8 @@ static void test_input_required(test_world *w)
     wc_mcp_options_default(&o);
     o.state_secret = "shared-secret-of-a-cluster";
     wc_mcp_server *a = NULL, *b = NULL;
-    wc_mcp_server_new(&o, NULL, &a, err, sizeof err);
-    wc_mcp_server_new(&o, NULL, &b, err, sizeof err);
+    wc_mcp_server_new(&o, NULL, &a, &err);
+    wc_mcp_server_new(&o, NULL, &b, &err);
     char *shared = wc_mcp_state_seal(a, "x", "state");
     char *back = wc_mcp_state_open(b, "x", shared);
     CHECK(back && strcmp(back, "state") == 0, "shared secret");
@@ -678,21 +678,21 @@ static void test_input_required(test_world *w)
         {"{\"resultType\":\"input_required\",\"requestState\":\"s\"}", 1},
         {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
          "\"roots/list\"}}}", 1},
-        {"{\"resultType\":\"input_required\"}", -1},
-        {"{\"resultType\":\"task\"}", -1},
-        {"{\"resultType\":3}", -1},
-        {"{\"resultType\":\"input_required\",\"requestState\":5}", -1},
-        {"{\"resultType\":\"input_required\",\"inputRequests\":[]}", -1},
+        {"{\"resultType\":\"input_required\"}", WC_EINVAL},
+        {"{\"resultType\":\"task\"}", WC_EINVAL},
+        {"{\"resultType\":3}", WC_EINVAL},
+        {"{\"resultType\":\"input_required\",\"requestState\":5}", WC_EINVAL},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":[]}", WC_EINVAL},
         {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
-         "\"tools/call\"}}}", -1},
+         "\"tools/call\"}}}", WC_EINVAL},
         {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
-         "\"roots/list\",\"params\":[]}}}", -1},
+         "\"roots/list\",\"params\":[]}}}", WC_EINVAL},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         json_t *v = json_loads(shapes[i].json, 0, NULL);
-        char why[256] = "";
-        int got = wc_input_required_check(v, why, sizeof why);
-        CHECK(got == shapes[i].want && (got >= 0 || why[0]), "shape %zu: %d (%s)", i, got, why);
+        wc_error why = {0};
+        int got = wc_input_required_check(v, &why);
+        CHECK(got == shapes[i].want && (got >= 0 || (why.msg[0] && why.code == got)), "shape %zu: %d (%s)", i, got, why.msg);
         json_decref(v);
     }
 }
@@ -767,15 +767,14 @@ typedef struct asker {
     const char *method;
     int rc;
     json_t *result;
-    char err[256];
+    wc_error err;
 } asker;
 
 static void *ask(void *arg)
 {
     asker *a = arg;
     json_t *params = json_pack("{s:[],s:i}", "messages", "maxTokens", 5);
-    a->rc = a->client.request(a->client.ctx, a->method, params, 0, &a->result, a->err,
-                              sizeof a->err);
+    a->rc = a->client.request(a->client.ctx, a->method, params, 0, &a->result, &a->err);
     json_decref(params);
     return NULL;
 }
@@ -818,7 +817,7 @@ static void test_outbound(test_world *w)
     /* not declared: refused without a message */
     start_ask(&a, s, &job, "elicitation/create");
     ask(&a);
-    CHECK(a.rc == -1 && strstr(a.err, "elicitation"), "undeclared: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_ENOTSUP && strstr(a.err.msg, "elicitation"), "undeclared: %d %s", a.rc, a.err.msg);
     end_ask(&a, s);
 
     /* answered */
@@ -833,7 +832,7 @@ static void test_outbound(test_world *w)
              "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}", id);
     pthread_join(t, NULL);
     CHECK(a.rc == 0 && json_is_string(json_object_get(a.result, "model")), "answer: %d %s",
-          a.rc, a.err);
+          a.rc, a.err.msg);
     json_decref(req);
     end_ask(&a, s);
 
@@ -846,7 +845,7 @@ static void test_outbound(test_world *w)
     sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-1,\"message\":\"user said no\"}}",
           id2);
     pthread_join(t, NULL);
-    CHECK(a.rc == -1 && strstr(a.err, "user said no"), "error answer: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_EIO && strstr(a.err.msg, "user said no"), "error answer: %d %s", a.rc, a.err.msg);
     json_decref(req);
     end_ask(&a, s);
 
@@ -854,7 +853,7 @@ static void test_outbound(test_world *w)
     start_ask(&a, s, &job, "sampling/createMessage");
     pthread_create(&t, NULL, ask, &a);
     pthread_join(t, NULL);
-    CHECK(a.rc == -1 && strstr(a.err, "within"), "timeout: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_ETIMEDOUT && strstr(a.err.msg, "within"), "timeout: %d %s", a.rc, a.err.msg);
     json_t *cancel = wait_match(&c, match_method, "notifications/cancelled", 2000);
     CHECK(cancel && json_is_integer(json_object_get(json_object_get(cancel, "params"), "requestId")),
           "no notifications/cancelled after a timeout");
@@ -871,7 +870,7 @@ static void test_outbound(test_world *w)
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
     pthread_join(t, NULL);
-    CHECK(a.rc == -1 && strstr(a.err, "cancelled"), "cancel: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_ECANCELED && strstr(a.err.msg, "cancelled"), "cancel: %d %s", a.rc, a.err.msg);
     end_ask(&a, s);
 
     /* a late answer to the cancelled request is dropped quietly */

@@ -26,12 +26,12 @@ typedef struct test_world {
 static inline int test_world_open(test_world *w, const char *config_text,
                                   const wc_mcp_options *options)
 {
-    char err[512];
+    wc_error err;
     memset(w, 0, sizeof *w);
-    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, err, sizeof err)
-                         : wc_config_default(&w->config, err, sizeof err);
+    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, &err)
+                         : wc_config_default(&w->config, &err);
     if (rc != 0) {
-        printf("config: %s\n", err);
+        printf("config: %s\n", err.msg);
         return -1;
     }
     wc_engine_config ec;
@@ -43,14 +43,13 @@ static inline int test_world_open(test_world *w, const char *config_text,
         printf("engine: %s\n", e.msg);
         return -1;
     }
-    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, err,
-                        sizeof err) != 0) {
-        printf("registry: %s\n", err);
+    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, &err) != 0) {
+        printf("registry: %s\n", err.msg);
         w->registry = NULL;
         return -1;
     }
-    if (wc_mcp_server_new(options, w->registry, &w->mcp, err, sizeof err) != 0) {
-        printf("mcp server: %s\n", err);
+    if (wc_mcp_server_new(options, w->registry, &w->mcp, &err) != 0) {
+        printf("mcp server: %s\n", err.msg);
         w->mcp = NULL;
         return -1;
     }

@@ -116,7 +116,7 @@ static void read_section(wc_rnode *sec, wc_bus_settings *s)
 }
 
 int wc_bus_settings_parse(const json_t *section, const char *base_dir, wc_bus_settings *s,
-                          char *err, size_t err_size)
+                          wc_error *err)
 {
     memset(s, 0, sizeof *s);
     wc_bus_config_init(&s->config);
@@ -127,9 +127,10 @@ int wc_bus_settings_parse(const json_t *section, const char *base_dir, wc_bus_se
         wc_rnode sec = wc_reader_root(&reader, section, "bus");
         if (wc_rnode_object(&sec, NULL))
             read_section(&sec, s);
-        if (wc_reader_result(&reader, err, err_size) != 0) {
+        int rc = wc_reader_result(&reader, err);
+        if (rc != 0) {
             wc_bus_settings_free(s);
-            return -1;
+            return rc;
         }
     }
     wc_bus_config *c = &s->config;

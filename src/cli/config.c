@@ -37,7 +37,7 @@ static char *xdg_dir(const char *xdg, const char *home_tail, const char *tail)
     return strdup(buf);
 }
 
-int wc_config_default(wc_config *out, char *err, size_t err_size)
+int wc_config_default(wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->server_name = strdup("wasmcap");
@@ -56,11 +56,11 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->audit_stream_default = true;
     out->audit_enabled_default = true;
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
-        snprintf(err, err_size,
-                 "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
-                 "nor HOME is set (set storage.kv_dir, storage.cache_dir and storage.cache_key)");
         wc_config_free(out);
-        return -1;
+        return wc_error_set(err, WC_EINVAL,
+                            "cannot choose default storage directories: neither XDG_DATA_HOME/"
+                            "XDG_CACHE_HOME nor HOME is set (set storage.kv_dir, "
+                            "storage.cache_dir and storage.cache_key)");
     }
     return 0;
 }
@@ -95,7 +95,7 @@ static void read_log_level(wc_rnode *server, wc_config *c)
     int level = wc_log_level_parse(s);
     if (level < 0)
         wc_rnode_fail(&m, "unknown level '%s' (debug, info, notice, warning, error, critical, alert, "
-                          "emergency)", s);
+                      "emergency)", s);
     else
         c->log_level = level;
     free(s);
@@ -235,9 +235,9 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
     if (!section || doc->reader->failed)
         return;
     wc_bus_settings s;
-    char why[768];
-    if (wc_bus_settings_parse(section, base_dir, &s, why, sizeof why) != 0)
-        wc_reader_fail(doc->reader, "%s", why);
+    wc_error why = {0};
+    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
+        wc_reader_fail(doc->reader, "%s", wc_error_message(&why));
     else
         wc_bus_settings_free(&s);
 }
@@ -308,10 +308,11 @@ static void grant_models(wc_rnode *doc, wc_config *c)
 }
 
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
-                 wc_config *out, char *err, size_t err_size)
+                 wc_config *out, wc_error *err)
 {
-    if (wc_config_default(out, err, err_size))
-        return -1;
+    int rc = wc_config_default(out, err);
+    if (rc)
+        return rc;
     wc_reader reader;
     wc_reader_init(&reader, source);
     reader.base_dir = base_dir;
@@ -338,48 +339,41 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         wc_rnode_done(&doc);
     }
     json_decref(json);
-    if (wc_reader_result(&reader, err, err_size) != 0) {
+    if ((rc = wc_reader_result(&reader, err)) != 0)
         wc_config_free(out);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
-int wc_config_parse(const char *text, const char *base_dir, wc_config *out, char *err,
-                    size_t err_size)
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
-    return parse("wasmcap.json", base_dir, text, strlen(text), out, err, err_size);
+    return parse("wasmcap.json", base_dir, text, strlen(text), out, err);
 }
 
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size)
+int wc_config_load(const char *path, wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
-    if (rc) {
-        snprintf(err, err_size, "%s: %s", path, strerror(-rc));
-        return -1;
-    }
+    if (rc)
+        return wc_error_set(err, rc, "%s: %s", path, wc_strerror(rc));
     char *dir = strdup(path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *(slash == dir ? slash + 1 : slash) = 0;
     if (!dir) {
         free(data);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
-    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err, err_size);
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err);
     free(data);
     free(dir);
     if (rc)
-        return -1;
+        return rc;
     out->path = strdup(path);
     if (!out->path) {
         wc_config_free(out);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
     return 0;
 }

@@ -56,15 +56,16 @@ typedef struct wc_config {
     bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
 } wc_config;
 
-/* Reads and checks `path`.  On error returns -1 with a message naming the
+/* Reads and checks `path`.  On error returns a WC_E* code (WC_EINVAL for a
+ * config that is wrong) with a message naming the
  * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
  * permissions.kv_namespace: expected a string"). */
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size);
+int wc_config_load(const char *path, wc_config *out, wc_error *err);
 /* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
-                    char *err, size_t err_size);
+                    wc_error *err);
 /* An empty config with every default (no plugins). */
-int wc_config_default(wc_config *out, char *err, size_t err_size);
+int wc_config_default(wc_config *out, wc_error *err);
 void wc_config_free(wc_config *config);
 
 #endif

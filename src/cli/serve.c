@@ -96,11 +96,11 @@ typedef struct serve_state {
 
 static void reload(serve_state *st)
 {
-    char err[1024];
+    wc_error err;
     wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
            st->config_path ? st->config_path : "the default config");
-    if (wc_setup_reload(&st->setup, err, sizeof err) != 0) {
-        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err);
+    if (wc_setup_reload(&st->setup, &err) != 0) {
+        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err.msg);
         return;
     }
     if (st->log_level < 0)
@@ -146,44 +146,40 @@ static void config_dir(const wc_config *config, char *dir, size_t size)
 
 /* The authorizer of the config's auth section (already "${VAR}"-expanded);
  * relative paths in it are taken from the config file's directory. */
-static int open_auth(const wc_config *config, wc_auth **out, char *err, size_t err_size)
+static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
 {
     char dir[4096];
     config_dir(config, dir, sizeof dir);
     wc_auth_options ao;
-    char why[768];
+    wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
-    if (wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, why, sizeof why) != 0) {
-        snprintf(err, err_size, "%s: %s", file, why);
-        return -1;
-    }
-    int rc = wc_auth_new(&ao, out, why, sizeof why);
+    int rc = wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, &why);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, why.msg);
+    rc = wc_auth_new(&ao, out, &why);
     wc_auth_options_free(&ao);
     if (rc != 0)
-        snprintf(err, err_size, "%s: %s", file, why);
-    return rc;
+        return wc_error_set(err, rc, "%s: %s", file, why.msg);
+    return 0;
 }
 
 /* The bus of the config's bus section: in-process without one.  A NATS
  * server that is down is no reason not to start: the bus connects in the
  * background and the Wasm tools serve meanwhile. */
-static int open_bus(const wc_config *config, wc_bus **out, char *err, size_t err_size)
+static int open_bus(const wc_config *config, wc_bus **out, wc_error *err)
 {
-    char dir[4096], why[768];
+    char dir[4096];
     config_dir(config, dir, sizeof dir);
     const char *file = config->path ? config->path : "wasmcap.json";
     wc_bus_settings settings;
-    if (wc_bus_settings_parse(config->bus, dir, &settings, why, sizeof why) != 0) {
-        snprintf(err, err_size, "%s: %s", file, why);
-        return -1;
-    }
-    wc_error e = {0};
-    int rc = wc_bus_open(&settings.config, out, &e);
+    wc_error why = {0};
+    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &why);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&why));
+    rc = wc_bus_open(&settings.config, out, &why);
     wc_bus_settings_free(&settings);
-    if (rc < 0) {
-        snprintf(err, err_size, "%s: bus: %s", file, wc_error_message(&e));
-        return -1;
-    }
+    if (rc < 0)
+        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&why));
     wc_log(WC_LOG_INFO, "serve", "bus: %s (%s)", wc_bus_kind(*out),
            wc_bus_state_name(wc_bus_get_state(*out)));
     return 0;
@@ -273,18 +269,18 @@ int wc_cmd_serve(int argc, char **argv)
     if (st.log_level >= 0)
         wc_log_set_level((wc_log_level)st.log_level);
 
-    char err[1024];
+    wc_error err;
     st.config_path = wc_setup_find_config(config_arg);
-    if (wc_setup_open(&st.setup, st.config_path, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (wc_setup_open(&st.setup, st.config_path, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         return EXIT_FAILURE_START;
     }
     if (st.log_level < 0)
         wc_log_set_level((wc_log_level)st.setup.config.log_level);
 
     wc_bus *bus = NULL;
-    if (open_bus(&st.setup.config, &bus, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (open_bus(&st.setup.config, &bus, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
@@ -306,8 +302,8 @@ int wc_cmd_serve(int argc, char **argv)
     mo.max_message_bytes = st.setup.config.max_message_bytes;
     mo.page_size = st.setup.config.page_size;
     mo.state_secret = st.setup.config.state_secret;
-    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         wc_bus_close(bus);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
@@ -322,11 +318,11 @@ int wc_cmd_serve(int argc, char **argv)
     int status = 0;
     wc_auth *auth = NULL;
     wc_http_config hc;
-    if (wc_http_config_parse(st.setup.config.http, &hc, err, sizeof err) != 0 ||
+    if (wc_http_config_parse(st.setup.config.http, &hc, &err) != 0 ||
         (http_arg && wc_http_parse_listen(http_arg, hc.host, sizeof hc.host, hc.port,
-                                          sizeof hc.port, err, sizeof err) != 0)) {
-        fprintf(stderr, "wasmcap serve: %s%s\n", http_arg && !strchr(err, ':') ? "--http " : "",
-                err);
+                                          sizeof hc.port, &err) != 0)) {
+        fprintf(stderr, "wasmcap serve: %s%s\n",
+                http_arg && !strchr(err.msg, ':') ? "--http " : "", err.msg);
         status = http_arg ? EXIT_USAGE : EXIT_FAILURE_START;
         goto out;
     }
@@ -341,8 +337,8 @@ int wc_cmd_serve(int argc, char **argv)
         goto out_http_config;
     }
     if (hc.enabled && st.setup.config.auth) {
-        if (open_auth(&st.setup.config, &auth, err, sizeof err) != 0) {
-            fprintf(stderr, "wasmcap serve: %s\n", err);
+        if (open_auth(&st.setup.config, &auth, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
             status = EXIT_FAILURE_START;
             goto out_http_config;
         }
@@ -352,8 +348,8 @@ int wc_cmd_serve(int argc, char **argv)
                "authorization");
     }
     if (hc.enabled) {
-        if (wc_http_server_new(&hc.options, st.server, &st.http, err, sizeof err) != 0) {
-            fprintf(stderr, "wasmcap serve: %s\n", err);
+        if (wc_http_server_new(&hc.options, st.server, &st.http, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
             status = EXIT_FAILURE_START;
             goto out_http_config;
         }
@@ -384,8 +380,8 @@ int wc_cmd_serve(int argc, char **argv)
             so.max_queued_bytes = st.setup.config.stdio_max_queued_bytes;
             so.on_wake = on_wake;
             so.wake_ctx = &st;
-            if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
-                wc_log(WC_LOG_ERROR, "serve", "%s", err);
+            if (wc_stdio_serve(st.server, &so, &err) != 0) {
+                wc_log(WC_LOG_ERROR, "serve", "%s", err.msg);
                 status = EXIT_FAILURE_START;
             }
         }

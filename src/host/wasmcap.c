@@ -605,16 +605,16 @@ static wc_trap client_request(wc_instance *caller, wc_wasmcap_host *host, const 
                     cm->fn, cm->method, params ? "" : ": ", params ? "" : jerr.text);
     }
     json_t *result = NULL;
-    char err[512] = "";
-    int rc = client->request(client->ctx, cm->method, params, (int)timeout_of(host->perms), &result, err,
-                             sizeof err);
+    wc_error err = {0};
+    int rc = client->request(client->ctx, cm->method, params, (int)timeout_of(host->perms), &result,
+                             &err);
     json_decref(params);
     if (rc != 0 || !result) {
         json_decref(result);
         if (wc_cancel_token_cancelled(host->cancel))
             return fail(host, results, WC_HOST_ECANCELLED, "%s: the call was cancelled", cm->fn);
         return fail(host, results, WC_HOST_EFAILED, "%s: %s failed: %s", cm->fn, cm->method,
-                    err[0] ? err : "no answer");
+                    err.msg[0] ? err.msg : "no answer");
     }
     char *text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(result);

@@ -160,16 +160,14 @@ static void audit_free(mcp_audit *a)
     free(a);
 }
 
-int wc_mcp_audit_start(wc_mcp_server *s, char *err, size_t err_size)
+int wc_mcp_audit_start(wc_mcp_server *s, wc_error *err)
 {
     const wc_mcp_audit_options *o = &s->opt.audit;
     if (!s->opt.bus || !o->enabled)
         return 0;
     mcp_audit *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(err, err_size, "out of memory for the audit queue");
-        return -1;
-    }
+    if (!a)
+        return wc_error_set(err, WC_ENOMEM, "out of memory for the audit queue");
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
     pthread_cond_init(&a->idle, NULL);
@@ -184,14 +182,12 @@ int wc_mcp_audit_start(wc_mcp_server *s, char *err, size_t err_size)
     }
     if (!a->ring || (o->stream && (!a->stream_name || !a->stream_subject))) {
         audit_free(a);
-        snprintf(err, err_size, "out of memory for the audit queue");
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "out of memory for the audit queue");
     }
     int rc = pthread_create(&a->thread, NULL, audit_main, a);
     if (rc != 0) {
         audit_free(a);
-        snprintf(err, err_size, "cannot start the audit thread: %s", strerror(rc));
-        return -1;
+        return wc_error_set(err, -rc, "cannot start the audit thread: %s", wc_strerror(-rc));
     }
     s->audit = a;
     return 0;

@@ -92,7 +92,7 @@ static void on_event(void *ctx, const wc_bus_msg *msg)
     }
 }
 
-int wc_mcp_events_start(wc_mcp_server *s, char *err, size_t err_size)
+int wc_mcp_events_start(wc_mcp_server *s, wc_error *err)
 {
     if (!s->opt.bus)
         return 0;
@@ -100,10 +100,9 @@ int wc_mcp_events_start(wc_mcp_server *s, char *err, size_t err_size)
         int rc = wc_bus_subscribe(s->opt.bus, event_subjects[i].subject, NULL, on_event, s,
                                   &s->event_subs[i]);
         if (rc < 0) {
-            snprintf(err, err_size, "cannot subscribe to %s on the bus: %s",
-                     event_subjects[i].subject, wc_strerror(rc));
             wc_mcp_events_stop(s);
-            return -1;
+            return wc_error_set(err, rc, "cannot subscribe to %s on the bus: %s",
+                                event_subjects[i].subject, wc_strerror(rc));
         }
     }
     return 0;

@@ -32,22 +32,21 @@ void wc_mcp_options_default(wc_mcp_options *o)
 }
 
 int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
-                      wc_mcp_server **out, char *err, size_t err_size)
+                      wc_mcp_server **out, wc_error *err)
 {
     *out = NULL;
     wc_mcp_server *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
+    if (!s)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     wc_mcp_options_default(&s->opt);
     if (options)
         s->opt = *options;
     s->name = strdup(s->opt.name ? s->opt.name : "wasmcap");
     s->version = strdup(s->opt.version ? s->opt.version : "0");
     s->instructions = s->opt.instructions ? strdup(s->opt.instructions) : NULL;
+    int rc;
     if (!s->name || !s->version || (s->opt.instructions && !s->instructions)) {
-        snprintf(err, err_size, "out of memory");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto fail;
     }
     s->opt.name = s->name;
@@ -62,13 +61,14 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     if (s->opt.log_level < WC_LOG_DEBUG || s->opt.log_level > WC_LOG_EMERGENCY + 1)
         s->opt.log_level = WC_LOG_INFO;
     if (wc_mcp_state_init(s, s->opt.state_secret) != 0) {
-        snprintf(err, err_size, "cannot make a key for request states: %s", strerror(errno));
+        int code = errno ? -errno : WC_EIO;
+        rc = wc_error_set(err, code, "cannot make a key for request states: %s", wc_strerror(code));
         goto fail;
     }
     s->opt.state_secret = NULL; /* copied into the key; the caller's string may go */
-    int rc = wc_pool_new(s->opt.workers, s->opt.queue_size, &s->pool);
+    rc = wc_pool_new(s->opt.workers, s->opt.queue_size, &s->pool);
     if (rc != 0) {
-        snprintf(err, err_size, "cannot start the worker threads: %s", strerror(-rc));
+        wc_error_set(err, rc, "cannot start the worker threads: %s", wc_strerror(rc));
         goto fail;
     }
     s->opt.workers = wc_pool_threads(s->pool);
@@ -76,9 +76,9 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     pthread_mutex_init(&s->attempt_lock, NULL);
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation = 1;
-    if (wc_mcp_audit_start(s, err, err_size) != 0 || wc_mcp_events_start(s, err, err_size) != 0) {
+    if ((rc = wc_mcp_audit_start(s, err)) != 0 || (rc = wc_mcp_events_start(s, err)) != 0) {
         wc_mcp_server_free(s);
-        return -1;
+        return rc;
     }
     *out = s;
     return 0;
@@ -87,7 +87,7 @@ fail:
     free(s->version);
     free(s->instructions);
     free(s);
-    return -1;
+    return rc;
 }
 
 void wc_mcp_server_free(wc_mcp_server *s)
@@ -547,11 +547,11 @@ static void run_job(void *arg)
 {
     mcp_job *job = arg;
     json_t *result = NULL;
-    char err[1024] = "";
+    wc_error err = {0};
     int rc = -1;
     if (!wc_call_cancelled(job->call))
-        rc = job->method->fn(job, &result, err, sizeof err);
-    complete_job(job, rc, result, err);
+        rc = job->method->fn(job, &result, &err);
+    complete_job(job, rc, result, err.msg);
 }
 
 /* --- attempts on the receiving thread (wc_mcp_receive_options.attempt_ms) --- */
@@ -619,12 +619,12 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
 {
     wc_mcp_session *s = job->session;
     json_t *result = NULL;
-    char err[1024] = "";
+    wc_error err = {0};
     job->held = NULL;
     job->held_tail = &job->held;
     job->attempt = true;
     job->call->io.inline_budget_ms = budget_ms;
-    int rc = job->method->fn(job, &result, err, sizeof err);
+    int rc = job->method->fn(job, &result, &err);
     job->attempt = false;
     bool aborted = wc_call_attempt_aborted(job->call);
     count_attempt(s->server, job, aborted);
@@ -634,7 +634,7 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
             wc_mcp_session_send_routed(s, job->tag, false, &out);
         }
         drop_held(job);
-        complete_job(job, rc, result, err);
+        complete_job(job, rc, result, err.msg);
         return;
     }
     json_decref(result);
@@ -727,9 +727,9 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         mcp_job job = {.session = s, .id = m->id, .params = m->params, .method = method,
                        .tag = tag};
         json_t *result = NULL;
-        char err[512] = "";
-        int rc = method->fn(&job, &result, err, sizeof err);
-        answer(&job, rc, result, err);
+        wc_error err = {0};
+        int rc = method->fn(&job, &result, &err);
+        answer(&job, rc, result, err.msg);
         json_decref(result);
         job_release(&job);
         return;

@@ -23,6 +23,7 @@
 
 #include "mcp/jsonrpc.h"
 #include "util/buf.h"
+#include "util/error.h"
 
 /* The plugin layer's registry (plugin/registry.h), which a transport only
  * passes along. */
@@ -65,7 +66,7 @@ typedef struct wc_mcp_session wc_mcp_session;
 
 /* registry is retained (may be NULL: no capabilities). */
 int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
-                      wc_mcp_server **out, char *err, size_t err_size);
+                      wc_mcp_server **out, wc_error *err);
 /* Sessions must be closed first. */
 void wc_mcp_server_free(wc_mcp_server *server);
 const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server);

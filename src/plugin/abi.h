@@ -69,24 +69,23 @@ typedef struct wc_plugin_abi {
     /* Whether the module is of this ABI, with the plugin's export indices
      * found and checked (wc_plugin entry, alloc_index, ...): 1 it is, 0 it
      * is not, -1 it is but cannot be used (err says why). */
-    int (*load)(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size);
-    /* 0 with run->result or the checked text, or -1 with a sentence for a
-     * person in failure (the tool's error result). */
-    int (*call_tool)(wc_plugin *p, wc_tool_run *run, char *failure, size_t failure_size);
+    int (*load)(wc_plugin *p, const wc_module_info *info, wc_error *err);
+    /* 0 with run->result or the checked text, or a WC_E* code with a
+     * sentence for a person in failure (the tool's error result). */
+    int (*call_tool)(wc_plugin *p, wc_tool_run *run, wc_error *failure);
     /* The operations other than tools give the object the plugin returned
-     * in *out: 0, WC_PLUGIN_EFAILED, or WC_PLUGIN_EREFUSED when it answered
+     * in *out: 0, WC_EPLUGIN (or the run's code: WC_ETRAP, ...), or
+     * WC_EREFUSED when it answered
      * {"error": ...}; err says what failed.  `what` names the request in
      * messages ("resource 'mem://a'"). */
     int (*read_resource)(wc_plugin *p, const char *uri, const char *what, wc_call *call,
-                         json_t **out, char *err, size_t err_size);
-    int (*list_resources)(wc_plugin *p, wc_call *call, json_t **out, char *err,
-                          size_t err_size);
+                         json_t **out, wc_error *err);
+    int (*list_resources)(wc_plugin *p, wc_call *call, json_t **out, wc_error *err);
     /* arguments: the prompt's arguments as JSON text. */
     int (*get_prompt)(wc_plugin *p, const char *name, const char *arguments, const char *what,
-                      wc_call *call, json_t **out, char *err, size_t err_size);
+                      wc_call *call, json_t **out, wc_error *err);
     /* params: the completion request's params as JSON text. */
-    int (*complete)(wc_plugin *p, const char *params, wc_call *call, json_t **out, char *err,
-                    size_t err_size);
+    int (*complete)(wc_plugin *p, const char *params, wc_call *call, json_t **out, wc_error *err);
 } wc_plugin_abi;
 
 extern const wc_plugin_abi wc_abi_native;  /* native.c */

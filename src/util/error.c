@@ -22,6 +22,8 @@ const char *wc_strerror(int code)
     case WC_ECOMPILE: return "compile error";
     case WC_ENOTFOUND: return "not found";
     case WC_ENOTREG: return "not a regular file";
+    case WC_EPLUGIN: return "plugin call failed";
+    case WC_EREFUSED: return "refused by the plugin";
     case WC_ENORESPONDERS: return "no responders";
     }
     /* Any other -errno in the system's words, exactly as strerror() gives

@@ -54,7 +54,9 @@ enum {
     WC_ECOMPILE = -3005,   /* translation or compilation failed */
     WC_ENOTFOUND = -3006,  /* no such key, export or name */
     WC_ENOTREG = -3007,    /* not a regular file */
-    WC_ENORESPONDERS = -3008, /* a bus request nobody was subscribed to */
+    WC_EPLUGIN = -3008,    /* a plugin's call failed (trap, limit, bad output) */
+    WC_EREFUSED = -3009,   /* a plugin answered with an error of its own */
+    WC_ENORESPONDERS = -3010, /* a bus request nobody was subscribed to */
 };
 
 /* A short description of code.  System codes read as the system words
@@ -67,7 +69,7 @@ const char *wc_strerror(int code);
 /* A code and the message that explains it to a person. */
 typedef struct wc_error {
     int code;
-    char msg[512];
+    char msg[1024];
 } wc_error;
 
 /* Sets err (if not NULL) to code and a printf-style message, truncated to
