@@ -14,6 +14,7 @@
  * DIR holds echo.wasm (the build folder's guests/, the default). */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,8 @@ static void bench_audit(const char *name, wc_bus *bus, wc_bus *listener, bool au
     if (listener)
         wc_bus_subscribe(listener, "wasmcap.audit.>", NULL, count_audit, NULL, &sub);
     usleep(100000);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     atomic_bool stop = false;
     client *cs = calloc((size_t)clients, sizeof *cs);
     pthread_t *ts = calloc((size_t)clients, sizeof *ts);
@@ -214,13 +217,19 @@ static void bench_audit(const char *name, wc_bus *bus, wc_bus *listener, bool au
         calls += cs[i].calls;
     }
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
+    getrusage(RUSAGE_SELF, &ru1);
+    double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+                          ru0.ru_stime.tv_sec) +
+                 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                          ru0.ru_stime.tv_usec) / 1e6;
     long long published = audit ? test_world_metric(w.mcp, "wasmcap_audit_published_total") : 0;
     long long dropped = audit ? test_world_metric(w.mcp, "wasmcap_audit_dropped_total") : 0;
     usleep(300000);
-    printf("audit    %-6s %-3s %d clients: %.0f calls/s, %.0f audit events/s published, %lld "
-           "dropped, %s\n",
-           name, audit ? "on" : "off", clients, (double)calls / secs, (double)published / secs,
-           dropped, listener ? "a subscriber in this process" : "no subscriber in this process");
+    printf("audit    %-6s %-3s %d clients: %.0f calls/s, %.2f us CPU per call (clients "
+           "included), %.0f audit events/s published, %lld dropped, %s\n",
+           name, audit ? "on" : "off", clients, (double)calls / secs,
+           calls ? cpu * 1e6 / (double)calls : 0.0, (double)published / secs, dropped,
+           listener ? "a subscriber in this process" : "no subscriber in this process");
     if (listener)
         printf("         the subscriber received %lld\n", (long long)atomic_load(&audit_seen));
     wc_bus_unsubscribe(sub);

@@ -265,7 +265,7 @@ static void put_arguments(wc_buf *b, const mcp_job *job, size_t *bytes_in)
 }
 
 void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
-                       const json_t *result)
+                       size_t bytes_out)
 {
     mcp_audit *a = job->session->server->audit;
     if (!a)
@@ -284,16 +284,7 @@ void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
     char when[25];
     wc_utc_timestamp(when);
 
-    size_t bytes_in = 0, bytes_out = 0;
-    if (job->call && job->call->io.result_text) {
-        bytes_out = job->call->io.result_len;
-    } else if (result) {
-        wc_buf out;
-        wc_buf_init(&out);
-        if (wc_json_text(result, &out) == 0)
-            bytes_out = out.len;
-        wc_buf_free(&out);
-    }
+    size_t bytes_in = 0;
     wc_buf b;
     wc_buf_init(&b);
     wc_buf_printf(&b, "{\"time\":\"%s\"", when);
