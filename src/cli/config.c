@@ -51,7 +51,7 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
     out->audit.enabled = true;
-    out->audit.queue = 4096;
+    out->audit.queue = 16384;
     out->audit.stream_max_age_ms = 7ull * 86400000;
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
@@ -236,9 +236,9 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
     if (!section || doc->reader->failed)
         return;
     wc_bus_settings s;
-    wc_error why;
+    wc_error why = {0};
     if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
-        wc_reader_fail(doc->reader, "%s", why.msg);
+        wc_reader_fail(doc->reader, "%s", wc_error_message(&why));
     else
         wc_bus_settings_free(&s);
 }
