@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/config.h"
 #include "cli/config.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -133,8 +134,8 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, $schema, "
-        "$comment)");
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, bus, audit, "
+        "$schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
@@ -292,6 +293,86 @@ static void test_sections(void)
     unsetenv("WC_TEST_PORT");
 }
 
+/* The bus section: its defaults, every key, and its mistakes found when
+ * the config loads. */
+static void test_bus_section(void)
+{
+    wc_bus_settings b;
+    wc_error err = {0};
+    CHECK(wc_bus_settings_parse(NULL, NULL, &b, &err) == 0, "no section: %s", err.msg);
+    CHECK(!b.config.url && strcmp(b.config.name, "wasmcap") == 0 && b.config.max_reconnect == -1 &&
+              b.config.reconnect_wait_ms == 2000 && b.config.sub_max_msgs == 65536,
+          "defaults: in-process, reconnect forever every 2 s");
+    wc_bus_settings_free(&b);
+
+    json_t *sec = json_loads(
+        "{\"url\": \"nats://a:4222, tls://b:4443\", \"name\": \"n1\", \"user\": \"u\", "
+        "\"password\": \"p\", \"tls_ca\": \"ca.pem\", \"tls_cert\": \"/abs/c.pem\", "
+        "\"tls_key\": \"k.pem\", \"connect_timeout_ms\": 500, \"request_timeout_ms\": 700, "
+        "\"reconnect\": {\"wait_ms\": 100, \"max_attempts\": 5}, "
+        "\"subscription_max_msgs\": 10, \"subscription_max_bytes\": \"1MiB\", "
+        "\"max_payload\": \"64KiB\", \"max_subscriptions\": 7, \"max_requests\": 9, "
+        "\"reconnect_buffer\": \"1MiB\", \"store_max_bytes\": \"2MiB\"}",
+        0, NULL);
+    CHECK(wc_bus_settings_parse(sec, "/etc/wc", &b, &err) == 0, "full: %s", err.msg);
+    const wc_bus_config *c = &b.config;
+    CHECK(strcmp(c->url, "nats://a:4222, tls://b:4443") == 0 && strcmp(c->name, "n1") == 0,
+          "url, name");
+    CHECK(strcmp(c->user, "u") == 0 && strcmp(c->password, "p") == 0 && !c->token, "user");
+    CHECK(strcmp(c->tls_ca, "/etc/wc/ca.pem") == 0 && strcmp(c->tls_cert, "/abs/c.pem") == 0 &&
+              strcmp(c->tls_key, "/etc/wc/k.pem") == 0,
+          "paths relative to the config: %s %s %s", c->tls_ca, c->tls_cert, c->tls_key);
+    CHECK(c->connect_timeout_ms == 500 && c->request_timeout_ms == 700 &&
+              c->reconnect_wait_ms == 100 && c->max_reconnect == 5,
+          "times");
+    CHECK(c->sub_max_msgs == 10 && c->sub_max_bytes == 1u << 20 && c->max_payload == 64u << 10 &&
+              c->max_subscriptions == 7 && c->max_requests == 9 &&
+              c->reconnect_buffer == 1u << 20 && c->store_max_bytes == 2u << 20,
+          "limits");
+    wc_bus_settings_free(&b);
+    json_decref(sec);
+
+    static const struct {
+        const char *text, *want;
+    } bads[] = {
+        {"{\"bus\": {\"url\": \"http://x\"}}",
+         "wasmcap.json: bus.url: expected \"inproc\" or NATS server URLs (nats://host:port or "
+         "tls://host:port, comma-separated), not 'http://x'"},
+        {"{\"bus\": {\"url\": \"nats://a:1,redis://b\"}}",
+         "wasmcap.json: bus.url: expected \"inproc\" or NATS server URLs (nats://host:port or "
+         "tls://host:port, comma-separated), not 'nats://a:1,redis://b'"},
+        {"{\"bus\": {\"token\": \"t\", \"user\": \"u\"}}",
+         "wasmcap.json: bus: token, user and credentials_file are three ways to authenticate: "
+         "give one"},
+        {"{\"bus\": {\"password\": \"p\"}}",
+         "wasmcap.json: bus.password: a password needs its user"},
+        {"{\"bus\": {\"tls_cert\": \"c.pem\"}}",
+         "wasmcap.json: bus: a TLS client certificate needs both tls_cert and tls_key"},
+        {"{\"bus\": {\"reconnect\": {\"max_attempts\": -2}}}",
+         "wasmcap.json: bus.reconnect.max_attempts: expected an integer from -1 to 1000000000"},
+        {"{\"bus\": {\"urll\": \"inproc\"}}", NULL},
+        {"{\"bus\": \"nats://x\"}", "wasmcap.json: bus: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+        wc_config cfg;
+        wc_error why = {0};
+        int rc = wc_config_parse(bads[i].text, "/base", &cfg, &why);
+        CHECK(rc == WC_EINVAL, "accepted (%d): %s", rc, bads[i].text);
+        if (bads[i].want)
+            CHECK(strcmp(why.msg, bads[i].want) == 0, "\n  text: %s\n  got:  %s\n  want: %s",
+                  bads[i].text, why.msg, bads[i].want);
+        else
+            CHECK(strstr(why.msg, "bus.urll: unknown key") != NULL, "unknown key: %s", why.msg);
+        if (rc == 0)
+            wc_config_free(&cfg);
+    }
+    wc_config cfg;
+    CHECK(wc_config_parse("{\"bus\": {\"url\": \"inproc\"}}", NULL, &cfg, &err) == 0,
+          "inproc: %s", err.msg);
+    CHECK(cfg.bus != NULL, "the section is kept for serve");
+    wc_config_free(&cfg);
+}
+
 static void test_load(void)
 {
     char path[512];
@@ -329,6 +410,7 @@ int main(void)
     test_errors();
     test_expansion();
     test_sections();
+    test_bus_section();
     test_load();
     wc_remove_dir(tmpdir);
     if (failures) {

@@ -24,7 +24,7 @@ static const struct {
     CODE(WC_ENOTSUP),   CODE(WC_ETIMEDOUT), CODE(WC_EQUOTA),        CODE(WC_ECANCELED),
     CODE(WC_EMALFORMED), CODE(WC_EBADMODULE), CODE(WC_ELINK),       CODE(WC_ETRAP),
     CODE(WC_ECOMPILE),  CODE(WC_ENOTFOUND), CODE(WC_ENOTREG),     CODE(WC_EPLUGIN),
-    CODE(WC_EREFUSED),
+    CODE(WC_EREFUSED),  CODE(WC_ENOTCONN),  CODE(WC_ENORESPONDERS),
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
@@ -93,6 +93,8 @@ static void test_system_codes(void)
           wc_strerror(WC_EPLUGIN));
     CHECK(strcmp(wc_strerror(WC_EREFUSED), "refused by the plugin") == 0, "EREFUSED: %s",
           wc_strerror(WC_EREFUSED));
+    CHECK(strcmp(wc_strerror(WC_ENORESPONDERS), "no responders") == 0, "ENORESPONDERS: %s",
+          wc_strerror(WC_ENORESPONDERS));
 }
 
 static void test_unknown_codes(void)

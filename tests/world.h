@@ -6,6 +6,7 @@
 #define WC_TESTS_WORLD_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/config.h"
@@ -65,6 +66,22 @@ static inline void test_world_close(test_world *w)
         wc_engine_free(w->engine);
     wc_config_free(&w->config);
     memset(w, 0, sizeof *w);
+}
+
+/* The value on the line "name value" of the server's /metrics text; -1:
+ * no such line. */
+static inline long long test_world_metric(wc_mcp_server *mcp, const char *name)
+{
+    wc_buf out;
+    wc_buf_init(&out);
+    wc_mcp_server_render_metrics(mcp, &out);
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *text = wc_buf_cstr(&out);
+    const char *at = text ? strstr(text, key) : NULL;
+    long long v = at ? atoll(at + strlen(key)) : -1;
+    wc_buf_free(&out);
+    return v;
 }
 
 #endif

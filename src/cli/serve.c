@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "bus/config.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/setup.h"
@@ -41,8 +42,10 @@ static const char usage_text[] =
     "the legacy HTTP+SSE transport on /sse (2024-11-05), with /healthz,\n"
     "/readyz and /metrics.  The config's \"http\" section sets the address,\n"
     "TLS, allowed origins and limits, its \"auth\" section bearer and JWT\n"
-    "authorization (docs/CONFIG.md, docs/AUTH.md).  Logs go to stderr as\n"
-    "JSON lines.\n"
+    "authorization (docs/CONFIG.md, docs/AUTH.md), its \"bus\" section the event\n"
+    "bus behind the server (in-process by default, or a NATS server; a NATS\n"
+    "server that is down is retried in the background while the tools serve).\n"
+    "Logs go to stderr as JSON lines.\n"
     "\n"
     "options:\n"
     "  --config FILE       the config (default: $WASMCAP_CONFIG, else ./wasmcap.json\n"
@@ -129,19 +132,26 @@ static bool on_wake(void *ctx)
     return false;
 }
 
-/* The authorizer of the config's auth section (already "${VAR}"-expanded);
- * relative paths in it are taken from the config file's directory. */
-static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
+/* The config file's directory, where its relative paths start. */
+static void config_dir(const wc_config *config, char *dir, size_t size)
 {
-    char dir[4096] = ".";
+    snprintf(dir, size, ".");
     if (config->path) {
-        snprintf(dir, sizeof dir, "%s", config->path);
+        snprintf(dir, size, "%s", config->path);
         char *slash = strrchr(dir, '/');
         if (slash)
             *(slash == dir ? slash + 1 : slash) = 0;
         else
-            snprintf(dir, sizeof dir, ".");
+            snprintf(dir, size, ".");
     }
+}
+
+/* The authorizer of the config's auth section (already "${VAR}"-expanded);
+ * relative paths in it are taken from the config file's directory. */
+static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
+{
+    char dir[4096];
+    config_dir(config, dir, sizeof dir);
     wc_auth_options ao;
     wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
@@ -153,6 +163,36 @@ static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
     if (rc != 0)
         return wc_error_set(err, rc, "%s: %s", file, why.msg);
     return 0;
+}
+
+/* The bus of the config's bus section: in-process without one.  A NATS
+ * server that is down is no reason not to start: the bus connects in the
+ * background and the Wasm tools serve meanwhile. */
+static int open_bus(const wc_config *config, wc_bus **out, wc_error *err)
+{
+    char dir[4096];
+    config_dir(config, dir, sizeof dir);
+    const char *file = config->path ? config->path : "wasmcap.json";
+    wc_bus_settings settings;
+    wc_error e = {0};
+    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &e);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&e));
+    rc = wc_bus_open(&settings.config, out, &e);
+    wc_bus_settings_free(&settings);
+    if (rc < 0)
+        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&e));
+    wc_log(WC_LOG_INFO, "serve", "bus: %s (%s)", wc_bus_kind(*out),
+           wc_bus_state_name(wc_bus_get_state(*out)));
+    return 0;
+}
+
+/* What the bus still holds goes out before it closes. */
+static void close_bus(wc_bus *bus)
+{
+    if (bus && wc_bus_drain(bus, 2000) != 0)
+        wc_log(WC_LOG_WARNING, "serve", "bus: not drained within 2 s");
+    wc_bus_close(bus);
 }
 
 static void *run_http(void *arg)
@@ -240,8 +280,24 @@ int wc_cmd_serve(int argc, char **argv)
     if (st.log_level < 0)
         wc_log_set_level((wc_log_level)st.setup.config.log_level);
 
+    wc_bus *bus = NULL;
+    if (open_bus(&st.setup.config, &bus, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
+    mo.bus = bus;
+    /* in-process, nobody outside the process could read audit events:
+     * they are off unless the config asks for them */
+    bool nats = strcmp(wc_bus_kind(bus), "nats") == 0;
+    mo.audit = st.setup.config.audit;
+    mo.audit.stream = st.setup.config.audit_stream;
+    if (st.setup.config.audit_enabled_default)
+        mo.audit.enabled = nats;
+    if (st.setup.config.audit_stream_default && nats)
+        mo.audit.stream = "WASMCAP_AUDIT";
     mo.name = st.setup.config.server_name;
     mo.version = WASMCAP_VERSION;
     mo.workers = st.setup.config.workers;
@@ -250,12 +306,14 @@ int wc_cmd_serve(int argc, char **argv)
     mo.state_secret = st.setup.config.state_secret;
     if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, &err) != 0) {
         fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_bus_close(bus);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
     if (install_signals() != 0) {
         fprintf(stderr, "wasmcap serve: pipe: %s\n", strerror(errno));
         wc_mcp_server_free(st.server);
+        wc_bus_close(bus);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
@@ -340,6 +398,7 @@ out_http_config:
     wc_http_config_free(&hc);
 out:
     wc_mcp_server_free(st.server);
+    close_bus(bus);
     restore_signals();
     wc_setup_close(&st.setup);
     wc_log(WC_LOG_INFO, "serve", "stopped");

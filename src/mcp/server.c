@@ -28,6 +28,7 @@ void wc_mcp_options_default(wc_mcp_options *o)
     o->page_size = 100;
     o->log_level = WC_LOG_INFO;
     o->request_timeout_ms = 60000;
+    o->audit.enabled = true;
 }
 
 int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
@@ -75,6 +76,10 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     pthread_mutex_init(&s->attempt_lock, NULL);
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation = 1;
+    if ((rc = wc_mcp_audit_start(s, err)) != 0 || (rc = wc_mcp_events_start(s, err)) != 0) {
+        wc_mcp_server_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
 fail:
@@ -89,7 +94,9 @@ void wc_mcp_server_free(wc_mcp_server *s)
 {
     if (!s)
         return;
+    wc_mcp_events_stop(s);
     wc_pool_free(s->pool);
+    wc_mcp_audit_stop(s); /* after the pool: the last calls' events are queued */
     if (s->registry)
         wc_registry_release(s->registry);
     pthread_mutex_destroy(&s->lock);
@@ -384,6 +391,14 @@ static void finish_close(wc_mcp_session *s)
     on_closed(ctx);
 }
 
+void wc_mcp_session_set_identity(wc_mcp_session *s, const char *id, const char *principal)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->audit_id, sizeof s->audit_id, "%s", id ? id : "");
+    snprintf(s->principal, sizeof s->principal, "%s", principal ? principal : "");
+    pthread_mutex_unlock(&s->lock);
+}
+
 void wc_mcp_session_close_then(wc_mcp_session *s, void (*on_closed)(void *ctx), void *ctx)
 {
     wc_mcp_session_flush_batch(s);
@@ -449,8 +464,10 @@ static void job_release(mcp_job *job)
     json_decref(job->root);
 }
 
-/* tools/call outcomes for /metrics, by tool (an unknown one is -32602). */
-static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped)
+/* tools/call outcomes for /metrics, by tool (an unknown one is -32602),
+ * and its audit event.  Returns the status. */
+static wc_call_status record_call(mcp_job *job, int rc, const json_t *result, bool dropped,
+                                  double *seconds)
 {
     const json_t *name = json_object_get(job->params, "name");
     wc_call_status status = WC_CALL_OK;
@@ -466,8 +483,10 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
         if (is_error)
             status = WC_CALL_TOOL_ERROR;
     }
+    *seconds = (double)wc_monotonic_ns() / 1e9 - job->started;
     wc_metrics_call(json_is_string(name) ? json_string_value(name) : "(unknown)", status,
-                    (double)wc_monotonic_ns() / 1e9 - job->started);
+                    *seconds);
+    return status;
 }
 
 /* Lowers a count that holds the session open (its queued messages, its
@@ -505,12 +524,16 @@ static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
     if (job->next)
         job->next->prev = job->prev;
     pthread_mutex_unlock(&s->lock);
-    if (job->method->fn == wc_mcp_tools_call)
-        record_call(job, rc, result, dropped);
+    bool tool_call = job->method->fn == wc_mcp_tools_call;
+    double seconds = 0;
+    wc_call_status status = tool_call ? record_call(job, rc, result, dropped, &seconds)
+                                      : WC_CALL_OK;
     if (!dropped)
         answer(job, rc, result, err);
     else if (job->tag)
         wc_mcp_session_send_routed(s, job->tag, true, NULL); /* no answer comes */
+    if (tool_call) /* after the answer: the client does not wait for it */
+        wc_mcp_audit_call(job, status, seconds, rc == 0 ? result : NULL);
     json_decref(result);
     if (job->in_queued)
         atomic_fetch_sub(&s->njobs, 1); /* its message's count_done frees a closing session */

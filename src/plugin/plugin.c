@@ -517,6 +517,10 @@ const char *wc_plugin_name(const wc_plugin *p) { return p->config.name; }
 const wc_plugin_config *wc_plugin_get_config(const wc_plugin *p) { return &p->config; }
 const wc_manifest *wc_plugin_manifest(const wc_plugin *p) { return &p->manifest; }
 const char *wc_plugin_abi_name(const wc_plugin *p) { return p->abi->name; }
+const char *wc_plugin_tier_name(const wc_plugin *p)
+{
+    return wc_module_tier(p->module) == WC_TIER_OPTIMIZED ? "optimized" : "fast";
+}
 wc_module *wc_plugin_module(const wc_plugin *p) { return p->module; }
 
 bool wc_plugin_has_entry(const wc_plugin *p, wc_plugin_entry e)

@@ -56,6 +56,9 @@ const wc_manifest *wc_plugin_manifest(const wc_plugin *plugin);
 /* "native" (exports wasmcap_call_tool) or "command" (a WASI program with
  * _start): plugin/abi.h. */
 const char *wc_plugin_abi_name(const wc_plugin *plugin);
+/* The tier its calls run on now: "fast" or "optimized" (engine.h's
+ * wc_module_tier); a static string. */
+const char *wc_plugin_tier_name(const wc_plugin *plugin);
 bool wc_plugin_has_entry(const wc_plugin *plugin, wc_plugin_entry entry);
 wc_module *wc_plugin_module(const wc_plugin *plugin);
 

@@ -322,6 +322,10 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
     const entry *e = table_find(&r->tools, name);
     if (!e)
         return wc_error_set(err, WC_EINVAL, "unknown tool '%s'", name);
+    if (call) {
+        call->io.plugin = wc_plugin_name(e->plugin);
+        call->io.tier = wc_plugin_tier_name(e->plugin);
+    }
     int rc = wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err);
     return rc ? failure(err, rc) : 0;
 }

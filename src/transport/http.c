@@ -193,6 +193,23 @@ static void reply_metrics(http_server *srv, http_conn *conn)
     wc_buf_free(&out);
 }
 
+/* "ok", and the state of what the server depends on without failing for
+ * it: a disconnected bus leaves the Wasm tools serving, so it is detail,
+ * not a failed check. */
+static void reply_health(http_server *srv, http_conn *conn)
+{
+    wc_buf out;
+    wc_buf_init(&out);
+    wc_buf_str(&out, "ok\n");
+    wc_mcp_server_render_health(srv->mcp, &out);
+    if (out.failed)
+        http_reply_text(conn, 200, "ok\n", NULL);
+    else
+        http_conn_reply(conn, 200, "text/plain; charset=utf-8", NULL, (const char *)out.data,
+                        out.len);
+    wc_buf_free(&out);
+}
+
 static bool path_is(const http_request *req, const char *path)
 {
     return req->path_len == strlen(path) && memcmp(req->path, path, req->path_len) == 0;
@@ -321,7 +338,7 @@ static void on_request(void *ctx, http_conn *conn, const http_request *req, char
     } else if (!srv->opt.no_legacy_sse && path_is(req, "/messages")) {
         http_legacy_message(srv, conn, req, body, body_len);
     } else if (path_is(req, "/healthz")) {
-        http_reply_text(conn, 200, "ok\n", NULL);
+        reply_health(srv, conn);
     } else if (path_is(req, "/readyz")) {
         if (atomic_load(&srv->stopping))
             http_reply_text(conn, 503, "stopping\n", NULL);

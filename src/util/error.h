@@ -44,6 +44,7 @@ enum {
     WC_ETIMEDOUT = -ETIMEDOUT,       /* a wait ran out of time */
     WC_EQUOTA = -EDQUOT,             /* a quota would be exceeded */
     WC_ECANCELED = -ECANCELED,       /* stopped: the owner is shutting down */
+    WC_ENOTCONN = -ENOTCONN,         /* a peer (the bus's server) is not connected */
 
     /* What only wasmcap reports. */
     WC_EMALFORMED = -3001, /* not a well-formed binary module */
@@ -55,6 +56,7 @@ enum {
     WC_ENOTREG = -3007,    /* not a regular file */
     WC_EPLUGIN = -3008,    /* a plugin's call failed (trap, limit, bad output) */
     WC_EREFUSED = -3009,   /* a plugin answered with an error of its own */
+    WC_ENORESPONDERS = -3010, /* a bus request nobody was subscribed to */
 };
 
 /* A short description of code.  System codes read as the system words
