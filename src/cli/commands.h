@@ -11,5 +11,6 @@ int wc_cmd_compile(int argc, char **argv);
 int wc_cmd_new(int argc, char **argv);
 int wc_cmd_serve(int argc, char **argv);
 int wc_cmd_call(int argc, char **argv);
+int wc_cmd_convert(int argc, char **argv);
 
 #endif

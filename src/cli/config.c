@@ -7,6 +7,7 @@
  * of the value.
  */
 #include "cli/config.h"
+#include "cli/hyper_mcp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +329,16 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
     json_t *json = wc_reader_load(&reader, text, len);
     if (json && !json_is_object(json))
         wc_reader_fail(&reader, "expected a JSON object");
+    if (json && !reader.failed && wc_hyper_mcp_is_config(json)) {
+        /* hyper-mcp's file: read as the wasmcap.json it means */
+        json_t *ours = wc_hyper_mcp_convert(json, source, err);
+        json_decref(json);
+        if (!ours) {
+            wc_config_free(out);
+            return WC_EINVAL;
+        }
+        json = ours;
+    }
     if (!reader.failed) {
         wc_rnode doc = wc_reader_root(&reader, json, NULL);
         read_server(&doc, out);
