@@ -21,6 +21,9 @@ const char *wc_strerror(int code)
     case WC_ECOMPILE: return "compile error";
     case WC_ENOTFOUND: return "not found";
     case WC_ENOTREG: return "not a regular file";
+    case WC_EDIGEST: return "digest mismatch";
+    case WC_ESIGNATURE: return "signature not verified";
+    case WC_EREMOTE: return "remote server error";
     }
     /* Any other -errno in the system's words, exactly as strerror() gives
      * them (strerrordesc_np, unlike strerror, is thread-safe). */

@@ -53,6 +53,10 @@ enum {
     WC_ECOMPILE = -3005,   /* translation or compilation failed */
     WC_ENOTFOUND = -3006,  /* no such key, export or name */
     WC_ENOTREG = -3007,    /* not a regular file */
+    /* -3008, -3009: kept for the plugin call errors of another branch */
+    WC_EDIGEST = -3010,    /* content that does not match its digest */
+    WC_ESIGNATURE = -3011, /* a signature missing, foreign or invalid */
+    WC_EREMOTE = -3012,    /* a server failed or answered outside its protocol */
 };
 
 /* A short description of code.  System codes read as the system words
