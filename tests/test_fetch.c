@@ -22,9 +22,11 @@
 #include "fetch/oci.h"
 #include "fetch/source.h"
 #include "fetch/tar_layer.h"
+#include "cosign_signer.h"
 #include "registry_server.h"
 #include "test_certificate.h"
 #include "util/buf.h"
+#include "util/process.h"
 #include "util/sha256.h"
 
 static char tmp[512];
@@ -165,58 +167,6 @@ static void write_public_key(EVP_PKEY *key, const char *path)
     fclose(f);
 }
 
-/* cosign's simple-signing payload for digest, signed by key (base64 out). */
-static char *cosign_sign(EVP_PKEY *key, const char *docker_ref, const char *digest, char **payload_out)
-{
-    json_t *p = json_pack("{s:{s:{s:s}, s:{s:s}, s:s}, s:n}", "critical", "identity", "docker-reference",
-                          docker_ref, "image", "docker-manifest-digest", digest, "type",
-                          "cosign container image signature", "optional");
-    char *payload = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    size_t sig_len = 0;
-    EVP_DigestSignInit(ctx, NULL, ed ? NULL : EVP_sha256(), NULL, key);
-    EVP_DigestSign(ctx, NULL, &sig_len, (const uint8_t *)payload, strlen(payload));
-    uint8_t *sig = malloc(sig_len);
-    EVP_DigestSign(ctx, sig, &sig_len, (const uint8_t *)payload, strlen(payload));
-    EVP_MD_CTX_free(ctx);
-    char *b64 = wc_base64_encode(sig, sig_len);
-    free(sig);
-    *payload_out = payload;
-    return b64;
-}
-
-/* Uploads a cosign signature of digest under tag_of's signature tag. */
-static int put_signature(wc_oci_client *c, EVP_PKEY *key, const char *docker_ref, const char *signed_digest,
-                         const char *tag_of)
-{
-    char *payload;
-    char *b64 = cosign_sign(key, docker_ref, signed_digest, &payload);
-    char layer[72], config[72], sig_digest[72];
-    wc_error e = {0};
-    int rc = wc_oci_put_blob(c, payload, strlen(payload), layer, &e);
-    if (rc == 0)
-        rc = wc_oci_put_blob(c, "{}", 2, config, &e);
-    json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:i}, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2,
-                          "mediaType", WC_OCI_MANIFEST, "config", "mediaType", WC_OCI_CONFIG, "digest",
-                          config, "size", 2, "layers", "mediaType", WC_COSIGN_SIMPLESIGNING, "digest", layer,
-                          "size", (json_int_t)strlen(payload), "annotations",
-                          WC_COSIGN_SIGNATURE_ANNOTATION, b64);
-    char *text = json_dumps(m, JSON_COMPACT);
-    char tag[100];
-    snprintf(tag, sizeof tag, "sha256-%s.sig", tag_of + 7);
-    if (rc == 0)
-        rc = wc_oci_put_manifest(c, tag, WC_OCI_MANIFEST, text, strlen(text), sig_digest, &e);
-    if (rc != 0)
-        printf("put_signature: %s\n", e.msg);
-    free(text);
-    json_decref(m);
-    free(payload);
-    free(b64);
-    return rc;
-}
-
 /* ---- resolving ------------------------------------------------------------------ */
 
 typedef struct setup {
@@ -274,26 +224,46 @@ static void untamper(const char *digest)
     tamper(digest);
 }
 
+/* A registry for one test; false (a failed check) when it cannot start. */
+static bool start_registry(test_registry *reg, const char *user, const char *password)
+{
+    if (test_registry_start(reg, user, password) == 0)
+        return true;
+    CHECK(0, "docker-registry did not start (scripts/install-deps.sh installs it)");
+    test_registry_stop(reg);
+    return false;
+}
+
+/* A client of ref's repository, talking plain HTTP, anonymous or as opts say. */
+static wc_oci_client *client_for(const char *ref, const char *user, const char *password, wc_error *e)
+{
+    wc_oci_ref r;
+    wc_oci_client *c = NULL;
+    wc_source opts = {.plain_http = true, .max_bytes = WC_SOURCE_DEFAULT_MAX_BYTES, .username = (char *)user,
+                      .password = (char *)password};
+    wc_fetch_options fo = {.cache_dir = S.cache, .timeout_ms = 20000};
+    if (wc_oci_ref_parse(ref, &r, e) != 0 || wc_oci_client_new(&r, &opts, &fo, &c, e) != 0)
+        return NULL;
+    return c;
+}
+
 /* ---- OCI against the anonymous registry -------------------------------------------- */
 
 static void test_oci_anonymous(void)
 {
     test_registry reg;
-    if (test_registry_start(&reg, NULL, NULL) != 0) {
-        CHECK(0, "docker-registry did not start (scripts/install-deps.sh installs it)");
-        test_registry_stop(&reg);
+    if (!start_registry(&reg, NULL, NULL))
         return;
-    }
     char ref[300], url[400], docker_ref[300];
     snprintf(ref, sizeof ref, "%s/tools/echo:1.0", reg.host);
     snprintf(docker_ref, sizeof docker_ref, "%s/tools/echo", reg.host);
-    wc_oci_ref r;
     wc_error e = {0};
-    wc_oci_ref_parse(ref, &r, &e);
-    wc_source opts = {.plain_http = true, .max_bytes = WC_SOURCE_DEFAULT_MAX_BYTES};
-    wc_fetch_options fo = {.cache_dir = S.cache, .timeout_ms = 20000};
-    wc_oci_client *c = NULL;
-    CHECK(wc_oci_client_new(&r, &opts, &fo, &c, &e) == 0, "client: %s", e.msg);
+    wc_oci_client *c = client_for(ref, NULL, NULL, &e);
+    CHECK(c != NULL, "client: %s", e.msg);
+    if (!c) {
+        test_registry_stop(&reg);
+        return;
+    }
     char digest_a[72] = "", digest_b[72] = "";
     CHECK(wc_oci_push_module(c, "1.0", module_a, sizeof module_a, digest_a, &e) == 0, "push A: %s", e.msg);
     CHECK(wc_oci_push_module(c, "2.0", module_b, sizeof module_b, digest_b, &e) == 0, "push B: %s", e.msg);
@@ -420,34 +390,25 @@ static void test_oci_anonymous(void)
 static void test_oci_basic_auth(void)
 {
     test_registry reg;
-    if (test_registry_start(&reg, "alice", "s3cret") != 0) {
-        CHECK(0, "docker-registry with htpasswd did not start");
-        test_registry_stop(&reg);
+    if (!start_registry(&reg, "alice", "s3cret"))
         return;
-    }
     char ref[300];
     snprintf(ref, sizeof ref, "%s/private/tool:1", reg.host);
-    wc_oci_ref r;
     wc_error e = {0};
-    wc_oci_ref_parse(ref, &r, &e);
     setenv("DOCKER_CONFIG", tmp, 1); /* no config.json there yet */
-    wc_fetch_options fo = {.cache_dir = S.cache, .timeout_ms = 20000};
-    wc_source anon = {.plain_http = true, .max_bytes = 1 << 20};
-    wc_oci_client *c = NULL;
     char digest[72];
-    CHECK(wc_oci_client_new(&r, &anon, &fo, &c, &e) == 0 &&
-              wc_oci_push_module(c, "1", module_a, sizeof module_a, digest, &e) == WC_EACCES &&
-              strstr(e.msg, "user name and password"), "anonymous push refused: %s", e.msg);
-    wc_oci_client_free(c);
-    wc_source wrong = {.plain_http = true, .max_bytes = 1 << 20, .username = "alice", .password = "nope"};
-    CHECK(wc_oci_client_new(&r, &wrong, &fo, &c, &e) == 0 &&
-              wc_oci_push_module(c, "1", module_a, sizeof module_a, digest, &e) == WC_EACCES &&
-              strstr(e.msg, "refused the credentials"), "wrong password: %s", e.msg);
-    wc_oci_client_free(c);
-    wc_source good = {.plain_http = true, .max_bytes = 1 << 20, .username = "alice", .password = "s3cret"};
-    CHECK(wc_oci_client_new(&r, &good, &fo, &c, &e) == 0 &&
-              wc_oci_push_module(c, "1", module_a, sizeof module_a, digest, &e) == 0, "push with Basic: %s", e.msg);
-    wc_oci_client_free(c);
+    /* Anonymous, a wrong password, the right one. */
+    const char *passwords[] = {NULL, "nope", "s3cret"};
+    const char *wants[] = {"user name and password", "refused the credentials", NULL};
+    for (size_t i = 0; i < 3; i++) {
+        wc_oci_client *c = client_for(ref, passwords[i] ? "alice" : NULL, passwords[i], &e);
+        int rc = c ? wc_oci_push_module(c, "1", module_a, sizeof module_a, digest, &e) : -1;
+        if (wants[i])
+            CHECK(rc == WC_EACCES && strstr(e.msg, wants[i]), "push %zu refused: %s", i, e.msg);
+        else
+            CHECK(rc == 0, "push with Basic: %s", e.msg);
+        wc_oci_client_free(c);
+    }
     /* Pull with the credentials of docker's config.json. */
     char url[400], path_cfg[700];
     snprintf(url, sizeof url, "oci://%s", ref);
@@ -572,6 +533,68 @@ static void test_cache_safety(void)
     free(data);
 }
 
+
+/* ---- the front end: wasmcap push, pull, and a config whose plugin has a source ---- */
+
+static char output[65536];
+
+static int run(char **argv)
+{
+    output[0] = 0;
+    return wc_run_process(argv, output, sizeof output, NULL);
+}
+
+static void test_cli(void)
+{
+    test_registry reg;
+    if (!start_registry(&reg, NULL, NULL))
+        return;
+    char ref[300], url[400], docker_ref[300];
+    snprintf(ref, sizeof ref, "%s/cli/echo:1", reg.host);
+    snprintf(url, sizeof url, "oci://%s", ref);
+    snprintf(docker_ref, sizeof docker_ref, "%s/cli/echo", reg.host);
+    char *push[] = {WC_BINARY_DIR "/wasmcap", "push", "--plain-http", "--cache-dir", S.cache,
+                    WC_BINARY_DIR "/guests/echo.wasm", url, NULL};
+    CHECK(run(push) == 0 && strncmp(output, "sha256:", 7) == 0, "wasmcap push: %s", output);
+    char digest[72] = "";
+    snprintf(digest, sizeof digest, "%.71s", output);
+    /* Sign what push printed, as cosign sign would. */
+    wc_error e = {0};
+    wc_oci_client *c = client_for(ref, NULL, NULL, &e);
+    CHECK(c && put_signature(c, S.p256, docker_ref, digest, digest) == 0, "sign: %s", e.msg);
+    wc_oci_client_free(c);
+
+    char *pull[] = {WC_BINARY_DIR "/wasmcap", "pull", "--plain-http", "--cache-dir", S.cache, "--key", S.key_p256,
+                    url, NULL};
+    CHECK(run(pull) == 0 && strstr(output, "/sources/sha256/"), "wasmcap pull: %s", output);
+    char *pull_foreign[] = {WC_BINARY_DIR "/wasmcap", "pull", "--plain-http", "--cache-dir", S.cache, "--key",
+                            S.key_other, url, NULL};
+    CHECK(run(pull_foreign) == 1 && strstr(output, "none of the configured keys"), "foreign key: %s", output);
+    char *pull_nokey[] = {WC_BINARY_DIR "/wasmcap", "pull", "--plain-http", url, NULL};
+    CHECK(run(pull_nokey) == 2 && strstr(output, "--key"), "no key: %s", output);
+    char *help[] = {WC_BINARY_DIR "/wasmcap", "push", "--help", NULL};
+    CHECK(run(help) == 0 && strstr(output, "application/vnd.hyper-mcp.plugin.v2"), "push --help");
+
+    /* serve and call resolve a config's source before loading. */
+    char config[700], text[4000];
+    snprintf(config, sizeof config, "%s/source.json", tmp);
+    snprintf(text, sizeof text,
+             "{\"storage\": {\"cache_dir\": \"%s\", \"cache_key\": \"%s/cache.key\"},"
+             " \"plugins\": {\"echo\": {\"source\": {\"url\": \"%s\", \"keys\": [\"%s\"], \"plain_http\": true}}}}",
+             S.cache, tmp, url, S.key_p256);
+    wc_write_file(config, text, strlen(text));
+    char *call[] = {WC_BINARY_DIR "/wasmcap", "call", "--config", config, "echo-echo", "{\"said\": \"hi\"}", NULL};
+    CHECK(run(call) == 0 && strstr(output, "\"said\"") && strstr(output, "hi"), "call through a source: %s", output);
+    snprintf(text, sizeof text,
+             "{\"storage\": {\"cache_dir\": \"%s\", \"cache_key\": \"%s/cache.key\"},"
+             " \"plugins\": {\"echo\": {\"source\": {\"url\": \"%s\", \"keys\": [\"%s\"], \"plain_http\": true}}}}",
+             S.cache, tmp, url, S.key_other);
+    wc_write_file(config, text, strlen(text));
+    CHECK(run(call) != 0 && strstr(output, "plugin echo") && strstr(output, "none of the configured keys"),
+          "call refused by the signature: %s", output);
+    test_registry_stop(&reg);
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(tmp, sizeof tmp, "wc-fetch-test") != 0) {
@@ -596,6 +619,7 @@ int main(void)
     test_https();
     test_oci_anonymous();
     test_oci_basic_auth();
+    test_cli();
 
     EVP_PKEY_free(S.p256);
     EVP_PKEY_free(S.ed);
