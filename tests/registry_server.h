@@ -26,6 +26,7 @@ typedef struct test_registry {
     int port;
     char dir[512];
     char host[64]; /* "127.0.0.1:PORT" */
+    char auth_dir[512]; /* the htpasswd file's folder, or "" */
 } test_registry;
 
 static int test_free_port(void)
@@ -63,32 +64,46 @@ static void test_registry_stop(test_registry *r)
         r->pid = 0;
     }
     if (r->dir[0]) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", r->dir, r->auth_dir);
         if (system(cmd) != 0)
             fprintf(stderr, "cannot remove %s\n", r->dir);
         r->dir[0] = 0;
     }
 }
 
-/* Starts a registry; user/password non-NULL turn on htpasswd auth.
+/* Starts a registry with auth (the YAML of its "auth:" section, or "").
  * 0 once it accepts connections (within 15 s), -1 otherwise. */
+static int test_registry_start_auth(test_registry *r, const char *auth);
+
+/* Starts a registry; user/password non-NULL turn on htpasswd auth. */
 static int test_registry_start(test_registry *r, const char *user, const char *password)
+{
+    char htpasswd[512], auth[800] = "";
+    if (user) {
+        if (wc_make_temp_dir(htpasswd, sizeof htpasswd, "wc-htpasswd") != 0)
+            return -1;
+        char cmd[1000];
+        snprintf(cmd, sizeof cmd, "htpasswd -Bbn '%s' '%s' > '%s/htpasswd'", user, password, htpasswd);
+        if (system(cmd) != 0)
+            return -1;
+        snprintf(auth, sizeof auth, "auth:\n  htpasswd:\n    realm: wasmcap-test\n    path: %s/htpasswd\n",
+                 htpasswd);
+    }
+    int rc = test_registry_start_auth(r, auth);
+    if (user)
+        snprintf(r->auth_dir, sizeof r->auth_dir, "%s", htpasswd);
+    return rc;
+}
+
+static int test_registry_start_auth(test_registry *r, const char *auth)
 {
     memset(r, 0, sizeof *r);
     if (wc_make_temp_dir(r->dir, sizeof r->dir, "wc-registry") != 0)
         return -1;
     r->port = test_free_port();
     snprintf(r->host, sizeof r->host, "127.0.0.1:%d", r->port);
-    char path[700], auth[800] = "";
-    if (user) {
-        char cmd[900];
-        snprintf(cmd, sizeof cmd, "htpasswd -Bbn '%s' '%s' > '%s/htpasswd'", user, password, r->dir);
-        if (system(cmd) != 0)
-            return -1;
-        snprintf(auth, sizeof auth, "auth:\n  htpasswd:\n    realm: wasmcap-test\n    path: %s/htpasswd\n",
-                 r->dir);
-    }
+    char path[700];
     snprintf(path, sizeof path, "%s/config.yml", r->dir);
     FILE *f = fopen(path, "w");
     if (!f)

@@ -25,6 +25,7 @@
 #include "cosign_signer.h"
 #include "registry_server.h"
 #include "test_certificate.h"
+#include "token_server.h"
 #include "util/buf.h"
 #include "util/process.h"
 #include "util/sha256.h"
@@ -534,6 +535,61 @@ static void test_cache_safety(void)
 }
 
 
+/* ---- OCI with token auth: the registry's Bearer challenge and a token service ---- */
+
+static void test_oci_bearer(void)
+{
+    token_server ts = {.issuer = "wasmcap-test-issuer", .service = "wasmcap-test-registry",
+                       .basic = "Ym9iOnB3"}; /* bob:pw */
+    char cert[700], auth[2000];
+    snprintf(cert, sizeof cert, "%s/token-issuer.pem", tmp);
+    CHECK(token_server_start(&ts, cert) == 0, "token server");
+    snprintf(auth, sizeof auth,
+             "auth:\n  token:\n    realm: http://127.0.0.1:%d/token\n    service: %s\n    issuer: %s\n"
+             "    rootcertbundle: %s\n",
+             ts.port, ts.service, ts.issuer, cert);
+    test_registry reg;
+    if (test_registry_start_auth(&reg, auth) != 0) {
+        CHECK(0, "docker-registry with token auth did not start");
+        test_registry_stop(&reg);
+        token_server_stop(&ts);
+        return;
+    }
+    char ref[300], url[400];
+    snprintf(ref, sizeof ref, "%s/team/tool:1", reg.host);
+    snprintf(url, sizeof url, "oci://%s", ref);
+    wc_error e = {0};
+    char digest[72];
+    /* Without credentials the token service refuses: the message says to give some. */
+    setenv("DOCKER_CONFIG", tmp, 1);
+    wc_oci_client *c = client_for(ref, NULL, NULL, &e);
+    CHECK(c && wc_oci_push_module(c, "1", module_a, sizeof module_a, digest, &e) == WC_EACCES &&
+              strstr(e.msg, "token service") && strstr(e.msg, "give credentials"),
+          "anonymous token refused: %s", e.msg);
+    wc_oci_client_free(c);
+    c = client_for(ref, "bob", "pw", &e);
+    CHECK(c && wc_oci_push_module(c, "1", module_a, sizeof module_a, digest, &e) == 0, "push with a token: %s", e.msg);
+    wc_oci_client_free(c);
+    int issued = ts.issued;
+    /* Pull through a config-style source with credentials. */
+    wc_source s;
+    wc_source_parse(url, &s, &e);
+    s.plain_http = true;
+    s.require_signature = false;
+    s.username = strdup("bob");
+    s.password = strdup("pw");
+    wc_fetch_options o = {.cache_dir = S.cache, .timeout_ms = 20000};
+    char *path = NULL;
+    CHECK(wc_source_resolve(&s, &o, &path, &e) == 0 && file_is(path, module_a, sizeof module_a),
+          "pull with a token: %s", e.msg);
+    CHECK(ts.issued > issued, "the pull asked the token service (%d tokens)", ts.issued);
+    free(path);
+    wc_source_free(&s);
+    unsetenv("DOCKER_CONFIG");
+    test_registry_stop(&reg);
+    token_server_stop(&ts);
+}
+
 /* ---- the front end: wasmcap push, pull, and a config whose plugin has a source ---- */
 
 static char output[65536];
@@ -619,6 +675,7 @@ int main(void)
     test_https();
     test_oci_anonymous();
     test_oci_basic_auth();
+    test_oci_bearer();
     test_cli();
 
     EVP_PKEY_free(S.p256);
