@@ -362,6 +362,46 @@ static void test_oci_anonymous(void)
     wc_buf_free(&t);
     wc_buf_free(&gz);
 
+    /* A blob altered in the registry's storage arrives with another digest. */
+    static const uint8_t module_c[] = "\0asm\1\0\0\0 module C, to be altered";
+    char digest_c[72], blob_hex[65], blob_path[1200];
+    CHECK(wc_oci_push_module(c, "3.0", module_c, sizeof module_c, digest_c, &e) == 0, "push C: %s", e.msg);
+    wc_sha256_hex((const void *const[]){module_c}, (const size_t[]){sizeof module_c}, 1, blob_hex);
+    snprintf(blob_path, sizeof blob_path, "%s/data/docker/registry/v2/blobs/sha256/%.2s/%s/data", reg.dir, blob_hex,
+             blob_hex);
+    FILE *bf = fopen(blob_path, "r+b");
+    CHECK(bf != NULL, "the registry's blob file %s", blob_path);
+    if (bf) {
+        fseek(bf, 10, SEEK_SET);
+        fputc('X', bf);
+        fclose(bf);
+    }
+    snprintf(url, sizeof url, "oci://%s/tools/echo:3.0", reg.host);
+    CHECK(resolve(url, NULL, true, false, &path, &e) == WC_EDIGEST && strstr(e.msg, "arrived with the digest"),
+          "tampered blob from the registry: %s", e.msg);
+
+    /* A Docker image whose plain (uncompressed) tar layer holds plugin.wasm. */
+    wc_buf plain;
+    wc_buf_init(&plain);
+    tar_entry(&plain, "/plugin.wasm", '0', module_a, sizeof module_a);
+    tar_end(&plain);
+    char plain_layer[72], plain_image[72];
+    CHECK(wc_oci_put_blob(c, plain.data, plain.len, plain_layer, &e) == 0, "plain layer: %s", e.msg);
+    json_t *pm = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType",
+                           WC_OCI_MANIFEST, "config", "mediaType", WC_OCI_CONFIG, "digest", config, "size",
+                           (json_int_t)strlen(cfg), "layers", "mediaType", "application/vnd.oci.image.layer.v1.tar",
+                           "digest", plain_layer, "size", (json_int_t)plain.len);
+    char *pm_text = json_dumps(pm, JSON_COMPACT);
+    CHECK(wc_oci_put_manifest(c, "plain", WC_OCI_MANIFEST, pm_text, strlen(pm_text), plain_image, &e) == 0,
+          "plain image: %s", e.msg);
+    snprintf(url, sizeof url, "oci://%s/tools/echo:plain", reg.host);
+    CHECK(resolve(url, NULL, true, false, &path, &e) == 0 && file_is(path, module_a, sizeof module_a),
+          "plain tar layer: %s", e.msg);
+    free(path);
+    json_decref(pm);
+    free(pm_text);
+    wc_buf_free(&plain);
+
     /* From the cache, with the registry gone: a digest reference resolves
      * offline, its signature checked again from the cached copy; tampering
      * with the module, the manifest or the payload is refused. */
