@@ -25,7 +25,6 @@
 #include "mcp/server.h"
 #include "util/clock.h"
 
-#define WC_BINARY_DIR "/tmp"
 #include "../tests/nats_server.h"
 #include "../tests/world.h"
 

@@ -15,6 +15,7 @@
 
 #include "bus/config.h"
 #include "cli/expand.h"
+#include "fetch/source.h"
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
 #include "store/kv.h"
@@ -316,6 +317,25 @@ static void grant_models(wc_rnode *doc, wc_config *c)
     }
 }
 
+/* The plugins' "source" entries (fetch/source.h), on the same reader so
+ * that errors name their place and relative paths join the config's folder. */
+static void read_sources(wc_rnode *plugins, wc_config *c)
+{
+    if (plugins->reader->failed || !c->nplugins)
+        return;
+    if (!(c->sources = calloc(c->nplugins, sizeof *c->sources))) {
+        wc_rnode_fail(plugins, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < c->nplugins && !plugins->reader->failed; i++) {
+        if (!c->plugins[i].has_source)
+            continue;
+        wc_rnode plugin = wc_rnode_member(plugins, c->plugins[i].name);
+        wc_rnode source = wc_rnode_member(&plugin, "source");
+        wc_source_read(&source, &c->sources[i]);
+    }
+}
+
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
                  wc_config *out, wc_error *err)
 {
@@ -345,6 +365,7 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         read_storage(&doc, out);
         wc_rnode plugins = wc_rnode_member(&doc, "plugins");
         wc_plugin_configs_read(&plugins, &out->plugins, &out->nplugins);
+        read_sources(&plugins, out);
         read_nn(&doc, out);
         if (!reader.failed)
             grant_models(&doc, out);
@@ -401,6 +422,9 @@ void wc_config_free(wc_config *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; c->sources && i < c->nplugins; i++)
+        wc_source_free(&c->sources[i]);
+    free(c->sources);
     wc_plugin_configs_free(c->plugins, c->nplugins);
     free(c->path);
     free(c->server_name);
@@ -414,4 +438,21 @@ void wc_config_free(wc_config *c)
     free(c->audit_stream);
     wc_nn_models_release(c->nn_models);
     memset(c, 0, sizeof *c);
+}
+
+int wc_config_resolve_sources(wc_config *c, void (*progress)(void *, const char *, uint64_t, uint64_t),
+                              void *progress_ctx, wc_error *err)
+{
+    wc_fetch_options o = {.cache_dir = c->cache_dir, .progress = progress, .progress_ctx = progress_ctx};
+    for (size_t i = 0; i < c->nplugins; i++) {
+        wc_plugin_config *pc = &c->plugins[i];
+        if (!pc->has_source || pc->path)
+            continue;
+        wc_error e = {0};
+        int rc = wc_source_resolve(&c->sources[i], &o, &pc->path, &e);
+        if (rc != 0)
+            return wc_error_set(err, rc, "plugin %s (%s): %s", pc->name, c->sources[i].url,
+                                wc_error_message(&e));
+    }
+    return 0;
 }
