@@ -142,7 +142,7 @@ static int guest_call(wc_run *r, int index, wc_value *results)
     if (trap == WC_TRAP_NONE)
         return 0;
     wc_run_trapped(r, trap);
-    return -1;
+    return wc_run_code(r->status);
 }
 
 /* Runs export `fn` on input; 0 with the output in *out, WC_EREFUSED (the
