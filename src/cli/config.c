@@ -177,10 +177,11 @@ static void read_section(wc_rnode *doc, const char *key, json_t **out)
 
 static void read_model(wc_rnode *model, wc_nn_models *models)
 {
-    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ...)"))
+    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ..., "
+                                "\"backend\": ...)"))
         return;
     char *path = NULL;
-    const char *encoding = NULL, *target = NULL;
+    const char *encoding = NULL, *target = NULL, *backend = NULL;
     wc_rnode m = wc_rnode_member(model, "path");
     if (wc_rnode_require(&m))
         wc_rnode_path(&m, WC_READ_NONEMPTY, &path);
@@ -188,9 +189,11 @@ static void read_model(wc_rnode *model, wc_nn_models *models)
     wc_rnode_text(&enc, 0, &encoding);
     wc_rnode tgt = wc_rnode_member(model, "target");
     wc_rnode_text(&tgt, 0, &target);
+    wc_rnode be = wc_rnode_member(model, "backend");
+    wc_rnode_text(&be, 0, &backend);
     wc_error err = {0};
     if (wc_rnode_done(model) && path &&
-        wc_nn_models_add(models, model->key, path, encoding, target, &err))
+        wc_nn_models_add_on(models, model->key, path, encoding, target, backend, &err))
         wc_rnode_fail(model, "%s", wc_error_message(&err));
     free(path);
 }

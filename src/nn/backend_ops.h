@@ -24,5 +24,6 @@ typedef struct wc_nn_backend {
 } wc_nn_backend;
 
 extern const wc_nn_backend wc_nn_xnnpack_backend;
+extern const wc_nn_backend wc_nn_armnn_backend;
 
 #endif
