@@ -823,6 +823,89 @@ static void test_plugin_next_call(void)
     wc_engine_free(engine);
 }
 
+/* ---- damaged copies through the choice of backend ----------------------- */
+
+/* One inference on zero inputs; whether it succeeds does not matter, only
+ * that it does not fault. */
+static void run_on_zeros(const wc_nn_graph *g)
+{
+    enum { MAX_IO = 8 };
+    uint32_t nin = wc_nn_graph_input_count(g), nout = wc_nn_graph_output_count(g);
+    uint8_t *in[MAX_IO] = {0}, *out[MAX_IO] = {0};
+    wc_error err = {0};
+    wc_nn_context *c;
+    if (nin > MAX_IO || nout > MAX_IO || wc_nn_context_new((wc_nn_graph *)g, &c, &err))
+        return;
+    for (uint32_t i = 0; i < nin; i++)
+        in[i] = calloc(1, wc_nn_graph_input(g, i)->size + 1);
+    for (uint32_t i = 0; i < nout; i++)
+        out[i] = calloc(1, wc_nn_graph_output(g, i)->size + 1);
+    run(c, g, in, out, &err);
+    for (uint32_t i = 0; i < MAX_IO; i++) {
+        free(in[i]);
+        free(out[i]);
+    }
+    wc_nn_context_free(c);
+}
+
+/* Each copy with one 4-byte field overwritten: refused (malformed, or by
+ * both backends, Arm NN's crashes among them) or loaded on a backend and
+ * run on zero inputs; this process never falls.  Returns how many Arm NN
+ * crashed on. */
+static int damaged_through_choice(const char *name, const uint8_t *bytes, size_t size,
+                                  size_t stride, int *loaded, int *on_armnn)
+{
+    static const uint32_t hostile[] = {0x00000000u, 0x00000001u, 0xffffffffu, 0x00010000u};
+    uint8_t *copy = malloc(size);
+    int crashed = 0;
+    for (size_t at = 0; at + 4 <= size; at += stride)
+        for (size_t v = 0; v < sizeof hostile / sizeof *hostile; v++) {
+            memcpy(copy, bytes, size);
+            memcpy(copy + at, &hostile[v], 4);
+            wc_error err = {0};
+            wc_nn_graph *g = NULL;
+            int rc = wc_nn_graph_load(copy, size, WC_NN_ENCODING_TENSORFLOWLITE,
+                                      WC_NN_TARGET_CPU, &g, &err);
+            if (rc) {
+                CHECK((rc == WC_EMALFORMED || rc == WC_EBADMODULE || rc == WC_ENOMEM ||
+                       rc == WC_ETIMEDOUT) &&
+                          err.msg[0],
+                      "%s at %zu: code %d: %s", name, at, rc, err.msg);
+                crashed += strstr(err.msg, "Arm NN crashed") != NULL;
+                continue;
+            }
+            ++*loaded;
+            *on_armnn += strcmp(wc_nn_graph_backend(g), "armnn") == 0;
+            run_on_zeros(g);
+            wc_nn_graph_free(g);
+        }
+    free(copy);
+    return crashed;
+}
+
+static void test_damaged_models(void)
+{
+    static const char *const paths[] = {MODELS "hello_world_float.tflite",
+                                        MODELS "simple_add_model.tflite", SUPPLY_RISK_MODEL};
+    int crashed = 0;
+    for (size_t k = 0; k < sizeof paths / sizeof *paths; k++) {
+        size_t size;
+        uint8_t *bytes = read_path(paths[k], &size);
+        if (!bytes)
+            continue;
+        int loaded = 0, on_armnn = 0;
+        int n = damaged_through_choice(paths[k], bytes, size, 8, &loaded, &on_armnn);
+        printf("%s: damaged copies: %d loaded (%d on Arm NN), %d crashed Arm NN and were "
+               "refused\n",
+               paths[k], loaded, on_armnn, n);
+        crashed += n;
+        free(bytes);
+    }
+    /* hello_world's operators with their inputs cut are among them */
+    CHECK(crashed > 0, "no damaged copy crashed Arm NN: the isolation went untested");
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0, "a child is left");
+}
+
 int main(void)
 {
     test_isolation();
@@ -832,6 +915,7 @@ int main(void)
     test_fallback_to_armnn();
     test_neither_backend();
     test_crashing_model();
+    test_damaged_models();
     test_plugin_next_call();
     char dir[] = "/tmp/test_nn_armnn_XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
