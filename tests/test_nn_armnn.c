@@ -29,6 +29,7 @@
 #include "nn/backend.h"
 #include "nn/isolate.h"
 #include "nn/tflite.h"
+#include "plugin/call.h"
 #include "plugin/manifest.h"
 #include "plugin/plugin.h"
 #include "tflite_model_spec.h"
@@ -760,6 +761,10 @@ static json_t *call_tool(wc_plugin *p, const char *tool, json_t *args)
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
     int rc = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &res, err, sizeof err);
     CHECK(rc == 0 && res, "call %s: %s", tool, err);
+    if (!res) {
+        json_decref(args);
+        return NULL;
+    }
     json_t *sc = json_incref(json_object_get(res, "structuredContent"));
     json_decref(res);
     json_decref(args);
@@ -906,6 +911,65 @@ static void test_damaged_models(void)
     CHECK(waitpid(-1, NULL, WNOHANG) < 0, "a child is left");
 }
 
+/* An attempt (a call tried on an event loop's thread, which must not wait)
+ * ends at a raw load and at a context on an Arm NN model, to run again on a
+ * worker; a context on an XNNPACK model stays in the attempt. */
+static int attempted(wc_plugin *p, const char *tool, json_t *args)
+{
+    wc_call *call = wc_call_new(NULL, &(wc_call_io){.inline_budget_ms = 1000});
+    json_t *res = NULL;
+    char err[1024] = "";
+    int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, args, call, &res, err, sizeof err);
+    int stood = rc == 0 && !wc_call_attempt_aborted(call);
+    json_decref(res);
+    json_decref(args);
+    wc_call_free(call);
+    return stood;
+}
+
+static void test_attempts(void)
+{
+    wc_engine_config ecfg;
+    wc_engine_config_default(&ecfg);
+    ecfg.tier = WC_TIER_FAST;
+    wc_engine *engine = NULL;
+    wc_error err = {0};
+    wc_nn_models *on_xnnpack = wc_nn_models_new(&err), *on_armnn = wc_nn_models_new(&err);
+    CHECK(wc_engine_new(&ecfg, &engine, &err) == 0, "engine: %s", err.msg);
+    CHECK(wc_nn_models_add(on_xnnpack, "sine", MODELS "hello_world_float.tflite", NULL, NULL,
+                           &err) == 0 &&
+              wc_nn_models_add_on(on_armnn, "sine", MODELS "hello_world_float.tflite", NULL, NULL,
+                                  "armnn", &err) == 0,
+          "sine: %s", err.msg);
+    char *grant[] = {"sine"};
+    for (int k = 0; engine && k < 2; k++) {
+        wc_plugin_config pc = {.name = "nn_tool",
+                               .path = WC_BINARY_DIR "/guests/nn_tool.wasm",
+                               .perms = {.nn_library = k ? on_armnn : on_xnnpack,
+                                         .nn_models = grant, .n_nn_models = 1, .nn_load = true}};
+        wc_plugin *p = NULL;
+        char why[1024] = "";
+        CHECK(wc_plugin_load(&pc, engine, NULL, &p, why, sizeof why) == 0, "nn_tool: %s", why);
+        if (!p)
+            continue;
+        CHECK(attempted(p, "sine", NULL) == !k, "sine on %s: the attempt %s", k ? "armnn" : "xnnpack",
+              k ? "stood" : "was stopped");
+        write_maximum_model(NULL, NULL);
+        CHECK(!attempted(p, "load_hex", hex_args(&written)), "a raw load stood in an attempt");
+        /* the same calls in full */
+        json_t *r = call_tool(p, "sine", NULL);
+        CHECK(r && json_integer_value(json_object_get(r, "rc")) == 0 &&
+                  llabs(json_integer_value(json_object_get(r, "milli")) - 841) < 100,
+              "sine in full: %s", r ? json_dumps(r, JSON_COMPACT) : "null");
+        json_decref(r);
+        wc_plugin_free(p);
+    }
+    wc_nn_models_release(on_xnnpack);
+    wc_nn_models_release(on_armnn);
+    wc_engine_free(engine);
+}
+
 int main(void)
 {
     test_isolation();
@@ -917,6 +981,7 @@ int main(void)
     test_crashing_model();
     test_damaged_models();
     test_plugin_next_call();
+    test_attempts();
     char dir[] = "/tmp/test_nn_armnn_XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     test_log_and_metrics(dir);

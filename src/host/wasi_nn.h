@@ -92,6 +92,12 @@ typedef struct wc_wasi_nn_config {
     uint64_t max_load_bytes;      /* their total size; 0: the default */
     uint32_t max_contexts;        /* live execution contexts; 0: the default */
     wc_cancel_token *cancel;      /* stops compute; NULL: none */
+    /* An attempt (the plugin layer's inline budget, on a thread that must not
+     * wait): `load` from bytes (weights packed, or Arm NN's trial in a child
+     * process) and a context on a model Arm NN runs (CpuRef inferences take
+     * up to seconds, uninterrupted) end it, cancelling `cancel` with
+     * WC_CANCEL_RETRY, so that the call runs again in full on a worker. */
+    bool attempt;
 } wc_wasi_nn_config;
 
 typedef struct wc_wasi_nn wc_wasi_nn;
