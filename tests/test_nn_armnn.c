@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli/config.h"
 #include "engine/engine.h"
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
@@ -970,6 +971,45 @@ static void test_attempts(void)
     wc_engine_free(engine);
 }
 
+/* ---- the config's nn.models.NAME.backend ------------------------------- */
+
+static void test_config(const char *dir)
+{
+    char max_path[512], text[2048], err[1024] = "";
+    snprintf(max_path, sizeof max_path, "%s/maximum.tflite", dir);
+    write_maximum_model(max_path, NULL);
+    snprintf(text, sizeof text,
+             "{\"nn\": {\"models\": {\"a\": {\"path\": \"%s\", \"backend\": \"armnn\"},"
+             " \"b\": {\"path\": \"%s\", \"backend\": \"auto\"},"
+             " \"c\": {\"path\": \"%s\"}}}}",
+             MODELS "hello_world_float.tflite", MODELS "hello_world_float.tflite", max_path);
+    wc_config c;
+    CHECK(wc_config_parse(text, NULL, &c, err, sizeof err) == 0, "%s", err);
+    if (!err[0]) {
+        const char *const names[] = {"a", "b", "c"}, *const want[] = {"armnn", "xnnpack", "armnn"};
+        for (int i = 0; i < 3; i++) {
+            wc_nn_graph *g = wc_nn_models_find(c.nn_models, names[i], 1);
+            CHECK(g && strcmp(wc_nn_graph_backend(g), want[i]) == 0, "model %s on %s", names[i],
+                  g ? wc_nn_graph_backend(g) : "(none)");
+        }
+        wc_config_free(&c);
+    }
+    static const struct {
+        const char *backend, *says;
+    } bad[] = {
+        {"\"gpu\"", "nn.models.m: nn: model 'm': 'gpu' is not a backend (auto, xnnpack, armnn)"},
+        {"\"xnnpack\"", "nn.models.m: nn: model 'm'"},
+        {"7", "nn.models.m.backend"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text, "{\"nn\": {\"models\": {\"m\": {\"path\": \"%s\", \"backend\": %s}}}}",
+                 max_path, bad[i].backend);
+        err[0] = 0;
+        CHECK(wc_config_parse(text, NULL, &c, err, sizeof err) != 0, "accepted %s", text);
+        CHECK(strstr(err, bad[i].says), "%s: \"%s\", want \"%s\"", text, err, bad[i].says);
+    }
+}
+
 int main(void)
 {
     test_isolation();
@@ -986,6 +1026,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     test_log_and_metrics(dir);
     test_inspect(dir);
+    test_config(dir);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0, "%s", cmd);
