@@ -48,7 +48,7 @@ static double median_us(const uint8_t *bytes, size_t size, wc_nn_backend_choice 
     wc_nn_context *c = NULL;
     if (wc_nn_graph_load_on(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, choice,
                             &g, &err)) {
-        snprintf(why, why_size, "%s", err.msg);
+        snprintf(why, why_size, "%.400s", err.msg);
         return -1;
     }
     uint8_t *in[8] = {0}, *out = NULL;
@@ -72,7 +72,7 @@ static double median_us(const uint8_t *bytes, size_t size, wc_nn_backend_choice 
     int max = *iterations ? *iterations : 2000, done = 0;
     double *times = malloc((size_t)max * sizeof *times);
     if (nin > 8 || wc_nn_context_new(g, &c, &err)) {
-        snprintf(why, why_size, "%s", nin > 8 ? "more than 8 inputs" : err.msg);
+        snprintf(why, why_size, "%.400s", nin > 8 ? "more than 8 inputs" : err.msg);
         goto out;
     }
     uint64_t until = wc_monotonic_ns() + (uint64_t)budget_ms * 1000000;
@@ -88,7 +88,7 @@ static double median_us(const uint8_t *bytes, size_t size, wc_nn_backend_choice 
         for (uint32_t i = 0; rc == 0 && i < nout; i++)
             rc = wc_nn_get_output(c, i, out, out_max, NULL, &err);
         if (rc) {
-            snprintf(why, why_size, "%s", err.msg);
+            snprintf(why, why_size, "%.400s", err.msg);
             goto out;
         }
         if (round < 0)

@@ -758,10 +758,10 @@ static void test_crashing_model(void)
 static json_t *call_tool(wc_plugin *p, const char *tool, json_t *args)
 {
     json_t *res = NULL;
-    char err[1024] = "";
+    wc_error err = {0};
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
-    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &res, err, sizeof err);
-    CHECK(rc == 0 && res, "call %s: %s", tool, err);
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &res, &err);
+    CHECK(rc == 0 && res, "call %s: %s", tool, err.msg);
     if (!res) {
         json_decref(args);
         return NULL;
@@ -802,9 +802,8 @@ static void test_plugin_next_call(void)
                            .perms = {.nn_library = models, .nn_models = grant, .n_nn_models = 1,
                                      .nn_load = true}};
     wc_plugin *p = NULL;
-    char why[1024] = "";
-    CHECK(engine && wc_plugin_load(&pc, engine, NULL, &p, why, sizeof why) == 0, "nn_tool: %s",
-          why);
+    wc_error why = {0};
+    CHECK(engine && wc_plugin_load(&pc, engine, NULL, &p, &why) == 0, "nn_tool: %s", why.msg);
     if (p) {
         static tfb model;
         write_crashing_model(&model);
@@ -919,9 +918,9 @@ static int attempted(wc_plugin *p, const char *tool, json_t *args)
 {
     wc_call *call = wc_call_new(NULL, &(wc_call_io){.inline_budget_ms = 1000});
     json_t *res = NULL;
-    char err[1024] = "";
+    wc_error err = {0};
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
-    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, args, call, &res, err, sizeof err);
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, args, call, &res, &err);
     int stood = rc == 0 && !wc_call_attempt_aborted(call);
     json_decref(res);
     json_decref(args);
@@ -950,8 +949,8 @@ static void test_attempts(void)
                                .perms = {.nn_library = k ? on_armnn : on_xnnpack,
                                          .nn_models = grant, .n_nn_models = 1, .nn_load = true}};
         wc_plugin *p = NULL;
-        char why[1024] = "";
-        CHECK(wc_plugin_load(&pc, engine, NULL, &p, why, sizeof why) == 0, "nn_tool: %s", why);
+        wc_error why = {0};
+        CHECK(wc_plugin_load(&pc, engine, NULL, &p, &why) == 0, "nn_tool: %s", why.msg);
         if (!p)
             continue;
         CHECK(attempted(p, "sine", NULL) == !k, "sine on %s: the attempt %s", k ? "armnn" : "xnnpack",
@@ -975,7 +974,8 @@ static void test_attempts(void)
 
 static void test_config(const char *dir)
 {
-    char max_path[512], text[2048], err[1024] = "";
+    char max_path[512], text[2048];
+    wc_error err = {0};
     snprintf(max_path, sizeof max_path, "%s/maximum.tflite", dir);
     write_maximum_model(max_path, NULL);
     snprintf(text, sizeof text,
@@ -984,8 +984,9 @@ static void test_config(const char *dir)
              " \"c\": {\"path\": \"%s\"}}}}",
              MODELS "hello_world_float.tflite", MODELS "hello_world_float.tflite", max_path);
     wc_config c;
-    CHECK(wc_config_parse(text, NULL, &c, err, sizeof err) == 0, "%s", err);
-    if (!err[0]) {
+    int parsed = wc_config_parse(text, NULL, &c, &err);
+    CHECK(parsed == 0, "%s", err.msg);
+    if (parsed == 0) {
         const char *const names[] = {"a", "b", "c"}, *const want[] = {"armnn", "xnnpack", "armnn"};
         for (int i = 0; i < 3; i++) {
             wc_nn_graph *g = wc_nn_models_find(c.nn_models, names[i], 1);
@@ -1004,9 +1005,10 @@ static void test_config(const char *dir)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(text, sizeof text, "{\"nn\": {\"models\": {\"m\": {\"path\": \"%s\", \"backend\": %s}}}}",
                  max_path, bad[i].backend);
-        err[0] = 0;
-        CHECK(wc_config_parse(text, NULL, &c, err, sizeof err) != 0, "accepted %s", text);
-        CHECK(strstr(err, bad[i].says), "%s: \"%s\", want \"%s\"", text, err, bad[i].says);
+        err = (wc_error){0};
+        CHECK(wc_config_parse(text, NULL, &c, &err) != 0, "accepted %s", text);
+        CHECK(strstr(err.msg, bad[i].says), "%s: \"%s\", want \"%s\"", text, err.msg,
+              bad[i].says);
     }
 }
 

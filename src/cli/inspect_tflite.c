@@ -121,11 +121,11 @@ static void print_backend(const uint8_t *bytes, size_t size)
 int wc_inspect_tflite(const char *path, const uint8_t *bytes, size_t size)
 {
     wc_tflite_model *m;
-    char err[512];
+    wc_error err;
     printf("file: %s (%zu bytes)\n", path, size);
-    if (wc_tflite_read(bytes, size, &m, err, sizeof err)) {
+    if (wc_tflite_read(bytes, size, &m, &err)) {
         printf("format: TensorFlow Lite model\nvalid: no\nerror: ");
-        print_text(err);
+        print_text(err.msg);
         printf("\n");
         return 1;
     }

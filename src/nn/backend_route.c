@@ -73,10 +73,10 @@ int wc_nn_route_tflite(const uint8_t *bytes, size_t size, wc_nn_backend_choice c
         return load_on(b, bytes, size, out, err);
     }
     wc_tflite_model *m;
-    char why[sizeof err->msg];
-    if (wc_tflite_read(bytes, size, &m, why, sizeof why) < 0)
-        return wc_error_set(err, WC_EMALFORMED, "%s", why);
-    int rc = try_xnnpack(bytes, size, m, out, out->reason, sizeof out->reason, err);
+    int rc = wc_tflite_read(bytes, size, &m, err);
+    if (rc < 0)
+        return rc;
+    rc = try_xnnpack(bytes, size, m, out, out->reason, sizeof out->reason, err);
     wc_tflite_free(m);
     if (rc != WC_EBADMODULE)
         return rc;

@@ -114,7 +114,7 @@ int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), 
         kill(pid, SIGKILL);
     int status = 0, rc = reap(pid, &status);
     if (rc)
-        return wc_error_set(err, rc, "nn: %s: waitpid: %s", who, strerror(-rc));
+        return wc_error_set(err, rc, "nn: %s: waitpid: %s", who, wc_strerror(rc));
     if (got < 0)
         return wc_error_set(err, WC_ETIMEDOUT,
                             "nn: %s did not finish within %d ms: refused", who,
