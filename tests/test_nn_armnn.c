@@ -782,28 +782,42 @@ static json_t *hex_args(const tfb *model)
     return args;
 }
 
-/* A plugin granted raw loads sends the crashing model: its call gets
- * unsupported_operation; the next calls of the same plugin are served, on
- * Arm NN (a raw MAXIMUM model) and on XNNPACK (a configured model). */
-static void test_plugin_next_call(void)
+/* The engine the plugin tests load nn_tool.wasm into (fast tier), made once. */
+static wc_engine *engine;
+
+/* nn_tool.wasm with the model "sine" of models granted and raw loads
+ * allowed; NULL (a failed check) when it does not load. */
+static wc_plugin *nn_tool(wc_nn_models *models)
 {
-    wc_engine_config ecfg;
-    wc_engine_config_default(&ecfg);
-    ecfg.tier = WC_TIER_FAST;
-    wc_engine *engine = NULL;
     wc_error err = {0};
-    wc_nn_models *models = wc_nn_models_new(&err);
-    CHECK(wc_engine_new(&ecfg, &engine, &err) == 0, "engine: %s", err.msg);
-    CHECK(wc_nn_models_add(models, "sine", MODELS "hello_world_float.tflite", NULL, NULL, &err) == 0,
-          "sine: %s", err.msg);
-    char *grant[] = {"sine"};
+    if (!engine) {
+        wc_engine_config ecfg;
+        wc_engine_config_default(&ecfg);
+        ecfg.tier = WC_TIER_FAST;
+        CHECK(wc_engine_new(&ecfg, &engine, &err) == 0, "engine: %s", err.msg);
+        if (!engine)
+            return NULL;
+    }
+    static char *grant[] = {"sine"};
     wc_plugin_config pc = {.name = "nn_tool",
                            .path = WC_BINARY_DIR "/guests/nn_tool.wasm",
                            .perms = {.nn_library = models, .nn_models = grant, .n_nn_models = 1,
                                      .nn_load = true}};
     wc_plugin *p = NULL;
-    wc_error why = {0};
-    CHECK(engine && wc_plugin_load(&pc, engine, NULL, &p, &why) == 0, "nn_tool: %s", why.msg);
+    CHECK(wc_plugin_load(&pc, engine, NULL, &p, &err) == 0, "nn_tool: %s", err.msg);
+    return p;
+}
+
+/* A plugin granted raw loads sends the crashing model: its call gets
+ * unsupported_operation; the next calls of the same plugin are served, on
+ * Arm NN (a raw MAXIMUM model) and on XNNPACK (a configured model). */
+static void test_plugin_next_call(void)
+{
+    wc_error err = {0};
+    wc_nn_models *models = wc_nn_models_new(&err);
+    CHECK(wc_nn_models_add(models, "sine", MODELS "hello_world_float.tflite", NULL, NULL, &err) == 0,
+          "sine: %s", err.msg);
+    wc_plugin *p = nn_tool(models);
     if (p) {
         static tfb model;
         write_crashing_model(&model);
@@ -825,7 +839,6 @@ static void test_plugin_next_call(void)
         wc_plugin_free(p);
     }
     wc_nn_models_release(models);
-    wc_engine_free(engine);
 }
 
 /* ---- damaged copies through the choice of backend ----------------------- */
@@ -930,27 +943,15 @@ static int attempted(wc_plugin *p, const char *tool, json_t *args)
 
 static void test_attempts(void)
 {
-    wc_engine_config ecfg;
-    wc_engine_config_default(&ecfg);
-    ecfg.tier = WC_TIER_FAST;
-    wc_engine *engine = NULL;
     wc_error err = {0};
     wc_nn_models *on_xnnpack = wc_nn_models_new(&err), *on_armnn = wc_nn_models_new(&err);
-    CHECK(wc_engine_new(&ecfg, &engine, &err) == 0, "engine: %s", err.msg);
     CHECK(wc_nn_models_add(on_xnnpack, "sine", MODELS "hello_world_float.tflite", NULL, NULL,
                            &err) == 0 &&
               wc_nn_models_add_on(on_armnn, "sine", MODELS "hello_world_float.tflite", NULL, NULL,
                                   "armnn", &err) == 0,
           "sine: %s", err.msg);
-    char *grant[] = {"sine"};
-    for (int k = 0; engine && k < 2; k++) {
-        wc_plugin_config pc = {.name = "nn_tool",
-                               .path = WC_BINARY_DIR "/guests/nn_tool.wasm",
-                               .perms = {.nn_library = k ? on_armnn : on_xnnpack,
-                                         .nn_models = grant, .n_nn_models = 1, .nn_load = true}};
-        wc_plugin *p = NULL;
-        wc_error why = {0};
-        CHECK(wc_plugin_load(&pc, engine, NULL, &p, &why) == 0, "nn_tool: %s", why.msg);
+    for (int k = 0; k < 2; k++) {
+        wc_plugin *p = nn_tool(k ? on_armnn : on_xnnpack);
         if (!p)
             continue;
         CHECK(attempted(p, "sine", NULL) == !k, "sine on %s: the attempt %s", k ? "armnn" : "xnnpack",
@@ -967,7 +968,6 @@ static void test_attempts(void)
     }
     wc_nn_models_release(on_xnnpack);
     wc_nn_models_release(on_armnn);
-    wc_engine_free(engine);
 }
 
 /* ---- the config's nn.models.NAME.backend ------------------------------- */
@@ -1024,6 +1024,7 @@ int main(void)
     test_damaged_models();
     test_plugin_next_call();
     test_attempts();
+    wc_engine_free(engine);
     char dir[] = "/tmp/test_nn_armnn_XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     test_log_and_metrics(dir);
