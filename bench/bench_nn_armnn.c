@@ -12,7 +12,8 @@
  *   armnn     Arm NN through backend.h, the shim wasmcap serves it with,
  *   native    Arm NN called directly by bench/armnn_native (C++, no wasmcap),
  * each after one warm-up inference, then the ratios native / xnnpack and
- * armnn / native (the shim's cost).  Iterations: as many as fit in about a
+ * armnn / native (the shim's cost), and the time of one load on each (on
+ * Arm NN through wasmcap: the trial in a child process, then the load).  Iterations: as many as fit in about a
  * second per backend (at least 3, at most 2000; --quick: a tenth).  Exit
  * status 0, or 1 when a model fails where it should run.
  */
@@ -41,16 +42,19 @@ static int cmp_double(const void *a, const void *b)
  * time budget).  Returns -1 when the model does not load or run there
  * (why says so). */
 static double median_us(const uint8_t *bytes, size_t size, wc_nn_backend_choice choice,
-                        int budget_ms, int *iterations, char *why, size_t why_size)
+                        int budget_ms, int *iterations, double *load_ms, char *why,
+                        size_t why_size)
 {
     wc_error err = {0};
     wc_nn_graph *g;
     wc_nn_context *c = NULL;
+    uint64_t t0 = wc_monotonic_ns();
     if (wc_nn_graph_load_on(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, choice,
                             &g, &err)) {
         snprintf(why, why_size, "%.400s", err.msg);
         return -1;
     }
+    *load_ms = (double)(wc_monotonic_ns() - t0) / 1e6;
     uint8_t *in[8] = {0}, *out = NULL;
     size_t out_max = 1;
     uint32_t nin = wc_nn_graph_input_count(g), nout = wc_nn_graph_output_count(g);
@@ -110,8 +114,10 @@ out:
     return result;
 }
 
-/* bench/armnn_native on the file: its median, or -1 (why says so). */
-static double native_us(const char *path, int iterations, char *why, size_t why_size)
+/* bench/armnn_native on the file: its median and its load time, or -1
+ * (why says so). */
+static double native_us(const char *path, int iterations, double *load_ms, char *why,
+                        size_t why_size)
 {
     char cmd[1200], line[600] = "";
     snprintf(cmd, sizeof cmd, "'%s' '%s' %d 2>&1", WC_ARMNN_NATIVE, path, iterations);
@@ -123,8 +129,8 @@ static double native_us(const char *path, int iterations, char *why, size_t why_
     if (!fgets(line, sizeof line, p))
         line[0] = 0;
     pclose(p);
-    double load_ms, median, mean;
-    if (sscanf(line, "ok %lf %lf %lf", &load_ms, &median, &mean) == 3)
+    double median, mean;
+    if (sscanf(line, "ok %lf %lf %lf", load_ms, &median, &mean) == 3)
         return median;
     line[strcspn(line, "\n")] = 0;
     snprintf(why, why_size, "%.400s", strncmp(line, "refused ", 8) == 0 ? line + 8 : line);
@@ -150,9 +156,12 @@ static int bench_model(const char *name, const char *path, int budget_ms)
     }
     char why_x[512] = "", why_a[512] = "", why_n[512] = "";
     int nx = 0, na = 0;
-    double x = median_us(bytes, size, WC_NN_BACKEND_XNNPACK, budget_ms, &nx, why_x, sizeof why_x);
-    double a = median_us(bytes, size, WC_NN_BACKEND_ARMNN, budget_ms, &na, why_a, sizeof why_a);
-    double n = native_us(path, na ? na : 3, why_n, sizeof why_n);
+    double lx = 0, la = 0, ln = 0;
+    double x = median_us(bytes, size, WC_NN_BACKEND_XNNPACK, budget_ms, &nx, &lx, why_x,
+                         sizeof why_x);
+    double a = median_us(bytes, size, WC_NN_BACKEND_ARMNN, budget_ms, &na, &la, why_a,
+                         sizeof why_a);
+    double n = native_us(path, na ? na : 3, &ln, why_n, sizeof why_n);
     printf("| %-28s |", name);
     cell(x);
     cell(a);
@@ -162,9 +171,9 @@ static int bench_model(const char *name, const char *path, int budget_ms)
     else
         printf(" %10s |", "-");
     if (a > 0 && n > 0)
-        printf(" %8.2f | %5d / %5d\n", a / n, nx, na);
+        printf(" %8.2f | %5d / %5d | %.2f / %.2f / %.2f\n", a / n, nx, na, lx, la, ln);
     else
-        printf(" %8s | %5d / %5d\n", "-", nx, na);
+        printf(" %8s | %5d / %5d | %.2f / - / -\n", "-", nx, na, lx);
     if (x < 0)
         printf("    xnnpack: %s\n", why_x);
     if (a < 0)
@@ -213,8 +222,8 @@ int main(int argc, char **argv)
     closedir(d);
     qsort(names, count, sizeof *names, by_name);
 
-    printf("| model                        | xnnpack (us) |   armnn (us) |  native (us) | native/xnn | armn/nat | iterations x / a\n"
-           "|---|---|---|---|---|---|---|\n");
+    printf("| model                        | xnnpack (us) |   armnn (us) |  native (us) | native/xnn | armn/nat | iterations x / a | load ms x / a / native\n"
+           "|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < count; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
