@@ -46,6 +46,7 @@ run-http: build examples
 test: test-unit test-spec test-asan test-fuzz test-e2e test-conformance
 
 test-unit: build examples
+	$(BUILD)/wasmcap check --config wasmcap.json
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1:abort_on_error=0 \

@@ -13,6 +13,8 @@ typedef struct command {
 static const command commands[] = {
     {"serve", wc_cmd_serve, "serve the configured plugins over MCP on stdio"},
     {"call", wc_cmd_call, "call one tool and print its result"},
+    {"check", wc_cmd_check, "check the plugins' tool schemas against the ontology"},
+    {"gen", wc_cmd_gen, "generate C types from the ontology (gen c DIR > ontology.h)"},
     {"compile", wc_cmd_compile, "build modules' optimized code into the cache"},
     {"exec", wc_cmd_exec, "run a WASI command module"},
     {"new", wc_cmd_new, "create a plugin project (C, wasm32-wasi) to start from"},

@@ -10,6 +10,7 @@
 #define WC_CLI_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "engine/engine.h"
@@ -42,6 +43,12 @@ typedef struct wc_config {
     /* "nn": {"models": {NAME: {path, encoding, target}}}, loaded once; each
      * plugin's permissions hold a reference too.  NULL: no models. */
     struct wc_nn_models *nn_models;
+    /* "ontology": the folder of shared domain types (loaded; NULL: none);
+     * every plugin's tool schemas may "$ref" them.  "ontology_drift":
+     * "refuse" (default: serve refuses a config whose plugins break the
+     * ontology) or "warn" (logs the findings and serves). */
+    struct wc_ontology *ontology;
+    bool ontology_drift_warn;
 } wc_config;
 
 /* Reads and checks `path`.  On error returns -1 with a message naming the

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/plugin_check.h"
 #include "util/log.h"
 
 const char *wc_setup_find_config(const char *arg)
@@ -20,11 +21,50 @@ const char *wc_setup_find_config(const char *arg)
     return NULL;
 }
 
+/* The rules of `wasmcap check` before any plugin loads: errors refuse the
+ * config unless "ontology_drift" is "warn"; each finding is logged.  A
+ * manifest that cannot be read or loaded is left to the loader, which
+ * reports it as it always has. */
+static int check_drift(const wc_config *c, char *err, size_t err_size)
+{
+    wc_findings findings = {0}, drift = {0};
+    if (wc_check_plugins(c, &findings, err, err_size) != 0)
+        return -1;
+    for (size_t i = 0; i < findings.count; i++) {
+        const wc_finding *f = &findings.items[i];
+        if (strcmp(f->rule, "manifest") == 0)
+            continue;
+        wc_findings_add(&drift, f->level, f->plugin, f->tool, f->pointer, f->rule, "%s", f->message);
+        json_t *fields = wc_finding_json(f);
+        wc_log_fields(f->level == WC_FINDING_ERROR && !c->ontology_drift_warn ? WC_LOG_ERROR
+                                                                              : WC_LOG_WARNING,
+                      "ontology", fields, "%s: %s", f->rule, f->message);
+        json_decref(fields);
+    }
+    int rc = 0;
+    if (drift.errors && !c->ontology_drift_warn) {
+        char summary[1536];
+        wc_check_summary(&drift, summary, sizeof summary);
+        snprintf(err, err_size, "the plugins break the ontology (`wasmcap check` lists it; "
+                 "\"ontology_drift\": \"warn\" serves anyway):\n%s", summary);
+        rc = -1;
+    }
+    wc_findings_free(&drift);
+    wc_findings_free(&findings);
+    return rc;
+}
+
 static int load_config(const char *path, wc_config *out, char *err, size_t err_size)
 {
-    if (path)
-        return wc_config_load(path, out, err, err_size);
-    return wc_config_default(out, err, err_size);
+    if (!path)
+        return wc_config_default(out, err, err_size);
+    if (wc_config_load(path, out, err, err_size) != 0)
+        return -1;
+    if (check_drift(out, err, err_size) != 0) {
+        wc_config_free(out);
+        return -1;
+    }
+    return 0;
 }
 
 static bool needs_kv(const wc_config *c)

@@ -1,0 +1,151 @@
+/* bench_ontology.c -- how long `wasmcap check` takes over many plugins.
+ *
+ *   bench_ontology [--plugins N] [--tools N] [--runs N]
+ *
+ * Makes N plugins (default 200) of N tools each (default 20) against the
+ * repository's ontology (ontology/): every tool has an input with an
+ * ontology term written out and one by $ref, and an output with every term
+ * of ContextualRiskAssessment written out (narrower bounds, a subset of the
+ * enum), a nested object by $ref, and a "$defs" type every plugin defines
+ * the same way -- the checks a real set of plugins asks for.  Then times,
+ * over --runs runs (default 5, median and min), the two steps of a check:
+ *
+ *   rules: wc_ontology_check over every manifest (the rules of ontology.h)
+ *   load:  wc_manifest_parse_in of every manifest (schemas bundled with the
+ *          ontology types they use, and compiled), as serve does
+ *
+ * Target (issue 16): 200 plugins x 20 tools checked in under a second.
+ * Prints one line per step and exits 0; 1 when the ontology cannot load.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ontology/ontology.h"
+#include "plugin/manifest.h"
+#include "util/buf.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *make_manifest(size_t plugin, size_t tools)
+{
+    wc_buf b;
+    wc_buf_init(&b);
+    wc_buf_printf(&b, "{\"name\": \"p%zu\", \"tools\": [", plugin);
+    for (size_t t = 0; t < tools; t++) {
+        double top = 0.5 + (double)((plugin + t) % 50) / 100.0; /* 0.5 .. 0.99 */
+        wc_buf_printf(
+            &b,
+            "%s{\"name\": \"t%zu\","
+            " \"inputSchema\": {\"type\": \"object\", \"properties\": {"
+            "\"sku\": {\"type\": \"string\", \"pattern\": \"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$\"},"
+            " \"stockout_probability\": {\"$ref\": \"ontology:RiskScore\"},"
+            " \"limit\": {\"type\": \"integer\", \"minimum\": 1}}, \"required\": [\"sku\"]},"
+            " \"outputSchema\": {\"type\": \"object\","
+            " \"$defs\": {\"Window\": {\"type\": \"object\", \"properties\": {\"days\": {\"type\": \"integer\"}}}},"
+            " \"properties\": {"
+            "\"sku\": {\"$ref\": \"ontology:Sku\"},"
+            " \"current_stock\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 1000000},"
+            " \"stockout_probability\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": %g},"
+            " \"recommended_action\": {\"enum\": [\"Hold\", \"Expedite\"]},"
+            " \"window\": {\"$ref\": \"#/$defs/Window\"},"
+            " \"previous\": {\"$ref\": \"ontology:ContextualRiskAssessment\"}},"
+            " \"required\": [\"sku\", \"current_stock\", \"stockout_probability\", \"recommended_action\"],"
+            " \"additionalProperties\": false}}",
+            t ? ", " : "", t, top);
+    }
+    wc_buf_str(&b, "]}");
+    char *text = wc_buf_cstr(&b);
+    char *copy = text ? strdup(text) : NULL;
+    wc_buf_free(&b);
+    return copy;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    size_t nplugins = 200, ntools = 20, runs = 5;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        size_t v = strtoul(argv[i + 1], NULL, 10);
+        if (strcmp(argv[i], "--plugins") == 0)
+            nplugins = v;
+        else if (strcmp(argv[i], "--tools") == 0)
+            ntools = v;
+        else if (strcmp(argv[i], "--runs") == 0)
+            runs = v ? v : 1;
+    }
+    wc_ontology *onto;
+    wc_error err = {0};
+    if (wc_ontology_load(WC_SOURCE_DIR "/ontology", &onto, &err)) {
+        fprintf(stderr, "bench_ontology: %s\n", err.msg);
+        return 1;
+    }
+    char **texts = calloc(nplugins, sizeof *texts);
+    wc_checked_manifest *list = calloc(nplugins, sizeof *list);
+    char (*names)[24] = calloc(nplugins, sizeof *names);
+    for (size_t p = 0; p < nplugins; p++) {
+        texts[p] = make_manifest(p, ntools);
+        snprintf(names[p], sizeof names[p], "p%zu", p);
+        list[p] = (wc_checked_manifest){names[p], json_loads(texts[p], 0, NULL)};
+    }
+    double *rules = calloc(runs, sizeof *rules), *load = calloc(runs, sizeof *load);
+    size_t errors = 0, warnings = 0, failed = 0;
+    for (size_t r = 0; r < runs; r++) {
+        wc_findings f = {0};
+        double t0 = now_ms();
+        wc_ontology_check(onto, list, nplugins, &f);
+        rules[r] = now_ms() - t0;
+        errors = f.errors;
+        warnings = f.warnings;
+        if (r == 0 && f.count) {
+            char line[2048];
+            wc_finding_format(&f.items[0], line, sizeof line);
+            fprintf(stderr, "first finding: %s\n", line);
+        }
+        wc_findings_free(&f);
+        failed = 0;
+        t0 = now_ms();
+        for (size_t p = 0; p < nplugins; p++) {
+            wc_manifest m;
+            char msg[1024];
+            if (wc_manifest_parse_in(wc_ontology_docs(onto), texts[p], strlen(texts[p]), names[p],
+                                     &m, msg, sizeof msg)) {
+                if (!failed++)
+                    fprintf(stderr, "load: %s\n", msg);
+            } else {
+                wc_manifest_free(&m);
+            }
+        }
+        load[r] = now_ms() - t0;
+    }
+    qsort(rules, runs, sizeof *rules, compare_doubles);
+    qsort(load, runs, sizeof *load, compare_doubles);
+    printf("plugins %zu x tools %zu, %zu runs\n", nplugins, ntools, runs);
+    printf("rules  median %.1f ms  min %.1f ms  (%zu errors, %zu warnings)\n", rules[runs / 2],
+           rules[0], errors, warnings);
+    printf("load   median %.1f ms  min %.1f ms  (%zu manifests refused)\n", load[runs / 2], load[0],
+           failed);
+    printf("total  median %.1f ms  (target: under 1000 ms)\n", rules[runs / 2] + load[runs / 2]);
+    for (size_t p = 0; p < nplugins; p++) {
+        free(texts[p]);
+        json_decref((json_t *)list[p].manifest);
+    }
+    free(texts);
+    free(list);
+    free(names);
+    free(rules);
+    free(load);
+    wc_ontology_free(onto);
+    return errors || failed ? 1 : 0;
+}
