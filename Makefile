@@ -116,7 +116,7 @@ clean:
 # test-fuzz, about 3 minutes in all.  A crash, leak, hang (FUZZ_TIMEOUT
 # seconds for one input) or RSS over FUZZ_RSS_MB fails the run and leaves
 # the input in $(FUZZ_BUILD)/artifacts/NAME/.
-FUZZERS      = decode json jsonrpc http_parse config manifest jwt schema tflite
+FUZZERS      = decode json jsonrpc http_parse config manifest jwt schema tflite ontology
 FUZZ_MAX_LEN_decode = 65536
 FUZZ_MAX_LEN_manifest = 16384
 FUZZ_SECONDS ?= 60

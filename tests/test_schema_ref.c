@@ -85,9 +85,14 @@ static void test_set(void)
     wc_schema_docs_release(docs);
 }
 
-static void test_bundle(void)
+/* Bundling copies the documents, or, once the set is prepared, shares
+ * their prepared copies: the same schemas either way. */
+static void test_bundle(bool prepared)
 {
     wc_schema_docs *docs = sample_docs();
+    wc_error prep = {0};
+    if (prepared)
+        CHECK(wc_schema_docs_prepare(docs, &prep) == 0, "prepare: %s", prep.msg);
     static const char *const forms[] = {
         "{\"type\": \"object\", \"$ref\": \"ontology:Assessment\"}",
         "{\"type\": \"object\", \"$ref\": \"https://x.test/onto/Assessment.json\"}",
@@ -160,11 +165,15 @@ static void test_refusals(void)
             WC_EINVAL, "the schema defines this name itself");
 
     /* missing targets inside an ontology document: located there */
+    wc_error err = {0};
     wc_schema_docs *broken = wc_schema_docs_new();
     add(broken, "{\"$id\": \"https://x.test/b/A.json\", \"properties\": {\"y\": {\"$ref\": \"Gone.json\"}}}",
         "A.json");
     refused(broken, "{\"$ref\": \"ontology:A\"}", WC_ENOTFOUND,
             "in https://x.test/b/A.json at #/properties/y/$ref: $ref \"Gone.json\" names no ontology type");
+    CHECK(wc_schema_docs_prepare(broken, &err) == WC_ENOTFOUND &&
+              strstr(err.msg, "in https://x.test/b/A.json at #/properties/y/$ref"),
+          "prepare finds it too: %s", err.msg);
     /* a cycle across documents that never descends into the value */
     add(broken, "{\"$id\": \"https://x.test/b/P.json\", \"$ref\": \"Q.json\"}", "P.json");
     add(broken, "{\"$id\": \"https://x.test/b/Q.json\", \"anyOf\": [{\"$ref\": \"P.json\"}]}", "Q.json");
@@ -174,7 +183,6 @@ static void test_refusals(void)
                 " \"properties\": {\"kids\": {\"type\": \"array\", \"items\": {\"$ref\": \"Tree.json\"}}}}",
         "Tree.json");
     json_t *tree = parse("{\"$ref\": \"ontology:Tree\"}");
-    wc_error err = {0};
     wc_schema *s = wc_schema_compile_in(broken, tree, NULL, &err);
     CHECK(s && validate(s, "{\"kids\": [{\"kids\": []}]}") && !validate(s, "{\"kids\": [{\"kids\": 1}]}"),
           "recursive type: %s", err.msg);
@@ -228,7 +236,8 @@ static void test_bounds(void)
 int main(void)
 {
     test_set();
-    test_bundle();
+    test_bundle(false);
+    test_bundle(true);
     test_refusals();
     test_bounds();
     if (failures)

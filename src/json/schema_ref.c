@@ -24,7 +24,26 @@ struct wc_schema_docs {
     size_t ndocs, docs_capacity;
     wc_schema_resource *resources;
     size_t nresources, resources_capacity;
+    /* After wc_schema_docs_prepare, per document: its copy with every
+     * reference rewritten for a bundle (shared by all bundles), and the
+     * documents it refers to.  NULL before. */
+    json_t **prepared;
+    size_t **deps, *ndeps;
 };
+
+static void forget_prepared(wc_schema_docs *d)
+{
+    for (size_t i = 0; d->prepared && i < d->ndocs; i++) {
+        json_decref(d->prepared[i]);
+        free(d->deps[i]);
+    }
+    free(d->prepared);
+    free(d->deps);
+    free(d->ndeps);
+    d->prepared = NULL;
+    d->deps = NULL;
+    d->ndeps = NULL;
+}
 
 /* Values of these keywords are data, not schemas: a "$ref" or "$id" in them
  * means nothing. */
@@ -143,6 +162,7 @@ void wc_schema_docs_release(wc_schema_docs *d)
 {
     if (!d || atomic_fetch_sub(&d->refs, 1) != 1)
         return;
+    forget_prepared(d);
     for (size_t i = 0; i < d->nresources; i++) {
         free((char *)d->resources[i].id);
         free((char *)d->resources[i].name);
@@ -347,6 +367,7 @@ static int collect_resources(void *ctx, json_t *v, bool schema_map, int depth)
 
 int wc_schema_docs_add(wc_schema_docs *d, json_t *doc, const char *source, wc_error *err)
 {
+    forget_prepared(d);
     const json_t *id = json_is_object(doc) ? json_object_get(doc, "$id") : NULL;
     if (!json_is_string(id) || !has_scheme(json_string_value(id)) ||
         is_short_form(json_string_value(id)))
@@ -657,6 +678,78 @@ static int embed_document(bundler *b, size_t doc)
     return rc;
 }
 
+/* Puts the prepared copy of document doc under $defs (shared, not copied)
+ * and queues the documents it refers to. */
+static int place_prepared(bundler *b, size_t doc)
+{
+    char *key = def_key(b, doc);
+    if (!key)
+        return wc_error_set(b->err, WC_ENOMEM, "out of memory");
+    int rc = 0;
+    if (json_object_get(b->defs, key))
+        rc = wc_error_set(b->err, WC_EINVAL, "at #/$defs/%s: the schema defines this name itself; "
+                          "it is where an ontology document would be placed", key);
+    else if (json_object_set(b->defs, key, b->docs->prepared[doc]))
+        rc = wc_error_set(b->err, WC_ENOMEM, "out of memory");
+    free(key);
+    for (size_t i = 0; !rc && i < b->docs->ndeps[doc]; i++) {
+        size_t dep = b->docs->deps[doc][i];
+        if (!b->embedded[dep]) {
+            b->embedded[dep] = true;
+            b->queue[b->nqueue++] = dep;
+        }
+    }
+    return rc;
+}
+
+int wc_schema_docs_prepare(wc_schema_docs *d, wc_error *err)
+{
+    forget_prepared(d);
+    size_t n = d->ndocs;
+    d->prepared = calloc(n + 1, sizeof *d->prepared);
+    d->deps = calloc(n + 1, sizeof *d->deps);
+    d->ndeps = calloc(n + 1, sizeof *d->ndeps);
+    if (!d->prepared || !d->deps || !d->ndeps) {
+        forget_prepared(d);
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        /* a bundle of document i alone: its copy, rewritten; the queue
+         * holds what it refers to */
+        const wc_schema_docs *unprepared = d;
+        json_t **keep = d->prepared;
+        d->prepared = NULL;
+        bundler b = {.docs = unprepared, .configured = true, .err = err};
+        b.defs = json_object();
+        b.embedded = calloc(n + 1, sizeof *b.embedded);
+        b.queue = calloc(n + 1, sizeof *b.queue);
+        if (!b.defs || !b.embedded || !b.queue) {
+            rc = wc_error_set(err, WC_ENOMEM, "out of memory");
+        } else {
+            b.embedded[i] = true;
+            rc = embed_document(&b, i);
+        }
+        d->prepared = keep;
+        char *key = rc ? NULL : def_key(&b, i);
+        if (!rc && !key)
+            rc = wc_error_set(err, WC_ENOMEM, "out of memory");
+        if (!rc) {
+            d->prepared[i] = json_incref(json_object_get(b.defs, key));
+            d->deps[i] = b.queue;
+            d->ndeps[i] = b.nqueue;
+            b.queue = NULL;
+        }
+        free(key);
+        free(b.queue);
+        free(b.embedded);
+        json_decref(b.defs);
+    }
+    if (rc)
+        forget_prepared(d);
+    return rc;
+}
+
 int wc_schema_bundle(const wc_schema_docs *docs, const json_t *schema, json_t **out,
                      wc_error *err)
 {
@@ -692,7 +785,7 @@ int wc_schema_bundle(const wc_schema_docs *docs, const json_t *schema, json_t **
     b.base = json_is_string(id) && has_scheme(json_string_value(id)) ? json_string_value(id) : NULL;
     rc = bundle_walk(&b, b.root, false, 0);
     for (size_t i = 0; !rc && i < b.nqueue; i++)
-        rc = embed_document(&b, b.queue[i]);
+        rc = b.docs->prepared ? place_prepared(&b, b.queue[i]) : embed_document(&b, b.queue[i]);
 done:
     free(b.embedded);
     free(b.queue);

@@ -64,6 +64,13 @@ void wc_schema_docs_release(wc_schema_docs *docs);
  * the nesting limit. */
 int wc_schema_docs_add(wc_schema_docs *docs, json_t *doc, const char *source, wc_error *err);
 
+/* Once every document is added: resolves each one's references once, so
+ * that bundling shares the result instead of copying and walking the
+ * documents each time (adding a document undoes it).  A reference inside a
+ * document that names nothing is reported here, with its place ("in URI
+ * at #/properties/y/$ref: ..."). */
+int wc_schema_docs_prepare(wc_schema_docs *docs, wc_error *err);
+
 size_t wc_schema_docs_count(const wc_schema_docs *docs);
 const wc_schema_resource *wc_schema_docs_at(const wc_schema_docs *docs, size_t i);
 /* The resource whose $id is uri (no fragment) or whose short name follows

@@ -127,6 +127,8 @@ int wc_ontology_load(const char *dir, wc_ontology **out, wc_error *err)
         rc = wc_schema_docs_add(o->docs, doc, files.items[i], err);
         json_decref(doc);
     }
+    if (!rc)
+        rc = wc_schema_docs_prepare(o->docs, err);
     /* every document must compile with the others: a $ref naming nothing
      * or a cycle that never descends is found here, with its place */
     for (size_t i = 0; !rc && i < wc_schema_docs_count(o->docs); i++) {

@@ -34,6 +34,7 @@ typedef struct ctx {
     char no_where[256], no_reason[384];
     char unknown_where[256], unknown_reason[384];
     bool disjoint;
+    int quiet; /* > 0: in a trial whose reasons are dropped */
 } ctx;
 
 static const char *const annotation_keys[] = {
@@ -77,7 +78,7 @@ static int record(ctx *c, int verdict, const char *fmt, va_list ap)
 {
     bool no = verdict == NO;
     bool *have = no ? &c->have_no : &c->have_unknown;
-    if (!*have) {
+    if (!*have && !c->quiet) {
         vsnprintf(no ? c->no_reason : c->unknown_reason, sizeof c->no_reason, fmt, ap);
         snprintf(no ? c->no_where : c->unknown_where, sizeof c->no_where, "%s", c->path);
         *have = true;
@@ -115,6 +116,20 @@ static void restore(ctx *c, saved_reasons s)
     c->have_no = s.have_no;
     c->have_unknown = s.have_unknown;
     c->disjoint = s.disjoint;
+}
+
+/* The same where the trial's reasons are never used: none are written
+ * (formatting them was most of the cost of a check). */
+static saved_reasons hush(ctx *c)
+{
+    c->quiet++;
+    return save(c);
+}
+
+static void unhush(ctx *c, saved_reasons s)
+{
+    c->quiet--;
+    restore(c, s);
 }
 
 static int both(int a, int b)
@@ -272,11 +287,141 @@ static bool is_applicator(const char *key)
     return false;
 }
 
+/* JSON equality with numbers compared by value (1 equals 1.0), as the
+ * validator compares enum and const members. */
+static bool same_value(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b))
+        return json_number_value(a) == json_number_value(b);
+    if (json_is_array(a) && json_is_array(b)) {
+        if (json_array_size(a) != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!same_value(json_array_get(a, i), json_array_get(b, i)))
+                return false;
+        return true;
+    }
+    if (json_is_object(a) && json_is_object(b)) {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)a, key, v)
+            if (!same_value(v, json_object_get(b, key)))
+                return false;
+        return true;
+    }
+    return json_equal((json_t *)a, (json_t *)b);
+}
+
+static size_t utf8_length(const char *s, size_t bytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bytes; i++)
+        n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return n;
+}
+
+/* The leaf keywords decided here without the validator: verdict YES or NO
+ * (*keyword: the one that refused), or -2 when o has another one. */
+static int leaf_direct(const json_t *value, const json_t *o, const char **keyword)
+{
+    static const char *const handled[] = {
+        "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+        "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "minProperties",
+        "maxProperties", "required",
+    };
+    const char *key;
+    json_t *k;
+    json_object_foreach((json_t *)o, key, k) {
+        if (is_applicator(key) || is_annotation(key))
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < sizeof handled / sizeof handled[0] && !known; i++)
+            known = strcmp(key, handled[i]) == 0;
+        if (!known)
+            return -2;
+    }
+    double x = json_is_number(value) ? json_number_value(value) : 0;
+    unsigned t = json_is_null(value) ? T_NULL : json_is_boolean(value) ? T_BOOLEAN
+                 : json_is_object(value) ? T_OBJECT : json_is_array(value) ? T_ARRAY
+                 : json_is_string(value) ? T_STRING
+                 : isfinite(x) && x == floor(x) ? T_NUMBER | T_INTEGER : T_NUMBER;
+    json_object_foreach((json_t *)o, key, k) {
+        *keyword = key;
+        bool ok = true;
+        if (strcmp(key, "type") == 0) {
+            unsigned allowed = types_of(o);
+            ok = (t & allowed) && (!(t & T_NUMBER) || (allowed & T_NUMBER) || (t & T_INTEGER));
+        } else if (strcmp(key, "const") == 0) {
+            ok = same_value(value, k);
+        } else if (strcmp(key, "enum") == 0) {
+            ok = false;
+            size_t i;
+            json_t *member;
+            json_array_foreach(k, i, member)
+                ok = ok || same_value(value, member);
+        } else if (!json_is_number(k)) {
+            continue; /* "required" and the malformed: below, or the compiler's business */
+        } else if (t & T_NUMBER) {
+            double b = json_number_value(k);
+            if (strcmp(key, "minimum") == 0)
+                ok = x >= b;
+            else if (strcmp(key, "maximum") == 0)
+                ok = x <= b;
+            else if (strcmp(key, "exclusiveMinimum") == 0)
+                ok = x > b;
+            else if (strcmp(key, "exclusiveMaximum") == 0)
+                ok = x < b;
+            else if (strcmp(key, "multipleOf") == 0)
+                ok = b > 0 && fabs(remainder(x, b)) <= 1e-12 * fabs(x);
+        } else {
+            double b = json_number_value(k);
+            double n = t == T_STRING ? (double)utf8_length(json_string_value(value), json_string_length(value))
+                       : t == T_ARRAY ? (double)json_array_size(value)
+                       : t == T_OBJECT ? (double)json_object_size(value) : -1;
+            bool counts = (t == T_STRING && strstr(key, "Length")) ||
+                          (t == T_ARRAY && strstr(key, "Items")) ||
+                          (t == T_OBJECT && strstr(key, "Properties"));
+            if (counts)
+                ok = strncmp(key, "min", 3) == 0 ? n >= b : n <= b;
+        }
+        if (!ok)
+            return NO;
+    }
+    const json_t *required = json_object_get(o, "required");
+    if (t == T_OBJECT) {
+        size_t i;
+        json_t *name;
+        json_array_foreach(required, i, name)
+            if (json_is_string(name) && !json_object_get(value, json_string_value(name))) {
+                *keyword = "required";
+                return NO;
+            }
+    }
+    return YES;
+}
+
 /* Whether value passes o's leaf keywords (type, bounds, enum, const,
- * lengths, pattern, ...): they are compiled alone and the validator
- * decides, so the verdict is exactly the validator's. */
+ * lengths, pattern, ...): decided directly when it can be, else they are
+ * compiled alone and the validator decides; either way exactly the
+ * validator's verdict. */
 static int leaf_fits(ctx *c, const json_t *value, const json_t *o)
 {
+    const char *keyword = NULL;
+    int direct = leaf_direct(value, o, &keyword);
+    if (direct == YES)
+        return YES;
+    if (direct == NO) {
+        if (c->quiet)
+            return NO;
+        char *shown = render(value), *rule = render(json_object_get(o, keyword));
+        int r = result_no(c, "%s is not allowed by %s (%s %s)", shown ? shown : "a value", c->big,
+                          keyword, rule ? rule : "");
+        free(shown);
+        free(rule);
+        return r;
+    }
     json_t *leaf = json_object();
     if (!leaf)
         return result_unknown(c, "out of memory");
@@ -295,6 +440,8 @@ static int leaf_fits(ctx *c, const json_t *value, const json_t *o)
     if (ok == WC_SCHEMA_VALID)
         return YES;
     if (ok == WC_SCHEMA_INVALID) {
+        if (c->quiet)
+            return NO;
         char *shown = render(value);
         const char *why = strncmp(msg, "at : ", 5) == 0 ? msg + 5 : msg;
         int r = result_no(c, "%s is not allowed by %s (%s)", shown ? shown : "a value", c->big, why);
@@ -347,20 +494,20 @@ static int value_in(ctx *c, const json_t *value, view o)
         verdict = both(verdict, fits == json_array_size(list) ? YES : unknown ? UNKNOWN : NO);
     }
     if (verdict != NO && json_is_array(list = json_object_get(s, "anyOf"))) {
-        saved_reasons before = save(c);
+        saved_reasons before = hush(c);
         count_fits(c, value, o, list, &fits, &unknown);
-        restore(c, before);
-        char *shown = fits || unknown ? NULL : render(value);
+        unhush(c, before);
+        char *shown = fits || unknown || c->quiet ? NULL : render(value);
         verdict = both(verdict, fits ? YES : unknown ? result_unknown(c, "anyOf: not decided")
                                 : result_no(c, "%s fits no branch of the anyOf of %s",
                                             shown ? shown : "a value", c->big));
         free(shown);
     }
     if (verdict != NO && json_is_array(list = json_object_get(s, "oneOf"))) {
-        saved_reasons before = save(c);
+        saved_reasons before = hush(c);
         count_fits(c, value, o, list, &fits, &unknown);
-        restore(c, before);
-        char *shown = unknown ? NULL : render(value);
+        unhush(c, before);
+        char *shown = unknown || c->quiet ? NULL : render(value);
         verdict = both(verdict, unknown ? result_unknown(c, "oneOf: not decided")
                                 : fits == 1 ? YES
                                 : result_no(c, "%s fits %zu branches of the oneOf of %s, not one",
@@ -369,17 +516,17 @@ static int value_in(ctx *c, const json_t *value, view o)
     }
     const json_t *negated = json_object_get(s, "not");
     if (verdict != NO && negated) {
-        saved_reasons before = save(c);
+        saved_reasons before = hush(c);
         int r = value_in(c, value, at(o, negated));
-        restore(c, before);
+        unhush(c, before);
         verdict = both(verdict, r == YES ? result_no(c, "the value is excluded by the not of %s", c->big)
                                 : r == NO ? YES : result_unknown(c, "not: not decided"));
     }
     const json_t *cond = json_object_get(s, "if");
     if (verdict != NO && cond) {
-        saved_reasons before = save(c);
+        saved_reasons before = hush(c);
         int r = value_in(c, value, at(o, cond));
-        restore(c, before);
+        unhush(c, before);
         const json_t *next = json_object_get(s, r == YES ? "then" : "else");
         verdict = both(verdict, r == UNKNOWN ? result_unknown(c, "if: not decided")
                                 : next ? value_in(c, value, at(o, next)) : YES);
@@ -708,11 +855,11 @@ static int values_in(ctx *c, const json_t *values, view s, view o, const char *w
     size_t i;
     json_t *v;
     json_array_foreach(values, i, v) {
-        saved_reasons before = save(c);
+        saved_reasons before = hush(c);
         /* a value S's other keywords refuse is not one S allows */
         bool counts = !has_other_than(s.schema, (const char *const[]){"enum", "const", "type"}, 3) ||
                       value_in(c, v, s) == YES;
-        restore(c, before);
+        unhush(c, before);
         if (!counts)
             continue;
         int k = value_in(c, v, o);
@@ -902,7 +1049,7 @@ static int sub_object(ctx *c, view s, view o)
             continue;
         size_t fits = 0, i;
         json_t *branch;
-        saved_reasons before = save(c);
+        saved_reasons before = hush(c);
         unsigned st = types_of(ss);
         bool others_disjoint = true;
         json_array_foreach(list, i, branch) {
@@ -911,7 +1058,7 @@ static int sub_object(ctx *c, view s, view o)
             else if (json_is_object(branch) && (types_of(branch) & st))
                 others_disjoint = false;
         }
-        restore(c, before);
+        unhush(c, before);
         if (fits && (u == 0 || (fits == 1 && others_disjoint)))
             continue;
         r = result_unknown(c, "%s of the ontology: no single branch holds every value allowed "
