@@ -1,6 +1,6 @@
 /* bench_ontology.c -- how long `wasmcap check` takes over many plugins.
  *
- *   bench_ontology [--plugins N] [--tools N] [--runs N]
+ *   bench_ontology [--plugins N] [--tools N] [--runs N] [--write DIR]
  *
  * Makes N plugins (default 200) of N tools each (default 20) against the
  * repository's ontology (ontology/): every tool has an input with an
@@ -8,7 +8,8 @@
  * of ContextualRiskAssessment written out (narrower bounds, a subset of the
  * enum), a nested object by $ref, and a "$defs" type every plugin defines
  * the same way -- the checks a real set of plugins asks for.  Then times,
- * over --runs runs (default 5, median and min), the two steps of a check:
+ * over --runs runs (default 5, median and min; thread CPU time, and wall
+ * time beside it), the two steps of a check:
  *
  *   rules: wc_ontology_check over every manifest (the rules of ontology.h)
  *   load:  wc_manifest_parse_in of every manifest (schemas bundled with the
@@ -16,6 +17,11 @@
  *
  * Target (issue 16): 200 plugins x 20 tools checked in under a second.
  * Prints one line per step and exits 0; 1 when the ontology cannot load.
+ *
+ * --write DIR writes the same plugins as files instead (copies of the hello
+ * plugin with these manifests beside them) and DIR/wasmcap.json naming them
+ * and the ontology, to time the command as a whole:
+ *   /usr/bin/time -v build/wasmcap check --config DIR/wasmcap.json
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +31,14 @@
 #include "ontology/ontology.h"
 #include "plugin/manifest.h"
 #include "util/buf.h"
+#include "util/fs.h"
 
-static double now_ms(void)
+/* The check runs on one thread: its CPU time is the figure a shared,
+ * busy machine does not inflate; wall time is printed beside it. */
+static double now_ms(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -67,6 +76,39 @@ static char *make_manifest(size_t plugin, size_t tools)
     return copy;
 }
 
+/* DIR/pN.wasm + pN.manifest.json for each manifest, and DIR/wasmcap.json. */
+static int write_plugins(const char *dir, char **texts, size_t n)
+{
+    uint8_t *wasm = NULL;
+    size_t wasm_size = 0;
+    if (wc_read_file(WC_SOURCE_DIR "/plugins/hello/hello.wasm", 0, &wasm, &wasm_size) ||
+        wc_mkdirs(dir)) {
+        fprintf(stderr, "bench_ontology: plugins/hello/hello.wasm (make -C plugins), %s\n", dir);
+        return 1;
+    }
+    wc_buf config;
+    wc_buf_init(&config);
+    wc_buf_str(&config, "{\"ontology\": \"" WC_SOURCE_DIR "/ontology\", \"plugins\": {");
+    for (size_t p = 0; p < n; p++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/p%zu.wasm", dir, p);
+        wc_write_file(path, wasm, wasm_size);
+        snprintf(path, sizeof path, "%s/p%zu.manifest.json", dir, p);
+        wc_write_file(path, texts[p], strlen(texts[p]));
+        wc_buf_printf(&config, "%s\"p%zu\": {\"path\": \"p%zu.wasm\"}", p ? ", " : "", p, p);
+    }
+    wc_buf_str(&config, "}}\n");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/wasmcap.json", dir);
+    char *text = wc_buf_cstr(&config);
+    int rc = text ? wc_write_file(path, text, strlen(text)) : -1;
+    wc_buf_free(&config);
+    free(wasm);
+    if (!rc)
+        printf("wrote %zu plugins and %s\n", n, path);
+    return rc ? 1 : 0;
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -76,9 +118,12 @@ static int compare_doubles(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     size_t nplugins = 200, ntools = 20, runs = 5;
+    const char *write_dir = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         size_t v = strtoul(argv[i + 1], NULL, 10);
-        if (strcmp(argv[i], "--plugins") == 0)
+        if (strcmp(argv[i], "--write") == 0)
+            write_dir = argv[i + 1];
+        else if (strcmp(argv[i], "--plugins") == 0)
             nplugins = v;
         else if (strcmp(argv[i], "--tools") == 0)
             ntools = v;
@@ -99,13 +144,27 @@ int main(int argc, char **argv)
         snprintf(names[p], sizeof names[p], "p%zu", p);
         list[p] = (wc_checked_manifest){names[p], json_loads(texts[p], 0, NULL)};
     }
+    if (write_dir) {
+        int rc = write_plugins(write_dir, texts, nplugins);
+        for (size_t p = 0; p < nplugins; p++) {
+            free(texts[p]);
+            json_decref((json_t *)list[p].manifest);
+        }
+        free(texts);
+        free(list);
+        free(names);
+        wc_ontology_free(onto);
+        return rc;
+    }
     double *rules = calloc(runs, sizeof *rules), *load = calloc(runs, sizeof *load);
+    double *wall = calloc(runs, sizeof *wall);
     size_t errors = 0, warnings = 0, failed = 0;
     for (size_t r = 0; r < runs; r++) {
         wc_findings f = {0};
-        double t0 = now_ms();
+        double w0 = now_ms(CLOCK_MONOTONIC);
+        double t0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
         wc_ontology_check(onto, list, nplugins, &f);
-        rules[r] = now_ms() - t0;
+        rules[r] = now_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
         errors = f.errors;
         warnings = f.warnings;
         if (r == 0 && f.count) {
@@ -115,7 +174,7 @@ int main(int argc, char **argv)
         }
         wc_findings_free(&f);
         failed = 0;
-        t0 = now_ms();
+        t0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
         for (size_t p = 0; p < nplugins; p++) {
             wc_manifest m;
             char msg[1024];
@@ -127,16 +186,20 @@ int main(int argc, char **argv)
                 wc_manifest_free(&m);
             }
         }
-        load[r] = now_ms() - t0;
+        load[r] = now_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
+        wall[r] = now_ms(CLOCK_MONOTONIC) - w0;
     }
     qsort(rules, runs, sizeof *rules, compare_doubles);
     qsort(load, runs, sizeof *load, compare_doubles);
-    printf("plugins %zu x tools %zu, %zu runs\n", nplugins, ntools, runs);
+    qsort(wall, runs, sizeof *wall, compare_doubles);
+    printf("plugins %zu x tools %zu, %zu runs (CPU time of the checking thread)\n", nplugins,
+           ntools, runs);
     printf("rules  median %.1f ms  min %.1f ms  (%zu errors, %zu warnings)\n", rules[runs / 2],
            rules[0], errors, warnings);
     printf("load   median %.1f ms  min %.1f ms  (%zu manifests refused)\n", load[runs / 2], load[0],
            failed);
-    printf("total  median %.1f ms  (target: under 1000 ms)\n", rules[runs / 2] + load[runs / 2]);
+    printf("total  median %.1f ms  (target: under 1000 ms); wall median %.1f ms\n",
+           rules[runs / 2] + load[runs / 2], wall[runs / 2]);
     for (size_t p = 0; p < nplugins; p++) {
         free(texts[p]);
         json_decref((json_t *)list[p].manifest);
@@ -146,6 +209,7 @@ int main(int argc, char **argv)
     free(names);
     free(rules);
     free(load);
+    free(wall);
     wc_ontology_free(onto);
     return errors || failed ? 1 : 0;
 }
