@@ -141,11 +141,11 @@ static int measure(const wc_ontology *onto, char **texts, const wc_checked_manif
         t0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
         for (size_t p = 0; p < nplugins; p++) {
             wc_manifest m;
-            char msg[1024];
+            wc_error why = {0};
             if (wc_manifest_parse_in(wc_ontology_docs(onto), texts[p], strlen(texts[p]), names[p],
-                                     &m, msg, sizeof msg)) {
+                                     &m, &why)) {
                 if (!failed++)
-                    fprintf(stderr, "load: %s\n", msg);
+                    fprintf(stderr, "load: %s\n", why.msg);
             } else {
                 wc_manifest_free(&m);
             }

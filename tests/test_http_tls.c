@@ -91,8 +91,8 @@ int main(void)
     X509 *cert = make_certificate();
     CHECK(cert != NULL, "certificate");
     wc_mcp_server *mcp = NULL;
-    char err[512];
-    CHECK(wc_mcp_server_new(NULL, NULL, &mcp, err, sizeof err) == 0, "mcp: %s", err);
+    wc_error err;
+    CHECK(wc_mcp_server_new(NULL, NULL, &mcp, &err) == 0, "mcp: %s", err.msg);
 
     wc_http_options o;
     wc_http_options_default(&o);
@@ -162,9 +162,9 @@ int main(void)
     wc_http_options bad = o;
     bad.tls_cert = "/nonexistent/cert.pem";
     wc_http_server *none = NULL;
-    CHECK(wc_http_server_new(&bad, mcp, &none, err, sizeof err) != 0 && strstr(err, "TLS") &&
-              strstr(err, "/nonexistent/cert.pem"),
-          "bad certificate: %s", err);
+    CHECK(wc_http_server_new(&bad, mcp, &none, &err) != 0 && strstr(err.msg, "TLS") &&
+              strstr(err.msg, "/nonexistent/cert.pem"),
+          "bad certificate: %s", err.msg);
 
     hs_server_stop(&srv);
     wc_mcp_server_free(mcp);

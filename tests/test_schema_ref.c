@@ -48,8 +48,8 @@ static wc_schema_docs *sample_docs(void)
 static int validate(const wc_schema *s, const char *instance)
 {
     json_t *v = parse(instance);
-    char err[256];
-    int ok = wc_schema_validate(s, v, err, sizeof err);
+    wc_error err = {0};
+    int ok = wc_schema_validate(s, v, &err);
     json_decref(v);
     return ok;
 }
@@ -118,9 +118,9 @@ static void test_bundle(bool prepared)
                       !strstr(text, "\"$ref\":\"Risk") && strstr(text, "ontology:RiskScore"),
                   "form %zu bundle: %s", i, text);
             /* and the bundle compiles on its own */
-            char msg[256];
-            wc_schema *again = wc_schema_compile(bundled, msg, sizeof msg);
-            CHECK(again != NULL, "bundle alone: %s", msg);
+            wc_error why = {0};
+            wc_schema *again = wc_schema_compile(bundled, &why);
+            CHECK(again != NULL, "bundle alone: %s", why.msg);
             wc_schema_free(again);
             free(text);
         }

@@ -92,15 +92,15 @@ int wc_cmd_check(int argc, char **argv)
         return 1;
     }
     wc_config config;
-    char err[2048];
-    if (wc_config_load(path, &config, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap check: %s\n", err);
+    wc_error err = {0};
+    if (wc_config_load(path, &config, &err) != 0) {
+        fprintf(stderr, "wasmcap check: %s\n", err.msg);
         return 1;
     }
     wc_findings findings = {0};
     int status = 1;
-    if (wc_check_plugins(&config, &findings, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap check: %s\n", err);
+    if (wc_check_plugins(&config, &findings, &err) != 0) {
+        fprintf(stderr, "wasmcap check: %s\n", err.msg);
     } else if (as_json) {
         status = print_json(&findings) ? 1 : findings.errors ? 1 : 0;
     } else {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/config.h"
 #include "cli/expand.h"
 #include "host/wasi_nn.h"
 #include "ontology/ontology.h"
@@ -37,7 +38,7 @@ static char *xdg_dir(const char *xdg, const char *home_tail, const char *tail)
     return strdup(buf);
 }
 
-int wc_config_default(wc_config *out, char *err, size_t err_size)
+int wc_config_default(wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->server_name = strdup("wasmcap");
@@ -49,12 +50,18 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->kv_dir = xdg_dir("XDG_DATA_HOME", ".local/share", "wasmcap/kv");
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
+    out->audit.enabled = true;
+    out->audit.queue = 4096;
+    out->audit.stream_max_age_ms = 7ull * 86400000;
+    out->audit.stream_max_bytes = 1ull << 30;
+    out->audit_stream_default = true;
+    out->audit_enabled_default = true;
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
-        snprintf(err, err_size,
-                 "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
-                 "nor HOME is set (set storage.kv_dir, storage.cache_dir and storage.cache_key)");
         wc_config_free(out);
-        return -1;
+        return wc_error_set(err, WC_EINVAL,
+                            "cannot choose default storage directories: neither XDG_DATA_HOME/"
+                            "XDG_CACHE_HOME nor HOME is set (set storage.kv_dir, "
+                            "storage.cache_dir and storage.cache_key)");
     }
     return 0;
 }
@@ -89,7 +96,7 @@ static void read_log_level(wc_rnode *server, wc_config *c)
     int level = wc_log_level_parse(s);
     if (level < 0)
         wc_rnode_fail(&m, "unknown level '%s' (debug, info, notice, warning, error, critical, alert, "
-                          "emergency)", s);
+                      "emergency)", s);
     else
         c->log_level = level;
     free(s);
@@ -168,7 +175,75 @@ static void read_storage(wc_rnode *doc, wc_config *c)
     wc_rnode_done(&storage);
 }
 
-/* "http" or "auth": kept expanded for the layer that reads it. */
+/* "stream": false (none), or {"name", "max_age_ms", "max_bytes",
+ * "max_msgs"}. */
+static void read_audit_stream(wc_rnode *audit, wc_config *c)
+{
+    wc_rnode st = wc_rnode_member(audit, "stream");
+    if (!wc_rnode_present(&st))
+        return;
+    c->audit_stream_default = false;
+    if (json_is_false(st.json))
+        return;
+    if (!wc_rnode_object(&st, "false or an object (\"name\": ..., \"max_age_ms\": ...)"))
+        return;
+    wc_rnode name = wc_rnode_member(&st, "name");
+    char *s = NULL;
+    if (wc_rnode_string(&name, WC_READ_NONEMPTY, &s)) {
+        free(c->audit_stream);
+        c->audit_stream = s;
+    } else if (!name.reader->failed) {
+        c->audit_stream = strdup("WASMCAP_AUDIT");
+    }
+    wc_rnode age = wc_rnode_member(&st, "max_age_ms");
+    long long n;
+    if (wc_rnode_int(&age, 0, 100ll * 365 * 86400000, &n))
+        c->audit.stream_max_age_ms = (uint64_t)n;
+    wc_rnode bytes = wc_rnode_member(&st, "max_bytes");
+    uint64_t size;
+    if (json_is_integer(bytes.json) && json_integer_value(bytes.json) == 0)
+        c->audit.stream_max_bytes = 0;
+    else if (wc_rnode_size(&bytes, 1024, 1ull << 50, &size))
+        c->audit.stream_max_bytes = size;
+    wc_rnode msgs = wc_rnode_member(&st, "max_msgs");
+    if (wc_rnode_int(&msgs, 0, 1ll << 50, &n))
+        c->audit.stream_max_msgs = (uint64_t)n;
+    wc_rnode_done(&st);
+}
+
+static void read_audit(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode audit = wc_rnode_member(doc, "audit");
+    if (!wc_rnode_object(&audit, NULL))
+        return;
+    wc_rnode enabled = wc_rnode_member(&audit, "enabled");
+    if (wc_rnode_bool(&enabled, &c->audit.enabled))
+        c->audit_enabled_default = false;
+    wc_rnode args = wc_rnode_member(&audit, "include_arguments");
+    wc_rnode_bool(&args, &c->audit.include_arguments);
+    wc_rnode queue = wc_rnode_member(&audit, "queue");
+    long long n;
+    if (wc_rnode_int(&queue, 1, 1000000, &n))
+        c->audit.queue = (size_t)n;
+    read_audit_stream(&audit, c);
+    wc_rnode_done(&audit);
+}
+
+/* The bus section is read at start by serve; a mistake in it is the
+ * config's error, found at load (and at reload) like any other. */
+static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section)
+{
+    if (!section || doc->reader->failed)
+        return;
+    wc_bus_settings s;
+    wc_error why;
+    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
+        wc_reader_fail(doc->reader, "%s", why.msg);
+    else
+        wc_bus_settings_free(&s);
+}
+
+/* "http", "auth" or "bus": kept expanded for the layer that reads it. */
 static void read_section(wc_rnode *doc, const char *key, json_t **out)
 {
     wc_rnode m = wc_rnode_member(doc, key);
@@ -260,10 +335,11 @@ static void read_ontology(wc_rnode *doc, wc_config *c)
 }
 
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
-                 wc_config *out, char *err, size_t err_size)
+                 wc_config *out, wc_error *err)
 {
-    if (wc_config_default(out, err, err_size))
-        return -1;
+    int rc = wc_config_default(out, err);
+    if (rc)
+        return rc;
     wc_reader reader;
     wc_reader_init(&reader, source);
     reader.base_dir = base_dir;
@@ -284,53 +360,49 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
             read_ontology(&doc, out);
         read_section(&doc, "http", &out->http);
         read_section(&doc, "auth", &out->auth);
+        read_section(&doc, "bus", &out->bus);
+        check_bus(&doc, base_dir, out->bus);
+        read_audit(&doc, out);
         wc_rnode_member(&doc, "$schema");
         wc_rnode_member(&doc, "$comment");
         wc_rnode_done(&doc);
     }
     json_decref(json);
-    if (wc_reader_result(&reader, err, err_size) != 0) {
+    if ((rc = wc_reader_result(&reader, err)) != 0)
         wc_config_free(out);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
-int wc_config_parse(const char *text, const char *base_dir, wc_config *out, char *err,
-                    size_t err_size)
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
-    return parse("wasmcap.json", base_dir, text, strlen(text), out, err, err_size);
+    return parse("wasmcap.json", base_dir, text, strlen(text), out, err);
 }
 
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size)
+int wc_config_load(const char *path, wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
-    if (rc) {
-        snprintf(err, err_size, "%s: %s", path, strerror(-rc));
-        return -1;
-    }
+    if (rc)
+        return wc_error_set(err, rc, "%s: %s", path, wc_strerror(rc));
     char *dir = strdup(path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *(slash == dir ? slash + 1 : slash) = 0;
     if (!dir) {
         free(data);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
-    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err, err_size);
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err);
     free(data);
     free(dir);
     if (rc)
-        return -1;
+        return rc;
     out->path = strdup(path);
     if (!out->path) {
         wc_config_free(out);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
     return 0;
 }
@@ -348,6 +420,8 @@ void wc_config_free(wc_config *c)
     free(c->cache_key);
     json_decref(c->http);
     json_decref(c->auth);
+    json_decref(c->bus);
+    free(c->audit_stream);
     wc_nn_models_release(c->nn_models);
     wc_ontology_free(c->ontology);
     memset(c, 0, sizeof *c);

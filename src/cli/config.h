@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "engine/engine.h"
+#include "mcp/server.h"
 #include "plugin/config.h"
 
 typedef struct wc_config {
@@ -37,12 +38,23 @@ typedef struct wc_config {
     char *cache_key;
     wc_tier tier;               /* "auto" (default), "fast", "optimized" */
     /* Sections read by other layers, "${VAR}" already expanded; NULL when
-     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h). */
+     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h), "bus"
+     * (bus/config.h: read again by serve, with relative paths from the
+     * config's directory). */
     json_t *http;
     json_t *auth;
+    json_t *bus;                /* "bus" (bus/config.h) */
     /* "nn": {"models": {NAME: {path, encoding, target}}}, loaded once; each
      * plugin's permissions hold a reference too.  NULL: no models. */
     struct wc_nn_models *nn_models;
+    /* "audit": events of tool calls on the bus.  audit.stream points at
+     * audit_stream; with the stream neither named nor turned off
+     * (audit_stream_default), serve keeps the events in WASMCAP_AUDIT when
+     * the bus is NATS. */
+    wc_mcp_audit_options audit;
+    char *audit_stream;
+    bool audit_stream_default;
+    bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
     /* "ontology": the folder of shared domain types (loaded; NULL: none);
      * every plugin's tool schemas may "$ref" them.  "ontology_drift":
      * "refuse" (default: serve refuses a config whose plugins break the
@@ -51,15 +63,16 @@ typedef struct wc_config {
     bool ontology_drift_warn;
 } wc_config;
 
-/* Reads and checks `path`.  On error returns -1 with a message naming the
+/* Reads and checks `path`.  On error returns a WC_E* code (WC_EINVAL for a
+ * config that is wrong) with a message naming the
  * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
  * permissions.kv_namespace: expected a string"). */
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size);
+int wc_config_load(const char *path, wc_config *out, wc_error *err);
 /* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
-                    char *err, size_t err_size);
+                    wc_error *err);
 /* An empty config with every default (no plugins). */
-int wc_config_default(wc_config *out, char *err, size_t err_size);
+int wc_config_default(wc_config *out, wc_error *err);
 void wc_config_free(wc_config *config);
 
 #endif

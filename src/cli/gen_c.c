@@ -27,10 +27,10 @@ static const char usage_text[] =
     "each object type of the ontology in ONTOLOGY_DIR:\n"
     "\n"
     "  typedef struct onto_TYPE {...} onto_TYPE;   exactly the type's properties\n"
-    "  onto_TYPE_check(v, err, n)     bounds, lengths and enums; 0 or -1\n"
-    "  onto_TYPE_write(w, v, err, n)  the JSON object, exactly its fields\n"
+    "  onto_TYPE_check(v, why, n)     bounds, lengths and enums; 0 or -1\n"
+    "  onto_TYPE_write(w, v, why, n)  the JSON object, exactly its fields\n"
     "  onto_TYPE_result(out, v)       v as a tool's structuredContent\n"
-    "  onto_TYPE_read(json, v, err, n)  a parsed object into v\n"
+    "  onto_TYPE_read(json, v, why, n)  a parsed object into v\n"
     "\n"
     "and for each enumeration of strings a C enum onto_NAME with\n"
     "onto_NAME_name() and onto_NAME_parse().  Strings map to const char *,\n"
@@ -305,7 +305,7 @@ static void write_bound_checks(wc_buf *b, const char *type, const char *key, con
                     continue;
                 wc_buf_printf(b,
                               "%sif (!((double)v->%s %s %.17g))\n"
-                              "%s    return onto__fail(err, err_size, \"%s.%s: %%.17g %s %.17g\", "
+                              "%s    return onto__fail(why, why_size, \"%s.%s: %%.17g %s %.17g\", "
                               "(double)v->%s);\n",
                               indent, field, bounds[k].op, json_number_value(v), indent, type, key,
                               bounds[k].words, json_number_value(v), field);
@@ -322,7 +322,7 @@ static void write_bound_checks(wc_buf *b, const char *type, const char *key, con
                 long long n = (long long)json_integer_value(v);
                 wc_buf_printf(b,
                               "%sif (onto__length(v->%s) %s %lld)\n"
-                              "%s    return onto__fail(err, err_size, \"%s.%s: %s %lld "
+                              "%s    return onto__fail(why, why_size, \"%s.%s: %s %lld "
                               "characters\");\n",
                               indent, field, lengths[k].op, n, indent, type, key, lengths[k].words, n);
             }
@@ -445,7 +445,7 @@ static void write_struct(gen *g, const wc_schema_resource *res)
     /* check */
     wc_buf_printf(b,
                   "/* 0 when v is within the ontology's bounds, else -1 with the reason. */\n"
-                  "static inline int %s_check(const %s *v, char *err, size_t err_size)\n{\n",
+                  "static inline int %s_check(const %s *v, char *why, size_t why_size)\n{\n",
                   name, name);
     for (size_t f = 0; f < nfields; f++) {
         const field_info *fi = &fields[f];
@@ -454,18 +454,18 @@ static void write_struct(gen *g, const wc_schema_resource *res)
         if (fi->sh.kind == K_STRING || fi->sh.kind == K_RAW)
             wc_buf_printf(b,
                           "%sif (!v->%s)\n"
-                          "%s    return onto__fail(err, err_size, \"%s.%s: missing\");\n",
+                          "%s    return onto__fail(why, why_size, \"%s.%s: missing\");\n",
                           fi->indent, fi->field, fi->indent, res->name, fi->key);
         if (fi->sh.kind == K_ENUM)
             wc_buf_printf(b,
                           "%sif (!%s_name(v->%s))\n"
-                          "%s    return onto__fail(err, err_size, \"%s.%s: %%d is not a member of "
+                          "%s    return onto__fail(why, why_size, \"%s.%s: %%d is not a member of "
                           "%s\", (int)v->%s);\n",
                           fi->indent, fi->sh.enum_name, fi->field, fi->indent, res->name, fi->key, fi->sh.enum_name, fi->field);
         if (fi->sh.kind == K_OBJECT) {
             char sub[128];
             c_ident(fi->sh.type->name, sub, sizeof sub);
-            wc_buf_printf(b, "%sif (onto_%s_check(&v->%s, err, err_size))\n%s    return -1;\n",
+            wc_buf_printf(b, "%sif (onto_%s_check(&v->%s, why, why_size))\n%s    return -1;\n",
                           fi->indent, sub, fi->field, fi->indent);
         }
         write_bound_checks(b, res->name, fi->key, fi->field, &fi->sh, fi->indent);
@@ -478,9 +478,9 @@ static void write_struct(gen *g, const wc_schema_resource *res)
     wc_buf_printf(b,
                   "/* Writes v's members into w, an open object (wasmcap_structured(out)):\n"
                   " * exactly the type's fields.  0, or -1 (nothing written) with the reason. */\n"
-                  "static inline int %s_write_members(wasmcap_jw *w, const %s *v, char *err, "
-                  "size_t err_size)\n{\n"
-                  "    if (%s_check(v, err, err_size))\n        return -1;\n",
+                  "static inline int %s_write_members(wasmcap_jw *w, const %s *v, char *why, "
+                  "size_t why_size)\n{\n"
+                  "    if (%s_check(v, why, why_size))\n        return -1;\n",
                   name, name, name);
     for (size_t f = 0; f < nfields; f++) {
         const field_info *fi = &fields[f];
@@ -500,7 +500,7 @@ static void write_struct(gen *g, const wc_schema_resource *res)
         case K_OBJECT: {
             char sub[128];
             c_ident(fi->sh.type->name, sub, sizeof sub);
-            wc_buf_printf(b, "%sonto_%s_write(w, &v->%s, err, err_size);\n", fi->indent, sub, fi->field);
+            wc_buf_printf(b, "%sonto_%s_write(w, &v->%s, why, why_size);\n", fi->indent, sub, fi->field);
             break;
         }
         case K_RAW: wc_buf_printf(b, "%swasmcap_jw_value(w, v->%s);\n", fi->indent, fi->field); break;
@@ -511,10 +511,10 @@ static void write_struct(gen *g, const wc_schema_resource *res)
     wc_buf_str(b, "    return 0;\n}\n\n");
     wc_buf_printf(b,
                   "/* v as one JSON object.  0, or -1 (nothing written) with the reason. */\n"
-                  "static inline int %s_write(wasmcap_jw *w, const %s *v, char *err, size_t err_size)\n{\n"
-                  "    if (%s_check(v, err, err_size))\n        return -1;\n"
+                  "static inline int %s_write(wasmcap_jw *w, const %s *v, char *why, size_t why_size)\n{\n"
+                  "    if (%s_check(v, why, why_size))\n        return -1;\n"
                   "    wasmcap_jw_begin_object(w);\n"
-                  "    %s_write_members(w, v, err, err_size);\n"
+                  "    %s_write_members(w, v, why, why_size);\n"
                   "    wasmcap_jw_end_object(w);\n"
                   "    return 0;\n}\n\n",
                   name, name, name, name);
@@ -532,10 +532,10 @@ static void write_struct(gen *g, const wc_schema_resource *res)
     wc_buf_printf(b,
                   "/* Reads the object o into v (strings and values point into o).  0, or -1\n"
                   " * with the reason: a required member missing, a wrong type, a bound. */\n"
-                  "static inline int %s_read(const wasmcap_json *o, %s *v, char *err, size_t err_size)\n{\n"
+                  "static inline int %s_read(const wasmcap_json *o, %s *v, char *why, size_t why_size)\n{\n"
                   "    memset(v, 0, sizeof *v);\n"
                   "    if (!o || o->type != WASMCAP_JSON_OBJECT)\n"
-                  "        return onto__fail(err, err_size, \"%s: expected an object\");\n"
+                  "        return onto__fail(why, why_size, \"%s: expected an object\");\n"
                   "    const wasmcap_json *m;\n",
                   name, name, res->name);
     for (size_t f = 0; f < nfields; f++) {
@@ -544,7 +544,7 @@ static void write_struct(gen *g, const wc_schema_resource *res)
         c_string(b, fi->key);
         wc_buf_str(b, ");\n");
         if (fi->required)
-            wc_buf_printf(b, "    if (!m)\n        return onto__fail(err, err_size, \"%s.%s: missing\");\n",
+            wc_buf_printf(b, "    if (!m)\n        return onto__fail(why, why_size, \"%s.%s: missing\");\n",
                           res->name, fi->key);
         else
             wc_buf_printf(b, "    v->has_%s = m != NULL;\n", fi->field);
@@ -559,7 +559,7 @@ static void write_struct(gen *g, const wc_schema_resource *res)
         for (size_t k = 0; k < sizeof scalars / sizeof scalars[0]; k++)
             if (scalars[k].kind == fi->sh.kind)
                 wc_buf_printf(b, "        if (%s)\n"
-                                 "            return onto__fail(err, err_size, \"%s.%s: expected %s\");\n"
+                                 "            return onto__fail(why, why_size, \"%s.%s: expected %s\");\n"
                                  "        v->%s = %s;\n",
                               scalars[k].test, res->name, fi->key, scalars[k].expected, fi->field,
                               scalars[k].value);
@@ -571,13 +571,13 @@ static void write_struct(gen *g, const wc_schema_resource *res)
             break;
         case K_ENUM:
             wc_buf_printf(b, "        if (%s_parse(wasmcap_json_string(m, NULL), &v->%s))\n"
-                             "            return onto__fail(err, err_size, \"%s.%s: not one of the "
+                             "            return onto__fail(why, why_size, \"%s.%s: not one of the "
                              "members of %s\");\n", fi->sh.enum_name, fi->field, res->name, fi->key, fi->sh.enum_name);
             break;
         case K_OBJECT: {
             char sub[128];
             c_ident(fi->sh.type->name, sub, sizeof sub);
-            wc_buf_printf(b, "        if (onto_%s_read(m, &v->%s, err, err_size))\n"
+            wc_buf_printf(b, "        if (onto_%s_read(m, &v->%s, why, why_size))\n"
                              "            return -1;\n", sub, fi->field);
             break;
         }
@@ -585,7 +585,7 @@ static void write_struct(gen *g, const wc_schema_resource *res)
         }
         wc_buf_str(b, "    }\n");
     }
-    wc_buf_printf(b, "    return %s_check(v, err, err_size);\n}\n\n", name);
+    wc_buf_printf(b, "    return %s_check(v, why, why_size);\n}\n\n", name);
     free(fields);
     mark_done(g, name);
 }
@@ -599,14 +599,14 @@ static const char prelude[] =
     "#include <stdio.h>\n"
     "#include <string.h>\n"
     "\n"
-    "static inline int onto__fail(char *err, size_t err_size, const char *fmt, ...)\n"
+    "static inline int onto__fail(char *why, size_t why_size, const char *fmt, ...)\n"
     "    __attribute__((format(printf, 3, 4)));\n"
-    "static inline int onto__fail(char *err, size_t err_size, const char *fmt, ...)\n"
+    "static inline int onto__fail(char *why, size_t why_size, const char *fmt, ...)\n"
     "{\n"
     "    va_list ap;\n"
     "    va_start(ap, fmt);\n"
-    "    if (err && err_size)\n"
-    "        vsnprintf(err, err_size, fmt, ap);\n"
+    "    if (why && why_size)\n"
+    "        vsnprintf(why, why_size, fmt, ap);\n"
     "    va_end(ap);\n"
     "    return -1;\n"
     "}\n"

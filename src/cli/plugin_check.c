@@ -13,7 +13,7 @@
  * why).  *loads: whether wc_manifest_parse_in accepts it with the
  * ontology; its message in load_err. */
 static json_t *read_manifest(const wc_config *config, const wc_plugin_config *p,
-                             wc_findings *out, bool *loads, char *load_err, size_t load_err_size)
+                             wc_findings *out, bool *loads, wc_error *load_err)
 {
     *loads = false;
     wc_decode_limits limits;
@@ -34,13 +34,14 @@ static json_t *read_manifest(const wc_config *config, const wc_plugin_config *p,
         free(bytes);
         return NULL;
     }
-    char *text = NULL, *source = NULL, msg[1024];
+    char *text = NULL, *source = NULL;
     size_t len = 0;
-    rc = wc_manifest_read(info, p->path, &text, &len, &source, msg, sizeof msg);
+    wc_error read_err = {0};
+    rc = wc_manifest_read(info, p->path, &text, &len, &source, &read_err);
     wc_module_info_free(info);
     free(bytes);
     if (rc) {
-        wc_findings_add(out, WC_FINDING_ERROR, p->name, NULL, "", "manifest", "%s", msg);
+        wc_findings_add(out, WC_FINDING_ERROR, p->name, NULL, "", "manifest", "%s", read_err.msg);
         return NULL;
     }
     json_error_t jerr;
@@ -53,7 +54,7 @@ static json_t *read_manifest(const wc_config *config, const wc_plugin_config *p,
     } else {
         wc_manifest m;
         *loads = wc_manifest_parse_in(wc_ontology_docs(config->ontology), text, len, source, &m,
-                                      load_err, load_err_size) == 0;
+                                      load_err) == 0;
         if (*loads)
             wc_manifest_free(&m);
     }
@@ -62,24 +63,22 @@ static json_t *read_manifest(const wc_config *config, const wc_plugin_config *p,
     return doc;
 }
 
-int wc_check_plugins(const wc_config *config, wc_findings *out, char *err, size_t err_size)
+int wc_check_plugins(const wc_config *config, wc_findings *out, wc_error *err)
 {
     size_t n = config->nplugins;
     wc_checked_manifest *list = calloc(n ? n : 1, sizeof *list);
     bool *loads = calloc(n ? n : 1, sizeof *loads);
-    char (*load_errs)[1024] = calloc(n ? n : 1, sizeof *load_errs);
+    wc_error *load_errs = calloc(n ? n : 1, sizeof *load_errs);
     if (!list || !loads || !load_errs) {
         free(list);
         free(loads);
         free(load_errs);
-        snprintf(err, err_size, "out of memory");
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         const wc_plugin_config *p = &config->plugins[i];
-        json_t *doc = read_manifest(config, p, out, &loads[count], load_errs[count],
-                                    sizeof load_errs[count]);
+        json_t *doc = read_manifest(config, p, out, &loads[count], &load_errs[count]);
         if (doc)
             list[count++] = (wc_checked_manifest){p->name, doc};
     }
@@ -92,18 +91,14 @@ int wc_check_plugins(const wc_config *config, wc_findings *out, char *err, size_
                     strcmp(out->items[k].plugin, list[i].plugin) == 0;
         if (!loads[i] && !named)
             wc_findings_add(out, WC_FINDING_ERROR, list[i].plugin, NULL, "", "manifest", "%s",
-                            load_errs[i]);
+                            load_errs[i].msg);
     }
     for (size_t i = 0; i < count; i++)
         json_decref((json_t *)list[i].manifest);
     free(list);
     free(loads);
     free(load_errs);
-    if (rc) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
-    return 0;
+    return rc ? wc_error_set(err, WC_ENOMEM, "out of memory") : 0;
 }
 
 void wc_check_summary(const wc_findings *f, char *buf, size_t size)

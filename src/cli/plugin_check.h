@@ -13,8 +13,8 @@
 /* Reads every plugin's manifest (custom section or sidecar) and applies
  * the rules of ontology.h with the config's ontology.  A manifest that
  * cannot be read or does not load is a finding too (rule "manifest").
- * 0, or -1 when out of memory (err says so). */
-int wc_check_plugins(const wc_config *config, wc_findings *out, char *err, size_t err_size);
+ * 0, or WC_ENOMEM (err says so). */
+int wc_check_plugins(const wc_config *config, wc_findings *out, wc_error *err);
 
 /* The findings as lines "error: PLUGIN: TOOL: POINTER: RULE: MESSAGE"
  * into buf (for an error message: the first ones that fit). */

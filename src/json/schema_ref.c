@@ -802,10 +802,8 @@ wc_schema *wc_schema_compile_in(const wc_schema_docs *docs, const json_t *schema
     json_t *whole;
     if (wc_schema_bundle(docs, schema, &whole, err))
         return NULL;
-    char msg[sizeof err->msg];
-    wc_schema *s = wc_schema_compile(whole, msg, sizeof msg);
+    wc_schema *s = wc_schema_compile(whole, err);
     if (!s) {
-        wc_error_set(err, WC_EINVAL, "%s", msg);
         json_decref(whole);
         return NULL;
     }

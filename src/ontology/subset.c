@@ -430,12 +430,13 @@ static int leaf_fits(ctx *c, const json_t *value, const json_t *o)
     json_object_foreach((json_t *)o, key, v)
         if (!is_applicator(key) && !is_annotation(key))
             json_object_set(leaf, key, v);
-    char msg[256];
-    wc_schema *compiled = wc_schema_compile(leaf, msg, sizeof msg);
+    wc_error why = {0};
+    wc_schema *compiled = wc_schema_compile(leaf, &why);
     json_decref(leaf);
     if (!compiled)
-        return result_unknown(c, "the schema does not compile: %s", msg);
-    int ok = wc_schema_check(compiled, value, NULL, msg, sizeof msg);
+        return result_unknown(c, "the schema does not compile: %s", why.msg);
+    int ok = wc_schema_check(compiled, value, NULL, &why);
+    const char *msg = why.msg;
     wc_schema_free(compiled);
     if (ok == WC_SCHEMA_VALID)
         return YES;

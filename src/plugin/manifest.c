@@ -18,34 +18,26 @@
 
 /* ---- URI templates (RFC 6570 level 1) ---------------------------------- */
 
-int wc_uri_template_check(const char *t, char *err, size_t err_size)
+int wc_uri_template_check(const char *t, wc_error *err)
 {
-    if (!*t) {
-        snprintf(err, err_size, "empty template");
-        return -1;
-    }
+    if (!*t)
+        return wc_error_set(err, WC_EINVAL, "empty template");
     for (const char *p = t; *p; p++) {
-        if (*p == '}') {
-            snprintf(err, err_size, "unbalanced '}' at offset %zu", (size_t)(p - t));
-            return -1;
-        }
+        if (*p == '}')
+            return wc_error_set(err, WC_EINVAL, "unbalanced '}' at offset %zu", (size_t)(p - t));
         if (*p != '{')
             continue;
         const char *start = ++p;
         while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                *p == '_')
             p++;
-        if (*p != '}' || p == start) {
-            snprintf(err, err_size,
-                     "bad variable at offset %zu (expected {name} with letters, digits or _)",
-                     (size_t)(start - 1 - t));
-            return -1;
-        }
-        if (p[1] == '{') {
-            snprintf(err, err_size, "two variables without a separator at offset %zu",
-                     (size_t)(p + 1 - t));
-            return -1;
-        }
+        if (*p != '}' || p == start)
+            return wc_error_set(err, WC_EINVAL,
+                                "bad variable at offset %zu (expected {name} with letters, digits or _)",
+                                (size_t)(start - 1 - t));
+        if (p[1] == '{')
+            return wc_error_set(err, WC_EINVAL, "two variables without a separator at offset %zu",
+                                (size_t)(p + 1 - t));
     }
     return 0;
 }
@@ -165,11 +157,11 @@ static bool read_schema(const wc_schema_docs *docs, const wc_rnode *node, const 
     json_t *type = json_object_get(node->json, "type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "object") != 0)
         return wc_rnode_fail(node, "the schema of tool '%s' must have \"type\": \"object\"", tool);
-    wc_error e = {0};
+    wc_error why = {0};
     json_t *whole = NULL;
-    *out = wc_schema_compile_in(docs, node->json, &whole, &e);
+    *out = wc_schema_compile_in(docs, node->json, &whole, &why);
     if (!*out)
-        return wc_rnode_fail(node, "the schema of tool '%s' does not compile: %s", tool, e.msg);
+        return wc_rnode_fail(node, "the schema of tool '%s' does not compile: %s", tool, why.msg);
     if (whole != node->json)
         *bundled = whole;
     else
@@ -290,9 +282,9 @@ static bool read_templates(wc_rnode *doc, wc_manifest *m)
         wc_rnode_object(&complete, NULL);
         if (r.reader->failed)
             return false;
-        char msg[256];
-        if (wc_uri_template_check(tmpl, msg, sizeof msg))
-            return wc_rnode_fail(&tmpl_node, "'%s': %s", tmpl, msg);
+        wc_error why;
+        if (wc_uri_template_check(tmpl, &why))
+            return wc_rnode_fail(&tmpl_node, "'%s': %s", tmpl, why.msg);
         if (seen_before(m->resource_templates, i, "uriTemplate", tmpl))
             return wc_rnode_fail(&tmpl_node, "duplicate uriTemplate '%s'", tmpl);
         void *iter = NULL;
@@ -404,33 +396,31 @@ static bool read_manifest(const wc_schema_docs *docs, wc_reader *reader, wc_mani
 }
 
 int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manifest *out,
-                      char *err, size_t err_size)
+                      wc_error *err)
 {
-    return wc_manifest_parse_in(NULL, text, len, source, out, err, err_size);
+    return wc_manifest_parse_in(NULL, text, len, source, out, err);
 }
 
 int wc_manifest_parse_in(const wc_schema_docs *docs, const char *text, size_t len,
-                         const char *source, wc_manifest *out, char *err, size_t err_size)
+                         const char *source, wc_manifest *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->source = strdup(source);
-    if (!out->source) {
-        snprintf(err, err_size, "%s: out of memory", source);
-        return -1;
-    }
+    if (!out->source)
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", source);
     wc_reader reader;
     wc_reader_init(&reader, out->source);
     out->json = wc_reader_load(&reader, text, len);
     if (!out->json || !read_manifest(docs, &reader, out)) {
-        wc_reader_result(&reader, err, err_size);
+        int rc = wc_reader_result(&reader, err);
         wc_manifest_free(out);
-        return -1;
+        return rc;
     }
     return 0;
 }
 
 int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **text, size_t *len,
-                     char **source, char *err, size_t err_size)
+                     char **source, wc_error *err)
 {
     *text = NULL;
     *source = NULL;
@@ -441,19 +431,16 @@ int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **t
     if (sec) {
         char name[512];
         snprintf(name, sizeof name, "%s (section %s)", base, WC_MANIFEST_SECTION);
-        if (sec->size > WC_MANIFEST_MAX_BYTES) {
-            snprintf(err, err_size, "%s: the manifest is larger than %u bytes", name,
-                     WC_MANIFEST_MAX_BYTES);
-            return -1;
-        }
+        if (sec->size > WC_MANIFEST_MAX_BYTES)
+            return wc_error_set(err, WC_ETOOBIG, "%s: the manifest is larger than %u bytes", name,
+                                WC_MANIFEST_MAX_BYTES);
         *text = malloc(sec->size + 1);
         *source = strdup(name);
         if (!*text || !*source) {
             free(*text);
             free(*source);
             *text = *source = NULL;
-            snprintf(err, err_size, "%s: out of memory", name);
-            return -1;
+            return wc_error_set(err, WC_ENOMEM, "%s: out of memory", name);
         }
         memcpy(*text, sec->data, sec->size);
         (*text)[sec->size] = '\0';
@@ -465,27 +452,22 @@ int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **t
     if (n > 5 && strcmp(wasm_path + n - 5, ".wasm") == 0)
         n -= 5;
     char *sidecar = malloc(n + sizeof ".manifest.json");
-    if (!sidecar) {
-        snprintf(err, err_size, "%s: out of memory", base);
-        return -1;
-    }
+    if (!sidecar)
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", base);
     memcpy(sidecar, wasm_path, n);
     memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
     uint8_t *data = NULL;
     size_t size = 0;
     /* a FIFO or device there must not stall or flood the load */
     int rc = wc_read_regular_file(sidecar, WC_MANIFEST_MAX_BYTES, &data, &size);
-    if (rc == -ENOENT) {
-        snprintf(err, err_size,
-                 "%s has no manifest: no custom section '%s' and no sidecar file %s", base,
-                 WC_MANIFEST_SECTION, sidecar);
-        free(sidecar);
-        return 1;
-    }
+    if (rc == WC_ENOENT)
+        wc_error_set(err, rc, "%s has no manifest: no custom section '%s' and no sidecar file %s",
+                     base, WC_MANIFEST_SECTION, sidecar);
+    else if (rc)
+        wc_error_set(err, rc, "%s: %s", sidecar, wc_strerror(rc));
     if (rc) {
-        snprintf(err, err_size, "%s: %s", sidecar, wc_strerror(rc));
         free(sidecar);
-        return -1;
+        return rc;
     }
     *text = (char *)data;
     *len = size;
@@ -494,21 +476,21 @@ int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **t
 }
 
 int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
-                     char *err, size_t err_size)
+                     wc_error *err)
 {
-    return wc_manifest_load_in(NULL, info, wasm_path, out, err, err_size);
+    return wc_manifest_load_in(NULL, info, wasm_path, out, err);
 }
 
 int wc_manifest_load_in(const wc_schema_docs *docs, const wc_module_info *info,
-                        const char *wasm_path, wc_manifest *out, char *err, size_t err_size)
+                        const char *wasm_path, wc_manifest *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     char *text, *source;
     size_t len;
-    int rc = wc_manifest_read(info, wasm_path, &text, &len, &source, err, err_size);
+    int rc = wc_manifest_read(info, wasm_path, &text, &len, &source, err);
     if (rc)
         return rc;
-    rc = wc_manifest_parse_in(docs, text, len, source, out, err, err_size);
+    rc = wc_manifest_parse_in(docs, text, len, source, out, err);
     free(text);
     free(source);
     return rc;
