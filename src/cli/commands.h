@@ -13,5 +13,6 @@ int wc_cmd_serve(int argc, char **argv);
 int wc_cmd_call(int argc, char **argv);
 int wc_cmd_check(int argc, char **argv);
 int wc_cmd_gen(int argc, char **argv);
+int wc_cmd_convert(int argc, char **argv);
 
 #endif
