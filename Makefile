@@ -51,6 +51,7 @@ extism-js: $(BUILD)/Makefile
 	sh tests/extism/install.sh $(BUILD)
 
 test-unit: build examples extism-js
+	$(BUILD)/wasmcap check --config wasmcap.json
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1:abort_on_error=0 \
@@ -128,7 +129,7 @@ clean:
 # test-fuzz, about 3 minutes in all.  A crash, leak, hang (FUZZ_TIMEOUT
 # seconds for one input) or RSS over FUZZ_RSS_MB fails the run and leaves
 # the input in $(FUZZ_BUILD)/artifacts/NAME/.
-FUZZERS      = decode json jsonrpc http_parse config manifest jwt schema tflite
+FUZZERS      = decode json jsonrpc http_parse config manifest jwt schema tflite ontology
 FUZZ_MAX_LEN_decode = 65536
 FUZZ_MAX_LEN_manifest = 16384
 FUZZ_SECONDS ?= 60

@@ -40,8 +40,9 @@ macro(wc_edge_door from to)
 endmacro()
 
 wc_layer(util                                          DOORS *)
-wc_layer(json      USES util                           DOORS parse.h scan.h text.h schema.h reader.h)
+wc_layer(json      USES util                           DOORS parse.h scan.h text.h schema.h schema_ref.h reader.h)
 wc_layer(store     USES util                           DOORS kv.h)
+wc_layer(ontology  USES json util                      DOORS ontology.h)
 wc_layer(auth      USES json util                      DOORS auth.h)
 wc_layer(nn        USES util                           DOORS tflite.h backend.h)
 wc_layer(fetch     USES json util                      DOORS source.h oci.h)
@@ -52,7 +53,7 @@ wc_layer(plugin    USES host engine store json util    DOORS registry.h call.h c
 wc_layer(mcp       USES plugin bus json util           DOORS server.h jsonrpc.h)
 wc_layer(transport USES mcp auth json util             DOORS http.h http_limits.h http_config.h stdio.h)
 
-wc_layer(cli       FRONT USES transport mcp plugin host bus nn engine store auth fetch json util)
+wc_layer(cli       FRONT USES transport mcp plugin host bus nn engine store auth fetch ontology json util)
 wc_layer(spectest  FRONT USES engine util)
 
 wc_edge_door(mcp host client_port.h)

@@ -12,6 +12,8 @@
 #include "util/log.h"
 
 #include "check.h"
+#include "json/schema_ref.h"
+#include "ontology/ontology.h"
 
 static char tmpdir[256];
 
@@ -171,8 +173,8 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, bus, audit, "
-        "$schema, $comment)");
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
+        "ontology_drift, http, auth, bus, audit, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
@@ -466,6 +468,34 @@ static void test_load(void)
     CHECK(wc_config_load(path, &c, &err) == WC_ENOENT && strstr(err.msg, "No such file"), "missing: %s", err.msg);
 }
 
+/* "ontology": loaded with the config, its documents given to every plugin;
+ * "ontology_drift": refuse or warn. */
+static void test_ontology(void)
+{
+    wc_config c;
+    wc_error err = {0};
+    int rc = wc_config_parse("{\"ontology\": \"" WC_SOURCE_DIR "/ontology\", \"ontology_drift\": \"warn\","
+                             " \"plugins\": {\"a\": {\"path\": \"a.wasm\"}}}",
+                             "/base", &c, &err);
+    CHECK(rc == 0, "ontology: %s", err.msg);
+    if (rc == 0) {
+        CHECK(c.ontology && c.ontology_drift_warn, "ontology loaded, drift warns");
+        CHECK(c.nplugins == 1 && c.plugins[0].schema_docs &&
+                  wc_schema_docs_find(c.plugins[0].schema_docs, "ontology:RiskScore"),
+              "the plugin has the ontology's documents");
+        wc_config_free(&c);
+    }
+    rc = wc_config_parse("{}", "/base", &c, &err);
+    CHECK(rc == 0 && !c.ontology && !c.ontology_drift_warn, "no ontology by default");
+    if (rc == 0)
+        wc_config_free(&c);
+    bad("{\"ontology_drift\": \"ignore\"}",
+        "wasmcap.json: ontology_drift: unknown mode 'ignore' (refuse, warn)");
+    bad("{\"ontology\": \"/nonexistent/onto\"}",
+        "wasmcap.json: ontology: ontology folder /nonexistent/onto: No such file or directory");
+    bad("{\"ontology\": 3}", "wasmcap.json: ontology: expected a string");
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wc-config-test") != 0) {
@@ -480,6 +510,7 @@ int main(void)
     test_sections();
     test_bus_section();
     test_load();
+    test_ontology();
     wc_remove_dir(tmpdir);
     if (failures) {
         printf("%d failures\n", failures);

@@ -18,6 +18,7 @@
 #include "fetch/source.h"
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
+#include "ontology/ontology.h"
 #include "store/kv.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -339,6 +340,32 @@ static void read_sources(wc_rnode *plugins, wc_config *c)
     }
 }
 
+/* "ontology" (a folder, loaded now) and "ontology_drift"; each plugin
+ * gets a reference to the ontology's documents for its "$ref"s. */
+static void read_ontology(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode dir_node = wc_rnode_member(doc, "ontology");
+    wc_rnode drift = wc_rnode_member(doc, "ontology_drift");
+    const char *mode;
+    if (wc_rnode_text(&drift, 0, &mode)) {
+        if (strcmp(mode, "warn") == 0)
+            c->ontology_drift_warn = true;
+        else if (strcmp(mode, "refuse") != 0)
+            wc_rnode_fail(&drift, "unknown mode '%s' (refuse, warn)", mode);
+    }
+    char *dir = NULL;
+    if (!wc_rnode_path(&dir_node, WC_READ_NONEMPTY, &dir))
+        return;
+    wc_error err = {0};
+    if (wc_ontology_load(dir, &c->ontology, &err) != 0) {
+        wc_rnode_fail(&dir_node, "%s", wc_error_message(&err));
+        c->ontology = NULL;
+    }
+    free(dir);
+    for (size_t i = 0; c->ontology && i < c->nplugins; i++)
+        c->plugins[i].schema_docs = wc_schema_docs_retain(wc_ontology_docs(c->ontology));
+}
+
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
                  wc_config *out, wc_error *err)
 {
@@ -372,6 +399,8 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         read_nn(&doc, out);
         if (!reader.failed)
             grant_models(&doc, out);
+        if (!reader.failed)
+            read_ontology(&doc, out);
         read_section(&doc, "http", &out->http);
         read_section(&doc, "auth", &out->auth);
         read_section(&doc, "bus", &out->bus);
@@ -440,6 +469,7 @@ void wc_config_free(wc_config *c)
     json_decref(c->bus);
     free(c->audit_stream);
     wc_nn_models_release(c->nn_models);
+    wc_ontology_free(c->ontology);
     memset(c, 0, sizeof *c);
 }
 

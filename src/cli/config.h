@@ -10,6 +10,7 @@
 #define WC_CLI_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,12 @@ typedef struct wc_config {
     char *audit_stream;
     bool audit_stream_default;
     bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
+    /* "ontology": the folder of shared domain types (loaded; NULL: none);
+     * every plugin's tool schemas may "$ref" them.  "ontology_drift":
+     * "refuse" (default: serve refuses a config whose plugins break the
+     * ontology) or "warn" (logs the findings and serves). */
+    struct wc_ontology *ontology;
+    bool ontology_drift_warn;
 } wc_config;
 
 /* Reads and checks `path`.  On error returns a WC_E* code (WC_EINVAL for a

@@ -267,6 +267,7 @@ void wc_plugin_config_free(wc_plugin_config *pc)
         free(p->nn_models[i]);
     free(p->nn_models);
     wc_nn_models_release(p->nn_library);
+    wc_schema_docs_release(pc->schema_docs);
     memset(pc, 0, sizeof *pc);
 }
 

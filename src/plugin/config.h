@@ -14,6 +14,7 @@
 
 #include "host/wasmcap.h"
 #include "json/reader.h"
+#include "json/schema_ref.h"
 
 typedef struct wc_plugin_config {
     char *name;            /* the key in "plugins" */
@@ -23,6 +24,10 @@ typedef struct wc_plugin_config {
     char *prefix;          /* tool name prefix; "" for none; default: name */
     json_t *tool_names;    /* object: manifest tool name -> exposed name; may be NULL */
     wc_permissions perms;
+    /* The ontology's schema documents its tool schemas may "$ref" (one
+     * reference held; NULL: none).  Set by the front end from the config's
+     * "ontology". */
+    wc_schema_docs *schema_docs;
 } wc_plugin_config;
 
 /* Reads the "plugins" object ("name": {"path": ..., ...}) into a new array

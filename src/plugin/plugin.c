@@ -188,6 +188,7 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     dst->path = dup_or_null(src->path, &oom);
     dst->prefix = dup_or_null(src->prefix ? src->prefix : src->name, &oom);
     dst->tool_names = src->tool_names ? json_deep_copy(src->tool_names) : NULL;
+    dst->schema_docs = wc_schema_docs_retain(src->schema_docs);
     if (src->tool_names && !dst->tool_names)
         oom = true;
     const wc_permissions *sp = &src->perms;
@@ -450,7 +451,8 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     }
     const wc_module_info *info = wc_module_get_info(p->module);
     wc_error manifest_err = {0};
-    int manifest = wc_manifest_load(info, p->config.path, &p->manifest, &manifest_err);
+    int manifest = wc_manifest_load_in(p->config.schema_docs, info, p->config.path, &p->manifest,
+                                       &manifest_err);
     if (manifest && manifest != WC_ENOENT) {
         rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
         goto fail;
