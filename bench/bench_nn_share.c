@@ -150,6 +150,9 @@ int main(int argc, char **argv)
                           * bench measures it too */
     if (runtimes)
         wc_nn_graph_set_max_runtimes(graph, runtimes);
+#else
+    (void)graph;
+    (void)runtimes;
 #endif
     long with_model = bench_status_kib(0, "VmRSS");
 
