@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http bench-nn fuzz soak clean
+.PHONY: all deps build build-asan examples extism-js run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http bench-nn fuzz soak clean
 
 all: build
 
@@ -45,13 +45,19 @@ run-http: build examples
 # cache that the sanitizer run then reuses.
 test: test-unit test-spec test-asan test-fuzz test-e2e test-conformance
 
-test-unit: build examples
+# extism-js: Extism's JavaScript host (npm, pinned by tests/extism/package-lock.json)
+# for the differential test of the Extism ABI, installed into the build folder.
+extism-js: $(BUILD)/Makefile
+	sh tests/extism/install.sh $(BUILD)
+
+test-unit: build examples extism-js
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test-asan: build-asan examples
+	sh tests/extism/install.sh $(ASAN_BUILD)
 	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
 	$(SANITIZER_ENV) SPECTEST_CACHE=$(CURDIR)/$(BUILD)/spectest-cache \
 	  sh tests/run-spectest.sh $(ASAN_BUILD) $(SPECTESTS)

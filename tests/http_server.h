@@ -48,9 +48,9 @@ static inline void *hs_server_main(void *arg)
  * failure. */
 static inline int hs_server_start(hs_server *s, wc_mcp_server *mcp, const wc_http_options *o)
 {
-    char err[512];
-    if (wc_http_server_new(o, mcp, &s->http, err, sizeof err) != 0) {
-        printf("http server: %s\n", err);
+    wc_error err;
+    if (wc_http_server_new(o, mcp, &s->http, &err) != 0) {
+        printf("http server: %s\n", err.msg);
         s->http = NULL;
         return -1;
     }

@@ -33,6 +33,7 @@
 #include "util/log.h"
 
 #include "check.h"
+#include "request_head.h"
 
 #define ISSUER "https://auth.example.com"
 #define RESOURCE "https://mcp.example.com/mcp"
@@ -290,8 +291,8 @@ static void authenticate_token(wc_auth *auth, const char *token, wc_auth_result 
 static wc_auth *new_auth(wc_auth_options *o)
 {
     wc_auth *auth = NULL;
-    char err[512] = "";
-    CHECK(wc_auth_new(o, &auth, err, sizeof err) == 0, "wc_auth_new: %s", err);
+    wc_error err = {0};
+    CHECK(wc_auth_new(o, &auth, &err) == 0, "wc_auth_new: %s", err.msg);
     return auth;
 }
 
@@ -826,16 +827,16 @@ static void test_principal_ids(void)
 
 static void test_jwk_parsing(void)
 {
-    char err[512];
+    wc_error err;
     wc_jwk key;
     json_t *jwk = jwk_of(&rsa_a, "{\"use\":\"sig\",\"alg\":\"RS256\",\"key_ops\":[\"verify\"]}");
-    CHECK(wc_jwk_parse(jwk, &key, err, sizeof err) == 0 && key.is_rsa && strcmp(key.kid, "rsa-a") == 0 &&
-              strcmp(key.alg, "RS256") == 0 && strstr(key.pem, "BEGIN PUBLIC KEY"), "RSA JWK: %s", err);
+    CHECK(wc_jwk_parse(jwk, &key, &err) == 0 && key.is_rsa && strcmp(key.kid, "rsa-a") == 0 &&
+              strcmp(key.alg, "RS256") == 0 && strstr(key.pem, "BEGIN PUBLIC KEY"), "RSA JWK: %s", err.msg);
     const wc_jws_alg *rs512 = wc_jws_alg_find("RS512"), *es256 = wc_jws_alg_find("ES256");
-    char why[200];
-    CHECK(!wc_jwk_fits(&key, rs512, why, sizeof why) && strcmp(why, "key rsa-a is for RS256, not RS512") == 0,
-          "alg pinned: %s", why);
-    CHECK(!wc_jwk_fits(&key, es256, why, sizeof why), "RSA for ES256");
+    wc_error why;
+    CHECK(!wc_jwk_fits(&key, rs512, &why) && strcmp(why.msg, "key rsa-a is for RS256, not RS512") == 0,
+          "alg pinned: %s", why.msg);
+    CHECK(!wc_jwk_fits(&key, es256, &why), "RSA for ES256");
     wc_jwk_clear(&key);
     json_decref(jwk);
 
@@ -843,27 +844,27 @@ static void test_jwk_parsing(void)
         {&rsa_a, "{\"use\":\"enc\"}", 1, ""},
         {&rsa_a, "{\"key_ops\":[\"encrypt\"]}", 1, ""},
         {&rsa_a, "{\"alg\":\"RSA-OAEP\"}", 1, ""},
-        {&rsa_a, "{\"alg\":\"ES256\"}", -1, "key rsa-a is an RSA key, which cannot verify ES256"},
+        {&rsa_a, "{\"alg\":\"ES256\"}", WC_EINVAL, "key rsa-a is an RSA key, which cannot verify ES256"},
         {&rsa_a, "{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}", 1, ""},
         {&rsa_a, "{\"kty\":\"OKP\"}", 1, ""},
-        {&rsa_a, "{\"n\":\"AQAB\"}", -1, "an RSA modulus of 17 bits (2048 to 16384 are accepted)"},
-        {&rsa_a, "{\"n\":\"not base64!\"}", -1, "\"n\" is not unpadded base64url"},
-        {&rsa_a, "{\"e\":\"AQAB==\"}", -1, "\"e\" is not unpadded base64url"},
-        {&rsa_a, "{\"e\":5}", -1, "\"e\" (a base64url string) is required"},
-        {&rsa_a, "{\"kid\":5}", -1, "\"kid\" must be a string"},
-        {&ec256, "{\"crv\":\"P-192\"}", -1, "\"crv\" must be \"P-256\", \"P-384\" or \"P-521\""},
-        {&ec256, "{\"x\":\"AQAB\"}", -1, "P-256 coordinates must be 32 bytes each (x has 3, y has 32)"},
-        {&ec256, "{\"crv\":\"P-384\"}", -1, "P-384 coordinates must be 48 bytes each (x has 32, y has 32)"},
-        {&ec256, "{\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", -1,
+        {&rsa_a, "{\"n\":\"AQAB\"}", WC_EINVAL, "an RSA modulus of 17 bits (2048 to 16384 are accepted)"},
+        {&rsa_a, "{\"n\":\"not base64!\"}", WC_EINVAL, "\"n\" is not unpadded base64url"},
+        {&rsa_a, "{\"e\":\"AQAB==\"}", WC_EINVAL, "\"e\" is not unpadded base64url"},
+        {&rsa_a, "{\"e\":5}", WC_EINVAL, "\"e\" (a base64url string) is required"},
+        {&rsa_a, "{\"kid\":5}", WC_EINVAL, "\"kid\" must be a string"},
+        {&ec256, "{\"crv\":\"P-192\"}", WC_EINVAL, "\"crv\" must be \"P-256\", \"P-384\" or \"P-521\""},
+        {&ec256, "{\"x\":\"AQAB\"}", WC_EINVAL, "P-256 coordinates must be 32 bytes each (x has 3, y has 32)"},
+        {&ec256, "{\"crv\":\"P-384\"}", WC_EINVAL, "P-384 coordinates must be 48 bytes each (x has 32, y has 32)"},
+        {&ec256, "{\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", WC_EINVAL,
          "OpenSSL refuses the EC public key parameters"},
-        {&ec256, "{\"alg\":\"ES384\"}", -1, "key ec-256 is an EC key on prime256v1, which cannot verify ES384"},
+        {&ec256, "{\"alg\":\"ES384\"}", WC_EINVAL, "key ec-256 is an EC key on prime256v1, which cannot verify ES384"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         jwk = jwk_of(cases[i].k, cases[i].extra);
-        err[0] = 0;
-        int rc = wc_jwk_parse(jwk, &key, err, sizeof err);
-        CHECK(rc == cases[i].rc && strcmp(err, cases[i].err) == 0, "%s: rc %d, err '%s', want %d '%s'",
-              cases[i].extra, rc, err, cases[i].rc, cases[i].err);
+        err.msg[0] = 0;
+        int rc = wc_jwk_parse(jwk, &key, &err);
+        CHECK(rc == cases[i].rc && strcmp(err.msg, cases[i].err) == 0, "%s: rc %d, err '%s', want %d '%s'",
+              cases[i].extra, rc, err.msg, cases[i].rc, cases[i].err);
         if (rc == 0)
             wc_jwk_clear(&key);
         json_decref(jwk);
@@ -874,8 +875,8 @@ static void test_jwk_parsing(void)
     small.pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
     small.kid = "small";
     jwk = jwk_of(&small, NULL);
-    CHECK(wc_jwk_parse(jwk, &key, err, sizeof err) == -1 &&
-              strcmp(err, "an RSA modulus of 1024 bits (2048 to 16384 are accepted)") == 0, "1024 bits: %s", err);
+    CHECK(wc_jwk_parse(jwk, &key, &err) == WC_EINVAL && err.code == WC_EINVAL &&
+              strcmp(err.msg, "an RSA modulus of 1024 bits (2048 to 16384 are accepted)") == 0, "1024 bits: %s", err.msg);
     json_decref(jwk);
     EVP_PKEY_free(small.pkey);
 
@@ -888,8 +889,8 @@ static void test_jwk_parsing(void)
         {"{\"keys\":[", "t: not a JWK Set: invalid JSON at line 1, column 9: ']' expected near end of file"},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        CHECK(wc_jwk_set_parse(texts[i][0], strlen(texts[i][0]), "t", &set, err, sizeof err) == -1 &&
-                  strcmp(err, texts[i][1]) == 0, "set %s: %s", texts[i][0], err);
+        CHECK(wc_jwk_set_parse(texts[i][0], strlen(texts[i][0]), "t", &set, &err) == WC_EINVAL && err.code == WC_EINVAL &&
+                  strcmp(err.msg, texts[i][1]) == 0, "set %s: %s", texts[i][0], err.msg);
     }
     /* A broken key among good ones is skipped, not fatal. */
     json_t *doc = json_object(), *arr = json_array();
@@ -898,8 +899,8 @@ static void test_jwk_parsing(void)
     json_object_set_new(doc, "keys", arr);
     char *text = json_dumps(doc, 0);
     json_decref(doc);
-    CHECK(wc_jwk_set_parse(text, strlen(text), "t", &set, err, sizeof err) == 0 && set->n == 1 &&
-              strcmp(set->keys[0].kid, "ec-384") == 0, "skip a broken key: %s", err);
+    CHECK(wc_jwk_set_parse(text, strlen(text), "t", &set, &err) == 0 && set->n == 1 &&
+              strcmp(set->keys[0].kid, "ec-384") == 0, "skip a broken key: %s", err.msg);
     wc_jwk_set_unref(set);
     free(text);
 }
@@ -1107,7 +1108,7 @@ static void test_metadata(void)
 /* ---- the config section ------------------------------------------------ */
 
 /* Replaces "${NAME}" wholes: TOKEN and SECRET are known, others are unset. */
-static int test_expand(void *ctx, const char *in, size_t len, char **out, char *msg, size_t msg_size)
+static int test_expand(void *ctx, const char *in, size_t len, char **out, wc_error *err)
 {
     (*(int *)ctx)++;
     if (len > 3 && strncmp(in, "${", 2) == 0 && in[len - 1] == '}') {
@@ -1119,8 +1120,8 @@ static int test_expand(void *ctx, const char *in, size_t len, char **out, char *
             *out = strdup(SECRET);
             return 0;
         }
-        snprintf(msg, msg_size, "environment variable %.*s is not set", (int)len - 3, in + 2);
-        return -1;
+        return wc_error_set(err, WC_EINVAL, "environment variable %.*s is not set", (int)len - 3,
+                            in + 2);
     }
     *out = strndup(in, len);
     return 0;
@@ -1131,11 +1132,11 @@ static void parse_bad(const char *text, const char *want)
     json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
     CHECK(v != NULL, "test JSON: %s", text);
     wc_auth_options o;
-    char err[1024] = "";
+    wc_error err = {0};
     int calls = 0;
-    int rc = wc_auth_options_parse(v, "/etc/wasmcap", test_expand, &calls, &o, err, sizeof err);
-    CHECK(rc == -1, "accepted: %s", text);
-    CHECK(strcmp(err, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err, want);
+    int rc = wc_auth_options_parse(v, "/etc/wasmcap", test_expand, &calls, &o, &err);
+    CHECK(rc == WC_EINVAL && err.code == WC_EINVAL, "accepted (%d): %s", rc, text);
+    CHECK(strcmp(err.msg, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err.msg, want);
     if (rc == 0)
         wc_auth_options_free(&o);
     json_decref(v);
@@ -1157,11 +1158,11 @@ static void test_config(void)
         "          \"jwks_refresh_min_s\": 10, \"jwks_max_age_s\": 600, \"max_token_bytes\": 8192}}";
     json_t *v = json_loads(full, JSON_REJECT_DUPLICATES, NULL);
     wc_auth_options o;
-    char err[1024] = "";
+    wc_error err = {0};
     int calls = 0;
-    int rc = wc_auth_options_parse(v, "/etc/wasmcap", test_expand, &calls, &o, err, sizeof err);
+    int rc = wc_auth_options_parse(v, "/etc/wasmcap", test_expand, &calls, &o, &err);
     json_decref(v);
-    CHECK(rc == 0, "full: %s", err);
+    CHECK(rc == 0, "full: %s", err.msg);
     if (rc == 0) {
         CHECK(strcmp(o.resource, RESOURCE) == 0 && strcmp(o.resource_name, "Example") == 0 &&
                   strcmp(o.resource_metadata_url, "https://mcp.example.com/prm") == 0, "resource");
@@ -1195,9 +1196,9 @@ static void test_config(void)
     /* Defaults, and no expansion callback. */
     v = json_loads("{\"resource\": \"http://localhost:8080/mcp\", \"jwt\": {\"issuer\": \"i\", \"jwks_url\": "
                    "\"https://auth.example.com/jwks\"}}", 0, NULL);
-    rc = wc_auth_options_parse(v, NULL, NULL, NULL, &o, err, sizeof err);
+    rc = wc_auth_options_parse(v, NULL, NULL, NULL, &o, &err);
     json_decref(v);
-    CHECK(rc == 0, "defaults: %s", err);
+    CHECK(rc == 0, "defaults: %s", err.msg);
     if (rc == 0) {
         CHECK(o.jwt.leeway_s == 60 && o.jwt.jwks_timeout_ms == 5000 && o.jwt.jwks_max_bytes == 1u << 20 &&
                   o.jwt.jwks_refresh_min_s == 60 && o.jwt.jwks_max_age_s == 3600 && o.jwt.max_token_bytes == 16384 &&
@@ -1310,14 +1311,14 @@ static void test_config(void)
     o.jwt.issuer = ISSUER;
     o.jwt.jwks_file = "/nonexistent/jwks.json";
     wc_auth *auth = NULL;
-    CHECK(wc_auth_new(&o, &auth, err, sizeof err) == -1 &&
-              strcmp(err, "auth.jwt.jwks_file: /nonexistent/jwks.json: No such file or directory") == 0,
-          "missing JWKS file: %s", err);
+    CHECK(wc_auth_new(&o, &auth, &err) == WC_ENOENT && err.code == WC_ENOENT &&
+              strcmp(err.msg, "auth.jwt.jwks_file: /nonexistent/jwks.json: No such file or directory") == 0,
+          "missing JWKS file: %s", err.msg);
     o.jwt.jwks_file = NULL;
     o.jwt.leeway_s = 1000;
     o.jwt.hs256_secret = SECRET;
-    CHECK(wc_auth_new(&o, &auth, err, sizeof err) == -1 &&
-              strcmp(err, "auth.jwt.leeway_s: expected an integer from 0 to 600") == 0, "leeway: %s", err);
+    CHECK(wc_auth_new(&o, &auth, &err) == WC_EINVAL &&
+              strcmp(err.msg, "auth.jwt.leeway_s: expected an integer from 0 to 600") == 0, "leeway: %s", err.msg);
     CHECK(auth == NULL, "no authorizer on error");
 }
 
@@ -1357,18 +1358,8 @@ static void respond(int fd, int status, const char *body, size_t len)
 static void serve_one(int fd)
 {
     char req[4096];
-    size_t len = 0;
-    struct timeval tv = {.tv_sec = 2};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    while (len < sizeof req - 1) {
-        ssize_t n = recv(fd, req + len, sizeof req - 1 - len, 0);
-        if (n <= 0)
-            return;
-        len += (size_t)n;
-        req[len] = 0;
-        if (strstr(req, "\r\n\r\n"))
-            break;
-    }
+    if (!test_read_request_head(fd, req, sizeof req) && !req[0])
+        return;
     char path[256] = "";
     sscanf(req, "GET %255s", path);
     if (strcmp(path, "/jwks.json") == 0) {
@@ -1492,7 +1483,8 @@ static void test_jwks_http(void)
 {
     if (!server_start())
         return;
-    char url[256], err[512];
+    char url[256];
+    wc_error err;
     snprintf(url, sizeof url, "http://127.0.0.1:%d/jwks.json", server.port);
 
     /* The fetcher's limits. */
@@ -1500,25 +1492,25 @@ static void test_jwks_http(void)
     size_t len = 0;
     char other[256], want[512];
     snprintf(other, sizeof other, "http://127.0.0.1:%d/big", server.port);
-    CHECK(wc_jwks_fetch_url(other, 2000, 4096, &body, &len, err, sizeof err) == -1 && !body, "big accepted");
+    CHECK(wc_jwks_fetch_url(other, 2000, 4096, &body, &len, &err) == WC_ETOOBIG && !body, "big accepted");
     snprintf(want, sizeof want, "%s: the key set is larger than 4096 bytes (auth.jwt.jwks_max_bytes)", other);
-    CHECK(strcmp(err, want) == 0, "big: %s", err);
+    CHECK(strcmp(err.msg, want) == 0, "big: %s", err.msg);
     snprintf(other, sizeof other, "http://127.0.0.1:%d/big-length", server.port);
-    CHECK(wc_jwks_fetch_url(other, 2000, 4096, &body, &len, err, sizeof err) == -1, "big by length accepted");
+    CHECK(wc_jwks_fetch_url(other, 2000, 4096, &body, &len, &err) == WC_ETOOBIG, "big by length accepted");
     snprintf(want, sizeof want, "%s: the key set is larger than 4096 bytes (auth.jwt.jwks_max_bytes)", other);
-    CHECK(strcmp(err, want) == 0, "big by length: %s", err);
+    CHECK(strcmp(err.msg, want) == 0, "big by length: %s", err.msg);
     snprintf(other, sizeof other, "http://127.0.0.1:%d/slow", server.port);
-    CHECK(wc_jwks_fetch_url(other, 300, 4096, &body, &len, err, sizeof err) == -1, "slow accepted");
+    CHECK(wc_jwks_fetch_url(other, 300, 4096, &body, &len, &err) == WC_ETIMEDOUT, "slow accepted");
     snprintf(want, sizeof want, "%s: no complete answer within 300 ms (auth.jwt.jwks_timeout_ms)", other);
-    CHECK(strcmp(err, want) == 0, "slow: %s", err);
+    CHECK(strcmp(err.msg, want) == 0, "slow: %s", err.msg);
     snprintf(other, sizeof other, "http://127.0.0.1:%d/missing", server.port);
-    CHECK(wc_jwks_fetch_url(other, 2000, 4096, &body, &len, err, sizeof err) == -1, "404 accepted");
+    CHECK(wc_jwks_fetch_url(other, 2000, 4096, &body, &len, &err) == WC_EIO, "404 accepted");
     snprintf(want, sizeof want, "%s: HTTP status 404", other);
-    CHECK(strcmp(err, want) == 0, "404: %s", err);
+    CHECK(strcmp(err.msg, want) == 0, "404: %s", err.msg);
     server_serve((const test_key *[]){&rsa_a}, 1, 200);
     snprintf(other, sizeof other, "http://127.0.0.1:%d/redirect", server.port);
-    CHECK(wc_jwks_fetch_url(other, 2000, 65536, &body, &len, err, sizeof err) == 0 && len > 100 &&
-              strstr(body, "\"kid\":\"rsa-a\""), "redirect followed: %s", err);
+    CHECK(wc_jwks_fetch_url(other, 2000, 65536, &body, &len, &err) == 0 && len > 100 &&
+              strstr(body, "\"kid\":\"rsa-a\""), "redirect followed: %s", err.msg);
     free(body);
 
     /* An authorizer on the URL: one fetch at start. */
@@ -1570,7 +1562,7 @@ static void test_jwks_http(void)
     wc_auth_result_free(&r);
     CHECK(atomic_load(&server.jwks_requests) == 3, "one failed fetch: %d", atomic_load(&server.jwks_requests));
     EXPECT_OK(auth, token_b, "the cached set survives a failed fetch");
-    CHECK(wc_auth_refresh_keys(auth, err, sizeof err) == -1 && strstr(err, "HTTP status 500"), "forced refresh: %s", err);
+    CHECK(wc_auth_refresh_keys(auth, &err) == WC_EIO && strstr(err.msg, "HTTP status 500"), "forced refresh: %s", err.msg);
     EXPECT_OK(auth, token_a, "after a failed forced refresh");
 
     /* Back up: many threads meet the new kid at once; one fetch serves all. */
@@ -1595,7 +1587,7 @@ static void test_jwks_http(void)
     CHECK(ok == RACERS, "racers accepted: %d of %d", ok, RACERS);
     CHECK(atomic_load(&server.jwks_requests) == before + 1, "one fetch for %d racers: %d", RACERS,
           atomic_load(&server.jwks_requests) - before);
-    CHECK(wc_auth_refresh_keys(auth, err, sizeof err) == 0, "forced refresh: %s", err);
+    CHECK(wc_auth_refresh_keys(auth, &err) == 0, "forced refresh: %s", err.msg);
     wc_auth_free(auth);
 
     /* Max age: a withdrawn key stops working once the set is stale. */
@@ -1625,7 +1617,7 @@ static void test_jwks_http(void)
     auth = new_auth(&o);
     if (auth) {
         EXPECT(auth, token_a, 503, WC_AUTH_KEYS_UNAVAILABLE, "no keys ever loaded");
-        CHECK(wc_auth_refresh_keys(auth, err, sizeof err) == -1, "refresh of a dead URL");
+        CHECK(wc_auth_refresh_keys(auth, &err) < 0, "refresh of a dead URL");
         wc_auth_free(auth);
     }
     free(token_a);
@@ -1640,7 +1632,8 @@ static void test_jwks_http(void)
 
 static void test_jwks_file_reload(void)
 {
-    char path[512], err[512];
+    char path[512];
+    wc_error err;
     snprintf(path, sizeof path, "%s/rotating.json", tmpdir);
     char *set = jwks_text((const test_key *[]){&ec256}, 1);
     write_text(path, set);
@@ -1658,7 +1651,7 @@ static void test_jwks_file_reload(void)
     EXPECT_OK(auth, t, "the file is reread for an unknown kid");
     /* A broken file: the cached set stays. */
     write_text(path, "{\"keys\": [");
-    CHECK(wc_auth_refresh_keys(auth, err, sizeof err) == -1 && strstr(err, "not a JWK Set"), "broken: %s", err);
+    CHECK(wc_auth_refresh_keys(auth, &err) == WC_EINVAL && strstr(err.msg, "not a JWK Set"), "broken: %s", err.msg);
     EXPECT_OK(auth, t, "cached set kept");
     free(t);
     free(c);

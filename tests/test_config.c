@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/config.h"
 #include "cli/config.h"
+#include "fetch/source.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -16,12 +18,48 @@ static char tmpdir[256];
 static void bad(const char *text, const char *want)
 {
     wc_config c;
-    char err[1024] = "";
-    int rc = wc_config_parse(text, "/base", &c, err, sizeof err);
-    CHECK(rc == -1, "accepted: %s", text);
-    CHECK(strcmp(err, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err, want);
+    wc_error err = {0};
+    int rc = wc_config_parse(text, "/base", &c, &err);
+    CHECK(rc == WC_EINVAL && err.code == WC_EINVAL, "accepted (%d): %s", rc, text);
+    CHECK(strcmp(err.msg, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err.msg, want);
     if (rc == 0)
         wc_config_free(&c);
+}
+
+/* Sources read: kinds, pins, options, relative paths joined to the config's folder. */
+static void test_sources(void)
+{
+    wc_config c;
+    wc_error err = {0};
+    const char *text =
+        "{\"plugins\": {"
+        "\"f\": {\"source\": \"file://plug/f.wasm\"},"
+        "\"p\": {\"path\": \"p.wasm\"},"
+        "\"h\": {\"source\": \"https://example.com/h.wasm#sha256="
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},"
+        "\"o\": {\"source\": {\"url\": \"oci://127.0.0.1:5000/t/o@sha256:"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"keys\": [\"k.pub\"], "
+        "\"plain_http\": true, \"username\": \"u\", \"password\": \"pw\", \"max_bytes\": \"2MiB\"}}}}";
+    CHECK(wc_config_parse(text, "/base", &c, &err) == 0, "sources: %s", err.msg);
+    if (c.nplugins != 4)
+        return;
+    for (size_t i = 0; i < 4; i++) {
+        wc_plugin_config *pc = &c.plugins[i];
+        wc_source *s = &c.sources[i];
+        if (strcmp(pc->name, "f") == 0)
+            CHECK(pc->has_source && !pc->path && s->kind == WC_SOURCE_FILE &&
+                      strcmp(s->url, "/base/plug/f.wasm") == 0, "f: %s", s->url);
+        else if (strcmp(pc->name, "p") == 0)
+            CHECK(!pc->has_source && strcmp(pc->path, "/base/p.wasm") == 0, "p");
+        else if (strcmp(pc->name, "h") == 0)
+            CHECK(s->kind == WC_SOURCE_HTTPS && strcmp(s->url, "https://example.com/h.wasm") == 0 &&
+                      strncmp(s->sha256, "0123", 4) == 0 && s->require_digest, "h: %s", s->url);
+        else
+            CHECK(s->kind == WC_SOURCE_OCI && s->nkeys == 1 && strcmp(s->keys[0], "/base/k.pub") == 0 &&
+                      s->plain_http && s->require_signature && strcmp(s->password, "pw") == 0 &&
+                      s->max_bytes == (2u << 20), "o");
+    }
+    wc_config_free(&c);
 }
 
 static void test_defaults(void)
@@ -30,8 +68,8 @@ static void test_defaults(void)
     unsetenv("XDG_DATA_HOME");
     unsetenv("XDG_CACHE_HOME");
     wc_config c;
-    char err[512];
-    CHECK(wc_config_default(&c, err, sizeof err) == 0, "default: %s", err);
+    wc_error err;
+    CHECK(wc_config_default(&c, &err) == 0, "default: %s", err.msg);
     CHECK(strcmp(c.server_name, "wasmcap") == 0, "name");
     CHECK(c.max_message_bytes == 4u << 20 && c.workers == 0 && c.page_size == 100, "numbers");
     CHECK(c.log_level == WC_LOG_INFO && c.tier == WC_TIER_AUTO, "level, tier");
@@ -42,7 +80,7 @@ static void test_defaults(void)
 
     setenv("XDG_DATA_HOME", "/data", 1);
     setenv("XDG_CACHE_HOME", "relative/ignored", 1);
-    CHECK(wc_config_parse("{}", NULL, &c, err, sizeof err) == 0, "empty: %s", err);
+    CHECK(wc_config_parse("{}", NULL, &c, &err) == 0, "empty: %s", err.msg);
     CHECK(strcmp(c.kv_dir, "/data/wasmcap/kv") == 0, "xdg kv_dir %s", c.kv_dir);
     CHECK(strcmp(c.cache_dir, "/home/u/.cache/wasmcap") == 0, "relative XDG ignored: %s", c.cache_dir);
     wc_config_free(&c);
@@ -50,7 +88,7 @@ static void test_defaults(void)
     unsetenv("XDG_CACHE_HOME");
 
     unsetenv("HOME");
-    CHECK(wc_config_default(&c, err, sizeof err) == -1 && strstr(err, "HOME"), "no HOME: %s", err);
+    CHECK(wc_config_default(&c, &err) == WC_EINVAL && strstr(err.msg, "HOME"), "no HOME: %s", err.msg);
     setenv("HOME", "/home/u", 1);
 }
 
@@ -79,9 +117,9 @@ static void test_full(void)
         "   \"plain\": {\"path\": \"p.wasm\"}"
         " }}";
     wc_config c;
-    char err[1024] = "";
-    int rc = wc_config_parse(text, "/etc/wasmcap", &c, err, sizeof err);
-    CHECK(rc == 0, "full config: %s", err);
+    wc_error err = {0};
+    int rc = wc_config_parse(text, "/etc/wasmcap", &c, &err);
+    CHECK(rc == 0, "full config: %s", err.msg);
     if (rc)
         return;
     CHECK(strcmp(c.server_name, "srv") == 0 && c.max_message_bytes == 8u << 20 && c.workers == 3 &&
@@ -118,13 +156,13 @@ static void test_full(void)
     wc_config_free(&c);
 
     /* "$schema" and "$comment" are taken whatever they hold. */
-    CHECK(wc_config_parse("{\"$schema\": \"https://example.com/s\", \"$comment\": [1]}", NULL, &c, err,
-                          sizeof err) == 0, "$schema, $comment: %s", err);
+    CHECK(wc_config_parse("{\"$schema\": \"https://example.com/s\", \"$comment\": [1]}", NULL, &c,
+                          &err) == 0, "$schema, $comment: %s", err.msg);
     wc_config_free(&c);
 
     /* No base directory: relative paths stay relative to the working directory. */
-    CHECK(wc_config_parse("{\"plugins\": {\"a\": {\"path\": \"x/a.wasm\"}}}", NULL, &c, err, sizeof err) == 0 &&
-              strcmp(c.plugins[0].path, "x/a.wasm") == 0, "no base: %s", err);
+    CHECK(wc_config_parse("{\"plugins\": {\"a\": {\"path\": \"x/a.wasm\"}}}", NULL, &c, &err) == 0 &&
+              strcmp(c.plugins[0].path, "x/a.wasm") == 0, "no base: %s", err.msg);
     wc_config_free(&c);
 }
 
@@ -133,8 +171,8 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, $schema, "
-        "$comment)");
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, bus, audit, "
+        "$schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
@@ -175,7 +213,37 @@ static void test_errors(void)
     bad("{\"plugins\": {\"a\": {}}}", "wasmcap.json: plugins.a.path: required");
     bad("{\"plugins\": {\"a\": {\"path\": \"\"}}}", "wasmcap.json: plugins.a.path: expected a non-empty path");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"pth\": 1}}}",
-        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, prefix, tools, permissions)");
+        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, source, prefix, tools, permissions)");
+    /* Sources (fetch/source.h): every refusal names its place. */
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"source\": \"b.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: give either \"path\" or \"source\", not both");
+    bad("{\"plugins\": {\"a\": {\"source\": \"https://example.com/a.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: an https source must be pinned: add '#sha256=<hex>' (or "
+        "\"require_digest\": false)");
+    bad("{\"plugins\": {\"a\": {\"source\": \"https://example.com/a.wasm#sha256=12\"}}}",
+        "wasmcap.json: plugins.a.source: an https source's fragment must be '#sha256=' and 64 lower-case "
+        "hex digits");
+    bad("{\"plugins\": {\"a\": {\"source\": \"http://example.com/a.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: plain http sources are refused: use https://");
+    bad("{\"plugins\": {\"a\": {\"source\": \"ftp://example.com/a.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: unknown source scheme in 'ftp://example.com/a.wasm' (a path, "
+        "file://, https:// or oci://)");
+    bad("{\"plugins\": {\"a\": {\"source\": \"oci://r.example/a:1\"}}}",
+        "wasmcap.json: plugins.a.source: an OCI source needs \"keys\" (PEM public keys) to verify its "
+        "cosign signature, or \"require_signature\": false");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"oci://r.example/a:1\", \"keyless\": {}}}}}",
+        "wasmcap.json: plugins.a.source.keyless: keyless (Fulcio/Rekor) verification is not supported: "
+        "give \"keys\" (PEM public keys) or set \"require_signature\": false");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"oci://r.example/a:1\", \"keys\": [\"k\"], "
+        "\"username\": \"u\"}}}}",
+        "wasmcap.json: plugins.a.source: give both username and password, or neither");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"a.wasm\", \"plain_http\": true}}}}",
+        "wasmcap.json: plugins.a.source: plain_http applies to OCI registries only");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"a.wasm\", \"sha\": 1}}}}",
+        "wasmcap.json: plugins.a.source.sha: unknown key (expected one of: url, sha256, require_digest, "
+        "require_signature, keys, keyless, username, password, ca_file, plain_http, max_bytes)");
+    bad("{\"plugins\": {\"a\": {\"source\": 5}}}",
+        "wasmcap.json: plugins.a.source: expected a string (path or URL) or an object with \"url\"");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"prefix\": \"a b\"}}}",
         "wasmcap.json: plugins.a.prefix: a prefix may hold up to 64 letters, digits, '_', '.' or '-'");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"tools\": []}}}",
@@ -256,12 +324,13 @@ static void test_expansion(void)
         {"${WC_A:-unused}", "alpha"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char text[512], err[512] = "";
+        char text[512];
+        wc_error err = {0};
         snprintf(text, sizeof text, "{\"server\": {\"name\": \"n\"}, \"plugins\": {\"p\": {\"path\": \"/x\", "
                                     "\"permissions\": {\"config\": {\"v\": \"%s\"}}}}}", cases[i].in);
         wc_config c;
-        int rc = wc_config_parse(text, NULL, &c, err, sizeof err);
-        CHECK(rc == 0, "%s: %s", cases[i].in, err);
+        int rc = wc_config_parse(text, NULL, &c, &err);
+        CHECK(rc == 0, "%s: %s", cases[i].in, err.msg);
         if (rc)
             continue;
         const char *got = json_string_value(json_object_get(c.plugins[0].perms.config, "v"));
@@ -274,11 +343,11 @@ static void test_expansion(void)
 static void test_sections(void)
 {
     wc_config c;
-    char err[512];
+    wc_error err;
     setenv("WC_TEST_PORT", "9123", 1);
     CHECK(wc_config_parse("{\"http\": {\"listen\": \"127.0.0.1:${WC_TEST_PORT}\", \"n\": [1, "
                           "\"${WC_TEST_PORT}\", {\"k\": \"${WC_TEST_PORT}x\"}]}}",
-                          NULL, &c, err, sizeof err) == 0, "sections: %s", err);
+                          NULL, &c, &err) == 0, "sections: %s", err.msg);
     CHECK(c.http && !c.auth, "http kept");
     CHECK(strcmp(json_string_value(json_object_get(c.http, "listen")), "127.0.0.1:9123") == 0,
           "expanded");
@@ -291,21 +360,102 @@ static void test_sections(void)
     unsetenv("WC_TEST_PORT");
 }
 
+/* The bus section: its defaults, every key, and its mistakes found when
+ * the config loads. */
+static void test_bus_section(void)
+{
+    wc_bus_settings b;
+    wc_error err = {0};
+    CHECK(wc_bus_settings_parse(NULL, NULL, &b, &err) == 0, "no section: %s", err.msg);
+    CHECK(!b.config.url && strcmp(b.config.name, "wasmcap") == 0 && b.config.max_reconnect == -1 &&
+              b.config.reconnect_wait_ms == 2000 && b.config.sub_max_msgs == 65536,
+          "defaults: in-process, reconnect forever every 2 s");
+    wc_bus_settings_free(&b);
+
+    json_t *sec = json_loads(
+        "{\"url\": \"nats://a:4222, tls://b:4443\", \"name\": \"n1\", \"user\": \"u\", "
+        "\"password\": \"p\", \"tls_ca\": \"ca.pem\", \"tls_cert\": \"/abs/c.pem\", "
+        "\"tls_key\": \"k.pem\", \"connect_timeout_ms\": 500, \"request_timeout_ms\": 700, "
+        "\"reconnect\": {\"wait_ms\": 100, \"max_attempts\": 5}, "
+        "\"subscription_max_msgs\": 10, \"subscription_max_bytes\": \"1MiB\", "
+        "\"max_payload\": \"64KiB\", \"max_subscriptions\": 7, \"max_requests\": 9, "
+        "\"reconnect_buffer\": \"1MiB\", \"store_max_bytes\": \"2MiB\", \"send_asap\": true}",
+        0, NULL);
+    CHECK(wc_bus_settings_parse(sec, "/etc/wc", &b, &err) == 0, "full: %s", err.msg);
+    const wc_bus_config *c = &b.config;
+    CHECK(strcmp(c->url, "nats://a:4222, tls://b:4443") == 0 && strcmp(c->name, "n1") == 0,
+          "url, name");
+    CHECK(strcmp(c->user, "u") == 0 && strcmp(c->password, "p") == 0 && !c->token, "user");
+    CHECK(strcmp(c->tls_ca, "/etc/wc/ca.pem") == 0 && strcmp(c->tls_cert, "/abs/c.pem") == 0 &&
+              strcmp(c->tls_key, "/etc/wc/k.pem") == 0,
+          "paths relative to the config: %s %s %s", c->tls_ca, c->tls_cert, c->tls_key);
+    CHECK(c->connect_timeout_ms == 500 && c->request_timeout_ms == 700 &&
+              c->reconnect_wait_ms == 100 && c->max_reconnect == 5,
+          "times");
+    CHECK(c->sub_max_msgs == 10 && c->sub_max_bytes == 1u << 20 && c->max_payload == 64u << 10 &&
+              c->max_subscriptions == 7 && c->max_requests == 9 &&
+              c->reconnect_buffer == 1u << 20 && c->store_max_bytes == 2u << 20 && c->send_asap,
+          "limits");
+    wc_bus_settings_free(&b);
+    json_decref(sec);
+
+    static const struct {
+        const char *text, *want;
+    } bads[] = {
+        {"{\"bus\": {\"url\": \"http://x\"}}",
+         "wasmcap.json: bus.url: expected \"inproc\" or NATS server URLs (nats://host:port or "
+         "tls://host:port, comma-separated), not 'http://x'"},
+        {"{\"bus\": {\"url\": \"nats://a:1,redis://b\"}}",
+         "wasmcap.json: bus.url: expected \"inproc\" or NATS server URLs (nats://host:port or "
+         "tls://host:port, comma-separated), not 'nats://a:1,redis://b'"},
+        {"{\"bus\": {\"token\": \"t\", \"user\": \"u\"}}",
+         "wasmcap.json: bus: token, user and credentials_file are three ways to authenticate: "
+         "give one"},
+        {"{\"bus\": {\"password\": \"p\"}}",
+         "wasmcap.json: bus.password: a password needs its user"},
+        {"{\"bus\": {\"tls_cert\": \"c.pem\"}}",
+         "wasmcap.json: bus: a TLS client certificate needs both tls_cert and tls_key"},
+        {"{\"bus\": {\"reconnect\": {\"max_attempts\": -2}}}",
+         "wasmcap.json: bus.reconnect.max_attempts: expected an integer from -1 to 1000000000"},
+        {"{\"bus\": {\"urll\": \"inproc\"}}", NULL},
+        {"{\"bus\": \"nats://x\"}", "wasmcap.json: bus: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+        wc_config cfg;
+        wc_error why = {0};
+        int rc = wc_config_parse(bads[i].text, "/base", &cfg, &why);
+        CHECK(rc == WC_EINVAL, "accepted: %s", bads[i].text);
+        if (bads[i].want)
+            CHECK(strcmp(why.msg, bads[i].want) == 0, "\n  text: %s\n  got:  %s\n  want: %s",
+                  bads[i].text, why.msg, bads[i].want);
+        else
+            CHECK(strstr(why.msg, "bus.urll: unknown key") != NULL, "unknown key: %s", why.msg);
+        if (rc == 0)
+            wc_config_free(&cfg);
+    }
+    wc_config cfg;
+    CHECK(wc_config_parse("{\"bus\": {\"url\": \"inproc\"}}", NULL, &cfg, &err) == 0,
+          "inproc: %s", err.msg);
+    CHECK(cfg.bus != NULL, "the section is kept for serve");
+    wc_config_free(&cfg);
+}
+
 static void test_load(void)
 {
-    char path[512], err[1024] = "";
+    char path[512];
+    wc_error err = {0};
     snprintf(path, sizeof path, "%s/wasmcap.json", tmpdir);
     const char *text = "{\"plugins\": {\"n\": {\"path\": \"n.wasm\", \"permissions\": {\"timeout_ms\": -5}}}}";
     wc_write_file(path, text, strlen(text));
     wc_config c;
-    CHECK(wc_config_load(path, &c, err, sizeof err) == -1, "bad file accepted");
+    CHECK(wc_config_load(path, &c, &err) == WC_EINVAL && err.code == WC_EINVAL, "bad file accepted");
     char want[1024];
     snprintf(want, sizeof want, "%s: plugins.n.permissions.timeout_ms: expected a duration in milliseconds from 1 to 86400000", path);
-    CHECK(strcmp(err, want) == 0, "got %s", err);
+    CHECK(strcmp(err.msg, want) == 0, "got %s", err.msg);
 
     text = "{\"plugins\": {\"n\": {\"path\": \"sub/n.wasm\"}}}";
     wc_write_file(path, text, strlen(text));
-    CHECK(wc_config_load(path, &c, err, sizeof err) == 0, "load: %s", err);
+    CHECK(wc_config_load(path, &c, &err) == 0, "load: %s", err.msg);
     snprintf(want, sizeof want, "%s/sub/n.wasm", tmpdir);
     CHECK(c.path && strcmp(c.path, path) == 0, "path");
     CHECK(c.nplugins == 1 && strcmp(c.plugins[0].path, want) == 0, "relative to the file: %s",
@@ -313,7 +463,7 @@ static void test_load(void)
     wc_config_free(&c);
 
     snprintf(path, sizeof path, "%s/missing.json", tmpdir);
-    CHECK(wc_config_load(path, &c, err, sizeof err) == -1 && strstr(err, "No such file"), "missing: %s", err);
+    CHECK(wc_config_load(path, &c, &err) == WC_ENOENT && strstr(err.msg, "No such file"), "missing: %s", err.msg);
 }
 
 int main(void)
@@ -323,10 +473,12 @@ int main(void)
         return 1;
     }
     test_defaults();
+    test_sources();
     test_full();
     test_errors();
     test_expansion();
     test_sections();
+    test_bus_section();
     test_load();
     wc_remove_dir(tmpdir);
     if (failures) {

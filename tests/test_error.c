@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +23,9 @@ static const struct {
     CODE(WC_EINVAL),    CODE(WC_ETOOBIG),   CODE(WC_ENOSPC),        CODE(WC_ENAMETOOLONG),
     CODE(WC_ENOTSUP),   CODE(WC_ETIMEDOUT), CODE(WC_EQUOTA),        CODE(WC_ECANCELED),
     CODE(WC_EMALFORMED), CODE(WC_EBADMODULE), CODE(WC_ELINK),       CODE(WC_ETRAP),
-    CODE(WC_ECOMPILE),  CODE(WC_ENOTFOUND), CODE(WC_ENOTREG),
+    CODE(WC_ECOMPILE),  CODE(WC_ENOTFOUND), CODE(WC_ENOTREG),     CODE(WC_EPLUGIN),
+    CODE(WC_EREFUSED),  CODE(WC_ENOTCONN),  CODE(WC_ENORESPONDERS),
+    CODE(WC_EDIGEST),   CODE(WC_ESIGNATURE), CODE(WC_EREMOTE),
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
@@ -47,6 +50,31 @@ static void test_codes_are_distinct(void)
     CHECK(WC_EPERM == -1, "WC_EPERM is %d", WC_EPERM);
 }
 
+/* Every code util/error.h defines is in the table above, so a new code
+ * cannot go without its own text. */
+static void test_table_is_complete(void)
+{
+    FILE *f = fopen(WC_SOURCE_DIR "/src/util/error.h", "r");
+    CHECK(f != NULL, "cannot read util/error.h");
+    if (!f)
+        return;
+    char line[256];
+    int defined = 0;
+    while (fgets(line, sizeof line, f)) {
+        char name[64];
+        if (sscanf(line, " %63[A-Z_] =", name) != 1 || strncmp(name, "WC_E", 4) != 0)
+            continue;
+        defined++;
+        bool listed = false;
+        for (size_t i = 0; i < NCODES && !listed; i++)
+            listed = strcmp(codes[i].name, name) == 0;
+        CHECK(listed, "%s is defined in util/error.h but not checked here", name);
+    }
+    fclose(f);
+    CHECK(defined == (int)NCODES, "util/error.h defines %d codes, the table has %zu", defined,
+          NCODES);
+}
+
 static void test_system_codes(void)
 {
     /* a helper's -errno is in the space and keeps the system's words */
@@ -62,6 +90,12 @@ static void test_system_codes(void)
           wc_strerror(WC_ENOTREG));
     CHECK(strcmp(wc_strerror(WC_EMALFORMED), "malformed module") == 0, "EMALFORMED: %s",
           wc_strerror(WC_EMALFORMED));
+    CHECK(strcmp(wc_strerror(WC_EPLUGIN), "plugin call failed") == 0, "EPLUGIN: %s",
+          wc_strerror(WC_EPLUGIN));
+    CHECK(strcmp(wc_strerror(WC_EREFUSED), "refused by the plugin") == 0, "EREFUSED: %s",
+          wc_strerror(WC_EREFUSED));
+    CHECK(strcmp(wc_strerror(WC_ENORESPONDERS), "no responders") == 0, "ENORESPONDERS: %s",
+          wc_strerror(WC_ENORESPONDERS));
 }
 
 static void test_unknown_codes(void)
@@ -117,6 +151,7 @@ static void test_carrier(void)
 int main(void)
 {
     test_codes_are_distinct();
+    test_table_is_complete();
     test_system_codes();
     test_unknown_codes();
     test_carrier();

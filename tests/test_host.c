@@ -59,20 +59,17 @@ static void fake_notify(void *ctx, const char *method, json_t *params)
 }
 
 static int fake_request(void *ctx, const char *method, json_t *params, int timeout_ms, json_t **result,
-                        char *err, size_t err_size)
+                        wc_error *err)
 {
     fake *f = ctx;
     json_array_append_new(f->requests, json_pack("{s:s,s:O,s:i}", "method", method, "params", params,
                                                  "timeout", timeout_ms));
     if (f->cancel) {
         wc_cancel_token_cancel(f->cancel, WC_CANCEL_REQUESTED);
-        snprintf(err, err_size, "cancelled");
-        return -1;
+        return wc_error_set(err, WC_ECANCELED, "cancelled");
     }
-    if (f->answer) {
-        snprintf(err, err_size, "%s", f->error ? f->error : "refused");
-        return -1;
-    }
+    if (f->answer)
+        return wc_error_set(err, WC_EIO, "%s", f->error ? f->error : "refused");
     *result = f->result ? json_deep_copy(f->result) : json_pack("{s:s,s:O}", "model", "fake", "echo", params);
     return 0;
 }

@@ -103,12 +103,12 @@ int main(void)
         " \"prompt_scopes\": {\"greet\": \"prompts\"},"
         " \"resource_scopes\": {\"res\": \"res-read\"},"
         " \"jwt\": {\"issuer\": \"https://issuer.test\", \"hs256_secret\": \"" SECRET "\"}}";
-    char err[512];
+    wc_error err;
     json_t *j = json_loads(section, 0, NULL);
     wc_auth_options ao;
     wc_auth *auth = NULL;
-    CHECK(wc_auth_options_parse(j, NULL, NULL, NULL, &ao, err, sizeof err) == 0, "auth: %s", err);
-    CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
+    CHECK(wc_auth_options_parse(j, NULL, NULL, NULL, &ao, &err) == 0, "auth: %s", err.msg);
+    CHECK(wc_auth_new(&ao, &auth, &err) == 0, "authorizer: %s", err.msg);
     wc_auth_options_free(&ao);
     json_decref(j);
     test_world w;

@@ -531,17 +531,17 @@ static int spin_from(hc *h, int port, const char *source, const char *session)
  * from two addresses shares one; bob, from one of them, has his own. */
 static void test_principal(void)
 {
-    char err[512];
+    wc_error err;
     json_t *j = json_loads("{\"resource\": \"http://localhost/mcp\", \"bearer_tokens\": ["
                            "{\"token\": \"alice-token-0123456789abcdef\", \"subject\": \"alice\"},"
                            "{\"token\": \"bob-token-0123456789abcdef00\", \"subject\": \"bob\"}]}",
                            0, NULL);
     wc_auth_options ao;
     wc_auth *auth = NULL;
-    bool ok = wc_auth_options_parse(j, NULL, NULL, NULL, &ao, err, sizeof err) == 0;
-    CHECK(ok, "auth: %s", err);
-    ok = ok && wc_auth_new(&ao, &auth, err, sizeof err) == 0;
-    CHECK(ok, "authorizer: %s", err);
+    bool ok = wc_auth_options_parse(j, NULL, NULL, NULL, &ao, &err) == 0;
+    CHECK(ok, "auth: %s", err.msg);
+    ok = ok && wc_auth_new(&ao, &auth, &err) == 0;
+    CHECK(ok, "authorizer: %s", err.msg);
     wc_auth_options_free(&ao);
     json_decref(j);
     if (!auth)
@@ -616,19 +616,19 @@ static void test_config(void)
         {"{}", 0, 256ll << 20},
         {"{\"max_client_bytes\": -1}", 0, -1},
         {"{\"max_client_bytes\": 1048576}", 0, 1048576},
-        {"{\"max_client_bytes\": 0}", -1, 0},
-        {"{\"max_client_bytes\": -2}", -1, 0},
-        {"{\"max_client_bytes\": \"1MiB\"}", -1, 0},
+        {"{\"max_client_bytes\": 0}", WC_EINVAL, 0},
+        {"{\"max_client_bytes\": -2}", WC_EINVAL, 0},
+        {"{\"max_client_bytes\": \"1MiB\"}", WC_EINVAL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *j = json_loads(cases[i].text, 0, NULL);
         wc_http_config c;
-        char err[256] = "";
-        int rc = wc_http_config_parse(j, &c, err, sizeof err);
+        wc_error err = {0};
+        int rc = wc_http_config_parse(j, &c, &err);
         CHECK(rc == cases[i].rc && (rc != 0 || c.options.max_client_bytes == cases[i].want) &&
-                  (rc == 0 || strstr(err, "http.max_client_bytes")),
+                  (rc == 0 || strstr(err.msg, "http.max_client_bytes")),
               "%s: rc %d, %lld, '%s'", cases[i].text, rc, rc ? 0 : c.options.max_client_bytes,
-              err);
+              err.msg);
         if (rc == 0)
             wc_http_config_free(&c);
         json_decref(j);

@@ -64,7 +64,7 @@ static void expect(const wc_auth_principal *who, const char *body, bool want,
 
 int main(void)
 {
-    char err[512];
+    wc_error err;
     json_t *section = json_loads(
         "{\"resource\": \"http://localhost/mcp\","
         " \"bearer_tokens\": [{\"token\": \"all-scopes-0123456789\", \"subject\": \"root\"},"
@@ -75,9 +75,9 @@ int main(void)
         " \"resource_scopes\": {\"res\": \"res\"}}",
         0, NULL);
     wc_auth_options ao;
-    CHECK(wc_auth_options_parse(section, NULL, NULL, NULL, &ao, err, sizeof err) == 0, "auth: %s", err);
+    CHECK(wc_auth_options_parse(section, NULL, NULL, NULL, &ao, &err) == 0, "auth: %s", err.msg);
     json_decref(section);
-    CHECK(wc_auth_new(&ao, &auth, err, sizeof err) == 0, "authorizer: %s", err);
+    CHECK(wc_auth_new(&ao, &auth, &err) == 0, "authorizer: %s", err.msg);
     wc_auth_options_free(&ao);
     test_world w;
     CHECK(test_world_open(&w, "{\"plugins\": {\"res\": {\"path\": \"" GUEST("res") "\", "

@@ -21,10 +21,10 @@ static char tmpdir[256];
 static void bad(const char *text, const char *want)
 {
     wc_manifest m;
-    char err[1024] = "";
-    int rc = wc_manifest_parse(text, strlen(text), "t.json", &m, err, sizeof err);
-    CHECK(rc == -1, "accepted: %s", text);
-    CHECK(strcmp(err, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err, want);
+    wc_error err = {0};
+    int rc = wc_manifest_parse(text, strlen(text), "t.json", &m, &err);
+    CHECK(rc == WC_EINVAL && err.code == WC_EINVAL, "accepted (%d): %s", rc, text);
+    CHECK(strcmp(err.msg, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err.msg, want);
     if (rc == 0)
         wc_manifest_free(&m);
 }
@@ -47,9 +47,9 @@ static void test_valid(void)
         " \"permissions\": {\"kv\": true, \"allowed_hosts\": [\"api.example.com\"], \"env\": [\"KEY\"],"
         "   \"config\": {\"k\": \"why\"}, \"sampling\": true, \"future\": 1}}";
     wc_manifest m;
-    char err[1024] = "";
-    int rc = wc_manifest_parse(text, strlen(text), "notes.manifest.json", &m, err, sizeof err);
-    CHECK(rc == 0, "valid manifest refused: %s", err);
+    wc_error err = {0};
+    int rc = wc_manifest_parse(text, strlen(text), "notes.manifest.json", &m, &err);
+    CHECK(rc == 0, "valid manifest refused: %s", err.msg);
     if (rc)
         return;
     CHECK(strcmp(m.name, "notes") == 0 && strcmp(m.version, "1.0.0") == 0 &&
@@ -59,9 +59,9 @@ static void test_valid(void)
               m.tools[0].annotations, "tool 0");
     CHECK(m.tools[1].input && !m.tools[1].output && !m.tools[1].title, "tool 1 defaults");
     json_t *empty = json_object(), *id = json_pack("{s:s}", "id", "x");
-    CHECK(wc_schema_validate(m.tools[1].input, empty, NULL, 0), "default schema accepts {}");
-    CHECK(!wc_schema_validate(m.tools[0].input, empty, NULL, 0), "input schema compiled");
-    CHECK(wc_schema_validate(m.tools[0].input, id, NULL, 0), "input schema valid");
+    CHECK(wc_schema_validate(m.tools[1].input, empty, NULL), "default schema accepts {}");
+    CHECK(!wc_schema_validate(m.tools[0].input, empty, NULL), "input schema compiled");
+    CHECK(wc_schema_validate(m.tools[0].input, id, NULL), "input schema valid");
     json_decref(empty);
     json_decref(id);
     CHECK(json_array_size(m.resources) == 1 && json_array_size(m.resource_templates) == 1 &&
@@ -71,9 +71,9 @@ static void test_valid(void)
     wc_manifest_free(&m);
 
     /* Minimal: only a name; arrays present and empty. */
-    rc = wc_manifest_parse("{\"name\": \"a.b-c_d\"}", 19, "min", &m, err, sizeof err);
+    rc = wc_manifest_parse("{\"name\": \"a.b-c_d\"}", 19, "min", &m, &err);
     CHECK(rc == 0 && m.ntools == 0 && json_array_size(m.resources) == 0 && !m.permissions &&
-              !m.version, "minimal: %s", err);
+              !m.version, "minimal: %s", err.msg);
     if (rc == 0)
         wc_manifest_free(&m);
 }
@@ -173,10 +173,10 @@ static void test_errors(void)
 
 static void test_templates(void)
 {
-    char err[256];
-    CHECK(wc_uri_template_check("", err, sizeof err) == -1, "empty");
-    CHECK(wc_uri_template_check("a://{}", err, sizeof err) == -1, "empty var");
-    CHECK(wc_uri_template_check("a://{x}/{y}.txt", err, sizeof err) == 0, "two vars: %s", err);
+    wc_error err;
+    CHECK(wc_uri_template_check("", &err) == WC_EINVAL && err.code == WC_EINVAL, "empty");
+    CHECK(wc_uri_template_check("a://{}", &err) == WC_EINVAL, "empty var");
+    CHECK(wc_uri_template_check("a://{x}/{y}.txt", &err) == 0, "two vars: %s", err.msg);
     json_t *vars = json_object();
     CHECK(wc_uri_template_match("notes://{id}", "notes://shopping", vars) &&
               strcmp(json_string_value(json_object_get(vars, "id")), "shopping") == 0, "match");
@@ -214,12 +214,12 @@ static void test_sources(void)
 {
     uint8_t *bytes;
     wc_manifest m;
-    char err[1024] = "";
+    wc_error err = {0};
     /* The custom section of a guest. */
     wc_module_info *info = decode(WC_BINARY_DIR "/guests/echo.wasm", &bytes);
     if (info) {
-        CHECK(wc_manifest_load(info, WC_BINARY_DIR "/guests/echo.wasm", &m, err, sizeof err) == 0,
-              "echo: %s", err);
+        CHECK(wc_manifest_load(info, WC_BINARY_DIR "/guests/echo.wasm", &m, &err) == 0,
+              "echo: %s", err.msg);
         CHECK(m.name && strcmp(m.name, "echo") == 0 && m.ntools == 16, "echo manifest");
         CHECK(strcmp(m.source, "echo.wasm (section wasmcap.manifest)") == 0, "source %s", m.source);
         wc_manifest_free(&m);
@@ -233,29 +233,29 @@ static void test_sources(void)
     snprintf(wasm, sizeof wasm, "%s/plug.wasm", tmpdir);
     snprintf(side, sizeof side, "%s/plug.manifest.json", tmpdir);
     if (info) {
-        CHECK(wc_manifest_load(info, wasm, &m, err, sizeof err) == 1, "no manifest");
+        CHECK(wc_manifest_load(info, wasm, &m, &err) == WC_ENOENT && err.code == WC_ENOENT, "no manifest");
         char want[1024];
         snprintf(want, sizeof want, "plug.wasm has no manifest: no custom section 'wasmcap.manifest' "
                                     "and no sidecar file %s", side);
-        CHECK(strcmp(err, want) == 0, "got %s", err);
+        CHECK(strcmp(err.msg, want) == 0, "got %s", err.msg);
         const char *text = "{\"name\": \"side\", \"tools\": [{\"name\": \"t\"}]}";
         wc_write_file(side, text, strlen(text));
-        CHECK(wc_manifest_load(info, wasm, &m, err, sizeof err) == 0 && strcmp(m.name, "side") == 0,
-              "sidecar: %s", err);
+        CHECK(wc_manifest_load(info, wasm, &m, &err) == 0 && strcmp(m.name, "side") == 0,
+              "sidecar: %s", err.msg);
         CHECK(strcmp(m.source, side) == 0, "sidecar source %s", m.source);
         wc_manifest_free(&m);
         text = "{\"name\": \"side\", \"tools\": [{\"name\": \"t\", \"inputSchema\": {\"type\": \"object\", "
                "\"minLength\": \"x\"}}]}";
         wc_write_file(side, text, strlen(text));
-        CHECK(wc_manifest_load(info, wasm, &m, err, sizeof err) == -1, "bad sidecar accepted");
+        CHECK(wc_manifest_load(info, wasm, &m, &err) == WC_EINVAL, "bad sidecar accepted");
         snprintf(want, sizeof want, "%s: tools[0].inputSchema: the schema of tool 't' does not compile: "
                                     "at #/minLength: ", side);
-        CHECK(strncmp(err, want, strlen(want)) == 0, "bad sidecar: %s", err);
+        CHECK(strncmp(err.msg, want, strlen(want)) == 0, "bad sidecar: %s", err.msg);
         /* A path without .wasm gets .manifest.json appended. */
         char other[512];
         snprintf(other, sizeof other, "%s/plugin-bin", tmpdir);
-        CHECK(wc_manifest_load(info, other, &m, err, sizeof err) == 1 &&
-                  strstr(err, "plugin-bin.manifest.json"), "suffix: %s", err);
+        CHECK(wc_manifest_load(info, other, &m, &err) == WC_ENOENT &&
+                  strstr(err.msg, "plugin-bin.manifest.json"), "suffix: %s", err.msg);
         unlink(side);
     }
     wc_module_info_free(info);

@@ -24,194 +24,8 @@
 #include "util/log.h"
 
 #include "check.h"
+#include "session_capture.h"
 #include "world.h"
-
-/* --- capture --- */
-
-typedef struct capture {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    json_t *msgs; /* array of parsed messages, in order sent */
-    int last_status; /* http_status of the last final route */
-    unsigned long long last_tag; /* the tag of the last final route */
-    int bad;      /* messages that were not one JSON object */
-    int verbatim; /* answers carrying a plugin's result as it wrote it */
-} capture;
-
-static void capture_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
-{
-    capture *c = ctx;
-    if (route->final) {
-        pthread_mutex_lock(&c->lock);
-        c->last_status = route->http_status;
-        c->last_tag = route->tag;
-        pthread_mutex_unlock(&c->lock);
-    }
-    if (!data)
-        return;
-    json_error_t jerr;
-    json_t *v = json_loadb(data, len, 0, &jerr);
-    pthread_mutex_lock(&c->lock);
-    if (!json_is_object(v) || memchr(data, '\n', len))
-        c->bad++;
-    if (memmem(data, len, "\"content\": [", 12))
-        c->verbatim++;
-    if (v)
-        json_array_append_new(c->msgs, v);
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
-}
-
-static void capture_init(capture *c)
-{
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
-    c->msgs = json_array();
-    c->bad = 0;
-}
-
-static void capture_free(capture *c)
-{
-    json_decref(c->msgs);
-    pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->cond);
-}
-
-static size_t capture_count(capture *c)
-{
-    pthread_mutex_lock(&c->lock);
-    size_t n = json_array_size(c->msgs);
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-typedef bool (*match_fn)(json_t *msg, const void *arg);
-
-/* Waits up to ms for a message matching; returns a new reference or NULL.
- * The message is removed from the capture. */
-static json_t *wait_match(capture *c, match_fn match, const void *arg, int ms)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&c->lock);
-    for (;;) {
-        for (size_t i = 0; i < json_array_size(c->msgs); i++) {
-            json_t *m = json_array_get(c->msgs, i);
-            if (match(m, arg)) {
-                json_incref(m);
-                json_array_remove(c->msgs, i);
-                pthread_mutex_unlock(&c->lock);
-                return m;
-            }
-        }
-        if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT)
-            break;
-    }
-    pthread_mutex_unlock(&c->lock);
-    return NULL;
-}
-
-static bool match_id(json_t *m, const void *arg)
-{
-    json_t *id = json_object_get(m, "id");
-    return !json_object_get(m, "method") && json_is_integer(id) &&
-           json_integer_value(id) == *(const long long *)arg;
-}
-
-static bool match_null_id(json_t *m, const void *arg)
-{
-    return json_is_null(json_object_get(m, "id"));
-}
-
-static bool match_method(json_t *m, const void *arg)
-{
-    json_t *method = json_object_get(m, "method");
-    return json_is_string(method) && strcmp(json_string_value(method), arg) == 0;
-}
-
-static json_t *response(capture *c, long long id)
-{
-    return wait_match(c, match_id, &id, 5000);
-}
-
-static void sendf(wc_mcp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sendf(wc_mcp_session *s, const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    wc_mcp_session_receive(s, buf, (size_t)n, NULL);
-}
-
-static long long error_code(json_t *m)
-{
-    return json_integer_value(json_object_get(json_object_get(m, "error"), "code"));
-}
-
-static const char *error_message(json_t *m)
-{
-    const char *s = json_string_value(json_object_get(json_object_get(m, "error"), "message"));
-    return s ? s : "";
-}
-
-/* Sends request id with method and params, expects error code; returns the message. */
-static void expect_error(capture *c, wc_mcp_session *s, long long id, const char *method,
-                         const char *params, long long code, const char *needle, int line)
-{
-    if (params)
-        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":%s}", id, method,
-              params);
-    else
-        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\"}", id, method);
-    json_t *r = response(c, id);
-    CHECK(r && error_code(r) == code, "line %d: %s %s: code %lld (%s), want %lld", line, method,
-          params ? params : "", r ? error_code(r) : 0, r ? error_message(r) : "no answer", code);
-    if (r && needle)
-        CHECK(strstr(error_message(r), needle), "line %d: message '%s' lacks '%s'", line,
-              error_message(r), needle);
-    json_decref(r);
-}
-
-#define EXPECT_ERROR(c, s, id, method, params, code, needle) \
-    expect_error(c, s, id, method, params, code, needle, __LINE__)
-
-static json_t *result_of(capture *c, wc_mcp_session *s, long long id, const char *method,
-                         const char *params)
-{
-    if (params)
-        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":%s}", id, method,
-              params);
-    else
-        sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\"}", id, method);
-    json_t *r = response(c, id);
-    if (!r || !json_object_get(r, "result")) {
-        printf("  (%s: %s)\n", method, r ? error_message(r) : "no answer");
-        json_decref(r);
-        return NULL;
-    }
-    json_t *result = json_incref(json_object_get(r, "result"));
-    json_decref(r);
-    return result;
-}
-
-static void initialize(capture *c, wc_mcp_session *s, const char *caps)
-{
-    json_t *r = result_of(c, s, 1000, "initialize",
-                          caps ? caps
-                               : "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
-                                 "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}");
-    CHECK(r != NULL, "initialize failed");
-    json_decref(r);
-    sendf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
-}
 
 /* --- the no-plugin registry --- */
 
@@ -833,8 +647,8 @@ static void test_input_required(test_world *w)
         CHECK(!wc_mcp_state_open(s, "tools/call\nt", garbage[i]), "garbage %zu", i);
     /* another server (another random key) cannot open it */
     wc_mcp_server *other = NULL;
-    char err[256];
-    CHECK(wc_mcp_server_new(NULL, NULL, &other, err, sizeof err) == 0, "second server");
+    wc_error err;
+    CHECK(wc_mcp_server_new(NULL, NULL, &other, &err) == 0, "second server");
     CHECK(!wc_mcp_state_open(other, "tools/call\nt", sealed), "another key");
     wc_mcp_server_free(other);
     /* a configured secret makes the same key on every server */
@@ -842,8 +656,8 @@ static void test_input_required(test_world *w)
     wc_mcp_options_default(&o);
     o.state_secret = "shared-secret-of-a-cluster";
     wc_mcp_server *a = NULL, *b = NULL;
-    wc_mcp_server_new(&o, NULL, &a, err, sizeof err);
-    wc_mcp_server_new(&o, NULL, &b, err, sizeof err);
+    wc_mcp_server_new(&o, NULL, &a, &err);
+    wc_mcp_server_new(&o, NULL, &b, &err);
     char *shared = wc_mcp_state_seal(a, "x", "state");
     char *back = wc_mcp_state_open(b, "x", shared);
     CHECK(back && strcmp(back, "state") == 0, "shared secret");
@@ -864,21 +678,21 @@ static void test_input_required(test_world *w)
         {"{\"resultType\":\"input_required\",\"requestState\":\"s\"}", 1},
         {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
          "\"roots/list\"}}}", 1},
-        {"{\"resultType\":\"input_required\"}", -1},
-        {"{\"resultType\":\"task\"}", -1},
-        {"{\"resultType\":3}", -1},
-        {"{\"resultType\":\"input_required\",\"requestState\":5}", -1},
-        {"{\"resultType\":\"input_required\",\"inputRequests\":[]}", -1},
+        {"{\"resultType\":\"input_required\"}", WC_EINVAL},
+        {"{\"resultType\":\"task\"}", WC_EINVAL},
+        {"{\"resultType\":3}", WC_EINVAL},
+        {"{\"resultType\":\"input_required\",\"requestState\":5}", WC_EINVAL},
+        {"{\"resultType\":\"input_required\",\"inputRequests\":[]}", WC_EINVAL},
         {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
-         "\"tools/call\"}}}", -1},
+         "\"tools/call\"}}}", WC_EINVAL},
         {"{\"resultType\":\"input_required\",\"inputRequests\":{\"k\":{\"method\":"
-         "\"roots/list\",\"params\":[]}}}", -1},
+         "\"roots/list\",\"params\":[]}}}", WC_EINVAL},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         json_t *v = json_loads(shapes[i].json, 0, NULL);
-        char why[256] = "";
-        int got = wc_input_required_check(v, why, sizeof why);
-        CHECK(got == shapes[i].want && (got >= 0 || why[0]), "shape %zu: %d (%s)", i, got, why);
+        wc_error why = {0};
+        int got = wc_input_required_check(v, &why);
+        CHECK(got == shapes[i].want && (got >= 0 || (why.msg[0] && why.code == got)), "shape %zu: %d (%s)", i, got, why.msg);
         json_decref(v);
     }
 }
@@ -953,15 +767,14 @@ typedef struct asker {
     const char *method;
     int rc;
     json_t *result;
-    char err[256];
+    wc_error err;
 } asker;
 
 static void *ask(void *arg)
 {
     asker *a = arg;
     json_t *params = json_pack("{s:[],s:i}", "messages", "maxTokens", 5);
-    a->rc = a->client.request(a->client.ctx, a->method, params, 0, &a->result, a->err,
-                              sizeof a->err);
+    a->rc = a->client.request(a->client.ctx, a->method, params, 0, &a->result, &a->err);
     json_decref(params);
     return NULL;
 }
@@ -1004,7 +817,7 @@ static void test_outbound(test_world *w)
     /* not declared: refused without a message */
     start_ask(&a, s, &job, "elicitation/create");
     ask(&a);
-    CHECK(a.rc == -1 && strstr(a.err, "elicitation"), "undeclared: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_ENOTSUP && strstr(a.err.msg, "elicitation"), "undeclared: %d %s", a.rc, a.err.msg);
     end_ask(&a, s);
 
     /* answered */
@@ -1019,7 +832,7 @@ static void test_outbound(test_world *w)
              "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}", id);
     pthread_join(t, NULL);
     CHECK(a.rc == 0 && json_is_string(json_object_get(a.result, "model")), "answer: %d %s",
-          a.rc, a.err);
+          a.rc, a.err.msg);
     json_decref(req);
     end_ask(&a, s);
 
@@ -1032,7 +845,7 @@ static void test_outbound(test_world *w)
     sendf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-1,\"message\":\"user said no\"}}",
           id2);
     pthread_join(t, NULL);
-    CHECK(a.rc == -1 && strstr(a.err, "user said no"), "error answer: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_EIO && strstr(a.err.msg, "user said no"), "error answer: %d %s", a.rc, a.err.msg);
     json_decref(req);
     end_ask(&a, s);
 
@@ -1040,7 +853,7 @@ static void test_outbound(test_world *w)
     start_ask(&a, s, &job, "sampling/createMessage");
     pthread_create(&t, NULL, ask, &a);
     pthread_join(t, NULL);
-    CHECK(a.rc == -1 && strstr(a.err, "within"), "timeout: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_ETIMEDOUT && strstr(a.err.msg, "within"), "timeout: %d %s", a.rc, a.err.msg);
     json_t *cancel = wait_match(&c, match_method, "notifications/cancelled", 2000);
     CHECK(cancel && json_is_integer(json_object_get(json_object_get(cancel, "params"), "requestId")),
           "no notifications/cancelled after a timeout");
@@ -1057,7 +870,7 @@ static void test_outbound(test_world *w)
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
     pthread_join(t, NULL);
-    CHECK(a.rc == -1 && strstr(a.err, "cancelled"), "cancel: %d %s", a.rc, a.err);
+    CHECK(a.rc == WC_ECANCELED && strstr(a.err.msg, "cancelled"), "cancel: %d %s", a.rc, a.err.msg);
     end_ask(&a, s);
 
     /* a late answer to the cancelled request is dropped quietly */

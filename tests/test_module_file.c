@@ -171,9 +171,9 @@ static void load_plugin(const char *path, outcome *o)
             _exit(3);
         wc_plugin_config pc = {.name = "big", .path = (char *)path};
         wc_plugin *p = NULL;
-        char err[1024] = "";
-        int rc = wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err);
-        wc_write_file(err_path, err, strlen(err));
+        wc_error err = {0};
+        int rc = wc_plugin_load(&pc, engine, NULL, &p, &err);
+        wc_write_file(err_path, err.msg, strlen(err.msg));
         wc_plugin_free(p);
         wc_engine_free(engine);
         _exit(rc != 0 ? 1 : 0);

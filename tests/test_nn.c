@@ -85,9 +85,9 @@ static void compare(const char *name, const wc_tflite_tensor *t, const uint8_t *
 static void against_reference(const char *name, const uint8_t *bytes, size_t size, int rounds)
 {
     wc_tflite_model *m;
-    char why[256];
-    if (wc_tflite_read(bytes, size, &m, why, sizeof why) < 0) {
-        CHECK(0, "%s: %s", name, why);
+    wc_error why;
+    if (wc_tflite_read(bytes, size, &m, &why) < 0) {
+        CHECK(0, "%s: %s", name, why.msg);
         return;
     }
     wc_error err = {0};

@@ -21,6 +21,7 @@
 #include "util/fs.h"
 
 #include "check.h"
+#include "fast_engine.h"
 
 #define GUEST(name) WC_BINARY_DIR "/guests/" name ".wasm"
 
@@ -40,9 +41,9 @@ static wc_plugin *load(const char *name, const char *path, const wc_permissions 
     if (perms)
         pc.perms = *perms;
     wc_plugin *p = NULL;
-    char err[1024];
-    if (wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) != 0) {
-        printf("FAIL: cannot load %s: %s\n", path, err);
+    wc_error err;
+    if (wc_plugin_load(&pc, engine, NULL, &p, &err) != 0) {
+        printf("FAIL: cannot load %s: %s\n", path, err.msg);
         failures++;
         return NULL;
     }
@@ -54,10 +55,10 @@ static void load_fails(const char *path, const char *want)
 {
     wc_plugin_config pc = {.name = "broken", .path = (char *)path};
     wc_plugin *p = NULL;
-    char err[1024] = "";
-    int rc = wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err);
+    wc_error err = {0};
+    int rc = wc_plugin_load(&pc, engine, NULL, &p, &err);
     CHECK(rc != 0 && !p, "%s loaded", path);
-    CHECK(strstr(err, want), "load error for %s: got \"%s\", want \"%s\"", path, err, want);
+    CHECK(strstr(err.msg, want), "load error for %s: got \"%s\", want \"%s\"", path, err.msg, want);
     wc_plugin_free(p);
 }
 
@@ -71,9 +72,9 @@ static json_t *call_with(wc_plugin *p, const char *tool, const char *args, wc_ca
     json_t *a = args ? json_loads(args, 0, NULL) : NULL;
     CHECK(!args || a, "bad test args %s", args);
     json_t *res = NULL;
-    char err[512] = "";
-    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, a, call, &res, err, sizeof err);
-    CHECK(rc == 0 && res, "call %s failed: %s", tool, err);
+    wc_error err = {0};
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, a, call, &res, &err);
+    CHECK(rc == 0 && res, "call %s failed: %s", tool, err.msg);
     json_decref(a);
     return res;
 }
@@ -152,8 +153,8 @@ static void test_echo(void)
     /* The name a client used appears in messages. */
     json_t *bad = json_pack("{s:i}", "text", 1);
     int idx = wc_manifest_find_tool(m, "echo");
-    char err[256];
-    CHECK(wc_plugin_call_tool(p, (size_t)idx, "calc", bad, NULL, &res, err, sizeof err) == 0, "call");
+    wc_error err;
+    CHECK(wc_plugin_call_tool(p, (size_t)idx, "calc", bad, NULL, &res, &err) == 0, "call");
     CHECK(strncmp(text_of(res), "invalid arguments for tool 'calc': ", 35) == 0, "display name: %s",
           text_of(res));
     json_decref(res);
@@ -193,7 +194,7 @@ static void test_echo(void)
     json_t *params = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "ref", "type", "ref/prompt", "name", "pick",
                                "argument", "name", "item", "value", "");
     json_t *values = NULL;
-    CHECK(wc_plugin_complete(p, params, NULL, &values, err, sizeof err) == 0, "complete: %s", err);
+    CHECK(wc_plugin_complete(p, params, NULL, &values, &err) == 0, "complete: %s", err.msg);
     CHECK(json_array_size(values) == 150, "values %zu", json_array_size(values));
     json_decref(values);
     json_decref(params);
@@ -214,11 +215,11 @@ static void test_result_text(void)
             char args_text[32];
             snprintf(args_text, sizeof args_text, "{\"n\":%d}", n);
             json_t *args = json_loads(args_text, 0, NULL);
-            char err[512] = "";
+            wc_error err = {0};
             json_t *parsed = NULL, *preferred = NULL;
-            int rc1 = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &parsed, err, sizeof err);
+            int rc1 = wc_plugin_call_tool(p, (size_t)index, NULL, args, NULL, &parsed, &err);
             wc_call *c = wc_call_new(NULL, &(wc_call_io){.prefer_result_text = true});
-            int rc2 = wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &preferred, err, sizeof err);
+            int rc2 = wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &preferred, &err);
             json_decref(args);
             if (strstr(text_of(parsed), "it returned no result (0)")) { /* past the list */
                 json_decref(parsed);
@@ -270,9 +271,9 @@ static bool compare_result_shape(const char *text, size_t len)
         json_t *v = wc_json_parse(copy, len, WC_JSON_REJECT_DUPLICATES, NULL);
         json_t *content = json_object_get(v, "content"), *ie = json_object_get(v, "isError");
         json_t *sc = json_object_get(v, "structuredContent");
-        char why[256];
+        wc_error why;
         bool ok = r.text_result && json_is_object(v) && json_is_array(content) &&
-                  wc_content_check(content, NULL, why, sizeof why) &&
+                  wc_content_check(content, NULL, &why) &&
                   (!ie || json_is_boolean(ie)) && r.is_error == json_is_true(ie) &&
                   !sc == !r.structured;
         if (ok && sc) {
@@ -505,11 +506,10 @@ static void test_content_blocks(void)
         for (int preferred = 0; preferred < 2; preferred++) {
             wc_call *c = wc_call_new(NULL, &(wc_call_io){.prefer_result_text = preferred});
             json_t *a = json_loads(args, 0, NULL), *res = NULL;
-            char err[256] = "";
+            wc_error err = {0};
             int index = wc_manifest_find_tool(wc_plugin_manifest(p), "blocks");
-            CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, err,
-                                                    sizeof err) == 0,
-                  "blocks %d: %s", n, err);
+            CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, &err) == 0,
+                  "blocks %d: %s", n, err.msg);
             json_decref(a);
             const char *text = c->io.result_text;
             if (n < VALID) {
@@ -551,11 +551,10 @@ static void test_content_blocks(void)
             char args[32];
             snprintf(args, sizeof args, "{\"n\":%d}", by_revision[i].n);
             json_t *a = json_loads(args, 0, NULL), *res = NULL;
-            char err[256] = "";
+            wc_error err = {0};
             int index = wc_manifest_find_tool(wc_plugin_manifest(p), "blocks");
-            CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, err,
-                                                    sizeof err) == 0,
-                  "blocks: %s", err);
+            CHECK(index >= 0 && wc_plugin_call_tool(p, (size_t)index, NULL, a, c, &res, &err) == 0,
+                  "blocks: %s", err.msg);
             bool sent_text = c->io.result_text != NULL;
             if (!by_revision[i].want)
                 CHECK(sent_text || (res && !is_error(res)), "blocks %d in %s: %s",
@@ -615,26 +614,26 @@ static void test_abi_table(void)
     size_t n = 0;
     for (const wc_plugin_abi *const *a = wc_plugin_abis; *a; a++, n++)
         CHECK((*a)->name && (*a)->load && (*a)->call_tool, "ABI %zu is incomplete", n);
-    CHECK(n == 2 && wc_plugin_abis[0] == &wc_abi_native && wc_plugin_abis[1] == &wc_abi_command,
+    CHECK(n == 3 && wc_plugin_abis[0] == &wc_abi_native && wc_plugin_abis[1] == &wc_abi_extism &&
+              wc_plugin_abis[2] == &wc_abi_command,
           "%zu ABIs", n);
     wc_plugin *p = load("cmdtool", GUEST("cmd_tool"), NULL);
     if (!p)
         return;
     json_t *res = NULL;
-    char err[256] = "";
-    CHECK(wc_plugin_read_resource(p, "mem://a", NULL, &res, err, sizeof err) ==
-                  WC_PLUGIN_ENOTSUP &&
-              !res && strstr(err, "does not export wasmcap_read_resource"),
-          "read_resource: %s", err);
-    CHECK(wc_plugin_list_resources(p, NULL, &res, err, sizeof err) == WC_PLUGIN_ENOTSUP && !res,
-          "list_resources: %s", err);
+    wc_error err = {0};
+    CHECK(wc_plugin_read_resource(p, "mem://a", NULL, &res, &err) ==
+                  WC_ENOTSUP &&
+              !res && strstr(err.msg, "does not export wasmcap_read_resource"),
+          "read_resource: %s", err.msg);
+    CHECK(wc_plugin_list_resources(p, NULL, &res, &err) == WC_ENOTSUP && !res,
+          "list_resources: %s", err.msg);
     wc_call *c = wc_call_new(NULL, &(wc_call_io){.inline_budget_ms = 50});
     json_t *args = json_pack("{s:s}", "a", "x");
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), "upper");
-    int rc = index >= 0 ? wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &res, err,
-                                              sizeof err)
+    int rc = index >= 0 ? wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &res, &err)
                         : 0;
-    CHECK(rc != 0 && !res && wc_call_attempt_aborted(c), "a command attempted: %d %s", rc, err);
+    CHECK(rc != 0 && !res && wc_call_attempt_aborted(c), "a command attempted: %d %s", rc, err.msg);
     json_decref(res);
     json_decref(args);
     wc_call_free(c);
@@ -695,8 +694,8 @@ static void *run_many(void *arg)
     int index = wc_manifest_find_tool(wc_plugin_manifest(job->p), "echo");
     for (int i = 0; i < 1000; i++) {
         json_t *args = json_pack("{s:i}", "n", job->base + i), *res = NULL;
-        char err[256];
-        if (wc_plugin_call_tool(job->p, (size_t)index, NULL, args, NULL, &res, err, sizeof err) != 0 ||
+        wc_error err;
+        if (wc_plugin_call_tool(job->p, (size_t)index, NULL, args, NULL, &res, &err) != 0 ||
             json_integer_value(json_object_get(json_object_get(res, "structuredContent"), "n")) !=
                 job->base + i)
             job->bad++;
@@ -739,7 +738,7 @@ static void test_store(void)
     char kvdir[512];
     snprintf(kvdir, sizeof kvdir, "%s/kv", tmpdir);
     wc_kv *kv = NULL;
-    char err[512];
+    wc_error err;
     wc_error kv_err = {0};
     CHECK(wc_kv_open(kvdir, 0, &kv, &kv_err) == 0, "kv: %s", kv_err.msg);
     char *env[] = {"GREETING=hello"};
@@ -747,7 +746,7 @@ static void test_store(void)
     wc_permissions perms = {.kv_namespace = "store", .env = env, .n_env = 1, .config = config};
     wc_plugin_config pc = {.name = "store", .path = GUEST("store"), .perms = perms};
     wc_plugin *p = NULL;
-    CHECK(wc_plugin_load(&pc, engine, kv, &p, err, sizeof err) == 0, "load store: %s", err);
+    CHECK(wc_plugin_load(&pc, engine, kv, &p, &err) == 0, "load store: %s", err.msg);
     if (p) {
         expect_text(p, "put", "{\"key\": \"k1\", \"value\": \"v1\"}", "stored", false);
         expect_text(p, "get", "{\"key\": \"k1\"}", "value: v1", false);
@@ -764,7 +763,7 @@ static void test_store(void)
     wc_plugin_config quoted = {.name = "store", .path = GUEST("store"),
                                .perms = {.kv_namespace = "quoted", .kv_quota = 16}};
     p = NULL;
-    CHECK(wc_plugin_load(&quoted, engine, kv, &p, err, sizeof err) == 0, "load quoted store: %s", err);
+    CHECK(wc_plugin_load(&quoted, engine, kv, &p, &err) == 0, "load quoted store: %s", err.msg);
     if (p) {
         expect_text(p, "put", "{\"key\": \"k\", \"value\": \"0123456789\"}", "stored", false);
         expect_text(p, "put", "{\"key\": \"k2\", \"value\": \"0123456789\"}",
@@ -783,7 +782,7 @@ static void test_store(void)
     dup2(fileno(log), 2);
     wc_plugin_config bare = {.name = "store", .path = GUEST("store")};
     p = NULL;
-    int rc = wc_plugin_load(&bare, engine, kv, &p, err, sizeof err);
+    int rc = wc_plugin_load(&bare, engine, kv, &p, &err);
     if (p) {
         expect_text(p, "put", "{\"key\": \"k\", \"value\": \"v\"}", "plugins.store.permissions.kv_namespace",
                     true);
@@ -793,7 +792,7 @@ static void test_store(void)
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
-    CHECK(rc == 0, "load bare store: %s", err);
+    CHECK(rc == 0, "load bare store: %s", err.msg);
     wc_plugin_free(p);
     uint8_t *text = NULL;
     size_t size = 0;
@@ -880,9 +879,9 @@ static void test_refusals(void)
     /* Initial memory over the limit. */
     wc_plugin_config pc = {.name = "tiny", .path = GUEST("store"), .perms = {.memory_limit = 1}};
     wc_plugin *p = NULL;
-    char err[512] = "";
-    CHECK(wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) == 0 || strstr(err, "memory limit"),
-          "tiny memory: %s", err);
+    wc_error err = {0};
+    CHECK(wc_plugin_load(&pc, engine, NULL, &p, &err) == 0 || strstr(err.msg, "memory limit"),
+          "tiny memory: %s", err.msg);
     wc_plugin_free(p);
 }
 
@@ -900,8 +899,8 @@ static void measure(void)
     double t0 = now();
     for (int i = 0; i < n; i++) {
         json_t *res = NULL;
-        char err[256];
-        wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &res, err, sizeof err);
+        wc_error err;
+        wc_plugin_call_tool(p, (size_t)index, NULL, args, c, &res, &err);
         json_decref(res);
     }
     double dt = now() - t0;
@@ -913,15 +912,8 @@ static void measure(void)
 
 int main(void)
 {
-    wc_engine_config cfg;
-    wc_engine_config_default(&cfg);
-    cfg.tier = WC_TIER_FAST;
-    cfg.cache_dir = "";
-    wc_error err = {0};
-    if (wc_engine_new(&cfg, &engine, &err) != 0) {
-        printf("FAIL: engine: %s\n", err.msg);
+    if (!(engine = test_fast_engine()))
         return 1;
-    }
     if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wc-plugin-test") != 0) {
         printf("FAIL: temp dir\n");
         return 1;

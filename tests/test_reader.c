@@ -266,24 +266,24 @@ static void test_first_error_wins(void)
     wc_rnode_fail(&c, "second");
     CHECK(!wc_rnode_present(&b), "nothing is present after a failure");
     expect_error("f: a: expected a string", "first kept");
-    char err[16];
-    CHECK(wc_reader_result(&reader, err, sizeof err) == -1 && strcmp(err, "f: a: expected ") == 0,
-          "result truncated: %s", err);
+    wc_error err;
+    CHECK(wc_reader_result(&reader, &err) == WC_EINVAL && err.code == WC_EINVAL &&
+              strcmp(err.msg, "f: a: expected a string") == 0,
+          "result: %d %s", err.code, err.msg);
+    CHECK(wc_reader_result(&reader, NULL) == WC_EINVAL, "result without a carrier");
     root = start("{}", NULL, NULL);
-    CHECK(wc_reader_result(&reader, err, sizeof err) == 0, "no error");
+    CHECK(wc_reader_result(&reader, &err) == 0, "no error");
     wc_rnode r = wc_rnode_member(&root, "r");
     CHECK(!wc_rnode_require(&r), "required");
     expect_error("r: required", "required");
 }
 
 /* Replaces "$X" wholes with "ex"; "$BAD" fails. */
-static int expand(void *ctx, const char *in, size_t len, char **out, char *msg, size_t msg_size)
+static int expand(void *ctx, const char *in, size_t len, char **out, wc_error *err)
 {
     (*(int *)ctx)++;
-    if (len == 4 && memcmp(in, "$BAD", 4) == 0) {
-        snprintf(msg, msg_size, "BAD is not set");
-        return -1;
-    }
+    if (len == 4 && memcmp(in, "$BAD", 4) == 0)
+        return wc_error_set(err, WC_EINVAL, "BAD is not set");
     *out = len == 2 && memcmp(in, "$X", 2) == 0 ? strdup("ex") : strndup(in, len);
     return 0;
 }

@@ -16,16 +16,16 @@
 
 static wc_engine *engine;
 
-static wc_registry *build(const char *text, char *err, size_t err_size)
+static wc_registry *build(const char *text, wc_error *err)
 {
     wc_config c;
-    if (wc_config_parse(text, NULL, &c, err, err_size) != 0) {
-        printf("FAIL: config: %s\n", err);
+    if (wc_config_parse(text, NULL, &c, err) != 0) {
+        printf("FAIL: config: %s\n", err->msg);
         failures++;
         return NULL;
     }
     wc_registry *r = NULL;
-    wc_registry_new(c.plugins, c.nplugins, engine, NULL, &r, err, err_size);
+    wc_registry_new(c.plugins, c.nplugins, engine, NULL, &r, err);
     wc_config_free(&c); /* the registry keeps what it needs */
     return r;
 }
@@ -65,22 +65,22 @@ static void test_tools(wc_registry *r)
     CHECK(find_named(tools, "name", "noop"), "empty prefix");
     CHECK(find_named(tools, "name", "cmd-upper"), "command plugin tools");
 
-    char err[512];
+    wc_error err;
     json_t *args = json_pack("{s:s}", "text", "hello"), *res = NULL;
-    CHECK(wc_registry_call_tool(r, "say", args, NULL, &res, err, sizeof err) == 0, "say: %s", err);
+    CHECK(wc_registry_call_tool(r, "say", args, NULL, &res, &err) == 0, "say: %s", err.msg);
     CHECK(strcmp(text_of(res), "{\"text\":\"hello\"}") == 0, "say: %s", text_of(res));
     json_decref(res);
     json_decref(args);
     args = json_pack("{s:i}", "text", 1);
-    CHECK(wc_registry_call_tool(r, "say", args, NULL, &res, err, sizeof err) == 0, "say bad");
+    CHECK(wc_registry_call_tool(r, "say", args, NULL, &res, &err) == 0, "say bad");
     CHECK(strcmp(text_of(res), "invalid arguments for tool 'say': at /text: expected string, got integer") == 0,
           "message uses the exposed name: %s", text_of(res));
     json_decref(res);
     json_decref(args);
-    CHECK(wc_registry_call_tool(r, "echo-echo", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
-              strcmp(err, "unknown tool 'echo-echo'") == 0 && !res, "unknown: %s", err);
+    CHECK(wc_registry_call_tool(r, "echo-echo", NULL, NULL, &res, &err) == WC_EINVAL &&
+              strcmp(err.msg, "unknown tool 'echo-echo'") == 0 && !res, "unknown: %s", err.msg);
     args = json_object();
-    CHECK(wc_registry_call_tool(r, "cmd-upper", args, NULL, &res, err, sizeof err) == 0 &&
+    CHECK(wc_registry_call_tool(r, "cmd-upper", args, NULL, &res, &err) == 0 &&
               strcmp(text_of(res), "{}") == 0, "command via registry");
     json_decref(res);
     json_decref(args);
@@ -88,9 +88,9 @@ static void test_tools(wc_registry *r)
 
 static void test_resources(wc_registry *r)
 {
-    char err[512];
+    wc_error err;
     json_t *list = NULL;
-    CHECK(wc_registry_resources(r, NULL, &list, err, sizeof err) == 0, "list: %s", err);
+    CHECK(wc_registry_resources(r, NULL, &list, &err) == 0, "list: %s", err.msg);
     CHECK(json_array_size(list) == 3 && find_named(list, "uri", "mem://static") &&
               find_named(list, "uri", "mem://dynamic"), "static then dynamic: %zu", json_array_size(list));
     CHECK(strcmp(json_string_value(json_object_get(json_array_get(list, 2), "uri")), "mem://dynamic") == 0,
@@ -104,23 +104,23 @@ static void test_resources(wc_registry *r)
         {"mem://static", 0, "static text"},
         {"mem://items/42", 0, "an item"},
         {"mem://dynamic", 0, "dynamic text"},
-        {"mem://items/none", WC_REGISTRY_ENOTFOUND, "resource not found: mem://items/none (no such resource here)"},
-        {"mem://missing", WC_REGISTRY_ENOTFOUND, "resource not found: mem://missing (no such resource here)"},
-        {"mem://elsewhere", WC_REGISTRY_ENOTFOUND, "resource not found: mem://elsewhere"},
-        {"mem://trap", WC_REGISTRY_EFAILED, "plugin 'res' trapped in resource 'mem://trap': unreachable"},
+        {"mem://items/none", WC_ENOTFOUND, "resource not found: mem://items/none (no such resource here)"},
+        {"mem://missing", WC_ENOTFOUND, "resource not found: mem://missing (no such resource here)"},
+        {"mem://elsewhere", WC_ENOTFOUND, "resource not found: mem://elsewhere"},
+        {"mem://trap", WC_ETRAP, "plugin 'res' trapped in resource 'mem://trap': unreachable"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *res = NULL;
-        err[0] = 0;
-        int rc = wc_registry_read_resource(r, cases[i].uri, NULL, &res, err, sizeof err);
-        CHECK(rc == cases[i].rc, "%s: rc %d, %s", cases[i].uri, rc, err);
+        err.msg[0] = 0;
+        int rc = wc_registry_read_resource(r, cases[i].uri, NULL, &res, &err);
+        CHECK(rc == cases[i].rc, "%s: rc %d, %s", cases[i].uri, rc, err.msg);
         if (rc == 0) {
             json_t *c = json_array_get(json_object_get(res, "contents"), 0);
             CHECK(strcmp(json_string_value(json_object_get(c, "text")), cases[i].text) == 0 &&
                       strcmp(json_string_value(json_object_get(c, "uri")), cases[i].uri) == 0,
                   "%s: contents", cases[i].uri);
         } else {
-            CHECK(!res && strcmp(err, cases[i].text) == 0, "%s: got \"%s\"", cases[i].uri, err);
+            CHECK(!res && strcmp(err.msg, cases[i].text) == 0, "%s: got \"%s\"", cases[i].uri, err.msg);
         }
         json_decref(res);
     }
@@ -135,44 +135,44 @@ static void test_prompts(wc_registry *r)
     CHECK(greet && !json_object_get(json_array_get(json_object_get(greet, "arguments"), 0), "complete") &&
               json_is_true(json_object_get(json_array_get(json_object_get(greet, "arguments"), 0), "required")),
           "arguments without complete");
-    char err[512];
+    wc_error err;
     json_t *res = NULL, *args = json_pack("{s:s}", "who", "bob");
-    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == 0, "greet: %s", err);
+    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, &err) == 0, "greet: %s", err.msg);
     const char *text = json_string_value(json_object_get(
         json_object_get(json_array_get(json_object_get(res, "messages"), 0), "content"), "text"));
     CHECK(text && strcmp(text, "Say hello to bob") == 0, "greet text: %s", text);
     json_decref(res);
     json_decref(args);
-    CHECK(wc_registry_get_prompt(r, "greet", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
-              strcmp(err, "missing required argument 'who' for prompt 'greet'") == 0, "missing: %s", err);
+    CHECK(wc_registry_get_prompt(r, "greet", NULL, NULL, &res, &err) == WC_EINVAL &&
+              strcmp(err.msg, "missing required argument 'who' for prompt 'greet'") == 0, "missing: %s", err.msg);
     args = json_pack("{s:s}", "who", "eve");
-    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
-              strcmp(err, "eve is not welcome") == 0, "refused: %s", err);
+    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, &err) == WC_EINVAL &&
+              strcmp(err.msg, "eve is not welcome") == 0, "refused: %s", err.msg);
     json_decref(args);
     args = json_pack("{s:i}", "who", 1);
-    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
-              strstr(err, "must be a string"), "non-string: %s", err);
+    CHECK(wc_registry_get_prompt(r, "greet", args, NULL, &res, &err) == WC_EINVAL &&
+              strstr(err.msg, "must be a string"), "non-string: %s", err.msg);
     json_decref(args);
-    CHECK(wc_registry_get_prompt(r, "nope", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EINVAL &&
-              strcmp(err, "unknown prompt 'nope'") == 0, "unknown: %s", err);
-    CHECK(wc_registry_get_prompt(r, "echo-pick", NULL, NULL, &res, err, sizeof err) == WC_REGISTRY_EFAILED &&
-              strstr(err, "does not export wasmcap_get_prompt"), "no export: %s", err);
+    CHECK(wc_registry_get_prompt(r, "nope", NULL, NULL, &res, &err) == WC_EINVAL &&
+              strcmp(err.msg, "unknown prompt 'nope'") == 0, "unknown: %s", err.msg);
+    CHECK(wc_registry_get_prompt(r, "echo-pick", NULL, NULL, &res, &err) == WC_ENOTSUP &&
+              strstr(err.msg, "does not export wasmcap_get_prompt"), "no export: %s", err.msg);
 }
 
-static json_t *complete(wc_registry *r, const char *params_text, int want_rc, char *err, size_t err_size)
+static json_t *complete(wc_registry *r, const char *params_text, int want_rc, wc_error *err)
 {
     json_t *params = json_loads(params_text, 0, NULL), *res = NULL;
-    int rc = wc_registry_complete(r, params, NULL, &res, err, err_size);
-    CHECK(rc == want_rc, "%s: rc %d (%s)", params_text, rc, err);
+    int rc = wc_registry_complete(r, params, NULL, &res, err);
+    CHECK(rc == want_rc && (!rc || err->code == rc), "%s: rc %d (%s)", params_text, rc, err->msg);
     json_decref(params);
     return res;
 }
 
 static void test_complete(wc_registry *r)
 {
-    char err[512];
+    wc_error err;
     json_t *res = complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"greet\"}, "
-                              "\"argument\": {\"name\": \"who\", \"value\": \"al\"}}", 0, err, sizeof err);
+                              "\"argument\": {\"name\": \"who\", \"value\": \"al\"}}", 0, &err);
     json_t *c = json_object_get(res, "completion");
     CHECK(json_array_size(json_object_get(c, "values")) == 2 &&
               strcmp(json_string_value(json_array_get(json_object_get(c, "values"), 0)), "alice") == 0 &&
@@ -180,29 +180,29 @@ static void test_complete(wc_registry *r)
           "prompt completion");
     json_decref(res);
     res = complete(r, "{\"ref\": {\"type\": \"ref/resource\", \"uri\": \"mem://items/{id}\"}, "
-                      "\"argument\": {\"name\": \"id\", \"value\": \"ap\"}}", 0, err, sizeof err);
+                      "\"argument\": {\"name\": \"id\", \"value\": \"ap\"}}", 0, &err);
     c = json_object_get(res, "completion");
     CHECK(json_array_size(json_object_get(c, "values")) == 2, "template completion");
     json_decref(res);
     res = complete(r, "{\"ref\": {\"type\": \"ref/resource\", \"uri\": \"mem://items/{id}\"}, "
-                      "\"argument\": {\"name\": \"id\", \"value\": \"\"}}", 0, err, sizeof err);
+                      "\"argument\": {\"name\": \"id\", \"value\": \"\"}}", 0, &err);
     CHECK(json_array_size(json_object_get(json_object_get(res, "completion"), "values")) == 3, "empty prefix");
     json_decref(res);
     /* Through the plugin's export: 150 values capped at 100. */
     res = complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"echo-pick\"}, "
-                      "\"argument\": {\"name\": \"item\", \"value\": \"\"}}", 0, err, sizeof err);
+                      "\"argument\": {\"name\": \"item\", \"value\": \"\"}}", 0, &err);
     c = json_object_get(res, "completion");
     CHECK(json_array_size(json_object_get(c, "values")) == 100 && json_integer_value(json_object_get(c, "total")) == 150 &&
               json_is_true(json_object_get(c, "hasMore")), "capped");
     json_decref(res);
     complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"zz\"}, \"argument\": {\"name\": \"a\", \"value\": \"\"}}",
-             WC_REGISTRY_EINVAL, err, sizeof err);
-    CHECK(strcmp(err, "unknown prompt 'zz'") == 0, "%s", err);
+             WC_EINVAL, &err);
+    CHECK(strcmp(err.msg, "unknown prompt 'zz'") == 0, "%s", err.msg);
     complete(r, "{\"ref\": {\"type\": \"ref/resource\", \"uri\": \"x://{y}\"}, \"argument\": {\"name\": \"y\", \"value\": \"\"}}",
-             WC_REGISTRY_EINVAL, err, sizeof err);
+             WC_EINVAL, &err);
     complete(r, "{\"ref\": {\"type\": \"ref/thing\"}, \"argument\": {\"name\": \"y\", \"value\": \"\"}}",
-             WC_REGISTRY_EINVAL, err, sizeof err);
-    complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"greet\"}}", WC_REGISTRY_EINVAL, err, sizeof err);
+             WC_EINVAL, &err);
+    complete(r, "{\"ref\": {\"type\": \"ref/prompt\", \"name\": \"greet\"}}", WC_EINVAL, &err);
 }
 
 static void *hammer(void *arg)
@@ -210,8 +210,8 @@ static void *hammer(void *arg)
     wc_registry *r = wc_registry_retain(arg);
     for (int i = 0; i < 300; i++) {
         json_t *args = json_pack("{s:i}", "n", i), *res = NULL;
-        char err[256];
-        if (wc_registry_call_tool(r, "say", args, NULL, &res, err, sizeof err) != 0 ||
+        wc_error err;
+        if (wc_registry_call_tool(r, "say", args, NULL, &res, &err) != 0 ||
             json_integer_value(json_object_get(json_object_get(res, "structuredContent"), "n")) != i)
             __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
         json_decref(res);
@@ -223,10 +223,10 @@ static void *hammer(void *arg)
 
 static void expect_refused(const char *text, const char *want)
 {
-    char err[1024] = "";
-    wc_registry *r = build(text, err, sizeof err);
+    wc_error err = {0};
+    wc_registry *r = build(text, &err);
     CHECK(!r, "accepted: %s", text);
-    CHECK(strcmp(err, want) == 0, "\n  got:  %s\n  want: %s", err, want);
+    CHECK(strcmp(err.msg, want) == 0, "\n  got:  %s\n  want: %s", err.msg, want);
     wc_registry_release(r);
 }
 
@@ -241,13 +241,13 @@ int main(void)
         printf("FAIL: engine: %s\n", werr.msg);
         return 1;
     }
-    char err[1024] = "";
+    wc_error err = {0};
     wc_registry *r = build("{\"plugins\": {"
                            "\"echo\": {\"path\": \"" GUEST("echo") "\", \"tools\": {\"echo\": \"say\"}},"
                            "\"res\": {\"path\": \"" GUEST("res") "\", \"prefix\": \"\"},"
                            "\"cmdtool\": {\"path\": \"" GUEST("cmd_tool") "\", \"prefix\": \"cmd\"}}}",
-                           err, sizeof err);
-    CHECK(r, "registry: %s", err);
+                           &err);
+    CHECK(r, "registry: %s", err.msg);
     if (r) {
         test_tools(r);
         test_resources(r);
@@ -278,14 +278,14 @@ int main(void)
                    "plugin 'gone': cannot read /nonexistent/gone.wasm: No such file or directory");
     /* Renames resolve a clash. */
     r = build("{\"plugins\": {\"a\": {\"path\": \"" GUEST("echo") "\", \"prefix\": \"\"},"
-              "\"b\": {\"path\": \"" GUEST("echo") "\"}}}", err, sizeof err);
-    CHECK(r && json_array_size(wc_registry_tools(r)) == 32, "prefixes separate: %s", err);
+              "\"b\": {\"path\": \"" GUEST("echo") "\"}}}", &err);
+    CHECK(r && json_array_size(wc_registry_tools(r)) == 32, "prefixes separate: %s", err.msg);
     wc_registry_release(r);
     /* An empty config. */
-    r = build("{}", err, sizeof err);
-    CHECK(r && json_array_size(wc_registry_tools(r)) == 0, "empty: %s", err);
+    r = build("{}", &err);
+    CHECK(r && json_array_size(wc_registry_tools(r)) == 0, "empty: %s", err.msg);
     json_t *res = NULL;
-    CHECK(r && wc_registry_read_resource(r, "a://b", NULL, &res, err, sizeof err) == WC_REGISTRY_ENOTFOUND,
+    CHECK(r && wc_registry_read_resource(r, "a://b", NULL, &res, &err) == WC_ENOTFOUND,
           "empty read");
     wc_registry_release(r);
 

@@ -16,17 +16,17 @@ static int failures, checks, decided_from_text;
 static void check_text_agrees(const wc_schema *compiled, const char *schema_text,
                               const char *instance_text, bool valid, const char *err)
 {
-    char text_err[1024] = "";
+    wc_error text_err = {0};
     int rc = wc_schema_validate_object_text(compiled, instance_text, strlen(instance_text),
-                                            text_err, sizeof text_err);
+                                            &text_err);
     if (rc < 0)
         return;
     checks++;
     decided_from_text++;
-    if (rc != (valid ? 1 : 0) || (!valid && strcmp(err, text_err) != 0)) {
+    if (rc != (valid ? 1 : 0) || (!valid && strcmp(err, text_err.msg) != 0)) {
         failures++;
         fprintf(stderr, "FAIL %s on %s: from the text %s (%s), from the value %s (%s)\n",
-                schema_text, instance_text, rc ? "valid" : "invalid", text_err,
+                schema_text, instance_text, rc ? "valid" : "invalid", text_err.msg,
                 valid ? "valid" : "invalid", err);
     }
 }
@@ -47,12 +47,12 @@ static wc_schema *compile_text(const char *schema_text)
     json_t *schema = parse(schema_text);
     if (!schema)
         return NULL;
-    char err[512];
-    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    wc_error err;
+    wc_schema *compiled = wc_schema_compile(schema, &err);
     json_decref(schema); /* the compiled schema must not need it */
     if (!compiled) {
         failures++;
-        fprintf(stderr, "FAIL schema %s refused: %s\n", schema_text, err);
+        fprintf(stderr, "FAIL schema %s refused: %s\n", schema_text, err.msg);
     }
     return compiled;
 }
@@ -64,11 +64,11 @@ static void check_instance(const wc_schema *compiled, const char *schema_text,
                            const char *want_message)
 {
     checks++;
-    char err[1024] = "";
-    bool valid = wc_schema_validate(compiled, instance, err, sizeof err);
-    bool quiet_valid = wc_schema_validate(compiled, instance, NULL, 0);
+    wc_error err = {0};
+    bool valid = wc_schema_validate(compiled, instance, &err);
+    bool quiet_valid = wc_schema_validate(compiled, instance, NULL);
     if (instance_text)
-        check_text_agrees(compiled, schema_text, instance_text, valid, err);
+        check_text_agrees(compiled, schema_text, instance_text, valid, err.msg);
     if (valid != quiet_valid) {
         failures++;
         fprintf(stderr, "FAIL %s on %s: verdict differs without a message buffer\n",
@@ -76,15 +76,15 @@ static void check_instance(const wc_schema *compiled, const char *schema_text,
     }
     if (!want_message && !valid) {
         failures++;
-        fprintf(stderr, "FAIL %s on %s: want valid, got: %s\n", schema_text, instance_text, err);
+        fprintf(stderr, "FAIL %s on %s: want valid, got: %s\n", schema_text, instance_text, err.msg);
     } else if (want_message && valid) {
         failures++;
         fprintf(stderr, "FAIL %s on %s: want \"%s\", got valid\n", schema_text, instance_text,
                 want_message);
-    } else if (want_message && strcmp(err, want_message) != 0) {
+    } else if (want_message && (strcmp(err.msg, want_message) != 0 || err.code != WC_EINVAL)) {
         failures++;
         fprintf(stderr, "FAIL %s on %s:\n  want: %s\n  got:  %s\n", schema_text, instance_text,
-                want_message, err);
+                want_message, err.msg);
     }
 }
 
@@ -108,15 +108,15 @@ static void refused(const char *schema_text, const char *want_fragment)
     if (!schema)
         return;
     checks++;
-    char err[512] = "";
-    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    wc_error err = {0};
+    wc_schema *compiled = wc_schema_compile(schema, &err);
     if (compiled) {
         failures++;
         fprintf(stderr, "FAIL schema %s accepted, want error \"%s\"\n", schema_text, want_fragment);
-    } else if (!strstr(err, want_fragment)) {
+    } else if (!strstr(err.msg, want_fragment) || err.code != WC_EINVAL) {
         failures++;
         fprintf(stderr, "FAIL schema %s:\n  want error containing: %s\n  got: %s\n", schema_text,
-                want_fragment, err);
+                want_fragment, err.msg);
     }
     wc_schema_free(compiled);
     json_decref(schema);
@@ -448,14 +448,15 @@ static void stops(const char *what, const wc_schema *compiled, const json_t *ins
                   const wc_schema_budget *budget, int want, const char *fragment)
 {
     checks++;
-    char err[512] = "";
+    wc_error err = {0};
     double start = cpu_ms();
-    int verdict = wc_schema_check(compiled, instance, budget, err, sizeof err);
+    int verdict = wc_schema_check(compiled, instance, budget, &err);
     double took = cpu_ms() - start;
-    if (verdict != want || !strstr(err, fragment) || took > 2000) {
+    int want_code = want == WC_SCHEMA_INVALID ? WC_EINVAL : want;
+    if (verdict != want || err.code != want_code || !strstr(err.msg, fragment) || took > 2000) {
         failures++;
-        fprintf(stderr, "FAIL %s: verdict %d (want %d) after %.0f ms: %s\n", what, verdict, want,
-                took, err);
+        fprintf(stderr, "FAIL %s: verdict %d (want %d), code %d after %.0f ms: %s\n", what, verdict,
+                want, err.code, took, err.msg);
     }
 }
 
@@ -463,7 +464,7 @@ static void stops(const char *what, const wc_schema *compiled, const json_t *ins
  * patterns and quadratic uniqueItems stop with a clear message. */
 static void test_work_budget(void)
 {
-    char err[512];
+    wc_error err;
     /* 2^40 paths through a DAG of anyOf (no cycle: nothing to refuse) */
     char chain[8192];
     int n = snprintf(chain, sizeof chain, "{\"$ref\": \"#/$defs/d0\", \"$defs\": {");
@@ -479,10 +480,10 @@ static void test_work_budget(void)
               "schema validation stopped at /: it needed more than 1000000 steps");
         /* the plain call fails with the same message rather than hanging */
         checks++;
-        if (wc_schema_validate(exponential, empty, err, sizeof err) ||
-            !strstr(err, "schema validation stopped")) {
+        if (wc_schema_validate(exponential, empty, &err) ||
+            !strstr(err.msg, "schema validation stopped")) {
             failures++;
-            fprintf(stderr, "FAIL exponential anyOf (validate): %s\n", err);
+            fprintf(stderr, "FAIL exponential anyOf (validate): %s\n", err.msg);
         }
     }
     wc_schema_free(exponential);
@@ -559,12 +560,11 @@ static void test_work_budget(void)
         " \"pattern\": \"^(a+)+$\"}}}");
     const char *text = "{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}";
     checks++;
-    int verdict = member ? wc_schema_check_object_text(member, text, strlen(text), NULL, err,
-                                                        sizeof err)
+    int verdict = member ? wc_schema_check_object_text(member, text, strlen(text), NULL, &err)
                          : WC_SCHEMA_OVER_BUDGET;
-    if (verdict != WC_SCHEMA_OVER_BUDGET || !strstr(err, "stopped at /s: matching")) {
+    if (verdict != WC_SCHEMA_OVER_BUDGET || !strstr(err.msg, "stopped at /s: matching")) {
         failures++;
-        fprintf(stderr, "FAIL pattern from text: %d %s\n", verdict, err);
+        fprintf(stderr, "FAIL pattern from text: %d %s\n", verdict, err.msg);
     }
     wc_schema_free(member);
 
@@ -580,13 +580,13 @@ static void test_work_budget(void)
                                                             "#/$defs/d0"));
     }
     json_t *long_chain = json_pack("{s:s,s:o}", "$ref", "#/$defs/d0", "$defs", defs);
-    wc_schema *chain_schema = wc_schema_compile(long_chain, err, sizeof err);
+    wc_schema *chain_schema = wc_schema_compile(long_chain, &err);
     json_t *nested = json_loads("[[[[]]]]", 0, NULL);
     checks++;
-    if (!chain_schema || wc_schema_validate(chain_schema, nested, err, sizeof err) ||
-        strcmp(err, "at /0/0: schema recursion deeper than 1024 levels") != 0) {
+    if (!chain_schema || wc_schema_validate(chain_schema, nested, &err) ||
+        strcmp(err.msg, "at /0/0: schema recursion deeper than 1024 levels") != 0) {
         failures++;
-        fprintf(stderr, "FAIL chains of 400 $refs: %s\n", err);
+        fprintf(stderr, "FAIL chains of 400 $refs: %s\n", err.msg);
     }
     json_decref(nested);
     wc_schema_free(chain_schema);
@@ -606,14 +606,14 @@ static void test_compile_size(void)
     }
     json_t *schema = json_pack("{s:s,s:o,s:{s:s}}", "type", "object", "properties", properties,
                                "items", "$ref", "#/properties/p99999");
-    char err[256] = "";
+    wc_error err = {0};
     double start = cpu_ms();
-    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    wc_schema *compiled = wc_schema_compile(schema, &err);
     double took = cpu_ms() - start;
     checks++;
     if (!compiled || took > 3000) {
         failures++;
-        fprintf(stderr, "FAIL 100,000 properties: %s after %.0f ms\n", compiled ? "compiled" : err,
+        fprintf(stderr, "FAIL 100,000 properties: %s after %.0f ms\n", compiled ? "compiled" : err.msg,
                 took);
     }
     wc_schema_free(compiled);
@@ -632,12 +632,12 @@ static void test_compile_size(void)
     }
     schema = json_pack("{s:o,s:o}", "properties", properties, "$defs", defs);
     start = cpu_ms();
-    compiled = wc_schema_compile(schema, err, sizeof err);
+    compiled = wc_schema_compile(schema, &err);
     took = cpu_ms() - start;
     checks++;
     if (!compiled || took > 3000) {
         failures++;
-        fprintf(stderr, "FAIL 20,000 anchor refs: %s after %.0f ms\n", compiled ? "compiled" : err,
+        fprintf(stderr, "FAIL 20,000 anchor refs: %s after %.0f ms\n", compiled ? "compiled" : err.msg,
                 took);
     }
     wc_schema_free(compiled);
@@ -656,12 +656,12 @@ static void test_nesting_limit(void)
         json_array_append_new(outer, value);
         value = outer;
     }
-    char err[2048];
-    if (anything && (wc_schema_validate(anything, value, err, sizeof err) ||
-                     !strstr(err, "value nested deeper than 256 levels") ||
-                     strncmp(err, "at /0/0/0/", 10) != 0)) {
+    wc_error err;
+    if (anything && (wc_schema_validate(anything, value, &err) ||
+                     !strstr(err.msg, "value nested deeper than 256 levels") ||
+                     strncmp(err.msg, "at /0/0/0/", 10) != 0)) {
         failures++;
-        fprintf(stderr, "FAIL deep nesting: %s\n", err);
+        fprintf(stderr, "FAIL deep nesting: %s\n", err.msg);
     }
     json_decref(value);
 
@@ -672,26 +672,35 @@ static void test_nesting_limit(void)
         json_array_append_new(outer, value);
         value = outer;
     }
-    if (anything && !wc_schema_validate(anything, value, err, sizeof err)) {
+    if (anything && !wc_schema_validate(anything, value, &err)) {
         failures++;
-        fprintf(stderr, "FAIL nesting at the limit: %s\n", err);
+        fprintf(stderr, "FAIL nesting at the limit: %s\n", err.msg);
     }
     json_decref(value);
     wc_schema_free(anything);
 }
 
-static void test_small_buffers(void)
+static void test_long_messages(void)
 {
-    /* a message longer than the buffer is cut, still terminated */
-    wc_schema *compiled = compile_text("{\"properties\": {\"a\": {\"type\": \"string\"}}}");
-    json_t *instance = parse("{\"a\": 1}");
-    char err[8];
-    memset(err, 'x', sizeof err);
-    if (compiled && instance &&
-        (wc_schema_validate(compiled, instance, err, sizeof err) || strcmp(err, "at /a: ") != 0)) {
+    /* a message longer than a wc_error holds is cut, still terminated, and
+     * the failure keeps its code */
+    char key[700];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = 0;
+    json_t *schema = json_pack("{s:{s:{s:{s:{s:s}}}}}", "properties", key, "properties", key,
+                               "type", "string");
+    json_t *instance = json_pack("{s:{s:i}}", key, key, 1);
+    wc_schema *compiled = schema ? wc_schema_compile(schema, NULL) : NULL;
+    wc_error err;
+    memset(&err, 'x', sizeof err);
+    checks++;
+    if (!compiled || !instance || wc_schema_validate(compiled, instance, &err) ||
+        err.code != WC_EINVAL || strlen(err.msg) != sizeof err.msg - 1 ||
+        strncmp(err.msg, "at /kkk", 7) != 0) {
         failures++;
-        fprintf(stderr, "FAIL small buffer: \"%.8s\"\n", err);
+        fprintf(stderr, "FAIL long message: code %d, \"%.40s\"\n", err.code, err.msg);
     }
+    json_decref(schema);
     json_decref(instance);
     wc_schema_free(compiled);
 }
@@ -707,12 +716,12 @@ typedef struct {
 static void *validate_repeatedly(void *arg)
 {
     shared_use *use = arg;
-    char err[256];
+    wc_error err;
     for (int i = 0; i < 2000; i++) {
-        if (!wc_schema_validate(use->schema, use->good, err, sizeof err))
+        if (!wc_schema_validate(use->schema, use->good, &err))
             use->wrong++;
-        if (wc_schema_validate(use->schema, use->bad, err, sizeof err) ||
-            strcmp(err, "at /tags/1: does not match pattern \"^[a-z]+$\"") != 0)
+        if (wc_schema_validate(use->schema, use->bad, &err) ||
+            strcmp(err.msg, "at /tags/1: does not match pattern \"^[a-z]+$\"") != 0)
             use->wrong++;
     }
     return NULL;
@@ -820,9 +829,9 @@ static void test_text_agreement(void)
             json_t *instance = json_loads(text, JSON_REJECT_DUPLICATES, &error);
             if (!instance)
                 continue; /* a key twice, or a number jansson refuses */
-            char err[1024] = "";
-            bool valid = wc_schema_validate(compiled, instance, err, sizeof err);
-            check_text_agrees(compiled, schemas[si], text, valid, err);
+            wc_error err = {0};
+            bool valid = wc_schema_validate(compiled, instance, &err);
+            check_text_agrees(compiled, schemas[si], text, valid, err.msg);
             json_decref(instance);
         }
         wc_schema_free(compiled);
@@ -850,7 +859,7 @@ int main(void)
     test_work_budget();
     test_compile_size();
     test_nesting_limit();
-    test_small_buffers();
+    test_long_messages();
     test_threads();
     test_text_agreement();
     if (failures) {

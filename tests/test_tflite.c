@@ -61,13 +61,13 @@ static bool near(double a, double b)
 
 static wc_tflite_model *read_ok(const char *name, uint8_t **bytes, size_t *size)
 {
-    char err[512];
+    wc_error err;
     wc_tflite_model *m = NULL;
     if (read_model(name, bytes, size))
         return NULL;
     CHECK(wc_tflite_identified(*bytes, *size), "%s has the identifier", name);
-    int rc = wc_tflite_read(*bytes, *size, &m, err, sizeof err);
-    CHECK(rc == 0, "%s: %s", name, err);
+    int rc = wc_tflite_read(*bytes, *size, &m, &err);
+    CHECK(rc == 0, "%s: %s", name, err.msg);
     if (!rc) {
         CHECK(m->version == 3, "%s: version %u", name, m->version);
         CHECK(m->nsubgraphs == 1, "%s: %u subgraphs", name, m->nsubgraphs);
@@ -200,10 +200,10 @@ static void test_simple_add(void)
 
 /* ---- the built model and its damage -------------------------------------- */
 
-static wc_tflite_model *read_built(const tfb *b, char *err, size_t err_size)
+static wc_tflite_model *read_built(const tfb *b, wc_error *err)
 {
     wc_tflite_model *m = NULL;
-    if (wc_tflite_read(b->b, b->n, &m, err, err_size))
+    if (wc_tflite_read(b->b, b->n, &m, err))
         return NULL;
     return m;
 }
@@ -212,10 +212,10 @@ static void test_built(void)
 {
     static tfb b;
     tfb_parts p;
-    char err[512];
+    wc_error err;
     tfb_model(&b, &p);
-    wc_tflite_model *m = read_built(&b, err, sizeof err);
-    CHECK(m, "built model: %s", err);
+    wc_tflite_model *m = read_built(&b, &err);
+    CHECK(m, "built model: %s", err.msg);
     if (!m)
         return;
     CHECK(strcmp(m->description, "test model") == 0 && strcmp(m->subgraph_name, "main") == 0,
@@ -238,15 +238,15 @@ static void test_built(void)
 
     /* schema 3a: the larger of the byte code and the int32 code */
     tfb_set(&b, p.opcode, 3, 0);
-    m = read_built(&b, err, sizeof err);
-    CHECK(m && m->operators[0].code == WC_TFLITE_OP_FULLY_CONNECTED, "byte code only: %s", err);
+    m = read_built(&b, &err);
+    CHECK(m && m->operators[0].code == WC_TFLITE_OP_FULLY_CONNECTED, "byte code only: %s", err.msg);
     wc_tflite_free(m);
     tfb_set(&b, p.opcode, 0, 127);
     tfb_set(&b, p.opcode, 3, 150);
-    m = read_built(&b, err, sizeof err);
+    m = read_built(&b, &err);
     CHECK(m && m->operators[0].code == 150 && strcmp(m->operators[0].name, "GELU") == 0 &&
               wc_tflite_operator_path(m, &m->operators[0]) == WC_TFLITE_PATH_NONE,
-          "extended code: %s", err);
+          "extended code: %s", err.msg);
     wc_tflite_free(m);
 }
 
@@ -259,19 +259,20 @@ static void expect_refused(const char *what, damage_fn damage, size_t at, const 
 {
     static tfb b;
     tfb_parts p;
-    char err[512] = "";
+    wc_error err = {0};
     tfb_model(&b, &p);
     damage(&b, &p);
-    wc_tflite_model *m = read_built(&b, err, sizeof err);
+    wc_tflite_model *m = read_built(&b, &err);
     CHECK(!m, "%s: accepted", what);
     wc_tflite_free(m);
     if (m)
         return;
     char offset[32];
     snprintf(offset, sizeof offset, "offset 0x%zx:", at);
-    CHECK(strncmp(err, "tflite: offset 0x", 17) == 0, "%s: %s", what, err);
-    CHECK(at == ANY_OFFSET || strstr(err, offset), "%s: expected %s in: %s", what, offset, err);
-    CHECK(strstr(err, says), "%s: expected \"%s\" in: %s", what, says, err);
+    CHECK(err.code == WC_EMALFORMED && strncmp(err.msg, "tflite: offset 0x", 17) == 0, "%s: %d %s",
+          what, err.code, err.msg);
+    CHECK(at == ANY_OFFSET || strstr(err.msg, offset), "%s: expected %s in: %s", what, offset, err.msg);
+    CHECK(strstr(err.msg, says), "%s: expected \"%s\" in: %s", what, says, err.msg);
 }
 
 static size_t vtable_of(const tfb *b, size_t table)
@@ -480,12 +481,14 @@ static void test_hostile_built(void)
     expect_refused("schema version 2", version_2, p.model, "schema version 2, expected 3");
     expect_refused("no subgraph", no_subgraph, p.model, "has no subgraph");
 
-    char err[512];
+    wc_error err;
     wc_tflite_model *m;
-    CHECK(wc_tflite_read(b.b, 7, &m, err, sizeof err) == -1 && strstr(err, "offset 0x0:"),
-          "7 bytes: %s", err);
-    CHECK(wc_tflite_read(b.b, 0, &m, err, sizeof err) == -1, "empty file");
-    CHECK(wc_tflite_read(b.b, b.n, &m, NULL, 0) == 0, "no error buffer needed");
+    CHECK(wc_tflite_read(b.b, 7, &m, &err) == WC_EMALFORMED && err.code == WC_EMALFORMED &&
+              strstr(err.msg, "offset 0x0:"),
+          "7 bytes: %s", err.msg);
+    CHECK(wc_tflite_read(b.b, 0, &m, &err) == WC_EMALFORMED, "empty file");
+    CHECK(wc_tflite_read(b.b, 7, &m, NULL) == WC_EMALFORMED, "refused without a carrier");
+    CHECK(wc_tflite_read(b.b, b.n, &m, NULL) == 0, "no error buffer needed");
     wc_tflite_free(m);
 }
 
@@ -495,17 +498,17 @@ static void test_shared_vectors(void)
 {
     static tfb b;
     tfb_parts p;
-    char err[512];
+    wc_error err;
     tfb_shared_model(&b, &p, &(tfb_sharing){1, 4000, 1000, 3});
-    wc_tflite_model *m = read_built(&b, err, sizeof err);
-    CHECK(!m && strstr(err, "shared too often") && strstr(err, "offset 0x"), "shared vectors: %s",
-          m ? "accepted" : err);
+    wc_tflite_model *m = read_built(&b, &err);
+    CHECK(!m && strstr(err.msg, "shared too often") && strstr(err.msg, "offset 0x"), "shared vectors: %s",
+          m ? "accepted" : err.msg);
     wc_tflite_free(m);
     /* a few sharings are fine */
     tfb_shared_model(&b, &p, &(tfb_sharing){1, 4, 10, 3});
-    m = read_built(&b, err, sizeof err);
+    m = read_built(&b, &err);
     CHECK(m && m->noperators == 4 && m->operators[3].ninputs == 13, "4 shared operators: %s",
-          m ? "" : err);
+          m ? "" : err.msg);
     wc_tflite_free(m);
 }
 
@@ -516,13 +519,13 @@ static void test_too_many_tensors(void)
 {
     static tfb b;
     tfb_parts p;
-    char err[512];
+    wc_error err;
     tfb_shared_model(&b, &p, &(tfb_sharing){1, 1, 0, WC_TFLITE_MAX_TENSORS + 1});
-    wc_tflite_model *m = read_built(&b, err, sizeof err);
+    wc_tflite_model *m = read_built(&b, &err);
     char want[128];
     snprintf(want, sizeof want, "offset 0x%zx: subgraph 0 has %u tensors, at most %u", p.tensors,
              WC_TFLITE_MAX_TENSORS + 1, WC_TFLITE_MAX_TENSORS);
-    CHECK(!m && strstr(err, want), "too many tensors: %s", m ? "accepted" : err);
+    CHECK(!m && strstr(err.msg, want), "too many tensors: %s", m ? "accepted" : err.msg);
     wc_tflite_free(m);
 }
 
@@ -531,10 +534,10 @@ static void test_two_subgraphs(void)
 {
     static tfb b;
     tfb_parts p;
-    char err[512];
+    wc_error err;
     tfb_shared_model(&b, &p, &(tfb_sharing){2, 1, 0, 3});
-    wc_tflite_model *m = read_built(&b, err, sizeof err);
-    CHECK(m && m->nsubgraphs == 2 && m->noperators == 1, "two subgraphs: %s", m ? "" : err);
+    wc_tflite_model *m = read_built(&b, &err);
+    CHECK(m && m->nsubgraphs == 2 && m->noperators == 1, "two subgraphs: %s", m ? "" : err.msg);
     wc_tflite_free(m);
 }
 
@@ -607,14 +610,14 @@ static void test_inspect(void)
 
 static void expect_offset_or_ok(const char *what, const uint8_t *bytes, size_t size, size_t at)
 {
-    char err[512] = "";
+    wc_error err = {0};
     wc_tflite_model *m;
-    if (wc_tflite_read(bytes, size, &m, err, sizeof err) == 0) {
+    if (wc_tflite_read(bytes, size, &m, &err) == 0) {
         wc_tflite_free(m);
         return;
     }
-    CHECK(strncmp(err, "tflite: offset 0x", 17) == 0 || strcmp(err, "tflite: out of memory") == 0,
-          "%s at %zu: %s", what, at, err);
+    CHECK(strncmp(err.msg, "tflite: offset 0x", 17) == 0 || strcmp(err.msg, "tflite: out of memory") == 0,
+          "%s at %zu: %s", what, at, err.msg);
 }
 
 static void sweep_truncations(const char *name, size_t stride)
@@ -628,13 +631,13 @@ static void sweep_truncations(const char *name, size_t stride)
         /* a copy of exactly len bytes, so ASan sees any read past it */
         uint8_t *cut = malloc(len ? len : 1);
         memcpy(cut, bytes, len);
-        char err[512] = "";
+        wc_error err = {0};
         wc_tflite_model *m;
-        if (wc_tflite_read(cut, len, &m, err, sizeof err) == 0) {
+        if (wc_tflite_read(cut, len, &m, &err) == 0) {
             accepted++;
             wc_tflite_free(m);
         } else {
-            CHECK(strncmp(err, "tflite: offset 0x", 17) == 0, "%s cut at %zu: %s", name, len, err);
+            CHECK(strncmp(err.msg, "tflite: offset 0x", 17) == 0, "%s cut at %zu: %s", name, len, err.msg);
         }
         free(cut);
     }

@@ -482,15 +482,15 @@ static json_t *tool_call(const wc_permissions *perms, const char *tool)
 {
     wc_plugin_config pc = {.name = "nn_tool", .path = GUEST("nn_tool"), .perms = *perms};
     wc_plugin *p = NULL;
-    char err[1024] = "";
-    if (wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) != 0) {
-        CHECK(0, "load nn_tool: %s", err);
+    wc_error err = {0};
+    if (wc_plugin_load(&pc, engine, NULL, &p, &err) != 0) {
+        CHECK(0, "load nn_tool: %s", err.msg);
         return NULL;
     }
     json_t *res = NULL;
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), tool);
-    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, NULL, NULL, &res, err, sizeof err);
-    CHECK(rc == 0 && res, "call %s: %s", tool, err);
+    int rc = wc_plugin_call_tool(p, (size_t)index, NULL, NULL, NULL, &res, &err);
+    CHECK(rc == 0 && res, "call %s: %s", tool, err.msg);
     json_t *sc = json_incref(json_object_get(res, "structuredContent"));
     CHECK(sc != NULL, "%s: no structuredContent", tool);
     json_decref(res);
@@ -538,9 +538,9 @@ static void test_plugin_deadline(void)
                             .timeout_ms = 50};
     wc_plugin_config pc = {.name = "nn_tool", .path = GUEST("nn_tool"), .perms = perms};
     wc_plugin *p = NULL;
-    char err[1024] = "";
-    if (wc_plugin_load(&pc, engine, NULL, &p, err, sizeof err) != 0) {
-        CHECK(0, "load nn_tool: %s", err);
+    wc_error err = {0};
+    if (wc_plugin_load(&pc, engine, NULL, &p, &err) != 0) {
+        CHECK(0, "load nn_tool: %s", err.msg);
         return;
     }
     int index = wc_manifest_find_tool(wc_plugin_manifest(p), "slow");
@@ -552,7 +552,7 @@ static void test_plugin_deadline(void)
     for (int i = 0; i < 5 && !in_inference; i++) {
         json_t *res = NULL;
         uint64_t t0 = wc_monotonic_ns();
-        int rc = wc_plugin_call_tool(p, (size_t)index, NULL, NULL, NULL, &res, err, sizeof err);
+        int rc = wc_plugin_call_tool(p, (size_t)index, NULL, NULL, NULL, &res, &err);
         double ms = (double)(wc_monotonic_ns() - t0) / 1e6;
         const char *text =
             res ? json_string_value(json_object_get(
@@ -560,7 +560,7 @@ static void test_plugin_deadline(void)
                 : NULL;
         CHECK(rc == 0 && res && json_is_true(json_object_get(res, "isError")) && text &&
                   has(text, "tool 'slow' exceeded its time limit of 50 ms"),
-              "slow tool: %s", text ? text : err);
+              "slow tool: %s", text ? text : err.msg);
         in_inference = text && has(text, "50 ms: wasi-nn compute: nn: compute stopped") &&
                        has(text, "the call's deadline passed");
         CHECK(ms < 5000, "the call took %.0f ms", ms);
@@ -577,7 +577,8 @@ static void test_plugin_deadline(void)
 
 static void test_config(void)
 {
-    char text[2048], err[1024] = "";
+    char text[2048];
+    wc_error err = {0};
     wc_config c;
     snprintf(text, sizeof text,
              "{\"nn\": {\"models\": {\"sine\": {\"path\": \"%s\", \"encoding\": "
@@ -587,8 +588,8 @@ static void test_config(void)
              "[\"sine\"], \"nn_load\": true, \"nn_max_load_bytes\": \"1MiB\", "
              "\"nn_max_contexts\": 2}}}}",
              SINE_MODEL, SINE_MODEL, GUEST("nn_tool"));
-    CHECK(wc_config_parse(text, NULL, &c, err, sizeof err) == 0, "%s", err);
-    if (!err[0]) {
+    CHECK(wc_config_parse(text, NULL, &c, &err) == 0, "%s", err.msg);
+    if (!err.msg[0]) {
         CHECK(wc_nn_models_count(c.nn_models) == 2, "%zu models", wc_nn_models_count(c.nn_models));
         wc_nn_graph_stats st;
         wc_nn_graph_stats_get(wc_nn_models_find(c.nn_models, "sine", 4), &st);
@@ -627,10 +628,10 @@ static void test_config(void)
          "nn_max_contexts"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        err[0] = 0;
-        CHECK(wc_config_parse(bad[i].json, NULL, &c, err, sizeof err) != 0, "accepted %s",
+        err.msg[0] = 0;
+        CHECK(wc_config_parse(bad[i].json, NULL, &c, &err) != 0, "accepted %s",
               bad[i].json);
-        CHECK(strstr(err, bad[i].says), "%s: \"%s\", want \"%s\"", bad[i].json, err, bad[i].says);
+        CHECK(strstr(err.msg, bad[i].says), "%s: \"%s\", want \"%s\"", bad[i].json, err.msg, bad[i].says);
     }
 }
 

@@ -6,6 +6,7 @@
 #define WC_TESTS_WORLD_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/config.h"
@@ -25,12 +26,12 @@ typedef struct test_world {
 static inline int test_world_open(test_world *w, const char *config_text,
                                   const wc_mcp_options *options)
 {
-    char err[512];
+    wc_error err;
     memset(w, 0, sizeof *w);
-    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, err, sizeof err)
-                         : wc_config_default(&w->config, err, sizeof err);
+    int rc = config_text ? wc_config_parse(config_text, "/", &w->config, &err)
+                         : wc_config_default(&w->config, &err);
     if (rc != 0) {
-        printf("config: %s\n", err);
+        printf("config: %s\n", err.msg);
         return -1;
     }
     wc_engine_config ec;
@@ -42,14 +43,13 @@ static inline int test_world_open(test_world *w, const char *config_text,
         printf("engine: %s\n", e.msg);
         return -1;
     }
-    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, err,
-                        sizeof err) != 0) {
-        printf("registry: %s\n", err);
+    if (wc_registry_new(w->config.plugins, w->config.nplugins, w->engine, NULL, &w->registry, &err) != 0) {
+        printf("registry: %s\n", err.msg);
         w->registry = NULL;
         return -1;
     }
-    if (wc_mcp_server_new(options, w->registry, &w->mcp, err, sizeof err) != 0) {
-        printf("mcp server: %s\n", err);
+    if (wc_mcp_server_new(options, w->registry, &w->mcp, &err) != 0) {
+        printf("mcp server: %s\n", err.msg);
         w->mcp = NULL;
         return -1;
     }
@@ -66,6 +66,22 @@ static inline void test_world_close(test_world *w)
         wc_engine_free(w->engine);
     wc_config_free(&w->config);
     memset(w, 0, sizeof *w);
+}
+
+/* The value on the line "name value" of the server's /metrics text; -1:
+ * no such line. */
+static inline long long test_world_metric(wc_mcp_server *mcp, const char *name)
+{
+    wc_buf out;
+    wc_buf_init(&out);
+    wc_mcp_server_render_metrics(mcp, &out);
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *text = wc_buf_cstr(&out);
+    const char *at = text ? strstr(text, key) : NULL;
+    long long v = at ? atoll(at + strlen(key)) : -1;
+    wc_buf_free(&out);
+    return v;
 }
 
 #endif

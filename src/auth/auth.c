@@ -29,19 +29,20 @@ static void warn_plain_http(const char *url, const char *key)
 }
 
 /* Replaces *scopes by its normalized form. */
-static int normalize_in_place(char **scopes, char *err, size_t err_size)
+static int normalize_in_place(char **scopes, wc_error *err)
 {
-    char *normal = wc_scopes_normalize(*scopes, err, err_size);
+    char *normal = wc_scopes_normalize(*scopes, err);
     if (!normal)
-        return -1;
+        return err ? err->code : WC_EINVAL;
     free(*scopes);
     *scopes = normal;
     return 0;
 }
 
-static int prepare(wc_auth *auth, char *err, size_t err_size)
+static int prepare(wc_auth *auth, wc_error *err)
 {
     wc_auth_options *o = &auth->opts;
+    int rc;
     auth->audience = o->jwt.audience ? o->jwt.audience : o->resource;
     auth->jwt_enabled = o->jwt.jwks_file || o->jwt.jwks_url || o->jwt.hs256_secret;
     for (int t = 0; t < WC_AUTH_TARGETS; t++) {
@@ -50,8 +51,8 @@ static int prepare(wc_auth *auth, char *err, size_t err_size)
             wc_auth_scope_entry *e = &table->entries[i];
             if (!e->scopes && !(e->scopes = strdup("")))
                 goto nomem;
-            if (normalize_in_place(&e->scopes, err, err_size))
-                return -1;
+            if ((rc = normalize_in_place(&e->scopes, err)))
+                return rc;
             if (strcmp(e->name, "*") == 0)
                 auth->table_defaults[t] = e->scopes;
         }
@@ -64,8 +65,8 @@ static int prepare(wc_auth *auth, char *err, size_t err_size)
         goto nomem;
     for (size_t i = 0; i < n; i++) {
         wc_auth_static_token *t = &o->bearer_tokens[i];
-        if (t->scopes && normalize_in_place(&t->scopes, err, err_size))
-            return -1;
+        if (t->scopes && (rc = normalize_in_place(&t->scopes, err)))
+            return rc;
         if (!EVP_Digest(t->token, strlen(t->token), auth->token_digests[i], NULL, EVP_sha256(), NULL))
             goto nomem;
         char fallback[48];
@@ -73,34 +74,33 @@ static int prepare(wc_auth *auth, char *err, size_t err_size)
         if (!(auth->token_subjects[i] = strdup(t->subject ? t->subject : fallback)))
             goto nomem;
     }
-    if (wc_auth_build_metadata(auth, err, err_size))
-        return -1;
+    if ((rc = wc_auth_build_metadata(auth, err)))
+        return rc;
     warn_plain_http(o->resource, "auth.resource");
     warn_plain_http(o->jwt.jwks_url, "auth.jwt.jwks_url");
     for (size_t i = 0; i < o->n_authorization_servers; i++)
         warn_plain_http(o->authorization_servers[i], "auth.authorization_servers");
-    if ((o->jwt.jwks_file || o->jwt.jwks_url) && wc_jwks_new(&o->jwt, &auth->jwks, err, err_size))
-        return -1;
+    if ((o->jwt.jwks_file || o->jwt.jwks_url) && (rc = wc_jwks_new(&o->jwt, &auth->jwks, err)))
+        return rc;
     return 0;
 nomem:
-    snprintf(err, err_size, "out of memory");
-    return -1;
+    return wc_error_set(err, WC_ENOMEM, "out of memory");
 }
 
-int wc_auth_new(const wc_auth_options *opts, wc_auth **out, char *err, size_t err_size)
+int wc_auth_new(const wc_auth_options *opts, wc_auth **out, wc_error *err)
 {
     *out = NULL;
-    if (wc_auth_options_check(opts, err, err_size))
-        return -1;
+    int rc = wc_auth_options_check(opts, err);
+    if (rc)
+        return rc;
     wc_auth *auth = calloc(1, sizeof *auth);
     if (!auth || wc_auth_options_copy(opts, &auth->opts)) {
         free(auth);
-        snprintf(err, err_size, "out of memory");
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
-    if (prepare(auth, err, err_size)) {
+    if ((rc = prepare(auth, err))) {
         wc_auth_free(auth);
-        return -1;
+        return rc;
     }
     *out = auth;
     return 0;
@@ -124,13 +124,12 @@ void wc_auth_free(wc_auth *auth)
     free(auth);
 }
 
-int wc_auth_refresh_keys(wc_auth *auth, char *err, size_t err_size)
+int wc_auth_refresh_keys(wc_auth *auth, wc_error *err)
 {
-    if (!auth->jwks) {
-        snprintf(err, err_size, "no JWKS is configured (auth.jwt.jwks_file or auth.jwt.jwks_url)");
-        return -1;
-    }
-    return wc_jwks_refresh(auth->jwks, err, err_size);
+    if (!auth->jwks)
+        return wc_error_set(err, WC_EINVAL,
+                            "no JWKS is configured (auth.jwt.jwks_file or auth.jwt.jwks_url)");
+    return wc_jwks_refresh(auth->jwks, err);
 }
 
 static size_t count_dots(const char *s, size_t len)

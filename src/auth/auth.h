@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 /* ---- options (the "auth" section of wasmcap.json) ----------------------- */
 
 /* A static token from the config. */
@@ -116,24 +118,23 @@ void wc_auth_options_init(wc_auth_options *opts);
 void wc_auth_options_free(wc_auth_options *opts);
 
 /* Expands "${VAR}" references in a config string: returns 0 with *out
- * malloc'ed and NUL-terminated, or -1 with a message in msg. */
-typedef int (*wc_auth_expand_fn)(void *ctx, const char *in, size_t len, char **out, char *msg,
-                                 size_t msg_size);
+ * malloc'ed and NUL-terminated, or a WC_E* code with a message in msg. */
+typedef int (*wc_auth_expand_fn)(void *ctx, const char *in, size_t len, char **out, wc_error *msg);
 
 /* Reads the "auth" object of wasmcap.json into *out (initialized here).
  * Strings go through expand when it is not NULL; a relative jwks_file is
  * taken relative to base_dir (may be NULL).  Unknown keys are errors.  On
- * error returns -1 with a message that starts with the JSON path of the
+ * error returns a WC_E* code with a message that starts with the JSON path of the
  * fault ("auth.jwt.leeway_s: expected an integer from 0 to 600"); *out is
  * then freed. */
 int wc_auth_options_parse(const json_t *section, const char *base_dir, wc_auth_expand_fn expand,
-                          void *expand_ctx, wc_auth_options *out, char *err, size_t err_size);
+                          void *expand_ctx, wc_auth_options *out, wc_error *err);
 
 /* The rules that span fields (resource required; issuer with JWT keys;
  * jwks_file or jwks_url, not both; ranges; URL and scope syntax).  Both
- * wc_auth_options_parse and wc_auth_new apply them.  Returns 0 or -1 with a
+ * wc_auth_options_parse and wc_auth_new apply them.  Returns 0 or WC_EINVAL with a
  * message naming the config key. */
-int wc_auth_options_check(const wc_auth_options *opts, char *err, size_t err_size);
+int wc_auth_options_check(const wc_auth_options *opts, wc_error *err);
 
 /* ---- the authorizer ---------------------------------------------------- */
 
@@ -141,13 +142,13 @@ typedef struct wc_auth wc_auth;
 
 /* Checks and copies opts (the caller keeps them), loads the JWKS file, and
  * fetches the JWKS URL once (a failure there is logged, not fatal: tokens
- * get 503 until a fetch succeeds).  Returns 0, or -1 with a message. */
-int wc_auth_new(const wc_auth_options *opts, wc_auth **out, char *err, size_t err_size);
+ * get 503 until a fetch succeeds).  Returns 0, or a WC_E* code with a message. */
+int wc_auth_new(const wc_auth_options *opts, wc_auth **out, wc_error *err);
 void wc_auth_free(wc_auth *auth);
 
 /* Fetches (or rereads) the JWKS now, whatever the refresh interval.
- * Returns 0, or -1 with a message (the cached set stays in use). */
-int wc_auth_refresh_keys(wc_auth *auth, char *err, size_t err_size);
+ * Returns 0, or a WC_E* code with a message (the cached set stays in use). */
+int wc_auth_refresh_keys(wc_auth *auth, wc_error *err);
 
 /* ---- results ----------------------------------------------------------- */
 

@@ -60,19 +60,18 @@ typedef struct wc_jwk_set {
  * (use other than "sig", key_ops without "verify") or of other types
  * ("oct", "OKP") are skipped; RSA and EC keys with bad material are skipped
  * with a warning naming `origin`.  A set without a usable key is an error.
- * Returns 0 with *out (one reference), or -1 with a message. */
-int wc_jwk_set_parse(const char *text, size_t len, const char *origin, wc_jwk_set **out, char *err,
-                     size_t err_size);
+ * Returns 0 with *out (one reference), or a WC_E* code with a message. */
+int wc_jwk_set_parse(const char *text, size_t len, const char *origin, wc_jwk_set **out, wc_error *err);
 /* Converts one JWK object to a key.  Returns 0, 1 when it is not a
- * signature key of a supported type (skipped quietly), or -1 with a
+ * signature key of a supported type (skipped quietly), or a WC_E* code with a
  * message. */
-int wc_jwk_parse(const json_t *jwk, wc_jwk *out, char *err, size_t err_size);
+int wc_jwk_parse(const json_t *jwk, wc_jwk *out, wc_error *err);
 void wc_jwk_clear(wc_jwk *key);
 void wc_jwk_set_ref(wc_jwk_set *set);
 void wc_jwk_set_unref(wc_jwk_set *set);
 /* Whether key can verify alg (key type, curve, the key's own "alg").
  * When not, why says so. */
-bool wc_jwk_fits(const wc_jwk *key, const wc_jws_alg *alg, char *why, size_t why_size);
+bool wc_jwk_fits(const wc_jwk *key, const wc_jws_alg *alg, wc_error *why);
 
 /* ---- jwks.c: the key cache --------------------------------------------- */
 
@@ -86,7 +85,7 @@ typedef enum wc_jwks_lookup_result {
 
 /* Loads the set once; a file that cannot be read is an error, a URL that
  * cannot be fetched is logged and retried later. */
-int wc_jwks_new(const wc_auth_jwt_options *opts, wc_jwks **out, char *err, size_t err_size);
+int wc_jwks_new(const wc_auth_jwt_options *opts, wc_jwks **out, wc_error *err);
 void wc_jwks_free(wc_jwks *jwks);
 /* Finds the key for (kid, alg); kid NULL means "the only key that fits
  * alg".  Refetches when the key is missing or the set is stale, within the
@@ -98,12 +97,12 @@ wc_jwks_lookup_result wc_jwks_lookup(wc_jwks *jwks, const char *kid, const wc_jw
                                      size_t detail_size);
 /* Fetches now; waits for a fetch already under way instead of starting a
  * second one. */
-int wc_jwks_refresh(wc_jwks *jwks, char *err, size_t err_size);
+int wc_jwks_refresh(wc_jwks *jwks, wc_error *err);
 /* Fetches the body of an http(s) URL (libcurl): status 200 only, at most
  * max_bytes (decoded), within timeout_ms, redirects (at most 3) only to
- * http(s).  Returns 0 with *body malloc'ed (NUL-terminated), or -1. */
+ * http(s).  Returns 0 with *body malloc'ed (NUL-terminated), or a WC_E* code with a message. */
 int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, char **body,
-                      size_t *len, char *err, size_t err_size);
+                      size_t *len, wc_error *err);
 
 /* ---- signature.c ------------------------------------------------------- */
 
@@ -126,7 +125,7 @@ bool wc_scope_token_ok(const char *s, size_t len);
 /* Normalizes a space-separated scope list: single spaces, each scope once,
  * in the order given.  Returns a malloc'ed string ("" for none), or NULL
  * with a message when a scope has a character RFC 6749 does not allow. */
-char *wc_scopes_normalize(const char *list, char *err, size_t err_size);
+char *wc_scopes_normalize(const char *list, wc_error *err);
 /* Adds each scope of the space-separated list to p (each once). */
 int wc_principal_add_scopes(wc_auth_principal *p, const char *list, size_t len);
 /* Fills p->id from who vouches for p (method "static" or "jwt", the issuer
@@ -169,7 +168,7 @@ long wc_bearer_match(const wc_auth *auth, const char *token, size_t len);
 wc_auth_reason wc_bearer_parse_header(const char *header, const char **token, size_t *len,
                                       char *detail, size_t detail_size);
 /* metadata.c: fills metadata_url, metadata_path and metadata_json. */
-int wc_auth_build_metadata(wc_auth *auth, char *err, size_t err_size);
+int wc_auth_build_metadata(wc_auth *auth, wc_error *err);
 /* options.c: a deep copy of src into *dst. */
 int wc_auth_options_copy(const wc_auth_options *src, wc_auth_options *dst);
 /* Copies s[0..len) for a log line: printable ASCII kept, others as '?',

@@ -43,28 +43,26 @@ struct wc_jwks {
     uint64_t attempt_ms;     /* when the last fetch started */
     bool fetching;
     bool last_failed;        /* the last finished fetch failed */
-    char last_error[512];
+    wc_error last_error;
 };
 
 /* ---- fetching a URL ---------------------------------------------------- */
 
 int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, char **body,
-                      size_t *len, char *err, size_t err_size)
+                      size_t *len, wc_error *err)
 {
     *body = NULL;
     *len = 0;
     CURLcode curl_init_rc = wc_curl_global_init();
-    if (curl_init_rc != CURLE_OK) {
-        snprintf(err, err_size, "%s: libcurl failed to initialize: %s", url, curl_easy_strerror(curl_init_rc));
-        return -1;
-    }
+    if (curl_init_rc != CURLE_OK)
+        return wc_error_set(err, WC_EIO, "%s: libcurl failed to initialize: %s", url,
+                            curl_easy_strerror(curl_init_rc));
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/jwk-set+json, application/json");
     if (!curl || !headers) {
         curl_easy_cleanup(curl);
         curl_slist_free_all(headers);
-        snprintf(err, err_size, "%s: out of memory", url);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", url);
     }
     wc_curl_sink s;
     wc_curl_sink_init(&s, max_bytes);
@@ -92,26 +90,26 @@ int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, ch
     curl_easy_cleanup(curl);
     curl_slist_free_all(headers);
 
-    int result = -1;
+    int result = 0;
     if (s.exceeded || rc == CURLE_FILESIZE_EXCEEDED)
-        snprintf(err, err_size, "%s: the key set is larger than %zu bytes (auth.jwt.jwks_max_bytes)", url,
-                 max_bytes);
+        result = wc_error_set(err, WC_ETOOBIG,
+                              "%s: the key set is larger than %zu bytes (auth.jwt.jwks_max_bytes)",
+                              url, max_bytes);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(err, err_size, "%s: no complete answer within %u ms (auth.jwt.jwks_timeout_ms)", url,
-                 timeout_ms);
+        result = wc_error_set(err, WC_ETIMEDOUT,
+                              "%s: no complete answer within %u ms (auth.jwt.jwks_timeout_ms)", url,
+                              timeout_ms);
     else if (rc != CURLE_OK)
-        snprintf(err, err_size, "%s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        result = wc_error_set(err, WC_EIO, "%s: %s", url,
+                              curl_err[0] ? curl_err : curl_easy_strerror(rc));
     else if (status != 200)
-        snprintf(err, err_size, "%s: HTTP status %ld", url, status);
+        result = wc_error_set(err, WC_EIO, "%s: HTTP status %ld", url, status);
     else if (s.body.failed)
-        snprintf(err, err_size, "%s: out of memory", url);
-    else
-        result = 0;
+        result = wc_error_set(err, WC_ENOMEM, "%s: out of memory", url);
     if (result == 0) {
         char *text = wc_buf_cstr(&s.body);
         if (!text) {
-            snprintf(err, err_size, "%s: out of memory", url);
-            result = -1;
+            result = wc_error_set(err, WC_ENOMEM, "%s: out of memory", url);
         } else {
             *body = text;
             *len = s.body.len;
@@ -124,46 +122,43 @@ int wc_jwks_fetch_url(const char *url, unsigned timeout_ms, size_t max_bytes, ch
 
 /* ---- loading ----------------------------------------------------------- */
 
-static int load(const wc_jwks *jwks, wc_jwk_set **out, char *err, size_t err_size)
+static int load(const wc_jwks *jwks, wc_jwk_set **out, wc_error *err)
 {
     char *text = NULL;
     size_t len = 0;
     if (jwks->file) {
         uint8_t *data = NULL;
         int rc = wc_read_file(jwks->file, jwks->max_bytes, &data, &len);
-        if (rc == -EFBIG) {
-            snprintf(err, err_size, "%s: the key set is larger than %zu bytes (auth.jwt.jwks_max_bytes)",
-                     jwks->file, jwks->max_bytes);
-            return -1;
-        }
-        if (rc) {
-            snprintf(err, err_size, "%s: %s", jwks->file, strerror(-rc));
-            return -1;
-        }
+        if (rc == WC_ETOOBIG)
+            return wc_error_set(err, rc,
+                                "%s: the key set is larger than %zu bytes (auth.jwt.jwks_max_bytes)",
+                                jwks->file, jwks->max_bytes);
+        if (rc)
+            return wc_error_set(err, rc, "%s: %s", jwks->file, wc_strerror(rc));
         text = (char *)data;
-    } else if (wc_jwks_fetch_url(jwks->url, jwks->timeout_ms, jwks->max_bytes, &text, &len, err, err_size)) {
-        return -1;
+    } else {
+        int rc = wc_jwks_fetch_url(jwks->url, jwks->timeout_ms, jwks->max_bytes, &text, &len, err);
+        if (rc)
+            return rc;
     }
-    int rc = wc_jwk_set_parse(text, len, jwks->file ? jwks->file : jwks->url, out, err, err_size);
+    int rc = wc_jwk_set_parse(text, len, jwks->file ? jwks->file : jwks->url, out, err);
     free(text);
     return rc;
 }
 
 /* With the lock held: fetches unless one is under way (then, when `wait`,
  * waits for it) or the last attempt was less than refresh_min_s ago (unless
- * `force`).  Returns 0 after a successful fetch, 1 when none was made, -1
- * after a failed one (message in err). */
-static int refresh_locked(wc_jwks *jwks, bool force, bool wait, char *err, size_t err_size)
+ * `force`).  Returns 0 after a successful fetch, 1 when none was made, a
+ * WC_E* code after a failed one (message in err). */
+static int refresh_locked(wc_jwks *jwks, bool force, bool wait, wc_error *err)
 {
     if (jwks->fetching) {
         if (!wait)
             return 1;
         while (jwks->fetching)
             pthread_cond_wait(&jwks->fetched, &jwks->lock);
-        if (jwks->last_failed) {
-            snprintf(err, err_size, "%s", jwks->last_error);
-            return -1;
-        }
+        if (jwks->last_failed)
+            return wc_error_set(err, jwks->last_error.code, "%s", jwks->last_error.msg);
         return 0;
     }
     uint64_t start = wc_monotonic_ms();
@@ -174,8 +169,8 @@ static int refresh_locked(wc_jwks *jwks, bool force, bool wait, char *err, size_
     pthread_mutex_unlock(&jwks->lock);
 
     wc_jwk_set *fresh = NULL;
-    char msg[512];
-    int rc = load(jwks, &fresh, msg, sizeof msg);
+    wc_error failure;
+    int rc = load(jwks, &fresh, &failure);
 
     pthread_mutex_lock(&jwks->lock);
     wc_jwk_set *old = NULL;
@@ -186,34 +181,32 @@ static int refresh_locked(wc_jwks *jwks, bool force, bool wait, char *err, size_
         jwks->last_failed = false;
     } else {
         jwks->last_failed = true;
-        snprintf(jwks->last_error, sizeof jwks->last_error, "%s", msg);
-        snprintf(err, err_size, "%s", msg);
+        jwks->last_error = failure;
+        wc_error_set(err, rc, "%s", failure.msg);
     }
     jwks->fetching = false;
     pthread_cond_broadcast(&jwks->fetched);
     /* Validations still using the old set hold their own references. */
     wc_jwk_set_unref(old);
     if (rc)
-        wc_log(WC_LOG_WARNING, "auth", "cannot load the JWKS: %s", msg);
-    return rc ? -1 : 0;
+        wc_log(WC_LOG_WARNING, "auth", "cannot load the JWKS: %s", failure.msg);
+    return rc;
 }
 
-int wc_jwks_refresh(wc_jwks *jwks, char *err, size_t err_size)
+int wc_jwks_refresh(wc_jwks *jwks, wc_error *err)
 {
     pthread_mutex_lock(&jwks->lock);
-    int rc = refresh_locked(jwks, true, true, err, err_size);
+    int rc = refresh_locked(jwks, true, true, err);
     pthread_mutex_unlock(&jwks->lock);
-    return rc < 0 ? -1 : 0;
+    return rc < 0 ? rc : 0;
 }
 
-int wc_jwks_new(const wc_auth_jwt_options *opts, wc_jwks **out, char *err, size_t err_size)
+int wc_jwks_new(const wc_auth_jwt_options *opts, wc_jwks **out, wc_error *err)
 {
     *out = NULL;
     wc_jwks *jwks = calloc(1, sizeof *jwks);
-    if (!jwks) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
+    if (!jwks)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     jwks->timeout_ms = opts->jwks_timeout_ms;
     jwks->max_bytes = opts->jwks_max_bytes;
     jwks->refresh_min_s = opts->jwks_refresh_min_s;
@@ -223,19 +216,18 @@ int wc_jwks_new(const wc_auth_jwt_options *opts, wc_jwks **out, char *err, size_
     if ((opts->jwks_file && !(jwks->file = strdup(opts->jwks_file))) ||
         (opts->jwks_url && !(jwks->url = strdup(opts->jwks_url)))) {
         wc_jwks_free(jwks);
-        snprintf(err, err_size, "out of memory");
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
-    char msg[512];
+    wc_error failure;
     pthread_mutex_lock(&jwks->lock);
-    int rc = refresh_locked(jwks, true, true, msg, sizeof msg);
+    int rc = refresh_locked(jwks, true, true, &failure);
     pthread_mutex_unlock(&jwks->lock);
     /* A file is part of the configuration: a broken one is a config error.
      * A server that is down now may be up by the first request. */
     if (rc && jwks->file) {
-        snprintf(err, err_size, "auth.jwt.jwks_file: %s", msg);
+        wc_error_set(err, rc, "auth.jwt.jwks_file: %s", failure.msg);
         wc_jwks_free(jwks);
-        return -1;
+        return rc;
     }
     *out = jwks;
     return 0;
@@ -272,9 +264,9 @@ static find_result find(const wc_jwk_set *set, const char *kid, const wc_jws_alg
         if (kid && !(k->kid && strcmp(k->kid, kid) == 0))
             continue;
         kid_seen = true;
-        char why[200];
-        if (!wc_jwk_fits(k, alg, why, sizeof why)) {
-            snprintf(detail, detail_size, "%s", why);
+        wc_error why;
+        if (!wc_jwk_fits(k, alg, &why)) {
+            snprintf(detail, detail_size, "%s", why.msg);
             continue;
         }
         if (kid) {
@@ -327,12 +319,10 @@ wc_jwks_lookup_result wc_jwks_lookup(wc_jwks *jwks, const char *kid, const wc_jw
 
     /* Missing: wait for a fetch.  Stale: fetch if no one else is; meanwhile
      * the key we have is still good. */
-    char err[512];
     pthread_mutex_lock(&jwks->lock);
-    int rc = refresh_locked(jwks, false, found != FIND_FOUND, err, sizeof err);
+    int rc = refresh_locked(jwks, false, found != FIND_FOUND, NULL);
     bool failed = jwks->last_failed;
-    char last_error[sizeof jwks->last_error];
-    snprintf(last_error, sizeof last_error, "%s", jwks->last_error);
+    wc_error last_error = jwks->last_error;
     wc_jwk_set *latest = jwks->current;
     if (latest)
         wc_jwk_set_ref(latest);
@@ -352,7 +342,8 @@ wc_jwks_lookup_result wc_jwks_lookup(wc_jwks *jwks, const char *kid, const wc_jw
     wc_jwk_set_unref(current);
     *key = NULL;
     if (failed && found == FIND_MISSING) {
-        snprintf(detail, detail_size, "no key for the token, and the JWKS cannot be loaded: %s", last_error);
+        snprintf(detail, detail_size, "no key for the token, and the JWKS cannot be loaded: %s",
+                 last_error.msg);
         return WC_JWKS_UNAVAILABLE;
     }
     return WC_JWKS_NO_KEY;

@@ -93,15 +93,14 @@ static int add_scopes(json_t *array, const wc_auth_options *o)
     return 0;
 }
 
-int wc_auth_build_metadata(wc_auth *auth, char *err, size_t err_size)
+int wc_auth_build_metadata(wc_auth *auth, wc_error *err)
 {
     const wc_auth_options *o = &auth->opts;
     auth->metadata_url = o->resource_metadata_url ? strdup(o->resource_metadata_url)
                                                   : wc_auth_metadata_url_for(o->resource);
-    if (!auth->metadata_url) {
-        snprintf(err, err_size, "auth.resource: cannot derive the metadata URL from '%s'", o->resource);
-        return -1;
-    }
+    if (!auth->metadata_url)
+        return wc_error_set(err, WC_EINVAL,
+                            "auth.resource: cannot derive the metadata URL from '%s'", o->resource);
     auth->metadata_path = path_of(auth->metadata_url);
 
     json_t *doc = json_object(), *servers = json_array(), *scopes = json_array(), *methods = json_array();
@@ -123,11 +122,10 @@ int wc_auth_build_metadata(wc_auth *auth, char *err, size_t err_size)
     json_decref(servers);
     json_decref(scopes);
     json_decref(methods);
-    if (!auth->metadata_json) {
-        snprintf(err, err_size, "cannot build the resource metadata document (out of memory, or "
-                                "auth.resource_name is not UTF-8)");
-        return -1;
-    }
+    if (!auth->metadata_json)
+        return wc_error_set(err, WC_EINVAL,
+                            "cannot build the resource metadata document (out of memory, or "
+                            "auth.resource_name is not UTF-8)");
     return 0;
 }
 

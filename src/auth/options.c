@@ -144,20 +144,20 @@ int wc_auth_options_copy(const wc_auth_options *src, wc_auth_options *dst)
 
 /* ---- checking ---------------------------------------------------------- */
 
-static int failf(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t err_size, const char *fmt, ...)
+static int failf(wc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int failf(wc_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
+    int rc = wc_error_setv(err, WC_EINVAL, fmt, ap);
     va_end(ap);
-    return -1;
+    return rc;
 }
 
 /* Whether url is an absolute http(s) URL we can quote in a header: no
  * fragment, no user:password@, no query when !allow_query, only visible
  * ASCII other than '"' and '\'.  why gets the reason. */
-static bool url_ok(const char *url, bool allow_query, char *why, size_t why_size)
+static bool url_ok(const char *url, bool allow_query, wc_error *why)
 {
     const char *rest;
     if (strncmp(url, "https://", 8) == 0)
@@ -165,51 +165,53 @@ static bool url_ok(const char *url, bool allow_query, char *why, size_t why_size
     else if (strncmp(url, "http://", 7) == 0)
         rest = url + 7;
     else {
-        snprintf(why, why_size, "expected an absolute URL starting with https:// (or http://)");
+        wc_error_set(why, WC_EINVAL,
+                     "expected an absolute URL starting with https:// (or http://)");
         return false;
     }
     for (const char *p = url; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-            snprintf(why, why_size, "the URL has a space, a quote, a backslash or a non-ASCII character");
+            wc_error_set(why, WC_EINVAL,
+                         "the URL has a space, a quote, a backslash or a non-ASCII character");
             return false;
         }
     }
     size_t authority = strcspn(rest, "/?#");
     if (authority == 0) {
-        snprintf(why, why_size, "the URL has no host");
+        wc_error_set(why, WC_EINVAL, "the URL has no host");
         return false;
     }
     if (memchr(rest, '@', authority)) {
-        snprintf(why, why_size, "the URL must not hold a user name or password");
+        wc_error_set(why, WC_EINVAL, "the URL must not hold a user name or password");
         return false;
     }
     if (strchr(url, '#')) {
-        snprintf(why, why_size, "the URL must not have a fragment (#...)");
+        wc_error_set(why, WC_EINVAL, "the URL must not have a fragment (#...)");
         return false;
     }
     if (!allow_query && strchr(url, '?')) {
-        snprintf(why, why_size, "the URL must not have a query (?...)");
+        wc_error_set(why, WC_EINVAL, "the URL must not have a query (?...)");
         return false;
     }
     return true;
 }
 
-static int check_url(const char *url, const char *path, bool allow_query, char *err, size_t err_size)
+static int check_url(const char *url, const char *path, bool allow_query, wc_error *err)
 {
-    char why[160];
-    if (!url_ok(url, allow_query, why, sizeof why))
-        return failf(err, err_size, "%s: %s", path, why);
-    return 0;
+    wc_error why;
+    if (!url_ok(url, allow_query, &why))
+        return failf(err, "%s: %s", path, why.msg);
+                           return 0;
 }
 
-static int check_scopes(const char *scopes, const char *path, char *err, size_t err_size)
+static int check_scopes(const char *scopes, const char *path, wc_error *err)
 {
-    char why[200];
-    char *normal = wc_scopes_normalize(scopes, why, sizeof why);
+    wc_error why;
+    char *normal = wc_scopes_normalize(scopes, &why);
     if (!normal)
-        return failf(err, err_size, "%s: %s", path, why);
-    free(normal);
+        return failf(err, "%s: %s", path, why.msg);
+                           free(normal);
     return 0;
 }
 
@@ -219,45 +221,47 @@ static bool token68_chars(const char *s)
     return n > 0 && s[n + strspn(s + n, "=")] == 0;
 }
 
-int wc_auth_options_check(const wc_auth_options *o, char *err, size_t err_size)
+int wc_auth_options_check(const wc_auth_options *o, wc_error *err)
 {
     if (!o->resource || !*o->resource)
-        return failf(err, err_size, "auth.resource: required: this server's MCP endpoint URL, as clients "
-                                    "reach it (\"https://mcp.example.com/mcp\")");
-    if (check_url(o->resource, "auth.resource", false, err, err_size))
-        return -1;
-    if (o->resource_metadata_url && check_url(o->resource_metadata_url, "auth.resource_metadata_url", true, err, err_size))
-        return -1;
+        return failf(err, "auth.resource: required: this server's MCP endpoint URL, as clients "
+                     "reach it (\"https://mcp.example.com/mcp\")");
+    int rc = check_url(o->resource, "auth.resource", false, err);
+    if (rc)
+        return rc;
+    if (o->resource_metadata_url &&
+        (rc = check_url(o->resource_metadata_url, "auth.resource_metadata_url", true, err)))
+        return rc;
     for (size_t i = 0; i < o->n_authorization_servers; i++) {
         char path[64];
         snprintf(path, sizeof path, "auth.authorization_servers[%zu]", i);
-        if (check_url(o->authorization_servers[i], path, false, err, err_size))
-            return -1;
+        if ((rc = check_url(o->authorization_servers[i], path, false, err)))
+            return rc;
     }
     for (size_t i = 0; i < o->n_scopes_supported; i++) {
         const char *s = o->scopes_supported[i];
         if (!wc_scope_token_ok(s, strlen(s)))
-            return failf(err, err_size, "auth.scopes_supported[%zu]: not a valid scope (printable ASCII "
-                                        "without spaces, '\"' or '\\')", i);
+            return failf(err, "auth.scopes_supported[%zu]: not a valid scope (printable ASCII "
+                         "without spaces, '\"' or '\\')", i);
     }
     for (size_t i = 0; i < o->n_bearer_tokens; i++) {
         const wc_auth_static_token *t = &o->bearer_tokens[i];
         size_t len = t->token ? strlen(t->token) : 0;
         if (len < MIN_STATIC_TOKEN_LEN || len > MAX_STATIC_TOKEN_LEN)
-            return failf(err, err_size, "auth.bearer_tokens[%zu]: a token must have %d to %d characters "
-                                        "(generate one: openssl rand -hex 32)", i, MIN_STATIC_TOKEN_LEN,
+            return failf(err, "auth.bearer_tokens[%zu]: a token must have %d to %d characters "
+                         "(generate one: openssl rand -hex 32)", i, MIN_STATIC_TOKEN_LEN,
                          MAX_STATIC_TOKEN_LEN);
         if (!token68_chars(t->token))
-            return failf(err, err_size, "auth.bearer_tokens[%zu]: a token may hold letters, digits and "
-                                        "- . _ ~ + /, then '=' padding (RFC 7235 token68)", i);
+            return failf(err, "auth.bearer_tokens[%zu]: a token may hold letters, digits and "
+                         "- . _ ~ + /, then '=' padding (RFC 7235 token68)", i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->bearer_tokens[j].token, t->token) == 0)
-                return failf(err, err_size, "auth.bearer_tokens[%zu]: the same token as "
-                                            "auth.bearer_tokens[%zu]", i, j);
+                return failf(err, "auth.bearer_tokens[%zu]: the same token as "
+                             "auth.bearer_tokens[%zu]", i, j);
         char path[64];
         snprintf(path, sizeof path, "auth.bearer_tokens[%zu].scopes", i);
-        if (t->scopes && check_scopes(t->scopes, path, err, err_size))
-            return -1;
+        if (t->scopes && (rc = check_scopes(t->scopes, path, err)))
+            return rc;
     }
     for (int target = 0; target < WC_AUTH_TARGETS; target++) {
         const wc_auth_scope_table *table = &o->scopes[target];
@@ -265,54 +269,54 @@ int wc_auth_options_check(const wc_auth_options *o, char *err, size_t err_size)
         for (size_t i = 0; i < table->count; i++) {
             const wc_auth_scope_entry *t = &table->entries[i];
             if (!t->name || !*t->name)
-                return failf(err, err_size, "auth.%s: a %s name must not be empty", key,
+                return failf(err, "auth.%s: a %s name must not be empty", key,
                              wc_auth_target_noun((wc_auth_target)target));
             for (size_t j = 0; j < i; j++)
                 if (strcmp(table->entries[j].name, t->name) == 0)
-                    return failf(err, err_size, "auth.%s.%s: listed twice", key, t->name);
-            char path[200];
+                    return failf(err, "auth.%s.%s: listed twice", key, t->name);
+                           char path[200];
             snprintf(path, sizeof path, "auth.%s.%.150s", key, t->name);
-            if (check_scopes(t->scopes ? t->scopes : "", path, err, err_size))
-                return -1;
+            if ((rc = check_scopes(t->scopes ? t->scopes : "", path, err)))
+                return rc;
         }
     }
 
     const wc_auth_jwt_options *j = &o->jwt;
     bool keys = j->jwks_file || j->jwks_url || j->hs256_secret;
     if (j->jwks_file && j->jwks_url)
-        return failf(err, err_size, "auth.jwt: set jwks_file or jwks_url, not both");
-    if (j->jwks_file && !*j->jwks_file)
-        return failf(err, err_size, "auth.jwt.jwks_file: expected a non-empty path");
-    if (j->jwks_url && check_url(j->jwks_url, "auth.jwt.jwks_url", true, err, err_size))
-        return -1;
+        return failf(err, "auth.jwt: set jwks_file or jwks_url, not both");
+                           if (j->jwks_file && !*j->jwks_file)
+        return failf(err, "auth.jwt.jwks_file: expected a non-empty path");
+                           if (j->jwks_url && (rc = check_url(j->jwks_url, "auth.jwt.jwks_url", true, err)))
+        return rc;
     if (j->hs256_secret && strlen(j->hs256_secret) < MIN_HS256_SECRET_LEN)
-        return failf(err, err_size, "auth.jwt.hs256_secret: must have at least %d bytes (RFC 7518 section "
-                                    "3.2)", MIN_HS256_SECRET_LEN);
+        return failf(err, "auth.jwt.hs256_secret: must have at least %d bytes (RFC 7518 section "
+                     "3.2)", MIN_HS256_SECRET_LEN);
     if (keys && (!j->issuer || !*j->issuer))
-        return failf(err, err_size, "auth.jwt.issuer: required: the `iss` of the tokens to accept, the "
-                                    "authorization server's issuer identifier");
+        return failf(err, "auth.jwt.issuer: required: the `iss` of the tokens to accept, the "
+                     "authorization server's issuer identifier");
     if (!keys && (j->issuer || j->audience))
-        return failf(err, err_size, "auth.jwt: no keys to verify tokens with: set jwks_url, jwks_file or "
-                                    "hs256_secret");
+        return failf(err, "auth.jwt: no keys to verify tokens with: set jwks_url, jwks_file or "
+                     "hs256_secret");
     if (j->audience && !*j->audience)
-        return failf(err, err_size, "auth.jwt.audience: expected a non-empty string");
-    if (!keys && o->n_bearer_tokens == 0)
-        return failf(err, err_size, "auth: no credential is accepted: set auth.bearer_tokens or auth.jwt");
-    if (j->leeway_s > 600)
-        return failf(err, err_size, "auth.jwt.leeway_s: expected an integer from 0 to 600");
-    if (j->jwks_timeout_ms < 100 || j->jwks_timeout_ms > 60000)
-        return failf(err, err_size, "auth.jwt.jwks_timeout_ms: expected a duration in milliseconds from 100 to "
-                                    "60000");
+        return failf(err, "auth.jwt.audience: expected a non-empty string");
+                           if (!keys && o->n_bearer_tokens == 0)
+        return failf(err, "auth: no credential is accepted: set auth.bearer_tokens or auth.jwt");
+                           if (j->leeway_s > 600)
+        return failf(err, "auth.jwt.leeway_s: expected an integer from 0 to 600");
+                           if (j->jwks_timeout_ms < 100 || j->jwks_timeout_ms > 60000)
+        return failf(err, "auth.jwt.jwks_timeout_ms: expected a duration in milliseconds from 100 to "
+                     "60000");
     if (j->jwks_max_bytes < 1024 || j->jwks_max_bytes > (64u << 20))
-        return failf(err, err_size, "auth.jwt.jwks_max_bytes: must be between 1KiB and 64MiB");
-    if (j->jwks_refresh_min_s > 86400)
-        return failf(err, err_size, "auth.jwt.jwks_refresh_min_s: expected an integer from 0 to 86400");
-    if (j->jwks_max_age_s > 604800)
-        return failf(err, err_size, "auth.jwt.jwks_max_age_s: expected an integer from 0 to 604800");
-    /* libjwt 1.10 decodes each part of a token on the stack. */
+        return failf(err, "auth.jwt.jwks_max_bytes: must be between 1KiB and 64MiB");
+                           if (j->jwks_refresh_min_s > 86400)
+        return failf(err, "auth.jwt.jwks_refresh_min_s: expected an integer from 0 to 86400");
+                           if (j->jwks_max_age_s > 604800)
+        return failf(err, "auth.jwt.jwks_max_age_s: expected an integer from 0 to 604800");
+                           /* libjwt 1.10 decodes each part of a token on the stack. */
     if (j->max_token_bytes < 1024 || j->max_token_bytes > (64u << 10))
-        return failf(err, err_size, "auth.jwt.max_token_bytes: must be between 1KiB and 64KiB");
-    return 0;
+        return failf(err, "auth.jwt.max_token_bytes: must be between 1KiB and 64KiB");
+                           return 0;
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -380,10 +384,10 @@ static bool read_scopes(const wc_rnode *node, char **out)
     } else {
         return wc_rnode_fail(node, "expected scopes: a string (\"read write\") or an array of strings");
     }
-    char why[200];
-    *out = wc_scopes_normalize(joined, why, sizeof why);
+    wc_error why;
+    *out = wc_scopes_normalize(joined, &why);
     free(joined);
-    return *out ? true : wc_rnode_fail(node, "%s", why);
+    return *out ? true : wc_rnode_fail(node, "%s", why.msg);
 }
 
 static void read_string_array(wc_rnode *obj, const char *key, char ***list, size_t *n)
@@ -491,7 +495,7 @@ static void read_jwt(wc_rnode *auth, wc_auth_jwt_options *j)
 }
 
 int wc_auth_options_parse(const json_t *section, const char *base_dir, wc_auth_expand_fn expand,
-                          void *expand_ctx, wc_auth_options *out, char *err, size_t err_size)
+                          void *expand_ctx, wc_auth_options *out, wc_error *err)
 {
     wc_auth_options_init(out);
     wc_reader reader;
@@ -516,9 +520,12 @@ int wc_auth_options_parse(const json_t *section, const char *base_dir, wc_auth_e
     } else if (!section) {
         wc_rnode_fail(&auth, "expected an object");
     }
-    if (wc_reader_result(&reader, err, err_size) != 0 || wc_auth_options_check(out, err, err_size) != 0) {
+    int rc = wc_reader_result(&reader, err);
+    if (!rc)
+        rc = wc_auth_options_check(out, err);
+    if (rc) {
         wc_auth_options_free(out);
-        return -1;
+        return rc;
     }
     return 0;
 }

@@ -59,7 +59,7 @@ static bool list_has(const char *list, size_t len, const char *scope, size_t sco
     return false;
 }
 
-char *wc_scopes_normalize(const char *list, char *err, size_t err_size)
+char *wc_scopes_normalize(const char *list, wc_error *err)
 {
     wc_buf out;
     wc_buf_init(&out);
@@ -70,8 +70,9 @@ char *wc_scopes_normalize(const char *list, char *err, size_t err_size)
         if (!wc_scope_token_ok(s, n)) {
             char printable[80];
             wc_auth_printable(printable, sizeof printable, s, n);
-            snprintf(err, err_size, "'%s' is not a valid scope (printable ASCII without spaces, '\"' or '\\')",
-                     printable);
+            wc_error_set(err, WC_EINVAL,
+                         "'%s' is not a valid scope (printable ASCII without spaces, '\"' or '\\')",
+                         printable);
             wc_buf_free(&out);
             return NULL;
         }
@@ -84,7 +85,7 @@ char *wc_scopes_normalize(const char *list, char *err, size_t err_size)
     char *text = out.len ? wc_buf_cstr(&out) : strdup("");
     if (!text) {
         wc_buf_free(&out);
-        snprintf(err, err_size, "out of memory");
+        wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     return text;
 }

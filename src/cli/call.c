@@ -46,7 +46,7 @@ static int usage_error(const char *fmt, const char *arg)
     return wc_cli_usage_error("call", usage_text, fmt, arg);
 }
 
-static json_t *read_arguments(const char *text, char *err, size_t err_size)
+static json_t *read_arguments(const char *text, wc_error *err)
 {
     wc_buf in;
     wc_buf_init(&in);
@@ -56,7 +56,7 @@ static json_t *read_arguments(const char *text, char *err, size_t err_size)
         while ((n = read(0, chunk, sizeof chunk)) > 0)
             wc_buf_append(&in, chunk, (size_t)n);
         if (n < 0 || in.failed) {
-            snprintf(err, err_size, "cannot read the arguments from stdin");
+            wc_error_set(err, WC_EINVAL, "cannot read the arguments from stdin");
             wc_buf_free(&in);
             return NULL;
         }
@@ -67,13 +67,13 @@ static json_t *read_arguments(const char *text, char *err, size_t err_size)
     json_t *v = json_loadb((const char *)in.data, in.len, 0, &jerr);
     wc_buf_free(&in);
     if (!v) {
-        snprintf(err, err_size, "ARGUMENTS is not JSON: %s (at byte %d)", jerr.text,
-                 jerr.position);
+        wc_error_set(err, WC_EINVAL, "ARGUMENTS is not JSON: %s (at byte %d)", jerr.text,
+                     jerr.position);
         return NULL;
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        snprintf(err, err_size, "ARGUMENTS must be a JSON object");
+        wc_error_set(err, WC_EINVAL, "ARGUMENTS must be a JSON object");
         return NULL;
     }
     return v;
@@ -108,16 +108,16 @@ int wc_cmd_call(int argc, char **argv)
     if (!tool)
         return usage_error("%s", "no tool given");
 
-    char err[1024];
-    json_t *args = read_arguments(args_text ? args_text : "{}", err, sizeof err);
+    wc_error err;
+    json_t *args = read_arguments(args_text ? args_text : "{}", &err);
     if (!args) {
-        fprintf(stderr, "wasmcap call: %s\n", err);
+        fprintf(stderr, "wasmcap call: %s\n", err.msg);
         return EXIT_USAGE;
     }
     wc_setup setup;
     wc_log_set_level(WC_LOG_WARNING); /* keep a one-shot command quiet */
-    if (wc_setup_open(&setup, wc_setup_find_config(config_arg), err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap call: %s\n", err);
+    if (wc_setup_open(&setup, wc_setup_find_config(config_arg), &err) != 0) {
+        fprintf(stderr, "wasmcap call: %s\n", err.msg);
         json_decref(args);
         return EXIT_TOOL_ERROR;
     }
@@ -125,12 +125,11 @@ int wc_cmd_call(int argc, char **argv)
     int status;
     json_t *result = NULL;
     wc_call *call = wc_call_new(NULL, NULL);
-    int rc = call ? wc_registry_call_tool(setup.registry, tool, args, call, &result, err,
-                                          sizeof err)
-                  : (snprintf(err, sizeof err, "out of memory"), WC_REGISTRY_EFAILED);
+    int rc = call ? wc_registry_call_tool(setup.registry, tool, args, call, &result, &err)
+                  : wc_error_set(&err, WC_ENOMEM, "out of memory");
     if (rc != 0) {
-        fprintf(stderr, "wasmcap call: %s\n", err);
-        status = rc == WC_REGISTRY_EINVAL ? EXIT_USAGE : EXIT_TOOL_ERROR;
+        fprintf(stderr, "wasmcap call: %s\n", err.msg);
+        status = rc == WC_EINVAL ? EXIT_USAGE : EXIT_TOOL_ERROR;
     } else {
         char *text = json_dumps(result, JSON_COMPACT);
         if (text) {

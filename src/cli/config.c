@@ -7,12 +7,15 @@
  * of the value.
  */
 #include "cli/config.h"
+#include "cli/hyper_mcp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/config.h"
 #include "cli/expand.h"
+#include "fetch/source.h"
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
 #include "store/kv.h"
@@ -37,7 +40,7 @@ static char *xdg_dir(const char *xdg, const char *home_tail, const char *tail)
     return strdup(buf);
 }
 
-int wc_config_default(wc_config *out, char *err, size_t err_size)
+int wc_config_default(wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->server_name = strdup("wasmcap");
@@ -49,12 +52,18 @@ int wc_config_default(wc_config *out, char *err, size_t err_size)
     out->kv_dir = xdg_dir("XDG_DATA_HOME", ".local/share", "wasmcap/kv");
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
+    out->audit.enabled = true;
+    out->audit.queue = 16384;
+    out->audit.stream_max_age_ms = 7ull * 86400000;
+    out->audit.stream_max_bytes = 1ull << 30;
+    out->audit_stream_default = true;
+    out->audit_enabled_default = true;
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
-        snprintf(err, err_size,
-                 "cannot choose default storage directories: neither XDG_DATA_HOME/XDG_CACHE_HOME "
-                 "nor HOME is set (set storage.kv_dir, storage.cache_dir and storage.cache_key)");
         wc_config_free(out);
-        return -1;
+        return wc_error_set(err, WC_EINVAL,
+                            "cannot choose default storage directories: neither XDG_DATA_HOME/"
+                            "XDG_CACHE_HOME nor HOME is set (set storage.kv_dir, "
+                            "storage.cache_dir and storage.cache_key)");
     }
     return 0;
 }
@@ -89,7 +98,7 @@ static void read_log_level(wc_rnode *server, wc_config *c)
     int level = wc_log_level_parse(s);
     if (level < 0)
         wc_rnode_fail(&m, "unknown level '%s' (debug, info, notice, warning, error, critical, alert, "
-                          "emergency)", s);
+                      "emergency)", s);
     else
         c->log_level = level;
     free(s);
@@ -168,7 +177,75 @@ static void read_storage(wc_rnode *doc, wc_config *c)
     wc_rnode_done(&storage);
 }
 
-/* "http" or "auth": kept expanded for the layer that reads it. */
+/* "stream": false (none), or {"name", "max_age_ms", "max_bytes",
+ * "max_msgs"}. */
+static void read_audit_stream(wc_rnode *audit, wc_config *c)
+{
+    wc_rnode st = wc_rnode_member(audit, "stream");
+    if (!wc_rnode_present(&st))
+        return;
+    c->audit_stream_default = false;
+    if (json_is_false(st.json))
+        return;
+    if (!wc_rnode_object(&st, "false or an object (\"name\": ..., \"max_age_ms\": ...)"))
+        return;
+    wc_rnode name = wc_rnode_member(&st, "name");
+    char *s = NULL;
+    if (wc_rnode_string(&name, WC_READ_NONEMPTY, &s)) {
+        free(c->audit_stream);
+        c->audit_stream = s;
+    } else if (!name.reader->failed) {
+        c->audit_stream = strdup("WASMCAP_AUDIT");
+    }
+    wc_rnode age = wc_rnode_member(&st, "max_age_ms");
+    long long n;
+    if (wc_rnode_int(&age, 0, 100ll * 365 * 86400000, &n))
+        c->audit.stream_max_age_ms = (uint64_t)n;
+    wc_rnode bytes = wc_rnode_member(&st, "max_bytes");
+    uint64_t size;
+    if (json_is_integer(bytes.json) && json_integer_value(bytes.json) == 0)
+        c->audit.stream_max_bytes = 0;
+    else if (wc_rnode_size(&bytes, 1024, 1ull << 50, &size))
+        c->audit.stream_max_bytes = size;
+    wc_rnode msgs = wc_rnode_member(&st, "max_msgs");
+    if (wc_rnode_int(&msgs, 0, 1ll << 50, &n))
+        c->audit.stream_max_msgs = (uint64_t)n;
+    wc_rnode_done(&st);
+}
+
+static void read_audit(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode audit = wc_rnode_member(doc, "audit");
+    if (!wc_rnode_object(&audit, NULL))
+        return;
+    wc_rnode enabled = wc_rnode_member(&audit, "enabled");
+    if (wc_rnode_bool(&enabled, &c->audit.enabled))
+        c->audit_enabled_default = false;
+    wc_rnode args = wc_rnode_member(&audit, "include_arguments");
+    wc_rnode_bool(&args, &c->audit.include_arguments);
+    wc_rnode queue = wc_rnode_member(&audit, "queue");
+    long long n;
+    if (wc_rnode_int(&queue, 1, 1000000, &n))
+        c->audit.queue = (size_t)n;
+    read_audit_stream(&audit, c);
+    wc_rnode_done(&audit);
+}
+
+/* The bus section is read at start by serve; a mistake in it is the
+ * config's error, found at load (and at reload) like any other. */
+static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section)
+{
+    if (!section || doc->reader->failed)
+        return;
+    wc_bus_settings s;
+    wc_error why = {0};
+    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
+        wc_reader_fail(doc->reader, "%s", wc_error_message(&why));
+    else
+        wc_bus_settings_free(&s);
+}
+
+/* "http", "auth" or "bus": kept expanded for the layer that reads it. */
 static void read_section(wc_rnode *doc, const char *key, json_t **out)
 {
     wc_rnode m = wc_rnode_member(doc, key);
@@ -240,11 +317,31 @@ static void grant_models(wc_rnode *doc, wc_config *c)
     }
 }
 
-static int parse(const char *source, const char *base_dir, const char *text, size_t len,
-                 wc_config *out, char *err, size_t err_size)
+/* The plugins' "source" entries (fetch/source.h), on the same reader so
+ * that errors name their place and relative paths join the config's folder. */
+static void read_sources(wc_rnode *plugins, wc_config *c)
 {
-    if (wc_config_default(out, err, err_size))
-        return -1;
+    if (plugins->reader->failed || !c->nplugins)
+        return;
+    if (!(c->sources = calloc(c->nplugins, sizeof *c->sources))) {
+        wc_rnode_fail(plugins, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < c->nplugins && !plugins->reader->failed; i++) {
+        if (!c->plugins[i].has_source)
+            continue;
+        wc_rnode plugin = wc_rnode_member(plugins, c->plugins[i].name);
+        wc_rnode source = wc_rnode_member(&plugin, "source");
+        wc_source_read(&source, &c->sources[i]);
+    }
+}
+
+static int parse(const char *source, const char *base_dir, const char *text, size_t len,
+                 wc_config *out, wc_error *err)
+{
+    int rc = wc_config_default(out, err);
+    if (rc)
+        return rc;
     wc_reader reader;
     wc_reader_init(&reader, source);
     reader.base_dir = base_dir;
@@ -252,64 +349,71 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
     json_t *json = wc_reader_load(&reader, text, len);
     if (json && !json_is_object(json))
         wc_reader_fail(&reader, "expected a JSON object");
+    if (json && !reader.failed && wc_hyper_mcp_is_config(json)) {
+        /* hyper-mcp's file: read as the wasmcap.json it means */
+        json_t *ours = wc_hyper_mcp_convert(json, source, err);
+        json_decref(json);
+        if (!ours) {
+            wc_config_free(out);
+            return WC_EINVAL;
+        }
+        json = ours;
+    }
     if (!reader.failed) {
         wc_rnode doc = wc_reader_root(&reader, json, NULL);
         read_server(&doc, out);
         read_storage(&doc, out);
         wc_rnode plugins = wc_rnode_member(&doc, "plugins");
         wc_plugin_configs_read(&plugins, &out->plugins, &out->nplugins);
+        read_sources(&plugins, out);
         read_nn(&doc, out);
         if (!reader.failed)
             grant_models(&doc, out);
         read_section(&doc, "http", &out->http);
         read_section(&doc, "auth", &out->auth);
+        read_section(&doc, "bus", &out->bus);
+        check_bus(&doc, base_dir, out->bus);
+        read_audit(&doc, out);
         wc_rnode_member(&doc, "$schema");
         wc_rnode_member(&doc, "$comment");
         wc_rnode_done(&doc);
     }
     json_decref(json);
-    if (wc_reader_result(&reader, err, err_size) != 0) {
+    if ((rc = wc_reader_result(&reader, err)) != 0)
         wc_config_free(out);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
-int wc_config_parse(const char *text, const char *base_dir, wc_config *out, char *err,
-                    size_t err_size)
+int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
-    return parse("wasmcap.json", base_dir, text, strlen(text), out, err, err_size);
+    return parse("wasmcap.json", base_dir, text, strlen(text), out, err);
 }
 
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size)
+int wc_config_load(const char *path, wc_config *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
-    if (rc) {
-        snprintf(err, err_size, "%s: %s", path, strerror(-rc));
-        return -1;
-    }
+    if (rc)
+        return wc_error_set(err, rc, "%s: %s", path, wc_strerror(rc));
     char *dir = strdup(path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *(slash == dir ? slash + 1 : slash) = 0;
     if (!dir) {
         free(data);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
-    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err, err_size);
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err);
     free(data);
     free(dir);
     if (rc)
-        return -1;
+        return rc;
     out->path = strdup(path);
     if (!out->path) {
         wc_config_free(out);
-        snprintf(err, err_size, "%s: out of memory", path);
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
     return 0;
 }
@@ -318,6 +422,9 @@ void wc_config_free(wc_config *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; c->sources && i < c->nplugins; i++)
+        wc_source_free(&c->sources[i]);
+    free(c->sources);
     wc_plugin_configs_free(c->plugins, c->nplugins);
     free(c->path);
     free(c->server_name);
@@ -327,6 +434,25 @@ void wc_config_free(wc_config *c)
     free(c->cache_key);
     json_decref(c->http);
     json_decref(c->auth);
+    json_decref(c->bus);
+    free(c->audit_stream);
     wc_nn_models_release(c->nn_models);
     memset(c, 0, sizeof *c);
+}
+
+int wc_config_resolve_sources(wc_config *c, void (*progress)(void *, const char *, uint64_t, uint64_t),
+                              void *progress_ctx, wc_error *err)
+{
+    wc_fetch_options o = {.cache_dir = c->cache_dir, .progress = progress, .progress_ctx = progress_ctx};
+    for (size_t i = 0; i < c->nplugins; i++) {
+        wc_plugin_config *pc = &c->plugins[i];
+        if (!pc->has_source || pc->path)
+            continue;
+        wc_error e = {0};
+        int rc = wc_source_resolve(&c->sources[i], &o, &pc->path, &e);
+        if (rc != 0)
+            return wc_error_set(err, rc, "plugin %s (%s): %s", pc->name, c->sources[i].url,
+                                wc_error_message(&e));
+    }
+    return 0;
 }

@@ -11,14 +11,19 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/engine.h"
+#include "mcp/server.h"
 #include "plugin/config.h"
 
 typedef struct wc_config {
     char *path;                 /* the file read; NULL for the empty default */
     wc_plugin_config *plugins;
     size_t nplugins;
+    /* sources[i]: where plugins[i] comes from when it has_source; the
+     * front end resolves it into plugins[i].path (wc_config_resolve_sources). */
+    struct wc_source *sources;
     /* server */
     char *server_name;          /* default "wasmcap" */
     size_t max_message_bytes;   /* one JSON-RPC message; default 4 MiB */
@@ -36,23 +41,40 @@ typedef struct wc_config {
     char *cache_key;
     wc_tier tier;               /* "auto" (default), "fast", "optimized" */
     /* Sections read by other layers, "${VAR}" already expanded; NULL when
-     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h). */
+     * absent: "http" (transport/http_config.h), "auth" (auth/auth.h), "bus"
+     * (bus/config.h: read again by serve, with relative paths from the
+     * config's directory). */
     json_t *http;
     json_t *auth;
+    json_t *bus;                /* "bus" (bus/config.h) */
     /* "nn": {"models": {NAME: {path, encoding, target}}}, loaded once; each
      * plugin's permissions hold a reference too.  NULL: no models. */
     struct wc_nn_models *nn_models;
+    /* "audit": events of tool calls on the bus.  audit.stream points at
+     * audit_stream; with the stream neither named nor turned off
+     * (audit_stream_default), serve keeps the events in WASMCAP_AUDIT when
+     * the bus is NATS. */
+    wc_mcp_audit_options audit;
+    char *audit_stream;
+    bool audit_stream_default;
+    bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
 } wc_config;
 
-/* Reads and checks `path`.  On error returns -1 with a message naming the
+/* Reads and checks `path`.  On error returns a WC_E* code (WC_EINVAL for a
+ * config that is wrong) with a message naming the
  * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
  * permissions.kv_namespace: expected a string"). */
-int wc_config_load(const char *path, wc_config *out, char *err, size_t err_size);
+int wc_config_load(const char *path, wc_config *out, wc_error *err);
 /* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
-                    char *err, size_t err_size);
+                    wc_error *err);
 /* An empty config with every default (no plugins). */
-int wc_config_default(wc_config *out, char *err, size_t err_size);
+int wc_config_default(wc_config *out, wc_error *err);
 void wc_config_free(wc_config *config);
+/* Fetches and verifies every plugin's source (fetch/source.h) into the
+ * cache and sets its path; progress (may be NULL) reports transfers.
+ * On error returns -1 with the plugin named. */
+int wc_config_resolve_sources(wc_config *config, void (*progress)(void *, const char *, uint64_t, uint64_t),
+                              void *progress_ctx, wc_error *err);
 
 #endif

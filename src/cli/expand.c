@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/error.h"
 
 static bool var_char(char c, bool first)
 {
@@ -15,13 +16,11 @@ static bool var_char(char c, bool first)
            (!first && c >= '0' && c <= '9');
 }
 
-/* Expands s[0..len) into b.  Returns 0 or -1 with the message in msg. */
-static int expand(const char *s, size_t len, wc_buf *b, int depth, char *msg, size_t msg_size)
+/* Expands s[0..len) into b.  Returns 0 or WC_EINVAL with the message in msg. */
+static int expand(const char *s, size_t len, wc_buf *b, int depth, wc_error *msg)
 {
-    if (depth > 16) {
-        snprintf(msg, msg_size, "defaults nested too deeply");
-        return -1;
-    }
+    if (depth > 16)
+        return wc_error_set(msg, WC_EINVAL, "defaults nested too deeply");
     size_t i = 0;
     while (i < len) {
         char c = s[i];
@@ -39,10 +38,9 @@ static int expand(const char *s, size_t len, wc_buf *b, int depth, char *msg, si
         size_t start = i + 2, j = start;
         while (j < len && var_char(s[j], j == start))
             j++;
-        if (j == start) {
-            snprintf(msg, msg_size, "bad variable reference at offset %zu (expected ${NAME})", i);
-            return -1;
-        }
+        if (j == start)
+            return wc_error_set(msg, WC_EINVAL,
+                                "bad variable reference at offset %zu (expected ${NAME})", i);
         char name[128];
         size_t nlen = j - start < sizeof name - 1 ? j - start : sizeof name - 1;
         memcpy(name, s + start, nlen);
@@ -59,52 +57,49 @@ static int expand(const char *s, size_t len, wc_buf *b, int depth, char *msg, si
                 else if (s[k] == '}' && --open == 0)
                     break;
             }
-            if (k >= len) {
-                snprintf(msg, msg_size, "unterminated ${%s:-...}", name);
-                return -1;
-            }
+            if (k >= len)
+                return wc_error_set(msg, WC_EINVAL, "unterminated ${%s:-...}", name);
             def_len = (size_t)(s + k - def);
             j = k;
         } else if (j >= len || s[j] != '}') {
-            snprintf(msg, msg_size, "unterminated or malformed ${%s...} (expected '}' or ':-')", name);
-            return -1;
+            return wc_error_set(msg, WC_EINVAL,
+                                "unterminated or malformed ${%s...} (expected '}' or ':-')", name);
         }
         const char *value = getenv(name);
         if (value && *value) {
             wc_buf_str(b, value);
         } else if (def) {
-            if (expand(def, def_len, b, depth + 1, msg, msg_size))
-                return -1;
+            int rc = expand(def, def_len, b, depth + 1, msg);
+            if (rc)
+                return rc;
         } else {
-            snprintf(msg, msg_size,
-                     "environment variable %s is not set (write ${%s:-default} to give a default)",
-                     name, name);
-            return -1;
+            return wc_error_set(msg, WC_EINVAL,
+                                "environment variable %s is not set (write ${%s:-default} to give a default)",
+                                name, name);
         }
         i = j + 1;
     }
     return 0;
 }
 
-int wc_env_expand(void *ctx, const char *in, size_t len, char **out, char *msg, size_t msg_size)
+int wc_env_expand(void *ctx, const char *in, size_t len, char **out, wc_error *msg)
 {
     (void)ctx;
     wc_buf b;
     wc_buf_init(&b);
-    if (expand(in, len, &b, 0, msg, msg_size)) {
+    int rc = expand(in, len, &b, 0, msg);
+    if (rc) {
         wc_buf_free(&b);
-        return -1;
+        return rc;
     }
     char *s = wc_buf_cstr(&b);
     if (!s) {
         wc_buf_free(&b);
-        snprintf(msg, msg_size, "out of memory");
-        return -1;
+        return wc_error_set(msg, WC_ENOMEM, "out of memory");
     }
     if (strlen(s) != b.len) {
         wc_buf_free(&b);
-        snprintf(msg, msg_size, "the string contains a NUL character");
-        return -1;
+        return wc_error_set(msg, WC_EINVAL, "the string contains a NUL character");
     }
     *out = s;
     return 0;

@@ -9,8 +9,10 @@
 
 #include <stddef.h>
 
-/* A wc_reader_expand_fn (ctx unused): 0 and a malloc'ed *out, or -1 with
- * the reason in msg. */
-int wc_env_expand(void *ctx, const char *in, size_t len, char **out, char *msg, size_t msg_size);
+#include "util/error.h"
+
+/* A wc_reader_expand_fn (ctx unused): 0 and a malloc'ed *out, or a WC_E*
+ * code with the reason in msg. */
+int wc_env_expand(void *ctx, const char *in, size_t len, char **out, wc_error *msg);
 
 #endif

@@ -82,14 +82,14 @@ static const char *str_or(const json_t *obj, const char *key, const char *dflt)
 static int print_manifest(const wc_module_info *info, const char *path)
 {
     wc_manifest m;
-    char err[1024];
-    int rc = wc_manifest_load(info, path, &m, err, sizeof err);
-    if (rc == 1) {
+    wc_error err;
+    int rc = wc_manifest_load(info, path, &m, &err);
+    if (rc == WC_ENOENT) {
         printf("plugin: no (no manifest)\n");
         return 0;
     }
     if (rc != 0) {
-        printf("plugin: invalid manifest\nerror: %s\n", err);
+        printf("plugin: invalid manifest\nerror: %s\n", err.msg);
         return 1;
     }
     const char *abi = wc_module_find_export(info, "wasmcap_call_tool") ? "native"

@@ -102,11 +102,11 @@ static long print_kinds(const wc_tflite_model *m)
 int wc_inspect_tflite(const char *path, const uint8_t *bytes, size_t size)
 {
     wc_tflite_model *m;
-    char err[512];
+    wc_error err;
     printf("file: %s (%zu bytes)\n", path, size);
-    if (wc_tflite_read(bytes, size, &m, err, sizeof err)) {
+    if (wc_tflite_read(bytes, size, &m, &err)) {
         printf("format: TensorFlow Lite model\nvalid: no\nerror: ");
-        print_text(err);
+        print_text(err.msg);
         printf("\n");
         return 1;
     }

@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "util/buf.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 #define MAX_SDK_BYTES (4u << 20)
@@ -359,7 +360,7 @@ int wc_cmd_new(int argc, char **argv)
     for (size_t i = 0; i < nfiles; i++) {
         int rc = write_new(files[i].path, files[i].text, files[i].len);
         if (rc) {
-            fprintf(stderr, "wasmcap new: cannot write %s: %s\n", files[i].path, strerror(-rc));
+            fprintf(stderr, "wasmcap new: cannot write %s: %s\n", files[i].path, wc_strerror(rc));
             /* leave nothing half-made behind */
             for (size_t j = 0; j < i; j++)
                 if (files[j].created)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "bus/config.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/setup.h"
@@ -41,12 +42,16 @@ static const char usage_text[] =
     "the legacy HTTP+SSE transport on /sse (2024-11-05), with /healthz,\n"
     "/readyz and /metrics.  The config's \"http\" section sets the address,\n"
     "TLS, allowed origins and limits, its \"auth\" section bearer and JWT\n"
-    "authorization (docs/CONFIG.md, docs/AUTH.md).  Logs go to stderr as\n"
-    "JSON lines.\n"
+    "authorization (docs/CONFIG.md, docs/AUTH.md), its \"bus\" section the event\n"
+    "bus behind the server (in-process by default, or a NATS server; a NATS\n"
+    "server that is down is retried in the background while the tools serve).\n"
+    "Logs go to stderr as JSON lines.\n"
     "\n"
     "options:\n"
     "  --config FILE       the config (default: $WASMCAP_CONFIG, else ./wasmcap.json\n"
-    "                      if it exists, else no plugins and every default)\n"
+    "                      if it exists, else no plugins and every default); a\n"
+    "                      hyper-mcp config is read as the wasmcap.json it means\n"
+    "                      (see wasmcap convert)\n"
     "  --http ADDRESS      serve HTTP on ADDRESS (host:port, [v6]:port or port;\n"
     "                      default: the config's http.listen); stdio is then off\n"
     "  --stdio             with HTTP, serve stdin/stdout too (end of input stops both)\n"
@@ -93,11 +98,11 @@ typedef struct serve_state {
 
 static void reload(serve_state *st)
 {
-    char err[1024];
+    wc_error err;
     wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
            st->config_path ? st->config_path : "the default config");
-    if (wc_setup_reload(&st->setup, err, sizeof err) != 0) {
-        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err);
+    if (wc_setup_reload(&st->setup, &err) != 0) {
+        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err.msg);
         return;
     }
     if (st->log_level < 0)
@@ -127,31 +132,67 @@ static bool on_wake(void *ctx)
     return false;
 }
 
-/* The authorizer of the config's auth section (already "${VAR}"-expanded);
- * relative paths in it are taken from the config file's directory. */
-static int open_auth(const wc_config *config, wc_auth **out, char *err, size_t err_size)
+/* The config file's directory, where its relative paths start. */
+static void config_dir(const wc_config *config, char *dir, size_t size)
 {
-    char dir[4096] = ".";
+    snprintf(dir, size, ".");
     if (config->path) {
-        snprintf(dir, sizeof dir, "%s", config->path);
+        snprintf(dir, size, "%s", config->path);
         char *slash = strrchr(dir, '/');
         if (slash)
             *(slash == dir ? slash + 1 : slash) = 0;
         else
-            snprintf(dir, sizeof dir, ".");
+            snprintf(dir, size, ".");
     }
+}
+
+/* The authorizer of the config's auth section (already "${VAR}"-expanded);
+ * relative paths in it are taken from the config file's directory. */
+static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
+{
+    char dir[4096];
+    config_dir(config, dir, sizeof dir);
     wc_auth_options ao;
-    char why[768];
+    wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
-    if (wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, why, sizeof why) != 0) {
-        snprintf(err, err_size, "%s: %s", file, why);
-        return -1;
-    }
-    int rc = wc_auth_new(&ao, out, why, sizeof why);
+    int rc = wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, &why);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, why.msg);
+    rc = wc_auth_new(&ao, out, &why);
     wc_auth_options_free(&ao);
     if (rc != 0)
-        snprintf(err, err_size, "%s: %s", file, why);
-    return rc;
+        return wc_error_set(err, rc, "%s: %s", file, why.msg);
+    return 0;
+}
+
+/* The bus of the config's bus section: in-process without one.  A NATS
+ * server that is down is no reason not to start: the bus connects in the
+ * background and the Wasm tools serve meanwhile. */
+static int open_bus(const wc_config *config, wc_bus **out, wc_error *err)
+{
+    char dir[4096];
+    config_dir(config, dir, sizeof dir);
+    const char *file = config->path ? config->path : "wasmcap.json";
+    wc_bus_settings settings;
+    wc_error why = {0};
+    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &why);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&why));
+    rc = wc_bus_open(&settings.config, out, &why);
+    wc_bus_settings_free(&settings);
+    if (rc < 0)
+        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&why));
+    wc_log(WC_LOG_INFO, "serve", "bus: %s (%s)", wc_bus_kind(*out),
+           wc_bus_state_name(wc_bus_get_state(*out)));
+    return 0;
+}
+
+/* What the bus still holds goes out before it closes. */
+static void close_bus(wc_bus *bus)
+{
+    if (bus && wc_bus_drain(bus, 2000) != 0)
+        wc_log(WC_LOG_WARNING, "serve", "bus: not drained within 2 s");
+    wc_bus_close(bus);
 }
 
 static void *run_http(void *arg)
@@ -230,42 +271,60 @@ int wc_cmd_serve(int argc, char **argv)
     if (st.log_level >= 0)
         wc_log_set_level((wc_log_level)st.log_level);
 
-    char err[1024];
+    wc_error err;
     st.config_path = wc_setup_find_config(config_arg);
-    if (wc_setup_open(&st.setup, st.config_path, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (wc_setup_open(&st.setup, st.config_path, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         return EXIT_FAILURE_START;
     }
     if (st.log_level < 0)
         wc_log_set_level((wc_log_level)st.setup.config.log_level);
 
+    wc_bus *bus = NULL;
+    if (open_bus(&st.setup.config, &bus, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
+    mo.bus = bus;
+    /* in-process, nobody outside the process could read audit events:
+     * they are off unless the config asks for them */
+    bool nats = strcmp(wc_bus_kind(bus), "nats") == 0;
+    mo.audit = st.setup.config.audit;
+    mo.audit.stream = st.setup.config.audit_stream;
+    if (st.setup.config.audit_enabled_default)
+        mo.audit.enabled = nats;
+    if (st.setup.config.audit_stream_default && nats)
+        mo.audit.stream = "WASMCAP_AUDIT";
     mo.name = st.setup.config.server_name;
     mo.version = WASMCAP_VERSION;
     mo.workers = st.setup.config.workers;
     mo.max_message_bytes = st.setup.config.max_message_bytes;
     mo.page_size = st.setup.config.page_size;
     mo.state_secret = st.setup.config.state_secret;
-    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, err, sizeof err) != 0) {
-        fprintf(stderr, "wasmcap serve: %s\n", err);
+    if (wc_mcp_server_new(&mo, st.setup.registry, &st.server, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_bus_close(bus);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
     if (install_signals() != 0) {
         fprintf(stderr, "wasmcap serve: pipe: %s\n", strerror(errno));
         wc_mcp_server_free(st.server);
+        wc_bus_close(bus);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
     int status = 0;
     wc_auth *auth = NULL;
     wc_http_config hc;
-    if (wc_http_config_parse(st.setup.config.http, &hc, err, sizeof err) != 0 ||
+    if (wc_http_config_parse(st.setup.config.http, &hc, &err) != 0 ||
         (http_arg && wc_http_parse_listen(http_arg, hc.host, sizeof hc.host, hc.port,
-                                          sizeof hc.port, err, sizeof err) != 0)) {
-        fprintf(stderr, "wasmcap serve: %s%s\n", http_arg && !strchr(err, ':') ? "--http " : "",
-                err);
+                                          sizeof hc.port, &err) != 0)) {
+        fprintf(stderr, "wasmcap serve: %s%s\n",
+                http_arg && !strchr(err.msg, ':') ? "--http " : "", err.msg);
         status = http_arg ? EXIT_USAGE : EXIT_FAILURE_START;
         goto out;
     }
@@ -280,8 +339,8 @@ int wc_cmd_serve(int argc, char **argv)
         goto out_http_config;
     }
     if (hc.enabled && st.setup.config.auth) {
-        if (open_auth(&st.setup.config, &auth, err, sizeof err) != 0) {
-            fprintf(stderr, "wasmcap serve: %s\n", err);
+        if (open_auth(&st.setup.config, &auth, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
             status = EXIT_FAILURE_START;
             goto out_http_config;
         }
@@ -291,8 +350,8 @@ int wc_cmd_serve(int argc, char **argv)
                "authorization");
     }
     if (hc.enabled) {
-        if (wc_http_server_new(&hc.options, st.server, &st.http, err, sizeof err) != 0) {
-            fprintf(stderr, "wasmcap serve: %s\n", err);
+        if (wc_http_server_new(&hc.options, st.server, &st.http, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
             status = EXIT_FAILURE_START;
             goto out_http_config;
         }
@@ -323,8 +382,8 @@ int wc_cmd_serve(int argc, char **argv)
             so.max_queued_bytes = st.setup.config.stdio_max_queued_bytes;
             so.on_wake = on_wake;
             so.wake_ctx = &st;
-            if (wc_stdio_serve(st.server, &so, err, sizeof err) != 0) {
-                wc_log(WC_LOG_ERROR, "serve", "%s", err);
+            if (wc_stdio_serve(st.server, &so, &err) != 0) {
+                wc_log(WC_LOG_ERROR, "serve", "%s", err.msg);
                 status = EXIT_FAILURE_START;
             }
         }
@@ -339,6 +398,7 @@ out_http_config:
     wc_http_config_free(&hc);
 out:
     wc_mcp_server_free(st.server);
+    close_bus(bus);
     restore_signals();
     wc_setup_close(&st.setup);
     wc_log(WC_LOG_INFO, "serve", "stopped");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/progress.h"
 #include "util/log.h"
 
 const char *wc_setup_find_config(const char *arg)
@@ -20,11 +21,21 @@ const char *wc_setup_find_config(const char *arg)
     return NULL;
 }
 
-static int load_config(const char *path, wc_config *out, char *err, size_t err_size)
+/* The config, with every plugin's source fetched and verified into the
+ * cache (signatures are checked again at every load and reload). */
+static int load_config(const char *path, wc_config *out, wc_error *err)
 {
-    if (path)
-        return wc_config_load(path, out, err, err_size);
-    return wc_config_default(out, err, err_size);
+    if (!path)
+        return wc_config_default(out, err);
+    int rc = wc_config_load(path, out, err);
+    if (rc != 0)
+        return rc;
+    wc_progress *progress = wc_progress_start("fetching plugins");
+    rc = wc_config_resolve_sources(out, wc_progress_transfer, progress, err);
+    wc_progress_stop(progress);
+    if (rc != 0)
+        wc_config_free(out);
+    return rc;
 }
 
 static bool needs_kv(const wc_config *c)
@@ -35,26 +46,27 @@ static bool needs_kv(const wc_config *c)
     return false;
 }
 
-static int open_kv(wc_setup *s, const wc_config *c, char *err, size_t err_size)
+static int open_kv(wc_setup *s, const wc_config *c, wc_error *err)
 {
     if (s->kv || !needs_kv(c))
         return 0;
     wc_error kv_err = {0};
-    if (wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, &kv_err) != 0) {
-        snprintf(err, err_size, "cannot open the key-value store in %s: %s", c->kv_dir,
-                 wc_error_message(&kv_err));
+    int rc = wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, &kv_err);
+    if (rc != 0) {
+        wc_error_set(err, rc, "cannot open the key-value store in %s: %s", c->kv_dir,
+                     wc_error_message(&kv_err));
         s->kv = NULL;
-        return -1;
     }
-    return 0;
+    return rc;
 }
 
-int wc_setup_open(wc_setup *s, const char *config_path, char *err, size_t err_size)
+int wc_setup_open(wc_setup *s, const char *config_path, wc_error *err)
 {
     memset(s, 0, sizeof *s);
     s->config_path = config_path;
-    if (load_config(config_path, &s->config, err, err_size) != 0)
-        return -1;
+    int rc = load_config(config_path, &s->config, err);
+    if (rc != 0)
+        return rc;
     wc_engine_config ec;
     wc_engine_config_default(&ec);
     ec.tier = s->config.tier;
@@ -62,28 +74,30 @@ int wc_setup_open(wc_setup *s, const char *config_path, char *err, size_t err_si
     ec.cache_key = s->config.cache_key;
     ec.track_writes = true; /* an instance per call: zero only what a call wrote */
     wc_error e = {0};
-    if (wc_engine_new(&ec, &s->engine, &e) != 0) {
-        snprintf(err, err_size, "cannot start the engine: %s", e.msg);
+    if ((rc = wc_engine_new(&ec, &s->engine, &e)) != 0) {
+        wc_error_set(err, rc, "cannot start the engine: %s", e.msg);
         s->engine = NULL;
         goto fail;
     }
-    if (open_kv(s, &s->config, err, err_size) != 0)
+    if ((rc = open_kv(s, &s->config, err)) != 0)
         goto fail;
-    if (wc_registry_new(s->config.plugins, s->config.nplugins, s->engine, s->kv, &s->registry, err, err_size) != 0) {
+    if ((rc = wc_registry_new(s->config.plugins, s->config.nplugins, s->engine, s->kv,
+                              &s->registry, err)) != 0) {
         s->registry = NULL;
         goto fail;
     }
     return 0;
 fail:
     wc_setup_close(s);
-    return -1;
+    return rc;
 }
 
-int wc_setup_reload(wc_setup *s, char *err, size_t err_size)
+int wc_setup_reload(wc_setup *s, wc_error *err)
 {
     wc_config fresh;
-    if (load_config(s->config_path, &fresh, err, err_size) != 0)
-        return -1;
+    int rc = load_config(s->config_path, &fresh, err);
+    if (rc != 0)
+        return rc;
     if ((fresh.kv_dir && s->config.kv_dir && strcmp(fresh.kv_dir, s->config.kv_dir) != 0) ||
         (fresh.cache_dir && s->config.cache_dir &&
          strcmp(fresh.cache_dir, s->config.cache_dir) != 0) ||
@@ -91,10 +105,10 @@ int wc_setup_reload(wc_setup *s, char *err, size_t err_size)
         wc_log(WC_LOG_WARNING, "setup",
                "changes of kv_dir, kv_map_size, cache_dir and tier take effect at the next start");
     wc_registry *registry;
-    if (open_kv(s, &fresh, err, err_size) != 0 ||
-        wc_registry_new(fresh.plugins, fresh.nplugins, s->engine, s->kv, &registry, err, err_size) != 0) {
+    if ((rc = open_kv(s, &fresh, err)) != 0 ||
+        (rc = wc_registry_new(fresh.plugins, fresh.nplugins, s->engine, s->kv, &registry, err))) {
         wc_config_free(&fresh);
-        return -1;
+        return rc;
     }
     wc_registry_release(s->registry);
     s->registry = registry;

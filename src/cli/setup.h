@@ -26,10 +26,10 @@ typedef struct wc_setup {
  * not empty, else ./wasmcap.json if it exists, else NULL (defaults). */
 const char *wc_setup_find_config(const char *arg);
 /* Loads config_path (NULL: defaults) and everything it names. */
-int wc_setup_open(wc_setup *setup, const char *config_path, char *err, size_t err_size);
+int wc_setup_open(wc_setup *setup, const char *config_path, wc_error *err);
 /* Reads the config again and builds a new registry; on failure nothing
  * changes.  The old registry is released (users holding it keep it). */
-int wc_setup_reload(wc_setup *setup, char *err, size_t err_size);
+int wc_setup_reload(wc_setup *setup, wc_error *err);
 void wc_setup_close(wc_setup *setup);
 
 #endif

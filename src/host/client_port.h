@@ -13,16 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/error.h"
+
 typedef struct wc_client_port {
     void *ctx;
     /* Sends a notification; params is stolen. */
     void (*notify)(void *ctx, const char *method, json_t *params);
     /* Sends a request (params borrowed: the caller frees them) and waits up
-     * to timeout_ms for the answer.  Returns 0
-     * with *result (owned by the caller), or -1 with a message in err.  It
-     * returns early, with -1, when the call is cancelled. */
+     * to timeout_ms for the answer.  Returns 0 with *result (owned by the
+     * caller), or a WC_E* code with a message in err (WC_ETIMEDOUT: no
+     * answer in time).  It returns early, with WC_ECANCELED, when the call
+     * is cancelled or the client goes away. */
     int (*request)(void *ctx, const char *method, json_t *params, int timeout_ms,
-                   json_t **result, char *err, size_t err_size);
+                   json_t **result, wc_error *err);
     /* Optional: a resource changed (clients subscribed to uri hear of it). */
     void (*resource_updated)(void *ctx, const char *uri);
     /* Optional: what the request brings for an input-required round

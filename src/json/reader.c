@@ -44,13 +44,11 @@ bool wc_reader_fail(wc_reader *r, const char *fmt, ...)
     return false;
 }
 
-int wc_reader_result(const wc_reader *r, char *err, size_t err_size)
+int wc_reader_result(const wc_reader *r, wc_error *err)
 {
     if (!r->failed)
         return 0;
-    if (err_size)
-        snprintf(err, err_size, "%s", r->error);
-    return -1;
+    return wc_error_set(err, WC_EINVAL, "%s", r->error);
 }
 
 json_t *wc_reader_load(wc_reader *r, const char *text, size_t len)
@@ -236,10 +234,10 @@ static bool read_string(const wc_rnode *node, unsigned flags, const char *nonemp
     wc_reader *r = node->reader;
     char *s = NULL;
     if (r->expand) {
-        char msg[512] = "";
+        wc_error why = {0};
         if (r->expand(r->expand_ctx, json_string_value(node->json), json_string_length(node->json), &s,
-                      msg, sizeof msg))
-            return wc_rnode_fail(node, "%s", msg);
+                      &why))
+            return wc_rnode_fail(node, "%s", wc_error_message(&why));
         if (!s)
             return wc_rnode_fail(node, "out of memory");
     } else {

@@ -29,10 +29,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 /* Rewrites a string value before it is used (environment variables, for
- * instance): 0 and a malloc'ed *out, or -1 with the reason in msg. */
-typedef int (*wc_reader_expand_fn)(void *ctx, const char *in, size_t len, char **out, char *msg,
-                                   size_t msg_size);
+ * instance): 0 and a malloc'ed *out, or a WC_E* code with the reason in err. */
+typedef int (*wc_reader_expand_fn)(void *ctx, const char *in, size_t len, char **out, wc_error *err);
 
 typedef struct wc_reader {
     const char *source;   /* starts every message ("wasmcap.json: ..."); may be NULL */
@@ -65,8 +66,8 @@ void wc_reader_init(wc_reader *reader, const char *source);
 /* Fails the reader with a message without a path (unless it failed
  * already).  Returns false. */
 bool wc_reader_fail(wc_reader *reader, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* 0, or -1 with the reader's error copied into err. */
-int wc_reader_result(const wc_reader *reader, char *err, size_t err_size);
+/* 0, or WC_EINVAL with the reader's error copied into err (may be NULL). */
+int wc_reader_result(const wc_reader *reader, wc_error *err);
 
 /* Parses text as jansson does with duplicate keys refused; NULL (and the
  * reader failed: "invalid JSON at line L, column C: ...") when invalid. */

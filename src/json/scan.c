@@ -172,15 +172,15 @@ int wc_json_scan_members(const char *p, const char *end,
         wc_json_member_scan m = {.key = p + 1};
         const char *key_end = scan_string(p, end, &m.escaped);
         if (!key_end)
-            return -1;
+            return WC_EINVAL;
         m.key_len = (size_t)(key_end - 1 - m.key);
         p = wc_json_scan_ws(key_end, end);
         if (p == end || *p != ':')
-            return -1;
+            return WC_EINVAL;
         m.value = p = wc_json_scan_ws(p + 1, end);
         p = wc_json_scan_value(p, end);
         if (!p)
-            return -1;
+            return WC_EINVAL;
         m.value_len = (size_t)(p - m.value);
         if (!visit(ctx, &m))
             return 0;
@@ -191,7 +191,7 @@ int wc_json_scan_members(const char *p, const char *end,
             break;
     }
     if (p == end || *p != '}')
-        return -1;
+        return WC_EINVAL;
     *after = p + 1;
     return 1;
 }
@@ -296,8 +296,8 @@ int wc_json_flat_members(const char *data, size_t len, wc_json_member *out)
     const char *p = wc_json_scan_ws(data, data + len), *end = data + len;
     int count;
     if (p == end || *p != '{' || !(p = flat_object(p, end, false, out, &count)))
-        return -1;
-    return wc_json_scan_ws(p, end) == end ? count : -1;
+        return WC_EINVAL;
+    return wc_json_scan_ws(p, end) == end ? count : WC_EINVAL;
 }
 
 const char *wc_json_flat_object_checked(const char *p, const char *end, wc_json_member *out,

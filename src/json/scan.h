@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/error.h"
+
 /* Past spaces, tabs, CRs and LFs.  Inline: most calls find no space at
  * all, and a call across files would cost more than the test. */
 static inline const char *wc_json_scan_ws(const char *p, const char *end)
@@ -60,7 +62,7 @@ static inline bool wc_json_key_is(const wc_json_member_scan *m, const char *name
 
 /* Visits the members of the object at p (a '{') until visit returns false.
  * Returns 1 when the object ended (*after: past its '}'), 0 when visit
- * stopped, -1 on text that is not an object. */
+ * stopped, WC_EINVAL on text that is not an object. */
 int wc_json_scan_members(const char *p, const char *end,
                          bool (*visit)(void *ctx, const wc_json_member_scan *m), void *ctx,
                          const char **after);
@@ -72,7 +74,7 @@ const char *wc_json_plain_string(const char *p, const char *end, const char **te
 
 /* The members of a flat object -- every value a scalar, every key written
  * without escapes, no key twice, at most WC_JSON_FLAT_MAX members -- as
- * byte ranges into data; -1 when the text is not such an object.  Only the
+ * byte ranges into data; WC_EINVAL when the text is not such an object.  Only the
  * shape is read: the values' own text is not checked. */
 #define WC_JSON_FLAT_MAX 32
 typedef struct wc_json_member {

@@ -209,6 +209,12 @@ static text text_over(char *buf, size_t size)
     return t;
 }
 
+/* The message of a caller's wc_error (NULL: no message wanted). */
+static text err_text(wc_error *err)
+{
+    return err ? text_over(err->msg, sizeof err->msg) : text_over(NULL, 0);
+}
+
 /* ---- JSON pointers ----------------------------------------------------- */
 
 /* One step of a location, linked to its parent on the C stack; only
@@ -1195,9 +1201,19 @@ static bool refuse_in_place_cycles(compiler *c)
 
 static bool object_keywords_only(const schema_node *node);
 
-wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size)
+static wc_schema *compile_schema(const json_t *schema, wc_error *err);
+
+wc_schema *wc_schema_compile(const json_t *schema, wc_error *err)
 {
-    compiler c = {.document = schema, .err = text_over(err, err_size)};
+    wc_schema *s = compile_schema(schema, err);
+    if (!s && err)
+        err->code = strcmp(err->msg, "out of memory") == 0 ? WC_ENOMEM : WC_EINVAL;
+    return s;
+}
+
+static wc_schema *compile_schema(const json_t *schema, wc_error *err)
+{
+    compiler c = {.document = schema, .err = err_text(err)};
     if (!schema) {
         text_printf(&c.err, "no schema");
         return NULL;
@@ -1253,7 +1269,6 @@ typedef struct {
 
 struct validation {
     text err;     /* data NULL when only the verdict is wanted */
-    size_t err_size;
     unsigned evaluation_depth;
     work *work;
 };
@@ -1314,14 +1329,19 @@ static bool spend(validation *v, uint64_t cost, const json_path *at)
 
 /* The verdict of a whole validation: why it stopped, if it did, wins
  * over what the stopped steps answered. */
-static int verdict_of(validation *v, bool ok)
+static int verdict_of(validation *v, bool ok, wc_error *err)
 {
-    if (!v->work->stopped)
+    if (!v->work->stopped) {
+        if (!ok && err)
+            err->code = WC_EINVAL;
         return ok ? WC_SCHEMA_VALID : WC_SCHEMA_INVALID;
+    }
     if (v->err.data) {
         v->err.len = 0;
         text_append(&v->err, v->work->why, strlen(v->work->why));
     }
+    if (err)
+        err->code = v->work->stopped;
     return v->work->stopped;
 }
 
@@ -1362,11 +1382,11 @@ static void explain_alternatives(validation *v, const schema_list *list, const j
 {
     if (!v->err.data || v->work->stopped)
         return;
-    char *detail = malloc(v->err_size);
+    char *detail = malloc(v->err.size);
     if (!detail)
         return;
     for (size_t i = 0; i < list->count && v->err.len + 1 < v->err.size; i++) {
-        validation loud = {.err = text_over(detail, v->err_size), .err_size = v->err_size,
+        validation loud = {.err = text_over(detail, v->err.size),
                            .evaluation_depth = v->evaluation_depth, .work = v->work};
         if (!validate_node(&loud, list->items[i], instance, at))
             text_printf(&v->err, "%s[%zu] %s", i ? "; " : " ", i, detail);
@@ -1672,20 +1692,19 @@ static bool validate_node(validation *v, const schema_node *node, const json_t *
 }
 
 int wc_schema_check(const wc_schema *s, const json_t *instance, const wc_schema_budget *budget,
-                    char *err, size_t err_size)
+                    wc_error *err)
 {
     work w;
     work_init(&w, s, budget);
-    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size,
-                    .work = &w};
+    validation v = {.err = err_text(err), .work = &w};
     if (!s || !instance)
-        return invalid(&v, NULL, "no %s", s ? "value" : "schema");
-    return verdict_of(&v, validate_node(&v, s->root, instance, NULL));
+        return verdict_of(&v, invalid(&v, NULL, "no %s", s ? "value" : "schema"), err);
+    return verdict_of(&v, validate_node(&v, s->root, instance, NULL), err);
 }
 
-bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, size_t err_size)
+bool wc_schema_validate(const wc_schema *s, const json_t *instance, wc_error *err)
 {
-    return wc_schema_check(s, instance, NULL, err, err_size) == WC_SCHEMA_VALID;
+    return wc_schema_check(s, instance, NULL, err) == WC_SCHEMA_VALID;
 }
 
 /* ---- validating an object from its text --------------------------------- */
@@ -1787,10 +1806,10 @@ static bool validate_text_member(validation *v, const schema_node *node, const t
 }
 
 int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, int count,
-                            const wc_schema_budget *budget, char *err, size_t err_size)
+                            const wc_schema_budget *budget, wc_error *err)
 {
     if (!s || !s->members_from_text || count < 0 || count > TEXT_MEMBERS_MAX)
-        return -1;
+        return WC_SCHEMA_UNDECIDED;
     const schema_node *node = s->root;
     /* Every value is read before anything is judged, so that text this
      * cannot decide on is handed back without a verdict. */
@@ -1802,15 +1821,14 @@ int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, i
             !(read[i].value = wc_json_parse(m->value, m->value_len, 0, NULL))) {
             while (i-- > 0)
                 json_decref(read[i].value);
-            return -1;
+            return WC_SCHEMA_UNDECIDED;
         }
     }
 
     /* What validate_object does, in its order and with its words. */
     work w;
     work_init(&w, s, budget);
-    validation v = {.err = text_over(err_size ? err : NULL, err_size), .err_size = err_size,
-                    .work = &w};
+    validation v = {.err = err_text(err), .work = &w};
     bool ok = true;
     size_t size = (size_t)count;
     if (node->min_properties != ABSENT && size < (unsigned long long)node->min_properties)
@@ -1848,31 +1866,30 @@ int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, i
     }
     for (int i = 0; i < count; i++)
         json_decref(read[i].value);
-    return verdict_of(&v, ok);
+    return verdict_of(&v, ok, err);
 }
 
 int wc_schema_check_object_text(const wc_schema *s, const char *data, size_t len,
-                                const wc_schema_budget *budget, char *err, size_t err_size)
+                                const wc_schema_budget *budget, wc_error *err)
 {
     if (!s || !s->members_from_text)
         return WC_SCHEMA_UNDECIDED;
     wc_json_member members[TEXT_MEMBERS_MAX];
     int count = wc_json_flat_members(data, len, members);
     return count < 0 ? WC_SCHEMA_UNDECIDED
-                     : wc_schema_check_members(s, members, count, budget, err, err_size);
+                     : wc_schema_check_members(s, members, count, budget, err);
 }
 
 /* The default budget; running out of it is a failure with its message. */
 int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members, int count,
-                               char *err, size_t err_size)
+                               wc_error *err)
 {
-    int verdict = wc_schema_check_members(s, members, count, NULL, err, err_size);
-    return verdict < WC_SCHEMA_UNDECIDED ? WC_SCHEMA_INVALID : verdict;
+    int verdict = wc_schema_check_members(s, members, count, NULL, err);
+    return wc_schema_stopped(verdict) ? WC_SCHEMA_INVALID : verdict;
 }
 
-int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
-                                   size_t err_size)
+int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, wc_error *err)
 {
-    int verdict = wc_schema_check_object_text(s, data, len, NULL, err, err_size);
-    return verdict < WC_SCHEMA_UNDECIDED ? WC_SCHEMA_INVALID : verdict;
+    int verdict = wc_schema_check_object_text(s, data, len, NULL, err);
+    return wc_schema_stopped(verdict) ? WC_SCHEMA_INVALID : verdict;
 }

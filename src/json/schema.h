@@ -26,17 +26,26 @@
 #include <stdint.h>
 
 #include "json/scan.h"
+#include "util/error.h"
 
 typedef struct wc_schema wc_schema;
 
-/* Verdicts of the wc_schema_check* functions. */
+/* Verdicts of the wc_schema_check* functions: 1 and 0, or a WC_E* code,
+ * which is also the code of the caller's wc_error when one is passed (an
+ * invalid value: WC_EINVAL). */
 enum {
     WC_SCHEMA_VALID = 1,
     WC_SCHEMA_INVALID = 0,
-    WC_SCHEMA_UNDECIDED = -1,     /* text functions: parse and check the value */
-    WC_SCHEMA_OVER_BUDGET = -2,   /* stopped: more steps or regex work than allowed */
-    WC_SCHEMA_PAST_DEADLINE = -3, /* stopped: the budget's deadline passed */
+    WC_SCHEMA_UNDECIDED = WC_ENOTSUP,       /* text functions: parse and check the value */
+    WC_SCHEMA_OVER_BUDGET = WC_EQUOTA,      /* stopped: more steps or regex work than allowed */
+    WC_SCHEMA_PAST_DEADLINE = WC_ETIMEDOUT, /* stopped: the budget's deadline passed */
 };
+
+/* Whether a verdict says the check stopped before it decided. */
+static inline bool wc_schema_stopped(int verdict)
+{
+    return verdict == WC_SCHEMA_OVER_BUDGET || verdict == WC_SCHEMA_PAST_DEADLINE;
+}
 
 /* Subschemas evaluated (plus 100 per regex match, and the pairs uniqueItems
  * compares) in one validation by default. */
@@ -65,42 +74,41 @@ typedef struct wc_schema_budget {
 /* Compiles `schema` (an object or a boolean).  The result does not refer to
  * `schema`, which the caller may free.  On error returns NULL and writes a
  * message naming the schema location ("at #/properties/x/pattern: ...")
- * into err. */
-wc_schema *wc_schema_compile(const json_t *schema, char *err, size_t err_size);
+ * into err (code WC_EINVAL, or WC_ENOMEM). */
+wc_schema *wc_schema_compile(const json_t *schema, wc_error *err);
 
 /* True when `instance` is valid.  Otherwise writes the first failure, with
  * the JSON pointer of the failing value ("at /items/2/price: expected
  * number, got string"), into err (which may be NULL).  The default budget;
  * running out of it is a failure with its message. */
-bool wc_schema_validate(const wc_schema *s, const json_t *instance, char *err, size_t err_size);
+bool wc_schema_validate(const wc_schema *s, const json_t *instance, wc_error *err);
 
 /* The same under a budget (NULL: the default): WC_SCHEMA_VALID,
  * WC_SCHEMA_INVALID, or why it stopped (err says so). */
 int wc_schema_check(const wc_schema *s, const json_t *instance, const wc_schema_budget *budget,
-                    char *err, size_t err_size);
+                    wc_error *err);
 
 /* The same verdict and message as wc_schema_validate on the value of the
  * JSON text data[0..len), read from the text: 1 valid, 0 invalid (err
  * written).  Only for what it can decide cheaply -- a flat object (scalar
  * members, keys without escapes, none twice, at most 32) and a schema whose
- * top level only describes an object's members -- and -1 for anything else
+ * top level only describes an object's members -- and WC_SCHEMA_UNDECIDED for anything else
  * (then parse the text and call wc_schema_validate).  The text must be
  * valid JSON: it is not checked here as a whole. */
-int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, char *err,
-                                   size_t err_size);
+int wc_schema_validate_object_text(const wc_schema *s, const char *data, size_t len, wc_error *err);
 
 /* The same on a flat object already split into its members (as
  * wc_json_flat_members splits one: keys without escapes, none twice, each
  * value one valid scalar token), for a caller that has them at hand. */
 int wc_schema_validate_members(const wc_schema *s, const wc_json_member *members, int count,
-                               char *err, size_t err_size);
+                               wc_error *err);
 
 /* The two above under a budget (NULL: the default): WC_SCHEMA_VALID,
  * WC_SCHEMA_INVALID, WC_SCHEMA_UNDECIDED, or why it stopped. */
 int wc_schema_check_object_text(const wc_schema *s, const char *data, size_t len,
-                                const wc_schema_budget *budget, char *err, size_t err_size);
+                                const wc_schema_budget *budget, wc_error *err);
 int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, int count,
-                            const wc_schema_budget *budget, char *err, size_t err_size);
+                            const wc_schema_budget *budget, wc_error *err);
 
 void wc_schema_free(wc_schema *s);
 

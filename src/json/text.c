@@ -70,7 +70,7 @@ int wc_json_write_string(wc_json_sink *s, const char *str, size_t len)
     /* Invariant: there is room for the rest of str as it is and the
      * closing quote; each escape makes room for itself. */
     if (!room(s, len + 2))
-        return -1;
+        return WC_ENOMEM;
     char *d = s->data + s->len;
     *d++ = '"';
     size_t i = 0;
@@ -88,7 +88,7 @@ int wc_json_write_string(wc_json_sink *s, const char *str, size_t len)
         if (s->cap - (size_t)(d - s->data) < need) {
             s->len = (size_t)(d - s->data);
             if (!room(s, need))
-                return -1;
+                return WC_ENOMEM;
             d = s->data + s->len;
         }
         unsigned char c = (unsigned char)str[i++];
@@ -327,9 +327,9 @@ static int write_value(wc_json_sink *s, const json_t *v, int depth)
 
 int wc_json_write(wc_json_sink *s, const json_t *value)
 {
-    if (!value || write_value(s, value, 0) != 0 || s->failed)
-        return -1;
-    return 0;
+    if (!value || write_value(s, value, 0) != 0)
+        return s->failed ? WC_ENOMEM : WC_EINVAL;
+    return s->failed ? WC_ENOMEM : 0;
 }
 
 /* --- into a wc_buf --- */
@@ -372,7 +372,7 @@ static int buf_sink_end(buf_sink *bs, int rc)
 int wc_json_text(const json_t *value, wc_buf *out)
 {
     if (out->failed)
-        return -1;
+        return WC_ENOMEM;
     buf_sink bs = buf_sink_on(out);
     return buf_sink_end(&bs, wc_json_write(&bs.sink, value));
 }
@@ -380,7 +380,7 @@ int wc_json_text(const json_t *value, wc_buf *out)
 int wc_json_string_text(const char *s, size_t len, wc_buf *out)
 {
     if (out->failed)
-        return -1;
+        return WC_ENOMEM;
     buf_sink bs = buf_sink_on(out);
     return buf_sink_end(&bs, wc_json_write_string(&bs.sink, s, len));
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "util/error.h"
 
 /* Where text goes: data[0..len) is written, data[len..cap) is free.  grow
  * must make cap - len >= extra (moving data if it likes) or return false;
@@ -34,21 +35,22 @@ struct wc_json_sink {
     bool (*grow)(wc_json_sink *sink, size_t extra);
 };
 
-/* Appends the text of value.  0, or -1 when value is NULL, nested deeper
- * than WC_JSON_MAX_DEPTH (parse.h) containers, holds a NaN or infinity, or
- * the sink failed (then the text written so far is incomplete). */
+/* Appends the text of value.  0; WC_EINVAL when value is NULL, nested
+ * deeper than WC_JSON_MAX_DEPTH (parse.h) containers or holds a NaN or
+ * infinity; WC_ENOMEM when the sink failed (then the text written so far
+ * is incomplete). */
 int wc_json_write(wc_json_sink *sink, const json_t *value);
 
-/* Appends s[0..len) (UTF-8) as a JSON string literal.  0, or -1 when the
- * sink failed. */
+/* Appends s[0..len) (UTF-8) as a JSON string literal.  0, or WC_ENOMEM
+ * when the sink failed. */
 int wc_json_write_string(wc_json_sink *sink, const char *s, size_t len);
 
-/* Appends the text of value to out.  0, or -1 as wc_json_write (then out
- * may hold part of the text, or be failed when out of memory). */
+/* Appends the text of value to out.  0, or a code as wc_json_write (then
+ * out may hold part of the text, or be failed when out of memory). */
 int wc_json_text(const json_t *value, wc_buf *out);
 
-/* Appends s[0..len) (UTF-8) to out as a JSON string literal.  0, or -1
- * when out failed. */
+/* Appends s[0..len) (UTF-8) to out as a JSON string literal.  0, or
+ * WC_ENOMEM when out failed. */
 int wc_json_string_text(const char *s, size_t len, wc_buf *out);
 
 #endif

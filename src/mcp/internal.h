@@ -19,9 +19,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "bus/bus.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
+#include "util/metrics.h"
 #include "util/pool.h"
 
 /* How a tool (by hash of its name) fares when attempted on a transport's
@@ -38,6 +40,8 @@ typedef struct mcp_held {
     char data[];
 } mcp_held;
 
+#define MCP_EVENT_SUBJECTS 4 /* the bus subjects events.c turns into notifications */
+
 struct wc_mcp_server {
     wc_mcp_options opt; /* strings point into the copies below */
     char *name, *version, *instructions;
@@ -50,6 +54,10 @@ struct wc_mcp_server {
     size_t state_key_len;
     pthread_mutex_t attempt_lock;
     mcp_attempt_stats attempts[MCP_ATTEMPT_SLOTS];
+    struct mcp_audit *audit; /* audit.c; NULL: no audit events */
+    /* events from the bus (events.c) */
+    wc_bus_sub *event_subs[MCP_EVENT_SUBJECTS];
+    atomic_uint_fast64_t events_delivered, events_dropped;
 };
 
 typedef enum mcp_state {
@@ -120,6 +128,8 @@ struct wc_mcp_session {
      * carries one request (or one subscriptions/listen), whose _meta says
      * everything. */
     const struct mcp_era *era;
+    char audit_id[64];            /* the transport's session id, for audit events; "" none */
+    char principal[256];          /* who, for audit events; "" none */
     char header_version[16];      /* the transport's MCP-Protocol-Version; "" none */
     json_t *client_capabilities;  /* this request's _meta clientCapabilities */
     json_t *listen_id;            /* an open subscriptions/listen: its request id */
@@ -134,7 +144,7 @@ struct wc_mcp_session {
     unsigned nbatch;
 };
 
-typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, char *err, size_t err_size);
+typedef int (*mcp_handler_fn)(mcp_job *job, json_t **result, wc_error *err);
 
 /* Which protocol eras a method belongs to. */
 #define MCP_ERA_SESSION 1u   /* initialize-based: 2025-06-18, 2025-11-25 */
@@ -225,7 +235,7 @@ struct mcp_job {
 
 /* methods.c */
 const mcp_method *wc_mcp_find_method(const char *name);
-int wc_mcp_tools_call(mcp_job *job, json_t **result, char *err, size_t err_size);
+int wc_mcp_tools_call(mcp_job *job, json_t **result, wc_error *err);
 /* The server's capabilities as the era announces them (initialize,
  * server/discover); NULL: out of memory. */
 json_t *wc_mcp_capabilities(const mcp_era *era);
@@ -247,17 +257,35 @@ void wc_mcp_session_notify(wc_mcp_session *session, const char *method, json_t *
 #define LISTEN_TOOLS 1u
 #define LISTEN_PROMPTS 2u
 #define LISTEN_RESOURCES 4u
-int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size);
-int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size);
+int wc_mcp_discover(mcp_job *job, json_t **result, wc_error *err);
+int wc_mcp_listen(mcp_job *job, json_t **result, wc_error *err);
 
 /* methods.c: whether one more subscribed URI of uri_len bytes fits a
  * session holding count URIs of bytes in all; if not, -32602 with why. */
 int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, size_t bytes,
-                             char *err, size_t err_size);
+                             wc_error *err);
 
 /* request_state.c */
 /* The sealing key: secret (the config's) or, when NULL or empty, random. */
 int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
+
+/* Events from the bus as notifications (events.c): subscribes to the event
+ * subjects when the server has a bus (0, or a WC_E* code with err), and ends the
+ * subscriptions (after stop, no handler runs). */
+int wc_mcp_events_start(wc_mcp_server *server, wc_error *err);
+void wc_mcp_events_stop(wc_mcp_server *server);
+void wc_mcp_events_render_metrics(wc_mcp_server *server, wc_buf *out);
+
+/* Audit events (audit.c): start the publishing thread when the server has
+ * a bus and audit is enabled (0, or a WC_E* code with err); stop it (what is queued
+ * gets 2 s to go out); queue the event of a finished tools/call without
+ * waiting (bytes_out: its JSON-RPC answer's, 0 when none was sent). */
+typedef struct mcp_audit mcp_audit;
+int wc_mcp_audit_start(wc_mcp_server *server, wc_error *err);
+void wc_mcp_audit_stop(wc_mcp_server *server);
+void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
+                       size_t bytes_out);
+void wc_mcp_audit_render_metrics(wc_mcp_server *server, wc_buf *out);
 /* scope names the request ("tools/call\nname"); both return malloc'ed
  * text, or NULL (open: the state was changed, made for another request
  * or by another key). */

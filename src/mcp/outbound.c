@@ -47,7 +47,7 @@ static void hook_notify(void *ctx, const char *method, json_t *params)
     json_decref(params);
 }
 
-static bool declared(mcp_job *job, const char *method, char *err, size_t err_size)
+static bool declared(mcp_job *job, const char *method, wc_error *err)
 {
     wc_mcp_session *s = job->session;
     const char *capability = NULL;
@@ -60,9 +60,10 @@ static bool declared(mcp_job *job, const char *method, char *err, size_t err_siz
         if (needed && !json_object_get(s->client_capabilities, needed))
             job->missing_capability = needed; /* answered -32021 once the call ends */
         pthread_mutex_unlock(&s->lock);
-        snprintf(err, err_size, "%s cannot be sent in protocol revision 2026-07-28, which has "
-                 "no requests to the client (a tool asks through an input-required result)",
-                 method);
+        wc_error_set(err, WC_ENOTSUP,
+                     "%s cannot be sent in protocol revision 2026-07-28, which has no requests "
+                     "to the client (a tool asks through an input-required result)",
+                     method);
         return false;
     }
     if (strcmp(method, "sampling/createMessage") == 0) {
@@ -74,7 +75,7 @@ static bool declared(mcp_job *job, const char *method, char *err, size_t err_siz
     }
     pthread_mutex_unlock(&s->lock);
     if (!ok)
-        snprintf(err, err_size, "the client did not declare the %s capability", capability);
+        wc_error_set(err, WC_ENOTSUP, "the client did not declare the %s capability", capability);
     return ok;
 }
 
@@ -90,18 +91,17 @@ static void deadline_after(struct timespec *ts, int ms)
 }
 
 static int hook_request(void *ctx, const char *method, json_t *params, int timeout_ms,
-                        json_t **result, char *err, size_t err_size)
+                        json_t **result, wc_error *err)
 {
     mcp_job *job = ctx;
     wc_mcp_session *s = job->session;
     *result = NULL;
     if (job->attempt) { /* an attempt may not wait for the client */
         wc_call_abort_attempt(job->call);
-        snprintf(err, err_size, "not attempted");
-        return -1;
+        return wc_error_set(err, WC_EAGAIN, "not attempted");
     }
-    if (!declared(job, method, err, err_size))
-        return -1;
+    if (!declared(job, method, err))
+        return WC_ENOTSUP;
     if (timeout_ms <= 0)
         timeout_ms = s->server->opt.request_timeout_ms;
 
@@ -109,8 +109,8 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     pthread_mutex_lock(&s->lock);
     if (s->closing || wc_call_cancelled(job->call)) {
         pthread_mutex_unlock(&s->lock);
-        snprintf(err, err_size, s->closing ? "the client disconnected" : "the call was cancelled");
-        return -1;
+        return wc_error_set(err, WC_ECANCELED, "%s",
+                            s->closing ? "the client disconnected" : "the call was cancelled");
     }
     p.id = ++s->next_request_id;
     p.next = s->pending;
@@ -145,20 +145,18 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     bool closing = s->closing;
     pthread_mutex_unlock(&s->lock);
 
-    if (!sent) {
-        snprintf(err, err_size, "%s: the request could not be serialized", method);
-        return -1;
-    }
+    if (!sent)
+        return wc_error_set(err, WC_EINVAL, "%s: the request could not be serialized", method);
     if (p.done) {
         if (p.error) {
             json_t *code = json_object_get(p.error, "code");
             json_t *message = json_object_get(p.error, "message");
-            snprintf(err, err_size, "the client refused %s: %s (%lld)", method,
-                     json_is_string(message) ? json_string_value(message) : "no message",
-                     json_is_integer(code) ? (long long)json_integer_value(code) : 0LL);
+            wc_error_set(err, WC_EIO, "the client refused %s: %s (%lld)", method,
+                         json_is_string(message) ? json_string_value(message) : "no message",
+                         json_is_integer(code) ? (long long)json_integer_value(code) : 0LL);
             json_decref(p.error);
             json_decref(p.result);
-            return -1;
+            return WC_EIO;
         }
         *result = p.result;
         return 0;
@@ -166,10 +164,10 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
     const char *why = closing     ? "the client disconnected"
                       : timed_out ? "no answer in time"
                                   : "the call was cancelled";
-    if (timed_out)
-        snprintf(err, err_size, "%s: the client did not answer within %d ms", method, timeout_ms);
-    else
-        snprintf(err, err_size, "%s: %s", method, why);
+    int rc = timed_out ? wc_error_set(err, WC_ETIMEDOUT,
+                                      "%s: the client did not answer within %d ms",
+                                      method, timeout_ms)
+                                      : wc_error_set(err, WC_ECANCELED, "%s: %s", method, why);
     if (!closing) {
         json_t *cancel = json_pack("{s:I,s:s}", "requestId", (json_int_t)p.id, "reason", why);
         if (cancel) {
@@ -180,7 +178,7 @@ static int hook_request(void *ctx, const char *method, json_t *params, int timeo
             json_decref(cancel);
         }
     }
-    return -1;
+    return rc;
 }
 
 static void hook_resource_updated(void *ctx, const char *uri)

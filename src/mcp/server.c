@@ -28,25 +28,25 @@ void wc_mcp_options_default(wc_mcp_options *o)
     o->page_size = 100;
     o->log_level = WC_LOG_INFO;
     o->request_timeout_ms = 60000;
+    o->audit.enabled = true;
 }
 
 int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
-                      wc_mcp_server **out, char *err, size_t err_size)
+                      wc_mcp_server **out, wc_error *err)
 {
     *out = NULL;
     wc_mcp_server *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
+    if (!s)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     wc_mcp_options_default(&s->opt);
     if (options)
         s->opt = *options;
     s->name = strdup(s->opt.name ? s->opt.name : "wasmcap");
     s->version = strdup(s->opt.version ? s->opt.version : "0");
     s->instructions = s->opt.instructions ? strdup(s->opt.instructions) : NULL;
+    int rc;
     if (!s->name || !s->version || (s->opt.instructions && !s->instructions)) {
-        snprintf(err, err_size, "out of memory");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto fail;
     }
     s->opt.name = s->name;
@@ -61,13 +61,14 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     if (s->opt.log_level < WC_LOG_DEBUG || s->opt.log_level > WC_LOG_EMERGENCY + 1)
         s->opt.log_level = WC_LOG_INFO;
     if (wc_mcp_state_init(s, s->opt.state_secret) != 0) {
-        snprintf(err, err_size, "cannot make a key for request states: %s", strerror(errno));
+        int code = errno ? -errno : WC_EIO;
+        rc = wc_error_set(err, code, "cannot make a key for request states: %s", wc_strerror(code));
         goto fail;
     }
     s->opt.state_secret = NULL; /* copied into the key; the caller's string may go */
-    int rc = wc_pool_new(s->opt.workers, s->opt.queue_size, &s->pool);
+    rc = wc_pool_new(s->opt.workers, s->opt.queue_size, &s->pool);
     if (rc != 0) {
-        snprintf(err, err_size, "cannot start the worker threads: %s", strerror(-rc));
+        wc_error_set(err, rc, "cannot start the worker threads: %s", wc_strerror(rc));
         goto fail;
     }
     s->opt.workers = wc_pool_threads(s->pool);
@@ -75,6 +76,10 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     pthread_mutex_init(&s->attempt_lock, NULL);
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation = 1;
+    if ((rc = wc_mcp_audit_start(s, err)) != 0 || (rc = wc_mcp_events_start(s, err)) != 0) {
+        wc_mcp_server_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
 fail:
@@ -82,14 +87,16 @@ fail:
     free(s->version);
     free(s->instructions);
     free(s);
-    return -1;
+    return rc;
 }
 
 void wc_mcp_server_free(wc_mcp_server *s)
 {
     if (!s)
         return;
+    wc_mcp_events_stop(s);
     wc_pool_free(s->pool);
+    wc_mcp_audit_stop(s); /* after the pool: the last calls' events are queued */
     if (s->registry)
         wc_registry_release(s->registry);
     pthread_mutex_destroy(&s->lock);
@@ -274,10 +281,11 @@ static bool answers_result_text(const wc_mcp_session *s)
 }
 
 /* Answers a job: its result (NULL: {}) or its error, as its era has it. */
-static void answer(mcp_job *job, int rc, json_t *result, const char *err)
+/* Returns the bytes of the answer sent (0: none). */
+static size_t answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
     if (rc == MCP_NO_ANSWER)
-        return; /* the request stays open (subscriptions/listen) */
+        return 0; /* the request stays open (subscriptions/listen) */
     mcp_answer a; /* not zeroed whole: its message is written only when used */
     a.rc = rc;
     a.result = result;
@@ -310,7 +318,9 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     }
     wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = a.http_status};
     send_route(job->session, &route, &out);
+    size_t sent = out.len;
     wc_buf_free(&out);
+    return sent;
 }
 
 /* --- sessions --- */
@@ -384,6 +394,14 @@ static void finish_close(wc_mcp_session *s)
     on_closed(ctx);
 }
 
+void wc_mcp_session_set_identity(wc_mcp_session *s, const char *id, const char *principal)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->audit_id, sizeof s->audit_id, "%s", id ? id : "");
+    snprintf(s->principal, sizeof s->principal, "%s", principal ? principal : "");
+    pthread_mutex_unlock(&s->lock);
+}
+
 void wc_mcp_session_close_then(wc_mcp_session *s, void (*on_closed)(void *ctx), void *ctx)
 {
     wc_mcp_session_flush_batch(s);
@@ -449,8 +467,10 @@ static void job_release(mcp_job *job)
     json_decref(job->root);
 }
 
-/* tools/call outcomes for /metrics, by tool (an unknown one is -32602). */
-static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped)
+/* tools/call outcomes for /metrics, by tool (an unknown one is -32602),
+ * and its audit event.  Returns the status. */
+static wc_call_status record_call(mcp_job *job, int rc, const json_t *result, bool dropped,
+                                  double *seconds)
 {
     const json_t *name = json_object_get(job->params, "name");
     wc_call_status status = WC_CALL_OK;
@@ -466,8 +486,10 @@ static void record_call(mcp_job *job, int rc, const json_t *result, bool dropped
         if (is_error)
             status = WC_CALL_TOOL_ERROR;
     }
+    *seconds = (double)wc_monotonic_ns() / 1e9 - job->started;
     wc_metrics_call(json_is_string(name) ? json_string_value(name) : "(unknown)", status,
-                    (double)wc_monotonic_ns() / 1e9 - job->started);
+                    *seconds);
+    return status;
 }
 
 /* Lowers a count that holds the session open (its queued messages, its
@@ -505,12 +527,17 @@ static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
     if (job->next)
         job->next->prev = job->prev;
     pthread_mutex_unlock(&s->lock);
-    if (job->method->fn == wc_mcp_tools_call)
-        record_call(job, rc, result, dropped);
+    bool tool_call = job->method->fn == wc_mcp_tools_call;
+    double seconds = 0;
+    wc_call_status status = tool_call ? record_call(job, rc, result, dropped, &seconds)
+                                      : WC_CALL_OK;
+    size_t answered = 0;
     if (!dropped)
-        answer(job, rc, result, err);
+        answered = answer(job, rc, result, err);
     else if (job->tag)
         wc_mcp_session_send_routed(s, job->tag, true, NULL); /* no answer comes */
+    if (tool_call) /* after the answer: the client does not wait for it */
+        wc_mcp_audit_call(job, status, seconds, answered);
     json_decref(result);
     if (job->in_queued)
         atomic_fetch_sub(&s->njobs, 1); /* its message's count_done frees a closing session */
@@ -524,11 +551,11 @@ static void run_job(void *arg)
 {
     mcp_job *job = arg;
     json_t *result = NULL;
-    char err[1024] = "";
+    wc_error err = {0};
     int rc = -1;
     if (!wc_call_cancelled(job->call))
-        rc = job->method->fn(job, &result, err, sizeof err);
-    complete_job(job, rc, result, err);
+        rc = job->method->fn(job, &result, &err);
+    complete_job(job, rc, result, err.msg);
 }
 
 /* --- attempts on the receiving thread (wc_mcp_receive_options.attempt_ms) --- */
@@ -596,12 +623,12 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
 {
     wc_mcp_session *s = job->session;
     json_t *result = NULL;
-    char err[1024] = "";
+    wc_error err = {0};
     job->held = NULL;
     job->held_tail = &job->held;
     job->attempt = true;
     job->call->io.inline_budget_ms = budget_ms;
-    int rc = job->method->fn(job, &result, err, sizeof err);
+    int rc = job->method->fn(job, &result, &err);
     job->attempt = false;
     bool aborted = wc_call_attempt_aborted(job->call);
     count_attempt(s->server, job, aborted);
@@ -611,7 +638,7 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
             wc_mcp_session_send_routed(s, job->tag, false, &out);
         }
         drop_held(job);
-        complete_job(job, rc, result, err);
+        complete_job(job, rc, result, err.msg);
         return;
     }
     json_decref(result);
@@ -704,9 +731,9 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
         mcp_job job = {.session = s, .id = m->id, .params = m->params, .method = method,
                        .tag = tag};
         json_t *result = NULL;
-        char err[512] = "";
-        int rc = method->fn(&job, &result, err, sizeof err);
-        answer(&job, rc, result, err);
+        wc_error err = {0};
+        int rc = method->fn(&job, &result, &err);
+        answer(&job, rc, result, err.msg);
         json_decref(result);
         job_release(&job);
         return;

@@ -23,12 +23,22 @@
 
 #include "mcp/jsonrpc.h"
 #include "util/buf.h"
+#include "util/error.h"
 
 /* The plugin layer's registry (plugin/registry.h), which a transport only
  * passes along. */
 typedef struct wc_registry wc_registry;
 
 #define WC_MCP_LATEST_VERSION "2025-11-25"
+
+/* Audit events of tool calls on the bus (mcp/audit.c). */
+typedef struct wc_mcp_audit_options {
+    bool enabled;            /* with a bus: one event per tool call */
+    bool include_arguments;  /* the call's arguments in its event */
+    size_t queue;            /* events waiting to be published; 0: 16384 */
+    const char *stream;      /* keep the events in this stream (JetStream); NULL: none */
+    uint64_t stream_max_age_ms, stream_max_bytes, stream_max_msgs; /* 0: no limit */
+} wc_mcp_audit_options;
 
 typedef struct wc_mcp_options {
     const char *name;          /* serverInfo.name; default "wasmcap" */
@@ -44,6 +54,9 @@ typedef struct wc_mcp_options {
     long long cache_ttl_ms;    /* stateless revision: ttlMs of lists and reads; default 0 */
     const char *state_secret;  /* seals input-required requestStates; NULL: random per process
                                   (servers that share clients need the same one) */
+    struct wc_bus *bus;        /* the event bus behind the server (borrowed: it outlives the
+                                  server); NULL: none */
+    wc_mcp_audit_options audit; /* default: enabled, no arguments, no stream */
 } wc_mcp_options;
 
 void wc_mcp_options_default(wc_mcp_options *options);
@@ -53,7 +66,7 @@ typedef struct wc_mcp_session wc_mcp_session;
 
 /* registry is retained (may be NULL: no capabilities). */
 int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
-                      wc_mcp_server **out, char *err, size_t err_size);
+                      wc_mcp_server **out, wc_error *err);
 /* Sessions must be closed first. */
 void wc_mcp_server_free(wc_mcp_server *server);
 const wc_mcp_options *wc_mcp_server_options(const wc_mcp_server *server);
@@ -66,6 +79,9 @@ void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
  * text format): Wasm instances, each plugin's compile tier, tool calls by
  * tool and status. */
 void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out);
+/* Appends what /healthz adds to its "ok": one line per part that has a
+ * state of its own ("bus: nats disconnected\n"); nothing when none. */
+void wc_mcp_server_render_health(wc_mcp_server *server, wc_buf *out);
 /* The inputSchema of the tool of that exposed name in the registry in use
  * (a new reference), or NULL when there is no such tool. */
 json_t *wc_mcp_server_tool_input_schema(wc_mcp_server *server, const char *name);
@@ -185,6 +201,11 @@ wc_mcp_session *wc_mcp_session_new_stateless(wc_mcp_server *server, wc_mcp_send_
  * subscribed to that list) that a list changed: kind "tools", "prompts"
  * or "resources".  Any thread. */
 void wc_mcp_server_list_changed(wc_mcp_server *server, const char *kind);
+/* Who the session's requests come from, for audit events: the
+ * transport's session id (NULL: none) and the authenticated principal
+ * (NULL: none).  Call before the first request; longer strings are cut. */
+void wc_mcp_session_set_identity(wc_mcp_session *session, const char *id,
+                                 const char *principal);
 /* The protocol revision initialize agreed on ("" before it). */
 void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
 /* Cancels every request of the session that is running (as by

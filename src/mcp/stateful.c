@@ -12,8 +12,7 @@
 
 static void finish(mcp_job *job, mcp_answer *a)
 {
-    char why[256];
-    if (a->rc == 0 && a->result && wc_input_required_check(a->result, why, sizeof why) > 0) {
+    if (a->rc == 0 && a->result && wc_input_required_check(a->result, NULL) > 0) {
         /* A session client could not answer the round. */
         snprintf(a->message, sizeof a->message, "%s asked the client for input, which only "
                  "protocol revision 2026-07-28 can carry (this session speaks %s)",

@@ -132,7 +132,7 @@ static void decorate(wc_mcp_session *s, const mcp_method *method, json_t *result
     }
 }
 
-int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size)
+int wc_mcp_discover(mcp_job *job, json_t **result, wc_error *err)
 {
     const wc_mcp_options *o = &job->session->server->opt;
     json_t *caps = wc_mcp_capabilities(&wc_mcp_era_stateless);
@@ -140,7 +140,7 @@ int wc_mcp_discover(mcp_job *job, json_t **result, char *err, size_t err_size)
                                  "capabilities", caps)
                      : NULL;
     if (!r) {
-        snprintf(err, err_size, "out of memory");
+        wc_error_set(err, WC_ENOMEM, "out of memory");
         return WC_RPC_INTERNAL;
     }
     if (o->instructions)
@@ -168,13 +168,14 @@ static void send_on_listen(wc_mcp_session *s, const char *method, json_t *params
     json_decref(params);
 }
 
-int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
+int wc_mcp_listen(mcp_job *job, json_t **result, wc_error *err)
 {
     (void)result;
     wc_mcp_session *s = job->session;
     json_t *filter = json_object_get(job->params, "notifications");
     if (filter && !json_is_object(filter)) {
-        snprintf(err, err_size, "subscriptions/listen: params.notifications must be an object");
+        wc_error_set(err, WC_EINVAL,
+                     "subscriptions/listen: params.notifications must be an object");
         return WC_RPC_INVALID_PARAMS;
     }
     unsigned lists = 0;
@@ -196,9 +197,9 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
     if (uris) {
         if (!json_is_array(uris) || json_array_size(uris) > MCP_MAX_SUBSCRIPTIONS) {
             json_decref(honoured);
-            snprintf(err, err_size, "subscriptions/listen: params.notifications."
-                     "resourceSubscriptions must be an array of at most %u URIs",
-                     MCP_MAX_SUBSCRIPTIONS);
+            wc_error_set(err, WC_EINVAL, "subscriptions/listen: params.notifications."
+                         "resourceSubscriptions must be an array of at most %u URIs",
+                         MCP_MAX_SUBSCRIPTIONS);
             return WC_RPC_INVALID_PARAMS;
         }
         subscriptions = json_object();
@@ -210,8 +211,7 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
                 json_object_get(subscriptions, json_string_value(uri)))
                 continue;
             int rc = wc_mcp_subscription_fits("subscriptions/listen", json_string_length(uri),
-                                              json_object_size(subscriptions), bytes, err,
-                                              err_size);
+                                              json_object_size(subscriptions), bytes, err);
             if (rc) {
                 json_decref(honoured);
                 json_decref(subscriptions);
@@ -229,7 +229,7 @@ int wc_mcp_listen(mcp_job *job, json_t **result, char *err, size_t err_size)
         pthread_mutex_unlock(&s->lock);
         json_decref(honoured);
         json_decref(subscriptions);
-        snprintf(err, err_size, "subscriptions/listen: this stream is already listening");
+        wc_error_set(err, WC_EINVAL, "subscriptions/listen: this stream is already listening");
         return WC_RPC_INVALID_REQUEST;
     }
     s->listen_id = json_deep_copy(job->id);
@@ -351,8 +351,7 @@ static void finish(mcp_job *job, mcp_answer *a)
         a->http_status = 400;
         return;
     }
-    char why[256];
-    if (a->rc == 0 && a->result && wc_input_required_check(a->result, why, sizeof why) > 0) {
+    if (a->rc == 0 && a->result && wc_input_required_check(a->result, NULL) > 0) {
         a->rc = finish_input_required(job, a->result, a->message, sizeof a->message, &a->data);
         if (a->rc != 0) {
             a->err = a->message;

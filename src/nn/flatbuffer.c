@@ -6,14 +6,13 @@
 #include <string.h>
 
 void wc_fb_reader_init(wc_fb_reader *r, const uint8_t *data, size_t size, const char *format,
-                       char *err, size_t err_size)
+                       wc_error *err)
 {
     memset(r, 0, sizeof *r);
     r->data = data;
     r->size = size;
     r->format = format;
     r->err = err;
-    r->err_size = err_size;
     /* Unshared, every copied element takes at least 4 bytes of the buffer. */
     r->copy_budget = size;
 }
@@ -28,17 +27,20 @@ void wc_fb_context(wc_fb_reader *r, const char *fmt, ...)
 
 int wc_fb_fail(wc_fb_reader *r, uint64_t offset, const char *fmt, ...)
 {
-    if (!r->err_size)
-        return -1;
-    int n = snprintf(r->err, r->err_size, "%s: offset 0x%llx: %s%s", r->format,
+    r->code = WC_EMALFORMED;
+    if (!r->err)
+        return r->code;
+    r->err->code = r->code;
+    size_t size = sizeof r->err->msg;
+    int n = snprintf(r->err->msg, size, "%s: offset 0x%llx: %s%s", r->format,
                      (unsigned long long)offset, r->context, r->context[0] ? " " : "");
-    if (n >= 0 && (size_t)n < r->err_size) {
+    if (n >= 0 && (size_t)n < size) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(r->err + n, r->err_size - (size_t)n, fmt, ap);
+        vsnprintf(r->err->msg + n, size - (size_t)n, fmt, ap);
         va_end(ap);
     }
-    return -1;
+    return r->code;
 }
 
 static bool fits(const wc_fb_reader *r, uint64_t pos, uint64_t len)
@@ -129,7 +131,7 @@ static int field_pos(wc_fb_reader *r, const wc_fb_table *t, unsigned id, size_t 
     {                                                                                              \
         uint64_t pos;                                                                              \
         if (field_pos(r, t, id, WIDTH, what, &pos))                                                \
-            return -1;                                                                             \
+            return WC_EMALFORMED;                                                                  \
         *out = pos ? (LOAD) : dflt;                                                                \
         return 0;                                                                                  \
     }
@@ -148,7 +150,7 @@ int wc_fb_f32(wc_fb_reader *r, const wc_fb_table *t, unsigned id, const char *wh
     uint32_t dflt_bits;
     memcpy(&dflt_bits, &dflt, 4);
     if (wc_fb_u32(r, t, id, what, dflt_bits, &bits))
-        return -1;
+        return WC_EMALFORMED;
     memcpy(out, &bits, 4);
     return 0;
 }
@@ -159,7 +161,7 @@ static int offset_field(wc_fb_reader *r, const wc_fb_table *t, unsigned id, cons
 {
     uint64_t pos;
     if (field_pos(r, t, id, 4, what, &pos))
-        return -1;
+        return WC_EMALFORMED;
     *target = pos ? pos + load_u32(r->data + pos) : 0;
     return 0;
 }
@@ -169,7 +171,7 @@ int wc_fb_table_field(wc_fb_reader *r, const wc_fb_table *t, unsigned id, const 
 {
     uint64_t target;
     if (offset_field(r, t, id, what, &target))
-        return -1;
+        return WC_EMALFORMED;
     *present = target != 0;
     return target ? table_at(r, target, what, out) : 0;
 }
@@ -195,7 +197,7 @@ int wc_fb_vector_field(wc_fb_reader *r, const wc_fb_table *t, unsigned id, size_
     uint64_t target;
     memset(out, 0, sizeof *out);
     if (offset_field(r, t, id, what, &target))
-        return -1;
+        return WC_EMALFORMED;
     return target ? vector_at(r, target, elem_size, what, out) : 0;
 }
 
@@ -206,7 +208,7 @@ int wc_fb_string_field(wc_fb_reader *r, const wc_fb_table *t, unsigned id, const
     *s = NULL;
     *len = 0;
     if (wc_fb_vector_field(r, t, id, 1, what, &v))
-        return -1;
+        return WC_EMALFORMED;
     if (!v.present)
         return 0;
     if (!fits(r, v.pos + v.len, 1))
@@ -226,9 +228,9 @@ int wc_fb_union_field(wc_fb_reader *r, const wc_fb_table *t, unsigned id, const 
 {
     bool present;
     if (wc_fb_u8(r, t, id - 1, what, 0, type))
-        return -1;
+        return WC_EMALFORMED;
     if (wc_fb_table_field(r, t, id, what, value, &present))
-        return -1;
+        return WC_EMALFORMED;
     if (*type && !present)
         return wc_fb_fail(r, t->pos, "%s union has type %u but no value", what, *type);
     return 0;

@@ -15,7 +15,7 @@
  * checked against the buffer before a byte is read, every field against the
  * table's declared size, and scalars are read bytewise, so no alignment is
  * assumed.  A failure writes "NAME: offset 0xOFF: CONTEXT WHAT PROBLEM" and
- * returns -1; offsets are those of the bytes at fault.
+ * returns WC_EMALFORMED; offsets are those of the bytes at fault.
  */
 #ifndef WC_NN_FLATBUFFER_H
 #define WC_NN_FLATBUFFER_H
@@ -24,14 +24,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 typedef struct wc_fb_reader {
     const uint8_t *data;
     size_t size;
     const char *format;   /* "tflite": starts every message */
     char context[96];     /* the object being read: "tensor 3" */
     uint64_t copy_budget; /* elements a caller may still copy out (wc_fb_claim) */
-    char *err;
-    size_t err_size;
+    wc_error *err;        /* NULL: no message wanted */
+    int code;             /* of the first failure */
 } wc_fb_reader;
 
 typedef struct wc_fb_table {
@@ -46,10 +48,10 @@ typedef struct wc_fb_vector {
 } wc_fb_vector;
 
 void wc_fb_reader_init(wc_fb_reader *r, const uint8_t *data, size_t size, const char *format,
-                       char *err, size_t err_size);
+                       wc_error *err);
 /* Sets r->context (printf-style). */
 void wc_fb_context(wc_fb_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes the message for a fault at offset; returns -1. */
+/* Writes the message for a fault at offset; returns WC_EMALFORMED. */
 int wc_fb_fail(wc_fb_reader *r, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 /* schema.fbs TensorType */
 typedef enum wc_tflite_type {
     WC_TFLITE_FLOAT32 = 0,
@@ -169,10 +171,9 @@ typedef struct wc_tflite_model {
 /* True when the bytes carry the TFLite file identifier "TFL3". */
 bool wc_tflite_identified(const uint8_t *bytes, size_t size);
 
-/* Reads a model.  Returns 0 and *out (free with wc_tflite_free), or -1 and
- * the reason in err. */
-int wc_tflite_read(const uint8_t *bytes, size_t size, wc_tflite_model **out, char *err,
-                   size_t err_size);
+/* Reads a model.  Returns 0 and *out (free with wc_tflite_free), or
+ * WC_EMALFORMED (WC_ENOMEM) and the reason in err (may be NULL). */
+int wc_tflite_read(const uint8_t *bytes, size_t size, wc_tflite_model **out, wc_error *err);
 void wc_tflite_free(wc_tflite_model *model);
 
 /* "FLOAT32", ...; "UNKNOWN" outside the schema. */

@@ -62,8 +62,8 @@ typedef struct walk {
 
 static int out_of_memory(walk *w)
 {
-    snprintf(w->r.err, w->r.err_size, "tflite: out of memory");
-    return -1;
+    w->r.code = wc_error_set(w->r.err, WC_ENOMEM, "tflite: out of memory");
+    return w->r.code;
 }
 
 /* Copies a vector of i32 (tensor indices, shapes) out of the file. */
@@ -73,7 +73,7 @@ static int copy_i32(walk *w, const wc_fb_vector *v, const char *what, int32_t **
     if (!v->len)
         return 0;
     if (wc_fb_claim(&w->r, v, what))
-        return -1;
+        return w->r.code;
     *out = malloc(v->len * sizeof **out);
     if (!*out)
         return out_of_memory(w);
@@ -100,7 +100,7 @@ static int read_buffers(walk *w, const wc_fb_table *model)
     wc_fb_context(&w->r, "model");
     if (wc_fb_vector_field(&w->r, model, MODEL_BUFFERS, 4, "buffers", &v) ||
         check_count(w, &v, "buffers", WC_TFLITE_MAX_BUFFERS))
-        return -1;
+        return w->r.code;
     w->m->nbuffers = v.len;
     w->buffers = calloc(v.len ? v.len : 1, sizeof *w->buffers);
     if (!w->buffers)
@@ -114,7 +114,7 @@ static int read_buffers(walk *w, const wc_fb_table *model)
             wc_fb_vector_field(&w->r, &b, BUFFER_DATA, 1, "data", &data) ||
             wc_fb_u64(&w->r, &b, BUFFER_OFFSET, "offset", 0, &offset) ||
             wc_fb_u64(&w->r, &b, BUFFER_SIZE, "size", 0, &size))
-            return -1;
+            return w->r.code;
         if (data.len) {
             w->buffers[i].data = w->r.data + data.pos;
             w->buffers[i].size = data.len;
@@ -139,7 +139,7 @@ static int read_operator_codes(walk *w, const wc_fb_table *model)
     wc_fb_context(&w->r, "model");
     if (wc_fb_vector_field(&w->r, model, MODEL_OPERATOR_CODES, 4, "operator_codes", &v) ||
         check_count(w, &v, "operator codes", WC_TFLITE_MAX_OPERATOR_CODES))
-        return -1;
+        return w->r.code;
     w->ncodes = v.len;
     w->codes = calloc(v.len ? v.len : 1, sizeof *w->codes);
     if (!w->codes)
@@ -158,7 +158,7 @@ static int read_operator_codes(walk *w, const wc_fb_table *model)
             wc_fb_string_field(&w->r, &c, CODE_CUSTOM, "custom_code", &custom, &custom_len) ||
             wc_fb_i32(&w->r, &c, CODE_VERSION, "version", 1, &oc->version) ||
             wc_fb_i32(&w->r, &c, CODE_BUILTIN, "builtin_code", 0, &builtin))
-            return -1;
+            return w->r.code;
         /* Schema 3a: writers fill both fields, the byte one saturated at
          * PLACEHOLDER_FOR_GREATER_OP_CODES (127); old files only the byte. */
         oc->code = builtin > deprecated ? builtin : deprecated;
@@ -183,7 +183,7 @@ static int read_quantization(walk *w, const wc_fb_table *q, wc_tflite_tensor *t)
         wc_fb_union_field(&w->r, q, QUANT_DETAILS, "quantization details", &details,
                           &details_value) ||
         wc_fb_i32(&w->r, q, QUANT_DIMENSION, "quantized_dimension", 0, &dimension))
-        return -1;
+        return w->r.code;
     if (details)
         return wc_fb_fail(&w->r, q->pos, "has custom quantization (details type %u): not supported",
                           details);
@@ -209,7 +209,7 @@ static int read_quantization(walk *w, const wc_fb_table *q, wc_tflite_tensor *t)
     }
     if (wc_fb_claim(&w->r, &scale, "quantization scale") ||
         wc_fb_claim(&w->r, &zero_point, "quantization zero_point"))
-        return -1;
+        return w->r.code;
     t->quant.count = scale.len;
     t->quant.dimension = dimension;
     t->quant.scale = malloc(scale.len * sizeof *t->quant.scale);
@@ -272,7 +272,7 @@ static int read_tensor(walk *w, const wc_fb_vector *tensors, uint32_t i)
         wc_fb_table_field(&w->r, &tt, TENSOR_QUANTIZATION, "quantization", &q, &has_quant) ||
         wc_fb_bool(&w->r, &tt, TENSOR_IS_VARIABLE, "is_variable", false, &t->is_variable) ||
         wc_fb_table_field(&w->r, &tt, TENSOR_SPARSITY, "sparsity", &sparsity, &has_sparsity))
-        return -1;
+        return w->r.code;
     if (!t->name)
         t->name = "";
     t->type = (wc_tflite_type)type;
@@ -322,11 +322,11 @@ static int read_tensor_list(walk *w, const wc_fb_table *t, unsigned id, const ch
 {
     wc_fb_vector v;
     if (wc_fb_vector_field(&w->r, t, id, 4, what, &v) || copy_i32(w, &v, what, out))
-        return -1;
+        return w->r.code;
     *n = v.len;
     for (uint32_t k = 0; k < v.len; k++)
         if (tensor_index_ok(w, &v, k, what, optional))
-            return -1;
+            return w->r.code;
     return 0;
 }
 
@@ -467,7 +467,7 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
     case OPTIONS_RESHAPE: {
         wc_fb_vector v;
         if (wc_fb_vector_field(r, t, 0, 4, "new_shape", &v))
-            return -1;
+            return w->r.code;
         if (v.len > WC_TFLITE_MAX_RANK)
             return wc_fb_fail(r, v.pos - 4, "new_shape has %u dimensions, at most %d are supported",
                               v.len, WC_TFLITE_MAX_RANK);
@@ -477,7 +477,7 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
     }
     }
     if (rc)
-        return -1;
+        return w->r.code;
     o->padding = padding;
     o->activation = activation;
     return 0;
@@ -537,7 +537,7 @@ static int read_options(walk *w, const wc_fb_table *ot, wc_tflite_operator *op)
     if (!kind)
         return 0; /* options the backends do not use are not read */
     if (wc_fb_union_field(&w->r, ot, OP_OPTIONS, "builtin_options", &type, &t))
-        return -1;
+        return w->r.code;
     if (!type) {
         /* absent: the schema's defaults, which fail the checks where a
          * value is needed (strides, filter sizes, block size) */
@@ -546,7 +546,7 @@ static int read_options(walk *w, const wc_fb_table *ot, wc_tflite_operator *op)
         return wc_fb_fail(&w->r, ot->pos, "has builtin options of union type %u, expected %d", type,
                           kind);
     } else if (read_options_fields(w, &t, kind, o)) {
-        return -1;
+        return w->r.code;
     }
     return check_options(w, type ? &t : ot, kind, o);
 }
@@ -559,7 +559,7 @@ static int read_operator(walk *w, const wc_fb_vector *ops, uint32_t i)
     wc_fb_context(&w->r, "operator %u", i);
     if (wc_fb_vector_table(&w->r, ops, i, "", &ot) ||
         wc_fb_u32(&w->r, &ot, OP_OPCODE_INDEX, "opcode_index", 0, &opcode_index))
-        return -1;
+        return w->r.code;
     if (opcode_index >= w->ncodes)
         return wc_fb_fail(&w->r, ot.pos, "has opcode_index %u, but the model has %u operator codes",
                           opcode_index, w->ncodes);
@@ -569,7 +569,7 @@ static int read_operator(walk *w, const wc_fb_vector *ops, uint32_t i)
     wc_fb_context(&w->r, "operator %u (%s)", i, op->name);
     if (read_tensor_list(w, &ot, OP_INPUTS, "input", true, &op->ninputs, &op->inputs) ||
         read_tensor_list(w, &ot, OP_OUTPUTS, "output", false, &op->noutputs, &op->outputs))
-        return -1;
+        return w->r.code;
     return read_options(w, &ot, op);
 }
 
@@ -581,7 +581,7 @@ static int read_subgraph(walk *w, const wc_fb_table *model)
     uint32_t name_len;
     wc_fb_context(&w->r, "model");
     if (wc_fb_vector_field(&w->r, model, MODEL_SUBGRAPHS, 4, "subgraphs", &subgraphs))
-        return -1;
+        return w->r.code;
     if (!subgraphs.len)
         return wc_fb_fail(&w->r, model->pos, "has no subgraph");
     m->nsubgraphs = subgraphs.len;
@@ -592,7 +592,7 @@ static int read_subgraph(walk *w, const wc_fb_table *model)
         wc_fb_vector_field(&w->r, &sg, SUBGRAPH_OPERATORS, 4, "operators", &ops) ||
         check_count(w, &tensors, "tensors", WC_TFLITE_MAX_TENSORS) ||
         check_count(w, &ops, "operators", WC_TFLITE_MAX_OPERATORS))
-        return -1;
+        return w->r.code;
     if (!m->subgraph_name)
         m->subgraph_name = "";
     m->tensors = calloc(tensors.len ? tensors.len : 1, sizeof *m->tensors);
@@ -602,30 +602,29 @@ static int read_subgraph(walk *w, const wc_fb_table *model)
     m->ntensors = tensors.len;
     for (uint32_t i = 0; i < tensors.len; i++)
         if (read_tensor(w, &tensors, i))
-            return -1;
+            return w->r.code;
     wc_fb_context(&w->r, "subgraph 0");
     if (read_tensor_list(w, &sg, SUBGRAPH_INPUTS, "input", false, &m->ninputs, &m->inputs) ||
         read_tensor_list(w, &sg, SUBGRAPH_OUTPUTS, "output", false, &m->noutputs, &m->outputs))
-        return -1;
+        return w->r.code;
     m->noperators = ops.len;
     for (uint32_t i = 0; i < ops.len; i++)
         if (read_operator(w, &ops, i))
-            return -1;
+            return w->r.code;
     return 0;
 }
 
-int wc_tflite_read(const uint8_t *bytes, size_t size, wc_tflite_model **out, char *err,
-                   size_t err_size)
+int wc_tflite_read(const uint8_t *bytes, size_t size, wc_tflite_model **out, wc_error *err)
 {
     walk w = {0};
     wc_fb_table model;
     uint32_t desc_len;
     *out = NULL;
-    wc_fb_reader_init(&w.r, bytes, size, "tflite", err, err_size);
+    wc_fb_reader_init(&w.r, bytes, size, "tflite", err);
     w.m = calloc(1, sizeof *w.m);
     if (!w.m)
         return out_of_memory(&w);
-    int rc = -1;
+    int rc = WC_EMALFORMED;
     wc_fb_context(&w.r, "model");
     if (wc_fb_root(&w.r, "TFL3", &model) ||
         wc_fb_u32(&w.r, &model, MODEL_VERSION, "version", 0, &w.m->version) ||
@@ -647,7 +646,7 @@ done:
     free(w.buffers);
     if (rc) {
         wc_tflite_free(w.m);
-        return -1;
+        return w.r.code;
     }
     *out = w.m;
     return 0;

@@ -407,10 +407,9 @@ static int load(const uint8_t *bytes, size_t size, void **out, uint32_t *ninputs
     xnn_graph *g;
     if (graph_new(&g))
         return wc_error_set(err, WC_ENOMEM, "nn: out of memory loading a model");
-    char why[512];
-    if (wc_tflite_read(bytes, size, &g->model, why, sizeof why) < 0) {
+    if ((rc = wc_tflite_read(bytes, size, &g->model, err)) < 0) {
         graph_free(g);
-        return wc_error_set(err, WC_EMALFORMED, "%s", why);
+        return rc;
     }
     const wc_tflite_model *m = g->model;
     *inputs = calloc((size_t)m->ninputs + 1, sizeof **inputs);

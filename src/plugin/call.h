@@ -55,6 +55,11 @@ typedef struct wc_call_io {
     /* Out: for a result carried only as text (no value), whether it has
      * isError: true, as the plugin layer found when it checked the bytes. */
     bool result_is_error;
+    /* Out, for audit events: the plugin that ran the tool (its config
+     * name) and the compile tier of its code ("fast", "optimized"); both
+     * valid while the registry is.  NULL: not known. */
+    const char *plugin;
+    const char *tier;
 } wc_call_io;
 
 typedef struct wc_call {

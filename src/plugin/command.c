@@ -29,9 +29,9 @@ static json_t *stdout_result(const char *out, size_t len)
     return block ? json_pack("{s:[o]}", "content", block) : NULL;
 }
 
-/* A tool call: 0 with run->result the raw result object, or -1 with a
- * sentence in failure. */
-static int command_call_tool(wc_plugin *p, wc_tool_run *run, char *failure, size_t failure_size)
+/* A tool call: 0 with run->result the raw result object, or a WC_E* code
+ * with a sentence in failure. */
+static int command_call_tool(wc_plugin *p, wc_tool_run *run, wc_error *failure)
 {
     json_t **result = &run->result;
     const char *display = run->display;
@@ -49,11 +49,11 @@ static int command_call_tool(wc_plugin *p, wc_tool_run *run, char *failure, size
     char what[160];
     snprintf(what, sizeof what, "tool '%s'", display);
     wc_run r;
-    int rc = -1;
+    int rc;
     if (wc_run_begin(&r, p, run->call, &wcfg) != 0) {
-        wc_run_describe(&r, what, failure, failure_size);
+        rc = wc_run_describe(&r, what, failure);
         wc_run_end(&r);
-        return -1;
+        return rc;
     }
     wc_trap trap = wc_run_outcome(
         &r, wc_instance_call_index(r.inst, (uint32_t)p->start_index, NULL, NULL, NULL));
@@ -62,7 +62,7 @@ static int command_call_tool(wc_plugin *p, wc_tool_run *run, char *failure, size
         status = wc_instance_exit_code(r.inst);
     } else if (trap != WC_TRAP_NONE) {
         wc_run_trapped(&r, trap);
-        wc_run_describe(&r, what, failure, failure_size);
+        rc = wc_run_describe(&r, what, failure);
         goto done;
     }
     size_t out_len = 0, err_len = 0;
@@ -71,7 +71,7 @@ static int command_call_tool(wc_plugin *p, wc_tool_run *run, char *failure, size
     if (wc_wasi_output_truncated(r.wasi, 1)) {
         r.status = WC_RUN_OUTPUT;
         snprintf(r.msg, sizeof r.msg, "more than %zu bytes on stdout", p->max_output);
-        wc_run_describe(&r, what, failure, failure_size);
+        rc = wc_run_describe(&r, what, failure);
         goto done;
     }
     if (status == 0) {
@@ -88,16 +88,13 @@ static int command_call_tool(wc_plugin *p, wc_tool_run *run, char *failure, size
         json_t *block = wc_text_block(text, len);
         *result = block ? json_pack("{s:[o],s:b}", "content", block, "isError", 1) : NULL;
     }
-    if (!*result)
-        snprintf(failure, failure_size, "out of memory");
-    else
-        rc = 0;
+    rc = *result ? 0 : wc_error_set(failure, WC_ENOMEM, "out of memory");
 done:
     wc_run_end(&r);
     return rc;
 }
 
-static int command_load(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+static int command_load(wc_plugin *p, const wc_module_info *info, wc_error *err)
 {
     return p->start_index >= 0;
 }

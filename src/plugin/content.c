@@ -47,13 +47,13 @@ static bool embedded_resource_ok(const json_t *resource)
             json_is_string(json_object_get(resource, "blob")));
 }
 
-bool wc_content_check(const json_t *content, const char *revision, char *why, size_t why_size)
+bool wc_content_check(const json_t *content, const char *revision, wc_error *why)
 {
     size_t i;
     const json_t *block;
     json_array_foreach(content, i, block) {
         if (!json_is_object(block)) {
-            snprintf(why, why_size, "content[%zu] must be a content block object", i);
+            wc_error_set(why, WC_EINVAL, "content[%zu] must be a content block object", i);
             return false;
         }
         const json_t *type = json_object_get(block, "type");
@@ -61,26 +61,27 @@ bool wc_content_check(const json_t *content, const char *revision, char *why, si
             json_is_string(type) ? kind_named(json_string_value(type), json_string_length(type))
                                  : NULL;
         if (!kind) {
-            snprintf(why, why_size, "content[%zu] needs a \"type\" of " TYPE_NAMES, i);
+            wc_error_set(why, WC_EINVAL, "content[%zu] needs a \"type\" of " TYPE_NAMES, i);
             return false;
         }
         if (!kind_in(kind, revision)) {
-            snprintf(why, why_size, "content[%zu] is of type %s, which protocol revision %s "
-                                    "does not have (it came with %s)",
-                     i, kind->type, revision, kind->since);
+            wc_error_set(why, WC_EINVAL, "content[%zu] is of type %s, which protocol revision %s "
+                         "does not have (it came with %s)",
+                         i, kind->type, revision, kind->since);
             return false;
         }
         for (int r = 0; r < 2 && kind->required[r]; r++) {
             if (!json_is_string(json_object_get(block, kind->required[r]))) {
-                snprintf(why, why_size, "content[%zu] of type %s needs a string \"%s\"", i,
-                         kind->type, kind->required[r]);
+                wc_error_set(why, WC_EINVAL, "content[%zu] of type %s needs a string \"%s\"", i,
+                             kind->type, kind->required[r]);
                 return false;
             }
         }
         if (strcmp(kind->type, "resource") == 0 &&
             !embedded_resource_ok(json_object_get(block, "resource"))) {
-            snprintf(why, why_size, "content[%zu] of type resource needs a \"resource\" object "
-                                    "with a string \"uri\" and a string \"text\" or \"blob\"", i);
+            wc_error_set(why, WC_EINVAL,
+                         "content[%zu] of type resource needs a \"resource\" object "
+                         "with a string \"uri\" and a string \"text\" or \"blob\"", i);
             return false;
         }
     }

@@ -27,41 +27,34 @@ const char *wc_input_method_capability(const char *method)
     return NULL;
 }
 
-int wc_input_required_check(const json_t *res, char *why, size_t why_size)
+int wc_input_required_check(const json_t *res, wc_error *why)
 {
     const json_t *type = json_object_get(res, "resultType");
     if (!type)
         return 0;
-    if (!json_is_string(type)) {
-        snprintf(why, why_size, "resultType must be a string");
-        return -1;
-    }
+    if (!json_is_string(type))
+        return wc_error_set(why, WC_EINVAL, "resultType must be a string");
     if (strcmp(json_string_value(type), "complete") == 0)
         return 0;
-    if (strcmp(json_string_value(type), "input_required") != 0) {
-        snprintf(why, why_size, "resultType must be \"complete\" or \"input_required\", not "
-                 "\"%.40s\"", json_string_value(type));
-        return -1;
-    }
+    if (strcmp(json_string_value(type), "input_required") != 0)
+        return wc_error_set(why, WC_EINVAL,
+                            "resultType must be \"complete\" or \"input_required\", not "
+                            "\"%.40s\"", json_string_value(type));
     const json_t *requests = json_object_get(res, "inputRequests");
     const json_t *state = json_object_get(res, "requestState");
-    if (!requests && !state) {
-        snprintf(why, why_size, "an input_required result needs inputRequests, requestState "
-                 "or both");
-        return -1;
-    }
-    if (state && (!json_is_string(state) || json_string_length(state) > MAX_STATE_BYTES)) {
-        snprintf(why, why_size, "requestState must be a string of at most %u bytes",
-                 MAX_STATE_BYTES);
-        return -1;
-    }
+    if (!requests && !state)
+        return wc_error_set(why, WC_EINVAL,
+                            "an input_required result needs inputRequests, requestState "
+                            "or both");
+    if (state && (!json_is_string(state) || json_string_length(state) > MAX_STATE_BYTES))
+        return wc_error_set(why, WC_EINVAL, "requestState must be a string of at most %u bytes",
+                            MAX_STATE_BYTES);
     if (!requests)
         return 1;
-    if (!json_is_object(requests) || json_object_size(requests) > MAX_INPUT_REQUESTS) {
-        snprintf(why, why_size, "inputRequests must be an object of at most %d requests",
-                 MAX_INPUT_REQUESTS);
-        return -1;
-    }
+    if (!json_is_object(requests) || json_object_size(requests) > MAX_INPUT_REQUESTS)
+        return wc_error_set(why, WC_EINVAL,
+                            "inputRequests must be an object of at most %d requests",
+                            MAX_INPUT_REQUESTS);
     const char *key;
     const json_t *r;
     json_object_foreach((json_t *)requests, key, r) {
@@ -70,12 +63,10 @@ int wc_input_required_check(const json_t *res, char *why, size_t why_size)
         for (size_t i = 0; method && i < sizeof input_methods / sizeof input_methods[0]; i++)
             known |= strcmp(method, input_methods[i]) == 0;
         const json_t *params = json_object_get(r, "params");
-        if (!json_is_object(r) || !known || (params && !json_is_object(params))) {
-            snprintf(why, why_size, "inputRequests.%.60s must be {\"method\": "
-                     "\"elicitation/create\" | \"sampling/createMessage\" | \"roots/list\", "
-                     "\"params\": {...}}", key);
-            return -1;
-        }
+        if (!json_is_object(r) || !known || (params && !json_is_object(params)))
+            return wc_error_set(why, WC_EINVAL, "inputRequests.%.60s must be {\"method\": "
+                                "\"elicitation/create\" | \"sampling/createMessage\" | \"roots/list\", "
+                                "\"params\": {...}}", key);
     }
     return 1;
 }

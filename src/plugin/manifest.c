@@ -18,34 +18,26 @@
 
 /* ---- URI templates (RFC 6570 level 1) ---------------------------------- */
 
-int wc_uri_template_check(const char *t, char *err, size_t err_size)
+int wc_uri_template_check(const char *t, wc_error *err)
 {
-    if (!*t) {
-        snprintf(err, err_size, "empty template");
-        return -1;
-    }
+    if (!*t)
+        return wc_error_set(err, WC_EINVAL, "empty template");
     for (const char *p = t; *p; p++) {
-        if (*p == '}') {
-            snprintf(err, err_size, "unbalanced '}' at offset %zu", (size_t)(p - t));
-            return -1;
-        }
+        if (*p == '}')
+            return wc_error_set(err, WC_EINVAL, "unbalanced '}' at offset %zu", (size_t)(p - t));
         if (*p != '{')
             continue;
         const char *start = ++p;
         while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                *p == '_')
             p++;
-        if (*p != '}' || p == start) {
-            snprintf(err, err_size,
-                     "bad variable at offset %zu (expected {name} with letters, digits or _)",
-                     (size_t)(start - 1 - t));
-            return -1;
-        }
-        if (p[1] == '{') {
-            snprintf(err, err_size, "two variables without a separator at offset %zu",
-                     (size_t)(p + 1 - t));
-            return -1;
-        }
+        if (*p != '}' || p == start)
+            return wc_error_set(err, WC_EINVAL,
+                                "bad variable at offset %zu (expected {name} with letters, digits or _)",
+                                (size_t)(start - 1 - t));
+        if (p[1] == '{')
+            return wc_error_set(err, WC_EINVAL, "two variables without a separator at offset %zu",
+                                (size_t)(p + 1 - t));
     }
     return 0;
 }
@@ -162,10 +154,10 @@ static bool read_schema(const wc_rnode *node, const char *tool, wc_schema **out)
     json_t *type = json_object_get(node->json, "type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "object") != 0)
         return wc_rnode_fail(node, "the schema of tool '%s' must have \"type\": \"object\"", tool);
-    char msg[512];
-    *out = wc_schema_compile(node->json, msg, sizeof msg);
+    wc_error why;
+    *out = wc_schema_compile(node->json, &why);
     if (!*out)
-        return wc_rnode_fail(node, "the schema of tool '%s' does not compile: %s", tool, msg);
+        return wc_rnode_fail(node, "the schema of tool '%s' does not compile: %s", tool, why.msg);
     return true;
 }
 
@@ -275,9 +267,9 @@ static bool read_templates(wc_rnode *doc, wc_manifest *m)
         wc_rnode_object(&complete, NULL);
         if (r.reader->failed)
             return false;
-        char msg[256];
-        if (wc_uri_template_check(tmpl, msg, sizeof msg))
-            return wc_rnode_fail(&tmpl_node, "'%s': %s", tmpl, msg);
+        wc_error why;
+        if (wc_uri_template_check(tmpl, &why))
+            return wc_rnode_fail(&tmpl_node, "'%s': %s", tmpl, why.msg);
         if (seen_before(m->resource_templates, i, "uriTemplate", tmpl))
             return wc_rnode_fail(&tmpl_node, "duplicate uriTemplate '%s'", tmpl);
         void *iter = NULL;
@@ -389,27 +381,25 @@ static bool read_manifest(wc_reader *reader, wc_manifest *m)
 }
 
 int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manifest *out,
-                      char *err, size_t err_size)
+                      wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->source = strdup(source);
-    if (!out->source) {
-        snprintf(err, err_size, "%s: out of memory", source);
-        return -1;
-    }
+    if (!out->source)
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", source);
     wc_reader reader;
     wc_reader_init(&reader, out->source);
     out->json = wc_reader_load(&reader, text, len);
     if (!out->json || !read_manifest(&reader, out)) {
-        wc_reader_result(&reader, err, err_size);
+        int rc = wc_reader_result(&reader, err);
         wc_manifest_free(out);
-        return -1;
+        return rc;
     }
     return 0;
 }
 
 int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
-                     char *err, size_t err_size)
+                     wc_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *base = strrchr(wasm_path, '/');
@@ -418,41 +408,34 @@ int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manif
     if (sec) {
         char source[512];
         snprintf(source, sizeof source, "%s (section %s)", base, WC_MANIFEST_SECTION);
-        if (sec->size > WC_MANIFEST_MAX_BYTES) {
-            snprintf(err, err_size, "%s: the manifest is larger than %u bytes", source,
-                     WC_MANIFEST_MAX_BYTES);
-            return -1;
-        }
-        return wc_manifest_parse((const char *)sec->data, sec->size, source, out, err, err_size);
+        if (sec->size > WC_MANIFEST_MAX_BYTES)
+            return wc_error_set(err, WC_ETOOBIG, "%s: the manifest is larger than %u bytes", source,
+                                WC_MANIFEST_MAX_BYTES);
+        return wc_manifest_parse((const char *)sec->data, sec->size, source, out, err);
     }
     /* NAME.wasm -> NAME.manifest.json */
     size_t n = strlen(wasm_path);
     if (n > 5 && strcmp(wasm_path + n - 5, ".wasm") == 0)
         n -= 5;
     char *sidecar = malloc(n + sizeof ".manifest.json");
-    if (!sidecar) {
-        snprintf(err, err_size, "%s: out of memory", base);
-        return -1;
-    }
+    if (!sidecar)
+        return wc_error_set(err, WC_ENOMEM, "%s: out of memory", base);
     memcpy(sidecar, wasm_path, n);
     memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
     uint8_t *data = NULL;
     size_t size = 0;
     /* a FIFO or device there must not stall or flood the load */
     int rc = wc_read_regular_file(sidecar, WC_MANIFEST_MAX_BYTES, &data, &size);
-    if (rc == -ENOENT) {
-        snprintf(err, err_size,
-                 "%s has no manifest: no custom section '%s' and no sidecar file %s", base,
-                 WC_MANIFEST_SECTION, sidecar);
-        free(sidecar);
-        return 1;
-    }
+    if (rc == WC_ENOENT)
+        wc_error_set(err, rc, "%s has no manifest: no custom section '%s' and no sidecar file %s",
+                     base, WC_MANIFEST_SECTION, sidecar);
+    else if (rc)
+        wc_error_set(err, rc, "%s: %s", sidecar, wc_strerror(rc));
     if (rc) {
-        snprintf(err, err_size, "%s: %s", sidecar, wc_strerror(rc));
         free(sidecar);
-        return -1;
+        return rc;
     }
-    rc = wc_manifest_parse((const char *)data, size, sidecar, out, err, err_size);
+    rc = wc_manifest_parse((const char *)data, size, sidecar, out, err);
     free(data);
     free(sidecar);
     return rc;

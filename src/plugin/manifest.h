@@ -45,15 +45,15 @@ typedef struct wc_manifest {
 
 /* Parses and checks a manifest text.  `source` names it in messages
  * ("calc.manifest.json: tools[1].inputSchema: at #/properties/x: ...").
- * Returns 0, or -1 with the message in err. */
+ * Returns 0, or WC_EINVAL (WC_ENOMEM) with the message in err. */
 int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manifest *out,
-                      char *err, size_t err_size);
+                      wc_error *err);
 
 /* The manifest of the module at wasm_path: its custom section, else the
- * sidecar.  Returns 0, 1 when there is neither (err says what was looked
- * for), or -1 on an invalid manifest. */
+ * sidecar.  Returns 0, WC_ENOENT when there is neither (err says what was
+ * looked for), or another WC_E* code on an invalid or unreadable manifest. */
 int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
-                     char *err, size_t err_size);
+                     wc_error *err);
 
 void wc_manifest_free(wc_manifest *m);
 
@@ -64,8 +64,8 @@ int wc_manifest_find_tool(const wc_manifest *m, const char *name);
 bool wc_manifest_name_ok(const char *name);
 
 /* RFC 6570 level 1 templates: "{var}" matches one or more characters other
- * than '/'.  wc_uri_template_check returns 0 or -1 with a reason. */
-int wc_uri_template_check(const char *tmpl, char *err, size_t err_size);
+ * than '/'.  wc_uri_template_check returns 0 or WC_EINVAL with a reason. */
+int wc_uri_template_check(const char *tmpl, wc_error *err);
 /* True when uri matches tmpl; if vars is not NULL, the variables are set in
  * it (an object) as strings. */
 bool wc_uri_template_match(const char *tmpl, const char *uri, json_t *vars);

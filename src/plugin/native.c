@@ -13,7 +13,6 @@
 
 #include "json/parse.h"
 #include "json/scan.h"
-#include "util/err.h"
 
 static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -24,7 +23,7 @@ static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
     vsnprintf(r->msg, sizeof r->msg, fmt, ap);
     va_end(ap);
     r->status = status;
-    return -1;
+    return wc_run_code(r->status);
 }
 
 static int guest_call(wc_run *r, int index, const wc_value *args, wc_value *results)
@@ -34,7 +33,7 @@ static int guest_call(wc_run *r, int index, const wc_value *args, wc_value *resu
     if (trap == WC_TRAP_NONE)
         return 0;
     wc_run_trapped(r, trap);
-    return -1;
+    return wc_run_code(r->status);
 }
 
 /* Allocates a guest buffer of `total` bytes and copies the len bytes of
@@ -47,14 +46,14 @@ static int copy_in(wc_run *r, const void *data, size_t len, size_t total, uint32
     len = total; /* bounds below are for the whole buffer */
     wc_value arg = {.i32 = (uint32_t)len}, res = {0};
     if (guest_call(r, r->p->alloc_index, &arg, &res))
-        return -1;
+        return wc_run_code(r->status);
     uint8_t *dst = res.i32 ? wc_instance_mem(r->inst, res.i32, len) : NULL;
     if (!dst) {
         wc_memory *mem = wc_instance_memory(r->inst);
         uint64_t used = mem ? wc_memory_size(mem) : 0;
         if (!res.i32 && used + len + 65536 > ((uint64_t)r->p->max_pages << 16)) {
             r->status = WC_RUN_MEMORY;
-            return -1;
+            return wc_run_code(r->status);
         }
         return bad(r, WC_RUN_BADOUT, "wasmcap_alloc(%zu) returned %s", len,
                    res.i32 ? "a buffer outside its memory" : "0");
@@ -183,21 +182,21 @@ bool wc_result_text_shape(wc_result_shape *shape, const char *revision, const ch
 }
 
 /* Runs entry with inputs (ninputs of a/b) and parses the JSON object it
- * returns.  0 with *out, or -1 with r->status. */
+ * returns.  0 with *out, or wc_run_code(r->status) with r->status set. */
 static int native_invoke(wc_run *r, int export_index, const void *a, size_t alen,
                          const void *b, size_t blen, int ninputs, json_t **out)
 {
     *out = NULL;
     wc_plugin *p = r->p;
     if (p->init_index >= 0 && guest_call(r, p->init_index, NULL, NULL))
-        return -1;
+        return wc_run_code(r->status);
     wc_value args[4] = {{0}}, res = {0};
     /* Both inputs in one buffer: one guest call fewer per call. */
     if (ninputs >= 1) {
         size_t total = alen + (ninputs >= 2 ? blen : 0);
         uint32_t ptr = 0;
         if (copy_in(r, a, alen, total, &ptr))
-            return -1;
+            return wc_run_code(r->status);
         args[0].i32 = ptr;
         args[1].i32 = (uint32_t)alen;
         if (ninputs >= 2) {
@@ -209,7 +208,7 @@ static int native_invoke(wc_run *r, int export_index, const void *a, size_t alen
         }
     }
     if (guest_call(r, export_index, args, &res))
-        return -1;
+        return wc_run_code(r->status);
     uint32_t rptr = (uint32_t)(res.i64 >> 32), rlen = (uint32_t)res.i64;
     if (res.i64 == 0)
         return bad(r, WC_RUN_BADOUT, "it returned no result (0)");
@@ -258,19 +257,19 @@ static int native_invoke(wc_run *r, int export_index, const void *a, size_t alen
 
 /* ---- the operations ---------------------------------------------------- */
 
-static int native_load(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+static int native_load(wc_plugin *p, const wc_module_info *info, wc_error *err)
 {
     const char *n = p->config.name;
     if (p->entry[WC_ENTRY_CALL_TOOL] < 0)
         return 0;
     if (p->alloc_index < 0)
-        return wc_err_set(err, err_size,
-                          "plugin '%s': a native plugin (it exports wasmcap_call_tool) must export "
-                          "wasmcap_alloc (i32) -> (i32)", n);
+        return wc_error_set(err, WC_ELINK,
+                            "plugin '%s': a native plugin (it exports wasmcap_call_tool) must export "
+                            "wasmcap_alloc (i32) -> (i32)", n);
     const wc_export *mem = wc_module_find_export(info, "memory");
     if (!mem || mem->kind != WC_EXTERN_MEMORY)
-        return wc_err_set(err, err_size,
-                          "plugin '%s': a native plugin must export its memory as \"memory\"", n);
+        return wc_error_set(err, WC_ELINK,
+                            "plugin '%s': a native plugin must export its memory as \"memory\"", n);
     return 1;
 }
 
@@ -280,7 +279,7 @@ static wc_wasi_config *wasi_if_imported(const wc_plugin *p, wc_wasi_config *none
     return p->needs_wasi ? none : NULL;
 }
 
-static int native_call_tool(wc_plugin *p, wc_tool_run *t, char *failure, size_t failure_size)
+static int native_call_tool(wc_plugin *p, wc_tool_run *t, wc_error *failure)
 {
     wc_run r;
     wc_wasi_config wcfg;
@@ -293,11 +292,11 @@ static int native_call_tool(wc_plugin *p, wc_tool_run *t, char *failure, size_t 
     if (r.status != WC_RUN_OK) {
         char what[160];
         snprintf(what, sizeof what, "tool '%s'", t->display);
-        wc_run_describe(&r, what, failure, failure_size);
+        wc_run_describe(&r, what, failure);
     }
     wc_run_end(&r);
     if (r.status != WC_RUN_OK)
-        return -1;
+        return wc_run_code(r.status);
     t->deadline_ns = r.deadline_ns;
     return 0;
 }
@@ -305,7 +304,7 @@ static int native_call_tool(wc_plugin *p, wc_tool_run *t, char *failure, size_t 
 /* Runs an entry that returns an object which may be {"error": ...}. */
 static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const void *a,
                         size_t alen, const void *b, size_t blen, int ninputs, wc_call *call,
-                        json_t **out, char *err, size_t err_size)
+                        json_t **out, wc_error *err)
 {
     *out = NULL;
     wc_run r;
@@ -313,51 +312,48 @@ static int native_entry(wc_plugin *p, wc_plugin_entry e, const char *what, const
     json_t *res = NULL;
     if (wc_run_begin(&r, p, call, wasi_if_imported(p, &wcfg)) == 0)
         native_invoke(&r, p->entry[e], a, alen, b, blen, ninputs, &res);
-    if (r.status != WC_RUN_OK)
-        wc_run_describe(&r, what, err, err_size);
+    int rc = r.status != WC_RUN_OK ? wc_run_describe(&r, what, err) : WC_OK;
     wc_run_end(&r);
     if (!res)
-        return WC_PLUGIN_EFAILED;
+        return rc ? rc : WC_EPLUGIN;
     json_t *error = json_object_get(res, "error");
     if (error) {
         if (json_is_string(error))
-            wc_err_set(err, err_size, "%s", json_string_value(error));
+            wc_error_set(err, WC_EREFUSED, "%s", json_string_value(error));
         else
-            wc_err_set(err, err_size, "plugin '%s' failed in %s", p->config.name, what);
+            wc_error_set(err, WC_EREFUSED, "plugin '%s' failed in %s", p->config.name, what);
         json_decref(res);
-        return WC_PLUGIN_EREFUSED;
+        return WC_EREFUSED;
     }
     *out = res;
     return 0;
 }
 
 static int native_read_resource(wc_plugin *p, const char *uri, const char *what, wc_call *call,
-                                json_t **out, char *err, size_t err_size)
+                                json_t **out, wc_error *err)
 {
     return native_entry(p, WC_ENTRY_READ_RESOURCE, what, uri, strlen(uri), NULL, 0, 1, call, out,
-                        err, err_size);
+                        err);
 }
 
-static int native_list_resources(wc_plugin *p, wc_call *call, json_t **out, char *err,
-                                 size_t err_size)
+static int native_list_resources(wc_plugin *p, wc_call *call, json_t **out, wc_error *err)
 {
     return native_entry(p, WC_ENTRY_LIST_RESOURCES, "the resource list", NULL, 0, NULL, 0, 0,
-                        call, out, err, err_size);
+                        call, out, err);
 }
 
 static int native_get_prompt(wc_plugin *p, const char *name, const char *arguments,
-                             const char *what, wc_call *call, json_t **out, char *err,
-                             size_t err_size)
+                             const char *what, wc_call *call, json_t **out, wc_error *err)
 {
     return native_entry(p, WC_ENTRY_GET_PROMPT, what, name, strlen(name), arguments,
-                        strlen(arguments), 2, call, out, err, err_size);
+                        strlen(arguments), 2, call, out, err);
 }
 
 static int native_complete(wc_plugin *p, const char *params, wc_call *call, json_t **out,
-                           char *err, size_t err_size)
+                           wc_error *err)
 {
     return native_entry(p, WC_ENTRY_COMPLETE, "completion", params, strlen(params), NULL, 0, 1,
-                        call, out, err, err_size);
+                        call, out, err);
 }
 
 const wc_plugin_abi wc_abi_native = {

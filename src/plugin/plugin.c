@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/extism.h"
 #include "json/parse.h"
 #include "json/text.h"
 #include "plugin/registry.h" /* wc_input_required_check */
 #include "util/fs.h"
-#include "util/err.h"
 #include "util/log.h"
 
 #define WASI_MODULE "wasi_snapshot_preview1"
@@ -85,7 +85,7 @@ static void describe_type(const char *params, const char *results, char *out, si
 /* The index of exported function `name`, checked against its type: -1 when
  * absent, -2 (with err) when present with another type or kind. */
 static int find_func(const wc_module_info *info, const char *name, const char *params,
-                     const char *results, const char *plugin, char *err, size_t err_size)
+                     const char *results, const char *plugin, wc_error *err)
 {
     for (uint32_t i = 0; i < info->nexports; i++) {
         const wc_export *e = &info->exports[i];
@@ -94,13 +94,14 @@ static int find_func(const wc_module_info *info, const char *name, const char *p
         char want[96];
         describe_type(params, results, want, sizeof want);
         if (e->kind != WC_EXTERN_FUNC) {
-            wc_err_set(err, err_size, "plugin '%s': export '%s' must be a function %s, not a %s",
-                    plugin, name, want, wc_extern_kind_name(e->kind));
+            wc_error_set(err, WC_ELINK, "plugin '%s': export '%s' must be a function %s, not a %s",
+                         plugin, name, want, wc_extern_kind_name(e->kind));
             return -2;
         }
         const wc_functype *ft = wc_module_func_type(info, e->index);
         if (!ft || !type_is(ft, params, results)) {
-            wc_err_set(err, err_size, "plugin '%s': export '%s' must have type %s", plugin, name, want);
+            wc_error_set(err, WC_ELINK, "plugin '%s': export '%s' must have type %s", plugin, name,
+                         want);
             return -2;
         }
         return (int)i;
@@ -173,10 +174,10 @@ static int copy_nn_permissions(const wc_permissions *sp, wc_permissions *dp)
     dp->nn_models = NULL;
     dp->n_nn_models = 0;
     if (sp->n_nn_models && !(dp->nn_models = calloc(sp->n_nn_models, sizeof *dp->nn_models)))
-        return -1;
+        return WC_ENOMEM;
     for (size_t i = 0; dp->nn_models && i < sp->n_nn_models; i++, dp->n_nn_models++)
         dp->nn_models[i] = dup_or_null(sp->nn_models[i], &oom);
-    return oom ? -1 : 0;
+    return oom ? WC_ENOMEM : 0;
 }
 
 static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
@@ -216,11 +217,11 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     }
     if (copy_nn_permissions(sp, dp))
         oom = true;
-    return oom || !dst->name || !dst->path ? -1 : 0;
+    return oom || !dst->name || !dst->path ? WC_ENOMEM : 0;
 }
 
 /* Resolves every import against WASI and wasmcap, in import order. */
-static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *err)
 {
     wc_error werr = {0};
     wc_wasi_config wcfg = {0};
@@ -228,19 +229,24 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
     wc_wasi_nn *nn_probe = probe ? wc_wasi_nn_new(&(wc_wasi_nn_config){0}, &werr) : NULL;
     if (!nn_probe) {
         wc_wasi_free(probe);
-        return wc_err_set(err, err_size, "plugin '%s': %s", p->config.name, werr.msg);
+        return wc_error_set(err, WC_ENOMEM, "plugin '%s': %s", p->config.name, werr.msg);
     }
-    const wc_import_binding *wasi, *host, *nn;
+    const wc_import_binding *wasi, *host, *nn, *xenv, *xuser;
     size_t nwasi = wc_wasi_bindings(probe, &wasi);
     size_t nnn = wc_wasi_nn_bindings(nn_probe, &nn);
     size_t nhost = wc_wasmcap_bindings(&host);
+    /* Extism's kernel and hyper-mcp's functions only for Extism plugins:
+     * they need the call state that ABI sets up */
+    bool extism = p->abi == &wc_abi_extism;
+    size_t nxenv = extism ? wc_extism_env_bindings(&xenv) : 0;
+    size_t nxuser = extism ? wc_extism_user_bindings(&xuser) : 0;
     int rc = 0;
     p->nbindings = info->nimports;
     p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
     p->wasi_slots = calloc(info->nimports ? info->nimports : 1, sizeof *p->wasi_slots);
     p->nn_slots = calloc(info->nimports ? info->nimports : 1, sizeof *p->nn_slots);
     if (!p->bindings || !p->wasi_slots || !p->nn_slots) {
-        rc = wc_err_set(err, err_size, "plugin '%s': out of memory", p->config.name);
+        rc = wc_error_set(err, WC_ENOMEM, "plugin '%s': out of memory", p->config.name);
         goto done;
     }
     for (uint32_t i = 0; i < info->nimports; i++) {
@@ -254,16 +260,21 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, char *err, 
             table = host, n = nhost;
         else if (strcmp(imp->module, WASI_NN_MODULE) == 0)
             table = nn, n = nnn;
+        else if (strcmp(imp->module, WC_EXTISM_ENV_MODULE) == 0)
+            table = xenv, n = nxenv;
+        else if (strcmp(imp->module, WC_EXTISM_USER_MODULE) == 0)
+            table = xuser, n = nxuser;
         const wc_import_binding *found = NULL;
         for (size_t k = 0; k < n && !found; k++)
             if (strcmp(table[k].name, imp->name) == 0)
                 found = &table[k];
         if (!found || imp->kind != WC_EXTERN_FUNC) {
-            rc = wc_err_set(err, err_size,
-                         "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
-                         "the functions of modules %s, %s and %s; see docs/PLUGINS.md)",
-                         p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE,
-                         WASI_NN_MODULE);
+            rc = wc_error_set(err, WC_ELINK,
+                              "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
+                              "the functions of modules %s, %s and %s%s; see docs/PLUGINS.md)",
+                              p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE,
+                              WASI_NN_MODULE, extism ? ", " WC_EXTISM_ENV_MODULE " and "
+                                                       WC_EXTISM_USER_MODULE : "");
             goto done;
         }
         p->bindings[i] = *found;
@@ -361,24 +372,26 @@ static void warn_ungranted(const wc_plugin *p)
     }
 }
 
-static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t err_size)
+/* 0, or a WC_E* code: *none says whether no ABI took the module (rather
+ * than one refusing it). */
+static int pick_abi(wc_plugin *p, const wc_module_info *info, bool *none, wc_error *err)
 {
     const char *n = p->config.name;
     for (int e = 0; e < WC_ENTRY_COUNT; e++) {
         p->entry[e] = find_func(info, native_exports[e].name, native_exports[e].params,
-                                native_exports[e].results, n, err, err_size);
+                                native_exports[e].results, n, err);
         if (p->entry[e] == -2)
-            return -1;
+            return WC_ELINK;
     }
-    p->alloc_index = find_func(info, "wasmcap_alloc", "i", "i", n, err, err_size);
-    p->init_index = find_func(info, "_initialize", "", "", n, err, err_size);
-    p->start_index = find_func(info, "_start", "", "", n, err, err_size);
+    p->alloc_index = find_func(info, "wasmcap_alloc", "i", "i", n, err);
+    p->init_index = find_func(info, "_initialize", "", "", n, err);
+    p->start_index = find_func(info, "_start", "", "", n, err);
     if (p->alloc_index == -2 || p->init_index == -2 || p->start_index == -2)
-        return -1;
+        return WC_ELINK;
     for (const wc_plugin_abi *const *abi = wc_plugin_abis; *abi; abi++) {
-        int taken = (*abi)->load(p, info, err, err_size);
+        int taken = (*abi)->load(p, info, err);
         if (taken < 0)
-            return -1;
+            return taken;
         if (!taken)
             continue;
         p->abi = *abi;
@@ -386,23 +399,26 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, char *err, size_t 
             warn(p, "plugin '%s' is a %s plugin: its resources cannot be read", n, p->abi->name);
         return 0;
     }
-    return wc_err_set(err, err_size,
-                   "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
-                   "(native ABI: with memory and wasmcap_alloc) or _start (command ABI: a WASI "
-                   "program); see docs/PLUGINS.md", n, p->config.path);
+    *none = true;
+    return wc_error_set(err, WC_ELINK,
+                        "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
+                        "(native ABI: with memory and wasmcap_alloc), describe and call or "
+                        "list_tools and call_tool (Extism ABI: hyper-mcp's plugins) or _start "
+                        "(command ABI: a WASI program); see docs/PLUGINS.md", n, p->config.path);
 }
 
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
-                   wc_plugin **out, char *err, size_t err_size)
+                   wc_plugin **out, wc_error *err)
 {
     *out = NULL;
     wc_plugin *p = calloc(1, sizeof *p);
     if (!p)
-        return wc_err_set(err, err_size, "plugin '%s': out of memory", config->name);
+        return wc_error_set(err, WC_ENOMEM, "plugin '%s': out of memory", config->name);
     p->engine = engine;
     p->kv = kv;
+    int rc;
     if (copy_config(config, &p->config) || !(p->log_fields = json_pack("{s:s}", "plugin", config->name))) {
-        wc_err_set(err, err_size, "plugin '%s': out of memory", config->name);
+        rc = wc_error_set(err, WC_ENOMEM, "plugin '%s': out of memory", config->name);
         goto fail;
     }
     const wc_permissions *perms = &p->config.perms;
@@ -414,31 +430,41 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     uint8_t *bytes = NULL;
     size_t size = 0;
     size_t max_bytes = wc_engine_max_module_bytes(engine);
-    int rc = wc_read_regular_file(p->config.path, max_bytes, &bytes, &size);
+    rc = wc_read_regular_file(p->config.path, max_bytes, &bytes, &size);
     if (rc) {
-        if (rc == -EFBIG)
-            wc_err_set(err, err_size, "plugin '%s': cannot read %s: larger than the module limit of %zu bytes",
-                       config->name, p->config.path, max_bytes);
+        if (rc == WC_ETOOBIG)
+            wc_error_set(err, rc,
+                         "plugin '%s': cannot read %s: larger than the module limit of %zu bytes",
+                         config->name, p->config.path, max_bytes);
         else
-            wc_err_set(err, err_size, "plugin '%s': cannot read %s: %s", config->name, p->config.path,
-                       wc_strerror(rc));
+            wc_error_set(err, rc, "plugin '%s': cannot read %s: %s", config->name,
+                         p->config.path, wc_strerror(rc));
         goto fail;
     }
     wc_error werr = {0};
     rc = wc_module_new(engine, bytes, size, &p->module, &werr);
     free(bytes);
     if (rc) {
-        wc_err_set(err, err_size, "plugin '%s': %s: %s", config->name, p->config.path, werr.msg);
+        wc_error_set(err, rc, "plugin '%s': %s: %s", config->name, p->config.path, werr.msg);
         goto fail;
     }
     const wc_module_info *info = wc_module_get_info(p->module);
-    if (wc_manifest_load(info, p->config.path, &p->manifest, err, err_size) != 0) {
-        char tmp[1024];
-        snprintf(tmp, sizeof tmp, "plugin '%s': %s", config->name, err);
-        snprintf(err, err_size, "%s", tmp);
+    wc_error manifest_err = {0};
+    int manifest = wc_manifest_load(info, p->config.path, &p->manifest, &manifest_err);
+    if (manifest && manifest != WC_ENOENT) {
+        rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
         goto fail;
     }
-    if (pick_abi(p, info, err, err_size) || resolve_imports(p, info, err, err_size))
+    /* Without a manifest, only a plugin that describes itself can serve. */
+    bool none = false;
+    rc = pick_abi(p, info, &none, err);
+    if (manifest && (none || (!rc && !p->abi->describe))) {
+        rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
+        goto fail;
+    }
+    if (rc || (rc = resolve_imports(p, info, err)))
+        goto fail;
+    if (manifest && (rc = p->abi->describe(p, err)))
         goto fail;
     if (!p->abi->get_prompt && json_array_size(p->manifest.prompts))
         warn(p, "plugin '%s' is a %s plugin: its prompts cannot be served", config->name,
@@ -450,10 +476,10 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     wc_wasi_config wcfg = {0};
     if (wc_run_begin(&r, p, NULL, p->needs_wasi || p->abi->always_wasi ? &wcfg : NULL)) {
         if (r.status == WC_RUN_MEMORY || r.status == WC_RUN_DEADLINE)
-            wc_run_describe(&r, "instantiation", err, err_size);
+            rc = wc_run_describe(&r, "instantiation", err);
         else
-            wc_err_set(err, err_size, "plugin '%s': cannot instantiate %s: %s", config->name,
-                    p->config.path, r.msg);
+            rc = wc_error_set(err, WC_ELINK, "plugin '%s': cannot instantiate %s: %s", config->name,
+                              p->config.path, r.msg);
         wc_run_end(&r);
         goto fail;
     }
@@ -468,13 +494,15 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     return 0;
 fail:
     wc_plugin_free(p);
-    return -1;
+    return rc;
 }
 
 void wc_plugin_free(wc_plugin *p)
 {
     if (!p)
         return;
+    if (p->abi && p->abi->unload)
+        p->abi->unload(p);
     wc_manifest_free(&p->manifest);
     wc_module_release(p->module);
     free(p->bindings);
@@ -489,6 +517,10 @@ const char *wc_plugin_name(const wc_plugin *p) { return p->config.name; }
 const wc_plugin_config *wc_plugin_get_config(const wc_plugin *p) { return &p->config; }
 const wc_manifest *wc_plugin_manifest(const wc_plugin *p) { return &p->manifest; }
 const char *wc_plugin_abi_name(const wc_plugin *p) { return p->abi->name; }
+const char *wc_plugin_tier_name(const wc_plugin *p)
+{
+    return wc_module_tier(p->module) == WC_TIER_OPTIMIZED ? "optimized" : "fast";
+}
 wc_module *wc_plugin_module(const wc_plugin *p) { return p->module; }
 
 bool wc_plugin_has_entry(const wc_plugin *p, wc_plugin_entry e)
@@ -550,7 +582,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
                          &call->cancel, budget != 0);
     if (wc_call_cancelled(call)) {
         r->status = WC_RUN_CANCELLED;
-        return -1;
+        return wc_run_code(r->status);
     }
     wc_error werr = {0};
     if (wcfg) {
@@ -565,13 +597,13 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
         if (!r->wasi) {
             r->status = WC_RUN_INTERNAL;
             snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
-            return -1;
+            return wc_run_code(r->status);
         }
     }
     if (p->nnn && !(r->nn = new_call_nn(p, call, &werr))) {
         r->status = WC_RUN_INTERNAL;
         snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
-        return -1;
+        return wc_run_code(r->status);
     }
     if ((r->wasi && p->nwasi) || r->nn) {
         if (p->nbindings <= sizeof r->small / sizeof r->small[0]) {
@@ -609,7 +641,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
             r->status = WC_RUN_INTERNAL;
         if (r->status != WC_RUN_DEADLINE) /* the deadline's sentence says it all */
             snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
-        return -1;
+        return wc_run_code(r->status);
     }
     wc_cancel_token_on_interrupt(&call->cancel, interrupt_run, r);
     r->deadline_ns = wc_instance_deadline_ns(r->inst);
@@ -621,7 +653,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
 nomem:
     r->status = WC_RUN_INTERNAL;
     snprintf(r->msg, sizeof r->msg, "out of memory");
-    return -1;
+    return wc_run_code(r->status);
 }
 
 static void log_stderr(const wc_run *r)
@@ -710,42 +742,56 @@ void wc_run_trapped(wc_run *r, wc_trap trap)
     snprintf(r->msg, sizeof r->msg, "%s", wc_instance_trap_message(r->inst));
 }
 
-void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size)
+int wc_run_code(wc_run_status status)
+{
+    switch (status) {
+    case WC_RUN_OK: return WC_OK;
+    case WC_RUN_TRAP: return WC_ETRAP;
+    case WC_RUN_DEADLINE: return WC_ETIMEDOUT;
+    case WC_RUN_CANCELLED: return WC_ECANCELED;
+    case WC_RUN_MEMORY:
+    case WC_RUN_OUTPUT: return WC_ETOOBIG;
+    case WC_RUN_BADOUT:
+    case WC_RUN_INTERNAL: break;
+    }
+    return WC_EPLUGIN;
+}
+
+int wc_run_describe(const wc_run *r, const char *what, wc_error *out)
 {
     const wc_plugin *p = r->p;
     const char *n = p->config.name;
     char limit[32];
+    int code = wc_run_code(r->status);
     switch (r->status) {
     case WC_RUN_OK:
-        snprintf(out, size, "%s succeeded", what);
-        break;
+        return wc_error_set(out, code, "%s succeeded", what);
     case WC_RUN_TRAP:
-        snprintf(out, size, "plugin '%s' trapped in %s: %s", n, what, r->msg);
-        break;
+        return wc_error_set(out, code, "plugin '%s' trapped in %s: %s", n, what, r->msg);
     case WC_RUN_DEADLINE:
-        snprintf(out, size, "%s exceeded its time limit of %u ms%s%s (raise plugins.%s.permissions.timeout_ms)",
-                 what, p->timeout_ms, r->msg[0] ? ": " : "", r->msg, n);
-        break;
+        return wc_error_set(out, code,
+                            "%s exceeded its time limit of %u ms%s%s (raise plugins.%s.permissions.timeout_ms)",
+                            what, p->timeout_ms, r->msg[0] ? ": " : "", r->msg, n);
     case WC_RUN_CANCELLED:
-        snprintf(out, size, "cancelled");
-        break;
+        return wc_error_set(out, code, "cancelled");
     case WC_RUN_MEMORY:
         format_size((uint64_t)p->max_pages << 16, limit, sizeof limit);
-        snprintf(out, size, "%s of plugin '%s' exceeded its memory limit of %s "
+        return wc_error_set(out, code,
+                            "%s of plugin '%s' exceeded its memory limit of %s "
                             "(raise plugins.%s.permissions.memory_limit)", what, n, limit, n);
-        break;
     case WC_RUN_OUTPUT:
         format_size(p->max_output, limit, sizeof limit);
-        snprintf(out, size, "%s of plugin '%s' returned %s, more than its output limit of %s "
-                            "(raise plugins.%s.permissions.max_output_bytes)", what, n, r->msg, limit, n);
-        break;
+        return wc_error_set(out, code,
+                            "%s of plugin '%s' returned %s, more than its output limit of %s "
+                            "(raise plugins.%s.permissions.max_output_bytes)",
+                            what, n, r->msg, limit, n);
     case WC_RUN_BADOUT:
-        snprintf(out, size, "plugin '%s' returned an invalid result from %s: %s", n, what, r->msg);
-        break;
+        return wc_error_set(out, code, "plugin '%s' returned an invalid result from %s: %s",
+                            n, what, r->msg);
     case WC_RUN_INTERNAL:
-        snprintf(out, size, "plugin '%s' could not run %s: %s", n, what, r->msg);
-        break;
+        return wc_error_set(out, code, "plugin '%s' could not run %s: %s", n, what, r->msg);
     }
+    return wc_error_set(out, code, "plugin '%s' failed in %s", n, what);
 }
 
 /* ---- tools ------------------------------------------------------------- */
@@ -774,18 +820,18 @@ static wc_schema_budget schema_budget(const wc_plugin *p, const wc_call *call)
  * where).  An attempt is aborted: the call runs again on a worker, with
  * the full budget. */
 static void describe_stopped_check(const wc_plugin *p, wc_call *call, const char *display,
-                                   const char *what, int verdict, const char *verr, char *msg,
-                                   size_t msg_size)
+                                   const char *what, int verdict, const char *verr, wc_error *msg)
 {
     if (call && call->io.inline_budget_ms)
         wc_call_abort_attempt(call);
     if (verdict == WC_SCHEMA_PAST_DEADLINE)
-        snprintf(msg, msg_size, "tool '%s' exceeded its time limit of %u ms while checking %s "
-                                "(raise plugins.%s.permissions.timeout_ms)",
-                 display, p->timeout_ms, what, p->config.name);
+        wc_error_set(msg, WC_ETIMEDOUT,
+                     "tool '%s' exceeded its time limit of %u ms while checking %s "
+                     "(raise plugins.%s.permissions.timeout_ms)",
+                     display, p->timeout_ms, what, p->config.name);
     else
-        snprintf(msg, msg_size, "%s of tool '%s' could not be checked against its schema: %s",
-                 what, display, verr);
+        wc_error_set(msg, WC_EQUOTA, "%s of tool '%s' could not be checked against its schema: %s",
+                     what, display, verr);
 }
 
 /* structuredContent against the tool's outputSchema: the value, or its
@@ -794,30 +840,30 @@ static void describe_stopped_check(const wc_plugin *p, wc_call *call, const char
 static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const char *display,
                          const json_t *sc, const char *sc_text, size_t sc_len,
                          const wc_json_member *members, int count, wc_call *call,
-                         const wc_schema_budget *budget, char *msg, size_t msg_size)
+                         const wc_schema_budget *budget, wc_error *msg)
 {
-    char verr[512];
+    wc_error verr;
+    verr.msg[0] = '\0'; /* text that is not JSON gets no schema message */
     if (!sc && !sc_text) {
-        snprintf(msg, msg_size, "tool '%s' of plugin '%s' has an outputSchema but returned no "
-                                "structuredContent", display, p->config.name);
+        wc_error_set(msg, WC_EPLUGIN,
+                     "tool '%s' of plugin '%s' has an outputSchema but returned no "
+                     "structuredContent", display, p->config.name);
         return false;
     }
     int verdict = sc ? WC_SCHEMA_UNDECIDED
-                     : wc_schema_check_members(tool->output, members, count, budget, verr,
-                                               sizeof verr);
+                     : wc_schema_check_members(tool->output, members, count, budget, &verr);
     if (verdict == WC_SCHEMA_UNDECIDED) {
         json_t *parsed = sc ? NULL : wc_json_parse(sc_text, sc_len, WC_JSON_REJECT_DUPLICATES, NULL);
-        verdict = sc || parsed ? wc_schema_check(tool->output, sc ? sc : parsed, budget, verr,
-                                                 sizeof verr)
+        verdict = sc || parsed ? wc_schema_check(tool->output, sc ? sc : parsed, budget, &verr)
                                : WC_SCHEMA_INVALID;
         json_decref(parsed);
     }
     if (verdict == WC_SCHEMA_INVALID)
-        snprintf(msg, msg_size, "tool '%s' of plugin '%s' returned structuredContent that does "
-                                "not match its outputSchema: %s", display, p->config.name, verr);
+        wc_error_set(msg, WC_EPLUGIN,
+                     "tool '%s' of plugin '%s' returned structuredContent that does "
+                     "not match its outputSchema: %s", display, p->config.name, verr.msg);
     else if (verdict != WC_SCHEMA_VALID)
-        describe_stopped_check(p, call, display, "the structuredContent", verdict, verr, msg,
-                               msg_size);
+        describe_stopped_check(p, call, display, "the structuredContent", verdict, verr.msg, msg);
     return verdict == WC_SCHEMA_VALID;
 }
 
@@ -825,42 +871,42 @@ static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const
 static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const char *display,
                              json_t *res, wc_call *call, const wc_schema_budget *budget)
 {
-    char msg[1024];
-    char why[512];
-    int asks = wc_input_required_check(res, why, sizeof why);
+    wc_error msg;
+    wc_error why;
+    int asks = wc_input_required_check(res, &why);
     if (asks > 0)
         return res; /* no content: the client answers its requests first */
     if (asks < 0) {
-        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
-                 p->config.name, display, why);
+        wc_error_set(&msg, WC_EPLUGIN, "plugin '%s' returned an invalid result from tool '%s': %s",
+                     p->config.name, display, why.msg);
         goto fail;
     }
     json_t *content = json_object_get(res, "content");
     json_t *sc = json_object_get(res, "structuredContent");
     json_t *is_error = json_object_get(res, "isError");
     if (content && !json_is_array(content)) {
-        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
-                                  "content must be an array", p->config.name, display);
+        wc_error_set(&msg, WC_EPLUGIN, "plugin '%s' returned an invalid result from tool '%s': "
+                     "content must be an array", p->config.name, display);
         goto fail;
     }
     const char *revision = call ? call->client.protocol_version : NULL;
-    if (content && !wc_content_check(content, revision, why, sizeof why)) {
-        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': %s",
-                 p->config.name, display, why);
+    if (content && !wc_content_check(content, revision, &why)) {
+        wc_error_set(&msg, WC_EPLUGIN, "plugin '%s' returned an invalid result from tool '%s': %s",
+                     p->config.name, display, why.msg);
         goto fail;
     }
     if (sc && !json_is_object(sc)) {
-        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
-                                  "structuredContent must be an object", p->config.name, display);
+        wc_error_set(&msg, WC_EPLUGIN, "plugin '%s' returned an invalid result from tool '%s': "
+                     "structuredContent must be an object", p->config.name, display);
         goto fail;
     }
     if (is_error && !json_is_boolean(is_error)) {
-        snprintf(msg, sizeof msg, "plugin '%s' returned an invalid result from tool '%s': "
-                                  "isError must be a boolean", p->config.name, display);
+        wc_error_set(&msg, WC_EPLUGIN, "plugin '%s' returned an invalid result from tool '%s': "
+                     "isError must be a boolean", p->config.name, display);
         goto fail;
     }
     if (tool->output && !json_is_true(is_error) &&
-        !check_output(p, tool, display, sc, NULL, 0, NULL, 0, call, budget, msg, sizeof msg))
+        !check_output(p, tool, display, sc, NULL, 0, NULL, 0, call, budget, &msg))
         goto fail;
     if (!content) {
         json_t *arr = json_array();
@@ -879,26 +925,27 @@ static json_t *finish_result(wc_plugin *p, const wc_manifest_tool *tool, const c
     return res;
 fail:
     json_decref(res);
-    return error_result(msg);
+    return error_result(msg.msg);
 nomem:
     json_decref(res);
     return NULL;
 }
 
 int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const json_t *arguments,
-                        wc_call *call, json_t **result, char *err, size_t err_size)
+                        wc_call *call, json_t **result, wc_error *err)
 {
     *result = NULL;
     if (index >= p->manifest.ntools)
-        return wc_err_set(err, err_size, "plugin '%s' has no tool %zu", p->config.name, index);
+        return wc_error_set(err, WC_EINVAL, "plugin '%s' has no tool %zu", p->config.name, index);
     const wc_manifest_tool *tool = &p->manifest.tools[index];
     if (!display)
         display = tool->name;
     if (call && call->io.inline_budget_ms && !p->abi->attemptable) {
         wc_call_abort_attempt(call);
-        return wc_err_set(err, err_size, "not attempted");
+        return wc_error_set(err, WC_EAGAIN, "not attempted");
     }
-    char msg[1024], verr[512];
+    wc_error msg;
+    wc_error verr;
     json_t *res = NULL;
     wc_schema_budget budget = schema_budget(p, call);
 
@@ -914,49 +961,47 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     if (!arguments) {
         /* {} is valid unless the schema requires something */
         json_t *obj = json_object();
-        int verdict = obj ? wc_schema_check(tool->input, obj, &budget, verr, sizeof verr)
+        int verdict = obj ? wc_schema_check(tool->input, obj, &budget, &verr)
                           : WC_SCHEMA_INVALID;
         json_decref(obj);
-        if (verdict < WC_SCHEMA_UNDECIDED) {
-            describe_stopped_check(p, call, display, "the arguments", verdict, verr, msg,
-                                   sizeof msg);
+        if (wc_schema_stopped(verdict)) {
+            describe_stopped_check(p, call, display, "the arguments", verdict, verr.msg, &msg);
             goto fail;
         }
         if (verdict != WC_SCHEMA_VALID) {
-            snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display,
-                     obj ? verr : "out of memory");
+            wc_error_set(&msg, WC_EINVAL, "invalid arguments for tool '%s': %s", display,
+                         obj ? verr.msg : "out of memory");
             goto fail;
         }
         wc_buf_str(&ab, "{}");
     } else {
         if (!json_is_object(arguments)) {
-            snprintf(msg, sizeof msg, "invalid arguments for tool '%s': arguments must be an object",
-                     display);
+            wc_error_set(&msg, WC_EINVAL,
+                         "invalid arguments for tool '%s': arguments must be an object",
+                         display);
             goto fail;
         }
         /* With the client's text at hand, a flat object is checked from it
          * (the value may then be an empty stand-in: see jsonrpc.c); what
          * the text path cannot decide is checked on the text parsed. */
-        int verdict = raw ? wc_schema_check_object_text(tool->input, raw, raw_len, &budget, verr,
-                                                        sizeof verr)
+        int verdict = raw ? wc_schema_check_object_text(tool->input, raw, raw_len, &budget, &verr)
                           : WC_SCHEMA_UNDECIDED;
         if (verdict == WC_SCHEMA_UNDECIDED) {
             json_t *parsed = raw ? wc_json_parse(raw, raw_len, WC_JSON_REJECT_DUPLICATES, NULL)
                                  : NULL;
             if (raw && !parsed)
-                snprintf(verr, sizeof verr, "the arguments are not valid JSON");
+                wc_error_set(&verr, WC_EINVAL, "the arguments are not valid JSON");
             verdict = !raw || parsed ? wc_schema_check(tool->input, parsed ? parsed : arguments,
-                                                       &budget, verr, sizeof verr)
+                                                       &budget, &verr)
                                      : WC_SCHEMA_INVALID;
             json_decref(parsed);
         }
-        if (verdict < WC_SCHEMA_UNDECIDED) {
-            describe_stopped_check(p, call, display, "the arguments", verdict, verr, msg,
-                                   sizeof msg);
+        if (wc_schema_stopped(verdict)) {
+            describe_stopped_check(p, call, display, "the arguments", verdict, verr.msg, &msg);
             goto fail;
         }
         if (verdict != WC_SCHEMA_VALID) {
-            snprintf(msg, sizeof msg, "invalid arguments for tool '%s': %s", display, verr);
+            wc_error_set(&msg, WC_EINVAL, "invalid arguments for tool '%s': %s", display, verr.msg);
             goto fail;
         }
         if (!raw && wc_json_text(arguments, &ab))
@@ -964,8 +1009,9 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     }
     if (ab.failed) {
         wc_buf_free(&ab);
-        return wc_err_set(err, err_size, "cannot serialize the arguments (out of memory or nested "
-                                      "too deeply)");
+        return wc_error_set(err, WC_ENOMEM,
+                            "cannot serialize the arguments (out of memory or nested "
+                            "too deeply)");
     }
     const char *args = raw ? raw : (const char *)ab.data;
     size_t args_len = raw ? raw_len : ab.len;
@@ -981,7 +1027,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
         .keep_text = call ? &text : NULL,
         .skim = call && call->io.prefer_result_text ? &shape : NULL,
     };
-    if (p->abi->call_tool(p, &run, msg, sizeof msg) != 0)
+    if (p->abi->call_tool(p, &run, &msg) != 0)
         goto fail;
     res = run.result;
     if (run.deadline_ns) /* the checks of its result end with the call's time */
@@ -992,8 +1038,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
          * finish_result's checks is the outputSchema. */
         if (tool->output && !shape.is_error &&
             !check_output(p, tool, display, NULL, shape.structured, shape.structured_len,
-                          shape.structured_members, shape.structured_count, call, &budget, msg,
-                          sizeof msg))
+                          shape.structured_members, shape.structured_count, call, &budget, &msg))
             goto fail;
         free(call->io.result_text);
         call->io.result_text = (char *)text.data;
@@ -1008,7 +1053,7 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
     *result = finish_result(p, tool, display, res, call, &budget);
     if (!*result) {
         wc_buf_free(&text);
-        return wc_err_set(err, err_size, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     /* Passed on unchanged: the protocol layer may send the plugin's bytes. */
     if (complete && *result == raw_of && text.len && !text.failed && wc_buf_cstr(&text)) {
@@ -1022,60 +1067,57 @@ int wc_plugin_call_tool(wc_plugin *p, size_t index, const char *display, const j
 fail:
     wc_buf_free(&text);
     wc_buf_free(&ab);
-    *result = error_result(msg);
+    *result = error_result(msg.msg);
     if (!*result)
-        return wc_err_set(err, err_size, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     return 0;
 }
 
 /* ---- resources, prompts, completion ------------------------------------ */
 
 /* An operation the plugin's ABI lacks, or an entry point it does not export. */
-static int unsupported(const wc_plugin *p, wc_plugin_entry e, char *err, size_t err_size)
+static int unsupported(const wc_plugin *p, wc_plugin_entry e, wc_error *err)
 {
-    wc_err_set(err, err_size, "plugin '%s' does not export %s", p->config.name,
-               native_exports[e].name);
-    return WC_PLUGIN_ENOTSUP;
+    return wc_error_set(err, WC_ENOTSUP, "plugin '%s' does not export %s", p->config.name,
+                        native_exports[e].name);
 }
 
 /* A resource or prompt result that asks the client for input first: 1
  * (passed on as it is), 0 (an ordinary result), or an error code with
  * *result freed. */
-static int asks_for_input(const wc_plugin *p, const char *what, json_t **result, char *err,
-                          size_t err_size)
+static int asks_for_input(const wc_plugin *p, const char *what, json_t **result, wc_error *err)
 {
-    char why[512];
-    int asks = wc_input_required_check(*result, why, sizeof why);
+    wc_error why;
+    int asks = wc_input_required_check(*result, &why);
     if (asks >= 0)
         return asks;
     json_decref(*result);
     *result = NULL;
-    wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: %s",
-               p->config.name, what, why);
-    return WC_PLUGIN_EFAILED;
+    return wc_error_set(err, WC_EPLUGIN, "plugin '%s' returned an invalid result from %s: %s",
+                        p->config.name, what, why.msg);
 }
 
 int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t **result,
-                            char *err, size_t err_size)
+                            wc_error *err)
 {
     char what[300];
     snprintf(what, sizeof what, "resource '%s'", uri);
     *result = NULL;
     if (!p->abi->read_resource || p->entry[WC_ENTRY_READ_RESOURCE] < 0)
-        return unsupported(p, WC_ENTRY_READ_RESOURCE, err, err_size);
-    int rc = p->abi->read_resource(p, uri, what, call, result, err, err_size);
+        return unsupported(p, WC_ENTRY_READ_RESOURCE, err);
+    int rc = p->abi->read_resource(p, uri, what, call, result, err);
     if (rc)
         return rc;
-    int asks = asks_for_input(p, what, result, err, err_size);
+    int asks = asks_for_input(p, what, result, err);
     if (asks != 0)
         return asks > 0 ? 0 : asks;
     json_t *contents = json_object_get(*result, "contents");
     if (!json_is_array(contents)) {
         json_decref(*result);
         *result = NULL;
-        wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
-                               "{\"contents\": [...]}", p->config.name, what);
-        return WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_EPLUGIN,
+                            "plugin '%s' returned an invalid result from %s: expected "
+                            "{\"contents\": [...]}", p->config.name, what);
     }
     /* Each content names its resource; fill in the uri asked for when missing. */
     size_t i;
@@ -1084,9 +1126,9 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
         if (!json_is_object(c)) {
             json_decref(*result);
             *result = NULL;
-            wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: contents[%zu] "
-                                   "is not an object", p->config.name, what, i);
-            return WC_PLUGIN_EFAILED;
+            return wc_error_set(err, WC_EPLUGIN,
+                                "plugin '%s' returned an invalid result from %s: contents[%zu] "
+                                "is not an object", p->config.name, what, i);
         }
         if (!json_object_get(c, "uri"))
             json_object_set_new(c, "uri", json_string(uri));
@@ -1094,14 +1136,13 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
     return 0;
 }
 
-int wc_plugin_list_resources(wc_plugin *p, wc_call *call, json_t **resources, char *err,
-                             size_t err_size)
+int wc_plugin_list_resources(wc_plugin *p, wc_call *call, json_t **resources, wc_error *err)
 {
     json_t *res;
     *resources = NULL;
     if (!p->abi->list_resources || p->entry[WC_ENTRY_LIST_RESOURCES] < 0)
-        return unsupported(p, WC_ENTRY_LIST_RESOURCES, err, err_size);
-    int rc = p->abi->list_resources(p, call, &res, err, err_size);
+        return unsupported(p, WC_ENTRY_LIST_RESOURCES, err);
+    int rc = p->abi->list_resources(p, call, &res, err);
     if (rc)
         return rc;
     json_t *arr = json_object_get(res, "resources");
@@ -1113,9 +1154,9 @@ int wc_plugin_list_resources(wc_plugin *p, wc_call *call, json_t **resources, ch
              json_is_string(json_object_get(r, "name"));
     if (!ok) {
         json_decref(res);
-        wc_err_set(err, err_size, "plugin '%s' returned an invalid resource list: expected "
-                               "{\"resources\": [{\"uri\": ..., \"name\": ...}, ...]}", p->config.name);
-        return WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_EPLUGIN,
+                            "plugin '%s' returned an invalid resource list: expected "
+                            "{\"resources\": [{\"uri\": ..., \"name\": ...}, ...]}", p->config.name);
     }
     *resources = json_incref(arr);
     json_decref(res);
@@ -1133,24 +1174,21 @@ static const json_t *find_prompt(const wc_plugin *p, const char *name)
 }
 
 int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments, wc_call *call,
-                         json_t **result, char *err, size_t err_size)
+                         json_t **result, wc_error *err)
 {
     *result = NULL;
     const json_t *prompt = find_prompt(p, name);
-    if (!prompt) {
-        wc_err_set(err, err_size, "unknown prompt '%s'", name);
-        return WC_PLUGIN_EINVAL;
-    }
-    if (arguments && !json_is_object(arguments)) {
-        wc_err_set(err, err_size, "the arguments of prompt '%s' must be an object", name);
-        return WC_PLUGIN_EINVAL;
-    }
+    if (!prompt)
+        return wc_error_set(err, WC_EINVAL, "unknown prompt '%s'", name);
+    if (arguments && !json_is_object(arguments))
+        return wc_error_set(err, WC_EINVAL, "the arguments of prompt '%s' must be an object", name);
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)arguments, key, v) {
         if (!json_is_string(v)) {
-            wc_err_set(err, err_size, "argument '%s' of prompt '%s' must be a string", key, name);
-            return WC_PLUGIN_EINVAL;
+            wc_error_set(err, WC_EINVAL,
+                         "argument '%s' of prompt '%s' must be a string", key, name);
+            return WC_EINVAL;
         }
     }
     size_t i;
@@ -1158,30 +1196,31 @@ int wc_plugin_get_prompt(wc_plugin *p, const char *name, const json_t *arguments
     json_array_foreach(json_object_get(prompt, "arguments"), i, a) {
         const char *an = json_string_value(json_object_get(a, "name"));
         if (json_is_true(json_object_get(a, "required")) && !json_object_get(arguments, an)) {
-            wc_err_set(err, err_size, "missing required argument '%s' for prompt '%s'", an, name);
-            return WC_PLUGIN_EINVAL;
+            wc_error_set(err, WC_EINVAL,
+                         "missing required argument '%s' for prompt '%s'", an, name);
+            return WC_EINVAL;
         }
     }
     if (!p->abi->get_prompt || p->entry[WC_ENTRY_GET_PROMPT] < 0)
-        return unsupported(p, WC_ENTRY_GET_PROMPT, err, err_size);
+        return unsupported(p, WC_ENTRY_GET_PROMPT, err);
     char *text = arguments ? json_dumps(arguments, JSON_COMPACT) : strdup("{}");
     if (!text)
-        return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     char what[160];
     snprintf(what, sizeof what, "prompt '%s'", name);
-    int rc = p->abi->get_prompt(p, name, text, what, call, result, err, err_size);
+    int rc = p->abi->get_prompt(p, name, text, what, call, result, err);
     free(text);
     if (rc)
         return rc;
-    int asks = asks_for_input(p, what, result, err, err_size);
+    int asks = asks_for_input(p, what, result, err);
     if (asks != 0)
         return asks > 0 ? 0 : asks;
     if (!json_is_array(json_object_get(*result, "messages"))) {
         json_decref(*result);
         *result = NULL;
-        wc_err_set(err, err_size, "plugin '%s' returned an invalid result from %s: expected "
-                               "{\"messages\": [...]}", p->config.name, what);
-        return WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_EPLUGIN,
+                            "plugin '%s' returned an invalid result from %s: expected "
+                            "{\"messages\": [...]}", p->config.name, what);
     }
     return 0;
 }
@@ -1212,15 +1251,15 @@ static const json_t *complete_list(const wc_plugin *p, const json_t *params)
 }
 
 int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t **values,
-                       char *err, size_t err_size)
+                       wc_error *err)
 {
     *values = NULL;
     if (p->abi->complete && p->entry[WC_ENTRY_COMPLETE] >= 0) {
         char *text = json_dumps(params, JSON_COMPACT);
         if (!text)
-            return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
         json_t *res;
-        int rc = p->abi->complete(p, text, call, &res, err, err_size);
+        int rc = p->abi->complete(p, text, call, &res, err);
         free(text);
         if (rc)
             return rc;
@@ -1232,9 +1271,9 @@ int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t
             ok = ok && json_is_string(v);
         if (!ok) {
             json_decref(res);
-            wc_err_set(err, err_size, "plugin '%s' returned an invalid completion: expected "
-                                   "{\"values\": [strings]}", p->config.name);
-            return WC_PLUGIN_EFAILED;
+            return wc_error_set(err, WC_EPLUGIN,
+                                "plugin '%s' returned an invalid completion: expected "
+                                "{\"values\": [strings]}", p->config.name);
         }
         *values = json_incref(arr);
         json_decref(res);
@@ -1246,7 +1285,7 @@ int wc_plugin_complete(wc_plugin *p, const json_t *params, wc_call *call, json_t
     size_t plen = strlen(prefix);
     *values = json_array();
     if (!*values)
-        return wc_err_set(err, err_size, "out of memory"), WC_PLUGIN_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     size_t i;
     json_t *v;
     json_array_foreach(complete_list(p, params), i, v)

@@ -25,11 +25,11 @@
 #include "plugin/manifest.h"
 #include "store/kv.h"
 
-/* Return codes of calls other than tools. */
-#define WC_PLUGIN_EFAILED (-1)  /* the call failed (trap, limit, bad output); err says how */
-#define WC_PLUGIN_EREFUSED (-2) /* the plugin answered {"error": ...}; err holds its text */
-#define WC_PLUGIN_ENOTSUP (-3)  /* the plugin has no such entry point */
-#define WC_PLUGIN_EINVAL (-4)   /* bad arguments (unknown prompt, missing argument) */
+/* Calls other than tools fail with a WC_E* code (util/error.h) and err says
+ * why: WC_EPLUGIN, the call failed (trap, limit, bad output); WC_EREFUSED,
+ * the plugin answered {"error": ...} (err holds its text); WC_ENOTSUP, the
+ * plugin has no such entry point; WC_EINVAL, bad arguments (unknown prompt,
+ * missing argument); WC_ENOMEM. */
 
 /* Optional native entry points. */
 typedef enum wc_plugin_entry {
@@ -47,7 +47,7 @@ typedef struct wc_plugin wc_plugin;
  * outlive the plugin; config is copied.  Logs a warning for every
  * permission the manifest asks for and the config does not grant. */
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
-                   wc_plugin **out, char *err, size_t err_size);
+                   wc_plugin **out, wc_error *err);
 void wc_plugin_free(wc_plugin *plugin);
 
 const char *wc_plugin_name(const wc_plugin *plugin); /* the config's name */
@@ -56,6 +56,9 @@ const wc_manifest *wc_plugin_manifest(const wc_plugin *plugin);
 /* "native" (exports wasmcap_call_tool) or "command" (a WASI program with
  * _start): plugin/abi.h. */
 const char *wc_plugin_abi_name(const wc_plugin *plugin);
+/* The tier its calls run on now: "fast" or "optimized" (engine.h's
+ * wc_module_tier); a static string. */
+const char *wc_plugin_tier_name(const wc_plugin *plugin);
 bool wc_plugin_has_entry(const wc_plugin *plugin, wc_plugin_entry entry);
 wc_module *wc_plugin_module(const wc_plugin *plugin);
 
@@ -67,23 +70,23 @@ wc_module *wc_plugin_module(const wc_plugin *plugin);
  * what the checks read: see wc_call_io.prefer_result_text). */
 int wc_plugin_call_tool(wc_plugin *plugin, size_t tool, const char *display,
                         const json_t *arguments, wc_call *call, json_t **result,
-                        char *err, size_t err_size);
+                        wc_error *err);
 
 /* resources/read: *result is a ReadResourceResult ({"contents": [...]}). */
 int wc_plugin_read_resource(wc_plugin *plugin, const char *uri, wc_call *call,
-                            json_t **result, char *err, size_t err_size);
+                            json_t **result, wc_error *err);
 /* wasmcap_list_resources: *resources is a new array of Resource objects. */
 int wc_plugin_list_resources(wc_plugin *plugin, wc_call *call, json_t **resources,
-                             char *err, size_t err_size);
+                             wc_error *err);
 /* prompts/get of manifest prompt `name`; arguments may be NULL.  Required
- * arguments are checked first (WC_PLUGIN_EINVAL). */
+ * arguments are checked first (WC_EINVAL). */
 int wc_plugin_get_prompt(wc_plugin *plugin, const char *name, const json_t *arguments,
-                         wc_call *call, json_t **result, char *err, size_t err_size);
+                         wc_call *call, json_t **result, wc_error *err);
 /* completion/complete; params with ref naming the manifest's prompt or
  * template.  *values is a new array of strings (all of them; the caller
  * caps the list).  Uses wasmcap_complete when exported, else the manifest's
  * `complete` lists filtered by the argument's value as a prefix. */
 int wc_plugin_complete(wc_plugin *plugin, const json_t *params, wc_call *call,
-                       json_t **values, char *err, size_t err_size);
+                       json_t **values, wc_error *err);
 
 #endif

@@ -20,6 +20,7 @@ struct wc_plugin {
     wc_module *module;
     wc_manifest manifest;
     const wc_plugin_abi *abi;
+    void *abi_state; /* the ABI's own, from its load (freed by its unload) */
     int entry[WC_ENTRY_COUNT]; /* export index, or -1 */
     int alloc_index, init_index, start_index;
     /* One binding per import, in import order, so linking finds each at
@@ -60,7 +61,7 @@ typedef struct wc_run {
     wc_import_binding small[32]; /* bindings patched for this call's wasi */
     wc_import_binding *bindings;
     wc_run_status status;
-    char msg[512];
+    char msg[sizeof ((wc_error *)0)->msg]; /* what a wc_error holds */
     uint64_t deadline_ns; /* the instance's (0: none): checks of its result end by it too */
     /* When set, wc_native_invoke copies the result's text here if it is
      * one line (no CR or LF between its tokens). */
@@ -73,19 +74,25 @@ typedef struct wc_run {
 } wc_run;
 
 /* Creates the instance (and its wasi when wcfg is not NULL) and makes the
- * call's cancellation interrupt it.  Returns 0, or -1 with r->status and
- * r->msg set. */
+ * call's cancellation interrupt it.  Returns 0, or the code of r->status
+ * (wc_run_code) with r->status and r->msg set. */
 int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *wcfg);
 /* Ends the interruption, logs the guest's stderr, frees everything. */
 void wc_run_end(wc_run *r);
 /* Sets r->status and r->msg from a trap of the running instance. */
 void wc_run_trapped(wc_run *r, wc_trap trap);
+/* The WC_E* code of a run's status: WC_ETRAP, WC_ETIMEDOUT, WC_ECANCELED,
+ * WC_ETOOBIG (memory or output over its limit), WC_EPLUGIN (a bad result,
+ * or the run could not start); WC_OK when it went well. */
+int wc_run_code(wc_run_status status);
 /* The trap a guest call ended with, as the run counts it: one that returned
  * (or exited) after WASI-NN stopped a compute at the deadline is
  * WC_TRAP_DEADLINE, as the guest got only runtime_error and went on. */
 wc_trap wc_run_outcome(const wc_run *r, wc_trap trap);
-/* A failure of `what` ("tool 'add'") as a sentence for a person. */
-void wc_run_describe(const wc_run *r, const char *what, char *out, size_t size);
+/* A failure of `what` ("tool 'add'") as a sentence for a person in out,
+ * with the code of the run's status (WC_ETRAP, WC_ETIMEDOUT, ...), which
+ * it returns. */
+int wc_run_describe(const wc_run *r, const char *what, wc_error *out);
 
 /* native.c: whether text is a CallToolResult of the usual shape, checked
  * in one pass over its bytes with nothing built: valid JSON throughout
@@ -102,7 +109,7 @@ bool wc_result_text_shape(wc_result_shape *shape, const char *revision, const ch
  * block of the MCP schema of protocol revision `revision` (NULL or "": the
  * latest): an object, a "type" the revision has, that type's required
  * members; otherwise false with what is wrong in why ("content[2] ..."). */
-bool wc_content_check(const json_t *content, const char *revision, char *why, size_t why_size);
+bool wc_content_check(const json_t *content, const char *revision, wc_error *why);
 /* content.c: the same for one flat block already split into its members
  * (wc_json_flat_object_checked): true only when it is surely valid; false
  * leaves the verdict to wc_content_check on the parsed value. */

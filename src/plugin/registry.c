@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "plugin/plugin.h"
-#include "util/err.h"
 #include "util/grow.h"
 #include "util/log.h"
 
@@ -48,10 +47,10 @@ struct wc_registry {
 static int table_add(table *t, const char *name, wc_plugin *p, size_t index, const char *orig)
 {
     if (!wc_grow((void **)&t->items, &t->cap, t->count + 1, sizeof *t->items))
-        return -1;
+        return WC_ENOMEM;
     char *copy = strdup(name);
     if (!copy)
-        return -1;
+        return WC_ENOMEM;
     t->items[t->count++] = (entry){copy, p, index, orig};
     return 0;
 }
@@ -69,7 +68,7 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* Sorts t; a name twice is an error naming both plugins. */
-static int table_seal(table *t, const char *what, const char *hint, char *err, size_t err_size)
+static int table_seal(table *t, const char *what, const char *hint, wc_error *err)
 {
     if (t->count > 1)
         qsort(t->items, t->count, sizeof *t->items, entry_cmp);
@@ -79,11 +78,12 @@ static int table_seal(table *t, const char *what, const char *hint, char *err, s
             continue;
         const char *pa = wc_plugin_name(a->plugin), *pb = wc_plugin_name(b->plugin);
         if (a->plugin == b->plugin)
-            return wc_err_set(err, err_size, "plugin '%s' exposes two %ss as '%s'%s", pa, what,
-                           a->name, hint ? " (check its \"tools\" renames)" : "");
-        return wc_err_set(err, err_size, "%s '%s' is exposed by both plugins '%s' and '%s'%s%s%s", what,
-                       a->name, pa, pb, hint ? " (rename one with plugins." : "",
-                       hint ? pb : "", hint ? hint : "");
+            return wc_error_set(err, WC_EINVAL, "plugin '%s' exposes two %ss as '%s'%s", pa, what,
+                                a->name, hint ? " (check its \"tools\" renames)" : "");
+        return wc_error_set(err, WC_EINVAL,
+                            "%s '%s' is exposed by both plugins '%s' and '%s'%s%s%s", what,
+                            a->name, pa, pb, hint ? " (rename one with plugins." : "",
+                            hint ? pb : "", hint ? hint : "");
     }
     return 0;
 }
@@ -128,7 +128,7 @@ static char *exposed_name(const char *prefix, const char *name)
     return s;
 }
 
-static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
+static int add_plugin(wc_registry *r, wc_plugin *p, wc_error *err)
 {
     const wc_manifest *m = wc_plugin_manifest(p);
     const wc_plugin_config *pc = wc_plugin_get_config(p);
@@ -137,8 +137,8 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
     json_t *v;
     json_object_foreach(pc->tool_names, key, v) {
         if (wc_manifest_find_tool(m, key) < 0)
-            return wc_err_set(err, err_size, "plugins.%s.tools.%s: plugin '%s' has no tool '%s'",
-                           pc->name, key, pc->name, key);
+            return wc_error_set(err, WC_EINVAL, "plugins.%s.tools.%s: plugin '%s' has no tool '%s'",
+                                pc->name, key, pc->name, key);
     }
     for (size_t i = 0; i < m->ntools; i++) {
         const char *renamed = json_string_value(json_object_get(pc->tool_names, m->tools[i].name));
@@ -147,7 +147,7 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
         if (!d || table_add(&r->tools, name, p, i, m->tools[i].name) ||
             json_array_append_new(r->tool_list, d)) {
             free(name);
-            return wc_err_set(err, err_size, "out of memory");
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
         }
         free(name);
     }
@@ -156,13 +156,13 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
     json_array_foreach(m->resources, i, e) {
         if (table_add(&r->resources, json_string_value(json_object_get(e, "uri")), p, i, NULL) ||
             json_array_append_new(r->resource_list, json_deep_copy(e)))
-            return wc_err_set(err, err_size, "out of memory");
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     json_array_foreach(m->resource_templates, i, e) {
         json_t *d = json_deep_copy(e);
         if (!d || table_add(&r->templates, json_string_value(json_object_get(e, "uriTemplate")), p,
                             i, NULL))
-            return json_decref(d), wc_err_set(err, err_size, "out of memory");
+            return json_decref(d), wc_error_set(err, WC_ENOMEM, "out of memory");
         json_object_del(d, "complete");
         json_array_append_new(r->template_list, d);
     }
@@ -173,7 +173,7 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
         if (!name || !d || table_add(&r->prompts, name, p, i, orig)) {
             free(name);
             json_decref(d);
-            return wc_err_set(err, err_size, "out of memory");
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
         }
         json_object_set_new(d, "name", json_string(name));
         free(name);
@@ -187,49 +187,50 @@ static int add_plugin(wc_registry *r, wc_plugin *p, char *err, size_t err_size)
 }
 
 int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
-                    wc_registry **out, char *err, size_t err_size)
+                    wc_registry **out, wc_error *err)
 {
     *out = NULL;
     wc_registry *r = calloc(1, sizeof *r);
     if (!r)
-        return wc_err_set(err, err_size, "out of memory");
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     atomic_init(&r->refs, 1);
     r->tool_list = json_array();
     r->resource_list = json_array();
     r->template_list = json_array();
     r->prompt_list = json_array();
     r->plugins = calloc(nplugins ? nplugins : 1, sizeof *r->plugins);
+    int rc;
     if (!r->tool_list || !r->resource_list || !r->template_list || !r->prompt_list || !r->plugins) {
-        wc_err_set(err, err_size, "out of memory");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < nplugins; i++) {
-        if (wc_plugin_load(&plugins[i], engine, kv, &r->plugins[i], err, err_size))
+        if ((rc = wc_plugin_load(&plugins[i], engine, kv, &r->plugins[i], err)))
             goto fail;
         r->nplugins++;
-        if (add_plugin(r, r->plugins[i], err, err_size))
+        if ((rc = add_plugin(r, r->plugins[i], err)))
             goto fail;
     }
     /* The templates keep config order: the first that matches serves. */
     table sorted = r->templates;
     sorted.items = malloc((r->templates.count ? r->templates.count : 1) * sizeof *sorted.items);
     if (!sorted.items) {
-        wc_err_set(err, err_size, "out of memory");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto fail;
     }
     if (r->templates.count)
         memcpy(sorted.items, r->templates.items, r->templates.count * sizeof *sorted.items);
-    int dup = table_seal(&sorted, "resource template", NULL, err, err_size);
+    rc = table_seal(&sorted, "resource template", NULL, err);
     free(sorted.items);
-    if (dup || table_seal(&r->tools, "tool", ".prefix or .tools)", err, err_size) ||
-        table_seal(&r->prompts, "prompt", ".prefix)", err, err_size) ||
-        table_seal(&r->resources, "resource", NULL, err, err_size))
+    if (rc || (rc = table_seal(&r->tools, "tool", ".prefix or .tools)", err)) ||
+        (rc = table_seal(&r->prompts, "prompt", ".prefix)", err)) ||
+        (rc = table_seal(&r->resources, "resource", NULL, err)))
         goto fail;
     *out = r;
     return 0;
 fail:
     wc_registry_release(r);
-    return -1;
+    return rc;
 }
 
 wc_registry *wc_registry_retain(wc_registry *r)
@@ -262,27 +263,50 @@ const json_t *wc_registry_prompts(const wc_registry *r) { return r->prompt_list;
 
 /* ---- calls ------------------------------------------------------------- */
 
-int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err, size_t err_size)
+/* Gives err (and the caller) the code the registry reports. */
+static int reported_as(wc_error *err, int code)
+{
+    if (err)
+        err->code = code;
+    return code;
+}
+
+/* A plugin's failure as the registry reports it: never one of the codes
+ * that say the caller asked wrongly (WC_EINVAL) or for nothing
+ * (WC_ENOTFOUND). */
+static int failure(wc_error *err, int rc)
+{
+    return reported_as(err, rc == WC_EINVAL || rc == WC_ENOTFOUND ? WC_EPLUGIN : rc);
+}
+
+/* A prompt or completion the plugin refused, or its arguments it found
+ * wanting: the caller's request was wrong. */
+static int refusal(wc_error *err, int rc)
+{
+    return rc == WC_EINVAL || rc == WC_EREFUSED ? reported_as(err, WC_EINVAL) : failure(err, rc);
+}
+
+int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, wc_error *err)
 {
     *out = json_deep_copy(r->resource_list);
     if (!*out)
-        return wc_err_set(err, err_size, "out of memory"), WC_REGISTRY_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     for (size_t i = 0; i < r->nplugins; i++) {
         wc_plugin *p = r->plugins[i];
         if (!wc_plugin_has_entry(p, WC_ENTRY_LIST_RESOURCES))
             continue;
         json_t *list;
-        char msg[1024];
-        int rc = wc_plugin_list_resources(p, call, &list, msg, sizeof msg);
+        wc_error why;
+        int rc = wc_plugin_list_resources(p, call, &list, &why);
         if (call && wc_call_cancelled(call)) {
             json_decref(list);
             json_decref(*out);
             *out = NULL;
-            return wc_err_set(err, err_size, "cancelled"), WC_REGISTRY_EFAILED;
+            return wc_error_set(err, WC_ECANCELED, "cancelled");
         }
         if (rc) {
             /* One failing plugin does not hide the others' resources. */
-            wc_log(WC_LOG_WARNING, "plugin", "%s", msg);
+            wc_log(WC_LOG_WARNING, "plugin", "%s", why.msg);
             continue;
         }
         json_array_extend(*out, list);
@@ -292,54 +316,53 @@ int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, char *err
 }
 
 int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
-                          json_t **result, char *err, size_t err_size)
+                          json_t **result, wc_error *err)
 {
     *result = NULL;
     const entry *e = table_find(&r->tools, name);
     if (!e)
-        return wc_err_set(err, err_size, "unknown tool '%s'", name), WC_REGISTRY_EINVAL;
-    if (wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err, err_size))
-        return WC_REGISTRY_EFAILED;
-    return 0;
+        return wc_error_set(err, WC_EINVAL, "unknown tool '%s'", name);
+    if (call) {
+        call->io.plugin = wc_plugin_name(e->plugin);
+        call->io.tier = wc_plugin_tier_name(e->plugin);
+    }
+    int rc = wc_plugin_call_tool(e->plugin, e->index, e->name, arguments, call, result, err);
+    return rc ? failure(err, rc) : 0;
 }
 
-static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **result, char *err,
-                     size_t err_size)
+static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **result, wc_error *err)
 {
-    int rc = wc_plugin_read_resource(p, uri, call, result, err, err_size);
+    int rc = wc_plugin_read_resource(p, uri, call, result, err);
     if (rc == 0)
         return 0;
-    if (rc == WC_PLUGIN_EREFUSED) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", err);
-        wc_err_set(err, err_size, "resource not found: %s (%s)", uri, msg);
-        return WC_REGISTRY_ENOTFOUND;
+    if (rc == WC_EREFUSED) {
+        wc_error refusal = *err;
+        return wc_error_set(err, WC_ENOTFOUND, "resource not found: %s (%s)", uri, refusal.msg);
     }
-    return WC_REGISTRY_EFAILED;
+    return failure(err, rc);
 }
 
 int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, json_t **result,
-                              char *err, size_t err_size)
+                              wc_error *err)
 {
     *result = NULL;
     const entry *e = table_find(&r->resources, uri);
     if (e)
-        return read_from(e->plugin, uri, call, result, err, err_size);
+        return read_from(e->plugin, uri, call, result, err);
     for (size_t i = 0; i < r->templates.count; i++)
         if (wc_uri_template_match(r->templates.items[i].name, uri, NULL))
-            return read_from(r->templates.items[i].plugin, uri, call, result, err, err_size);
+            return read_from(r->templates.items[i].plugin, uri, call, result, err);
     for (size_t i = 0; i < r->nplugins; i++) {
         wc_plugin *p = r->plugins[i];
         if (!wc_plugin_has_entry(p, WC_ENTRY_READ_RESOURCE))
             continue;
-        int rc = wc_plugin_read_resource(p, uri, call, result, err, err_size);
+        int rc = wc_plugin_read_resource(p, uri, call, result, err);
         if (rc == 0)
             return 0;
-        if (rc != WC_PLUGIN_EREFUSED)
-            return WC_REGISTRY_EFAILED;
+        if (rc != WC_EREFUSED)
+            return failure(err, rc);
     }
-    wc_err_set(err, err_size, "resource not found: %s", uri);
-    return WC_REGISTRY_ENOTFOUND;
+    return wc_error_set(err, WC_ENOTFOUND, "resource not found: %s", uri);
 }
 
 size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool exact,
@@ -378,44 +401,41 @@ size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool 
 }
 
 int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
-                           json_t **result, char *err, size_t err_size)
+                           json_t **result, wc_error *err)
 {
     *result = NULL;
     const entry *e = table_find(&r->prompts, name);
     if (!e)
-        return wc_err_set(err, err_size, "unknown prompt '%s'", name), WC_REGISTRY_EINVAL;
-    int rc = wc_plugin_get_prompt(e->plugin, e->orig, arguments, call, result, err, err_size);
+        return wc_error_set(err, WC_EINVAL, "unknown prompt '%s'", name);
+    int rc = wc_plugin_get_prompt(e->plugin, e->orig, arguments, call, result, err);
     if (rc == 0)
         return 0;
-    return rc == WC_PLUGIN_EINVAL || rc == WC_PLUGIN_EREFUSED ? WC_REGISTRY_EINVAL
-                                                              : WC_REGISTRY_EFAILED;
+    return refusal(err, rc);
 }
 
 int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, json_t **result,
-                         char *err, size_t err_size)
+                         wc_error *err)
 {
     *result = NULL;
     const json_t *ref = json_object_get(params, "ref");
     const char *type = json_string_value(json_object_get(ref, "type"));
     const json_t *arg = json_object_get(params, "argument");
     if (!json_is_object(ref) || !type)
-        return wc_err_set(err, err_size, "completion: ref must be an object with a type"),
-               WC_REGISTRY_EINVAL;
+        return wc_error_set(err, WC_EINVAL, "completion: ref must be an object with a type");
     if (!json_is_object(arg) || !json_is_string(json_object_get(arg, "name")) ||
         !json_is_string(json_object_get(arg, "value")))
-        return wc_err_set(err, err_size, "completion: argument must be {\"name\": ..., \"value\": ...}"),
-               WC_REGISTRY_EINVAL;
+        return wc_error_set(err, WC_EINVAL,
+                            "completion: argument must be {\"name\": ..., \"value\": ...}");
     wc_plugin *p = NULL;
     json_t *forward = json_deep_copy(params);
     if (!forward)
-        return wc_err_set(err, err_size, "out of memory"), WC_REGISTRY_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     if (strcmp(type, "ref/prompt") == 0) {
         const char *name = json_string_value(json_object_get(ref, "name"));
         const entry *e = name ? table_find(&r->prompts, name) : NULL;
         if (!e) {
             json_decref(forward);
-            return wc_err_set(err, err_size, "unknown prompt '%s'", name ? name : ""),
-                   WC_REGISTRY_EINVAL;
+            return wc_error_set(err, WC_EINVAL, "unknown prompt '%s'", name ? name : "");
         }
         p = e->plugin;
         json_object_set_new(json_object_get(forward, "ref"), "name", json_string(e->orig));
@@ -429,27 +449,24 @@ int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, js
             p = e->plugin;
         if (!p) {
             json_decref(forward);
-            return wc_err_set(err, err_size, "unknown resource template '%s'", uri ? uri : ""),
-                   WC_REGISTRY_EINVAL;
+            return wc_error_set(err, WC_EINVAL, "unknown resource template '%s'", uri ? uri : "");
         }
     } else {
         json_decref(forward);
-        return wc_err_set(err, err_size, "completion: unknown ref type '%s'", type),
-               WC_REGISTRY_EINVAL;
+        return wc_error_set(err, WC_EINVAL, "completion: unknown ref type '%s'", type);
     }
     json_t *values;
-    int rc = wc_plugin_complete(p, forward, call, &values, err, err_size);
+    int rc = wc_plugin_complete(p, forward, call, &values, err);
     json_decref(forward);
     if (rc)
-        return rc == WC_PLUGIN_EREFUSED || rc == WC_PLUGIN_EINVAL ? WC_REGISTRY_EINVAL
-                                                                  : WC_REGISTRY_EFAILED;
+        return refusal(err, rc);
     size_t total = json_array_size(values);
     while (json_array_size(values) > COMPLETION_MAX)
         json_array_remove(values, json_array_size(values) - 1);
     *result = json_pack("{s:{s:o,s:I,s:b}}", "completion", "values", values, "total",
                         (json_int_t)total, "hasMore", total > COMPLETION_MAX);
     if (!*result)
-        return wc_err_set(err, err_size, "out of memory"), WC_REGISTRY_EFAILED;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     return 0;
 }
 

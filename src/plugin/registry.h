@@ -6,8 +6,11 @@
  * reload builds a new one and swaps it in while calls on the old one finish.
  * Every function is thread-safe.
  *
- * Calls return 0 or a wc_registry_error with a message; the protocol
- * layer turns those into its own codes.  A tool that fails (trap, timeout,
+ * Calls return 0 or a WC_E* code (util/error.h) with a message; the
+ * protocol layer turns those into its own codes: WC_EINVAL, the request
+ * was wrong (an unknown tool or prompt, bad arguments to a prompt or a
+ * completion); WC_ENOTFOUND, no plugin has the resource; any other, the
+ * plugin failed (WC_EPLUGIN, WC_ENOMEM, WC_ECANCELED, ...).  A tool that fails (trap, timeout,
  * invalid input or output, isError from the plugin) is not an error: it is
  * a result with "isError": true and a text block saying what happened.
  */
@@ -19,19 +22,12 @@
 
 #include "plugin/call.h"
 #include "util/buf.h"
+#include "util/error.h"
 
 /* Only the front end that builds a registry needs these in full. */
 typedef struct wc_engine wc_engine;
 typedef struct wc_kv wc_kv;
 typedef struct wc_plugin_config wc_plugin_config;
-
-/* Why a call failed. */
-typedef enum wc_registry_error {
-    WC_REGISTRY_EINVAL = -1,    /* an unknown tool or prompt, bad arguments to a prompt or a
-                                   completion */
-    WC_REGISTRY_ENOTFOUND = -2, /* no plugin has the resource */
-    WC_REGISTRY_EFAILED = -3,   /* anything else: the plugin failed, out of memory, cancelled */
-} wc_registry_error;
 
 typedef struct wc_registry wc_registry;
 
@@ -39,7 +35,7 @@ typedef struct wc_registry wc_registry;
  * must outlive the registry; kv may be NULL).  A plugin that fails to load
  * fails the whole registry, with a message naming it. */
 int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine,
-                    wc_kv *kv, wc_registry **out, char *err, size_t err_size);
+                    wc_kv *kv, wc_registry **out, wc_error *err);
 wc_registry *wc_registry_retain(wc_registry *registry);
 void wc_registry_release(wc_registry *registry);
 
@@ -56,18 +52,18 @@ const json_t *wc_registry_prompts(const wc_registry *registry);
 /* Static resources of the manifests followed by those plugins list
  * dynamically (wasmcap_list_resources); a new array in *out. */
 int wc_registry_resources(wc_registry *registry, wc_call *call, json_t **out,
-                          char *err, size_t err_size);
+                          wc_error *err);
 
 /* tools/call: *result is a CallToolResult (or NULL when the call carries its
  * text: see wc_plugin_call_tool). */
 int wc_registry_call_tool(wc_registry *registry, const char *name, const json_t *arguments,
-                          wc_call *call, json_t **result, char *err, size_t err_size);
+                          wc_call *call, json_t **result, wc_error *err);
 /* resources/read: *result is a ReadResourceResult. */
 int wc_registry_read_resource(wc_registry *registry, const char *uri, wc_call *call,
-                              json_t **result, char *err, size_t err_size);
+                              json_t **result, wc_error *err);
 /* prompts/get: *result is a GetPromptResult.  arguments may be NULL. */
 int wc_registry_get_prompt(wc_registry *registry, const char *name, const json_t *arguments,
-                           wc_call *call, json_t **result, char *err, size_t err_size);
+                           wc_call *call, json_t **result, wc_error *err);
 /* The plugins (config names) whose code a request about uri may run, for
  * their scopes: for resources/read (exact false) the plugin of that static
  * resource, else of the first template it matches, else every plugin that
@@ -80,12 +76,12 @@ size_t wc_registry_resource_plugins(const wc_registry *registry, const char *uri
 /* completion/complete: params as received; *result is a CompleteResult
  * ({"completion": {"values": [...], "total": n, "hasMore": b}}). */
 int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *call,
-                         json_t **result, char *err, size_t err_size);
+                         json_t **result, wc_error *err);
 
 /* input_required.c: a result that asks the client for input first
  * (protocol revision 2026-07-28): 1 when res is one and well formed, 0
- * when it is an ordinary result, -1 with why when it is malformed. */
-int wc_input_required_check(const json_t *res, char *why, size_t why_size);
+ * when it is an ordinary result, WC_EINVAL with why when it is malformed. */
+int wc_input_required_check(const json_t *res, wc_error *why);
 /* The client capability an input request's method needs ("elicitation",
  * "sampling", "roots"), or NULL. */
 const char *wc_input_method_capability(const char *method);

@@ -193,6 +193,23 @@ static void reply_metrics(http_server *srv, http_conn *conn)
     wc_buf_free(&out);
 }
 
+/* "ok", and the state of what the server depends on without failing for
+ * it: a disconnected bus leaves the Wasm tools serving, so it is detail,
+ * not a failed check. */
+static void reply_health(http_server *srv, http_conn *conn)
+{
+    wc_buf out;
+    wc_buf_init(&out);
+    wc_buf_str(&out, "ok\n");
+    wc_mcp_server_render_health(srv->mcp, &out);
+    if (out.failed)
+        http_reply_text(conn, 200, "ok\n", NULL);
+    else
+        http_conn_reply(conn, 200, "text/plain; charset=utf-8", NULL, (const char *)out.data,
+                        out.len);
+    wc_buf_free(&out);
+}
+
 static bool path_is(const http_request *req, const char *path)
 {
     return req->path_len == strlen(path) && memcmp(req->path, path, req->path_len) == 0;
@@ -321,7 +338,7 @@ static void on_request(void *ctx, http_conn *conn, const http_request *req, char
     } else if (!srv->opt.no_legacy_sse && path_is(req, "/messages")) {
         http_legacy_message(srv, conn, req, body, body_len);
     } else if (path_is(req, "/healthz")) {
-        http_reply_text(conn, 200, "ok\n", NULL);
+        reply_health(srv, conn);
     } else if (path_is(req, "/readyz")) {
         if (atomic_load(&srv->stopping))
             http_reply_text(conn, 503, "stopping\n", NULL);
@@ -388,11 +405,11 @@ static void watch_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- lifetime --- */
 
-static SSL_CTX *tls_context(const char *cert, const char *key, char *err, size_t err_size)
+static SSL_CTX *tls_context(const char *cert, const char *key, wc_error *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        snprintf(err, err_size, "cannot create a TLS context");
+        wc_error_set(err, WC_ENOMEM, "cannot create a TLS context");
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -402,7 +419,7 @@ static SSL_CTX *tls_context(const char *cert, const char *key, char *err, size_t
         SSL_CTX_check_private_key(ctx) != 1) {
         char why[256];
         ERR_error_string_n(ERR_get_error(), why, sizeof why);
-        snprintf(err, err_size, "TLS certificate %s / key %s: %s", cert, key, why);
+        wc_error_set(err, WC_EINVAL, "TLS certificate %s / key %s: %s", cert, key, why);
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -416,14 +433,12 @@ static bool host_is_loopback(const char *host)
 }
 
 int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
-                       wc_http_server **out, char *err, size_t err_size)
+                       wc_http_server **out, wc_error *err)
 {
     *out = NULL;
     http_server *srv = calloc(1, sizeof *srv);
-    if (!srv) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
+    if (!srv)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     wc_http_options defaults;
     wc_http_options_default(&defaults);
     srv->opt = options ? *options : defaults;
@@ -452,21 +467,25 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     srv->bound_to_loopback = host_is_loopback(srv->opt.host);
     pthread_mutex_init(&srv->outbox_lock, NULL);
     http_closing_init(srv);
+    int rc;
     if (!srv->endpoint || srv->endpoint[0] != '/') {
-        snprintf(err, err_size, "the endpoint must be a path starting with '/'");
+        rc = wc_error_set(err, srv->endpoint ? WC_EINVAL : WC_ENOMEM,
+                          "the endpoint must be a path starting with '/'");
         goto fail;
     }
     if ((srv->opt.tls_cert != NULL) != (srv->opt.tls_key != NULL)) {
-        snprintf(err, err_size, "TLS needs both a certificate and a key");
+        rc = wc_error_set(err, WC_EINVAL, "TLS needs both a certificate and a key");
         goto fail;
     }
-    if (srv->opt.tls_cert && !(srv->tls = tls_context(srv->opt.tls_cert, srv->opt.tls_key, err,
-                                                      err_size)))
+    if (srv->opt.tls_cert && !(srv->tls = tls_context(srv->opt.tls_cert, srv->opt.tls_key, err))) {
+        rc = err ? err->code : WC_EINVAL;
         goto fail;
+    }
     srv->base = event_base_new();
     srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!srv->base || srv->wake_fd < 0 || http_sessions_init(srv) != 0) {
-        snprintf(err, err_size, "cannot set up the event loop: %s", strerror(errno));
+        int code = errno ? -errno : WC_ENOMEM;
+        rc = wc_error_set(err, code, "cannot set up the event loop: %s", wc_strerror(code));
         goto fail;
     }
     event_assign(&srv->wake_ev, srv->base, srv->wake_fd, EV_READ | EV_PERSIST, wake_cb, srv);
@@ -477,13 +496,13 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
                                 .on_request = on_request, .ctx = srv};
     if (lo.limits.max_body_bytes == 0)
         lo.limits.max_body_bytes = wc_mcp_server_options(mcp)->max_message_bytes;
-    if (http_listener_new(srv->base, &lo, &srv->listener, err, err_size) != 0)
+    if ((rc = http_listener_new(srv->base, &lo, &srv->listener, err)) != 0)
         goto fail;
     *out = srv;
     return 0;
 fail:
     wc_http_server_free(srv);
-    return -1;
+    return rc;
 }
 
 int wc_http_server_watch(wc_http_server *srv, int fd, bool (*fn)(void *ctx), void *ctx)

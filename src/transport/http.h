@@ -86,7 +86,7 @@ typedef struct wc_http_server wc_http_server;
 
 /* mcp must outlive the HTTP server. */
 int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
-                       wc_http_server **out, char *err, size_t err_size);
+                       wc_http_server **out, wc_error *err);
 /* Serves until wc_http_server_stop; returns 0. */
 int wc_http_server_run(wc_http_server *server);
 /* From any thread (not a signal handler): makes run return soon. */

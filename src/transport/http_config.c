@@ -9,15 +9,13 @@
 #include "json/reader.h"
 
 int wc_http_parse_listen(const char *text, char *host, size_t host_size, char *port,
-                         size_t port_size, char *err, size_t err_size)
+                         size_t port_size, wc_error *err)
 {
     const char *colon = NULL;
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
-        if (!close || close[1] != ':') {
-            snprintf(err, err_size, "'%s': expected [address]:port", text);
-            return -1;
-        }
+        if (!close || close[1] != ':')
+            return wc_error_set(err, WC_EINVAL, "'%s': expected [address]:port", text);
         snprintf(host, host_size, "%.*s", (int)(close - text - 1), text + 1);
         colon = close + 1;
     } else if ((colon = strrchr(text, ':')) != NULL) {
@@ -28,10 +26,9 @@ int wc_http_parse_listen(const char *text, char *host, size_t host_size, char *p
     const char *p = colon ? colon + 1 : text;
     char *end;
     long v = strtol(p, &end, 10);
-    if (!*p || *end || v < 0 || v > 65535 || !host[0]) {
-        snprintf(err, err_size, "'%s': expected host:port with a port from 0 to 65535", text);
-        return -1;
-    }
+    if (!*p || *end || v < 0 || v > 65535 || !host[0])
+        return wc_error_set(err, WC_EINVAL,
+                            "'%s': expected host:port with a port from 0 to 65535", text);
     snprintf(port, port_size, "%ld", v);
     return 0;
 }
@@ -69,10 +66,9 @@ static void read_listen(wc_rnode *sec, wc_http_config *c)
     const char *text;
     if (!wc_rnode_text(&m, 0, &text))
         return;
-    char why[256];
-    if (wc_http_parse_listen(text, c->host, sizeof c->host, c->port, sizeof c->port, why,
-                             sizeof why) != 0) {
-        wc_rnode_fail(&m, "%s", why);
+    wc_error why;
+    if (wc_http_parse_listen(text, c->host, sizeof c->host, c->port, sizeof c->port, &why) != 0) {
+        wc_rnode_fail(&m, "%s", why.msg);
         return;
     }
     c->options.host = c->host;
@@ -134,7 +130,7 @@ static void read_section(wc_rnode *sec, wc_http_config *c)
         wc_rnode_fail(o->tls_cert ? &key : &cert, "TLS needs both tls_cert and tls_key");
 }
 
-int wc_http_config_parse(const json_t *section, wc_http_config *c, char *err, size_t err_size)
+int wc_http_config_parse(const json_t *section, wc_http_config *c, wc_error *err)
 {
     memset(c, 0, sizeof *c);
     wc_http_options_default(&c->options);
@@ -147,11 +143,10 @@ int wc_http_config_parse(const json_t *section, wc_http_config *c, char *err, si
         read_section(&sec, c);
     c->options.allowed_origins = c->origins;
     c->options.allowed_hosts = c->hosts;
-    if (wc_reader_result(&reader, err, err_size) != 0) {
+    int rc = wc_reader_result(&reader, err);
+    if (rc != 0)
         wc_http_config_free(c);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 void wc_http_config_free(wc_http_config *c)

@@ -17,11 +17,11 @@ typedef struct wc_http_config {
 
 /* section may be NULL (every default, not enabled).  The section must
  * outlive the result.  Errors name the key: "http.max_sessions: ...". */
-int wc_http_config_parse(const json_t *section, wc_http_config *out, char *err, size_t err_size);
+int wc_http_config_parse(const json_t *section, wc_http_config *out, wc_error *err);
 void wc_http_config_free(wc_http_config *config);
 
 /* "host:port", "[v6]:port" or "port" (then on 127.0.0.1). */
 int wc_http_parse_listen(const char *text, char *host, size_t host_size, char *port,
-                         size_t port_size, char *err, size_t err_size);
+                         size_t port_size, wc_error *err);
 
 #endif

@@ -975,14 +975,12 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 int http_listener_new(struct event_base *base, const http_listener_options *options,
-                      http_listener **out, char *err, size_t err_size)
+                      http_listener **out, wc_error *err)
 {
     *out = NULL;
     http_listener *l = calloc(1, sizeof *l);
-    if (!l) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
+    if (!l)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     l->base = base;
     l->opt = *options;
     l->fd = l->reserve_fd = -1;
@@ -1009,8 +1007,9 @@ int http_listener_new(struct event_base *base, const http_listener_options *opti
     }
     l->scratch = malloc(SCRATCH_BYTES);
     l->per_client = wc_counts_new();
+    int rc;
     if (!l->scratch || !l->per_client) {
-        snprintf(err, err_size, "out of memory");
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto fail;
     }
 
@@ -1018,7 +1017,8 @@ int http_listener_new(struct event_base *base, const http_listener_options *opti
                              .ai_flags = AI_PASSIVE}, *ai = NULL;
     int gai = getaddrinfo(options->host, options->port, &hints, &ai);
     if (gai != 0) {
-        snprintf(err, err_size, "cannot resolve %s: %s", options->host, gai_strerror(gai));
+        rc = wc_error_set(err, gai == EAI_MEMORY ? WC_ENOMEM : WC_EINVAL, "cannot resolve %s: %s",
+                          options->host, gai_strerror(gai));
         goto fail;
     }
     int saved = 0;
@@ -1044,8 +1044,9 @@ int http_listener_new(struct event_base *base, const http_listener_options *opti
     }
     freeaddrinfo(ai);
     if (l->fd < 0) {
-        snprintf(err, err_size, "cannot listen on %s:%s: %s", options->host, options->port,
-                 strerror(saved));
+        int code = saved ? -saved : WC_EINVAL;
+        rc = wc_error_set(err, code, "cannot listen on %s:%s: %s", options->host, options->port,
+                          wc_strerror(code));
         goto fail;
     }
     l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1057,7 +1058,7 @@ int http_listener_new(struct event_base *base, const http_listener_options *opti
     return 0;
 fail:
     http_listener_free(l);
-    return -1;
+    return rc;
 }
 
 void http_listener_stop_accepting(http_listener *l)

@@ -24,6 +24,7 @@
 
 #include "transport/http_limits.h"
 #include "transport/http_parse.h"
+#include "util/error.h"
 
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -49,7 +50,7 @@ typedef struct http_listener_options {
 } http_listener_options;
 
 int http_listener_new(struct event_base *base, const http_listener_options *options,
-                      http_listener **out, char *err, size_t err_size);
+                      http_listener **out, wc_error *err);
 /* Closes the listening socket and every connection. */
 void http_listener_free(http_listener *listener);
 /* The bound port (useful with port "0"). */

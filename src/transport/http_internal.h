@@ -263,7 +263,7 @@ void http_mcp_handle(http_server *server, http_conn *conn, const http_request *r
 /* http_params.c: a stateless tools/call's Mcp-Param-* headers agree with
  * the arguments the tool marks with x-mcp-header; false with why. */
 bool http_params_check(http_server *server, const http_request *req, const json_t *params,
-                       char *why, size_t why_size);
+                       wc_error *why);
 
 /* http_legacy.c */
 void http_legacy_sse(http_server *server, http_conn *conn, const http_request *req);

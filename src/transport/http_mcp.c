@@ -193,11 +193,10 @@ static void handle_stateless(http_server *srv, http_conn *conn, const http_reque
         http_reply_rpc_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text, NULL);
         goto out;
     }
-    char why[256];
-    if (strcmp(method, "tools/call") == 0 &&
-        !http_params_check(srv, req, params, why, sizeof why)) {
+    wc_error why;
+    if (strcmp(method, "tools/call") == 0 && !http_params_check(srv, req, params, &why)) {
         char text[320];
-        snprintf(text, sizeof text, "Bad Request: %s", why);
+        snprintf(text, sizeof text, "Bad Request: %.255s", why.msg);
         http_reply_rpc_error_id(conn, 400, id, WC_RPC_HEADER_MISMATCH, text, NULL);
         goto out;
     }

@@ -64,7 +64,7 @@ static bool header_text(const json_t *arg, char *out, size_t size)
     return false;
 }
 
-static bool agrees(const char *v, size_t n, const json_t *arg, char *why, size_t why_size,
+static bool agrees(const char *v, size_t n, const json_t *arg, wc_error *why,
                    const char *header)
 {
     while (n > 0 && (*v == ' ' || *v == '\t'))
@@ -73,8 +73,8 @@ static bool agrees(const char *v, size_t n, const json_t *arg, char *why, size_t
         n--;
     char want[1024];
     if (!header_text(arg, want, sizeof want)) {
-        snprintf(why, why_size, "the argument mirrored in %s is not a short primitive value",
-                 header);
+        wc_error_set(why, WC_EINVAL, "the argument mirrored in %s is not a short primitive value",
+                     header);
         return false;
     }
     static const char head[] = "=?base64?", tail[] = "?=";
@@ -87,20 +87,20 @@ static bool agrees(const char *v, size_t n, const json_t *arg, char *why, size_t
         bool same = dn >= 0 && (size_t)dn == strlen(want) && memcmp(decoded, want, (size_t)dn) == 0;
         free(decoded);
         if (dn < 0)
-            snprintf(why, why_size, "%s: malformed =?base64?...?= value", header);
+            wc_error_set(why, WC_EINVAL, "%s: malformed =?base64?...?= value", header);
         else if (!same)
-            snprintf(why, why_size, "%s does not match the argument it mirrors", header);
+            wc_error_set(why, WC_EINVAL, "%s does not match the argument it mirrors", header);
         return same;
     }
     if (strlen(want) != n || memcmp(v, want, n) != 0) {
-        snprintf(why, why_size, "%s does not match the argument it mirrors", header);
+        wc_error_set(why, WC_EINVAL, "%s does not match the argument it mirrors", header);
         return false;
     }
     return true;
 }
 
 bool http_params_check(http_server *srv, const http_request *req, const json_t *params,
-                       char *why, size_t why_size)
+                       wc_error *why)
 {
     const char *name = json_string_value(json_object_get(params, "name"));
     json_t *schema = name ? wc_mcp_server_tool_input_schema(srv->mcp, name) : NULL;
@@ -123,14 +123,14 @@ bool http_params_check(http_server *srv, const http_request *req, const json_t *
         if (!arg && !v)
             continue;
         if (!v) {
-            snprintf(why, why_size, "the %s header is required: it mirrors argument %s",
-                     header, key);
+            wc_error_set(why, WC_EINVAL, "the %s header is required: it mirrors argument %s",
+                         header, key);
             ok = false;
         } else if (!arg) {
-            snprintf(why, why_size, "%s is sent but argument %s is not", header, key);
+            wc_error_set(why, WC_EINVAL, "%s is sent but argument %s is not", header, key);
             ok = false;
         } else {
-            ok = agrees(v, n, arg, why, why_size, header);
+            ok = agrees(v, n, arg, why, header);
         }
         if (!ok)
             break;

@@ -221,6 +221,9 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
         free(s);
         return NULL;
     }
+    /* who for audit events: a stateless request is no session */
+    wc_mcp_session_set_identity(s->mcp, stateless ? NULL : s->id,
+                                srv->principal ? srv->principal->subject : NULL);
     /* A stateless request is no session kept: the per-client count of
      * requests in flight bounds those. */
     if (s->owner[0] && !stateless)

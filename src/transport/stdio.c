@@ -255,8 +255,7 @@ static void line(reader *r, const char *p, size_t n)
     wc_mcp_session_receive(r->session, p, n, &batched);
 }
 
-int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err,
-                   size_t err_size)
+int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, wc_error *err)
 {
     stdio_out out = {.fd = opt->out_fd, .reader = pthread_self(), .server = server,
                      .max_queued = opt->max_queued_bytes ? opt->max_queued_bytes
@@ -275,8 +274,7 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
         free(buf);
         pthread_mutex_destroy(&out.lock);
         pthread_cond_destroy(&out.room);
-        snprintf(err, err_size, "out of memory");
-        return -1;
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
 
     for (;;) {
@@ -296,8 +294,7 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
             if (ready < 0) {
                 if (errno == EINTR)
                     continue;
-                snprintf(err, err_size, "poll: %s", strerror(errno));
-                status = -1;
+                status = wc_error_set(err, -errno, "poll: %s", wc_strerror(-errno));
                 break;
             }
             if (ready == 0) {
@@ -313,8 +310,8 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
         }
         /* a partial line filling the buffer gets room (it is <= max) */
         if (!wc_grow((void **)&buf, &cap, len + READ_CHUNK / 4, 1)) {
-            snprintf(err, err_size, "out of memory reading a message of %zu bytes", len);
-            status = -1;
+            status = wc_error_set(err, WC_ENOMEM, "out of memory reading a message of %zu bytes",
+                                  len);
             break;
         }
         ssize_t n = read(opt->in_fd, buf + len, cap - len);
@@ -326,8 +323,7 @@ int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *opt, char *err
                 poll(&pfd, 1, -1);
                 continue;
             }
-            snprintf(err, err_size, "read: %s", strerror(errno));
-            status = -1;
+            status = wc_error_set(err, -errno, "read: %s", wc_strerror(-errno));
             break;
         }
         if (n == 0) {

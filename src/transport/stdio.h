@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "mcp/server.h"
+#include "util/error.h"
 
 typedef struct wc_stdio_options {
     int in_fd, out_fd;
@@ -38,8 +39,8 @@ typedef struct wc_stdio_options {
 void wc_stdio_options_default(wc_stdio_options *options); /* fds 0 and 1, no wake fd */
 
 /* Serves one session until end of input (or on_wake says stop), then
- * drains it.  Returns 0, or -1 with a message when reading fails. */
-int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *options, char *err,
-                   size_t err_size);
+ * drains it.  Returns 0, or a WC_E* code with a message when reading
+ * fails. */
+int wc_stdio_serve(wc_mcp_server *server, const wc_stdio_options *options, wc_error *err);
 
 #endif

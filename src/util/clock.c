@@ -1,6 +1,8 @@
-/* clock.c -- CLOCK_MONOTONIC and CLOCK_MONOTONIC_COARSE. */
+/* clock.c -- CLOCK_MONOTONIC and CLOCK_MONOTONIC_COARSE, and the wall
+ * clock's UTC timestamps. */
 #include "util/clock.h"
 
+#include <stdio.h>
 #include <time.h>
 
 uint64_t wc_monotonic_ns(void)
@@ -28,4 +30,18 @@ uint64_t wc_monotonic_coarse_ms(void)
 uint64_t wc_monotonic_deadline_ns(uint32_t timeout_ms)
 {
     return wc_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+}
+
+void wc_utc_timestamp(char out[25])
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    /* every field is cut to its width, so the text is 24 characters for
+     * any time the system can hold */
+    snprintf(out, 25, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+             (unsigned)tm.tm_sec % 100u, (unsigned)(now.tv_nsec / 1000000) % 1000u);
 }

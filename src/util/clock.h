@@ -10,6 +10,9 @@ uint64_t wc_monotonic_ms(void);
 /* The kernel's tick-resolution clock (a few ms): cheaper, for timers that
  * are checked on every event of a busy loop. */
 uint64_t wc_monotonic_coarse_ms(void);
+/* The wall-clock time now as "2026-11-22T01:02:03.456Z" (UTC, ms): 24
+ * characters and a NUL into out. */
+void wc_utc_timestamp(char out[25]);
 /* A CLOCK_MONOTONIC time timeout_ms from now, never early. */
 uint64_t wc_monotonic_deadline_ns(uint32_t timeout_ms);
 

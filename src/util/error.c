@@ -13,6 +13,7 @@ const char *wc_strerror(int code)
     case WC_ETOOBIG: return "larger than the limit";
     case WC_ETIMEDOUT: return "timed out";
     case WC_EQUOTA: return "quota exceeded";
+    case WC_ENOTCONN: return "not connected";
     /* wasmcap's own */
     case WC_EMALFORMED: return "malformed module";
     case WC_EBADMODULE: return "invalid module";
@@ -21,6 +22,12 @@ const char *wc_strerror(int code)
     case WC_ECOMPILE: return "compile error";
     case WC_ENOTFOUND: return "not found";
     case WC_ENOTREG: return "not a regular file";
+    case WC_EPLUGIN: return "plugin call failed";
+    case WC_EREFUSED: return "refused by the plugin";
+    case WC_ENORESPONDERS: return "no responders";
+    case WC_EDIGEST: return "digest mismatch";
+    case WC_ESIGNATURE: return "signature not verified";
+    case WC_EREMOTE: return "remote server error";
     }
     /* Any other -errno in the system's words, exactly as strerror() gives
      * them (strerrordesc_np, unlike strerror, is thread-safe). */

@@ -44,6 +44,7 @@ enum {
     WC_ETIMEDOUT = -ETIMEDOUT,       /* a wait ran out of time */
     WC_EQUOTA = -EDQUOT,             /* a quota would be exceeded */
     WC_ECANCELED = -ECANCELED,       /* stopped: the owner is shutting down */
+    WC_ENOTCONN = -ENOTCONN,         /* a peer (the bus's server) is not connected */
 
     /* What only wasmcap reports. */
     WC_EMALFORMED = -3001, /* not a well-formed binary module */
@@ -53,6 +54,12 @@ enum {
     WC_ECOMPILE = -3005,   /* translation or compilation failed */
     WC_ENOTFOUND = -3006,  /* no such key, export or name */
     WC_ENOTREG = -3007,    /* not a regular file */
+    WC_EPLUGIN = -3008,    /* a plugin's call failed (trap, limit, bad output) */
+    WC_EREFUSED = -3009,   /* a plugin answered with an error of its own */
+    WC_ENORESPONDERS = -3010, /* a bus request nobody was subscribed to */
+    WC_EDIGEST = -3011,    /* content that does not match its digest */
+    WC_ESIGNATURE = -3012, /* a signature missing, foreign or invalid */
+    WC_EREMOTE = -3013,    /* a server failed or answered outside its protocol */
 };
 
 /* A short description of code.  System codes read as the system words
@@ -65,7 +72,7 @@ const char *wc_strerror(int code);
 /* A code and the message that explains it to a person. */
 typedef struct wc_error {
     int code;
-    char msg[512];
+    char msg[1024];
 } wc_error;
 
 /* Sets err (if not NULL) to code and a printf-style message, truncated to

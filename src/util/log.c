@@ -1,6 +1,8 @@
 /* log.c -- structured logs on stderr. */
 #include "util/log.h"
 
+#include "util/clock.h"
+
 #include "util/utf8.h"
 
 #include <stdarg.h>
@@ -51,13 +53,8 @@ static void emit(wc_log_level level, const char *component, const json_t *fields
     if (n >= (int)sizeof msg)
         msg[wc_utf8_prefix(msg, sizeof msg - 1, sizeof msg - 1)] = 0;
 
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
-    char ts[64];
-    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000000) % 1000);
+    char ts[25];
+    wc_utc_timestamp(ts);
 
     json_t *line = json_object();
     if (!line)

@@ -29,25 +29,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_sections(const wc_config *c)
 {
-    char err[512] = "";
+    wc_error err = {0};
     if (c->http) {
         wc_http_config hc;
         memset(&hc, 0, sizeof hc);
-        if (wc_http_config_parse(c->http, &hc, err, sizeof err) == 0)
+        if (wc_http_config_parse(c->http, &hc, &err) == 0)
             wc_http_config_free(&hc);
         else
-            CHECK(err[0], "the http section refused without a message");
+            CHECK(err.msg[0], "the http section refused without a message");
     }
     if (c->auth) {
         wc_auth_options ao;
         wc_auth_options_init(&ao);
-        err[0] = 0;
-        if (wc_auth_options_parse(c->auth, "/nonexistent", NULL, NULL, &ao, err, sizeof err) == 0) {
-            err[0] = 0;
-            if (wc_auth_options_check(&ao, err, sizeof err) != 0)
-                CHECK(err[0], "auth options refused without a message");
+        wc_error why = {0};
+        if (wc_auth_options_parse(c->auth, "/nonexistent", NULL, NULL, &ao, &why) == 0) {
+            int rc = wc_auth_options_check(&ao, &why);
+            if (rc != 0)
+                CHECK(rc == why.code && why.msg[0], "auth options refused without a message");
         } else {
-            CHECK(err[0], "the auth section refused without a message");
+            CHECK(why.code < 0 && why.msg[0], "the auth section refused without a message");
         }
         wc_auth_options_free(&ao);
     }
@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!text)
         abort();
     wc_config c;
-    char err[512] = "";
-    if (wc_config_parse(text, "/nonexistent", &c, err, sizeof err) == 0) {
+    wc_error err = {0};
+    if (wc_config_parse(text, "/nonexistent", &c, &err) == 0) {
         bool ok = true;
         for (size_t i = 0; i < c.nplugins; i++)
             ok = ok && c.plugins[i].name && c.plugins[i].path;
@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_sections(&c);
         wc_config_free(&c);
     } else {
-        CHECK(err[0], "a config refused without a message");
+        CHECK(err.msg[0], "a config refused without a message");
     }
     free(text);
     if (failures) {

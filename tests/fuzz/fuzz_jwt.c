@@ -40,9 +40,9 @@ static wc_auth *authorizer(void)
     o.jwt.max_token_bytes = 4096;
     o.bearer_tokens = &token;
     o.n_bearer_tokens = 1;
-    char err[512];
-    if (wc_auth_new(&o, &auth, err, sizeof err) != 0) {
-        fprintf(stderr, "wc_auth_new: %s\n", err);
+    wc_error err;
+    if (wc_auth_new(&o, &auth, &err) != 0) {
+        fprintf(stderr, "wc_auth_new: %s\n", err.msg);
         abort();
     }
     return auth;
@@ -92,9 +92,10 @@ static void check_authenticate(const char *header)
 static void check_jwk_set(const char *text, size_t len)
 {
     wc_jwk_set *set = NULL;
-    char err[256] = "";
-    if (wc_jwk_set_parse(text, len, "fuzz", &set, err, sizeof err) != 0) {
-        CHECK(err[0] != 0, "a JWK Set refused without a message");
+    wc_error err = {0};
+    int rc = wc_jwk_set_parse(text, len, "fuzz", &set, &err);
+    if (rc != 0) {
+        CHECK(rc < 0 && err.code == rc && err.msg[0] != 0, "a JWK Set refused without a message");
         return;
     }
     bool ok = set && set->n > 0;

@@ -76,12 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(text, data, size);
     wc_manifest m;
-    char err[512] = "";
-    if (wc_manifest_parse(text, size, "fuzz.manifest.json", &m, err, sizeof err) == 0) {
+    wc_error err = {0};
+    if (wc_manifest_parse(text, size, "fuzz.manifest.json", &m, &err) == 0) {
         check_manifest(&m);
         wc_manifest_free(&m);
     } else {
-        CHECK(err[0], "a manifest refused without a message");
+        CHECK(err.msg[0], "a manifest refused without a message");
     }
     free(text);
     if (failures) {

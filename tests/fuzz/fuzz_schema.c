@@ -41,38 +41,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *schema = wc_json_parse(text, schema_len, WC_JSON_REJECT_DUPLICATES, NULL);
     if (!schema)
         return 0;
-    char err[512] = "";
-    wc_schema *compiled = wc_schema_compile(schema, err, sizeof err);
+    wc_error err = {0};
+    wc_schema *compiled = wc_schema_compile(schema, &err);
     json_decref(schema);
     if (!compiled) {
-        if (strncmp(err, "at #", 4) != 0 && strcmp(err, "out of memory") != 0)
-            fail("refusal without a location", err);
+        if (strncmp(err.msg, "at #", 4) != 0 && strcmp(err.msg, "out of memory") != 0)
+            fail("refusal without a location", err.msg);
         return 0;
     }
 
     json_t *instance = wc_json_parse(instance_text, instance_len, WC_JSON_REJECT_DUPLICATES, NULL);
     if (instance) {
         wc_schema_budget budget = {.max_steps = FUZZ_STEPS};
-        char message[512] = "";
-        int verdict = wc_schema_check(compiled, instance, &budget, message, sizeof message);
+        wc_error message = {0};
+        int verdict = wc_schema_check(compiled, instance, &budget, &message);
         if (verdict != WC_SCHEMA_VALID && verdict != WC_SCHEMA_INVALID &&
             verdict != WC_SCHEMA_OVER_BUDGET)
-            fail("unexpected verdict", message);
-        if (verdict != WC_SCHEMA_VALID && !message[0])
+            fail("unexpected verdict", message.msg);
+        if (verdict != WC_SCHEMA_VALID && !message.msg[0])
             fail("failure without a message", "");
-        if (verdict == WC_SCHEMA_OVER_BUDGET && !strstr(message, "schema validation stopped"))
-            fail("stopped without saying so", message);
-        if (wc_schema_check(compiled, instance, &budget, NULL, 0) != verdict)
-            fail("the verdict depends on the message buffer", message);
+        if (verdict == WC_SCHEMA_OVER_BUDGET && !strstr(message.msg, "schema validation stopped"))
+            fail("stopped without saying so", message.msg);
+        if (wc_schema_check(compiled, instance, &budget, NULL) != verdict)
+            fail("the verdict depends on the message buffer", message.msg);
 
-        char from_text[512] = "";
+        wc_error from_text = {0};
         int text_verdict = wc_schema_check_object_text(compiled, instance_text, instance_len,
-                                                       &budget, from_text, sizeof from_text);
+                                                       &budget, &from_text);
         bool both_decided = (text_verdict == WC_SCHEMA_VALID || text_verdict == WC_SCHEMA_INVALID) &&
                             (verdict == WC_SCHEMA_VALID || verdict == WC_SCHEMA_INVALID);
         if (both_decided &&
-            (text_verdict != verdict || (verdict == WC_SCHEMA_INVALID && strcmp(message, from_text))))
-            fail("the text path disagrees", from_text);
+            (text_verdict != verdict || (verdict == WC_SCHEMA_INVALID && strcmp(message.msg, from_text.msg))))
+            fail("the text path disagrees", from_text.msg);
         json_decref(instance);
     }
     wc_schema_free(compiled);

@@ -67,10 +67,10 @@ static void check_model(const wc_tflite_model *m, const uint8_t *data, size_t si
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     wc_tflite_model *m;
-    char err[512];
-    if (wc_tflite_read(data, size, &m, err, sizeof err) != 0) {
-        if (strncmp(err, "tflite: offset 0x", 17) != 0) {
-            fprintf(stderr, "refusal without an offset: %s\n", err);
+    wc_error err;
+    if (wc_tflite_read(data, size, &m, &err) != 0) {
+        if (strncmp(err.msg, "tflite: offset 0x", 17) != 0) {
+            fprintf(stderr, "refusal without an offset: %s\n", err.msg);
             abort();
         }
         return 0;

@@ -1,0 +1,276 @@
+/* nats_js.c -- the NATS bus's persistence on JetStream: streams (append
+ * with an acknowledgement, read back from a sequence) and KV buckets.
+ *
+ * Every operation fails at once with WC_ENOTCONN while the connection is
+ * down, rather than spending the JetStream API timeout on a request that
+ * cannot be answered. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus/nats_bus.h"
+
+#define READ_MISSES_MAX 10000 /* deleted sequences a read steps over before it stops */
+
+/* --- streams --- */
+
+int wc_bus_nats_stream_ensure(wc_bus *base, const wc_bus_stream_config *cfg, wc_error *err)
+{
+    nats_bus *bus = (nats_bus *)base;
+    int rc = wc_bus_nats_connected(bus, err);
+    if (rc < 0)
+        return rc;
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    const char *subjects[1] = {cfg->subject};
+    sc.Name = cfg->name;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.MaxAge = (int64_t)(cfg->max_age_ms * 1000000u); /* nanoseconds */
+    if (cfg->max_bytes)
+        sc.MaxBytes = (int64_t)cfg->max_bytes;
+    if (cfg->max_msgs)
+        sc.MaxMsgs = (int64_t)cfg->max_msgs;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_AddStream(&si, bus->js, &sc, NULL, &jerr);
+    if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+        jerr = 0;
+        s = js_UpdateStream(&si, bus->js, &sc, NULL, &jerr);
+    }
+    jsStreamInfo_Destroy(si);
+    if (s == NATS_OK)
+        return 0;
+    if (jerr == JSNotEnabledErr)
+        return wc_error_set(err, WC_ENOTSUP, "stream %s: JetStream is not enabled on the NATS "
+                            "server (start it with -js)", cfg->name);
+    return wc_bus_nats_error(err, s, "stream");
+}
+
+int wc_bus_nats_stream_append(wc_bus *base, const wc_bus_msg *msg, uint64_t *sequence,
+                              wc_error *err)
+{
+    nats_bus *bus = (nats_bus *)base;
+    int rc = wc_bus_nats_connected(bus, err);
+    if (rc < 0)
+        return rc;
+    natsMsg *m;
+    if ((rc = wc_bus_nats_msg(msg, NULL, &m)) < 0)
+        return wc_error_set(err, rc, "stream append: %s", wc_strerror(rc));
+    jsPubAck *ack = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_PublishMsg(&ack, bus->js, m, NULL, &jerr);
+    natsMsg_Destroy(m);
+    if (s == NATS_OK) {
+        atomic_fetch_add(&base->published, 1);
+        if (sequence)
+            *sequence = ack->Sequence;
+        jsPubAck_Destroy(ack);
+        return 0;
+    }
+    if (s == NATS_NO_RESPONDERS)
+        return wc_error_set(err, WC_ENOTFOUND, "no stream keeps subject %s", msg->subject);
+    return wc_bus_nats_error(err, s, "stream append");
+}
+
+typedef struct read_ctx {
+    wc_bus_stream_fn fn;
+    void *ctx;
+    int stop;
+} read_ctx;
+
+static void read_view(void *ctx, const wc_bus_msg *view)
+{
+    read_ctx *rc = ctx;
+    rc->stop = rc->fn(rc->ctx, view);
+}
+
+int wc_bus_nats_stream_read(wc_bus *base, const char *stream, uint64_t from_seq,
+                            size_t max_msgs, wc_bus_stream_fn fn, void *ctx, wc_error *err)
+{
+    nats_bus *bus = (nats_bus *)base;
+    int rc = wc_bus_nats_connected(bus, err);
+    if (rc < 0)
+        return rc;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, bus->js, stream, NULL, &jerr);
+    if (s != NATS_OK) {
+        if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+            return wc_error_set(err, WC_ENOTFOUND, "no stream %s", stream);
+        return wc_bus_nats_error(err, s, "stream read");
+    }
+    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    size_t total = 0, misses = 0;
+    read_ctx r = {fn, ctx, 0};
+    for (uint64_t seq = from_seq > first ? from_seq : first;
+         seq <= last && total < max_msgs && !r.stop; seq++) {
+        natsMsg *m = NULL;
+        jerr = 0;
+        s = js_GetMsg(&m, bus->js, stream, seq, NULL, &jerr);
+        if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
+            /* deleted, or aged out since the info was read */
+            if (++misses > READ_MISSES_MAX)
+                break;
+            continue;
+        }
+        if (s != NATS_OK)
+            return wc_bus_nats_error(err, s, "stream read");
+        total++;
+        wc_bus_nats_view(m, seq, read_view, &r);
+        natsMsg_Destroy(m);
+    }
+    return (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+/* --- KV buckets --- */
+
+/* The bucket's handle, kept open for the bus's life. */
+static int bucket_handle(nats_bus *bus, const char *name, kvStore **out, wc_error *err)
+{
+    int rc = wc_bus_nats_connected(bus, err);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&bus->lock);
+    for (size_t i = 0; i < bus->n_buckets; i++)
+        if (strcmp(bus->buckets[i].name, name) == 0) {
+            *out = bus->buckets[i].kv;
+            pthread_mutex_unlock(&bus->lock);
+            return 0;
+        }
+    if (bus->n_buckets == NATS_MAX_BUCKETS) {
+        pthread_mutex_unlock(&bus->lock);
+        return wc_error_set(err, WC_EAGAIN, "the bus keeps at most %d buckets open",
+                            NATS_MAX_BUCKETS);
+    }
+    kvStore *kv = NULL;
+    natsStatus s = js_KeyValue(&kv, bus->js, name);
+    if (s == NATS_OK) {
+        strcpy(bus->buckets[bus->n_buckets].name, name);
+        bus->buckets[bus->n_buckets++].kv = kv;
+        *out = kv;
+    }
+    pthread_mutex_unlock(&bus->lock);
+    if (s == NATS_NOT_FOUND)
+        return wc_error_set(err, WC_ENOTFOUND, "no bucket %s", name);
+    return s == NATS_OK ? 0 : wc_bus_nats_error(err, s, "bucket");
+}
+
+void wc_bus_nats_kv_release(nats_bus *bus)
+{
+    for (size_t i = 0; i < bus->n_buckets; i++)
+        kvStore_Destroy(bus->buckets[i].kv);
+    bus->n_buckets = 0;
+}
+
+int wc_bus_nats_kv_ensure(wc_bus *base, const wc_bus_kv_config *cfg, wc_error *err)
+{
+    nats_bus *bus = (nats_bus *)base;
+    kvStore *kv;
+    int rc = bucket_handle(bus, cfg->bucket, &kv, err);
+    if (rc != WC_ENOTFOUND)
+        return rc;
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = cfg->bucket;
+    kc.History = 1;
+    if (cfg->max_bytes)
+        kc.MaxBytes = (int64_t)cfg->max_bytes;
+    if (cfg->max_value_size)
+        kc.MaxValueSize = (int32_t)(cfg->max_value_size > INT32_MAX ? INT32_MAX
+                                                                     : cfg->max_value_size);
+    kc.TTL = (int64_t)(cfg->ttl_ms * 1000000u); /* nanoseconds, as the server's max_age */
+    natsStatus s = js_CreateKeyValue(&kv, bus->js, &kc);
+    if (s != NATS_OK)
+        return wc_bus_nats_error(err, s, "bucket create");
+    kvStore_Destroy(kv);
+    return bucket_handle(bus, cfg->bucket, &kv, err);
+}
+
+int wc_bus_nats_kv_put(wc_bus *base, const char *bucket, const char *key, const void *value,
+                       size_t len, uint64_t *revision, wc_error *err)
+{
+    kvStore *kv;
+    int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
+    if (rc < 0)
+        return rc;
+    uint64_t rev = 0;
+    natsStatus s = kvStore_Put(&rev, kv, key, value, (int)len);
+    if (s != NATS_OK)
+        return wc_bus_nats_error(err, s, "kv put");
+    if (revision)
+        *revision = rev;
+    return 0;
+}
+
+int wc_bus_nats_kv_get(wc_bus *base, const char *bucket, const char *key, void **value,
+                       size_t *len, uint64_t *revision, wc_error *err)
+{
+    kvStore *kv;
+    int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
+    if (rc < 0)
+        return rc;
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, kv, key);
+    if (s == NATS_NOT_FOUND)
+        return wc_error_set(err, WC_ENOTFOUND, "no key %s in bucket %s", key, bucket);
+    if (s != NATS_OK)
+        return wc_bus_nats_error(err, s, "kv get");
+    size_t n = (size_t)kvEntry_ValueLen(e);
+    char *copy = malloc(n + 1);
+    if (!copy) {
+        kvEntry_Destroy(e);
+        return wc_error_set(err, WC_ENOMEM, "out of memory for a value");
+    }
+    if (n)
+        memcpy(copy, kvEntry_Value(e), n);
+    copy[n] = '\0';
+    *value = copy;
+    *len = n;
+    if (revision)
+        *revision = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    return 0;
+}
+
+int wc_bus_nats_kv_delete(wc_bus *base, const char *bucket, const char *key, wc_error *err)
+{
+    kvStore *kv;
+    int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
+    if (rc < 0)
+        return rc;
+    natsStatus s = kvStore_Delete(kv, key);
+    return s == NATS_OK ? 0 : wc_bus_nats_error(err, s, "kv delete");
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int wc_bus_nats_kv_keys(wc_bus *base, const char *bucket, const char *prefix, size_t max_keys,
+                        wc_bus_key_fn fn, void *ctx, wc_error *err)
+{
+    kvStore *kv;
+    int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
+    if (rc < 0)
+        return rc;
+    kvKeysList list = {0};
+    natsStatus s = kvStore_Keys(&list, kv, NULL);
+    if (s == NATS_NOT_FOUND)
+        return 0; /* an empty bucket */
+    if (s != NATS_OK)
+        return wc_bus_nats_error(err, s, "kv keys");
+    /* the same order as the in-process bucket's */
+    qsort(list.Keys, (size_t)list.Count, sizeof *list.Keys, compare_keys);
+    size_t total = 0, plen = strlen(prefix);
+    for (int i = 0; i < list.Count && total < max_keys; i++) {
+        if (strncmp(list.Keys[i], prefix, plen) != 0)
+            continue;
+        total++;
+        if (fn(ctx, list.Keys[i]) != 0)
+            break;
+    }
+    kvKeysList_Destroy(&list);
+    return (int)(total > INT32_MAX ? INT32_MAX : total);
+}
