@@ -73,7 +73,7 @@ int wc_config_default(wc_config *out, wc_error *err);
 void wc_config_free(wc_config *config);
 /* Fetches and verifies every plugin's source (fetch/source.h) into the
  * cache and sets its path; progress (may be NULL) reports transfers.
- * On error returns -1 with the plugin named. */
+ * On error returns the WC_E* code of fetch/ with the plugin named. */
 int wc_config_resolve_sources(wc_config *config, void (*progress)(void *, const char *, uint64_t, uint64_t),
                               void *progress_ctx, wc_error *err);
 
