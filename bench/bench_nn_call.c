@@ -112,7 +112,7 @@ static void tool_once(const tool_case *t)
     wc_error err = {0};
     if (wc_registry_call_tool(t->registry, t->tool, t->arguments, NULL, &result, &err) ||
         !result) {
-        fail(t->tool, err.msg);
+        fail(t->tool, wc_error_message(&err));
         return;
     }
     const char *text = json_string_value(
@@ -232,7 +232,8 @@ int main(int argc, char **argv)
                models, supply_grant, "supply-risk");
     wc_registry *registry = NULL;
     if (wc_registry_new(plugins, 2, engine, kv, &registry, &err)) {
-        fprintf(stderr, "bench_nn_call: plugins: %s (make -C plugins first)\n", err.msg);
+        fprintf(stderr, "bench_nn_call: plugins: %s (make -C plugins first)\n",
+                wc_error_message(&err));
         return 1;
     }
 

@@ -14,8 +14,9 @@
  * and the graph's counters (nn/backend.h: contexts, runtimes) say how many
  * copies of the packed weights exist.  For scale, it also loads the model
  * a second time: what one more graph (the file's bytes, the plan, the
- * packed weights) costs.  It compiles against the code before the runtimes
- * were shared too (without the counters), to measure that side by side.
+ * packed weights) costs.  (docs/BENCHMARKS.md's figures before the runtimes
+ * were shared came from this program built on that code, without the
+ * counters.)
  *
  * The tool is driven as plugin/native.c drives it (the native ABI), through
  * the plugin layer's run (plugin_internal.h), so that the instances outlive
@@ -146,11 +147,8 @@ int main(int argc, char **argv)
         return 1;
     }
     wc_nn_graph *graph = wc_nn_models_find(models, "person_detect", 13);
-#ifdef WC_NN_MAX_RUNTIMES /* absent before the runtimes were shared: built on that code, the
-                          * bench measures it too */
     if (runtimes)
         wc_nn_graph_set_max_runtimes(graph, runtimes);
-#endif
     long with_model = bench_status_kib(0, "VmRSS");
 
     char *grant[] = {"person_detect"};
@@ -162,7 +160,7 @@ int main(int argc, char **argv)
     pc.perms.nn_max_contexts = 1;
     wc_plugin *p = NULL;
     if (wc_plugin_load(&pc, engine, NULL, &p, &err)) {
-        fprintf(stderr, "bench_nn_share: %s (make -C plugins first)\n", err.msg);
+        fprintf(stderr, "bench_nn_share: %s (make -C plugins first)\n", wc_error_message(&err));
         return 1;
     }
     long with_plugin = bench_status_kib(0, "VmRSS");
@@ -206,10 +204,8 @@ int main(int argc, char **argv)
     }
     double seconds = (double)(wc_monotonic_ns() - t0) / 1e9;
     long with_all = bench_status_kib(0, "VmRSS");
-#ifdef WC_NN_MAX_RUNTIMES
     wc_nn_graph_stats st;
     wc_nn_graph_stats_get(graph, &st);
-#endif
     uint64_t guest_bytes = 0;
     for (int i = 0; i < alive; i++)
         if (runs[i].inst && wc_instance_memory(runs[i].inst))
@@ -233,15 +229,11 @@ int main(int argc, char **argv)
     show("all instances freed", after_end, with_all);
     printf("  per instance: %.1f KiB (their linear memories: %.1f KiB each, touched or not)\n",
            (double)(with_all - after_one) / (alive - 1), (double)guest_bytes / 1024 / alive);
-#ifdef WC_NN_MAX_RUNTIMES
     printf("  graph: %u contexts were alive, %u runtime(s) (copies of the packed weights; bound "
            "%u), %llu computes, %llu waits\n",
            st.contexts, st.runtimes, st.max_runtimes, (unsigned long long)st.computes,
            (unsigned long long)st.waits);
     failed |= st.runtimes > st.max_runtimes;
-#else
-    printf("  graph: (no counters in this build)\n");
-#endif
     printf("  one more graph of the model (its bytes, plan and packed weights): %.1f KiB "
            "allocated, %.1f KiB besides the file's bytes\n",
            copy_bytes / 1024.0, (copy_bytes - (double)model_bytes) / 1024.0);
