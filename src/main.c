@@ -19,6 +19,7 @@ static const command commands[] = {
     {"exec", wc_cmd_exec, "run a WASI command module"},
     {"new", wc_cmd_new, "create a plugin project (C, wasm32-wasi) to start from"},
     {"inspect", wc_cmd_inspect, "show a module's imports and exports, or a .tflite model"},
+    {"convert", wc_cmd_convert, "print the wasmcap.json of a hyper-mcp config"},
 };
 
 static void usage(FILE *out)

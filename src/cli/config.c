@@ -7,6 +7,7 @@
  * of the value.
  */
 #include "cli/config.h"
+#include "cli/hyper_mcp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "cli/expand.h"
 #include "fetch/source.h"
 #include "host/wasi_nn.h"
+#include "nn/backend.h"
 #include "store/kv.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -51,7 +53,7 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
     out->audit.enabled = true;
-    out->audit.queue = 4096;
+    out->audit.queue = 16384;
     out->audit.stream_max_age_ms = 7ull * 86400000;
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
@@ -236,9 +238,9 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
     if (!section || doc->reader->failed)
         return;
     wc_bus_settings s;
-    wc_error why;
+    wc_error why = {0};
     if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
-        wc_reader_fail(doc->reader, "%s", why.msg);
+        wc_reader_fail(doc->reader, "%s", wc_error_message(&why));
     else
         wc_bus_settings_free(&s);
 }
@@ -264,10 +266,17 @@ static void read_model(wc_rnode *model, wc_nn_models *models)
     wc_rnode_text(&enc, 0, &encoding);
     wc_rnode tgt = wc_rnode_member(model, "target");
     wc_rnode_text(&tgt, 0, &target);
+    wc_rnode rts = wc_rnode_member(model, "runtimes");
+    long long runtimes = 0;
+    wc_rnode_int(&rts, 1, WC_NN_MAX_RUNTIMES, &runtimes);
     wc_error err = {0};
-    if (wc_rnode_done(model) && path &&
-        wc_nn_models_add(models, model->key, path, encoding, target, &err))
-        wc_rnode_fail(model, "%s", wc_error_message(&err));
+    if (wc_rnode_done(model) && path && !model->reader->failed) {
+        if (wc_nn_models_add(models, model->key, path, encoding, target, &err))
+            wc_rnode_fail(model, "%s", wc_error_message(&err));
+        else if (runtimes)
+            wc_nn_graph_set_max_runtimes(
+                wc_nn_models_find(models, model->key, strlen(model->key)), (uint32_t)runtimes);
+    }
     free(path);
 }
 
@@ -340,6 +349,16 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
     json_t *json = wc_reader_load(&reader, text, len);
     if (json && !json_is_object(json))
         wc_reader_fail(&reader, "expected a JSON object");
+    if (json && !reader.failed && wc_hyper_mcp_is_config(json)) {
+        /* hyper-mcp's file: read as the wasmcap.json it means */
+        json_t *ours = wc_hyper_mcp_convert(json, source, err);
+        json_decref(json);
+        if (!ours) {
+            wc_config_free(out);
+            return WC_EINVAL;
+        }
+        json = ours;
+    }
     if (!reader.failed) {
         wc_rnode doc = wc_reader_root(&reader, json, NULL);
         read_server(&doc, out);
