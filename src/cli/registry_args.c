@@ -59,9 +59,9 @@ int wc_registry_args_finish(wc_registry_args *a, const char *cmd)
     }
     if (!a->cache_dir) {
         wc_config defaults;
-        wc_error err;
+        wc_error err = {0};
         if (wc_config_default(&defaults, &err) != 0) {
-            fprintf(stderr, "wasmcap %s: %s\n", cmd, err.msg);
+            fprintf(stderr, "wasmcap %s: %s\n", cmd, wc_error_message(&err));
             return -1;
         }
         a->cache_dir = defaults.cache_dir;
