@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bus/config.h"
+#include "plugin/services.h"
 #include "cli/expand.h"
 #include "host/wasi_nn.h"
 #include "store/kv.h"
@@ -236,10 +237,15 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
         return;
     wc_bus_settings s;
     wc_error why;
-    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
+    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0) {
         wc_reader_fail(doc->reader, "%s", why.msg);
-    else
-        wc_bus_settings_free(&s);
+        return;
+    }
+    wc_bus_settings_free(&s);
+    wc_services_settings services;
+    if (wc_services_settings_parse(json_object_get(section, "services"), &services, &why) != 0)
+        wc_reader_fail(doc->reader, "%s", why.msg);
+    wc_services_settings_free(&services);
 }
 
 /* "http", "auth" or "bus": kept expanded for the layer that reads it. */
