@@ -99,6 +99,13 @@ static void test_set_from_infos(void)
         c2 |= strcmp(tool, "a-b-c_d-2") == 0;
     }
     CHECK(c1 && c2, "sanitized names are made unique");
+    for (size_t i = 0; i < wc_service_set_count(set); i++) {
+        const json_t *d = wc_service_endpoint_descriptor(wc_service_set_get(set, i));
+        const json_t *description = json_object_get(d, "description");
+        CHECK(!description || json_is_string(description), "a description is a string or absent");
+        if (strcmp(wc_service_endpoint_tool(wc_service_set_get(set, i)), "a-b-c_d") == 0)
+            CHECK(!description, "absent when neither endpoint nor service has one");
+    }
 
     wc_registry *base = NULL, *r = NULL;
     CHECK(wc_registry_new(NULL, 0, NULL, NULL, &base, &err) == 0, "%s", err.msg);
@@ -187,6 +194,23 @@ static void test_discovery_and_calls(wc_bus *bus)
           strstr(text, "outputSchema"), "output schema: %s", text);
     CHECK(call(r, "inventory-echo", "[1]", text, sizeof text) && strstr(text, "object"),
           "arguments that are not an object: %s", text);
+    /* as tools/call hands them over: the client's text, the value a stand-in */
+    static const char sent[] = "{\"sku\": \"A1\", \"n\": [1]}";
+    wc_call_io io = {.arguments_text = sent, .arguments_len = strlen(sent)};
+    wc_call *c = wc_call_new(NULL, &io);
+    json_t *stand_in = json_object(), *res = NULL;
+    CHECK(wc_registry_call_tool(r, "inventory-stock", stand_in, c, &res, &err) == 0 &&
+          !json_is_true(json_object_get(res, "isError")), "the text is what is checked");
+    json_decref(res);
+    CHECK(wc_registry_call_tool(r, "inventory-echo", stand_in, c, &res, &err) == 0 &&
+          strcmp(json_string_value(json_object_get(json_array_get(json_object_get(res, "content"),
+                                                                   0), "text")), sent) == 0,
+          "and what is sent, byte for byte");
+    CHECK(c->io.plugin && strcmp(c->io.plugin, "inventory") == 0 && strcmp(c->io.tier, "bus") == 0,
+          "audit sees the service and the bus");
+    json_decref(res);
+    json_decref(stand_in);
+    wc_call_free(c);
 
     /* a second instance in the queue group shares the calls */
     bus_service two;

@@ -77,9 +77,24 @@ int wc_service_call(const wc_service_endpoint *e, wc_bus *bus, const json_t *arg
         *result = failed("arguments of tool '%s' must be an object", e->tool);
         return *result ? 0 : wc_error_set(err, WC_ENOMEM, "out of memory");
     }
+    const char *raw = call ? call->io.arguments_text : NULL;
+    size_t raw_len = call ? call->io.arguments_len : 0;
     if (e->input) {
+        /* With the client's text at hand the value may be an empty
+         * stand-in (mcp/jsonrpc.c): the text is what is checked. */
         wc_error why;
-        int verdict = wc_schema_check(e->input, args, budget_until(&budget, deadline), &why);
+        int verdict = raw ? wc_schema_check_object_text(e->input, raw, raw_len,
+                                                        budget_until(&budget, deadline), &why)
+                          : WC_SCHEMA_UNDECIDED;
+        if (verdict == WC_SCHEMA_UNDECIDED) {
+            json_t *parsed = raw ? json_loadb(raw, raw_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+            if (raw && !parsed)
+                wc_error_set(&why, WC_EINVAL, "the arguments are not valid JSON");
+            verdict = !raw || parsed ? wc_schema_check(e->input, parsed ? parsed : args,
+                                                       budget_until(&budget, deadline), &why)
+                                     : WC_SCHEMA_INVALID;
+            json_decref(parsed);
+        }
         if (verdict != WC_SCHEMA_VALID) {
             json_decref(empty);
             *result = failed("invalid arguments for tool '%s': %s", e->tool, why.msg);
@@ -87,8 +102,8 @@ int wc_service_call(const wc_service_endpoint *e, wc_bus *bus, const json_t *arg
         }
     }
     char *owned = NULL;
-    const char *text = call ? call->io.arguments_text : NULL;
-    size_t len = call ? call->io.arguments_len : 0;
+    const char *text = raw;
+    size_t len = raw_len;
     if (!text) {
         owned = json_dumps(args, JSON_COMPACT);
         text = owned;

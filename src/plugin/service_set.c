@@ -295,9 +295,11 @@ static int add_endpoint(wc_service_set *set, size_t *cap, const json_t *info, co
     const char *description = json_string_value(json_object_get(meta, "description"));
     if (!description || !*description)
         description = json_string_value(json_object_get(info, "description"));
-    e->descriptor = json_pack("{s:s?,s:s?,s:o}", "name", e->tool, "description",
-                              description && *description ? description : NULL, "inputSchema",
+    e->descriptor = json_pack("{s:s?,s:o}", "name", e->tool, "inputSchema",
                               in_json ? in_json : json_pack("{s:s}", "type", "object"));
+    /* MCP's description is a string when there is one, never null. */
+    if (e->descriptor && description && *description)
+        json_object_set_new(e->descriptor, "description", json_string(description));
     if (e->descriptor && out_json)
         json_object_set_new(e->descriptor, "outputSchema", out_json);
     else
