@@ -421,6 +421,10 @@ static void test_bus_section(void)
          "wasmcap.json: bus.reconnect.max_attempts: expected an integer from -1 to 1000000000"},
         {"{\"bus\": {\"urll\": \"inproc\"}}", NULL},
         {"{\"bus\": \"nats://x\"}", "wasmcap.json: bus: expected an object"},
+        {"{\"bus\": {\"services\": {\"window_ms\": 0}}}",
+         "wasmcap.json: bus.services.window_ms: expected an integer from 1 to 60000"},
+        {"{\"bus\": {\"services\": {\"declared\": [{\"name\": \"a b\"}]}}}",
+         "wasmcap.json: bus.services.declared[0]: name must be letters, digits, '-' and '_'"},
     };
     for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
         wc_config cfg;
@@ -439,6 +443,11 @@ static void test_bus_section(void)
     CHECK(wc_config_parse("{\"bus\": {\"url\": \"inproc\"}}", NULL, &cfg, &err) == 0,
           "inproc: %s", err.msg);
     CHECK(cfg.bus != NULL, "the section is kept for serve");
+    wc_config_free(&cfg);
+    CHECK(wc_config_parse("{\"bus\": {\"services\": {\"interval_ms\": 100, \"declared\": "
+                          "[{\"name\": \"inv\", \"endpoints\": [{\"name\": \"s\", "
+                          "\"subject\": \"inv.s\"}]}]}}}", NULL, &cfg, &err) == 0,
+          "bus.services: %s", err.msg);
     wc_config_free(&cfg);
 }
 

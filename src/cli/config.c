@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bus/config.h"
+#include "plugin/services.h"
 #include "cli/expand.h"
 #include "fetch/source.h"
 #include "host/wasi_nn.h"
@@ -239,11 +240,16 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
     if (!section || doc->reader->failed)
         return;
     wc_bus_settings s;
-    wc_error why = {0};
-    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0)
-        wc_reader_fail(doc->reader, "%s", wc_error_message(&why));
-    else
-        wc_bus_settings_free(&s);
+    wc_error why;
+    if (wc_bus_settings_parse(section, base_dir, &s, &why) != 0) {
+        wc_reader_fail(doc->reader, "%s", why.msg);
+        return;
+    }
+    wc_bus_settings_free(&s);
+    wc_services_settings services;
+    if (wc_services_settings_parse(json_object_get(section, "services"), &services, &why) != 0)
+        wc_reader_fail(doc->reader, "%s", why.msg);
+    wc_services_settings_free(&services);
 }
 
 /* "http", "auth" or "bus": kept expanded for the layer that reads it. */

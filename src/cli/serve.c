@@ -24,6 +24,8 @@
 #include "cli/options.h"
 #include "cli/setup.h"
 #include "mcp/server.h"
+#include "plugin/registry.h"
+#include "plugin/services.h"
 #include "transport/http.h"
 #include "transport/http_config.h"
 #include "transport/stdio.h"
@@ -44,7 +46,9 @@ static const char usage_text[] =
     "TLS, allowed origins and limits, its \"auth\" section bearer and JWT\n"
     "authorization (docs/CONFIG.md, docs/AUTH.md), its \"bus\" section the event\n"
     "bus behind the server (in-process by default, or a NATS server; a NATS\n"
-    "server that is down is retried in the background while the tools serve).\n"
+    "server that is down is retried in the background while the tools serve;\n"
+    "its \"services\" member backend services whose endpoints become tools,\n"
+    "docs/SERVICES.md).\n"
     "Logs go to stderr as JSON lines.\n"
     "\n"
     "options:\n"
@@ -94,20 +98,86 @@ typedef struct serve_state {
     wc_setup setup;
     wc_mcp_server *server;
     wc_http_server *http;
+    wc_bus *bus;
+    wc_services *services;      /* backend services as tools; NULL: none */
+    pthread_mutex_t serve_lock; /* one registry swap at a time */
+    bool stopping;              /* no more swaps: the services are stopping */
 } serve_state;
+
+/* Serves the plugins of the setup with the tools of the services found
+ * now: at start, after a reload, and whenever discovery finds a change
+ * (the swap tells the clients the list changed). */
+static void serve_current(serve_state *st)
+{
+    pthread_mutex_lock(&st->serve_lock);
+    if (st->stopping) {
+        pthread_mutex_unlock(&st->serve_lock);
+        return;
+    }
+    wc_registry *registry = st->setup.registry;
+    wc_registry *with = NULL;
+    if (st->services) {
+        wc_service_set *set = wc_services_current(st->services);
+        wc_error err;
+        if (wc_registry_with_services(registry, set, st->bus, st->services, &with, &err) != 0)
+            wc_log(WC_LOG_ERROR, "serve", "services: %s", err.msg);
+        wc_service_set_release(set);
+    }
+    wc_mcp_server_swap(st->server, with ? with : registry);
+    wc_registry_release(with);
+    pthread_mutex_unlock(&st->serve_lock);
+}
+
+/* The registry without services first: the one served must not outlive
+ * the discovery its metrics read. */
+static void stop_services(serve_state *st)
+{
+    if (!st->services)
+        return;
+    pthread_mutex_lock(&st->serve_lock);
+    st->stopping = true;
+    wc_mcp_server_swap(st->server, st->setup.registry);
+    pthread_mutex_unlock(&st->serve_lock);
+    wc_services_stop(st->services);
+    st->services = NULL;
+}
+
+static void on_services_changed(void *ctx)
+{
+    serve_current(ctx);
+}
+
+/* Discovery of backend services (bus.services), which start serving
+ * their endpoints as tools. */
+static int start_services(serve_state *st, wc_error *err)
+{
+    wc_services_settings s;
+    wc_error why;
+    const json_t *section = json_object_get(st->setup.config.bus, "services");
+    if (wc_services_settings_parse(section, &s, &why) != 0)
+        return wc_error_set(err, why.code, "%s", why.msg);
+    int rc = wc_services_start(&s, st->bus, on_services_changed, st, &st->services, err);
+    wc_services_settings_free(&s);
+    if (rc == 0)
+        serve_current(st);
+    return rc;
+}
 
 static void reload(serve_state *st)
 {
     wc_error err;
     wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
            st->config_path ? st->config_path : "the default config");
-    if (wc_setup_reload(&st->setup, &err) != 0) {
+    pthread_mutex_lock(&st->serve_lock);
+    int rc = wc_setup_reload(&st->setup, &err);
+    pthread_mutex_unlock(&st->serve_lock);
+    if (rc != 0) {
         wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err.msg);
         return;
     }
     if (st->log_level < 0)
         wc_log_set_level((wc_log_level)st->setup.config.log_level);
-    wc_mcp_server_swap(st->server, st->setup.registry);
+    serve_current(st);
     wc_log(WC_LOG_INFO, "serve", "reloaded: %zu plugin(s)", st->setup.config.nplugins);
 }
 
@@ -235,7 +305,7 @@ static void restore_signals(void)
 
 int wc_cmd_serve(int argc, char **argv)
 {
-    serve_state st = {.log_level = -1};
+    serve_state st = {.log_level = -1, .serve_lock = PTHREAD_MUTEX_INITIALIZER};
     const char *config_arg = NULL, *http_arg = NULL;
     bool with_stdio = false;
     for (int i = 1; i < argc; i++) {
@@ -310,7 +380,16 @@ int wc_cmd_serve(int argc, char **argv)
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
+    st.bus = bus;
+    if (start_services(&st, &err) != 0) {
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_mcp_server_free(st.server);
+        wc_bus_close(bus);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
     if (install_signals() != 0) {
+        stop_services(&st);
         fprintf(stderr, "wasmcap serve: pipe: %s\n", strerror(errno));
         wc_mcp_server_free(st.server);
         wc_bus_close(bus);
@@ -397,6 +476,7 @@ out_http_config:
     wc_auth_free(auth);
     wc_http_config_free(&hc);
 out:
+    stop_services(&st);
     wc_mcp_server_free(st.server);
     close_bus(bus);
     restore_signals();

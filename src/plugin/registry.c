@@ -15,6 +15,7 @@
 
 #include "host/wasi_nn.h"
 #include "plugin/plugin.h"
+#include "plugin/services.h"
 #include "util/grow.h"
 #include "util/log.h"
 
@@ -25,6 +26,7 @@ typedef struct entry {
     wc_plugin *plugin;
     size_t index;     /* tool index in the manifest */
     const char *orig; /* the manifest's name (prompts) */
+    const wc_service_endpoint *endpoint; /* a service's tool: plugin is NULL */
 } entry;
 
 typedef struct table {
@@ -42,6 +44,12 @@ struct wc_registry {
     size_t nplugins;
     table tools, prompts, resources, templates;
     json_t *tool_list, *resource_list, *template_list, *prompt_list;
+    /* A registry with services (wc_registry_with_services) owns only its
+     * tools: the plugins, prompts and resources are base's. */
+    wc_registry *base;
+    wc_service_set *services;
+    wc_bus *bus;
+    wc_services *source;
 };
 
 
@@ -52,7 +60,7 @@ static int table_add(table *t, const char *name, wc_plugin *p, size_t index, con
     char *copy = strdup(name);
     if (!copy)
         return WC_ENOMEM;
-    t->items[t->count++] = (entry){copy, p, index, orig};
+    t->items[t->count++] = (entry){copy, p, index, orig, NULL};
     return 0;
 }
 
@@ -68,6 +76,12 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
 }
 
+/* The plugin or service behind an entry, by name. */
+static const char *entry_owner(const entry *e)
+{
+    return e->plugin ? wc_plugin_name(e->plugin) : wc_service_endpoint_service(e->endpoint);
+}
+
 /* Sorts t; a name twice is an error naming both plugins. */
 static int table_seal(table *t, const char *what, const char *hint, wc_error *err)
 {
@@ -77,7 +91,7 @@ static int table_seal(table *t, const char *what, const char *hint, wc_error *er
         const entry *a = &t->items[i - 1], *b = &t->items[i];
         if (strcmp(a->name, b->name) != 0)
             continue;
-        const char *pa = wc_plugin_name(a->plugin), *pb = wc_plugin_name(b->plugin);
+        const char *pa = entry_owner(a), *pb = entry_owner(b);
         if (a->plugin == b->plugin)
             return wc_error_set(err, WC_EINVAL, "plugin '%s' exposes two %ss as '%s'%s", pa, what,
                                 a->name, hint ? " (check its \"tools\" renames)" : "");
@@ -245,10 +259,16 @@ void wc_registry_release(wc_registry *r)
     if (!r || atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
         return;
     table_free(&r->tools);
+    json_decref(r->tool_list);
+    if (r->base) {
+        wc_service_set_release(r->services);
+        wc_registry_release(r->base);
+        free(r);
+        return;
+    }
     table_free(&r->prompts);
     table_free(&r->resources);
     table_free(&r->templates);
-    json_decref(r->tool_list);
     json_decref(r->resource_list);
     json_decref(r->template_list);
     json_decref(r->prompt_list);
@@ -323,6 +343,11 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
     const entry *e = table_find(&r->tools, name);
     if (!e)
         return wc_error_set(err, WC_EINVAL, "unknown tool '%s'", name);
+    if (e->endpoint) {
+        if (call)
+            call->io.tier = "bus";
+        return wc_service_call(e->endpoint, r->bus, arguments, call, result, err);
+    }
     if (call) {
         call->io.plugin = wc_plugin_name(e->plugin);
         call->io.tier = wc_plugin_tier_name(e->plugin);
@@ -485,6 +510,7 @@ void wc_registry_render_metrics(const wc_registry *r, wc_buf *out)
                   live, created);
     if (!r)
         return;
+    wc_services_render_metrics(r->source, out);
     wc_buf_str(out, "# HELP wasmcap_plugin_tier The compile tier a plugin's new instances "
                     "get (1 on the tier in use).\n"
                     "# TYPE wasmcap_plugin_tier gauge\n");
@@ -500,4 +526,63 @@ void wc_registry_render_metrics(const wc_registry *r, wc_buf *out)
     for (size_t i = 0; i < r->nplugins && !models; i++)
         models = wc_plugin_get_config(r->plugins[i])->perms.nn_library;
     wc_nn_models_render_metrics(models, out);
+}
+
+/* ---- services ---------------------------------------------------------- */
+
+int wc_registry_with_services(wc_registry *base, wc_service_set *set, wc_bus *bus,
+                              wc_services *source, wc_registry **out, wc_error *err)
+{
+    *out = NULL;
+    wc_registry *r = calloc(1, sizeof *r);
+    if (!r)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
+    if (base->base)
+        base = base->base; /* services replace services, they do not pile up */
+    /* Everything but the tools is base's, borrowed while r holds base. */
+    *r = *base;
+    atomic_init(&r->refs, 1);
+    r->base = wc_registry_retain(base);
+    r->services = set ? wc_service_set_retain(set) : NULL;
+    r->bus = bus;
+    r->source = source;
+    r->tools = (table){0};
+    r->tool_list = json_array();
+    int rc = r->tool_list ? 0 : WC_ENOMEM;
+    for (size_t i = 0; !rc && i < base->tools.count; i++) {
+        const entry *e = &base->tools.items[i];
+        if ((rc = table_add(&r->tools, e->name, e->plugin, e->index, e->orig)))
+            break;
+    }
+    if (!rc)
+        rc = json_array_extend(r->tool_list, base->tool_list) ? WC_ENOMEM : 0;
+    for (size_t i = 0; !rc && i < wc_service_set_count(set); i++) {
+        const wc_service_endpoint *ep = wc_service_set_get(set, i);
+        const char *name = wc_service_endpoint_tool(ep);
+        if (table_find(&base->tools, name)) {
+            /* A plugin's tool keeps its name; the service's is not offered. */
+            wc_log(WC_LOG_WARNING, "services",
+                   "service '%s' tool '%s' is not offered: a plugin has a tool of that name",
+                   wc_service_endpoint_service(ep), name);
+            continue;
+        }
+        if ((rc = table_add(&r->tools, name, NULL, i, NULL)))
+            break;
+        r->tools.items[r->tools.count - 1].endpoint = ep;
+        if (json_array_append(r->tool_list, (json_t *)wc_service_endpoint_descriptor(ep)))
+            rc = WC_ENOMEM;
+    }
+    if (rc) {
+        wc_registry_release(r);
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
+    }
+    if (r->tools.count > 1)
+        qsort(r->tools.items, r->tools.count, sizeof *r->tools.items, entry_cmp);
+    *out = r;
+    return 0;
+}
+
+size_t wc_registry_service_tools(const wc_registry *r)
+{
+    return r->base ? wc_service_set_count(r->services) : 0;
 }

@@ -79,6 +79,20 @@ size_t wc_registry_resource_plugins(const wc_registry *registry, const char *uri
 int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *call,
                          json_t **result, wc_error *err);
 
+/* A registry that offers base's plugins (shared, not loaded again) and,
+ * besides their tools, one tool per endpoint of set (retained), called
+ * over bus (borrowed: it outlives the registry); source (may be NULL) is
+ * the discovery whose counters its metrics show, and must outlive it.  A service tool whose
+ * name a plugin tool has already is left out with a warning.  base may be
+ * a registry with services itself: its services are replaced. */
+typedef struct wc_service_set wc_service_set;
+typedef struct wc_bus wc_bus;
+typedef struct wc_services wc_services;
+int wc_registry_with_services(wc_registry *base, wc_service_set *set, wc_bus *bus,
+                              wc_services *source, wc_registry **out, wc_error *err);
+/* Tools of services in the registry's set (0 for a registry without). */
+size_t wc_registry_service_tools(const wc_registry *registry);
+
 /* input_required.c: a result that asks the client for input first
  * (protocol revision 2026-07-28): 1 when res is one and well formed, 0
  * when it is an ordinary result, WC_EINVAL with why when it is malformed. */

@@ -32,6 +32,13 @@ uint64_t wc_monotonic_deadline_ns(uint32_t timeout_ms)
     return wc_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
 }
 
+struct timespec wc_monotonic_deadline_timespec(uint32_t timeout_ms)
+{
+    uint64_t ns = wc_monotonic_deadline_ns(timeout_ms);
+    return (struct timespec){.tv_sec = (time_t)(ns / 1000000000u),
+                             .tv_nsec = (long)(ns % 1000000000u)};
+}
+
 void wc_utc_timestamp(char out[25])
 {
     struct timespec now;

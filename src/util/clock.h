@@ -4,6 +4,7 @@
 #define WC_UTIL_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 uint64_t wc_monotonic_ns(void);
 uint64_t wc_monotonic_ms(void);
@@ -15,5 +16,8 @@ uint64_t wc_monotonic_coarse_ms(void);
 void wc_utc_timestamp(char out[25]);
 /* A CLOCK_MONOTONIC time timeout_ms from now, never early. */
 uint64_t wc_monotonic_deadline_ns(uint32_t timeout_ms);
+/* The same as a struct timespec, for pthread_cond_timedwait on a
+ * condition variable made with CLOCK_MONOTONIC. */
+struct timespec wc_monotonic_deadline_timespec(uint32_t timeout_ms);
 
 #endif
