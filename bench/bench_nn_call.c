@@ -109,10 +109,10 @@ typedef struct tool_case {
 static void tool_once(const tool_case *t)
 {
     json_t *result = NULL;
-    char err[512] = "";
-    if (wc_registry_call_tool(t->registry, t->tool, t->arguments, NULL, &result, err, sizeof err) ||
+    wc_error err = {0};
+    if (wc_registry_call_tool(t->registry, t->tool, t->arguments, NULL, &result, &err) ||
         !result) {
-        fail(t->tool, err);
+        fail(t->tool, err.msg);
         return;
     }
     const char *text = json_string_value(
@@ -200,7 +200,6 @@ int main(int argc, char **argv)
         return 2;
     }
     wc_error err = {0};
-    char errbuf[512] = "";
     wc_nn_models *models = wc_nn_models_new(&err);
     if (!models ||
         wc_nn_models_add(models, "person_detect",
@@ -232,8 +231,8 @@ int main(int argc, char **argv)
     add_plugin(&plugins[1], "supply-risk", WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm",
                models, supply_grant, "supply-risk");
     wc_registry *registry = NULL;
-    if (wc_registry_new(plugins, 2, engine, kv, &registry, errbuf, sizeof errbuf)) {
-        fprintf(stderr, "bench_nn_call: plugins: %s (make -C plugins first)\n", errbuf);
+    if (wc_registry_new(plugins, 2, engine, kv, &registry, &err)) {
+        fprintf(stderr, "bench_nn_call: plugins: %s (make -C plugins first)\n", err.msg);
         return 1;
     }
 

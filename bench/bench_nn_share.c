@@ -161,8 +161,8 @@ int main(int argc, char **argv)
     pc.perms.timeout_ms = 600000; /* the first instances live while the others are made */
     pc.perms.nn_max_contexts = 1;
     wc_plugin *p = NULL;
-    if (wc_plugin_load(&pc, engine, NULL, &p, why, sizeof why)) {
-        fprintf(stderr, "bench_nn_share: %s (make -C plugins first)\n", why);
+    if (wc_plugin_load(&pc, engine, NULL, &p, &err)) {
+        fprintf(stderr, "bench_nn_share: %s (make -C plugins first)\n", err.msg);
         return 1;
     }
     long with_plugin = bench_status_kib(0, "VmRSS");
