@@ -146,7 +146,7 @@ test-fuzz:
 fuzz: $(addprefix fuzz-run-,$(FUZZERS))
 
 $(FUZZ_BUILD)/Makefile: CMakeLists.txt | deps
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_FUZZ=ON \
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_FUZZ=ON \
 	  -DWASMCAP_MIMALLOC=OFF $(CMAKE_FLAGS)
 
 fuzz-build: deps $(FUZZ_BUILD)/Makefile

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "nn/backend.h"
 #include "nn/tflite.h"
+#include "util/cancel_token.h"
 #include "nn_reference.h"
 #include "tflite_builder.h" /* before nn_slow_model.h: its writer's capacity */
 #include "nn_slow_model.h"
@@ -381,15 +382,16 @@ static void test_misuse(void)
 
 /* ---- damaged models through the whole backend ------------------------- */
 
-/* Loads a damaged copy and, when it is accepted, runs it: every model the
- * reader and builder let through must run without a fault (the shape
- * checks are what keep XNNPACK inside its buffers). */
+/* Loads a damaged copy on the XNNPACK path and, when it is accepted, runs
+ * it: every model the reader and builder let through must run without a
+ * fault (the shape checks are what keep XNNPACK inside its buffers).
+ * test_nn_armnn.c sends damaged copies through the choice of backend. */
 static void load_and_run(const uint8_t *bytes, size_t size, int *loaded)
 {
     wc_error err = {0};
     wc_nn_graph *g;
-    int rc = wc_nn_graph_load(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g,
-                              &err);
+    int rc = wc_nn_graph_load_on(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU,
+                                 WC_NN_BACKEND_XNNPACK, &g, &err);
     if (rc) {
         CHECK(rc == WC_EMALFORMED || rc == WC_EBADMODULE || rc == WC_ENOMEM,
               "damaged model: code %d: %s", rc, err.msg);

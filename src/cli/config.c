@@ -255,10 +255,11 @@ static void read_section(wc_rnode *doc, const char *key, json_t **out)
 
 static void read_model(wc_rnode *model, wc_nn_models *models)
 {
-    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ...)"))
+    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ..., "
+                                "\"backend\": ...)"))
         return;
     char *path = NULL;
-    const char *encoding = NULL, *target = NULL;
+    const char *encoding = NULL, *target = NULL, *backend = NULL;
     wc_rnode m = wc_rnode_member(model, "path");
     if (wc_rnode_require(&m))
         wc_rnode_path(&m, WC_READ_NONEMPTY, &path);
@@ -269,9 +270,11 @@ static void read_model(wc_rnode *model, wc_nn_models *models)
     wc_rnode rts = wc_rnode_member(model, "runtimes");
     long long runtimes = 0;
     wc_rnode_int(&rts, 1, WC_NN_MAX_RUNTIMES, &runtimes);
+    wc_rnode be = wc_rnode_member(model, "backend");
+    wc_rnode_text(&be, 0, &backend);
     wc_error err = {0};
     if (wc_rnode_done(model) && path && !model->reader->failed) {
-        if (wc_nn_models_add(models, model->key, path, encoding, target, &err))
+        if (wc_nn_models_add_on(models, model->key, path, encoding, target, backend, &err))
             wc_rnode_fail(model, "%s", wc_error_message(&err));
         else if (runtimes)
             wc_nn_graph_set_max_runtimes(

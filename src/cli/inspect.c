@@ -23,8 +23,9 @@ static const char inspect_usage[] =
     "\n"
     "A TensorFlow Lite model (file identifier TFL3, or a name ending in\n"
     ".tflite) is read and checked instead: its inputs and outputs with type,\n"
-    "shape and quantization, its operators, and for each whether the XNNPACK\n"
-    "path or an own kernel of the WASI-NN backend covers it.  Exits 0 if the\n"
+    "shape and quantization, its operators, for each whether the XNNPACK\n"
+    "path or an own kernel of the WASI-NN backend covers it, and the backend\n"
+    "a load chooses (xnnpack, armnn or none) with the reason.  Exits 0 if the\n"
     "model is valid, 1 if not.\n"
     "\n"
     "  -h, --help   show this help\n";

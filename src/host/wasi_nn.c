@@ -63,6 +63,7 @@ struct wc_wasi_nn {
     uint64_t max_load_bytes;
     uint32_t max_contexts;
     wc_cancel_token *cancel;
+    bool attempt;
     uint64_t deadline_ns;
     char deadline_stop[512]; /* why a compute stopped for the deadline; "": none did */
 
@@ -403,9 +404,25 @@ static int32_t do_get_output(wc_wasi_nn *nn, wc_instance *inst, const wc_value *
         return WC_TRAP_NONE;                                                       \
     (void)nn
 
+/* What would hold an attempt's thread ends the attempt: the call runs
+ * again in full on a worker. */
+static bool holds_thread(wc_wasi_nn *nn, const wc_nn_graph *running)
+{
+    return nn->attempt && nn->cancel &&
+           (!running || strcmp(wc_nn_graph_backend(running), "armnn") == 0);
+}
+
+static wc_trap stop_attempt(wc_wasi_nn *nn)
+{
+    wc_cancel_token_cancel(nn->cancel, WC_CANCEL_RETRY);
+    return WC_TRAP_INTERRUPTED;
+}
+
 static wc_trap nn_load(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTRY();
+    if (holds_thread(nn, NULL))
+        return stop_attempt(nn);
     results[0].i32 = do_load(nn, caller, args);
     return WC_TRAP_NONE;
 }
@@ -437,6 +454,9 @@ static wc_trap nn_init_execution_context(wc_instance *caller, void *env, const w
                                          wc_value *results)
 {
     ENTRY();
+    const graph_slot *g = graph_of(nn, (uint32_t)args[0].i32);
+    if (g && holds_thread(nn, g->graph))
+        return stop_attempt(nn);
     results[0].i32 = do_init_execution_context(nn, caller, args);
     return WC_TRAP_NONE;
 }
@@ -499,6 +519,7 @@ wc_wasi_nn *wc_wasi_nn_new(const wc_wasi_nn_config *config, wc_error *err)
     nn->max_load_bytes = config->max_load_bytes ? config->max_load_bytes
                                                 : WC_WASI_NN_DEFAULT_MAX_LOAD_BYTES;
     nn->cancel = config->cancel;
+    nn->attempt = config->attempt;
     static const struct {
         const char *name, *params;
         wc_host_fn fn;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "util/buf.h"
 #include "util/cancel_token.h"
 #include "util/error.h"
 
@@ -60,9 +61,19 @@ wc_nn_models *wc_nn_models_new(wc_error *err);
  * file the backend refuses keeps the backend's code. */
 int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
                      const char *encoding, const char *target, wc_error *err);
+/* The same with the backend that runs the model: "auto" (or NULL: the
+ * XNNPACK path when it takes the model, else Arm NN), "xnnpack" or "armnn"
+ * (forced); another name is WC_EINVAL.  Logs the backend chosen and why. */
+int wc_nn_models_add_on(wc_nn_models *models, const char *name, const char *path,
+                        const char *encoding, const char *target, const char *backend,
+                        wc_error *err);
 /* NULL when there is no model of that name (name need not end in NUL). */
 wc_nn_graph *wc_nn_models_find(const wc_nn_models *models, const char *name, size_t len);
 size_t wc_nn_models_count(const wc_nn_models *models);
+/* The host's part of /metrics, in the Prometheus text format: each model
+ * with the backend serving it and its inferences, and the inferences of
+ * the whole process by backend (models may be NULL: none configured). */
+void wc_nn_models_render_metrics(const wc_nn_models *models, wc_buf *out);
 /* Counted references: the config and every plugin that may open the models
  * hold one, so a reload frees the old models only after the last call that
  * uses them.  new() returns the first; release frees with the last. */
@@ -81,6 +92,12 @@ typedef struct wc_wasi_nn_config {
     uint64_t max_load_bytes;      /* their total size; 0: the default */
     uint32_t max_contexts;        /* live execution contexts; 0: the default */
     wc_cancel_token *cancel;      /* stops compute; NULL: none */
+    /* An attempt (the plugin layer's inline budget, on a thread that must not
+     * wait): `load` from bytes (weights packed, or Arm NN's trial in a child
+     * process) and a context on a model Arm NN runs (CpuRef inferences take
+     * up to seconds, uninterrupted) end it, cancelling `cancel` with
+     * WC_CANCEL_RETRY, so that the call runs again in full on a worker. */
+    bool attempt;
 } wc_wasi_nn_config;
 
 typedef struct wc_wasi_nn wc_wasi_nn;

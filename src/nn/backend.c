@@ -1,5 +1,6 @@
-/* backend.c -- backend.h's interface: the choice of backend by encoding and
- * the checks every backend relies on. */
+/* backend.c -- backend.h's interface: the choice of backend by encoding
+ * (backend_route.c chooses among TFLite's), the checks every backend relies
+ * on, and the inference counts. */
 #include "nn/backend.h"
 
 #include <stdatomic.h>
@@ -8,7 +9,9 @@
 #include <string.h>
 
 #include "nn/backend_ops.h"
+#include "nn/backend_route.h"
 #include "nn/tflite.h"
+#include "util/cancel_token.h"
 #include "util/clock.h"
 
 struct wc_nn_graph {
@@ -19,7 +22,13 @@ struct wc_nn_graph {
     wc_nn_tensor_info *inputs, *outputs;
     atomic_uint contexts;
     atomic_ullong computes;
+    char reason[WC_NN_REASON_MAX];
+    atomic_uint_fast64_t inferences;
 };
+
+static const wc_nn_backend *const backends[] = {&wc_nn_xnnpack_backend, &wc_nn_armnn_backend};
+#define NBACKENDS (sizeof backends / sizeof *backends)
+static atomic_uint_fast64_t backend_inferences[NBACKENDS];
 
 struct wc_nn_context {
     wc_nn_graph *graph;
@@ -32,29 +41,39 @@ struct wc_nn_context {
 static const char *const encoding_names[] = {"openvino", "onnx",  "tensorflow", "pytorch",
                                              "tensorflowlite", "ggml", "autodetect"};
 
-static const wc_nn_backend *backend_for(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
-                                        wc_error *err)
+/* 0 for a TensorFlow Lite model (the one encoding with backends), else
+ * WC_ENOTSUP. */
+static int encoding_supported(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
+                              wc_error *err)
 {
     if (encoding == WC_NN_ENCODING_AUTODETECT && wc_tflite_identified(bytes, size))
         encoding = WC_NN_ENCODING_TENSORFLOWLITE;
     if (encoding == WC_NN_ENCODING_TENSORFLOWLITE)
-        return &wc_nn_xnnpack_backend;
+        return 0;
     if ((unsigned)encoding < sizeof encoding_names / sizeof *encoding_names)
         wc_error_set(err, WC_ENOTSUP, "nn: no backend for the %s encoding",
                      encoding == WC_NN_ENCODING_AUTODETECT ? "autodetected (unrecognized)"
                                                            : encoding_names[encoding]);
     else
         wc_error_set(err, WC_ENOTSUP, "nn: unknown graph encoding %d", (int)encoding);
-    return NULL;
+    return WC_ENOTSUP;
 }
 
 int wc_nn_graph_load(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
                      wc_nn_target target, wc_nn_graph **out, wc_error *err)
 {
+    return wc_nn_graph_load_on(bytes, size, encoding, target, WC_NN_BACKEND_AUTO, out, err);
+}
+
+int wc_nn_graph_load_on(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
+                        wc_nn_target target, wc_nn_backend_choice choice, wc_nn_graph **out,
+                        wc_error *err)
+{
     *out = NULL;
-    const wc_nn_backend *backend = backend_for(bytes, size, encoding, err);
-    if (!backend)
+    if (encoding_supported(bytes, size, encoding, err))
         return WC_ENOTSUP;
+    if ((unsigned)choice > WC_NN_BACKEND_ARMNN)
+        return wc_error_set(err, WC_EINVAL, "nn: unknown backend choice %d", (int)choice);
     if (target != WC_NN_TARGET_CPU)
         return wc_error_set(err, WC_ENOTSUP, "nn: no backend for execution target %d (only cpu)",
                             (int)target);
@@ -65,14 +84,21 @@ int wc_nn_graph_load(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
     }
     if (size)
         memcpy(g->bytes, bytes, size);
-    g->backend = backend;
-    int rc = backend->load(g->bytes, size, &g->impl, &g->ninputs, &g->inputs, &g->noutputs,
-                           &g->outputs, err);
+    wc_nn_routed routed;
+    int rc = wc_nn_route_tflite(g->bytes, size, choice, &routed, err);
     if (rc < 0) {
         free(g->bytes);
         free(g);
         return rc;
     }
+    g->backend = routed.backend;
+    g->impl = routed.impl;
+    g->ninputs = routed.ninputs;
+    g->noutputs = routed.noutputs;
+    g->inputs = routed.inputs;
+    g->outputs = routed.outputs;
+    memcpy(g->reason, routed.reason, sizeof g->reason);
+    atomic_init(&g->inferences, 0);
     *out = g;
     return 0;
 }
@@ -91,6 +117,37 @@ void wc_nn_graph_free(wc_nn_graph *g)
 const char *wc_nn_graph_backend(const wc_nn_graph *g)
 {
     return g->backend->name;
+}
+
+const char *wc_nn_graph_backend_reason(const wc_nn_graph *g)
+{
+    return g->reason;
+}
+
+uint64_t wc_nn_graph_inferences(const wc_nn_graph *g)
+{
+    return atomic_load_explicit(&g->inferences, memory_order_relaxed);
+}
+
+uint64_t wc_nn_backend_inferences(const char *backend)
+{
+    for (size_t i = 0; i < NBACKENDS; i++)
+        if (strcmp(backends[i]->name, backend) == 0)
+            return atomic_load_explicit(&backend_inferences[i], memory_order_relaxed);
+    return 0;
+}
+
+const char *wc_nn_backend_name(unsigned index)
+{
+    return index < NBACKENDS ? backends[index]->name : NULL;
+}
+
+static void count_inference(wc_nn_graph *g)
+{
+    atomic_fetch_add_explicit(&g->inferences, 1, memory_order_relaxed);
+    for (size_t i = 0; i < NBACKENDS; i++)
+        if (backends[i] == g->backend)
+            atomic_fetch_add_explicit(&backend_inferences[i], 1, memory_order_relaxed);
 }
 
 uint32_t wc_nn_graph_input_count(const wc_nn_graph *g)
@@ -245,6 +302,8 @@ int wc_nn_compute_within(wc_nn_context *c, const wc_nn_limits *limits, wc_error 
     if (rc == 0)
         rc = wc_nn_limits_check(limits, "as the model finished", err);
     c->computed = rc == 0;
+    if (rc == 0)
+        count_inference(c->graph);
     return rc;
 }
 

@@ -36,5 +36,6 @@ typedef struct wc_nn_backend {
 int wc_nn_limits_check(const wc_nn_limits *limits, const char *where, wc_error *err);
 
 extern const wc_nn_backend wc_nn_xnnpack_backend;
+extern const wc_nn_backend wc_nn_armnn_backend;
 
 #endif

@@ -553,6 +553,7 @@ static wc_wasi_nn *new_call_nn(const wc_plugin *p, wc_call *call, wc_error *err)
         .max_load_bytes = perms->nn_max_load_bytes,
         .max_contexts = perms->nn_max_contexts,
         .cancel = &call->cancel,
+        .attempt = call->io.inline_budget_ms != 0,
     };
     return wc_wasi_nn_new(&cfg, err);
 }
