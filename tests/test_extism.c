@@ -183,22 +183,22 @@ static void test_vars_threads(void)
 static void test_vars_store(void)
 {
     wc_extism_vars *v = wc_extism_vars_new(100);
-    char msg[200] = "";
-    CHECK(wc_extism_vars_set(v, "k", 1, "12345", 5, msg, sizeof msg) == 0, "set: %s", msg);
-    CHECK(wc_extism_vars_set(v, "k", 1, "1234567890", 10, msg, sizeof msg) == 0, "replace: %s", msg);
+    wc_error msg = {0};
+    CHECK(wc_extism_vars_set(v, "k", 1, "12345", 5, &msg) == 0, "set: %s", msg.msg);
+    CHECK(wc_extism_vars_set(v, "k", 1, "1234567890", 10, &msg) == 0, "replace: %s", msg.msg);
     size_t len;
     uint8_t *got = wc_extism_vars_get(v, "k", 1, &len);
     CHECK(got && len == 10 && memcmp(got, "1234567890", 10) == 0, "get after replace");
     free(got);
     static char big[100];
-    CHECK(wc_extism_vars_set(v, "j", 1, big, 90, msg, sizeof msg) == WC_ETOOBIG &&
-              strstr(msg, "var memory limit exceeded: 102 bytes requested, 100 allowed"),
-          "over the limit: %s", msg);
-    CHECK(wc_extism_vars_set(v, "k", 1, NULL, 0, msg, sizeof msg) == 0, "remove");
+    CHECK(wc_extism_vars_set(v, "j", 1, big, 90, &msg) == WC_ETOOBIG &&
+              strstr(msg.msg, "var memory limit exceeded: 102 bytes requested, 100 allowed"),
+          "over the limit: %s", msg.msg);
+    CHECK(wc_extism_vars_set(v, "k", 1, NULL, 0, &msg) == 0, "remove");
     got = wc_extism_vars_get(v, "k", 1, &len);
     CHECK(!got && len == 0, "removed");
-    CHECK(wc_extism_vars_set(v, "j", 1, big, 90, msg, sizeof msg) == 0, "fits after removal: %s",
-          msg);
+    CHECK(wc_extism_vars_set(v, "j", 1, big, 90, &msg) == 0, "fits after removal: %s",
+          msg.msg);
     wc_extism_vars_free(v);
 
     v = wc_extism_vars_new(0);
@@ -206,10 +206,10 @@ static void test_vars_store(void)
     for (unsigned i = 0; i <= WC_EXTISM_MAX_VARS && rc == 0; i++) {
         char key[16];
         int n = snprintf(key, sizeof key, "%u", i);
-        rc = wc_extism_vars_set(v, key, (size_t)n, "v", 1, msg, sizeof msg);
+        rc = wc_extism_vars_set(v, key, (size_t)n, "v", 1, &msg);
         if (rc)
-            CHECK(i == WC_EXTISM_MAX_VARS && strstr(msg, "Variable store is full"),
-                  "refused at %u: %s", i, msg);
+            CHECK(i == WC_EXTISM_MAX_VARS && strstr(msg.msg, "Variable store is full"),
+                  "refused at %u: %s", i, msg.msg);
     }
     CHECK(rc == WC_ETOOBIG, "the count is bounded");
     wc_extism_vars_free(v);

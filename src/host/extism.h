@@ -50,10 +50,10 @@ void wc_extism_vars_free(wc_extism_vars *vars);
  * (*len 0) or out of memory (*len 1). */
 uint8_t *wc_extism_vars_get(wc_extism_vars *vars, const void *key, size_t key_len, size_t *len);
 /* Sets key to value; value NULL removes it.  0, WC_ETOOBIG when the store
- * would hold more than its bytes or entries (msg, of size msg_size, says
- * which as Extism words it), or WC_ENOMEM. */
+ * would hold more than its bytes or entries (err says which as Extism words
+ * it), or WC_ENOMEM. */
 int wc_extism_vars_set(wc_extism_vars *vars, const void *key, size_t key_len, const void *value,
-                       size_t value_len, char *msg, size_t msg_size);
+                       size_t value_len, wc_error *err);
 
 /* ---- one call ------------------------------------------------------------ */
 

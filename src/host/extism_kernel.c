@@ -294,9 +294,9 @@ static wc_trap k_var_set(wc_instance *caller, void *env, const wc_value *args, w
     if (!c->vars)
         return WC_TRAP_NONE;
     const uint8_t *k = key->data ? key->data : (const uint8_t *)"";
-    char msg[200];
+    wc_error why;
     if (vaddr == 0) {
-        wc_extism_vars_set(c->vars, k, key->len, NULL, 0, msg, sizeof msg);
+        wc_extism_vars_set(c->vars, k, key->len, NULL, 0, &why);
         return WC_TRAP_NONE;
     }
     wc_extism_block *value = wc_extism_block_at(c, vaddr);
@@ -312,10 +312,10 @@ static wc_trap k_var_set(wc_instance *caller, void *env, const wc_value *args, w
         return WC_TRAP_NONE;
     }
     int rc = wc_extism_vars_set(c->vars, k, key->len, value->data ? value->data : (const uint8_t *)"",
-                                value->len, msg, sizeof msg);
+                                value->len, &why);
     if (rc) {
-        wc_extism_log(host, WC_LOG_ERROR, "%s", msg);
-        uint32_t err = wc_extism_block_new(c, msg, strlen(msg));
+        wc_extism_log(host, WC_LOG_ERROR, "%s", why.msg);
+        uint32_t err = wc_extism_block_new(c, why.msg, strlen(why.msg));
         if (err)
             c->error = err;
     }

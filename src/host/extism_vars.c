@@ -82,7 +82,7 @@ static void drop(wc_extism_vars *v, var *e)
 }
 
 int wc_extism_vars_set(wc_extism_vars *v, const void *key, size_t key_len, const void *value,
-                       size_t value_len, char *msg, size_t msg_size)
+                       size_t value_len, wc_error *err)
 {
     pthread_mutex_lock(&v->lock);
     var *e = find(v, key, key_len);
@@ -96,19 +96,19 @@ int wc_extism_vars_set(wc_extism_vars *v, const void *key, size_t key_len, const
     size_t want = v->bytes - old + key_len + value_len;
     if (want < key_len || want > v->max_bytes) {
         /* Extism's JavaScript host words it so (call-context.ts) */
-        snprintf(msg, msg_size, "var memory limit exceeded: %zu bytes requested, %zu allowed",
-                 want, v->max_bytes);
-        rc = WC_ETOOBIG;
+        rc = wc_error_set(err, WC_ETOOBIG,
+                          "var memory limit exceeded: %zu bytes requested, %zu allowed", want,
+                          v->max_bytes);
         goto done;
     }
     if (!e && v->count >= WC_EXTISM_MAX_VARS) {
-        snprintf(msg, msg_size, "Variable store is full (%u variables)", WC_EXTISM_MAX_VARS);
-        rc = WC_ETOOBIG;
+        rc = wc_error_set(err, WC_ETOOBIG, "Variable store is full (%u variables)",
+                          WC_EXTISM_MAX_VARS);
         goto done;
     }
     uint8_t *copy = malloc(value_len ? value_len : 1);
     if (!copy) {
-        rc = WC_ENOMEM;
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto done;
     }
     memcpy(copy, value, value_len);
@@ -124,7 +124,7 @@ int wc_extism_vars_set(wc_extism_vars *v, const void *key, size_t key_len, const
         var *grown = realloc(v->vars, cap * sizeof *grown);
         if (!grown) {
             free(copy);
-            rc = WC_ENOMEM;
+            rc = wc_error_set(err, WC_ENOMEM, "out of memory");
             goto done;
         }
         v->vars = grown;
@@ -133,7 +133,7 @@ int wc_extism_vars_set(wc_extism_vars *v, const void *key, size_t key_len, const
     uint8_t *kcopy = malloc(key_len ? key_len : 1);
     if (!kcopy) {
         free(copy);
-        rc = WC_ENOMEM;
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
         goto done;
     }
     memcpy(kcopy, key, key_len);
@@ -142,7 +142,5 @@ int wc_extism_vars_set(wc_extism_vars *v, const void *key, size_t key_len, const
     v->bytes += key_len + value_len;
 done:
     pthread_mutex_unlock(&v->lock);
-    if (rc == WC_ENOMEM)
-        snprintf(msg, msg_size, "out of memory");
     return rc;
 }
