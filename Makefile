@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples extism-js run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http fuzz soak clean
+.PHONY: all deps build build-asan examples extism-js run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http bench-nn fuzz soak clean
 
 all: build
 
@@ -94,6 +94,13 @@ test-conformance: build
 bench-stdio: build
 	$(MAKE) -C plugins
 	sh bench/stdio.sh $(BUILD)
+
+# Inference (issue 13), side by side in one run: each model on XNNPACK, the
+# overhead of WASI-NN against native inference, 1,000 instances sharing one
+# model, and the model-backed supply-risk tool over stdio.
+bench-nn: build
+	$(MAKE) -C plugins
+	sh bench/nn.sh $(BUILD)
 
 # MCP over Streamable HTTP: wrk drives tools/call of calculate on one session,
 # wasmcap against the anchor's server_http.mjs, side by side.

@@ -44,6 +44,7 @@ wc_layer(json      USES util                           DOORS parse.h scan.h text
 wc_layer(store     USES util                           DOORS kv.h)
 wc_layer(auth      USES json util                      DOORS auth.h)
 wc_layer(nn        USES util                           DOORS tflite.h backend.h)
+wc_layer(fetch     USES json util                      DOORS source.h oci.h)
 wc_layer(engine    USES util                           DOORS engine.h decode.h)
 wc_layer(bus       USES json util                      DOORS bus.h config.h)
 wc_layer(host      USES bus nn engine store json util  DOORS wasmcap.h wasi.h wasi_nn.h http_fetch.h client_port.h extism.h)
@@ -51,7 +52,7 @@ wc_layer(plugin    USES host engine store json util    DOORS registry.h call.h c
 wc_layer(mcp       USES plugin bus json util           DOORS server.h jsonrpc.h)
 wc_layer(transport USES mcp auth json util             DOORS http.h http_limits.h http_config.h stdio.h)
 
-wc_layer(cli       FRONT USES transport mcp plugin host bus nn engine store auth json util)
+wc_layer(cli       FRONT USES transport mcp plugin host bus nn engine store auth fetch json util)
 wc_layer(spectest  FRONT USES engine util)
 
 wc_edge_door(mcp host client_port.h)

@@ -339,7 +339,7 @@ static void test_v2(void)
     if (!p)
         return;
     const wc_manifest *m = wc_plugin_manifest(p);
-    CHECK(m->ntools == 6 && json_array_size(m->prompts) == 1 && json_array_size(m->resources) == 1 &&
+    CHECK(m->ntools == 7 && json_array_size(m->prompts) == 1 && json_array_size(m->resources) == 1 &&
               json_array_size(m->resource_templates) == 1,
           "v2 lists: %zu tools, %zu prompts, %zu resources, %zu templates", m->ntools,
           json_array_size(m->prompts), json_array_size(m->resources),
@@ -404,6 +404,10 @@ static void test_v2(void)
     CHECK(strcmp(text_of(res), "{\"roots\":[{\"uri\":\"file:///work\"}]}") == 0, "roots: %s",
           text_of(res));
     json_decref(res);
+    res = call_in(p, "url_done", NULL, call);
+    CHECK(json_is_true(json_object_get(res, "isError")) &&
+              strstr(text_of(res), "permissions.elicitation"), "url_done denied: %s", text_of(res));
+    json_decref(res);
     res = call_in(p, "bad_user_input", NULL, call);
     CHECK(json_is_true(json_object_get(res, "isError")) &&
               strstr(text_of(res), "its input is not a JSON object"), "bad input: %s", text_of(res));
@@ -415,6 +419,13 @@ static void test_v2(void)
     if (p) {
         res = call_in(p, "sample", NULL, call);
         CHECK(strstr(text_of(res), "\"text\":\"a reply\""), "sample: %s", text_of(res));
+        json_decref(res);
+        client_log.seen[0] = 0;
+        res = call_in(p, "url_done", NULL, call);
+        CHECK(strcmp(text_of(res), "told") == 0 &&
+                  strcmp(client_log.seen,
+                         "notifications/elicitation/complete {\"elicitationId\":\"e1\"};") == 0,
+              "url_done: %s; the client saw %s", text_of(res), client_log.seen);
         json_decref(res);
         /* a client that cannot elicit declines, as in hyper-mcp */
         res = call_in(p, "elicit", NULL, call);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/progress.h"
 #include "util/log.h"
 
 const char *wc_setup_find_config(const char *arg)
@@ -20,11 +21,21 @@ const char *wc_setup_find_config(const char *arg)
     return NULL;
 }
 
+/* The config, with every plugin's source fetched and verified into the
+ * cache (signatures are checked again at every load and reload). */
 static int load_config(const char *path, wc_config *out, wc_error *err)
 {
-    if (path)
-        return wc_config_load(path, out, err);
-    return wc_config_default(out, err);
+    if (!path)
+        return wc_config_default(out, err);
+    int rc = wc_config_load(path, out, err);
+    if (rc != 0)
+        return rc;
+    wc_progress *progress = wc_progress_start("fetching plugins");
+    rc = wc_config_resolve_sources(out, wc_progress_transfer, progress, err);
+    wc_progress_stop(progress);
+    if (rc != 0)
+        wc_config_free(out);
+    return rc;
 }
 
 static bool needs_kv(const wc_config *c)

@@ -109,9 +109,16 @@ void wc_wasi_nn_free(wc_wasi_nn *nn);
 /* The import bindings of module "wasi_ephemeral_nn", valid while nn lives. */
 size_t wc_wasi_nn_bindings(wc_wasi_nn *nn, const wc_import_binding **out);
 
-/* A compute that starts or ends past this time (CLOCK_MONOTONIC ns; 0:
- * none) traps with WC_TRAP_DEADLINE: the call ran out of time. */
+/* The call's deadline (CLOCK_MONOTONIC ns; 0: none).  A compute is stopped
+ * once it has passed -- before it starts, while it waits for a runtime,
+ * between the model's steps, or as the backend returns -- and the guest gets
+ * runtime_error (the witx has no timeout code); wc_wasi_nn_deadline_stop
+ * then says where ("compute: nn: compute stopped before step 2 of 3: ..."),
+ * for the run to report the deadline whatever the guest made of the error,
+ * and NULL while no compute stopped for it.  A cancelled call's compute
+ * traps with WC_TRAP_INTERRUPTED. */
 void wc_wasi_nn_set_deadline(wc_wasi_nn *nn, uint64_t deadline_ns);
+const char *wc_wasi_nn_deadline_stop(const wc_wasi_nn *nn);
 
 /* Why the last call that failed failed ("" before any). */
 const char *wc_wasi_nn_last_error(const wc_wasi_nn *nn);

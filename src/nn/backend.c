@@ -11,6 +11,7 @@
 #include "nn/backend_ops.h"
 #include "nn/backend_route.h"
 #include "nn/tflite.h"
+#include "util/clock.h"
 
 struct wc_nn_graph {
     const wc_nn_backend *backend;
@@ -20,6 +21,8 @@ struct wc_nn_graph {
     wc_nn_tensor_info *inputs, *outputs;
     char reason[WC_NN_REASON_MAX];
     atomic_uint_fast64_t inferences;
+    atomic_uint contexts;
+    atomic_ullong computes;
 };
 
 static const wc_nn_backend *const backends[] = {&wc_nn_xnnpack_backend, &wc_nn_armnn_backend};
@@ -166,6 +169,25 @@ const wc_nn_tensor_info *wc_nn_graph_output(const wc_nn_graph *g, uint32_t index
     return index < g->noutputs ? &g->outputs[index] : NULL;
 }
 
+void wc_nn_graph_set_max_runtimes(wc_nn_graph *g, uint32_t max)
+{
+    if (max < 1)
+        max = 1;
+    if (max > WC_NN_MAX_RUNTIMES)
+        max = WC_NN_MAX_RUNTIMES;
+    if (g->backend->set_max_runtimes)
+        g->backend->set_max_runtimes(g->impl, max);
+}
+
+void wc_nn_graph_stats_get(const wc_nn_graph *g, wc_nn_graph_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (g->backend->stats)
+        g->backend->stats(g->impl, out);
+    out->contexts = atomic_load(&((wc_nn_graph *)g)->contexts);
+    out->computes = atomic_load(&((wc_nn_graph *)g)->computes);
+}
+
 int wc_nn_context_new(wc_nn_graph *g, wc_nn_context **out, wc_error *err)
 {
     *out = NULL;
@@ -193,6 +215,7 @@ int wc_nn_context_new(wc_nn_graph *g, wc_nn_context **out, wc_error *err)
         free(c);
         return rc;
     }
+    atomic_fetch_add(&g->contexts, 1);
     *out = c;
     return 0;
 }
@@ -201,6 +224,7 @@ void wc_nn_context_free(wc_nn_context *c)
 {
     if (!c)
         return;
+    atomic_fetch_sub(&c->graph->contexts, 1);
     c->graph->backend->context_free(c->graph->impl, c->impl);
     free(c->inputs);
     free(c->outputs);
@@ -246,16 +270,45 @@ int wc_nn_set_input(wc_nn_context *c, uint32_t index, wc_nn_type type, const uin
     return 0;
 }
 
-int wc_nn_compute(wc_nn_context *c, wc_error *err)
+int wc_nn_limits_check(const wc_nn_limits *limits, const char *where, wc_error *err)
 {
+    if (limits->cancel && wc_cancel_token_cancelled(limits->cancel))
+        return wc_error_set(err, WC_ECANCELED, "nn: compute stopped %s: the call was cancelled",
+                            where);
+    uint64_t now;
+    if (limits->deadline_ns && (now = wc_monotonic_ns()) >= limits->deadline_ns)
+        return wc_error_set(err, WC_ETIMEDOUT,
+                            "nn: compute stopped %s: the call's deadline passed %.3f ms before",
+                            where, (double)(now - limits->deadline_ns) / 1e6);
+    return 0;
+}
+
+int wc_nn_compute_within(wc_nn_context *c, const wc_nn_limits *limits, wc_error *err)
+{
+    static const wc_nn_limits none = {0};
+    if (!limits)
+        limits = &none;
+    c->computed = 0;
     for (uint32_t i = 0; i < c->graph->ninputs; i++)
         if (!c->input_set[i])
             return wc_error_set(err, WC_EINVAL, "nn: compute before input %u is set", i);
-    int rc = c->graph->backend->compute(c->impl, err);
+    int rc = wc_nn_limits_check(limits, "before it started", err);
+    if (rc)
+        return rc;
+    atomic_fetch_add(&c->graph->computes, 1);
+    rc = c->graph->backend->compute(c->impl, limits, err);
+    /* a backend that runs in one piece is stopped as soon as it returns */
+    if (rc == 0)
+        rc = wc_nn_limits_check(limits, "as the model finished", err);
     c->computed = rc == 0;
     if (rc == 0)
         count_inference(c->graph);
     return rc;
+}
+
+int wc_nn_compute(wc_nn_context *c, wc_error *err)
+{
+    return wc_nn_compute_within(c, NULL, err);
 }
 
 int wc_nn_get_output(wc_nn_context *c, uint32_t index, void *buf, size_t cap, size_t *needed,

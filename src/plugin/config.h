@@ -17,13 +17,16 @@
 
 typedef struct wc_plugin_config {
     char *name;            /* the key in "plugins" */
-    char *path;            /* absolute or relative to the working directory */
+    char *path;            /* absolute or relative to the working directory; NULL
+                            * until the front end resolves a source */
+    bool has_source;       /* the entry gives "source" instead of "path" */
     char *prefix;          /* tool name prefix; "" for none; default: name */
     json_t *tool_names;    /* object: manifest tool name -> exposed name; may be NULL */
     wc_permissions perms;
 } wc_plugin_config;
 
 /* Reads the "plugins" object ("name": {"path": ..., ...}) into a new array
+ * ("source" is marked known and left to the front end: has_source)
  * of *count entries (none when absent).  Unknown keys are refused.  False
  * when the reader failed (the entries read so far are freed). */
 bool wc_plugin_configs_read(const wc_rnode *plugins, wc_plugin_config **out, size_t *count);

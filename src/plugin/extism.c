@@ -26,6 +26,7 @@
 #include "json/parse.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 enum {
     X_DESCRIBE, X_CALL, /* v1 */
@@ -142,7 +143,7 @@ static int guest_call(wc_run *r, int index, wc_value *results)
     if (trap == WC_TRAP_NONE)
         return 0;
     wc_run_trapped(r, trap);
-    return -1;
+    return wc_run_code(r->status);
 }
 
 /* Runs export `fn` on input; 0 with the output in *out, WC_EREFUSED (the
@@ -178,7 +179,8 @@ static int extism_run(wc_plugin *p, int fn, const char *what, wc_call *call, con
     if (msg) {
         wc_buf text;
         wc_buf_init(&text);
-        wc_buf_append(&text, msg, len < 4000 ? len : 4000);
+        /* the guest's bytes, as valid UTF-8: they reach JSON */
+        wc_utf8_sanitize(&text, msg, wc_utf8_prefix(msg, len, sizeof err->msg));
         const char *s = wc_buf_cstr(&text);
         wc_error_set(err, WC_EREFUSED, "%s", s ? s : "out of memory");
         wc_buf_free(&text);
@@ -187,7 +189,7 @@ static int extism_run(wc_plugin *p, int fn, const char *what, wc_call *call, con
     }
     if ((int32_t)res.i32 != 0) {
         wc_error_set(err, WC_EREFUSED, "plugin '%s' failed in %s: Returned non-zero exit code: %d",
-                   p->config.name, what, (int32_t)res.i32);
+                     p->config.name, what, (int32_t)res.i32);
         rc = WC_EREFUSED;
         goto done;
     }

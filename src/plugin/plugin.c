@@ -640,7 +640,8 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
             r->status = WC_RUN_TRAP;
         else
             r->status = WC_RUN_INTERNAL;
-        snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
+        if (r->status != WC_RUN_DEADLINE) /* the deadline's sentence says it all */
+            snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
         return wc_run_code(r->status);
     }
     wc_cancel_token_on_interrupt(&call->cancel, interrupt_run, r);
@@ -699,8 +700,20 @@ static bool near_memory_limit(const wc_run *r)
     return r->inst && wc_instance_memory_limit_reached(r->inst);
 }
 
+wc_trap wc_run_outcome(const wc_run *r, wc_trap trap)
+{
+    if ((trap == WC_TRAP_NONE || trap == WC_TRAP_EXIT) && r->nn && wc_wasi_nn_deadline_stop(r->nn))
+        return WC_TRAP_DEADLINE;
+    return trap;
+}
+
 void wc_run_trapped(wc_run *r, wc_trap trap)
 {
+    /* Whether the guest went on after the compute's error or the watchdog
+     * stopped it first, the message says where the time went. */
+    const char *stop = r->nn ? wc_wasi_nn_deadline_stop(r->nn) : NULL;
+    if (stop && trap == WC_TRAP_DEADLINE)
+        snprintf(r->msg, sizeof r->msg, "wasi-nn %s", stop);
     switch (trap) {
     case WC_TRAP_NONE:
         r->status = WC_RUN_OK;
@@ -758,8 +771,8 @@ int wc_run_describe(const wc_run *r, const char *what, wc_error *out)
         return wc_error_set(out, code, "plugin '%s' trapped in %s: %s", n, what, r->msg);
     case WC_RUN_DEADLINE:
         return wc_error_set(out, code,
-                            "%s exceeded its time limit of %u ms (raise plugins.%s.permissions.timeout_ms)",
-                            what, p->timeout_ms, n);
+                            "%s exceeded its time limit of %u ms%s%s (raise plugins.%s.permissions.timeout_ms)",
+                            what, p->timeout_ms, r->msg[0] ? ": " : "", r->msg, n);
     case WC_RUN_CANCELLED:
         return wc_error_set(out, code, "cancelled");
     case WC_RUN_MEMORY:
@@ -830,7 +843,8 @@ static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const
                          const wc_json_member *members, int count, wc_call *call,
                          const wc_schema_budget *budget, wc_error *msg)
 {
-    wc_error verr = {0};
+    wc_error verr;
+    verr.msg[0] = '\0'; /* text that is not JSON gets no schema message */
     if (!sc && !sc_text) {
         wc_error_set(msg, WC_EPLUGIN,
                      "tool '%s' of plugin '%s' has an outputSchema but returned no "

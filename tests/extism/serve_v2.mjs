@@ -39,7 +39,8 @@ try {
   await ok("logging/setLevel", { level: "debug" });
 
   const tools = (await ok("tools/list", {})).tools.map((t) => t.name).sort();
-  assert.deepEqual(tools, ["v2-bad_user_input", "v2-elicit", "v2-greet", "v2-notify", "v2-roots", "v2-sample"]);
+  assert.deepEqual(tools, ["v2-bad_user_input", "v2-elicit", "v2-greet", "v2-notify", "v2-roots", "v2-sample",
+                           "v2-url_done"]);
   const greet = await ok("tools/call", { name: "v2-greet", arguments: { who: "ann" } });
   assert.equal(greet.content[0].text, "hello, ann");
 

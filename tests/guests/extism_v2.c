@@ -28,7 +28,8 @@ EXPORT("list_tools") int32_t list_tools(void)
              "{\"name\":\"sample\",\"inputSchema\":{\"type\":\"object\"}},"
              "{\"name\":\"elicit\",\"inputSchema\":{\"type\":\"object\"}},"
              "{\"name\":\"roots\",\"inputSchema\":{\"type\":\"object\"}},"
-             "{\"name\":\"bad_user_input\",\"inputSchema\":{\"type\":\"object\"}}]}");
+             "{\"name\":\"bad_user_input\",\"inputSchema\":{\"type\":\"object\"}},"
+             "{\"name\":\"url_done\",\"inputSchema\":{\"type\":\"object\"}}]}");
     return 0;
 }
 
@@ -83,6 +84,11 @@ EXPORT("call_tool") int32_t call_tool(void)
     if (strcmp(name, "roots") == 0) {
         copy_block(u_list_roots());
         x_text_result(text, 0);
+        return 0;
+    }
+    if (strcmp(name, "url_done") == 0) {
+        u_notify_url_elicitation_completed(x_store_str("{\"elicitationId\":\"e1\"}"));
+        x_text_result("told", 0);
         return 0;
     }
     if (strcmp(name, "bad_user_input") == 0) {

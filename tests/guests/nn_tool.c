@@ -97,6 +97,19 @@ int64_t call_tool(const char *name, int name_len, const char *args, int args_len
         int32_t rc = sine_milli(&milli);
         return answer(rc, "milli", milli);
     }
+    if (name_is(name, name_len, "slow")) {
+        static float x[128 * 128];
+        static const uint32_t dims[4] = {1, 128, 128, 1};
+        wasi_nn_graph g;
+        wasi_nn_graph_execution_context ctx;
+        wasi_nn_tensor in = {dims, 4, WASI_NN_TYPE_F32, (const uint8_t *)x, sizeof x};
+        int32_t rc, runs = 0;
+        if (!(rc = wasi_nn_load_by_name("slow", 4, &g)) &&
+            !(rc = wasi_nn_init_execution_context(g, &ctx)) && !(rc = wasi_nn_set_input(ctx, 0, &in)))
+            while (runs < 1000000 && !(rc = wasi_nn_compute(ctx)))
+                runs++;
+        return answer(rc, "runs", runs);
+    }
     if (name_is(name, name_len, "contexts")) {
         wasi_nn_graph g;
         wasi_nn_graph_execution_context ctx;
