@@ -21,17 +21,6 @@ typedef struct armnn_context {
     void **buffers; /* inputs, then outputs */
 } armnn_context;
 
-static int copy_infos(uint32_t n, const wc_nn_tensor_info *(*at)(const wc_armnn_net *, uint32_t),
-                      const wc_armnn_net *net, wc_nn_tensor_info **out, wc_error *err)
-{
-    *out = calloc((size_t)n + 1, sizeof **out);
-    if (!*out)
-        return wc_error_set(err, WC_ENOMEM, "nn: out of memory describing an Arm NN model");
-    for (uint32_t i = 0; i < n; i++)
-        (*out)[i] = *at(net, i);
-    return 0;
-}
-
 static void armnn_graph_free(void *graph)
 {
     wc_armnn_net_free(graph);
@@ -60,8 +49,8 @@ static int armnn_context_new(void *graph, void **impl, void **inputs, void **out
     c->noutputs = wc_armnn_net_output_count(net);
     c->buffers = calloc((size_t)c->ninputs + c->noutputs + 1, sizeof *c->buffers);
     for (uint32_t i = 0; c->buffers && i < c->ninputs + c->noutputs; i++) {
-        const wc_nn_tensor_info *t = i < c->ninputs ? wc_armnn_net_input(net, i)
-                                                    : wc_armnn_net_output(net, i - c->ninputs);
+        const wc_armnn_tensor *t = i < c->ninputs ? wc_armnn_net_input(net, i)
+                                                  : wc_armnn_net_output(net, i - c->ninputs);
         if (!(c->buffers[i] = calloc(1, t->size ? t->size : 1))) {
             armnn_context_free(graph, c);
             return wc_error_set(err, WC_ENOMEM, "nn: out of memory for a %zu-byte tensor",
@@ -88,6 +77,30 @@ static int armnn_compute(void *impl, const wc_nn_limits *limits, wc_error *err)
     armnn_context *c = impl;
     return wc_armnn_net_run(c->net, (const void *const *)c->buffers, c->buffers + c->ninputs,
                             err);
+}
+
+_Static_assert(WC_ARMNN_MAX_RANK == WC_NN_MAX_RANK, "the shim's dimensions are copied as they are");
+
+/* Arm NN's description of a tensor as backend.h's: an INT8 tensor is given
+ * and read as u8 bytes. */
+static int copy_infos(uint32_t n, const wc_armnn_tensor *(*at)(const wc_armnn_net *, uint32_t),
+                      const wc_armnn_net *net, wc_nn_tensor_info **out, wc_error *err)
+{
+    static const wc_nn_type types[] = {[WC_ARMNN_F32] = WC_NN_F32, [WC_ARMNN_U8] = WC_NN_U8,
+                                       [WC_ARMNN_I8] = WC_NN_U8, [WC_ARMNN_I32] = WC_NN_I32};
+    *out = calloc((size_t)n + 1, sizeof **out);
+    if (!*out)
+        return wc_error_set(err, WC_ENOMEM, "nn: out of memory describing an Arm NN model");
+    for (uint32_t i = 0; i < n; i++) {
+        const wc_armnn_tensor *t = at(net, i);
+        wc_nn_tensor_info *d = &(*out)[i];
+        d->type = types[t->type];
+        d->is_int8 = t->type == WC_ARMNN_I8;
+        d->rank = t->rank;
+        memcpy(d->dims, t->dims, sizeof d->dims);
+        d->size = t->size;
+    }
+    return 0;
 }
 
 typedef struct model_bytes {

@@ -20,7 +20,7 @@ struct wc_armnn_net {
     bool loaded = false;
     std::vector<armnn::LayerBindingId> in_ids, out_ids;
     std::vector<armnn::TensorInfo> in_infos, out_infos;
-    std::vector<wc_nn_tensor_info> inputs, outputs;
+    std::vector<wc_armnn_tensor> inputs, outputs;
     std::mutex run_lock;
 
     ~wc_armnn_net()
@@ -40,23 +40,22 @@ void quiet_logging()
     std::call_once(once, [] { armnn::ConfigureLogging(false, false, armnn::LogSeverity::Fatal); });
 }
 
-int describe(const armnn::TensorInfo &info, wc_nn_tensor_info *out, wc_error *err)
+int describe(const armnn::TensorInfo &info, wc_armnn_tensor *out, wc_error *err)
 {
     std::memset(out, 0, sizeof *out);
     switch (info.GetDataType()) {
     case armnn::DataType::Float32:
-        out->type = WC_NN_F32;
+        out->type = WC_ARMNN_F32;
         break;
     case armnn::DataType::QAsymmU8:
-        out->type = WC_NN_U8;
+        out->type = WC_ARMNN_U8;
         break;
     case armnn::DataType::QAsymmS8:
     case armnn::DataType::QSymmS8:
-        out->type = WC_NN_U8;
-        out->is_int8 = 1;
+        out->type = WC_ARMNN_I8;
         break;
     case armnn::DataType::Signed32:
-        out->type = WC_NN_I32;
+        out->type = WC_ARMNN_I32;
         break;
     default:
         return wc_error_set(err, WC_EBADMODULE,
@@ -64,7 +63,7 @@ int describe(const armnn::TensorInfo &info, wc_nn_tensor_info *out, wc_error *er
                             armnn::GetDataTypeName(info.GetDataType()));
     }
     unsigned rank = info.GetNumDimensions();
-    if (rank > WC_NN_MAX_RANK)
+    if (rank > WC_ARMNN_MAX_RANK)
         return wc_error_set(err, WC_EBADMODULE, "nn: Arm NN: a graph input or output of rank %u",
                             rank);
     out->rank = rank;
@@ -177,12 +176,12 @@ extern "C" uint32_t wc_armnn_net_output_count(const wc_armnn_net *net)
     return (uint32_t)net->outputs.size();
 }
 
-extern "C" const wc_nn_tensor_info *wc_armnn_net_input(const wc_armnn_net *net, uint32_t index)
+extern "C" const wc_armnn_tensor *wc_armnn_net_input(const wc_armnn_net *net, uint32_t index)
 {
     return index < net->inputs.size() ? &net->inputs[index] : nullptr;
 }
 
-extern "C" const wc_nn_tensor_info *wc_armnn_net_output(const wc_armnn_net *net, uint32_t index)
+extern "C" const wc_armnn_tensor *wc_armnn_net_output(const wc_armnn_net *net, uint32_t index)
 {
     return index < net->outputs.size() ? &net->outputs[index] : nullptr;
 }

@@ -25,22 +25,37 @@
 extern "C" {
 #endif
 
-#include "nn/backend.h"
 #include "util/error.h"
 
 typedef struct wc_armnn_net wc_armnn_net;
 
-/* Parses, optimizes and loads a .tflite model (bytes are copied).  The
- * inputs and outputs are described as backend.h does: an INT8 tensor
- * (QAsymmS8, QSymmS8) as WC_NN_U8 bytes with is_int8 set. */
+/* The element types of the inputs and outputs the shim takes (backend.h's
+ * types are C11 atomics' neighbours, which C++ cannot include). */
+typedef enum wc_armnn_type {
+    WC_ARMNN_F32,
+    WC_ARMNN_U8,
+    WC_ARMNN_I8, /* QAsymmS8 or QSymmS8 */
+    WC_ARMNN_I32,
+} wc_armnn_type;
+
+#define WC_ARMNN_MAX_RANK 8
+
+typedef struct wc_armnn_tensor {
+    wc_armnn_type type;
+    uint32_t rank;
+    uint32_t dims[WC_ARMNN_MAX_RANK];
+    size_t size; /* bytes */
+} wc_armnn_tensor;
+
+/* Parses, optimizes and loads a .tflite model (bytes are copied). */
 int wc_armnn_net_load(const uint8_t *bytes, size_t size, wc_armnn_net **out, wc_error *err);
 void wc_armnn_net_free(wc_armnn_net *net);
 
 uint32_t wc_armnn_net_input_count(const wc_armnn_net *net);
 uint32_t wc_armnn_net_output_count(const wc_armnn_net *net);
 /* NULL when index is out of range. */
-const wc_nn_tensor_info *wc_armnn_net_input(const wc_armnn_net *net, uint32_t index);
-const wc_nn_tensor_info *wc_armnn_net_output(const wc_armnn_net *net, uint32_t index);
+const wc_armnn_tensor *wc_armnn_net_input(const wc_armnn_net *net, uint32_t index);
+const wc_armnn_tensor *wc_armnn_net_output(const wc_armnn_net *net, uint32_t index);
 
 /* One inference: inputs[i] holds input i (its described size), outputs[i]
  * receives output i. */
