@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http fuzz soak clean
+.PHONY: all deps build build-asan examples extism-js run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http bench-nn fuzz soak clean
 
 all: build
 
@@ -45,13 +45,20 @@ run-http: build examples
 # cache that the sanitizer run then reuses.
 test: test-unit test-spec test-asan test-fuzz test-e2e test-conformance
 
-test-unit: build examples
+# extism-js: Extism's JavaScript host (npm, pinned by tests/extism/package-lock.json)
+# for the differential test of the Extism ABI, installed into the build folder.
+extism-js: $(BUILD)/Makefile
+	sh tests/extism/install.sh $(BUILD)
+
+test-unit: build examples extism-js
+	$(BUILD)/wasmcap check --config wasmcap.json
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test-asan: build-asan examples
+	sh tests/extism/install.sh $(ASAN_BUILD)
 	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
 	$(SANITIZER_ENV) SPECTEST_CACHE=$(CURDIR)/$(BUILD)/spectest-cache \
 	  sh tests/run-spectest.sh $(ASAN_BUILD) $(SPECTESTS)
@@ -89,6 +96,13 @@ bench-stdio: build
 	$(MAKE) -C plugins
 	sh bench/stdio.sh $(BUILD)
 
+# Inference (issue 13), side by side in one run: each model on XNNPACK, the
+# overhead of WASI-NN against native inference, 1,000 instances sharing one
+# model, and the model-backed supply-risk tool over stdio.
+bench-nn: build
+	$(MAKE) -C plugins
+	sh bench/nn.sh $(BUILD)
+
 # MCP over Streamable HTTP: wrk drives tools/call of calculate on one session,
 # wasmcap against the anchor's server_http.mjs, side by side.
 bench-http: build
@@ -115,7 +129,7 @@ clean:
 # test-fuzz, about 3 minutes in all.  A crash, leak, hang (FUZZ_TIMEOUT
 # seconds for one input) or RSS over FUZZ_RSS_MB fails the run and leaves
 # the input in $(FUZZ_BUILD)/artifacts/NAME/.
-FUZZERS      = decode json jsonrpc http_parse config manifest jwt schema tflite
+FUZZERS      = decode json jsonrpc http_parse config manifest jwt schema tflite ontology
 FUZZ_MAX_LEN_decode = 65536
 FUZZ_MAX_LEN_manifest = 16384
 FUZZ_SECONDS ?= 60
@@ -133,7 +147,7 @@ test-fuzz:
 fuzz: $(addprefix fuzz-run-,$(FUZZERS))
 
 $(FUZZ_BUILD)/Makefile: CMakeLists.txt | deps
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_FUZZ=ON \
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_FUZZ=ON \
 	  -DWASMCAP_MIMALLOC=OFF $(CMAKE_FLAGS)
 
 fuzz-build: deps $(FUZZ_BUILD)/Makefile

@@ -14,6 +14,7 @@
  * DIR holds echo.wasm (the build folder's guests/, the default). */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,6 @@
 #include "mcp/server.h"
 #include "util/clock.h"
 
-#define WC_BINARY_DIR "/tmp"
 #include "../tests/nats_server.h"
 #include "../tests/world.h"
 
@@ -131,7 +131,7 @@ static void bench_latency(const char *name, wc_bus *server_bus, wc_bus *publishe
     }
     qsort(lat, (size_t)got, sizeof *lat, compare_u64);
     if (got)
-        printf("latency  %-6s publish -> notification: %d of %d events, p50 %.1f us, p99 %.1f "
+        printf("latency  %s publish -> notification: %d of %d events, p50 %.1f us, p99 %.1f "
                "us, max %.1f us\n",
                name, got, events, lat[got / 2] / 1e3, lat[(size_t)got * 99 / 100] / 1e3,
                lat[got - 1] / 1e3);
@@ -185,6 +185,7 @@ static void count_audit(void *ctx, const wc_bus_msg *msg)
 }
 
 
+/* listener NULL: nobody in this process subscribes to the events */
 static void bench_audit(const char *name, wc_bus *bus, wc_bus *listener, bool audit)
 {
     test_world w;
@@ -194,8 +195,11 @@ static void bench_audit(const char *name, wc_bus *bus, wc_bus *listener, bool au
     }
     wc_bus_sub *sub = NULL;
     atomic_store(&audit_seen, 0);
-    wc_bus_subscribe(listener, "wasmcap.audit.>", NULL, count_audit, NULL, &sub);
+    if (listener)
+        wc_bus_subscribe(listener, "wasmcap.audit.>", NULL, count_audit, NULL, &sub);
     usleep(100000);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     atomic_bool stop = false;
     client *cs = calloc((size_t)clients, sizeof *cs);
     pthread_t *ts = calloc((size_t)clients, sizeof *ts);
@@ -212,13 +216,21 @@ static void bench_audit(const char *name, wc_bus *bus, wc_bus *listener, bool au
         calls += cs[i].calls;
     }
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
+    getrusage(RUSAGE_SELF, &ru1);
+    double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+                          ru0.ru_stime.tv_sec) +
+                 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                          ru0.ru_stime.tv_usec) / 1e6;
     long long published = audit ? test_world_metric(w.mcp, "wasmcap_audit_published_total") : 0;
     long long dropped = audit ? test_world_metric(w.mcp, "wasmcap_audit_dropped_total") : 0;
     usleep(300000);
-    printf("audit    %-6s %-3s %d clients: %.0f calls/s, %.0f audit events/s published, %lld "
-           "dropped, %lld received by a subscriber\n",
+    printf("audit    %-6s %-3s %d clients: %.0f calls/s, %.2f us CPU per call (clients "
+           "included), %.0f audit events/s published, %lld dropped, %s\n",
            name, audit ? "on" : "off", clients, (double)calls / secs,
-           (double)published / secs, dropped, (long long)atomic_load(&audit_seen));
+           calls ? cpu * 1e6 / (double)calls : 0.0, (double)published / secs, dropped,
+           listener ? "a subscriber in this process" : "no subscriber in this process");
+    if (listener)
+        printf("         the subscriber received %lld\n", (long long)atomic_load(&audit_seen));
     wc_bus_unsubscribe(sub);
     free(cs);
     free(ts);
@@ -245,13 +257,21 @@ int main(int argc, char **argv)
     }
     if (events < 1 || seconds < 1 || clients < 1)
         return 2;
+    /* the world reads its config relative to "/" */
+    static char guests_abs[4096];
+    if (!realpath(guests, guests_abs)) {
+        fprintf(stderr, "bench_bus: %s: no such folder (--guests)\n", guests);
+        return 2;
+    }
+    guests = guests_abs;
     wc_bus_config cfg;
     wc_bus_config_init(&cfg);
     wc_bus *inproc = NULL;
     if (wc_bus_open(&cfg, &inproc, NULL) != 0)
         return 1;
     bench_latency("inproc", inproc, inproc);
-    bench_audit("inproc", inproc, inproc, false);
+    bench_audit("inproc", inproc, NULL, false);
+    bench_audit("inproc", inproc, NULL, true);
     bench_audit("inproc", inproc, inproc, true);
     wc_bus_close(inproc);
 
@@ -259,13 +279,20 @@ int main(int argc, char **argv)
     if (nats_server_start(&ns, "bench_bus") != 0)
         return 1;
     cfg.url = ns.url;
-    wc_bus *server_bus = NULL, *other = NULL;
-    if (wc_bus_open(&cfg, &server_bus, NULL) == 0 && wc_bus_open(&cfg, &other, NULL) == 0) {
+    wc_bus *server_bus = NULL, *other = NULL, *asap = NULL;
+    wc_bus_config asap_cfg = cfg;
+    asap_cfg.send_asap = true;
+    if (wc_bus_open(&cfg, &server_bus, NULL) == 0 && wc_bus_open(&cfg, &other, NULL) == 0 &&
+        wc_bus_open(&asap_cfg, &asap, NULL) == 0) {
         usleep(200000);
+        /* libnats's publisher waits up to 1 ms to batch unless send_asap */
         bench_latency("nats", server_bus, other);
-        bench_audit("nats", server_bus, other, false);
+        bench_latency("nats, publisher send_asap", server_bus, asap);
+        bench_audit("nats", server_bus, NULL, false);
+        bench_audit("nats", server_bus, NULL, true);
         bench_audit("nats", server_bus, other, true);
     }
+    wc_bus_close(asap);
     wc_bus_close(other);
     wc_bus_close(server_bus);
     nats_server_stop(&ns);

@@ -39,6 +39,8 @@
 #include "engine/runtime/runtime.h"
 #include "util/fs.h"
 
+#include "measure.h"
+
 /* ---- options ------------------------------------------------------------ */
 
 static struct {
@@ -93,23 +95,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
-}
-
-/* Sorts v in place and returns its median. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* The nearest-rank percentile of sorted samples. */
@@ -524,7 +513,7 @@ static void bench_compile(void)
         time_compile(fast, f, WC_TIER_FAST); /* warm-up */
         for (int r = 0; r < opt.runs; r++)
             v[r] = time_compile(fast, f, WC_TIER_FAST);
-        double fast_ms = median(v, opt.runs);
+        double fast_ms = bench_median(v, opt.runs);
         row *rf = add_row("1. compile", "ms", fast_ms, "%s (%.1f KiB): fast tier", f->name, kb);
         set_detail(rf, "median of %d, min %.2f max %.2f", opt.runs, v[0], v[opt.runs - 1]);
 
@@ -534,7 +523,7 @@ static void bench_compile(void)
             v[r] = time_compile(e, f, WC_TIER_OPTIMIZED);
             wc_engine_free(e);
         }
-        double cold_ms = median(v, opt.cold_runs);
+        double cold_ms = bench_median(v, opt.cold_runs);
         row *rc = add_row("1. compile", "ms", cold_ms, "%s: optimized, cold cache", f->name);
         set_detail(rc, "median of %d, min %.1f max %.1f", opt.cold_runs, v[0],
                    v[opt.cold_runs - 1]);
@@ -545,7 +534,7 @@ static void bench_compile(void)
         for (int r = 0; r < opt.runs; r++)
             v[r] = time_compile(e, f, WC_TIER_OPTIMIZED);
         wc_engine_free(e);
-        double warm_ms = median(v, opt.runs);
+        double warm_ms = bench_median(v, opt.runs);
         row *rw = add_row("1. compile", "ms", warm_ms, "%s: optimized, warm cache", f->name);
         set_detail(rw, "median of %d, min %.2f max %.2f", opt.runs,
                    v[0], v[opt.runs - 1]);
@@ -635,7 +624,7 @@ static void bench_cycles(const char *variant, wc_module *m, uint32_t expect, uin
         total += d;
         batch_us[b] = (double)d / 100 / 1000.0;
     }
-    double batch_median = batches ? median(batch_us, (int)batches) : 0;
+    double batch_median = batches ? bench_median(batch_us, (int)batches) : 0;
     free(batch_us);
 
     qsort(samples, (size_t)n, sizeof *samples, cmp_u32);
@@ -804,7 +793,7 @@ static void bench_kernels(void)
         }
         double med[3];
         for (int j = 0; j < 3; j++)
-            med[j] = median(times[j], opt.kernel_runs);
+            med[j] = bench_median(times[j], opt.kernel_runs);
         row *r = add_row("3. compute", "ms", med[0], "%s: native gcc -O2", k->name);
         set_detail(r, "median of %d; min %.1f max %.1f", opt.kernel_runs, times[0][0],
                    times[0][opt.kernel_runs - 1]);

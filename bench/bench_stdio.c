@@ -2,7 +2,8 @@
  * RSS of several servers, side by side in one run.
  *
  *   bench_stdio [--calls N] [--warmup N] [--runs N]
- *               --server NAME TOOL CMD [--server NAME TOOL CMD ...]
+ *               [--arguments JSON --expect TEXT] --server NAME TOOL CMD
+ *               [[--arguments JSON --expect TEXT] --server NAME TOOL CMD ...]
  *
  * For each server (in the order given, alternating when --runs > 1) the
  * driver spawns `/bin/sh -c "exec CMD"` with pipes for stdin and stdout,
@@ -21,6 +22,10 @@
  * each id exactly once, a result without isError, and the value right
  * (structuredContent.result when present, otherwise the first text block
  * read as a number).  A wrong or missing answer fails the run.
+ * --arguments and --expect, given before a --server, change that for the
+ * servers that follow: every request sends the arguments JSON, and every
+ * answer's first text block must be TEXT exactly (a tool that is not the
+ * calculator: the model-backed supply-risk of bench/nn.sh).
  *
  * Peak RSS: the child's VmHWM from /proc/PID/status just before its stdin
  * is closed and the last one seen while it exits, and ru_maxrss from
@@ -60,6 +65,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure.h"
+
 #define MAX_SERVERS 8
 #define MAX_RUNS 20
 
@@ -67,6 +74,8 @@ typedef struct server_spec {
     const char *name;
     const char *tool;
     const char *cmd;
+    const char *arguments; /* NULL: the calculator's {"a","b","op"} */
+    const char *expect;    /* with arguments: the answer's text */
 } server_spec;
 
 typedef struct run_result {
@@ -139,15 +148,24 @@ static double expected(long id)
     }
 }
 
-static char *format_requests(const char *tool, long first, size_t count, size_t *len)
+static char *format_requests(const server_spec *s, long first, size_t count, size_t *len)
 {
-    size_t cap = count * (160 + strlen(tool)) + 1, n = 0;
+    const char *tool = s->tool;
+    size_t cap = count * (160 + strlen(tool) + (s->arguments ? strlen(s->arguments) : 0)) + 1;
+    size_t n = 0;
     char *out = malloc(cap);
     if (!out)
         die("out of memory%s", "");
     for (size_t i = 0; i < count; i++) {
         long id = first + (long)i, a, b;
         int op;
+        if (s->arguments) {
+            n += (size_t)snprintf(out + n, cap - n,
+                                  "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"tools/call\","
+                                  "\"params\":{\"name\":\"%s\",\"arguments\":%s}}\n",
+                                  id, tool, s->arguments);
+            continue;
+        }
         operands(id, &a, &b, &op);
         n += (size_t)snprintf(out + n, cap - n,
                               "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"tools/call\","
@@ -305,7 +323,7 @@ static int run_phase(int to_child, inbuf *in, const char *out, size_t out_len, s
 
 /* ---- checking -------------------------------------------------------- */
 
-static int check_value(long id, json_t *result, char *err, size_t err_size)
+static int check_value(const server_spec *s, long id, json_t *result, char *err, size_t err_size)
 {
     double want = expected(id);
     json_t *is_error = json_object_get(result, "isError");
@@ -314,6 +332,16 @@ static int check_value(long id, json_t *result, char *err, size_t err_size)
         snprintf(err, err_size, "id %ld: isError result: %.300s", id, text ? text : "?");
         free(text);
         return -1;
+    }
+    if (s->arguments) {
+        const char *text = json_string_value(
+            json_object_get(json_array_get(json_object_get(result, "content"), 0), "text"));
+        if (!text || strcmp(text, s->expect) != 0) {
+            snprintf(err, err_size, "id %ld: answer \"%.200s\", expected \"%.200s\"", id,
+                     text ? text : "(no text)", s->expect);
+            return -1;
+        }
+        return 0;
     }
     json_t *sc = json_object_get(result, "structuredContent");
     json_t *num = json_object_get(sc, "result");
@@ -340,7 +368,8 @@ static int check_value(long id, json_t *result, char *err, size_t err_size)
 
 /* Every response line in in->data[from..to) with ids first..first+count-1:
  * each exactly once, each correct. */
-static int check_responses(const inbuf *in, size_t from, size_t to, long first, size_t count,
+static int check_responses(const server_spec *s, const inbuf *in, size_t from, size_t to,
+                           long first, size_t count,
                            char *err, size_t err_size)
 {
     unsigned char *seen = calloc(count, 1);
@@ -375,7 +404,7 @@ static int check_responses(const inbuf *in, size_t from, size_t to, long first, 
                      (long long)json_integer_value(id), line);
             rc = -1;
         } else {
-            rc = check_value((long)json_integer_value(id), result, err, err_size);
+            rc = check_value(s, (long)json_integer_value(id), result, err, err_size);
             n++;
         }
         json_decref(msg);
@@ -415,35 +444,6 @@ static pid_t spawn(const char *cmd, int *to_child, int *from_child, int err_fd)
     return pid;
 }
 
-static long proc_hwm_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kib = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
-
-static long self_rss_kib(void)
-{
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
-
 /* Waits up to timeout_s for the child, then kills it.  *hwm_kib gets the
  * last VmHWM read while the child was still exiting. */
 /* Waits for the server to exit, reading (and dropping) whatever it still
@@ -459,7 +459,7 @@ static int reap(pid_t pid, double timeout_s, int out_fd, struct rusage *ru, long
         char sink[65536];
         while (read(out_fd, sink, sizeof sink) > 0)
             ;
-        long hwm = proc_hwm_kib(pid);
+        long hwm = bench_status_kib(pid, "VmHWM");
         if (hwm > *hwm_kib)
             *hwm_kib = hwm;
         pid_t r = wait4(pid, &status, WNOHANG, ru);
@@ -523,14 +523,14 @@ static run_result run_server(const server_spec *s, size_t warmup, size_t calls)
      * the high-water RSS of the forked copy of this process in the child's
      * ru_maxrss, so a driver with big buffers would inflate the figure. */
     malloc_trim(0); /* what earlier runs freed */
-    res.driver_rss_kib = self_rss_kib();
+    res.driver_rss_kib = bench_status_kib(0, "VmRSS");
     int to_child, from_child;
     pid_t pid = spawn(s->cmd, &to_child, &from_child, err_fd);
     if (pid < 0)
         die("cannot start the server: %s", strerror(errno));
     size_t warm_len, main_len;
-    char *warm = format_requests(s->tool, 1, warmup, &warm_len);
-    char *reqs = format_requests(s->tool, 1 + (long)warmup, calls, &main_len);
+    char *warm = format_requests(s, 1, warmup, &warm_len);
+    char *reqs = format_requests(s, 1 + (long)warmup, calls, &main_len);
     inbuf in = {.fd = from_child};
     double wall = 0;
     int rc = 0;
@@ -566,16 +566,17 @@ static run_result run_server(const server_spec *s, size_t warmup, size_t calls)
         rc = run_phase(to_child, &in, reqs, main_len, calls, &wall, err, sizeof err);
     size_t main_to = in.scan;
     if (rc == 0)
-        res.hwm_kib = proc_hwm_kib(pid);
+        res.hwm_kib = bench_status_kib(pid, "VmHWM");
     close(to_child);
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     res.exit_status = reap(pid, 15.0, from_child, &ru, &res.exit_hwm_kib);
     res.maxrss_kib = ru.ru_maxrss;
     if (rc == 0 && warmup > 0)
-        rc = check_responses(&in, warm_from, main_from, 1, warmup, err, sizeof err);
+        rc = check_responses(s, &in, warm_from, main_from, 1, warmup, err, sizeof err);
     if (rc == 0)
-        rc = check_responses(&in, main_from, main_to, 1 + (long)warmup, calls, err, sizeof err);
+        rc = check_responses(s, &in, main_from, main_to, 1 + (long)warmup, calls, err,
+                             sizeof err);
     if (rc == 0 && res.exit_status != 0)
         snprintf(err, sizeof err, "exit status %d after EOF (expected 0)", res.exit_status), rc = -1;
     if (rc != 0) {
@@ -590,18 +591,6 @@ static run_result run_server(const server_spec *s, size_t warmup, size_t calls)
     free(warm);
     free(reqs);
     return res;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* "12.3 MiB", or "n/a" when the figure could not be read (the process had
@@ -621,18 +610,23 @@ static void on_sigusr1(int sig)
 
 static const char usage_text[] =
     "usage: bench_stdio [--calls N] [--warmup N] [--runs N]\n"
-    "                   --server NAME TOOL CMD [--server NAME TOOL CMD ...]\n"
+    "                   [--arguments JSON --expect TEXT] --server NAME TOOL CMD\n"
+    "                   [[--arguments JSON --expect TEXT] --server NAME TOOL CMD ...]\n"
     "\n"
     "Runs each CMD with /bin/sh -c 'exec CMD', speaks MCP over its stdin and\n"
     "stdout, and times --calls pipelined tools/call of TOOL after --warmup\n"
     "untimed ones.  Prints calls/s and peak RSS of each server and the\n"
-    "ratios of the first server to each of the others.\n";
+    "ratios of the first server to each of the others.  TOOL takes the\n"
+    "calculator's {\"a\",\"b\",\"op\"}, or with --arguments the same JSON every\n"
+    "call, its answer's first text block checked against --expect; both\n"
+    "apply to the --server options after them.\n";
 
 int main(int argc, char **argv)
 {
     server_spec servers[MAX_SERVERS];
     int nservers = 0, runs = 1;
     size_t calls = 100000, warmup = 1000;
+    const char *arguments = NULL, *expect = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc) {
             calls = strtoul(argv[++i], NULL, 10);
@@ -640,10 +634,20 @@ int main(int argc, char **argv)
             warmup = strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--arguments") == 0 && i + 1 < argc) {
+            arguments = argv[++i];
+        } else if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc) {
+            expect = argv[++i];
         } else if (strcmp(argv[i], "--server") == 0 && i + 3 < argc && nservers < MAX_SERVERS) {
+            if (!arguments != !expect) {
+                fprintf(stderr, "bench_stdio: --arguments and --expect go together\n");
+                return 2;
+            }
             servers[nservers].name = argv[i + 1];
             servers[nservers].tool = argv[i + 2];
             servers[nservers].cmd = argv[i + 3];
+            servers[nservers].arguments = arguments;
+            servers[nservers].expect = expect;
             nservers++;
             i += 3;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -697,9 +701,9 @@ int main(int argc, char **argv)
             walls[r] = results[s][r].wall_s;
             rsss[r] = results[s][r].maxrss_kib / 1024.0;
         }
-        double wall = median(walls, runs);
+        double wall = bench_median(walls, runs);
         rate[s] = wall > 0 ? calls / wall : 0;
-        rss[s] = median(rsss, runs);
+        rss[s] = bench_median(rsss, runs);
         printf("%-10s %12.3f %14.0f %14.1f\n", servers[s].name, wall, rate[s], rss[s]);
     }
     for (int s = 1; s < nservers; s++) {
@@ -719,7 +723,7 @@ int main(int argc, char **argv)
             hi = r == 0 || ratios[r] > hi ? ratios[r] : hi;
         }
         printf("%s / %s, round by round: calls/s x%.2f median (x%.2f to x%.2f)\n",
-               servers[0].name, servers[s].name, median(ratios, runs), lo, hi);
+               servers[0].name, servers[s].name, bench_median(ratios, runs), lo, hi);
     }
     if (failed)
         printf("\nFAILED: at least one run gave a wrong, missing or late answer (see above)\n");

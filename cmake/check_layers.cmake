@@ -114,7 +114,7 @@ function(check_brought from door chain)
   endforeach()
 endfunction()
 
-file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/*.c ${SRC}/*.h)
+file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/*.c ${SRC}/*.cpp ${SRC}/*.h)
 list(SORT files)
 foreach(file ${files})
   if(file MATCHES "^[^/]+$")

@@ -13,10 +13,15 @@ typedef struct command {
 static const command commands[] = {
     {"serve", wc_cmd_serve, "serve the configured plugins over MCP on stdio"},
     {"call", wc_cmd_call, "call one tool and print its result"},
+    {"pull", wc_cmd_pull, "fetch and verify a plugin (oci://, https://) into the cache"},
+    {"push", wc_cmd_push, "publish a module to an OCI registry (hyper-mcp's ORAS layout)"},
+    {"check", wc_cmd_check, "check the plugins' tool schemas against the ontology"},
+    {"gen", wc_cmd_gen, "generate C types from the ontology (gen c DIR > ontology.h)"},
     {"compile", wc_cmd_compile, "build modules' optimized code into the cache"},
     {"exec", wc_cmd_exec, "run a WASI command module"},
     {"new", wc_cmd_new, "create a plugin project (C, wasm32-wasi) to start from"},
     {"inspect", wc_cmd_inspect, "show a module's imports and exports, or a .tflite model"},
+    {"convert", wc_cmd_convert, "print the wasmcap.json of a hyper-mcp config"},
 };
 
 static void usage(FILE *out)

@@ -33,6 +33,7 @@
 #include "util/log.h"
 
 #include "check.h"
+#include "request_head.h"
 
 #define ISSUER "https://auth.example.com"
 #define RESOURCE "https://mcp.example.com/mcp"
@@ -1357,18 +1358,8 @@ static void respond(int fd, int status, const char *body, size_t len)
 static void serve_one(int fd)
 {
     char req[4096];
-    size_t len = 0;
-    struct timeval tv = {.tv_sec = 2};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    while (len < sizeof req - 1) {
-        ssize_t n = recv(fd, req + len, sizeof req - 1 - len, 0);
-        if (n <= 0)
-            return;
-        len += (size_t)n;
-        req[len] = 0;
-        if (strstr(req, "\r\n\r\n"))
-            break;
-    }
+    if (!test_read_request_head(fd, req, sizeof req) && !req[0])
+        return;
     char path[256] = "";
     sscanf(req, "GET %255s", path);
     if (strcmp(path, "/jwks.json") == 0) {

@@ -7,10 +7,13 @@
 
 #include "bus/config.h"
 #include "cli/config.h"
+#include "fetch/source.h"
 #include "util/fs.h"
 #include "util/log.h"
 
 #include "check.h"
+#include "json/schema_ref.h"
+#include "ontology/ontology.h"
 
 static char tmpdir[256];
 
@@ -23,6 +26,42 @@ static void bad(const char *text, const char *want)
     CHECK(strcmp(err.msg, want) == 0, "\n  text: %s\n  got:  %s\n  want: %s", text, err.msg, want);
     if (rc == 0)
         wc_config_free(&c);
+}
+
+/* Sources read: kinds, pins, options, relative paths joined to the config's folder. */
+static void test_sources(void)
+{
+    wc_config c;
+    wc_error err = {0};
+    const char *text =
+        "{\"plugins\": {"
+        "\"f\": {\"source\": \"file://plug/f.wasm\"},"
+        "\"p\": {\"path\": \"p.wasm\"},"
+        "\"h\": {\"source\": \"https://example.com/h.wasm#sha256="
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},"
+        "\"o\": {\"source\": {\"url\": \"oci://127.0.0.1:5000/t/o@sha256:"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"keys\": [\"k.pub\"], "
+        "\"plain_http\": true, \"username\": \"u\", \"password\": \"pw\", \"max_bytes\": \"2MiB\"}}}}";
+    CHECK(wc_config_parse(text, "/base", &c, &err) == 0, "sources: %s", err.msg);
+    if (c.nplugins != 4)
+        return;
+    for (size_t i = 0; i < 4; i++) {
+        wc_plugin_config *pc = &c.plugins[i];
+        wc_source *s = &c.sources[i];
+        if (strcmp(pc->name, "f") == 0)
+            CHECK(pc->has_source && !pc->path && s->kind == WC_SOURCE_FILE &&
+                      strcmp(s->url, "/base/plug/f.wasm") == 0, "f: %s", s->url);
+        else if (strcmp(pc->name, "p") == 0)
+            CHECK(!pc->has_source && strcmp(pc->path, "/base/p.wasm") == 0, "p");
+        else if (strcmp(pc->name, "h") == 0)
+            CHECK(s->kind == WC_SOURCE_HTTPS && strcmp(s->url, "https://example.com/h.wasm") == 0 &&
+                      strncmp(s->sha256, "0123", 4) == 0 && s->require_digest, "h: %s", s->url);
+        else
+            CHECK(s->kind == WC_SOURCE_OCI && s->nkeys == 1 && strcmp(s->keys[0], "/base/k.pub") == 0 &&
+                      s->plain_http && s->require_signature && strcmp(s->password, "pw") == 0 &&
+                      s->max_bytes == (2u << 20), "o");
+    }
+    wc_config_free(&c);
 }
 
 static void test_defaults(void)
@@ -134,8 +173,8 @@ static void test_errors(void)
     bad("{", "wasmcap.json: invalid JSON at line 1, column 1: string or '}' expected near end of file");
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
-        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, http, auth, bus, audit, "
-        "$schema, $comment)");
+        "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
+        "ontology_drift, http, auth, bus, audit, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
@@ -176,7 +215,37 @@ static void test_errors(void)
     bad("{\"plugins\": {\"a\": {}}}", "wasmcap.json: plugins.a.path: required");
     bad("{\"plugins\": {\"a\": {\"path\": \"\"}}}", "wasmcap.json: plugins.a.path: expected a non-empty path");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"pth\": 1}}}",
-        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, prefix, tools, permissions)");
+        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, source, prefix, tools, permissions)");
+    /* Sources (fetch/source.h): every refusal names its place. */
+    bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"source\": \"b.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: give either \"path\" or \"source\", not both");
+    bad("{\"plugins\": {\"a\": {\"source\": \"https://example.com/a.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: an https source must be pinned: add '#sha256=<hex>' (or "
+        "\"require_digest\": false)");
+    bad("{\"plugins\": {\"a\": {\"source\": \"https://example.com/a.wasm#sha256=12\"}}}",
+        "wasmcap.json: plugins.a.source: an https source's fragment must be '#sha256=' and 64 lower-case "
+        "hex digits");
+    bad("{\"plugins\": {\"a\": {\"source\": \"http://example.com/a.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: plain http sources are refused: use https://");
+    bad("{\"plugins\": {\"a\": {\"source\": \"ftp://example.com/a.wasm\"}}}",
+        "wasmcap.json: plugins.a.source: unknown source scheme in 'ftp://example.com/a.wasm' (a path, "
+        "file://, https:// or oci://)");
+    bad("{\"plugins\": {\"a\": {\"source\": \"oci://r.example/a:1\"}}}",
+        "wasmcap.json: plugins.a.source: an OCI source needs \"keys\" (PEM public keys) to verify its "
+        "cosign signature, or \"require_signature\": false");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"oci://r.example/a:1\", \"keyless\": {}}}}}",
+        "wasmcap.json: plugins.a.source.keyless: keyless (Fulcio/Rekor) verification is not supported: "
+        "give \"keys\" (PEM public keys) or set \"require_signature\": false");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"oci://r.example/a:1\", \"keys\": [\"k\"], "
+        "\"username\": \"u\"}}}}",
+        "wasmcap.json: plugins.a.source: give both username and password, or neither");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"a.wasm\", \"plain_http\": true}}}}",
+        "wasmcap.json: plugins.a.source: plain_http applies to OCI registries only");
+    bad("{\"plugins\": {\"a\": {\"source\": {\"url\": \"a.wasm\", \"sha\": 1}}}}",
+        "wasmcap.json: plugins.a.source.sha: unknown key (expected one of: url, sha256, require_digest, "
+        "require_signature, keys, keyless, username, password, ca_file, plain_http, max_bytes)");
+    bad("{\"plugins\": {\"a\": {\"source\": 5}}}",
+        "wasmcap.json: plugins.a.source: expected a string (path or URL) or an object with \"url\"");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"prefix\": \"a b\"}}}",
         "wasmcap.json: plugins.a.prefix: a prefix may hold up to 64 letters, digits, '_', '.' or '-'");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"tools\": []}}}",
@@ -312,7 +381,7 @@ static void test_bus_section(void)
         "\"reconnect\": {\"wait_ms\": 100, \"max_attempts\": 5}, "
         "\"subscription_max_msgs\": 10, \"subscription_max_bytes\": \"1MiB\", "
         "\"max_payload\": \"64KiB\", \"max_subscriptions\": 7, \"max_requests\": 9, "
-        "\"reconnect_buffer\": \"1MiB\", \"store_max_bytes\": \"2MiB\"}",
+        "\"reconnect_buffer\": \"1MiB\", \"store_max_bytes\": \"2MiB\", \"send_asap\": true}",
         0, NULL);
     CHECK(wc_bus_settings_parse(sec, "/etc/wc", &b, &err) == 0, "full: %s", err.msg);
     const wc_bus_config *c = &b.config;
@@ -327,7 +396,7 @@ static void test_bus_section(void)
           "times");
     CHECK(c->sub_max_msgs == 10 && c->sub_max_bytes == 1u << 20 && c->max_payload == 64u << 10 &&
               c->max_subscriptions == 7 && c->max_requests == 9 &&
-              c->reconnect_buffer == 1u << 20 && c->store_max_bytes == 2u << 20,
+              c->reconnect_buffer == 1u << 20 && c->store_max_bytes == 2u << 20 && c->send_asap,
           "limits");
     wc_bus_settings_free(&b);
     json_decref(sec);
@@ -361,7 +430,7 @@ static void test_bus_section(void)
         wc_config cfg;
         wc_error why = {0};
         int rc = wc_config_parse(bads[i].text, "/base", &cfg, &why);
-        CHECK(rc == WC_EINVAL, "accepted (%d): %s", rc, bads[i].text);
+        CHECK(rc == WC_EINVAL, "accepted: %s", bads[i].text);
         if (bads[i].want)
             CHECK(strcmp(why.msg, bads[i].want) == 0, "\n  text: %s\n  got:  %s\n  want: %s",
                   bads[i].text, why.msg, bads[i].want);
@@ -408,6 +477,34 @@ static void test_load(void)
     CHECK(wc_config_load(path, &c, &err) == WC_ENOENT && strstr(err.msg, "No such file"), "missing: %s", err.msg);
 }
 
+/* "ontology": loaded with the config, its documents given to every plugin;
+ * "ontology_drift": refuse or warn. */
+static void test_ontology(void)
+{
+    wc_config c;
+    wc_error err = {0};
+    int rc = wc_config_parse("{\"ontology\": \"" WC_SOURCE_DIR "/ontology\", \"ontology_drift\": \"warn\","
+                             " \"plugins\": {\"a\": {\"path\": \"a.wasm\"}}}",
+                             "/base", &c, &err);
+    CHECK(rc == 0, "ontology: %s", err.msg);
+    if (rc == 0) {
+        CHECK(c.ontology && c.ontology_drift_warn, "ontology loaded, drift warns");
+        CHECK(c.nplugins == 1 && c.plugins[0].schema_docs &&
+                  wc_schema_docs_find(c.plugins[0].schema_docs, "ontology:RiskScore"),
+              "the plugin has the ontology's documents");
+        wc_config_free(&c);
+    }
+    rc = wc_config_parse("{}", "/base", &c, &err);
+    CHECK(rc == 0 && !c.ontology && !c.ontology_drift_warn, "no ontology by default");
+    if (rc == 0)
+        wc_config_free(&c);
+    bad("{\"ontology_drift\": \"ignore\"}",
+        "wasmcap.json: ontology_drift: unknown mode 'ignore' (refuse, warn)");
+    bad("{\"ontology\": \"/nonexistent/onto\"}",
+        "wasmcap.json: ontology: ontology folder /nonexistent/onto: No such file or directory");
+    bad("{\"ontology\": 3}", "wasmcap.json: ontology: expected a string");
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wc-config-test") != 0) {
@@ -415,12 +512,14 @@ int main(void)
         return 1;
     }
     test_defaults();
+    test_sources();
     test_full();
     test_errors();
     test_expansion();
     test_sections();
     test_bus_section();
     test_load();
+    test_ontology();
     wc_remove_dir(tmpdir);
     if (failures) {
         printf("%d failures\n", failures);

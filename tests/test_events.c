@@ -142,7 +142,7 @@ static void *stdio_main(void *arg)
     wc_stdio_options_default(&o);
     o.in_fd = r->in_fd;
     o.out_fd = r->out_fd;
-    wc_error err;
+    wc_error err = {0};
     wc_stdio_serve(r->mcp, &o, &err);
     close(r->out_fd);
     return NULL;

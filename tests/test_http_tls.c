@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_certificate.h"
 #include "http_server.h"
 #include "mcp/server.h"
 #include "transport/http.h"
@@ -28,29 +29,9 @@ static char cert_path[64], key_path[64];
 /* A self-signed certificate for "localhost", written as PEM files. */
 static X509 *make_certificate(void)
 {
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    X509 *cert = X509_new();
-    if (!key || !cert)
-        return NULL;
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME *name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
-                               -1, 0);
-    X509_set_issuer_name(cert, name);
-    X509_sign(cert, key, EVP_sha256());
     snprintf(cert_path, sizeof cert_path, "/tmp/wc-tls-cert-%d.pem", (int)getpid());
     snprintf(key_path, sizeof key_path, "/tmp/wc-tls-key-%d.pem", (int)getpid());
-    FILE *f = fopen(cert_path, "w");
-    PEM_write_X509(f, cert);
-    fclose(f);
-    f = fopen(key_path, "w");
-    PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
-    fclose(f);
-    EVP_PKEY_free(key);
-    return cert;
+    return test_make_certificate("localhost", NULL, cert_path, key_path);
 }
 
 static int connect_to(int port)

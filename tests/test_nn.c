@@ -3,9 +3,14 @@
  * f32 within 1e-4 relative or 1e-5 absolute, quantized at most one unit
  * off), hello_world against sin(x), one graph shared by contexts on two
  * threads, and every misuse the interface must refuse with a clear error
- * (run under ASan and UBSan too). */
+ * (run under ASan and UBSan too); then the sharing of a graph's runtimes
+ * (a thousand contexts, one copy of the weights; the bound, and a compute
+ * that finds every runtime busy) and a compute's deadline and cancellation
+ * (tests/nn_slow_model.h: stopped between steps). */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +19,11 @@
 #include "check.h"
 #include "nn/backend.h"
 #include "nn/tflite.h"
+#include "util/cancel_token.h"
 #include "nn_reference.h"
-#include "tflite_builder.h"
+#include "tflite_builder.h" /* before nn_slow_model.h: its writer's capacity */
+#include "nn_slow_model.h"
+#include "util/clock.h"
 #include "util/fs.h"
 
 #define MODELS WC_SOURCE_DIR "/../shared/models/"
@@ -335,9 +343,17 @@ static void test_misuse(void)
     CHECK(wc_nn_set_input(c, 2, WC_NN_U8, dims, 4, data, 128 * 128, &err) == WC_EINVAL &&
               strstr(err.msg, "no input 2"),
           "input index: %s", err.msg);
+    /* an int8 tensor takes u8 data of the same size, and nothing else
+     * (not even data of the same size) */
     CHECK(wc_nn_set_input(c, 0, WC_NN_F32, dims, 4, data, 128 * 128, &err) == WC_EINVAL &&
-              strstr(err.msg, "not f32"),
+              strstr(err.msg, "input 0 is u8 (int8 data), not f32"),
           "type: %s", err.msg);
+    CHECK(wc_nn_set_input(c, 0, WC_NN_I32, dims, 4, data, 128 * 128, &err) == WC_EINVAL &&
+              strstr(err.msg, "input 0 is u8 (int8 data), not i32"),
+          "type i32: %s", err.msg);
+    CHECK(wc_nn_set_input(c, 0, (wc_nn_type)77, dims, 4, data, 128 * 128, &err) == WC_EINVAL &&
+              strstr(err.msg, "not unknown"),
+          "type 77: %s", err.msg);
     CHECK(wc_nn_set_input(c, 0, WC_NN_U8, wrong, 4, data, 128 * 128, &err) == WC_EINVAL &&
               strstr(err.msg, "[1x128x128x1], not [1x128x1x128]"),
           "dims: %s", err.msg);
@@ -346,6 +362,9 @@ static void test_misuse(void)
     CHECK(wc_nn_set_input(c, 0, WC_NN_U8, dims, 4, data, 128 * 128 + 1, &err) == WC_EINVAL &&
               strstr(err.msg, "16384 bytes, not 16385"),
           "size: %s", err.msg);
+    CHECK(wc_nn_set_input(c, 0, WC_NN_U8, dims, 4, data, 128 * 128 - 1, &err) == WC_EINVAL &&
+              strstr(err.msg, "16384 bytes, not 16383"),
+          "short data: %s", err.msg);
     CHECK(wc_nn_set_input(c, 0, WC_NN_U8, dims, 4, data, 128 * 128, &err) == 0, "%s", err.msg);
     CHECK(wc_nn_compute(c, &err) == WC_EINVAL && strstr(err.msg, "input 1"),
           "compute with input 1 unset: %s", err.msg);
@@ -363,15 +382,16 @@ static void test_misuse(void)
 
 /* ---- damaged models through the whole backend ------------------------- */
 
-/* Loads a damaged copy and, when it is accepted, runs it: every model the
- * reader and builder let through must run without a fault (the shape
- * checks are what keep XNNPACK inside its buffers). */
+/* Loads a damaged copy on the XNNPACK path and, when it is accepted, runs
+ * it: every model the reader and builder let through must run without a
+ * fault (the shape checks are what keep XNNPACK inside its buffers).
+ * test_nn_armnn.c sends damaged copies through the choice of backend. */
 static void load_and_run(const uint8_t *bytes, size_t size, int *loaded)
 {
     wc_error err = {0};
     wc_nn_graph *g;
-    int rc = wc_nn_graph_load(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g,
-                              &err);
+    int rc = wc_nn_graph_load_on(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU,
+                                 WC_NN_BACKEND_XNNPACK, &g, &err);
     if (rc) {
         CHECK(rc == WC_EMALFORMED || rc == WC_EBADMODULE || rc == WC_ENOMEM,
               "damaged model: code %d: %s", rc, err.msg);
@@ -491,6 +511,235 @@ static void test_huge_dims(void)
           "1 GiB input: %d %s", err.code, err.msg);
 }
 
+/* ---- sharing: contexts borrow the graph's runtimes ---------------------- */
+
+static wc_nn_graph *load_model(const char *name)
+{
+    size_t size;
+    uint8_t *bytes = read_model(name, &size);
+    wc_nn_graph *g = NULL;
+    wc_error err = {0};
+    if (bytes && wc_nn_graph_load(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g,
+                                  &err))
+        CHECK(0, "%s: %s", name, wc_error_message(&err));
+    free(bytes);
+    return g;
+}
+
+static int set_inputs(wc_nn_context *c, const wc_nn_graph *g, wc_error *err)
+{
+    for (uint32_t i = 0; i < wc_nn_graph_input_count(g); i++) {
+        const wc_nn_tensor_info *t = wc_nn_graph_input(g, i);
+        uint8_t *data = calloc(1, t->size + 1);
+        for (size_t k = 0; k < t->size; k++)
+            data[k] = (uint8_t)(k * 7);
+        int rc = wc_nn_set_input(c, i, t->type, t->dims, t->rank, data, t->size, err);
+        free(data);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A thousand contexts alive at once, each computed: they hold their inputs
+ * and outputs, and the weights stay packed once (one runtime, as they ran
+ * on one thread); each context goes with its free. */
+static void test_contexts_share_runtimes(void)
+{
+    enum { N = 1000 };
+    wc_nn_graph *g = load_model("person_detect.tflite");
+    if (!g)
+        return;
+    static wc_nn_context *c[N];
+    wc_error err = {0};
+    wc_nn_graph_stats st;
+    int ok = 0;
+    uint8_t first[2] = {0}, out[2];
+    for (int i = 0; i < N; i++) {
+        if (wc_nn_context_new(g, &c[i], &err) || set_inputs(c[i], g, &err) ||
+            wc_nn_compute(c[i], &err) || wc_nn_get_output(c[i], 0, out, 2, NULL, &err)) {
+            CHECK(0, "context %d: %s", i, err.msg);
+            break;
+        }
+        if (i == 0)
+            memcpy(first, out, 2);
+        ok += memcmp(first, out, 2) == 0;
+    }
+    CHECK(ok == N, "%d of %d contexts gave the same answer", ok, N);
+    wc_nn_graph_stats_get(g, &st);
+    CHECK(st.contexts == N && st.runtimes == 1 && st.computes == N && st.waits == 0,
+          "%u contexts, %u runtimes, %llu computes, %llu waits", st.contexts, st.runtimes,
+          (unsigned long long)st.computes, (unsigned long long)st.waits);
+    CHECK(st.max_runtimes >= 1, "max_runtimes %u", st.max_runtimes);
+    for (int i = 0; i < N; i++)
+        wc_nn_context_free(c[i]);
+    wc_nn_graph_stats_get(g, &st);
+    CHECK(st.contexts == 0 && st.runtimes == 1, "after the frees: %u contexts, %u runtimes",
+          st.contexts, st.runtimes);
+
+    /* the bound is clamped; lowering it frees idle runtimes over it */
+    wc_nn_graph_set_max_runtimes(g, 0);
+    wc_nn_graph_stats_get(g, &st);
+    CHECK(st.max_runtimes == 1, "max 0 clamped to %u", st.max_runtimes);
+    wc_nn_graph_set_max_runtimes(g, 1u << 30);
+    wc_nn_graph_stats_get(g, &st);
+    CHECK(st.max_runtimes == WC_NN_MAX_RUNTIMES, "max 2^30 clamped to %u", st.max_runtimes);
+    wc_nn_graph_free(g);
+}
+
+static wc_nn_graph *load_slow(void)
+{
+    static tfb b;
+    slow_model(&b);
+    wc_nn_graph *g = NULL;
+    wc_error err = {0};
+    CHECK(wc_nn_graph_load(b.b, b.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err) ==
+              0,
+          "slow model: %s", wc_error_message(&err));
+    return g;
+}
+
+typedef struct hog {
+    wc_nn_graph *graph;
+    atomic_int stop, runs, failed;
+} hog;
+
+/* Computes the slow model back to back until told to stop (at most 30 s),
+ * so that the graph's only runtime is nearly always busy. */
+static void *hog_run(void *arg)
+{
+    hog *h = arg;
+    wc_nn_context *c;
+    wc_error err = {0};
+    if (wc_nn_context_new(h->graph, &c, &err) || set_inputs(c, h->graph, &err)) {
+        atomic_store(&h->failed, 1);
+        return NULL;
+    }
+    uint64_t until = wc_monotonic_ns() + 30000000000ull;
+    while (!atomic_load(&h->stop) && wc_monotonic_ns() < until) {
+        if (wc_nn_compute(c, &err)) {
+            atomic_store(&h->failed, 1);
+            break;
+        }
+        atomic_fetch_add(&h->runs, 1);
+    }
+    wc_nn_context_free(c);
+    return NULL;
+}
+
+/* One runtime, busy on another thread: a compute waits its turn (and is
+ * handed the runtime when it comes back), or gives up at its deadline. */
+static void test_all_runtimes_busy(void)
+{
+    wc_nn_graph *g = load_slow();
+    if (!g)
+        return;
+    wc_nn_graph_set_max_runtimes(g, 1);
+    static hog h;
+    h.graph = g;
+    pthread_t t;
+    pthread_create(&t, NULL, hog_run, &h);
+    wc_nn_context *c;
+    wc_error err = {0};
+    int rc = wc_nn_context_new(g, &c, &err);
+    rc = rc ? rc : set_inputs(c, g, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    while (rc == 0 && atomic_load(&h.runs) == 0 && !atomic_load(&h.failed))
+        sched_yield();
+    /* a generous deadline: served in turn while the other thread goes on */
+    wc_nn_limits limits = {.deadline_ns = wc_monotonic_ns() + 20000000000ull};
+    CHECK(rc == 0 && wc_nn_compute_within(c, &limits, &err) == 0, "waited compute: %s", err.msg);
+    /* a tiny one: it ends waiting (a few tries, as the other thread may be
+     * between two computes when this one arrives) */
+    int timed_out_waiting = 0;
+    for (int i = 0; rc == 0 && i < 50 && !timed_out_waiting; i++) {
+        limits.deadline_ns = wc_monotonic_ns() + 300000;
+        int got = wc_nn_compute_within(c, &limits, &err);
+        CHECK(got == WC_ETIMEDOUT, "try %d: %d %s", i, got, err.msg);
+        timed_out_waiting = got == WC_ETIMEDOUT && strstr(err.msg, "waited for a runtime (all 1 busy)");
+    }
+    CHECK(timed_out_waiting, "no compute gave up waiting: %s", err.msg);
+    atomic_store(&h.stop, 1);
+    pthread_join(t, NULL);
+    CHECK(!atomic_load(&h.failed) && atomic_load(&h.runs) > 0, "the other thread: %d runs%s",
+          atomic_load(&h.runs), atomic_load(&h.failed) ? ", failed" : "");
+    wc_nn_graph_stats st;
+    wc_nn_graph_stats_get(g, &st);
+    CHECK(st.runtimes == 1 && st.waits >= 1, "%u runtimes, %llu waits", st.runtimes,
+          (unsigned long long)st.waits);
+    /* the runtime came back from every stopped compute */
+    CHECK(rc == 0 && wc_nn_compute(c, &err) == 0, "after: %s", err.msg);
+    wc_nn_context_free(c);
+    wc_nn_graph_free(g);
+}
+
+/* ---- a compute's deadline and cancellation ----------------------------- */
+
+static void test_compute_limits(void)
+{
+    wc_nn_graph *g = load_slow();
+    if (!g)
+        return;
+    wc_nn_context *c;
+    wc_error err = {0};
+    static float y[SLOW_SIDE * SLOW_SIDE];
+    int rc = wc_nn_context_new(g, &c, &err);
+    rc = rc ? rc : set_inputs(c, g, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc) {
+        wc_nn_graph_free(g);
+        return;
+    }
+    uint64_t t0 = wc_monotonic_ns();
+    CHECK(wc_nn_compute(c, &err) == 0 && wc_nn_get_output(c, 0, y, sizeof y, NULL, &err) == 0,
+          "no limits: %s", err.msg);
+    double full_ms = (double)(wc_monotonic_ns() - t0) / 1e6;
+    CHECK(isfinite(y[0]) && isfinite(y[SLOW_SIDE * SLOW_SIDE - 1]), "output %g", y[0]);
+
+    /* Already past: nothing runs. */
+    wc_nn_limits limits = {.deadline_ns = wc_monotonic_ns() - 1};
+    CHECK(wc_nn_compute_within(c, &limits, &err) == WC_ETIMEDOUT &&
+              strstr(err.msg, "before it started: the call's deadline passed"),
+          "past deadline: %s", err.msg);
+    CHECK(wc_nn_get_output(c, 0, y, sizeof y, NULL, &err) == WC_EINVAL,
+          "an output after a stopped compute");
+
+    /* Passing during step 1 (tens of millions of multiply-adds): stopped
+     * before step 2.  A busy machine may make the first check late, so a
+     * few tries. */
+    int between = 0;
+    double stopped_ms = 0;
+    for (int i = 0; i < 20 && !between; i++) {
+        t0 = wc_monotonic_ns();
+        limits.deadline_ns = t0 + 1000000;
+        int got = wc_nn_compute_within(c, &limits, &err);
+        stopped_ms = (double)(wc_monotonic_ns() - t0) / 1e6;
+        CHECK(got == WC_ETIMEDOUT, "try %d: %d %s", i, got, err.msg);
+        between = strstr(err.msg, "before step 2 of 3: the call's deadline passed") != NULL;
+    }
+    CHECK(between, "never stopped between steps: %s", err.msg);
+    printf("slow model: %.2f ms in full, stopped after step 1 in %.2f ms\n", full_ms, stopped_ms);
+
+    /* Cancelled: the same, for the other reason. */
+    wc_cancel_token cancel;
+    wc_cancel_token_init(&cancel);
+    wc_cancel_token_cancel(&cancel, WC_CANCEL_REQUESTED);
+    limits = (wc_nn_limits){.cancel = &cancel};
+    CHECK(wc_nn_compute_within(c, &limits, &err) == WC_ECANCELED &&
+              strstr(err.msg, "the call was cancelled"),
+          "cancelled: %s", err.msg);
+    wc_cancel_token_destroy(&cancel);
+
+    /* and the context, and the graph's one runtime, go on */
+    limits = (wc_nn_limits){.deadline_ns = wc_monotonic_ns() + 60000000000ull};
+    CHECK(wc_nn_compute_within(c, &limits, &err) == 0, "after the stops: %s", err.msg);
+    wc_nn_graph_stats st;
+    wc_nn_graph_stats_get(g, &st);
+    CHECK(st.runtimes == 1, "%u runtimes", st.runtimes);
+    wc_nn_context_free(c);
+    wc_nn_graph_free(g);
+}
+
 int main(void)
 {
     test_encodings();
@@ -501,6 +750,9 @@ int main(void)
     test_damaged_models();
     test_own_kernel();
     test_huge_dims();
+    test_contexts_share_runtimes();
+    test_all_runtimes_busy();
+    test_compute_limits();
     printf("%s: %d checks, %d failures\n", failures ? "FAIL" : "ok", checks, failures);
     return failures != 0;
 }

@@ -21,6 +21,7 @@
 #include "util/fs.h"
 
 #include "check.h"
+#include "fast_engine.h"
 
 #define GUEST(name) WC_BINARY_DIR "/guests/" name ".wasm"
 
@@ -613,7 +614,8 @@ static void test_abi_table(void)
     size_t n = 0;
     for (const wc_plugin_abi *const *a = wc_plugin_abis; *a; a++, n++)
         CHECK((*a)->name && (*a)->load && (*a)->call_tool, "ABI %zu is incomplete", n);
-    CHECK(n == 2 && wc_plugin_abis[0] == &wc_abi_native && wc_plugin_abis[1] == &wc_abi_command,
+    CHECK(n == 3 && wc_plugin_abis[0] == &wc_abi_native && wc_plugin_abis[1] == &wc_abi_extism &&
+              wc_plugin_abis[2] == &wc_abi_command,
           "%zu ABIs", n);
     wc_plugin *p = load("cmdtool", GUEST("cmd_tool"), NULL);
     if (!p)
@@ -910,15 +912,8 @@ static void measure(void)
 
 int main(void)
 {
-    wc_engine_config cfg;
-    wc_engine_config_default(&cfg);
-    cfg.tier = WC_TIER_FAST;
-    cfg.cache_dir = "";
-    wc_error err = {0};
-    if (wc_engine_new(&cfg, &engine, &err) != 0) {
-        printf("FAIL: engine: %s\n", err.msg);
+    if (!(engine = test_fast_engine()))
         return 1;
-    }
     if (wc_make_temp_dir(tmpdir, sizeof tmpdir, "wc-plugin-test") != 0) {
         printf("FAIL: temp dir\n");
         return 1;

@@ -252,10 +252,11 @@ static int use_config(const char *dir, const char *plugin, const char *model,
     if (!f)
         return -1;
     fprintf(f,
-            "{\"nn\": {\"models\": {\"%s\": {\"path\": \"%s\"}}},\n"
+            "{\"ontology\": \"%s/ontology\",\n"
+            " \"nn\": {\"models\": {\"%s\": {\"path\": \"%s\"}}},\n"
             " \"plugins\": {\"%s\": {\"path\": \"%s/plugins/%s/%s.wasm\",\n"
             "   \"permissions\": %s}}}\n",
-            model, model_path, plugin, WC_SOURCE_DIR, plugin, plugin, permissions);
+            WC_SOURCE_DIR, model, model_path, plugin, WC_SOURCE_DIR, plugin, plugin, permissions);
     fclose(f);
     config = path;
     return 0;

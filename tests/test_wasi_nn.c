@@ -3,7 +3,8 @@
  * permissions, the deadline, and `wasmcap exec --nn-model` running
  * tests/guests/cmd_nn_raw.c, written against the bare standard imports;
  * then a plugin's tool call (tests/guests/nn_tool.c) with the permissions
- * and models of a wasmcap.json. */
+ * and models of a wasmcap.json, and one stopped by its time limit in the
+ * middle of an inference (tests/nn_slow_model.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include "util/fs.h"
 
 #include "check.h"
+#include "nn/backend.h"
+#include "nn_slow_model.h"
 
 #define SINE_MODEL "/work/shared/models/hello_world_float.tflite"
 #define GUEST(name) WC_BINARY_DIR "/guests/" name ".wasm"
@@ -103,6 +106,11 @@ static void put_guest(guest *g, const char *buf_export, const void *bytes, size_
 static bool has(const char *haystack, const char *needle)
 {
     return strstr(haystack, needle) != NULL;
+}
+
+static wc_nn_graph *graph_named(const char *name)
+{
+    return wc_nn_models_find(models, name, strlen(name));
 }
 
 static const char *const sine_grant[] = {"sine"};
@@ -216,8 +224,14 @@ static void test_hostile(void)
               call(&g, "contexts_opened", 0, 0));
         CHECK(has(wc_wasi_nn_last_error(g.nn), "nn_max_contexts"), "%s",
               wc_wasi_nn_last_error(g.nn));
+        wc_nn_graph_stats st;
+        wc_nn_graph_stats_get(graph_named("sine"), &st);
+        CHECK(st.contexts == 3, "%u contexts alive", st.contexts);
     }
     guest_end(&g);
+    wc_nn_graph_stats st;
+    wc_nn_graph_stats_get(graph_named("sine"), &st);
+    CHECK(st.contexts == 0, "%u contexts after the instance", st.contexts);
 }
 
 /* ---- load of raw bytes ------------------------------------------------- */
@@ -317,13 +331,46 @@ static void test_deadline(void)
     guest g;
     wc_wasi_nn_config config = granted;
     config.models = models;
+    const char *const slow_grant[] = {"slow"};
+    /* Past before the compute: the guest gets runtime_error, not a result,
+     * and the instance is marked for its run to report the deadline. */
     if (guest_start(&g, &config)) {
+        CHECK(!wc_wasi_nn_deadline_stop(g.nn), "marked before any compute");
         wc_wasi_nn_set_deadline(g.nn, wc_monotonic_ns() - 1);
-        CHECK(call_trap(&g, "sine") == WC_TRAP_DEADLINE, "a compute past the deadline");
-        CHECK(has(wc_wasi_nn_last_error(g.nn), "ran out of time"), "%s",
-              wc_wasi_nn_last_error(g.nn));
+        CHECK(call(&g, "sine", 0, 0) == WC_WASI_NN_RUNTIME_ERROR, "a compute past the deadline");
+        CHECK(wc_wasi_nn_deadline_stop(g.nn), "not marked");
+        CHECK(has(wc_wasi_nn_last_error(g.nn), "compute: nn: compute stopped before it started: "
+                                               "the call's deadline passed"),
+              "%s", wc_wasi_nn_last_error(g.nn));
     }
     guest_end(&g);
+
+    /* Passing in the middle of an inference (its first step takes
+     * milliseconds): stopped between its steps (a few tries: a busy
+     * machine may make the first check late). */
+    config.granted = slow_grant;
+    int between = 0;
+    for (int i = 0; i < 20 && !between; i++) {
+        if (!guest_start(&g, &config))
+            break;
+        CHECK(call(&g, "slow_setup", 0, 0) == 0, "%s", wc_wasi_nn_last_error(g.nn));
+        wc_wasi_nn_set_deadline(g.nn, wc_monotonic_ns() + 1000000);
+        int32_t rc = call(&g, "slow_compute", 1, 0);
+        CHECK(rc == WC_WASI_NN_RUNTIME_ERROR && wc_wasi_nn_deadline_stop(g.nn),
+              "slow model, try %d: %d %s", i, rc, wc_wasi_nn_last_error(g.nn));
+        between = has(wc_wasi_nn_last_error(g.nn), "before step 2 of 3");
+        guest_end(&g);
+    }
+    CHECK(between, "never stopped between steps");
+    /* with time enough it runs */
+    if (guest_start(&g, &config)) {
+        wc_wasi_nn_set_deadline(g.nn, wc_monotonic_ns() + 60000000000ull);
+        CHECK(call(&g, "slow_setup", 0, 0) == 0 && call(&g, "slow_compute", 2, 0) == 0 &&
+                  !wc_wasi_nn_deadline_stop(g.nn),
+              "%s", wc_wasi_nn_last_error(g.nn));
+    }
+    guest_end(&g);
+    config.granted = granted.granted;
 
     wc_cancel_token cancel;
     wc_cancel_token_init(&cancel);
@@ -332,6 +379,8 @@ static void test_deadline(void)
         CHECK(call(&g, "sine", 0, 0) == WC_WASI_NN_SUCCESS, "before the cancel");
         wc_cancel_token_cancel(&cancel, WC_CANCEL_REQUESTED);
         CHECK(call_trap(&g, "sine") == WC_TRAP_INTERRUPTED, "a compute after the cancel");
+        CHECK(has(wc_wasi_nn_last_error(g.nn), "the call was cancelled"), "%s",
+              wc_wasi_nn_last_error(g.nn));
     }
     guest_end(&g);
     wc_cancel_token_destroy(&cancel);
@@ -379,9 +428,18 @@ static void test_shared(void)
     for (int i = 0; i < N; i++)
         if (guest_start(&gs[i], &config) && call(&gs[i], "sine", 0, 0) == 0)
             ok++;
+    /* each instance holds its context; the weights stay packed once */
+    wc_nn_graph_stats st;
+    wc_nn_graph_stats_get(graph_named("sine"), &st);
+    CHECK(st.contexts == N && st.runtimes == 1, "%u contexts, %u runtimes", st.contexts,
+          st.runtimes);
     for (int i = 0; i < N; i++)
         guest_end(&gs[i]);
     CHECK(ok == N, "%d of %d instances ran the shared model", ok, N);
+    /* and the contexts went with their instances */
+    wc_nn_graph_stats_get(graph_named("sine"), &st);
+    CHECK(st.contexts == 0 && st.runtimes == 1, "after: %u contexts, %u runtimes", st.contexts,
+          st.runtimes);
 }
 
 /* ---- wasmcap exec --nn-model ------------------------------------------- */
@@ -470,6 +528,53 @@ static void test_plugin(void)
     json_decref(r);
 }
 
+/* A tool call whose time limit passes while it infers: the guest gets
+ * runtime_error from compute (or the watchdog stops it first), and the
+ * call's answer is the time limit, saying where the time went. */
+static void test_plugin_deadline(void)
+{
+    char *grant[] = {"slow"};
+    wc_permissions perms = {.nn_library = models, .nn_models = grant, .n_nn_models = 1,
+                            .timeout_ms = 50};
+    wc_plugin_config pc = {.name = "nn_tool", .path = GUEST("nn_tool"), .perms = perms};
+    wc_plugin *p = NULL;
+    wc_error err = {0};
+    if (wc_plugin_load(&pc, engine, NULL, &p, &err) != 0) {
+        CHECK(0, "load nn_tool: %s", err.msg);
+        return;
+    }
+    int index = wc_manifest_find_tool(wc_plugin_manifest(p), "slow");
+    /* The limit passes during a compute nearly always (the guest spends
+     * microseconds between computes of milliseconds); when the watchdog
+     * stops the guest between two, the answer is the plain time limit, so
+     * a few tries. */
+    int in_inference = 0;
+    for (int i = 0; i < 5 && !in_inference; i++) {
+        json_t *res = NULL;
+        uint64_t t0 = wc_monotonic_ns();
+        int rc = wc_plugin_call_tool(p, (size_t)index, NULL, NULL, NULL, &res, &err);
+        double ms = (double)(wc_monotonic_ns() - t0) / 1e6;
+        const char *text =
+            res ? json_string_value(json_object_get(
+                      json_array_get(json_object_get(res, "content"), 0), "text"))
+                : NULL;
+        CHECK(rc == 0 && res && json_is_true(json_object_get(res, "isError")) && text &&
+                  has(text, "tool 'slow' exceeded its time limit of 50 ms"),
+              "slow tool: %s", text ? text : err.msg);
+        in_inference = text && has(text, "50 ms: wasi-nn compute: nn: compute stopped") &&
+                       has(text, "the call's deadline passed");
+        CHECK(ms < 5000, "the call took %.0f ms", ms);
+        json_decref(res);
+    }
+    CHECK(in_inference, "never stopped in an inference");
+    /* the stopped calls' contexts went with their instances */
+    wc_nn_graph_stats st;
+    wc_nn_graph_stats_get(graph_named("slow"), &st);
+    CHECK(st.contexts == 0 && st.runtimes >= 1, "%u contexts, %u runtimes", st.contexts,
+          st.runtimes);
+    wc_plugin_free(p);
+}
+
 static void test_config(void)
 {
     char text[2048];
@@ -477,7 +582,8 @@ static void test_config(void)
     wc_config c;
     snprintf(text, sizeof text,
              "{\"nn\": {\"models\": {\"sine\": {\"path\": \"%s\", \"encoding\": "
-             "\"tflite\", \"target\": \"cpu\"}, \"again\": {\"path\": \"%s\"}}},"
+             "\"tflite\", \"target\": \"cpu\", \"runtimes\": 3}, \"again\": {\"path\": "
+             "\"%s\"}}},"
              " \"plugins\": {\"t\": {\"path\": \"%s\", \"permissions\": {\"nn_models\": "
              "[\"sine\"], \"nn_load\": true, \"nn_max_load_bytes\": \"1MiB\", "
              "\"nn_max_contexts\": 2}}}}",
@@ -485,6 +591,9 @@ static void test_config(void)
     CHECK(wc_config_parse(text, NULL, &c, &err) == 0, "%s", err.msg);
     if (!err.msg[0]) {
         CHECK(wc_nn_models_count(c.nn_models) == 2, "%zu models", wc_nn_models_count(c.nn_models));
+        wc_nn_graph_stats st;
+        wc_nn_graph_stats_get(wc_nn_models_find(c.nn_models, "sine", 4), &st);
+        CHECK(st.max_runtimes == 3, "nn.models.sine.runtimes: %u", st.max_runtimes);
         const wc_permissions *p = &c.plugins[0].perms;
         CHECK(p->nn_library == c.nn_models && p->n_nn_models == 1 && p->nn_load &&
                   p->nn_max_load_bytes == (1u << 20) && p->nn_max_contexts == 2,
@@ -507,6 +616,10 @@ static void test_config(void)
         {"{\"nn\": {\"models\": {\"m\": {\"path\": \"x\", \"target\": \"npu\"}}}}",
          "'npu' is not a target"},
         {"{\"nn\": {\"models\": {\"m\": {}}}}", "nn.models.m.path"},
+        {"{\"nn\": {\"models\": {\"m\": {\"path\": \"" SINE_MODEL "\", \"runtimes\": 0}}}}",
+         "nn.models.m.runtimes"},
+        {"{\"nn\": {\"models\": {\"m\": {\"path\": \"" SINE_MODEL "\", \"runtimes\": 1025}}}}",
+         "nn.models.m.runtimes"},
         {"{\"nn\": {\"modles\": {}}}", "modles"},
         {"{\"plugins\": {\"t\": {\"path\": \"x.wasm\", \"permissions\": {\"nn_models\": "
          "[\"ghost\"]}}}}",
@@ -543,7 +656,15 @@ int main(void)
           "%s", err.msg);
     CHECK(wc_nn_models_add(models, "sine", SINE_MODEL, NULL, NULL, &err) == WC_EINVAL,
           "a second 'sine'");
-    CHECK(wc_nn_models_count(models) == 2, "%zu models", wc_nn_models_count(models));
+    static tfb slow;
+    slow_model(&slow);
+    char slow_path[] = "/tmp/wasmcap-test-slow-XXXXXX";
+    int fd = mkstemp(slow_path);
+    CHECK(fd >= 0 && write(fd, slow.b, slow.n) == (ssize_t)slow.n && close(fd) == 0,
+          "writing %s", slow_path);
+    CHECK(wc_nn_models_add(models, "slow", slow_path, "tflite", NULL, &err) == 0, "%s", err.msg);
+    unlink(slow_path);
+    CHECK(wc_nn_models_count(models) == 3, "%zu models", wc_nn_models_count(models));
 
     test_sine_and_names();
     test_hostile();
@@ -553,6 +674,7 @@ int main(void)
     test_threads();
     test_exec();
     test_plugin();
+    test_plugin_deadline();
     test_config();
 
     wc_nn_models_release(models);

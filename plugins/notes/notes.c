@@ -6,10 +6,13 @@
  * (summarize) and completion of note ids; a change to a note notifies the
  * clients subscribed to it (resource_updated).  A note lives under the kv key
  * "note:<id>"; the config gives the plugin its own kv namespace, so the keys
- * never meet another plugin's.
+ * never meet another plugin's.  A note is the ontology's type Note
+ * (ontology/notes/Note.json), read and written through its generated C
+ * type (../ontology.h).
  */
 #define WASMCAP_IMPLEMENTATION
 #include "wasmcap.h"
+#include "ontology.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +98,14 @@ static void notify_changed(const char *id, int created_or_removed)
 
 static int add(const wasmcap_json *args, wasmcap_result *out)
 {
-    const char *id = wasmcap_json_string(wasmcap_json_get(args, "id"), "");
-    const wasmcap_json *text = wasmcap_json_get(args, "text");
+    onto_Note note;
+    char err[256];
+    if (onto_Note_read(args, &note, err, sizeof err))
+        return wasmcap_error(out, "%s", err);
+    const char *id = note.id;
+    const wasmcap_json *text = wasmcap_json_get(args, "text"); /* its length: it may hold NULs */
     if (!valid_id(id))
         return wasmcap_error(out, "invalid id '%s': use 1-64 of a-z, 0-9 and '-'", id);
-    if (!text || text->type != WASMCAP_JSON_STRING)
-        return wasmcap_error(out, "text must be a string");
     char key[80], *old;
     note_key(key, id);
     int replaced = wasmcap_kv_get(key, &old, NULL) == 0;
@@ -131,11 +136,10 @@ static int get(const wasmcap_json *args, wasmcap_result *out)
     if (rc)
         return wasmcap_error(out, "could not read note '%s': %s", id, wasmcap_last_error());
     wasmcap_text(out, "%s", text);
-    wasmcap_jw *s = wasmcap_structured(out);
-    wasmcap_jw_kv_string(s, "id", id);
-    wasmcap_jw_kv_string(s, "text", text);
+    onto_Note note = {.id = id, .text = text};
+    rc = onto_Note_result(out, &note);
     free(text);
-    return 0;
+    return rc;
 }
 
 static int list(const wasmcap_json *args, wasmcap_result *out)

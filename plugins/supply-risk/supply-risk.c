@@ -8,12 +8,16 @@
  *                    opened with load_by_name, so the plugin needs
  *                    permissions.nn_models: ["supply_risk"]
  *   action         = the manifest's thresholds (HOLD_BELOW, EXPEDITE_FROM)
+ * The answer is the ontology's ContextualRiskAssessment
+ * (ontology/logistics.tsp), written through its generated C type
+ * (../ontology.h): a field it does not have would not compile.
  * Daily demand comes from the call, else the stored "demand:<sku>", else 10.
  * Stock is stored as "stock:<sku>" (a decimal number) by set_stock.
  */
 #define WASMCAP_IMPLEMENTATION
 #include "wasmcap.h"
 #include "wasi_nn.h"
+#include "ontology.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -72,13 +76,13 @@ static int store_number(const char *kind, const char *sku, double v)
     return wasmcap_kv_put(key, text, n);
 }
 
-static const char *action_for(double p)
+static onto_RecommendedAction action_for(double p)
 {
     if (p < HOLD_BELOW)
-        return "Hold";
+        return onto_RecommendedAction_Hold;
     if (p < EXPEDITE_FROM)
-        return "RouteSecondary";
-    return "Expedite";
+        return onto_RecommendedAction_RouteSecondary;
+    return onto_RecommendedAction_Expedite;
 }
 
 /* Runs the model on (days of cover, buffer days); returns 0 or the WASI-NN
@@ -135,7 +139,12 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
         return wasmcap_error(out, "the model '%s' %s (WASI-NN error %d in %s)", MODEL_NAME,
                              wasi_nn_infer_failure(rc, step), rc, step);
     p = round(p * 10000) / 10000; /* four decimals are plenty for a decision */
-    const char *action = action_for(p);
+    onto_ContextualRiskAssessment answer = {
+        .sku = sku,
+        .current_stock = (long long)stock,
+        .stockout_probability = p,
+        .recommended_action = action_for(p),
+    };
 
     char days[32];
     snprintf(days, sizeof days, "%.1f", cover);
@@ -143,13 +152,8 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
     if (n > 2 && strcmp(days + n - 2, ".0") == 0)
         days[n - 2] = 0;
     wasmcap_text(out, "%s: %s days of cover, stockout risk %.0f%% -> %s", sku, days, p * 100,
-                 action);
-    wasmcap_jw *s = wasmcap_structured(out);
-    wasmcap_jw_kv_string(s, "sku", sku);
-    wasmcap_jw_kv_number(s, "current_stock", stock);
-    wasmcap_jw_kv_number(s, "stockout_probability", p);
-    wasmcap_jw_kv_string(s, "recommended_action", action);
-    return 0;
+                 onto_RecommendedAction_name(answer.recommended_action));
+    return onto_ContextualRiskAssessment_result(out, &answer);
 }
 
 static int set_stock(const wasmcap_json *args, wasmcap_result *out)

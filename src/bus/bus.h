@@ -89,6 +89,8 @@ typedef struct wc_bus_config {
     size_t max_subscriptions;
     size_t max_requests;          /* requests waiting for their reply */
     size_t reconnect_buffer;      /* NATS: bytes kept while disconnected */
+    bool send_asap;               /* NATS: write each message at once (libnats otherwise
+                                     waits up to 1 ms to send several in one write) */
     size_t store_max_bytes;       /* in-process: all streams and buckets */
 } wc_bus_config;
 

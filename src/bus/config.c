@@ -101,6 +101,8 @@ static void read_section(wc_rnode *sec, wc_bus_settings *s)
         c->max_requests = (size_t)n;
     read_size(sec, "reconnect_buffer", 64u << 10, 1u << 30, &c->reconnect_buffer);
     read_size(sec, "store_max_bytes", 64u << 10, 1ull << 40, &c->store_max_bytes);
+    wc_rnode asap = wc_rnode_member(sec, "send_asap");
+    wc_rnode_bool(&asap, &c->send_asap);
     /* bus.services is the plugin layer's (plugin/services.h): read there. */
     wc_rnode services = wc_rnode_member(sec, "services");
     (void)services;

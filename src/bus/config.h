@@ -16,8 +16,8 @@ typedef struct wc_bus_settings {
 
 /* Reads section (may be NULL: every default) into out; relative file
  * paths are joined to base_dir (NULL or "": kept as written).  Returns 0,
- * or -1 with a message naming the key ("bus.reconnect.wait_ms: ...") in
- * err. */
+ * or WC_EINVAL with a message naming the key ("bus.reconnect.wait_ms:
+ * ...") in err (may be NULL). */
 int wc_bus_settings_parse(const json_t *section, const char *base_dir, wc_bus_settings *out,
                           wc_error *err);
 void wc_bus_settings_free(wc_bus_settings *settings);

@@ -538,6 +538,8 @@ static natsStatus make_options(const wc_bus_config *cfg, nats_bus *bus, natsOpti
         s = natsOptions_SetMaxPendingMsgs(o, (int)cfg->sub_max_msgs);
     if (s == NATS_OK)
         s = natsOptions_SetFailRequestsOnDisconnect(o, true);
+    if (s == NATS_OK)
+        s = natsOptions_SetSendAsap(o, cfg->send_asap);
     /* with a connected callback the first connection is retried in the
      * background; without one, libnats would retry inside Connect */
     if (s == NATS_OK)

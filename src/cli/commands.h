@@ -11,5 +11,10 @@ int wc_cmd_compile(int argc, char **argv);
 int wc_cmd_new(int argc, char **argv);
 int wc_cmd_serve(int argc, char **argv);
 int wc_cmd_call(int argc, char **argv);
+int wc_cmd_check(int argc, char **argv);
+int wc_cmd_gen(int argc, char **argv);
+int wc_cmd_convert(int argc, char **argv);
+int wc_cmd_pull(int argc, char **argv);
+int wc_cmd_push(int argc, char **argv);
 
 #endif

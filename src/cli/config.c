@@ -7,6 +7,7 @@
  * of the value.
  */
 #include "cli/config.h"
+#include "cli/hyper_mcp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,10 @@
 #include "bus/config.h"
 #include "plugin/services.h"
 #include "cli/expand.h"
+#include "fetch/source.h"
 #include "host/wasi_nn.h"
+#include "nn/backend.h"
+#include "ontology/ontology.h"
 #include "store/kv.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -51,7 +55,7 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->cache_dir = xdg_dir("XDG_CACHE_HOME", ".cache", "wasmcap");
     out->cache_key = xdg_dir("XDG_CONFIG_HOME", ".config", "wasmcap/cache.key");
     out->audit.enabled = true;
-    out->audit.queue = 4096;
+    out->audit.queue = 16384;
     out->audit.stream_max_age_ms = 7ull * 86400000;
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
@@ -258,10 +262,11 @@ static void read_section(wc_rnode *doc, const char *key, json_t **out)
 
 static void read_model(wc_rnode *model, wc_nn_models *models)
 {
-    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ...)"))
+    if (!wc_rnode_object(model, "an object (\"path\": ..., \"encoding\": ..., \"target\": ..., "
+                                "\"backend\": ...)"))
         return;
     char *path = NULL;
-    const char *encoding = NULL, *target = NULL;
+    const char *encoding = NULL, *target = NULL, *backend = NULL;
     wc_rnode m = wc_rnode_member(model, "path");
     if (wc_rnode_require(&m))
         wc_rnode_path(&m, WC_READ_NONEMPTY, &path);
@@ -269,10 +274,19 @@ static void read_model(wc_rnode *model, wc_nn_models *models)
     wc_rnode_text(&enc, 0, &encoding);
     wc_rnode tgt = wc_rnode_member(model, "target");
     wc_rnode_text(&tgt, 0, &target);
+    wc_rnode rts = wc_rnode_member(model, "runtimes");
+    long long runtimes = 0;
+    wc_rnode_int(&rts, 1, WC_NN_MAX_RUNTIMES, &runtimes);
+    wc_rnode be = wc_rnode_member(model, "backend");
+    wc_rnode_text(&be, 0, &backend);
     wc_error err = {0};
-    if (wc_rnode_done(model) && path &&
-        wc_nn_models_add(models, model->key, path, encoding, target, &err))
-        wc_rnode_fail(model, "%s", wc_error_message(&err));
+    if (wc_rnode_done(model) && path && !model->reader->failed) {
+        if (wc_nn_models_add_on(models, model->key, path, encoding, target, backend, &err))
+            wc_rnode_fail(model, "%s", wc_error_message(&err));
+        else if (runtimes)
+            wc_nn_graph_set_max_runtimes(
+                wc_nn_models_find(models, model->key, strlen(model->key)), (uint32_t)runtimes);
+    }
     free(path);
 }
 
@@ -313,6 +327,51 @@ static void grant_models(wc_rnode *doc, wc_config *c)
     }
 }
 
+/* The plugins' "source" entries (fetch/source.h), on the same reader so
+ * that errors name their place and relative paths join the config's folder. */
+static void read_sources(wc_rnode *plugins, wc_config *c)
+{
+    if (plugins->reader->failed || !c->nplugins)
+        return;
+    if (!(c->sources = calloc(c->nplugins, sizeof *c->sources))) {
+        wc_rnode_fail(plugins, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < c->nplugins && !plugins->reader->failed; i++) {
+        if (!c->plugins[i].has_source)
+            continue;
+        wc_rnode plugin = wc_rnode_member(plugins, c->plugins[i].name);
+        wc_rnode source = wc_rnode_member(&plugin, "source");
+        wc_source_read(&source, &c->sources[i]);
+    }
+}
+
+/* "ontology" (a folder, loaded now) and "ontology_drift"; each plugin
+ * gets a reference to the ontology's documents for its "$ref"s. */
+static void read_ontology(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode dir_node = wc_rnode_member(doc, "ontology");
+    wc_rnode drift = wc_rnode_member(doc, "ontology_drift");
+    const char *mode;
+    if (wc_rnode_text(&drift, 0, &mode)) {
+        if (strcmp(mode, "warn") == 0)
+            c->ontology_drift_warn = true;
+        else if (strcmp(mode, "refuse") != 0)
+            wc_rnode_fail(&drift, "unknown mode '%s' (refuse, warn)", mode);
+    }
+    char *dir = NULL;
+    if (!wc_rnode_path(&dir_node, WC_READ_NONEMPTY, &dir))
+        return;
+    wc_error err = {0};
+    if (wc_ontology_load(dir, &c->ontology, &err) != 0) {
+        wc_rnode_fail(&dir_node, "%s", wc_error_message(&err));
+        c->ontology = NULL;
+    }
+    free(dir);
+    for (size_t i = 0; c->ontology && i < c->nplugins; i++)
+        c->plugins[i].schema_docs = wc_schema_docs_retain(wc_ontology_docs(c->ontology));
+}
+
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
                  wc_config *out, wc_error *err)
 {
@@ -326,15 +385,28 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
     json_t *json = wc_reader_load(&reader, text, len);
     if (json && !json_is_object(json))
         wc_reader_fail(&reader, "expected a JSON object");
+    if (json && !reader.failed && wc_hyper_mcp_is_config(json)) {
+        /* hyper-mcp's file: read as the wasmcap.json it means */
+        json_t *ours = wc_hyper_mcp_convert(json, source, err);
+        json_decref(json);
+        if (!ours) {
+            wc_config_free(out);
+            return WC_EINVAL;
+        }
+        json = ours;
+    }
     if (!reader.failed) {
         wc_rnode doc = wc_reader_root(&reader, json, NULL);
         read_server(&doc, out);
         read_storage(&doc, out);
         wc_rnode plugins = wc_rnode_member(&doc, "plugins");
         wc_plugin_configs_read(&plugins, &out->plugins, &out->nplugins);
+        read_sources(&plugins, out);
         read_nn(&doc, out);
         if (!reader.failed)
             grant_models(&doc, out);
+        if (!reader.failed)
+            read_ontology(&doc, out);
         read_section(&doc, "http", &out->http);
         read_section(&doc, "auth", &out->auth);
         read_section(&doc, "bus", &out->bus);
@@ -388,6 +460,9 @@ void wc_config_free(wc_config *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; c->sources && i < c->nplugins; i++)
+        wc_source_free(&c->sources[i]);
+    free(c->sources);
     wc_plugin_configs_free(c->plugins, c->nplugins);
     free(c->path);
     free(c->server_name);
@@ -400,5 +475,23 @@ void wc_config_free(wc_config *c)
     json_decref(c->bus);
     free(c->audit_stream);
     wc_nn_models_release(c->nn_models);
+    wc_ontology_free(c->ontology);
     memset(c, 0, sizeof *c);
+}
+
+int wc_config_resolve_sources(wc_config *c, void (*progress)(void *, const char *, uint64_t, uint64_t),
+                              void *progress_ctx, wc_error *err)
+{
+    wc_fetch_options o = {.cache_dir = c->cache_dir, .progress = progress, .progress_ctx = progress_ctx};
+    for (size_t i = 0; i < c->nplugins; i++) {
+        wc_plugin_config *pc = &c->plugins[i];
+        if (!pc->has_source || pc->path)
+            continue;
+        wc_error e = {0};
+        int rc = wc_source_resolve(&c->sources[i], &o, &pc->path, &e);
+        if (rc != 0)
+            return wc_error_set(err, rc, "plugin %s (%s): %s", pc->name, c->sources[i].url,
+                                wc_error_message(&e));
+    }
+    return 0;
 }

@@ -10,7 +10,9 @@
 #define WC_CLI_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/engine.h"
 #include "mcp/server.h"
@@ -20,6 +22,9 @@ typedef struct wc_config {
     char *path;                 /* the file read; NULL for the empty default */
     wc_plugin_config *plugins;
     size_t nplugins;
+    /* sources[i]: where plugins[i] comes from when it has_source; the
+     * front end resolves it into plugins[i].path (wc_config_resolve_sources). */
+    struct wc_source *sources;
     /* server */
     char *server_name;          /* default "wasmcap" */
     size_t max_message_bytes;   /* one JSON-RPC message; default 4 MiB */
@@ -54,6 +59,12 @@ typedef struct wc_config {
     char *audit_stream;
     bool audit_stream_default;
     bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
+    /* "ontology": the folder of shared domain types (loaded; NULL: none);
+     * every plugin's tool schemas may "$ref" them.  "ontology_drift":
+     * "refuse" (default: serve refuses a config whose plugins break the
+     * ontology) or "warn" (logs the findings and serves). */
+    struct wc_ontology *ontology;
+    bool ontology_drift_warn;
 } wc_config;
 
 /* Reads and checks `path`.  On error returns a WC_E* code (WC_EINVAL for a
@@ -67,5 +78,10 @@ int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
 /* An empty config with every default (no plugins). */
 int wc_config_default(wc_config *out, wc_error *err);
 void wc_config_free(wc_config *config);
+/* Fetches and verifies every plugin's source (fetch/source.h) into the
+ * cache and sets its path; progress (may be NULL) reports transfers.
+ * On error returns the WC_E* code of fetch/ with the plugin named. */
+int wc_config_resolve_sources(wc_config *config, void (*progress)(void *, const char *, uint64_t, uint64_t),
+                              void *progress_ctx, wc_error *err);
 
 #endif

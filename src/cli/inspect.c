@@ -7,27 +7,33 @@
 
 #include "cli/commands.h"
 #include "cli/inspect_tflite.h"
+#include "cli/options.h"
 #include "engine/decode.h"
 #include "nn/tflite.h"
+#include "ontology/ontology.h"
 #include "plugin/manifest.h"
 #include "util/fs.h"
 
 static const char inspect_usage[] =
-    "usage: wasmcap inspect [--limits-default] FILE.wasm\n"
+    "usage: wasmcap inspect [--limits-default] [--ontology DIR] FILE.wasm\n"
     "       wasmcap inspect FILE.tflite\n"
     "\n"
     "Decodes and validates a WebAssembly module and prints its imports,\n"
     "exports and custom sections and, for a plugin, its manifest (from the\n"
     "wasmcap.manifest section or a NAME.manifest.json sidecar).  Exits 0 if\n"
-    "the module (and its manifest, if any) is valid, 1 if not.\n"
+    "the module (and its manifest, if any) is valid, 1 if not.  A manifest\n"
+    "whose tool schemas \"$ref\" ontology types needs --ontology DIR (the\n"
+    "folder the config's \"ontology\" names) to load.\n"
     "\n"
     "A TensorFlow Lite model (file identifier TFL3, or a name ending in\n"
     ".tflite) is read and checked instead: its inputs and outputs with type,\n"
-    "shape and quantization, its operators, and for each whether the XNNPACK\n"
-    "path or an own kernel of the WASI-NN backend covers it.  Exits 0 if the\n"
+    "shape and quantization, its operators, for each whether the XNNPACK\n"
+    "path or an own kernel of the WASI-NN backend covers it, and the backend\n"
+    "a load chooses (xnnpack, armnn or none) with the reason.  Exits 0 if the\n"
     "model is valid, 1 if not.\n"
     "\n"
-    "  -h, --help   show this help\n";
+    "  --ontology DIR  the ontology a plugin's schemas refer to\n"
+    "  -h, --help      show this help\n";
 
 static void print_functype(const wc_functype *ft)
 {
@@ -79,11 +85,11 @@ static const char *str_or(const json_t *obj, const char *key, const char *dflt)
 
 /* The plugin view: ABI, tools, resources, prompts, permissions.  Returns 0,
  * or 1 when the manifest is invalid. */
-static int print_manifest(const wc_module_info *info, const char *path)
+static int print_manifest(const wc_module_info *info, const char *path, const wc_ontology *ontology)
 {
     wc_manifest m;
     wc_error err;
-    int rc = wc_manifest_load(info, path, &m, &err);
+    int rc = wc_manifest_load_in(wc_ontology_docs(ontology), info, path, &m, &err);
     if (rc == WC_ENOENT) {
         printf("plugin: no (no manifest)\n");
         return 0;
@@ -134,9 +140,18 @@ static int print_manifest(const wc_module_info *info, const char *path)
 
 int wc_cmd_inspect(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *ontology_dir = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+        static const char *const with_value[] = {"--ontology"};
+        const char *opt, *value;
+        int found = wc_cli_option(argc, argv, &i, with_value, 1, &opt, &value);
+        if (found < 0) {
+            fprintf(stderr, "wasmcap inspect: --ontology needs a folder\n%s", inspect_usage);
+            return 2;
+        }
+        if (found) {
+            ontology_dir = value;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(inspect_usage, stdout);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -212,7 +227,15 @@ int wc_cmd_inspect(int argc, char **argv)
     for (uint32_t i = 0; i < info->ncustom; i++)
         printf("  %s: %zu bytes at 0x%zx\n", info->custom[i].name, info->custom[i].size,
                info->custom[i].offset);
-    rc = print_manifest(info, path);
+    wc_ontology *ontology = NULL;
+    wc_error onto_err = {0};
+    if (ontology_dir && wc_ontology_load(ontology_dir, &ontology, &onto_err) != 0) {
+        printf("plugin: invalid ontology\nerror: %s\n", onto_err.msg);
+        rc = 1;
+    } else {
+        rc = print_manifest(info, path, ontology);
+    }
+    wc_ontology_free(ontology);
     wc_module_info_free(info);
     free(bytes);
     return rc;

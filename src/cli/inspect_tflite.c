@@ -1,12 +1,13 @@
 /* inspect_tflite.c -- `wasmcap inspect FILE.tflite`: a TensorFlow Lite
- * model's inputs, outputs and operators, and which of issue 13's backend
- * paths runs each operator. */
+ * model's inputs, outputs and operators, which of issue 13's backend paths
+ * runs each operator, and the backend a load chooses for the model. */
 #include "cli/inspect_tflite.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/tflite.h"
 
 /* Names come from the file: control bytes would reach the terminal. */
@@ -99,6 +100,24 @@ static long print_kinds(const wc_tflite_model *m)
     return uncovered;
 }
 
+/* The backend a load chooses, and why: the model is loaded as a server
+ * would load it (on Arm NN, tried in a child process first). */
+static void print_backend(const uint8_t *bytes, size_t size)
+{
+    wc_nn_graph *g;
+    wc_error err = {0};
+    if (wc_nn_graph_load(bytes, size, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g, &err)) {
+        printf("backend: none (the model is refused at load: ");
+        print_text(wc_error_message(&err));
+        printf(")\n");
+        return;
+    }
+    printf("backend: %s (", wc_nn_graph_backend(g));
+    print_text(wc_nn_graph_backend_reason(g));
+    printf(")\n");
+    wc_nn_graph_free(g);
+}
+
 int wc_inspect_tflite(const char *path, const uint8_t *bytes, size_t size)
 {
     wc_tflite_model *m;
@@ -152,5 +171,6 @@ int wc_inspect_tflite(const char *path, const uint8_t *bytes, size_t size)
     else
         printf("coverage: every operator is on the XNNPACK path or an own kernel\n");
     wc_tflite_free(m);
+    print_backend(bytes, size);
     return 0;
 }

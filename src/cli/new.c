@@ -1,9 +1,11 @@
 /* new.c -- `wasmcap new NAME`: a plugin project that builds and runs as is.
  *
  * Writes NAME/NAME.c (one tool, using the C SDK), NAME/manifest.json,
- * NAME/Makefile (Debian's clang for wasm32-wasi), NAME/wasmcap.json (a
- * config serving just this plugin) and a copy of the SDK header, so the
- * directory builds on its own, away from this source tree.
+ * NAME/Makefile (Debian's clang for wasm32-wasi, then `wasmcap check`, so
+ * a manifest that breaks the ontology fails the build), NAME/wasmcap.json
+ * (a config serving just this plugin) and a copy of the SDK header, so the
+ * directory builds on its own, away from this source tree.  The Makefile
+ * calls this very wasmcap binary unless WASMCAP says otherwise.
  *
  * The SDK header is the one this binary was built with (embedded, so it
  * always matches the host ABI of this wasmcap); --sdk DIR or $WASMCAP_SDK
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +36,10 @@ static const char new_usage[] =
     "\n"
     "Creates DIR/NAME (DIR defaults to the current directory) with a working\n"
     "one-tool plugin written in C: NAME.c, manifest.json, a Makefile for\n"
-    "clang --target=wasm32-wasi, wasmcap.json (a config serving it) and a copy\n"
-    "of the SDK header wasmcap.h.  Existing files are never overwritten.\n"
+    "clang --target=wasm32-wasi whose build ends with `wasmcap check` (a\n"
+    "manifest that breaks the config's ontology fails it), wasmcap.json (a\n"
+    "config serving it) and a copy of the SDK header wasmcap.h.  Existing\n"
+    "files are never overwritten.\n"
     "\n"
     "NAME: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.\n"
     "\n"
@@ -111,10 +116,12 @@ static const char template_makefile[] =
     "# Builds @NAME@.wasm with Debian's clang, wasi-libc and lld (packages clang,\n"
     "# lld, wasi-libc, libclang-rt-14-dev-wasm32).  The plugin is a WASI reactor\n"
     "# (no main); a small stack placed first keeps each call's memory small and\n"
-    "# makes a stack overflow trap.\n"
+    "# makes a stack overflow trap.  The build ends with `wasmcap check`: a\n"
+    "# manifest that breaks the ontology named in wasmcap.json (docs/PLUGINS.md,\n"
+    "# \"The shared ontology\") fails it, and no .wasm is left behind.\n"
     "\n"
     "CLANG   ?= clang\n"
-    "WASMCAP ?= wasmcap\n"
+    "WASMCAP ?= @WASMCAP@\n"
     "CFLAGS  ?= -O2 -Wall -Wextra\n"
     "WASM_FLAGS = --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor \\\n"
     "             -Wl,--stack-first -Wl,-z,stack-size=32768 -Wl,--strip-debug\n"
@@ -125,6 +132,9 @@ static const char template_makefile[] =
     "\n"
     "@NAME@.wasm: @NAME@.c manifest.json wasmcap.h\n"
     "\t$(CLANG) $(WASM_FLAGS) $(CFLAGS) -o $@ @NAME@.c\n"
+    "\t$(WASMCAP) check --config wasmcap.json\n"
+    "\n"
+    ".DELETE_ON_ERROR:\n"
     "\n"
     "try: @NAME@.wasm\n"
     "\t$(WASMCAP) call --config wasmcap.json @NAME@-greet '{\"name\": \"world\"}'\n"
@@ -134,6 +144,7 @@ static const char template_makefile[] =
 
 static const char template_config[] =
     "{\n"
+    "  \"$comment\": \"Add \\\"ontology\\\": \\\"DIR\\\" (a folder of JSON Schema documents) to check the tool schemas against shared domain types.\",\n"
     "  \"plugins\": {\n"
     "    \"@NAME@\": {\"path\": \"@NAME@.wasm\"}\n"
     "  }\n"
@@ -157,15 +168,21 @@ static int valid_name(const char *name)
     return 1;
 }
 
-/* The template with every @NAME@ replaced; NULL when out of memory. */
-static char *render(const char *template, const char *name, size_t *len)
+/* The template with every @NAME@ replaced by name and @WASMCAP@ by the
+ * wasmcap binary; NULL when out of memory. */
+static char *render(const char *template, const char *name, const char *wasmcap, size_t *len)
 {
     wc_buf b;
     wc_buf_init(&b);
     const char *p = template;
-    for (const char *q; (q = strstr(p, "@NAME@")); p = q + 6) {
-        wc_buf_append(&b, p, (size_t)(q - p));
-        wc_buf_str(&b, name);
+    for (const char *q; (q = strchr(p, '@'));) {
+        bool is_name = strncmp(q, "@NAME@", 6) == 0, is_bin = strncmp(q, "@WASMCAP@", 9) == 0;
+        wc_buf_append(&b, p, (size_t)(q - p) + (is_name || is_bin ? 0 : 1));
+        if (is_name)
+            wc_buf_str(&b, name);
+        else if (is_bin)
+            wc_buf_str(&b, wasmcap);
+        p = q + (is_name ? 6 : is_bin ? 9 : 1);
     }
     wc_buf_str(&b, p);
     char *s = wc_buf_cstr(&b);
@@ -330,8 +347,14 @@ int wc_cmd_new(int argc, char **argv)
     int status = 1;
     int made_dir = 0;
 
+    /* the Makefile's check runs this binary: the one that made the project */
+    char self[PATH_MAX];
+    ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[self_len > 0 ? self_len : 0] = '\0';
+    if (self_len <= 0 || strpbrk(self, " \t\n$'\"\\#")) /* not safe in a Makefile as is */
+        snprintf(self, sizeof self, "wasmcap");
     for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++) {
-        files[i].text = render(templates[i], name, &files[i].len);
+        files[i].text = render(templates[i], name, self, &files[i].len);
         if (!files[i].text) {
             fprintf(stderr, "wasmcap new: out of memory\n");
             goto done;

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@ struct wc_progress {
     bool stop, drawn;
     struct timespec start;
     char label[256];
+    char what[80];          /* the transfer under way, "" for none */
+    uint64_t done, total;   /* its bytes; total 0 when unknown */
 };
 
 static double elapsed(const struct timespec *start)
@@ -43,7 +46,20 @@ static void *draw(void *arg)
         double seconds = elapsed(&p->start);
         if (p->stop || seconds < 0.3)
             continue;
-        fprintf(stderr, "\r%s %c %.1f s", p->label, spinner[turn++ % 4], seconds);
+        if (p->total) {
+            char bar[21];
+            unsigned filled = (unsigned)(p->done >= p->total ? 20 : p->done * 20 / p->total);
+            for (unsigned i = 0; i < 20; i++)
+                bar[i] = i < filled ? '#' : '.';
+            bar[20] = 0;
+            fprintf(stderr, "\r\033[K%s %.40s [%s] %.1f/%.1f MB %.1f s", p->label, p->what, bar,
+                    p->done / 1e6, p->total / 1e6, seconds);
+        } else if (p->what[0]) {
+            fprintf(stderr, "\r\033[K%s %.40s %c %.1f MB %.1f s", p->label, p->what,
+                    spinner[turn++ % 4], p->done / 1e6, seconds);
+        } else {
+            fprintf(stderr, "\r%s %c %.1f s", p->label, spinner[turn++ % 4], seconds);
+        }
         fflush(stderr);
         p->drawn = true;
     }
@@ -85,4 +101,16 @@ void wc_progress_stop(wc_progress *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
     free(p);
+}
+
+void wc_progress_transfer(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+    wc_progress *p = ctx;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    snprintf(p->what, sizeof p->what, "%s", what ? what : "");
+    p->done = done;
+    p->total = total;
+    pthread_mutex_unlock(&p->lock);
 }

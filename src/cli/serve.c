@@ -53,7 +53,9 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --config FILE       the config (default: $WASMCAP_CONFIG, else ./wasmcap.json\n"
-    "                      if it exists, else no plugins and every default)\n"
+    "                      if it exists, else no plugins and every default); a\n"
+    "                      hyper-mcp config is read as the wasmcap.json it means\n"
+    "                      (see wasmcap convert)\n"
     "  --http ADDRESS      serve HTTP on ADDRESS (host:port, [v6]:port or port;\n"
     "                      default: the config's http.listen); stdio is then off\n"
     "  --stdio             with HTTP, serve stdin/stdout too (end of input stops both)\n"
@@ -242,14 +244,14 @@ static int open_bus(const wc_config *config, wc_bus **out, wc_error *err)
     config_dir(config, dir, sizeof dir);
     const char *file = config->path ? config->path : "wasmcap.json";
     wc_bus_settings settings;
-    wc_error e = {0};
-    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &e);
+    wc_error why = {0};
+    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &why);
     if (rc != 0)
-        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&e));
-    rc = wc_bus_open(&settings.config, out, &e);
+        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&why));
+    rc = wc_bus_open(&settings.config, out, &why);
     wc_bus_settings_free(&settings);
     if (rc < 0)
-        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&e));
+        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&why));
     wc_log(WC_LOG_INFO, "serve", "bus: %s (%s)", wc_bus_kind(*out),
            wc_bus_state_name(wc_bus_get_state(*out)));
     return 0;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/progress.h"
+#include "cli/plugin_check.h"
 #include "util/log.h"
 
 const char *wc_setup_find_config(const char *arg)
@@ -20,11 +22,55 @@ const char *wc_setup_find_config(const char *arg)
     return NULL;
 }
 
+/* The rules of `wasmcap check` before any plugin loads: errors refuse the
+ * config unless "ontology_drift" is "warn"; each finding is logged.  A
+ * manifest that cannot be read or loaded is left to the loader, which
+ * reports it as it always has. */
+static int check_drift(const wc_config *c, wc_error *err)
+{
+    wc_findings findings = {0}, drift = {0};
+    int rc = wc_check_plugins(c, &findings, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < findings.count; i++) {
+        const wc_finding *f = &findings.items[i];
+        if (strcmp(f->rule, "manifest") == 0)
+            continue;
+        wc_findings_add(&drift, f->level, f->plugin, f->tool, f->pointer, f->rule, "%s", f->message);
+        json_t *fields = wc_finding_json(f);
+        wc_log_fields(f->level == WC_FINDING_ERROR && !c->ontology_drift_warn ? WC_LOG_ERROR
+                                                                              : WC_LOG_WARNING,
+                      "ontology", fields, "%s: %s", f->rule, f->message);
+        json_decref(fields);
+    }
+    if (drift.errors && !c->ontology_drift_warn) {
+        char summary[400];
+        wc_check_summary(&drift, summary, sizeof summary);
+        rc = wc_error_set(err, WC_EINVAL, "the plugins break the ontology (`wasmcap check` lists "
+                          "it; \"ontology_drift\": \"warn\" serves anyway):\n%s", summary);
+    }
+    wc_findings_free(&drift);
+    wc_findings_free(&findings);
+    return rc;
+}
+
+/* The config, with every plugin's source fetched and verified into the
+ * cache (signatures are checked again at every load and reload). */
 static int load_config(const char *path, wc_config *out, wc_error *err)
 {
-    if (path)
-        return wc_config_load(path, out, err);
-    return wc_config_default(out, err);
+    if (!path)
+        return wc_config_default(out, err);
+    int rc = wc_config_load(path, out, err);
+    if (rc != 0)
+        return rc;
+    wc_progress *progress = wc_progress_start("fetching plugins");
+    rc = wc_config_resolve_sources(out, wc_progress_transfer, progress, err);
+    wc_progress_stop(progress);
+    if (rc == 0)
+        rc = check_drift(out, err);
+    if (rc != 0)
+        wc_config_free(out);
+    return rc;
 }
 
 static bool needs_kv(const wc_config *c)

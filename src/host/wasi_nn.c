@@ -11,7 +11,6 @@
  */
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 #include <stdarg.h>
@@ -64,7 +63,9 @@ struct wc_wasi_nn {
     uint64_t max_load_bytes;
     uint32_t max_contexts;
     wc_cancel_token *cancel;
+    bool attempt;
     uint64_t deadline_ns;
+    char deadline_stop[512]; /* why a compute stopped for the deadline; "": none did */
 
     graph_slot graphs[WC_WASI_NN_MAX_GRAPHS];
     context_slot *contexts; /* max_contexts of them */
@@ -101,6 +102,7 @@ static wc_wasi_nn_errno errno_of_backend(int code)
     case WC_EMALFORMED:
     case WC_EINVAL: return WC_WASI_NN_INVALID_ARGUMENT;
     case WC_ETOOBIG: return WC_WASI_NN_TOO_LARGE;
+    case WC_ETIMEDOUT: return WC_WASI_NN_RUNTIME_ERROR; /* the witx has no timeout */
     default: return WC_WASI_NN_RUNTIME_ERROR;
     }
 }
@@ -337,22 +339,11 @@ static int32_t do_set_input(wc_wasi_nn *nn, wc_instance *inst, const wc_value *a
     return WC_WASI_NN_SUCCESS;
 }
 
-/* A stopped call stops here, before or after the backend runs. */
-static wc_trap out_of_time(wc_wasi_nn *nn, wc_instance *inst)
-{
-    if (nn->cancel && wc_cancel_token_cancelled(nn->cancel)) {
-        fail(nn, 0, "compute: the call was cancelled");
-        wc_instance_set_trap_message(inst, "wasi-nn %s", nn->last_error);
-        return WC_TRAP_INTERRUPTED;
-    }
-    if (nn->deadline_ns && wc_monotonic_ns() >= nn->deadline_ns) {
-        fail(nn, 0, "compute: the call ran out of time");
-        wc_instance_set_trap_message(inst, "wasi-nn %s", nn->last_error);
-        return WC_TRAP_DEADLINE;
-    }
-    return WC_TRAP_NONE;
-}
-
+/* A compute the limits stopped: a cancelled call ends here (the client no
+ * longer wants it); one past its deadline gives the guest runtime_error
+ * (the witx has no timeout code) and marks the instance, so that whatever
+ * the guest does next, its run reports the deadline (the watchdog stops
+ * the guest at its next check in any case). */
 static wc_trap do_compute(wc_wasi_nn *nn, wc_instance *inst, const wc_value *args,
                           wc_value *results)
 {
@@ -363,15 +354,17 @@ static wc_trap do_compute(wc_wasi_nn *nn, wc_instance *inst, const wc_value *arg
                               handle);
         return WC_TRAP_NONE;
     }
-    wc_trap trap = out_of_time(nn, inst);
-    if (trap != WC_TRAP_NONE)
-        return trap;
     wc_error err = {0};
-    int rc = wc_nn_compute(c->ctx, &err);
-    trap = out_of_time(nn, inst);
-    if (trap != WC_TRAP_NONE)
-        return trap;
+    wc_nn_limits limits = {.deadline_ns = nn->deadline_ns, .cancel = nn->cancel};
+    int rc = wc_nn_compute_within(c->ctx, &limits, &err);
+    if (rc == WC_ECANCELED) {
+        fail(nn, 0, "compute: %s", wc_error_message(&err));
+        wc_instance_set_trap_message(inst, "wasi-nn %s", nn->last_error);
+        return WC_TRAP_INTERRUPTED;
+    }
     results[0].i32 = rc ? backend_failed(nn, "compute", &err) : WC_WASI_NN_SUCCESS;
+    if (rc == WC_ETIMEDOUT && !nn->deadline_stop[0])
+        snprintf(nn->deadline_stop, sizeof nn->deadline_stop, "%s", nn->last_error);
     return WC_TRAP_NONE;
 }
 
@@ -411,9 +404,25 @@ static int32_t do_get_output(wc_wasi_nn *nn, wc_instance *inst, const wc_value *
         return WC_TRAP_NONE;                                                       \
     (void)nn
 
+/* What would hold an attempt's thread ends the attempt: the call runs
+ * again in full on a worker. */
+static bool holds_thread(wc_wasi_nn *nn, const wc_nn_graph *running)
+{
+    return nn->attempt && nn->cancel &&
+           (!running || strcmp(wc_nn_graph_backend(running), "armnn") == 0);
+}
+
+static wc_trap stop_attempt(wc_wasi_nn *nn)
+{
+    wc_cancel_token_cancel(nn->cancel, WC_CANCEL_RETRY);
+    return WC_TRAP_INTERRUPTED;
+}
+
 static wc_trap nn_load(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
 {
     ENTRY();
+    if (holds_thread(nn, NULL))
+        return stop_attempt(nn);
     results[0].i32 = do_load(nn, caller, args);
     return WC_TRAP_NONE;
 }
@@ -445,6 +454,9 @@ static wc_trap nn_init_execution_context(wc_instance *caller, void *env, const w
                                          wc_value *results)
 {
     ENTRY();
+    const graph_slot *g = graph_of(nn, (uint32_t)args[0].i32);
+    if (g && holds_thread(nn, g->graph))
+        return stop_attempt(nn);
     results[0].i32 = do_init_execution_context(nn, caller, args);
     return WC_TRAP_NONE;
 }
@@ -507,6 +519,7 @@ wc_wasi_nn *wc_wasi_nn_new(const wc_wasi_nn_config *config, wc_error *err)
     nn->max_load_bytes = config->max_load_bytes ? config->max_load_bytes
                                                 : WC_WASI_NN_DEFAULT_MAX_LOAD_BYTES;
     nn->cancel = config->cancel;
+    nn->attempt = config->attempt;
     static const struct {
         const char *name, *params;
         wc_host_fn fn;
@@ -553,6 +566,11 @@ void wc_wasi_nn_free(wc_wasi_nn *nn)
 void wc_wasi_nn_set_deadline(wc_wasi_nn *nn, uint64_t deadline_ns)
 {
     nn->deadline_ns = deadline_ns;
+}
+
+const char *wc_wasi_nn_deadline_stop(const wc_wasi_nn *nn)
+{
+    return nn->deadline_stop[0] ? nn->deadline_stop : NULL;
 }
 
 const char *wc_wasi_nn_last_error(const wc_wasi_nn *nn)

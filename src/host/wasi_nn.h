@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "util/buf.h"
 #include "util/cancel_token.h"
 #include "util/error.h"
 
@@ -60,9 +61,19 @@ wc_nn_models *wc_nn_models_new(wc_error *err);
  * file the backend refuses keeps the backend's code. */
 int wc_nn_models_add(wc_nn_models *models, const char *name, const char *path,
                      const char *encoding, const char *target, wc_error *err);
+/* The same with the backend that runs the model: "auto" (or NULL: the
+ * XNNPACK path when it takes the model, else Arm NN), "xnnpack" or "armnn"
+ * (forced); another name is WC_EINVAL.  Logs the backend chosen and why. */
+int wc_nn_models_add_on(wc_nn_models *models, const char *name, const char *path,
+                        const char *encoding, const char *target, const char *backend,
+                        wc_error *err);
 /* NULL when there is no model of that name (name need not end in NUL). */
 wc_nn_graph *wc_nn_models_find(const wc_nn_models *models, const char *name, size_t len);
 size_t wc_nn_models_count(const wc_nn_models *models);
+/* The host's part of /metrics, in the Prometheus text format: each model
+ * with the backend serving it and its inferences, and the inferences of
+ * the whole process by backend (models may be NULL: none configured). */
+void wc_nn_models_render_metrics(const wc_nn_models *models, wc_buf *out);
 /* Counted references: the config and every plugin that may open the models
  * hold one, so a reload frees the old models only after the last call that
  * uses them.  new() returns the first; release frees with the last. */
@@ -81,6 +92,12 @@ typedef struct wc_wasi_nn_config {
     uint64_t max_load_bytes;      /* their total size; 0: the default */
     uint32_t max_contexts;        /* live execution contexts; 0: the default */
     wc_cancel_token *cancel;      /* stops compute; NULL: none */
+    /* An attempt (the plugin layer's inline budget, on a thread that must not
+     * wait): `load` from bytes (weights packed, or Arm NN's trial in a child
+     * process) and a context on a model Arm NN runs (CpuRef inferences take
+     * up to seconds, uninterrupted) end it, cancelling `cancel` with
+     * WC_CANCEL_RETRY, so that the call runs again in full on a worker. */
+    bool attempt;
 } wc_wasi_nn_config;
 
 typedef struct wc_wasi_nn wc_wasi_nn;
@@ -92,9 +109,16 @@ void wc_wasi_nn_free(wc_wasi_nn *nn);
 /* The import bindings of module "wasi_ephemeral_nn", valid while nn lives. */
 size_t wc_wasi_nn_bindings(wc_wasi_nn *nn, const wc_import_binding **out);
 
-/* A compute that starts or ends past this time (CLOCK_MONOTONIC ns; 0:
- * none) traps with WC_TRAP_DEADLINE: the call ran out of time. */
+/* The call's deadline (CLOCK_MONOTONIC ns; 0: none).  A compute is stopped
+ * once it has passed -- before it starts, while it waits for a runtime,
+ * between the model's steps, or as the backend returns -- and the guest gets
+ * runtime_error (the witx has no timeout code); wc_wasi_nn_deadline_stop
+ * then says where ("compute: nn: compute stopped before step 2 of 3: ..."),
+ * for the run to report the deadline whatever the guest made of the error,
+ * and NULL while no compute stopped for it.  A cancelled call's compute
+ * traps with WC_TRAP_INTERRUPTED. */
 void wc_wasi_nn_set_deadline(wc_wasi_nn *nn, uint64_t deadline_ns);
+const char *wc_wasi_nn_deadline_stop(const wc_wasi_nn *nn);
 
 /* Why the last call that failed failed ("" before any). */
 const char *wc_wasi_nn_last_error(const wc_wasi_nn *nn);

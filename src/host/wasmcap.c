@@ -46,6 +46,7 @@ void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
     host->log_messages = 0;
     host->log_bytes = 0;
     host->logs_dropped = 0;
+    host->extism = NULL;
     wc_buf_init(&host->response);
 }
 
@@ -80,7 +81,7 @@ void wc_wasmcap_host_destroy(wc_wasmcap_host *host)
 /* Whether one more log message of len bytes fits the call's budget;
  * counts it either way.  A flood of logs would otherwise fill the server's
  * log and the client's output faster than either drains. */
-static bool log_fits(wc_wasmcap_host *host, size_t len)
+bool wc_wasmcap_log_fits(wc_wasmcap_host *host, size_t len)
 {
     if (host->log_messages >= max_log_messages(host->perms) ||
         len > max_log_bytes(host->perms) - host->log_bytes) {
@@ -255,7 +256,7 @@ static wc_trap host_log(wc_instance *caller, void *env, const wc_value *args, wc
         level = WC_LOG_DEBUG;
     if (level > WC_LOG_EMERGENCY)
         level = WC_LOG_EMERGENCY;
-    if (!log_fits(host, args[2].i32))
+    if (!wc_wasmcap_log_fits(host, args[2].i32))
         return WC_TRAP_NONE;
 
     wc_buf text;

@@ -82,6 +82,9 @@ typedef struct wc_wasmcap_host {
     uint32_t log_messages;
     size_t log_bytes;
     uint64_t logs_dropped;
+    /* The Extism kernel's state of the call (host/extism.h); NULL for
+     * plugins of other ABIs. */
+    struct wc_extism_call *extism;
 } wc_wasmcap_host;
 
 void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
@@ -91,6 +94,11 @@ void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
 /* Ends the call's use of host: says how many log messages were dropped,
  * if any (one server log line and one notifications/message). */
 void wc_wasmcap_host_destroy(wc_wasmcap_host *host);
+
+/* Whether one more log message of len bytes fits the call's budget
+ * (permissions.max_log_messages, max_log_bytes); counts it either way, and
+ * a message past the budget is counted as dropped. */
+bool wc_wasmcap_log_fits(wc_wasmcap_host *host, size_t len);
 
 /* The import bindings of module "wasmcap" (static; env unused). */
 size_t wc_wasmcap_bindings(const wc_import_binding **out);

@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "json/schema.h"
+#include "json/pointer.h"
 
 #include "json/parse.h"
 #include "json/scan.h"
@@ -632,38 +633,6 @@ static char *render_value(const json_t *value)
     return dumped;
 }
 
-/* Decodes one reference token of a URI fragment pointer in place: percent
- * escapes (URI) then ~1 and ~0 (JSON pointer). */
-static bool decode_token(char *token)
-{
-    char *out = token;
-    for (char *in = token; *in; in++) {
-        if (*in == '%') {
-            if (!isxdigit((unsigned char)in[1]) || !isxdigit((unsigned char)in[2]))
-                return false;
-            char hex[3] = {in[1], in[2], '\0'};
-            *out++ = (char)strtoul(hex, NULL, 16);
-            in += 2;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    out = token;
-    for (char *in = token; *in; in++) {
-        if (*in == '~') {
-            if (in[1] != '0' && in[1] != '1')
-                return false;
-            *out++ = in[1] == '0' ? '~' : '/';
-            in++;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return true;
-}
-
 typedef struct anchor_entry {
     const char *name;
     const json_t *schema;
@@ -757,35 +726,11 @@ static const json_t *resolve_ref(compiler *c, const char *ref, const json_path *
                           ref, count);
         return count == 1 ? found : NULL;
     }
-    char *pointer = strdup(ref + 1);
-    if (!pointer) {
+    const json_t *target;
+    if (wc_json_pointer_follow(c->document, ref + 1, &target) == WC_ENOMEM) {
         out_of_memory(c, at);
         return NULL;
     }
-    const json_t *target = c->document;
-    char *rest = pointer;
-    while (target && *rest == '/') {
-        char *token = rest + 1;
-        char *end = strchr(token, '/');
-        rest = end ? end : token + strlen(token);
-        char saved = *rest;
-        *rest = '\0';
-        if (!decode_token(token)) {
-            target = NULL;
-        } else if (json_is_object(target)) {
-            target = json_object_get(target, token);
-        } else if (json_is_array(target)) {
-            char *digits_end;
-            unsigned long long index = strtoull(token, &digits_end, 10);
-            bool canonical = token[0] >= '0' && token[0] <= '9' && *digits_end == '\0' &&
-                             (token[0] != '0' || token[1] == '\0');
-            target = canonical ? json_array_get(target, index) : NULL;
-        } else {
-            target = NULL;
-        }
-        *rest = saved;
-    }
-    free(pointer);
     if (!target)
         compile_error(c, at, "$ref \"%s\" does not point to anything in this schema", ref);
     return target;

@@ -27,6 +27,8 @@
 
 #define AUDIT_STREAM_RETRY_MS 5000 /* between attempts to create the stream */
 #define AUDIT_DRAIN_MS 2000        /* what stop waits for the queue to empty */
+#define AUDIT_NAP_MS 1             /* how long a busy publisher waits for more events */
+#define AUDIT_BATCH 64             /* events taken out of the queue at once */
 
 typedef struct audit_event {
     char *subject;
@@ -44,6 +46,7 @@ struct mcp_audit {
     audit_event *ring;
     size_t cap, head, count;
     bool stopping, busy;
+    bool sleeping; /* waiting until a caller wakes it */
     atomic_uint_fast64_t published, dropped;
 };
 
@@ -80,20 +83,47 @@ static bool ensure_stream(mcp_audit *a)
     return true;
 }
 
+/* Waits for events.  Under load the thread naps AUDIT_NAP_MS and takes
+ * what came meanwhile, so callers need not wake it for every event (a
+ * wake is a system call on the call's thread); only once a nap found
+ * nothing does it sleep until a caller wakes it. */
+static void wait_for_events(mcp_audit *a)
+{
+    if (a->count > 0 || a->stopping)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += AUDIT_NAP_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (a->count == 0 && !a->stopping &&
+           pthread_cond_timedwait(&a->wake, &a->lock, &ts) == 0)
+        ;
+    a->sleeping = true;
+    while (a->count == 0 && !a->stopping)
+        pthread_cond_wait(&a->wake, &a->lock);
+    a->sleeping = false;
+}
+
 static void *audit_main(void *arg)
 {
     mcp_audit *a = arg;
     bool stream_ready = !a->stream_name;
     uint64_t next_stream_try = 0;
+    audit_event batch[AUDIT_BATCH];
     pthread_mutex_lock(&a->lock);
     for (;;) {
-        while (a->count == 0 && !a->stopping)
-            pthread_cond_wait(&a->wake, &a->lock);
+        wait_for_events(a);
         if (a->count == 0 && a->stopping)
             break;
-        audit_event e = a->ring[a->head];
-        a->head = (a->head + 1) % a->cap;
-        a->count--;
+        size_t n = 0;
+        for (; n < AUDIT_BATCH && a->count > 0; n++) {
+            batch[n] = a->ring[a->head];
+            a->head = (a->head + 1) % a->cap;
+            a->count--;
+        }
         a->busy = true;
         pthread_mutex_unlock(&a->lock);
         if (!stream_ready && wc_monotonic_ms() >= next_stream_try &&
@@ -101,12 +131,14 @@ static void *audit_main(void *arg)
             stream_ready = ensure_stream(a);
             next_stream_try = wc_monotonic_ms() + AUDIT_STREAM_RETRY_MS;
         }
-        if (wc_bus_publish_data(a->bus, e.subject, e.text, e.len) == 0)
-            atomic_fetch_add(&a->published, 1);
-        else
-            atomic_fetch_add(&a->dropped, 1);
-        free(e.subject);
-        free(e.text);
+        for (size_t i = 0; i < n; i++) {
+            if (wc_bus_publish_data(a->bus, batch[i].subject, batch[i].text, batch[i].len) == 0)
+                atomic_fetch_add(&a->published, 1);
+            else
+                atomic_fetch_add(&a->dropped, 1);
+            free(batch[i].subject);
+            free(batch[i].text);
+        }
         pthread_mutex_lock(&a->lock);
         a->busy = false;
         if (a->count == 0)
@@ -142,7 +174,7 @@ int wc_mcp_audit_start(wc_mcp_server *s, wc_error *err)
     a->bus = s->opt.bus;
     a->opt = *o;
     a->opt.stream = NULL; /* the caller's string may go */
-    a->cap = o->queue ? o->queue : 4096;
+    a->cap = o->queue ? o->queue : 16384;
     a->ring = calloc(a->cap, sizeof *a->ring);
     if (o->stream) {
         a->stream_name = strdup(o->stream);
@@ -233,7 +265,7 @@ static void put_arguments(wc_buf *b, const mcp_job *job, size_t *bytes_in)
 }
 
 void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
-                       const json_t *result)
+                       size_t bytes_out)
 {
     mcp_audit *a = job->session->server->audit;
     if (!a)
@@ -252,16 +284,7 @@ void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
     char when[25];
     wc_utc_timestamp(when);
 
-    size_t bytes_in = 0, bytes_out = 0;
-    if (job->call && job->call->io.result_text) {
-        bytes_out = job->call->io.result_len;
-    } else if (result) {
-        wc_buf out;
-        wc_buf_init(&out);
-        if (wc_json_text(result, &out) == 0)
-            bytes_out = out.len;
-        wc_buf_free(&out);
-    }
+    size_t bytes_in = 0;
     wc_buf b;
     wc_buf_init(&b);
     wc_buf_printf(&b, "{\"time\":\"%s\"", when);
@@ -292,9 +315,7 @@ void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
                 (audit_event){.subject = subject_text, .text = text, .len = b.len};
             a->count++;
             queued = true;
-            /* the thread empties the queue before it sleeps: only the
-             * first event of a batch needs to wake it */
-            if (a->count == 1)
+            if (a->sleeping)
                 pthread_cond_signal(&a->wake);
         }
         pthread_mutex_unlock(&a->lock);

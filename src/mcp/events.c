@@ -100,10 +100,9 @@ int wc_mcp_events_start(wc_mcp_server *s, wc_error *err)
         int rc = wc_bus_subscribe(s->opt.bus, event_subjects[i].subject, NULL, on_event, s,
                                   &s->event_subs[i]);
         if (rc < 0) {
-            wc_error_set(err, rc, "cannot subscribe to %s on the bus: %s",
-                         event_subjects[i].subject, wc_strerror(rc));
             wc_mcp_events_stop(s);
-            return rc;
+            return wc_error_set(err, rc, "cannot subscribe to %s on the bus: %s",
+                                event_subjects[i].subject, wc_strerror(rc));
         }
     }
     return 0;

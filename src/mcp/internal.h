@@ -270,21 +270,21 @@ int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, s
 int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
 
 /* Events from the bus as notifications (events.c): subscribes to the event
- * subjects when the server has a bus (0, or -1 with err), and ends the
+ * subjects when the server has a bus (0, or a WC_E* code with err), and ends the
  * subscriptions (after stop, no handler runs). */
 int wc_mcp_events_start(wc_mcp_server *server, wc_error *err);
 void wc_mcp_events_stop(wc_mcp_server *server);
 void wc_mcp_events_render_metrics(wc_mcp_server *server, wc_buf *out);
 
 /* Audit events (audit.c): start the publishing thread when the server has
- * a bus and audit is enabled (0, or -1 with err); stop it (what is queued
+ * a bus and audit is enabled (0, or a WC_E* code with err); stop it (what is queued
  * gets 2 s to go out); queue the event of a finished tools/call without
- * waiting (result: its result, NULL when the answer was an error). */
+ * waiting (bytes_out: its JSON-RPC answer's, 0 when none was sent). */
 typedef struct mcp_audit mcp_audit;
 int wc_mcp_audit_start(wc_mcp_server *server, wc_error *err);
 void wc_mcp_audit_stop(wc_mcp_server *server);
 void wc_mcp_audit_call(mcp_job *job, wc_call_status status, double seconds,
-                       const json_t *result);
+                       size_t bytes_out);
 void wc_mcp_audit_render_metrics(wc_mcp_server *server, wc_buf *out);
 /* scope names the request ("tools/call\nname"); both return malloc'ed
  * text, or NULL (open: the state was changed, made for another request

@@ -281,10 +281,11 @@ static bool answers_result_text(const wc_mcp_session *s)
 }
 
 /* Answers a job: its result (NULL: {}) or its error, as its era has it. */
-static void answer(mcp_job *job, int rc, json_t *result, const char *err)
+/* Returns the bytes of the answer sent (0: none). */
+static size_t answer(mcp_job *job, int rc, json_t *result, const char *err)
 {
     if (rc == MCP_NO_ANSWER)
-        return; /* the request stays open (subscriptions/listen) */
+        return 0; /* the request stays open (subscriptions/listen) */
     mcp_answer a; /* not zeroed whole: its message is written only when used */
     a.rc = rc;
     a.result = result;
@@ -317,7 +318,9 @@ static void answer(mcp_job *job, int rc, json_t *result, const char *err)
     }
     wc_mcp_route route = {.tag = job->tag, .final = true, .http_status = a.http_status};
     send_route(job->session, &route, &out);
+    size_t sent = out.len;
     wc_buf_free(&out);
+    return sent;
 }
 
 /* --- sessions --- */
@@ -528,12 +531,13 @@ static void complete_job(mcp_job *job, int rc, json_t *result, const char *err)
     double seconds = 0;
     wc_call_status status = tool_call ? record_call(job, rc, result, dropped, &seconds)
                                       : WC_CALL_OK;
+    size_t answered = 0;
     if (!dropped)
-        answer(job, rc, result, err);
+        answered = answer(job, rc, result, err);
     else if (job->tag)
         wc_mcp_session_send_routed(s, job->tag, true, NULL); /* no answer comes */
     if (tool_call) /* after the answer: the client does not wait for it */
-        wc_mcp_audit_call(job, status, seconds, rc == 0 ? result : NULL);
+        wc_mcp_audit_call(job, status, seconds, answered);
     json_decref(result);
     if (job->in_queued)
         atomic_fetch_sub(&s->njobs, 1); /* its message's count_done frees a closing session */

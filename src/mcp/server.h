@@ -35,7 +35,7 @@ typedef struct wc_registry wc_registry;
 typedef struct wc_mcp_audit_options {
     bool enabled;            /* with a bus: one event per tool call */
     bool include_arguments;  /* the call's arguments in its event */
-    size_t queue;            /* events waiting to be published; 0: 4096 */
+    size_t queue;            /* events waiting to be published; 0: 16384 */
     const char *stream;      /* keep the events in this stream (JetStream); NULL: none */
     uint64_t stream_max_age_ms, stream_max_bytes, stream_max_msgs; /* 0: no limit */
 } wc_mcp_audit_options;

@@ -20,9 +20,22 @@ typedef struct wc_nn_backend {
      * the outputs read from (inputs[i], outputs[i], sized as described). */
     int (*context_new)(void *graph, void **ctx, void **inputs, void **outputs, wc_error *err);
     void (*context_free)(void *graph, void *ctx);
-    int (*compute)(void *ctx, wc_error *err);
+    /* limits is never NULL; a backend that can stop between steps checks
+     * it there with wc_nn_limits_check (backend.c checks before and after). */
+    int (*compute)(void *ctx, const wc_nn_limits *limits, wc_error *err);
+    /* Optional (NULL: a backend without a pool of runtimes): the bound of
+     * wc_nn_graph_set_max_runtimes, and the pool's part of the stats
+     * (runtimes, max_runtimes, waits). */
+    void (*set_max_runtimes)(void *graph, uint32_t max);
+    void (*stats)(void *graph, wc_nn_graph_stats *out);
 } wc_nn_backend;
 
+/* 0 while limits allow the compute to go on; otherwise WC_ETIMEDOUT or
+ * WC_ECANCELED with a message that ends with `where` ("before step 2 of
+ * 3", "while the model ran"). */
+int wc_nn_limits_check(const wc_nn_limits *limits, const char *where, wc_error *err);
+
 extern const wc_nn_backend wc_nn_xnnpack_backend;
+extern const wc_nn_backend wc_nn_armnn_backend;
 
 #endif

@@ -80,6 +80,30 @@ enum {
     WC_TFLITE_OP_HARD_SWISH = 117,
 };
 
+/* schema.fbs BuiltinOptions: the union types of the options the reader reads. */
+enum {
+    WC_TFLITE_OPTIONS_CONV_2D = 1,
+    WC_TFLITE_OPTIONS_DEPTHWISE_CONV_2D = 2,
+    WC_TFLITE_OPTIONS_POOL_2D = 5,
+    WC_TFLITE_OPTIONS_FULLY_CONNECTED = 8,
+    WC_TFLITE_OPTIONS_SOFTMAX = 9,
+    WC_TFLITE_OPTIONS_CONCATENATION = 10,
+    WC_TFLITE_OPTIONS_ADD = 11,
+    WC_TFLITE_OPTIONS_RESIZE_BILINEAR = 15,
+    WC_TFLITE_OPTIONS_RESHAPE = 17,
+    WC_TFLITE_OPTIONS_MUL = 21,
+    WC_TFLITE_OPTIONS_REDUCER = 27,
+    WC_TFLITE_OPTIONS_SUB = 28,
+    WC_TFLITE_OPTIONS_DIV = 29,
+    WC_TFLITE_OPTIONS_TRANSPOSE_CONV = 49,
+    WC_TFLITE_OPTIONS_LEAKY_RELU = 75,
+    WC_TFLITE_OPTIONS_DEPTH_TO_SPACE = 94,
+};
+
+/* The union type of the builtin options the reader reads for an operator
+ * code (WC_TFLITE_OPTIONS_*); 0 for a code whose options it does not read. */
+int wc_tflite_options_type(int32_t code);
+
 enum { WC_TFLITE_PADDING_SAME = 0, WC_TFLITE_PADDING_VALID = 1 };
 
 /* schema.fbs ActivationFunctionType */

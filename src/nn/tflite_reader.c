@@ -330,62 +330,42 @@ static int read_tensor_list(walk *w, const wc_fb_table *t, unsigned id, const ch
     return 0;
 }
 
-/* schema.fbs BuiltinOptions union types of the options read. */
-enum {
-    OPTIONS_CONV_2D = 1,
-    OPTIONS_DEPTHWISE_CONV_2D = 2,
-    OPTIONS_POOL_2D = 5,
-    OPTIONS_FULLY_CONNECTED = 8,
-    OPTIONS_SOFTMAX = 9,
-    OPTIONS_CONCATENATION = 10,
-    OPTIONS_ADD = 11,
-    OPTIONS_RESIZE_BILINEAR = 15,
-    OPTIONS_RESHAPE = 17,
-    OPTIONS_MUL = 21,
-    OPTIONS_REDUCER = 27,
-    OPTIONS_SUB = 28,
-    OPTIONS_DIV = 29,
-    OPTIONS_TRANSPOSE_CONV = 49,
-    OPTIONS_LEAKY_RELU = 75,
-    OPTIONS_DEPTH_TO_SPACE = 94,
-};
-
-static int expected_options(int32_t code)
+int wc_tflite_options_type(int32_t code)
 {
     switch (code) {
     case WC_TFLITE_OP_CONV_2D:
-        return OPTIONS_CONV_2D;
+        return WC_TFLITE_OPTIONS_CONV_2D;
     case WC_TFLITE_OP_DEPTHWISE_CONV_2D:
-        return OPTIONS_DEPTHWISE_CONV_2D;
+        return WC_TFLITE_OPTIONS_DEPTHWISE_CONV_2D;
     case WC_TFLITE_OP_AVERAGE_POOL_2D:
     case WC_TFLITE_OP_MAX_POOL_2D:
-        return OPTIONS_POOL_2D;
+        return WC_TFLITE_OPTIONS_POOL_2D;
     case WC_TFLITE_OP_FULLY_CONNECTED:
-        return OPTIONS_FULLY_CONNECTED;
+        return WC_TFLITE_OPTIONS_FULLY_CONNECTED;
     case WC_TFLITE_OP_SOFTMAX:
-        return OPTIONS_SOFTMAX;
+        return WC_TFLITE_OPTIONS_SOFTMAX;
     case WC_TFLITE_OP_CONCATENATION:
-        return OPTIONS_CONCATENATION;
+        return WC_TFLITE_OPTIONS_CONCATENATION;
     case WC_TFLITE_OP_ADD:
-        return OPTIONS_ADD;
+        return WC_TFLITE_OPTIONS_ADD;
     case WC_TFLITE_OP_RESIZE_BILINEAR:
-        return OPTIONS_RESIZE_BILINEAR;
+        return WC_TFLITE_OPTIONS_RESIZE_BILINEAR;
     case WC_TFLITE_OP_RESHAPE:
-        return OPTIONS_RESHAPE;
+        return WC_TFLITE_OPTIONS_RESHAPE;
     case WC_TFLITE_OP_MUL:
-        return OPTIONS_MUL;
+        return WC_TFLITE_OPTIONS_MUL;
     case WC_TFLITE_OP_MEAN:
-        return OPTIONS_REDUCER;
+        return WC_TFLITE_OPTIONS_REDUCER;
     case WC_TFLITE_OP_SUB:
-        return OPTIONS_SUB;
+        return WC_TFLITE_OPTIONS_SUB;
     case WC_TFLITE_OP_DIV:
-        return OPTIONS_DIV;
+        return WC_TFLITE_OPTIONS_DIV;
     case WC_TFLITE_OP_TRANSPOSE_CONV:
-        return OPTIONS_TRANSPOSE_CONV;
+        return WC_TFLITE_OPTIONS_TRANSPOSE_CONV;
     case WC_TFLITE_OP_LEAKY_RELU:
-        return OPTIONS_LEAKY_RELU;
+        return WC_TFLITE_OPTIONS_LEAKY_RELU;
     case WC_TFLITE_OP_DEPTH_TO_SPACE:
-        return OPTIONS_DEPTH_TO_SPACE;
+        return WC_TFLITE_OPTIONS_DEPTH_TO_SPACE;
     }
     return 0;
 }
@@ -397,7 +377,7 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
     int8_t padding = 0, activation = 0;
     int rc = 0;
     switch (kind) {
-    case OPTIONS_CONV_2D:
+    case WC_TFLITE_OPTIONS_CONV_2D:
         rc = wc_fb_i8(r, t, 0, "padding", 0, &padding) ||
              wc_fb_i32(r, t, 1, "stride_w", 0, &o->stride_w) ||
              wc_fb_i32(r, t, 2, "stride_h", 0, &o->stride_h) ||
@@ -405,7 +385,7 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
              wc_fb_i32(r, t, 4, "dilation_w_factor", 1, &o->dilation_w) ||
              wc_fb_i32(r, t, 5, "dilation_h_factor", 1, &o->dilation_h);
         break;
-    case OPTIONS_DEPTHWISE_CONV_2D:
+    case WC_TFLITE_OPTIONS_DEPTHWISE_CONV_2D:
         rc = wc_fb_i8(r, t, 0, "padding", 0, &padding) ||
              wc_fb_i32(r, t, 1, "stride_w", 0, &o->stride_w) ||
              wc_fb_i32(r, t, 2, "stride_h", 0, &o->stride_h) ||
@@ -414,7 +394,7 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
              wc_fb_i32(r, t, 5, "dilation_w_factor", 1, &o->dilation_w) ||
              wc_fb_i32(r, t, 6, "dilation_h_factor", 1, &o->dilation_h);
         break;
-    case OPTIONS_POOL_2D:
+    case WC_TFLITE_OPTIONS_POOL_2D:
         rc = wc_fb_i8(r, t, 0, "padding", 0, &padding) ||
              wc_fb_i32(r, t, 1, "stride_w", 0, &o->stride_w) ||
              wc_fb_i32(r, t, 2, "stride_h", 0, &o->stride_h) ||
@@ -422,13 +402,13 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
              wc_fb_i32(r, t, 4, "filter_height", 0, &o->filter_h) ||
              wc_fb_i8(r, t, 5, "fused_activation_function", 0, &activation);
         break;
-    case OPTIONS_TRANSPOSE_CONV:
+    case WC_TFLITE_OPTIONS_TRANSPOSE_CONV:
         rc = wc_fb_i8(r, t, 0, "padding", 0, &padding) ||
              wc_fb_i32(r, t, 1, "stride_w", 0, &o->stride_w) ||
              wc_fb_i32(r, t, 2, "stride_h", 0, &o->stride_h) ||
              wc_fb_i8(r, t, 3, "fused_activation_function", 0, &activation);
         break;
-    case OPTIONS_FULLY_CONNECTED: {
+    case WC_TFLITE_OPTIONS_FULLY_CONNECTED: {
         int8_t weights_format = 0;
         rc = wc_fb_i8(r, t, 0, "fused_activation_function", 0, &activation) ||
              wc_fb_i8(r, t, 1, "weights_format", 0, &weights_format) ||
@@ -438,33 +418,33 @@ static int read_options_fields(walk *w, const wc_fb_table *t, int kind, wc_tflit
                               weights_format);
         break;
     }
-    case OPTIONS_ADD:
-    case OPTIONS_MUL:
-    case OPTIONS_SUB:
-    case OPTIONS_DIV:
+    case WC_TFLITE_OPTIONS_ADD:
+    case WC_TFLITE_OPTIONS_MUL:
+    case WC_TFLITE_OPTIONS_SUB:
+    case WC_TFLITE_OPTIONS_DIV:
         rc = wc_fb_i8(r, t, 0, "fused_activation_function", 0, &activation);
         break;
-    case OPTIONS_CONCATENATION:
+    case WC_TFLITE_OPTIONS_CONCATENATION:
         rc = wc_fb_i32(r, t, 0, "axis", 0, &o->axis) ||
              wc_fb_i8(r, t, 1, "fused_activation_function", 0, &activation);
         break;
-    case OPTIONS_SOFTMAX:
+    case WC_TFLITE_OPTIONS_SOFTMAX:
         rc = wc_fb_f32(r, t, 0, "beta", 0.0f, &o->beta);
         break;
-    case OPTIONS_LEAKY_RELU:
+    case WC_TFLITE_OPTIONS_LEAKY_RELU:
         rc = wc_fb_f32(r, t, 0, "alpha", 0.0f, &o->alpha);
         break;
-    case OPTIONS_RESIZE_BILINEAR: /* ids 0 and 1 are the deprecated new_height, new_width */
+    case WC_TFLITE_OPTIONS_RESIZE_BILINEAR: /* ids 0 and 1 are the deprecated new_height, new_width */
         rc = wc_fb_bool(r, t, 2, "align_corners", false, &o->align_corners) ||
              wc_fb_bool(r, t, 3, "half_pixel_centers", false, &o->half_pixel_centers);
         break;
-    case OPTIONS_DEPTH_TO_SPACE:
+    case WC_TFLITE_OPTIONS_DEPTH_TO_SPACE:
         rc = wc_fb_i32(r, t, 0, "block_size", 0, &o->block_size);
         break;
-    case OPTIONS_REDUCER:
+    case WC_TFLITE_OPTIONS_REDUCER:
         rc = wc_fb_bool(r, t, 0, "keep_dims", false, &o->keep_dims);
         break;
-    case OPTIONS_RESHAPE: {
+    case WC_TFLITE_OPTIONS_RESHAPE: {
         wc_fb_vector v;
         if (wc_fb_vector_field(r, t, 0, 4, "new_shape", &v))
             return w->r.code;
@@ -500,8 +480,8 @@ static int check_options(walk *w, const wc_fb_table *t, int kind, const wc_tflit
         return wc_fb_fail(&w->r, t->pos, "options have fused activation %d, not one of the schema",
                           o->activation);
     switch (kind) {
-    case OPTIONS_CONV_2D:
-    case OPTIONS_DEPTHWISE_CONV_2D:
+    case WC_TFLITE_OPTIONS_CONV_2D:
+    case WC_TFLITE_OPTIONS_DEPTHWISE_CONV_2D:
         return check_at_least(w, t, "stride_w", o->stride_w, 1) ||
                        check_at_least(w, t, "stride_h", o->stride_h, 1) ||
                        check_at_least(w, t, "dilation_w_factor", o->dilation_w, 1) ||
@@ -509,19 +489,19 @@ static int check_options(walk *w, const wc_fb_table *t, int kind, const wc_tflit
                        check_at_least(w, t, "depth_multiplier", o->depth_multiplier, 0)
                    ? -1
                    : 0;
-    case OPTIONS_TRANSPOSE_CONV:
+    case WC_TFLITE_OPTIONS_TRANSPOSE_CONV:
         return check_at_least(w, t, "stride_w", o->stride_w, 1) ||
                        check_at_least(w, t, "stride_h", o->stride_h, 1)
                    ? -1
                    : 0;
-    case OPTIONS_POOL_2D:
+    case WC_TFLITE_OPTIONS_POOL_2D:
         return check_at_least(w, t, "stride_w", o->stride_w, 1) ||
                        check_at_least(w, t, "stride_h", o->stride_h, 1) ||
                        check_at_least(w, t, "filter_width", o->filter_w, 1) ||
                        check_at_least(w, t, "filter_height", o->filter_h, 1)
                    ? -1
                    : 0;
-    case OPTIONS_DEPTH_TO_SPACE:
+    case WC_TFLITE_OPTIONS_DEPTH_TO_SPACE:
         return check_at_least(w, t, "block_size", o->block_size, 1);
     }
     return 0;
@@ -533,7 +513,7 @@ static int read_options(walk *w, const wc_fb_table *ot, wc_tflite_operator *op)
     uint8_t type;
     wc_fb_table t;
     o->dilation_w = o->dilation_h = 1;
-    int kind = expected_options(op->code);
+    int kind = wc_tflite_options_type(op->code);
     if (!kind)
         return 0; /* options the backends do not use are not read */
     if (wc_fb_union_field(&w->r, ot, OP_OPTIONS, "builtin_options", &type, &t))

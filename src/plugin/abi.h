@@ -8,8 +8,9 @@
  * checks, error results) and never asks which ABI it has.  An operation an
  * ABI lacks is NULL: the plugin answers that it does not support it.
  *
- * native.c (a reactor with wasmcap_call_tool) and command.c (a WASI
- * program) are the entries; another ABI is another table.
+ * native.c (a reactor with wasmcap_call_tool), extism.c (an Extism
+ * plugin of hyper-mcp's) and command.c (a WASI program) are the entries;
+ * another ABI is another table.
  */
 #ifndef WC_PLUGIN_ABI_H
 #define WC_PLUGIN_ABI_H
@@ -60,7 +61,7 @@ typedef struct wc_tool_run {
 } wc_tool_run;
 
 typedef struct wc_plugin_abi {
-    const char *name; /* "native", "command" */
+    const char *name; /* "native", "extism", "command" */
     /* Every run gets a WASI world, whether the module imports it or not. */
     bool always_wasi;
     /* A tool call may be an attempt (wc_call_io.inline_budget_ms): the ABI
@@ -70,6 +71,12 @@ typedef struct wc_plugin_abi {
      * found and checked (wc_plugin entry, alloc_index, ...): 1 it is, 0 it
      * is not, -1 it is but cannot be used (err says why). */
     int (*load)(wc_plugin *p, const wc_module_info *info, wc_error *err);
+    /* Optional: frees what load kept in p->abi_state. */
+    void (*unload)(wc_plugin *p);
+    /* Optional: for a module without a manifest, the plugin describes
+     * itself by a call, after its imports are resolved: fills p->manifest.
+     * 0, or a WC_E* code with err. */
+    int (*describe)(wc_plugin *p, wc_error *err);
     /* 0 with run->result or the checked text, or a WC_E* code with a
      * sentence for a person in failure (the tool's error result). */
     int (*call_tool)(wc_plugin *p, wc_tool_run *run, wc_error *failure);
@@ -90,6 +97,7 @@ typedef struct wc_plugin_abi {
 
 extern const wc_plugin_abi wc_abi_native;  /* native.c */
 extern const wc_plugin_abi wc_abi_command; /* command.c */
+extern const wc_plugin_abi wc_abi_extism;  /* extism.c */
 
 /* In the order load tries them; NULL ends the list. */
 extern const wc_plugin_abi *const wc_plugin_abis[];

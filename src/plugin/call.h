@@ -41,7 +41,8 @@ typedef struct wc_call_io {
      * budget, and only as far as it has no effects.  The first host
      * function that would act on the world or wait (log, kv writes,
      * http_fetch, requests to the client, list and resource notifications,
-     * stream control), or the end of the budget, stops it before anything
+     * stream control, WASI-NN's load from bytes and contexts on Arm NN
+     * models), or the end of the budget, stops it before anything
      * happened (wc_call_attempt_aborted); the caller then runs the call
      * again as an ordinary one.  Notifications it sends (progress) are the
      * caller's to hold until it knows the attempt stood. */

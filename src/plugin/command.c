@@ -55,7 +55,8 @@ static int command_call_tool(wc_plugin *p, wc_tool_run *run, wc_error *failure)
         wc_run_end(&r);
         return rc;
     }
-    wc_trap trap = wc_instance_call_index(r.inst, (uint32_t)p->start_index, NULL, NULL, NULL);
+    wc_trap trap = wc_run_outcome(
+        &r, wc_instance_call_index(r.inst, (uint32_t)p->start_index, NULL, NULL, NULL));
     int status = 0;
     if (trap == WC_TRAP_EXIT) {
         status = wc_instance_exit_code(r.inst);

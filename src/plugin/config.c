@@ -199,7 +199,13 @@ static bool read_plugin(wc_rnode *plugin, wc_plugin_config *pc)
     if (!(pc->name = strdup(plugin->key)))
         return wc_rnode_fail(plugin, "out of memory");
     wc_rnode path = wc_rnode_member(plugin, "path");
-    if (wc_rnode_require(&path))
+    /* A "source" (URL, OCI reference) is the front end's to resolve into
+     * path before the registry loads the plugin. */
+    wc_rnode source = wc_rnode_member(plugin, "source");
+    pc->has_source = wc_rnode_present(&source);
+    if (pc->has_source && wc_rnode_present(&path))
+        wc_rnode_fail(&source, "give either \"path\" or \"source\", not both");
+    else if (!pc->has_source && wc_rnode_require(&path))
         wc_rnode_path(&path, WC_READ_NONEMPTY, &pc->path);
     wc_rnode prefix = wc_rnode_member(plugin, "prefix");
     if (wc_rnode_string(&prefix, 0, &pc->prefix) && (strlen(pc->prefix) > 64 || !exposed_name_ok(pc->prefix)))
@@ -261,6 +267,7 @@ void wc_plugin_config_free(wc_plugin_config *pc)
         free(p->nn_models[i]);
     free(p->nn_models);
     wc_nn_models_release(p->nn_library);
+    wc_schema_docs_release(pc->schema_docs);
     memset(pc, 0, sizeof *pc);
 }
 

@@ -14,16 +14,24 @@
 
 #include "host/wasmcap.h"
 #include "json/reader.h"
+#include "json/schema_ref.h"
 
 typedef struct wc_plugin_config {
     char *name;            /* the key in "plugins" */
-    char *path;            /* absolute or relative to the working directory */
+    char *path;            /* absolute or relative to the working directory; NULL
+                            * until the front end resolves a source */
+    bool has_source;       /* the entry gives "source" instead of "path" */
     char *prefix;          /* tool name prefix; "" for none; default: name */
     json_t *tool_names;    /* object: manifest tool name -> exposed name; may be NULL */
     wc_permissions perms;
+    /* The ontology's schema documents its tool schemas may "$ref" (one
+     * reference held; NULL: none).  Set by the front end from the config's
+     * "ontology". */
+    wc_schema_docs *schema_docs;
 } wc_plugin_config;
 
 /* Reads the "plugins" object ("name": {"path": ..., ...}) into a new array
+ * ("source" is marked known and left to the front end: has_source)
  * of *count entries (none when absent).  Unknown keys are refused.  False
  * when the reader failed (the entries read so far are freed). */
 bool wc_plugin_configs_read(const wc_rnode *plugins, wc_plugin_config **out, size_t *count);

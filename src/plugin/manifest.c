@@ -147,21 +147,30 @@ static bool seen_before(json_t *arr, size_t upto, const char *key, const char *v
 
 /* ---- sections ---------------------------------------------------------- */
 
-static bool read_schema(const wc_rnode *node, const char *tool, wc_schema **out)
+/* Compiles a tool's schema; *bundled is set when it refers to ontology
+ * types (a self-contained copy, owned by the caller). */
+static bool read_schema(const wc_schema_docs *docs, const wc_rnode *node, const char *tool,
+                        wc_schema **out, json_t **bundled)
 {
     if (!wc_rnode_object(node, "a JSON Schema object"))
         return false;
     json_t *type = json_object_get(node->json, "type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "object") != 0)
         return wc_rnode_fail(node, "the schema of tool '%s' must have \"type\": \"object\"", tool);
-    wc_error why;
-    *out = wc_schema_compile(node->json, &why);
+    wc_error why = {0};
+    json_t *whole = NULL;
+    *out = wc_schema_compile_in(docs, node->json, &whole, &why);
     if (!*out)
         return wc_rnode_fail(node, "the schema of tool '%s' does not compile: %s", tool, why.msg);
+    if (whole != node->json)
+        *bundled = whole;
+    else
+        json_decref(whole);
     return true;
 }
 
-static bool read_tool(wc_rnode *t, json_t *tools, size_t i, wc_manifest_tool *tool)
+static bool read_tool(const wc_schema_docs *docs, wc_rnode *t, json_t *tools, size_t i,
+                      wc_manifest_tool *tool)
 {
     wc_rnode name;
     if (!wc_rnode_object(t, NULL) || !read_required(t, "name", 0, &name, &tool->name))
@@ -185,14 +194,20 @@ static bool read_tool(wc_rnode *t, json_t *tools, size_t i, wc_manifest_tool *to
         input.json = schema;
     }
     tool->input_schema = (json_t *)input.json;
-    if (!read_schema(&input, tool->name, &tool->input))
+    if (!read_schema(docs, &input, tool->name, &tool->input, &tool->bundled[0]))
         return false;
+    if (tool->bundled[0])
+        tool->input_schema = tool->bundled[0];
     wc_rnode output = wc_rnode_member(t, "outputSchema");
     tool->output_schema = (json_t *)output.json;
-    return !output.json || read_schema(&output, tool->name, &tool->output);
+    if (output.json && !read_schema(docs, &output, tool->name, &tool->output, &tool->bundled[1]))
+        return false;
+    if (tool->bundled[1])
+        tool->output_schema = tool->bundled[1];
+    return true;
 }
 
-static bool read_tools(wc_rnode *doc, wc_manifest *m)
+static bool read_tools(const wc_schema_docs *docs, wc_rnode *doc, wc_manifest *m)
 {
     wc_rnode list;
     json_t *tools;
@@ -208,7 +223,7 @@ static bool read_tools(wc_rnode *doc, wc_manifest *m)
     }
     for (size_t i = 0; i < m->ntools; i++) {
         wc_rnode t = wc_rnode_item(&list, i);
-        if (!read_tool(&t, tools, i, &m->tools[i]))
+        if (!read_tool(docs, &t, tools, i, &m->tools[i]))
             return false;
     }
     return true;
@@ -362,7 +377,7 @@ static bool read_permissions(wc_rnode *doc, wc_manifest *m)
 
 /* ---- entry points ------------------------------------------------------ */
 
-static bool read_manifest(wc_reader *reader, wc_manifest *m)
+static bool read_manifest(const wc_schema_docs *docs, wc_reader *reader, wc_manifest *m)
 {
     if (!json_is_object(m->json))
         return wc_reader_fail(reader, "the manifest must be a JSON object");
@@ -376,12 +391,18 @@ static bool read_manifest(wc_reader *reader, wc_manifest *m)
     if (!wc_manifest_name_ok(m->name))
         return wc_rnode_fail(&name, "'%s' must match ^[A-Za-z0-9_.-]{1,64}$", m->name);
     /* Unknown members are left alone: newer plugins load on older servers. */
-    return read_tools(&doc, m) && read_resources(&doc, m) && read_templates(&doc, m) &&
+    return read_tools(docs, &doc, m) && read_resources(&doc, m) && read_templates(&doc, m) &&
            read_prompts(&doc, m) && read_permissions(&doc, m);
 }
 
 int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manifest *out,
                       wc_error *err)
+{
+    return wc_manifest_parse_in(NULL, text, len, source, out, err);
+}
+
+int wc_manifest_parse_in(const wc_schema_docs *docs, const char *text, size_t len,
+                         const char *source, wc_manifest *out, wc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->source = strdup(source);
@@ -390,7 +411,7 @@ int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manif
     wc_reader reader;
     wc_reader_init(&reader, out->source);
     out->json = wc_reader_load(&reader, text, len);
-    if (!out->json || !read_manifest(&reader, out)) {
+    if (!out->json || !read_manifest(docs, &reader, out)) {
         int rc = wc_reader_result(&reader, err);
         wc_manifest_free(out);
         return rc;
@@ -398,20 +419,33 @@ int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manif
     return 0;
 }
 
-int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
-                     wc_error *err)
+int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **text, size_t *len,
+                     char **source, wc_error *err)
 {
-    memset(out, 0, sizeof *out);
+    *text = NULL;
+    *source = NULL;
+    *len = 0;
     const char *base = strrchr(wasm_path, '/');
     base = base ? base + 1 : wasm_path;
     const wc_custom_section *sec = info ? wc_module_find_custom(info, WC_MANIFEST_SECTION) : NULL;
     if (sec) {
-        char source[512];
-        snprintf(source, sizeof source, "%s (section %s)", base, WC_MANIFEST_SECTION);
+        char name[512];
+        snprintf(name, sizeof name, "%s (section %s)", base, WC_MANIFEST_SECTION);
         if (sec->size > WC_MANIFEST_MAX_BYTES)
-            return wc_error_set(err, WC_ETOOBIG, "%s: the manifest is larger than %u bytes", source,
+            return wc_error_set(err, WC_ETOOBIG, "%s: the manifest is larger than %u bytes", name,
                                 WC_MANIFEST_MAX_BYTES);
-        return wc_manifest_parse((const char *)sec->data, sec->size, source, out, err);
+        *text = malloc(sec->size + 1);
+        *source = strdup(name);
+        if (!*text || !*source) {
+            free(*text);
+            free(*source);
+            *text = *source = NULL;
+            return wc_error_set(err, WC_ENOMEM, "%s: out of memory", name);
+        }
+        memcpy(*text, sec->data, sec->size);
+        (*text)[sec->size] = '\0';
+        *len = sec->size;
+        return 0;
     }
     /* NAME.wasm -> NAME.manifest.json */
     size_t n = strlen(wasm_path);
@@ -435,9 +469,30 @@ int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manif
         free(sidecar);
         return rc;
     }
-    rc = wc_manifest_parse((const char *)data, size, sidecar, out, err);
-    free(data);
-    free(sidecar);
+    *text = (char *)data;
+    *len = size;
+    *source = sidecar;
+    return 0;
+}
+
+int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
+                     wc_error *err)
+{
+    return wc_manifest_load_in(NULL, info, wasm_path, out, err);
+}
+
+int wc_manifest_load_in(const wc_schema_docs *docs, const wc_module_info *info,
+                        const char *wasm_path, wc_manifest *out, wc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *text, *source;
+    size_t len;
+    int rc = wc_manifest_read(info, wasm_path, &text, &len, &source, err);
+    if (rc)
+        return rc;
+    rc = wc_manifest_parse_in(docs, text, len, source, out, err);
+    free(text);
+    free(source);
     return rc;
 }
 
@@ -448,6 +503,8 @@ void wc_manifest_free(wc_manifest *m)
     for (size_t i = 0; i < m->ntools; i++) {
         wc_schema_free(m->tools[i].input);
         wc_schema_free(m->tools[i].output);
+        json_decref(m->tools[i].bundled[0]);
+        json_decref(m->tools[i].bundled[1]);
     }
     free(m->tools);
     json_decref(m->json);

@@ -19,6 +19,7 @@
 
 #include "engine/decode.h"
 #include "json/schema.h"
+#include "json/schema_ref.h"
 
 #define WC_MANIFEST_SECTION "wasmcap.manifest"
 #define WC_MANIFEST_MAX_BYTES (4u << 20)
@@ -26,8 +27,12 @@
 typedef struct wc_manifest_tool {
     const char *name;
     const char *title, *description; /* NULL when absent */
-    json_t *input_schema;            /* borrowed from the document; default {"type":"object"} */
+    /* Borrowed from the document (default {"type":"object"}), or, when it
+     * refers to ontology types, the self-contained bundle of it
+     * (json/schema_ref.h) that the tool's descriptor shows. */
+    json_t *input_schema;
     json_t *output_schema;           /* NULL when absent */
+    json_t *bundled[2];              /* owned: the bundles, if any (input, output) */
     json_t *annotations;             /* NULL when absent */
     wc_schema *input, *output;       /* compiled; output NULL when absent */
 } wc_manifest_tool;
@@ -54,6 +59,20 @@ int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manif
  * looked for), or another WC_E* code on an invalid or unreadable manifest. */
 int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
                      wc_error *err);
+
+/* The two above where tool schemas may "$ref" the types of an ontology
+ * (docs; NULL: none): such a schema is bundled with the types it uses. */
+int wc_manifest_parse_in(const wc_schema_docs *docs, const char *text, size_t len,
+                         const char *source, wc_manifest *out, wc_error *err);
+int wc_manifest_load_in(const wc_schema_docs *docs, const wc_module_info *info,
+                        const char *wasm_path, wc_manifest *out, wc_error *err);
+
+/* Just the text of the module's manifest, found as wc_manifest_load finds
+ * it: *text (malloc'd, *len bytes) and *source (malloc'd, for messages).
+ * Returns 0, WC_ENOENT when there is none, another WC_E* code on error
+ * (err says why). */
+int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **text, size_t *len,
+                     char **source, wc_error *err);
 
 void wc_manifest_free(wc_manifest *m);
 

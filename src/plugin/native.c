@@ -28,7 +28,8 @@ static int bad(wc_run *r, wc_run_status status, const char *fmt, ...)
 
 static int guest_call(wc_run *r, int index, const wc_value *args, wc_value *results)
 {
-    wc_trap trap = wc_instance_call_index(r->inst, (uint32_t)index, args, results, NULL);
+    wc_trap trap = wc_run_outcome(
+        r, wc_instance_call_index(r->inst, (uint32_t)index, args, results, NULL));
     if (trap == WC_TRAP_NONE)
         return 0;
     wc_run_trapped(r, trap);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/extism.h"
 #include "json/parse.h"
 #include "json/text.h"
 #include "plugin/registry.h" /* wc_input_required_check */
@@ -187,6 +188,7 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     dst->path = dup_or_null(src->path, &oom);
     dst->prefix = dup_or_null(src->prefix ? src->prefix : src->name, &oom);
     dst->tool_names = src->tool_names ? json_deep_copy(src->tool_names) : NULL;
+    dst->schema_docs = wc_schema_docs_retain(src->schema_docs);
     if (src->tool_names && !dst->tool_names)
         oom = true;
     const wc_permissions *sp = &src->perms;
@@ -230,10 +232,15 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *e
         wc_wasi_free(probe);
         return wc_error_set(err, WC_ENOMEM, "plugin '%s': %s", p->config.name, werr.msg);
     }
-    const wc_import_binding *wasi, *host, *nn;
+    const wc_import_binding *wasi, *host, *nn, *xenv, *xuser;
     size_t nwasi = wc_wasi_bindings(probe, &wasi);
     size_t nnn = wc_wasi_nn_bindings(nn_probe, &nn);
     size_t nhost = wc_wasmcap_bindings(&host);
+    /* Extism's kernel and hyper-mcp's functions only for Extism plugins:
+     * they need the call state that ABI sets up */
+    bool extism = p->abi == &wc_abi_extism;
+    size_t nxenv = extism ? wc_extism_env_bindings(&xenv) : 0;
+    size_t nxuser = extism ? wc_extism_user_bindings(&xuser) : 0;
     int rc = 0;
     p->nbindings = info->nimports;
     p->bindings = calloc(info->nimports ? info->nimports : 1, sizeof *p->bindings);
@@ -254,6 +261,10 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *e
             table = host, n = nhost;
         else if (strcmp(imp->module, WASI_NN_MODULE) == 0)
             table = nn, n = nnn;
+        else if (strcmp(imp->module, WC_EXTISM_ENV_MODULE) == 0)
+            table = xenv, n = nxenv;
+        else if (strcmp(imp->module, WC_EXTISM_USER_MODULE) == 0)
+            table = xuser, n = nxuser;
         const wc_import_binding *found = NULL;
         for (size_t k = 0; k < n && !found; k++)
             if (strcmp(table[k].name, imp->name) == 0)
@@ -261,9 +272,10 @@ static int resolve_imports(wc_plugin *p, const wc_module_info *info, wc_error *e
         if (!found || imp->kind != WC_EXTERN_FUNC) {
             rc = wc_error_set(err, WC_ELINK,
                               "plugin '%s' imports %s.%s, which wasmcap does not provide (it offers "
-                              "the functions of modules %s, %s and %s; see docs/PLUGINS.md)",
+                              "the functions of modules %s, %s and %s%s; see docs/PLUGINS.md)",
                               p->config.name, imp->module, imp->name, WASMCAP_MODULE, WASI_MODULE,
-                              WASI_NN_MODULE);
+                              WASI_NN_MODULE, extism ? ", " WC_EXTISM_ENV_MODULE " and "
+                                                       WC_EXTISM_USER_MODULE : "");
             goto done;
         }
         p->bindings[i] = *found;
@@ -361,7 +373,9 @@ static void warn_ungranted(const wc_plugin *p)
     }
 }
 
-static int pick_abi(wc_plugin *p, const wc_module_info *info, wc_error *err)
+/* 0, or a WC_E* code: *none says whether no ABI took the module (rather
+ * than one refusing it). */
+static int pick_abi(wc_plugin *p, const wc_module_info *info, bool *none, wc_error *err)
 {
     const char *n = p->config.name;
     for (int e = 0; e < WC_ENTRY_COUNT; e++) {
@@ -386,10 +400,12 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, wc_error *err)
             warn(p, "plugin '%s' is a %s plugin: its resources cannot be read", n, p->abi->name);
         return 0;
     }
+    *none = true;
     return wc_error_set(err, WC_ELINK,
                         "plugin '%s' (%s) has no entry point: expected an export wasmcap_call_tool "
-                        "(native ABI: with memory and wasmcap_alloc) or _start (command ABI: a WASI "
-                        "program); see docs/PLUGINS.md", n, p->config.path);
+                        "(native ABI: with memory and wasmcap_alloc), describe and call or "
+                        "list_tools and call_tool (Extism ABI: hyper-mcp's plugins) or _start "
+                        "(command ABI: a WASI program); see docs/PLUGINS.md", n, p->config.path);
 }
 
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
@@ -434,14 +450,23 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
         goto fail;
     }
     const wc_module_info *info = wc_module_get_info(p->module);
-    if ((rc = wc_manifest_load(info, p->config.path, &p->manifest, err)) != 0) {
-        if (err) {
-            wc_error manifest = *err;
-            wc_error_set(err, rc, "plugin '%s': %s", config->name, manifest.msg);
-        }
+    wc_error manifest_err = {0};
+    int manifest = wc_manifest_load_in(p->config.schema_docs, info, p->config.path, &p->manifest,
+                                       &manifest_err);
+    if (manifest && manifest != WC_ENOENT) {
+        rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
         goto fail;
     }
-    if ((rc = pick_abi(p, info, err)) || (rc = resolve_imports(p, info, err)))
+    /* Without a manifest, only a plugin that describes itself can serve. */
+    bool none = false;
+    rc = pick_abi(p, info, &none, err);
+    if (manifest && (none || (!rc && !p->abi->describe))) {
+        rc = wc_error_set(err, manifest, "plugin '%s': %s", config->name, manifest_err.msg);
+        goto fail;
+    }
+    if (rc || (rc = resolve_imports(p, info, err)))
+        goto fail;
+    if (manifest && (rc = p->abi->describe(p, err)))
         goto fail;
     if (!p->abi->get_prompt && json_array_size(p->manifest.prompts))
         warn(p, "plugin '%s' is a %s plugin: its prompts cannot be served", config->name,
@@ -478,6 +503,8 @@ void wc_plugin_free(wc_plugin *p)
 {
     if (!p)
         return;
+    if (p->abi && p->abi->unload)
+        p->abi->unload(p);
     wc_manifest_free(&p->manifest);
     wc_module_release(p->module);
     free(p->bindings);
@@ -528,6 +555,7 @@ static wc_wasi_nn *new_call_nn(const wc_plugin *p, wc_call *call, wc_error *err)
         .max_load_bytes = perms->nn_max_load_bytes,
         .max_contexts = perms->nn_max_contexts,
         .cancel = &call->cancel,
+        .attempt = call->io.inline_budget_ms != 0,
     };
     return wc_wasi_nn_new(&cfg, err);
 }
@@ -614,7 +642,8 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
             r->status = WC_RUN_TRAP;
         else
             r->status = WC_RUN_INTERNAL;
-        snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
+        if (r->status != WC_RUN_DEADLINE) /* the deadline's sentence says it all */
+            snprintf(r->msg, sizeof r->msg, "%s", werr.msg);
         return wc_run_code(r->status);
     }
     wc_cancel_token_on_interrupt(&call->cancel, interrupt_run, r);
@@ -673,8 +702,20 @@ static bool near_memory_limit(const wc_run *r)
     return r->inst && wc_instance_memory_limit_reached(r->inst);
 }
 
+wc_trap wc_run_outcome(const wc_run *r, wc_trap trap)
+{
+    if ((trap == WC_TRAP_NONE || trap == WC_TRAP_EXIT) && r->nn && wc_wasi_nn_deadline_stop(r->nn))
+        return WC_TRAP_DEADLINE;
+    return trap;
+}
+
 void wc_run_trapped(wc_run *r, wc_trap trap)
 {
+    /* Whether the guest went on after the compute's error or the watchdog
+     * stopped it first, the message says where the time went. */
+    const char *stop = r->nn ? wc_wasi_nn_deadline_stop(r->nn) : NULL;
+    if (stop && trap == WC_TRAP_DEADLINE)
+        snprintf(r->msg, sizeof r->msg, "wasi-nn %s", stop);
     switch (trap) {
     case WC_TRAP_NONE:
         r->status = WC_RUN_OK;
@@ -732,8 +773,8 @@ int wc_run_describe(const wc_run *r, const char *what, wc_error *out)
         return wc_error_set(out, code, "plugin '%s' trapped in %s: %s", n, what, r->msg);
     case WC_RUN_DEADLINE:
         return wc_error_set(out, code,
-                            "%s exceeded its time limit of %u ms (raise plugins.%s.permissions.timeout_ms)",
-                            what, p->timeout_ms, n);
+                            "%s exceeded its time limit of %u ms%s%s (raise plugins.%s.permissions.timeout_ms)",
+                            what, p->timeout_ms, r->msg[0] ? ": " : "", r->msg, n);
     case WC_RUN_CANCELLED:
         return wc_error_set(out, code, "cancelled");
     case WC_RUN_MEMORY:
@@ -804,7 +845,8 @@ static bool check_output(const wc_plugin *p, const wc_manifest_tool *tool, const
                          const wc_json_member *members, int count, wc_call *call,
                          const wc_schema_budget *budget, wc_error *msg)
 {
-    wc_error verr = {0};
+    wc_error verr;
+    verr.msg[0] = '\0'; /* text that is not JSON gets no schema message */
     if (!sc && !sc_text) {
         wc_error_set(msg, WC_EPLUGIN,
                      "tool '%s' of plugin '%s' has an outputSchema but returned no "

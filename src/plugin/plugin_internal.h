@@ -20,6 +20,7 @@ struct wc_plugin {
     wc_module *module;
     wc_manifest manifest;
     const wc_plugin_abi *abi;
+    void *abi_state; /* the ABI's own, from its load (freed by its unload) */
     int entry[WC_ENTRY_COUNT]; /* export index, or -1 */
     int alloc_index, init_index, start_index;
     /* One binding per import, in import order, so linking finds each at
@@ -84,6 +85,10 @@ void wc_run_trapped(wc_run *r, wc_trap trap);
  * WC_ETOOBIG (memory or output over its limit), WC_EPLUGIN (a bad result,
  * or the run could not start); WC_OK when it went well. */
 int wc_run_code(wc_run_status status);
+/* The trap a guest call ended with, as the run counts it: one that returned
+ * (or exited) after WASI-NN stopped a compute at the deadline is
+ * WC_TRAP_DEADLINE, as the guest got only runtime_error and went on. */
+wc_trap wc_run_outcome(const wc_run *r, wc_trap trap);
 /* A failure of `what` ("tool 'add'") as a sentence for a person in out,
  * with the code of the run's status (WC_ETRAP, WC_ETIMEDOUT, ...), which
  * it returns. */

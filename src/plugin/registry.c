@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/wasi_nn.h"
 #include "plugin/plugin.h"
 #include "plugin/services.h"
 #include "util/grow.h"
@@ -520,6 +521,11 @@ void wc_registry_render_metrics(const wc_registry *r, wc_buf *out)
                           wc_plugin_name(r->plugins[i]), t ? "optimized" : "fast",
                           tier == (t ? WC_TIER_OPTIMIZED : WC_TIER_FAST));
     }
+    /* Every plugin holds the config's one set of models (or none). */
+    const wc_nn_models *models = NULL;
+    for (size_t i = 0; i < r->nplugins && !models; i++)
+        models = wc_plugin_get_config(r->plugins[i])->perms.nn_library;
+    wc_nn_models_render_metrics(models, out);
 }
 
 /* ---- services ---------------------------------------------------------- */

@@ -44,8 +44,9 @@ void wc_registry_release(wc_registry *registry);
  * Prompt objects. */
 const json_t *wc_registry_tools(const wc_registry *registry);
 /* The plugin layer's part of /metrics, in the Prometheus text format: Wasm
- * instances alive and made, and the compile tier each plugin's new
- * instances get (registry may be NULL: no plugins loaded). */
+ * instances alive and made, the compile tier each plugin's new instances
+ * get, and the WASI-NN models with their backends and inference counts
+ * (registry may be NULL: no plugins loaded). */
 void wc_registry_render_metrics(const wc_registry *registry, wc_buf *out);
 const json_t *wc_registry_resource_templates(const wc_registry *registry);
 const json_t *wc_registry_prompts(const wc_registry *registry);

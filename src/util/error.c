@@ -25,6 +25,9 @@ const char *wc_strerror(int code)
     case WC_EPLUGIN: return "plugin call failed";
     case WC_EREFUSED: return "refused by the plugin";
     case WC_ENORESPONDERS: return "no responders";
+    case WC_EDIGEST: return "digest mismatch";
+    case WC_ESIGNATURE: return "signature not verified";
+    case WC_EREMOTE: return "remote server error";
     }
     /* Any other -errno in the system's words, exactly as strerror() gives
      * them (strerrordesc_np, unlike strerror, is thread-safe). */

@@ -57,6 +57,9 @@ enum {
     WC_EPLUGIN = -3008,    /* a plugin's call failed (trap, limit, bad output) */
     WC_EREFUSED = -3009,   /* a plugin answered with an error of its own */
     WC_ENORESPONDERS = -3010, /* a bus request nobody was subscribed to */
+    WC_EDIGEST = -3011,    /* content that does not match its digest */
+    WC_ESIGNATURE = -3012, /* a signature missing, foreign or invalid */
+    WC_EREMOTE = -3013,    /* a server failed or answered outside its protocol */
 };
 
 /* A short description of code.  System codes read as the system words

@@ -242,3 +242,27 @@ EXPORT("bad_input_index") int32_t bad_input_index(void)
     wasi_nn_tensor in = {dims11, 2, WASI_NN_TYPE_F32, (const uint8_t *)&x, sizeof x};
     return rc ? -100 - rc : wasi_nn_set_input(ctx, 5, &in);
 }
+
+/* The model "slow" (tests/nn_slow_model.h: x and y f32 [1,128,128,1]):
+ * slow_setup opens it and sets the input of a context, slow_compute
+ * computes it `times` times; each the first error, or 0. */
+static float slow_x[128 * 128];
+static wasi_nn_graph_execution_context slow_ctx;
+EXPORT("slow_setup") int32_t slow_setup(void)
+{
+    static const uint32_t dims[4] = {1, 128, 128, 1};
+    wasi_nn_graph g;
+    int32_t rc = wasi_nn_load_by_name("slow", 4, &g);
+    if (rc || (rc = wasi_nn_init_execution_context(g, &slow_ctx)))
+        return rc;
+    wasi_nn_tensor in = {dims, 4, WASI_NN_TYPE_F32, (const uint8_t *)slow_x, sizeof slow_x};
+    return wasi_nn_set_input(slow_ctx, 0, &in);
+}
+
+EXPORT("slow_compute") int32_t slow_compute(uint32_t times)
+{
+    int32_t rc = 0;
+    for (uint32_t i = 0; i < times && rc == 0; i++)
+        rc = wasi_nn_compute(slow_ctx);
+    return rc;
+}

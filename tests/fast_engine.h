@@ -1,0 +1,25 @@
+/* fast_engine.h -- the engine the plugin tests run their guests on: the
+ * fast tier only (the guests are small, and no gcc runs beside the tests)
+ * and no code cache. */
+#ifndef WC_TESTS_FAST_ENGINE_H
+#define WC_TESTS_FAST_ENGINE_H
+
+#include <stdio.h>
+
+#include "engine/engine.h"
+
+/* NULL (said on stdout) when the engine cannot be made. */
+static inline wc_engine *test_fast_engine(void)
+{
+    wc_engine_config cfg;
+    wc_engine_config_default(&cfg);
+    cfg.tier = WC_TIER_FAST;
+    cfg.cache_dir = "";
+    wc_error err = {0};
+    wc_engine *engine = NULL;
+    if (wc_engine_new(&cfg, &engine, &err) != 0)
+        printf("FAIL: engine: %s\n", err.msg);
+    return engine;
+}
+
+#endif
