@@ -15,7 +15,6 @@
 
 #include "util/clock.h"
 
-#define WC_BINARY_DIR "/tmp"
 #include "../tests/nats_server.h"
 
 static int by_value(const void *a, const void *b)
