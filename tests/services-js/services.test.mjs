@@ -107,7 +107,7 @@ before(async () => {
     bus: {
       url: natsUrl,
       services: {
-        interval_ms: 200, window_ms: 100, timeout_ms: 400, max_services: 8,
+        interval_ms: 300, window_ms: 250, timeout_ms: 400, max_services: 8,
         // declared, never served: its tool answers "no responders"
         declared: [{ name: "ghost", endpoints: [{ name: "boo", subject: "ghost.boo" }] }],
       },
