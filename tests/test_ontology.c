@@ -47,6 +47,10 @@ static void test_subset(void)
 {
     enum { NO = WC_SUBSET_NO, YES = WC_SUBSET_YES, UNKNOWN = WC_SUBSET_UNKNOWN };
     expect_subset("{\"type\": \"integer\"}", "{\"type\": \"number\"}", YES, NULL);
+    /* an allOf beside keywords of its own, no part fitting alone: the
+     * keywords beside it were read after they were freed (fuzz_ontology) */
+    expect_subset("{\"allOf\": [{\"type\": \"integer\"}, {\"minimum\": 0}], \"maximum\": 5}",
+                  "{\"type\": \"string\"}", UNKNOWN, "no part of allOf fits alone");
     expect_subset("{\"type\": \"number\"}", "{\"type\": \"integer\"}", NO, "this schema has type number where the ontology has integer");
     expect_subset("{}", "{\"type\": \"string\"}", NO, "has type any type");
     expect_subset("{\"type\": \"string\"}", "{}", YES, NULL);

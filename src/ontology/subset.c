@@ -957,7 +957,9 @@ static int sub_object(ctx *c, view s, view o)
     if (json_is_array(list)) {
         json_t *rest = without(ss, "allOf");
         saved_reasons before = save(c);
-        r = rest && !allows_all(rest) ? sub(c, at(s, rest), o) : NO;
+        /* decided before rest is let go below */
+        bool rest_constrains = rest && !allows_all(rest);
+        r = rest_constrains ? sub(c, at(s, rest), o) : NO;
         size_t i;
         json_t *branch;
         json_array_foreach(list, i, branch) {
@@ -969,7 +971,7 @@ static int sub_object(ctx *c, view s, view o)
         json_decref(rest);
         if (r == YES)
             restore(c, before);
-        else if (json_array_size(list) + (rest && !allows_all(rest)) > 1) {
+        else if (json_array_size(list) + rest_constrains > 1) {
             restore(c, before);
             r = result_unknown(c, "no part of allOf fits alone; together they are not decided");
         }
