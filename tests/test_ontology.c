@@ -51,6 +51,13 @@ static void test_subset(void)
      * keywords beside it were read after they were freed (fuzz_ontology) */
     expect_subset("{\"allOf\": [{\"type\": \"integer\"}, {\"minimum\": 0}], \"maximum\": 5}",
                   "{\"type\": \"string\"}", UNKNOWN, "no part of allOf fits alone");
+    /* an allOf of one part is that part, its reason included (fuzz_ontology:
+     * the verdict came back with no reason) */
+    expect_subset("{\"allOf\": [{\"$ref\": \"ontologinteger\"}]}", "{\"type\": \"string\"}",
+                  UNKNOWN, "ontologinteger");
+    expect_subset("{\"allOf\": [{\"type\": \"integer\"}]}", "{\"type\": \"string\"}", NO,
+                  "type integer");
+    expect_subset("{\"allOf\": []}", "{\"type\": \"string\"}", NO, "has type any type");
     expect_subset("{\"type\": \"number\"}", "{\"type\": \"integer\"}", NO, "this schema has type number where the ontology has integer");
     expect_subset("{}", "{\"type\": \"string\"}", NO, "has type any type");
     expect_subset("{\"type\": \"string\"}", "{}", YES, NULL);

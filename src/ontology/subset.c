@@ -959,19 +959,22 @@ static int sub_object(ctx *c, view s, view o)
         saved_reasons before = save(c);
         /* decided before rest is let go below */
         bool rest_constrains = rest && !allows_all(rest);
-        r = rest_constrains ? sub(c, at(s, rest), o) : NO;
+        size_t parts = json_array_size(list) + rest_constrains;
+        /* one part alone: its verdict is S's, with its own reason */
+        r = rest_constrains || parts == 0 ? sub(c, at(s, rest ? rest : json_true()), o) : NO;
         size_t i;
         json_t *branch;
         json_array_foreach(list, i, branch) {
             if (r == YES)
                 break;
-            if (sub(c, at(s, branch), o) == YES)
-                r = YES;
+            int k = sub(c, at(s, branch), o);
+            if (k == YES || parts == 1)
+                r = k;
         }
         json_decref(rest);
         if (r == YES)
             restore(c, before);
-        else if (json_array_size(list) + rest_constrains > 1) {
+        else if (parts > 1) {
             restore(c, before);
             r = result_unknown(c, "no part of allOf fits alone; together they are not decided");
         }
