@@ -250,7 +250,9 @@ static bool parse_request_fast(const char *data, size_t len, wc_rpc_message *m)
                 options.unchecked_duplicates = &unchecked;
             }
             params = wc_json_parse_with(p, (size_t)(end - p), &options, NULL);
-            if (params && unchecked) {
+            /* an array is no arguments object: built, so that the refusal
+             * sees what the client sent (the stand-in would be []) */
+            if (params && (unchecked || json_is_array(json_object_get(params, "arguments")))) {
                 json_decref(params);
                 options.skim = NULL;
                 params = wc_json_parse_with(p, (size_t)(end - p), &options, NULL);
