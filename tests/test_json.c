@@ -1065,6 +1065,10 @@ static void test_rpc_fast_path(void)
         "{\"a\":1,\"b\":\"\xc3\xa9\"}}}",
         "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":\"t\","
         "\"arguments\":{\"a\":01}}}",
+        /* arguments that are an array: built as the tree parser builds them,
+         * not given an empty [] stand-in (fuzz_jsonrpc) */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"arguments\":"
+        "[2,{\"c\":\"d\"}],\"op\":\"*\"}}",
     };
     size_t n = sizeof requests / sizeof *requests;
     static const size_t fast[] = {0, 1, 2, 24, 25, 26, 27, 31, 34, 35, 36, 39, 40};
