@@ -90,16 +90,18 @@ static char *resolve_uri(const char *base, const char *ref)
 {
     if (has_scheme(ref))
         return strdup(ref);
-    if (!base)
+    /* a base with no scheme (an "$id" that is no absolute URI) resolves nothing */
+    const char *colon = base ? strchr(base, ':') : NULL;
+    if (!colon)
         return NULL;
     size_t keep;
     if (ref[0] == '/') { /* scheme://authority + ref */
         const char *authority = strstr(base, "://");
-        const char *path = authority ? strchr(authority + 3, '/') : strchr(base, ':') + 1;
+        const char *path = authority ? strchr(authority + 3, '/') : colon + 1;
         keep = path ? (size_t)(path - base) : strlen(base);
     } else {
         const char *slash = strrchr(base, '/');
-        keep = slash ? (size_t)(slash - base) + 1 : (size_t)(strchr(base, ':') - base) + 1;
+        keep = slash ? (size_t)(slash - base) + 1 : (size_t)(colon - base) + 1;
     }
     size_t floor = 0; /* never climb above scheme://authority/ */
     const char *authority = strstr(base, "://");
