@@ -20,6 +20,7 @@
 
 #include "auth/auth.h"
 #include "bus/config.h"
+#include "cli/bus_backplane.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/setup.h"
@@ -358,7 +359,9 @@ int wc_cmd_serve(int argc, char **argv)
     }
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
-    mo.bus = bus;
+    wc_bus_backplane backplane;
+    wc_bus_backplane_init(&backplane, bus);
+    mo.backplane = &backplane.port;
     /* in-process, nobody outside the process could read audit events:
      * they are off unless the config asks for them */
     bool nats = strcmp(wc_bus_kind(bus), "nats") == 0;

@@ -19,7 +19,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "bus/bus.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
@@ -40,7 +39,7 @@ typedef struct mcp_held {
     char data[];
 } mcp_held;
 
-#define MCP_EVENT_SUBJECTS 4 /* the bus subjects events.c turns into notifications */
+#define MCP_EVENT_SUBJECTS 4 /* the event subjects events.c turns into notifications */
 
 struct wc_mcp_server {
     wc_mcp_options opt; /* strings point into the copies below */
@@ -55,8 +54,8 @@ struct wc_mcp_server {
     pthread_mutex_t attempt_lock;
     mcp_attempt_stats attempts[MCP_ATTEMPT_SLOTS];
     struct mcp_audit *audit; /* audit.c; NULL: no audit events */
-    /* events from the bus (events.c) */
-    wc_bus_sub *event_subs[MCP_EVENT_SUBJECTS];
+    /* events from the backplane (events.c) */
+    void *event_subs[MCP_EVENT_SUBJECTS];
     atomic_uint_fast64_t events_delivered, events_dropped;
 };
 
@@ -269,15 +268,16 @@ int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, s
 /* The sealing key: secret (the config's) or, when NULL or empty, random. */
 int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
 
-/* Events from the bus as notifications (events.c): subscribes to the event
- * subjects when the server has a bus (0, or a WC_E* code with err), and ends the
+/* Events from the backplane as notifications (events.c): listens to the
+ * event subjects when the server has a backplane that listens (0, or a
+ * WC_E* code with err), and ends the
  * subscriptions (after stop, no handler runs). */
 int wc_mcp_events_start(wc_mcp_server *server, wc_error *err);
 void wc_mcp_events_stop(wc_mcp_server *server);
 void wc_mcp_events_render_metrics(wc_mcp_server *server, wc_buf *out);
 
 /* Audit events (audit.c): start the publishing thread when the server has
- * a bus and audit is enabled (0, or a WC_E* code with err); stop it (what is queued
+ * a backplane that publishes and audit is enabled (0, or a WC_E* code with err); stop it (what is queued
  * gets 2 s to go out); queue the event of a finished tools/call without
  * waiting (bytes_out: its JSON-RPC answer's, 0 when none was sent). */
 typedef struct mcp_audit mcp_audit;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mcp/backplane.h"
 #include "mcp/jsonrpc.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -31,9 +32,9 @@ typedef struct wc_registry wc_registry;
 
 #define WC_MCP_LATEST_VERSION "2025-11-25"
 
-/* Audit events of tool calls on the bus (mcp/audit.c). */
+/* Audit events of tool calls on the backplane (mcp/audit.c). */
 typedef struct wc_mcp_audit_options {
-    bool enabled;            /* with a bus: one event per tool call */
+    bool enabled;            /* with a backplane: one event per tool call */
     bool include_arguments;  /* the call's arguments in its event */
     size_t queue;            /* events waiting to be published; 0: 16384 */
     const char *stream;      /* keep the events in this stream (JetStream); NULL: none */
@@ -54,8 +55,9 @@ typedef struct wc_mcp_options {
     long long cache_ttl_ms;    /* stateless revision: ttlMs of lists and reads; default 0 */
     const char *state_secret;  /* seals input-required requestStates; NULL: random per process
                                   (servers that share clients need the same one) */
-    struct wc_bus *bus;        /* the event bus behind the server (borrowed: it outlives the
-                                  server); NULL: none */
+    /* What stands behind the server (mcp/backplane.h: events in, audit
+     * records out); borrowed, it outlives the server.  NULL: none. */
+    const wc_backplane *backplane;
     wc_mcp_audit_options audit; /* default: enabled, no arguments, no stream */
 } wc_mcp_options;
 
