@@ -1,5 +1,6 @@
-/* backplane.h -- what stands behind the server: where its events come from
- * and where its audit records go.
+/* backplane.h -- what stands behind the server: where its events come from,
+ * where its audit records go, and, in a cluster, where its sessions' state
+ * is kept for the other nodes.
  *
  * The protocol layer owns this port and the front end implements it (on
  * the bus: cli/bus_backplane.c), as host/client_port.h is owned by the host
@@ -56,6 +57,23 @@ typedef struct wc_backplane {
      * line per part with a state: "bus: nats connected\n"). */
     void (*render_metrics)(void *ctx, wc_buf *out);
     void (*render_health)(void *ctx, wc_buf *out);
+
+    /* The nodes of a cluster share their sessions' state through these
+     * (NULL: one node, nothing shared).  key: a session id (letters and
+     * digits).  put: 0, or a WC_E* code with err (WC_ENOSPC: the store is
+     * full).  get: 0 with *data (malloc'd, NUL-terminated past *len; the
+     * caller frees it), WC_ENOTFOUND, or another WC_E* code with err.
+     * remove: 0 (also when there was nothing), or a WC_E* code.  They wait
+     * for the store, at most the implementation's own timeout, on the
+     * calling thread (a transport's loop among them: kept for the rare
+     * moments a session's state changes or a node first sees a session). */
+    int (*session_put)(void *ctx, const char *key, const void *data, size_t len,
+                       wc_error *err);
+    int (*session_get)(void *ctx, const char *key, char **data, size_t *len, wc_error *err);
+    int (*session_remove)(void *ctx, const char *key, wc_error *err);
+    /* How long a shared state lives after its last put; a session in use
+     * is put again once a quarter of it has passed.  0: for ever. */
+    uint64_t session_ttl_ms;
 } wc_backplane;
 
 #endif

@@ -57,6 +57,7 @@ struct wc_mcp_server {
     /* events from the backplane (events.c) */
     void *event_subs[MCP_EVENT_SUBJECTS];
     atomic_uint_fast64_t events_delivered, events_dropped;
+    atomic_uint_fast64_t share_failures; /* shared_session.c */
 };
 
 typedef enum mcp_state {
@@ -130,6 +131,11 @@ struct wc_mcp_session {
     char audit_id[64];            /* the transport's session id, for audit events; "" none */
     char principal[256];          /* who, for audit events; "" none */
     char header_version[16];      /* the transport's MCP-Protocol-Version; "" none */
+    /* Kept for a cluster's other nodes under audit_id (shared_session.c). */
+    atomic_bool shared;
+    pthread_mutex_t share_lock;   /* one put at a time */
+    uint64_t shared_at_ms;        /* the last put, monotonic */
+    char owner[128];              /* the transport's: who may use the session; "" anyone */
     json_t *client_capabilities;  /* this request's _meta clientCapabilities */
     json_t *listen_id;            /* an open subscriptions/listen: its request id */
     unsigned long long listen_tag;
@@ -291,6 +297,19 @@ void wc_mcp_audit_render_metrics(wc_mcp_server *server, wc_buf *out);
  * or by another key). */
 char *wc_mcp_state_seal(const wc_mcp_server *server, const char *scope, const char *state);
 char *wc_mcp_state_open(const wc_mcp_server *server, const char *scope, const char *sealed);
+
+/* shared_session.c: after a change of what the session keeps, put its
+ * state for the cluster (when shared); failures are logged and counted.
+ * share_now puts it (when shared and initialized): 0 or a WC_E* code with
+ * err.  share_refresh puts it again once a quarter of the store's TTL
+ * passed since the last put. */
+void wc_mcp_session_shared_changed(wc_mcp_session *session);
+int wc_mcp_session_share_now(wc_mcp_session *session, wc_error *err);
+void wc_mcp_session_share_refresh(wc_mcp_session *session);
+void wc_mcp_shared_render_metrics(wc_mcp_server *server, wc_buf *out);
+
+/* methods.c: whether initialize could have agreed on this revision. */
+bool wc_mcp_version_supported(const char *version);
 
 /* batch.c: JSON-RPC batches (revision 2025-03-26 only) */
 #define MCP_BATCH_VERSION "2025-03-26"

@@ -19,6 +19,7 @@ void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out)
             bp->render_metrics(bp->ctx, out);
         wc_mcp_events_render_metrics(server, out);
         wc_mcp_audit_render_metrics(server, out);
+        wc_mcp_shared_render_metrics(server, out);
     }
 }
 
