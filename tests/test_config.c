@@ -174,7 +174,7 @@ static void test_errors(void)
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
         "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
-        "ontology_drift, http, auth, bus, audit, $schema, $comment)");
+        "ontology_drift, http, auth, bus, audit, reload, admin, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
