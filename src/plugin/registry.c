@@ -201,10 +201,56 @@ static int add_plugin(wc_registry *r, wc_plugin *p, wc_error *err)
     return 0;
 }
 
-int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
-                    wc_registry **out, wc_error *err)
+static wc_plugin *previous_plugin(const wc_registry *previous, const char *name)
+{
+    for (size_t i = 0; previous && i < previous->nplugins; i++)
+        if (strcmp(wc_plugin_name(previous->plugins[i]), name) == 0)
+            return previous->plugins[i];
+    return NULL;
+}
+
+/* plugins[i] for the registry being built: previous's when it is current,
+ * else loaded.  With previous (a reload), a plugin that fails is logged,
+ * and its old version kept when there is one; *p NULL leaves it out. */
+static int plugin_for(const wc_registry *previous, const wc_plugin_config *config,
+                      wc_engine *engine, wc_kv *kv, wc_registry_changes *changes, wc_plugin **p,
+                      wc_error *err)
+{
+    wc_plugin *old = previous_plugin(previous, config->name);
+    if (old && wc_plugin_is_current(old, config)) {
+        *p = wc_plugin_retain(old);
+        changes->kept++;
+        return 0;
+    }
+    int rc = wc_plugin_load(config, engine, kv, p, err);
+    if (rc == 0) {
+        changes->loaded++;
+        return 0;
+    }
+    if (!previous || rc == WC_ENOMEM)
+        return rc;
+    changes->failed++;
+    if (!changes->failures)
+        changes->failures = json_array();
+    json_array_append_new(changes->failures,
+                          json_pack("{s:s,s:s}", "plugin", config->name, "error", err->msg));
+    json_t *fields = json_pack("{s:s,s:s,s:b}", "plugin", config->name, "error", err->msg,
+                               "kept_old", old != NULL);
+    wc_log_fields(WC_LOG_ERROR, "reload", fields, "plugin '%s' failed to load, %s: %s",
+                  config->name, old ? "its old version keeps serving" : "it is not served",
+                  err->msg);
+    json_decref(fields);
+    *p = old ? wc_plugin_retain(old) : NULL;
+    return 0;
+}
+
+static int build(const wc_registry *previous, const wc_plugin_config *plugins, size_t nplugins,
+                 wc_engine *engine, wc_kv *kv, wc_registry_changes *changes, wc_registry **out,
+                 wc_error *err)
 {
     *out = NULL;
+    if (previous && previous->base)
+        previous = previous->base;
     wc_registry *r = calloc(1, sizeof *r);
     if (!r)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
@@ -220,11 +266,21 @@ int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine 
         goto fail;
     }
     for (size_t i = 0; i < nplugins; i++) {
-        if ((rc = wc_plugin_load(&plugins[i], engine, kv, &r->plugins[i], err)))
+        wc_plugin *p;
+        if ((rc = plugin_for(previous, &plugins[i], engine, kv, changes, &p, err)))
             goto fail;
-        r->nplugins++;
-        if ((rc = add_plugin(r, r->plugins[i], err)))
+        if (!p)
+            continue;
+        r->plugins[r->nplugins++] = p;
+        if ((rc = add_plugin(r, p, err)))
             goto fail;
+    }
+    for (size_t i = 0; previous && i < previous->nplugins; i++) {
+        const char *name = wc_plugin_name(previous->plugins[i]);
+        size_t j = 0;
+        while (j < nplugins && strcmp(plugins[j].name, name) != 0)
+            j++;
+        changes->removed += j == nplugins;
     }
     /* The templates keep config order: the first that matches serves. */
     table sorted = r->templates;
@@ -245,6 +301,26 @@ int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine 
     return 0;
 fail:
     wc_registry_release(r);
+    return rc;
+}
+
+int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
+                    wc_registry **out, wc_error *err)
+{
+    wc_registry_changes changes = {0};
+    return build(NULL, plugins, nplugins, engine, kv, &changes, out, err);
+}
+
+int wc_registry_update(const wc_registry *previous, const wc_plugin_config *plugins,
+                       size_t nplugins, wc_engine *engine, wc_kv *kv,
+                       wc_registry_changes *changes, wc_registry **out, wc_error *err)
+{
+    *changes = (wc_registry_changes){0};
+    int rc = build(previous, plugins, nplugins, engine, kv, changes, out, err);
+    if (rc) {
+        json_decref(changes->failures);
+        changes->failures = NULL;
+    }
     return rc;
 }
 
@@ -281,6 +357,7 @@ void wc_registry_release(wc_registry *r)
 const json_t *wc_registry_tools(const wc_registry *r) { return r->tool_list; }
 const json_t *wc_registry_resource_templates(const wc_registry *r) { return r->template_list; }
 const json_t *wc_registry_prompts(const wc_registry *r) { return r->prompt_list; }
+const json_t *wc_registry_resources_listed(const wc_registry *r) { return r->resource_list; }
 
 /* ---- calls ------------------------------------------------------------- */
 
