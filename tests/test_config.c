@@ -78,6 +78,16 @@ static void test_defaults(void)
     CHECK(strcmp(c.kv_dir, "/home/u/.local/share/wasmcap/kv") == 0, "kv_dir %s", c.kv_dir);
     CHECK(strcmp(c.cache_dir, "/home/u/.cache/wasmcap") == 0, "cache_dir %s", c.cache_dir);
     CHECK(c.nplugins == 0 && !c.plugins && !c.path, "no plugins");
+    CHECK(!c.cluster_enabled && strcmp(c.cluster_bucket, "WASMCAP_SESSIONS") == 0 &&
+              c.cluster_session_ttl_ms == 86400000 && c.cluster_max_bytes == 256ull << 20,
+          "cluster defaults");
+    wc_config_free(&c);
+    CHECK(wc_config_parse("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"S-1\", "
+                          "\"session_ttl_ms\": 0, \"max_bytes\": \"1MiB\"}}", NULL, &c, &err) == 0,
+          "cluster: %s", err.msg);
+    CHECK(c.cluster_enabled && strcmp(c.cluster_bucket, "S-1") == 0 &&
+              c.cluster_session_ttl_ms == 0 && c.cluster_max_bytes == 1u << 20,
+          "cluster values read");
     wc_config_free(&c);
 
     setenv("XDG_DATA_HOME", "/data", 1);
@@ -179,8 +189,15 @@ static void test_errors(void)
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
         "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
-        "ontology_drift, http, auth, bus, audit, $schema, $comment)");
+        "ontology_drift, http, auth, bus, audit, cluster, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
+    bad("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"a.b\"}}",
+        "wasmcap.json: cluster.sessions_bucket: 1 to 64 letters, digits, '-' or '_'");
+    bad("{\"cluster\": {\"enable\": true}}",
+        "wasmcap.json: cluster.enable: unknown key (expected one of: enabled, sessions_bucket, "
+        "session_ttl_ms, max_bytes)");
+    bad("{\"cluster\": {\"max_bytes\": \"1KiB\"}}",
+        "wasmcap.json: cluster.max_bytes: must be between 64KiB and 1024TiB");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
