@@ -60,11 +60,14 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
     out->audit_enabled_default = true;
+    out->cluster_bucket = strdup("WASMCAP_SESSIONS");
+    out->cluster_session_ttl_ms = 86400000;
+    out->cluster_max_bytes = 256ull << 20;
     out->reload_watch = true;
     out->reload_quiet_ms = 200;
     out->admin_scope = strdup("wasmcap:admin");
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key ||
-        !out->admin_scope) {
+        !out->cluster_bucket || !out->admin_scope) {
         wc_config_free(out);
         return wc_error_set(err, WC_EINVAL,
                             "cannot choose default storage directories: neither XDG_DATA_HOME/"
@@ -199,6 +202,7 @@ static void read_audit_stream(wc_rnode *audit, wc_config *c)
     char *s = NULL;
     if (wc_rnode_string(&name, WC_READ_NONEMPTY, &s)) {
         free(c->audit_stream);
+    free(c->cluster_bucket);
         c->audit_stream = s;
     } else if (!name.reader->failed) {
         c->audit_stream = strdup("WASMCAP_AUDIT");
@@ -235,6 +239,41 @@ static void read_audit(wc_rnode *doc, wc_config *c)
         c->audit.queue = (size_t)n;
     read_audit_stream(&audit, c);
     wc_rnode_done(&audit);
+}
+
+/* "cluster": {"enabled", "sessions_bucket", "session_ttl_ms",
+ * "max_bytes"}. */
+static void read_cluster(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode cluster = wc_rnode_member(doc, "cluster");
+    if (wc_rnode_object(&cluster, NULL)) {
+        wc_rnode enabled = wc_rnode_member(&cluster, "enabled");
+        wc_rnode_bool(&enabled, &c->cluster_enabled);
+        wc_rnode bucket = wc_rnode_member(&cluster, "sessions_bucket");
+        char *name = NULL;
+        if (wc_rnode_string(&bucket, WC_READ_NONEMPTY, &name)) {
+            bool ok = strlen(name) <= 64;
+            for (const char *p = name; ok && *p; p++)
+                ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
+            if (ok) {
+                free(c->cluster_bucket);
+                c->cluster_bucket = name;
+            } else {
+                free(name);
+                wc_rnode_fail(&bucket, "1 to 64 letters, digits, '-' or '_'");
+            }
+        }
+        wc_rnode ttl = wc_rnode_member(&cluster, "session_ttl_ms");
+        long long n;
+        if (wc_rnode_int(&ttl, 0, 100ll * 365 * 86400000, &n))
+            c->cluster_session_ttl_ms = (uint64_t)n;
+        wc_rnode bytes = wc_rnode_member(&cluster, "max_bytes");
+        uint64_t size;
+        if (wc_rnode_size(&bytes, 64 * 1024, 1ull << 50, &size))
+            c->cluster_max_bytes = size;
+        wc_rnode_done(&cluster);
+    }
 }
 
 /* The bus section is read at start by serve; a mistake in it is the
@@ -507,6 +546,7 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         read_section(&doc, "bus", &out->bus);
         check_bus(&doc, base_dir, out->bus);
         read_audit(&doc, out);
+        read_cluster(&doc, out);
         read_reload(&doc, out);
         read_admin(&doc, out);
         out->plugins_json = json_deep_copy(json_object_get(json, "plugins"));
@@ -581,6 +621,7 @@ void wc_config_free(wc_config *c)
     json_decref(c->auth);
     json_decref(c->bus);
     free(c->audit_stream);
+    free(c->cluster_bucket);
     free(c->admin_scope);
     json_decref(c->plugins_json);
     wc_nn_models_release(c->nn_models);

@@ -59,6 +59,13 @@ typedef struct wc_config {
     char *audit_stream;
     bool audit_stream_default;
     bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
+    /* "cluster": several `serve --http` nodes on one bus share their
+     * sessions' state through a KV bucket, so any node continues a session
+     * (docs/CONFIG.md, "cluster"). */
+    bool cluster_enabled;
+    char *cluster_bucket;             /* default "WASMCAP_SESSIONS" */
+    uint64_t cluster_session_ttl_ms;  /* a state unused this long goes; default 1 day */
+    uint64_t cluster_max_bytes;       /* the bucket's bytes; default 256 MiB */
     /* "ontology": the folder of shared domain types (loaded; NULL: none);
      * every plugin's tool schemas may "$ref" them.  "ontology_drift":
      * "refuse" (default: serve refuses a config whose plugins break the

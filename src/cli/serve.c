@@ -20,6 +20,7 @@
 
 #include "auth/auth.h"
 #include "bus/config.h"
+#include "cli/bus_backplane.h"
 #include "cli/commands.h"
 #include "cli/admin_tools.h"
 #include "cli/options.h"
@@ -50,7 +51,8 @@ static const char usage_text[] =
     "bus behind the server (in-process by default, or a NATS server; a NATS\n"
     "server that is down is retried in the background while the tools serve;\n"
     "its \"services\" member backend services whose endpoints become tools,\n"
-    "docs/SERVICES.md).\n"
+    "docs/SERVICES.md), and its \"cluster\" section lets several HTTP nodes on\n"
+    "one NATS bus continue each other's sessions (docs/CONFIG.md, \"cluster\").\n"
     "Logs go to stderr as JSON lines.\n"
     "\n"
     "options:\n"
@@ -395,7 +397,23 @@ int wc_cmd_serve(int argc, char **argv)
     }
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
-    mo.bus = bus;
+    wc_bus_backplane backplane;
+    wc_bus_backplane_init(&backplane, bus);
+    mo.backplane = &backplane.port;
+    mo.plugins_bus = bus;
+    if (st.setup.config.cluster_enabled) {
+        wc_bus_kv_config bucket = {.bucket = st.setup.config.cluster_bucket,
+                                   .max_bytes = st.setup.config.cluster_max_bytes,
+                                   .ttl_ms = st.setup.config.cluster_session_ttl_ms};
+        if (wc_bus_backplane_share_sessions(&backplane, &bucket, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: cluster.sessions_bucket: %s\n", err.msg);
+            wc_bus_close(bus);
+            wc_setup_close(&st.setup);
+            return EXIT_FAILURE_START;
+        }
+        wc_log(WC_LOG_INFO, "serve", "cluster: sessions shared in bucket %s on the %s bus",
+               st.setup.config.cluster_bucket, wc_bus_kind(bus));
+    }
     /* in-process, nobody outside the process could read audit events:
      * they are off unless the config asks for them */
     bool nats = strcmp(wc_bus_kind(bus), "nats") == 0;

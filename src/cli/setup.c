@@ -170,6 +170,11 @@ static json_t *needing_restart(const wc_config *was, const wc_config *now)
                 !same_text(was->audit_stream, now->audit_stream) ||
                 was->audit_stream_default != now->audit_stream_default,
             "audit");
+    DIFFERS(was->cluster_enabled != now->cluster_enabled ||
+                !same_text(was->cluster_bucket, now->cluster_bucket) ||
+                was->cluster_session_ttl_ms != now->cluster_session_ttl_ms ||
+                was->cluster_max_bytes != now->cluster_max_bytes,
+            "cluster");
     DIFFERS(was->reload_watch != now->reload_watch || was->reload_quiet_ms != now->reload_quiet_ms,
             "reload");
     DIFFERS(was->admin_tools != now->admin_tools || !same_text(was->admin_scope, now->admin_scope),

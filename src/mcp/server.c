@@ -380,6 +380,7 @@ wc_mcp_session *wc_mcp_session_open(wc_mcp_server *server, const mcp_era *era,
     s->send = send;
     s->send_ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->share_lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -414,6 +415,7 @@ static void session_free(wc_mcp_session *s)
     json_decref(s->client_capabilities);
     json_decref(s->listen_id);
     pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->share_lock);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -696,8 +698,10 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     io.prefer_result_text = answers_result_text(s);
     wc_call *fresh = wc_call_new(&client, &io);
     wc_call *old = job->call;
-    if (fresh)
+    if (fresh) {
+        fresh->bus = old->bus;
         job->call = fresh;
+    }
     pthread_mutex_unlock(&s->lock);
     if (!fresh) {
         complete_job(job, WC_RPC_INTERNAL, NULL, "out of memory");
@@ -814,6 +818,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     bool too_early = s->state == MCP_NEW && !method->before_init;
     if (call && !too_early) {
         wc_mcp_job_client(job, &call->client);
+        call->bus = s->server->opt.plugins_bus; /* plugins' bus_publish and bus_request */
         job->call = call;
         call = NULL;
     }
@@ -951,9 +956,12 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
 {
     if (strcmp(m->method, "notifications/initialized") == 0) {
         pthread_mutex_lock(&s->lock);
-        if (s->state == MCP_READY)
+        bool changed = s->state == MCP_READY;
+        if (changed)
             s->state = MCP_INITIALIZED;
         pthread_mutex_unlock(&s->lock);
+        if (changed)
+            wc_mcp_session_shared_changed(s);
     } else if (strcmp(m->method, "notifications/cancelled") == 0) {
         if (m->params)
             cancel_request(s, m->params);
@@ -1114,6 +1122,8 @@ bool wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len,
 {
     static const wc_mcp_receive_options now = {.mode = WC_MCP_RECEIVE_NOW};
     const wc_mcp_receive_options *o = opts ? opts : &now;
+    if (s->shared)
+        wc_mcp_session_share_refresh(s); /* a session in use outlives the store's TTL */
     if (o->mode == WC_MCP_RECEIVE_NOW)
         return dispatch(s, data, len, o, false);
     return receive_queued(s, data, len, o);

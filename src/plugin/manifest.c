@@ -365,6 +365,15 @@ static bool read_permissions(wc_rnode *doc, wc_manifest *m)
     }
     wc_rnode hosts = wc_rnode_member(&perms, "allowed_hosts");
     check_strings(&hosts);
+    /* bus: {"publish": [subjects], "request": [subjects]} */
+    wc_rnode bus = wc_rnode_member(&perms, "bus");
+    if (bus.json && wc_rnode_object(&bus, NULL)) {
+        static const char *const ops[] = {"publish", "request"};
+        for (size_t i = 0; i < 2; i++) {
+            wc_rnode subjects = wc_rnode_member(&bus, ops[i]);
+            check_strings(&subjects);
+        }
+    }
     /* env and config: the names asked for, as an array or an object's keys. */
     static const char *const names[] = {"env", "config"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -167,18 +167,24 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
+/* A copy of list[0..n) in *out (*n_out counts what was copied). */
+static int copy_strings(char *const *list, size_t n, char ***out, size_t *n_out)
+{
+    bool oom = false;
+    *out = NULL;
+    *n_out = 0;
+    if (n && !(*out = calloc(n, sizeof **out)))
+        return WC_ENOMEM;
+    for (size_t i = 0; *out && i < n; i++, (*n_out)++)
+        (*out)[i] = dup_or_null(list[i], &oom);
+    return oom ? WC_ENOMEM : 0;
+}
+
 /* The granted names, and a reference to the shared models. */
 static int copy_nn_permissions(const wc_permissions *sp, wc_permissions *dp)
 {
-    bool oom = false;
     dp->nn_library = wc_nn_models_retain(sp->nn_library);
-    dp->nn_models = NULL;
-    dp->n_nn_models = 0;
-    if (sp->n_nn_models && !(dp->nn_models = calloc(sp->n_nn_models, sizeof *dp->nn_models)))
-        return WC_ENOMEM;
-    for (size_t i = 0; dp->nn_models && i < sp->n_nn_models; i++, dp->n_nn_models++)
-        dp->nn_models[i] = dup_or_null(sp->nn_models[i], &oom);
-    return oom ? WC_ENOMEM : 0;
+    return copy_strings(sp->nn_models, sp->n_nn_models, &dp->nn_models, &dp->n_nn_models);
 }
 
 static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
@@ -200,6 +206,8 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     dp->n_allowed_hosts = 0;
     dp->env = NULL;
     dp->n_env = 0;
+    dp->bus_publish = dp->bus_request = NULL;
+    dp->n_bus_publish = dp->n_bus_request = 0;
     dp->kv_namespace = dup_or_null(sp->kv_namespace, &oom);
     dp->config = sp->config ? json_deep_copy(sp->config) : NULL;
     if (sp->config && !dp->config)
@@ -218,7 +226,9 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
         for (size_t i = 0; dp->env && i < sp->n_env; i++, dp->n_env++)
             dp->env[i] = dup_or_null(sp->env[i], &oom);
     }
-    if (copy_nn_permissions(sp, dp))
+    if (copy_nn_permissions(sp, dp) || copy_strings(sp->bus_publish, sp->n_bus_publish,
+                                                     &dp->bus_publish, &dp->n_bus_publish) ||
+        copy_strings(sp->bus_request, sp->n_bus_request, &dp->bus_request, &dp->n_bus_request))
         oom = true;
     return oom || !dst->name || !dst->path ? WC_ENOMEM : 0;
 }
@@ -317,6 +327,50 @@ static bool env_granted(const wc_permissions *perms, const char *name)
     return false;
 }
 
+/* Whether the filter `grant` takes in every subject `want` (a filter too)
+ * matches: token by token, '>' takes the rest, '*' any one token but '>'. */
+static bool filter_covers(const char *grant, const char *want)
+{
+    for (;;) {
+        const char *g_end = strchr(grant, '.'), *w_end = strchr(want, '.');
+        size_t g_len = g_end ? (size_t)(g_end - grant) : strlen(grant);
+        size_t w_len = w_end ? (size_t)(w_end - want) : strlen(want);
+        if (g_len == 1 && grant[0] == '>')
+            return true;
+        bool token_ok = (g_len == 1 && grant[0] == '*') ? !(w_len == 1 && want[0] == '>')
+                                                        : g_len == w_len && memcmp(grant, want, g_len) == 0;
+        if (!token_ok || !g_end != !w_end)
+            return false;
+        if (!g_end)
+            return true;
+        grant = g_end + 1;
+        want = w_end + 1;
+    }
+}
+
+/* The subjects the manifest's "bus" asks for that no grant covers. */
+static void warn_ungranted_bus(const wc_plugin *p, const json_t *asked)
+{
+    static const char *const ops[] = {"publish", "request"};
+    const wc_permissions *g = &p->config.perms;
+    char *const *grants[] = {g->bus_publish, g->bus_request};
+    size_t n_grants[] = {g->n_bus_publish, g->n_bus_request};
+    const char *n = p->config.name;
+    for (size_t op = 0; op < 2; op++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(asked, ops[op]), i, v) {
+            const char *want = json_string_value(v);
+            bool ok = false;
+            for (size_t k = 0; want && !ok && k < n_grants[op]; k++)
+                ok = filter_covers(grants[op][k], want);
+            if (want && !ok)
+                warn(p, "plugin '%s' asks to %s on subject %s, not granted: add it to "
+                        "plugins.%s.permissions.bus.%s", n, ops[op], want, n, ops[op]);
+        }
+    }
+}
+
 /* A warning for every permission the manifest asks for and the config does not grant. */
 static void warn_ungranted(const wc_plugin *p)
 {
@@ -348,6 +402,7 @@ static void warn_ungranted(const wc_plugin *p)
             warn(p, "plugin '%s' asks for host %s, not granted: add it to plugins.%s.permissions."
                     "allowed_hosts", n, lower, n);
     }
+    warn_ungranted_bus(p, json_object_get(req, "bus"));
     const char *key;
     json_t *env = json_object_get(req, "env");
     if (json_is_array(env)) {
@@ -647,6 +702,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     uint32_t budget = call->io.inline_budget_ms;
     wc_wasmcap_host_init(&r->host, p->config.name, &p->config.perms, p->kv, &call->client,
                          &call->cancel, budget != 0);
+    r->host.bus = call->bus;
     if (wc_call_cancelled(call)) {
         r->status = WC_RUN_CANCELLED;
         return wc_run_code(r->status);
