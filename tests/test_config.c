@@ -264,7 +264,7 @@ static void test_errors(void)
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown key (expected one of: allowed_hosts, env, "
                                "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
                                "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation, "
-                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts)"},
+                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, allowed_paths)"},
         {"{\"max_log_messages\": 0}", "plugins.notes.permissions.max_log_messages: expected an integer from 1 to 100000000"},
         {"{\"max_log_bytes\": \"2GiB\"}",
          "plugins.notes.permissions.max_log_bytes: must be at most 1GiB"},
