@@ -189,7 +189,7 @@ static void test_errors(void)
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
         "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
-        "ontology_drift, http, auth, bus, audit, cluster, $schema, $comment)");
+        "ontology_drift, http, auth, bus, audit, cluster, reload, admin, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"a.b\"}}",
         "wasmcap.json: cluster.sessions_bucket: 1 to 64 letters, digits, '-' or '_'");

@@ -3,10 +3,10 @@
  *
  * Wires the pieces together: config, engine, key-value store (opened only
  * when a plugin is granted a namespace), registry, server, stdio transport.
- * Signals reach the serving thread through a self-pipe: SIGHUP reloads the
- * config and swaps the registry (a config or plugin that fails keeps the
- * old one serving), SIGTERM and SIGINT stop reading, let the calls in
- * flight finish, and exit 0.  stdout carries protocol messages only; logs
+ * Signals reach the serving thread through a self-pipe: SIGHUP asks the
+ * reload worker (cli/reload.h) to reload the config and swap the registry
+ * (a config or plugin that fails keeps the old one serving), SIGTERM and
+ * SIGINT stop reading, let the calls in flight finish, and exit 0.  stdout carries protocol messages only; logs
  * are JSON lines on stderr.
  */
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include "cli/bus_backplane.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/reload.h"
 #include "cli/setup.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
@@ -65,6 +66,12 @@ static const char usage_text[] =
     "                      emergency (default: the config's server.log_level, info)\n"
     "  -h, --help          show this help\n"
     "\n"
+    "reload: the config file and every local plugin's .wasm and manifest are\n"
+    "watched (the config's reload.watch, default on): a change, or SIGHUP, reloads\n"
+    "on a thread of its own.  Changed plugins load beside the old ones and serve\n"
+    "new calls; calls running finish on the old.  A plugin that fails to load\n"
+    "keeps its old version serving (logged); clients are told which lists changed.\n"
+    "\n"
     "signals: SIGHUP reloads the config and plugins (on failure the old ones keep\n"
     "serving); SIGTERM and SIGINT finish the calls in flight and exit.\n"
     "\n"
@@ -102,6 +109,7 @@ typedef struct serve_state {
     wc_http_server *http;
     wc_bus *bus;
     wc_services *services;      /* backend services as tools; NULL: none */
+    wc_reloader *reloader;      /* SIGHUP, file changes, admin tools */
     pthread_mutex_t serve_lock; /* one registry swap at a time */
     bool stopping;              /* no more swaps: the services are stopping */
 } serve_state;
@@ -109,12 +117,12 @@ typedef struct serve_state {
 /* Serves the plugins of the setup with the tools of the services found
  * now: at start, after a reload, and whenever discovery finds a change
  * (the swap tells the clients the list changed). */
-static void serve_current(serve_state *st)
+static unsigned serve_current(serve_state *st)
 {
     pthread_mutex_lock(&st->serve_lock);
     if (st->stopping) {
         pthread_mutex_unlock(&st->serve_lock);
-        return;
+        return 0;
     }
     wc_registry *registry = st->setup.registry;
     wc_registry *with = NULL;
@@ -125,9 +133,10 @@ static void serve_current(serve_state *st)
             wc_log(WC_LOG_ERROR, "serve", "services: %s", err.msg);
         wc_service_set_release(set);
     }
-    wc_mcp_server_swap(st->server, with ? with : registry);
+    unsigned changed = wc_mcp_server_update(st->server, with ? with : registry);
     wc_registry_release(with);
     pthread_mutex_unlock(&st->serve_lock);
+    return changed;
 }
 
 /* The registry without services first: the one served must not outlive
@@ -165,22 +174,9 @@ static int start_services(serve_state *st, wc_error *err)
     return rc;
 }
 
-static void reload(serve_state *st)
+static unsigned publish_reload(void *ctx)
 {
-    wc_error err;
-    wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
-           st->config_path ? st->config_path : "the default config");
-    pthread_mutex_lock(&st->serve_lock);
-    int rc = wc_setup_reload(&st->setup, &err);
-    pthread_mutex_unlock(&st->serve_lock);
-    if (rc != 0) {
-        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err.msg);
-        return;
-    }
-    if (st->log_level < 0)
-        wc_log_set_level((wc_log_level)st->setup.config.log_level);
-    serve_current(st);
-    wc_log(WC_LOG_INFO, "serve", "reloaded: %zu plugin(s)", st->setup.config.nplugins);
+    return serve_current(ctx);
 }
 
 static bool on_wake(void *ctx)
@@ -199,8 +195,11 @@ static bool on_wake(void *ctx)
         wc_log(WC_LOG_INFO, "serve", "stopping: finishing the calls in flight");
         return true;
     }
-    if (hup)
-        reload(st);
+    if (hup) {
+        wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
+               st->config_path ? st->config_path : "the default config");
+        wc_reloader_request(st->reloader, "SIGHUP");
+    }
     return false;
 }
 
@@ -363,6 +362,7 @@ int wc_cmd_serve(int argc, char **argv)
     wc_bus_backplane backplane;
     wc_bus_backplane_init(&backplane, bus);
     mo.backplane = &backplane.port;
+    mo.plugins_bus = bus;
     if (st.setup.config.cluster_enabled) {
         wc_bus_kv_config bucket = {.bucket = st.setup.config.cluster_bucket,
                                    .max_bytes = st.setup.config.cluster_max_bytes,
@@ -405,7 +405,18 @@ int wc_cmd_serve(int argc, char **argv)
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
+    st.setup.lock = &st.serve_lock;
+    if (wc_reloader_new(&st.setup, st.log_level >= 0, publish_reload, &st, &st.reloader,
+                        &err) != 0) {
+        stop_services(&st);
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_mcp_server_free(st.server);
+        wc_bus_close(bus);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
     if (install_signals() != 0) {
+        wc_reloader_free(st.reloader);
         stop_services(&st);
         fprintf(stderr, "wasmcap serve: pipe: %s\n", strerror(errno));
         wc_mcp_server_free(st.server);
@@ -493,6 +504,7 @@ out_http_config:
     wc_auth_free(auth);
     wc_http_config_free(&hc);
 out:
+    wc_reloader_free(st.reloader);
     stop_services(&st);
     wc_mcp_server_free(st.server);
     close_bus(bus);

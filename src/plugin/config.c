@@ -246,6 +246,8 @@ static bool read_plugin(wc_rnode *plugin, wc_plugin_config *pc)
         return false;
     if (!pc->prefix && !(pc->prefix = strdup(pc->name)))
         return wc_rnode_fail(plugin, "out of memory");
+    if (!(pc->fingerprint = json_dumps(plugin->json, JSON_COMPACT | JSON_SORT_KEYS)))
+        return wc_rnode_fail(plugin, "out of memory");
     return true;
 }
 
@@ -283,6 +285,7 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     free(pc->name);
     free(pc->path);
     free(pc->prefix);
+    free(pc->fingerprint);
     json_decref(pc->tool_names);
     wc_permissions *p = &pc->perms;
     for (size_t i = 0; i < p->n_allowed_hosts; i++)

@@ -428,6 +428,19 @@ int wc_manifest_parse_in(const wc_schema_docs *docs, const char *text, size_t le
     return 0;
 }
 
+char *wc_manifest_sidecar_path(const char *wasm_path)
+{
+    size_t n = strlen(wasm_path);
+    if (n > 5 && strcmp(wasm_path + n - 5, ".wasm") == 0)
+        n -= 5;
+    char *sidecar = malloc(n + sizeof ".manifest.json");
+    if (!sidecar)
+        return NULL;
+    memcpy(sidecar, wasm_path, n);
+    memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
+    return sidecar;
+}
+
 int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **text, size_t *len,
                      char **source, wc_error *err)
 {
@@ -456,15 +469,9 @@ int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **t
         *len = sec->size;
         return 0;
     }
-    /* NAME.wasm -> NAME.manifest.json */
-    size_t n = strlen(wasm_path);
-    if (n > 5 && strcmp(wasm_path + n - 5, ".wasm") == 0)
-        n -= 5;
-    char *sidecar = malloc(n + sizeof ".manifest.json");
+    char *sidecar = wc_manifest_sidecar_path(wasm_path);
     if (!sidecar)
         return wc_error_set(err, WC_ENOMEM, "%s: out of memory", base);
-    memcpy(sidecar, wasm_path, n);
-    memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
     uint8_t *data = NULL;
     size_t size = 0;
     /* a FIFO or device there must not stall or flood the load */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "host/extism.h"
 #include "json/parse.h"
@@ -193,6 +194,7 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     dst->name = dup_or_null(src->name, &oom);
     dst->path = dup_or_null(src->path, &oom);
     dst->prefix = dup_or_null(src->prefix ? src->prefix : src->name, &oom);
+    dst->fingerprint = dup_or_null(src->fingerprint, &oom);
     dst->tool_names = src->tool_names ? json_deep_copy(src->tool_names) : NULL;
     dst->schema_docs = wc_schema_docs_retain(src->schema_docs);
     if (src->tool_names && !dst->tool_names)
@@ -463,6 +465,56 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, bool *none, wc_err
                         "(command ABI: a WASI program); see docs/PLUGINS.md", n, p->config.path);
 }
 
+static wc_file_identity file_identity(const char *path)
+{
+    struct stat st;
+    wc_file_identity id = {0};
+    if (stat(path, &st) != 0)
+        return id;
+    id.exists = true;
+    id.dev = (unsigned long long)st.st_dev;
+    id.ino = (unsigned long long)st.st_ino;
+    id.size = (unsigned long long)st.st_size;
+    id.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    id.ctime_ns = (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+    return id;
+}
+
+static bool same_file(const wc_file_identity *a, const wc_file_identity *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+           a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* The module file and its sidecar manifest, as they are now. */
+static int current_files(const char *path, wc_file_identity *module, wc_file_identity *sidecar)
+{
+    char *side = wc_manifest_sidecar_path(path);
+    if (!side)
+        return WC_ENOMEM;
+    *module = file_identity(path);
+    *sidecar = file_identity(side);
+    free(side);
+    return 0;
+}
+
+static int note_files(wc_plugin *p)
+{
+    return current_files(p->config.path, &p->module_file, &p->sidecar_file);
+}
+
+bool wc_plugin_is_current(const wc_plugin *p, const wc_plugin_config *config)
+{
+    if (!config->path || !config->fingerprint || !p->config.fingerprint ||
+        strcmp(config->name, p->config.name) != 0 || strcmp(config->path, p->config.path) != 0 ||
+        strcmp(config->fingerprint, p->config.fingerprint) != 0)
+        return false;
+    wc_file_identity module, sidecar;
+    if (current_files(config->path, &module, &sidecar) != 0)
+        return false;
+    return same_file(&module, &p->module_file) && same_file(&sidecar, &p->sidecar_file);
+}
+
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
                    wc_plugin **out, wc_error *err)
 {
@@ -470,6 +522,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     wc_plugin *p = calloc(1, sizeof *p);
     if (!p)
         return wc_error_set(err, WC_ENOMEM, "plugin '%s': out of memory", config->name);
+    atomic_init(&p->refs, 1);
     p->engine = engine;
     p->kv = kv;
     int rc;
@@ -483,6 +536,11 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     p->timeout_ms = perms->timeout_ms ? perms->timeout_ms : WC_DEFAULT_TIMEOUT_MS;
     p->max_output = perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT;
 
+    /* Before reading: a change after it makes the next reload load again. */
+    if ((rc = note_files(p)) != 0) {
+        wc_error_set(err, rc, "plugin '%s': out of memory", config->name);
+        goto fail;
+    }
     uint8_t *bytes = NULL;
     size_t size = 0;
     size_t max_bytes = wc_engine_max_module_bytes(engine);
@@ -554,9 +612,15 @@ fail:
     return rc;
 }
 
+wc_plugin *wc_plugin_retain(wc_plugin *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
+}
+
 void wc_plugin_free(wc_plugin *p)
 {
-    if (!p)
+    if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (p->abi && p->abi->unload)
         p->abi->unload(p);

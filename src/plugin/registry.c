@@ -201,10 +201,56 @@ static int add_plugin(wc_registry *r, wc_plugin *p, wc_error *err)
     return 0;
 }
 
-int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
-                    wc_registry **out, wc_error *err)
+static wc_plugin *previous_plugin(const wc_registry *previous, const char *name)
+{
+    for (size_t i = 0; previous && i < previous->nplugins; i++)
+        if (strcmp(wc_plugin_name(previous->plugins[i]), name) == 0)
+            return previous->plugins[i];
+    return NULL;
+}
+
+/* plugins[i] for the registry being built: previous's when it is current,
+ * else loaded.  With previous (a reload), a plugin that fails is logged,
+ * and its old version kept when there is one; *p NULL leaves it out. */
+static int plugin_for(const wc_registry *previous, const wc_plugin_config *config,
+                      wc_engine *engine, wc_kv *kv, wc_registry_changes *changes, wc_plugin **p,
+                      wc_error *err)
+{
+    wc_plugin *old = previous_plugin(previous, config->name);
+    if (old && wc_plugin_is_current(old, config)) {
+        *p = wc_plugin_retain(old);
+        changes->kept++;
+        return 0;
+    }
+    int rc = wc_plugin_load(config, engine, kv, p, err);
+    if (rc == 0) {
+        changes->loaded++;
+        return 0;
+    }
+    if (!previous || rc == WC_ENOMEM)
+        return rc;
+    changes->failed++;
+    if (!changes->failures)
+        changes->failures = json_array();
+    json_array_append_new(changes->failures,
+                          json_pack("{s:s,s:s}", "plugin", config->name, "error", err->msg));
+    json_t *fields = json_pack("{s:s,s:s,s:b}", "plugin", config->name, "error", err->msg,
+                               "kept_old", old != NULL);
+    wc_log_fields(WC_LOG_ERROR, "reload", fields, "plugin '%s' failed to load, %s: %s",
+                  config->name, old ? "its old version keeps serving" : "it is not served",
+                  err->msg);
+    json_decref(fields);
+    *p = old ? wc_plugin_retain(old) : NULL;
+    return 0;
+}
+
+static int build(const wc_registry *previous, const wc_plugin_config *plugins, size_t nplugins,
+                 wc_engine *engine, wc_kv *kv, wc_registry_changes *changes, wc_registry **out,
+                 wc_error *err)
 {
     *out = NULL;
+    if (previous && previous->base)
+        previous = previous->base;
     wc_registry *r = calloc(1, sizeof *r);
     if (!r)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
@@ -220,11 +266,21 @@ int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine 
         goto fail;
     }
     for (size_t i = 0; i < nplugins; i++) {
-        if ((rc = wc_plugin_load(&plugins[i], engine, kv, &r->plugins[i], err)))
+        wc_plugin *p;
+        if ((rc = plugin_for(previous, &plugins[i], engine, kv, changes, &p, err)))
             goto fail;
-        r->nplugins++;
-        if ((rc = add_plugin(r, r->plugins[i], err)))
+        if (!p)
+            continue;
+        r->plugins[r->nplugins++] = p;
+        if ((rc = add_plugin(r, p, err)))
             goto fail;
+    }
+    for (size_t i = 0; previous && i < previous->nplugins; i++) {
+        const char *name = wc_plugin_name(previous->plugins[i]);
+        size_t j = 0;
+        while (j < nplugins && strcmp(plugins[j].name, name) != 0)
+            j++;
+        changes->removed += j == nplugins;
     }
     /* The templates keep config order: the first that matches serves. */
     table sorted = r->templates;
@@ -245,6 +301,26 @@ int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine 
     return 0;
 fail:
     wc_registry_release(r);
+    return rc;
+}
+
+int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
+                    wc_registry **out, wc_error *err)
+{
+    wc_registry_changes changes = {0};
+    return build(NULL, plugins, nplugins, engine, kv, &changes, out, err);
+}
+
+int wc_registry_update(const wc_registry *previous, const wc_plugin_config *plugins,
+                       size_t nplugins, wc_engine *engine, wc_kv *kv,
+                       wc_registry_changes *changes, wc_registry **out, wc_error *err)
+{
+    *changes = (wc_registry_changes){0};
+    int rc = build(previous, plugins, nplugins, engine, kv, changes, out, err);
+    if (rc) {
+        json_decref(changes->failures);
+        changes->failures = NULL;
+    }
     return rc;
 }
 
@@ -281,6 +357,7 @@ void wc_registry_release(wc_registry *r)
 const json_t *wc_registry_tools(const wc_registry *r) { return r->tool_list; }
 const json_t *wc_registry_resource_templates(const wc_registry *r) { return r->template_list; }
 const json_t *wc_registry_prompts(const wc_registry *r) { return r->prompt_list; }
+const json_t *wc_registry_resources_listed(const wc_registry *r) { return r->resource_list; }
 
 /* ---- calls ------------------------------------------------------------- */
 
@@ -307,18 +384,8 @@ static int refusal(wc_error *err, int rc)
     return rc == WC_EINVAL || rc == WC_EREFUSED ? reported_as(err, WC_EINVAL) : failure(err, rc);
 }
 
-/* A registry built over a bus (wc_registry_with_services) lends it to its
- * plugins' calls, for bus_publish and bus_request, unless the caller gave
- * the call one of its own. */
-static void lend_bus(const wc_registry *r, wc_call *call)
-{
-    if (call && !call->bus)
-        call->bus = r->bus;
-}
-
 int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, wc_error *err)
 {
-    lend_bus(r, call);
     *out = json_deep_copy(r->resource_list);
     if (!*out)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
@@ -358,7 +425,6 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
             call->io.tier = "bus";
         return wc_service_call(e->endpoint, r->bus, arguments, call, result, err);
     }
-    lend_bus(r, call);
     if (call) {
         call->io.plugin = wc_plugin_name(e->plugin);
         call->io.tier = wc_plugin_tier_name(e->plugin);
@@ -382,7 +448,6 @@ static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **resu
 int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, json_t **result,
                               wc_error *err)
 {
-    lend_bus(r, call);
     *result = NULL;
     const entry *e = table_find(&r->resources, uri);
     if (e)
@@ -441,7 +506,6 @@ size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool 
 int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
                            json_t **result, wc_error *err)
 {
-    lend_bus(r, call);
     *result = NULL;
     const entry *e = table_find(&r->prompts, name);
     if (!e)
@@ -455,7 +519,6 @@ int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *argum
 int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, json_t **result,
                          wc_error *err)
 {
-    lend_bus(r, call);
     *result = NULL;
     const json_t *ref = json_object_get(params, "ref");
     const char *type = json_string_value(json_object_get(ref, "type"));
