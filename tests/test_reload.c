@@ -276,7 +276,7 @@ static void start_v1(server *s, const char *extra)
 static void test_plugin_file(void)
 {
     server s;
-    start_v1(&s, ", \"reload\": {\"quiet_ms\": 150}");
+    start_v1(&s, ", \"reload\": {\"quiet_ms\": 300}");
     CHECK(strcmp(call(&s, 2, "r-version", "{}"), "v1") == 0, "v1 serves");
 
     /* A call in flight on v1 while v2 replaces it. */
