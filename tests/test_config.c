@@ -293,7 +293,7 @@ static void test_errors(void)
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown key (expected one of: allowed_hosts, env, "
                                "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
                                "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation, "
-                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, bus)"},
+                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, bus, allowed_paths)"},
         {"{\"bus\": [\"a\"]}", "plugins.notes.permissions.bus: expected an object (\"publish\": [subjects], "
                                  "\"request\": [subjects])"},
         {"{\"bus\": {\"publish\": \"a.>\"}}", "plugins.notes.permissions.bus.publish: expected an array of "

@@ -400,7 +400,6 @@ int wc_cmd_serve(int argc, char **argv)
     wc_bus_backplane backplane;
     wc_bus_backplane_init(&backplane, bus);
     mo.backplane = &backplane.port;
-    mo.plugins_bus = bus;
     if (st.setup.config.cluster_enabled) {
         wc_bus_kv_config bucket = {.bucket = st.setup.config.cluster_bucket,
                                    .max_bytes = st.setup.config.cluster_max_bytes,

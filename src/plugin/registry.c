@@ -387,8 +387,18 @@ static int refusal(wc_error *err, int rc)
     return rc == WC_EINVAL || rc == WC_EREFUSED ? reported_as(err, WC_EINVAL) : failure(err, rc);
 }
 
+/* A registry built over a bus (wc_registry_with_services) lends it to its
+ * plugins' calls, for bus_publish and bus_request, unless the caller gave
+ * the call one of its own. */
+static void lend_bus(const wc_registry *r, wc_call *call)
+{
+    if (call && !call->bus)
+        call->bus = r->bus;
+}
+
 int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, wc_error *err)
 {
+    lend_bus(r, call);
     *out = json_deep_copy(r->resource_list);
     if (!*out)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
@@ -450,6 +460,7 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
         json_decref(parsed);
         return rc;
     }
+    lend_bus(r, call);
     if (call) {
         call->io.plugin = wc_plugin_name(e->plugin);
         call->io.tier = wc_plugin_tier_name(e->plugin);
@@ -473,6 +484,7 @@ static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **resu
 int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, json_t **result,
                               wc_error *err)
 {
+    lend_bus(r, call);
     *result = NULL;
     const entry *e = table_find(&r->resources, uri);
     if (e)
@@ -531,6 +543,7 @@ size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool 
 int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
                            json_t **result, wc_error *err)
 {
+    lend_bus(r, call);
     *result = NULL;
     const entry *e = table_find(&r->prompts, name);
     if (!e)
@@ -544,6 +557,7 @@ int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *argum
 int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, json_t **result,
                          wc_error *err)
 {
+    lend_bus(r, call);
     *result = NULL;
     const json_t *ref = json_object_get(params, "ref");
     const char *type = json_string_value(json_object_get(ref, "type"));
