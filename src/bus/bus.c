@@ -187,9 +187,18 @@ uint64_t wc_bus_sub_dropped(const wc_bus_sub *sub)
 int wc_bus_request(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
                    wc_bus_msg **reply, wc_error *err)
 {
+    return wc_bus_request_cancellable(bus, request, timeout_ms, NULL, reply, err);
+}
+
+int wc_bus_request_cancellable(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
+                               const wc_cancel_token *cancel, wc_bus_msg **reply,
+                               wc_error *err)
+{
     *reply = NULL;
     int rc = check_msg(bus, request, false, err);
-    return rc < 0 ? rc : bus->ops->request(bus, request, timeout_ms, reply, err);
+    if (rc == 0 && cancel && wc_cancel_token_cancelled(cancel))
+        rc = wc_error_set(err, WC_ECANCELED, "request to %s: cancelled", request->subject);
+    return rc < 0 ? rc : bus->ops->request(bus, request, timeout_ms, cancel, reply, err);
 }
 
 int wc_bus_stream_ensure(wc_bus *bus, const wc_bus_stream_config *cfg, wc_error *err)

@@ -58,6 +58,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/cancel_token.h"
 #include "util/error.h"
 
 #define WC_BUS_MAX_SUBJECT 512    /* bytes of a subject or a queue group */
@@ -209,6 +210,13 @@ uint64_t wc_bus_sub_dropped(const wc_bus_sub *sub);
  * publish error; err says which in words. */
 int wc_bus_request(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
                    wc_bus_msg **reply, wc_error *err);
+/* As wc_bus_request, and a cancellation of cancel (may be NULL) ends the
+ * wait within WC_BUS_CANCEL_POLL_MS with WC_ECANCELED: a plugin's request
+ * must stop when its call does.  The answer that comes after is dropped. */
+#define WC_BUS_CANCEL_POLL_MS 10
+int wc_bus_request_cancellable(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
+                               const wc_cancel_token *cancel, wc_bus_msg **reply,
+                               wc_error *err);
 
 /* --- streams (JetStream): messages kept, read back from a sequence --- */
 

@@ -19,8 +19,9 @@ typedef struct wc_bus_ops {
                      wc_bus_handler handler, void *ctx, wc_bus_sub **out);
     void (*unsubscribe)(wc_bus_sub *sub);
     uint64_t (*sub_dropped)(const wc_bus_sub *sub);
+    /* cancel may be NULL */
     int (*request)(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
-                   wc_bus_msg **reply, wc_error *err);
+                   const wc_cancel_token *cancel, wc_bus_msg **reply, wc_error *err);
     int (*drain)(wc_bus *bus, uint32_t timeout_ms);
     void (*close)(wc_bus *bus);
     int (*stream_ensure)(wc_bus *bus, const wc_bus_stream_config *cfg, wc_error *err);

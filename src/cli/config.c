@@ -68,7 +68,11 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->cluster_log_max_age_ms = 86400000;
     out->cluster_log_max_bytes = 1ull << 30;
     out->cluster_event_max_age_ms = 600000;
-    if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
+    out->reload_watch = true;
+    out->reload_quiet_ms = 200;
+    out->admin_scope = strdup("wasmcap:admin");
+    if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key ||
+        !out->cluster_bucket || !out->cluster_log_stream || !out->admin_scope) {
         wc_config_free(out);
         return wc_error_set(err, WC_EINVAL,
                             "cannot choose default storage directories: neither XDG_DATA_HOME/"
@@ -203,8 +207,6 @@ static void read_audit_stream(wc_rnode *audit, wc_config *c)
     char *s = NULL;
     if (wc_rnode_string(&name, WC_READ_NONEMPTY, &s)) {
         free(c->audit_stream);
-    free(c->cluster_bucket);
-    free(c->cluster_log_stream);
         c->audit_stream = s;
     } else if (!name.reader->failed) {
         c->audit_stream = strdup("WASMCAP_AUDIT");
@@ -314,6 +316,95 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
     if (wc_services_settings_parse(json_object_get(section, "services"), &services, &why) != 0)
         wc_reader_fail(doc->reader, "%s", why.msg);
     wc_services_settings_free(&services);
+}
+
+static void read_reload(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode reload = wc_rnode_member(doc, "reload");
+    if (!wc_rnode_object(&reload, NULL))
+        return;
+    wc_rnode watch = wc_rnode_member(&reload, "watch");
+    wc_rnode_bool(&watch, &c->reload_watch);
+    wc_rnode quiet = wc_rnode_member(&reload, "quiet_ms");
+    long long n;
+    if (wc_rnode_int(&quiet, 1, 60000, &n))
+        c->reload_quiet_ms = (unsigned)n;
+    wc_rnode_done(&reload);
+}
+
+static void read_admin(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode admin = wc_rnode_member(doc, "admin");
+    if (!wc_rnode_object(&admin, NULL))
+        return;
+    wc_rnode tools = wc_rnode_member(&admin, "tools");
+    wc_rnode_bool(&tools, &c->admin_tools);
+    wc_rnode scope = wc_rnode_member(&admin, "scope");
+    char *s;
+    if (wc_rnode_string(&scope, WC_READ_NONEMPTY, &s)) {
+        bool ok = true;
+        for (const char *q = s; *q && ok; q++)
+            ok = *q > ' ' && *q < 127 && *q != '"' && *q != '\\';
+        if (!ok) {
+            wc_rnode_fail(&scope, "one scope: printable ASCII without spaces, '\"' or '\\'");
+            free(s);
+        } else {
+            free(c->admin_scope);
+            c->admin_scope = s;
+        }
+    }
+    wc_rnode_done(&admin);
+}
+
+/* A plugin's fingerprint (plugin/config.h) also holds the sections that
+ * what it loads with depends on: the models it may open, the ontology its
+ * schemas may "$ref". */
+static void fingerprint_shared(wc_rnode *doc, const json_t *json, wc_config *c)
+{
+    json_t *shared = json_pack("{s:O?,s:O?}", "nn", json_object_get(json, "nn"), "ontology",
+                               json_object_get(json, "ontology"));
+    char *text = shared ? json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(shared);
+    for (size_t i = 0; text && i < c->nplugins; i++) {
+        wc_plugin_config *pc = &c->plugins[i];
+        size_t a = strlen(pc->fingerprint), b = strlen(text);
+        char *both = realloc(pc->fingerprint, a + b + 2);
+        if (!both) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        both[a] = '\n';
+        memcpy(both + a + 1, text, b + 1);
+        pc->fingerprint = both;
+    }
+    if (!text)
+        wc_reader_fail(doc->reader, "out of memory");
+    free(text);
+}
+
+/* The admin tools' changes over the file's "plugins". */
+static int apply_patch(json_t *doc, const json_t *patch)
+{
+    if (!patch || !json_object_size(patch))
+        return 0;
+    json_t *plugins = json_object_get(doc, "plugins");
+    if (!plugins) {
+        plugins = json_object();
+        if (!plugins || json_object_set_new(doc, "plugins", plugins))
+            return WC_ENOMEM;
+    }
+    if (!json_is_object(plugins))
+        return 0; /* the reader names the fault */
+    const char *name;
+    json_t *entry;
+    json_object_foreach((json_t *)patch, name, entry) {
+        if (json_is_null(entry))
+            json_object_del(plugins, name);
+        else if (json_object_set(plugins, name, entry))
+            return WC_ENOMEM;
+    }
+    return 0;
 }
 
 /* "http", "auth" or "bus": kept expanded for the layer that reads it. */
@@ -437,7 +528,7 @@ static void read_ontology(wc_rnode *doc, wc_config *c)
 }
 
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
-                 wc_config *out, wc_error *err)
+                 const json_t *patch, wc_config *out, wc_error *err)
 {
     int rc = wc_config_default(out, err);
     if (rc)
@@ -459,6 +550,8 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         }
         json = ours;
     }
+    if (json && !reader.failed && json_is_object(json) && apply_patch(json, patch))
+        wc_reader_fail(&reader, "out of memory");
     if (!reader.failed) {
         wc_rnode doc = wc_reader_root(&reader, json, NULL);
         read_server(&doc, out);
@@ -477,6 +570,11 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         check_bus(&doc, base_dir, out->bus);
         read_audit(&doc, out);
         read_cluster(&doc, out);
+        read_reload(&doc, out);
+        read_admin(&doc, out);
+        out->plugins_json = json_deep_copy(json_object_get(json, "plugins"));
+        if (!reader.failed)
+            fingerprint_shared(&doc, json, out);
         wc_rnode_member(&doc, "$schema");
         wc_rnode_member(&doc, "$comment");
         wc_rnode_done(&doc);
@@ -489,12 +587,19 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
 
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
-    return parse("wasmcap.json", base_dir, text, strlen(text), out, err);
+    return parse("wasmcap.json", base_dir, text, strlen(text), NULL, out, err);
 }
 
 int wc_config_load(const char *path, wc_config *out, wc_error *err)
 {
+    return wc_config_load_patched(path, NULL, out, err);
+}
+
+int wc_config_load_patched(const char *path, const json_t *patch, wc_config *out, wc_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (!path)
+        return parse("wasmcap.json", NULL, "{}", 2, patch, out, err);
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
@@ -508,7 +613,7 @@ int wc_config_load(const char *path, wc_config *out, wc_error *err)
         free(data);
         return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
-    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err);
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, patch, out, err);
     free(data);
     free(dir);
     if (rc)
@@ -541,6 +646,8 @@ void wc_config_free(wc_config *c)
     free(c->audit_stream);
     free(c->cluster_bucket);
     free(c->cluster_log_stream);
+    free(c->admin_scope);
+    json_decref(c->plugins_json);
     wc_nn_models_release(c->nn_models);
     wc_ontology_free(c->ontology);
     memset(c, 0, sizeof *c);

@@ -5,6 +5,7 @@
 #include "mcp/internal.h"
 #include "plugin/registry.h"
 #include "util/metrics.h"
+#include "util/reload_counts.h"
 
 void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out)
 {
@@ -13,6 +14,7 @@ void wc_mcp_server_render_metrics(wc_mcp_server *server, wc_buf *out)
     if (registry)
         wc_registry_release(registry);
     wc_metrics_render_calls(out);
+    wc_reload_counts_render(out);
     const wc_backplane *bp = wc_mcp_server_options(server)->backplane;
     if (bp) {
         if (bp->render_metrics)

@@ -141,7 +141,50 @@ void wc_mcp_server_list_changed(wc_mcp_server *s, const char *kind)
     pthread_mutex_unlock(&s->lock);
 }
 
+static bool same_list(const json_t *a, const json_t *b)
+{
+    return json_array_size(a) == json_array_size(b) && (!json_array_size(a) || json_equal(a, b));
+}
+
+/* Which lists differ between two registries (NULL: none served), as
+ * LISTEN_* bits. */
+static unsigned lists_changed(wc_registry *a, wc_registry *b)
+{
+    if (a == b)
+        return 0;
+    unsigned bits = 0;
+    if (!same_list(a ? wc_registry_tools(a) : NULL, b ? wc_registry_tools(b) : NULL))
+        bits |= LISTEN_TOOLS;
+    if (!same_list(a ? wc_registry_resources_listed(a) : NULL,
+                   b ? wc_registry_resources_listed(b) : NULL) ||
+        !same_list(a ? wc_registry_resource_templates(a) : NULL,
+                   b ? wc_registry_resource_templates(b) : NULL))
+        bits |= LISTEN_RESOURCES;
+    if (!same_list(a ? wc_registry_prompts(a) : NULL, b ? wc_registry_prompts(b) : NULL))
+        bits |= LISTEN_PROMPTS;
+    return bits;
+}
+
+static void replace(wc_mcp_server *s, wc_registry *registry, unsigned notify);
+
 void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
+{
+    replace(s, registry, LISTEN_TOOLS | LISTEN_RESOURCES | LISTEN_PROMPTS);
+}
+
+unsigned wc_mcp_server_update(wc_mcp_server *s, wc_registry *registry)
+{
+    wc_registry *old = wc_mcp_server_registry(s);
+    unsigned bits = lists_changed(old, registry);
+    if (old)
+        wc_registry_release(old);
+    replace(s, registry, bits);
+    return (bits & LISTEN_TOOLS ? WC_MCP_LIST_TOOLS : 0) |
+           (bits & LISTEN_RESOURCES ? WC_MCP_LIST_RESOURCES : 0) |
+           (bits & LISTEN_PROMPTS ? WC_MCP_LIST_PROMPTS : 0);
+}
+
+static void replace(wc_mcp_server *s, wc_registry *registry, unsigned notify)
 {
     static const char *const changed[] = {
         "notifications/tools/list_changed",
@@ -164,7 +207,8 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
     static const unsigned kinds[] = {LISTEN_TOOLS, LISTEN_RESOURCES, LISTEN_PROMPTS};
     for (wc_mcp_session *session = s->sessions; session; session = session->next)
         for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
-            session->era->list_changed(session, kinds[i], changed[i]);
+            if (notify & kinds[i])
+                session->era->list_changed(session, kinds[i], changed[i]);
     pthread_mutex_unlock(&s->lock);
     if (old)
         wc_registry_release(old);

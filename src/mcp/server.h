@@ -77,6 +77,13 @@ wc_registry *wc_mcp_server_registry(wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+/* The lists wc_mcp_server_update found changed. */
+enum { WC_MCP_LIST_TOOLS = 1, WC_MCP_LIST_RESOURCES = 2, WC_MCP_LIST_PROMPTS = 4 };
+/* wc_mcp_server_swap for a reload: only the lists that differ between
+ * the registry served and this one (tools; resources and templates;
+ * prompts) are announced, and which those were is returned (WC_MCP_LIST_*
+ * bits; 0: nothing a client can see changed). */
+unsigned wc_mcp_server_update(wc_mcp_server *server, wc_registry *registry);
 /* Appends the protocol and plugin layers' part of /metrics (Prometheus
  * text format): Wasm instances, each plugin's compile tier, tool calls by
  * tool and status. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus.h"
 #include "host/wasi_nn.h"
 #include "plugin/manifest.h"
 
@@ -121,6 +122,76 @@ static void read_nn(wc_rnode *perms, wc_permissions *p)
         p->nn_max_contexts = (uint32_t)n;
 }
 
+/* One list of bus.publish or bus.request: NATS subject filters. */
+static void read_bus_subjects(wc_rnode *bus, const char *key, char ***list, size_t *count)
+{
+    wc_rnode node = wc_rnode_member(bus, key);
+    if (!wc_rnode_array(&node, "an array of subjects (NATS wildcards * and > allowed)") ||
+        !wc_rnode_strings(&node, WC_READ_NONEMPTY, list, count))
+        return;
+    for (size_t i = 0; i < *count; i++) {
+        wc_error why = {0};
+        if (wc_bus_check_subject((*list)[i], true, &why) != 0) {
+            wc_rnode item = wc_rnode_item(&node, i);
+            wc_rnode_fail(&item, "'%s' is not a subject pattern: %s", (*list)[i], why.msg);
+            return;
+        }
+    }
+}
+
+/* What the plugin may do on the bus: deny by default, per operation. */
+static void read_bus(wc_rnode *perms, wc_permissions *p)
+{
+    wc_rnode bus = wc_rnode_member(perms, "bus");
+    if (!wc_rnode_object(&bus, "an object (\"publish\": [subjects], \"request\": [subjects])"))
+        return;
+    read_bus_subjects(&bus, "publish", &p->bus_publish, &p->n_bus_publish);
+    read_bus_subjects(&bus, "request", &p->bus_request, &p->n_bus_request);
+    wc_rnode_done(&bus);
+}
+
+/* "allowed_paths": [{"host": DIR, "guest": NAME, "writable": BOOL}]: WASI
+ * preopens, read-only unless writable; the guest sees the host path as it
+ * is written unless "guest" names it otherwise. */
+static void read_paths(wc_rnode *perms, wc_permissions *p)
+{
+    wc_rnode list = wc_rnode_member(perms, "allowed_paths");
+    if (!wc_rnode_array(&list, "an array of {\"host\": DIR, \"guest\": NAME, \"writable\": BOOL}"))
+        return;
+    size_t n = wc_rnode_count(&list);
+    if (n > WC_WASI_MAX_PREOPENS) {
+        wc_rnode_fail(&list, "%zu directories, more than the %d a plugin may be granted", n,
+                      WC_WASI_MAX_PREOPENS);
+        return;
+    }
+    if (!(p->preopens = calloc(n ? n : 1, sizeof *p->preopens))) {
+        wc_rnode_fail(&list, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wc_rnode item = wc_rnode_item(&list, i);
+        if (!wc_rnode_object(&item, NULL))
+            return;
+        wc_rnode host = wc_rnode_member(&item, "host");
+        wc_rnode guest = wc_rnode_member(&item, "guest");
+        wc_rnode writable = wc_rnode_member(&item, "writable");
+        char *host_path = NULL, *guest_path = NULL;
+        const char *written = NULL;
+        bool ok = wc_rnode_require(&host) && wc_rnode_path(&host, WC_READ_NONEMPTY, &host_path) &&
+                  wc_rnode_text(&host, WC_READ_NONEMPTY, &written);
+        if (ok && wc_rnode_present(&guest))
+            ok = wc_rnode_string(&guest, WC_READ_NONEMPTY, &guest_path);
+        else if (ok && !(guest_path = strdup(written)))
+            ok = wc_rnode_fail(&item, "out of memory");
+        wc_wasi_preopen *g = &p->preopens[p->n_preopens++];
+        g->host_path = host_path;
+        g->guest_path = guest_path;
+        if (!ok || (wc_rnode_present(&writable) && !wc_rnode_bool(&writable, &g->writable)) ||
+            !wc_rnode_done(&item))
+            return;
+    }
+}
+
 static void read_permissions(wc_rnode *plugin, wc_permissions *p)
 {
     wc_rnode perms = wc_rnode_member(plugin, "permissions");
@@ -151,6 +222,8 @@ static void read_permissions(wc_rnode *plugin, wc_permissions *p)
     wc_rnode elicitation = wc_rnode_member(&perms, "elicitation");
     wc_rnode_bool(&elicitation, &p->elicitation);
     read_nn(&perms, p);
+    read_bus(&perms, p);
+    read_paths(&perms, p);
     wc_rnode_done(&perms);
 }
 
@@ -216,6 +289,8 @@ static bool read_plugin(wc_rnode *plugin, wc_plugin_config *pc)
         return false;
     if (!pc->prefix && !(pc->prefix = strdup(pc->name)))
         return wc_rnode_fail(plugin, "out of memory");
+    if (!(pc->fingerprint = json_dumps(plugin->json, JSON_COMPACT | JSON_SORT_KEYS)))
+        return wc_rnode_fail(plugin, "out of memory");
     return true;
 }
 
@@ -253,6 +328,7 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     free(pc->name);
     free(pc->path);
     free(pc->prefix);
+    free(pc->fingerprint);
     json_decref(pc->tool_names);
     wc_permissions *p = &pc->perms;
     for (size_t i = 0; i < p->n_allowed_hosts; i++)
@@ -266,9 +342,46 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     for (size_t i = 0; i < p->n_nn_models; i++)
         free(p->nn_models[i]);
     free(p->nn_models);
+    for (size_t i = 0; i < p->n_bus_publish; i++)
+        free(p->bus_publish[i]);
+    free(p->bus_publish);
+    for (size_t i = 0; i < p->n_bus_request; i++)
+        free(p->bus_request[i]);
+    free(p->bus_request);
     wc_nn_models_release(p->nn_library);
+    wc_preopens_free(p->preopens, p->n_preopens);
     wc_schema_docs_release(pc->schema_docs);
     memset(pc, 0, sizeof *pc);
+}
+
+void wc_preopens_free(wc_wasi_preopen *preopens, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free((char *)preopens[i].host_path);
+        free((char *)preopens[i].guest_path);
+    }
+    free(preopens);
+}
+
+int wc_preopens_copy(const wc_wasi_preopen *src, size_t count, wc_wasi_preopen **out)
+{
+    *out = NULL;
+    if (!count)
+        return 0;
+    wc_wasi_preopen *copy = calloc(count, sizeof *copy);
+    if (!copy)
+        return WC_ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        copy[i].writable = src[i].writable;
+        copy[i].host_path = strdup(src[i].host_path);
+        copy[i].guest_path = strdup(src[i].guest_path);
+        if (!copy[i].host_path || !copy[i].guest_path) {
+            wc_preopens_free(copy, i + 1);
+            return WC_ENOMEM;
+        }
+    }
+    *out = copy;
+    return 0;
 }
 
 void wc_plugin_configs_free(wc_plugin_config *plugins, size_t count)

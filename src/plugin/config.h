@@ -28,6 +28,11 @@ typedef struct wc_plugin_config {
      * reference held; NULL: none).  Set by the front end from the config's
      * "ontology". */
     wc_schema_docs *schema_docs;
+    /* What the config says of this plugin, as one text: the entry as
+     * written (and the front end's sections it depends on).  A reload
+     * keeps a loaded plugin whose fingerprint, path and files did not
+     * change.  NULL: always load afresh. */
+    char *fingerprint;
 } wc_plugin_config;
 
 /* Reads the "plugins" object ("name": {"path": ..., ...}) into a new array
@@ -38,5 +43,9 @@ bool wc_plugin_configs_read(const wc_rnode *plugins, wc_plugin_config **out, siz
 /* Frees what one entry holds (its fields, not the entry). */
 void wc_plugin_config_free(wc_plugin_config *plugin);
 void wc_plugin_configs_free(wc_plugin_config *plugins, size_t count);
+
+/* Deep copies and frees of permissions.allowed_paths (owned paths). */
+int wc_preopens_copy(const wc_wasi_preopen *src, size_t count, wc_wasi_preopen **out);
+void wc_preopens_free(wc_wasi_preopen *preopens, size_t count);
 
 #endif
