@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 SPECTESTS  ?= ../shared/wasm-testsuite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan examples extism-js run run-http test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http bench-nn fuzz soak clean
+.PHONY: all deps build build-asan examples extism-js run run-http run-cluster test test-unit test-asan test-spec test-fuzz test-e2e test-conformance bench bench-stdio bench-http bench-nn fuzz soak clean
 
 all: build
 
@@ -40,6 +40,11 @@ run: build examples
 # SSE on /sse, and /healthz, /readyz, /metrics.
 run-http: build examples
 	$(BUILD)/wasmcap serve --config wasmcap.json --http 127.0.0.1:8080
+
+# Three nodes behind haproxy on http://127.0.0.1:8080/mcp, sharing sessions
+# through a local nats-server (docs/CONFIG.md, "cluster"); Ctrl-C stops all.
+run-cluster: build examples
+	sh scripts/run-cluster.sh $(BUILD)
 
 # The spec suite runs first in the normal build: it fills the optimized-tier
 # cache that the sanitizer run then reuses.

@@ -664,6 +664,12 @@ static void test_stream_subjects(const target *t)
                   wc_error_message(&err));
         }
     }
+    uint64_t first = 0, last = 0;
+    CHECK(wc_bus_stream_bounds(bus, "TESTLOGS", &first, &last, &err) == 0 && last == 10 &&
+              first >= 1 && first <= 5,
+          "%s: bounds %llu..%llu", t->name, (unsigned long long)first, (unsigned long long)last);
+    CHECK(wc_bus_stream_bounds(bus, "NOSUCH", &first, &last, &err) == WC_ENOTFOUND,
+          "%s: no bounds of no stream", t->name);
     seen a = {0};
     int n = wc_bus_stream_read_subject(bus, "TESTLOGS", "tlog.a", 0, 100, on_stored, &a, &err);
     CHECK(n == 3 && a.n == 3 && strcmp(a.data[0], "a3") == 0 && strcmp(a.data[2], "a5") == 0,
@@ -685,7 +691,7 @@ static void test_stream_subjects(const target *t)
     /* a message id is kept once; the duplicate's append says the first's sequence */
     wc_bus_header id[] = {{WC_BUS_MSG_ID, "event-1"}};
     wc_bus_msg m = {.subject = "tlog.d", .headers = id, .header_count = 1, .data = "d", .len = 1};
-    uint64_t first = 0, again = 0;
+    uint64_t again = 0;
     CHECK(wc_bus_stream_append(bus, &m, &first, &err) == 0 &&
               wc_bus_stream_append(bus, &m, &again, &err) == 0,
           "%s: appends: %s", t->name, wc_error_message(&err));

@@ -60,10 +60,16 @@ static int node_start(node *n, bool share, uint64_t bucket_bytes)
     }
     wc_bus_backplane_init(&n->backplane, n->bus);
     if (share) {
-        wc_bus_kv_config bucket = {.bucket = bucket_bytes ? "TEST_FULL" : "TEST_SESSIONS",
-                                   .max_bytes = bucket_bytes,
-                                   .ttl_ms = 60000};
-        if (wc_bus_backplane_share_sessions(&n->backplane, &bucket, NULL) != 0)
+        wc_bus_cluster_config cc = {
+            .sessions = {.bucket = bucket_bytes ? "TEST_FULL" : "TEST_SESSIONS",
+                         .max_bytes = bucket_bytes,
+                         .ttl_ms = 60000},
+            .log_stream = "TEST_LOGS",
+            .log_events = 64,
+            .log_max_age_ms = 60000,
+            .event_max_age_ms = 60000,
+        };
+        if (wc_bus_backplane_cluster(&n->backplane, &cc, NULL) != 0)
             return -1;
     }
     wc_mcp_options mo;
@@ -180,8 +186,8 @@ static void test_continued(const char *name)
         char id[64] = "";
         CHECK(hears_update(&b, session, "res://cluster/1", id, sizeof id),
               "%s: A's subscription holds on B", name);
-        CHECK(strncmp(id, "0-", 2) != 0 && strchr(id, '-'),
-              "%s: B's own stream is numbered apart from 0 ('%s')", name, id);
+        CHECK(strncmp(id, "0-", 2) == 0 && atoll(id + 2) > 0,
+              "%s: B's stream is the session's log: '0-<sequence>' ('%s')", name, id);
         /* a second request on B uses the session B has now */
         CHECK(list_status(b.http.port, session) == 200, "%s: again on B", name);
         CHECK(hs_metric(b.http.port, NULL, "wasmcap_sessions_resumed_total") == 1,
@@ -221,6 +227,111 @@ static void test_continued(const char *name)
         node_stop(&a);
     }
     node_stop(&b);
+}
+
+/* Reads notifications/resources/updated from an open GET stream until want
+ * came or a quiet second passed: their URIs' numbers in order, the last
+ * event's id in last_id. */
+static int read_updates(hc *g, hc_resp *r, int *got, int want, char *last_id, size_t size)
+{
+    int n = 0;
+    hc_event e;
+    while (n < want + 5 && hc_next_event(g, r, &e, n >= want ? 300 : 3000) == 1) {
+        const char *at = strstr(e.data, "res://once/");
+        if (at && strstr(e.data, "notifications/resources/updated")) {
+            if (n < want + 5)
+                got[n] = atoi(at + 11);
+            n++;
+            snprintf(last_id, size, "%s", e.id);
+        }
+        hc_event_free(&e);
+    }
+    return n;
+}
+
+static bool open_get(hc *g, hc_resp *r, int port, const char *session, const char *last_id)
+{
+    char resume[96] = "";
+    if (last_id)
+        snprintf(resume, sizeof resume, "Last-Event-ID: %s\r\n", last_id);
+    return hc_open(g, port, "127.0.0.1") &&
+           hc_sendf(g, "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/event-stream\r\n"
+                       V "Mcp-Session-Id: %s\r\n%s\r\n", port, session, resume) &&
+           hc_read_head(g, r, HS_WAIT_MS, false) == 200;
+}
+
+static void publish_updates(wc_bus *bus, int count)
+{
+    for (int i = 0; i < count; i++) {
+        char event[64];
+        snprintf(event, sizeof event, "{\"uri\":\"res://once/%d\"}", i);
+        wc_bus_publish_data(bus, "wasmcap.resources.updated", event, strlen(event));
+    }
+}
+
+/* Three nodes have the session, its subscriptions made through each in
+ * turn; the stream read on B gets each event once, in order; with B gone,
+ * what was published meanwhile reaches the client on C after its
+ * Last-Event-ID, once. */
+static void test_exactly_once(const char *name)
+{
+    enum { URIS = 30 };
+    node n[3];
+    bool up = true;
+    for (int i = 0; i < 3; i++)
+        up &= node_start(&n[i], true, 0) == 0;
+    char session[33];
+    if (!up || !open_session(n[0].http.port, session)) {
+        CHECK(0, "%s: nodes and session", name);
+        for (int i = 0; i < 3; i++)
+            node_stop(&n[i]);
+        return;
+    }
+    hc_resp r;
+    for (int i = 0; i < URIS; i++) {
+        char body[160];
+        snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+                 "\"resources/subscribe\",\"params\":{\"uri\":\"res://once/%d\"}}", 10 + i, i);
+        int status = post(n[i % 3].http.port, session, body, &r);
+        hc_resp_free(&r);
+        if (status != 200)
+            CHECK(0, "%s: subscribe %d: %d", name, i, status);
+    }
+    nats_server_sleep_ms(500); /* each node takes the others' changes */
+    hc g;
+    char last_id[64] = "";
+    int got[URIS + 5];
+    if (open_get(&g, &r, n[1].http.port, session, NULL)) {
+        nats_server_sleep_ms(200); /* B follows the log */
+        publish_updates(n[0].bus, URIS);
+        int count = read_updates(&g, &r, got, URIS, last_id, sizeof last_id);
+        bool in_order = count == URIS;
+        for (int i = 0; in_order && i < URIS; i++)
+            in_order = got[i] == i;
+        CHECK(in_order, "%s: B's stream: %d notifications for %d events, each once in order",
+              name, count, URIS);
+        hc_resp_free(&r);
+    } else {
+        CHECK(0, "%s: GET on B", name);
+    }
+    hc_close(&g);
+    node_stop(&n[1]); /* B goes; A and C keep the log going */
+    publish_updates(n[0].bus, URIS); /* again, each URI once */
+    nats_server_sleep_ms(300);
+    if (open_get(&g, &r, n[2].http.port, session, last_id)) {
+        int count = read_updates(&g, &r, got, URIS, last_id, sizeof last_id);
+        bool in_order = count == URIS;
+        for (int i = 0; in_order && i < URIS; i++)
+            in_order = got[i] == i;
+        CHECK(in_order, "%s: resumed on C after B went: %d notifications for %d events, each "
+              "once in order (first %d)", name, count, URIS, count ? got[0] : -1);
+        hc_resp_free(&r);
+    } else {
+        CHECK(0, "%s: GET on C", name);
+    }
+    hc_close(&g);
+    node_stop(&n[0]);
+    node_stop(&n[2]);
 }
 
 /* Without sharing, another node knows nothing of the session. */
@@ -328,6 +439,7 @@ static void run_all(const char *name)
 {
     printf("-- %s\n", name);
     test_continued(name);
+    test_exactly_once(name);
     test_not_shared(name);
     test_hostile_states(name);
     test_full_store(name);

@@ -202,7 +202,8 @@ static void test_errors(void)
         "wasmcap.json: cluster.sessions_bucket: 1 to 64 letters, digits, '-' or '_'");
     bad("{\"cluster\": {\"enable\": true}}",
         "wasmcap.json: cluster.enable: unknown key (expected one of: enabled, sessions_bucket, "
-        "session_ttl_ms, max_bytes)");
+        "session_ttl_ms, max_bytes, log_stream, log_events, log_max_age_ms, log_max_bytes, "
+        "event_max_age_ms)");
     bad("{\"cluster\": {\"max_bytes\": \"1KiB\"}}",
         "wasmcap.json: cluster.max_bytes: must be between 64KiB and 1024TiB");
     bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_tools\": [\"ok\", \"(\"]}}}",

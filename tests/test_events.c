@@ -407,7 +407,7 @@ static bool fake_deliver(fake_backplane *f, const char *subject, const char *tex
 {
     for (int i = 0; i < f->listening; i++) {
         if (strcmp(f->subject[i], subject) == 0) {
-            f->fn[i](f->server[i], subject, text, strlen(text));
+            f->fn[i](f->server[i], subject, text, strlen(text), 0);
             return true;
         }
     }

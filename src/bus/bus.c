@@ -226,6 +226,14 @@ int wc_bus_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, size_
     return bus->ops->stream_read(bus, stream, from_seq, max_msgs, fn, ctx, err);
 }
 
+int wc_bus_stream_bounds(wc_bus *bus, const char *stream, uint64_t *first, uint64_t *last,
+                         wc_error *err)
+{
+    *first = *last = 0;
+    int rc = wc_bus_check_name("stream", stream, err);
+    return rc < 0 ? rc : bus->ops->stream_bounds(bus, stream, first, last, err);
+}
+
 int wc_bus_stream_read_subject(wc_bus *bus, const char *stream, const char *subject,
                                uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
                                void *ctx, wc_error *err)

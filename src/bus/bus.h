@@ -230,8 +230,9 @@ typedef struct wc_bus_stream_config {
 } wc_bus_stream_config;
 
 /* A message published with this header is kept once: another with the
- * same value within WC_BUS_DEDUPE_MS of the first is not kept again
- * (JetStream's duplicate window; the in-process bus remembers the last
+ * same value within WC_BUS_DEDUPE_MS of the first (or the stream's
+ * max_age_ms, if shorter) is not kept again (JetStream's duplicate
+ * window; the in-process bus remembers the last
  * WC_BUS_DEDUPE_IDS of each stream).  stream_append of such a duplicate
  * returns 0 with the first's sequence. */
 #define WC_BUS_MSG_ID "Nats-Msg-Id"
@@ -257,6 +258,11 @@ typedef int (*wc_bus_stream_fn)(void *ctx, const wc_bus_msg *msg);
  * WC_ENOTCONN, WC_EIO. */
 int wc_bus_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, size_t max_msgs,
                        wc_bus_stream_fn fn, void *ctx, wc_error *err);
+
+/* The first and last sequence the stream keeps (0, 0 when it keeps none
+ * and never kept any).  Returns 0, WC_ENOTFOUND, WC_ENOTCONN, WC_EIO. */
+int wc_bus_stream_bounds(wc_bus *bus, const char *stream, uint64_t *first, uint64_t *last,
+                         wc_error *err);
 
 /* The same for the messages kept on one subject (no wildcards) only, each
  * with its sequence: a read by subject that does not step over the

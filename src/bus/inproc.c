@@ -594,6 +594,9 @@ STORE_OP(stream_read,
          (wc_bus *b, const char *stream, uint64_t from, size_t max, wc_bus_stream_fn fn,
           void *ctx, wc_error *err),
          (((inproc_bus *)b)->store, stream, NULL, from, max, fn, ctx, err))
+STORE_OP(stream_bounds,
+         (wc_bus *b, const char *stream, uint64_t *first, uint64_t *last, wc_error *err),
+         (((inproc_bus *)b)->store, stream, first, last, err))
 static int inproc_op_stream_read_subject(wc_bus *b, const char *stream, const char *subject,
                                          uint64_t from, size_t max, wc_bus_stream_fn fn,
                                          void *ctx, wc_error *err)
@@ -631,6 +634,7 @@ static const wc_bus_ops inproc_ops = {
     .stream_append = inproc_stream_append,
     .stream_read = inproc_op_stream_read,
     .stream_read_subject = inproc_op_stream_read_subject,
+    .stream_bounds = inproc_op_stream_bounds,
     .kv_ensure = inproc_op_kv_ensure,
     .kv_put = inproc_op_kv_put,
     .kv_get = inproc_op_kv_get,

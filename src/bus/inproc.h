@@ -18,6 +18,8 @@ void inproc_store_free(inproc_store *store);
 int inproc_store_capture(inproc_store *store, const wc_bus_msg *msg, uint64_t *sequence);
 
 int inproc_stream_ensure(inproc_store *store, const wc_bus_stream_config *cfg, wc_error *err);
+int inproc_stream_bounds(inproc_store *store, const char *stream, uint64_t *first,
+                         uint64_t *last, wc_error *err);
 /* subject NULL: every message; else those of that subject only. */
 int inproc_stream_read(inproc_store *store, const char *stream, const char *subject,
                        uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn, void *ctx,

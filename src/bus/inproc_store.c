@@ -215,8 +215,10 @@ static bool grow_ring(stream *s)
 /* The kept sequence of a message with this id within the window, or 0. */
 static uint64_t seen_before(const stream *s, const char *id, uint64_t now)
 {
+    uint64_t window = s->max_age_ms && s->max_age_ms < WC_BUS_DEDUPE_MS ? s->max_age_ms
+                                                                        : WC_BUS_DEDUPE_MS;
     for (size_t i = 0; s->seen && id && i < WC_BUS_DEDUPE_IDS; i++)
-        if (s->seen[i].id && now - s->seen[i].time_ms < WC_BUS_DEDUPE_MS &&
+        if (s->seen[i].id && now - s->seen[i].time_ms < window &&
             strcmp(s->seen[i].id, id) == 0)
             return s->seen[i].seq;
     return 0;
@@ -299,6 +301,22 @@ int inproc_store_capture(inproc_store *store, const wc_bus_msg *msg, uint64_t *s
         }
     pthread_mutex_unlock(&store->lock);
     return rc;
+}
+
+int inproc_stream_bounds(inproc_store *store, const char *name, uint64_t *first,
+                         uint64_t *last, wc_error *err)
+{
+    pthread_mutex_lock(&store->lock);
+    stream *s = find_stream(store, name);
+    if (s) {
+        expire_stream(store, s, wc_monotonic_ms());
+        *first = s->count ? first_seq(s) : s->last_seq + 1;
+        *last = s->last_seq;
+        if (*last == 0)
+            *first = 0;
+    }
+    pthread_mutex_unlock(&store->lock);
+    return s ? 0 : wc_error_set(err, WC_ENOTFOUND, "no stream %s", name);
 }
 
 int inproc_stream_read(inproc_store *store, const char *name, const char *subject,

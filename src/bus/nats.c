@@ -688,6 +688,7 @@ static const wc_bus_ops nats_ops = {
     .stream_append = wc_bus_nats_stream_append,
     .stream_read = wc_bus_nats_stream_read,
     .stream_read_subject = wc_bus_nats_stream_read_subject,
+    .stream_bounds = wc_bus_nats_stream_bounds,
     .kv_ensure = wc_bus_nats_kv_ensure,
     .kv_put = wc_bus_nats_kv_put,
     .kv_get = wc_bus_nats_kv_get,

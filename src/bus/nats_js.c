@@ -32,7 +32,10 @@ int wc_bus_nats_stream_ensure(wc_bus *base, const wc_bus_stream_config *cfg, wc_
         sc.MaxMsgs = (int64_t)cfg->max_msgs;
     if (cfg->max_msgs_per_subject)
         sc.MaxMsgsPerSubject = (int64_t)cfg->max_msgs_per_subject;
-    sc.Duplicates = (int64_t)WC_BUS_DEDUPE_MS * 1000000; /* nanoseconds */
+    /* JetStream wants the window within the stream's max age */
+    uint64_t window = cfg->max_age_ms && cfg->max_age_ms < WC_BUS_DEDUPE_MS ? cfg->max_age_ms
+                                                                            : WC_BUS_DEDUPE_MS;
+    sc.Duplicates = (int64_t)(window * 1000000); /* nanoseconds */
     sc.AllowDirect = true; /* wc_bus_stream_read_subject */
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
@@ -125,6 +128,27 @@ int wc_bus_nats_stream_read(wc_bus *base, const char *stream, uint64_t from_seq,
         natsMsg_Destroy(m);
     }
     return (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+int wc_bus_nats_stream_bounds(wc_bus *base, const char *stream, uint64_t *first,
+                              uint64_t *last, wc_error *err)
+{
+    nats_bus *bus = (nats_bus *)base;
+    int rc = wc_bus_nats_connected(bus, err);
+    if (rc < 0)
+        return rc;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, bus->js, stream, NULL, &jerr);
+    if (s != NATS_OK) {
+        if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+            return wc_error_set(err, WC_ENOTFOUND, "no stream %s", stream);
+        return wc_bus_nats_error(err, s, "stream bounds");
+    }
+    *first = si->State.LastSeq ? si->State.FirstSeq : 0;
+    *last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return 0;
 }
 
 int wc_bus_nats_stream_read_subject(wc_bus *base, const char *stream, const char *subject,

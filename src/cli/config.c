@@ -64,11 +64,16 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->cluster_bucket = strdup("WASMCAP_SESSIONS");
     out->cluster_session_ttl_ms = 86400000;
     out->cluster_max_bytes = 256ull << 20;
+    out->cluster_log_stream = strdup("WASMCAP_SESSION_LOGS");
+    out->cluster_log_events = 256;
+    out->cluster_log_max_age_ms = 86400000;
+    out->cluster_log_max_bytes = 1ull << 30;
+    out->cluster_event_max_age_ms = 600000;
     out->reload_watch = true;
     out->reload_quiet_ms = 200;
     out->admin_scope = strdup("wasmcap:admin");
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key ||
-        !out->cluster_bucket || !out->admin_scope) {
+        !out->cluster_bucket || !out->cluster_log_stream || !out->admin_scope) {
         wc_config_free(out);
         return wc_error_set(err, WC_EINVAL,
                             "cannot choose default storage directories: neither XDG_DATA_HOME/"
@@ -241,39 +246,58 @@ static void read_audit(wc_rnode *doc, wc_config *c)
     wc_rnode_done(&audit);
 }
 
-/* "cluster": {"enabled", "sessions_bucket", "session_ttl_ms",
- * "max_bytes"}. */
+/* A stream or bucket name: replaces *out when given and good. */
+static void read_store_name(wc_rnode *parent, const char *key, char **out)
+{
+    wc_rnode node = wc_rnode_member(parent, key);
+    char *name = NULL;
+    if (!wc_rnode_string(&node, WC_READ_NONEMPTY, &name))
+        return;
+    bool ok = strlen(name) <= 64;
+    for (const char *p = name; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             *p == '-' || *p == '_';
+    if (ok) {
+        free(*out);
+        *out = name;
+    } else {
+        free(name);
+        wc_rnode_fail(&node, "1 to 64 letters, digits, '-' or '_'");
+    }
+}
+
+static void read_ms(wc_rnode *parent, const char *key, uint64_t *out)
+{
+    wc_rnode node = wc_rnode_member(parent, key);
+    long long n;
+    if (wc_rnode_int(&node, 0, 100ll * 365 * 86400000, &n))
+        *out = (uint64_t)n;
+}
+
+/* "cluster": {"enabled", "sessions_bucket", "session_ttl_ms", "max_bytes",
+ * "log_stream", "log_events", "log_max_age_ms", "log_max_bytes",
+ * "event_max_age_ms"}. */
 static void read_cluster(wc_rnode *doc, wc_config *c)
 {
     wc_rnode cluster = wc_rnode_member(doc, "cluster");
-    if (wc_rnode_object(&cluster, NULL)) {
-        wc_rnode enabled = wc_rnode_member(&cluster, "enabled");
-        wc_rnode_bool(&enabled, &c->cluster_enabled);
-        wc_rnode bucket = wc_rnode_member(&cluster, "sessions_bucket");
-        char *name = NULL;
-        if (wc_rnode_string(&bucket, WC_READ_NONEMPTY, &name)) {
-            bool ok = strlen(name) <= 64;
-            for (const char *p = name; ok && *p; p++)
-                ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
-            if (ok) {
-                free(c->cluster_bucket);
-                c->cluster_bucket = name;
-            } else {
-                free(name);
-                wc_rnode_fail(&bucket, "1 to 64 letters, digits, '-' or '_'");
-            }
-        }
-        wc_rnode ttl = wc_rnode_member(&cluster, "session_ttl_ms");
-        long long n;
-        if (wc_rnode_int(&ttl, 0, 100ll * 365 * 86400000, &n))
-            c->cluster_session_ttl_ms = (uint64_t)n;
-        wc_rnode bytes = wc_rnode_member(&cluster, "max_bytes");
-        uint64_t size;
-        if (wc_rnode_size(&bytes, 64 * 1024, 1ull << 50, &size))
-            c->cluster_max_bytes = size;
-        wc_rnode_done(&cluster);
-    }
+    if (!wc_rnode_object(&cluster, NULL))
+        return;
+    wc_rnode enabled = wc_rnode_member(&cluster, "enabled");
+    wc_rnode_bool(&enabled, &c->cluster_enabled);
+    read_store_name(&cluster, "sessions_bucket", &c->cluster_bucket);
+    read_ms(&cluster, "session_ttl_ms", &c->cluster_session_ttl_ms);
+    wc_rnode bytes = wc_rnode_member(&cluster, "max_bytes");
+    wc_rnode_size(&bytes, 64 * 1024, 1ull << 50, &c->cluster_max_bytes);
+    read_store_name(&cluster, "log_stream", &c->cluster_log_stream);
+    wc_rnode events = wc_rnode_member(&cluster, "log_events");
+    long long n;
+    if (wc_rnode_int(&events, 1, 1000000, &n))
+        c->cluster_log_events = (uint64_t)n;
+    read_ms(&cluster, "log_max_age_ms", &c->cluster_log_max_age_ms);
+    wc_rnode log_bytes = wc_rnode_member(&cluster, "log_max_bytes");
+    wc_rnode_size(&log_bytes, 64 * 1024, 1ull << 50, &c->cluster_log_max_bytes);
+    read_ms(&cluster, "event_max_age_ms", &c->cluster_event_max_age_ms);
+    wc_rnode_done(&cluster);
 }
 
 /* The bus section is read at start by serve; a mistake in it is the
@@ -640,6 +664,7 @@ void wc_config_free(wc_config *c)
     json_decref(c->bus);
     free(c->audit_stream);
     free(c->cluster_bucket);
+    free(c->cluster_log_stream);
     free(c->admin_scope);
     json_decref(c->plugins_json);
     wc_nn_models_release(c->nn_models);

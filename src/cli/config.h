@@ -66,6 +66,11 @@ typedef struct wc_config {
     char *cluster_bucket;             /* default "WASMCAP_SESSIONS" */
     uint64_t cluster_session_ttl_ms;  /* a state unused this long goes; default 1 day */
     uint64_t cluster_max_bytes;       /* the bucket's bytes; default 256 MiB */
+    char *cluster_log_stream;         /* sessions' logs; default "WASMCAP_SESSION_LOGS" */
+    uint64_t cluster_log_events;      /* kept per session; default 256 */
+    uint64_t cluster_log_max_age_ms;  /* default 1 day */
+    uint64_t cluster_log_max_bytes;   /* all sessions' logs; default 1 GiB */
+    uint64_t cluster_event_max_age_ms; /* events kept for their order; default 10 min */
     /* "ontology": the folder of shared domain types (loaded; NULL: none);
      * every plugin's tool schemas may "$ref" them.  "ontology_drift":
      * "refuse" (default: serve refuses a config whose plugins break the

@@ -401,17 +401,26 @@ int wc_cmd_serve(int argc, char **argv)
     wc_bus_backplane_init(&backplane, bus);
     mo.backplane = &backplane.port;
     if (st.setup.config.cluster_enabled) {
-        wc_bus_kv_config bucket = {.bucket = st.setup.config.cluster_bucket,
-                                   .max_bytes = st.setup.config.cluster_max_bytes,
-                                   .ttl_ms = st.setup.config.cluster_session_ttl_ms};
-        if (wc_bus_backplane_share_sessions(&backplane, &bucket, &err) != 0) {
-            fprintf(stderr, "wasmcap serve: cluster.sessions_bucket: %s\n", err.msg);
+        const wc_config *c = &st.setup.config;
+        wc_bus_cluster_config cc = {
+            .sessions = {.bucket = c->cluster_bucket,
+                         .max_bytes = c->cluster_max_bytes,
+                         .ttl_ms = c->cluster_session_ttl_ms},
+            .log_stream = c->cluster_log_stream,
+            .log_events = c->cluster_log_events,
+            .log_max_age_ms = c->cluster_log_max_age_ms,
+            .log_max_bytes = c->cluster_log_max_bytes,
+            .event_max_age_ms = c->cluster_event_max_age_ms,
+        };
+        if (wc_bus_backplane_cluster(&backplane, &cc, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: cluster.%s\n", err.msg);
             wc_bus_close(bus);
             wc_setup_close(&st.setup);
             return EXIT_FAILURE_START;
         }
-        wc_log(WC_LOG_INFO, "serve", "cluster: sessions shared in bucket %s on the %s bus",
-               st.setup.config.cluster_bucket, wc_bus_kind(bus));
+        wc_log(WC_LOG_INFO, "serve", "cluster: sessions shared in bucket %s, their logs in "
+               "stream %s, on the %s bus", c->cluster_bucket, c->cluster_log_stream,
+               wc_bus_kind(bus));
     }
     /* in-process, nobody outside the process could read audit events:
      * they are off unless the config asks for them */

@@ -33,9 +33,15 @@ typedef struct wc_backplane_keep {
     uint64_t max_age_ms, max_bytes, max_msgs;
 } wc_backplane_keep;
 
-/* An event for the server: subject and bytes, borrowed for the call. */
+/* An event for the server: subject and bytes, borrowed for the call; id
+ * its place in the order every node of a cluster sees the subject's events
+ * in (the same on every node), or 0 when it has none. */
 typedef void (*wc_backplane_event_fn)(void *server, const char *subject, const void *data,
-                                      size_t len);
+                                      size_t len, uint64_t id);
+
+/* One message of a session's log: its sequence (increasing, never reused)
+ * and bytes, borrowed for the call. */
+typedef void (*wc_backplane_entry_fn)(void *ctx, uint64_t seq, const void *data, size_t len);
 
 typedef struct wc_backplane {
     void *ctx;
@@ -74,6 +80,21 @@ typedef struct wc_backplane {
     /* How long a shared state lives after its last put; a session in use
      * is put again once a quarter of it has passed.  0: for ever. */
     uint64_t session_ttl_ms;
+
+    /* A shared session's log: the messages of the session itself (not of a
+     * request), kept for whichever node holds the client's stream (NULL: no
+     * logs).  append waits until the message is kept (the implementation's
+     * timeout): 0, or a WC_E* code with err (the message is lost).  dedupe
+     * (NULL: none) keeps it once however many nodes append it: each node
+     * that has the session sends the notification an event causes.
+     * follow calls fn(fn_ctx, ...) for each message kept after sequence
+     * `after`, in order and once, then for each new one, on the
+     * implementation's thread, until unfollow returns. */
+    int (*log_append)(void *ctx, const char *session, const char *dedupe, const void *data,
+                      size_t len, wc_error *err);
+    int (*log_follow)(void *ctx, const char *session, uint64_t after, wc_backplane_entry_fn fn,
+                      void *fn_ctx, void **handle, wc_error *err);
+    void (*log_unfollow)(void *ctx, void *handle);
 } wc_backplane;
 
 #endif

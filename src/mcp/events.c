@@ -76,9 +76,11 @@ static void on_resource_updated(wc_mcp_server *s, const char *subject, const voi
     json_decref(doc);
 }
 
-static void on_event(void *server, const char *subject, const void *data, size_t len)
+static void on_event(void *server, const char *subject, const void *data, size_t len,
+                     uint64_t id)
 {
     wc_mcp_server *s = server;
+    wc_mcp_event_cause(id);
     for (size_t i = 0; i < MCP_EVENT_SUBJECTS; i++) {
         if (strcmp(subject, event_subjects[i].subject) != 0)
             continue;
@@ -90,8 +92,9 @@ static void on_event(void *server, const char *subject, const void *data, size_t
             atomic_fetch_add(&s->events_delivered, 1);
             wc_mcp_server_list_changed(s, event_subjects[i].kind);
         }
-        return;
+        break;
     }
+    wc_mcp_event_cause(0);
 }
 
 int wc_mcp_events_start(wc_mcp_server *s, wc_error *err)

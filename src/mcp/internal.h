@@ -58,6 +58,7 @@ struct wc_mcp_server {
     void *event_subs[MCP_EVENT_SUBJECTS];
     atomic_uint_fast64_t events_delivered, events_dropped;
     atomic_uint_fast64_t share_failures; /* shared_session.c */
+    void *changed_sub;                   /* its listen to other nodes' changes */
 };
 
 typedef enum mcp_state {
@@ -304,9 +305,26 @@ char *wc_mcp_state_open(const wc_mcp_server *server, const char *scope, const ch
  * err.  share_refresh puts it again once a quarter of the store's TTL
  * passed since the last put. */
 void wc_mcp_session_shared_changed(wc_mcp_session *session);
+/* Before a change: takes the state as shared now (another node may have
+ * changed it since this one last did), so that the put after the change
+ * keeps both.  Changes a client makes one after the other, through any
+ * nodes, all hold; two at once through two nodes may lose one (the store
+ * has no compare-and-set through the backplane). */
+void wc_mcp_session_shared_sync(wc_mcp_session *session);
 int wc_mcp_session_share_now(wc_mcp_session *session, wc_error *err);
 void wc_mcp_session_share_refresh(wc_mcp_session *session);
 void wc_mcp_shared_render_metrics(wc_mcp_server *server, wc_buf *out);
+/* Listens to other nodes' changes of shared sessions (0, or a WC_E* code
+ * with err); stop ends that. */
+int wc_mcp_shared_start(wc_mcp_server *server, wc_error *err);
+void wc_mcp_shared_stop(wc_mcp_server *server);
+
+/* server.c: the backplane event (its id; 0: none) the calling thread is
+ * turning into notifications: the messages it sends of a session (tag 0)
+ * carry it in their route (wc_mcp_route.event).  The event passes through
+ * the eras' list_changed and resource_updated on this one thread, so it
+ * rides along here rather than as a parameter of each. */
+void wc_mcp_event_cause(uint64_t id);
 
 /* methods.c: whether initialize could have agreed on this revision. */
 bool wc_mcp_version_supported(const char *version);

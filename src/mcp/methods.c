@@ -136,6 +136,7 @@ static int m_set_level(mcp_job *job, json_t **result, wc_error *err)
                           "logging/setLevel: unknown level '%.64s' (debug, info, notice, "
                           "warning, error, critical, alert, emergency)",
                           json_string_value(level));
+    wc_mcp_session_shared_sync(job->session);
     pthread_mutex_lock(&job->session->lock);
     job->session->log_level = l;
     pthread_mutex_unlock(&job->session->lock);
@@ -304,6 +305,7 @@ static int subscription(mcp_job *job, bool subscribe, wc_error *err)
     size_t len = strlen(text); /* the key kept, up to a NUL the URI may hold */
     wc_mcp_session *s = job->session;
     int rc = 0;
+    wc_mcp_session_shared_sync(s);
     pthread_mutex_lock(&s->lock);
     if (subscribe) {
         if (!s->subscriptions)

@@ -76,7 +76,8 @@ int wc_mcp_server_new(const wc_mcp_options *options, wc_registry *registry,
     pthread_mutex_init(&s->attempt_lock, NULL);
     s->registry = registry ? wc_registry_retain(registry) : NULL;
     s->generation = 1;
-    if ((rc = wc_mcp_audit_start(s, err)) != 0 || (rc = wc_mcp_events_start(s, err)) != 0) {
+    if ((rc = wc_mcp_audit_start(s, err)) != 0 || (rc = wc_mcp_events_start(s, err)) != 0 ||
+        (rc = wc_mcp_shared_start(s, err)) != 0) {
         wc_mcp_server_free(s);
         return rc;
     }
@@ -95,6 +96,7 @@ void wc_mcp_server_free(wc_mcp_server *s)
     if (!s)
         return;
     wc_mcp_events_stop(s);
+    wc_mcp_shared_stop(s);
     wc_pool_free(s->pool);
     wc_mcp_audit_stop(s); /* after the pool: the last calls' events are queued */
     if (s->registry)
@@ -240,8 +242,22 @@ wc_registry *wc_mcp_job_registry(mcp_job *job)
 
 /* --- sending --- */
 
+static _Thread_local uint64_t event_cause;
+
+void wc_mcp_event_cause(uint64_t id)
+{
+    event_cause = id;
+}
+
 static void send_route(wc_mcp_session *session, const wc_mcp_route *route, const wc_buf *out)
 {
+    if (route->tag == 0 && event_cause) {
+        wc_mcp_route caused = *route;
+        caused.event = event_cause;
+        session->send(session->send_ctx, &caused, out ? (const char *)out->data : NULL,
+                      out ? out->len : 0);
+        return;
+    }
     if (wc_mcp_batch_tag(route->tag)) {
         wc_mcp_batch_route(session, route, out ? (const char *)out->data : NULL,
                            out ? out->len : 0);

@@ -118,6 +118,10 @@ typedef struct wc_mcp_route {
      * without a usable id (answered with "id": null); 0: the transport's
      * usual one. */
     int http_status;
+    /* A message of the session (tag 0) that a backplane event caused: the
+     * event's id (wc_backplane_event_fn), the same on every node of a
+     * cluster, so that a transport keeps it once; 0: none. */
+    uint64_t event;
 } wc_mcp_route;
 
 /* Sends one complete JSON message (no newline); data is NULL only for a

@@ -11,9 +11,13 @@
  * subscribed on every node.  A put that fails fails initialize (a session
  * that could not be continued elsewhere is not opened); for the other
  * changes it is logged and counted (wasmcap_cluster_share_failures_total)
- * and the session goes on here.  A state read back is checked as strictly
- * as a client's request: any node, or anyone else with access to the
- * store, may have written it.
+ * and the session goes on here.  After a put the node says so on
+ * wasmcap.cluster.session_changed (the session's id): every node that has
+ * the session reads the state again, so a subscription made through one
+ * node holds on all (their notifications are then kept once in the
+ * session's log: see transport/http_session.c).  A state read back is
+ * checked as strictly as a client's request: any node, or anyone else with
+ * access to the store, may have written it.
  */
 #include "mcp/internal.h"
 
@@ -24,6 +28,7 @@
 #include "util/log.h"
 
 #define SHARED_FORMAT 1
+#define MCP_SESSION_CHANGED "wasmcap.cluster.session_changed"
 #define SHARED_MAX_BYTES (MCP_MAX_SUBSCRIPTION_BYTES + 64 * 1024)
 
 bool wc_mcp_server_shares_sessions(const wc_mcp_server *server)
@@ -72,8 +77,11 @@ int wc_mcp_session_share_now(wc_mcp_session *s, wc_error *err)
         rc = wc_error_set(err, WC_ENOMEM, "out of memory for the session's shared state");
     else if (shared)
         rc = bp->session_put(bp->ctx, key, text, len, err);
-    if (shared && rc == 0)
+    if (shared && rc == 0) {
         s->shared_at_ms = wc_monotonic_coarse_ms();
+        if (bp->publish) /* the nodes that have the session take the change */
+            bp->publish(bp->ctx, MCP_SESSION_CHANGED, key, strlen(key));
+    }
     pthread_mutex_unlock(&s->share_lock);
     free(text);
     return rc;
@@ -139,18 +147,28 @@ static const char *text_member(const json_t *doc, const char *key, size_t max)
     return json_string_value(v);
 }
 
-/* Fills a new session from a shared state; false with why in err. */
-static bool import_state(wc_mcp_session *s, const json_t *doc, wc_error *err)
+/* A state read back, checked, before it goes into a session. */
+typedef struct shared_state {
+    char version[16];
+    bool initialized, sampling, elicitation;
+    int log_level;
+    json_t *subscriptions; /* URIs as keys, or NULL */
+    size_t subscription_bytes;
+    char owner[128], principal[256];
+} shared_state;
+
+static bool parse_state(const json_t *doc, shared_state *st, wc_error *err)
 {
-    const char *version = text_member(doc, "protocolVersion", sizeof s->version - 1);
+    memset(st, 0, sizeof *st);
+    const char *version = text_member(doc, "protocolVersion", sizeof st->version - 1);
     const json_t *initialized = json_object_get(doc, "initialized");
     const json_t *sampling = json_object_get(doc, "sampling");
     const json_t *elicitation = json_object_get(doc, "elicitation");
     const json_t *level = json_object_get(doc, "logLevel");
     const json_t *subs = json_object_get(doc, "subscriptions");
-    const char *owner = text_member(doc, "owner", sizeof s->owner - 1);
-    const char *principal = text_member(doc, "principal", sizeof s->principal - 1);
-    if (json_integer_value(json_object_get(doc, "v")) != SHARED_FORMAT)
+    const char *owner = text_member(doc, "owner", sizeof st->owner - 1);
+    const char *principal = text_member(doc, "principal", sizeof st->principal - 1);
+    if (!json_is_object(doc) || json_integer_value(json_object_get(doc, "v")) != SHARED_FORMAT)
         return wc_error_set(err, WC_EINVAL, "not a shared session of format %d", SHARED_FORMAT),
                false;
     if (!version || !wc_mcp_version_supported(version))
@@ -173,28 +191,70 @@ static bool import_state(wc_mcp_session *s, const json_t *doc, wc_error *err)
         size_t len = text ? strlen(text) : 0;
         wc_error why;
         if (!text || len == 0 || len != json_string_length(uri) ||
-            wc_mcp_subscription_fits("subscriptions", len, json_object_size(s->subscriptions),
-                                     s->subscription_bytes, &why) != 0)
+            wc_mcp_subscription_fits("subscriptions", len, json_object_size(st->subscriptions),
+                                     st->subscription_bytes, &why) != 0) {
+            json_decref(st->subscriptions);
             return wc_error_set(err, WC_EINVAL, "subscription %zu is not a URI the session "
                                 "could hold", i),
                    false;
-        if (!s->subscriptions && !(s->subscriptions = json_object()))
-            return wc_error_set(err, WC_ENOMEM, "out of memory"), false;
-        if (!json_object_get(s->subscriptions, text)) {
-            if (json_object_set_new(s->subscriptions, text, json_true()) != 0)
-                return wc_error_set(err, WC_ENOMEM, "out of memory"), false;
-            s->subscription_bytes += len;
         }
+        if ((!st->subscriptions && !(st->subscriptions = json_object())) ||
+            (!json_object_get(st->subscriptions, text) &&
+             json_object_set_new(st->subscriptions, text, json_true()) != 0)) {
+            json_decref(st->subscriptions);
+            return wc_error_set(err, WC_ENOMEM, "out of memory"), false;
+        }
+        st->subscription_bytes += len; /* duplicates counted twice: bounded all the same */
     }
-    snprintf(s->version, sizeof s->version, "%s", version);
-    s->shapes_2025_03_26 = strcmp(version, MCP_BATCH_VERSION) == 0;
-    s->state = json_is_true(initialized) ? MCP_INITIALIZED : MCP_READY;
-    s->can_sample = json_is_true(sampling);
-    s->can_elicit = json_is_true(elicitation);
-    s->log_level = (int)l;
-    snprintf(s->owner, sizeof s->owner, "%s", owner);
-    snprintf(s->principal, sizeof s->principal, "%s", principal);
+    snprintf(st->version, sizeof st->version, "%s", version);
+    st->initialized = json_is_true(initialized);
+    st->sampling = json_is_true(sampling);
+    st->elicitation = json_is_true(elicitation);
+    st->log_level = (int)l;
+    snprintf(st->owner, sizeof st->owner, "%s", owner);
+    snprintf(st->principal, sizeof st->principal, "%s", principal);
     return true;
+}
+
+/* Puts st into s (session lock held); st's subscriptions move. */
+static void apply_state(wc_mcp_session *s, shared_state *st)
+{
+    snprintf(s->version, sizeof s->version, "%s", st->version);
+    s->shapes_2025_03_26 = strcmp(st->version, MCP_BATCH_VERSION) == 0;
+    s->state = st->initialized ? MCP_INITIALIZED : MCP_READY;
+    s->can_sample = st->sampling;
+    s->can_elicit = st->elicitation;
+    s->log_level = st->log_level;
+    json_decref(s->subscriptions);
+    s->subscriptions = st->subscriptions;
+    s->subscription_bytes = st->subscription_bytes;
+    st->subscriptions = NULL;
+    snprintf(s->owner, sizeof s->owner, "%s", st->owner);
+    snprintf(s->principal, sizeof s->principal, "%s", st->principal);
+}
+
+/* Reads and checks the state shared under id. */
+static int read_state(wc_mcp_server *server, const char *id, shared_state *st, wc_error *err)
+{
+    const wc_backplane *bp = server->opt.backplane;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = bp->session_get(bp->ctx, id, &text, &len, err);
+    if (rc != 0)
+        return rc;
+    json_t *doc = len <= SHARED_MAX_BYTES ? json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)
+                                          : NULL;
+    free(text);
+    wc_error why = {0};
+    bool ok = doc && parse_state(doc, st, &why);
+    json_decref(doc);
+    if (!doc)
+        return wc_error_set(err, WC_EINVAL, "the shared state of session %.8s... is not JSON "
+                            "of at most %d bytes", id, SHARED_MAX_BYTES);
+    if (!ok)
+        return wc_error_set(err, why.code, "the shared state of session %.8s...: %s", id,
+                            why.msg);
+    return 0;
 }
 
 int wc_mcp_session_resume(wc_mcp_server *server, const char *id, wc_mcp_send_fn send,
@@ -206,43 +266,113 @@ int wc_mcp_session_resume(wc_mcp_server *server, const char *id, wc_mcp_send_fn 
         return wc_error_set(err, WC_ENOTFOUND, "sessions are not shared");
     if (strlen(id) >= sizeof ((wc_mcp_session *)0)->audit_id)
         return wc_error_set(err, WC_EINVAL, "a session id is shorter");
-    const wc_backplane *bp = server->opt.backplane;
-    char *text = NULL;
-    size_t len = 0;
-    int rc = bp->session_get(bp->ctx, id, &text, &len, err);
+    shared_state st;
+    int rc = read_state(server, id, &st, err);
     if (rc != 0)
         return rc;
-    json_t *doc = len <= SHARED_MAX_BYTES ? json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)
-                                          : NULL;
-    free(text);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return wc_error_set(err, WC_EINVAL, "the shared state of session %.8s... is not a JSON "
-                            "object of at most %d bytes", id, SHARED_MAX_BYTES);
-    }
     wc_mcp_session *s = wc_mcp_session_open(server, &wc_mcp_era_stateful, send, ctx);
     if (!s) {
-        json_decref(doc);
+        json_decref(st.subscriptions);
         return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
-    wc_error why = {0};
     pthread_mutex_lock(&s->lock);
-    bool ok = import_state(s, doc, &why);
-    if (ok) {
-        snprintf(s->audit_id, sizeof s->audit_id, "%s", id);
-        s->shared = true;
-        s->shared_at_ms = wc_monotonic_coarse_ms();
-        snprintf(owner, owner_size, "%s", s->owner);
-    }
+    apply_state(s, &st);
+    snprintf(s->audit_id, sizeof s->audit_id, "%s", id);
+    s->shared = true;
+    s->shared_at_ms = wc_monotonic_coarse_ms();
+    snprintf(owner, owner_size, "%s", s->owner);
     pthread_mutex_unlock(&s->lock);
-    json_decref(doc);
-    if (!ok) {
-        wc_mcp_session_close(s);
-        return wc_error_set(err, why.code, "the shared state of session %.8s...: %s", id,
-                            why.msg);
-    }
     *out = s;
     return 0;
+}
+
+/* --- other nodes' changes --- */
+
+/* Another node changed a session this one may have too: it takes the
+ * state as now shared.  The read happens before any lock; a session that
+ * ended meanwhile is simply not found. */
+static void on_changed(void *server, const char *subject, const void *data, size_t len,
+                       uint64_t id)
+{
+    (void)subject;
+    (void)id;
+    wc_mcp_server *srv = server;
+    char key[sizeof ((wc_mcp_session *)0)->audit_id];
+    if (len == 0 || len >= sizeof key)
+        return;
+    memcpy(key, data, len);
+    key[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+            return;
+    bool have = false;
+    pthread_mutex_lock(&srv->lock);
+    for (wc_mcp_session *s = srv->sessions; s && !have; s = s->next)
+        have = s->shared && strcmp(s->audit_id, key) == 0;
+    pthread_mutex_unlock(&srv->lock);
+    if (!have)
+        return;
+    shared_state st;
+    wc_error err = {0};
+    if (read_state(srv, key, &st, &err) != 0) {
+        if (err.code != WC_ENOTFOUND)
+            wc_log(WC_LOG_WARNING, "cluster", "session %.8s... changed elsewhere, but its "
+                   "state cannot be read: %s", key, wc_error_message(&err));
+        return;
+    }
+    pthread_mutex_lock(&srv->lock);
+    for (wc_mcp_session *s = srv->sessions; s; s = s->next) {
+        if (!s->shared || strcmp(s->audit_id, key) != 0)
+            continue;
+        pthread_mutex_lock(&s->lock);
+        if (strcmp(s->owner, st.owner) == 0) /* the same session, not an id reused */
+            apply_state(s, &st);
+        pthread_mutex_unlock(&s->lock);
+        break;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    json_decref(st.subscriptions);
+}
+
+void wc_mcp_session_shared_sync(wc_mcp_session *s)
+{
+    if (!s->shared)
+        return;
+    shared_state st;
+    wc_error err = {0};
+    if (read_state(s->server, s->audit_id, &st, &err) != 0) {
+        wc_log(WC_LOG_WARNING, "cluster", "session %.8s...: its shared state cannot be read "
+               "before a change (the change goes on what this node has): %s", s->audit_id,
+               wc_error_message(&err));
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (strcmp(s->owner, st.owner) == 0)
+        apply_state(s, &st);
+    pthread_mutex_unlock(&s->lock);
+    json_decref(st.subscriptions);
+}
+
+int wc_mcp_shared_start(wc_mcp_server *server, wc_error *err)
+{
+    const wc_backplane *bp = server->opt.backplane;
+    if (!wc_mcp_server_shares_sessions(server) || !bp->listen || !bp->publish)
+        return 0;
+    wc_error why = {0};
+    int rc = bp->listen(bp->ctx, MCP_SESSION_CHANGED, on_changed, server, &server->changed_sub,
+                        &why);
+    if (rc < 0)
+        return wc_error_set(err, rc, "cannot listen to %s: %s", MCP_SESSION_CHANGED,
+                            wc_error_message(&why));
+    return 0;
+}
+
+void wc_mcp_shared_stop(wc_mcp_server *server)
+{
+    const wc_backplane *bp = server->opt.backplane;
+    if (server->changed_sub)
+        bp->unlisten(bp->ctx, server->changed_sub);
+    server->changed_sub = NULL;
 }
 
 void wc_mcp_shared_render_metrics(wc_mcp_server *server, wc_buf *out)

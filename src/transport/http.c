@@ -374,6 +374,8 @@ static void drain_outbox(http_server *srv)
             outbox_entry *next = e->next;
             if (e->closed)
                 http_session_destroy(e->session);
+            else if (e->log_seq)
+                http_session_deliver_logged(e->session, e->log_seq, e->data, e->len);
             else
                 http_session_deliver(e->session, e->tag, e->final, e->http_status, e->data,
                                      e->len);

@@ -65,6 +65,11 @@ typedef struct sse_stream {
     size_t log_events, log_bytes;
     size_t request_bytes;        /* its request's body, charged until the answer */
     bool replay_listed;          /* in its budget's list of droppable logs */
+    /* A shared session's own stream (a cluster's): its events are the
+     * session's log, which this node follows while a connection reads it
+     * (ids "0-<log sequence>"); nothing is kept here for replay. */
+    bool followed;
+    void *follow;                /* the backplane's follow handle, or NULL */
     struct sse_stream *replay_prev, *replay_next;
     struct sse_stream *prev, *next; /* in session->streams */
 } sse_stream;
@@ -101,6 +106,9 @@ struct http_session {
     } *legacy_bodies;
     unsigned nlegacy_bodies;
     size_t legacy_bodies_cap;
+    /* Kept for a cluster (wc_mcp_server_shares_sessions): its messages
+     * of its own go to the shared log, its own stream follows that log. */
+    bool shared;
     http_budget *budget; /* its client's (http_budget.c) */
     long long charged;   /* what it charged there and has not released */
     long long last_used_ms;
@@ -115,6 +123,7 @@ typedef struct outbox_entry {
     bool final;
     int http_status; /* wc_mcp_route's; 0: the usual */
     bool closed; /* its MCP session is freed: free it */
+    uint64_t log_seq; /* not 0: a message of the session's shared log, at that sequence */
     size_t len;
     struct outbox_entry *next;
     char *data;  /* NULL: no answer comes for tag */
@@ -197,6 +206,12 @@ void http_session_end(http_session *session, bool cancel);
 /* A message for the session from the outbox (loop thread). */
 void http_session_deliver(http_session *session, unsigned long long tag, bool final,
                           int http_status, const char *data, size_t len);
+/* A message of a shared session's log, at sequence seq (loop thread). */
+void http_session_deliver_logged(http_session *session, uint64_t seq, const char *data,
+                                 size_t len);
+/* Follows the shared session's log on stream (its own, followed) from
+ * sequence after on: 0, or a WC_E* code with err. */
+int http_session_follow(sse_stream *stream, uint64_t after, wc_error *err);
 /* Its MCP session was freed and posted back: free it. */
 void http_session_destroy(http_session *session);
 void http_closing_init(http_server *server);
@@ -246,6 +261,9 @@ void sse_stream_start(sse_stream *stream, http_conn *conn, const char *extra_hea
 /* Adds one message (logged for replay; written when a connection is
  * attached).  final: the stream's last. */
 void sse_stream_push(sse_stream *stream, const char *data, size_t len, bool final);
+/* A message of the session's log for a followed stream: written when a
+ * connection reads it and it is newer than what was written. */
+void sse_stream_push_logged(sse_stream *stream, uint64_t seq, const char *data, size_t len);
 /* Ends the stream without a message (its request was cancelled). */
 void sse_stream_push_end(sse_stream *stream);
 /* Takes over a stream after Last-Event-ID seq: replays what followed. */

@@ -470,6 +470,33 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     http_session_receive(st, body, len, true);
 }
 
+/* A shared session's own stream: the cluster's log of the session from
+ * after on, whichever node wrote it (after: the Last-Event-ID's place in
+ * it; 0, the whole log kept, for a new stream or another stream's id). */
+static void handle_get_shared(http_server *srv, http_conn *conn, http_session *s,
+                              unsigned long long after)
+{
+    (void)srv;
+    sse_stream *st = sse_stream_find(s, s->own_stream);
+    if (st && st->conn) {
+        http_reply_rpc_error(conn, 409, WC_RPC_INVALID_REQUEST,
+                             "Conflict: this session's GET stream is already open", NULL);
+        return;
+    }
+    if (!st)
+        st = sse_stream_new(s, s->own_stream);
+    wc_error err = {0};
+    if (!st || http_session_follow(st, after, &err) != 0) {
+        wc_log(WC_LOG_WARNING, "cluster", "session %.8s...: its log cannot be followed: %s",
+               s->id, wc_error_message(&err));
+        http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL,
+                             "Service Unavailable: the session's log cannot be read now",
+                             "Retry-After: 1\r\n");
+        return;
+    }
+    sse_stream_start(st, conn, s->header);
+}
+
 static void handle_get(http_server *srv, http_conn *conn, const http_request *req)
 {
     if (srv->opt.no_get_stream) {
@@ -489,6 +516,11 @@ static void handle_get(http_server *srv, http_conn *conn, const http_request *re
     size_t n;
     const char *last = http_header_get(req, "last-event-id", &n);
     unsigned long long stream_no, seq;
+    if (s->shared) {
+        handle_get_shared(srv, conn, s, last && sse_parse_event_id(last, n, &stream_no, &seq) &&
+                                                stream_no == s->own_stream ? seq : 0);
+        return;
+    }
     if (last && sse_parse_event_id(last, n, &stream_no, &seq)) {
         sse_stream *st = sse_stream_find(s, stream_no);
         if (st && st->started) { /* a POST still waiting has sent no id to resume from */

@@ -149,10 +149,31 @@ static void outbox_push(http_server *srv, outbox_entry *e)
     }
 }
 
+/* A shared session's message of its own goes to the cluster's log (the
+ * node whose connection reads the session's stream follows it), once
+ * however many nodes send the notification one event caused. */
+static void send_logged(http_session *s, const wc_mcp_route *route, const char *data,
+                        size_t len)
+{
+    const wc_backplane *bp = wc_mcp_server_options(s->server->mcp)->backplane;
+    char dedupe[HTTP_SESSION_ID_LEN + 24];
+    if (route->event)
+        snprintf(dedupe, sizeof dedupe, "%s.%llu", s->id, (unsigned long long)route->event);
+    wc_error err = {0};
+    if (bp->log_append(bp->ctx, s->id, route->event ? dedupe : NULL, data, len, &err) != 0)
+        wc_log(WC_LOG_WARNING, "cluster", "a message of session %.8s... is lost: %s", s->id,
+               wc_error_message(&err));
+}
+
 static void session_send(void *ctx, const wc_mcp_route *route, const char *data, size_t len)
 {
     http_session *s = ctx;
     http_server *srv = s->server;
+    if (s->shared && route->tag == 0) {
+        if (data)
+            send_logged(s, route, data, len);
+        return;
+    }
     if (atomic_load(&srv->loop_running) && pthread_equal(pthread_self(), srv->loop_thread)) {
         /* Sent on the loop itself (a cheap method, an attempted call): no
          * queue.  Its tag's messages all come from this thread, so their
@@ -171,6 +192,7 @@ static void session_send(void *ctx, const wc_mcp_route *route, const char *data,
     e->final = route->final;
     e->http_status = route->http_status;
     e->closed = false;
+    e->log_seq = 0;
     e->next = NULL;
     e->len = len;
     e->data = NULL;
@@ -219,9 +241,11 @@ static http_session *session_alloc(http_server *srv, http_era era, const char *c
     s->era = era;
     snprintf(s->client, sizeof s->client, "%s", client);
     s->next_stream = 1;
-    if (era == HTTP_ERA_SESSION && wc_mcp_server_shares_sessions(srv->mcp)) {
-        s->own_stream = cluster_stream_start();
-        s->next_stream = s->own_stream + 1;
+    const wc_backplane *bp = wc_mcp_server_options(srv->mcp)->backplane;
+    if (era == HTTP_ERA_SESSION && wc_mcp_server_shares_sessions(srv->mcp) && bp->log_append &&
+        bp->log_follow && bp->log_unfollow) {
+        s->shared = true;
+        s->next_stream = cluster_stream_start();
     }
     snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
     if (srv->principal)
@@ -484,6 +508,39 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
         http_session_end(s, false); /* its one request is answered */
     else if (st->finished)
         trim_finished(s);
+}
+
+/* The follower's entries, from the backplane's thread to the loop. */
+static void on_log_entry(void *ctx, uint64_t seq, const void *data, size_t len)
+{
+    http_session *s = ctx;
+    outbox_entry *e = malloc(sizeof *e + len + 1);
+    if (!e) {
+        wc_log(WC_LOG_ERROR, "http", "out of memory: a message of session %.8s... is not "
+               "written (it stays in the log)", s->id);
+        return;
+    }
+    *e = (outbox_entry){.session = s, .log_seq = seq, .len = len};
+    e->data = e->inline_data;
+    memcpy(e->data, data, len);
+    e->data[len] = 0;
+    outbox_push(s->server, e);
+}
+
+int http_session_follow(sse_stream *st, uint64_t after, wc_error *err)
+{
+    http_session *s = st->session;
+    const wc_backplane *bp = wc_mcp_server_options(s->server->mcp)->backplane;
+    st->followed = true;
+    st->sent_seq = after;
+    return bp->log_follow(bp->ctx, s->id, after, on_log_entry, s, &st->follow, err);
+}
+
+void http_session_deliver_logged(http_session *s, uint64_t seq, const char *data, size_t len)
+{
+    sse_stream *st = s->closing ? NULL : sse_stream_find(s, s->own_stream);
+    if (st && st->followed)
+        sse_stream_push_logged(st, seq, data, len);
 }
 
 /* --- ending and closing --- */

@@ -40,11 +40,22 @@ sse_stream *sse_stream_find(http_session *s, unsigned long long no)
     return NULL;
 }
 
+/* A followed stream follows the log only while a connection reads it. */
+static void unfollow(sse_stream *st)
+{
+    if (st->follow) {
+        const wc_backplane *bp = wc_mcp_server_options(st->session->server->mcp)->backplane;
+        bp->log_unfollow(bp->ctx, st->follow);
+        st->follow = NULL;
+    }
+}
+
 static void on_conn_closed(void *owner, http_conn *conn)
 {
     sse_stream *st = owner;
     (void)conn;
     st->conn = NULL;
+    unfollow(st);
     /* A stateless request lives as long as its connection: without a
      * session id nothing could resume it, so its call is cancelled. */
     if (st->session->era == HTTP_ERA_STATELESS)
@@ -58,6 +69,7 @@ void sse_stream_watch(sse_stream *st)
 
 void sse_stream_detach(sse_stream *st)
 {
+    unfollow(st);
     if (st->conn) {
         http_conn_set_owner(st->conn, NULL, NULL);
         st->conn = NULL;
@@ -175,7 +187,8 @@ static sse_event *sse_event_new(const sse_stream *st, unsigned long long seq, co
 static void log_event(sse_stream *st, sse_event *e)
 {
     const wc_http_options *o = &st->session->server->opt;
-    if (st->legacy) { /* 2024-11-05 events have no ids: nothing could resume them */
+    if (st->legacy || st->followed) { /* 2024-11-05 events have no ids: nothing could resume
+                                         them; a followed stream's log is the cluster's */
         free(e);
         return;
     }
@@ -234,9 +247,11 @@ static void prime(sse_stream *st)
         return;
     char text[96];
     int retry = st->session->server->opt.sse_retry_ms;
-    int n = retry > 0 ? snprintf(text, sizeof text, "id: %llu-0\nretry: %d\ndata: \n\n", st->no,
-                                 retry)
-                      : snprintf(text, sizeof text, "id: %llu-0\ndata: \n\n", st->no);
+    /* a followed stream's id names where in the log the client is */
+    unsigned long long at = st->followed ? st->sent_seq : 0;
+    int n = retry > 0 ? snprintf(text, sizeof text, "id: %llu-%llu\nretry: %d\ndata: \n\n",
+                                 st->no, at, retry)
+                      : snprintf(text, sizeof text, "id: %llu-%llu\ndata: \n\n", st->no, at);
     http_conn_stream_write(st->conn, text, (size_t)n);
     st->conn_has_id = true;
 }
@@ -306,6 +321,20 @@ void sse_stream_push(sse_stream *st, const char *data, size_t len, bool final)
         }
         http_budget_offer_replay(st);
     }
+}
+
+void sse_stream_push_logged(sse_stream *st, uint64_t seq, const char *data, size_t len)
+{
+    if (!st->conn || seq <= st->sent_seq)
+        return; /* no reader: the log keeps it for the next */
+    sse_event *e = sse_event_new(st, seq, data, len);
+    if (!e) {
+        wc_log(WC_LOG_ERROR, "http", "out of memory: a message of session %.8s... is not "
+               "written (it stays in the log)", st->session->id);
+        return;
+    }
+    write_event(st, e);
+    free(e);
 }
 
 void sse_stream_push_end(sse_stream *st)
