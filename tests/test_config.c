@@ -89,6 +89,13 @@ static void test_defaults(void)
               c.cluster_session_ttl_ms == 0 && c.cluster_max_bytes == 1u << 20,
           "cluster values read");
     wc_config_free(&c);
+    /* An audit stream's name once freed the cluster's bucket name (a
+     * use after free and a double free under ASan). */
+    CHECK(wc_config_parse("{\"audit\": {\"stream\": {\"name\": \"MINE\"}}}", NULL, &c, &err) == 0,
+          "audit stream: %s", err.msg);
+    CHECK(strcmp(c.audit_stream, "MINE") == 0 && strcmp(c.cluster_bucket, "WASMCAP_SESSIONS") == 0,
+          "the audit stream's name leaves the cluster's bucket alone");
+    wc_config_free(&c);
 
     setenv("XDG_DATA_HOME", "/data", 1);
     setenv("XDG_CACHE_HOME", "relative/ignored", 1);
@@ -286,7 +293,7 @@ static void test_errors(void)
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown key (expected one of: allowed_hosts, env, "
                                "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
                                "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation, "
-                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, bus)"},
+                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, bus, allowed_paths)"},
         {"{\"bus\": [\"a\"]}", "plugins.notes.permissions.bus: expected an object (\"publish\": [subjects], "
                                  "\"request\": [subjects])"},
         {"{\"bus\": {\"publish\": \"a.>\"}}", "plugins.notes.permissions.bus.publish: expected an array of "

@@ -29,8 +29,8 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "reload_fixture.h"
 
-static char dir[256], config_path[300], log_path[300], plugin_path[300];
 
 typedef struct server {
     pid_t pid;
@@ -47,28 +47,7 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-static bool copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    char buf[65536];
-    size_t n;
-    bool ok = in && out;
-    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        ok = fwrite(buf, 1, n, out) == n;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        ok = false;
-    return ok;
-}
 
-/* As an editor saves: a new file beside, renamed over the old one. */
-static bool replace_file(const char *from, const char *to)
-{
-    char tmp[400];
-    snprintf(tmp, sizeof tmp, "%s.tmp~", to);
-    return copy_file(from, tmp) && rename(tmp, to) == 0;
-}
 
 static void guest(const char *name, char *out, size_t size)
 {
@@ -284,7 +263,6 @@ static void tool_names(server *s, long long id, char *out, size_t size)
                                  json_string_value(json_object_get(t, "name")));
 }
 
-static char v1[300], v2[300];
 
 /* A server of plugin r at version 1, initialized. */
 static void start_v1(server *s, const char *extra)
@@ -309,7 +287,8 @@ static void test_plugin_file(void)
     CHECK(replace_file(v2, plugin_path), "replace with v2");
     CHECK(await_method(&s, "notifications/tools/list_changed", 0, 15000),
           "tools/list_changed after the plugin changed");
-    CHECK(log_count(RELOADED) == reloads + 1, "one reload: %d", log_count(RELOADED) - reloads);
+    CHECK(await_log(RELOADED, reloads, 5000) && log_count(RELOADED) == reloads + 1,
+          "one reload: %d", log_count(RELOADED) - reloads);
     CHECK(strcmp(call(&s, 4, "r-version", "{}"), "v2") == 0, "v2 serves new calls");
     json_t *slow = await_id(&s, 3, 20000);
     CHECK(slow && strcmp(text_of(slow), "v1") == 0, "the call in flight finished on v1: %s",
@@ -421,30 +400,117 @@ static void test_sighup(void)
     CHECK(stop(&s) == 0, "exit status");
 }
 
+/* The JSON of a tools/call result as text, for messages ("" when none). */
+static const char *is_error_text(json_t *m, bool *is_error)
+{
+    json_t *r = json_object_get(m, "result");
+    *is_error = json_is_true(json_object_get(r, "isError"));
+    return text_of(m);
+}
+
+/* load_plugin, unload_plugin, list_plugins over stdio. */
+static void test_admin_tools(void)
+{
+    char echo[300];
+    guest("echo", echo, sizeof echo);
+    server s;
+    start_v1(&s, ", \"reload\": {\"quiet_ms\": 100}, \"admin\": {\"tools\": true}");
+    char names[1024];
+    tool_names(&s, 2, names, sizeof names);
+    CHECK(strstr(names, "load_plugin") && strstr(names, "unload_plugin") &&
+              strstr(names, "list_plugins"),
+          "admin tools listed: %s", names);
+
+    /* Loaded from a path: served, list_changed. */
+    bool err;
+    put(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+            "\"load_plugin\",\"arguments\":{\"name\":\"e\",\"path\":\"%s\","
+            "\"permissions\":{\"timeout_ms\":5000}}}}", echo);
+    const char *t = is_error_text(await_id(&s, 3, 60000), &err);
+    CHECK(!err && strstr(t, "plugin 'e' loaded"), "load_plugin: %s", t);
+    CHECK(await_method(&s, "notifications/tools/list_changed", 0, 5000), "list_changed");
+    tool_names(&s, 4, names, sizeof names);
+    CHECK(strstr(names, "e-echo") != NULL, "e-echo after load_plugin: %s", names);
+
+    /* The entry is read as the config reads it: a bad key, a source
+     * without its digest, a broken module, a bad name. */
+    static const struct {
+        const char *args, *want;
+    } refused[] = {
+        {"{\"name\":\"x\",\"path\":\"r.wasm\",\"permissions\":{\"timout_ms\":1}}",
+         "timout_ms"},
+        {"{\"name\":\"x\",\"source\":\"https://example.invalid/a.wasm\"}", "sha256"},
+        {"{\"name\":\"x\",\"path\":\"server.log\"}", "plugin 'x'"},
+        {"{\"name\":\"../x\",\"path\":\"r.wasm\"}", "name"},
+        {"{\"name\":\"x\"}", "path"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        put(&s, "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"tools/call\",\"params\":"
+                "{\"name\":\"load_plugin\",\"arguments\":%s}}", 10 + i, refused[i].args);
+        t = is_error_text(await_id(&s, (long long)(10 + i), 60000), &err);
+        CHECK(err && strstr(t, refused[i].want), "load_plugin %s: refused with '%s': %s",
+              refused[i].args, refused[i].want, t);
+    }
+    tool_names(&s, 20, names, sizeof names);
+    CHECK(!strstr(names, "x-"), "nothing of the refused loads is served: %s", names);
+
+    /* list_plugins: both, with their entries. */
+    put(&s, "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"tools/call\",\"params\":"
+            "{\"name\":\"list_plugins\",\"arguments\":{}}}");
+    json_t *listed = json_object_get(
+        json_object_get(json_object_get(await_id(&s, 21, 10000), "result"), "structuredContent"),
+        "plugins");
+    size_t i;
+    json_t *p;
+    int found = 0;
+    json_array_foreach(listed, i, p) {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        found += name && (strcmp(name, "r") == 0 || strcmp(name, "e") == 0) &&
+                 json_is_true(json_object_get(p, "loaded")) &&
+                 json_is_object(json_object_get(p, "config"));
+    }
+    CHECK(found == 2 && json_array_size(listed) == 2, "list_plugins: %zu, %d found",
+          json_array_size(listed), found);
+
+    /* The admin change survives a reload of the file. */
+    int reloads = log_count(RELOADED);
+    write_config("", ", \"reload\": {\"quiet_ms\": 100}, \"admin\": {\"tools\": true}, "
+                 "\"$comment\": \"touched\"");
+    CHECK(await_log(RELOADED, reloads, 15000), "reloaded after the config changed");
+    tool_names(&s, 22, names, sizeof names);
+    CHECK(strstr(names, "e-echo") != NULL, "e kept across the file's reload: %s", names);
+
+    /* Unloaded: gone; unloading it again is an error. */
+    put(&s, "{\"jsonrpc\":\"2.0\",\"id\":23,\"method\":\"tools/call\",\"params\":"
+            "{\"name\":\"unload_plugin\",\"arguments\":{\"name\":\"e\"}}}");
+    t = is_error_text(await_id(&s, 23, 60000), &err);
+    CHECK(!err && strstr(t, "unloaded"), "unload_plugin: %s", t);
+    tool_names(&s, 24, names, sizeof names);
+    CHECK(!strstr(names, "e-echo"), "e gone: %s", names);
+    put(&s, "{\"jsonrpc\":\"2.0\",\"id\":25,\"method\":\"tools/call\",\"params\":"
+            "{\"name\":\"unload_plugin\",\"arguments\":{\"name\":\"e\"}}}");
+    t = is_error_text(await_id(&s, 25, 60000), &err);
+    CHECK(err && strstr(t, "no plugin 'e'"), "unload_plugin twice: %s", t);
+    CHECK(stop(&s) == 0, "exit status");
+
+    /* Off by default: no such tools. */
+    start_v1(&s, "");
+    tool_names(&s, 2, names, sizeof names);
+    CHECK(strcmp(names, "r-version,r-slow") == 0, "no admin tools by default: %s", names);
+    put(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+            "\"load_plugin\",\"arguments\":{\"name\":\"e\",\"path\":\"%s\"}}}", echo);
+    json_t *m = await_id(&s, 3, 10000);
+    CHECK(m && json_object_get(m, "error"), "load_plugin refused when admin.tools is off");
+    CHECK(stop(&s) == 0, "exit status");
+}
+
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/wc-reload-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!fixture_open("reload"))
         return 1;
-    snprintf(config_path, sizeof config_path, "%s/wasmcap.json", dir);
-    snprintf(log_path, sizeof log_path, "%s/server.log", dir);
-    snprintf(plugin_path, sizeof plugin_path, "%s/r.wasm", dir);
-    signal(SIGPIPE, SIG_IGN);
-    guest("reload_v1", v1, sizeof v1);
-    guest("reload_v2", v2, sizeof v2);
     test_plugin_file();
     test_config_changes();
     test_sighup();
-    if (failures) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "tail -c 3000 %s", log_path);
-        if (system(cmd) != 0)
-            printf("(no log)\n");
-    }
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        printf("cannot remove %s\n", dir);
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures != 0;
+    test_admin_tools();
+    return fixture_close();
 }

@@ -226,6 +226,18 @@ int wc_bus_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, size_
     return bus->ops->stream_read(bus, stream, from_seq, max_msgs, fn, ctx, err);
 }
 
+int wc_bus_stream_read_subject(wc_bus *bus, const char *stream, const char *subject,
+                               uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                               void *ctx, wc_error *err)
+{
+    int rc = wc_bus_check_name("stream", stream, err);
+    if (rc < 0 || (rc = wc_bus_check_subject(subject, false, err)) < 0)
+        return rc;
+    if (max_msgs == 0)
+        return 0;
+    return bus->ops->stream_read_subject(bus, stream, subject, from_seq, max_msgs, fn, ctx, err);
+}
+
 int wc_bus_kv_ensure(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err)
 {
     int rc = wc_bus_check_name("bucket", cfg->bucket, err);

@@ -593,7 +593,13 @@ STORE_OP(stream_ensure, (wc_bus *b, const wc_bus_stream_config *cfg, wc_error *e
 STORE_OP(stream_read,
          (wc_bus *b, const char *stream, uint64_t from, size_t max, wc_bus_stream_fn fn,
           void *ctx, wc_error *err),
-         (((inproc_bus *)b)->store, stream, from, max, fn, ctx, err))
+         (((inproc_bus *)b)->store, stream, NULL, from, max, fn, ctx, err))
+static int inproc_op_stream_read_subject(wc_bus *b, const char *stream, const char *subject,
+                                         uint64_t from, size_t max, wc_bus_stream_fn fn,
+                                         void *ctx, wc_error *err)
+{
+    return inproc_stream_read(((inproc_bus *)b)->store, stream, subject, from, max, fn, ctx, err);
+}
 STORE_OP(kv_ensure, (wc_bus *b, const wc_bus_kv_config *cfg, wc_error *err),
          (((inproc_bus *)b)->store, cfg, err))
 STORE_OP(kv_put,
@@ -624,6 +630,7 @@ static const wc_bus_ops inproc_ops = {
     .stream_ensure = inproc_op_stream_ensure,
     .stream_append = inproc_stream_append,
     .stream_read = inproc_op_stream_read,
+    .stream_read_subject = inproc_op_stream_read_subject,
     .kv_ensure = inproc_op_kv_ensure,
     .kv_put = inproc_op_kv_put,
     .kv_get = inproc_op_kv_get,

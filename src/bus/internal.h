@@ -28,6 +28,9 @@ typedef struct wc_bus_ops {
     int (*stream_append)(wc_bus *bus, const wc_bus_msg *msg, uint64_t *sequence, wc_error *err);
     int (*stream_read)(wc_bus *bus, const char *stream, uint64_t from_seq, size_t max_msgs,
                        wc_bus_stream_fn fn, void *ctx, wc_error *err);
+    int (*stream_read_subject)(wc_bus *bus, const char *stream, const char *subject,
+                               uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                               void *ctx, wc_error *err);
     int (*kv_ensure)(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err);
     int (*kv_put)(wc_bus *bus, const char *bucket, const char *key, const void *value,
                   size_t len, uint64_t *revision, wc_error *err);

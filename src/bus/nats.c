@@ -687,6 +687,7 @@ static const wc_bus_ops nats_ops = {
     .stream_ensure = wc_bus_nats_stream_ensure,
     .stream_append = wc_bus_nats_stream_append,
     .stream_read = wc_bus_nats_stream_read,
+    .stream_read_subject = wc_bus_nats_stream_read_subject,
     .kv_ensure = wc_bus_nats_kv_ensure,
     .kv_put = wc_bus_nats_kv_put,
     .kv_get = wc_bus_nats_kv_get,

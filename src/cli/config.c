@@ -202,7 +202,6 @@ static void read_audit_stream(wc_rnode *audit, wc_config *c)
     char *s = NULL;
     if (wc_rnode_string(&name, WC_READ_NONEMPTY, &s)) {
         free(c->audit_stream);
-    free(c->cluster_bucket);
         c->audit_stream = s;
     } else if (!name.reader->failed) {
         c->audit_stream = strdup("WASMCAP_AUDIT");

@@ -150,14 +150,25 @@ static void reload_once(wc_reloader *r, const char *why, change *list)
     }
     unsigned lists = rc == 0 ? r->publish(r->ctx) : 0;
     /* What stays of the admin changes: those whose plugin loaded. */
+    bool dropped = false;
     for (change *c = list; c; c = c->next) {
         const char *failed = rc ? NULL : failure_of(&ch, c->name);
         if (rc)
             c->err = err, c->rc = rc;
         else if (failed)
-            c->rc = wc_error_set(&c->err, WC_EPLUGIN, "%s", failed);
+            c->rc = wc_error_set(&c->err, WC_EPLUGIN, "%s", failed), dropped = true;
         else if (json_object_set(r->patch, c->name, c->entry ? c->entry : json_null()))
             c->rc = wc_error_set(&c->err, WC_ENOMEM, "out of memory");
+    }
+    if (dropped) {
+        /* Once more without them, so the config kept (list_plugins, the
+         * next reload) does not name what is not served; every plugin
+         * loaded is kept, so this loads nothing. */
+        wc_registry_changes again = {0};
+        wc_error why = {0};
+        if (wc_setup_reload(r->setup, r->patch, &again, &why) == 0)
+            lists |= r->publish(r->ctx);
+        json_decref(again.failures);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

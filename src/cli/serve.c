@@ -22,6 +22,7 @@
 #include "bus/config.h"
 #include "cli/bus_backplane.h"
 #include "cli/commands.h"
+#include "cli/admin_tools.h"
 #include "cli/options.h"
 #include "cli/reload.h"
 #include "cli/setup.h"
@@ -110,6 +111,7 @@ typedef struct serve_state {
     wc_bus *bus;
     wc_services *services;      /* backend services as tools; NULL: none */
     wc_reloader *reloader;      /* SIGHUP, file changes, admin tools */
+    wc_admin_tools admin;       /* admin.tools: load_plugin, unload_plugin, list_plugins */
     pthread_mutex_t serve_lock; /* one registry swap at a time */
     bool stopping;              /* no more swaps: the services are stopping */
 } serve_state;
@@ -219,6 +221,27 @@ static void config_dir(const wc_config *config, char *dir, size_t size)
 
 /* The authorizer of the config's auth section (already "${VAR}"-expanded);
  * relative paths in it are taken from the config file's directory. */
+/* With the admin tools on, the auth section as if its tool_scopes gave
+ * each of them the admin scope (unless it names them itself). */
+static json_t *auth_with_admin(const wc_config *config)
+{
+    json_t *auth = json_deep_copy(config->auth);
+    if (!auth || !config->admin_tools)
+        return auth;
+    json_t *scopes = json_object_get(auth, "tool_scopes");
+    if (!json_is_object(scopes)) {
+        if (scopes)
+            return auth; /* the reader names the fault */
+        scopes = json_object();
+        json_object_set_new(auth, "tool_scopes", scopes);
+    }
+    static const char *const names[] = {"load_plugin", "unload_plugin", "list_plugins"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!json_object_get(scopes, names[i]))
+            json_object_set_new(scopes, names[i], json_string(config->admin_scope));
+    return auth;
+}
+
 static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
 {
     char dir[4096];
@@ -226,7 +249,11 @@ static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
     wc_auth_options ao;
     wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
-    int rc = wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, &why);
+    json_t *section = auth_with_admin(config);
+    if (!section)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
+    int rc = wc_auth_options_parse(section, dir, NULL, NULL, &ao, &why);
+    json_decref(section);
     if (rc != 0)
         return wc_error_set(err, rc, "%s: %s", file, why.msg);
     rc = wc_auth_new(&ao, out, &why);
@@ -351,6 +378,17 @@ int wc_cmd_serve(int argc, char **argv)
     if (st.log_level < 0)
         wc_log_set_level((wc_log_level)st.setup.config.log_level);
 
+    if (st.setup.config.admin_tools) {
+        wc_admin_tools_init(&st.admin, &st.setup);
+        st.setup.host_tools = st.admin.tools;
+        st.setup.n_host_tools = WC_ADMIN_TOOLS;
+        if (wc_registry_add_host_tools(st.setup.registry, st.admin.tools, WC_ADMIN_TOOLS,
+                                       &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+            wc_setup_close(&st.setup);
+            return EXIT_FAILURE_START;
+        }
+    }
     wc_bus *bus = NULL;
     if (open_bus(&st.setup.config, &bus, &err) != 0) {
         fprintf(stderr, "wasmcap serve: %s\n", err.msg);
@@ -362,7 +400,6 @@ int wc_cmd_serve(int argc, char **argv)
     wc_bus_backplane backplane;
     wc_bus_backplane_init(&backplane, bus);
     mo.backplane = &backplane.port;
-    mo.plugins_bus = bus;
     if (st.setup.config.cluster_enabled) {
         wc_bus_kv_config bucket = {.bucket = st.setup.config.cluster_bucket,
                                    .max_bytes = st.setup.config.cluster_max_bytes,
@@ -415,6 +452,7 @@ int wc_cmd_serve(int argc, char **argv)
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
+    st.admin.reloader = st.reloader;
     if (install_signals() != 0) {
         wc_reloader_free(st.reloader);
         stop_services(&st);
@@ -443,6 +481,13 @@ int wc_cmd_serve(int argc, char **argv)
     if (with_stdio && !hc.enabled) {
         fprintf(stderr, "wasmcap serve: --stdio goes with --http (stdio alone is the default)\n");
         status = EXIT_USAGE;
+        goto out_http_config;
+    }
+    if (hc.enabled && st.setup.config.admin_tools && !st.setup.config.auth) {
+        /* Loading code into the server is not for whoever reaches the port. */
+        fprintf(stderr, "wasmcap serve: admin.tools over HTTP needs an auth section: the admin "
+                "tools require the scope '%s' (docs/AUTH.md)\n", st.setup.config.admin_scope);
+        status = EXIT_FAILURE_START;
         goto out_http_config;
     }
     if (hc.enabled && st.setup.config.auth) {

@@ -208,10 +208,15 @@ int wc_setup_reload(wc_setup *s, const json_t *patch, wc_registry_changes *chang
     if (rc != 0)
         return rc;
     log_restart_needed(&s->config, &fresh);
-    wc_registry *registry;
+    wc_registry *registry = NULL;
     if ((rc = open_kv(s, &fresh, err)) != 0 ||
         (rc = wc_registry_update(s->registry, fresh.plugins, fresh.nplugins, s->engine, s->kv,
-                                 changes, &registry, err))) {
+                                 changes, &registry, err)) ||
+        (rc = wc_registry_add_host_tools(registry, s->host_tools, s->n_host_tools, err))) {
+        if (rc && registry)
+            wc_registry_release(registry);
+        json_decref(changes->failures);
+        changes->failures = NULL;
         wc_config_free(&fresh);
         return rc;
     }

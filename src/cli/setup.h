@@ -24,6 +24,10 @@ typedef struct wc_setup {
     /* Held by wc_setup_reload while it swaps registry and config, for
      * threads that read them while another reloads; NULL: none. */
     pthread_mutex_t *lock;
+    /* The server's own tools every registry a reload builds offers too
+     * (borrowed; none by default). */
+    const wc_host_tool *host_tools;
+    size_t n_host_tools;
 } wc_setup;
 
 /* The config to read: arg when given, else $WASMCAP_CONFIG when set and

@@ -8,6 +8,7 @@
  * through memcpy.
  */
 #include "host/wasi.h"
+#include "host/wasi_internal.h"
 #include "util/clock.h"
 
 #include <errno.h>
@@ -22,37 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "wasi.c stores guest values in host byte order, which must be little-endian"
-#endif
-
-/* ---- preview-1 constants --------------------------------------------- */
-
-enum {
-    ERRNO_SUCCESS = 0,
-    ERRNO_2BIG = 1,
-    ERRNO_ACCES = 2,
-    ERRNO_AGAIN = 6,
-    ERRNO_BADF = 8,
-    ERRNO_CONNRESET = 15,
-    ERRNO_DQUOT = 19,
-    ERRNO_FAULT = 21,
-    ERRNO_FBIG = 22,
-    ERRNO_INTR = 27,
-    ERRNO_INVAL = 28,
-    ERRNO_IO = 29,
-    ERRNO_ISDIR = 31,
-    ERRNO_NOMEM = 48,
-    ERRNO_NOSPC = 51,
-    ERRNO_NOSYS = 52,
-    ERRNO_NOTSUP = 58,
-    ERRNO_NXIO = 60,
-    ERRNO_OVERFLOW = 61,
-    ERRNO_PERM = 63,
-    ERRNO_PIPE = 64,
-    ERRNO_ROFS = 69,
-    ERRNO_SPIPE = 70,
-};
+/* ---- preview-1 constants of clocks and polls ------------------------ */
 
 enum {
     CLOCK_ID_REALTIME = 0,
@@ -61,44 +32,12 @@ enum {
     CLOCK_ID_THREAD_CPUTIME = 3,
 };
 
-enum {
-    FILETYPE_UNKNOWN = 0,
-    FILETYPE_BLOCK_DEVICE = 1,
-    FILETYPE_CHARACTER_DEVICE = 2,
-    FILETYPE_DIRECTORY = 3,
-    FILETYPE_REGULAR_FILE = 4,
-    FILETYPE_SOCKET_STREAM = 6,
-};
-
-enum {
-    FDFLAGS_APPEND = 1 << 0,
-    FDFLAGS_DSYNC = 1 << 1,
-    FDFLAGS_NONBLOCK = 1 << 2,
-    FDFLAGS_RSYNC = 1 << 3,
-    FDFLAGS_SYNC = 1 << 4,
-};
-
-#define RIGHTS_FD_DATASYNC (UINT64_C(1) << 0)
-#define RIGHTS_FD_READ (UINT64_C(1) << 1)
-#define RIGHTS_FD_SEEK (UINT64_C(1) << 2)
-#define RIGHTS_FD_FDSTAT_SET_FLAGS (UINT64_C(1) << 3)
-#define RIGHTS_FD_SYNC (UINT64_C(1) << 4)
-#define RIGHTS_FD_TELL (UINT64_C(1) << 5)
-#define RIGHTS_FD_WRITE (UINT64_C(1) << 6)
-#define RIGHTS_FD_FILESTAT_GET (UINT64_C(1) << 21)
-#define RIGHTS_POLL_FD_READWRITE (UINT64_C(1) << 27)
-
 enum { WHENCE_SET = 0, WHENCE_CUR = 1, WHENCE_END = 2 };
 
 enum { EVENTTYPE_CLOCK = 0, EVENTTYPE_FD_READ = 1, EVENTTYPE_FD_WRITE = 2 };
 #define SUBCLOCKFLAGS_ABSTIME 1
 
-/* Sizes and offsets of guest structures. */
 enum {
-    IOVEC_SIZE = 8,        /* {u32 buf, u32 len} */
-    FDSTAT_SIZE = 24,      /* u8 filetype @0, u16 flags @2, u64 rights @8, @16 */
-    FILESTAT_SIZE = 64,    /* dev, ino, u8 filetype @16, nlink @24, size @32,
-                              atim @40, mtim @48, ctim @56 */
     SUBSCRIPTION_SIZE = 48, /* u64 userdata @0, u8 tag @8, union @16:
                                clock {u32 id @16, u64 timeout @24,
                                u64 precision @32, u16 flags @40},
@@ -111,80 +50,12 @@ enum {
  * short transfer, which every libc handles. */
 #define MAX_HOST_IOVECS 64
 
-#define NSEC_PER_SEC UINT64_C(1000000000)
-
-/* ---- state ------------------------------------------------------------- */
-
-/* What a standard descriptor refers to (an "open file description"). */
-typedef struct wasi_stream {
-    wc_wasi_stdio_kind kind;
-    bool writable; /* stdout/stderr; stdin is read-only */
-    int host_fd;
-    uint16_t fdflags; /* recorded for NULL and BUFFER streams */
-    /* stdin BUFFER: our copy and the read position */
-    uint8_t *input;
-    size_t input_size, input_pos;
-    /* stdout/stderr BUFFER */
-    uint8_t *captured;
-    size_t captured_size, captured_cap, max_capture;
-    bool truncated;
-} wasi_stream;
-
-/* argv or environ, laid out the way args_get/environ_get return them. */
-typedef struct string_list {
-    size_t count;
-    uint32_t *offsets; /* of each string in blob */
-    char *blob;        /* the strings, each NUL-terminated */
-    size_t blob_size;
-} string_list;
-
 typedef struct wasi_function {
     const char *name, *params, *results;
     wc_host_fn fn;
 } wasi_function;
 
 #define WASI_FUNCTION_COUNT 45
-
-struct wc_wasi {
-    string_list args, env;
-    wasi_stream streams[3];
-    int fd_stream[3]; /* guest fd -> index in streams, or -1 once closed */
-
-    bool virtual_clock;
-    uint64_t virtual_now_ns;
-    bool fixed_random;
-    uint64_t random_state;
-
-    /* Sleeping guests wait on `wake` so another thread can interrupt them. */
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool interrupted;
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
-
-    /* Made on the first wc_wasi_bindings: hosts that bind only the few
-     * functions a module imports (the plugin layer, per call) never pay for
-     * the table. */
-    wc_import_binding *bindings;
-};
-
-/* ---- guest memory ------------------------------------------------------ */
-
-/* A host pointer to guest bytes [offset, offset + len), or NULL when out of
- * bounds.  An empty range is always valid (and never dereferenced). */
-static uint8_t *guest_bytes(wc_instance *inst, uint64_t offset, uint64_t len)
-{
-    static uint8_t nothing;
-    if (len == 0)
-        return &nothing;
-    return wc_instance_mem(inst, offset, len);
-}
-
-static uint32_t load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t load_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static void store_u16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void store_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void store_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
 /* Stores a u64 result at a guest offset; false when out of bounds. */
 static bool put_u64(wc_instance *inst, uint32_t offset, uint64_t v)
@@ -198,23 +69,33 @@ static bool put_u64(wc_instance *inst, uint32_t offset, uint64_t v)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static uint16_t errno_from_host(int e)
+uint16_t wc_wasi_errno(int e)
 {
     switch (e) {
     case E2BIG: return ERRNO_2BIG;
     case EACCES: return ERRNO_ACCES;
     case EAGAIN: return ERRNO_AGAIN;
     case EBADF: return ERRNO_BADF;
+    case EBUSY: return ERRNO_BUSY;
     case ECONNRESET: return ERRNO_CONNRESET;
     case EDQUOT: return ERRNO_DQUOT;
+    case EEXIST: return ERRNO_EXIST;
     case EFAULT: return ERRNO_FAULT;
     case EFBIG: return ERRNO_FBIG;
+    case EILSEQ: return ERRNO_ILSEQ;
     case EINTR: return ERRNO_INTR;
     case EINVAL: return ERRNO_INVAL;
     case EISDIR: return ERRNO_ISDIR;
+    case ELOOP: return ERRNO_LOOP;
+    case EMFILE: return ERRNO_MFILE;
+    case EMLINK: return ERRNO_MLINK;
+    case ENAMETOOLONG: return ERRNO_NAMETOOLONG;
+    case ENOENT: return ERRNO_NOENT;
     case ENOMEM: return ERRNO_NOMEM;
     case ENOSPC: return ERRNO_NOSPC;
     case ENOSYS: return ERRNO_NOSYS;
+    case ENOTDIR: return ERRNO_NOTDIR;
+    case ENOTEMPTY: return ERRNO_NOTEMPTY;
     case ENOTSUP: return ERRNO_NOTSUP;
     case ENXIO: return ERRNO_NXIO;
     case EOVERFLOW: return ERRNO_OVERFLOW;
@@ -222,6 +103,8 @@ static uint16_t errno_from_host(int e)
     case EPIPE: return ERRNO_PIPE;
     case EROFS: return ERRNO_ROFS;
     case ESPIPE: return ERRNO_SPIPE;
+    case ETXTBSY: return ERRNO_TXTBSY;
+    case EXDEV: return ERRNO_XDEV;
     default: return ERRNO_IO;
     }
 }
@@ -259,24 +142,13 @@ static uint16_t clock_now(const wc_wasi *w, uint32_t id, uint64_t *out)
     }
     struct timespec ts;
     if (clock_gettime(host, &ts) != 0)
-        return errno_from_host(errno);
+        return wc_wasi_errno(errno);
     *out = timespec_to_ns(&ts);
     return ERRNO_SUCCESS;
 }
 
-/* The stream behind a guest fd, or NULL if it is not open. */
-static wasi_stream *stream_of(wc_wasi *w, uint32_t fd)
-{
-    if (fd >= 3 || w->fd_stream[fd] < 0)
-        return NULL;
-    return &w->streams[w->fd_stream[fd]];
-}
-
-#define RETURN_ERRNO(e)             \
-    do {                            \
-        results[0].i32 = (e);       \
-        return WC_TRAP_NONE;        \
-    } while (0)
+static bool can_read(const wasi_stream *s) { return s && (s->rights & RIGHTS_FD_READ); }
+static bool can_write(const wasi_stream *s) { return s && (s->rights & RIGHTS_FD_WRITE); }
 
 /* ---- args and environ -------------------------------------------------- */
 
@@ -392,7 +264,7 @@ static wc_trap wasi_clock_res_get(wc_instance *caller, void *env,
     if (!w->virtual_clock) {
         struct timespec ts;
         if (clock_getres(host, &ts) != 0)
-            RETURN_ERRNO(errno_from_host(errno));
+            RETURN_ERRNO(wc_wasi_errno(errno));
         res = timespec_to_ns(&ts);
     }
     RETURN_ERRNO(put_u64(caller, args[1].i32, res) ? ERRNO_SUCCESS : ERRNO_FAULT);
@@ -440,7 +312,7 @@ static wc_trap wasi_random_get(wc_instance *caller, void *env,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            RETURN_ERRNO(errno_from_host(errno));
+            RETURN_ERRNO(wc_wasi_errno(errno));
         }
         done += (size_t)n;
     }
@@ -533,8 +405,8 @@ static wc_trap wasi_fd_write(wc_instance *caller, void *env,
 {
     wc_wasi *w = env;
     wasi_stream *s = stream_of(w, args[0].i32);
-    if (!s || !s->writable)
-        RETURN_ERRNO(ERRNO_BADF);
+    if (!can_write(s))
+        RETURN_ERRNO(s && s->directory ? ERRNO_ISDIR : ERRNO_BADF);
     uint8_t *nwritten = guest_bytes(caller, args[3].i32, 4);
     if (!nwritten)
         RETURN_ERRNO(ERRNO_FAULT);
@@ -572,7 +444,7 @@ static wc_trap wasi_fd_write(wc_instance *caller, void *env,
             r = writev(s->host_fd, iov, (int)n);
         while (r < 0 && errno == EINTR);
         if (r < 0)
-            RETURN_ERRNO(errno_from_host(errno));
+            RETURN_ERRNO(wc_wasi_errno(errno));
         written = (uint64_t)r;
         break;
     }
@@ -586,8 +458,8 @@ static wc_trap wasi_fd_read(wc_instance *caller, void *env,
 {
     wc_wasi *w = env;
     wasi_stream *s = stream_of(w, args[0].i32);
-    if (!s || s->writable)
-        RETURN_ERRNO(ERRNO_BADF);
+    if (!can_read(s))
+        RETURN_ERRNO(s && s->directory ? ERRNO_ISDIR : ERRNO_BADF);
     uint8_t *nread = guest_bytes(caller, args[3].i32, 4);
     if (!nread)
         RETURN_ERRNO(ERRNO_FAULT);
@@ -620,7 +492,7 @@ static wc_trap wasi_fd_read(wc_instance *caller, void *env,
             r = readv(s->host_fd, iov, (int)n);
         while (r < 0 && errno == EINTR);
         if (r < 0)
-            RETURN_ERRNO(errno_from_host(errno));
+            RETURN_ERRNO(wc_wasi_errno(errno));
         got = (uint64_t)r;
         break;
     }
@@ -636,8 +508,8 @@ static wc_trap positioned_io(wc_instance *caller, wc_wasi *w, const wc_value *ar
                              wc_value *results, bool write)
 {
     wasi_stream *s = stream_of(w, args[0].i32);
-    if (!s || s->writable != write)
-        RETURN_ERRNO(ERRNO_BADF);
+    if (!(write ? can_write(s) : can_read(s)))
+        RETURN_ERRNO(s && s->directory ? ERRNO_ISDIR : ERRNO_BADF);
     if (s->kind != WC_WASI_STDIO_HOST_FD)
         RETURN_ERRNO(ERRNO_SPIPE);
     int64_t offset = (int64_t)args[3].i64;
@@ -659,7 +531,7 @@ static wc_trap positioned_io(wc_instance *caller, wc_wasi *w, const wc_value *ar
                   : preadv(s->host_fd, iov, (int)n, (off_t)offset);
     while (r < 0 && errno == EINTR);
     if (r < 0)
-        RETURN_ERRNO(errno_from_host(errno));
+        RETURN_ERRNO(wc_wasi_errno(errno));
     store_u32(count, (uint32_t)r);
     RETURN_ERRNO(ERRNO_SUCCESS);
 }
@@ -691,7 +563,7 @@ static uint16_t seek_stream(wasi_stream *s, int64_t offset, uint32_t whence,
         return ERRNO_SPIPE;
     off_t r = lseek(s->host_fd, (off_t)offset, host_whence);
     if (r < 0)
-        return errno_from_host(errno);
+        return wc_wasi_errno(errno);
     *newoffset = (uint64_t)r;
     return ERRNO_SUCCESS;
 }
@@ -706,6 +578,8 @@ static wc_trap wasi_fd_seek(wc_instance *caller, void *env,
     if (!out)
         RETURN_ERRNO(ERRNO_FAULT);
     uint64_t pos = 0;
+    if (s->fs && !(s->rights & RIGHTS_FD_SEEK))
+        RETURN_ERRNO(s->directory ? ERRNO_BADF : ERRNO_NOTCAPABLE);
     uint16_t e = seek_stream(s, (int64_t)args[1].i64, args[2].i32, &pos);
     if (e)
         RETURN_ERRNO(e);
@@ -723,6 +597,8 @@ static wc_trap wasi_fd_tell(wc_instance *caller, void *env,
     if (!out)
         RETURN_ERRNO(ERRNO_FAULT);
     uint64_t pos = 0;
+    if (s->fs && !(s->rights & RIGHTS_FD_TELL))
+        RETURN_ERRNO(s->directory ? ERRNO_BADF : ERRNO_NOTCAPABLE);
     uint16_t e = seek_stream(s, 0, WHENCE_CUR, &pos);
     if (e)
         RETURN_ERRNO(e);
@@ -737,10 +613,14 @@ static wc_trap wasi_fd_close(wc_instance *caller, void *env,
 {
     wc_wasi *w = env;
     uint32_t fd = args[0].i32;
-    if (!stream_of(w, fd))
+    wasi_stream *s = stream_of(w, fd);
+    if (!s)
         RETURN_ERRNO(ERRNO_BADF);
-    /* The host descriptor is borrowed: the guest only loses its handle. */
-    w->fd_stream[fd] = -1;
+    /* A standard stream's host descriptor is borrowed: the guest only loses
+     * its handle.  Files and directories are ours. */
+    if (s->fs)
+        wc_wasi_fs_close(s);
+    w->fds[fd] = NULL;
     RETURN_ERRNO(ERRNO_SUCCESS);
 }
 
@@ -753,8 +633,10 @@ static wc_trap wasi_fd_renumber(wc_instance *caller, void *env,
     if (!stream_of(w, from) || !stream_of(w, to))
         RETURN_ERRNO(ERRNO_BADF);
     if (from != to) {
-        w->fd_stream[to] = w->fd_stream[from];
-        w->fd_stream[from] = -1;
+        if (w->fds[to]->fs)
+            wc_wasi_fs_close(w->fds[to]);
+        w->fds[to] = w->fds[from];
+        w->fds[from] = NULL;
     }
     RETURN_ERRNO(ERRNO_SUCCESS);
 }
@@ -767,7 +649,7 @@ static wc_trap wasi_fd_sync(wc_instance *caller, void *env,
         RETURN_ERRNO(ERRNO_BADF);
     /* Host files are synced; a capture or a null stream has nothing to do. */
     if (s->kind == WC_WASI_STDIO_HOST_FD && fsync(s->host_fd) != 0)
-        RETURN_ERRNO(errno_from_host(errno));
+        RETURN_ERRNO(wc_wasi_errno(errno));
     RETURN_ERRNO(ERRNO_SUCCESS);
 }
 
@@ -781,27 +663,48 @@ static uint16_t stream_stat(const wasi_stream *s, uint8_t *filetype, struct stat
         return ERRNO_SUCCESS;
     case WC_WASI_STDIO_BUFFER:
         *filetype = FILETYPE_UNKNOWN; /* like a pipe: not a tty, not seekable */
-        if (!s->writable)
+        if (!can_write(s))
             st->st_size = (off_t)s->input_size;
         return ERRNO_SUCCESS;
     case WC_WASI_STDIO_HOST_FD:
         break;
     }
     if (fstat(s->host_fd, st) != 0)
-        return errno_from_host(errno);
-    if (S_ISREG(st->st_mode))
-        *filetype = FILETYPE_REGULAR_FILE;
-    else if (S_ISCHR(st->st_mode))
-        *filetype = FILETYPE_CHARACTER_DEVICE;
-    else if (S_ISDIR(st->st_mode))
-        *filetype = FILETYPE_DIRECTORY;
-    else if (S_ISBLK(st->st_mode))
-        *filetype = FILETYPE_BLOCK_DEVICE;
-    else if (S_ISSOCK(st->st_mode))
-        *filetype = FILETYPE_SOCKET_STREAM;
-    else
-        *filetype = FILETYPE_UNKNOWN; /* FIFOs have no preview-1 type */
+        return wc_wasi_errno(errno);
+    *filetype = wc_wasi_filetype(st->st_mode);
     return ERRNO_SUCCESS;
+}
+
+uint8_t wc_wasi_filetype(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return FILETYPE_REGULAR_FILE;
+    if (S_ISCHR(mode))
+        return FILETYPE_CHARACTER_DEVICE;
+    if (S_ISDIR(mode))
+        return FILETYPE_DIRECTORY;
+    if (S_ISBLK(mode))
+        return FILETYPE_BLOCK_DEVICE;
+    if (S_ISSOCK(mode))
+        return FILETYPE_SOCKET_STREAM;
+    if (S_ISLNK(mode))
+        return FILETYPE_SYMBOLIC_LINK;
+    return FILETYPE_UNKNOWN; /* FIFOs have no preview-1 type */
+}
+
+void wc_wasi_put_filestat(uint8_t *out, uint8_t filetype, const struct stat *st, bool ids)
+{
+    memset(out, 0, FILESTAT_SIZE);
+    if (ids) {
+        store_u64(out, (uint64_t)st->st_dev);
+        store_u64(out + 8, (uint64_t)st->st_ino);
+    }
+    out[16] = filetype;
+    store_u64(out + 24, st->st_nlink ? (uint64_t)st->st_nlink : 1);
+    store_u64(out + 32, st->st_size > 0 ? (uint64_t)st->st_size : 0);
+    store_u64(out + 40, timespec_to_ns(&st->st_atim));
+    store_u64(out + 48, timespec_to_ns(&st->st_mtim));
+    store_u64(out + 56, timespec_to_ns(&st->st_ctim));
 }
 
 static uint16_t stream_fdflags(const wasi_stream *s)
@@ -833,19 +736,16 @@ static wc_trap wasi_fd_fdstat_get(wc_instance *caller, void *env,
     uint16_t e = stream_stat(s, &filetype, &st);
     if (e)
         RETURN_ERRNO(e);
-    uint64_t rights = (s->writable ? RIGHTS_FD_WRITE : RIGHTS_FD_READ) |
-                      RIGHTS_FD_FDSTAT_SET_FLAGS | RIGHTS_FD_FILESTAT_GET |
-                      RIGHTS_FD_SYNC | RIGHTS_FD_DATASYNC |
-                      RIGHTS_POLL_FD_READWRITE;
+    uint64_t rights = s->rights;
     /* Only files seek; wasi-libc's isatty() also reads "no seek right" as a
      * sign of a terminal. */
-    if (filetype == FILETYPE_REGULAR_FILE || filetype == FILETYPE_BLOCK_DEVICE)
+    if (!s->fs && (filetype == FILETYPE_REGULAR_FILE || filetype == FILETYPE_BLOCK_DEVICE))
         rights |= RIGHTS_FD_SEEK | RIGHTS_FD_TELL;
     memset(out, 0, FDSTAT_SIZE);
     out[0] = filetype;
     store_u16(out + 2, stream_fdflags(s));
     store_u64(out + 8, rights);
-    store_u64(out + 16, 0); /* nothing can be opened from it */
+    store_u64(out + 16, s->inheriting); /* what path_open may grant from it */
     RETURN_ERRNO(ERRNO_SUCCESS);
 }
 
@@ -862,10 +762,25 @@ static wc_trap wasi_fd_fdstat_set_flags(wc_instance *caller, void *env,
         RETURN_ERRNO(ERRNO_INVAL);
     if (flags == stream_fdflags(s))
         RETURN_ERRNO(ERRNO_SUCCESS);
+    if (flags & (FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC))
+        RETURN_ERRNO(ERRNO_NOTSUP);
+    if (s->fs) { /* our own descriptor: its flags are the guest's to set */
+        if (!(s->rights & RIGHTS_FD_FDSTAT_SET_FLAGS))
+            RETURN_ERRNO(ERRNO_NOTCAPABLE);
+        if ((flags & FDFLAGS_APPEND) && !s->tree_writable)
+            RETURN_ERRNO(ERRNO_ROFS);
+        int fl = fcntl(s->host_fd, F_GETFL);
+        if (fl < 0)
+            RETURN_ERRNO(wc_wasi_errno(errno));
+        fl &= ~(O_APPEND | O_NONBLOCK);
+        fl |= (flags & FDFLAGS_APPEND ? O_APPEND : 0) | (flags & FDFLAGS_NONBLOCK ? O_NONBLOCK : 0);
+        if (fcntl(s->host_fd, F_SETFL, fl) != 0)
+            RETURN_ERRNO(wc_wasi_errno(errno));
+        RETURN_ERRNO(ERRNO_SUCCESS);
+    }
     /* A host descriptor's flags are shared with the host process (a terminal
      * left non-blocking would break the shell), so they stay as they are. */
-    if (s->kind == WC_WASI_STDIO_HOST_FD ||
-        (flags & (FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC)))
+    if (s->kind == WC_WASI_STDIO_HOST_FD)
         RETURN_ERRNO(ERRNO_NOTSUP);
     /* Our streams never block and always append: just remember. */
     s->fdflags = (uint16_t)flags;
@@ -886,28 +801,10 @@ static wc_trap wasi_fd_filestat_get(wc_instance *caller, void *env,
     uint16_t e = stream_stat(s, &filetype, &st);
     if (e)
         RETURN_ERRNO(e);
-    /* Device and inode numbers of host files are not the guest's business. */
-    memset(out, 0, FILESTAT_SIZE);
-    out[16] = filetype;
-    store_u64(out + 24, st.st_nlink ? (uint64_t)st.st_nlink : 1);
-    store_u64(out + 32, st.st_size > 0 ? (uint64_t)st.st_size : 0);
-    store_u64(out + 40, timespec_to_ns(&st.st_atim));
-    store_u64(out + 48, timespec_to_ns(&st.st_mtim));
-    store_u64(out + 56, timespec_to_ns(&st.st_ctim));
+    /* Device and inode numbers of the host's streams are not the guest's
+     * business; those of a grant's files are (find(1) compares them). */
+    wc_wasi_put_filestat(out, filetype, &st, s->fs);
     RETURN_ERRNO(ERRNO_SUCCESS);
-}
-
-/* No preopened directories: EBADF is how wasi-libc learns the list ended. */
-static wc_trap wasi_fd_prestat_get(wc_instance *caller, void *env,
-                                   const wc_value *args, wc_value *results)
-{
-    RETURN_ERRNO(ERRNO_BADF);
-}
-
-static wc_trap wasi_fd_prestat_dir_name(wc_instance *caller, void *env,
-                                        const wc_value *args, wc_value *results)
-{
-    RETURN_ERRNO(ERRNO_BADF);
 }
 
 /* ---- poll_oneoff ------------------------------------------------------- */
@@ -978,9 +875,9 @@ static void poll_examine(wc_wasi *w, const uint8_t *sub, poll_item *item)
         /* Our descriptors are reported ready at once; a read then blocks
          * on a host descriptor as it would after a spurious wakeup. */
         item->ready = true;
-        if (!s || s->writable != want_write)
+        if (!(want_write ? can_write(s) : can_read(s)))
             item->error = ERRNO_BADF;
-        else if (s->kind == WC_WASI_STDIO_BUFFER && !s->writable)
+        else if (s->kind == WC_WASI_STDIO_BUFFER && !want_write)
             item->nbytes = s->input_size - s->input_pos;
         break;
     }
@@ -1048,40 +945,21 @@ static wc_trap wasi_poll_oneoff(wc_instance *caller, void *env,
 
 /* ---- what is not offered ----------------------------------------------- */
 
-/* Functions that need a directory, a socket or a capability this host does
- * not give: EBADF for a descriptor that is not open (as a real system would
- * say first), ENOSYS otherwise.  The arguments name where fds are. */
-#define WASI_UNSUPPORTED(fn_name, fd_arg, second_fd_arg)                       \
-    static wc_trap fn_name(wc_instance *caller, void *env,                    \
-                           const wc_value *args, wc_value *results)           \
-    {                                                                         \
-        int second = (second_fd_arg);                                         \
-        if (!stream_of(env, args[fd_arg].i32) ||                              \
-            (second >= 0 && !stream_of(env, args[second].i32)))               \
-            RETURN_ERRNO(ERRNO_BADF);                                         \
-        RETURN_ERRNO(ERRNO_NOSYS);                                            \
+/* Sockets: this host gives none.  EBADF for a descriptor that is not open
+ * (as a real system would say first), ENOSYS otherwise. */
+#define WASI_UNSUPPORTED(fn_name)                                    \
+    static wc_trap fn_name(wc_instance *caller, void *env,           \
+                           const wc_value *args, wc_value *results)  \
+    {                                                                \
+        if (!stream_of(env, args[0].i32))                            \
+            RETURN_ERRNO(ERRNO_BADF);                                \
+        RETURN_ERRNO(ERRNO_NOSYS);                                   \
     }
 
-WASI_UNSUPPORTED(wasi_fd_advise, 0, -1)
-WASI_UNSUPPORTED(wasi_fd_allocate, 0, -1)
-WASI_UNSUPPORTED(wasi_fd_fdstat_set_rights, 0, -1)
-WASI_UNSUPPORTED(wasi_fd_filestat_set_size, 0, -1)
-WASI_UNSUPPORTED(wasi_fd_filestat_set_times, 0, -1)
-WASI_UNSUPPORTED(wasi_fd_readdir, 0, -1)
-WASI_UNSUPPORTED(wasi_path_create_directory, 0, -1)
-WASI_UNSUPPORTED(wasi_path_filestat_get, 0, -1)
-WASI_UNSUPPORTED(wasi_path_filestat_set_times, 0, -1)
-WASI_UNSUPPORTED(wasi_path_link, 0, 4)
-WASI_UNSUPPORTED(wasi_path_open, 0, -1)
-WASI_UNSUPPORTED(wasi_path_readlink, 0, -1)
-WASI_UNSUPPORTED(wasi_path_remove_directory, 0, -1)
-WASI_UNSUPPORTED(wasi_path_rename, 0, 3)
-WASI_UNSUPPORTED(wasi_path_symlink, 2, -1)
-WASI_UNSUPPORTED(wasi_path_unlink_file, 0, -1)
-WASI_UNSUPPORTED(wasi_sock_accept, 0, -1)
-WASI_UNSUPPORTED(wasi_sock_recv, 0, -1)
-WASI_UNSUPPORTED(wasi_sock_send, 0, -1)
-WASI_UNSUPPORTED(wasi_sock_shutdown, 0, -1)
+WASI_UNSUPPORTED(wasi_sock_accept)
+WASI_UNSUPPORTED(wasi_sock_recv)
+WASI_UNSUPPORTED(wasi_sock_send)
+WASI_UNSUPPORTED(wasi_sock_shutdown)
 
 /* ---- the import table -------------------------------------------------- */
 
@@ -1093,37 +971,37 @@ static const wasi_function wasi_functions[WASI_FUNCTION_COUNT] = {
     {"environ_sizes_get", "ii", "i", wasi_environ_sizes_get},
     {"clock_res_get", "ii", "i", wasi_clock_res_get},
     {"clock_time_get", "iIi", "i", wasi_clock_time_get},
-    {"fd_advise", "iIIi", "i", wasi_fd_advise},
-    {"fd_allocate", "iII", "i", wasi_fd_allocate},
+    {"fd_advise", "iIIi", "i", wc_wasi_fd_advise},
+    {"fd_allocate", "iII", "i", wc_wasi_fd_allocate},
     {"fd_close", "i", "i", wasi_fd_close},
     {"fd_datasync", "i", "i", wasi_fd_sync},
     {"fd_fdstat_get", "ii", "i", wasi_fd_fdstat_get},
     {"fd_fdstat_set_flags", "ii", "i", wasi_fd_fdstat_set_flags},
-    {"fd_fdstat_set_rights", "iII", "i", wasi_fd_fdstat_set_rights},
+    {"fd_fdstat_set_rights", "iII", "i", wc_wasi_fd_fdstat_set_rights},
     {"fd_filestat_get", "ii", "i", wasi_fd_filestat_get},
-    {"fd_filestat_set_size", "iI", "i", wasi_fd_filestat_set_size},
-    {"fd_filestat_set_times", "iIIi", "i", wasi_fd_filestat_set_times},
+    {"fd_filestat_set_size", "iI", "i", wc_wasi_fd_filestat_set_size},
+    {"fd_filestat_set_times", "iIIi", "i", wc_wasi_fd_filestat_set_times},
     {"fd_pread", "iiiIi", "i", wasi_fd_pread},
-    {"fd_prestat_get", "ii", "i", wasi_fd_prestat_get},
-    {"fd_prestat_dir_name", "iii", "i", wasi_fd_prestat_dir_name},
+    {"fd_prestat_get", "ii", "i", wc_wasi_fd_prestat_get},
+    {"fd_prestat_dir_name", "iii", "i", wc_wasi_fd_prestat_dir_name},
     {"fd_pwrite", "iiiIi", "i", wasi_fd_pwrite},
     {"fd_read", "iiii", "i", wasi_fd_read},
-    {"fd_readdir", "iiiIi", "i", wasi_fd_readdir},
+    {"fd_readdir", "iiiIi", "i", wc_wasi_fd_readdir},
     {"fd_renumber", "ii", "i", wasi_fd_renumber},
     {"fd_seek", "iIii", "i", wasi_fd_seek},
     {"fd_sync", "i", "i", wasi_fd_sync},
     {"fd_tell", "ii", "i", wasi_fd_tell},
     {"fd_write", "iiii", "i", wasi_fd_write},
-    {"path_create_directory", "iii", "i", wasi_path_create_directory},
-    {"path_filestat_get", "iiiii", "i", wasi_path_filestat_get},
-    {"path_filestat_set_times", "iiiiIIi", "i", wasi_path_filestat_set_times},
-    {"path_link", "iiiiiii", "i", wasi_path_link},
-    {"path_open", "iiiiiIIii", "i", wasi_path_open},
-    {"path_readlink", "iiiiii", "i", wasi_path_readlink},
-    {"path_remove_directory", "iii", "i", wasi_path_remove_directory},
-    {"path_rename", "iiiiii", "i", wasi_path_rename},
-    {"path_symlink", "iiiii", "i", wasi_path_symlink},
-    {"path_unlink_file", "iii", "i", wasi_path_unlink_file},
+    {"path_create_directory", "iii", "i", wc_wasi_path_create_directory},
+    {"path_filestat_get", "iiiii", "i", wc_wasi_path_filestat_get},
+    {"path_filestat_set_times", "iiiiIIi", "i", wc_wasi_path_filestat_set_times},
+    {"path_link", "iiiiiii", "i", wc_wasi_path_link},
+    {"path_open", "iiiiiIIii", "i", wc_wasi_path_open},
+    {"path_readlink", "iiiiii", "i", wc_wasi_path_readlink},
+    {"path_remove_directory", "iii", "i", wc_wasi_path_remove_directory},
+    {"path_rename", "iiiiii", "i", wc_wasi_path_rename},
+    {"path_symlink", "iiiii", "i", wc_wasi_path_symlink},
+    {"path_unlink_file", "iii", "i", wc_wasi_path_unlink_file},
     {"poll_oneoff", "iiii", "i", wasi_poll_oneoff},
     {"proc_exit", "i", "", wasi_proc_exit},
     {"random_get", "ii", "i", wasi_random_get},
@@ -1141,7 +1019,9 @@ static int stream_init(wasi_stream *s, int fd, const wc_wasi_stdio *cfg, wc_erro
     static const char *const names[] = {"stdin", "stdout", "stderr"};
     memset(s, 0, sizeof *s);
     s->kind = cfg->kind;
-    s->writable = fd != 0;
+    s->rights = (fd != 0 ? RIGHTS_FD_WRITE : RIGHTS_FD_READ) | RIGHTS_FD_FDSTAT_SET_FLAGS |
+                RIGHTS_FD_FILESTAT_GET | RIGHTS_FD_SYNC | RIGHTS_FD_DATASYNC |
+                RIGHTS_POLL_FD_READWRITE;
     s->host_fd = -1;
     switch (cfg->kind) {
     case WC_WASI_STDIO_NULL:
@@ -1153,7 +1033,7 @@ static int stream_init(wasi_stream *s, int fd, const wc_wasi_stdio *cfg, wc_erro
         s->host_fd = cfg->host_fd;
         return 0;
     case WC_WASI_STDIO_BUFFER:
-        if (s->writable) {
+        if (fd != 0) {
             s->max_capture = cfg->max_capture ? cfg->max_capture : WC_WASI_DEFAULT_MAX_CAPTURE;
             return 0;
         }
@@ -1192,8 +1072,10 @@ wc_wasi *wc_wasi_new(const wc_wasi_config *config, wc_error *err)
     for (int fd = 0; fd < 3; fd++) {
         if (stream_init(&w->streams[fd], fd, &config->stdio[fd], err))
             goto fail;
-        w->fd_stream[fd] = fd;
+        w->fds[fd] = &w->streams[fd];
     }
+    if (wc_wasi_fs_open_preopens(w, config, err))
+        goto fail;
     w->virtual_clock = config->virtual_clock;
     w->virtual_now_ns = config->virtual_clock_start_ns;
     w->fixed_random = config->fixed_random;
@@ -1215,6 +1097,9 @@ void wc_wasi_free(wc_wasi *wasi)
         free(wasi->streams[i].input);
         free(wasi->streams[i].captured);
     }
+    for (size_t fd = 0; fd < WC_WASI_MAX_FDS; fd++)
+        if (wasi->fds[fd] && wasi->fds[fd]->fs)
+            wc_wasi_fs_close(wasi->fds[fd]);
     pthread_cond_destroy(&wasi->wake);
     pthread_mutex_destroy(&wasi->lock);
     free(wasi->bindings);

@@ -2,10 +2,14 @@
  *
  * A wc_wasi is the world one guest program sees: its arguments, the
  * environment variables the caller chose to pass (nothing of the host's own),
- * three standard streams, the clocks and a source of randomness.  There are
- * no preopened directories, so the guest has no filesystem and no sockets;
- * those functions exist (every preview-1 import links) and fail with EBADF
- * for a descriptor that is not open, ENOSYS otherwise.
+ * three standard streams, the clocks, a source of randomness, and the
+ * directories the caller grants (preopens, read-only or read-write; none by
+ * default).  Everything the guest opens by path is resolved beneath one of
+ * them by openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), so `..`,
+ * absolute paths and symlinks cannot leave it, even while the tree changes
+ * under the guest (wasi_fs.c).  There are no sockets: those functions exist
+ * (every preview-1 import links) and fail with EBADF for a descriptor that
+ * is not open, ENOSYS otherwise.
  *
  * Each standard stream is bound to a host file descriptor (not owned, never
  * closed), to a caller buffer (stdin: bytes to read; stdout/stderr: output
@@ -55,12 +59,31 @@ typedef struct wc_wasi_stdio {
     size_t max_capture;
 } wc_wasi_stdio;
 
+/* Descriptors one guest may hold open at once: the three streams, its
+ * preopens and what it opens; path_open fails with EMFILE beyond. */
+#define WC_WASI_MAX_FDS 64
+/* Preopens one guest may be given. */
+#define WC_WASI_MAX_PREOPENS 16
+
+/* A directory granted to the guest. */
+typedef struct wc_wasi_preopen {
+    const char *host_path;  /* a directory of the host */
+    const char *guest_path; /* the name the guest sees ("/data"); borrowed:
+                             * it must outlive the wc_wasi */
+    bool writable;          /* false: every write is refused (EROFS) */
+} wc_wasi_preopen;
+
 typedef struct wc_wasi_config {
     size_t argc;
     const char *const *argv; /* argv[0] is the program name; copied */
     size_t envc;
     const char *const *environ; /* "KEY=VALUE" strings; copied */
     wc_wasi_stdio stdio[3];     /* stdin, stdout, stderr */
+    /* Directories the guest may use, as fds 3, 4, ... in this order (at
+     * most WC_WASI_MAX_PREOPENS); each host directory is opened by
+     * wc_wasi_new. */
+    size_t npreopens;
+    const wc_wasi_preopen *preopens;
 
     /* Reproducible runs, for tests: every clock reads virtual time, which
      * starts at virtual_clock_start_ns and advances only when the guest
@@ -72,8 +95,17 @@ typedef struct wc_wasi_config {
     uint64_t random_seed;
 } wc_wasi_config;
 
-/* Returns NULL and fills err (WC_ENOMEM, WC_EINVAL) on failure. */
+/* Returns NULL and fills err (WC_ENOMEM, WC_EINVAL; a preopen that cannot
+ * be opened: its errno, negated) on failure. */
 wc_wasi *wc_wasi_new(const wc_wasi_config *config, wc_error *err);
+
+/* Checks grants before they are used: the kernel resolves paths beneath a
+ * directory (openat2, Linux >= 5.6), each host path is a directory this
+ * process can open, each guest path is a non-empty name, and there are no
+ * more than WC_WASI_MAX_PREOPENS.  0, or a WC_E* code with err saying
+ * which (`who` starts the sentence, e.g. "plugin 'notes'"). */
+int wc_wasi_preopens_check(const wc_wasi_preopen *preopens, size_t n, const char *who,
+                           wc_error *err);
 void wc_wasi_free(wc_wasi *wasi);
 
 /* Import bindings for every preview-1 function (module

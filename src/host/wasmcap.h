@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "host/client_port.h"
+#include "host/wasi.h"
 #include "store/kv.h"
 #include "util/buf.h"
 #include "util/cancel_token.h"
@@ -66,6 +67,10 @@ typedef struct wc_permissions {
     size_t n_bus_publish;
     char **bus_request;
     size_t n_bus_request;
+    /* Directories granted through WASI (host/wasi.h), read-only unless
+     * writable; their paths are owned (malloc'ed).  None by default. */
+    wc_wasi_preopen *preopens;
+    size_t n_preopens;
 } wc_permissions;
 
 #define WC_DEFAULT_MEMORY_LIMIT (64ull << 20)

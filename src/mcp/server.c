@@ -698,10 +698,8 @@ static void attempt_job(mcp_job *job, unsigned budget_ms)
     io.prefer_result_text = answers_result_text(s);
     wc_call *fresh = wc_call_new(&client, &io);
     wc_call *old = job->call;
-    if (fresh) {
-        fresh->bus = old->bus;
+    if (fresh)
         job->call = fresh;
-    }
     pthread_mutex_unlock(&s->lock);
     if (!fresh) {
         complete_job(job, WC_RPC_INTERNAL, NULL, "out of memory");
@@ -818,7 +816,6 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
     bool too_early = s->state == MCP_NEW && !method->before_init;
     if (call && !too_early) {
         wc_mcp_job_client(job, &call->client);
-        call->bus = s->server->opt.plugins_bus; /* plugins' bus_publish and bus_request */
         job->call = call;
         call = NULL;
     }

@@ -58,9 +58,6 @@ typedef struct wc_mcp_options {
     /* What stands behind the server (mcp/backplane.h: events in, audit
      * records out); borrowed, it outlives the server.  NULL: none. */
     const wc_backplane *backplane;
-    /* The bus plugins' bus_publish and bus_request reach (plugin/call.h);
-     * handed to each call, never used by the protocol itself.  NULL: none. */
-    struct wc_bus *plugins_bus;
     wc_mcp_audit_options audit; /* default: enabled, no arguments, no stream */
 } wc_mcp_options;
 

@@ -150,6 +150,48 @@ static void read_bus(wc_rnode *perms, wc_permissions *p)
     wc_rnode_done(&bus);
 }
 
+/* "allowed_paths": [{"host": DIR, "guest": NAME, "writable": BOOL}]: WASI
+ * preopens, read-only unless writable; the guest sees the host path as it
+ * is written unless "guest" names it otherwise. */
+static void read_paths(wc_rnode *perms, wc_permissions *p)
+{
+    wc_rnode list = wc_rnode_member(perms, "allowed_paths");
+    if (!wc_rnode_array(&list, "an array of {\"host\": DIR, \"guest\": NAME, \"writable\": BOOL}"))
+        return;
+    size_t n = wc_rnode_count(&list);
+    if (n > WC_WASI_MAX_PREOPENS) {
+        wc_rnode_fail(&list, "%zu directories, more than the %d a plugin may be granted", n,
+                      WC_WASI_MAX_PREOPENS);
+        return;
+    }
+    if (!(p->preopens = calloc(n ? n : 1, sizeof *p->preopens))) {
+        wc_rnode_fail(&list, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wc_rnode item = wc_rnode_item(&list, i);
+        if (!wc_rnode_object(&item, NULL))
+            return;
+        wc_rnode host = wc_rnode_member(&item, "host");
+        wc_rnode guest = wc_rnode_member(&item, "guest");
+        wc_rnode writable = wc_rnode_member(&item, "writable");
+        char *host_path = NULL, *guest_path = NULL;
+        const char *written = NULL;
+        bool ok = wc_rnode_require(&host) && wc_rnode_path(&host, WC_READ_NONEMPTY, &host_path) &&
+                  wc_rnode_text(&host, WC_READ_NONEMPTY, &written);
+        if (ok && wc_rnode_present(&guest))
+            ok = wc_rnode_string(&guest, WC_READ_NONEMPTY, &guest_path);
+        else if (ok && !(guest_path = strdup(written)))
+            ok = wc_rnode_fail(&item, "out of memory");
+        wc_wasi_preopen *g = &p->preopens[p->n_preopens++];
+        g->host_path = host_path;
+        g->guest_path = guest_path;
+        if (!ok || (wc_rnode_present(&writable) && !wc_rnode_bool(&writable, &g->writable)) ||
+            !wc_rnode_done(&item))
+            return;
+    }
+}
+
 static void read_permissions(wc_rnode *plugin, wc_permissions *p)
 {
     wc_rnode perms = wc_rnode_member(plugin, "permissions");
@@ -181,6 +223,7 @@ static void read_permissions(wc_rnode *plugin, wc_permissions *p)
     wc_rnode_bool(&elicitation, &p->elicitation);
     read_nn(&perms, p);
     read_bus(&perms, p);
+    read_paths(&perms, p);
     wc_rnode_done(&perms);
 }
 
@@ -306,8 +349,39 @@ void wc_plugin_config_free(wc_plugin_config *pc)
         free(p->bus_request[i]);
     free(p->bus_request);
     wc_nn_models_release(p->nn_library);
+    wc_preopens_free(p->preopens, p->n_preopens);
     wc_schema_docs_release(pc->schema_docs);
     memset(pc, 0, sizeof *pc);
+}
+
+void wc_preopens_free(wc_wasi_preopen *preopens, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free((char *)preopens[i].host_path);
+        free((char *)preopens[i].guest_path);
+    }
+    free(preopens);
+}
+
+int wc_preopens_copy(const wc_wasi_preopen *src, size_t count, wc_wasi_preopen **out)
+{
+    *out = NULL;
+    if (!count)
+        return 0;
+    wc_wasi_preopen *copy = calloc(count, sizeof *copy);
+    if (!copy)
+        return WC_ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        copy[i].writable = src[i].writable;
+        copy[i].host_path = strdup(src[i].host_path);
+        copy[i].guest_path = strdup(src[i].guest_path);
+        if (!copy[i].host_path || !copy[i].guest_path) {
+            wc_preopens_free(copy, i + 1);
+            return WC_ENOMEM;
+        }
+    }
+    *out = copy;
+    return 0;
 }
 
 void wc_plugin_configs_free(wc_plugin_config *plugins, size_t count)

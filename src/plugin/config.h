@@ -44,4 +44,8 @@ bool wc_plugin_configs_read(const wc_rnode *plugins, wc_plugin_config **out, siz
 void wc_plugin_config_free(wc_plugin_config *plugin);
 void wc_plugin_configs_free(wc_plugin_config *plugins, size_t count);
 
+/* Deep copies and frees of permissions.allowed_paths (owned paths). */
+int wc_preopens_copy(const wc_wasi_preopen *src, size_t count, wc_wasi_preopen **out);
+void wc_preopens_free(wc_wasi_preopen *preopens, size_t count);
+
 #endif

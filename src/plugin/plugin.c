@@ -230,6 +230,12 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
                                                      &dp->bus_publish, &dp->n_bus_publish) ||
         copy_strings(sp->bus_request, sp->n_bus_request, &dp->bus_request, &dp->n_bus_request))
         oom = true;
+    dp->preopens = NULL;
+    dp->n_preopens = 0;
+    if (wc_preopens_copy(sp->preopens, sp->n_preopens, &dp->preopens))
+        oom = true;
+    else
+        dp->n_preopens = sp->n_preopens;
     return oom || !dst->name || !dst->path ? WC_ENOMEM : 0;
 }
 
@@ -377,6 +383,9 @@ static void warn_ungranted(const wc_plugin *p)
     const json_t *req = p->manifest.permissions;
     const wc_permissions *g = &p->config.perms;
     const char *n = p->config.name;
+    if (g->n_preopens && !p->needs_wasi && !p->abi->always_wasi)
+        warn(p, "plugin '%s' is granted directories (permissions.allowed_paths) but does not "
+                "import WASI, so it cannot use them", n);
     if (!req)
         return;
     if (json_is_true(json_object_get(req, "kv")) && !g->kv_namespace)
@@ -531,6 +540,10 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
         goto fail;
     }
     const wc_permissions *perms = &p->config.perms;
+    char who[96];
+    snprintf(who, sizeof who, "plugin '%s'", config->name);
+    if ((rc = wc_wasi_preopens_check(perms->preopens, perms->n_preopens, who, err)))
+        goto fail;
     p->memory_limit = perms->memory_limit ? perms->memory_limit : WC_DEFAULT_MEMORY_LIMIT;
     p->max_pages = (uint32_t)(p->memory_limit >> 16) ? (uint32_t)(p->memory_limit >> 16) : 1;
     p->timeout_ms = perms->timeout_ms ? perms->timeout_ms : WC_DEFAULT_TIMEOUT_MS;
@@ -712,6 +725,8 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
         wc_wasi_config cfg = *wcfg;
         cfg.envc = p->config.perms.n_env;
         cfg.environ = (const char *const *)p->config.perms.env;
+        cfg.npreopens = p->config.perms.n_preopens;
+        cfg.preopens = p->config.perms.preopens;
         if (cfg.stdio[2].kind == WC_WASI_STDIO_NULL) {
             cfg.stdio[2].kind = WC_WASI_STDIO_BUFFER;
             cfg.stdio[2].max_capture = NATIVE_STDERR_CAPTURE;

@@ -105,7 +105,9 @@ int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *c
  * over bus (borrowed: it outlives the registry); source (may be NULL) is
  * the discovery whose counters its metrics show, and must outlive it.  A service tool whose
  * name a plugin tool has already is left out with a warning.  base may be
- * a registry with services itself: its services are replaced. */
+ * a registry with services itself: its services are replaced.  Its
+ * plugins' calls reach the bus too (bus_publish, bus_request), unless the
+ * caller set the call's own (wc_call.bus). */
 typedef struct wc_service_set wc_service_set;
 typedef struct wc_bus wc_bus;
 typedef struct wc_services wc_services;
@@ -113,6 +115,28 @@ int wc_registry_with_services(wc_registry *base, wc_service_set *set, wc_bus *bu
                               wc_services *source, wc_registry **out, wc_error *err);
 /* Tools of services in the registry's set (0 for a registry without). */
 size_t wc_registry_service_tools(const wc_registry *registry);
+
+/* A tool the server itself offers (the admin tools), beside the plugins'.
+ * call runs on a worker (never attempted on a loop thread) and returns
+ * like wc_registry_call_tool: 0 with a CallToolResult (isError for what
+ * the caller asked wrongly), or a WC_E* code. */
+typedef int (*wc_host_tool_fn)(void *ctx, const json_t *arguments, wc_call *call,
+                               json_t **result, wc_error *err);
+typedef struct wc_host_tool {
+    const char *name;         /* exposed as it is */
+    const char *description;
+    const char *input_schema; /* JSON text of an object schema */
+    wc_host_tool_fn call;
+    void *ctx;
+} wc_host_tool;
+/* Adds tools[0..n) (borrowed: they outlive the registry) to a registry
+ * just built, before it is served or shared.  A name a plugin's tool has
+ * already is an error naming both. */
+int wc_registry_add_host_tools(wc_registry *registry, const wc_host_tool *tools, size_t n,
+                               wc_error *err);
+/* What list_plugins shows of the loaded plugins: [{"name", "abi", "tier",
+ * "manifest": {"name", "version"}, "tools": [exposed names]}] (new). */
+json_t *wc_registry_describe_plugins(const wc_registry *registry);
 
 /* input_required.c: a result that asks the client for input first
  * (protocol revision 2026-07-28): 1 when res is one and well formed, 0
