@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bus/bus.h"
+#include "cli/bus_backplane.h"
 #include "mcp/server.h"
 #include "util/clock.h"
 
@@ -83,7 +84,9 @@ static int world_open(test_world *w, wc_bus *bus, bool audit)
     wc_mcp_options o;
     wc_mcp_options_default(&o);
     o.workers = 2;
-    o.bus = bus;
+    static wc_bus_backplane bp; /* the server borrows it until it is freed */
+    wc_bus_backplane_init(&bp, bus);
+    o.backplane = &bp.port;
     o.audit.enabled = audit;
     return test_world_open(w, text, &o);
 }

@@ -50,7 +50,7 @@ wc_layer(engine    USES util                           DOORS engine.h decode.h)
 wc_layer(bus       USES json util                      DOORS bus.h config.h)
 wc_layer(host      USES bus nn engine store json util  DOORS wasmcap.h wasi.h wasi_nn.h http_fetch.h client_port.h extism.h)
 wc_layer(plugin    USES host bus engine store json util DOORS registry.h call.h config.h manifest.h services.h)
-wc_layer(mcp       USES plugin bus json util           DOORS server.h jsonrpc.h)
+wc_layer(mcp       USES plugin json util               DOORS server.h jsonrpc.h backplane.h)
 wc_layer(transport USES mcp auth json util             DOORS http.h http_limits.h http_config.h stdio.h)
 
 wc_layer(cli       FRONT USES transport mcp plugin host bus nn engine store auth fetch ontology json util)

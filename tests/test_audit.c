@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus/bus.h"
+#include "cli/bus_backplane.h"
 #include "util/clock.h"
 
 #include "check.h"
@@ -78,7 +79,9 @@ static int open_world(test_world *w, wc_bus *bus, const wc_mcp_audit_options *au
     wc_mcp_options o;
     wc_mcp_options_default(&o);
     o.workers = 2;
-    o.bus = bus;
+    static wc_bus_backplane bp; /* the server borrows it until test_world_close */
+    wc_bus_backplane_init(&bp, bus);
+    o.backplane = &bp.port;
     if (audit)
         o.audit = *audit;
     return test_world_open(w, config, &o);

@@ -642,6 +642,63 @@ static void test_streams(const target *t)
     wc_bus_close(bus);
 }
 
+/* A stream's subjects read one at a time, each within its own limit, and
+ * a message id kept once (what a cluster's event logs stand on). */
+static void test_stream_subjects(const target *t)
+{
+    wc_bus *bus = open_bus(t, NULL);
+    if (!bus)
+        return;
+    wc_error err = {0};
+    wc_bus_stream_config sc = {.name = "TESTLOGS", .subject = "tlog.>",
+                               .max_msgs_per_subject = 3};
+    CHECK(wc_bus_stream_ensure(bus, &sc, &err) == 0, "%s: ensure: %s", t->name,
+          wc_error_message(&err));
+    uint64_t seq = 0;
+    for (int i = 1; i <= 5; i++) { /* a1 b1 a2 b2 ... interleaved */
+        char text[8];
+        for (int k = 0; k < 2; k++) {
+            int n = snprintf(text, sizeof text, "%c%d", "ab"[k], i);
+            wc_bus_msg m = {.subject = k ? "tlog.b" : "tlog.a", .data = text, .len = (size_t)n};
+            CHECK(wc_bus_stream_append(bus, &m, &seq, &err) == 0, "%s: append: %s", t->name,
+                  wc_error_message(&err));
+        }
+    }
+    seen a = {0};
+    int n = wc_bus_stream_read_subject(bus, "TESTLOGS", "tlog.a", 0, 100, on_stored, &a, &err);
+    CHECK(n == 3 && a.n == 3 && strcmp(a.data[0], "a3") == 0 && strcmp(a.data[2], "a5") == 0,
+          "%s: the last 3 of tlog.a: %d (%s..%s)", t->name, n, a.data[0], a.data[a.n ? a.n - 1 : 0]);
+    CHECK(a.seqs[0] == 5 && a.seqs[1] == 7 && a.seqs[2] == 9, "%s: with their sequences %llu %llu %llu",
+          t->name, (unsigned long long)a.seqs[0], (unsigned long long)a.seqs[1],
+          (unsigned long long)a.seqs[2]);
+    seen after = {0};
+    n = wc_bus_stream_read_subject(bus, "TESTLOGS", "tlog.b", 9, 100, on_stored, &after, &err);
+    CHECK(n == 1 && after.seqs[0] == 10 && strcmp(after.data[0], "b5") == 0,
+          "%s: tlog.b from 9: %d", t->name, n);
+    seen none = {0};
+    CHECK(wc_bus_stream_read_subject(bus, "TESTLOGS", "tlog.c", 0, 100, on_stored, &none, &err) == 0,
+          "%s: a subject with nothing", t->name);
+    CHECK(wc_bus_stream_read_subject(bus, "TESTLOGS", "tlog.*", 0, 100, on_stored, &none, &err) ==
+              WC_EINVAL, "%s: no wildcards", t->name);
+    int rc = wc_bus_stream_read_subject(bus, "NOSUCH", "tlog.a", 0, 100, on_stored, &none, &err);
+    CHECK(rc == WC_ENOTFOUND, "%s: no such stream: %d %s", t->name, rc, wc_error_message(&err));
+    /* a message id is kept once; the duplicate's append says the first's sequence */
+    wc_bus_header id[] = {{WC_BUS_MSG_ID, "event-1"}};
+    wc_bus_msg m = {.subject = "tlog.d", .headers = id, .header_count = 1, .data = "d", .len = 1};
+    uint64_t first = 0, again = 0;
+    CHECK(wc_bus_stream_append(bus, &m, &first, &err) == 0 &&
+              wc_bus_stream_append(bus, &m, &again, &err) == 0,
+          "%s: appends: %s", t->name, wc_error_message(&err));
+    CHECK(first == again && first > 0, "%s: the duplicate has the first's sequence (%llu, %llu)",
+          t->name, (unsigned long long)first, (unsigned long long)again);
+    CHECK(wc_bus_publish(bus, &m) == 0, "%s: a plain publish of it", t->name);
+    settle(bus);
+    seen d = {0};
+    n = wc_bus_stream_read_subject(bus, "TESTLOGS", "tlog.d", 0, 100, on_stored, &d, &err);
+    CHECK(n == 1, "%s: kept once: %d", t->name, n);
+    wc_bus_close(bus);
+}
+
 typedef struct keys_seen {
     char keys[16][64];
     size_t n;
@@ -718,6 +775,7 @@ static void run_contract(const target *t)
     test_unsubscribe(t);
     test_drain(t);
     test_streams(t);
+    test_stream_subjects(t);
     test_kv(t);
 }
 

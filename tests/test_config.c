@@ -78,6 +78,23 @@ static void test_defaults(void)
     CHECK(strcmp(c.kv_dir, "/home/u/.local/share/wasmcap/kv") == 0, "kv_dir %s", c.kv_dir);
     CHECK(strcmp(c.cache_dir, "/home/u/.cache/wasmcap") == 0, "cache_dir %s", c.cache_dir);
     CHECK(c.nplugins == 0 && !c.plugins && !c.path, "no plugins");
+    CHECK(!c.cluster_enabled && strcmp(c.cluster_bucket, "WASMCAP_SESSIONS") == 0 &&
+              c.cluster_session_ttl_ms == 86400000 && c.cluster_max_bytes == 256ull << 20,
+          "cluster defaults");
+    wc_config_free(&c);
+    CHECK(wc_config_parse("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"S-1\", "
+                          "\"session_ttl_ms\": 0, \"max_bytes\": \"1MiB\"}}", NULL, &c, &err) == 0,
+          "cluster: %s", err.msg);
+    CHECK(c.cluster_enabled && strcmp(c.cluster_bucket, "S-1") == 0 &&
+              c.cluster_session_ttl_ms == 0 && c.cluster_max_bytes == 1u << 20,
+          "cluster values read");
+    wc_config_free(&c);
+    /* An audit stream's name once freed the cluster's bucket name (a
+     * use after free and a double free under ASan). */
+    CHECK(wc_config_parse("{\"audit\": {\"stream\": {\"name\": \"MINE\"}}}", NULL, &c, &err) == 0,
+          "audit stream: %s", err.msg);
+    CHECK(strcmp(c.audit_stream, "MINE") == 0 && strcmp(c.cluster_bucket, "WASMCAP_SESSIONS") == 0,
+          "the audit stream's name leaves the cluster's bucket alone");
     wc_config_free(&c);
 
     setenv("XDG_DATA_HOME", "/data", 1);
@@ -114,6 +131,7 @@ static void test_full(void)
         "                       \"max_output_bytes\": 65536, \"kv_namespace\": \"calc\", \"kv_quota\": \"1MiB\","
         "                       \"max_log_messages\": 50, \"max_log_bytes\": \"4KiB\","
         "                       \"config\": {\"unit\": \"${WC_TEST_EMPTY:-metric}\"},"
+        "                       \"bus\": {\"publish\": [\"orders.>\"], \"request\": [\"inventory.*\", \"x.y\"]},"
         "                       \"sampling\": true, \"elicitation\": false}},"
         "   \"bare\": {\"path\": \"/abs/bare.wasm\", \"prefix\": \"\"},"
         "   \"plain\": {\"path\": \"p.wasm\"}"
@@ -148,11 +166,15 @@ static void test_full(void)
     CHECK(strcmp(json_string_value(json_object_get(pm->config, "unit")), "metric") == 0,
           "empty variable takes the default");
     CHECK(pm->sampling && !pm->elicitation, "sampling");
+    CHECK(pm->n_bus_publish == 1 && strcmp(pm->bus_publish[0], "orders.>") == 0 && pm->n_bus_request == 2 &&
+              strcmp(pm->bus_request[0], "inventory.*") == 0 && strcmp(pm->bus_request[1], "x.y") == 0,
+          "bus subjects");
     p = &c.plugins[1];
     CHECK(strcmp(p->path, "/abs/bare.wasm") == 0 && strcmp(p->prefix, "") == 0 && !p->tool_names,
           "bare");
     CHECK(p->perms.n_env == 0 && !p->perms.kv_namespace && p->perms.memory_limit == 0 &&
-              !p->perms.sampling && !p->perms.config, "deny by default");
+              !p->perms.sampling && !p->perms.config && !p->perms.n_bus_publish && !p->perms.n_bus_request,
+          "deny by default");
     p = &c.plugins[2];
     CHECK(strcmp(p->prefix, "plain") == 0, "default prefix = name: %s", p->prefix);
     wc_config_free(&c);
@@ -174,7 +196,7 @@ static void test_errors(void)
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
         "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
-        "ontology_drift, http, auth, bus, audit, $schema, $comment)");
+        "ontology_drift, http, auth, bus, audit, cluster, reload, admin, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_tools\": [\"ok\", \"(\"]}}}",
         "wasmcap.json: plugins.p.skip_tools[1]: '(' is not a regular expression: Unmatched ( or \\(");
@@ -182,6 +204,13 @@ static void test_errors(void)
         "wasmcap.json: plugins.p.skip_prompts: expected an array of regular expressions");
     bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_resources\": [\"\"]}}}",
         "wasmcap.json: plugins.p.skip_resources[0]: expected a non-empty string");
+    bad("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"a.b\"}}",
+        "wasmcap.json: cluster.sessions_bucket: 1 to 64 letters, digits, '-' or '_'");
+    bad("{\"cluster\": {\"enable\": true}}",
+        "wasmcap.json: cluster.enable: unknown key (expected one of: enabled, sessions_bucket, "
+        "session_ttl_ms, max_bytes)");
+    bad("{\"cluster\": {\"max_bytes\": \"1KiB\"}}",
+        "wasmcap.json: cluster.max_bytes: must be between 64KiB and 1024TiB");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
@@ -271,7 +300,16 @@ static void test_errors(void)
         {"{\"timout_ms\": 5}", "plugins.notes.permissions.timout_ms: unknown key (expected one of: allowed_hosts, env, "
                                "memory_limit, timeout_ms, max_output_bytes, max_log_messages, "
                                "max_log_bytes, kv_namespace, kv_quota, config, sampling, elicitation, "
-                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, allowed_paths)"},
+                               "nn_models, nn_load, nn_max_load_bytes, nn_max_contexts, bus, allowed_paths)"},
+        {"{\"bus\": [\"a\"]}", "plugins.notes.permissions.bus: expected an object (\"publish\": [subjects], "
+                                 "\"request\": [subjects])"},
+        {"{\"bus\": {\"publish\": \"a.>\"}}", "plugins.notes.permissions.bus.publish: expected an array of "
+                                              "subjects (NATS wildcards * and > allowed)"},
+        {"{\"bus\": {\"request\": [\"a.>.b\"]}}", "plugins.notes.permissions.bus.request[0]: 'a.>.b' is not a "
+                                                  "subject pattern: subject 'a.>.b': '>' must be the last token"},
+        {"{\"bus\": {\"request\": [\"\"]}}", "plugins.notes.permissions.bus.request[0]: expected a non-empty string"},
+        {"{\"bus\": {\"subscribe\": []}}", "plugins.notes.permissions.bus.subscribe: unknown key (expected one "
+                                          "of: publish, request)"},
         {"{\"max_log_messages\": 0}", "plugins.notes.permissions.max_log_messages: expected an integer from 1 to 100000000"},
         {"{\"max_log_bytes\": \"2GiB\"}",
          "plugins.notes.permissions.max_log_bytes: must be at most 1GiB"},

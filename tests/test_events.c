@@ -5,7 +5,9 @@
  * sessions, the stdio transport, Streamable HTTP's GET stream and a
  * stateless subscriptions/listen; hostile events are dropped and counted
  * and the next good one still goes through; a flood stays within the
- * bus's bound.  Also /healthz and /metrics say the bus's state. */
+ * bus's bound.  Also /healthz and /metrics say the bus's state, and a
+ * backplane of the test's own, with no bus, serves the same (mcp reaches
+ * the bus only through mcp/backplane.h). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "bus/bus.h"
+#include "cli/bus_backplane.h"
 #include "transport/stdio.h"
 #include "util/clock.h"
 
@@ -41,7 +44,9 @@ static int open_world(test_world *w, wc_bus *bus)
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
     mo.workers = 2;
-    mo.bus = bus;
+    static wc_bus_backplane bp; /* the server borrows it until test_world_close */
+    wc_bus_backplane_init(&bp, bus);
+    mo.backplane = &bp.port;
     return test_world_open(w, NULL, &mo);
 }
 
@@ -359,10 +364,101 @@ static void test_no_bus(void)
     test_world_close(&w);
 }
 
+/* --- a backplane of the test's own: mcp reaches what is behind it only
+ * through mcp/backplane.h, so a port with no bus at all serves --- */
+
+typedef struct fake_backplane {
+    wc_backplane port;
+    wc_backplane_event_fn fn[8];
+    void *server[8];
+    char subject[8][64];
+    int listening, unlistened;
+} fake_backplane;
+
+static int fake_listen(void *ctx, const char *subject, wc_backplane_event_fn fn, void *server,
+                       void **handle, wc_error *err)
+{
+    fake_backplane *f = ctx;
+    if (f->listening == 8)
+        return wc_error_set(err, WC_EAGAIN, "the fake listens to 8 subjects at most");
+    int i = f->listening++;
+    f->fn[i] = fn;
+    f->server[i] = server;
+    snprintf(f->subject[i], sizeof f->subject[i], "%s", subject);
+    *handle = &f->fn[i];
+    return 0;
+}
+
+static void fake_unlisten(void *ctx, void *handle)
+{
+    fake_backplane *f = ctx;
+    (void)handle;
+    f->unlistened++;
+}
+
+static void fake_health(void *ctx, wc_buf *out)
+{
+    (void)ctx;
+    wc_buf_str(out, "fake: fine\n");
+}
+
+/* Delivers an event as the fake's owner would; false: nobody listens. */
+static bool fake_deliver(fake_backplane *f, const char *subject, const char *text)
+{
+    for (int i = 0; i < f->listening; i++) {
+        if (strcmp(f->subject[i], subject) == 0) {
+            f->fn[i](f->server[i], subject, text, strlen(text));
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_own_backplane(void)
+{
+    fake_backplane f = {.port = {.listen = fake_listen,
+                                 .unlisten = fake_unlisten,
+                                 .render_health = fake_health}};
+    f.port.ctx = &f;
+    wc_mcp_options mo;
+    wc_mcp_options_default(&mo);
+    mo.workers = 2;
+    mo.backplane = &f.port;
+    test_world w;
+    if (test_world_open(&w, NULL, &mo) == 0) {
+        CHECK(f.listening == 4, "the server listens to the 4 event subjects (%d)", f.listening);
+        capture a;
+        wc_mcp_session *sa = capture_session(&a, w.mcp);
+        json_decref(result_of(&a, sa, 2, "resources/subscribe", "{\"uri\":\"own://1\"}"));
+        CHECK(fake_deliver(&f, "wasmcap.resources.updated", "{\"uri\":\"own://1\"}"),
+              "listening to wasmcap.resources.updated");
+        json_t *m = wait_match(&a, match_method, "notifications/resources/updated", 3000);
+        CHECK(m && strcmp(uri_of(m), "own://1") == 0, "the port's event became a notification");
+        json_decref(m);
+        CHECK(fake_deliver(&f, "wasmcap.tools.list_changed", ""), "listening to tools");
+        m = wait_match(&a, match_method, "notifications/tools/list_changed", 3000);
+        CHECK(m != NULL, "the port's list_changed became a notification");
+        json_decref(m);
+        fake_deliver(&f, "wasmcap.resources.updated", "not json");
+        CHECK(test_world_metric(w.mcp, "wasmcap_bus_events_dropped_total") == 1,
+              "a bad event through the port is counted");
+        wc_buf out;
+        wc_buf_init(&out);
+        wc_mcp_server_render_health(w.mcp, &out);
+        const char *health = wc_buf_cstr(&out);
+        CHECK(health && strcmp(health, "fake: fine\n") == 0, "/healthz has the port's line");
+        wc_buf_free(&out);
+        capture_session_end(&a, sa);
+    }
+    test_world_close(&w);
+    CHECK(f.unlistened == 4, "every listen ended with the server (%d)", f.unlistened);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     test_no_bus();
+    test_own_backplane();
 
     wc_bus_config cfg;
     wc_bus_config_init(&cfg);

@@ -32,6 +32,7 @@
 #include "util/utf8.h"
 
 #include "check.h"
+#include "wat_guest.h"
 
 static wc_engine *engine;
 static wc_module *guest_module;
@@ -145,25 +146,7 @@ static void poke(harness *h, uint32_t offset, const void *data, size_t len)
     memcpy(mem + offset, data, len);
 }
 
-/* Calls export `name` with i32 args; returns its i32 result (0 for none). */
-static int32_t call(harness *h, const char *name, wc_trap *trap, int nargs, ...)
-{
-    wc_value args[4] = {0}, results[1] = {0};
-    va_list ap;
-    va_start(ap, nargs);
-    for (int i = 0; i < nargs; i++)
-        args[i].i32 = va_arg(ap, uint32_t);
-    va_end(ap);
-    wc_error err = {0};
-    wc_trap t = wc_instance_call(h->inst, name, args, results, &err);
-    if (trap)
-        *trap = t;
-    else if (t != WC_TRAP_NONE) {
-        failures++;
-        printf("FAIL: %s trapped: %s %s\n", name, wc_instance_trap_message(h->inst), err.msg);
-    }
-    return (int32_t)results[0].i32;
-}
+#define call(h, name, trap, ...) wat_guest_call((h)->inst, name, trap, __VA_ARGS__)
 
 /* Writes `a` (and `b`, may be NULL) into guest memory and calls export fn
  * with (a, len a) or (a, len a, b, len b). */
@@ -1242,32 +1225,6 @@ static void test_utf8(void)
 
 /* ---- setup ------------------------------------------------------------------ */
 
-static bool compile_guest(void)
-{
-    char out[700], msg[4096];
-    snprintf(out, sizeof out, "%s/host_guest.wasm", tmp_dir);
-    char *argv[] = {"wat2wasm", WC_SOURCE_DIR "/tests/host_guests/host_guest.wat", "-o", out, NULL};
-    int rc = wc_run_process(argv, msg, sizeof msg, NULL);
-    if (rc != 0) {
-        printf("FAIL: wat2wasm: %d %s\n", rc, msg);
-        return false;
-    }
-    uint8_t *bytes;
-    size_t size;
-    if (wc_read_file(out, 0, &bytes, &size) != 0) {
-        printf("FAIL: cannot read %s\n", out);
-        return false;
-    }
-    remove(out);
-    wc_error err = {0};
-    rc = wc_module_new(engine, bytes, size, &guest_module, &err);
-    free(bytes);
-    if (rc != 0) {
-        printf("FAIL: guest module: %s\n", err.msg);
-        return false;
-    }
-    return true;
-}
 
 int main(void)
 {
@@ -1284,7 +1241,8 @@ int main(void)
     char kv_dir[700];
     wc_error kerr = {0};
     snprintf(kv_dir, sizeof kv_dir, "%s/kv", tmp_dir);
-    if (wc_engine_new(&ecfg, &engine, &err) != 0 || !compile_guest() ||
+    if (wc_engine_new(&ecfg, &engine, &err) != 0 ||
+        !wat_guest_compile(engine, "host_guest", tmp_dir, &guest_module) ||
         wc_kv_open(kv_dir, 0, &store, &kerr) != 0) {
         printf("FAIL: setup: %s\n", err.msg);
         return 1;

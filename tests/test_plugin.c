@@ -780,7 +780,10 @@ static void test_store(void)
     FILE *log = fopen(logpath, "w+");
     int saved = dup(2);
     dup2(fileno(log), 2);
-    wc_plugin_config bare = {.name = "store", .path = GUEST("store")};
+    /* bus: the request asked for is covered by a wider grant; the publish is not granted */
+    char *inventory_grant[] = {"inventory.>"};
+    wc_plugin_config bare = {.name = "store", .path = GUEST("store"),
+                             .perms = {.bus_request = inventory_grant, .n_bus_request = 1}};
     p = NULL;
     int rc = wc_plugin_load(&bare, engine, kv, &p, &err);
     if (p) {
@@ -803,6 +806,9 @@ static void test_store(void)
     CHECK(strstr(s, "asks for config key color"), "config warning");
     CHECK(strstr(s, "asks for host api.example.com"), "host warning");
     CHECK(strstr(s, "asks for sampling"), "sampling warning");
+    CHECK(strstr(s, "asks to publish on subject store.events.>, not granted: add it to "
+                    "plugins.store.permissions.bus.publish"), "bus publish warning: %s", s);
+    CHECK(!strstr(s, "asks to request"), "a covered request is not warned about: %s", s);
     CHECK(strstr(s, "first line") && strstr(s, "second line") && strstr(s, "\"plugin\":\"store\""),
           "stderr logged line by line: %s", s);
     free(text);

@@ -178,6 +178,13 @@ static void test_supply_risk(void)
           output);
     CHECK(strcmp(json_string_value(structured(r, "recommended_action")) ?: "", "Hold") == 0,
           "action");
+    /* `wasmcap call` has no bus: the default demand, and why */
+    const char *source = json_string_value(
+        json_object_get(json_array_get(json_object_get(r, "content"), 1), "text"));
+    CHECK(source && strcmp(source, "daily demand 10: the default (the inventory service was not used: "
+                                   "bus_request: bus unavailable: the server has no bus (wasmcap serve "
+                                   "has one; see the \"bus\" section of wasmcap.json))") == 0,
+          "where the demand came from: %s", output);
     json_decref(r);
     json_decref(expect_text("supply-risk-assess",
                             "{\"sku\": \"SKU-1\", \"buffer_days\": 7, \"daily_demand\": 40}",

@@ -127,6 +127,22 @@ int32_t wasmcap__h_elicit(const char *req, size_t len)
     (void)req, (void)len;
     return set_slot("{\"action\":\"accept\",\"content\":{}}", 0);
 }
+static char bus_seen[128];
+int32_t wasmcap__h_bus_publish(const char *subject, size_t subject_len, const void *data, size_t len)
+{
+    snprintf(bus_seen, sizeof bus_seen, "%.*s<%.*s", (int)subject_len, subject, (int)len,
+             (const char *)data);
+    return set_slot("", 0);
+}
+int32_t wasmcap__h_bus_request(const char *subject, size_t subject_len, const void *data, size_t len,
+                               uint32_t timeout_ms, size_t max_reply)
+{
+    snprintf(bus_seen, sizeof bus_seen, "%.*s?%.*s %u %zu", (int)subject_len, subject, (int)len,
+             (const char *)data, timeout_ms, max_reply);
+    if (subject_len == 4 && memcmp(subject, "nope", 4) == 0)
+        return set_slot("bus_request: no responders on 'nope'", WASMCAP_ENORESPONDERS);
+    return set_slot("{\"rate\":2.5}", 0);
+}
 int32_t wasmcap__h_read_response(char *dst, size_t dst_len)
 {
     size_t n = slot_len < dst_len ? slot_len : dst_len;
@@ -658,6 +674,15 @@ static void test_host_calls(void)
     free(v);
     wasmcap_list_changed("prompts");
     CHECK(strcmp(changed_kind, "prompts") == 0, "list_changed: %s", changed_kind);
+    CHECK(wasmcap_bus_publish("orders.created", "{}", 2) == 0 && strcmp(bus_seen, "orders.created<{}") == 0,
+          "bus_publish: %s", bus_seen);
+    CHECK(wasmcap_bus_request("inventory.rate", "{\"sku\":\"A\"}", 11, 250, 4096, &v, &len) == 0 &&
+              strcmp(v, "{\"rate\":2.5}") == 0 && len == 12 &&
+              strcmp(bus_seen, "inventory.rate?{\"sku\":\"A\"} 250 4096") == 0,
+          "bus_request: %s %s", v ? v : "(null)", bus_seen);
+    free(v);
+    CHECK(wasmcap_bus_request("nope", "", 0, 0, 0, &v, &len) == WASMCAP_ENORESPONDERS && !v &&
+              strstr(wasmcap_last_error(), "no responders"), "bus_request error: %s", wasmcap_last_error());
     /* an over-long error message is cut, not overflowed */
     set_slot("", 0);
     slot_len = sizeof slot;

@@ -11,7 +11,11 @@
  * The answer is the ontology's ContextualRiskAssessment
  * (ontology/logistics.tsp), written through its generated C type
  * (../ontology.h): a field it does not have would not compile.
- * Daily demand comes from the call, else the stored "demand:<sku>", else 10.
+ * Daily demand is the SKU's depletion rate from the inventory service
+ * (services/inventory, its endpoint inventory.depletion, asked over the bus
+ * when the config grants permissions.bus.request), else the call's
+ * daily_demand, else the stored "demand:<sku>", else 10; a second text
+ * block of the result says which, and why the service was not used.
  * Stock is stored as "stock:<sku>" (a decimal number) by set_stock.
  */
 #define WASMCAP_IMPLEMENTATION
@@ -29,6 +33,11 @@ WASMCAP_MANIFEST_FILE("manifest.json");
 #define MODEL_NAME "supply_risk"
 /* the model's input range (model/fit.h): quarter days from 0 to 63.75 */
 #define MAX_MODEL_DAYS 63.75
+/* the inventory service's endpoint, how long to wait for it (within the
+ * call's own deadline) and the most of its reply to take */
+#define INVENTORY_SUBJECT "inventory.depletion"
+#define INVENTORY_TIMEOUT_MS 2000
+#define INVENTORY_MAX_REPLY 4096
 /* the thresholds the manifest documents */
 #define HOLD_BELOW 0.25
 #define EXPEDITE_FROM 0.60
@@ -74,6 +83,34 @@ static int store_number(const char *kind, const char *sku, double v)
     snprintf(key, sizeof key, "%s:%s", kind, sku);
     size_t n = wasmcap_format_number(v, text);
     return wasmcap_kv_put(key, text, n);
+}
+
+/* The SKU's daily depletion rate from the inventory service.  Returns 1
+ * with *rate, or 0 with the reason it could not be had in why (not
+ * granted, no bus, nobody serving, an unknown SKU, a reply without it). */
+static int depletion_from_service(const char *sku, double *rate, char *why, size_t why_size)
+{
+    char request[96], *reply = NULL;
+    size_t len = 0;
+    snprintf(request, sizeof request, "{\"sku\":\"%s\"}", sku); /* a valid SKU needs no escape */
+    int rc = wasmcap_bus_request(INVENTORY_SUBJECT, request, strlen(request), INVENTORY_TIMEOUT_MS,
+                                 INVENTORY_MAX_REPLY, &reply, &len);
+    if (rc) {
+        snprintf(why, why_size, "%s", wasmcap_last_error());
+        return 0;
+    }
+    char err[128] = "";
+    wasmcap_json *root = wasmcap_json_parse(reply, len, err, sizeof err);
+    double v = wasmcap_json_number(wasmcap_json_get(root, "daily_depletion"), -1);
+    wasmcap_json_free(root);
+    free(reply);
+    if (!(v > 0) || !isfinite(v)) {
+        snprintf(why, why_size, "its reply to %s has no daily_depletion > 0%s%s", INVENTORY_SUBJECT,
+                 err[0] ? ": " : "", err);
+        return 0;
+    }
+    *rate = v;
+    return 1;
 }
 
 static onto_RecommendedAction action_for(double p)
@@ -125,10 +162,24 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
         return wasmcap_error(out, "could not read the stock of '%s': %s", sku,
                              rc == WASMCAP_EINVAL ? "the stored value is not a number"
                                                   : wasmcap_last_error());
-    if (!demand_arg) {
-        rc = load_number("demand", sku, &demand);
-        if (rc || !(demand > 0))
-            demand = DEFAULT_DAILY_DEMAND;
+    char why[600] = "", source[700];
+    double rate;
+    if (depletion_from_service(sku, &rate, why, sizeof why)) {
+        demand = rate;
+        snprintf(source, sizeof source, "daily demand %g: the inventory service's depletion rate (%s)",
+                 demand, INVENTORY_SUBJECT);
+    } else {
+        const char *from = "the call's daily_demand";
+        if (!demand_arg) {
+            rc = load_number("demand", sku, &demand);
+            from = "the stored demand of the SKU";
+            if (rc || !(demand > 0)) {
+                demand = DEFAULT_DAILY_DEMAND;
+                from = "the default";
+            }
+        }
+        snprintf(source, sizeof source, "daily demand %g: %s (the inventory service was not used: %s)",
+                 demand, from, why);
     }
 
     double cover = stock / demand;
@@ -153,6 +204,7 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
         days[n - 2] = 0;
     wasmcap_text(out, "%s: %s days of cover, stockout risk %.0f%% -> %s", sku, days, p * 100,
                  onto_RecommendedAction_name(answer.recommended_action));
+    wasmcap_text(out, "%s", source);
     return onto_ContextualRiskAssessment_result(out, &answer);
 }
 

@@ -44,7 +44,7 @@
  *     WASMCAP_PROMPTS({"name", fn}, ...), WASMCAP_COMPLETE(fn).
  *   - Host functions (module "wasmcap"): wasmcap_log, wasmcap_progress,
  *     wasmcap_config_get, wasmcap_kv_get/put/delete/list/list_page, wasmcap_http_fetch,
- *     wasmcap_sample, wasmcap_elicit.  They return 0 (or a length) or a
+ *     wasmcap_sample, wasmcap_elicit, wasmcap_bus_publish, wasmcap_bus_request.  They return 0 (or a length) or a
  *     negative WASMCAP_E* code; wasmcap_last_error() is then the host's
  *     message.  Values come back malloc'ed and NUL-terminated, with lengths.
  *   - A strict JSON reader (wasmcap_json_parse: RFC 8259, UTF-8 checked,
@@ -72,6 +72,9 @@ extern "C" {
 #define WASMCAP_EFAILED (-5)    /* I/O, network, the client refused */
 #define WASMCAP_ENOTSUP (-6)    /* the client did not declare the capability */
 #define WASMCAP_ECANCELLED (-7) /* the request was cancelled */
+#define WASMCAP_ETIMEDOUT (-8)  /* bus_request: no answer in time */
+#define WASMCAP_ENORESPONDERS (-9) /* bus_request: nobody listens on the subject */
+#define WASMCAP_EUNAVAILABLE (-10) /* bus: the server has none, or it is disconnected */
 #define WASMCAP_ENOMEM (-100)   /* the guest ran out of memory (SDK only) */
 
 enum {
@@ -359,6 +362,20 @@ int wasmcap_http_fetch(const char *request, char **response, size_t *len);
 int wasmcap_sample(const char *request, char **response, size_t *len);
 /* elicitation/create params in, the client's result out. */
 int wasmcap_elicit(const char *request, char **response, size_t *len);
+/* Publishes len bytes of data on subject (no wildcards), which the config
+ * must grant in plugins.NAME.permissions.bus.publish. */
+int wasmcap_bus_publish(const char *subject, const void *data, size_t len);
+/* Sends len bytes of data to subject (granted in permissions.bus.request)
+ * and waits for the first reply: *reply gets its data (malloc'ed,
+ * NUL-terminated; *reply_len its length, may be NULL).  timeout_ms 0 (or
+ * more than the call has left) waits until the call's own deadline;
+ * max_reply 0 takes a reply up to permissions.max_output_bytes, else
+ * a longer one fails with WASMCAP_ETOOLARGE.  Failures: WASMCAP_EDENIED,
+ * WASMCAP_ENORESPONDERS, WASMCAP_ETIMEDOUT, WASMCAP_EUNAVAILABLE,
+ * WASMCAP_ECANCELLED, WASMCAP_EFAILED (a service's error reply: the message
+ * has its code and text). */
+int wasmcap_bus_request(const char *subject, const void *data, size_t len, uint32_t timeout_ms,
+                        size_t max_reply, char **reply, size_t *reply_len);
 /* What this request brings for an input-required round (protocol revision
  * 2026-07-28): {"inputResponses": {key: the client's answer},
  * "requestState": "<the state this tool returned, verified>",
@@ -416,6 +433,11 @@ int32_t wasmcap__h_kv_list_page(const char *prefix, size_t prefix_len, const cha
 WASMCAP__IMPORT("http_fetch") int32_t wasmcap__h_http_fetch(const char *req, size_t req_len);
 WASMCAP__IMPORT("sample") int32_t wasmcap__h_sample(const char *req, size_t req_len);
 WASMCAP__IMPORT("elicit") int32_t wasmcap__h_elicit(const char *req, size_t req_len);
+WASMCAP__IMPORT("bus_publish")
+int32_t wasmcap__h_bus_publish(const char *subject, size_t subject_len, const void *data, size_t len);
+WASMCAP__IMPORT("bus_request")
+int32_t wasmcap__h_bus_request(const char *subject, size_t subject_len, const void *data, size_t len,
+                               uint32_t timeout_ms, size_t max_reply);
 WASMCAP__IMPORT("read_response") int32_t wasmcap__h_read_response(char *dst, size_t dst_len);
 
 /* ---- memory ------------------------------------------------------------ */
@@ -1913,6 +1935,18 @@ int wasmcap_sample(const char *request, char **response, size_t *len)
 int wasmcap_elicit(const char *request, char **response, size_t *len)
 {
     return wasmcap__take(wasmcap__h_elicit(request, strlen(request)), response, len);
+}
+
+int wasmcap_bus_publish(const char *subject, const void *data, size_t len)
+{
+    return wasmcap__take(wasmcap__h_bus_publish(subject, strlen(subject), data, len), NULL, NULL);
+}
+
+int wasmcap_bus_request(const char *subject, const void *data, size_t len, uint32_t timeout_ms,
+                        size_t max_reply, char **reply, size_t *reply_len)
+{
+    return wasmcap__take(wasmcap__h_bus_request(subject, strlen(subject), data, len, timeout_ms,
+                                                max_reply), reply, reply_len);
 }
 
 int wasmcap_request_context(char **json, size_t *len)

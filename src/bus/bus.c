@@ -187,9 +187,18 @@ uint64_t wc_bus_sub_dropped(const wc_bus_sub *sub)
 int wc_bus_request(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
                    wc_bus_msg **reply, wc_error *err)
 {
+    return wc_bus_request_cancellable(bus, request, timeout_ms, NULL, reply, err);
+}
+
+int wc_bus_request_cancellable(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
+                               const wc_cancel_token *cancel, wc_bus_msg **reply,
+                               wc_error *err)
+{
     *reply = NULL;
     int rc = check_msg(bus, request, false, err);
-    return rc < 0 ? rc : bus->ops->request(bus, request, timeout_ms, reply, err);
+    if (rc == 0 && cancel && wc_cancel_token_cancelled(cancel))
+        rc = wc_error_set(err, WC_ECANCELED, "request to %s: cancelled", request->subject);
+    return rc < 0 ? rc : bus->ops->request(bus, request, timeout_ms, cancel, reply, err);
 }
 
 int wc_bus_stream_ensure(wc_bus *bus, const wc_bus_stream_config *cfg, wc_error *err)
@@ -215,6 +224,18 @@ int wc_bus_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, size_
     if (max_msgs == 0)
         return 0;
     return bus->ops->stream_read(bus, stream, from_seq, max_msgs, fn, ctx, err);
+}
+
+int wc_bus_stream_read_subject(wc_bus *bus, const char *stream, const char *subject,
+                               uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                               void *ctx, wc_error *err)
+{
+    int rc = wc_bus_check_name("stream", stream, err);
+    if (rc < 0 || (rc = wc_bus_check_subject(subject, false, err)) < 0)
+        return rc;
+    if (max_msgs == 0)
+        return 0;
+    return bus->ops->stream_read_subject(bus, stream, subject, from_seq, max_msgs, fn, ctx, err);
 }
 
 int wc_bus_kv_ensure(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err)

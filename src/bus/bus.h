@@ -58,6 +58,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/cancel_token.h"
 #include "util/error.h"
 
 #define WC_BUS_MAX_SUBJECT 512    /* bytes of a subject or a queue group */
@@ -209,6 +210,13 @@ uint64_t wc_bus_sub_dropped(const wc_bus_sub *sub);
  * publish error; err says which in words. */
 int wc_bus_request(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
                    wc_bus_msg **reply, wc_error *err);
+/* As wc_bus_request, and a cancellation of cancel (may be NULL) ends the
+ * wait within WC_BUS_CANCEL_POLL_MS with WC_ECANCELED: a plugin's request
+ * must stop when its call does.  The answer that comes after is dropped. */
+#define WC_BUS_CANCEL_POLL_MS 10
+int wc_bus_request_cancellable(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
+                               const wc_cancel_token *cancel, wc_bus_msg **reply,
+                               wc_error *err);
 
 /* --- streams (JetStream): messages kept, read back from a sequence --- */
 
@@ -218,7 +226,17 @@ typedef struct wc_bus_stream_config {
     uint64_t max_age_ms;     /* 0: no limit of that kind */
     uint64_t max_bytes;
     uint64_t max_msgs;
+    uint64_t max_msgs_per_subject; /* the oldest of a subject go past it */
 } wc_bus_stream_config;
+
+/* A message published with this header is kept once: another with the
+ * same value within WC_BUS_DEDUPE_MS of the first is not kept again
+ * (JetStream's duplicate window; the in-process bus remembers the last
+ * WC_BUS_DEDUPE_IDS of each stream).  stream_append of such a duplicate
+ * returns 0 with the first's sequence. */
+#define WC_BUS_MSG_ID "Nats-Msg-Id"
+#define WC_BUS_DEDUPE_MS 120000
+#define WC_BUS_DEDUPE_IDS 4096
 
 /* Creates the stream, or updates its limits if it exists.  From then on
  * every message published on its subject is kept (by a plain publish too).
@@ -239,6 +257,14 @@ typedef int (*wc_bus_stream_fn)(void *ctx, const wc_bus_msg *msg);
  * WC_ENOTCONN, WC_EIO. */
 int wc_bus_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, size_t max_msgs,
                        wc_bus_stream_fn fn, void *ctx, wc_error *err);
+
+/* The same for the messages kept on one subject (no wildcards) only, each
+ * with its sequence: a read by subject that does not step over the
+ * stream's other subjects (JetStream's direct get, which the streams
+ * stream_ensure makes allow). */
+int wc_bus_stream_read_subject(wc_bus *bus, const char *stream, const char *subject,
+                               uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                               void *ctx, wc_error *err);
 
 /* --- key-value buckets (JetStream KV) --- */
 

@@ -8,6 +8,7 @@
  * lands in.  A request waits on a reply inbox that publish recognises by
  * its prefix and answers directly, without a subscription. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,7 +415,7 @@ static int inproc_publish(wc_bus *base, const wc_bus_msg *msg)
 /* --- request --- */
 
 static int inproc_request(wc_bus *base, const wc_bus_msg *request, uint32_t timeout_ms,
-                          wc_bus_msg **reply, wc_error *err)
+                          const wc_cancel_token *cancel, wc_bus_msg **reply, wc_error *err)
 {
     inproc_bus *bus = (inproc_bus *)base;
     waiter w = {0};
@@ -441,12 +442,24 @@ static int inproc_request(wc_bus *base, const wc_bus_msg *request, uint32_t time
     int matched = publish_counted(bus, &out);
 
     pthread_mutex_lock(&bus->req_lock);
+    bool cancelled = false;
     if (matched > 0) {
-        struct timespec ts;
-        deadline_timespec(deadline, &ts);
-        while (!w.answered && !bus->closing)
-            if (pthread_cond_timedwait(&bus->req_done, &bus->req_lock, &ts) != 0)
+        /* with a token, in slices: a cancel does not signal req_done */
+        const uint64_t slice = (uint64_t)WC_BUS_CANCEL_POLL_MS * 1000000u;
+        while (!w.answered && !bus->closing) {
+            if (cancel && (cancelled = wc_cancel_token_cancelled(cancel)))
                 break;
+            uint64_t now = wc_monotonic_ns(), until = deadline;
+            if (now >= deadline)
+                break;
+            if (cancel && deadline - now > slice)
+                until = now + slice;
+            struct timespec ts;
+            deadline_timespec(until, &ts);
+            int wait = pthread_cond_timedwait(&bus->req_done, &bus->req_lock, &ts);
+            if (wait != 0 && wait != ETIMEDOUT)
+                break;
+        }
     }
     for (waiter **at = &bus->waiters; *at; at = &(*at)->next)
         if (*at == &w) {
@@ -469,6 +482,8 @@ static int inproc_request(wc_bus *base, const wc_bus_msg *request, uint32_t time
                             wc_strerror(matched));
     if (matched == 0)
         return wc_error_set(err, WC_ENORESPONDERS, "no responders on %s", request->subject);
+    if (cancelled)
+        return wc_error_set(err, WC_ECANCELED, "request to %s: cancelled", request->subject);
     if (closing)
         return wc_error_set(err, WC_ECANCELED, "the bus closed before %s answered",
                             request->subject);
@@ -578,7 +593,13 @@ STORE_OP(stream_ensure, (wc_bus *b, const wc_bus_stream_config *cfg, wc_error *e
 STORE_OP(stream_read,
          (wc_bus *b, const char *stream, uint64_t from, size_t max, wc_bus_stream_fn fn,
           void *ctx, wc_error *err),
-         (((inproc_bus *)b)->store, stream, from, max, fn, ctx, err))
+         (((inproc_bus *)b)->store, stream, NULL, from, max, fn, ctx, err))
+static int inproc_op_stream_read_subject(wc_bus *b, const char *stream, const char *subject,
+                                         uint64_t from, size_t max, wc_bus_stream_fn fn,
+                                         void *ctx, wc_error *err)
+{
+    return inproc_stream_read(((inproc_bus *)b)->store, stream, subject, from, max, fn, ctx, err);
+}
 STORE_OP(kv_ensure, (wc_bus *b, const wc_bus_kv_config *cfg, wc_error *err),
          (((inproc_bus *)b)->store, cfg, err))
 STORE_OP(kv_put,
@@ -609,6 +630,7 @@ static const wc_bus_ops inproc_ops = {
     .stream_ensure = inproc_op_stream_ensure,
     .stream_append = inproc_stream_append,
     .stream_read = inproc_op_stream_read,
+    .stream_read_subject = inproc_op_stream_read_subject,
     .kv_ensure = inproc_op_kv_ensure,
     .kv_put = inproc_op_kv_put,
     .kv_get = inproc_op_kv_get,

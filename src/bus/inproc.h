@@ -12,13 +12,16 @@ inproc_store *inproc_store_new(size_t max_bytes);
 void inproc_store_free(inproc_store *store);
 
 /* Keeps msg in the stream whose subject it falls under.  Returns 1 with
- * *sequence set when kept, 0 when no stream keeps the subject, WC_ENOSPC
+ * *sequence set when kept (or kept before: a duplicate WC_BUS_MSG_ID within
+ * WC_BUS_DEDUPE_MS), 0 when no stream keeps the subject, WC_ENOSPC
  * when the store is full of other streams' and buckets' data, WC_ENOMEM. */
 int inproc_store_capture(inproc_store *store, const wc_bus_msg *msg, uint64_t *sequence);
 
 int inproc_stream_ensure(inproc_store *store, const wc_bus_stream_config *cfg, wc_error *err);
-int inproc_stream_read(inproc_store *store, const char *stream, uint64_t from_seq,
-                       size_t max_msgs, wc_bus_stream_fn fn, void *ctx, wc_error *err);
+/* subject NULL: every message; else those of that subject only. */
+int inproc_stream_read(inproc_store *store, const char *stream, const char *subject,
+                       uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn, void *ctx,
+                       wc_error *err);
 int inproc_kv_ensure(inproc_store *store, const wc_bus_kv_config *cfg, wc_error *err);
 int inproc_kv_put(inproc_store *store, const char *bucket, const char *key, const void *value,
                   size_t len, uint64_t *revision, wc_error *err);

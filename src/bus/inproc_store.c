@@ -27,13 +27,21 @@ typedef struct stored {
     size_t size;
 } stored;
 
+/* A message id kept for deduplication (WC_BUS_MSG_ID). */
+typedef struct seen_id {
+    char *id;
+    uint64_t seq, time_ms;
+} seen_id;
+
 typedef struct stream {
     char name[WC_BUS_MAX_NAME + 1];
     char *subject;
-    uint64_t max_age_ms, max_bytes, max_msgs;
-    stored *ring;
+    uint64_t max_age_ms, max_bytes, max_msgs, max_per_subject;
+    stored *ring; /* a slot whose msg is NULL was removed by max_per_subject */
     size_t cap, head, count, bytes;
     uint64_t last_seq;
+    seen_id *seen; /* WC_BUS_DEDUPE_IDS slots, made on first use; the oldest replaced */
+    size_t seen_next;
 } stream;
 
 typedef struct entry {
@@ -87,6 +95,9 @@ void inproc_store_free(inproc_store *store)
             wc_bus_msg_free(s->ring[(s->head + k) % s->cap].msg);
         free(s->ring);
         free(s->subject);
+        for (size_t k = 0; s->seen && k < WC_BUS_DEDUPE_IDS; k++)
+            free(s->seen[k].id);
+        free(s->seen);
         free(s);
     }
     for (size_t i = 0; i < store->n_buckets; i++) {
@@ -120,7 +131,7 @@ static void drop_oldest(inproc_store *store, stream *s)
     stored *old = &s->ring[s->head];
     s->bytes -= old->size;
     store->bytes -= old->size;
-    wc_bus_msg_free(old->msg);
+    wc_bus_msg_free(old->msg); /* NULL for a slot removed before */
     s->head = (s->head + 1) % s->cap;
     s->count--;
 }
@@ -165,6 +176,7 @@ int inproc_stream_ensure(inproc_store *store, const wc_bus_stream_config *cfg, w
     s->max_age_ms = cfg->max_age_ms;
     s->max_bytes = cfg->max_bytes;
     s->max_msgs = cfg->max_msgs;
+    s->max_per_subject = cfg->max_msgs_per_subject;
     /* new limits apply to what is kept now */
     while (s->count && ((s->max_msgs && s->count > s->max_msgs) ||
                         (s->max_bytes && s->bytes > s->max_bytes)))
@@ -200,8 +212,52 @@ static bool grow_ring(stream *s)
     return true;
 }
 
+/* The kept sequence of a message with this id within the window, or 0. */
+static uint64_t seen_before(const stream *s, const char *id, uint64_t now)
+{
+    for (size_t i = 0; s->seen && id && i < WC_BUS_DEDUPE_IDS; i++)
+        if (s->seen[i].id && now - s->seen[i].time_ms < WC_BUS_DEDUPE_MS &&
+            strcmp(s->seen[i].id, id) == 0)
+            return s->seen[i].seq;
+    return 0;
+}
+
+static void remember_id(stream *s, const char *id, uint64_t seq, uint64_t now)
+{
+    if (!s->seen && !(s->seen = calloc(WC_BUS_DEDUPE_IDS, sizeof *s->seen)))
+        return; /* out of memory: kept, but not deduplicated */
+    seen_id *slot = &s->seen[s->seen_next];
+    s->seen_next = (s->seen_next + 1) % WC_BUS_DEDUPE_IDS;
+    free(slot->id);
+    *slot = (seen_id){strdup(id), seq, now};
+}
+
+/* Past max_per_subject, the oldest message of subject gives up its slot
+ * (a scan: the in-process store serves one process and its tests). */
+static void trim_subject(inproc_store *store, stream *s, const char *subject)
+{
+    uint64_t kept = 0;
+    for (size_t i = s->count; i-- > 0;) {
+        stored *at = &s->ring[(s->head + i) % s->cap];
+        if (!at->msg || strcmp(at->msg->subject, subject) != 0 || ++kept <= s->max_per_subject)
+            continue;
+        size_t data = at->size - OVERHEAD; /* the slot itself stays until it is the oldest */
+        s->bytes -= data;
+        store->bytes -= data;
+        at->size = OVERHEAD;
+        wc_bus_msg_free(at->msg);
+        at->msg = NULL;
+    }
+}
+
 static int append_locked(inproc_store *store, stream *s, const wc_bus_msg *msg, uint64_t *seq)
 {
+    const char *id = wc_bus_msg_header(msg, WC_BUS_MSG_ID);
+    uint64_t first = seen_before(s, id, wc_monotonic_ms());
+    if (first) {
+        *seq = first;
+        return 1;
+    }
     size_t size = msg_size(msg);
     if ((s->max_bytes && size > s->max_bytes) || size > store->max_bytes)
         return WC_ETOOBIG;
@@ -225,6 +281,10 @@ static int append_locked(inproc_store *store, stream *s, const wc_bus_msg *msg, 
     s->bytes += size;
     store->bytes += size;
     *seq = copy->sequence;
+    if (id)
+        remember_id(s, id, copy->sequence, now);
+    if (s->max_per_subject)
+        trim_subject(store, s, copy->subject);
     return 1;
 }
 
@@ -241,8 +301,9 @@ int inproc_store_capture(inproc_store *store, const wc_bus_msg *msg, uint64_t *s
     return rc;
 }
 
-int inproc_stream_read(inproc_store *store, const char *name, uint64_t from_seq,
-                       size_t max_msgs, wc_bus_stream_fn fn, void *ctx, wc_error *err)
+int inproc_stream_read(inproc_store *store, const char *name, const char *subject,
+                       uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn, void *ctx,
+                       wc_error *err)
 {
     size_t total = 0;
     uint64_t next = from_seq;
@@ -261,13 +322,16 @@ int inproc_stream_read(inproc_store *store, const char *name, uint64_t from_seq,
         int rc = 0;
         while (n < READ_BATCH && total + n < max_msgs && next <= s->last_seq) {
             const stored *at = &s->ring[(s->head + (next - first_seq(s))) % s->cap];
+            next++;
+            if (!at->msg || (subject && strcmp(at->msg->subject, subject) != 0))
+                continue;
             if (!(batch[n] = wc_bus_msg_copy(at->msg))) {
                 rc = WC_ENOMEM;
                 break;
             }
             n++;
-            next++;
         }
+        bool more = next <= s->last_seq;
         pthread_mutex_unlock(&store->lock);
         bool stop = false;
         for (size_t i = 0; i < n && rc == 0 && !stop; i++) {
@@ -278,7 +342,7 @@ int inproc_stream_read(inproc_store *store, const char *name, uint64_t from_seq,
             wc_bus_msg_free(batch[i]);
         if (rc < 0)
             return wc_error_set(err, rc, "out of memory reading stream %s", name);
-        if (stop || n < READ_BATCH || total >= max_msgs)
+        if (stop || !more || total >= max_msgs)
             return (int)(total > INT32_MAX ? INT32_MAX : total);
     }
 }

@@ -19,14 +19,18 @@ typedef struct wc_bus_ops {
                      wc_bus_handler handler, void *ctx, wc_bus_sub **out);
     void (*unsubscribe)(wc_bus_sub *sub);
     uint64_t (*sub_dropped)(const wc_bus_sub *sub);
+    /* cancel may be NULL */
     int (*request)(wc_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
-                   wc_bus_msg **reply, wc_error *err);
+                   const wc_cancel_token *cancel, wc_bus_msg **reply, wc_error *err);
     int (*drain)(wc_bus *bus, uint32_t timeout_ms);
     void (*close)(wc_bus *bus);
     int (*stream_ensure)(wc_bus *bus, const wc_bus_stream_config *cfg, wc_error *err);
     int (*stream_append)(wc_bus *bus, const wc_bus_msg *msg, uint64_t *sequence, wc_error *err);
     int (*stream_read)(wc_bus *bus, const char *stream, uint64_t from_seq, size_t max_msgs,
                        wc_bus_stream_fn fn, void *ctx, wc_error *err);
+    int (*stream_read_subject)(wc_bus *bus, const char *stream, const char *subject,
+                               uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                               void *ctx, wc_error *err);
     int (*kv_ensure)(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err);
     int (*kv_put)(wc_bus *bus, const char *bucket, const char *key, const void *value,
                   size_t len, uint64_t *revision, wc_error *err);

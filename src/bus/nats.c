@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bus/nats_bus.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct nats_sub {
@@ -380,8 +381,59 @@ static void copy_view(void *ctx, const wc_bus_msg *view)
     *(wc_bus_msg **)ctx = wc_bus_msg_copy(view);
 }
 
+/* A request that a cancel can end: libnats's RequestMsg cannot be woken,
+ * so the reply comes on an inbox of its own, read in slices of
+ * WC_BUS_CANCEL_POLL_MS between which the token and the connection are
+ * looked at.  The subscription precedes the publish on the connection, so
+ * the server knows the inbox before any answer (or its no-responders
+ * status) is sent to it. */
+static natsStatus watched_request(nats_bus *bus, const wc_bus_msg *request, uint32_t timeout_ms,
+                                  const wc_cancel_token *cancel, natsMsg **answer,
+                                  bool *cancelled, int *rc)
+{
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    natsMsg *m = NULL;
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK)
+        s = natsConnection_SubscribeSync(&sub, bus->nc, inbox);
+    if (s == NATS_OK)
+        s = natsSubscription_AutoUnsubscribe(sub, 1);
+    if (s == NATS_OK && (*rc = wc_bus_nats_msg(request, inbox, &m)) < 0)
+        s = NATS_ERR;
+    if (s == NATS_OK)
+        s = natsConnection_PublishMsg(bus->nc, m);
+    natsMsg_Destroy(m);
+    uint64_t deadline = wc_monotonic_deadline_ns(timeout_ms ? timeout_ms : 1);
+    while (s == NATS_OK) {
+        uint64_t now = wc_monotonic_ns();
+        if (now >= deadline) {
+            s = NATS_TIMEOUT;
+            break;
+        }
+        uint64_t left_ms = (deadline - now + 999999u) / 1000000u;
+        int64_t slice = left_ms < WC_BUS_CANCEL_POLL_MS ? (int64_t)left_ms : WC_BUS_CANCEL_POLL_MS;
+        s = natsSubscription_NextMsg(answer, sub, slice);
+        if (s == NATS_OK && natsMsg_IsNoResponders(*answer)) {
+            natsMsg_Destroy(*answer);
+            *answer = NULL;
+            s = NATS_NO_RESPONDERS;
+        }
+        if (s != NATS_TIMEOUT)
+            break;
+        s = NATS_OK;
+        if ((*cancelled = wc_cancel_token_cancelled(cancel)))
+            s = NATS_ILLEGAL_STATE;
+        else if (atomic_load(&bus->state) != WC_BUS_CONNECTED)
+            s = NATS_CONNECTION_DISCONNECTED;
+    }
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    return s;
+}
+
 static int nats_request(wc_bus *base, const wc_bus_msg *request, uint32_t timeout_ms,
-                        wc_bus_msg **reply, wc_error *err)
+                        const wc_cancel_token *cancel, wc_bus_msg **reply, wc_error *err)
 {
     nats_bus *bus = (nats_bus *)base;
     int rc = wc_bus_nats_connected(bus, err);
@@ -393,17 +445,25 @@ static int nats_request(wc_bus *base, const wc_bus_msg *request, uint32_t timeou
                             base->limits.max_requests);
     }
     natsMsg *m = NULL, *answer = NULL;
-    rc = wc_bus_nats_msg(request, NULL, &m);
     natsStatus s = NATS_OK;
-    if (rc == 0) {
+    bool cancelled = false;
+    if (cancel) {
+        s = watched_request(bus, request, timeout_ms, cancel, &answer, &cancelled, &rc);
+    } else if ((rc = wc_bus_nats_msg(request, NULL, &m)) == 0) {
         s = natsConnection_RequestMsg(&answer, bus->nc, m, timeout_ms ? timeout_ms : 1);
         natsMsg_Destroy(m);
-        if (s == NATS_OK)
-            atomic_fetch_add(&base->published, 1);
     }
+    if (rc == 0 && s == NATS_OK)
+        atomic_fetch_add(&base->published, 1);
     atomic_fetch_sub(&bus->requests, 1);
     if (rc < 0)
         return wc_error_set(err, rc, "request to %s: %s", request->subject, wc_strerror(rc));
+    if (cancelled)
+        return wc_error_set(err, WC_ECANCELED, "request to %s: cancelled", request->subject);
+    if (s == NATS_CONNECTION_DISCONNECTED)
+        return wc_bus_nats_connected(bus, err) < 0
+                   ? WC_ENOTCONN
+                   : wc_error_set(err, WC_ENOTCONN, "bus unavailable: the connection was lost");
     if (s == NATS_NO_RESPONDERS)
         return wc_error_set(err, WC_ENORESPONDERS, "no responders on %s", request->subject);
     if (s == NATS_TIMEOUT)
@@ -627,6 +687,7 @@ static const wc_bus_ops nats_ops = {
     .stream_ensure = wc_bus_nats_stream_ensure,
     .stream_append = wc_bus_nats_stream_append,
     .stream_read = wc_bus_nats_stream_read,
+    .stream_read_subject = wc_bus_nats_stream_read_subject,
     .kv_ensure = wc_bus_nats_kv_ensure,
     .kv_put = wc_bus_nats_kv_put,
     .kv_get = wc_bus_nats_kv_get,

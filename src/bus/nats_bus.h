@@ -50,6 +50,9 @@ void wc_bus_nats_view(natsMsg *m, uint64_t sequence, void (*fn)(void *ctx, const
 int wc_bus_nats_stream_ensure(wc_bus *bus, const wc_bus_stream_config *cfg, wc_error *err);
 int wc_bus_nats_stream_append(wc_bus *bus, const wc_bus_msg *msg, uint64_t *sequence,
                               wc_error *err);
+int wc_bus_nats_stream_read_subject(wc_bus *bus, const char *stream, const char *subject,
+                                    uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                                    void *ctx, wc_error *err);
 int wc_bus_nats_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, size_t max_msgs,
                             wc_bus_stream_fn fn, void *ctx, wc_error *err);
 int wc_bus_nats_kv_ensure(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err);

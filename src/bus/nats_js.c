@@ -30,6 +30,10 @@ int wc_bus_nats_stream_ensure(wc_bus *base, const wc_bus_stream_config *cfg, wc_
         sc.MaxBytes = (int64_t)cfg->max_bytes;
     if (cfg->max_msgs)
         sc.MaxMsgs = (int64_t)cfg->max_msgs;
+    if (cfg->max_msgs_per_subject)
+        sc.MaxMsgsPerSubject = (int64_t)cfg->max_msgs_per_subject;
+    sc.Duplicates = (int64_t)WC_BUS_DEDUPE_MS * 1000000; /* nanoseconds */
+    sc.AllowDirect = true; /* wc_bus_stream_read_subject */
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_AddStream(&si, bus->js, &sc, NULL, &jerr);
@@ -119,6 +123,53 @@ int wc_bus_nats_stream_read(wc_bus *base, const char *stream, uint64_t from_seq,
         total++;
         wc_bus_nats_view(m, seq, read_view, &r);
         natsMsg_Destroy(m);
+    }
+    return (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+int wc_bus_nats_stream_read_subject(wc_bus *base, const char *stream, const char *subject,
+                                    uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
+                                    void *ctx, wc_error *err)
+{
+    nats_bus *bus = (nats_bus *)base;
+    int rc = wc_bus_nats_connected(bus, err);
+    if (rc < 0)
+        return rc;
+    size_t total = 0;
+    read_ctx r = {fn, ctx, 0};
+    uint64_t seq = from_seq ? from_seq : 1;
+    while (total < max_msgs && !r.stop) {
+        jsDirectGetMsgOptions o;
+        jsDirectGetMsgOptions_Init(&o);
+        o.Sequence = seq;
+        o.NextBySubject = subject;
+        natsMsg *m = NULL;
+        natsStatus s = js_DirectGetMsg(&m, bus->js, stream, NULL, &o);
+        if (s == NATS_NOT_FOUND)
+            break; /* nothing more on the subject */
+        if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) {
+            /* nobody answers direct gets of a stream that is not there */
+            jsStreamInfo *si = NULL;
+            jsErrCode jerr = 0;
+            natsStatus is = js_GetStreamInfo(&si, bus->js, stream, NULL, &jerr);
+            jsStreamInfo_Destroy(si);
+            if (is == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+                return wc_error_set(err, WC_ENOTFOUND, "no stream %s", stream);
+        }
+        if (s != NATS_OK)
+            return wc_bus_nats_error(err, s, "stream read");
+        const char *text = NULL;
+        uint64_t got = 0;
+        if (natsMsgHeader_Get(m, "Nats-Sequence", &text) == NATS_OK && text)
+            got = strtoull(text, NULL, 10);
+        if (got < seq) { /* a reply without its sequence: nothing to go on from */
+            natsMsg_Destroy(m);
+            return wc_error_set(err, WC_EIO, "stream read: a direct get without a sequence");
+        }
+        total++;
+        wc_bus_nats_view(m, got, read_view, &r);
+        natsMsg_Destroy(m);
+        seq = got + 1;
     }
     return (int)(total > INT32_MAX ? INT32_MAX : total);
 }

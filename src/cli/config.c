@@ -61,7 +61,14 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
     out->audit_enabled_default = true;
-    if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key) {
+    out->cluster_bucket = strdup("WASMCAP_SESSIONS");
+    out->cluster_session_ttl_ms = 86400000;
+    out->cluster_max_bytes = 256ull << 20;
+    out->reload_watch = true;
+    out->reload_quiet_ms = 200;
+    out->admin_scope = strdup("wasmcap:admin");
+    if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key ||
+        !out->cluster_bucket || !out->admin_scope) {
         wc_config_free(out);
         return wc_error_set(err, WC_EINVAL,
                             "cannot choose default storage directories: neither XDG_DATA_HOME/"
@@ -234,6 +241,41 @@ static void read_audit(wc_rnode *doc, wc_config *c)
     wc_rnode_done(&audit);
 }
 
+/* "cluster": {"enabled", "sessions_bucket", "session_ttl_ms",
+ * "max_bytes"}. */
+static void read_cluster(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode cluster = wc_rnode_member(doc, "cluster");
+    if (wc_rnode_object(&cluster, NULL)) {
+        wc_rnode enabled = wc_rnode_member(&cluster, "enabled");
+        wc_rnode_bool(&enabled, &c->cluster_enabled);
+        wc_rnode bucket = wc_rnode_member(&cluster, "sessions_bucket");
+        char *name = NULL;
+        if (wc_rnode_string(&bucket, WC_READ_NONEMPTY, &name)) {
+            bool ok = strlen(name) <= 64;
+            for (const char *p = name; ok && *p; p++)
+                ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
+            if (ok) {
+                free(c->cluster_bucket);
+                c->cluster_bucket = name;
+            } else {
+                free(name);
+                wc_rnode_fail(&bucket, "1 to 64 letters, digits, '-' or '_'");
+            }
+        }
+        wc_rnode ttl = wc_rnode_member(&cluster, "session_ttl_ms");
+        long long n;
+        if (wc_rnode_int(&ttl, 0, 100ll * 365 * 86400000, &n))
+            c->cluster_session_ttl_ms = (uint64_t)n;
+        wc_rnode bytes = wc_rnode_member(&cluster, "max_bytes");
+        uint64_t size;
+        if (wc_rnode_size(&bytes, 64 * 1024, 1ull << 50, &size))
+            c->cluster_max_bytes = size;
+        wc_rnode_done(&cluster);
+    }
+}
+
 /* The bus section is read at start by serve; a mistake in it is the
  * config's error, found at load (and at reload) like any other. */
 static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section)
@@ -251,6 +293,95 @@ static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section
     if (wc_services_settings_parse(json_object_get(section, "services"), &services, &why) != 0)
         wc_reader_fail(doc->reader, "%s", why.msg);
     wc_services_settings_free(&services);
+}
+
+static void read_reload(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode reload = wc_rnode_member(doc, "reload");
+    if (!wc_rnode_object(&reload, NULL))
+        return;
+    wc_rnode watch = wc_rnode_member(&reload, "watch");
+    wc_rnode_bool(&watch, &c->reload_watch);
+    wc_rnode quiet = wc_rnode_member(&reload, "quiet_ms");
+    long long n;
+    if (wc_rnode_int(&quiet, 1, 60000, &n))
+        c->reload_quiet_ms = (unsigned)n;
+    wc_rnode_done(&reload);
+}
+
+static void read_admin(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode admin = wc_rnode_member(doc, "admin");
+    if (!wc_rnode_object(&admin, NULL))
+        return;
+    wc_rnode tools = wc_rnode_member(&admin, "tools");
+    wc_rnode_bool(&tools, &c->admin_tools);
+    wc_rnode scope = wc_rnode_member(&admin, "scope");
+    char *s;
+    if (wc_rnode_string(&scope, WC_READ_NONEMPTY, &s)) {
+        bool ok = true;
+        for (const char *q = s; *q && ok; q++)
+            ok = *q > ' ' && *q < 127 && *q != '"' && *q != '\\';
+        if (!ok) {
+            wc_rnode_fail(&scope, "one scope: printable ASCII without spaces, '\"' or '\\'");
+            free(s);
+        } else {
+            free(c->admin_scope);
+            c->admin_scope = s;
+        }
+    }
+    wc_rnode_done(&admin);
+}
+
+/* A plugin's fingerprint (plugin/config.h) also holds the sections that
+ * what it loads with depends on: the models it may open, the ontology its
+ * schemas may "$ref". */
+static void fingerprint_shared(wc_rnode *doc, const json_t *json, wc_config *c)
+{
+    json_t *shared = json_pack("{s:O?,s:O?}", "nn", json_object_get(json, "nn"), "ontology",
+                               json_object_get(json, "ontology"));
+    char *text = shared ? json_dumps(shared, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(shared);
+    for (size_t i = 0; text && i < c->nplugins; i++) {
+        wc_plugin_config *pc = &c->plugins[i];
+        size_t a = strlen(pc->fingerprint), b = strlen(text);
+        char *both = realloc(pc->fingerprint, a + b + 2);
+        if (!both) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        both[a] = '\n';
+        memcpy(both + a + 1, text, b + 1);
+        pc->fingerprint = both;
+    }
+    if (!text)
+        wc_reader_fail(doc->reader, "out of memory");
+    free(text);
+}
+
+/* The admin tools' changes over the file's "plugins". */
+static int apply_patch(json_t *doc, const json_t *patch)
+{
+    if (!patch || !json_object_size(patch))
+        return 0;
+    json_t *plugins = json_object_get(doc, "plugins");
+    if (!plugins) {
+        plugins = json_object();
+        if (!plugins || json_object_set_new(doc, "plugins", plugins))
+            return WC_ENOMEM;
+    }
+    if (!json_is_object(plugins))
+        return 0; /* the reader names the fault */
+    const char *name;
+    json_t *entry;
+    json_object_foreach((json_t *)patch, name, entry) {
+        if (json_is_null(entry))
+            json_object_del(plugins, name);
+        else if (json_object_set(plugins, name, entry))
+            return WC_ENOMEM;
+    }
+    return 0;
 }
 
 /* "http", "auth" or "bus": kept expanded for the layer that reads it. */
@@ -374,7 +505,7 @@ static void read_ontology(wc_rnode *doc, wc_config *c)
 }
 
 static int parse(const char *source, const char *base_dir, const char *text, size_t len,
-                 wc_config *out, wc_error *err)
+                 const json_t *patch, wc_config *out, wc_error *err)
 {
     int rc = wc_config_default(out, err);
     if (rc)
@@ -403,6 +534,8 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         }
         json = ours;
     }
+    if (json && !reader.failed && json_is_object(json) && apply_patch(json, patch))
+        wc_reader_fail(&reader, "out of memory");
     if (!reader.failed) {
         wc_rnode doc = wc_reader_root(&reader, json, NULL);
         read_server(&doc, out);
@@ -420,6 +553,12 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         read_section(&doc, "bus", &out->bus);
         check_bus(&doc, base_dir, out->bus);
         read_audit(&doc, out);
+        read_cluster(&doc, out);
+        read_reload(&doc, out);
+        read_admin(&doc, out);
+        out->plugins_json = json_deep_copy(json_object_get(json, "plugins"));
+        if (!reader.failed)
+            fingerprint_shared(&doc, json, out);
         wc_rnode_member(&doc, "$schema");
         wc_rnode_member(&doc, "$comment");
         wc_rnode_done(&doc);
@@ -432,18 +571,25 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
 
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
-    return parse("wasmcap.json", base_dir, text, strlen(text), out, err);
+    return parse("wasmcap.json", base_dir, text, strlen(text), NULL, out, err);
 }
 
 int wc_config_parse_named(const char *source, const char *text, const char *base_dir,
                           wc_config *out, wc_error *err)
 {
-    return parse(source, base_dir, text, strlen(text), out, err);
+    return parse(source, base_dir, text, strlen(text), NULL, out, err);
 }
 
 int wc_config_load(const char *path, wc_config *out, wc_error *err)
 {
+    return wc_config_load_patched(path, NULL, out, err);
+}
+
+int wc_config_load_patched(const char *path, const json_t *patch, wc_config *out, wc_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (!path)
+        return parse("wasmcap.json", NULL, "{}", 2, patch, out, err);
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = wc_read_file(path, MAX_CONFIG_BYTES, &data, &size);
@@ -457,7 +603,7 @@ int wc_config_load(const char *path, wc_config *out, wc_error *err)
         free(data);
         return wc_error_set(err, WC_ENOMEM, "%s: out of memory", path);
     }
-    rc = parse(path, slash ? dir : NULL, (const char *)data, size, out, err);
+    rc = parse(path, slash ? dir : NULL, (const char *)data, size, patch, out, err);
     free(data);
     free(dir);
     if (rc)
@@ -488,6 +634,9 @@ void wc_config_free(wc_config *c)
     json_decref(c->auth);
     json_decref(c->bus);
     free(c->audit_stream);
+    free(c->cluster_bucket);
+    free(c->admin_scope);
+    json_decref(c->plugins_json);
     wc_nn_models_release(c->nn_models);
     wc_ontology_free(c->ontology);
     memset(c, 0, sizeof *c);

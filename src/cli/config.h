@@ -59,12 +59,30 @@ typedef struct wc_config {
     char *audit_stream;
     bool audit_stream_default;
     bool audit_enabled_default; /* "enabled" not given: on with NATS, off in-process */
+    /* "cluster": several `serve --http` nodes on one bus share their
+     * sessions' state through a KV bucket, so any node continues a session
+     * (docs/CONFIG.md, "cluster"). */
+    bool cluster_enabled;
+    char *cluster_bucket;             /* default "WASMCAP_SESSIONS" */
+    uint64_t cluster_session_ttl_ms;  /* a state unused this long goes; default 1 day */
+    uint64_t cluster_max_bytes;       /* the bucket's bytes; default 256 MiB */
     /* "ontology": the folder of shared domain types (loaded; NULL: none);
      * every plugin's tool schemas may "$ref" them.  "ontology_drift":
      * "refuse" (default: serve refuses a config whose plugins break the
      * ontology) or "warn" (logs the findings and serves). */
     struct wc_ontology *ontology;
     bool ontology_drift_warn;
+    /* "reload": watch the config and plugin files (default on) and wait
+     * quiet_ms after the last change before reloading. */
+    bool reload_watch;
+    unsigned reload_quiet_ms;
+    /* "admin": the tools load_plugin, unload_plugin, list_plugins (off by
+     * default); over HTTP a caller needs admin_scope. */
+    bool admin_tools;
+    char *admin_scope;
+    /* The "plugins" object as read (with the admin tools' changes), for
+     * list_plugins and the next change. */
+    json_t *plugins_json;
 } wc_config;
 
 /* Reads and checks `path`.  On error returns a WC_E* code (WC_EINVAL for a
@@ -72,6 +90,12 @@ typedef struct wc_config {
  * file and the JSON path of the fault ("wasmcap.json: plugins.notes.
  * permissions.kv_namespace: expected a string"). */
 int wc_config_load(const char *path, wc_config *out, wc_error *err);
+/* As wc_config_load (path NULL: the empty config), with the admin tools'
+ * changes applied to its "plugins" first: patch (may be NULL) maps a
+ * name to an entry to add or replace, or to null to remove it.  What is
+ * patched in is read and checked as if the file said it. */
+int wc_config_load_patched(const char *path, const json_t *patch, wc_config *out,
+                           wc_error *err);
 /* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
                     wc_error *err);

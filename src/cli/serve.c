@@ -3,10 +3,10 @@
  *
  * Wires the pieces together: config, engine, key-value store (opened only
  * when a plugin is granted a namespace), registry, server, stdio transport.
- * Signals reach the serving thread through a self-pipe: SIGHUP reloads the
- * config and swaps the registry (a config or plugin that fails keeps the
- * old one serving), SIGTERM and SIGINT stop reading, let the calls in
- * flight finish, and exit 0.  stdout carries protocol messages only; logs
+ * Signals reach the serving thread through a self-pipe: SIGHUP asks the
+ * reload worker (cli/reload.h) to reload the config and swap the registry
+ * (a config or plugin that fails keeps the old one serving), SIGTERM and
+ * SIGINT stop reading, let the calls in flight finish, and exit 0.  stdout carries protocol messages only; logs
  * are JSON lines on stderr.
  */
 #include <errno.h>
@@ -20,8 +20,11 @@
 
 #include "auth/auth.h"
 #include "bus/config.h"
+#include "cli/bus_backplane.h"
 #include "cli/commands.h"
+#include "cli/admin_tools.h"
 #include "cli/options.h"
+#include "cli/reload.h"
 #include "cli/setup.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
@@ -48,7 +51,8 @@ static const char usage_text[] =
     "bus behind the server (in-process by default, or a NATS server; a NATS\n"
     "server that is down is retried in the background while the tools serve;\n"
     "its \"services\" member backend services whose endpoints become tools,\n"
-    "docs/SERVICES.md).\n"
+    "docs/SERVICES.md), and its \"cluster\" section lets several HTTP nodes on\n"
+    "one NATS bus continue each other's sessions (docs/CONFIG.md, \"cluster\").\n"
     "Logs go to stderr as JSON lines.\n"
     "\n"
     "options:\n"
@@ -62,6 +66,12 @@ static const char usage_text[] =
     "  --log-level LEVEL   debug, info, notice, warning, error, critical, alert or\n"
     "                      emergency (default: the config's server.log_level, info)\n"
     "  -h, --help          show this help\n"
+    "\n"
+    "reload: the config file and every local plugin's .wasm and manifest are\n"
+    "watched (the config's reload.watch, default on): a change, or SIGHUP, reloads\n"
+    "on a thread of its own.  Changed plugins load beside the old ones and serve\n"
+    "new calls; calls running finish on the old.  A plugin that fails to load\n"
+    "keeps its old version serving (logged); clients are told which lists changed.\n"
     "\n"
     "signals: SIGHUP reloads the config and plugins (on failure the old ones keep\n"
     "serving); SIGTERM and SIGINT finish the calls in flight and exit.\n"
@@ -100,6 +110,8 @@ typedef struct serve_state {
     wc_http_server *http;
     wc_bus *bus;
     wc_services *services;      /* backend services as tools; NULL: none */
+    wc_reloader *reloader;      /* SIGHUP, file changes, admin tools */
+    wc_admin_tools admin;       /* admin.tools: load_plugin, unload_plugin, list_plugins */
     pthread_mutex_t serve_lock; /* one registry swap at a time */
     bool stopping;              /* no more swaps: the services are stopping */
 } serve_state;
@@ -107,12 +119,12 @@ typedef struct serve_state {
 /* Serves the plugins of the setup with the tools of the services found
  * now: at start, after a reload, and whenever discovery finds a change
  * (the swap tells the clients the list changed). */
-static void serve_current(serve_state *st)
+static unsigned serve_current(serve_state *st)
 {
     pthread_mutex_lock(&st->serve_lock);
     if (st->stopping) {
         pthread_mutex_unlock(&st->serve_lock);
-        return;
+        return 0;
     }
     wc_registry *registry = st->setup.registry;
     wc_registry *with = NULL;
@@ -123,9 +135,10 @@ static void serve_current(serve_state *st)
             wc_log(WC_LOG_ERROR, "serve", "services: %s", err.msg);
         wc_service_set_release(set);
     }
-    wc_mcp_server_swap(st->server, with ? with : registry);
+    unsigned changed = wc_mcp_server_update(st->server, with ? with : registry);
     wc_registry_release(with);
     pthread_mutex_unlock(&st->serve_lock);
+    return changed;
 }
 
 /* The registry without services first: the one served must not outlive
@@ -163,22 +176,9 @@ static int start_services(serve_state *st, wc_error *err)
     return rc;
 }
 
-static void reload(serve_state *st)
+static unsigned publish_reload(void *ctx)
 {
-    wc_error err;
-    wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
-           st->config_path ? st->config_path : "the default config");
-    pthread_mutex_lock(&st->serve_lock);
-    int rc = wc_setup_reload(&st->setup, &err);
-    pthread_mutex_unlock(&st->serve_lock);
-    if (rc != 0) {
-        wc_log(WC_LOG_ERROR, "serve", "reload failed, the old plugins keep serving: %s", err.msg);
-        return;
-    }
-    if (st->log_level < 0)
-        wc_log_set_level((wc_log_level)st->setup.config.log_level);
-    serve_current(st);
-    wc_log(WC_LOG_INFO, "serve", "reloaded: %zu plugin(s)", st->setup.config.nplugins);
+    return serve_current(ctx);
 }
 
 static bool on_wake(void *ctx)
@@ -197,8 +197,11 @@ static bool on_wake(void *ctx)
         wc_log(WC_LOG_INFO, "serve", "stopping: finishing the calls in flight");
         return true;
     }
-    if (hup)
-        reload(st);
+    if (hup) {
+        wc_log(WC_LOG_INFO, "serve", "SIGHUP: reloading %s",
+               st->config_path ? st->config_path : "the default config");
+        wc_reloader_request(st->reloader, "SIGHUP");
+    }
     return false;
 }
 
@@ -218,6 +221,27 @@ static void config_dir(const wc_config *config, char *dir, size_t size)
 
 /* The authorizer of the config's auth section (already "${VAR}"-expanded);
  * relative paths in it are taken from the config file's directory. */
+/* With the admin tools on, the auth section as if its tool_scopes gave
+ * each of them the admin scope (unless it names them itself). */
+static json_t *auth_with_admin(const wc_config *config)
+{
+    json_t *auth = json_deep_copy(config->auth);
+    if (!auth || !config->admin_tools)
+        return auth;
+    json_t *scopes = json_object_get(auth, "tool_scopes");
+    if (!json_is_object(scopes)) {
+        if (scopes)
+            return auth; /* the reader names the fault */
+        scopes = json_object();
+        json_object_set_new(auth, "tool_scopes", scopes);
+    }
+    static const char *const names[] = {"load_plugin", "unload_plugin", "list_plugins"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!json_object_get(scopes, names[i]))
+            json_object_set_new(scopes, names[i], json_string(config->admin_scope));
+    return auth;
+}
+
 static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
 {
     char dir[4096];
@@ -225,7 +249,11 @@ static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
     wc_auth_options ao;
     wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
-    int rc = wc_auth_options_parse(config->auth, dir, NULL, NULL, &ao, &why);
+    json_t *section = auth_with_admin(config);
+    if (!section)
+        return wc_error_set(err, WC_ENOMEM, "out of memory");
+    int rc = wc_auth_options_parse(section, dir, NULL, NULL, &ao, &why);
+    json_decref(section);
     if (rc != 0)
         return wc_error_set(err, rc, "%s: %s", file, why.msg);
     rc = wc_auth_new(&ao, out, &why);
@@ -350,6 +378,17 @@ int wc_cmd_serve(int argc, char **argv)
     if (st.log_level < 0)
         wc_log_set_level((wc_log_level)st.setup.config.log_level);
 
+    if (st.setup.config.admin_tools) {
+        wc_admin_tools_init(&st.admin, &st.setup);
+        st.setup.host_tools = st.admin.tools;
+        st.setup.n_host_tools = WC_ADMIN_TOOLS;
+        if (wc_registry_add_host_tools(st.setup.registry, st.admin.tools, WC_ADMIN_TOOLS,
+                                       &err) != 0) {
+            fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+            wc_setup_close(&st.setup);
+            return EXIT_FAILURE_START;
+        }
+    }
     wc_bus *bus = NULL;
     if (open_bus(&st.setup.config, &bus, &err) != 0) {
         fprintf(stderr, "wasmcap serve: %s\n", err.msg);
@@ -358,7 +397,22 @@ int wc_cmd_serve(int argc, char **argv)
     }
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
-    mo.bus = bus;
+    wc_bus_backplane backplane;
+    wc_bus_backplane_init(&backplane, bus);
+    mo.backplane = &backplane.port;
+    if (st.setup.config.cluster_enabled) {
+        wc_bus_kv_config bucket = {.bucket = st.setup.config.cluster_bucket,
+                                   .max_bytes = st.setup.config.cluster_max_bytes,
+                                   .ttl_ms = st.setup.config.cluster_session_ttl_ms};
+        if (wc_bus_backplane_share_sessions(&backplane, &bucket, &err) != 0) {
+            fprintf(stderr, "wasmcap serve: cluster.sessions_bucket: %s\n", err.msg);
+            wc_bus_close(bus);
+            wc_setup_close(&st.setup);
+            return EXIT_FAILURE_START;
+        }
+        wc_log(WC_LOG_INFO, "serve", "cluster: sessions shared in bucket %s on the %s bus",
+               st.setup.config.cluster_bucket, wc_bus_kind(bus));
+    }
     /* in-process, nobody outside the process could read audit events:
      * they are off unless the config asks for them */
     bool nats = strcmp(wc_bus_kind(bus), "nats") == 0;
@@ -388,7 +442,19 @@ int wc_cmd_serve(int argc, char **argv)
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;
     }
+    st.setup.lock = &st.serve_lock;
+    if (wc_reloader_new(&st.setup, st.log_level >= 0, publish_reload, &st, &st.reloader,
+                        &err) != 0) {
+        stop_services(&st);
+        fprintf(stderr, "wasmcap serve: %s\n", err.msg);
+        wc_mcp_server_free(st.server);
+        wc_bus_close(bus);
+        wc_setup_close(&st.setup);
+        return EXIT_FAILURE_START;
+    }
+    st.admin.reloader = st.reloader;
     if (install_signals() != 0) {
+        wc_reloader_free(st.reloader);
         stop_services(&st);
         fprintf(stderr, "wasmcap serve: pipe: %s\n", strerror(errno));
         wc_mcp_server_free(st.server);
@@ -415,6 +481,13 @@ int wc_cmd_serve(int argc, char **argv)
     if (with_stdio && !hc.enabled) {
         fprintf(stderr, "wasmcap serve: --stdio goes with --http (stdio alone is the default)\n");
         status = EXIT_USAGE;
+        goto out_http_config;
+    }
+    if (hc.enabled && st.setup.config.admin_tools && !st.setup.config.auth) {
+        /* Loading code into the server is not for whoever reaches the port. */
+        fprintf(stderr, "wasmcap serve: admin.tools over HTTP needs an auth section: the admin "
+                "tools require the scope '%s' (docs/AUTH.md)\n", st.setup.config.admin_scope);
+        status = EXIT_FAILURE_START;
         goto out_http_config;
     }
     if (hc.enabled && st.setup.config.auth) {
@@ -476,6 +549,7 @@ out_http_config:
     wc_auth_free(auth);
     wc_http_config_free(&hc);
 out:
+    wc_reloader_free(st.reloader);
     stop_services(&st);
     wc_mcp_server_free(st.server);
     close_bus(bus);

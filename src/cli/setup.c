@@ -56,11 +56,11 @@ static int check_drift(const wc_config *c, wc_error *err)
 
 /* The config, with every plugin's source fetched and verified into the
  * cache (signatures are checked again at every load and reload). */
-static int load_config(const char *path, wc_config *out, wc_error *err)
+static int load_config(const char *path, const json_t *patch, wc_config *out, wc_error *err)
 {
-    if (!path)
+    if (!path && !patch)
         return wc_config_default(out, err);
-    int rc = wc_config_load(path, out, err);
+    int rc = wc_config_load_patched(path, patch, out, err);
     if (rc != 0)
         return rc;
     wc_progress *progress = wc_progress_start("fetching plugins");
@@ -99,7 +99,7 @@ int wc_setup_open(wc_setup *s, const char *config_path, wc_error *err)
 {
     memset(s, 0, sizeof *s);
     s->config_path = config_path;
-    int rc = load_config(config_path, &s->config, err);
+    int rc = load_config(config_path, NULL, &s->config, err);
     if (rc != 0)
         return rc;
     wc_engine_config ec;
@@ -127,28 +127,109 @@ fail:
     return rc;
 }
 
-int wc_setup_reload(wc_setup *s, wc_error *err)
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_json(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal(a, b));
+}
+
+/* The settings a running server cannot take up, named as in the file;
+ * logged by the reload, never silently dropped. */
+static json_t *needing_restart(const wc_config *was, const wc_config *now)
+{
+    json_t *keys = json_array();
+    if (!keys)
+        return NULL;
+#define DIFFERS(cond, key)                                                                     \
+    do {                                                                                       \
+        if (cond)                                                                              \
+            json_array_append_new(keys, json_string(key));                                     \
+    } while (0)
+    DIFFERS(!same_text(was->server_name, now->server_name), "server.name");
+    DIFFERS(was->max_message_bytes != now->max_message_bytes, "server.max_message_bytes");
+    DIFFERS(was->stdio_max_queued_bytes != now->stdio_max_queued_bytes,
+            "server.stdio_max_queued_bytes");
+    DIFFERS(was->workers != now->workers, "server.workers");
+    DIFFERS(was->page_size != now->page_size, "server.page_size");
+    DIFFERS(!same_text(was->state_secret, now->state_secret), "server.state_secret");
+    DIFFERS(was->tier != now->tier, "server.tier");
+    DIFFERS(!same_text(was->kv_dir, now->kv_dir), "storage.kv_dir");
+    DIFFERS(was->kv_map_size != now->kv_map_size, "storage.kv_map_size");
+    DIFFERS(!same_text(was->cache_dir, now->cache_dir), "storage.cache_dir");
+    DIFFERS(!same_text(was->cache_key, now->cache_key), "storage.cache_key");
+    DIFFERS(!same_json(was->http, now->http), "http");
+    DIFFERS(!same_json(was->auth, now->auth), "auth");
+    DIFFERS(!same_json(was->bus, now->bus), "bus");
+    DIFFERS(was->audit.enabled != now->audit.enabled ||
+                was->audit.include_arguments != now->audit.include_arguments ||
+                was->audit.queue != now->audit.queue ||
+                !same_text(was->audit_stream, now->audit_stream) ||
+                was->audit_stream_default != now->audit_stream_default,
+            "audit");
+    DIFFERS(was->cluster_enabled != now->cluster_enabled ||
+                !same_text(was->cluster_bucket, now->cluster_bucket) ||
+                was->cluster_session_ttl_ms != now->cluster_session_ttl_ms ||
+                was->cluster_max_bytes != now->cluster_max_bytes,
+            "cluster");
+    DIFFERS(was->reload_watch != now->reload_watch || was->reload_quiet_ms != now->reload_quiet_ms,
+            "reload");
+    DIFFERS(was->admin_tools != now->admin_tools || !same_text(was->admin_scope, now->admin_scope),
+            "admin");
+#undef DIFFERS
+    return keys;
+}
+
+static void log_restart_needed(const wc_config *was, const wc_config *now)
+{
+    json_t *keys = needing_restart(was, now);
+    if (!json_array_size(keys)) {
+        json_decref(keys);
+        return;
+    }
+    char *list = json_dumps(keys, JSON_COMPACT);
+    json_t *fields = json_pack("{s:o}", "restart_needed", keys);
+    wc_log_fields(WC_LOG_WARNING, "reload", fields,
+                  "the config changed settings that take effect at the next start: %s",
+                  list ? list : "");
+    json_decref(fields);
+    free(list);
+}
+
+int wc_setup_reload(wc_setup *s, const json_t *patch, wc_registry_changes *changes,
+                    wc_error *err)
 {
     wc_config fresh;
-    int rc = load_config(s->config_path, &fresh, err);
+    *changes = (wc_registry_changes){0};
+    int rc = load_config(s->config_path, patch, &fresh, err);
     if (rc != 0)
         return rc;
-    if ((fresh.kv_dir && s->config.kv_dir && strcmp(fresh.kv_dir, s->config.kv_dir) != 0) ||
-        (fresh.cache_dir && s->config.cache_dir &&
-         strcmp(fresh.cache_dir, s->config.cache_dir) != 0) ||
-        fresh.kv_map_size != s->config.kv_map_size || fresh.tier != s->config.tier)
-        wc_log(WC_LOG_WARNING, "setup",
-               "changes of kv_dir, kv_map_size, cache_dir and tier take effect at the next start");
-    wc_registry *registry;
+    log_restart_needed(&s->config, &fresh);
+    wc_registry *registry = NULL;
     if ((rc = open_kv(s, &fresh, err)) != 0 ||
-        (rc = wc_registry_new(fresh.plugins, fresh.nplugins, s->engine, s->kv, &registry, err))) {
+        (rc = wc_registry_update(s->registry, fresh.plugins, fresh.nplugins, s->engine, s->kv,
+                                 changes, &registry, err)) ||
+        (rc = wc_registry_add_host_tools(registry, s->host_tools, s->n_host_tools, err))) {
+        if (rc && registry)
+            wc_registry_release(registry);
+        json_decref(changes->failures);
+        changes->failures = NULL;
         wc_config_free(&fresh);
         return rc;
     }
-    wc_registry_release(s->registry);
+    wc_registry *old = s->registry;
+    wc_config was = s->config;
+    if (s->lock)
+        pthread_mutex_lock(s->lock);
     s->registry = registry;
-    wc_config_free(&s->config);
     s->config = fresh;
+    if (s->lock)
+        pthread_mutex_unlock(s->lock);
+    wc_registry_release(old);
+    wc_config_free(&was);
     return 0;
 }
 

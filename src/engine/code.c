@@ -107,8 +107,11 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     /* Folding runs outside the lock: it is ours, and thread-safe. */
     wc_buf folded;
     wc_buf_init(&folded);
-    wc_fold_temporaries(source, &folded);
-    const char *unit = wc_buf_cstr(&folded) ? (const char *)folded.data : source;
+    /* the emitter's own output is shaped for libtcc already */
+    bool emitted = strncmp(source, "/* wasmcap emitter */", 21) == 0;
+    if (!emitted)
+        wc_fold_temporaries(source, &folded);
+    const char *unit = !emitted && wc_buf_cstr(&folded) ? (const char *)folded.data : source;
 
     pthread_mutex_lock(&tcc_lock);
     TCCState *s = tcc_new();

@@ -24,8 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bus/bus.h"
 #include "host/http_fetch.h"
 #include "util/base64url.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/utf8.h"
 
@@ -49,6 +51,7 @@ void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
     host->log_bytes = 0;
     host->logs_dropped = 0;
     host->extism = NULL;
+    host->bus = NULL;
     wc_buf_init(&host->response);
 }
 
@@ -659,6 +662,195 @@ static wc_trap host_elicit(wc_instance *caller, void *env, const wc_value *args,
                           host->client->can_elicit, args, results);
 }
 
+/* ---- bus ------------------------------------------------------------------ */
+
+bool wc_host_subject_granted(char *const *grants, size_t n, const char *subject)
+{
+    for (size_t i = 0; i < n; i++)
+        if (grants[i] && wc_bus_subject_matches(grants[i], subject))
+            return true;
+    return false;
+}
+
+/* Who publishes, for the services that get it. */
+#define PLUGIN_HEADER "Wasmcap-Plugin"
+
+/* The guest's subject as a C string in out, checked (no wildcards) and
+ * granted by `grants`; false with the slot and *t set otherwise. */
+static bool bus_subject(wc_wasmcap_host *host, wc_value *results, const char *fn,
+                        const char *permission, char *const *grants, size_t n_grants,
+                        const uint8_t *subject, size_t len, char *out, wc_trap *t)
+{
+    const char *p = host->plugin;
+    if (len == 0 || len > WC_BUS_MAX_SUBJECT || memchr(subject, 0, len)) {
+        wc_buf q;
+        wc_buf_init(&q);
+        quote(&q, subject, len);
+        *t = fail(host, results, WC_HOST_EINVAL, "%s: '%s' is not a subject (1 to %d bytes)", fn,
+                  wc_buf_cstr(&q) ? (const char *)q.data : "?", WC_BUS_MAX_SUBJECT);
+        wc_buf_free(&q);
+        return false;
+    }
+    memcpy(out, subject, len);
+    out[len] = 0;
+    wc_error why = {0};
+    if (wc_bus_check_subject(out, false, &why) != 0 || !wc_utf8_valid(out, len)) {
+        wc_buf q;
+        wc_buf_init(&q);
+        quote(&q, subject, len);
+        *t = fail(host, results, WC_HOST_EINVAL, "%s: '%s' is not a subject to send to: %s", fn,
+                  wc_buf_cstr(&q) ? (const char *)q.data : "?",
+                  why.msg[0] ? why.msg : "not UTF-8");
+        wc_buf_free(&q);
+        return false;
+    }
+    if (!wc_host_subject_granted(grants, n_grants, out)) {
+        *t = fail(host, results, WC_HOST_EDENIED,
+                  "%s to subject '%s' is not granted to plugin '%s': add it (or a pattern with "
+                  "NATS wildcards * and >) to plugins.%s.permissions.bus.%s in wasmcap.json",
+                  fn, out, p, p, permission);
+        return false;
+    }
+    if (!host->bus) {
+        *t = fail(host, results, WC_HOST_EUNAVAILABLE,
+                  "%s: bus unavailable: the server has no bus (wasmcap serve has one; see the "
+                  "\"bus\" section of wasmcap.json)", fn);
+        return false;
+    }
+    return true;
+}
+
+/* A message to send: the checked subject, the guest's data, and who sends it. */
+typedef struct bus_out {
+    char subject[WC_BUS_MAX_SUBJECT + 1];
+    wc_bus_header who;
+    wc_bus_msg msg;
+} bus_out;
+
+static bool bus_prepare(wc_wasmcap_host *host, wc_value *results, const char *fn,
+                        const char *permission, char *const *grants, size_t n_grants,
+                        const uint8_t *subject, size_t len, const uint8_t *data, size_t data_len,
+                        bus_out *out, wc_trap *t)
+{
+    if (!bus_subject(host, results, fn, permission, grants, n_grants, subject, len, out->subject, t))
+        return false;
+    out->who = (wc_bus_header){PLUGIN_HEADER, host->plugin ? host->plugin : "?"};
+    out->msg = (wc_bus_msg){.subject = out->subject, .headers = &out->who, .header_count = 1,
+                            .data = data, .len = data_len};
+    return true;
+}
+
+/* A bus error of fn on subject as the guest's code and message. */
+static wc_trap bus_error(wc_wasmcap_host *host, wc_value *results, const char *fn,
+                         const char *subject, int rc, const wc_error *why)
+{
+    const char *text = why && why->msg[0] ? why->msg : wc_strerror(rc);
+    switch (rc) {
+    case WC_ENOTCONN:
+        return fail(host, results, WC_HOST_EUNAVAILABLE, "%s: %s", fn, text);
+    case WC_ENORESPONDERS:
+        return fail(host, results, WC_HOST_ENORESPONDERS, "%s: no responders on '%s'", fn, subject);
+    case WC_ECANCELED:
+        return fail(host, results, WC_HOST_ECANCELLED, "%s: the call was cancelled", fn);
+    case WC_ETOOBIG:
+        return fail(host, results, WC_HOST_ETOOLARGE, "%s: %s", fn, text);
+    case WC_EINVAL:
+        return fail(host, results, WC_HOST_EINVAL, "%s: %s", fn, text);
+    default:
+        return fail(host, results, WC_HOST_EFAILED, "%s on '%s': %s", fn, subject, text);
+    }
+}
+
+/* The entry of bus_publish and bus_request: the call's state, the
+ * guest's subject (checked and granted for op) and data in `out`, `subj`. */
+#define BUS_ENTER(fn, op)                                                     \
+    ENTER(fn);                                                                \
+    ACT();                                                                    \
+    GUEST(subject, fn, "subject", args[0].i32, args[1].i32);                  \
+    GUEST(data, fn, "data", args[2].i32, args[3].i32);                        \
+    bus_out out;                                                              \
+    wc_trap t;                                                                \
+    if (!bus_prepare(host, results, fn, #op, host->perms->bus_##op,           \
+                     host->perms->n_bus_##op, subject, args[1].i32, data,     \
+                     args[3].i32, &out, &t))                                  \
+        return t;                                                             \
+    const char *subj = out.subject
+
+static wc_trap host_bus_publish(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    BUS_ENTER("bus_publish", publish);
+    int rc = wc_bus_publish(host->bus, &out.msg);
+    if (rc == WC_ETOOBIG)
+        return fail(host, results, WC_HOST_ETOOLARGE,
+                    "bus_publish: %u bytes of data are over the bus's max_payload", args[3].i32);
+    if (rc < 0)
+        return bus_error(host, results, "bus_publish", subj, rc, NULL);
+    return reply(host, results, "", 0);
+}
+
+/* What is left of the call's time: the instance's deadline (the plugin's
+ * timeout_ms), else the permissions' timeout.  0: none left. */
+static uint32_t remaining_ms(wc_instance *caller, const wc_wasmcap_host *host)
+{
+    uint64_t deadline = wc_instance_deadline_ns(caller);
+    if (!deadline)
+        return timeout_of(host->perms);
+    uint64_t now = wc_monotonic_ns();
+    if (now >= deadline)
+        return 0;
+    uint64_t left = (deadline - now) / 1000000u;
+    return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+/* bus_request(subject, subject_len, data, data_len, timeout_ms, max_reply):
+ * the reply's data in the slot.  timeout_ms 0 (or more than the call has
+ * left): until the call's deadline; max_reply 0: max_output_bytes. */
+static wc_trap host_bus_request(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    BUS_ENTER("bus_request", request);
+    uint32_t asked = args[4].i32, left = remaining_ms(caller, host);
+    bool capped = asked == 0 || asked > left;
+    uint32_t timeout = capped ? left : asked;
+    if (timeout == 0)
+        return fail(host, results, WC_HOST_ETIMEDOUT,
+                    "bus_request: no time left for '%s': the call's deadline has passed", subj);
+    size_t limit = max_output(host->perms);
+    bool guest_limit = args[5].i32 != 0 && args[5].i32 < limit;
+    if (guest_limit)
+        limit = args[5].i32;
+
+    wc_bus_msg *answer = NULL;
+    wc_error why = {0};
+    int rc = wc_bus_request_cancellable(host->bus, &out.msg, timeout, host->cancel, &answer, &why);
+    if (rc == WC_ETIMEDOUT)
+        return fail(host, results, WC_HOST_ETIMEDOUT,
+                    "bus_request: '%s' did not answer within %u ms (%s)", subj, timeout,
+                    capped ? "what the call had left of its time limit" : "the timeout asked for");
+    if (rc < 0)
+        return bus_error(host, results, "bus_request", subj, rc, &why);
+    /* the services protocol's error reply (ADR-32) */
+    const char *service_error = wc_bus_msg_header(answer, "Nats-Service-Error");
+    if (service_error) {
+        const char *code = wc_bus_msg_header(answer, "Nats-Service-Error-Code");
+        t = fail(host, results, WC_HOST_EFAILED, "bus_request: the service on '%s' answered an error%s%s: %s",
+                 subj, code ? " " : "", code ? code : "", service_error);
+    } else if (answer->len > limit) {
+        if (guest_limit)
+            t = fail(host, results, WC_HOST_ETOOLARGE,
+                     "bus_request: the reply from '%s' is %zu bytes, over the %zu the plugin "
+                     "accepts (max_reply)", subj, answer->len, limit);
+        else
+            t = fail(host, results, WC_HOST_ETOOLARGE,
+                     "bus_request: the reply from '%s' is %zu bytes, over the %zu of "
+                     "plugins.%s.permissions.max_output_bytes", subj, answer->len, limit,
+                     host->plugin ? host->plugin : "?");
+    } else {
+        t = reply(host, results, answer->data, answer->len);
+    }
+    wc_bus_msg_free(answer);
+    return t;
+}
+
 /* ---- the response slot ------------------------------------------------------ */
 
 /* Copies from the start of the slot, up to dst_len bytes: a guest that
@@ -697,6 +889,8 @@ static const wc_import_binding bindings[] = {
     WC_HOST_FUNC("wasmcap", "http_fetch", "ii", "i", host_http_fetch, NULL),
     WC_HOST_FUNC("wasmcap", "sample", "ii", "i", host_sample, NULL),
     WC_HOST_FUNC("wasmcap", "elicit", "ii", "i", host_elicit, NULL),
+    WC_HOST_FUNC("wasmcap", "bus_publish", "iiii", "i", host_bus_publish, NULL),
+    WC_HOST_FUNC("wasmcap", "bus_request", "iiiiii", "i", host_bus_request, NULL),
     WC_HOST_FUNC("wasmcap", "read_response", "ii", "i", host_read_response, NULL),
 };
 

@@ -32,6 +32,9 @@
 #define WC_HOST_EFAILED (-5)
 #define WC_HOST_ENOTSUP (-6)
 #define WC_HOST_ECANCELLED (-7)
+#define WC_HOST_ETIMEDOUT (-8)     /* bus_request: no answer in time */
+#define WC_HOST_ENORESPONDERS (-9) /* bus_request: nobody listens on the subject */
+#define WC_HOST_EUNAVAILABLE (-10) /* bus_*: no bus, or NATS is disconnected */
 
 /* What the config grants one plugin.  Deny by default: a zeroed struct
  * grants nothing (limits then take their defaults). */
@@ -58,6 +61,12 @@ typedef struct wc_permissions {
     bool nn_load;
     uint64_t nn_max_load_bytes; /* 0: 16 MiB */
     uint32_t nn_max_contexts;   /* 0: 4 */
+    /* The bus subjects bus_publish may publish to and bus_request may ask,
+     * as NATS subscription filters ('*' one token, '>' the rest). */
+    char **bus_publish;
+    size_t n_bus_publish;
+    char **bus_request;
+    size_t n_bus_request;
     /* Directories granted through WASI (host/wasi.h), read-only unless
      * writable; their paths are owned (malloc'ed).  None by default. */
     wc_wasi_preopen *preopens;
@@ -90,6 +99,9 @@ typedef struct wc_wasmcap_host {
     /* The Extism kernel's state of the call (host/extism.h); NULL for
      * plugins of other ABIs. */
     struct wc_extism_call *extism;
+    /* The bus bus_publish and bus_request use (borrowed; NULL after init:
+     * they answer "bus unavailable"). */
+    struct wc_bus *bus;
 } wc_wasmcap_host;
 
 void wc_wasmcap_host_init(wc_wasmcap_host *host, const char *plugin,
@@ -107,6 +119,10 @@ bool wc_wasmcap_log_fits(wc_wasmcap_host *host, size_t len);
 
 /* The import bindings of module "wasmcap" (static; env unused). */
 size_t wc_wasmcap_bindings(const wc_import_binding **out);
+
+/* Whether subject (no wildcards) falls under one of grants[0..n) (NATS
+ * filters). */
+bool wc_host_subject_granted(char *const *grants, size_t n, const char *subject);
 
 /* True when `host` (a URL's host name, lower case) matches an allowed
  * pattern: exact, or "*.suffix" for any subdomain of suffix. */

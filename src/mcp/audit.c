@@ -1,4 +1,5 @@
-/* audit.c -- one event on the bus for every tool call, published on
+/* audit.c -- one event on the backplane (mcp/backplane.h: the bus, as the
+ * front end wires it) for every tool call, published on
  * wasmcap.audit.<plugin>.<tool>:
  *
  *   {"time": "2026-12-07T15:00:00.123Z", "principal": "alice", "session":
@@ -9,10 +10,10 @@
  * written on the call's thread after its answer was sent, and put in a
  * bounded queue without waiting: a full queue drops it and counts it
  * (wasmcap_audit_dropped_total).  One thread publishes what is queued, so
- * a slow or dead bus never slows or fails a call; what the bus refuses
- * (NATS's reconnect buffer full) is counted as dropped too.  With a stream
- * configured, the events are kept in it (JetStream with NATS); the thread
- * creates it once the bus is connected. */
+ * a slow or dead bus never slows or fails a call; what the backplane
+ * refuses (NATS's reconnect buffer full) is counted as dropped too.  With
+ * a stream configured, the events are kept in it (JetStream with NATS); the
+ * thread asks for it once the backplane is ready. */
 #include "mcp/internal.h"
 
 #include <stdio.h>
@@ -37,7 +38,7 @@ typedef struct audit_event {
 } audit_event;
 
 struct mcp_audit {
-    wc_bus *bus;
+    const wc_backplane *backplane;
     wc_mcp_audit_options opt;
     char *stream_name, *stream_subject;
     pthread_t thread;
@@ -66,7 +67,7 @@ static void put_token(wc_buf *b, const char *name)
 
 static bool ensure_stream(mcp_audit *a)
 {
-    wc_bus_stream_config sc = {
+    wc_backplane_keep sc = {
         .name = a->stream_name,
         .subject = a->stream_subject,
         .max_age_ms = a->opt.stream_max_age_ms,
@@ -74,7 +75,7 @@ static bool ensure_stream(mcp_audit *a)
         .max_msgs = a->opt.stream_max_msgs,
     };
     wc_error err = {0};
-    if (wc_bus_stream_ensure(a->bus, &sc, &err) != 0) {
+    if (!a->backplane->keep || a->backplane->keep(a->backplane->ctx, &sc, &err) != 0) {
         wc_log(WC_LOG_WARNING, "audit", "cannot keep audit events in stream %s yet: %s",
                a->stream_name, wc_error_message(&err));
         return false;
@@ -127,12 +128,13 @@ static void *audit_main(void *arg)
         a->busy = true;
         pthread_mutex_unlock(&a->lock);
         if (!stream_ready && wc_monotonic_ms() >= next_stream_try &&
-            wc_bus_get_state(a->bus) == WC_BUS_CONNECTED) {
+            (!a->backplane->ready || a->backplane->ready(a->backplane->ctx))) {
             stream_ready = ensure_stream(a);
             next_stream_try = wc_monotonic_ms() + AUDIT_STREAM_RETRY_MS;
         }
         for (size_t i = 0; i < n; i++) {
-            if (wc_bus_publish_data(a->bus, batch[i].subject, batch[i].text, batch[i].len) == 0)
+            if (a->backplane->publish(a->backplane->ctx, batch[i].subject, batch[i].text,
+                                      batch[i].len) == 0)
                 atomic_fetch_add(&a->published, 1);
             else
                 atomic_fetch_add(&a->dropped, 1);
@@ -163,7 +165,7 @@ static void audit_free(mcp_audit *a)
 int wc_mcp_audit_start(wc_mcp_server *s, wc_error *err)
 {
     const wc_mcp_audit_options *o = &s->opt.audit;
-    if (!s->opt.bus || !o->enabled)
+    if (!s->opt.backplane || !s->opt.backplane->publish || !o->enabled)
         return 0;
     mcp_audit *a = calloc(1, sizeof *a);
     if (!a)
@@ -171,7 +173,7 @@ int wc_mcp_audit_start(wc_mcp_server *s, wc_error *err)
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
     pthread_cond_init(&a->idle, NULL);
-    a->bus = s->opt.bus;
+    a->backplane = s->opt.backplane;
     a->opt = *o;
     a->opt.stream = NULL; /* the caller's string may go */
     a->cap = o->queue ? o->queue : 16384;
@@ -334,11 +336,11 @@ void wc_mcp_audit_render_metrics(wc_mcp_server *s, wc_buf *out)
         return;
     wc_buf_printf(out,
                   "# HELP wasmcap_audit_published_total Audit events of tool calls published "
-                  "on the bus.\n"
+                  "on the backplane.\n"
                   "# TYPE wasmcap_audit_published_total counter\n"
                   "wasmcap_audit_published_total %llu\n"
                   "# HELP wasmcap_audit_dropped_total Audit events dropped: the queue was full "
-                  "(audit.queue) or the bus refused them.\n"
+                  "(audit.queue) or the backplane refused them.\n"
                   "# TYPE wasmcap_audit_dropped_total counter\n"
                   "wasmcap_audit_dropped_total %llu\n",
                   (unsigned long long)atomic_load(&a->published),

@@ -1,4 +1,5 @@
-/* events.c -- events on the bus become notifications: a message on
+/* events.c -- events from the backplane (mcp/backplane.h: the bus, as the
+ * front end wires it) become notifications: a message on
  * wasmcap.resources.updated ({"uri": ...}) is notifications/resources/
  * updated for every session subscribed to that URI; wasmcap.tools.
  * list_changed (resources, prompts) is notifications/.../list_changed for
@@ -10,9 +11,9 @@
  * session anything: at most MCP_EVENT_MAX_BYTES, a JSON object, a "uri"
  * that is a string of at most MCP_MAX_SUBSCRIPTION_URI bytes without
  * control characters.  A bad one is dropped and counted
- * (wasmcap_bus_events_dropped_total).  The handlers run on the bus's
- * delivery threads, one per subject; a flood waits in (and past its bound
- * is dropped by) the bus's bounded queue of that subscription. */
+ * (wasmcap_bus_events_dropped_total).  The handlers run on the
+ * backplane's delivery threads, one per subject; a flood waits in (and past
+ * its bound is dropped by) the backplane's bounded queue of that subject. */
 #include "mcp/internal.h"
 
 #include <string.h>
@@ -51,22 +52,23 @@ static bool uri_ok(const char *uri, size_t len)
     return true;
 }
 
-static void on_resource_updated(wc_mcp_server *s, const wc_bus_msg *msg)
+static void on_resource_updated(wc_mcp_server *s, const char *subject, const void *data,
+                                size_t len)
 {
-    if (msg->len > MCP_EVENT_MAX_BYTES) {
-        drop_event(s, msg->subject, "larger than 16 KiB");
+    if (len > MCP_EVENT_MAX_BYTES) {
+        drop_event(s, subject, "larger than 16 KiB");
         return;
     }
     json_error_t jerr;
-    json_t *doc = json_loadb(msg->data, msg->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *uri = json_is_object(doc) ? json_object_get(doc, "uri") : NULL;
     if (!doc)
-        drop_event(s, msg->subject, "not JSON");
+        drop_event(s, subject, "not JSON");
     else if (!json_is_string(uri))
-        drop_event(s, msg->subject, "not an object with a string \"uri\"");
+        drop_event(s, subject, "not an object with a string \"uri\"");
     else if (!uri_ok(json_string_value(uri), json_string_length(uri)))
-        drop_event(s, msg->subject, "the uri is empty, longer than 4096 bytes or has a control "
-                                    "character");
+        drop_event(s, subject, "the uri is empty, longer than 4096 bytes or has a control "
+                               "character");
     else {
         atomic_fetch_add(&s->events_delivered, 1);
         wc_mcp_server_resource_updated(s, json_string_value(uri));
@@ -74,16 +76,16 @@ static void on_resource_updated(wc_mcp_server *s, const wc_bus_msg *msg)
     json_decref(doc);
 }
 
-static void on_event(void *ctx, const wc_bus_msg *msg)
+static void on_event(void *server, const char *subject, const void *data, size_t len)
 {
-    wc_mcp_server *s = ctx;
+    wc_mcp_server *s = server;
     for (size_t i = 0; i < MCP_EVENT_SUBJECTS; i++) {
-        if (strcmp(msg->subject, event_subjects[i].subject) != 0)
+        if (strcmp(subject, event_subjects[i].subject) != 0)
             continue;
         if (!event_subjects[i].kind) {
-            on_resource_updated(s, msg);
-        } else if (msg->len > MCP_EVENT_MAX_BYTES) {
-            drop_event(s, msg->subject, "larger than 16 KiB");
+            on_resource_updated(s, subject, data, len);
+        } else if (len > MCP_EVENT_MAX_BYTES) {
+            drop_event(s, subject, "larger than 16 KiB");
         } else {
             atomic_fetch_add(&s->events_delivered, 1);
             wc_mcp_server_list_changed(s, event_subjects[i].kind);
@@ -94,15 +96,18 @@ static void on_event(void *ctx, const wc_bus_msg *msg)
 
 int wc_mcp_events_start(wc_mcp_server *s, wc_error *err)
 {
-    if (!s->opt.bus)
+    const wc_backplane *bp = s->opt.backplane;
+    if (!bp || !bp->listen)
         return 0;
     for (size_t i = 0; i < MCP_EVENT_SUBJECTS; i++) {
-        int rc = wc_bus_subscribe(s->opt.bus, event_subjects[i].subject, NULL, on_event, s,
-                                  &s->event_subs[i]);
+        wc_error why = {0};
+        int rc = bp->listen(bp->ctx, event_subjects[i].subject, on_event, s, &s->event_subs[i],
+                            &why);
         if (rc < 0) {
             wc_mcp_events_stop(s);
-            return wc_error_set(err, rc, "cannot subscribe to %s on the bus: %s",
-                                event_subjects[i].subject, wc_strerror(rc));
+            why.code = rc;
+            return wc_error_set(err, rc, "cannot listen to %s: %s", event_subjects[i].subject,
+                                wc_error_message(&why));
         }
     }
     return 0;
@@ -110,8 +115,10 @@ int wc_mcp_events_start(wc_mcp_server *s, wc_error *err)
 
 void wc_mcp_events_stop(wc_mcp_server *s)
 {
+    const wc_backplane *bp = s->opt.backplane;
     for (size_t i = 0; i < MCP_EVENT_SUBJECTS; i++) {
-        wc_bus_unsubscribe(s->event_subs[i]);
+        if (s->event_subs[i] && bp->unlisten)
+            bp->unlisten(bp->ctx, s->event_subs[i]);
         s->event_subs[i] = NULL;
     }
 }

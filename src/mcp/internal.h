@@ -19,7 +19,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "bus/bus.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
 #include "plugin/registry.h"
@@ -40,7 +39,7 @@ typedef struct mcp_held {
     char data[];
 } mcp_held;
 
-#define MCP_EVENT_SUBJECTS 4 /* the bus subjects events.c turns into notifications */
+#define MCP_EVENT_SUBJECTS 4 /* the event subjects events.c turns into notifications */
 
 struct wc_mcp_server {
     wc_mcp_options opt; /* strings point into the copies below */
@@ -55,9 +54,10 @@ struct wc_mcp_server {
     pthread_mutex_t attempt_lock;
     mcp_attempt_stats attempts[MCP_ATTEMPT_SLOTS];
     struct mcp_audit *audit; /* audit.c; NULL: no audit events */
-    /* events from the bus (events.c) */
-    wc_bus_sub *event_subs[MCP_EVENT_SUBJECTS];
+    /* events from the backplane (events.c) */
+    void *event_subs[MCP_EVENT_SUBJECTS];
     atomic_uint_fast64_t events_delivered, events_dropped;
+    atomic_uint_fast64_t share_failures; /* shared_session.c */
 };
 
 typedef enum mcp_state {
@@ -131,6 +131,11 @@ struct wc_mcp_session {
     char audit_id[64];            /* the transport's session id, for audit events; "" none */
     char principal[256];          /* who, for audit events; "" none */
     char header_version[16];      /* the transport's MCP-Protocol-Version; "" none */
+    /* Kept for a cluster's other nodes under audit_id (shared_session.c). */
+    atomic_bool shared;
+    pthread_mutex_t share_lock;   /* one put at a time */
+    uint64_t shared_at_ms;        /* the last put, monotonic */
+    char owner[128];              /* the transport's: who may use the session; "" anyone */
     json_t *client_capabilities;  /* this request's _meta clientCapabilities */
     json_t *listen_id;            /* an open subscriptions/listen: its request id */
     unsigned long long listen_tag;
@@ -269,15 +274,16 @@ int wc_mcp_subscription_fits(const char *method, size_t uri_len, size_t count, s
 /* The sealing key: secret (the config's) or, when NULL or empty, random. */
 int wc_mcp_state_init(wc_mcp_server *server, const char *secret);
 
-/* Events from the bus as notifications (events.c): subscribes to the event
- * subjects when the server has a bus (0, or a WC_E* code with err), and ends the
+/* Events from the backplane as notifications (events.c): listens to the
+ * event subjects when the server has a backplane that listens (0, or a
+ * WC_E* code with err), and ends the
  * subscriptions (after stop, no handler runs). */
 int wc_mcp_events_start(wc_mcp_server *server, wc_error *err);
 void wc_mcp_events_stop(wc_mcp_server *server);
 void wc_mcp_events_render_metrics(wc_mcp_server *server, wc_buf *out);
 
 /* Audit events (audit.c): start the publishing thread when the server has
- * a bus and audit is enabled (0, or a WC_E* code with err); stop it (what is queued
+ * a backplane that publishes and audit is enabled (0, or a WC_E* code with err); stop it (what is queued
  * gets 2 s to go out); queue the event of a finished tools/call without
  * waiting (bytes_out: its JSON-RPC answer's, 0 when none was sent). */
 typedef struct mcp_audit mcp_audit;
@@ -291,6 +297,19 @@ void wc_mcp_audit_render_metrics(wc_mcp_server *server, wc_buf *out);
  * or by another key). */
 char *wc_mcp_state_seal(const wc_mcp_server *server, const char *scope, const char *state);
 char *wc_mcp_state_open(const wc_mcp_server *server, const char *scope, const char *sealed);
+
+/* shared_session.c: after a change of what the session keeps, put its
+ * state for the cluster (when shared); failures are logged and counted.
+ * share_now puts it (when shared and initialized): 0 or a WC_E* code with
+ * err.  share_refresh puts it again once a quarter of the store's TTL
+ * passed since the last put. */
+void wc_mcp_session_shared_changed(wc_mcp_session *session);
+int wc_mcp_session_share_now(wc_mcp_session *session, wc_error *err);
+void wc_mcp_session_share_refresh(wc_mcp_session *session);
+void wc_mcp_shared_render_metrics(wc_mcp_server *server, wc_buf *out);
+
+/* methods.c: whether initialize could have agreed on this revision. */
+bool wc_mcp_version_supported(const char *version);
 
 /* batch.c: JSON-RPC batches (revision 2025-03-26 only) */
 #define MCP_BATCH_VERSION "2025-03-26"

@@ -19,6 +19,14 @@
 static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
                                                  "2024-11-05"};
 
+bool wc_mcp_version_supported(const char *version)
+{
+    for (size_t i = 0; i < sizeof supported_versions / sizeof supported_versions[0]; i++)
+        if (strcmp(version, supported_versions[i]) == 0)
+            return true;
+    return false;
+}
+
 static int bad_params(wc_error *err, const char *fmt, const char *arg)
     __attribute__((format(printf, 2, 0)));
 static int bad_params(wc_error *err, const char *fmt, const char *arg)
@@ -87,6 +95,16 @@ static int m_initialize(mcp_job *job, json_t **result, wc_error *err)
     s->can_sample = json_is_object(json_object_get(caps, "sampling"));
     s->can_elicit = json_is_object(json_object_get(caps, "elicitation"));
     pthread_mutex_unlock(&s->lock);
+    wc_error why = {0};
+    if (wc_mcp_session_share_now(s, &why) != 0) {
+        /* not opened: a session the other nodes could not continue */
+        pthread_mutex_lock(&s->lock);
+        s->state = MCP_NEW;
+        pthread_mutex_unlock(&s->lock);
+        wc_error_set(err, why.code, "initialize: the cluster cannot keep this session: %s",
+                     wc_error_message(&why));
+        return WC_RPC_INTERNAL;
+    }
 
     const wc_mcp_options *o = &s->server->opt;
     json_t *ours = wc_mcp_capabilities(s->era);
@@ -121,6 +139,7 @@ static int m_set_level(mcp_job *job, json_t **result, wc_error *err)
     pthread_mutex_lock(&job->session->lock);
     job->session->log_level = l;
     pthread_mutex_unlock(&job->session->lock);
+    wc_mcp_session_shared_changed(job->session);
     return 0;
 }
 
@@ -305,6 +324,8 @@ static int subscription(mcp_job *job, bool subscribe, wc_error *err)
         s->subscription_bytes -= len;
     }
     pthread_mutex_unlock(&s->lock);
+    if (rc == 0)
+        wc_mcp_session_shared_changed(s);
     return rc;
 }
 

@@ -139,7 +139,50 @@ void wc_mcp_server_list_changed(wc_mcp_server *s, const char *kind)
     pthread_mutex_unlock(&s->lock);
 }
 
+static bool same_list(const json_t *a, const json_t *b)
+{
+    return json_array_size(a) == json_array_size(b) && (!json_array_size(a) || json_equal(a, b));
+}
+
+/* Which lists differ between two registries (NULL: none served), as
+ * LISTEN_* bits. */
+static unsigned lists_changed(wc_registry *a, wc_registry *b)
+{
+    if (a == b)
+        return 0;
+    unsigned bits = 0;
+    if (!same_list(a ? wc_registry_tools(a) : NULL, b ? wc_registry_tools(b) : NULL))
+        bits |= LISTEN_TOOLS;
+    if (!same_list(a ? wc_registry_resources_listed(a) : NULL,
+                   b ? wc_registry_resources_listed(b) : NULL) ||
+        !same_list(a ? wc_registry_resource_templates(a) : NULL,
+                   b ? wc_registry_resource_templates(b) : NULL))
+        bits |= LISTEN_RESOURCES;
+    if (!same_list(a ? wc_registry_prompts(a) : NULL, b ? wc_registry_prompts(b) : NULL))
+        bits |= LISTEN_PROMPTS;
+    return bits;
+}
+
+static void replace(wc_mcp_server *s, wc_registry *registry, unsigned notify);
+
 void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
+{
+    replace(s, registry, LISTEN_TOOLS | LISTEN_RESOURCES | LISTEN_PROMPTS);
+}
+
+unsigned wc_mcp_server_update(wc_mcp_server *s, wc_registry *registry)
+{
+    wc_registry *old = wc_mcp_server_registry(s);
+    unsigned bits = lists_changed(old, registry);
+    if (old)
+        wc_registry_release(old);
+    replace(s, registry, bits);
+    return (bits & LISTEN_TOOLS ? WC_MCP_LIST_TOOLS : 0) |
+           (bits & LISTEN_RESOURCES ? WC_MCP_LIST_RESOURCES : 0) |
+           (bits & LISTEN_PROMPTS ? WC_MCP_LIST_PROMPTS : 0);
+}
+
+static void replace(wc_mcp_server *s, wc_registry *registry, unsigned notify)
 {
     static const char *const changed[] = {
         "notifications/tools/list_changed",
@@ -162,7 +205,8 @@ void wc_mcp_server_swap(wc_mcp_server *s, wc_registry *registry)
     static const unsigned kinds[] = {LISTEN_TOOLS, LISTEN_RESOURCES, LISTEN_PROMPTS};
     for (wc_mcp_session *session = s->sessions; session; session = session->next)
         for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
-            session->era->list_changed(session, kinds[i], changed[i]);
+            if (notify & kinds[i])
+                session->era->list_changed(session, kinds[i], changed[i]);
     pthread_mutex_unlock(&s->lock);
     if (old)
         wc_registry_release(old);
@@ -336,6 +380,7 @@ wc_mcp_session *wc_mcp_session_open(wc_mcp_server *server, const mcp_era *era,
     s->send = send;
     s->send_ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->share_lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -370,6 +415,7 @@ static void session_free(wc_mcp_session *s)
     json_decref(s->client_capabilities);
     json_decref(s->listen_id);
     pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->share_lock);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -907,9 +953,12 @@ static void handle_notification(wc_mcp_session *s, const wc_rpc_message *m)
 {
     if (strcmp(m->method, "notifications/initialized") == 0) {
         pthread_mutex_lock(&s->lock);
-        if (s->state == MCP_READY)
+        bool changed = s->state == MCP_READY;
+        if (changed)
             s->state = MCP_INITIALIZED;
         pthread_mutex_unlock(&s->lock);
+        if (changed)
+            wc_mcp_session_shared_changed(s);
     } else if (strcmp(m->method, "notifications/cancelled") == 0) {
         if (m->params)
             cancel_request(s, m->params);
@@ -1070,6 +1119,8 @@ bool wc_mcp_session_receive(wc_mcp_session *s, const char *data, size_t len,
 {
     static const wc_mcp_receive_options now = {.mode = WC_MCP_RECEIVE_NOW};
     const wc_mcp_receive_options *o = opts ? opts : &now;
+    if (s->shared)
+        wc_mcp_session_share_refresh(s); /* a session in use outlives the store's TTL */
     if (o->mode == WC_MCP_RECEIVE_NOW)
         return dispatch(s, data, len, o, false);
     return receive_queued(s, data, len, o);

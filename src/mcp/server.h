@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mcp/backplane.h"
 #include "mcp/jsonrpc.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -31,9 +32,9 @@ typedef struct wc_registry wc_registry;
 
 #define WC_MCP_LATEST_VERSION "2025-11-25"
 
-/* Audit events of tool calls on the bus (mcp/audit.c). */
+/* Audit events of tool calls on the backplane (mcp/audit.c). */
 typedef struct wc_mcp_audit_options {
-    bool enabled;            /* with a bus: one event per tool call */
+    bool enabled;            /* with a backplane: one event per tool call */
     bool include_arguments;  /* the call's arguments in its event */
     size_t queue;            /* events waiting to be published; 0: 16384 */
     const char *stream;      /* keep the events in this stream (JetStream); NULL: none */
@@ -54,8 +55,9 @@ typedef struct wc_mcp_options {
     long long cache_ttl_ms;    /* stateless revision: ttlMs of lists and reads; default 0 */
     const char *state_secret;  /* seals input-required requestStates; NULL: random per process
                                   (servers that share clients need the same one) */
-    struct wc_bus *bus;        /* the event bus behind the server (borrowed: it outlives the
-                                  server); NULL: none */
+    /* What stands behind the server (mcp/backplane.h: events in, audit
+     * records out); borrowed, it outlives the server.  NULL: none. */
+    const wc_backplane *backplane;
     wc_mcp_audit_options audit; /* default: enabled, no arguments, no stream */
 } wc_mcp_options;
 
@@ -75,6 +77,13 @@ wc_registry *wc_mcp_server_registry(wc_mcp_server *server);
 /* Serves `registry` (retained) from now on; calls running on the old one
  * finish on it.  Initialized sessions get the list_changed notifications. */
 void wc_mcp_server_swap(wc_mcp_server *server, wc_registry *registry);
+/* The lists wc_mcp_server_update found changed. */
+enum { WC_MCP_LIST_TOOLS = 1, WC_MCP_LIST_RESOURCES = 2, WC_MCP_LIST_PROMPTS = 4 };
+/* wc_mcp_server_swap for a reload: only the lists that differ between
+ * the registry served and this one (tools; resources and templates;
+ * prompts) are announced, and which those were is returned (WC_MCP_LIST_*
+ * bits; 0: nothing a client can see changed). */
+unsigned wc_mcp_server_update(wc_mcp_server *server, wc_registry *registry);
 /* Appends the protocol and plugin layers' part of /metrics (Prometheus
  * text format): Wasm instances, each plugin's compile tier, tool calls by
  * tool and status. */
@@ -206,6 +215,29 @@ void wc_mcp_server_list_changed(wc_mcp_server *server, const char *kind);
  * (NULL: none).  Call before the first request; longer strings are cut. */
 void wc_mcp_session_set_identity(wc_mcp_session *session, const char *id,
                                  const char *principal);
+/* --- sessions a cluster's nodes share (mcp/shared_session.c) --- */
+
+/* Whether the server's backplane keeps sessions for a cluster. */
+bool wc_mcp_server_shares_sessions(const wc_mcp_server *server);
+/* Keeps the session's state in the backplane under its id (set_identity,
+ * which must come first) from now on, with owner (the transport's "who may
+ * use it", at most 127 bytes; NULL: anyone): once initialize succeeds and
+ * whenever its log level, subscriptions or initialized state change, before
+ * that request is answered.  Nothing without a sharing backplane.  0, or a
+ * WC_E* code with err. */
+int wc_mcp_session_share(wc_mcp_session *session, const char *owner, wc_error *err);
+/* Continues here a session some node shared under id: a session as
+ * wc_mcp_session_new makes, in the state read back (checked: any node may
+ * have written it), shared from now on; *owner gets its owner ("" none).
+ * 0, WC_ENOTFOUND (no such shared session), WC_EINVAL (a state this server
+ * cannot continue), or the store's error, with err. */
+int wc_mcp_session_resume(wc_mcp_server *server, const char *id, wc_mcp_send_fn send,
+                          void *ctx, char *owner, size_t owner_size, wc_mcp_session **out,
+                          wc_error *err);
+/* The client ended the session: its shared state goes (every node answers
+ * 404 for it once it no longer has it).  Before close. */
+void wc_mcp_session_unshare(wc_mcp_session *session);
+
 /* The protocol revision initialize agreed on ("" before it). */
 void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);
 /* Cancels every request of the session that is running (as by

@@ -67,6 +67,9 @@ typedef struct wc_call {
     wc_client_port client;
     wc_cancel_token cancel;
     wc_call_io io;
+    /* The bus the guest's bus_publish and bus_request use (borrowed: it
+     * outlives the call); NULL (what wc_call_new sets): none. */
+    struct wc_bus *bus;
 } wc_call;
 
 /* client and io are copied (the progress token and the arguments text

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus.h"
 #include "host/wasi_nn.h"
 #include "plugin/manifest.h"
 
@@ -122,6 +123,34 @@ static void read_nn(wc_rnode *perms, wc_permissions *p)
         p->nn_max_contexts = (uint32_t)n;
 }
 
+/* One list of bus.publish or bus.request: NATS subject filters. */
+static void read_bus_subjects(wc_rnode *bus, const char *key, char ***list, size_t *count)
+{
+    wc_rnode node = wc_rnode_member(bus, key);
+    if (!wc_rnode_array(&node, "an array of subjects (NATS wildcards * and > allowed)") ||
+        !wc_rnode_strings(&node, WC_READ_NONEMPTY, list, count))
+        return;
+    for (size_t i = 0; i < *count; i++) {
+        wc_error why = {0};
+        if (wc_bus_check_subject((*list)[i], true, &why) != 0) {
+            wc_rnode item = wc_rnode_item(&node, i);
+            wc_rnode_fail(&item, "'%s' is not a subject pattern: %s", (*list)[i], why.msg);
+            return;
+        }
+    }
+}
+
+/* What the plugin may do on the bus: deny by default, per operation. */
+static void read_bus(wc_rnode *perms, wc_permissions *p)
+{
+    wc_rnode bus = wc_rnode_member(perms, "bus");
+    if (!wc_rnode_object(&bus, "an object (\"publish\": [subjects], \"request\": [subjects])"))
+        return;
+    read_bus_subjects(&bus, "publish", &p->bus_publish, &p->n_bus_publish);
+    read_bus_subjects(&bus, "request", &p->bus_request, &p->n_bus_request);
+    wc_rnode_done(&bus);
+}
+
 /* "allowed_paths": [{"host": DIR, "guest": NAME, "writable": BOOL}]: WASI
  * preopens, read-only unless writable; the guest sees the host path as it
  * is written unless "guest" names it otherwise. */
@@ -194,6 +223,7 @@ static void read_permissions(wc_rnode *plugin, wc_permissions *p)
     wc_rnode elicitation = wc_rnode_member(&perms, "elicitation");
     wc_rnode_bool(&elicitation, &p->elicitation);
     read_nn(&perms, p);
+    read_bus(&perms, p);
     read_paths(&perms, p);
     wc_rnode_done(&perms);
 }
@@ -285,6 +315,8 @@ static bool read_plugin(wc_rnode *plugin, wc_plugin_config *pc)
         return false;
     if (!pc->prefix && !(pc->prefix = strdup(pc->name)))
         return wc_rnode_fail(plugin, "out of memory");
+    if (!(pc->fingerprint = json_dumps(plugin->json, JSON_COMPACT | JSON_SORT_KEYS)))
+        return wc_rnode_fail(plugin, "out of memory");
     return true;
 }
 
@@ -322,6 +354,7 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     free(pc->name);
     free(pc->path);
     free(pc->prefix);
+    free(pc->fingerprint);
     json_decref(pc->tool_names);
     for (int k = 0; k < WC_SKIP_KINDS; k++) {
         for (size_t i = 0; i < pc->n_skip[k]; i++)
@@ -340,6 +373,12 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     for (size_t i = 0; i < p->n_nn_models; i++)
         free(p->nn_models[i]);
     free(p->nn_models);
+    for (size_t i = 0; i < p->n_bus_publish; i++)
+        free(p->bus_publish[i]);
+    free(p->bus_publish);
+    for (size_t i = 0; i < p->n_bus_request; i++)
+        free(p->bus_request[i]);
+    free(p->bus_request);
     wc_nn_models_release(p->nn_library);
     wc_preopens_free(p->preopens, p->n_preopens);
     wc_schema_docs_release(pc->schema_docs);

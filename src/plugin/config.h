@@ -46,6 +46,11 @@ typedef struct wc_plugin_config {
      * reference held; NULL: none).  Set by the front end from the config's
      * "ontology". */
     wc_schema_docs *schema_docs;
+    /* What the config says of this plugin, as one text: the entry as
+     * written (and the front end's sections it depends on).  A reload
+     * keeps a loaded plugin whose fingerprint, path and files did not
+     * change.  NULL: always load afresh. */
+    char *fingerprint;
 } wc_plugin_config;
 
 /* Reads the "plugins" object ("name": {"path": ..., ...}) into a new array

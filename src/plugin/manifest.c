@@ -365,6 +365,15 @@ static bool read_permissions(wc_rnode *doc, wc_manifest *m)
     }
     wc_rnode hosts = wc_rnode_member(&perms, "allowed_hosts");
     check_strings(&hosts);
+    /* bus: {"publish": [subjects], "request": [subjects]} */
+    wc_rnode bus = wc_rnode_member(&perms, "bus");
+    if (bus.json && wc_rnode_object(&bus, NULL)) {
+        static const char *const ops[] = {"publish", "request"};
+        for (size_t i = 0; i < 2; i++) {
+            wc_rnode subjects = wc_rnode_member(&bus, ops[i]);
+            check_strings(&subjects);
+        }
+    }
     /* env and config: the names asked for, as an array or an object's keys. */
     static const char *const names[] = {"env", "config"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -419,6 +428,19 @@ int wc_manifest_parse_in(const wc_schema_docs *docs, const char *text, size_t le
     return 0;
 }
 
+char *wc_manifest_sidecar_path(const char *wasm_path)
+{
+    size_t n = strlen(wasm_path);
+    if (n > 5 && strcmp(wasm_path + n - 5, ".wasm") == 0)
+        n -= 5;
+    char *sidecar = malloc(n + sizeof ".manifest.json");
+    if (!sidecar)
+        return NULL;
+    memcpy(sidecar, wasm_path, n);
+    memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
+    return sidecar;
+}
+
 int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **text, size_t *len,
                      char **source, wc_error *err)
 {
@@ -447,15 +469,9 @@ int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **t
         *len = sec->size;
         return 0;
     }
-    /* NAME.wasm -> NAME.manifest.json */
-    size_t n = strlen(wasm_path);
-    if (n > 5 && strcmp(wasm_path + n - 5, ".wasm") == 0)
-        n -= 5;
-    char *sidecar = malloc(n + sizeof ".manifest.json");
+    char *sidecar = wc_manifest_sidecar_path(wasm_path);
     if (!sidecar)
         return wc_error_set(err, WC_ENOMEM, "%s: out of memory", base);
-    memcpy(sidecar, wasm_path, n);
-    memcpy(sidecar + n, ".manifest.json", sizeof ".manifest.json");
     uint8_t *data = NULL;
     size_t size = 0;
     /* a FIFO or device there must not stall or flood the load */

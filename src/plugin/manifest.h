@@ -60,6 +60,10 @@ int wc_manifest_parse(const char *text, size_t len, const char *source, wc_manif
 int wc_manifest_load(const wc_module_info *info, const char *wasm_path, wc_manifest *out,
                      wc_error *err);
 
+/* Where the sidecar of the module at wasm_path is: NAME.wasm ->
+ * NAME.manifest.json (malloc'd; NULL: out of memory). */
+char *wc_manifest_sidecar_path(const char *wasm_path);
+
 /* The two above where tool schemas may "$ref" the types of an ontology
  * (docs; NULL: none): such a schema is bundled with the types it uses. */
 int wc_manifest_parse_in(const wc_schema_docs *docs, const char *text, size_t len,

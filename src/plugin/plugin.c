@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "host/extism.h"
 #include "json/parse.h"
@@ -166,18 +167,24 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
+/* A copy of list[0..n) in *out (*n_out counts what was copied). */
+static int copy_strings(char *const *list, size_t n, char ***out, size_t *n_out)
+{
+    bool oom = false;
+    *out = NULL;
+    *n_out = 0;
+    if (n && !(*out = calloc(n, sizeof **out)))
+        return WC_ENOMEM;
+    for (size_t i = 0; *out && i < n; i++, (*n_out)++)
+        (*out)[i] = dup_or_null(list[i], &oom);
+    return oom ? WC_ENOMEM : 0;
+}
+
 /* The granted names, and a reference to the shared models. */
 static int copy_nn_permissions(const wc_permissions *sp, wc_permissions *dp)
 {
-    bool oom = false;
     dp->nn_library = wc_nn_models_retain(sp->nn_library);
-    dp->nn_models = NULL;
-    dp->n_nn_models = 0;
-    if (sp->n_nn_models && !(dp->nn_models = calloc(sp->n_nn_models, sizeof *dp->nn_models)))
-        return WC_ENOMEM;
-    for (size_t i = 0; dp->nn_models && i < sp->n_nn_models; i++, dp->n_nn_models++)
-        dp->nn_models[i] = dup_or_null(sp->nn_models[i], &oom);
-    return oom ? WC_ENOMEM : 0;
+    return copy_strings(sp->nn_models, sp->n_nn_models, &dp->nn_models, &dp->n_nn_models);
 }
 
 static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
@@ -187,6 +194,7 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     dst->name = dup_or_null(src->name, &oom);
     dst->path = dup_or_null(src->path, &oom);
     dst->prefix = dup_or_null(src->prefix ? src->prefix : src->name, &oom);
+    dst->fingerprint = dup_or_null(src->fingerprint, &oom);
     dst->tool_names = src->tool_names ? json_deep_copy(src->tool_names) : NULL;
     dst->schema_docs = wc_schema_docs_retain(src->schema_docs);
     if (src->tool_names && !dst->tool_names)
@@ -198,6 +206,8 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
     dp->n_allowed_hosts = 0;
     dp->env = NULL;
     dp->n_env = 0;
+    dp->bus_publish = dp->bus_request = NULL;
+    dp->n_bus_publish = dp->n_bus_request = 0;
     dp->kv_namespace = dup_or_null(sp->kv_namespace, &oom);
     dp->config = sp->config ? json_deep_copy(sp->config) : NULL;
     if (sp->config && !dp->config)
@@ -216,7 +226,9 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
         for (size_t i = 0; dp->env && i < sp->n_env; i++, dp->n_env++)
             dp->env[i] = dup_or_null(sp->env[i], &oom);
     }
-    if (copy_nn_permissions(sp, dp))
+    if (copy_nn_permissions(sp, dp) || copy_strings(sp->bus_publish, sp->n_bus_publish,
+                                                     &dp->bus_publish, &dp->n_bus_publish) ||
+        copy_strings(sp->bus_request, sp->n_bus_request, &dp->bus_request, &dp->n_bus_request))
         oom = true;
     for (int k = 0; k < WC_SKIP_KINDS; k++) {
         dst->skip[k] = NULL;
@@ -329,6 +341,50 @@ static bool env_granted(const wc_permissions *perms, const char *name)
     return false;
 }
 
+/* Whether the filter `grant` takes in every subject `want` (a filter too)
+ * matches: token by token, '>' takes the rest, '*' any one token but '>'. */
+static bool filter_covers(const char *grant, const char *want)
+{
+    for (;;) {
+        const char *g_end = strchr(grant, '.'), *w_end = strchr(want, '.');
+        size_t g_len = g_end ? (size_t)(g_end - grant) : strlen(grant);
+        size_t w_len = w_end ? (size_t)(w_end - want) : strlen(want);
+        if (g_len == 1 && grant[0] == '>')
+            return true;
+        bool token_ok = (g_len == 1 && grant[0] == '*') ? !(w_len == 1 && want[0] == '>')
+                                                        : g_len == w_len && memcmp(grant, want, g_len) == 0;
+        if (!token_ok || !g_end != !w_end)
+            return false;
+        if (!g_end)
+            return true;
+        grant = g_end + 1;
+        want = w_end + 1;
+    }
+}
+
+/* The subjects the manifest's "bus" asks for that no grant covers. */
+static void warn_ungranted_bus(const wc_plugin *p, const json_t *asked)
+{
+    static const char *const ops[] = {"publish", "request"};
+    const wc_permissions *g = &p->config.perms;
+    char *const *grants[] = {g->bus_publish, g->bus_request};
+    size_t n_grants[] = {g->n_bus_publish, g->n_bus_request};
+    const char *n = p->config.name;
+    for (size_t op = 0; op < 2; op++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(asked, ops[op]), i, v) {
+            const char *want = json_string_value(v);
+            bool ok = false;
+            for (size_t k = 0; want && !ok && k < n_grants[op]; k++)
+                ok = filter_covers(grants[op][k], want);
+            if (want && !ok)
+                warn(p, "plugin '%s' asks to %s on subject %s, not granted: add it to "
+                        "plugins.%s.permissions.bus.%s", n, ops[op], want, n, ops[op]);
+        }
+    }
+}
+
 /* A warning for every permission the manifest asks for and the config does not grant. */
 static void warn_ungranted(const wc_plugin *p)
 {
@@ -363,6 +419,7 @@ static void warn_ungranted(const wc_plugin *p)
             warn(p, "plugin '%s' asks for host %s, not granted: add it to plugins.%s.permissions."
                     "allowed_hosts", n, lower, n);
     }
+    warn_ungranted_bus(p, json_object_get(req, "bus"));
     const char *key;
     json_t *env = json_object_get(req, "env");
     if (json_is_array(env)) {
@@ -425,6 +482,56 @@ static int pick_abi(wc_plugin *p, const wc_module_info *info, bool *none, wc_err
                         "(command ABI: a WASI program); see docs/PLUGINS.md", n, p->config.path);
 }
 
+static wc_file_identity file_identity(const char *path)
+{
+    struct stat st;
+    wc_file_identity id = {0};
+    if (stat(path, &st) != 0)
+        return id;
+    id.exists = true;
+    id.dev = (unsigned long long)st.st_dev;
+    id.ino = (unsigned long long)st.st_ino;
+    id.size = (unsigned long long)st.st_size;
+    id.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    id.ctime_ns = (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+    return id;
+}
+
+static bool same_file(const wc_file_identity *a, const wc_file_identity *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+           a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* The module file and its sidecar manifest, as they are now. */
+static int current_files(const char *path, wc_file_identity *module, wc_file_identity *sidecar)
+{
+    char *side = wc_manifest_sidecar_path(path);
+    if (!side)
+        return WC_ENOMEM;
+    *module = file_identity(path);
+    *sidecar = file_identity(side);
+    free(side);
+    return 0;
+}
+
+static int note_files(wc_plugin *p)
+{
+    return current_files(p->config.path, &p->module_file, &p->sidecar_file);
+}
+
+bool wc_plugin_is_current(const wc_plugin *p, const wc_plugin_config *config)
+{
+    if (!config->path || !config->fingerprint || !p->config.fingerprint ||
+        strcmp(config->name, p->config.name) != 0 || strcmp(config->path, p->config.path) != 0 ||
+        strcmp(config->fingerprint, p->config.fingerprint) != 0)
+        return false;
+    wc_file_identity module, sidecar;
+    if (current_files(config->path, &module, &sidecar) != 0)
+        return false;
+    return same_file(&module, &p->module_file) && same_file(&sidecar, &p->sidecar_file);
+}
+
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
                    wc_plugin **out, wc_error *err)
 {
@@ -432,6 +539,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     wc_plugin *p = calloc(1, sizeof *p);
     if (!p)
         return wc_error_set(err, WC_ENOMEM, "plugin '%s': out of memory", config->name);
+    atomic_init(&p->refs, 1);
     p->engine = engine;
     p->kv = kv;
     int rc;
@@ -450,6 +558,11 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     p->timeout_ms = perms->timeout_ms ? perms->timeout_ms : WC_DEFAULT_TIMEOUT_MS;
     p->max_output = perms->max_output_bytes ? perms->max_output_bytes : WC_DEFAULT_MAX_OUTPUT;
 
+    /* Before reading: a change after it makes the next reload load again. */
+    if ((rc = note_files(p)) != 0) {
+        wc_error_set(err, rc, "plugin '%s': out of memory", config->name);
+        goto fail;
+    }
     uint8_t *bytes = NULL;
     size_t size = 0;
     size_t max_bytes = wc_engine_max_module_bytes(engine);
@@ -522,9 +635,15 @@ fail:
     return rc;
 }
 
+wc_plugin *wc_plugin_retain(wc_plugin *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
+}
+
 void wc_plugin_free(wc_plugin *p)
 {
-    if (!p)
+    if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (p->abi && p->abi->unload)
         p->abi->unload(p);
@@ -607,6 +726,7 @@ int wc_run_begin(wc_run *r, wc_plugin *p, wc_call *call, const wc_wasi_config *w
     uint32_t budget = call->io.inline_budget_ms;
     wc_wasmcap_host_init(&r->host, p->config.name, &p->config.perms, p->kv, &call->client,
                          &call->cancel, budget != 0);
+    r->host.bus = call->bus;
     if (wc_call_cancelled(call)) {
         r->status = WC_RUN_CANCELLED;
         return wc_run_code(r->status);

@@ -48,7 +48,14 @@ typedef struct wc_plugin wc_plugin;
  * permission the manifest asks for and the config does not grant. */
 int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
                    wc_plugin **out, wc_error *err);
+/* One more holder (a registry built by a reload that kept the plugin). */
+wc_plugin *wc_plugin_retain(wc_plugin *plugin);
+/* Drops one hold; the last frees the plugin. */
 void wc_plugin_free(wc_plugin *plugin);
+/* True when config says what the plugin was loaded with (same name,
+ * fingerprint and path) and its module file and sidecar manifest are as
+ * they were when it read them: a reload may keep it. */
+bool wc_plugin_is_current(const wc_plugin *plugin, const wc_plugin_config *config);
 
 const char *wc_plugin_name(const wc_plugin *plugin); /* the config's name */
 const wc_plugin_config *wc_plugin_get_config(const wc_plugin *plugin);

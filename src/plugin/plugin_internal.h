@@ -8,6 +8,7 @@
 #define WC_PLUGIN_PLUGIN_INTERNAL_H
 
 #include <regex.h>
+#include <stdatomic.h>
 
 #include "host/wasi.h"
 #include "host/wasi_nn.h"
@@ -15,7 +16,20 @@
 #include "plugin/abi.h"
 #include "plugin/plugin.h"
 
+/* What a file was when the plugin read it: a reload compares it with
+ * the file now (an editor's rename-over save changes the inode, an
+ * in-place write the size or times). */
+typedef struct wc_file_identity {
+    bool exists;
+    unsigned long long dev, ino, size;
+    long long mtime_ns, ctime_ns;
+} wc_file_identity;
+
 struct wc_plugin {
+    /* Registries share a plugin a reload did not change; the last to let
+     * go (a registry, while calls on it run) frees it. */
+    atomic_int refs;
+    wc_file_identity module_file, sidecar_file;
     wc_plugin_config config; /* deep copy; perms are what the host functions see */
     wc_engine *engine;
     wc_kv *kv;

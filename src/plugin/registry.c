@@ -27,6 +27,7 @@ typedef struct entry {
     size_t index;     /* tool index in the manifest */
     const char *orig; /* the manifest's name (prompts) */
     const wc_service_endpoint *endpoint; /* a service's tool: plugin is NULL */
+    const wc_host_tool *host;            /* the server's own tool: plugin is NULL */
 } entry;
 
 typedef struct table {
@@ -60,7 +61,7 @@ static int table_add(table *t, const char *name, wc_plugin *p, size_t index, con
     char *copy = strdup(name);
     if (!copy)
         return WC_ENOMEM;
-    t->items[t->count++] = (entry){copy, p, index, orig, NULL};
+    t->items[t->count++] = (entry){copy, p, index, orig, NULL, NULL};
     return 0;
 }
 
@@ -79,6 +80,8 @@ static int entry_cmp(const void *a, const void *b)
 /* The plugin or service behind an entry, by name. */
 static const char *entry_owner(const entry *e)
 {
+    if (e->host)
+        return "wasmcap";
     return e->plugin ? wc_plugin_name(e->plugin) : wc_service_endpoint_service(e->endpoint);
 }
 
@@ -201,10 +204,56 @@ static int add_plugin(wc_registry *r, wc_plugin *p, wc_error *err)
     return 0;
 }
 
-int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
-                    wc_registry **out, wc_error *err)
+static wc_plugin *previous_plugin(const wc_registry *previous, const char *name)
+{
+    for (size_t i = 0; previous && i < previous->nplugins; i++)
+        if (strcmp(wc_plugin_name(previous->plugins[i]), name) == 0)
+            return previous->plugins[i];
+    return NULL;
+}
+
+/* plugins[i] for the registry being built: previous's when it is current,
+ * else loaded.  With previous (a reload), a plugin that fails is logged,
+ * and its old version kept when there is one; *p NULL leaves it out. */
+static int plugin_for(const wc_registry *previous, const wc_plugin_config *config,
+                      wc_engine *engine, wc_kv *kv, wc_registry_changes *changes, wc_plugin **p,
+                      wc_error *err)
+{
+    wc_plugin *old = previous_plugin(previous, config->name);
+    if (old && wc_plugin_is_current(old, config)) {
+        *p = wc_plugin_retain(old);
+        changes->kept++;
+        return 0;
+    }
+    int rc = wc_plugin_load(config, engine, kv, p, err);
+    if (rc == 0) {
+        changes->loaded++;
+        return 0;
+    }
+    if (!previous || rc == WC_ENOMEM)
+        return rc;
+    changes->failed++;
+    if (!changes->failures)
+        changes->failures = json_array();
+    json_array_append_new(changes->failures,
+                          json_pack("{s:s,s:s}", "plugin", config->name, "error", err->msg));
+    json_t *fields = json_pack("{s:s,s:s,s:b}", "plugin", config->name, "error", err->msg,
+                               "kept_old", old != NULL);
+    wc_log_fields(WC_LOG_ERROR, "reload", fields, "plugin '%s' failed to load, %s: %s",
+                  config->name, old ? "its old version keeps serving" : "it is not served",
+                  err->msg);
+    json_decref(fields);
+    *p = old ? wc_plugin_retain(old) : NULL;
+    return 0;
+}
+
+static int build(const wc_registry *previous, const wc_plugin_config *plugins, size_t nplugins,
+                 wc_engine *engine, wc_kv *kv, wc_registry_changes *changes, wc_registry **out,
+                 wc_error *err)
 {
     *out = NULL;
+    if (previous && previous->base)
+        previous = previous->base;
     wc_registry *r = calloc(1, sizeof *r);
     if (!r)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
@@ -220,11 +269,21 @@ int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine 
         goto fail;
     }
     for (size_t i = 0; i < nplugins; i++) {
-        if ((rc = wc_plugin_load(&plugins[i], engine, kv, &r->plugins[i], err)))
+        wc_plugin *p;
+        if ((rc = plugin_for(previous, &plugins[i], engine, kv, changes, &p, err)))
             goto fail;
-        r->nplugins++;
-        if ((rc = add_plugin(r, r->plugins[i], err)))
+        if (!p)
+            continue;
+        r->plugins[r->nplugins++] = p;
+        if ((rc = add_plugin(r, p, err)))
             goto fail;
+    }
+    for (size_t i = 0; previous && i < previous->nplugins; i++) {
+        const char *name = wc_plugin_name(previous->plugins[i]);
+        size_t j = 0;
+        while (j < nplugins && strcmp(plugins[j].name, name) != 0)
+            j++;
+        changes->removed += j == nplugins;
     }
     /* The templates keep config order: the first that matches serves. */
     table sorted = r->templates;
@@ -245,6 +304,26 @@ int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine 
     return 0;
 fail:
     wc_registry_release(r);
+    return rc;
+}
+
+int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine, wc_kv *kv,
+                    wc_registry **out, wc_error *err)
+{
+    wc_registry_changes changes = {0};
+    return build(NULL, plugins, nplugins, engine, kv, &changes, out, err);
+}
+
+int wc_registry_update(const wc_registry *previous, const wc_plugin_config *plugins,
+                       size_t nplugins, wc_engine *engine, wc_kv *kv,
+                       wc_registry_changes *changes, wc_registry **out, wc_error *err)
+{
+    *changes = (wc_registry_changes){0};
+    int rc = build(previous, plugins, nplugins, engine, kv, changes, out, err);
+    if (rc) {
+        json_decref(changes->failures);
+        changes->failures = NULL;
+    }
     return rc;
 }
 
@@ -281,6 +360,7 @@ void wc_registry_release(wc_registry *r)
 const json_t *wc_registry_tools(const wc_registry *r) { return r->tool_list; }
 const json_t *wc_registry_resource_templates(const wc_registry *r) { return r->template_list; }
 const json_t *wc_registry_prompts(const wc_registry *r) { return r->prompt_list; }
+const json_t *wc_registry_resources_listed(const wc_registry *r) { return r->resource_list; }
 
 /* ---- calls ------------------------------------------------------------- */
 
@@ -307,8 +387,18 @@ static int refusal(wc_error *err, int rc)
     return rc == WC_EINVAL || rc == WC_EREFUSED ? reported_as(err, WC_EINVAL) : failure(err, rc);
 }
 
+/* A registry built over a bus (wc_registry_with_services) lends it to its
+ * plugins' calls, for bus_publish and bus_request, unless the caller gave
+ * the call one of its own. */
+static void lend_bus(const wc_registry *r, wc_call *call)
+{
+    if (call && !call->bus)
+        call->bus = r->bus;
+}
+
 int wc_registry_resources(wc_registry *r, wc_call *call, json_t **out, wc_error *err)
 {
+    lend_bus(r, call);
     *out = json_deep_copy(r->resource_list);
     if (!*out)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
@@ -348,6 +438,29 @@ int wc_registry_call_tool(wc_registry *r, const char *name, const json_t *argume
             call->io.tier = "bus";
         return wc_service_call(e->endpoint, r->bus, arguments, call, result, err);
     }
+    if (e->host) {
+        if (call && call->io.inline_budget_ms) {
+            /* The server's own tools wait for reloads: on a worker. */
+            wc_call_abort_attempt(call);
+            return wc_error_set(err, WC_ECANCELED, "a host tool runs on a worker");
+        }
+        if (call) {
+            call->io.plugin = "wasmcap";
+            call->io.tier = "host";
+        }
+        /* The fast path leaves the arguments as text (and a stand-in). */
+        json_t *parsed = NULL;
+        if (call && call->io.arguments_text) {
+            parsed = json_loadb(call->io.arguments_text, call->io.arguments_len, 0, NULL);
+            if (!parsed)
+                return wc_error_set(err, WC_EINVAL, "arguments of tool '%s' are not JSON", name);
+            arguments = parsed;
+        }
+        int rc = e->host->call(e->host->ctx, arguments, call, result, err);
+        json_decref(parsed);
+        return rc;
+    }
+    lend_bus(r, call);
     if (call) {
         call->io.plugin = wc_plugin_name(e->plugin);
         call->io.tier = wc_plugin_tier_name(e->plugin);
@@ -371,6 +484,7 @@ static int read_from(wc_plugin *p, const char *uri, wc_call *call, json_t **resu
 int wc_registry_read_resource(wc_registry *r, const char *uri, wc_call *call, json_t **result,
                               wc_error *err)
 {
+    lend_bus(r, call);
     *result = NULL;
     const entry *e = table_find(&r->resources, uri);
     if (e)
@@ -429,6 +543,7 @@ size_t wc_registry_resource_plugins(const wc_registry *r, const char *uri, bool 
 int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *arguments, wc_call *call,
                            json_t **result, wc_error *err)
 {
+    lend_bus(r, call);
     *result = NULL;
     const entry *e = table_find(&r->prompts, name);
     if (!e)
@@ -442,6 +557,7 @@ int wc_registry_get_prompt(wc_registry *r, const char *name, const json_t *argum
 int wc_registry_complete(wc_registry *r, const json_t *params, wc_call *call, json_t **result,
                          wc_error *err)
 {
+    lend_bus(r, call);
     *result = NULL;
     const json_t *ref = json_object_get(params, "ref");
     const char *type = json_string_value(json_object_get(ref, "type"));
@@ -553,6 +669,7 @@ int wc_registry_with_services(wc_registry *base, wc_service_set *set, wc_bus *bu
         const entry *e = &base->tools.items[i];
         if ((rc = table_add(&r->tools, e->name, e->plugin, e->index, e->orig)))
             break;
+        r->tools.items[r->tools.count - 1].host = e->host;
     }
     if (!rc)
         rc = json_array_extend(r->tool_list, base->tool_list) ? WC_ENOMEM : 0;
@@ -585,4 +702,48 @@ int wc_registry_with_services(wc_registry *base, wc_service_set *set, wc_bus *bu
 size_t wc_registry_service_tools(const wc_registry *r)
 {
     return r->base ? wc_service_set_count(r->services) : 0;
+}
+
+/* ---- the server's own tools ------------------------------------------- */
+
+int wc_registry_add_host_tools(wc_registry *r, const wc_host_tool *tools, size_t n, wc_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const entry *had = table_find(&r->tools, tools[i].name);
+        if (had)
+            return wc_error_set(err, WC_EINVAL, "tool '%s' of %s '%s' has the name of the "
+                                "server's own tool (admin.tools): rename it with plugins.%s.prefix "
+                                "or .tools", tools[i].name, had->plugin ? "plugin" : "service",
+                                entry_owner(had), entry_owner(had));
+        json_error_t jerr;
+        json_t *schema = json_loads(tools[i].input_schema, 0, &jerr);
+        json_t *d = schema ? json_pack("{s:s,s:s,s:o}", "name", tools[i].name, "description",
+                                       tools[i].description, "inputSchema", schema)
+                           : NULL;
+        if (!d || table_add(&r->tools, tools[i].name, NULL, i, NULL) ||
+            json_array_append_new(r->tool_list, d))
+            return wc_error_set(err, WC_ENOMEM, "out of memory");
+        r->tools.items[r->tools.count - 1].host = &tools[i];
+        qsort(r->tools.items, r->tools.count, sizeof *r->tools.items, entry_cmp);
+    }
+    return 0;
+}
+
+json_t *wc_registry_describe_plugins(const wc_registry *r)
+{
+    json_t *list = json_array();
+    const wc_registry *base = r && r->base ? r->base : r;
+    for (size_t i = 0; list && base && i < base->nplugins; i++) {
+        const wc_plugin *p = base->plugins[i];
+        const wc_manifest *m = wc_plugin_manifest(p);
+        json_t *tools = json_array();
+        for (size_t t = 0; tools && t < base->tools.count; t++)
+            if (base->tools.items[t].plugin == p)
+                json_array_append_new(tools, json_string(base->tools.items[t].name));
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:{s:s?,s:s?},s:o*}", "name",
+                                              wc_plugin_name(p), "abi", wc_plugin_abi_name(p),
+                                              "tier", wc_plugin_tier_name(p), "manifest", "name",
+                                              m->name, "version", m->version, "tools", tools));
+    }
+    return list;
 }

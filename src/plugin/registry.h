@@ -36,6 +36,24 @@ typedef struct wc_registry wc_registry;
  * fails the whole registry, with a message naming it. */
 int wc_registry_new(const wc_plugin_config *plugins, size_t nplugins, wc_engine *engine,
                     wc_kv *kv, wc_registry **out, wc_error *err);
+/* What a reload's wc_registry_update did with the plugins. */
+typedef struct wc_registry_changes {
+    size_t loaded;  /* new or changed plugins loaded */
+    size_t kept;    /* unchanged plugins shared with the previous registry */
+    size_t failed;  /* plugins that failed to load (logged; an old version keeps serving) */
+    size_t removed; /* plugins of the previous registry the config no longer names */
+    json_t *failures; /* [{"plugin": name, "error": why}] (NULL: none); the caller's to free */
+} wc_registry_changes;
+/* A reload: a registry for plugins[0..nplugins) that shares previous's
+ * plugins whose config entry, path and files did not change
+ * (wc_plugin_config.fingerprint) and loads the others.  A plugin that
+ * fails to load is logged with why (component "reload"); when previous
+ * had it, its old version keeps serving, else it is left out.  Fails only
+ * for what spoils the whole (two plugins exposing one name, out of
+ * memory), and then nothing changes.  previous may be NULL. */
+int wc_registry_update(const wc_registry *previous, const wc_plugin_config *plugins,
+                       size_t nplugins, wc_engine *engine, wc_kv *kv,
+                       wc_registry_changes *changes, wc_registry **out, wc_error *err);
 wc_registry *wc_registry_retain(wc_registry *registry);
 void wc_registry_release(wc_registry *registry);
 
@@ -49,6 +67,9 @@ const json_t *wc_registry_tools(const wc_registry *registry);
  * (registry may be NULL: no plugins loaded). */
 void wc_registry_render_metrics(const wc_registry *registry, wc_buf *out);
 const json_t *wc_registry_resource_templates(const wc_registry *registry);
+/* The static resources of the manifests (those listed dynamically are
+ * not among them). */
+const json_t *wc_registry_resources_listed(const wc_registry *registry);
 const json_t *wc_registry_prompts(const wc_registry *registry);
 /* Static resources of the manifests followed by those plugins list
  * dynamically (wasmcap_list_resources); a new array in *out. */
@@ -84,7 +105,9 @@ int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *c
  * over bus (borrowed: it outlives the registry); source (may be NULL) is
  * the discovery whose counters its metrics show, and must outlive it.  A service tool whose
  * name a plugin tool has already is left out with a warning.  base may be
- * a registry with services itself: its services are replaced. */
+ * a registry with services itself: its services are replaced.  Its
+ * plugins' calls reach the bus too (bus_publish, bus_request), unless the
+ * caller set the call's own (wc_call.bus). */
 typedef struct wc_service_set wc_service_set;
 typedef struct wc_bus wc_bus;
 typedef struct wc_services wc_services;
@@ -92,6 +115,28 @@ int wc_registry_with_services(wc_registry *base, wc_service_set *set, wc_bus *bu
                               wc_services *source, wc_registry **out, wc_error *err);
 /* Tools of services in the registry's set (0 for a registry without). */
 size_t wc_registry_service_tools(const wc_registry *registry);
+
+/* A tool the server itself offers (the admin tools), beside the plugins'.
+ * call runs on a worker (never attempted on a loop thread) and returns
+ * like wc_registry_call_tool: 0 with a CallToolResult (isError for what
+ * the caller asked wrongly), or a WC_E* code. */
+typedef int (*wc_host_tool_fn)(void *ctx, const json_t *arguments, wc_call *call,
+                               json_t **result, wc_error *err);
+typedef struct wc_host_tool {
+    const char *name;         /* exposed as it is */
+    const char *description;
+    const char *input_schema; /* JSON text of an object schema */
+    wc_host_tool_fn call;
+    void *ctx;
+} wc_host_tool;
+/* Adds tools[0..n) (borrowed: they outlive the registry) to a registry
+ * just built, before it is served or shared.  A name a plugin's tool has
+ * already is an error naming both. */
+int wc_registry_add_host_tools(wc_registry *registry, const wc_host_tool *tools, size_t n,
+                               wc_error *err);
+/* What list_plugins shows of the loaded plugins: [{"name", "abi", "tier",
+ * "manifest": {"name", "version"}, "tools": [exposed names]}] (new). */
+json_t *wc_registry_describe_plugins(const wc_registry *registry);
 
 /* input_required.c: a result that asks the client for input first
  * (protocol revision 2026-07-28): 1 when res is one and well formed, 0

@@ -152,6 +152,10 @@ static void reply_metrics(http_server *srv, http_conn *conn)
         "# HELP wasmcap_sessions_expired_total Sessions ended for being idle.\n"
         "# TYPE wasmcap_sessions_expired_total counter\n"
         "wasmcap_sessions_expired_total %llu\n"
+        "# HELP wasmcap_sessions_resumed_total Sessions of a cluster continued on this node "
+        "from their shared state.\n"
+        "# TYPE wasmcap_sessions_resumed_total counter\n"
+        "wasmcap_sessions_resumed_total %llu\n"
         "# HELP wasmcap_sse_streams Event streams kept (open or kept for replay).\n"
         "# TYPE wasmcap_sse_streams gauge\n"
         "wasmcap_sse_streams %lld\n"
@@ -161,7 +165,7 @@ static void reply_metrics(http_server *srv, http_conn *conn)
         st->requests, http_listener_responses(l, 2), http_listener_responses(l, 4),
         http_listener_responses(l, 5), http_listener_bytes(l, false), http_listener_bytes(l, true),
         http_listener_connections(l), st->open_sessions, st->sessions_opened,
-        st->sessions_expired, st->open_streams, st->events_sent);
+        st->sessions_expired, st->sessions_resumed, st->open_streams, st->events_sent);
     wc_buf_printf(
         &out,
         "# HELP wasmcap_client_bytes Bytes kept for all HTTP clients: request bodies in flight "

@@ -76,6 +76,7 @@ void wc_http_options_default(wc_http_options *options);
 typedef struct wc_http_stats {
     unsigned long long requests;
     unsigned long long sessions_opened, sessions_closed, sessions_expired;
+    unsigned long long sessions_resumed; /* continued here from a cluster's shared state */
     unsigned long long events_sent;
     long long open_sessions, open_streams;
     long long client_bytes; /* kept for all clients (http.max_client_bytes) */

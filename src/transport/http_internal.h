@@ -89,6 +89,10 @@ struct http_session {
     sse_stream *streams;
     unsigned nstreams;
     unsigned long long next_stream;
+    /* The number of the session's own (GET) stream: 0, or in a cluster one
+     * drawn like next_stream's start, so that event ids this node gives
+     * never repeat ones another node gave for the session. */
+    unsigned long long own_stream;
     unsigned legacy_in_flight; /* POSTs to /messages not answered yet (their tags) */
     /* Their bodies' bytes by tag, to release at each final message. */
     struct legacy_body {
@@ -168,6 +172,13 @@ void http_sessions_free(http_server *server);
 http_session *http_session_create(http_server *server, http_era era, const char *client,
                                   const char *header_version);
 http_session *http_session_find(http_server *server, const char *id, size_t len);
+/* In a cluster (the MCP server shares sessions): the session another node
+ * (or this one before a restart) shared under id, continued here and
+ * registered; NULL when there is none, it is another principal's, or it
+ * cannot be continued (logged).  Waits for the shared store, within the
+ * bus's request timeout. */
+http_session *http_session_resume(http_server *server, const char *id, size_t len,
+                                  const char *client);
 /* Hands the message of stream (a new one, tagged with its number) to its
  * session's MCP session, with auth under the request's principal's scopes.
  * A request is attempted on the loop when the options allow

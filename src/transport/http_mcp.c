@@ -92,6 +92,8 @@ static http_session *session_of(http_server *srv, http_conn *conn, const http_re
     if (!id)
         return NULL;
     http_session *s = http_session_find(srv, id, n);
+    if (!s)
+        s = http_session_resume(srv, id, n, http_conn_peer(conn)); /* another node's */
     if (!s || s->era != HTTP_ERA_SESSION) {
         http_reply_rpc_error(conn, 404, -32001, "Session not found: it ended or never existed "
                              "(initialize a new session)", NULL);
@@ -495,14 +497,14 @@ static void handle_get(http_server *srv, http_conn *conn, const http_request *re
         }
         /* A stream we no longer have: serve the session's own stream. */
     }
-    sse_stream *st = sse_stream_find(s, 0);
+    sse_stream *st = sse_stream_find(s, s->own_stream);
     if (st && st->conn) {
         http_reply_rpc_error(conn, 409, WC_RPC_INVALID_REQUEST,
                              "Conflict: this session's GET stream is already open", NULL);
         return;
     }
     if (!st)
-        st = sse_stream_new(s, 0);
+        st = sse_stream_new(s, s->own_stream);
     if (!st) {
         http_reply_rpc_error(conn, 503, WC_RPC_INTERNAL, "Service Unavailable: out of memory",
                              NULL);
@@ -517,6 +519,7 @@ static void handle_delete(http_server *srv, http_conn *conn, const http_request 
     if (!s)
         return;
     wc_log(WC_LOG_DEBUG, "http", "session %.8s... ended by the client", s->id);
+    wc_mcp_session_unshare(s->mcp); /* ended on every node, not only here */
     http_session_end(s, true);
     http_conn_reply(conn, 200, NULL, NULL, NULL, 0);
 }

@@ -182,48 +182,78 @@ static void session_send(void *ctx, const wc_mcp_route *route, const char *data,
     outbox_push(s->server, e);
 }
 
-http_session *http_session_create(http_server *srv, http_era era, const char *client,
-                                  const char *header_version)
+/* The first stream number of a session in a cluster: 40 random bits, so
+ * that the numbers two nodes give one session (each from its own start)
+ * practically never meet; the ids stay within sse_parse_event_id's 18
+ * digits. */
+static unsigned long long cluster_stream_start(void)
+{
+    unsigned long long r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (unsigned long long)wc_monotonic_ms() * 2654435761u;
+    return (r & ((1ull << 40) - 1)) + 1;
+}
+
+/* A session not registered yet, under id (NULL: a fresh random one);
+ * NULL when the server is full or out of memory. */
+static http_session *session_alloc(http_server *srv, http_era era, const char *client,
+                                   const char *id)
 {
     if (srv->nsessions >= srv->opt.max_sessions)
         return NULL;
-    bool stateless = era == HTTP_ERA_STATELESS;
     http_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    unsigned char raw[HTTP_SESSION_ID_LEN / 2];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-        free(s);
-        return NULL;
+    if (id) {
+        memcpy(s->id, id, HTTP_SESSION_ID_LEN);
+    } else {
+        unsigned char raw[HTTP_SESSION_ID_LEN / 2];
+        if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+            free(s);
+            return NULL;
+        }
+        for (size_t i = 0; i < sizeof raw; i++)
+            snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->server = srv;
     s->era = era;
     snprintf(s->client, sizeof s->client, "%s", client);
     s->next_stream = 1;
+    if (era == HTTP_ERA_SESSION && wc_mcp_server_shares_sessions(srv->mcp)) {
+        s->own_stream = cluster_stream_start();
+        s->next_stream = s->own_stream + 1;
+    }
     snprintf(s->header, sizeof s->header, "Mcp-Session-Id: %s\r\n", s->id);
     if (srv->principal)
         memcpy(s->owner, srv->principal->id, sizeof s->owner);
+    return s;
+}
+
+/* Registers s with its MCP session (NULL: none could be made, s is
+ * freed); NULL when it cannot be kept. */
+static http_session *session_admit(http_session *s, wc_mcp_session *mcp)
+{
+    http_server *srv = s->server;
+    bool stateless = s->era == HTTP_ERA_STATELESS;
+    s->mcp = mcp;
     char key[HTTP_BUDGET_KEY_MAX + 1];
-    http_budget_key(srv, client, key);
-    s->budget = http_budget_acquire(srv, key);
-    if (!s->budget) {
-        free(s);
-        return NULL;
-    }
-    s->mcp = stateless ? wc_mcp_session_new_stateless(srv->mcp, session_send, s, header_version)
-                       : wc_mcp_session_new(srv->mcp, session_send, s);
-    if (!s->mcp || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
-        if (s->mcp)
-            wc_mcp_session_close(s->mcp);
-        http_budget_release(srv, s->budget);
+    http_budget_key(srv, s->client, key);
+    if (mcp)
+        s->budget = http_budget_acquire(srv, key);
+    if (!s->budget || wc_counts_add(srv->sessions_per_client, s->client, 1) < 0) {
+        if (mcp)
+            wc_mcp_session_close(mcp);
+        if (s->budget)
+            http_budget_release(srv, s->budget);
         free(s);
         return NULL;
     }
     /* who for audit events: a stateless request is no session */
     wc_mcp_session_set_identity(s->mcp, stateless ? NULL : s->id,
                                 srv->principal ? srv->principal->subject : NULL);
+    wc_error err;
+    if (s->era == HTTP_ERA_SESSION && wc_mcp_session_share(s->mcp, s->owner, &err) != 0)
+        wc_log(WC_LOG_WARNING, "cluster", "session %.8s... is not shared: %s", s->id, err.msg);
     /* A stateless request is no session kept: the per-client count of
      * requests in flight bounds those. */
     if (s->owner[0] && !stateless)
@@ -240,6 +270,57 @@ http_session *http_session_create(http_server *srv, http_era era, const char *cl
     srv->stats.open_sessions++;
     if (srv->nsessions > srv->nbuckets)
         grow_buckets(srv);
+    return s;
+}
+
+http_session *http_session_create(http_server *srv, http_era era, const char *client,
+                                  const char *header_version)
+{
+    http_session *s = session_alloc(srv, era, client, NULL);
+    if (!s)
+        return NULL;
+    wc_mcp_session *mcp =
+        era == HTTP_ERA_STATELESS
+            ? wc_mcp_session_new_stateless(srv->mcp, session_send, s, header_version)
+            : wc_mcp_session_new(srv->mcp, session_send, s);
+    return session_admit(s, mcp);
+}
+
+static bool session_id_ok(const char *id, size_t len)
+{
+    if (len != HTTP_SESSION_ID_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return false;
+    return true;
+}
+
+http_session *http_session_resume(http_server *srv, const char *id, size_t len,
+                                  const char *client)
+{
+    if (!wc_mcp_server_shares_sessions(srv->mcp) || !session_id_ok(id, len))
+        return NULL;
+    http_session *s = session_alloc(srv, HTTP_ERA_SESSION, client, id);
+    if (!s)
+        return NULL;
+    char owner[sizeof s->owner];
+    wc_mcp_session *mcp = NULL;
+    wc_error err = {0};
+    int rc = wc_mcp_session_resume(srv->mcp, s->id, session_send, s, owner, sizeof owner, &mcp,
+                                   &err);
+    if (rc == 0 && strcmp(owner, s->owner) != 0) {
+        wc_mcp_session_close(mcp); /* another's: as if unknown */
+        mcp = NULL;
+    } else if (rc != 0 && rc != WC_ENOTFOUND) {
+        wc_log(WC_LOG_WARNING, "cluster", "session %.8s... cannot be continued here: %s",
+               s->id, wc_error_message(&err));
+    }
+    s = session_admit(s, mcp);
+    if (s) {
+        srv->stats.sessions_resumed++;
+        wc_log(WC_LOG_INFO, "cluster", "session %.8s... continued on this node", s->id);
+    }
     return s;
 }
 
@@ -351,9 +432,9 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
     if (tag == 0) {
         if (!data)
             return;
-        sse_stream *st = sse_stream_find(s, 0);
+        sse_stream *st = sse_stream_find(s, s->own_stream);
         if (!st)
-            st = sse_stream_new(s, 0);
+            st = sse_stream_new(s, s->own_stream);
         if (st)
             sse_stream_push(st, data, len, false);
         return;

@@ -260,7 +260,7 @@ void sse_stream_resume(sse_stream *st, http_conn *conn, unsigned long long after
     }
     attach(st, conn, extra_headers);
     write_backlog(st, after);
-    if (st->finished && st->conn && st->no != 0) {
+    if (st->finished && st->conn && st->no != st->session->own_stream) {
         http_conn *c = st->conn;
         sse_stream_detach(st);
         http_conn_stream_end(c);

@@ -1,0 +1,20 @@
+/* emit.h -- from a validated module to the C unit both tiers compile. */
+#ifndef WC_ENGINE_EMIT_H
+#define WC_ENGINE_EMIT_H
+
+#include <stdbool.h>
+
+#include "engine/decode.h"
+#include "util/buf.h"
+
+/* Part of the code-cache key: bump it whenever the emitter changes what it
+ * generates, so cached objects built by an older emitter are never loaded. */
+#define WC_EMIT_VERSION 1
+
+/* Appends one complete translation unit for info (which must describe a
+ * validated module): the runtime header, the module's code with its
+ * interrupt checks, and the glue the engine drives it through.
+ * track_writes: every write to linear memory marks its page (WC_DIRTY). */
+int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err);
+
+#endif

@@ -1,0 +1,1176 @@
+/* emit_func.c -- one function body as C.
+ *
+ * The operand stack lives in C locals: the slot at height h holding type
+ * letter c is `<c><h>`.  An entry may also be pending: a C expression not
+ * yet assigned to its slot, so straight-line code becomes one expression
+ * (libtcc spills every statement's result; fewer statements, fewer
+ * spills).  Only expressions that cannot trap and read no memory stay
+ * pending (locals, constants, globals, arithmetic), so dropping or
+ * reordering them changes nothing observable; everything that may trap or
+ * has an effect runs as a statement once every pending entry below it is
+ * written out.  Writing an entry out first writes out those below it: a
+ * pending expression reads only slots at or above its own height.
+ *
+ * Control flow is flat: labels and gotos.  At the entry of every block,
+ * loop and if the whole stack is written out, so a branch target always
+ * finds its values in their slots; a branch moves its values down into
+ * the target's slots.  Code after br, br_table, return and unreachable is
+ * skipped up to the end of its block.
+ *
+ * Interrupt checks (IRQ, see emit_prelude.c) run at every function entry
+ * and on every branch back to a loop: a loop repeats only through such a
+ * branch, so no code runs unboundedly unchecked.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/emit_internal.h"
+#include "engine/emit_ops.h"
+
+/* Longer pending expressions are written out: they stay readable, and no
+ * compiler meets a pathological nesting. */
+#define MAX_PENDING 240
+
+enum { FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_FUNC };
+
+typedef struct entry {
+    uint8_t type;
+    char *expr; /* pending expression; NULL: the value is in its slot */
+} entry;
+
+typedef struct frame {
+    uint8_t kind;
+    bool has_else;
+    uint8_t single; /* storage for a one-result block type */
+    uint32_t label;
+    uint32_t base; /* stack height below the block's parameters */
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results;
+} frame;
+
+typedef struct fn_state {
+    const wc_emit_module *m;
+    const uint8_t *b;
+    size_t pos, end;
+    wc_buf *out;
+    entry *stack;
+    uint32_t height, stack_cap;
+    frame *frames;
+    uint32_t nframes, frames_cap;
+    uint8_t *local_types;
+    uint32_t nlocals;
+    uint8_t *used; /* per height, a bit per slot letter written */
+    uint32_t used_cap;
+    uint32_t next_label;
+    uint32_t type; /* the function's */
+    bool dead;
+    bool uses_memory;
+    bool failed;
+} fn_state;
+
+static int letter_bit(char c)
+{
+    switch (c) {
+    case 'i': return 1;
+    case 'j': return 2;
+    case 'F': return 4;
+    case 'D': return 8;
+    case 'r': return 16;
+    default: return 32;
+    }
+}
+
+static char *dup_printf(fn_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *dup_printf(fn_state *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0) {
+        text = NULL;
+        s->failed = true;
+    }
+    va_end(ap);
+    return text;
+}
+
+static void slot_name(fn_state *s, uint32_t h, uint8_t type, wc_buf *out)
+{
+    (void)s;
+    wc_buf_printf(out, "%c%" PRIu32, wc_emit_letter(type), h);
+}
+
+static void mark_used(fn_state *s, uint32_t h, uint8_t type)
+{
+    if (h >= s->used_cap) {
+        uint32_t cap = s->used_cap ? s->used_cap * 2 : 64;
+        while (cap <= h)
+            cap *= 2;
+        uint8_t *used = realloc(s->used, cap);
+        if (!used) {
+            s->failed = true;
+            return;
+        }
+        memset(used + s->used_cap, 0, cap - s->used_cap);
+        s->used = used;
+        s->used_cap = cap;
+    }
+    s->used[h] |= (uint8_t)letter_bit(wc_emit_letter(type));
+}
+
+static void push(fn_state *s, uint8_t type, char *expr)
+{
+    if (s->height == s->stack_cap) {
+        uint32_t cap = s->stack_cap ? s->stack_cap * 2 : 64;
+        entry *stack = realloc(s->stack, cap * sizeof *stack);
+        if (!stack) {
+            free(expr);
+            s->failed = true;
+            return;
+        }
+        s->stack = stack;
+        s->stack_cap = cap;
+    }
+    if (!expr)
+        mark_used(s, s->height, type);
+    s->stack[s->height++] = (entry){type, expr};
+}
+
+/* Writes out entry h, and every pending entry below it first. */
+static void flush_upto(fn_state *s, uint32_t h)
+{
+    for (uint32_t i = 0; i <= h && i < s->height; i++) {
+        entry *e = &s->stack[i];
+        if (!e->expr)
+            continue;
+        mark_used(s, i, e->type);
+        wc_buf_str(s->out, "  ");
+        slot_name(s, i, e->type, s->out);
+        wc_buf_printf(s->out, " = %s;\n", e->expr);
+        free(e->expr);
+        e->expr = NULL;
+    }
+}
+
+static void flush_all(fn_state *s)
+{
+    if (s->height)
+        flush_upto(s, s->height - 1);
+}
+
+static void flush_below(fn_state *s, uint32_t n)
+{
+    if (s->height > n)
+        flush_upto(s, s->height - n - 1);
+}
+
+/* The entry at height h as an operand (its expression, or its slot);
+ * the caller frees it.  The entry is left without an expression. */
+static char *take(fn_state *s, uint32_t h)
+{
+    entry *e = &s->stack[h];
+    if (e->expr) {
+        char *expr = e->expr;
+        e->expr = NULL;
+        return expr;
+    }
+    return dup_printf(s, "%c%" PRIu32, wc_emit_letter(e->type), h);
+}
+
+static bool is_simple(const char *expr)
+{
+    for (const char *p = expr; *p; p++)
+        if (!(*p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z')))
+            return false;
+    return true;
+}
+
+static void make_simple(fn_state *s, uint32_t h)
+{
+    if (s->stack[h].expr && !is_simple(s->stack[h].expr))
+        flush_upto(s, h);
+}
+
+/* Pops n entries into operands[] (freed by the caller). */
+static void pop_operands(fn_state *s, uint32_t n, char **operands)
+{
+    for (uint32_t i = 0; i < n; i++)
+        operands[i] = take(s, s->height - n + i);
+    s->height -= n;
+}
+
+static void free_operands(uint32_t n, char **operands)
+{
+    for (uint32_t i = 0; i < n; i++)
+        free(operands[i]);
+}
+
+/* tmpl with $0 and $1 replaced. */
+static char *fill(fn_state *s, const char *tmpl, char **operands)
+{
+    wc_buf b;
+    wc_buf_init(&b);
+    for (const char *p = tmpl; *p; p++) {
+        if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
+            wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
+            p++;
+        } else {
+            wc_buf_byte(&b, (uint8_t)*p);
+        }
+    }
+    char *text = wc_buf_cstr(&b);
+    if (!text || b.failed) {
+        wc_buf_free(&b);
+        s->failed = true;
+        return NULL;
+    }
+    return text;
+}
+
+/* Pushes a pure expression (taking it); a long one is written out. */
+static void push_expr(fn_state *s, uint8_t type, char *expr)
+{
+    if (!expr)
+        s->failed = true;
+    push(s, type, expr);
+    if (expr && strlen(expr) > MAX_PENDING && s->height)
+        flush_upto(s, s->height - 1);
+}
+
+/* Pushes the result of an expression that may trap or reads memory: it
+ * runs now, after everything below it. */
+static void push_statement(fn_state *s, uint8_t type, char *expr)
+{
+    flush_all(s);
+    if (!expr) {
+        s->failed = true;
+        expr = dup_printf(s, "0");
+    }
+    push(s, type, NULL);
+    wc_buf_str(s->out, "  ");
+    slot_name(s, s->height - 1, type, s->out);
+    wc_buf_printf(s->out, " = %s;\n", expr ? expr : "0");
+    free(expr);
+}
+
+/* Does expr read local x? */
+static bool mentions_local(const char *expr, uint32_t x)
+{
+    for (const char *p = strchr(expr, 'l'); p; p = strchr(p + 1, 'l')) {
+        if (p > expr && (p[-1] == '_' || (p[-1] >= '0' && p[-1] <= '9') ||
+                         (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z')))
+            continue;
+        char *after;
+        unsigned long n = strtoul(p + 1, &after, 10);
+        if (after != p + 1 && n == x && !(*after == '_' || (*after >= '0' && *after <= '9') ||
+                                          (*after >= 'a' && *after <= 'z') ||
+                                          (*after >= 'A' && *after <= 'Z')))
+            return true;
+    }
+    return false;
+}
+
+/* ---- control ----------------------------------------------------------- */
+
+static frame *push_frame(fn_state *s, uint8_t kind)
+{
+    if (s->nframes == s->frames_cap) {
+        uint32_t cap = s->frames_cap ? s->frames_cap * 2 : 16;
+        frame *frames = realloc(s->frames, cap * sizeof *frames);
+        if (!frames) {
+            s->failed = true;
+            return NULL;
+        }
+        s->frames = frames;
+        s->frames_cap = cap;
+    }
+    frame *f = &s->frames[s->nframes++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->label = s->next_label++;
+    return f;
+}
+
+static void read_blocktype(fn_state *s, frame *f)
+{
+    uint8_t byte = s->pos < s->end ? s->b[s->pos] : 0x40;
+    if (byte == 0x40) {
+        s->pos++;
+    } else if (byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 || byte == WC_VT_F64 ||
+               byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF) {
+        s->pos++;
+        f->single = byte;
+        f->results = &f->single;
+        f->nresults = 1;
+    } else {
+        int64_t index = wc_emit_s64(s->b, &s->pos, s->end, 33);
+        const wc_functype *ft = &s->m->info->types[index];
+        f->params = ft->params;
+        f->nparams = ft->nparams;
+        f->results = ft->results;
+        f->nresults = ft->nresults;
+    }
+}
+
+/* The values a branch to f carries. */
+static uint32_t branch_arity(const frame *f, const uint8_t **types)
+{
+    if (f->kind == FRAME_LOOP) {
+        *types = f->params;
+        return f->nparams;
+    }
+    *types = f->results;
+    return f->nresults;
+}
+
+/* Returns the top n values of the stack from the function. */
+static void emit_return(fn_state *s)
+{
+    const frame *f = &s->frames[0];
+    uint32_t n = f->nresults;
+    if (n == 0) {
+        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        return;
+    }
+    if (n == 1) {
+        char *value = take(s, s->height - 1);
+        wc_buf_printf(s->out, "  FUNC_EPILOGUE; return %s;\n", value ? value : "0");
+        free(value);
+        return;
+    }
+    wc_buf_str(s->out, "  { FUNC_EPILOGUE; ");
+    wc_buf_str(s->out, "return (");
+    wc_buf_printf(s->out, "R%" PRIu32, s->type);
+    wc_buf_str(s->out, "){");
+    for (uint32_t i = 0; i < n; i++) {
+        char *value = take(s, s->height - n + i);
+        wc_buf_printf(s->out, "%s%s", i ? ", " : "", value ? value : "0");
+        free(value);
+    }
+    wc_buf_str(s->out, "}; }\n");
+}
+
+/* Moves the values a branch to frame depth carries into its slots and
+ * jumps.  The stack is left as it was (a br_if falls through with it). */
+static void emit_branch(fn_state *s, uint32_t depth)
+{
+    const frame *f = &s->frames[s->nframes - 1 - depth];
+    if (f->kind == FRAME_FUNC) {
+        /* take() leaves the entries in their slots: a copy of the stack's
+         * expressions is consumed, the entries themselves stay */
+        uint32_t n = f->nresults;
+        char *saved[n ? n : 1];
+        for (uint32_t i = 0; i < n; i++)
+            saved[i] = s->stack[s->height - n + i].expr ? strdup(s->stack[s->height - n + i].expr)
+                                                       : NULL;
+        emit_return(s);
+        for (uint32_t i = 0; i < n; i++)
+            s->stack[s->height - n + i].expr = saved[i];
+        return;
+    }
+    const uint8_t *types;
+    uint32_t n = branch_arity(f, &types);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t from = s->height - n + i, to = f->base + i;
+        const entry *e = &s->stack[from];
+        if (from == to && !e->expr)
+            continue;
+        wc_buf_str(s->out, "  ");
+        slot_name(s, to, types[i], s->out);
+        wc_buf_str(s->out, " = ");
+        if (e->expr)
+            wc_buf_str(s->out, e->expr);
+        else
+            slot_name(s, from, e->type, s->out);
+        wc_buf_str(s->out, ";\n");
+        mark_used(s, to, types[i]);
+    }
+    if (f->kind == FRAME_LOOP)
+        wc_buf_str(s->out, "  IRQ;\n");
+    wc_buf_printf(s->out, "  goto L%" PRIu32 ";\n", f->label);
+}
+
+static void drop_entries(fn_state *s, uint32_t height)
+{
+    while (s->height > height) {
+        s->height--;
+        free(s->stack[s->height].expr);
+        s->stack[s->height].expr = NULL;
+    }
+}
+
+/* The stack at the end (or else) of f: its values in their slots. */
+static void reset_to(fn_state *s, const frame *f, const uint8_t *types, uint32_t n)
+{
+    drop_entries(s, f->base);
+    for (uint32_t i = 0; i < n; i++)
+        push(s, types[i], NULL);
+}
+
+static void begin_block(fn_state *s, uint8_t kind)
+{
+    frame *f = push_frame(s, kind);
+    if (!f)
+        return;
+    read_blocktype(s, f);
+    char *cond = NULL;
+    if (kind == FRAME_IF) {
+        cond = take(s, s->height - 1);
+        s->height--;
+    }
+    flush_all(s);
+    f->base = s->height - f->nparams;
+    if (kind == FRAME_LOOP)
+        wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
+    if (kind == FRAME_IF) {
+        wc_buf_printf(s->out, "  if (!(%s)) goto E%" PRIu32 ";\n", cond ? cond : "0", f->label);
+        free(cond);
+    }
+}
+
+static void do_else(fn_state *s)
+{
+    frame *f = &s->frames[s->nframes - 1];
+    if (!s->dead) {
+        flush_all(s);
+        wc_buf_printf(s->out, "  goto L%" PRIu32 ";\n", f->label);
+    }
+    wc_buf_printf(s->out, "  E%" PRIu32 ":;\n", f->label);
+    f->has_else = true;
+    reset_to(s, f, f->params, f->nparams);
+    s->dead = false;
+}
+
+/* Returns true at the function's own end. */
+static bool do_end(fn_state *s)
+{
+    frame *f = &s->frames[s->nframes - 1];
+    if (f->kind == FRAME_FUNC) {
+        if (!s->dead)
+            emit_return(s);
+        s->nframes--;
+        return true;
+    }
+    if (!s->dead)
+        flush_all(s);
+    if (f->kind == FRAME_IF && !f->has_else)
+        wc_buf_printf(s->out, "  E%" PRIu32 ":;\n", f->label);
+    if (f->kind != FRAME_LOOP)
+        wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
+    reset_to(s, f, f->results, f->nresults);
+    s->nframes--;
+    s->dead = false;
+    return false;
+}
+
+static void do_br_table(fn_state *s)
+{
+    uint32_t n = wc_emit_u32(s->b, &s->pos, s->end);
+    /* bounded by the body: each target is at least one byte */
+    if (n > s->end - s->pos) {
+        s->failed = true;
+        return;
+    }
+    uint32_t *targets = malloc(((size_t)n + 1) * sizeof *targets);
+    uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
+    uint32_t *count = calloc((size_t)s->nframes + 1, sizeof *count);
+    if (!targets || !order || !count) {
+        free(targets);
+        free(order);
+        free(count);
+        s->failed = true;
+        return;
+    }
+    for (uint32_t i = 0; i <= n; i++) {
+        targets[i] = wc_emit_u32(s->b, &s->pos, s->end);
+        if (targets[i] >= s->nframes)
+            targets[i] = s->nframes - 1;
+        count[targets[i]]++;
+    }
+    /* the cases grouped by target (a counting sort), each target's moves once */
+    uint32_t at = 0;
+    for (uint32_t d = 0; d < s->nframes; d++) {
+        uint32_t c = count[d];
+        count[d] = at;
+        at += c;
+    }
+    for (uint32_t i = 0; i <= n; i++)
+        order[count[targets[i]]++] = i;
+    char *index = take(s, s->height - 1);
+    s->height--;
+    wc_buf_printf(s->out, "  switch (%s) {\n", index ? index : "0");
+    free(index);
+    for (uint32_t i = 0; i <= n;) {
+        uint32_t d = targets[order[i]];
+        for (; i <= n && targets[order[i]] == d; i++) {
+            if (order[i] == n)
+                wc_buf_str(s->out, "  default:\n");
+            else
+                wc_buf_printf(s->out, "  case %" PRIu32 ":\n", order[i]);
+        }
+        emit_branch(s, d);
+    }
+    wc_buf_str(s->out, "  }\n");
+    free(targets);
+    free(order);
+    free(count);
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+/* After the callee's arguments are popped as operands: the call of
+ * `callee` (a C expression of function type) with them, its results
+ * pushed. */
+static void emit_call(fn_state *s, uint32_t type, const char *callee, const char *callee_inst,
+                      char **args)
+{
+    const wc_functype *ft = &s->m->info->types[type];
+    wc_buf call;
+    wc_buf_init(&call);
+    wc_buf_printf(&call, "%s(%s", callee, callee_inst);
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        wc_buf_printf(&call, ", %s", args[i] ? args[i] : "0");
+    wc_buf_str(&call, ")");
+    const char *text = wc_buf_cstr(&call) ? (const char *)call.data : "0";
+    if (ft->nresults == 0) {
+        wc_buf_printf(s->out, "  %s;\n", text);
+    } else if (ft->nresults == 1) {
+        push(s, ft->results[0], NULL);
+        wc_buf_str(s->out, "  ");
+        slot_name(s, s->height - 1, ft->results[0], s->out);
+        wc_buf_printf(s->out, " = %s;\n", text);
+    } else {
+        wc_buf_printf(s->out, "  { R%" PRIu32 " wc_r = %s;", type, text);
+        for (uint32_t i = 0; i < ft->nresults; i++) {
+            push(s, ft->results[i], NULL);
+            wc_buf_str(s->out, " ");
+            slot_name(s, s->height - 1, ft->results[i], s->out);
+            wc_buf_printf(s->out, " = wc_r.v%" PRIu32 ";", i);
+        }
+        wc_buf_str(s->out, " }\n");
+    }
+    s->failed |= call.failed;
+    wc_buf_free(&call);
+}
+
+static void do_call(fn_state *s, uint32_t func)
+{
+    uint32_t type = s->m->info->func_types[func];
+    const wc_functype *ft = &s->m->info->types[type];
+    flush_below(s, ft->nparams);
+    char *args[ft->nparams ? ft->nparams : 1];
+    pop_operands(s, ft->nparams, args);
+    char callee[32];
+    snprintf(callee, sizeof callee, "fn%" PRIu32, func);
+    emit_call(s, type, callee, "instance", args);
+    free_operands(ft->nparams, args);
+}
+
+static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
+{
+    const wc_functype *ft = &s->m->info->types[type];
+    flush_all(s);
+    char *index = take(s, s->height - 1);
+    s->height--;
+    char *args[ft->nparams ? ft->nparams : 1];
+    pop_operands(s, ft->nparams, args);
+    wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
+    wc_emit_table(s->m, table, s->out);
+    wc_buf_printf(s->out,
+                  "; u32 wc_x = %s;\n"
+                  "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
+                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
+                  index ? index : "0", type);
+    free(index);
+    wc_buf callee;
+    wc_buf_init(&callee);
+    wc_buf_str(&callee, "((");
+    wc_emit_return_type(s->m, type, &callee);
+    wc_buf_str(&callee, " (*)(void *");
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        wc_buf_printf(&callee, ", %s", wc_emit_ctype(ft->params[i]));
+    wc_buf_str(&callee, "))wc_t->data[wc_x].func)");
+    emit_call(s, type, wc_buf_cstr(&callee) ? (const char *)callee.data : "0",
+              "wc_t->data[wc_x].module_instance", args);
+    s->failed |= callee.failed;
+    wc_buf_free(&callee);
+    wc_buf_str(s->out, "  }\n");
+    free_operands(ft->nparams, args);
+}
+
+/* ---- memory, tables, references -------------------------------------- */
+
+static void do_load(fn_state *s, const wc_memory_op *mop)
+{
+    wc_emit_u32(s->b, &s->pos, s->end); /* alignment: a hint */
+    uint32_t offset = wc_emit_u32(s->b, &s->pos, s->end);
+    flush_below(s, 1);
+    char *addr = take(s, s->height - 1);
+    s->height--;
+    char *where = offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", addr ? addr : "0", offset)
+                         : dup_printf(s, "(u64)%s", addr ? addr : "0");
+    free(addr);
+    char *operands[1] = {where};
+    push_statement(s, mop->type, fill(s, mop->tmpl, operands));
+    free(where);
+    s->uses_memory = true;
+}
+
+static void do_store(fn_state *s, const wc_memory_op *mop)
+{
+    wc_emit_u32(s->b, &s->pos, s->end);
+    uint32_t offset = wc_emit_u32(s->b, &s->pos, s->end);
+    flush_below(s, 2);
+    if (s->m->track_writes)
+        make_simple(s, s->height - 2);
+    char *operands[2];
+    pop_operands(s, 2, operands);
+    char *where = offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", operands[0] ? operands[0] : "0", offset)
+                         : dup_printf(s, "(u64)%s", operands[0] ? operands[0] : "0");
+    wc_buf_printf(s->out, "  ST(%s, %s, %s);\n", mop->tmpl, where ? where : "0",
+                  operands[1] ? operands[1] : "0");
+    if (s->m->track_writes)
+        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory(s->m), where ? where : "0");
+    free(where);
+    free_operands(2, operands);
+    s->uses_memory = true;
+}
+
+/* A statement over the top n operands, flushed first: fmt's %s are the
+ * operands in order (n <= 3). */
+static void statement(fn_state *s, uint32_t n, const char *prefix, const char *suffix)
+{
+    flush_all(s);
+    char *operands[3] = {NULL, NULL, NULL};
+    pop_operands(s, n, operands);
+    wc_buf_printf(s->out, "  %s", prefix);
+    for (uint32_t i = 0; i < n; i++)
+        wc_buf_printf(s->out, "%s%s", i ? ", " : "", operands[i] ? operands[i] : "0");
+    wc_buf_printf(s->out, "%s;\n", suffix);
+    free_operands(n, operands);
+}
+
+static const char *table_kind(const wc_emit_module *m, uint32_t table)
+{
+    return m->table_types[table]->elemtype == WC_VT_FUNCREF ? "funcref" : "externref";
+}
+
+static void do_prefixed(fn_state *s)
+{
+    uint32_t sub = wc_emit_u32(s->b, &s->pos, s->end);
+    const wc_emit_module *m = s->m;
+    wc_buf prefix;
+    wc_buf_init(&prefix);
+    if (sub < 8) {
+        const wc_numeric_op *op = wc_emit_trunc_sat(sub);
+        make_simple(s, s->height - 1);
+        char *operands[1];
+        pop_operands(s, 1, operands);
+        push_expr(s, op->out, fill(s, op->tmpl, operands));
+        free_operands(1, operands);
+        return;
+    }
+    uint32_t a, b;
+    switch (sub) {
+    case 8: /* memory.init data 0x00: d s n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        s->pos++;
+        wc_buf_printf(&prefix, "wc_memory_init(%s, wc_data%" PRIu32 ", instance->dlen[%" PRIu32 "], ",
+                      wc_emit_memory(m), a, a);
+        statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
+        break;
+    case 9: /* data.drop */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        flush_all(s);
+        wc_buf_printf(s->out, "  instance->dlen[%" PRIu32 "] = 0;\n", a);
+        break;
+    case 10: /* memory.copy 0 0: d s n */
+        s->pos += 2;
+        wc_buf_printf(&prefix, "wc_memory_copy(%s, ", wc_emit_memory(m));
+        statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
+        break;
+    case 11: /* memory.fill 0: d val n */
+        s->pos++;
+        wc_buf_printf(&prefix, "wc_memory_fill(%s, ", wc_emit_memory(m));
+        statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
+        break;
+    case 12: /* table.init elem table: d s n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        b = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "wc_%s_table_init(instance, ", table_kind(m, b));
+        wc_emit_table(m, b, &prefix);
+        wc_buf_printf(&prefix, ", wc_elem%" PRIu32 ", instance->elen[%" PRIu32 "], ", a, a);
+        statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
+        break;
+    case 13: /* elem.drop */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        flush_all(s);
+        wc_buf_printf(s->out, "  instance->elen[%" PRIu32 "] = 0;\n", a);
+        break;
+    case 14: /* table.copy dst src: d s n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        b = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "%s_copy(", table_kind(m, a));
+        wc_emit_table(m, a, &prefix);
+        wc_buf_str(&prefix, ", ");
+        wc_emit_table(m, b, &prefix);
+        wc_buf_str(&prefix, ", ");
+        statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
+        break;
+    case 15: { /* table.grow: init n -> old size or -1 */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        flush_all(s);
+        char *operands[2];
+        pop_operands(s, 2, operands);
+        wc_buf_printf(&prefix, "wasm_rt_grow_%s_table(", table_kind(m, a));
+        wc_emit_table(m, a, &prefix);
+        wc_buf_printf(&prefix, ", %s, %s)", operands[1] ? operands[1] : "0",
+                      operands[0] ? operands[0] : "0");
+        free_operands(2, operands);
+        push_statement(s, WC_VT_I32, wc_buf_cstr(&prefix) ? strdup((char *)prefix.data) : NULL);
+        break;
+    }
+    case 16: /* table.size */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_str(&prefix, "(");
+        wc_emit_table(m, a, &prefix);
+        wc_buf_str(&prefix, ")->size");
+        push_expr(s, WC_VT_I32, wc_buf_cstr(&prefix) ? strdup((char *)prefix.data) : NULL);
+        break;
+    default: /* 17, table.fill: d val n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "%s_fill(", table_kind(m, a));
+        wc_emit_table(m, a, &prefix);
+        wc_buf_str(&prefix, ", ");
+        statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
+        break;
+    }
+    s->failed |= prefix.failed;
+    wc_buf_free(&prefix);
+}
+
+/* ---- the instruction loop --------------------------------------------- */
+
+static void do_numeric(fn_state *s, const wc_numeric_op *op)
+{
+    uint32_t n = op->in2 ? 2 : 1;
+    if (op->kind == WC_OP_TRAP) {
+        flush_all(s);
+    } else if (op->kind == WC_OP_SIMPLE) {
+        for (uint32_t i = 0; i < n; i++)
+            make_simple(s, s->height - n + i);
+    }
+    char *operands[2] = {NULL, NULL};
+    pop_operands(s, n, operands);
+    char *expr = fill(s, op->tmpl, operands);
+    free_operands(n, operands);
+    if (op->kind == WC_OP_TRAP)
+        push_statement(s, op->out, expr);
+    else
+        push_expr(s, op->out, expr);
+}
+
+static void do_local_set(fn_state *s, uint32_t x, bool tee)
+{
+    char *value = take(s, s->height - 1);
+    s->height--;
+    for (uint32_t h = s->height; h-- > 0;)
+        if (s->stack[h].expr && mentions_local(s->stack[h].expr, x)) {
+            flush_upto(s, h);
+            break;
+        }
+    wc_buf_printf(s->out, "  l%" PRIu32 " = %s;\n", x, value ? value : "0");
+    free(value);
+    if (tee)
+        push(s, s->local_types[x], dup_printf(s, "l%" PRIu32, x));
+}
+
+/* One instruction (opcode already read); returns true at the function's
+ * end. */
+static bool instruction(fn_state *s, uint8_t op)
+{
+    const wc_emit_module *m = s->m;
+    const wc_numeric_op *numeric = wc_emit_numeric(op);
+    if (numeric) {
+        do_numeric(s, numeric);
+        return false;
+    }
+    const wc_memory_op *mop = wc_emit_memory_op(op);
+    if (mop) {
+        if (op <= 0x35)
+            do_load(s, mop);
+        else
+            do_store(s, mop);
+        return false;
+    }
+    uint32_t x, y;
+    wc_buf text;
+    wc_buf_init(&text);
+    switch (op) {
+    case 0x00: /* unreachable */
+        flush_all(s);
+        wc_buf_str(s->out, "  TRAP(UNREACHABLE);\n");
+        s->dead = true;
+        break;
+    case 0x01:
+        break;
+    case 0x02:
+        begin_block(s, FRAME_BLOCK);
+        break;
+    case 0x03:
+        begin_block(s, FRAME_LOOP);
+        break;
+    case 0x04:
+        begin_block(s, FRAME_IF);
+        break;
+    case 0x05:
+        do_else(s);
+        break;
+    case 0x0b:
+        wc_buf_free(&text);
+        return do_end(s);
+    case 0x0c: /* br */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        emit_branch(s, x < s->nframes ? x : s->nframes - 1);
+        s->dead = true;
+        break;
+    case 0x0d: { /* br_if */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        char *cond = take(s, s->height - 1);
+        s->height--;
+        wc_buf_printf(s->out, "  if (%s) {\n", cond ? cond : "0");
+        free(cond);
+        emit_branch(s, x < s->nframes ? x : s->nframes - 1);
+        wc_buf_str(s->out, "  }\n");
+        break;
+    }
+    case 0x0e:
+        do_br_table(s);
+        s->dead = true;
+        break;
+    case 0x0f:
+        emit_return(s);
+        s->dead = true;
+        break;
+    case 0x10:
+        do_call(s, wc_emit_u32(s->b, &s->pos, s->end));
+        break;
+    case 0x11:
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        y = wc_emit_u32(s->b, &s->pos, s->end);
+        do_call_indirect(s, x, y);
+        break;
+    case 0x1a: /* drop: pending expressions have no effect */
+        drop_entries(s, s->height - 1);
+        break;
+    case 0x1c: /* select t*: one type */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        s->pos += x;
+        /* fall through */
+    case 0x1b: {
+        char *operands[3];
+        pop_operands(s, 3, operands);
+        uint8_t type = s->stack[s->height].type;
+        push_expr(s, type, dup_printf(s, "(%s ? %s : %s)", operands[2] ? operands[2] : "0",
+                                      operands[0] ? operands[0] : "0", operands[1] ? operands[1] : "0"));
+        free_operands(3, operands);
+        break;
+    }
+    case 0x20:
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        push(s, s->local_types[x], dup_printf(s, "l%" PRIu32, x));
+        break;
+    case 0x21:
+    case 0x22:
+        do_local_set(s, wc_emit_u32(s->b, &s->pos, s->end), op == 0x22);
+        break;
+    case 0x23:
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_emit_global(m, x, &text);
+        push_expr(s, m->global_types[x]->valtype, wc_buf_cstr(&text) ? strdup((char *)text.data) : NULL);
+        break;
+    case 0x24: {
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        flush_below(s, 1);
+        char *value = take(s, s->height - 1);
+        s->height--;
+        wc_buf_str(s->out, "  ");
+        wc_emit_global(m, x, s->out);
+        wc_buf_printf(s->out, " = %s;\n", value ? value : "0");
+        free(value);
+        break;
+    }
+    case 0x25: { /* table.get */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        flush_all(s);
+        char *operands[1];
+        pop_operands(s, 1, operands);
+        wc_buf_printf(&text, "%s_get(", table_kind(m, x));
+        wc_emit_table(m, x, &text);
+        wc_buf_printf(&text, ", %s)", operands[0] ? operands[0] : "0");
+        free_operands(1, operands);
+        push_statement(s, m->table_types[x]->elemtype,
+                       wc_buf_cstr(&text) ? strdup((char *)text.data) : NULL);
+        break;
+    }
+    case 0x26: /* table.set: i v */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&text, "%s_set(", table_kind(m, x));
+        wc_emit_table(m, x, &text);
+        wc_buf_str(&text, ", ");
+        statement(s, 2, (const char *)wc_buf_cstr(&text), ")");
+        break;
+    case 0x3f: /* memory.size */
+        s->pos++;
+        push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory(m)));
+        break;
+    case 0x40: { /* memory.grow */
+        s->pos++;
+        flush_all(s);
+        char *operands[1];
+        pop_operands(s, 1, operands);
+        push_statement(s, WC_VT_I32, dup_printf(s, "wasm_rt_grow_memory(%s, %s)", wc_emit_memory(m),
+                                                operands[0] ? operands[0] : "0"));
+        free_operands(1, operands);
+        break;
+    }
+    case 0x41:
+        push(s, WC_VT_I32,
+             dup_printf(s, "%" PRIu32 "u", (uint32_t)wc_emit_s64(s->b, &s->pos, s->end, 32)));
+        break;
+    case 0x42:
+        push(s, WC_VT_I64,
+             dup_printf(s, "%" PRIu64 "ull", (uint64_t)wc_emit_s64(s->b, &s->pos, s->end, 64)));
+        break;
+    case 0x43: {
+        uint32_t bits = 0;
+        if (s->pos + 4 <= s->end)
+            memcpy(&bits, s->b + s->pos, 4);
+        s->pos += 4;
+        wc_emit_f32_literal(bits, &text);
+        push(s, WC_VT_F32, wc_buf_cstr(&text) ? strdup((char *)text.data) : NULL);
+        break;
+    }
+    case 0x44: {
+        uint64_t bits = 0;
+        if (s->pos + 8 <= s->end)
+            memcpy(&bits, s->b + s->pos, 8);
+        s->pos += 8;
+        wc_emit_f64_literal(bits, &text);
+        push(s, WC_VT_F64, wc_buf_cstr(&text) ? strdup((char *)text.data) : NULL);
+        break;
+    }
+    case 0xd0: /* ref.null t */
+        x = s->pos < s->end ? s->b[s->pos++] : WC_VT_FUNCREF;
+        push(s, (uint8_t)x, strdup(x == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value"
+                                                     : "((wasm_rt_externref_t)0)"));
+        break;
+    case 0xd1: { /* ref.is_null */
+        make_simple(s, s->height - 1);
+        uint8_t type = s->stack[s->height - 1].type;
+        char *operands[1];
+        pop_operands(s, 1, operands);
+        push_expr(s, WC_VT_I32, dup_printf(s, type == WC_VT_FUNCREF ? "(u32)(%s.func == 0)" : "(u32)(%s == 0)",
+                                           operands[0] ? operands[0] : "0"));
+        free_operands(1, operands);
+        break;
+    }
+    case 0xd2: /* ref.func */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        push_expr(s, WC_VT_FUNCREF,
+                  dup_printf(s, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32
+                                ", instance})",
+                             m->info->func_types[x], x));
+        break;
+    case 0xfc:
+        do_prefixed(s);
+        break;
+    default: /* not in a validated module */
+        s->failed = true;
+        break;
+    }
+    s->failed |= text.failed;
+    wc_buf_free(&text);
+    return false;
+}
+
+/* Immediates of instructions in dead code. */
+static void skip_immediates(fn_state *s, uint8_t op)
+{
+    const uint8_t *b = s->b;
+    if (op >= 0x28 && op <= 0x3e) {
+        wc_emit_u32(b, &s->pos, s->end);
+        wc_emit_u32(b, &s->pos, s->end);
+        return;
+    }
+    switch (op) {
+    case 0x02: case 0x03: case 0x04: {
+        uint8_t byte = s->pos < s->end ? b[s->pos] : 0x40;
+        if (byte == 0x40 || byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 ||
+            byte == WC_VT_F64 || byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF)
+            s->pos++;
+        else
+            wc_emit_s64(b, &s->pos, s->end, 33);
+        break;
+    }
+    case 0x0c: case 0x0d: case 0x10: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
+    case 0x25: case 0x26: case 0xd2:
+        wc_emit_u32(b, &s->pos, s->end);
+        break;
+    case 0x0e: {
+        uint32_t n = wc_emit_u32(b, &s->pos, s->end);
+        for (uint64_t i = 0; i <= n && s->pos < s->end; i++)
+            wc_emit_u32(b, &s->pos, s->end);
+        break;
+    }
+    case 0x11:
+        wc_emit_u32(b, &s->pos, s->end);
+        wc_emit_u32(b, &s->pos, s->end);
+        break;
+    case 0x1c: {
+        uint32_t n = wc_emit_u32(b, &s->pos, s->end);
+        s->pos += n;
+        break;
+    }
+    case 0x3f: case 0x40: case 0xd0:
+        s->pos++;
+        break;
+    case 0x41: case 0x42:
+        wc_emit_s64(b, &s->pos, s->end, 64);
+        break;
+    case 0x43:
+        s->pos += 4;
+        break;
+    case 0x44:
+        s->pos += 8;
+        break;
+    case 0xfc: {
+        uint32_t sub = wc_emit_u32(b, &s->pos, s->end);
+        switch (sub) {
+        case 8: wc_emit_u32(b, &s->pos, s->end); s->pos++; break;
+        case 9: case 13: case 15: case 16: case 17: wc_emit_u32(b, &s->pos, s->end); break;
+        case 10: s->pos += 2; break;
+        case 11: s->pos++; break;
+        case 12: case 14: wc_emit_u32(b, &s->pos, s->end); wc_emit_u32(b, &s->pos, s->end); break;
+        default: break;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Skips the instruction op in dead code, keeping track of nesting;
+ * returns true at the `else` or `end` that ends the dead stretch. */
+static bool skip_dead(fn_state *s, uint8_t op, uint32_t *nesting)
+{
+    if (op == 0x02 || op == 0x03 || op == 0x04) {
+        skip_immediates(s, op);
+        (*nesting)++;
+        return false;
+    }
+    if (op == 0x0b || op == 0x05) {
+        if (*nesting == 0)
+            return true;
+        if (op == 0x0b)
+            (*nesting)--;
+        return false;
+    }
+    skip_immediates(s, op);
+    return false;
+}
+
+int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err)
+{
+    const wc_module_info *info = m->info;
+    const wc_func *fn = &info->funcs[index];
+    uint32_t func = info->nimported_funcs + index;
+    uint32_t type = info->func_types[func];
+    const wc_functype *ft = &info->types[type];
+
+    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type};
+    wc_buf body;
+    wc_buf_init(&body);
+    s.out = &body;
+
+    /* locals: parameters, then the declared ones (count, type)* */
+    s.nlocals = ft->nparams + fn->nlocals;
+    s.local_types = malloc((size_t)s.nlocals + 1);
+    if (!s.local_types)
+        return wc_error_set(err, WC_ENOMEM, "out of memory while emitting function %" PRIu32, func);
+    memcpy(s.local_types, ft->params, ft->nparams);
+    s.pos = fn->body_offset;
+    uint32_t groups = wc_emit_u32(s.b, &s.pos, s.end);
+    uint32_t at = ft->nparams;
+    for (uint32_t g = 0; g < groups && s.pos < s.end; g++) {
+        uint32_t count = wc_emit_u32(s.b, &s.pos, s.end);
+        uint8_t vt = s.pos < s.end ? s.b[s.pos++] : WC_VT_I32;
+        for (uint32_t i = 0; i < count && at < s.nlocals; i++)
+            s.local_types[at++] = vt;
+    }
+    s.pos = fn->code_offset;
+
+    frame *f = push_frame(&s, FRAME_FUNC);
+    if (f) {
+        f->results = ft->results;
+        f->nresults = ft->nresults;
+    }
+    uint32_t nesting = 0;
+    while (!s.failed && s.pos < s.end) {
+        uint8_t op = s.b[s.pos++];
+        if (s.dead && !skip_dead(&s, op, &nesting))
+            continue;
+        if (instruction(&s, op))
+            break;
+    }
+    drop_entries(&s, 0);
+
+    /* the function: signature, locals, slots, body */
+    wc_emit_signature(m, func, out);
+    wc_buf_str(out, " {\n");
+    for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
+        uint8_t vt = s.local_types[i];
+        wc_buf_printf(out, "  %s l%" PRIu32 " = %s;\n", wc_emit_ctype(vt), i,
+                      vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value" : "0");
+    }
+    static const struct {
+        char letter;
+        const char *ctype;
+    } kinds[] = {{'i', "u32"}, {'j', "u64"}, {'F', "f32"}, {'D', "f64"},
+                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        int bit = letter_bit(kinds[k].letter);
+        bool any = false;
+        for (uint32_t h = 0; h < s.used_cap; h++) {
+            if (!(s.used[h] & bit))
+                continue;
+            if (!any)
+                wc_buf_printf(out, "  %s ", kinds[k].ctype);
+            wc_buf_printf(out, "%s%c%" PRIu32, any ? ", " : "", kinds[k].letter, h);
+            any = true;
+        }
+        if (any)
+            wc_buf_str(out, ";\n");
+    }
+    if (s.uses_memory)
+        wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
+    wc_buf_str(out, "  FUNC_PROLOGUE;\n  IRQ;\n");
+    wc_buf_append(out, body.data, body.len);
+    wc_buf_str(out, "}\n\n");
+
+    bool failed = s.failed || body.failed;
+    wc_buf_free(&body);
+    free(s.stack);
+    free(s.frames);
+    free(s.local_types);
+    free(s.used);
+    if (failed)
+        return wc_error_set(err, WC_ENOMEM, "out of memory while emitting function %" PRIu32, func);
+    return 0;
+}

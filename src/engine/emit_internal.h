@@ -1,0 +1,77 @@
+/* emit_internal.h -- private to the emitter (emit*.c): the module as the
+ * emitter sees it, and the pieces of the translation unit each file writes.
+ *
+ * Names in the generated C: the instance struct is `wc_inst` (reached as
+ * `instance`, which the runtime's FUNC_PROLOGUE expects); function i is
+ * `fn<i>` whether defined or imported (an import is a trampoline into the
+ * host); global i is `g<i>`, table i `t<i>`, memory 0 `m0` (pointers when
+ * imported); type i's id is `wc_types[i]` and its multi-value result struct
+ * `R<i>`; locals are `l<i>` and the operand stack's slot at height h of type
+ * letter c (i, j, F, D, r, x) is `<c><h>`.
+ */
+#ifndef WC_ENGINE_EMIT_INTERNAL_H
+#define WC_ENGINE_EMIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/decode.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+typedef struct wc_emit_module {
+    const wc_module_info *info;
+    bool track_writes; /* every write marks its page (wasm-rt.h, WC_DIRTY) */
+    uint32_t nfuncs_total, nglobals_total, ntables_total;
+    const wc_globaltype **global_types; /* every global, imports first */
+    const wc_tabletype **table_types;   /* every table, imports first */
+    uint32_t *import_of;                /* per import: its index in its kind's space */
+    uint32_t *func_import;              /* per imported function: its import index */
+    bool has_memory, memory_imported;
+} wc_emit_module;
+
+/* The C prelude every unit starts with after wasm-rt.h (emit_prelude.c). */
+extern const char wc_emit_prelude[];
+
+/* C type, slot letter and wc_rt_value field of a value type. */
+const char *wc_emit_ctype(uint8_t valtype);
+char wc_emit_letter(uint8_t valtype);
+const char *wc_emit_field(uint8_t valtype);
+/* The C return type of function type `type`: void, a C type or R<type>. */
+void wc_emit_return_type(const wc_emit_module *m, uint32_t type, wc_buf *out);
+/* "static T fn<func>(wc_inst *instance, P l0, ...)" */
+void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* An lvalue for global i, table i (a pointer) and memory 0 (a pointer). */
+void wc_emit_global(const wc_emit_module *m, uint32_t global, wc_buf *out);
+void wc_emit_table(const wc_emit_module *m, uint32_t table, wc_buf *out);
+const char *wc_emit_memory(const wc_emit_module *m);
+/* The value of a constant expression at bytes[*pos] (through its `end`),
+ * as a C expression; *pos moves past it. */
+void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf *out);
+
+/* Readers of validated bytes: never past end (a short read yields 0). */
+uint32_t wc_emit_u32(const uint8_t *bytes, size_t *pos, size_t end);
+uint64_t wc_emit_u64(const uint8_t *bytes, size_t *pos, size_t end);
+int64_t wc_emit_s64(const uint8_t *bytes, size_t *pos, size_t end, unsigned bits);
+
+/* Appends a C literal of the f32 / f64 with these bits. */
+void wc_emit_f32_literal(uint32_t bits, wc_buf *out);
+void wc_emit_f64_literal(uint64_t bits, wc_buf *out);
+
+/* One function body (defined function `index`, imports not counted). */
+int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);
+
+/* Element and data segments: their contents (before the functions, after
+ * their prototypes), the helpers that read them, and wc_init_segments(),
+ * which applies the active ones in order and drops them. */
+int wc_emit_segments(const wc_emit_module *m, wc_buf *out, wc_error *err);
+/* Fields of wc_inst the segments need (the sizes left to table.init and
+ * memory.init, zero once dropped). */
+void wc_emit_segment_fields(const wc_emit_module *m, wc_buf *out);
+
+/* Import trampolines, export wrappers and the wc_glue table. */
+void wc_emit_imports(const wc_emit_module *m, wc_buf *out);
+void wc_emit_glue(const wc_emit_module *m, wc_buf *out);
+
+#endif

@@ -1,0 +1,79 @@
+/* backplane.h -- what stands behind the server: where its events come from,
+ * where its audit records go, and, in a cluster, where its sessions' state
+ * is kept for the other nodes.
+ *
+ * The protocol layer owns this port and the front end implements it (on
+ * the bus: cli/bus_backplane.c), as host/client_port.h is owned by the host
+ * and implemented by the protocol.  So mcp knows "an event arrived on
+ * wasmcap.resources.updated" and "publish this record", never NATS, JetStream
+ * or the in-process bus.  Every hook may be NULL: what it serves is then
+ * off (no events, no audit records, nothing in /metrics).
+ *
+ * Threads: listen/unlisten are called by wc_mcp_server_new/free; the
+ * event callback runs on whatever thread the implementation delivers on
+ * (one at a time per listen, never inside listen); publish, ready and keep
+ * are called from the audit thread; the render hooks from the transport's
+ * thread serving /metrics or /healthz.  All must be thread-safe.
+ */
+#ifndef WC_MCP_BACKPLANE_H
+#define WC_MCP_BACKPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+/* Records published on a subject kept for later reading, within limits
+ * (0: no limit of that kind); the oldest go first. */
+typedef struct wc_backplane_keep {
+    const char *name;    /* letters, digits, '-', '_' */
+    const char *subject; /* wildcards allowed */
+    uint64_t max_age_ms, max_bytes, max_msgs;
+} wc_backplane_keep;
+
+/* An event for the server: subject and bytes, borrowed for the call. */
+typedef void (*wc_backplane_event_fn)(void *server, const char *subject, const void *data,
+                                      size_t len);
+
+typedef struct wc_backplane {
+    void *ctx;
+    /* Delivers every event on subject (no wildcards) to fn(server, ...)
+     * until unlisten(*handle).  0, or a WC_E* code with err. */
+    int (*listen)(void *ctx, const char *subject, wc_backplane_event_fn fn, void *server,
+                  void **handle, wc_error *err);
+    /* After it returns, fn is not running and will not run again. */
+    void (*unlisten)(void *ctx, void *handle);
+    /* Whether publish can take records now (e.g. NATS is connected). */
+    bool (*ready)(void *ctx);
+    /* Sends one record on subject without waiting for anyone: 0, or a
+     * WC_E* code (the record is lost; the caller counts it). */
+    int (*publish)(void *ctx, const char *subject, const void *data, size_t len);
+    /* Keeps what is published on keep->subject (creates or updates the
+     * store): 0, or a WC_E* code with err. */
+    int (*keep)(void *ctx, const wc_backplane_keep *keep, wc_error *err);
+    /* Appends its part of /metrics (Prometheus text) and of /healthz (one
+     * line per part with a state: "bus: nats connected\n"). */
+    void (*render_metrics)(void *ctx, wc_buf *out);
+    void (*render_health)(void *ctx, wc_buf *out);
+
+    /* The nodes of a cluster share their sessions' state through these
+     * (NULL: one node, nothing shared).  key: a session id (letters and
+     * digits).  put: 0, or a WC_E* code with err (WC_ENOSPC: the store is
+     * full).  get: 0 with *data (malloc'd, NUL-terminated past *len; the
+     * caller frees it), WC_ENOTFOUND, or another WC_E* code with err.
+     * remove: 0 (also when there was nothing), or a WC_E* code.  They wait
+     * for the store, at most the implementation's own timeout, on the
+     * calling thread (a transport's loop among them: kept for the rare
+     * moments a session's state changes or a node first sees a session). */
+    int (*session_put)(void *ctx, const char *key, const void *data, size_t len,
+                       wc_error *err);
+    int (*session_get)(void *ctx, const char *key, char **data, size_t *len, wc_error *err);
+    int (*session_remove)(void *ctx, const char *key, wc_error *err);
+    /* How long a shared state lives after its last put; a session in use
+     * is put again once a quarter of it has passed.  0: for ever. */
+    uint64_t session_ttl_ms;
+} wc_backplane;
+
+#endif

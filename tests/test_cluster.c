@@ -1,0 +1,355 @@
+/* test_cluster.c -- nodes that share their sessions (mcp/shared_session.c
+ * through cli/bus_backplane.c): two HTTP nodes in this process, each with a
+ * server, a backplane and (with NATS) a connection of its own, on the
+ * in-process bus and on a real nats-server.  A session opened on node A is
+ * continued on node B with its revision, log level and subscriptions (an
+ * event on the bus reaches B's GET stream), survives A's end and a new
+ * node in its place (a rolling restart), and is gone everywhere new once
+ * the client DELETEs it.  Without sharing, B does not know it.  A state
+ * in the store that is not one (garbage, a wrong revision) is refused, not
+ * continued; a store that is full refuses initialize with a clear error.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus/bus.h"
+#include "cli/bus_backplane.h"
+#include "util/clock.h"
+
+#include "check.h"
+#include "http_server.h"
+#include "nats_server.h"
+
+#define V "MCP-Protocol-Version: 2025-06-18\r\n"
+#define INIT                                                                                   \
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"                       \
+    "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"sampling\":{}},"                  \
+    "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"
+
+typedef struct node {
+    wc_bus *bus; /* its own connection (NATS) or the shared in-process bus */
+    bool own_bus;
+    wc_bus_backplane backplane;
+    test_world world;
+    hs_server http;
+} node;
+
+static const char *bus_url; /* NULL: in-process */
+static wc_bus *inproc;      /* the in-process bus the nodes share */
+
+static int node_start(node *n, bool share, uint64_t bucket_bytes)
+{
+    memset(n, 0, sizeof *n);
+    if (bus_url) {
+        wc_bus_config cfg;
+        wc_bus_config_init(&cfg);
+        cfg.url = bus_url;
+        wc_error err = {0};
+        if (wc_bus_open(&cfg, &n->bus, &err) != 0) {
+            printf("bus: %s\n", wc_error_message(&err));
+            return -1;
+        }
+        n->own_bus = true;
+        uint64_t end = wc_monotonic_ms() + 5000;
+        while (wc_bus_get_state(n->bus) != WC_BUS_CONNECTED && wc_monotonic_ms() < end)
+            nats_server_sleep_ms(10);
+    } else {
+        n->bus = inproc;
+    }
+    wc_bus_backplane_init(&n->backplane, n->bus);
+    if (share) {
+        wc_bus_kv_config bucket = {.bucket = bucket_bytes ? "TEST_FULL" : "TEST_SESSIONS",
+                                   .max_bytes = bucket_bytes,
+                                   .ttl_ms = 60000};
+        if (wc_bus_backplane_share_sessions(&n->backplane, &bucket, NULL) != 0)
+            return -1;
+    }
+    wc_mcp_options mo;
+    wc_mcp_options_default(&mo);
+    mo.workers = 2;
+    mo.backplane = &n->backplane.port;
+    if (test_world_open(&n->world, NULL, &mo) != 0)
+        return -1;
+    wc_http_options o;
+    wc_http_options_default(&o);
+    o.host = "127.0.0.1";
+    o.port = "0";
+    return hs_server_start(&n->http, n->world.mcp, &o);
+}
+
+static void node_stop(node *n)
+{
+    hs_server_stop(&n->http);
+    test_world_close(&n->world);
+    if (n->own_bus)
+        wc_bus_close(n->bus);
+    n->bus = NULL;
+}
+
+/* A request in session on a node's port: its status, the body in r. */
+static int post(int port, const char *session, const char *body, hc_resp *r)
+{
+    hc c;
+    memset(r, 0, sizeof *r);
+    if (!hc_open(&c, port, "127.0.0.1"))
+        return 0;
+    int status = hs_post(&c, port, session, V, body, r);
+    hc_close(&c);
+    return status;
+}
+
+static bool open_session(int port, char session[33])
+{
+    hc c;
+    if (!hc_open(&c, port, "127.0.0.1"))
+        return false;
+    bool ok = hs_open_session(&c, port, V, INIT, session);
+    hc_close(&c);
+    return ok;
+}
+
+/* The session's tools/list status on a node. */
+static int list_status(int port, const char *session)
+{
+    hc_resp r;
+    int status = post(port, session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}",
+                      &r);
+    hc_resp_free(&r);
+    return status;
+}
+
+/* Opens the session's GET stream on a node and publishes an update of uri
+ * on the bus until the stream carries it (a NATS subscription may settle
+ * a moment after the node started); the event's id goes to id. */
+static bool hears_update(node *n, const char *session, const char *uri, char *id, size_t size)
+{
+    hc g;
+    hc_resp r;
+    if (!hc_open(&g, n->http.port, "127.0.0.1"))
+        return false;
+    bool seen = false;
+    if (hc_sendf(&g, "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/event-stream\r\n"
+                     V "Mcp-Session-Id: %s\r\n\r\n",
+                 n->http.port, session) &&
+        hc_read_head(&g, &r, HS_WAIT_MS, false) == 200) {
+        char event[256];
+        snprintf(event, sizeof event, "{\"uri\":\"%s\"}", uri);
+        for (int round = 0; round < 20 && !seen; round++) {
+            wc_bus_publish_data(n->bus, "wasmcap.resources.updated", event, strlen(event));
+            hc_event e;
+            while (!seen && hc_next_event(&g, &r, &e, 250) == 1) {
+                seen = strstr(e.data, "notifications/resources/updated") &&
+                       strstr(e.data, uri);
+                if (seen)
+                    snprintf(id, size, "%s", e.id);
+                hc_event_free(&e);
+            }
+        }
+        hc_resp_free(&r);
+    }
+    hc_close(&g);
+    return seen;
+}
+
+static void test_continued(const char *name)
+{
+    node a, b;
+    if (node_start(&a, true, 0) != 0 || node_start(&b, true, 0) != 0) {
+        CHECK(0, "%s: nodes", name);
+        return;
+    }
+    char session[33];
+    hc_resp r;
+    if (open_session(a.http.port, session)) {
+        CHECK(post(a.http.port, session,
+                   "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/subscribe\","
+                   "\"params\":{\"uri\":\"res://cluster/1\"}}", &r) == 200,
+              "%s: subscribe on A", name);
+        hc_resp_free(&r);
+        CHECK(post(a.http.port, session,
+                   "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"logging/setLevel\","
+                   "\"params\":{\"level\":\"warning\"}}", &r) == 200,
+              "%s: setLevel on A", name);
+        hc_resp_free(&r);
+
+        CHECK(list_status(b.http.port, session) == 200, "%s: B continues A's session", name);
+        CHECK(hs_metric(b.http.port, NULL, "wasmcap_sessions_resumed_total") == 1,
+              "%s: B counts one session continued", name);
+        char id[64] = "";
+        CHECK(hears_update(&b, session, "res://cluster/1", id, sizeof id),
+              "%s: A's subscription holds on B", name);
+        CHECK(strncmp(id, "0-", 2) != 0 && strchr(id, '-'),
+              "%s: B's own stream is numbered apart from 0 ('%s')", name, id);
+        /* a second request on B uses the session B has now */
+        CHECK(list_status(b.http.port, session) == 200, "%s: again on B", name);
+        CHECK(hs_metric(b.http.port, NULL, "wasmcap_sessions_resumed_total") == 1,
+              "%s: continued once, then local", name);
+        CHECK(post(b.http.port, session, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"initialize\","
+                   "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{}}}", &r) == 200 &&
+                  strstr(r.body, "already initialized"),
+              "%s: B knows the session was initialized", name);
+        hc_resp_free(&r);
+
+        /* a rolling restart: A goes, a new node takes its place */
+        node_stop(&a);
+        node a2;
+        if (node_start(&a2, true, 0) == 0) {
+            CHECK(list_status(a2.http.port, session) == 200,
+                  "%s: the restarted node continues the session", name);
+            char id2[64] = "";
+            CHECK(hears_update(&a2, session, "res://cluster/1", id2, sizeof id2),
+                  "%s: the subscription survived the restart", name);
+            /* the client ends it: nodes that never had it refuse it */
+            hc c;
+            CHECK(hc_open(&c, b.http.port, "127.0.0.1") &&
+                      hc_sendf(&c, "DELETE /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" V
+                                   "Mcp-Session-Id: %s\r\n\r\n", b.http.port, session) &&
+                      hc_response(&c, &r, HS_WAIT_MS, false) == 200,
+                  "%s: DELETE on B", name);
+            hc_resp_free(&r);
+            hc_close(&c);
+            node a3;
+            if (node_start(&a3, true, 0) == 0)
+                CHECK(list_status(a3.http.port, session) == 404,
+                      "%s: after DELETE a new node does not know it", name);
+            node_stop(&a3);
+        }
+        node_stop(&a2);
+    } else {
+        node_stop(&a);
+    }
+    node_stop(&b);
+}
+
+/* Without sharing, another node knows nothing of the session. */
+static void test_not_shared(const char *name)
+{
+    node a, b;
+    if (node_start(&a, false, 0) == 0 && node_start(&b, false, 0) == 0) {
+        char session[33];
+        if (open_session(a.http.port, session))
+            CHECK(list_status(b.http.port, session) == 404, "%s: unshared: 404 on B", name);
+        CHECK(hs_metric(b.http.port, NULL, "wasmcap_cluster_share_failures_total") == -1,
+              "%s: unshared: no cluster metrics", name);
+    } else {
+        CHECK(0, "%s: nodes", name);
+    }
+    node_stop(&a);
+    node_stop(&b);
+}
+
+/* States in the store that are not a session's are refused. */
+static void test_hostile_states(const char *name)
+{
+    node a;
+    if (node_start(&a, true, 0) != 0) {
+        CHECK(0, "%s: node", name);
+        node_stop(&a);
+        return;
+    }
+    wc_bus_kv_config bucket = {.bucket = "TEST_SESSIONS", .ttl_ms = 60000};
+    wc_bus_kv_ensure(a.bus, &bucket, NULL);
+    const char *states[] = {
+        "not json",
+        "[1]",
+        "{\"v\":2,\"protocolVersion\":\"2025-06-18\",\"initialized\":true,\"sampling\":false,"
+        "\"elicitation\":false,\"logLevel\":1,\"subscriptions\":[],\"owner\":\"\","
+        "\"principal\":\"\"}",
+        "{\"v\":1,\"protocolVersion\":\"1999-01-01\",\"initialized\":true,\"sampling\":false,"
+        "\"elicitation\":false,\"logLevel\":1,\"subscriptions\":[],\"owner\":\"\","
+        "\"principal\":\"\"}",
+        "{\"v\":1,\"protocolVersion\":\"2025-06-18\",\"initialized\":true,\"sampling\":false,"
+        "\"elicitation\":false,\"logLevel\":99,\"subscriptions\":[],\"owner\":\"\","
+        "\"principal\":\"\"}",
+        "{\"v\":1,\"protocolVersion\":\"2025-06-18\",\"initialized\":true,\"sampling\":false,"
+        "\"elicitation\":false,\"logLevel\":1,\"subscriptions\":[5],\"owner\":\"\","
+        "\"principal\":\"\"}",
+        "{\"v\":1,\"protocolVersion\":\"2025-06-18\",\"initialized\":true,\"sampling\":false,"
+        "\"elicitation\":false,\"logLevel\":1,\"subscriptions\":[],\"owner\":\"someone else\","
+        "\"principal\":\"\"}",
+    };
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        char key[33];
+        snprintf(key, sizeof key, "%032zx", i + 0xbad0);
+        CHECK(wc_bus_kv_put(a.bus, "TEST_SESSIONS", key, states[i], strlen(states[i]), NULL,
+                            NULL) == 0,
+              "%s: put state %zu", name, i);
+        CHECK(list_status(a.http.port, key) == 404, "%s: state %zu is not continued", name, i);
+    }
+    /* the control: the same shape, right, is continued */
+    const char *good = "{\"v\":1,\"protocolVersion\":\"2025-06-18\",\"initialized\":true,"
+                       "\"sampling\":false,\"elicitation\":false,\"logLevel\":1,"
+                       "\"subscriptions\":[\"res://a\"],\"owner\":\"\",\"principal\":\"\"}";
+    const char *key = "0000000000000000000000000000600d";
+    wc_bus_kv_put(a.bus, "TEST_SESSIONS", key, good, strlen(good), NULL, NULL);
+    CHECK(list_status(a.http.port, key) == 200, "%s: a good state is continued", name);
+    /* ids that are not a session id's shape never reach the store */
+    CHECK(list_status(a.http.port, "../../../../etc/passwd0000000000") == 404,
+          "%s: a hostile id", name);
+    node_stop(&a);
+}
+
+/* A store with no room refuses initialize, saying why. */
+static void test_full_store(const char *name)
+{
+    node a;
+    if (node_start(&a, true, 64 * 1024) != 0) {
+        CHECK(0, "%s: node", name);
+        node_stop(&a);
+        return;
+    }
+    /* fill the bucket with states of the largest size it takes */
+    wc_bus_kv_config bucket = {.bucket = "TEST_FULL", .max_bytes = 64 * 1024, .ttl_ms = 60000};
+    wc_bus_kv_ensure(a.bus, &bucket, NULL);
+    char *filler = malloc(8192);
+    memset(filler, 'x', 8192);
+    int refused = 0, key_no = 0;
+    for (size_t size = 8192; size >= 8; size /= 8) /* to the last few bytes */
+        for (int i = 0, full = 0; i < 1024 && !full; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "fill%d", key_no++);
+            full = wc_bus_kv_put(a.bus, "TEST_FULL", key, filler, size, NULL, NULL) != 0;
+            refused += full;
+        }
+    free(filler);
+    CHECK(refused == 4, "%s: the bucket fills up (%d refusals)", name, refused);
+    hc_resp r;
+    int status = post(a.http.port, NULL, INIT, &r);
+    CHECK(status == 200 && r.body && strstr(r.body, "cannot keep this session") &&
+              !hc_header(&r, "mcp-session-id"),
+          "%s: initialize refused with why (%d %s)", name, status, r.body ? r.body : "");
+    hc_resp_free(&r);
+    node_stop(&a);
+}
+
+static void run_all(const char *name)
+{
+    printf("-- %s\n", name);
+    test_continued(name);
+    test_not_shared(name);
+    test_hostile_states(name);
+    test_full_store(name);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    wc_bus_config cfg;
+    wc_bus_config_init(&cfg);
+    CHECK(wc_bus_open(&cfg, &inproc, NULL) == 0, "open in-process");
+    if (inproc)
+        run_all("inproc");
+    wc_bus_close(inproc);
+
+    nats_server ns;
+    CHECK(nats_server_start(&ns, "test_cluster") == 0, "nats-server starts (is it installed?)");
+    if (ns.pid > 0) {
+        bus_url = ns.url;
+        run_all("nats");
+        nats_server_stop(&ns);
+    }
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
