@@ -198,12 +198,6 @@ static void test_errors(void)
         "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
         "ontology_drift, http, auth, bus, audit, cluster, reload, admin, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
-    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_tools\": [\"ok\", \"(\"]}}}",
-        "wasmcap.json: plugins.p.skip_tools[1]: '(' is not a regular expression: Unmatched ( or \\(");
-    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_prompts\": \"x\"}}}",
-        "wasmcap.json: plugins.p.skip_prompts: expected an array of regular expressions");
-    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_resources\": [\"\"]}}}",
-        "wasmcap.json: plugins.p.skip_resources[0]: expected a non-empty string");
     bad("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"a.b\"}}",
         "wasmcap.json: cluster.sessions_bucket: 1 to 64 letters, digits, '-' or '_'");
     bad("{\"cluster\": {\"enable\": true}}",
@@ -211,6 +205,12 @@ static void test_errors(void)
         "session_ttl_ms, max_bytes)");
     bad("{\"cluster\": {\"max_bytes\": \"1KiB\"}}",
         "wasmcap.json: cluster.max_bytes: must be between 64KiB and 1024TiB");
+    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_tools\": [\"ok\", \"(\"]}}}",
+        "wasmcap.json: plugins.p.skip_tools[1]: '(' is not a regular expression: Unmatched ( or \\(");
+    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_prompts\": \"x\"}}}",
+        "wasmcap.json: plugins.p.skip_prompts: expected an array of regular expressions");
+    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_resources\": [\"\"]}}}",
+        "wasmcap.json: plugins.p.skip_resources[0]: expected a non-empty string");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");

@@ -428,6 +428,11 @@ static void read_nn(wc_rnode *doc, wc_config *c)
     wc_rnode nn = wc_rnode_member(doc, "nn");
     if (!wc_rnode_object(&nn, NULL))
         return;
+    /* before the models: their Arm NN trials run as they are read */
+    wc_rnode trial = wc_rnode_member(&nn, "trial_memory");
+    uint64_t trial_memory = WC_NN_TRIAL_MEMORY_DEFAULT;
+    wc_rnode_size(&trial, 16ull << 20, 1ull << 40, &trial_memory);
+    wc_nn_set_trial_memory(trial_memory);
     wc_rnode list = wc_rnode_member(&nn, "models");
     if (wc_rnode_object(&list, "an object (\"name\": {\"path\": ...})")) {
         wc_error err = {0};
