@@ -8,6 +8,7 @@
  */
 #include "cli/config.h"
 #include "cli/hyper_mcp.h"
+#include "cli/yaml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -518,7 +519,14 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
     wc_reader_init(&reader, source);
     reader.base_dir = base_dir;
     reader.expand = wc_env_expand;
-    json_t *json = wc_reader_load(&reader, text, len);
+    json_t *json;
+    if (wc_yaml_file_name(source)) {
+        wc_error yerr = {0};
+        if (!(json = wc_yaml_load(text, len, NULL, &yerr)))
+            wc_reader_fail(&reader, "%s", yerr.msg);
+    } else {
+        json = wc_reader_load(&reader, text, len);
+    }
     if (json && !json_is_object(json))
         wc_reader_fail(&reader, "expected a JSON object");
     if (json && !reader.failed && wc_hyper_mcp_is_config(json)) {
@@ -569,6 +577,12 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
     return parse("wasmcap.json", base_dir, text, strlen(text), NULL, out, err);
+}
+
+int wc_config_parse_named(const char *source, const char *text, const char *base_dir,
+                          wc_config *out, wc_error *err)
+{
+    return parse(source, base_dir, text, strlen(text), NULL, out, err);
 }
 
 int wc_config_load(const char *path, wc_config *out, wc_error *err)

@@ -1,7 +1,7 @@
 /* instance.c -- linking, instantiation and calls.
  *
  * An instance is one allocation: the engine's bookkeeping, then the runtime
- * header, then the struct wasm2c generated for the module.  Imports are
+ * header, then the struct the emitter generated for the module.  Imports are
  * resolved into a slot array that the generated trampolines reach through
  * wc_rt_call_import / wc_rt_import_ptr with the instance as context.
  */

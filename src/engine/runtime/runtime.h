@@ -1,4 +1,4 @@
-/* runtime.h -- the engine's side of the wasm2c runtime (not seen by generated code).
+/* runtime.h -- the engine's side of the runtime (not seen by generated code).
  *
  * Process-wide state, all of it locked or atomic: the function-type registry,
  * the memory pool, and the SIGSEGV/SIGBUS handler that turns faults in guard
