@@ -9,7 +9,7 @@ PACKAGES="build-essential cmake pkg-config git
   wabt tcc libtcc-dev libjansson-dev libpcre2-dev libssl-dev
   liblmdb-dev libcurl4-openssl-dev libmimalloc-dev libevent-dev libjwt-dev wrk curl
   clang lld wasi-libc libclang-rt-14-dev-wasm32 libxnnpack-dev libpthreadpool-dev
-  libnats-dev nats-server zlib1g-dev docker-registry apache2-utils
+  libnats-dev nats-server zlib1g-dev docker-registry apache2-utils libyaml-dev
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22"
 
 missing=""

@@ -735,7 +735,7 @@ void wc_memory_free(wc_memory *memory)
 uint8_t *wc_memory_data(wc_memory *memory)
 {
     wasm_rt_memory_t *mem = (wasm_rt_memory_t *)memory;
-    memset(mem->dirty, 1, sizeof mem->dirty); /* any byte may be written */
+    mem->tracked = 0; /* any byte may be written: freeing zeroes it whole */
     return mem->data;
 }
 

@@ -37,6 +37,7 @@ typedef struct wc_rt_pool_stats {
     size_t reserved;  /* reservations that exist (in use + pooled) */
     size_t pooled;    /* reservations waiting for reuse */
     size_t in_use;
+    size_t kept_bytes; /* pooled slots' resident pages above 256 KiB each (bounded) */
 } wc_rt_pool_stats;
 void wc_rt_pool_stats_get(wc_rt_pool_stats *stats);
 void wc_rt_pool_set_capacity(size_t capacity);

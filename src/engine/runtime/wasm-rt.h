@@ -219,12 +219,12 @@ typedef struct {
     uint32_t declared_max;     /* as the module declared it; UINT32_MAX: none */
     void *slot;                /* the memory pool's bookkeeping */
     uint32_t limit_refused;    /* a memory.grow failed on the host's limit, not the module's */
-    /* 4 KiB pages written (nonzero): see WC_DIRTY.  Not a char type, so
-     * that a mark does not alias data and the compiler keeps the pointer in
-     * a register across a loop of stores. */
-    uint32_t dirty[64];
+    /* 4 KiB pages written (nonzero): see WC_DIRTY.  The memory slot's map,
+     * one entry per page a memory can reach.  Not a char type, so that a
+     * mark does not alias data. */
+    uint32_t *dirty;
     uint32_t tracked;          /* every writer marks dirty: zero only those pages */
-    uint32_t loaded[64];       /* pages the active data segments loaded (wc_load_data) */
+    uint32_t loaded[64];       /* pages of the first 64 the active data segments loaded */
     uint32_t loading;          /* the active data segments are being loaded */
     uint64_t reload;           /* ... bit i: page i holds its bytes already */
     uint32_t loaded_all;       /* they all were (wc_rt_data_loaded was reached) */
@@ -235,27 +235,27 @@ typedef struct {
  * the generated code marks every store, bulk operation and data segment,
  * the host every range it is handed (wc_instance_mem), and freeing zeroes
  * only those pages -- zeroing the whole of a freed memory was the largest
- * cost of a small call.  The map covers 64 pages (256 KiB); a larger memory
- * is zeroed whole, so an index that wraps only marks a page too many. */
+ * cost of a small call, and dropping its pages (MADV_DONTNEED) made the next
+ * instance fault every page in again.  The map covers all of a memory (one
+ * entry per page of the 4 GiB a 32-bit address reaches); a mark comes after
+ * its write succeeded, so the index is in bounds, and the mask only keeps a
+ * stray one inside the map.  The data segments' image is tracked for the
+ * first WC_DIRTY_PAGES pages (loaded, reload). */
 #define WC_DIRTY_SHIFT 12
 #define WC_DIRTY_PAGES 64
+#define WC_DIRTY_MAP_PAGES (1ull << 20)
 #define WC_DIRTY(m, a) \
-    ((void)((m)->dirty[((uint64_t)(a) >> WC_DIRTY_SHIFT) & (WC_DIRTY_PAGES - 1)] = 1))
+    ((void)((m)->dirty[((uint64_t)(a) >> WC_DIRTY_SHIFT) & (WC_DIRTY_MAP_PAGES - 1)] = 1))
 
-static inline void wc_mark_range(uint32_t *map, uint64_t start, uint64_t n)
+static inline void wc_dirty_range(wasm_rt_memory_t *m, uint64_t start, uint64_t n)
 {
     if (n == 0)
         return;
     uint64_t first = start >> WC_DIRTY_SHIFT, last = (start + n - 1) >> WC_DIRTY_SHIFT;
-    if (last - first >= WC_DIRTY_PAGES)
-        last = first + WC_DIRTY_PAGES - 1;
+    if (last - first >= WC_DIRTY_MAP_PAGES)
+        last = first + WC_DIRTY_MAP_PAGES - 1;
     for (uint64_t i = first; i <= last; i++)
-        map[i & (WC_DIRTY_PAGES - 1)] = 1;
-}
-
-static inline void wc_dirty_range(wasm_rt_memory_t *m, uint64_t start, uint64_t n)
-{
-    wc_mark_range(m->dirty, start, n);
+        m->dirty[i & (WC_DIRTY_MAP_PAGES - 1)] = 1;
 }
 
 /* An active data segment while the memory is being set up: its pages are
