@@ -582,7 +582,7 @@ int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_e
 int wc_config_parse_named(const char *source, const char *text, const char *base_dir,
                           wc_config *out, wc_error *err)
 {
-    return parse(source, base_dir, text, strlen(text), out, err);
+    return parse(source, base_dir, text, strlen(text), NULL, out, err);
 }
 
 int wc_config_load(const char *path, wc_config *out, wc_error *err)
