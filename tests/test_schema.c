@@ -269,6 +269,28 @@ static void test_strings(void)
     valid("{\"maxLength\": 1}", "\"\\ud83d\\ude00\"");
     invalid("{\"maxLength\": 2}", "\"日本語\"",
             "at /: string has 3 characters, more than the maximum length 2");
+    /* lengths 1 to 23 of mixed 1- to 4-byte characters against
+     * a count made here, so the eight-bytes-at-a-time count meets each
+     * boundary */
+    static const char *const pieces[] = {"a", "\u00e9", "\u65e5", "\U0001F600"};
+    for (unsigned seed = 0; seed < 64; seed++) {
+        char text[512] = "\"", schema[96], message[160];
+        size_t chars = 0, at = 1;
+        unsigned r = seed * 2654435761u;
+        for (size_t n = 0; n < 1 + seed % 23; n++, r = r * 1103515245u + 12345u) {
+            unsigned k = (r >> 16) % 4;
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s", pieces[k]);
+            chars++;
+        }
+        snprintf(text + at, sizeof text - at, "\"");
+        snprintf(schema, sizeof schema, "{\"minLength\": %zu, \"maxLength\": %zu}", chars, chars);
+        valid(schema, text);
+        snprintf(schema, sizeof schema, "{\"maxLength\": %zu}", chars - 1);
+        snprintf(message, sizeof message,
+                 "at /: string has %zu characters, more than the maximum length %zu", chars,
+                 chars - 1);
+        invalid(schema, text, message);
+    }
 
     const char *lower = "{\"properties\": {\"name\": {\"pattern\": \"^[a-z]+$\"}}}";
     valid(lower, "{\"name\": \"abc\"}");

@@ -481,12 +481,23 @@ static bool has_type(unsigned types, json_type type, bool integral)
 
 /* Code points in UTF-8 (jansson strings are valid UTF-8): every byte that
  * is not a continuation byte starts one. */
+/* Code points = bytes - continuation bytes (10xxxxxx), eight bytes at a
+ * time: a byte-by-byte count was a third of a tool call taking a 12 KiB
+ * string with minLength/maxLength (docs/BENCHMARKS.md, issue 13). */
 static size_t utf8_length(const char *s, size_t bytes)
 {
-    size_t count = 0;
-    for (size_t i = 0; i < bytes; i++)
-        count += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return count;
+    const uint64_t high = 0x8080808080808080ull;
+    size_t continuation = 0, i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* bit 7 set and bit 6 clear; bit 6 moves up to bit 7 of its own byte */
+        uint64_t marks = (w & ~(w << 1) & high) >> 7;
+        continuation += (size_t)((marks * 0x0101010101010101ull) >> 56);
+    }
+    for (; i < bytes; i++)
+        continuation += ((unsigned char)s[i] & 0xC0) == 0x80;
+    return bytes - continuation;
 }
 
 /* ---- compiling --------------------------------------------------------- */
