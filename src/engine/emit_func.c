@@ -304,8 +304,7 @@ static void read_blocktype(fn_state *s, frame *f)
     } else if (byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 || byte == WC_VT_F64 ||
                byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF) {
         s->pos++;
-        f->single = byte;
-        f->results = &f->single;
+        f->single = byte; /* read through results_of: frames move as they grow */
         f->nresults = 1;
     } else {
         int64_t index = wc_emit_s64(s->b, &s->pos, s->end, 33);
@@ -317,6 +316,11 @@ static void read_blocktype(fn_state *s, frame *f)
     }
 }
 
+static const uint8_t *results_of(const frame *f)
+{
+    return f->single ? &f->single : f->results;
+}
+
 /* The values a branch to f carries. */
 static uint32_t branch_arity(const frame *f, const uint8_t **types)
 {
@@ -324,7 +328,7 @@ static uint32_t branch_arity(const frame *f, const uint8_t **types)
         *types = f->params;
         return f->nparams;
     }
-    *types = f->results;
+    *types = results_of(f);
     return f->nresults;
 }
 
@@ -462,7 +466,7 @@ static bool do_end(fn_state *s)
         wc_buf_printf(s->out, "  E%" PRIu32 ":;\n", f->label);
     if (f->kind != FRAME_LOOP)
         wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
-    reset_to(s, f, f->results, f->nresults);
+    reset_to(s, f, results_of(f), f->nresults);
     s->nframes--;
     s->dead = false;
     return false;
