@@ -86,7 +86,7 @@ test-e2e: build
 	$(MAKE) -C $(E2E_DIR)/plugins/faults
 	$(BUILD)/wasmcap compile --cache-dir $(BUILD)/e2e-cache plugins/*/*.wasm $(E2E_DIR)/plugins/faults/faults.wasm
 	cd $(E2E_DIR) && WASMCAP_BIN=$(CURDIR)/$(BUILD)/wasmcap WASMCAP_E2E_CACHE=$(CURDIR)/$(BUILD)/e2e-cache \
-	  node --test --test-concurrency=1 sdk.test.mjs raw.test.mjs http.test.mjs revision-2025-03-26.test.mjs
+	  node --test --test-concurrency=1 sdk.test.mjs raw.test.mjs http.test.mjs revision-2025-03-26.test.mjs hyper.test.mjs
 
 # The official MCP conformance suite (npm, pinned by
 # tests/conformance/package-lock.json) against wasmcap serve --http with the

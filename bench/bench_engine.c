@@ -2,7 +2,7 @@
  *
  *   bench_engine [--quick] [--json] [--examples DIR]
  *                [--kernel-wasm FILE --kernel-native FILE]
- *                [--cycles N] [--runs N]
+ *                [--cycles N] [--runs N] [--cycles-only]
  *
  * 1. compile time per tier for every examples/NAME/NAME.wasm, the compute
  *    kernel and a small hand-assembled module: fast tier (libtcc), optimized
@@ -10,11 +10,16 @@
  *    engine on the same cache directory: a cache hit); medians.
  * 2. instantiate + call + free of a tiny module (one exported function, one
  *    page of memory, no imports; and the same without memory) on each tier:
- *    p50/p90/p99 of individually timed cycles, and the mean over batches.
+ *    p50/p90/p99 of individually timed cycles, and the mean over batches;
+ *    then with writes tracked, as the plugin host runs modules, the one-page
+ *    module and one with 16 pages (1 MiB) that writes near its end: a
+ *    memory above 256 KiB, as Extism's Rust plugins have.
  * 3. compute kernels (bench/kernel.c, built natively and to wasm by
  *    bench/run.sh) natively and on both tiers: times and ratios.
  * 4. RSS, virtual size and memory-pool counters before and after the
  *    100,000 cycles of 2.
+ *
+ * --cycles-only runs 2 and 4 alone.
  *
  * Every cache directory lives under one temporary directory created here and
  * removed at the end.  --quick runs fewer repetitions and smaller kernels
@@ -44,7 +49,7 @@
 /* ---- options ------------------------------------------------------------ */
 
 static struct {
-    bool quick, json;
+    bool quick, json, cycles_only;
     const char *examples_dir;
     const char *kernel_wasm, *kernel_native;
     long cycles; /* instantiate+call+free cycles per variant */
@@ -149,17 +154,23 @@ static void cleanup_dirs(void)
     temp_root[0] = 0;
 }
 
-static wc_engine *engine_new(wc_tier tier, const char *cache_dir)
+static wc_engine *engine_new_tracking(wc_tier tier, const char *cache_dir, bool track_writes)
 {
     wc_engine_config cfg;
     wc_engine_config_default(&cfg);
     cfg.tier = tier;
     cfg.cache_dir = cache_dir;
+    cfg.track_writes = track_writes;
     wc_engine *engine;
     wc_error err = {0};
     if (wc_engine_new(&cfg, &engine, &err) != 0)
         die("wc_engine_new: %s", err.msg);
     return engine;
+}
+
+static wc_engine *engine_new(wc_tier tier, const char *cache_dir)
+{
+    return engine_new_tracking(tier, cache_dir, false);
 }
 
 static wc_module *module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_tier want,
@@ -401,6 +412,19 @@ static const uint8_t tiny_mem_wasm[] = {
     0x0a, 0x16, 0x01, 0x14, 0x00,                         /* code: 1 body, no locals */
     0x41, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x36, 0x02, 0x00,
     0x41, 0x00, 0x28, 0x02, 0x00, 0x41, 0x01, 0x74, 0x0b,
+};
+
+/* The same with (memory 16) and its word at 983040 (0xf0000, in the last
+ * 64 KiB page) instead of 0.                                  f(3, 4) = 14 */
+static const uint8_t big_mem_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
+    0x03, 0x02, 0x01, 0x00,
+    0x05, 0x03, 0x01, 0x00, 0x10,                         /* memory min 16 */
+    0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+    0x0a, 0x1a, 0x01, 0x18, 0x00,
+    0x41, 0x80, 0x80, 0x3c, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x36, 0x02, 0x00,
+    0x41, 0x80, 0x80, 0x3c, 0x28, 0x02, 0x00, 0x41, 0x01, 0x74, 0x0b,
 };
 
 /* (module (func (export "f") (param i32 i32) (result i32)
@@ -674,27 +698,36 @@ static void bench_instantiate(void)
     make_dir("cycles");
     wc_engine *fast = engine_new(WC_TIER_FAST, "");
     wc_engine *optimized = engine_new(WC_TIER_OPTIMIZED, last_dir());
+    wc_engine *fast_tracked = engine_new_tracking(WC_TIER_FAST, "", true);
+    wc_engine *optimized_tracked = engine_new_tracking(WC_TIER_OPTIMIZED, last_dir(), true);
     static const struct {
         const char *variant;
         const uint8_t *bytes;
         size_t size;
         uint32_t expect;
+        bool tracked;
     } variants[] = {
-        {"1-page memory", tiny_mem_wasm, sizeof tiny_mem_wasm, 14},
-        {"no memory", tiny_nomem_wasm, sizeof tiny_nomem_wasm, 7},
+        {"1-page memory", tiny_mem_wasm, sizeof tiny_mem_wasm, 14, false},
+        {"no memory", tiny_nomem_wasm, sizeof tiny_nomem_wasm, 7, false},
+        {"1-page memory, writes tracked", tiny_mem_wasm, sizeof tiny_mem_wasm, 14, true},
+        {"16-page memory (1 MiB), writes tracked", big_mem_wasm, sizeof big_mem_wasm, 14, true},
     };
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         for (int t = 0; t < 2; t++) {
             wc_tier tier = t == 0 ? WC_TIER_FAST : WC_TIER_OPTIMIZED;
             note(" %s/%s", variants[v].variant, tier_name(tier));
-            wc_module *m = module_new(t == 0 ? fast : optimized, variants[v].bytes,
-                                      variants[v].size, tier, variants[v].variant);
+            wc_engine *engine = variants[v].tracked ? (t == 0 ? fast_tracked : optimized_tracked)
+                                                    : (t == 0 ? fast : optimized);
+            wc_module *m = module_new(engine, variants[v].bytes, variants[v].size, tier,
+                                      variants[v].variant);
             bench_cycles(variants[v].variant, m, variants[v].expect, samples);
             wc_module_release(m);
         }
     }
     wc_engine_free(fast);
     wc_engine_free(optimized);
+    wc_engine_free(fast_tracked);
+    wc_engine_free(optimized_tracked);
     free(samples);
     note("\n");
 }
@@ -823,7 +856,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_engine [--quick] [--json] [--examples DIR]\n"
             "                    [--kernel-wasm FILE --kernel-native FILE]\n"
-            "                    [--cycles N] [--runs N]\n");
+            "                    [--cycles N] [--runs N] [--cycles-only]\n");
     exit(2);
 }
 
@@ -844,6 +877,8 @@ int main(int argc, char **argv)
             opt.kernel_native = argv[++i];
         else if (strcmp(a, "--cycles") == 0 && i + 1 < argc)
             cycles = strtol(argv[++i], NULL, 10);
+        else if (strcmp(a, "--cycles-only") == 0)
+            opt.cycles_only = true;
         else if (strcmp(a, "--runs") == 0 && i + 1 < argc)
             runs = strtol(argv[++i], NULL, 10);
         else
@@ -870,9 +905,11 @@ int main(int argc, char **argv)
         load_file("kernel.wasm", opt.kernel_wasm);
     add_file("tiny (hand-made)", tiny_mem_wasm, sizeof tiny_mem_wasm, false);
 
-    bench_compile();
+    if (!opt.cycles_only)
+        bench_compile();
     bench_instantiate();
-    bench_kernels();
+    if (!opt.cycles_only)
+        bench_kernels();
     print_results();
 
     for (int i = 0; i < nfiles; i++)

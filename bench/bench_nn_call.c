@@ -2,6 +2,7 @@
  * inference against the same inference called natively, side by side.
  *
  *   bench_nn_call [--quick] [--rounds N]
+ *   bench_nn_call --only CASE [--calls N]
  *
  * Two model-backed example plugins (built by `make -C plugins`), each
  * called through the plugin registry in this process -- the tool's schema
@@ -19,7 +20,12 @@
  * of each plugin, in turn, so that the machine's drift weighs on both
  * alike; the figures are the medians over the rounds.  The overhead is
  * tool - native per call; issue 13's target is at most 10% plus a few
- * microseconds.  Exit status 0, or 1 when a call fails or answers wrongly.
+ * microseconds.
+ *
+ * --only runs one case alone, N times (default 2,000) after the warm-up,
+ * and prints its time per call, for a profiler (perf record, strace -c,
+ * callgrind) to see nothing else: person-detect, person-native (its
+ * inference through backend.h), refused, supply-risk or supply-native.  Exit status 0, or 1 when a call fails or answers wrongly.
  */
 #define _GNU_SOURCE
 #include <jansson.h>
@@ -27,9 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
+#include "ontology/ontology.h"
 #include "plugin/config.h"
 #include "plugin/registry.h"
 #include "store/kv.h"
@@ -169,9 +177,11 @@ static void report(pair *p, int rounds)
 /* ---- setup -------------------------------------------------------------- */
 
 static void add_plugin(wc_plugin_config *pc, const char *name, const char *path,
-                      wc_nn_models *models, char **grant, const char *kv_namespace)
+                      wc_nn_models *models, char **grant, const char *kv_namespace,
+                      wc_schema_docs *ontology)
 {
     memset(pc, 0, sizeof *pc);
+    pc->schema_docs = ontology;
     pc->name = (char *)name;
     pc->path = (char *)path;
     pc->prefix = (char *)name;
@@ -181,22 +191,74 @@ static void add_plugin(wc_plugin_config *pc, const char *name, const char *path,
     pc->perms.kv_namespace = (char *)kv_namespace;
 }
 
+static const char *const only_cases[] = {"person-detect", "person-native", "refused",
+                                           "supply-risk", "supply-native"};
+#define ONLY_CASES (sizeof only_cases / sizeof only_cases[0])
+#define MAX_ONLY_CALLS 10000000
+
+static uint64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --only: the case's time per call, alone; the process's CPU time too,
+ * which a loaded machine inflates less than the elapsed time. */
+static void run_only(int which, pair *pairs, tool_case *refused, int calls)
+{
+    uint64_t c0 = process_cpu_ns(), t0 = wc_monotonic_ns();
+    for (int i = 0; i < calls && !failed; i++) {
+        switch (which) {
+        case 0: tool_once(&pairs[0].tool); break;
+        case 1: native_once(&pairs[0].native); break;
+        case 2: tool_once(refused); break;
+        case 3: tool_once(&pairs[1].tool); break;
+        default: native_once(&pairs[1].native); break;
+        }
+    }
+    uint64_t t1 = wc_monotonic_ns(), c1 = process_cpu_ns();
+    printf("bench_nn_call --only %s: %d calls, %.2f us per call, %.2f us of CPU\n",
+           only_cases[which], calls, (double)(t1 - t0) / 1e3 / calls,
+           (double)(c1 - c0) / 1e3 / calls);
+}
+
 int main(int argc, char **argv)
 {
-    int rounds = 15, quick = 0;
+    int rounds = 15, quick = 0, only = -1, calls = 2000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
             rounds = 3;
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc) {
+            calls = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            i++;
+            for (size_t c = 0; c < ONLY_CASES; c++)
+                if (strcmp(argv[i], only_cases[c]) == 0)
+                    only = (int)c;
+            if (only < 0) {
+                fprintf(stderr, "bench_nn_call: --only person-detect, person-native, refused, "
+                                "supply-risk or supply-native\n");
+                return 2;
+            }
         } else {
-            fprintf(stderr, "usage: bench_nn_call [--quick] [--rounds N (1-%d)]\n", MAX_ROUNDS);
+            fprintf(stderr,
+                    "usage: bench_nn_call [--quick] [--rounds N (1-%d)]\n"
+                    "       bench_nn_call --only CASE [--calls N]  (one case alone, for a "
+                    "profiler)\n",
+                    MAX_ROUNDS);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
     if (rounds < 1 || rounds > MAX_ROUNDS) {
         fprintf(stderr, "bench_nn_call: --rounds from 1 to %d\n", MAX_ROUNDS);
+        return 2;
+    }
+    if (calls < 1 || calls > MAX_ONLY_CALLS) {
+        fprintf(stderr, "bench_nn_call: --calls from 1 to %d\n", MAX_ONLY_CALLS);
         return 2;
     }
     wc_error err = {0};
@@ -224,12 +286,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_nn_call: setup: %s\n", err.msg);
         return 1;
     }
+    /* supply-risk's schemas name ontology types, as the repository's config gives them */
+    wc_ontology *ontology = NULL;
+    if (wc_ontology_load(WC_SOURCE_DIR "/ontology", &ontology, &err)) {
+        fprintf(stderr, "bench_nn_call: ontology: %s\n", wc_error_message(&err));
+        return 1;
+    }
     char *person_grant[] = {"person_detect"}, *supply_grant[] = {"supply_risk"};
     wc_plugin_config plugins[2];
     add_plugin(&plugins[0], "person-detect", WC_SOURCE_DIR "/plugins/person-detect/person-detect.wasm",
-               models, person_grant, NULL);
+               models, person_grant, NULL, wc_ontology_docs(ontology));
     add_plugin(&plugins[1], "supply-risk", WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm",
-               models, supply_grant, "supply-risk");
+               models, supply_grant, "supply-risk", wc_ontology_docs(ontology));
     wc_registry *registry = NULL;
     if (wc_registry_new(plugins, 2, engine, kv, &registry, &err)) {
         fprintf(stderr, "bench_nn_call: plugins: %s (make -C plugins first)\n",
@@ -277,16 +345,20 @@ int main(int argc, char **argv)
     tool_case refused = {registry, "person-detect-detect",
                          json_pack("{s:s}", "image", bad_image), "image must be", 1};
     double refused_rounds[MAX_ROUNDS];
+    if (only >= 0) {
+        run_only(only, pairs, &refused, calls);
+        rounds = 0;
+    }
     for (int r = 0; r < rounds && !failed; r++) {
         for (int p = 0; p < 2; p++)
             time_round(&pairs[p], r);
         refused_rounds[r] = refused_us(&refused, pairs[0].batch);
     }
 
-    printf("bench_nn_call: %d rounds, medians; per call, in microseconds\n", rounds);
-    printf("%-14s %12s %12s %12s %10s %10s\n", "plugin", "native us", "tool us", "overhead us",
-           "tool/nat", "med ratio");
-    if (!failed) {
+    if (!failed && rounds > 0) {
+        printf("bench_nn_call: %d rounds, medians; per call, in microseconds\n", rounds);
+        printf("%-14s %12s %12s %12s %10s %10s\n", "plugin", "native us", "tool us",
+               "overhead us", "tool/nat", "med ratio");
         for (int p = 0; p < 2; p++)
             report(&pairs[p], rounds);
         printf("person-detect refused before its inference (a bad image byte): %.2f us per "
@@ -303,6 +375,7 @@ int main(int argc, char **argv)
     wc_engine_free(engine);
     wc_kv_close(kv);
     wc_nn_models_release(models);
+    wc_ontology_free(ontology);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", kv_dir);
     if (system(cmd) != 0)

@@ -206,6 +206,12 @@ static void test_errors(void)
         "event_max_age_ms)");
     bad("{\"cluster\": {\"max_bytes\": \"1KiB\"}}",
         "wasmcap.json: cluster.max_bytes: must be between 64KiB and 1024TiB");
+    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_tools\": [\"ok\", \"(\"]}}}",
+        "wasmcap.json: plugins.p.skip_tools[1]: '(' is not a regular expression: Unmatched ( or \\(");
+    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_prompts\": \"x\"}}}",
+        "wasmcap.json: plugins.p.skip_prompts: expected an array of regular expressions");
+    bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_resources\": [\"\"]}}}",
+        "wasmcap.json: plugins.p.skip_resources[0]: expected a non-empty string");
     bad("{\"auth\": {\"bearer_tokens\": [\"${WC_TEST_UNSET_TOKEN}\"]}}",
         "wasmcap.json: auth.bearer_tokens[0]: environment variable WC_TEST_UNSET_TOKEN is not set "
         "(write ${WC_TEST_UNSET_TOKEN:-default} to give a default)");
@@ -245,7 +251,8 @@ static void test_errors(void)
     bad("{\"plugins\": {\"a\": {}}}", "wasmcap.json: plugins.a.path: required");
     bad("{\"plugins\": {\"a\": {\"path\": \"\"}}}", "wasmcap.json: plugins.a.path: expected a non-empty path");
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"pth\": 1}}}",
-        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, source, prefix, tools, permissions)");
+        "wasmcap.json: plugins.a.pth: unknown key (expected one of: path, source, prefix, tools, skip_tools, skip_prompts, skip_resources, "
+        "skip_resource_templates, permissions)");
     /* Sources (fetch/source.h): every refusal names its place. */
     bad("{\"plugins\": {\"a\": {\"path\": \"a\", \"source\": \"b.wasm\"}}}",
         "wasmcap.json: plugins.a.source: give either \"path\" or \"source\", not both");
@@ -313,8 +320,12 @@ static void test_errors(void)
         {"{\"allowed_hosts\": \"a.com\"}", "plugins.notes.permissions.allowed_hosts: expected an array of host names"},
         {"{\"allowed_hosts\": [\"a.com\", 1]}", "plugins.notes.permissions.allowed_hosts[1]: expected a string"},
         {"{\"allowed_hosts\": [\"http://a.com\"]}",
-         "plugins.notes.permissions.allowed_hosts[0]: 'http://a.com' is not a host name or *.domain pattern"},
-        {"{\"allowed_hosts\": [\"*.\"]}", "plugins.notes.permissions.allowed_hosts[0]: empty host name"},
+         "plugins.notes.permissions.allowed_hosts[0]: 'http://a.com' is not a host name or a pattern of one (letters, "
+         "digits, '-', '.', and '*' or '?' as wildcards)"},
+        {"{\"allowed_hosts\": [\"[ab].com\"]}",
+         "plugins.notes.permissions.allowed_hosts[0]: '[ab].com' is not a host name or a pattern of one (letters, "
+         "digits, '-', '.', and '*' or '?' as wildcards)"},
+        {"{\"allowed_hosts\": [\"\"]}", "plugins.notes.permissions.allowed_hosts[0]: empty host name"},
         {"{\"env\": [\"A\"]}", "plugins.notes.permissions.env: expected an object of strings (\"NAME\": \"value\")"},
         {"{\"env\": {\"A\": 1}}", "plugins.notes.permissions.env.A: expected a string"},
         {"{\"env\": {\"A=B\": \"x\"}}", "plugins.notes.permissions.env.A=B: a variable name must be non-empty and "

@@ -699,10 +699,12 @@ static void test_tiers_and_cache(void)
  * way of writing must mark its page, or a call's data would reach the next
  * instance.  Each page of the memory gets one write, by one of twelve
  * means in turn, plus writes through the host's pointer; memories of 1, 3,
- * 4 (the map's reach) and 5 pages (zeroed whole).  The next instance, in
- * the memory this thread just freed, must start exactly as a fresh one. */
+ * 4 (the old map's reach), 5, 17 and 80 pages (above 256 KiB and 4 MiB).
+ * The next instance, in the memory this thread just freed, must start
+ * exactly as a fresh one, and grown to the same size must find only zeros
+ * in the pages it grew into. */
 static const char *scribble_text =
-    "(module (memory (export \"mem\") 1 16)"
+    "(module (memory (export \"mem\") 1 100)"
     "  (data (i32.const 100) \"pristine\")"
     "  (data $p \"PASSIVEPASSIVE\")"
     "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
@@ -741,15 +743,15 @@ static void test_freed_memory_is_clean(wc_engine *engine, const char *tier)
         return;
     wc_error err;
     wc_instance *inst;
-    static uint8_t reference[65536];
+    static uint8_t reference[80 * 65536];
     CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
-    const uint8_t *mem = wc_instance_mem_view(inst, 0, sizeof reference);
+    const uint8_t *mem = wc_instance_mem_view(inst, 0, 65536);
     CHECK(mem && memcmp(mem + 100, "pristine", 8) == 0, "%s: reference image", tier);
     if (mem)
-        memcpy(reference, mem, sizeof reference);
+        memcpy(reference, mem, 65536);
     wc_instance_free(inst);
 
-    static const uint32_t pages[] = {1, 3, 4, 5};
+    static const uint32_t pages[] = {1, 3, 4, 5, 17, 80};
     for (uint32_t how = 0; how < 12; how++) {
         for (size_t k = 0; k < sizeof pages / sizeof pages[0]; k++) {
             CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
@@ -768,14 +770,161 @@ static void test_freed_memory_is_clean(wc_engine *engine, const char *tier)
             wc_instance_free(inst);
 
             CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
-            mem = wc_instance_mem_view(inst, 0, sizeof reference);
+            CHECK(wc_instance_mem_view(inst, 0, 65537) == NULL, "%s: one page again", tier);
+            args[0].i32 = pages[k] - 1;
+            if (pages[k] > 1)
+                CHECK(wc_instance_call(inst, "grow", args, res, &err) == WC_TRAP_NONE &&
+                          res[0].i32 == 1, "%s: grow after reuse", tier);
+            size_t size = (size_t)pages[k] * 65536;
+            mem = wc_instance_mem_view(inst, 0, size);
             size_t differ = 0;
-            for (size_t i = 0; mem && i < sizeof reference; i++)
+            for (size_t i = 0; mem && i < size; i++)
                 differ += mem[i] != reference[i];
             CHECK(mem && differ == 0, "%s: %zu bytes left over after writes by means %u in %u pages",
                   tier, differ, how, pages[k]);
             wc_instance_free(inst);
         }
+    }
+    wc_module_release(m);
+}
+
+/* A pooled memory is reused at the size its next instance asks for: a
+ * memory that grew and was written everywhere, then freed, comes back at
+ * one page with its guard exact (an access past it traps, memory.size is
+ * 1), grows again into zeros, and the instance's page limit still holds. */
+static const char *reuse_text =
+    "(module (memory (export \"mem\") 1 100)"
+    "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+    "  (func (export \"size\") (result i32) (memory.size))"
+    "  (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))"
+    "  (func (export \"fill\") (memory.fill (i32.const 0) (i32.const 255)"
+    "    (i32.mul (memory.size) (i32.const 65536)))))";
+/* Data beyond the first 64 4 KiB pages (offset 300,000 is in page 73):
+ * another module in the same memory must not see it, and the module's
+ * next instance must. */
+static const char *far_data_text =
+    "(module (memory (export \"mem\") 6) (data (i32.const 300000) \"far-data\")"
+    "  (func (export \"scribble\") (i32.store (i32.const 300004) (i32.const -1))"
+    "    (i32.store (i32.const 390000) (i32.const -1))))";
+static const char *plain6_text = "(module (memory (export \"mem\") 6))";
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+static int32_t call_i32(wc_instance *inst, const char *name, int32_t arg, wc_trap *trap)
+{
+    wc_value args[1] = {{.i32 = arg}}, res[1] = {{.i32 = -7}};
+    wc_error err;
+    *trap = wc_instance_call(inst, name, args, res, &err);
+    return res[0].i32;
+}
+
+static void test_memory_reuse(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, reuse_text);
+    wc_module *far = load(engine, far_data_text), *plain = load(engine, plain6_text);
+    CHECK(m && far && plain, "%s: reuse modules", tier);
+    if (!m || !far || !plain)
+        goto out;
+    wc_error err;
+    wc_instance *inst;
+    wc_trap trap;
+    wc_instance_config limited = {.max_memory_pages = 4};
+    for (int round = 0; round < 3; round++) {
+        CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        CHECK(call_i32(inst, "grow", 8, &trap) == 1 && trap == WC_TRAP_NONE, "%s: grow to 9", tier);
+        CHECK(wc_instance_call(inst, "fill", NULL, NULL, &err) == WC_TRAP_NONE, "%s: fill", tier);
+        wc_instance_free(inst);
+
+        /* the same memory, one page again */
+        CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        CHECK(call_i32(inst, "size", 0, &trap) == 1, "%s: round %d: memory.size 1", tier, round);
+        CHECK(call_i32(inst, "load", 65532, &trap) == 0 && trap == WC_TRAP_NONE,
+              "%s: round %d: last word of page 1 is zero", tier, round);
+        call_i32(inst, "load", 65533, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: round %d: a load across the end traps (%d)", tier, round,
+              (int)trap);
+        call_i32(inst, "load", 8 * 65536, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: round %d: a load in the old size traps", tier, round);
+        CHECK(call_i32(inst, "grow", 8, &trap) == 1, "%s: round %d: grow again", tier, round);
+        const uint8_t *mem = wc_instance_mem_view(inst, 0, 9 * 65536);
+        CHECK(mem && all_zero(mem, 9 * 65536), "%s: round %d: grown pages are zero", tier, round);
+        call_i32(inst, "load", 9 * 65536, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: round %d: past the new size traps", tier, round);
+        CHECK(wc_instance_call(inst, "fill", NULL, NULL, &err) == WC_TRAP_NONE, "%s: fill", tier);
+        wc_instance_free(inst);
+
+        /* and under a smaller page limit */
+        CHECK(wc_instance_new(m, &limited, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        CHECK(call_i32(inst, "grow", 8, &trap) == -1 && trap == WC_TRAP_NONE,
+              "%s: round %d: the limit refuses 9 pages", tier, round);
+        CHECK(wc_instance_memory_limit_reached(inst), "%s: limit reached", tier);
+        CHECK(call_i32(inst, "grow", 3, &trap) == 1, "%s: round %d: 4 pages allowed", tier, round);
+        call_i32(inst, "load", 4 * 65536, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: round %d: past the limit traps", tier, round);
+        mem = wc_instance_mem_view(inst, 0, 4 * 65536);
+        CHECK(mem && all_zero(mem, 4 * 65536), "%s: round %d: limited memory is zero", tier, round);
+        wc_instance_free(inst);
+
+        /* data past the first 64 pages: its own module sees it, another not */
+        CHECK(wc_instance_new(far, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        mem = wc_instance_mem_view(inst, 0, 6 * 65536);
+        CHECK(mem && memcmp(mem + 300000, "far-data", 8) == 0 && all_zero(mem, 300000) &&
+                  all_zero(mem + 300008, 6 * 65536 - 300008),
+              "%s: round %d: far data as loaded", tier, round);
+        CHECK(wc_instance_call(inst, "scribble", NULL, NULL, &err) == WC_TRAP_NONE, "%s: scribble",
+              tier);
+        wc_instance_free(inst);
+        CHECK(wc_instance_new(plain, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        mem = wc_instance_mem_view(inst, 0, 6 * 65536);
+        CHECK(mem && all_zero(mem, 6 * 65536), "%s: round %d: another module sees no far data",
+              tier, round);
+        wc_instance_free(inst);
+    }
+out:
+    if (m)
+        wc_module_release(m);
+    if (far)
+        wc_module_release(far);
+    if (plain)
+        wc_module_release(plain);
+}
+
+/* Pooled memories above 256 KiB keep their pages only within a budget
+ * (64 MiB): 40 memories of 4 MiB, written whole and freed together, leave
+ * at most that resident, and every one of them comes back zeroed. */
+static void test_kept_budget(wc_engine *engine, const char *tier)
+{
+    enum { COUNT = 40, PAGES = 64 };
+    wc_module *m = load(engine, reuse_text);
+    CHECK(m != NULL, "%s: budget module", tier);
+    if (!m)
+        return;
+    wc_instance *insts[COUNT];
+    wc_error err;
+    wc_trap trap;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < COUNT; i++) {
+            CHECK(wc_instance_new(m, NULL, NULL, 0, &insts[i], NULL, &err) == 0, "%s: %s", tier,
+                  err.msg);
+            CHECK(call_i32(insts[i], "grow", PAGES - 1, &trap) == 1, "%s: grow to 4 MiB", tier);
+            const uint8_t *mem = wc_instance_mem_view(insts[i], 0, (size_t)PAGES * 65536);
+            CHECK(mem && all_zero(mem, (size_t)PAGES * 65536),
+                  "%s: round %d: memory %d starts zeroed", tier, round, i);
+            CHECK(wc_instance_call(insts[i], "fill", NULL, NULL, &err) == WC_TRAP_NONE, "%s: fill",
+                  tier);
+        }
+        for (int i = 0; i < COUNT; i++)
+            wc_instance_free(insts[i]);
+        wc_rt_pool_stats stats;
+        wc_rt_pool_stats_get(&stats);
+        CHECK(stats.kept_bytes <= (64u << 20) && stats.kept_bytes >= (4u << 20),
+              "%s: round %d: %zu bytes kept by the pool", tier, round, stats.kept_bytes);
     }
     wc_module_release(m);
 }
@@ -914,12 +1063,15 @@ int main(void)
     test_borrowed_module(engine);
     test_cycles_stay_flat(engine);
     test_freed_memory_is_clean(engine, "fast tier, writes not tracked");
+    test_memory_reuse(engine, "fast tier, writes not tracked");
     wc_engine_free(engine);
     static const wc_tier tiers[] = {WC_TIER_FAST, WC_TIER_OPTIMIZED};
     for (int t = 0; t < 2; t++) {
         wc_engine *tracking = new_engine_tracking(tiers[t], tmpdir, true);
         test_freed_memory_is_clean(tracking, t ? "optimized tier" : "fast tier");
         test_data_images(tracking, t ? "optimized tier" : "fast tier");
+        test_memory_reuse(tracking, t ? "optimized tier" : "fast tier");
+        test_kept_budget(tracking, t ? "optimized tier" : "fast tier");
         wc_engine_free(tracking);
     }
     test_tiers_and_cache();

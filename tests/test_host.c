@@ -1154,8 +1154,8 @@ static void test_http(void)
 
 static void test_allowed(void)
 {
-    char *hosts[] = {"api.example.com", "*.example.org", "*.", "*"};
-    wc_permissions p = {.allowed_hosts = hosts, .n_allowed_hosts = 4};
+    char *hosts[] = {"api.example.com", "*.example.org", "*."};
+    wc_permissions p = {.allowed_hosts = hosts, .n_allowed_hosts = 3};
     CHECK(wc_host_allowed(&p, "api.example.com"), "exact");
     CHECK(wc_host_allowed(&p, "API.Example.COM"), "case");
     CHECK(!wc_host_allowed(&p, "example.com"), "parent of exact");
@@ -1170,6 +1170,19 @@ static void test_allowed(void)
     CHECK(!wc_host_allowed(&p, NULL), "NULL");
     wc_permissions none = {0};
     CHECK(!wc_host_allowed(&none, "api.example.com"), "deny by default");
+
+    /* Extism's globs: "*" is any host, '?' one character, '*' anywhere */
+    char *globs[] = {"api-?.example.com", "cdn*.example.net"};
+    wc_permissions g = {.allowed_hosts = globs, .n_allowed_hosts = 2};
+    CHECK(wc_host_allowed(&g, "api-1.example.com") && !wc_host_allowed(&g, "api-12.example.com"),
+          "? is one character");
+    CHECK(wc_host_allowed(&g, "cdn.example.net") && wc_host_allowed(&g, "cdn7.eu.example.net") &&
+              !wc_host_allowed(&g, "cdn.example.net.evil.com"), "* inside a name");
+    CHECK(!wc_host_allowed(&g, "api.example.com"), "no glob matches");
+    char *any[] = {"*"};
+    wc_permissions all = {.allowed_hosts = any, .n_allowed_hosts = 1};
+    CHECK(wc_host_allowed(&all, "anything.example") && wc_host_allowed(&all, "10.0.0.1") &&
+              !wc_host_allowed(&all, ""), "\"*\" is any host");
 }
 
 static void test_utf8(void)

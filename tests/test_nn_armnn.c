@@ -338,21 +338,34 @@ static int chatty_step(const void *arg, wc_error *err)
     return 0;
 }
 
+/* Takes 256 MiB and writes it: past a trial's limit, malloc fails. */
+static int hungry_step(const void *arg, wc_error *err)
+{
+    (void)arg;
+    size_t size = (size_t)256 << 20;
+    char *p = malloc(size);
+    if (!p)
+        return wc_error_set(err, WC_ENOMEM, "could not allocate 256 MiB");
+    memset(p, 1, size);
+    free(p);
+    return 0;
+}
+
 static void test_isolation(void)
 {
     wc_error err = {0};
-    int rc = wc_nn_isolate("the step", crash_step, NULL, 10000, &err);
+    int rc = wc_nn_isolate("the step", crash_step, NULL, 10000, 0, &err);
     CHECK(rc == WC_EBADMODULE && strstr(err.msg, "the step crashed (signal 11, SIGSEGV)"),
           "crash: %d %s", rc, err.msg);
     uint64_t t0 = wc_monotonic_ms();
-    rc = wc_nn_isolate("the step", hang_step, NULL, 300, &err);
+    rc = wc_nn_isolate("the step", hang_step, NULL, 300, 0, &err);
     uint64_t took = wc_monotonic_ms() - t0;
     CHECK(rc == WC_ETIMEDOUT && strstr(err.msg, "did not finish within 300 ms"), "hang: %d %s",
           rc, err.msg);
     CHECK(took >= 290 && took < 5000, "hang took %llu ms", (unsigned long long)took);
-    rc = wc_nn_isolate("the step", exit_step, NULL, 10000, &err);
+    rc = wc_nn_isolate("the step", exit_step, NULL, 10000, 0, &err);
     CHECK(rc == WC_EBADMODULE && strstr(err.msg, "exit status 3"), "exit: %d %s", rc, err.msg);
-    rc = wc_nn_isolate("the step", refuse_step, "why", 10000, &err);
+    rc = wc_nn_isolate("the step", refuse_step, "why", 10000, 0, &err);
     CHECK(rc == WC_EBADMODULE && strcmp(err.msg, "refused: why") == 0, "refusal: %d %s", rc,
           err.msg);
     /* our stdout and stderr go to a file while the chatty child runs */
@@ -361,7 +374,7 @@ static void test_isolation(void)
     int saved_out = dup(1), saved_err = dup(2);
     dup2(fileno(sink), 1);
     dup2(fileno(sink), 2);
-    rc = wc_nn_isolate("the step", chatty_step, NULL, 10000, &err);
+    rc = wc_nn_isolate("the step", chatty_step, NULL, 10000, 0, &err);
     dup2(saved_out, 1);
     dup2(saved_err, 2);
     close(saved_out);
@@ -371,6 +384,19 @@ static void test_isolation(void)
           (long long)st.st_size);
     fclose(sink);
     CHECK(rc == 0, "chatty: %d %s", rc, err.msg);
+    /* memory: within the limit it runs, past it the reason says so */
+    rc = wc_nn_isolate("the step", hungry_step, NULL, 10000, 64ull << 20, &err);
+    CHECK(rc == WC_ENOMEM && strstr(err.msg, "the step ran out of memory within its trial's "
+                                             "limit of 64 MiB (nn.trial_memory): could not "
+                                             "allocate 256 MiB: refused"),
+          "hungry, limited: %d %s", rc, err.msg);
+    rc = wc_nn_isolate("the step", hungry_step, NULL, 10000, 1ull << 30, &err);
+    CHECK(rc == 0, "hungry within 1 GiB: %d %s", rc, err.msg);
+    rc = wc_nn_isolate("the step", crash_step, NULL, 10000, 64ull << 20, &err);
+    CHECK(rc == WC_EBADMODULE &&
+              strstr(err.msg, "the step crashed (signal 11, SIGSEGV): refused (its trial may use "
+                              "64 MiB more than the server: nn.trial_memory)"),
+          "crash, limited: %d %s", rc, err.msg);
     /* no child is left behind */
     CHECK(waitpid(-1, NULL, WNOHANG) < 0, "a child is left");
 }
@@ -740,6 +766,42 @@ static void write_crashing_model(tfb *out)
     tmw_write(out, &s.m);
 }
 
+/* A model whose trial would take more memory than nn.trial_memory allows
+ * (MAXIMUM, on Arm NN only, of two 1x8192x8192 float tensors: 768 MiB of
+ * inputs and output) is refused with the reason, and the next model loads. */
+static void write_big_model(tfb *out)
+{
+    static spec s;
+    spec_start(&s);
+    int32_t a = spec_tensor(&s, WC_TFLITE_FLOAT32, 0, 0, 0, DIMS(1, 8192, 8192));
+    int32_t b = spec_tensor(&s, WC_TFLITE_FLOAT32, 0, 0, 0, DIMS(1, 8192, 8192));
+    int32_t y = spec_tensor(&s, WC_TFLITE_FLOAT32, 0, 0, 0, DIMS(1, 8192, 8192));
+    spec_op(&s, 55, NULL, y, INS(a, b));
+    spec_graph(&s, GRAPH_INS(a, b), y);
+    tmw_write(out, &s.m);
+}
+
+static void test_trial_memory(void)
+{
+    static tfb big;
+    write_big_model(&big);
+    CHECK(wc_nn_trial_memory() == WC_NN_TRIAL_MEMORY_DEFAULT, "default trial memory %llu",
+          (unsigned long long)wc_nn_trial_memory());
+    wc_nn_set_trial_memory(64ull << 20);
+    wc_error err = {0};
+    wc_nn_graph *g = NULL;
+    int rc = wc_nn_graph_load(big.b, big.n, WC_NN_ENCODING_TENSORFLOWLITE, WC_NN_TARGET_CPU, &g,
+                              &err);
+    CHECK(rc == WC_ENOMEM && !g &&
+              strstr(err.msg, "Arm NN ran out of memory within its trial's limit of 64 MiB "
+                              "(nn.trial_memory)") &&
+              strstr(err.msg, "out of memory for a 268435456-byte tensor: refused"),
+          "big model: %d %s", rc, err.msg);
+    wc_nn_set_trial_memory(WC_NN_TRIAL_MEMORY_DEFAULT);
+    test_fallback_to_armnn(); /* the next model loads and runs */
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0, "a child is left");
+}
+
 /* In the process: refused, Arm NN's crash named; the process goes on. */
 static void test_crashing_model(void)
 {
@@ -1010,6 +1072,39 @@ static void test_config(const char *dir)
         CHECK(strstr(err.msg, bad[i].says), "%s: \"%s\", want \"%s\"", text, err.msg,
               bad[i].says);
     }
+
+    /* nn.trial_memory: the big model of test_trial_memory fails the config
+     * under 32 MiB and names the key; a size out of range is refused; a
+     * config without it has the default */
+    static tfb big;
+    write_big_model(&big);
+    char big_path[512];
+    snprintf(big_path, sizeof big_path, "%s/big.tflite", dir);
+    FILE *f = fopen(big_path, "wb");
+    CHECK(f && fwrite(big.b, 1, big.n, f) == big.n, "write %s", big_path);
+    if (f)
+        fclose(f);
+    snprintf(text, sizeof text,
+             "{\"nn\": {\"trial_memory\": \"32MiB\", \"models\": {\"big\": {\"path\": \"%s\"}}}}",
+             big_path);
+    err = (wc_error){0};
+    CHECK(wc_config_parse(text, NULL, &c, &err) != 0 &&
+              strstr(err.msg, "nn.models.big") &&
+              strstr(err.msg, "within its trial's limit of 32 MiB (nn.trial_memory)"),
+          "trial_memory 32MiB: %s", err.msg);
+    CHECK(wc_nn_trial_memory() == 32ull << 20, "trial memory set: %llu",
+          (unsigned long long)wc_nn_trial_memory());
+    snprintf(text, sizeof text, "{\"nn\": {\"trial_memory\": \"1MiB\", \"models\": {}}}");
+    err = (wc_error){0};
+    CHECK(wc_config_parse(text, NULL, &c, &err) != 0 && strstr(err.msg, "nn.trial_memory"),
+          "trial_memory 1MiB: %s", err.msg);
+    snprintf(text, sizeof text, "{\"nn\": {\"models\": {}}}");
+    err = (wc_error){0};
+    parsed = wc_config_parse(text, NULL, &c, &err);
+    CHECK(parsed == 0 && wc_nn_trial_memory() == WC_NN_TRIAL_MEMORY_DEFAULT,
+          "trial memory default again: %s %llu", err.msg, (unsigned long long)wc_nn_trial_memory());
+    if (parsed == 0)
+        wc_config_free(&c);
 }
 
 int main(void)
@@ -1021,6 +1116,7 @@ int main(void)
     test_fallback_to_armnn();
     test_neither_backend();
     test_crashing_model();
+    test_trial_memory();
     test_damaged_models();
     test_plugin_next_call();
     test_attempts();

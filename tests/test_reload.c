@@ -276,7 +276,7 @@ static void start_v1(server *s, const char *extra)
 static void test_plugin_file(void)
 {
     server s;
-    start_v1(&s, ", \"reload\": {\"quiet_ms\": 150}");
+    start_v1(&s, ", \"reload\": {\"quiet_ms\": 300}");
     CHECK(strcmp(call(&s, 2, "r-version", "{}"), "v1") == 0, "v1 serves");
 
     /* A call in flight on v1 while v2 replaces it. */
@@ -425,7 +425,7 @@ static void test_admin_tools(void)
     bool err;
     put(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
             "\"load_plugin\",\"arguments\":{\"name\":\"e\",\"path\":\"%s\","
-            "\"permissions\":{\"timeout_ms\":5000}}}}", echo);
+            "\"permissions\":{\"timeout_ms\":5000,\"env\":{\"KEY\":\"s3cr3t\"}}}}}", echo);
     const char *t = is_error_text(await_id(&s, 3, 60000), &err);
     CHECK(!err && strstr(t, "plugin 'e' loaded"), "load_plugin: %s", t);
     CHECK(await_method(&s, "notifications/tools/list_changed", 0, 5000), "list_changed");
@@ -471,6 +471,10 @@ static void test_admin_tools(void)
     }
     CHECK(found == 2 && json_array_size(listed) == 2, "list_plugins: %zu, %d found",
           json_array_size(listed), found);
+    char *dump = json_dumps(listed, JSON_COMPACT);
+    CHECK(dump && !strstr(dump, "s3cr3t") && strstr(dump, "\"KEY\":\"(hidden)\""),
+          "list_plugins hides environment values: %s", dump ? dump : "");
+    free(dump);
 
     /* The admin change survives a reload of the file. */
     int reloads = log_count(RELOADED);

@@ -20,6 +20,7 @@
 #include "util/fs.h"
 
 #include "check.h"
+#include "inventory_process.h"
 #include "nats_server.h"
 
 typedef struct server {
@@ -123,26 +124,6 @@ static void call(server *s, const char *tool, const char *args, char *out, size_
     json_decref(r);
 }
 
-static pid_t start_inventory(const nats_server *ns)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
-        execl(WC_BINARY_DIR "/wasmcap-inventory", "wasmcap-inventory", "--url", ns->url, "--id", "inv-1",
-              (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_inventory(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int status;
-    waitpid(pid, &status, 0);
-}
-
 /* A config in dir: supply-risk with its model, kv and (when granted) the
  * request to the inventory service, on the bus at url. */
 static bool write_config(const char *dir, const char *url, const char *grant, char *path, size_t size)
@@ -186,7 +167,7 @@ int main(void)
         printf("FAIL: nats-server did not start\n");
         return 1;
     }
-    pid_t inventory = start_inventory(&ns);
+    pid_t inventory = inventory_start(ns.url);
     CHECK(inventory > 0, "wasmcap-inventory starts");
     char granted[700], other[700], text[4096];
     CHECK(write_config(dir, ns.url, "inventory.depletion", granted, sizeof granted) &&
@@ -217,7 +198,7 @@ int main(void)
                            "unknown SKU 'LOCAL-1')"),
           "an unknown SKU: %s", text);
     /* the service gone: no responders, the default */
-    stop_inventory(inventory);
+    inventory_stop(inventory);
     inventory = 0;
     nats_server_sleep_ms(300);
     call(&s, "supply-risk-assess", "{\"sku\":\"B7\",\"buffer_days\":0}", text, sizeof text);
@@ -238,8 +219,7 @@ int main(void)
           "not granted: %s", text);
     serve_stop(&s);
 
-    if (inventory > 0)
-        stop_inventory(inventory);
+    inventory_stop(inventory);
     nats_server_stop(&ns);
     wc_remove_dir(dir);
     if (failures) {

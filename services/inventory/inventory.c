@@ -190,14 +190,17 @@ static void on_endpoint(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     natsMsg_Destroy(msg);
 }
 
+/* "sku" as the shared ontology's Sku (ontology/logistics.tsp), so that
+ * `wasmcap check` finds these schemas in agreement with it. */
+#define SKU_SCHEMA "{\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$\"}"
 static const char sku_schema[] =
-    "{\"type\":\"object\",\"properties\":{\"sku\":{\"type\":\"string\",\"minLength\":1,"
-    "\"maxLength\":64}},\"required\":[\"sku\"],\"additionalProperties\":false}";
+    "{\"type\":\"object\",\"properties\":{\"sku\":" SKU_SCHEMA "},"
+    "\"required\":[\"sku\"],\"additionalProperties\":false}";
 static const char stock_schema[] =
-    "{\"type\":\"object\",\"properties\":{\"sku\":{\"type\":\"string\"},"
+    "{\"type\":\"object\",\"properties\":{\"sku\":" SKU_SCHEMA ","
     "\"on_hand\":{\"type\":\"integer\",\"minimum\":0}},\"required\":[\"sku\",\"on_hand\"]}";
 static const char depletion_schema[] =
-    "{\"type\":\"object\",\"properties\":{\"sku\":{\"type\":\"string\"},"
+    "{\"type\":\"object\",\"properties\":{\"sku\":" SKU_SCHEMA ","
     "\"daily_depletion\":{\"type\":\"number\",\"minimum\":0},"
     "\"days_of_cover\":{\"type\":\"number\"}},\"required\":[\"sku\",\"daily_depletion\"]}";
 

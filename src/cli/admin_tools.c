@@ -120,6 +120,23 @@ static int unload_plugin(void *ctx, const json_t *arguments, wc_call *call, json
                        "plugin '%s' unloaded (calls running on it finish)", name);
 }
 
+/* What list_plugins shows of an entry: values that may be secrets (a
+ * plugin's environment and config values, a registry password) hidden. */
+static void hide_secrets(json_t *entry)
+{
+    json_t *perms = json_object_get(entry, "permissions");
+    const char *const maps[] = {"env", "config"};
+    for (size_t m = 0; m < 2; m++) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(perms, maps[m]), key, v)
+            json_object_set_new(json_object_get(perms, maps[m]), key, json_string("(hidden)"));
+    }
+    json_t *source = json_object_get(entry, "source");
+    if (json_object_get(source, "password"))
+        json_object_set_new(source, "password", json_string("(hidden)"));
+}
+
 static int list_plugins(void *ctx, const json_t *arguments, wc_call *call, json_t **result,
                         wc_error *err)
 {
@@ -130,6 +147,10 @@ static int list_plugins(void *ctx, const json_t *arguments, wc_call *call, json_
     json_t *loaded = wc_registry_describe_plugins(a->setup->registry);
     json_t *config = json_deep_copy(a->setup->config.plugins_json);
     pthread_mutex_unlock(a->setup->lock);
+    const char *key;
+    json_t *value;
+    json_object_foreach(config, key, value)
+        hide_secrets(value);
     json_t *list = json_array();
     size_t i;
     json_t *p;

@@ -9,6 +9,7 @@
 #include "cli/config.h"
 #include "cli/options.h"
 #include "cli/plugin_check.h"
+#include "cli/service_check.h"
 #include "cli/setup.h"
 
 static const char usage_text[] =
@@ -16,7 +17,11 @@ static const char usage_text[] =
     "\n"
     "Loads every plugin's manifest and the ontology the config names\n"
     "(\"ontology\": a folder of JSON Schema documents) and applies the rules\n"
-    "of the shared ontology to every tool's inputSchema and outputSchema:\n"
+    "of the shared ontology to every tool's inputSchema and outputSchema.\n"
+    "With a NATS bus in the config (\"bus\": {\"url\": ...}), the backend\n"
+    "services that answer its discovery now (and those declared in\n"
+    "bus.services) are checked too, each endpoint as a tool of the plugin\n"
+    "\"service:NAME\"; a bus that does not connect is a warning.  The rules:\n"
     "\n"
     "  unknown-ref        a \"$ref\" names no ontology type\n"
     "  type-conflict      two plugins define a type of one name or $id differently\n"
@@ -98,8 +103,11 @@ int wc_cmd_check(int argc, char **argv)
         return 1;
     }
     wc_findings findings = {0};
+    wc_checked_manifest *services = NULL;
+    size_t nservices = 0;
     int status = 1;
-    if (wc_check_plugins(&config, &findings, &err) != 0) {
+    if (wc_service_manifests(&config, &services, &nservices, &findings, &err) != 0 ||
+        wc_check_plugins_with(&config, services, nservices, &findings, &err) != 0) {
         fprintf(stderr, "wasmcap check: %s\n", err.msg);
     } else if (as_json) {
         status = print_json(&findings) ? 1 : findings.errors ? 1 : 0;
@@ -112,12 +120,13 @@ int wc_cmd_check(int argc, char **argv)
         if (findings.errors + findings.warnings > findings.count)
             printf("(%zu more findings not shown)\n",
                    findings.errors + findings.warnings - findings.count);
-        fprintf(stderr, "wasmcap check: %zu plugin(s)%s%s: %zu error(s), %zu warning(s)\n",
-                config.nplugins, config.ontology ? ", ontology " : "",
+        fprintf(stderr, "wasmcap check: %zu plugin(s), %zu service(s)%s%s: %zu error(s), %zu warning(s)\n",
+                config.nplugins, nservices, config.ontology ? ", ontology " : "",
                 config.ontology ? wc_ontology_dir(config.ontology) : "", findings.errors,
                 findings.warnings);
         status = findings.errors ? 1 : 0;
     }
+    wc_service_manifests_free(services, nservices);
     wc_findings_free(&findings);
     wc_config_free(&config);
     return status;

@@ -8,6 +8,7 @@
  */
 #include "cli/config.h"
 #include "cli/hyper_mcp.h"
+#include "cli/yaml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +452,11 @@ static void read_nn(wc_rnode *doc, wc_config *c)
     wc_rnode nn = wc_rnode_member(doc, "nn");
     if (!wc_rnode_object(&nn, NULL))
         return;
+    /* before the models: their Arm NN trials run as they are read */
+    wc_rnode trial = wc_rnode_member(&nn, "trial_memory");
+    uint64_t trial_memory = WC_NN_TRIAL_MEMORY_DEFAULT;
+    wc_rnode_size(&trial, 16ull << 20, 1ull << 40, &trial_memory);
+    wc_nn_set_trial_memory(trial_memory);
     wc_rnode list = wc_rnode_member(&nn, "models");
     if (wc_rnode_object(&list, "an object (\"name\": {\"path\": ...})")) {
         wc_error err = {0};
@@ -537,7 +543,14 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
     wc_reader_init(&reader, source);
     reader.base_dir = base_dir;
     reader.expand = wc_env_expand;
-    json_t *json = wc_reader_load(&reader, text, len);
+    json_t *json;
+    if (wc_yaml_file_name(source)) {
+        wc_error yerr = {0};
+        if (!(json = wc_yaml_load(text, len, NULL, &yerr)))
+            wc_reader_fail(&reader, "%s", yerr.msg);
+    } else {
+        json = wc_reader_load(&reader, text, len);
+    }
     if (json && !json_is_object(json))
         wc_reader_fail(&reader, "expected a JSON object");
     if (json && !reader.failed && wc_hyper_mcp_is_config(json)) {
@@ -588,6 +601,12 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out, wc_error *err)
 {
     return parse("wasmcap.json", base_dir, text, strlen(text), NULL, out, err);
+}
+
+int wc_config_parse_named(const char *source, const char *text, const char *base_dir,
+                          wc_config *out, wc_error *err)
+{
+    return parse(source, base_dir, text, strlen(text), NULL, out, err);
 }
 
 int wc_config_load(const char *path, wc_config *out, wc_error *err)

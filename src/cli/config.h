@@ -104,6 +104,10 @@ int wc_config_load_patched(const char *path, const json_t *patch, wc_config *out
 /* As wc_config_load, from a JSON text; base_dir resolves relative paths. */
 int wc_config_parse(const char *text, const char *base_dir, wc_config *out,
                     wc_error *err);
+/* As wc_config_parse, read as the file `source` would be: YAML when its
+ * name ends in .yaml or .yml (cli/yaml.h), JSON otherwise. */
+int wc_config_parse_named(const char *source, const char *text, const char *base_dir,
+                          wc_config *out, wc_error *err);
 /* An empty config with every default (no plugins). */
 int wc_config_default(wc_config *out, wc_error *err);
 void wc_config_free(wc_config *config);

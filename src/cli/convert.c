@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/hyper_mcp.h"
+#include "cli/yaml.h"
 #include "json/parse.h"
 #include "util/fs.h"
 
@@ -16,12 +17,14 @@ static const char convert_usage[] =
     "usage: wasmcap convert FILE\n"
     "\n"
     "Prints, on stdout, the wasmcap.json equivalent of hyper-mcp's config FILE\n"
-    "(JSON): each plugin's url as its path, runtime_config's allowed_hosts,\n"
-    "env_vars (as permissions.config) and memory_limit as its permissions.\n"
-    "What wasmcap does not support yet (oci://, https:// and s3:// sources, auths,\n"
-    "oci, allowed_paths, the skip_* filters, the host pattern \"*\") is refused\n"
-    "with the key named.  `wasmcap serve --config FILE` reads such a file the\n"
-    "same way.\n"
+    "(JSON, or YAML when FILE ends in .yaml or .yml): each plugin's url as its\n"
+    "path or source (oci:// with oci.cosign_keys or oci.insecure_skip_signature;\n"
+    "https:// with #sha256=), runtime_config's allowed_hosts, allowed_paths,\n"
+    "env_vars (as permissions.config) and memory_limit as its permissions, and\n"
+    "its skip_tools, skip_prompts, skip_resources and skip_resource_templates.\n"
+    "What wasmcap does not support (s3:// and http:// sources, auths, keyless\n"
+    "signatures, allowed_secrets, dynamic_loading) is refused with the key\n"
+    "named.  `wasmcap serve --config FILE` reads such a file the same way.\n"
     "\n"
     "  -h, --help  show this help\n";
 
@@ -42,13 +45,16 @@ int wc_cmd_convert(int argc, char **argv)
         fprintf(stderr, "wasmcap convert: %s: %s\n", argv[1], wc_strerror(rc));
         return 1;
     }
-    wc_json_error jerr;
-    json_t *doc = wc_json_parse((const char *)data, size, WC_JSON_REJECT_DUPLICATES, &jerr);
+    wc_json_error jerr = {0};
+    wc_error yerr = {0};
+    bool yaml = wc_yaml_file_name(argv[1]);
+    json_t *doc = yaml ? wc_yaml_load((const char *)data, size, NULL, &yerr)
+                       : wc_json_parse((const char *)data, size, WC_JSON_REJECT_DUPLICATES, &jerr);
     free(data);
     if (!json_is_object(doc) || !wc_hyper_mcp_is_config(doc)) {
         fprintf(stderr, "wasmcap convert: %s: %s\n", argv[1],
                 doc ? "not a hyper-mcp config (expected \"plugins\" with a \"url\" each)"
-                    : jerr.text);
+                    : yaml ? yerr.msg : jerr.text);
         json_decref(doc);
         return 1;
     }

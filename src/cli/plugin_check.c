@@ -65,8 +65,14 @@ static json_t *read_manifest(const wc_config *config, const wc_plugin_config *p,
 
 int wc_check_plugins(const wc_config *config, wc_findings *out, wc_error *err)
 {
+    return wc_check_plugins_with(config, NULL, 0, out, err);
+}
+
+int wc_check_plugins_with(const wc_config *config, const wc_checked_manifest *extra, size_t n_extra,
+                          wc_findings *out, wc_error *err)
+{
     size_t n = config->nplugins;
-    wc_checked_manifest *list = calloc(n ? n : 1, sizeof *list);
+    wc_checked_manifest *list = calloc(n + n_extra ? n + n_extra : 1, sizeof *list);
     bool *loads = calloc(n ? n : 1, sizeof *loads);
     wc_error *load_errs = calloc(n ? n : 1, sizeof *load_errs);
     if (!list || !loads || !load_errs) {
@@ -82,9 +88,12 @@ int wc_check_plugins(const wc_config *config, wc_findings *out, wc_error *err)
         if (doc)
             list[count++] = (wc_checked_manifest){p->name, doc};
     }
-    int rc = wc_ontology_check(config->ontology, list, count, out);
+    size_t plugins = count;
+    for (size_t i = 0; i < n_extra; i++)
+        list[count + i] = extra[i];
+    int rc = wc_ontology_check(config->ontology, list, count + n_extra, out);
     /* a manifest that does not load for a reason the rules did not name */
-    for (size_t i = 0; !rc && i < count; i++) {
+    for (size_t i = 0; !rc && i < plugins; i++) {
         bool named = false;
         for (size_t k = 0; k < out->count && !named; k++)
             named = out->items[k].level == WC_FINDING_ERROR &&

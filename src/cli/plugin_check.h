@@ -15,6 +15,10 @@
  * cannot be read or does not load is a finding too (rule "manifest").
  * 0, or WC_ENOMEM (err says so). */
 int wc_check_plugins(const wc_config *config, wc_findings *out, wc_error *err);
+/* The same with manifests of others beside the plugins' (the services on
+ * the bus: cli/service_check.h), borrowed. */
+int wc_check_plugins_with(const wc_config *config, const wc_checked_manifest *extra, size_t n_extra,
+                          wc_findings *out, wc_error *err);
 
 /* The findings as lines "error: PLUGIN: TOOL: POINTER: RULE: MESSAGE"
  * into buf (for an error message: the first ones that fit). */

@@ -244,6 +244,9 @@ int wc_reloader_new(wc_setup *setup, bool fixed_log_level, wc_reload_publish_fn 
     int rc = 0;
     if (setup->config.reload_watch)
         rc = wc_watch_new(setup->config.reload_quiet_ms, on_files_changed, r, &r->watch, err);
+    /* Before the worker starts: from then on only it reads the setup. */
+    if (rc == 0)
+        watch_files(r);
     if (rc == 0 && pthread_create(&r->thread, NULL, run, r) != 0)
         rc = wc_error_set(err, WC_ENOMEM, "cannot start the reload thread");
     if (rc) {
@@ -255,7 +258,6 @@ int wc_reloader_new(wc_setup *setup, bool fixed_log_level, wc_reload_publish_fn 
         free(r);
         return rc;
     }
-    watch_files(r);
     *out = r;
     return 0;
 }

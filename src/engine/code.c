@@ -16,8 +16,7 @@
 #include "util/fs.h"
 #include "util/process.h"
 #include "util/sha256.h"
-#include "engine/fold.h"
-#include "engine/translate.h"
+#include "engine/emit.h"
 
 #ifndef WC_MULTIARCH
 #define WC_MULTIARCH "x86_64-linux-gnu"
@@ -56,7 +55,7 @@ static const runtime_symbol runtime_symbols[] = {
     {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
     {"wc_rt_data_loaded", (const void *)wc_rt_data_loaded},
     {"wc_rt_load_segment", (const void *)wc_rt_load_segment},
-    /* The math the generated code calls (wasm2c's float operators): given
+    /* The math the generated code calls (the float operators): given
      * here, so the fast tier does not depend on whether the program that
      * embeds the engine happens to have libm among its loaded objects. */
     {"ceil", (const void *)ceil},
@@ -104,15 +103,6 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     if (!code)
         return wc_error_set(err, WC_ENOMEM, "out of memory");
 
-    /* Folding runs outside the lock: it is ours, and thread-safe. */
-    wc_buf folded;
-    wc_buf_init(&folded);
-    /* the emitter's own output is shaped for libtcc already */
-    bool emitted = strncmp(source, "/* wasmcap emitter */", 21) == 0;
-    if (!emitted)
-        wc_fold_temporaries(source, &folded);
-    const char *unit = !emitted && wc_buf_cstr(&folded) ? (const char *)folded.data : source;
-
     pthread_mutex_lock(&tcc_lock);
     TCCState *s = tcc_new();
     if (!s) {
@@ -128,7 +118,7 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     tcc_add_sysinclude_path(s, "/usr/include/" WC_MULTIARCH);
     tcc_add_sysinclude_path(s, "/usr/include");
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
-    int compiled = tcc_compile_string(s, unit);
+    int compiled = tcc_compile_string(s, source);
     if (compiled < 0) {
         rc = wc_error_set(err, WC_ECOMPILE, "libtcc: %s", wc_buf_cstr(&messages) ?: "compile failed");
         goto unlock;
@@ -154,7 +144,6 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
     code->glue = tcc_get_symbol(s, "wc_glue");
 unlock:
     pthread_mutex_unlock(&tcc_lock);
-    wc_buf_free(&folded);
     wc_buf_free(&messages);
     if (rc == 0)
         rc = check_glue(code->glue, err);
@@ -283,22 +272,18 @@ static void first_line(char *s)
 
 static void compute_toolchain_id(void)
 {
-    char wasm2c_version[128] = "unknown", gcc_version[128] = "unknown";
-    char *wasm2c_argv[] = {"wasm2c", "--version", NULL};
+    char gcc_version[128] = "unknown";
     char *gcc_argv[] = {"gcc", "-dumpfullversion", NULL};
-    if (wc_run_process(wasm2c_argv, wasm2c_version, sizeof wasm2c_version, NULL) != 0)
-        strcpy(wasm2c_version, "unavailable");
     if (wc_run_process(gcc_argv, gcc_version, sizeof gcc_version, NULL) != 0)
         strcpy(gcc_version, "unavailable");
-    first_line(wasm2c_version);
     first_line(gcc_version);
     char header_digest[65];
     const void *parts[] = {wc_wasm_rt_header};
     size_t sizes[] = {strlen(wc_wasm_rt_header)};
     wc_sha256_hex(parts, sizes, 1, header_digest);
     snprintf(toolchain_id, sizeof toolchain_id,
-             "wasm2c %s; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h %.16s; translation %d",
-             wasm2c_version, gcc_version, WC_RT_ABI, header_digest, WC_TRANSLATION_VERSION);
+             "emitter %d; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h %.16s", WC_EMIT_VERSION,
+             gcc_version, WC_RT_ABI, header_digest);
 }
 
 const char *wc_code_toolchain_id(void)

@@ -1,6 +1,6 @@
 /* code.h -- compiled code units: libtcc in memory, or gcc shared objects.
  *
- * A wc_code is one translation unit (see translate.c) compiled and loaded,
+ * A wc_code is one translation unit (see emit.c) compiled and loaded,
  * with its module-level initialisation done; instances of a module run on
  * it.  Both tiers produce the same wc_rt_glue interface.
  */
@@ -38,8 +38,8 @@ int wc_code_load_optimized(const uint8_t *so_data, size_t so_size, wc_code **out
 
 void wc_code_free(wc_code *code);
 
-/* A string naming everything the compiled code depends on: wasm2c's and
- * gcc's versions, the runtime header, the instrumentation.  Part of the
+/* A string naming everything the compiled code depends on: the emitter's
+ * version (emit.h), gcc's, the runtime header.  Part of the
  * cache key.  Computed once per process. */
 const char *wc_code_toolchain_id(void);
 

@@ -178,7 +178,6 @@ int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_er
         release(&m);
         return wc_error_set(err, WC_ENOMEM, "out of memory while emitting C");
     }
-    wc_buf_str(source, "/* wasmcap emitter */\n");
     wc_buf_str(source, wc_wasm_rt_header);
     wc_buf_str(source, wc_emit_prelude);
     emit_types(&m, source);

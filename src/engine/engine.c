@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "engine/emit.h"
-#include "engine/translate.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 
@@ -260,14 +259,6 @@ static void keep_source_for_debugging(const wc_module *m)
     wc_write_file(path, m->source, m->source_len);
 }
 
-/* WASMCAP_EMITTER=own: the engine's own emitter (emit.c) instead of
- * wasm2c, while the two coexist. */
-static bool own_emitter(void)
-{
-    const char *choice = getenv("WASMCAP_EMITTER");
-    return choice && strcmp(choice, "own") == 0;
-}
-
 static char *letters(const uint8_t *types, uint32_t n)
 {
     char *s = malloc(n + 1);
@@ -330,11 +321,8 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
         /* the same bytes translated with and without write marks are two
          * different objects */
         char toolchain[1100];
-        char emitter[32] = "wasm2c";
-        if (own_emitter())
-            snprintf(emitter, sizeof emitter, "emitter %d", WC_EMIT_VERSION);
-        snprintf(toolchain, sizeof toolchain, "%s; %s; %s", wc_code_toolchain_id(),
-                 engine->config.track_writes ? "writes tracked" : "writes not tracked", emitter);
+        snprintf(toolchain, sizeof toolchain, "%s; %s", wc_code_toolchain_id(),
+                 engine->config.track_writes ? "writes tracked" : "writes not tracked");
         parts[1] = toolchain;
         sizes[1] = strlen(toolchain);
         wc_sha256_hex(parts, sizes, 2, m->key);
@@ -348,8 +336,7 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
 
     wc_buf source;
     wc_buf_init(&source);
-    rc = own_emitter() ? wc_emit(m->info, engine->config.track_writes, &source, err)
-                       : wc_translate(m->info, engine->config.track_writes, &source, err);
+    rc = wc_emit(m->info, engine->config.track_writes, &source, err);
     if (rc) {
         wc_buf_free(&source);
         goto fail;

@@ -2,8 +2,8 @@
  *
  * Everything above the engine (plugins, host functions, the MCP server) sees
  * only this header.  A module is decoded and validated by our own reader,
- * instrumented with interrupt checks, translated to C by wasm2c and compiled
- * in two tiers: libtcc in memory (fast, ready in milliseconds) and gcc -O2 as
+ * emitted as C with its interrupt checks (emit.c) and compiled in two
+ * tiers: libtcc in memory (fast, ready in milliseconds) and gcc -O2 as
  * a shared object built in the background and cached on disk.  Instances are
  * cheap (pooled linear memories); a fresh one per call is the intended use.
  *

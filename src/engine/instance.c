@@ -1,7 +1,7 @@
 /* instance.c -- linking, instantiation and calls.
  *
  * An instance is one allocation: the engine's bookkeeping, then the runtime
- * header, then the struct wasm2c generated for the module.  Imports are
+ * header, then the struct the emitter generated for the module.  Imports are
  * resolved into a slot array that the generated trampolines reach through
  * wc_rt_call_import / wc_rt_import_ptr with the instance as context.
  */
@@ -735,7 +735,7 @@ void wc_memory_free(wc_memory *memory)
 uint8_t *wc_memory_data(wc_memory *memory)
 {
     wasm_rt_memory_t *mem = (wasm_rt_memory_t *)memory;
-    memset(mem->dirty, 1, sizeof mem->dirty); /* any byte may be written */
+    mem->tracked = 0; /* any byte may be written: freeing zeroes it whole */
     return mem->data;
 }
 

@@ -99,11 +99,9 @@ typedef struct import_slot {
 } import_slot;
 
 struct wc_instance {
-    /* Must stay first.  wasm2c 1.0.32 hands import trampolines either the
-     * import context (this instance) or, for imported functions placed in a
-     * table by an element segment, the address of the generated struct's
-     * field holding it.  Dereferencing the context yields the instance in
-     * both cases. */
+    /* Must stay first: the runtime reaches the instance from the import
+     * context the generated code holds by dereferencing it
+     * (wc_rt_call_import, wc_rt_import_ptr). */
     struct wc_instance *self;
     wc_module *module;
     wc_code *code;
@@ -121,7 +119,7 @@ struct wc_instance {
     bool owns_module_ref; /* not module_borrowed, or an orphan */
     char trap_message[256];
 
-    /* The runtime header must sit immediately before the wasm2c instance. */
+    /* The runtime header must sit immediately before the generated instance. */
     _Alignas(16) wc_rt_hdr hdr;
     unsigned char w2c[];
 };

@@ -13,8 +13,10 @@
  * Guest bytes are never trusted to be UTF-8: they are sanitized (U+FFFD)
  * before they reach a log line, a notification or an error message.
  */
+#define _GNU_SOURCE /* FNM_CASEFOLD */
 #include "host/wasmcap.h"
 
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,11 +107,16 @@ bool wc_host_allowed(const wc_permissions *perms, const char *host)
         const char *p = perms->allowed_hosts[i];
         if (!p)
             continue;
-        if (p[0] == '*' && p[1] == '.' && p[2]) {
+        if (p[0] == '*' && p[1] == '.' && p[2] && !strpbrk(p + 2, "*?")) {
             /* "*.example.com": suffix ".example.com" after at least one
              * character, so neither "example.com" nor "evilexample.com". */
             size_t suffix_len = strlen(p + 1);
             if (host_len > suffix_len && strcasecmp(host + host_len - suffix_len, p + 1) == 0)
+                return true;
+        } else if (strpbrk(p, "*?")) {
+            /* Extism's glob patterns ("*" is any host, "api-?.example.com"):
+             * a '*' spans dots too, as in Extism. */
+            if (fnmatch(p, host, FNM_CASEFOLD) == 0)
                 return true;
         } else if (strcasecmp(p, host) == 0) {
             return true;

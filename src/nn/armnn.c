@@ -103,6 +103,18 @@ static int copy_infos(uint32_t n, const wc_armnn_tensor *(*at)(const wc_armnn_ne
     return 0;
 }
 
+static _Atomic uint64_t trial_memory = WC_NN_TRIAL_MEMORY_DEFAULT;
+
+void wc_nn_set_trial_memory(uint64_t bytes)
+{
+    trial_memory = bytes;
+}
+
+uint64_t wc_nn_trial_memory(void)
+{
+    return trial_memory;
+}
+
 typedef struct model_bytes {
     const uint8_t *bytes;
     size_t size;
@@ -136,7 +148,7 @@ static int armnn_load(const uint8_t *bytes, size_t size, void **graph, uint32_t 
                       wc_nn_tensor_info **outputs, wc_error *err)
 {
     int rc = wc_nn_isolate("Arm NN", try_model, &(model_bytes){bytes, size},
-                           WC_ARMNN_TRIAL_TIMEOUT_MS, err);
+                           WC_ARMNN_TRIAL_TIMEOUT_MS, wc_nn_trial_memory(), err);
     if (rc)
         return rc;
     wc_armnn_net *net;

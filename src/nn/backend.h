@@ -113,6 +113,13 @@ typedef enum wc_nn_backend_choice {
  * blocks the caller for that time, at most 30 s). */
 int wc_nn_graph_load(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
                      wc_nn_target target, wc_nn_graph **out, wc_error *err);
+/* How much more memory (address space) than the server's the child that
+ * tries a model on Arm NN may take before the model is refused (RLIMIT_AS;
+ * the config's nn.trial_memory).  Process-wide; 0: no limit.  Default
+ * WC_NN_TRIAL_MEMORY_DEFAULT. */
+#define WC_NN_TRIAL_MEMORY_DEFAULT (1ull << 30)
+void wc_nn_set_trial_memory(uint64_t bytes);
+uint64_t wc_nn_trial_memory(void);
 /* The same on the backend `choice` says. */
 int wc_nn_graph_load_on(const uint8_t *bytes, size_t size, wc_nn_encoding encoding,
                         wc_nn_target target, wc_nn_backend_choice choice, wc_nn_graph **out,

@@ -7,9 +7,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,9 +26,51 @@ typedef struct check_report {
 
 _Static_assert(sizeof(check_report) <= PIPE_BUF, "the report must be one atomic write");
 
+/* The child's address space now, in bytes (VmSize of /proc/self/status),
+ * read without malloc; 0 when it cannot be read. */
+static uint64_t address_space_bytes(void)
+{
+    char text[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    text[n] = 0;
+    const char *at = strstr(text, "\nVmSize:");
+    if (!at)
+        return 0;
+    at += strlen("\nVmSize:");
+    while (*at == ' ' || *at == '\t')
+        at++;
+    uint64_t kib = 0;
+    for (int digits = 0; *at >= '0' && *at <= '9' && digits < 19; at++, digits++)
+        kib = kib * 10 + (uint64_t)(*at - '0');
+    return kib * 1024;
+}
+
+/* Limits the child's address space to what it has plus memory_bytes: the
+ * server's own reservations (8 GiB per Wasm memory) are inherited, so an
+ * absolute limit would refuse everything or nothing. */
+static int limit_memory(uint64_t memory_bytes, wc_error *err)
+{
+    uint64_t now = address_space_bytes();
+    if (!now)
+        return wc_error_set(err, WC_EIO, "nn: cannot read the trial's address space size");
+    struct rlimit limit = {.rlim_cur = now + memory_bytes, .rlim_max = now + memory_bytes};
+    if (setrlimit(RLIMIT_AS, &limit) != 0) {
+        int e = errno;
+        return wc_error_set(err, -e, "nn: cannot limit the trial's memory: %s", strerror(e));
+    }
+    return 0;
+}
+
 /* In the child: nothing of the parent's signal handling, no channel of
- * the parent's, death with the parent. */
-static void child(int report_fd, int (*step)(const void *, wc_error *), const void *arg)
+ * the parent's, death with the parent, at most memory_bytes more memory. */
+static void child(int report_fd, int (*step)(const void *, wc_error *), const void *arg,
+                  uint64_t memory_bytes)
 {
     static const int defaults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGPIPE};
     for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
@@ -43,7 +87,9 @@ static void child(int report_fd, int (*step)(const void *, wc_error *), const vo
     }
     check_report report = {0};
     wc_error err = {0};
-    report.code = step(arg, &err);
+    report.code = memory_bytes ? limit_memory(memory_bytes, &err) : 0;
+    if (report.code == 0)
+        report.code = step(arg, &err);
     memcpy(report.msg, err.msg, sizeof report.msg);
     report.msg[sizeof report.msg - 1] = 0;
     ssize_t n = write(report_fd, &report, sizeof report);
@@ -86,9 +132,21 @@ static int reap(pid_t pid, int *status)
     return 0;
 }
 
-int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), const void *arg,
-                  int timeout_ms, wc_error *err)
+/* " (its trial may use N MiB more than the server: nn.trial_memory)", or
+ * "" without a limit. */
+static const char *limit_note(uint64_t memory_bytes, char *buf, size_t size)
 {
+    if (!memory_bytes)
+        return "";
+    snprintf(buf, size, " (its trial may use %llu MiB more than the server: nn.trial_memory)",
+             (unsigned long long)(memory_bytes >> 20));
+    return buf;
+}
+
+int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), const void *arg,
+                  int timeout_ms, uint64_t memory_bytes, wc_error *err)
+{
+    char note[128];
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         int e = errno;
@@ -104,7 +162,7 @@ int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), 
     }
     if (pid == 0) {
         close(fds[0]);
-        child(fds[1], step, arg);
+        child(fds[1], step, arg, memory_bytes);
     }
     close(fds[1]);
     check_report report = {0};
@@ -122,8 +180,9 @@ int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), 
     if (WIFSIGNALED(status)) {
         const char *name = sigabbrev_np(WTERMSIG(status));
         return wc_error_set(err, WC_EBADMODULE,
-                            "nn: %s crashed (signal %d, SIG%s): refused", who,
-                            WTERMSIG(status), name ? name : "?");
+                            "nn: %s crashed (signal %d, SIG%s): refused%s", who,
+                            WTERMSIG(status), name ? name : "?",
+                            limit_note(memory_bytes, note, sizeof note));
     }
     if (got != (ssize_t)sizeof report || WEXITSTATUS(status) != 0)
         return wc_error_set(err, WC_EBADMODULE,
@@ -132,6 +191,11 @@ int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), 
     if (report.code == 0)
         return 0;
     report.msg[sizeof report.msg - 1] = 0;
+    if (report.code == WC_ENOMEM && memory_bytes)
+        return wc_error_set(err, WC_ENOMEM,
+                            "nn: %s ran out of memory within its trial's limit of %llu MiB "
+                            "(nn.trial_memory): %s: refused",
+                            who, (unsigned long long)(memory_bytes >> 20), report.msg);
     int code = report.code == WC_ENOMEM ? WC_ENOMEM : WC_EBADMODULE;
     return wc_error_set(err, code, "%s", report.msg);
 }

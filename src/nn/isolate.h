@@ -5,8 +5,11 @@
  * process could catch.  So before a model is loaded for real, a forked
  * child tries it (armnn.c: parse, optimize for CpuRef, load, one run on
  * zero inputs) and reports by pipe; the parent kills it past a time limit.
- * A child that crashes, exits without a report or runs out of time fails,
- * and the model is refused with what happened.
+ * The child's address space is limited too (RLIMIT_AS: what it inherited
+ * from the server plus memory_bytes), so a model whose trial would take all
+ * the machine's memory fails in the child, not in the OOM killer's choice of
+ * process.  A child that crashes, exits without a report, runs out of
+ * memory or of time fails, and the model is refused with what happened.
  *
  * The child writes nothing to the parent's stdin, stdout or stderr (they
  * are /dev/null in it: a library's own printing must not reach the MCP
@@ -20,14 +23,19 @@
 #ifndef WC_NN_ISOLATE_H
 #define WC_NN_ISOLATE_H
 
+#include <stdint.h>
+
 #include "util/error.h"
 
-/* Runs step(arg, err) in a forked child.  Returns 0 when it returned 0;
- * else its error (WC_ENOMEM kept, any other code as WC_EBADMODULE, with its
- * message), WC_EBADMODULE when it crashed or exited without a report
- * ("<who> crashed (signal 11, SIGSEGV) ..."), WC_ETIMEDOUT past timeout_ms,
- * or a system error making the child. */
+/* Runs step(arg, err) in a forked child whose address space may grow by at
+ * most memory_bytes (0: no limit).  Returns 0 when it returned 0; else its
+ * error (WC_ENOMEM kept, "<who> ran out of memory within its trial's limit
+ * of N MiB (nn.trial_memory): <its message>: refused"; any other code as
+ * WC_EBADMODULE, with its message), WC_EBADMODULE when it crashed or
+ * exited without a report ("<who> crashed (signal 11, SIGSEGV): refused",
+ * and with a limit, what it was), WC_ETIMEDOUT past timeout_ms, or a
+ * system error making the child. */
 int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), const void *arg,
-                  int timeout_ms, wc_error *err);
+                  int timeout_ms, uint64_t memory_bytes, wc_error *err);
 
 #endif

@@ -15,20 +15,21 @@
 #include "host/wasi_nn.h"
 #include "plugin/manifest.h"
 
-/* A host name pattern: "example.com" or "*.example.com", lower-cased. */
+/* A host name or a pattern of one, lower-cased: "example.com",
+ * "*.example.com" (its subdomains), "*" (any host), or Extism's globs
+ * with '*' and '?' anywhere ("api-?.example.com"). */
 static bool check_host(const wc_rnode *node, char *h)
 {
-    char *p = h;
-    if (p[0] == '*' && p[1] == '.')
-        p += 2;
-    if (!*p)
+    if (!*h)
         return wc_rnode_fail(node, "empty host name");
-    for (char *q = p; *q; q++) {
+    for (char *q = h; *q; q++) {
         if (*q >= 'A' && *q <= 'Z')
             *q = (char)(*q - 'A' + 'a');
         char ch = *q;
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
-            return wc_rnode_fail(node, "'%s' is not a host name or *.domain pattern", h);
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+              ch == '*' || ch == '?'))
+            return wc_rnode_fail(node, "'%s' is not a host name or a pattern of one (letters, "
+                                       "digits, '-', '.', and '*' or '?' as wildcards)", h);
     }
     return true;
 }
@@ -263,6 +264,30 @@ static void read_tool_names(wc_rnode *plugin, wc_plugin_config *pc)
     }
 }
 
+/* skip_tools, skip_prompts, ...: arrays of regular expressions, each
+ * checked here so that a bad one is refused with its place. */
+static void read_skips(wc_rnode *plugin, wc_plugin_config *pc)
+{
+    for (int k = 0; k < WC_SKIP_KINDS; k++) {
+        wc_rnode list = wc_rnode_member(plugin, wc_skip_key((wc_skip_kind)k));
+        if (!wc_rnode_array(&list, "an array of regular expressions") ||
+            !wc_rnode_strings(&list, WC_READ_NONEMPTY, &pc->skip[k], &pc->n_skip[k]))
+            continue;
+        if (pc->n_skip[k] > WC_SKIP_MAX_PATTERNS) {
+            wc_rnode_fail(&list, "more than %d patterns", WC_SKIP_MAX_PATTERNS);
+            return;
+        }
+        for (size_t i = 0; i < pc->n_skip[k]; i++) {
+            char why[256];
+            if (!wc_skip_pattern_ok(pc->skip[k][i], why, sizeof why)) {
+                wc_rnode item = wc_rnode_item(&list, i);
+                wc_rnode_fail(&item, "'%s' is not a regular expression: %s", pc->skip[k][i], why);
+                return;
+            }
+        }
+    }
+}
+
 static bool read_plugin(wc_rnode *plugin, wc_plugin_config *pc)
 {
     if (!wc_manifest_name_ok(plugin->key))
@@ -284,6 +309,7 @@ static bool read_plugin(wc_rnode *plugin, wc_plugin_config *pc)
     if (wc_rnode_string(&prefix, 0, &pc->prefix) && (strlen(pc->prefix) > 64 || !exposed_name_ok(pc->prefix)))
         wc_rnode_fail(&prefix, "a prefix may hold up to 64 letters, digits, '_', '.' or '-'");
     read_tool_names(plugin, pc);
+    read_skips(plugin, pc);
     read_permissions(plugin, &pc->perms);
     if (!wc_rnode_done(plugin))
         return false;
@@ -330,6 +356,11 @@ void wc_plugin_config_free(wc_plugin_config *pc)
     free(pc->prefix);
     free(pc->fingerprint);
     json_decref(pc->tool_names);
+    for (int k = 0; k < WC_SKIP_KINDS; k++) {
+        for (size_t i = 0; i < pc->n_skip[k]; i++)
+            free(pc->skip[k][i]);
+        free(pc->skip[k]);
+    }
     wc_permissions *p = &pc->perms;
     for (size_t i = 0; i < p->n_allowed_hosts; i++)
         free(p->allowed_hosts[i]);

@@ -512,16 +512,32 @@ int wc_manifest_load_in(const wc_schema_docs *docs, const wc_module_info *info,
     return rc;
 }
 
+static void tool_free(wc_manifest_tool *t)
+{
+    wc_schema_free(t->input);
+    wc_schema_free(t->output);
+    json_decref(t->bundled[0]);
+    json_decref(t->bundled[1]);
+}
+
+void wc_manifest_keep_tools(wc_manifest *m, bool (*keep)(void *ctx, const char *name), void *ctx)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < m->ntools; i++) {
+        if (keep(ctx, m->tools[i].name))
+            m->tools[kept++] = m->tools[i];
+        else
+            tool_free(&m->tools[i]);
+    }
+    m->ntools = kept;
+}
+
 void wc_manifest_free(wc_manifest *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->ntools; i++) {
-        wc_schema_free(m->tools[i].input);
-        wc_schema_free(m->tools[i].output);
-        json_decref(m->tools[i].bundled[0]);
-        json_decref(m->tools[i].bundled[1]);
-    }
+    for (size_t i = 0; i < m->ntools; i++)
+        tool_free(&m->tools[i]);
     free(m->tools);
     json_decref(m->json);
     free(m->source);

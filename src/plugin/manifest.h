@@ -79,6 +79,8 @@ int wc_manifest_read(const wc_module_info *info, const char *wasm_path, char **t
                      char **source, wc_error *err);
 
 void wc_manifest_free(wc_manifest *m);
+/* Keeps the tools keep() says yes to, in order, and frees the others. */
+void wc_manifest_keep_tools(wc_manifest *m, bool (*keep)(void *ctx, const char *name), void *ctx);
 
 /* The tool named `name`, or -1. */
 int wc_manifest_find_tool(const wc_manifest *m, const char *name);

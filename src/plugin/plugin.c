@@ -230,6 +230,14 @@ static int copy_config(const wc_plugin_config *src, wc_plugin_config *dst)
                                                      &dp->bus_publish, &dp->n_bus_publish) ||
         copy_strings(sp->bus_request, sp->n_bus_request, &dp->bus_request, &dp->n_bus_request))
         oom = true;
+    for (int k = 0; k < WC_SKIP_KINDS; k++) {
+        dst->skip[k] = NULL;
+        dst->n_skip[k] = 0;
+        if (src->n_skip[k] && !(dst->skip[k] = calloc(src->n_skip[k], sizeof *dst->skip[k])))
+            oom = true;
+        for (size_t i = 0; dst->skip[k] && i < src->n_skip[k]; i++, dst->n_skip[k]++)
+            dst->skip[k][i] = dup_or_null(src->skip[k][i], &oom);
+    }
     dp->preopens = NULL;
     dp->n_preopens = 0;
     if (wc_preopens_copy(sp->preopens, sp->n_preopens, &dp->preopens))
@@ -542,7 +550,8 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
     const wc_permissions *perms = &p->config.perms;
     char who[96];
     snprintf(who, sizeof who, "plugin '%s'", config->name);
-    if ((rc = wc_wasi_preopens_check(perms->preopens, perms->n_preopens, who, err)))
+    if ((rc = wc_wasi_preopens_check(perms->preopens, perms->n_preopens, who, err)) ||
+        (rc = wc_skip_compile(p, err)))
         goto fail;
     p->memory_limit = perms->memory_limit ? perms->memory_limit : WC_DEFAULT_MEMORY_LIMIT;
     p->max_pages = (uint32_t)(p->memory_limit >> 16) ? (uint32_t)(p->memory_limit >> 16) : 1;
@@ -594,6 +603,7 @@ int wc_plugin_load(const wc_plugin_config *config, wc_engine *engine, wc_kv *kv,
         goto fail;
     if (manifest && (rc = p->abi->describe(p, err)))
         goto fail;
+    wc_skip_apply(p);
     if (!p->abi->get_prompt && json_array_size(p->manifest.prompts))
         warn(p, "plugin '%s' is a %s plugin: its prompts cannot be served", config->name,
              p->abi->name);
@@ -638,6 +648,7 @@ void wc_plugin_free(wc_plugin *p)
     if (p->abi && p->abi->unload)
         p->abi->unload(p);
     wc_manifest_free(&p->manifest);
+    wc_skip_free(p);
     wc_module_release(p->module);
     free(p->bindings);
     free(p->wasi_slots);
@@ -1243,6 +1254,9 @@ int wc_plugin_read_resource(wc_plugin *p, const char *uri, wc_call *call, json_t
     *result = NULL;
     if (!p->abi->read_resource || p->entry[WC_ENTRY_READ_RESOURCE] < 0)
         return unsupported(p, WC_ENTRY_READ_RESOURCE, err);
+    /* a template the plugin still lists may reach a URI it hides */
+    if (wc_plugin_skips(p, WC_SKIP_RESOURCES, uri))
+        return wc_error_set(err, WC_ENOTFOUND, "resource '%s' not found", uri);
     int rc = p->abi->read_resource(p, uri, what, call, result, err);
     if (rc)
         return rc;

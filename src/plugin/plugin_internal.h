@@ -7,6 +7,7 @@
 #ifndef WC_PLUGIN_PLUGIN_INTERNAL_H
 #define WC_PLUGIN_PLUGIN_INTERNAL_H
 
+#include <regex.h>
 #include <stdatomic.h>
 
 #include "host/wasi.h"
@@ -51,7 +52,17 @@ struct wc_plugin {
     uint64_t memory_limit;
     size_t max_output;
     json_t *log_fields; /* {"plugin": name}, read-only */
+    regex_t *skip[WC_SKIP_KINDS]; /* the config's skip lists, compiled */
+    size_t nskip[WC_SKIP_KINDS];
 };
+
+/* skip.c: compiles the config's skip lists (an error names the key), drops
+ * what they match from the manifest, frees them. */
+int wc_skip_compile(wc_plugin *p, wc_error *err);
+void wc_skip_apply(wc_plugin *p);
+void wc_skip_free(wc_plugin *p);
+/* Whether a skip list hides name. */
+bool wc_plugin_skips(const wc_plugin *p, wc_skip_kind kind, const char *name);
 
 /* How a run failed. */
 typedef enum wc_run_status {

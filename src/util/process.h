@@ -1,4 +1,4 @@
-/* process.h -- run a helper program (wasm2c, gcc) and capture its output. */
+/* process.h -- run a helper program (gcc) and capture its output. */
 #ifndef WC_UTIL_PROCESS_H
 #define WC_UTIL_PROCESS_H
 

@@ -25,6 +25,12 @@
     (IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |    \
      IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
+/* Reads of the inotify descriptor per wake-up. */
+#define MAX_READS 64
+/* A file that never stops changing still reloads: at most this many
+ * quiet periods after the first change of a burst. */
+#define MAX_QUIET_PERIODS 10
+
 typedef struct watched_dir {
     char *dir;
     int wd;
@@ -76,9 +82,9 @@ static bool drain_events(wc_watch *w)
 {
     _Alignas(struct inotify_event) char buf[8192];
     bool changed = false;
-    /* Each read empties up to a buffer; the kernel's queue is bounded
-     * (fs.inotify.max_queued_events), so this ends. */
-    for (;;) {
+    /* A bounded number of reads: events that keep coming wait for the
+     * next poll rather than hold this loop. */
+    for (int reads = 0; reads < MAX_READS; reads++) {
         ssize_t n = read(w->fd, buf, sizeof buf);
         if (n <= 0)
             break;
@@ -101,7 +107,7 @@ static void *run(void *arg)
 {
     wc_watch *w = arg;
     bool pending = false;
-    uint64_t due = 0;
+    uint64_t due = 0, latest = 0;
     for (;;) {
         int timeout = -1;
         if (pending) {
@@ -115,8 +121,13 @@ static void *run(void *arg)
         if (p[1].revents)
             break;
         if (rc > 0 && (p[0].revents & POLLIN) && drain_events(w)) {
+            uint64_t now = wc_monotonic_ms();
+            if (!pending)
+                latest = now + (uint64_t)w->quiet_ms * MAX_QUIET_PERIODS;
             pending = true;
-            due = wc_monotonic_ms() + w->quiet_ms; /* quiet_ms after the last change */
+            due = now + w->quiet_ms; /* quiet_ms after the last change */
+            if (due > latest)
+                due = latest;
             continue;
         }
         if (pending && wc_monotonic_ms() >= due) {

@@ -6,13 +6,19 @@
  * the reservation and faults; trap.c turns the fault into a trap.  Growing a
  * memory makes more of the prefix readable and writable.
  *
- * Creating and destroying reservations costs system calls and TLB work, so a
- * freed memory goes back to a pool with its pages dropped (zeroed in place
- * when small -- only the pages written, when its dirty map covers it -- and
- * returned to the kernel with MADV_DONTNEED when large) and its accessible
- * prefix kept: the next instance of the same module reuses it
- * without a single mprotect.  The pool is bounded; beyond it, reservations
- * are unmapped, so a burst of instances does not pin address space forever.
+ * Creating and destroying reservations costs system calls and TLB work, and
+ * so does every change to a page that is mapped (on a VM with shadow page
+ * tables, a protection change or a dropped page costs ~17-20 us per 4 KiB
+ * page, a first touch ~15 us: docs/BENCHMARKS.md), so a freed memory goes
+ * back to a pool zeroed in place -- only the pages written, as the slot's
+ * dirty map says, whatever the memory's size -- with its pages and its
+ * accessible prefix kept: the next instance of the same module reuses it
+ * without a system call or a page fault.  Pages are returned to the kernel
+ * (MADV_DONTNEED) only for a memory whose writes are not tracked and that
+ * is larger than ZERO_IN_PLACE_MAX, for one larger than SCAN_MAX, or when
+ * the pooled slots above KEPT_FREE already keep KEPT_BUDGET bytes.  The pool
+ * is bounded; beyond it, reservations are unmapped, so a burst of instances
+ * does not pin address space forever.
  * Each thread keeps the last memory it freed for its own next instance: the
  * pages it zeroed are still in that core's cache, and taking it needs no
  * lock (with one shared LIFO list, two workers trade memories every call
@@ -33,13 +39,27 @@
 
 #define PAGE_SIZE_WASM 65536ull
 #define RESERVATION_SIZE ((8ull << 30) + PAGE_SIZE_WASM)
-#define ZERO_IN_PLACE_MAX (64 * 1024) /* memset below this, madvise above */
+#define ZERO_IN_PLACE_MAX (64 * 1024) /* untracked: memset below this, madvise above */
+/* Tracked: the map is scanned up to this size (16,384 entries, a few us);
+ * above it the pages are dropped. */
+#define SCAN_MAX (64ull << 20)
+/* Pooled slots keep their (zeroed) pages resident; those above KEPT_FREE
+ * count against KEPT_BUDGET, and a slot that would pass it drops its pages
+ * instead, so the pool's resident memory stays bounded. */
+#define KEPT_FREE (256 * 1024)
+#define KEPT_BUDGET (64ull << 20)
+#define MAP_BYTES (WC_DIRTY_MAP_PAGES * sizeof(uint32_t))
 #define REGISTRY_MAX 16384
 #define DEFAULT_LIMIT_PAGES 65536u /* 4 GiB, all a 32-bit address reaches */
 
 typedef struct pool_slot {
     uint8_t *base;
     size_t accessible; /* bytes readable and writable from base */
+    /* The dirty map of the memory using the slot (WC_DIRTY): all zero while
+     * the slot is pooled.  Reserved like the memory (MAP_NORESERVE): a page
+     * of it is only made when a mark lands there. */
+    uint32_t *map;
+    size_t kept; /* bytes counted in kept_bytes while pooled */
     /* Pages (bit i: the 4 KiB page i) holding the data segments of the
      * module whose digest is image_owner, exactly as loaded: the only
      * nonzero bytes of a pooled slot.  Another module's instance zeroes
@@ -53,6 +73,7 @@ typedef struct pool_slot {
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pool_slot *pool_free_list;
 static size_t pool_pooled, pool_reserved, pool_capacity = 64;
+static _Atomic size_t kept_bytes;
 
 /* A zeroed memory kept by this thread (counted in threads_kept, not in
  * pool_pooled); the key's destructor hands it back at thread exit. */
@@ -97,9 +118,15 @@ void wc_rt_load_segment(wasm_rt_memory_t *m, uint64_t o, const void *src, size_t
         size_t chunk = (size_t)(((page + 1) << WC_DIRTY_SHIFT) - o);
         if (chunk > n)
             chunk = n;
-        if (!(page < WC_DIRTY_PAGES && ((m->reload >> page) & 1)))
+        if (page < WC_DIRTY_PAGES) {
+            if (!((m->reload >> page) & 1))
+                memcpy(m->data + o, from, chunk);
+            m->loaded[page] = 1;
+        } else {
+            /* beyond the image's pages: an ordinary write */
             memcpy(m->data + o, from, chunk);
-        wc_mark_range(m->loaded, o, chunk);
+            m->dirty[page & (WC_DIRTY_MAP_PAGES - 1)] = 1;
+        }
         o += chunk;
         from += chunk;
         n -= chunk;
@@ -154,8 +181,17 @@ static pool_slot *slot_reserve(void)
         free(slot);
         return NULL;
     }
+    void *map = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) {
+        munmap(base, RESERVATION_SIZE);
+        free(slot);
+        return NULL;
+    }
     slot->base = base;
+    slot->map = map;
     if (registry_add((uintptr_t)base, &slot->registry_index) != 0) {
+        munmap(map, MAP_BYTES);
         munmap(base, RESERVATION_SIZE);
         free(slot);
         return NULL;
@@ -163,9 +199,19 @@ static pool_slot *slot_reserve(void)
     return slot;
 }
 
+static void slot_unkeep(pool_slot *slot)
+{
+    if (slot->kept) {
+        atomic_fetch_sub(&kept_bytes, slot->kept);
+        slot->kept = 0;
+    }
+}
+
 static void slot_unmap(pool_slot *slot)
 {
+    slot_unkeep(slot);
     atomic_store(&registry[slot->registry_index], 0);
+    munmap(slot->map, MAP_BYTES);
     munmap(slot->base, RESERVATION_SIZE);
     free(slot);
 }
@@ -210,6 +256,7 @@ static pool_slot *pool_take(void)
     if (kept) {
         thread_kept = NULL;
         wc_shard_add(threads_kept, -1);
+        slot_unkeep(kept);
         return kept;
     }
     pthread_mutex_lock(&pool_lock);
@@ -219,6 +266,8 @@ static pool_slot *pool_take(void)
         pool_pooled--;
     }
     pthread_mutex_unlock(&pool_lock);
+    if (slot)
+        slot_unkeep(slot);
     if (!slot) {
         slot = slot_reserve();
         if (slot) {
@@ -243,15 +292,59 @@ static void zero_pages(pool_slot *slot, uint64_t mask)
     }
 }
 
-/* The pages of the slot's accessible prefix a map marks (marks past it,
- * left by a wrapped index, name pages that hold nothing). */
+/* The pages among the first WC_DIRTY_PAGES of the slot's accessible prefix
+ * that a map marks. */
 static uint64_t page_mask(const pool_slot *slot, const uint32_t *map)
 {
     size_t pages = slot->accessible >> WC_DIRTY_SHIFT;
+    if (pages > WC_DIRTY_PAGES)
+        pages = WC_DIRTY_PAGES;
     uint64_t mask = 0;
     for (size_t i = 0; i < pages; i++)
         mask |= (uint64_t)(map[i] != 0) << i;
     return mask;
+}
+
+/* Zeroes the pages of the accessible prefix the slot's map marks, each run
+ * of marked pages in one go, and clears the marks. */
+static void zero_marked(pool_slot *slot)
+{
+    uint32_t *map = slot->map;
+    size_t pages = slot->accessible >> WC_DIRTY_SHIFT;
+    for (size_t i = 0; i < pages;) {
+        if (!map[i]) {
+            i++;
+            continue;
+        }
+        size_t end = i;
+        while (end < pages && map[end])
+            map[end++] = 0;
+        memset(slot->base + (i << WC_DIRTY_SHIFT), 0, (end - i) << WC_DIRTY_SHIFT);
+        i = end;
+    }
+}
+
+/* Clears every mark of the accessible prefix (its pages are zeroed whole). */
+static void clear_map(pool_slot *slot)
+{
+    size_t bytes = (slot->accessible >> WC_DIRTY_SHIFT) * sizeof *slot->map;
+    if (bytes <= ZERO_IN_PLACE_MAX || madvise(slot->map, bytes, MADV_DONTNEED) != 0)
+        memset(slot->map, 0, bytes);
+}
+
+/* Whether a slot of this many accessible bytes may keep its pages in the
+ * pool (counted in kept_bytes when above KEPT_FREE). */
+static bool may_keep(pool_slot *slot)
+{
+    if (slot->accessible <= KEPT_FREE)
+        return true;
+    size_t now = atomic_load(&kept_bytes);
+    do {
+        if (now + slot->accessible > KEPT_BUDGET)
+            return false;
+    } while (!atomic_compare_exchange_weak(&kept_bytes, &now, now + slot->accessible));
+    slot->kept = slot->accessible;
+    return true;
 }
 
 /* mem: the freed memory (its maps of written and loaded pages), or NULL
@@ -259,12 +352,11 @@ static uint64_t page_mask(const pool_slot *slot, const uint32_t *map)
 static void pool_give(pool_slot *slot, const wasm_rt_memory_t *mem)
 {
     bool zeroed = true;
-    bool mapped = mem && mem->tracked &&
-                  slot->accessible <= ((size_t)WC_DIRTY_PAGES << WC_DIRTY_SHIFT);
+    bool scanned = mem && mem->tracked && slot->accessible <= SCAN_MAX && may_keep(slot);
     slot->image = 0;
-    if (mapped) {
-        uint64_t loaded = page_mask(slot, mem->loaded), written = page_mask(slot, mem->dirty);
-        zero_pages(slot, written);
+    if (scanned) {
+        uint64_t loaded = page_mask(slot, mem->loaded), written = page_mask(slot, slot->map);
+        zero_marked(slot);
         /* The pages only the data segments wrote stay for the next
          * instance of the same module (their loading must have ended). */
         uint64_t image = loaded & ~written;
@@ -275,10 +367,13 @@ static void pool_give(pool_slot *slot, const wasm_rt_memory_t *mem)
         } else {
             zero_pages(slot, image);
         }
-    } else if (slot->accessible <= ZERO_IN_PLACE_MAX)
-        memset(slot->base, 0, slot->accessible);
-    else
-        zeroed = madvise(slot->base, slot->accessible, MADV_DONTNEED) == 0;
+    } else {
+        clear_map(slot);
+        if (slot->accessible <= ZERO_IN_PLACE_MAX)
+            memset(slot->base, 0, slot->accessible);
+        else
+            zeroed = madvise(slot->base, slot->accessible, MADV_DONTNEED) == 0;
+    }
     if (!zeroed) {
         pthread_mutex_lock(&pool_lock);
         pool_reserved--;
@@ -322,6 +417,7 @@ void wc_rt_pool_stats_get(wc_rt_pool_stats *stats)
     long kept = wc_shard_sum(threads_kept);
     stats->pooled = pool_pooled + (kept > 0 ? (size_t)kept : 0);
     stats->in_use = pool_reserved - stats->pooled;
+    stats->kept_bytes = atomic_load(&kept_bytes);
     pthread_mutex_unlock(&pool_lock);
 }
 
@@ -379,7 +475,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->size = (uint64_t)initial_pages * PAGE_SIZE_WASM;
     mem->slot = slot;
     mem->limit_refused = 0;
-    memset(mem->dirty, 0, sizeof mem->dirty);
+    mem->dirty = slot->map;
     memset(mem->loaded, 0, sizeof mem->loaded);
     mem->tracked = thread_tracking;
     mem->owner = thread_tracking ? thread_owner : NULL;

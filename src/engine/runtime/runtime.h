@@ -1,4 +1,4 @@
-/* runtime.h -- the engine's side of the wasm2c runtime (not seen by generated code).
+/* runtime.h -- the engine's side of the runtime (not seen by generated code).
  *
  * Process-wide state, all of it locked or atomic: the function-type registry,
  * the memory pool, and the SIGSEGV/SIGBUS handler that turns faults in guard
@@ -37,6 +37,7 @@ typedef struct wc_rt_pool_stats {
     size_t reserved;  /* reservations that exist (in use + pooled) */
     size_t pooled;    /* reservations waiting for reuse */
     size_t in_use;
+    size_t kept_bytes; /* pooled slots' resident pages above 256 KiB each (bounded) */
 } wc_rt_pool_stats;
 void wc_rt_pool_stats_get(wc_rt_pool_stats *stats);
 void wc_rt_pool_set_capacity(size_t capacity);
