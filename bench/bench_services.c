@@ -2,10 +2,12 @@
  * time to the example inventory service (services/inventory) on a
  * nats-server of its own, first as a bare libnats request/reply loop (what
  * no server in between can beat), then as MCP tools/call through
- * `wasmcap serve` over stdio (the tool inventory-stock, discovered).  Prints
+ * `wasmcap serve` over stdio and over Streamable HTTP (the tool
+ * inventory-stock, discovered).  Prints
  * calls/s and p50/p99 of each and their ratio.
  *
  *   build/bench_services BUILD_DIR [CALLS]     (default 5000 calls) */
+#define _GNU_SOURCE /* vasprintf, in tests/http_client.h */
 #include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "util/clock.h"
 
+#include "../tests/http_client.h"
 #include "../tests/nats_server.h"
 
 static int by_value(const void *a, const void *b)
@@ -119,6 +122,39 @@ static int ask(peer *p, int id, const char *method, const char *params, char *li
     return 0;
 }
 
+/* n calls of one(ctx), each timed; one returns 0 when the call went well. */
+static double measure(const char *what, int n, int (*one)(void *ctx), void *ctx)
+{
+    uint64_t *lat = calloc((size_t)n, sizeof *lat);
+    uint64_t start = wc_monotonic_ns();
+    for (int i = 0; i < n; i++) {
+        uint64_t t = wc_monotonic_ns();
+        if (one(ctx) != 0) {
+            fprintf(stderr, "%s: call %d failed\n", what, i);
+            exit(1);
+        }
+        lat[i] = wc_monotonic_ns() - t;
+    }
+    double rate;
+    report(what, lat, n, wc_monotonic_ns() - start, &rate);
+    free(lat);
+    return rate;
+}
+
+typedef struct stdio_call {
+    peer *p;
+    int *id;
+    const char *call;
+    char *line;
+    size_t size;
+} stdio_call;
+
+static int stdio_one(void *ctx)
+{
+    stdio_call *c = ctx;
+    return ask(c->p, (*c->id)++, "tools/call", c->call, c->line, c->size);
+}
+
 static double through_wasmcap(const char *build, const char *url, int n)
 {
     char config[] = "/tmp/bench_services_XXXXXX";
@@ -158,25 +194,94 @@ static double through_wasmcap(const char *build, const char *url, int n)
         fprintf(stderr, "the tool did not answer as expected: %s\n", line);
         exit(1);
     }
-    uint64_t *lat = calloc((size_t)n, sizeof *lat);
-    uint64_t start = wc_monotonic_ns();
-    for (int i = 0; i < n; i++) {
-        uint64_t t = wc_monotonic_ns();
-        if (ask(p, id++, "tools/call", call, line, sizeof line) != 0) {
-            fprintf(stderr, "call %d failed\n", i);
-            exit(1);
-        }
-        lat[i] = wc_monotonic_ns() - t;
-    }
-    double rate;
-    report("tools/call through wasmcap (stdio)", lat, n, wc_monotonic_ns() - start, &rate);
-    free(lat);
+    stdio_call sc = {p, &id, call, line, sizeof line};
+    double rate = measure("tools/call through wasmcap (stdio)", n, stdio_one, &sc);
     close(p->to);
     kill(pid, SIGTERM); /* end of input stops it too, but without waiting for the bus's drain */
     int status;
     waitpid(pid, &status, 0);
     close(p->from);
     free(p);
+    unlink(config);
+    return rate;
+}
+
+/* One POST /mcp on c with the session's headers; the status, the body in r. */
+static int post(hc *c, const char *session, const char *body, hc_resp *r)
+{
+    hc_resp_free(r);
+    if (!hc_sendf(c,
+                  "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  "Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-06-18\r\n"
+                  "%s%s%sContent-Length: %zu\r\n\r\n%s",
+                  session ? "Mcp-Session-Id: " : "", session ? session : "", session ? "\r\n" : "",
+                  strlen(body), body))
+        return 0;
+    return hc_response(c, r, 10000, false);
+}
+
+typedef struct http_call {
+    hc *c;
+    const char *session, *body;
+    hc_resp *r;
+} http_call;
+
+static int http_one(void *ctx)
+{
+    http_call *h = ctx;
+    return post(h->c, h->session, h->body, h->r) == 200 ? 0 : -1;
+}
+
+/* The same calls as through_wasmcap, over Streamable HTTP on one
+ * keep-alive connection (JSON responses). */
+static double through_wasmcap_http(const char *build, const char *url, int n)
+{
+    char config[] = "/tmp/bench_services_XXXXXX";
+    int fd = mkstemp(config);
+    dprintf(fd, "{\"bus\": {\"url\": \"%s\", \"services\": {\"interval_ms\": 500}}}", url);
+    close(fd);
+    int port = nats_server_free_port();
+    char bin[4096], listen[64];
+    snprintf(bin, sizeof bin, "%s/wasmcap", build);
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    char *argv[] = {bin, "serve", "--config", config, "--http", listen, NULL};
+    pid_t pid = spawn(argv, -1, -1);
+    hc c = {0};
+    for (int i = 0; i < 200 && !hc_open(&c, port, NULL); i++)
+        nats_Sleep(25);
+    hc_resp r = {0};
+    int status = post(&c, NULL,
+                      "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
+                      "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{"
+                      "\"name\":\"bench\",\"version\":\"1\"}}}", &r);
+    const char *sid = status == 200 ? hc_header(&r, "Mcp-Session-Id") : NULL;
+    char session[256];
+    snprintf(session, sizeof session, "%s", sid ? sid : "");
+    if (!sid) {
+        fprintf(stderr, "HTTP initialize failed (%d)\n", status);
+        exit(1);
+    }
+    post(&c, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
+    for (int i = 0; i < 100; i++) { /* until discovery found it */
+        post(&c, session, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r);
+        if (r.body && strstr(r.body, "inventory-stock"))
+            break;
+        nats_Sleep(100);
+    }
+    static const char call[] = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+                               "{\"name\":\"inventory-stock\",\"arguments\":{\"sku\":\"A1\"}}}";
+    for (int i = 0; i < 200; i++)
+        post(&c, session, call, &r);
+    if (!r.body || !strstr(r.body, "\"on_hand\":120") || strstr(r.body, "\"isError\":true")) {
+        fprintf(stderr, "the tool did not answer as expected over HTTP: %s\n", r.body ? r.body : "");
+        exit(1);
+    }
+    http_call hcall = {&c, session, call, &r};
+    double rate = measure("tools/call through wasmcap (HTTP)", n, http_one, &hcall);
+    hc_resp_free(&r);
+    hc_close(&c);
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
     unlink(config);
     return rate;
 }
@@ -199,7 +304,9 @@ int main(int argc, char **argv)
     pid_t service = spawn(argv_inv, -1, -1);
     double ceiling = bare_loop(ns.url, n);
     double tool = through_wasmcap(build, ns.url, n);
-    printf("through wasmcap / bare: x%.2f of the ceiling\n", ceiling > 0 ? tool / ceiling : 0);
+    double http = through_wasmcap_http(build, ns.url, n);
+    printf("through wasmcap / bare: stdio x%.2f, HTTP x%.2f of the ceiling\n",
+           ceiling > 0 ? tool / ceiling : 0, ceiling > 0 ? http / ceiling : 0);
     kill(service, SIGTERM);
     waitpid(service, NULL, 0);
     nats_server_stop(&ns);

@@ -1,7 +1,9 @@
 /* test_extism.c -- the Extism ABI: hyper-mcp's v1 and v2 plugins on
  * Extism's kernel, every kernel function used well and badly, vars across
- * calls and threads, http_request under allowed_hosts, and hyper-mcp's
- * host functions on a client port that records what reaches it.
+ * calls and threads, http_request under allowed_hosts, hyper-mcp's host
+ * functions on a client port that records what reaches it, and a hostile
+ * guest's overflowing offsets and lengths, addresses of no block and var
+ * flood (extism_hostile.c).
  *
  * The guests are tests/guests/extism_v1.c and extism_v2.c; the
  * differential test (tests/extism/) runs the same modules in Extism's
@@ -437,6 +439,44 @@ static void test_v2(void)
     json_decref(token);
 }
 
+/* ---- hostile guests -------------------------------------------------------- */
+
+/* Each attack of tests/guests/extism_hostile.c refused with Extism's words
+ * (or answered with its quiet nothing), and the plugin serving the next
+ * call as if nothing had happened. */
+static void test_hostile(void)
+{
+    wc_plugin *p = load(GUEST("extism_hostile"), NULL);
+    if (!p)
+        return;
+    static const struct {
+        const char *tool, *want;
+        bool fails;
+    } cases[] = {
+        {"load_straddle", "(8 bytes) is past the end of its block of 12 bytes", true},
+        {"load_max_offset", "(1 bytes) is past the end of its block of 8 bytes", true},
+        {"store_straddle", "(8 bytes) is past the end of its block of 7 bytes", true},
+        {"input_wrap", "extism input_load_u64: address 0xfffffffffffffffc (8 bytes) is past the end", true},
+        {"no_block_index", "extism load_u64: address 0xffff000000000000 names no live block", true},
+        {"output_huge", "extism output_set: length longer than target block (18446744073709551615 bytes", true},
+        {"output_offset_huge", "length longer than target block (18446744073709551614 bytes at offset 2 of 4)", true},
+        {"output_freed", "extism output_set: cannot assign to this block", true},
+        {"error_garbage", "extism error_set: cannot assign error to this block (addr=deadbeefdeadbeef)", true},
+        {"garbage_calmly", "nothing", false},
+        {"http_garbage", "allowed_hosts", true},
+        {"alloc_2_63", "0", false},
+        {"var_flood", "Variable store is full (4096 variables)", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].fails)
+            expect_failure(p, cases[i].tool, NULL, cases[i].want);
+        else
+            expect_text(p, cases[i].tool, NULL, cases[i].want);
+        expect_text(p, "ok", NULL, "still serving");
+    }
+    wc_plugin_free(p);
+}
+
 int main(void)
 {
     if (!(engine = test_fast_engine()))
@@ -446,6 +486,7 @@ int main(void)
     test_vars_threads();
     test_http();
     test_v2();
+    test_hostile();
     wc_engine_free(engine);
     if (failures) {
         printf("%d failures\n", failures);

@@ -112,7 +112,7 @@ size_t wc_engine_max_module_bytes(const wc_engine *engine);
 
 /* ---- modules ----------------------------------------------------------- */
 
-/* Decodes, validates, instruments and compiles.  bytes are copied. */
+/* Decodes, validates, emits C and compiles.  bytes are copied. */
 int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size,
                   wc_module **out, wc_error *err);
 /* Reference counting: a module lives while it or any instance of it lives. */

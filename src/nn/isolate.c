@@ -186,8 +186,8 @@ int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), 
     }
     if (got != (ssize_t)sizeof report || WEXITSTATUS(status) != 0)
         return wc_error_set(err, WC_EBADMODULE,
-                            "nn: %s ended (exit status %d) without a report: refused", who,
-                            WEXITSTATUS(status));
+                            "nn: %s ended (exit status %d) without a report: refused%s", who,
+                            WEXITSTATUS(status), limit_note(memory_bytes, note, sizeof note));
     if (report.code == 0)
         return 0;
     report.msg[sizeof report.msg - 1] = 0;

@@ -33,7 +33,8 @@
  * of N MiB (nn.trial_memory): <its message>: refused"; any other code as
  * WC_EBADMODULE, with its message), WC_EBADMODULE when it crashed or
  * exited without a report ("<who> crashed (signal 11, SIGSEGV): refused",
- * and with a limit, what it was), WC_ETIMEDOUT past timeout_ms, or a
+ * and with a limit, what it was: a library, or a sanitizer's allocator,
+ * may end the process when memory runs out), WC_ETIMEDOUT past timeout_ms, or a
  * system error making the child. */
 int wc_nn_isolate(const char *who, int (*step)(const void *arg, wc_error *err), const void *arg,
                   int timeout_ms, uint64_t memory_bytes, wc_error *err);

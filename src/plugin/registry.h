@@ -105,7 +105,9 @@ int wc_registry_complete(wc_registry *registry, const json_t *params, wc_call *c
  * over bus (borrowed: it outlives the registry); source (may be NULL) is
  * the discovery whose counters its metrics show, and must outlive it.  A service tool whose
  * name a plugin tool has already is left out with a warning.  base may be
- * a registry with services itself: its services are replaced. */
+ * a registry with services itself: its services are replaced.  Its
+ * plugins' calls reach the bus too (bus_publish, bus_request), unless the
+ * caller set the call's own (wc_call.bus). */
 typedef struct wc_service_set wc_service_set;
 typedef struct wc_bus wc_bus;
 typedef struct wc_services wc_services;

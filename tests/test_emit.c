@@ -1,0 +1,145 @@
+/* test_emit.c -- the engine's C emitter (src/engine/emit*.c): the shape of
+ * what it writes for libtcc (pure expressions folded, interrupt checks in
+ * place), and behaviour that only holds if the emitted C keeps it on both
+ * tiers: a load whose value is dropped still traps (gcc would delete it),
+ * and a loop with no call in it still stops at its deadline. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "engine/decode.h"
+#include "engine/emit.h"
+#include "engine/engine.h"
+
+/* (func (export "f") (param i32 i32) (result i32)
+ *   local.get 0 local.get 1 i32.add i32.const 3 i32.mul) */
+static const uint8_t arith[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f,
+    0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 'f',  0x00, 0x00, 0x0a, 0x0c,
+    0x01, 0x0a, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x41, 0x03, 0x6c, 0x0b,
+};
+
+/* (func (export "spin") (loop (br 0))) */
+static const uint8_t spin[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00, 0x07, 0x08, 0x01, 0x04, 's',  'p',  'i',  'n',  0x00, 0x00,
+    0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,
+};
+
+/* (memory 1) (func (export "g") (drop (i32.load (i32.const 70000)))) */
+static const uint8_t dropped_load[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x05, 0x01, 0x01, 'g',
+    0x00, 0x00, 0x0a, 0x0c, 0x01, 0x0a, 0x00, 0x41, 0xf0, 0xa2, 0x04, 0x28, 0x02, 0x00,
+    0x1a, 0x0b,
+};
+
+/* The unit emitted for bytes; NULL (said) when it cannot be. */
+static char *emitted(const uint8_t *bytes, size_t size)
+{
+    wc_module_info *info = NULL;
+    wc_error err = {0};
+    if (wc_decode(bytes, size, NULL, &info, &err) != 0) {
+        CHECK(0, "decode: %s", err.msg);
+        return NULL;
+    }
+    wc_buf source;
+    wc_buf_init(&source);
+    int rc = wc_emit(info, false, &source, &err);
+    CHECK(rc == 0, "emit: %s", err.msg);
+    wc_module_info_free(info);
+    char *text = rc == 0 ? wc_buf_cstr(&source) : NULL;
+    if (!text)
+        wc_buf_free(&source);
+    return text;
+}
+
+static size_t count(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+static void test_shape(void)
+{
+    char *text = emitted(arith, sizeof arith);
+    if (text) {
+        /* one expression, no statement per stack operation */
+        CHECK(strstr(text, "return ((l0 + l1) * 3u);"), "the body was not folded:\n%s",
+              strstr(text, "static u32 fn0(wc_inst *instance, u32 l0, u32 l1) {") ?: text);
+        CHECK(count(text, "  IRQ;\n") == 1, "one interrupt check, at the entry");
+    }
+    free(text);
+    text = emitted(spin, sizeof spin);
+    if (text) {
+        CHECK(strstr(text, "  IRQ;\n  goto L"), "no interrupt check on the back-edge");
+        CHECK(count(text, "  IRQ;\n") == 2, "checks at the entry and the back-edge");
+    }
+    free(text);
+}
+
+static wc_module *module(wc_engine *engine, const uint8_t *bytes, size_t size)
+{
+    wc_module *m = NULL;
+    wc_error err = {0};
+    int rc = wc_module_new(engine, bytes, size, &m, &err);
+    CHECK(rc == 0, "module: %s", err.msg);
+    return m;
+}
+
+static wc_trap call(wc_module *m, const char *name, uint32_t timeout_ms)
+{
+    wc_instance_config config = {.timeout_ms = timeout_ms};
+    wc_instance *inst = NULL;
+    wc_error err = {0};
+    if (wc_instance_new(m, &config, NULL, 0, &inst, NULL, &err) != 0) {
+        CHECK(0, "instance: %s", err.msg);
+        return WC_TRAP_NONE;
+    }
+    wc_trap trap = wc_instance_call(inst, name, NULL, NULL, &err);
+    wc_instance_free(inst);
+    return trap;
+}
+
+static void test_tier(wc_tier tier, const char *name)
+{
+    wc_engine_config cfg;
+    wc_engine_config_default(&cfg);
+    cfg.tier = tier;
+    cfg.cache_dir = "";
+    wc_engine *engine = NULL;
+    wc_error err = {0};
+    if (wc_engine_new(&cfg, &engine, &err) != 0) {
+        CHECK(0, "engine: %s", err.msg);
+        return;
+    }
+    wc_module *load = module(engine, dropped_load, sizeof dropped_load);
+    if (load) {
+        wc_trap trap = call(load, "g", 0);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s tier: a dropped out-of-bounds load gave %s", name,
+              wc_trap_name(trap));
+        wc_module_release(load);
+    }
+    wc_module *loop = module(engine, spin, sizeof spin);
+    if (loop) {
+        wc_trap trap = call(loop, "spin", 50);
+        CHECK(trap == WC_TRAP_DEADLINE, "%s tier: a spinning loop gave %s", name, wc_trap_name(trap));
+        wc_module_release(loop);
+    }
+    wc_engine_free(engine);
+}
+
+int main(void)
+{
+    test_shape();
+    test_tier(WC_TIER_FAST, "fast");
+    test_tier(WC_TIER_OPTIMIZED, "optimized");
+    if (failures) {
+        printf("test_emit: %d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    printf("test_emit: all %d checks passed\n", checks);
+    return 0;
+}
