@@ -95,26 +95,17 @@ int wc_bus_nats_stream_read(wc_bus *base, const char *stream, uint64_t from_seq,
                             size_t max_msgs, wc_bus_stream_fn fn, void *ctx, wc_error *err)
 {
     nats_bus *bus = (nats_bus *)base;
-    int rc = wc_bus_nats_connected(bus, err);
+    uint64_t first, last;
+    int rc = wc_bus_nats_stream_bounds(base, stream, &first, &last, err);
     if (rc < 0)
         return rc;
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = js_GetStreamInfo(&si, bus->js, stream, NULL, &jerr);
-    if (s != NATS_OK) {
-        if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
-            return wc_error_set(err, WC_ENOTFOUND, "no stream %s", stream);
-        return wc_bus_nats_error(err, s, "stream read");
-    }
-    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
     size_t total = 0, misses = 0;
     read_ctx r = {fn, ctx, 0};
     for (uint64_t seq = from_seq > first ? from_seq : first;
-         seq <= last && total < max_msgs && !r.stop; seq++) {
+         last && seq <= last && total < max_msgs && !r.stop; seq++) {
         natsMsg *m = NULL;
-        jerr = 0;
-        s = js_GetMsg(&m, bus->js, stream, seq, NULL, &jerr);
+        jsErrCode jerr = 0;
+        natsStatus s = js_GetMsg(&m, bus->js, stream, seq, NULL, &jerr);
         if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
             /* deleted, or aged out since the info was read */
             if (++misses > READ_MISSES_MAX)
