@@ -62,22 +62,11 @@ static inline int cw_node_start(cluster_world *w, int i)
     char listen[32], log_path[600];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", n->port);
     snprintf(log_path, sizeof log_path, "%s/%s.log", w->dir, n->name);
-    pid_t pid = fork();
+    char *argv[] = {WC_BINARY_DIR "/wasmcap", "serve", "--config", w->config, "--http", listen,
+                    NULL};
+    pid_t pid = nats_server_spawn_logged(log_path, argv);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int null = open("/dev/null", O_RDONLY);
-        if (log >= 0) {
-            dup2(log, 1);
-            dup2(log, 2);
-        }
-        if (null >= 0)
-            dup2(null, 0);
-        execl(WC_BINARY_DIR "/wasmcap", "wasmcap", "serve", "--config", w->config, "--http",
-              listen, (char *)NULL);
-        _exit(127);
-    }
     n->pid = pid;
     if (!cw_healthy(n->port, 10000)) {
         printf("node %s did not come up: see %s\n", n->name, log_path);

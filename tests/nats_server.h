@@ -72,6 +72,26 @@ static inline void nats_server_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* Starts argv[0] (found on PATH) with stdout and stderr appended to
+ * log_path and stdin from /dev/null: the servers and nodes the tests run.
+ * Returns the child's pid, or -1. */
+static inline pid_t nats_server_spawn_logged(const char *log_path, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int null = open("/dev/null", O_RDONLY);
+    if (log >= 0) {
+        dup2(log, 1);
+        dup2(log, 2);
+    }
+    if (null >= 0)
+        dup2(null, 0);
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
 /* Starts nats-server on s->port (picking one when 0) with the store in
  * s->dir (made from name when empty); waits up to 10 s for it to accept.
  * Returns 0 or -1 (with the reason on stdout). */
@@ -80,22 +100,10 @@ static inline int nats_server_launch(nats_server *s)
     char port_text[16], log_path[600];
     snprintf(port_text, sizeof port_text, "%d", s->port);
     snprintf(log_path, sizeof log_path, "%s/LOG", s->dir);
-    pid_t pid = fork();
+    char *argv[] = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port_text, "-sd", s->dir, NULL};
+    pid_t pid = nats_server_spawn_logged(log_path, argv);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int null = open("/dev/null", O_RDONLY);
-        if (log >= 0) {
-            dup2(log, 1);
-            dup2(log, 2);
-        }
-        if (null >= 0)
-            dup2(null, 0);
-        execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port_text, "-sd",
-               s->dir, (char *)NULL);
-        _exit(127);
-    }
     s->pid = pid;
     for (int i = 0; i < 1000; i++) {
         if (nats_server_accepts(s->port))
