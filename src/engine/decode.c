@@ -1098,7 +1098,37 @@ static void fill_limits(wc_decode_limits *out, const wc_decode_limits *given)
     TAKE(max_block_depth);
     TAKE(max_type_arity);
     TAKE(max_stack_height);
+    TAKE(disabled_features);
 #undef TAKE
+}
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} feature_names[] = {
+    {WC_FEATURE_TAIL_CALL, "tail-call"},
+    {WC_FEATURE_EXCEPTIONS, "exception-handling"},
+    {WC_FEATURE_MULTI_MEMORY, "multi-memory"},
+    {WC_FEATURE_MEMORY64, "memory64"},
+    {WC_FEATURE_EXTENDED_CONST, "extended-const"},
+    {WC_FEATURE_THREADS, "threads"},
+    {WC_FEATURE_RELAXED_SIMD, "relaxed-simd"},
+};
+
+uint32_t wc_feature_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++)
+        if (strcmp(feature_names[i].name, name) == 0)
+            return feature_names[i].bit;
+    return 0;
+}
+
+const char *wc_feature_name(uint32_t feature)
+{
+    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++)
+        if (feature_names[i].bit == feature)
+            return feature_names[i].name;
+    return "unknown";
 }
 
 int wc_decode(const uint8_t *bytes, size_t size, const wc_decode_limits *limits,

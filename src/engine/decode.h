@@ -157,7 +157,43 @@ typedef struct wc_decode_limits {
      * which grow with a type's arity and the operand stack's height. */
     uint32_t max_type_arity;      /* params or results of one function type, default 1000 */
     uint32_t max_stack_height;    /* operand stack of one function, default 1000000 */
+    /* Post-2.0 proposals turned off (WC_FEATURE_* bits); 0, the default,
+     * leaves every proposal this build implements on.  The spec suite turns
+     * them off for the core tests, whose assertions some proposals relax
+     * (a second memory is invalid in 2.0, valid with multi-memory). */
+    uint32_t disabled_features;
 } wc_decode_limits;
+
+/* The post-2.0 proposals, one bit each.  A module using one that is off, or
+ * that this build does not implement, is refused at validation with the
+ * proposal named. */
+enum {
+    WC_FEATURE_TAIL_CALL = 1u << 0,
+    WC_FEATURE_EXCEPTIONS = 1u << 1,
+    WC_FEATURE_MULTI_MEMORY = 1u << 2,
+    WC_FEATURE_MEMORY64 = 1u << 3,
+    WC_FEATURE_EXTENDED_CONST = 1u << 4,
+    WC_FEATURE_THREADS = 1u << 5,
+    WC_FEATURE_RELAXED_SIMD = 1u << 6,
+};
+#define WC_FEATURES_ALL 0x7fu
+
+/* The proposals this build implements (each joins when its spec tests pass
+ * on both tiers). */
+#define WC_FEATURES_IMPLEMENTED 0u
+
+/* True when the proposal `feature` is on under these limits. */
+static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
+{
+    return (WC_FEATURES_IMPLEMENTED & feature) && !(limits->disabled_features & feature);
+}
+
+/* The bit of a proposal by the name of its folder in the spec test suite
+ * ("tail-call", "exception-handling", "multi-memory", "memory64",
+ * "extended-const", "threads", "relaxed-simd"); 0 for an unknown name. */
+uint32_t wc_feature_by_name(const char *name);
+/* The name of one feature bit, or "unknown". */
+const char *wc_feature_name(uint32_t feature);
 
 typedef struct wc_module_info {
     const uint8_t *bytes; /* the module, owned by the caller, must outlive info */

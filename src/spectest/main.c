@@ -50,7 +50,8 @@ typedef struct script_list {
 static void usage(FILE *out)
 {
     fputs("usage: wasmcap-spectest [--tier fast|optimized] [--jobs N] [--keep DIR]\n"
-          "                        [--cache-dir DIR] [--verbose] DIR_OR_FILES...\n"
+          "                        [--cache-dir DIR] [--features LIST] [--verbose]\n"
+          "                        DIR_OR_FILES...\n"
           "\n"
           "Runs WebAssembly spec test scripts (.wast; for a directory, every *.wast in it)\n"
           "against the engine.  Scripts are converted with `wast2json --enable-all`\n"
@@ -61,10 +62,39 @@ static void usage(FILE *out)
           "  --keep DIR     convert into DIR and keep the files (default: a temporary\n"
           "                 directory, removed afterwards)\n"
           "  --cache-dir D  the optimized tier's code cache (default: the engine's)\n"
+          "  --features L   the post-2.0 proposals turned on, by their folder names in\n"
+          "                 the suite's proposals/ (e.g. tail-call,multi-memory), or\n"
+          "                 none (default: every proposal the engine implements)\n"
           "  --verbose      also print skipped commands and spectest.print* calls\n"
           "\n"
           "Exits 0 when no test failed.\n",
           out);
+}
+
+/* --features: "none" or a comma-separated list of proposal names; every
+ * proposal not named is turned off. */
+static int parse_features(const char *list, uint32_t *disabled)
+{
+    uint32_t enabled = 0;
+    if (strcmp(list, "none") != 0) {
+        char copy[256];
+        if (strlen(list) >= sizeof copy) {
+            fprintf(stderr, "wasmcap-spectest: --features: list too long\n");
+            return -1;
+        }
+        strcpy(copy, list);
+        char *save = NULL;
+        for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+            uint32_t bit = wc_feature_by_name(name);
+            if (!bit) {
+                fprintf(stderr, "wasmcap-spectest: --features: unknown proposal '%s'\n", name);
+                return -1;
+            }
+            enabled |= bit;
+        }
+    }
+    *disabled = WC_FEATURES_ALL & ~enabled;
+    return 0;
 }
 
 /* ---- the list of scripts ------------------------------------------------ */
@@ -296,12 +326,13 @@ int main(int argc, char **argv)
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     const char *keep_dir = NULL;
 
-    enum { OPT_CACHE_DIR = 256 };
+    enum { OPT_CACHE_DIR = 256, OPT_FEATURES };
     static const struct option long_options[] = {
         {"tier", required_argument, NULL, 't'},
         {"jobs", required_argument, NULL, 'j'},
         {"keep", required_argument, NULL, 'k'},
         {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+        {"features", required_argument, NULL, OPT_FEATURES},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -333,6 +364,10 @@ int main(int argc, char **argv)
             break;
         case OPT_CACHE_DIR:
             options.cache_dir = optarg;
+            break;
+        case OPT_FEATURES:
+            if (parse_features(optarg, &options.disabled_features) != 0)
+                return 2;
             break;
         case 'v':
             options.verbose = true;

@@ -861,6 +861,7 @@ int spectest_run_script(const char *display_name, const char *json_path,
     wc_engine_config config;
     wc_engine_config_default(&config);
     config.tier = options->tier;
+    config.limits.disabled_features = options->disabled_features;
     config.track_writes = true; /* the code plugins run: with its write marks */
     if (options->cache_dir)
         config.cache_dir = options->cache_dir;

@@ -41,6 +41,7 @@ typedef struct spectest_options {
     wc_tier tier;
     const char *cache_dir; /* NULL: the engine's default cache */
     bool verbose;          /* spectest.print* write to the report */
+    uint32_t disabled_features; /* WC_FEATURE_* bits turned off (--features) */
 } spectest_options;
 
 /* ---- convert.c ---------------------------------------------------------- */
