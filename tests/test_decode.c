@@ -658,20 +658,56 @@ static void test_limits(void)
 
 /* ---- SIMD -------------------------------------------------------------------------- */
 
+/* v128.const 0 */
+#define V128_ZERO 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+
 static void test_simd(void)
 {
     buf m;
+    /* v128 wherever a value type can be */
     header(&m);
-    section(&m, 1, BYTES(0x01, 0x60, 0x01, 0x7b, 0x00));
-    EXPECT(&m, WC_ENOTSUP, "SIMD is not supported yet");
-    BODY_EXPECT(T_VOID, BODY(0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x1a,
-                             0x0b), 0, WC_ENOTSUP, "SIMD is not supported yet");
-    BODY_EXPECT(T_VOID, BYTES(0x01, 0x01, 0x7b, 0x0b), 0, WC_ENOTSUP,
-                "SIMD is not supported yet");
+    section(&m, 1, BYTES(0x01, 0x60, 0x01, 0x7b, 0x01, 0x7b));
+    EXPECT(&m, 0, NULL);
+    BODY_EXPECT(T_VOID, BODY(V128_ZERO, 0x1a, 0x0b), 0, 0, NULL);
+    BODY_EXPECT(T_VOID, BYTES(0x01, 0x01, 0x7b, 0x0b), 0, 0, NULL);
+    BODY_EXPECT(T_I32, BODY(0x02, 0x7b, V128_ZERO, 0x0b, 0xfd, 0x1b, 0x03, 0x0b), 0, 0, NULL);
+    BODY_EXPECT(T_VOID, BODY(V128_ZERO, V128_ZERO, 0x41, 0x01, 0x1b, 0x1a, 0x0b), 0, 0, NULL);
     header(&m);
-    section(&m, 6, BYTES(0x01, 0x7b, 0x00, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                         0, 0, 0x0b));
-    EXPECT(&m, WC_ENOTSUP, "SIMD is not supported yet");
+    section(&m, 6, BYTES(0x01, 0x7b, 0x00, V128_ZERO, 0x0b));
+    EXPECT(&m, 0, NULL);
+    header(&m);
+    section(&m, 6, BYTES(0x01, 0x7b, 0x00, 0x41, 0x00, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "type mismatch");
+    /* only v128.const is constant */
+    header(&m);
+    section(&m, 6, BYTES(0x01, 0x7b, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "constant expression required, got i32x4.splat");
+
+    /* operand types, lanes, alignment, memory, unknown opcodes */
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x01, 0x41, 0x02, 0xfd, 0xae, 0x01, 0x1a, 0x0b), 0,
+                WC_EBADMODULE, "type mismatch in i32x4.add, expected v128 got i32");
+    BODY_EXPECT(T_I32, BODY(V128_ZERO, 0xfd, 0x1b, 0x04, 0x0b), 0, WC_EBADMODULE,
+                "invalid lane index in i32x4.extract_lane");
+    BODY_EXPECT(T_VOID, BODY(V128_ZERO, V128_ZERO, 0xfd, 0x0d, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                             11, 12, 13, 14, 32, 0x1a, 0x0b),
+                0, WC_EBADMODULE, "invalid lane index in i8x16.shuffle");
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0xfd, 0x00, 0x04, 0x00, 0x1a, 0x0b), WITH_MEMORY, 0, NULL);
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0xfd, 0x00, 0x05, 0x00, 0x1a, 0x0b), WITH_MEMORY,
+                WC_EBADMODULE, "alignment must not be larger than natural");
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0xfd, 0x00, 0x04, 0x00, 0x1a, 0x0b), 0, WC_EBADMODULE,
+                "unknown memory");
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, V128_ZERO, 0xfd, 0x56, 0x02, 0x00, 0x04, 0x1a, 0x0b),
+                WITH_MEMORY, WC_EBADMODULE, "invalid lane index in v128.load32_lane");
+    BODY_EXPECT(T_VOID, BODY(V128_ZERO, 0xfd, 0xa2, 0x01, 0x1a, 0x0b), 0, WC_EMALFORMED,
+                "illegal opcode 0xfd 162");
+    BODY_EXPECT(T_VOID, BODY(V128_ZERO, 0xfd, 0xff, 0xff, 0x03, 0x1a, 0x0b), 0, WC_EMALFORMED,
+                "illegal opcode 0xfd");
+
+    /* relaxed SIMD only with its feature on (the default when built) */
+    func_module(&m, T_VOID, BODY(V128_ZERO, V128_ZERO, 0xfd, 0x80, 0x02, 0x1a, 0x0b), 0);
+    expect_at(__LINE__, m.b, m.n, NULL, 0, NULL);
+    wc_decode_limits off = {.disabled_features = WC_FEATURE_RELAXED_SIMD};
+    expect_at(__LINE__, m.b, m.n, &off, WC_ENOTSUP, "i8x16.relaxed_swizzle needs relaxed SIMD (relaxed-simd)");
 }
 
 /* ---- robustness ------------------------------------------------------------------ */

@@ -258,7 +258,9 @@ int wc_dec_valtype(wc_decoder *d, uint8_t *out)
         *out = b;
         return 0;
     case WC_VT_V128:
-        return wc_dec_unsupported(d, d->pos - 1, "SIMD is not supported yet (v128 value type)");
+        d->info->uses_simd = true;
+        *out = b;
+        return 0;
     default:
         return wc_dec_malformed(d, d->pos - 1, "malformed value type 0x%02x", b);
     }

@@ -11,7 +11,8 @@
  * Errors name the byte offset and the reason, e.g.
  *   "invalid module at byte 0x2f: type mismatch in i32.add, expected i32 got f64".
  *
- * SIMD (v128 and the 0xfd prefix) is refused with "SIMD is not supported yet".
+ * SIMD (v128 and the 0xfd prefix) is part of it; relaxed SIMD is the
+ * proposal WC_FEATURE_RELAXED_SIMD.
  */
 #ifndef WC_ENGINE_DECODE_H
 #define WC_ENGINE_DECODE_H
@@ -180,7 +181,7 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED 0u
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_RELAXED_SIMD)
 
 /* True when the proposal `feature` is on under these limits. */
 static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
@@ -221,6 +222,8 @@ typedef struct wc_module_info {
 
     uint32_t nexports;
     wc_export *exports;
+
+    bool uses_simd; /* v128 or a 0xfd-prefixed instruction appears */
 
     bool has_start;
     uint32_t start; /* function index */

@@ -23,6 +23,7 @@ static const char *rt_type(uint8_t vt)
     case WC_VT_F32: return "WASM_RT_F32";
     case WC_VT_F64: return "WASM_RT_F64";
     case WC_VT_FUNCREF: return "WASM_RT_FUNCREF";
+    case WC_VT_V128: return "WASM_RT_V128";
     default: return "WASM_RT_EXTERNREF";
     }
 }
@@ -180,6 +181,8 @@ int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_er
     }
     wc_buf_str(source, wc_wasm_rt_header);
     wc_buf_str(source, wc_emit_prelude);
+    if (info->uses_simd)
+        wc_emit_simd_prelude(source);
     emit_types(&m, source);
     emit_struct(&m, source);
     wc_buf_printf(source, "#define MEM %s\n", wc_emit_memory(&m));

@@ -30,6 +30,7 @@
 
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
+#include "engine/emit_simd.h"
 
 /* Longer pending expressions are written out: they stay readable, and no
  * compiler meets a pathological nesting. */
@@ -80,6 +81,7 @@ static int letter_bit(char c)
     case 'F': return 4;
     case 'D': return 8;
     case 'r': return 16;
+    case 'v': return 64;
     default: return 32;
     }
 }
@@ -210,13 +212,13 @@ static void free_operands(uint32_t n, char **operands)
         free(operands[i]);
 }
 
-/* tmpl with $0 and $1 replaced. */
+/* tmpl with $0, $1 and $2 replaced. */
 static char *fill(fn_state *s, const char *tmpl, char **operands)
 {
     wc_buf b;
     wc_buf_init(&b);
     for (const char *p = tmpl; *p; p++) {
-        if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
+        if (p[0] == '$' && (p[1] == '0' || p[1] == '1' || p[1] == '2')) {
             wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
             p++;
         } else {
@@ -302,7 +304,7 @@ static void read_blocktype(fn_state *s, frame *f)
     if (byte == 0x40) {
         s->pos++;
     } else if (byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 || byte == WC_VT_F64 ||
-               byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF) {
+               byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF || byte == WC_VT_V128) {
         s->pos++;
         f->single = byte; /* read through results_of: frames move as they grow */
         f->nresults = 1;
@@ -625,6 +627,26 @@ static void do_load(fn_state *s, const wc_memory_op *mop)
     s->uses_memory = true;
 }
 
+/* The bytes a store of C type `ctype` writes. */
+static unsigned store_bytes(const char *ctype)
+{
+    if (strcmp(ctype, "u8") == 0)
+        return 1;
+    if (strcmp(ctype, "u16") == 0)
+        return 2;
+    return strcmp(ctype, "u64") == 0 || strcmp(ctype, "f64") == 0 ? 8 : 4;
+}
+
+/* Dirty marks for a store of `bytes` at `where`: the first byte's page and,
+ * as a store may cross into the next page, the last byte's. */
+static void mark_written(fn_state *s, const char *where, unsigned bytes)
+{
+    const char *mem = wc_emit_memory(s->m);
+    wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", mem, where);
+    if (bytes > 1)
+        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s + %u);\n", mem, where, bytes - 1);
+}
+
 static void do_store(fn_state *s, const wc_memory_op *mop)
 {
     wc_emit_u32(s->b, &s->pos, s->end);
@@ -639,7 +661,7 @@ static void do_store(fn_state *s, const wc_memory_op *mop)
     wc_buf_printf(s->out, "  ST(%s, %s, %s);\n", mop->tmpl, where ? where : "0",
                   operands[1] ? operands[1] : "0");
     if (s->m->track_writes)
-        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory(s->m), where ? where : "0");
+        mark_written(s, where ? where : "0", store_bytes(mop->tmpl));
     free(where);
     free_operands(2, operands);
     s->uses_memory = true;
@@ -756,6 +778,51 @@ static void do_prefixed(fn_state *s)
     }
     s->failed |= prefix.failed;
     wc_buf_free(&prefix);
+}
+
+/* A SIMD instruction from its template (emit_simd.c): pure ones stay
+ * pending like arithmetic; memory accesses run in order as statements,
+ * with the scalar accesses' address arithmetic, traps and dirty marks. */
+static void do_simd(fn_state *s)
+{
+    wc_simd_emit simd;
+    wc_emit_simd_op(s->b, &s->pos, s->end, &simd);
+    if (simd.kind == WC_SIMD_EMIT_INVALID || simd.kind == WC_SIMD_EMIT_NOMEM) {
+        wc_buf_free(&simd.tmpl);
+        s->failed = true;
+        return;
+    }
+    const char *tmpl = (const char *)simd.tmpl.data;
+    uint32_t n = simd.noperands;
+    if (simd.kind == WC_SIMD_EMIT_PURE) {
+        char *operands[3] = {NULL, NULL, NULL};
+        pop_operands(s, n, operands);
+        push_expr(s, simd.result, fill(s, tmpl, operands));
+        free_operands(n, operands);
+        wc_buf_free(&simd.tmpl);
+        return;
+    }
+    flush_below(s, n);
+    if (simd.kind == WC_SIMD_EMIT_STORE && s->m->track_writes)
+        make_simple(s, s->height - n);
+    char *operands[3] = {NULL, NULL, NULL};
+    pop_operands(s, n, operands);
+    char *where = simd.offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", operands[0] ? operands[0] : "0", simd.offset)
+                              : dup_printf(s, "(u64)%s", operands[0] ? operands[0] : "0");
+    free(operands[0]);
+    operands[0] = where;
+    char *expr = fill(s, tmpl, operands);
+    if (simd.kind == WC_SIMD_EMIT_LOAD) {
+        push_statement(s, simd.result, expr);
+    } else {
+        wc_buf_printf(s->out, "  %s;\n", expr ? expr : "0");
+        free(expr);
+        if (s->m->track_writes)
+            mark_written(s, where ? where : "0", simd.bytes);
+    }
+    free_operands(n, operands);
+    wc_buf_free(&simd.tmpl);
+    s->uses_memory = true;
 }
 
 /* ---- the instruction loop --------------------------------------------- */
@@ -994,6 +1061,9 @@ static bool instruction(fn_state *s, uint8_t op)
     case 0xfc:
         do_prefixed(s);
         break;
+    case 0xfd:
+        do_simd(s);
+        break;
     default: /* not in a validated module */
         s->failed = true;
         break;
@@ -1016,7 +1086,8 @@ static void skip_immediates(fn_state *s, uint8_t op)
     case 0x02: case 0x03: case 0x04: {
         uint8_t byte = s->pos < s->end ? b[s->pos] : 0x40;
         if (byte == 0x40 || byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 ||
-            byte == WC_VT_F64 || byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF)
+            byte == WC_VT_F64 || byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF ||
+            byte == WC_VT_V128)
             s->pos++;
         else
             wc_emit_s64(b, &s->pos, s->end, 33);
@@ -1053,6 +1124,12 @@ static void skip_immediates(fn_state *s, uint8_t op)
     case 0x44:
         s->pos += 8;
         break;
+    case 0xfd: {
+        wc_simd_emit simd;
+        wc_emit_simd_op(b, &s->pos, s->end, &simd);
+        wc_buf_free(&simd.tmpl);
+        break;
+    }
     case 0xfc: {
         uint32_t sub = wc_emit_u32(b, &s->pos, s->end);
         switch (sub) {
@@ -1141,13 +1218,15 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
         wc_buf_printf(out, "  %s l%" PRIu32 " = %s;\n", wc_emit_ctype(vt), i,
-                      vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value" : "0");
+                      vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value"
+                      : vt == WC_VT_V128  ? "{0}"
+                                          : "0");
     }
     static const struct {
         char letter;
         const char *ctype;
     } kinds[] = {{'i', "u32"}, {'j', "u64"}, {'F', "f32"}, {'D', "f64"},
-                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}};
+                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}, {'v', "v128"}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         int bit = letter_bit(kinds[k].letter);
         bool any = false;

@@ -59,6 +59,13 @@ int64_t wc_emit_s64(const uint8_t *bytes, size_t *pos, size_t end, unsigned bits
 void wc_emit_f32_literal(uint32_t bits, wc_buf *out);
 void wc_emit_f64_literal(uint64_t bits, wc_buf *out);
 
+/* A v128 literal from the 16 bytes at bytes[*pos] (moved past them). */
+void wc_emit_v128_literal(const uint8_t *bytes, size_t *pos, size_t end, wc_buf *out);
+/* What a unit of a module using SIMD adds to the prelude (emit_simd.c):
+ * the v128 type and the helpers, wasm-simd.h for gcc, the runtime's for
+ * libtcc. */
+void wc_emit_simd_prelude(wc_buf *out);
+
 /* One function body (defined function `index`, imports not counted). */
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);
 

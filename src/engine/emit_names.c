@@ -15,6 +15,7 @@ const char *wc_emit_ctype(uint8_t vt)
     case WC_VT_F32: return "f32";
     case WC_VT_F64: return "f64";
     case WC_VT_FUNCREF: return "wasm_rt_funcref_t";
+    case WC_VT_V128: return "v128";
     default: return "wasm_rt_externref_t";
     }
 }
@@ -27,6 +28,7 @@ char wc_emit_letter(uint8_t vt)
     case WC_VT_F32: return 'F'; /* f32 and f64 are type names */
     case WC_VT_F64: return 'D';
     case WC_VT_FUNCREF: return 'r';
+    case WC_VT_V128: return 'v';
     default: return 'x';
     }
 }
@@ -39,6 +41,7 @@ const char *wc_emit_field(uint8_t vt)
     case WC_VT_F32: return "f32";
     case WC_VT_F64: return "f64";
     case WC_VT_FUNCREF: return "funcref";
+    case WC_VT_V128: return "v128";
     default: return "externref";
     }
 }
@@ -201,6 +204,10 @@ void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf
         }
         case 0x23:
             wc_emit_global(m, wc_emit_u32(b, pos, end), out);
+            break;
+        case 0xfd: /* v128.const */
+            wc_emit_u32(b, pos, end);
+            wc_emit_v128_literal(b, pos, end, out);
             break;
         default: /* not in a valid module */
             *pos = end;

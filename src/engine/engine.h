@@ -40,6 +40,7 @@ typedef struct wc_funcref {
 
 typedef union wc_value {
     uint32_t i32;
+    uint8_t v128[16]; /* a v128's bytes, lane 0 first */
     uint64_t i64;
     float f32;
     double f64;
@@ -135,7 +136,7 @@ const char *wc_module_digest(const wc_module *module);
 /* ---- imports ----------------------------------------------------------- */
 
 /* A host function.  Signatures are strings of type letters:
- * 'i' i32, 'I' i64, 'f' f32, 'F' f64, 'r' funcref, 'x' externref.
+ * 'i' i32, 'I' i64, 'f' f32, 'F' f64, 'r' funcref, 'x' externref, 'v' v128.
  * Returns WC_TRAP_NONE, or a trap to raise in the caller (WC_TRAP_HOST with a
  * message set by wc_instance_set_trap_message, WC_TRAP_EXIT after
  * wc_instance_set_exit_code). */

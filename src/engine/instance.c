@@ -122,6 +122,7 @@ char wc_type_letter(uint8_t vt)
     case WC_VT_F64: return 'F';
     case WC_VT_FUNCREF: return 'r';
     case WC_VT_EXTERNREF: return 'x';
+    case WC_VT_V128: return 'v';
     default: return '?';
     }
 }

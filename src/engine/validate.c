@@ -444,10 +444,11 @@ static int add_locals(validator *v, uint64_t count, uint8_t type)
 
 /* ---- instructions ---------------------------------------------------------- */
 
+/* A number or a vector: what an untyped select takes. */
 static bool is_num(uint8_t t)
 {
     return t == WC_VT_I32 || t == WC_VT_I64 || t == WC_VT_F32 || t == WC_VT_F64 ||
-           t == WC_VT_UNKNOWN;
+           t == WC_VT_V128 || t == WC_VT_UNKNOWN;
 }
 
 static bool is_ref(uint8_t t)
@@ -613,9 +614,16 @@ static int validate_prefixed(validator *v)
     }
 }
 
-static int simd_refused(wc_decoder *d, size_t at)
+/* A 0xfd-prefixed instruction: its immediates (validate_simd.c), then its
+ * operands and result on the stack. */
+static int validate_simd(validator *v)
 {
-    return wc_dec_unsupported(d, at, "SIMD is not supported yet (0xfd-prefixed instruction)");
+    wc_simd_sig sig;
+    TRY(wc_validate_simd(v->d, v->op_at, &sig));
+    v->op = sig.name;
+    for (uint32_t i = sig.noperands; i-- > 0;)
+        TRY(pop_expect(v, sig.operands[i]));
+    return sig.result ? push(v, sig.result) : 0;
 }
 
 static int illegal_opcode(wc_decoder *d, size_t at, uint8_t op)
@@ -839,7 +847,7 @@ static int validate_instruction(validator *v, uint8_t op)
     case 0xfc:
         return validate_prefixed(v);
     case 0xfd:
-        return simd_refused(d, v->op_at);
+        return validate_simd(v);
     default:
         return illegal_opcode(d, v->op_at, op);
     }
@@ -1007,8 +1015,12 @@ static int skim_instruction(wc_decoder *d, size_t at, uint8_t op, uint64_t *dept
         default:
             return wc_dec_malformed(d, at, "illegal opcode 0xfc %u", n);
         }
-    case 0xfd:
-        return simd_refused(d, at);
+    case 0xfd: {
+        /* only malformed encodings matter here */
+        wc_simd_sig sig;
+        int rc = wc_validate_simd(d, at, &sig);
+        return rc == WC_EBADMODULE ? 0 : rc;
+    }
     default:
         return illegal_opcode(d, at, op);
     }
@@ -1076,8 +1088,11 @@ int wc_validate_code(wc_decoder *d)
  * (malformed) from a legal one that has no place here (invalid). */
 static int not_constant(wc_decoder *d, size_t at, uint8_t op)
 {
-    if (op == 0xfd)
-        return simd_refused(d, at);
+    if (op == 0xfd) {
+        wc_simd_sig sig;
+        TRY(wc_validate_simd(d, at, &sig));
+        return wc_dec_invalid(d, at, "constant expression required, got %s", sig.name);
+    }
     if (op == 0xfc) {
         uint32_t sub;
         TRY(wc_dec_u32(d, &sub));
@@ -1129,6 +1144,18 @@ int wc_validate_const_expr(wc_decoder *d, uint8_t type)
         case 0xd0:
             TRY(wc_dec_reftype(d, &pushed));
             break;
+        case 0xfd: { /* v128.const is constant, no other SIMD instruction is */
+            size_t sub_at = d->pos;
+            uint32_t sub;
+            TRY(wc_dec_u32(d, &sub));
+            if (sub != 12) {
+                d->pos = sub_at;
+                return not_constant(d, at, op);
+            }
+            TRY(wc_dec_skip(d, 16));
+            pushed = WC_VT_V128;
+            break;
+        }
         case 0xd2:
             TRY(wc_dec_u32(d, &index));
             if (index >= d->nfuncs_total)

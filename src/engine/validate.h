@@ -73,10 +73,23 @@ int wc_dec_s32(wc_decoder *d, int32_t *out);
 int wc_dec_s33(wc_decoder *d, int64_t *out);
 int wc_dec_s64(wc_decoder *d, int64_t *out);
 int wc_dec_skip(wc_decoder *d, size_t n);
-/* A value type: number or reference type (v128 is refused as unsupported). */
+/* A value type: number, vector or reference type. */
 int wc_dec_valtype(wc_decoder *d, uint8_t *out);
 /* A reference type: funcref or externref. */
 int wc_dec_reftype(wc_decoder *d, uint8_t *out);
+
+/* A SIMD instruction read by wc_validate_simd: its name and the types it
+ * pops (operands in order) and pushes (result 0 for none). */
+typedef struct wc_simd_sig {
+    const char *name;
+    uint8_t operands[3];
+    uint32_t noperands;
+    uint8_t result;
+} wc_simd_sig;
+
+/* Reads the instruction after a 0xfd byte at `at` with its immediates and
+ * checks them (lanes, alignment, memory, the relaxed-SIMD feature). */
+int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out);
 
 /* Marks function `func` as declared for ref.func (C.refs). */
 int wc_dec_declare_ref(wc_decoder *d, uint32_t func);

@@ -22,7 +22,7 @@ enum { CALL_TIMEOUT_MS = 10000 };
 typedef enum slot_state {
     SLOT_READY,   /* instantiated */
     SLOT_FAILED,  /* failed to load or instantiate: a failure was counted */
-    SLOT_SKIPPED, /* refused as unsupported (SIMD): commands on it are skipped */
+    SLOT_SKIPPED, /* refused as unsupported (a proposal): commands on it are skipped */
 } slot_state;
 
 /* A module command's outcome. */
@@ -39,7 +39,7 @@ typedef struct registration {
 } registration;
 
 typedef enum skip_reason {
-    SKIP_SIMD,
+    SKIP_UNSUPPORTED,
     SKIP_TEXT,
 } skip_reason;
 
@@ -92,7 +92,7 @@ static void skip(runner *r, skip_reason reason, const char *why)
     if (reason == SKIP_TEXT)
         r->counts->skipped_text++;
     else
-        r->counts->skipped_simd++;
+        r->counts->skipped_unsupported++;
     if (r->options->verbose)
         fprintf(r->report, "SKIP %s:%d: %s: %s\n", r->display_name, r->line, r->what, why);
 }
@@ -279,7 +279,7 @@ static module_slot *find_slot(runner *r, const char *name)
     case SLOT_READY:
         return slot;
     case SLOT_SKIPPED:
-        skip(r, SKIP_SIMD, "its module was skipped (unsupported)");
+        skip(r, SKIP_UNSUPPORTED, "its module was skipped (unsupported)");
         return NULL;
     case SLOT_FAILED:
         fail(r, "its module failed to load (see the FAIL above)");
@@ -431,7 +431,7 @@ static void run_invoke(runner *r, wc_instance *instance, const char *name, size_
         case SPECTEST_PARSE_OK:
             break;
         case SPECTEST_PARSE_UNSUPPORTED:
-            skip(r, SKIP_SIMD, why);
+            skip(r, SKIP_UNSUPPORTED, why);
             free(args);
             return;
         case SPECTEST_PARSE_ERROR:
@@ -531,7 +531,7 @@ static void command_module(runner *r, const json_t *command)
     int rc = load_module(r, filename, &slot->module, &err);
     if (rc == WC_ENOTSUP) {
         slot->state = SLOT_SKIPPED;
-        skip(r, SKIP_SIMD, err.msg);
+        skip(r, SKIP_UNSUPPORTED, err.msg);
         return;
     }
     if (rc != 0) {
@@ -585,9 +585,29 @@ static void command_action(runner *r, const json_t *command)
     action_result_free(&result);
 }
 
+/* Does the action's result match the expected values, or (either) one of
+ * the alternatives, each a single value (relaxed SIMD's choices)? */
+static bool results_match(const action_result *result, const spectest_value *expected, size_t n,
+                          bool either)
+{
+    if (either) {
+        for (size_t i = 0; result->nresults == 1 && i < n; i++)
+            if (result->result_types[0] == expected[i].type &&
+                spectest_value_matches(&expected[i], &result->results[0]))
+                return true;
+        return false;
+    }
+    bool ok = result->nresults == n;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = result->result_types[i] == expected[i].type &&
+             spectest_value_matches(&expected[i], &result->results[i]);
+    return ok;
+}
+
 static void command_assert_return(runner *r, const json_t *command)
 {
-    const json_t *expected_json = json_object_get(command, "expected");
+    const json_t *either = json_object_get(command, "either");
+    const json_t *expected_json = either ? either : json_object_get(command, "expected");
     size_t nexpected = json_array_size(expected_json);
     spectest_value *expected = calloc(nexpected ? nexpected : 1, sizeof *expected);
     if (!expected) {
@@ -601,7 +621,7 @@ static void command_assert_return(runner *r, const json_t *command)
         case SPECTEST_PARSE_OK:
             break;
         case SPECTEST_PARSE_UNSUPPORTED:
-            skip(r, SKIP_SIMD, why);
+            skip(r, SKIP_UNSUPPORTED, why);
             free(expected);
             return;
         case SPECTEST_PARSE_ERROR:
@@ -613,9 +633,9 @@ static void command_assert_return(runner *r, const json_t *command)
 
     char expected_text[1024] = "(";
     for (size_t i = 0; i < nexpected; i++) {
-        char text[96];
+        char text[256];
         spectest_format_expected(&expected[i], text, sizeof text);
-        append(expected_text, sizeof expected_text, "%s%s", i > 0 ? ", " : "", text);
+        append(expected_text, sizeof expected_text, "%s%s", i == 0 ? "" : either ? " or " : ", ", text);
     }
     append(expected_text, sizeof expected_text, ")");
 
@@ -624,11 +644,7 @@ static void command_assert_return(runner *r, const json_t *command)
     if (result.status == ACTION_TRAPPED) {
         fail(r, "expected %s, got trap \"%s\"", expected_text, result.trap_message);
     } else if (result.status == ACTION_RETURNED) {
-        bool ok = result.nresults == nexpected;
-        for (size_t i = 0; ok && i < nexpected; i++)
-            ok = result.result_types[i] == expected[i].type &&
-                 spectest_value_matches(&expected[i], &result.results[i]);
-        if (ok) {
+        if (results_match(&result, expected, nexpected, either != NULL)) {
             pass(r);
         } else {
             char actual_text[1024];
@@ -676,7 +692,7 @@ static void expect_instantiation_failure(runner *r, const json_t *command, const
     wc_module *module;
     int rc = load_module(r, filename, &module, &err);
     if (rc == WC_ENOTSUP) {
-        skip(r, SKIP_SIMD, err.msg);
+        skip(r, SKIP_UNSUPPORTED, err.msg);
         return;
     }
     if (rc != 0) {
@@ -743,7 +759,7 @@ static void expect_rejection(runner *r, const json_t *command, const char *text,
     if (rc == expected_code)
         pass(r);
     else if (rc == WC_ENOTSUP)
-        skip(r, SKIP_SIMD, err.msg);
+        skip(r, SKIP_UNSUPPORTED, err.msg);
     else if (rc == 0)
         fail(r, "expected %s \"%s\", got a valid module", wc_strerror(expected_code), text);
     else
@@ -812,20 +828,6 @@ static void runner_free(runner *r)
         wc_engine_free(r->engine);
 }
 
-/* SIMD scripts pass v128 values, which wc_value cannot hold: their commands
- * are counted, not run. */
-static void skip_simd_script(runner *r, const json_t *commands)
-{
-    size_t i;
-    const json_t *command;
-    json_array_foreach(commands, i, command) {
-        const char *type = json_string_value(json_object_get(command, "type"));
-        r->line = (int)json_integer_value(json_object_get(command, "line"));
-        describe_command(r, type ? type : "(no type)", command);
-        skip(r, SKIP_SIMD, "SIMD script (the engine does not support SIMD)");
-    }
-}
-
 int spectest_run_script(const char *display_name, const char *json_path,
                         const spectest_options *options, spectest_counts *counts,
                         FILE *report)
@@ -851,12 +853,6 @@ int spectest_run_script(const char *display_name, const char *json_path,
         return -1;
     }
     const json_t *commands = json_object_get(root, "commands");
-
-    if (strncmp(display_name, "simd_", 5) == 0) {
-        skip_simd_script(&r, commands);
-        json_decref(root);
-        return 0;
-    }
 
     wc_engine_config config;
     wc_engine_config_default(&config);

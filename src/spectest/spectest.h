@@ -32,7 +32,7 @@ typedef struct spectest_counts {
     uint64_t passed, failed, skipped;
     /* Why commands were skipped; these add up to `skipped`. */
     uint64_t skipped_text; /* assert_malformed given as text: no text parser here */
-    uint64_t skipped_simd; /* simd_* scripts and modules refused as unsupported */
+    uint64_t skipped_unsupported; /* modules refused as unsupported (a proposal off) */
     /* The script line of the command being run, to tell where a crash was. */
     int running_line;
 } spectest_counts;
@@ -77,11 +77,16 @@ typedef struct spectest_value {
     uint8_t type; /* WC_VT_* */
     spectest_match match;
     wc_value value;
+    /* v128: the script's lane shape (WC_VT_I32 for i32x4, ...; i8 and i16
+     * lanes are WC_VT_I32 with lane_bytes 1 and 2), and how each lane is
+     * compared (a float lane may be a NaN pattern). */
+    uint8_t lane_type, lane_bytes, nlanes;
+    spectest_match lane_match[16];
 } spectest_value;
 
 typedef enum spectest_parse_status {
     SPECTEST_PARSE_OK,
-    SPECTEST_PARSE_UNSUPPORTED, /* v128: the engine has no SIMD */
+    SPECTEST_PARSE_UNSUPPORTED, /* a value the runner cannot pass */
     SPECTEST_PARSE_ERROR,       /* a JSON shape this program does not know */
 } spectest_parse_status;
 

@@ -116,6 +116,7 @@ static int letter_type(char c)
     case 'F': return WASM_RT_F64;
     case 'r': return WASM_RT_FUNCREF;
     case 'x': return WASM_RT_EXTERNREF;
+    case 'v': return WASM_RT_V128;
     default: return -1;
     }
 }

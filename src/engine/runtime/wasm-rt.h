@@ -197,6 +197,7 @@ typedef enum {
     WASM_RT_F64,
     WASM_RT_FUNCREF,
     WASM_RT_EXTERNREF,
+    WASM_RT_V128,
 } wasm_rt_type_t;
 
 typedef void (*wasm_rt_function_ptr_t)(void);
@@ -318,9 +319,16 @@ uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t *, uint32_t delt
 
 #define WC_RT_ABI "wasmcap-rt-1"
 
+/* A v128 as the runtime and libtcc's code pass it (two integer registers):
+ * bytes 0-7 of the vector in lo, 8-15 in hi (little-endian lanes). */
+typedef struct wc_rt_v128 {
+    uint64_t lo, hi;
+} wc_rt_v128;
+
 /* One value, layout-compatible with the engine's wc_value. */
 typedef union {
     uint32_t i32;
+    wc_rt_v128 v128;
     uint64_t i64;
     float f32;
     double f64;

@@ -1,0 +1,80 @@
+/* validate_simd.c -- the immediates of a 0xfd-prefixed instruction, read
+ * and checked, and its operand types for validate.c's stacks. */
+#include "engine/simd_ops.h"
+#include "engine/validate.h"
+
+static unsigned log2_bytes(unsigned bytes)
+{
+    unsigned n = 0;
+    while (bytes > 1) {
+        bytes >>= 1;
+        n++;
+    }
+    return n;
+}
+
+int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out)
+{
+    int rc;
+    uint32_t code;
+    if ((rc = wc_dec_u32(d, &code)) != 0)
+        return rc;
+    d->info->uses_simd = true;
+    const wc_simd_op *op = wc_simd_op_find(code);
+    if (!op)
+        return wc_dec_malformed(d, at, "illegal opcode 0xfd %u", code);
+    out->name = op->name;
+    out->result = op->result;
+    out->noperands = op->noperands;
+    for (uint32_t i = 0; i < 3; i++)
+        out->operands[i] = op->operands[i];
+
+    /* Every immediate is read before any is judged: a module both
+     * malformed and invalid is malformed. */
+    uint32_t align = 0, offset = 0;
+    uint8_t lane = 0;
+    bool bad_lane = false;
+    bool memory = op->kind == WC_SIMD_LOAD || op->kind == WC_SIMD_STORE ||
+                  op->kind == WC_SIMD_LOAD_LANE || op->kind == WC_SIMD_STORE_LANE;
+    if (memory) {
+        if ((rc = wc_dec_u32(d, &align)) != 0)
+            return rc;
+        if ((rc = wc_dec_u32(d, &offset)) != 0)
+            return rc;
+    }
+    switch (op->kind) {
+    case WC_SIMD_LANE:
+    case WC_SIMD_LOAD_LANE:
+    case WC_SIMD_STORE_LANE:
+        if ((rc = wc_dec_byte(d, &lane)) != 0)
+            return rc;
+        bad_lane = lane >= op->lanes;
+        break;
+    case WC_SIMD_SHUFFLE:
+        for (int i = 0; i < 16; i++) {
+            if ((rc = wc_dec_byte(d, &lane)) != 0)
+                return rc;
+            bad_lane |= lane >= 32;
+        }
+        break;
+    case WC_SIMD_CONST:
+        if ((rc = wc_dec_skip(d, 16)) != 0)
+            return rc;
+        break;
+    default:
+        break;
+    }
+
+    if (op->relaxed && !wc_feature_enabled(&d->limits, WC_FEATURE_RELAXED_SIMD))
+        return wc_dec_unsupported(d, at, "%s needs relaxed SIMD (relaxed-simd), which is not enabled",
+                                  op->name);
+    if (memory) {
+        if (d->nmemories_total == 0)
+            return wc_dec_invalid(d, at, "unknown memory 0");
+        if (align > log2_bytes(op->bytes))
+            return wc_dec_invalid(d, at, "alignment must not be larger than natural");
+    }
+    if (bad_lane)
+        return wc_dec_invalid(d, at, "invalid lane index in %s", op->name);
+    return 0;
+}
