@@ -195,8 +195,10 @@ void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf
             uint32_t f = wc_emit_u32(b, pos, end);
             wc_buf_printf(out,
                           "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], "
-                          "(wasm_rt_function_ptr_t)fn%" PRIu32 ", instance})",
+                          "(wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
                           m->info->func_types[f], f);
+            wc_emit_tail_ref(m, f, out);
+            wc_buf_str(out, "})");
             break;
         }
         case 0x23:
