@@ -3,7 +3,8 @@
  * signatures, direct and through a table, under a call-depth limit of 50
  * that an implementation growing the stack per call would hit at once; an
  * endless chain of tail calls still stops at its deadline; the proposal
- * turned off refuses them at validation; and a unit without tail calls
+ * turned off refuses them at validation; tail calls into a unit without
+ * them (through a shared table) and into a host function; and a unit without tail calls
  * gains nothing from them (its calls stay direct C calls). */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,39 @@ static const uint8_t mutual[] = {
     0x01, 0x6b, 0x41, 0x01, 0x13, 0x00, 0x00, 0x0b, 0x0b, 0x15, 0x00, 0x20, 0x00, 0x45, 0x04,
     0x7f, 0x41, 0x08, 0x05, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x41, 0x00, 0x13, 0x00, 0x00, 0x0b,
     0x0b, 0x09, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x12, 0x04, 0x0b,
+};
+
+/* Two units sharing the host's table: a tail call into a unit without tail
+ * calls (its funcref has no tail entry) and into a host function. */
+/*
+ * (module
+ *   (import "env" "t" (table 2 funcref))
+ *   (elem (i32.const 0) $g)
+ *   (func $g (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 2)) (i32.const 1))))
+ */
+static const uint8_t plainref[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01,
+    0x7f, 0x02, 0x0b, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x74, 0x01, 0x70, 0x00, 0x02, 0x03,
+    0x02, 0x01, 0x00, 0x09, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x00, 0x0a, 0x0c, 0x01,
+    0x0a, 0x00, 0x20, 0x00, 0x41, 0x02, 0x6c, 0x41, 0x01, 0x6a, 0x0b,
+};
+/*
+ * (module
+ *   (type $t (func (param i32) (result i32)))
+ *   (import "env" "h" (func $h (param i32) (result i32)))
+ *   (import "env" "t" (table 2 funcref))
+ *   (func (export "via") (param i32) (result i32)
+ *     (return_call_indirect (type $t) (local.get 0) (i32.const 0)))
+ *   (func (export "host") (param i32) (result i32)
+ *     (return_call $h (i32.add (local.get 0) (i32.const 1)))))
+ */
+static const uint8_t tailer[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01,
+    0x7f, 0x02, 0x13, 0x02, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x68, 0x00, 0x00, 0x03, 0x65, 0x6e,
+    0x76, 0x01, 0x74, 0x01, 0x70, 0x00, 0x02, 0x03, 0x03, 0x02, 0x00, 0x00, 0x07, 0x0e, 0x02,
+    0x03, 0x76, 0x69, 0x61, 0x00, 0x01, 0x04, 0x68, 0x6f, 0x73, 0x74, 0x00, 0x02, 0x0a, 0x15,
+    0x02, 0x09, 0x00, 0x20, 0x00, 0x41, 0x00, 0x13, 0x00, 0x00, 0x0b, 0x09, 0x00, 0x20, 0x00,
+    0x41, 0x01, 0x6a, 0x12, 0x00, 0x0b,
 };
 
 #define CHAIN 10000000
@@ -121,6 +155,62 @@ static void test_tier(wc_tier tier, const char *name)
     wc_engine_free(engine);
 }
 
+static wc_trap host_triple(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    (void)caller;
+    (void)env;
+    results[0].i32 = args[0].i32 * 3;
+    return WC_TRAP_NONE;
+}
+
+static void test_across_units(wc_tier tier, const char *name)
+{
+    wc_engine_config cfg;
+    wc_engine_config_default(&cfg);
+    cfg.tier = tier;
+    cfg.cache_dir = "";
+    wc_engine *engine = NULL;
+    wc_table *table = NULL;
+    wc_module *a = NULL, *b = NULL;
+    wc_instance *ia = NULL, *ib = NULL;
+    wc_error err = {0};
+    if (wc_engine_new(&cfg, &engine, &err) != 0 || wc_table_new(engine, WC_VT_FUNCREF, 2, 2, true, &table, &err) != 0 ||
+        wc_module_new(engine, plainref, sizeof plainref, &a, &err) != 0 ||
+        wc_module_new(engine, tailer, sizeof tailer, &b, &err) != 0) {
+        CHECK(0, "%s tier: setup: %s", name, err.msg);
+        goto done;
+    }
+    wc_import_binding bindings[] = {
+        WC_HOST_FUNC("env", "h", "i", "i", host_triple, NULL),
+        {.module = "env", .name = "t", .ext = {.kind = WC_EXTERN_TABLE, .u.table = table}},
+    };
+    wc_instance_config config = {.max_call_depth = 50};
+    if (wc_instance_new(a, &config, bindings + 1, 1, &ia, NULL, &err) != 0 ||
+        wc_instance_new(b, &config, bindings, 2, &ib, NULL, &err) != 0) {
+        CHECK(0, "%s tier: instances: %s", name, err.msg);
+        goto done;
+    }
+    wc_value n = {.i32 = 20}, result = {0};
+    wc_trap trap = wc_instance_call(ib, "via", &n, &result, &err);
+    CHECK(trap == WC_TRAP_NONE && result.i32 == 41, "%s tier: a tail call into a unit without them gave %s, %u",
+          name, wc_trap_name(trap), result.i32);
+    trap = wc_instance_call(ib, "host", &n, &result, &err);
+    CHECK(trap == WC_TRAP_NONE && result.i32 == 63, "%s tier: a tail call of a host function gave %s, %u", name,
+          wc_trap_name(trap), result.i32);
+done:
+    if (ib)
+        wc_instance_free(ib);
+    if (ia)
+        wc_instance_free(ia);
+    if (b)
+        wc_module_release(b);
+    if (a)
+        wc_module_release(a);
+    if (table)
+        wc_table_free(table);
+    wc_engine_free(engine);
+}
+
 /* Off, the proposal's opcodes are illegal, as in WebAssembly 2.0. */
 static void test_refused_when_off(void)
 {
@@ -174,6 +264,8 @@ int main(void)
     test_no_cost_without();
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
+    test_across_units(WC_TIER_FAST, "fast");
+    test_across_units(WC_TIER_OPTIMIZED, "optimized");
     if (failures) {
         printf("test_tail_call: %d of %d checks failed\n", failures, checks);
         return 1;
