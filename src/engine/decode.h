@@ -180,13 +180,18 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED 0u
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_EXTENDED_CONST)
 
 /* True when the proposal `feature` is on under these limits. */
 static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
 {
     return (WC_FEATURES_IMPLEMENTED & feature) && !(limits->disabled_features & feature);
 }
+
+/* Extended constant expressions (i32/i64 add, sub, mul) taller than this
+ * many operands are refused as a limit: the validator and the emitter keep
+ * one fixed array of this size. */
+#define WC_CONST_EXPR_MAX_HEIGHT 256u
 
 /* The bit of a proposal by the name of its folder in the spec test suite
  * ("tail-call", "exception-handling", "multi-memory", "memory64",
