@@ -14,21 +14,6 @@
 
 #include "engine/emit_internal.h"
 
-/* A wc_rt_value's v128 is wc_rt_v128, which is not gcc's v128 type: the
- * unit converts (V128_RT, RT_V128; emit_simd.c) where values cross. */
-static void from_value(uint8_t vt, const char *fmt, uint32_t i, wc_buf *out)
-{
-    if (vt == WC_VT_V128)
-        wc_buf_str(out, "RT_V128(");
-    wc_buf_printf(out, fmt, i);
-    wc_buf_printf(out, ".%s%s", wc_emit_field(vt), vt == WC_VT_V128 ? ")" : "");
-}
-
-static void to_value(uint8_t vt, const char *expr, wc_buf *out)
-{
-    wc_buf_printf(out, vt == WC_VT_V128 ? "V128_RT(%s)" : "%s", expr);
-}
-
 void wc_emit_imports(const wc_emit_module *m, wc_buf *out)
 {
     const wc_module_info *info = m->info;
@@ -38,25 +23,18 @@ void wc_emit_imports(const wc_emit_module *m, wc_buf *out)
         wc_emit_signature(m, f, out);
         wc_buf_printf(out, " {\n  wc_rt_value a[%" PRIu32 "], r[%" PRIu32 "];\n",
                       ft->nparams ? ft->nparams : 1, ft->nresults ? ft->nresults : 1);
-        for (uint32_t i = 0; i < ft->nparams; i++) {
-            char local[16];
-            snprintf(local, sizeof local, "l%" PRIu32, i);
-            wc_buf_printf(out, "  a[%" PRIu32 "].%s = ", i, wc_emit_field(ft->params[i]));
-            to_value(ft->params[i], local, out);
-            wc_buf_str(out, ";\n");
-        }
+        for (uint32_t i = 0; i < ft->nparams; i++)
+            wc_buf_printf(out, "  a[%" PRIu32 "].%s = l%" PRIu32 ";\n", i,
+                          wc_emit_field(ft->params[i]), i);
         wc_buf_printf(out, "  wc_rt_call_import(instance->ctx, %" PRIu32 ", a, r);\n",
                       m->func_import[f]);
         if (ft->nresults == 1) {
-            wc_buf_str(out, "  return ");
-            from_value(ft->results[0], "r[%" PRIu32 "]", 0, out);
-            wc_buf_str(out, ";\n");
+            wc_buf_printf(out, "  return r[0].%s;\n", wc_emit_field(ft->results[0]));
         } else if (ft->nresults > 1) {
             wc_buf_printf(out, "  return (R%" PRIu32 "){", type);
-            for (uint32_t i = 0; i < ft->nresults; i++) {
-                wc_buf_str(out, i ? ", " : "");
-                from_value(ft->results[i], "r[%" PRIu32 "]", i, out);
-            }
+            for (uint32_t i = 0; i < ft->nresults; i++)
+                wc_buf_printf(out, "%sr[%" PRIu32 "].%s", i ? ", " : "", i,
+                              wc_emit_field(ft->results[i]));
             wc_buf_str(out, "};\n");
         }
         wc_buf_str(out, "}\n");
@@ -66,31 +44,13 @@ void wc_emit_imports(const wc_emit_module *m, wc_buf *out)
 static void export_call(const wc_emit_module *m, uint32_t index, uint32_t func, wc_buf *out)
 {
     uint32_t type = m->info->func_types[func];
-    const wc_functype *ft = &m->info->types[type];
     wc_buf_printf(out,
                   "static void wc_export_call_%" PRIu32 "(void *inst, const wc_rt_value *a, "
-                  "wc_rt_value *r) {\n  (void)a; (void)r;\n  ",
+                  "wc_rt_value *r) {\n  (void)a; (void)r;\n",
                   index);
-    if (ft->nresults) {
-        wc_emit_return_type(m, type, out);
-        wc_buf_str(out, " v = ");
-    }
-    wc_buf_printf(out, "fn%" PRIu32 "((wc_inst *)inst", func);
-    for (uint32_t i = 0; i < ft->nparams; i++) {
-        wc_buf_str(out, ", ");
-        from_value(ft->params[i], "a[%" PRIu32 "]", i, out);
-    }
-    wc_buf_str(out, ");\n");
-    for (uint32_t i = 0; i < ft->nresults; i++) {
-        char result[32];
-        if (ft->nresults == 1)
-            snprintf(result, sizeof result, "v");
-        else
-            snprintf(result, sizeof result, "v.v%" PRIu32, i);
-        wc_buf_printf(out, "  r[%" PRIu32 "].%s = ", i, wc_emit_field(ft->results[i]));
-        to_value(ft->results[i], result, out);
-        wc_buf_str(out, ";\n");
-    }
+    char callee[32];
+    snprintf(callee, sizeof callee, "fn%" PRIu32, func);
+    wc_emit_values_call(m, type, callee, "(wc_inst *)inst", "a", "r", out);
     wc_buf_str(out, "}\n");
 }
 

@@ -53,14 +53,17 @@ static void declare_helper(const wc_simd_op *op, wc_buf *out)
     wc_buf_str(out, ");\n");
 }
 
+void wc_emit_simd_preamble(wc_buf *out)
+{
+    wc_buf_str(out, "#ifndef __TINYC__\n#define WC_RT_VECTOR_V128\n#endif\n");
+}
+
 void wc_emit_simd_prelude(wc_buf *out)
 {
     wc_buf_str(out, "#ifdef __TINYC__\n"
                     "typedef wc_rt_v128 v128;\n"
                     "typedef v128 wc_v128;\n"
                     "#define SIMD(name) wc_rt_simd_##name\n"
-                    "#define V128_RT(x) (x)\n"
-                    "#define RT_V128(x) (x)\n"
                     "#define LDV(a) LD(v128, a)\n");
     uint32_t n;
     const wc_simd_op *ops = wc_simd_ops_all(&n);
@@ -70,8 +73,6 @@ void wc_emit_simd_prelude(wc_buf *out)
     wc_buf_str(out, wc_wasm_simd_header);
     wc_buf_str(out, "typedef v128 WC_U wc_v128;\n"
                     "#define SIMD(name) wc_simd_##name\n"
-                    "#define V128_RT(x) WC_AS(wc_rt_v128, x)\n"
-                    "#define RT_V128(x) WC_AS(v128, x)\n"
                     "#define LDV(a) LDF(v128, a)\n"
                     "#endif\n"
                     "#define STV(a, v) (*(wc_v128 *)(M + (a)) = (v))\n");

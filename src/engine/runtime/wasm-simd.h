@@ -2,8 +2,9 @@
  * GCC vector extensions, written once and compiled two ways:
  *
  * - embedded in every gcc unit of a module that uses v128 (the optimized
- *   tier): `v128` is a vector type and each helper a static inline
- *   function wc_simd_<name>, which gcc folds into the code around it;
+ *   tier): `v128` is a vector type (wasm-rt.h's wc_rt_v128 under
+ *   WC_RT_VECTOR_V128) and each helper a static inline function
+ *   wc_simd_<name>, which gcc folds into the code around it;
  * - compiled into the runtime with WC_SIMD_RUNTIME defined (simd.c): `v128`
  *   is wasm-rt.h's wc_rt_v128 struct, which libtcc passes and returns as
  *   gcc does, and each helper an exported function wc_rt_simd_<name> that
@@ -30,14 +31,13 @@ typedef uint64_t wc_u64x2 __attribute__((vector_size(16)));
 typedef float wc_f32x4 __attribute__((vector_size(16)));
 typedef double wc_f64x2 __attribute__((vector_size(16)));
 
-#ifdef WC_SIMD_RUNTIME
+/* a vector in gcc's units, a struct in the runtime (wasm-rt.h) */
 typedef wc_rt_v128 v128;
+#ifdef WC_SIMD_RUNTIME
 #define WC_SIMD(name) wc_rt_simd_##name
 #define WC_SIMD_LINK
 #else
-/* Aligned as u64: a v128 in the instance struct, a multi-value result or a
- * wc_rt_value moves with unaligned accesses and changes no layout. */
-typedef uint64_t v128 __attribute__((vector_size(16), aligned(8)));
+_Static_assert(sizeof(v128) == 16 && _Alignof(v128) == 8, "v128 keeps wc_rt_value's layout");
 #define WC_SIMD(name) wc_simd_##name
 #define WC_SIMD_LINK static inline __attribute__((always_inline, unused))
 #endif
@@ -73,9 +73,16 @@ typedef uint64_t v128 __attribute__((vector_size(16), aligned(8)));
 #define WC_SIMD_MAP1(name, RT, T, n, body) WC_SIMD_MAP1_OF(name, wc_##RT, wc_##T, n, body)
 #define WC_SIMD_MAP2(name, RT, T, n, body) WC_SIMD_MAP2_OF(name, wc_##RT, wc_##T, n, body)
 
-WC_SIMD_LINK uint8_t wc_simd_sat_u8(int32_t x) { return x < 0 ? 0 : x > 255 ? 255 : (uint8_t)x; }
-WC_SIMD_LINK int8_t wc_simd_sat_s8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : (int8_t)x; }
-WC_SIMD_LINK uint16_t wc_simd_sat_u16(int32_t x) { return x < 0 ? 0 : x > 65535 ? 65535 : (uint16_t)x; }
+/* Lane-wise select and clamp over integer vectors (C has no vector ?:):
+ * what gcc turns into compares, masks, min and max instead of a loop. */
+#define WC_VSEL(m, a, b) (((a) & (m)) | ((b) & ~(m)))
+#define WC_VCLAMP(x, lo, hi)                                                                       \
+    ({                                                                                             \
+        __typeof__(x) wc_x = (x), wc_lo = (wc_x - wc_x) + (lo), wc_hi = (wc_x - wc_x) + (hi);   \
+        wc_x = WC_VSEL((__typeof__(wc_x))(wc_x < wc_lo), wc_lo, wc_x);                          \
+        WC_VSEL((__typeof__(wc_x))(wc_x > wc_hi), wc_hi, wc_x);                                  \
+    })
+
 WC_SIMD_LINK int16_t wc_simd_sat_s16(int32_t x) { return x < -32768 ? -32768 : x > 32767 ? 32767 : (int16_t)x; }
 
 /* Scalar float helpers with the engine's NaN policy. */
@@ -209,7 +216,10 @@ WC_SIMD_ALL_TRUE(i64x2_all_true, u64x2, 2) WC_SIMD_BITMASK(i64x2_bitmask, i64x2,
     WC_SIMD_BIN(p##_add, U, +) \
     WC_SIMD_BIN(p##_sub, U, -) \
     WC_SIMD_LINK v128 WC_SIMD(p##_neg)(v128 a) { return WC_OUT(-WC_IN(U, a)); } \
-    WC_SIMD_MAP1(p##_abs, U, S, n, r[i] = a[i] < 0 ? -(__typeof__(r[i]))a[i] : (__typeof__(r[i]))a[i]) \
+    WC_SIMD_LINK v128 WC_SIMD(p##_abs)(v128 va) { \
+        wc_##S a = WC_IN(S, va); \
+        return WC_OUT(WC_VSEL((wc_##U)(a < 0), -WC_IN(U, va), WC_IN(U, va))); \
+    } \
     WC_SIMD_SHIFT(p##_shl, U, <<, (bits) - 1) \
     WC_SIMD_SHIFT(p##_shr_s, S, >>, (bits) - 1) \
     WC_SIMD_SHIFT(p##_shr_u, U, >>, (bits) - 1)
@@ -221,25 +231,47 @@ WC_SIMD_BIN(i16x8_mul, u16x8, *)
 WC_SIMD_BIN(i32x4_mul, u32x4, *)
 WC_SIMD_BIN(i64x2_mul, u64x2, *)
 
+#define WC_SIMD_MINMAX1(name, T, op) \
+    WC_SIMD_LINK v128 WC_SIMD(name)(v128 va, v128 vb) { \
+        wc_##T a = WC_IN(T, va), b = WC_IN(T, vb); \
+        return WC_OUT(WC_VSEL((wc_##T)(a op b), a, b)); \
+    }
 #define WC_SIMD_MINMAX(p, S, U, n) \
-    WC_SIMD_MAP2(p##_min_s, S, S, n, r[i] = a[i] < b[i] ? a[i] : b[i]) \
-    WC_SIMD_MAP2(p##_min_u, U, U, n, r[i] = a[i] < b[i] ? a[i] : b[i]) \
-    WC_SIMD_MAP2(p##_max_s, S, S, n, r[i] = a[i] > b[i] ? a[i] : b[i]) \
-    WC_SIMD_MAP2(p##_max_u, U, U, n, r[i] = a[i] > b[i] ? a[i] : b[i])
+    WC_SIMD_MINMAX1(p##_min_s, S, <) WC_SIMD_MINMAX1(p##_min_u, U, <) \
+    WC_SIMD_MINMAX1(p##_max_s, S, >) WC_SIMD_MINMAX1(p##_max_u, U, >)
 WC_SIMD_MINMAX(i8x16, i8x16, u8x16, 16)
 WC_SIMD_MINMAX(i16x8, i16x8, u16x8, 8)
 WC_SIMD_MINMAX(i32x4, i32x4, u32x4, 4)
 
-WC_SIMD_MAP2(i8x16_add_sat_s, i8x16, i8x16, 16, r[i] = wc_simd_sat_s8((int32_t)a[i] + b[i]))
-WC_SIMD_MAP2(i8x16_add_sat_u, u8x16, u8x16, 16, r[i] = wc_simd_sat_u8((int32_t)a[i] + b[i]))
-WC_SIMD_MAP2(i8x16_sub_sat_s, i8x16, i8x16, 16, r[i] = wc_simd_sat_s8((int32_t)a[i] - b[i]))
-WC_SIMD_MAP2(i8x16_sub_sat_u, u8x16, u8x16, 16, r[i] = wc_simd_sat_u8((int32_t)a[i] - b[i]))
-WC_SIMD_MAP2(i16x8_add_sat_s, i16x8, i16x8, 8, r[i] = wc_simd_sat_s16((int32_t)a[i] + b[i]))
-WC_SIMD_MAP2(i16x8_add_sat_u, u16x8, u16x8, 8, r[i] = wc_simd_sat_u16((int32_t)a[i] + b[i]))
-WC_SIMD_MAP2(i16x8_sub_sat_s, i16x8, i16x8, 8, r[i] = wc_simd_sat_s16((int32_t)a[i] - b[i]))
-WC_SIMD_MAP2(i16x8_sub_sat_u, u16x8, u16x8, 8, r[i] = wc_simd_sat_u16((int32_t)a[i] - b[i]))
-WC_SIMD_MAP2(i8x16_avgr_u, u8x16, u8x16, 16, r[i] = (uint8_t)(((uint32_t)a[i] + b[i] + 1) >> 1))
-WC_SIMD_MAP2(i16x8_avgr_u, u16x8, u16x8, 8, r[i] = (uint16_t)(((uint32_t)a[i] + b[i] + 1) >> 1))
+/* saturating: the wrapped result, replaced where it overflowed */
+#define WC_SIMD_SAT(p, S, U, smax) \
+    WC_SIMD_LINK v128 WC_SIMD(p##_add_sat_u)(v128 va, v128 vb) { \
+        wc_##U a = WC_IN(U, va), r = a + WC_IN(U, vb); \
+        return WC_OUT(r | (wc_##U)(r < a)); \
+    } \
+    WC_SIMD_LINK v128 WC_SIMD(p##_sub_sat_u)(v128 va, v128 vb) { \
+        wc_##U a = WC_IN(U, va), b = WC_IN(U, vb); \
+        return WC_OUT((a - b) & ~(wc_##U)(a < b)); \
+    } \
+    WC_SIMD_LINK v128 WC_SIMD(p##_add_sat_s)(v128 va, v128 vb) { \
+        wc_##S a = WC_IN(S, va), b = WC_IN(S, vb); \
+        wc_##S r = (wc_##S)(WC_IN(U, va) + WC_IN(U, vb)); \
+        wc_##S over = ((a ^ r) & (b ^ r)) < 0; \
+        return WC_OUT(WC_VSEL(over, (a >> (8 * sizeof a[0] - 1)) ^ (smax), r)); \
+    } \
+    WC_SIMD_LINK v128 WC_SIMD(p##_sub_sat_s)(v128 va, v128 vb) { \
+        wc_##S a = WC_IN(S, va), b = WC_IN(S, vb); \
+        wc_##S r = (wc_##S)(WC_IN(U, va) - WC_IN(U, vb)); \
+        wc_##S over = ((a ^ b) & (a ^ r)) < 0; \
+        return WC_OUT(WC_VSEL(over, (a >> (8 * sizeof a[0] - 1)) ^ (smax), r)); \
+    } \
+    /* the rounding average without a wider type */ \
+    WC_SIMD_LINK v128 WC_SIMD(p##_avgr_u)(v128 va, v128 vb) { \
+        wc_##U a = WC_IN(U, va), b = WC_IN(U, vb); \
+        return WC_OUT((a | b) - ((a ^ b) >> 1)); \
+    }
+WC_SIMD_SAT(i8x16, i8x16, u8x16, 127)
+WC_SIMD_SAT(i16x8, i16x8, u16x8, 32767)
 WC_SIMD_MAP1(i8x16_popcnt, u8x16, u8x16, 16, r[i] = (uint8_t)__builtin_popcount(a[i]))
 WC_SIMD_MAP2(i16x8_q15mulr_sat_s, i16x8, i16x8, 8,
              r[i] = wc_simd_sat_s16(((int32_t)a[i] * b[i] + 0x4000) >> 15))
@@ -247,22 +279,47 @@ WC_SIMD_MAP2(i32x4_dot_i16x8_s, u32x4, i16x8, 4,
              r[i] = (uint32_t)((int32_t)a[2 * i] * b[2 * i]) + (uint32_t)((int32_t)a[2 * i + 1] * b[2 * i + 1]))
 
 /* narrow: two vectors of signed lanes into one of half the width, saturated */
-WC_SIMD_MAP2(i8x16_narrow_i16x8_s, i8x16, i16x8, 16, r[i] = wc_simd_sat_s8(i < 8 ? a[i] : b[i - 8]))
-WC_SIMD_MAP2(i8x16_narrow_i16x8_u, u8x16, i16x8, 16, r[i] = wc_simd_sat_u8(i < 8 ? a[i] : b[i - 8]))
-WC_SIMD_MAP2(i16x8_narrow_i32x4_s, i16x8, i32x4, 8, r[i] = wc_simd_sat_s16(i < 4 ? a[i] : b[i - 4]))
-WC_SIMD_MAP2(i16x8_narrow_i32x4_u, u16x8, i32x4, 8, r[i] = wc_simd_sat_u16(i < 4 ? a[i] : b[i - 4]))
+#define WC_SIMD_NARROW(name, RT, T, lo, hi, ...) \
+    WC_SIMD_LINK v128 WC_SIMD(name)(v128 va, v128 vb) { \
+        wc_##T a = WC_VCLAMP(WC_IN(T, va), lo, hi), b = WC_VCLAMP(WC_IN(T, vb), lo, hi); \
+        return WC_OUT(__builtin_convertvector(__builtin_shufflevector(a, b, __VA_ARGS__), wc_##RT)); \
+    }
+WC_SIMD_NARROW(i8x16_narrow_i16x8_s, i8x16, i16x8, -128, 127, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+WC_SIMD_NARROW(i8x16_narrow_i16x8_u, u8x16, i16x8, 0, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+WC_SIMD_NARROW(i16x8_narrow_i32x4_s, i16x8, i32x4, -32768, 32767, 0, 1, 2, 3, 4, 5, 6, 7)
+WC_SIMD_NARROW(i16x8_narrow_i32x4_u, u16x8, i32x4, 0, 65535, 0, 1, 2, 3, 4, 5, 6, 7)
 
 /* extend, extadd, extmul: lanes widened (sign- or zero-), low or high half;
  * S and U the wide lane types, NS and NU the narrow ones */
+/* half the lanes (LOW or HIGH, lists of indices) converted to the wide type */
+#define WC_SIMD_EXTEND(name, RT, T, ...) \
+    WC_SIMD_LINK v128 WC_SIMD(name)(v128 va) { \
+        wc_##T a = WC_IN(T, va); \
+        return WC_OUT(__builtin_convertvector(__builtin_shufflevector(a, a, __VA_ARGS__), wc_##RT)); \
+    }
+#define WC_SIMD_EXTENDS(p, from, S, U, NS, NU, LOW, HIGH) \
+    WC_SIMD_EXTEND(p##_extend_low_##from##_s, S, NS, LOW) \
+    WC_SIMD_EXTEND(p##_extend_high_##from##_s, S, NS, HIGH) \
+    WC_SIMD_EXTEND(p##_extend_low_##from##_u, U, NU, LOW) \
+    WC_SIMD_EXTEND(p##_extend_high_##from##_u, U, NU, HIGH)
+#define WC_SIMD_LOW8 0, 1, 2, 3, 4, 5, 6, 7
+#define WC_SIMD_HIGH8 8, 9, 10, 11, 12, 13, 14, 15
+#define WC_SIMD_LOW4 0, 1, 2, 3
+#define WC_SIMD_HIGH4 4, 5, 6, 7
+#define WC_SIMD_LOW2 0, 1
+#define WC_SIMD_HIGH2 2, 3
+WC_SIMD_EXTENDS(i16x8, i8x16, i16x8, u16x8, i8x16, u8x16, WC_SIMD_LOW8, WC_SIMD_HIGH8)
+WC_SIMD_EXTENDS(i32x4, i16x8, i32x4, u32x4, i16x8, u16x8, WC_SIMD_LOW4, WC_SIMD_HIGH4)
+WC_SIMD_EXTENDS(i64x2, i32x4, i64x2, u64x2, i32x4, u32x4, WC_SIMD_LOW2, WC_SIMD_HIGH2)
+/* extmul: the extended halves multiplied (the product always fits) */
+#define WC_SIMD_EXTMUL1(p, from, half, sign, U) \
+    WC_SIMD_LINK v128 WC_SIMD(p##_extmul_##half##_##from##_##sign)(v128 a, v128 b) { \
+        return WC_OUT(WC_IN(U, WC_SIMD(p##_extend_##half##_##from##_##sign)(a)) * \
+                      WC_IN(U, WC_SIMD(p##_extend_##half##_##from##_##sign)(b))); \
+    }
 #define WC_SIMD_WIDEN(p, from, S, U, NS, NU, n) \
-    WC_SIMD_MAP1_OF(p##_extend_low_##from##_s, wc_##S, wc_##NS, n, r[i] = a[i]) \
-    WC_SIMD_MAP1_OF(p##_extend_high_##from##_s, wc_##S, wc_##NS, n, r[i] = a[i + (n)]) \
-    WC_SIMD_MAP1_OF(p##_extend_low_##from##_u, wc_##U, wc_##NU, n, r[i] = a[i]) \
-    WC_SIMD_MAP1_OF(p##_extend_high_##from##_u, wc_##U, wc_##NU, n, r[i] = a[i + (n)]) \
-    WC_SIMD_MAP2_OF(p##_extmul_low_##from##_s, wc_##S, wc_##NS, n, r[i] = (int64_t)a[i] * b[i]) \
-    WC_SIMD_MAP2_OF(p##_extmul_high_##from##_s, wc_##S, wc_##NS, n, r[i] = (int64_t)a[i + (n)] * b[i + (n)]) \
-    WC_SIMD_MAP2_OF(p##_extmul_low_##from##_u, wc_##U, wc_##NU, n, r[i] = (uint64_t)a[i] * b[i]) \
-    WC_SIMD_MAP2_OF(p##_extmul_high_##from##_u, wc_##U, wc_##NU, n, r[i] = (uint64_t)a[i + (n)] * b[i + (n)])
+    WC_SIMD_EXTMUL1(p, from, low, s, U) WC_SIMD_EXTMUL1(p, from, high, s, U) \
+    WC_SIMD_EXTMUL1(p, from, low, u, U) WC_SIMD_EXTMUL1(p, from, high, u, U)
 WC_SIMD_WIDEN(i16x8, i8x16, i16x8, u16x8, i8x16, u8x16, 8)
 WC_SIMD_WIDEN(i32x4, i16x8, i32x4, u32x4, i16x8, u16x8, 4)
 WC_SIMD_WIDEN(i64x2, i32x4, i64x2, u64x2, i32x4, u32x4, 2)
