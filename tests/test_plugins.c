@@ -10,6 +10,7 @@
  * in a config the test writes.  The kv store is a fresh temporary
  * directory, so the test starts from nothing and leaves nothing behind.
  */
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include "util/process.h"
 
 #include "check.h"
+
+#include "../examples/blur/blur_kernel.h" /* the image-blur plugin's kernel, built natively */
 
 static char output[65536];
 /* the repository's config, or a test's variant of it */
@@ -325,6 +328,44 @@ static void test_person_detect(const char *dir)
     config = WC_SOURCE_DIR "/wasmcap.json";
 }
 
+/* image-blur's tool runs the blur kernel with wasm SIMD (-msimd128); its
+ * checksum must be what the same C computes here, natively. */
+static void test_image_blur(const char *dir)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/image-blur.json", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (!f)
+        return;
+    fprintf(f, "{\"plugins\": {\"image-blur\": {\"path\": \"%s/plugins/image-blur/image-blur.wasm\"}}}\n",
+            WC_SOURCE_DIR);
+    fclose(f);
+    config = path;
+    static const struct {
+        unsigned passes;
+        uint32_t seed;
+    } cases[] = {{1, 1}, {3, 7}, {20, 4000000000u}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        static uint8_t a[256 * 256], b[256 * 256];
+        blur_fill(a, sizeof a, cases[i].seed);
+        uint8_t *src = a, *dst = b;
+        for (unsigned k = 0; k < cases[i].passes; k++) {
+            blur_image(src, dst, 256, 256);
+            uint8_t *t = src;
+            src = dst;
+            dst = t;
+        }
+        char args[96], want[96];
+        snprintf(args, sizeof args, "{\"passes\": %u, \"seed\": %" PRIu32 "}", cases[i].passes, cases[i].seed);
+        snprintf(want, sizeof want, "blur 256x256, %u passes, seed %" PRIu32 ": %016" PRIx64, cases[i].passes,
+                 cases[i].seed, blur_checksum(src, sizeof a));
+        json_decref(expect_text("image-blur-blur", args, want));
+    }
+    expect_error("image-blur-blur", "{\"passes\": 65}", "passes");
+    config = WC_SOURCE_DIR "/wasmcap.json";
+}
+
 static void test_hello(void)
 {
     json_decref(expect_text("hello-greet", "{\"name\": \"world\"}", "Hello, world!"));
@@ -335,7 +376,8 @@ static void test_hello(void)
 int main(void)
 {
     static const char *const modules[] = {"calculator/calculator", "notes/notes",
-                                          "supply-risk/supply-risk", "hello/hello"};
+                                          "supply-risk/supply-risk", "hello/hello",
+                                          "image-blur/image-blur"};
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
         char path[512];
         snprintf(path, sizeof path, WC_SOURCE_DIR "/plugins/%s.wasm", modules[i]);
@@ -361,7 +403,8 @@ int main(void)
                             WC_SOURCE_DIR "/plugins/calculator/calculator.wasm",
                             WC_SOURCE_DIR "/plugins/notes/notes.wasm",
                             WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm",
-                            WC_SOURCE_DIR "/plugins/hello/hello.wasm", NULL};
+                            WC_SOURCE_DIR "/plugins/hello/hello.wasm",
+                            WC_SOURCE_DIR "/plugins/image-blur/image-blur.wasm", NULL};
     int rc = wc_run_process(compile_argv, output, sizeof output, NULL);
     CHECK(rc == 0, "wasmcap compile failed (%d): %s", rc, output);
 
@@ -372,6 +415,7 @@ int main(void)
     test_supply_risk_without_grant(tmp);
     test_person_detect(tmp);
     test_hello();
+    test_image_blur(tmp);
 
     char *rm_argv[] = {"rm", "-rf", tmp, NULL};
     CHECK(wc_run_process(rm_argv, output, sizeof output, NULL) == 0, "rm -rf %s", tmp);
