@@ -4,7 +4,8 @@
  * that an implementation growing the stack per call would hit at once; an
  * endless chain of tail calls still stops at its deadline; the proposal
  * turned off refuses them at validation; tail calls into a unit without
- * them (through a shared table) and into a host function; and a unit without tail calls
+ * them (through a shared table) and into a host function; a callee with
+ * more arguments than the area holds is refused; and a unit without tail calls
  * gains nothing from them (its calls stay direct C calls). */
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,81 @@ static void test_refused_when_off(void)
         wc_module_info_free(info);
 }
 
+static void put_u32(uint8_t *b, size_t *n, uint32_t v)
+{
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        b[(*n)++] = byte | (v ? 0x80 : 0);
+    } while (v);
+}
+
+/* A section: its id, its size, then the bytes of body[0..len). */
+static void put_section(uint8_t *b, size_t *n, uint8_t id, const uint8_t *body, size_t len)
+{
+    b[(*n)++] = id;
+    put_u32(b, n, (uint32_t)len);
+    memcpy(b + *n, body, len);
+    *n += len;
+}
+
+/* A tail call carries its arguments through an area of
+ * WC_TAIL_CALL_MAX_VALUES values: a callee with more parameters is refused
+ * at validation even when the limits allow such a type (otherwise the
+ * arguments would be written past the area). */
+static void test_area_bound(void)
+{
+    const uint32_t params[] = {WC_TAIL_CALL_MAX_VALUES, WC_TAIL_CALL_MAX_VALUES + 1};
+    for (size_t k = 0; k < 2; k++) {
+        uint32_t np = params[k];
+        static uint8_t module[16384], body[8192];
+        size_t n = 0, m = 0;
+        memcpy(module, "\0asm\1\0\0\0", 8);
+        n = 8;
+        /* types: 0 = (i32 x np) -> (), 1 = () -> () */
+        put_u32(body, &m, 2);
+        body[m++] = 0x60;
+        put_u32(body, &m, np);
+        memset(body + m, 0x7f, np);
+        m += np;
+        body[m++] = 0x00;
+        body[m++] = 0x60, body[m++] = 0x00, body[m++] = 0x00;
+        put_section(module, &n, 1, body, m);
+        /* functions: f of type 0, g of type 1 */
+        m = 0;
+        body[m++] = 2, body[m++] = 0, body[m++] = 1;
+        put_section(module, &n, 3, body, m);
+        /* code: f is empty; g is (return_call f (i32.const 0) ... np times) */
+        uint8_t g[4096];
+        size_t gn = 0;
+        g[gn++] = 0x00; /* no locals */
+        for (uint32_t i = 0; i < np; i++)
+            g[gn++] = 0x41, g[gn++] = 0x00;
+        g[gn++] = 0x12, g[gn++] = 0x00, g[gn++] = 0x0b;
+        m = 0;
+        body[m++] = 2;
+        body[m++] = 2, body[m++] = 0x00, body[m++] = 0x0b;
+        put_u32(body, &m, (uint32_t)gn);
+        memcpy(body + m, g, gn);
+        m += gn;
+        put_section(module, &n, 10, body, m);
+
+        wc_decode_limits limits;
+        wc_decode_limits_default(&limits);
+        limits.max_type_arity = 2 * WC_TAIL_CALL_MAX_VALUES;
+        wc_module_info *info = NULL;
+        wc_error err = {0};
+        int rc = wc_decode(module, n, &limits, &info, &err);
+        if (np <= WC_TAIL_CALL_MAX_VALUES)
+            CHECK(rc == 0, "a tail call with %u arguments was refused: %s", np, err.msg);
+        else
+            CHECK(rc != 0 && strstr(err.msg, "return_call"), "a tail call with %u arguments: rc %d, %s", np, rc,
+                  err.msg);
+        if (rc == 0)
+            wc_module_info_free(info);
+    }
+}
+
 /* A unit without tail calls has no tail entries and funcrefs without one. */
 static void test_no_cost_without(void)
 {
@@ -261,6 +337,7 @@ static void test_no_cost_without(void)
 int main(void)
 {
     test_refused_when_off();
+    test_area_bound();
     test_no_cost_without();
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
