@@ -181,7 +181,7 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED WC_FEATURE_TAIL_CALL
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST)
 
 /* Parameters or results a tail call may carry at most (its arguments and
  * results pass through an area of this size: runtime/wasm-rt.h). */
@@ -192,6 +192,11 @@ static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t f
 {
     return (WC_FEATURES_IMPLEMENTED & feature) && !(limits->disabled_features & feature);
 }
+
+/* Extended constant expressions (i32/i64 add, sub, mul) taller than this
+ * many operands are refused as a limit: the validator and the emitter keep
+ * one fixed array of this size. */
+#define WC_CONST_EXPR_MAX_HEIGHT 256u
 
 /* The bit of a proposal by the name of its folder in the spec test suite
  * ("tail-call", "exception-handling", "multi-memory", "memory64",

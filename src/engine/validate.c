@@ -1136,19 +1136,48 @@ static int not_constant(wc_decoder *d, size_t at, uint8_t op)
     return wc_dec_invalid(d, at, "constant expression required, got %s", opcode_names[op]);
 }
 
+/* The arithmetic extended constant expressions allow: i32/i64 add, sub, mul. */
+static bool extended_const_op(uint8_t op, uint8_t *type)
+{
+    switch (op) {
+    case 0x6a: case 0x6b: case 0x6c:
+        *type = WC_VT_I32;
+        return true;
+    case 0x7c: case 0x7d: case 0x7e:
+        *type = WC_VT_I64;
+        return true;
+    default:
+        return false;
+    }
+}
+
 int wc_validate_const_expr(wc_decoder *d, uint8_t type)
 {
     size_t start = d->pos;
-    uint32_t depth = 0;   /* values the expression leaves */
-    uint8_t last = WC_VT_UNKNOWN;
+    bool extended = wc_feature_enabled(&d->limits, WC_FEATURE_EXTENDED_CONST);
+    /* The operand types; a taller expression is refused (a limit), so
+     * emitting it needs no more than this many temporaries either. */
+    uint8_t stack[WC_CONST_EXPR_MAX_HEIGHT];
+    uint32_t height = 0;
     for (;;) {
         size_t at = d->pos;
-        uint8_t op, pushed;
+        uint8_t op, pushed, operand;
         uint32_t index;
         TRY(wc_dec_byte(d, &op));
+        if (extended && extended_const_op(op, &operand)) {
+            if (height < 2 || stack[height - 1] != operand || stack[height - 2] != operand) {
+                wc_dec_note_invalid(d, at, "type mismatch in %s, expected two %s operands",
+                                    opcode_names[op], wc_valtype_name(operand));
+                height = 0; /* further errors are ignored: the first is kept */
+                stack[height++] = operand;
+            } else {
+                height--;
+            }
+            continue;
+        }
         switch (op) {
         case 0x0b:
-            if (depth != 1 || (last != type && last != WC_VT_UNKNOWN))
+            if (height != 1 || (stack[0] != type && stack[0] != WC_VT_UNKNOWN))
                 wc_dec_note_invalid(d, start, "type mismatch in constant expression, expected %s",
                                     wc_valtype_name(type));
             return 0;
@@ -1198,8 +1227,9 @@ int wc_validate_const_expr(wc_decoder *d, uint8_t type)
         default:
             return not_constant(d, at, op);
         }
-        if (depth < 2)
-            depth++;
-        last = pushed;
+        if (height == WC_CONST_EXPR_MAX_HEIGHT)
+            return wc_dec_limit(d, at, "constant expression deeper than %u values",
+                                WC_CONST_EXPR_MAX_HEIGHT);
+        stack[height++] = pushed;
     }
 }
