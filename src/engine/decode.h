@@ -263,8 +263,8 @@ void wc_decode_limits_default(wc_decode_limits *limits);
 /* Decodes and validates bytes[0..size).  On success returns 0 and *out is a
  * new info to free with wc_module_info_free().  On failure returns
  * WC_EMALFORMED (binary format), WC_EBADMODULE (validation),
- * WC_ETOOBIG (a configured limit) or WC_ENOTSUP (SIMD and other
- * proposals beyond 2.0), *out is NULL and err holds the reason with the
+ * WC_ETOOBIG (a configured limit) or WC_ENOTSUP (a proposal beyond 2.0
+ * that is off or not implemented), *out is NULL and err holds the reason with the
  * byte offset.  limits may be NULL for the defaults.  Never reads outside
  * bytes[0..size), whatever the input. */
 int wc_decode(const uint8_t *bytes, size_t size, const wc_decode_limits *limits,
