@@ -720,6 +720,20 @@ static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 
 /* ---- memory, tables, references -------------------------------------- */
 
+static char *funcref_of(fn_state *s, uint32_t func)
+{
+    wc_buf ref;
+    wc_buf_init(&ref);
+    wc_buf_printf(&ref, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
+                  s->m->info->func_types[func], func);
+    wc_emit_tail_ref(s->m, func, &ref);
+    wc_buf_str(&ref, "})");
+    char *text = wc_buf_cstr(&ref) ? strdup((const char *)ref.data) : NULL;
+    s->failed |= ref.failed || !text;
+    wc_buf_free(&ref);
+    return text;
+}
+
 /* "(u64)<addr> + <offset>u", the address of a load or store */
 static char *address(fn_state *s, const char *addr, uint32_t offset)
 {
@@ -735,20 +749,6 @@ static char *address(fn_state *s, const char *addr, uint32_t offset)
     char *text = wc_buf_cstr(&b);
     if (!text)
         s->failed = true;
-    return text;
-}
-
-static char *funcref_of(fn_state *s, uint32_t func)
-{
-    wc_buf ref;
-    wc_buf_init(&ref);
-    wc_buf_printf(&ref, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
-                  s->m->info->func_types[func], func);
-    wc_emit_tail_ref(s->m, func, &ref);
-    wc_buf_str(&ref, "})");
-    char *text = wc_buf_cstr(&ref) ? strdup((const char *)ref.data) : NULL;
-    s->failed |= ref.failed || !text;
-    wc_buf_free(&ref);
     return text;
 }
 
