@@ -6,8 +6,10 @@
  * the macros only cost it: expanding a function-like macro (collecting
  * its arguments, substituting, rescanning) was a fifth of a fast-tier
  * compile, and loads, stores and back-edges are nearly every macro use in
- * real code.  For libtcc the emitter writes what the macros expand to;
- * the two spellings must mean the same (the prelude's definitions).
+ * real code (and WC_DIRTY, after every store when writes are tracked, as
+ * the plugin host runs modules).  For libtcc the emitter writes what the
+ * macros expand to; the two spellings must mean the same (the prelude's
+ * and wasm-rt.h's definitions).
  */
 #include <string.h>
 
@@ -38,10 +40,21 @@ void wc_emit_store(const wc_emit_module *m, const char *type, const char *where,
         const char *macro[7] = {"  ST(", type, ", ", where, ", ", value, ");\n"};
         for (size_t i = 0; i < 7; i++)
             wc_buf_str(out, macro[i]);
+        if (m->track_writes) {
+            const char *mark[5] = {"  WC_DIRTY(", wc_emit_memory(m), ", ", where, ");\n"};
+            for (size_t i = 0; i < 5; i++)
+                wc_buf_str(out, mark[i]);
+        }
         return;
     }
     for (size_t i = 0; i < 9; i++)
         wc_buf_str(out, parts[i]);
+    if (m->track_writes) {
+        const char *mark[5] = {"  ", wc_emit_memory(m), "->dirty[((u64)(", where,
+                               ") >> WC_DIRTY_SHIFT) & (WC_DIRTY_MAP_PAGES - 1)] = 1;\n"};
+        for (size_t i = 0; i < 5; i++)
+            wc_buf_str(out, mark[i]);
+    }
 }
 
 const char *wc_emit_irq(const wc_emit_module *m)
