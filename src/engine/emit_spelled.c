@@ -16,13 +16,16 @@
 #include "engine/emit_internal.h"
 
 /* tmpl is a load template of emit_ops.c: an optional cast, then
- * LD(t, $0) or LDF(t, $0). */
+ * LD(t, $0) or LDF(t, $0) at its end.  Any other shape is kept as it is
+ * (the macros are defined for libtcc too: slower, not wrong). */
 void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out)
 {
-    const char *ld = m->for_tcc ? strstr(tmpl, "LD") : NULL;
+    const char *ld = m->for_tcc ? strstr(tmpl, "LD(") : NULL;
+    if (!ld && m->for_tcc)
+        ld = strstr(tmpl, "LDF(");
     const char *open = ld ? strchr(ld, '(') : NULL;
     const char *comma = open ? strchr(open, ',') : NULL;
-    if (!comma) {
+    if (!comma || strcmp(comma, ", $0)") != 0) {
         wc_buf_str(out, tmpl);
         return;
     }
