@@ -773,18 +773,9 @@ static void do_load(fn_state *s, const wc_memory_op *mop)
     s->uses_memory = true;
 }
 
-/* The bytes a store of C type `ctype` writes. */
-static unsigned store_bytes(const char *ctype)
-{
-    if (strcmp(ctype, "u8") == 0)
-        return 1;
-    if (strcmp(ctype, "u16") == 0)
-        return 2;
-    return strcmp(ctype, "u64") == 0 || strcmp(ctype, "f64") == 0 ? 8 : 4;
-}
-
-/* Dirty marks for a store of `bytes` at `where`: the first byte's page and,
- * as a store may cross into the next page, the last byte's. */
+/* Dirty marks for a SIMD store of `bytes` at `where`: the first byte's page
+ * and, as a store may cross into the next page, the last byte's (scalar
+ * stores get theirs from wc_emit_store). */
 static void mark_written(fn_state *s, const char *where, unsigned bytes)
 {
     const char *mem = wc_emit_memory(s->m);
@@ -804,8 +795,6 @@ static void do_store(fn_state *s, const wc_memory_op *mop)
     pop_operands(s, 2, operands);
     char *where = address(s, operands[0], offset);
     wc_emit_store(s->m, mop->tmpl, where ? where : "0", operands[1] ? operands[1] : "0", s->out);
-    if (s->m->track_writes)
-        mark_written(s, where ? where : "0", store_bytes(mop->tmpl));
     free(where);
     free_operands(2, operands);
     s->uses_memory = true;
