@@ -32,6 +32,7 @@ fi
 # The proposals the engine implements, one per line, by their folder names.
 PROPOSALS="
 extended-const
+multi-memory
 "
 
 status=0

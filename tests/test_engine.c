@@ -992,6 +992,67 @@ static void test_data_images(wc_engine *engine, const char *tier)
     wc_module_release(b);
 }
 
+/* Multi-memory: each memory has its own data, bounds and dirty map, and a
+ * freed memory's pages go back to the pool as clean as a single memory's
+ * (memory 1's data image was once taken for memory 0's by the next
+ * instance: only an instance's first memory keeps an image). */
+static const char *two_memories_text =
+    "(module (memory $a 1) (memory $b 2)"
+    "  (data (memory $a) (i32.const 100) \"zero\") (data (memory $b) (i32.const 100) \"ONE!\")"
+    "  (func (export \"peek\") (param i32) (result i32)"
+    "    (i32.add (i32.shl (i32.load8_u $a (local.get 0)) (i32.const 8)) (i32.load8_u $b (local.get 0))))"
+    "  (func (export \"scribble\") (param i32)"
+    "    (i32.store $b (local.get 0) (i32.const -1)) (memory.fill $a (i32.const 200) (i32.const 7) (i32.const 4))"
+    "    (memory.copy $a $b (i32.const 300) (i32.const 100) (i32.const 4)))"
+    "  (func (export \"grow1\") (result i32) (memory.grow $b (i32.const 1)))"
+    "  (func (export \"size1\") (result i32) (memory.size $b)))";
+
+static void test_multi_memory(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, two_memories_text), *plain = load(engine, plain6_text);
+    CHECK(m && plain, "%s: two memories", tier);
+    if (!m || !plain) {
+        if (m)
+            wc_module_release(m);
+        if (plain)
+            wc_module_release(plain);
+        return;
+    }
+    wc_error err;
+    wc_trap trap;
+    for (int round = 0; round < 4; round++) {
+        /* another instance takes the memory this thread kept, so memory 0
+         * gets the slot memory 1 left */
+        wc_instance *inst, *other;
+        CHECK(wc_instance_new(plain, NULL, NULL, 0, &other, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        wc_instance_free(other);
+        /* 'z' in memory 0 over 'O' in memory 1, and nothing else written */
+        CHECK(call_i32(inst, "peek", 100, &trap) == ('z' << 8 | 'O'), "%s: round %d: data", tier, round);
+        CHECK(call_i32(inst, "peek", 1000, &trap) == 0, "%s: round %d: a fresh byte", tier, round);
+        CHECK(call_i32(inst, "peek", 300, &trap) == 0, "%s: round %d: copy target fresh", tier, round);
+        CHECK(call_i32(inst, "size1", 0, &trap) == 2, "%s: round %d: size of memory 1", tier, round);
+        /* memory 1 has 2 pages, memory 0 one: 65536 is in bounds only in 1 */
+        call_i32(inst, "peek", 65536, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: memory 0's own bounds", tier);
+        if (round % 2 == 0) { /* a round that leaves the data pages untouched */
+            wc_instance_free(inst);
+            continue;
+        }
+        call_i32(inst, "scribble", 131072 - 4, &trap);
+        CHECK(trap == WC_TRAP_NONE, "%s: store at memory 1's end", tier);
+        call_i32(inst, "scribble", 131072 - 3, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: memory 1's own bounds", tier);
+        call_i32(inst, "scribble", 1000, &trap);
+        CHECK(call_i32(inst, "peek", 1000, &trap) == 0xff, "%s: store to memory 1", tier);
+        CHECK(call_i32(inst, "peek", 300, &trap) == ('O' << 8), "%s: copy from memory 1 to 0", tier);
+        CHECK(call_i32(inst, "grow1", 0, &trap) == 2, "%s: grow memory 1", tier);
+        wc_instance_free(inst);
+    }
+    wc_module_release(m);
+    wc_module_release(plain);
+}
+
 /* module_borrowed: the instance holds no reference of its own, except one
  * whose failed instantiation left its functions in an imported table: that
  * one outlives the caller's hold and keeps its module. */
@@ -1070,6 +1131,7 @@ int main(void)
         wc_engine *tracking = new_engine_tracking(tiers[t], tmpdir, true);
         test_freed_memory_is_clean(tracking, t ? "optimized tier" : "fast tier");
         test_data_images(tracking, t ? "optimized tier" : "fast tier");
+        test_multi_memory(tracking, t ? "optimized tier" : "fast tier");
         test_memory_reuse(tracking, t ? "optimized tier" : "fast tier");
         test_kept_budget(tracking, t ? "optimized tier" : "fast tier");
         wc_engine_free(tracking);

@@ -407,10 +407,17 @@ static int read_globaltype(wc_decoder *d, wc_globaltype *out)
     return 0;
 }
 
-static void check_one_memory(wc_decoder *d, size_t at)
+/* A module's memories, imports included, once `more` are added: one in
+ * 2.0, at most max_memories with multi-memory (each is a reservation of
+ * address space and a dirty map). */
+static int check_memory_count(wc_decoder *d, size_t at, uint64_t more)
 {
-    if (d->nmemories_total > 1)
+    uint64_t total = (uint64_t)d->nmemories_total + more;
+    if (total > 1 && !wc_feature_enabled(&d->limits, WC_FEATURE_MULTI_MEMORY)) {
         wc_dec_note_invalid(d, at, "multiple memories");
+        return 0;
+    }
+    return check_limit(d, at, total, d->limits.max_memories, "number of memories");
 }
 
 /* ---- sections ------------------------------------------------------------ */
@@ -504,9 +511,9 @@ static int read_import_section(wc_decoder *d)
             break;
         case WC_EXTERN_MEMORY:
             TRY(read_memtype(d, &imp->desc.memory));
+            TRY(check_memory_count(d, kat, 1));
             info->nimported_memories++;
             d->nmemories_total++;
-            check_one_memory(d, kat);
             break;
         case WC_EXTERN_GLOBAL:
             TRY(check_limit(d, kat, (uint64_t)info->nimported_globals + 1,
@@ -582,16 +589,16 @@ static int read_memory_section(wc_decoder *d)
 {
     wc_module_info *info = d->info;
     uint32_t count;
+    size_t at = d->pos;
     TRY(read_count(d, &count));
+    TRY(check_memory_count(d, at, count));
     info->memories = alloc_array(d, count, sizeof *info->memories);
     if (count && !info->memories)
         return wc_dec_nomem(d);
     for (uint32_t i = 0; i < count; i++) {
-        size_t at = d->pos;
         TRY(read_memtype(d, &info->memories[i]));
         info->nmemories = i + 1;
         d->nmemories_total++;
-        check_one_memory(d, at);
     }
     return 0;
 }
@@ -1073,6 +1080,7 @@ void wc_decode_limits_default(wc_decode_limits *limits)
         .max_block_depth = 10000,
         .max_type_arity = 1000,
         .max_stack_height = 1000000,
+        .max_memories = 16,
     };
 }
 
@@ -1098,6 +1106,7 @@ static void fill_limits(wc_decode_limits *out, const wc_decode_limits *given)
     TAKE(max_block_depth);
     TAKE(max_type_arity);
     TAKE(max_stack_height);
+    TAKE(max_memories);
     TAKE(disabled_features);
 #undef TAKE
 }

@@ -162,6 +162,8 @@ typedef struct wc_decode_limits {
      * them off for the core tests, whose assertions some proposals relax
      * (a second memory is invalid in 2.0, valid with multi-memory). */
     uint32_t disabled_features;
+    /* Memories of a module, imported and defined (multi-memory), default 16. */
+    uint32_t max_memories;
 } wc_decode_limits;
 
 /* The post-2.0 proposals, one bit each.  A module using one that is off, or
@@ -180,7 +182,7 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_EXTENDED_CONST)
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_EXTENDED_CONST | WC_FEATURE_MULTI_MEMORY)
 
 /* True when the proposal `feature` is on under these limits. */
 static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
@@ -218,7 +220,7 @@ typedef struct wc_module_info {
     uint32_t ntables; /* defined tables */
     wc_tabletype *tables;
 
-    uint32_t nmemories; /* defined memories (at most one, with imports) */
+    uint32_t nmemories; /* defined memories (with imports, one in 2.0, max_memories with multi-memory) */
     wc_limits *memories;
 
     uint32_t nglobals; /* defined globals */

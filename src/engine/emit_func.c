@@ -30,6 +30,7 @@
 
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
+#include "engine/memarg.h"
 
 /* Longer pending expressions are written out: they stay readable, and no
  * compiler meets a pathological nesting. */
@@ -609,40 +610,60 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 
 /* ---- memory, tables, references -------------------------------------- */
 
+/* The address of an access: (u64)addr + offset. */
+static char *effective_address(fn_state *s, const char *addr, uint64_t offset)
+{
+    return offset ? dup_printf(s, "(u64)%s + %" PRIu64 "ull", addr ? addr : "0", offset)
+                  : dup_printf(s, "(u64)%s", addr ? addr : "0");
+}
+
+/* LD and ST read and write at M, memory 0's base; an access to another
+ * memory (multi-memory) runs in a scope whose M is that memory's base. */
+static char *at_memory(fn_state *s, uint32_t memory, char *access)
+{
+    if (memory == 0 || !access)
+        return access;
+    char *scoped = dup_printf(s, "({ u8 *const M = %s->data; %s; })",
+                              wc_emit_memory_at(s->m, memory), access);
+    free(access);
+    return scoped;
+}
+
 static void do_load(fn_state *s, const wc_memory_op *mop)
 {
-    wc_emit_u32(s->b, &s->pos, s->end); /* alignment: a hint */
-    uint32_t offset = wc_emit_u32(s->b, &s->pos, s->end);
+    wc_memarg arg;
+    wc_emit_memarg(s->b, &s->pos, s->end, &arg); /* the alignment is a hint */
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", addr ? addr : "0", offset)
-                         : dup_printf(s, "(u64)%s", addr ? addr : "0");
+    char *where = effective_address(s, addr, arg.offset);
     free(addr);
     char *operands[1] = {where};
-    push_statement(s, mop->type, fill(s, mop->tmpl, operands));
+    push_statement(s, mop->type, at_memory(s, arg.memory, fill(s, mop->tmpl, operands)));
     free(where);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 static void do_store(fn_state *s, const wc_memory_op *mop)
 {
-    wc_emit_u32(s->b, &s->pos, s->end);
-    uint32_t offset = wc_emit_u32(s->b, &s->pos, s->end);
+    wc_memarg arg;
+    wc_emit_memarg(s->b, &s->pos, s->end, &arg);
     flush_below(s, 2);
     if (s->m->track_writes)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", operands[0] ? operands[0] : "0", offset)
-                         : dup_printf(s, "(u64)%s", operands[0] ? operands[0] : "0");
-    wc_buf_printf(s->out, "  ST(%s, %s, %s);\n", mop->tmpl, where ? where : "0",
-                  operands[1] ? operands[1] : "0");
+    char *where = effective_address(s, operands[0], arg.offset);
+    char *store = at_memory(s, arg.memory, dup_printf(s, "ST(%s, %s, %s)", mop->tmpl, where ? where : "0",
+                                                      operands[1] ? operands[1] : "0"));
+    wc_buf_printf(s->out, "  %s;\n", store ? store : "0");
     if (s->m->track_writes)
-        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory(s->m), where ? where : "0");
+        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory_at(s->m, arg.memory),
+                      where ? where : "0");
+    free(store);
     free(where);
     free_operands(2, operands);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 /* A statement over the top n operands, flushed first: fmt's %s are the
@@ -681,11 +702,11 @@ static void do_prefixed(fn_state *s)
     }
     uint32_t a, b;
     switch (sub) {
-    case 8: /* memory.init data 0x00: d s n */
+    case 8: /* memory.init data memory: d s n */
         a = wc_emit_u32(s->b, &s->pos, s->end);
-        s->pos++;
+        b = wc_emit_u32(s->b, &s->pos, s->end);
         wc_buf_printf(&prefix, "wc_memory_init(%s, wc_data%" PRIu32 ", instance->dlen[%" PRIu32 "], ",
-                      wc_emit_memory(m), a, a);
+                      wc_emit_memory_at(m, b), a, a);
         statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
         break;
     case 9: /* data.drop */
@@ -693,14 +714,16 @@ static void do_prefixed(fn_state *s)
         flush_all(s);
         wc_buf_printf(s->out, "  instance->dlen[%" PRIu32 "] = 0;\n", a);
         break;
-    case 10: /* memory.copy 0 0: d s n */
-        s->pos += 2;
-        wc_buf_printf(&prefix, "wc_memory_copy(%s, ", wc_emit_memory(m));
+    case 10: /* memory.copy dst src: d s n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        b = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "wc_memory_copy(%s, ", wc_emit_memory_at(m, a));
+        wc_buf_printf(&prefix, "%s, ", wc_emit_memory_at(m, b));
         statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
         break;
-    case 11: /* memory.fill 0: d val n */
-        s->pos++;
-        wc_buf_printf(&prefix, "wc_memory_fill(%s, ", wc_emit_memory(m));
+    case 11: /* memory.fill memory: d val n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "wc_memory_fill(%s, ", wc_emit_memory_at(m, a));
         statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
         break;
     case 12: /* table.init elem table: d s n */
@@ -930,15 +953,15 @@ static bool instruction(fn_state *s, uint8_t op)
         statement(s, 2, (const char *)wc_buf_cstr(&text), ")");
         break;
     case 0x3f: /* memory.size */
-        s->pos++;
-        push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory(m)));
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory_at(m, x)));
         break;
     case 0x40: { /* memory.grow */
-        s->pos++;
+        x = wc_emit_u32(s->b, &s->pos, s->end);
         flush_all(s);
         char *operands[1];
         pop_operands(s, 1, operands);
-        push_statement(s, WC_VT_I32, dup_printf(s, "wasm_rt_grow_memory(%s, %s)", wc_emit_memory(m),
+        push_statement(s, WC_VT_I32, dup_printf(s, "wasm_rt_grow_memory(%s, %s)", wc_emit_memory_at(m, x),
                                                 operands[0] ? operands[0] : "0"));
         free_operands(1, operands);
         break;

@@ -1,6 +1,7 @@
 /* validate.h -- private to the decoder: the state shared by decode.c (the
  * module's sections) and validate.c (function bodies and constant
- * expressions).  Nothing outside those two files includes this header.
+ * expressions), and memarg.c (the memory-access immediate).  Nothing else
+ * includes this header.
  */
 #ifndef WC_ENGINE_VALIDATE_H
 #define WC_ENGINE_VALIDATE_H
