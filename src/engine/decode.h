@@ -127,6 +127,7 @@ typedef struct wc_func {
     uint32_t nbackedges;  /* br, br_if and br_table instructions that can
                              branch back to a loop */
     const size_t *backedges; /* their offsets (of the opcode), ascending */
+    bool tail_calls;      /* the body has a return_call or return_call_indirect */
 } wc_func;
 
 typedef struct wc_global {
@@ -182,7 +183,11 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_EXTENDED_CONST | WC_FEATURE_MULTI_MEMORY)
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_MULTI_MEMORY)
+
+/* Parameters or results a tail call may carry at most (its arguments and
+ * results pass through an area of this size: runtime/wasm-rt.h). */
+#define WC_TAIL_CALL_MAX_VALUES 1000u
 
 /* True when the proposal `feature` is on under these limits. */
 static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
@@ -231,6 +236,8 @@ typedef struct wc_module_info {
 
     bool has_start;
     uint32_t start; /* function index */
+
+    bool tail_calls; /* some function makes a tail call */
 
     uint32_t nelems;  /* element segments */
     uint32_t ndatas;  /* data segments */

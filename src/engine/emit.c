@@ -205,11 +205,13 @@ int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_er
     emit_struct(&m, source);
     wc_buf_printf(source, "#define MEM %s\n", wc_emit_memory(&m));
     emit_prototypes(&m, source);
+    wc_emit_tail_prototypes(&m, source);
     wc_emit_imports(&m, source);
     int rc = wc_emit_segments(&m, source, err);
     for (uint32_t f = 0; rc == 0 && f < info->nfuncs; f++)
         rc = wc_emit_function(&m, f, source, err);
     if (rc == 0) {
+        wc_emit_tail_entries(&m, source);
         emit_lifecycle(&m, source);
         wc_emit_glue(&m, source);
         if (source->failed)

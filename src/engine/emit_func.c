@@ -71,6 +71,7 @@ typedef struct fn_state {
     bool dead;
     bool uses_memory;
     bool failed;
+    bool tail; /* emitted as its tail entry: results go to the area (emit_tail.c) */
 } fn_state;
 
 static int letter_bit(char c)
@@ -338,6 +339,16 @@ static void emit_return(fn_state *s)
 {
     const frame *f = &s->frames[0];
     uint32_t n = f->nresults;
+    if (s->tail) {
+        for (uint32_t i = 0; i < n; i++) {
+            char *value = take(s, s->height - n + i);
+            wc_buf_printf(s->out, "  wc_a[%" PRIu32 "].%s = %s;\n", i, wc_emit_field(f->results[i]),
+                          value ? value : "0");
+            free(value);
+        }
+        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        return;
+    }
     if (n == 0) {
         wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
         return;
@@ -576,6 +587,19 @@ static void do_call(fn_state *s, uint32_t func)
     free_operands(ft->nparams, args);
 }
 
+/* Opens a block in which wc_t->data[wc_x] is the table's element at
+ * `index`, of function type `type` (or traps). */
+static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char *index)
+{
+    wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
+    wc_emit_table(s->m, table, s->out);
+    wc_buf_printf(s->out,
+                  "; u32 wc_x = %s;\n"
+                  "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
+                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
+                  index ? index : "0", type);
+}
+
 static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 {
     const wc_functype *ft = &s->m->info->types[type];
@@ -584,13 +608,7 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     s->height--;
     char *args[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, args);
-    wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
-    wc_emit_table(s->m, table, s->out);
-    wc_buf_printf(s->out,
-                  "; u32 wc_x = %s;\n"
-                  "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
-                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
-                  index ? index : "0", type);
+    open_indirect(s, type, table, index);
     free(index);
     wc_buf callee;
     wc_buf_init(&callee);
@@ -606,6 +624,48 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     wc_buf_free(&callee);
     wc_buf_str(s->out, "  }\n");
     free_operands(ft->nparams, args);
+}
+
+/* A tail call (the function is emitted as its tail entry): the callee's
+ * arguments go to the area, the callee to *wc_next, and the function
+ * returns; what was below the arguments is discarded unwritten. */
+static void tail_call(fn_state *s, uint32_t type, const char *callee, const char *callee_inst)
+{
+    const wc_functype *ft = &s->m->info->types[type];
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        char *value = take(s, s->height - ft->nparams + i);
+        wc_buf_printf(s->out, "  wc_a[%" PRIu32 "].%s = %s;\n", i, wc_emit_field(ft->params[i]),
+                      value ? value : "0");
+        free(value);
+    }
+    s->height -= ft->nparams;
+    if (callee)
+        wc_buf_printf(s->out, "  wc_next->fn = %s;\n", callee);
+    wc_buf_printf(s->out, "  wc_next->instance = %s;\n  FUNC_EPILOGUE; return;\n", callee_inst);
+    s->dead = true;
+}
+
+static void do_return_call(fn_state *s, uint32_t func)
+{
+    char callee[32];
+    snprintf(callee, sizeof callee, "fn%" PRIu32 "_tail", func);
+    tail_call(s, s->m->info->func_types[func], callee, "instance");
+}
+
+/* Through a funcref without a tail entry, wc_tail_via<type> calls it. */
+static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
+{
+    const wc_functype *ft = &s->m->info->types[type];
+    char *index = take(s, s->height - 1);
+    s->height--;
+    open_indirect(s, type, table, index);
+    free(index);
+    wc_buf_printf(s->out,
+                  "  if (wc_t->data[wc_x].tail) wc_next->fn = (wc_rt_tail_fn)wc_t->data[wc_x].tail;\n"
+                  "  else { wc_a[%" PRIu32 "].funcref = wc_t->data[wc_x]; wc_next->fn = wc_tail_via%" PRIu32 "; }\n",
+                  ft->nparams, type);
+    tail_call(s, type, NULL, "wc_t->data[wc_x].module_instance");
+    wc_buf_str(s->out, "  }\n");
 }
 
 /* ---- memory, tables, references -------------------------------------- */
@@ -627,6 +687,20 @@ static char *at_memory(fn_state *s, uint32_t memory, char *access)
                               wc_emit_memory_at(s->m, memory), access);
     free(access);
     return scoped;
+}
+
+static char *funcref_of(fn_state *s, uint32_t func)
+{
+    wc_buf ref;
+    wc_buf_init(&ref);
+    wc_buf_printf(&ref, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
+                  s->m->info->func_types[func], func);
+    wc_emit_tail_ref(s->m, func, &ref);
+    wc_buf_str(&ref, "})");
+    char *text = wc_buf_cstr(&ref) ? strdup((const char *)ref.data) : NULL;
+    s->failed |= ref.failed || !text;
+    wc_buf_free(&ref);
+    return text;
 }
 
 static void do_load(fn_state *s, const wc_memory_op *mop)
@@ -888,9 +962,16 @@ static bool instruction(fn_state *s, uint8_t op)
         do_call(s, wc_emit_u32(s->b, &s->pos, s->end));
         break;
     case 0x11:
+    case 0x13:
         x = wc_emit_u32(s->b, &s->pos, s->end);
         y = wc_emit_u32(s->b, &s->pos, s->end);
-        do_call_indirect(s, x, y);
+        if (op == 0x11)
+            do_call_indirect(s, x, y);
+        else
+            do_return_call_indirect(s, x, y);
+        break;
+    case 0x12:
+        do_return_call(s, wc_emit_u32(s->b, &s->pos, s->end));
         break;
     case 0x1a: /* drop: pending expressions have no effect */
         drop_entries(s, s->height - 1);
@@ -1010,9 +1091,7 @@ static bool instruction(fn_state *s, uint8_t op)
     case 0xd2: /* ref.func */
         x = wc_emit_u32(s->b, &s->pos, s->end);
         push_expr(s, WC_VT_FUNCREF,
-                  dup_printf(s, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32
-                                ", instance})",
-                             m->info->func_types[x], x));
+                  funcref_of(s, x));
         break;
     case 0xfc:
         do_prefixed(s);
@@ -1045,7 +1124,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
             wc_emit_s64(b, &s->pos, s->end, 33);
         break;
     }
-    case 0x0c: case 0x0d: case 0x10: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
+    case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
     case 0x25: case 0x26: case 0xd2:
         wc_emit_u32(b, &s->pos, s->end);
         break;
@@ -1055,7 +1134,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
             wc_emit_u32(b, &s->pos, s->end);
         break;
     }
-    case 0x11:
+    case 0x11: case 0x13:
         wc_emit_u32(b, &s->pos, s->end);
         wc_emit_u32(b, &s->pos, s->end);
         break;
@@ -1121,7 +1200,8 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     uint32_t type = info->func_types[func];
     const wc_functype *ft = &info->types[type];
 
-    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type};
+    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type,
+                  .tail = fn->tail_calls};
     wc_buf body;
     wc_buf_init(&body);
     s.out = &body;
@@ -1159,8 +1239,12 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     drop_entries(&s, 0);
 
     /* the function: signature, locals, slots, body */
-    wc_emit_signature(m, func, out);
-    wc_buf_str(out, " {\n");
+    if (s.tail) {
+        wc_emit_tail_head(m, func, out);
+    } else {
+        wc_emit_signature(m, func, out);
+        wc_buf_str(out, " {\n");
+    }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
         wc_buf_printf(out, "  %s l%" PRIu32 " = %s;\n", wc_emit_ctype(vt), i,

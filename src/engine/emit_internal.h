@@ -74,6 +74,20 @@ int wc_emit_segments(const wc_emit_module *m, wc_buf *out, wc_error *err);
  * memory.init, zero once dropped). */
 void wc_emit_segment_fields(const wc_emit_module *m, wc_buf *out);
 
+/* Tail calls (emit_tail.c).  The funcref field naming func's tail entry
+ * (", fn<func>_tail", or nothing in a unit without tail calls); the
+ * prototypes of the tail entries; the wrappers and tail entries that are
+ * not function bodies, and wc_tail_via<type>. */
+void wc_emit_tail_ref(const wc_emit_module *m, uint32_t func, wc_buf *out);
+void wc_emit_tail_prototypes(const wc_emit_module *m, wc_buf *out);
+void wc_emit_tail_entries(const wc_emit_module *m, wc_buf *out);
+/* The head of func's tail entry, up to its parameters read from the area. */
+void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* A call of callee(inst, args[0], ...) of function type `type`, whose
+ * results are stored in results[0...] (arrays of wc_rt_value). */
+void wc_emit_values_call(const wc_emit_module *m, uint32_t type, const char *callee, const char *inst,
+                         const char *args, const char *results, wc_buf *out);
+
 /* Import trampolines, export wrappers and the wc_glue table. */
 void wc_emit_imports(const wc_emit_module *m, wc_buf *out);
 void wc_emit_glue(const wc_emit_module *m, wc_buf *out);

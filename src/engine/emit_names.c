@@ -197,8 +197,10 @@ static void emit_const_instr(const wc_emit_module *m, uint8_t op, size_t *pos, s
         uint32_t f = wc_emit_u32(b, pos, end);
         wc_buf_printf(out,
                       "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], "
-                      "(wasm_rt_function_ptr_t)fn%" PRIu32 ", instance})",
+                      "(wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
                       m->info->func_types[f], f);
+        wc_emit_tail_ref(m, f, out);
+        wc_buf_str(out, "})");
         break;
     }
     case 0x23:
