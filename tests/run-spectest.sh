@@ -34,6 +34,7 @@ PROPOSALS="
 tail-call
 extended-const
 multi-memory
+memory64
 "
 
 status=0

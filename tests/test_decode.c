@@ -420,7 +420,11 @@ static void test_malformed(void)
     section(&m, 6, BYTES(0x01, 0x7f, 0x02, 0x41, 0x00, 0x0b));
     EXPECT(&m, WC_EMALFORMED, "malformed mutability");
     header(&m);
-    section(&m, 5, BYTES(0x01, 0x04, 0x01));
+    section(&m, 5, BYTES(0x01, 0x04, 0x01)); /* i64 limits: memory64 */
+    expect_at(__LINE__, m.b, m.n, &(wc_decode_limits){.disabled_features = WC_FEATURE_MEMORY64},
+              WC_EMALFORMED, "integer too large");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x06, 0x01));
     EXPECT(&m, WC_EMALFORMED, "integer too large");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00));
@@ -905,6 +909,52 @@ static void test_multi_memory(void)
                 WITH_MEMORY, WC_EBADMODULE, "unknown memory 1");
 }
 
+/* ---- memory64 -------------------------------------------------------------------- */
+
+static void test_memory64(void)
+{
+    buf m;
+    wc_decode_limits off = {.disabled_features = WC_FEATURE_MEMORY64};
+    /* (memory i64 1 2) */
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x05, 0x01, 0x02));
+    EXPECT(&m, 0, NULL);
+    expect_at(__LINE__, m.b, m.n, &off, WC_EMALFORMED, "malformed limits flags 0x05");
+    /* 2^48 pages is the most a 64-bit memory may declare; its initial size
+     * still meets max_memory_pages, before anything is allocated */
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01));
+    EXPECT(&m, WC_EBADMODULE, "at most 2^48 pages");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x05, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01));
+    EXPECT(&m, WC_EBADMODULE, "at most 2^48 pages");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x05, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40));
+    EXPECT(&m, 0, NULL);
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40));
+    expect_fast_limit(__LINE__, &m, NULL, "memory of initial pages");
+    /* an i64 memory's addresses are i64, and only a 64-bit memory takes an
+     * offset past 2^32 */
+    buf f;
+    header(&f);
+    section(&f, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(&f, 3, BYTES(0x01, 0x00));
+    section(&f, 5, BYTES(0x01, 0x04, 0x01));
+    section(&f, 10, BYTES(0x01, 0x08, 0x00, 0x41, 0x00, 0x28, 0x02, 0x00, 0x1a, 0x0b));
+    EXPECT(&f, WC_EBADMODULE, "type mismatch");
+    header(&f);
+    section(&f, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(&f, 3, BYTES(0x01, 0x00));
+    section(&f, 5, BYTES(0x01, 0x04, 0x01));
+    section(&f, 10, BYTES(0x01, 0x0c, 0x00, 0x42, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10,
+                          0x1a, 0x0b));
+    EXPECT(&f, 0, NULL);
+    func_module(&f, T_VOID, BODY(0x41, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 0x1a, 0x0b),
+                WITH_MEMORY);
+    EXPECT(&f, WC_EBADMODULE, "offset out of range for a 32-bit memory");
+}
+
 int main(void)
 {
     test_valid_module();
@@ -917,6 +967,7 @@ int main(void)
     test_robustness();
     test_extended_const();
     test_multi_memory();
+    test_memory64();
     if (failures) {
         printf("test_decode: %d failure(s)\n", failures);
         return 1;

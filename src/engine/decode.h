@@ -68,6 +68,11 @@ typedef struct wc_limits {
     uint32_t min;
     uint32_t max; /* meaningful only when has_max */
     bool has_max;
+    /* memory64: addresses are i64.  Its limits may pass 2^32 pages; min is
+     * checked against max_memory_pages, and a larger max is kept as
+     * UINT32_MAX - 1 (a memory never reaches it: 4 GiB is the runtime's
+     * bound). */
+    bool is64;
 } wc_limits;
 
 typedef struct wc_tabletype {
@@ -183,7 +188,7 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_MULTI_MEMORY)
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_MULTI_MEMORY | WC_FEATURE_MEMORY64)
 
 /* Parameters or results a tail call may carry at most (its arguments and
  * results pass through an area of this size: runtime/wasm-rt.h). */

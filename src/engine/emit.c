@@ -117,6 +117,8 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
                       index, l->min, l->has_max ? l->max : 65536);
         if (!l->has_max) /* what an importer of it checks */
             wc_buf_printf(out, "  instance->m%" PRIu32 ".declared_max = 0xffffffffu;\n", index);
+        if (l->is64)
+            wc_buf_printf(out, "  instance->m%" PRIu32 ".is64 = 1;\n", index);
     }
     wc_buf_str(out, "  wc_init_segments(instance);\n");
     if (info->has_start)
@@ -144,8 +146,11 @@ static int describe(const wc_module_info *info, bool track_writes, wc_emit_modul
     m->memory_imported = info->nimported_memories > 0;
     m->nmemories_total = info->nimported_memories + info->nmemories;
     m->memory_names = calloc(m->nmemories_total + 1, sizeof *m->memory_names);
-    if (!m->memory_names)
+    m->memory_is64 = calloc(m->nmemories_total + 1, sizeof *m->memory_is64);
+    if (!m->memory_names || !m->memory_is64)
         return WC_ENOMEM;
+    for (uint32_t i = 0; i < info->nmemories; i++)
+        m->memory_is64[info->nimported_memories + i] = info->memories[i].is64;
     for (uint32_t i = 0; i < m->nmemories_total; i++) {
         wc_buf name;
         wc_buf_init(&name);
@@ -173,6 +178,8 @@ static int describe(const wc_module_info *info, bool track_writes, wc_emit_modul
             m->table_types[k] = &imp->desc.table;
         else if (imp->kind == WC_EXTERN_GLOBAL)
             m->global_types[k] = &imp->desc.global;
+        else if (imp->kind == WC_EXTERN_MEMORY)
+            m->memory_is64[k] = imp->desc.memory.is64;
     }
     for (uint32_t t = 0; t < info->ntables; t++)
         m->table_types[info->nimported_tables + t] = &info->tables[t];
@@ -190,6 +197,7 @@ static void release(wc_emit_module *m)
     for (uint32_t i = 0; m->memory_names && i < m->nmemories_total; i++)
         free(m->memory_names[i]);
     free(m->memory_names);
+    free(m->memory_is64);
 }
 
 int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)

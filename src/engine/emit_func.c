@@ -670,11 +670,20 @@ static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 
 /* ---- memory, tables, references -------------------------------------- */
 
-/* The address of an access: (u64)addr + offset. */
-static char *effective_address(fn_state *s, const char *addr, uint64_t offset)
+/* Bytes an access of opcode 0x28..0x3e reads or writes. */
+static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+                                                  4, 8, 4, 8, 1, 2, 1, 2, 4};
+
+/* The address of an access: (u64)addr + offset.  A 32-bit memory's guard
+ * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
+ * so the access is checked first (wc_addr64 traps out of bounds). */
+static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint8_t op)
 {
-    return offset ? dup_printf(s, "(u64)%s + %" PRIu64 "ull", addr ? addr : "0", offset)
-                  : dup_printf(s, "(u64)%s", addr ? addr : "0");
+    if (s->m->memory_is64[arg->memory])
+        return dup_printf(s, "wc_addr64(%s, %s, %" PRIu64 "ull, %u)", wc_emit_memory_at(s->m, arg->memory),
+                          addr ? addr : "0", arg->offset, access_bytes[op - 0x28]);
+    return arg->offset ? dup_printf(s, "(u64)%s + %" PRIu64 "ull", addr ? addr : "0", arg->offset)
+                       : dup_printf(s, "(u64)%s", addr ? addr : "0");
 }
 
 /* LD and ST read and write at M, memory 0's base; an access to another
@@ -703,14 +712,14 @@ static char *funcref_of(fn_state *s, uint32_t func)
     return text;
 }
 
-static void do_load(fn_state *s, const wc_memory_op *mop)
+static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
 {
     wc_memarg arg;
     wc_emit_memarg(s->b, &s->pos, s->end, &arg); /* the alignment is a hint */
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = effective_address(s, addr, arg.offset);
+    char *where = effective_address(s, &arg, addr, op);
     free(addr);
     char *operands[1] = {where};
     push_statement(s, mop->type, at_memory(s, arg.memory, fill(s, mop->tmpl, operands)));
@@ -718,22 +727,30 @@ static void do_load(fn_state *s, const wc_memory_op *mop)
     s->uses_memory |= arg.memory == 0;
 }
 
-static void do_store(fn_state *s, const wc_memory_op *mop)
+static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
 {
     wc_memarg arg;
     wc_emit_memarg(s->b, &s->pos, s->end, &arg);
     flush_below(s, 2);
-    if (s->m->track_writes)
+    bool is64 = s->m->memory_is64[arg.memory];
+    if (s->m->track_writes || is64)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = effective_address(s, operands[0], arg.offset);
+    char *where = effective_address(s, &arg, operands[0], op);
+    if (is64 && where) { /* checked once, before the store and its mark */
+        wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
+        free(where);
+        where = dup_printf(s, "wc_ea");
+    }
     char *store = at_memory(s, arg.memory, dup_printf(s, "ST(%s, %s, %s)", mop->tmpl, where ? where : "0",
                                                       operands[1] ? operands[1] : "0"));
     wc_buf_printf(s->out, "  %s;\n", store ? store : "0");
     if (s->m->track_writes)
         wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory_at(s->m, arg.memory),
                       where ? where : "0");
+    if (is64)
+        wc_buf_str(s->out, "  }\n");
     free(store);
     free(where);
     free_operands(2, operands);
@@ -904,9 +921,9 @@ static bool instruction(fn_state *s, uint8_t op)
     const wc_memory_op *mop = wc_emit_memory_op(op);
     if (mop) {
         if (op <= 0x35)
-            do_load(s, mop);
+            do_load(s, op, mop);
         else
-            do_store(s, mop);
+            do_store(s, op, mop);
         return false;
     }
     uint32_t x, y;
@@ -1035,15 +1052,19 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     case 0x3f: /* memory.size */
         x = wc_emit_u32(s->b, &s->pos, s->end);
-        push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory_at(m, x)));
+        if (m->memory_is64[x])
+            push_expr(s, WC_VT_I64, dup_printf(s, "(u64)%s->pages", wc_emit_memory_at(m, x)));
+        else
+            push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory_at(m, x)));
         break;
     case 0x40: { /* memory.grow */
         x = wc_emit_u32(s->b, &s->pos, s->end);
         flush_all(s);
         char *operands[1];
         pop_operands(s, 1, operands);
-        push_statement(s, WC_VT_I32, dup_printf(s, "wasm_rt_grow_memory(%s, %s)", wc_emit_memory_at(m, x),
-                                                operands[0] ? operands[0] : "0"));
+        push_statement(s, m->memory_is64[x] ? WC_VT_I64 : WC_VT_I32,
+                       dup_printf(s, "%s(%s, %s)", m->memory_is64[x] ? "wc_grow64" : "wasm_rt_grow_memory",
+                                  wc_emit_memory_at(m, x), operands[0] ? operands[0] : "0"));
         free_operands(1, operands);
         break;
     }

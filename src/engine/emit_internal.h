@@ -31,6 +31,7 @@ typedef struct wc_emit_module {
     bool has_memory, memory_imported; /* memory 0 */
     uint32_t nmemories_total;
     char **memory_names; /* per memory, imports first: a pointer expression */
+    bool *memory_is64;   /* per memory: i64 addresses (memory64) */
 } wc_emit_module;
 
 /* The C prelude every unit starts with after wasm-rt.h (emit_prelude.c). */

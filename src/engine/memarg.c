@@ -16,6 +16,9 @@ int wc_dec_memarg(wc_decoder *d, wc_memarg *out)
         rc = wc_dec_u32(d, &out->memory);
     }
     out->align = flags;
+    /* memory64: any offset is read; the validator bounds a 32-bit memory's */
+    if (rc == 0 && wc_feature_enabled(&d->limits, WC_FEATURE_MEMORY64))
+        return wc_dec_u64(d, &out->offset);
     if (rc == 0)
         rc = wc_dec_u32(d, &offset);
     out->offset = offset;

@@ -412,13 +412,23 @@ static int read_table(validator *v, uint32_t *table)
     return 0;
 }
 
-static int read_memarg(validator *v, uint8_t max_align)
+/* The type of memory `memory`'s addresses: i64 with memory64. */
+static uint8_t address_type(validator *v, uint32_t memory)
+{
+    return wc_dec_memory_is64(v->d, memory) ? WC_VT_I64 : WC_VT_I32;
+}
+
+/* Reads a memarg; *address is the type of the access's address. */
+static int read_memarg(validator *v, uint8_t max_align, uint8_t *address)
 {
     wc_memarg arg;
     TRY(wc_dec_memarg(v->d, &arg));
     TRY(need_memory(v, arg.memory));
     if (arg.align > max_align)
         return wc_dec_invalid(v->d, v->op_at, "alignment must not be larger than natural");
+    *address = address_type(v, arg.memory);
+    if (*address == WC_VT_I32 && arg.offset > UINT32_MAX)
+        return wc_dec_invalid(v->d, v->op_at, "offset out of range for a 32-bit memory");
     return 0;
 }
 
@@ -593,24 +603,26 @@ static int validate_prefixed(validator *v)
         TRY(need_data_segment(v, index));
         TRY(pop_expect(v, WC_VT_I32));
         TRY(pop_expect(v, WC_VT_I32));
-        return pop_expect(v, WC_VT_I32);
+        return pop_expect(v, address_type(v, memory));
     case 9: /* data.drop */
         TRY(wc_dec_u32(d, &index));
         return need_data_segment(v, index);
     case 10: /* memory.copy */
         TRY(read_memory_index(v, &memory));
         TRY(need_memory(v, memory));
-        TRY(read_memory_index(v, &memory));
-        TRY(need_memory(v, memory));
-        TRY(pop_expect(v, WC_VT_I32));
-        TRY(pop_expect(v, WC_VT_I32));
-        return pop_expect(v, WC_VT_I32);
+        TRY(read_memory_index(v, &other));
+        TRY(need_memory(v, other));
+        /* n is i64 only if both memories are */
+        TRY(pop_expect(v, address_type(v, memory) == WC_VT_I64 && address_type(v, other) == WC_VT_I64
+                              ? WC_VT_I64 : WC_VT_I32));
+        TRY(pop_expect(v, address_type(v, other)));
+        return pop_expect(v, address_type(v, memory));
     case 11: /* memory.fill */
         TRY(read_memory_index(v, &memory));
         TRY(need_memory(v, memory));
+        TRY(pop_expect(v, address_type(v, memory)));
         TRY(pop_expect(v, WC_VT_I32));
-        TRY(pop_expect(v, WC_VT_I32));
-        return pop_expect(v, WC_VT_I32);
+        return pop_expect(v, address_type(v, memory));
     case 12: /* table.init elem table */
         TRY(wc_dec_u32(d, &index));
         TRY(read_table(v, &table));
@@ -691,13 +703,14 @@ static int validate_instruction(validator *v, uint8_t op)
     }
     if (op >= 0x28 && op <= 0x3e) {
         memop m = memory_access(op);
-        TRY(read_memarg(v, m.max_align));
+        uint8_t address;
+        TRY(read_memarg(v, m.max_align, &address));
         if (op <= 0x35) {
-            TRY(pop_expect(v, WC_VT_I32));
+            TRY(pop_expect(v, address));
             return push(v, m.type);
         }
         TRY(pop_expect(v, m.type));
-        return pop_expect(v, WC_VT_I32);
+        return pop_expect(v, address);
     }
 
     switch (op) {
@@ -842,12 +855,12 @@ static int validate_instruction(validator *v, uint8_t op)
     case 0x3f: /* memory.size */
         TRY(read_memory_index(v, &index));
         TRY(need_memory(v, index));
-        return push(v, WC_VT_I32);
+        return push(v, address_type(v, index));
     case 0x40: /* memory.grow */
         TRY(read_memory_index(v, &index));
         TRY(need_memory(v, index));
-        TRY(pop_expect(v, WC_VT_I32));
-        return push(v, WC_VT_I32);
+        TRY(pop_expect(v, address_type(v, index)));
+        return push(v, address_type(v, index));
     case 0x41: {
         int32_t value;
         TRY(wc_dec_s32(d, &value));
