@@ -57,10 +57,11 @@ sort -t'|' -k1,3 -k4,4n "$out/times" | awk -F'|' '
     { key = $2 "|" $3; n[$1 "|" key]++; v[$1 "|" key, n[$1 "|" key]] = $4; keys[key] = 1 }
     function median(k,   c) { c = n[k]; return c % 2 ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2 }
     END {
-        printf "%-34s %-15s %12s %12s %8s\n", "kernel", "tier", "32-bit ms", "64-bit ms", "64/32"
         for (key in keys) {
             split(key, p, "|")
             a = median("32|" key); b = median("64|" key)
             printf "%-34s %-15s %12.0f %12.0f %7.3fx\n", p[1], p[2], a, b, a ? b / a : 0
         }
-    }' | sort
+    }' | sort >"$out/table"
+printf "%-34s %-15s %12s %12s %8s\n" "kernel" "tier" "32-bit ms" "64-bit ms" "64/32"
+cat "$out/table"

@@ -676,12 +676,16 @@ static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 
 
 /* The address of an access: (u64)addr + offset.  A 32-bit memory's guard
  * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
- * so the access is checked first (wc_addr64 traps out of bounds). */
+ * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
+ * so large that the access would end past 2^64 always does). */
 static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint8_t op)
 {
-    if (s->m->memory_is64[arg->memory])
-        return dup_printf(s, "wc_addr64(%s, %s, %" PRIu64 "ull, %u)", wc_emit_memory_at(s->m, arg->memory),
-                          addr ? addr : "0", arg->offset, access_bytes[op - 0x28]);
+    if (s->m->memory_is64[arg->memory]) {
+        uint64_t size = access_bytes[op - 0x28];
+        uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
+        return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
+                          wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
+    }
     return arg->offset ? dup_printf(s, "(u64)%s + %" PRIu64 "ull", addr ? addr : "0", arg->offset)
                        : dup_printf(s, "(u64)%s", addr ? addr : "0");
 }

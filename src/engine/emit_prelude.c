@@ -127,12 +127,12 @@ const char wc_emit_prelude[] =
     /* no overflow with memory64's 64-bit offsets and lengths */
     "#define RANGE_CHECK(size, offset, len, reason) \\\n"
     "  if (UNLIKELY((u64)(len) > (u64)(size) || (u64)(offset) > (u64)(size) - (u64)(len))) TRAP(reason)\n"
-    /* memory64: an access of n bytes at a + off, checked (no guard region
-     * covers a 64-bit address) */
-    "static inline u64 wc_addr64(const wasm_rt_memory_t *mem, u64 a, u64 off, u64 n) {\n"
-    "  if (UNLIKELY(n > mem->size || off > mem->size - n || a > mem->size - n - off)) TRAP(OOB);\n"
-    "  return a + off;\n"
-    "}\n"
+    /* memory64: the address a + off of an access ending at a + end (the
+     * emitter computed end = off + size without overflow), checked: no
+     * guard region covers a 64-bit address.  Inline code, not a call:
+     * libtcc inlines nothing. */
+    "#define WC_ADDR64(mem, a, off, end) ({ u64 wc_a = (a); \\\n"
+    "  if (UNLIKELY((end) > (mem)->size || wc_a > (mem)->size - (end))) TRAP(OOB); wc_a + (off); })\n"
     "static u64 wc_grow64(wasm_rt_memory_t *mem, u64 delta) {\n"
     "  if (delta > 0xffffffffull) return ~0ull;\n"
     "  u32 old = wasm_rt_grow_memory(mem, (u32)delta);\n"
