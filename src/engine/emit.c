@@ -136,9 +136,9 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
     wc_buf_str(out, "}\n");
 }
 
-static int describe(const wc_module_info *info, bool track_writes, wc_emit_module *m)
+static int describe(const wc_module_info *info, bool track_writes, bool for_tcc, wc_emit_module *m)
 {
-    *m = (wc_emit_module){.info = info, .track_writes = track_writes};
+    *m = (wc_emit_module){.info = info, .track_writes = track_writes, .for_tcc = for_tcc};
     m->nfuncs_total = info->nimported_funcs + info->nfuncs;
     m->nglobals_total = info->nimported_globals + info->nglobals;
     m->ntables_total = info->nimported_tables + info->ntables;
@@ -200,10 +200,11 @@ static void release(wc_emit_module *m)
     free(m->memory_is64);
 }
 
-int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
+static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc, wc_buf *source,
+                     wc_error *err)
 {
     wc_emit_module m;
-    if (describe(info, track_writes, &m) != 0) {
+    if (describe(info, track_writes, for_tcc, &m) != 0) {
         release(&m);
         return wc_error_set(err, WC_ENOMEM, "out of memory while emitting C");
     }
@@ -227,4 +228,14 @@ int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_er
     }
     release(&m);
     return rc;
+}
+
+int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
+{
+    return emit_unit(info, track_writes, false, source, err);
+}
+
+int wc_emit_for_tcc(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
+{
+    return emit_unit(info, track_writes, true, source, err);
 }

@@ -100,10 +100,58 @@ static char *dup_printf(fn_state *s, const char *fmt, ...)
     return text;
 }
 
+/* A letter (none if 0), n in decimal and a suffix into to[32]: the names
+ * of slots and locals and the i32 constants, the commonest text the emitter
+ * writes (through printf, formatting was a tenth of a fast-tier compile). */
+static size_t format_name(char *to, char letter, uint32_t n, const char *suffix)
+{
+    char digits[10];
+    size_t k = 0, len = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    if (letter)
+        to[len++] = letter;
+    while (k)
+        to[len++] = digits[--k];
+    while (*suffix && len < 31)
+        to[len++] = *suffix++;
+    to[len] = 0;
+    return len;
+}
+
+static void append_name(wc_buf *out, char letter, uint32_t n)
+{
+    char text[32];
+    wc_buf_append(out, text, format_name(text, letter, n, ""));
+}
+
+static char *dup_name(fn_state *s, char letter, uint32_t n, const char *suffix)
+{
+    char text[32];
+    size_t len = format_name(text, letter, n, suffix);
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        s->failed = true;
+        return NULL;
+    }
+    memcpy(copy, text, len + 1);
+    return copy;
+}
+
 static void slot_name(fn_state *s, uint32_t h, uint8_t type, wc_buf *out)
 {
     (void)s;
-    wc_buf_printf(out, "%c%" PRIu32, wc_emit_letter(type), h);
+    append_name(out, wc_emit_letter(type), h);
+}
+
+/* "  <target> = <value>;\n" */
+static void assign(wc_buf *out, const char *value)
+{
+    wc_buf_str(out, " = ");
+    wc_buf_str(out, value);
+    wc_buf_str(out, ";\n");
 }
 
 static void mark_used(fn_state *s, uint32_t h, uint8_t type)
@@ -152,7 +200,7 @@ static void flush_upto(fn_state *s, uint32_t h)
         mark_used(s, i, e->type);
         wc_buf_str(s->out, "  ");
         slot_name(s, i, e->type, s->out);
-        wc_buf_printf(s->out, " = %s;\n", e->expr);
+        assign(s->out, e->expr);
         free(e->expr);
         e->expr = NULL;
     }
@@ -180,7 +228,7 @@ static char *take(fn_state *s, uint32_t h)
         e->expr = NULL;
         return expr;
     }
-    return dup_printf(s, "%c%" PRIu32, wc_emit_letter(e->type), h);
+    return dup_name(s, wc_emit_letter(e->type), h, "");
 }
 
 static bool is_simple(const char *expr)
@@ -217,14 +265,15 @@ static char *fill(fn_state *s, const char *tmpl, char **operands)
 {
     wc_buf b;
     wc_buf_init(&b);
-    for (const char *p = tmpl; *p; p++) {
-        if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
-            wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
-            p++;
-        } else {
-            wc_buf_byte(&b, (uint8_t)*p);
-        }
+    const char *run = tmpl;
+    for (const char *p = strchr(tmpl, '$'); p; p = strchr(p + 1, '$')) {
+        if (p[1] != '0' && p[1] != '1')
+            continue;
+        wc_buf_append(&b, run, (size_t)(p - run));
+        wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
+        run = p + 2;
     }
+    wc_buf_str(&b, run);
     char *text = wc_buf_cstr(&b);
     if (!text || b.failed) {
         wc_buf_free(&b);
@@ -256,7 +305,7 @@ static void push_statement(fn_state *s, uint8_t type, char *expr)
     push(s, type, NULL);
     wc_buf_str(s->out, "  ");
     slot_name(s, s->height - 1, type, s->out);
-    wc_buf_printf(s->out, " = %s;\n", expr ? expr : "0");
+    assign(s->out, expr ? expr : "0");
     free(expr);
 }
 
@@ -407,8 +456,10 @@ static void emit_branch(fn_state *s, uint32_t depth)
         mark_used(s, to, types[i]);
     }
     if (f->kind == FRAME_LOOP)
-        wc_buf_str(s->out, "  IRQ;\n");
-    wc_buf_printf(s->out, "  goto L%" PRIu32 ";\n", f->label);
+        wc_buf_str(s->out, wc_emit_irq(s->m));
+    wc_buf_str(s->out, "  goto ");
+    append_name(s->out, 'L', f->label);
+    wc_buf_str(s->out, ";\n");
 }
 
 static void drop_entries(fn_state *s, uint32_t height)
@@ -670,6 +721,24 @@ static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 
 /* ---- memory, tables, references -------------------------------------- */
 
+/* "(u64)<addr> + <offset>u", the address of a load or store */
+static char *address(fn_state *s, const char *addr, uint32_t offset)
+{
+    wc_buf b;
+    wc_buf_init(&b);
+    wc_buf_str(&b, "(u64)");
+    wc_buf_str(&b, addr ? addr : "0");
+    if (offset) {
+        char text[32];
+        wc_buf_str(&b, " + ");
+        wc_buf_append(&b, text, format_name(text, 0, offset, "u"));
+    }
+    char *text = wc_buf_cstr(&b);
+    if (!text)
+        s->failed = true;
+    return text;
+}
+
 /* Bytes an access of opcode 0x28..0x3e reads or writes. */
 static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
                                                   4, 8, 4, 8, 1, 2, 1, 2, 4};
@@ -686,8 +755,7 @@ static char *effective_address(fn_state *s, const wc_memarg *arg, const char *ad
         return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
                           wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
     }
-    return arg->offset ? dup_printf(s, "(u64)%s + %" PRIu64 "ull", addr ? addr : "0", arg->offset)
-                       : dup_printf(s, "(u64)%s", addr ? addr : "0");
+    return address(s, addr, (uint32_t)arg->offset); /* valid: at most 2^32-1 */
 }
 
 /* LD and ST read and write at M, memory 0's base; an access to another
@@ -726,7 +794,13 @@ static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
     char *where = effective_address(s, &arg, addr, op);
     free(addr);
     char *operands[1] = {where};
-    push_statement(s, mop->type, at_memory(s, arg.memory, fill(s, mop->tmpl, operands)));
+    wc_buf tmpl;
+    wc_buf_init(&tmpl);
+    wc_emit_load_template(s->m, mop->tmpl, &tmpl);
+    push_statement(s, mop->type,
+                   at_memory(s, arg.memory,
+                             wc_buf_cstr(&tmpl) ? fill(s, (const char *)tmpl.data, operands) : NULL));
+    wc_buf_free(&tmpl);
     free(where);
     s->uses_memory |= arg.memory == 0;
 }
@@ -747,15 +821,14 @@ static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
         free(where);
         where = dup_printf(s, "wc_ea");
     }
-    char *store = at_memory(s, arg.memory, dup_printf(s, "ST(%s, %s, %s)", mop->tmpl, where ? where : "0",
-                                                      operands[1] ? operands[1] : "0"));
-    wc_buf_printf(s->out, "  %s;\n", store ? store : "0");
-    if (s->m->track_writes)
-        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory_at(s->m, arg.memory),
-                      where ? where : "0");
+    if (arg.memory != 0) /* ST and its spelling write at M */
+        wc_buf_printf(s->out, "  { u8 *const M = %s->data;\n", wc_emit_memory_at(s->m, arg.memory));
+    wc_emit_store(s->m, arg.memory, mop->tmpl, where ? where : "0", operands[1] ? operands[1] : "0",
+                  s->out);
+    if (arg.memory != 0)
+        wc_buf_str(s->out, "  }\n");
     if (is64)
         wc_buf_str(s->out, "  }\n");
-    free(store);
     free(where);
     free_operands(2, operands);
     s->uses_memory |= arg.memory == 0;
@@ -906,10 +979,12 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
             flush_upto(s, h);
             break;
         }
-    wc_buf_printf(s->out, "  l%" PRIu32 " = %s;\n", x, value ? value : "0");
+    wc_buf_str(s->out, "  ");
+    append_name(s->out, 'l', x);
+    assign(s->out, value ? value : "0");
     free(value);
     if (tee)
-        push(s, s->local_types[x], dup_printf(s, "l%" PRIu32, x));
+        push(s, s->local_types[x], dup_name(s, 'l', x, ""));
 }
 
 /* One instruction (opcode already read); returns true at the function's
@@ -1012,7 +1087,7 @@ static bool instruction(fn_state *s, uint8_t op)
     }
     case 0x20:
         x = wc_emit_u32(s->b, &s->pos, s->end);
-        push(s, s->local_types[x], dup_printf(s, "l%" PRIu32, x));
+        push(s, s->local_types[x], dup_name(s, 'l', x, ""));
         break;
     case 0x21:
     case 0x22:
@@ -1073,8 +1148,7 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     }
     case 0x41:
-        push(s, WC_VT_I32,
-             dup_printf(s, "%" PRIu32 "u", (uint32_t)wc_emit_s64(s->b, &s->pos, s->end, 32)));
+        push(s, WC_VT_I32, dup_name(s, 0, (uint32_t)wc_emit_s64(s->b, &s->pos, s->end, 32), "u"));
         break;
     case 0x42:
         push(s, WC_VT_I64,
@@ -1296,7 +1370,8 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     if (s.uses_memory)
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
-    wc_buf_str(out, "  FUNC_PROLOGUE;\n  IRQ;\n");
+    wc_buf_str(out, "  FUNC_PROLOGUE;\n");
+    wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");
 

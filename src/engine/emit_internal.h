@@ -23,6 +23,7 @@
 typedef struct wc_emit_module {
     const wc_module_info *info;
     bool track_writes; /* every write marks its page (wasm-rt.h, WC_DIRTY) */
+    bool for_tcc;      /* libtcc's unit: hot macros spelled out (emit_spelled.c) */
     uint32_t nfuncs_total, nglobals_total, ntables_total;
     const wc_globaltype **global_types; /* every global, imports first */
     const wc_tabletype **table_types;   /* every table, imports first */
@@ -63,6 +64,16 @@ int64_t wc_emit_s64(const uint8_t *bytes, size_t *pos, size_t end, unsigned bits
 /* Appends a C literal of the f32 / f64 with these bits. */
 void wc_emit_f32_literal(uint32_t bits, wc_buf *out);
 void wc_emit_f64_literal(uint64_t bits, wc_buf *out);
+
+/* A load's template (emit_ops.c) as this unit spells it: $0 the address. */
+void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out);
+/* The statement storing value (of C type `type`) at where, at M (memory
+ * `memory`'s base, which the caller has in scope), and the mark of its page
+ * in that memory when writes are tracked (WC_DIRTY). */
+void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, const char *where,
+                   const char *value, wc_buf *out);
+/* The interrupt check, a statement with its indent and newline. */
+const char *wc_emit_irq(const wc_emit_module *m);
 
 /* One function body (defined function `index`, imports not counted). */
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);
