@@ -34,6 +34,8 @@ PROPOSALS="
 tail-call
 extended-const
 relaxed-simd
+multi-memory
+memory64
 "
 
 status=0

@@ -420,19 +420,25 @@ static void test_malformed(void)
     section(&m, 6, BYTES(0x01, 0x7f, 0x02, 0x41, 0x00, 0x0b));
     EXPECT(&m, WC_EMALFORMED, "malformed mutability");
     header(&m);
-    section(&m, 5, BYTES(0x01, 0x04, 0x01));
+    section(&m, 5, BYTES(0x01, 0x04, 0x01)); /* i64 limits: memory64 */
+    expect_at(__LINE__, m.b, m.n, &(wc_decode_limits){.disabled_features = WC_FEATURE_MEMORY64},
+              WC_EMALFORMED, "integer too large");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x06, 0x01));
     EXPECT(&m, WC_EMALFORMED, "integer too large");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00));
     EXPECT(&m, WC_EMALFORMED, "malformed import kind");
 
-    /* Reserved bytes must be zero. */
-    BODY_EXPECT(T_VOID, BODY(0x3f, 0x01, 0x1a, 0x0b), WITH_MEMORY, WC_EMALFORMED,
-                "zero byte expected");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x40, 0x80, 0x00, 0x1a, 0x0b), WITH_MEMORY,
-                WC_EMALFORMED, "zero byte expected");
-    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x01, 0x0b),
-                WITH_MEMORY, WC_EMALFORMED, "zero byte expected");
+    /* Reserved bytes must be zero (memory indices with multi-memory). */
+    wc_decode_limits one_memory = {.disabled_features = WC_FEATURE_MULTI_MEMORY};
+    func_module(&m, T_VOID, BODY(0x3f, 0x01, 0x1a, 0x0b), WITH_MEMORY);
+    expect_at(__LINE__, m.b, m.n, &one_memory, WC_EMALFORMED, "zero byte expected");
+    func_module(&m, T_VOID, BODY(0x41, 0x00, 0x40, 0x80, 0x00, 0x1a, 0x0b), WITH_MEMORY);
+    expect_at(__LINE__, m.b, m.n, &one_memory, WC_EMALFORMED, "zero byte expected");
+    func_module(&m, T_VOID, BODY(0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x01, 0x0b),
+                WITH_MEMORY);
+    expect_at(__LINE__, m.b, m.n, &one_memory, WC_EMALFORMED, "zero byte expected");
 
     /* Too many locals: 2^32-1 + 2 overflows; a huge count within the body. */
     BODY_EXPECT(T_VOID, BYTES(0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x02, 0x7e, 0x0b), 0,
@@ -515,7 +521,8 @@ static void test_invalid(void)
     /* Module-level rules. */
     header(&m);
     section(&m, 5, BYTES(0x02, 0x00, 0x01, 0x00, 0x01));
-    EXPECT(&m, WC_EBADMODULE, "multiple memories");
+    wc_decode_limits one_memory = {.disabled_features = WC_FEATURE_MULTI_MEMORY};
+    expect_at(__LINE__, m.b, m.n, &one_memory, WC_EBADMODULE, "multiple memories");
     header(&m);
     section(&m, 5, BYTES(0x01, 0x00, 0x81, 0x80, 0x04));
     EXPECT(&m, WC_EBADMODULE, "memory size must be at most 65536 pages");
@@ -890,6 +897,100 @@ static void test_extended_const(void)
     expect_fast_limit(__LINE__, &m, NULL, "constant expression deeper than 256 values");
 }
 
+/* ---- multi-memory ------------------------------------------------------------- */
+
+/* A module with `count` memories of one page. */
+static void memories_module(buf *m, uint32_t count)
+{
+    buf s = {0};
+    put_u32(&s, count);
+    for (uint32_t i = 0; i < count; i++)
+        PUT(&s, 0x00, 0x01);
+    header(m);
+    section(m, 5, s.b, s.n);
+}
+
+static void test_multi_memory(void)
+{
+    buf m;
+    wc_decode_limits off = {.disabled_features = WC_FEATURE_MULTI_MEMORY};
+    memories_module(&m, 2);
+    EXPECT(&m, 0, NULL);
+    expect_at(__LINE__, m.b, m.n, &off, WC_EBADMODULE, "multiple memories");
+    /* at most max_memories (16 by default), counted before any is read */
+    memories_module(&m, 16);
+    EXPECT(&m, 0, NULL);
+    memories_module(&m, 17);
+    expect_fast_limit(__LINE__, &m, NULL, "number of memories 17 exceeds the limit of 16");
+    wc_decode_limits two = {.max_memories = 2};
+    header(&m);
+    section(&m, 2, BYTES(0x02, 0x01, 'a', 0x01, 'b', 0x02, 0x00, 0x01, 0x01, 'a', 0x01, 'c', 0x02,
+                         0x00, 0x01));
+    section(&m, 5, BYTES(0x01, 0x00, 0x01));
+    expect_fast_limit(__LINE__, &m, &two, "number of memories 3");
+    /* A load from memory 1 (bit 6 of the flags: an index follows): valid
+     * with two memories, not with one; with the proposal off the flags are
+     * an alignment past the natural one. */
+    static const uint8_t load1[] = {0x00, 0x41, 0x00, 0x28, 0x42, 0x01, 0x00, 0x1a, 0x0b};
+    buf f;
+    func_module(&f, T_VOID, load1, sizeof load1, WITH_MEMORY);
+    EXPECT(&f, WC_EBADMODULE, "unknown memory 1");
+    expect_at(__LINE__, f.b, f.n, &off, WC_EBADMODULE, "alignment must not be larger than natural");
+    /* memory.size 1 and memory.grow 1: an index, not a zero byte */
+    BODY_EXPECT(T_I32, BODY(0x3f, 0x01, 0x0b), WITH_MEMORY, WC_EBADMODULE, "unknown memory 1");
+    func_module(&f, T_I32, BODY(0x3f, 0x01, 0x0b), WITH_MEMORY);
+    expect_at(__LINE__, f.b, f.n, &off, WC_EMALFORMED, "zero byte expected");
+    /* memory.copy 0 1 */
+    BODY_EXPECT(T_VOID, BODY(0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x01, 0x0b),
+                WITH_MEMORY, WC_EBADMODULE, "unknown memory 1");
+}
+
+/* ---- memory64 -------------------------------------------------------------------- */
+
+static void test_memory64(void)
+{
+    buf m;
+    wc_decode_limits off = {.disabled_features = WC_FEATURE_MEMORY64};
+    /* (memory i64 1 2) */
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x05, 0x01, 0x02));
+    EXPECT(&m, 0, NULL);
+    expect_at(__LINE__, m.b, m.n, &off, WC_EMALFORMED, "malformed limits flags 0x05");
+    /* 2^48 pages is the most a 64-bit memory may declare; its initial size
+     * still meets max_memory_pages, before anything is allocated */
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01));
+    EXPECT(&m, WC_EBADMODULE, "at most 2^48 pages");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x05, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01));
+    EXPECT(&m, WC_EBADMODULE, "at most 2^48 pages");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x05, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40));
+    EXPECT(&m, 0, NULL);
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40));
+    expect_fast_limit(__LINE__, &m, NULL, "memory of initial pages");
+    /* an i64 memory's addresses are i64, and only a 64-bit memory takes an
+     * offset past 2^32 */
+    buf f;
+    header(&f);
+    section(&f, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(&f, 3, BYTES(0x01, 0x00));
+    section(&f, 5, BYTES(0x01, 0x04, 0x01));
+    section(&f, 10, BYTES(0x01, 0x08, 0x00, 0x41, 0x00, 0x28, 0x02, 0x00, 0x1a, 0x0b));
+    EXPECT(&f, WC_EBADMODULE, "type mismatch");
+    header(&f);
+    section(&f, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(&f, 3, BYTES(0x01, 0x00));
+    section(&f, 5, BYTES(0x01, 0x04, 0x01));
+    section(&f, 10, BYTES(0x01, 0x0c, 0x00, 0x42, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10,
+                          0x1a, 0x0b));
+    EXPECT(&f, 0, NULL);
+    func_module(&f, T_VOID, BODY(0x41, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 0x1a, 0x0b),
+                WITH_MEMORY);
+    EXPECT(&f, WC_EBADMODULE, "offset out of range for a 32-bit memory");
+}
+
 int main(void)
 {
     test_valid_module();
@@ -901,6 +1002,8 @@ int main(void)
     test_simd();
     test_robustness();
     test_extended_const();
+    test_multi_memory();
+    test_memory64();
     if (failures) {
         printf("test_decode: %d failure(s)\n", failures);
         return 1;

@@ -1030,6 +1030,145 @@ static void test_data_images(wc_engine *engine, const char *tier)
     wc_module_release(b);
 }
 
+/* Multi-memory: each memory has its own data, bounds and dirty map, and a
+ * freed memory's pages go back to the pool as clean as a single memory's
+ * (memory 1's data image was once taken for memory 0's by the next
+ * instance: only an instance's first memory keeps an image). */
+static const char *two_memories_text =
+    "(module (memory $a 1) (memory $b 2)"
+    "  (data (memory $a) (i32.const 100) \"zero\") (data (memory $b) (i32.const 100) \"ONE!\")"
+    "  (func (export \"peek\") (param i32) (result i32)"
+    "    (i32.add (i32.shl (i32.load8_u $a (local.get 0)) (i32.const 8)) (i32.load8_u $b (local.get 0))))"
+    "  (func (export \"scribble\") (param i32)"
+    "    (i32.store $b (local.get 0) (i32.const -1)) (memory.fill $a (i32.const 200) (i32.const 7) (i32.const 4))"
+    "    (memory.copy $a $b (i32.const 300) (i32.const 100) (i32.const 4)))"
+    "  (func (export \"grow1\") (result i32) (memory.grow $b (i32.const 1)))"
+    "  (func (export \"size1\") (result i32) (memory.size $b)))";
+
+static void test_multi_memory(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, two_memories_text), *plain = load(engine, plain6_text);
+    CHECK(m && plain, "%s: two memories", tier);
+    if (!m || !plain) {
+        if (m)
+            wc_module_release(m);
+        if (plain)
+            wc_module_release(plain);
+        return;
+    }
+    wc_error err;
+    wc_trap trap;
+    for (int round = 0; round < 4; round++) {
+        /* another instance takes the memory this thread kept, so memory 0
+         * gets the slot memory 1 left */
+        wc_instance *inst, *other;
+        CHECK(wc_instance_new(plain, NULL, NULL, 0, &other, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        wc_instance_free(other);
+        /* 'z' in memory 0 over 'O' in memory 1, and nothing else written */
+        CHECK(call_i32(inst, "peek", 100, &trap) == ('z' << 8 | 'O'), "%s: round %d: data", tier, round);
+        CHECK(call_i32(inst, "peek", 1000, &trap) == 0, "%s: round %d: a fresh byte", tier, round);
+        CHECK(call_i32(inst, "peek", 300, &trap) == 0, "%s: round %d: copy target fresh", tier, round);
+        CHECK(call_i32(inst, "size1", 0, &trap) == 2, "%s: round %d: size of memory 1", tier, round);
+        /* memory 1 has 2 pages, memory 0 one: 65536 is in bounds only in 1 */
+        call_i32(inst, "peek", 65536, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: memory 0's own bounds", tier);
+        if (round % 2 == 0) { /* a round that leaves the data pages untouched */
+            wc_instance_free(inst);
+            continue;
+        }
+        call_i32(inst, "scribble", 131072 - 4, &trap);
+        CHECK(trap == WC_TRAP_NONE, "%s: store at memory 1's end", tier);
+        call_i32(inst, "scribble", 131072 - 3, &trap);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: memory 1's own bounds", tier);
+        call_i32(inst, "scribble", 1000, &trap);
+        CHECK(call_i32(inst, "peek", 1000, &trap) == 0xff, "%s: store to memory 1", tier);
+        CHECK(call_i32(inst, "peek", 300, &trap) == ('O' << 8), "%s: copy from memory 1 to 0", tier);
+        CHECK(call_i32(inst, "grow1", 0, &trap) == 2, "%s: grow memory 1", tier);
+        wc_instance_free(inst);
+    }
+    wc_module_release(m);
+    wc_module_release(plain);
+}
+
+/* memory64: an address past the 8 GiB a reservation covers would reach
+ * another memory or the host's heap unless checked: every access is. */
+static const char *memory64_text =
+    "(module (memory (export \"mem64\") i64 1 2)"
+    "  (func (export \"load\") (param i64) (result i32) (i32.load (local.get 0)))"
+    "  (func (export \"load_far\") (param i64) (result i32) (i32.load offset=0xffffffff (local.get 0)))"
+    "  (func (export \"store\") (param i64) (i64.store (local.get 0) (i64.const -1)))"
+    "  (func (export \"fill\") (param i64 i64) (memory.fill (local.get 0) (i32.const 1) (local.get 1)))"
+    "  (func (export \"grow\") (param i64) (result i64) (memory.grow (local.get 0)))"
+    "  (func (export \"size\") (result i64) (memory.size)))";
+
+static wc_trap call_i64(wc_instance *inst, const char *name, uint64_t a, uint64_t b, uint64_t *result)
+{
+    wc_value args[2] = {{.i64 = (int64_t)a}, {.i64 = (int64_t)b}}, res[1] = {{.i64 = 0}};
+    wc_error err;
+    wc_trap trap = wc_instance_call(inst, name, args, res, &err);
+    if (result)
+        *result = (uint64_t)res[0].i64;
+    return trap;
+}
+
+static void test_memory64(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, memory64_text);
+    CHECK(m != NULL, "%s: memory64 module", tier);
+    if (!m)
+        return;
+    wc_error err;
+    wc_instance *inst;
+    CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+    uint64_t r = 0;
+    static const uint64_t beyond[] = {65533, 1ull << 32, 9ull << 30, 1ull << 40, ~0ull - 2, ~0ull};
+    for (size_t i = 0; i < sizeof beyond / sizeof beyond[0]; i++) {
+        CHECK(call_i64(inst, "load", beyond[i], 0, NULL) == WC_TRAP_OOB_MEMORY, "%s: load at %llu",
+              tier, (unsigned long long)beyond[i]);
+        CHECK(call_i64(inst, "store", beyond[i] - 4, 0, NULL) == WC_TRAP_OOB_MEMORY,
+              "%s: store at %llu", tier, (unsigned long long)beyond[i] - 4);
+        CHECK(call_i64(inst, "fill", beyond[i], 4, NULL) == WC_TRAP_OOB_MEMORY, "%s: fill at %llu",
+              tier, (unsigned long long)beyond[i]);
+    }
+    /* offset + address wrapping around 2^64 is out of bounds, not address 0 */
+    CHECK(call_i64(inst, "load_far", ~0ull - 0x100, 0, NULL) == WC_TRAP_OOB_MEMORY, "%s: wrapped", tier);
+    CHECK(call_i64(inst, "fill", 100, ~0ull, NULL) == WC_TRAP_OOB_MEMORY, "%s: fill length", tier);
+    CHECK(call_i64(inst, "store", 65528, 0, NULL) == WC_TRAP_NONE, "%s: store at the end", tier);
+    CHECK(call_i64(inst, "load", 65532, 0, &r) == WC_TRAP_NONE && r == 0xffffffffu, "%s: load", tier);
+    CHECK(call_i64(inst, "grow", 1ull << 32, 0, &r) == WC_TRAP_NONE && r == ~0ull, "%s: huge grow", tier);
+    CHECK(call_i64(inst, "grow", 1, 0, &r) == WC_TRAP_NONE && r == 1, "%s: grow", tier);
+    CHECK(call_i64(inst, "size", 0, 0, &r) == WC_TRAP_NONE && r == 2, "%s: size", tier);
+    CHECK(call_i64(inst, "load", 65536 * 2 - 4, 0, NULL) == WC_TRAP_NONE, "%s: grown", tier);
+    CHECK(call_i64(inst, "load", 65536 * 2 - 3, 0, NULL) == WC_TRAP_OOB_MEMORY, "%s: grown end", tier);
+    /* a memory's index type is part of its import type, both ways */
+    wc_module *imports64 = load(engine, "(module (memory (import \"env\" \"mem\") i64 1))");
+    wc_module *imports32 = load(engine, "(module (memory (import \"env\" \"mem\") 1))");
+    CHECK(imports64 && imports32, "%s: importers", tier);
+    wc_import_binding binding = {.module = "env", .name = "mem"};
+    CHECK(wc_instance_export(inst, "mem64", &binding.ext) == 0, "%s: export", tier);
+    wc_instance *importer = NULL;
+    if (imports64 && imports32) {
+        CHECK(wc_instance_new(imports64, NULL, &binding, 1, &importer, NULL, &err) == 0, "%s: %s", tier,
+              err.msg);
+        wc_instance_free(importer);
+        CHECK(wc_instance_new(imports32, NULL, &binding, 1, &importer, NULL, &err) == WC_ELINK,
+              "%s: an i64 memory for an i32 import", tier);
+        wc_memory *mem32 = NULL;
+        CHECK(wc_memory_new(engine, 1, 1, true, &mem32, &err) == 0, "%s: %s", tier, err.msg);
+        binding.ext.u.memory = mem32;
+        CHECK(wc_instance_new(imports64, NULL, &binding, 1, &importer, NULL, &err) == WC_ELINK,
+              "%s: an i32 memory for an i64 import", tier);
+        wc_memory_free(mem32);
+    }
+    if (imports64)
+        wc_module_release(imports64);
+    if (imports32)
+        wc_module_release(imports32);
+    wc_instance_free(inst);
+    wc_module_release(m);
+}
+
 /* module_borrowed: the instance holds no reference of its own, except one
  * whose failed instantiation left its functions in an imported table: that
  * one outlives the caller's hold and keeps its module. */
@@ -1176,6 +1315,8 @@ int main(void)
         test_freed_memory_is_clean(tracking, t ? "optimized tier" : "fast tier");
         test_straddling_stores(tracking, t ? "optimized tier" : "fast tier");
         test_data_images(tracking, t ? "optimized tier" : "fast tier");
+        test_multi_memory(tracking, t ? "optimized tier" : "fast tier");
+        test_memory64(tracking, t ? "optimized tier" : "fast tier");
         test_memory_reuse(tracking, t ? "optimized tier" : "fast tier");
         test_kept_budget(tracking, t ? "optimized tier" : "fast tier");
         wc_engine_free(tracking);

@@ -171,28 +171,43 @@ int wc_dec_skip(wc_decoder *d, size_t n)
     return 0;
 }
 
-int wc_dec_u32(wc_decoder *d, uint32_t *out)
+/* An unsigned LEB128 of at most `bits` (32 or 64) bits. */
+static int read_unsigned(wc_decoder *d, unsigned bits, uint64_t *out)
 {
     *out = 0;
-    uint32_t result = 0;
+    uint64_t result = 0;
+    unsigned last = (bits - 1) / 7 * 7; /* the shift of the last byte allowed */
     for (unsigned shift = 0;; shift += 7) {
         uint8_t b;
         TRY(wc_dec_byte(d, &b));
-        if (shift == 28) {
-            /* The fifth byte holds the top 4 bits and nothing else. */
+        if (shift == last) {
+            /* The last byte holds the top bits and nothing else. */
             if (b & 0x80)
                 return wc_dec_malformed(d, d->pos - 1, "integer representation too long");
-            if (b & 0x70)
+            if (b & (0x7f & ~((1u << (bits - last)) - 1)))
                 return wc_dec_malformed(d, d->pos - 1, "integer too large");
-            result |= (uint32_t)b << 28;
+            result |= (uint64_t)b << shift;
             break;
         }
-        result |= (uint32_t)(b & 0x7f) << shift;
+        result |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80))
             break;
     }
     *out = result;
     return 0;
+}
+
+int wc_dec_u32(wc_decoder *d, uint32_t *out)
+{
+    uint64_t value;
+    int rc = read_unsigned(d, 32, &value);
+    *out = (uint32_t)value;
+    return rc;
+}
+
+int wc_dec_u64(wc_decoder *d, uint64_t *out)
+{
+    return read_unsigned(d, 64, out);
 }
 
 /* A signed LEB128 of at most `bits` significant bits. */
@@ -387,9 +402,34 @@ static int read_tabletype(wc_decoder *d, wc_tabletype *out)
                        "table of initial elements");
 }
 
+/* memory64's limits (flags 0x04, 0x05): u64 sizes, at most 2^48 pages. */
+static int read_limits64(wc_decoder *d, size_t at, uint8_t flags, wc_limits *out)
+{
+    uint64_t min, max = 0;
+    out->is64 = true;
+    out->has_max = flags & 1;
+    TRY(wc_dec_u64(d, &min));
+    if (out->has_max)
+        TRY(wc_dec_u64(d, &max));
+    if (out->has_max && min > max)
+        wc_dec_note_invalid(d, at, "size minimum must not be greater than maximum");
+    if (min > (1ull << 48) || max > (1ull << 48)) {
+        wc_dec_note_invalid(d, at, "memory size must be at most 2^48 pages (2^64 bytes)");
+        return 0; /* invalid already: that is the error to report, not a limit */
+    }
+    TRY(check_limit(d, at, min, d->limits.max_memory_pages, "memory of initial pages"));
+    out->min = (uint32_t)min;
+    out->max = max < UINT32_MAX - 1 ? (uint32_t)max : UINT32_MAX - 1;
+    return 0;
+}
+
 static int read_memtype(wc_decoder *d, wc_limits *out)
 {
     size_t at = d->pos;
+    *out = (wc_limits){0};
+    if (d->pos < d->end && (d->bytes[d->pos] == 4 || d->bytes[d->pos] == 5) &&
+        wc_feature_enabled(&d->limits, WC_FEATURE_MEMORY64))
+        return read_limits64(d, at, d->bytes[d->pos++], out);
     TRY(read_limits(d, out));
     if (out->min > 65536 || (out->has_max && out->max > 65536)) {
         wc_dec_note_invalid(d, at, "memory size must be at most 65536 pages (4GiB)");
@@ -409,10 +449,27 @@ static int read_globaltype(wc_decoder *d, wc_globaltype *out)
     return 0;
 }
 
-static void check_one_memory(wc_decoder *d, size_t at)
+/* A module's memories, imports included, once `more` are added: one in
+ * 2.0, at most max_memories with multi-memory (each is a reservation of
+ * address space and a dirty map). */
+static int check_memory_count(wc_decoder *d, size_t at, uint64_t more)
 {
-    if (d->nmemories_total > 1)
+    uint64_t total = (uint64_t)d->nmemories_total + more;
+    if (total > 1 && !wc_feature_enabled(&d->limits, WC_FEATURE_MULTI_MEMORY)) {
         wc_dec_note_invalid(d, at, "multiple memories");
+        return 0;
+    }
+    return check_limit(d, at, total, d->limits.max_memories, "number of memories");
+}
+
+/* Counts a memory (within max_memories: checked first) and its index type. */
+static void note_memory(wc_decoder *d, const wc_limits *memory)
+{
+    if (!d->memory_is64)
+        d->memory_is64 = wc_dec_alloc(d, (size_t)d->limits.max_memories + 1);
+    if (d->memory_is64 && d->nmemories_total <= d->limits.max_memories)
+        d->memory_is64[d->nmemories_total] = memory->is64;
+    d->nmemories_total++;
 }
 
 /* ---- sections ------------------------------------------------------------ */
@@ -506,9 +563,9 @@ static int read_import_section(wc_decoder *d)
             break;
         case WC_EXTERN_MEMORY:
             TRY(read_memtype(d, &imp->desc.memory));
+            TRY(check_memory_count(d, kat, 1));
             info->nimported_memories++;
-            d->nmemories_total++;
-            check_one_memory(d, kat);
+            note_memory(d, &imp->desc.memory);
             break;
         case WC_EXTERN_GLOBAL:
             TRY(check_limit(d, kat, (uint64_t)info->nimported_globals + 1,
@@ -584,16 +641,16 @@ static int read_memory_section(wc_decoder *d)
 {
     wc_module_info *info = d->info;
     uint32_t count;
+    size_t at = d->pos;
     TRY(read_count(d, &count));
+    TRY(check_memory_count(d, at, count));
     info->memories = alloc_array(d, count, sizeof *info->memories);
     if (count && !info->memories)
         return wc_dec_nomem(d);
     for (uint32_t i = 0; i < count; i++) {
-        size_t at = d->pos;
         TRY(read_memtype(d, &info->memories[i]));
         info->nmemories = i + 1;
-        d->nmemories_total++;
-        check_one_memory(d, at);
+        note_memory(d, &info->memories[i]);
     }
     return 0;
 }
@@ -876,7 +933,7 @@ static int read_data_section(wc_decoder *d)
                 TRY(wc_dec_u32(d, &memory));
             if (memory >= d->nmemories_total)
                 wc_dec_note_invalid(d, mat, "unknown memory %u", memory);
-            TRY(wc_validate_const_expr(d, WC_VT_I32));
+            TRY(wc_validate_const_expr(d, wc_dec_memory_is64(d, memory) ? WC_VT_I64 : WC_VT_I32));
         }
         size_t lat = d->pos;
         uint32_t len;
@@ -1075,6 +1132,7 @@ void wc_decode_limits_default(wc_decode_limits *limits)
         .max_block_depth = 10000,
         .max_type_arity = 1000,
         .max_stack_height = 1000000,
+        .max_memories = 16,
     };
 }
 
@@ -1100,6 +1158,7 @@ static void fill_limits(wc_decode_limits *out, const wc_decode_limits *given)
     TAKE(max_block_depth);
     TAKE(max_type_arity);
     TAKE(max_stack_height);
+    TAKE(max_memories);
     TAKE(disabled_features);
 #undef TAKE
 }

@@ -69,6 +69,11 @@ typedef struct wc_limits {
     uint32_t min;
     uint32_t max; /* meaningful only when has_max */
     bool has_max;
+    /* memory64: addresses are i64.  Its limits may pass 2^32 pages; min is
+     * checked against max_memory_pages, and a larger max is kept as
+     * UINT32_MAX - 1 (a memory never reaches it: 4 GiB is the runtime's
+     * bound). */
+    bool is64;
 } wc_limits;
 
 typedef struct wc_tabletype {
@@ -164,6 +169,8 @@ typedef struct wc_decode_limits {
      * them off for the core tests, whose assertions some proposals relax
      * (a second memory is invalid in 2.0, valid with multi-memory). */
     uint32_t disabled_features;
+    /* Memories of a module, imported and defined (multi-memory), default 16. */
+    uint32_t max_memories;
 } wc_decode_limits;
 
 /* The post-2.0 proposals, one bit each.  A module using one that is off, or
@@ -182,7 +189,9 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_RELAXED_SIMD)
+#define WC_FEATURES_IMPLEMENTED \
+    (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_RELAXED_SIMD | \
+     WC_FEATURE_MULTI_MEMORY | WC_FEATURE_MEMORY64)
 
 /* Parameters or results a tail call may carry at most (its arguments and
  * results pass through an area of this size: runtime/wasm-rt.h). */
@@ -224,7 +233,7 @@ typedef struct wc_module_info {
     uint32_t ntables; /* defined tables */
     wc_tabletype *tables;
 
-    uint32_t nmemories; /* defined memories (at most one, with imports) */
+    uint32_t nmemories; /* defined memories (with imports, one in 2.0, max_memories with multi-memory) */
     wc_limits *memories;
 
     uint32_t nglobals; /* defined globals */

@@ -48,8 +48,8 @@ static void emit_struct(const wc_emit_module *m, wc_buf *out)
     const wc_module_info *info = m->info;
     wc_buf_str(out, "typedef struct wc_inst {\n  void *ctx; /* the engine's import context */\n"
                     "  volatile u32 irq;\n");
-    if (m->has_memory)
-        wc_buf_str(out, m->memory_imported ? "  wasm_rt_memory_t *m0;\n" : "  wasm_rt_memory_t m0;\n");
+    for (uint32_t i = 0; i < m->nmemories_total; i++)
+        wc_buf_printf(out, "  wasm_rt_memory_t %sm%" PRIu32 ";\n", i < info->nimported_memories ? "*" : "", i);
     for (uint32_t t = 0; t < m->ntables_total; t++)
         wc_buf_printf(out, "  wasm_rt_%s_table_t %st%" PRIu32 ";\n",
                       m->table_types[t]->elemtype == WC_VT_FUNCREF ? "funcref" : "externref",
@@ -91,7 +91,7 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
         const wc_import *imp = &info->imports[i];
         uint32_t k = m->import_of[i];
         if (imp->kind == WC_EXTERN_MEMORY)
-            wc_buf_printf(out, "  instance->m0 = wc_rt_import_ptr(ctx, %" PRIu32 ");\n", i);
+            wc_buf_printf(out, "  instance->m%" PRIu32 " = wc_rt_import_ptr(ctx, %" PRIu32 ");\n", k, i);
         else if (imp->kind == WC_EXTERN_TABLE)
             wc_buf_printf(out, "  instance->t%" PRIu32 " = wc_rt_import_ptr(ctx, %" PRIu32 ");\n", k, i);
         else if (imp->kind == WC_EXTERN_GLOBAL)
@@ -111,10 +111,15 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
                       info->nimported_tables + t, tt->limits.min,
                       tt->limits.has_max ? tt->limits.max : UINT32_MAX);
     }
-    if (info->nmemories) {
-        const wc_limits *l = &info->memories[0];
-        wc_buf_printf(out, "  wasm_rt_allocate_memory(&instance->m0, %" PRIu32 "u, %" PRIu32 "u);\n",
-                      l->min, l->has_max ? l->max : 65536);
+    for (uint32_t i = 0; i < info->nmemories; i++) {
+        const wc_limits *l = &info->memories[i];
+        uint32_t index = info->nimported_memories + i;
+        wc_buf_printf(out, "  wasm_rt_allocate_memory(&instance->m%" PRIu32 ", %" PRIu32 "u, %" PRIu32 "u);\n",
+                      index, l->min, l->has_max ? l->max : 65536);
+        if (!l->has_max) /* what an importer of it checks */
+            wc_buf_printf(out, "  instance->m%" PRIu32 ".declared_max = 0xffffffffu;\n", index);
+        if (l->is64)
+            wc_buf_printf(out, "  instance->m%" PRIu32 ".is64 = 1;\n", index);
     }
     wc_buf_str(out, "  wc_init_segments(instance);\n");
     if (info->has_start)
@@ -126,8 +131,9 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
         wc_buf_printf(out, "  wasm_rt_free_%s_table(&instance->t%" PRIu32 ");\n",
                       info->tables[t].elemtype == WC_VT_FUNCREF ? "funcref" : "externref",
                       info->nimported_tables + t);
-    if (info->nmemories)
-        wc_buf_str(out, "  wasm_rt_free_memory(&instance->m0);\n");
+    for (uint32_t i = 0; i < info->nmemories; i++)
+        wc_buf_printf(out, "  wasm_rt_free_memory(&instance->m%" PRIu32 ");\n",
+                      info->nimported_memories + i);
     wc_buf_str(out, "}\n");
 }
 
@@ -139,6 +145,23 @@ static int describe(const wc_module_info *info, bool track_writes, bool for_tcc,
     m->ntables_total = info->nimported_tables + info->ntables;
     m->has_memory = info->nimported_memories + info->nmemories > 0;
     m->memory_imported = info->nimported_memories > 0;
+    m->nmemories_total = info->nimported_memories + info->nmemories;
+    m->memory_names = calloc(m->nmemories_total + 1, sizeof *m->memory_names);
+    m->memory_is64 = calloc(m->nmemories_total + 1, sizeof *m->memory_is64);
+    if (!m->memory_names || !m->memory_is64)
+        return WC_ENOMEM;
+    for (uint32_t i = 0; i < info->nmemories; i++)
+        m->memory_is64[info->nimported_memories + i] = info->memories[i].is64;
+    for (uint32_t i = 0; i < m->nmemories_total; i++) {
+        wc_buf name;
+        wc_buf_init(&name);
+        wc_buf_printf(&name, i < info->nimported_memories ? "instance->m%" PRIu32 : "(&instance->m%" PRIu32 ")", i);
+        m->memory_names[i] = wc_buf_cstr(&name);
+        if (!m->memory_names[i]) {
+            wc_buf_free(&name);
+            return WC_ENOMEM;
+        }
+    }
     m->global_types = calloc(m->nglobals_total + 1, sizeof *m->global_types);
     m->table_types = calloc(m->ntables_total + 1, sizeof *m->table_types);
     m->import_of = calloc(info->nimports + 1, sizeof *m->import_of);
@@ -156,6 +179,8 @@ static int describe(const wc_module_info *info, bool track_writes, bool for_tcc,
             m->table_types[k] = &imp->desc.table;
         else if (imp->kind == WC_EXTERN_GLOBAL)
             m->global_types[k] = &imp->desc.global;
+        else if (imp->kind == WC_EXTERN_MEMORY)
+            m->memory_is64[k] = imp->desc.memory.is64;
     }
     for (uint32_t t = 0; t < info->ntables; t++)
         m->table_types[info->nimported_tables + t] = &info->tables[t];
@@ -170,6 +195,10 @@ static void release(wc_emit_module *m)
     free(m->table_types);
     free(m->import_of);
     free(m->func_import);
+    for (uint32_t i = 0; m->memory_names && i < m->nmemories_total; i++)
+        free(m->memory_names[i]);
+    free(m->memory_names);
+    free(m->memory_is64);
 }
 
 static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc, wc_buf *source,

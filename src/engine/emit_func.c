@@ -31,6 +31,7 @@
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
 #include "engine/emit_simd.h"
+#include "engine/memarg.h"
 
 /* Longer pending expressions are written out: they stay readable, and no
  * compiler meets a pathological nesting. */
@@ -722,20 +723,6 @@ static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 
 /* ---- memory, tables, references -------------------------------------- */
 
-static char *funcref_of(fn_state *s, uint32_t func)
-{
-    wc_buf ref;
-    wc_buf_init(&ref);
-    wc_buf_printf(&ref, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
-                  s->m->info->func_types[func], func);
-    wc_emit_tail_ref(s->m, func, &ref);
-    wc_buf_str(&ref, "})");
-    char *text = wc_buf_cstr(&ref) ? strdup((const char *)ref.data) : NULL;
-    s->failed |= ref.failed || !text;
-    wc_buf_free(&ref);
-    return text;
-}
-
 /* "(u64)<addr> + <offset>u", the address of a load or store */
 static char *address(fn_state *s, const char *addr, uint32_t offset)
 {
@@ -754,23 +741,70 @@ static char *address(fn_state *s, const char *addr, uint32_t offset)
     return text;
 }
 
-static void do_load(fn_state *s, const wc_memory_op *mop)
+/* Bytes an access of opcode 0x28..0x3e reads or writes. */
+static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+                                                  4, 8, 4, 8, 1, 2, 1, 2, 4};
+
+/* The address of an access: (u64)addr + offset.  A 32-bit memory's guard
+ * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
+ * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
+ * so large that the access would end past 2^64 always does). */
+static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint8_t op)
 {
-    wc_emit_u32(s->b, &s->pos, s->end); /* alignment: a hint */
-    uint32_t offset = wc_emit_u32(s->b, &s->pos, s->end);
+    if (s->m->memory_is64[arg->memory]) {
+        uint64_t size = access_bytes[op - 0x28];
+        uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
+        return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
+                          wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
+    }
+    return address(s, addr, (uint32_t)arg->offset); /* valid: at most 2^32-1 */
+}
+
+/* LD and ST read and write at M, memory 0's base; an access to another
+ * memory (multi-memory) runs in a scope whose M is that memory's base. */
+static char *at_memory(fn_state *s, uint32_t memory, char *access)
+{
+    if (memory == 0 || !access)
+        return access;
+    char *scoped = dup_printf(s, "({ u8 *const M = %s->data; %s; })",
+                              wc_emit_memory_at(s->m, memory), access);
+    free(access);
+    return scoped;
+}
+
+static char *funcref_of(fn_state *s, uint32_t func)
+{
+    wc_buf ref;
+    wc_buf_init(&ref);
+    wc_buf_printf(&ref, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
+                  s->m->info->func_types[func], func);
+    wc_emit_tail_ref(s->m, func, &ref);
+    wc_buf_str(&ref, "})");
+    char *text = wc_buf_cstr(&ref) ? strdup((const char *)ref.data) : NULL;
+    s->failed |= ref.failed || !text;
+    wc_buf_free(&ref);
+    return text;
+}
+
+static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
+{
+    wc_memarg arg;
+    wc_emit_memarg(s->b, &s->pos, s->end, &arg); /* the alignment is a hint */
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = address(s, addr, offset);
+    char *where = effective_address(s, &arg, addr, op);
     free(addr);
     char *operands[1] = {where};
     wc_buf tmpl;
     wc_buf_init(&tmpl);
     wc_emit_load_template(s->m, mop->tmpl, &tmpl);
-    push_statement(s, mop->type, wc_buf_cstr(&tmpl) ? fill(s, (const char *)tmpl.data, operands) : NULL);
+    push_statement(s, mop->type,
+                   at_memory(s, arg.memory,
+                             wc_buf_cstr(&tmpl) ? fill(s, (const char *)tmpl.data, operands) : NULL));
     wc_buf_free(&tmpl);
     free(where);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 /* Dirty marks for a SIMD store of `bytes` at `where`: the first byte's page
@@ -784,20 +818,33 @@ static void mark_written(fn_state *s, const char *where, unsigned bytes)
         wc_buf_printf(s->out, "  WC_DIRTY(%s, %s + %u);\n", mem, where, bytes - 1);
 }
 
-static void do_store(fn_state *s, const wc_memory_op *mop)
+static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
 {
-    wc_emit_u32(s->b, &s->pos, s->end);
-    uint32_t offset = wc_emit_u32(s->b, &s->pos, s->end);
+    wc_memarg arg;
+    wc_emit_memarg(s->b, &s->pos, s->end, &arg);
     flush_below(s, 2);
-    if (s->m->track_writes)
+    bool is64 = s->m->memory_is64[arg.memory];
+    if (s->m->track_writes || is64)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = address(s, operands[0], offset);
-    wc_emit_store(s->m, mop->tmpl, where ? where : "0", operands[1] ? operands[1] : "0", s->out);
+    char *where = effective_address(s, &arg, operands[0], op);
+    if (is64 && where) { /* checked once, before the store and its mark */
+        wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
+        free(where);
+        where = dup_printf(s, "wc_ea");
+    }
+    if (arg.memory != 0) /* ST and its spelling write at M */
+        wc_buf_printf(s->out, "  { u8 *const M = %s->data;\n", wc_emit_memory_at(s->m, arg.memory));
+    wc_emit_store(s->m, arg.memory, mop->tmpl, where ? where : "0", operands[1] ? operands[1] : "0",
+                  s->out);
+    if (arg.memory != 0)
+        wc_buf_str(s->out, "  }\n");
+    if (is64)
+        wc_buf_str(s->out, "  }\n");
     free(where);
     free_operands(2, operands);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 /* A statement over the top n operands, flushed first: fmt's %s are the
@@ -836,11 +883,11 @@ static void do_prefixed(fn_state *s)
     }
     uint32_t a, b;
     switch (sub) {
-    case 8: /* memory.init data 0x00: d s n */
+    case 8: /* memory.init data memory: d s n */
         a = wc_emit_u32(s->b, &s->pos, s->end);
-        s->pos++;
+        b = wc_emit_u32(s->b, &s->pos, s->end);
         wc_buf_printf(&prefix, "wc_memory_init(%s, wc_data%" PRIu32 ", instance->dlen[%" PRIu32 "], ",
-                      wc_emit_memory(m), a, a);
+                      wc_emit_memory_at(m, b), a, a);
         statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
         break;
     case 9: /* data.drop */
@@ -848,14 +895,16 @@ static void do_prefixed(fn_state *s)
         flush_all(s);
         wc_buf_printf(s->out, "  instance->dlen[%" PRIu32 "] = 0;\n", a);
         break;
-    case 10: /* memory.copy 0 0: d s n */
-        s->pos += 2;
-        wc_buf_printf(&prefix, "wc_memory_copy(%s, ", wc_emit_memory(m));
+    case 10: /* memory.copy dst src: d s n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        b = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "wc_memory_copy(%s, ", wc_emit_memory_at(m, a));
+        wc_buf_printf(&prefix, "%s, ", wc_emit_memory_at(m, b));
         statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
         break;
-    case 11: /* memory.fill 0: d val n */
-        s->pos++;
-        wc_buf_printf(&prefix, "wc_memory_fill(%s, ", wc_emit_memory(m));
+    case 11: /* memory.fill memory: d val n */
+        a = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_buf_printf(&prefix, "wc_memory_fill(%s, ", wc_emit_memory_at(m, a));
         statement(s, 3, (const char *)wc_buf_cstr(&prefix), ")");
         break;
     case 12: /* table.init elem table: d s n */
@@ -1008,9 +1057,9 @@ static bool instruction(fn_state *s, uint8_t op)
     const wc_memory_op *mop = wc_emit_memory_op(op);
     if (mop) {
         if (op <= 0x35)
-            do_load(s, mop);
+            do_load(s, op, mop);
         else
-            do_store(s, mop);
+            do_store(s, op, mop);
         return false;
     }
     uint32_t x, y;
@@ -1138,16 +1187,20 @@ static bool instruction(fn_state *s, uint8_t op)
         statement(s, 2, (const char *)wc_buf_cstr(&text), ")");
         break;
     case 0x3f: /* memory.size */
-        s->pos++;
-        push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory(m)));
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        if (m->memory_is64[x])
+            push_expr(s, WC_VT_I64, dup_printf(s, "(u64)%s->pages", wc_emit_memory_at(m, x)));
+        else
+            push_expr(s, WC_VT_I32, dup_printf(s, "(u32)%s->pages", wc_emit_memory_at(m, x)));
         break;
     case 0x40: { /* memory.grow */
-        s->pos++;
+        x = wc_emit_u32(s->b, &s->pos, s->end);
         flush_all(s);
         char *operands[1];
         pop_operands(s, 1, operands);
-        push_statement(s, WC_VT_I32, dup_printf(s, "wasm_rt_grow_memory(%s, %s)", wc_emit_memory(m),
-                                                operands[0] ? operands[0] : "0"));
+        push_statement(s, m->memory_is64[x] ? WC_VT_I64 : WC_VT_I32,
+                       dup_printf(s, "%s(%s, %s)", m->memory_is64[x] ? "wc_grow64" : "wasm_rt_grow_memory",
+                                  wc_emit_memory_at(m, x), operands[0] ? operands[0] : "0"));
         free_operands(1, operands);
         break;
     }

@@ -60,7 +60,7 @@ static void export_ptr(const wc_emit_module *m, uint32_t index, const wc_export 
                        "  wc_inst *instance = inst;\n  return (void *)", index);
     switch (ex->kind) {
     case WC_EXTERN_MEMORY:
-        wc_buf_str(out, wc_emit_memory(m));
+        wc_buf_str(out, wc_emit_memory_at(m, ex->index));
         break;
     case WC_EXTERN_TABLE:
         wc_emit_table(m, ex->index, out);

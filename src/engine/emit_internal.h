@@ -4,8 +4,8 @@
  * Names in the generated C: the instance struct is `wc_inst` (reached as
  * `instance`, which the runtime's FUNC_PROLOGUE expects); function i is
  * `fn<i>` whether defined or imported (an import is a trampoline into the
- * host); global i is `g<i>`, table i `t<i>`, memory 0 `m0` (pointers when
- * imported); type i's id is `wc_types[i]` and its multi-value result struct
+ * host); global i is `g<i>`, table i `t<i>`, memory i `m<i>` (pointers
+ * when imported); type i's id is `wc_types[i]` and its multi-value result struct
  * `R<i>`; locals are `l<i>` and the operand stack's slot at height h of type
  * letter c (i, j, F, D, r, x) is `<c><h>`.
  */
@@ -29,7 +29,10 @@ typedef struct wc_emit_module {
     const wc_tabletype **table_types;   /* every table, imports first */
     uint32_t *import_of;                /* per import: its index in its kind's space */
     uint32_t *func_import;              /* per imported function: its import index */
-    bool has_memory, memory_imported;
+    bool has_memory, memory_imported; /* memory 0 */
+    uint32_t nmemories_total;
+    char **memory_names; /* per memory, imports first: a pointer expression */
+    bool *memory_is64;   /* per memory: i64 addresses (memory64) */
 } wc_emit_module;
 
 /* The C prelude every unit starts with after wasm-rt.h (emit_prelude.c). */
@@ -47,6 +50,8 @@ void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out);
 void wc_emit_global(const wc_emit_module *m, uint32_t global, wc_buf *out);
 void wc_emit_table(const wc_emit_module *m, uint32_t table, wc_buf *out);
 const char *wc_emit_memory(const wc_emit_module *m);
+/* A pointer to memory i (multi-memory), e.g. "(&instance->m1)". */
+const char *wc_emit_memory_at(const wc_emit_module *m, uint32_t memory);
 /* The value of a constant expression at bytes[*pos] (through its `end`),
  * as a C expression; *pos moves past it. */
 void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf *out);
@@ -70,10 +75,11 @@ void wc_emit_simd_prelude(wc_buf *out);
 void wc_emit_simd_preamble(wc_buf *out);
 /* A load's template (emit_ops.c) as this unit spells it: $0 the address. */
 void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out);
-/* The statement storing value (of C type `type`) at where, and the mark of
- * its page when writes are tracked (WC_DIRTY). */
-void wc_emit_store(const wc_emit_module *m, const char *type, const char *where, const char *value,
-                   wc_buf *out);
+/* The statement storing value (of C type `type`) at where, at M (memory
+ * `memory`'s base, which the caller has in scope), and the mark of its page
+ * in that memory when writes are tracked (WC_DIRTY). */
+void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, const char *where,
+                   const char *value, wc_buf *out);
 /* The interrupt check, a statement with its indent and newline. */
 const char *wc_emit_irq(const wc_emit_module *m);
 

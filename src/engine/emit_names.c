@@ -90,6 +90,13 @@ const char *wc_emit_memory(const wc_emit_module *m)
     return m->memory_imported ? "instance->m0" : "(&instance->m0)";
 }
 
+const char *wc_emit_memory_at(const wc_emit_module *m, uint32_t memory)
+{
+    if (memory == 0 || memory >= m->nmemories_total || !m->memory_names[memory])
+        return wc_emit_memory(m);
+    return m->memory_names[memory];
+}
+
 uint64_t wc_emit_u64(const uint8_t *bytes, size_t *pos, size_t end)
 {
     uint64_t value = 0;

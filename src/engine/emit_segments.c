@@ -25,6 +25,7 @@ static const wc_section *find_section(const wc_module_info *info, uint8_t id)
 typedef struct segment {
     bool active, declarative;
     uint32_t table; /* elements: the table of an active segment */
+    uint32_t memory; /* data: the memory of an active segment */
     uint8_t reftype;
     size_t offset_pos; /* active: the offset's constant expression */
     uint32_t count;    /* elements, or bytes */
@@ -97,7 +98,7 @@ static void read_data_header(const wc_emit_module *m, size_t *pos, size_t end, s
     memset(seg, 0, sizeof *seg);
     seg->active = flags != 1;
     if (flags == 2)
-        wc_emit_u32(b, pos, end); /* memory index: 0 */
+        seg->memory = wc_emit_u32(b, pos, end);
     if (seg->active)
         wc_emit_const_expr(m, pos, end, offset);
     seg->count = wc_emit_u32(b, pos, end);
@@ -228,7 +229,7 @@ int wc_emit_segments(const wc_emit_module *m, wc_buf *out, wc_error *err)
                           seg.active ? 0 : seg.count);
             if (seg.active) {
                 wc_buf_printf(&init, "  wc_memory_init(%s, wc_data%" PRIu32 ", %" PRIu32 "u, ",
-                              wc_emit_memory(m), k, seg.count);
+                              wc_emit_memory_at(m, seg.memory), k, seg.count);
                 wc_buf_append(&init, offset.data, offset.len);
                 wc_buf_printf(&init, ", 0, %" PRIu32 "u);\n", seg.count);
             }

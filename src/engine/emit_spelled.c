@@ -48,7 +48,8 @@ static unsigned store_bytes(const char *type)
 /* The page marks of a tracked store: its first byte's page and, when it
  * is wider than a byte, its last byte's (a store may cross into the next
  * page, whose bytes the next instance must not find). */
-static void mark_store(const wc_emit_module *m, const char *type, const char *where, wc_buf *out)
+static void mark_store(const wc_emit_module *m, uint32_t memory, const char *type, const char *where,
+                       wc_buf *out)
 {
     unsigned last = store_bytes(type) - 1;
     for (unsigned k = 0; k < (last ? 2u : 1u); k++) {
@@ -57,11 +58,11 @@ static void mark_store(const wc_emit_module *m, const char *type, const char *wh
         if (k)
             extra[0] = (char)('0' + last);
         if (!m->for_tcc) {
-            const char *mark[7] = {"  WC_DIRTY(", wc_emit_memory(m), ", ", where, plus, extra, ");\n"};
+            const char *mark[7] = {"  WC_DIRTY(", wc_emit_memory_at(m, memory), ", ", where, plus, extra, ");\n"};
             for (size_t i = 0; i < 7; i++)
                 wc_buf_str(out, mark[i]);
         } else {
-            const char *mark[7] = {"  ", wc_emit_memory(m), "->dirty[((u64)(", where, plus, extra,
+            const char *mark[7] = {"  ", wc_emit_memory_at(m, memory), "->dirty[((u64)(", where, plus, extra,
                                    ") >> WC_DIRTY_SHIFT) & (WC_DIRTY_MAP_PAGES - 1)] = 1;\n"};
             for (size_t i = 0; i < 7; i++)
                 wc_buf_str(out, mark[i]);
@@ -69,8 +70,8 @@ static void mark_store(const wc_emit_module *m, const char *type, const char *wh
     }
 }
 
-void wc_emit_store(const wc_emit_module *m, const char *type, const char *where, const char *value,
-                   wc_buf *out)
+void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, const char *where,
+                   const char *value, wc_buf *out)
 {
     const char *parts[9] = {"  *(wc_", type, " *)(M + (", where, ")) = (", type, ")(", value, ");\n"};
     if (!m->for_tcc) {
@@ -78,13 +79,13 @@ void wc_emit_store(const wc_emit_module *m, const char *type, const char *where,
         for (size_t i = 0; i < 7; i++)
             wc_buf_str(out, macro[i]);
         if (m->track_writes)
-            mark_store(m, type, where, out);
+            mark_store(m, memory, type, where, out);
         return;
     }
     for (size_t i = 0; i < 9; i++)
         wc_buf_str(out, parts[i]);
     if (m->track_writes)
-        mark_store(m, type, where, out);
+        mark_store(m, memory, type, where, out);
 }
 
 const char *wc_emit_irq(const wc_emit_module *m)

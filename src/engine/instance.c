@@ -236,8 +236,9 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
     }
     case WC_EXTERN_MEMORY: {
         wasm_rt_memory_t *mem = (wasm_rt_memory_t *)b->ext.u.memory;
-        if (!mem || !limits_match(&imp->desc.memory, mem->pages, mem->declared_max,
-                                  mem->declared_max != UINT32_MAX))
+        if (!mem || imp->desc.memory.is64 != (mem->is64 != 0) ||
+            !limits_match(&imp->desc.memory, mem->pages, mem->declared_max,
+                          mem->declared_max != UINT32_MAX))
             return wc_error_set(err, WC_ELINK,
                                 "incompatible import type: memory %s.%s has limits that do not fit",
                                 imp->module, imp->name);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/validate.h"
+#include "engine/memarg.h"
 #include "util/grow.h"
 
 #define TRY(expr)                \
@@ -382,12 +383,17 @@ static int read_blocktype(validator *v, const uint8_t **params, uint32_t *nparam
     return 0;
 }
 
-static int read_zero_byte(validator *v)
+/* A memory index immediate (memory.size, grow, init, copy, fill): a zero
+ * byte in 2.0, any index with multi-memory. */
+static int read_memory_index(validator *v, uint32_t *memory)
 {
+    if (wc_feature_enabled(&v->d->limits, WC_FEATURE_MULTI_MEMORY))
+        return wc_dec_u32(v->d, memory);
     uint8_t b;
     TRY(wc_dec_byte(v->d, &b));
     if (b != 0)
         return wc_dec_malformed(v->d, v->d->pos - 1, "zero byte expected in %s", v->op);
+    *memory = 0;
     return 0;
 }
 
@@ -406,14 +412,23 @@ static int read_table(validator *v, uint32_t *table)
     return 0;
 }
 
-static int read_memarg(validator *v, uint8_t max_align)
+/* The type of memory `memory`'s addresses: i64 with memory64. */
+static uint8_t address_type(validator *v, uint32_t memory)
 {
-    uint32_t align, offset;
-    TRY(wc_dec_u32(v->d, &align));
-    TRY(wc_dec_u32(v->d, &offset));
-    TRY(need_memory(v, 0));
-    if (align > max_align)
+    return wc_dec_memory_is64(v->d, memory) ? WC_VT_I64 : WC_VT_I32;
+}
+
+/* Reads a memarg; *address is the type of the access's address. */
+static int read_memarg(validator *v, uint8_t max_align, uint8_t *address)
+{
+    wc_memarg arg;
+    TRY(wc_dec_memarg(v->d, &arg));
+    TRY(need_memory(v, arg.memory));
+    if (arg.align > max_align)
         return wc_dec_invalid(v->d, v->op_at, "alignment must not be larger than natural");
+    *address = address_type(v, arg.memory);
+    if (*address == WC_VT_I32 && arg.offset > UINT32_MAX)
+        return wc_dec_invalid(v->d, v->op_at, "offset out of range for a 32-bit memory");
     return 0;
 }
 
@@ -575,7 +590,7 @@ static int validate_prefixed(validator *v)
     if (sub > LAST_PREFIXED_OPCODE)
         return wc_dec_malformed(d, v->op_at, "illegal opcode 0xfc %u", sub);
     v->op = prefixed_names[sub];
-    uint32_t index, table, other;
+    uint32_t index, table, other, memory;
     switch (sub) {
     case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: {
         numeric_sig s = trunc_sat_signature(sub);
@@ -584,28 +599,31 @@ static int validate_prefixed(validator *v)
     }
     case 8: /* memory.init */
         TRY(wc_dec_u32(d, &index));
-        TRY(read_zero_byte(v));
-        TRY(need_memory(v, 0));
+        TRY(read_memory_index(v, &memory));
+        TRY(need_memory(v, memory));
         TRY(need_data_segment(v, index));
         TRY(pop_expect(v, WC_VT_I32));
         TRY(pop_expect(v, WC_VT_I32));
-        return pop_expect(v, WC_VT_I32);
+        return pop_expect(v, address_type(v, memory));
     case 9: /* data.drop */
         TRY(wc_dec_u32(d, &index));
         return need_data_segment(v, index);
     case 10: /* memory.copy */
-        TRY(read_zero_byte(v));
-        TRY(read_zero_byte(v));
-        TRY(need_memory(v, 0));
-        TRY(pop_expect(v, WC_VT_I32));
-        TRY(pop_expect(v, WC_VT_I32));
-        return pop_expect(v, WC_VT_I32);
+        TRY(read_memory_index(v, &memory));
+        TRY(need_memory(v, memory));
+        TRY(read_memory_index(v, &other));
+        TRY(need_memory(v, other));
+        /* n is i64 only if both memories are */
+        TRY(pop_expect(v, address_type(v, memory) == WC_VT_I64 && address_type(v, other) == WC_VT_I64
+                              ? WC_VT_I64 : WC_VT_I32));
+        TRY(pop_expect(v, address_type(v, other)));
+        return pop_expect(v, address_type(v, memory));
     case 11: /* memory.fill */
-        TRY(read_zero_byte(v));
-        TRY(need_memory(v, 0));
+        TRY(read_memory_index(v, &memory));
+        TRY(need_memory(v, memory));
+        TRY(pop_expect(v, address_type(v, memory)));
         TRY(pop_expect(v, WC_VT_I32));
-        TRY(pop_expect(v, WC_VT_I32));
-        return pop_expect(v, WC_VT_I32);
+        return pop_expect(v, address_type(v, memory));
     case 12: /* table.init elem table */
         TRY(wc_dec_u32(d, &index));
         TRY(read_table(v, &table));
@@ -693,13 +711,14 @@ static int validate_instruction(validator *v, uint8_t op)
     }
     if (op >= 0x28 && op <= 0x3e) {
         memop m = memory_access(op);
-        TRY(read_memarg(v, m.max_align));
+        uint8_t address;
+        TRY(read_memarg(v, m.max_align, &address));
         if (op <= 0x35) {
-            TRY(pop_expect(v, WC_VT_I32));
+            TRY(pop_expect(v, address));
             return push(v, m.type);
         }
         TRY(pop_expect(v, m.type));
-        return pop_expect(v, WC_VT_I32);
+        return pop_expect(v, address);
     }
 
     switch (op) {
@@ -842,14 +861,14 @@ static int validate_instruction(validator *v, uint8_t op)
         return pop_expect(v, WC_VT_I32);
     }
     case 0x3f: /* memory.size */
-        TRY(read_zero_byte(v));
-        TRY(need_memory(v, 0));
-        return push(v, WC_VT_I32);
+        TRY(read_memory_index(v, &index));
+        TRY(need_memory(v, index));
+        return push(v, address_type(v, index));
     case 0x40: /* memory.grow */
-        TRY(read_zero_byte(v));
-        TRY(need_memory(v, 0));
-        TRY(pop_expect(v, WC_VT_I32));
-        return push(v, WC_VT_I32);
+        TRY(read_memory_index(v, &index));
+        TRY(need_memory(v, index));
+        TRY(pop_expect(v, address_type(v, index)));
+        return push(v, address_type(v, index));
     case 0x41: {
         int32_t value;
         TRY(wc_dec_s32(d, &value));
@@ -955,14 +974,15 @@ static int validate_function(validator *v, wc_func *f)
 
 static int skim_memarg(wc_decoder *d)
 {
-    uint32_t align, offset;
-    TRY(wc_dec_u32(d, &align));
-    return wc_dec_u32(d, &offset);
+    wc_memarg arg;
+    return wc_dec_memarg(d, &arg);
 }
 
 static int skim_zero_byte(wc_decoder *d)
 {
     uint8_t b;
+    if (wc_feature_enabled(&d->limits, WC_FEATURE_MULTI_MEMORY)) /* a memory index */
+        return wc_dec_u32(d, &(uint32_t){0});
     TRY(wc_dec_byte(d, &b));
     if (b != 0)
         return wc_dec_malformed(d, d->pos - 1, "zero byte expected");

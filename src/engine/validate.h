@@ -1,6 +1,7 @@
 /* validate.h -- private to the decoder: the state shared by decode.c (the
  * module's sections) and validate.c (function bodies and constant
- * expressions).  Nothing outside those two files includes this header.
+ * expressions), and memarg.c (the memory-access immediate).  Nothing else
+ * includes this header.
  */
 #ifndef WC_ENGINE_VALIDATE_H
 #define WC_ENGINE_VALIDATE_H
@@ -31,6 +32,7 @@ typedef struct wc_decoder {
     uint32_t ntables_total;
     wc_tabletype *table_types;
     uint32_t nmemories_total;
+    bool *memory_is64; /* per memory, imports first (max_memories entries) */
     uint32_t nglobals_total;
     wc_globaltype *global_types;
     uint32_t nelems;
@@ -69,6 +71,13 @@ void wc_dec_note_invalid(wc_decoder *d, size_t at, const char *fmt, ...)
 /* Readers: each returns 0 or an error code, reading within [pos, end). */
 int wc_dec_byte(wc_decoder *d, uint8_t *out);
 int wc_dec_u32(wc_decoder *d, uint32_t *out);
+int wc_dec_u64(wc_decoder *d, uint64_t *out);
+/* Whether memory `memory` (if it exists) has i64 addresses (memory64). */
+static inline bool wc_dec_memory_is64(const wc_decoder *d, uint32_t memory)
+{
+    return memory < d->nmemories_total && d->memory_is64 && memory <= d->limits.max_memories &&
+           d->memory_is64[memory];
+}
 int wc_dec_s32(wc_decoder *d, int32_t *out);
 int wc_dec_s33(wc_decoder *d, int64_t *out);
 int wc_dec_s64(wc_decoder *d, int64_t *out);

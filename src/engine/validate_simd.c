@@ -1,5 +1,6 @@
 /* validate_simd.c -- the immediates of a 0xfd-prefixed instruction, read
  * and checked, and its operand types for validate.c's stacks. */
+#include "engine/memarg.h"
 #include "engine/simd_ops.h"
 #include "engine/validate.h"
 
@@ -31,17 +32,13 @@ int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out)
 
     /* Every immediate is read before any is judged: a module both
      * malformed and invalid is malformed. */
-    uint32_t align = 0, offset = 0;
+    wc_memarg arg = {0};
     uint8_t lane = 0;
     bool bad_lane = false;
     bool memory = op->kind == WC_SIMD_LOAD || op->kind == WC_SIMD_STORE ||
                   op->kind == WC_SIMD_LOAD_LANE || op->kind == WC_SIMD_STORE_LANE;
-    if (memory) {
-        if ((rc = wc_dec_u32(d, &align)) != 0)
-            return rc;
-        if ((rc = wc_dec_u32(d, &offset)) != 0)
-            return rc;
-    }
+    if (memory && (rc = wc_dec_memarg(d, &arg)) != 0)
+        return rc;
     switch (op->kind) {
     case WC_SIMD_LANE:
     case WC_SIMD_LOAD_LANE:
@@ -69,10 +66,17 @@ int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out)
         return wc_dec_unsupported(d, at, "%s needs relaxed SIMD (relaxed-simd), which is not enabled",
                                   op->name);
     if (memory) {
-        if (d->nmemories_total == 0)
-            return wc_dec_invalid(d, at, "unknown memory 0");
-        if (align > log2_bytes(op->bytes))
+        if (arg.memory >= d->nmemories_total)
+            return wc_dec_invalid(d, at, "unknown memory %u", arg.memory);
+        if (arg.align > log2_bytes(op->bytes))
             return wc_dec_invalid(d, at, "alignment must not be larger than natural");
+        /* The SIMD emitter addresses memory 0 with 32-bit addresses only. */
+        if (arg.memory != 0)
+            return wc_dec_unsupported(d, at, "%s on memory %u (SIMD with multi-memory) is not supported",
+                                      op->name, arg.memory);
+        if (wc_dec_memory_is64(d, 0))
+            return wc_dec_unsupported(d, at, "%s on a 64-bit memory (SIMD with memory64) is not supported",
+                                      op->name);
     }
     if (bad_lane)
         return wc_dec_invalid(d, at, "invalid lane index in %s", op->name);

@@ -251,6 +251,7 @@ static void add_counts(spectest_counts *total, const spectest_counts *part)
     total->skipped += part->skipped;
     total->skipped_text += part->skipped_text;
     total->skipped_unsupported += part->skipped_unsupported;
+    total->skipped_outdated += part->skipped_outdated;
 }
 
 /* Prints a finished script's report and its count line; adds to totals. */
@@ -285,8 +286,9 @@ static void print_script(const script *s, size_t index, const char *work_dir,
     printf("%s: %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped", s->display_name,
            counts->passed, counts->failed, counts->skipped);
     if (counts->skipped > 0)
-        printf(" (%" PRIu64 " text-format assert_malformed, %" PRIu64 " unsupported)",
-               counts->skipped_text, counts->skipped_unsupported);
+        printf(" (%" PRIu64 " text-format assert_malformed, %" PRIu64 " unsupported%s)",
+               counts->skipped_text, counts->skipped_unsupported,
+               counts->skipped_outdated ? ", some outdated by 2.0" : "");
     putchar('\n');
     fflush(stdout);
     add_counts(totals, counts);
@@ -479,6 +481,9 @@ int main(int argc, char **argv)
     printf("%" PRIu64 " skipped (%" PRIu64 " text-format assert_malformed: no text parser; %" PRIu64
            " unsupported: a proposal the engine lacks or has off)\n",
            totals.skipped, totals.skipped_text, totals.skipped_unsupported);
+    if (totals.skipped_outdated)
+        printf("of which %" PRIu64 " outdated: a proposal's assertion that 2.0 changed (--verbose names them)\n",
+               totals.skipped_outdated);
     printf("%" PRIu64 " passed, %" PRIu64 " failed\n", totals.passed, totals.failed);
 
     munmap(counts, counts_size);

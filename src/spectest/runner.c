@@ -41,6 +41,7 @@ typedef struct registration {
 typedef enum skip_reason {
     SKIP_UNSUPPORTED,
     SKIP_TEXT,
+    SKIP_OUTDATED,
 } skip_reason;
 
 typedef struct runner {
@@ -91,6 +92,8 @@ static void skip(runner *r, skip_reason reason, const char *why)
     r->counts->skipped++;
     if (reason == SKIP_TEXT)
         r->counts->skipped_text++;
+    else if (reason == SKIP_OUTDATED)
+        r->counts->skipped_outdated++;
     else
         r->counts->skipped_unsupported++;
     if (r->options->verbose)
@@ -746,7 +749,10 @@ static void expect_rejection(runner *r, const json_t *command, const char *text,
      * optimized tier) is only the fallback when it accepts the module. */
     wc_error err = {0};
     wc_module_info *info = NULL;
-    int rc = wc_decode(bytes, size, NULL, &info, &err);
+    /* with the proposals the engine has on: the core suite asserts what
+     * some of them relax */
+    wc_decode_limits limits = {.disabled_features = r->options->disabled_features};
+    int rc = wc_decode(bytes, size, &limits, &info, &err);
     if (rc == 0) {
         wc_module_info_free(info);
         wc_module *module = NULL;
@@ -760,6 +766,10 @@ static void expect_rejection(runner *r, const json_t *command, const char *text,
         pass(r);
     else if (rc == WC_ENOTSUP)
         skip(r, SKIP_UNSUPPORTED, err.msg);
+    else if (rc == WC_EBADMODULE && strcmp(text, "zero flag expected") == 0 &&
+             strstr(err.msg, "unknown table"))
+        /* proposals/memory64/binary.wast predates reference types */
+        skip(r, SKIP_OUTDATED, "the MVP's reserved byte of call_indirect is a table index since 2.0");
     else if (rc == 0)
         fail(r, "expected %s \"%s\", got a valid module", wc_strerror(expected_code), text);
     else

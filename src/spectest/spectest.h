@@ -33,6 +33,7 @@ typedef struct spectest_counts {
     /* Why commands were skipped; these add up to `skipped`. */
     uint64_t skipped_text; /* assert_malformed given as text: no text parser here */
     uint64_t skipped_unsupported; /* modules refused as unsupported (a proposal off) */
+    uint64_t skipped_outdated; /* a proposal's assertion that 2.0 has since changed */
     /* The script line of the command being run, to tell where a crash was. */
     int running_line;
 } spectest_counts;

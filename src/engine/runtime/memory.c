@@ -457,8 +457,12 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     if (!slot)
         wasm_rt_trap(WASM_RT_TRAP_MEMORY_LIMIT);
     /* A slot holding another module's data segments (or any, for a memory
-     * whose writes are not tracked) is zeroed first. */
-    bool same = slot->image && thread_tracking && thread_owner &&
+     * whose writes are not tracked) is zeroed first.  Only an instance's
+     * first memory loads its data segments apart and keeps their image: a
+     * module's other memories (multi-memory) have other segments, and a
+     * slot's image names only the module. */
+    bool first = thread_tracking && !thread_loading;
+    bool same = first && slot->image && thread_owner &&
                 strcmp(slot->image_owner, thread_owner) == 0;
     uint64_t reload = same ? slot->image : 0;
     if (slot->image && !same)
@@ -478,11 +482,12 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->dirty = slot->map;
     memset(mem->loaded, 0, sizeof mem->loaded);
     mem->tracked = thread_tracking;
-    mem->owner = thread_tracking ? thread_owner : NULL;
-    mem->loading = thread_tracking;
+    mem->owner = first ? thread_owner : NULL;
+    mem->loading = first;
     mem->reload = reload;
     mem->loaded_all = 0;
-    if (thread_tracking)
+    mem->is64 = 0; /* the generated code sets it for a 64-bit memory */
+    if (first)
         thread_loading = mem;
 }
 

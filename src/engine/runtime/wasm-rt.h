@@ -234,6 +234,7 @@ typedef struct {
     uint64_t reload;           /* ... bit i: page i holds its bytes already */
     uint32_t loaded_all;       /* they all were (wc_rt_data_loaded was reached) */
     const char *owner;         /* the module's digest, while tracked */
+    uint32_t is64;             /* memory64: i64 addresses (an importer must agree) */
 } wasm_rt_memory_t;
 
 /* Which 4 KiB pages of a memory have been written since it was allocated:
