@@ -36,6 +36,7 @@ typedef struct nats_server {
     int port;
     char dir[512];
     char url[64];
+    char conf[600]; /* a config file for -c, or "" */
 } nats_server;
 
 /* A port the kernel had free a moment ago. */
@@ -100,7 +101,8 @@ static inline int nats_server_launch(nats_server *s)
     char port_text[16], log_path[600];
     snprintf(port_text, sizeof port_text, "%d", s->port);
     snprintf(log_path, sizeof log_path, "%s/LOG", s->dir);
-    char *argv[] = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port_text, "-sd", s->dir, NULL};
+    char *argv[] = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port_text, "-sd", s->dir,
+                    s->conf[0] ? "-c" : NULL, s->conf, NULL};
     pid_t pid = nats_server_spawn_logged(log_path, argv);
     if (pid < 0)
         return -1;
@@ -123,7 +125,18 @@ static inline int nats_server_launch(nats_server *s)
     return -1;
 }
 
+static inline int nats_server_start_config(nats_server *s, const char *name,
+                                           const char *config_text);
+
 static inline int nats_server_start(nats_server *s, const char *name)
+{
+    return nats_server_start_config(s, name, NULL);
+}
+
+/* As nats_server_start, with config_text (nats-server's config format) in
+ * a file of the store folder: limits the flags cannot set. */
+static inline int nats_server_start_config(nats_server *s, const char *name,
+                                           const char *config_text)
 {
     memset(s, 0, sizeof *s);
     s->port = nats_server_free_port();
@@ -137,6 +150,12 @@ static inline int nats_server_start(nats_server *s, const char *name)
         return -1;
     mkdir(s->dir, 0755);
     snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%d", s->port);
+    if (config_text) {
+        snprintf(s->conf, sizeof s->conf, "%s/server.conf", s->dir);
+        FILE *f = fopen(s->conf, "w");
+        if (!f || fputs(config_text, f) < 0 || fclose(f) != 0)
+            return -1;
+    }
     return nats_server_launch(s);
 }
 

@@ -31,6 +31,8 @@ fi
 
 # The proposals the engine implements, one per line, by their folder names.
 PROPOSALS="
+tail-call
+extended-const
 "
 
 status=0

@@ -770,6 +770,47 @@ static void test_kv(const target *t)
     wc_bus_close(bus);
 }
 
+/* Compare-and-set: a write names the revision it read; one that another
+ * writer overtook is refused with WC_ECONFLICT and changes nothing. */
+static void test_kv_update(const target *t)
+{
+    wc_bus *bus = open_bus(t, NULL);
+    if (!bus)
+        return;
+    wc_error err = {0};
+    wc_bus_kv_config kc = {.bucket = "caskv"};
+    CHECK(wc_bus_kv_ensure(bus, &kc, &err) == 0, "%s: ensure: %s", t->name,
+          wc_error_message(&err));
+    uint64_t r1 = 0, r2 = 0, r3 = 0;
+    CHECK(wc_bus_kv_update(bus, "caskv", "c", "one", 3, 0, &r1, &err) == 0, "%s: create: %s",
+          t->name, wc_error_message(&err));
+    CHECK(wc_bus_kv_update(bus, "caskv", "c", "dup", 3, 0, NULL, &err) == WC_ECONFLICT,
+          "%s: a second create", t->name);
+    CHECK(wc_bus_kv_update(bus, "caskv", "c", "two", 3, r1, &r2, &err) == 0 && r2 > r1,
+          "%s: update from r1: %s", t->name, wc_error_message(&err));
+    CHECK(wc_bus_kv_update(bus, "caskv", "c", "old", 3, r1, NULL, &err) == WC_ECONFLICT,
+          "%s: a stale update", t->name);
+    void *v = NULL;
+    size_t len = 0;
+    CHECK(wc_bus_kv_get(bus, "caskv", "c", &v, &len, &r3, &err) == 0 && len == 3 &&
+              memcmp(v, "two", 3) == 0 && r3 == r2, "%s: the winner stays", t->name);
+    free(v);
+    CHECK(wc_bus_kv_delete_if(bus, "caskv", "c", r1, &err) == WC_ECONFLICT,
+          "%s: a stale delete", t->name);
+    CHECK(wc_bus_kv_delete_if(bus, "caskv", "c", 0, &err) == WC_ECONFLICT,
+          "%s: a delete of no value", t->name);
+    CHECK(wc_bus_kv_delete_if(bus, "caskv", "c", r2, &err) == 0, "%s: delete: %s", t->name,
+          wc_error_message(&err));
+    CHECK(wc_bus_kv_get(bus, "caskv", "c", &v, &len, NULL, &err) == WC_ENOTFOUND,
+          "%s: deleted", t->name);
+    /* a deleted key has no value: a create succeeds again */
+    CHECK(wc_bus_kv_update(bus, "caskv", "c", "three", 5, 0, NULL, &err) == 0,
+          "%s: create after delete: %s", t->name, wc_error_message(&err));
+    CHECK(wc_bus_kv_update(bus, "caskv", "never", "x", 1, 7, NULL, &err) == WC_ECONFLICT,
+          "%s: an update of a key never written", t->name);
+    wc_bus_close(bus);
+}
+
 static void run_contract(const target *t)
 {
     printf("-- %s\n", t->name);
@@ -783,6 +824,7 @@ static void run_contract(const target *t)
     test_streams(t);
     test_stream_subjects(t);
     test_kv(t);
+    test_kv_update(t);
 }
 
 /* --- in-process only --- */

@@ -10,6 +10,7 @@
  * continued; a store that is full refuses initialize with a clear error.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,10 +436,90 @@ static void test_full_store(const char *name)
     node_stop(&a);
 }
 
+/* ---- two nodes changing one session at once ---- */
+
+#define RACE_SUBS 12
+
+typedef struct racer {
+    int port;
+    const char *session;
+    char tag;
+    int ok;
+} racer;
+
+static void *race_subscribe(void *arg)
+{
+    racer *r = arg;
+    for (int i = 0; i < RACE_SUBS; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+                 "\"resources/subscribe\",\"params\":{\"uri\":\"res://race/%c%d\"}}", 10 + i,
+                 r->tag, i);
+        hc_resp resp;
+        r->ok += post(r->port, r->session, body, &resp) == 200 && resp.body &&
+                 strstr(resp.body, "\"result\"");
+        hc_resp_free(&resp);
+    }
+    return NULL;
+}
+
+/* A subscribes to a* while B subscribes to b*, at the same time, in one
+ * session: the state kept holds all of them (each put a compare-and-set
+ * on the revision its node read, merged and retried when the other node's
+ * came first); without it each node's put overwrote the other's. */
+static void test_concurrent_changes(const char *name)
+{
+    node a, b;
+    if (node_start(&a, true, 0) != 0 || node_start(&b, true, 0) != 0) {
+        CHECK(0, "%s: nodes", name);
+        return;
+    }
+    char session[33];
+    if (open_session(a.http.port, session) && list_status(b.http.port, session) == 200) {
+        racer ra = {a.http.port, session, 'a', 0}, rb = {b.http.port, session, 'b', 0};
+        pthread_t ta, tb;
+        pthread_create(&ta, NULL, race_subscribe, &ra);
+        pthread_create(&tb, NULL, race_subscribe, &rb);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        CHECK(ra.ok == RACE_SUBS && rb.ok == RACE_SUBS, "%s: subscribed %d on A, %d on B", name,
+              ra.ok, rb.ok);
+        void *value = NULL;
+        size_t len = 0;
+        wc_error err = {0};
+        CHECK(wc_bus_kv_get(a.bus, "TEST_SESSIONS", session, &value, &len, NULL, &err) == 0,
+              "%s: the state: %s", name, wc_error_message(&err));
+        json_t *doc = value ? json_loadb(value, len, 0, NULL) : NULL;
+        json_t *subs = json_object_get(doc, "subscriptions");
+        int missing = 0;
+        for (int i = 0; i < RACE_SUBS; i++)
+            for (char tag = 'a'; tag <= 'b'; tag++) {
+                char uri[64];
+                snprintf(uri, sizeof uri, "res://race/%c%d", tag, i);
+                bool found = false;
+                size_t k;
+                json_t *u;
+                json_array_foreach(subs, k, u)
+                    found |= json_is_string(u) && strcmp(json_string_value(u), uri) == 0;
+                missing += !found;
+            }
+        CHECK(json_array_size(subs) == 2 * RACE_SUBS && missing == 0,
+              "%s: the state keeps %zu of %d subscriptions (%d missing)", name,
+              json_array_size(subs), 2 * RACE_SUBS, missing);
+        json_decref(doc);
+        free(value);
+    } else {
+        CHECK(0, "%s: a session on A, continued on B", name);
+    }
+    node_stop(&a);
+    node_stop(&b);
+}
+
 static void run_all(const char *name)
 {
     printf("-- %s\n", name);
     test_continued(name);
+    test_concurrent_changes(name);
     test_exactly_once(name);
     test_not_shared(name);
     test_hostile_states(name);

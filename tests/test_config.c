@@ -81,6 +81,8 @@ static void test_defaults(void)
     CHECK(!c.cluster_enabled && strcmp(c.cluster_bucket, "WASMCAP_SESSIONS") == 0 &&
               c.cluster_session_ttl_ms == 86400000 && c.cluster_max_bytes == 256ull << 20,
           "cluster defaults");
+    CHECK(!c.kv_nats && strcmp(c.kv_bucket, "WASMCAP_KV") == 0 && c.kv_max_bytes == 0,
+          "kv defaults");
     wc_config_free(&c);
     CHECK(wc_config_parse("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"S-1\", "
                           "\"session_ttl_ms\": 0, \"max_bytes\": \"1MiB\"}}", NULL, &c, &err) == 0,
@@ -88,6 +90,15 @@ static void test_defaults(void)
     CHECK(c.cluster_enabled && strcmp(c.cluster_bucket, "S-1") == 0 &&
               c.cluster_session_ttl_ms == 0 && c.cluster_max_bytes == 1u << 20,
           "cluster values read");
+    wc_config_free(&c);
+    CHECK(wc_config_parse("{\"bus\": {\"url\": \"nats://127.0.0.1:4222\"}, \"kv\": "
+                          "{\"backend\": \"nats\", \"bucket\": \"K_1\", \"max_bytes\": \"1MiB\"}}",
+                          NULL, &c, &err) == 0, "kv: %s", err.msg);
+    CHECK(c.kv_nats && strcmp(c.kv_bucket, "K_1") == 0 && c.kv_max_bytes == 1u << 20,
+          "kv values read");
+    wc_config_free(&c);
+    CHECK(wc_config_parse("{\"kv\": {\"backend\": \"lmdb\"}}", NULL, &c, &err) == 0 && !c.kv_nats,
+          "kv lmdb: %s", err.msg);
     wc_config_free(&c);
     /* An audit stream's name once freed the cluster's bucket name (a
      * use after free and a double free under ASan). */
@@ -196,7 +207,7 @@ static void test_errors(void)
     bad("[]", "wasmcap.json: expected a JSON object");
     bad("{\"sever\": {}}",
         "wasmcap.json: sever: unknown key (expected one of: server, storage, plugins, nn, ontology, "
-        "ontology_drift, http, auth, bus, audit, cluster, reload, admin, $schema, $comment)");
+        "ontology_drift, http, auth, bus, audit, cluster, kv, reload, admin, $schema, $comment)");
     bad("{\"http\": []}", "wasmcap.json: http: expected an object");
     bad("{\"cluster\": {\"enabled\": true, \"sessions_bucket\": \"a.b\"}}",
         "wasmcap.json: cluster.sessions_bucket: 1 to 64 letters, digits, '-' or '_'");
@@ -204,6 +215,16 @@ static void test_errors(void)
         "wasmcap.json: cluster.enable: unknown key (expected one of: enabled, sessions_bucket, "
         "session_ttl_ms, max_bytes, log_stream, log_events, log_max_age_ms, log_max_bytes, "
         "event_max_age_ms)");
+    bad("{\"kv\": {\"backend\": \"redis\"}}",
+        "wasmcap.json: kv.backend: \"lmdb\" or \"nats\"");
+    bad("{\"kv\": {\"backend\": \"nats\"}}",
+        "wasmcap.json: kv.backend: \"nats\" keeps the kv on the bus's NATS server: set bus.url");
+    bad("{\"bus\": {\"url\": \"inproc\"}, \"kv\": {\"backend\": \"nats\"}}",
+        "wasmcap.json: kv.backend: \"nats\" keeps the kv on the bus's NATS server: set bus.url");
+    bad("{\"kv\": {\"bucket\": \"a b\"}}",
+        "wasmcap.json: kv.bucket: 1 to 64 letters, digits, '-' or '_'");
+    bad("{\"kv\": {\"bakend\": \"nats\"}}",
+        "wasmcap.json: kv.bakend: unknown key (expected one of: backend, bucket, max_bytes)");
     bad("{\"cluster\": {\"max_bytes\": \"1KiB\"}}",
         "wasmcap.json: cluster.max_bytes: must be between 64KiB and 1024TiB");
     bad("{\"plugins\": {\"p\": {\"path\": \"a\", \"skip_tools\": [\"ok\", \"(\"]}}}",

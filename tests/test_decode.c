@@ -545,10 +545,12 @@ static void test_invalid(void)
     section(&m, 7, BYTES(0x01, 0x01, 'x', 0x03, 0x00));
     EXPECT(&m, WC_EBADMODULE, "unknown global 0");
 
-    /* Constant expressions. */
+    /* Constant expressions (arithmetic is 2.0-invalid: extended-const off). */
+    wc_decode_limits no_extended_const = {.disabled_features = WC_FEATURE_EXTENDED_CONST};
     header(&m);
     section(&m, 6, BYTES(0x01, 0x7f, 0x00, 0x41, 0x00, 0x41, 0x00, 0x6a, 0x0b));
-    EXPECT(&m, WC_EBADMODULE, "constant expression required");
+    expect_at(__LINE__, m.b, m.n, &no_extended_const, WC_EBADMODULE,
+              "constant expression required");
     header(&m);
     section(&m, 6, BYTES(0x02, 0x7f, 0x00, 0x41, 0x00, 0x0b, 0x7f, 0x00, 0x23, 0x00, 0x0b));
     EXPECT(&m, WC_EBADMODULE, "unknown global 0");
@@ -798,6 +800,60 @@ static void test_backedges(void)
     wc_module_info_free(info);
 }
 
+/* ---- extended constant expressions ------------------------------------------- */
+
+/* A module whose one global (i32, immutable) is initialised by `expr`
+ * (instructions and `end`). */
+static void global_module(buf *m, const uint8_t *expr, size_t n)
+{
+    buf s = {0};
+    PUT(&s, 0x01, 0x7f, 0x00);
+    put(&s, expr, n);
+    header(m);
+    section(m, 6, s.b, s.n);
+}
+
+/* `pushes` times i32.const 1, then pushes - 1 times i32.add, then end. */
+static void tall_const_expr(buf *m, uint32_t pushes)
+{
+    buf e = {0};
+    for (uint32_t i = 0; i < pushes; i++)
+        PUT(&e, 0x41, 0x01);
+    for (uint32_t i = 1; i < pushes; i++)
+        PUT(&e, 0x6a);
+    PUT(&e, 0x0b);
+    global_module(m, e.b, e.n);
+}
+
+static void test_extended_const(void)
+{
+    buf m;
+    wc_decode_limits off = {0};
+    off.disabled_features = WC_FEATURE_EXTENDED_CONST;
+    /* (i32.sub (i32.mul 7 6) 50): valid with the proposal, not without. */
+    global_module(&m, BYTES(0x41, 0x07, 0x41, 0x06, 0x6c, 0x41, 0x32, 0x6b, 0x0b));
+    EXPECT(&m, 0, NULL);
+    expect_at(__LINE__, m.b, m.n, &off, WC_EBADMODULE, "constant expression required");
+    /* i64 operands of i32.add, a missing operand, two values left. */
+    global_module(&m, BYTES(0x42, 0x01, 0x42, 0x02, 0x6a, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "type mismatch in i32.add");
+    global_module(&m, BYTES(0x41, 0x01, 0x6b, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "type mismatch in i32.sub");
+    global_module(&m, BYTES(0x41, 0x01, 0x41, 0x02, 0x41, 0x03, 0x6a, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "type mismatch in constant expression");
+    /* i64.add is not an i32 */
+    global_module(&m, BYTES(0x42, 0x01, 0x42, 0x02, 0x7c, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "type mismatch in constant expression, expected i32");
+    /* Division stays non-constant. */
+    global_module(&m, BYTES(0x41, 0x01, 0x41, 0x02, 0x6d, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "constant expression required, got i32.div_s");
+    /* The operand stack is bounded: as tall as allowed, then one more. */
+    tall_const_expr(&m, WC_CONST_EXPR_MAX_HEIGHT);
+    EXPECT(&m, 0, NULL);
+    tall_const_expr(&m, WC_CONST_EXPR_MAX_HEIGHT + 1);
+    expect_fast_limit(__LINE__, &m, NULL, "constant expression deeper than 256 values");
+}
+
 int main(void)
 {
     test_valid_module();
@@ -808,6 +864,7 @@ int main(void)
     test_limits();
     test_simd();
     test_robustness();
+    test_extended_const();
     if (failures) {
         printf("test_decode: %d failure(s)\n", failures);
         return 1;

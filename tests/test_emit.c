@@ -34,8 +34,9 @@ static const uint8_t dropped_load[] = {
     0x1a, 0x0b,
 };
 
-/* The unit emitted for bytes; NULL (said) when it cannot be. */
-static char *emitted(const uint8_t *bytes, size_t size)
+/* The unit emitted for bytes (for gcc, or for libtcc); NULL (said) when it
+ * cannot be. */
+static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc)
 {
     wc_module_info *info = NULL;
     wc_error err = {0};
@@ -45,7 +46,7 @@ static char *emitted(const uint8_t *bytes, size_t size)
     }
     wc_buf source;
     wc_buf_init(&source);
-    int rc = wc_emit(info, false, &source, &err);
+    int rc = (for_tcc ? wc_emit_for_tcc : wc_emit)(info, false, &source, &err);
     CHECK(rc == 0, "emit: %s", err.msg);
     wc_module_info_free(info);
     char *text = rc == 0 ? wc_buf_cstr(&source) : NULL;
@@ -64,7 +65,7 @@ static size_t count(const char *text, const char *what)
 
 static void test_shape(void)
 {
-    char *text = emitted(arith, sizeof arith);
+    char *text = emitted(arith, sizeof arith, false);
     if (text) {
         /* one expression, no statement per stack operation */
         CHECK(strstr(text, "return ((l0 + l1) * 3u);"), "the body was not folded:\n%s",
@@ -72,10 +73,36 @@ static void test_shape(void)
         CHECK(count(text, "  IRQ;\n") == 1, "one interrupt check, at the entry");
     }
     free(text);
-    text = emitted(spin, sizeof spin);
+    text = emitted(spin, sizeof spin, false);
     if (text) {
         CHECK(strstr(text, "  IRQ;\n  goto L"), "no interrupt check on the back-edge");
         CHECK(count(text, "  IRQ;\n") == 2, "checks at the entry and the back-edge");
+    }
+    free(text);
+}
+
+/* libtcc's unit spells out the macros gcc's uses (emit_spelled.c). */
+static void test_spelled_for_tcc(void)
+{
+    static const char spelled_irq[] = "  if (instance->irq) wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);\n";
+    char *text = emitted(spin, sizeof spin, true);
+    if (text) {
+        CHECK(count(text, spelled_irq) == 2, "libtcc's unit: checks at the entry and the back-edge");
+        CHECK(count(text, "  IRQ;\n") == 0, "libtcc's unit expands IRQ");
+    }
+    free(text);
+    text = emitted(dropped_load, sizeof dropped_load, true);
+    if (text) {
+        const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
+        CHECK(body && strstr(body, "(*(const wc_u32 *)(M + ((u64)70000u)))"),
+              "libtcc's unit reads memory directly:\n%s", body ?: text);
+        CHECK(body && !strstr(body, "LD("), "libtcc's unit expands LD");
+    }
+    free(text);
+    text = emitted(dropped_load, sizeof dropped_load, false);
+    if (text) {
+        const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
+        CHECK(body && strstr(body, "LD(u32, (u64)70000u)"), "gcc's unit keeps LD (its asm)");
     }
     free(text);
 }
@@ -134,6 +161,7 @@ static void test_tier(wc_tier tier, const char *name)
 int main(void)
 {
     test_shape();
+    test_spelled_for_tcc();
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
     if (failures) {

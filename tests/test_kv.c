@@ -1,26 +1,80 @@
-/* test_kv.c -- the LMDB key-value store: round trips, namespaces, lists,
- * limits, persistence, threads, a full map that stays usable, per-namespace
- * quotas and lists in pages that say what they left out. */
+/* test_kv.c -- the key-value store's port, one suite run against both
+ * stores: LMDB, and a JetStream KV bucket on a real nats-server
+ * (cli/bus_kv.c).  Round trips, namespaces, lists in byte order, limits,
+ * persistence, threads, a full store that stays usable, per-namespace
+ * quotas exact under racing writers, lists in pages that say what they
+ * left out.  Then what only NATS has: the server down at open, stopped
+ * mid-run ("bus unavailable", then recovery) and restarted with the data
+ * intact. */
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus.h"
+#include "cli/bus_kv.h"
 #include "store/kv.h"
+#include "util/clock.h"
 #include "util/fs.h"
 
 #include "check.h"
+#include "nats_server.h"
 
 static char root[512], dir[600];
 
-static wc_kv *open_store(size_t map_size)
+/* The store under test: LMDB, or NATS (then nats and bus are set). */
+static const char *backend = "lmdb";
+static nats_server nats;
+static wc_bus *bus;
+
+/* The server's and the bus's message limit: a 1 MiB value with the header
+ * of its compare-and-set. */
+#define NATS_PAYLOAD (2u << 20)
+
+static wc_bus *open_nats_bus(const char *url)
+{
+    wc_bus_config cfg;
+    wc_bus_config_init(&cfg);
+    cfg.url = url;
+    cfg.reconnect_wait_ms = 100;
+    cfg.max_payload = NATS_PAYLOAD;
+    wc_bus *b = NULL;
+    wc_error err = {0};
+    CHECK(wc_bus_open(&cfg, &b, &err) == 0, "bus: %s", err.msg);
+    return b;
+}
+
+/* Waits up to 10 s for the bus to be connected. */
+static bool connected(wc_bus *b)
+{
+    for (int i = 0; i < 1000 && wc_bus_get_state(b) != WC_BUS_CONNECTED; i++)
+        nats_server_sleep_ms(10);
+    return wc_bus_get_state(b) == WC_BUS_CONNECTED;
+}
+
+/* The store called name (an LMDB directory under root, or a bucket), at
+ * most limit bytes (LMDB's map; the bucket's max_bytes); 0: the default. */
+static wc_kv *open_named(const char *name, size_t limit)
 {
     wc_kv *kv = NULL;
     wc_error err = {0};
-    int rc = wc_kv_open(dir, map_size, &kv, &err);
-    CHECK(rc == 0 && kv, "open %s: %d %s", dir, rc, err.msg);
+    int rc;
+    if (bus) {
+        rc = wc_bus_kv_open(bus, false, name, limit, &kv, &err);
+    } else {
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", root, name);
+        rc = wc_kv_open(path, limit, &kv, &err);
+    }
+    CHECK(rc == 0 && kv, "%s: open %s: %d %s", backend, name, rc, err.msg);
+    CHECK(!kv || strcmp(wc_kv_kind(kv), backend) == 0, "kind %s", kv ? wc_kv_kind(kv) : "-");
     return kv;
+}
+
+static wc_kv *open_store(size_t map_size)
+{
+    return open_named("store", map_size);
 }
 
 /* The value of key as a string ("<absent>" / "<error N>"), in a static buffer. */
@@ -190,6 +244,8 @@ static void test_persistence(void)
     CHECK(strcmp(get(kv, "p", "kept"), "across reopen") == 0, "%s", get(kv, "p", "kept"));
     CHECK(strcmp(get(kv, "p", "gone"), "<absent>") == 0, "%s", get(kv, "p", "gone"));
     wc_kv_close(kv);
+    if (bus)
+        return;
 
     /* Open errors carry a message. */
     char path[700];
@@ -225,20 +281,28 @@ static void *worker(void *arg)
     for (int i = 0; i < PER_THREAD; i++) {
         snprintf(key, sizeof key, "w%d/%04d", id, i);
         snprintf(value, sizeof value, "value %d of %d", i, id);
-        if (put(shared_kv, ns, key, value) != 0)
+        int rc = put(shared_kv, ns, key, value);
+        if (rc != 0) {
+            printf("%s: thread %d: put %s: %d\n", backend, id, key, rc);
             bad++;
+        }
         wc_buf b;
         wc_buf_init(&b);
-        if (wc_kv_get(shared_kv, ns, key, strlen(key), &b) != 0 || b.len != strlen(value) ||
-            memcmp(b.data, value, b.len) != 0)
+        rc = wc_kv_get(shared_kv, ns, key, strlen(key), &b);
+        if (rc != 0 || b.len != strlen(value) || memcmp(b.data, value, b.len) != 0) {
+            printf("%s: thread %d: get %s: %d, %zu bytes\n", backend, id, key, rc, b.len);
             bad++;
+        }
         wc_buf_free(&b);
         if (i % 50 == 0) {
             json_t *keys = NULL;
             snprintf(key, sizeof key, "w%d/", id);
-            if (wc_kv_list(shared_kv, ns, key, strlen(key), 0, &keys) != 0 ||
-                json_array_size(keys) != (size_t)i + 1)
+            rc = wc_kv_list(shared_kv, ns, key, strlen(key), 0, &keys);
+            if (rc != 0 || json_array_size(keys) != (size_t)i + 1) {
+                printf("%s: thread %d: list %s: %d, %zu keys\n", backend, id, key, rc,
+                       json_array_size(keys));
                 bad++;
+            }
             json_decref(keys);
         }
         if (i % 3 == 0) {
@@ -284,6 +348,70 @@ static void test_threads(void)
             const char *ns = id % 2 ? "t1" : "t0";
             CHECK(strcmp(get(shared_kv, ns, key), want) == 0, "%s/%s = %s", ns, key, get(shared_kv, ns, key));
         }
+    /* two threads wrote each namespace at once: its usage is still exact */
+    for (int ns = 0; ns < 2; ns++) {
+        uint64_t want = 0;
+        for (int id = ns; id < THREADS; id += 2)
+            for (int i = 0; i < PER_THREAD; i++) {
+                char value[64];
+                snprintf(value, sizeof value, i % 3 == 0 ? "x%d" : "value %d of %d", i, id);
+                want += strlen("w0/0000") + strlen(value);
+            }
+        char name[8];
+        snprintf(name, sizeof name, "t%d", ns);
+        uint64_t got = 0;
+        CHECK(wc_kv_usage(shared_kv, name, &got) == 0 && got == want, "%s: usage of %s: %llu, "
+              "want %llu", backend, name, (unsigned long long)got, (unsigned long long)want);
+    }
+    wc_kv_close(shared_kv);
+}
+
+/* ---- writers racing on one key -------------------------------------------- */
+
+#define RACE_ROUNDS 60
+
+static void *race_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg, bad = 0;
+    char value[64];
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        int rc;
+        if (id == 0 && i % 4 == 3) {
+            rc = wc_kv_delete(shared_kv, "race", "hot", 3);
+        } else {
+            memset(value, 'a' + id, sizeof value);
+            rc = wc_kv_put_within(shared_kv, "race", 1000, "hot", 3, value,
+                                  (size_t)(1 + (id * 7 + i) % 60), NULL);
+        }
+        bad += rc != 0;
+    }
+    return (void *)(intptr_t)bad;
+}
+
+/* Puts of different sizes and deletes of one key from four threads: the
+ * namespace's usage ends exactly what the key holds (each write's change
+ * to the record is tied to the value it replaced). */
+static void test_race(void)
+{
+    shared_kv = open_store(0);
+    if (!shared_kv)
+        return;
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, race_worker, (void *)(intptr_t)i);
+    for (int i = 0; i < THREADS; i++) {
+        void *bad;
+        pthread_join(th[i], &bad);
+        CHECK(bad == NULL, "%s: racer %d: %d failures", backend, i, (int)(intptr_t)bad);
+    }
+    wc_buf b;
+    wc_buf_init(&b);
+    int rc = wc_kv_get(shared_kv, "race", "hot", 3, &b);
+    uint64_t want = rc == 0 ? 3 + b.len : 0, got = 0;
+    CHECK(rc == 0 || rc == WC_ENOTFOUND, "get: %d", rc);
+    CHECK(wc_kv_usage(shared_kv, "race", &got) == 0 && got == want, "%s: usage %llu, holds %llu",
+          backend, (unsigned long long)got, (unsigned long long)want);
+    wc_buf_free(&b);
     wc_kv_close(shared_kv);
 }
 
@@ -293,9 +421,7 @@ static void test_full(void)
 {
     char small[700];
     snprintf(small, sizeof small, "%s/small", root);
-    wc_kv *kv = NULL;
-    wc_error err = {0};
-    CHECK(wc_kv_open(small, 256 * 1024, &kv, &err) == 0, "open small: %s", err.msg);
+    wc_kv *kv = open_named("small", 256 * 1024);
     if (!kv)
         return;
     char value[2000];
@@ -308,12 +434,12 @@ static void test_full(void)
         if (rc)
             break;
     }
-    CHECK(rc == WC_ENOSPC && n > 10, "filling: rc %d after %d puts", rc, n);
+    CHECK(rc == WC_ENOSPC && n > 10, "%s: filling: rc %d after %d puts", backend, rc, n);
     /* A value the map cannot hold at all fails inside mdb_put, not at the
      * commit: LMDB's own code came back raw from there (-30792). */
     static char whole_map[300 * 1024];
     rc = wc_kv_put(kv, "full", "huge", 4, whole_map, sizeof whole_map);
-    CHECK(rc == WC_ENOSPC, "a value larger than the map: rc %d", rc);
+    CHECK(rc == WC_ENOSPC, "%s: a value larger than the map: rc %d", backend, rc);
     /* Still readable, and what was stored before is intact. */
     wc_buf b;
     wc_buf_init(&b);
@@ -368,9 +494,8 @@ static void test_quota(void)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/quota", root);
-    wc_kv *kv = NULL;
+    wc_kv *kv = open_named("quota", 0);
     wc_error err = {0};
-    CHECK(wc_kv_open(path, 0, &kv, &err) == 0, "open: %s", err.msg);
     if (!kv)
         return;
     char value[100];
@@ -395,6 +520,8 @@ static void test_quota(void)
     CHECK(wc_kv_delete(kv, "q", "c", 1) == 0 && usage_of(kv, "q") == 62, "delete frees");
     CHECK(wc_kv_delete(kv, "q", "zz", 2) == 0 && usage_of(kv, "q") == 62, "absent delete");
     wc_kv_close(kv);
+    if (bus)
+        return; /* NATS stores were never written without the record */
     /* a store without the record (written before quotas) is counted once */
     forget_usage(path, "q");
     CHECK(wc_kv_open(path, 0, &kv, &err) == 0, "reopen: %s", err.msg);
@@ -414,9 +541,7 @@ static void test_pages(void)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/pages", root);
-    wc_kv *kv = NULL;
-    wc_error err = {0};
-    CHECK(wc_kv_open(path, 0, &kv, &err) == 0, "open: %s", err.msg);
+    wc_kv *kv = open_named("pages", 0);
     if (!kv)
         return;
     /* 25 keys under n/, every fifth not UTF-8, and keys around the prefix */
@@ -463,6 +588,92 @@ static void test_pages(void)
     wc_remove_dir(path);
 }
 
+static void run_suite(void)
+{
+    printf("-- %s\n", backend);
+    test_basics();
+    test_list();
+    test_limits();
+    test_persistence();
+    test_threads();
+    test_race();
+    test_full();
+    test_quota();
+    test_pages();
+}
+
+/* ---- NATS only ------------------------------------------------------------ */
+
+/* A server that is not there when the store opens: it opens, every call
+ * says "bus unavailable" at once, and the bucket is made when the server
+ * comes. */
+static void test_nats_down_at_open(void)
+{
+    nats_server later = nats;
+    later.port = nats_server_free_port();
+    snprintf(later.url, sizeof later.url, "nats://127.0.0.1:%d", later.port);
+    if (snprintf(later.dir, sizeof later.dir, "%.400s-later", nats.dir) >= (int)sizeof later.dir)
+        return;
+    mkdir(later.dir, 0755);
+    later.pid = 0;
+    wc_bus *b = open_nats_bus(later.url);
+    if (!b)
+        return;
+    wc_kv *kv = NULL;
+    wc_error err = {0};
+    CHECK(wc_bus_kv_open(b, true, "later", 0, &kv, &err) == 0 && kv, "open while down: %s",
+          err.msg);
+    if (!kv) {
+        wc_bus_close(b);
+        return;
+    }
+    uint64_t t0 = wc_monotonic_ms();
+    CHECK(put(kv, "d", "k", "v") == WC_ENOTCONN, "put while down");
+    CHECK(strcmp(get(kv, "d", "k"), "<error -107>") == 0, "get while down: %s", get(kv, "d", "k"));
+    CHECK(wc_monotonic_ms() - t0 < 1000, "refused at once, not after a timeout");
+    if (nats_server_launch(&later) == 0) {
+        CHECK(connected(b), "connected when the server came");
+        CHECK(put(kv, "d", "k", "v") == 0 && strcmp(get(kv, "d", "k"), "v") == 0,
+              "the bucket made once the server is there: %s", get(kv, "d", "k"));
+    }
+    wc_kv_close(kv); /* and its bus */
+    nats_server_stop(&later);
+}
+
+/* Stopped mid-run: calls fail with WC_ENOTCONN, and once the server is
+ * back (same store folder) the bucket and every value are still there. */
+static void test_nats_restart(void)
+{
+    wc_kv *kv = open_named("restart", 0);
+    if (!kv)
+        return;
+    CHECK(put(kv, "r", "kept", "before") == 0 && put(kv, "r", "other", "x") == 0, "put");
+    uint64_t usage = 0;
+    CHECK(wc_kv_usage(kv, "r", &usage) == 0 && usage == 16, "usage %llu",
+          (unsigned long long)usage);
+    nats_server_signal(&nats, SIGKILL);
+    for (int i = 0; i < 500 && wc_bus_get_state(bus) == WC_BUS_CONNECTED; i++)
+        nats_server_sleep_ms(10);
+    int rc = put(kv, "r", "during", "x");
+    CHECK(rc == WC_ENOTCONN, "put while the server is down: %d", rc);
+    json_t *keys = (json_t *)1;
+    CHECK(wc_kv_list(kv, "r", "", 0, 0, &keys) == WC_ENOTCONN && !keys, "list while down");
+    CHECK(nats_server_launch(&nats) == 0, "restart");
+    CHECK(connected(bus), "reconnected");
+    /* JetStream takes a moment to recover its streams after a restart */
+    for (int i = 0; i < 200 && strcmp(get(kv, "r", "kept"), "before") != 0; i++)
+        nats_server_sleep_ms(50);
+    CHECK(strcmp(get(kv, "r", "kept"), "before") == 0, "kept across a kill: %s",
+          get(kv, "r", "kept"));
+    CHECK(strcmp(get(kv, "r", "during"), "<absent>") == 0, "the refused put left nothing");
+    CHECK(strcmp(list(kv, "r", "", 0), "[\"kept\",\"other\"]") == 0, "%s", list(kv, "r", "", 0));
+    CHECK(wc_kv_usage(kv, "r", &usage) == 0 && usage == 16, "usage kept: %llu",
+          (unsigned long long)usage);
+    CHECK(put(kv, "r", "after", "y") == 0 && strcmp(get(kv, "r", "after"), "y") == 0,
+          "writes again");
+    wc_kv_close(kv);
+}
+
 int main(void)
 {
     if (wc_make_temp_dir(root, sizeof root, "wasmcap-test-kv") != 0) {
@@ -470,15 +681,21 @@ int main(void)
         return 1;
     }
     snprintf(dir, sizeof dir, "%s/store", root); /* created by wc_kv_open */
-    test_basics();
-    test_list();
-    test_limits();
-    test_persistence();
-    test_threads();
-    test_full();
-    test_quota();
-    test_pages();
+    run_suite();
     wc_remove_dir(dir);
+    char conf[64];
+    snprintf(conf, sizeof conf, "max_payload: %u\n", NATS_PAYLOAD);
+    if (nats_server_start_config(&nats, "kv", conf) != 0) {
+        CHECK(0, "nats-server did not start");
+    } else if ((bus = open_nats_bus(nats.url)) != NULL) {
+        backend = "nats";
+        CHECK(connected(bus), "connected");
+        run_suite();
+        test_nats_restart();
+        test_nats_down_at_open();
+        wc_bus_close(bus);
+    }
+    nats_server_stop(&nats);
     wc_remove_dir(root);
     if (failures) {
         printf("test_kv: %d of %d checks failed\n", failures, checks);

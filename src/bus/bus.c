@@ -258,8 +258,8 @@ static int check_bucket_key(const char *bucket, const char *key, wc_error *err)
     return rc < 0 ? rc : wc_bus_check_key(key, err);
 }
 
-int wc_bus_kv_put(wc_bus *bus, const char *bucket, const char *key, const void *value,
-                  size_t len, uint64_t *revision, wc_error *err)
+static int kv_write(wc_bus *bus, const char *bucket, const char *key, const void *value,
+                    size_t len, const uint64_t *expected, uint64_t *revision, wc_error *err)
 {
     int rc = check_bucket_key(bucket, key, err);
     if (rc < 0)
@@ -269,7 +269,19 @@ int wc_bus_kv_put(wc_bus *bus, const char *bucket, const char *key, const void *
                             bus->limits.max_payload);
     if (len && !value)
         return wc_error_set(err, WC_EINVAL, "a value of %zu bytes without data", len);
-    return bus->ops->kv_put(bus, bucket, key, value, len, revision, err);
+    return bus->ops->kv_put(bus, bucket, key, value, len, expected, revision, err);
+}
+
+int wc_bus_kv_put(wc_bus *bus, const char *bucket, const char *key, const void *value,
+                  size_t len, uint64_t *revision, wc_error *err)
+{
+    return kv_write(bus, bucket, key, value, len, NULL, revision, err);
+}
+
+int wc_bus_kv_update(wc_bus *bus, const char *bucket, const char *key, const void *value,
+                     size_t len, uint64_t expected, uint64_t *revision, wc_error *err)
+{
+    return kv_write(bus, bucket, key, value, len, &expected, revision, err);
 }
 
 int wc_bus_kv_get(wc_bus *bus, const char *bucket, const char *key, void **value, size_t *len,
@@ -284,7 +296,14 @@ int wc_bus_kv_get(wc_bus *bus, const char *bucket, const char *key, void **value
 int wc_bus_kv_delete(wc_bus *bus, const char *bucket, const char *key, wc_error *err)
 {
     int rc = check_bucket_key(bucket, key, err);
-    return rc < 0 ? rc : bus->ops->kv_delete(bus, bucket, key, err);
+    return rc < 0 ? rc : bus->ops->kv_delete(bus, bucket, key, NULL, err);
+}
+
+int wc_bus_kv_delete_if(wc_bus *bus, const char *bucket, const char *key, uint64_t expected,
+                        wc_error *err)
+{
+    int rc = check_bucket_key(bucket, key, err);
+    return rc < 0 ? rc : bus->ops->kv_delete(bus, bucket, key, &expected, err);
 }
 
 int wc_bus_kv_keys(wc_bus *bus, const char *bucket, const char *prefix, size_t max_keys,

@@ -64,7 +64,7 @@
 #define WC_BUS_MAX_SUBJECT 512    /* bytes of a subject or a queue group */
 #define WC_BUS_MAX_HEADERS 64     /* header lines of a message */
 #define WC_BUS_MAX_HEADER_TEXT 4096 /* bytes of one header's name or value */
-#define WC_BUS_MAX_KEY 256        /* bytes of a KV key */
+#define WC_BUS_MAX_KEY 1024       /* bytes of a KV key */
 #define WC_BUS_MAX_NAME 64        /* bytes of a stream or bucket name */
 
 typedef struct wc_bus wc_bus;
@@ -297,11 +297,25 @@ int wc_bus_kv_get(wc_bus *bus, const char *bucket, const char *key, void **value
                   uint64_t *revision, wc_error *err);
 /* 0 also when the key had no value. */
 int wc_bus_kv_delete(wc_bus *bus, const char *bucket, const char *key, wc_error *err);
+/* Compare-and-set (JetStream's expected last subject sequence): the put
+ * or the delete happens only while the key's latest revision is
+ * `expected`, a revision wc_bus_kv_get or a put gave (for a put, 0: only
+ * while the key has no value: never written, or deleted).  Returns 0, or
+ * WC_ECONFLICT when another writer changed the key since (read it again
+ * and retry), or the errors of wc_bus_kv_put / wc_bus_kv_delete. */
+int wc_bus_kv_update(wc_bus *bus, const char *bucket, const char *key, const void *value,
+                     size_t len, uint64_t expected, uint64_t *revision, wc_error *err);
+int wc_bus_kv_delete_if(wc_bus *bus, const char *bucket, const char *key, uint64_t expected,
+                        wc_error *err);
 /* Called for each key with a value starting with prefix, in byte order.
  * Returning non-zero stops the listing. */
 typedef int (*wc_bus_key_fn)(void *ctx, const char *key);
 /* Lists at most max_keys keys of bucket starting with prefix ("" for all).
- * Returns how many fn got. */
+ * Returns how many fn got.  To give them in order, NATS reads every key
+ * under the prefix's whole tokens (a prefix "a.b.c" reads a.b.>, which the
+ * server filters: keep what is listed together under a token), at most
+ * WC_BUS_KV_SCAN_MAX of them: more is WC_ETOOBIG. */
+#define WC_BUS_KV_SCAN_MAX 100000
 int wc_bus_kv_keys(wc_bus *bus, const char *bucket, const char *prefix, size_t max_keys,
                    wc_bus_key_fn fn, void *ctx, wc_error *err);
 

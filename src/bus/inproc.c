@@ -607,14 +607,15 @@ STORE_OP(kv_ensure, (wc_bus *b, const wc_bus_kv_config *cfg, wc_error *err),
          (((inproc_bus *)b)->store, cfg, err))
 STORE_OP(kv_put,
          (wc_bus *b, const char *bucket, const char *key, const void *value, size_t len,
-          uint64_t *revision, wc_error *err),
-         (((inproc_bus *)b)->store, bucket, key, value, len, revision, err))
+          const uint64_t *expected, uint64_t *revision, wc_error *err),
+         (((inproc_bus *)b)->store, bucket, key, value, len, expected, revision, err))
 STORE_OP(kv_get,
          (wc_bus *b, const char *bucket, const char *key, void **value, size_t *len,
           uint64_t *revision, wc_error *err),
          (((inproc_bus *)b)->store, bucket, key, value, len, revision, err))
-STORE_OP(kv_delete, (wc_bus *b, const char *bucket, const char *key, wc_error *err),
-         (((inproc_bus *)b)->store, bucket, key, err))
+STORE_OP(kv_delete,
+         (wc_bus *b, const char *bucket, const char *key, const uint64_t *expected, wc_error *err),
+         (((inproc_bus *)b)->store, bucket, key, expected, err))
 STORE_OP(kv_keys,
          (wc_bus *b, const char *bucket, const char *prefix, size_t max, wc_bus_key_fn fn,
           void *ctx, wc_error *err),

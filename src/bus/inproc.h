@@ -25,11 +25,13 @@ int inproc_stream_read(inproc_store *store, const char *stream, const char *subj
                        uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn, void *ctx,
                        wc_error *err);
 int inproc_kv_ensure(inproc_store *store, const wc_bus_kv_config *cfg, wc_error *err);
+/* expected: as the ops table's (internal.h) */
 int inproc_kv_put(inproc_store *store, const char *bucket, const char *key, const void *value,
-                  size_t len, uint64_t *revision, wc_error *err);
+                  size_t len, const uint64_t *expected, uint64_t *revision, wc_error *err);
 int inproc_kv_get(inproc_store *store, const char *bucket, const char *key, void **value,
                   size_t *len, uint64_t *revision, wc_error *err);
-int inproc_kv_delete(inproc_store *store, const char *bucket, const char *key, wc_error *err);
+int inproc_kv_delete(inproc_store *store, const char *bucket, const char *key,
+                     const uint64_t *expected, wc_error *err);
 int inproc_kv_keys(inproc_store *store, const char *bucket, const char *prefix, size_t max_keys,
                    wc_bus_key_fn fn, void *ctx, wc_error *err);
 

@@ -450,8 +450,24 @@ static bucket *lock_bucket(inproc_store *store, const char *name, wc_error *err)
     return b;
 }
 
+/* WC_ECONFLICT (err set) unless the key's revision is *expected (NULL:
+ * no condition; an absent or expired key is revision 0). */
+static int check_expected(const bucket *b, size_t i, bool found, const char *key,
+                          const uint64_t *expected, wc_error *err)
+{
+    if (!expected)
+        return 0;
+    uint64_t now = wc_monotonic_ms();
+    uint64_t current = found && !expired(b, &b->entries[i], now) ? b->entries[i].revision : 0;
+    if (current == *expected)
+        return 0;
+    return wc_error_set(err, WC_ECONFLICT, "key %s of bucket %s is at revision %llu, not %llu",
+                        key, b->name, (unsigned long long)current,
+                        (unsigned long long)*expected);
+}
+
 int inproc_kv_put(inproc_store *store, const char *name, const char *key, const void *value,
-                  size_t len, uint64_t *revision, wc_error *err)
+                  size_t len, const uint64_t *expected, uint64_t *revision, wc_error *err)
 {
     bucket *b = lock_bucket(store, name, err);
     if (!b)
@@ -464,6 +480,8 @@ int inproc_kv_put(inproc_store *store, const char *name, const char *key, const 
     }
     bool found;
     size_t i = find_key(b, key, &found);
+    if ((rc = check_expected(b, i, found, key, expected, err)) < 0)
+        goto out;
     size_t old = found ? entry_size(&b->entries[i]) : 0;
     size_t size = OVERHEAD + strlen(key) + len;
     if ((b->max_bytes && b->bytes - old + size > b->max_bytes) ||
@@ -530,19 +548,21 @@ int inproc_kv_get(inproc_store *store, const char *name, const char *key, void *
     return rc;
 }
 
-int inproc_kv_delete(inproc_store *store, const char *name, const char *key, wc_error *err)
+int inproc_kv_delete(inproc_store *store, const char *name, const char *key,
+                     const uint64_t *expected, wc_error *err)
 {
     bucket *b = lock_bucket(store, name, err);
     if (!b)
         return WC_ENOTFOUND;
     bool found;
     size_t i = find_key(b, key, &found);
-    if (found) {
+    int rc = check_expected(b, i, found, key, expected, err);
+    if (rc == 0 && found) {
         remove_entry(store, b, i);
         b->revision++; /* a delete is a revision in JetStream too */
     }
     pthread_mutex_unlock(&store->lock);
-    return 0;
+    return rc;
 }
 
 int inproc_kv_keys(inproc_store *store, const char *name, const char *prefix, size_t max_keys,

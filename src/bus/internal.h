@@ -34,11 +34,14 @@ typedef struct wc_bus_ops {
                                uint64_t from_seq, size_t max_msgs, wc_bus_stream_fn fn,
                                void *ctx, wc_error *err);
     int (*kv_ensure)(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err);
+    /* expected NULL: unconditional; else the key's last revision must be
+     * *expected (0: the key has no value) or WC_ECONFLICT */
     int (*kv_put)(wc_bus *bus, const char *bucket, const char *key, const void *value,
-                  size_t len, uint64_t *revision, wc_error *err);
+                  size_t len, const uint64_t *expected, uint64_t *revision, wc_error *err);
     int (*kv_get)(wc_bus *bus, const char *bucket, const char *key, void **value, size_t *len,
                   uint64_t *revision, wc_error *err);
-    int (*kv_delete)(wc_bus *bus, const char *bucket, const char *key, wc_error *err);
+    int (*kv_delete)(wc_bus *bus, const char *bucket, const char *key, const uint64_t *expected,
+                     wc_error *err);
     int (*kv_keys)(wc_bus *bus, const char *bucket, const char *prefix, size_t max_keys,
                    wc_bus_key_fn fn, void *ctx, wc_error *err);
 } wc_bus_ops;

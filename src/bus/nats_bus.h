@@ -59,10 +59,11 @@ int wc_bus_nats_stream_read(wc_bus *bus, const char *stream, uint64_t from_seq, 
                             wc_bus_stream_fn fn, void *ctx, wc_error *err);
 int wc_bus_nats_kv_ensure(wc_bus *bus, const wc_bus_kv_config *cfg, wc_error *err);
 int wc_bus_nats_kv_put(wc_bus *bus, const char *bucket, const char *key, const void *value,
-                       size_t len, uint64_t *revision, wc_error *err);
+                       size_t len, const uint64_t *expected, uint64_t *revision, wc_error *err);
 int wc_bus_nats_kv_get(wc_bus *bus, const char *bucket, const char *key, void **value,
                        size_t *len, uint64_t *revision, wc_error *err);
-int wc_bus_nats_kv_delete(wc_bus *bus, const char *bucket, const char *key, wc_error *err);
+int wc_bus_nats_kv_delete(wc_bus *bus, const char *bucket, const char *key,
+                          const uint64_t *expected, wc_error *err);
 int wc_bus_nats_kv_keys(wc_bus *bus, const char *bucket, const char *prefix, size_t max_keys,
                         wc_bus_key_fn fn, void *ctx, wc_error *err);
 /* Destroys the KV handles (at close). */

@@ -4,10 +4,12 @@
  * Every operation fails at once with WC_ENOTCONN while the connection is
  * down, rather than spending the JetStream API timeout on a request that
  * cannot be answered. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus/nats_bus.h"
+#include "util/grow.h"
 
 #define READ_MISSES_MAX 10000 /* deleted sequences a read steps over before it stops */
 
@@ -253,13 +255,82 @@ int wc_bus_nats_kv_ensure(wc_bus *base, const wc_bus_kv_config *cfg, wc_error *e
     return bucket_handle(bus, cfg->bucket, &kv, err);
 }
 
+/* The revision of the delete marker that ends key's history, or 0 when
+ * its last message is a value (or it has none). */
+static uint64_t delete_marker(nats_bus *bus, const char *bucket, const char *subject)
+{
+    char stream[WC_BUS_MAX_NAME + 4];
+    snprintf(stream, sizeof stream, "KV_%s", bucket);
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetLastMsg(&m, bus->js, stream, subject, NULL, &jerr) != NATS_OK)
+        return 0;
+    const char *op = NULL;
+    uint64_t seq = 0;
+    if (natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK && op &&
+        (strcmp(op, "DEL") == 0 || strcmp(op, "PURGE") == 0))
+        seq = natsMsg_GetSequence(m);
+    natsMsg_Destroy(m);
+    return seq;
+}
+
+/* A value (or, with del, a delete marker) for key that JetStream keeps only
+ * while the key's last message is revision `expected` -- kvStore_Update's
+ * publish, with the lost race told apart from other failures.  Expected 0
+ * means "no value", which a delete marker is too: the marker's revision is
+ * then what the write must follow, and it is tried once more with it. */
+static int write_if(nats_bus *bus, const char *bucket, const char *key, const void *value,
+                    size_t len, bool del, uint64_t expected, uint64_t *revision, wc_error *err)
+{
+    char subject[WC_BUS_MAX_NAME + WC_BUS_MAX_KEY + 8];
+    snprintf(subject, sizeof subject, "$KV.%s.%s", bucket, key);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        natsMsg *m = NULL;
+        natsStatus s = natsMsg_Create(&m, subject, NULL, (const char *)value, (int)len);
+        if (s == NATS_OK && del)
+            s = natsMsgHeader_Set(m, "KV-Operation", "DEL");
+        if (s != NATS_OK) {
+            natsMsg_Destroy(m);
+            return wc_bus_nats_error(err, s, del ? "kv delete" : "kv put");
+        }
+        jsPubOptions o;
+        jsPubOptions_Init(&o);
+        if (expected)
+            o.ExpectLastSubjectSeq = expected;
+        else
+            o.ExpectNoMessage = true;
+        jsPubAck *ack = NULL;
+        jsErrCode jerr = 0;
+        s = js_PublishMsg(&ack, bus->js, m, &o, &jerr);
+        natsMsg_Destroy(m);
+        if (s == NATS_OK) {
+            if (revision)
+                *revision = ack->Sequence;
+            jsPubAck_Destroy(ack);
+            return 0;
+        }
+        if (jerr == JSStreamStoreFailedErr) /* DiscardNew at the bucket's max_bytes */
+            return wc_error_set(err, WC_ENOSPC, "bucket %s is full (%s)", bucket,
+                                nats_GetLastError(NULL));
+        if (jerr != JSStreamWrongLastSequenceErr)
+            return wc_bus_nats_error(err, s, del ? "kv delete" : "kv put");
+        if (expected != 0 || attempt > 0 || !(expected = delete_marker(bus, bucket, subject)))
+            break;
+    }
+    return wc_error_set(err, WC_ECONFLICT, "key %s of bucket %s changed since it was read", key,
+                        bucket);
+}
+
 int wc_bus_nats_kv_put(wc_bus *base, const char *bucket, const char *key, const void *value,
-                       size_t len, uint64_t *revision, wc_error *err)
+                       size_t len, const uint64_t *expected, uint64_t *revision, wc_error *err)
 {
     kvStore *kv;
     int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
     if (rc < 0)
         return rc;
+    if (expected)
+        return write_if((nats_bus *)base, bucket, key, value, len, false, *expected, revision,
+                        err);
     uint64_t rev = 0;
     natsStatus s = kvStore_Put(&rev, kv, key, value, (int)len);
     if (s != NATS_OK)
@@ -299,12 +370,18 @@ int wc_bus_nats_kv_get(wc_bus *base, const char *bucket, const char *key, void *
     return 0;
 }
 
-int wc_bus_nats_kv_delete(wc_bus *base, const char *bucket, const char *key, wc_error *err)
+int wc_bus_nats_kv_delete(wc_bus *base, const char *bucket, const char *key,
+                          const uint64_t *expected, wc_error *err)
 {
     kvStore *kv;
     int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
     if (rc < 0)
         return rc;
+    if (expected) /* a marker after no value is no delete: 0 must be refused */
+        return *expected ? write_if((nats_bus *)base, bucket, key, NULL, 0, true, *expected,
+                                    NULL, err)
+                         : wc_error_set(err, WC_ECONFLICT, "key %s of bucket %s: a delete "
+                                        "expects the revision of a value", key, bucket);
     natsStatus s = kvStore_Delete(kv, key);
     return s == NATS_OK ? 0 : wc_bus_nats_error(err, s, "kv delete");
 }
@@ -314,6 +391,71 @@ static int compare_keys(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The keys under prefix, from a watch of the subtree of its whole tokens
+ * (the server filters that far), at most WC_BUS_KV_SCAN_MAX. */
+static int collect_keys(nats_bus *bus, kvStore *kv, const char *prefix, char ***out, size_t *count,
+                        wc_error *err)
+{
+    char filter[WC_BUS_MAX_KEY + 2] = ">";
+    const char *dot = strrchr(prefix, '.');
+    if (dot && dot > prefix) {
+        size_t n = (size_t)(dot - prefix) + 1;
+        memcpy(filter, prefix, n);
+        strcpy(filter + n, ">");
+        if (wc_bus_check_subject(filter, true, NULL) != 0)
+            strcpy(filter, ">"); /* "a..b": no subject; the client filters it all */
+    }
+    kvWatchOptions o;
+    kvWatchOptions_Init(&o);
+    o.MetaOnly = true;
+    o.IgnoreDeletes = true;
+    kvWatcher *w = NULL;
+    natsStatus s = kvStore_Watch(&w, kv, filter, &o);
+    if (s != NATS_OK)
+        return wc_bus_nats_error(err, s, "kv keys");
+    char **keys = NULL;
+    size_t n = 0, cap = 0, plen = strlen(prefix);
+    int rc = 0;
+    int64_t wait = bus->base.limits.request_timeout_ms ? bus->base.limits.request_timeout_ms : 2000;
+    for (;;) {
+        kvEntry *e = NULL;
+        s = kvWatcher_Next(&e, w, wait);
+        if (s != NATS_OK) {
+            rc = wc_bus_nats_error(err, s, "kv keys");
+            break;
+        }
+        if (!e)
+            break; /* the initial values are all in */
+        const char *key = kvEntry_Key(e);
+        if (strncmp(key, prefix, plen) == 0) {
+            if (n == WC_BUS_KV_SCAN_MAX) {
+                kvEntry_Destroy(e);
+                rc = wc_error_set(err, WC_ETOOBIG, "more than %d keys under %s in bucket %s",
+                                  WC_BUS_KV_SCAN_MAX, prefix, kvStore_Bucket(kv));
+                break;
+            }
+            char *copy = wc_grow((void **)&keys, &cap, n + 1, sizeof *keys) ? strdup(key) : NULL;
+            if (!copy) {
+                kvEntry_Destroy(e);
+                rc = wc_error_set(err, WC_ENOMEM, "out of memory listing keys");
+                break;
+            }
+            keys[n++] = copy;
+        }
+        kvEntry_Destroy(e);
+    }
+    kvWatcher_Destroy(w);
+    if (rc < 0) {
+        for (size_t k = 0; k < n; k++)
+            free(keys[k]);
+        free(keys);
+        return rc;
+    }
+    *out = keys;
+    *count = n;
+    return 0;
+}
+
 int wc_bus_nats_kv_keys(wc_bus *base, const char *bucket, const char *prefix, size_t max_keys,
                         wc_bus_key_fn fn, void *ctx, wc_error *err)
 {
@@ -321,22 +463,24 @@ int wc_bus_nats_kv_keys(wc_bus *base, const char *bucket, const char *prefix, si
     int rc = bucket_handle((nats_bus *)base, bucket, &kv, err);
     if (rc < 0)
         return rc;
-    kvKeysList list = {0};
-    natsStatus s = kvStore_Keys(&list, kv, NULL);
-    if (s == NATS_NOT_FOUND)
-        return 0; /* an empty bucket */
-    if (s != NATS_OK)
-        return wc_bus_nats_error(err, s, "kv keys");
+    char **keys = NULL;
+    size_t n = 0;
+    if ((rc = collect_keys((nats_bus *)base, kv, prefix, &keys, &n, err)) < 0)
+        return rc;
     /* the same order as the in-process bucket's */
-    qsort(list.Keys, (size_t)list.Count, sizeof *list.Keys, compare_keys);
-    size_t total = 0, plen = strlen(prefix);
-    for (int i = 0; i < list.Count && total < max_keys; i++) {
-        if (strncmp(list.Keys[i], prefix, plen) != 0)
+    qsort(keys, n, sizeof *keys, compare_keys);
+    size_t total = 0;
+    bool stop = false;
+    for (size_t i = 0; i < n && !stop && total < max_keys; i++) {
+        /* a watch that writers overtake may see a key twice (its ordered
+         * consumer starts again after a gap): each is listed once */
+        if (i > 0 && strcmp(keys[i], keys[i - 1]) == 0)
             continue;
         total++;
-        if (fn(ctx, list.Keys[i]) != 0)
-            break;
+        stop = fn(ctx, keys[i]) != 0;
     }
-    kvKeysList_Destroy(&list);
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
     return (int)(total > INT32_MAX ? INT32_MAX : total);
 }

@@ -212,20 +212,26 @@ static int bucket_ready(wc_bus_backplane *bp, wc_error *err)
     return rc;
 }
 
-static int session_put(void *ctx, const char *key, const void *data, size_t len, wc_error *err)
+static int session_put(void *ctx, const char *key, const void *data, size_t len,
+                       const uint64_t *expected, uint64_t *revision, wc_error *err)
 {
     wc_bus_backplane *bp = ctx;
     int rc = bucket_ready(bp, err);
-    return rc ? rc : wc_bus_kv_put(bp->bus, bp->bucket, key, data, len, NULL, err);
+    if (rc)
+        return rc;
+    if (expected)
+        return wc_bus_kv_update(bp->bus, bp->bucket, key, data, len, *expected, revision, err);
+    return wc_bus_kv_put(bp->bus, bp->bucket, key, data, len, revision, err);
 }
 
-static int session_get(void *ctx, const char *key, char **data, size_t *len, wc_error *err)
+static int session_get(void *ctx, const char *key, char **data, size_t *len, uint64_t *revision,
+                       wc_error *err)
 {
     wc_bus_backplane *bp = ctx;
     int rc = bucket_ready(bp, err);
     void *value = NULL;
     if (rc == 0)
-        rc = wc_bus_kv_get(bp->bus, bp->bucket, key, &value, len, NULL, err);
+        rc = wc_bus_kv_get(bp->bus, bp->bucket, key, &value, len, revision, err);
     *data = value;
     return rc;
 }

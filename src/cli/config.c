@@ -61,6 +61,7 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->audit.stream_max_bytes = 1ull << 30;
     out->audit_stream_default = true;
     out->audit_enabled_default = true;
+    out->kv_bucket = strdup("WASMCAP_KV");
     out->cluster_bucket = strdup("WASMCAP_SESSIONS");
     out->cluster_session_ttl_ms = 86400000;
     out->cluster_max_bytes = 256ull << 20;
@@ -73,7 +74,7 @@ int wc_config_default(wc_config *out, wc_error *err)
     out->reload_quiet_ms = 200;
     out->admin_scope = strdup("wasmcap:admin");
     if (!out->server_name || !out->kv_dir || !out->cache_dir || !out->cache_key ||
-        !out->cluster_bucket || !out->cluster_log_stream || !out->admin_scope) {
+        !out->kv_bucket || !out->cluster_bucket || !out->cluster_log_stream || !out->admin_scope) {
         wc_config_free(out);
         return wc_error_set(err, WC_EINVAL,
                             "cannot choose default storage directories: neither XDG_DATA_HOME/"
@@ -302,6 +303,33 @@ static void read_cluster(wc_rnode *doc, wc_config *c)
 
 /* The bus section is read at start by serve; a mistake in it is the
  * config's error, found at load (and at reload) like any other. */
+/* "kv": {"backend": "lmdb" | "nats", "bucket", "max_bytes"}.  The NATS
+ * store is a bucket on the bus's server, so it needs one (bus.url). */
+static void read_kv(wc_rnode *doc, wc_config *c)
+{
+    wc_rnode kv = wc_rnode_member(doc, "kv");
+    if (!wc_rnode_object(&kv, NULL))
+        return;
+    wc_rnode backend = wc_rnode_member(&kv, "backend");
+    char *name = NULL;
+    if (wc_rnode_string(&backend, WC_READ_NONEMPTY, &name)) {
+        if (strcmp(name, "nats") == 0 || strcmp(name, "lmdb") == 0)
+            c->kv_nats = strcmp(name, "nats") == 0;
+        else
+            wc_rnode_fail(&backend, "\"lmdb\" or \"nats\"");
+        free(name);
+    }
+    read_store_name(&kv, "bucket", &c->kv_bucket);
+    wc_rnode bytes = wc_rnode_member(&kv, "max_bytes");
+    wc_rnode_size(&bytes, 64 * 1024, 1ull << 50, &c->kv_max_bytes);
+    if (c->kv_nats && !doc->reader->failed) {
+        const char *url = json_string_value(json_object_get(c->bus, "url"));
+        if (!url || !*url || strcmp(url, "inproc") == 0)
+            wc_rnode_fail(&backend, "\"nats\" keeps the kv on the bus's NATS server: set bus.url");
+    }
+    wc_rnode_done(&kv);
+}
+
 static void check_bus(wc_rnode *doc, const char *base_dir, const json_t *section)
 {
     if (!section || doc->reader->failed)
@@ -583,6 +611,7 @@ static int parse(const char *source, const char *base_dir, const char *text, siz
         check_bus(&doc, base_dir, out->bus);
         read_audit(&doc, out);
         read_cluster(&doc, out);
+        read_kv(&doc, out);
         read_reload(&doc, out);
         read_admin(&doc, out);
         out->plugins_json = json_deep_copy(json_object_get(json, "plugins"));
@@ -663,6 +692,7 @@ void wc_config_free(wc_config *c)
     json_decref(c->auth);
     json_decref(c->bus);
     free(c->audit_stream);
+    free(c->kv_bucket);
     free(c->cluster_bucket);
     free(c->cluster_log_stream);
     free(c->admin_scope);
@@ -687,4 +717,17 @@ int wc_config_resolve_sources(wc_config *c, void (*progress)(void *, const char 
                                 wc_error_message(&e));
     }
     return 0;
+}
+
+void wc_config_dir(const wc_config *config, char *dir, size_t size)
+{
+    snprintf(dir, size, ".");
+    if (config->path) {
+        snprintf(dir, size, "%s", config->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = 0;
+        else
+            snprintf(dir, size, ".");
+    }
 }

@@ -36,6 +36,10 @@ typedef struct wc_config {
     /* storage */
     char *kv_dir;               /* default $XDG_DATA_HOME/wasmcap/kv (~/.local/share/...) */
     size_t kv_map_size;         /* LMDB map size; 0: WC_KV_DEFAULT_MAP_SIZE (1 GiB) */
+    /* "kv": which store the plugins' kv capability uses (docs/CONFIG.md, "kv") */
+    bool kv_nats;               /* "backend": "nats" (a JetStream KV bucket); default LMDB */
+    char *kv_bucket;            /* default "WASMCAP_KV" */
+    uint64_t kv_max_bytes;      /* the bucket's bytes; 0 (default): no limit */
     char *cache_dir;            /* default $XDG_CACHE_HOME/wasmcap (~/.cache/...) */
     /* The key that authenticates cache entries, kept outside the cache;
      * default $XDG_CONFIG_HOME/wasmcap/cache.key (~/.config/...) */
@@ -116,5 +120,9 @@ void wc_config_free(wc_config *config);
  * On error returns the WC_E* code of fetch/ with the plugin named. */
 int wc_config_resolve_sources(wc_config *config, void (*progress)(void *, const char *, uint64_t, uint64_t),
                               void *progress_ctx, wc_error *err);
+
+/* The config file's directory, where its relative paths start ("." for
+ * the built-in config or a file named without one). */
+void wc_config_dir(const wc_config *config, char *dir, size_t size);
 
 #endif

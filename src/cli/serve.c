@@ -205,20 +205,6 @@ static bool on_wake(void *ctx)
     return false;
 }
 
-/* The config file's directory, where its relative paths start. */
-static void config_dir(const wc_config *config, char *dir, size_t size)
-{
-    snprintf(dir, size, ".");
-    if (config->path) {
-        snprintf(dir, size, "%s", config->path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = 0;
-        else
-            snprintf(dir, size, ".");
-    }
-}
-
 /* The authorizer of the config's auth section (already "${VAR}"-expanded);
  * relative paths in it are taken from the config file's directory. */
 /* With the admin tools on, the auth section as if its tool_scopes gave
@@ -245,7 +231,7 @@ static json_t *auth_with_admin(const wc_config *config)
 static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
 {
     char dir[4096];
-    config_dir(config, dir, sizeof dir);
+    wc_config_dir(config, dir, sizeof dir);
     wc_auth_options ao;
     wc_error why;
     const char *file = config->path ? config->path : "wasmcap.json";
@@ -260,28 +246,6 @@ static int open_auth(const wc_config *config, wc_auth **out, wc_error *err)
     wc_auth_options_free(&ao);
     if (rc != 0)
         return wc_error_set(err, rc, "%s: %s", file, why.msg);
-    return 0;
-}
-
-/* The bus of the config's bus section: in-process without one.  A NATS
- * server that is down is no reason not to start: the bus connects in the
- * background and the Wasm tools serve meanwhile. */
-static int open_bus(const wc_config *config, wc_bus **out, wc_error *err)
-{
-    char dir[4096];
-    config_dir(config, dir, sizeof dir);
-    const char *file = config->path ? config->path : "wasmcap.json";
-    wc_bus_settings settings;
-    wc_error why = {0};
-    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &why);
-    if (rc != 0)
-        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&why));
-    rc = wc_bus_open(&settings.config, out, &why);
-    wc_bus_settings_free(&settings);
-    if (rc < 0)
-        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&why));
-    wc_log(WC_LOG_INFO, "serve", "bus: %s (%s)", wc_bus_kind(*out),
-           wc_bus_state_name(wc_bus_get_state(*out)));
     return 0;
 }
 
@@ -390,7 +354,7 @@ int wc_cmd_serve(int argc, char **argv)
         }
     }
     wc_bus *bus = NULL;
-    if (open_bus(&st.setup.config, &bus, &err) != 0) {
+    if (wc_setup_open_bus(&st.setup.config, &bus, &err) != 0) {
         fprintf(stderr, "wasmcap serve: %s\n", err.msg);
         wc_setup_close(&st.setup);
         return EXIT_FAILURE_START;

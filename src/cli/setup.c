@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus/config.h"
+#include "cli/bus_kv.h"
 #include "cli/progress.h"
 #include "cli/plugin_check.h"
 #include "util/log.h"
@@ -81,10 +83,52 @@ static bool needs_kv(const wc_config *c)
     return false;
 }
 
+int wc_setup_open_bus(const wc_config *config, wc_bus **out, wc_error *err)
+{
+    char dir[4096];
+    wc_config_dir(config, dir, sizeof dir);
+    const char *file = config->path ? config->path : "wasmcap.json";
+    wc_bus_settings settings;
+    wc_error why = {0};
+    int rc = wc_bus_settings_parse(config->bus, dir, &settings, &why);
+    if (rc != 0)
+        return wc_error_set(err, rc, "%s: %s", file, wc_error_message(&why));
+    rc = wc_bus_open(&settings.config, out, &why);
+    wc_bus_settings_free(&settings);
+    if (rc < 0)
+        return wc_error_set(err, rc, "%s: bus: %s", file, wc_error_message(&why));
+    wc_log(WC_LOG_INFO, "serve", "bus: %s (%s)", wc_bus_kind(*out),
+           wc_bus_state_name(wc_bus_get_state(*out)));
+    return 0;
+}
+
+/* kv.backend "nats": a bucket on a connection of the kv's own (the
+ * server's bus may be drained and closed before the last call's kv). */
+static int open_bus_kv(wc_setup *s, const wc_config *c, wc_error *err)
+{
+    wc_bus *bus = NULL;
+    int rc = wc_setup_open_bus(c, &bus, err);
+    if (rc != 0)
+        return rc;
+    wc_error kv_err = {0};
+    rc = wc_bus_kv_open(bus, true, c->kv_bucket, c->kv_max_bytes, &s->kv, &kv_err);
+    if (rc != 0) {
+        wc_bus_close(bus);
+        s->kv = NULL;
+        return wc_error_set(err, rc, "cannot open the key-value bucket %s: %s", c->kv_bucket,
+                            wc_error_message(&kv_err));
+    }
+    wc_log(WC_LOG_INFO, "kv", "kv: bucket %s on the NATS bus (%s)", c->kv_bucket,
+           wc_bus_state_name(wc_bus_get_state(bus)));
+    return 0;
+}
+
 static int open_kv(wc_setup *s, const wc_config *c, wc_error *err)
 {
     if (s->kv || !needs_kv(c))
         return 0;
+    if (c->kv_nats)
+        return open_bus_kv(s, c, err);
     wc_error kv_err = {0};
     int rc = wc_kv_open(c->kv_dir, c->kv_map_size, &s->kv, &kv_err);
     if (rc != 0) {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cli/config.h"
+#include "bus/bus.h"
 #include "plugin/registry.h"
 
 typedef struct wc_setup {
@@ -45,5 +46,10 @@ int wc_setup_open(wc_setup *setup, const char *config_path, wc_error *err);
 int wc_setup_reload(wc_setup *setup, const json_t *patch, wc_registry_changes *changes,
                     wc_error *err);
 void wc_setup_close(wc_setup *setup);
+
+/* The bus of the config's bus section: in-process without one.  A NATS
+ * server that is down is no reason not to start: the bus connects in the
+ * background and the Wasm tools serve meanwhile. */
+int wc_setup_open_bus(const wc_config *config, wc_bus **out, wc_error *err);
 
 #endif

@@ -55,6 +55,8 @@ static const runtime_symbol runtime_symbols[] = {
     {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
     {"wc_rt_data_loaded", (const void *)wc_rt_data_loaded},
     {"wc_rt_load_segment", (const void *)wc_rt_load_segment},
+    {"wc_rt_tail_area", (const void *)wc_rt_tail_area},
+    {"wc_rt_tail_run", (const void *)wc_rt_tail_run},
     /* The math the generated code calls (the float operators): given
      * here, so the fast tier does not depend on whether the program that
      * embeds the engine happens to have libm among its loaded objects. */

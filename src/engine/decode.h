@@ -127,6 +127,7 @@ typedef struct wc_func {
     uint32_t nbackedges;  /* br, br_if and br_table instructions that can
                              branch back to a loop */
     const size_t *backedges; /* their offsets (of the opcode), ascending */
+    bool tail_calls;      /* the body has a return_call or return_call_indirect */
 } wc_func;
 
 typedef struct wc_global {
@@ -180,13 +181,22 @@ enum {
 
 /* The proposals this build implements (each joins when its spec tests pass
  * on both tiers). */
-#define WC_FEATURES_IMPLEMENTED 0u
+#define WC_FEATURES_IMPLEMENTED (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST)
+
+/* Parameters or results a tail call may carry at most (its arguments and
+ * results pass through an area of this size: runtime/wasm-rt.h). */
+#define WC_TAIL_CALL_MAX_VALUES 1000u
 
 /* True when the proposal `feature` is on under these limits. */
 static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
 {
     return (WC_FEATURES_IMPLEMENTED & feature) && !(limits->disabled_features & feature);
 }
+
+/* Extended constant expressions (i32/i64 add, sub, mul) taller than this
+ * many operands are refused as a limit: the validator and the emitter keep
+ * one fixed array of this size. */
+#define WC_CONST_EXPR_MAX_HEIGHT 256u
 
 /* The bit of a proposal by the name of its folder in the spec test suite
  * ("tail-call", "exception-handling", "multi-memory", "memory64",
@@ -224,6 +234,8 @@ typedef struct wc_module_info {
 
     bool has_start;
     uint32_t start; /* function index */
+
+    bool tail_calls; /* some function makes a tail call */
 
     uint32_t nelems;  /* element segments */
     uint32_t ndatas;  /* data segments */

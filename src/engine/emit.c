@@ -130,9 +130,9 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
     wc_buf_str(out, "}\n");
 }
 
-static int describe(const wc_module_info *info, bool track_writes, wc_emit_module *m)
+static int describe(const wc_module_info *info, bool track_writes, bool for_tcc, wc_emit_module *m)
 {
-    *m = (wc_emit_module){.info = info, .track_writes = track_writes};
+    *m = (wc_emit_module){.info = info, .track_writes = track_writes, .for_tcc = for_tcc};
     m->nfuncs_total = info->nimported_funcs + info->nfuncs;
     m->nglobals_total = info->nimported_globals + info->nglobals;
     m->ntables_total = info->nimported_tables + info->ntables;
@@ -171,10 +171,11 @@ static void release(wc_emit_module *m)
     free(m->func_import);
 }
 
-int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
+static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc, wc_buf *source,
+                     wc_error *err)
 {
     wc_emit_module m;
-    if (describe(info, track_writes, &m) != 0) {
+    if (describe(info, track_writes, for_tcc, &m) != 0) {
         release(&m);
         return wc_error_set(err, WC_ENOMEM, "out of memory while emitting C");
     }
@@ -184,11 +185,13 @@ int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_er
     emit_struct(&m, source);
     wc_buf_printf(source, "#define MEM %s\n", wc_emit_memory(&m));
     emit_prototypes(&m, source);
+    wc_emit_tail_prototypes(&m, source);
     wc_emit_imports(&m, source);
     int rc = wc_emit_segments(&m, source, err);
     for (uint32_t f = 0; rc == 0 && f < info->nfuncs; f++)
         rc = wc_emit_function(&m, f, source, err);
     if (rc == 0) {
+        wc_emit_tail_entries(&m, source);
         emit_lifecycle(&m, source);
         wc_emit_glue(&m, source);
         if (source->failed)
@@ -196,4 +199,14 @@ int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_er
     }
     release(&m);
     return rc;
+}
+
+int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
+{
+    return emit_unit(info, track_writes, false, source, err);
+}
+
+int wc_emit_for_tcc(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err)
+{
+    return emit_unit(info, track_writes, true, source, err);
 }

@@ -9,12 +9,17 @@
 
 /* Part of the code-cache key: bump it whenever the emitter changes what it
  * generates, so cached objects built by an older emitter are never loaded. */
-#define WC_EMIT_VERSION 1
+#define WC_EMIT_VERSION 3
 
 /* Appends one complete translation unit for info (which must describe a
  * validated module): the runtime header, the module's code with its
  * interrupt checks, and the glue the engine drives it through.
  * track_writes: every write to linear memory marks its page (WC_DIRTY). */
 int wc_emit(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err);
+
+/* The same unit for libtcc only: the prelude's hottest macros (loads,
+ * stores, interrupt checks) written out, which libtcc compiles faster and
+ * gcc must not get (its loads need LD's asm to keep their traps). */
+int wc_emit_for_tcc(const wc_module_info *info, bool track_writes, wc_buf *source, wc_error *err);
 
 #endif

@@ -70,6 +70,7 @@ typedef struct fn_state {
     bool dead;
     bool uses_memory;
     bool failed;
+    bool tail; /* emitted as its tail entry: results go to the area (emit_tail.c) */
 } fn_state;
 
 static int letter_bit(char c)
@@ -98,10 +99,58 @@ static char *dup_printf(fn_state *s, const char *fmt, ...)
     return text;
 }
 
+/* A letter (none if 0), n in decimal and a suffix into to[32]: the names
+ * of slots and locals and the i32 constants, the commonest text the emitter
+ * writes (through printf, formatting was a tenth of a fast-tier compile). */
+static size_t format_name(char *to, char letter, uint32_t n, const char *suffix)
+{
+    char digits[10];
+    size_t k = 0, len = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    if (letter)
+        to[len++] = letter;
+    while (k)
+        to[len++] = digits[--k];
+    while (*suffix && len < 31)
+        to[len++] = *suffix++;
+    to[len] = 0;
+    return len;
+}
+
+static void append_name(wc_buf *out, char letter, uint32_t n)
+{
+    char text[32];
+    wc_buf_append(out, text, format_name(text, letter, n, ""));
+}
+
+static char *dup_name(fn_state *s, char letter, uint32_t n, const char *suffix)
+{
+    char text[32];
+    size_t len = format_name(text, letter, n, suffix);
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        s->failed = true;
+        return NULL;
+    }
+    memcpy(copy, text, len + 1);
+    return copy;
+}
+
 static void slot_name(fn_state *s, uint32_t h, uint8_t type, wc_buf *out)
 {
     (void)s;
-    wc_buf_printf(out, "%c%" PRIu32, wc_emit_letter(type), h);
+    append_name(out, wc_emit_letter(type), h);
+}
+
+/* "  <target> = <value>;\n" */
+static void assign(wc_buf *out, const char *value)
+{
+    wc_buf_str(out, " = ");
+    wc_buf_str(out, value);
+    wc_buf_str(out, ";\n");
 }
 
 static void mark_used(fn_state *s, uint32_t h, uint8_t type)
@@ -150,7 +199,7 @@ static void flush_upto(fn_state *s, uint32_t h)
         mark_used(s, i, e->type);
         wc_buf_str(s->out, "  ");
         slot_name(s, i, e->type, s->out);
-        wc_buf_printf(s->out, " = %s;\n", e->expr);
+        assign(s->out, e->expr);
         free(e->expr);
         e->expr = NULL;
     }
@@ -178,7 +227,7 @@ static char *take(fn_state *s, uint32_t h)
         e->expr = NULL;
         return expr;
     }
-    return dup_printf(s, "%c%" PRIu32, wc_emit_letter(e->type), h);
+    return dup_name(s, wc_emit_letter(e->type), h, "");
 }
 
 static bool is_simple(const char *expr)
@@ -215,14 +264,15 @@ static char *fill(fn_state *s, const char *tmpl, char **operands)
 {
     wc_buf b;
     wc_buf_init(&b);
-    for (const char *p = tmpl; *p; p++) {
-        if (p[0] == '$' && (p[1] == '0' || p[1] == '1')) {
-            wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
-            p++;
-        } else {
-            wc_buf_byte(&b, (uint8_t)*p);
-        }
+    const char *run = tmpl;
+    for (const char *p = strchr(tmpl, '$'); p; p = strchr(p + 1, '$')) {
+        if (p[1] != '0' && p[1] != '1')
+            continue;
+        wc_buf_append(&b, run, (size_t)(p - run));
+        wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
+        run = p + 2;
     }
+    wc_buf_str(&b, run);
     char *text = wc_buf_cstr(&b);
     if (!text || b.failed) {
         wc_buf_free(&b);
@@ -254,7 +304,7 @@ static void push_statement(fn_state *s, uint8_t type, char *expr)
     push(s, type, NULL);
     wc_buf_str(s->out, "  ");
     slot_name(s, s->height - 1, type, s->out);
-    wc_buf_printf(s->out, " = %s;\n", expr ? expr : "0");
+    assign(s->out, expr ? expr : "0");
     free(expr);
 }
 
@@ -337,6 +387,16 @@ static void emit_return(fn_state *s)
 {
     const frame *f = &s->frames[0];
     uint32_t n = f->nresults;
+    if (s->tail) {
+        for (uint32_t i = 0; i < n; i++) {
+            char *value = take(s, s->height - n + i);
+            wc_buf_printf(s->out, "  wc_a[%" PRIu32 "].%s = %s;\n", i, wc_emit_field(f->results[i]),
+                          value ? value : "0");
+            free(value);
+        }
+        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        return;
+    }
     if (n == 0) {
         wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
         return;
@@ -395,8 +455,10 @@ static void emit_branch(fn_state *s, uint32_t depth)
         mark_used(s, to, types[i]);
     }
     if (f->kind == FRAME_LOOP)
-        wc_buf_str(s->out, "  IRQ;\n");
-    wc_buf_printf(s->out, "  goto L%" PRIu32 ";\n", f->label);
+        wc_buf_str(s->out, wc_emit_irq(s->m));
+    wc_buf_str(s->out, "  goto ");
+    append_name(s->out, 'L', f->label);
+    wc_buf_str(s->out, ";\n");
 }
 
 static void drop_entries(fn_state *s, uint32_t height)
@@ -575,6 +637,19 @@ static void do_call(fn_state *s, uint32_t func)
     free_operands(ft->nparams, args);
 }
 
+/* Opens a block in which wc_t->data[wc_x] is the table's element at
+ * `index`, of function type `type` (or traps). */
+static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char *index)
+{
+    wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
+    wc_emit_table(s->m, table, s->out);
+    wc_buf_printf(s->out,
+                  "; u32 wc_x = %s;\n"
+                  "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
+                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
+                  index ? index : "0", type);
+}
+
 static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
 {
     const wc_functype *ft = &s->m->info->types[type];
@@ -583,13 +658,7 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     s->height--;
     char *args[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, args);
-    wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
-    wc_emit_table(s->m, table, s->out);
-    wc_buf_printf(s->out,
-                  "; u32 wc_x = %s;\n"
-                  "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
-                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
-                  index ? index : "0", type);
+    open_indirect(s, type, table, index);
     free(index);
     wc_buf callee;
     wc_buf_init(&callee);
@@ -607,7 +676,81 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     free_operands(ft->nparams, args);
 }
 
+/* A tail call (the function is emitted as its tail entry): the callee's
+ * arguments go to the area, the callee to *wc_next, and the function
+ * returns; what was below the arguments is discarded unwritten. */
+static void tail_call(fn_state *s, uint32_t type, const char *callee, const char *callee_inst)
+{
+    const wc_functype *ft = &s->m->info->types[type];
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        char *value = take(s, s->height - ft->nparams + i);
+        wc_buf_printf(s->out, "  wc_a[%" PRIu32 "].%s = %s;\n", i, wc_emit_field(ft->params[i]),
+                      value ? value : "0");
+        free(value);
+    }
+    s->height -= ft->nparams;
+    if (callee)
+        wc_buf_printf(s->out, "  wc_next->fn = %s;\n", callee);
+    wc_buf_printf(s->out, "  wc_next->instance = %s;\n  FUNC_EPILOGUE; return;\n", callee_inst);
+    s->dead = true;
+}
+
+static void do_return_call(fn_state *s, uint32_t func)
+{
+    char callee[32];
+    snprintf(callee, sizeof callee, "fn%" PRIu32 "_tail", func);
+    tail_call(s, s->m->info->func_types[func], callee, "instance");
+}
+
+/* Through a funcref without a tail entry, wc_tail_via<type> calls it. */
+static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
+{
+    const wc_functype *ft = &s->m->info->types[type];
+    char *index = take(s, s->height - 1);
+    s->height--;
+    open_indirect(s, type, table, index);
+    free(index);
+    wc_buf_printf(s->out,
+                  "  if (wc_t->data[wc_x].tail) wc_next->fn = (wc_rt_tail_fn)wc_t->data[wc_x].tail;\n"
+                  "  else { wc_a[%" PRIu32 "].funcref = wc_t->data[wc_x]; wc_next->fn = wc_tail_via%" PRIu32 "; }\n",
+                  ft->nparams, type);
+    tail_call(s, type, NULL, "wc_t->data[wc_x].module_instance");
+    wc_buf_str(s->out, "  }\n");
+}
+
 /* ---- memory, tables, references -------------------------------------- */
+
+static char *funcref_of(fn_state *s, uint32_t func)
+{
+    wc_buf ref;
+    wc_buf_init(&ref);
+    wc_buf_printf(&ref, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
+                  s->m->info->func_types[func], func);
+    wc_emit_tail_ref(s->m, func, &ref);
+    wc_buf_str(&ref, "})");
+    char *text = wc_buf_cstr(&ref) ? strdup((const char *)ref.data) : NULL;
+    s->failed |= ref.failed || !text;
+    wc_buf_free(&ref);
+    return text;
+}
+
+/* "(u64)<addr> + <offset>u", the address of a load or store */
+static char *address(fn_state *s, const char *addr, uint32_t offset)
+{
+    wc_buf b;
+    wc_buf_init(&b);
+    wc_buf_str(&b, "(u64)");
+    wc_buf_str(&b, addr ? addr : "0");
+    if (offset) {
+        char text[32];
+        wc_buf_str(&b, " + ");
+        wc_buf_append(&b, text, format_name(text, 0, offset, "u"));
+    }
+    char *text = wc_buf_cstr(&b);
+    if (!text)
+        s->failed = true;
+    return text;
+}
 
 static void do_load(fn_state *s, const wc_memory_op *mop)
 {
@@ -616,11 +759,14 @@ static void do_load(fn_state *s, const wc_memory_op *mop)
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", addr ? addr : "0", offset)
-                         : dup_printf(s, "(u64)%s", addr ? addr : "0");
+    char *where = address(s, addr, offset);
     free(addr);
     char *operands[1] = {where};
-    push_statement(s, mop->type, fill(s, mop->tmpl, operands));
+    wc_buf tmpl;
+    wc_buf_init(&tmpl);
+    wc_emit_load_template(s->m, mop->tmpl, &tmpl);
+    push_statement(s, mop->type, wc_buf_cstr(&tmpl) ? fill(s, (const char *)tmpl.data, operands) : NULL);
+    wc_buf_free(&tmpl);
     free(where);
     s->uses_memory = true;
 }
@@ -634,10 +780,8 @@ static void do_store(fn_state *s, const wc_memory_op *mop)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = offset ? dup_printf(s, "(u64)%s + %" PRIu32 "u", operands[0] ? operands[0] : "0", offset)
-                         : dup_printf(s, "(u64)%s", operands[0] ? operands[0] : "0");
-    wc_buf_printf(s->out, "  ST(%s, %s, %s);\n", mop->tmpl, where ? where : "0",
-                  operands[1] ? operands[1] : "0");
+    char *where = address(s, operands[0], offset);
+    wc_emit_store(s->m, mop->tmpl, where ? where : "0", operands[1] ? operands[1] : "0", s->out);
     if (s->m->track_writes)
         wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory(s->m), where ? where : "0");
     free(where);
@@ -788,10 +932,12 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
             flush_upto(s, h);
             break;
         }
-    wc_buf_printf(s->out, "  l%" PRIu32 " = %s;\n", x, value ? value : "0");
+    wc_buf_str(s->out, "  ");
+    append_name(s->out, 'l', x);
+    assign(s->out, value ? value : "0");
     free(value);
     if (tee)
-        push(s, s->local_types[x], dup_printf(s, "l%" PRIu32, x));
+        push(s, s->local_types[x], dup_name(s, 'l', x, ""));
 }
 
 /* One instruction (opcode already read); returns true at the function's
@@ -865,9 +1011,16 @@ static bool instruction(fn_state *s, uint8_t op)
         do_call(s, wc_emit_u32(s->b, &s->pos, s->end));
         break;
     case 0x11:
+    case 0x13:
         x = wc_emit_u32(s->b, &s->pos, s->end);
         y = wc_emit_u32(s->b, &s->pos, s->end);
-        do_call_indirect(s, x, y);
+        if (op == 0x11)
+            do_call_indirect(s, x, y);
+        else
+            do_return_call_indirect(s, x, y);
+        break;
+    case 0x12:
+        do_return_call(s, wc_emit_u32(s->b, &s->pos, s->end));
         break;
     case 0x1a: /* drop: pending expressions have no effect */
         drop_entries(s, s->height - 1);
@@ -887,7 +1040,7 @@ static bool instruction(fn_state *s, uint8_t op)
     }
     case 0x20:
         x = wc_emit_u32(s->b, &s->pos, s->end);
-        push(s, s->local_types[x], dup_printf(s, "l%" PRIu32, x));
+        push(s, s->local_types[x], dup_name(s, 'l', x, ""));
         break;
     case 0x21:
     case 0x22:
@@ -944,8 +1097,7 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     }
     case 0x41:
-        push(s, WC_VT_I32,
-             dup_printf(s, "%" PRIu32 "u", (uint32_t)wc_emit_s64(s->b, &s->pos, s->end, 32)));
+        push(s, WC_VT_I32, dup_name(s, 0, (uint32_t)wc_emit_s64(s->b, &s->pos, s->end, 32), "u"));
         break;
     case 0x42:
         push(s, WC_VT_I64,
@@ -987,9 +1139,7 @@ static bool instruction(fn_state *s, uint8_t op)
     case 0xd2: /* ref.func */
         x = wc_emit_u32(s->b, &s->pos, s->end);
         push_expr(s, WC_VT_FUNCREF,
-                  dup_printf(s, "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], (wasm_rt_function_ptr_t)fn%" PRIu32
-                                ", instance})",
-                             m->info->func_types[x], x));
+                  funcref_of(s, x));
         break;
     case 0xfc:
         do_prefixed(s);
@@ -1022,7 +1172,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
             wc_emit_s64(b, &s->pos, s->end, 33);
         break;
     }
-    case 0x0c: case 0x0d: case 0x10: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
+    case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
     case 0x25: case 0x26: case 0xd2:
         wc_emit_u32(b, &s->pos, s->end);
         break;
@@ -1032,7 +1182,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
             wc_emit_u32(b, &s->pos, s->end);
         break;
     }
-    case 0x11:
+    case 0x11: case 0x13:
         wc_emit_u32(b, &s->pos, s->end);
         wc_emit_u32(b, &s->pos, s->end);
         break;
@@ -1098,7 +1248,8 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     uint32_t type = info->func_types[func];
     const wc_functype *ft = &info->types[type];
 
-    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type};
+    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type,
+                  .tail = fn->tail_calls};
     wc_buf body;
     wc_buf_init(&body);
     s.out = &body;
@@ -1136,8 +1287,12 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     drop_entries(&s, 0);
 
     /* the function: signature, locals, slots, body */
-    wc_emit_signature(m, func, out);
-    wc_buf_str(out, " {\n");
+    if (s.tail) {
+        wc_emit_tail_head(m, func, out);
+    } else {
+        wc_emit_signature(m, func, out);
+        wc_buf_str(out, " {\n");
+    }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
         wc_buf_printf(out, "  %s l%" PRIu32 " = %s;\n", wc_emit_ctype(vt), i,
@@ -1164,7 +1319,8 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     if (s.uses_memory)
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
-    wc_buf_str(out, "  FUNC_PROLOGUE;\n  IRQ;\n");
+    wc_buf_str(out, "  FUNC_PROLOGUE;\n");
+    wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");
 

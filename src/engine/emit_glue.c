@@ -10,6 +10,7 @@
  * - the `wc_glue` table through which the engine drives the unit.
  */
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "engine/emit_internal.h"
 
@@ -43,23 +44,13 @@ void wc_emit_imports(const wc_emit_module *m, wc_buf *out)
 static void export_call(const wc_emit_module *m, uint32_t index, uint32_t func, wc_buf *out)
 {
     uint32_t type = m->info->func_types[func];
-    const wc_functype *ft = &m->info->types[type];
     wc_buf_printf(out,
                   "static void wc_export_call_%" PRIu32 "(void *inst, const wc_rt_value *a, "
-                  "wc_rt_value *r) {\n  (void)a; (void)r;\n  ",
+                  "wc_rt_value *r) {\n  (void)a; (void)r;\n",
                   index);
-    if (ft->nresults) {
-        wc_emit_return_type(m, type, out);
-        wc_buf_str(out, " v = ");
-    }
-    wc_buf_printf(out, "fn%" PRIu32 "((wc_inst *)inst", func);
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        wc_buf_printf(out, ", a[%" PRIu32 "].%s", i, wc_emit_field(ft->params[i]));
-    wc_buf_str(out, ");\n");
-    if (ft->nresults == 1)
-        wc_buf_printf(out, "  r[0].%s = v;\n", wc_emit_field(ft->results[0]));
-    for (uint32_t i = 0; ft->nresults > 1 && i < ft->nresults; i++)
-        wc_buf_printf(out, "  r[%" PRIu32 "].%s = v.v%" PRIu32 ";\n", i, wc_emit_field(ft->results[i]), i);
+    char callee[32];
+    snprintf(callee, sizeof callee, "fn%" PRIu32, func);
+    wc_emit_values_call(m, type, callee, "(wc_inst *)inst", "a", "r", out);
     wc_buf_str(out, "}\n");
 }
 

@@ -23,6 +23,7 @@
 typedef struct wc_emit_module {
     const wc_module_info *info;
     bool track_writes; /* every write marks its page (wasm-rt.h, WC_DIRTY) */
+    bool for_tcc;      /* libtcc's unit: hot macros spelled out (emit_spelled.c) */
     uint32_t nfuncs_total, nglobals_total, ntables_total;
     const wc_globaltype **global_types; /* every global, imports first */
     const wc_tabletype **table_types;   /* every table, imports first */
@@ -59,6 +60,14 @@ int64_t wc_emit_s64(const uint8_t *bytes, size_t *pos, size_t end, unsigned bits
 void wc_emit_f32_literal(uint32_t bits, wc_buf *out);
 void wc_emit_f64_literal(uint64_t bits, wc_buf *out);
 
+/* A load's template (emit_ops.c) as this unit spells it: $0 the address. */
+void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out);
+/* The statement storing value (of C type `type`) at where. */
+void wc_emit_store(const wc_emit_module *m, const char *type, const char *where, const char *value,
+                   wc_buf *out);
+/* The interrupt check, a statement with its indent and newline. */
+const char *wc_emit_irq(const wc_emit_module *m);
+
 /* One function body (defined function `index`, imports not counted). */
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);
 
@@ -69,6 +78,20 @@ int wc_emit_segments(const wc_emit_module *m, wc_buf *out, wc_error *err);
 /* Fields of wc_inst the segments need (the sizes left to table.init and
  * memory.init, zero once dropped). */
 void wc_emit_segment_fields(const wc_emit_module *m, wc_buf *out);
+
+/* Tail calls (emit_tail.c).  The funcref field naming func's tail entry
+ * (", fn<func>_tail", or nothing in a unit without tail calls); the
+ * prototypes of the tail entries; the wrappers and tail entries that are
+ * not function bodies, and wc_tail_via<type>. */
+void wc_emit_tail_ref(const wc_emit_module *m, uint32_t func, wc_buf *out);
+void wc_emit_tail_prototypes(const wc_emit_module *m, wc_buf *out);
+void wc_emit_tail_entries(const wc_emit_module *m, wc_buf *out);
+/* The head of func's tail entry, up to its parameters read from the area. */
+void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* A call of callee(inst, args[0], ...) of function type `type`, whose
+ * results are stored in results[0...] (arrays of wc_rt_value). */
+void wc_emit_values_call(const wc_emit_module *m, uint32_t type, const char *callee, const char *inst,
+                         const char *args, const char *results, wc_buf *out);
 
 /* Import trampolines, export wrappers and the wc_glue table. */
 void wc_emit_imports(const wc_emit_module *m, wc_buf *out);

@@ -151,60 +151,137 @@ void wc_emit_f64_literal(uint64_t bits, wc_buf *out)
         wc_buf_printf(out, "F64_FROM(0x%016" PRIx64 "ull)", bits);
 }
 
+/* One instruction of a constant expression (its opcode already read) as a
+ * C expression. */
+static void emit_const_instr(const wc_emit_module *m, uint8_t op, size_t *pos, size_t end,
+                             wc_buf *out)
+{
+    const uint8_t *b = m->info->bytes;
+    switch (op) {
+    case 0x41:
+        wc_buf_printf(out, "%" PRIu32 "u", (uint32_t)wc_emit_s64(b, pos, end, 32));
+        break;
+    case 0x42:
+        wc_buf_printf(out, "%" PRIu64 "ull", (uint64_t)wc_emit_s64(b, pos, end, 64));
+        break;
+    case 0x43: {
+        uint32_t bits = 0;
+        if (*pos + 4 <= end)
+            memcpy(&bits, b + *pos, 4);
+        *pos += 4;
+        wc_emit_f32_literal(bits, out);
+        break;
+    }
+    case 0x44: {
+        uint64_t bits = 0;
+        if (*pos + 8 <= end)
+            memcpy(&bits, b + *pos, 8);
+        *pos += 8;
+        wc_emit_f64_literal(bits, out);
+        break;
+    }
+    case 0xd0:
+        if (*pos < end && b[(*pos)++] == WC_VT_FUNCREF)
+            wc_buf_str(out, "wasm_rt_funcref_null_value");
+        else
+            wc_buf_str(out, "((wasm_rt_externref_t)0)");
+        break;
+    case 0xd2: {
+        uint32_t f = wc_emit_u32(b, pos, end);
+        wc_buf_printf(out,
+                      "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], "
+                      "(wasm_rt_function_ptr_t)fn%" PRIu32 ", instance",
+                      m->info->func_types[f], f);
+        wc_emit_tail_ref(m, f, out);
+        wc_buf_str(out, "})");
+        break;
+    }
+    case 0x23:
+        wc_emit_global(m, wc_emit_u32(b, pos, end), out);
+        break;
+    default: /* not in a valid module */
+        *pos = end;
+        break;
+    }
+}
+
+/* The C operator and result type of an extended-const instruction, or NULL. */
+static const char *extended_const_op(uint8_t op, const char **ctype)
+{
+    static const char *const ops[3] = {"+", "-", "*"};
+    if (op >= 0x6a && op <= 0x6c) {
+        *ctype = "uint32_t";
+        return ops[op - 0x6a];
+    }
+    if (op >= 0x7c && op <= 0x7e) {
+        *ctype = "uint64_t";
+        return ops[op - 0x7c];
+    }
+    return NULL;
+}
+
+/* An extended constant expression (several instructions, valid: every
+ * value is an integer) as a statement expression over an array of
+ * temporaries, one per operand-stack height: linear in the expression's
+ * length whatever its shape. */
+static void emit_extended_const(const wc_emit_module *m, size_t *pos, size_t end, wc_buf *out)
+{
+    const uint8_t *b = m->info->bytes;
+    const char *ctype = "uint64_t";
+    uint32_t height = 0;
+    wc_buf_printf(out, "({ uint64_t c_[%u]; ", WC_CONST_EXPR_MAX_HEIGHT);
+    while (*pos < end) {
+        uint8_t op = b[(*pos)++];
+        if (op == 0x0b)
+            break;
+        const char *c_op = extended_const_op(op, &ctype);
+        if (c_op && height >= 2) {
+            height--;
+            wc_buf_printf(out, "c_[%" PRIu32 "] = (%s)(c_[%" PRIu32 "] %s c_[%" PRIu32 "]); ",
+                          height - 1, ctype, height - 1, c_op, height);
+        } else if (!c_op && height < WC_CONST_EXPR_MAX_HEIGHT) {
+            wc_buf_printf(out, "c_[%" PRIu32 "] = ", height++);
+            emit_const_instr(m, op, pos, end, out);
+            wc_buf_str(out, "; ");
+        } else { /* not in a valid module */
+            *pos = end;
+        }
+    }
+    wc_buf_printf(out, "(%s)c_[0]; })", ctype);
+}
+
+/* Whether the constant expression at pos has more than one instruction
+ * before its `end` (extended constant expressions). */
+static bool is_extended_const(const wc_emit_module *m, size_t pos, size_t end)
+{
+    const uint8_t *b = m->info->bytes;
+    if (pos >= end)
+        return false;
+    switch (b[pos++]) {
+    case 0x41: case 0x42: wc_emit_s64(b, &pos, end, 64); break;
+    case 0x43: pos += 4; break;
+    case 0x44: pos += 8; break;
+    case 0xd0: pos += 1; break;
+    default: wc_emit_u32(b, &pos, end); break; /* ref.func, global.get */
+    }
+    return pos < end && b[pos] != 0x0b;
+}
+
 void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf *out)
 {
     const uint8_t *b = m->info->bytes;
+    if (is_extended_const(m, *pos, end)) {
+        emit_extended_const(m, pos, end, out);
+        return;
+    }
     size_t len_before = out->len;
-    /* 2.0 constant expressions are one instruction and `end` */
     while (*pos < end) {
         uint8_t op = b[(*pos)++];
-        switch (op) {
-        case 0x0b:
+        if (op == 0x0b) {
             if (out->len == len_before)
                 wc_buf_str(out, "0");
             return;
-        case 0x41:
-            wc_buf_printf(out, "%" PRIu32 "u", (uint32_t)wc_emit_s64(b, pos, end, 32));
-            break;
-        case 0x42:
-            wc_buf_printf(out, "%" PRIu64 "ull", (uint64_t)wc_emit_s64(b, pos, end, 64));
-            break;
-        case 0x43: {
-            uint32_t bits = 0;
-            if (*pos + 4 <= end)
-                memcpy(&bits, b + *pos, 4);
-            *pos += 4;
-            wc_emit_f32_literal(bits, out);
-            break;
         }
-        case 0x44: {
-            uint64_t bits = 0;
-            if (*pos + 8 <= end)
-                memcpy(&bits, b + *pos, 8);
-            *pos += 8;
-            wc_emit_f64_literal(bits, out);
-            break;
-        }
-        case 0xd0:
-            if (*pos < end && b[(*pos)++] == WC_VT_FUNCREF)
-                wc_buf_str(out, "wasm_rt_funcref_null_value");
-            else
-                wc_buf_str(out, "((wasm_rt_externref_t)0)");
-            break;
-        case 0xd2: {
-            uint32_t f = wc_emit_u32(b, pos, end);
-            wc_buf_printf(out,
-                          "((wasm_rt_funcref_t){wc_types[%" PRIu32 "], "
-                          "(wasm_rt_function_ptr_t)fn%" PRIu32 ", instance})",
-                          m->info->func_types[f], f);
-            break;
-        }
-        case 0x23:
-            wc_emit_global(m, wc_emit_u32(b, pos, end), out);
-            break;
-        default: /* not in a valid module */
-            *pos = end;
-            return;
-        }
+        emit_const_instr(m, op, pos, end, out);
     }
 }

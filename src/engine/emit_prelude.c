@@ -164,5 +164,5 @@ const char wc_emit_prelude[] =
     "WC_TABLE_OPS(funcref)\n"
     "WC_TABLE_OPS(externref)\n"
     /* an element segment's item: ref.null, ref.func or global.get */
-    "typedef struct { u32 kind, type, global; wasm_rt_function_ptr_t func; } wc_elem;\n"
+    "typedef struct { u32 kind, type, global; wasm_rt_function_ptr_t func, tail; } wc_elem;\n"
     "enum { WC_ELEM_NULL, WC_ELEM_FUNC, WC_ELEM_GLOBAL };\n";

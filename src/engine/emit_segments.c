@@ -55,21 +55,28 @@ static void read_elem_header(const wc_emit_module *m, size_t *pos, size_t end, s
     seg->count = wc_emit_u32(b, pos, end);
 }
 
+/* A function's wc_elem initializer. */
+static void elem_func(const wc_emit_module *m, uint32_t f, wc_buf *out)
+{
+    wc_buf_printf(out, "{WC_ELEM_FUNC, %" PRIu32 ", 0, (wasm_rt_function_ptr_t)fn%" PRIu32,
+                  m->info->func_types[f], f);
+    wc_emit_tail_ref(m, f, out);
+    wc_buf_str(out, "}");
+}
+
 /* One item of an element segment as a wc_elem initializer. */
 static void elem_item(const wc_emit_module *m, const segment *seg, size_t *pos, size_t end, wc_buf *out)
 {
     const uint8_t *b = m->info->bytes;
     if (!seg->exprs) {
         uint32_t f = wc_emit_u32(b, pos, end);
-        wc_buf_printf(out, "{WC_ELEM_FUNC, %" PRIu32 ", 0, (wasm_rt_function_ptr_t)fn%" PRIu32 "}",
-                      m->info->func_types[f], f);
+        elem_func(m, f, out);
         return;
     }
     uint8_t op = *pos < end ? b[(*pos)++] : 0x0b;
     if (op == 0xd2) {
         uint32_t f = wc_emit_u32(b, pos, end);
-        wc_buf_printf(out, "{WC_ELEM_FUNC, %" PRIu32 ", 0, (wasm_rt_function_ptr_t)fn%" PRIu32 "}",
-                      m->info->func_types[f], f);
+        elem_func(m, f, out);
     } else if (op == 0x23) {
         uint32_t g = wc_emit_u32(b, pos, end);
         wc_buf_printf(out, "{WC_ELEM_GLOBAL, 0, %" PRIu32 ", 0}", g);
@@ -141,7 +148,7 @@ static void global_reader(const wc_emit_module *m, uint8_t reftype, wc_buf *out)
 
 static const char table_init_helpers[] =
     "static wasm_rt_funcref_t wc_elem_funcref(wc_inst *instance, const wc_elem *e) {\n"
-    "  if (e->kind == WC_ELEM_FUNC) return (wasm_rt_funcref_t){wc_types[e->type], e->func, instance};\n"
+    "  if (e->kind == WC_ELEM_FUNC) return (wasm_rt_funcref_t){wc_types[e->type], e->func, instance, e->tail};\n"
     "  if (e->kind == WC_ELEM_GLOBAL) return wc_global_funcref(instance, e->global);\n"
     "  return wasm_rt_funcref_null_value;\n"
     "}\n"

@@ -144,12 +144,27 @@ size_t wc_engine_max_module_bytes(const wc_engine *engine)
     return engine->config.limits.max_module_bytes;
 }
 
-/* Builds, caches and loads the optimized tier from the module's source. */
+static void keep_source_for_debugging(const wc_module *m, const wc_buf *source, const char *suffix);
+
+/* Builds, caches and loads the optimized tier: the unit for gcc is emitted
+ * here (in the background thread, when the fast tier runs meanwhile). */
 static int build_optimized(wc_module *m, wc_code **out, wc_error *err)
 {
+    wc_buf source;
+    wc_buf_init(&source);
+    int rc = wc_emit(m->info, m->engine->config.track_writes, &source, err);
+    if (rc == 0 && !wc_buf_cstr(&source))
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
+    if (rc) {
+        wc_buf_free(&source);
+        return rc;
+    }
+    keep_source_for_debugging(m, &source, "");
     uint8_t *so;
     size_t so_size;
-    int rc = wc_code_build_optimized(m->source, m->source_len, &so, &so_size, &m->engine->cancel, err);
+    rc = wc_code_build_optimized((const char *)source.data, source.len, &so, &so_size,
+                                 &m->engine->cancel, err);
+    wc_buf_free(&source);
     if (rc)
         return rc;
     wc_cache_store(&m->engine->cache, m->key, so, so_size);
@@ -169,8 +184,6 @@ static void set_optimized(wc_module *m, wc_code *code, int rc, const wc_error *e
         m->optimized_state = OPTIMIZED_FAILED;
         m->optimized_error = *err;
     }
-    free(m->source);
-    m->source = NULL;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
 }
@@ -242,21 +255,21 @@ static void module_destroy(wc_module *m)
     wc_module_info_free(m->info);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->cond);
-    free(m->source);
     free(m->bytes);
     free(m);
 }
 
-/* WASMCAP_KEEP_SOURCE=DIR keeps each translation unit as DIR/<digest>.c,
- * to read or compile by hand when generated code misbehaves. */
-static void keep_source_for_debugging(const wc_module *m)
+/* WASMCAP_KEEP_SOURCE=DIR keeps each translation unit as DIR/<digest>.c
+ * (gcc's) and DIR/<digest>.tcc.c (libtcc's), to read or compile by hand
+ * when generated code misbehaves. */
+static void keep_source_for_debugging(const wc_module *m, const wc_buf *source, const char *suffix)
 {
     const char *dir = getenv("WASMCAP_KEEP_SOURCE");
     if (!dir || !*dir || wc_mkdirs(dir) != 0)
         return;
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s.c", dir, m->digest);
-    wc_write_file(path, m->source, m->source_len);
+    snprintf(path, sizeof path, "%s/%s%s.c", dir, m->digest, suffix);
+    wc_write_file(path, source->data, source->len);
 }
 
 static char *letters(const uint8_t *types, uint32_t n)
@@ -334,22 +347,6 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
         }
     }
 
-    wc_buf source;
-    wc_buf_init(&source);
-    rc = wc_emit(m->info, engine->config.track_writes, &source, err);
-    if (rc) {
-        wc_buf_free(&source);
-        goto fail;
-    }
-    if (!wc_buf_cstr(&source)) {
-        wc_buf_free(&source);
-        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
-        goto fail;
-    }
-    m->source = (char *)source.data; /* the module owns it from here */
-    m->source_len = source.len;
-    keep_source_for_debugging(m);
-
     if (tier == WC_TIER_OPTIMIZED) {
         m->optimized_state = OPTIMIZED_PENDING;
         wc_code *code = NULL;
@@ -361,7 +358,16 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
         return 0;
     }
 
-    rc = wc_code_compile_fast(m->source, m->source_len, &m->fast, err);
+    wc_buf source;
+    wc_buf_init(&source);
+    rc = wc_emit_for_tcc(m->info, engine->config.track_writes, &source, err);
+    if (rc == 0 && !wc_buf_cstr(&source))
+        rc = wc_error_set(err, WC_ENOMEM, "out of memory");
+    if (rc == 0) {
+        keep_source_for_debugging(m, &source, ".tcc");
+        rc = wc_code_compile_fast((const char *)source.data, source.len, &m->fast, err);
+    }
+    wc_buf_free(&source);
     if (rc)
         goto fail;
     atomic_store(&m->current, m->fast);
@@ -373,9 +379,6 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
             wc_error_set(&m->optimized_error, WC_ECOMPILE, "cannot start the background compiler: %s",
                          wc_strerror(started));
         }
-    } else {
-        free(m->source);
-        m->source = NULL;
     }
     *out = m;
     return 0;

@@ -36,6 +36,7 @@ typedef struct wc_funcref {
     uint32_t type;
     void (*func)(void);
     void *instance;
+    void (*tail)(void); /* its tail-call entry, or NULL (wasm-rt.h) */
 } wc_funcref;
 
 typedef union wc_value {

@@ -69,8 +69,6 @@ struct wc_module {
      * link every instance against the same static binding tables skip the
      * name lookups (see link_with_hint in instance.c). */
     _Atomic(struct link_hint *) link_hint;
-    char *source; /* the translation unit, kept for the background build */
-    size_t source_len;
     wc_module *next_job;
 };
 

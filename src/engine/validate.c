@@ -30,6 +30,7 @@ static const char *const opcode_names[256] = {
     [0x00] = "unreachable", [0x01] = "nop", [0x02] = "block", [0x03] = "loop",
     [0x04] = "if", [0x05] = "else", [0x0b] = "end", [0x0c] = "br", [0x0d] = "br_if",
     [0x0e] = "br_table", [0x0f] = "return", [0x10] = "call", [0x11] = "call_indirect",
+    [0x12] = "return_call", [0x13] = "return_call_indirect",
     [0x1a] = "drop", [0x1b] = "select", [0x1c] = "select", [0x20] = "local.get",
     [0x21] = "local.set", [0x22] = "local.tee", [0x23] = "global.get",
     [0x24] = "global.set", [0x25] = "table.get", [0x26] = "table.set",
@@ -199,6 +200,7 @@ typedef struct validator {
     uint8_t *scratch; /* br_table's popped label values */
     size_t scratch_cap;
     uint32_t br_table_round; /* numbers br_table instructions */
+    bool tail_calls;           /* the function has made a tail call */
 } validator;
 
 static int type_mismatch(validator *v, uint8_t expected, uint8_t actual, bool nothing)
@@ -517,6 +519,39 @@ static int validate_call(validator *v, const wc_functype *t)
     return push_all(v, t->results, t->nresults);
 }
 
+/* call_indirect's and return_call_indirect's immediates (the type, read
+ * into *type, and a table of funcref) and the index operand. */
+static int indirect_callee(validator *v, uint32_t *type)
+{
+    wc_decoder *d = v->d;
+    uint32_t table;
+    TRY(wc_dec_u32(d, type));
+    TRY(read_table(v, &table));
+    if (*type >= d->info->ntypes)
+        return wc_dec_invalid(d, v->op_at, "unknown type %u", *type);
+    if (d->table_types[table].elemtype != WC_VT_FUNCREF)
+        return wc_dec_invalid(d, v->op_at, "type mismatch in %s, table %u is not of funcref", v->op, table);
+    return pop_expect(v, WC_VT_I32);
+}
+
+/* return_call and return_call_indirect: the callee returns for the
+ * function, so its results must be the function's. */
+static int validate_tail_call(validator *v, const wc_functype *t)
+{
+    const ctrl_frame *fn = &v->ctrls[0];
+    if (t->nresults != fn->nresults ||
+        (t->nresults && memcmp(t->results, fn->results, t->nresults) != 0))
+        return wc_dec_invalid(v->d, v->op_at, "type mismatch in %s: the callee's results are not the function's",
+                              v->op);
+    if (t->nparams > WC_TAIL_CALL_MAX_VALUES || t->nresults > WC_TAIL_CALL_MAX_VALUES)
+        return wc_dec_limit(v->d, v->op_at, "%s of a type with more than %u parameters or results", v->op,
+                            WC_TAIL_CALL_MAX_VALUES);
+    TRY(pop_all(v, t->params, t->nparams));
+    v->tail_calls = true;
+    set_unreachable(v);
+    return 0;
+}
+
 static int need_data_segment(validator *v, uint32_t index)
 {
     wc_decoder *d = v->d;
@@ -721,18 +756,21 @@ static int validate_instruction(validator *v, uint8_t op)
         if (index >= d->nfuncs_total)
             return wc_dec_invalid(d, v->op_at, "unknown function %u", index);
         return validate_call(v, &info->types[d->func_types[index]]);
-    case 0x11: { /* call_indirect type table */
-        uint32_t table;
-        TRY(wc_dec_u32(d, &index));
-        TRY(read_table(v, &table));
-        if (index >= info->ntypes)
-            return wc_dec_invalid(d, v->op_at, "unknown type %u", index);
-        if (d->table_types[table].elemtype != WC_VT_FUNCREF)
-            return wc_dec_invalid(d, v->op_at, "type mismatch in call_indirect, table %u is not of funcref",
-                                  table);
-        TRY(pop_expect(v, WC_VT_I32));
+    case 0x11: /* call_indirect type table */
+        TRY(indirect_callee(v, &index));
         return validate_call(v, &info->types[index]);
-    }
+    case 0x12: /* return_call */
+        if (!wc_feature_enabled(&d->limits, WC_FEATURE_TAIL_CALL))
+            return illegal_opcode(d, v->op_at, op);
+        TRY(wc_dec_u32(d, &index));
+        if (index >= d->nfuncs_total)
+            return wc_dec_invalid(d, v->op_at, "unknown function %u", index);
+        return validate_tail_call(v, &info->types[d->func_types[index]]);
+    case 0x13: /* return_call_indirect type table */
+        if (!wc_feature_enabled(&d->limits, WC_FEATURE_TAIL_CALL))
+            return illegal_opcode(d, v->op_at, op);
+        TRY(indirect_callee(v, &index));
+        return validate_tail_call(v, &info->types[index]);
     case 0x1a: /* drop */
         return pop_any(v, WC_VT_UNKNOWN, &t1);
     case 0x1b: /* select */
@@ -852,6 +890,7 @@ static int validate_function(validator *v, wc_func *f)
     d->pos = f->body_offset;
     d->end = f->body_offset + f->body_size;
     v->nvals = v->nctrls = v->nlocal_runs = v->nloops = v->nbackedges = 0;
+    v->tail_calls = false;
     v->op_at = d->pos;
     v->op = "function";
 
@@ -888,6 +927,8 @@ static int validate_function(validator *v, wc_func *f)
         f->loops = loops;
         f->nloops = (uint32_t)v->nloops;
     }
+    f->tail_calls = v->tail_calls;
+    d->info->tail_calls |= v->tail_calls;
     if (v->nbackedges) {
         size_t *edges = wc_dec_alloc(d, v->nbackedges * sizeof *edges);
         if (!edges)
@@ -1007,6 +1048,11 @@ static int skim_instruction(wc_decoder *d, size_t at, uint8_t op, uint64_t *dept
         default:
             return wc_dec_malformed(d, at, "illegal opcode 0xfc %u", n);
         }
+    case 0x12: case 0x13:
+        if (!wc_feature_enabled(&d->limits, WC_FEATURE_TAIL_CALL))
+            return illegal_opcode(d, at, op);
+        TRY(wc_dec_u32(d, &x));
+        return op == 0x12 ? 0 : wc_dec_u32(d, &x);
     case 0xfd:
         return simd_refused(d, at);
     default:
@@ -1090,19 +1136,48 @@ static int not_constant(wc_decoder *d, size_t at, uint8_t op)
     return wc_dec_invalid(d, at, "constant expression required, got %s", opcode_names[op]);
 }
 
+/* The arithmetic extended constant expressions allow: i32/i64 add, sub, mul. */
+static bool extended_const_op(uint8_t op, uint8_t *type)
+{
+    switch (op) {
+    case 0x6a: case 0x6b: case 0x6c:
+        *type = WC_VT_I32;
+        return true;
+    case 0x7c: case 0x7d: case 0x7e:
+        *type = WC_VT_I64;
+        return true;
+    default:
+        return false;
+    }
+}
+
 int wc_validate_const_expr(wc_decoder *d, uint8_t type)
 {
     size_t start = d->pos;
-    uint32_t depth = 0;   /* values the expression leaves */
-    uint8_t last = WC_VT_UNKNOWN;
+    bool extended = wc_feature_enabled(&d->limits, WC_FEATURE_EXTENDED_CONST);
+    /* The operand types; a taller expression is refused (a limit), so
+     * emitting it needs no more than this many temporaries either. */
+    uint8_t stack[WC_CONST_EXPR_MAX_HEIGHT];
+    uint32_t height = 0;
     for (;;) {
         size_t at = d->pos;
-        uint8_t op, pushed;
+        uint8_t op, pushed, operand;
         uint32_t index;
         TRY(wc_dec_byte(d, &op));
+        if (extended && extended_const_op(op, &operand)) {
+            if (height < 2 || stack[height - 1] != operand || stack[height - 2] != operand) {
+                wc_dec_note_invalid(d, at, "type mismatch in %s, expected two %s operands",
+                                    opcode_names[op], wc_valtype_name(operand));
+                height = 0; /* further errors are ignored: the first is kept */
+                stack[height++] = operand;
+            } else {
+                height--;
+            }
+            continue;
+        }
         switch (op) {
         case 0x0b:
-            if (depth != 1 || (last != type && last != WC_VT_UNKNOWN))
+            if (height != 1 || (stack[0] != type && stack[0] != WC_VT_UNKNOWN))
                 wc_dec_note_invalid(d, start, "type mismatch in constant expression, expected %s",
                                     wc_valtype_name(type));
             return 0;
@@ -1152,8 +1227,9 @@ int wc_validate_const_expr(wc_decoder *d, uint8_t type)
         default:
             return not_constant(d, at, op);
         }
-        if (depth < 2)
-            depth++;
-        last = pushed;
+        if (height == WC_CONST_EXPR_MAX_HEIGHT)
+            return wc_dec_limit(d, at, "constant expression deeper than %u values",
+                                WC_CONST_EXPR_MAX_HEIGHT);
+        stack[height++] = pushed;
     }
 }

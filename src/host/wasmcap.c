@@ -445,7 +445,16 @@ static wc_trap kv_error(wc_wasmcap_host *host, wc_value *results, int rc, const 
         }
         break;
     case WC_ENOSPC:
-        t = fail(host, results, WC_HOST_EFAILED, "kv: the store is full (storage.kv_map_size in wasmcap.json)");
+        t = fail(host, results, WC_HOST_EFAILED, "kv: the store is full (%s in wasmcap.json)",
+                 strcmp(wc_kv_kind(host->kv), "nats") == 0 ? "kv.max_bytes" : "storage.kv_map_size");
+        break;
+    case WC_ENOTCONN:
+        t = fail(host, results, WC_HOST_EFAILED, "kv: bus unavailable: the store's NATS server is "
+                 "not connected (kv.backend \"nats\"); try again when it is back");
+        break;
+    case WC_EAGAIN:
+        t = fail(host, results, WC_HOST_EFAILED, "kv: the store is busy: other writers changed "
+                 "'%s' or its namespace at every attempt", k);
         break;
     default:
         t = fail(host, results, WC_HOST_EFAILED, "kv: I/O error in the store");

@@ -67,15 +67,20 @@ typedef struct wc_backplane {
     /* The nodes of a cluster share their sessions' state through these
      * (NULL: one node, nothing shared).  key: a session id (letters and
      * digits).  put: 0, or a WC_E* code with err (WC_ENOSPC: the store is
-     * full).  get: 0 with *data (malloc'd, NUL-terminated past *len; the
-     * caller frees it), WC_ENOTFOUND, or another WC_E* code with err.
+     * full); with expected (NULL: unconditionally) only while the stored
+     * state is at revision *expected, else WC_ECONFLICT (another node
+     * wrote since it was read); *revision (may be NULL) gets the new one.
+     * get: 0 with *data (malloc'd, NUL-terminated past *len; the caller
+     * frees it) and *revision (may be NULL), WC_ENOTFOUND, or another
+     * WC_E* code with err.
      * remove: 0 (also when there was nothing), or a WC_E* code.  They wait
      * for the store, at most the implementation's own timeout, on the
      * calling thread (a transport's loop among them: kept for the rare
      * moments a session's state changes or a node first sees a session). */
     int (*session_put)(void *ctx, const char *key, const void *data, size_t len,
+                       const uint64_t *expected, uint64_t *revision, wc_error *err);
+    int (*session_get)(void *ctx, const char *key, char **data, size_t *len, uint64_t *revision,
                        wc_error *err);
-    int (*session_get)(void *ctx, const char *key, char **data, size_t *len, wc_error *err);
     int (*session_remove)(void *ctx, const char *key, wc_error *err);
     /* How long a shared state lives after its last put; a session in use
      * is put again once a quarter of it has passed.  0: for ever. */

@@ -136,6 +136,12 @@ struct wc_mcp_session {
     atomic_bool shared;
     pthread_mutex_t share_lock;   /* one put at a time */
     uint64_t shared_at_ms;        /* the last put, monotonic */
+    /* The state as last read from or written to the store, and its
+     * revision: the base a change is merged from when another node wrote
+     * in between (compare-and-set, shared_session.c).  Under share_lock
+     * and the session lock; NULL / 0 before the first. */
+    json_t *shared_base;
+    uint64_t shared_rev;
     char owner[128];              /* the transport's: who may use the session; "" anyone */
     json_t *client_capabilities;  /* this request's _meta clientCapabilities */
     json_t *listen_id;            /* an open subscriptions/listen: its request id */

@@ -428,6 +428,7 @@ static void session_free(wc_mcp_session *s)
         json_decref(s->early_cancels[i]);
     free(s->early_cancels);
     json_decref(s->subscriptions);
+    json_decref(s->shared_base);
     json_decref(s->client_capabilities);
     json_decref(s->listen_id);
     pthread_cond_destroy(&s->cond);

@@ -18,6 +18,15 @@
  * session's log: see transport/http_session.c).  A state read back is
  * checked as strictly as a client's request: any node, or anyone else with
  * access to the store, may have written it.
+ *
+ * Two nodes may change one session at once (a client's requests spread by
+ * the load balancer).  Every put is a compare-and-set on the revision the
+ * node last read or wrote (its base): one that another node overtook reads
+ * that node's state, puts its own change on top (merge_change: the members
+ * this node changed since its base keep its values, subscriptions merge as
+ * sets) and tries again, at most SHARE_ATTEMPTS times.  A change that
+ * arrives from another node (a sync before a change, or the announcement)
+ * is merged the same way, so a change not yet put is not lost to it.
  */
 #include "mcp/internal.h"
 
@@ -30,6 +39,7 @@
 #define SHARED_FORMAT 1
 #define MCP_SESSION_CHANGED "wasmcap.cluster.session_changed"
 #define SHARED_MAX_BYTES (MCP_MAX_SUBSCRIPTION_BYTES + 64 * 1024)
+#define SHARE_ATTEMPTS 8 /* puts a change tries while other nodes' overtake it */
 
 bool wc_mcp_server_shares_sessions(const wc_mcp_server *server)
 {
@@ -37,8 +47,8 @@ bool wc_mcp_server_shares_sessions(const wc_mcp_server *server)
     return bp && bp->session_put && bp->session_get && bp->session_remove;
 }
 
-/* The state as text (session lock held); NULL: out of memory. */
-static char *export_state(wc_mcp_session *s, size_t *len)
+/* The state as a document (session lock held); NULL: out of memory. */
+static json_t *export_doc(wc_mcp_session *s)
 {
     json_t *subs = json_array();
     if (!subs)
@@ -53,38 +63,7 @@ static char *export_state(wc_mcp_session *s, size_t *len)
                             "elicitation", s->can_elicit, "logLevel", s->log_level,
                             "subscriptions", subs, "owner", s->owner, "principal",
                             s->principal);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    *len = text ? strlen(text) : 0;
-    return text;
-}
-
-int wc_mcp_session_share_now(wc_mcp_session *s, wc_error *err)
-{
-    const wc_backplane *bp = s->server->opt.backplane;
-    /* One put at a time, the export taken inside it: the last put holds
-     * the latest state. */
-    pthread_mutex_lock(&s->share_lock);
-    pthread_mutex_lock(&s->lock);
-    bool shared = s->shared && s->state != MCP_NEW;
-    size_t len = 0;
-    char *text = shared ? export_state(s, &len) : NULL;
-    char key[sizeof s->audit_id];
-    memcpy(key, s->audit_id, sizeof key);
-    pthread_mutex_unlock(&s->lock);
-    int rc = 0;
-    if (shared && !text)
-        rc = wc_error_set(err, WC_ENOMEM, "out of memory for the session's shared state");
-    else if (shared)
-        rc = bp->session_put(bp->ctx, key, text, len, err);
-    if (shared && rc == 0) {
-        s->shared_at_ms = wc_monotonic_coarse_ms();
-        if (bp->publish) /* the nodes that have the session take the change */
-            bp->publish(bp->ctx, MCP_SESSION_CHANGED, key, strlen(key));
-    }
-    pthread_mutex_unlock(&s->share_lock);
-    free(text);
-    return rc;
+    return doc;
 }
 
 void wc_mcp_session_shared_changed(wc_mcp_session *s)
@@ -233,13 +212,15 @@ static void apply_state(wc_mcp_session *s, shared_state *st)
     snprintf(s->principal, sizeof s->principal, "%s", st->principal);
 }
 
-/* Reads and checks the state shared under id. */
-static int read_state(wc_mcp_server *server, const char *id, shared_state *st, wc_error *err)
+/* Reads and checks the state shared under id; *doc_out (may be NULL: the
+ * caller wants st only) gets the document, *rev (may be NULL) its revision. */
+static int read_state(wc_mcp_server *server, const char *id, shared_state *st, json_t **doc_out,
+                      uint64_t *rev, wc_error *err)
 {
     const wc_backplane *bp = server->opt.backplane;
     char *text = NULL;
     size_t len = 0;
-    int rc = bp->session_get(bp->ctx, id, &text, &len, err);
+    int rc = bp->session_get(bp->ctx, id, &text, &len, rev, err);
     if (rc != 0)
         return rc;
     json_t *doc = len <= SHARED_MAX_BYTES ? json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)
@@ -247,6 +228,8 @@ static int read_state(wc_mcp_server *server, const char *id, shared_state *st, w
     free(text);
     wc_error why = {0};
     bool ok = doc && parse_state(doc, st, &why);
+    if (ok && doc_out)
+        *doc_out = json_incref(doc);
     json_decref(doc);
     if (!doc)
         return wc_error_set(err, WC_EINVAL, "the shared state of session %.8s... is not JSON "
@@ -267,16 +250,21 @@ int wc_mcp_session_resume(wc_mcp_server *server, const char *id, wc_mcp_send_fn 
     if (strlen(id) >= sizeof ((wc_mcp_session *)0)->audit_id)
         return wc_error_set(err, WC_EINVAL, "a session id is shorter");
     shared_state st;
-    int rc = read_state(server, id, &st, err);
+    json_t *doc = NULL;
+    uint64_t rev = 0;
+    int rc = read_state(server, id, &st, &doc, &rev, err);
     if (rc != 0)
         return rc;
     wc_mcp_session *s = wc_mcp_session_open(server, &wc_mcp_era_stateful, send, ctx);
     if (!s) {
         json_decref(st.subscriptions);
+        json_decref(doc);
         return wc_error_set(err, WC_ENOMEM, "out of memory");
     }
     pthread_mutex_lock(&s->lock);
     apply_state(s, &st);
+    s->shared_base = doc;
+    s->shared_rev = rev;
     snprintf(s->audit_id, sizeof s->audit_id, "%s", id);
     s->shared = true;
     s->shared_at_ms = wc_monotonic_coarse_ms();
@@ -284,6 +272,142 @@ int wc_mcp_session_resume(wc_mcp_server *server, const char *id, wc_mcp_send_fn 
     pthread_mutex_unlock(&s->lock);
     *out = s;
     return 0;
+}
+
+/* --- changes from two nodes at once --- */
+
+/* The URIs of a state's subscriptions array as the keys of an object. */
+static json_t *uri_set(const json_t *doc)
+{
+    json_t *set = json_object();
+    size_t i;
+    const json_t *uri;
+    json_array_foreach(json_object_get(doc, "subscriptions"), i, uri)
+        if (set && json_is_string(uri))
+            json_object_set_new(set, json_string_value(uri), json_true());
+    return set;
+}
+
+/* remote, with local's changes since base on top: each member local
+ * changed keeps local's value, the others take remote's; subscriptions
+ * local added since base are added, those it removed are removed.  NULL:
+ * out of memory. */
+static json_t *merge_change(const json_t *base, const json_t *local, const json_t *remote)
+{
+    static const char *const members[] = {"initialized", "sampling", "elicitation", "logLevel"};
+    json_t *merged = json_deep_copy(remote);
+    json_t *was = uri_set(base), *now = uri_set(local), *subs = uri_set(remote);
+    json_t *list = json_array();
+    if (!merged || !was || !now || !subs || !list) {
+        json_decref(merged);
+        merged = NULL;
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+        json_t *mine = json_object_get(local, members[i]);
+        if (mine && !json_equal(mine, json_object_get(base, members[i])))
+            json_object_set(merged, members[i], mine);
+    }
+    const char *uri;
+    json_t *v;
+    json_object_foreach(now, uri, v)
+        if (!json_object_get(was, uri))
+            json_object_set(subs, uri, json_true());
+    json_object_foreach(was, uri, v)
+        if (!json_object_get(now, uri))
+            json_object_del(subs, uri);
+    json_object_foreach(subs, uri, v)
+        json_array_append_new(list, json_string(uri));
+    json_object_set(merged, "subscriptions", list);
+out:
+    json_decref(was);
+    json_decref(now);
+    json_decref(subs);
+    json_decref(list);
+    return merged;
+}
+
+/* Takes remote (revision rev; already checked) as s's base, with what s
+ * changed since its old base on top.  A state of another owner (an id
+ * reused) is left alone. */
+static void rebase(wc_mcp_session *s, json_t *remote, uint64_t rev)
+{
+    pthread_mutex_lock(&s->lock);
+    const char *owner = json_string_value(json_object_get(remote, "owner"));
+    if (!owner || strcmp(owner, s->owner) != 0) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    json_t *local = s->shared_base ? export_doc(s) : NULL;
+    json_t *merged = local ? merge_change(s->shared_base, local, remote) : NULL;
+    shared_state st;
+    wc_error why = {0};
+    if (parse_state(merged ? merged : remote, &st, &why))
+        apply_state(s, &st);
+    json_decref(local);
+    json_decref(merged);
+    json_decref(s->shared_base);
+    s->shared_base = json_incref(remote);
+    s->shared_rev = rev;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int wc_mcp_session_share_now(wc_mcp_session *s, wc_error *err)
+{
+    const wc_backplane *bp = s->server->opt.backplane;
+    /* One put at a time, the export taken inside it: the last put holds
+     * the latest state. */
+    pthread_mutex_lock(&s->share_lock);
+    char key[sizeof s->audit_id];
+    memcpy(key, s->audit_id, sizeof key);
+    bool shared = false;
+    int rc = 0;
+    for (int attempt = 0; attempt < SHARE_ATTEMPTS; attempt++) {
+        pthread_mutex_lock(&s->lock);
+        shared = s->shared && s->state != MCP_NEW;
+        json_t *doc = shared ? export_doc(s) : NULL;
+        uint64_t rev = s->shared_rev, now = 0;
+        pthread_mutex_unlock(&s->lock);
+        if (!shared)
+            break;
+        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        if (!text) {
+            json_decref(doc);
+            rc = wc_error_set(err, WC_ENOMEM, "out of memory for the session's shared state");
+            break;
+        }
+        /* the first put (initialize) has no base to compare with */
+        rc = bp->session_put(bp->ctx, key, text, strlen(text), rev ? &rev : NULL, &now, err);
+        free(text);
+        if (rc == 0) {
+            pthread_mutex_lock(&s->lock);
+            json_decref(s->shared_base);
+            s->shared_base = doc;
+            s->shared_rev = now;
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        json_decref(doc);
+        if (rc != WC_ECONFLICT)
+            break;
+        /* another node's put came first: its state, with this change on top */
+        shared_state st;
+        json_t *remote = NULL;
+        if ((rc = read_state(s->server, key, &st, &remote, &rev, err)) != 0)
+            break;
+        json_decref(st.subscriptions);
+        rebase(s, remote, rev);
+        json_decref(remote);
+        rc = wc_error_set(err, WC_EAGAIN, "other nodes changed the session at each of %d "
+                          "attempts", SHARE_ATTEMPTS);
+    }
+    if (shared && rc == 0) {
+        s->shared_at_ms = wc_monotonic_coarse_ms();
+        if (bp->publish) /* the nodes that have the session take the change */
+            bp->publish(bp->ctx, MCP_SESSION_CHANGED, key, strlen(key));
+    }
+    pthread_mutex_unlock(&s->share_lock);
+    return rc;
 }
 
 /* --- other nodes' changes --- */
@@ -313,25 +437,25 @@ static void on_changed(void *server, const char *subject, const void *data, size
     if (!have)
         return;
     shared_state st;
+    json_t *doc = NULL;
+    uint64_t rev = 0;
     wc_error err = {0};
-    if (read_state(srv, key, &st, &err) != 0) {
+    if (read_state(srv, key, &st, &doc, &rev, &err) != 0) {
         if (err.code != WC_ENOTFOUND)
             wc_log(WC_LOG_WARNING, "cluster", "session %.8s... changed elsewhere, but its "
                    "state cannot be read: %s", key, wc_error_message(&err));
         return;
     }
+    json_decref(st.subscriptions);
     pthread_mutex_lock(&srv->lock);
     for (wc_mcp_session *s = srv->sessions; s; s = s->next) {
         if (!s->shared || strcmp(s->audit_id, key) != 0)
             continue;
-        pthread_mutex_lock(&s->lock);
-        if (strcmp(s->owner, st.owner) == 0) /* the same session, not an id reused */
-            apply_state(s, &st);
-        pthread_mutex_unlock(&s->lock);
+        rebase(s, doc, rev); /* the same session, not an id reused: rebase checks */
         break;
     }
     pthread_mutex_unlock(&srv->lock);
-    json_decref(st.subscriptions);
+    json_decref(doc);
 }
 
 void wc_mcp_session_shared_sync(wc_mcp_session *s)
@@ -339,18 +463,18 @@ void wc_mcp_session_shared_sync(wc_mcp_session *s)
     if (!s->shared)
         return;
     shared_state st;
+    json_t *doc = NULL;
+    uint64_t rev = 0;
     wc_error err = {0};
-    if (read_state(s->server, s->audit_id, &st, &err) != 0) {
+    if (read_state(s->server, s->audit_id, &st, &doc, &rev, &err) != 0) {
         wc_log(WC_LOG_WARNING, "cluster", "session %.8s...: its shared state cannot be read "
                "before a change (the change goes on what this node has): %s", s->audit_id,
                wc_error_message(&err));
         return;
     }
-    pthread_mutex_lock(&s->lock);
-    if (strcmp(s->owner, st.owner) == 0)
-        apply_state(s, &st);
-    pthread_mutex_unlock(&s->lock);
     json_decref(st.subscriptions);
+    rebase(s, doc, rev);
+    json_decref(doc);
 }
 
 int wc_mcp_shared_start(wc_mcp_server *server, wc_error *err)

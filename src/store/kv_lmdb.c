@@ -28,10 +28,13 @@
 #include "util/fs.h"
 #include "util/utf8.h"
 
-struct wc_kv {
+typedef struct lmdb_kv {
+    wc_kv base;
     MDB_env *env;
     MDB_dbi dbi;
-};
+} lmdb_kv;
+
+static const wc_kv_ops lmdb_ops;
 
 
 /* LMDB's result (0, one of its MDB_* codes, or a positive errno) as a WC_E*
@@ -62,9 +65,10 @@ int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, wc_error *err)
     int rc = wc_mkdirs(dir);
     if (rc != 0)
         return wc_error_set(err, WC_EIO, "kv: cannot create %s: %s", dir, wc_strerror(rc));
-    wc_kv *kv = calloc(1, sizeof *kv);
+    lmdb_kv *kv = calloc(1, sizeof *kv);
     if (!kv)
         return wc_error_set(err, WC_ENOMEM, "kv: out of memory");
+    kv->base.ops = &lmdb_ops;
     const char *what = "mdb_env_create";
     if ((rc = mdb_env_create(&kv->env)) != 0)
         goto fail;
@@ -96,7 +100,7 @@ int wc_kv_open(const char *dir, size_t map_size, wc_kv **out, wc_error *err)
     what = "mdb_txn_commit";
     if ((rc = mdb_txn_commit(txn)) != 0)
         goto fail;
-    *out = kv;
+    *out = &kv->base;
     return 0;
 
 fail:
@@ -107,37 +111,29 @@ fail:
                         mdb_strerror(rc));
 }
 
-void wc_kv_close(wc_kv *kv)
+static void lmdb_close(wc_kv *base)
 {
-    if (!kv)
-        return;
+    lmdb_kv *kv = (lmdb_kv *)base;
     mdb_env_close(kv->env);
     free(kv);
 }
 
-/* Builds ns + '\0' + key in buf (WC_KV_MAX_KEY bytes).  Returns the length,
- * WC_EINVAL for an empty namespace, or WC_ETOOBIG when the whole is over
- * the limit (for every operation, a list's prefix included: such a key is
- * refused, not silently absent). */
+/* Builds ns + '\0' + key in buf (WC_KV_MAX_KEY bytes; kv.c checked that it
+ * fits) and returns its length. */
 static int make_key(const char *ns, const void *key, size_t key_len, uint8_t *buf)
 {
-    if (!ns || !*ns || (key_len && !key))
-        return WC_EINVAL;
     size_t ns_len = strlen(ns);
-    if (ns_len >= WC_KV_MAX_KEY || key_len > WC_KV_MAX_KEY - ns_len - 1)
-        return WC_ETOOBIG;
     memcpy(buf, ns, ns_len + 1); /* with its NUL: the separator */
     if (key_len)
         memcpy(buf + ns_len + 1, key, key_len);
     return (int)(ns_len + 1 + key_len);
 }
 
-int wc_kv_get(wc_kv *kv, const char *ns, const void *key, size_t key_len, wc_buf *out)
+static int lmdb_get(wc_kv *base, const char *ns, const void *key, size_t key_len, wc_buf *out)
 {
+    lmdb_kv *kv = (lmdb_kv *)base;
     uint8_t buf[WC_KV_MAX_KEY];
     int n = make_key(ns, key, key_len, buf);
-    if (n < 0)
-        return n;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0)
@@ -170,8 +166,6 @@ static int count_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t *usag
 {
     uint8_t buf[WC_KV_MAX_KEY];
     int n = make_key(ns, NULL, 0, buf);
-    if (n < 0)
-        return EINVAL;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc != 0)
@@ -212,12 +206,9 @@ static int write_usage(MDB_txn *txn, MDB_dbi dbi, const char *ns, uint64_t usage
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
-int wc_kv_usage(wc_kv *kv, const char *ns, uint64_t *usage)
+static int lmdb_usage(wc_kv *base, const char *ns, uint64_t *usage)
 {
-    if (!ns || !*ns)
-        return WC_EINVAL;
-    if (strlen(ns) >= WC_KV_MAX_KEY)
-        return WC_ETOOBIG;
+    lmdb_kv *kv = (lmdb_kv *)base;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0)
@@ -229,17 +220,12 @@ int wc_kv_usage(wc_kv *kv, const char *ns, uint64_t *usage)
 
 /* ---- writes ------------------------------------------------------------ */
 
-int wc_kv_put_within(wc_kv *kv, const char *ns, uint64_t quota, const void *key, size_t key_len,
-                     const void *value, size_t value_len, uint64_t *usage_out)
+static int lmdb_put_within(wc_kv *base, const char *ns, uint64_t quota, const void *key,
+                           size_t key_len, const void *value, size_t value_len, uint64_t *usage_out)
 {
+    lmdb_kv *kv = (lmdb_kv *)base;
     uint8_t buf[WC_KV_MAX_KEY];
     int n = make_key(ns, key, key_len, buf);
-    if (n < 0)
-        return n;
-    if (value_len > WC_KV_MAX_VALUE)
-        return WC_ETOOBIG;
-    if (value_len && !value)
-        return WC_EINVAL;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
     if (rc != 0)
@@ -270,18 +256,11 @@ abort:
     return map_error(rc);
 }
 
-int wc_kv_put(wc_kv *kv, const char *ns, const void *key, size_t key_len,
-              const void *value, size_t value_len)
+static int lmdb_delete(wc_kv *base, const char *ns, const void *key, size_t key_len)
 {
-    return wc_kv_put_within(kv, ns, 0, key, key_len, value, value_len, NULL);
-}
-
-int wc_kv_delete(wc_kv *kv, const char *ns, const void *key, size_t key_len)
-{
+    lmdb_kv *kv = (lmdb_kv *)base;
     uint8_t buf[WC_KV_MAX_KEY];
     int n = make_key(ns, key, key_len, buf);
-    if (n < 0)
-        return n;
     MDB_txn *txn;
     int rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
     if (rc != 0)
@@ -310,34 +289,17 @@ abort:
 
 /* ---- lists ------------------------------------------------------------- */
 
-int wc_kv_list_page(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
-                    const void *after, size_t after_len, size_t limit, wc_kv_page *page)
+static int lmdb_list_page(wc_kv *base, const char *ns, const void *prefix, size_t prefix_len,
+                          const void *after, size_t after_len, size_t limit, wc_kv_page *page)
 {
-    memset(page, 0, sizeof *page);
+    lmdb_kv *kv = (lmdb_kv *)base;
     uint8_t buf[WC_KV_MAX_KEY], start[WC_KV_MAX_KEY];
     int n = make_key(ns, prefix, prefix_len, buf);
-    if (n < 0)
-        return n;
     int start_len = n;
     memcpy(start, buf, (size_t)n);
-    if (after_len) {
-        size_t common = after_len < prefix_len ? after_len : prefix_len;
-        int order = common ? memcmp(after, prefix, common) : 0;
-        if (order < 0 || (order == 0 && after_len < prefix_len)) {
-            after_len = 0; /* before the range: from its start */
-        } else if (order > 0) {
-            page->keys = json_array(); /* past the range: nothing left */
-            return page->keys ? 0 : WC_ENOMEM;
-        }
-    }
-    if (after_len) {
+    if (after_len) /* kv.c passes it only inside the range */
         start_len = make_key(ns, after, after_len, start);
-        if (start_len < 0)
-            return start_len;
-    }
     size_t ns_len = strlen(ns) + 1; /* with the separator */
-    if (limit == 0)
-        limit = WC_KV_LIST_LIMIT;
 
     json_t *arr = json_array();
     if (!arr)
@@ -394,11 +356,12 @@ int wc_kv_list_page(wc_kv *kv, const char *ns, const void *prefix, size_t prefix
     return 0;
 }
 
-int wc_kv_list(wc_kv *kv, const char *ns, const void *prefix, size_t prefix_len,
-               size_t limit, json_t **keys)
-{
-    wc_kv_page page;
-    int rc = wc_kv_list_page(kv, ns, prefix, prefix_len, NULL, 0, limit, &page);
-    *keys = rc == 0 ? page.keys : NULL;
-    return rc;
-}
+static const wc_kv_ops lmdb_ops = {
+    .kind = "lmdb",
+    .close = lmdb_close,
+    .get = lmdb_get,
+    .put_within = lmdb_put_within,
+    .usage = lmdb_usage,
+    .delete_key = lmdb_delete,
+    .list_page = lmdb_list_page,
+};

@@ -28,6 +28,7 @@ const char *wc_strerror(int code)
     case WC_EDIGEST: return "digest mismatch";
     case WC_ESIGNATURE: return "signature not verified";
     case WC_EREMOTE: return "remote server error";
+    case WC_ECONFLICT: return "changed since it was read";
     }
     /* Any other -errno in the system's words, exactly as strerror() gives
      * them (strerrordesc_np, unlike strerror, is thread-safe). */

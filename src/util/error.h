@@ -60,6 +60,7 @@ enum {
     WC_EDIGEST = -3011,    /* content that does not match its digest */
     WC_ESIGNATURE = -3012, /* a signature missing, foreign or invalid */
     WC_EREMOTE = -3013,    /* a server failed or answered outside its protocol */
+    WC_ECONFLICT = -3014,  /* a compare-and-set lost: the value changed since it was read */
 };
 
 /* A short description of code.  System codes read as the system words

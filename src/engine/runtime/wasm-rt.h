@@ -205,9 +205,13 @@ typedef struct {
     uint32_t func_type;
     wasm_rt_function_ptr_t func;
     void *module_instance;
+    /* The function's tail-call entry (a wc_rt_tail_fn), set by units that
+     * make tail calls; NULL: a tail call through this reference is an
+     * ordinary call followed by a return. */
+    wasm_rt_function_ptr_t tail;
 } wasm_rt_funcref_t;
 
-static const wasm_rt_funcref_t wasm_rt_funcref_null_value = {0, NULL, NULL};
+static const wasm_rt_funcref_t wasm_rt_funcref_null_value = {0, NULL, NULL, NULL};
 
 typedef void *wasm_rt_externref_t;
 static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
@@ -327,6 +331,31 @@ typedef union {
     wasm_rt_funcref_t funcref;
     wasm_rt_externref_t externref;
 } wc_rt_value;
+
+/* Tail calls (return_call, return_call_indirect).  A function that makes
+ * tail calls is compiled as a tail entry, `void f(instance, area, next)`:
+ * its arguments and its results pass through `area`, and a tail call stores
+ * the callee's arguments there, names the callee's tail entry in *next and
+ * returns.  wc_rt_tail_run calls tail entries one after another until one
+ * returns without naming another, so a chain of tail calls of any length
+ * uses the stack of two frames.  Every other function of such a unit has a
+ * tail entry that calls it ordinarily. */
+typedef struct wc_rt_tail wc_rt_tail;
+typedef void (*wc_rt_tail_fn)(void *instance, wc_rt_value *area, wc_rt_tail *next);
+struct wc_rt_tail {
+    wc_rt_tail_fn fn; /* NULL: the chain has returned, its results are in the area */
+    void *instance;
+};
+/* Parameters or results one tail call may carry at most (a larger type is
+ * refused at validation: WC_TAIL_CALL_MAX_VALUES in decode.h), and one
+ * more: a call through a funcref without a tail entry puts the funcref
+ * after the arguments. */
+#define WC_RT_TAIL_AREA_VALUES 1001
+/* This thread's area, WC_RT_TAIL_AREA_VALUES values. */
+wc_rt_value *wc_rt_tail_area(void);
+/* Runs fn and the tail calls it makes in turn; the last one's results are
+ * left in area. */
+void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area);
 
 /* Calls import `index` of the instance whose import context is ctx. */
 void wc_rt_call_import(void *ctx, uint32_t index, const wc_rt_value *args,

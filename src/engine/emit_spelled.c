@@ -1,0 +1,51 @@
+/* emit_spelled.c -- the commonest instructions spelled out for libtcc.
+ *
+ * The unit gcc compiles reads memory through the prelude's LD/ST macros
+ * (gcc needs LD's empty asm to keep a load whose value is unused, and its
+ * trap with it) and checks interrupts with IRQ.  libtcc removes nothing, so
+ * the macros only cost it: expanding a function-like macro (collecting
+ * its arguments, substituting, rescanning) was a fifth of a fast-tier
+ * compile, and loads, stores and back-edges are nearly every macro use in
+ * real code.  For libtcc the emitter writes what the macros expand to;
+ * the two spellings must mean the same (the prelude's definitions).
+ */
+#include <string.h>
+
+#include "engine/emit_internal.h"
+
+/* tmpl is a load template of emit_ops.c: an optional cast, then
+ * LD(t, $0) or LDF(t, $0). */
+void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out)
+{
+    const char *ld = m->for_tcc ? strstr(tmpl, "LD") : NULL;
+    const char *open = ld ? strchr(ld, '(') : NULL;
+    const char *comma = open ? strchr(open, ',') : NULL;
+    if (!comma) {
+        wc_buf_str(out, tmpl);
+        return;
+    }
+    wc_buf_append(out, tmpl, (size_t)(ld - tmpl));
+    wc_buf_str(out, "(*(const wc_");
+    wc_buf_append(out, open + 1, (size_t)(comma - open - 1));
+    wc_buf_str(out, " *)(M + ($0)))");
+}
+
+void wc_emit_store(const wc_emit_module *m, const char *type, const char *where, const char *value,
+                   wc_buf *out)
+{
+    const char *parts[9] = {"  *(wc_", type, " *)(M + (", where, ")) = (", type, ")(", value, ");\n"};
+    if (!m->for_tcc) {
+        const char *macro[7] = {"  ST(", type, ", ", where, ", ", value, ");\n"};
+        for (size_t i = 0; i < 7; i++)
+            wc_buf_str(out, macro[i]);
+        return;
+    }
+    for (size_t i = 0; i < 9; i++)
+        wc_buf_str(out, parts[i]);
+}
+
+const char *wc_emit_irq(const wc_emit_module *m)
+{
+    return m->for_tcc ? "  if (instance->irq) wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);\n"
+                      : "  IRQ;\n";
+}

@@ -1,0 +1,33 @@
+/* tail.c -- the loop that runs a chain of tail calls, and the area through
+ * which their arguments and results pass (wasm-rt.h explains the scheme).
+ *
+ * Neither libtcc nor gcc 12 promises to turn a call in tail position into a
+ * jump, so a tail call returns to this loop instead, which makes the next
+ * call: the stack holds the loop's frame and the running function's, however
+ * long the chain.  The area is per thread, not per instance: a chain may
+ * cross instances (return_call_indirect through a shared table), and a
+ * nested chain (an ordinary call made inside a tail-called function) is
+ * finished before the outer one touches the area again, because a tail entry
+ * copies its arguments out on entry and writes its results only as it
+ * returns.
+ */
+#include "engine/runtime/runtime.h"
+
+static _Thread_local wc_rt_value tail_area[WC_RT_TAIL_AREA_VALUES];
+
+wc_rt_value *wc_rt_tail_area(void)
+{
+    return tail_area;
+}
+
+void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area)
+{
+    /* Bounded by the guest's own interrupt checks: every tail entry tests
+     * its instance's interrupt flag, so a deadline stops an endless chain. */
+    while (fn) {
+        wc_rt_tail next = {NULL, NULL};
+        fn(instance, area, &next);
+        fn = next.fn;
+        instance = next.instance;
+    }
+}
