@@ -9,18 +9,22 @@
  * check, a fresh instance on the optimized tier, the guest's own work (the
  * image's base64, the kv read, the decision), its WASI-NN calls and the
  * result's checks, as a tools/call over stdio or HTTP does minus the
- * JSON-RPC framing -- and the same inference through src/nn/backend.h as
- * the plugin makes it: a context, set_input, compute, get_output, the
- * context freed.
+ * JSON-RPC framing: with a wc_call that carries the arguments' text and
+ * takes the result as text, as the server's (mcp/server.c) does -- and the
+ * same inference through src/nn/backend.h as the plugin makes it: a
+ * context, set_input, compute, get_output, the context freed.  --parsed
+ * calls as `wasmcap call` does instead: the arguments as a parsed value
+ * only (written to text again for the guest), the result as a value.
  *
  *   person-detect  person_detect.tflite (../shared/models), a 96x96 image
  *   supply-risk    the int8 model of plugins/supply-risk/model (kv first)
  *
  * Each round times a batch of native inferences and a batch of tool calls
  * of each plugin, in turn, so that the machine's drift weighs on both
- * alike; the figures are the medians over the rounds.  The overhead is
- * tool - native per call; issue 13's target is at most 10% plus a few
- * microseconds.
+ * alike; the figures are the medians over the rounds, of the elapsed time
+ * and of the thread's CPU time (which other processes on a loaded machine
+ * inflate less).  The overhead is tool - native per call; issue 13's
+ * target is at most 10% plus a few microseconds.
  *
  * --only runs one case alone, N times (default 2,000) after the warm-up,
  * and prints its time per call, for a profiler (perf record, strace -c,
@@ -38,6 +42,7 @@
 #include "host/wasi_nn.h"
 #include "nn/backend.h"
 #include "ontology/ontology.h"
+#include "plugin/call.h"
 #include "plugin/config.h"
 #include "plugin/registry.h"
 #include "store/kv.h"
@@ -110,25 +115,68 @@ typedef struct tool_case {
     wc_registry *registry;
     const char *tool;
     json_t *arguments;
-    const char *expect; /* the answer's text starts with it */
-    int refused;        /* the answer is an error (isError) */
+    char *arguments_text; /* as a client sends them: compact */
+    size_t arguments_len;
+    const char *expect;   /* the answer's text starts with it */
+    int refused;          /* the answer is an error (isError) */
 } tool_case;
+
+static int parsed_only; /* --parsed */
+
+static void tool_case_init(tool_case *t, wc_registry *registry, const char *tool,
+                           json_t *arguments, const char *expect, int refused)
+{
+    *t = (tool_case){registry, tool, arguments, json_dumps(arguments, JSON_COMPACT), 0, expect,
+                     refused};
+    t->arguments_len = t->arguments_text ? strlen(t->arguments_text) : 0;
+}
+
+static void tool_case_free(tool_case *t)
+{
+    json_decref(t->arguments);
+    free(t->arguments_text);
+}
+
+static void check_answer(const tool_case *t, const char *text, int is_error)
+{
+    if (is_error != !!t->refused || !text || strncmp(text, t->expect, strlen(t->expect)) != 0)
+        fail(t->tool, text ? text : "no text");
+}
+
+/* The answer as the server would send it on: its first content block's
+ * text is found in the bytes, not parsed (the server does not parse it). */
+static void check_answer_text(const tool_case *t, const char *json)
+{
+    static const char key[] = "\"text\":\"";
+    const char *text = json ? strstr(json, key) : NULL;
+    check_answer(t, text ? text + sizeof key - 1 : NULL,
+                 json && strstr(json, "\"isError\":true") != NULL);
+}
 
 static void tool_once(const tool_case *t)
 {
     json_t *result = NULL;
     wc_error err = {0};
-    if (wc_registry_call_tool(t->registry, t->tool, t->arguments, NULL, &result, &err) ||
-        !result) {
-        fail(t->tool, wc_error_message(&err));
+    wc_call_io io = {.arguments_text = t->arguments_text,
+                     .arguments_len = t->arguments_len,
+                     .prefer_result_text = true};
+    wc_call *call = parsed_only ? NULL : wc_call_new(NULL, &io);
+    if (!parsed_only && !call) {
+        fail(t->tool, "out of memory");
         return;
     }
-    const char *text = json_string_value(
-        json_object_get(json_array_get(json_object_get(result, "content"), 0), "text"));
-    if (json_is_true(json_object_get(result, "isError")) != !!t->refused || !text ||
-        strncmp(text, t->expect, strlen(t->expect)) != 0)
-        fail(t->tool, text ? text : "no text");
+    if (wc_registry_call_tool(t->registry, t->tool, t->arguments, call, &result, &err)) {
+        fail(t->tool, wc_error_message(&err));
+    } else if (result) {
+        check_answer(t,
+                     json_string_value(json_object_get(
+                         json_array_get(json_object_get(result, "content"), 0), "text")),
+                     json_is_true(json_object_get(result, "isError")));
+    } else {
+        check_answer_text(t, call ? call->io.result_text : NULL);
+    }
     json_decref(result);
+    wc_call_free(call);
 }
 
 /* ---- timing ------------------------------------------------------------- */
@@ -138,40 +186,60 @@ typedef struct pair {
     native_case native;
     tool_case tool;
     int batch;
-    double native_us[MAX_ROUNDS], tool_us[MAX_ROUNDS];
+    double native_us[MAX_ROUNDS], tool_us[MAX_ROUNDS];         /* elapsed */
+    double native_cpu_us[MAX_ROUNDS], tool_cpu_us[MAX_ROUNDS]; /* this thread's CPU */
 } pair;
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void time_round(pair *p, int round)
 {
-    uint64_t t0 = wc_monotonic_ns();
+    uint64_t c0 = thread_cpu_ns(), t0 = wc_monotonic_ns();
     for (int i = 0; i < p->batch && !failed; i++)
         native_once(&p->native);
-    uint64_t t1 = wc_monotonic_ns();
+    uint64_t c1 = thread_cpu_ns(), t1 = wc_monotonic_ns();
     for (int i = 0; i < p->batch && !failed; i++)
         tool_once(&p->tool);
-    uint64_t t2 = wc_monotonic_ns();
+    uint64_t c2 = thread_cpu_ns(), t2 = wc_monotonic_ns();
     p->native_us[round] = (double)(t1 - t0) / 1e3 / p->batch;
     p->tool_us[round] = (double)(t2 - t1) / 1e3 / p->batch;
+    p->native_cpu_us[round] = (double)(c1 - c0) / 1e3 / p->batch;
+    p->tool_cpu_us[round] = (double)(c2 - c1) / 1e3 / p->batch;
 }
 
 /* The same call refused by the guest before it opens the model (one byte
  * of the image outside base64): the tool call's cost without inference. */
-static double refused_us(tool_case *t, int batch)
+static void time_refused(tool_case *t, int batch, double *us, double *cpu_us)
 {
-    uint64_t t0 = wc_monotonic_ns();
+    uint64_t c0 = thread_cpu_ns(), t0 = wc_monotonic_ns();
     for (int i = 0; i < batch && !failed; i++)
         tool_once(t);
-    return (double)(wc_monotonic_ns() - t0) / 1e3 / batch;
+    *us = (double)(wc_monotonic_ns() - t0) / 1e3 / batch;
+    *cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / batch;
+}
+
+/* One line: the medians of native and tool, the overhead, their ratio and
+ * the median of the rounds' ratios. */
+static void report_line(const char *name, const char *clock, double *native, double *tool,
+                        int rounds)
+{
+    double ratio[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++)
+        ratio[r] = tool[r] / native[r];
+    double nat = bench_median(native, rounds), t = bench_median(tool, rounds);
+    printf("%-14s %-8s %12.2f %12.2f %12.2f %10.3f %10.3f\n", name, clock, nat, t, t - nat,
+           t / nat, bench_median(ratio, rounds));
 }
 
 static void report(pair *p, int rounds)
 {
-    double ratio[MAX_ROUNDS];
-    for (int r = 0; r < rounds; r++)
-        ratio[r] = p->tool_us[r] / p->native_us[r];
-    double nat = bench_median(p->native_us, rounds), tool = bench_median(p->tool_us, rounds);
-    printf("%-14s %12.2f %12.2f %12.2f %10.3f %10.3f\n", p->name, nat, tool, tool - nat,
-           tool / nat, bench_median(ratio, rounds));
+    report_line(p->name, "elapsed", p->native_us, p->tool_us, rounds);
+    report_line(p->name, "cpu", p->native_cpu_us, p->tool_cpu_us, rounds);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -205,6 +273,7 @@ static uint64_t process_cpu_ns(void)
 
 /* --only: the case's time per call, alone; the process's CPU time too,
  * which a loaded machine inflates less than the elapsed time. */
+__attribute__((noinline)) /* a symbol for callgrind's --toggle-collect=run_only */
 static void run_only(int which, pair *pairs, tool_case *refused, int calls)
 {
     uint64_t c0 = process_cpu_ns(), t0 = wc_monotonic_ns();
@@ -230,6 +299,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
             rounds = 3;
+        } else if (strcmp(argv[i], "--parsed") == 0) {
+            parsed_only = 1;
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc) {
@@ -246,9 +317,9 @@ int main(int argc, char **argv)
             }
         } else {
             fprintf(stderr,
-                    "usage: bench_nn_call [--quick] [--rounds N (1-%d)]\n"
-                    "       bench_nn_call --only CASE [--calls N]  (one case alone, for a "
-                    "profiler)\n",
+                    "usage: bench_nn_call [--quick] [--parsed] [--rounds N (1-%d)]\n"
+                    "       bench_nn_call [--parsed] --only CASE [--calls N]  (one case alone, "
+                    "for a profiler)\n",
                     MAX_ROUNDS);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -315,36 +386,39 @@ int main(int argc, char **argv)
     float supply_input[2] = {12.0f, 7.0f}; /* SKU-1: 120 in stock, 10 a day; 7 buffer days */
 
     json_t *set_stock = json_pack("{s:s, s:i}", "sku", "SKU-1", "quantity", 120);
-    tool_case stock = {registry, "supply-risk-set_stock", set_stock, "SKU-1: stock 120", 0};
+    tool_case stock;
+    tool_case_init(&stock, registry, "supply-risk-set_stock", set_stock, "SKU-1: stock 120", 0);
     tool_once(&stock);
-    json_decref(set_stock);
+    tool_case_free(&stock);
 
     static pair pairs[2];
     pairs[0] = (pair){
         .name = "person-detect",
         .native = {wc_nn_models_find(models, "person_detect", 13), person_input, PIXELS,
                    WC_NN_U8},
-        .tool = {registry, "person-detect-detect", json_pack("{s:s}", "image", image),
-                 "person: ", 0},
         .batch = quick ? 50 : 400,
     };
     pairs[1] = (pair){
         .name = "supply-risk",
         .native = {wc_nn_models_find(models, "supply_risk", 11), supply_input,
                    sizeof supply_input, WC_NN_F32},
-        .tool = {registry, "supply-risk-assess",
-                 json_pack("{s:s, s:i}", "sku", "SKU-1", "buffer_days", 7), "SKU-1: 12 days", 0},
         .batch = quick ? 500 : 5000,
     };
+    tool_case_init(&pairs[0].tool, registry, "person-detect-detect",
+                   json_pack("{s:s}", "image", image), "person: ", 0);
+    tool_case_init(&pairs[1].tool, registry, "supply-risk-assess",
+                   json_pack("{s:s, s:i}", "sku", "SKU-1", "buffer_days", 7), "SKU-1: 12 days",
+                   0);
     for (int p = 0; p < 2; p++) { /* warm up both paths */
         for (int i = 0; i < 50; i++)
             native_once(&pairs[p].native);
         for (int i = 0; i < 50; i++)
             tool_once(&pairs[p].tool);
     }
-    tool_case refused = {registry, "person-detect-detect",
-                         json_pack("{s:s}", "image", bad_image), "image must be", 1};
-    double refused_rounds[MAX_ROUNDS];
+    tool_case refused;
+    tool_case_init(&refused, registry, "person-detect-detect",
+                   json_pack("{s:s}", "image", bad_image), "image must be", 1);
+    double refused_rounds[MAX_ROUNDS], refused_cpu_rounds[MAX_ROUNDS];
     if (only >= 0) {
         run_only(only, pairs, &refused, calls);
         rounds = 0;
@@ -352,24 +426,25 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds && !failed; r++) {
         for (int p = 0; p < 2; p++)
             time_round(&pairs[p], r);
-        refused_rounds[r] = refused_us(&refused, pairs[0].batch);
+        time_refused(&refused, pairs[0].batch, &refused_rounds[r], &refused_cpu_rounds[r]);
     }
 
     if (!failed && rounds > 0) {
-        printf("bench_nn_call: %d rounds, medians; per call, in microseconds\n", rounds);
-        printf("%-14s %12s %12s %12s %10s %10s\n", "plugin", "native us", "tool us",
-               "overhead us", "tool/nat", "med ratio");
+        printf("bench_nn_call: %d rounds, medians; per call, in microseconds; arguments %s\n",
+               rounds, parsed_only ? "parsed only (--parsed)" : "with their text, as served");
+        printf("%-14s %-8s %12s %12s %12s %10s %10s\n", "plugin", "clock", "native us",
+               "tool us", "overhead us", "tool/nat", "med ratio");
         for (int p = 0; p < 2; p++)
             report(&pairs[p], rounds);
         printf("person-detect refused before its inference (a bad image byte): %.2f us per "
-               "call\n",
-               bench_median(refused_rounds, rounds));
+               "call, %.2f us of CPU\n",
+               bench_median(refused_rounds, rounds), bench_median(refused_cpu_rounds, rounds));
     }
-    json_decref(refused.arguments);
+    tool_case_free(&refused);
     free(bad_image);
 
     for (int p = 0; p < 2; p++)
-        json_decref(pairs[p].tool.arguments);
+        tool_case_free(&pairs[p].tool);
     free(image);
     wc_registry_release(registry);
     wc_engine_free(engine);

@@ -292,6 +292,24 @@ static void test_strings(void)
         invalid(schema, text, message);
     }
 
+    /* long strings, counted 64 bytes at a time (a block of ASCII only is
+     * not counted): 150 ASCII characters with one 2- to 4-byte character
+     * at each position, so every block and word boundary meets one */
+    for (size_t k = 1; k < 4; k++)
+        for (size_t pos = 0; pos < 150; pos++) {
+            char text[512] = "\"", schema[96], message[160];
+            size_t at = 1;
+            for (size_t n = 0; n < 150; n++)
+                at += (size_t)snprintf(text + at, sizeof text - at, "%s",
+                                       n == pos ? pieces[k] : "x");
+            snprintf(text + at, sizeof text - at, "\"");
+            valid("{\"minLength\": 150, \"maxLength\": 150}", text);
+            snprintf(message, sizeof message,
+                     "at /: string has 150 characters, more than the maximum length 149");
+            snprintf(schema, sizeof schema, "{\"maxLength\": 149}");
+            invalid(schema, text, message);
+        }
+
     const char *lower = "{\"properties\": {\"name\": {\"pattern\": \"^[a-z]+$\"}}}";
     valid(lower, "{\"name\": \"abc\"}");
     invalid(lower, "{\"name\": \"aBc\"}", "at /name: does not match pattern \"^[a-z]+$\"");

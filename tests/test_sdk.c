@@ -247,6 +247,60 @@ static void test_parse_invalid(void)
     free(huge);
 }
 
+/* Long strings, which the reader skims sixteen and eight bytes at a time:
+ * each byte that ends a plain run ('"', an escape, a control character, a
+ * multi-byte character, a byte no UTF-8 has) at every position of the
+ * first 40, and a string of every length to 40: the reader agrees with
+ * jansson on each, and a string it accepts has jansson's value. */
+static void test_parse_long_strings(void)
+{
+    static const char *const specials[] = {"\"", "\\n", "\\u00e9", "\x01", "\x1f",
+                                           "\xc3\xa9", "\xe2\x82\xac", "\xff", "\x80", "\x7f"};
+    char text[128], err[128];
+    for (size_t s = 0; s < sizeof specials / sizeof specials[0]; s++) {
+        for (size_t at = 0; at < 40; at++) {
+            size_t n = 0;
+            text[n++] = '"';
+            for (size_t i = 0; i < at; i++)
+                text[n++] = (char)('A' + i % 26);
+            memcpy(text + n, specials[s], strlen(specials[s]));
+            n += strlen(specials[s]);
+            for (size_t i = 0; i < 24; i++)
+                text[n++] = (char)('a' + i % 26);
+            text[n++] = '"';
+            char *exact = malloc(n); /* ASan sees an overread */
+            memcpy(exact, text, n);
+            wasmcap_json *v = wasmcap_json_parse(exact, n, err, sizeof err);
+            json_t *j = json_loadb(exact, n, JSON_DECODE_ANY, NULL);
+            CHECK((v != NULL) == (j != NULL), "special #%zu at %zu: reader %s, jansson %s", s, at,
+                  v ? "accepts" : err, j ? "accepts" : "refuses");
+            if (v && j)
+                CHECK(v->type == WASMCAP_JSON_STRING && v->len == json_string_length(j) &&
+                          memcmp(v->string, json_string_value(j), v->len) == 0 &&
+                          v->string[v->len] == 0,
+                      "special #%zu at %zu: value differs", s, at);
+            wasmcap_json_free(v);
+            json_decref(j);
+            free(exact);
+        }
+    }
+    for (size_t len = 0; len <= 40; len++) { /* unterminated, then terminated */
+        char *exact = malloc(len + 2);
+        exact[0] = '"';
+        for (size_t i = 0; i < len; i++)
+            exact[1 + i] = (char)('0' + i % 10);
+        CHECK(wasmcap_json_parse(exact, len + 1, err, sizeof err) == NULL &&
+                  strstr(err, "unterminated"),
+              "length %zu without its closing quote: %s", len, err);
+        exact[len + 1] = '"';
+        wasmcap_json *v = wasmcap_json_parse(exact, len + 2, err, sizeof err);
+        CHECK(v && v->len == len && memcmp(v->string, exact + 1, len) == 0 && v->string[len] == 0,
+              "length %zu: %s", len, v ? "wrong value" : err);
+        wasmcap_json_free(v);
+        free(exact);
+    }
+}
+
 /* Serializes v with the writer. */
 static char *serialize(const wasmcap_json *v)
 {
@@ -697,6 +751,7 @@ int main(void)
 {
     test_parse_valid();
     test_parse_invalid();
+    test_parse_long_strings();
     test_parse_random();
     test_numbers();
     test_writer();

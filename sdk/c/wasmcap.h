@@ -787,6 +787,38 @@ static int wasmcap__hex4(const unsigned char *p, unsigned *out)
     return 0;
 }
 
+/* Whether one of the 8 bytes of w ends a run of plain string bytes: '"',
+ * '\\', a control character or a byte of a multi-byte character.  A byte
+ * below n sets its high bit in (w - n per byte) & ~w (n <= 0x80; a borrow
+ * only carries out of a byte that is below n itself). */
+static int wasmcap__plain_end8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    uint64_t below = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) |
+                     ((w - ones * 0x20) & ~w);
+    return ((below | w) & (ones << 7)) != 0;
+}
+
+/* The first byte from p on (before end) that ends a run of plain string
+ * bytes, or end.  Sixteen bytes at a time while none does: most of a long
+ * string is plain (a base64 image is kilobytes of it), and a byte at a
+ * time cost more than the rest of a tool call's parse. */
+static const unsigned char *wasmcap__plain_run(const unsigned char *p, const unsigned char *end)
+{
+    while (end - p >= 16) {
+        uint64_t a, b;
+        __builtin_memcpy(&a, p, 8);
+        __builtin_memcpy(&b, p + 8, 8);
+        if (wasmcap__plain_end8(a) || wasmcap__plain_end8(b))
+            break;
+        p += 16;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /* At the opening quote.  Decodes into arena memory. */
 static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_len)
 {
@@ -795,14 +827,13 @@ static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_le
     /* Find the closing quote; the decoded string is never longer.  Plain
      * printable ASCII (keys, most values) is its own decoding. */
     int plain = 1;
-    while (q < ps->end && *q != '"') {
-        if (*q == '\\') {
-            plain = 0;
-            if (q + 1 < ps->end)
-                q++;
-        } else if (*q < 0x20 || *q >= 0x80) {
-            plain = 0;
-        }
+    for (;;) {
+        q = wasmcap__plain_run(q, ps->end);
+        if (q >= ps->end || *q == '"')
+            break;
+        plain = 0; /* an escape, a control character or a multi-byte character */
+        if (*q == '\\' && q + 1 < ps->end)
+            q++;
         q++;
     }
     if (q >= ps->end)
@@ -822,9 +853,7 @@ static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_le
     size_t n = 0;
     while (*ps->p != '"') {
         /* a run of plain ASCII at once (the closing quote ends it) */
-        const unsigned char *run = ps->p;
-        while (*run >= 0x20 && *run < 0x80 && *run != '"' && *run != '\\')
-            run++;
+        const unsigned char *run = wasmcap__plain_run(ps->p, ps->end);
         if (run > ps->p) {
             memcpy(dst + n, ps->p, (size_t)(run - ps->p));
             n += (size_t)(run - ps->p);

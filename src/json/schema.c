@@ -484,16 +484,34 @@ static bool has_type(unsigned types, json_type type, bool integral)
 /* Code points = bytes - continuation bytes (10xxxxxx), eight bytes at a
  * time: a byte-by-byte count was a third of a tool call taking a 12 KiB
  * string with minLength/maxLength (docs/BENCHMARKS.md, issue 13). */
+/* The continuation bytes (10xxxxxx) among the 8 bytes of w: bit 7 set and
+ * bit 6 clear; bit 6 moves up to bit 7 of its own byte. */
+static size_t continuations8(uint64_t w)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t marks = (w & ~(w << 1) & high) >> 7;
+    return (size_t)((marks * 0x0101010101010101ull) >> 56);
+}
+
 static size_t utf8_length(const char *s, size_t bytes)
 {
     const uint64_t high = 0x8080808080808080ull;
     size_t continuation = 0, i = 0;
+    /* 64 bytes a turn: a block of ASCII only (keys, identifiers, base64:
+     * most long strings) has nothing to count, and an OR of its words says
+     * so in a fraction of the count's time */
+    for (; i + 64 <= bytes; i += 64) {
+        uint64_t w[8], any = 0;
+        memcpy(w, s + i, sizeof w);
+        for (int k = 0; k < 8; k++)
+            any |= w[k];
+        for (int k = 0; any & high && k < 8; k++)
+            continuation += continuations8(w[k]);
+    }
     for (; i + 8 <= bytes; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        /* bit 7 set and bit 6 clear; bit 6 moves up to bit 7 of its own byte */
-        uint64_t marks = (w & ~(w << 1) & high) >> 7;
-        continuation += (size_t)((marks * 0x0101010101010101ull) >> 56);
+        continuation += continuations8(w);
     }
     for (; i < bytes; i++)
         continuation += ((unsigned char)s[i] & 0xC0) == 0x80;
