@@ -2,7 +2,7 @@
  *
  *   bench_engine [--quick] [--json] [--examples DIR]
  *                [--kernel-wasm FILE --kernel-native FILE]
- *                [--cycles N] [--runs N] [--cycles-only]
+ *                [--cycles N] [--runs N] [--cycles-only | --kernels-only]
  *
  * 1. compile time per tier for every examples/NAME/NAME.wasm, the compute
  *    kernel and a small hand-assembled module: fast tier (libtcc), optimized
@@ -19,7 +19,7 @@
  * 4. RSS, virtual size and memory-pool counters before and after the
  *    100,000 cycles of 2.
  *
- * --cycles-only runs 2 and 4 alone.
+ * --cycles-only runs 2 and 4 alone; --kernels-only runs 3 alone.
  *
  * Every cache directory lives under one temporary directory created here and
  * removed at the end.  --quick runs fewer repetitions and smaller kernels
@@ -49,7 +49,7 @@
 /* ---- options ------------------------------------------------------------ */
 
 static struct {
-    bool quick, json, cycles_only;
+    bool quick, json, cycles_only, kernels_only;
     const char *examples_dir;
     const char *kernel_wasm, *kernel_native;
     long cycles; /* instantiate+call+free cycles per variant */
@@ -856,7 +856,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_engine [--quick] [--json] [--examples DIR]\n"
             "                    [--kernel-wasm FILE --kernel-native FILE]\n"
-            "                    [--cycles N] [--runs N] [--cycles-only]\n");
+            "                    [--cycles N] [--runs N] [--cycles-only | --kernels-only]\n");
     exit(2);
 }
 
@@ -879,6 +879,8 @@ int main(int argc, char **argv)
             cycles = strtol(argv[++i], NULL, 10);
         else if (strcmp(a, "--cycles-only") == 0)
             opt.cycles_only = true;
+        else if (strcmp(a, "--kernels-only") == 0)
+            opt.kernels_only = true;
         else if (strcmp(a, "--runs") == 0 && i + 1 < argc)
             runs = strtol(argv[++i], NULL, 10);
         else
@@ -905,9 +907,10 @@ int main(int argc, char **argv)
         load_file("kernel.wasm", opt.kernel_wasm);
     add_file("tiny (hand-made)", tiny_mem_wasm, sizeof tiny_mem_wasm, false);
 
-    if (!opt.cycles_only)
+    if (!opt.cycles_only && !opt.kernels_only)
         bench_compile();
-    bench_instantiate();
+    if (!opt.kernels_only)
+        bench_instantiate();
     if (!opt.cycles_only)
         bench_kernels();
     print_results();

@@ -217,6 +217,11 @@ static void test_continued(const char *name)
                   "%s: DELETE on B", name);
             hc_resp_free(&r);
             hc_close(&c);
+            /* a2 had the session: B's DELETE reaches it (an event on the bus) */
+            int after = 0;
+            for (int i = 0; i < 100 && (after = list_status(a2.http.port, session)) != 404; i++)
+                nats_server_sleep_ms(20);
+            CHECK(after == 404, "%s: the node that held it forgets it too (%d)", name, after);
             node a3;
             if (node_start(&a3, true, 0) == 0)
                 CHECK(list_status(a3.http.port, session) == 404,

@@ -34,9 +34,17 @@ static const uint8_t dropped_load[] = {
     0x1a, 0x0b,
 };
 
-/* The unit emitted for bytes (for gcc, or for libtcc); NULL (said) when it
- * cannot be. */
-static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc)
+/* (memory 1) (func (export "s") (i32.store (i32.const 8) (i32.const 1))) */
+static const uint8_t store[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x05, 0x01, 0x01, 's',
+    0x00, 0x00, 0x0a, 0x0b, 0x01, 0x09, 0x00, 0x41, 0x08, 0x41, 0x01, 0x36, 0x02, 0x00,
+    0x0b,
+};
+
+/* The unit emitted for bytes (for gcc, or for libtcc; writes tracked or
+ * not); NULL (said) when it cannot be. */
+static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc, bool track_writes)
 {
     wc_module_info *info = NULL;
     wc_error err = {0};
@@ -46,7 +54,7 @@ static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc)
     }
     wc_buf source;
     wc_buf_init(&source);
-    int rc = (for_tcc ? wc_emit_for_tcc : wc_emit)(info, false, &source, &err);
+    int rc = (for_tcc ? wc_emit_for_tcc : wc_emit)(info, track_writes, &source, &err);
     CHECK(rc == 0, "emit: %s", err.msg);
     wc_module_info_free(info);
     char *text = rc == 0 ? wc_buf_cstr(&source) : NULL;
@@ -65,7 +73,7 @@ static size_t count(const char *text, const char *what)
 
 static void test_shape(void)
 {
-    char *text = emitted(arith, sizeof arith, false);
+    char *text = emitted(arith, sizeof arith, false, false);
     if (text) {
         /* one expression, no statement per stack operation */
         CHECK(strstr(text, "return ((l0 + l1) * 3u);"), "the body was not folded:\n%s",
@@ -73,7 +81,7 @@ static void test_shape(void)
         CHECK(count(text, "  IRQ;\n") == 1, "one interrupt check, at the entry");
     }
     free(text);
-    text = emitted(spin, sizeof spin, false);
+    text = emitted(spin, sizeof spin, false, false);
     if (text) {
         CHECK(strstr(text, "  IRQ;\n  goto L"), "no interrupt check on the back-edge");
         CHECK(count(text, "  IRQ;\n") == 2, "checks at the entry and the back-edge");
@@ -85,13 +93,13 @@ static void test_shape(void)
 static void test_spelled_for_tcc(void)
 {
     static const char spelled_irq[] = "  if (instance->irq) wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);\n";
-    char *text = emitted(spin, sizeof spin, true);
+    char *text = emitted(spin, sizeof spin, true, false);
     if (text) {
         CHECK(count(text, spelled_irq) == 2, "libtcc's unit: checks at the entry and the back-edge");
         CHECK(count(text, "  IRQ;\n") == 0, "libtcc's unit expands IRQ");
     }
     free(text);
-    text = emitted(dropped_load, sizeof dropped_load, true);
+    text = emitted(dropped_load, sizeof dropped_load, true, false);
     if (text) {
         const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
         CHECK(body && strstr(body, "(*(const wc_u32 *)(M + ((u64)70000u)))"),
@@ -99,10 +107,28 @@ static void test_spelled_for_tcc(void)
         CHECK(body && !strstr(body, "LD("), "libtcc's unit expands LD");
     }
     free(text);
-    text = emitted(dropped_load, sizeof dropped_load, false);
+    text = emitted(dropped_load, sizeof dropped_load, false, false);
     if (text) {
         const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
         CHECK(body && strstr(body, "LD(u32, (u64)70000u)"), "gcc's unit keeps LD (its asm)");
+    }
+    free(text);
+    /* a tracked store marks its page: spelled out for libtcc, WC_DIRTY for gcc */
+    text = emitted(store, sizeof store, true, true);
+    if (text) {
+        const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
+        CHECK(body && strstr(body, "  *(wc_u32 *)(M + ((u64)8u)) = (u32)(1u);\n"
+                                   "  (&instance->m0)->dirty[((u64)((u64)8u) >> WC_DIRTY_SHIFT) & "
+                                   "(WC_DIRTY_MAP_PAGES - 1)] = 1;\n"),
+              "libtcc's unit stores and marks the page directly:\n%s", body ?: text);
+        CHECK(body && !strstr(body, "WC_DIRTY(") && !strstr(body, "ST("), "libtcc's unit expands ST, WC_DIRTY");
+    }
+    free(text);
+    text = emitted(store, sizeof store, false, true);
+    if (text) {
+        const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
+        CHECK(body && strstr(body, "  ST(u32, (u64)8u, 1u);\n  WC_DIRTY((&instance->m0), (u64)8u);\n"),
+              "gcc's unit stores through ST and WC_DIRTY:\n%s", body ?: text);
     }
     free(text);
 }

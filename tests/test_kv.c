@@ -268,7 +268,7 @@ static void test_persistence(void)
 /* ---- threads ----------------------------------------------------------- */
 
 #define THREADS 4
-#define PER_THREAD 300
+#define PER_THREAD 200
 
 static wc_kv *shared_kv;
 
@@ -368,7 +368,7 @@ static void test_threads(void)
 
 /* ---- writers racing on one key -------------------------------------------- */
 
-#define RACE_ROUNDS 60
+#define RACE_ROUNDS 40
 
 static void *race_worker(void *arg)
 {

@@ -302,7 +302,8 @@ int wc_bus_kv_delete(wc_bus *bus, const char *bucket, const char *key, wc_error 
  * `expected`, a revision wc_bus_kv_get or a put gave (for a put, 0: only
  * while the key has no value: never written, or deleted).  Returns 0, or
  * WC_ECONFLICT when another writer changed the key since (read it again
- * and retry), or the errors of wc_bus_kv_put / wc_bus_kv_delete. */
+ * and retry), WC_ENOSPC when the bucket is at its max_bytes, or the errors
+ * of wc_bus_kv_put / wc_bus_kv_delete. */
 int wc_bus_kv_update(wc_bus *bus, const char *bucket, const char *key, const void *value,
                      size_t len, uint64_t expected, uint64_t *revision, wc_error *err);
 int wc_bus_kv_delete_if(wc_bus *bus, const char *bucket, const char *key, uint64_t expected,

@@ -468,7 +468,8 @@ int wc_bus_nats_kv_keys(wc_bus *base, const char *bucket, const char *prefix, si
     if ((rc = collect_keys((nats_bus *)base, kv, prefix, &keys, &n, err)) < 0)
         return rc;
     /* the same order as the in-process bucket's */
-    qsort(keys, n, sizeof *keys, compare_keys);
+    if (n) /* qsort takes no NULL array, even empty */
+        qsort(keys, n, sizeof *keys, compare_keys);
     size_t total = 0;
     bool stop = false;
     for (size_t i = 0; i < n && !stop && total < max_keys; i++) {

@@ -782,8 +782,6 @@ static void do_store(fn_state *s, const wc_memory_op *mop)
     pop_operands(s, 2, operands);
     char *where = address(s, operands[0], offset);
     wc_emit_store(s->m, mop->tmpl, where ? where : "0", operands[1] ? operands[1] : "0", s->out);
-    if (s->m->track_writes)
-        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", wc_emit_memory(s->m), where ? where : "0");
     free(where);
     free_operands(2, operands);
     s->uses_memory = true;

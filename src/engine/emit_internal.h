@@ -62,7 +62,8 @@ void wc_emit_f64_literal(uint64_t bits, wc_buf *out);
 
 /* A load's template (emit_ops.c) as this unit spells it: $0 the address. */
 void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out);
-/* The statement storing value (of C type `type`) at where. */
+/* The statement storing value (of C type `type`) at where, and the mark of
+ * its page when writes are tracked (WC_DIRTY). */
 void wc_emit_store(const wc_emit_module *m, const char *type, const char *where, const char *value,
                    wc_buf *out);
 /* The interrupt check, a statement with its indent and newline. */

@@ -6,21 +6,26 @@
  * the macros only cost it: expanding a function-like macro (collecting
  * its arguments, substituting, rescanning) was a fifth of a fast-tier
  * compile, and loads, stores and back-edges are nearly every macro use in
- * real code.  For libtcc the emitter writes what the macros expand to;
- * the two spellings must mean the same (the prelude's definitions).
+ * real code (and WC_DIRTY, after every store when writes are tracked, as
+ * the plugin host runs modules).  For libtcc the emitter writes what the
+ * macros expand to; the two spellings must mean the same (the prelude's
+ * and wasm-rt.h's definitions).
  */
 #include <string.h>
 
 #include "engine/emit_internal.h"
 
 /* tmpl is a load template of emit_ops.c: an optional cast, then
- * LD(t, $0) or LDF(t, $0). */
+ * LD(t, $0) or LDF(t, $0) at its end.  Any other shape is kept as it is
+ * (the macros are defined for libtcc too: slower, not wrong). */
 void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out)
 {
-    const char *ld = m->for_tcc ? strstr(tmpl, "LD") : NULL;
+    const char *ld = m->for_tcc ? strstr(tmpl, "LD(") : NULL;
+    if (!ld && m->for_tcc)
+        ld = strstr(tmpl, "LDF(");
     const char *open = ld ? strchr(ld, '(') : NULL;
     const char *comma = open ? strchr(open, ',') : NULL;
-    if (!comma) {
+    if (!comma || strcmp(comma, ", $0)") != 0) {
         wc_buf_str(out, tmpl);
         return;
     }
@@ -38,10 +43,21 @@ void wc_emit_store(const wc_emit_module *m, const char *type, const char *where,
         const char *macro[7] = {"  ST(", type, ", ", where, ", ", value, ");\n"};
         for (size_t i = 0; i < 7; i++)
             wc_buf_str(out, macro[i]);
+        if (m->track_writes) {
+            const char *mark[5] = {"  WC_DIRTY(", wc_emit_memory(m), ", ", where, ");\n"};
+            for (size_t i = 0; i < 5; i++)
+                wc_buf_str(out, mark[i]);
+        }
         return;
     }
     for (size_t i = 0; i < 9; i++)
         wc_buf_str(out, parts[i]);
+    if (m->track_writes) {
+        const char *mark[5] = {"  ", wc_emit_memory(m), "->dirty[((u64)(", where,
+                               ") >> WC_DIRTY_SHIFT) & (WC_DIRTY_MAP_PAGES - 1)] = 1;\n"};
+        for (size_t i = 0; i < 5; i++)
+            wc_buf_str(out, mark[i]);
+    }
 }
 
 const char *wc_emit_irq(const wc_emit_module *m)

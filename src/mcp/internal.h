@@ -142,6 +142,7 @@ struct wc_mcp_session {
      * and the session lock; NULL / 0 before the first. */
     json_t *shared_base;
     uint64_t shared_rev;
+    atomic_bool ended_elsewhere;  /* another node removed its state (wc_mcp_session_ended_elsewhere) */
     char owner[128];              /* the transport's: who may use the session; "" anyone */
     json_t *client_capabilities;  /* this request's _meta clientCapabilities */
     json_t *listen_id;            /* an open subscriptions/listen: its request id */

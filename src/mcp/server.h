@@ -238,9 +238,16 @@ int wc_mcp_session_share(wc_mcp_session *session, const char *owner, wc_error *e
 int wc_mcp_session_resume(wc_mcp_server *server, const char *id, wc_mcp_send_fn send,
                           void *ctx, char *owner, size_t owner_size, wc_mcp_session **out,
                           wc_error *err);
-/* The client ended the session: its shared state goes (every node answers
- * 404 for it once it no longer has it).  Before close. */
+/* The client ended the session: its shared state goes, and the nodes that
+ * have it are told (wasmcap.cluster.session_changed; they find the state
+ * gone and end theirs: wc_mcp_session_ended_elsewhere), so every node
+ * answers 404 for it.  Before close. */
 void wc_mcp_session_unshare(wc_mcp_session *session);
+/* Whether another node ended this shared session (the client's DELETE
+ * there removed its state, and the node said so on the bus): the
+ * transport ends it here too, and the client's next request is refused as
+ * for any session that ended.  Thread-safe. */
+bool wc_mcp_session_ended_elsewhere(const wc_mcp_session *session);
 
 /* The protocol revision initialize agreed on ("" before it). */
 void wc_mcp_session_version(wc_mcp_session *session, char *out, size_t size);

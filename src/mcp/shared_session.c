@@ -113,6 +113,8 @@ void wc_mcp_session_unshare(wc_mcp_session *s)
     if (bp->session_remove(bp->ctx, s->audit_id, &err) != 0)
         wc_log(WC_LOG_WARNING, "cluster", "session %.8s... ended, but its shared state stays "
                "until it expires: %s", s->audit_id, wc_error_message(&err));
+    else if (bp->publish) /* the nodes that have it find it gone and end it too */
+        bp->publish(bp->ctx, MCP_SESSION_CHANGED, s->audit_id, strlen(s->audit_id));
     pthread_mutex_unlock(&s->share_lock);
 }
 
@@ -329,12 +331,14 @@ out:
 
 /* Takes remote (revision rev; already checked) as s's base, with what s
  * changed since its old base on top.  A state of another owner (an id
- * reused) is left alone. */
+ * reused) is left alone, and so is one no newer than the base: a read that
+ * a put of this node overtook would otherwise take back what the put
+ * wrote, and the base would then hold what the session does not. */
 static void rebase(wc_mcp_session *s, json_t *remote, uint64_t rev)
 {
     pthread_mutex_lock(&s->lock);
     const char *owner = json_string_value(json_object_get(remote, "owner"));
-    if (!owner || strcmp(owner, s->owner) != 0) {
+    if (!owner || strcmp(owner, s->owner) != 0 || rev <= s->shared_rev) {
         pthread_mutex_unlock(&s->lock);
         return;
     }
@@ -381,10 +385,14 @@ int wc_mcp_session_share_now(wc_mcp_session *s, wc_error *err)
         free(text);
         if (rc == 0) {
             pthread_mutex_lock(&s->lock);
-            json_decref(s->shared_base);
-            s->shared_base = doc;
-            s->shared_rev = now;
+            if (now > s->shared_rev) { /* else a newer state was merged in meanwhile */
+                json_decref(s->shared_base);
+                s->shared_base = doc;
+                s->shared_rev = now;
+                doc = NULL;
+            }
             pthread_mutex_unlock(&s->lock);
+            json_decref(doc);
             break;
         }
         json_decref(doc);
@@ -440,10 +448,21 @@ static void on_changed(void *server, const char *subject, const void *data, size
     json_t *doc = NULL;
     uint64_t rev = 0;
     wc_error err = {0};
-    if (read_state(srv, key, &st, &doc, &rev, &err) != 0) {
-        if (err.code != WC_ENOTFOUND)
-            wc_log(WC_LOG_WARNING, "cluster", "session %.8s... changed elsewhere, but its "
-                   "state cannot be read: %s", key, wc_error_message(&err));
+    int rc = read_state(srv, key, &st, &doc, &rev, &err);
+    if (rc == WC_ENOTFOUND) {
+        /* ended on another node (its DELETE removed the state): here too.
+         * The state is read, not the event believed: one that came late,
+         * after a new state was written, ends nothing. */
+        pthread_mutex_lock(&srv->lock);
+        for (wc_mcp_session *s = srv->sessions; s; s = s->next)
+            if (s->shared && strcmp(s->audit_id, key) == 0)
+                atomic_store(&s->ended_elsewhere, true);
+        pthread_mutex_unlock(&srv->lock);
+        return;
+    }
+    if (rc != 0) {
+        wc_log(WC_LOG_WARNING, "cluster", "session %.8s... changed elsewhere, but its "
+               "state cannot be read: %s", key, wc_error_message(&err));
         return;
     }
     json_decref(st.subscriptions);
@@ -509,4 +528,9 @@ void wc_mcp_shared_render_metrics(wc_mcp_server *server, wc_buf *out)
                   "# TYPE wasmcap_cluster_share_failures_total counter\n"
                   "wasmcap_cluster_share_failures_total %llu\n",
                   (unsigned long long)atomic_load(&server->share_failures));
+}
+
+bool wc_mcp_session_ended_elsewhere(const wc_mcp_session *s)
+{
+    return atomic_load(&s->ended_elsewhere);
 }

@@ -410,9 +410,15 @@ http_session *http_session_find(http_server *srv, const char *id, size_t len)
 {
     if (len != HTTP_SESSION_ID_LEN)
         return NULL;
-    for (http_session *s = srv->buckets[bucket_of(srv, id, len)]; s; s = s->hash_next)
-        if (memcmp(s->id, id, len) == 0)
-            return http_session_owned(srv, s) ? s : NULL; /* another's: as if unknown */
+    for (http_session *s = srv->buckets[bucket_of(srv, id, len)]; s; s = s->hash_next) {
+        if (memcmp(s->id, id, len) != 0)
+            continue;
+        if (s->mcp && wc_mcp_session_ended_elsewhere(s->mcp)) {
+            http_session_end(s, true); /* another node's DELETE: gone here too */
+            return NULL;
+        }
+        return http_session_owned(srv, s) ? s : NULL; /* another's: as if unknown */
+    }
     return NULL;
 }
 
