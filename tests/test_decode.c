@@ -914,6 +914,11 @@ static void test_exceptions(void)
     EH_BODY(BODY(0x06, 0x40, 0x19, 0x09, 0x05, 0x0b, 0x0b), WC_EBADMODULE, "unknown label 5");
     EH_BODY(BODY(0x06, 0x40, 0x18, 0x01, 0x0b), WC_EBADMODULE, "unknown label 1");
     EH_BODY(BODY(0x06, 0x40, 0x41, 0x01, 0x0b, 0x0b), WC_EBADMODULE, "values left on the stack");
+    /* Malformed after invalid: the skim that looks for it reads past a
+     * try ... delegate, a catch and a throw to the illegal opcode. */
+    EH_BODY(BODY(0x6a, 0x06, 0x40, 0x18, 0x00, 0x06, 0x40, 0x07, 0x00, 0x08, 0x00, 0x0b, 0x0a,
+                 0x0b),
+            WC_EMALFORMED, "illegal opcode 0x0a");
     /* Malformed: handlers outside a try, a catch after catch_all. */
     EH_BODY(BODY(0x07, 0x00, 0x0b), WC_EMALFORMED, "catch outside of try");
     EH_BODY(BODY(0x02, 0x40, 0x19, 0x0b, 0x0b), WC_EMALFORMED, "catch_all outside of try");
