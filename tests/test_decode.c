@@ -354,7 +354,7 @@ static void test_malformed(void)
     section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00, 0x00));
     EXPECT(&m, WC_EMALFORMED, "section size mismatch");
     header(&m);
-    section(&m, 13, BYTES(0x00));
+    section(&m, 14, BYTES(0x00));
     EXPECT(&m, WC_EMALFORMED, "malformed section id");
     header(&m);
     PUT(&m, 0x01, 0x01, 0x00, 0xff);
@@ -427,7 +427,7 @@ static void test_malformed(void)
     section(&m, 5, BYTES(0x01, 0x06, 0x01));
     EXPECT(&m, WC_EMALFORMED, "integer too large");
     header(&m);
-    section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00));
+    section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x05, 0x00));
     EXPECT(&m, WC_EMALFORMED, "malformed import kind");
 
     /* Reserved bytes must be zero (memory indices with multi-memory). */
@@ -445,7 +445,7 @@ static void test_malformed(void)
                 WC_EMALFORMED, "too many locals");
 
     /* Illegal opcodes, missing end, operators after the end. */
-    BODY_EXPECT(T_VOID, BODY(0x06, 0x0b), 0, WC_EMALFORMED, "illegal opcode");
+    BODY_EXPECT(T_VOID, BODY(0x0a, 0x0b), 0, WC_EMALFORMED, "illegal opcode");
     BODY_EXPECT(T_VOID, BODY(0xfc, 0x12, 0x0b), 0, WC_EMALFORMED, "illegal opcode");
     BODY_EXPECT(T_VOID, BODY(0x01), 0, WC_EMALFORMED, "END opcode expected");
     BODY_EXPECT(T_VOID, BODY(0x02, 0x40, 0x0b), 0, WC_EMALFORMED, "END opcode expected");
@@ -470,7 +470,7 @@ static void test_malformed(void)
     header(&m);
     section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
     section(&m, 3, BYTES(0x02, 0x00, 0x00));
-    section(&m, 10, BYTES(0x02, 0x04, 0x00, 0x41, 0x00, 0x0b, 0x03, 0x00, 0x06, 0x0b));
+    section(&m, 10, BYTES(0x02, 0x04, 0x00, 0x41, 0x00, 0x0b, 0x03, 0x00, 0x0a, 0x0b));
     EXPECT(&m, WC_EMALFORMED, "illegal opcode");
 }
 
@@ -991,6 +991,129 @@ static void test_memory64(void)
     EXPECT(&f, WC_EBADMODULE, "offset out of range for a 32-bit memory");
 }
 
+/* ---- exception handling (the legacy proposal) ------------------------------ */
+
+/* Type 0 [] -> [], type 1 [i32] -> [], type 2 [] -> [i32]; the sections
+ * `middle` (tags, imports, exports as the test needs) and one function of
+ * type 0 with `body`. */
+static void eh_module(buf *m, const uint8_t *imports, size_t nimports, const uint8_t *tags,
+                      size_t ntags, const uint8_t *body, size_t nbody)
+{
+    header(m);
+    section(m, 1, BYTES(0x03, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x01, 0x7f));
+    if (nimports)
+        section(m, 2, imports, nimports);
+    section(m, 3, BYTES(0x01, 0x00));
+    if (ntags)
+        section(m, 13, tags, ntags);
+    buf s = {0};
+    PUT(&s, 0x01);
+    put_u32(&s, (uint32_t)nbody);
+    put(&s, body, nbody);
+    section(m, 10, s.b, s.n);
+}
+
+#define ONE_TAG BYTES(0x01, 0x00, 0x01) /* (tag (param i32)) */
+#define NO_IMPORTS NULL, 0
+#define EH_BODY(body, code, words)                              \
+    do {                                                        \
+        eh_module(&m, NO_IMPORTS, ONE_TAG, body);               \
+        expect_at(__LINE__, m.b, m.n, NULL, code, words);       \
+    } while (0)
+
+static void test_exceptions(void)
+{
+    buf m;
+    const char *later = "exception handling is not supported yet";
+    wc_decode_limits off = {.disabled_features = WC_FEATURE_EXCEPTIONS};
+
+    /* Valid: try (throw 0 (i32.const 1)) catch 0 drop catch_all end; the
+     * engine cannot run it yet, so it is refused as unsupported. */
+    EH_BODY(BODY(0x06, 0x40, 0x41, 0x01, 0x08, 0x00, 0x07, 0x00, 0x1a, 0x19, 0x0b, 0x0b),
+            WC_ENOTSUP, later);
+    /* try with a result, a branch out of a catch, rethrow from catch_all. */
+    EH_BODY(BODY(0x06, 0x7f, 0x41, 0x01, 0x07, 0x00, 0x0c, 0x00, 0x19, 0x09, 0x00, 0x0b, 0x1a,
+                 0x0b),
+            WC_ENOTSUP, later);
+    /* try ... delegate to the function's label; try without handlers. */
+    EH_BODY(BODY(0x06, 0x40, 0x18, 0x00, 0x06, 0x40, 0x0b, 0x0b), WC_ENOTSUP, later);
+    /* A module with only a tag is refused the same way. */
+    EH_BODY(BODY(0x0b), WC_ENOTSUP, later);
+
+    /* Invalid. */
+    EH_BODY(BODY(0x41, 0x01, 0x08, 0x01, 0x0b), WC_EBADMODULE, "unknown tag 1");
+    EH_BODY(BODY(0x08, 0x00, 0x0b), WC_EBADMODULE, "type mismatch in throw");
+    EH_BODY(BODY(0x42, 0x01, 0x08, 0x00, 0x0b), WC_EBADMODULE, "type mismatch in throw");
+    EH_BODY(BODY(0x06, 0x40, 0x07, 0x00, 0x0b, 0x0b), WC_EBADMODULE, "type mismatch");
+    EH_BODY(BODY(0x06, 0x40, 0x09, 0x00, 0x0b, 0x0b), WC_EBADMODULE, "invalid rethrow label 0");
+    EH_BODY(BODY(0x06, 0x40, 0x19, 0x02, 0x40, 0x09, 0x00, 0x0b, 0x0b, 0x0b), WC_EBADMODULE,
+            "invalid rethrow label 0");
+    EH_BODY(BODY(0x06, 0x40, 0x19, 0x09, 0x05, 0x0b, 0x0b), WC_EBADMODULE, "unknown label 5");
+    EH_BODY(BODY(0x06, 0x40, 0x18, 0x01, 0x0b), WC_EBADMODULE, "unknown label 1");
+    EH_BODY(BODY(0x06, 0x40, 0x41, 0x01, 0x0b, 0x0b), WC_EBADMODULE, "values left on the stack");
+    /* Malformed after invalid: the skim that looks for it reads past a
+     * try ... delegate, a catch and a throw to the illegal opcode. */
+    EH_BODY(BODY(0x6a, 0x06, 0x40, 0x18, 0x00, 0x06, 0x40, 0x07, 0x00, 0x08, 0x00, 0x0b, 0x0a,
+                 0x0b),
+            WC_EMALFORMED, "illegal opcode 0x0a");
+    /* Malformed: handlers outside a try, a catch after catch_all. */
+    EH_BODY(BODY(0x07, 0x00, 0x0b), WC_EMALFORMED, "catch outside of try");
+    EH_BODY(BODY(0x02, 0x40, 0x19, 0x0b, 0x0b), WC_EMALFORMED, "catch_all outside of try");
+    EH_BODY(BODY(0x06, 0x40, 0x19, 0x07, 0x00, 0x1a, 0x0b, 0x0b), WC_EMALFORMED,
+            "catch outside of try");
+    EH_BODY(BODY(0x02, 0x40, 0x18, 0x00, 0x0b), WC_EMALFORMED, "delegate outside of try");
+
+    /* Tags: attribute 0 only; a type without results; imports and exports. */
+    eh_module(&m, NO_IMPORTS, BYTES(0x01, 0x01, 0x01), BODY(0x0b));
+    EXPECT(&m, WC_EMALFORMED, "malformed tag attribute");
+    eh_module(&m, NO_IMPORTS, BYTES(0x01, 0x00, 0x02), BODY(0x0b));
+    EXPECT(&m, WC_EBADMODULE, "non-empty tag result type");
+    eh_module(&m, NO_IMPORTS, BYTES(0x01, 0x00, 0x07), BODY(0x0b));
+    EXPECT(&m, WC_EBADMODULE, "unknown type 7");
+    eh_module(&m, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00, 0x01), NULL, 0,
+              BODY(0x41, 0x00, 0x08, 0x00, 0x0b));
+    EXPECT(&m, WC_ENOTSUP, later);
+    eh_module(&m, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00, 0x01), ONE_TAG,
+              BODY(0x41, 0x00, 0x08, 0x01, 0x0b));
+    EXPECT(&m, WC_ENOTSUP, later);
+    /* Exports of tag 0 (valid) and of tag 5 of 1. */
+    for (uint8_t index = 0; index <= 5; index += 5) {
+        header(&m);
+        section(&m, 1, BYTES(0x01, 0x60, 0x01, 0x7f, 0x00));
+        section(&m, 13, BYTES(0x01, 0x00, 0x00));
+        section(&m, 7, BYTES(0x01, 0x01, 't', 0x04, index));
+        if (index == 0)
+            EXPECT(&m, WC_ENOTSUP, later);
+        else
+            EXPECT(&m, WC_EBADMODULE, "unknown tag 5");
+    }
+
+    /* With the proposal off, nothing of it is read. */
+    eh_module(&m, NO_IMPORTS, ONE_TAG, BODY(0x0b));
+    expect_at(__LINE__, m.b, m.n, &off, WC_EMALFORMED, "malformed section id 13");
+    eh_module(&m, NO_IMPORTS, NULL, 0, BODY(0x06, 0x40, 0x0b, 0x0b));
+    expect_at(__LINE__, m.b, m.n, &off, WC_EMALFORMED, "illegal opcode 0x06");
+    eh_module(&m, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00, 0x01), NULL, 0, BODY(0x0b));
+    expect_at(__LINE__, m.b, m.n, &off, WC_EMALFORMED, "malformed import kind 0x04");
+
+    /* Limits: the number of tags; try nested past max_block_depth. */
+    wc_decode_limits one_tag = {.max_tags = 1};
+    eh_module(&m, NO_IMPORTS, BYTES(0x02, 0x00, 0x01, 0x00, 0x01), BODY(0x0b));
+    expect_fast_limit(__LINE__, &m, &one_tag, "number of tags 2 exceeds the limit of 1");
+    eh_module(&m, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x04, 0x00, 0x01), ONE_TAG, BODY(0x0b));
+    expect_fast_limit(__LINE__, &m, &one_tag, "number of tags 2 exceeds the limit of 1");
+    buf deep = {0};
+    PUT(&deep, 0x00);
+    for (int i = 0; i < 200; i++)
+        PUT(&deep, 0x06, 0x40);
+    for (int i = 0; i < 200; i++)
+        PUT(&deep, 0x0b);
+    PUT(&deep, 0x0b);
+    wc_decode_limits shallow = {.max_block_depth = 100};
+    eh_module(&m, NO_IMPORTS, ONE_TAG, deep.b, deep.n);
+    expect_fast_limit(__LINE__, &m, &shallow, "nested deeper than the limit of 100");
+}
+
 int main(void)
 {
     test_valid_module();
@@ -1004,6 +1127,7 @@ int main(void)
     test_extended_const();
     test_multi_memory();
     test_memory64();
+    test_exceptions();
     if (failures) {
         printf("test_decode: %d failure(s)\n", failures);
         return 1;

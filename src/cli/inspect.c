@@ -74,6 +74,10 @@ static void print_desc(const wc_module_info *info, const wc_import *imp)
         printf("global %s%s", imp->desc.global.mutable_ ? "mut " : "",
                wc_valtype_name(imp->desc.global.valtype));
         break;
+    case WC_EXTERN_TAG:
+        printf("tag ");
+        print_functype(&info->types[imp->desc.tag_type]);
+        break;
     }
 }
 

@@ -522,7 +522,7 @@ static int read_type_section(wc_decoder *d)
     return 0;
 }
 
-static const char *const extern_kind_names[] = {"func", "table", "memory", "global"};
+static const char *const extern_kind_names[] = {"func", "table", "memory", "global", "tag"};
 
 static int read_import_section(wc_decoder *d)
 {
@@ -572,6 +572,11 @@ static int read_import_section(wc_decoder *d)
                             d->limits.max_globals, "number of globals"));
             TRY(read_globaltype(d, &imp->desc.global));
             d->global_types[info->nimported_globals++] = imp->desc.global;
+            break;
+        case WC_EXTERN_TAG:
+            if (!wc_feature_decoded(&d->limits, WC_FEATURE_EXCEPTIONS))
+                return wc_dec_malformed(d, kat, "malformed import kind 0x%02x", kind);
+            TRY(wc_dec_import_tag(d, kat, count, &imp->desc.tag_type));
             break;
         default:
             return wc_dec_malformed(d, kat, "malformed import kind 0x%02x", kind);
@@ -728,7 +733,8 @@ static int read_export_section(wc_decoder *d)
         rc = wc_dec_byte(d, &kind);
         if (rc)
             break;
-        if (kind > WC_EXTERN_GLOBAL) {
+        if (kind > WC_EXTERN_TAG ||
+            (kind == WC_EXTERN_TAG && !wc_feature_decoded(&d->limits, WC_FEATURE_EXCEPTIONS))) {
             rc = wc_dec_malformed(d, kat, "malformed export kind 0x%02x", kind);
             break;
         }
@@ -738,7 +744,7 @@ static int read_export_section(wc_decoder *d)
         if (rc)
             break;
         uint32_t space[] = {d->nfuncs_total, d->ntables_total, d->nmemories_total,
-                            d->nglobals_total};
+                            d->nglobals_total, d->ntags_total};
         if (e->index >= space[kind])
             wc_dec_note_invalid(d, iat, "unknown %s %u", extern_kind_names[kind], e->index);
         else if (kind == WC_EXTERN_FUNC)
@@ -982,9 +988,10 @@ static int section_rank(uint8_t id)
 {
     static const int8_t rank[] = {
         [WC_SEC_TYPE] = 1,     [WC_SEC_IMPORT] = 2, [WC_SEC_FUNCTION] = 3,
-        [WC_SEC_TABLE] = 4,    [WC_SEC_MEMORY] = 5, [WC_SEC_GLOBAL] = 6,
-        [WC_SEC_EXPORT] = 7,   [WC_SEC_START] = 8,  [WC_SEC_ELEMENT] = 9,
-        [WC_SEC_DATACOUNT] = 10, [WC_SEC_CODE] = 11, [WC_SEC_DATA] = 12,
+        [WC_SEC_TABLE] = 4,    [WC_SEC_MEMORY] = 5, [WC_SEC_TAG] = 6,
+        [WC_SEC_GLOBAL] = 7,   [WC_SEC_EXPORT] = 8,  [WC_SEC_START] = 9,
+        [WC_SEC_ELEMENT] = 10, [WC_SEC_DATACOUNT] = 11, [WC_SEC_CODE] = 12,
+        [WC_SEC_DATA] = 13,
     };
     return id < sizeof rank ? rank[id] : -1;
 }
@@ -1001,6 +1008,8 @@ static int read_sections(wc_decoder *d, growing *sections, growing *customs)
         uint32_t size;
         TRY(wc_dec_byte(d, &id));
         int rank = id == WC_SEC_CUSTOM ? 0 : section_rank(id);
+        if (id == WC_SEC_TAG && !wc_feature_decoded(&d->limits, WC_FEATURE_EXCEPTIONS))
+            rank = -1;
         if (rank < 0)
             return wc_dec_malformed(d, at, "malformed section id %u", id);
         size_t size_at = d->pos;
@@ -1030,6 +1039,7 @@ static int read_sections(wc_decoder *d, growing *sections, growing *customs)
         case WC_SEC_FUNCTION: TRY(read_function_section(d)); break;
         case WC_SEC_TABLE: TRY(read_table_section(d)); break;
         case WC_SEC_MEMORY: TRY(read_memory_section(d)); break;
+        case WC_SEC_TAG: TRY(wc_dec_tag_section(d)); break;
         case WC_SEC_GLOBAL: TRY(read_global_section(d)); break;
         case WC_SEC_EXPORT: TRY(read_export_section(d)); break;
         case WC_SEC_START: TRY(read_start_section(d)); break;
@@ -1108,7 +1118,12 @@ static int decode_module(wc_decoder *d)
     if (rc)
         return rc;
     /* Reports the deferred validation error unless a body is malformed. */
-    return wc_validate_code(d);
+    rc = wc_validate_code(d);
+    if (rc == 0 && (d->info->exceptions || d->ntags_total) &&
+        !wc_feature_enabled(&d->limits, WC_FEATURE_EXCEPTIONS))
+        return wc_dec_unsupported(d, 0, "exception handling is not supported yet "
+                                        "(the module is valid; the emitter cannot compile it)");
+    return rc;
 }
 
 /* ---- public entry points -------------------------------------------------- */
@@ -1133,6 +1148,7 @@ void wc_decode_limits_default(wc_decode_limits *limits)
         .max_type_arity = 1000,
         .max_stack_height = 1000000,
         .max_memories = 16,
+        .max_tags = 100000,
     };
 }
 
@@ -1160,6 +1176,7 @@ static void fill_limits(wc_decode_limits *out, const wc_decode_limits *given)
     TAKE(max_stack_height);
     TAKE(max_memories);
     TAKE(disabled_features);
+    TAKE(max_tags);
 #undef TAKE
 }
 
@@ -1281,7 +1298,7 @@ const char *wc_valtype_name(uint8_t valtype)
 
 const char *wc_extern_kind_name(wc_extern_kind kind)
 {
-    if ((unsigned)kind <= WC_EXTERN_GLOBAL)
+    if ((unsigned)kind <= WC_EXTERN_TAG)
         return extern_kind_names[kind];
     return "?";
 }

@@ -13,6 +13,7 @@
  *
  * SIMD (v128 and the 0xfd prefix) is part of it; relaxed SIMD is the
  * proposal WC_FEATURE_RELAXED_SIMD.
+ * Exception handling is validated, then refused as not supported yet.
  */
 #ifndef WC_ENGINE_DECODE_H
 #define WC_ENGINE_DECODE_H
@@ -40,6 +41,7 @@ typedef enum {
     WC_EXTERN_TABLE = 1,
     WC_EXTERN_MEMORY = 2,
     WC_EXTERN_GLOBAL = 3,
+    WC_EXTERN_TAG = 4, /* exception handling */
 } wc_extern_kind;
 
 /* Section ids, by their binary encoding. */
@@ -57,6 +59,7 @@ enum {
     WC_SEC_CODE = 10,
     WC_SEC_DATA = 11,
     WC_SEC_DATACOUNT = 12,
+    WC_SEC_TAG = 13, /* exception handling: between memory and global */
 };
 
 typedef struct wc_functype {
@@ -96,6 +99,7 @@ typedef struct wc_import {
         wc_tabletype table;
         wc_limits memory;
         wc_globaltype global;
+        uint32_t tag_type; /* index into types (a type without results) */
     } desc;
 } wc_import;
 
@@ -171,6 +175,7 @@ typedef struct wc_decode_limits {
     uint32_t disabled_features;
     /* Memories of a module, imported and defined (multi-memory), default 16. */
     uint32_t max_memories;
+    uint32_t max_tags;            /* imported + defined, default 100000 */
 } wc_decode_limits;
 
 /* The post-2.0 proposals, one bit each.  A module using one that is off, or
@@ -196,6 +201,17 @@ enum {
 /* Parameters or results a tail call may carry at most (its arguments and
  * results pass through an area of this size: runtime/wasm-rt.h). */
 #define WC_TAIL_CALL_MAX_VALUES 1000u
+
+/* The proposals the decoder and validator understand; a module that uses
+ * one of them that is not implemented passes validation (its errors are
+ * reported as for any module) and is then refused as unsupported. */
+#define WC_FEATURES_DECODED (WC_FEATURES_IMPLEMENTED | WC_FEATURE_EXCEPTIONS)
+
+/* True when the decoder reads the proposal `feature` under these limits. */
+static inline bool wc_feature_decoded(const wc_decode_limits *limits, uint32_t feature)
+{
+    return (WC_FEATURES_DECODED & feature) && !(limits->disabled_features & feature);
+}
 
 /* True when the proposal `feature` is on under these limits. */
 static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t feature)
@@ -248,6 +264,12 @@ typedef struct wc_module_info {
     uint32_t start; /* function index */
 
     bool tail_calls; /* some function makes a tail call */
+
+    /* Exception handling: tags, imports first (nimported_tags + ntags
+     * entries of tag_types, each a type index). */
+    uint32_t nimported_tags, ntags;
+    const uint32_t *tag_types;
+    bool exceptions; /* some function uses try, throw or rethrow */
 
     uint32_t nelems;  /* element segments */
     uint32_t ndatas;  /* data segments */

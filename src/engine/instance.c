@@ -265,6 +265,8 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
                                 wc_valtype_name(imp->desc.global.valtype));
         slot->ptr = b->ext.u.global.value;
         return 0;
+    case WC_EXTERN_TAG: /* refused by the decoder until exceptions are implemented */
+        break;
     }
     return wc_error_set(err, WC_ELINK, "import %s.%s has an unknown kind", imp->module, imp->name);
 }

@@ -691,6 +691,87 @@ static int illegal_opcode(wc_decoder *d, size_t at, uint8_t op)
     return wc_dec_malformed(d, at, "illegal opcode 0x%02x%s", op, why);
 }
 
+/* ---- exception handling (the legacy proposal) ------------------------------
+ * try opens a block; catch x and catch_all close the try's body (or the
+ * previous catch) and open a handler with the same results, catch x with
+ * the tag's payload on the stack; delegate l closes a try without
+ * handlers and names the label whose handlers take its exceptions; throw x
+ * consumes the tag's payload; rethrow l names an enclosing catch. */
+
+static const char *exception_op_name(uint8_t op)
+{
+    switch (op) {
+    case 0x06: return "try";
+    case 0x07: return "catch";
+    case 0x08: return "throw";
+    case 0x09: return "rethrow";
+    case 0x18: return "delegate";
+    default: return "catch_all";
+    }
+}
+
+static int read_tag(validator *v, const wc_functype **type)
+{
+    uint32_t index;
+    TRY(wc_dec_u32(v->d, &index));
+    if (index >= v->d->ntags_total)
+        return wc_dec_invalid(v->d, v->op_at, "unknown tag %u", index);
+    *type = &v->d->info->types[v->d->tag_types[index]];
+    return 0;
+}
+
+static int validate_exception_op(validator *v, uint8_t op)
+{
+    wc_decoder *d = v->d;
+    const uint8_t *params, *results;
+    uint32_t nparams, nresults, index;
+    const wc_functype *tag;
+    ctrl_frame frame;
+    uint8_t current = v->ctrls[v->nctrls - 1].opcode;
+    v->op = exception_op_name(op);
+    d->info->exceptions = true;
+    switch (op) {
+    case 0x06: /* try */
+        TRY(read_blocktype(v, &params, &nparams, &results, &nresults));
+        TRY(pop_all(v, params, nparams));
+        return push_ctrl(v, op, params, nparams, results, nresults);
+    case 0x07: /* catch x */
+    case 0x19: /* catch_all */
+        if (current != 0x06 && current != 0x07)
+            return wc_dec_malformed(d, v->op_at, "%s outside of try", v->op);
+        tag = NULL;
+        if (op == 0x07)
+            TRY(read_tag(v, &tag));
+        TRY(pop_ctrl(v, &frame));
+        TRY(push_ctrl(v, op, NULL, 0, frame.results, frame.nresults));
+        v->ctrls[v->nctrls - 1].params = frame.params;
+        v->ctrls[v->nctrls - 1].nparams = frame.nparams;
+        return tag ? push_all(v, tag->params, tag->nparams) : 0;
+    case 0x18: /* delegate l */
+        if (current != 0x06)
+            return wc_dec_malformed(d, v->op_at, "delegate outside of try");
+        TRY(wc_dec_u32(d, &index));
+        TRY(pop_ctrl(v, &frame));
+        if (index >= v->nctrls)
+            return wc_dec_invalid(d, v->op_at, "unknown label %u", index);
+        return push_all(v, frame.results, frame.nresults);
+    case 0x08: /* throw x */
+        TRY(read_tag(v, &tag));
+        TRY(pop_all(v, tag->params, tag->nparams));
+        set_unreachable(v);
+        return 0;
+    default: /* rethrow l */
+        TRY(wc_dec_u32(d, &index));
+        if (index >= v->nctrls)
+            return wc_dec_invalid(d, v->op_at, "unknown label %u", index);
+        uint8_t target = v->ctrls[v->nctrls - 1 - index].opcode;
+        if (target != 0x07 && target != 0x19)
+            return wc_dec_invalid(d, v->op_at, "invalid rethrow label %u", index);
+        set_unreachable(v);
+        return 0;
+    }
+}
+
 /* Validates one instruction whose opcode byte has just been read. */
 static int validate_instruction(validator *v, uint8_t op)
 {
@@ -786,6 +867,10 @@ static int validate_instruction(validator *v, uint8_t op)
     case 0x11: /* call_indirect type table */
         TRY(indirect_callee(v, &index));
         return validate_call(v, &info->types[index]);
+    case 0x06: case 0x07: case 0x08: case 0x09: case 0x18: case 0x19:
+        if (!wc_feature_decoded(&d->limits, WC_FEATURE_EXCEPTIONS))
+            return illegal_opcode(d, v->op_at, op);
+        return validate_exception_op(v, op);
     case 0x12: /* return_call */
         if (!wc_feature_enabled(&d->limits, WC_FEATURE_TAIL_CALL))
             return illegal_opcode(d, v->op_at, op);
@@ -1076,6 +1161,14 @@ static int skim_instruction(wc_decoder *d, size_t at, uint8_t op, uint64_t *dept
         default:
             return wc_dec_malformed(d, at, "illegal opcode 0xfc %u", n);
         }
+    case 0x06: case 0x07: case 0x08: case 0x09: case 0x18: case 0x19:
+        if (!wc_feature_decoded(&d->limits, WC_FEATURE_EXCEPTIONS))
+            return illegal_opcode(d, at, op);
+        if (op == 0x06) /* try: a block type, as block's */
+            return skim_instruction(d, at, 0x02, depth);
+        if (op == 0x18)
+            --*depth; /* delegate ends its try */
+        return op == 0x19 ? 0 : wc_dec_u32(d, &x);
     case 0x12: case 0x13:
         if (!wc_feature_enabled(&d->limits, WC_FEATURE_TAIL_CALL))
             return illegal_opcode(d, at, op);

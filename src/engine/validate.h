@@ -38,6 +38,8 @@ typedef struct wc_decoder {
     uint32_t nelems;
     uint8_t *elem_types; /* reference type of each element segment */
     uint32_t datacount;  /* from the data count section, if any */
+    uint32_t ntags_total;
+    uint32_t *tag_types; /* type index of each tag, imports first */
 
     /* C.refs: functions that ref.func may name inside function bodies. */
     uint8_t *declared_refs; /* bitmap over nfuncs_total */
@@ -99,6 +101,13 @@ typedef struct wc_simd_sig {
 /* Reads the instruction after a 0xfd byte at `at` with its immediates and
  * checks them (lanes, alignment, memory, the relaxed-SIMD feature). */
 int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out);
+/* Tags (decode_tags.c): a tag's type (attribute byte and type index), an
+ * imported tag (at: its kind byte; nimports: the import count), the tag
+ * section, and the check of a tag count against max_tags. */
+int wc_dec_tag_type(wc_decoder *d, uint32_t *type);
+int wc_dec_import_tag(wc_decoder *d, size_t at, uint32_t nimports, uint32_t *type);
+int wc_dec_tag_section(wc_decoder *d);
+int wc_dec_tag_limit(wc_decoder *d, size_t at, uint64_t count);
 
 /* Marks function `func` as declared for ref.func (C.refs). */
 int wc_dec_declare_ref(wc_decoder *d, uint32_t func);

@@ -20,6 +20,18 @@ void wc_rt_global_init(void);
  * Nested calls (a host function calling back into Wasm) are allowed. */
 wasm_rt_trap_t wc_rt_run(void (*fn)(void *arg), void *arg);
 
+/* An entry from the host starts an empty handler chain (wasm-rt.h,
+ * exception handling); leaving restores the caller's chain and drops what
+ * the entry left.  Used by wc_rt_run. */
+typedef struct wc_rt_exceptions_mark {
+    wc_rt_handler *handlers;
+    uint32_t caught;
+} wc_rt_exceptions_mark;
+wc_rt_exceptions_mark wc_rt_exceptions_enter(void);
+void wc_rt_exceptions_leave(wc_rt_exceptions_mark mark);
+/* Caught exceptions this thread holds (for tests). */
+uint32_t wc_rt_caught_count(void);
+
 /* The lowest frame address Wasm code may reach on this thread, leaving room
  * for host functions and the signal handler. */
 const char *wc_rt_stack_limit(void);

@@ -149,6 +149,7 @@ wasm_rt_trap_t wc_rt_run(void (*fn)(void *arg), void *arg)
     sigjmp_buf *outer = tls.target;
     /* volatile: read after siglongjmp returns to this frame */
     volatile wasm_rt_trap_t result = WASM_RT_TRAP_NONE;
+    wc_rt_exceptions_mark exceptions = wc_rt_exceptions_enter();
     if (sigsetjmp(here, 0) == 0) {
         tls.target = &here;
         fn(arg);
@@ -156,6 +157,7 @@ wasm_rt_trap_t wc_rt_run(void (*fn)(void *arg), void *arg)
         result = (wasm_rt_trap_t)tls.trap;
     }
     tls.target = outer;
+    wc_rt_exceptions_leave(exceptions);
     return result;
 }
 

@@ -374,6 +374,49 @@ wc_rt_value *wc_rt_tail_area(void);
  * left in area. */
 void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area);
 
+/* Exception handling (the legacy proposal; runtime/exceptions.c).  A tag
+ * is identified by its address: an imported tag is the exporter's.  A try
+ * installs a handler (wc_rt_try_enter, then _setjmp on its env) and removes
+ * it on every way out of its body (wc_rt_try_leave); a throw copies the
+ * payload onto the thread's stack of caught exceptions and longjmps to the
+ * innermost handler, which finds the exception at index `caught` and the
+ * catching instance's call depth restored.  A catch body keeps its
+ * exception there (for rethrow) until wc_rt_catch_leave.  Each entry from
+ * the host (wc_rt_run) starts an empty chain: an exception no handler takes
+ * becomes the trap WASM_RT_TRAP_UNCAUGHT_EXCEPTION there, so an exception
+ * never unwinds a host frame, and each instance's depth is restored by the
+ * host call that entered it.  Traps are not exceptions: they leave through
+ * wc_rt_run, which drops the handlers and exceptions of the frames they
+ * unwind. */
+typedef struct wc_rt_tag {
+    uint32_t nvalues; /* the payload's length */
+} wc_rt_tag;
+
+typedef struct wc_rt_handler {
+    /* A glibc jmp_buf (exceptions.c checks that it fits): the generated
+     * code declares _setjmp itself, this header stays free of glibc's. */
+    long env[64];
+    struct wc_rt_handler *outer;
+    uint32_t *depth; /* the catching instance's call depth, and its value */
+    uint32_t saved_depth;
+    uint32_t caught; /* caught exceptions live when the try began */
+} wc_rt_handler;
+
+/* Caught exceptions one thread may hold at most (nested catch bodies), and
+ * payload values in all of them; past these a throw traps (exhaustion). */
+#define WC_RT_MAX_CAUGHT 10000u
+#define WC_RT_MAX_CAUGHT_VALUES 1000000u
+
+void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth);
+void wc_rt_try_leave(wc_rt_handler *h);
+WASM_RT_NO_RETURN void wc_rt_throw(const wc_rt_tag *tag, const wc_rt_value *values);
+/* Throws caught exception `index` again (rethrow). */
+WASM_RT_NO_RETURN void wc_rt_rethrow(uint32_t index);
+const wc_rt_tag *wc_rt_caught_tag(uint32_t index);
+const wc_rt_value *wc_rt_caught_values(uint32_t index);
+/* Drops the caught exceptions from `height` up (a catch body ends). */
+void wc_rt_catch_leave(uint32_t height);
+
 /* Calls import `index` of the instance whose import context is ctx. */
 void wc_rt_call_import(void *ctx, uint32_t index, const wc_rt_value *args,
                        wc_rt_value *results);
