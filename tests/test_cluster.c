@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,10 @@ typedef struct node {
 } node;
 
 static const char *bus_url; /* NULL: in-process */
+/* What the nodes serve (NULL: the default config) and how long a request's
+ * stream resumed on another node waits for its node (0: the default). */
+static const char *world_config;
+static int lost_call_ms;
 static wc_bus *inproc;      /* the in-process bus the nodes share */
 
 static int node_start(node *n, bool share, uint64_t bucket_bytes)
@@ -77,10 +82,11 @@ static int node_start(node *n, bool share, uint64_t bucket_bytes)
     wc_mcp_options_default(&mo);
     mo.workers = 2;
     mo.backplane = &n->backplane.port;
-    if (test_world_open(&n->world, NULL, &mo) != 0)
+    if (test_world_open(&n->world, world_config, &mo) != 0)
         return -1;
     wc_http_options o;
     wc_http_options_default(&o);
+    o.cluster_lost_call_ms = lost_call_ms;
     o.host = "127.0.0.1";
     o.port = "0";
     return hs_server_start(&n->http, n->world.mcp, &o);
@@ -520,9 +526,173 @@ static void test_concurrent_changes(const char *name)
     node_stop(&b);
 }
 
+/* --- a request's stream on another node --- */
+
+#define LOST_MS 1500
+
+/* A plugin of two tools: prog (progress 1/3, 2/3, then "ok") and hang
+ * (progress 1/3, then a loop until cancelled or out of time). */
+static int build_stream_plugin(char *dir, size_t size)
+{
+    if (hs_plugin_dir_make(dir, size, "cluster") != 0)
+        return -1;
+    FILE *f = hs_plugin_file(dir, "t.wat");
+    if (!f)
+        return -1;
+    fputs("(module\n"
+          " (import \"wasmcap\" \"progress\" (func $progress (param f64 f64 i32 i32)))\n"
+          " (memory (export \"memory\") 1)\n"
+          " (global $heap (mut i32) (i32.const 4096))\n"
+          " (data (i32.const 64) \"{\\\"content\\\":[{\\\"type\\\":\\\"text\\\",\\\"text\\\":"
+          "\\\"ok\\\"}]}\")\n"
+          " (func (export \"wasmcap_alloc\") (param $n i32) (result i32) (local $p i32)\n"
+          "  global.get $heap local.set $p\n"
+          "  global.get $heap local.get $n i32.add global.set $heap\n"
+          "  local.get $p)\n"
+          " (func (export \"wasmcap_call_tool\") (param $name i32) (param $nl i32)\n"
+          "       (param $a i32) (param $al i32) (result i64)\n"
+          "  (call $progress (f64.const 1) (f64.const 3) (i32.const 0) (i32.const 0))\n"
+          "  (if (i32.eq (i32.load8_u (local.get $name)) (i32.const 104))\n"
+          "   (then (loop $l (br $l))))\n"
+          "  (call $progress (f64.const 2) (f64.const 3) (i32.const 0) (i32.const 0))\n"
+          "  (i64.or (i64.shl (i64.const 64) (i64.const 32)) (i64.const 41)))\n"
+          ")\n",
+          f);
+    fclose(f);
+    f = hs_plugin_file(dir, "t.manifest.json");
+    if (!f)
+        return -1;
+    fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":[{\"name\":\"prog\"},"
+          "{\"name\":\"hang\"}]}\n", f);
+    fclose(f);
+    return hs_plugin_wat2wasm(dir, "t");
+}
+
+/* POSTs a call of tool with a progress token on port and reads its event
+ * stream up to the first progress, whose id goes to id; then the client
+ * lets the connection go. */
+static bool call_until_progress(int port, const char *session, const char *tool, int call_id,
+                                char *id, size_t size)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\","
+             "\"params\":{\"name\":\"%s\",\"arguments\":{},\"_meta\":{\"progressToken\":"
+             "\"p\"}}}", call_id, tool);
+    hc c;
+    hc_resp r = {0};
+    bool ok = hc_open(&c, port, "127.0.0.1") &&
+              hs_send_post(&c, port, session, V, body, strlen(body)) &&
+              hc_read_head(&c, &r, HS_WAIT_MS, false) == 200;
+    hc_event e = {0};
+    ok = ok && hc_next_event(&c, &r, &e, HS_WAIT_MS) == 1 && e.data &&
+         strstr(e.data, "notifications/progress") && e.has_id;
+    if (ok)
+        snprintf(id, size, "%s", e.id);
+    hc_event_free(&e);
+    if (r.head)
+        hc_resp_free(&r);
+    hc_close(&c);
+    return ok;
+}
+
+/* GET on port with Last-Event-ID id: the events of the stream with a
+ * message (up to 4: the caller frees them) until it ends; their count, -1
+ * when it did not end within wait_ms, -2 when the GET failed. */
+static int resume_on(int port, const char *session, const char *id, hc_event *events,
+                     int wait_ms)
+{
+    hc g;
+    hc_resp r = {0};
+    int n = open_get(&g, &r, port, session, id) ? 0 : -2;
+    while (n >= 0) {
+        hc_event e;
+        int got = hc_next_event(&g, &r, &e, wait_ms);
+        if (got != 1) {
+            hc_event_free(&e);
+            n = got == 0 && r.done ? n : -1;
+            break;
+        }
+        if (e.data && e.data[0] && n < 4)
+            events[n++] = e;
+        else
+            hc_event_free(&e);
+    }
+    if (r.head)
+        hc_resp_free(&r);
+    hc_close(&g);
+    return n;
+}
+
+static void free_events(hc_event *events, int n)
+{
+    for (int i = 0; i < n; i++)
+        hc_event_free(&events[i]);
+}
+
+/* A call answered as an event stream on A, its connection lost after the
+ * first progress: on B, GET with that event's Last-Event-ID gets the rest
+ * of it (the second progress, then the answer) with A's ids, and the
+ * stream ends.  A call whose node goes before it answers: its stream
+ * resumed on B ends with an error answer for the request once nothing
+ * came for http.cluster_lost_call_ms, neither earlier nor never. */
+static void test_request_stream(const char *name)
+{
+    char dir[256], config[1024];
+    if (build_stream_plugin(dir, sizeof dir) != 0) {
+        CHECK(0, "%s: the plugin (wat2wasm)", name);
+        return;
+    }
+    snprintf(config, sizeof config, "{\"storage\":{\"cache_dir\":\"%s/cache\",\"kv_dir\":"
+             "\"%s/kv\"},\"plugins\":{\"t\":{\"path\":\"%s/t.wasm\",\"prefix\":\"\","
+             "\"permissions\":{\"timeout_ms\":8000}}}}", dir, dir, dir);
+    world_config = config;
+    lost_call_ms = LOST_MS;
+    node a, b;
+    bool up = node_start(&a, true, 0) == 0 && node_start(&b, true, 0) == 0;
+    char session[33], id[64];
+    hc_event ev[4];
+    if (up && open_session(a.http.port, session) &&
+        call_until_progress(a.http.port, session, "prog", 5, id, sizeof id)) {
+        unsigned long long no = 0, seq = 0;
+        CHECK(sscanf(id, "%llu-%llu", &no, &seq) == 2 && seq == 1, "%s: first id %s", name, id);
+        nats_server_sleep_ms(100); /* A answers meanwhile */
+        int n = resume_on(b.http.port, session, id, ev, 3000);
+        char want2[64], want3[64];
+        snprintf(want2, sizeof want2, "%llu-2", no);
+        snprintf(want3, sizeof want3, "%llu-3", no);
+        CHECK(n == 2 && strstr(ev[0].data, "notifications/progress") &&
+                  strcmp(ev[0].id, want2) == 0 && strstr(ev[1].data, "\"id\":5") &&
+                  strstr(ev[1].data, "\"ok\"") && strcmp(ev[1].id, want3) == 0,
+              "%s: on B after %s: the second progress and the answer, then the end (%d: %s %s)",
+              name, id, n, n > 0 ? ev[0].id : "", n > 1 ? ev[1].data : "");
+        free_events(ev, n);
+    } else {
+        CHECK(0, "%s: nodes, session and a call on A", name);
+    }
+    if (up && call_until_progress(a.http.port, session, "hang", 6, id, sizeof id)) {
+        node_stop(&a); /* mid-call: its node is gone */
+        long long t0 = hc_now_ms();
+        int n = resume_on(b.http.port, session, id, ev, LOST_MS + 3000);
+        long long took = hc_now_ms() - t0;
+        CHECK(n == 1 && strstr(ev[0].data, "\"id\":6") && strstr(ev[0].data, "\"error\"") &&
+                  strstr(ev[0].data, "lost") && took >= LOST_MS - 100 && took < LOST_MS + 2500,
+              "%s: the call's node gone: on B an error answer after %lld ms, then the end "
+              "(%d: %s)", name, took, n, n > 0 ? ev[0].data : "");
+        free_events(ev, n);
+    } else {
+        CHECK(0, "%s: a call that hangs on A", name);
+        node_stop(&a);
+    }
+    node_stop(&b);
+    world_config = NULL;
+    lost_call_ms = 0;
+    hs_plugin_dir_remove(dir);
+}
+
 static void run_all(const char *name)
 {
     printf("-- %s\n", name);
+    test_request_stream(name);
     test_continued(name);
     test_concurrent_changes(name);
     test_exactly_once(name);
@@ -534,6 +704,7 @@ static void run_all(const char *name)
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGPIPE, SIG_IGN); /* a client lets a stream's connection go, as wasmcap serve does */
     wc_bus_config cfg;
     wc_bus_config_init(&cfg);
     CHECK(wc_bus_open(&cfg, &inproc, NULL) == 0, "open in-process");
