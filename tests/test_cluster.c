@@ -666,6 +666,11 @@ static void test_request_stream(const char *name)
               "%s: on B after %s: the second progress and the answer, then the end (%d: %s %s)",
               name, id, n, n > 0 ? ev[0].id : "", n > 1 ? ev[1].data : "");
         free_events(ev, n);
+        /* the client lost that one too: B reads the log again */
+        n = resume_on(b.http.port, session, id, ev, 3000);
+        CHECK(n == 2 && strcmp(ev[0].id, want2) == 0 && strcmp(ev[1].id, want3) == 0,
+              "%s: resumed on B again after %s: the same two (%d)", name, id, n);
+        free_events(ev, n);
     } else {
         CHECK(0, "%s: nodes, session and a call on A", name);
     }

@@ -207,6 +207,18 @@ void http_stream_log_entry(sse_stream *st, const char *data, size_t len)
         end_stream(st);
 }
 
+/* Frees a finished stream read from the log that no one reads: each is a
+ * copy of another node's, so the session keeps at most one of them. */
+static void drop_finished_copy(http_session *s)
+{
+    for (sse_stream *st = s->streams; st; st = st->next) {
+        if (st->from_log && st->finished && !st->conn) {
+            sse_stream_free(st);
+            return;
+        }
+    }
+}
+
 void http_stream_log_resume(http_session *s, http_conn *conn, unsigned long long no,
                             unsigned long long after)
 {
@@ -223,7 +235,9 @@ void http_stream_log_resume(http_session *s, http_conn *conn, unsigned long long
     }
     if (st)
         sse_stream_free(st); /* read again from the log, after the new id */
-    else if (s->nstreams >= srv->opt.max_streams_per_session) {
+    else
+        drop_finished_copy(s);
+    if (!st && s->nstreams >= srv->opt.max_streams_per_session) {
         http_reply_rpc_error(conn, 429, WC_RPC_INTERNAL,
                              "Too Many Requests: too many streams of this session",
                              "Retry-After: 1\r\n");
