@@ -23,6 +23,7 @@
 #include "check.h"
 #include "http_server.h"
 #include "nats_server.h"
+#include "stream_plugin.h"
 
 #define V "MCP-Protocol-Version: 2025-06-18\r\n"
 #define INIT                                                                                   \
@@ -530,71 +531,6 @@ static void test_concurrent_changes(const char *name)
 
 #define LOST_MS 1500
 
-/* A plugin of two tools: prog (progress 1/3, 2/3, then "ok") and hang
- * (progress 1/3, then a loop until cancelled or out of time). */
-static int build_stream_plugin(char *dir, size_t size)
-{
-    if (hs_plugin_dir_make(dir, size, "cluster") != 0)
-        return -1;
-    FILE *f = hs_plugin_file(dir, "t.wat");
-    if (!f)
-        return -1;
-    fputs("(module\n"
-          " (import \"wasmcap\" \"progress\" (func $progress (param f64 f64 i32 i32)))\n"
-          " (memory (export \"memory\") 1)\n"
-          " (global $heap (mut i32) (i32.const 4096))\n"
-          " (data (i32.const 64) \"{\\\"content\\\":[{\\\"type\\\":\\\"text\\\",\\\"text\\\":"
-          "\\\"ok\\\"}]}\")\n"
-          " (func (export \"wasmcap_alloc\") (param $n i32) (result i32) (local $p i32)\n"
-          "  global.get $heap local.set $p\n"
-          "  global.get $heap local.get $n i32.add global.set $heap\n"
-          "  local.get $p)\n"
-          " (func (export \"wasmcap_call_tool\") (param $name i32) (param $nl i32)\n"
-          "       (param $a i32) (param $al i32) (result i64)\n"
-          "  (call $progress (f64.const 1) (f64.const 3) (i32.const 0) (i32.const 0))\n"
-          "  (if (i32.eq (i32.load8_u (local.get $name)) (i32.const 104))\n"
-          "   (then (loop $l (br $l))))\n"
-          "  (call $progress (f64.const 2) (f64.const 3) (i32.const 0) (i32.const 0))\n"
-          "  (i64.or (i64.shl (i64.const 64) (i64.const 32)) (i64.const 41)))\n"
-          ")\n",
-          f);
-    fclose(f);
-    f = hs_plugin_file(dir, "t.manifest.json");
-    if (!f)
-        return -1;
-    fputs("{\"name\":\"t\",\"version\":\"1.0.0\",\"tools\":[{\"name\":\"prog\"},"
-          "{\"name\":\"hang\"}]}\n", f);
-    fclose(f);
-    return hs_plugin_wat2wasm(dir, "t");
-}
-
-/* POSTs a call of tool with a progress token on port and reads its event
- * stream up to the first progress, whose id goes to id; then the client
- * lets the connection go. */
-static bool call_until_progress(int port, const char *session, const char *tool, int call_id,
-                                char *id, size_t size)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\","
-             "\"params\":{\"name\":\"%s\",\"arguments\":{},\"_meta\":{\"progressToken\":"
-             "\"p\"}}}", call_id, tool);
-    hc c;
-    hc_resp r = {0};
-    bool ok = hc_open(&c, port, "127.0.0.1") &&
-              hs_send_post(&c, port, session, V, body, strlen(body)) &&
-              hc_read_head(&c, &r, HS_WAIT_MS, false) == 200;
-    hc_event e = {0};
-    ok = ok && hc_next_event(&c, &r, &e, HS_WAIT_MS) == 1 && e.data &&
-         strstr(e.data, "notifications/progress") && e.has_id;
-    if (ok)
-        snprintf(id, size, "%s", e.id);
-    hc_event_free(&e);
-    if (r.head)
-        hc_resp_free(&r);
-    hc_close(&c);
-    return ok;
-}
-
 /* GET on port with Last-Event-ID id: the events of the stream with a
  * message (up to 4: the caller frees them) until it ends; their count, -1
  * when it did not end within wait_ms, -2 when the GET failed. */
@@ -638,7 +574,7 @@ static void free_events(hc_event *events, int n)
 static void test_request_stream(const char *name)
 {
     char dir[256], config[1024];
-    if (build_stream_plugin(dir, sizeof dir) != 0) {
+    if (hs_plugin_dir_make(dir, sizeof dir, "cluster") != 0 || stream_plugin_build(dir) != 0) {
         CHECK(0, "%s: the plugin (wat2wasm)", name);
         return;
     }
@@ -652,7 +588,7 @@ static void test_request_stream(const char *name)
     char session[33], id[64];
     hc_event ev[4];
     if (up && open_session(a.http.port, session) &&
-        call_until_progress(a.http.port, session, "prog", 5, id, sizeof id)) {
+        stream_call_until_progress(a.http.port, session, V, "prog", 5, id, NULL)) {
         unsigned long long no = 0, seq = 0;
         CHECK(sscanf(id, "%llu-%llu", &no, &seq) == 2 && seq == 1, "%s: first id %s", name, id);
         nats_server_sleep_ms(100); /* A answers meanwhile */
@@ -674,7 +610,7 @@ static void test_request_stream(const char *name)
     } else {
         CHECK(0, "%s: nodes, session and a call on A", name);
     }
-    if (up && call_until_progress(a.http.port, session, "hang", 6, id, sizeof id)) {
+    if (up && stream_call_until_progress(a.http.port, session, V, "hang", 6, id, NULL)) {
         node_stop(&a); /* mid-call: its node is gone */
         long long t0 = hc_now_ms();
         int n = resume_on(b.http.port, session, id, ev, LOST_MS + 3000);
