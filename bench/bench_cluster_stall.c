@@ -24,6 +24,7 @@
 #include "../tests/check.h"
 #include "../tests/http_server.h"
 #include "../tests/nats_server.h"
+#include "../tests/slow_backplane.h"
 #include "../tests/world.h"
 
 #define V "MCP-Protocol-Version: 2025-06-18\r\n"
@@ -40,25 +41,6 @@ typedef struct stall_node {
     hs_server http;
 } stall_node;
 
-static atomic_int delay_ms;
-static const wc_backplane *inner; /* B's real port */
-
-static int slow_get(void *ctx, const char *key, char **data, size_t *len, uint64_t *revision,
-                    wc_error *err)
-{
-    (void)ctx;
-    nats_server_sleep_ms(atomic_load(&delay_ms));
-    return inner->session_get(inner->ctx, key, data, len, revision, err);
-}
-
-static int slow_put(void *ctx, const char *key, const void *data, size_t len,
-                    const uint64_t *expected, uint64_t *revision, wc_error *err)
-{
-    (void)ctx;
-    nats_server_sleep_ms(atomic_load(&delay_ms));
-    return inner->session_put(inner->ctx, key, data, len, expected, revision, err);
-}
-
 static int node_up(stall_node *n, wc_bus *bus, bool slow)
 {
     memset(n, 0, sizeof *n);
@@ -69,11 +51,8 @@ static int node_up(stall_node *n, wc_bus *bus, bool slow)
     if (wc_bus_backplane_cluster(&n->backplane, &cc, NULL) != 0)
         return -1;
     n->slow = n->backplane.port;
-    if (slow) {
-        inner = &n->backplane.port;
-        n->slow.session_get = slow_get;
-        n->slow.session_put = slow_put;
-    }
+    if (slow)
+        slow_backplane_wrap(&n->slow, &n->backplane.port);
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
     mo.backplane = &n->slow;
@@ -137,7 +116,7 @@ static void measure(int delay, int count, int port_a, int port_b, const char *ow
 {
     static long long lat[PINGS_MAX];
     int n = 0;
-    atomic_store(&delay_ms, delay);
+    atomic_store(&slow_store_delay_ms, delay);
     firsts f = {.port_a = port_a, .port_b = port_b, .count = count};
     pthread_t t;
     hc c;

@@ -23,6 +23,7 @@
 #include "check.h"
 #include "http_server.h"
 #include "nats_server.h"
+#include "slow_backplane.h"
 #include "stream_plugin.h"
 
 #define V "MCP-Protocol-Version: 2025-06-18\r\n"
@@ -35,6 +36,7 @@ typedef struct node {
     wc_bus *bus; /* its own connection (NATS) or the shared in-process bus */
     bool own_bus;
     wc_bus_backplane backplane;
+    wc_backplane port; /* what its server uses: backplane's, or it slowed */
     test_world world;
     hs_server http;
 } node;
@@ -44,6 +46,7 @@ static const char *bus_url; /* NULL: in-process */
  * stream resumed on another node waits for its node (0: the default). */
 static const char *world_config;
 static int lost_call_ms;
+static bool slow_store; /* node_start's store answers after slow_store_delay_ms */
 static wc_bus *inproc;      /* the in-process bus the nodes share */
 
 static int node_start(node *n, bool share, uint64_t bucket_bytes)
@@ -82,7 +85,10 @@ static int node_start(node *n, bool share, uint64_t bucket_bytes)
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
     mo.workers = 2;
-    mo.backplane = &n->backplane.port;
+    n->port = n->backplane.port;
+    if (slow_store)
+        slow_backplane_wrap(&n->port, &n->backplane.port);
+    mo.backplane = &n->port;
     if (test_world_open(&n->world, world_config, &mo) != 0)
         return -1;
     wc_http_options o;
@@ -630,9 +636,79 @@ static void test_request_stream(const char *name)
     hs_plugin_dir_remove(dir);
 }
 
+/* --- a slow store does not hold the node's other sessions --- */
+
+#define SLOW_STORE_MS 300
+
+typedef struct timed_post {
+    int port;
+    const char *session, *body;
+    int status;
+    long long took_ms;
+} timed_post;
+
+static void *timed_post_main(void *arg)
+{
+    timed_post *t = arg;
+    hc_resp r;
+    long long t0 = hc_now_ms();
+    t->status = post(t->port, t->session, t->body, &r);
+    t->took_ms = hc_now_ms() - t0;
+    hc_resp_free(&r);
+    return NULL;
+}
+
+/* While a session's resources/subscribe waits for a store that answers
+ * after SLOW_STORE_MS (a read and a compare-and-set), another session's
+ * pings on the same node are answered at once: the wait is a worker's, not
+ * the HTTP loop's. */
+static void test_slow_store(const char *name)
+{
+    slow_store = true;
+    atomic_store(&slow_store_delay_ms, 0);
+    node b;
+    char changing[33], pinging[33];
+    if (node_start(&b, true, 0) != 0 || !open_session(b.http.port, changing) ||
+        !open_session(b.http.port, pinging)) {
+        CHECK(0, "%s: a node with a slow store and two sessions", name);
+        node_stop(&b);
+        slow_store = false;
+        return;
+    }
+    atomic_store(&slow_store_delay_ms, SLOW_STORE_MS);
+    timed_post sub = {.port = b.http.port, .session = changing,
+                      .body = "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/subscribe\","
+                              "\"params\":{\"uri\":\"res://slow/1\"}}"};
+    pthread_t t;
+    long long worst = -1;
+    int pings = 0, failed = 0;
+    if (pthread_create(&t, NULL, timed_post_main, &sub) == 0) {
+        long long end = hc_now_ms() + SLOW_STORE_MS;
+        while (hc_now_ms() < end) {
+            timed_post ping = {.port = b.http.port, .session = pinging,
+                               .body = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}"};
+            timed_post_main(&ping);
+            pings++;
+            failed += ping.status != 200;
+            worst = ping.took_ms > worst ? ping.took_ms : worst;
+        }
+        pthread_join(t, NULL);
+    }
+    CHECK(sub.status == 200 && sub.took_ms >= SLOW_STORE_MS,
+          "%s: the subscribe waited for the store: %d after %lld ms", name, sub.status,
+          sub.took_ms);
+    CHECK(pings > 1 && failed == 0 && worst < SLOW_STORE_MS / 3,
+          "%s: meanwhile %d pings of another session, %d failed, the slowest %lld ms", name,
+          pings, failed, worst);
+    atomic_store(&slow_store_delay_ms, 0);
+    node_stop(&b);
+    slow_store = false;
+}
+
 static void run_all(const char *name)
 {
     printf("-- %s\n", name);
+    test_slow_store(name);
     test_request_stream(name);
     test_continued(name);
     test_concurrent_changes(name);
