@@ -5,8 +5,12 @@
  * names the node that answered in an X-Wasmcap-Node header.  Nodes can be
  * killed (-9), stopped and started again on their port.
  *
+ * The nodes serve tests/stream_plugin.h's plugin (calls answered as event
+ * streams), and a request's stream resumed on another node ends after
+ * CW_LOST_CALL_MS without news of its call.
+ *
  * Meant to be included by one file (everything is static) after check.h,
- * http_client.h and nats_server.h.
+ * http_server.h and nats_server.h.
  */
 #ifndef WC_TESTS_CLUSTER_WORLD_H
 #define WC_TESTS_CLUSTER_WORLD_H
@@ -18,7 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stream_plugin.h"
+
 #define CW_NODES 3
+#define CW_LOST_CALL_MS 1500
 
 typedef struct cw_node {
     pid_t pid; /* 0: not running */
@@ -154,15 +161,22 @@ static inline int cw_start(cluster_world *w, const char *name)
         return -1;
     snprintf(w->dir, sizeof w->dir, "%s", w->nats.dir); /* removed with it */
     snprintf(w->config, sizeof w->config, "%s/wasmcap.json", w->dir);
+    if (stream_plugin_build(w->dir) != 0) {
+        printf("the stream plugin (is wat2wasm installed?)\n");
+        return -1;
+    }
     FILE *f = fopen(w->config, "w");
     if (!f)
         return -1;
     fprintf(f,
             "{\"bus\": {\"url\": \"%s\"},\n"
             " \"cluster\": {\"enabled\": true},\n"
-            " \"http\": {\"sse_retry_ms\": 100},\n"
+            " \"http\": {\"sse_retry_ms\": 100, \"cluster_lost_call_ms\": %d},\n"
+            " \"storage\": {\"cache_dir\": \"%s/cache\", \"kv_dir\": \"%s/kv\"},\n"
+            " \"plugins\": {\"t\": {\"path\": \"%s/t.wasm\", \"prefix\": \"\",\n"
+            "   \"permissions\": {\"timeout_ms\": 8000}}},\n"
             " \"audit\": {\"enabled\": false}}\n",
-            w->nats.url);
+            w->nats.url, CW_LOST_CALL_MS, w->dir, w->dir, w->dir);
     fclose(f);
     for (int i = 0; i < CW_NODES; i++) {
         snprintf(w->node[i].name, sizeof w->node[i].name, "n%d", i);

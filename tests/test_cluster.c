@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 #include "check.h"
 #include "http_server.h"
 #include "nats_server.h"
+#include "slow_backplane.h"
+#include "stream_plugin.h"
 
 #define V "MCP-Protocol-Version: 2025-06-18\r\n"
 #define INIT                                                                                   \
@@ -33,11 +36,17 @@ typedef struct node {
     wc_bus *bus; /* its own connection (NATS) or the shared in-process bus */
     bool own_bus;
     wc_bus_backplane backplane;
+    wc_backplane port; /* what its server uses: backplane's, or it slowed */
     test_world world;
     hs_server http;
 } node;
 
 static const char *bus_url; /* NULL: in-process */
+/* What the nodes serve (NULL: the default config) and how long a request's
+ * stream resumed on another node waits for its node (0: the default). */
+static const char *world_config;
+static int lost_call_ms;
+static bool slow_store; /* node_start's store answers after slow_store_delay_ms */
 static wc_bus *inproc;      /* the in-process bus the nodes share */
 
 static int node_start(node *n, bool share, uint64_t bucket_bytes)
@@ -76,11 +85,15 @@ static int node_start(node *n, bool share, uint64_t bucket_bytes)
     wc_mcp_options mo;
     wc_mcp_options_default(&mo);
     mo.workers = 2;
-    mo.backplane = &n->backplane.port;
-    if (test_world_open(&n->world, NULL, &mo) != 0)
+    n->port = n->backplane.port;
+    if (slow_store)
+        slow_backplane_wrap(&n->port, &n->backplane.port);
+    mo.backplane = &n->port;
+    if (test_world_open(&n->world, world_config, &mo) != 0)
         return -1;
     wc_http_options o;
     wc_http_options_default(&o);
+    o.cluster_lost_call_ms = lost_call_ms;
     o.host = "127.0.0.1";
     o.port = "0";
     return hs_server_start(&n->http, n->world.mcp, &o);
@@ -520,9 +533,183 @@ static void test_concurrent_changes(const char *name)
     node_stop(&b);
 }
 
+/* --- a request's stream on another node --- */
+
+#define LOST_MS 1500
+
+/* GET on port with Last-Event-ID id: the events of the stream with a
+ * message (up to 4: the caller frees them) until it ends; their count, -1
+ * when it did not end within wait_ms, -2 when the GET failed. */
+static int resume_on(int port, const char *session, const char *id, hc_event *events,
+                     int wait_ms)
+{
+    hc g;
+    hc_resp r = {0};
+    int n = open_get(&g, &r, port, session, id) ? 0 : -2;
+    while (n >= 0) {
+        hc_event e;
+        int got = hc_next_event(&g, &r, &e, wait_ms);
+        if (got != 1) {
+            hc_event_free(&e);
+            n = got == 0 && r.done ? n : -1;
+            break;
+        }
+        if (e.data && e.data[0] && n < 4)
+            events[n++] = e;
+        else
+            hc_event_free(&e);
+    }
+    if (r.head)
+        hc_resp_free(&r);
+    hc_close(&g);
+    return n;
+}
+
+static void free_events(hc_event *events, int n)
+{
+    for (int i = 0; i < n; i++)
+        hc_event_free(&events[i]);
+}
+
+/* A call answered as an event stream on A, its connection lost after the
+ * first progress: on B, GET with that event's Last-Event-ID gets the rest
+ * of it (the second progress, then the answer) with A's ids, and the
+ * stream ends.  A call whose node goes before it answers: its stream
+ * resumed on B ends with an error answer for the request once nothing
+ * came for http.cluster_lost_call_ms, neither earlier nor never. */
+static void test_request_stream(const char *name)
+{
+    char dir[256], config[1024];
+    if (hs_plugin_dir_make(dir, sizeof dir, "cluster") != 0 || stream_plugin_build(dir) != 0) {
+        CHECK(0, "%s: the plugin (wat2wasm)", name);
+        return;
+    }
+    snprintf(config, sizeof config, "{\"storage\":{\"cache_dir\":\"%s/cache\",\"kv_dir\":"
+             "\"%s/kv\"},\"plugins\":{\"t\":{\"path\":\"%s/t.wasm\",\"prefix\":\"\","
+             "\"permissions\":{\"timeout_ms\":8000}}}}", dir, dir, dir);
+    world_config = config;
+    lost_call_ms = LOST_MS;
+    node a, b;
+    bool up = node_start(&a, true, 0) == 0 && node_start(&b, true, 0) == 0;
+    char session[33], id[64];
+    hc_event ev[4];
+    if (up && open_session(a.http.port, session) &&
+        stream_call_until_progress(a.http.port, session, V, "prog", 5, id, NULL)) {
+        unsigned long long no = 0, seq = 0;
+        CHECK(sscanf(id, "%llu-%llu", &no, &seq) == 2 && seq == 1, "%s: first id %s", name, id);
+        nats_server_sleep_ms(100); /* A answers meanwhile */
+        int n = resume_on(b.http.port, session, id, ev, 3000);
+        char want2[64], want3[64];
+        snprintf(want2, sizeof want2, "%llu-2", no);
+        snprintf(want3, sizeof want3, "%llu-3", no);
+        CHECK(n == 2 && strstr(ev[0].data, "notifications/progress") &&
+                  strcmp(ev[0].id, want2) == 0 && strstr(ev[1].data, "\"id\":5") &&
+                  strstr(ev[1].data, "\"ok\"") && strcmp(ev[1].id, want3) == 0,
+              "%s: on B after %s: the second progress and the answer, then the end (%d: %s %s)",
+              name, id, n, n > 0 ? ev[0].id : "", n > 1 ? ev[1].data : "");
+        free_events(ev, n);
+        /* the client lost that one too: B reads the log again */
+        n = resume_on(b.http.port, session, id, ev, 3000);
+        CHECK(n == 2 && strcmp(ev[0].id, want2) == 0 && strcmp(ev[1].id, want3) == 0,
+              "%s: resumed on B again after %s: the same two (%d)", name, id, n);
+        free_events(ev, n);
+    } else {
+        CHECK(0, "%s: nodes, session and a call on A", name);
+    }
+    if (up && stream_call_until_progress(a.http.port, session, V, "hang", 6, id, NULL)) {
+        node_stop(&a); /* mid-call: its node is gone */
+        long long t0 = hc_now_ms();
+        int n = resume_on(b.http.port, session, id, ev, LOST_MS + 3000);
+        long long took = hc_now_ms() - t0;
+        CHECK(n == 1 && strstr(ev[0].data, "\"id\":6") && strstr(ev[0].data, "\"error\"") &&
+                  strstr(ev[0].data, "lost") && took >= LOST_MS - 100 && took < LOST_MS + 2500,
+              "%s: the call's node gone: on B an error answer after %lld ms, then the end "
+              "(%d: %s)", name, took, n, n > 0 ? ev[0].data : "");
+        free_events(ev, n);
+    } else {
+        CHECK(0, "%s: a call that hangs on A", name);
+        node_stop(&a);
+    }
+    node_stop(&b);
+    world_config = NULL;
+    lost_call_ms = 0;
+    hs_plugin_dir_remove(dir);
+}
+
+/* --- a slow store does not hold the node's other sessions --- */
+
+#define SLOW_STORE_MS 300
+
+typedef struct timed_post {
+    int port;
+    const char *session, *body;
+    int status;
+    long long took_ms;
+} timed_post;
+
+static void *timed_post_main(void *arg)
+{
+    timed_post *t = arg;
+    hc_resp r;
+    long long t0 = hc_now_ms();
+    t->status = post(t->port, t->session, t->body, &r);
+    t->took_ms = hc_now_ms() - t0;
+    hc_resp_free(&r);
+    return NULL;
+}
+
+/* While a session's resources/subscribe waits for a store that answers
+ * after SLOW_STORE_MS (a read and a compare-and-set), another session's
+ * pings on the same node are answered at once: the wait is a worker's, not
+ * the HTTP loop's. */
+static void test_slow_store(const char *name)
+{
+    slow_store = true;
+    atomic_store(&slow_store_delay_ms, 0);
+    node b;
+    char changing[33], pinging[33];
+    if (node_start(&b, true, 0) != 0 || !open_session(b.http.port, changing) ||
+        !open_session(b.http.port, pinging)) {
+        CHECK(0, "%s: a node with a slow store and two sessions", name);
+        node_stop(&b);
+        slow_store = false;
+        return;
+    }
+    atomic_store(&slow_store_delay_ms, SLOW_STORE_MS);
+    timed_post sub = {.port = b.http.port, .session = changing,
+                      .body = "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/subscribe\","
+                              "\"params\":{\"uri\":\"res://slow/1\"}}"};
+    pthread_t t;
+    long long worst = -1;
+    int pings = 0, failed = 0;
+    if (pthread_create(&t, NULL, timed_post_main, &sub) == 0) {
+        long long end = hc_now_ms() + SLOW_STORE_MS;
+        while (hc_now_ms() < end) {
+            timed_post ping = {.port = b.http.port, .session = pinging,
+                               .body = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}"};
+            timed_post_main(&ping);
+            pings++;
+            failed += ping.status != 200;
+            worst = ping.took_ms > worst ? ping.took_ms : worst;
+        }
+        pthread_join(t, NULL);
+    }
+    CHECK(sub.status == 200 && sub.took_ms >= SLOW_STORE_MS,
+          "%s: the subscribe waited for the store: %d after %lld ms", name, sub.status,
+          sub.took_ms);
+    CHECK(pings > 1 && failed == 0 && worst < SLOW_STORE_MS / 3,
+          "%s: meanwhile %d pings of another session, %d failed, the slowest %lld ms", name,
+          pings, failed, worst);
+    atomic_store(&slow_store_delay_ms, 0);
+    node_stop(&b);
+    slow_store = false;
+}
+
 static void run_all(const char *name)
 {
     printf("-- %s\n", name);
+    test_slow_store(name);
+    test_request_stream(name);
     test_continued(name);
     test_concurrent_changes(name);
     test_exactly_once(name);
@@ -534,6 +721,7 @@ static void run_all(const char *name)
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGPIPE, SIG_IGN); /* a client lets a stream's connection go, as wasmcap serve does */
     wc_bus_config cfg;
     wc_bus_config_init(&cfg);
     CHECK(wc_bus_open(&cfg, &inproc, NULL) == 0, "open in-process");

@@ -7,7 +7,10 @@
  * stream is killed with SIGKILL; the client reconnects through haproxy
  * with Last-Event-ID and the test checks it got every event exactly once,
  * in order.  Then a rolling restart of all three nodes: the session goes
- * on (requests answered, the event stream resumed with nothing lost). */
+ * on (requests answered, the event stream resumed with nothing lost).
+ * Last, a call answered as an event stream (a progress, then nothing) whose
+ * node is killed: resumed through haproxy with its Last-Event-ID on
+ * another node, it ends with an error answer for the call. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -204,6 +207,38 @@ int main(void)
         CHECK(0, "the stream resumes after the rolling restart");
     }
     hc_close(&g);
+
+    /* --- kill -9 the node running a call answered as a stream --- */
+    char id[64], node_name[16];
+    if (stream_call_until_progress(world.port, session, V, "hang", 77, id, node_name)) {
+        int running = cw_node_named(&world, node_name);
+        CHECK(running >= 0, "the call's node is named (%s)", node_name);
+        if (running >= 0)
+            cw_node_signal(&world, running, SIGKILL);
+        long long killed = hc_now_ms();
+        int again = -1, rc = -1;
+        bool answered = false;
+        if (cw_open_stream(&world, &g, &r, session, id, &again)) {
+            hc_event e;
+            while ((rc = hc_next_event(&g, &r, &e, CW_LOST_CALL_MS + 3000)) == 1) {
+                answered |= e.data && strstr(e.data, "\"id\":77") &&
+                            strstr(e.data, "\"error\"") && strstr(e.data, "lost");
+                hc_event_free(&e);
+            }
+            hc_event_free(&e);
+            hc_resp_free(&r);
+        }
+        long long took = hc_now_ms() - killed;
+        CHECK(answered && rc == 0 && again >= 0 && again != running,
+              "the call's node killed: resumed after %s on %s, an error answer for the call "
+              "after %lld ms, then the end", id, again >= 0 ? world.node[again].name : "none",
+              took);
+        hc_close(&g);
+        if (running >= 0)
+            CHECK(cw_node_start(&world, running) == 0, "the killed node comes back");
+    } else {
+        CHECK(0, "a call answered as an event stream through haproxy");
+    }
     free(got);
     wc_bus_close(publisher);
     cw_stop(&world);

@@ -75,8 +75,9 @@ typedef struct wc_backplane {
      * WC_E* code with err.
      * remove: 0 (also when there was nothing), or a WC_E* code.  They wait
      * for the store, at most the implementation's own timeout, on the
-     * calling thread (a transport's loop among them: kept for the rare
-     * moments a session's state changes or a node first sees a session). */
+     * calling thread (a worker for the requests that change a session's
+     * state; a transport's loop for the rare moments a node first sees a
+     * session, or notifications/initialized). */
     int (*session_put)(void *ctx, const char *key, const void *data, size_t len,
                        const uint64_t *expected, uint64_t *revision, wc_error *err);
     int (*session_get)(void *ctx, const char *key, char **data, size_t *len, uint64_t *revision,

@@ -171,6 +171,10 @@ typedef struct mcp_method {
     bool before_init; /* allowed before initialize */
     unsigned eras;
     const char *cache_scope; /* stateless results carry ttlMs and this cacheScope; NULL: not cacheable */
+    /* Reads and writes a shared session's state in the cluster's store: for
+     * such a session, off the receiving thread too (a transport's loop must
+     * not wait for the store). */
+    bool shares_state;
 } mcp_method;
 
 /* A handler's rc when it answered nothing and will not: the request stays

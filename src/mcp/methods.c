@@ -421,22 +421,22 @@ json_t *wc_mcp_capabilities(const mcp_era *era)
 /* Lists are the same for every client: "public"; a resource's contents
  * may depend on who reads it: "private". */
 static const mcp_method methods[] = {
-    /* name, handler, on_worker, before_init, eras, cache scope */
-    {"ping", m_ping, false, true, MCP_ERA_SESSION, NULL},
-    {"initialize", m_initialize, false, true, MCP_ERA_SESSION, NULL},
-    {"server/discover", wc_mcp_discover, false, true, MCP_ERA_STATELESS, "public"},
-    {"subscriptions/listen", wc_mcp_listen, false, false, MCP_ERA_STATELESS, NULL},
-    {"tools/list", m_tools_list, false, false, MCP_ERA_BOTH, "public"},
-    {"tools/call", wc_mcp_tools_call, true, false, MCP_ERA_BOTH, NULL},
-    {"resources/list", m_resources_list, true, false, MCP_ERA_BOTH, "public"},
-    {"resources/templates/list", m_templates_list, false, false, MCP_ERA_BOTH, "public"},
-    {"resources/read", m_resources_read, true, false, MCP_ERA_BOTH, "private"},
-    {"resources/subscribe", m_subscribe, false, false, MCP_ERA_SESSION, NULL},
-    {"resources/unsubscribe", m_unsubscribe, false, false, MCP_ERA_SESSION, NULL},
-    {"prompts/list", m_prompts_list, false, false, MCP_ERA_BOTH, "public"},
-    {"prompts/get", m_prompts_get, true, false, MCP_ERA_BOTH, NULL},
-    {"completion/complete", m_complete, true, false, MCP_ERA_BOTH, NULL},
-    {"logging/setLevel", m_set_level, false, false, MCP_ERA_SESSION, NULL},
+    /* name, handler, on_worker, before_init, eras, cache scope, shares_state */
+    {"ping", m_ping, false, true, MCP_ERA_SESSION, NULL, false},
+    {"initialize", m_initialize, false, true, MCP_ERA_SESSION, NULL, true},
+    {"server/discover", wc_mcp_discover, false, true, MCP_ERA_STATELESS, "public", false},
+    {"subscriptions/listen", wc_mcp_listen, false, false, MCP_ERA_STATELESS, NULL, false},
+    {"tools/list", m_tools_list, false, false, MCP_ERA_BOTH, "public", false},
+    {"tools/call", wc_mcp_tools_call, true, false, MCP_ERA_BOTH, NULL, false},
+    {"resources/list", m_resources_list, true, false, MCP_ERA_BOTH, "public", false},
+    {"resources/templates/list", m_templates_list, false, false, MCP_ERA_BOTH, "public", false},
+    {"resources/read", m_resources_read, true, false, MCP_ERA_BOTH, "private", false},
+    {"resources/subscribe", m_subscribe, false, false, MCP_ERA_SESSION, NULL, true},
+    {"resources/unsubscribe", m_unsubscribe, false, false, MCP_ERA_SESSION, NULL, true},
+    {"prompts/list", m_prompts_list, false, false, MCP_ERA_BOTH, "public", false},
+    {"prompts/get", m_prompts_get, true, false, MCP_ERA_BOTH, NULL, false},
+    {"completion/complete", m_complete, true, false, MCP_ERA_BOTH, NULL, false},
+    {"logging/setLevel", m_set_level, false, false, MCP_ERA_SESSION, NULL, true},
 };
 
 const mcp_method *wc_mcp_find_method(const char *name)

@@ -783,7 +783,7 @@ static void handle_request(wc_mcp_session *s, wc_rpc_message *m, unsigned long l
                         era->unknown_method_status);
         return;
     }
-    if (!method->on_worker) {
+    if (!method->on_worker && !(method->shares_state && atomic_load(&s->shared))) {
         pthread_mutex_lock(&s->lock);
         mcp_state state = s->state;
         pthread_mutex_unlock(&s->lock);

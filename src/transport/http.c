@@ -39,6 +39,7 @@ void wc_http_options_default(wc_http_options *o)
     o->sse_log_bytes = 1u << 20;
     o->sse_keep_finished = 16;
     o->sse_retry_ms = 1000;
+    o->cluster_lost_call_ms = 60000;
     o->inline_budget_ms = 2;
 }
 
@@ -375,7 +376,8 @@ static void drain_outbox(http_server *srv)
             if (e->closed)
                 http_session_destroy(e->session);
             else if (e->log_seq)
-                http_session_deliver_logged(e->session, e->log_seq, e->data, e->len);
+                http_session_deliver_logged(e->session, e->stream_no, e->log_seq, e->data,
+                                            e->len);
             else
                 http_session_deliver(e->session, e->tag, e->final, e->http_status, e->data,
                                      e->len);
@@ -464,6 +466,7 @@ int wc_http_server_new(const wc_http_options *options, wc_mcp_server *mcp,
     DEFAULT(sse_log_bytes)
     DEFAULT(sse_keep_finished)
     DEFAULT(sse_retry_ms)
+    DEFAULT(cluster_lost_call_ms)
     DEFAULT(inline_budget_ms)
 #undef DEFAULT
     srv->mcp = mcp;

@@ -53,6 +53,10 @@ typedef struct wc_http_options {
     size_t sse_log_bytes;             /* default 1 MiB */
     unsigned sse_keep_finished;       /* finished streams kept per session; default 16 */
     int sse_retry_ms;                 /* retry: in priming events; default 1,000; -1: none */
+    /* In a cluster: a request's stream resumed on another node than the
+     * one running its call ends with an error answer when no message of it
+     * comes for this long (its node is taken for lost); default 60,000. */
+    int cluster_lost_call_ms;
     bool no_get_stream;               /* GET on the endpoint answers 405 */
     bool no_legacy_sse;               /* no /sse and /messages */
     /* A tool call is first attempted on the loop's thread, within this

@@ -120,6 +120,7 @@ static void read_section(wc_rnode *sec, wc_http_config *c)
     read_client_bytes(sec, o);
     MILLISECONDS(sec, "session_idle_ms", 1000, 7 * 86400000u, o->session_idle_ms);
     COUNT(sec, "sse_retry_ms", -1, 3600000, o->sse_retry_ms);
+    MILLISECONDS(sec, "cluster_lost_call_ms", 100, 86400000, o->cluster_lost_call_ms);
     COUNT(sec, "inline_budget_ms", -1, 1000, o->inline_budget_ms);
     COUNT(sec, "sse_log_events", 1, 1000000, o->sse_log_events);
     COUNT(sec, "sse_log_bytes", 1024, 1ll << 30, o->sse_log_bytes);

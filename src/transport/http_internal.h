@@ -70,6 +70,16 @@ typedef struct sse_stream {
      * (ids "0-<log sequence>"); nothing is kept here for replay. */
     bool followed;
     void *follow;                /* the backplane's follow handle, or NULL */
+    /* A request's stream in a cluster (http_stream_log.c): the id of its
+     * request as JSON text ("" unknown), for the lost-node answer; on the
+     * node running the call, logged: its events go to the cluster's log
+     * too; on another, from_log: it follows that log (reader: the
+     * follower's context), and lost_timer ends it when nothing comes. */
+    char request_id[96];
+    bool logged;
+    bool from_log;
+    struct stream_log_reader *reader;
+    struct event *lost_timer;
     struct sse_stream *replay_prev, *replay_next;
     struct sse_stream *prev, *next; /* in session->streams */
 } sse_stream;
@@ -124,6 +134,7 @@ typedef struct outbox_entry {
     int http_status; /* wc_mcp_route's; 0: the usual */
     bool closed; /* its MCP session is freed: free it */
     uint64_t log_seq; /* not 0: a message of the session's shared log, at that sequence */
+    unsigned long long stream_no; /* with log_seq: the stream following that log */
     size_t len;
     struct outbox_entry *next;
     char *data;  /* NULL: no answer comes for tag */
@@ -206,9 +217,30 @@ void http_session_end(http_session *session, bool cancel);
 /* A message for the session from the outbox (loop thread). */
 void http_session_deliver(http_session *session, unsigned long long tag, bool final,
                           int http_status, const char *data, size_t len);
-/* A message of a shared session's log, at sequence seq (loop thread). */
-void http_session_deliver_logged(http_session *session, uint64_t seq, const char *data,
-                                 size_t len);
+/* A message of a shared session's log, at sequence seq, for the stream
+ * numbered stream_no that follows it (loop thread). */
+void http_session_deliver_logged(http_session *session, unsigned long long stream_no,
+                                 uint64_t seq, const char *data, size_t len);
+/* Queues for the loop (any thread) a message of a log at seq, for the
+ * session's stream numbered stream_no that follows it. */
+void http_outbox_push_logged(http_session *session, unsigned long long stream_no, uint64_t seq,
+                             const void *data, size_t len);
+
+/* http_stream_log.c: a request's stream in a cluster, kept in the
+ * cluster's log so that another node can resume it.  Loop thread. */
+/* On the node running the call: logs the stream's next message (data
+ * NULL: it ends without one), and first that the stream started. */
+void http_stream_log_message(sse_stream *stream, const char *data, size_t len, bool final);
+/* GET with Last-Event-ID "<no>-<after>" of a shared session: the stream
+ * from the log (or this node's own replay when its call runs here). */
+void http_stream_log_resume(http_session *session, http_conn *conn, unsigned long long no,
+                            unsigned long long after);
+/* An entry of the log of a stream that follows it. */
+void http_stream_log_entry(sse_stream *stream, const char *data, size_t len);
+/* Stops following the log (unfollowing the session's log too). */
+void http_stream_log_unfollow(sse_stream *stream);
+/* Before the stream is freed. */
+void http_stream_log_free(sse_stream *stream);
 /* Follows the shared session's log on stream (its own, followed) from
  * sequence after on: 0, or a WC_E* code with err. */
 int http_session_follow(sse_stream *stream, uint64_t after, wc_error *err);

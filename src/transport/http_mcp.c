@@ -49,13 +49,18 @@ static bool accepts(const http_request *req, const char *type)
 typedef struct message_shape {
     bool has_id, has_method, has_result, has_error, has_jsonrpc;
     bool is_initialize;
+    const char *id; /* the id's text (NULL: none), for a stream the cluster logs */
+    size_t id_len;
 } message_shape;
 
 static bool visit_member(void *ctx, const wc_json_member_scan *m)
 {
     message_shape *shape = ctx;
-    if (wc_json_key_is(m, "id"))
+    if (wc_json_key_is(m, "id")) {
         shape->has_id = true;
+        shape->id = m->value;
+        shape->id_len = m->value_len;
+    }
     else if (wc_json_key_is(m, "method")) {
         shape->has_method = true;
         shape->is_initialize = m->value_len == 12 && memcmp(m->value, "\"initialize\"", 12) == 0;
@@ -466,6 +471,8 @@ static void handle_post(http_server *srv, http_conn *conn, const http_request *r
     }
     st->conn = conn;
     st->initialize = shape.is_initialize;
+    if (shape.id && shape.id_len < sizeof st->request_id)
+        memcpy(st->request_id, shape.id, shape.id_len);
     sse_stream_watch(st);
     http_session_receive(st, body, len, true);
 }
@@ -517,8 +524,11 @@ static void handle_get(http_server *srv, http_conn *conn, const http_request *re
     const char *last = http_header_get(req, "last-event-id", &n);
     unsigned long long stream_no, seq;
     if (s->shared) {
-        handle_get_shared(srv, conn, s, last && sse_parse_event_id(last, n, &stream_no, &seq) &&
-                                                stream_no == s->own_stream ? seq : 0);
+        bool resumes = last && sse_parse_event_id(last, n, &stream_no, &seq);
+        if (resumes && stream_no != s->own_stream)
+            http_stream_log_resume(s, conn, stream_no, seq); /* a request's stream */
+        else
+            handle_get_shared(srv, conn, s, resumes ? seq : 0);
         return;
     }
     if (last && sse_parse_event_id(last, n, &stream_no, &seq)) {

@@ -506,6 +506,8 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
         else
             st->started = true; /* logged, for a client that never saw an id */
     }
+    if (s->shared) /* for a client that resumes it on another node */
+        http_stream_log_message(st, data, len, final);
     if (data)
         sse_stream_push(st, data, len, final);
     else
@@ -516,21 +518,27 @@ void http_session_deliver(http_session *s, unsigned long long tag, bool final,
         trim_finished(s);
 }
 
-/* The follower's entries, from the backplane's thread to the loop. */
-static void on_log_entry(void *ctx, uint64_t seq, const void *data, size_t len)
+void http_outbox_push_logged(http_session *s, unsigned long long stream_no, uint64_t seq,
+                             const void *data, size_t len)
 {
-    http_session *s = ctx;
     outbox_entry *e = malloc(sizeof *e + len + 1);
     if (!e) {
         wc_log(WC_LOG_ERROR, "http", "out of memory: a message of session %.8s... is not "
                "written (it stays in the log)", s->id);
         return;
     }
-    *e = (outbox_entry){.session = s, .log_seq = seq, .len = len};
+    *e = (outbox_entry){.session = s, .log_seq = seq, .stream_no = stream_no, .len = len};
     e->data = e->inline_data;
     memcpy(e->data, data, len);
     e->data[len] = 0;
     outbox_push(s->server, e);
+}
+
+/* The follower's entries, from the backplane's thread to the loop. */
+static void on_log_entry(void *ctx, uint64_t seq, const void *data, size_t len)
+{
+    http_session *s = ctx;
+    http_outbox_push_logged(s, s->own_stream, seq, data, len);
 }
 
 int http_session_follow(sse_stream *st, uint64_t after, wc_error *err)
@@ -542,10 +550,13 @@ int http_session_follow(sse_stream *st, uint64_t after, wc_error *err)
     return bp->log_follow(bp->ctx, s->id, after, on_log_entry, s, &st->follow, err);
 }
 
-void http_session_deliver_logged(http_session *s, uint64_t seq, const char *data, size_t len)
+void http_session_deliver_logged(http_session *s, unsigned long long stream_no, uint64_t seq,
+                                 const char *data, size_t len)
 {
-    sse_stream *st = s->closing ? NULL : sse_stream_find(s, s->own_stream);
-    if (st && st->followed)
+    sse_stream *st = s->closing ? NULL : sse_stream_find(s, stream_no);
+    if (st && st->from_log)
+        http_stream_log_entry(st, data, len);
+    else if (st && st->followed)
         sse_stream_push_logged(st, seq, data, len);
 }
 

@@ -43,11 +43,7 @@ sse_stream *sse_stream_find(http_session *s, unsigned long long no)
 /* A followed stream follows the log only while a connection reads it. */
 static void unfollow(sse_stream *st)
 {
-    if (st->follow) {
-        const wc_backplane *bp = wc_mcp_server_options(st->session->server->mcp)->backplane;
-        bp->log_unfollow(bp->ctx, st->follow);
-        st->follow = NULL;
-    }
+    http_stream_log_unfollow(st);
 }
 
 static void on_conn_closed(void *owner, http_conn *conn)
@@ -95,6 +91,7 @@ void sse_stream_free(sse_stream *st)
         }
     }
     http_budget_withdraw_replay(st);
+    http_stream_log_free(st);
     for (sse_event *e = st->log, *next; e; e = next) {
         next = e->next;
         free(e);
