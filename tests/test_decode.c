@@ -991,6 +991,26 @@ static void test_memory64(void)
     EXPECT(&f, WC_EBADMODULE, "offset out of range for a 32-bit memory");
 }
 
+/* What the SIMD emitter cannot address yet is refused before compiling,
+ * with the combination named: a v128.load from memory 1, and one from a
+ * 64-bit memory. */
+static void test_simd_other_memories(void)
+{
+    buf m;
+    header(&m);
+    section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(&m, 3, BYTES(0x01, 0x00));
+    section(&m, 5, BYTES(0x02, 0x00, 0x01, 0x00, 0x01));
+    section(&m, 10, BYTES(0x01, 0x0a, 0x00, 0x41, 0x00, 0xfd, 0x00, 0x44, 0x01, 0x00, 0x1a, 0x0b));
+    EXPECT(&m, WC_ENOTSUP, "SIMD with multi-memory");
+    header(&m);
+    section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(&m, 3, BYTES(0x01, 0x00));
+    section(&m, 5, BYTES(0x01, 0x04, 0x01));
+    section(&m, 10, BYTES(0x01, 0x09, 0x00, 0x42, 0x00, 0xfd, 0x00, 0x04, 0x00, 0x1a, 0x0b));
+    EXPECT(&m, WC_ENOTSUP, "SIMD with memory64");
+}
+
 /* ---- exception handling (the legacy proposal) ------------------------------ */
 
 /* Type 0 [] -> [], type 1 [i32] -> [], type 2 [] -> [i32]; the sections
@@ -1127,6 +1147,7 @@ int main(void)
     test_extended_const();
     test_multi_memory();
     test_memory64();
+    test_simd_other_memories();
     test_exceptions();
     if (failures) {
         printf("test_decode: %d failure(s)\n", failures);
