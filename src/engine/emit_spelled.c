@@ -14,6 +14,11 @@
 #include <string.h>
 
 #include "engine/emit_internal.h"
+#include "engine/runtime/wasm-rt.h"
+
+/* libtcc's page marks name the map's shape by value (macros cost it
+ * preprocessing): these must be wasm-rt.h's. */
+_Static_assert(WC_DIRTY_SHIFT == 12 && WC_DIRTY_MAP_PAGES == 1u << 20, "the spelled page marks");
 
 /* tmpl is a load template of emit_ops.c: an optional cast, then
  * LD(t, $0) or LDF(t, $0) at its end.  Any other shape is kept as it is
@@ -61,9 +66,13 @@ static void mark_store(const wc_emit_module *m, uint32_t memory, const char *typ
             const char *mark[7] = {"  WC_DIRTY(", wc_emit_memory_at(m, memory), ", ", where, plus, extra, ");\n"};
             for (size_t i = 0; i < 7; i++)
                 wc_buf_str(out, mark[i]);
+        } else if (memory == 0) { /* wc_D: memory 0's map, read once per function */
+            const char *mark[5] = {"  wc_D[((u64)(", where, plus, extra, ") >> 12) & 1048575] = 1;\n"};
+            for (size_t i = 0; i < 5; i++)
+                wc_buf_str(out, mark[i]);
         } else {
             const char *mark[7] = {"  ", wc_emit_memory_at(m, memory), "->dirty[((u64)(", where, plus, extra,
-                                   ") >> WC_DIRTY_SHIFT) & (WC_DIRTY_MAP_PAGES - 1)] = 1;\n"};
+                                   ") >> 12) & 1048575] = 1;\n"};
             for (size_t i = 0; i < 7; i++)
                 wc_buf_str(out, mark[i]);
         }
