@@ -807,17 +807,6 @@ static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
     s->uses_memory |= arg.memory == 0;
 }
 
-/* Dirty marks for a SIMD store of `bytes` at `where`: the first byte's page
- * and, as a store may cross into the next page, the last byte's (scalar
- * stores get theirs from wc_emit_store). */
-static void mark_written(fn_state *s, const char *where, unsigned bytes)
-{
-    const char *mem = wc_emit_memory(s->m);
-    wc_buf_printf(s->out, "  WC_DIRTY(%s, %s);\n", mem, where);
-    if (bytes > 1)
-        wc_buf_printf(s->out, "  WC_DIRTY(%s, %s + %u);\n", mem, where, bytes - 1);
-}
-
 static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
 {
     wc_memarg arg;
@@ -999,7 +988,7 @@ static void do_simd(fn_state *s)
         wc_buf_printf(s->out, "  %s;\n", expr ? expr : "0");
         free(expr);
         if (s->m->track_writes)
-            mark_written(s, where ? where : "0", simd.bytes);
+            wc_emit_page_marks(s->m, 0, where ? where : "0", simd.bytes, s->out);
     }
     free_operands(n, operands);
     wc_buf_free(&simd.tmpl);

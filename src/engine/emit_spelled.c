@@ -11,6 +11,7 @@
  * macros expand to; the two spellings must mean the same (the prelude's
  * and wasm-rt.h's definitions).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/emit_internal.h"
@@ -50,18 +51,15 @@ static unsigned store_bytes(const char *type)
     return strcmp(type, "u64") == 0 || strcmp(type, "f64") == 0 ? 8 : 4;
 }
 
-/* The page marks of a tracked store: its first byte's page and, when it
- * is wider than a byte, its last byte's (a store may cross into the next
- * page, whose bytes the next instance must not find). */
-static void mark_store(const wc_emit_module *m, uint32_t memory, const char *type, const char *where,
-                       wc_buf *out)
+void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *where, unsigned bytes,
+                        wc_buf *out)
 {
-    unsigned last = store_bytes(type) - 1;
+    unsigned last = bytes ? bytes - 1 : 0;
     for (unsigned k = 0; k < (last ? 2u : 1u); k++) {
         const char *plus = k ? " + " : "";
-        char extra[4] = "";
+        char extra[12] = "";
         if (k)
-            extra[0] = (char)('0' + last);
+            snprintf(extra, sizeof extra, "%u", last);
         if (!m->for_tcc) {
             const char *mark[7] = {"  WC_DIRTY(", wc_emit_memory_at(m, memory), ", ", where, plus, extra, ");\n"};
             for (size_t i = 0; i < 7; i++)
@@ -88,13 +86,13 @@ void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, c
         for (size_t i = 0; i < 7; i++)
             wc_buf_str(out, macro[i]);
         if (m->track_writes)
-            mark_store(m, memory, type, where, out);
+            wc_emit_page_marks(m, memory, where, store_bytes(type), out);
         return;
     }
     for (size_t i = 0; i < 9; i++)
         wc_buf_str(out, parts[i]);
     if (m->track_writes)
-        mark_store(m, memory, type, where, out);
+        wc_emit_page_marks(m, memory, where, store_bytes(type), out);
 }
 
 const char *wc_emit_irq(const wc_emit_module *m)
