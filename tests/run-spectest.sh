@@ -36,6 +36,7 @@ extended-const
 relaxed-simd
 multi-memory
 memory64
+exception-handling
 "
 
 status=0
