@@ -1476,7 +1476,6 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     wc_buf body;
     wc_buf_init(&body);
     s.out = &body;
-    wc_buf_init(&s.eh.handlers);
 
     /* locals: parameters, then the declared ones (count, type)* */
     s.nlocals = ft->nparams + fn->nlocals;
@@ -1549,13 +1548,13 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
     if (s.uses_memory && m->for_tcc && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
-    wc_buf_append(out, s.eh.handlers.data, s.eh.handlers.len);
+    wc_eh_declare(&s.eh, out);
     wc_buf_str(out, "  FUNC_PROLOGUE;\n");
     wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");
 
-    bool failed = s.failed || body.failed || s.eh.failed || s.eh.handlers.failed;
+    bool failed = s.failed || body.failed || s.eh.failed;
     wc_eh_free(&s.eh);
     wc_buf_free(&body);
     free(s.stack);

@@ -406,9 +406,11 @@ typedef struct wc_rt_entry {
 } wc_rt_entry;
 
 typedef struct wc_rt_handler {
-    /* A glibc jmp_buf (exceptions.c checks that it fits): the generated
-     * code declares _setjmp itself, this header stays free of glibc's. */
-    long env[64];
+    /* A glibc jmp_buf (exceptions.c checks that it fits: 200 bytes on
+     * x86-64, 312 on aarch64): the generated code declares _setjmp itself,
+     * this header stays free of glibc's.  A function holds one handler per
+     * try open at once, on its frame. */
+    long env[40];
     struct wc_rt_handler *outer;
     uint32_t *depth; /* the catching instance's call depth, and its value */
     uint32_t saved_depth;
