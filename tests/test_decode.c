@@ -424,6 +424,13 @@ static void test_malformed(void)
     expect_at(__LINE__, m.b, m.n, &(wc_decode_limits){.disabled_features = WC_FEATURE_MEMORY64},
               WC_EMALFORMED, "integer too large");
     header(&m);
+    section(&m, 5, BYTES(0x01, 0x06, 0x01)); /* shared i64 limits */
+    expect_at(__LINE__, m.b, m.n, &(wc_decode_limits){.disabled_features = WC_FEATURE_MEMORY64},
+              WC_EMALFORMED, "integer too large");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x06, 0x01)); /* both on: decodes, but shared needs a maximum */
+    EXPECT(&m, WC_EBADMODULE, "shared memory must have maximum");
+    header(&m);
     section(&m, 5, BYTES(0x01, 0x08, 0x01)); /* flags no proposal knows (6 is a shared 64-bit memory) */
     EXPECT(&m, WC_EMALFORMED, "integer too large");
     header(&m);
