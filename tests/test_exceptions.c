@@ -2,7 +2,8 @@
  * both tiers, beyond the spec folder: a tag exported by one instance,
  * thrown there (across frames of its own) and caught in another that
  * imports it; the depth of the instance whose frames a throw unwinds put
- * back (thousands of throws through it under a call-depth limit of 64);
+ * back (thousands of throws through it, by import and through a shared
+ * table, under a call-depth limit of 64);
  * a million throws and catches in constant memory; a deadline stopping a
  * guest that throws and catches forever; a trap that catch_all does not
  * take; rethrow; delegate to the caller; locals changed in a try seen by
@@ -45,19 +46,20 @@ static wc_trap host_calls_back(wc_instance *caller, void *env, const wc_value *a
 
 static bool link(world *w, const wc_instance_config *config)
 {
-    wc_import_binding bindings[4] = {
+    wc_import_binding bindings[5] = {
         {.module = "a", .name = "e"},
         {.module = "a", .name = "throw"},
         {.module = "a", .name = "deep"},
+        {.module = "a", .name = "table"},
         WC_HOST_FUNC("env", "host", "i", "i", host_calls_back, NULL),
     };
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (wc_instance_export(w->thrower, bindings[i].name, &bindings[i].ext) != 0) {
             CHECK(0, "%s tier: the thrower exports no %s", w->tier, bindings[i].name);
             return false;
         }
     wc_error err = {0};
-    if (wc_instance_new(w->catcher_module, config, bindings, 4, &w->catcher, NULL, &err) != 0) {
+    if (wc_instance_new(w->catcher_module, config, bindings, 5, &w->catcher, NULL, &err) != 0) {
         CHECK(0, "%s tier: catcher: %s", w->tier, err.msg);
         return false;
     }
@@ -218,6 +220,8 @@ static void test_tier(wc_tier tier, const char *name)
     wc_value loop_args[2] = {{.i32 = 10000}, {.i32 = 20}};
     CHECK(call(&w, w.catcher, "deep_loop", WC_TRAP_NONE, loop_args).i32 == 420000,
           "%s tier: deep_loop", name);
+    CHECK(call(&w, w.catcher, "deep_loop_indirect", WC_TRAP_NONE, loop_args).i32 == 420000,
+          "%s tier: deep_loop_indirect", name);
     wc_value sixty = {.i32 = 60};
     call(&w, w.thrower, "deep", WC_TRAP_UNCAUGHT_EXCEPTION, &sixty); /* its depth is back at 0 */
 

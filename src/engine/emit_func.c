@@ -729,8 +729,10 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     for (uint32_t i = 0; i < ft->nparams; i++)
         wc_buf_printf(&callee, ", %s", wc_emit_ctype(ft->params[i]));
     wc_buf_str(&callee, "))wc_t->data[wc_x].func)");
+    wc_eh_indirect_begin(s->m, "wc_t->data[wc_x].module_instance", s->out);
     emit_call(s, type, wc_buf_cstr(&callee) ? (const char *)callee.data : "0",
               "wc_t->data[wc_x].module_instance", args);
+    wc_eh_indirect_end(s->m, s->out);
     s->failed |= callee.failed;
     wc_buf_free(&callee);
     wc_buf_str(s->out, "  }\n");
