@@ -749,10 +749,9 @@ static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 
  * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
  * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
  * so large that the access would end past 2^64 always does). */
-static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint8_t op)
+static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint64_t size)
 {
     if (s->m->memory_is64[arg->memory]) {
-        uint64_t size = access_bytes[op - 0x28];
         uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
         return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
                           wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
@@ -793,7 +792,7 @@ static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = effective_address(s, &arg, addr, op);
+    char *where = effective_address(s, &arg, addr, access_bytes[op - 0x28]);
     free(addr);
     char *operands[1] = {where};
     wc_buf tmpl;
@@ -817,7 +816,7 @@ static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = effective_address(s, &arg, operands[0], op);
+    char *where = effective_address(s, &arg, operands[0], access_bytes[op - 0x28]);
     if (is64 && where) { /* checked once, before the store and its mark */
         wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
         free(where);
@@ -974,25 +973,39 @@ static void do_simd(fn_state *s)
         return;
     }
     flush_below(s, n);
-    if (simd.kind == WC_SIMD_EMIT_STORE && s->m->track_writes)
+    wc_memarg arg = {.memory = simd.memory, .offset = simd.offset};
+    bool is64 = s->m->memory_is64[arg.memory];
+    if (simd.kind == WC_SIMD_EMIT_STORE && (s->m->track_writes || is64))
         make_simple(s, s->height - n);
     char *operands[3] = {NULL, NULL, NULL};
     pop_operands(s, n, operands);
-    char *where = address(s, operands[0], simd.offset);
+    char *where = effective_address(s, &arg, operands[0], simd.bytes);
     free(operands[0]);
     operands[0] = where;
-    char *expr = fill(s, tmpl, operands);
     if (simd.kind == WC_SIMD_EMIT_LOAD) {
-        push_statement(s, simd.result, expr);
+        push_statement(s, simd.result, at_memory(s, arg.memory, fill(s, tmpl, operands)));
     } else {
+        /* as do_store: a 64-bit address checked once, M memory's base */
+        if (is64 && where) {
+            wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
+            free(where);
+            operands[0] = where = dup_printf(s, "wc_ea");
+        }
+        if (arg.memory != 0)
+            wc_buf_printf(s->out, "  { u8 *const M = %s->data;\n", wc_emit_memory_at(s->m, arg.memory));
+        char *expr = fill(s, tmpl, operands);
         wc_buf_printf(s->out, "  %s;\n", expr ? expr : "0");
         free(expr);
         if (s->m->track_writes)
-            wc_emit_page_marks(s->m, 0, where ? where : "0", simd.bytes, s->out);
+            wc_emit_page_marks(s->m, arg.memory, where ? where : "0", simd.bytes, s->out);
+        if (arg.memory != 0)
+            wc_buf_str(s->out, "  }\n");
+        if (is64)
+            wc_buf_str(s->out, "  }\n");
     }
     free_operands(n, operands);
     wc_buf_free(&simd.tmpl);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 /* ---- the instruction loop --------------------------------------------- */

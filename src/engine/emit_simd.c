@@ -12,6 +12,7 @@
 
 #include "engine/emit_internal.h"
 #include "engine/emit_simd.h"
+#include "engine/memarg.h"
 #include "engine/simd_ops.h"
 
 extern const char wc_wasm_simd_header[];
@@ -104,8 +105,10 @@ void wc_emit_simd_op(const uint8_t *b, size_t *pos, size_t end, wc_simd_emit *ou
     bool memory = op->kind == WC_SIMD_LOAD || op->kind == WC_SIMD_STORE ||
                   op->kind == WC_SIMD_LOAD_LANE || op->kind == WC_SIMD_STORE_LANE;
     if (memory) {
-        wc_emit_u32(b, pos, end); /* alignment: a hint */
-        out->offset = wc_emit_u32(b, pos, end);
+        wc_memarg arg; /* the alignment is a hint */
+        wc_emit_memarg(b, pos, end, &arg);
+        out->memory = arg.memory;
+        out->offset = arg.offset;
     }
     uint32_t lane = 0;
     if (op->kind == WC_SIMD_LANE || op->kind == WC_SIMD_LOAD_LANE || op->kind == WC_SIMD_STORE_LANE)

@@ -21,7 +21,8 @@ typedef struct wc_simd_emit {
     uint8_t result;     /* value type pushed, 0 for none */
     uint8_t bytes;      /* written by a store */
     uint32_t noperands; /* popped */
-    uint32_t offset;    /* memarg offset of a memory access */
+    uint32_t memory;    /* the memarg of a memory access: its memory */
+    uint64_t offset;    /* and offset */
     wc_buf tmpl;        /* the template, NUL-terminated; the caller frees it */
 } wc_simd_emit;
 
