@@ -156,11 +156,22 @@ static void check_stores(const char *tier, wc_instance *inst, const char *name)
     check_load(tier, inst, name, "load_far", 0, pattern);
 }
 
-/* At and past the end of a memory of `size` bytes: the last access that
- * fits runs, the first that does not traps, and a trapping store writes
- * nothing. */
+/* At and past the end of a memory of `size` bytes: a trapping store
+ * writes nothing, the last access that fits runs, the first that does not
+ * traps. */
 static void check_bounds(const char *tier, wc_instance *inst, const char *name, uint64_t size)
 {
+    /* stores straddling the end change none of the bytes before it */
+    CHECK(call(inst, name, "store", size - 32, NULL) == WC_TRAP_NONE, "%s: %s", tier, name);
+    uint64_t before[2] = {peek(inst, name, size - 16), peek(inst, name, size - 8)};
+    CHECK(call(inst, name, "store_far", size - 65520 - 15, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s far", tier,
+          name);
+    CHECK(call(inst, name, "store", size - 15, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s", tier, name);
+    CHECK(call(inst, name, "store", size - 9, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s", tier, name);
+    CHECK(call(inst, name, "store16_lane", size - 1, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s", tier, name);
+    CHECK(peek(inst, name, size - 16) == before[0] && peek(inst, name, size - 8) == before[1],
+          "%s: %s: a store that trapped wrote %llx %llx", tier, name,
+          (unsigned long long)peek(inst, name, size - 16), (unsigned long long)peek(inst, name, size - 8));
     static const struct {
         const char *access;
         uint64_t bytes;
@@ -175,14 +186,6 @@ static void check_bounds(const char *tier, wc_instance *inst, const char *name, 
         CHECK(trap == WC_TRAP_OOB_MEMORY, "%s: %s.%s at %llu: %s", tier, name, accesses[i].access,
               (unsigned long long)last + 1, wc_trap_name(trap));
     }
-    /* stores straddling the end change none of the bytes before it */
-    uint64_t before[2] = {peek(inst, name, size - 16), peek(inst, name, size - 8)};
-    CHECK(call(inst, name, "store_far", size - 65520 - 15, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s far", tier,
-          name);
-    CHECK(call(inst, name, "store", size - 15, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s", tier, name);
-    CHECK(peek(inst, name, size - 16) == before[0] && peek(inst, name, size - 8) == before[1],
-          "%s: %s: a store that trapped wrote %llx %llx", tier, name,
-          (unsigned long long)peek(inst, name, size - 16), (unsigned long long)peek(inst, name, size - 8));
     CHECK(call(inst, name, "load_far", size - 65520 - 15, NULL) == WC_TRAP_OOB_MEMORY, "%s: %s far", tier,
           name);
 }

@@ -214,7 +214,7 @@ static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc
     wc_buf_str(source, wc_wasm_rt_header);
     wc_buf_str(source, wc_emit_prelude);
     if (info->uses_simd)
-        wc_emit_simd_prelude(source);
+        wc_emit_simd_prelude(m.for_tcc, source);
     emit_types(&m, source);
     emit_struct(&m, source);
     wc_buf_printf(source, "#define MEM %s\n", wc_emit_memory(&m));
