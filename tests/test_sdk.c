@@ -489,10 +489,12 @@ static void test_number_fast_paths(void)
                               : ldexp((double)(r >> 12), -(int)(r % 60));
         int decimals = (int)(r >> 60) % 10, n = (int)(r >> 33) - (1 << 30);
         char fmt[64], want[256];
-        snprintf(fmt, sizeof fmt, "risk %%.%df%%%% of %%s (%%d) %%.%df", decimals, (decimals + 3) % 10);
-        snprintf(want, sizeof want, fmt, v, "SKU-1", n, -v);
+        snprintf(fmt, sizeof fmt, "risk %%.%df%%%% of %%s (%%d) %%.%df, %%g", decimals,
+                 (decimals + 3) % 10);
+        double g = i % 4 == 0 ? v : i % 4 == 1 ? v / 1e4 : i % 4 == 2 ? 999999.5 - v / 1e7 : -v * 1e3;
+        snprintf(want, sizeof want, fmt, v, "SKU-1", n, -v, g);
         wasmcap_buf b = {0};
-        wasmcap_buf_printf(&b, fmt, v, "SKU-1", n, -v);
+        wasmcap_buf_printf(&b, fmt, v, "SKU-1", n, -v, g);
         CHECK(b.data && strcmp(b.data, want) == 0, "%s: %s, printf %s", fmt, b.data ? b.data : "-", want);
         wasmcap_buf_free(&b);
         wasmcap_buf one = {0};
@@ -500,14 +502,22 @@ static void test_number_fast_paths(void)
         wasmcap_buf_free(&one);
     }
     CHECK(fixed_taken > 60000, "%%.Nf took the fast path for only %d values", fixed_taken);
-    static const double ties[] = {0.125, 0.375, 2.5, -0.5, 1e300, -INFINITY, NAN, -0.0, 0.0};
+    static const double ties[] = {0.125,    0.375,  2.5,      -0.5,      1e300, -INFINITY,
+                                  NAN,      -0.0,   0.0,      9.9999995, 999999.5, 1e-4,
+                                  0.000099, 123456, 1234567,  0.1,       10,    1.5e-5};
     for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++) {
         char want[800];
-        snprintf(want, sizeof want, "%.2f|%.0f|%s", ties[i], ties[i], "x");
+        snprintf(want, sizeof want, "%.2f|%.0f|%s|%g", ties[i], ties[i], "x", ties[i]);
         wasmcap_buf b = {0};
-        wasmcap_buf_printf(&b, "%.2f|%.0f|%s", ties[i], ties[i], "x");
+        wasmcap_buf_printf(&b, "%.2f|%.0f|%s|%g", ties[i], ties[i], "x", ties[i]);
         CHECK(b.data && strcmp(b.data, want) == 0, "%.17g: %s, printf %s", ties[i], b.data ? b.data : "-", want);
         wasmcap_buf_free(&b);
+    }
+    static const double general[] = {12345.6, 0.000123, 1, -7.25, 999999.4};
+    for (size_t i = 0; i < sizeof general / sizeof general[0]; i++) {
+        wasmcap_buf g = {0};
+        CHECK(wasmcap__put_general(&g, general[i]) == 0, "%%g of %g: not the fast path", general[i]);
+        wasmcap_buf_free(&g);
     }
     wasmcap_buf b = {0};
     wasmcap_buf_printf(&b, "%s", "");

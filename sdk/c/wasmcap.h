@@ -659,14 +659,48 @@ static int wasmcap__put_fixed(wasmcap_buf *b, double x, int decimals)
     return 0;
 }
 
-/* The common formats -- text, %%, %s, %d and %.Nf (N up to 9) -- appended
+/* x as %g prints it where that is fixed notation (1e-4 <= |x| < 1e6):
+ * six significant digits, trailing zeros dropped.  0, or -1 (b as it was)
+ * for the exponent form or a rounding wasmcap__put_fixed is not sure of. */
+static int wasmcap__put_general(wasmcap_buf *b, double x)
+{
+    double a = x < 0 ? -x : x;
+    if (a == 0) {
+        wasmcap_buf_append(b, __builtin_signbit(x) ? "-0" : "0", __builtin_signbit(x) ? 2 : 1);
+        return 0;
+    }
+    if (!(a >= 1e-4 && a < 1e6))
+        return -1;
+    static const double tenth[] = {1e-1, 1e-2, 1e-3};
+    int exp10 = 0; /* of the first digit */
+    while (exp10 < 5 && a >= wasmcap__pow10[exp10 + 1])
+        exp10++;
+    while (exp10 > -4 && exp10 <= 0 && (exp10 == 0 ? a < 1 : a < tenth[-exp10 - 1]))
+        exp10--;
+    /* six digits, unless rounding makes seven (9.999996 -> 10.0000) */
+    if (__builtin_rint(a * wasmcap__pow10[5 - exp10]) >= 1e6 && ++exp10 == 6)
+        return -1;
+    size_t start = b->len;
+    if (wasmcap__put_fixed(b, x, 5 - exp10) != 0)
+        return -1;
+    if (5 - exp10 > 0 && b->data) { /* no trailing zeros, nor a bare point */
+        while (b->len > start && b->data[b->len - 1] == '0')
+            b->len--;
+        if (b->data[b->len - 1] == '.')
+            b->len--;
+        b->data[b->len] = 0;
+    }
+    return 0;
+}
+
+/* The common formats -- text, %%, %s, %d, %.Nf (N up to 9) and %g -- appended
  * without vsnprintf, which a call otherwise runs twice: 0, or -1 (b as it
  * was) when fmt has anything else or a value needs printf's own care. */
 static int wasmcap__fast_vprintf(wasmcap_buf *b, const char *fmt, va_list ap)
 {
     for (const char *f = fmt; *f; f++) /* every conversion known before any is taken */
         if (*f == '%') {
-            if (f[1] == '%' || f[1] == 's' || f[1] == 'd')
+            if (f[1] == '%' || f[1] == 's' || f[1] == 'd' || f[1] == 'g')
                 f++;
             else if (f[1] == '.' && f[2] >= '0' && f[2] <= '9' && f[3] == 'f')
                 f += 3;
@@ -696,6 +730,8 @@ static int wasmcap__fast_vprintf(wasmcap_buf *b, const char *fmt, va_list ap)
             if (d < 0)
                 wasmcap_buf_append(b, "-", 1);
             wasmcap__put_uint(b, d < 0 ? 0ull - (unsigned long long)(long long)d : (unsigned long long)d, 1);
+        } else if (f[1] == 'g') {
+            bad = wasmcap__put_general(b, va_arg(ap, double));
         } else {
             bad = wasmcap__put_fixed(b, va_arg(ap, double), f[2] - '0');
             f += 2;
@@ -1493,8 +1529,7 @@ static void wasmcap__jw_quote(wasmcap_buf *b, const char *s, size_t len)
     wasmcap_buf_append(b, "\"", 1);
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
-            p++;
+        p = wasmcap__plain_run(p, end); /* what needs no escape, 16 bytes a step */
         if (p > run)
             wasmcap_buf_append(b, run, (size_t)(p - run));
         if (p >= end)
