@@ -1,5 +1,6 @@
-;; exceptions with tail calls, br_table out of a catch, and wide payloads (v128,
-;; i64, f64) on both tiers: ctest exceptions_mixed_fast and _optimized.
+;; exceptions with tail calls, br_table out of a catch, wide payloads (v128,
+;; i64, f64) and volatile locals of every type (a try's function) on both
+;; tiers: ctest exceptions_mixed_fast and _optimized.
 (module
   (tag $e (param i32))
   (func $thrower (param i32) (result i32) (throw $e (local.get 0)))
@@ -29,7 +30,27 @@
     (try (result i64)
       (do (throw $big (i64.const 5) (f64.const 2.5) (v128.const i64x2 7 9)))
       (catch $big (drop) (drop) (i64.const 1) (i64.add))))
+  ;; locals of every type in a function with a try, changed in its body
+  (func (export "d") (param $r externref) (result i64 externref i32)
+    (local $v v128) (local $f funcref) (local $x f32) (local $y f64) (local $i i64)
+    (local.set $v (v128.const i64x2 1 2))
+    (try
+      (do
+        (local.set $v (i64x2.add (local.get $v) (local.get $v)))
+        (local.set $f (ref.func $id))
+        (local.set $x (f32.const 1.5))
+        (local.set $y (f64.const 2.5))
+        (local.set $i (i64.const 3))
+        (throw $e (i32.const 0)))
+      (catch $e (drop)))
+    (i64.add (i64x2.extract_lane 1 (local.get $v))
+             (i64.add (local.get $i)
+                      (i64.trunc_f64_s (f64.add (local.get $y) (f64.promote_f32 (local.get $x))))))
+    (local.get $r)
+    (ref.is_null (local.get $f)))
+  (elem declare func $id)
 )
 (assert_return (invoke "a" (i32.const 5)) (i32.const 105))
 (assert_return (invoke "b" (i32.const 1000)) (i32.const 1000))
 (assert_return (invoke "c") (i64.const 6))
+(assert_return (invoke "d" (ref.extern 1)) (i64.const 11) (ref.extern 1) (i32.const 0))
