@@ -54,7 +54,9 @@ static unsigned store_bytes(const char *type)
 void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *where, unsigned bytes,
                         wc_buf *out)
 {
-    unsigned last = bytes ? bytes - 1 : 0;
+    /* the bytes a store writes into the next page are zeroed with its
+     * first page (WC_DIRTY_SPILL): only a wider one marks its last page */
+    unsigned last = bytes > WC_DIRTY_SPILL + 1 ? bytes - 1 : 0;
     for (unsigned k = 0; k < (last ? 2u : 1u); k++) {
         const char *plus = k ? " + " : "";
         char extra[12] = "";
@@ -64,8 +66,12 @@ void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *wh
             const char *mark[7] = {"  WC_DIRTY(", wc_emit_memory_at(m, memory), ", ", where, plus, extra, ");\n"};
             for (size_t i = 0; i < 7; i++)
                 wc_buf_str(out, mark[i]);
-        } else if (memory == 0) { /* wc_D: memory 0's map, read once per function */
-            const char *mark[5] = {"  wc_D[((u64)(", where, plus, extra, ") >> 12) & 1048575] = 1;\n"};
+        } else if (memory == 0) {
+            /* wc_D: memory 0's map, read once per function.  A mark follows
+             * its store, whose u64 address was then below the memory's size,
+             * at most 4 GiB (the engine's page limit): its page is in the map
+             * without a mask, and fewer tokens are less for libtcc to read. */
+            const char *mark[5] = {"  wc_D[(", where, plus, extra, ") >> 12] = 1;\n"};
             for (size_t i = 0; i < 5; i++)
                 wc_buf_str(out, mark[i]);
         } else {
