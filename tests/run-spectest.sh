@@ -36,6 +36,8 @@ extended-const
 relaxed-simd
 multi-memory
 memory64
+threads
+exception-handling
 "
 
 status=0

@@ -28,6 +28,7 @@ typedef struct wc_module wc_module;
 typedef struct wc_instance wc_instance;
 typedef struct wc_memory wc_memory; /* a linear memory */
 typedef struct wc_table wc_table;   /* a table of funcref or externref */
+typedef struct wc_tag wc_tag;       /* an exception tag (exception handling) */
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -66,6 +67,9 @@ typedef enum wc_trap {
     WC_TRAP_MEMORY_LIMIT,    /* memory limit of the instance reached */
     WC_TRAP_HOST,            /* a host function failed; see the message */
     WC_TRAP_EXIT,            /* WASI proc_exit; see wc_instance_exit_code() */
+    WC_TRAP_UNALIGNED_ATOMIC, /* threads: an atomic access not naturally aligned */
+    WC_TRAP_UNSHARED_WAIT,   /* threads: memory.atomic.wait on an unshared memory */
+    WC_TRAP_UNCAUGHT_EXCEPTION, /* a Wasm exception no handler took reached the host */
 } wc_trap;
 
 /* "unreachable", "out of bounds memory access", "call stack exhausted", ... */
@@ -162,6 +166,9 @@ typedef struct wc_extern {
              * the wc_value member of valtype may be read or written. */
             wc_value *value;
         } global;
+        /* Another instance's exported tag: the same tag, not a copy (its
+         * type must equal the import's). */
+        wc_tag *tag;
     } u;
 } wc_extern;
 
@@ -181,6 +188,10 @@ typedef struct wc_import_binding {
 
 int wc_memory_new(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
                   bool has_max, wc_memory **out, wc_error *err);
+/* A shared memory (threads): it has a maximum, and only a shared import
+ * takes it. */
+int wc_memory_new_shared(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
+                         wc_memory **out, wc_error *err);
 void wc_memory_free(wc_memory *memory);
 uint8_t *wc_memory_data(wc_memory *memory); /* all of it counts as written */
 uint64_t wc_memory_size(const wc_memory *memory); /* in bytes */

@@ -42,6 +42,9 @@ static const struct {
     {WASM_RT_TRAP_INTERRUPTED, WC_TRAP_INTERRUPTED},
     {WASM_RT_TRAP_HOST, WC_TRAP_HOST},
     {WASM_RT_TRAP_EXIT, WC_TRAP_EXIT},
+    {WASM_RT_TRAP_UNALIGNED_ATOMIC, WC_TRAP_UNALIGNED_ATOMIC},
+    {WASM_RT_TRAP_UNSHARED_WAIT, WC_TRAP_UNSHARED_WAIT},
+    {WASM_RT_TRAP_UNCAUGHT_EXCEPTION, WC_TRAP_UNCAUGHT_EXCEPTION},
 };
 
 static wc_trap from_rt_trap(wasm_rt_trap_t rt)
@@ -77,6 +80,9 @@ const char *wc_trap_name(wc_trap trap)
     case WC_TRAP_MEMORY_LIMIT: return "memory limit exceeded";
     case WC_TRAP_HOST: return "host function failed";
     case WC_TRAP_EXIT: return "exit";
+    case WC_TRAP_UNALIGNED_ATOMIC: return "unaligned atomic";
+    case WC_TRAP_UNSHARED_WAIT: return "expected shared memory";
+    case WC_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
     }
     return "unknown trap";
 }
@@ -106,8 +112,11 @@ static wc_trap call_export_adapter(wc_instance *caller, void *env, const wc_valu
     export_adapter *a = env;
     wc_instance *target = a->target;
     target->hdr.stack_limit = wc_rt_stack_limit();
+    wc_rt_entry entry; /* an exception or a trap through it restores the target's depth */
+    wc_rt_entry_push(&entry, &target->hdr.depth);
     target->glue->export_call[a->export_index](target->w2c, (const wc_rt_value *)args,
                                                (wc_rt_value *)results);
+    wc_rt_entry_pop(&entry);
     return WC_TRAP_NONE;
 }
 
@@ -237,6 +246,7 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
     case WC_EXTERN_MEMORY: {
         wasm_rt_memory_t *mem = (wasm_rt_memory_t *)b->ext.u.memory;
         if (!mem || imp->desc.memory.is64 != (mem->is64 != 0) ||
+            imp->desc.memory.shared != (mem->shared != 0) ||
             !limits_match(&imp->desc.memory, mem->pages, mem->declared_max,
                           mem->declared_max != UINT32_MAX))
             return wc_error_set(err, WC_ELINK,
@@ -265,8 +275,25 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
                                 wc_valtype_name(imp->desc.global.valtype));
         slot->ptr = b->ext.u.global.value;
         return 0;
-    case WC_EXTERN_TAG: /* refused by the decoder until exceptions are implemented */
-        break;
+    case WC_EXTERN_TAG: {
+        const wc_rt_tag *tag = (const wc_rt_tag *)b->ext.u.tag;
+        const wc_functype *ft = &info->types[imp->desc.tag_type];
+        char *params = malloc((size_t)ft->nparams + 1);
+        if (!params)
+            return wc_error_set(err, WC_ENOMEM, "out of memory while linking %s.%s", imp->module, imp->name);
+        for (uint32_t n = 0; n < ft->nparams; n++)
+            params[n] = wc_type_letter(ft->params[n]);
+        params[ft->nparams] = 0;
+        bool same = tag && tag->func_type == wc_rt_func_type_id(params, "");
+        free(params);
+        if (!same) {
+            describe_functype(ft, want, sizeof want);
+            return wc_error_set(err, WC_ELINK, "incompatible import type: tag %s.%s must be %s",
+                                imp->module, imp->name, want);
+        }
+        slot->ptr = (void *)tag;
+        return 0;
+    }
     }
     return wc_error_set(err, WC_ELINK, "import %s.%s has an unknown kind", imp->module, imp->name);
 }
@@ -613,6 +640,9 @@ int wc_instance_export(wc_instance *inst, const char *name, wc_extern *out)
     case WC_EXTERN_TABLE:
         out->u.table = ptr;
         break;
+    case WC_EXTERN_TAG:
+        out->u.tag = ptr;
+        break;
     case WC_EXTERN_GLOBAL: {
         wc_globaltype gt = global_type(info, ex->index);
         out->u.global.valtype = gt.valtype;
@@ -726,6 +756,15 @@ int wc_memory_new(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
     mem->declared_max = has_max ? max_pages : UINT32_MAX;
     *out = (wc_memory *)mem;
     return 0;
+}
+
+int wc_memory_new_shared(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
+                         wc_memory **out, wc_error *err)
+{
+    int rc = wc_memory_new(engine, initial_pages, max_pages, true, out, err);
+    if (rc == 0)
+        ((wasm_rt_memory_t *)*out)->shared = 1;
+    return rc;
 }
 
 void wc_memory_free(wc_memory *memory)
