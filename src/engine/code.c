@@ -186,7 +186,10 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
     /* -fsignaling-nans: without it gcc folds x*1.0, x/1.0, x-0.0 to x,
      * which would let signaling NaNs through where WebAssembly makes them
      * quiet. */
-    char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-w", "-DNDEBUG", "-fPIC", "-shared",
+    /* -fstack-clash-protection: a function's frame can be megabytes (its
+     * operand stack's slots); gcc then touches it a page at a time, so
+     * the guard page below a thread's stack is never jumped over. */
+    char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-fstack-clash-protection", "-w", "-DNDEBUG", "-fPIC", "-shared",
                     "-fno-plt", "-o", so_path, c_path, "-lm", NULL};
     int status = wc_run_process(argv, output, sizeof output, cancel);
     if (status < 0) {
@@ -294,7 +297,7 @@ static void compute_toolchain_id(void)
                       strlen(wc_wasm_atomic_header)};
     wc_sha256_hex(parts, sizes, 3, header_digest);
     snprintf(toolchain_id, sizeof toolchain_id,
-             "emitter %d; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h+wasm-simd.h+wasm-atomic.h %.16s",
+             "emitter %d; gcc %s -O2 -fsignaling-nans -fstack-clash-protection; %s; wasm-rt.h+wasm-simd.h+wasm-atomic.h %.16s",
              WC_EMIT_VERSION,
              gcc_version, WC_RT_ABI, header_digest);
 }
