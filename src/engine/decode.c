@@ -1131,12 +1131,7 @@ static int decode_module(wc_decoder *d)
     if (rc)
         return rc;
     /* Reports the deferred validation error unless a body is malformed. */
-    rc = wc_validate_code(d);
-    if (rc == 0 && (d->info->exceptions || d->ntags_total) &&
-        !wc_feature_enabled(&d->limits, WC_FEATURE_EXCEPTIONS))
-        return wc_dec_unsupported(d, 0, "exception handling is not supported yet "
-                                        "(the module is valid; the emitter cannot compile it)");
-    return rc;
+    return wc_validate_code(d);
 }
 
 /* ---- public entry points -------------------------------------------------- */

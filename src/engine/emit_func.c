@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/emit_exceptions.h"
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
 #include "engine/emit_atomic.h"
@@ -38,7 +39,7 @@
  * compiler meets a pathological nesting. */
 #define MAX_PENDING 240
 
-enum { FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_FUNC };
+enum { FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_FUNC, FRAME_TRY };
 
 typedef struct entry {
     uint8_t type;
@@ -74,6 +75,7 @@ typedef struct fn_state {
     bool uses_memory;
     bool failed;
     bool tail; /* emitted as its tail entry: results go to the area (emit_tail.c) */
+    wc_emit_eh eh; /* open tries (emit_exceptions.c) */
 } fn_state;
 
 static int letter_bit(char c)
@@ -193,6 +195,20 @@ static void push(fn_state *s, uint8_t type, char *expr)
     s->stack[s->height++] = (entry){type, expr};
 }
 
+static bool is_simple(const char *expr);
+
+/* libtcc copies a struct it assigns with a call of memmove: a v128 that is
+ * a name goes half by half there, into <letter><n>.  False if not. */
+static bool copy_halves(fn_state *s, uint8_t type, char letter, uint32_t n, const char *value)
+{
+    if (!s->m->for_tcc || type != WC_VT_V128 || !is_simple(value))
+        return false;
+    char name[32];
+    format_name(name, letter, n, "");
+    wc_buf_printf(s->out, "  %s.lo = %s.lo; %s.hi = %s.hi;\n", name, value, name, value);
+    return true;
+}
+
 /* Writes out entry h, and every pending entry below it first. */
 static void flush_upto(fn_state *s, uint32_t h)
 {
@@ -201,6 +217,11 @@ static void flush_upto(fn_state *s, uint32_t h)
         if (!e->expr)
             continue;
         mark_used(s, i, e->type);
+        if (copy_halves(s, e->type, wc_emit_letter(e->type), i, e->expr)) {
+            free(e->expr);
+            e->expr = NULL;
+            continue;
+        }
         wc_buf_str(s->out, "  ");
         slot_name(s, i, e->type, s->out);
         assign(s->out, e->expr);
@@ -263,14 +284,14 @@ static void free_operands(uint32_t n, char **operands)
         free(operands[i]);
 }
 
-/* tmpl with $0, $1 and $2 replaced. */
+/* tmpl with $0 .. $3 replaced. */
 static char *fill(fn_state *s, const char *tmpl, char **operands)
 {
     wc_buf b;
     wc_buf_init(&b);
     const char *run = tmpl;
     for (const char *p = strchr(tmpl, '$'); p; p = strchr(p + 1, '$')) {
-        if (p[1] != '0' && p[1] != '1' && p[1] != '2')
+        if (p[1] < '0' || p[1] > '3')
             continue;
         wc_buf_append(&b, run, (size_t)(p - run));
         wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
@@ -391,6 +412,7 @@ static void emit_return(fn_state *s)
 {
     const frame *f = &s->frames[0];
     uint32_t n = f->nresults;
+    wc_eh_leave(&s->eh, 0, true, s->out);
     if (s->tail) {
         for (uint32_t i = 0; i < n; i++) {
             char *value = take(s, s->height - n + i);
@@ -458,6 +480,7 @@ static void emit_branch(fn_state *s, uint32_t depth)
         wc_buf_str(s->out, ";\n");
         mark_used(s, to, types[i]);
     }
+    wc_eh_leave(&s->eh, s->nframes - 1 - depth + (f->kind == FRAME_LOOP), true, s->out);
     if (f->kind == FRAME_LOOP)
         wc_buf_str(s->out, wc_emit_irq(s->m));
     wc_buf_str(s->out, "  goto ");
@@ -516,10 +539,63 @@ static void do_else(fn_state *s)
     s->dead = false;
 }
 
+/* ---- exception handling (emit_exceptions.c) ---------------------------- */
+
+/* The end of the innermost try's body or catch body when it falls through. */
+static void end_try_part(fn_state *s, const frame *f)
+{
+    if (s->dead)
+        return;
+    flush_all(s);
+    wc_eh_leave(&s->eh, s->nframes - 1, true, s->out);
+    wc_buf_printf(s->out, "  goto L%" PRIu32 ";\n", f->label);
+    s->dead = true;
+}
+
+static void do_catch(fn_state *s, uint32_t tag)
+{
+    frame *f = &s->frames[s->nframes - 1];
+    end_try_part(s, f);
+    reset_to(s, f, NULL, 0);
+    wc_eh_catch(&s->eh, s->m, tag, s->next_label++, f->base, s->out);
+    const wc_functype *ft =
+        tag == WC_EH_CATCH_ALL ? NULL : &s->m->info->types[s->m->info->tag_types[tag]];
+    for (uint32_t i = 0; ft && i < ft->nparams; i++)
+        push(s, ft->params[i], NULL);
+    s->dead = false;
+}
+
+static void do_throw(fn_state *s, uint32_t tag)
+{
+    const wc_functype *ft = &s->m->info->types[s->m->info->tag_types[tag]];
+    char *values[ft->nparams ? ft->nparams : 1];
+    pop_operands(s, ft->nparams, values);
+    wc_eh_throw(s->m, tag, values, s->out);
+    free_operands(ft->nparams, values);
+    s->dead = true;
+}
+
+static bool do_end(fn_state *s);
+
+/* delegate l: the try's exceptions go to the handlers outside label l. */
+static void do_delegate(fn_state *s, uint32_t depth)
+{
+    frame *f = &s->frames[s->nframes - 1];
+    end_try_part(s, f);
+    uint32_t target = depth + 1 < s->nframes ? s->nframes - 2 - depth : 0;
+    wc_eh_delegate(&s->eh, target + 1, s->out);
+    f->kind = FRAME_BLOCK; /* the rest of its end is a block's */
+    do_end(s);
+}
+
 /* Returns true at the function's own end. */
 static bool do_end(fn_state *s)
 {
     frame *f = &s->frames[s->nframes - 1];
+    if (f->kind == FRAME_TRY) {
+        end_try_part(s, f);
+        wc_eh_end(&s->eh, s->out);
+    }
     if (f->kind == FRAME_FUNC) {
         if (!s->dead)
             emit_return(s);
@@ -693,6 +769,7 @@ static void tail_call(fn_state *s, uint32_t type, const char *callee, const char
         free(value);
     }
     s->height -= ft->nparams;
+    wc_eh_leave(&s->eh, 0, true, s->out);
     if (callee)
         wc_buf_printf(s->out, "  wc_next->fn = %s;\n", callee);
     wc_buf_printf(s->out, "  wc_next->instance = %s;\n  FUNC_EPILOGUE; return;\n", callee_inst);
@@ -750,10 +827,9 @@ static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 
  * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
  * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
  * so large that the access would end past 2^64 always does). */
-static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint8_t op)
+static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint64_t size)
 {
     if (s->m->memory_is64[arg->memory]) {
-        uint64_t size = access_bytes[op - 0x28];
         uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
         return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
                           wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
@@ -794,7 +870,7 @@ static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = effective_address(s, &arg, addr, op);
+    char *where = effective_address(s, &arg, addr, access_bytes[op - 0x28]);
     free(addr);
     char *operands[1] = {where};
     wc_buf tmpl;
@@ -818,7 +894,7 @@ static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = effective_address(s, &arg, operands[0], op);
+    char *where = effective_address(s, &arg, operands[0], access_bytes[op - 0x28]);
     if (is64 && where) { /* checked once, before the store and its mark */
         wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
         free(where);
@@ -954,11 +1030,13 @@ static void do_prefixed(fn_state *s)
 
 /* A SIMD instruction from its template (emit_simd.c): pure ones stay
  * pending like arithmetic; memory accesses run in order as statements,
- * with the scalar accesses' address arithmetic, traps and dirty marks. */
+ * with the scalar accesses' address arithmetic, traps and dirty marks.
+ * libtcc's templates (emit_simd_tcc.c) name their operands, which are
+ * made names first, and write a v128 result into its slot ($3). */
 static void do_simd(fn_state *s)
 {
     wc_simd_emit simd;
-    wc_emit_simd_op(s->b, &s->pos, s->end, &simd);
+    wc_emit_simd_op(s->b, &s->pos, s->end, s->m->for_tcc, &simd);
     if (simd.kind == WC_SIMD_EMIT_INVALID || simd.kind == WC_SIMD_EMIT_NOMEM) {
         wc_buf_free(&simd.tmpl);
         s->failed = true;
@@ -966,34 +1044,60 @@ static void do_simd(fn_state *s)
     }
     const char *tmpl = (const char *)simd.tmpl.data;
     uint32_t n = simd.noperands;
-    if (simd.kind == WC_SIMD_EMIT_PURE) {
-        char *operands[3] = {NULL, NULL, NULL};
-        pop_operands(s, n, operands);
-        push_expr(s, simd.result, fill(s, tmpl, operands));
-        free_operands(n, operands);
+    bool memory = simd.kind != WC_SIMD_EMIT_PURE;
+    if (memory || simd.sets) /* nothing pending below may name the result's slot */
+        flush_below(s, n);
+    wc_memarg arg = {.memory = simd.memory, .offset = simd.offset};
+    bool is64 = memory && s->m->memory_is64[arg.memory];
+    for (uint32_t i = 0; i < n; i++)
+        if (memory && i == 0 ? simd.kind == WC_SIMD_EMIT_STORE && (s->m->track_writes || is64) : simd.names)
+            make_simple(s, s->height - n + i);
+    char *operands[4] = {NULL, NULL, NULL, NULL};
+    pop_operands(s, n, operands);
+    if (simd.sets)
+        operands[3] = dup_name(s, wc_emit_letter(simd.result), s->height, "");
+    if (!memory) {
+        char *expr = fill(s, tmpl, operands);
+        if (simd.sets) {
+            wc_buf_printf(s->out, "  %s\n", expr ? expr : "");
+            free(expr);
+            push(s, simd.result, NULL);
+        } else {
+            push_expr(s, simd.result, expr);
+        }
+        free_operands(4, operands);
         wc_buf_free(&simd.tmpl);
         return;
     }
-    flush_below(s, n);
-    if (simd.kind == WC_SIMD_EMIT_STORE && s->m->track_writes)
-        make_simple(s, s->height - n);
-    char *operands[3] = {NULL, NULL, NULL};
-    pop_operands(s, n, operands);
-    char *where = address(s, operands[0], simd.offset);
+    char *where = effective_address(s, &arg, operands[0], simd.bytes);
     free(operands[0]);
     operands[0] = where;
-    char *expr = fill(s, tmpl, operands);
-    if (simd.kind == WC_SIMD_EMIT_LOAD) {
-        push_statement(s, simd.result, expr);
+    if (simd.kind == WC_SIMD_EMIT_LOAD && !simd.sets) {
+        push_statement(s, simd.result, at_memory(s, arg.memory, fill(s, tmpl, operands)));
     } else {
+        /* as do_store: a 64-bit address checked once, M memory's base */
+        if (is64 && where) {
+            wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
+            free(where);
+            operands[0] = where = dup_printf(s, "wc_ea");
+        }
+        if (arg.memory != 0)
+            wc_buf_printf(s->out, "  { u8 *const M = %s->data;\n", wc_emit_memory_at(s->m, arg.memory));
+        char *expr = fill(s, tmpl, operands);
         wc_buf_printf(s->out, "  %s;\n", expr ? expr : "0");
         free(expr);
-        if (s->m->track_writes)
-            wc_emit_page_marks(s->m, 0, where ? where : "0", simd.bytes, s->out);
+        if (simd.kind == WC_SIMD_EMIT_STORE && s->m->track_writes)
+            wc_emit_page_marks(s->m, arg.memory, where ? where : "0", simd.bytes, s->out);
+        if (arg.memory != 0)
+            wc_buf_str(s->out, "  }\n");
+        if (is64)
+            wc_buf_str(s->out, "  }\n");
+        if (simd.kind == WC_SIMD_EMIT_LOAD)
+            push(s, simd.result, NULL);
     }
-    free_operands(n, operands);
+    free_operands(4, operands);
     wc_buf_free(&simd.tmpl);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 /* An atomic instruction (emit_atomic.c): a statement after everything
@@ -1050,9 +1154,11 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
             flush_upto(s, h);
             break;
         }
-    wc_buf_str(s->out, "  ");
-    append_name(s->out, 'l', x);
-    assign(s->out, value ? value : "0");
+    if (!value || !copy_halves(s, s->local_types[x], 'l', x, value)) {
+        wc_buf_str(s->out, "  ");
+        append_name(s->out, 'l', x);
+        assign(s->out, value ? value : "0");
+    }
     free(value);
     if (tee)
         push(s, s->local_types[x], dup_name(s, 'l', x, ""));
@@ -1098,6 +1204,27 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     case 0x05:
         do_else(s);
+        break;
+    case 0x06: /* try */
+        begin_block(s, FRAME_TRY);
+        wc_eh_begin(&s->eh, s->nframes - 1, s->frames[s->nframes - 1].label, s->out);
+        break;
+    case 0x07: /* catch x */
+        do_catch(s, wc_emit_u32(s->b, &s->pos, s->end));
+        break;
+    case 0x19:
+        do_catch(s, WC_EH_CATCH_ALL);
+        break;
+    case 0x08: /* throw x */
+        do_throw(s, wc_emit_u32(s->b, &s->pos, s->end));
+        break;
+    case 0x09: /* rethrow l */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_eh_rethrow(&s->eh, x < s->nframes ? s->nframes - 1 - x : 0, s->out);
+        s->dead = true;
+        break;
+    case 0x18: /* delegate l */
+        do_delegate(s, wc_emit_u32(s->b, &s->pos, s->end));
         break;
     case 0x0b:
         wc_buf_free(&text);
@@ -1291,7 +1418,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
         return;
     }
     switch (op) {
-    case 0x02: case 0x03: case 0x04: {
+    case 0x02: case 0x03: case 0x04: case 0x06: {
         uint8_t byte = s->pos < s->end ? b[s->pos] : 0x40;
         if (byte == 0x40 || byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 ||
             byte == WC_VT_F64 || byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF ||
@@ -1302,7 +1429,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
         break;
     }
     case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
-    case 0x25: case 0x26: case 0xd2:
+    case 0x25: case 0x26: case 0xd2: case 0x07: case 0x08: case 0x09: case 0x18:
         wc_emit_u32(b, &s->pos, s->end);
         break;
     case 0x0e: {
@@ -1334,7 +1461,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
         break;
     case 0xfd: {
         wc_simd_emit simd;
-        wc_emit_simd_op(b, &s->pos, s->end, &simd);
+        wc_emit_simd_op(b, &s->pos, s->end, false, &simd);
         wc_buf_free(&simd.tmpl);
         break;
     }
@@ -1364,16 +1491,20 @@ static void skip_immediates(fn_state *s, uint8_t op)
  * returns true at the `else` or `end` that ends the dead stretch. */
 static bool skip_dead(fn_state *s, uint8_t op, uint32_t *nesting)
 {
-    if (op == 0x02 || op == 0x03 || op == 0x04) {
+    if (op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06) {
         skip_immediates(s, op);
         (*nesting)++;
         return false;
     }
-    if (op == 0x0b || op == 0x05) {
+    /* else, catch and catch_all end a dead stretch as end does; delegate
+     * is its try's end */
+    if (op == 0x0b || op == 0x05 || op == 0x07 || op == 0x19 || op == 0x18) {
         if (*nesting == 0)
             return true;
-        if (op == 0x0b)
+        if (op == 0x0b || op == 0x18)
             (*nesting)--;
+        if (op != 0x19 && op != 0x05 && op != 0x0b)
+            skip_immediates(s, op);
         return false;
     }
     skip_immediates(s, op);
@@ -1393,6 +1524,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     wc_buf body;
     wc_buf_init(&body);
     s.out = &body;
+    wc_buf_init(&s.eh.handlers);
 
     /* locals: parameters, then the declared ones (count, type)* */
     s.nlocals = ft->nparams + fn->nlocals;
@@ -1426,16 +1558,18 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     drop_entries(&s, 0);
 
-    /* the function: signature, locals, slots, body */
+    /* the function: signature, locals, slots, body; with a try, locals
+     * are volatile (emit_exceptions.c) */
+    const char *qualifier = s.eh.used ? "volatile " : "";
     if (s.tail) {
-        wc_emit_tail_head(m, func, out);
+        wc_emit_tail_head(m, func, qualifier, out);
     } else {
-        wc_emit_signature(m, func, out);
+        wc_emit_signature_qualified(m, func, qualifier, out);
         wc_buf_str(out, " {\n  STACK_PROBE;\n"); /* before any local is written */
     }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
-        wc_buf_printf(out, "  %s l%" PRIu32 " = %s;\n", wc_emit_ctype(vt), i,
+        wc_buf_printf(out, "  %s%s l%" PRIu32 " = %s;\n", qualifier, wc_emit_ctype(vt), i,
                       vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value"
                       : vt == WC_VT_V128  ? "{0}"
                                           : "0");
@@ -1463,12 +1597,14 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
     if (s.uses_memory && m->for_tcc && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
+    wc_buf_append(out, s.eh.handlers.data, s.eh.handlers.len);
     wc_buf_str(out, "  FUNC_PROLOGUE;\n");
     wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");
 
-    bool failed = s.failed || body.failed;
+    bool failed = s.failed || body.failed || s.eh.failed || s.eh.handlers.failed;
+    wc_eh_free(&s.eh);
     wc_buf_free(&body);
     free(s.stack);
     free(s.frames);

@@ -46,6 +46,9 @@ const char *wc_emit_field(uint8_t valtype);
 void wc_emit_return_type(const wc_emit_module *m, uint32_t type, wc_buf *out);
 /* "static T fn<func>(wc_inst *instance, P l0, ...)" */
 void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* The same with each parameter's type after `qualifier` ("volatile "). */
+void wc_emit_signature_qualified(const wc_emit_module *m, uint32_t func, const char *qualifier,
+                                 wc_buf *out);
 /* An lvalue for global i, table i (a pointer) and memory 0 (a pointer). */
 void wc_emit_global(const wc_emit_module *m, uint32_t global, wc_buf *out);
 void wc_emit_table(const wc_emit_module *m, uint32_t table, wc_buf *out);
@@ -70,7 +73,7 @@ void wc_emit_v128_literal(const uint8_t *bytes, size_t *pos, size_t end, wc_buf 
 /* What a unit of a module using SIMD adds to the prelude (emit_simd.c):
  * the v128 type and the helpers, wasm-simd.h for gcc, the runtime's for
  * libtcc. */
-void wc_emit_simd_prelude(wc_buf *out);
+void wc_emit_simd_prelude(bool for_tcc, wc_buf *out);
 /* What such a unit says before wasm-rt.h: gcc's v128 is a vector. */
 void wc_emit_simd_preamble(wc_buf *out);
 /* A load's template (emit_ops.c) as this unit spells it: $0 the address. */
@@ -106,8 +109,9 @@ void wc_emit_segment_fields(const wc_emit_module *m, wc_buf *out);
 void wc_emit_tail_ref(const wc_emit_module *m, uint32_t func, wc_buf *out);
 void wc_emit_tail_prototypes(const wc_emit_module *m, wc_buf *out);
 void wc_emit_tail_entries(const wc_emit_module *m, wc_buf *out);
-/* The head of func's tail entry, up to its parameters read from the area. */
-void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* The head of func's tail entry, up to its parameters read from the area
+ * (locals of a C type after `qualifier`). */
+void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, const char *qualifier, wc_buf *out);
 /* A call of callee(inst, args[0], ...) of function type `type`, whose
  * results are stored in results[0...] (arrays of wc_rt_value). */
 void wc_emit_values_call(const wc_emit_module *m, uint32_t type, const char *callee, const char *inst,
