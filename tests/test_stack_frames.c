@@ -26,29 +26,13 @@
 
 #include "check.h"
 #include "engine/engine.h"
+#include "wasm_bytes.h"
 
 #define I64_SLOTS 150000u /* 1.2 MB of slots above the v128 ones */
 #define STACK_BYTES (512u << 10)
 #define GUARD_BYTES 4096u
 #define VICTIM_BYTES (4u << 20)
 #define PATTERN 0xa5
-
-static void put_u32(uint8_t *out, size_t *n, uint32_t v)
-{
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        out[(*n)++] = byte | (v ? 0x80 : 0);
-    } while (v);
-}
-
-static void put_section(uint8_t *out, size_t *n, uint8_t id, const uint8_t *payload, size_t size)
-{
-    out[(*n)++] = id;
-    put_u32(out, n, (uint32_t)size);
-    memcpy(out + *n, payload, size);
-    *n += size;
-}
 
 /* The module described at the top; *size set, free() the result. */
 static uint8_t *big_frame_module(size_t *size)

@@ -15,6 +15,7 @@
 #include "engine/decode.h"
 #include "engine/emit.h"
 #include "engine/engine.h"
+#include "wasm_bytes.h"
 
 /* tests/test_tail_call.c's module, made by wat2wasm --enable-tail-call:
  * (module
@@ -298,24 +299,6 @@ static void test_refused_when_off(void)
     CHECK(rc != 0 && strstr(err.msg, "tail calls"), "tail calls turned off: rc %d, %s", rc, err.msg);
     if (rc == 0)
         wc_module_info_free(info);
-}
-
-static void put_u32(uint8_t *b, size_t *n, uint32_t v)
-{
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        b[(*n)++] = byte | (v ? 0x80 : 0);
-    } while (v);
-}
-
-/* A section: its id, its size, then the bytes of body[0..len). */
-static void put_section(uint8_t *b, size_t *n, uint8_t id, const uint8_t *body, size_t len)
-{
-    b[(*n)++] = id;
-    put_u32(b, n, (uint32_t)len);
-    memcpy(b + *n, body, len);
-    *n += len;
 }
 
 /* A tail call carries its arguments through an area of

@@ -47,6 +47,7 @@ static const runtime_symbol runtime_symbols[] = {
     {"wasm_rt_trap", (const void *)wasm_rt_trap},
     {"wasm_rt_strerror", (const void *)wasm_rt_strerror},
     {"wasm_rt_register_func_type", (const void *)wasm_rt_register_func_type},
+    {"wc_rt_register_func_type_sig", (const void *)wc_rt_register_func_type_sig},
     {"wasm_rt_allocate_memory", (const void *)wasm_rt_allocate_memory},
     {"wasm_rt_grow_memory", (const void *)wasm_rt_grow_memory},
     {"wasm_rt_free_memory", (const void *)wasm_rt_free_memory},
