@@ -15,6 +15,7 @@
 #include "engine/decode.h"
 #include "engine/emit.h"
 #include "engine/engine.h"
+#include "wasm_bytes.h"
 
 /* tests/test_tail_call.c's module, made by wat2wasm --enable-tail-call:
  * (module
@@ -300,24 +301,6 @@ static void test_refused_when_off(void)
         wc_module_info_free(info);
 }
 
-static void put_u32(uint8_t *b, size_t *n, uint32_t v)
-{
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        b[(*n)++] = byte | (v ? 0x80 : 0);
-    } while (v);
-}
-
-/* A section: its id, its size, then the bytes of body[0..len). */
-static void put_section(uint8_t *b, size_t *n, uint8_t id, const uint8_t *body, size_t len)
-{
-    b[(*n)++] = id;
-    put_u32(b, n, (uint32_t)len);
-    memcpy(b + *n, body, len);
-    *n += len;
-}
-
 /* A tail call carries its arguments through an area of
  * WC_TAIL_CALL_MAX_VALUES values: a callee with more parameters is refused
  * at validation even when the limits allow such a type (otherwise the
@@ -375,6 +358,50 @@ static void test_area_bound(void)
     }
 }
 
+/* A function making a tail call is entered through its wrapper, which
+ * stores the function's own arguments in the same area: a function of more
+ * than WC_TAIL_CALL_MAX_VALUES parameters making one is refused too, even
+ * when its callee takes none (it was accepted, and its wrapper wrote past
+ * the thread's area). */
+static void test_area_bound_caller(void)
+{
+    const uint32_t params[] = {WC_TAIL_CALL_MAX_VALUES, WC_TAIL_CALL_MAX_VALUES + 2};
+    for (size_t k = 0; k < 2; k++) {
+        uint32_t np = params[k];
+        static uint8_t module[16384], body[8192];
+        size_t n = 0, m = 0;
+        memcpy(module, "\0asm\1\0\0\0", 8);
+        n = 8;
+        /* types: 0 = (i32 x np) -> (), 1 = () -> () */
+        put_u32(body, &m, 2);
+        body[m++] = 0x60;
+        put_u32(body, &m, np);
+        memset(body + m, 0x7f, np);
+        m += np;
+        body[m++] = 0x00;
+        body[m++] = 0x60, body[m++] = 0x00, body[m++] = 0x00;
+        put_section(module, &n, 1, body, m);
+        /* functions: f of type 0, g of type 1; code: f is (return_call g), g is empty */
+        static const uint8_t funcs[] = {2, 0, 1}, code[] = {2, 4, 0x00, 0x12, 0x01, 0x0b, 2, 0x00, 0x0b};
+        put_section(module, &n, 3, funcs, sizeof funcs);
+        put_section(module, &n, 10, code, sizeof code);
+
+        wc_decode_limits limits;
+        wc_decode_limits_default(&limits);
+        limits.max_type_arity = 2 * WC_TAIL_CALL_MAX_VALUES;
+        wc_module_info *info = NULL;
+        wc_error err = {0};
+        int rc = wc_decode(module, n, &limits, &info, &err);
+        if (np <= WC_TAIL_CALL_MAX_VALUES)
+            CHECK(rc == 0, "a function of %u parameters making a tail call was refused: %s", np, err.msg);
+        else
+            CHECK(rc == WC_ETOOBIG && strstr(err.msg, "tail call"),
+                  "a function of %u parameters making a tail call: rc %d, %s", np, rc, err.msg);
+        if (rc == 0)
+            wc_module_info_free(info);
+    }
+}
+
 /* A unit without tail calls has no tail entries and funcrefs without one. */
 static void test_no_cost_without(void)
 {
@@ -412,6 +439,7 @@ int main(void)
 {
     test_refused_when_off();
     test_area_bound();
+    test_area_bound_caller();
     test_no_cost_without();
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");

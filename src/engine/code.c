@@ -47,6 +47,7 @@ static const runtime_symbol runtime_symbols[] = {
     {"wasm_rt_trap", (const void *)wasm_rt_trap},
     {"wasm_rt_strerror", (const void *)wasm_rt_strerror},
     {"wasm_rt_register_func_type", (const void *)wasm_rt_register_func_type},
+    {"wc_rt_register_func_type_sig", (const void *)wc_rt_register_func_type_sig},
     {"wasm_rt_allocate_memory", (const void *)wasm_rt_allocate_memory},
     {"wasm_rt_grow_memory", (const void *)wasm_rt_grow_memory},
     {"wasm_rt_free_memory", (const void *)wasm_rt_free_memory},
@@ -197,7 +198,10 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
     /* -fsignaling-nans: without it gcc folds x*1.0, x/1.0, x-0.0 to x,
      * which would let signaling NaNs through where WebAssembly makes them
      * quiet. */
-    char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-w", "-DNDEBUG", "-fPIC", "-shared",
+    /* -fstack-clash-protection: a function's frame can be megabytes (its
+     * operand stack's slots); gcc then touches it a page at a time, so
+     * the guard page below a thread's stack is never jumped over. */
+    char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-fstack-clash-protection", "-w", "-DNDEBUG", "-fPIC", "-shared",
                     "-fno-plt", "-o", so_path, c_path, "-lm", NULL};
     int status = wc_run_process(argv, output, sizeof output, cancel);
     if (status < 0) {
@@ -305,7 +309,7 @@ static void compute_toolchain_id(void)
                       strlen(wc_wasm_atomic_header)};
     wc_sha256_hex(parts, sizes, 3, header_digest);
     snprintf(toolchain_id, sizeof toolchain_id,
-             "emitter %d; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h+wasm-simd.h+wasm-atomic.h %.16s",
+             "emitter %d; gcc %s -O2 -fsignaling-nans -fstack-clash-protection; %s; wasm-rt.h+wasm-simd.h+wasm-atomic.h %.16s",
              WC_EMIT_VERSION,
              gcc_version, WC_RT_ABI, header_digest);
 }

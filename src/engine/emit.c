@@ -78,13 +78,15 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
     wc_buf_str(out, "static void wc_init_module(void) {\n");
     for (uint32_t t = 0; t < info->ntypes; t++) {
         const wc_functype *ft = &info->types[t];
-        wc_buf_printf(out, "  wc_types[%" PRIu32 "] = wasm_rt_register_func_type(%" PRIu32 ", %" PRIu32,
-                      t, ft->nparams, ft->nresults);
+        /* an array, not variadic arguments: a type may have 2000 values */
+        wc_buf_str(out, "  { static const u8 s[] = {0");
         for (uint32_t i = 0; i < ft->nparams; i++)
             wc_buf_printf(out, ", %s", rt_type(ft->params[i]));
         for (uint32_t i = 0; i < ft->nresults; i++)
             wc_buf_printf(out, ", %s", rt_type(ft->results[i]));
-        wc_buf_str(out, ");\n");
+        wc_buf_printf(out, "};\n    wc_types[%" PRIu32 "] = wc_rt_register_func_type_sig(%" PRIu32 ", %" PRIu32
+                           ", s + 1); }\n",
+                      t, ft->nparams, ft->nresults);
     }
     wc_buf_str(out, "}\n");
 

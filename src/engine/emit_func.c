@@ -1566,7 +1566,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_emit_tail_head(m, func, qualifier, out);
     } else {
         wc_emit_signature_qualified(m, func, qualifier, out);
-        wc_buf_str(out, " {\n");
+        wc_buf_str(out, " {\n  STACK_PROBE;\n"); /* before any local is written */
     }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];

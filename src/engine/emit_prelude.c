@@ -18,6 +18,19 @@ const char wc_emit_prelude[] =
     /* the watchdog or wc_instance_interrupt() sets irq; the engine reports
      * the resulting unreachable trap as a deadline or an interruption */
     "#define IRQ if (UNLIKELY(instance->irq)) TRAP(UNREACHABLE)\n"
+    /* A function's frame (its locals and operand-stack slots) can be
+     * megabytes, and libtcc writes it in no particular order: reading one
+     * byte a page from the frame's top down to the stack pointer, before
+     * anything is written, faults in the guard page below the thread's
+     * stack (a clean "call stack exhausted") instead of letting a write skip
+     * past it.  gcc probes its own frames (-fstack-clash-protection). */
+    "#ifdef __TINYC__\n"
+    "#define STACK_PROBE { const char *wc_sp; char wc_t = 0; \\\n"
+    "  __asm__ volatile(\"mov %%rsp, %0\" : \"=r\"(wc_sp)); \\\n"
+    "  for (const char *wc_p = (const char *)__builtin_frame_address(0) - 4096; wc_p > wc_sp; wc_p -= 4096) \\\n"
+    "    wc_t += *wc_p; /* libtcc loads no value cast to void */ \\\n"
+    "  (void)wc_t; }\n"
+    "#else\n#define STACK_PROBE\n#endif\n"
     /* Loads and stores at M, the memory's base, which never moves (the
      * reservation is fixed): unchecked, a fault in the guard region is a
      * trap.  gcc must not assume alignment nor type-based aliasing. */

@@ -130,7 +130,7 @@ void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, const char *quali
 {
     const wc_functype *ft = &m->info->types[m->info->func_types[func]];
     wc_buf_printf(out, "static void fn%" PRIu32 "_tail(void *wc_vi, wc_rt_value *wc_a, wc_rt_tail *wc_next) {\n"
-                       "  wc_inst *instance = wc_vi;\n  (void)wc_next;\n",
+                       "  STACK_PROBE;\n  wc_inst *instance = wc_vi;\n  (void)wc_next;\n",
                   func);
     for (uint32_t i = 0; i < ft->nparams; i++)
         wc_buf_printf(out, "  %s%s l%" PRIu32 " = wc_a[%" PRIu32 "].%s;\n", qualifier, wc_emit_ctype(ft->params[i]), i, i,

@@ -1066,6 +1066,10 @@ static int validate_function(validator *v, wc_func *f)
         f->loops = loops;
         f->nloops = (uint32_t)v->nloops;
     }
+    /* its wrapper passes its own arguments through the tail-call area too */
+    if (v->tail_calls && type->nparams > WC_TAIL_CALL_MAX_VALUES)
+        return wc_dec_limit(d, f->body_offset, "a function of more than %u parameters making a tail call",
+                            WC_TAIL_CALL_MAX_VALUES);
     f->tail_calls = v->tail_calls;
     d->info->tail_calls |= v->tail_calls;
     if (v->nbackedges) {

@@ -95,15 +95,23 @@ static uint32_t register_type(uint32_t nparams, uint32_t nresults, const uint8_t
 
 uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...)
 {
-    uint8_t sig[512];
-    uint32_t n = params + results;
-    if (n > sizeof sig)
-        abort(); /* the decoder limits parameters and results far below this */
+    /* as many as the decoder's limits allow (max_type_arity each) */
+    uint64_t n = (uint64_t)params + results;
+    uint8_t *sig = malloc(n ? (size_t)n : 1);
+    if (!sig)
+        abort(); /* as register_type: the host is out of memory */
     va_list ap;
     va_start(ap, results);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < n; i++)
         sig[i] = (uint8_t)va_arg(ap, int);
     va_end(ap);
+    uint32_t id = register_type(params, results, sig);
+    free(sig);
+    return id;
+}
+
+uint32_t wc_rt_register_func_type_sig(uint32_t params, uint32_t results, const uint8_t *sig)
+{
     return register_type(params, results, sig);
 }
 

@@ -315,6 +315,9 @@ void wasm_rt_free(void);
 WASM_RT_NO_RETURN void wasm_rt_trap(wasm_rt_trap_t);
 const char *wasm_rt_strerror(wasm_rt_trap_t trap);
 uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...);
+/* The same from an array of params + results WASM_RT_* codes: what the
+ * emitted units call (libtcc cannot pass more than about 250 arguments). */
+uint32_t wc_rt_register_func_type_sig(uint32_t params, uint32_t results, const uint8_t *sig);
 void wasm_rt_allocate_memory(wasm_rt_memory_t *, uint32_t initial_pages, uint32_t max_pages);
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *, uint32_t pages);
 void wasm_rt_free_memory(wasm_rt_memory_t *);

@@ -1,0 +1,128 @@
+/* cross_instance_deadline.c -- REPRODUCER of an open defect, not yet in
+ * ctest (its fix belongs to the emitter's interrupt checks, being reworked
+ * elsewhere): a call's deadline does not stop guest code of another
+ * instance it enters.
+ *
+ * The watchdog sets the interrupt flag of the instance the host called (A);
+ * the emitted interrupt checks read the flag of the instance whose code is
+ * running.  When A calls into instance B -- an imported export of B, or a
+ * funcref of B in a shared table -- and B loops (an endless loop, or an
+ * endless chain of tail calls), B never sees A's deadline and the call
+ * never returns.  Only hosts that link wasm instances together reach it
+ * (the spec-test runner's `register`; plugins are one instance each).
+ *
+ * A second defect shows on the table path: B's code entered through a
+ * funcref checks its frame against B's stack limit, which was set on the
+ * thread that last ran one of B's own calls (here: its instantiation on
+ * the main thread), so on another thread the call traps "call stack
+ * exhausted" at once (or, with the stacks the other way round, is not
+ * checked at all).
+ *
+ * To run it: copy it to tests/test_cross_instance_deadline.c and rebuild
+ * (CMake builds and registers every tests/test_*.c); it prints FAIL four
+ * times and exits 1 while the defects are open (after 3 s it interrupts B
+ * itself so that the call ends).
+ *
+ * B: (table (export "t") 1 funcref) (elem (i32.const 0) $tspin)
+ *    (func (export "spin") (loop (br 0)))
+ *    (func $tspin (return_call $tspin))
+ * A: (import "b" "spin" (func $spin)) (import "b" "t" (table 1 funcref))
+ *    (func (export "via_import") (call $spin))
+ *    (func (export "via_table") (call_indirect (i32.const 0)))
+ */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "engine/engine.h"
+
+static const uint8_t module_b[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x03,
+    0x02, 0x00, 0x00, 0x04, 0x04, 0x01, 0x70, 0x00, 0x01, 0x07, 0x0c, 0x02, 0x01, 0x74, 0x01, 0x00,
+    0x04, 0x73, 0x70, 0x69, 0x6e, 0x00, 0x00, 0x09, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x01,
+    0x0a, 0x0e, 0x02, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, 0x04, 0x00, 0x12, 0x01, 0x0b,
+};
+static const uint8_t module_a[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02, 0x12,
+    0x02, 0x01, 0x62, 0x04, 0x73, 0x70, 0x69, 0x6e, 0x00, 0x00, 0x01, 0x62, 0x01, 0x74, 0x01, 0x70,
+    0x00, 0x01, 0x03, 0x03, 0x02, 0x00, 0x00, 0x07, 0x1a, 0x02, 0x0a, 0x76, 0x69, 0x61, 0x5f, 0x69,
+    0x6d, 0x70, 0x6f, 0x72, 0x74, 0x00, 0x01, 0x09, 0x76, 0x69, 0x61, 0x5f, 0x74, 0x61, 0x62, 0x6c,
+    0x65, 0x00, 0x02, 0x0a, 0x0e, 0x02, 0x04, 0x00, 0x10, 0x00, 0x0b, 0x07, 0x00, 0x41, 0x00, 0x11,
+    0x00, 0x00, 0x0b,
+};
+
+typedef struct call {
+    wc_instance *a;
+    const char *name;
+    wc_trap trap;
+    volatile int done;
+} call;
+
+static void *run(void *arg)
+{
+    call *c = arg;
+    wc_error err = {0};
+    c->trap = wc_instance_call(c->a, c->name, NULL, NULL, &err);
+    c->done = 1;
+    return NULL;
+}
+
+static void test_tier(wc_tier tier, const char *tier_name)
+{
+    wc_engine_config cfg;
+    wc_engine_config_default(&cfg);
+    cfg.tier = tier;
+    cfg.cache_dir = "";
+    wc_engine *engine = NULL;
+    wc_module *mb = NULL, *ma = NULL;
+    wc_instance *b = NULL, *a = NULL;
+    wc_error err = {0};
+    if (wc_engine_new(&cfg, &engine, &err) != 0 || wc_module_new(engine, module_b, sizeof module_b, &mb, &err) ||
+        wc_module_new(engine, module_a, sizeof module_a, &ma, &err)) {
+        CHECK(0, "%s tier: %s", tier_name, err.msg);
+        return;
+    }
+    const char *names[] = {"via_import", "via_table"};
+    for (int i = 0; i < 2; i++) {
+        wc_instance_config config_b = {0}, config_a = {.timeout_ms = 200};
+        wc_import_binding bindings[2] = {{.module = "b", .name = "spin"}, {.module = "b", .name = "t"}};
+        if (wc_instance_new(mb, &config_b, NULL, 0, &b, NULL, &err) != 0 ||
+            wc_instance_export(b, "spin", &bindings[0].ext) != 0 ||
+            wc_instance_export(b, "t", &bindings[1].ext) != 0 ||
+            wc_instance_new(ma, &config_a, bindings, 2, &a, NULL, &err) != 0) {
+            CHECK(0, "%s tier: instances: %s", tier_name, err.msg);
+            break;
+        }
+        call c = {.a = a, .name = names[i]};
+        pthread_t thread;
+        pthread_create(&thread, NULL, run, &c);
+        for (int ms = 0; ms < 3000 && !c.done; ms += 10)
+            usleep(10000);
+        bool stopped = c.done;
+        if (!stopped)
+            wc_instance_interrupt(b); /* end it, so the test goes on */
+        pthread_join(thread, NULL);
+        CHECK(stopped && c.trap == WC_TRAP_DEADLINE, "%s tier: %s: the 200 ms deadline %s (%s)", tier_name,
+              names[i], stopped ? "ended it with the wrong trap" : "did not stop B's loop in 3 s",
+              wc_trap_name(c.trap));
+        wc_instance_free(a);
+        wc_instance_free(b);
+    }
+    wc_module_release(ma);
+    wc_module_release(mb);
+    wc_engine_free(engine);
+}
+
+int main(void)
+{
+    test_tier(WC_TIER_FAST, "fast");
+    test_tier(WC_TIER_OPTIMIZED, "optimized");
+    if (failures) {
+        printf("%d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    printf("ok (%d checks)\n", checks);
+    return 0;
+}
