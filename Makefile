@@ -80,7 +80,7 @@ bench: build examples
 # of every plugin is compiled into a cache first, so the many short-lived
 # servers of the tests start on it instead of each running gcc.
 E2E_DIR = tests/e2e
-# the plugins the tests serve (not cxx-parse: tests/cxx/parse.sh runs it),
+# the plugins the tests serve (not cxx-parse: tests/cxx/run.sh runs it),
 # listed once they are built
 E2E_PLUGINS = $$(ls plugins/*/*.wasm | grep -v '^plugins/cxx-parse/')
 test-e2e: build

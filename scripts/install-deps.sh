@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages wasmcap needs to build, test and run its
 # examples, only when some are missing.  Runs as root or through sudo.
 # wabt is for the tests alone (wast2json converts the spec scripts): the
-# engine emits its C itself; jq reads plugin answers in tests/cxx/parse.sh.
+# engine emits its C itself; jq reads plugin answers in tests/cxx/run.sh.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config git

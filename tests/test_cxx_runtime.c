@@ -3,7 +3,7 @@
  * 14 wrote for wasm32 (-fwasm-exceptions), intact, cut short and corrupted,
  * and the matching of thrown types against catch clauses' (the runtime's
  * documented rules and limits).  The wasm side (throw, catch, rethrow,
- * unwinding) runs in tests/cxx/parse.sh. */
+ * unwinding) runs in tests/cxx/run.sh. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

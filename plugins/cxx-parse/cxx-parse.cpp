@@ -7,7 +7,7 @@
  * A WASI command (the command ABI: arguments JSON on stdin, the answer on
  * stdout, exit status 1 for an error), built for wasm32 by clang++ with
  * -fwasm-exceptions and sdk/cxx's runtime, and natively by g++ with the
- * platform's libstdc++: tests/cxx/parse.sh requires both to print the same.
+ * platform's libstdc++: tests/cxx/run.sh requires both to print the same.
  * Only C headers: there is no C++ library for wasm32 here.
  *
  * What throws what, and who catches it:
