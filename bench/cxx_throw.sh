@@ -1,0 +1,61 @@
+#!/bin/sh
+# cxx_throw.sh -- C++ exceptions in wasm against native, in one run:
+# bench/cxx_throw.cpp built by clang++ -fwasm-exceptions with sdk/cxx's
+# runtime, through `wasmcap exec` on the optimized tier (code cache filled
+# first) and on the fast tier, and built natively by g++ (libstdc++'s
+# unwinder).  Runs interleave; prints each one's median ns per throw (8
+# frames with a destructor each) and per error-code return through the same
+# chain, and the ratios to native.
+#
+#   sh bench/cxx_throw.sh BUILD_DIR [RUNS] [ITERATIONS]     (defaults 5 and 100000)
+set -eu
+
+if [ $# -lt 1 ]; then
+    echo "usage: sh bench/cxx_throw.sh BUILD_DIR [RUNS] [ITERATIONS]" >&2
+    exit 2
+fi
+build=$(cd "$1" && pwd)
+runs=${2:-5}
+iterations=${3:-100000}
+src=$(cd "$(dirname "$0")/.." && pwd)
+wasmcap=$build/wasmcap
+work=$build/bench-cxx-throw
+mkdir -p -m 700 "$work" "$work/cache"
+export XDG_CACHE_HOME="$work/cache"
+cxxflags="-std=c++17 -O2 -Wall -Wextra -Werror"
+
+make -s -C "$src/sdk/cxx"
+# shellcheck disable=SC2086
+clang++ --target=wasm32-wasi --sysroot=/usr $cxxflags -fwasm-exceptions -nostdlib++ \
+    -o "$work/cxx_throw.wasm" "$src/bench/cxx_throw.cpp" "$src/sdk/cxx/libwasmcap_cxx.a"
+# shellcheck disable=SC2086
+g++ $cxxflags -o "$work/cxx_throw-native" "$src/bench/cxx_throw.cpp"
+"$wasmcap" exec "$work/cxx_throw.wasm" --tier optimized -- 1 >/dev/null # fills the cache
+
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+for k in optimized fast native; do : >"$work/$k.throw"; : >"$work/$k.return"; done
+i=0
+while [ "$i" -lt "$runs" ]; do
+    for k in optimized fast native; do
+        if [ "$k" = native ]; then
+            out=$("$work/cxx_throw-native" "$iterations")
+        else
+            out=$("$wasmcap" exec "$work/cxx_throw.wasm" --tier "$k" -- "$iterations")
+        fi
+        echo "$out" | awk '{ print $1 }' >>"$work/$k.throw"
+        echo "$out" | awk '{ print $2 }' >>"$work/$k.return"
+    done
+    i=$((i + 1))
+done
+printf 'C++ throw through 8 frames, %s iterations, median of %s runs, thread CPU time (load: %s)\n' \
+    "$iterations" "$runs" "$(uptime | sed 's/.*load average: //')"
+n_throw=$(median <"$work/native.throw")
+n_return=$(median <"$work/native.return")
+for k in optimized fast native; do
+    t=$(median <"$work/$k.throw")
+    r=$(median <"$work/$k.return")
+    printf '  %-9s throw %9.1f ns (x%.2f native)   error return %7.1f ns (x%.2f native)\n' \
+        "$k" "$t" "$(echo "$t / $n_throw" | bc -l)" "$r" "$(echo "$r / $n_return" | bc -l)"
+done
