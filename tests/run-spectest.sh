@@ -36,6 +36,7 @@ extended-const
 relaxed-simd
 multi-memory
 memory64
+threads
 "
 
 status=0

@@ -17,6 +17,7 @@
 #include "util/process.h"
 #include "util/sha256.h"
 #include "engine/emit.h"
+#include "engine/runtime/atomic.h"
 #include "engine/runtime/simd.h"
 
 #ifndef WC_MULTIARCH
@@ -28,6 +29,7 @@
 
 extern const char wc_wasm_rt_header[];
 extern const char wc_wasm_simd_header[];
+extern const char wc_wasm_atomic_header[];
 
 /* libtcc 0.9.27 keeps compiler state in globals. */
 static pthread_mutex_t tcc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -131,6 +133,8 @@ int wc_code_compile_fast(const char *source, size_t size, wc_code **out, wc_erro
         tcc_add_symbol(s, runtime_symbols[i].name, runtime_symbols[i].addr);
     for (size_t i = 0; i < wc_rt_simd_nsymbols; i++)
         tcc_add_symbol(s, wc_rt_simd_symbols[i].name, wc_rt_simd_symbols[i].addr);
+    for (size_t i = 0; i < wc_rt_atomic_nsymbols; i++)
+        tcc_add_symbol(s, wc_rt_atomic_symbols[i].name, wc_rt_atomic_symbols[i].addr);
     /* The code goes to pages of its own, not to libtcc's malloc'ed block:
      * libtcc makes the pages under its code executable, and an allocator
      * that later recommits memory on those pages (mimalloc does, with
@@ -284,12 +288,14 @@ static void compute_toolchain_id(void)
         strcpy(gcc_version, "unavailable");
     first_line(gcc_version);
     char header_digest[65];
-    /* both headers the units embed */
-    const void *parts[] = {wc_wasm_rt_header, wc_wasm_simd_header};
-    size_t sizes[] = {strlen(wc_wasm_rt_header), strlen(wc_wasm_simd_header)};
-    wc_sha256_hex(parts, sizes, 2, header_digest);
+    /* every header the units embed */
+    const void *parts[] = {wc_wasm_rt_header, wc_wasm_simd_header, wc_wasm_atomic_header};
+    size_t sizes[] = {strlen(wc_wasm_rt_header), strlen(wc_wasm_simd_header),
+                      strlen(wc_wasm_atomic_header)};
+    wc_sha256_hex(parts, sizes, 3, header_digest);
     snprintf(toolchain_id, sizeof toolchain_id,
-             "emitter %d; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h+wasm-simd.h %.16s", WC_EMIT_VERSION,
+             "emitter %d; gcc %s -O2 -fsignaling-nans; %s; wasm-rt.h+wasm-simd.h+wasm-atomic.h %.16s",
+             WC_EMIT_VERSION,
              gcc_version, WC_RT_ABI, header_digest);
 }
 

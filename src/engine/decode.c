@@ -371,17 +371,24 @@ static int read_name(wc_decoder *d, const char **out, size_t *len_out)
 
 /* ---- types shared by imports and definitions ------------------------------ */
 
-static int read_limits(wc_decoder *d, wc_limits *out)
+/* Limits; with threads, a memory's may be shared (flags 2 and 3), which
+ * needs a maximum. */
+static int read_limits(wc_decoder *d, wc_limits *out, bool memory)
 {
     size_t at = d->pos;
     uint8_t flags;
     TRY(wc_dec_byte(d, &flags));
-    if (flags > 1) {
+    bool shared = (flags == 2 || flags == 3) && memory && wc_feature_enabled(&d->limits, WC_FEATURE_THREADS);
+    if (flags > 1 && !shared) {
         if (flags == 2 || flags == 3)
-            return wc_dec_malformed(d, at, "integer too large: shared memories are not supported");
+            return wc_dec_malformed(d, at, "integer too large: shared %s are not supported",
+                                    memory ? "memories (threads)" : "tables");
         return wc_dec_malformed(d, at, "integer too large: malformed limits flags 0x%02x", flags);
     }
-    out->has_max = flags == 1;
+    out->shared = shared;
+    if (flags == 2)
+        wc_dec_note_invalid(d, at, "shared memory must have maximum");
+    out->has_max = flags & 1;
     TRY(wc_dec_u32(d, &out->min));
     out->max = 0;
     if (out->has_max)
@@ -395,7 +402,7 @@ static int read_tabletype(wc_decoder *d, wc_tabletype *out)
 {
     TRY(wc_dec_reftype(d, &out->elemtype));
     size_t at = d->pos;
-    TRY(read_limits(d, &out->limits));
+    TRY(read_limits(d, &out->limits, false));
     if (out->limits.has_max && out->limits.min > out->limits.max)
         return 0; /* invalid already: that is the error to report, not a limit */
     return check_limit(d, at, out->limits.min, d->limits.max_table_elements,
@@ -430,7 +437,7 @@ static int read_memtype(wc_decoder *d, wc_limits *out)
     if (d->pos < d->end && (d->bytes[d->pos] == 4 || d->bytes[d->pos] == 5) &&
         wc_feature_enabled(&d->limits, WC_FEATURE_MEMORY64))
         return read_limits64(d, at, d->bytes[d->pos++], out);
-    TRY(read_limits(d, out));
+    TRY(read_limits(d, out, true));
     if (out->min > 65536 || (out->has_max && out->max > 65536)) {
         wc_dec_note_invalid(d, at, "memory size must be at most 65536 pages (4GiB)");
         return 0;

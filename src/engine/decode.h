@@ -12,7 +12,8 @@
  *   "invalid module at byte 0x2f: type mismatch in i32.add, expected i32 got f64".
  *
  * SIMD (v128 and the 0xfd prefix) is part of it; relaxed SIMD is the
- * proposal WC_FEATURE_RELAXED_SIMD.
+ * proposal WC_FEATURE_RELAXED_SIMD, shared memories and the 0xfe-prefixed
+ * atomics WC_FEATURE_THREADS.
  * Exception handling is validated, then refused as not supported yet.
  */
 #ifndef WC_ENGINE_DECODE_H
@@ -77,6 +78,8 @@ typedef struct wc_limits {
      * UINT32_MAX - 1 (a memory never reaches it: 4 GiB is the runtime's
      * bound). */
     bool is64;
+    /* threads: a shared memory (it has a maximum); an importer must agree */
+    bool shared;
 } wc_limits;
 
 typedef struct wc_tabletype {
@@ -196,7 +199,7 @@ enum {
  * on both tiers). */
 #define WC_FEATURES_IMPLEMENTED \
     (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_RELAXED_SIMD | \
-     WC_FEATURE_MULTI_MEMORY | WC_FEATURE_MEMORY64)
+     WC_FEATURE_MULTI_MEMORY | WC_FEATURE_MEMORY64 | WC_FEATURE_THREADS)
 
 /* Parameters or results a tail call may carry at most (its arguments and
  * results pass through an area of this size: runtime/wasm-rt.h). */
@@ -259,6 +262,7 @@ typedef struct wc_module_info {
     wc_export *exports;
 
     bool uses_simd; /* v128 or a 0xfd-prefixed instruction appears */
+    bool uses_atomics; /* a 0xfe-prefixed instruction (threads) appears */
 
     bool has_start;
     uint32_t start; /* function index */

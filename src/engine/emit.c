@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "engine/emit_atomic.h"
 #include "engine/emit_internal.h"
 
 extern const char wc_wasm_rt_header[];
@@ -120,6 +121,8 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
             wc_buf_printf(out, "  instance->m%" PRIu32 ".declared_max = 0xffffffffu;\n", index);
         if (l->is64)
             wc_buf_printf(out, "  instance->m%" PRIu32 ".is64 = 1;\n", index);
+        if (l->shared)
+            wc_buf_printf(out, "  instance->m%" PRIu32 ".shared = 1;\n", index);
     }
     wc_buf_str(out, "  wc_init_segments(instance);\n");
     if (info->has_start)
@@ -215,6 +218,8 @@ static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc
     wc_buf_str(source, wc_emit_prelude);
     if (info->uses_simd)
         wc_emit_simd_prelude(source);
+    if (info->uses_atomics)
+        wc_emit_atomic_prelude(source);
     emit_types(&m, source);
     emit_struct(&m, source);
     wc_buf_printf(source, "#define MEM %s\n", wc_emit_memory(&m));

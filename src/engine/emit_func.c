@@ -30,6 +30,7 @@
 
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
+#include "engine/emit_atomic.h"
 #include "engine/emit_simd.h"
 #include "engine/memarg.h"
 
@@ -995,6 +996,30 @@ static void do_simd(fn_state *s)
     s->uses_memory = true;
 }
 
+/* An atomic instruction (emit_atomic.c): a statement after everything
+ * below it, over its operands' slots. */
+static void do_atomic(fn_state *s)
+{
+    wc_atomic_emit a;
+    if (!wc_emit_atomic_read(s->b, &s->pos, s->end, &a)) {
+        s->failed = true;
+        return;
+    }
+    uint32_t n = a.op->noperands;
+    flush_all(s);
+    char *operands[3] = {NULL, NULL, NULL};
+    pop_operands(s, n, operands);
+    char *result = NULL;
+    if (a.op->result) {
+        push(s, a.op->result, NULL);
+        result = dup_name(s, wc_emit_letter(a.op->result), s->height - 1, "");
+    }
+    wc_emit_atomic(s->m, &a, operands, result, s->out);
+    free(result);
+    free_operands(n, operands);
+    s->uses_memory |= a.op->kind != WC_ATOMIC_FENCE && a.arg.memory == 0;
+}
+
 /* ---- the instruction loop --------------------------------------------- */
 
 static void do_numeric(fn_state *s, const wc_numeric_op *op)
@@ -1244,6 +1269,9 @@ static bool instruction(fn_state *s, uint8_t op)
     case 0xfd:
         do_simd(s);
         break;
+    case 0xfe:
+        do_atomic(s);
+        break;
     default: /* not in a validated module */
         s->failed = true;
         break;
@@ -1308,6 +1336,11 @@ static void skip_immediates(fn_state *s, uint8_t op)
         wc_simd_emit simd;
         wc_emit_simd_op(b, &s->pos, s->end, &simd);
         wc_buf_free(&simd.tmpl);
+        break;
+    }
+    case 0xfe: {
+        wc_atomic_emit atomic;
+        wc_emit_atomic_read(b, &s->pos, s->end, &atomic);
         break;
     }
     case 0xfc: {

@@ -66,6 +66,8 @@ typedef enum wc_trap {
     WC_TRAP_MEMORY_LIMIT,    /* memory limit of the instance reached */
     WC_TRAP_HOST,            /* a host function failed; see the message */
     WC_TRAP_EXIT,            /* WASI proc_exit; see wc_instance_exit_code() */
+    WC_TRAP_UNALIGNED_ATOMIC, /* threads: an atomic access not naturally aligned */
+    WC_TRAP_UNSHARED_WAIT,   /* threads: memory.atomic.wait on an unshared memory */
 } wc_trap;
 
 /* "unreachable", "out of bounds memory access", "call stack exhausted", ... */
@@ -181,6 +183,10 @@ typedef struct wc_import_binding {
 
 int wc_memory_new(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
                   bool has_max, wc_memory **out, wc_error *err);
+/* A shared memory (threads): it has a maximum, and only a shared import
+ * takes it. */
+int wc_memory_new_shared(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
+                         wc_memory **out, wc_error *err);
 void wc_memory_free(wc_memory *memory);
 uint8_t *wc_memory_data(wc_memory *memory); /* all of it counts as written */
 uint64_t wc_memory_size(const wc_memory *memory); /* in bytes */

@@ -42,6 +42,8 @@ static const struct {
     {WASM_RT_TRAP_INTERRUPTED, WC_TRAP_INTERRUPTED},
     {WASM_RT_TRAP_HOST, WC_TRAP_HOST},
     {WASM_RT_TRAP_EXIT, WC_TRAP_EXIT},
+    {WASM_RT_TRAP_UNALIGNED_ATOMIC, WC_TRAP_UNALIGNED_ATOMIC},
+    {WASM_RT_TRAP_UNSHARED_WAIT, WC_TRAP_UNSHARED_WAIT},
 };
 
 static wc_trap from_rt_trap(wasm_rt_trap_t rt)
@@ -77,6 +79,8 @@ const char *wc_trap_name(wc_trap trap)
     case WC_TRAP_MEMORY_LIMIT: return "memory limit exceeded";
     case WC_TRAP_HOST: return "host function failed";
     case WC_TRAP_EXIT: return "exit";
+    case WC_TRAP_UNALIGNED_ATOMIC: return "unaligned atomic";
+    case WC_TRAP_UNSHARED_WAIT: return "expected shared memory";
     }
     return "unknown trap";
 }
@@ -237,6 +241,7 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
     case WC_EXTERN_MEMORY: {
         wasm_rt_memory_t *mem = (wasm_rt_memory_t *)b->ext.u.memory;
         if (!mem || imp->desc.memory.is64 != (mem->is64 != 0) ||
+            imp->desc.memory.shared != (mem->shared != 0) ||
             !limits_match(&imp->desc.memory, mem->pages, mem->declared_max,
                           mem->declared_max != UINT32_MAX))
             return wc_error_set(err, WC_ELINK,
@@ -726,6 +731,15 @@ int wc_memory_new(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
     mem->declared_max = has_max ? max_pages : UINT32_MAX;
     *out = (wc_memory *)mem;
     return 0;
+}
+
+int wc_memory_new_shared(wc_engine *engine, uint32_t initial_pages, uint32_t max_pages,
+                         wc_memory **out, wc_error *err)
+{
+    int rc = wc_memory_new(engine, initial_pages, max_pages, true, out, err);
+    if (rc == 0)
+        ((wasm_rt_memory_t *)*out)->shared = 1;
+    return rc;
 }
 
 void wc_memory_free(wc_memory *memory)

@@ -26,6 +26,18 @@ typedef struct wc_memarg {
     uint64_t offset;
 } wc_memarg;
 
+/* The natural alignment (log2) of an access of `bytes` bytes (a power of
+ * two up to 16). */
+static inline uint32_t wc_memarg_natural_align(uint32_t bytes)
+{
+    uint32_t n = 0;
+    while (bytes > 1 && n < 31) {
+        bytes >>= 1;
+        n++;
+    }
+    return n;
+}
+
 /* The decoder: reads a memarg at d->pos; malformed encodings are returned,
  * nothing is validated (the memory may not exist, the alignment may pass
  * the natural one). */

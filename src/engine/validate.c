@@ -667,23 +667,38 @@ static int validate_prefixed(validator *v)
     }
 }
 
+/* A prefixed instruction's operands and result on the stack. */
+static int apply_signature(validator *v, const wc_simd_sig *sig)
+{
+    v->op = sig->name;
+    for (uint32_t i = sig->noperands; i-- > 0;)
+        TRY(pop_expect(v, sig->operands[i]));
+    return sig->result ? push(v, sig->result) : 0;
+}
+
 /* A 0xfd-prefixed instruction: its immediates (validate_simd.c), then its
- * operands and result on the stack. */
+ * operands and result. */
 static int validate_simd(validator *v)
 {
     wc_simd_sig sig;
     TRY(wc_validate_simd(v->d, v->op_at, &sig));
-    v->op = sig.name;
-    for (uint32_t i = sig.noperands; i-- > 0;)
-        TRY(pop_expect(v, sig.operands[i]));
-    return sig.result ? push(v, sig.result) : 0;
+    return apply_signature(v, &sig);
+}
+
+/* A 0xfe-prefixed instruction (threads): its immediates
+ * (validate_atomic.c), then its operands and result on the stack. */
+static int validate_atomic(validator *v)
+{
+    wc_simd_sig sig;
+    TRY(wc_validate_atomic(v->d, v->op_at, &sig));
+    return apply_signature(v, &sig);
 }
 
 static int illegal_opcode(wc_decoder *d, size_t at, uint8_t op)
 {
     const char *why = "";
     if (op == 0xfe)
-        why = " (threads are not supported)";
+        why = " (threads are not enabled)";
     else if (op >= 0x06 && op <= 0x0a)
         why = " (exception handling is not supported)";
     else if (op == 0x12 || op == 0x13)
@@ -990,6 +1005,10 @@ static int validate_instruction(validator *v, uint8_t op)
         return validate_prefixed(v);
     case 0xfd:
         return validate_simd(v);
+    case 0xfe:
+        if (!wc_feature_enabled(&d->limits, WC_FEATURE_THREADS))
+            return illegal_opcode(d, v->op_at, op);
+        return validate_atomic(v);
     default:
         return illegal_opcode(d, v->op_at, op);
     }
@@ -1180,6 +1199,13 @@ static int skim_instruction(wc_decoder *d, size_t at, uint8_t op, uint64_t *dept
         int rc = wc_validate_simd(d, at, &sig);
         return rc == WC_EBADMODULE ? 0 : rc;
     }
+    case 0xfe: {
+        if (!wc_feature_enabled(&d->limits, WC_FEATURE_THREADS))
+            return illegal_opcode(d, at, op);
+        wc_simd_sig sig;
+        int rc = wc_validate_atomic(d, at, &sig);
+        return rc == WC_EBADMODULE ? 0 : rc;
+    }
     default:
         return illegal_opcode(d, at, op);
     }
@@ -1250,6 +1276,11 @@ static int not_constant(wc_decoder *d, size_t at, uint8_t op)
     if (op == 0xfd) {
         wc_simd_sig sig;
         TRY(wc_validate_simd(d, at, &sig));
+        return wc_dec_invalid(d, at, "constant expression required, got %s", sig.name);
+    }
+    if (op == 0xfe && wc_feature_enabled(&d->limits, WC_FEATURE_THREADS)) {
+        wc_simd_sig sig;
+        TRY(wc_validate_atomic(d, at, &sig));
         return wc_dec_invalid(d, at, "constant expression required, got %s", sig.name);
     }
     if (op == 0xfc) {

@@ -101,6 +101,11 @@ typedef struct wc_simd_sig {
 /* Reads the instruction after a 0xfd byte at `at` with its immediates and
  * checks them (lanes, alignment, memory, the relaxed-SIMD feature). */
 int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out);
+/* Reads the instruction after a 0xfe byte at `at` (the threads proposal)
+ * with its immediates and checks them (memory, natural alignment, offset);
+ * its signature has the SIMD one's shape (the address first, i64 on a
+ * 64-bit memory). */
+int wc_validate_atomic(wc_decoder *d, size_t at, wc_simd_sig *out);
 /* Tags (decode_tags.c): a tag's type (attribute byte and type index), an
  * imported tag (at: its kind byte; nimports: the import count), the tag
  * section, and the check of a tag count against max_tags. */

@@ -4,16 +4,6 @@
 #include "engine/simd_ops.h"
 #include "engine/validate.h"
 
-static unsigned log2_bytes(unsigned bytes)
-{
-    unsigned n = 0;
-    while (bytes > 1) {
-        bytes >>= 1;
-        n++;
-    }
-    return n;
-}
-
 int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out)
 {
     int rc;
@@ -68,7 +58,7 @@ int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out)
     if (memory) {
         if (arg.memory >= d->nmemories_total)
             return wc_dec_invalid(d, at, "unknown memory %u", arg.memory);
-        if (arg.align > log2_bytes(op->bytes))
+        if (arg.align > wc_memarg_natural_align(op->bytes))
             return wc_dec_invalid(d, at, "alignment must not be larger than natural");
         /* The SIMD emitter addresses memory 0 with 32-bit addresses only. */
         if (arg.memory != 0)

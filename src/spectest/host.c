@@ -2,7 +2,8 @@
  *
  * Its contents are fixed by the test suite (see the suite's README): print
  * functions, globals holding 666 / 666.6, a 10-element funcref table (max 20)
- * and a one-page memory (max 2).
+ * and a one-page memory (max 2), and the same as a shared memory for the
+ * threads proposal (`shared_memory`).
  */
 #include "spectest/spectest.h"
 
@@ -69,6 +70,11 @@ int spectest_host_init(spectest_host *host, wc_engine *engine, FILE *print_out,
     int rc = wc_memory_new(engine, 1, 2, true, &host->memory, err);
     if (rc != 0)
         return rc;
+    rc = wc_memory_new_shared(engine, 1, 2, &host->shared_memory, err);
+    if (rc != 0) {
+        spectest_host_free(host);
+        return rc;
+    }
     rc = wc_table_new(engine, WC_VT_FUNCREF, 10, 20, true, &host->table, err);
     if (rc != 0) {
         spectest_host_free(host);
@@ -96,6 +102,8 @@ int spectest_host_init(spectest_host *host, wc_engine *engine, FILE *print_out,
          .ext = {.kind = WC_EXTERN_TABLE, .u.table = host->table}},
         {.module = "spectest", .name = "memory",
          .ext = {.kind = WC_EXTERN_MEMORY, .u.memory = host->memory}},
+        {.module = "spectest", .name = "shared_memory",
+         .ext = {.kind = WC_EXTERN_MEMORY, .u.memory = host->shared_memory}},
     };
     _Static_assert(sizeof bindings / sizeof bindings[0] <= SPECTEST_HOST_BINDINGS,
                    "spectest_host.bindings is too small");
@@ -110,5 +118,7 @@ void spectest_host_free(spectest_host *host)
         wc_table_free(host->table);
     if (host->memory)
         wc_memory_free(host->memory);
+    if (host->shared_memory)
+        wc_memory_free(host->shared_memory);
     memset(host, 0, sizeof *host);
 }

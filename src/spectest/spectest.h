@@ -114,10 +114,12 @@ bool spectest_type_from_name(const char *name, uint8_t *type);
 
 enum { SPECTEST_HOST_BINDINGS = 16 };
 
-/* The `spectest` module: print functions, four globals, a table, a memory.
+/* The `spectest` module: print functions, four globals, a table, a memory
+ * and a shared memory (threads).
  * One per script, so no state leaks from one script into the next. */
 typedef struct spectest_host {
     wc_memory *memory;
+    wc_memory *shared_memory; /* threads: shared, one page (max 2) */
     wc_table *table;
     wc_value global_i32, global_i64, global_f32, global_f64;
     wc_import_binding bindings[SPECTEST_HOST_BINDINGS];

@@ -486,7 +486,8 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
     mem->loading = first;
     mem->reload = reload;
     mem->loaded_all = 0;
-    mem->is64 = 0; /* the generated code sets it for a 64-bit memory */
+    mem->is64 = 0;   /* the generated code sets it for a 64-bit memory */
+    mem->shared = 0; /* ... and for a shared one */
     if (first)
         thread_loading = mem;
 }

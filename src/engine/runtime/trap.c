@@ -190,6 +190,8 @@ const char *wasm_rt_strerror(wasm_rt_trap_t trap)
     case WASM_RT_TRAP_INTERRUPTED: return "interrupted";
     case WASM_RT_TRAP_HOST: return "host function failed";
     case WASM_RT_TRAP_EXIT: return "exit";
+    case WASM_RT_TRAP_UNALIGNED_ATOMIC: return "unaligned atomic";
+    case WASM_RT_TRAP_UNSHARED_WAIT: return "expected shared memory";
     }
     return "unknown trap";
 }

@@ -188,6 +188,8 @@ typedef enum {
     WASM_RT_TRAP_INTERRUPTED,
     WASM_RT_TRAP_HOST,
     WASM_RT_TRAP_EXIT,
+    WASM_RT_TRAP_UNALIGNED_ATOMIC, /* threads: a misaligned atomic access */
+    WASM_RT_TRAP_UNSHARED_WAIT,    /* threads: memory.atomic.wait on an unshared memory */
 } wasm_rt_trap_t;
 
 typedef enum {
@@ -235,6 +237,7 @@ typedef struct {
     uint32_t loaded_all;       /* they all were (wc_rt_data_loaded was reached) */
     const char *owner;         /* the module's digest, while tracked */
     uint32_t is64;             /* memory64: i64 addresses (an importer must agree) */
+    uint32_t shared;           /* threads: a shared memory (an importer must agree) */
 } wasm_rt_memory_t;
 
 /* Which 4 KiB pages of a memory have been written since it was allocated:
