@@ -14,39 +14,9 @@
 #    through `wasmcap exec` on both tiers.
 set -eu
 build=$(cd "$1" && pwd)
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/cxx
-work=$build/test-cxx
-mkdir -p -m 700 "$work" "$work/cache"
-export XDG_CACHE_HOME="$work/cache"
-cxxflags="-std=c++17 -O2 -Wall -Wextra -Werror"
-
-make -s -C "$src/plugins" cxx-parse/cxx-parse.wasm
-parse=$src/plugins/cxx-parse/cxx-parse.wasm
-# shellcheck disable=SC2086
-g++ $cxxflags -o "$work/cxx-parse-native" "$src/plugins/cxx-parse/cxx-parse.cpp"
-# the plugins' flags (plugins/Makefile)
-# shellcheck disable=SC2086
-clang++ --target=wasm32-wasi --sysroot=/usr $cxxflags -fwasm-exceptions -nostdlib++ \
-    -o "$work/runtime_cases.wasm" "$here/runtime_cases.cpp" "$src/sdk/cxx/libwasmcap_cxx.a"
-# shellcheck disable=SC2086
-g++ $cxxflags -o "$work/runtime_cases-native" "$here/runtime_cases.cpp"
+. "$(dirname "$0")/lib.sh"
 config=$work/wasmcap.json
 printf '{"plugins": {"cxx-parse": {"path": "%s"}}}\n' "$parse" > "$config"
-
-# with_status COMMAND...: its stdout, then "exit N"
-with_status() {
-    if "$@"; then echo "exit 0"; else echo "exit $?"; fi
-}
-
-status=0
-# compare NAME EXPECTED GOT
-compare() {
-    if [ "$2" != "$3" ]; then
-        printf 'FAIL: %s\n  native: %s\n  wasm:   %s\n' "$1" "$2" "$3"
-        status=1
-    fi
-}
 
 cases=0
 while IFS= read -r input; do
