@@ -26,14 +26,16 @@ while IFS= read -r input; do
         got=$(printf '%s' "$input" | with_status "$build/wasmcap" exec "$parse" --tier "$tier" 2>/dev/null)
         compare "cxx-parse exec, $tier tier: $input" "$expected" "$got"
     done
-    # as a tool: only arguments that the schema lets through reach it
+    # as a tool: only arguments that the schema lets through reach it, and
+    # as the host writes them (compact, escapes decoded): so jq -c for native
     if printf '%s' "$input" | jq -e '.expr | strings' >/dev/null 2>&1; then
+        arguments=$(printf '%s' "$input" | jq -c .)
         native_error=false
-        native_text=$(printf '%s' "$input" | "$work/cxx-parse-native") || native_error=true
+        native_text=$(printf '%s' "$arguments" | "$work/cxx-parse-native") || native_error=true
         result=$("$build/wasmcap" call --config "$config" cxx-parse-evaluate "$input" 2>/dev/null || true)
-        got=$(printf '%s' "$result" | jq -r '"\(.content[0].text) (error \(.isError // false))"' 2>/dev/null ||
-              echo "not a result: $result")
-        compare "cxx-parse tool: $input" "$native_text (error $native_error)" "$got"
+        text=$(printf '%s' "$result" | jq -r '.content[0].text' 2>/dev/null || echo "not a result: $result")
+        error=$(printf '%s' "$result" | jq -r '.isError // false' 2>/dev/null || echo "?")
+        compare "cxx-parse tool: $input" "$native_text (error $native_error)" "$text (error $error)"
     fi
 done < "$here/parse-inputs.txt"
 
