@@ -37,6 +37,7 @@ relaxed-simd
 multi-memory
 memory64
 threads
+exception-handling
 "
 
 status=0

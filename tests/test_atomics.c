@@ -15,6 +15,7 @@
  * without a maximum, a shared table, an alignment other than natural, and
  * the proposal turned off; a shared import links only to a shared memory.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -389,6 +390,18 @@ static void test_wait(wc_module *m, const char *tier, bool shared)
     waited = now_ms() - t0;
     CHECK(trap == WC_TRAP_DEADLINE, "%s tier: a wait without a timeout gave %s", tier, wc_trap_name(trap));
     CHECK(waited < 1000, "%s tier: a wait without a timeout stopped after %.0f ms (deadline 100 ms)", tier, waited);
+    wc_instance_free(inst);
+
+    /* nor does the longest timeout outlast it */
+    if (wc_instance_new(m, &config, NULL, 0, &inst, NULL, &err) != 0) {
+        CHECK(0, "%s tier: instance: %s", tier, err.msg);
+        return;
+    }
+    t0 = now_ms();
+    trap = wait_call(inst, "wait64", 8, 0, INT64_MAX, &r);
+    waited = now_ms() - t0;
+    CHECK(trap == WC_TRAP_DEADLINE && waited < 1000, "%s tier: a wait of 2^63-1 ns gave %s after %.0f ms", tier,
+          wc_trap_name(trap), waited);
     wc_instance_free(inst);
 }
 

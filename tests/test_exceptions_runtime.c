@@ -10,7 +10,7 @@
 
 #include "check.h"
 
-static const wc_rt_tag pair = {2}, empty = {0};
+static const wc_rt_tag pair = {2, 0}, empty = {0, 0};
 static uint32_t depth; /* an instance's call depth */
 
 #define TRY(h) (wc_rt_try_enter(&(h), &depth), _setjmp((struct __jmp_buf_tag *)(void *)(h).env))
@@ -71,6 +71,21 @@ static void nested(void *arg)
     wc_rt_catch_leave(third.caught);
 }
 
+/* Exceptions without payload only (no value array yet): a throw from a
+ * catch body moves the new one down to the outer try. */
+static void nested_empty(void *arg)
+{
+    (void)arg;
+    static wc_rt_handler outer, inner;
+    if (TRY(outer) == 0) {
+        if (TRY(inner) == 0)
+            wc_rt_throw(&empty, NULL);
+        wc_rt_throw(&empty, NULL);
+    }
+    CHECK(wc_rt_caught_count() == 1 && wc_rt_caught_tag(outer.caught) == &empty, "in %s", __func__);
+    wc_rt_catch_leave(outer.caught);
+}
+
 /* A try whose body ends normally removes its handler: the throw after it
  * is not taken by it. */
 static void left_try(void *arg)
@@ -117,6 +132,7 @@ static void host_boundary(void *arg)
 int main(void)
 {
     CHECK(wc_rt_run(caught_across_frames, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);
+    CHECK(wc_rt_run(nested_empty, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);
     CHECK(wc_rt_run(nested, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);
     CHECK(wc_rt_run(left_try, NULL) == WASM_RT_TRAP_UNCAUGHT_EXCEPTION, "in %s", __func__);
     CHECK(wc_rt_caught_count() == 0, "in %s", __func__);

@@ -14,15 +14,16 @@
 
 #include "check.h"
 
-/* tests/host_guests/NAME.wat as a module of engine (tmp_dir holds the
- * .wasm for a moment).  False, having said why, when it cannot. */
-static inline bool wat_guest_compile(wc_engine *engine, const char *name, const char *tmp_dir,
-                                     wc_module **out)
+/* tests/DIR/NAME.wat as a module of engine, compiled with wat2wasm and
+ * `flag` (a proposal's --enable-..., or NULL); tmp_dir holds the .wasm for
+ * a moment.  False, having said why, when it cannot. */
+static inline bool wat_guest_compile_in(wc_engine *engine, const char *dir, const char *name,
+                                        char *flag, const char *tmp_dir, wc_module **out)
 {
     char in[600], wasm[700], msg[4096];
-    snprintf(in, sizeof in, "%s/tests/host_guests/%s.wat", WC_SOURCE_DIR, name);
+    snprintf(in, sizeof in, "%s/tests/%s/%s.wat", WC_SOURCE_DIR, dir, name);
     snprintf(wasm, sizeof wasm, "%s/%s.wasm", tmp_dir, name);
-    char *argv[] = {"wat2wasm", in, "-o", wasm, NULL};
+    char *argv[] = {"wat2wasm", in, "-o", wasm, flag, NULL};
     int rc = wc_run_process(argv, msg, sizeof msg, NULL);
     if (rc != 0) {
         printf("FAIL: wat2wasm: %d %s\n", rc, msg);
@@ -43,6 +44,13 @@ static inline bool wat_guest_compile(wc_engine *engine, const char *name, const 
         return false;
     }
     return true;
+}
+
+/* tests/host_guests/NAME.wat as a module of engine. */
+static inline bool wat_guest_compile(wc_engine *engine, const char *name, const char *tmp_dir,
+                                     wc_module **out)
+{
+    return wat_guest_compile_in(engine, "host_guests", name, NULL, tmp_dir, out);
 }
 
 /* Calls export name with nargs i32 arguments (at most 6); returns its i32

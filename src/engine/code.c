@@ -7,6 +7,7 @@
 #include <libtcc.h>
 #include <math.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -61,6 +62,14 @@ static const runtime_symbol runtime_symbols[] = {
     {"wc_rt_load_segment", (const void *)wc_rt_load_segment},
     {"wc_rt_tail_area", (const void *)wc_rt_tail_area},
     {"wc_rt_tail_run", (const void *)wc_rt_tail_run},
+    {"wc_rt_try_enter", (const void *)wc_rt_try_enter},
+    {"wc_rt_try_leave", (const void *)wc_rt_try_leave},
+    {"wc_rt_throw", (const void *)wc_rt_throw},
+    {"wc_rt_rethrow", (const void *)wc_rt_rethrow},
+    {"wc_rt_caught_tag", (const void *)wc_rt_caught_tag},
+    {"wc_rt_caught_values", (const void *)wc_rt_caught_values},
+    {"wc_rt_catch_leave", (const void *)wc_rt_catch_leave},
+    {"_setjmp", (const void *)_setjmp}, /* a try's handler (emit_exceptions.c) */
     /* The math the generated code calls (the float operators): given
      * here, so the fast tier does not depend on whether the program that
      * embeds the engine happens to have libm among its loaded objects. */

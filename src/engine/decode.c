@@ -409,12 +409,16 @@ static int read_tabletype(wc_decoder *d, wc_tabletype *out)
                        "table of initial elements");
 }
 
-/* memory64's limits (flags 0x04, 0x05): u64 sizes, at most 2^48 pages. */
+/* memory64's limits (flags 0x04, 0x05; with threads 0x06, 0x07 are
+ * shared): u64 sizes, at most 2^48 pages. */
 static int read_limits64(wc_decoder *d, size_t at, uint8_t flags, wc_limits *out)
 {
     uint64_t min, max = 0;
     out->is64 = true;
     out->has_max = flags & 1;
+    out->shared = flags & 2;
+    if (out->shared && !out->has_max)
+        wc_dec_note_invalid(d, at, "shared memory must have maximum");
     TRY(wc_dec_u64(d, &min));
     if (out->has_max)
         TRY(wc_dec_u64(d, &max));
@@ -434,7 +438,9 @@ static int read_memtype(wc_decoder *d, wc_limits *out)
 {
     size_t at = d->pos;
     *out = (wc_limits){0};
-    if (d->pos < d->end && (d->bytes[d->pos] == 4 || d->bytes[d->pos] == 5) &&
+    uint8_t flags = d->pos < d->end ? d->bytes[d->pos] : 0;
+    bool shared = (flags & 2) && wc_feature_enabled(&d->limits, WC_FEATURE_THREADS);
+    if ((flags == 4 || flags == 5 || (shared && (flags == 6 || flags == 7))) &&
         wc_feature_enabled(&d->limits, WC_FEATURE_MEMORY64))
         return read_limits64(d, at, d->bytes[d->pos++], out);
     TRY(read_limits(d, out, true));
@@ -1125,12 +1131,7 @@ static int decode_module(wc_decoder *d)
     if (rc)
         return rc;
     /* Reports the deferred validation error unless a body is malformed. */
-    rc = wc_validate_code(d);
-    if (rc == 0 && (d->info->exceptions || d->ntags_total) &&
-        !wc_feature_enabled(&d->limits, WC_FEATURE_EXCEPTIONS))
-        return wc_dec_unsupported(d, 0, "exception handling is not supported yet "
-                                        "(the module is valid; the emitter cannot compile it)");
-    return rc;
+    return wc_validate_code(d);
 }
 
 /* ---- public entry points -------------------------------------------------- */

@@ -199,16 +199,18 @@ enum {
  * on both tiers). */
 #define WC_FEATURES_IMPLEMENTED \
     (WC_FEATURE_TAIL_CALL | WC_FEATURE_EXTENDED_CONST | WC_FEATURE_RELAXED_SIMD | \
-     WC_FEATURE_MULTI_MEMORY | WC_FEATURE_MEMORY64 | WC_FEATURE_THREADS)
+     WC_FEATURE_MULTI_MEMORY | WC_FEATURE_MEMORY64 | WC_FEATURE_THREADS | \
+     WC_FEATURE_EXCEPTIONS)
 
 /* Parameters or results a tail call may carry at most (its arguments and
  * results pass through an area of this size: runtime/wasm-rt.h). */
 #define WC_TAIL_CALL_MAX_VALUES 1000u
 
-/* The proposals the decoder and validator understand; a module that uses
- * one of them that is not implemented passes validation (its errors are
- * reported as for any module) and is then refused as unsupported. */
-#define WC_FEATURES_DECODED (WC_FEATURES_IMPLEMENTED | WC_FEATURE_EXCEPTIONS)
+/* The proposals the decoder and validator understand: a proposal read
+ * before the emitter could compile it joined here first, so that its
+ * modules were refused as unsupported only after validation (exception
+ * handling did; today every proposal read is implemented). */
+#define WC_FEATURES_DECODED WC_FEATURES_IMPLEMENTED
 
 /* True when the decoder reads the proposal `feature` under these limits. */
 static inline bool wc_feature_decoded(const wc_decode_limits *limits, uint32_t feature)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "engine/emit_atomic.h"
+#include "engine/emit_exceptions.h"
 #include "engine/emit_internal.h"
 
 extern const char wc_wasm_rt_header[];
@@ -58,6 +59,7 @@ static void emit_struct(const wc_emit_module *m, wc_buf *out)
     for (uint32_t g = 0; g < m->nglobals_total; g++)
         wc_buf_printf(out, "  %s %sg%" PRIu32 ";\n", wc_emit_ctype(m->global_types[g]->valtype),
                       g < info->nimported_globals ? "*" : "", g);
+    wc_emit_tag_fields(m, out);
     wc_emit_segment_fields(m, out);
     wc_buf_str(out, "} wc_inst;\n");
 }
@@ -124,6 +126,7 @@ static void emit_lifecycle(const wc_emit_module *m, wc_buf *out)
         if (l->shared)
             wc_buf_printf(out, "  instance->m%" PRIu32 ".shared = 1;\n", index);
     }
+    wc_emit_tag_init(m, out);
     wc_buf_str(out, "  wc_init_segments(instance);\n");
     if (info->has_start)
         wc_buf_printf(out, "  fn%" PRIu32 "(instance);\n", info->start);
@@ -171,7 +174,7 @@ static int describe(const wc_module_info *info, bool track_writes, bool for_tcc,
     m->func_import = calloc(info->nimported_funcs + 1, sizeof *m->func_import);
     if (!m->global_types || !m->table_types || !m->import_of || !m->func_import)
         return WC_ENOMEM;
-    uint32_t counts[4] = {0, 0, 0, 0};
+    uint32_t counts[WC_EXTERN_TAG + 1] = {0};
     for (uint32_t i = 0; i < info->nimports; i++) {
         const wc_import *imp = &info->imports[i];
         uint32_t k = counts[imp->kind]++;
@@ -225,6 +228,7 @@ static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc
     wc_buf_printf(source, "#define MEM %s\n", wc_emit_memory(&m));
     emit_prototypes(&m, source);
     wc_emit_tail_prototypes(&m, source);
+    wc_emit_exceptions_prelude(&m, source);
     wc_emit_imports(&m, source);
     int rc = wc_emit_segments(&m, source, err);
     for (uint32_t f = 0; rc == 0 && f < info->nfuncs; f++)

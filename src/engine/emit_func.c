@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/emit_exceptions.h"
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
 #include "engine/emit_atomic.h"
@@ -38,7 +39,7 @@
  * compiler meets a pathological nesting. */
 #define MAX_PENDING 240
 
-enum { FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_FUNC };
+enum { FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_FUNC, FRAME_TRY };
 
 typedef struct entry {
     uint8_t type;
@@ -74,6 +75,7 @@ typedef struct fn_state {
     bool uses_memory;
     bool failed;
     bool tail; /* emitted as its tail entry: results go to the area (emit_tail.c) */
+    wc_emit_eh eh; /* open tries (emit_exceptions.c) */
 } fn_state;
 
 static int letter_bit(char c)
@@ -391,6 +393,7 @@ static void emit_return(fn_state *s)
 {
     const frame *f = &s->frames[0];
     uint32_t n = f->nresults;
+    wc_eh_leave(&s->eh, 0, true, s->out);
     if (s->tail) {
         for (uint32_t i = 0; i < n; i++) {
             char *value = take(s, s->height - n + i);
@@ -458,6 +461,7 @@ static void emit_branch(fn_state *s, uint32_t depth)
         wc_buf_str(s->out, ";\n");
         mark_used(s, to, types[i]);
     }
+    wc_eh_leave(&s->eh, s->nframes - 1 - depth + (f->kind == FRAME_LOOP), true, s->out);
     if (f->kind == FRAME_LOOP)
         wc_buf_str(s->out, wc_emit_irq(s->m));
     wc_buf_str(s->out, "  goto ");
@@ -516,10 +520,63 @@ static void do_else(fn_state *s)
     s->dead = false;
 }
 
+/* ---- exception handling (emit_exceptions.c) ---------------------------- */
+
+/* The end of the innermost try's body or catch body when it falls through. */
+static void end_try_part(fn_state *s, const frame *f)
+{
+    if (s->dead)
+        return;
+    flush_all(s);
+    wc_eh_leave(&s->eh, s->nframes - 1, true, s->out);
+    wc_buf_printf(s->out, "  goto L%" PRIu32 ";\n", f->label);
+    s->dead = true;
+}
+
+static void do_catch(fn_state *s, uint32_t tag)
+{
+    frame *f = &s->frames[s->nframes - 1];
+    end_try_part(s, f);
+    reset_to(s, f, NULL, 0);
+    wc_eh_catch(&s->eh, s->m, tag, s->next_label++, f->base, s->out);
+    const wc_functype *ft =
+        tag == WC_EH_CATCH_ALL ? NULL : &s->m->info->types[s->m->info->tag_types[tag]];
+    for (uint32_t i = 0; ft && i < ft->nparams; i++)
+        push(s, ft->params[i], NULL);
+    s->dead = false;
+}
+
+static void do_throw(fn_state *s, uint32_t tag)
+{
+    const wc_functype *ft = &s->m->info->types[s->m->info->tag_types[tag]];
+    char *values[ft->nparams ? ft->nparams : 1];
+    pop_operands(s, ft->nparams, values);
+    wc_eh_throw(s->m, tag, values, s->out);
+    free_operands(ft->nparams, values);
+    s->dead = true;
+}
+
+static bool do_end(fn_state *s);
+
+/* delegate l: the try's exceptions go to the handlers outside label l. */
+static void do_delegate(fn_state *s, uint32_t depth)
+{
+    frame *f = &s->frames[s->nframes - 1];
+    end_try_part(s, f);
+    uint32_t target = depth + 1 < s->nframes ? s->nframes - 2 - depth : 0;
+    wc_eh_delegate(&s->eh, target + 1, s->out);
+    f->kind = FRAME_BLOCK; /* the rest of its end is a block's */
+    do_end(s);
+}
+
 /* Returns true at the function's own end. */
 static bool do_end(fn_state *s)
 {
     frame *f = &s->frames[s->nframes - 1];
+    if (f->kind == FRAME_TRY) {
+        end_try_part(s, f);
+        wc_eh_end(&s->eh, s->out);
+    }
     if (f->kind == FRAME_FUNC) {
         if (!s->dead)
             emit_return(s);
@@ -693,6 +750,7 @@ static void tail_call(fn_state *s, uint32_t type, const char *callee, const char
         free(value);
     }
     s->height -= ft->nparams;
+    wc_eh_leave(&s->eh, 0, true, s->out);
     if (callee)
         wc_buf_printf(s->out, "  wc_next->fn = %s;\n", callee);
     wc_buf_printf(s->out, "  wc_next->instance = %s;\n  FUNC_EPILOGUE; return;\n", callee_inst);
@@ -1099,6 +1157,27 @@ static bool instruction(fn_state *s, uint8_t op)
     case 0x05:
         do_else(s);
         break;
+    case 0x06: /* try */
+        begin_block(s, FRAME_TRY);
+        wc_eh_begin(&s->eh, s->nframes - 1, s->frames[s->nframes - 1].label, s->out);
+        break;
+    case 0x07: /* catch x */
+        do_catch(s, wc_emit_u32(s->b, &s->pos, s->end));
+        break;
+    case 0x19:
+        do_catch(s, WC_EH_CATCH_ALL);
+        break;
+    case 0x08: /* throw x */
+        do_throw(s, wc_emit_u32(s->b, &s->pos, s->end));
+        break;
+    case 0x09: /* rethrow l */
+        x = wc_emit_u32(s->b, &s->pos, s->end);
+        wc_eh_rethrow(&s->eh, x < s->nframes ? s->nframes - 1 - x : 0, s->out);
+        s->dead = true;
+        break;
+    case 0x18: /* delegate l */
+        do_delegate(s, wc_emit_u32(s->b, &s->pos, s->end));
+        break;
     case 0x0b:
         wc_buf_free(&text);
         return do_end(s);
@@ -1291,7 +1370,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
         return;
     }
     switch (op) {
-    case 0x02: case 0x03: case 0x04: {
+    case 0x02: case 0x03: case 0x04: case 0x06: {
         uint8_t byte = s->pos < s->end ? b[s->pos] : 0x40;
         if (byte == 0x40 || byte == WC_VT_I32 || byte == WC_VT_I64 || byte == WC_VT_F32 ||
             byte == WC_VT_F64 || byte == WC_VT_FUNCREF || byte == WC_VT_EXTERNREF ||
@@ -1302,7 +1381,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
         break;
     }
     case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
-    case 0x25: case 0x26: case 0xd2:
+    case 0x25: case 0x26: case 0xd2: case 0x07: case 0x08: case 0x09: case 0x18:
         wc_emit_u32(b, &s->pos, s->end);
         break;
     case 0x0e: {
@@ -1364,16 +1443,20 @@ static void skip_immediates(fn_state *s, uint8_t op)
  * returns true at the `else` or `end` that ends the dead stretch. */
 static bool skip_dead(fn_state *s, uint8_t op, uint32_t *nesting)
 {
-    if (op == 0x02 || op == 0x03 || op == 0x04) {
+    if (op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06) {
         skip_immediates(s, op);
         (*nesting)++;
         return false;
     }
-    if (op == 0x0b || op == 0x05) {
+    /* else, catch and catch_all end a dead stretch as end does; delegate
+     * is its try's end */
+    if (op == 0x0b || op == 0x05 || op == 0x07 || op == 0x19 || op == 0x18) {
         if (*nesting == 0)
             return true;
-        if (op == 0x0b)
+        if (op == 0x0b || op == 0x18)
             (*nesting)--;
+        if (op != 0x19 && op != 0x05 && op != 0x0b)
+            skip_immediates(s, op);
         return false;
     }
     skip_immediates(s, op);
@@ -1393,6 +1476,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     wc_buf body;
     wc_buf_init(&body);
     s.out = &body;
+    wc_buf_init(&s.eh.handlers);
 
     /* locals: parameters, then the declared ones (count, type)* */
     s.nlocals = ft->nparams + fn->nlocals;
@@ -1426,16 +1510,18 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     drop_entries(&s, 0);
 
-    /* the function: signature, locals, slots, body */
+    /* the function: signature, locals, slots, body; with a try, locals
+     * are volatile (emit_exceptions.c) */
+    const char *qualifier = s.eh.used ? "volatile " : "";
     if (s.tail) {
-        wc_emit_tail_head(m, func, out);
+        wc_emit_tail_head(m, func, qualifier, out);
     } else {
-        wc_emit_signature(m, func, out);
+        wc_emit_signature_qualified(m, func, qualifier, out);
         wc_buf_str(out, " {\n");
     }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
-        wc_buf_printf(out, "  %s l%" PRIu32 " = %s;\n", wc_emit_ctype(vt), i,
+        wc_buf_printf(out, "  %s%s l%" PRIu32 " = %s;\n", qualifier, wc_emit_ctype(vt), i,
                       vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value"
                       : vt == WC_VT_V128  ? "{0}"
                                           : "0");
@@ -1463,12 +1549,14 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
     if (s.uses_memory && m->for_tcc && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
+    wc_buf_append(out, s.eh.handlers.data, s.eh.handlers.len);
     wc_buf_str(out, "  FUNC_PROLOGUE;\n");
     wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");
 
-    bool failed = s.failed || body.failed;
+    bool failed = s.failed || body.failed || s.eh.failed || s.eh.handlers.failed;
+    wc_eh_free(&s.eh);
     wc_buf_free(&body);
     free(s.stack);
     free(s.frames);

@@ -6,12 +6,13 @@
  *   signature whatever their Wasm type);
  * - a uniform wrapper per exported function (`args[] -> results[]`), so the
  *   engine calls any export without libffi, and an accessor per exported
- *   memory, table or global;
+ *   memory, table, global or tag;
  * - the `wc_glue` table through which the engine drives the unit.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "engine/emit_exceptions.h"
 #include "engine/emit_internal.h"
 
 void wc_emit_imports(const wc_emit_module *m, wc_buf *out)
@@ -64,6 +65,9 @@ static void export_ptr(const wc_emit_module *m, uint32_t index, const wc_export 
         break;
     case WC_EXTERN_TABLE:
         wc_emit_table(m, ex->index, out);
+        break;
+    case WC_EXTERN_TAG:
+        wc_emit_tag(m, ex->index, out);
         break;
     default:
         if (ex->index < m->info->nimported_globals)

@@ -46,6 +46,9 @@ const char *wc_emit_field(uint8_t valtype);
 void wc_emit_return_type(const wc_emit_module *m, uint32_t type, wc_buf *out);
 /* "static T fn<func>(wc_inst *instance, P l0, ...)" */
 void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* The same with each parameter's type after `qualifier` ("volatile "). */
+void wc_emit_signature_qualified(const wc_emit_module *m, uint32_t func, const char *qualifier,
+                                 wc_buf *out);
 /* An lvalue for global i, table i (a pointer) and memory 0 (a pointer). */
 void wc_emit_global(const wc_emit_module *m, uint32_t global, wc_buf *out);
 void wc_emit_table(const wc_emit_module *m, uint32_t table, wc_buf *out);
@@ -106,8 +109,9 @@ void wc_emit_segment_fields(const wc_emit_module *m, wc_buf *out);
 void wc_emit_tail_ref(const wc_emit_module *m, uint32_t func, wc_buf *out);
 void wc_emit_tail_prototypes(const wc_emit_module *m, wc_buf *out);
 void wc_emit_tail_entries(const wc_emit_module *m, wc_buf *out);
-/* The head of func's tail entry, up to its parameters read from the area. */
-void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, wc_buf *out);
+/* The head of func's tail entry, up to its parameters read from the area
+ * (locals of a C type after `qualifier`). */
+void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, const char *qualifier, wc_buf *out);
 /* A call of callee(inst, args[0], ...) of function type `type`, whose
  * results are stored in results[0...] (arrays of wc_rt_value). */
 void wc_emit_values_call(const wc_emit_module *m, uint32_t type, const char *callee, const char *inst,

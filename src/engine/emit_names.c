@@ -57,7 +57,8 @@ void wc_emit_return_type(const wc_emit_module *m, uint32_t type, wc_buf *out)
         wc_buf_printf(out, "R%" PRIu32, type);
 }
 
-void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out)
+void wc_emit_signature_qualified(const wc_emit_module *m, uint32_t func, const char *qualifier,
+                                 wc_buf *out)
 {
     uint32_t type = m->info->func_types[func];
     const wc_functype *ft = &m->info->types[type];
@@ -65,8 +66,13 @@ void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out)
     wc_emit_return_type(m, type, out);
     wc_buf_printf(out, " fn%" PRIu32 "(wc_inst *instance", func);
     for (uint32_t i = 0; i < ft->nparams; i++)
-        wc_buf_printf(out, ", %s l%" PRIu32, wc_emit_ctype(ft->params[i]), i);
+        wc_buf_printf(out, ", %s%s l%" PRIu32, qualifier, wc_emit_ctype(ft->params[i]), i);
     wc_buf_str(out, ")");
+}
+
+void wc_emit_signature(const wc_emit_module *m, uint32_t func, wc_buf *out)
+{
+    wc_emit_signature_qualified(m, func, "", out);
 }
 
 void wc_emit_global(const wc_emit_module *m, uint32_t global, wc_buf *out)

@@ -126,13 +126,13 @@ void wc_emit_tail_entries(const wc_emit_module *m, wc_buf *out)
         via(m, t, out);
 }
 
-void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, wc_buf *out)
+void wc_emit_tail_head(const wc_emit_module *m, uint32_t func, const char *qualifier, wc_buf *out)
 {
     const wc_functype *ft = &m->info->types[m->info->func_types[func]];
     wc_buf_printf(out, "static void fn%" PRIu32 "_tail(void *wc_vi, wc_rt_value *wc_a, wc_rt_tail *wc_next) {\n"
                        "  wc_inst *instance = wc_vi;\n  (void)wc_next;\n",
                   func);
     for (uint32_t i = 0; i < ft->nparams; i++)
-        wc_buf_printf(out, "  %s l%" PRIu32 " = wc_a[%" PRIu32 "].%s;\n", wc_emit_ctype(ft->params[i]), i, i,
+        wc_buf_printf(out, "  %s%s l%" PRIu32 " = wc_a[%" PRIu32 "].%s;\n", qualifier, wc_emit_ctype(ft->params[i]), i, i,
                       wc_emit_field(ft->params[i]));
 }

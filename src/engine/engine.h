@@ -28,6 +28,7 @@ typedef struct wc_module wc_module;
 typedef struct wc_instance wc_instance;
 typedef struct wc_memory wc_memory; /* a linear memory */
 typedef struct wc_table wc_table;   /* a table of funcref or externref */
+typedef struct wc_tag wc_tag;       /* an exception tag (exception handling) */
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -68,6 +69,7 @@ typedef enum wc_trap {
     WC_TRAP_EXIT,            /* WASI proc_exit; see wc_instance_exit_code() */
     WC_TRAP_UNALIGNED_ATOMIC, /* threads: an atomic access not naturally aligned */
     WC_TRAP_UNSHARED_WAIT,   /* threads: memory.atomic.wait on an unshared memory */
+    WC_TRAP_UNCAUGHT_EXCEPTION, /* a Wasm exception no handler took reached the host */
 } wc_trap;
 
 /* "unreachable", "out of bounds memory access", "call stack exhausted", ... */
@@ -164,6 +166,9 @@ typedef struct wc_extern {
              * the wc_value member of valtype may be read or written. */
             wc_value *value;
         } global;
+        /* Another instance's exported tag: the same tag, not a copy (its
+         * type must equal the import's). */
+        wc_tag *tag;
     } u;
 } wc_extern;
 

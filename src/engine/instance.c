@@ -44,6 +44,7 @@ static const struct {
     {WASM_RT_TRAP_EXIT, WC_TRAP_EXIT},
     {WASM_RT_TRAP_UNALIGNED_ATOMIC, WC_TRAP_UNALIGNED_ATOMIC},
     {WASM_RT_TRAP_UNSHARED_WAIT, WC_TRAP_UNSHARED_WAIT},
+    {WASM_RT_TRAP_UNCAUGHT_EXCEPTION, WC_TRAP_UNCAUGHT_EXCEPTION},
 };
 
 static wc_trap from_rt_trap(wasm_rt_trap_t rt)
@@ -81,6 +82,7 @@ const char *wc_trap_name(wc_trap trap)
     case WC_TRAP_EXIT: return "exit";
     case WC_TRAP_UNALIGNED_ATOMIC: return "unaligned atomic";
     case WC_TRAP_UNSHARED_WAIT: return "expected shared memory";
+    case WC_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
     }
     return "unknown trap";
 }
@@ -110,8 +112,11 @@ static wc_trap call_export_adapter(wc_instance *caller, void *env, const wc_valu
     export_adapter *a = env;
     wc_instance *target = a->target;
     target->hdr.stack_limit = wc_rt_stack_limit();
+    wc_rt_entry entry; /* an exception or a trap through it restores the target's depth */
+    wc_rt_entry_push(&entry, &target->hdr.depth);
     target->glue->export_call[a->export_index](target->w2c, (const wc_rt_value *)args,
                                                (wc_rt_value *)results);
+    wc_rt_entry_pop(&entry);
     return WC_TRAP_NONE;
 }
 
@@ -270,8 +275,25 @@ static int link_import(const wc_module_info *info, uint32_t index, const wc_impo
                                 wc_valtype_name(imp->desc.global.valtype));
         slot->ptr = b->ext.u.global.value;
         return 0;
-    case WC_EXTERN_TAG: /* refused by the decoder until exceptions are implemented */
-        break;
+    case WC_EXTERN_TAG: {
+        const wc_rt_tag *tag = (const wc_rt_tag *)b->ext.u.tag;
+        const wc_functype *ft = &info->types[imp->desc.tag_type];
+        char *params = malloc((size_t)ft->nparams + 1);
+        if (!params)
+            return wc_error_set(err, WC_ENOMEM, "out of memory while linking %s.%s", imp->module, imp->name);
+        for (uint32_t n = 0; n < ft->nparams; n++)
+            params[n] = wc_type_letter(ft->params[n]);
+        params[ft->nparams] = 0;
+        bool same = tag && tag->func_type == wc_rt_func_type_id(params, "");
+        free(params);
+        if (!same) {
+            describe_functype(ft, want, sizeof want);
+            return wc_error_set(err, WC_ELINK, "incompatible import type: tag %s.%s must be %s",
+                                imp->module, imp->name, want);
+        }
+        slot->ptr = (void *)tag;
+        return 0;
+    }
     }
     return wc_error_set(err, WC_ELINK, "import %s.%s has an unknown kind", imp->module, imp->name);
 }
@@ -617,6 +639,9 @@ int wc_instance_export(wc_instance *inst, const char *name, wc_extern *out)
         break;
     case WC_EXTERN_TABLE:
         out->u.table = ptr;
+        break;
+    case WC_EXTERN_TAG:
+        out->u.tag = ptr;
         break;
     case WC_EXTERN_GLOBAL: {
         wc_globaltype gt = global_type(info, ex->index);

@@ -661,9 +661,11 @@ static void command_assert_return(runner *r, const json_t *command)
     free(expected);
 }
 
-/* assert_trap and assert_exhaustion on an action. */
+/* assert_trap, assert_exhaustion and assert_exception on an action: the
+ * trap its text names, "call stack exhausted", or an exception that no
+ * handler took (the trap "uncaught exception" at the host). */
 static void expect_action_trap(runner *r, const json_t *command, const char *text,
-                               bool exhaustion)
+                               wc_trap expected)
 {
     action_result result;
     run_action(r, json_object_get(command, "action"), &result);
@@ -672,8 +674,8 @@ static void expect_action_trap(runner *r, const json_t *command, const char *tex
         format_results(&result, actual_text, sizeof actual_text);
         fail(r, "expected trap \"%s\", got %s", text, actual_text);
     } else if (result.status == ACTION_TRAPPED) {
-        bool ok = exhaustion ? result.trap == WC_TRAP_STACK_EXHAUSTED
-                             : trap_matches_text(result.trap, text);
+        bool ok = expected != WC_TRAP_NONE ? result.trap == expected
+                                           : trap_matches_text(result.trap, text);
         if (ok)
             pass(r);
         else
@@ -803,11 +805,13 @@ static void run_command(runner *r, const json_t *command)
     else if (strcmp(type, "assert_return") == 0)
         command_assert_return(r, command);
     else if (strcmp(type, "assert_trap") == 0 && json_object_get(command, "action"))
-        expect_action_trap(r, command, text, false);
+        expect_action_trap(r, command, text, WC_TRAP_NONE);
     else if (strcmp(type, "assert_trap") == 0) /* the module form */
         expect_instantiation_failure(r, command, text, WC_ETRAP);
     else if (strcmp(type, "assert_exhaustion") == 0)
-        expect_action_trap(r, command, text, true);
+        expect_action_trap(r, command, text, WC_TRAP_STACK_EXHAUSTED);
+    else if (strcmp(type, "assert_exception") == 0)
+        expect_action_trap(r, command, "uncaught exception", WC_TRAP_UNCAUGHT_EXCEPTION);
     else if (strcmp(type, "assert_invalid") == 0)
         expect_rejection(r, command, text, WC_EBADMODULE);
     else if (strcmp(type, "assert_malformed") == 0)

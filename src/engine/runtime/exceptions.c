@@ -24,6 +24,7 @@ typedef struct caught {
 } caught;
 
 static _Thread_local wc_rt_handler *handlers;
+static _Thread_local wc_rt_entry *entries; /* calls into other instances */
 static _Thread_local caught *exceptions;
 static _Thread_local uint32_t nexceptions, exceptions_cap;
 static _Thread_local wc_rt_value *values;
@@ -35,12 +36,34 @@ void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth)
     h->depth = depth;
     h->saved_depth = *depth;
     h->caught = nexceptions;
+    h->entries = entries;
     handlers = h;
 }
 
 void wc_rt_try_leave(wc_rt_handler *h)
 {
     handlers = h->outer;
+}
+
+void wc_rt_entry_push(wc_rt_entry *entry, uint32_t *depth)
+{
+    entry->outer = entries;
+    entry->depth = depth;
+    entry->saved = *depth;
+    entries = entry;
+}
+
+void wc_rt_entry_pop(wc_rt_entry *entry)
+{
+    entries = entry->outer;
+}
+
+/* The depths of the calls into other instances above `mark`, whose frames
+ * an exception or a trap unwinds, as they were before those calls. */
+static void restore_entries(wc_rt_entry *mark)
+{
+    for (; entries && entries != mark; entries = entries->outer)
+        *entries->depth = entries->saved; /* bounded: each is a live frame's */
 }
 
 /* Room for one more exception of n values, or a trap. */
@@ -78,12 +101,14 @@ WASM_RT_NO_RETURN static void unwind(void)
     caught top = exceptions[nexceptions - 1];
     if (h->caught < nexceptions - 1) {
         uint32_t n = top.tag->nvalues, to = exceptions[h->caught].first;
-        memmove(values + to, values + top.first, n * sizeof *values);
+        if (n) /* values is NULL until a payload is held */
+            memmove(values + to, values + top.first, n * sizeof *values);
         top.first = to;
         exceptions[h->caught] = top;
         nexceptions = h->caught + 1;
         nvalues = to + n;
     }
+    restore_entries(h->entries);
     *h->depth = h->saved_depth;
     longjmp((struct __jmp_buf_tag *)(void *)h->env, 1);
 }
@@ -134,7 +159,7 @@ uint32_t wc_rt_caught_count(void)
 
 wc_rt_exceptions_mark wc_rt_exceptions_enter(void)
 {
-    wc_rt_exceptions_mark mark = {handlers, nexceptions};
+    wc_rt_exceptions_mark mark = {handlers, nexceptions, entries};
     handlers = NULL;
     return mark;
 }
@@ -142,6 +167,7 @@ wc_rt_exceptions_mark wc_rt_exceptions_enter(void)
 void wc_rt_exceptions_leave(wc_rt_exceptions_mark mark)
 {
     handlers = mark.handlers;
+    restore_entries(mark.entries);
     wc_rt_catch_leave(mark.caught);
     if (nexceptions == 0 && !handlers) {
         free(exceptions);

@@ -392,8 +392,18 @@ void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area);
  * wc_rt_run, which drops the handlers and exceptions of the frames they
  * unwind. */
 typedef struct wc_rt_tag {
-    uint32_t nvalues; /* the payload's length */
+    uint32_t nvalues;   /* the payload's length */
+    uint32_t func_type; /* its type's registered id (params, no results): imports match on it */
 } wc_rt_tag;
+
+/* A call into another instance (an import that is another instance's
+ * export) records that instance's call depth, so an exception that unwinds
+ * its frames puts the depth back (wc_rt_entry_push, runtime.h). */
+typedef struct wc_rt_entry {
+    struct wc_rt_entry *outer;
+    uint32_t *depth;
+    uint32_t saved;
+} wc_rt_entry;
 
 typedef struct wc_rt_handler {
     /* A glibc jmp_buf (exceptions.c checks that it fits): the generated
@@ -403,6 +413,7 @@ typedef struct wc_rt_handler {
     uint32_t *depth; /* the catching instance's call depth, and its value */
     uint32_t saved_depth;
     uint32_t caught; /* caught exceptions live when the try began */
+    wc_rt_entry *entries; /* the innermost call into another instance then */
 } wc_rt_handler;
 
 /* Caught exceptions one thread may hold at most (nested catch bodies), and

@@ -1,0 +1,191 @@
+/* test_exceptions.c -- exception handling as the engine compiles it, on
+ * both tiers, beyond the spec folder: a tag exported by one instance,
+ * thrown there (across frames of its own) and caught in another that
+ * imports it; the depth of the instance whose frames a throw unwinds put
+ * back (thousands of throws through it under a call-depth limit of 64);
+ * a million throws and catches in constant memory; a deadline stopping a
+ * guest that throws and catches forever; a trap that catch_all does not
+ * take; rethrow; delegate to the caller; locals changed in a try seen by
+ * its catch; branches and returns out of try and catch bodies; an
+ * exception thrown inside a host function's call back into Wasm stopping
+ * at that host boundary; and an uncaught one reaching the host as the
+ * trap "uncaught exception".  The guests are tests/exception_guests/. */
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "engine/engine.h"
+#include "engine/runtime/runtime.h"
+
+#include "check.h"
+#include "wat_guest.h"
+
+#define MILLION 1000000u
+
+typedef struct world {
+    const char *tier;
+    wc_engine *engine;
+    wc_module *thrower_module, *catcher_module;
+    wc_instance *thrower, *catcher;
+} world;
+
+/* env.host: calls the catcher's "uncaught" back; 77 when that call ended
+ * with the trap "uncaught exception" and nothing is left caught. */
+static wc_trap host_calls_back(wc_instance *caller, void *env, const wc_value *args,
+                               wc_value *results)
+{
+    (void)env;
+    (void)args;
+    wc_error err = {0};
+    wc_trap trap = wc_instance_call(caller, "uncaught", NULL, NULL, &err);
+    results[0].i32 = trap == WC_TRAP_UNCAUGHT_EXCEPTION ? 77 : (uint32_t)-3;
+    return WC_TRAP_NONE;
+}
+
+static bool link(world *w, const wc_instance_config *config)
+{
+    wc_import_binding bindings[4] = {
+        {.module = "a", .name = "e"},
+        {.module = "a", .name = "throw"},
+        {.module = "a", .name = "deep"},
+        WC_HOST_FUNC("env", "host", "i", "i", host_calls_back, NULL),
+    };
+    for (int i = 0; i < 3; i++)
+        if (wc_instance_export(w->thrower, bindings[i].name, &bindings[i].ext) != 0) {
+            CHECK(0, "%s tier: the thrower exports no %s", w->tier, bindings[i].name);
+            return false;
+        }
+    wc_error err = {0};
+    if (wc_instance_new(w->catcher_module, config, bindings, 4, &w->catcher, NULL, &err) != 0) {
+        CHECK(0, "%s tier: catcher: %s", w->tier, err.msg);
+        return false;
+    }
+    return true;
+}
+
+static bool world_new(world *w, wc_tier tier, const char *name)
+{
+    *w = (world){.tier = name};
+    wc_engine_config cfg;
+    wc_engine_config_default(&cfg);
+    cfg.tier = tier;
+    cfg.cache_dir = "";
+    wc_error err = {0};
+    if (wc_engine_new(&cfg, &w->engine, &err) != 0) {
+        CHECK(0, "engine: %s", err.msg);
+        return false;
+    }
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    if (!wat_guest_compile_in(w->engine, "exception_guests", "thrower", "--enable-exceptions", tmp,
+                              &w->thrower_module) ||
+        !wat_guest_compile_in(w->engine, "exception_guests", "catcher", "--enable-exceptions", tmp,
+                              &w->catcher_module)) {
+        failures++;
+        return false;
+    }
+    /* a depth limit that a few leaked frames per throw would reach at once */
+    wc_instance_config config = {.max_call_depth = 64};
+    if (wc_instance_new(w->thrower_module, &config, NULL, 0, &w->thrower, NULL, &err) != 0) {
+        CHECK(0, "%s tier: thrower: %s", name, err.msg);
+        return false;
+    }
+    return link(w, &config);
+}
+
+static void world_free(world *w)
+{
+    if (w->catcher)
+        wc_instance_free(w->catcher);
+    if (w->thrower)
+        wc_instance_free(w->thrower);
+    if (w->catcher_module)
+        wc_module_release(w->catcher_module);
+    if (w->thrower_module)
+        wc_module_release(w->thrower_module);
+    if (w->engine)
+        wc_engine_free(w->engine);
+}
+
+/* Calls export name(args...) of inst; returns its first result. */
+static wc_value call(world *w, wc_instance *inst, const char *name, wc_trap expected,
+                     const wc_value *args)
+{
+    wc_value results[1] = {{0}};
+    wc_error err = {0};
+    wc_trap trap = wc_instance_call(inst, name, args, results, &err);
+    CHECK(trap == expected, "%s tier: %s gave the trap \"%s\", not \"%s\" (%s)", w->tier, name,
+          wc_trap_name(trap), wc_trap_name(expected), err.msg);
+    CHECK(wc_rt_caught_count() == 0, "%s tier: %s left %u exceptions", w->tier, name,
+          wc_rt_caught_count());
+    return results[0];
+}
+
+static int32_t call_i32(world *w, const char *name, int32_t arg)
+{
+    wc_value a = {.i32 = (uint32_t)arg};
+    return (int32_t)call(w, w->catcher, name, WC_TRAP_NONE, &a).i32;
+}
+
+static long max_rss_kib(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
+
+static void test_tier(wc_tier tier, const char *name)
+{
+    world w;
+    if (!world_new(&w, tier, name)) {
+        world_free(&w);
+        return;
+    }
+    CHECK(call_i32(&w, "across", 41) == 42, "%s tier: across", name);
+    CHECK(call_i32(&w, "deep", 20) == 42, "%s tier: deep", name);
+    /* 21 frames of the thrower unwound each time, its depth limit 64 */
+    wc_value loop_args[2] = {{.i32 = 10000}, {.i32 = 20}};
+    CHECK(call(&w, w.catcher, "deep_loop", WC_TRAP_NONE, loop_args).i32 == 420000,
+          "%s tier: deep_loop", name);
+    wc_value sixty = {.i32 = 60};
+    call(&w, w.thrower, "deep", WC_TRAP_UNCAUGHT_EXCEPTION, &sixty); /* its depth is back at 0 */
+
+    wc_value million = {.i32 = MILLION};
+    CHECK(call(&w, w.catcher, "loop", WC_TRAP_NONE, &million).i64 == (uint64_t)MILLION * (MILLION + 1) / 2,
+          "%s tier: a million throws", name);
+    long before = max_rss_kib();
+    call(&w, w.catcher, "loop", WC_TRAP_NONE, &million);
+    CHECK(max_rss_kib() - before < 1024, "%s tier: a million more throws grew the peak RSS by %ld KiB",
+          name, max_rss_kib() - before);
+
+    call(&w, w.catcher, "trap_in_try", WC_TRAP_UNREACHABLE, NULL);
+    CHECK(call_i32(&w, "rethrow", 5) == 1005, "%s tier: rethrow", name);
+    CHECK(call_i32(&w, "delegate_to_caller", 6) == 6, "%s tier: delegate to the caller", name);
+    call(&w, w.catcher, "uncaught", WC_TRAP_UNCAUGHT_EXCEPTION, NULL);
+    CHECK(strcmp(wc_instance_trap_message(w.catcher), "uncaught exception") == 0,
+          "%s tier: the uncaught trap says \"%s\"", name, wc_instance_trap_message(w.catcher));
+    CHECK(call_i32(&w, "locals", 5) == 15, "%s tier: locals", name);
+    CHECK(call_i32(&w, "via_host", 0) == 77, "%s tier: a throw in the host's callback", name);
+    CHECK(call_i32(&w, "branch_out", 1000) == 9, "%s tier: branches out of try", name);
+    CHECK(call_i32(&w, "returns", 0) == 11, "%s tier: returns out of try", name);
+    /* the instances stay usable */
+    CHECK(call_i32(&w, "across", 1) == 2, "%s tier: across after all", name);
+
+    /* a guest that throws and catches forever stops at its deadline */
+    wc_instance_free(w.catcher);
+    w.catcher = NULL;
+    wc_instance_config timed = {.timeout_ms = 100};
+    if (link(&w, &timed))
+        call(&w, w.catcher, "forever", WC_TRAP_DEADLINE, NULL);
+    world_free(&w);
+}
+
+int main(void)
+{
+    test_tier(WC_TIER_FAST, "fast");
+    test_tier(WC_TIER_OPTIMIZED, "optimized");
+    if (failures) {
+        printf("test_exceptions: %d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    printf("test_exceptions: %d checks passed\n", checks);
+    return 0;
+}
