@@ -424,8 +424,12 @@ static void test_malformed(void)
     expect_at(__LINE__, m.b, m.n, &(wc_decode_limits){.disabled_features = WC_FEATURE_MEMORY64},
               WC_EMALFORMED, "integer too large");
     header(&m);
-    section(&m, 5, BYTES(0x01, 0x06, 0x01));
-    EXPECT(&m, WC_EMALFORMED, "integer too large");
+    section(&m, 5, BYTES(0x01, 0x06, 0x01)); /* shared i64 limits */
+    expect_at(__LINE__, m.b, m.n, &(wc_decode_limits){.disabled_features = WC_FEATURE_MEMORY64},
+              WC_EMALFORMED, "integer too large");
+    header(&m);
+    section(&m, 5, BYTES(0x01, 0x06, 0x01)); /* both on: decodes, but shared needs a maximum */
+    EXPECT(&m, WC_EBADMODULE, "shared memory must have maximum");
     header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x05, 0x00));
     EXPECT(&m, WC_EMALFORMED, "malformed import kind");
@@ -991,24 +995,41 @@ static void test_memory64(void)
     EXPECT(&f, WC_EBADMODULE, "offset out of range for a 32-bit memory");
 }
 
-/* What the SIMD emitter cannot address yet is refused before compiling,
- * with the combination named: a v128.load from memory 1, and one from a
- * 64-bit memory. */
+/* A module of one function [] -> [] with these memories (a memory
+ * section's contents) and this code section. */
+static void simd_access_module(buf *m, const uint8_t *memories, size_t nmemories, const uint8_t *code,
+                            size_t ncode)
+{
+    header(m);
+    section(m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
+    section(m, 3, BYTES(0x01, 0x00));
+    section(m, 5, memories, nmemories);
+    section(m, 10, code, ncode);
+}
+
+/* SIMD accesses take the memarg of scalar ones: a v128.load from memory 1,
+ * and from a 64-bit memory with an i64 address (an i32 one is a type
+ * mismatch) and an offset of 2^32, which a 32-bit memory refuses. */
 static void test_simd_other_memories(void)
 {
     buf m;
-    header(&m);
-    section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
-    section(&m, 3, BYTES(0x01, 0x00));
-    section(&m, 5, BYTES(0x02, 0x00, 0x01, 0x00, 0x01));
-    section(&m, 10, BYTES(0x01, 0x0a, 0x00, 0x41, 0x00, 0xfd, 0x00, 0x44, 0x01, 0x00, 0x1a, 0x0b));
-    EXPECT(&m, WC_ENOTSUP, "SIMD with multi-memory");
-    header(&m);
-    section(&m, 1, BYTES(0x01, 0x60, 0x00, 0x00));
-    section(&m, 3, BYTES(0x01, 0x00));
-    section(&m, 5, BYTES(0x01, 0x04, 0x01));
-    section(&m, 10, BYTES(0x01, 0x09, 0x00, 0x42, 0x00, 0xfd, 0x00, 0x04, 0x00, 0x1a, 0x0b));
-    EXPECT(&m, WC_ENOTSUP, "SIMD with memory64");
+    simd_access_module(&m, BYTES(0x02, 0x00, 0x01, 0x00, 0x01),
+                    BYTES(0x01, 0x0a, 0x00, 0x41, 0x00, 0xfd, 0x00, 0x44, 0x01, 0x00, 0x1a, 0x0b));
+    EXPECT(&m, 0, NULL);
+    simd_access_module(&m, BYTES(0x02, 0x00, 0x01, 0x00, 0x01),
+                    BYTES(0x01, 0x0a, 0x00, 0x41, 0x00, 0xfd, 0x00, 0x44, 0x02, 0x00, 0x1a, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "unknown memory 2");
+    simd_access_module(&m, BYTES(0x01, 0x04, 0x01),
+                    BYTES(0x01, 0x0d, 0x00, 0x42, 0x00, 0xfd, 0x00, 0x04, 0x80, 0x80, 0x80, 0x80, 0x10,
+                          0x1a, 0x0b));
+    EXPECT(&m, 0, NULL);
+    simd_access_module(&m, BYTES(0x01, 0x04, 0x01),
+                    BYTES(0x01, 0x09, 0x00, 0x41, 0x00, 0xfd, 0x00, 0x04, 0x00, 0x1a, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "type mismatch");
+    simd_access_module(&m, BYTES(0x01, 0x00, 0x01),
+                    BYTES(0x01, 0x0d, 0x00, 0x41, 0x00, 0xfd, 0x00, 0x04, 0x80, 0x80, 0x80, 0x80, 0x10,
+                          0x1a, 0x0b));
+    EXPECT(&m, WC_EBADMODULE, "offset out of range for a 32-bit memory");
 }
 
 /* ---- exception handling (the legacy proposal) ------------------------------ */

@@ -135,6 +135,39 @@ static void test_spelled_for_tcc(void)
     free(text);
 }
 
+/* (func (export "k") (param v128 v128) (result v128) (local v128)
+ *   (local.set 2 (v128.and (local.get 0) (local.get 1)))
+ *   (i32x4.add (local.get 2) (local.get 1))) */
+static const uint8_t simd_kernel[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7b, 0x7b,
+    0x01, 0x7b, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x6b, 0x00, 0x00, 0x0a, 0x15,
+    0x01, 0x13, 0x01, 0x01, 0x7b, 0x20, 0x00, 0x20, 0x01, 0xfd, 0x4e, 0x21, 0x02, 0x20, 0x02,
+    0x20, 0x01, 0xfd, 0xae, 0x01, 0x0b,
+};
+
+/* libtcc copies every struct it assigns with a call of memmove: its SIMD
+ * code works on a v128's halves in place (emit_simd_tcc.c), inline or
+ * through a helper that takes pointers, and copies a v128 half by half;
+ * gcc's unit calls the vector helpers by value. */
+static void test_simd_for_tcc(void)
+{
+    char *text = emitted(simd_kernel, sizeof simd_kernel, true, false);
+    const char *body = text ? strstr(text, "static v128 fn0(") : NULL;
+    CHECK(body && strstr(body, "  v0.lo = (l0.lo & l1.lo); v0.hi = (l0.hi & l1.hi);\n"
+                               "  l2.lo = v0.lo; l2.hi = v0.hi;\n"
+                               "  wc_rt_simd_i32x4_add(&v0, &l2, &l1);\n"),
+          "libtcc's SIMD on halves and by pointer:\n%s", body ?: text ?: "");
+    const char *code = body ? strstr(body, "FUNC_PROLOGUE;") : NULL;
+    CHECK(code && !strstr(code, "l2 = ") && !strstr(code, "v0 = "), "libtcc's unit assigns no v128 whole");
+    CHECK(text && strstr(text, "void wc_rt_simd_i32x4_add(v128 *, const v128 *, const v128 *);\n") &&
+              !strstr(text, "wc_rt_simd_v128_and("),
+          "libtcc's unit declares the helpers it may call, by pointer");
+    free(text);
+    text = emitted(simd_kernel, sizeof simd_kernel, false, false);
+    CHECK(text && strstr(text, "SIMD(i32x4_add)(l2, l1)"), "gcc's unit calls the vector helper");
+    free(text);
+}
+
 static wc_module *module(wc_engine *engine, const uint8_t *bytes, size_t size)
 {
     wc_module *m = NULL;
@@ -190,6 +223,7 @@ int main(void)
 {
     test_shape();
     test_spelled_for_tcc();
+    test_simd_for_tcc();
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
     if (failures) {

@@ -220,7 +220,7 @@ static int emit_unit(const wc_module_info *info, bool track_writes, bool for_tcc
     wc_buf_str(source, wc_wasm_rt_header);
     wc_buf_str(source, wc_emit_prelude);
     if (info->uses_simd)
-        wc_emit_simd_prelude(source);
+        wc_emit_simd_prelude(m.for_tcc, source);
     if (info->uses_atomics)
         wc_emit_atomic_prelude(source);
     emit_types(&m, source);

@@ -195,6 +195,20 @@ static void push(fn_state *s, uint8_t type, char *expr)
     s->stack[s->height++] = (entry){type, expr};
 }
 
+static bool is_simple(const char *expr);
+
+/* libtcc copies a struct it assigns with a call of memmove: a v128 that is
+ * a name goes half by half there, into <letter><n>.  False if not. */
+static bool copy_halves(fn_state *s, uint8_t type, char letter, uint32_t n, const char *value)
+{
+    if (!s->m->for_tcc || type != WC_VT_V128 || !is_simple(value))
+        return false;
+    char name[32];
+    format_name(name, letter, n, "");
+    wc_buf_printf(s->out, "  %s.lo = %s.lo; %s.hi = %s.hi;\n", name, value, name, value);
+    return true;
+}
+
 /* Writes out entry h, and every pending entry below it first. */
 static void flush_upto(fn_state *s, uint32_t h)
 {
@@ -203,6 +217,11 @@ static void flush_upto(fn_state *s, uint32_t h)
         if (!e->expr)
             continue;
         mark_used(s, i, e->type);
+        if (copy_halves(s, e->type, wc_emit_letter(e->type), i, e->expr)) {
+            free(e->expr);
+            e->expr = NULL;
+            continue;
+        }
         wc_buf_str(s->out, "  ");
         slot_name(s, i, e->type, s->out);
         assign(s->out, e->expr);
@@ -265,14 +284,14 @@ static void free_operands(uint32_t n, char **operands)
         free(operands[i]);
 }
 
-/* tmpl with $0, $1 and $2 replaced. */
+/* tmpl with $0 .. $3 replaced. */
 static char *fill(fn_state *s, const char *tmpl, char **operands)
 {
     wc_buf b;
     wc_buf_init(&b);
     const char *run = tmpl;
     for (const char *p = strchr(tmpl, '$'); p; p = strchr(p + 1, '$')) {
-        if (p[1] != '0' && p[1] != '1' && p[1] != '2')
+        if (p[1] < '0' || p[1] > '3')
             continue;
         wc_buf_append(&b, run, (size_t)(p - run));
         wc_buf_str(&b, operands[p[1] - '0'] ? operands[p[1] - '0'] : "");
@@ -808,10 +827,9 @@ static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 
  * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
  * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
  * so large that the access would end past 2^64 always does). */
-static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint8_t op)
+static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint64_t size)
 {
     if (s->m->memory_is64[arg->memory]) {
-        uint64_t size = access_bytes[op - 0x28];
         uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
         return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
                           wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
@@ -852,7 +870,7 @@ static void do_load(fn_state *s, uint8_t op, const wc_memory_op *mop)
     flush_below(s, 1);
     char *addr = take(s, s->height - 1);
     s->height--;
-    char *where = effective_address(s, &arg, addr, op);
+    char *where = effective_address(s, &arg, addr, access_bytes[op - 0x28]);
     free(addr);
     char *operands[1] = {where};
     wc_buf tmpl;
@@ -876,7 +894,7 @@ static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
         make_simple(s, s->height - 2);
     char *operands[2];
     pop_operands(s, 2, operands);
-    char *where = effective_address(s, &arg, operands[0], op);
+    char *where = effective_address(s, &arg, operands[0], access_bytes[op - 0x28]);
     if (is64 && where) { /* checked once, before the store and its mark */
         wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
         free(where);
@@ -1012,11 +1030,13 @@ static void do_prefixed(fn_state *s)
 
 /* A SIMD instruction from its template (emit_simd.c): pure ones stay
  * pending like arithmetic; memory accesses run in order as statements,
- * with the scalar accesses' address arithmetic, traps and dirty marks. */
+ * with the scalar accesses' address arithmetic, traps and dirty marks.
+ * libtcc's templates (emit_simd_tcc.c) name their operands, which are
+ * made names first, and write a v128 result into its slot ($3). */
 static void do_simd(fn_state *s)
 {
     wc_simd_emit simd;
-    wc_emit_simd_op(s->b, &s->pos, s->end, &simd);
+    wc_emit_simd_op(s->b, &s->pos, s->end, s->m->for_tcc, &simd);
     if (simd.kind == WC_SIMD_EMIT_INVALID || simd.kind == WC_SIMD_EMIT_NOMEM) {
         wc_buf_free(&simd.tmpl);
         s->failed = true;
@@ -1024,34 +1044,60 @@ static void do_simd(fn_state *s)
     }
     const char *tmpl = (const char *)simd.tmpl.data;
     uint32_t n = simd.noperands;
-    if (simd.kind == WC_SIMD_EMIT_PURE) {
-        char *operands[3] = {NULL, NULL, NULL};
-        pop_operands(s, n, operands);
-        push_expr(s, simd.result, fill(s, tmpl, operands));
-        free_operands(n, operands);
+    bool memory = simd.kind != WC_SIMD_EMIT_PURE;
+    if (memory || simd.sets) /* nothing pending below may name the result's slot */
+        flush_below(s, n);
+    wc_memarg arg = {.memory = simd.memory, .offset = simd.offset};
+    bool is64 = memory && s->m->memory_is64[arg.memory];
+    for (uint32_t i = 0; i < n; i++)
+        if (memory && i == 0 ? simd.kind == WC_SIMD_EMIT_STORE && (s->m->track_writes || is64) : simd.names)
+            make_simple(s, s->height - n + i);
+    char *operands[4] = {NULL, NULL, NULL, NULL};
+    pop_operands(s, n, operands);
+    if (simd.sets)
+        operands[3] = dup_name(s, wc_emit_letter(simd.result), s->height, "");
+    if (!memory) {
+        char *expr = fill(s, tmpl, operands);
+        if (simd.sets) {
+            wc_buf_printf(s->out, "  %s\n", expr ? expr : "");
+            free(expr);
+            push(s, simd.result, NULL);
+        } else {
+            push_expr(s, simd.result, expr);
+        }
+        free_operands(4, operands);
         wc_buf_free(&simd.tmpl);
         return;
     }
-    flush_below(s, n);
-    if (simd.kind == WC_SIMD_EMIT_STORE && s->m->track_writes)
-        make_simple(s, s->height - n);
-    char *operands[3] = {NULL, NULL, NULL};
-    pop_operands(s, n, operands);
-    char *where = address(s, operands[0], simd.offset);
+    char *where = effective_address(s, &arg, operands[0], simd.bytes);
     free(operands[0]);
     operands[0] = where;
-    char *expr = fill(s, tmpl, operands);
-    if (simd.kind == WC_SIMD_EMIT_LOAD) {
-        push_statement(s, simd.result, expr);
+    if (simd.kind == WC_SIMD_EMIT_LOAD && !simd.sets) {
+        push_statement(s, simd.result, at_memory(s, arg.memory, fill(s, tmpl, operands)));
     } else {
+        /* as do_store: a 64-bit address checked once, M memory's base */
+        if (is64 && where) {
+            wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
+            free(where);
+            operands[0] = where = dup_printf(s, "wc_ea");
+        }
+        if (arg.memory != 0)
+            wc_buf_printf(s->out, "  { u8 *const M = %s->data;\n", wc_emit_memory_at(s->m, arg.memory));
+        char *expr = fill(s, tmpl, operands);
         wc_buf_printf(s->out, "  %s;\n", expr ? expr : "0");
         free(expr);
-        if (s->m->track_writes)
-            wc_emit_page_marks(s->m, 0, where ? where : "0", simd.bytes, s->out);
+        if (simd.kind == WC_SIMD_EMIT_STORE && s->m->track_writes)
+            wc_emit_page_marks(s->m, arg.memory, where ? where : "0", simd.bytes, s->out);
+        if (arg.memory != 0)
+            wc_buf_str(s->out, "  }\n");
+        if (is64)
+            wc_buf_str(s->out, "  }\n");
+        if (simd.kind == WC_SIMD_EMIT_LOAD)
+            push(s, simd.result, NULL);
     }
-    free_operands(n, operands);
+    free_operands(4, operands);
     wc_buf_free(&simd.tmpl);
-    s->uses_memory = true;
+    s->uses_memory |= arg.memory == 0;
 }
 
 /* An atomic instruction (emit_atomic.c): a statement after everything
@@ -1108,9 +1154,11 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
             flush_upto(s, h);
             break;
         }
-    wc_buf_str(s->out, "  ");
-    append_name(s->out, 'l', x);
-    assign(s->out, value ? value : "0");
+    if (!value || !copy_halves(s, s->local_types[x], 'l', x, value)) {
+        wc_buf_str(s->out, "  ");
+        append_name(s->out, 'l', x);
+        assign(s->out, value ? value : "0");
+    }
     free(value);
     if (tee)
         push(s, s->local_types[x], dup_name(s, 'l', x, ""));
@@ -1413,7 +1461,7 @@ static void skip_immediates(fn_state *s, uint8_t op)
         break;
     case 0xfd: {
         wc_simd_emit simd;
-        wc_emit_simd_op(b, &s->pos, s->end, &simd);
+        wc_emit_simd_op(b, &s->pos, s->end, false, &simd);
         wc_buf_free(&simd.tmpl);
         break;
     }

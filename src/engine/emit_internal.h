@@ -73,7 +73,7 @@ void wc_emit_v128_literal(const uint8_t *bytes, size_t *pos, size_t end, wc_buf 
 /* What a unit of a module using SIMD adds to the prelude (emit_simd.c):
  * the v128 type and the helpers, wasm-simd.h for gcc, the runtime's for
  * libtcc. */
-void wc_emit_simd_prelude(wc_buf *out);
+void wc_emit_simd_prelude(bool for_tcc, wc_buf *out);
 /* What such a unit says before wasm-rt.h: gcc's v128 is a vector. */
 void wc_emit_simd_preamble(wc_buf *out);
 /* A load's template (emit_ops.c) as this unit spells it: $0 the address. */

@@ -60,13 +60,11 @@ int wc_validate_simd(wc_decoder *d, size_t at, wc_simd_sig *out)
             return wc_dec_invalid(d, at, "unknown memory %u", arg.memory);
         if (arg.align > wc_memarg_natural_align(op->bytes))
             return wc_dec_invalid(d, at, "alignment must not be larger than natural");
-        /* The SIMD emitter addresses memory 0 with 32-bit addresses only. */
-        if (arg.memory != 0)
-            return wc_dec_unsupported(d, at, "%s on memory %u (SIMD with multi-memory) is not supported",
-                                      op->name, arg.memory);
-        if (wc_dec_memory_is64(d, 0))
-            return wc_dec_unsupported(d, at, "%s on a 64-bit memory (SIMD with memory64) is not supported",
-                                      op->name);
+        /* the address is the memory's index type, as for scalar accesses */
+        if (wc_dec_memory_is64(d, arg.memory))
+            out->operands[0] = WC_VT_I64;
+        else if (arg.offset > UINT32_MAX)
+            return wc_dec_invalid(d, at, "offset out of range for a 32-bit memory");
     }
     if (bad_lane)
         return wc_dec_invalid(d, at, "invalid lane index in %s", op->name);

@@ -5,10 +5,10 @@
  *   tier): `v128` is a vector type (wasm-rt.h's wc_rt_v128 under
  *   WC_RT_VECTOR_V128) and each helper a static inline function
  *   wc_simd_<name>, which gcc folds into the code around it;
- * - compiled into the runtime with WC_SIMD_RUNTIME defined (simd.c): `v128`
- *   is wasm-rt.h's wc_rt_v128 struct, which libtcc passes and returns as
- *   gcc does, and each helper an exported function wc_rt_simd_<name> that
- *   libtcc's units call (libtcc has no vector types).
+ * - compiled into the runtime (simd.c), the same vector code, where each
+ *   helper is wrapped in an exported function wc_rt_simd_<name> that takes
+ *   its operands and result by pointer, for libtcc's units (libtcc has no
+ *   vector types; emit_simd_tcc.c writes the common instructions inline).
  *
  * NaN results follow the engine's scalar policy (emit_prelude.c): the
  * arithmetic operators are the hardware's (a NaN operand comes back quiet,
@@ -31,16 +31,11 @@ typedef uint64_t wc_u64x2 __attribute__((vector_size(16)));
 typedef float wc_f32x4 __attribute__((vector_size(16)));
 typedef double wc_f64x2 __attribute__((vector_size(16)));
 
-/* a vector in gcc's units, a struct in the runtime (wasm-rt.h) */
+/* a vector (wasm-rt.h's wc_rt_v128 under WC_RT_VECTOR_V128) */
 typedef wc_rt_v128 v128;
-#ifdef WC_SIMD_RUNTIME
-#define WC_SIMD(name) wc_rt_simd_##name
-#define WC_SIMD_LINK
-#else
 _Static_assert(sizeof(v128) == 16 && _Alignof(v128) == 8, "v128 keeps wc_rt_value's layout");
 #define WC_SIMD(name) wc_simd_##name
 #define WC_SIMD_LINK static inline __attribute__((always_inline, unused))
-#endif
 
 /* Reinterprets 16 bytes as another type (gcc keeps them in a register). */
 #define WC_AS(T, x) ({ __typeof__(x) wc_s_ = (x); T wc_d_; __builtin_memcpy(&wc_d_, &wc_s_, 16); wc_d_; })
