@@ -431,6 +431,9 @@ static void test_malformed(void)
     section(&m, 5, BYTES(0x01, 0x06, 0x01)); /* both on: decodes, but shared needs a maximum */
     EXPECT(&m, WC_EBADMODULE, "shared memory must have maximum");
     header(&m);
+    section(&m, 5, BYTES(0x01, 0x08, 0x01)); /* flags no proposal knows (6 is a shared 64-bit memory) */
+    EXPECT(&m, WC_EMALFORMED, "integer too large");
+    header(&m);
     section(&m, 2, BYTES(0x01, 0x01, 'a', 0x01, 'b', 0x05, 0x00));
     EXPECT(&m, WC_EMALFORMED, "malformed import kind");
 
@@ -1151,6 +1154,22 @@ static void test_exceptions(void)
     wc_decode_limits shallow = {.max_block_depth = 100};
     eh_module(&m, NO_IMPORTS, ONE_TAG, deep.b, deep.n);
     expect_fast_limit(__LINE__, &m, &shallow, "nested deeper than the limit of 100");
+    /* Tries open at once: WC_MAX_OPEN_TRIES, a catch's body counting as its try */
+    for (uint32_t open = WC_MAX_OPEN_TRIES; open <= WC_MAX_OPEN_TRIES + 1; open++) {
+        buf tries = {0};
+        PUT(&tries, 0x00);
+        for (uint32_t i = 0; i + 1 < open; i++)
+            PUT(&tries, 0x06, 0x40, 0x19);
+        PUT(&tries, 0x02, 0x40, 0x06, 0x40, 0x0b, 0x0b);
+        for (uint32_t i = 0; i + 1 < open; i++)
+            PUT(&tries, 0x0b);
+        PUT(&tries, 0x0b);
+        eh_module(&m, NO_IMPORTS, ONE_TAG, tries.b, tries.n);
+        if (open == WC_MAX_OPEN_TRIES)
+            EXPECT(&m, 0, NULL);
+        else
+            expect_fast_limit(__LINE__, &m, NULL, "tries nested deeper than the limit of 256");
+    }
 }
 
 int main(void)

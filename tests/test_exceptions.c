@@ -2,7 +2,8 @@
  * both tiers, beyond the spec folder: a tag exported by one instance,
  * thrown there (across frames of its own) and caught in another that
  * imports it; the depth of the instance whose frames a throw unwinds put
- * back (thousands of throws through it under a call-depth limit of 64);
+ * back (thousands of throws through it, by import and through a shared
+ * table, under a call-depth limit of 64);
  * a million throws and catches in constant memory; a deadline stopping a
  * guest that throws and catches forever; a trap that catch_all does not
  * take; rethrow; delegate to the caller; locals changed in a try seen by
@@ -11,8 +12,10 @@
  * at that host boundary; and an uncaught one reaching the host as the
  * trap "uncaught exception".  The guests are tests/exception_guests/. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
+#include "engine/decode.h"
 #include "engine/engine.h"
 #include "engine/runtime/runtime.h"
 
@@ -43,19 +46,20 @@ static wc_trap host_calls_back(wc_instance *caller, void *env, const wc_value *a
 
 static bool link(world *w, const wc_instance_config *config)
 {
-    wc_import_binding bindings[4] = {
+    wc_import_binding bindings[5] = {
         {.module = "a", .name = "e"},
         {.module = "a", .name = "throw"},
         {.module = "a", .name = "deep"},
+        {.module = "a", .name = "table"},
         WC_HOST_FUNC("env", "host", "i", "i", host_calls_back, NULL),
     };
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (wc_instance_export(w->thrower, bindings[i].name, &bindings[i].ext) != 0) {
             CHECK(0, "%s tier: the thrower exports no %s", w->tier, bindings[i].name);
             return false;
         }
     wc_error err = {0};
-    if (wc_instance_new(w->catcher_module, config, bindings, 4, &w->catcher, NULL, &err) != 0) {
+    if (wc_instance_new(w->catcher_module, config, bindings, 5, &w->catcher, NULL, &err) != 0) {
         CHECK(0, "%s tier: catcher: %s", w->tier, err.msg);
         return false;
     }
@@ -132,6 +136,76 @@ static long max_rss_kib(void)
     return usage.ru_maxrss;
 }
 
+/* Writes a section at `at`: id, size, contents; returns its length. */
+static size_t section(uint8_t *at, uint8_t id, const uint8_t *bytes, size_t n)
+{
+    size_t k = 0;
+    at[k++] = id;
+    for (size_t v = n;; v >>= 7) { /* LEB128 */
+        at[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+        if (!(v >> 7))
+            break;
+    }
+    memcpy(at + k, bytes, n);
+    return k + n;
+}
+
+/* "nest": WC_MAX_OPEN_TRIES tries open at once, a throw in the innermost
+ * that every other's catch of another tag lets by, caught by the
+ * outermost: 7.  The deepest nesting validation allows, each try's
+ * handler on the function's frame. */
+static size_t nested_tries(uint8_t *out)
+{
+    static uint8_t body[8 * WC_MAX_OPEN_TRIES + 64];
+    size_t n = 0;
+    body[n++] = 0x01, body[n++] = 0x01, body[n++] = 0x7f; /* one i32 local */
+    for (uint32_t i = 0; i < WC_MAX_OPEN_TRIES; i++)
+        body[n++] = 0x06, body[n++] = 0x40;
+    body[n++] = 0x41, body[n++] = 0x07, body[n++] = 0x08, body[n++] = 0x00; /* throw 0 (7) */
+    for (uint32_t i = 0; i + 1 < WC_MAX_OPEN_TRIES; i++)
+        body[n++] = 0x07, body[n++] = 0x01, body[n++] = 0x1a, body[n++] = 0x0b; /* catch 1 drop end */
+    body[n++] = 0x07, body[n++] = 0x00, body[n++] = 0x21, body[n++] = 0x00, body[n++] = 0x0b;
+    body[n++] = 0x20, body[n++] = 0x00, body[n++] = 0x0b;
+    static uint8_t code[sizeof body + 8];
+    /* one body (the count, 1, where a section has its id), its size and bytes */
+    size_t c = section(code, 0x01, body, n);
+    static const uint8_t header[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    static const uint8_t types[] = {0x02, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x01, 0x7f};
+    static const uint8_t funcs[] = {0x01, 0x01}, tags[] = {0x02, 0x00, 0x00, 0x00, 0x00};
+    static const uint8_t exports[] = {0x01, 0x04, 'n', 'e', 's', 't', 0x00, 0x00};
+    size_t k = sizeof header;
+    memcpy(out, header, k);
+    k += section(out + k, 1, types, sizeof types);
+    k += section(out + k, 3, funcs, sizeof funcs);
+    k += section(out + k, 13, tags, sizeof tags);
+    k += section(out + k, 7, exports, sizeof exports);
+    k += section(out + k, 10, code, c);
+    return k;
+}
+
+static void test_nesting(wc_engine *engine, const char *name)
+{
+    static uint8_t bytes[8 * WC_MAX_OPEN_TRIES + 256];
+    size_t size = nested_tries(bytes);
+    wc_module *m = NULL;
+    wc_instance *inst = NULL;
+    wc_error err = {0};
+    if (wc_module_new(engine, bytes, size, &m, &err) != 0) {
+        CHECK(0, "%s tier: nested tries: %s", name, err.msg);
+        return;
+    }
+    if (wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0) {
+        wc_value result = {0};
+        wc_trap trap = wc_instance_call(inst, "nest", NULL, &result, &err);
+        CHECK(trap == WC_TRAP_NONE && result.i32 == 7, "%s tier: nest gave %s, %u", name,
+              wc_trap_name(trap), result.i32);
+        wc_instance_free(inst);
+    } else {
+        CHECK(0, "%s tier: nested tries: %s", name, err.msg);
+    }
+    wc_module_release(m);
+}
+
 static void test_tier(wc_tier tier, const char *name)
 {
     world w;
@@ -139,12 +213,15 @@ static void test_tier(wc_tier tier, const char *name)
         world_free(&w);
         return;
     }
+    test_nesting(w.engine, name);
     CHECK(call_i32(&w, "across", 41) == 42, "%s tier: across", name);
     CHECK(call_i32(&w, "deep", 20) == 42, "%s tier: deep", name);
     /* 21 frames of the thrower unwound each time, its depth limit 64 */
     wc_value loop_args[2] = {{.i32 = 10000}, {.i32 = 20}};
     CHECK(call(&w, w.catcher, "deep_loop", WC_TRAP_NONE, loop_args).i32 == 420000,
           "%s tier: deep_loop", name);
+    CHECK(call(&w, w.catcher, "deep_loop_indirect", WC_TRAP_NONE, loop_args).i32 == 420000,
+          "%s tier: deep_loop_indirect", name);
     wc_value sixty = {.i32 = 60};
     call(&w, w.thrower, "deep", WC_TRAP_UNCAUGHT_EXCEPTION, &sixty); /* its depth is back at 0 */
 

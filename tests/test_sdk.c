@@ -436,6 +436,95 @@ static void test_numbers(void)
     }
 }
 
+/* The printf-free paths against printf: the shortest digits against the
+ * search by snprintf/strtod, %.Nf, %d and %s against vsnprintf. */
+static void check_digits_against_search(double v)
+{
+    char fast[24], slow[24];
+    int fk, fe, sk, se;
+    if (wasmcap__short_digits(v, fast, &fk, &fe) != 0)
+        return; /* this one is the search's */
+    wasmcap__search_digits(v, slow, &sk, &se);
+    while (fk > 1 && fast[fk - 1] == '0')
+        fk--;
+    while (sk > 1 && slow[sk - 1] == '0')
+        sk--;
+    CHECK(fk == sk && fe == se && memcmp(fast, slow, (size_t)fk) == 0,
+          "%.17g: digits %.*s e%d, the search gives %.*s e%d", v, fk, fast, fe, sk, slow, se);
+}
+
+static int short_digits_taken;
+
+static void test_number_fast_paths(void)
+{
+    char d[24];
+    int k, e;
+    /* the forms a tool's numbers take: k/256, few decimals, integers, ratios */
+    for (int i = 1; i < 256; i++)
+        check_digits_against_search(i / 256.0), check_digits_against_search(i * 1.1);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = ((uint64_t)next_rand() << 32) ^ next_rand();
+        double v;
+        switch (i % 5) {
+        case 0: v = (double)(r % 100000000) / wasmcap__pow10[r % 11]; break;
+        case 1: v = (double)(r % 1000) / (double)(1 + (r >> 40) % 997); break;
+        case 2: v = ldexp((double)(r % (1u << 20)), -(int)(r >> 58)); break;
+        case 3: v = (double)(r >> 11) * 1e-8; break;
+        default: memcpy(&v, &r, sizeof v); break;
+        }
+        if (!isfinite(v) || v <= 0)
+            continue;
+        short_digits_taken += wasmcap__short_digits(v, d, &k, &e) == 0;
+        check_digits_against_search(v);
+    }
+    CHECK(short_digits_taken > 100000, "the fast path took only %d numbers", short_digits_taken);
+    CHECK(wasmcap__short_digits(0.1 + 0.2, d, &k, &e) != 0, "17 digits are the search's");
+
+    /* %.Nf, %d, %s: the SDK's text against the C library's */
+    int fixed_taken = 0;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t r = ((uint64_t)next_rand() << 32) ^ next_rand();
+        double v = i % 3 == 0 ? (double)(int)(r % 512 - 256) / 256.0
+                 : i % 3 == 1 ? (double)(int64_t)(r % 2000000001 - 1000000000) / 1000.0
+                              : ldexp((double)(r >> 12), -(int)(r % 60));
+        int decimals = (int)(r >> 60) % 10, n = (int)(r >> 33) - (1 << 30);
+        char fmt[64], want[256];
+        snprintf(fmt, sizeof fmt, "risk %%.%df%%%% of %%s (%%d) %%.%df, %%g", decimals,
+                 (decimals + 3) % 10);
+        double g = i % 4 == 0 ? v : i % 4 == 1 ? v / 1e4 : i % 4 == 2 ? 999999.5 - v / 1e7 : -v * 1e3;
+        snprintf(want, sizeof want, fmt, v, "SKU-1", n, -v, g);
+        wasmcap_buf b = {0};
+        wasmcap_buf_printf(&b, fmt, v, "SKU-1", n, -v, g);
+        CHECK(b.data && strcmp(b.data, want) == 0, "%s: %s, printf %s", fmt, b.data ? b.data : "-", want);
+        wasmcap_buf_free(&b);
+        wasmcap_buf one = {0};
+        fixed_taken += wasmcap__put_fixed(&one, v, decimals) == 0;
+        wasmcap_buf_free(&one);
+    }
+    CHECK(fixed_taken > 60000, "%%.Nf took the fast path for only %d values", fixed_taken);
+    static const double ties[] = {0.125,    0.375,  2.5,      -0.5,      1e300, -INFINITY,
+                                  NAN,      -0.0,   0.0,      9.9999995, 999999.5, 1e-4,
+                                  0.000099, 123456, 1234567,  0.1,       10,    1.5e-5};
+    for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++) {
+        char want[800];
+        snprintf(want, sizeof want, "%.2f|%.0f|%s|%g", ties[i], ties[i], "x", ties[i]);
+        wasmcap_buf b = {0};
+        wasmcap_buf_printf(&b, "%.2f|%.0f|%s|%g", ties[i], ties[i], "x", ties[i]);
+        CHECK(b.data && strcmp(b.data, want) == 0, "%.17g: %s, printf %s", ties[i], b.data ? b.data : "-", want);
+        wasmcap_buf_free(&b);
+    }
+    static const double general[] = {12345.6, 0.000123, 1, -7.25, 999999.4};
+    for (size_t i = 0; i < sizeof general / sizeof general[0]; i++) {
+        wasmcap_buf g = {0};
+        CHECK(wasmcap__put_general(&g, general[i]) == 0, "%%g of %g: not the fast path", general[i]);
+        wasmcap_buf_free(&g);
+    }
+    wasmcap_buf b = {0};
+    wasmcap_buf_printf(&b, "%s", "");
+    CHECK(b.data && b.data[0] == 0 && b.len == 0, "an empty string is a string");
+    wasmcap_buf_free(&b);
+}
+
 /* ---- writer ------------------------------------------------------------- */
 
 static void test_writer(void)
@@ -560,6 +649,58 @@ static json_t *call(const char *name, const char *args)
 static const char *first_text(json_t *result)
 {
     return json_string_value(json_object_get(json_array_get(json_object_get(result, "content"), 0), "text"));
+}
+
+/* The same call with its name and arguments in a buffer from
+ * wasmcap_alloc, as the host passes them: the arguments' plain strings are
+ * read in place.  *closing: whether the byte at args_offset + quote_at
+ * became the string's NUL (the in-place path was taken). */
+static json_t *call_in_place(const char *name, const char *args, size_t quote_at, int *closing)
+{
+    size_t nl = strlen(name), al = strlen(args);
+    char *buf = wasmcap_alloc(nl + al);
+    memcpy(buf, name, nl);
+    memcpy(buf + nl, args, al);
+    uint64_t r = wasmcap__call_tool(tools, sizeof tools / sizeof tools[0], buf, nl, buf + nl, al);
+    *closing = buf[nl + quote_at] == 0;
+    wasmcap__free(buf);
+    wasmcap__input = NULL;
+    CHECK(r != 0 && wasmcap__native_reply, "no reply from %s in place", name);
+    if (!r)
+        return NULL;
+    json_t *j = json_loadb(wasmcap__native_reply, (size_t)(r - 1), 0, NULL);
+    free((void *)wasmcap__native_reply);
+    wasmcap__native_reply = NULL;
+    return j;
+}
+
+static void test_in_place(void)
+{
+    /* a long plain string (a base64 image), then escapes, keys, nesting */
+    size_t long_len = 5000;
+    char *args = malloc(long_len + 200);
+    strcpy(args, "{\"image\":\"");
+    size_t at = strlen(args);
+    for (size_t i = 0; i < long_len; i++)
+        args[at + i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i % 64];
+    strcpy(args + at + long_len, "\",\"esc\":\"a\\\"b\\u00e9\\n\",\"n\":{\"k\":[1,\"x\",true]},\"e\":\"\"}");
+    int closing = 0;
+    json_t *want = call("echo", args);
+    json_t *got = call_in_place("echo", args, at + long_len, &closing);
+    CHECK(want && got && json_equal(want, got), "in place: another result");
+    CHECK(closing, "the long string was copied, not read in place");
+    json_decref(want);
+    json_decref(got);
+    /* refused alike: an unterminated string, a bad escape, a control byte */
+    static const char *const bad[] = {"{\"a\":\"abc", "{\"a\":\"a\\qb\"}", "{\"a\":\"a\x01\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *r = call_in_place("echo", bad[i], 0, &closing);
+        CHECK(r && json_is_true(json_object_get(r, "isError")) &&
+                  strstr(first_text(r), "invalid arguments"),
+              "in place, %s: accepted", bad[i]);
+        json_decref(r);
+    }
+    free(args);
 }
 
 static void test_dispatch(void)
@@ -754,8 +895,10 @@ int main(void)
     test_parse_long_strings();
     test_parse_random();
     test_numbers();
+    test_number_fast_paths();
     test_writer();
     test_dispatch();
+    test_in_place();
     test_replies();
     test_host_calls();
     if (failures) {

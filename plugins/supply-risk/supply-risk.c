@@ -58,12 +58,25 @@ static int valid_sku(const char *sku)
     return 1;
 }
 
+/* "<kind>:<sku>": kinds are short words and a valid SKU has at most 64
+ * characters (no printf: it costs more than the rest of a key's use). */
+static void key_for(char key[96], const char *kind, const char *sku)
+{
+    size_t k = strlen(kind), n = strlen(sku);
+    if (k + 1 + n >= 96)
+        n = k + 1 < 96 ? 95 - (k + 1) : 0;
+    memcpy(key, kind, k);
+    key[k] = ':';
+    memcpy(key + k + 1, sku, n);
+    key[k + 1 + n] = 0;
+}
+
 /* Reads the number stored under "<kind>:<sku>".  Returns 0, or the host's
  * error (WASMCAP_ENOTFOUND when absent, WASMCAP_EINVAL when not a number). */
 static int load_number(const char *kind, const char *sku, double *out)
 {
     char key[96], *text;
-    snprintf(key, sizeof key, "%s:%s", kind, sku);
+    key_for(key, kind, sku);
     int rc = wasmcap_kv_get(key, &text, NULL);
     if (rc)
         return rc;
@@ -80,7 +93,7 @@ static int load_number(const char *kind, const char *sku, double *out)
 static int store_number(const char *kind, const char *sku, double v)
 {
     char key[96], text[32];
-    snprintf(key, sizeof key, "%s:%s", kind, sku);
+    key_for(key, kind, sku);
     size_t n = wasmcap_format_number(v, text);
     return wasmcap_kv_put(key, text, n);
 }
@@ -96,7 +109,10 @@ static int depletion_from_service(const char *sku, double *rate, char *why, size
     int rc = wasmcap_bus_request(INVENTORY_SUBJECT, request, strlen(request), INVENTORY_TIMEOUT_MS,
                                  INVENTORY_MAX_REPLY, &reply, &len);
     if (rc) {
-        snprintf(why, why_size, "%s", wasmcap_last_error());
+        const char *error = wasmcap_last_error();
+        size_t n = strlen(error) < why_size ? strlen(error) : why_size - 1;
+        memcpy(why, error, n);
+        why[n] = 0;
         return 0;
     }
     char err[128] = "";
@@ -162,14 +178,14 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
         return wasmcap_error(out, "could not read the stock of '%s': %s", sku,
                              rc == WASMCAP_EINVAL ? "the stored value is not a number"
                                                   : wasmcap_last_error());
-    char why[600] = "", source[700];
+    char why[600];
+    why[0] = 0;
     double rate;
+    const char *from = NULL; /* NULL: the inventory service */
     if (depletion_from_service(sku, &rate, why, sizeof why)) {
         demand = rate;
-        snprintf(source, sizeof source, "daily demand %g: the inventory service's depletion rate (%s)",
-                 demand, INVENTORY_SUBJECT);
     } else {
-        const char *from = "the call's daily_demand";
+        from = "the call's daily_demand";
         if (!demand_arg) {
             rc = load_number("demand", sku, &demand);
             from = "the stored demand of the SKU";
@@ -178,8 +194,6 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
                 from = "the default";
             }
         }
-        snprintf(source, sizeof source, "daily demand %g: %s (the inventory service was not used: %s)",
-                 demand, from, why);
     }
 
     double cover = stock / demand;
@@ -197,14 +211,21 @@ static int assess(const wasmcap_json *args, wasmcap_result *out)
         .recommended_action = action_for(p),
     };
 
-    char days[32];
-    snprintf(days, sizeof days, "%.1f", cover);
-    size_t n = strlen(days);
-    if (n > 2 && strcmp(days + n - 2, ".0") == 0)
-        days[n - 2] = 0;
-    wasmcap_text(out, "%s: %s days of cover, stockout risk %.0f%% -> %s", sku, days, p * 100,
+    wasmcap_buf days = {0};
+    wasmcap_buf_printf(&days, "%.1f", cover);
+    if (days.failed)
+        return wasmcap_error(out, "out of memory");
+    if (days.len > 2 && strcmp(days.data + days.len - 2, ".0") == 0)
+        days.data[days.len - 2] = 0;
+    wasmcap_text(out, "%s: %s days of cover, stockout risk %.0f%% -> %s", sku, days.data, p * 100,
                  onto_RecommendedAction_name(answer.recommended_action));
-    wasmcap_text(out, "%s", source);
+    wasmcap_buf_free(&days);
+    if (from)
+        wasmcap_text(out, "daily demand %g: %s (the inventory service was not used: %s)", demand,
+                     from, why);
+    else
+        wasmcap_text(out, "daily demand %g: the inventory service's depletion rate (%s)", demand,
+                     INVENTORY_SUBJECT);
     return onto_ContextualRiskAssessment_result(out, &answer);
 }
 

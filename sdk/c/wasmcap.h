@@ -405,6 +405,9 @@ const char *wasmcap_last_error(void);
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 /* ---- imports ----------------------------------------------------------- */
 
@@ -497,11 +500,18 @@ static void *wasmcap__realloc(void *p, size_t old, size_t n)
 
 /* The host copies a call's inputs into one buffer from here (several
  * inputs side by side: never write past an input's length). */
+/* The last buffer wasmcap_alloc gave: a call's inputs, which the SDK may
+ * change as it parses them (nothing else holds them). */
+static unsigned char *wasmcap__input;
+static size_t wasmcap__input_size;
+
 WASMCAP_EXPORT("wasmcap_alloc") void *wasmcap_alloc(size_t size)
 {
     if (size > SIZE_MAX - 1)
         return NULL;
-    return wasmcap__alloc(size + 1);
+    wasmcap__input = (unsigned char *)wasmcap__alloc(size + 1);
+    wasmcap__input_size = wasmcap__input ? size : 0;
+    return wasmcap__input;
 }
 
 #ifdef __wasm__
@@ -606,9 +616,147 @@ void wasmcap_buf_puts(wasmcap_buf *b, const char *s)
     wasmcap_buf_append(b, s, strlen(s));
 }
 
+/* 10^0 .. 10^22: every one exact in a double. */
+static const double wasmcap__pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static void wasmcap__put_uint(wasmcap_buf *b, unsigned long long u, int min_digits)
+{
+    char rev[24];
+    int n = 0;
+    do
+        rev[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0 || n < min_digits);
+    char out[24];
+    for (int i = 0; i < n; i++)
+        out[i] = rev[n - 1 - i];
+    wasmcap_buf_append(b, out, (size_t)n);
+}
+
+/* x as %.<decimals>f prints it, without printf (whose double formatting
+ * costs thousands of instructions in a sandbox): 0, or -1 where this
+ * cannot be sure of printf's rounding -- not finite, too large, or
+ * x * 10^decimals within 0.0002 of a half, where the product's own
+ * rounding (at most 2^-13 = 0.000122 below 2^40) could decide which way
+ * it goes. */
+static int wasmcap__put_fixed(wasmcap_buf *b, double x, int decimals)
+{
+    double a = x < 0 ? -x : x;
+    if (!(a < 1e12) || decimals > 9)
+        return -1;
+    double t = a * wasmcap__pow10[decimals], r = __builtin_rint(t), off = t - r;
+    if (t >= 1099511627776.0 || off > 0.4998 || off < -0.4998)
+        return -1;
+    unsigned long long u = (unsigned long long)r, scale = (unsigned long long)wasmcap__pow10[decimals];
+    if (__builtin_signbit(x))
+        wasmcap_buf_append(b, "-", 1); /* as printf: -0.00 for a negative that rounds to 0 */
+    wasmcap__put_uint(b, u / scale, 1);
+    if (decimals) {
+        wasmcap_buf_append(b, ".", 1);
+        wasmcap__put_uint(b, u % scale, decimals);
+    }
+    return 0;
+}
+
+/* x as %g prints it where that is fixed notation (1e-4 <= |x| < 1e6):
+ * six significant digits, trailing zeros dropped.  0, or -1 (b as it was)
+ * for the exponent form or a rounding wasmcap__put_fixed is not sure of. */
+static int wasmcap__put_general(wasmcap_buf *b, double x)
+{
+    double a = x < 0 ? -x : x;
+    if (a == 0) {
+        wasmcap_buf_append(b, __builtin_signbit(x) ? "-0" : "0", __builtin_signbit(x) ? 2 : 1);
+        return 0;
+    }
+    if (!(a >= 1e-4 && a < 1e6))
+        return -1;
+    static const double tenth[] = {1e-1, 1e-2, 1e-3};
+    int exp10 = 0; /* of the first digit */
+    while (exp10 < 5 && a >= wasmcap__pow10[exp10 + 1])
+        exp10++;
+    while (exp10 > -4 && exp10 <= 0 && (exp10 == 0 ? a < 1 : a < tenth[-exp10 - 1]))
+        exp10--;
+    /* six digits, unless rounding makes seven (9.999996 -> 10.0000) */
+    if (__builtin_rint(a * wasmcap__pow10[5 - exp10]) >= 1e6 && ++exp10 == 6)
+        return -1;
+    size_t start = b->len;
+    if (wasmcap__put_fixed(b, x, 5 - exp10) != 0)
+        return -1;
+    if (5 - exp10 > 0 && b->data) { /* no trailing zeros, nor a bare point */
+        while (b->len > start && b->data[b->len - 1] == '0')
+            b->len--;
+        if (b->data[b->len - 1] == '.')
+            b->len--;
+        b->data[b->len] = 0;
+    }
+    return 0;
+}
+
+/* The common formats -- text, %%, %s, %d, %.Nf (N up to 9) and %g -- appended
+ * without vsnprintf, which a call otherwise runs twice: 0, or -1 (b as it
+ * was) when fmt has anything else or a value needs printf's own care. */
+static int wasmcap__fast_vprintf(wasmcap_buf *b, const char *fmt, va_list ap)
+{
+    for (const char *f = fmt; *f; f++) /* every conversion known before any is taken */
+        if (*f == '%') {
+            if (f[1] == '%' || f[1] == 's' || f[1] == 'd' || f[1] == 'g')
+                f++;
+            else if (f[1] == '.' && f[2] >= '0' && f[2] <= '9' && f[3] == 'f')
+                f += 3;
+            else
+                return -1;
+        }
+    size_t start = b->len;
+    const char *f = fmt;
+    while (*f) {
+        const char *lit = f;
+        while (*f && *f != '%')
+            f++;
+        if (f > lit)
+            wasmcap_buf_append(b, lit, (size_t)(f - lit));
+        if (!*f)
+            break;
+        int bad = 0;
+        if (f[1] == '%') {
+            wasmcap_buf_append(b, "%", 1);
+        } else if (f[1] == 's') {
+            const char *s = va_arg(ap, const char *);
+            bad = !s;
+            if (s)
+                wasmcap_buf_append(b, s, strlen(s));
+        } else if (f[1] == 'd') {
+            int d = va_arg(ap, int);
+            if (d < 0)
+                wasmcap_buf_append(b, "-", 1);
+            wasmcap__put_uint(b, d < 0 ? 0ull - (unsigned long long)(long long)d : (unsigned long long)d, 1);
+        } else if (f[1] == 'g') {
+            bad = wasmcap__put_general(b, va_arg(ap, double));
+        } else {
+            bad = wasmcap__put_fixed(b, va_arg(ap, double), f[2] - '0');
+            f += 2;
+        }
+        if (bad) {
+            b->len = start;
+            if (b->data)
+                b->data[start] = 0;
+            return -1;
+        }
+        f += 2;
+    }
+    if (!b->data && !b->failed) /* an empty format still makes a string */
+        wasmcap_buf_append(b, "", 0);
+    return 0;
+}
+
 void wasmcap_buf_vprintf(wasmcap_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
+    va_copy(ap2, ap);
+    int fast = wasmcap__fast_vprintf(b, fmt, ap2);
+    va_end(ap2);
+    if (fast == 0)
+        return;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
@@ -725,6 +873,10 @@ typedef struct wasmcap__parser {
     char *err;
     size_t err_size;
     int failed;
+    /* The text is the SDK's own copy of a call's input (wasmcap_alloc), so
+     * a plain string is its own bytes there, its closing quote made its
+     * NUL: no copy of a long argument (a base64 image). */
+    int in_place;
 } wasmcap__parser;
 
 static void *wasmcap__palloc(wasmcap__parser *ps, size_t n)
@@ -806,6 +958,19 @@ static int wasmcap__plain_end8(uint64_t w)
  * time cost more than the rest of a tool call's parse. */
 static const unsigned char *wasmcap__plain_run(const unsigned char *p, const unsigned char *end)
 {
+#ifdef __wasm_simd128__
+    /* a plugin built with -msimd128: one vector a turn (signed, a byte below
+     * 0x20 and one from 0x80 up are both less than 0x20) */
+    while (end - p >= 16) {
+        v128_t v = wasm_v128_load(p);
+        v128_t stop = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')),
+                                                wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
+                                   wasm_i8x16_lt(v, wasm_i8x16_splat(0x20)));
+        if (wasm_v128_any_true(stop))
+            break;
+        p += 16;
+    }
+#endif
     while (end - p >= 16) {
         uint64_t a, b;
         __builtin_memcpy(&a, p, 8);
@@ -838,6 +1003,14 @@ static int wasmcap__string(wasmcap__parser *ps, const char **out, size_t *out_le
     }
     if (q >= ps->end)
         return wasmcap__fail(ps, "unterminated string");
+    if (plain && ps->in_place) {
+        char *self = (char *)(uintptr_t)ps->p; /* writable: see in_place */
+        *(char *)(uintptr_t)q = 0;
+        *out = self;
+        *out_len = (size_t)(q - ps->p);
+        ps->p = q + 1;
+        return 0;
+    }
     char *dst = (char *)wasmcap__palloc(ps, (size_t)(q - ps->p) + 1);
     if (!dst)
         return wasmcap__fail(ps, "out of memory");
@@ -1075,17 +1248,20 @@ static void wasmcap__free_chunks(wasmcap__chunk *c)
     }
 }
 
-wasmcap_json *wasmcap_json_parse(const char *text, size_t len, char *err, size_t err_size)
+static wasmcap_json *wasmcap__json_parse(const char *text, size_t len, char *err, size_t err_size,
+                                         int in_place)
 {
     wasmcap__parser ps;
     memset(&ps, 0, sizeof ps);
+    ps.in_place = in_place;
     if (err && err_size)
         err[0] = 0;
     ps.start = ps.p = (const unsigned char *)(text ? text : "");
     ps.end = ps.p + (text ? len : 0);
     ps.err = err;
     ps.err_size = err_size;
-    ps.next_chunk = 256 + 2 * (len < (1u << 20) ? len : (1u << 20));
+    /* room for the strings' copies, or in place only for the nodes */
+    ps.next_chunk = 256 + (len < (1u << 20) ? len : (1u << 20)) / (in_place ? 8 : 1) * 2;
     wasmcap_json *root = (wasmcap_json *)wasmcap__palloc(&ps, sizeof *root);
     if (!root) {
         wasmcap__fail(&ps, "out of memory");
@@ -1103,6 +1279,11 @@ wasmcap_json *wasmcap_json_parse(const char *text, size_t len, char *err, size_t
     }
     root->arena_ = ps.chunks;
     return root;
+}
+
+wasmcap_json *wasmcap_json_parse(const char *text, size_t len, char *err, size_t err_size)
+{
+    return wasmcap__json_parse(text, len, err, err_size, 0);
 }
 
 void wasmcap_json_free(wasmcap_json *root)
@@ -1155,6 +1336,60 @@ int wasmcap_json_is_integer(const wasmcap_json *v)
 
 /* ---- JSON writer ------------------------------------------------------- */
 
+/* The shortest digits that read back as v (finite, not 0), by printf:
+ * "%.*e" at 1, 2, ... 17 significant digits until strtod gives v back.
+ * digits (up to 20, no sign) and the exponent of the first. */
+static void wasmcap__search_digits(double v, char digits[24], int *k, int *exp10)
+{
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    /* tmp is [-]d[.ddd]e(+|-)xx: collect the digits and the exponent */
+    const char *s = tmp + (tmp[0] == '-');
+    *k = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9' && *k < 20)
+            digits[(*k)++] = *s;
+    *exp10 = *s == 'e' ? atoi(s + 1) : 0;
+}
+
+/* The same for a > 0 whose shortest form has few enough digits, without
+ * printf or strtod (thousands of instructions each in a sandbox): the
+ * fewest decimals d (up to 22, where 10^d stays exact) for which an
+ * integer c below 2^53 next to a * 10^d reads back as a, i.e. c / 10^d ==
+ * a (an exact c and 10^d, so the division rounds as strtod rounds the
+ * decimal).  Any c that reads back lies within 1 of the computed
+ * a * 10^d, so the three around it are all there is to try, the nearest
+ * first.  -1 when no d works below 2^53: then wasmcap__search_digits. */
+static int wasmcap__short_digits(double a, char digits[24], int *k, int *exp10)
+{
+    for (int d = 0; d <= 22; d++) {
+        double t = a * wasmcap__pow10[d];
+        if (t >= 9007199254740992.0)
+            return -1;
+        double r = __builtin_rint(t);
+        double try_[3] = {r, t < r ? r - 1 : r + 1, t < r ? r + 1 : r - 1};
+        for (int i = 0; i < 3; i++) {
+            double c = try_[i];
+            if (c < 1 || c / wasmcap__pow10[d] != a)
+                continue;
+            char rev[20];
+            int n = 0;
+            for (unsigned long long u = (unsigned long long)c; u; u /= 10)
+                rev[n++] = (char)('0' + u % 10);
+            for (int j = 0; j < n; j++)
+                digits[j] = rev[n - 1 - j];
+            *k = n;
+            *exp10 = n - 1 - d;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 size_t wasmcap_format_number(double v, char out[32])
 {
     if (isnan(v))
@@ -1178,24 +1413,10 @@ size_t wasmcap_format_number(double v, char out[32])
         out[len] = 0;
         return len;
     }
-    char tmp[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* tmp is [-]d[.ddd]e(+|-)xx: collect the digits and the exponent */
     char digits[24];
-    int k = 0, neg = 0;
-    const char *s = tmp;
-    if (*s == '-') {
-        neg = 1;
-        s++;
-    }
-    for (; *s && *s != 'e'; s++)
-        if (*s >= '0' && *s <= '9' && k < 20)
-            digits[k++] = *s;
-    int exp10 = *s == 'e' ? atoi(s + 1) : 0;
+    int k, exp10, neg = v < 0;
+    if (wasmcap__short_digits(neg ? -v : v, digits, &k, &exp10) != 0)
+        wasmcap__search_digits(v, digits, &k, &exp10);
     while (k > 1 && digits[k - 1] == '0')
         k--;
     int n = exp10 + 1; /* v = 0.digits * 10^n */
@@ -1308,8 +1529,7 @@ static void wasmcap__jw_quote(wasmcap_buf *b, const char *s, size_t len)
     wasmcap_buf_append(b, "\"", 1);
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
-            p++;
+        p = wasmcap__plain_run(p, end); /* what needs no escape, 16 bytes a step */
         if (p > run)
             wasmcap_buf_append(b, run, (size_t)(p - run));
         if (p >= end)
@@ -1735,7 +1955,11 @@ static wasmcap_json *wasmcap__parse_args(const char *text, size_t len, char *err
         text = empty;
         len = 2;
     }
-    wasmcap_json *v = wasmcap_json_parse(text, len, err, err_size);
+    /* the call's input, which no one reads again: its strings stay in it */
+    int in_place = wasmcap__input && (const unsigned char *)text >= wasmcap__input &&
+                   len <= wasmcap__input_size &&
+                   (size_t)((const unsigned char *)text - wasmcap__input) <= wasmcap__input_size - len;
+    wasmcap_json *v = wasmcap__json_parse(text, len, err, err_size, in_place);
     if (v && v->type == WASMCAP_JSON_NULL) {
         wasmcap_json_free(v);
         v = wasmcap_json_parse(empty, 2, err, err_size);

@@ -69,6 +69,8 @@ static const runtime_symbol runtime_symbols[] = {
     {"wc_rt_caught_tag", (const void *)wc_rt_caught_tag},
     {"wc_rt_caught_values", (const void *)wc_rt_caught_values},
     {"wc_rt_catch_leave", (const void *)wc_rt_catch_leave},
+    {"wc_rt_entry_push", (const void *)wc_rt_entry_push},
+    {"wc_rt_entry_pop", (const void *)wc_rt_entry_pop},
     {"_setjmp", (const void *)_setjmp}, /* a try's handler (emit_exceptions.c) */
     /* The math the generated code calls (the float operators): given
      * here, so the fast tier does not depend on whether the program that

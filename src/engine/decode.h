@@ -224,6 +224,11 @@ static inline bool wc_feature_enabled(const wc_decode_limits *limits, uint32_t f
     return (WC_FEATURES_IMPLEMENTED & feature) && !(limits->disabled_features & feature);
 }
 
+/* Tries (exception handling) open at once in one function: each holds a
+ * handler of a few hundred bytes on the native stack while it is open, so
+ * deeper nesting is refused as a limit (max_block_depth bounds the rest). */
+#define WC_MAX_OPEN_TRIES 256u
+
 /* Extended constant expressions (i32/i64 add, sub, mul) taller than this
  * many operands are refused as a limit: the validator and the emitter keep
  * one fixed array of this size. */

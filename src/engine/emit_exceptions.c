@@ -1,15 +1,15 @@
 /* emit_exceptions.c -- exception handling as C (runtime/wasm-rt.h has the
  * runtime's side: the handler chain and the caught exceptions).
  *
- * A try installs its handler, wc_h<label>, a local of the function, and
- * _setjmps on it; a throw anywhere below longjmps back, and the try's
+ * A try installs its handler, wc_h<n>, a local of the function (one per
+ * try open at once: sequential tries share), and _setjmps on it; a throw anywhere below longjmps back, and the try's
  * dispatch (C<label>) compares the exception's tag, by address, with each
  * catch's and jumps to that clause (K<n>), which reads the payload into
  * its slots; no match goes on outward (a rethrow to the next handler).
  * The handler comes off the chain on every way out of the body: its end,
  * a branch, return, tail call or delegate that leaves it (a throw's unwind
  * takes it off by itself).  A catch body holds its exception at index
- * wc_h<label>.caught (rethrow reads it there) until it ends or is left the
+ * wc_h<n>.caught (rethrow reads it there) until it ends or is left the
  * same ways.  Locals of a function with a try are volatile, since setjmp
  * keeps no register; the operand stack's slots need not be: those a
  * handler's code reads lie below the try and no code in the body writes
@@ -78,14 +78,15 @@ void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out)
         eh->open_cap = cap;
     }
     wc_eh_try *t = &eh->open[eh->nopen++];
-    *t = (wc_eh_try){.frame = frame, .label = label};
+    *t = (wc_eh_try){.frame = frame, .label = label, .handler = eh->nopen - 1};
     wc_buf_init(&t->dispatch);
     eh->used = true;
-    wc_buf_printf(&eh->handlers, "  wc_rt_handler wc_h%" PRIu32 ";\n", label);
+    if (eh->nhandlers < eh->nopen)
+        eh->nhandlers = eh->nopen;
     wc_buf_printf(out,
                   "  wc_rt_try_enter(&wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
                   "  if (_setjmp(wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
-                  label, label, label);
+                  t->handler, t->handler, label);
 }
 
 void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out)
@@ -99,9 +100,9 @@ void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out
             body = &eh->open[i];
     }
     if (body)
-        wc_buf_printf(out, "  wc_rt_try_leave(&wc_h%" PRIu32 ");\n", body->label);
+        wc_buf_printf(out, "  wc_rt_try_leave(&wc_h%" PRIu32 ");\n", body->handler);
     if (caught && catches)
-        wc_buf_printf(out, "  wc_rt_catch_leave(wc_h%" PRIu32 ".caught);\n", caught->label);
+        wc_buf_printf(out, "  wc_rt_catch_leave(wc_h%" PRIu32 ".caught);\n", caught->handler);
 }
 
 void wc_eh_catch(wc_emit_eh *eh, const wc_emit_module *m, uint32_t tag, uint32_t clause,
@@ -126,7 +127,7 @@ void wc_eh_catch(wc_emit_eh *eh, const wc_emit_module *m, uint32_t tag, uint32_t
     if (!ft->nparams)
         return;
     wc_buf_printf(out, "  { const wc_rt_value *wc_v = wc_rt_caught_values(wc_h%" PRIu32 ".caught);\n",
-                  t->label);
+                  t->handler);
     for (uint32_t i = 0; i < ft->nparams; i++)
         wc_buf_printf(out, "  %c%" PRIu32 " = wc_v[%" PRIu32 "].%s;\n", wc_emit_letter(ft->params[i]),
                       base + i, i, wc_emit_field(ft->params[i]));
@@ -149,14 +150,14 @@ void wc_eh_end(wc_emit_eh *eh, wc_buf *out)
     wc_buf_printf(out, "  C%" PRIu32 ":;\n", t->label);
     if (t->dispatch.len) {
         wc_buf_printf(out, "  { const wc_rt_tag *wc_tag = wc_rt_caught_tag(wc_h%" PRIu32 ".caught);\n",
-                      t->label);
+                      t->handler);
         wc_buf_append(out, t->dispatch.data, t->dispatch.len);
         wc_buf_str(out, "  }\n");
     }
     if (t->has_catch_all)
         wc_buf_printf(out, "  goto K%" PRIu32 ";\n", t->catch_all);
     else
-        wc_buf_printf(out, "  wc_rt_rethrow(wc_h%" PRIu32 ".caught);\n", t->label);
+        wc_buf_printf(out, "  wc_rt_rethrow(wc_h%" PRIu32 ".caught);\n", t->handler);
     eh->failed |= t->dispatch.failed;
     pop_try(eh);
 }
@@ -167,19 +168,19 @@ void wc_eh_delegate(wc_emit_eh *eh, uint32_t first, wc_buf *out)
         eh->failed = true;
         return;
     }
-    uint32_t label = eh->open[eh->nopen - 1].label;
+    uint32_t label = eh->open[eh->nopen - 1].label, handler = eh->open[eh->nopen - 1].handler;
     pop_try(eh);
     wc_buf_printf(out, "  C%" PRIu32 ":;\n", label);
     /* the exception stays where it is: only handlers in between come off */
     wc_eh_leave(eh, first, false, out);
-    wc_buf_printf(out, "  wc_rt_rethrow(wc_h%" PRIu32 ".caught);\n", label);
+    wc_buf_printf(out, "  wc_rt_rethrow(wc_h%" PRIu32 ".caught);\n", handler);
 }
 
 void wc_eh_rethrow(const wc_emit_eh *eh, uint32_t frame, wc_buf *out)
 {
     for (uint32_t i = eh->nopen; i-- > 0;)
         if (eh->open[i].frame == frame) {
-            wc_buf_printf(out, "  wc_rt_rethrow(wc_h%" PRIu32 ".caught);\n", eh->open[i].label);
+            wc_buf_printf(out, "  wc_rt_rethrow(wc_h%" PRIu32 ".caught);\n", eh->open[i].handler);
             return;
         }
     wc_buf_str(out, "  TRAP(UNREACHABLE);\n"); /* not in a validated module */
@@ -197,11 +198,32 @@ void wc_eh_throw(const wc_emit_module *m, uint32_t tag, char **values, wc_buf *o
     wc_buf_str(out, ", wc_p); }\n");
 }
 
+void wc_eh_declare(const wc_emit_eh *eh, wc_buf *out)
+{
+    for (uint32_t i = 0; i < eh->nhandlers; i++)
+        wc_buf_printf(out, "  wc_rt_handler wc_h%" PRIu32 ";\n", i);
+}
+
+void wc_eh_indirect_begin(const wc_emit_module *m, const char *callee_inst, wc_buf *out)
+{
+    if (!m->info->exceptions)
+        return;
+    wc_buf_printf(out,
+                  "  wc_rt_entry wc_e; int wc_other = %s != (void *)instance;\n"
+                  "  if (wc_other) wc_rt_entry_push(&wc_e, &WC_RT_HDR(%s)->depth);\n",
+                  callee_inst, callee_inst);
+}
+
+void wc_eh_indirect_end(const wc_emit_module *m, wc_buf *out)
+{
+    if (m->info->exceptions)
+        wc_buf_str(out, "  if (wc_other) wc_rt_entry_pop(&wc_e);\n");
+}
+
 void wc_eh_free(wc_emit_eh *eh)
 {
     while (eh->nopen)
         pop_try(eh);
     free(eh->open);
-    wc_buf_free(&eh->handlers);
     *eh = (wc_emit_eh){0};
 }

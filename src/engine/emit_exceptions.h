@@ -17,7 +17,8 @@
 
 typedef struct wc_eh_try {
     uint32_t frame;   /* its index among the function's control frames */
-    uint32_t label;   /* its handler is wc_h<label>, its dispatch C<label> */
+    uint32_t label;   /* its dispatch is C<label> */
+    uint32_t handler; /* wc_h<handler>: tries open together need one each */
     bool in_catch;    /* past its body: the handler is off the chain */
     bool has_catch_all;
     uint32_t catch_all; /* catch_all's clause label */
@@ -27,8 +28,8 @@ typedef struct wc_eh_try {
 typedef struct wc_emit_eh {
     wc_eh_try *open; /* innermost last */
     uint32_t nopen, open_cap;
-    wc_buf handlers; /* the function's handler declarations */
-    bool used;       /* a try was emitted: locals are volatile (setjmp) */
+    uint32_t nhandlers; /* tries open together at most */
+    bool used;          /* a try was emitted: locals are volatile (setjmp) */
     bool failed;
 } wc_emit_eh;
 
@@ -54,6 +55,13 @@ void wc_eh_delegate(wc_emit_eh *eh, uint32_t first, wc_buf *out);
 void wc_eh_rethrow(const wc_emit_eh *eh, uint32_t frame, wc_buf *out);
 /* throw of tag with its payload's values (C expressions). */
 void wc_eh_throw(const wc_emit_module *m, uint32_t tag, char **values, wc_buf *out);
+/* Around a call_indirect of callee_inst in a unit with exception handling:
+ * a callee of another instance gets its depth recorded (wc_rt_entry), so
+ * a throw through its frames puts it back.  Nothing in other units. */
+void wc_eh_indirect_begin(const wc_emit_module *m, const char *callee_inst, wc_buf *out);
+void wc_eh_indirect_end(const wc_emit_module *m, wc_buf *out);
+/* The function's handlers, declared at its top. */
+void wc_eh_declare(const wc_emit_eh *eh, wc_buf *out);
 void wc_eh_free(wc_emit_eh *eh);
 
 /* Tags in the unit: wc_inst's fields, their setting in wc_instantiate, and

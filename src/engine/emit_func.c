@@ -748,8 +748,10 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     for (uint32_t i = 0; i < ft->nparams; i++)
         wc_buf_printf(&callee, ", %s", wc_emit_ctype(ft->params[i]));
     wc_buf_str(&callee, "))wc_t->data[wc_x].func)");
+    wc_eh_indirect_begin(s->m, "wc_t->data[wc_x].module_instance", s->out);
     emit_call(s, type, wc_buf_cstr(&callee) ? (const char *)callee.data : "0",
               "wc_t->data[wc_x].module_instance", args);
+    wc_eh_indirect_end(s->m, s->out);
     s->failed |= callee.failed;
     wc_buf_free(&callee);
     wc_buf_str(s->out, "  }\n");
@@ -1524,7 +1526,6 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     wc_buf body;
     wc_buf_init(&body);
     s.out = &body;
-    wc_buf_init(&s.eh.handlers);
 
     /* locals: parameters, then the declared ones (count, type)* */
     s.nlocals = ft->nparams + fn->nlocals;
@@ -1597,13 +1598,13 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
     if (s.uses_memory && m->for_tcc && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
-    wc_buf_append(out, s.eh.handlers.data, s.eh.handlers.len);
+    wc_eh_declare(&s.eh, out);
     wc_buf_str(out, "  FUNC_PROLOGUE;\n");
     wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");
 
-    bool failed = s.failed || body.failed || s.eh.failed || s.eh.handlers.failed;
+    bool failed = s.failed || body.failed || s.eh.failed;
     wc_eh_free(&s.eh);
     wc_buf_free(&body);
     free(s.stack);

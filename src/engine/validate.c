@@ -171,6 +171,7 @@ typedef struct ctrl_frame {
     uint8_t opcode; /* block, loop, if, else; 0 for the function itself */
     bool unreachable;
     uint32_t br_table_seen; /* br_table_round that last checked this label */
+    uint32_t tries; /* try and catch frames open here, this one included */
     size_t height; /* of the operand stack when the frame was entered */
     uint32_t nparams, nresults;
     const uint8_t *params, *results;
@@ -286,10 +287,17 @@ static int push_ctrl(validator *v, uint8_t opcode, const uint8_t *params, uint32
     if (v->nctrls > v->d->limits.max_block_depth)
         return wc_dec_limit(v->d, v->op_at, "blocks nested deeper than the limit of %u",
                             v->d->limits.max_block_depth);
+    /* each open try holds a handler on the native stack (emit_exceptions.c) */
+    bool is_try = opcode == 0x06 || opcode == 0x07 || opcode == 0x19;
+    uint32_t tries = (v->nctrls ? v->ctrls[v->nctrls - 1].tries : 0) + is_try;
+    if (tries > WC_MAX_OPEN_TRIES)
+        return wc_dec_limit(v->d, v->op_at, "tries nested deeper than the limit of %u",
+                            WC_MAX_OPEN_TRIES);
     if (!wc_grow((void **)&v->ctrls, &v->ctrls_cap, v->nctrls + 1, sizeof *v->ctrls))
         return wc_dec_nomem(v->d);
     v->ctrls[v->nctrls++] = (ctrl_frame){
         .opcode = opcode,
+        .tries = tries,
         .height = v->nvals,
         .params = params,
         .nparams = nparams,

@@ -5,6 +5,8 @@
   (import "a" "throw" (func $throw (param i32)))
   (import "a" "deep" (func $deep (param i32)))
   (import "env" "host" (func $host (param i32) (result i32)))
+  (import "a" "table" (table 1 funcref))
+  (type $deep_type (func (param i32)))
   (tag $local (param i64))
 
   ;; a tag of another instance, caught by identity: the payload plus one
@@ -27,6 +29,19 @@
         (br_if $done (i32.eqz (local.get $n)))
         (try
           (do (call $deep (local.get $depth)))
+          (catch $e (local.set $sum (i32.add (local.get $sum)))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $sum))
+
+  ;; the same through the shared table (call_indirect, not an import)
+  (func (export "deep_loop_indirect") (param $n i32) (param $depth i32) (result i32)
+    (local $sum i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (try
+          (do (call_indirect (type $deep_type) (local.get $depth) (i32.const 0)))
           (catch $e (local.set $sum (i32.add (local.get $sum)))))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next)))

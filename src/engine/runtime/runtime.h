@@ -30,11 +30,6 @@ typedef struct wc_rt_exceptions_mark {
 } wc_rt_exceptions_mark;
 wc_rt_exceptions_mark wc_rt_exceptions_enter(void);
 void wc_rt_exceptions_leave(wc_rt_exceptions_mark mark);
-/* A call into another instance whose call depth is *depth: push before
- * the call, pop after it.  A throw caught below it, or a trap, restores the
- * depth of every such call it unwinds (the instance's frames are gone). */
-void wc_rt_entry_push(wc_rt_entry *entry, uint32_t *depth);
-void wc_rt_entry_pop(wc_rt_entry *entry);
 /* Caught exceptions this thread holds (for tests). */
 uint32_t wc_rt_caught_count(void);
 

@@ -397,18 +397,25 @@ typedef struct wc_rt_tag {
 } wc_rt_tag;
 
 /* A call into another instance (an import that is another instance's
- * export) records that instance's call depth, so an exception that unwinds
- * its frames puts the depth back (wc_rt_entry_push, runtime.h). */
+ * export, or a call_indirect of a unit with exception handling through a
+ * table holding another instance's function) records that instance's call
+ * depth: push before the call, pop after it.  A throw caught below it, or a
+ * trap, puts back the depth of every such call it unwinds (the instance's
+ * frames are gone). */
 typedef struct wc_rt_entry {
     struct wc_rt_entry *outer;
     uint32_t *depth;
     uint32_t saved;
 } wc_rt_entry;
+void wc_rt_entry_push(wc_rt_entry *entry, uint32_t *depth);
+void wc_rt_entry_pop(wc_rt_entry *entry);
 
 typedef struct wc_rt_handler {
-    /* A glibc jmp_buf (exceptions.c checks that it fits): the generated
-     * code declares _setjmp itself, this header stays free of glibc's. */
-    long env[64];
+    /* A glibc jmp_buf (exceptions.c checks that it fits: 200 bytes on
+     * x86-64, 312 on aarch64): the generated code declares _setjmp itself,
+     * this header stays free of glibc's.  A function holds one handler per
+     * try open at once, on its frame. */
+    long env[40];
     struct wc_rt_handler *outer;
     uint32_t *depth; /* the catching instance's call depth, and its value */
     uint32_t saved_depth;
