@@ -826,6 +826,34 @@ static void test_straddling_stores(wc_engine *engine, const char *tier)
     wc_module_release(m);
 }
 
+/* A page the data segments loaded, right after a page a store crossed
+ * from, holds its data for the next instance (its first bytes, which
+ * freeing zeroes after every written page, are put back). */
+static const char *spill_text =
+    "(module (memory (export \"mem\") 2) (data (i32.const 4096) \"ABCDEFGHIJKLMNOP\")"
+    "  (func (export \"i64\") (param i32) (i64.store (local.get 0) (i64.const -1))))";
+
+static void test_store_spill_into_data(wc_engine *engine, const char *tier)
+{
+    wc_module *m = load(engine, spill_text);
+    CHECK(m != NULL, "%s: spill module", tier);
+    if (!m)
+        return;
+    for (int round = 0; round < 3; round++) {
+        wc_instance *inst;
+        wc_error err;
+        CHECK(wc_instance_new(m, NULL, NULL, 0, &inst, NULL, &err) == 0, "%s: %s", tier, err.msg);
+        const uint8_t *mem = wc_instance_mem_view(inst, 0, 2 * 65536);
+        CHECK(mem && memcmp(mem + 4096, "ABCDEFGHIJKLMNOP", 16) == 0 &&
+                  memcmp(mem + 4088, "\0\0\0\0\0\0\0\0", 8) == 0,
+              "%s: round %d: the data page after a crossing store is not as loaded", tier, round);
+        wc_value args[1] = {{.i32 = 4092}};
+        CHECK(wc_instance_call(inst, "i64", args, NULL, &err) == WC_TRAP_NONE, "%s: %s", tier, err.msg);
+        wc_instance_free(inst);
+    }
+    wc_module_release(m);
+}
+
 /* A pooled memory is reused at the size its next instance asks for: a
  * memory that grew and was written everywhere, then freed, comes back at
  * one page with its guard exact (an access past it traps, memory.size is
@@ -1314,6 +1342,7 @@ int main(void)
         wc_engine *tracking = new_engine_tracking(tiers[t], tmpdir, true);
         test_freed_memory_is_clean(tracking, t ? "optimized tier" : "fast tier");
         test_straddling_stores(tracking, t ? "optimized tier" : "fast tier");
+        test_store_spill_into_data(tracking, t ? "optimized tier" : "fast tier");
         test_data_images(tracking, t ? "optimized tier" : "fast tier");
         test_multi_memory(tracking, t ? "optimized tier" : "fast tier");
         test_memory64(tracking, t ? "optimized tier" : "fast tier");

@@ -1596,7 +1596,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     if (s.uses_memory)
         wc_buf_printf(out, "  u8 *const M = %s->data;\n", wc_emit_memory(m));
-    if (s.uses_memory && m->for_tcc && m->track_writes) /* the map a memory keeps for life */
+    if (s.uses_memory && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
     wc_eh_declare(&s.eh, out);
     wc_buf_str(out, "  FUNC_PROLOGUE;\n");

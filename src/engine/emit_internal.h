@@ -84,8 +84,8 @@ void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *ou
 void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, const char *where,
                    const char *value, wc_buf *out);
 /* The page marks of a tracked write of `bytes` at where: its first byte's
- * page and, when wider than a byte, its last byte's (a write may cross into
- * the next page, whose bytes the next instance must not find). */
+ * page, and its last byte's only when it writes more than WC_DIRTY_SPILL
+ * bytes past it (freeing zeroes those after every marked page). */
 void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *where, unsigned bytes,
                         wc_buf *out);
 /* The interrupt check, a statement with its indent and newline. */

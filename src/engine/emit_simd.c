@@ -18,12 +18,16 @@
 
 extern const char wc_wasm_simd_header[];
 
-/* The prototype of a runtime helper libtcc's code calls (runtime/simd.c):
- * v128 operands and a v128 result by pointer, the result first. */
+/* An instruction of simd_ops.def (a runtime helper's)? */
+static bool has_helper(const wc_simd_op *op)
+{
+    return op->kind == WC_SIMD_PLAIN || op->kind == WC_SIMD_LANE || op->kind == WC_SIMD_SHUFFLE;
+}
+
+/* The prototype of op's runtime helper (runtime/simd.c): v128 operands
+ * and a v128 result by pointer, the result first. */
 static void declare_helper(const wc_simd_op *op, wc_buf *out)
 {
-    if (!wc_emit_simd_tcc_calls(op))
-        return;
     bool vector = op->result == WC_VT_V128;
     wc_buf_printf(out, "%s wc_rt_simd_%s(%s", vector ? "void" : wc_emit_ctype(op->result), op->cname,
                   vector ? "v128 *" : "");
@@ -38,6 +42,22 @@ static void declare_helper(const wc_simd_op *op, wc_buf *out)
     wc_buf_str(out, ");\n");
 }
 
+/* gcc's unit for libtcc, which compiles it only to check it (the decode
+ * fuzzer): wasm-simd.h's helpers by value over the runtime's by pointer. */
+static void by_value_helper(const wc_simd_op *op, wc_buf *out)
+{
+    bool vector = op->result == WC_VT_V128;
+    wc_buf_printf(out, "static %s wc_tcc_%s(", wc_emit_ctype(op->result), op->cname);
+    for (uint32_t i = 0; i < op->noperands; i++)
+        wc_buf_printf(out, "%s%s a%" PRIu32, i ? ", " : "", wc_emit_ctype(op->operands[i]), i);
+    wc_buf_str(out, op->kind == WC_SIMD_LANE ? ", int lane" : op->kind == WC_SIMD_SHUFFLE ? ", v128 m" : "");
+    wc_buf_printf(out, ") { %swc_rt_simd_%s(%s", vector ? "v128 r; " : "return ", op->cname, vector ? "&r" : "");
+    for (uint32_t i = 0; i < op->noperands; i++)
+        wc_buf_printf(out, "%s%sa%" PRIu32, i || vector ? ", " : "", op->operands[i] == WC_VT_V128 ? "&" : "", i);
+    wc_buf_str(out, op->kind == WC_SIMD_LANE ? ", lane" : op->kind == WC_SIMD_SHUFFLE ? ", m.lo, m.hi" : "");
+    wc_buf_str(out, vector ? "); return r; }\n" : "); }\n");
+}
+
 void wc_emit_simd_preamble(wc_buf *out)
 {
     wc_buf_str(out, "#ifndef __TINYC__\n#define WC_RT_VECTOR_V128\n#endif\n");
@@ -45,18 +65,41 @@ void wc_emit_simd_preamble(wc_buf *out)
 
 void wc_emit_simd_prelude(bool for_tcc, wc_buf *out)
 {
-    if (for_tcc) {
+    uint32_t n;
+    const wc_simd_op *ops = wc_simd_ops_all(&n);
+    if (for_tcc) { /* the helpers its code calls */
         wc_buf_str(out, "typedef wc_rt_v128 v128;\n");
-        uint32_t n;
-        const wc_simd_op *ops = wc_simd_ops_all(&n);
         for (uint32_t i = 0; i < n; i++)
-            declare_helper(&ops[i], out);
+            if (wc_emit_simd_tcc_calls(&ops[i]))
+                declare_helper(&ops[i], out);
         return;
     }
+    wc_buf_str(out, "#ifdef __TINYC__\n"
+                    "typedef wc_rt_v128 v128;\n"
+                    "typedef v128 wc_v128;\n");
+    for (uint32_t i = 0; i < n; i++)
+        if (has_helper(&ops[i])) {
+            declare_helper(&ops[i], out);
+            by_value_helper(&ops[i], out);
+        }
+    /* the loads that transform what they read */
+    static const char *const extends[6][2] = {
+        {"v128_load8x8_s", "i16x8_extend_low_i8x16_s"}, {"v128_load8x8_u", "i16x8_extend_low_i8x16_u"},
+        {"v128_load16x4_s", "i32x4_extend_low_i16x8_s"}, {"v128_load16x4_u", "i32x4_extend_low_i16x8_u"},
+        {"v128_load32x2_s", "i64x2_extend_low_i32x4_s"}, {"v128_load32x2_u", "i64x2_extend_low_i32x4_u"}};
+    for (size_t i = 0; i < 6; i++)
+        wc_buf_printf(out, "static v128 wc_tcc_%s(u64 x) { v128 r = {x, 0}; wc_rt_simd_%s(&r, &r); return r; }\n",
+                      extends[i][0], extends[i][1]);
+    wc_buf_str(out, "static v128 wc_tcc_v128_load32_zero(u32 x) { v128 r = {x, 0}; return r; }\n"
+                    "static v128 wc_tcc_v128_load64_zero(u64 x) { v128 r = {x, 0}; return r; }\n"
+                    "#define SIMD(name) wc_tcc_##name\n"
+                    "#define LDV(a) LD(v128, a)\n"
+                    "#else\n");
     wc_buf_str(out, wc_wasm_simd_header);
     wc_buf_str(out, "typedef v128 WC_U wc_v128;\n"
                     "#define SIMD(name) wc_simd_##name\n"
                     "#define LDV(a) LDF(v128, a)\n"
+                    "#endif\n"
                     "#define STV(a, v) (*(wc_v128 *)(M + (a)) = (v))\n");
 }
 

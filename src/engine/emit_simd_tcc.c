@@ -157,7 +157,7 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Splats, lanes, extends and any_true: true when op is one. */
+/* Splats, lanes and any_true: true when op is one. */
 static bool across(const wc_simd_op *op, uint32_t lane, wc_buf *t)
 {
     const char *c = op->cname;

@@ -6,10 +6,10 @@
  * the macros only cost it: expanding a function-like macro (collecting
  * its arguments, substituting, rescanning) was a fifth of a fast-tier
  * compile, and loads, stores and back-edges are nearly every macro use in
- * real code (and WC_DIRTY, after every store when writes are tracked, as
- * the plugin host runs modules).  For libtcc the emitter writes what the
- * macros expand to; the two spellings must mean the same (the prelude's
- * and wasm-rt.h's definitions).
+ * real code.  For libtcc the emitter writes what the macros expand to; the
+ * two spellings must mean the same (the prelude's and wasm-rt.h's
+ * definitions).  Page marks (after every store when writes are tracked, as
+ * the plugin host runs modules) are spelled out for both compilers.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include "engine/emit_internal.h"
 #include "engine/runtime/wasm-rt.h"
 
-/* libtcc's page marks name the map's shape by value (macros cost it
+/* The page marks name the map's shape by value (macros cost libtcc
  * preprocessing): these must be wasm-rt.h's. */
 _Static_assert(WC_DIRTY_SHIFT == 12 && WC_DIRTY_MAP_PAGES == 1u << 20, "the spelled page marks");
 
@@ -54,19 +54,27 @@ static unsigned store_bytes(const char *type)
 void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *where, unsigned bytes,
                         wc_buf *out)
 {
-    unsigned last = bytes ? bytes - 1 : 0;
+    /* the bytes a store writes into the next page are zeroed with its
+     * first page (WC_DIRTY_SPILL): only a wider one marks its last page */
+    unsigned last = bytes > WC_DIRTY_SPILL + 1 ? bytes - 1 : 0;
     for (unsigned k = 0; k < (last ? 2u : 1u); k++) {
         const char *plus = k ? " + " : "";
         char extra[12] = "";
         if (k)
             snprintf(extra, sizeof extra, "%u", last);
-        if (!m->for_tcc) {
+        if (memory == 0) {
+            /* wc_D: memory 0's map, read once per function (gcc would read
+             * it again after every store, which may alias it).  A mark
+             * follows its store, whose u64 address was then below the
+             * memory's size, at most 4 GiB (the engine's page limit): its
+             * page is in the map without a mask, and fewer tokens are less
+             * for libtcc to read. */
+            const char *mark[5] = {"  wc_D[(", where, plus, extra, ") >> 12] = 1;\n"};
+            for (size_t i = 0; i < 5; i++)
+                wc_buf_str(out, mark[i]);
+        } else if (!m->for_tcc) {
             const char *mark[7] = {"  WC_DIRTY(", wc_emit_memory_at(m, memory), ", ", where, plus, extra, ");\n"};
             for (size_t i = 0; i < 7; i++)
-                wc_buf_str(out, mark[i]);
-        } else if (memory == 0) { /* wc_D: memory 0's map, read once per function */
-            const char *mark[5] = {"  wc_D[((u64)(", where, plus, extra, ") >> 12) & 1048575] = 1;\n"};
-            for (size_t i = 0; i < 5; i++)
                 wc_buf_str(out, mark[i]);
         } else {
             const char *mark[7] = {"  ", wc_emit_memory_at(m, memory), "->dirty[((u64)(", where, plus, extra,

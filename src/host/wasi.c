@@ -1097,7 +1097,7 @@ void wc_wasi_free(wc_wasi *wasi)
         free(wasi->streams[i].input);
         free(wasi->streams[i].captured);
     }
-    for (size_t fd = 0; fd < WC_WASI_MAX_FDS; fd++)
+    for (size_t fd = 0; fd < wasi->fs_fds_end; fd++)
         if (wasi->fds[fd] && wasi->fds[fd]->fs)
             wc_wasi_fs_close(wasi->fds[fd]);
     pthread_cond_destroy(&wasi->wake);

@@ -247,6 +247,7 @@ int wc_wasi_fs_open_preopens(wc_wasi *w, const wc_wasi_config *config, wc_error 
         }
         s->preopen_name = p->guest_path;
         w->fds[3 + i] = s;
+        w->fs_fds_end = 3 + i + 1;
     }
     return 0;
 }
@@ -405,6 +406,8 @@ WASI_FN(wc_wasi_path_open)
         RETURN_ERRNO(ERRNO_NOMEM);
     }
     w->fds[slot] = s;
+    if ((size_t)slot >= w->fs_fds_end)
+        w->fs_fds_end = (size_t)slot + 1;
     store_u32(newfd, (uint32_t)slot);
     RETURN_ERRNO(ERRNO_SUCCESS);
 }

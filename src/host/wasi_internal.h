@@ -154,6 +154,10 @@ struct wc_wasi {
      * wasi_stream for filesystem entries; NULL when closed.  A full table
      * makes path_open fail with EMFILE. */
     wasi_stream *fds[WC_WASI_MAX_FDS];
+    /* One past the highest fd a file or directory was given: fd_renumber
+     * only moves one onto a lower open fd, so wc_wasi_free closes them all
+     * below it (and skips the scan in a call that opened none). */
+    size_t fs_fds_end;
 
     bool virtual_clock;
     uint64_t virtual_now_ns;

@@ -7,7 +7,10 @@
  * that takes it moves it down to the height its try began at (dropping the
  * exceptions of the catch bodies the throw left), and the catch body pops it
  * as it ends.  Both arrays grow by doubling up to fixed bounds and are freed
- * when the outermost host entry leaves, so nothing outlives a call.
+ * when the outermost host entry leaves, so nothing outlives a call.  Calls
+ * into another instance push a wc_rt_entry (on their own frame) naming its
+ * depth: whatever unwinds past them, a caught throw or a trap, puts those
+ * depths back.
  */
 #include <setjmp.h>
 #include <stdlib.h>

@@ -66,6 +66,10 @@ typedef struct pool_slot {
      * them first. */
     uint64_t image;
     char image_owner[72];
+    /* The first bytes of each of those pages as loaded: freeing zeroes
+     * them after a written page (a store may have crossed into them) and
+     * puts these back. */
+    uint8_t image_head[WC_DIRTY_PAGES][WC_DIRTY_SPILL];
     uint32_t registry_index;
     struct pool_slot *next;
 } pool_slot;
@@ -119,8 +123,12 @@ void wc_rt_load_segment(wasm_rt_memory_t *m, uint64_t o, const void *src, size_t
         if (chunk > n)
             chunk = n;
         if (page < WC_DIRTY_PAGES) {
-            if (!((m->reload >> page) & 1))
+            pool_slot *slot = m->slot;
+            if (!((m->reload >> page) & 1)) {
                 memcpy(m->data + o, from, chunk);
+                if (slot) /* the page's first bytes as loaded so far */
+                    memcpy(slot->image_head[page], m->data + (page << WC_DIRTY_SHIFT), WC_DIRTY_SPILL);
+            }
             m->loaded[page] = 1;
         } else {
             /* beyond the image's pages: an ordinary write */
@@ -306,7 +314,8 @@ static uint64_t page_mask(const pool_slot *slot, const uint32_t *map)
 }
 
 /* Zeroes the pages of the accessible prefix the slot's map marks, each run
- * of marked pages in one go, and clears the marks. */
+ * of marked pages in one go, and the WC_DIRTY_SPILL bytes after each run
+ * (a store marks only its first byte's page), and clears the marks. */
 static void zero_marked(pool_slot *slot)
 {
     uint32_t *map = slot->map;
@@ -320,6 +329,8 @@ static void zero_marked(pool_slot *slot)
         while (end < pages && map[end])
             map[end++] = 0;
         memset(slot->base + (i << WC_DIRTY_SHIFT), 0, (end - i) << WC_DIRTY_SHIFT);
+        if (end < pages)
+            memset(slot->base + (end << WC_DIRTY_SHIFT), 0, WC_DIRTY_SPILL);
         i = end;
     }
 }
@@ -358,12 +369,18 @@ static void pool_give(pool_slot *slot, const wasm_rt_memory_t *mem)
         uint64_t loaded = page_mask(slot, mem->loaded), written = page_mask(slot, slot->map);
         zero_marked(slot);
         /* The pages only the data segments wrote stay for the next
-         * instance of the same module (their loading must have ended). */
+         * instance of the same module (their loading must have ended); one
+         * after a written page gets back the first bytes zero_marked
+         * cleared. */
         uint64_t image = loaded & ~written;
         if (image && mem->loaded_all && mem->owner &&
             strlen(mem->owner) < sizeof slot->image_owner) {
             slot->image = image;
             strcpy(slot->image_owner, mem->owner);
+            for (uint64_t spilled = image & (written << 1); spilled; spilled &= spilled - 1) {
+                unsigned page = (unsigned)__builtin_ctzll(spilled);
+                memcpy(slot->base + ((size_t)page << WC_DIRTY_SHIFT), slot->image_head[page], WC_DIRTY_SPILL);
+            }
         } else {
             zero_pages(slot, image);
         }

@@ -249,8 +249,14 @@ typedef struct {
  * entry per page of the 4 GiB a 32-bit address reaches); a mark comes after
  * its write succeeded, so the index is in bounds, and the mask only keeps a
  * stray one inside the map.  The data segments' image is tracked for the
- * first WC_DIRTY_PAGES pages (loaded, reload). */
+ * first WC_DIRTY_PAGES pages (loaded, reload).  A store marks only its
+ * first byte's page: one that crosses into the next page writes at most
+ * WC_DIRTY_SPILL bytes there (a v128 store at a page's last byte), and
+ * freeing zeroes those bytes after every marked page too, or puts a data
+ * segment's bytes back there (memory.c): less than a second mark on every
+ * store wider than a byte. */
 #define WC_DIRTY_SHIFT 12
+#define WC_DIRTY_SPILL 15
 #define WC_DIRTY_PAGES 64
 #define WC_DIRTY_MAP_PAGES (1ull << 20)
 #define WC_DIRTY(m, a) \
