@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages wasmcap needs to build, test and run its
 # examples, only when some are missing.  Runs as root or through sudo.
 # wabt is for the tests alone (wast2json converts the spec scripts): the
-# engine emits its C itself.
+# engine emits its C itself; jq reads plugin answers in tests/cxx/run.sh.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config git
@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake pkg-config git
   liblmdb-dev libcurl4-openssl-dev libmimalloc-dev libevent-dev libjwt-dev wrk curl
   clang lld wasi-libc libclang-rt-14-dev-wasm32 libxnnpack-dev libpthreadpool-dev
   libnats-dev nats-server haproxy zlib1g-dev docker-registry apache2-utils libyaml-dev
-  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22"
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22 jq"
 
 missing=""
 for pkg in $PACKAGES; do
