@@ -104,6 +104,12 @@ void *wc_rt_import_ptr(void *ctx, uint32_t index)
     return inst->imports[index].ptr;
 }
 
+const uint8_t *wc_rt_module_bytes(void *ctx)
+{
+    wc_instance *inst = *(wc_instance **)ctx;
+    return inst->module->bytes;
+}
+
 /* A wasm function of another instance, imported: call it in place. */
 static wc_trap call_export_adapter(wc_instance *caller, void *env, const wc_value *args,
                                    wc_value *results)
