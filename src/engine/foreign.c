@@ -46,7 +46,10 @@ void wc_call_enter_foreign(wc_instance *inst)
 {
     inst->hdr.stack_limit = wc_rt_stack_limit();
     wc_call_scope *scope = current_scope;
-    if (!scope || inst == scope->root || inst->scope == scope)
+    /* entered already in this call, or in an outer one still running on
+     * this thread (a host function that called another instance): its
+     * watch is armed and its depth saved there */
+    if (!scope || inst == scope->root || inst->scope)
         return;
     if (scope->n == scope->cap) {
         /* at most one entry per live instance */
