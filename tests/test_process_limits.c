@@ -41,11 +41,15 @@ int main(void)
     CHECK(!timed_out && status == 128 + SIGXCPU, "cpu: timed out %d, status %d after %.1f s", timed_out, status,
           took);
 
-    /* address space: a string doubled until 64 MiB refuse it */
-    char *grower[] = {"awk", "BEGIN { s = \"x\"; for (i = 0; i < 40; i++) s = s s; print length(s) }", NULL};
+    /* address space: a 128 MiB string, which runs without the limit, refused under 64 MiB */
+    char *grower[] = {"awk", "BEGIN { s = \"x\"; for (i = 0; i < 27; i++) s = s s; print length(s) }", NULL};
     wc_process_limits as = {.address_space_bytes = 64ull << 20, .wall_ms = 30000};
     status = wc_run_process_limited(grower, output, sizeof output, NULL, &as, &timed_out);
     CHECK(!timed_out && status != 0, "address space: timed out %d, status %d: %s", timed_out, status, output);
+    wc_process_limits wall_only = {.wall_ms = 30000};
+    status = wc_run_process_limited(grower, output, sizeof output, NULL, &wall_only, &timed_out);
+    CHECK(status == 0 && strcmp(output, "134217728\n") == 0, "no address space limit: status %d: %s", status,
+          output);
 
     /* within its limits a program runs as without them */
     char *echo[] = {"sh", "-c", "echo fine", NULL};
