@@ -193,6 +193,75 @@ static wc_trap call(wc_module *m, const char *name, uint32_t timeout_ms)
     return trap;
 }
 
+/* A module with one memory of 17 pages and, at address 16, an active data
+ * segment of `n` bytes (n < 2^21); its bytes go to *size. */
+static uint8_t *data_module(const uint8_t *data, uint32_t n, size_t *size)
+{
+    static const uint8_t head[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x11};
+    uint8_t *b = malloc(sizeof head + 16 + n);
+    if (!b)
+        return NULL;
+    memcpy(b, head, sizeof head);
+    size_t len = sizeof head;
+    uint32_t body = 1 + 4 + 3 + n; /* count, flags + i32.const 16 + end, size, bytes */
+    b[len++] = 0x0b;
+    b[len++] = (uint8_t)(0x80 | (body & 0x7f)), b[len++] = (uint8_t)(0x80 | ((body >> 7) & 0x7f));
+    b[len++] = (uint8_t)(body >> 14);
+    static const uint8_t segment[] = {0x01, 0x00, 0x41, 0x10, 0x0b};
+    memcpy(b + len, segment, sizeof segment);
+    len += sizeof segment;
+    b[len++] = (uint8_t)(0x80 | (n & 0x7f)), b[len++] = (uint8_t)(0x80 | ((n >> 7) & 0x7f));
+    b[len++] = (uint8_t)(n >> 14);
+    memcpy(b + len, data, n);
+    *size = len + n;
+    return b;
+}
+
+/* A data segment is read from the module's bytes, not written into the
+ * unit as C text: a megabyte of data made a unit of megabytes, which
+ * libtcc parsed for seconds under its lock (a 60 MiB segment: 7 s). */
+static void test_data_not_in_unit(void)
+{
+    enum { n = 1 << 20 };
+    uint8_t *data = malloc(n);
+    if (!data)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 24);
+    size_t size;
+    uint8_t *bytes = data_module(data, n, &size);
+    for (int tcc = 0; bytes && tcc < 2; tcc++) {
+        char *text = emitted(bytes, size, tcc, false);
+        CHECK(text && strlen(text) < n / 8, "%s's unit holds the data segment: %zu bytes of C",
+              tcc ? "libtcc" : "gcc", text ? strlen(text) : 0);
+        free(text);
+    }
+    for (int tier = 0; bytes && tier < 2; tier++) {
+        wc_engine_config cfg;
+        wc_engine_config_default(&cfg);
+        cfg.tier = tier ? WC_TIER_OPTIMIZED : WC_TIER_FAST;
+        cfg.cache_dir = "";
+        wc_engine *engine = NULL;
+        wc_module *m = NULL;
+        wc_instance *inst = NULL;
+        wc_instance_config config = {0};
+        wc_error err = {0};
+        if (wc_engine_new(&cfg, &engine, &err) != 0 || wc_module_new(engine, bytes, size, &m, &err) != 0 ||
+            wc_instance_new(m, &config, NULL, 0, &inst, NULL, &err) != 0) {
+            CHECK(0, "data segment, tier %d: %s", tier, err.msg);
+        } else {
+            const uint8_t *memory = wc_memory_data(wc_instance_memory(inst));
+            CHECK(memcmp(memory + 16, data, n) == 0 && memory[15] == 0 && memory[16 + n] == 0,
+                  "data segment, tier %d: the memory does not hold it", tier);
+        }
+        wc_instance_free(inst);
+        wc_module_release(m);
+        wc_engine_free(engine);
+    }
+    free(bytes);
+    free(data);
+}
+
 static void test_tier(wc_tier tier, const char *name)
 {
     wc_engine_config cfg;
@@ -226,6 +295,7 @@ int main(void)
     test_shape();
     test_spelled_for_tcc();
     test_simd_for_tcc();
+    test_data_not_in_unit();
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
     if (failures) {

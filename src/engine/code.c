@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,6 +60,8 @@ static const runtime_symbol runtime_symbols[] = {
     {"wasm_rt_grow_externref_table", (const void *)wasm_rt_grow_externref_table},
     {"wc_rt_call_import", (const void *)wc_rt_call_import},
     {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
+    {"wc_rt_enter_foreign", (const void *)wc_rt_enter_foreign},
+    {"wc_rt_module_bytes", (const void *)wc_rt_module_bytes},
     {"wc_rt_data_loaded", (const void *)wc_rt_data_loaded},
     {"wc_rt_load_segment", (const void *)wc_rt_load_segment},
     {"wc_rt_tail_area", (const void *)wc_rt_tail_area},
@@ -180,6 +183,12 @@ unlock:
     return 0;
 }
 
+/* The optimized tier's bounds on gcc: far above what real modules need,
+ * low enough that a hostile one cannot take the machine down. */
+#define GCC_ADDRESS_SPACE_MIB 4096ull
+#define GCC_CPU_SECONDS 300u
+#define GCC_WALL_SECONDS 600u
+
 int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
                             size_t *so_size, wc_cancel *cancel, wc_error *err)
 {
@@ -203,13 +212,25 @@ int wc_code_build_optimized(const char *source, size_t size, uint8_t **so_data,
      * the guard page below a thread's stack is never jumped over. */
     char *argv[] = {"gcc", "-O2", "-fsignaling-nans", "-fstack-clash-protection", "-w", "-DNDEBUG", "-fPIC", "-shared",
                     "-fno-plt", "-o", so_path, c_path, "-lm", NULL};
-    int status = wc_run_process(argv, output, sizeof output, cancel);
+    /* A hostile module must not take the machine's memory or hold a core
+     * for ever: each of gcc's processes gets an address space and CPU time
+     * limit, and the whole run a wall-clock one. */
+    const wc_process_limits limits = {GCC_ADDRESS_SPACE_MIB << 20, GCC_CPU_SECONDS, GCC_WALL_SECONDS * 1000};
+    bool timed_out;
+    int status = wc_run_process_limited(argv, output, sizeof output, cancel, &limits, &timed_out);
     if (status < 0) {
         rc = wc_error_set(err, WC_ECOMPILE, "cannot run gcc: %s", wc_strerror(status));
         goto done;
     }
+    if (timed_out || status == 128 + SIGXCPU) {
+        rc = wc_error_set(err, WC_ECOMPILE, "gcc stopped: the module's code took more than the optimized tier's "
+                          "limit of %u s %s", timed_out ? GCC_WALL_SECONDS : GCC_CPU_SECONDS,
+                          timed_out ? "(wall clock)" : "of CPU time");
+        goto done;
+    }
     if (status != 0) {
-        rc = wc_error_set(err, WC_ECOMPILE, "gcc failed (status %d): %s", status, output);
+        rc = wc_error_set(err, WC_ECOMPILE, "gcc failed (status %d, under the optimized tier's limit of %u MiB "
+                          "of address space): %s", status, (unsigned)GCC_ADDRESS_SPACE_MIB, output);
         goto done;
     }
     rc = wc_read_file(so_path, 0, so_data, so_size);

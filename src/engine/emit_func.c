@@ -726,7 +726,11 @@ static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char
     wc_buf_printf(s->out,
                   "; u32 wc_x = %s;\n"
                   "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
-                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
+                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n"
+                  /* another instance's code checks the running call's deadline
+                   * and this thread's stack only once told of them */
+                  "  if (UNLIKELY(wc_t->data[wc_x].module_instance != instance))\n"
+                  "    wc_rt_enter_foreign(wc_t->data[wc_x].module_instance);\n",
                   index ? index : "0", type);
 }
 

@@ -1,7 +1,12 @@
 /* emit_segments.c -- element and data segments.
  *
- * Each segment's contents become a constant array (`wc_elem<k>`,
- * `wc_data<k>`); the instance keeps how much of each table.init and
+ * An element segment's contents become a constant array (`wc_elem<k>`); a
+ * data segment's are read where they are in the module's bytes, which the
+ * instance holds (`wc_data<k>` is an address in them): as C text they made
+ * a module's megabytes of data hundreds of megabytes for the compilers to
+ * parse (a 60 MiB segment: 7 s of CPU under the libtcc lock, 0.75 GB of
+ * memory); the cache key holds the module's digest, so offsets in its bytes
+ * are fixed for the code.  The instance keeps how much of each table.init and
  * memory.init may still read (`elen`, `dlen`: zero once dropped).
  * wc_init_segments() instantiates them as WebAssembly 2.0 says: every
  * active element segment in order (table.init then elem.drop; declarative
@@ -106,29 +111,6 @@ static void read_data_header(const wc_emit_module *m, size_t *pos, size_t end, s
     *pos += seg->count <= end - *pos ? seg->count : end - *pos;
 }
 
-/* Bytes as a C string literal: printable ones as they are, the others as
- * three-digit octal escapes (which never run into the next character). */
-static void string_literal(const uint8_t *bytes, size_t n, wc_buf *out)
-{
-    wc_buf_byte(out, '"');
-    size_t line = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = bytes[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '?') {
-            wc_buf_byte(out, c);
-            line++;
-        } else {
-            wc_buf_printf(out, "\\%03o", c);
-            line += 4;
-        }
-        if (line >= 100 && i + 1 < n) {
-            wc_buf_str(out, "\"\n\"");
-            line = 0;
-        }
-    }
-    wc_buf_byte(out, '"');
-}
-
 /* A switch over the globals of a reference type, for element items that
  * are global.get. */
 static void global_reader(const wc_emit_module *m, uint8_t reftype, wc_buf *out)
@@ -169,6 +151,7 @@ static const char table_init_helpers[] =
 
 void wc_emit_segment_fields(const wc_emit_module *m, wc_buf *out)
 {
+    wc_buf_str(out, "  const u8 *mb; /* the module's bytes, where data segments are read */\n");
     wc_buf_printf(out, "  u32 elen[%" PRIu32 "];\n  u32 dlen[%" PRIu32 "];\n",
                   m->info->nelems ? m->info->nelems : 1, m->info->ndatas ? m->info->ndatas : 1);
 }
@@ -185,7 +168,8 @@ int wc_emit_segments(const wc_emit_module *m, wc_buf *out, wc_error *err)
     global_reader(m, WC_VT_EXTERNREF, out);
     wc_buf_str(out, table_init_helpers);
 
-    wc_buf_str(&init, "static void wc_init_segments(wc_inst *instance) {\n");
+    wc_buf_str(&init, "static void wc_init_segments(wc_inst *instance) {\n"
+                      "  instance->mb = wc_rt_module_bytes(instance->ctx);\n");
     const wc_section *sec = find_section(info, WC_SEC_ELEMENT);
     if (sec) {
         size_t pos = sec->offset, end = sec->offset + sec->size;
@@ -221,10 +205,7 @@ int wc_emit_segments(const wc_emit_module *m, wc_buf *out, wc_error *err)
             segment seg;
             offset.len = 0;
             read_data_header(m, &pos, end, &seg, &offset);
-            size_t count = seg.count <= end - seg.items_pos ? seg.count : end - seg.items_pos;
-            wc_buf_printf(out, "static const u8 wc_data%" PRIu32 "[] =\n", k);
-            string_literal(b + seg.items_pos, count, out);
-            wc_buf_str(out, ";\n");
+            wc_buf_printf(out, "#define wc_data%" PRIu32 " (instance->mb + %zuu)\n", k, seg.items_pos);
             wc_buf_printf(&init, "  instance->dlen[%" PRIu32 "] = %" PRIu32 "u;\n", k,
                           seg.active ? 0 : seg.count);
             if (seg.active) {

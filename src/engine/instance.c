@@ -104,6 +104,12 @@ void *wc_rt_import_ptr(void *ctx, uint32_t index)
     return inst->imports[index].ptr;
 }
 
+const uint8_t *wc_rt_module_bytes(void *ctx)
+{
+    wc_instance *inst = *(wc_instance **)ctx;
+    return inst->module->bytes;
+}
+
 /* A wasm function of another instance, imported: call it in place. */
 static wc_trap call_export_adapter(wc_instance *caller, void *env, const wc_value *args,
                                    wc_value *results)
@@ -111,7 +117,7 @@ static wc_trap call_export_adapter(wc_instance *caller, void *env, const wc_valu
     (void)caller;
     export_adapter *a = env;
     wc_instance *target = a->target;
-    target->hdr.stack_limit = wc_rt_stack_limit();
+    wc_call_enter_foreign(target);
     wc_rt_entry entry; /* an exception or a trap through it restores the target's depth */
     wc_rt_entry_push(&entry, &target->hdr.depth);
     target->glue->export_call[a->export_index](target->w2c, (const wc_rt_value *)args,
@@ -394,7 +400,11 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     bool armed = outermost && per_call && inst->config.timeout_ms &&
                  wc_watchdog_arm(&inst->module->engine->watchdog, &inst->watch, inst->interrupt,
                                  INTERRUPT_DEADLINE, inst->config.timeout_ms) == 0;
+    wc_call_scope scope = {0};
+    if (outermost)
+        wc_call_scope_open(&scope, inst, armed || inst->whole_armed ? inst->watch.deadline_ns : 0);
     wasm_rt_trap_t rt = wc_rt_run(fn, arg);
+    bool foreign_deadline = outermost && wc_call_scope_close(&scope);
     if (armed)
         wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
     inst->running--;
@@ -403,6 +413,8 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     wc_trap trap = from_rt_trap(rt);
     if (trap == WC_TRAP_UNREACHABLE && *inst->interrupt != INTERRUPT_NONE)
         trap = *inst->interrupt == INTERRUPT_DEADLINE ? WC_TRAP_DEADLINE : WC_TRAP_INTERRUPTED;
+    else if (trap == WC_TRAP_UNREACHABLE && foreign_deadline)
+        trap = WC_TRAP_DEADLINE;
     /* A deadline or an interruption ends one call, not the instance. */
     if (outermost && ((per_call && *inst->interrupt == INTERRUPT_DEADLINE) ||
                       (trap == WC_TRAP_INTERRUPTED && *inst->interrupt == INTERRUPT_REQUESTED)))

@@ -96,6 +96,8 @@ typedef struct import_slot {
     void *ptr; /* memory, table or global storage */
 } import_slot;
 
+typedef struct wc_call_scope wc_call_scope;
+
 struct wc_instance {
     /* Must stay first: the runtime reaches the instance from the import
      * context the generated code holds by dereferencing it
@@ -113,6 +115,8 @@ struct wc_instance {
     wc_instance *next_orphan;
     int exit_code;
     wc_watch watch;
+    wc_watch borrowed_watch; /* another call's deadline, while it runs here */
+    wc_call_scope *scope;    /* the call that entered it from another instance */
     bool whole_armed; /* timeout_whole_instance: the watch runs until free */
     bool owns_module_ref; /* not module_borrowed, or an orphan */
     char trap_message[256];
@@ -124,5 +128,26 @@ struct wc_instance {
 
 /* Interrupt flag values. */
 enum { INTERRUPT_NONE = 0, INTERRUPT_DEADLINE = 1, INTERRUPT_REQUESTED = 2 };
+
+/* The outermost host call running on a thread and the other instances it
+ * has entered (foreign.c). */
+typedef struct wc_entered {
+    wc_instance *inst;
+    uint32_t depth; /* its call depth when entered, restored at the end */
+} wc_entered;
+
+struct wc_call_scope {
+    wc_instance *root;
+    uint64_t deadline_ns; /* 0: none */
+    wc_entered *entered;
+    uint32_t n, cap;
+    wc_call_scope *outer;
+};
+
+void wc_call_scope_open(wc_call_scope *scope, wc_instance *root, uint64_t deadline_ns);
+/* Returns whether a deadline stopped code in an entered instance. */
+bool wc_call_scope_close(wc_call_scope *scope);
+/* Gives inst this thread's stack limit and the running call's deadline. */
+void wc_call_enter_foreign(wc_instance *inst);
 
 #endif

@@ -127,12 +127,18 @@ static int start_thread(wc_watchdog *wd)
 int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
                     uint32_t timeout_ms)
 {
+    return wc_watchdog_arm_at(wd, w, flag, value, wc_monotonic_deadline_ns(timeout_ms));
+}
+
+int wc_watchdog_arm_at(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
+                       uint64_t deadline_ns)
+{
     if (!atomic_load_explicit(&wd->running, memory_order_acquire)) {
         int rc = start_thread(wd);
         if (rc != 0)
             return rc;
     }
-    w->deadline_ns = wc_monotonic_deadline_ns(timeout_ms);
+    w->deadline_ns = deadline_ns;
     w->flag = flag;
     w->value = value;
     wc_watch_shard *sh = own_shard(wd);

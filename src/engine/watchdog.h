@@ -55,6 +55,9 @@ void wc_watchdog_destroy(wc_watchdog *wd); /* joins the thread */
 /* Returns 0, or the -errno of a watchdog thread that could not start. */
 int wc_watchdog_arm(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
                     uint32_t timeout_ms);
+/* The same, at a CLOCK_MONOTONIC time (another call's deadline). */
+int wc_watchdog_arm_at(wc_watchdog *wd, wc_watch *w, volatile uint32_t *flag, uint32_t value,
+                       uint64_t deadline_ns);
 void wc_watchdog_disarm(wc_watchdog *wd, wc_watch *w);
 
 #endif

@@ -26,4 +26,19 @@ void wc_cancel_fire(wc_cancel *cancel);
  * NULL. */
 int wc_run_process(char *const argv[], char *output, size_t output_size, wc_cancel *cancel);
 
+/* Bounds on a helper program that compiles untrusted input: address space
+ * and CPU time of each of its processes (setrlimit, inherited by what it
+ * starts; 0: unbounded), and the wall-clock time of the whole run, after
+ * which its process group is killed (0: unbounded). */
+typedef struct wc_process_limits {
+    unsigned long long address_space_bytes;
+    unsigned cpu_seconds;
+    unsigned wall_ms;
+} wc_process_limits;
+
+/* wc_run_process under limits; *timed_out says whether the wall clock
+ * killed it. */
+int wc_run_process_limited(char *const argv[], char *output, size_t output_size, wc_cancel *cancel,
+                           const wc_process_limits *limits, bool *timed_out);
+
 #endif

@@ -452,6 +452,11 @@ void wc_rt_call_import(void *ctx, uint32_t index, const wc_rt_value *args,
                        wc_rt_value *results);
 /* The storage of a table, memory or global import. */
 void *wc_rt_import_ptr(void *ctx, uint32_t index);
+/* The module's bytes (its data segments are read in place). */
+const uint8_t *wc_rt_module_bytes(void *ctx);
+/* Before guest code of another instance runs through a funcref: it takes
+ * the running thread's stack limit and the running call's deadline. */
+void wc_rt_enter_foreign(void *instance);
 
 typedef void (*wc_rt_export_call_fn)(void *instance, const wc_rt_value *args,
                                      wc_rt_value *results);

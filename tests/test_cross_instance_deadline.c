@@ -1,27 +1,16 @@
-/* cross_instance_deadline.c -- REPRODUCER of an open defect, not yet in
- * ctest (its fix belongs to the emitter's interrupt checks, being reworked
- * elsewhere): a call's deadline does not stop guest code of another
- * instance it enters.
+/* test_cross_instance_deadline.c -- a call's deadline stops guest code of
+ * another instance it enters, on either tier.
  *
- * The watchdog sets the interrupt flag of the instance the host called (A);
- * the emitted interrupt checks read the flag of the instance whose code is
- * running.  When A calls into instance B -- an imported export of B, or a
- * funcref of B in a shared table -- and B loops (an endless loop, or an
- * endless chain of tail calls), B never sees A's deadline and the call
- * never returns.  Only hosts that link wasm instances together reach it
- * (the spec-test runner's `register`; plugins are one instance each).
- *
- * A second defect shows on the table path: B's code entered through a
- * funcref checks its frame against B's stack limit, which was set on the
- * thread that last ran one of B's own calls (here: its instantiation on
- * the main thread), so on another thread the call traps "call stack
- * exhausted" at once (or, with the stacks the other way round, is not
- * checked at all).
- *
- * To run it: copy it to tests/test_cross_instance_deadline.c and rebuild
- * (CMake builds and registers every tests/test_*.c); it prints FAIL four
- * times and exits 1 while the defects are open (after 3 s it interrupts B
- * itself so that the call ends).
+ * The host calls instance A with a 200 ms deadline on a thread of its own;
+ * A enters instance B -- an imported export of B, or a funcref of B in a
+ * shared table -- and B loops (an endless loop, or an endless chain of
+ * tail calls).  The emitted interrupt checks read the flag of the instance
+ * whose code runs, so B must be told of A's deadline when entered
+ * (foreign.c); before that the call never returned.  On the table path B's
+ * code also checked its frames against B's stack limit recorded on the
+ * thread that instantiated it, so it trapped "call stack exhausted" at
+ * once: the stack limit must be the running thread's.  After 3 s the test
+ * interrupts B itself so that a failing call still ends.
  *
  * B: (table (export "t") 1 funcref) (elem (i32.const 0) $tspin)
  *    (func (export "spin") (loop (br 0)))
