@@ -29,7 +29,8 @@ typedef struct wc_emit_eh {
     wc_eh_try *open; /* innermost last */
     uint32_t nopen, open_cap;
     uint32_t nhandlers; /* tries open together at most */
-    bool used;          /* a try was emitted: locals are volatile (setjmp) */
+    bool used;          /* a try was emitted */
+    bool builtin_jmp;   /* gcc's unit: __builtin_setjmp, locals need not be volatile */
     bool failed;
 } wc_emit_eh;
 

@@ -1521,7 +1521,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     uint32_t type = info->func_types[func];
     const wc_functype *ft = &info->types[type];
 
-    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type,
+    fn_state s = {.m = m, .eh = {.builtin_jmp = !m->for_tcc}, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type,
                   .tail = fn->tail_calls};
     wc_buf body;
     wc_buf_init(&body);
@@ -1559,9 +1559,9 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     drop_entries(&s, 0);
 
-    /* the function: signature, locals, slots, body; with a try, locals
-     * are volatile (emit_exceptions.c) */
-    const char *qualifier = s.eh.used ? "volatile " : "";
+    /* the function: signature, locals, slots, body; with a try and
+     * glibc's _setjmp, locals are volatile (emit_exceptions.c) */
+    const char *qualifier = s.eh.used && !s.eh.builtin_jmp ? "volatile " : "";
     if (s.tail) {
         wc_emit_tail_head(m, func, qualifier, out);
     } else {

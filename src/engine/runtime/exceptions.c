@@ -33,8 +33,9 @@ static _Thread_local uint32_t nexceptions, exceptions_cap;
 static _Thread_local wc_rt_value *values;
 static _Thread_local uint32_t nvalues, values_cap;
 
-void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth)
+void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth, int builtin_jmp)
 {
+    h->builtin_jmp = builtin_jmp;
     h->outer = handlers;
     h->depth = depth;
     h->saved_depth = *depth;
@@ -113,6 +114,8 @@ WASM_RT_NO_RETURN static void unwind(void)
     }
     restore_entries(h->entries);
     *h->depth = h->saved_depth;
+    if (h->builtin_jmp)
+        __builtin_longjmp((void **)h->env, 1);
     longjmp((struct __jmp_buf_tag *)(void *)h->env, 1);
 }
 

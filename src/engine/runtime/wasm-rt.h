@@ -388,7 +388,8 @@ void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area);
 
 /* Exception handling (the legacy proposal; runtime/exceptions.c).  A tag
  * is identified by its address: an imported tag is the exporter's.  A try
- * installs a handler (wc_rt_try_enter, then _setjmp on its env) and removes
+ * installs a handler (wc_rt_try_enter, then _setjmp or, in gcc's unit,
+ * __builtin_setjmp on its env) and removes
  * it on every way out of its body (wc_rt_try_leave); a throw copies the
  * payload onto the thread's stack of caught exceptions and longjmps to the
  * innermost handler, which finds the exception at index `caught` and the
@@ -430,6 +431,7 @@ typedef struct wc_rt_handler {
     uint32_t saved_depth;
     uint32_t caught; /* caught exceptions live when the try began */
     wc_rt_entry *entries; /* the innermost call into another instance then */
+    int builtin_jmp;      /* env was set by __builtin_setjmp, not _setjmp */
 } wc_rt_handler;
 
 /* Caught exceptions one thread may hold at most (nested catch bodies), and
@@ -437,7 +439,9 @@ typedef struct wc_rt_handler {
 #define WC_RT_MAX_CAUGHT 10000u
 #define WC_RT_MAX_CAUGHT_VALUES 1000000u
 
-void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth);
+/* builtin_jmp: the try sets env with gcc's __builtin_setjmp (its five
+ * words), not glibc's _setjmp, and a throw must come back the same way. */
+void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth, int builtin_jmp);
 void wc_rt_try_leave(wc_rt_handler *h);
 WASM_RT_NO_RETURN void wc_rt_throw(const wc_rt_tag *tag, const wc_rt_value *values);
 /* Throws caught exception `index` again (rethrow). */
