@@ -13,7 +13,7 @@
 static const wc_rt_tag pair = {2, 0}, empty = {0, 0};
 static uint32_t depth; /* an instance's call depth */
 
-#define TRY(h) (wc_rt_try_enter(&(h), &depth, 0), _setjmp((struct __jmp_buf_tag *)(void *)(h).env))
+#define TRY(h) (wc_rt_try_enter(&(h), &depth), _setjmp((struct __jmp_buf_tag *)(void *)(h).env))
 
 /* Frames between the try and the throw raise the depth; the handler puts it back. */
 static void deep_throw(int levels, uint32_t a, uint32_t b)
@@ -129,14 +129,14 @@ static void host_boundary(void *arg)
     wc_rt_catch_leave(h.caught);
 }
 
-/* gcc's unit: the try's buffer set by __builtin_setjmp, a throw from
+/* gcc's unit: the handler installed inline and set by __builtin_setjmp, a throw from
  * frames below comes back through __builtin_longjmp, and a local changed
  * after the try began (not volatile) holds its new value in the handler. */
 static __attribute__((noinline)) uint32_t builtin_catch(uint32_t start)
 {
     wc_rt_handler h;
     uint32_t local = start;
-    wc_rt_try_enter(&h, &depth, 1);
+    WC_RT_TRY_ENTER(h, &depth);
     if (__builtin_setjmp((void **)h.env)) {
         CHECK(wc_rt_caught_tag(h.caught) == &pair, "in %s", __func__);
         local += wc_rt_caught_values(h.caught)[1].i32;

@@ -2,24 +2,29 @@
  * runtime's side: the handler chain and the caught exceptions).
  *
  * A try installs its handler, wc_h<n>, a local of the function (one per
- * try open at once: sequential tries share), and sets its jump buffer:
- * gcc's unit with __builtin_setjmp (a frame pointer, a stack pointer and a
- * label, where glibc's _setjmp saves every callee-saved register and
- * mangles pointers; gcc saves those registers once, at the function's
- * entry, and knows every call may come back at the label, so the locals
- * stay ordinary), libtcc's with _setjmp (tcc has no builtin; locals of a
- * function with a try are volatile there, since setjmp keeps no
- * register).  A throw anywhere below longjmps back, and the try's dispatch (C<label>) compares the exception's tag, by address, with each
- * catch's and jumps to that clause (K<n>), which reads the payload into
- * its slots; no match goes on outward (a rethrow to the next handler).
- * The handler comes off the chain on every way out of the body: its end,
- * a branch, return, tail call or delegate that leaves it (a throw's unwind
- * takes it off by itself).  A catch body holds its exception at index
- * wc_h<n>.caught (rethrow reads it there) until it ends or is left the
- * same ways.  With _setjmp, the operand stack's slots need not be
- * volatile: those a handler's code reads lie below the try and no code in
- * the body writes them.  Traps are not exceptions: they leave through wc_rt_run, never
- * through a handler.
+ * try open at once: sequential tries share), and sets its jump buffer.
+ * gcc's unit installs it inline (WC_RT_TRY_ENTER: no call, the thread's
+ * chain through its thread-local) and sets it with __builtin_setjmp (a
+ * frame pointer, a stack pointer and a label, where glibc's _setjmp saves
+ * every callee-saved register and mangles pointers; gcc saves those
+ * registers once, at the function's entry, and knows every call may come
+ * back at the label, so the locals stay ordinary).  libtcc's unit calls
+ * wc_rt_try_enter and _setjmp (tcc has neither thread-locals nor the
+ * builtin); its locals of a function with a try are volatile, since
+ * setjmp keeps no register (the operand stack's slots need not be: those
+ * a handler's code reads lie below the try and no code in the body writes
+ * them).
+ *
+ * A throw anywhere below longjmps back, and the try's dispatch (C<label>)
+ * compares the exception's tag, by address, with each catch's and jumps to
+ * that clause (K<n>), which reads the payload into its slots; no match
+ * goes on outward (a rethrow to the next handler).  The handler comes off
+ * the chain on every way out of the body: its end, a branch, return, tail
+ * call or delegate that leaves it (a throw's unwind takes it off by
+ * itself).  A catch body holds its exception at index wc_h<n>.caught
+ * (rethrow reads it there) until it ends or is left the same ways.  Traps
+ * are not exceptions: they leave through wc_rt_run, never through a
+ * handler.
  *
  * A tag is a wc_rt_tag in the instance (its payload's length and type id);
  * an imported one is the exporter's, by pointer, so tags compare by
@@ -88,11 +93,16 @@ void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out)
     eh->used = true;
     if (eh->nhandlers < eh->nopen)
         eh->nhandlers = eh->nopen;
-    wc_buf_printf(out,
-                  "  wc_rt_try_enter(&wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth, %d);\n"
-                  "  if (%swc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
-                  t->handler, eh->builtin_jmp, eh->builtin_jmp ? "__builtin_setjmp((void **)" : "_setjmp(",
-                  t->handler, label);
+    if (eh->builtin_jmp)
+        wc_buf_printf(out,
+                      "  WC_RT_TRY_ENTER(wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
+                      "  if (__builtin_setjmp((void **)wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
+                      t->handler, t->handler, label);
+    else
+        wc_buf_printf(out,
+                      "  wc_rt_try_enter(&wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
+                      "  if (_setjmp(wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
+                      t->handler, t->handler, label);
 }
 
 void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out)
@@ -106,7 +116,9 @@ void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out
             body = &eh->open[i];
     }
     if (body)
-        wc_buf_printf(out, "  wc_rt_try_leave(&wc_h%" PRIu32 ");\n", body->handler);
+        wc_buf_printf(out, eh->builtin_jmp ? "  WC_RT_TRY_LEAVE(wc_h%" PRIu32 ");\n"
+                                           : "  wc_rt_try_leave(&wc_h%" PRIu32 ");\n",
+                      body->handler);
     if (caught && catches)
         wc_buf_printf(out, "  wc_rt_catch_leave(wc_h%" PRIu32 ".caught);\n", caught->handler);
 }
