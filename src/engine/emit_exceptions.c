@@ -75,7 +75,7 @@ void wc_emit_exceptions_prelude(const wc_emit_module *m, wc_buf *out)
         wc_buf_str(out, "int _setjmp(void *) __attribute__((returns_twice));\n");
 }
 
-void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out)
+void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, bool inert, wc_buf *out)
 {
     if (eh->nopen == eh->open_cap) {
         uint32_t cap = eh->open_cap ? eh->open_cap * 2 : 8;
@@ -88,15 +88,17 @@ void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out)
         eh->open_cap = cap;
     }
     wc_eh_try *t = &eh->open[eh->nopen++];
-    *t = (wc_eh_try){.frame = frame, .label = label, .handler = eh->nopen - 1};
+    *t = (wc_eh_try){.frame = frame, .label = label, .handler = eh->nopen - 1, .inert = inert};
     wc_buf_init(&t->dispatch);
-    eh->used = true;
-    if (eh->nhandlers < eh->nopen)
+    if (eh->nhandlers < eh->nopen) /* an inert try's dead catches name theirs */
         eh->nhandlers = eh->nopen;
+    if (inert)
+        return;
+    eh->used = true;
     if (eh->builtin_jmp)
         wc_buf_printf(out,
                       "  WC_RT_TRY_ENTER(wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
-                      "  if (__builtin_setjmp((void **)wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
+                      "  if (WC_RT_SETJMP(wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
                       t->handler, t->handler, label);
     else
         wc_buf_printf(out,
@@ -112,7 +114,7 @@ void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out
     for (uint32_t i = eh->nopen; i-- > 0 && eh->open[i].frame >= first;) {
         if (eh->open[i].in_catch)
             caught = &eh->open[i];
-        else
+        else if (!eh->open[i].inert)
             body = &eh->open[i];
     }
     if (body)

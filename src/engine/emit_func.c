@@ -1168,6 +1168,8 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
 
 /* One instruction (opcode already read); returns true at the function's
  * end. */
+static bool try_body_may_raise(fn_state *s);
+
 static bool instruction(fn_state *s, uint8_t op)
 {
     const wc_emit_module *m = s->m;
@@ -1209,7 +1211,8 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     case 0x06: /* try */
         begin_block(s, FRAME_TRY);
-        wc_eh_begin(&s->eh, s->nframes - 1, s->frames[s->nframes - 1].label, s->out);
+        wc_eh_begin(&s->eh, s->nframes - 1, s->frames[s->nframes - 1].label, !try_body_may_raise(s),
+                    s->out);
         break;
     case 0x07: /* catch x */
         do_catch(s, wc_emit_u32(s->b, &s->pos, s->end));
@@ -1487,6 +1490,36 @@ static void skip_immediates(fn_state *s, uint8_t op)
     default:
         break;
     }
+}
+
+/* Bytes of a try's body looked at for a call or a throw; a longer body
+ * counts as one that may raise (nested tries would rescan it otherwise). */
+#define TRY_SCAN_LIMIT 4096u
+
+/* Whether the try body starting at s->pos (past its block type) may raise
+ * an exception: a call, throw, rethrow or delegate before the catch,
+ * catch_all, delegate or end that closes it. */
+static bool try_body_may_raise(fn_state *s)
+{
+    size_t start = s->pos, limit = s->pos + TRY_SCAN_LIMIT;
+    uint32_t nesting = 0;
+    bool may_raise = true;
+    while (s->pos < s->end && s->pos < limit) {
+        uint8_t op = s->b[s->pos++];
+        if (op == 0x08 || op == 0x09 || op == 0x18 || (op >= 0x10 && op <= 0x15))
+            break; /* throw, rethrow, delegate, the calls */
+        if (op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06)
+            nesting++;
+        else if (op == 0x0b && nesting)
+            nesting--;
+        else if (nesting == 0 && (op == 0x0b || op == 0x07 || op == 0x19)) {
+            may_raise = false;
+            break;
+        }
+        skip_immediates(s, op);
+    }
+    s->pos = start;
+    return may_raise;
 }
 
 /* Skips the instruction op in dead code, keeping track of nesting;

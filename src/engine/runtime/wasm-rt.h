@@ -461,6 +461,11 @@ extern __thread wc_rt_eh_thread wc_rt_eh __attribute__((tls_model("initial-exec"
      (h).saved_depth = *(call_depth), (h).caught = wc_rt_eh.nexceptions,                   \
      (h).entries = wc_rt_eh.entries, wc_rt_eh.handlers = &(h))
 #define WC_RT_TRY_LEAVE(h) (wc_rt_eh.handlers = (h).outer)
+#define WC_RT_SETJMP(env) __builtin_setjmp((void **)(env))
+#else /* gcc's unit given to libtcc (the fuzzer's check): the call, _setjmp */
+#define WC_RT_TRY_ENTER(h, call_depth) wc_rt_try_enter(&(h), (call_depth))
+#define WC_RT_TRY_LEAVE(h) wc_rt_try_leave(&(h))
+#define WC_RT_SETJMP(env) _setjmp(env)
 #endif
 WASM_RT_NO_RETURN void wc_rt_throw(const wc_rt_tag *tag, const wc_rt_value *values);
 /* Throws caught exception `index` again (rethrow). */
