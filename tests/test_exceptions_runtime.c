@@ -129,8 +129,38 @@ static void host_boundary(void *arg)
     wc_rt_catch_leave(h.caught);
 }
 
+/* gcc's unit: the handler installed inline and set by __builtin_setjmp, a throw from
+ * frames below comes back through __builtin_longjmp, and a local changed
+ * after the try began (not volatile) holds its new value in the handler. */
+static __attribute__((noinline)) uint32_t builtin_catch(uint32_t start)
+{
+    wc_rt_handler h;
+    uint32_t local = start;
+    WC_RT_TRY_ENTER(h, &depth);
+    if (__builtin_setjmp((void **)h.env)) {
+        CHECK(wc_rt_caught_tag(h.caught) == &pair, "in %s", __func__);
+        local += wc_rt_caught_values(h.caught)[1].i32;
+        wc_rt_catch_leave(h.caught);
+        return local;
+    }
+    local *= 3;
+    deep_throw(4, 1, local);
+    return 0;
+}
+
+static void builtin_across_frames(void *arg)
+{
+    (void)arg;
+    depth = 2;
+    for (uint32_t i = 1; i <= 50; i++)
+        CHECK(builtin_catch(i) == 6 * i, "in %s (start %u)", __func__, i);
+    CHECK(depth == 2, "in %s", __func__);
+    CHECK(wc_rt_caught_count() == 0, "in %s", __func__);
+}
+
 int main(void)
 {
+    CHECK(wc_rt_run(builtin_across_frames, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);
     CHECK(wc_rt_run(caught_across_frames, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);
     CHECK(wc_rt_run(nested_empty, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);
     CHECK(wc_rt_run(nested, NULL) == WASM_RT_TRAP_NONE, "in %s", __func__);

@@ -2,19 +2,29 @@
  * runtime's side: the handler chain and the caught exceptions).
  *
  * A try installs its handler, wc_h<n>, a local of the function (one per
- * try open at once: sequential tries share), and _setjmps on it; a throw anywhere below longjmps back, and the try's
- * dispatch (C<label>) compares the exception's tag, by address, with each
- * catch's and jumps to that clause (K<n>), which reads the payload into
- * its slots; no match goes on outward (a rethrow to the next handler).
- * The handler comes off the chain on every way out of the body: its end,
- * a branch, return, tail call or delegate that leaves it (a throw's unwind
- * takes it off by itself).  A catch body holds its exception at index
- * wc_h<n>.caught (rethrow reads it there) until it ends or is left the
- * same ways.  Locals of a function with a try are volatile, since setjmp
- * keeps no register; the operand stack's slots need not be: those a
- * handler's code reads lie below the try and no code in the body writes
- * them.  Traps are not exceptions: they leave through wc_rt_run, never
- * through a handler.
+ * try open at once: sequential tries share), and sets its jump buffer.
+ * gcc's unit installs it inline (WC_RT_TRY_ENTER: no call, the thread's
+ * chain through its thread-local) and sets it with __builtin_setjmp (a
+ * frame pointer, a stack pointer and a label, where glibc's _setjmp saves
+ * every callee-saved register and mangles pointers; gcc saves those
+ * registers once, at the function's entry, and knows every call may come
+ * back at the label, so the locals stay ordinary).  libtcc's unit calls
+ * wc_rt_try_enter and _setjmp (tcc has neither thread-locals nor the
+ * builtin); its locals of a function with a try are volatile, since
+ * setjmp keeps no register (the operand stack's slots need not be: those
+ * a handler's code reads lie below the try and no code in the body writes
+ * them).
+ *
+ * A throw anywhere below longjmps back, and the try's dispatch (C<label>)
+ * compares the exception's tag, by address, with each catch's and jumps to
+ * that clause (K<n>), which reads the payload into its slots; no match
+ * goes on outward (a rethrow to the next handler).  The handler comes off
+ * the chain on every way out of the body: its end, a branch, return, tail
+ * call or delegate that leaves it (a throw's unwind takes it off by
+ * itself).  A catch body holds its exception at index wc_h<n>.caught
+ * (rethrow reads it there) until it ends or is left the same ways.  Traps
+ * are not exceptions: they leave through wc_rt_run, never through a
+ * handler.
  *
  * A tag is a wc_rt_tag in the instance (its payload's length and type id);
  * an imported one is the exporter's, by pointer, so tags compare by
@@ -65,7 +75,7 @@ void wc_emit_exceptions_prelude(const wc_emit_module *m, wc_buf *out)
         wc_buf_str(out, "int _setjmp(void *) __attribute__((returns_twice));\n");
 }
 
-void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out)
+void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, bool inert, wc_buf *out)
 {
     if (eh->nopen == eh->open_cap) {
         uint32_t cap = eh->open_cap ? eh->open_cap * 2 : 8;
@@ -78,15 +88,23 @@ void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out)
         eh->open_cap = cap;
     }
     wc_eh_try *t = &eh->open[eh->nopen++];
-    *t = (wc_eh_try){.frame = frame, .label = label, .handler = eh->nopen - 1};
+    *t = (wc_eh_try){.frame = frame, .label = label, .handler = eh->nopen - 1, .inert = inert};
     wc_buf_init(&t->dispatch);
-    eh->used = true;
-    if (eh->nhandlers < eh->nopen)
+    if (eh->nhandlers < eh->nopen) /* an inert try's dead catches name theirs */
         eh->nhandlers = eh->nopen;
-    wc_buf_printf(out,
-                  "  wc_rt_try_enter(&wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
-                  "  if (_setjmp(wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
-                  t->handler, t->handler, label);
+    if (inert)
+        return;
+    eh->used = true;
+    if (eh->builtin_jmp)
+        wc_buf_printf(out,
+                      "  WC_RT_TRY_ENTER(wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
+                      "  if (WC_RT_SETJMP(wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
+                      t->handler, t->handler, label);
+    else
+        wc_buf_printf(out,
+                      "  wc_rt_try_enter(&wc_h%" PRIu32 ", &WC_RT_HDR(instance)->depth);\n"
+                      "  if (_setjmp(wc_h%" PRIu32 ".env)) goto C%" PRIu32 ";\n",
+                      t->handler, t->handler, label);
 }
 
 void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out)
@@ -96,11 +114,13 @@ void wc_eh_leave(const wc_emit_eh *eh, uint32_t first, bool catches, wc_buf *out
     for (uint32_t i = eh->nopen; i-- > 0 && eh->open[i].frame >= first;) {
         if (eh->open[i].in_catch)
             caught = &eh->open[i];
-        else
+        else if (!eh->open[i].inert)
             body = &eh->open[i];
     }
     if (body)
-        wc_buf_printf(out, "  wc_rt_try_leave(&wc_h%" PRIu32 ");\n", body->handler);
+        wc_buf_printf(out, eh->builtin_jmp ? "  WC_RT_TRY_LEAVE(wc_h%" PRIu32 ");\n"
+                                           : "  wc_rt_try_leave(&wc_h%" PRIu32 ");\n",
+                      body->handler);
     if (caught && catches)
         wc_buf_printf(out, "  wc_rt_catch_leave(wc_h%" PRIu32 ".caught);\n", caught->handler);
 }

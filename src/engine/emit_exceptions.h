@@ -20,6 +20,7 @@ typedef struct wc_eh_try {
     uint32_t label;   /* its dispatch is C<label> */
     uint32_t handler; /* wc_h<handler>: tries open together need one each */
     bool in_catch;    /* past its body: the handler is off the chain */
+    bool inert;       /* its body can raise nothing: no handler is installed */
     bool has_catch_all;
     uint32_t catch_all; /* catch_all's clause label */
     wc_buf dispatch;  /* "if (wc_tag == <tag>) goto K<clause>;" per catch */
@@ -29,13 +30,16 @@ typedef struct wc_emit_eh {
     wc_eh_try *open; /* innermost last */
     uint32_t nopen, open_cap;
     uint32_t nhandlers; /* tries open together at most */
-    bool used;          /* a try was emitted: locals are volatile (setjmp) */
+    bool used;          /* a try was emitted */
+    bool builtin_jmp;   /* gcc's unit: __builtin_setjmp, locals need not be volatile */
     bool failed;
 } wc_emit_eh;
 
 /* A try's body begins (frame `frame`, label `label`): its handler is
- * installed and set. */
-void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, wc_buf *out);
+ * installed and set, unless `inert`: a body without a call, throw,
+ * rethrow or delegate can raise no exception (a trap is none), so it runs
+ * as a plain block and its catch clauses are unreachable. */
+void wc_eh_begin(wc_emit_eh *eh, uint32_t frame, uint32_t label, bool inert, wc_buf *out);
 /* The code a way out of every frame from index `first` up runs: the
  * handlers of the try bodies it leaves come off the chain and, when
  * `catches`, the exceptions of the catch bodies it leaves are dropped. */

@@ -1172,6 +1172,8 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
 
 /* One instruction (opcode already read); returns true at the function's
  * end. */
+static bool try_body_may_raise(fn_state *s);
+
 static bool instruction(fn_state *s, uint8_t op)
 {
     const wc_emit_module *m = s->m;
@@ -1213,7 +1215,8 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     case 0x06: /* try */
         begin_block(s, FRAME_TRY);
-        wc_eh_begin(&s->eh, s->nframes - 1, s->frames[s->nframes - 1].label, s->out);
+        wc_eh_begin(&s->eh, s->nframes - 1, s->frames[s->nframes - 1].label, !try_body_may_raise(s),
+                    s->out);
         break;
     case 0x07: /* catch x */
         do_catch(s, wc_emit_u32(s->b, &s->pos, s->end));
@@ -1493,6 +1496,36 @@ static void skip_immediates(fn_state *s, uint8_t op)
     }
 }
 
+/* Bytes of a try's body looked at for a call or a throw; a longer body
+ * counts as one that may raise (nested tries would rescan it otherwise). */
+#define TRY_SCAN_LIMIT 4096u
+
+/* Whether the try body starting at s->pos (past its block type) may raise
+ * an exception: a call, throw, rethrow or delegate before the catch,
+ * catch_all, delegate or end that closes it. */
+static bool try_body_may_raise(fn_state *s)
+{
+    size_t start = s->pos, limit = s->pos + TRY_SCAN_LIMIT;
+    uint32_t nesting = 0;
+    bool may_raise = true;
+    while (s->pos < s->end && s->pos < limit) {
+        uint8_t op = s->b[s->pos++];
+        if (op == 0x08 || op == 0x09 || op == 0x18 || (op >= 0x10 && op <= 0x15))
+            break; /* throw, rethrow, delegate, the calls */
+        if (op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06)
+            nesting++;
+        else if (op == 0x0b && nesting)
+            nesting--;
+        else if (nesting == 0 && (op == 0x0b || op == 0x07 || op == 0x19)) {
+            may_raise = false;
+            break;
+        }
+        skip_immediates(s, op);
+    }
+    s->pos = start;
+    return may_raise;
+}
+
 /* Skips the instruction op in dead code, keeping track of nesting;
  * returns true at the `else` or `end` that ends the dead stretch. */
 static bool skip_dead(fn_state *s, uint8_t op, uint32_t *nesting)
@@ -1525,7 +1558,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     uint32_t type = info->func_types[func];
     const wc_functype *ft = &info->types[type];
 
-    fn_state s = {.m = m, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type,
+    fn_state s = {.m = m, .eh = {.builtin_jmp = !m->for_tcc}, .b = info->bytes, .end = fn->body_offset + fn->body_size, .type = type,
                   .tail = fn->tail_calls};
     wc_buf body;
     wc_buf_init(&body);
@@ -1563,9 +1596,9 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     drop_entries(&s, 0);
 
-    /* the function: signature, locals, slots, body; with a try, locals
-     * are volatile (emit_exceptions.c) */
-    const char *qualifier = s.eh.used ? "volatile " : "";
+    /* the function: signature, locals, slots, body; with a try and
+     * glibc's _setjmp, locals are volatile (emit_exceptions.c) */
+    const char *qualifier = s.eh.used && !s.eh.builtin_jmp ? "volatile " : "";
     if (s.tail) {
         wc_emit_tail_head(m, func, qualifier, out);
     } else {

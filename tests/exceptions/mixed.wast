@@ -54,3 +54,47 @@
 (assert_return (invoke "b" (i32.const 1000)) (i32.const 1000))
 (assert_return (invoke "c") (i64.const 6))
 (assert_return (invoke "d" (ref.extern 1)) (i64.const 11) (ref.extern 1) (i32.const 0))
+
+;; tries whose bodies have no call and no throw run as plain blocks (no
+;; handler): a trap inside one still traps past its catch_all; a br out of
+;; one inside a try that has a handler takes that handler off, so a later
+;; throw reaches the caller's try; one inside a catch body keeps the caught
+;; exception for the rethrow after it.
+(module
+  (tag $e (param i32))
+  (func $thrower (param i32) (throw $e (local.get 0)))
+  (func (export "trap_in_inert") (param $d i32) (result i32)
+    (try (result i32)
+      (do (i32.div_u (i32.const 7) (local.get $d)))
+      (catch_all (i32.const -1))))
+  (func $leave_through_inert (param $x i32)
+    (block $out2
+      (try
+        (do
+          (try
+            (do (br_if $out2 (local.get $x)))
+            (catch_all))
+          (call $thrower (i32.const 1)))
+        (catch $e (drop))))
+    (call $thrower (i32.const 42)))
+  (func (export "br_out_of_inert") (param $x i32) (result i32)
+    (try (result i32)
+      (do (call $leave_through_inert (local.get $x)) (i32.const 0))
+      (catch $e)))
+  (func (export "inert_in_catch") (result i32)
+    (try (result i32)
+      (do
+        (try
+          (do (call $thrower (i32.const 9)))
+          (catch $e
+            (drop)
+            (try (do (nop)) (catch_all))
+            (rethrow 0)))
+        (i32.const 0))
+      (catch $e)))
+)
+(assert_trap (invoke "trap_in_inert" (i32.const 0)) "integer divide by zero")
+(assert_return (invoke "trap_in_inert" (i32.const 7)) (i32.const 1))
+(assert_return (invoke "br_out_of_inert" (i32.const 1)) (i32.const 42))
+(assert_return (invoke "br_out_of_inert" (i32.const 0)) (i32.const 42))
+(assert_return (invoke "inert_in_catch") (i32.const 9))

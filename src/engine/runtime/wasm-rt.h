@@ -388,8 +388,9 @@ void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area);
 
 /* Exception handling (the legacy proposal; runtime/exceptions.c).  A tag
  * is identified by its address: an imported tag is the exporter's.  A try
- * installs a handler (wc_rt_try_enter, then _setjmp on its env) and removes
- * it on every way out of its body (wc_rt_try_leave); a throw copies the
+ * installs a handler (wc_rt_try_enter, then _setjmp on its env; gcc's unit
+ * WC_RT_TRY_ENTER and __builtin_setjmp) and removes it on every way out of
+ * its body (wc_rt_try_leave, WC_RT_TRY_LEAVE); a throw copies the
  * payload onto the thread's stack of caught exceptions and longjmps to the
  * innermost handler, which finds the exception at index `caught` and the
  * catching instance's call depth restored.  A catch body keeps its
@@ -430,6 +431,7 @@ typedef struct wc_rt_handler {
     uint32_t saved_depth;
     uint32_t caught; /* caught exceptions live when the try began */
     wc_rt_entry *entries; /* the innermost call into another instance then */
+    int builtin_jmp;      /* env was set by __builtin_setjmp, not _setjmp */
 } wc_rt_handler;
 
 /* Caught exceptions one thread may hold at most (nested catch bodies), and
@@ -437,8 +439,34 @@ typedef struct wc_rt_handler {
 #define WC_RT_MAX_CAUGHT 10000u
 #define WC_RT_MAX_CAUGHT_VALUES 1000000u
 
+/* The thread's innermost handler, calls into other instances and count of
+ * caught exceptions (runtime/exceptions.c). */
+typedef struct wc_rt_eh_thread {
+    wc_rt_handler *handlers;
+    wc_rt_entry *entries;
+    uint32_t nexceptions;
+} wc_rt_eh_thread;
+
+/* libtcc's unit (no thread-locals, no __builtin_setjmp) installs a handler
+ * with wc_rt_try_enter and sets it with _setjmp. */
 void wc_rt_try_enter(wc_rt_handler *h, uint32_t *depth);
 void wc_rt_try_leave(wc_rt_handler *h);
+#ifndef __TINYC__
+/* gcc's unit installs and removes a handler inline, without a call (a try
+ * in every C++ frame with a destructor), and sets it with __builtin_setjmp
+ * (its first five words), which a throw answers with __builtin_longjmp. */
+extern __thread wc_rt_eh_thread wc_rt_eh __attribute__((tls_model("initial-exec")));
+#define WC_RT_TRY_ENTER(h, call_depth)                                                     \
+    ((h).builtin_jmp = 1, (h).outer = wc_rt_eh.handlers, (h).depth = (call_depth),       \
+     (h).saved_depth = *(call_depth), (h).caught = wc_rt_eh.nexceptions,                   \
+     (h).entries = wc_rt_eh.entries, wc_rt_eh.handlers = &(h))
+#define WC_RT_TRY_LEAVE(h) (wc_rt_eh.handlers = (h).outer)
+#define WC_RT_SETJMP(env) __builtin_setjmp((void **)(env))
+#else /* gcc's unit given to libtcc (the fuzzer's check): the call, _setjmp */
+#define WC_RT_TRY_ENTER(h, call_depth) wc_rt_try_enter(&(h), (call_depth))
+#define WC_RT_TRY_LEAVE(h) wc_rt_try_leave(&(h))
+#define WC_RT_SETJMP(env) _setjmp(env)
+#endif
 WASM_RT_NO_RETURN void wc_rt_throw(const wc_rt_tag *tag, const wc_rt_value *values);
 /* Throws caught exception `index` again (rethrow). */
 WASM_RT_NO_RETURN void wc_rt_rethrow(uint32_t index);
