@@ -8,18 +8,24 @@
 
 #include "engine/engine.h"
 
-/* NULL (said on stdout) when the engine cannot be made. */
-static inline wc_engine *test_fast_engine(void)
+/* An engine on one tier with no code cache (the engine tests run both
+ * tiers); NULL (said on stdout) when it cannot be made. */
+static inline wc_engine *test_tier_engine(wc_tier tier)
 {
     wc_engine_config cfg;
     wc_engine_config_default(&cfg);
-    cfg.tier = WC_TIER_FAST;
+    cfg.tier = tier;
     cfg.cache_dir = "";
     wc_error err = {0};
     wc_engine *engine = NULL;
     if (wc_engine_new(&cfg, &engine, &err) != 0)
         printf("FAIL: engine: %s\n", err.msg);
     return engine;
+}
+
+static inline wc_engine *test_fast_engine(void)
+{
+    return test_tier_engine(WC_TIER_FAST);
 }
 
 #endif

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 
 #include "check.h"
+#include "fast_engine.h"
 #include "engine/engine.h"
 #include "wasm_bytes.h"
 
@@ -104,16 +105,12 @@ static void *call_twice(void *arg)
 
 static void test_tier(wc_tier tier, const char *name, const uint8_t *bytes, size_t size)
 {
-    wc_engine_config cfg;
-    wc_engine_config_default(&cfg);
-    cfg.tier = tier;
-    cfg.cache_dir = "";
-    wc_engine *engine = NULL;
-    wc_error err = {0};
-    if (wc_engine_new(&cfg, &engine, &err) != 0) {
-        CHECK(0, "engine: %s", err.msg);
+    wc_engine *engine = test_tier_engine(tier);
+    if (!engine) {
+        CHECK(0, "no engine");
         return;
     }
+    wc_error err = {0};
     run r = {.traps = {WC_TRAP_HOST, WC_TRAP_HOST}};
     if (wc_module_new(engine, bytes, size, &r.module, &err) != 0) {
         CHECK(0, "%s tier: module: %s", name, err.msg);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fast_engine.h"
 #include "engine/engine.h"
 #include "wasm_bytes.h"
 
@@ -64,16 +65,12 @@ static size_t wide_module(uint32_t n, bool results, uint8_t *out)
 
 static void test_tier(wc_tier tier, const char *name)
 {
-    wc_engine_config cfg;
-    wc_engine_config_default(&cfg);
-    cfg.tier = tier;
-    cfg.cache_dir = "";
-    wc_engine *engine = NULL;
-    wc_error err = {0};
-    if (wc_engine_new(&cfg, &engine, &err) != 0) {
-        CHECK(0, "engine: %s", err.msg);
+    wc_engine *engine = test_tier_engine(tier);
+    if (!engine) {
+        CHECK(0, "no engine");
         return;
     }
+    wc_error err = {0};
     static uint8_t module[16384];
     const uint32_t widths[] = {8, 250, 253, 600, 1000};
     for (int results = 0; results < 2; results++) {
