@@ -301,6 +301,23 @@ static void test_refused_when_off(void)
         wc_module_info_free(info);
 }
 
+/* Starts module with its header and the types 0 = (i32 x np) -> () and
+ * 1 = () -> (), using body as scratch; returns the module's length. */
+static size_t start_wide_type_module(uint8_t *module, uint8_t *body, uint32_t np)
+{
+    size_t n = 8, m = 0;
+    memcpy(module, "\0asm\1\0\0\0", 8);
+    put_u32(body, &m, 2);
+    body[m++] = 0x60;
+    put_u32(body, &m, np);
+    memset(body + m, 0x7f, np);
+    m += np;
+    body[m++] = 0x00;
+    body[m++] = 0x60, body[m++] = 0x00, body[m++] = 0x00;
+    put_section(module, &n, 1, body, m);
+    return n;
+}
+
 /* A tail call carries its arguments through an area of
  * WC_TAIL_CALL_MAX_VALUES values: a callee with more parameters is refused
  * at validation even when the limits allow such a type (otherwise the
@@ -311,18 +328,7 @@ static void test_area_bound(void)
     for (size_t k = 0; k < 2; k++) {
         uint32_t np = params[k];
         static uint8_t module[16384], body[8192];
-        size_t n = 0, m = 0;
-        memcpy(module, "\0asm\1\0\0\0", 8);
-        n = 8;
-        /* types: 0 = (i32 x np) -> (), 1 = () -> () */
-        put_u32(body, &m, 2);
-        body[m++] = 0x60;
-        put_u32(body, &m, np);
-        memset(body + m, 0x7f, np);
-        m += np;
-        body[m++] = 0x00;
-        body[m++] = 0x60, body[m++] = 0x00, body[m++] = 0x00;
-        put_section(module, &n, 1, body, m);
+        size_t n = start_wide_type_module(module, body, np), m = 0;
         /* functions: f of type 0, g of type 1 */
         m = 0;
         body[m++] = 2, body[m++] = 0, body[m++] = 1;
@@ -369,18 +375,7 @@ static void test_area_bound_caller(void)
     for (size_t k = 0; k < 2; k++) {
         uint32_t np = params[k];
         static uint8_t module[16384], body[8192];
-        size_t n = 0, m = 0;
-        memcpy(module, "\0asm\1\0\0\0", 8);
-        n = 8;
-        /* types: 0 = (i32 x np) -> (), 1 = () -> () */
-        put_u32(body, &m, 2);
-        body[m++] = 0x60;
-        put_u32(body, &m, np);
-        memset(body + m, 0x7f, np);
-        m += np;
-        body[m++] = 0x00;
-        body[m++] = 0x60, body[m++] = 0x00, body[m++] = 0x00;
-        put_section(module, &n, 1, body, m);
+        size_t n = start_wide_type_module(module, body, np);
         /* functions: f of type 0, g of type 1; code: f is (return_call g), g is empty */
         static const uint8_t funcs[] = {2, 0, 1}, code[] = {2, 4, 0x00, 0x12, 0x01, 0x0b, 2, 0x00, 0x0b};
         put_section(module, &n, 3, funcs, sizeof funcs);
