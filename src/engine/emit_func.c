@@ -845,13 +845,20 @@ static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 
 /* The address of an access: (u64)addr + offset.  A 32-bit memory's guard
  * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
  * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
- * so large that the access would end past 2^64 always does). */
+ * so large that the access would end past 2^64 always does).  libtcc's
+ * unit reads it after M+ (emit_spelled.c), so a 32-bit address there is
+ * addr+offset, without the cast. */
 static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint64_t size)
 {
     if (s->m->memory_is64[arg->memory]) {
         uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
         return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
                           wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
+    }
+    if (s->m->for_tcc) {
+        char *where = wc_emit_tcc_address(addr ? addr : "0", (uint32_t)arg->offset);
+        s->failed |= !where;
+        return where;
     }
     return address(s, addr, (uint32_t)arg->offset); /* valid: at most 2^32-1 */
 }
