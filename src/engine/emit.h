@@ -22,6 +22,11 @@
 #define WC_EMIT_WIDE_CALL 64
 #define WC_TCC_MAX_PARAMS 249
 
+/* 0 when libtcc can compile the calls of info's unit (WC_TCC_MAX_PARAMS),
+ * else WC_ENOTSUP with an error that names the function or the
+ * call_indirect it cannot. */
+int wc_emit_tcc_fits(const wc_module_info *info, wc_error *err);
+
 /* Appends one complete translation unit for info (which must describe a
  * validated module): the runtime header, the module's code with its
  * interrupt checks, and the glue the engine drives it through.
