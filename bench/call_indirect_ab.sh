@@ -3,7 +3,7 @@
 # run, turn about: bench/call_indirect.wat (100 million calls through a
 # table to the same instance) through each build's `wasmcap exec` on the
 # fast and the optimized tier (each build with its own code cache, filled
-# first).  Prints each tier's median wall time of the runs for both builds
+# first).  Prints each tier's median CPU time of the runs for both builds
 # and new/old.
 #
 #   sh bench/call_indirect_ab.sh OLD_BUILD NEW_BUILD [RUNS]   (default 5)
@@ -16,12 +16,13 @@ work=$new/bench-call-indirect-ab
 mkdir -p -m 700 "$work/old" "$work/new"
 wat2wasm "$src/bench/call_indirect.wat" -o "$work/call_indirect.wasm"
 
-# ms NAME TIER: one run's wall time in milliseconds
+# ms NAME TIER: one run's CPU time (user + system) in milliseconds: on a
+# machine loaded by other work, wall time measures the load
 ms() {
     eval "dir=\$$1"
-    start=$(date +%s%N)
-    XDG_CACHE_HOME="$work/$1" "$dir/wasmcap" exec "$work/call_indirect.wasm" --tier "$2"
-    echo $((($(date +%s%N) - start) / 1000000))
+    XDG_CACHE_HOME="$work/$1" /usr/bin/time -f "%U %S" -o "$work/time" \
+        "$dir/wasmcap" exec "$work/call_indirect.wasm" --tier "$2"
+    awk '{ printf "%d\n", ($1 + $2) * 1000 }' "$work/time"
 }
 
 median() {
