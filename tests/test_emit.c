@@ -94,8 +94,9 @@ static void test_shape(void)
     free(text);
     text = emitted(spin, sizeof spin, false, false);
     if (text) {
-        CHECK(strstr(text, "  IRQ;\n  goto L"), "no interrupt check on the back-edge");
-        CHECK(count(text, "  IRQ;\n") == 2, "checks at the entry and the back-edge");
+        CHECK(strstr(text, "  IRQ_GOTO(L"), "no interrupt check on the back-edge");
+        CHECK(count(text, "  IRQ;\n") == 1 && count(text, "  IRQ_GOTO(L") == 1,
+              "checks at the entry and the back-edge");
     }
     free(text);
 }

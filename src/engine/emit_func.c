@@ -481,8 +481,10 @@ static void emit_branch(fn_state *s, uint32_t depth)
         mark_used(s, to, types[i]);
     }
     wc_eh_leave(&s->eh, s->nframes - 1 - depth + (f->kind == FRAME_LOOP), true, s->out);
-    if (f->kind == FRAME_LOOP)
-        wc_buf_str(s->out, wc_emit_irq(s->m));
+    if (f->kind == FRAME_LOOP) {
+        wc_emit_loop_back(s->m, f->label, s->out);
+        return;
+    }
     wc_buf_str(s->out, "  goto ");
     append_name(s->out, 'L', f->label);
     wc_buf_str(s->out, ";\n");

@@ -93,6 +93,8 @@ void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *wh
                         wc_buf *out);
 /* The interrupt check, a statement with its indent and newline. */
 const char *wc_emit_irq(const wc_emit_module *m);
+/* A branch back to loop `label` with its interrupt check (statements). */
+void wc_emit_loop_back(const wc_emit_module *m, uint32_t label, wc_buf *out);
 
 /* One function body (defined function `index`, imports not counted). */
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);

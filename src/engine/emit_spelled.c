@@ -132,6 +132,16 @@ void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, c
         wc_emit_page_marks(m, memory, where, store_bytes(type), out);
 }
 
+void wc_emit_loop_back(const wc_emit_module *m, uint32_t label, wc_buf *out)
+{
+    if (m->for_tcc) {
+        wc_buf_str(out, wc_emit_irq(m));
+        wc_buf_printf(out, "  goto L%" PRIu32 ";\n", label);
+        return;
+    }
+    wc_buf_printf(out, "  IRQ_GOTO(L%" PRIu32 ");\n", label);
+}
+
 const char *wc_emit_irq(const wc_emit_module *m)
 {
     return m->for_tcc ? "  if (instance->irq) wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);\n"
