@@ -420,20 +420,20 @@ static void emit_return(fn_state *s)
                           value ? value : "0");
             free(value);
         }
-        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        wc_buf_printf(s->out, "  %s return;\n", wc_emit_epilogue(s->m));
         return;
     }
     if (n == 0) {
-        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        wc_buf_printf(s->out, "  %s return;\n", wc_emit_epilogue(s->m));
         return;
     }
     if (n == 1) {
         char *value = take(s, s->height - 1);
-        wc_buf_printf(s->out, "  FUNC_EPILOGUE; return %s;\n", value ? value : "0");
+        wc_buf_printf(s->out, "  %s return %s;\n", wc_emit_epilogue(s->m), value ? value : "0");
         free(value);
         return;
     }
-    wc_buf_str(s->out, "  { FUNC_EPILOGUE; ");
+    wc_buf_printf(s->out, "  { %s ", wc_emit_epilogue(s->m));
     wc_buf_str(s->out, "return (");
     wc_buf_printf(s->out, "R%" PRIu32, s->type);
     wc_buf_str(s->out, "){");
@@ -778,7 +778,7 @@ static void tail_call(fn_state *s, uint32_t type, const char *callee, const char
     wc_eh_leave(&s->eh, 0, true, s->out);
     if (callee)
         wc_buf_printf(s->out, "  wc_next->fn = %s;\n", callee);
-    wc_buf_printf(s->out, "  wc_next->instance = %s;\n  FUNC_EPILOGUE; return;\n", callee_inst);
+    wc_buf_printf(s->out, "  wc_next->instance = %s;\n  %s return;\n", callee_inst, wc_emit_epilogue(s->m));
     s->dead = true;
 }
 
@@ -1643,7 +1643,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     if (s.uses_memory && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
     wc_eh_declare(&s.eh, out);
-    wc_buf_str(out, "  FUNC_PROLOGUE;\n");
+    wc_buf_str(out, wc_emit_prologue(m));
     wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");

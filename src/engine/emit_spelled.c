@@ -132,6 +132,24 @@ void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, c
         wc_emit_page_marks(m, memory, where, store_bytes(type), out);
 }
 
+/* FUNC_PROLOGUE and FUNC_EPILOGUE for libtcc through H, the call-state
+ * header before the instance (WC_RT_HDR), taken once: the macros' nested
+ * expansions were about a tenth of a fast-tier compile.  The prologue's
+ * one condition is the macro's: ++depth > (frame below the stack's limit
+ * ? 0 : max_depth). */
+const char *wc_emit_prologue(const wc_emit_module *m)
+{
+    return m->for_tcc ? "  wc_rt_hdr *H = (wc_rt_hdr *)instance - 1;\n"
+                        "  if (++H->depth > H->max_depth || (char *)__builtin_frame_address(0) < H->stack_limit)"
+                        " wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);\n"
+                      : "  FUNC_PROLOGUE;\n";
+}
+
+const char *wc_emit_epilogue(const wc_emit_module *m)
+{
+    return m->for_tcc ? "--H->depth;" : "FUNC_EPILOGUE;";
+}
+
 const char *wc_emit_irq(const wc_emit_module *m)
 {
     return m->for_tcc ? "  if (instance->irq) wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);\n"
