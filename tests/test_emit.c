@@ -53,6 +53,20 @@ static const uint8_t wrap[] = {
     0x01, 0x36, 0x02, 0x08, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x04, 0x0b,
 };
 
+/* (func $twice (param i32) (result i32) (i32.shl (local.get 0) (i32.const 33)))
+ * (func (export "q") (param i32) (result i32) (local i32)
+ *   (local.set 1 (call $twice (local.get 0)))
+ *   (block (br_if 0 (i32.lt_s (local.get 0) (i32.const 5)))
+ *     (local.set 1 (i32.add (local.get 1) (i32.const 100))))
+ *   (local.get 1)): q(3) = 6, q(7) = 114 */
+static const uint8_t peephole[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x03, 0x03, 0x02, 0x00, 0x00, 0x07, 0x05, 0x01, 0x01, 0x71, 0x00, 0x01, 0x0a, 0x28, 0x02, 0x07,
+    0x00, 0x20, 0x00, 0x41, 0x21, 0x74, 0x0b, 0x1e, 0x01, 0x01, 0x7f, 0x20, 0x00, 0x10, 0x00, 0x21,
+    0x01, 0x02, 0x40, 0x20, 0x00, 0x41, 0x05, 0x48, 0x0d, 0x00, 0x20, 0x01, 0x41, 0xe4, 0x00, 0x6a,
+    0x21, 0x01, 0x0b, 0x20, 0x01, 0x0b,
+};
+
 /* The unit emitted for bytes (for gcc, or for libtcc; writes tracked or
  * not); NULL (said) when it cannot be. */
 static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc, bool track_writes)
@@ -148,6 +162,21 @@ static void test_spelled_for_tcc(void)
         CHECK(strstr(text, "  *(wc_u32*)(M+4294967300ull) = 1u;\n  wc_D[4294967300ull>>12]=1;\n"),
               "libtcc's unit adds a constant address and its offset in 64 bits:\n%s", text);
         CHECK(strstr(text, "*(wc_u32*)(M+l0+4u)"), "libtcc's unit steps M by the address, then the offset:\n%s",
+              text);
+    }
+    free(text);
+    /* fewer tokens for libtcc: a shift by a constant masked, a call's result
+     * straight into the local it is set to, a comparison's cast and a
+     * lone goto's braces dropped, an assignment's outer parentheses */
+    text = emitted(peephole, sizeof peephole, true, false);
+    if (text) {
+        CHECK(strstr(text, "  return l0 << 1;\n") || strstr(text, "return (l0 << 1);"),
+              "libtcc's unit masks a constant shift count:\n%s", text);
+        CHECK(strstr(text, "  l1 = fn0(instance, l0);\n") && !strstr(text, "l1 = i0;"),
+              "libtcc's unit sets a call's result straight into its local:\n%s", text);
+        CHECK(strstr(text, "  if ((s32)l0 < (s32)5u) goto L"), "libtcc's unit branches on the bare comparison:\n%s",
+              text);
+        CHECK(strstr(text, "  l1 = l1 + 100u;\n"), "libtcc's unit assigns without the outer parentheses:\n%s",
               text);
     }
     free(text);
@@ -322,6 +351,20 @@ static void test_tier(wc_tier tier, const char *name)
         wc_instance_free(inst);
         wc_module_release(wrapping);
     }
+    wc_module *peep = module(engine, peephole, sizeof peephole);
+    for (uint32_t x = 3; peep && x <= 7; x += 4) {
+        wc_instance_config config = {0};
+        wc_instance *inst = NULL;
+        wc_error err = {0};
+        wc_value args[1] = {{.i32 = x}}, results[1] = {{0}};
+        if (wc_instance_new(peep, &config, NULL, 0, &inst, NULL, &err) == 0) {
+            wc_trap trap = wc_instance_call(inst, "q", args, results, &err);
+            CHECK(trap == WC_TRAP_NONE && results[0].i32 == (x < 5 ? 2 * x : 2 * x + 100),
+                  "%s tier: q(%u) gave %u (%s)", name, x, results[0].i32, wc_trap_name(trap));
+        }
+        wc_instance_free(inst);
+    }
+    wc_module_release(peep);
     wc_module *loop = module(engine, spin, sizeof spin);
     if (loop) {
         wc_trap trap = call(loop, "spin", 50);
