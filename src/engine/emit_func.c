@@ -558,6 +558,14 @@ static void reset_to(fn_state *s, const frame *f, const uint8_t *types, uint32_t
         push(s, types[i], NULL);
 }
 
+/* "  <letter><n>:;\n" */
+static void label(fn_state *s, char letter, uint32_t n)
+{
+    wc_buf_str(s->out, "  ");
+    append_name(s->out, letter, n);
+    wc_buf_str(s->out, ":;\n");
+}
+
 static void begin_block(fn_state *s, uint8_t kind)
 {
     frame *f = push_frame(s, kind);
@@ -572,7 +580,7 @@ static void begin_block(fn_state *s, uint8_t kind)
     flush_all(s);
     f->base = s->height - f->nparams;
     if (kind == FRAME_LOOP)
-        wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
+        label(s, 'L', f->label);
     if (kind == FRAME_IF) {
         wc_buf_printf(s->out, "  if (!(%s)) goto E%" PRIu32 ";\n", cond ? cond : "0", f->label);
         free(cond);
@@ -658,9 +666,9 @@ static bool do_end(fn_state *s)
     if (!s->dead)
         flush_all(s);
     if (f->kind == FRAME_IF && !f->has_else)
-        wc_buf_printf(s->out, "  E%" PRIu32 ":;\n", f->label);
+        label(s, 'E', f->label);
     if (f->kind != FRAME_LOOP)
-        wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
+        label(s, 'L', f->label);
     reset_to(s, f, results_of(f), f->nresults);
     s->nframes--;
     s->dead = false;
@@ -731,20 +739,29 @@ static void emit_call(fn_state *s, uint32_t type, const char *callee, const char
     const wc_functype *ft = &s->m->info->types[type];
     wc_buf call;
     wc_buf_init(&call);
-    wc_buf_printf(&call, "%s(%s", callee, callee_inst);
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        wc_buf_printf(&call, ", %s", args[i] ? args[i] : "0");
+    /* appended, not formatted: calls are a tenth of the text */
+    wc_buf_str(&call, callee);
+    wc_buf_str(&call, "(");
+    wc_buf_str(&call, callee_inst);
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        wc_buf_str(&call, ", ");
+        wc_buf_str(&call, args[i] ? args[i] : "0");
+    }
     wc_buf_str(&call, ")");
     const char *text = wc_buf_cstr(&call) ? (const char *)call.data : "0";
     if (ft->nresults == 0) {
-        wc_buf_printf(s->out, "  %s;\n", text);
+        wc_buf_str(s->out, "  ");
+        wc_buf_str(s->out, text);
+        wc_buf_str(s->out, ";\n");
     } else if (ft->nresults == 1) {
         push(s, ft->results[0], NULL);
         s->stmt_at = s->out->len;
         wc_buf_str(s->out, "  ");
         slot_name(s, s->height - 1, ft->results[0], s->out);
         s->stmt_eq = s->out->len;
-        wc_buf_printf(s->out, " = %s;\n", text);
+        wc_buf_str(s->out, " = ");
+        wc_buf_str(s->out, text);
+        wc_buf_str(s->out, ";\n");
         s->stmt_end = s->out->len;
         s->stmt_height = s->height - 1;
     } else {
@@ -1747,10 +1764,13 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
-        wc_buf_printf(out, "  %s%s l%" PRIu32 " = %s;\n", qualifier, wc_emit_ctype(vt), i,
-                      vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value"
-                      : vt == WC_VT_V128  ? "{0}"
-                                          : "0");
+        const char *decl[4] = {"  ", qualifier, wc_emit_ctype(vt), " "};
+        for (size_t k = 0; k < 4; k++)
+            wc_buf_str(out, decl[k]);
+        append_name(out, 'l', i);
+        wc_buf_str(out, vt == WC_VT_FUNCREF ? " = wasm_rt_funcref_null_value;\n"
+                        : vt == WC_VT_V128  ? " = {0};\n"
+                                            : " = 0;\n");
     }
     static const struct {
         char letter;
@@ -1763,9 +1783,14 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         for (uint32_t h = 0; h < s.used_cap; h++) {
             if (!(s.used[h] & bit))
                 continue;
-            if (!any)
-                wc_buf_printf(out, "  %s ", kinds[k].ctype);
-            wc_buf_printf(out, "%s%c%" PRIu32, any ? ", " : "", kinds[k].letter, h);
+            if (!any) {
+                wc_buf_str(out, "  ");
+                wc_buf_str(out, kinds[k].ctype);
+                wc_buf_str(out, " ");
+            } else {
+                wc_buf_str(out, ", ");
+            }
+            append_name(out, kinds[k].letter, h);
             any = true;
         }
         if (any)

@@ -60,6 +60,9 @@ const char *wc_emit_memory_at(const wc_emit_module *m, uint32_t memory);
  * as a C expression; *pos moves past it. */
 void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf *out);
 
+/* n in decimal (what printf's %u writes, without printf's cost). */
+void wc_emit_decimal(uint64_t n, wc_buf *out);
+
 /* Readers of validated bytes: never past end (a short read yields 0). */
 uint32_t wc_emit_u32(const uint8_t *bytes, size_t *pos, size_t end);
 uint64_t wc_emit_u64(const uint8_t *bytes, size_t *pos, size_t end);

@@ -11,8 +11,6 @@
  * definitions).  Page marks (after every store when writes are tracked, as
  * the plugin host runs modules) are spelled out for both compilers.
  */
-#define _GNU_SOURCE
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +31,24 @@ char *wc_emit_tcc_address(const char *addr, uint32_t offset)
 {
     char *end;
     unsigned long long constant = strtoull(addr, &end, 10);
-    char *text = NULL;
-    int n;
+    wc_buf b;
+    wc_buf_init(&b);
     if (end != addr && addr[0] >= '0' && addr[0] <= '9' && strcmp(end, "u") == 0 && constant <= UINT32_MAX) {
         constant += offset;
-        n = asprintf(&text, "%llu%s", constant, constant > UINT32_MAX ? "ull" : "u");
-    } else if (offset) {
-        n = asprintf(&text, "%s+%" PRIu32 "u", addr, offset);
+        wc_emit_decimal(constant, &b);
+        wc_buf_str(&b, constant > UINT32_MAX ? "ull" : "u");
     } else {
-        n = asprintf(&text, "%s", addr);
+        wc_buf_str(&b, addr);
+        if (offset) {
+            wc_buf_str(&b, "+");
+            wc_emit_decimal(offset, &b);
+            wc_buf_str(&b, "u");
+        }
     }
-    return n < 0 ? NULL : text;
+    char *text = wc_buf_cstr(&b);
+    if (!text)
+        wc_buf_free(&b);
+    return text;
 }
 
 /* tmpl is a load template of emit_ops.c: an optional cast, then
