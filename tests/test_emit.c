@@ -67,6 +67,14 @@ static const uint8_t peephole[] = {
     0x21, 0x01, 0x0b, 0x20, 0x01, 0x0b,
 };
 
+/* (func (export "big") (local i32 ... 200 of them)): a frame that may be
+ * past a page (32 bytes a value, the bound libtcc's probe is skipped under) */
+static const uint8_t many_locals[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01, 0x03, 'b',  'i',  'g',  0x00, 0x00, 0x0a,
+    0x07, 0x01, 0x05, 0x01, 0xc8, 0x01, 0x7f, 0x0b,
+};
+
 /* The unit emitted for bytes (for gcc, or for libtcc; writes tracked or
  * not); NULL (said) when it cannot be. */
 static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc, bool track_writes)
@@ -123,10 +131,16 @@ static void test_spelled_for_tcc(void)
         CHECK(count(text, spelled_irq) == 2, "libtcc's unit: checks at the entry and the back-edge");
         CHECK(count(text, "  IRQ;\n") == 0, "libtcc's unit expands IRQ");
         const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
+        CHECK(body && !strstr(body, "STACK_PROBE"), "libtcc's unit probes no frame smaller than a page:\n%s",
+              body ?: text);
         CHECK(body && strstr(body, "  wc_rt_hdr *H = (wc_rt_hdr *)instance - 1;\n  if (++H->depth > H->max_depth ||") &&
                   !strstr(body, "FUNC_"),
               "libtcc's unit checks the call depth through H, without the macros:\n%s", body ?: text);
     }
+    free(text);
+    text = emitted(many_locals, sizeof many_locals, true, false);
+    CHECK(text && strstr(text, "static void fn0(wc_inst *instance) {\n  STACK_PROBE;\n"),
+          "libtcc's unit probes a frame that may reach a page:\n%s", text ?: "");
     free(text);
     text = emitted(dropped_load, sizeof dropped_load, true, false);
     if (text) {

@@ -80,6 +80,8 @@ typedef struct fn_state {
      * local.set right after it assigns the local instead (fuse_local_set). */
     size_t stmt_at, stmt_eq, stmt_end;
     uint32_t stmt_height;
+    uint32_t widest_call; /* the most arguments and results of one call */
+    bool throws;          /* a throw's values are an array on the frame */
     wc_emit_eh eh; /* open tries (emit_exceptions.c) */
 } fn_state;
 
@@ -631,6 +633,7 @@ static void do_throw(fn_state *s, uint32_t tag)
     const wc_functype *ft = &s->m->info->types[s->m->info->tag_types[tag]];
     char *values[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, values);
+    s->throws = true;
     wc_eh_throw(s->m, tag, values, s->out);
     free_operands(ft->nparams, values);
     s->dead = true;
@@ -737,6 +740,8 @@ static void emit_call(fn_state *s, uint32_t type, const char *callee, const char
                       char **args)
 {
     const wc_functype *ft = &s->m->info->types[type];
+    if (ft->nparams + ft->nresults > s->widest_call)
+        s->widest_call = ft->nparams + ft->nresults;
     wc_buf call;
     wc_buf_init(&call);
     /* appended, not formatted: calls are a tenth of the text */
@@ -1707,6 +1712,40 @@ static bool skip_dead(fn_state *s, uint8_t op, uint32_t *nesting)
     return false;
 }
 
+/* Whether libtcc's frame of this function may be as large as a page, so
+ * that STACK_PROBE must touch it a page at a time before writing it (see
+ * emit_prelude.c).  A smaller frame cannot jump the guard page below the
+ * stack: its lowest write is less than a page below the memory already
+ * touched (the return address, under a caller's frame that was small or
+ * probed), so it faults in the guard page if it is past the end.  Probing
+ * is skipped only where a bound on the frame is below a page: at most
+ * FRAME_VALUE_BYTES for each parameter, local, slot, block-scoped
+ * declaration (a brace in the body) and argument or result of its widest
+ * call, and FRAME_TEMPORARY_BYTES for what libtcc spills evaluating one
+ * expression (MAX_PENDING bounds them); a function with a try or a throw
+ * (jmp_bufs, arrays of values) is probed always. */
+#define FRAME_VALUE_BYTES 32u /* a funcref, the widest value */
+#define FRAME_TEMPORARY_BYTES 1024u
+#define GUARD_PAGE_BYTES 4096u
+
+static bool needs_stack_probe(const fn_state *s, const wc_buf *body)
+{
+    if (!s->m->for_tcc || s->eh.used || s->throws)
+        return true;
+    uint64_t values = (uint64_t)s->nlocals + s->widest_call + 4; /* M, wc_D, H, instance */
+    for (uint32_t h = 0; h < s->used_cap; h++)
+        values += (uint32_t)__builtin_popcount(s->used[h]);
+    const uint8_t *p = body->data, *end = body->data + body->len;
+    while (p && values * FRAME_VALUE_BYTES < GUARD_PAGE_BYTES) { /* at most a page's worth */
+        p = p < end ? memchr(p, '{', (size_t)(end - p)) : NULL;
+        if (p) {
+            values++;
+            p++;
+        }
+    }
+    return values * FRAME_VALUE_BYTES + FRAME_TEMPORARY_BYTES >= GUARD_PAGE_BYTES;
+}
+
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err)
 {
     const wc_module_info *info = m->info;
@@ -1760,7 +1799,8 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_emit_tail_head(m, func, qualifier, out);
     } else {
         wc_emit_signature_qualified(m, func, qualifier, out);
-        wc_buf_str(out, " {\n  STACK_PROBE;\n"); /* before any local is written */
+        /* before any local is written */
+        wc_buf_str(out, needs_stack_probe(&s, &body) ? " {\n  STACK_PROBE;\n" : " {\n");
     }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];

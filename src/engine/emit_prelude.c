@@ -23,7 +23,9 @@ const char wc_emit_prelude[] =
      * byte a page from the frame's top down to the stack pointer, before
      * anything is written, faults in the guard page below the thread's
      * stack (a clean "call stack exhausted") instead of letting a write skip
-     * past it.  gcc probes its own frames (-fstack-clash-protection). */
+     * past it.  gcc probes its own frames (-fstack-clash-protection).
+     * Only functions whose frame may reach a page use it
+     * (needs_stack_probe in emit_func.c). */
     "#ifdef __TINYC__\n"
     "#define STACK_PROBE { const char *wc_sp; char wc_t = 0; \\\n"
     "  __asm__ volatile(\"mov %%rsp, %0\" : \"=r\"(wc_sp)); \\\n"
