@@ -395,7 +395,8 @@ static const char *build_probe(void)
     char cmd[2048];
     int n = snprintf(cmd, sizeof cmd,
                      "cd '%s/bench/nn_probe' && '%s' --target=wasm32-wasi --sysroot=/usr -O2 "
-                     "-Wall -Wextra -Werror -mexec-model=reactor -I'%s/sdk/c' -Wl,--stack-first "
+                     "-Wall -Wextra -Werror -mexec-model=reactor -mbulk-memory -I'%s/sdk/c' "
+                     "-Wl,--stack-first "
                      "-Wl,-z,stack-size=32768 -Wl,--strip-debug -o '%s' nn_probe.c",
                      WC_SOURCE_DIR, clang, WC_SOURCE_DIR, wasm);
     if (n < 0 || (size_t)n >= sizeof cmd || system(cmd) != 0) {
