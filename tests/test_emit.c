@@ -42,6 +42,17 @@ static const uint8_t store[] = {
     0x0b,
 };
 
+/* (memory 1)
+ * (func (export "c") (i32.store offset=8 (i32.const 0xfffffffc) (i32.const 1)))
+ * (func (export "p") (param i32) (result i32) (i32.load offset=4 (local.get 0))):
+ * address + offset past 4 GiB, which must not wrap to a small address */
+static const uint8_t wrap[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09, 0x02, 0x60, 0x00, 0x00, 0x60, 0x01,
+    0x7f, 0x01, 0x7f, 0x03, 0x03, 0x02, 0x00, 0x01, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x09, 0x02,
+    0x01, 0x63, 0x00, 0x00, 0x01, 0x70, 0x00, 0x01, 0x0a, 0x13, 0x02, 0x09, 0x00, 0x41, 0x7c, 0x41,
+    0x01, 0x36, 0x02, 0x08, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x04, 0x0b,
+};
+
 /* The unit emitted for bytes (for gcc, or for libtcc; writes tracked or
  * not); NULL (said) when it cannot be. */
 static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc, bool track_writes)
@@ -102,7 +113,7 @@ static void test_spelled_for_tcc(void)
     text = emitted(dropped_load, sizeof dropped_load, true, false);
     if (text) {
         const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
-        CHECK(body && strstr(body, "(*(const wc_u32 *)(M + ((u64)70000u)))"),
+        CHECK(body && strstr(body, "  i0 = *(wc_u32*)(M+70000u);\n"),
               "libtcc's unit reads memory directly:\n%s", body ?: text);
         CHECK(body && !strstr(body, "LD("), "libtcc's unit expands LD");
     }
@@ -120,11 +131,20 @@ static void test_spelled_for_tcc(void)
         /* its first byte's page only (freeing zeroes what a store spills
          * into the next page), through the map read once */
         CHECK(body && strstr(body, "  u32 *const wc_D = (&instance->m0)->dirty;\n") &&
-                  strstr(body, "  *(wc_u32 *)(M + ((u64)8u)) = (u32)(1u);\n"
-                               "  wc_D[((u64)8u) >> 12] = 1;\n"
+                  strstr(body, "  *(wc_u32*)(M+8u) = 1u;\n"
+                               "  wc_D[8u>>12]=1;\n"
                                "  FUNC_EPILOGUE; return;\n"),
               "libtcc's unit stores and marks the pages directly:\n%s", body ?: text);
         CHECK(body && !strstr(body, "WC_DIRTY(") && !strstr(body, "ST("), "libtcc's unit expands ST, WC_DIRTY");
+    }
+    free(text);
+    /* libtcc's addresses step the pointer: M+a+off, a constant one added up */
+    text = emitted(wrap, sizeof wrap, true, true);
+    if (text) {
+        CHECK(strstr(text, "  *(wc_u32*)(M+4294967300ull) = 1u;\n  wc_D[4294967300ull>>12]=1;\n"),
+              "libtcc's unit adds a constant address and its offset in 64 bits:\n%s", text);
+        CHECK(strstr(text, "*(wc_u32*)(M+l0+4u)"), "libtcc's unit steps M by the address, then the offset:\n%s",
+              text);
     }
     free(text);
     text = emitted(store, sizeof store, false, true);
@@ -280,6 +300,23 @@ static void test_tier(wc_tier tier, const char *name)
         CHECK(trap == WC_TRAP_OOB_MEMORY, "%s tier: a dropped out-of-bounds load gave %s", name,
               wc_trap_name(trap));
         wc_module_release(load);
+    }
+    wc_module *wrapping = module(engine, wrap, sizeof wrap);
+    if (wrapping) {
+        wc_trap trap = call(wrapping, "c", 0);
+        CHECK(trap == WC_TRAP_OOB_MEMORY, "%s tier: a constant address + offset past 4 GiB gave %s", name,
+              wc_trap_name(trap));
+        wc_instance_config config = {0};
+        wc_instance *inst = NULL;
+        wc_error err = {0};
+        wc_value args[1] = {{.i32 = 0xfffffffeu}}, results[1] = {{0}};
+        if (wc_instance_new(wrapping, &config, NULL, 0, &inst, NULL, &err) == 0) {
+            trap = wc_instance_call(inst, "p", args, results, &err);
+            CHECK(trap == WC_TRAP_OOB_MEMORY, "%s tier: an address + offset past 4 GiB gave %s", name,
+                  wc_trap_name(trap));
+        }
+        wc_instance_free(inst);
+        wc_module_release(wrapping);
     }
     wc_module *loop = module(engine, spin, sizeof spin);
     if (loop) {

@@ -718,20 +718,28 @@ static void do_call(fn_state *s, uint32_t func)
 }
 
 /* Opens a block in which wc_t->data[wc_x] is the table's element at
- * `index`, of function type `type` (or traps). */
-static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char *index)
+ * `index`, of function type `type` (or traps).  `returns`: the call comes
+ * back to this frame, which then records the depth of another instance it
+ * enters (wc_e, popped by close_indirect); a tail call does not. */
+static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char *index, bool returns)
 {
     wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
     wc_emit_table(s->m, table, s->out);
     wc_buf_printf(s->out,
                   "; u32 wc_x = %s;\n"
                   "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
-                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n"
-                  /* another instance's code checks the running call's deadline
-                   * and this thread's stack only once told of them */
-                  "  if (UNLIKELY(wc_t->data[wc_x].module_instance != instance))\n"
-                  "    wc_rt_enter_foreign(wc_t->data[wc_x].module_instance);\n",
+                  "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
                   index ? index : "0", type);
+    /* another instance's code checks the running call's deadline and this
+     * thread's stack only once told of them; an exception unwinding its
+     * frames puts its depth back (whatever unit catches it) */
+    if (returns)
+        wc_buf_str(s->out,
+                   "  wc_rt_entry wc_e; int wc_other = wc_t->data[wc_x].module_instance != instance;\n"
+                   "  if (UNLIKELY(wc_other)) wc_rt_enter_foreign_call(wc_t->data[wc_x].module_instance, &wc_e);\n");
+    else
+        wc_buf_str(s->out, "  if (UNLIKELY(wc_t->data[wc_x].module_instance != instance))\n"
+                           "    wc_rt_enter_foreign(wc_t->data[wc_x].module_instance);\n");
 }
 
 static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
@@ -742,7 +750,7 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     s->height--;
     char *args[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, args);
-    open_indirect(s, type, table, index);
+    open_indirect(s, type, table, index, true);
     free(index);
     wc_buf callee;
     wc_buf_init(&callee);
@@ -752,10 +760,9 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     for (uint32_t i = 0; i < ft->nparams; i++)
         wc_buf_printf(&callee, ", %s", wc_emit_ctype(ft->params[i]));
     wc_buf_str(&callee, "))wc_t->data[wc_x].func)");
-    wc_eh_indirect_begin(s->m, "wc_t->data[wc_x].module_instance", s->out);
     emit_call(s, type, wc_buf_cstr(&callee) ? (const char *)callee.data : "0",
               "wc_t->data[wc_x].module_instance", args);
-    wc_eh_indirect_end(s->m, s->out);
+    wc_buf_str(s->out, "  if (UNLIKELY(wc_other)) wc_rt_entry_pop(&wc_e);\n");
     s->failed |= callee.failed;
     wc_buf_free(&callee);
     wc_buf_str(s->out, "  }\n");
@@ -795,7 +802,7 @@ static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     const wc_functype *ft = &s->m->info->types[type];
     char *index = take(s, s->height - 1);
     s->height--;
-    open_indirect(s, type, table, index);
+    open_indirect(s, type, table, index, false);
     free(index);
     wc_buf_printf(s->out,
                   "  if (wc_t->data[wc_x].tail) wc_next->fn = (wc_rt_tail_fn)wc_t->data[wc_x].tail;\n"
@@ -832,13 +839,20 @@ static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 
 /* The address of an access: (u64)addr + offset.  A 32-bit memory's guard
  * region covers every such address (8 GiB reserved); a 64-bit one's cannot,
  * so the access is checked first (WC_ADDR64 traps out of bounds; an offset
- * so large that the access would end past 2^64 always does). */
+ * so large that the access would end past 2^64 always does).  libtcc's
+ * unit reads it after M+ (emit_spelled.c), so a 32-bit address there is
+ * addr+offset, without the cast. */
 static char *effective_address(fn_state *s, const wc_memarg *arg, const char *addr, uint64_t size)
 {
     if (s->m->memory_is64[arg->memory]) {
         uint64_t end = arg->offset <= UINT64_MAX - size ? arg->offset + size : UINT64_MAX;
         return dup_printf(s, "WC_ADDR64(%s, %s, %" PRIu64 "ull, %" PRIu64 "ull)",
                           wc_emit_memory_at(s->m, arg->memory), addr ? addr : "0", arg->offset, end);
+    }
+    if (s->m->for_tcc) {
+        char *where = wc_emit_tcc_address(addr ? addr : "0", (uint32_t)arg->offset);
+        s->failed |= !where;
+        return where;
     }
     return address(s, addr, (uint32_t)arg->offset); /* valid: at most 2^32-1 */
 }

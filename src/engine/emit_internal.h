@@ -76,6 +76,9 @@ void wc_emit_v128_literal(const uint8_t *bytes, size_t *pos, size_t end, wc_buf 
 void wc_emit_simd_prelude(bool for_tcc, wc_buf *out);
 /* What such a unit says before wasm-rt.h: gcc's v128 is a vector. */
 void wc_emit_simd_preamble(wc_buf *out);
+/* libtcc's address of an access to a 32-bit memory at addr + offset, for
+ * M+ to precede (emit_spelled.c); NULL when out of memory. */
+char *wc_emit_tcc_address(const char *addr, uint32_t offset);
 /* A load's template (emit_ops.c) as this unit spells it: $0 the address. */
 void wc_emit_load_template(const wc_emit_module *m, const char *tmpl, wc_buf *out);
 /* The statement storing value (of C type `type`) at where, at M (memory

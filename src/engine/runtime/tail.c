@@ -22,12 +22,28 @@ wc_rt_value *wc_rt_tail_area(void)
 
 void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area)
 {
+    /* A chain that moves into another instance (return_call_indirect
+     * through a shared table) records its depth, as a call into it does:
+     * an exception thrown through the chain puts it back.  One entry is
+     * enough, since only one function of the chain is live at a time. */
+    void *home = instance;
+    wc_rt_entry entry;
+    bool recorded = false;
     /* Bounded by the guest's own interrupt checks: every tail entry tests
      * its instance's interrupt flag, so a deadline stops an endless chain. */
     while (fn) {
+        if (instance != home) {
+            if (!recorded)
+                wc_rt_entry_push(&entry, &WC_RT_HDR(instance)->depth);
+            entry.depth = &WC_RT_HDR(instance)->depth;
+            entry.saved = *entry.depth;
+            recorded = true;
+        }
         wc_rt_tail next = {NULL, NULL};
         fn(instance, area, &next);
         fn = next.fn;
         instance = next.instance;
     }
+    if (recorded)
+        wc_rt_entry_pop(&entry);
 }
