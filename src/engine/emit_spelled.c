@@ -11,6 +11,7 @@
  * definitions).  Page marks (after every store when writes are tracked, as
  * the plugin host runs modules) are spelled out for both compilers.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
