@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/emit.h"
 #include "engine/emit_exceptions.h"
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
@@ -93,7 +94,7 @@ static int letter_bit(char c)
     case 'F': return 4;
     case 'D': return 8;
     case 'r': return 16;
-    case 'v': return 64;
+    case 'V': return 64;
     default: return 32;
     }
 }
@@ -536,8 +537,10 @@ static void emit_branch(fn_state *s, uint32_t depth)
         mark_used(s, to, types[i]);
     }
     wc_eh_leave(&s->eh, s->nframes - 1 - depth + (f->kind == FRAME_LOOP), true, s->out);
-    if (f->kind == FRAME_LOOP)
-        wc_buf_str(s->out, wc_emit_irq(s->m));
+    if (f->kind == FRAME_LOOP) {
+        wc_emit_loop_back(s->m, f->label, s->out);
+        return;
+    }
     wc_buf_str(s->out, "  goto ");
     append_name(s->out, 'L', f->label);
     wc_buf_str(s->out, ";\n");
@@ -787,7 +790,12 @@ static void do_call(fn_state *s, uint32_t func)
 {
     uint32_t type = s->m->info->func_types[func];
     const wc_functype *ft = &s->m->info->types[type];
-    flush_below(s, ft->nparams);
+    /* libtcc holds every argument of a call on its value stack at once: a
+     * wide call's arguments are slots, one entry each (WC_TCC_MAX_PARAMS) */
+    if (ft->nparams > WC_EMIT_WIDE_CALL)
+        flush_all(s);
+    else
+        flush_below(s, ft->nparams);
     char *args[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, args);
     char callee[32];
@@ -1816,7 +1824,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         char letter;
         const char *ctype;
     } kinds[] = {{'i', "u32"}, {'j', "u64"}, {'F', "f32"}, {'D', "f64"},
-                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}, {'v', "v128"}};
+                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}, {'V', "v128"}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         int bit = letter_bit(kinds[k].letter);
         bool any = false;

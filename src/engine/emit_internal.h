@@ -102,6 +102,8 @@ const char *wc_emit_prologue(const wc_emit_module *m);
 const char *wc_emit_epilogue(const wc_emit_module *m);
 /* The interrupt check, a statement with its indent and newline. */
 const char *wc_emit_irq(const wc_emit_module *m);
+/* A branch back to loop `label` with its interrupt check (statements). */
+void wc_emit_loop_back(const wc_emit_module *m, uint32_t label, wc_buf *out);
 
 /* One function body (defined function `index`, imports not counted). */
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);

@@ -25,10 +25,10 @@ char wc_emit_letter(uint8_t vt)
     switch (vt) {
     case WC_VT_I32: return 'i';
     case WC_VT_I64: return 'j';
-    case WC_VT_F32: return 'F'; /* f32 and f64 are type names */
+    case WC_VT_F32: return 'F'; /* f32, f64 and v128 are type names */
     case WC_VT_F64: return 'D';
     case WC_VT_FUNCREF: return 'r';
-    case WC_VT_V128: return 'v';
+    case WC_VT_V128: return 'V';
     default: return 'x';
     }
 }

@@ -18,6 +18,14 @@ const char wc_emit_prelude[] =
     /* the watchdog or wc_instance_interrupt() sets irq; the engine reports
      * the resulting unreachable trap as a deadline or an interruption */
     "#define IRQ if (UNLIKELY(instance->irq)) TRAP(UNREACHABLE)\n"
+    /* A branch back to loop l and its check.  gcc copies a volatile into a
+     * register to test it (a load, a test, a branch on every iteration);
+     * asm goto compares the flag in memory and jumps back in one fused
+     * compare-and-branch, falling through to the trap. */
+    "#if defined(__x86_64__) && !defined(__TINYC__)\n"
+    "#define IRQ_GOTO(l) do { __asm__ goto(\"cmpl $0, %0\\n\\tje %l[\" #l \"]\" :: \"m\"(instance->irq) : \"cc\" : l); \\\n"
+    "  TRAP(UNREACHABLE); } while (0)\n"
+    "#else\n#define IRQ_GOTO(l) do { IRQ; goto l; } while (0)\n#endif\n"
     /* A function's frame (its locals and operand-stack slots) can be
      * megabytes, and libtcc writes it in no particular order: reading one
      * byte a page from the frame's top down to the stack pointer, before

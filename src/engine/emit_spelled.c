@@ -11,6 +11,7 @@
  * definitions).  Page marks (after every store when writes are tracked, as
  * the plugin host runs modules) are spelled out for both compilers.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,16 @@ void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, c
         wc_buf_str(out, parts[i]);
     if (m->track_writes)
         wc_emit_page_marks(m, memory, where, store_bytes(type), out);
+}
+
+void wc_emit_loop_back(const wc_emit_module *m, uint32_t label, wc_buf *out)
+{
+    if (m->for_tcc) {
+        wc_buf_str(out, wc_emit_irq(m));
+        wc_buf_printf(out, "  goto L%" PRIu32 ";\n", label);
+        return;
+    }
+    wc_buf_printf(out, "  IRQ_GOTO(L%" PRIu32 ");\n", label);
 }
 
 /* FUNC_PROLOGUE and FUNC_EPILOGUE for libtcc through H, the call-state
