@@ -9,7 +9,7 @@
 
 /* Part of the code-cache key: bump it whenever the emitter changes what it
  * generates, so cached objects built by an older emitter are never loaded. */
-#define WC_EMIT_VERSION 16
+#define WC_EMIT_VERSION 17
 
 /* Appends one complete translation unit for info (which must describe a
  * validated module): the runtime header, the module's code with its

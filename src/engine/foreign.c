@@ -72,8 +72,8 @@ void wc_call_enter_foreign(wc_instance *inst)
 
 void wc_rt_enter_foreign(void *instance)
 {
-    /* every unit's instance starts with its import context, which starts
-     * with the wc_instance (see wc_instance.self) */
-    void *ctx = *(void **)instance;
+    /* every unit's instance starts as a wc_rt_instance_head, whose import
+     * context starts with the wc_instance (see wc_instance.self) */
+    void *ctx = ((wc_rt_instance_head *)instance)->ctx;
     wc_call_enter_foreign(*(wc_instance **)ctx);
 }
