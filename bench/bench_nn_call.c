@@ -26,10 +26,30 @@
  * inflate less).  The overhead is tool - native per call; issue 13's
  * target is at most 10% plus a few microseconds.
  *
+ * Where supply-risk's call goes (its model runs in under a microsecond, so
+ * its ratio is the call's fixed cost): the probe plugin bench/nn_probe
+ * (built here with clang into the build directory) runs the same model
+ * N times in one tool call on one context, or not at all.  Its rows:
+ *   probe, no model      the tool call's fixed cost (host path, SDK, a
+ *                        two-letter answer)
+ *   probe, 1 inference   minus the above and minus supply-native: WASI-NN's
+ *                        own cost of a call's inference (load_by_name, a
+ *                        context made and freed, set_input, compute,
+ *                        get_output, each host call's checks)
+ *   probe, 33 inferences the slope over 32 more, minus the same inference
+ *                        on one native context (supply-steady): WASI-NN's
+ *                        cost per further inference
+ * and supply-risk's call minus the probe's one inference is its own work
+ * (the kv read, the bus attempt, its JSON and its larger result checked
+ * against its outputSchema).
+ *
  * --only runs one case alone, N times (default 2,000) after the warm-up,
  * and prints its time per call, for a profiler (perf record, strace -c,
  * callgrind) to see nothing else: person-detect, person-native (its
- * inference through backend.h), refused, supply-risk or supply-native.  Exit status 0, or 1 when a call fails or answers wrongly.
+ * inference through backend.h), refused, supply-risk, supply-native,
+ * supply-steady (set_input, compute, get_output on one native context),
+ * probe-none, probe-one or probe-many.  Exit status 0, or 1 when a call
+ * fails or answers wrongly.
  */
 #define _GNU_SOURCE
 #include <jansson.h>
@@ -107,6 +127,26 @@ static void native_once(const native_case *n)
         wc_nn_compute(c, &err) || wc_nn_get_output(c, 0, out, sizeof out, NULL, &err))
         fail("native inference", err.msg);
     wc_nn_context_free(c);
+}
+
+/* One more inference on a context already made, natively: the probe's
+ * slope's baseline. */
+static wc_nn_context *steady_context;
+
+static void native_steady(const native_case *n)
+{
+    wc_error err = {0};
+    const wc_nn_tensor_info *in = wc_nn_graph_input(n->graph, 0);
+    uint8_t out[64];
+    if (!steady_context && wc_nn_context_new(n->graph, &steady_context, &err)) {
+        fail("native context", err.msg);
+        return;
+    }
+    if (wc_nn_set_input(steady_context, 0, n->type, in->dims, in->rank, n->input, n->input_size,
+                        &err) ||
+        wc_nn_compute(steady_context, &err) ||
+        wc_nn_get_output(steady_context, 0, out, sizeof out, NULL, &err))
+        fail("native inference on one context", err.msg);
 }
 
 /* ---- the tool call ------------------------------------------------------ */
@@ -223,6 +263,55 @@ static void time_refused(tool_case *t, int batch, double *us, double *cpu_us)
     *cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / batch;
 }
 
+/* The probe's cases, timed each round after the pairs. */
+enum { PROBE_NONE, PROBE_ONE, PROBE_MANY, PROBE_STEADY, PROBE_CASES };
+#define PROBE_MANY_INFERENCES 33
+
+typedef struct probe {
+    bool built;
+    tool_case calls[PROBE_STEADY]; /* none, one, many */
+    const native_case *native;     /* supply-risk's */
+    int batch[PROBE_CASES];
+    double cpu_us[PROBE_CASES][MAX_ROUNDS];
+} probe;
+
+static void time_probe(probe *pr, int round)
+{
+    for (int c = 0; c < PROBE_CASES && pr->built && !failed; c++) {
+        uint64_t c0 = thread_cpu_ns();
+        for (int i = 0; i < pr->batch[c] && !failed; i++) {
+            if (c == PROBE_STEADY)
+                native_steady(pr->native);
+            else
+                tool_once(&pr->calls[c]);
+        }
+        pr->cpu_us[c][round] = (double)(thread_cpu_ns() - c0) / 1e3 / pr->batch[c];
+    }
+}
+
+/* Where the supply-risk call's time goes, from the medians of the rounds
+ * (this thread's CPU time). */
+static void report_probe(probe *pr, pair *supply, int rounds)
+{
+    double none = bench_median(pr->cpu_us[PROBE_NONE], rounds);
+    double one = bench_median(pr->cpu_us[PROBE_ONE], rounds);
+    double many = bench_median(pr->cpu_us[PROBE_MANY], rounds);
+    double steady = bench_median(pr->cpu_us[PROBE_STEADY], rounds);
+    double native = bench_median(supply->native_cpu_us, rounds);
+    double whole = bench_median(supply->tool_cpu_us, rounds);
+    double slope = (many - one) / (PROBE_MANY_INFERENCES - 1);
+    printf("where supply-risk's call goes (CPU us, medians; the probe plugin bench/nn_probe):\n");
+    printf("  %-58s %8.2f\n", "supply-risk's whole tool call", whole);
+    printf("  %-58s %8.2f\n", "probe, no model: the tool call's fixed cost", none);
+    printf("  %-58s %8.2f\n", "probe, 1 inference: minus no model = a call's inference", one - none);
+    printf("  %-58s %8.2f\n", "  of which the inference natively (context made, freed)", native);
+    printf("  %-58s %8.2f\n", "  WASI-NN's own overhead of a call's inference", one - none - native);
+    printf("  %-58s %8.2f\n", "probe, 33 inferences: one more inference (slope)", slope);
+    printf("  %-58s %8.2f\n", "  of which natively, on one context", steady);
+    printf("  %-58s %8.2f\n", "  WASI-NN's own overhead per further inference", slope - steady);
+    printf("  %-58s %8.2f\n", "supply-risk's own work: whole minus probe's 1 inference", whole - one);
+}
+
 /* One line: the medians of native and tool, the overhead, their ratio and
  * the median of the rounds' ratios. */
 static void report_line(const char *name, const char *clock, double *native, double *tool,
@@ -260,7 +349,8 @@ static void add_plugin(wc_plugin_config *pc, const char *name, const char *path,
 }
 
 static const char *const only_cases[] = {"person-detect", "person-native", "refused",
-                                           "supply-risk", "supply-native"};
+                                           "supply-risk",   "supply-native", "supply-steady",
+                                           "probe-none",    "probe-one",     "probe-many"};
 #define ONLY_CASES (sizeof only_cases / sizeof only_cases[0])
 #define MAX_ONLY_CALLS 10000000
 
@@ -274,7 +364,7 @@ static uint64_t process_cpu_ns(void)
 /* --only: the case's time per call, alone; the process's CPU time too,
  * which a loaded machine inflates less than the elapsed time. */
 __attribute__((noinline)) /* a symbol for callgrind's --toggle-collect=run_only */
-static void run_only(int which, pair *pairs, tool_case *refused, int calls)
+static void run_only(int which, pair *pairs, tool_case *refused, probe *pr, int calls)
 {
     uint64_t c0 = process_cpu_ns(), t0 = wc_monotonic_ns();
     for (int i = 0; i < calls && !failed; i++) {
@@ -283,13 +373,38 @@ static void run_only(int which, pair *pairs, tool_case *refused, int calls)
         case 1: native_once(&pairs[0].native); break;
         case 2: tool_once(refused); break;
         case 3: tool_once(&pairs[1].tool); break;
-        default: native_once(&pairs[1].native); break;
+        case 4: native_once(&pairs[1].native); break;
+        case 5: native_steady(&pairs[1].native); break;
+        default: tool_once(&pr->calls[which - 6]); break;
         }
     }
     uint64_t t1 = wc_monotonic_ns(), c1 = process_cpu_ns();
     printf("bench_nn_call --only %s: %d calls, %.2f us per call, %.2f us of CPU\n",
            only_cases[which], calls, (double)(t1 - t0) / 1e3 / calls,
            (double)(c1 - c0) / 1e3 / calls);
+}
+
+/* Builds bench/nn_probe into the build directory with clang, as
+ * plugins/Makefile builds the examples (in the plugin's directory: its
+ * manifest is named relative to it).  Returns its path, or NULL with the
+ * reason on stderr: then the attribution rows are left out. */
+static const char *build_probe(void)
+{
+    static const char wasm[] = WC_BINARY_DIR "/nn_probe.wasm";
+    const char *clang = getenv("CLANG") ? getenv("CLANG") : "clang";
+    char cmd[2048];
+    int n = snprintf(cmd, sizeof cmd,
+                     "cd '%s/bench/nn_probe' && '%s' --target=wasm32-wasi --sysroot=/usr -O2 "
+                     "-Wall -Wextra -Werror -mexec-model=reactor -mbulk-memory -I'%s/sdk/c' "
+                     "-Wl,--stack-first "
+                     "-Wl,-z,stack-size=32768 -Wl,--strip-debug -o '%s' nn_probe.c",
+                     WC_SOURCE_DIR, clang, WC_SOURCE_DIR, wasm);
+    if (n < 0 || (size_t)n >= sizeof cmd || system(cmd) != 0) {
+        fprintf(stderr, "bench_nn_call: could not build bench/nn_probe with %s: the attribution "
+                        "rows are left out\n", clang);
+        return NULL;
+    }
+    return wasm;
 }
 
 int main(int argc, char **argv)
@@ -312,7 +427,8 @@ int main(int argc, char **argv)
                     only = (int)c;
             if (only < 0) {
                 fprintf(stderr, "bench_nn_call: --only person-detect, person-native, refused, "
-                                "supply-risk or supply-native\n");
+                                "supply-risk, supply-native, supply-steady, probe-none, "
+                                "probe-one or probe-many\n");
                 return 2;
             }
         } else {
@@ -364,13 +480,17 @@ int main(int argc, char **argv)
         return 1;
     }
     char *person_grant[] = {"person_detect"}, *supply_grant[] = {"supply_risk"};
-    wc_plugin_config plugins[2];
+    wc_plugin_config plugins[3];
     add_plugin(&plugins[0], "person-detect", WC_SOURCE_DIR "/plugins/person-detect/person-detect.wasm",
                models, person_grant, NULL, wc_ontology_docs(ontology));
     add_plugin(&plugins[1], "supply-risk", WC_SOURCE_DIR "/plugins/supply-risk/supply-risk.wasm",
                models, supply_grant, "supply-risk", wc_ontology_docs(ontology));
+    const char *probe_wasm = build_probe();
+    if (probe_wasm)
+        add_plugin(&plugins[2], "nn-probe", probe_wasm, models, supply_grant, NULL,
+                   wc_ontology_docs(ontology));
     wc_registry *registry = NULL;
-    if (wc_registry_new(plugins, 2, engine, kv, &registry, &err)) {
+    if (wc_registry_new(plugins, probe_wasm ? 3 : 2, engine, kv, &registry, &err)) {
         fprintf(stderr, "bench_nn_call: plugins: %s (make -C plugins first)\n",
                 wc_error_message(&err));
         return 1;
@@ -418,15 +538,31 @@ int main(int argc, char **argv)
     tool_case refused;
     tool_case_init(&refused, registry, "person-detect-detect",
                    json_pack("{s:s}", "image", bad_image), "image must be", 1);
+    static probe pr;
+    pr = (probe){.built = probe_wasm != NULL, .native = &pairs[1].native,
+                 .batch = {quick ? 500 : 5000, quick ? 500 : 5000, quick ? 50 : 500,
+                           quick ? 500 : 5000}};
+    static const int probe_inferences[] = {0, 1, PROBE_MANY_INFERENCES};
+    for (int c = 0; c < PROBE_STEADY && pr.built; c++) {
+        tool_case_init(&pr.calls[c], registry, "nn-probe-infer",
+                       json_pack("{s:i}", "inferences", probe_inferences[c]), "ok", 0);
+        for (int i = 0; i < 50; i++)
+            tool_once(&pr.calls[c]);
+    }
+    if (only >= 6 && !pr.built) {
+        fprintf(stderr, "bench_nn_call: --only %s needs the probe\n", only_cases[only]);
+        return 1;
+    }
     double refused_rounds[MAX_ROUNDS], refused_cpu_rounds[MAX_ROUNDS];
     if (only >= 0) {
-        run_only(only, pairs, &refused, calls);
+        run_only(only, pairs, &refused, &pr, calls);
         rounds = 0;
     }
     for (int r = 0; r < rounds && !failed; r++) {
         for (int p = 0; p < 2; p++)
             time_round(&pairs[p], r);
         time_refused(&refused, pairs[0].batch, &refused_rounds[r], &refused_cpu_rounds[r]);
+        time_probe(&pr, r);
     }
 
     if (!failed && rounds > 0) {
@@ -439,7 +575,12 @@ int main(int argc, char **argv)
         printf("person-detect refused before its inference (a bad image byte): %.2f us per "
                "call, %.2f us of CPU\n",
                bench_median(refused_rounds, rounds), bench_median(refused_cpu_rounds, rounds));
+        if (pr.built)
+            report_probe(&pr, &pairs[1], rounds);
     }
+    for (int c = 0; c < PROBE_STEADY && pr.built; c++)
+        tool_case_free(&pr.calls[c]);
+    wc_nn_context_free(steady_context);
     tool_case_free(&refused);
     free(bad_image);
 

@@ -1,5 +1,6 @@
-/* test_cross_instance_deadline.c -- a call's deadline stops guest code of
- * another instance it enters, on either tier.
+/* test_cross_instance_deadline.c -- a call's deadline, and an interruption
+ * of the instance the host called, stop guest code of another instance it
+ * enters, on either tier.
  *
  * The host calls instance A with a 200 ms deadline on a thread of its own;
  * A enters instance B -- an imported export of B, or a funcref of B in a
@@ -9,8 +10,16 @@
  * (foreign.c); before that the call never returned.  On the table path B's
  * code also checked its frames against B's stack limit recorded on the
  * thread that instantiated it, so it trapped "call stack exhausted" at
- * once: the stack limit must be the running thread's.  After 3 s the test
- * interrupts B itself so that a failing call still ends.
+ * once: the stack limit must be the running thread's.
+ *
+ * The same calls without a deadline are stopped by wc_instance_interrupt(A)
+ * from the main thread, and so is B's loop run by a host function A calls
+ * (which calls B itself: a call inside A's call, whose failure ends A's
+ * call as interrupted); before, only A's flag was set and B looped on.
+ * Each such call leaves no flag set behind: the next call runs until it is
+ * interrupted too.  An interruption of A while it is idle stops its next
+ * call at once and only that one.  After 3 s a test interrupts B itself so
+ * that a failing call still ends.
  *
  * B: (table (export "t") 1 funcref) (elem (i32.const 0) $tspin)
  *    (func (export "spin") (loop (br 0)))
@@ -58,6 +67,45 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* A's import b.spin as a host function: B's spin called by the host, inside A's call. */
+static wc_trap host_spin(wc_instance *caller, void *env, const wc_value *args, wc_value *results)
+{
+    (void)caller;
+    (void)args;
+    (void)results;
+    wc_error err = {0};
+    wc_trap trap = wc_instance_call(env, "spin", NULL, NULL, &err);
+    return trap == WC_TRAP_NONE ? WC_TRAP_NONE : WC_TRAP_HOST;
+}
+
+/* BY_INTERRUPT: after 100 ms, which the call must still be running;
+ * INTERRUPTED_BEFORE: A was interrupted while idle. */
+typedef enum { BY_DEADLINE, BY_INTERRUPT, INTERRUPTED_BEFORE } stopper;
+
+/* Runs A's export `name` on a thread and stops it as `how` says; the call
+ * must end with `expected` within 3 s. */
+static void stop_call(wc_instance *a, wc_instance *b, const char *name, stopper how, wc_trap expected,
+                      const char *what)
+{
+    call c = {.a = a, .name = name};
+    pthread_t thread;
+    pthread_create(&thread, NULL, run, &c);
+    if (how == BY_INTERRUPT) {
+        usleep(100000); /* well inside B's loop */
+        CHECK(!c.done, "%s: ended before it was interrupted (%s)", what, wc_trap_name(c.trap));
+        wc_instance_interrupt(a);
+    }
+    for (int ms = 0; ms < 3000 && !c.done; ms += 10)
+        usleep(10000);
+    bool stopped = c.done;
+    if (!stopped)
+        wc_instance_interrupt(b); /* end it, so the test goes on */
+    pthread_join(thread, NULL);
+    CHECK(stopped && c.trap == expected, "%s: %s %s (%s)", what,
+          how == BY_DEADLINE ? "the deadline" : how == BY_INTERRUPT ? "interrupting A" : "A's interruption",
+          stopped ? "ended it with the wrong trap" : "did not stop B's loop in 3 s", wc_trap_name(c.trap));
+}
+
 static void test_tier(wc_tier tier, const char *tier_name)
 {
     wc_engine_config cfg;
@@ -66,36 +114,52 @@ static void test_tier(wc_tier tier, const char *tier_name)
     cfg.cache_dir = "";
     wc_engine *engine = NULL;
     wc_module *mb = NULL, *ma = NULL;
-    wc_instance *b = NULL, *a = NULL;
     wc_error err = {0};
     if (wc_engine_new(&cfg, &engine, &err) != 0 || wc_module_new(engine, module_b, sizeof module_b, &mb, &err) ||
         wc_module_new(engine, module_a, sizeof module_a, &ma, &err)) {
         CHECK(0, "%s tier: %s", tier_name, err.msg);
         return;
     }
-    const char *names[] = {"via_import", "via_table"};
-    for (int i = 0; i < 2; i++) {
-        wc_instance_config config_b = {0}, config_a = {.timeout_ms = 200};
+    static const struct {
+        const char *export;
+        bool host; /* b.spin is a host function that calls B */
+        stopper how;
+    } cases[] = {
+        {"via_import", false, BY_DEADLINE}, {"via_table", false, BY_DEADLINE},
+        {"via_import", false, BY_INTERRUPT}, {"via_table", false, BY_INTERRUPT},
+        {"via_import", true, BY_INTERRUPT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wc_instance *b = NULL, *a = NULL;
+        char what[128];
+        snprintf(what, sizeof what, "%s tier: %s%s", tier_name, cases[i].export,
+                 cases[i].host ? " through a host function" : "");
+        wc_instance_config config_b = {0}, config_a = {.timeout_ms = cases[i].how == BY_DEADLINE ? 200 : 0};
         wc_import_binding bindings[2] = {{.module = "b", .name = "spin"}, {.module = "b", .name = "t"}};
         if (wc_instance_new(mb, &config_b, NULL, 0, &b, NULL, &err) != 0 ||
             wc_instance_export(b, "spin", &bindings[0].ext) != 0 ||
-            wc_instance_export(b, "t", &bindings[1].ext) != 0 ||
-            wc_instance_new(ma, &config_a, bindings, 2, &a, NULL, &err) != 0) {
-            CHECK(0, "%s tier: instances: %s", tier_name, err.msg);
+            wc_instance_export(b, "t", &bindings[1].ext) != 0) {
+            CHECK(0, "%s: instance B: %s", what, err.msg);
+            wc_instance_free(b);
             break;
         }
-        call c = {.a = a, .name = names[i]};
-        pthread_t thread;
-        pthread_create(&thread, NULL, run, &c);
-        for (int ms = 0; ms < 3000 && !c.done; ms += 10)
-            usleep(10000);
-        bool stopped = c.done;
-        if (!stopped)
-            wc_instance_interrupt(b); /* end it, so the test goes on */
-        pthread_join(thread, NULL);
-        CHECK(stopped && c.trap == WC_TRAP_DEADLINE, "%s tier: %s: the 200 ms deadline %s (%s)", tier_name,
-              names[i], stopped ? "ended it with the wrong trap" : "did not stop B's loop in 3 s",
-              wc_trap_name(c.trap));
+        if (cases[i].host)
+            bindings[0] = (wc_import_binding)WC_HOST_FUNC("b", "spin", "", "", host_spin, b);
+        if (wc_instance_new(ma, &config_a, bindings, 2, &a, NULL, &err) != 0) {
+            CHECK(0, "%s: instance A: %s", what, err.msg);
+            wc_instance_free(b);
+            break;
+        }
+        stop_call(a, b, cases[i].export, cases[i].how,
+                  cases[i].how == BY_DEADLINE ? WC_TRAP_DEADLINE : WC_TRAP_INTERRUPTED, what);
+        if (cases[i].how == BY_INTERRUPT) {
+            /* nothing left set in A or B: the next call runs until interrupted */
+            stop_call(a, b, cases[i].export, BY_INTERRUPT, WC_TRAP_INTERRUPTED, what);
+            /* idle: the next call stops at its start, the one after runs on */
+            wc_instance_interrupt(a);
+            stop_call(a, b, cases[i].export, INTERRUPTED_BEFORE, WC_TRAP_INTERRUPTED, what);
+            stop_call(a, b, cases[i].export, BY_INTERRUPT, WC_TRAP_INTERRUPTED, what);
+        }
         wc_instance_free(a);
         wc_instance_free(b);
     }

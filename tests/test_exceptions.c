@@ -3,7 +3,9 @@
  * thrown there (across frames of its own) and caught in another that
  * imports it; the depth of the instance whose frames a throw unwinds put
  * back (thousands of throws through it, by import and through a shared
- * table, under a call-depth limit of 64);
+ * table, and through a unit without exception handling that enters it
+ * by call_indirect or return_call_indirect, under a call-depth limit of
+ * 64);
  * a million throws and catches in constant memory; a deadline stopping a
  * guest that throws and catches forever; a trap that catch_all does not
  * take; rethrow; delegate to the caller; locals changed in a try seen by
@@ -44,7 +46,10 @@ static wc_trap host_calls_back(wc_instance *caller, void *env, const wc_value *a
     return WC_TRAP_NONE;
 }
 
-static bool link(world *w, const wc_instance_config *config)
+/* The catcher, its "a.deep" the export deep_name of deep_from (the
+ * thrower's own, or one that reaches it through another unit). */
+static bool link_deep(world *w, const wc_instance_config *config, wc_instance *deep_from,
+                      const char *deep_name)
 {
     wc_import_binding bindings[5] = {
         {.module = "a", .name = "e"},
@@ -54,8 +59,9 @@ static bool link(world *w, const wc_instance_config *config)
         WC_HOST_FUNC("env", "host", "i", "i", host_calls_back, NULL),
     };
     for (int i = 0; i < 4; i++)
-        if (wc_instance_export(w->thrower, bindings[i].name, &bindings[i].ext) != 0) {
-            CHECK(0, "%s tier: the thrower exports no %s", w->tier, bindings[i].name);
+        if (wc_instance_export(i == 2 ? deep_from : w->thrower, i == 2 ? deep_name : bindings[i].name,
+                               &bindings[i].ext) != 0) {
+            CHECK(0, "%s tier: no export %s to link", w->tier, bindings[i].name);
             return false;
         }
     wc_error err = {0};
@@ -64,6 +70,11 @@ static bool link(world *w, const wc_instance_config *config)
         return false;
     }
     return true;
+}
+
+static bool link(world *w, const wc_instance_config *config)
+{
+    return link_deep(w, config, w->thrower, "deep");
 }
 
 static bool world_new(world *w, wc_tier tier, const char *name)
@@ -206,6 +217,47 @@ static void test_nesting(wc_engine *engine, const char *name)
     wc_module_release(m);
 }
 
+/* A unit without exception handling between the thrower's frames and the
+ * catcher (relay.wat, the catcher's "a.deep"), which enters the thrower
+ * through the shared table by call_indirect or return_call_indirect: each
+ * throw unwinds 21 frames of the thrower that no exception-handling unit
+ * recorded, and its depth must still be put back (limit 64). */
+static void test_relay(world *w)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    wc_module *relay_module = NULL;
+    if (!wat_guest_compile_in(w->engine, "exception_guests", "relay", "--enable-tail-call", tmp,
+                              &relay_module)) {
+        failures++;
+        return;
+    }
+    wc_import_binding table = {.module = "a", .name = "table"};
+    wc_instance_config config = {.max_call_depth = 64};
+    wc_instance *relay = NULL;
+    wc_error err = {0};
+    if (wc_instance_export(w->thrower, "table", &table.ext) != 0 ||
+        wc_instance_new(relay_module, &config, &table, 1, &relay, NULL, &err) != 0) {
+        CHECK(0, "%s tier: relay: %s", w->tier, err.msg);
+        wc_module_release(relay_module);
+        return;
+    }
+    const char *exports[] = {"deep", "deep_tail"};
+    for (int i = 0; i < 2; i++) {
+        world through = *w;
+        through.catcher = NULL;
+        if (!link_deep(&through, &config, relay, exports[i]))
+            continue;
+        wc_value loop_args[2] = {{.i32 = 10000}, {.i32 = 20}};
+        CHECK(call(&through, through.catcher, "deep_loop", WC_TRAP_NONE, loop_args).i32 == 420000,
+              "%s tier: deep_loop through the relay's %s", w->tier, exports[i]);
+        wc_instance_free(through.catcher);
+    }
+    wc_value sixty = {.i32 = 60};
+    call(w, w->thrower, "deep", WC_TRAP_UNCAUGHT_EXCEPTION, &sixty); /* its depth is back at 0 */
+    wc_instance_free(relay);
+    wc_module_release(relay_module);
+}
+
 static void test_tier(wc_tier tier, const char *name)
 {
     world w;
@@ -224,6 +276,7 @@ static void test_tier(wc_tier tier, const char *name)
           "%s tier: deep_loop_indirect", name);
     wc_value sixty = {.i32 = 60};
     call(&w, w.thrower, "deep", WC_TRAP_UNCAUGHT_EXCEPTION, &sixty); /* its depth is back at 0 */
+    test_relay(&w);
 
     wc_value million = {.i32 = MILLION};
     CHECK(call(&w, w.catcher, "loop", WC_TRAP_NONE, &million).i64 == (uint64_t)MILLION * (MILLION + 1) / 2,

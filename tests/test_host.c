@@ -1231,6 +1231,31 @@ static void test_utf8(void)
         CHECK(wc_utf8_valid(b.data, b.len), "sanitized case %zu is valid", i);
         wc_buf_free(&b);
     }
+    /* ASCII is read eight bytes a step: a bad byte or a character at every
+     * offset of a 40-byte line, and lines of every length up to it */
+    for (size_t at = 0; at < 40; at++) {
+        char line[48], want[56];
+        memset(line, 'a' + (int)(at % 26), sizeof line);
+        line[at] = (char)0xff;
+        memcpy(want, line, at);
+        memcpy(want + at, "\xef\xbf\xbd", 3);
+        memcpy(want + at + 3, line + at + 1, 40 - at - 1);
+        wc_buf b;
+        wc_buf_init(&b);
+        wc_utf8_sanitize(&b, line, 40);
+        CHECK(b.len == 42 && memcmp(b.data, want, 42) == 0, "a bad byte at %zu of 40", at);
+        CHECK(!wc_utf8_valid(line, 40) && wc_utf8_valid(line, at), "valid up to %zu", at);
+        memcpy(line + at, "\xc3\xa9", 2);
+        b.len = 0;
+        wc_utf8_sanitize(&b, line, at + 2);
+        CHECK(b.len == at + 2 && memcmp(b.data, line, at + 2) == 0 && wc_utf8_valid(line, at + 2),
+              "a character at %zu", at);
+        b.len = 0;
+        wc_utf8_sanitize(&b, line, at + 1); /* cut inside it */
+        CHECK(b.len == at + 3 && memcmp(b.data + at, "\xef\xbf\xbd", 3) == 0 &&
+                  !wc_utf8_valid(line, at + 1), "a character cut at %zu", at);
+        wc_buf_free(&b);
+    }
     const char *s = "a\xc3\xa9\xe2\x82\xac"; /* 1 + 2 + 3 bytes */
     CHECK(wc_utf8_prefix(s, 6, 10) == 6, "whole");
     CHECK(wc_utf8_prefix(s, 6, 1) == 1, "before a 2-byte char");

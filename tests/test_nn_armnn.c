@@ -33,6 +33,7 @@
 #include "plugin/call.h"
 #include "plugin/manifest.h"
 #include "plugin/plugin.h"
+#include "process_maps.h"
 #include "tflite_model_spec.h"
 #include "util/clock.h"
 #include "util/buf.h"
@@ -744,22 +745,42 @@ static void test_inspect(const char *dir)
     snprintf(path[2], sizeof path[2], "%s", MODELS "hello_world_int8.tflite");
     write_maximum_model(path[0], NULL);
     write_maximum_model(path[1], "WasmcapNoSuchOp");
-    const char *const want[3] = {
-        "backend: armnn (operator 0 (MAXIMUM) is not on the XNNPACK path)\n",
-        "backend: none (the model is refused at load: nn: neither backend runs the model: "
-        "operator 0 (WasmcapNoSuchOp) is not on the XNNPACK path; and Arm NN",
-        "backend: xnnpack (every operator is on the XNNPACK path)\n",
+    /* Without libwasmcap-armnn.so, only what needs Arm NN is refused, and
+     * the refusal says which library is missing. */
+    const char *no_library = "WASMCAP_ARMNN_LIBRARY=/nonexistent/libwasmcap-armnn.so ";
+    const struct {
+        const char *env, *path, *want;
+    } cases[] = {
+        {"", path[0], "backend: armnn (operator 0 (MAXIMUM) is not on the XNNPACK path)\n"},
+        {"", path[1],
+         "backend: none (the model is refused at load: nn: neither backend runs the model: "
+         "operator 0 (WasmcapNoSuchOp) is not on the XNNPACK path; and Arm NN"},
+        {"", path[2], "backend: xnnpack (every operator is on the XNNPACK path)\n"},
+        {no_library, path[0],
+         "backend: none (the model is refused at load: nn: neither backend runs the model: "
+         "operator 0 (MAXIMUM) is not on the XNNPACK path; and the Arm NN fallback is not "
+         "available: cannot load /nonexistent/libwasmcap-armnn.so: cannot open shared object "
+         "file"},
+        {no_library, path[2], "backend: xnnpack (every operator is on the XNNPACK path)\n"},
     };
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char cmd[2048], out[16384] = "";
-        snprintf(cmd, sizeof cmd, "'%s' inspect '%s' 2>&1", WASMCAP, path[i]);
+        snprintf(cmd, sizeof cmd, "%s'%s' inspect '%s' 2>&1", cases[i].env, WASMCAP,
+                 cases[i].path);
         FILE *p = popen(cmd, "r");
         size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
         out[n] = 0;
         int status = p ? pclose(p) : -1;
-        CHECK(status == 0 && strstr(out, want[i]), "inspect %s: status %d, no \"%s\" in:\n%s",
-              path[i], status, want[i], out);
+        CHECK(status == 0 && strstr(out, cases[i].want), "%s: status %d, no \"%s\" in:\n%s",
+              cmd, status, cases[i].want, out);
     }
+}
+
+/* Arm NN and the C++ runtime are mapped by the first model that needs
+ * them (armnn_library.h), not by every process that links the nn layer. */
+static bool armnn_mapped(void)
+{
+    return process_maps_library("/libarmnn.so") || process_maps_library("/libstdc++.so");
 }
 
 /* ---- a hostile model that crashes Arm NN, through a plugin --------------- */
@@ -1121,11 +1142,13 @@ static void test_config(const char *dir)
 
 int main(void)
 {
+    CHECK(!armnn_mapped(), "Arm NN or libstdc++ is mapped before any model needs it");
     test_isolation();
     test_every_model();
     test_refusal_then_next();
     test_operators_on_both();
     test_fallback_to_armnn();
+    CHECK(armnn_mapped(), "Arm NN is not mapped after a model ran on it");
     test_neither_backend();
     test_crashing_model();
     test_trial_memory();

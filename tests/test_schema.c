@@ -830,6 +830,17 @@ static void test_text_agreement(void)
         "\"op\":{\"type\":\"string\",\"minLength\":2,\"maxLength\":3,\"pattern\":\"^[^+]\"}},"
         "\"required\":[\"\\u00e9t\\u00e9\"],\"additionalProperties\":{\"type\":[\"number\",\"boolean\"],"
         "\"minimum\":-1e300,\"exclusiveMaximum\":100}}",
+        /* an ontology's shape: the root names its type by $ref, members theirs
+         * (a chain of two), as tools' outputSchemas do */
+        "{\"type\":\"object\",\"$ref\":\"#/$defs/r\",\"$defs\":{\"r\":{\"type\":\"object\","
+        "\"properties\":{\"sku\":{\"$ref\":\"#/$defs/s\"},\"x\":{\"$ref\":\"#/$defs/p\"},"
+        "\"op\":{\"$ref\":\"#/$defs/a\"}},\"required\":[\"sku\",\"x\"],\"additionalProperties\":false},"
+        "\"s\":{\"$ref\":\"#/$defs/s2\",\"maxLength\":8},\"s2\":{\"type\":\"string\","
+        "\"pattern\":\"^[A-Z]\"},\"p\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"
+        "\"a\":{\"enum\":[\"+\",\"-\"]}}}",
+        /* a root $ref beside members of its own: the value path decides */
+        "{\"$ref\":\"#/$defs/r\",\"properties\":{\"a\":{\"type\":\"integer\"}},"
+        "\"$defs\":{\"r\":{\"required\":[\"b\"]}}}",
         /* if/then/else on the object and on a member: decided on the values */
         "{\"properties\":{\"op\":{\"if\":{\"type\":\"string\"},\"then\":{\"maxLength\":1}}},"
         "\"if\":{\"required\":[\"a\"]},\"then\":{\"required\":[\"b\"]},\"else\":{\"maxProperties\":2}}",
@@ -884,6 +895,55 @@ static void test_text_agreement(void)
     }
 }
 
+/* A root that names its object type by $ref, and members theirs, are
+ * checked from the text, with the value path's verdict and words; a root
+ * $ref beside keywords about members, or a combinator behind a member's
+ * $ref, is left to the value path. */
+static void test_text_refs(void)
+{
+    wc_schema *named = compile_text(
+        "{\"type\":\"object\",\"$ref\":\"#/$defs/t\",\"$defs\":{\"t\":{\"type\":\"object\","
+        "\"properties\":{\"sku\":{\"$ref\":\"#/$defs/sku\"},\"p\":{\"$ref\":\"#/$defs/p\"}},"
+        "\"required\":[\"sku\"],\"additionalProperties\":false},\"sku\":{\"type\":\"string\","
+        "\"pattern\":\"^[A-Z]\"},\"p\":{\"anyOf\":[{\"type\":\"number\"}]}}}");
+    static const struct {
+        const char *text;
+        int verdict;
+        const char *msg;
+    } cases[] = {
+        {"{\"sku\":\"A-1\"}", WC_SCHEMA_VALID, ""},
+        {"{\"sku\":\"a-1\"}", WC_SCHEMA_INVALID, "at /sku: does not match pattern \"^[A-Z]\""},
+        {"{\"p\":1}", WC_SCHEMA_INVALID, "at /: missing required property \"sku\""},
+        {"{\"sku\":\"A\",\"q\":1}", WC_SCHEMA_INVALID,
+         "at /: unexpected property \"q\" (additional properties are not allowed)"},
+        /* p's $ref leads to an anyOf: its value is built, the rest read */
+        {"{\"sku\":\"A\",\"p\":\"x\"}", WC_SCHEMA_INVALID,
+         "at /p: matches none of the anyOf alternatives:"},
+    };
+    for (size_t i = 0; named && i < sizeof cases / sizeof cases[0]; i++) {
+        wc_error err = {0};
+        int verdict = wc_schema_check_object_text(named, cases[i].text, strlen(cases[i].text),
+                                                  NULL, &err);
+        checks++;
+        if (verdict != cases[i].verdict || strncmp(err.msg, cases[i].msg, strlen(cases[i].msg))) {
+            failures++;
+            fprintf(stderr, "FAIL root $ref from the text, %s: verdict %d (%s), want %d (%s)\n",
+                    cases[i].text, verdict, err.msg, cases[i].verdict, cases[i].msg);
+        }
+    }
+    wc_schema_free(named);
+
+    wc_schema *beside = compile_text(
+        "{\"$ref\":\"#/$defs/t\",\"required\":[\"a\"],\"$defs\":{\"t\":{\"type\":\"object\"}}}");
+    wc_error err = {0};
+    checks++;
+    if (!beside || wc_schema_check_object_text(beside, "{}", 2, NULL, &err) != WC_SCHEMA_UNDECIDED) {
+        failures++;
+        fprintf(stderr, "FAIL a root $ref beside \"required\" was decided from the text\n");
+    }
+    wc_schema_free(beside);
+}
+
 int main(void)
 {
     test_types();
@@ -894,6 +954,7 @@ int main(void)
     test_strings();
     test_combinators();
     test_refs();
+    test_text_refs();
     test_refused_schemas();
     test_unbounded_refused();
     test_work_budget();

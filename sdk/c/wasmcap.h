@@ -21,10 +21,12 @@
  * Build for wasm32-wasi with wasi-libc as a reactor (no main; the host calls
  * _initialize once per instance, then one entry point):
  *
- *     clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor \
+ *     clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -mbulk-memory \
  *           -Wl,--stack-first -Wl,-z,stack-size=32768 -Wl,--strip-debug \
  *           -o plugin.wasm plugin.c
  *
+ * -mbulk-memory makes memcpy and memset single instructions the host runs
+ * (wasi-libc's own are compiled loops).
  * --stack-first puts the stack below the data, so an overflow traps instead of
  * overwriting globals; 32 KiB of stack is enough for the SDK (printf of a
  * double takes about 8 KiB) and keeps the initial memory at one page.  Every

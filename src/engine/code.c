@@ -61,6 +61,7 @@ static const runtime_symbol runtime_symbols[] = {
     {"wc_rt_call_import", (const void *)wc_rt_call_import},
     {"wc_rt_import_ptr", (const void *)wc_rt_import_ptr},
     {"wc_rt_enter_foreign", (const void *)wc_rt_enter_foreign},
+    {"wc_rt_enter_foreign_call", (const void *)wc_rt_enter_foreign_call},
     {"wc_rt_module_bytes", (const void *)wc_rt_module_bytes},
     {"wc_rt_data_loaded", (const void *)wc_rt_data_loaded},
     {"wc_rt_load_segment", (const void *)wc_rt_load_segment},

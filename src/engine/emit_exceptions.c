@@ -224,22 +224,6 @@ void wc_eh_declare(const wc_emit_eh *eh, wc_buf *out)
         wc_buf_printf(out, "  wc_rt_handler wc_h%" PRIu32 ";\n", i);
 }
 
-void wc_eh_indirect_begin(const wc_emit_module *m, const char *callee_inst, wc_buf *out)
-{
-    if (!m->info->exceptions)
-        return;
-    wc_buf_printf(out,
-                  "  wc_rt_entry wc_e; int wc_other = %s != (void *)instance;\n"
-                  "  if (wc_other) wc_rt_entry_push(&wc_e, &WC_RT_HDR(%s)->depth);\n",
-                  callee_inst, callee_inst);
-}
-
-void wc_eh_indirect_end(const wc_emit_module *m, wc_buf *out)
-{
-    if (m->info->exceptions)
-        wc_buf_str(out, "  if (wc_other) wc_rt_entry_pop(&wc_e);\n");
-}
-
 void wc_eh_free(wc_emit_eh *eh)
 {
     while (eh->nopen)

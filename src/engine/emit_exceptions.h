@@ -59,11 +59,6 @@ void wc_eh_delegate(wc_emit_eh *eh, uint32_t first, wc_buf *out);
 void wc_eh_rethrow(const wc_emit_eh *eh, uint32_t frame, wc_buf *out);
 /* throw of tag with its payload's values (C expressions). */
 void wc_eh_throw(const wc_emit_module *m, uint32_t tag, char **values, wc_buf *out);
-/* Around a call_indirect of callee_inst in a unit with exception handling:
- * a callee of another instance gets its depth recorded (wc_rt_entry), so
- * a throw through its frames puts it back.  Nothing in other units. */
-void wc_eh_indirect_begin(const wc_emit_module *m, const char *callee_inst, wc_buf *out);
-void wc_eh_indirect_end(const wc_emit_module *m, wc_buf *out);
 /* The function's handlers, declared at its top. */
 void wc_eh_declare(const wc_emit_eh *eh, wc_buf *out);
 void wc_eh_free(wc_emit_eh *eh);

@@ -224,12 +224,12 @@ static void load(const wc_simd_op *op, uint32_t lane, wc_buf *t)
 {
     const char *type = wc_emit_simd_lane_ctype(op->bytes);
     char at[48];
-    snprintf(at, sizeof at, "*(const %s *)(M + ($0))", type);
+    snprintf(at, sizeof at, "*(const %s *)(M+$0)", type);
     if (op->kind == WC_SIMD_LOAD_LANE) {
         wc_buf_printf(t, "{ %s wc_x = %s; $3.lo = $1.lo; $3.hi = $1.hi; ((%s *)&$3)[%" PRIu32 "] = wc_x; }",
                       type, at, type, lane);
     } else if (op->code == 0x00) { /* v128.load */
-        wc_buf_str(t, "{ const u64 *wc_p = (const u64 *)(M + ($0)); $3.lo = wc_p[0]; $3.hi = wc_p[1]; }");
+        wc_buf_str(t, "{ const u64 *wc_p = (const u64 *)(M+$0); $3.lo = wc_p[0]; $3.hi = wc_p[1]; }");
     } else if (op->code <= 0x06) { /* v128.load8x8_s .. load32x2_u: the low half extended */
         static const char *const extends[6] = {"i16x8_extend_low_i8x16_s", "i16x8_extend_low_i8x16_u",
                                                "i32x4_extend_low_i16x8_s", "i32x4_extend_low_i16x8_u",
@@ -246,12 +246,12 @@ static void store(const wc_simd_op *op, uint32_t lane, wc_buf *t)
 {
     if (op->kind == WC_SIMD_STORE_LANE) {
         const char *type = wc_emit_simd_lane_ctype(op->bytes);
-        wc_buf_printf(t, "*(%s *)(M + ($0)) = ((const %s *)&$1)[%" PRIu32 "]", type, type, lane);
+        wc_buf_printf(t, "*(%s *)(M+$0) = ((const %s *)&$1)[%" PRIu32 "]", type, type, lane);
         return;
     }
     /* the high half first: past the end of a memory, it is the half that
      * faults, so a trapping store writes nothing */
-    wc_buf_str(t, "{ u64 *wc_p = (u64 *)(M + ($0)); wc_p[1] = $1.hi; wc_p[0] = $1.lo; }");
+    wc_buf_str(t, "{ u64 *wc_p = (u64 *)(M+$0); wc_p[1] = $1.hi; wc_p[0] = $1.lo; }");
 }
 
 void wc_emit_simd_tcc(const wc_simd_op *op, uint32_t lane, const uint64_t imm[2], wc_simd_emit *out)

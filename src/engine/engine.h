@@ -78,7 +78,8 @@ const char *wc_trap_name(wc_trap trap);
 /* ---- engine ------------------------------------------------------------ */
 
 typedef enum wc_tier {
-    WC_TIER_AUTO = 0,  /* fast tier now, optimized tier when the background build is ready */
+    WC_TIER_AUTO = 0,  /* fast tier now, optimized tier when the background build is ready
+                        * (at once for a module the fast tier refuses: calls too wide) */
     WC_TIER_FAST,      /* libtcc only */
     WC_TIER_OPTIMIZED, /* gcc -O2 only: wc_module_new waits for it (or the cache) */
 } wc_tier;
@@ -259,9 +260,11 @@ int wc_instance_export(wc_instance *instance, const char *name, wc_extern *out);
 wc_memory *wc_instance_memory(wc_instance *instance);
 
 /* Asks the running call to stop at its next loop header or function entry:
- * it traps with WC_TRAP_INTERRUPTED.  Any thread.  A request made while no
- * call runs stops the next call at its start; either way it is consumed by
- * the call it stops. */
+ * it traps with WC_TRAP_INTERRUPTED.  It reaches the call wherever its
+ * thread runs: code of other instances the call entered (imported exports,
+ * funcrefs in shared tables) and calls into Wasm its host functions made.
+ * Any thread.  A request made while no call runs stops the next call at its
+ * start; either way it is consumed by the call it stops. */
 void wc_instance_interrupt(wc_instance *instance);
 
 /* With timeout_whole_instance: when the instance's time is up

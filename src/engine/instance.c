@@ -404,7 +404,7 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     if (outermost)
         wc_call_scope_open(&scope, inst, armed || inst->whole_armed ? inst->watch.deadline_ns : 0);
     wasm_rt_trap_t rt = wc_rt_run(fn, arg);
-    bool foreign_deadline = outermost && wc_call_scope_close(&scope);
+    wc_trap foreign = outermost ? wc_call_scope_close(&scope, rt != WASM_RT_TRAP_NONE) : WC_TRAP_NONE;
     if (armed)
         wc_watchdog_disarm(&inst->module->engine->watchdog, &inst->watch);
     inst->running--;
@@ -413,11 +413,15 @@ static wc_trap guarded(wc_instance *inst, void (*fn)(void *), void *arg)
     wc_trap trap = from_rt_trap(rt);
     if (trap == WC_TRAP_UNREACHABLE && *inst->interrupt != INTERRUPT_NONE)
         trap = *inst->interrupt == INTERRUPT_DEADLINE ? WC_TRAP_DEADLINE : WC_TRAP_INTERRUPTED;
-    else if (trap == WC_TRAP_UNREACHABLE && foreign_deadline)
-        trap = WC_TRAP_DEADLINE;
+    else if (trap == WC_TRAP_UNREACHABLE && foreign != WC_TRAP_NONE)
+        trap = foreign;
+    else if (trap != WC_TRAP_NONE && trap != WC_TRAP_EXIT &&
+             (*inst->interrupt == INTERRUPT_REQUESTED || *inst->interrupt == INTERRUPT_FOREIGN))
+        trap = WC_TRAP_INTERRUPTED; /* e.g. a host function's own call into Wasm was interrupted */
     /* A deadline or an interruption ends one call, not the instance. */
     if (outermost && ((per_call && *inst->interrupt == INTERRUPT_DEADLINE) ||
-                      (trap == WC_TRAP_INTERRUPTED && *inst->interrupt == INTERRUPT_REQUESTED)))
+                      (trap == WC_TRAP_INTERRUPTED && (*inst->interrupt == INTERRUPT_REQUESTED ||
+                                                       *inst->interrupt == INTERRUPT_FOREIGN))))
         *inst->interrupt = INTERRUPT_NONE;
     if (trap != WC_TRAP_NONE && trap != WC_TRAP_HOST && trap != WC_TRAP_EXIT)
         snprintf(inst->trap_message, sizeof inst->trap_message, "%s", wc_trap_name(trap));
@@ -675,7 +679,7 @@ wc_memory *wc_instance_memory(wc_instance *inst)
 
 void wc_instance_interrupt(wc_instance *inst)
 {
-    *inst->interrupt = INTERRUPT_REQUESTED;
+    wc_call_interrupt(inst);
 }
 
 uint64_t wc_instance_deadline_ns(const wc_instance *inst)

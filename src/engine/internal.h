@@ -117,6 +117,9 @@ struct wc_instance {
     wc_watch watch;
     wc_watch borrowed_watch; /* another call's deadline, while it runs here */
     wc_call_scope *scope;    /* the call that entered it from another instance */
+    /* The scope this instance is the root of, while an interrupt could
+     * need to reach the instances it entered (foreign.c, under its lock). */
+    wc_call_scope *interruptible;
     bool whole_armed; /* timeout_whole_instance: the watch runs until free */
     bool owns_module_ref; /* not module_borrowed, or an orphan */
     char trap_message[256];
@@ -126,8 +129,9 @@ struct wc_instance {
     unsigned char w2c[];
 };
 
-/* Interrupt flag values. */
-enum { INTERRUPT_NONE = 0, INTERRUPT_DEADLINE = 1, INTERRUPT_REQUESTED = 2 };
+/* Interrupt flag values.  INTERRUPT_FOREIGN: wc_instance_interrupt() of
+ * the root of a call that has entered this instance (foreign.c). */
+enum { INTERRUPT_NONE = 0, INTERRUPT_DEADLINE = 1, INTERRUPT_REQUESTED = 2, INTERRUPT_FOREIGN = 3 };
 
 /* The outermost host call running on a thread and the other instances it
  * has entered (foreign.c). */
@@ -142,12 +146,23 @@ struct wc_call_scope {
     wc_entered *entered;
     uint32_t n, cap;
     wc_call_scope *outer;
+    /* Set under foreign.c's lock once an interrupt could need to walk it:
+     * the scope a host function opened inside this one, and whether the
+     * root's `interruptible` names it. */
+    wc_call_scope *inner;
+    bool published;
 };
 
 void wc_call_scope_open(wc_call_scope *scope, wc_instance *root, uint64_t deadline_ns);
-/* Returns whether a deadline stopped code in an entered instance. */
-bool wc_call_scope_close(wc_call_scope *scope);
-/* Gives inst this thread's stack limit and the running call's deadline. */
+/* Ends the scope; returns the trap an entered instance's flag explains
+ * (WC_TRAP_DEADLINE or WC_TRAP_INTERRUPTED), else WC_TRAP_NONE.  `trapped`:
+ * the call ended with a trap (which consumes an entered instance's own
+ * interruption). */
+wc_trap wc_call_scope_close(wc_call_scope *scope, bool trapped);
+/* Gives inst this thread's stack limit and the running call's deadline
+ * and interruption. */
 void wc_call_enter_foreign(wc_instance *inst);
+/* wc_instance_interrupt(): stops inst's call wherever it runs. */
+void wc_call_interrupt(wc_instance *inst);
 
 #endif

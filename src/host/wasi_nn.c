@@ -14,6 +14,7 @@
 #include "util/log.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,9 @@ struct wc_wasi_nn {
     context_slot *contexts; /* max_contexts of them */
     wc_import_binding bindings[7];
     char last_error[512];
+    /* contexts, granted and the strings, in the same allocation: one per
+     * call instead of one each */
+    _Alignas(max_align_t) unsigned char tail[];
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -492,27 +496,42 @@ size_t wc_wasi_nn_bindings(wc_wasi_nn *nn, const wc_import_binding **out)
 
 /* ---- lifetime ---------------------------------------------------------- */
 
+/* Copies s to *tail and advances it past the copy's NUL. */
+static char *copy_to_tail(unsigned char **tail, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = memcpy(*tail, s, n);
+    *tail += n;
+    return copy;
+}
+
 wc_wasi_nn *wc_wasi_nn_new(const wc_wasi_nn_config *config, wc_error *err)
 {
-    wc_wasi_nn *nn = calloc(1, sizeof *nn);
-    if (!nn)
-        goto nomem;
-    nn->who = strdup(config->who ? config->who : "guest");
-    nn->max_contexts = config->max_contexts ? config->max_contexts
-                                            : WC_WASI_NN_DEFAULT_MAX_CONTEXTS;
-    nn->contexts = calloc(nn->max_contexts, sizeof *nn->contexts);
-    if (!nn->who || !nn->contexts)
-        goto nomem;
-    if (config->n_granted) {
-        nn->granted = calloc(config->n_granted, sizeof *nn->granted);
-        if (!nn->granted)
-            goto nomem;
-        for (; nn->n_granted < config->n_granted; nn->n_granted++) {
-            nn->granted[nn->n_granted] = strdup(config->granted[nn->n_granted]);
-            if (!nn->granted[nn->n_granted])
-                goto nomem;
-        }
+    const char *who = config->who ? config->who : "guest";
+    uint32_t max_contexts = config->max_contexts ? config->max_contexts
+                                                 : WC_WASI_NN_DEFAULT_MAX_CONTEXTS;
+    /* The tail: the contexts, the granted names' pointers, then the strings
+     * (pointers first: they need the alignment). */
+    size_t tail = (size_t)max_contexts * sizeof(context_slot) +
+                  config->n_granted * sizeof(char *) + strlen(who) + 1;
+    for (size_t i = 0; i < config->n_granted; i++)
+        tail += strlen(config->granted[i]) + 1;
+    wc_wasi_nn *nn = calloc(1, sizeof *nn + tail);
+    if (!nn) {
+        wc_error_set(err, WC_ENOMEM, "wasi-nn: out of memory");
+        return NULL;
     }
+    unsigned char *next = nn->tail;
+    nn->max_contexts = max_contexts;
+    nn->contexts = (context_slot *)next;
+    next += (size_t)max_contexts * sizeof(context_slot);
+    if (config->n_granted) {
+        nn->granted = (char **)next;
+        next += config->n_granted * sizeof(char *);
+    }
+    for (; nn->n_granted < config->n_granted; nn->n_granted++)
+        nn->granted[nn->n_granted] = copy_to_tail(&next, config->granted[nn->n_granted]);
+    nn->who = copy_to_tail(&next, who);
     nn->models = config->models;
     nn->grant_all_models = config->grant_all_models;
     nn->allow_load = config->allow_load;
@@ -539,10 +558,6 @@ wc_wasi_nn *wc_wasi_nn_new(const wc_wasi_nn_config *config, wc_error *err)
         nn->bindings[i] = (wc_import_binding)WC_HOST_FUNC(
             "wasi_ephemeral_nn", functions[i].name, functions[i].params, "i", functions[i].fn, nn);
     return nn;
-nomem:
-    wc_wasi_nn_free(nn);
-    wc_error_set(err, WC_ENOMEM, "wasi-nn: out of memory");
-    return NULL;
 }
 
 void wc_wasi_nn_free(wc_wasi_nn *nn)
@@ -555,11 +570,6 @@ void wc_wasi_nn_free(wc_wasi_nn *nn)
     for (uint32_t i = 0; i < WC_WASI_NN_MAX_GRAPHS; i++)
         if (nn->graphs[i].owned)
             wc_nn_graph_free(nn->graphs[i].graph);
-    for (size_t i = 0; i < nn->n_granted; i++)
-        free(nn->granted[i]);
-    free(nn->granted);
-    free(nn->contexts);
-    free(nn->who);
     free(nn);
 }
 

@@ -156,7 +156,10 @@ struct wc_schema {
     schema_node *root;
     schema_node **nodes; /* every node, for freeing */
     size_t node_count;
-    bool members_from_text; /* the root only describes an object's members */
+    /* The node an object's members are checked against from their text:
+     * the root, or where its $refs lead (members_node); NULL when the root
+     * needs the whole value. */
+    const schema_node *members_root;
     /* PCRE2 limits of each match (immutable: shared by every validation);
      * NULL when the schema has no regex. */
     pcre2_match_context *match, *small_match;
@@ -1173,7 +1176,7 @@ static bool refuse_in_place_cycles(compiler *c)
     return ok;
 }
 
-static bool object_keywords_only(const schema_node *node);
+static const schema_node *members_node(const schema_node *root);
 
 static wc_schema *compile_schema(const json_t *schema, wc_error *err);
 
@@ -1222,7 +1225,7 @@ static wc_schema *compile_schema(const json_t *schema, wc_error *err)
         pcre2_set_depth_limit(c.schema->match, WC_SCHEMA_DEPTH_LIMIT);
         pcre2_set_depth_limit(c.schema->small_match, WC_SCHEMA_DEPTH_LIMIT);
     }
-    c.schema->members_from_text = object_keywords_only(c.schema->root);
+    c.schema->members_root = members_node(c.schema->root);
     return c.schema;
 }
 
@@ -1709,25 +1712,48 @@ static bool scalar_from_text(const char *t, size_t n, scalar *out)
     return true;
 }
 
-/* Whether validate_node on a scalar does no more than validate_scalar: no
- * combinator or $ref needs the instance as a value. */
+/* The text path follows at most this many $refs in a row (an ontology's
+ * types are one or two away); a longer chain is left to the value path. */
+#define TEXT_REF_HOPS 8
+
+static bool no_combinators(const schema_node *node)
+{
+    return !node->all_of.count && !node->any_of.count && !node->one_of.count &&
+           !node->not_schema && !node->if_schema;
+}
+
+/* Whether validate_node on a scalar does no more than validate_scalar on
+ * the node and on each node its $refs lead to ({"$ref": "ontology:Sku"}):
+ * no combinator needs the instance as a value. */
 static bool scalar_keywords_only(const schema_node *node)
 {
-    return node->is_boolean ||
-           (!node->all_of.count && !node->any_of.count && !node->one_of.count &&
-            !node->not_schema && !node->if_schema && !node->ref);
+    for (int hop = 0; hop <= TEXT_REF_HOPS; hop++, node = node->ref) {
+        if (node->is_boolean)
+            return true;
+        if (!no_combinators(node))
+            return false;
+        if (!node->ref)
+            return true;
+    }
+    return false;
 }
 
 /* validate_node for a member one level down (depth and evaluation limits
- * are far) whose node scalar_keywords_only accepts. */
+ * are far) whose node scalar_keywords_only accepts: the node, then its
+ * $refs, in validate_node's order and words. */
 static bool validate_member_scalar(validation *v, const schema_node *node, const scalar *value,
                                    const json_path *at)
 {
-    if (!spend(v, 1, at))
-        return false;
-    if (node->is_boolean)
-        return node->boolean_value || invalid(v, at, "no value is allowed here (schema is false)");
-    return validate_scalar(v, node, value, at);
+    for (int hop = 0; node && hop <= TEXT_REF_HOPS; hop++, node = node->ref) {
+        if (!spend(v, 1, at))
+            return false;
+        if (node->is_boolean)
+            return node->boolean_value ||
+                   invalid(v, at, "no value is allowed here (schema is false)");
+        if (!validate_scalar(v, node, value, at))
+            return false;
+    }
+    return true;
 }
 
 /* Whether validate_node on the root, for an object, does only what
@@ -1735,9 +1761,32 @@ static bool validate_member_scalar(validation *v, const schema_node *node, const
 static bool object_keywords_only(const schema_node *node)
 {
     return !node->is_boolean && (!node->types || (node->types & TYPE_OBJECT)) &&
-           !node->enum_values && !node->const_value && !node->all_of.count &&
-           !node->any_of.count && !node->one_of.count && !node->not_schema &&
-           !node->if_schema && !node->ref && !node->pattern_property_count;
+           !node->enum_values && !node->const_value && no_combinators(node) && !node->ref &&
+           !node->pattern_property_count;
+}
+
+/* Whether a node says of an object no more than that it is one: only
+ * scalar and array keywords besides, which an object ignores. */
+static bool only_an_object(const schema_node *node)
+{
+    return !node->is_boolean && (!node->types || (node->types & TYPE_OBJECT)) &&
+           !node->enum_values && !node->const_value && no_combinators(node) &&
+           !node->pattern_property_count &&
+           !node->property_count && !node->additional_properties && !node->required_count &&
+           node->min_properties == ABSENT && node->max_properties == ABSENT;
+}
+
+/* The node whose members the text path checks: the root when it only
+ * describes an object's members, or where its $refs lead when the root
+ * says no more than "an object" ({"type": "object", "$ref":
+ * "ontology:ContextualRiskAssessment"}); NULL when the whole value is
+ * needed. */
+static const schema_node *members_node(const schema_node *root)
+{
+    const schema_node *node = root;
+    for (int hop = 0; hop < TEXT_REF_HOPS && node->ref && only_an_object(node); hop++)
+        node = node->ref;
+    return object_keywords_only(node) ? node : NULL;
 }
 
 static bool name_is(const named_schema *property, const char *key, size_t key_len)
@@ -1782,9 +1831,9 @@ static bool validate_text_member(validation *v, const schema_node *node, const t
 int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, int count,
                             const wc_schema_budget *budget, wc_error *err)
 {
-    if (!s || !s->members_from_text || count < 0 || count > TEXT_MEMBERS_MAX)
+    if (!s || !s->members_root || count < 0 || count > TEXT_MEMBERS_MAX)
         return WC_SCHEMA_UNDECIDED;
-    const schema_node *node = s->root;
+    const schema_node *node = s->members_root;
     /* Every value is read before anything is judged, so that text this
      * cannot decide on is handed back without a verdict. */
     text_member read[TEXT_MEMBERS_MAX];
@@ -1846,7 +1895,7 @@ int wc_schema_check_members(const wc_schema *s, const wc_json_member *members, i
 int wc_schema_check_object_text(const wc_schema *s, const char *data, size_t len,
                                 const wc_schema_budget *budget, wc_error *err)
 {
-    if (!s || !s->members_from_text)
+    if (!s || !s->members_root)
         return WC_SCHEMA_UNDECIDED;
     wc_json_member members[TEXT_MEMBERS_MAX];
     int count = wc_json_flat_members(data, len, members);

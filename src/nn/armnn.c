@@ -1,12 +1,13 @@
 /* armnn.c -- Arm NN (CpuRef) behind backend.h, for the TFLite models the
- * XNNPACK path cannot take (backend_route.c decides).  A model is loaded
- * only after a child process (isolate.h) has loaded it and run it once; a
+ * XNNPACK path cannot take (backend_route.c decides).  The shim's library is
+ * loaded by the first model that needs it (armnn_library.h).  A model is
+ * loaded only after a child process (isolate.h) has loaded it and run it once; a
  * context is its own input and output buffers, and runs of one model take
  * turns (the shim's lock). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/armnn_shim.h"
+#include "nn/armnn_library.h"
 #include "nn/backend_ops.h"
 #include "nn/isolate.h"
 
@@ -14,6 +15,16 @@
  * the models this serves (a MobileNetV2 takes ~4 s); a model past this is
  * refused rather than served at that speed. */
 #define WC_ARMNN_TRIAL_TIMEOUT_MS 30000
+
+/* The shim's functions, for a graph that exists: its load opened the
+ * library, so this cannot fail. */
+static const wc_armnn_api *shim(void)
+{
+    const wc_armnn_api *api;
+    wc_error ignored;
+    wc_armnn_library_open(&api, &ignored);
+    return api;
+}
 
 typedef struct armnn_context {
     wc_armnn_net *net;
@@ -23,7 +34,7 @@ typedef struct armnn_context {
 
 static void armnn_graph_free(void *graph)
 {
-    wc_armnn_net_free(graph);
+    shim()->net_free(graph);
 }
 
 static void armnn_context_free(void *graph, void *impl)
@@ -45,12 +56,12 @@ static int armnn_context_new(void *graph, void **impl, void **inputs, void **out
     if (!c)
         return wc_error_set(err, WC_ENOMEM, "nn: out of memory making an Arm NN context");
     c->net = net;
-    c->ninputs = wc_armnn_net_input_count(net);
-    c->noutputs = wc_armnn_net_output_count(net);
+    c->ninputs = shim()->net_input_count(net);
+    c->noutputs = shim()->net_output_count(net);
     c->buffers = calloc((size_t)c->ninputs + c->noutputs + 1, sizeof *c->buffers);
     for (uint32_t i = 0; c->buffers && i < c->ninputs + c->noutputs; i++) {
-        const wc_armnn_tensor *t = i < c->ninputs ? wc_armnn_net_input(net, i)
-                                                  : wc_armnn_net_output(net, i - c->ninputs);
+        const wc_armnn_tensor *t = i < c->ninputs ? shim()->net_input(net, i)
+                                                  : shim()->net_output(net, i - c->ninputs);
         if (!(c->buffers[i] = calloc(1, t->size ? t->size : 1))) {
             armnn_context_free(graph, c);
             return wc_error_set(err, WC_ENOMEM, "nn: out of memory for a %zu-byte tensor",
@@ -75,7 +86,7 @@ static int armnn_compute(void *impl, const wc_nn_limits *limits, wc_error *err)
 {
     (void)limits;
     armnn_context *c = impl;
-    return wc_armnn_net_run(c->net, (const void *const *)c->buffers, c->buffers + c->ninputs,
+    return shim()->net_run(c->net, (const void *const *)c->buffers, c->buffers + c->ninputs,
                             err);
 }
 
@@ -125,21 +136,21 @@ static int try_model(const void *arg, wc_error *err)
 {
     const model_bytes *m = arg;
     wc_armnn_net *net;
-    int rc = wc_armnn_net_load(m->bytes, m->size, &net, err);
+    int rc = shim()->net_load(m->bytes, m->size, &net, err);
     if (rc)
         return rc;
-    void *impl = NULL, **io = calloc((size_t)wc_armnn_net_input_count(net) +
-                                         wc_armnn_net_output_count(net) + 1,
+    void *impl = NULL, **io = calloc((size_t)shim()->net_input_count(net) +
+                                         shim()->net_output_count(net) + 1,
                                      sizeof *io);
     if (!io)
         rc = wc_error_set(err, WC_ENOMEM, "nn: out of memory trying an Arm NN model");
     if (rc == 0)
-        rc = armnn_context_new(net, &impl, io, io + wc_armnn_net_input_count(net), err);
+        rc = armnn_context_new(net, &impl, io, io + shim()->net_input_count(net), err);
     if (rc == 0)
         rc = armnn_compute(impl, &(wc_nn_limits){0}, err);
     armnn_context_free(net, impl);
     free(io);
-    wc_armnn_net_free(net);
+    shim()->net_free(net);
     return rc;
 }
 
@@ -147,20 +158,26 @@ static int armnn_load(const uint8_t *bytes, size_t size, void **graph, uint32_t 
                       wc_nn_tensor_info **inputs, uint32_t *noutputs,
                       wc_nn_tensor_info **outputs, wc_error *err)
 {
-    int rc = wc_nn_isolate("Arm NN", try_model, &(model_bytes){bytes, size},
+    /* Loaded here, before the trial's fork, so the child inherits it and
+     * a missing library is said without one. */
+    const wc_armnn_api *api;
+    int rc = wc_armnn_library_open(&api, err);
+    if (rc)
+        return rc;
+    rc = wc_nn_isolate("Arm NN", try_model, &(model_bytes){bytes, size},
                            WC_ARMNN_TRIAL_TIMEOUT_MS, wc_nn_trial_memory(), err);
     if (rc)
         return rc;
     wc_armnn_net *net;
-    if ((rc = wc_armnn_net_load(bytes, size, &net, err)))
+    if ((rc = api->net_load(bytes, size, &net, err)))
         return rc;
-    *ninputs = wc_armnn_net_input_count(net);
-    *noutputs = wc_armnn_net_output_count(net);
+    *ninputs = api->net_input_count(net);
+    *noutputs = api->net_output_count(net);
     *inputs = *outputs = NULL;
-    if ((rc = copy_infos(*ninputs, wc_armnn_net_input, net, inputs, err)) ||
-        (rc = copy_infos(*noutputs, wc_armnn_net_output, net, outputs, err))) {
+    if ((rc = copy_infos(*ninputs, api->net_input, net, inputs, err)) ||
+        (rc = copy_infos(*noutputs, api->net_output, net, outputs, err))) {
         free(*inputs);
-        wc_armnn_net_free(net);
+        api->net_free(net);
         return rc;
     }
     *graph = net;

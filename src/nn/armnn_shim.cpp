@@ -134,6 +134,11 @@ int caught(int code, const char *what, wc_error *err)
 
 } // namespace
 
+extern "C" uint32_t wc_armnn_shim_version(void)
+{
+    return WC_ARMNN_SHIM_VERSION;
+}
+
 extern "C" int wc_armnn_net_load(const uint8_t *bytes, size_t size, wc_armnn_net **out, wc_error *err)
 {
     *out = nullptr;

@@ -1,5 +1,8 @@
 /* armnn_shim.h -- Arm NN (Debian's 20.08, the CpuRef backend) as C: the one
- * C++ file of src/ (armnn_shim.cpp) behind this header.
+ * C++ file of src/ (armnn_shim.cpp) behind this header.  It is built into a
+ * shared object of its own, libwasmcap-armnn.so, which the server loads only
+ * when a model falls back to Arm NN (armnn_library.h): Arm NN and the C++
+ * runtime are most of what an idle server would otherwise keep resident.
  *
  * A network is a TFLite model parsed by Arm NN's TfLiteParser, optimized
  * for CpuRef and loaded into a runtime of its own.  Every C++ exception is
@@ -28,6 +31,11 @@ extern "C" {
 #include "util/error.h"
 
 typedef struct wc_armnn_net wc_armnn_net;
+
+/* Bumped by any change to this header's functions or types: the loader
+ * refuses a libwasmcap-armnn.so of another version (wc_armnn_shim_version). */
+#define WC_ARMNN_SHIM_VERSION 1
+uint32_t wc_armnn_shim_version(void);
 
 /* The element types of the inputs and outputs the shim takes (backend.h's
  * types are C11 atomics' neighbours, which C++ cannot include). */

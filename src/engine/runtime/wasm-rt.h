@@ -407,9 +407,10 @@ typedef struct wc_rt_tag {
 } wc_rt_tag;
 
 /* A call into another instance (an import that is another instance's
- * export, or a call_indirect of a unit with exception handling through a
- * table holding another instance's function) records that instance's call
- * depth: push before the call, pop after it.  A throw caught below it, or a
+ * export, or a call_indirect through a table holding another instance's
+ * function, in any unit: a unit without exception handling may sit between
+ * a throw and its catch) records that instance's call depth: push before
+ * the call, pop after it.  A throw caught below it, or a
  * trap, puts back the depth of every such call it unwinds (the instance's
  * frames are gone). */
 typedef struct wc_rt_entry {
@@ -483,8 +484,12 @@ void *wc_rt_import_ptr(void *ctx, uint32_t index);
 /* The module's bytes (its data segments are read in place). */
 const uint8_t *wc_rt_module_bytes(void *ctx);
 /* Before guest code of another instance runs through a funcref: it takes
- * the running thread's stack limit and the running call's deadline. */
+ * the running thread's stack limit and the running call's deadline and
+ * interruption.  wc_rt_enter_foreign_call also pushes `entry` for that
+ * instance's depth (a call that returns here pops it); a tail call, which
+ * does not return, uses wc_rt_enter_foreign. */
 void wc_rt_enter_foreign(void *instance);
+void wc_rt_enter_foreign_call(void *instance, wc_rt_entry *entry);
 
 /* How every unit's instance begins (emit.c writes its wc_inst so): the
  * interrupt flag first, which libtcc's code then tests at every back-edge
