@@ -11,19 +11,15 @@
 # --runs 7, --kernel sieve, --track-writes).  Each build needs bench_engine.
 set -eu
 
-if [ $# -lt 2 ]; then
-    echo "usage: sh bench/kernels_ab.sh OLD_BUILD NEW_BUILD [ROUNDS] [bench_engine options...]" >&2
-    exit 2
-fi
-old=$(cd "$1" && pwd)
-new=$(cd "$2" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/bench/lib.sh"
+bench_two_builds "sh bench/kernels_ab.sh OLD_BUILD NEW_BUILD [ROUNDS] [bench_engine options...]" "$@"
 shift 2
 rounds=3
 if [ $# -gt 0 ]; then
     rounds=$1
     shift
 fi
-src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
