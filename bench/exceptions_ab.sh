@@ -10,15 +10,11 @@
 #   sh bench/exceptions_ab.sh OLD_BUILD NEW_BUILD [RUNS] [ITERATIONS]   (defaults 5 and 50000)
 set -eu
 
-if [ $# -lt 2 ]; then
-    echo "usage: sh bench/exceptions_ab.sh OLD_BUILD NEW_BUILD [RUNS] [ITERATIONS]" >&2
-    exit 2
-fi
-old=$(cd "$1" && pwd)
-new=$(cd "$2" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/bench/lib.sh"
+bench_two_builds "sh bench/exceptions_ab.sh OLD_BUILD NEW_BUILD [RUNS] [ITERATIONS]" "$@"
 runs=${3:-5}
 iterations=${4:-50000}
-src=$(cd "$(dirname "$0")/.." && pwd)
 work=$new/bench-exceptions-ab
 mkdir -p -m 700 "$work/old" "$work/new"
 

@@ -1,5 +1,18 @@
-# lib.sh -- what bench/stdio.sh and bench/http.sh share.  Sourced, with
-# $src (the checkout), $build (absolute) and $wasmcap set.
+# lib.sh -- what the bench scripts share.  Sourced, with $src (the
+# checkout) set, and for bench/stdio.sh's and bench/http.sh's helpers
+# $build (absolute) and $wasmcap.
+
+# bench_two_builds USAGE ARGS...: sets $old and $new to the first two
+# arguments as absolute directories (the *_ab.sh scripts' OLD_BUILD and
+# NEW_BUILD), or prints USAGE and exits 2 when there are fewer.
+bench_two_builds() {
+    if [ $# -lt 3 ]; then
+        echo "usage: $1" >&2
+        exit 2
+    fi
+    old=$(cd "$2" && pwd)
+    new=$(cd "$3" && pwd)
+}
 
 # bench_anchor: sets $anchor to a directory holding the anchor's servers
 # (../shared/anchors/ts-sdk or ANCHOR_DIR) with their npm dependencies.

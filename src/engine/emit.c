@@ -48,8 +48,9 @@ static void emit_types(const wc_emit_module *m, wc_buf *out)
 static void emit_struct(const wc_emit_module *m, wc_buf *out)
 {
     const wc_module_info *info = m->info;
-    wc_buf_str(out, "typedef struct wc_inst {\n  void *ctx; /* the engine's import context */\n"
-                    "  volatile u32 irq;\n");
+    /* begins as wc_rt_instance_head: the flag at offset 0 */
+    wc_buf_str(out, "typedef struct wc_inst {\n  volatile u32 irq;\n"
+                    "  void *ctx; /* the engine's import context */\n");
     for (uint32_t i = 0; i < m->nmemories_total; i++)
         wc_buf_printf(out, "  wasm_rt_memory_t %sm%" PRIu32 ";\n", i < info->nimported_memories ? "*" : "", i);
     for (uint32_t t = 0; t < m->ntables_total; t++)
@@ -62,6 +63,9 @@ static void emit_struct(const wc_emit_module *m, wc_buf *out)
     wc_emit_tag_fields(m, out);
     wc_emit_segment_fields(m, out);
     wc_buf_str(out, "} wc_inst;\n");
+    if (!m->for_tcc) /* the same struct in both units: one check, not libtcc's time */
+        wc_buf_str(out, "_Static_assert(__builtin_offsetof(wc_inst, ctx) == "
+                        "__builtin_offsetof(wc_rt_instance_head, ctx), \"wc_inst's head\");\n");
 }
 
 static void emit_prototypes(const wc_emit_module *m, wc_buf *out)

@@ -9,7 +9,7 @@
 
 /* Part of the code-cache key: bump it whenever the emitter changes what it
  * generates, so cached objects built by an older emitter are never loaded. */
-#define WC_EMIT_VERSION 23
+#define WC_EMIT_VERSION 24
 
 /* libtcc 0.9.27 holds a call's callee and all its arguments on its value
  * stack of 256 entries at once ("memory full (vstack)" past it), and an

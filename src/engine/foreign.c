@@ -162,11 +162,11 @@ void wc_call_interrupt(wc_instance *inst)
     pthread_mutex_unlock(&interrupt_lock);
 }
 
-/* Every unit's instance starts with its import context, which starts
- * with the wc_instance (see wc_instance.self). */
+/* Every unit's instance starts as a wc_rt_instance_head, whose import
+ * context starts with the wc_instance (see wc_instance.self). */
 static wc_instance *engine_instance(void *instance)
 {
-    void *ctx = *(void **)instance;
+    void *ctx = ((wc_rt_instance_head *)instance)->ctx;
     return *(wc_instance **)ctx;
 }
 

@@ -491,6 +491,15 @@ const uint8_t *wc_rt_module_bytes(void *ctx);
 void wc_rt_enter_foreign(void *instance);
 void wc_rt_enter_foreign_call(void *instance, wc_rt_entry *entry);
 
+/* How every unit's instance begins (emit.c writes its wc_inst so): the
+ * interrupt flag first, which libtcc's code then tests at every back-edge
+ * with no field offset to add, then the engine's import context, whose
+ * first word is the wc_instance. */
+typedef struct wc_rt_instance_head {
+    volatile uint32_t irq;
+    void *ctx;
+} wc_rt_instance_head;
+
 typedef void (*wc_rt_export_call_fn)(void *instance, const wc_rt_value *args,
                                      wc_rt_value *results);
 typedef void *(*wc_rt_export_ptr_fn)(void *instance);
