@@ -11,7 +11,8 @@
 # bench/http_call.lua (tools/call of calculate).  CPU per call is the
 # server's utime+stime (/proc/PID/stat) over the measurement divided by
 # the calls wrk counted: steadier than calls/s on a machine whose speed
-# drifts.  Every binary must have filled the code cache
+# drifts.  Peak RSS is the server's VmHWM at the end of the measurement.
+# Every binary must have filled the code cache
 # (`wasmcap compile --cache-dir BUILD_DIR/bench-http/cache ...`).
 set -eu
 
@@ -41,7 +42,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t 1 -c $conns -d ${duration}s --latency -s bench/http_call.lua, $rounds rounds"
-printf "%-10s %6s %12s %10s %12s\n" binary round calls/s p99_us cpu_us/call
+printf "%-10s %6s %12s %10s %12s %10s\n" binary round calls/s p99_us cpu_us/call rss_kib
 i=0
 while [ "$i" -lt "$rounds" ]; do
     i=$((i + 1))
@@ -59,18 +60,19 @@ while [ "$i" -lt "$rounds" ]; do
         out=$(MCP_SESSION=$sid MCP_TOOL=calculator-calculate wrk -t 1 -c "$conns" \
             -d "${duration}s" --latency -s "$src/bench/http_call.lua" "$url")
         after=$(cpu_ticks "$pid")
+        rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
         kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
         calls=$(echo "$out" | awk '/requests in/ {print $1}')
         rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
         p99=$(echo "$out" | awk '/^p50_us/ {print $6}')
         cpu=$(awk -v a="$before" -v b="$after" -v t="$ticks" -v n="$calls" \
             'BEGIN { printf "%.2f", (b - a) * 1e6 / t / n }')
-        printf "%-10s %6d %12s %10s %12s\n" "$name" "$i" "$rps" "$p99" "$cpu" | tee -a "$work/results.txt"
+        printf "%-10s %6d %12s %10s %12s %10s\n" "$name" "$i" "$rps" "$p99" "$cpu" "$rss" | tee -a "$work/results.txt"
     done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk '
-{ n[$1]++; rps[$1, n[$1]] = $3; p99[$1, n[$1]] = $4; cpu[$1, n[$1]] = $5; if (!($1 in seen)) { seen[$1] = 1; order[++names] = $1 } }
+{ n[$1]++; rps[$1, n[$1]] = $3; p99[$1, n[$1]] = $4; cpu[$1, n[$1]] = $5; rss[$1, n[$1]] = $6; if (!($1 in seen)) { seen[$1] = 1; order[++names] = $1 } }
 function median(arr, name, k,    i, j, t, v) {
     for (i = 1; i <= k; i++) v[i] = arr[name, i]
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
@@ -79,10 +81,10 @@ function median(arr, name, k,    i, j, t, v) {
 END {
     for (k = 1; k <= names; k++) {
         s = order[k]
-        printf "median %-10s %10.0f calls/s  p99 %6d us  %6.2f us CPU/call\n", s, median(rps, s, n[s]), median(p99, s, n[s]), median(cpu, s, n[s])
+        printf "median %-10s %10.0f calls/s  p99 %6d us  %6.2f us CPU/call  peak RSS %5.1f MiB\n", s, median(rps, s, n[s]), median(p99, s, n[s]), median(cpu, s, n[s]), median(rss, s, n[s]) / 1024
     }
     if (names >= 2) {
         a = order[1]; b = order[2]
-        printf "%s / %s: calls/s x%.3f, CPU per call x%.3f\n", a, b, median(rps, a, n[a]) / median(rps, b, n[b]), median(cpu, a, n[a]) / median(cpu, b, n[b])
+        printf "%s / %s: calls/s x%.3f, CPU per call x%.3f, peak RSS x%.3f\n", a, b, median(rps, a, n[a]) / median(rps, b, n[b]), median(cpu, a, n[a]) / median(cpu, b, n[b]), median(rss, a, n[a]) / median(rss, b, n[b])
     }
 }' "$work/results.txt"

@@ -3,6 +3,7 @@
  *   bench_engine [--quick] [--json] [--examples DIR]
  *                [--kernel-wasm FILE --kernel-native FILE]
  *                [--cycles N] [--runs N] [--cycles-only | --kernels-only]
+ *                [--kernel NAME] [--track-writes]
  *
  * 1. compile time per tier for every examples/NAME/NAME.wasm, the compute
  *    kernel and a small hand-assembled module: fast tier (libtcc), optimized
@@ -19,7 +20,10 @@
  * 4. RSS, virtual size and memory-pool counters before and after the
  *    100,000 cycles of 2.
  *
- * --cycles-only runs 2 and 4 alone; --kernels-only runs 3 alone.
+ * --cycles-only runs 2 and 4 alone; --kernels-only runs 3 alone.  --kernel
+ * NAME (mix, sieve or collatz) runs that kernel alone, for a profiler's count
+ * of one kernel; --track-writes runs the kernels with writes tracked, as
+ * plugins run (section 2 always times both).
  *
  * Every cache directory lives under one temporary directory created here and
  * removed at the end.  --quick runs fewer repetitions and smaller kernels
@@ -49,8 +53,9 @@
 /* ---- options ------------------------------------------------------------ */
 
 static struct {
-    bool quick, json, cycles_only, kernels_only;
+    bool quick, json, cycles_only, kernels_only, track_writes;
     const char *examples_dir;
+    const char *only_kernel; /* NULL: every kernel */
     const char *kernel_wasm, *kernel_native;
     long cycles; /* instantiate+call+free cycles per variant */
     int runs;    /* compile-time repetitions (fast tier, warm cache) */
@@ -777,8 +782,8 @@ static void bench_kernels(void)
         die("cannot read %s: %s", opt.kernel_wasm, strerror(-rc));
 
     make_dir("kernel");
-    wc_engine *engines[2] = {engine_new(WC_TIER_FAST, ""),
-                             engine_new(WC_TIER_OPTIMIZED, last_dir())};
+    wc_engine *engines[2] = {engine_new_tracking(WC_TIER_FAST, "", opt.track_writes),
+                             engine_new_tracking(WC_TIER_OPTIMIZED, last_dir(), opt.track_writes)};
     wc_module *modules[2];
     wc_instance *insts[2];
     for (int t = 0; t < 2; t++) {
@@ -797,6 +802,8 @@ static void bench_kernels(void)
     };
     for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
         const kernel *k = &kernels[i];
+        if (opt.only_kernel && strcmp(k->export_name + strlen("kernel_"), opt.only_kernel) != 0)
+            continue;
         note(" %s", k->export_name);
         void *fn = dlsym(dl, k->export_name);
         if (!fn)
@@ -856,7 +863,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_engine [--quick] [--json] [--examples DIR]\n"
             "                    [--kernel-wasm FILE --kernel-native FILE]\n"
-            "                    [--cycles N] [--runs N] [--cycles-only | --kernels-only]\n");
+            "                    [--cycles N] [--runs N] [--cycles-only | --kernels-only]\n"
+            "                    [--kernel mix|sieve|collatz] [--track-writes]\n");
     exit(2);
 }
 
@@ -881,11 +889,18 @@ int main(int argc, char **argv)
             opt.cycles_only = true;
         else if (strcmp(a, "--kernels-only") == 0)
             opt.kernels_only = true;
+        else if (strcmp(a, "--kernel") == 0 && i + 1 < argc)
+            opt.only_kernel = argv[++i];
+        else if (strcmp(a, "--track-writes") == 0)
+            opt.track_writes = true;
         else if (strcmp(a, "--runs") == 0 && i + 1 < argc)
             runs = strtol(argv[++i], NULL, 10);
         else
             usage();
     }
+    if (opt.only_kernel && strcmp(opt.only_kernel, "mix") != 0 &&
+        strcmp(opt.only_kernel, "sieve") != 0 && strcmp(opt.only_kernel, "collatz") != 0)
+        usage();
     if (opt.quick) {
         opt.cycles = 20000;
         opt.runs = 3;

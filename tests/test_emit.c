@@ -53,6 +53,28 @@ static const uint8_t wrap[] = {
     0x01, 0x36, 0x02, 0x08, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x04, 0x0b,
 };
 
+/* (func $twice (param i32) (result i32) (i32.shl (local.get 0) (i32.const 33)))
+ * (func (export "q") (param i32) (result i32) (local i32)
+ *   (local.set 1 (call $twice (local.get 0)))
+ *   (block (br_if 0 (i32.lt_s (local.get 0) (i32.const 5)))
+ *     (local.set 1 (i32.add (local.get 1) (i32.const 100))))
+ *   (local.get 1)): q(3) = 6, q(7) = 114 */
+static const uint8_t peephole[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x03, 0x03, 0x02, 0x00, 0x00, 0x07, 0x05, 0x01, 0x01, 0x71, 0x00, 0x01, 0x0a, 0x28, 0x02, 0x07,
+    0x00, 0x20, 0x00, 0x41, 0x21, 0x74, 0x0b, 0x1e, 0x01, 0x01, 0x7f, 0x20, 0x00, 0x10, 0x00, 0x21,
+    0x01, 0x02, 0x40, 0x20, 0x00, 0x41, 0x05, 0x48, 0x0d, 0x00, 0x20, 0x01, 0x41, 0xe4, 0x00, 0x6a,
+    0x21, 0x01, 0x0b, 0x20, 0x01, 0x0b,
+};
+
+/* (func (export "big") (local i32 ... 200 of them)): a frame that may be
+ * past a page (32 bytes a value, the bound libtcc's probe is skipped under) */
+static const uint8_t many_locals[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01, 0x03, 'b',  'i',  'g',  0x00, 0x00, 0x0a,
+    0x07, 0x01, 0x05, 0x01, 0xc8, 0x01, 0x7f, 0x0b,
+};
+
 /* The unit emitted for bytes (for gcc, or for libtcc; writes tracked or
  * not); NULL (said) when it cannot be. */
 static char *emitted(const uint8_t *bytes, size_t size, bool for_tcc, bool track_writes)
@@ -94,8 +116,9 @@ static void test_shape(void)
     free(text);
     text = emitted(spin, sizeof spin, false, false);
     if (text) {
-        CHECK(strstr(text, "  IRQ;\n  goto L"), "no interrupt check on the back-edge");
-        CHECK(count(text, "  IRQ;\n") == 2, "checks at the entry and the back-edge");
+        CHECK(strstr(text, "  IRQ_GOTO(L"), "no interrupt check on the back-edge");
+        CHECK(count(text, "  IRQ;\n") == 1 && count(text, "  IRQ_GOTO(L") == 1,
+              "checks at the entry and the back-edge");
     }
     free(text);
 }
@@ -108,7 +131,17 @@ static void test_spelled_for_tcc(void)
     if (text) {
         CHECK(count(text, spelled_irq) == 2, "libtcc's unit: checks at the entry and the back-edge");
         CHECK(count(text, "  IRQ;\n") == 0, "libtcc's unit expands IRQ");
+        const char *body = strstr(text, "static void fn0(wc_inst *instance) {");
+        CHECK(body && !strstr(body, "STACK_PROBE"), "libtcc's unit probes no frame smaller than a page:\n%s",
+              body ?: text);
+        CHECK(body && strstr(body, "  wc_rt_hdr *H = (wc_rt_hdr *)instance - 1;\n  if (++H->depth > H->max_depth ||") &&
+                  !strstr(body, "FUNC_"),
+              "libtcc's unit checks the call depth through H, without the macros:\n%s", body ?: text);
     }
+    free(text);
+    text = emitted(many_locals, sizeof many_locals, true, false);
+    CHECK(text && strstr(text, "static void fn0(wc_inst *instance) {\n  STACK_PROBE;\n"),
+          "libtcc's unit probes a frame that may reach a page:\n%s", text ?: "");
     free(text);
     text = emitted(dropped_load, sizeof dropped_load, true, false);
     if (text) {
@@ -133,7 +166,7 @@ static void test_spelled_for_tcc(void)
         CHECK(body && strstr(body, "  u32 *const wc_D = (&instance->m0)->dirty;\n") &&
                   strstr(body, "  *(wc_u32*)(M+8u) = 1u;\n"
                                "  wc_D[8u>>12]=1;\n"
-                               "  FUNC_EPILOGUE; return;\n"),
+                               "  --H->depth; return;\n"),
               "libtcc's unit stores and marks the pages directly:\n%s", body ?: text);
         CHECK(body && !strstr(body, "WC_DIRTY(") && !strstr(body, "ST("), "libtcc's unit expands ST, WC_DIRTY");
     }
@@ -144,6 +177,21 @@ static void test_spelled_for_tcc(void)
         CHECK(strstr(text, "  *(wc_u32*)(M+4294967300ull) = 1u;\n  wc_D[4294967300ull>>12]=1;\n"),
               "libtcc's unit adds a constant address and its offset in 64 bits:\n%s", text);
         CHECK(strstr(text, "*(wc_u32*)(M+l0+4u)"), "libtcc's unit steps M by the address, then the offset:\n%s",
+              text);
+    }
+    free(text);
+    /* fewer tokens for libtcc: a shift by a constant masked, a call's result
+     * straight into the local it is set to, a comparison's cast and a
+     * lone goto's braces dropped, an assignment's outer parentheses */
+    text = emitted(peephole, sizeof peephole, true, false);
+    if (text) {
+        CHECK(strstr(text, "  return l0 << 1;\n") || strstr(text, "return (l0 << 1);"),
+              "libtcc's unit masks a constant shift count:\n%s", text);
+        CHECK(strstr(text, "  l1 = fn0(instance, l0);\n") && !strstr(text, "l1 = i0;"),
+              "libtcc's unit sets a call's result straight into its local:\n%s", text);
+        CHECK(strstr(text, "  if ((s32)l0 < (s32)5u) goto L"), "libtcc's unit branches on the bare comparison:\n%s",
+              text);
+        CHECK(strstr(text, "  l1 = l1 + 100u;\n"), "libtcc's unit assigns without the outer parentheses:\n%s",
               text);
     }
     free(text);
@@ -175,12 +223,12 @@ static void test_simd_for_tcc(void)
 {
     char *text = emitted(simd_kernel, sizeof simd_kernel, true, false);
     const char *body = text ? strstr(text, "static v128 fn0(") : NULL;
-    CHECK(body && strstr(body, "  v0.lo = (l0.lo & l1.lo); v0.hi = (l0.hi & l1.hi);\n"
-                               "  l2.lo = v0.lo; l2.hi = v0.hi;\n"
-                               "  wc_rt_simd_i32x4_add(&v0, &l2, &l1);\n"),
+    CHECK(body && strstr(body, "  V0.lo = (l0.lo & l1.lo); V0.hi = (l0.hi & l1.hi);\n"
+                               "  l2.lo = V0.lo; l2.hi = V0.hi;\n"
+                               "  wc_rt_simd_i32x4_add(&V0, &l2, &l1);\n"),
           "libtcc's SIMD on halves and by pointer:\n%s", body ?: text ?: "");
-    const char *code = body ? strstr(body, "FUNC_PROLOGUE;") : NULL;
-    CHECK(code && !strstr(code, "l2 = ") && !strstr(code, "v0 = "), "libtcc's unit assigns no v128 whole");
+    const char *code = body ? strstr(body, "wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);") : NULL;
+    CHECK(code && !strstr(code, "l2 = ") && !strstr(code, "V0 = "), "libtcc's unit assigns no v128 whole");
     CHECK(text && strstr(text, "void wc_rt_simd_i32x4_add(v128 *, const v128 *, const v128 *);\n") &&
               !strstr(text, "wc_rt_simd_v128_and("),
           "libtcc's unit declares the helpers it may call, by pointer");
@@ -318,6 +366,20 @@ static void test_tier(wc_tier tier, const char *name)
         wc_instance_free(inst);
         wc_module_release(wrapping);
     }
+    wc_module *peep = module(engine, peephole, sizeof peephole);
+    for (uint32_t x = 3; peep && x <= 7; x += 4) {
+        wc_instance_config config = {0};
+        wc_instance *inst = NULL;
+        wc_error err = {0};
+        wc_value args[1] = {{.i32 = x}}, results[1] = {{0}};
+        if (wc_instance_new(peep, &config, NULL, 0, &inst, NULL, &err) == 0) {
+            wc_trap trap = wc_instance_call(inst, "q", args, results, &err);
+            CHECK(trap == WC_TRAP_NONE && results[0].i32 == (x < 5 ? 2 * x : 2 * x + 100),
+                  "%s tier: q(%u) gave %u (%s)", name, x, results[0].i32, wc_trap_name(trap));
+        }
+        wc_instance_free(inst);
+    }
+    wc_module_release(peep);
     wc_module *loop = module(engine, spin, sizeof spin);
     if (loop) {
         wc_trap trap = call(loop, "spin", 50);

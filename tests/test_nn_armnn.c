@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <math.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "plugin/call.h"
 #include "plugin/manifest.h"
 #include "plugin/plugin.h"
+#include "process_maps.h"
 #include "tflite_model_spec.h"
 #include "util/clock.h"
 #include "util/buf.h"
@@ -780,14 +780,7 @@ static void test_inspect(const char *dir)
  * them (armnn_library.h), not by every process that links the nn layer. */
 static bool armnn_mapped(void)
 {
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[1024];
-    bool found = false;
-    for (int n = 0; f && !found && n < 100000 && fgets(line, sizeof line, f); n++)
-        found = strstr(line, "/libarmnn.so") || strstr(line, "/libstdc++.so");
-    if (f)
-        fclose(f);
-    return found;
+    return process_maps_library("/libarmnn.so") || process_maps_library("/libstdc++.so");
 }
 
 /* ---- a hostile model that crashes Arm NN, through a plugin --------------- */

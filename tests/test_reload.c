@@ -312,15 +312,28 @@ static void test_plugin_file(void)
     CHECK(count_method(&s, "notifications/tools/list_changed") == changed,
           "no list_changed for a failed reload");
 
-    /* 100 writes in a burst: one reload, to v1. */
+    /* 100 writes in a burst: one reload, to v1.  A loaded machine can
+     * stall the writer longer than the 300 ms quiet period (or the burst
+     * can outlast ten of them): then more than one reload is right, so
+     * the count is exact only for a burst that was one by the watcher's
+     * rules. */
     reloads = log_count(RELOADED);
-    for (int i = 0; i < 100; i++)
+    long long burst_start = now_ms(), last_write = burst_start, longest_gap = 0;
+    for (int i = 0; i < 100; i++) {
         CHECK(copy_file(i % 2 ? v1 : v2, plugin_path), "write %d", i);
+        long long t = now_ms();
+        if (t - last_write > longest_gap)
+            longest_gap = t - last_write;
+        last_write = t;
+    }
+    bool one_burst = longest_gap < 250 && last_write - burst_start < 2500;
     CHECK(await_method(&s, "notifications/tools/list_changed", changed, 15000),
           "list_changed after the burst");
     usleep(600000);
-    CHECK(log_count(RELOADED) == reloads + 1, "the burst of 100 writes was %d reload(s)",
-          log_count(RELOADED) - reloads);
+    int burst_reloads = log_count(RELOADED) - reloads;
+    CHECK(one_burst ? burst_reloads == 1 : burst_reloads >= 1,
+          "the burst of 100 writes (%lld ms, longest gap %lld ms) was %d reload(s)",
+          last_write - burst_start, longest_gap, burst_reloads);
     CHECK(strcmp(call(&s, 7, "r-version", "{}"), "v1") == 0, "v1 after the burst");
 
     /* Many calls in flight across swaps (ASan: no use after free). */

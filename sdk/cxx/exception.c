@@ -158,13 +158,21 @@ int _Unwind_CallPersonality(void *payload)
     context->selector = 0;
     struct catch_test test = {header_of_payload(payload)};
     const uint8_t *lsda = (const uint8_t *)context->lsda;
-    size_t memory_bytes = __builtin_wasm_memory_size(0) * (size_t)65536;
+    /* in 64 bits: a memory of 65,536 pages holds 2^32 bytes, which a
+     * wasm32 size_t wraps to 0 (tests/cxx/catch_at_4gib.cpp) */
+    uint64_t memory_bytes = (uint64_t)__builtin_wasm_memory_size(0) * 65536;
     if (!lsda || context->lsda >= memory_bytes)
         fatal("landing pad without exception table");
     int32_t selector = 0;
     uint32_t type_address = 0;
-    switch (wcx_lsda_find_handler(lsda, memory_bytes - context->lsda, (uint32_t)context->landing_pad,
-                                  clause_takes, &test, &selector, &type_address)) {
+    /* up to the memory's end, and at most PTRDIFF_MAX, so that the reader's
+     * pointer differences stay within ptrdiff_t on wasm32 (2 GiB: no table
+     * is that long) */
+    uint64_t table_bytes = memory_bytes - context->lsda;
+    if (table_bytes > PTRDIFF_MAX)
+        table_bytes = PTRDIFF_MAX;
+    switch (wcx_lsda_find_handler(lsda, (size_t)table_bytes, (uint32_t)context->landing_pad, clause_takes,
+                                  &test, &selector, &type_address)) {
     case WCX_LSDA_HANDLER:
         context->selector = (uintptr_t)selector;
         return URC_HANDLER_FOUND;

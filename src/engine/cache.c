@@ -10,19 +10,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 #define MAC_HEX 64
 
@@ -106,13 +105,12 @@ static int create_key(const char *path)
             return rc;
     }
     uint8_t raw[WC_CACHE_KEY_BYTES];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) /* 32 bytes: never partial */
         return WC_EIO;
     char text[2 * WC_CACHE_KEY_BYTES + 2];
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(text + 2 * i, 3, "%02x", raw[i]);
+    wc_hex_encode(raw, sizeof raw, text);
     text[2 * WC_CACHE_KEY_BYTES] = '\n';
-    OPENSSL_cleanse(raw, sizeof raw);
+    explicit_bzero(raw, sizeof raw);
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0)
@@ -263,24 +261,13 @@ static int read_entry(wc_cache *cache, int dir_fd, const char *name, size_t max,
 
 /* HMAC-SHA256(key, name || NUL || so) as hex: the name binds an entry to
  * its module and toolchain, so entries cannot be swapped between keys. */
-static bool entry_mac(const wc_cache *cache, const char *key, const uint8_t *so, size_t so_size,
+static void entry_mac(const wc_cache *cache, const char *key, const uint8_t *so, size_t so_size,
                       char hex[MAC_HEX + 1])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    size_t md_len = 0;
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0), OSSL_PARAM_construct_end()};
-    bool ok = ctx && EVP_MAC_init(ctx, cache->key, sizeof cache->key, params) &&
-              EVP_MAC_update(ctx, (const unsigned char *)key, strlen(key) + 1) &&
-              EVP_MAC_update(ctx, so, so_size) && EVP_MAC_final(ctx, md, &md_len, sizeof md) && md_len == 32;
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
-    if (!ok)
-        return false;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return true;
+    uint8_t md[WC_SHA256_BYTES];
+    wc_hmac_sha256(cache->key, sizeof cache->key, (const void *const[]){key, so},
+                   (const size_t[]){strlen(key) + 1, so_size}, 2, md);
+    wc_hex_encode(md, sizeof md, hex);
 }
 
 int wc_cache_load(wc_cache *cache, const char *key, wc_code **out)
@@ -300,7 +287,8 @@ int wc_cache_load(wc_cache *cache, const char *key, wc_code **out)
         read_entry(cache, dir_fd, so_name, WC_CACHE_MAX_ENTRY_BYTES, &so, &so_size) != 0)
         goto done;
     char want[MAC_HEX + 1];
-    if (!entry_mac(cache, key, so, so_size, want) || CRYPTO_memcmp(want, mac, MAC_HEX) != 0)
+    entry_mac(cache, key, so, so_size, want);
+    if (CRYPTO_memcmp(want, mac, MAC_HEX) != 0)
         goto done; /* torn, stale, or not ours: rebuilt and replaced, never loaded */
     wc_error ignored;
     rc = wc_code_load_optimized(so, so_size, out, &ignored);
@@ -322,8 +310,7 @@ void wc_cache_store(wc_cache *cache, const char *key, const uint8_t *so, size_t 
     char so_path[4200], mac_path[4200], mac[MAC_HEX + 2];
     snprintf(so_path, sizeof so_path, "%s/%s.so", cache->dir, key);
     snprintf(mac_path, sizeof mac_path, "%s/%s.hmac", cache->dir, key);
-    if (!entry_mac(cache, key, so, so_size, mac))
-        return;
+    entry_mac(cache, key, so, so_size, mac);
     mac[MAC_HEX] = '\n';
     /* The .so first: a reader that finds the new MAC finds the new .so. */
     if (wc_write_file_atomic(so_path, so, so_size) == 0)

@@ -275,6 +275,9 @@ typedef struct wc_module_info {
     uint32_t start; /* function index */
 
     bool tail_calls; /* some function makes a tail call */
+    /* the most parameters of a type call_indirect or return_call_indirect
+     * names (the fast tier's limit on a call's arguments) */
+    uint32_t max_indirect_params;
 
     /* Exception handling: tags, imports first (nimported_tags + ntags
      * entries of tag_types, each a type index). */

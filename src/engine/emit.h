@@ -9,7 +9,18 @@
 
 /* Part of the code-cache key: bump it whenever the emitter changes what it
  * generates, so cached objects built by an older emitter are never loaded. */
-#define WC_EMIT_VERSION 16
+#define WC_EMIT_VERSION 22
+
+/* libtcc 0.9.27 holds a call's callee and all its arguments on its value
+ * stack of 256 entries at once ("memory full (vstack)" past it), and an
+ * argument's own expression takes more while it is evaluated: the emitter
+ * passes the arguments of a call of more than WC_EMIT_WIDE_CALL parameters
+ * as slots, and the fast tier refuses a module with a function or a
+ * call_indirect of more than WC_TCC_MAX_PARAMS parameters.  Measured
+ * (test_call_arity): 252 i32, i64 or f64 arguments compile, 249 v128 ones
+ * with one result, not 250. */
+#define WC_EMIT_WIDE_CALL 64
+#define WC_TCC_MAX_PARAMS 249
 
 /* Appends one complete translation unit for info (which must describe a
  * validated module): the runtime header, the module's code with its

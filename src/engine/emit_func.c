@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/emit.h"
 #include "engine/emit_exceptions.h"
 #include "engine/emit_internal.h"
 #include "engine/emit_ops.h"
@@ -75,6 +76,13 @@ typedef struct fn_state {
     bool uses_memory;
     bool failed;
     bool tail; /* emitted as its tail entry: results go to the area (emit_tail.c) */
+    /* The last "  <slot> = <expr>;\n" written (libtcc's unit): where it
+     * starts, where its " = " is, where it ends, and its slot's height; a
+     * local.set right after it assigns the local instead (fuse_local_set). */
+    size_t stmt_at, stmt_eq, stmt_end;
+    uint32_t stmt_height;
+    uint32_t widest_call; /* the most arguments and results of one call */
+    bool throws;          /* a throw's values are an array on the frame */
     wc_emit_eh eh; /* open tries (emit_exceptions.c) */
 } fn_state;
 
@@ -86,7 +94,7 @@ static int letter_bit(char c)
     case 'F': return 4;
     case 'D': return 8;
     case 'r': return 16;
-    case 'v': return 64;
+    case 'V': return 64;
     default: return 32;
     }
 }
@@ -151,12 +159,56 @@ static void slot_name(fn_state *s, uint32_t h, uint8_t type, wc_buf *out)
     append_name(out, wc_emit_letter(type), h);
 }
 
-/* "  <target> = <value>;\n" */
-static void assign(wc_buf *out, const char *value)
+/* Whether expr is "(...)" with its first parenthesis closed by its last;
+ * from is where that parenthesis is.  A statement expression, "({...})",
+ * is not: it needs them. */
+static bool wrapped_from(const char *expr, size_t from)
 {
-    wc_buf_str(out, " = ");
-    wc_buf_str(out, value);
-    wc_buf_str(out, ";\n");
+    size_t len = strlen(expr);
+    if (len < from + 2 || expr[from] != '(' || expr[from + 1] == '{' || expr[len - 1] != ')')
+        return false;
+    int depth = 0;
+    for (size_t i = from; i < len; i++) {
+        depth += expr[i] == '(' ? 1 : expr[i] == ')' ? -1 : 0;
+        if (depth == 0)
+            return i == len - 1;
+    }
+    return false;
+}
+
+/* expr without its outer parentheses, in place, if it has them */
+static void unwrap(char *expr)
+{
+    if (expr && wrapped_from(expr, 0)) {
+        size_t len = strlen(expr);
+        memmove(expr, expr + 1, len - 2);
+        expr[len - 2] = 0;
+    }
+}
+
+/* "  <target> = <value>;\n"; libtcc's unit drops the value's outer
+ * parentheses (fewer tokens, a tenth of its cost is reading them). */
+static void assign(fn_state *s, const char *value)
+{
+    wc_buf_str(s->out, " = ");
+    if (s->m->for_tcc && wrapped_from(value, 0))
+        wc_buf_append(s->out, value + 1, strlen(value) - 2);
+    else
+        wc_buf_str(s->out, value);
+    wc_buf_str(s->out, ";\n");
+}
+
+/* A condition as libtcc's unit spells it: "(u32)(x == y)" as "x == y"
+ * (a comparison's int is as true as its u32).  cond is owned, changed in
+ * place. */
+static char *as_condition(const fn_state *s, char *cond)
+{
+    if (cond && s->m->for_tcc && strncmp(cond, "(u32)(", 6) == 0 && wrapped_from(cond, 5)) {
+        size_t len = strlen(cond);
+        memmove(cond, cond + 6, len - 7);
+        cond[len - 7] = 0;
+    }
+    return cond;
 }
 
 static void mark_used(fn_state *s, uint32_t h, uint8_t type)
@@ -224,7 +276,7 @@ static void flush_upto(fn_state *s, uint32_t h)
         }
         wc_buf_str(s->out, "  ");
         slot_name(s, i, e->type, s->out);
-        assign(s->out, e->expr);
+        assign(s, e->expr);
         free(e->expr);
         e->expr = NULL;
     }
@@ -327,9 +379,13 @@ static void push_statement(fn_state *s, uint8_t type, char *expr)
         expr = dup_printf(s, "0");
     }
     push(s, type, NULL);
+    s->stmt_at = s->out->len;
     wc_buf_str(s->out, "  ");
     slot_name(s, s->height - 1, type, s->out);
-    assign(s->out, expr ? expr : "0");
+    s->stmt_eq = s->out->len;
+    assign(s, expr ? expr : "0");
+    s->stmt_end = s->out->len;
+    s->stmt_height = s->height - 1;
     free(expr);
 }
 
@@ -420,20 +476,20 @@ static void emit_return(fn_state *s)
                           value ? value : "0");
             free(value);
         }
-        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        wc_buf_printf(s->out, "  %s return;\n", wc_emit_epilogue(s->m));
         return;
     }
     if (n == 0) {
-        wc_buf_str(s->out, "  FUNC_EPILOGUE; return;\n");
+        wc_buf_printf(s->out, "  %s return;\n", wc_emit_epilogue(s->m));
         return;
     }
     if (n == 1) {
         char *value = take(s, s->height - 1);
-        wc_buf_printf(s->out, "  FUNC_EPILOGUE; return %s;\n", value ? value : "0");
+        wc_buf_printf(s->out, "  %s return %s;\n", wc_emit_epilogue(s->m), value ? value : "0");
         free(value);
         return;
     }
-    wc_buf_str(s->out, "  { FUNC_EPILOGUE; ");
+    wc_buf_printf(s->out, "  { %s ", wc_emit_epilogue(s->m));
     wc_buf_str(s->out, "return (");
     wc_buf_printf(s->out, "R%" PRIu32, s->type);
     wc_buf_str(s->out, "){");
@@ -481,8 +537,10 @@ static void emit_branch(fn_state *s, uint32_t depth)
         mark_used(s, to, types[i]);
     }
     wc_eh_leave(&s->eh, s->nframes - 1 - depth + (f->kind == FRAME_LOOP), true, s->out);
-    if (f->kind == FRAME_LOOP)
-        wc_buf_str(s->out, wc_emit_irq(s->m));
+    if (f->kind == FRAME_LOOP) {
+        wc_emit_loop_back(s->m, f->label, s->out);
+        return;
+    }
     wc_buf_str(s->out, "  goto ");
     append_name(s->out, 'L', f->label);
     wc_buf_str(s->out, ";\n");
@@ -505,6 +563,14 @@ static void reset_to(fn_state *s, const frame *f, const uint8_t *types, uint32_t
         push(s, types[i], NULL);
 }
 
+/* "  <letter><n>:;\n" */
+static void label(fn_state *s, char letter, uint32_t n)
+{
+    wc_buf_str(s->out, "  ");
+    append_name(s->out, letter, n);
+    wc_buf_str(s->out, ":;\n");
+}
+
 static void begin_block(fn_state *s, uint8_t kind)
 {
     frame *f = push_frame(s, kind);
@@ -513,13 +579,13 @@ static void begin_block(fn_state *s, uint8_t kind)
     read_blocktype(s, f);
     char *cond = NULL;
     if (kind == FRAME_IF) {
-        cond = take(s, s->height - 1);
+        cond = as_condition(s, take(s, s->height - 1));
         s->height--;
     }
     flush_all(s);
     f->base = s->height - f->nparams;
     if (kind == FRAME_LOOP)
-        wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
+        label(s, 'L', f->label);
     if (kind == FRAME_IF) {
         wc_buf_printf(s->out, "  if (!(%s)) goto E%" PRIu32 ";\n", cond ? cond : "0", f->label);
         free(cond);
@@ -570,6 +636,7 @@ static void do_throw(fn_state *s, uint32_t tag)
     const wc_functype *ft = &s->m->info->types[s->m->info->tag_types[tag]];
     char *values[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, values);
+    s->throws = true;
     wc_eh_throw(s->m, tag, values, s->out);
     free_operands(ft->nparams, values);
     s->dead = true;
@@ -605,9 +672,9 @@ static bool do_end(fn_state *s)
     if (!s->dead)
         flush_all(s);
     if (f->kind == FRAME_IF && !f->has_else)
-        wc_buf_printf(s->out, "  E%" PRIu32 ":;\n", f->label);
+        label(s, 'E', f->label);
     if (f->kind != FRAME_LOOP)
-        wc_buf_printf(s->out, "  L%" PRIu32 ":;\n", f->label);
+        label(s, 'L', f->label);
     reset_to(s, f, results_of(f), f->nresults);
     s->nframes--;
     s->dead = false;
@@ -676,20 +743,35 @@ static void emit_call(fn_state *s, uint32_t type, const char *callee, const char
                       char **args)
 {
     const wc_functype *ft = &s->m->info->types[type];
+    if (ft->nparams + ft->nresults > s->widest_call)
+        s->widest_call = ft->nparams + ft->nresults;
     wc_buf call;
     wc_buf_init(&call);
-    wc_buf_printf(&call, "%s(%s", callee, callee_inst);
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        wc_buf_printf(&call, ", %s", args[i] ? args[i] : "0");
+    /* appended, not formatted: calls are a tenth of the text */
+    wc_buf_str(&call, callee);
+    wc_buf_str(&call, "(");
+    wc_buf_str(&call, callee_inst);
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        wc_buf_str(&call, ", ");
+        wc_buf_str(&call, args[i] ? args[i] : "0");
+    }
     wc_buf_str(&call, ")");
     const char *text = wc_buf_cstr(&call) ? (const char *)call.data : "0";
     if (ft->nresults == 0) {
-        wc_buf_printf(s->out, "  %s;\n", text);
+        wc_buf_str(s->out, "  ");
+        wc_buf_str(s->out, text);
+        wc_buf_str(s->out, ";\n");
     } else if (ft->nresults == 1) {
         push(s, ft->results[0], NULL);
+        s->stmt_at = s->out->len;
         wc_buf_str(s->out, "  ");
         slot_name(s, s->height - 1, ft->results[0], s->out);
-        wc_buf_printf(s->out, " = %s;\n", text);
+        s->stmt_eq = s->out->len;
+        wc_buf_str(s->out, " = ");
+        wc_buf_str(s->out, text);
+        wc_buf_str(s->out, ";\n");
+        s->stmt_end = s->out->len;
+        s->stmt_height = s->height - 1;
     } else {
         wc_buf_printf(s->out, "  { R%" PRIu32 " wc_r = %s;", type, text);
         for (uint32_t i = 0; i < ft->nresults; i++) {
@@ -708,7 +790,12 @@ static void do_call(fn_state *s, uint32_t func)
 {
     uint32_t type = s->m->info->func_types[func];
     const wc_functype *ft = &s->m->info->types[type];
-    flush_below(s, ft->nparams);
+    /* libtcc holds every argument of a call on its value stack at once: a
+     * wide call's arguments are slots, one entry each (WC_TCC_MAX_PARAMS) */
+    if (ft->nparams > WC_EMIT_WIDE_CALL)
+        flush_all(s);
+    else
+        flush_below(s, ft->nparams);
     char *args[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, args);
     char callee[32];
@@ -785,7 +872,7 @@ static void tail_call(fn_state *s, uint32_t type, const char *callee, const char
     wc_eh_leave(&s->eh, 0, true, s->out);
     if (callee)
         wc_buf_printf(s->out, "  wc_next->fn = %s;\n", callee);
-    wc_buf_printf(s->out, "  wc_next->instance = %s;\n  FUNC_EPILOGUE; return;\n", callee_inst);
+    wc_buf_printf(s->out, "  wc_next->instance = %s;\n  %s return;\n", callee_inst, wc_emit_epilogue(s->m));
     s->dead = true;
 }
 
@@ -915,6 +1002,8 @@ static void do_store(fn_state *s, uint8_t op, const wc_memory_op *mop)
     char *operands[2];
     pop_operands(s, 2, operands);
     char *where = effective_address(s, &arg, operands[0], access_bytes[op - 0x28]);
+    if (s->m->for_tcc) /* the store's value is assigned: its parentheses go */
+        unwrap(operands[1]);
     if (is64 && where) { /* checked once, before the store and its mark */
         wc_buf_printf(s->out, "  { u64 wc_ea = %s;\n", where);
         free(where);
@@ -1146,7 +1235,30 @@ static void do_atomic(fn_state *s)
 
 /* ---- the instruction loop --------------------------------------------- */
 
-static void do_numeric(fn_state *s, const wc_numeric_op *op)
+/* A shift by a constant (op 0x74..0x76, 0x86..0x88) in libtcc's unit: the
+ * count masked here, so the template has no "& 31" to read. */
+static const char *const constant_shifts[6] = {"($0 << $1)", "(u32)((s32)$0 >> $1)", "($0 >> $1)",
+                                               "($0 << $1)", "(u64)((s64)$0 >> $1)", "($0 >> $1)"};
+
+static const char *shift_by_constant(fn_state *s, uint8_t opcode, char **operands)
+{
+    bool is32 = opcode >= 0x74 && opcode <= 0x76, is64 = opcode >= 0x86 && opcode <= 0x88;
+    const char *count = operands[1];
+    if (!s->m->for_tcc || !(is32 || is64) || !count || count[0] < '0' || count[0] > '9')
+        return NULL;
+    char *end;
+    unsigned long long value = strtoull(count, &end, 10);
+    if (strcmp(end, is32 ? "u" : "ull") != 0)
+        return NULL;
+    char *masked = dup_name(s, 0, (uint32_t)(value & (is32 ? 31 : 63)), "");
+    if (!masked)
+        return NULL;
+    free(operands[1]);
+    operands[1] = masked;
+    return constant_shifts[is32 ? opcode - 0x74 : 3 + opcode - 0x86];
+}
+
+static void do_numeric(fn_state *s, uint8_t opcode, const wc_numeric_op *op)
 {
     uint32_t n = op->in2 ? 2 : 1;
     if (op->kind == WC_OP_TRAP) {
@@ -1157,7 +1269,8 @@ static void do_numeric(fn_state *s, const wc_numeric_op *op)
     }
     char *operands[2] = {NULL, NULL};
     pop_operands(s, n, operands);
-    char *expr = fill(s, op->tmpl, operands);
+    const char *shift = n == 2 ? shift_by_constant(s, opcode, operands) : NULL;
+    char *expr = fill(s, shift ? shift : op->tmpl, operands);
     free_operands(n, operands);
     if (op->kind == WC_OP_TRAP)
         push_statement(s, op->out, expr);
@@ -1165,8 +1278,39 @@ static void do_numeric(fn_state *s, const wc_numeric_op *op)
         push_expr(s, op->out, expr);
 }
 
+/* local.set x of the value the last statement just put in its slot (libtcc's
+ * unit): that statement assigns l<x> instead, one copy less to compile and
+ * run.  The slot keeps no value anyone reads: local.set took it.  False
+ * if the last thing written is not that statement. */
+static bool fuse_local_set(fn_state *s, uint32_t x)
+{
+    uint32_t h = s->height - 1;
+    wc_buf *out = s->out;
+    if (!s->m->for_tcc || s->stack[h].expr || h != s->stmt_height || out->len != s->stmt_end ||
+        s->stmt_end == 0 || s->stack[h].type != s->local_types[x] || s->stack[h].type == WC_VT_V128)
+        return false;
+    char name[32];
+    size_t name_len = format_name(name, 'l', x, "");
+    size_t tail = s->stmt_end - s->stmt_eq, at = s->stmt_at + 2;
+    if (!wc_buf_reserve(out, name_len + 2)) {
+        s->failed = true;
+        return false;
+    }
+    memmove(out->data + at + name_len, out->data + s->stmt_eq, tail);
+    memcpy(out->data + at, name, name_len);
+    out->len = at + name_len + tail;
+    s->stmt_end = 0;
+    s->height--;
+    return true;
+}
+
 static void do_local_set(fn_state *s, uint32_t x, bool tee)
 {
+    if (fuse_local_set(s, x)) {
+        if (tee)
+            push(s, s->local_types[x], dup_name(s, 'l', x, ""));
+        return;
+    }
     char *value = take(s, s->height - 1);
     s->height--;
     for (uint32_t h = s->height; h-- > 0;)
@@ -1177,7 +1321,7 @@ static void do_local_set(fn_state *s, uint32_t x, bool tee)
     if (!value || !copy_halves(s, s->local_types[x], 'l', x, value)) {
         wc_buf_str(s->out, "  ");
         append_name(s->out, 'l', x);
-        assign(s->out, value ? value : "0");
+        assign(s, value ? value : "0");
     }
     free(value);
     if (tee)
@@ -1193,7 +1337,7 @@ static bool instruction(fn_state *s, uint8_t op)
     const wc_emit_module *m = s->m;
     const wc_numeric_op *numeric = wc_emit_numeric(op);
     if (numeric) {
-        do_numeric(s, numeric);
+        do_numeric(s, op, numeric);
         return false;
     }
     const wc_memory_op *mop = wc_emit_memory_op(op);
@@ -1259,12 +1403,23 @@ static bool instruction(fn_state *s, uint8_t op)
         break;
     case 0x0d: { /* br_if */
         x = wc_emit_u32(s->b, &s->pos, s->end);
-        char *cond = take(s, s->height - 1);
+        char *cond = as_condition(s, take(s, s->height - 1));
         s->height--;
-        wc_buf_printf(s->out, "  if (%s) {\n", cond ? cond : "0");
+        wc_buf_printf(s->out, "  if (%s) ", cond ? cond : "0");
         free(cond);
+        size_t open = s->out->len;
+        wc_buf_str(s->out, "{\n");
         emit_branch(s, x < s->nframes ? x : s->nframes - 1);
-        wc_buf_str(s->out, "  }\n");
+        /* a branch that only jumps needs no braces (libtcc's unit) */
+        const char *body = (const char *)s->out->data + open + 2;
+        size_t body_len = s->out->len - open - 2;
+        if (s->m->for_tcc && !s->out->failed && body_len > 9 && memcmp(body, "  goto ", 7) == 0 &&
+            memchr(body, '\n', body_len) == body + body_len - 1) {
+            memmove(s->out->data + open, body + 2, body_len - 2);
+            s->out->len = open + body_len - 2;
+        } else {
+            wc_buf_str(s->out, "  }\n");
+        }
         break;
     }
     case 0x0e:
@@ -1301,6 +1456,7 @@ static bool instruction(fn_state *s, uint8_t op)
         char *operands[3];
         pop_operands(s, 3, operands);
         uint8_t type = s->stack[s->height].type;
+        as_condition(s, operands[2]);
         push_expr(s, type, dup_printf(s, "(%s ? %s : %s)", operands[2] ? operands[2] : "0",
                                       operands[0] ? operands[0] : "0", operands[1] ? operands[1] : "0"));
         free_operands(3, operands);
@@ -1564,6 +1720,40 @@ static bool skip_dead(fn_state *s, uint8_t op, uint32_t *nesting)
     return false;
 }
 
+/* Whether libtcc's frame of this function may be as large as a page, so
+ * that STACK_PROBE must touch it a page at a time before writing it (see
+ * emit_prelude.c).  A smaller frame cannot jump the guard page below the
+ * stack: its lowest write is less than a page below the memory already
+ * touched (the return address, under a caller's frame that was small or
+ * probed), so it faults in the guard page if it is past the end.  Probing
+ * is skipped only where a bound on the frame is below a page: at most
+ * FRAME_VALUE_BYTES for each parameter, local, slot, block-scoped
+ * declaration (a brace in the body) and argument or result of its widest
+ * call, and FRAME_TEMPORARY_BYTES for what libtcc spills evaluating one
+ * expression (MAX_PENDING bounds them); a function with a try or a throw
+ * (jmp_bufs, arrays of values) is probed always. */
+#define FRAME_VALUE_BYTES 32u /* a funcref, the widest value */
+#define FRAME_TEMPORARY_BYTES 1024u
+#define GUARD_PAGE_BYTES 4096u
+
+static bool needs_stack_probe(const fn_state *s, const wc_buf *body)
+{
+    if (!s->m->for_tcc || s->eh.used || s->throws)
+        return true;
+    uint64_t values = (uint64_t)s->nlocals + s->widest_call + 4; /* M, wc_D, H, instance */
+    for (uint32_t h = 0; h < s->used_cap; h++)
+        values += (uint32_t)__builtin_popcount(s->used[h]);
+    const uint8_t *p = body->data, *end = body->data + body->len;
+    while (p && values * FRAME_VALUE_BYTES < GUARD_PAGE_BYTES) { /* at most a page's worth */
+        p = p < end ? memchr(p, '{', (size_t)(end - p)) : NULL;
+        if (p) {
+            values++;
+            p++;
+        }
+    }
+    return values * FRAME_VALUE_BYTES + FRAME_TEMPORARY_BYTES >= GUARD_PAGE_BYTES;
+}
+
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err)
 {
     const wc_module_info *info = m->info;
@@ -1617,29 +1807,38 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
         wc_emit_tail_head(m, func, qualifier, out);
     } else {
         wc_emit_signature_qualified(m, func, qualifier, out);
-        wc_buf_str(out, " {\n  STACK_PROBE;\n"); /* before any local is written */
+        /* before any local is written */
+        wc_buf_str(out, needs_stack_probe(&s, &body) ? " {\n  STACK_PROBE;\n" : " {\n");
     }
     for (uint32_t i = ft->nparams; i < s.nlocals; i++) {
         uint8_t vt = s.local_types[i];
-        wc_buf_printf(out, "  %s%s l%" PRIu32 " = %s;\n", qualifier, wc_emit_ctype(vt), i,
-                      vt == WC_VT_FUNCREF ? "wasm_rt_funcref_null_value"
-                      : vt == WC_VT_V128  ? "{0}"
-                                          : "0");
+        const char *decl[4] = {"  ", qualifier, wc_emit_ctype(vt), " "};
+        for (size_t k = 0; k < 4; k++)
+            wc_buf_str(out, decl[k]);
+        append_name(out, 'l', i);
+        wc_buf_str(out, vt == WC_VT_FUNCREF ? " = wasm_rt_funcref_null_value;\n"
+                        : vt == WC_VT_V128  ? " = {0};\n"
+                                            : " = 0;\n");
     }
     static const struct {
         char letter;
         const char *ctype;
     } kinds[] = {{'i', "u32"}, {'j', "u64"}, {'F', "f32"}, {'D', "f64"},
-                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}, {'v', "v128"}};
+                 {'r', "wasm_rt_funcref_t"}, {'x', "wasm_rt_externref_t"}, {'V', "v128"}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         int bit = letter_bit(kinds[k].letter);
         bool any = false;
         for (uint32_t h = 0; h < s.used_cap; h++) {
             if (!(s.used[h] & bit))
                 continue;
-            if (!any)
-                wc_buf_printf(out, "  %s ", kinds[k].ctype);
-            wc_buf_printf(out, "%s%c%" PRIu32, any ? ", " : "", kinds[k].letter, h);
+            if (!any) {
+                wc_buf_str(out, "  ");
+                wc_buf_str(out, kinds[k].ctype);
+                wc_buf_str(out, " ");
+            } else {
+                wc_buf_str(out, ", ");
+            }
+            append_name(out, kinds[k].letter, h);
             any = true;
         }
         if (any)
@@ -1650,7 +1849,7 @@ int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_er
     if (s.uses_memory && m->track_writes) /* the map a memory keeps for life */
         wc_buf_printf(out, "  u32 *const wc_D = %s->dirty;\n", wc_emit_memory(m));
     wc_eh_declare(&s.eh, out);
-    wc_buf_str(out, "  FUNC_PROLOGUE;\n");
+    wc_buf_str(out, wc_emit_prologue(m));
     wc_buf_str(out, wc_emit_irq(m));
     wc_buf_append(out, body.data, body.len);
     wc_buf_str(out, "}\n\n");

@@ -7,7 +7,8 @@
  * host); global i is `g<i>`, table i `t<i>`, memory i `m<i>` (pointers
  * when imported); type i's id is `wc_types[i]` and its multi-value result struct
  * `R<i>`; locals are `l<i>` and the operand stack's slot at height h of type
- * letter c (i, j, F, D, r, x) is `<c><h>`.
+ * letter c (i, j, F, D, r, x) is `<c><h>`; in libtcc's unit `H` is the
+ * instance's call-state header (wasm-rt.h's wc_rt_hdr).
  */
 #ifndef WC_ENGINE_EMIT_INTERNAL_H
 #define WC_ENGINE_EMIT_INTERNAL_H
@@ -59,6 +60,9 @@ const char *wc_emit_memory_at(const wc_emit_module *m, uint32_t memory);
  * as a C expression; *pos moves past it. */
 void wc_emit_const_expr(const wc_emit_module *m, size_t *pos, size_t end, wc_buf *out);
 
+/* n in decimal (what printf's %u writes, without printf's cost). */
+void wc_emit_decimal(uint64_t n, wc_buf *out);
+
 /* Readers of validated bytes: never past end (a short read yields 0). */
 uint32_t wc_emit_u32(const uint8_t *bytes, size_t *pos, size_t end);
 uint64_t wc_emit_u64(const uint8_t *bytes, size_t *pos, size_t end);
@@ -91,8 +95,15 @@ void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, c
  * bytes past it (freeing zeroes those after every marked page). */
 void wc_emit_page_marks(const wc_emit_module *m, uint32_t memory, const char *where, unsigned bytes,
                         wc_buf *out);
+/* The function's entry check of its call depth and stack (a statement
+ * with its indent and newline, after the declarations), and its undoing
+ * before a return (a statement, bare). */
+const char *wc_emit_prologue(const wc_emit_module *m);
+const char *wc_emit_epilogue(const wc_emit_module *m);
 /* The interrupt check, a statement with its indent and newline. */
 const char *wc_emit_irq(const wc_emit_module *m);
+/* A branch back to loop `label` with its interrupt check (statements). */
+void wc_emit_loop_back(const wc_emit_module *m, uint32_t label, wc_buf *out);
 
 /* One function body (defined function `index`, imports not counted). */
 int wc_emit_function(const wc_emit_module *m, uint32_t index, wc_buf *out, wc_error *err);

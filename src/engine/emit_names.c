@@ -25,10 +25,10 @@ char wc_emit_letter(uint8_t vt)
     switch (vt) {
     case WC_VT_I32: return 'i';
     case WC_VT_I64: return 'j';
-    case WC_VT_F32: return 'F'; /* f32 and f64 are type names */
+    case WC_VT_F32: return 'F'; /* f32, f64 and v128 are type names */
     case WC_VT_F64: return 'D';
     case WC_VT_FUNCREF: return 'r';
-    case WC_VT_V128: return 'v';
+    case WC_VT_V128: return 'V';
     default: return 'x';
     }
 }
@@ -64,9 +64,16 @@ void wc_emit_signature_qualified(const wc_emit_module *m, uint32_t func, const c
     const wc_functype *ft = &m->info->types[type];
     wc_buf_str(out, "static ");
     wc_emit_return_type(m, type, out);
-    wc_buf_printf(out, " fn%" PRIu32 "(wc_inst *instance", func);
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        wc_buf_printf(out, ", %s%s l%" PRIu32, qualifier, wc_emit_ctype(ft->params[i]), i);
+    /* appended, not formatted: every function's prototype and head */
+    wc_buf_str(out, " fn");
+    wc_emit_decimal(func, out);
+    wc_buf_str(out, "(wc_inst *instance");
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        const char *param[4] = {", ", qualifier, wc_emit_ctype(ft->params[i]), " l"};
+        for (size_t k = 0; k < 4; k++)
+            wc_buf_str(out, param[k]);
+        wc_emit_decimal(i, out);
+    }
     wc_buf_str(out, ")");
 }
 
@@ -101,6 +108,17 @@ const char *wc_emit_memory_at(const wc_emit_module *m, uint32_t memory)
     if (memory == 0 || memory >= m->nmemories_total || !m->memory_names[memory])
         return wc_emit_memory(m);
     return m->memory_names[memory];
+}
+
+void wc_emit_decimal(uint64_t n, wc_buf *out)
+{
+    char digits[20];
+    size_t k = sizeof digits;
+    do {
+        digits[--k] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    wc_buf_append(out, digits + k, sizeof digits - k);
 }
 
 uint64_t wc_emit_u64(const uint8_t *bytes, size_t *pos, size_t end)

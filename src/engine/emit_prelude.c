@@ -18,12 +18,22 @@ const char wc_emit_prelude[] =
     /* the watchdog or wc_instance_interrupt() sets irq; the engine reports
      * the resulting unreachable trap as a deadline or an interruption */
     "#define IRQ if (UNLIKELY(instance->irq)) TRAP(UNREACHABLE)\n"
+    /* A branch back to loop l and its check.  gcc copies a volatile into a
+     * register to test it (a load, a test, a branch on every iteration);
+     * asm goto compares the flag in memory and jumps back in one fused
+     * compare-and-branch, falling through to the trap. */
+    "#if defined(__x86_64__) && !defined(__TINYC__)\n"
+    "#define IRQ_GOTO(l) do { __asm__ goto(\"cmpl $0, %0\\n\\tje %l[\" #l \"]\" :: \"m\"(instance->irq) : \"cc\" : l); \\\n"
+    "  TRAP(UNREACHABLE); } while (0)\n"
+    "#else\n#define IRQ_GOTO(l) do { IRQ; goto l; } while (0)\n#endif\n"
     /* A function's frame (its locals and operand-stack slots) can be
      * megabytes, and libtcc writes it in no particular order: reading one
      * byte a page from the frame's top down to the stack pointer, before
      * anything is written, faults in the guard page below the thread's
      * stack (a clean "call stack exhausted") instead of letting a write skip
-     * past it.  gcc probes its own frames (-fstack-clash-protection). */
+     * past it.  gcc probes its own frames (-fstack-clash-protection).
+     * Only functions whose frame may reach a page use it
+     * (needs_stack_probe in emit_func.c). */
     "#ifdef __TINYC__\n"
     "#define STACK_PROBE { const char *wc_sp; char wc_t = 0; \\\n"
     "  __asm__ volatile(\"mov %%rsp, %0\" : \"=r\"(wc_sp)); \\\n"
@@ -123,20 +133,23 @@ const char wc_emit_prelude[] =
     "#define I64_TRUNC_SAT_U_F32(x) TRUNC_SAT_U(u64, f32, (f32)UINT64_MAX, UINT64_MAX, x)\n"
     "#define I32_TRUNC_SAT_U_F64(x) TRUNC_SAT_U(u32, f64, 4294967296., UINT32_MAX, x)\n"
     "#define I64_TRUNC_SAT_U_F64(x) TRUNC_SAT_U(u64, f64, (f64)UINT64_MAX, UINT64_MAX, x)\n"
-    "static f32 wc_quiet32(f32 x) { return UNLIKELY(x != x) ? F32_FROM(F32_BITS(x) | 0x7fc00000u) : x; }\n"
-    "static f64 wc_quiet64(f64 x) {\n"
+    /* libtcc compiles a static function whether it is called or not, an
+     * inline one only where it is: the unit's helpers are inline for it */
+    "#ifdef __TINYC__\n#define WC_HELPER static inline\n#else\n#define WC_HELPER static\n#endif\n"
+    "WC_HELPER f32 wc_quiet32(f32 x) { return UNLIKELY(x != x) ? F32_FROM(F32_BITS(x) | 0x7fc00000u) : x; }\n"
+    "WC_HELPER f64 wc_quiet64(f64 x) {\n"
     "  return UNLIKELY(x != x) ? F64_FROM(F64_BITS(x) | 0x7ff8000000000000ull) : x;\n"
     "}\n"
-    "static f32 wc_floor32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : floorf(x); }\n"
-    "static f64 wc_floor64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : floor(x); }\n"
-    "static f32 wc_ceil32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : ceilf(x); }\n"
-    "static f64 wc_ceil64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : ceil(x); }\n"
-    "static f32 wc_trunc32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : truncf(x); }\n"
-    "static f64 wc_trunc64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : trunc(x); }\n"
-    "static f32 wc_nearest32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : nearbyintf(x); }\n"
-    "static f64 wc_nearest64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : nearbyint(x); }\n"
-    "static f32 wc_sqrt32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : sqrtf(x); }\n"
-    "static f64 wc_sqrt64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : sqrt(x); }\n"
+    "WC_HELPER f32 wc_floor32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : floorf(x); }\n"
+    "WC_HELPER f64 wc_floor64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : floor(x); }\n"
+    "WC_HELPER f32 wc_ceil32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : ceilf(x); }\n"
+    "WC_HELPER f64 wc_ceil64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : ceil(x); }\n"
+    "WC_HELPER f32 wc_trunc32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : truncf(x); }\n"
+    "WC_HELPER f64 wc_trunc64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : trunc(x); }\n"
+    "WC_HELPER f32 wc_nearest32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : nearbyintf(x); }\n"
+    "WC_HELPER f64 wc_nearest64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : nearbyint(x); }\n"
+    "WC_HELPER f32 wc_sqrt32(f32 x) { return UNLIKELY(x != x) ? wc_quiet32(x) : sqrtf(x); }\n"
+    "WC_HELPER f64 wc_sqrt64(f64 x) { return UNLIKELY(x != x) ? wc_quiet64(x) : sqrt(x); }\n"
     /* no overflow with memory64's 64-bit offsets and lengths */
     "#define RANGE_CHECK(size, offset, len, reason) \\\n"
     "  if (UNLIKELY((u64)(len) > (u64)(size) || (u64)(offset) > (u64)(size) - (u64)(len))) TRAP(reason)\n"
@@ -146,42 +159,42 @@ const char wc_emit_prelude[] =
      * libtcc inlines nothing. */
     "#define WC_ADDR64(mem, a, off, end) ({ u64 wc_a = (a); \\\n"
     "  if (UNLIKELY((end) > (mem)->size || wc_a > (mem)->size - (end))) TRAP(OOB); wc_a + (off); })\n"
-    "static u64 wc_grow64(wasm_rt_memory_t *mem, u64 delta) {\n"
+    "WC_HELPER u64 wc_grow64(wasm_rt_memory_t *mem, u64 delta) {\n"
     "  if (delta > 0xffffffffull) return ~0ull;\n"
     "  u32 old = wasm_rt_grow_memory(mem, (u32)delta);\n"
     "  return old == 0xffffffffu ? ~0ull : old;\n"
     "}\n"
-    "static void wc_memory_fill(wasm_rt_memory_t *mem, u64 d, u32 val, u64 n) {\n"
+    "WC_HELPER void wc_memory_fill(wasm_rt_memory_t *mem, u64 d, u32 val, u64 n) {\n"
     "  RANGE_CHECK(mem->size, d, n, OOB);\n"
     "  memset(mem->data + d, (int)val, n);\n"
     "  wc_dirty_range(mem, d, n);\n"
     "}\n"
     /* from memory sm to memory dm (the same one but with multi-memory) */
-    "static void wc_memory_copy(wasm_rt_memory_t *dm, wasm_rt_memory_t *sm, u64 d, u64 s, u64 n) {\n"
+    "WC_HELPER void wc_memory_copy(wasm_rt_memory_t *dm, wasm_rt_memory_t *sm, u64 d, u64 s, u64 n) {\n"
     "  RANGE_CHECK(dm->size, d, n, OOB);\n"
     "  RANGE_CHECK(sm->size, s, n, OOB);\n"
     "  memmove(dm->data + d, sm->data + s, n);\n"
     "  wc_dirty_range(dm, d, n);\n"
     "}\n"
-    "static void wc_memory_init(wasm_rt_memory_t *mem, const u8 *src, u32 src_size, u64 d, u32 s, u32 n) {\n"
+    "WC_HELPER void wc_memory_init(wasm_rt_memory_t *mem, const u8 *src, u32 src_size, u64 d, u32 s, u32 n) {\n"
     "  RANGE_CHECK(src_size, s, n, OOB);\n"
     "  RANGE_CHECK(mem->size, d, n, OOB);\n"
     "  wc_load_data(mem, d, src + s, n);\n"
     "}\n"
     "#define WC_TABLE_OPS(type)                                                            \\\n"
-    "  static wasm_rt_##type##_t type##_get(const wasm_rt_##type##_table_t *t, u32 i) {    \\\n"
+    "  WC_HELPER wasm_rt_##type##_t type##_get(const wasm_rt_##type##_table_t *t, u32 i) {    \\\n"
     "    if (UNLIKELY(i >= t->size)) TRAP(OOB_TABLE);                                     \\\n"
     "    return t->data[i];                                                               \\\n"
     "  }                                                                                  \\\n"
-    "  static void type##_set(wasm_rt_##type##_table_t *t, u32 i, wasm_rt_##type##_t v) {  \\\n"
+    "  WC_HELPER void type##_set(wasm_rt_##type##_table_t *t, u32 i, wasm_rt_##type##_t v) {  \\\n"
     "    if (UNLIKELY(i >= t->size)) TRAP(OOB_TABLE);                                     \\\n"
     "    t->data[i] = v;                                                                  \\\n"
     "  }                                                                                  \\\n"
-    "  static void type##_fill(wasm_rt_##type##_table_t *t, u32 d, wasm_rt_##type##_t v, u32 n) { \\\n"
+    "  WC_HELPER void type##_fill(wasm_rt_##type##_table_t *t, u32 d, wasm_rt_##type##_t v, u32 n) { \\\n"
     "    RANGE_CHECK(t->size, d, n, OOB_TABLE);                                           \\\n"
     "    for (u32 i = 0; i < n; i++) t->data[d + i] = v;                                  \\\n"
     "  }                                                                                  \\\n"
-    "  static void type##_copy(wasm_rt_##type##_table_t *dt, wasm_rt_##type##_table_t *st, \\\n"
+    "  WC_HELPER void type##_copy(wasm_rt_##type##_table_t *dt, wasm_rt_##type##_table_t *st, \\\n"
     "                          u32 d, u32 s, u32 n) {                                     \\\n"
     "    RANGE_CHECK(dt->size, d, n, OOB_TABLE);                                          \\\n"
     "    RANGE_CHECK(st->size, s, n, OOB_TABLE);                                          \\\n"

@@ -11,7 +11,6 @@
  * definitions).  Page marks (after every store when writes are tracked, as
  * the plugin host runs modules) are spelled out for both compilers.
  */
-#define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,17 +32,24 @@ char *wc_emit_tcc_address(const char *addr, uint32_t offset)
 {
     char *end;
     unsigned long long constant = strtoull(addr, &end, 10);
-    char *text = NULL;
-    int n;
+    wc_buf b;
+    wc_buf_init(&b);
     if (end != addr && addr[0] >= '0' && addr[0] <= '9' && strcmp(end, "u") == 0 && constant <= UINT32_MAX) {
         constant += offset;
-        n = asprintf(&text, "%llu%s", constant, constant > UINT32_MAX ? "ull" : "u");
-    } else if (offset) {
-        n = asprintf(&text, "%s+%" PRIu32 "u", addr, offset);
+        wc_emit_decimal(constant, &b);
+        wc_buf_str(&b, constant > UINT32_MAX ? "ull" : "u");
     } else {
-        n = asprintf(&text, "%s", addr);
+        wc_buf_str(&b, addr);
+        if (offset) {
+            wc_buf_str(&b, "+");
+            wc_emit_decimal(offset, &b);
+            wc_buf_str(&b, "u");
+        }
     }
-    return n < 0 ? NULL : text;
+    char *text = wc_buf_cstr(&b);
+    if (!text)
+        wc_buf_free(&b);
+    return text;
 }
 
 /* tmpl is a load template of emit_ops.c: an optional cast, then
@@ -130,6 +136,34 @@ void wc_emit_store(const wc_emit_module *m, uint32_t memory, const char *type, c
         wc_buf_str(out, parts[i]);
     if (m->track_writes)
         wc_emit_page_marks(m, memory, where, store_bytes(type), out);
+}
+
+void wc_emit_loop_back(const wc_emit_module *m, uint32_t label, wc_buf *out)
+{
+    if (m->for_tcc) {
+        wc_buf_str(out, wc_emit_irq(m));
+        wc_buf_printf(out, "  goto L%" PRIu32 ";\n", label);
+        return;
+    }
+    wc_buf_printf(out, "  IRQ_GOTO(L%" PRIu32 ");\n", label);
+}
+
+/* FUNC_PROLOGUE and FUNC_EPILOGUE for libtcc through H, the call-state
+ * header before the instance (WC_RT_HDR), taken once: the macros' nested
+ * expansions were about a tenth of a fast-tier compile.  The prologue's
+ * one condition is the macro's: ++depth > (frame below the stack's limit
+ * ? 0 : max_depth). */
+const char *wc_emit_prologue(const wc_emit_module *m)
+{
+    return m->for_tcc ? "  wc_rt_hdr *H = (wc_rt_hdr *)instance - 1;\n"
+                        "  if (++H->depth > H->max_depth || (char *)__builtin_frame_address(0) < H->stack_limit)"
+                        " wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);\n"
+                      : "  FUNC_PROLOGUE;\n";
+}
+
+const char *wc_emit_epilogue(const wc_emit_module *m)
+{
+    return m->for_tcc ? "--H->depth;" : "FUNC_EPILOGUE;";
 }
 
 const char *wc_emit_irq(const wc_emit_module *m)

@@ -78,7 +78,8 @@ const char *wc_trap_name(wc_trap trap);
 /* ---- engine ------------------------------------------------------------ */
 
 typedef enum wc_tier {
-    WC_TIER_AUTO = 0,  /* fast tier now, optimized tier when the background build is ready */
+    WC_TIER_AUTO = 0,  /* fast tier now, optimized tier when the background build is ready
+                        * (at once for a module the fast tier refuses: calls too wide) */
     WC_TIER_FAST,      /* libtcc only */
     WC_TIER_OPTIMIZED, /* gcc -O2 only: wc_module_new waits for it (or the cache) */
 } wc_tier;

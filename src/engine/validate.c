@@ -553,6 +553,8 @@ static int indirect_callee(validator *v, uint32_t *type)
     TRY(read_table(v, &table));
     if (*type >= d->info->ntypes)
         return wc_dec_invalid(d, v->op_at, "unknown type %u", *type);
+    if (d->info->types[*type].nparams > d->info->max_indirect_params)
+        d->info->max_indirect_params = d->info->types[*type].nparams;
     if (d->table_types[table].elemtype != WC_VT_FUNCREF)
         return wc_dec_invalid(d, v->op_at, "type mismatch in %s, table %u is not of funcref", v->op, table);
     return pop_expect(v, WC_VT_I32);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/dl_table.h"
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static wc_armnn_api api;
 static char failure[512]; /* empty when api is loaded */
@@ -53,10 +55,7 @@ static void load(void)
         return;
     }
     /* The version vouches for every symbol; dlsym's answers are checked anyway. */
-    static const struct {
-        const char *name;
-        size_t offset;
-    } symbols[] = {
+    static const wc_dl_symbol symbols[] = {
         {"wc_armnn_net_load", offsetof(wc_armnn_api, net_load)},
         {"wc_armnn_net_free", offsetof(wc_armnn_api, net_free)},
         {"wc_armnn_net_input_count", offsetof(wc_armnn_api, net_input_count)},
@@ -65,17 +64,12 @@ static void load(void)
         {"wc_armnn_net_output", offsetof(wc_armnn_api, net_output)},
         {"wc_armnn_net_run", offsetof(wc_armnn_api, net_run)},
     };
-    wc_armnn_api found;
-    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
-        void *f = dlsym(lib, symbols[i].name);
-        if (!f) {
-            snprintf(failure, sizeof failure, "%.300s lacks %s", path, symbols[i].name);
-            dlclose(lib);
-            return;
-        }
-        memcpy((char *)&found + symbols[i].offset, &f, sizeof f);
+    /* the library stays loaded: networks live as long as the process may */
+    const char *missing = wc_dl_fill(lib, symbols, sizeof symbols / sizeof symbols[0], &api, sizeof api);
+    if (missing) {
+        snprintf(failure, sizeof failure, "%.300s lacks %s", path, missing);
+        dlclose(lib);
     }
-    api = found; /* the library stays loaded: networks live as long as the process may */
 }
 
 int wc_armnn_library_open(const wc_armnn_api **out, wc_error *err)

@@ -11,7 +11,8 @@
 #    rethrown exceptions, pointers, a throwing copy, static initialisers,
 #    100,000 throws in steady memory), and the same with an exception that
 #    leaves main (natively std::terminate, status 134; a trap in wasmcap),
-#    through `wasmcap exec` on both tiers.
+#    through `wasmcap exec` on both tiers;
+#  - catch_at_4gib.cpp: a catch once the memory has grown to 4 GiB.
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/lib.sh"
@@ -49,5 +50,15 @@ for args in "" uncaught; do
     done
 done
 
-[ "$status" = 0 ] && echo "ok: cxx-parse on $cases inputs (exec on both tiers, the tool) and runtime_cases, as native"
+# a catch after the memory grew to 4 GiB (no native counterpart: wasm32's whole address space)
+# shellcheck disable=SC2086
+clang++ --target=wasm32-wasi --sysroot=/usr $cxxflags -fwasm-exceptions -nostdlib++ -Wl,--max-memory=4294967296 \
+    -o "$work/catch_at_4gib.wasm" "$here/catch_at_4gib.cpp" "$src/sdk/cxx/libwasmcap_cxx.a"
+for tier in fast optimized; do
+    got=$(with_status "$build/wasmcap" exec "$work/catch_at_4gib.wasm" --tier "$tier" --memory-limit 4GiB 2>/dev/null)
+    compare "catch_at_4gib, $tier tier" "caught 42 at 65536 pages
+exit 0" "$got"
+done
+
+[ "$status" = 0 ] && echo "ok: cxx-parse on $cases inputs (exec on both tiers, the tool), runtime_cases as native, and a catch at 4 GiB"
 exit $status

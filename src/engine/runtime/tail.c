@@ -13,11 +13,31 @@
  */
 #include "engine/runtime/runtime.h"
 
-static _Thread_local wc_rt_value tail_area[WC_RT_TAIL_AREA_VALUES];
+#include <pthread.h>
+#include <stdlib.h>
+
+/* Allocated by a thread's first tail call, not a thread-local array: every
+ * thread of the process (a server has a dozen, most never run Wasm) would
+ * carry and zero its 32 KiB at creation.  Freed as the thread exits. */
+static _Thread_local wc_rt_value *tail_area;
+static pthread_once_t area_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t area_key;
+
+static void make_area_key(void)
+{
+    pthread_key_create(&area_key, free);
+}
 
 wc_rt_value *wc_rt_tail_area(void)
 {
-    return tail_area;
+    if (LIKELY(tail_area != NULL))
+        return tail_area;
+    pthread_once(&area_key_once, make_area_key);
+    wc_rt_value *area = calloc(WC_RT_TAIL_AREA_VALUES, sizeof *area);
+    if (!area)
+        wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
+    pthread_setspecific(area_key, area);
+    return tail_area = area;
 }
 
 void wc_rt_tail_run(wc_rt_tail_fn fn, void *instance, wc_rt_value *area)
