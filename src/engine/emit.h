@@ -9,7 +9,7 @@
 
 /* Part of the code-cache key: bump it whenever the emitter changes what it
  * generates, so cached objects built by an older emitter are never loaded. */
-#define WC_EMIT_VERSION 22
+#define WC_EMIT_VERSION 23
 
 /* libtcc 0.9.27 holds a call's callee and all its arguments on its value
  * stack of 256 entries at once ("memory full (vstack)" past it), and an
@@ -21,6 +21,11 @@
  * with one result, not 250. */
 #define WC_EMIT_WIDE_CALL 64
 #define WC_TCC_MAX_PARAMS 249
+
+/* 0 when libtcc can compile the calls of info's unit (WC_TCC_MAX_PARAMS),
+ * else WC_ENOTSUP with an error that names the function or the
+ * call_indirect it cannot. */
+int wc_emit_tcc_fits(const wc_module_info *info, wc_error *err);
 
 /* Appends one complete translation unit for info (which must describe a
  * validated module): the runtime header, the module's code with its

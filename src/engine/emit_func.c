@@ -805,10 +805,8 @@ static void do_call(fn_state *s, uint32_t func)
 }
 
 /* Opens a block in which wc_t->data[wc_x] is the table's element at
- * `index`, of function type `type` (or traps).  `returns`: the call comes
- * back to this frame, which then records the depth of another instance it
- * enters (wc_e, popped by close_indirect); a tail call does not. */
-static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char *index, bool returns)
+ * `index`, of function type `type` (or traps). */
+static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char *index)
 {
     wc_buf_str(s->out, "  { wasm_rt_funcref_table_t *wc_t = ");
     wc_emit_table(s->m, table, s->out);
@@ -817,16 +815,6 @@ static void open_indirect(fn_state *s, uint32_t type, uint32_t table, const char
                   "  if (UNLIKELY(wc_x >= wc_t->size || !wc_t->data[wc_x].func ||\n"
                   "      wc_t->data[wc_x].func_type != wc_types[%" PRIu32 "])) TRAP(CALL_INDIRECT);\n",
                   index ? index : "0", type);
-    /* another instance's code checks the running call's deadline and this
-     * thread's stack only once told of them; an exception unwinding its
-     * frames puts its depth back (whatever unit catches it) */
-    if (returns)
-        wc_buf_str(s->out,
-                   "  wc_rt_entry wc_e; int wc_other = wc_t->data[wc_x].module_instance != instance;\n"
-                   "  if (UNLIKELY(wc_other)) wc_rt_enter_foreign_call(wc_t->data[wc_x].module_instance, &wc_e);\n");
-    else
-        wc_buf_str(s->out, "  if (UNLIKELY(wc_t->data[wc_x].module_instance != instance))\n"
-                           "    wc_rt_enter_foreign(wc_t->data[wc_x].module_instance);\n");
 }
 
 static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
@@ -837,22 +825,36 @@ static void do_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     s->height--;
     char *args[ft->nparams ? ft->nparams : 1];
     pop_operands(s, ft->nparams, args);
-    open_indirect(s, type, table, index, true);
+    open_indirect(s, type, table, index);
     free(index);
-    wc_buf callee;
+    wc_buf callee, call;
     wc_buf_init(&callee);
+    wc_buf_init(&call);
     wc_buf_str(&callee, "((");
     wc_emit_return_type(s->m, type, &callee);
     wc_buf_str(&callee, " (*)(void *");
     for (uint32_t i = 0; i < ft->nparams; i++)
         wc_buf_printf(&callee, ", %s", wc_emit_ctype(ft->params[i]));
     wc_buf_str(&callee, "))wc_t->data[wc_x].func)");
+    wc_buf *out = s->out; /* the call's text, written twice below */
+    s->out = &call;
     emit_call(s, type, wc_buf_cstr(&callee) ? (const char *)callee.data : "0",
               "wc_t->data[wc_x].module_instance", args);
-    wc_buf_str(s->out, "  if (UNLIKELY(wc_other)) wc_rt_entry_pop(&wc_e);\n");
-    s->failed |= callee.failed;
+    s->out = out;
+    const char *text = wc_buf_cstr(&call) ? (const char *)call.data : "";
+    /* Another instance's code checks the running call's deadline and this
+     * thread's stack only once told of them, and its depth is recorded so
+     * that an exception unwinding its frames puts it back (whatever unit
+     * catches it).  The call is written out twice so that a call within
+     * the instance costs what it did: one compare. */
+    wc_buf_printf(out,
+                  "  if (UNLIKELY(wc_t->data[wc_x].module_instance != instance)) {\n"
+                  "  wc_rt_entry wc_e; wc_rt_enter_foreign_call(wc_t->data[wc_x].module_instance, &wc_e);\n"
+                  "%s  wc_rt_entry_pop(&wc_e);\n  } else {\n%s  }\n  }\n",
+                  text, text);
+    s->failed |= callee.failed | call.failed;
     wc_buf_free(&callee);
-    wc_buf_str(s->out, "  }\n");
+    wc_buf_free(&call);
     free_operands(ft->nparams, args);
 }
 
@@ -889,8 +891,10 @@ static void do_return_call_indirect(fn_state *s, uint32_t type, uint32_t table)
     const wc_functype *ft = &s->m->info->types[type];
     char *index = take(s, s->height - 1);
     s->height--;
-    open_indirect(s, type, table, index, false);
+    open_indirect(s, type, table, index);
     free(index);
+    wc_buf_str(s->out, "  if (UNLIKELY(wc_t->data[wc_x].module_instance != instance))\n"
+                       "    wc_rt_enter_foreign(wc_t->data[wc_x].module_instance);\n");
     wc_buf_printf(s->out,
                   "  if (wc_t->data[wc_x].tail) wc_next->fn = (wc_rt_tail_fn)wc_t->data[wc_x].tail;\n"
                   "  else { wc_a[%" PRIu32 "].funcref = wc_t->data[wc_x]; wc_next->fn = wc_tail_via%" PRIu32 "; }\n",

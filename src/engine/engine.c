@@ -298,25 +298,6 @@ static int make_signatures(wc_module *m, wc_error *err)
     return 0;
 }
 
-/* 0 when libtcc can compile the module's calls (WC_TCC_MAX_PARAMS), else
- * the error that says which one it cannot. */
-static int fits_fast_tier(const wc_module_info *info, wc_error *err)
-{
-    uint32_t nfuncs = info->nimported_funcs + info->nfuncs;
-    for (uint32_t f = 0; f < nfuncs; f++)
-        if (info->types[info->func_types[f]].nparams > WC_TCC_MAX_PARAMS)
-            return wc_error_set(err, WC_ENOTSUP,
-                                "function %u has %u parameters: the fast tier (libtcc) compiles "
-                                "calls of at most %u; the optimized tier takes it",
-                                f, info->types[info->func_types[f]].nparams, WC_TCC_MAX_PARAMS);
-    if (info->max_indirect_params > WC_TCC_MAX_PARAMS)
-        return wc_error_set(err, WC_ENOTSUP,
-                            "a call_indirect of a type with %u parameters: the fast tier (libtcc) "
-                            "compiles calls of at most %u; the optimized tier takes it",
-                            info->max_indirect_params, WC_TCC_MAX_PARAMS);
-    return 0;
-}
-
 int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_module **out,
                   wc_error *err)
 {
@@ -367,7 +348,7 @@ int wc_module_new(wc_engine *engine, const uint8_t *bytes, size_t size, wc_modul
     }
 
     wc_error fast_refusal = {0};
-    if (fits_fast_tier(m->info, &fast_refusal) != 0) {
+    if (wc_emit_tcc_fits(m->info, &fast_refusal) != 0) {
         if (tier == WC_TIER_FAST) {
             rc = fast_refusal.code;
             if (err)

@@ -71,6 +71,11 @@ static void restore_entries(wc_rt_entry *mark)
     wc_rt_eh.entries = e;
 }
 
+void wc_rt_entries_unwind(wc_rt_entry *mark)
+{
+    restore_entries(mark);
+}
+
 /* Room for one more exception of n values, or a trap. */
 static void reserve(uint32_t n)
 {

@@ -29,6 +29,10 @@ typedef struct wc_rt_exceptions_mark {
     wc_rt_entry *entries;
 } wc_rt_exceptions_mark;
 wc_rt_exceptions_mark wc_rt_exceptions_enter(void);
+/* A trap, before it leaves its frames: puts back the depths the calls into
+ * other instances above `mark` recorded (their entries live on those
+ * frames, which are not to be read once the trap has left them). */
+void wc_rt_entries_unwind(wc_rt_entry *mark);
 void wc_rt_exceptions_leave(wc_rt_exceptions_mark mark);
 /* Caught exceptions this thread holds (for tests). */
 uint32_t wc_rt_caught_count(void);

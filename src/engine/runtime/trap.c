@@ -24,6 +24,7 @@
 
 typedef struct rt_thread {
     sigjmp_buf *target;   /* innermost wc_rt_run, NULL outside Wasm */
+    wc_rt_entry *entries; /* the calls into other instances when it began */
     volatile int trap;
     const char *stack_lo; /* lowest address of the thread's stack */
     const char *stack_hi;
@@ -74,6 +75,7 @@ static void on_fault(int sig, siginfo_t *info, void *uctx)
             trap = WASM_RT_TRAP_EXHAUSTION;
         if (trap) {
             tls.trap = trap;
+            wc_rt_entries_unwind(tls.entries); /* its frames are intact: this is the alternate stack */
             siglongjmp(*tls.target, 1);
         }
     }
@@ -147,16 +149,19 @@ wasm_rt_trap_t wc_rt_run(void (*fn)(void *arg), void *arg)
         thread_init();
     sigjmp_buf here;
     sigjmp_buf *outer = tls.target;
+    wc_rt_entry *outer_entries = tls.entries;
     /* volatile: read after siglongjmp returns to this frame */
     volatile wasm_rt_trap_t result = WASM_RT_TRAP_NONE;
     wc_rt_exceptions_mark exceptions = wc_rt_exceptions_enter();
     if (sigsetjmp(here, 0) == 0) {
         tls.target = &here;
+        tls.entries = exceptions.entries;
         fn(arg);
     } else {
         result = (wasm_rt_trap_t)tls.trap;
     }
     tls.target = outer;
+    tls.entries = outer_entries;
     wc_rt_exceptions_leave(exceptions);
     return result;
 }
@@ -169,6 +174,7 @@ void wasm_rt_trap(wasm_rt_trap_t code)
         abort();
     }
     tls.trap = code == WASM_RT_TRAP_NONE ? WASM_RT_TRAP_UNREACHABLE : code;
+    wc_rt_entries_unwind(tls.entries);
     siglongjmp(*tls.target, 1);
 }
 
