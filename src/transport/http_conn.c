@@ -295,6 +295,12 @@ static void rearm(http_conn *c)
     if (c->out.len > c->out_off || c->ssl_wants_write)
         want |= EV_WRITE;
     long long t = timeout_for(c, (long long)wc_monotonic_coarse_ms());
+    /* A pipelined request waits: the next loop turn takes it, after the
+     * expired timers of every connection.  (An event_active would run it in
+     * this same turn, before any timer, so a flood of pipelined requests
+     * held every other head past its deadline until all were answered.) */
+    if (c->input_pending)
+        t = 0;
     if (want != c->interest) {
         event_del(&c->ev);
         event_assign(&c->ev, c->l->base, c->fd, want | EV_PERSIST, conn_cb, c);
@@ -306,8 +312,6 @@ static void rearm(http_conn *c)
     struct timeval tv = {.tv_sec = t / 1000, .tv_usec = (t % 1000) * 1000};
     event_add(&c->ev, t >= 0 ? &tv : NULL);
     c->has_timer = t >= 0;
-    if (c->input_pending)
-        event_active(&c->ev, EV_READ, 1); /* event_del above dropped an activation */
 }
 
 /* --- writing --- */
