@@ -20,4 +20,15 @@ static int failures, checks;
         }                                                                     \
     } while (0)
 
+/* A test's last line and exit status: how many checks failed, or ran. */
+static inline int check_report(void)
+{
+    if (failures) {
+        printf("%d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    printf("ok (%d checks)\n", checks);
+    return 0;
+}
+
 #endif

@@ -136,10 +136,5 @@ int main(void)
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
     test_tier(WC_TIER_AUTO, "auto"); /* past the fast tier's width it waits for the optimized tier */
-    if (failures) {
-        printf("%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("ok (%d checks)\n", checks);
-    return 0;
+    return check_report();
 }

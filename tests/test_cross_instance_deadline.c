@@ -172,10 +172,5 @@ int main(void)
 {
     test_tier(WC_TIER_FAST, "fast");
     test_tier(WC_TIER_OPTIMIZED, "optimized");
-    if (failures) {
-        printf("%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("ok (%d checks)\n", checks);
-    return 0;
+    return check_report();
 }

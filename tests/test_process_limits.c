@@ -57,10 +57,5 @@ int main(void)
     status = wc_run_process_limited(echo, output, sizeof output, NULL, &ample, &timed_out);
     CHECK(status == 0 && !timed_out && strcmp(output, "fine\n") == 0, "ample: status %d: %s", status, output);
 
-    if (failures) {
-        printf("%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("ok (%d checks)\n", checks);
-    return 0;
+    return check_report();
 }
